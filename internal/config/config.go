@@ -1,0 +1,158 @@
+// Package config loads, validates and defaults chaperone.yaml. Every value keeps
+// the position it came from, so an error can name the file, line and key.
+package config
+
+import (
+	"path/filepath"
+)
+
+// FileName is the config file that `chaperone init` writes and commands look for.
+const FileName = "chaperone.yaml"
+
+// Config is the whole configuration. Paths in it are absolute once loaded
+// (relative ones are taken from the config file's directory).
+type Config struct {
+	Version   int        `yaml:"version"`
+	State     State      `yaml:"state"`
+	Listen    Listen     `yaml:"listen"`
+	Protected []string   `yaml:"protected"`
+	Policy    Policy     `yaml:"policy"`
+	Backup    Backup     `yaml:"backup"`
+	Log       Log        `yaml:"log"`
+	Upstreams []Upstream `yaml:"upstreams"`
+
+	// File is the absolute path the config was read from ("" for embedded defaults).
+	File string `yaml:"-"`
+	pos  map[string]Position
+}
+
+// State says where Chaperone keeps tokens, approvals and the audit log.
+type State struct {
+	Driver string `yaml:"driver"` // sqlite
+	Path   string `yaml:"path"`   // sqlite database file
+}
+
+// Listen holds the gateway addresses; loopback unless deliberately exposed.
+type Listen struct {
+	PG   string `yaml:"pg"`
+	HTTP string `yaml:"http"`
+}
+
+// Policy is an ordered rule list; the built-in rules follow unless disabled.
+type Policy struct {
+	Builtin *bool  `yaml:"builtin"`
+	Rules   []Rule `yaml:"rules"`
+}
+
+// UseBuiltin reports whether the built-in rules apply after the configured ones.
+func (p Policy) UseBuiltin() bool { return p.Builtin == nil || *p.Builtin }
+
+// Rule is one policy rule: when the CEL expression holds, decide.
+type Rule struct {
+	Name      string `yaml:"name"`
+	When      string `yaml:"when"`
+	Decision  string `yaml:"decision"`
+	Approvals int    `yaml:"approvals"`
+	Reason    string `yaml:"reason"`
+}
+
+// Backup configures the write-once snapshot store.
+type Backup struct {
+	Store string      `yaml:"store"` // local
+	Local LocalBackup `yaml:"local"`
+}
+
+// LocalBackup is the embedded default store: a directory of write-once files.
+type LocalBackup struct {
+	Dir string `yaml:"dir"`
+}
+
+// Log configures Chaperone's own log on stderr.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // text | json
+}
+
+// Upstream is a real system Chaperone fronts, in exactly one environment.
+type Upstream struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	Env  string `yaml:"env"`
+	DSN  Secret `yaml:"dsn"`
+	URL  string `yaml:"url"`
+}
+
+// Defaults returns the embedded defaults: everything local and on loopback.
+// dir is where relative paths point.
+func Defaults(dir string) *Config {
+	c := &Config{pos: map[string]Position{}}
+	c.applyDefaults(dir)
+	return c
+}
+
+func (c *Config) applyDefaults(dir string) {
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	if c.State.Driver == "" {
+		c.State.Driver = "sqlite"
+	}
+	if c.State.Path == "" {
+		c.State.Path = filepath.Join("state", "chaperone.db")
+	}
+	c.State.Path = abs(dir, c.State.Path)
+	if c.Listen.PG == "" {
+		c.Listen.PG = "127.0.0.1:6543"
+	}
+	if c.Listen.HTTP == "" {
+		c.Listen.HTTP = "127.0.0.1:8750"
+	}
+	if c.Protected == nil {
+		c.Protected = []string{"production", "prod"}
+	}
+	if c.Backup.Store == "" {
+		c.Backup.Store = "local"
+	}
+	if c.Backup.Local.Dir == "" {
+		c.Backup.Local.Dir = "backups"
+	}
+	c.Backup.Local.Dir = abs(dir, c.Backup.Local.Dir)
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	for i := range c.Policy.Rules {
+		if c.Policy.Rules[i].Approvals == 0 && c.Policy.Rules[i].Decision == "approve" {
+			c.Policy.Rules[i].Approvals = 1
+		}
+	}
+}
+
+func abs(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// IsProtected reports whether env is listed as protected.
+func (c *Config) IsProtected(env string) bool {
+	for _, p := range c.Protected {
+		if p == env {
+			return true
+		}
+	}
+	return false
+}
+
+// Upstream returns the named upstream, if configured.
+func (c *Config) Upstream(name string) (Upstream, bool) {
+	for _, u := range c.Upstreams {
+		if u.Name == name {
+			return u, true
+		}
+	}
+	return Upstream{}, false
+}

@@ -1,0 +1,172 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestTemplateSpellsOutTheDefaults(t *testing.T) {
+	got, err := Parse("/etc/chp/chaperone.yaml", Template())
+	if err != nil {
+		t.Fatalf("template does not load: %v", err)
+	}
+	want := Defaults("/etc/chp")
+	got.File, got.pos, want.pos = "", nil, nil
+	got.Policy.Builtin = nil
+	if got.Upstreams == nil {
+		got.Upstreams = nil
+	}
+	if got.Policy.Rules == nil || len(got.Policy.Rules) != 0 {
+		t.Fatalf("template rules = %#v", got.Policy.Rules)
+	}
+	got.Policy.Rules, got.Upstreams = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("template differs from defaults:\n got %+v\nwant %+v", got, want)
+	}
+	if want.State.Path != "/etc/chp/state/chaperone.db" || want.Backup.Local.Dir != "/etc/chp/backups" {
+		t.Fatalf("relative paths not anchored at the config dir: %+v", want)
+	}
+}
+
+func TestEmptyFileIsDefaults(t *testing.T) {
+	c, err := Parse("/x/chaperone.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen.PG != "127.0.0.1:6543" || !c.IsProtected("production") || !c.Policy.UseBuiltin() {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+// wantErrors parses text and checks that each expected fragment appears in
+// one error, in order, with its line number.
+func wantErrors(t *testing.T, text string, want ...string) {
+	t.Helper()
+	_, err := Parse("/cfg/chaperone.yaml", []byte(text))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want config errors, got %v", err)
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("want %d errors, got %d:\n%v", len(want), len(errs), err)
+	}
+	for i, w := range want {
+		if !strings.Contains(errs[i].Error(), w) {
+			t.Errorf("error %d = %q, want it to contain %q", i, errs[i].Error(), w)
+		}
+	}
+}
+
+func TestUnknownKeysNameLineAndSuggestion(t *testing.T) {
+	wantErrors(t, "version: 1\nstate:\n  drvier: sqlite\nlisten:\n  pg: 127.0.0.1:1\n  htp: x\n",
+		`/cfg/chaperone.yaml:3:3: state.drvier: unknown key "drvier" (fix: did you mean "driver"?)`,
+		`/cfg/chaperone.yaml:6:3: listen.htp: unknown key "htp" (fix: did you mean "http"?)`)
+	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: backup, listen, log, policy, protected, state, upstreams, version)`)
+}
+
+func TestWrongValueKinds(t *testing.T) {
+	wantErrors(t, "version: one\nprotected: production\npolicy:\n  builtin: maybe\n",
+		`:1:10: version: want a whole number, got "one"`,
+		`:2:12: protected: want a list, got "production"`,
+		`:4:12: policy.builtin: want true or false, got "maybe"`)
+}
+
+func TestYAMLSyntaxErrorHasLine(t *testing.T) {
+	wantErrors(t, "version: 1\nstate:\n  path: [unclosed\n", `/cfg/chaperone.yaml:`)
+	_, err := Parse("/cfg/chaperone.yaml", []byte("version: 1\nlisten:\n\tpg: x\n"))
+	if err == nil || !strings.Contains(err.Error(), ":3:") {
+		t.Fatalf("tab error should name line 3: %v", err)
+	}
+}
+
+func TestRuleValidation(t *testing.T) {
+	wantErrors(t, `policy:
+  rules:
+    - name: a
+      when: "true"
+      decision: allow
+      approvals: 2
+    - name: a
+      when: ""
+      decision: maybe
+`,
+		`:6:7: policy.rules[0].approvals: approvals only apply to decision: approve`,
+		`:7:7: policy.rules[1].name: rule name "a" is already used by rule 0`,
+		`:8:7: policy.rules[1].when: rule "a" has no condition`,
+		`:9:7: policy.rules[1].decision: unknown decision "maybe" (fix: use allow, approve or deny)`)
+}
+
+func TestListenAndUpstreamValidation(t *testing.T) {
+	wantErrors(t, `listen:
+  pg: localhost
+upstreams:
+  - name: App
+    kind: mysql
+  - name: db
+    kind: postgres
+    env: staging
+    dsn: "postgres://u:${PASS@h/db"
+`,
+		`:2:3: listen.pg: bad listen address "localhost"`,
+		`:4:5: upstreams[0].name: bad upstream name "App"`,
+		`:4:5: upstreams[0].env: upstream "App" has no environment`,
+		`:5:5: upstreams[0].kind: unknown upstream kind "mysql"`,
+		`:9:5: upstreams[1].dsn: malformed ${...} reference`)
+}
+
+func TestSecretsResolveFromEnvironmentOnly(t *testing.T) {
+	t.Setenv("CHP_TEST_PASS", "s3cret")
+	s := Secret("postgres://app:${CHP_TEST_PASS}@db/app")
+	got, err := s.Resolve()
+	if err != nil || got != "postgres://app:s3cret@db/app" {
+		t.Fatalf("Resolve = %q, %v", got, err)
+	}
+	if s.String() != "[secret]" {
+		t.Fatalf("a secret printed itself: %s", s.String())
+	}
+	_, err = Secret("${CHP_TEST_UNSET_VAR}").Resolve()
+	if err == nil || !strings.Contains(err.Error(), "CHP_TEST_UNSET_VAR is not set") {
+		t.Fatalf("unset variable: %v", err)
+	}
+	c, err := Parse("/c/chaperone.yaml", []byte("upstreams:\n  - name: db\n    kind: postgres\n    env: staging\n    dsn: ${CHP_TEST_UNSET_VAR}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckSecrets(); err == nil || !strings.Contains(err.Error(), ":5:5: upstreams[0].dsn: environment variable CHP_TEST_UNSET_VAR is not set") {
+		t.Fatalf("CheckSecrets = %v", err)
+	}
+}
+
+func TestInitWritesOnceWithPrivateDirs(t *testing.T) {
+	dir := t.TempDir()
+	path, err := Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"state", "backups"} {
+		fi, err := os.Stat(filepath.Join(dir, d))
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: %v %v", d, fi.Mode(), err)
+		}
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode %v", fi.Mode())
+	}
+	if _, err := Init(dir); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second init: %v", err)
+	}
+}
+
+func TestLoadMissingFileSaysHowToCreateOne(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "chaperone.yaml"))
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "chaperone init --dir") {
+		t.Fatalf("Load missing = %v", err)
+	}
+}

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+)
+
+var upstreamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// validate checks meaning once the shape is right; it collects every problem.
+func (c *Config) validate() Errors {
+	var errs Errors
+	add := func(key, fix, format string, args ...any) {
+		errs = append(errs, c.ErrorAt(key, fix, format, args...))
+	}
+	if c.Version != 1 {
+		add("version", "set version: 1", "unsupported config version %d", c.Version)
+	}
+	if c.State.Driver != "sqlite" {
+		add("state.driver", "use driver: sqlite", "unknown state driver %q", c.State.Driver)
+	}
+	for _, l := range []struct{ key, addr string }{{"listen.pg", c.Listen.PG}, {"listen.http", c.Listen.HTTP}} {
+		if err := checkAddr(l.addr); err != nil {
+			add(l.key, "give host:port, e.g. 127.0.0.1:6543", "%v", err)
+		}
+	}
+	for i, env := range c.Protected {
+		if env == "" {
+			add(fmt.Sprintf("protected[%d]", i), "name an environment, e.g. production", "empty environment name")
+		}
+	}
+	if c.Log.Level != "debug" && c.Log.Level != "info" && c.Log.Level != "warn" && c.Log.Level != "error" {
+		add("log.level", "use debug, info, warn or error", "unknown log level %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		add("log.format", "use text or json", "unknown log format %q", c.Log.Format)
+	}
+	if c.Backup.Store != "local" {
+		add("backup.store", "use store: local", "unknown backup store %q", c.Backup.Store)
+	}
+	errs = append(errs, c.validateRules()...)
+	errs = append(errs, c.validateUpstreams()...)
+	return errs
+}
+
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("bad listen address %q: %v", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("bad port %q in %q", port, addr)
+	}
+	if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		return fmt.Errorf("listen host %q is not an IP address", host)
+	}
+	return nil
+}
+
+func (c *Config) validateRules() Errors {
+	var errs Errors
+	seen := map[string]int{}
+	for i, r := range c.Policy.Rules {
+		key := fmt.Sprintf("policy.rules[%d]", i)
+		add := func(field, fix, format string, args ...any) {
+			errs = append(errs, c.ErrorAt(key+field, fix, format, args...))
+		}
+		switch {
+		case r.Name == "":
+			add(".name", "give the rule a name, e.g. name: no-drops-in-prod", "rule has no name")
+		case seen[r.Name] > 0:
+			add(".name", "give each rule its own name", "rule name %q is already used by rule %d", r.Name, seen[r.Name]-1)
+		default:
+			seen[r.Name] = i + 1
+		}
+		if r.When == "" {
+			add(".when", `give a CEL condition, e.g. when: action.class == "destructive"`, "rule %q has no condition", r.Name)
+		}
+		switch r.Decision {
+		case "allow", "deny":
+			if r.Approvals != 0 {
+				add(".approvals", "remove approvals, or use decision: approve", "approvals only apply to decision: approve")
+			}
+		case "approve":
+			if r.Approvals < 1 || r.Approvals > 10 {
+				add(".approvals", "use a number from 1 to 10", "approvals must be between 1 and 10, got %d", r.Approvals)
+			}
+		default:
+			add(".decision", "use allow, approve or deny", "unknown decision %q", r.Decision)
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateUpstreams() Errors {
+	var errs Errors
+	seen := map[string]bool{}
+	for i, u := range c.Upstreams {
+		key := fmt.Sprintf("upstreams[%d]", i)
+		add := func(field, fix, format string, args ...any) {
+			errs = append(errs, c.ErrorAt(key+field, fix, format, args...))
+		}
+		if !upstreamName.MatchString(u.Name) {
+			add(".name", "use lowercase letters, digits, - and _", "bad upstream name %q", u.Name)
+		} else if seen[u.Name] {
+			add(".name", "give each upstream its own name", "upstream %q is defined twice", u.Name)
+		}
+		seen[u.Name] = true
+		if u.Env == "" {
+			add(".env", "name the environment it lives in, e.g. env: staging", "upstream %q has no environment", u.Name)
+		}
+		switch u.Kind {
+		case "postgres":
+			if u.DSN == "" {
+				add(".dsn", "give dsn: ${SOME_ENV_VAR}", "postgres upstream %q has no dsn", u.Name)
+			}
+		case "http":
+			if u.URL == "" {
+				add(".url", "give the API's base URL", "http upstream %q has no url", u.Name)
+			}
+		default:
+			add(".kind", "use postgres or http", "unknown upstream kind %q", u.Kind)
+		}
+		if err := u.DSN.syntaxError(); err != nil {
+			add(".dsn", "write ${NAME}", "%v", err)
+		}
+	}
+	return errs
+}
+
+// CheckSecrets resolves every secret reference, so that a server refuses to
+// start rather than fail later on a missing variable.
+func (c *Config) CheckSecrets() error {
+	var errs Errors
+	for i, u := range c.Upstreams {
+		if _, err := u.DSN.Resolve(); err != nil {
+			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].dsn", i), "export the variable before starting", "%v", err))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
