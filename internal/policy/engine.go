@@ -1,0 +1,160 @@
+// Package policy turns a classified action into a decision with an ordered list
+// of CEL rules: configured ones first, then the built-in default policy.
+package policy
+
+import (
+	"fmt"
+	"reflect"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/ext"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/config"
+)
+
+// Engine decides. It is immutable after New and safe for concurrent use.
+type Engine struct {
+	rules     []rule
+	protected map[string]bool
+}
+
+type rule struct {
+	name      string
+	prg       cel.Program
+	verdict   action.Verdict
+	approvals int
+	reason    string
+}
+
+// New compiles and type-checks every rule once. Errors point at the rule in
+// the config file.
+func New(cfg *config.Config) (*Engine, error) {
+	env, err := celEnv()
+	if err != nil {
+		return nil, fmt.Errorf("policy: building CEL environment: %w", err)
+	}
+	e := &Engine{protected: map[string]bool{}}
+	for _, p := range cfg.Protected {
+		e.protected[p] = true
+	}
+	var errs config.Errors
+	for i, r := range cfg.Policy.Rules {
+		cr, err := compile(env, r)
+		if err != nil {
+			errs = append(errs, cfg.ErrorAt(fmt.Sprintf("policy.rules[%d].when", i),
+				"correct the CEL expression; it sees `action` and `env` (see the comments in chaperone.yaml)",
+				"rule %q: %v", r.Name, err))
+			continue
+		}
+		e.rules = append(e.rules, cr)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if cfg.Policy.UseBuiltin() {
+		for _, r := range builtinRules {
+			cr, err := compile(env, r)
+			if err != nil {
+				return nil, fmt.Errorf("policy: built-in rule %s: %w", r.Name, err)
+			}
+			e.rules = append(e.rules, cr)
+		}
+	}
+	return e, nil
+}
+
+func celEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		ext.NativeTypes(reflect.TypeFor[Action](), reflect.TypeFor[Env](), ext.ParseStructTags(true)),
+		ext.Strings(),
+		cel.Variable("action", cel.ObjectType("policy.Action")),
+		cel.Variable("env", cel.ObjectType("policy.Env")),
+	)
+}
+
+func compile(env *cel.Env, r config.Rule) (rule, error) {
+	ast, iss := env.Compile(r.When)
+	if iss.Err() != nil {
+		return rule{}, iss.Err()
+	}
+	if !ast.OutputType().IsExactType(cel.BoolType) {
+		return rule{}, fmt.Errorf("condition must be true or false, but it gives %s", ast.OutputType())
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return rule{}, err
+	}
+	v, err := action.ParseVerdict(r.Decision)
+	if err != nil {
+		return rule{}, err
+	}
+	reason := r.Reason
+	if reason == "" {
+		reason = fmt.Sprintf("policy rule %s", r.Name)
+	}
+	approvals := r.Approvals
+	if v == action.Approve && approvals < 1 {
+		approvals = 1
+	}
+	return rule{name: r.Name, prg: prg, verdict: v, approvals: approvals, reason: reason}, nil
+}
+
+// Decide returns the decision for a classified action. It never panics and
+// never errs towards allow: a rule that fails to evaluate holds the action.
+func (e *Engine) Decide(a *action.Action) (d action.Decision) {
+	defer func() {
+		if r := recover(); r != nil {
+			d = action.Decision{Verdict: action.Deny, Rule: "internal.error",
+				Reason: fmt.Sprintf("policy evaluation failed: %v (denied, fail closed)", r)}
+		}
+	}()
+	vars := map[string]any{
+		"action": inputOf(a),
+		"env":    &Env{Name: a.Env, Protected: e.protected[a.Env]},
+	}
+	d = e.firstMatch(vars)
+	return capByScope(d, a)
+}
+
+func (e *Engine) firstMatch(vars map[string]any) action.Decision {
+	for _, r := range e.rules {
+		out, _, err := r.prg.Eval(vars)
+		if err != nil {
+			v := action.Approve
+			if r.verdict == action.Deny {
+				v = action.Deny
+			}
+			return action.Decision{Verdict: v, Rule: r.name, Approvals: 1,
+				Reason: fmt.Sprintf("rule %s could not be evaluated (%v), so the action is held (fail closed)", r.name, err)}
+		}
+		if out.Value() == true {
+			d := action.Decision{Verdict: r.verdict, Rule: r.name, Reason: r.reason}
+			if r.verdict == action.Approve {
+				d.Approvals = r.approvals
+			}
+			return d
+		}
+	}
+	return action.Decision{Verdict: action.Approve, Rule: NoMatchRule, Approvals: 1,
+		Reason: "no policy rule matched, so the action is held (fail closed)"}
+}
+
+// capByScope applies the token's scope after the rules: a scope can only make
+// a decision stricter, never looser.
+func capByScope(d action.Decision, a *action.Action) action.Decision {
+	var limit action.Class
+	switch a.Scope {
+	case "read":
+		limit = action.ClassRead
+	case "write":
+		limit = action.ClassWrite
+	default:
+		return d
+	}
+	if a.Class.Severity() <= limit.Severity() || d.Verdict == action.Deny {
+		return d
+	}
+	return action.Decision{Verdict: action.Deny, Rule: "scope." + a.Scope,
+		Reason: fmt.Sprintf("this token's scope is %q; a %s action is outside it", a.Scope, a.Class)}
+}
