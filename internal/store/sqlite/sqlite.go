@@ -1,0 +1,124 @@
+// Package sqlite is the embedded state store: one SQLite file in WAL mode,
+// shared safely by goroutines and by several processes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/chaperone/chaperone/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	// writer has one connection and opens every transaction with BEGIN
+	// IMMEDIATE, so writers queue on SQLite's lock (with a busy timeout)
+	// instead of failing half-way through a read-modify-write.
+	writer *sql.DB
+	reader *sql.DB
+}
+
+// Open opens (creating if needed) the database at path and migrates it. The
+// file and its directory are made private to the current user.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	// Create the file ourselves so SQLite's -wal and -shm files inherit 0600.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state file: %w", err)
+	}
+	f.Close()
+	writer, err := openDB(path, "immediate")
+	if err != nil {
+		return nil, err
+	}
+	writer.SetMaxOpenConns(1)
+	reader, err := openDB(path, "deferred")
+	if err != nil {
+		writer.Close()
+		return nil, err
+	}
+	reader.SetMaxOpenConns(8)
+	s := &Store{writer: writer, reader: reader}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openDB(path, txlock string) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", txlock)
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening state %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.writer.Close(), s.reader.Close())
+}
+
+// Update runs fn in a write transaction, committing only if fn succeeds.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return run(ctx, s.writer, fn)
+}
+
+// View runs fn in a read transaction over a consistent snapshot.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	return run(ctx, s.reader, fn)
+}
+
+func run(ctx context.Context, db *sql.DB, fn func(store.Tx) error) (err error) {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("state: commit: %w", err)
+	}
+	return nil
+}
+
+// tx implements store.Tx over one SQL transaction.
+type tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
