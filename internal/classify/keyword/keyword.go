@@ -1,0 +1,124 @@
+// Package keyword is a deliberately conservative word-level classifier. It
+// never parses, so it only ever calls something read when it is plainly a
+// read, and calls everything it does not recognise unknown.
+package keyword
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+func reason(id string, c action.Class, msg string) []action.Reason {
+	return []action.Reason{{ID: id, Class: c, Message: msg}}
+}
+
+var unknownReason = func(kind action.Kind) []action.Reason {
+	return reason("keyword."+string(kind)+"-unrecognised", action.ClassUnknown,
+		"not recognised as a plain read, so it needs a human to look")
+}
+
+// Classify returns the findings for text of the given kind.
+func Classify(kind action.Kind, text string) []action.Reason {
+	switch kind {
+	case action.KindSQL:
+		return sql(text)
+	case action.KindShell:
+		return shell(text)
+	case action.KindGraphQL:
+		return graphql(text)
+	case action.KindFile:
+		if secretPath(text) {
+			return reason("keyword.file-secret", action.ClassCredentialAccess, "this file holds credentials")
+		}
+		return nil
+	}
+	return unknownReason(kind)
+}
+
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToUpper(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_'
+	})
+}
+
+var (
+	sqlDestructive = []string{"DROP", "TRUNCATE", "DELETE", "ALTER", "REVOKE"}
+	sqlWrite       = []string{"INSERT", "UPDATE", "CREATE", "COPY", "MERGE", "GRANT", "CALL", "DO", "EXECUTE", "SET", "LOCK", "VACUUM", "REINDEX", "CLUSTER", "COMMENT", "REFRESH", "IMPORT", "LOAD", "PREPARE"}
+	sqlRead        = []string{"SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "BEGIN", "COMMIT", "ROLLBACK"}
+)
+
+func sql(text string) []action.Reason {
+	ws := words(text)
+	for _, w := range ws {
+		if slices.Contains(sqlDestructive, w) {
+			return reason("keyword.sql-destructive", action.ClassDestructive, w+" can remove data or schema")
+		}
+	}
+	for _, w := range ws {
+		if slices.Contains(sqlWrite, w) {
+			return reason("keyword.sql-write", action.ClassWrite, w+" changes the database")
+		}
+	}
+	if len(ws) > 0 && slices.Contains(sqlRead, ws[0]) {
+		return nil
+	}
+	return unknownReason(action.KindSQL)
+}
+
+var (
+	shellDestructive = []string{"RM", "RMDIR", "DD", "MKFS", "SHRED", "TRUNCATE", "WIPEFS", "DROP", "DROPDB", "DESTROY", "DELETE", "PRUNE", "FLUSHALL", "RESET", "FORCE"}
+	shellRead        = []string{"ls", "pwd", "echo", "cat", "head", "tail", "wc", "grep", "which", "whoami", "date"}
+	gitRead          = []string{"status", "log", "diff", "show", "branch"}
+)
+
+func shell(text string) []action.Reason {
+	for _, w := range words(text) {
+		if slices.Contains(shellDestructive, w) {
+			return reason("keyword.shell-destructive", action.ClassDestructive, strings.ToLower(w)+" can destroy data")
+		}
+	}
+	fields := strings.Fields(text)
+	for _, f := range fields {
+		if secretPath(f) || strings.Contains(strings.ToUpper(f), "TOKEN") || f == "printenv" || len(fields) == 1 && f == "env" {
+			return reason("keyword.shell-secret", action.ClassCredentialAccess, "this reads credentials")
+		}
+	}
+	if len(fields) == 0 || strings.ContainsAny(text, "|;&$`<>(){}\\\n") {
+		return unknownReason(action.KindShell)
+	}
+	if slices.Contains(shellRead, fields[0]) {
+		return nil
+	}
+	if fields[0] == "git" && len(fields) > 1 && slices.Contains(gitRead, fields[1]) {
+		return nil
+	}
+	return unknownReason(action.KindShell)
+}
+
+func graphql(text string) []action.Reason {
+	t := strings.TrimSpace(text)
+	lower := strings.ToLower(t)
+	if strings.Contains(lower, "mutation") {
+		if strings.Contains(lower, "delete") || strings.Contains(lower, "remove") || strings.Contains(lower, "destroy") {
+			return reason("keyword.graphql-destructive", action.ClassDestructive, "a mutation that deletes")
+		}
+		return reason("keyword.graphql-write", action.ClassWrite, "a mutation changes state")
+	}
+	if strings.HasPrefix(lower, "query") || strings.HasPrefix(t, "{") {
+		return nil
+	}
+	return unknownReason(action.KindGraphQL)
+}
+
+var secretNames = []string{".env", "credentials", "id_rsa", "id_ed25519", "id_ecdsa", ".npmrc", ".pypirc", ".netrc", "hosts.yml", "kubeconfig"}
+
+func secretPath(p string) bool {
+	base := p[strings.LastIndex(p, "/")+1:]
+	if strings.HasSuffix(base, ".pem") || strings.HasSuffix(base, ".key") || strings.HasPrefix(base, ".env") {
+		return true
+	}
+	return slices.Contains(secretNames, base) || strings.Contains(p, ".kube/config") || strings.Contains(p, ".railway/config")
+}
