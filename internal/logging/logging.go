@@ -33,8 +33,6 @@ func redactAttr(_ []string, a slog.Attr) slog.Attr {
 		a.Value = slog.StringValue(Redact(v))
 	case error:
 		a.Value = slog.StringValue(Redact(v.Error()))
-	case fmt.Stringer:
-		a.Value = slog.StringValue(Redact(v.String()))
 	}
 	return a
 }

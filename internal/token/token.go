@@ -38,6 +38,8 @@ var (
 	ErrExpired = errors.New("token expired")
 	ErrRevoked = errors.New("token revoked")
 	ErrScope   = errors.New("token not scoped for this upstream")
+	// ErrAlreadyRevoked is returned when revoking a token twice.
+	ErrAlreadyRevoked = errors.New("token already revoked")
 )
 
 // Spec is what a new token may do.
@@ -206,7 +208,7 @@ func (m *Manager) Revoke(ctx context.Context, id, actor string) error {
 			return err
 		}
 		if !k.RevokedAt.IsZero() {
-			return fmt.Errorf("token %s was already revoked at %s", id, k.RevokedAt.Format(time.RFC3339))
+			return fmt.Errorf("%w: %s was revoked at %s", ErrAlreadyRevoked, id, k.RevokedAt.Format(time.RFC3339))
 		}
 		now := m.now().UTC()
 		if err := tx.RevokeToken(id, now); err != nil {

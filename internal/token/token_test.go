@@ -96,7 +96,7 @@ func TestRefusalsSayWhich(t *testing.T) {
 	if _, err := m.Verify(ctx, secret); !errors.Is(err, ErrRevoked) || !strings.Contains(err.Error(), "was revoked at") {
 		t.Fatalf("revoked: %v", err)
 	}
-	if err := m.Revoke(ctx, k.ID, "test"); err == nil || !strings.Contains(err.Error(), "already revoked") {
+	if err := m.Revoke(ctx, k.ID, "test"); !errors.Is(err, ErrAlreadyRevoked) || !strings.Contains(err.Error(), "was revoked at") {
 		t.Fatalf("second revoke: %v", err)
 	}
 	if err := m.Revoke(ctx, "tok_missing", "test"); !errors.Is(err, store.ErrNotFound) {

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/chaperone/chaperone/internal/store"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var httpListen string
+	cmd := &cobra.Command{
+		Use:   "serve [--http-listen ADDR]",
+		Short: "Run Chaperone's listeners until interrupted",
+		Long: `serve checks the whole config (secrets included), compiles the policy and
+opens the state before it listens anywhere: an invalid config starts
+nothing. The HTTP listener serves /healthz and /metrics.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, st, err := a.setup(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			log, err := a.logger(cfg)
+			if err != nil {
+				return err
+			}
+			if httpListen != "" {
+				if err := checkListen(httpListen); err != nil {
+					return inputErrf("--http-listen: %v", err)
+				}
+				cfg.Listen.HTTP = httpListen
+			}
+			ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+			if err != nil {
+				return inputErrf("listening on %s: %v", cfg.Listen.HTTP, err)
+			}
+			if !isLoopback(ln.Addr()) {
+				log.Warn("HTTP listener is not on loopback: anyone who can reach it can try to use it", "addr", ln.Addr().String())
+			}
+			srv := &http.Server{Handler: a.httpHandler(st), ReadHeaderTimeout: 10 * time.Second}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			log.Info("chaperone serving", "http", ln.Addr().String(), "config", cfg.File, "state", cfg.State.Path)
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			log.Info("shutting down")
+			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&httpListen, "http-listen", "", "HTTP listen address (default from config: listen.http)")
+	return cmd
+}
+
+func (a *app) httpHandler(st store.Store) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "chaperone_build_info", Help: "Always 1; labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": version},
+	}, func() float64 { return 1 }))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		// Healthy means the state answers: without it nothing can be decided.
+		err := st.View(r.Context(), func(tx store.Tx) error { _, _, err := tx.Meta("healthz"); return err })
+		if err != nil {
+			http.Error(w, "state unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+func checkListen(addr string) error {
+	_, _, err := net.SplitHostPort(addr)
+	return err
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
