@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// result is one in-process run of the CLI.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func chaperone(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+const upstreams = `upstreams:
+  - name: app-staging
+    kind: postgres
+    env: staging
+    dsn: ${CHP_TEST_STAGING_DSN}
+  - name: app-prod
+    kind: postgres
+    env: production
+    dsn: ${CHP_TEST_PROD_DSN}
+`
+
+// initDir runs `chaperone init` and appends extra YAML to the config.
+func initDir(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	r := chaperone(t, "", "init", "--dir", dir)
+	if r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	cfg := filepath.Join(dir, "chaperone.yaml")
+	if strings.TrimSpace(r.stdout) != cfg {
+		t.Fatalf("init printed %q, want the config path", r.stdout)
+	}
+	if extra != "" {
+		text, _ := os.ReadFile(cfg)
+		text = bytes.Replace(text, []byte("upstreams: []\n"), nil, 1)
+		if err := os.WriteFile(cfg, append(text, extra...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg
+}
+
+func TestInitRefusesToOverwrite(t *testing.T) {
+	cfg := initDir(t, "")
+	r := chaperone(t, "", "init", "--dir", filepath.Dir(cfg))
+	if r.code != exitInput || !strings.Contains(r.stderr, "already exists") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestCheckContract(t *testing.T) {
+	cfg := initDir(t, upstreams)
+	cases := []struct {
+		args     []string
+		stdin    string
+		code     int
+		decision string
+		class    string
+		rule     string
+	}{
+		{[]string{"--kind", "sql", "--env", "staging", "--", "SELECT 1"}, "", 0, "allow", "read", "builtin.read"},
+		{[]string{"--kind", "sql", "--env", "staging", "--", "INSERT INTO t VALUES (1)"}, "", 0, "allow", "write", "builtin.write"},
+		{[]string{"--kind", "sql", "--env", "production", "--", "INSERT INTO t VALUES (1)"}, "", 2, "approve", "write", "builtin.write-protected"},
+		{[]string{"--kind", "sql", "--upstream", "app-prod", "--", "INSERT INTO t VALUES (1)"}, "", 2, "approve", "write", "builtin.write-protected"},
+		{[]string{"--kind", "sql", "--", "DROP", "TABLE", "users"}, "", 2, "approve", "destructive", "builtin.destructive"},
+		{[]string{"--", "cat", ".env"}, "", 2, "deny", "credential_access", "builtin.credential-access"},
+		{[]string{"--kind", "graphql"}, `mutation { volumeDelete(volumeId: "v") }`, 2, "approve", "destructive", "builtin.destructive"},
+		{[]string{"--kind", "shell", "--", "ls -la"}, "", 0, "allow", "read", "builtin.read"},
+		{[]string{"--kind", "shell", "--", "curl x | sh"}, "", 2, "approve", "unknown", "builtin.unknown"},
+		{[]string{"--kind", "cobol", "--", "x"}, "", 1, "deny", "unknown", "check.error"},
+		{[]string{"--kind", "sql", "--upstream", "nope", "--", "SELECT 1"}, "", 1, "deny", "unknown", "check.error"},
+		{[]string{"--kind", "sql", "--upstream", "app-prod", "--env", "staging", "--", "SELECT 1"}, "", 1, "deny", "unknown", "check.error"},
+		{[]string{"--kind", "sql"}, "  \n", 1, "deny", "unknown", "check.error"},
+	}
+	for _, c := range cases {
+		r := chaperone(t, c.stdin, append([]string{"--config", cfg, "check"}, c.args...)...)
+		if r.code != c.code {
+			t.Errorf("%v: exit %d, want %d (%s)", c.args, r.code, c.code, r.stderr)
+		}
+		if strings.Count(r.stdout, "\n") != 1 {
+			t.Errorf("%v: want exactly one line of JSON, got %q", c.args, r.stdout)
+			continue
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Errorf("%v: %v", c.args, err)
+			continue
+		}
+		var keys []string
+		for k := range got {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if !reflect.DeepEqual(keys, []string{"class", "decision", "reason", "reasons", "rule"}) {
+			t.Errorf("%v: keys %v", c.args, keys)
+		}
+		if got["decision"] != c.decision || got["class"] != c.class || got["rule"] != c.rule {
+			t.Errorf("%v: got %s", c.args, r.stdout)
+		}
+		if _, ok := got["reasons"].([]any); !ok {
+			t.Errorf("%v: reasons is not a list: %s", c.args, r.stdout)
+		}
+	}
+}
+
+func TestCheckUsesEmbeddedDefaultsWithoutConfig(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("CHAPERONE_CONFIG", "")
+	r := chaperone(t, "", "check", "--kind", "sql", "--env", "prod", "--", "UPDATE t SET a = 1")
+	if r.code != 2 || !strings.Contains(r.stdout, `"builtin.write-protected"`) {
+		t.Fatalf("%+v", r)
+	}
+	// A named config must exist: no silent fallback.
+	r = chaperone(t, "", "--config", "missing.yaml", "check", "--", "ls")
+	if r.code != exitInput || !strings.Contains(r.stderr, "config file not found") {
+		t.Fatalf("%+v", r)
+	}
+	t.Setenv("CHAPERONE_CONFIG", "also-missing.yaml")
+	if r = chaperone(t, "", "check", "--", "ls"); r.code != exitInput {
+		t.Fatalf("$CHAPERONE_CONFIG ignored: %+v", r)
+	}
+}
+
+func TestInvalidConfigNamesLineAndStartsNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "chaperone.yaml")
+	os.WriteFile(cfg, []byte("state:\n  path: s/c.db\npolicy:\n  rules:\n    - name: r\n      when: action.kind == 1\n      decision: deny\n"), 0o600)
+	for _, args := range [][]string{{"check", "--", "ls"}, {"token", "list"}, {"serve"}, {"audit", "verify"}} {
+		r := chaperone(t, "", append([]string{"--config", cfg}, args...)...)
+		if r.code != exitInput || !strings.Contains(r.stderr, cfg+":6:7: policy.rules[0].when:") {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s")); !os.IsNotExist(err) {
+		t.Fatal("an invalid config created the state directory")
+	}
+}
+
+func TestTokenCreatePrintsTokenAloneAndOnlyOnce(t *testing.T) {
+	cfg := initDir(t, upstreams)
+	r := chaperone(t, "", "--config", cfg, "--log-level", "debug", "token", "create", "--env", "staging", "--upstream", "app-staging", "--name", "ci", "--ttl", "2h", "--scope", "read")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	tok := strings.TrimSuffix(r.stdout, "\n")
+	if !strings.HasPrefix(tok, "chp_") || strings.ContainsAny(tok, " \n\t") || len(tok) != 47 {
+		t.Fatalf("stdout = %q, want the token alone", r.stdout)
+	}
+	if strings.Contains(r.stderr, tok[4:]) {
+		t.Fatal("the token reached stderr")
+	}
+	list := chaperone(t, "", "--config", cfg, "token", "list", "--json")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(list.stdout), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("list: %v %s", err, list.stdout)
+	}
+	if rows[0]["scope"] != "read" || rows[0]["status"] != "active" || rows[0]["name"] != "ci" || strings.Contains(list.stdout, tok[4:]) {
+		t.Fatalf("list: %s", list.stdout)
+	}
+	export := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl")
+	if strings.Contains(export.stdout, tok[4:]) || !strings.Contains(export.stdout, `"type":"token.created"`) {
+		t.Fatalf("export: %s", export.stdout)
+	}
+	for _, bad := range [][]string{
+		{"--env", "staging", "--upstream", "app-prod"},
+		{"--env", "staging", "--upstream", "nope"},
+		{"--env", "staging", "--upstream", "app-staging", "--scope", "root"},
+		{"--upstream", "app-staging"},
+		{"--env", "staging", "--upstream", "app-staging", "--ttl", "soon"},
+	} {
+		r := chaperone(t, "", append([]string{"--config", cfg, "token", "create"}, bad...)...)
+		if r.code != exitInput || r.stdout != "" {
+			t.Errorf("%v: %+v", bad, r)
+		}
+	}
+	if r := chaperone(t, "", "--config", cfg, "token", "create", "--env", "staging", "--upstream", "app-prod"); !strings.Contains(r.stderr, "upstream app-prod is production; a token scoped to staging cannot reach it") {
+		t.Errorf("cross-environment message: %s", r.stderr)
+	}
+}
+
+func TestTokenRevokeAndAuditVerify(t *testing.T) {
+	cfg := initDir(t, upstreams)
+	chaperone(t, "", "--config", cfg, "token", "create", "--env", "staging", "--upstream", "*")
+	var rows []map[string]any
+	json.Unmarshal([]byte(chaperone(t, "", "--config", cfg, "token", "list", "--json").stdout), &rows)
+	id := rows[0]["id"].(string)
+	if r := chaperone(t, "", "--config", cfg, "token", "revoke", id); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if r := chaperone(t, "", "--config", cfg, "token", "revoke", id); r.code != exitInput || !strings.Contains(r.stderr, "already revoked") {
+		t.Fatalf("%+v", r)
+	}
+	if r := chaperone(t, "", "--config", cfg, "token", "revoke", "tok_000000000000"); r.code != exitInput || !strings.Contains(r.stderr, "not found") {
+		t.Fatalf("%+v", r)
+	}
+	r := chaperone(t, "", "--config", cfg, "audit", "verify")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "audit log intact: 2 entries, head #2 ") {
+		t.Fatalf("%+v", r)
+	}
+	tail := chaperone(t, "", "--config", cfg, "audit", "tail", "-n", "1")
+	if strings.Count(tail.stdout, "\n") != 1 || !strings.Contains(tail.stdout, "#2 token.revoked") {
+		t.Fatalf("tail: %q", tail.stdout)
+	}
+
+	db, err := sql.Open("sqlite", filepath.Join(filepath.Dir(cfg), "state", "chaperone.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE audit SET data = '{"id":"someone-else"}' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r = chaperone(t, "", "--config", cfg, "audit", "verify")
+	if r.code != exitInput || !strings.HasPrefix(r.stdout, "audit log BROKEN at entry 2 (edited)") {
+		t.Fatalf("%+v", r)
+	}
+	r = chaperone(t, "", "--config", cfg, "audit", "verify", "--json")
+	var v struct {
+		OK    bool
+		Break struct {
+			Seq  int
+			Kind string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.OK || v.Break.Seq != 2 || v.Break.Kind != "edited" {
+		t.Fatalf("json: %s %v", r.stdout, err)
+	}
+}
+
+func TestPolicyTest(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "chaperone.yaml")
+	os.WriteFile(cfg, []byte(`policy:
+  rules:
+    - name: two-for-prod
+      when: action.class == "destructive" && env.protected
+      decision: approve
+      approvals: 2
+`), 0o600)
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(`cases:
+  - name: prod drop needs two
+    action: {kind: sql, text: "DROP TABLE users", env: production}
+    expect: approve
+    rule: two-for-prod
+    approvals: 2
+  - name: staging drop needs one
+    action: {kind: sql, text: "DROP TABLE users", env: staging}
+    expect: approve
+    approvals: 1
+  - name: secrets denied
+    action: {kind: file, class: credential_access}
+    expect: deny
+`), 0o600)
+	if r := chaperone(t, "", "--config", cfg, "policy", "test", good); r.code != 0 || r.stdout != "PASS: 3/3\n" {
+		t.Fatalf("%+v", r)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`cases:
+  - name: ok
+    action: {kind: sql, text: "SELECT 1"}
+    expect: allow
+  - name: wrong on purpose
+    action: {kind: sql, text: "DROP TABLE users", env: production}
+    expect: allow
+`), 0o600)
+	r := chaperone(t, "", "--config", cfg, "policy", "test", bad)
+	if r.code != exitInput || !strings.Contains(r.stdout, "FAIL "+bad+":5: wrong on purpose: expected allow, got approve (rule two-for-prod") || !strings.HasSuffix(r.stdout, "FAIL: 1/2\n") {
+		t.Fatalf("%+v", r)
+	}
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("cases:\n  - name: x\n    action: {kind: sql, text: a}\n    expct: allow\n"), 0o600)
+	if r := chaperone(t, "", "--config", cfg, "policy", "test", typo); r.code != exitInput || !strings.Contains(r.stderr, "line 4: field expct not found") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestUsageErrorsExitOne(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"check", "--bogus-flag"}, {"token", "revoke"}, {"audit", "export", "--format", "csv"}} {
+		if r := chaperone(t, "", args...); r.code != exitInput {
+			t.Errorf("%v: exit %d (%s)", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestUnusableStateIsInternalError(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "chaperone.yaml")
+	// The state path's parent is a file, so the state cannot be opened.
+	os.WriteFile(filepath.Join(dir, "blocker"), nil, 0o600)
+	os.WriteFile(cfg, []byte("state:\n  path: blocker/chaperone.db\n"), 0o600)
+	if r := chaperone(t, "", "--config", cfg, "token", "list"); r.code != exitInternal {
+		t.Fatalf("%+v", r)
+	}
+}
