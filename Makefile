@@ -1,0 +1,44 @@
+# Chaperone: build, run on embedded defaults, test.
+#   make run    build and run Chaperone with a config in ./.chaperone (created on first run)
+#   make test   install what the tests need, then vet, test and fuzz briefly
+#   make bench  run every benchmark script under bench/
+
+SHELL     := /bin/bash
+GO        ?= go
+BIN       := bin/chaperone
+RUN_DIR   ?= .chaperone
+FUZZTIME  ?= 10s
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build run test test-deps vet unit fuzz bench clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/chaperone
+
+run: build
+	@test -f $(RUN_DIR)/chaperone.yaml || ./$(BIN) init --dir $(RUN_DIR)
+	./$(BIN) --config $(RUN_DIR)/chaperone.yaml serve
+
+test: test-deps vet unit fuzz
+
+# Everything the tests need beyond Go is installed here, so a fresh machine
+# and CI run the same suite.
+test-deps:
+	@scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+# Each fuzz target runs briefly; inputs that once failed live in the
+# package's testdata/fuzz and run as ordinary tests in `unit`.
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	@for s in bench/*.sh; do echo "== $$s"; bash "$$s" || exit 1; done
+
+clean:
+	rm -rf bin

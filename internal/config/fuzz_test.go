@@ -1,0 +1,28 @@
+package config
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzParse: any bytes either load or fail with positioned config errors;
+// nothing panics.
+func FuzzParse(f *testing.F) {
+	f.Add(Template())
+	f.Add([]byte("policy:\n  rules:\n    - {name: a, when: 'true', decision: approve, approvals: 3}\n"))
+	f.Add([]byte("upstreams:\n  - name: x\n    kind: postgres\n    env: s\n    dsn: ${A}${B\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("/f/chaperone.yaml", data)
+		if err == nil {
+			if c.State.Path == "" || c.Listen.PG == "" || c.Version != 1 {
+				t.Fatalf("loaded without defaults: %+v", c)
+			}
+			return
+		}
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) == 0 {
+			t.Fatalf("error is not a config error list: %v", err)
+		}
+	})
+}
