@@ -138,6 +138,17 @@ func (a *app) setup(ctx context.Context, withSecrets bool) (*config.Config, *pol
 	return cfg, eng, st, nil
 }
 
+// withState runs fn with the checked config and an open state, and closes
+// the state after.
+func (a *app) withState(ctx context.Context, fn func(*config.Config, store.Store) error) error {
+	cfg, _, st, err := a.setup(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(cfg, st)
+}
+
 // actor names the human at the CLI for the audit log.
 func actor() string {
 	if u, err := user.Current(); err == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -33,30 +34,27 @@ deleted or reordered. Record the head it prints somewhere the state's
 owner cannot write: a chain rewritten from scratch only shows against it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := audit.Verify(cmd.Context(), st)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				out, _ := json.Marshal(struct {
-					OK bool `json:"ok"`
-					audit.Result
-				}{r.OK(), r})
-				fmt.Fprintln(a.stdout, string(out))
-			} else if r.OK() {
-				fmt.Fprintf(a.stdout, "audit log intact: %d entries, head #%d %s\n", r.Entries, r.HeadSeq, r.HeadHash)
-			} else {
-				fmt.Fprintf(a.stdout, "audit log BROKEN at entry %d (%s): %s\n", r.Break.Seq, r.Break.Kind, r.Break.Detail)
-			}
-			if !r.OK() {
-				return silentExit(exitInput)
-			}
-			return nil
+			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
+				r, err := audit.Verify(cmd.Context(), st)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					out, _ := json.Marshal(struct {
+						OK bool `json:"ok"`
+						audit.Result
+					}{r.OK(), r})
+					fmt.Fprintln(a.stdout, string(out))
+				} else if r.OK() {
+					fmt.Fprintf(a.stdout, "audit log intact: %d entries, head #%d %s\n", r.Entries, r.HeadSeq, r.HeadHash)
+				} else {
+					fmt.Fprintf(a.stdout, "audit log BROKEN at entry %d (%s): %s\n", r.Break.Seq, r.Break.Kind, r.Break.Detail)
+				}
+				if !r.OK() {
+					return silentExit(exitInput)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -71,36 +69,33 @@ func (a *app) auditTailCommand() *cobra.Command {
 		Short: "Print the newest entries; with -f, keep printing new ones",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var last store.AuditEntry
-			if err := st.View(cmd.Context(), func(tx store.Tx) (err error) { last, _, err = tx.LastAudit(); return }); err != nil {
-				return err
-			}
-			after := max(last.Seq-int64(n), 0)
-			ctx := cmd.Context()
-			if follow {
-				var stop context.CancelFunc
-				ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-				defer stop()
-			}
-			for {
-				err := audit.Each(ctx, st, after, func(e store.AuditEntry) error {
-					after = e.Seq
-					return printEntry(a.stdout, e)
-				})
-				if err != nil || !follow {
+			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
+				var last store.AuditEntry
+				if err := st.View(cmd.Context(), func(tx store.Tx) (err error) { last, _, err = tx.LastAudit(); return }); err != nil {
 					return err
 				}
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(500 * time.Millisecond):
+				after := max(last.Seq-int64(n), 0)
+				ctx := cmd.Context()
+				if follow {
+					var stop context.CancelFunc
+					ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+					defer stop()
 				}
-			}
+				for {
+					err := audit.Each(ctx, st, after, func(e store.AuditEntry) error {
+						after = e.Seq
+						return printEntry(a.stdout, e)
+					})
+					if err != nil || !follow {
+						return err
+					}
+					select {
+					case <-ctx.Done():
+						return nil
+					case <-time.After(500 * time.Millisecond):
+					}
+				}
+			})
 		},
 	}
 	cmd.Flags().IntVarP(&n, "lines", "n", 20, "how many of the newest entries to print first")
@@ -135,31 +130,28 @@ func (a *app) auditExportCommand() *cobra.Command {
 			if format != "jsonl" {
 				return inputErrf("unknown format %q (want jsonl)", format)
 			}
-			_, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			w := a.stdout
-			if output != "" {
-				f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-				if err != nil {
-					return inputErr(err)
+			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
+				w := a.stdout
+				if output != "" {
+					f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+					if err != nil {
+						return inputErr(err)
+					}
+					defer f.Close()
+					w = f
 				}
-				defer f.Close()
-				w = f
-			}
-			enc := json.NewEncoder(w)
-			err = audit.Each(cmd.Context(), st, 0, func(e store.AuditEntry) error {
-				return enc.Encode(exported{e.Seq, e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash})
+				enc := json.NewEncoder(w)
+				err := audit.Each(cmd.Context(), st, 0, func(e store.AuditEntry) error {
+					return enc.Encode(exported{e.Seq, e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash})
+				})
+				if err != nil {
+					return err
+				}
+				if f, ok := w.(*os.File); ok && output != "" {
+					return f.Sync()
+				}
+				return nil
 			})
-			if err != nil {
-				return err
-			}
-			if f, ok := w.(*os.File); ok && output != "" {
-				return f.Sync()
-			}
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "jsonl", "output format (jsonl)")

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -35,31 +35,28 @@ all leaves every decision to the policy. --ttl 0 makes a token that never
 expires (not recommended).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			spec.Upstreams = splitList(upstreams)
-			if err := checkUpstreams(cfg, spec.Env, spec.Upstreams); err != nil {
-				return err
-			}
-			spec.Actor = actor()
-			secret, k, err := token.NewManager(st).Create(cmd.Context(), spec)
-			if err != nil {
-				return inputErr(err)
-			}
-			fmt.Fprintln(a.stdout, secret)
-			expiry := "never expires"
-			if !k.ExpiresAt.IsZero() {
-				expiry = "expires " + k.ExpiresAt.Local().Format(time.RFC3339)
-			}
-			fmt.Fprintf(a.stderr, "Token %s for %s (%s), scope %s, %s. It is shown only this once.\n",
-				k.ID, k.Env, strings.Join(k.Upstreams, ", "), k.Scope, expiry)
-			if k.ExpiresAt.IsZero() {
-				fmt.Fprintln(a.stderr, "Warning: a token without expiry stays valid until revoked.")
-			}
-			return nil
+			return a.withState(cmd.Context(), func(cfg *config.Config, st store.Store) error {
+				spec.Upstreams = splitList(upstreams)
+				if err := checkUpstreams(cfg, spec.Env, spec.Upstreams); err != nil {
+					return err
+				}
+				spec.Actor = actor()
+				secret, k, err := token.NewManager(st).Create(cmd.Context(), spec)
+				if err != nil {
+					return inputErr(err)
+				}
+				fmt.Fprintln(a.stdout, secret)
+				expiry := "never expires"
+				if !k.ExpiresAt.IsZero() {
+					expiry = "expires " + k.ExpiresAt.Local().Format(time.RFC3339)
+				}
+				fmt.Fprintf(a.stderr, "Token %s for %s (%s), scope %s, %s. It is shown only this once.\n",
+					k.ID, k.Env, strings.Join(k.Upstreams, ", "), k.Scope, expiry)
+				if k.ExpiresAt.IsZero() {
+					fmt.Fprintln(a.stderr, "Warning: a token without expiry stays valid until revoked.")
+				}
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -106,26 +103,23 @@ func (a *app) tokenListCommand() *cobra.Command {
 		Short: "List tokens (ids and scopes; the tokens themselves are not stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ks, err := token.NewManager(st).List(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printTokensJSON(ks)
-			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tNAME\tENV\tUPSTREAMS\tSCOPE\tCREATED\tEXPIRES\tSTATUS")
-			now := time.Now()
-			for _, k := range ks {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, orDash(k.Name), k.Env, strings.Join(k.Upstreams, ","),
-					k.Scope, k.CreatedAt.Local().Format(time.DateTime), timeOrNever(k.ExpiresAt), status(k, now))
-			}
-			return w.Flush()
+			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
+				ks, err := token.NewManager(st).List(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return a.printTokensJSON(ks)
+				}
+				w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tNAME\tENV\tUPSTREAMS\tSCOPE\tCREATED\tEXPIRES\tSTATUS")
+				now := time.Now()
+				for _, k := range ks {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, orDash(k.Name), k.Env, strings.Join(k.Upstreams, ","),
+						k.Scope, k.CreatedAt.Local().Format(time.DateTime), timeOrNever(k.ExpiresAt), status(k, now))
+				}
+				return w.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -191,19 +185,16 @@ func (a *app) tokenRevokeCommand() *cobra.Command {
 		Short: "Revoke a token everywhere, for good",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := token.NewManager(st).Revoke(cmd.Context(), args[0], actor()); err != nil {
-				if errors.Is(err, token.ErrAlreadyRevoked) {
-					return inputErr(err)
+			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
+				if err := token.NewManager(st).Revoke(cmd.Context(), args[0], actor()); err != nil {
+					if errors.Is(err, token.ErrAlreadyRevoked) {
+						return inputErr(err)
+					}
+					return err
 				}
-				return err
-			}
-			fmt.Fprintf(a.stderr, "Revoked %s.\n", args[0])
-			return nil
+				fmt.Fprintf(a.stderr, "Revoked %s.\n", args[0])
+				return nil
+			})
 		},
 	}
 }
