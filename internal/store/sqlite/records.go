@@ -56,6 +56,23 @@ func (t *tx) InsertToken(k store.Token) error {
 
 type scanner interface{ Scan(...any) error }
 
+// scanAll reads every row of a query (given with the query's error) with scan.
+func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanToken(row scanner) (store.Token, error) {
 	var k store.Token
 	var ups, created, expires, revoked string
@@ -86,19 +103,7 @@ func (t *tx) TokenByID(id string) (store.Token, error) {
 
 func (t *tx) ListTokens() ([]store.Token, error) {
 	rows, err := t.query(`SELECT ` + tokenCols + ` FROM tokens ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		k, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanToken)
 }
 
 func (t *tx) RevokeToken(id string, at time.Time) error {
@@ -146,19 +151,7 @@ func (t *tx) AppendAudit(e store.AuditEntry) error {
 
 func (t *tx) AuditEntries(afterSeq int64, limit int) ([]store.AuditEntry, error) {
 	rows, err := t.query(`SELECT `+auditCols+` FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.AuditEntry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanAudit)
 }
 
 func (t *tx) Meta(key string) (string, bool, error) {
