@@ -5,13 +5,24 @@ package classify
 import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/keyword"
+	"github.com/chaperone/chaperone/internal/classify/shell"
 )
+
+var shellClassifier shell.Classifier
 
 // Classify classifies text of the given kind. It never returns a class lower
 // than the text deserves: what it cannot read is unknown.
 func Classify(kind action.Kind, text string) action.Action {
 	a := action.Action{Kind: kind, Text: text, Class: action.ClassRead}
-	for _, r := range keyword.Classify(kind, text) {
+	var reasons []action.Reason
+	switch kind {
+	case action.KindShell:
+		r := shellClassifier.Classify(text)
+		reasons, a.Targets = r.Reasons, r.Targets
+	default:
+		reasons = keyword.Classify(kind, text)
+	}
+	for _, r := range reasons {
 		a.AddReason(r)
 	}
 	return a

@@ -1,0 +1,142 @@
+package shell
+
+import (
+	"path"
+	"strings"
+)
+
+// arg is one rendered word of a command line.
+type arg struct {
+	s    string
+	dyn  bool     // some part is only known at run time
+	vars []string // variables it expands
+}
+
+// positional is a non-flag argument. afterFlag marks one that directly follows
+// a flag, so it may be that flag's value rather than a subcommand.
+type positional struct {
+	arg
+	afterFlag bool
+}
+
+// call is a command line split into flags and positionals.
+type call struct {
+	name  string // base name: /usr/bin/git -> git
+	args  []arg  // everything after the name
+	flags []string
+	pos   []positional
+}
+
+func parseCall(name string, args []arg) *call {
+	c := &call{name: name, args: args}
+	prevFlag := false
+	for i, a := range args {
+		if a.s == "--" && !a.dyn {
+			for _, r := range args[i+1:] {
+				c.pos = append(c.pos, positional{arg: r})
+			}
+			break
+		}
+		if strings.HasPrefix(a.s, "-") && len(a.s) > 1 && !a.dyn {
+			c.flags = append(c.flags, a.s)
+			prevFlag = !strings.Contains(a.s, "=")
+			continue
+		}
+		c.pos = append(c.pos, positional{arg: a, afterFlag: prevFlag})
+		prevFlag = false
+	}
+	return c
+}
+
+// has reports whether any of the flags is given. A short flag ("-f") also
+// matches inside a cluster ("-rf"); a long one ("--force") also as --force=x.
+func (c *call) has(flags ...string) bool {
+	for _, want := range flags {
+		for _, got := range c.flags {
+			if got == want || strings.HasPrefix(got, want+"=") {
+				return true
+			}
+			if len(want) == 2 && want[0] == '-' && !strings.HasPrefix(got, "--") && len(got) > 2 &&
+				isLetters(got[1:]) && strings.IndexByte(got[1:], want[1]) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// flagValue returns the value of a flag given as --flag=v, --flag v or -f v.
+func (c *call) flagValue(names ...string) (string, bool) {
+	for i, a := range c.args {
+		for _, n := range names {
+			if v, ok := strings.CutPrefix(a.s, n+"="); ok {
+				return v, true
+			}
+			if a.s == n && i+1 < len(c.args) {
+				return c.args[i+1].s, true
+			}
+			// -XDELETE
+			if len(n) == 2 && strings.HasPrefix(a.s, n) && len(a.s) > 2 && n[1] != '-' {
+				return a.s[2:], true
+			}
+		}
+	}
+	return "", false
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// sub reports whether the subcommand words come first among the positionals.
+// A positional that follows a flag may be that flag's value (git -C dir
+// reset), so it may be skipped; any other positional may not (git log --grep
+// reset is not git reset).
+func (c *call) sub(words ...string) bool {
+	j := 0
+	for _, p := range c.pos {
+		if j == len(words) {
+			return true
+		}
+		if !p.dyn && strings.EqualFold(p.s, words[j]) {
+			j++
+			continue
+		}
+		if !p.afterFlag {
+			return false
+		}
+	}
+	return j == len(words)
+}
+
+// subAt returns the i-th subcommand word (skipping likely flag values), or "".
+func (c *call) subAt(i int) string {
+	n := 0
+	for _, p := range c.pos {
+		if p.afterFlag && n == 0 {
+			continue
+		}
+		if n == i {
+			return p.s
+		}
+		n++
+	}
+	return ""
+}
+
+// operands returns positionals after the first n subcommand words.
+func (c *call) operands(n int) []positional {
+	if n >= len(c.pos) {
+		return nil
+	}
+	return c.pos[n:]
+}
+
+func baseName(s string) string {
+	return path.Base(s)
+}

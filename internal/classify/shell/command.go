@@ -1,0 +1,182 @@
+package shell
+
+import (
+	"slices"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+func (w *walker) call(c *syntax.CallExpr, in input, depth int) {
+	for _, a := range c.Assigns {
+		w.nested(a, depth)
+	}
+	if len(c.Args) == 0 {
+		return
+	}
+	args := make([]arg, len(c.Args))
+	for i, wd := range c.Args {
+		args[i] = w.arg(wd, depth)
+	}
+	w.res.Ran = true
+	w.command(args, in, depth)
+}
+
+// arg renders one word and notes the variables it expands.
+func (w *walker) arg(wd *syntax.Word, depth int) arg {
+	s, dyn := w.word(wd, depth)
+	a := arg{s: s, dyn: dyn}
+	syntax.Walk(wd, func(n syntax.Node) bool {
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil {
+			a.vars = append(a.vars, p.Param.Value)
+		}
+		return true
+	})
+	return a
+}
+
+// command classifies one command line: args[0] is the command.
+func (w *walker) command(args []arg, in input, depth int) {
+	if len(args) == 0 {
+		return
+	}
+	if args[0].dyn {
+		w.add("shell.dynamic-command", unknown, "the command name "+args[0].s+" is only known at run time")
+		return
+	}
+	name := baseName(args[0].s)
+	rest := args[1:]
+	if inner, ok := unwrap(name, rest); ok {
+		w.command(inner, in, depth)
+		return
+	}
+	if inner, ok := runnerTool(name, rest); ok && len(inner) > 0 {
+		w.command(inner, in, depth)
+		return
+	}
+	if nonExecution(name, rest) {
+		return
+	}
+	c := parseCall(name, rest)
+	switch {
+	case slices.Contains(shells, name):
+		w.shell(c, in, depth)
+	case name == "eval":
+		w.eval(rest, depth)
+	case name == "source" || name == ".":
+		w.add("shell.source", write, "runs the script file "+firstS(rest))
+	case name == "xargs" || name == "parallel":
+		w.xargs(name, rest, depth)
+	case name == "find":
+		w.find(c, depth)
+	case name == "watch":
+		w.watch(rest, depth)
+	case name == "ssh":
+		w.ssh(rest, depth)
+	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python"):
+		w.interpreter(c, in, depth)
+	case slices.Contains(awks, name):
+		w.awk(c, depth)
+	case dbClients[name] != nil:
+		w.database(c, in, depth)
+	default:
+		w.program(c, in)
+	}
+	w.secretArgs(c)
+}
+
+// program classifies an ordinary program by its rule packs.
+func (w *walker) program(c *call, in input) {
+	if slices.Contains(printers, c.name) {
+		w.printed(c)
+		return
+	}
+	matched, exclusive := w.applyPacks(c)
+	if !exclusive && !slices.Contains(readOnly, c.name) {
+		matched = w.genericDestruction(c) || matched
+	}
+	if !matched && !slices.Contains(readOnly, c.name) {
+		w.add("shell.run", write, "runs "+c.name)
+	}
+}
+
+// printed: echo and printf only print, but printing a token-bearing variable
+// is how a token leaks into an agent's context.
+func (w *walker) printed(c *call) {
+	for _, a := range c.args {
+		for _, v := range a.vars {
+			if secretName(v) {
+				w.add("creds.print-secret-var", credential, c.name+" prints $"+v+", which holds a credential")
+			}
+		}
+	}
+}
+
+// metadataOnly commands touch a file's name or metadata, not its contents.
+var metadataOnly = []string{"ls", "stat", "test", "[", "touch", "chmod", "chown", "rm", "unlink", "mv", "wc", "du",
+	"find", "realpath", "dirname", "basename", "mkdir", "file", "echo", "printf", "which", "type", "command", "git"}
+
+// secretArgs flags any command that is handed a credential file to read.
+func (w *walker) secretArgs(c *call) {
+	if slices.Contains(metadataOnly, c.name) {
+		if c.name == "git" && (c.sub("show") || c.sub("cat-file") || c.sub("diff")) {
+			// reading a committed secret is still reading it
+		} else {
+			return
+		}
+	}
+	for _, a := range c.args {
+		p := strings.TrimPrefix(a.s, "@")
+		if _, v, ok := strings.Cut(p, "=@"); ok { // curl -F file=@.env
+			p = v
+		}
+		if isSecretPath(p) {
+			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
+			w.target(p)
+		}
+	}
+}
+
+var (
+	shells       = []string{"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "busybox-sh"}
+	interpreters = []string{"python", "python3", "python2", "pypy", "pypy3", "node", "nodejs", "deno", "bun", "ruby", "perl", "php", "lua", "Rscript", "osascript", "tsx", "ts-node"}
+	awks         = []string{"awk", "gawk", "mawk", "nawk"}
+	printers     = []string{"echo", "printf"}
+	// readOnly programs only read (their file arguments are still checked
+	// for credentials).
+	readOnly = []string{"ls", "pwd", "cat", "head", "tail", "less", "more", "grep", "egrep", "fgrep", "rg", "ag", "ack",
+		"wc", "sort", "uniq", "cut", "tr", "diff", "cmp", "comm", "file", "stat", "du", "df", "ps", "whoami", "id",
+		"date", "uname", "hostname", "true", "false", ":", "test", "[", "[[", "sleep", "basename", "dirname",
+		"realpath", "readlink", "tree", "jq", "yq", "md5sum", "sha256sum", "sha1sum", "base64", "nl", "column",
+		"fold", "fmt", "expand", "rev", "tac", "od", "xxd", "hexdump", "strings", "seq", "yes",
+		"bat", "batcat", "fd", "fdfind", "locate", "pgrep", "lsof", "free", "uptime", "nproc", "tty",
+		"cal", "bc", "expr", "getconf", "lsblk", "top", "htop", "vmstat", "iostat", "netstat", "ss", "dig",
+		"nslookup", "host", "ping", "traceroute", "history", "jobs", "wait", "cd", "pushd", "popd", "dirs",
+		"shopt", "alias", "read", "mapfile", "getopts", "local", "return", "exit", "break",
+		"continue", "shift", "trap", "umask", "ulimit"}
+)
+
+func firstS(args []arg) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0].s
+}
+
+// nonExecution: asking about a command is not running it.
+func nonExecution(name string, rest []arg) bool {
+	switch name {
+	case "which", "whereis", "type", "hash", "man", "help", "info", "apropos", "whatis", "tldr":
+		return true
+	}
+	if len(rest) == 1 && !rest[0].dyn {
+		switch rest[0].s {
+		case "--version", "-v", "-V", "--help", "-h", "version", "help":
+			return name != "rm" || rest[0].s != "-v"
+		}
+	}
+	if name == "git" && len(rest) >= 1 && rest[0].s == "help" {
+		return true
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+package shell
+
+import (
+	"slices"
+	"strings"
+)
+
+// destructiveVerbs, standing as a subcommand (or part of one: delete-secret,
+// delete_vhost, apps:destroy), mark a command that deletes, for the many
+// CLIs no pack describes one by one.
+var destructiveVerbs = []string{
+	"delete", "del", "destroy", "remove", "rm", "rmdir", "purge", "terminate", "drop", "prune", "wipe",
+	"erase", "truncate", "flush", "flushall", "flushdb", "reset", "uninstall", "unregister", "deregister",
+	"forget", "revoke", "nuke", "clear", "unsubscribe", "archive", "disable", "rdelete", "compact", "deletefile",
+	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict",
+}
+
+// genericDestruction applies the verb and flag heuristics; it reports
+// whether it found anything.
+func (w *walker) genericDestruction(c *call) bool {
+	found := false
+	n := 0
+	for _, p := range c.pos {
+		if n >= 3 {
+			break
+		}
+		if p.afterFlag && n == 0 || p.dyn {
+			continue
+		}
+		n++
+		if !isWordish(p.s) {
+			continue
+		}
+		for _, part := range strings.FieldsFunc(strings.ToLower(p.s), func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' }) {
+			if slices.Contains(destructiveVerbs, part) {
+				w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" deletes or destroys")
+				w.target(c.name + " " + p.s)
+				found = true
+			}
+		}
+	}
+	for _, f := range c.flags {
+		name, _, _ := strings.Cut(strings.ToLower(f), "=")
+		if strings.HasPrefix(name, "--delete") || strings.HasPrefix(name, "--force-delete") || name == "--purge" ||
+			name == "--remove-source-files" || strings.HasPrefix(name, "--wipe") || name == "--destroy" || strings.HasPrefix(name, "--drop") {
+			w.add("cli.destructive-flag", destructive, c.name+" "+f+" deletes")
+			found = true
+		}
+	}
+	return w.httpMethod(c) || found
+}
+
+func isWordish(s string) bool {
+	if s == "" || strings.ContainsAny(s, "/=@ ") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == ':' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// httpMethod flags HTTP clients sending DELETE.
+func (w *walker) httpMethod(c *call) bool {
+	method, ok := c.flagValue("-X", "--request", "--method", "-m")
+	if !ok && (c.name == "http" || c.name == "https" || c.name == "xh") && len(c.pos) > 0 {
+		method = c.pos[0].s
+	}
+	if strings.EqualFold(strings.Trim(method, `"'`), "DELETE") {
+		w.add("http.delete", destructive, c.name+" sends an HTTP DELETE")
+		return true
+	}
+	return false
+}
+
+// runnerTool returns the tool a package runner invokes, if any.
+func runnerTool(name string, args []arg) ([]arg, bool) {
+	skipFlags := func(a []arg) []arg {
+		for len(a) > 0 && strings.HasPrefix(a[0].s, "-") {
+			a = a[1:]
+		}
+		return a
+	}
+	switch name {
+	case "npx", "bunx", "pnpx":
+		return skipFlags(args), true
+	case "pnpm", "yarn":
+		if len(args) > 0 && (args[0].s == "dlx" || args[0].s == "exec") {
+			return skipFlags(args[1:]), true
+		}
+	case "bundle", "poetry", "uv", "pipenv", "pdm", "hatch", "rye":
+		if len(args) > 0 && (args[0].s == "exec" || args[0].s == "run") {
+			return skipFlags(args[1:]), true
+		}
+	case "npm":
+		if len(args) > 0 && args[0].s == "exec" {
+			return skipFlags(args[1:]), true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,101 @@
+package shell
+
+import "strings"
+
+func init() { register(fsPack, writersPack) }
+
+var fsPack = &Pack{Name: "filesystem", Exclusive: true,
+	Commands: []string{"rm", "rmdir", "shred", "truncate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "blkdiscard"},
+	Rules: []Rule{
+		{ID: "fs.rm-recursive", When: func(c *call) bool { return c.name == "rm" && c.has("-r", "-R", "--recursive") && !allDisposable(c) }, Class: destructive,
+			Reason: "rm -r deletes a directory tree outside the workspace's build and temp directories"},
+		{ID: "fs.rm-outside-workspace", When: func(c *call) bool { return (c.name == "rm" || c.name == "unlink" || c.name == "srm") && !c.has("-r", "-R", "--recursive") && anyOutside(c) }, Class: destructive,
+			Reason: "rm deletes files outside the workspace"},
+		{ID: "fs.rm", When: func(c *call) bool { return c.name == "rm" || c.name == "unlink" || c.name == "rmdir" }, Class: write, Reason: "deletes workspace files"},
+		{ID: "fs.shred", When: func(c *call) bool { return c.name == "shred" || c.name == "srm" }, Class: destructive, Reason: "shred destroys file contents beyond recovery"},
+		{ID: "fs.truncate", When: func(c *call) bool { return c.name == "truncate" && !allDisposable(c) }, Class: destructive, Reason: "truncate cuts files short"},
+		{ID: "fs.dd", When: func(c *call) bool { return c.name == "dd" && ddWritesDevice(c) }, Class: destructive, Reason: "dd overwrites a file or device"},
+		{ID: "fs.format", When: func(c *call) bool {
+			return strings.HasPrefix(c.name, "mkfs") || c.name == "wipefs" || c.name == "fdisk" || c.name == "parted" || c.name == "sgdisk" || c.name == "blkdiscard"
+		}, Class: destructive, Reason: "formats or wipes a disk"},
+		{ID: "fs.rsync-delete", When: func(c *call) bool {
+			if c.name != "rsync" {
+				return false
+			}
+			for _, f := range c.flags {
+				if strings.HasPrefix(f, "--del") || f == "--remove-source-files" {
+					return true
+				}
+			}
+			return false
+		}, Class: destructive, Reason: "rsync --delete removes destination files missing from the source"},
+	}}
+
+// writersPack: tools that overwrite their destination.
+var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv", "cp", "tee", "ln", "install"},
+	Rules: []Rule{
+		{ID: "fs.mv-to-null", When: func(c *call) bool { return c.name == "mv" && len(c.pos) > 0 && c.pos[len(c.pos)-1].s == "/dev/null" }, Class: destructive,
+			Reason: "moving a file onto /dev/null destroys it"},
+		{ID: "fs.overwrite-outside-workspace", When: func(c *call) bool {
+			if c.name == "tee" {
+				return !c.has("-a", "--append") && anyOutside(c)
+			}
+			if len(c.pos) < 2 {
+				return false
+			}
+			d := c.pos[len(c.pos)-1]
+			return d.s != "/dev/null" && !isTemp(d.s) && (!inWorkspace(d.s) || d.dyn)
+		}, Class: destructive, Reason: "overwrites files outside the workspace"},
+		{ID: "fs.mv-outside-workspace", When: func(c *call) bool {
+			if c.name != "mv" {
+				return false
+			}
+			for _, p := range c.pos[:max(len(c.pos)-1, 0)] {
+				if !inWorkspace(p.s) && !isTemp(p.s) {
+					return true
+				}
+			}
+			return false
+		}, Class: destructive, Reason: "moves files away from outside the workspace"},
+	}}
+
+func operandsOf(c *call) []positional {
+	if c.name == "truncate" {
+		var out []positional
+		for _, p := range c.pos {
+			if !p.afterFlag {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return c.pos
+}
+
+func allDisposable(c *call) bool {
+	ops := operandsOf(c)
+	for _, p := range ops {
+		if !isDisposable(p.s) {
+			return false
+		}
+	}
+	return len(ops) > 0
+}
+
+func anyOutside(c *call) bool {
+	for _, p := range operandsOf(c) {
+		if !isTemp(p.s) && !isDevice(p.s) && (!inWorkspace(p.s) || p.dyn || p.s == "." || p.s == "*" || p.s == ".*") {
+			return true
+		}
+	}
+	return false
+}
+
+func ddWritesDevice(c *call) bool {
+	for _, a := range c.args {
+		if v, ok := strings.CutPrefix(a.s, "of="); ok {
+			return !isTemp(v) && !isDevice(v) || v == "/dev/null" && false
+		}
+	}
+	return false
+}

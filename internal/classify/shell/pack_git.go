@@ -1,0 +1,89 @@
+package shell
+
+import "strings"
+
+func init() { register(gitPack) }
+
+var gitRead = []string{"status", "log", "diff", "show", "blame", "grep", "ls-files", "ls-tree", "rev-parse", "describe",
+	"shortlog", "reflog", "cat-file", "whatchanged", "remote", "config", "fetch", "version", "branch", "tag", "stash",
+	"worktree", "submodule", "bisect", "cherry", "range-diff", "name-rev", "merge-base", "for-each-ref", "show-ref", "ls-remote", "count-objects", "fsck", "check-ignore", "help"}
+
+var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rules: []Rule{
+	{ID: "git.reset-hard", Sub: []string{"reset"}, Any: []string{"--hard", "--merge", "--keep"}, Class: destructive,
+		Reason: "git reset --hard destroys uncommitted changes"},
+	{ID: "git.push-force", Sub: []string{"push"}, Any: []string{"--force", "-f", "--force-with-lease", "--force-if-includes", "--mirror"}, Class: destructive,
+		Reason: "force push overwrites the remote's history for everyone"},
+	{ID: "git.push-force-refspec", Sub: []string{"push"}, When: pushRewrites, Class: destructive,
+		Reason: "a +refspec force-pushes and a :branch refspec deletes the remote branch"},
+	{ID: "git.push-delete", Sub: []string{"push"}, Any: []string{"--delete", "-d", "--prune"}, Class: destructive,
+		Reason: "git push --delete removes branches or tags on the remote"},
+	{ID: "git.branch-force-delete", Sub: []string{"branch"}, Any: []string{"-D"}, Class: destructive,
+		Reason: "git branch -D deletes a branch even if its commits are not merged anywhere"},
+	{ID: "git.branch-force-delete", Sub: []string{"branch"}, When: func(c *call) bool { return c.has("--delete", "-d") && c.has("--force", "-f") }, Class: destructive,
+		Reason: "git branch --delete --force deletes unmerged work"},
+	{ID: "git.clean-force", Sub: []string{"clean"}, Any: []string{"-f", "--force"}, Not: []string{"-n", "--dry-run"}, Class: destructive,
+		Reason: "git clean -f removes untracked files for good"},
+	{ID: "git.checkout-discard", Sub: []string{"checkout"}, When: checkoutDiscards, Class: destructive,
+		Reason: "git checkout of paths (or -f) discards uncommitted changes"},
+	{ID: "git.restore-worktree", Sub: []string{"restore"}, When: func(c *call) bool { return !c.has("--staged", "-S") || c.has("--worktree", "-W") }, Class: destructive,
+		Reason: "git restore discards uncommitted changes in the working tree"},
+	{ID: "git.switch-discard", Sub: []string{"switch"}, Any: []string{"--discard-changes", "-f", "--force"}, Class: destructive,
+		Reason: "git switch --discard-changes throws away uncommitted changes"},
+	{ID: "git.stash-drop", Sub: []string{"stash", "drop"}, Class: destructive, Reason: "git stash drop deletes stashed work"},
+	{ID: "git.stash-clear", Sub: []string{"stash", "clear"}, Class: destructive, Reason: "git stash clear deletes all stashed work"},
+	{ID: "git.history-rewrite", Sub: []string{"filter-branch"}, Class: destructive, Reason: "git filter-branch rewrites history"},
+	{ID: "git.history-rewrite", Sub: []string{"filter-repo"}, Class: destructive, Reason: "git filter-repo rewrites history"},
+	{ID: "git.reflog-expire", Sub: []string{"reflog", "expire"}, Class: destructive, Reason: "expiring the reflog removes the way back to lost commits"},
+	{ID: "git.reflog-delete", Sub: []string{"reflog", "delete"}, Class: destructive, Reason: "deleting reflog entries removes the way back to lost commits"},
+	{ID: "git.gc-prune-now", Sub: []string{"gc"}, When: func(c *call) bool { v, _ := c.flagValue("--prune"); return v == "now" || v == "all" }, Class: destructive,
+		Reason: "git gc --prune=now deletes unreachable commits immediately"},
+	{ID: "git.update-ref-delete", Sub: []string{"update-ref"}, Any: []string{"-d"}, Class: destructive, Reason: "git update-ref -d deletes a ref"},
+	{ID: "git.tag-delete", Sub: []string{"tag"}, Any: []string{"-d", "--delete"}, Class: write, Reason: "deletes a local tag"},
+	{ID: "git.read", When: func(c *call) bool {
+		s := c.subAt(0)
+		return s == "" || containsS(gitRead, s) && !c.has("-D", "--delete", "-d") || s == "stash" && (c.sub("stash", "list") || c.sub("stash", "show"))
+	}, Class: read, Reason: "reads repository state"},
+}}
+
+func containsS(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func pushRewrites(c *call) bool {
+	for _, p := range c.operands(2) {
+		if strings.HasPrefix(p.s, "+") || strings.HasPrefix(p.s, ":") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkoutDiscards: `git checkout -- path`, `git checkout .`, `git checkout -f`;
+// switching or creating branches is safe.
+func checkoutDiscards(c *call) bool {
+	if c.has("-f", "--force") {
+		return true
+	}
+	if c.has("-b", "-B", "--orphan") {
+		return false
+	}
+	for _, a := range c.args {
+		if a.s == "--" {
+			return true
+		}
+	}
+	ops := c.operands(1)
+	return len(ops) > 0 && (ops[0].s == "." || len(ops) > 1 || strings.ContainsAny(ops[0].s, "*?") || hasExtension(ops[0].s))
+}
+
+// hasExtension: a path like src/main.go is a file, feature/login a branch.
+func hasExtension(p string) bool {
+	base := p[strings.LastIndex(p, "/")+1:]
+	i := strings.LastIndex(base, ".")
+	return i >= 0 && i < len(base)-1 && isLetters(base[i+1:])
+}

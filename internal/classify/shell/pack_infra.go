@@ -1,0 +1,192 @@
+package shell
+
+import "strings"
+
+func init() { register(containerPack, kubePack, iacPack, cloudPack, appsPack, dbToolsPack, pkgPack, httpPack, credsPack) }
+
+func sub(words ...string) []string { return words }
+
+var containerPack = &Pack{Name: "containers", Commands: []string{"docker", "podman", "nerdctl"}, Rules: []Rule{
+	{ID: "docker.prune", When: func(c *call) bool { return c.subAt(1) == "prune" || c.subAt(0) == "prune" }, Class: destructive,
+		Reason: "prune deletes containers, images, networks or volumes"},
+	{ID: "docker.volume-rm", Sub: sub("volume", "rm"), Class: destructive, Reason: "deletes a volume and its data"},
+	{ID: "docker.volume-rm", Sub: sub("volume", "remove"), Class: destructive, Reason: "deletes a volume and its data"},
+	{ID: "docker.rm-volumes", Sub: sub("rm"), Any: []string{"-v", "--volumes"}, Class: destructive, Reason: "removes containers with their anonymous volumes"},
+	{ID: "docker.compose-down-volumes", Sub: sub("compose", "down"), Any: []string{"-v", "--volumes"}, Class: destructive,
+		Reason: "compose down -v deletes the project's volumes and their data"},
+	{ID: "docker.read", When: func(c *call) bool {
+		return containsS([]string{"ps", "images", "logs", "inspect", "version", "info", "stats", "top", "events", "history", "port", "diff", "search"}, c.subAt(0))
+	}, Class: read, Reason: "reads container state"},
+}}
+
+var composePack = &Pack{Name: "compose", Commands: []string{"docker-compose", "podman-compose"}, Rules: []Rule{
+	{ID: "docker.compose-down-volumes", Sub: sub("down"), Any: []string{"-v", "--volumes"}, Class: destructive, Reason: "compose down -v deletes the project's volumes"},
+}}
+
+func init() { register(composePack) }
+
+var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "kubecolor", "helm", "k9s", "kustomize"}, Rules: []Rule{
+	{ID: "k8s.delete", When: func(c *call) bool { return c.name != "helm" && c.sub("delete") }, Class: destructive, Reason: "kubectl delete removes cluster resources"},
+	{ID: "k8s.drain", Sub: sub("drain"), Class: destructive, Reason: "kubectl drain evicts every pod from a node"},
+	{ID: "k8s.replace-force", Sub: sub("replace"), Any: []string{"--force"}, Class: destructive, Reason: "replace --force deletes and recreates resources"},
+	{ID: "k8s.apply-prune", Sub: sub("apply"), Any: []string{"--prune"}, Class: destructive, Reason: "apply --prune deletes resources missing from the manifests"},
+	{ID: "k8s.scale-zero", Sub: sub("scale"), When: func(c *call) bool { v, _ := c.flagValue("--replicas"); return v == "0" }, Class: destructive, Reason: "scaling to zero takes the workload down"},
+	{ID: "k8s.secret-read", When: func(c *call) bool { return c.sub("get", "secret") || c.sub("get", "secrets") || c.sub("describe", "secret") }, Class: credential,
+		Reason: "reads Kubernetes secrets"},
+	{ID: "k8s.config-raw", Sub: sub("config", "view"), Any: []string{"--raw"}, Class: credential, Reason: "prints cluster credentials"},
+	{ID: "helm.uninstall", When: func(c *call) bool { return c.name == "helm" && (c.sub("uninstall") || c.sub("delete") || c.sub("del")) }, Class: destructive,
+		Reason: "helm uninstall removes a release and its resources"},
+	{ID: "helm.rollback", When: func(c *call) bool { return c.name == "helm" && c.sub("rollback") }, Class: write, Reason: "rolls a release back"},
+	{ID: "k8s.read", When: func(c *call) bool {
+		return containsS([]string{"get", "describe", "logs", "top", "explain", "version", "api-resources", "cluster-info", "diff", "status", "list", "history", "template", "lint", "show", "search", "auth"}, c.subAt(0)) &&
+			!(c.sub("get", "secret") || c.sub("get", "secrets"))
+	}, Class: read, Reason: "reads cluster state"},
+}}
+
+var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf", "serverless", "sls"}, Rules: []Rule{
+	{ID: "iac.destroy", Sub: sub("destroy"), Class: destructive, Reason: "destroys every resource the configuration manages"},
+	{ID: "iac.destroy", Sub: sub("run-all", "destroy"), Class: destructive, Reason: "destroys every resource in every module"},
+	{ID: "iac.apply-destroy", When: func(c *call) bool { return (c.sub("apply") || c.sub("plan") && false) && c.has("-destroy", "--destroy") }, Class: destructive,
+		Reason: "apply -destroy destroys every resource"},
+	{ID: "iac.state-rm", Sub: sub("state", "rm"), Class: destructive, Reason: "removes resources from state, so the next apply may recreate or orphan them"},
+	{ID: "iac.state-rm", Sub: sub("stack", "rm"), Class: destructive, Reason: "deletes a stack and its history"},
+	{ID: "iac.auto-approve", Sub: sub("apply"), Any: []string{"-auto-approve", "--auto-approve", "--yes", "-y"}, Class: write, Reason: "applies changes without review"},
+	{ID: "iac.read", When: func(c *call) bool {
+		return containsS([]string{"plan", "show", "output", "validate", "fmt", "version", "providers", "graph", "preview", "stack", "whoami", "synth", "diff", "init", "ls", "list"}, c.subAt(0)) && !c.has("-destroy")
+	}, Class: read, Reason: "reads infrastructure state"},
+}}
+
+var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc"}, Rules: []Rule{
+	{ID: "cloud.s3-sync-delete", When: func(c *call) bool { return c.sub("s3", "sync") && c.has("--delete") }, Class: destructive,
+		Reason: "aws s3 sync --delete removes destination objects missing from the source"},
+	{ID: "cloud.secret-overwrite", When: func(c *call) bool {
+		s := c.subAt(1)
+		return c.subAt(0) == "secretsmanager" && (s == "update-secret" || s == "put-secret-value")
+	}, Class: destructive, Reason: "overwrites a secret's value, breaking whatever used the old one"},
+	{ID: "cloud.instances-terminate", When: func(c *call) bool { return strings.HasPrefix(c.subAt(1), "terminate") || strings.HasPrefix(c.subAt(1), "stop") }, Class: destructive,
+		Reason: "terminates or stops instances"},
+	{ID: "cloud.rclone-sync", When: func(c *call) bool { return c.name == "rclone" && (c.sub("sync") || c.sub("move") || c.sub("purge") || c.sub("cleanup")) }, Class: destructive,
+		Reason: "rclone sync/move/purge deletes files at the destination or source"},
+	{ID: "cloud.gsutil-rm", When: func(c *call) bool { return c.name == "gsutil" && (c.sub("rm") || c.sub("rsync") && c.has("-d")) }, Class: destructive,
+		Reason: "gsutil rm deletes objects"},
+	{ID: "cloud.railway-down", When: func(c *call) bool { return c.name == "railway" && (c.sub("down") || c.sub("volume", "delete")) }, Class: destructive,
+		Reason: "removes a Railway deployment or volume"},
+	{ID: "cloud.fly-destroy", When: func(c *call) bool {
+		return (c.name == "fly" || c.name == "flyctl") && (c.sub("destroy") || c.sub("apps", "destroy") || c.sub("volumes", "destroy") || c.sub("machine", "destroy") || c.sub("postgres", "destroy"))
+	}, Class: destructive, Reason: "destroys a Fly app, machine or volume"},
+	{ID: "cloud.db-reset", When: func(c *call) bool { return c.name == "supabase" && c.sub("db", "reset") || c.name == "heroku" && c.sub("pg:reset") }, Class: destructive,
+		Reason: "resets a database, deleting all its data"},
+	{ID: "cloud.token", When: func(c *call) bool {
+		return c.name == "gcloud" && c.sub("auth", "print-access-token") || c.name == "gcloud" && c.sub("auth", "print-identity-token") ||
+			c.name == "az" && c.sub("account", "get-access-token") || c.name == "heroku" && c.sub("auth:token") ||
+			c.name == "aws" && (c.sub("configure", "get") || c.sub("configure", "export-credentials") || c.sub("sts", "get-session-token")) ||
+			c.name == "railway" && c.sub("variables") || c.name == "fly" && c.sub("auth", "token") || c.name == "flyctl" && c.sub("auth", "token")
+	}, Class: credential, Reason: "prints a credential"},
+	{ID: "cloud.read", When: func(c *call) bool {
+		for i := 0; i < 3; i++ {
+			s := c.subAt(i)
+			for _, p := range []string{"list", "ls", "describe", "get", "show", "status", "logs", "info", "whoami", "version"} {
+				if s == p || strings.HasPrefix(s, p+"-") {
+					return !strings.HasPrefix(s, "get-secret") && !strings.HasPrefix(s, "get-parameter")
+				}
+			}
+		}
+		return false
+	}, Class: read, Reason: "reads cloud state"},
+}}
+
+var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "rake", "artisan", "manage.py", "django-admin", "sequelize", "knex", "typeorm", "drizzle-kit", "alembic", "flask", "mix", "dotnet", "ef"}, Rules: []Rule{
+	{ID: "app.prisma-reset", When: func(c *call) bool {
+		return c.name == "prisma" && (c.sub("migrate", "reset") || c.sub("db", "push") && c.has("--force-reset", "--accept-data-loss"))
+	}, Class: destructive, Reason: "prisma migrate reset / db push --force-reset drops the database's data"},
+	{ID: "app.rails-db-drop", When: func(c *call) bool {
+		for _, p := range c.pos {
+			if containsS([]string{"db:drop", "db:reset", "db:schema:load", "db:purge", "db:truncate_all", "db:migrate:reset", "db:setup", "db:drop:all"}, p.s) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "drops, resets or truncates the database"},
+	{ID: "app.artisan-fresh", When: func(c *call) bool {
+		return c.name == "artisan" && (c.sub("migrate:fresh") || c.sub("migrate:reset") || c.sub("migrate:refresh") || c.sub("db:wipe"))
+	}, Class: destructive, Reason: "drops every table"},
+	{ID: "app.django-flush", When: func(c *call) bool {
+		return (c.name == "manage.py" || c.name == "django-admin") && (c.sub("flush") || c.sub("reset_db") || c.sub("sqlflush"))
+	}, Class: destructive, Reason: "deletes all data from the database"},
+	{ID: "app.migrate-undo-all", When: func(c *call) bool { return c.sub("db:migrate:undo:all") || c.sub("migrate:rollback") && c.has("--all") || c.sub("downgrade", "base") || c.sub("ecto.drop") || c.sub("ecto.reset") || c.sub("database", "drop") }, Class: destructive,
+		Reason: "rolls back every migration or drops the database"},
+}}
+
+var dbToolsPack = &Pack{Name: "database-tools", Commands: []string{"dropdb", "dropuser", "pg_dump", "pg_restore", "pg_dumpall", "mysqladmin", "mongorestore", "redis-server"}, Rules: []Rule{
+	{ID: "db.dropdb", When: func(c *call) bool { return c.name == "dropdb" || c.name == "dropuser" }, Class: destructive, Reason: "drops a database or role"},
+	{ID: "db.restore-clean", When: func(c *call) bool { return (c.name == "pg_restore" || c.name == "pg_dump") && c.has("--clean", "-c") }, Class: destructive,
+		Reason: "--clean drops objects before recreating them"},
+	{ID: "db.mysqladmin-drop", When: func(c *call) bool { return c.name == "mysqladmin" && c.sub("drop") }, Class: destructive, Reason: "drops a database"},
+	{ID: "db.mongorestore-drop", When: func(c *call) bool { return c.name == "mongorestore" && c.has("--drop") }, Class: destructive, Reason: "drops collections before restoring"},
+	{ID: "db.dump", When: func(c *call) bool { return c.name == "pg_dump" || c.name == "pg_dumpall" }, Class: read, Reason: "reads a database"},
+}}
+
+// pkgPack: package managers install and remove dependencies; that is a
+// write, however it is worded.
+var pkgPack = &Pack{Name: "packages", Exclusive: true, Commands: []string{"npm", "yarn", "pnpm", "pip", "pip3", "uv", "cargo", "go", "gem", "bundle", "composer", "poetry", "brew", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "mvn", "gradle", "make", "cmake", "bun", "conda", "mamba", "pipx", "dotnet", "swift", "deno"},
+	Rules: []Rule{
+		{ID: "pkg.read", When: func(c *call) bool {
+			return containsS([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "config", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
+		}, Class: read, Reason: "reads package state"},
+		{ID: "pkg.registry-delete", When: func(c *call) bool { return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate") }, Class: destructive,
+			Reason: "removes a published package for everyone who depends on it"},
+		{ID: "pkg.token", When: func(c *call) bool { return c.sub("token") || c.sub("config", "get") && strings.Contains(strings.ToLower(c.subAt(2)), "token") }, Class: credential,
+			Reason: "prints a registry token"},
+	}}
+
+var httpPack = &Pack{Name: "http", Commands: []string{"curl", "wget", "http", "https", "xh", "httpie"}, Rules: []Rule{
+	{ID: "http.graphql-mutation", When: postsMutation(false), Class: write, Reason: "posts a GraphQL mutation"},
+	{ID: "http.graphql-destructive", When: postsMutation(true), Class: destructive, Reason: "posts a GraphQL mutation that deletes"},
+	{ID: "http.read", When: func(c *call) bool {
+		m, ok := c.flagValue("-X", "--request", "--method")
+		_, data := c.flagValue("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--json", "-F", "--form", "-T", "--upload-file", "--post-data", "--post-file")
+		return !data && (!ok || strings.EqualFold(m, "GET") || strings.EqualFold(m, "HEAD"))
+	}, Class: read, Reason: "fetches a URL"},
+}}
+
+func postsMutation(deletes bool) func(*call) bool {
+	return func(c *call) bool {
+		body, ok := c.flagValue("-d", "--data", "--data-raw", "--data-binary", "--json")
+		if !ok {
+			return false
+		}
+		b := strings.ToLower(body)
+		if !strings.Contains(b, "mutation") {
+			return false
+		}
+		del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "wipe") || strings.Contains(b, "purge")
+		return del == deletes
+	}
+}
+
+var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass"}, Rules: []Rule{
+	{ID: "creds.printenv", When: func(c *call) bool {
+		if c.name != "printenv" {
+			return false
+		}
+		if len(c.pos) == 0 {
+			return true
+		}
+		for _, p := range c.pos {
+			if p.dyn || secretName(p.s) {
+				return true
+			}
+		}
+		return false
+	}, Class: credential, Reason: "prints environment variables that hold credentials"},
+	{ID: "creds.env-dump", When: func(c *call) bool { return c.name == "env" && len(c.pos) == 0 || c.name == "set" && len(c.args) == 0 }, Class: credential,
+		Reason: "prints every environment variable, tokens included"},
+	{ID: "creds.gh-token", When: func(c *call) bool { return c.name == "gh" && (c.sub("auth", "token") || c.sub("auth", "status") && c.has("--show-token", "-t")) }, Class: credential,
+		Reason: "prints the GitHub token"},
+	{ID: "creds.secret-store-read", When: func(c *call) bool {
+		return c.name == "vault" && (c.sub("read") || c.sub("kv", "get") || c.sub("print", "token")) || c.name == "op" && (c.sub("read") || c.sub("item", "get") || c.sub("document", "get")) ||
+			c.name == "security" && strings.HasPrefix(c.subAt(0), "find-") && c.has("-w", "-g") || c.name == "git-credential" || strings.HasPrefix(c.name, "docker-credential-") ||
+			(c.name == "pass" || c.name == "gopass") && (c.subAt(0) == "show" || len(c.pos) == 1) || c.name == "aws-vault" && c.sub("exec") ||
+			c.name == "doppler" && (c.sub("secrets", "get") || c.sub("secrets") && len(c.pos) == 1 || c.sub("secrets", "download")) || c.name == "bw" && c.sub("get") || c.name == "lpass" && c.sub("show")
+	}, Class: credential, Reason: "reads secrets from a secret store"},
+}}

@@ -1,0 +1,74 @@
+package shell
+
+import (
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// Rule is one entry of a rule pack: when a command matches, it has Class.
+// Rules are data, so packs read as a table of what is dangerous and why.
+type Rule struct {
+	ID     string   // stable id, e.g. "git.reset-hard"
+	Sub    []string // subcommand words that must lead the positionals
+	Any    []string // at least one of these flags (none required when empty)
+	Not    []string // and none of these
+	When   func(*call) bool
+	Class  action.Class
+	Reason string
+}
+
+func (r *Rule) matches(c *call) bool {
+	if len(r.Sub) > 0 && !c.sub(r.Sub...) {
+		return false
+	}
+	if len(r.Any) > 0 && !c.has(r.Any...) {
+		return false
+	}
+	if len(r.Not) > 0 && c.has(r.Not...) {
+		return false
+	}
+	return r.When == nil || r.When(c)
+}
+
+// Pack is the rules for a family of tools, under the commands that run them.
+type Pack struct {
+	Name     string
+	Commands []string
+	Rules    []Rule
+	// Exclusive packs fully describe their commands: the generic
+	// destructive-verb check does not apply to them.
+	Exclusive bool
+}
+
+var packIndex = map[string][]*Pack{}
+
+func register(ps ...*Pack) {
+	for _, p := range ps {
+		for _, c := range p.Commands {
+			packIndex[c] = append(packIndex[c], p)
+		}
+	}
+}
+
+// applyPacks reports every matching rule. It returns whether any matched and
+// whether an exclusive pack covers the command.
+func (w *walker) applyPacks(c *call) (matched, exclusive bool) {
+	for _, p := range packIndex[c.name] {
+		exclusive = exclusive || p.Exclusive
+		for i := range p.Rules {
+			r := &p.Rules[i]
+			if r.matches(c) {
+				matched = true
+				w.add(r.ID, r.Class, r.Reason)
+			}
+		}
+	}
+	return matched, exclusive
+}
+
+const (
+	read        = action.ClassRead
+	write       = action.ClassWrite
+	destructive = action.ClassDestructive
+	unknown     = action.ClassUnknown
+	credential  = action.ClassCredentialAccess
+)

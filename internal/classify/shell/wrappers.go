@@ -1,0 +1,128 @@
+package shell
+
+import (
+	"strings"
+)
+
+// wrapper describes a command that runs another: which of its options take a
+// value, and how many positionals come before the wrapped command.
+type wrapper struct {
+	valueOpts []string
+	skip      int  // positionals before the command (timeout DURATION)
+	assigns   bool // NAME=VALUE words may precede the command (env)
+}
+
+var wrappers = map[string]wrapper{
+	"sudo":      {valueOpts: strings.Fields("-u -g -C -D -h -p -r -t -U -T --user --group --chdir --host --prompt --role --type --other-user --close-from --command-timeout")},
+	"doas":      {valueOpts: []string{"-u", "-C"}},
+	"env":       {valueOpts: strings.Fields("-u -C --unset --chdir"), assigns: true},
+	"nice":      {valueOpts: []string{"-n", "--adjustment"}},
+	"nohup":     {},
+	"timeout":   {valueOpts: strings.Fields("-s -k --signal --kill-after"), skip: 1},
+	"time":      {valueOpts: strings.Fields("-f -o --format --output")},
+	"command":   {},
+	"builtin":   {},
+	"exec":      {valueOpts: []string{"-a"}},
+	"stdbuf":    {valueOpts: strings.Fields("-i -o -e --input --output --error")},
+	"ionice":    {valueOpts: strings.Fields("-c -n -p -P -u -t --class --classdata")},
+	"chrt":      {skip: 1},
+	"taskset":   {skip: 1},
+	"setsid":    {},
+	"unbuffer":  {},
+	"chronic":   {},
+	"caffeinate": {valueOpts: []string{"-t", "-w"}},
+	"flock":     {valueOpts: strings.Fields("-w -E --timeout --conflict-exit-code"), skip: 1},
+	"busybox":   {},
+	"retry":     {valueOpts: strings.Fields("-t -d --times --delay")},
+	"dotenv":    {valueOpts: []string{"-e", "-v"}},
+	"with-contenv": {},
+	"catchsegv": {},
+	"strace":    {valueOpts: strings.Fields("-e -o -p -s -u")},
+	"ltrace":    {valueOpts: strings.Fields("-e -o -p -s -u")},
+	"torsocks":  {},
+	"proxychains": {valueOpts: []string{"-f"}},
+	"proxychains4": {valueOpts: []string{"-f"}},
+	"su":        {valueOpts: []string{"-s", "--shell", "-g", "-G"}},
+}
+
+// unwrap returns the command a wrapper runs. env with no command prints the
+// environment, which is not unwrapping: it is left to the credential pack.
+func unwrap(name string, args []arg) ([]arg, bool) {
+	wr, ok := wrappers[name]
+	if !ok {
+		return nil, false
+	}
+	if name == "command" && len(args) > 0 && (args[0].s == "-v" || args[0].s == "-V") {
+		return nil, false
+	}
+	if name == "su" {
+		// su [user] -c CMD runs CMD through a shell.
+		for i, a := range args {
+			if (a.s == "-c" || a.s == "--command") && i+1 < len(args) {
+				return []arg{{s: "sh"}, {s: "-c"}, args[i+1]}, true
+			}
+		}
+		return []arg{}, true
+	}
+	i, skipped := 0, 0
+	for i < len(args) {
+		a := args[i]
+		switch {
+		case a.s == "--" && !a.dyn:
+			i++
+			if skipped < wr.skip {
+				i += wr.skip - skipped
+			}
+			return tail(args, i), true
+		case strings.HasPrefix(a.s, "-") && len(a.s) > 1 && !a.dyn:
+			if name == "env" && (a.s == "-S" || a.s == "--split-string") && i+1 < len(args) {
+				// env -S "cmd args" splits one string into the command line.
+				return []arg{{s: "sh"}, {s: "-c"}, args[i+1]}, true
+			}
+			if takesValue(wr.valueOpts, a.s) {
+				i++
+			}
+			i++
+		case wr.assigns && isAssignment(a.s):
+			i++
+		case skipped < wr.skip:
+			skipped++
+			i++
+		default:
+			return args[i:], true
+		}
+	}
+	if name == "env" {
+		return nil, false // bare env prints the environment
+	}
+	return []arg{}, true
+}
+
+func tail(args []arg, i int) []arg {
+	if i >= len(args) {
+		return []arg{}
+	}
+	return args[i:]
+}
+
+func takesValue(opts []string, flag string) bool {
+	for _, o := range opts {
+		if flag == o {
+			return true
+		}
+	}
+	return false
+}
+
+func isAssignment(s string) bool {
+	name, _, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return false
+	}
+	for i, r := range name {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
