@@ -24,15 +24,8 @@ func (w *walker) call(c *syntax.CallExpr, in input, depth int) {
 
 // arg renders one word and notes the variables it expands.
 func (w *walker) arg(wd *syntax.Word, depth int) arg {
-	s, dyn := w.word(wd, depth)
-	a := arg{s: s, dyn: dyn}
-	syntax.Walk(wd, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil {
-			a.vars = append(a.vars, p.Param.Value)
-		}
-		return true
-	})
-	return a
+	s, dyn, vars := w.wordVars(wd, depth)
+	return arg{s: s, dyn: dyn, vars: vars}
 }
 
 // command classifies one command line: args[0] is the command.
@@ -89,6 +82,10 @@ func (w *walker) command(args []arg, in input, depth int) {
 func (w *walker) program(c *call, in input) {
 	if slices.Contains(printers, c.name) {
 		w.printed(c)
+		return
+	}
+	if dryRun(c) {
+		w.add("shell.dry-run", read, c.name+" only rehearses (--dry-run)")
 		return
 	}
 	matched, exclusive := w.applyPacks(c)
@@ -153,7 +150,7 @@ var (
 		"cal", "bc", "expr", "getconf", "lsblk", "top", "htop", "vmstat", "iostat", "netstat", "ss", "dig",
 		"nslookup", "host", "ping", "traceroute", "history", "jobs", "wait", "cd", "pushd", "popd", "dirs",
 		"shopt", "alias", "read", "mapfile", "getopts", "local", "return", "exit", "break",
-		"continue", "shift", "trap", "umask", "ulimit"}
+		"continue", "shift", "trap", "umask", "ulimit", "printenv", "set", "sed"}
 )
 
 func firstS(args []arg) string {
@@ -177,6 +174,21 @@ func nonExecution(name string, rest []arg) bool {
 	}
 	if name == "git" && len(rest) >= 1 && rest[0].s == "help" {
 		return true
+	}
+	if name == "command" && len(rest) >= 1 && (rest[0].s == "-v" || rest[0].s == "-V") {
+		return true
+	}
+	return false
+}
+
+// dryRun reports a rehearsal: --dry-run (kubectl's =client/=server too, but
+// not =none, which really runs), --what-if.
+func dryRun(c *call) bool {
+	for _, f := range c.flags {
+		name, v, hasV := strings.Cut(f, "=")
+		if name == "--dry-run" || name == "--dryrun" || name == "--what-if" || name == "--whatif" || name == "--plan" {
+			return !hasV || v == "client" || v == "server" || v == "true"
+		}
 	}
 	return false
 }

@@ -92,9 +92,10 @@ func (w *walker) find(c *call, depth int) {
 		}
 		roots = append(roots, a.s)
 	}
-	disposable := len(roots) > 0
+	disposable, local := len(roots) > 0, len(roots) > 0
 	for _, r := range roots {
 		disposable = disposable && isDisposable(r)
+		local = local && inWorkspace(r)
 	}
 	for i := 0; i < len(c.args); i++ {
 		switch c.args[i].s {
@@ -102,6 +103,8 @@ func (w *walker) find(c *call, depth int) {
 			if !disposable {
 				w.add("fs.find-delete", destructive, "find -delete removes every file that matches")
 				w.targets(roots)
+			} else {
+				w.add("fs.write", write, "find -delete removes build or temporary files")
 			}
 		case "-exec", "-execdir", "-ok", "-okdir":
 			j := i + 1
@@ -109,9 +112,10 @@ func (w *walker) find(c *call, depth int) {
 			for ; j < len(c.args) && c.args[j].s != ";" && c.args[j].s != "+"; j++ {
 				a := c.args[j]
 				if strings.Contains(a.s, "{}") {
+					// What find finds lies under its roots.
 					a = arg{s: strings.ReplaceAll(a.s, "{}", "$FOUND"), dyn: true}
-					if disposable {
-						a = arg{s: roots[0] + "/found"}
+					if local {
+						a = arg{s: strings.ReplaceAll(a.s, "$FOUND", roots[0]+"/found")}
 					}
 				}
 				cmd = append(cmd, a)

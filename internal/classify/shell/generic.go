@@ -28,7 +28,7 @@ func (w *walker) genericDestruction(c *call) bool {
 			continue
 		}
 		n++
-		if !isWordish(p.s) {
+		if !isWordish(p.s) || strings.Contains(p.s, "::") { // repo::archive names a thing
 			continue
 		}
 		for _, part := range strings.FieldsFunc(strings.ToLower(p.s), func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' }) {
@@ -39,10 +39,18 @@ func (w *walker) genericDestruction(c *call) bool {
 			}
 		}
 	}
+	if strings.Contains(c.name, "-") {
+		for _, part := range strings.Split(strings.ToLower(c.name), "-") {
+			if slices.Contains(destructiveVerbs, part) {
+				w.add("cli.destructive-verb", destructive, c.name+" deletes or destroys")
+				found = true
+			}
+		}
+	}
 	for _, f := range c.flags {
 		name, _, _ := strings.Cut(strings.ToLower(f), "=")
 		if strings.HasPrefix(name, "--delete") || strings.HasPrefix(name, "--force-delete") || name == "--purge" ||
-			name == "--remove-source-files" || strings.HasPrefix(name, "--wipe") || name == "--destroy" || strings.HasPrefix(name, "--drop") {
+			name == "--remove-source-files" || name == "--remove" || strings.HasPrefix(name, "--wipe") || name == "--destroy" || strings.HasPrefix(name, "--drop") {
 			w.add("cli.destructive-flag", destructive, c.name+" "+f+" deletes")
 			found = true
 		}
@@ -71,6 +79,20 @@ func (w *walker) httpMethod(c *call) bool {
 	if strings.EqualFold(strings.Trim(method, `"'`), "DELETE") {
 		w.add("http.delete", destructive, c.name+" sends an HTTP DELETE")
 		return true
+	}
+	// RPC-style endpoints name the deletion in the path: /job/x/doDelete.
+	if strings.EqualFold(method, "POST") {
+		for _, p := range c.pos {
+			if u := strings.ToLower(p.s); strings.Contains(u, "://") {
+				last := u[strings.LastIndex(strings.TrimRight(u, "/"), "/")+1:]
+				for _, v := range []string{"delete", "destroy", "remove", "purge", "wipe"} {
+					if strings.Contains(last, v) {
+						w.add("http.delete-endpoint", destructive, c.name+" posts to a deleting endpoint ("+last+")")
+						return true
+					}
+				}
+			}
+		}
 	}
 	return false
 }

@@ -2,14 +2,20 @@ package shell
 
 import "strings"
 
-func init() { register(fsPack, writersPack) }
+func init() { register(fsPack, writersPack, sedPack) }
+
+var sedPack = &Pack{Name: "sed", Commands: []string{"sed", "gsed"}, Rules: []Rule{
+	{ID: "fs.edit-in-place", When: func(c *call) bool { return c.has("-i", "--in-place") }, Class: write, Reason: "edits files in place"},
+}}
 
 var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 	Commands: []string{"rm", "rmdir", "shred", "truncate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "blkdiscard"},
 	Rules: []Rule{
 		{ID: "fs.rm-recursive", When: func(c *call) bool { return c.name == "rm" && c.has("-r", "-R", "--recursive") && !allDisposable(c) }, Class: destructive,
 			Reason: "rm -r deletes a directory tree outside the workspace's build and temp directories"},
-		{ID: "fs.rm-outside-workspace", When: func(c *call) bool { return (c.name == "rm" || c.name == "unlink" || c.name == "srm") && !c.has("-r", "-R", "--recursive") && anyOutside(c) }, Class: destructive,
+		{ID: "fs.rm-outside-workspace", When: func(c *call) bool {
+			return (c.name == "rm" || c.name == "unlink" || c.name == "srm") && !c.has("-r", "-R", "--recursive") && anyOutside(c)
+		}, Class: destructive,
 			Reason: "rm deletes files outside the workspace"},
 		{ID: "fs.rm", When: func(c *call) bool { return c.name == "rm" || c.name == "unlink" || c.name == "rmdir" }, Class: write, Reason: "deletes workspace files"},
 		{ID: "fs.shred", When: func(c *call) bool { return c.name == "shred" || c.name == "srm" }, Class: destructive, Reason: "shred destroys file contents beyond recovery"},

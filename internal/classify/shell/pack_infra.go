@@ -2,7 +2,9 @@ package shell
 
 import "strings"
 
-func init() { register(containerPack, kubePack, iacPack, cloudPack, appsPack, dbToolsPack, pkgPack, httpPack, credsPack) }
+func init() {
+	register(containerPack, kubePack, iacPack, cloudPack, appsPack, dbToolsPack, pkgPack, httpPack, credsPack)
+}
 
 func sub(words ...string) []string { return words }
 
@@ -31,7 +33,9 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 	{ID: "k8s.replace-force", Sub: sub("replace"), Any: []string{"--force"}, Class: destructive, Reason: "replace --force deletes and recreates resources"},
 	{ID: "k8s.apply-prune", Sub: sub("apply"), Any: []string{"--prune"}, Class: destructive, Reason: "apply --prune deletes resources missing from the manifests"},
 	{ID: "k8s.scale-zero", Sub: sub("scale"), When: func(c *call) bool { v, _ := c.flagValue("--replicas"); return v == "0" }, Class: destructive, Reason: "scaling to zero takes the workload down"},
-	{ID: "k8s.secret-read", When: func(c *call) bool { return c.sub("get", "secret") || c.sub("get", "secrets") || c.sub("describe", "secret") }, Class: credential,
+	{ID: "k8s.secret-read", When: func(c *call) bool {
+		return c.sub("get", "secret") || c.sub("get", "secrets") || c.sub("describe", "secret")
+	}, Class: credential,
 		Reason: "reads Kubernetes secrets"},
 	{ID: "k8s.config-raw", Sub: sub("config", "view"), Any: []string{"--raw"}, Class: credential, Reason: "prints cluster credentials"},
 	{ID: "helm.uninstall", When: func(c *call) bool { return c.name == "helm" && (c.sub("uninstall") || c.sub("delete") || c.sub("del")) }, Class: destructive,
@@ -46,7 +50,9 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf", "serverless", "sls"}, Rules: []Rule{
 	{ID: "iac.destroy", Sub: sub("destroy"), Class: destructive, Reason: "destroys every resource the configuration manages"},
 	{ID: "iac.destroy", Sub: sub("run-all", "destroy"), Class: destructive, Reason: "destroys every resource in every module"},
-	{ID: "iac.apply-destroy", When: func(c *call) bool { return (c.sub("apply") || c.sub("plan") && false) && c.has("-destroy", "--destroy") }, Class: destructive,
+	{ID: "iac.apply-destroy", When: func(c *call) bool {
+		return (c.sub("apply") || c.sub("plan") && false) && c.has("-destroy", "--destroy")
+	}, Class: destructive,
 		Reason: "apply -destroy destroys every resource"},
 	{ID: "iac.state-rm", Sub: sub("state", "rm"), Class: destructive, Reason: "removes resources from state, so the next apply may recreate or orphan them"},
 	{ID: "iac.state-rm", Sub: sub("stack", "rm"), Class: destructive, Reason: "deletes a stack and its history"},
@@ -57,15 +63,20 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 }}
 
 var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc"}, Rules: []Rule{
+	{ID: "cloud.s3-remove-bucket", Sub: sub("s3", "rb"), Class: destructive, Reason: "aws s3 rb deletes a bucket (with --force, its objects too)"},
 	{ID: "cloud.s3-sync-delete", When: func(c *call) bool { return c.sub("s3", "sync") && c.has("--delete") }, Class: destructive,
 		Reason: "aws s3 sync --delete removes destination objects missing from the source"},
 	{ID: "cloud.secret-overwrite", When: func(c *call) bool {
 		s := c.subAt(1)
 		return c.subAt(0) == "secretsmanager" && (s == "update-secret" || s == "put-secret-value")
 	}, Class: destructive, Reason: "overwrites a secret's value, breaking whatever used the old one"},
-	{ID: "cloud.instances-terminate", When: func(c *call) bool { return strings.HasPrefix(c.subAt(1), "terminate") || strings.HasPrefix(c.subAt(1), "stop") }, Class: destructive,
+	{ID: "cloud.instances-terminate", When: func(c *call) bool {
+		return strings.HasPrefix(c.subAt(1), "terminate") || strings.HasPrefix(c.subAt(1), "stop")
+	}, Class: destructive,
 		Reason: "terminates or stops instances"},
-	{ID: "cloud.rclone-sync", When: func(c *call) bool { return c.name == "rclone" && (c.sub("sync") || c.sub("move") || c.sub("purge") || c.sub("cleanup")) }, Class: destructive,
+	{ID: "cloud.rclone-sync", When: func(c *call) bool {
+		return c.name == "rclone" && (c.sub("sync") || c.sub("move") || c.sub("purge") || c.sub("cleanup"))
+	}, Not: []string{"--dry-run", "-n"}, Class: destructive,
 		Reason: "rclone sync/move/purge deletes files at the destination or source"},
 	{ID: "cloud.gsutil-rm", When: func(c *call) bool { return c.name == "gsutil" && (c.sub("rm") || c.sub("rsync") && c.has("-d")) }, Class: destructive,
 		Reason: "gsutil rm deletes objects"},
@@ -74,7 +85,9 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 	{ID: "cloud.fly-destroy", When: func(c *call) bool {
 		return (c.name == "fly" || c.name == "flyctl") && (c.sub("destroy") || c.sub("apps", "destroy") || c.sub("volumes", "destroy") || c.sub("machine", "destroy") || c.sub("postgres", "destroy"))
 	}, Class: destructive, Reason: "destroys a Fly app, machine or volume"},
-	{ID: "cloud.db-reset", When: func(c *call) bool { return c.name == "supabase" && c.sub("db", "reset") || c.name == "heroku" && c.sub("pg:reset") }, Class: destructive,
+	{ID: "cloud.db-reset", When: func(c *call) bool {
+		return c.name == "supabase" && c.sub("db", "reset") || c.name == "heroku" && c.sub("pg:reset")
+	}, Class: destructive,
 		Reason: "resets a database, deleting all its data"},
 	{ID: "cloud.token", When: func(c *call) bool {
 		return c.name == "gcloud" && c.sub("auth", "print-access-token") || c.name == "gcloud" && c.sub("auth", "print-identity-token") ||
@@ -113,7 +126,9 @@ var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "
 	{ID: "app.django-flush", When: func(c *call) bool {
 		return (c.name == "manage.py" || c.name == "django-admin") && (c.sub("flush") || c.sub("reset_db") || c.sub("sqlflush"))
 	}, Class: destructive, Reason: "deletes all data from the database"},
-	{ID: "app.migrate-undo-all", When: func(c *call) bool { return c.sub("db:migrate:undo:all") || c.sub("migrate:rollback") && c.has("--all") || c.sub("downgrade", "base") || c.sub("ecto.drop") || c.sub("ecto.reset") || c.sub("database", "drop") }, Class: destructive,
+	{ID: "app.migrate-undo-all", When: func(c *call) bool {
+		return c.sub("db:migrate:undo:all") || c.sub("migrate:rollback") && c.has("--all") || c.sub("downgrade", "base") || c.sub("ecto.drop") || c.sub("ecto.reset") || c.sub("database", "drop")
+	}, Class: destructive,
 		Reason: "rolls back every migration or drops the database"},
 }}
 
@@ -133,9 +148,13 @@ var pkgPack = &Pack{Name: "packages", Exclusive: true, Commands: []string{"npm",
 		{ID: "pkg.read", When: func(c *call) bool {
 			return containsS([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "config", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
 		}, Class: read, Reason: "reads package state"},
-		{ID: "pkg.registry-delete", When: func(c *call) bool { return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate") }, Class: destructive,
+		{ID: "pkg.registry-delete", When: func(c *call) bool {
+			return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate")
+		}, Class: destructive,
 			Reason: "removes a published package for everyone who depends on it"},
-		{ID: "pkg.token", When: func(c *call) bool { return c.sub("token") || c.sub("config", "get") && strings.Contains(strings.ToLower(c.subAt(2)), "token") }, Class: credential,
+		{ID: "pkg.token", When: func(c *call) bool {
+			return c.sub("token") || c.sub("config", "get") && strings.Contains(strings.ToLower(c.subAt(2)), "token")
+		}, Class: credential,
 			Reason: "prints a registry token"},
 	}}
 
@@ -181,7 +200,9 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 	}, Class: credential, Reason: "prints environment variables that hold credentials"},
 	{ID: "creds.env-dump", When: func(c *call) bool { return c.name == "env" && len(c.pos) == 0 || c.name == "set" && len(c.args) == 0 }, Class: credential,
 		Reason: "prints every environment variable, tokens included"},
-	{ID: "creds.gh-token", When: func(c *call) bool { return c.name == "gh" && (c.sub("auth", "token") || c.sub("auth", "status") && c.has("--show-token", "-t")) }, Class: credential,
+	{ID: "creds.gh-token", When: func(c *call) bool {
+		return c.name == "gh" && (c.sub("auth", "token") || c.sub("auth", "status") && c.has("--show-token", "-t"))
+	}, Class: credential,
 		Reason: "prints the GitHub token"},
 	{ID: "creds.secret-store-read", When: func(c *call) bool {
 		return c.name == "vault" && (c.sub("read") || c.sub("kv", "get") || c.sub("print", "token")) || c.name == "op" && (c.sub("read") || c.sub("item", "get") || c.sub("document", "get")) ||

@@ -90,7 +90,7 @@ func isSecretPath(p string) bool {
 	switch {
 	case slices.Contains(secretBases, base):
 		return !(base == "hosts.yml" && !strings.Contains(p, "gh/")) && !(base == "credentials" && !strings.Contains(p, ".aws") && !strings.Contains(p, ".config"))
-	case strings.HasPrefix(base, ".env."):
+	case strings.HasPrefix(base, ".env."), base == "environ" && strings.HasPrefix(p, "/proc/"):
 		return true
 	case strings.HasSuffix(base, ".pem"), strings.HasSuffix(base, ".key"), strings.HasSuffix(base, ".p12"),
 		strings.HasSuffix(base, ".pfx"), strings.HasSuffix(base, ".keystore"), strings.HasSuffix(base, ".jks"):
@@ -99,7 +99,7 @@ func isSecretPath(p string) bool {
 		return true
 	}
 	for _, frag := range []string{".kube/config", ".railway/config", ".aws/config", ".docker/config.json",
-		".config/gcloud/", ".azure/", ".fly/config", ".config/gh/hosts", "/proc/self/environ", "/environ", ".ssh/"} {
+		".config/gcloud/", ".azure/", ".fly/config", ".config/gh/hosts", ".ssh/"} {
 		if strings.Contains(p, frag) && !strings.HasSuffix(p, ".pub") && !strings.HasSuffix(p, "known_hosts") && !strings.HasSuffix(p, ".ssh/config") {
 			return true
 		}

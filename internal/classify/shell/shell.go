@@ -59,6 +59,9 @@ type walker struct {
 	c    *Classifier
 	res  Result
 	seen map[string]bool // reason id + detail, to report each finding once
+	// renderOnly > 0 while re-rendering words already walked.
+	renderOnly int
+	visits     int // statements walked: linear in the input, never more
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {

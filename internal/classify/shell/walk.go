@@ -23,6 +23,7 @@ func (w *walker) stmts(ss []*syntax.Stmt, in input, depth int) {
 }
 
 func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
+	w.visits++
 	in = w.redirects(s.Redirs, in, depth)
 	switch c := s.Cmd.(type) {
 	case nil:
@@ -101,6 +102,9 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 		case syntax.WordHdoc:
 			t, dyn := w.word(r.Word, depth)
 			in = input{present: true, known: !dyn, text: t, from: "a here-string"}
+		case syntax.RdrIn:
+			t, _ := w.word(r.Word, depth)
+			in = input{present: true, from: "the file " + t}
 		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.RdrAllClob:
 			t, dyn := w.word(r.Word, depth)
 			w.truncates(t, dyn, "redirection")
@@ -141,8 +145,12 @@ func (w *walker) appends(path string, dyn bool) {
 	}
 }
 
-// pipeOutput describes what a pipeline stage writes, for the next stage.
+// pipeOutput describes what a pipeline stage writes, for the next stage. The
+// stage was already walked: rendering it again must not walk its
+// substitutions again, or nested pipelines would cost exponential time.
 func (w *walker) pipeOutput(s *syntax.Stmt, depth int) input {
+	w.renderOnly++
+	defer func() { w.renderOnly-- }()
 	if c, ok := s.Cmd.(*syntax.CallExpr); ok && len(c.Args) > 0 && len(s.Redirs) == 0 {
 		args, dyn := w.words(c.Args, depth, false)
 		if !dyn && (args[0] == "echo" || args[0] == "printf") {
@@ -172,15 +180,22 @@ func (w *walker) pipeOutput(s *syntax.Stmt, depth int) input {
 // known at run time written as $NAME or $(...), and reports whether any was.
 // Substitutions inside are walked: they run.
 func (w *walker) word(wd *syntax.Word, depth int) (string, bool) {
-	if wd == nil {
-		return "", false
-	}
-	var b strings.Builder
-	dyn := w.parts(&b, wd.Parts, depth, false)
-	return b.String(), dyn
+	s, dyn, _ := w.wordVars(wd, depth)
+	return s, dyn
 }
 
-func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quoted bool) bool {
+// wordVars is word, also returning the variables the word expands directly.
+func (w *walker) wordVars(wd *syntax.Word, depth int) (string, bool, []string) {
+	if wd == nil {
+		return "", false, nil
+	}
+	var b strings.Builder
+	var vars []string
+	dyn := w.parts(&b, wd.Parts, depth, false, &vars)
+	return b.String(), dyn, vars
+}
+
+func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quoted bool, vars *[]string) bool {
 	dyn := false
 	for _, p := range ps {
 		switch p := p.(type) {
@@ -199,7 +214,7 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 				b.WriteString(p.Value)
 			}
 		case *syntax.DblQuoted:
-			if w.parts(b, p.Parts, depth, true) {
+			if w.parts(b, p.Parts, depth, true, vars) {
 				dyn = true
 			}
 		case *syntax.ParamExp:
@@ -209,26 +224,34 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 				name = p.Param.Value
 			}
 			b.WriteString("$" + name)
-			w.nested(p, depth)
+			*vars = append(*vars, name)
+			w.walkPart(p, depth)
 		case *syntax.CmdSubst:
 			dyn = true
 			b.WriteString("$(...)")
-			w.stmts(p.Stmts, input{}, depth)
+			w.walkPart(p, depth)
 		case *syntax.ProcSubst:
 			dyn = true
 			b.WriteString("<(...)")
-			w.stmts(p.Stmts, input{}, depth)
+			w.walkPart(p, depth)
 		case *syntax.ArithmExp:
 			dyn = true
 			b.WriteString("$((...))")
-			w.nested(p, depth)
+			w.walkPart(p, depth)
 		default: // extended globs, brace expansions
 			dyn = true
 			b.WriteString("*")
-			w.nested(p, depth)
+			w.walkPart(p, depth)
 		}
 	}
 	return dyn
+}
+
+// walkPart walks what a word part runs, unless only rendering.
+func (w *walker) walkPart(p syntax.Node, depth int) {
+	if w.renderOnly == 0 {
+		w.nested(p, depth)
+	}
 }
 
 // words renders a list of words; splitFlags marks args that follow a flag.

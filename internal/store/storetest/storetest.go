@@ -85,7 +85,9 @@ func testAudit(t *testing.T, open Opener) {
 		e := store.AuditEntry{Seq: i, Time: at, Type: "t", Actor: "a", Data: []byte(`{"i":` + strconv.FormatInt(i, 10) + `}`), PrevHash: "p", Hash: "h" + strconv.FormatInt(i, 10)}
 		must(t, s.Update(ctx, func(tx store.Tx) error { return tx.AppendAudit(e) }))
 	}
-	if err := s.Update(ctx, func(tx store.Tx) error { return tx.AppendAudit(store.AuditEntry{Seq: 3, Time: at, Type: "t", Data: []byte("{}")}) }); !errors.Is(err, store.ErrConflict) {
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.AppendAudit(store.AuditEntry{Seq: 3, Time: at, Type: "t", Data: []byte("{}")})
+	}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate seq: %v", err)
 	}
 	must(t, s.View(ctx, func(tx store.Tx) error {
