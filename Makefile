@@ -19,7 +19,7 @@ run: build
 	@test -f $(RUN_DIR)/chaperone.yaml || ./$(BIN) init --dir $(RUN_DIR)
 	./$(BIN) --config $(RUN_DIR)/chaperone.yaml serve
 
-test: test-deps vet unit fuzz
+test: test-deps vet fuzz unit
 
 # Everything the tests need beyond Go is installed here, so a fresh machine
 # and CI run the same suite.

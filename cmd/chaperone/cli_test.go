@@ -313,3 +313,26 @@ func TestUnusableStateIsInternalError(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestHookDecidesWithTheRealClassifierAndFailsClosed(t *testing.T) {
+	cfg := initDir(t, "")
+	in := `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"sudo env X=1 bash -c 'terraform destroy -auto-approve'"}}`
+	r := chaperone(t, in, "--config", cfg, "hook", "claude-code")
+	if r.code != 0 || !strings.Contains(r.stdout, `"permissionDecision":"ask"`) || !strings.Contains(r.stdout, "iac.destroy") {
+		t.Fatalf("%+v", r)
+	}
+	r = chaperone(t, `{"tool_name":"run_shell_command","tool_input":{"command":"git status"}}`, "--config", cfg, "hook", "gemini")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, `{"decision":"allow"`) {
+		t.Fatalf("%+v", r)
+	}
+	// A config that does not load denies everything, with the reason.
+	bad := filepath.Join(t.TempDir(), "chaperone.yaml")
+	os.WriteFile(bad, []byte("policy:\n  rules:\n    - {name: x, when: 'nope(', decision: allow}\n"), 0o600)
+	r = chaperone(t, `{"tool_name":"Bash","tool_input":{"command":"ls"}}`, "--config", bad, "hook", "claude-code")
+	if r.code != 0 || !strings.Contains(r.stdout, `"permissionDecision":"deny"`) || !strings.Contains(r.stdout, "hook.config") {
+		t.Fatalf("%+v", r)
+	}
+	if r := chaperone(t, "{}", "hook", "vim"); r.code != exitHeld || r.stdout != "" {
+		t.Fatalf("unknown agent: %+v", r)
+	}
+}

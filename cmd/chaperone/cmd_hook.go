@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify"
+	"github.com/chaperone/chaperone/internal/hook"
+	"github.com/chaperone/chaperone/internal/policy"
+)
+
+func (a *app) hookCommand() *cobra.Command {
+	var env string
+	cmd := &cobra.Command{
+		Use:   "hook " + strings.Join(hook.Names(), "|"),
+		Short: "Answer an agent's pre-tool-use hook: read its JSON on stdin, print its decision",
+		Long: `hook reads the agent's hook JSON on standard input, classifies the shell command
+or file read it describes, decides it with the policy, and prints the answer
+in that agent's format. Held actions become "ask" where the agent can ask its
+user, and a denial with instructions where it cannot. Unreadable input, a bad
+config or an internal error answer deny; the exit code is 0 so that no agent
+mistakes a failure for permission.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			adapter, ok := hook.Adapters[args[0]]
+			if !ok {
+				// Exit 2 blocks in agents that read exit codes; nothing is allowed.
+				fmt.Fprintf(a.stderr, "chaperone: unknown agent %q (want %s)\n", args[0], strings.Join(hook.Names(), ", "))
+				return silentExit(exitHeld)
+			}
+			if env == "" {
+				env = os.Getenv("CHAPERONE_ENV")
+			}
+			input, err := io.ReadAll(io.LimitReader(a.stdin, hook.MaxInput+1))
+			if err != nil {
+				input = nil // Run denies unreadable input
+			}
+			out := hook.Run(adapter, input, a.hookDecider(env))
+			a.stdout.Write(out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&env, "env", "", "environment the agent works in (default $CHAPERONE_ENV)")
+	return cmd
+}
+
+// hookDecider classifies and decides with the configured policy; a config
+// that does not load denies everything, with the reason.
+func (a *app) hookDecider(env string) hook.Decider {
+	return func(r hook.Request) hook.Outcome {
+		cfg, err := a.loadConfig(false)
+		var eng *policy.Engine
+		if err == nil {
+			eng, err = policy.New(cfg)
+		}
+		if err != nil {
+			return hook.Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.config",
+				Reason: "Chaperone's config does not load (" + firstLine(err.Error()) + "); denied until it is fixed"}}
+		}
+		act := classify.Classify(r.Kind, r.Text)
+		act.Env = env
+		return hook.Outcome{Decision: eng.Decide(&act), Action: act}
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

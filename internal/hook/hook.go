@@ -1,0 +1,153 @@
+// Package hook speaks each coding agent's pre-tool-use hook protocol: it reads
+// the agent's JSON, says what to check, and renders Chaperone's decision in
+// the form that agent expects. Anything it cannot read is denied: some agents
+// treat a failed hook as permission, so a hook never fails open.
+package hook
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// Request is what an agent asked to do, in Chaperone's terms.
+type Request struct {
+	Kind action.Kind // shell or file
+	Text string      // the command line, or the file path
+	Cwd  string
+}
+
+// Outcome is the decision to render, with the action it was made about.
+type Outcome struct {
+	Decision action.Decision
+	Action   action.Action
+}
+
+// Adapter is one agent's protocol.
+type Adapter struct {
+	// Parse returns the request, or ok=false when the tool is not one
+	// Chaperone inspects (the agent's own permissions then apply).
+	Parse func(data []byte) (req Request, ok bool, err error)
+	// Render returns the bytes to print for a decision; nil prints nothing.
+	Render func(o Outcome) []byte
+}
+
+// Adapters by the name `chaperone hook NAME` takes.
+var Adapters = map[string]Adapter{
+	"claude-code": claudeCode,
+	"cursor":      cursor,
+	"gemini":      gemini,
+	"codex":       codex,
+	"copilot":     copilot,
+}
+
+// Names lists the supported agents.
+func Names() []string {
+	names := make([]string, 0, len(Adapters))
+	for n := range Adapters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Decider classifies and decides a request.
+type Decider func(Request) Outcome
+
+// MaxInput bounds what a hook reads from the agent.
+const MaxInput = 1 << 20
+
+// Timeout bounds a decision; past it the hook denies.
+var Timeout = 2 * time.Second
+
+// Run answers one hook invocation. It always returns bytes to print (or nil
+// for "no opinion" on tools it does not inspect) and never an error: every
+// failure is rendered as a denial.
+func Run(a Adapter, input []byte, decide Decider) (out []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = a.Render(failure(fmt.Sprintf("internal error: %v", r)))
+		}
+	}()
+	if len(input) > MaxInput {
+		return a.Render(failure("hook input is over 1 MiB"))
+	}
+	req, ok, err := a.Parse(input)
+	if err != nil {
+		return a.Render(failure("cannot read the hook input: " + err.Error()))
+	}
+	if !ok {
+		return nil
+	}
+	done := make(chan Outcome, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- failure(fmt.Sprintf("internal error: %v", r))
+			}
+		}()
+		done <- decide(req)
+	}()
+	select {
+	case o := <-done:
+		return a.Render(o)
+	case <-time.After(Timeout):
+		return a.Render(failure("the decision took too long"))
+	}
+}
+
+func failure(why string) Outcome {
+	return Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.error",
+		Reason: why + "; denied because Chaperone could not check it (fail closed)"}}
+}
+
+// message is the reason an agent and its user read: the rule, why it
+// matters, and for held actions what a human must do.
+func message(o Outcome, canAsk bool) string {
+	d := o.Decision
+	var b strings.Builder
+	b.WriteString("Chaperone")
+	if d.Rule != "" {
+		fmt.Fprintf(&b, " [%s]", d.Rule)
+	}
+	b.WriteString(": ")
+	b.WriteString(d.Reason)
+	for i, r := range o.Action.Reasons {
+		if i == 3 || r.Class == action.ClassRead {
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %s", r.ID, r.Message)
+	}
+	if d.Verdict == action.Approve && !canAsk {
+		b.WriteString(". A human must approve this: ask the user to run it themselves or to allow it explicitly.")
+	}
+	return b.String()
+}
+
+func marshal(v any) []byte {
+	out, _ := json.Marshal(v)
+	return append(out, '\n')
+}
+
+// stringOrArgs reads a command given as a string or as an argv array (which
+// is quoted back into one shell line, so `["bash","-lc","rm -rf /"]` is seen
+// as the shell would run it).
+func stringOrArgs(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var argv []string
+	if err := json.Unmarshal(raw, &argv); err != nil {
+		return "", fmt.Errorf("command is neither a string nor a list of strings")
+	}
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " "), nil
+}
