@@ -45,10 +45,16 @@ func (w *walker) stdinProgram(name string, in input, depth int, run func(string)
 }
 
 func (w *walker) eval(args []arg, depth int) {
+	w.joinedScript(args, depth, "shell.dynamic-eval", "eval runs text only known at run time")
+}
+
+// joinedScript runs words joined with spaces as a script, as eval, watch and
+// ssh do; any word only known at run time makes the whole script unknown.
+func (w *walker) joinedScript(args []arg, depth int, id, msg string) {
 	parts := make([]string, len(args))
 	for i, a := range args {
 		if a.dyn {
-			w.add("shell.dynamic-eval", unknown, "eval runs text only known at run time")
+			w.add(id, unknown, msg)
 			return
 		}
 		parts[i] = a.s
@@ -182,13 +188,5 @@ func (w *walker) joined(args []arg, exec bool, depth int) {
 		w.command(args, input{}, depth)
 		return
 	}
-	parts := make([]string, len(args))
-	for i, a := range args {
-		if a.dyn {
-			w.add("shell.dynamic-script", unknown, "runs a command only known at run time")
-			return
-		}
-		parts[i] = a.s
-	}
-	w.script(strings.Join(parts, " "), depth+1)
+	w.joinedScript(args, depth, "shell.dynamic-script", "runs a command only known at run time")
 }
