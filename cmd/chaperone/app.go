@@ -65,6 +65,7 @@ keeps an audit log no one can quietly edit.`,
 		a.initCommand(), a.checkCommand(), a.tokenCommand(), a.auditCommand(),
 		a.policyCommand(), a.serveCommand(), a.versionCommand(), a.hookCommand(),
 	)
+	root.AddCommand(a.installCommands()...)
 	return root
 }
 

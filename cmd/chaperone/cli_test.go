@@ -336,3 +336,29 @@ func TestHookDecidesWithTheRealClassifierAndFailsClosed(t *testing.T) {
 		t.Fatalf("unknown agent: %+v", r)
 	}
 }
+
+func TestInstallAndUninstallInTheProject(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	r := chaperone(t, "", "install", "claude-code")
+	settings := filepath.Join(dir, ".claude", "settings.json")
+	if r.code != 0 || !strings.Contains(r.stdout, "installed in "+settings) {
+		t.Fatalf("%+v", r)
+	}
+	text, _ := os.ReadFile(settings)
+	if !strings.Contains(string(text), " hook claude-code") {
+		t.Fatalf("settings: %s", text)
+	}
+	if r := chaperone(t, "", "install", "claude-code"); r.code != 0 || !strings.Contains(r.stdout, "nothing changed") {
+		t.Fatalf("second install: %+v", r)
+	}
+	if r := chaperone(t, "", "uninstall", "claude-code"); r.code != 0 || !strings.Contains(r.stdout, "removed from") {
+		t.Fatalf("uninstall: %+v", r)
+	}
+	if r := chaperone(t, "", "install", "emacs"); r.code != exitInput {
+		t.Fatalf("unknown agent: %+v", r)
+	}
+	if r := chaperone(t, "", "install", "cursor", "--command", "rm -rf /"); r.code != exitInput {
+		t.Fatalf("foreign command accepted: %+v", r)
+	}
+}
