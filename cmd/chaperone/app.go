@@ -63,7 +63,7 @@ keeps an audit log no one can quietly edit.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return inputErr(err) })
 	root.AddCommand(
 		a.initCommand(), a.checkCommand(), a.tokenCommand(), a.auditCommand(),
-		a.policyCommand(), a.serveCommand(), a.versionCommand(), a.hookCommand(),
+		a.policyCommand(), a.serveCommand(), a.versionCommand(), a.hookCommand(), a.scanCommand(),
 	)
 	root.AddCommand(a.installCommands()...)
 	return root

@@ -362,3 +362,16 @@ func TestInstallAndUninstallInTheProject(t *testing.T) {
 		t.Fatalf("foreign command accepted: %+v", r)
 	}
 }
+
+func TestScanExitsNonZeroOnFindings(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("RAILWAY_TOKEN=6f1c2b7e-93aa-4d7e-b2f1-0c9d8e7a6b5c\n"), 0o600)
+	r := chaperone(t, "", "scan", dir)
+	if r.code != exitHeld || !strings.Contains(r.stdout, ".env:1:") || !strings.Contains(r.stdout, "BROAD") || strings.Contains(r.stdout, "93aa-4d7e") {
+		t.Fatalf("%+v", r)
+	}
+	clean := t.TempDir()
+	if r := chaperone(t, "", "scan", clean); r.code != 0 || !strings.HasPrefix(r.stdout, "0 credential(s)") {
+		t.Fatalf("%+v", r)
+	}
+}

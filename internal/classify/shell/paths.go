@@ -119,3 +119,10 @@ func secretName(name string) bool {
 	}
 	return false
 }
+
+// IsSecretPath reports whether a path names a file that holds credentials.
+func IsSecretPath(p string) bool { return isSecretPath(p) }
+
+// SecretName reports whether an environment variable's name says it holds a
+// credential.
+func SecretName(name string) bool { return secretName(name) }
