@@ -58,8 +58,6 @@ it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
 			return nil
 		},
 	}
-	install.Flags().BoolVar(&user, "user", false, "the user's settings")
-	install.Flags().BoolVar(&project, "project", false, "the project's settings (default)")
 	install.Flags().StringVar(&command, "command", "", "hook command to write (default: this binary's absolute path + hook AGENT)")
 
 	uninstall := &cobra.Command{
@@ -79,8 +77,10 @@ it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
 			return nil
 		},
 	}
-	uninstall.Flags().BoolVar(&user, "user", false, "the user's settings")
-	uninstall.Flags().BoolVar(&project, "project", false, "the project's settings (default)")
+	for _, c := range []*cobra.Command{install, uninstall} {
+		c.Flags().BoolVar(&user, "user", false, "the user's settings")
+		c.Flags().BoolVar(&project, "project", false, "the project's settings (default)")
+	}
 	return []*cobra.Command{install, uninstall}
 }
 
