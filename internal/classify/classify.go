@@ -19,6 +19,13 @@ func Classify(kind action.Kind, text string) action.Action {
 	case action.KindShell:
 		r := shellClassifier.Classify(text)
 		reasons, a.Targets = r.Reasons, r.Targets
+	case action.KindFile:
+		// One definition of a credential file serves shell arguments and
+		// agents' file reads alike.
+		a.Targets = []string{text}
+		if shell.IsSecretPath(text) {
+			reasons = []action.Reason{{ID: "creds.read-secret-file", Class: action.ClassCredentialAccess, Message: text + " holds credentials"}}
+		}
 	default:
 		reasons = keyword.Classify(kind, text)
 	}

@@ -1,6 +1,6 @@
-// Package keyword is a deliberately conservative word-level classifier. It
-// never parses, so it only ever calls something read when it is plainly a
-// read, and calls everything it does not recognise unknown.
+// Package keyword is a deliberately conservative word-level classifier for
+// SQL and GraphQL. It never parses, so it only ever calls something read when
+// it is plainly a read, and calls everything it does not recognise unknown.
 package keyword
 
 import (
@@ -25,15 +25,8 @@ func Classify(kind action.Kind, text string) []action.Reason {
 	switch kind {
 	case action.KindSQL:
 		return sql(text)
-	case action.KindShell:
-		return shell(text)
 	case action.KindGraphQL:
 		return graphql(text)
-	case action.KindFile:
-		if secretPath(text) {
-			return reason("keyword.file-secret", action.ClassCredentialAccess, "this file holds credentials")
-		}
-		return nil
 	}
 	return unknownReason(kind)
 }
@@ -68,36 +61,6 @@ func sql(text string) []action.Reason {
 	return unknownReason(action.KindSQL)
 }
 
-var (
-	shellDestructive = []string{"RM", "RMDIR", "DD", "MKFS", "SHRED", "TRUNCATE", "WIPEFS", "DROP", "DROPDB", "DESTROY", "DELETE", "PRUNE", "FLUSHALL", "RESET", "FORCE"}
-	shellRead        = []string{"ls", "pwd", "echo", "cat", "head", "tail", "wc", "grep", "which", "whoami", "date"}
-	gitRead          = []string{"status", "log", "diff", "show", "branch"}
-)
-
-func shell(text string) []action.Reason {
-	for _, w := range words(text) {
-		if slices.Contains(shellDestructive, w) {
-			return reason("keyword.shell-destructive", action.ClassDestructive, strings.ToLower(w)+" can destroy data")
-		}
-	}
-	fields := strings.Fields(text)
-	for _, f := range fields {
-		if secretPath(f) || strings.Contains(strings.ToUpper(f), "TOKEN") || f == "printenv" || len(fields) == 1 && f == "env" {
-			return reason("keyword.shell-secret", action.ClassCredentialAccess, "this reads credentials")
-		}
-	}
-	if len(fields) == 0 || strings.ContainsAny(text, "|;&$`<>(){}\\\n") {
-		return unknownReason(action.KindShell)
-	}
-	if slices.Contains(shellRead, fields[0]) {
-		return nil
-	}
-	if fields[0] == "git" && len(fields) > 1 && slices.Contains(gitRead, fields[1]) {
-		return nil
-	}
-	return unknownReason(action.KindShell)
-}
-
 func graphql(text string) []action.Reason {
 	t := strings.TrimSpace(text)
 	lower := strings.ToLower(t)
@@ -111,14 +74,4 @@ func graphql(text string) []action.Reason {
 		return nil
 	}
 	return unknownReason(action.KindGraphQL)
-}
-
-var secretNames = []string{".env", "credentials", "id_rsa", "id_ed25519", "id_ecdsa", ".npmrc", ".pypirc", ".netrc", "hosts.yml", "kubeconfig"}
-
-func secretPath(p string) bool {
-	base := p[strings.LastIndex(p, "/")+1:]
-	if strings.HasSuffix(base, ".pem") || strings.HasSuffix(base, ".key") || strings.HasPrefix(base, ".env") {
-		return true
-	}
-	return slices.Contains(secretNames, base) || strings.Contains(p, ".kube/config") || strings.Contains(p, ".railway/config")
 }

@@ -27,24 +27,12 @@ func TestKeywordClassifierIsConservative(t *testing.T) {
 		{action.KindSQL, "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", action.ClassDestructive},
 		{action.KindSQL, "frobnicate", action.ClassUnknown},
 		{action.KindSQL, "", action.ClassUnknown},
-		{action.KindShell, "ls -la", action.ClassRead},
-		{action.KindShell, "git status", action.ClassRead},
-		{action.KindShell, "rm -rf /", action.ClassDestructive},
-		{action.KindShell, "terraform destroy", action.ClassDestructive},
-		{action.KindShell, "cat .env", action.ClassCredentialAccess},
-		{action.KindShell, "cat ~/.aws/credentials", action.ClassCredentialAccess},
-		{action.KindShell, "printenv RAILWAY_TOKEN", action.ClassCredentialAccess},
-		{action.KindShell, "env", action.ClassCredentialAccess},
-		{action.KindShell, "ls | sh", action.ClassUnknown},
-		{action.KindShell, "$x", action.ClassUnknown},
-		{action.KindShell, "make build", action.ClassUnknown},
 		{action.KindGraphQL, "query { me { id } }", action.ClassRead},
 		{action.KindGraphQL, `mutation { volumeDelete(volumeId: "v") }`, action.ClassDestructive},
 		{action.KindGraphQL, `mutation { serviceCreate(input: {}) { id } }`, action.ClassWrite},
 		{action.KindGraphQL, "garbage", action.ClassUnknown},
-		{action.KindFile, "/home/a/.ssh/id_rsa", action.ClassCredentialAccess},
-		{action.KindFile, "src/main.go", action.ClassRead},
 		{action.KindHTTP, "GET /", action.ClassUnknown},
+		{action.KindShell, "ls", action.ClassUnknown}, // shell is the shell package's job
 	}
 	for _, c := range cases {
 		if got := class(c.kind, c.text); got != c.want {
