@@ -3,6 +3,7 @@ package hook
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/chaperone/chaperone/internal/action"
 )
@@ -41,13 +42,13 @@ func fromTool(name string, input json.RawMessage, cwd string, shellTools, readTo
 		}
 	}
 	switch {
-	case contains(shellTools, name):
+	case slices.Contains(shellTools, name):
 		if len(in.Command) == 0 {
 			return Request{}, false, fmt.Errorf("%s call without a command", name)
 		}
 		cmd, err := stringOrArgs(in.Command)
 		return Request{Kind: action.KindShell, Text: cmd, Cwd: cwd}, true, err
-	case contains(readTools, name):
+	case slices.Contains(readTools, name):
 		p := firstNonEmpty(in.FilePath, in.AbsolutePath, in.Path)
 		if p == "" {
 			return Request{}, false, fmt.Errorf("%s call without a path", name)
@@ -55,15 +56,6 @@ func fromTool(name string, input json.RawMessage, cwd string, shellTools, readTo
 		return Request{Kind: action.KindFile, Text: p, Cwd: cwd}, true, nil
 	}
 	return Request{}, false, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -91,7 +91,7 @@ func fileFindings(det *detect.Detector, rel string, data []byte) []Finding {
 		for n := 1; sc.Scan(); n++ {
 			name, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "=")
 			value = strings.Trim(strings.TrimSpace(value), `"'`)
-			if ok && value != "" && !seen[n] && secretName(name) {
+			if ok && value != "" && !seen[n] && shell.SecretName(strings.TrimSpace(name)) {
 				out = append(out, finding(rel, n, "chaperone.env-secret", "secret-named variable "+strings.TrimSpace(name), value, sc.Text()))
 			}
 		}
@@ -110,10 +110,6 @@ func lineAt(data []byte, i int) string {
 func isCredentialFile(rel string) bool {
 	base := filepath.Base(rel)
 	return base == ".env" || strings.HasPrefix(base, ".env.") && shell.IsSecretPath(rel) || base == ".envrc"
-}
-
-func secretName(name string) bool {
-	return shell.SecretName(strings.TrimSpace(name))
 }
 
 func finding(file string, line int, rule, what, secret, text string) Finding {

@@ -100,7 +100,7 @@ func anyOutside(c *call) bool {
 func ddWritesDevice(c *call) bool {
 	for _, a := range c.args {
 		if v, ok := strings.CutPrefix(a.s, "of="); ok {
-			return !isTemp(v) && !isDevice(v) || v == "/dev/null" && false
+			return !isTemp(v) && !isDevice(v)
 		}
 	}
 	return false

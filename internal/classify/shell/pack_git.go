@@ -1,6 +1,9 @@
 package shell
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 func init() { register(gitPack) }
 
@@ -41,18 +44,9 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 	{ID: "git.tag-delete", Sub: []string{"tag"}, Any: []string{"-d", "--delete"}, Class: write, Reason: "deletes a local tag"},
 	{ID: "git.read", When: func(c *call) bool {
 		s := c.subAt(0)
-		return s == "" || containsS(gitRead, s) && !c.has("-D", "--delete", "-d") || s == "stash" && (c.sub("stash", "list") || c.sub("stash", "show"))
+		return s == "" || slices.Contains(gitRead, s) && !c.has("-D", "--delete", "-d") || s == "stash" && (c.sub("stash", "list") || c.sub("stash", "show"))
 	}, Class: read, Reason: "reads repository state"},
 }}
-
-func containsS(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 func pushRewrites(c *call) bool {
 	for _, p := range c.operands(2) {

@@ -1,6 +1,9 @@
 package shell
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 func init() {
 	register(containerPack, kubePack, iacPack, cloudPack, appsPack, dbToolsPack, pkgPack, httpPack, credsPack)
@@ -17,7 +20,7 @@ var containerPack = &Pack{Name: "containers", Commands: []string{"docker", "podm
 	{ID: "docker.compose-down-volumes", Sub: sub("compose", "down"), Any: []string{"-v", "--volumes"}, Class: destructive,
 		Reason: "compose down -v deletes the project's volumes and their data"},
 	{ID: "docker.read", When: func(c *call) bool {
-		return containsS([]string{"ps", "images", "logs", "inspect", "version", "info", "stats", "top", "events", "history", "port", "diff", "search"}, c.subAt(0))
+		return slices.Contains([]string{"ps", "images", "logs", "inspect", "version", "info", "stats", "top", "events", "history", "port", "diff", "search"}, c.subAt(0))
 	}, Class: read, Reason: "reads container state"},
 }}
 
@@ -42,7 +45,7 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 		Reason: "helm uninstall removes a release and its resources"},
 	{ID: "helm.rollback", When: func(c *call) bool { return c.name == "helm" && c.sub("rollback") }, Class: write, Reason: "rolls a release back"},
 	{ID: "k8s.read", When: func(c *call) bool {
-		return containsS([]string{"get", "describe", "logs", "top", "explain", "version", "api-resources", "cluster-info", "diff", "status", "list", "history", "template", "lint", "show", "search", "auth"}, c.subAt(0)) &&
+		return slices.Contains([]string{"get", "describe", "logs", "top", "explain", "version", "api-resources", "cluster-info", "diff", "status", "list", "history", "template", "lint", "show", "search", "auth"}, c.subAt(0)) &&
 			!(c.sub("get", "secret") || c.sub("get", "secrets"))
 	}, Class: read, Reason: "reads cluster state"},
 }}
@@ -51,14 +54,14 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 	{ID: "iac.destroy", Sub: sub("destroy"), Class: destructive, Reason: "destroys every resource the configuration manages"},
 	{ID: "iac.destroy", Sub: sub("run-all", "destroy"), Class: destructive, Reason: "destroys every resource in every module"},
 	{ID: "iac.apply-destroy", When: func(c *call) bool {
-		return (c.sub("apply") || c.sub("plan") && false) && c.has("-destroy", "--destroy")
+		return c.sub("apply") && c.has("-destroy", "--destroy")
 	}, Class: destructive,
 		Reason: "apply -destroy destroys every resource"},
 	{ID: "iac.state-rm", Sub: sub("state", "rm"), Class: destructive, Reason: "removes resources from state, so the next apply may recreate or orphan them"},
 	{ID: "iac.state-rm", Sub: sub("stack", "rm"), Class: destructive, Reason: "deletes a stack and its history"},
 	{ID: "iac.auto-approve", Sub: sub("apply"), Any: []string{"-auto-approve", "--auto-approve", "--yes", "-y"}, Class: write, Reason: "applies changes without review"},
 	{ID: "iac.read", When: func(c *call) bool {
-		return containsS([]string{"plan", "show", "output", "validate", "fmt", "version", "providers", "graph", "preview", "stack", "whoami", "synth", "diff", "init", "ls", "list"}, c.subAt(0)) && !c.has("-destroy")
+		return slices.Contains([]string{"plan", "show", "output", "validate", "fmt", "version", "providers", "graph", "preview", "stack", "whoami", "synth", "diff", "init", "ls", "list"}, c.subAt(0)) && !c.has("-destroy")
 	}, Class: read, Reason: "reads infrastructure state"},
 }}
 
@@ -114,7 +117,7 @@ var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "
 	}, Class: destructive, Reason: "prisma migrate reset / db push --force-reset drops the database's data"},
 	{ID: "app.rails-db-drop", When: func(c *call) bool {
 		for _, p := range c.pos {
-			if containsS([]string{"db:drop", "db:reset", "db:schema:load", "db:purge", "db:truncate_all", "db:migrate:reset", "db:setup", "db:drop:all"}, p.s) {
+			if slices.Contains([]string{"db:drop", "db:reset", "db:schema:load", "db:purge", "db:truncate_all", "db:migrate:reset", "db:setup", "db:drop:all"}, p.s) {
 				return true
 			}
 		}
@@ -146,7 +149,7 @@ var dbToolsPack = &Pack{Name: "database-tools", Commands: []string{"dropdb", "dr
 var pkgPack = &Pack{Name: "packages", Exclusive: true, Commands: []string{"npm", "yarn", "pnpm", "pip", "pip3", "uv", "cargo", "go", "gem", "bundle", "composer", "poetry", "brew", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "mvn", "gradle", "make", "cmake", "bun", "conda", "mamba", "pipx", "dotnet", "swift", "deno"},
 	Rules: []Rule{
 		{ID: "pkg.read", When: func(c *call) bool {
-			return containsS([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "config", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
+			return slices.Contains([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "config", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
 		}, Class: read, Reason: "reads package state"},
 		{ID: "pkg.registry-delete", When: func(c *call) bool {
 			return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate")

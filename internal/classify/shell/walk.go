@@ -152,16 +152,13 @@ func (w *walker) pipeOutput(s *syntax.Stmt, depth int) input {
 	w.renderOnly++
 	defer func() { w.renderOnly-- }()
 	if c, ok := s.Cmd.(*syntax.CallExpr); ok && len(c.Args) > 0 && len(s.Redirs) == 0 {
-		args, dyn := w.words(c.Args, depth, false)
+		args, dyn := w.words(c.Args, depth)
 		if !dyn && (args[0] == "echo" || args[0] == "printf") {
 			rest := args[1:]
 			for len(rest) > 0 && strings.HasPrefix(rest[0], "-") && args[0] == "echo" {
 				rest = rest[1:]
 			}
 			return input{present: true, known: true, text: strings.Join(rest, " "), from: args[0]}
-		}
-		if !dyn && args[0] == "cat" && len(args) == 1 {
-			return input{present: true, from: "cat"}
 		}
 		return input{present: true, from: baseName(args[0])}
 	}
@@ -254,8 +251,8 @@ func (w *walker) walkPart(p syntax.Node, depth int) {
 	}
 }
 
-// words renders a list of words; splitFlags marks args that follow a flag.
-func (w *walker) words(ws []*syntax.Word, depth int, _ bool) ([]string, bool) {
+// words renders a list of words, reporting whether any part is dynamic.
+func (w *walker) words(ws []*syntax.Word, depth int) ([]string, bool) {
 	out := make([]string, len(ws))
 	any := false
 	for i, wd := range ws {
