@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/logging"
 	"github.com/chaperone/chaperone/internal/policy"
@@ -113,6 +115,24 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 		return nil, fmt.Errorf("opening state at %s: %w", cfg.State.Path, err)
 	}
 	return st, nil
+}
+
+// loadPolicy loads the config (embedded defaults when none is named or
+// present) and compiles its policy.
+func (a *app) loadPolicy() (*config.Config, *policy.Engine, error) {
+	cfg, err := a.loadConfig(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := policy.New(cfg)
+	return cfg, eng, err
+}
+
+// decide classifies text and decides it as the gateways would.
+func decide(eng *policy.Engine, kind action.Kind, text, env, upstream string) (action.Action, action.Decision) {
+	act := classify.Classify(kind, text)
+	act.Env, act.Upstream = env, upstream
+	return act, eng.Decide(&act)
 }
 
 // setup loads the config, compiles the policy and opens the state, in that

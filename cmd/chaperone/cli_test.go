@@ -375,3 +375,13 @@ func TestScanExitsNonZeroOnFindings(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestServeListenFlagIsCheckedLikeTheConfig(t *testing.T) {
+	cfg := initDir(t, "")
+	for _, addr := range []string{"8750", "example.com:8750", "127.0.0.1:99999"} {
+		r := chaperone(t, "", "--config", cfg, "serve", "--http-listen", addr)
+		if r.code != exitInput || !strings.Contains(r.stderr, "--http-listen:") {
+			t.Errorf("%s: %+v", addr, r)
+		}
+	}
+}

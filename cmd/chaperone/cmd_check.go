@@ -11,8 +11,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify"
-	"github.com/chaperone/chaperone/internal/policy"
 )
 
 // checkResult is the JSON `chaperone check` prints: a contract.
@@ -72,7 +70,7 @@ func (a *app) check(env, kindName, upstream string, args []string) (res checkRes
 	if err != nil {
 		return res, err
 	}
-	cfg, err := a.loadConfig(false)
+	cfg, eng, err := a.loadPolicy()
 	if err != nil {
 		return res, err
 	}
@@ -86,13 +84,7 @@ func (a *app) check(env, kindName, upstream string, args []string) (res checkRes
 		}
 		env = u.Env
 	}
-	eng, err := policy.New(cfg)
-	if err != nil {
-		return res, err
-	}
-	act := classify.Classify(kind, text)
-	act.Env, act.Upstream = env, upstream
-	d := eng.Decide(&act)
+	act, d := decide(eng, kind, text, env, upstream)
 	res = checkResult{Decision: d.Verdict, Class: act.Class, Rule: d.Rule, Reason: d.Reason, Reasons: act.Reasons}
 	if res.Reasons == nil {
 		res.Reasons = []action.Reason{}

@@ -9,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify"
 	"github.com/chaperone/chaperone/internal/hook"
-	"github.com/chaperone/chaperone/internal/policy"
 )
 
 func (a *app) hookCommand() *cobra.Command {
@@ -53,18 +51,13 @@ mistakes a failure for permission.`,
 // that does not load denies everything, with the reason.
 func (a *app) hookDecider(env string) hook.Decider {
 	return func(r hook.Request) hook.Outcome {
-		cfg, err := a.loadConfig(false)
-		var eng *policy.Engine
-		if err == nil {
-			eng, err = policy.New(cfg)
-		}
+		_, eng, err := a.loadPolicy()
 		if err != nil {
 			return hook.Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.config",
 				Reason: "Chaperone's config does not load (" + firstLine(err.Error()) + "); denied until it is fixed"}}
 		}
-		act := classify.Classify(r.Kind, r.Text)
-		act.Env = env
-		return hook.Outcome{Decision: eng.Decide(&act), Action: act}
+		act, d := decide(eng, r.Kind, r.Text, env, "")
+		return hook.Outcome{Decision: d, Action: act}
 	}
 }
 

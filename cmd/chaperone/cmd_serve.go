@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -38,7 +39,7 @@ nothing. The HTTP listener serves /healthz and /metrics.`,
 				return err
 			}
 			if httpListen != "" {
-				if err := checkListen(httpListen); err != nil {
+				if err := config.CheckAddr(httpListen); err != nil {
 					return inputErrf("--http-listen: %v", err)
 				}
 				cfg.Listen.HTTP = httpListen
@@ -93,11 +94,6 @@ func (a *app) httpHandler(st store.Store) http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	return mux
-}
-
-func checkListen(addr string) error {
-	_, _, err := net.SplitHostPort(addr)
-	return err
 }
 
 func isLoopback(addr net.Addr) bool {

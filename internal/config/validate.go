@@ -22,7 +22,7 @@ func (c *Config) validate() Errors {
 		add("state.driver", "use driver: sqlite", "unknown state driver %q", c.State.Driver)
 	}
 	for _, l := range []struct{ key, addr string }{{"listen.pg", c.Listen.PG}, {"listen.http", c.Listen.HTTP}} {
-		if err := checkAddr(l.addr); err != nil {
+		if err := CheckAddr(l.addr); err != nil {
 			add(l.key, "give host:port, e.g. 127.0.0.1:6543", "%v", err)
 		}
 	}
@@ -45,7 +45,9 @@ func (c *Config) validate() Errors {
 	return errs
 }
 
-func checkAddr(addr string) error {
+// CheckAddr validates a listen address: host:port with an IP (or localhost)
+// and a port from 0 to 65535.
+func CheckAddr(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("bad listen address %q: %v", addr, err)
