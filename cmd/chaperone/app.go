@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/user"
@@ -86,9 +85,6 @@ func (a *app) loadConfig(required bool) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err == nil || named || required || !errors.Is(err, config.ErrNotFound) {
 		return cfg, err
-	}
-	if _, statErr := os.Stat(path); !errors.Is(statErr, fs.ErrNotExist) {
-		return nil, err
 	}
 	wd, err := os.Getwd()
 	if err != nil {
