@@ -40,14 +40,19 @@ func redactAttr(_ []string, a slog.Attr) slog.Attr {
 var (
 	tokenRe    = regexp.MustCompile(`chp_[A-Za-z0-9_-]{8,}`)
 	urlPassRe  = regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]+@`)
-	kvSecretRe = regexp.MustCompile(`(?i)\b(password|passwd|pwd|secret|token|apikey|api_key)(\s*[=:]\s*)('[^']*'|"[^"]*"|\S+)`)
+	kvSecretRe = regexp.MustCompile(`(?i)\b([a-z0-9_]*(?:password|passwd|pwd|secret|token|apikey|api_key|access_key)[a-z0-9_]*)(\s*[=:]\s*)('[^']*'|"[^"]*"|\S+)`)
 	bearerRe   = regexp.MustCompile(`(?i)(bearer\s+)\S+`)
+	// Well-known provider token shapes, for secrets written without a key:
+	// GitHub, GitLab, Slack, AWS access key ids, Stripe, OpenAI/Anthropic.
+	knownTokenRe = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|[rs]k_live_[A-Za-z0-9]{16,}|sk-[A-Za-z0-9_-]{20,})`)
 )
 
-// Redact removes agent tokens, passwords in URLs and key=value secrets from s.
+// Redact removes agent tokens, passwords in URLs, key=value secrets (API_TOKEN=...
+// included) and well-known provider tokens from s.
 func Redact(s string) string {
 	s = tokenRe.ReplaceAllString(s, "chp_[redacted]")
 	s = urlPassRe.ReplaceAllString(s, "${1}[redacted]@")
 	s = kvSecretRe.ReplaceAllString(s, "${1}${2}[redacted]")
+	s = knownTokenRe.ReplaceAllString(s, "[redacted]")
 	return bearerRe.ReplaceAllString(s, "${1}[redacted]")
 }

@@ -31,6 +31,21 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 	}
 }
 
+func TestRedactCompoundKeysAndKnownTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"export API_TOKEN=abc123def && deploy":                 "export API_TOKEN=[redacted] && deploy",
+		"RAILWAY_API_TOKEN: 'x y z'":                           "RAILWAY_API_TOKEN: [redacted]",
+		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG":          "AWS_SECRET_ACCESS_KEY=[redacted]",
+		"curl -H x ghp_abcdefghijklmnopqrstuvwxyz0123456789 y": "curl -H x [redacted] y",
+		"id AKIAIOSFODNN7EXAMPLE done":                         "id [redacted] done",
+		"git status && npm test":                               "git status && npm test",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestBadSettings(t *testing.T) {
 	if _, err := New(nil, "loud", "text"); err == nil {
 		t.Error("bad level accepted")
