@@ -36,6 +36,9 @@ type State struct {
 type Listen struct {
 	PG   string `yaml:"pg"`
 	HTTP string `yaml:"http"`
+	// Hook is the unix socket where `chaperone serve` answers hook
+	// processes, so they need not load the policy or the state themselves.
+	Hook string `yaml:"hook"`
 }
 
 // Policy is an ordered rule list; the built-in rules follow unless disabled.
@@ -107,6 +110,10 @@ func (c *Config) applyDefaults(dir string) {
 	if c.Listen.HTTP == "" {
 		c.Listen.HTTP = "127.0.0.1:8750"
 	}
+	if c.Listen.Hook == "" {
+		c.Listen.Hook = filepath.Join("run", "hook.sock")
+	}
+	c.Listen.Hook = abs(dir, c.Listen.Hook)
 	if c.Protected == nil {
 		c.Protected = []string{"production", "prod"}
 	}

@@ -100,6 +100,16 @@ func TestRuleValidation(t *testing.T) {
 		`:9:7: policy.rules[1].decision: unknown decision "maybe" (fix: use allow, approve or deny)`)
 }
 
+func TestHookSocketPathMustFitASocket(t *testing.T) {
+	long := "run/" + strings.Repeat("d", 100) + "/hook.sock"
+	wantErrors(t, "listen:\n  hook: "+long+"\n",
+		`:2:3: listen.hook: socket path /cfg/`+long+` is 119 bytes; unix sockets allow 103`)
+	cfg, err := Parse("/cfg/chaperone.yaml", []byte("version: 1\n"))
+	if err != nil || cfg.Listen.Hook != "/cfg/run/hook.sock" {
+		t.Fatalf("default socket: %q %v", cfg.Listen.Hook, err)
+	}
+}
+
 func TestListenAndUpstreamValidation(t *testing.T) {
 	wantErrors(t, `listen:
   pg: localhost

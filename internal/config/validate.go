@@ -26,6 +26,10 @@ func (c *Config) validate() Errors {
 			add(l.key, "give host:port, e.g. 127.0.0.1:6543", "%v", err)
 		}
 	}
+	if n := len(c.Listen.Hook); n > MaxSocketPath {
+		add("listen.hook", "choose a shorter path, e.g. /run/chaperone/hook.sock",
+			"socket path %s is %d bytes; unix sockets allow %d", c.Listen.Hook, n, MaxSocketPath)
+	}
 	for i, env := range c.Protected {
 		if env == "" {
 			add(fmt.Sprintf("protected[%d]", i), "name an environment, e.g. production", "empty environment name")
@@ -44,6 +48,10 @@ func (c *Config) validate() Errors {
 	errs = append(errs, c.validateUpstreams()...)
 	return errs
 }
+
+// MaxSocketPath is the longest unix socket path every supported system takes
+// (sun_path is 104 bytes on macOS and BSDs, 108 on Linux, NUL included).
+const MaxSocketPath = 103
 
 // CheckAddr validates a listen address: host:port with an IP (or localhost)
 // and a port from 0 to 65535.
