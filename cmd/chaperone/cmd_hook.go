@@ -13,7 +13,8 @@ import (
 )
 
 func (a *app) hookCommand() *cobra.Command {
-	var env string
+	var env, socket string
+	var local bool
 	cmd := &cobra.Command{
 		Use:   "hook " + strings.Join(hook.Names(), "|"),
 		Short: "Answer an agent's pre-tool-use hook: read its JSON on stdin, print its decision",
@@ -22,7 +23,13 @@ or file read it describes, decides it with the policy, and prints the answer
 in that agent's format. Held actions become "ask" where the agent can ask its
 user, and a denial with instructions where it cannot. Unreadable input, a bad
 config or an internal error answer deny; the exit code is 0 so that no agent
-mistakes a failure for permission.`,
+mistakes a failure for permission.
+
+When chaperone serve answers on the hook socket (--socket, else
+$CHAPERONE_HOOK_SOCKET, else listen.hook from the config), it decides and
+records the decision in the audit log; otherwise this process decides alone,
+unaudited. chaperone-hook is the same hook in a small binary that starts in a
+fraction of the time; chaperone install writes it when it is installed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			adapter, ok := hook.Adapters[args[0]]
@@ -38,13 +45,35 @@ mistakes a failure for permission.`,
 			if err != nil {
 				input = nil // Run denies unreadable input
 			}
-			out := hook.Run(adapter, input, a.hookDecider(env))
-			a.stdout.Write(out)
+			if !local {
+				if out, err := hook.Ask(a.hookSocket(socket), args[0], env, input, hook.Timeout); err == nil {
+					a.stdout.Write(out)
+					return nil
+				}
+			}
+			a.stdout.Write(hook.Run(adapter, input, a.hookDecider(env)))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "environment the agent works in (default $CHAPERONE_ENV)")
+	cmd.Flags().StringVar(&socket, "socket", "", "serve's hook socket (default $CHAPERONE_HOOK_SOCKET, else listen.hook)")
+	cmd.Flags().BoolVar(&local, "local", false, "decide in this process without asking serve")
 	return cmd
+}
+
+// hookSocket picks the socket to ask: the flag, the environment, else the
+// config's (or the embedded default's) listen.hook.
+func (a *app) hookSocket(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if s := os.Getenv("CHAPERONE_HOOK_SOCKET"); s != "" {
+		return s
+	}
+	if cfg, err := a.loadConfig(false); err == nil {
+		return cfg.Listen.Hook
+	}
+	return ""
 }
 
 // hookDecider classifies and decides with the configured policy; a config

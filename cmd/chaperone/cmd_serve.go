@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -26,10 +27,11 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run Chaperone's listeners until interrupted",
 		Long: `serve checks the whole config (secrets included), compiles the policy and
 opens the state before it listens anywhere: an invalid config starts
-nothing. The HTTP listener serves /healthz and /metrics.`,
+nothing. The HTTP listener serves /healthz and /metrics. The hook socket
+(listen.hook) answers agent hooks, and records each decision in the audit log.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, st, err := a.setup(cmd.Context(), true)
+			cfg, eng, st, err := a.setup(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
@@ -51,12 +53,19 @@ nothing. The HTTP listener serves /healthz and /metrics.`,
 			if !isLoopback(ln.Addr()) {
 				log.Warn("HTTP listener is not on loopback: anyone who can reach it can try to use it", "addr", ln.Addr().String())
 			}
+			hookLn, err := server.Listen(cfg.Listen.Hook)
+			if err != nil {
+				ln.Close()
+				return inputErrf("hook socket: %v", err)
+			}
+			defer hookLn.Close()
 			srv := &http.Server{Handler: a.httpHandler(st), ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			errc := make(chan error, 1)
+			errc := make(chan error, 2)
 			go func() { errc <- srv.Serve(ln) }()
-			log.Info("chaperone serving", "http", ln.Addr().String(), "config", cfg.File, "state", cfg.State.Path)
+			go func() { errc <- hookServer(ctx, eng, st, log).Serve(hookLn) }()
+			log.Info("chaperone serving", "http", ln.Addr().String(), "hook", cfg.Listen.Hook, "config", cfg.File, "state", cfg.State.Path)
 			select {
 			case err := <-errc:
 				return err

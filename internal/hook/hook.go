@@ -151,3 +151,8 @@ func stringOrArgs(raw json.RawMessage) (string, error) {
 	}
 	return strings.Join(quoted, " "), nil
 }
+
+// Deny renders a fail-closed denial for why, in a's format.
+func Deny(a Adapter, why string) []byte {
+	return a.Render(failure(why))
+}
