@@ -12,8 +12,11 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build run test test-deps vet unit fuzz bench clean
 
+# chaperone-hook is the agent hook in a small binary; `chaperone install`
+# writes it into agents' settings when it sits beside chaperone.
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/chaperone
+	$(GO) build -o $(dir $(BIN))chaperone-hook ./cmd/chaperone-hook
 
 run: build
 	@test -f $(RUN_DIR)/chaperone.yaml || ./$(BIN) init --dir $(RUN_DIR)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +46,7 @@ it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
 				return err
 			}
 			if command == "" {
-				command = defaultHookCommand(args[0])
+				command = a.defaultHookCommand(args[0])
 			}
 			if !hook.IsOurs(command) {
 				return inputErrf("--command must look like 'chaperone hook %s' so that uninstall can find it", args[0])
@@ -58,7 +59,7 @@ it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
 			return nil
 		},
 	}
-	install.Flags().StringVar(&command, "command", "", "hook command to write (default: this binary's absolute path + hook AGENT)")
+	install.Flags().StringVar(&command, "command", "", "hook command to write (default: chaperone-hook beside this binary, else this binary + hook AGENT)")
 
 	uninstall := &cobra.Command{
 		Use:   "uninstall " + strings.Join(hook.Names(), "|") + " [--project|--user]",
@@ -95,12 +96,25 @@ func (a *app) reportSettings(path string, changed bool, backup, did, didNot stri
 	}
 }
 
-// defaultHookCommand names this binary by absolute path, so the hook works
-// whatever PATH the agent runs it with.
-func defaultHookCommand(agent string) string {
+// defaultHookCommand names the hook by absolute path, so it works whatever
+// PATH the agent runs it with: the small chaperone-hook when it is installed
+// beside this binary (it starts several times faster), else this binary's
+// `hook`. With a config file, the hook is pointed at it and at serve's socket.
+// Paths that would need shell quoting are left out: agents split the command
+// on spaces, and uninstall must recognise it.
+func (a *app) defaultHookCommand(agent string) string {
+	plain := func(s string) bool { return s != "" && !strings.ContainsAny(s, " \t'\"\\$`") }
 	exe, err := os.Executable()
-	if err != nil || strings.ContainsAny(exe, " \t'\"") {
-		exe = "chaperone"
+	if err != nil || !plain(exe) {
+		return "chaperone hook " + agent
 	}
-	return exe + " hook " + agent
+	var withConfig, socket string
+	if cfg, err := a.loadConfig(false); err == nil && plain(cfg.File) && plain(cfg.Listen.Hook) {
+		withConfig, socket = " --config "+cfg.File, " --socket "+cfg.Listen.Hook
+	}
+	lean := filepath.Join(filepath.Dir(exe), "chaperone-hook")
+	if fi, err := os.Stat(lean); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return exe + " hook " + agent + withConfig
+	}
+	return lean + " " + agent + withConfig + socket
 }

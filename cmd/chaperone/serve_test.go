@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -128,5 +129,118 @@ func TestServeRefusesMissingSecretsBeforeTouchingState(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state")); !os.IsNotExist(err) {
 		t.Fatal("state was created by a server that refused to start")
+	}
+}
+
+var (
+	leanOnce sync.Once
+	leanErr  error
+)
+
+// leanHook builds chaperone-hook beside the chaperone binary, where it looks
+// for the full binary to decide locally.
+func leanHook(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(filepath.Dir(binary(t)), "chaperone-hook")
+	leanOnce.Do(func() {
+		out, err := exec.Command("go", "build", "-o", path, "../chaperone-hook").CombinedOutput()
+		if err != nil {
+			leanErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if leanErr != nil {
+		t.Fatalf("building chaperone-hook: %v", leanErr)
+	}
+	return path
+}
+
+// startServe runs `chaperone serve` on cfg until the test ends and returns
+// once it reports that it is serving.
+func startServe(t *testing.T, cfg string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "serve", "--http-listen", "127.0.0.1:0")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"msg":"chaperone serving"`) {
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return cmd
+}
+
+func runHook(t *testing.T, stdin string, env []string, exe string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v (%s)", exe, args, err, out)
+	}
+	return string(out)
+}
+
+func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
+	cfg := initDir(t, "")
+	socket := filepath.Join(filepath.Dir(cfg), "run", "hook.sock")
+	lean := leanHook(t)
+	env := append(os.Environ(), "CHAPERONE_CONFIG=", "CHAPERONE_HOOK_SOCKET=")
+	const secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+	in := `{"cwd":"/w","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"GH_TOKEN=` + secret + ` terraform destroy -auto-approve"}}`
+	want := func(out string) {
+		t.Helper()
+		if !strings.HasPrefix(out, `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"ask","permissionDecisionReason":"Chaperone [builtin.destructive]`) ||
+			!strings.Contains(out, "iac.destroy") {
+			t.Fatalf("hook answered %s", out)
+		}
+	}
+	serve := startServe(t, cfg)
+	want(runHook(t, in, env, lean, "claude-code", "--socket", socket))
+	// The config alone leads to serve's socket, as install writes it.
+	want(runHook(t, in, env, lean, "claude-code", "--config", cfg))
+	// The full binary asks serve too.
+	want(runHook(t, in, env, binary(t), "--config", cfg, "hook", "claude-code"))
+	exported := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl")
+	if exported.code != 0 || strings.Count(exported.stdout, `"actor":"hook:claude-code"`) != 3 ||
+		!strings.Contains(exported.stdout, "terraform destroy") || strings.Contains(exported.stdout, secret) {
+		t.Fatalf("audit export: %+v", exported)
+	}
+
+	// Without serve, the full binary beside it decides.
+	serve.Process.Signal(syscall.SIGTERM)
+	serve.Wait()
+	if _, err := os.Stat(socket); !os.IsNotExist(err) {
+		t.Fatalf("serve left its socket behind: %v", err)
+	}
+	want(runHook(t, in, env, lean, "claude-code", "--config", cfg, "--socket", socket))
+
+	// Alone, with no full binary to ask, it denies, and still exits 0.
+	alone := filepath.Join(t.TempDir(), "chaperone-hook")
+	data, _ := os.ReadFile(lean)
+	os.WriteFile(alone, data, 0o755)
+	out := runHook(t, in, append(env, "PATH=/nonexistent"), alone, "codex", "--socket", socket)
+	if !strings.HasPrefix(out, `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny"`) || !strings.Contains(out, "no chaperone binary") {
+		t.Fatalf("alone: %s", out)
+	}
+	// Tools it does not inspect need no one.
+	if out := runHook(t, `{"tool_name":"Write","tool_input":{"file_path":"a"}}`, append(env, "PATH=/nonexistent"), alone, "claude-code"); out != "" {
+		t.Fatalf("uninspected tool: %q", out)
+	}
+	cmd := exec.Command(alone, "vim")
+	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 2 {
+		t.Fatalf("unknown agent: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,10 +41,19 @@ func SettingsPath(agent, scope, projectDir, home string) (string, error) {
 	return filepath.Join(projectDir, t.Project), nil
 }
 
-// IsOurs recognises a hook command Chaperone installed.
+// IsOurs recognises a hook command Chaperone installed: `chaperone hook
+// AGENT ...` or `chaperone-hook AGENT ...`, by any path.
 func IsOurs(command string) bool {
 	f := strings.Fields(command)
-	return len(f) == 3 && strings.Contains(filepath.Base(strings.Trim(f[0], `"'`)), "chaperone") && f[1] == "hook"
+	if len(f) < 2 {
+		return false
+	}
+	base := filepath.Base(strings.Trim(f[0], `"'`))
+	if base == "chaperone-hook" {
+		_, ok := Adapters[f[1]]
+		return ok
+	}
+	return len(f) >= 3 && strings.Contains(base, "chaperone") && f[1] == "hook"
 }
 
 // Install merges the hook into the agent's settings file, keeping every other
@@ -54,9 +64,13 @@ func Install(agent, path, command string) (changed bool, backup string, err erro
 	if err != nil {
 		return false, "", err
 	}
-	if findOurs(doc) {
+	ours := ourCommands(doc)
+	if len(ours) > 0 && !slices.ContainsFunc(ours, func(c string) bool { return c != command }) {
 		return false, "", nil
 	}
+	// A different command of ours (an older binary path, other flags) is
+	// replaced, not doubled.
+	removeOurs(doc)
 	Targets[agent].add(doc, command)
 	backup, err = writeSettings(path, doc, existed)
 	return err == nil, backup, err
@@ -65,9 +79,16 @@ func Install(agent, path, command string) (changed bool, backup string, err erro
 // Uninstall removes every hook entry Chaperone installed, leaving the rest.
 func Uninstall(path string) (changed bool, backup string, err error) {
 	doc, existed, err := readSettings(path)
-	if err != nil || !existed {
+	if err != nil || !existed || !removeOurs(doc) {
 		return false, "", err
 	}
+	backup, err = writeSettings(path, doc, true)
+	return err == nil, backup, err
+}
+
+// removeOurs deletes every hook entry of ours from doc, and events and
+// matcher groups left empty by that; it reports whether it removed any.
+func removeOurs(doc map[string]any) (changed bool) {
 	hooks, _ := doc["hooks"].(map[string]any)
 	for event, v := range hooks {
 		list, _ := v.([]any)
@@ -106,36 +127,39 @@ func Uninstall(path string) (changed bool, backup string, err error) {
 			hooks[event] = kept
 		}
 	}
-	if !changed {
-		return false, "", nil
-	}
-	if len(hooks) == 0 {
+	if changed && len(hooks) == 0 {
 		delete(doc, "hooks")
 	}
-	backup, err = writeSettings(path, doc, true)
-	return err == nil, backup, err
+	return changed
 }
 
 func str(v any) string { s, _ := v.(string); return s }
 
-func findOurs(doc map[string]any) bool {
+// ourCommands lists the commands of every hook entry of ours in doc.
+func ourCommands(doc map[string]any) []string {
+	var found []string
+	keep := func(m map[string]any) {
+		for _, k := range []string{"command", "bash"} {
+			if c := str(m[k]); IsOurs(c) {
+				found = append(found, c)
+			}
+		}
+	}
 	hooks, _ := doc["hooks"].(map[string]any)
 	for _, v := range hooks {
 		list, _ := v.([]any)
 		for _, item := range list {
 			m, _ := item.(map[string]any)
-			if IsOurs(str(m["command"])) || IsOurs(str(m["bash"])) {
-				return true
-			}
+			keep(m)
 			inner, _ := m["hooks"].([]any)
 			for _, h := range inner {
-				if hm, _ := h.(map[string]any); hm != nil && IsOurs(str(hm["command"])) {
-					return true
+				if hm, _ := h.(map[string]any); hm != nil {
+					keep(hm)
 				}
 			}
 		}
 	}
-	return false
+	return found
 }
 
 func hooksOf(doc map[string]any) map[string]any {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,14 +100,42 @@ func TestInstallCreatesMissingFileAndRefusesBadJSON(t *testing.T) {
 	}
 }
 
+func TestInstallReplacesAnOlderCommandOfOurs(t *testing.T) {
+	for _, agent := range Names() {
+		path := filepath.Join(t.TempDir(), "settings.json")
+		old, lean := "/old/chaperone hook "+agent, "/new/chaperone-hook "+agent+" --socket /s"
+		if _, _, err := Install(agent, path, old); err != nil {
+			t.Fatal(err)
+		}
+		changed, backup, err := Install(agent, path, lean)
+		if err != nil || !changed || backup == "" {
+			t.Fatalf("%s: %v %v %q", agent, changed, err, backup)
+		}
+		text, _ := os.ReadFile(path)
+		var doc map[string]any
+		json.Unmarshal(text, &doc)
+		cmds := ourCommands(doc)
+		if len(cmds) == 0 || slices.Contains(cmds, old) || strings.Count(string(text), lean) != len(cmds) {
+			t.Fatalf("%s: after upgrade %q:\n%s", agent, cmds, text)
+		}
+		if changed, _, _ := Install(agent, path, lean); changed {
+			t.Fatalf("%s: installing the same command again changed the file", agent)
+		}
+	}
+}
+
 func TestIsOurs(t *testing.T) {
 	for s, want := range map[string]bool{
-		"chaperone hook claude-code":           true,
-		"/opt/bin/chaperone hook cursor":       true,
-		"prettier --check":                     false,
-		"chaperone check -- x":                 false,
-		"my-chaperone-wrapper hook gemini":     true,
-		"chaperone hook claude-code --verbose": false,
+		"chaperone hook claude-code":                              true,
+		"/opt/bin/chaperone hook cursor":                          true,
+		"prettier --check":                                        false,
+		"chaperone check -- x":                                    false,
+		"my-chaperone-wrapper hook gemini":                        true,
+		"chaperone hook claude-code --config /c/chaperone.yaml":   true,
+		"/opt/bin/chaperone-hook codex --socket /run/c/hook.sock": true,
+		"chaperone-hook":                                          false,
+		"chaperone-hook vim":                                      false,
+		"chaperone hook":                                          false,
 	} {
 		if IsOurs(s) != want {
 			t.Errorf("IsOurs(%q) = %v", s, !want)
