@@ -2,9 +2,11 @@ package policy
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify"
+	"github.com/chaperone/chaperone/internal/fuzzbound"
 )
 
 // FuzzDecide: whatever text an agent sends, in whatever kind, classification
@@ -21,9 +23,13 @@ func FuzzDecide(f *testing.F) {
 		if k < 0 {
 			k = -k
 		}
-		a := classify.Classify(action.Kinds[k%len(action.Kinds)], text)
-		a.Env = env
-		d := e.Decide(&a)
+		var a action.Action
+		var d action.Decision
+		fuzzbound.Run(t, 2*time.Second, func() {
+			a = classify.Classify(action.Kinds[k%len(action.Kinds)], text)
+			a.Env = env
+			d = e.Decide(&a)
+		})
 		if d.Verdict == action.Allow && a.Class != action.ClassRead && a.Class != action.ClassWrite {
 			t.Fatalf("%s %q allowed with class %s", a.Kind, text, a.Class)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/fuzzbound"
 )
 
 // FuzzClassify: any input up to MaxInput classifies without panicking, in
@@ -23,13 +24,10 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		var c Classifier
-		start := time.Now()
-		r := c.Classify(text)
+		var r Result
 		// Catastrophic (super-linear) cases only: the per-input goal of 50 ms
 		// is measured by BenchmarkClassifyWorst, not asserted on a shared machine.
-		if d := time.Since(start); d > 500*time.Millisecond {
-			t.Fatalf("classifying %d bytes took %v", len(text), d)
-		}
+		fuzzbound.Run(t, 500*time.Millisecond, func() { r = c.Classify(text) })
 		for _, x := range r.Reasons {
 			if x.ID == "" || x.Message == "" {
 				t.Fatalf("finding without id or message: %+v", x)
