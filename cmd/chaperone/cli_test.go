@@ -126,7 +126,7 @@ func TestCheckContract(t *testing.T) {
 func TestCheckUsesEmbeddedDefaultsWithoutConfig(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("CHAPERONE_CONFIG", "")
-	r := chaperone(t, "", "check", "--kind", "sql", "--env", "prod", "--", "UPDATE t SET a = 1")
+	r := chaperone(t, "", "check", "--kind", "sql", "--env", "prod", "--", "UPDATE t SET a = 1 WHERE id = 2")
 	if r.code != 2 || !strings.Contains(r.stdout, `"builtin.write-protected"`) {
 		t.Fatalf("%+v", r)
 	}

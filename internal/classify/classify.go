@@ -6,9 +6,10 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/keyword"
 	"github.com/chaperone/chaperone/internal/classify/shell"
+	"github.com/chaperone/chaperone/internal/classify/sql"
 )
 
-var shellClassifier shell.Classifier
+var shellClassifier = shell.Classifier{SQL: sql.Reasons}
 
 // Classify classifies text of the given kind. It never returns a class lower
 // than the text deserves: what it cannot read is unknown.
@@ -26,6 +27,9 @@ func Classify(kind action.Kind, text string) action.Action {
 		if shell.IsSecretPath(text) {
 			reasons = []action.Reason{{ID: "creds.read-secret-file", Class: action.ClassCredentialAccess, Message: text + " holds credentials"}}
 		}
+	case action.KindSQL:
+		r := sql.Classify(text)
+		reasons, a.Targets = r.Reasons, r.Targets
 	default:
 		reasons = keyword.Classify(kind, text)
 	}

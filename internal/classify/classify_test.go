@@ -29,3 +29,25 @@ func TestFileReadsUseTheShellGuardsCredentialFiles(t *testing.T) {
 		}
 	}
 }
+
+// psql's SQL is judged by PostgreSQL's parser, as the gateway judges it, not
+// by keywords: a DELETE with a real WHERE is a write, a string is data.
+func TestPsqlStatementsUseTheSQLClassifier(t *testing.T) {
+	for cmd, want := range map[string]action.Class{
+		`psql -c "DELETE FROM bookings WHERE id = 7"`:                action.ClassWrite,
+		`psql -c "SELECT 'drop table bookings' AS note"`:             action.ClassRead,
+		`psql -c "DELETE FROM bookings"`:                             action.ClassDestructive,
+		"psql app <<'SQL'\nBEGIN;\nTRUNCATE bookings;\nCOMMIT;\nSQL": action.ClassDestructive,
+		`echo "DROP SCHEMA app CASCADE" | psql -d app`:               action.ClassDestructive,
+		`psql -c "DO \$\$ BEGIN EXECUTE 'x'; END \$\$"`:              action.ClassUnknown,
+		// Other dialects keep the conservative keyword check.
+		`mysql -e "DELETE FROM bookings WHERE id = 7"`: action.ClassDestructive,
+	} {
+		if got := Classify(action.KindShell, cmd); got.Class != want {
+			t.Errorf("%s: %s %v, want %s", cmd, got.Class, got.Reasons, want)
+		}
+	}
+	if got := Classify(action.KindSQL, "DROP TABLE public.bookings"); got.Class != action.ClassDestructive || len(got.Targets) != 1 || got.Targets[0] != "public.bookings" {
+		t.Errorf("sql: %+v", got)
+	}
+}

@@ -15,11 +15,11 @@ type dbClient struct {
 	files     []string // options whose value is a file of statements
 	valueOpts []string // other options that take a value
 	sqlArg    int      // positional index holding a statement, 0 for none
-	lang      string   // "sql", "redis" or "mongo"
+	lang      string   // "postgres", "sql" (other dialects), "redis" or "mongo"
 }
 
 var dbClients = map[string]*dbClient{
-	"psql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, valueOpts: strings.Fields("-h -p -U -d -v --set -o -L -P -T -F -R"), lang: "sql"},
+	"psql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, valueOpts: strings.Fields("-h -p -U -d -v --set -o -L -P -T -F -R"), lang: "postgres"},
 	"mysql":             {inline: []string{"-e", "--execute"}, valueOpts: strings.Fields("-h -P -u -p -D -S --host --port --user --database --socket"), lang: "sql"},
 	"mariadb":           {inline: []string{"-e", "--execute"}, valueOpts: strings.Fields("-h -P -u -p -D -S --host --port --user --database --socket"), lang: "sql"},
 	"sqlite3":           {sqlArg: 2, valueOpts: strings.Fields("-cmd -separator -newline -nullvalue"), lang: "sql"},
@@ -109,9 +109,9 @@ func (w *walker) statements(lang, client string, a arg) {
 	case "mongo":
 		w.mongo(a.s)
 	default:
-		sql := w.c.SQL
-		if sql == nil {
-			sql = func(text string) []action.Reason { return keyword.Classify(action.KindSQL, text) }
+		sql := func(text string) []action.Reason { return keyword.Classify(action.KindSQL, text) }
+		if lang == "postgres" && w.c.SQL != nil {
+			sql = w.c.SQL
 		}
 		rs := sql(a.s)
 		if len(rs) == 0 {

@@ -38,12 +38,14 @@ func (r Result) Class() action.Class {
 	return c
 }
 
-// SQLClassifier classifies SQL text that shell commands carry (psql -c ...).
+// SQLClassifier classifies PostgreSQL statements that shell commands carry
+// (psql -c, psql <<EOF ...).
 type SQLClassifier func(sql string) []action.Reason
 
 // Classifier holds the options; its zero value is usable.
 type Classifier struct {
-	// SQL classifies inline SQL; nil uses a conservative keyword check.
+	// SQL classifies psql's SQL; nil, and other clients' dialects, use a
+	// conservative keyword check.
 	SQL SQLClassifier
 }
 

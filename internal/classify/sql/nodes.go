@@ -1,0 +1,175 @@
+package sql
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// node judges one parse-tree message wherever it appears; it returns whether
+// to walk beneath it.
+func (w *walker) node(m any, depth int) bool {
+	switch s := m.(type) {
+	case *pg_query.DropStmt:
+		kind := objectName(s.GetRemoveType())
+		names := objectNames(s.GetObjects())
+		for _, n := range names {
+			w.target(n)
+		}
+		w.add("sql.drop", action.ClassDestructive, "DROP %s %s deletes it and everything in it%s", kind, strings.Join(names, ", "), cascade(s.GetBehavior()))
+	case *pg_query.TruncateStmt:
+		names := relNames(s.GetRelations())
+		for _, n := range names {
+			w.target(n)
+		}
+		w.add("sql.truncate", action.ClassDestructive, "TRUNCATE %s removes every row%s", strings.Join(names, ", "), cascade(s.GetBehavior()))
+	case *pg_query.DeleteStmt:
+		name := rangeVarName(s.GetRelation())
+		if where := s.GetWhereClause(); where == nil || alwaysTrue(where) {
+			w.target(name)
+			w.add("sql.delete-all", action.ClassDestructive, "DELETE from %s %s removes every row", name, whereWords(where))
+		} else {
+			w.add("sql.write", action.ClassWrite, "changes rows")
+		}
+	case *pg_query.UpdateStmt:
+		name := rangeVarName(s.GetRelation())
+		if where := s.GetWhereClause(); (where == nil && s.GetFromClause() == nil) || (where != nil && alwaysTrue(where)) {
+			w.target(name)
+			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, whereWords(where))
+		} else {
+			w.add("sql.write", action.ClassWrite, "changes rows")
+		}
+	case *pg_query.AlterTableStmt:
+		w.alterTable(s)
+	case *pg_query.RenameStmt:
+		name := rangeVarName(s.GetRelation())
+		if name == "" {
+			name = strings.Join(objectNames([]*pg_query.Node{s.GetObject()}), "")
+		}
+		w.target(name)
+		w.add("sql.rename", action.ClassDestructive, "renaming %s %s breaks everything that uses the old name", objectName(s.GetRenameType()), name)
+	case *pg_query.DropdbStmt:
+		w.target(s.GetDbname())
+		w.add("sql.drop-database", action.ClassDestructive, "DROP DATABASE %s deletes the whole database", s.GetDbname())
+	case *pg_query.DropRoleStmt:
+		w.add("sql.drop-role", action.ClassDestructive, "DROP ROLE removes a role and the access that depends on it")
+	case *pg_query.DropOwnedStmt:
+		w.add("sql.drop", action.ClassDestructive, "DROP OWNED deletes every object the roles own")
+	case *pg_query.GrantStmt:
+		if !s.GetIsGrant() {
+			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes access away from roles that may depend on it")
+		}
+	case *pg_query.GrantRoleStmt:
+		if !s.GetIsGrant() {
+			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes role membership away")
+		}
+	case *pg_query.VariableSetStmt:
+		if strings.EqualFold(s.GetName(), "session_replication_role") {
+			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")
+		}
+	case *pg_query.ExplainStmt:
+		return explainAnalyze(s)
+	case *pg_query.FuncCall:
+		w.funcCall(s, depth)
+	case *pg_query.DoStmt:
+		w.doBlock(s, depth)
+		return false
+	case *pg_query.CopyStmt:
+		if s.GetIsProgram() {
+			w.add("sql.copy-program", action.ClassDestructive, "COPY ... PROGRAM runs a shell command on the database server")
+		}
+	}
+	return true
+}
+
+func (w *walker) alterTable(s *pg_query.AlterTableStmt) {
+	name := rangeVarName(s.GetRelation())
+	for _, c := range s.GetCmds() {
+		cmd := c.GetAlterTableCmd()
+		switch cmd.GetSubtype() {
+		case pg_query.AlterTableType_AT_DropColumn:
+			w.target(name + "." + cmd.GetName())
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DROP COLUMN %s deletes the column's data", name, cmd.GetName())
+		case pg_query.AlterTableType_AT_DropConstraint:
+			w.target(name)
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DROP CONSTRAINT %s removes a guarantee the data relies on", name, cmd.GetName())
+		case pg_query.AlterTableType_AT_AlterColumnType:
+			w.target(name + "." + cmd.GetName())
+			w.add("sql.alter-type", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s TYPE rewrites the column and can lose data", name, cmd.GetName())
+		case pg_query.AlterTableType_AT_DetachPartition:
+			w.target(name)
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DETACH PARTITION takes a partition's rows out of the table", name)
+		}
+	}
+}
+
+func cascade(b pg_query.DropBehavior) string {
+	if b == pg_query.DropBehavior_DROP_CASCADE {
+		return ", and CASCADE takes every dependent object with it"
+	}
+	return ""
+}
+
+func whereWords(where *pg_query.Node) string {
+	if where == nil {
+		return "without WHERE"
+	}
+	return "with a WHERE that is always true"
+}
+
+// objectName turns OBJECT_MATVIEW into "MATVIEW" for messages.
+func objectName(t pg_query.ObjectType) string {
+	return strings.ReplaceAll(strings.TrimPrefix(t.String(), "OBJECT_"), "_", " ")
+}
+
+// objectNames renders DROP's object list: qualified names, or type names.
+func objectNames(objs []*pg_query.Node) []string {
+	var names []string
+	for _, o := range objs {
+		switch {
+		case o.GetList() != nil:
+			names = append(names, joinNames(o.GetList().GetItems()))
+		case o.GetString_() != nil:
+			names = append(names, o.GetString_().GetSval())
+		case o.GetTypeName() != nil:
+			names = append(names, joinNames(o.GetTypeName().GetNames()))
+		case o.GetObjectWithArgs() != nil:
+			names = append(names, joinNames(o.GetObjectWithArgs().GetObjname()))
+		case o.GetRangeVar() != nil:
+			names = append(names, rangeVarName(o.GetRangeVar()))
+		}
+	}
+	return names
+}
+
+func joinNames(items []*pg_query.Node) string {
+	parts := make([]string, 0, len(items))
+	for _, it := range items {
+		parts = append(parts, constString(it))
+	}
+	return strings.Join(parts, ".")
+}
+
+func relNames(rels []*pg_query.Node) []string {
+	var names []string
+	for _, r := range rels {
+		names = append(names, rangeVarName(r.GetRangeVar()))
+	}
+	return names
+}
+
+func rangeVarName(r *pg_query.RangeVar) string {
+	if r == nil {
+		return ""
+	}
+	name := r.GetRelname()
+	if r.GetSchemaname() != "" {
+		name = r.GetSchemaname() + "." + name
+	}
+	if r.GetCatalogname() != "" {
+		name = r.GetCatalogname() + "." + name
+	}
+	return name
+}

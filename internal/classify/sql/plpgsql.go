@@ -1,0 +1,133 @@
+package sql
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// PL/pgSQL expression parse modes (PostgreSQL's RawParseMode).
+const (
+	parseDefault    = 0 // a whole statement
+	parseExpression = 2 // an expression: judged as SELECT expr
+)
+
+// doBlock judges a DO block's body as PostgreSQL will run it.
+func (w *walker) doBlock(s *pg_query.DoStmt, depth int) {
+	body, lang := "", "plpgsql"
+	for _, a := range s.GetArgs() {
+		d := a.GetDefElem()
+		switch d.GetDefname() {
+		case "as":
+			body = constString(d.GetArg())
+		case "language":
+			lang = strings.ToLower(constString(d.GetArg()))
+		}
+	}
+	if lang != "plpgsql" {
+		w.add("sql.function-language", action.ClassUnknown, "a DO block in %s cannot be read", lang)
+		return
+	}
+	tag := "$chaperone$"
+	for i := 0; strings.Contains(body, tag); i++ {
+		tag = fmt.Sprintf("$chaperone%d$", i)
+	}
+	w.plpgsql("CREATE FUNCTION chaperone_do() RETURNS void LANGUAGE plpgsql AS "+tag+body+tag, "DO block", depth)
+}
+
+// functionBody judges what a function or procedure will do when called: a
+// function that deletes is held when it is created, since no one can tell
+// from its later calls.
+func (w *walker) functionBody(s *pg_query.CreateFunctionStmt, depth int) {
+	lang, body := "sql", ""
+	for _, o := range s.GetOptions() {
+		d := o.GetDefElem()
+		switch d.GetDefname() {
+		case "language":
+			lang = strings.ToLower(constString(d.GetArg()))
+		case "as":
+			if l := d.GetArg().GetList(); l != nil && len(l.GetItems()) > 0 {
+				body = constString(l.GetItems()[0])
+			}
+		}
+	}
+	switch {
+	case body == "" && s.GetSqlBody() == nil:
+		// PostgreSQL refuses a function without a body; libpg_query's
+		// PL/pgSQL parser aborts the whole process on one, so it never sees it.
+		w.add("sql.ddl", action.ClassWrite, "CREATE FUNCTION without a body")
+	case s.GetSqlBody() != nil:
+		// BEGIN ATOMIC bodies are parsed already and walked like any node.
+	case lang == "sql":
+		w.text(body, depth+1)
+	case lang == "plpgsql":
+		// The PL/pgSQL parser takes the whole CREATE FUNCTION, parameters
+		// included, so the statement's own text is parsed again.
+		w.plpgsql(w.stmt, "function body", depth)
+	default:
+		w.add("sql.function-language", action.ClassUnknown, "a function in %s cannot be read", lang)
+	}
+}
+
+// plpgsql parses a CREATE FUNCTION ... LANGUAGE plpgsql and judges every SQL
+// statement and expression in its body. Dynamic SQL is unknown.
+func (w *walker) plpgsql(create, what string, depth int) {
+	if depth >= maxDepth {
+		w.add("sql.too-deep", action.ClassUnknown, "SQL nested more than %d levels deep is not followed", maxDepth)
+		return
+	}
+	out, err := pg_query.ParsePlPgSqlToJSON(create)
+	if err != nil {
+		w.add("sql.unparseable", action.ClassUnknown, "the %s does not parse as PL/pgSQL (%s), so what it does is unknown", what, firstLine(err.Error()))
+		return
+	}
+	var tree any
+	if err := json.Unmarshal([]byte(out), &tree); err != nil {
+		w.add("sql.unparseable", action.ClassUnknown, "the %s cannot be read", what)
+		return
+	}
+	w.plpgsqlNode(tree, what, depth)
+}
+
+func (w *walker) plpgsqlNode(v any, what string, depth int) {
+	switch v := v.(type) {
+	case []any:
+		for _, x := range v {
+			w.plpgsqlNode(x, what, depth)
+		}
+	case map[string]any:
+		for k, x := range v {
+			switch {
+			case strings.HasPrefix(k, "PLpgSQL_stmt_dyn") || k == "dynquery":
+				w.add("sql.dynamic", action.ClassUnknown, "the %s runs dynamic SQL (EXECUTE), which cannot be read before it runs", what)
+			case k == "PLpgSQL_expr":
+				w.expression(x, depth)
+				continue
+			}
+			w.plpgsqlNode(x, what, depth)
+		}
+	}
+}
+
+func (w *walker) expression(v any, depth int) {
+	e, _ := v.(map[string]any)
+	query, _ := e["query"].(string)
+	mode, _ := e["parseMode"].(float64)
+	switch int(mode) {
+	case parseDefault:
+		w.text(query, depth+1)
+	case parseExpression:
+		w.text("SELECT "+query, depth+1)
+	default: // assignments: "target := expression"
+		if _, rhs, ok := strings.Cut(query, ":="); ok {
+			query = rhs
+		} else if _, rhs, ok := strings.Cut(query, "="); ok {
+			query = rhs
+		}
+		w.text("SELECT "+query, depth+1)
+	}
+}

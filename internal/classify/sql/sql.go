@@ -1,0 +1,240 @@
+// Package sql classifies PostgreSQL statements with PostgreSQL's own parser
+// (libpg_query), so what Chaperone judges is what the server will run. A
+// multi-statement text is judged whole; statements hidden one level down (in
+// CTEs, DO blocks, function bodies, PREPARE, rules, dblink calls) are judged
+// as if sent directly; what cannot be read, such as dynamic EXECUTE, is
+// unknown.
+package sql
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// Result is what the classifier found: every finding, and the objects the
+// destructive ones touch.
+type Result struct {
+	Reasons []action.Reason
+	Targets []string
+}
+
+// Class is the most severe class among the findings (read when none).
+func (r Result) Class() action.Class {
+	c := action.ClassRead
+	for _, x := range r.Reasons {
+		c = action.Max(c, x.Class)
+	}
+	return c
+}
+
+// maxDepth bounds how deep SQL nested in strings (DO bodies, function bodies,
+// dblink) is followed; deeper is unknown.
+const maxDepth = 4
+
+// Classify parses and classifies text.
+func Classify(text string) Result {
+	var w walker
+	w.text(text, 0)
+	return w.res
+}
+
+// Reasons is Classify for callers that need only the findings (the shell
+// guard's psql -c and heredoc SQL).
+func Reasons(text string) []action.Reason { return Classify(text).Reasons }
+
+type walker struct {
+	res  Result
+	seen map[string]bool
+	// stmt is the text of the top-level statement being walked.
+	stmt string
+}
+
+func (w *walker) add(id string, class action.Class, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	key := id + "\x00" + msg
+	if w.seen[key] {
+		return
+	}
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	w.seen[key] = true
+	w.res.Reasons = append(w.res.Reasons, action.Reason{ID: id, Class: class, Message: msg})
+}
+
+func (w *walker) target(name string) {
+	for _, t := range w.res.Targets {
+		if t == name {
+			return
+		}
+	}
+	w.res.Targets = append(w.res.Targets, name)
+}
+
+// text parses SQL and walks every statement in it.
+func (w *walker) text(sql string, depth int) {
+	if depth > maxDepth {
+		w.add("sql.too-deep", action.ClassUnknown, "SQL nested more than %d levels deep is not followed", maxDepth)
+		return
+	}
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		w.add("sql.unparseable", action.ClassUnknown, "PostgreSQL's parser rejects this SQL (%s), so what it does is unknown", firstLine(err.Error()))
+		return
+	}
+	outer := w.stmt
+	defer func() { w.stmt = outer }()
+	for _, raw := range tree.GetStmts() {
+		w.stmt = statementText(sql, raw)
+		w.statement(raw.GetStmt(), depth)
+	}
+}
+
+// statement classifies one top-level statement: its own kind, then
+// everything nested in it.
+func (w *walker) statement(n *pg_query.Node, depth int) {
+	if n == nil {
+		return
+	}
+	before, ddl := len(w.res.Reasons), false
+	switch s := n.GetNode().(type) {
+	case *pg_query.Node_SelectStmt:
+		if s.SelectStmt.GetIntoClause() != nil {
+			w.add("sql.write", action.ClassWrite, "SELECT INTO creates a table")
+		}
+	case *pg_query.Node_InsertStmt, *pg_query.Node_MergeStmt:
+		w.add("sql.write", action.ClassWrite, "changes rows")
+	case *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
+		// Judged with their WHERE clause below, wherever they appear.
+	case *pg_query.Node_CreateFunctionStmt:
+		// Only ever a top-level statement, whose text the PL/pgSQL parser needs.
+		w.add("sql.ddl", action.ClassWrite, "CREATE FUNCTION changes the schema")
+		w.functionBody(s.CreateFunctionStmt, depth)
+	case *pg_query.Node_ExplainStmt:
+		if !explainAnalyze(s.ExplainStmt) {
+			return // plain EXPLAIN plans the statement without running it
+		}
+		w.statement(s.ExplainStmt.GetQuery(), depth)
+		return
+	case *pg_query.Node_CopyStmt:
+		c := s.CopyStmt
+		switch {
+		case c.GetIsProgram():
+			w.add("sql.copy-program", action.ClassDestructive, "COPY ... PROGRAM runs a shell command on the database server")
+		case c.GetIsFrom():
+			w.add("sql.write", action.ClassWrite, "COPY FROM loads rows")
+		case c.GetFilename() != "":
+			w.add("sql.copy-file", action.ClassDestructive, "COPY TO a server file overwrites %s on the database server", c.GetFilename())
+		}
+	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_VariableSetStmt,
+		*pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt,
+		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt,
+		*pg_query.Node_UnlistenStmt, *pg_query.Node_ExecuteStmt:
+		// Reads or session state. EXECUTE runs a statement that its PREPARE
+		// (or protocol Parse) already had judged.
+	default:
+		ddl = true
+	}
+	w.nested(n, depth)
+	// Statements with a finding of their own (DROP, TRUNCATE, ...) need no
+	// generic one.
+	if ddl && !slices.ContainsFunc(w.res.Reasons[before:], func(r action.Reason) bool { return r.Class != action.ClassRead }) {
+		w.add("sql.ddl", action.ClassWrite, "%s changes the schema or server state", stmtName(n))
+	}
+}
+
+// nested walks every message under n and judges what is dangerous wherever
+// it appears: a DELETE inside a CTE is as destructive as one on its own.
+func (w *walker) nested(n *pg_query.Node, depth int) {
+	walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
+		return w.node(m.Interface(), depth)
+	})
+}
+
+// walk visits m and, while visit says so, every message beneath it.
+func walk(m protoreflect.Message, visit func(protoreflect.Message) bool) {
+	if !m.IsValid() || !visit(m) {
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				walk(l.Get(i).Message(), visit)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			walk(v.Message(), visit)
+		}
+		return true
+	})
+}
+
+func explainAnalyze(e *pg_query.ExplainStmt) bool {
+	for _, o := range e.GetOptions() {
+		d := o.GetDefElem()
+		if d.GetDefname() == "analyze" && !isFalse(d.GetArg()) {
+			return true
+		}
+	}
+	return false
+}
+
+func isFalse(n *pg_query.Node) bool {
+	if n == nil {
+		return false
+	}
+	switch v := strings.ToLower(constString(n)); v {
+	case "false", "off", "0", "no":
+		return true
+	}
+	if b := n.GetBoolean(); b != nil {
+		return !b.GetBoolval()
+	}
+	if c := n.GetAConst(); c != nil && c.GetBoolval() != nil {
+		return !c.GetBoolval().GetBoolval()
+	}
+	return false
+}
+
+// constString is a node's value when it is a string or string constant.
+func constString(n *pg_query.Node) string {
+	if s := n.GetString_(); s != nil {
+		return s.GetSval()
+	}
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		return c.GetSval().GetSval()
+	}
+	return ""
+}
+
+// stmtName is a statement's node type for messages: "CreateStmt" -> "CREATE".
+func stmtName(n *pg_query.Node) string {
+	name := string(n.ProtoReflect().WhichOneof(n.ProtoReflect().Descriptor().Oneofs().Get(0)).Name())
+	return strings.ToUpper(strings.TrimSuffix(strings.ReplaceAll(name, "_", " "), " stmt"))
+}
+
+// statementText cuts one statement out of the text it was parsed from
+// (locations are byte offsets; a length of 0 means "to the end").
+func statementText(sql string, raw *pg_query.RawStmt) string {
+	start := int(raw.GetStmtLocation())
+	if start < 0 || start > len(sql) {
+		return ""
+	}
+	end := len(sql)
+	if n := int(raw.GetStmtLen()); n > 0 && start+n <= len(sql) {
+		end = start + n
+	}
+	return sql[start:end]
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

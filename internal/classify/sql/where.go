@@ -1,0 +1,121 @@
+package sql
+
+import (
+	"strconv"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// alwaysTrue recognises WHERE clauses that select every row: TRUE, 1 = 1,
+// 'a' <> 'b', x = x, and OR/AND combinations of them. It is deliberately
+// simple: a clause it cannot prove true is treated as a real filter.
+func alwaysTrue(n *pg_query.Node) bool {
+	switch {
+	case n.GetAConst() != nil:
+		b := n.GetAConst().GetBoolval()
+		return b != nil && b.GetBoolval()
+	case n.GetTypeCast() != nil:
+		tc := n.GetTypeCast()
+		if s := constString(tc.GetArg()); s != "" && isBoolType(tc.GetTypeName()) {
+			switch s {
+			case "t", "true", "y", "yes", "on", "1":
+				return true
+			}
+		}
+		return alwaysTrue(tc.GetArg())
+	case n.GetBoolExpr() != nil:
+		b := n.GetBoolExpr()
+		switch b.GetBoolop() {
+		case pg_query.BoolExprType_OR_EXPR:
+			for _, a := range b.GetArgs() {
+				if alwaysTrue(a) {
+					return true
+				}
+			}
+		case pg_query.BoolExprType_AND_EXPR:
+			for _, a := range b.GetArgs() {
+				if !alwaysTrue(a) {
+					return false
+				}
+			}
+			return true
+		}
+	case n.GetAExpr() != nil:
+		return comparisonAlwaysTrue(n.GetAExpr())
+	}
+	return false
+}
+
+func comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
+	if e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
+		return false
+	}
+	op := constString(lastNode(e.GetName()))
+	l, r := e.GetLexpr(), e.GetRexpr()
+	if l.GetColumnRef() != nil && r.GetColumnRef() != nil {
+		// x = x holds for every row where x is not null.
+		same := proto.Equal(stripLocation(l), stripLocation(r))
+		return same && (op == "=" || op == "<=" || op == ">=")
+	}
+	lv, lok := constValue(l)
+	rv, rok := constValue(r)
+	if !lok || !rok {
+		return false
+	}
+	li, lerr := strconv.ParseFloat(lv, 64)
+	ri, rerr := strconv.ParseFloat(rv, 64)
+	if lerr == nil && rerr == nil {
+		switch op {
+		case "=":
+			return li == ri
+		case "<>", "!=":
+			return li != ri
+		case "<":
+			return li < ri
+		case ">":
+			return li > ri
+		case "<=":
+			return li <= ri
+		case ">=":
+			return li >= ri
+		}
+		return false
+	}
+	switch op {
+	case "=":
+		return lv == rv
+	case "<>", "!=":
+		return lv != rv
+	}
+	return false
+}
+
+// constValue is a constant's text: integers, floats and strings.
+func constValue(n *pg_query.Node) (string, bool) {
+	c := n.GetAConst()
+	switch {
+	case c == nil || c.GetIsnull():
+		return "", false
+	case c.GetIval() != nil:
+		return strconv.Itoa(int(c.GetIval().GetIval())), true
+	case c.GetFval() != nil:
+		return c.GetFval().GetFval(), true
+	case c.GetSval() != nil:
+		return c.GetSval().GetSval(), true
+	}
+	return "", false
+}
+
+func isBoolType(t *pg_query.TypeName) bool {
+	name := constString(lastNode(t.GetNames()))
+	return name == "bool" || name == "boolean"
+}
+
+// stripLocation copies a column reference without its position, so that two
+// mentions of the same column compare equal.
+func stripLocation(n *pg_query.Node) *pg_query.Node {
+	c := proto.Clone(n).(*pg_query.Node)
+	c.GetColumnRef().Location = 0
+	return c
+}
