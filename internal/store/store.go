@@ -40,6 +40,65 @@ type Tx interface {
 
 	Meta(key string) (value string, ok bool, err error)
 	SetMeta(key, value string) error
+
+	InsertApproval(Approval) error
+	ApprovalByID(id string) (Approval, error)
+	// FindApprovals returns the requests bound to one token, upstream and
+	// exact text, newest first.
+	FindApprovals(tokenID, upstream string, textHash []byte) ([]Approval, error)
+	// ListApprovals returns requests in state (every state when empty),
+	// newest first, at most limit.
+	ListApprovals(state string, limit int) ([]Approval, error)
+	// SetApprovalState moves a request from one state to another, and
+	// reports false (changing nothing) when it is not in from: the compare-
+	// and-set that keeps two approvers or two retries from both winning.
+	SetApprovalState(id, from, to string, at time.Time, denyReason string) (bool, error)
+	AddVote(Vote) error
+	Votes(approvalID string) ([]Vote, error)
+
+	InsertApprover(Approver) error
+	ApproverByName(name string) (Approver, error)
+	ListApprovers() ([]Approver, error)
+	DeleteApprover(name string) error
+}
+
+// Approval is an action held for humans to approve, bound to the token,
+// upstream and exact text that asked for it.
+type Approval struct {
+	ID         string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	State      string
+	TokenID    string
+	Env        string
+	Upstream   string
+	Kind       string
+	Text       string
+	TextHash   []byte
+	Class      string
+	Rule       string
+	Reason     string
+	Required   int
+	Impact     string
+	DecidedAt  time.Time
+	DenyReason string
+	ConsumedAt time.Time
+}
+
+// Vote is one human's approval or denial of a request.
+type Vote struct {
+	ApprovalID string
+	Approver   string
+	Approve    bool
+	Comment    string
+	At         time.Time
+}
+
+// Approver is a human who may approve; only a password hash is stored.
+type Approver struct {
+	Name      string
+	Password  string // argon2id PHC string
+	CreatedAt time.Time
 }
 
 // Token is an agent token as stored: never the token itself, only a hash (for

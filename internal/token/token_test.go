@@ -3,8 +3,6 @@ package token
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -205,23 +203,27 @@ func TestVerifierCompletesRFC7677Exchange(t *testing.T) {
 	if err != nil || !bytes.Equal(round.StoredKey, v.StoredKey) || round.Iterations != 4096 {
 		t.Fatalf("round trip: %v", err)
 	}
-	authMessage := "n=user,r=rOprNGfwEbeRWgbNEkqO," +
-		"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096," +
-		"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
-	proof, _ := base64.StdEncoding.DecodeString("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
-	sig := hmac.New(sha256.New, v.StoredKey)
-	sig.Write([]byte(authMessage))
-	clientKey := sig.Sum(nil)
-	for i := range clientKey {
-		clientKey[i] ^= proof[i]
+	// The RFC's exchange, run by the server among other tokens' verifiers.
+	other, _ := NewVerifier("chp_other", salt, 4096)
+	srv := &SCRAMServer{Salt: salt, Iterations: 4096, Nonce: "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"}
+	first, err := srv.First([]byte("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))
+	if err != nil || string(first) != "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096" {
+		t.Fatalf("server-first %q %v", first, err)
 	}
-	if h := sha256.Sum256(clientKey); !bytes.Equal(h[:], v.StoredKey) {
-		t.Fatal("the RFC's client proof does not verify against our StoredKey")
+	final := "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+	i, serverFinal, err := srv.Final([]byte(final), []Verifier{other, round})
+	if err != nil || i != 1 || string(serverFinal) != "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=" {
+		t.Fatalf("server-final %d %q %v", i, serverFinal, err)
 	}
-	srv := hmac.New(sha256.New, v.ServerKey)
-	srv.Write([]byte(authMessage))
-	if got := base64.StdEncoding.EncodeToString(srv.Sum(nil)); got != "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=" {
-		t.Fatalf("server signature %s differs from the RFC's", got)
+	if _, _, err := srv.Final([]byte(final), []Verifier{other}); !errors.Is(err, ErrSCRAM) {
+		t.Fatalf("a proof no verifier matches was accepted: %v", err)
+	}
+	tampered := strings.Replace(final, "p=dHzb", "p=dHzc", 1)
+	if _, _, err := srv.Final([]byte(tampered), []Verifier{round}); !errors.Is(err, ErrSCRAM) {
+		t.Fatalf("a tampered proof was accepted: %v", err)
+	}
+	if _, err := (&SCRAMServer{Salt: salt, Iterations: 4096}).First([]byte("p=tls-server-end-point,,n=,r=x")); !errors.Is(err, ErrSCRAM) {
+		t.Fatalf("channel binding demanded and accepted: %v", err)
 	}
 	for _, bad := range []string{"", "SCRAM-SHA-256$x:AA==$AA==:AA==", "SCRAM-SHA-256$4096:AA==$AA==", "md5abc"} {
 		if _, err := ParseVerifier(bad); err == nil {

@@ -23,6 +23,8 @@ type Opener func(t *testing.T) store.Store
 func Run(t *testing.T, newState func(t *testing.T) Opener) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newState(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newState(t)) })
+	t.Run("Approvals", func(t *testing.T) { testApprovals(t, newState(t)) })
+	t.Run("Approvers", func(t *testing.T) { testApprovers(t, newState(t)) })
 	t.Run("RollbackOnError", func(t *testing.T) { testRollback(t, newState(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newState(t)) })
 }
@@ -170,4 +172,125 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func testApprovals(t *testing.T, open Opener) {
+	s := open(t)
+	now := time.Date(2026, 11, 24, 10, 0, 0, 5, time.UTC)
+	a := store.Approval{ID: "apr_1", CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute), State: "pending",
+		TokenID: "tok_1", Env: "production", Upstream: "db", Kind: "sql", Text: "DROP TABLE t", TextHash: []byte{9, 9},
+		Class: "destructive", Rule: "builtin.destructive", Reason: "r", Required: 2, Impact: "~10 rows"}
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.InsertApproval(a) }))
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertApproval(a) }); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate id: %v", err)
+	}
+	later := a
+	later.ID, later.CreatedAt = "apr_2", now.Add(time.Second)
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.InsertApproval(later) }))
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		got, err := tx.ApprovalByID("apr_1")
+		if err != nil || got.Text != a.Text || !got.CreatedAt.Equal(now) || got.Required != 2 || !bytes.Equal(got.TextHash, a.TextHash) {
+			t.Fatalf("read back %+v %v", got, err)
+		}
+		found, err := tx.FindApprovals("tok_1", "db", []byte{9, 9})
+		if err != nil || len(found) != 2 || found[0].ID != "apr_2" {
+			t.Fatalf("find: %+v %v", found, err)
+		}
+		if none, _ := tx.FindApprovals("tok_2", "db", []byte{9, 9}); len(none) != 0 {
+			t.Fatal("found another token's request")
+		}
+		if _, err := tx.ApprovalByID("apr_x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing: %v", err)
+		}
+		return nil
+	}))
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		return tx.AddVote(store.Vote{ApprovalID: "apr_1", Approver: "alice", Approve: true, At: now})
+	}))
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.AddVote(store.Vote{ApprovalID: "apr_1", Approver: "alice", Approve: true, At: now})
+	}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second vote by one approver: %v", err)
+	}
+	// Many handles race to move the same request: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := 0; i < 6; i++ {
+		h := open(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var won bool
+			err := h.Update(ctx, func(tx store.Tx) error {
+				var err error
+				won, err = tx.SetApprovalState("apr_1", "pending", "approved", now, "")
+				return err
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Error(err)
+			}
+			if won {
+				wins++
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d handles moved the request out of pending", wins)
+	}
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		if ok, err := tx.SetApprovalState("apr_1", "approved", "consumed", now.Add(time.Minute), ""); !ok || err != nil {
+			t.Fatalf("consume: %v %v", ok, err)
+		}
+		return nil
+	}))
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		got, _ := tx.ApprovalByID("apr_1")
+		if got.State != "consumed" || !got.DecidedAt.Equal(now) || !got.ConsumedAt.Equal(now.Add(time.Minute)) {
+			t.Fatalf("after consume: %+v", got)
+		}
+		pending, _ := tx.ListApprovals("pending", 10)
+		all, _ := tx.ListApprovals("", 10)
+		if len(pending) != 1 || pending[0].ID != "apr_2" || len(all) != 2 {
+			t.Fatalf("list: %d pending, %d in all", len(pending), len(all))
+		}
+		votes, err := tx.Votes("apr_1")
+		if err != nil || len(votes) != 1 || votes[0].Approver != "alice" || !votes[0].Approve {
+			t.Fatalf("votes %+v %v", votes, err)
+		}
+		return nil
+	}))
+}
+
+func testApprovers(t *testing.T, open Opener) {
+	s := open(t)
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertApprover(store.Approver{Name: "alice", Password: "$argon2id$x", CreatedAt: now})
+	}))
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertApprover(store.Approver{Name: "alice", Password: "y", CreatedAt: now})
+	}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate approver: %v", err)
+	}
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		a, err := tx.ApproverByName("alice")
+		if err != nil || a.Password != "$argon2id$x" || !a.CreatedAt.Equal(now) {
+			t.Fatalf("%+v %v", a, err)
+		}
+		if err := tx.DeleteApprover("alice"); err != nil {
+			return err
+		}
+		if err := tx.DeleteApprover("alice"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("second delete: %v", err)
+		}
+		list, err := tx.ListApprovers()
+		if err != nil || len(list) != 0 {
+			t.Fatalf("list %v %v", list, err)
+		}
+		return nil
+	}))
 }

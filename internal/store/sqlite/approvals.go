@@ -1,0 +1,137 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/store"
+)
+
+const approvalCols = `id, created_at, expires_at, state, token_id, env, upstream, kind, text, text_hash,
+	class, rule, reason, required, impact, decided_at, deny_reason, consumed_at`
+
+func (t *tx) InsertApproval(a store.Approval) error {
+	_, err := t.exec(`INSERT INTO approvals (`+approvalCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		a.ID, fmtTime(a.CreatedAt), fmtTime(a.ExpiresAt), a.State, a.TokenID, a.Env, a.Upstream, a.Kind, a.Text, a.TextHash,
+		a.Class, a.Rule, a.Reason, a.Required, a.Impact, fmtTime(a.DecidedAt), a.DenyReason, fmtTime(a.ConsumedAt))
+	if isUnique(err) {
+		return fmt.Errorf("approval request %s: %w", a.ID, store.ErrConflict)
+	}
+	return err
+}
+
+func scanApproval(row scanner) (store.Approval, error) {
+	var a store.Approval
+	var created, expires, decided, consumed string
+	err := row.Scan(&a.ID, &created, &expires, &a.State, &a.TokenID, &a.Env, &a.Upstream, &a.Kind, &a.Text, &a.TextHash,
+		&a.Class, &a.Rule, &a.Reason, &a.Required, &a.Impact, &decided, &a.DenyReason, &consumed)
+	if err != nil {
+		return a, err
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&a.CreatedAt, created}, {&a.ExpiresAt, expires}, {&a.DecidedAt, decided}, {&a.ConsumedAt, consumed}} {
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+func (t *tx) ApprovalByID(id string) (store.Approval, error) {
+	a, err := scanApproval(t.queryRow(`SELECT `+approvalCols+` FROM approvals WHERE id = ?`, id))
+	return a, notFound(err, "approval request "+id)
+}
+
+func (t *tx) FindApprovals(tokenID, upstream string, textHash []byte) ([]store.Approval, error) {
+	rows, err := t.query(`SELECT `+approvalCols+` FROM approvals WHERE token_id = ? AND upstream = ? AND text_hash = ?
+		ORDER BY created_at DESC, id DESC`, tokenID, upstream, textHash)
+	return scanAll(rows, err, scanApproval)
+}
+
+func (t *tx) ListApprovals(state string, limit int) ([]store.Approval, error) {
+	rows, err := t.query(`SELECT `+approvalCols+` FROM approvals WHERE ? = '' OR state = ?
+		ORDER BY created_at DESC, id DESC LIMIT ?`, state, state, limit)
+	return scanAll(rows, err, scanApproval)
+}
+
+func (t *tx) SetApprovalState(id, from, to string, at time.Time, denyReason string) (bool, error) {
+	var res sql.Result
+	var err error
+	if to == "consumed" {
+		res, err = t.exec(`UPDATE approvals SET state = ?, consumed_at = ? WHERE id = ? AND state = ?`, to, fmtTime(at), id, from)
+	} else {
+		res, err = t.exec(`UPDATE approvals SET state = ?, decided_at = ?, deny_reason = ? WHERE id = ? AND state = ?`,
+			to, fmtTime(at), denyReason, id, from)
+	}
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *tx) AddVote(v store.Vote) error {
+	_, err := t.exec(`INSERT INTO approval_votes (approval_id, approver, approve, comment, at) VALUES (?,?,?,?,?)`,
+		v.ApprovalID, v.Approver, v.Approve, v.Comment, fmtTime(v.At))
+	if isUnique(err) {
+		return fmt.Errorf("%s has already voted on %s: %w", v.Approver, v.ApprovalID, store.ErrConflict)
+	}
+	return err
+}
+
+func (t *tx) Votes(approvalID string) ([]store.Vote, error) {
+	rows, err := t.query(`SELECT approval_id, approver, approve, comment, at FROM approval_votes WHERE approval_id = ? ORDER BY at, approver`, approvalID)
+	return scanAll(rows, err, func(row scanner) (store.Vote, error) {
+		var v store.Vote
+		var at string
+		if err := row.Scan(&v.ApprovalID, &v.Approver, &v.Approve, &v.Comment, &at); err != nil {
+			return v, err
+		}
+		var err error
+		v.At, err = parseTime(at)
+		return v, err
+	})
+}
+
+func (t *tx) InsertApprover(a store.Approver) error {
+	_, err := t.exec(`INSERT INTO approvers (name, password, created_at) VALUES (?,?,?)`, a.Name, a.Password, fmtTime(a.CreatedAt))
+	if isUnique(err) {
+		return fmt.Errorf("approver %s: %w", a.Name, store.ErrConflict)
+	}
+	return err
+}
+
+func scanApprover(row scanner) (store.Approver, error) {
+	var a store.Approver
+	var created string
+	if err := row.Scan(&a.Name, &a.Password, &created); err != nil {
+		return a, err
+	}
+	var err error
+	a.CreatedAt, err = parseTime(created)
+	return a, err
+}
+
+func (t *tx) ApproverByName(name string) (store.Approver, error) {
+	a, err := scanApprover(t.queryRow(`SELECT name, password, created_at FROM approvers WHERE name = ?`, name))
+	return a, notFound(err, "approver "+name)
+}
+
+func (t *tx) ListApprovers() ([]store.Approver, error) {
+	rows, err := t.query(`SELECT name, password, created_at FROM approvers ORDER BY name`)
+	return scanAll(rows, err, scanApprover)
+}
+
+func (t *tx) DeleteApprover(name string) error {
+	res, err := t.exec(`DELETE FROM approvers WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound(sql.ErrNoRows, "approver "+name)
+	}
+	return nil
+}
