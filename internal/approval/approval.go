@@ -1,0 +1,252 @@
+// Package approval runs the lifecycle of actions held for humans: a held
+// action becomes a request bound to the token, upstream and exact text that
+// asked; humans approve or deny it; the same token sending the same text
+// after approval runs it exactly once. Every transition is audited, and every
+// state change is a compare-and-set, so two approvers or two retries racing
+// can never both win.
+package approval
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/store"
+)
+
+// Request states.
+const (
+	Pending  = "pending"
+	Approved = "approved"
+	Denied   = "denied"
+	Expired  = "expired"
+	Consumed = "consumed"
+)
+
+// DefaultTTL is how long a request waits for humans, and how long an approval
+// waits to be used.
+const DefaultTTL = 15 * time.Minute
+
+var (
+	ErrNotPending = errors.New("request is not pending")
+	ErrSelf       = errors.New("the requester cannot approve its own request")
+)
+
+// Service holds, decides and consumes requests.
+type Service struct {
+	Store store.Store
+	TTL   time.Duration
+	Now   func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) ttl() time.Duration {
+	if s.TTL > 0 {
+		return s.TTL
+	}
+	return DefaultTTL
+}
+
+// Hold is one held action as the gateway sees it.
+type Hold struct {
+	Action   action.Action
+	Decision action.Decision
+	TokenID  string
+	Impact   string
+}
+
+// Check looks for the request bound to h. It returns an approved request
+// ready to be consumed (run is true), or the request to report: an existing
+// pending or denied one, or a new one it creates.
+func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bool, err error) {
+	sum := sha256.Sum256([]byte(h.Action.Text))
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		found, err := tx.FindApprovals(h.TokenID, h.Action.Upstream, sum[:])
+		if err != nil {
+			return err
+		}
+		for _, a := range found {
+			switch a.State {
+			case Pending, Approved:
+				if !now.Before(a.ExpiresAt) {
+					if err := s.transition(tx, a, Expired, "system", "", now); err != nil {
+						return err
+					}
+					continue
+				}
+				req, run = a, a.State == Approved
+				return nil
+			case Denied:
+				req = a // final: the same text stays denied, with its reason
+				return nil
+			}
+		}
+		req = store.Approval{
+			ID: newID(), CreatedAt: now, ExpiresAt: now.Add(s.ttl()), State: Pending,
+			TokenID: h.TokenID, Env: h.Action.Env, Upstream: h.Action.Upstream, Kind: string(h.Action.Kind),
+			Text: h.Action.Text, TextHash: sum[:], Class: string(h.Action.Class), Rule: h.Decision.Rule,
+			Reason: h.Decision.Reason, Required: max(h.Decision.Approvals, 1), Impact: h.Impact,
+		}
+		if err := tx.InsertApproval(req); err != nil {
+			return err
+		}
+		_, err = audit.Append(tx, audit.Event{Type: "approval.requested", Actor: "token:" + h.TokenID, Data: summary(req)}, now)
+		return err
+	})
+	return req, run, err
+}
+
+// Consume spends an approved request, once: of several racing callers,
+// exactly one gets true.
+func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
+	var ok bool
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		a, err := tx.ApprovalByID(id)
+		if err != nil {
+			return err
+		}
+		if a.State != Approved || !s.now().Before(a.ExpiresAt) {
+			return nil
+		}
+		if ok, err = tx.SetApprovalState(id, Approved, Consumed, s.now(), ""); err != nil || !ok {
+			return err
+		}
+		_, err = audit.Append(tx, audit.Event{Type: "approval.consumed", Actor: actor, Data: summary(a)}, s.now())
+		return err
+	})
+	return ok, err
+}
+
+// Approve records one human's approval; the request is approved once enough
+// distinct humans have approved it. It returns the request as it now stands.
+func (s *Service) Approve(ctx context.Context, id, approver, comment string) (store.Approval, error) {
+	return s.vote(ctx, id, approver, true, comment)
+}
+
+// Deny denies a request for good; the reason reaches the client on retry.
+func (s *Service) Deny(ctx context.Context, id, approver, reason string) (store.Approval, error) {
+	return s.vote(ctx, id, approver, false, reason)
+}
+
+func (s *Service) vote(ctx context.Context, id, approver string, approve bool, comment string) (store.Approval, error) {
+	var out store.Approval
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		a, err := tx.ApprovalByID(id)
+		if err != nil {
+			return err
+		}
+		if a.State == Pending && !now.Before(a.ExpiresAt) {
+			if err := s.transition(tx, a, Expired, "system", "", now); err != nil {
+				return err
+			}
+			a.State = Expired
+		}
+		if a.State != Pending {
+			return fmt.Errorf("%w: %s is %s", ErrNotPending, id, a.State)
+		}
+		if "token:"+a.TokenID == approver {
+			return ErrSelf
+		}
+		if err := tx.AddVote(store.Vote{ApprovalID: id, Approver: approver, Approve: approve, Comment: comment, At: now}); err != nil {
+			return err
+		}
+		ev := map[string]any{"request": id, "approve": approve, "comment": comment}
+		if _, err := audit.Append(tx, audit.Event{Type: "approval.voted", Actor: approver, Data: ev}, now); err != nil {
+			return err
+		}
+		if !approve {
+			if err := s.transition(tx, a, Denied, approver, comment, now); err != nil {
+				return err
+			}
+		} else {
+			votes, err := tx.Votes(id)
+			if err != nil {
+				return err
+			}
+			yes := 0
+			for _, v := range votes {
+				if v.Approve {
+					yes++
+				}
+			}
+			if yes >= a.Required {
+				if err := s.transition(tx, a, Approved, approver, "", now); err != nil {
+					return err
+				}
+			}
+		}
+		out, err = tx.ApprovalByID(id)
+		return err
+	})
+	return out, err
+}
+
+// transition moves a request on and audits it; losing the compare-and-set
+// means someone else moved it first, which the caller reports as a conflict.
+func (s *Service) transition(tx store.Tx, a store.Approval, to, actor, reason string, now time.Time) error {
+	ok, err := tx.SetApprovalState(a.ID, a.State, to, now, reason)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("request %s changed while it was being decided: %w", a.ID, store.ErrConflict)
+	}
+	a.State, a.DenyReason = to, reason
+	_, err = audit.Append(tx, audit.Event{Type: "approval." + to, Actor: actor, Data: summary(a)}, now)
+	return err
+}
+
+// Get returns one request with its votes.
+func (s *Service) Get(ctx context.Context, id string) (a store.Approval, votes []store.Vote, err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		if a, err = tx.ApprovalByID(id); err != nil {
+			return err
+		}
+		votes, err = tx.Votes(id)
+		return err
+	})
+	return a, votes, err
+}
+
+// List returns requests in a state (all when empty), newest first.
+func (s *Service) List(ctx context.Context, state string, limit int) (list []store.Approval, err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		list, err = tx.ListApprovals(state, limit)
+		return err
+	})
+	now := s.now()
+	for i := range list {
+		if list[i].State == Pending && !now.Before(list[i].ExpiresAt) {
+			list[i].State = Expired // not yet swept; shown as it is
+		}
+	}
+	return list, err
+}
+
+// summary is what the audit log keeps about a request: never the text
+// itself, which may carry data, only enough to find it.
+func summary(a store.Approval) map[string]any {
+	return map[string]any{"request": a.ID, "state": a.State, "token": a.TokenID, "env": a.Env, "upstream": a.Upstream,
+		"class": a.Class, "rule": a.Rule, "text_sha256": hex.EncodeToString(a.TextHash), "required": a.Required,
+		"deny_reason": a.DenyReason}
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "apr_" + hex.EncodeToString(b)
+}
