@@ -64,7 +64,9 @@ type Hold struct {
 	Action   action.Action
 	Decision action.Decision
 	TokenID  string
-	Impact   string
+	// Impact estimates what the action would touch; it is asked only when a
+	// new request is created, since it may query the upstream.
+	Impact func() string
 }
 
 // Check looks for the request bound to h. It returns an approved request
@@ -73,6 +75,25 @@ type Hold struct {
 func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bool, err error) {
 	sum := sha256.Sum256([]byte(h.Action.Text))
 	now := s.now()
+	// The impact estimate may query the upstream: work it out before the
+	// write transaction, and only when a new request is likely.
+	impact := ""
+	if h.Impact != nil {
+		live := false
+		err := s.Store.View(ctx, func(tx store.Tx) error {
+			found, err := tx.FindApprovals(h.TokenID, h.Action.Upstream, sum[:])
+			for _, a := range found {
+				live = live || a.State == Denied || ((a.State == Pending || a.State == Approved) && now.Before(a.ExpiresAt))
+			}
+			return err
+		})
+		if err != nil {
+			return req, false, err
+		}
+		if !live {
+			impact = h.Impact()
+		}
+	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		found, err := tx.FindApprovals(h.TokenID, h.Action.Upstream, sum[:])
 		if err != nil {
@@ -98,7 +119,7 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 			ID: newID(), CreatedAt: now, ExpiresAt: now.Add(s.ttl()), State: Pending,
 			TokenID: h.TokenID, Env: h.Action.Env, Upstream: h.Action.Upstream, Kind: string(h.Action.Kind),
 			Text: h.Action.Text, TextHash: sum[:], Class: string(h.Action.Class), Rule: h.Decision.Rule,
-			Reason: h.Decision.Reason, Required: max(h.Decision.Approvals, 1), Impact: h.Impact,
+			Reason: h.Decision.Reason, Required: max(h.Decision.Approvals, 1), Impact: impact,
 		}
 		if err := tx.InsertApproval(req); err != nil {
 			return err

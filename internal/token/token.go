@@ -225,3 +225,36 @@ func (m *Manager) List(ctx context.Context) ([]store.Token, error) {
 	err := m.st.View(ctx, func(tx store.Tx) (err error) { ks, err = tx.ListTokens(); return })
 	return ks, err
 }
+
+// SCRAMSalt returns the deployment's SCRAM salt, creating it on first use, so
+// that a server can name it before any token exists.
+func (m *Manager) SCRAMSalt(ctx context.Context) ([]byte, error) {
+	var salt []byte
+	err := m.st.View(ctx, func(tx store.Tx) error {
+		v, ok, err := tx.Meta(saltKey)
+		if err != nil || !ok {
+			return err
+		}
+		salt, err = base64.StdEncoding.DecodeString(v)
+		return err
+	})
+	if err != nil || salt != nil {
+		return salt, err
+	}
+	err = m.st.Update(ctx, func(tx store.Tx) (err error) { salt, err = deploymentSalt(tx); return })
+	return salt, err
+}
+
+// Verifiers returns every token (usable or not, so that a refusal can say
+// why) with its parsed SCRAM verifier, in matching order.
+func (m *Manager) Verifiers(ctx context.Context) ([]store.Token, []Verifier, error) {
+	ks, err := m.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	vs := make([]Verifier, len(ks))
+	for i, k := range ks {
+		vs[i], _ = ParseVerifier(k.SCRAM) // a malformed one matches nothing
+	}
+	return ks, vs, nil
+}

@@ -22,6 +22,11 @@ import (
 type Result struct {
 	Reasons []action.Reason
 	Targets []string
+	// Prepared and Executed name the statements this text PREPAREs and
+	// EXECUTEs, so that a gateway can hold an EXECUTE of something it let
+	// run once.
+	Prepared []string
+	Executed []string
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -132,10 +137,19 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		case c.GetFilename() != "":
 			w.add("sql.copy-file", action.ClassDestructive, "COPY TO a server file overwrites %s on the database server", c.GetFilename())
 		}
+	case *pg_query.Node_PrepareStmt:
+		if depth == 0 {
+			w.res.Prepared = append(w.res.Prepared, s.PrepareStmt.GetName())
+		}
+		// Judged by the statement it prepares, below.
+	case *pg_query.Node_ExecuteStmt:
+		if depth == 0 {
+			w.res.Executed = append(w.res.Executed, s.ExecuteStmt.GetName())
+		}
 	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_VariableSetStmt,
 		*pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt,
-		*pg_query.Node_UnlistenStmt, *pg_query.Node_ExecuteStmt:
+		*pg_query.Node_UnlistenStmt:
 		// Reads or session state. EXECUTE runs a statement that its PREPARE
 		// (or protocol Parse) already had judged.
 	default:

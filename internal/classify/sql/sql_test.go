@@ -43,6 +43,7 @@ func TestClassify(t *testing.T) {
 		{"CREATE INDEX ON bookings (id)", W, "sql.ddl"},
 		{"ALTER TABLE bookings ADD COLUMN note text", W, "sql.ddl"},
 		{"EXECUTE fetch_all(1)", R, ""},
+		{"PREPARE fetch_all AS SELECT * FROM bookings WHERE id = $1", R, ""},
 		{"COPY bookings TO STDOUT", R, ""},
 		{"COPY bookings FROM STDIN", W, "sql.write"},
 		// Destruction, in every form.
@@ -131,6 +132,13 @@ func TestTargetsAndMessagesNameWhatIsDestroyed(t *testing.T) {
 		if x.ID == "sql.drop" && !strings.Contains(x.Message, "CASCADE") {
 			t.Fatalf("cascade not mentioned: %q", x.Message)
 		}
+	}
+}
+
+func TestPreparedAndExecutedNames(t *testing.T) {
+	r := Classify("PREPARE wipe AS DELETE FROM t; EXECUTE wipe; EXECUTE other(1)")
+	if !slices.Equal(r.Prepared, []string{"wipe"}) || !slices.Equal(r.Executed, []string{"wipe", "other"}) {
+		t.Fatalf("prepared %q executed %q", r.Prepared, r.Executed)
 	}
 }
 

@@ -1,0 +1,137 @@
+// Package pg is Chaperone's PostgreSQL gateway. Agents connect with a token as
+// their password and an upstream's name as the database; the gateway
+// authenticates the token over SCRAM, checks that its scope covers the
+// upstream, opens the upstream with Chaperone's own credentials, and relays
+// the protocol, classifying every statement before it is forwarded. Held
+// statements fail with SQLSTATE CP001 and wait for humans; once approved, the
+// same token sending the same text runs it exactly once.
+package pg
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/token"
+)
+
+// Upstream is a PostgreSQL server behind the gateway.
+type Upstream struct {
+	Name string
+	Env  string
+	DSN  string // Chaperone's credentials; never shown to a client
+}
+
+// Gateway serves the PostgreSQL wire protocol.
+type Gateway struct {
+	// Upstream finds an upstream by the database name a client asked for.
+	Upstream func(name string) (Upstream, bool)
+	// Tokens lists the tokens whose SCRAM verifiers a client may prove.
+	Tokens *token.Manager
+	// Decide applies the policy to a classified action.
+	Decide func(*action.Action) action.Decision
+	// Approvals holds statements for humans.
+	Approvals *approval.Service
+	// BeforeDestructive runs before an approved destructive statement is
+	// forwarded (the backup snapshot plugs in here); an error stops it.
+	BeforeDestructive func(ctx context.Context, req store.Approval) error
+	// Record audits connections and refusals.
+	Record func(ctx context.Context, ev audit.Event) error
+	// TLS, when set, is offered to clients that ask (sslmode=require).
+	TLS *tls.Config
+	// AllowPlain accepts connections without TLS.
+	AllowPlain bool
+	// ApproveHint tells a held client where humans approve.
+	ApproveHint string
+	Log         *slog.Logger
+
+	cache   classCache
+	cancels sync.Map // uint32 pid -> *cancelTarget
+	wg      sync.WaitGroup
+}
+
+// Serve accepts connections until ln is closed, then waits for sessions to
+// end or ctx to be done.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	go func() {
+		<-ctx.Done()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				g.wg.Wait()
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		mu.Lock()
+		conns[c] = true
+		mu.Unlock()
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			defer func() {
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			}()
+			g.handle(ctx, c)
+		}()
+	}
+}
+
+// handle runs one client connection from its first byte to its last.
+func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
+	defer conn.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			// A panic ends this session only; nothing was forwarded for it.
+			g.Log.Error("pg session panicked", "panic", r)
+		}
+	}()
+	conn.SetDeadline(time.Now().Add(30 * time.Second)) // the startup phase only
+	s, err := g.startup(ctx, conn)
+	if err != nil {
+		if s != nil && s.cw != nil {
+			s.cw.Flush()
+		}
+		g.Log.Debug("pg connection refused", "remote", conn.RemoteAddr().String(), "err", err)
+		return
+	}
+	defer s.close()
+	s.client.SetDeadline(time.Time{})
+	s.relay(ctx)
+}
+
+// refuse sends a FATAL error to a client that has not been admitted.
+func refuse(w *bufio.Writer, code, msg string) error {
+	send(w, fatal(code, msg))
+	w.Flush()
+	return errors.New(msg)
+}
+
+var _ = pgproto3.AuthTypeSASL

@@ -1,0 +1,79 @@
+package pg
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// impact estimates what a held statement would touch, over a connection of
+// its own (the client's session may be mid-transaction): row estimates and
+// sizes of the tables it names, or the planner's row estimate for a DELETE or
+// UPDATE. An estimate that cannot be made says so; it never blocks the hold.
+func (g *Gateway) impact(ctx context.Context, up Upstream, act action.Action) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, up.DSN)
+	if err != nil {
+		return "impact unknown: upstream unavailable"
+	}
+	defer conn.Close(ctx)
+	// Read-only, so that estimating can never change anything.
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return "impact unknown: upstream unavailable"
+	}
+	defer tx.Rollback(ctx)
+	var parts []string
+	for _, t := range act.Targets {
+		if strings.Contains(t, ".") && strings.Count(t, ".") > 1 {
+			continue // schema.table.column: the table's size says enough
+		}
+		var rows, size int64
+		err := tx.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)
+			FROM pg_class c WHERE c.oid = to_regclass($1)`, t).Scan(&rows, &size)
+		if err == nil {
+			parts = append(parts, fmt.Sprintf("%s: ~%d rows, %s", t, rows, humanBytes(size)))
+		}
+	}
+	if len(parts) == 0 && isDML(act) {
+		var plan []map[string]any
+		if err := tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+act.Text).Scan(&plan); err == nil && len(plan) > 0 {
+			if p, ok := plan[0]["Plan"].(map[string]any); ok {
+				parts = append(parts, fmt.Sprintf("~%v rows (planner estimate)", p["Plan Rows"]))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "impact unknown"
+	}
+	return strings.Join(parts, "; ") + "; " + up.Env
+}
+
+func isDML(act action.Action) bool {
+	for _, r := range act.Reasons {
+		switch r.ID {
+		case "sql.delete-all", "sql.update-all", "sql.write":
+			return true
+		}
+	}
+	return false
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

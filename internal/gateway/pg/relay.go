@@ -1,0 +1,265 @@
+package pg
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/chaperone/chaperone/internal/store"
+)
+
+// session is one admitted client and its upstream connection.
+type session struct {
+	g        *Gateway
+	client   net.Conn
+	cr       *bufio.Reader
+	cw       *bufio.Writer
+	up       net.Conn
+	ur       *bufio.Reader
+	uw       *bufio.Writer
+	tok      store.Token
+	upstream Upstream
+	pid      uint32
+	secret   []byte
+	tx       byte
+
+	// Client side only: sync points forwarded (each brings one ReadyForQuery).
+	syncs int
+	// once holds statement names that an approval let run one time; spent
+	// holds those that have.
+	once, spent map[string]bool
+
+	mu      sync.Mutex
+	markers []marker
+	readies int // ReadyForQuery messages relayed
+}
+
+// marker is a held or denied message that was replaced, on its way to the
+// upstream, by one that fails to parse. The upstream then fails at exactly
+// the point the real error belongs, and leaves the transaction as a real
+// error would (aborted inside a block); the relay swaps its syntax error for
+// Chaperone's.
+type marker struct {
+	nonce string
+	until int // the ReadyForQuery after which the error can no longer come
+	err   *pgproto3.ErrorResponse
+}
+
+func (s *session) close() {
+	s.client.Close()
+	if s.up != nil {
+		s.up.Close()
+	}
+	s.g.cancels.Delete(s.pid)
+}
+
+// relay runs both directions until either side ends.
+func (s *session) relay(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.fromUpstream()
+		s.client.Close()
+	}()
+	s.fromClient(ctx)
+	s.up.Close()
+	<-done
+}
+
+// fromClient reads the client's messages, gates every statement and
+// forwards the rest unchanged.
+func (s *session) fromClient(ctx context.Context) {
+	for {
+		typ, n, err := readHeader(s.cr)
+		if err != nil {
+			return
+		}
+		switch typ {
+		case 'Q', 'P':
+			body, err := readBody(s.cr, n, maxTextBody)
+			if err == errTooLarge {
+				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil {
+					return
+				}
+				err = s.forge(typ, "", pgError(CodeDenied, "Chaperone refused a statement too large to inspect", "", ""))
+			} else if err == nil {
+				err = s.statement(ctx, typ, body)
+			}
+			if err != nil {
+				return
+			}
+		case 'B':
+			body, err := readBody(s.cr, n, maxTextBody)
+			if err != nil || s.bind(typ, body) != nil {
+				return
+			}
+		case 'F':
+			// Fast-path calls name a function by OID (lo_unlink among them)
+			// and carry no text to judge.
+			if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil {
+				return
+			}
+			if s.forge('Q', "", pgError(CodeDenied, "Chaperone does not relay fast-path function calls", "", "call the function in SQL")) != nil {
+				return
+			}
+		case 'S':
+			s.syncs++
+			if copyRaw(s.uw, s.cr, typ, n) != nil {
+				return
+			}
+		case 'X':
+			copyRaw(s.uw, s.cr, typ, n)
+			s.uw.Flush()
+			return
+		default:
+			if copyRaw(s.uw, s.cr, typ, n) != nil {
+				return
+			}
+		}
+		if s.cr.Buffered() == 0 {
+			if s.uw.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// statement gates one Query or Parse.
+func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
+	name, text, ok := "", "", false
+	if typ == 'Q' {
+		text, rest, found := cstring(body)
+		ok = found && len(rest) == 0 // NULs inside the text: PostgreSQL would refuse it too
+		return s.gate(ctx, typ, body, "", text, ok)
+	}
+	name, rest, ok1 := cstring(body)
+	text, _, ok2 := cstring(rest)
+	ok = ok1 && ok2
+	return s.gate(ctx, typ, body, name, text, ok)
+}
+
+// bind forwards a Bind, unless it names a statement that an approval let
+// run once and that has run.
+func (s *session) bind(typ byte, body []byte) error {
+	_, rest, ok := cstring(body)
+	stmt, _, ok2 := cstring(rest)
+	if ok && ok2 && s.once[stmt] {
+		delete(s.once, stmt)
+		s.spentAdd(stmt)
+	} else if ok && ok2 && s.spent[stmt] {
+		return s.forge('P', "", pgError(CodeHeld, "Chaperone: this approved statement has already run once",
+			"an approval runs its statement exactly once", "send the statement again to ask for a new approval"))
+	}
+	return writeRaw(s.uw, typ, body)
+}
+
+func (s *session) spentAdd(name string) {
+	if s.spent == nil {
+		s.spent = map[string]bool{}
+	}
+	s.spent[name] = true
+}
+
+// forge replaces a refused message with one the upstream will reject at the
+// same point, and remembers the error to show instead.
+func (s *session) forge(typ byte, name string, e *pgproto3.ErrorResponse) error {
+	var b [8]byte
+	rand.Read(b[:])
+	nonce := "chaperone_refused_" + hex.EncodeToString(b[:])
+	stmt := `"` + nonce + `"` // a lone identifier: a syntax error, at parse time
+	var body []byte
+	m := marker{nonce: nonce, err: e}
+	if typ == 'Q' {
+		body = append([]byte(stmt), 0)
+		s.syncs++
+		m.until = s.syncs
+	} else {
+		body = append(append(append([]byte(name), 0), stmt...), 0, 0, 0)
+		m.until = s.syncs + 1
+	}
+	s.mu.Lock()
+	s.markers = append(s.markers, m)
+	s.mu.Unlock()
+	if typ == 'Q' {
+		return writeRaw(s.uw, 'Q', body)
+	}
+	return writeRaw(s.uw, 'P', body)
+}
+
+// fromUpstream relays the upstream's messages, swapping in Chaperone's errors
+// where it forged a statement.
+func (s *session) fromUpstream() {
+	for {
+		typ, n, err := readHeader(s.ur)
+		if err != nil {
+			send(s.cw, fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
+			s.cw.Flush()
+			return
+		}
+		switch typ {
+		case 'E':
+			body, err := readBody(s.ur, n, 1<<20)
+			if err != nil {
+				return
+			}
+			if mine := s.swap(body); mine != nil {
+				err = send(s.cw, mine)
+			} else {
+				err = writeRaw(s.cw, typ, body)
+			}
+			if err != nil {
+				return
+			}
+		case 'Z':
+			body, err := readBody(s.ur, n, 16)
+			if err != nil || len(body) != 1 {
+				return
+			}
+			s.mu.Lock()
+			s.readies++
+			s.tx = body[0]
+			for len(s.markers) > 0 && s.markers[0].until <= s.readies {
+				s.markers = s.markers[1:] // skipped by the server after an earlier error
+			}
+			s.mu.Unlock()
+			if writeRaw(s.cw, typ, body) != nil {
+				return
+			}
+		default:
+			if copyRaw(s.cw, s.ur, typ, n) != nil {
+				return
+			}
+		}
+		if s.ur.Buffered() == 0 {
+			if s.cw.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// swap returns Chaperone's error when body is the syntax error of the next
+// forged statement.
+func (s *session) swap(body []byte) *pgproto3.ErrorResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.markers) == 0 || !bytes.Contains(body, []byte(s.markers[0].nonce)) {
+		return nil
+	}
+	var e pgproto3.ErrorResponse
+	if e.Decode(body) != nil || e.Code != "42601" || !strings.Contains(e.Message, s.markers[0].nonce) {
+		return nil
+	}
+	mine := s.markers[0].err
+	s.markers = s.markers[1:]
+	return mine
+}

@@ -1,0 +1,248 @@
+package pg
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/token"
+)
+
+// passedParams are the startup parameters relayed to the upstream. Anything
+// else a client names is dropped: a startup packet can set any server
+// setting, session_replication_role and default_transaction_read_only among
+// them, and "options" can carry -c for the same effect.
+var passedParams = map[string]bool{
+	"application_name": true, "client_encoding": true, "DateStyle": true, "TimeZone": true,
+	"IntervalStyle": true, "extra_float_digits": true, "search_path": true, "client_min_messages": true,
+	"standard_conforming_strings": true, "bytea_output": true,
+}
+
+// startup negotiates TLS, authenticates the token, checks its scope, opens
+// the upstream and greets the client as the upstream would.
+func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) {
+	s := &session{g: g, client: conn}
+	s.cr, s.cw = bufio.NewReaderSize(conn, 32<<10), bufio.NewWriterSize(conn, 32<<10)
+	params, secure, err := s.negotiate()
+	if err != nil || params == nil {
+		return nil, err
+	}
+	if !secure && !g.AllowPlain {
+		return s, refuse(s.cw, "28000", "this Chaperone listener requires TLS: connect with sslmode=require")
+	}
+	if r := params["replication"]; r != "" && r != "false" && r != "0" && r != "off" {
+		return s, refuse(s.cw, "0A000", "Chaperone does not relay replication connections")
+	}
+	name := params["database"]
+	if name == "" {
+		name = params["user"]
+	}
+	up, ok := g.Upstream(name)
+	if !ok {
+		return s, refuse(s.cw, "3D000", fmt.Sprintf("upstream %q is not configured in Chaperone (the database name selects the upstream)", name))
+	}
+	s.upstream = up
+	tok, err := s.authenticate(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.tok = tok
+	if err := s.connectUpstream(ctx, params); err != nil {
+		return s, err
+	}
+	if g.Record != nil {
+		if err := g.Record(ctx, audit.Event{Type: "pg.connect", Actor: "token:" + tok.ID, Data: map[string]string{
+			"upstream": up.Name, "env": up.Env, "remote": conn.RemoteAddr().String()}}); err != nil {
+			g.Log.Warn("recording a gateway connection", "err", err)
+		}
+	}
+	return s, nil
+}
+
+// negotiate answers SSL and GSS requests and returns the startup parameters,
+// or nil for a cancel request (which it has handled).
+func (s *session) negotiate() (map[string]string, bool, error) {
+	secure := false
+	for {
+		code, body, err := readStartup(s.cr)
+		if err != nil {
+			return nil, false, err
+		}
+		switch code {
+		case sslRequest:
+			if secure || s.cr.Buffered() > 0 {
+				// Bytes sent before the handshake would be read as if they
+				// had come over TLS.
+				return nil, false, errors.New("data before the TLS handshake")
+			}
+			if s.g.TLS == nil {
+				s.client.Write([]byte{'N'})
+				continue
+			}
+			s.client.Write([]byte{'S'})
+			tc := tls.Server(s.client, s.g.TLS)
+			if err := tc.Handshake(); err != nil {
+				return nil, false, err
+			}
+			s.client, secure = tc, true
+			s.cr, s.cw = bufio.NewReaderSize(tc, 32<<10), bufio.NewWriterSize(tc, 32<<10)
+		case gssRequest:
+			s.client.Write([]byte{'N'})
+		case cancelCode:
+			s.g.cancel(body)
+			return nil, false, nil
+		case protocol30:
+			params := map[string]string{}
+			for rest := body; len(rest) > 1; {
+				k, r, ok1 := cstring(rest)
+				v, r, ok2 := cstring(r)
+				if !ok1 || !ok2 {
+					return nil, false, refuse(s.cw, "08P01", "malformed startup packet")
+				}
+				params[k], rest = v, r
+			}
+			return params, secure, nil
+		default:
+			return nil, false, refuse(s.cw, "0A000", fmt.Sprintf("unsupported frontend protocol %d.%d: Chaperone speaks 3.0", code>>16, code&0xffff))
+		}
+	}
+}
+
+// authenticate runs SCRAM-SHA-256 with the token as the password and checks
+// that the token is usable and covers the upstream.
+func (s *session) authenticate(ctx context.Context) (store.Token, error) {
+	g := s.g
+	salt, err := g.Tokens.SCRAMSalt(ctx)
+	if err != nil {
+		return store.Token{}, refuse(s.cw, "58000", "Chaperone cannot read its state; nothing is admitted until it can")
+	}
+	send(s.cw, &pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
+	if err := s.cw.Flush(); err != nil {
+		return store.Token{}, err
+	}
+	var first pgproto3.SASLInitialResponse
+	if err := s.readAuth(&first); err != nil {
+		return store.Token{}, err
+	}
+	if first.AuthMechanism != "SCRAM-SHA-256" {
+		return store.Token{}, refuse(s.cw, "28000", "unsupported SASL mechanism "+first.AuthMechanism)
+	}
+	srv := &token.SCRAMServer{Salt: salt, Iterations: token.SCRAMIterations}
+	serverFirst, err := srv.First(first.Data)
+	if err != nil {
+		return store.Token{}, refuse(s.cw, "28000", err.Error())
+	}
+	send(s.cw, &pgproto3.AuthenticationSASLContinue{Data: serverFirst})
+	if err := s.cw.Flush(); err != nil {
+		return store.Token{}, err
+	}
+	var final pgproto3.SASLResponse
+	if err := s.readAuth(&final); err != nil {
+		return store.Token{}, err
+	}
+	toks, verifiers, err := g.Tokens.Verifiers(ctx)
+	if err != nil {
+		return store.Token{}, refuse(s.cw, "58000", "Chaperone cannot read its state; nothing is admitted until it can")
+	}
+	i, serverFinal, err := srv.Final(final.Data, verifiers)
+	if err != nil {
+		return store.Token{}, refuse(s.cw, "28P01", "authentication failed: the password must be a Chaperone token (chp_...) that has not been revoked")
+	}
+	tok := toks[i]
+	if err := token.Usable(tok, time.Now()); err != nil {
+		return tok, refuse(s.cw, "28000", err.Error())
+	}
+	if err := token.Covers(tok, s.upstream.Name, s.upstream.Env); err != nil {
+		return tok, refuse(s.cw, "28000", err.Error())
+	}
+	send(s.cw, &pgproto3.AuthenticationSASLFinal{Data: serverFinal})
+	return tok, nil
+}
+
+type decoder interface{ Decode([]byte) error }
+
+// readAuth reads one password-type ('p') message into m.
+func (s *session) readAuth(m decoder) error {
+	typ, n, err := readHeader(s.cr)
+	if err != nil {
+		return err
+	}
+	if typ != 'p' {
+		return refuse(s.cw, "08P01", fmt.Sprintf("expected a SASL response, got message %q", typ))
+	}
+	body, err := readBody(s.cr, n, maxStartup)
+	if err != nil {
+		return refuse(s.cw, "08P01", "malformed SASL response")
+	}
+	if err := m.Decode(body); err != nil {
+		return refuse(s.cw, "08P01", "malformed SASL response")
+	}
+	return nil
+}
+
+// connectUpstream opens the upstream with Chaperone's credentials. Its errors
+// are logged, not relayed: they can name hosts and users.
+func (s *session) connectUpstream(ctx context.Context, params map[string]string) error {
+	cfg, err := pgconn.ParseConfig(s.upstream.DSN)
+	if err != nil {
+		s.g.Log.Error("upstream DSN does not parse", "upstream", s.upstream.Name)
+		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is misconfigured in Chaperone", s.upstream.Name))
+	}
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 10*time.Second {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	for k, v := range params {
+		if passedParams[k] {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	if s.tok.Scope == token.ScopeRead {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	pc, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		s.g.Log.Warn("upstream connection failed", "upstream", s.upstream.Name, "err", err)
+		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is unavailable", s.upstream.Name))
+	}
+	hj, err := pc.Hijack()
+	if err != nil {
+		pc.Close(ctx)
+		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is unavailable", s.upstream.Name))
+	}
+	s.up = hj.Conn
+	s.ur, s.uw = bufio.NewReaderSize(hj.Conn, 32<<10), bufio.NewWriterSize(hj.Conn, 32<<10)
+	s.tx = hj.TxStatus
+	s.pid, s.secret = s.g.registerCancel(cancelTarget{host: hj.Config.Host, port: hj.Config.Port, pid: hj.PID, secret: hj.SecretKey})
+	msgs := []encoder{&pgproto3.AuthenticationOk{}}
+	names := make([]string, 0, len(hj.ParameterStatuses))
+	for k := range hj.ParameterStatuses {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		msgs = append(msgs, &pgproto3.ParameterStatus{Name: k, Value: hj.ParameterStatuses[k]})
+	}
+	msgs = append(msgs, &pgproto3.BackendKeyData{ProcessID: s.pid, SecretKey: s.secret}, &pgproto3.ReadyForQuery{TxStatus: s.tx})
+	if err := send(s.cw, msgs...); err != nil {
+		return err
+	}
+	return s.cw.Flush()
+}
+
+func randomKey() (uint32, []byte) {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:4]) &^ (1 << 31), b[4:]
+}
