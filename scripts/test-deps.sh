@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Go toolchain. Idempotent.
+#   PostgreSQL server binaries (initdb, pg_ctl) for the gateway tests
+#   psql and pgbench, which the tests drive through the gateway
+#   script(1), which gives approval tests a terminal
+#   a C compiler: the SQL classifier links PostgreSQL's parser (cgo)
 set -euo pipefail
 need=()
 command -v go >/dev/null || { echo "test-deps: Go is required (https://go.dev/dl)" >&2; exit 1; }
 command -v git >/dev/null || need+=(git)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+command -v psql >/dev/null || need+=(postgresql-client)
+command -v pgbench >/dev/null || need+=(postgresql-contrib postgresql-client)
+command -v script >/dev/null || need+=(util-linux)
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	need+=(postgresql)
+fi
 if ((${#need[@]})); then
 	echo "test-deps: installing ${need[*]}"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

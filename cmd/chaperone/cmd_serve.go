@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -21,14 +22,16 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var httpListen string
+	var httpListen, pgListen string
 	cmd := &cobra.Command{
-		Use:   "serve [--http-listen ADDR]",
+		Use:   "serve [--pg-listen ADDR] [--http-listen ADDR]",
 		Short: "Run Chaperone's listeners until interrupted",
 		Long: `serve checks the whole config (secrets included), compiles the policy and
 opens the state before it listens anywhere: an invalid config starts
-nothing. The HTTP listener serves /healthz and /metrics. The hook socket
-(listen.hook) answers agent hooks, and records each decision in the audit log.`,
+nothing. The PostgreSQL gateway (listen.pg) admits chp_ tokens and relays
+to the configured postgres upstreams, holding what the policy holds. The
+HTTP listener serves /healthz and /metrics. The hook socket (listen.hook)
+answers agent hooks, and records each decision in the audit log.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, eng, st, err := a.setup(cmd.Context(), true)
@@ -40,32 +43,48 @@ nothing. The HTTP listener serves /healthz and /metrics. The hook socket
 			if err != nil {
 				return err
 			}
-			if httpListen != "" {
-				if err := config.CheckAddr(httpListen); err != nil {
-					return inputErrf("--http-listen: %v", err)
+			for _, o := range []struct {
+				flag, value string
+				dst         *string
+			}{
+				{"--http-listen", httpListen, &cfg.Listen.HTTP}, {"--pg-listen", pgListen, &cfg.Listen.PG},
+			} {
+				if o.value == "" {
+					continue
 				}
-				cfg.Listen.HTTP = httpListen
+				if err := config.CheckAddr(o.value); err != nil {
+					return inputErrf("%s: %v", o.flag, err)
+				}
+				*o.dst = o.value
 			}
-			ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+			ln, err := listen("HTTP", cfg.Listen.HTTP, log)
 			if err != nil {
-				return inputErrf("listening on %s: %v", cfg.Listen.HTTP, err)
+				return err
 			}
-			if !isLoopback(ln.Addr()) {
-				log.Warn("HTTP listener is not on loopback: anyone who can reach it can try to use it", "addr", ln.Addr().String())
+			defer ln.Close()
+			pgLn, err := listen("PostgreSQL", cfg.Listen.PG, log)
+			if err != nil {
+				return err
+			}
+			defer pgLn.Close()
+			gw, err := pgGateway(cfg, eng, st, pgLn, log)
+			if err != nil {
+				return err
 			}
 			hookLn, err := server.Listen(cfg.Listen.Hook)
 			if err != nil {
-				ln.Close()
 				return inputErrf("hook socket: %v", err)
 			}
 			defer hookLn.Close()
 			srv := &http.Server{Handler: a.httpHandler(st), ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			errc := make(chan error, 2)
+			errc := make(chan error, 3)
 			go func() { errc <- srv.Serve(ln) }()
 			go func() { errc <- hookServer(ctx, eng, st, log).Serve(hookLn) }()
-			log.Info("chaperone serving", "http", ln.Addr().String(), "hook", cfg.Listen.Hook, "config", cfg.File, "state", cfg.State.Path)
+			go func() { errc <- gw.Serve(ctx, pgLn) }()
+			log.Info("chaperone serving", "http", ln.Addr().String(), "pg", pgLn.Addr().String(), "hook", cfg.Listen.Hook,
+				"config", cfg.File, "state", cfg.State.Path)
 			select {
 			case err := <-errc:
 				return err
@@ -81,6 +100,7 @@ nothing. The HTTP listener serves /healthz and /metrics. The hook socket
 		},
 	}
 	cmd.Flags().StringVar(&httpListen, "http-listen", "", "HTTP listen address (default from config: listen.http)")
+	cmd.Flags().StringVar(&pgListen, "pg-listen", "", "PostgreSQL gateway listen address (default from config: listen.pg)")
 	return cmd
 }
 
@@ -103,6 +123,18 @@ func (a *app) httpHandler(st store.Store) http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	return mux
+}
+
+// listen opens a TCP listener, warning when it is reachable beyond loopback.
+func listen(what, addr string, log *slog.Logger) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, inputErrf("listening on %s for %s: %v", addr, what, err)
+	}
+	if !isLoopback(ln.Addr()) {
+		log.Warn(what+" listener is not on loopback: anyone who can reach it can try to use it", "addr", ln.Addr().String())
+	}
+	return ln, nil
 }
 
 func isLoopback(addr net.Addr) bool {

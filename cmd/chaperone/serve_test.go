@@ -47,7 +47,7 @@ func binary(t *testing.T) string {
 func TestServeStartsChecksHealthAndStopsOnSignal(t *testing.T) {
 	cfg := initDir(t, upstreams)
 	const password = "Pg-Sup3r-S3cret-pw"
-	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "--log-level", "debug", "serve", "--http-listen", "127.0.0.1:0")
+	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "--log-level", "debug", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(),
 		"CHP_TEST_STAGING_DSN=postgres://app:"+password+"@127.0.0.1:1/app",
 		"CHP_TEST_PROD_DSN=postgres://app:"+password+"@127.0.0.1:2/app")
@@ -118,7 +118,7 @@ func TestServeRefusesMissingSecretsBeforeTouchingState(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "chaperone.yaml")
 	os.WriteFile(cfg, []byte(upstreams), 0o600)
-	cmd := exec.Command(binary(t), "--config", cfg, "serve", "--http-listen", "127.0.0.1:0")
+	cmd := exec.Command(binary(t), "--config", cfg, "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
 	cmd.Env = os.Environ()
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInput {
@@ -155,30 +155,40 @@ func leanHook(t *testing.T) string {
 }
 
 // startServe runs `chaperone serve` on cfg until the test ends and returns
-// once it reports that it is serving.
-func startServe(t *testing.T, cfg string) *exec.Cmd {
+// once it reports that it is serving, with the PostgreSQL gateway's address.
+func startServe(t *testing.T, cfg string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "serve", "--http-listen", "127.0.0.1:0")
+	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan struct{})
+	ready := make(chan string, 1)
+	var logged strings.Builder
+	var mu sync.Mutex
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), `"msg":"chaperone serving"`) {
-				close(ready)
+			mu.Lock()
+			logged.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "chaperone serving" {
+				ready <- line["pg"].(string)
 			}
 		}
 	}()
 	select {
-	case <-ready:
+	case addr := <-ready:
+		return cmd, addr
 	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not start")
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("serve did not start:\n%s", logged.String())
 	}
-	return cmd
+	return nil, ""
 }
 
 func runHook(t *testing.T, stdin string, env []string, exe string, args ...string) string {
@@ -207,7 +217,7 @@ func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
 			t.Fatalf("hook answered %s", out)
 		}
 	}
-	serve := startServe(t, cfg)
+	serve, _ := startServe(t, cfg)
 	want(runHook(t, in, env, lean, "claude-code", "--socket", socket))
 	// The config alone leads to serve's socket, as install writes it.
 	want(runHook(t, in, env, lean, "claude-code", "--config", cfg))

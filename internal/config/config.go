@@ -4,6 +4,9 @@ package config
 
 import (
 	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // FileName is the config file that `chaperone init` writes and commands look for.
@@ -20,6 +23,8 @@ type Config struct {
 	Backup    Backup     `yaml:"backup"`
 	Log       Log        `yaml:"log"`
 	Upstreams []Upstream `yaml:"upstreams"`
+	TLS       TLS        `yaml:"tls"`
+	Approvals Approvals  `yaml:"approvals"`
 
 	// File is the absolute path the config was read from ("" for embedded defaults).
 	File string `yaml:"-"`
@@ -39,6 +44,24 @@ type Listen struct {
 	// Hook is the unix socket where `chaperone serve` answers hook
 	// processes, so they need not load the policy or the state themselves.
 	Hook string `yaml:"hook"`
+	// PGPlain accepts connections without TLS on a non-loopback PostgreSQL
+	// listener (loopback always accepts them).
+	PGPlain bool `yaml:"pg_plain"`
+}
+
+// TLS is the PostgreSQL listener's certificate; when both are empty serve
+// generates a self-signed one in the state directory.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Approvals configures held actions.
+type Approvals struct {
+	// TTL is how long a request waits for humans, and an approval for use.
+	TTL Duration `yaml:"ttl"`
+	// URL is where humans approve, named in held errors.
+	URL string `yaml:"url"`
 }
 
 // Policy is an ordered rule list; the built-in rules follow unless disabled.
@@ -114,6 +137,15 @@ func (c *Config) applyDefaults(dir string) {
 		c.Listen.Hook = filepath.Join("run", "hook.sock")
 	}
 	c.Listen.Hook = abs(dir, c.Listen.Hook)
+	if c.TLS.Cert != "" {
+		c.TLS.Cert = abs(dir, c.TLS.Cert)
+	}
+	if c.TLS.Key != "" {
+		c.TLS.Key = abs(dir, c.TLS.Key)
+	}
+	if c.Approvals.TTL == 0 {
+		c.Approvals.TTL = Duration(15 * time.Minute)
+	}
 	if c.Protected == nil {
 		c.Protected = []string{"production", "prod"}
 	}
@@ -163,3 +195,16 @@ func (c *Config) Upstream(name string) (Upstream, bool) {
 	}
 	return Upstream{}, false
 }
+
+// Duration is a time.Duration written as "15m" or "1h30m".
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string; the loader has already checked it.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	*d = Duration(v)
+	return err
+}
+
+// MarshalYAML writes the duration back as text.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }

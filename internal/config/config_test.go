@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTemplateSpellsOutTheDefaults(t *testing.T) {
@@ -65,7 +66,7 @@ func TestUnknownKeysNameLineAndSuggestion(t *testing.T) {
 	wantErrors(t, "version: 1\nstate:\n  drvier: sqlite\nlisten:\n  pg: 127.0.0.1:1\n  htp: x\n",
 		`/cfg/chaperone.yaml:3:3: state.drvier: unknown key "drvier" (fix: did you mean "driver"?)`,
 		`/cfg/chaperone.yaml:6:3: listen.htp: unknown key "htp" (fix: did you mean "http"?)`)
-	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: backup, listen, log, policy, protected, state, upstreams, version)`)
+	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: approvals, backup, listen, log, policy, protected, state, tls, upstreams, version)`)
 }
 
 func TestWrongValueKinds(t *testing.T) {
@@ -98,6 +99,17 @@ func TestRuleValidation(t *testing.T) {
 		`:7:7: policy.rules[1].name: rule name "a" is already used by rule 0`,
 		`:8:7: policy.rules[1].when: rule "a" has no condition`,
 		`:9:7: policy.rules[1].decision: unknown decision "maybe" (fix: use allow, approve or deny)`)
+}
+
+func TestApprovalsTTLIsADuration(t *testing.T) {
+	wantErrors(t, "approvals:\n  ttl: soon\n", `:2:8: approvals.ttl: want a positive duration, got "soon"`)
+	cfg, err := Parse("/cfg/chaperone.yaml", []byte("approvals:\n  ttl: 1h30m\ntls:\n  cert: c.pem\n  key: k.pem\n"))
+	if err != nil || time.Duration(cfg.Approvals.TTL) != 90*time.Minute || cfg.TLS.Cert != "/cfg/c.pem" {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+	if d, _ := Parse("/cfg/chaperone.yaml", nil); time.Duration(d.Approvals.TTL) != 15*time.Minute {
+		t.Fatalf("default ttl %v", d.Approvals.TTL)
+	}
 }
 
 func TestHookSocketPathMustFitASocket(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -102,6 +103,12 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == reflect.TypeOf(Duration(0)) {
+		if d, err := time.ParseDuration(n.Value); n.Kind != yaml.ScalarNode || err != nil || d <= 0 {
+			w.fail(n, path, "write a duration such as 15m or 1h30m", "want a positive duration, got %s", describe(n))
+		}
+		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:

@@ -30,6 +30,9 @@ func (c *Config) validate() Errors {
 		add("listen.hook", "choose a shorter path, e.g. /run/chaperone/hook.sock",
 			"socket path %s is %d bytes; unix sockets allow %d", c.Listen.Hook, n, MaxSocketPath)
 	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		add("tls", "give both cert and key, or neither (serve then generates a certificate)", "tls needs both a certificate and a key")
+	}
 	for i, env := range c.Protected {
 		if env == "" {
 			add(fmt.Sprintf("protected[%d]", i), "name an environment, e.g. production", "empty environment name")

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chaperone/chaperone/internal/pgtest"
+)
+
+// atTerminal runs chaperone under a pseudo-terminal (script(1)), typing
+// input, the way a human at a terminal would.
+func atTerminal(t *testing.T, input string, args ...string) (string, error) {
+	t.Helper()
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	cmd := exec.Command("script", "-q", "-e", "-c", binary(t)+" "+strings.Join(quoted, " "), "/dev/null")
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func psql(t *testing.T, tok, addr, upstream, sql string) (string, error) {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command("psql", "-X", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+		"postgresql://agent@"+host+":"+port+"/"+upstream+"?sslmode=require", "-c", sql)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+tok, "PGCONNECT_TIMEOUT=10")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestPsqlThroughTheGatewayHeldApprovedAtATerminalThenRunOnce(t *testing.T) {
+	if _, err := exec.LookPath("psql"); err != nil {
+		t.Fatal("psql is not installed (scripts/test-deps.sh installs it)")
+	}
+	pg := pgtest.Shared(t)
+	db := pg.CreateDB(t)
+	pg.Exec(t, db, "CREATE TABLE bookings (id int); INSERT INTO bookings SELECT generate_series(1, 48)")
+	cfg := initDir(t, `upstreams:
+  - name: app-prod
+    kind: postgres
+    env: production
+    dsn: ${CHP_E2E_DSN}
+`)
+	r := chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod")
+	if r.code != 0 {
+		t.Fatalf("token: %+v", r)
+	}
+	tok := strings.TrimSpace(r.stdout)
+	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+
+	out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings")
+	if err == nil || !strings.Contains(out, "CP001") || !strings.Contains(out, "chaperone approvals approve apr_") {
+		t.Fatalf("psql over TLS, held: %v\n%s", err, out)
+	}
+	if strings.Contains(out, pg.Password) {
+		t.Fatal("the upstream password reached the client")
+	}
+	id := regexp.MustCompile(`apr_[0-9a-f]{16}`).FindString(out)
+	if n := pg.Count(t, db, "bookings"); n != 48 {
+		t.Fatalf("rows after hold: %d", n)
+	}
+	show := chaperone(t, "", "--config", cfg, "approvals", "show", id)
+	if show.code != 0 || !strings.Contains(show.stdout, "DROP TABLE bookings") || !strings.Contains(show.stdout, "bookings: ~") {
+		t.Fatalf("show: %+v", show)
+	}
+
+	// No terminal, no approval: a script or an agent cannot approve.
+	if r := chaperone(t, "hunter2hunter2\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); r.code != exitInput || !strings.Contains(r.stderr, "terminal") {
+		t.Fatalf("approve without a terminal: %+v", r)
+	}
+	if out, err := atTerminal(t, "correct horse battery\ncorrect horse battery\n", "--config", cfg, "approver", "add", "alice"); err != nil {
+		t.Fatalf("approver add: %v\n%s", err, out)
+	}
+	if out, err := atTerminal(t, "wrong password here\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err == nil || !strings.Contains(out, "wrong approver name or password") {
+		t.Fatalf("wrong password approved: %v\n%s", err, out)
+	}
+	if out, err := atTerminal(t, "correct horse battery\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err != nil || !strings.Contains(out, id+" is approved") {
+		t.Fatalf("approve: %v\n%s", err, out)
+	}
+	if out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings"); err != nil {
+		t.Fatalf("approved statement: %v\n%s", err, out)
+	}
+	if n := pg.Count(t, db, "bookings"); n != -1 {
+		t.Fatal("the approved DROP did not run")
+	}
+	pg.Exec(t, db, "CREATE TABLE bookings (id int)")
+	if out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings"); err == nil || !strings.Contains(out, "CP001") || strings.Contains(out, id) {
+		t.Fatalf("second try was not held anew: %v\n%s", err, out)
+	}
+	exported := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl")
+	for _, ev := range []string{"pg.connect", "approval.requested", "approval.voted", "approval.approved", "approval.consumed", "approver.added"} {
+		if !strings.Contains(exported.stdout, `"type":"`+ev+`"`) {
+			t.Errorf("audit log lacks %s", ev)
+		}
+	}
+	if v := chaperone(t, "", "--config", cfg, "audit", "verify"); v.code != 0 {
+		t.Fatalf("audit verify: %+v", v)
+	}
+}
+
+func TestPgbenchReadsThroughTheGateway(t *testing.T) {
+	pg := pgtest.Shared(t)
+	db := pg.CreateDB(t)
+	init := exec.Command("pgbench", "-i", "-s", "1", "-q", pg.DSN(db))
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("pgbench -i: %v\n%s", err, out)
+	}
+	cfg := initDir(t, "upstreams:\n  - name: bench\n    kind: postgres\n    env: staging\n    dsn: ${CHP_E2E_DSN}\n")
+	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "staging", "--upstream", "bench").stdout)
+	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+	host, port, _ := strings.Cut(addr, ":")
+	for _, mode := range []string{"simple", "extended", "prepared"} {
+		cmd := exec.Command("pgbench", "-S", "-n", "-c", "4", "-t", "50", "-M", mode, "-h", host, "-p", port, "-U", "agent", "bench")
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+tok, "PGSSLMODE=disable")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "number of transactions actually processed: 200/200") {
+			t.Fatalf("pgbench -M %s: %v\n%s", mode, err, out)
+		}
+	}
+}
