@@ -120,10 +120,16 @@ func (s *session) fromClient(ctx context.Context) {
 			copyRaw(s.uw, s.cr, typ, n)
 			s.uw.Flush()
 			return
-		default:
+		case 'C', 'D', 'E', 'H', 'd', 'c', 'f':
+			// Close, Describe, Execute, Flush and COPY data carry no
+			// statement text; COPY data streams through unbuffered.
 			if copyRaw(s.uw, s.cr, typ, n) != nil {
 				return
 			}
+		default:
+			send(s.cw, fatal("08P01", fmt.Sprintf("Chaperone: unexpected message type %q", typ)))
+			s.cw.Flush()
+			return
 		}
 		if s.cr.Buffered() == 0 {
 			if s.uw.Flush() != nil {
