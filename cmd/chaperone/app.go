@@ -17,6 +17,7 @@ import (
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/logging"
 	"github.com/chaperone/chaperone/internal/policy"
+	"github.com/chaperone/chaperone/internal/secret"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
 )
@@ -65,7 +66,7 @@ keeps an audit log no one can quietly edit.`,
 	root.AddCommand(
 		a.initCommand(), a.checkCommand(), a.tokenCommand(), a.auditCommand(),
 		a.policyCommand(), a.serveCommand(), a.versionCommand(), a.hookCommand(), a.scanCommand(),
-		a.approvalsCommand(), a.approverCommand(),
+		a.approvalsCommand(), a.approverCommand(), a.upstreamCommand(),
 	)
 	root.AddCommand(a.installCommands()...)
 	return root
@@ -141,7 +142,7 @@ func (a *app) setup(ctx context.Context, withSecrets bool) (*config.Config, *pol
 		return nil, nil, nil, err
 	}
 	if withSecrets {
-		if err := cfg.CheckSecrets(); err != nil {
+		if err := cfg.CheckSecrets(sealOpener(cfg)); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -154,6 +155,16 @@ func (a *app) setup(ctx context.Context, withSecrets bool) (*config.Config, *pol
 		return nil, nil, nil, err
 	}
 	return cfg, eng, st, nil
+}
+
+// sealOpener opens sealed upstream credentials with the key in the state
+// directory; nil when there is no key (no sealed value can then be opened).
+func sealOpener(cfg *config.Config) config.Opener {
+	box, err := secret.Open(filepath.Dir(cfg.State.Path), false)
+	if err != nil {
+		return nil
+	}
+	return box.Open
 }
 
 // withState runs fn with the checked config and an open state, and closes

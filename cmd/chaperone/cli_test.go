@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"github.com/chaperone/chaperone/internal/config"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -383,5 +384,43 @@ func TestServeListenFlagIsCheckedLikeTheConfig(t *testing.T) {
 		if r.code != exitInput || !strings.Contains(r.stderr, "--http-listen:") {
 			t.Errorf("%s: %+v", addr, r)
 		}
+	}
+}
+
+func TestUpstreamAddSealsListAndRemove(t *testing.T) {
+	cfg := initDir(t, "")
+	const dsn = "postgres://app:Sup3r-S3cret@db.internal:5432/app"
+	r := chaperone(t, "", "--config", cfg, "upstream", "add", "app-prod", "--env", "production", "--dsn", dsn)
+	if r.code != 0 || strings.Contains(r.stdout+r.stderr, "Sup3r") || !strings.Contains(r.stdout, "sealed with") {
+		t.Fatalf("add: %+v", r)
+	}
+	r = chaperone(t, "", "--config", cfg, "upstream", "add", "app-staging", "--env", "staging", "--dsn", "${APP_STAGING_DSN}")
+	if r.code != 0 || !strings.Contains(r.stdout, "referenced from the environment") {
+		t.Fatalf("add ref: %+v", r)
+	}
+	text, _ := os.ReadFile(cfg)
+	if strings.Contains(string(text), "Sup3r") || !strings.Contains(string(text), "sealed:v1:") || !strings.Contains(string(text), "${APP_STAGING_DSN}") {
+		t.Fatalf("config:\n%s", text)
+	}
+	r = chaperone(t, "", "--config", cfg, "upstream", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "sealed in the config") || strings.Contains(r.stdout, "Sup3r") {
+		t.Fatalf("list: %+v", r)
+	}
+	// The sealed DSN opens with the deployment key (what serve does).
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Upstreams[0].Credential(sealOpener(c)); err != nil || got != dsn {
+		t.Fatalf("credential %q %v", got, err)
+	}
+	if r := chaperone(t, "", "--config", cfg, "upstream", "add", "x", "--env", "e", "--dsn", "not a dsn ::"); r.code != exitInput || strings.Contains(r.stderr, "not a dsn") {
+		t.Fatalf("bad dsn: %+v", r)
+	}
+	if r := chaperone(t, "", "--config", cfg, "upstream", "remove", "app-prod"); r.code != 0 {
+		t.Fatalf("remove: %+v", r)
+	}
+	if r := chaperone(t, "", "--config", cfg, "upstream", "remove", "app-prod"); r.code != exitInput {
+		t.Fatalf("second remove: %+v", r)
 	}
 }

@@ -111,9 +111,13 @@ func TestPgbenchReadsThroughTheGateway(t *testing.T) {
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Fatalf("pgbench -i: %v\n%s", err, out)
 	}
-	cfg := initDir(t, "upstreams:\n  - name: bench\n    kind: postgres\n    env: staging\n    dsn: ${CHP_E2E_DSN}\n")
+	// The upstream is added with a literal DSN, so serve opens a sealed one.
+	cfg := initDir(t, "")
+	if r := chaperone(t, "", "--config", cfg, "upstream", "add", "bench", "--env", "staging", "--dsn", pg.DSN(db)); r.code != 0 {
+		t.Fatalf("upstream add: %+v", r)
+	}
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "staging", "--upstream", "bench").stdout)
-	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+	_, addr := startServe(t, cfg)
 	host, port, _ := strings.Cut(addr, ":")
 	for _, mode := range []string{"simple", "extended", "prepared"} {
 		cmd := exec.Command("pgbench", "-S", "-n", "-c", "4", "-t", "50", "-M", mode, "-h", host, "-p", port, "-U", "agent", "bench")

@@ -26,7 +26,7 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, ln net.Li
 		if u.Kind != "postgres" {
 			continue
 		}
-		dsn, err := u.DSN.Resolve()
+		dsn, err := u.Credential(sealOpener(cfg))
 		if err != nil {
 			return nil, inputErrf("upstream %s: %v", u.Name, err)
 		}

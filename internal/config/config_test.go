@@ -158,7 +158,7 @@ func TestSecretsResolveFromEnvironmentOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CheckSecrets(); err == nil || !strings.Contains(err.Error(), ":5:5: upstreams[0].dsn: environment variable CHP_TEST_UNSET_VAR is not set") {
+	if err := c.CheckSecrets(nil); err == nil || !strings.Contains(err.Error(), ":5:5: upstreams[0].dsn: environment variable CHP_TEST_UNSET_VAR is not set") {
 		t.Fatalf("CheckSecrets = %v", err)
 	}
 }

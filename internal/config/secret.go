@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+
+	"github.com/chaperone/chaperone/internal/secret"
 	"os"
 	"regexp"
 	"strings"
@@ -31,9 +33,30 @@ func (s Secret) syntaxError() error {
 	return nil
 }
 
+// Sealed reports whether the value was sealed by `chaperone upstream add`.
+func (s Secret) Sealed() bool { return secret.IsSealed(string(s)) }
+
+// Opener opens a sealed value for the upstream name.
+type Opener func(name, sealed string) (string, error)
+
+// Credential returns the upstream's DSN: a sealed value opened with open, or
+// ${VAR} references resolved.
+func (u Upstream) Credential(open Opener) (string, error) {
+	if u.DSN.Sealed() {
+		if open == nil {
+			return "", fmt.Errorf("the value is sealed and the deployment's sealing key is not available")
+		}
+		return open(u.Name, string(u.DSN))
+	}
+	return u.DSN.Resolve()
+}
+
 // Resolve substitutes the environment variables. An unset variable is an
 // error, never an empty credential.
 func (s Secret) Resolve() (string, error) {
+	if s.Sealed() {
+		return "", fmt.Errorf("the value is sealed: it opens only with the deployment's sealing key")
+	}
 	var missing []string
 	out := secretRef.ReplaceAllStringFunc(string(s), func(ref string) string {
 		name := secretRef.FindStringSubmatch(ref)[1]

@@ -145,11 +145,15 @@ func (c *Config) validateUpstreams() Errors {
 
 // CheckSecrets resolves every secret reference, so that a server refuses to
 // start rather than fail later on a missing variable.
-func (c *Config) CheckSecrets() error {
+func (c *Config) CheckSecrets(open Opener) error {
 	var errs Errors
 	for i, u := range c.Upstreams {
-		if _, err := u.DSN.Resolve(); err != nil {
-			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].dsn", i), "export the variable before starting", "%v", err))
+		if _, err := u.Credential(open); err != nil {
+			fix := "export the variable before starting"
+			if u.DSN.Sealed() {
+				fix = "run serve with the state directory whose secret.key sealed it, or add the upstream again"
+			}
+			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].dsn", i), fix, "%v", err))
 		}
 	}
 	if len(errs) > 0 {

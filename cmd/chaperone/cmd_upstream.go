@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"text/tabwriter"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/spf13/cobra"
+
+	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/secret"
+)
+
+// envRef is a DSN given wholly as ${VAR}: kept as the reference.
+var envRef = regexp.MustCompile(`^\$\{[A-Za-z_][A-Za-z0-9_]*\}$`)
+
+func (a *app) upstreamCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "upstream", Short: "Add, list and remove the real systems behind Chaperone"}
+	var kind, env, dsn, url string
+	add := &cobra.Command{
+		Use:   "add NAME --kind postgres --env ENV --dsn DSN",
+		Short: "Add an upstream; a literal DSN is sealed, a ${VAR} one stays a reference",
+		Long: `add writes the upstream into the config file, keeping its comments. A DSN
+given as ${VAR} stays a reference, resolved from the environment when serve
+starts. Any other DSN is sealed (AES-256-GCM) with the key in the state
+directory (secret.key): the config file holds only ciphertext, and the DSN
+is never printed. Restart serve to use a new upstream.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig(true)
+			if err != nil {
+				return err
+			}
+			u := config.Upstream{Name: args[0], Kind: kind, Env: env, URL: url}
+			if kind == "postgres" {
+				if dsn == "" {
+					return inputErrf("--dsn is required for a postgres upstream")
+				}
+				u.DSN = config.Secret(dsn)
+				if !envRef.MatchString(dsn) {
+					if _, err := pgconn.ParseConfig(dsn); err != nil {
+						return inputErrf("--dsn does not parse as a PostgreSQL connection string") // the error could echo it
+					}
+					box, err := secret.Open(filepath.Dir(cfg.State.Path), true)
+					if err != nil {
+						return err
+					}
+					sealed, err := box.Seal(u.Name, dsn)
+					if err != nil {
+						return err
+					}
+					u.DSN = config.Secret(sealed)
+				}
+			}
+			if err := config.AddUpstream(cfg.File, u); err != nil {
+				return inputErr(err)
+			}
+			how := "referenced from the environment"
+			if u.DSN.Sealed() {
+				how = "sealed with " + filepath.Join(filepath.Dir(cfg.State.Path), secret.KeyFile)
+			}
+			fmt.Fprintf(a.stdout, "upstream %s added (%s, %s); credentials %s\n", u.Name, u.Kind, u.Env, how)
+			return nil
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&kind, "kind", "postgres", "postgres or http")
+	f.StringVar(&env, "env", "", "the environment it lives in (required)")
+	f.StringVar(&dsn, "dsn", "", "connection string, or ${VAR} to read it from the environment at start")
+	f.StringVar(&url, "url", "", "base URL (http upstreams)")
+	add.MarkFlagRequired("env")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List upstreams and where their credentials come from (never the credentials)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(true)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tKIND\tENV\tCREDENTIALS")
+			for _, u := range cfg.Upstreams {
+				src := "none"
+				switch {
+				case u.DSN.Sealed():
+					src = "sealed in the config"
+				case len(u.DSN.Refs()) > 0:
+					src = "environment: " + fmt.Sprint(u.DSN.Refs())
+				case u.DSN != "":
+					src = "plain text in the config (run upstream add again to seal it)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Name, u.Kind, u.Env, src)
+			}
+			return w.Flush()
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove an upstream from the config",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig(true)
+			if err != nil {
+				return err
+			}
+			if err := config.RemoveUpstream(cfg.File, args[0]); err != nil {
+				return inputErr(err)
+			}
+			fmt.Fprintf(a.stdout, "upstream %s removed; tokens that named it can no longer reach it\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, remove)
+	return cmd
+}
