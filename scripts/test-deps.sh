@@ -4,6 +4,7 @@
 #   psql and pgbench, which the tests drive through the gateway
 #   script(1), which gives approval tests a terminal
 #   a C compiler: the SQL classifier links PostgreSQL's parser (cgo)
+#   node and node-postgres, a second client implementation for the gateway
 set -euo pipefail
 need=()
 command -v go >/dev/null || { echo "test-deps: Go is required (https://go.dev/dl)" >&2; exit 1; }
@@ -12,6 +13,7 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v pgbench >/dev/null || need+=(postgresql-contrib postgresql-client)
 command -v script >/dev/null || need+=(util-linux)
+command -v npm >/dev/null || need+=(nodejs npm)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	need+=(postgresql)
 fi
@@ -20,3 +22,4 @@ if ((${#need[@]})); then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 go mod download
+npm ci --silent --no-audit --no-fund --prefix internal/gateway/pg/testdata/node

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -41,6 +42,10 @@ type session struct {
 	mu      sync.Mutex
 	markers []marker
 	readies int // ReadyForQuery messages relayed
+
+	// clientGone is set once the client has left (Terminate or EOF), so that
+	// the upstream connection closing after it is not reported as a loss.
+	clientGone atomic.Bool
 }
 
 // marker is a held or denied message that was replaced, on its way to the
@@ -71,6 +76,7 @@ func (s *session) relay(ctx context.Context) {
 		s.client.Close()
 	}()
 	s.fromClient(ctx)
+	s.clientGone.Store(true)
 	s.up.Close()
 	<-done
 }
@@ -207,8 +213,10 @@ func (s *session) fromUpstream() {
 	for {
 		typ, n, err := readHeader(s.ur)
 		if err != nil {
-			send(s.cw, fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
-			s.cw.Flush()
+			if !s.clientGone.Load() {
+				send(s.cw, fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
+				s.cw.Flush()
+			}
 			return
 		}
 		switch typ {
