@@ -36,7 +36,7 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 	args := f.GetArgs()
 	switch name {
 	case "set_config":
-		if len(args) > 0 && strings.EqualFold(constString(args[0]), "session_replication_role") {
+		if len(args) > 0 && strings.EqualFold(w.literal(args[0]), "session_replication_role") {
 			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")
 		}
 	case "dblink", "dblink_exec", "dblink_send_query", "dblink_open":
@@ -44,7 +44,7 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 		// to another environment: never below unknown, and what it says counts.
 		w.add("sql.dblink", action.ClassUnknown, "%s runs SQL over a connection Chaperone does not see", name)
 		if len(args) > 0 {
-			if sql := constString(args[len(args)-1]); sql != "" {
+			if sql := w.literal(args[len(args)-1]); sql != "" {
 				w.text(sql, depth+1)
 			}
 		}

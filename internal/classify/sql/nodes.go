@@ -27,7 +27,7 @@ func (w *walker) node(m any, depth int) bool {
 		w.add("sql.truncate", action.ClassDestructive, "TRUNCATE %s removes every row%s", strings.Join(names, ", "), cascade(s.GetBehavior()))
 	case *pg_query.DeleteStmt:
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); where == nil || alwaysTrue(where) {
+		if where := s.GetWhereClause(); where == nil || w.alwaysTrue(where) {
 			w.target(name)
 			w.add("sql.delete-all", action.ClassDestructive, "DELETE from %s %s removes every row", name, whereWords(where))
 		} else {
@@ -35,7 +35,7 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	case *pg_query.UpdateStmt:
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); (where == nil && s.GetFromClause() == nil) || (where != nil && alwaysTrue(where)) {
+		if where := s.GetWhereClause(); (where == nil && s.GetFromClause() == nil) || (where != nil && w.alwaysTrue(where)) {
 			w.target(name)
 			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, whereWords(where))
 		} else {
@@ -70,7 +70,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")
 		}
 	case *pg_query.ExplainStmt:
-		return explainAnalyze(s)
+		return w.explainAnalyze(s)
 	case *pg_query.FuncCall:
 		w.funcCall(s, depth)
 	case *pg_query.DoStmt:

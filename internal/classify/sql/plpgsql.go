@@ -18,14 +18,15 @@ const (
 
 // doBlock judges a DO block's body as PostgreSQL will run it.
 func (w *walker) doBlock(s *pg_query.DoStmt, depth int) {
+	w.res.Literals = true // the body is a string literal
 	body, lang := "", "plpgsql"
 	for _, a := range s.GetArgs() {
 		d := a.GetDefElem()
 		switch d.GetDefname() {
 		case "as":
-			body = constString(d.GetArg())
+			body = w.literal(d.GetArg())
 		case "language":
-			lang = strings.ToLower(constString(d.GetArg()))
+			lang = strings.ToLower(w.literal(d.GetArg()))
 		}
 	}
 	if lang != "plpgsql" {
@@ -43,15 +44,16 @@ func (w *walker) doBlock(s *pg_query.DoStmt, depth int) {
 // function that deletes is held when it is created, since no one can tell
 // from its later calls.
 func (w *walker) functionBody(s *pg_query.CreateFunctionStmt, depth int) {
+	w.res.Literals = true // the body is a string literal
 	lang, body := "sql", ""
 	for _, o := range s.GetOptions() {
 		d := o.GetDefElem()
 		switch d.GetDefname() {
 		case "language":
-			lang = strings.ToLower(constString(d.GetArg()))
+			lang = strings.ToLower(w.literal(d.GetArg()))
 		case "as":
 			if l := d.GetArg().GetList(); l != nil && len(l.GetItems()) > 0 {
-				body = constString(l.GetItems()[0])
+				body = w.literal(l.GetItems()[0])
 			}
 		}
 	}

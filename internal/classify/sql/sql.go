@@ -27,6 +27,10 @@ type Result struct {
 	// run once.
 	Prepared []string
 	Executed []string
+	// Literals is set when a finding depended on the value of a literal
+	// (a string or number in the text) or the text did not parse. Only
+	// results without it hold for every text of the same Shape.
+	Literals bool
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -90,6 +94,7 @@ func (w *walker) text(sql string, depth int) {
 	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
+		w.res.Literals = true // the parser's message can quote the text
 		w.add("sql.unparseable", action.ClassUnknown, "PostgreSQL's parser rejects this SQL (%s), so what it does is unknown", firstLine(err.Error()))
 		return
 	}
@@ -122,7 +127,7 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		w.add("sql.ddl", action.ClassWrite, "CREATE FUNCTION changes the schema")
 		w.functionBody(s.CreateFunctionStmt, depth)
 	case *pg_query.Node_ExplainStmt:
-		if !explainAnalyze(s.ExplainStmt) {
+		if !w.explainAnalyze(s.ExplainStmt) {
 			return // plain EXPLAIN plans the statement without running it
 		}
 		w.statement(s.ExplainStmt.GetQuery(), depth)
@@ -135,6 +140,7 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		case c.GetIsFrom():
 			w.add("sql.write", action.ClassWrite, "COPY FROM loads rows")
 		case c.GetFilename() != "":
+			w.res.Literals = true // the message names the file
 			w.add("sql.copy-file", action.ClassDestructive, "COPY TO a server file overwrites %s on the database server", c.GetFilename())
 		}
 	case *pg_query.Node_PrepareStmt:
@@ -190,21 +196,21 @@ func walk(m protoreflect.Message, visit func(protoreflect.Message) bool) {
 	})
 }
 
-func explainAnalyze(e *pg_query.ExplainStmt) bool {
+func (w *walker) explainAnalyze(e *pg_query.ExplainStmt) bool {
 	for _, o := range e.GetOptions() {
 		d := o.GetDefElem()
-		if d.GetDefname() == "analyze" && !isFalse(d.GetArg()) {
+		if d.GetDefname() == "analyze" && !w.isFalse(d.GetArg()) {
 			return true
 		}
 	}
 	return false
 }
 
-func isFalse(n *pg_query.Node) bool {
+func (w *walker) isFalse(n *pg_query.Node) bool {
 	if n == nil {
 		return false
 	}
-	switch v := strings.ToLower(constString(n)); v {
+	switch v := strings.ToLower(w.literal(n)); v {
 	case "false", "off", "0", "no":
 		return true
 	}
@@ -212,12 +218,25 @@ func isFalse(n *pg_query.Node) bool {
 		return !b.GetBoolval()
 	}
 	if c := n.GetAConst(); c != nil && c.GetBoolval() != nil {
+		w.res.Literals = true
 		return !c.GetBoolval().GetBoolval()
 	}
 	return false
 }
 
-// constString is a node's value when it is a string or string constant.
+// literal is constString for values a finding depends on: the grammar turns
+// string literals into both A_Const and String nodes, so reading either
+// marks the result as depending on literals.
+func (w *walker) literal(n *pg_query.Node) string {
+	if n.GetString_() != nil || n.GetAConst() != nil {
+		w.res.Literals = true
+	}
+	return constString(n)
+}
+
+// constString is a node's value when it is a string or string constant. It
+// is for names (functions, operators, types, objects); values go through
+// walker.literal.
 func constString(n *pg_query.Node) string {
 	if s := n.GetString_(); s != nil {
 		return s.GetSval()

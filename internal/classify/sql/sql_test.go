@@ -16,97 +16,102 @@ func ids(r Result) []string {
 	return out
 }
 
+const (
+	R = action.ClassRead
+	W = action.ClassWrite
+	U = action.ClassUnknown
+	D = action.ClassDestructive
+	C = action.ClassCredentialAccess
+)
+
+// cases is every form the classifier must get right; shape_test.go also
+// runs each with its literals changed.
+var cases = []struct {
+	sql   string
+	class action.Class
+	id    string // a finding that must be present ("" for none)
+}{
+	// Reads and ordinary writes.
+	{"SELECT * FROM bookings WHERE id = 1", R, ""},
+	{"select count(*) from bookings; show search_path; begin; commit", R, ""},
+	{"EXPLAIN DELETE FROM bookings", R, ""},
+	{"SELECT 'DROP TABLE bookings' AS text", R, ""},
+	{"-- DROP TABLE bookings\nSELECT 1", R, ""},
+	{"INSERT INTO bookings VALUES (1)", W, "sql.write"},
+	{"UPDATE bookings SET paid = true WHERE id = 7", W, "sql.write"},
+	{"DELETE FROM bookings WHERE id = $1", W, "sql.write"},
+	{"UPDATE bookings SET x = 1 FROM other WHERE other.id = bookings.id", W, "sql.write"},
+	{"CREATE TABLE t (id int)", W, "sql.ddl"},
+	{"CREATE INDEX ON bookings (id)", W, "sql.ddl"},
+	{"ALTER TABLE bookings ADD COLUMN note text", W, "sql.ddl"},
+	{"EXECUTE fetch_all(1)", R, ""},
+	{"PREPARE fetch_all AS SELECT * FROM bookings WHERE id = $1", R, ""},
+	{"COPY bookings TO STDOUT", R, ""},
+	{"COPY bookings FROM STDIN", W, "sql.write"},
+	// Destruction, in every form.
+	{"DROP TABLE bookings", D, "sql.drop"},
+	{"drop table if exists public.bookings, payments cascade", D, "sql.drop"},
+	{"DROP SCHEMA app CASCADE", D, "sql.drop"},
+	{"DROP INDEX bookings_pkey", D, "sql.drop"},
+	{"DROP FUNCTION f(int)", D, "sql.drop"},
+	{"DROP VIEW v; DROP MATERIALIZED VIEW mv; DROP SEQUENCE s; DROP TYPE ty; DROP EXTENSION e", D, "sql.drop"},
+	{"DROP DATABASE app", D, "sql.drop-database"},
+	{"DROP ROLE app_rw", D, "sql.drop-role"},
+	{"DROP OWNED BY app_rw", D, "sql.drop"},
+	{"TRUNCATE bookings", D, "sql.truncate"},
+	{"TRUNCATE TABLE a, b RESTART IDENTITY CASCADE", D, "sql.truncate"},
+	{"DELETE FROM bookings", D, "sql.delete-all"},
+	{"DELETE FROM bookings WHERE true", D, "sql.delete-all"},
+	{"DELETE FROM bookings WHERE 1 = 1", D, "sql.delete-all"},
+	{"DELETE FROM bookings WHERE 'a' <> 'b'", D, "sql.delete-all"},
+	{"DELETE FROM bookings WHERE id = id", D, "sql.delete-all"},
+	{"DELETE FROM bookings WHERE id = 3 OR 2 > 1", D, "sql.delete-all"},
+	{"DELETE FROM bookings WHERE 't'::boolean", D, "sql.delete-all"},
+	{"UPDATE bookings SET price = 0", D, "sql.update-all"},
+	{"UPDATE bookings SET price = 0 WHERE 1 = 1 AND true", D, "sql.update-all"},
+	{"ALTER TABLE bookings DROP COLUMN price", D, "sql.alter-drop"},
+	{"ALTER TABLE bookings DROP CONSTRAINT bookings_pkey", D, "sql.alter-drop"},
+	{"ALTER TABLE bookings ALTER COLUMN price TYPE int", D, "sql.alter-type"},
+	{"ALTER TABLE bookings RENAME TO old_bookings", D, "sql.rename"},
+	{"ALTER TABLE bookings RENAME COLUMN price TO cost", D, "sql.rename"},
+	{"REVOKE SELECT ON bookings FROM app_ro", D, "sql.revoke"},
+	{"REVOKE app_rw FROM alice", D, "sql.revoke"},
+	{"SELECT 1; DROP TABLE bookings", D, "sql.drop"},
+	// Indirection is never a way around.
+	{"WITH gone AS (DELETE FROM bookings RETURNING *) SELECT count(*) FROM gone", D, "sql.delete-all"},
+	{"EXPLAIN ANALYZE DELETE FROM bookings", D, "sql.delete-all"},
+	{"PREPARE wipe AS DELETE FROM bookings", D, "sql.delete-all"},
+	{"DO $$ BEGIN DELETE FROM bookings; END $$", D, "sql.delete-all"},
+	{"DO $$ BEGIN PERFORM pg_terminate_backend(42); END $$", D, "sql.terminate-backend"},
+	{"DO $$ DECLARE n int; BEGIN n := lo_unlink(1234); END $$", D, "sql.lo-unlink"},
+	{"DO $$ BEGIN IF (SELECT count(*) FROM t) > 0 THEN TRUNCATE t; END IF; END $$", D, "sql.truncate"},
+	{"DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'bookings'; END $$", U, "sql.dynamic"},
+	{"DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'select 1' LOOP END LOOP; END $$", U, "sql.dynamic"},
+	{"DO LANGUAGE plpython3u $$ plpy.execute('drop table x') $$", U, "sql.function-language"},
+	{"CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM bookings'", D, "sql.delete-all"},
+	{"CREATE FUNCTION wipe(n int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE bookings; END $$", D, "sql.drop"},
+	{"CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC DELETE FROM bookings; END", D, "sql.delete-all"},
+	{"CREATE FUNCTION f() RETURNS int LANGUAGE plperlu AS $$ unlink '/x' $$", U, "sql.function-language"},
+	{"CREATE RULE r AS ON INSERT TO a DO ALSO DELETE FROM bookings", D, "sql.delete-all"},
+	{"CREATE RULE r AS ON INSERT TO a DO ALSO UPDATE bookings SET x = 1", D, "sql.update-all"},
+	{"COPY (SELECT 1) TO PROGRAM 'rm -rf /'", D, "sql.copy-program"},
+	{"COPY bookings FROM PROGRAM 'curl x'", D, "sql.copy-program"},
+	{"COPY bookings TO '/var/lib/postgresql/data/pg_hba.conf'", D, "sql.copy-file"},
+	{"SELECT dblink_exec('host=prod', 'DROP TABLE bookings')", D, "sql.drop"},
+	{"SELECT * FROM dblink('host=prod', 'SELECT 1') AS t(x int)", U, "sql.dblink"},
+	{"SELECT lo_unlink(1234)", D, "sql.lo-unlink"},
+	{"SELECT pg_terminate_backend(pid) FROM pg_stat_activity", D, "sql.terminate-backend"},
+	{"SELECT set_config('session_replication_role', 'replica', false)", D, "sql.replication-role"},
+	{"SET session_replication_role = replica", D, "sql.replication-role"},
+	{"SELECT pg_read_file('/etc/passwd')", C, "sql.read-server-file"},
+	// What cannot be read is unknown.
+	{"DROP TABLE", U, "sql.unparseable"},
+	{"SELEC 1", U, "sql.unparseable"},
+	{"SELECT 'unterminated", U, "sql.unparseable"},
+}
+
 func TestClassify(t *testing.T) {
-	const (
-		R = action.ClassRead
-		W = action.ClassWrite
-		U = action.ClassUnknown
-		D = action.ClassDestructive
-		C = action.ClassCredentialAccess
-	)
-	for _, c := range []struct {
-		sql   string
-		class action.Class
-		id    string // a finding that must be present ("" for none)
-	}{
-		// Reads and ordinary writes.
-		{"SELECT * FROM bookings WHERE id = 1", R, ""},
-		{"select count(*) from bookings; show search_path; begin; commit", R, ""},
-		{"EXPLAIN DELETE FROM bookings", R, ""},
-		{"SELECT 'DROP TABLE bookings' AS text", R, ""},
-		{"-- DROP TABLE bookings\nSELECT 1", R, ""},
-		{"INSERT INTO bookings VALUES (1)", W, "sql.write"},
-		{"UPDATE bookings SET paid = true WHERE id = 7", W, "sql.write"},
-		{"DELETE FROM bookings WHERE id = $1", W, "sql.write"},
-		{"UPDATE bookings SET x = 1 FROM other WHERE other.id = bookings.id", W, "sql.write"},
-		{"CREATE TABLE t (id int)", W, "sql.ddl"},
-		{"CREATE INDEX ON bookings (id)", W, "sql.ddl"},
-		{"ALTER TABLE bookings ADD COLUMN note text", W, "sql.ddl"},
-		{"EXECUTE fetch_all(1)", R, ""},
-		{"PREPARE fetch_all AS SELECT * FROM bookings WHERE id = $1", R, ""},
-		{"COPY bookings TO STDOUT", R, ""},
-		{"COPY bookings FROM STDIN", W, "sql.write"},
-		// Destruction, in every form.
-		{"DROP TABLE bookings", D, "sql.drop"},
-		{"drop table if exists public.bookings, payments cascade", D, "sql.drop"},
-		{"DROP SCHEMA app CASCADE", D, "sql.drop"},
-		{"DROP INDEX bookings_pkey", D, "sql.drop"},
-		{"DROP FUNCTION f(int)", D, "sql.drop"},
-		{"DROP VIEW v; DROP MATERIALIZED VIEW mv; DROP SEQUENCE s; DROP TYPE ty; DROP EXTENSION e", D, "sql.drop"},
-		{"DROP DATABASE app", D, "sql.drop-database"},
-		{"DROP ROLE app_rw", D, "sql.drop-role"},
-		{"DROP OWNED BY app_rw", D, "sql.drop"},
-		{"TRUNCATE bookings", D, "sql.truncate"},
-		{"TRUNCATE TABLE a, b RESTART IDENTITY CASCADE", D, "sql.truncate"},
-		{"DELETE FROM bookings", D, "sql.delete-all"},
-		{"DELETE FROM bookings WHERE true", D, "sql.delete-all"},
-		{"DELETE FROM bookings WHERE 1 = 1", D, "sql.delete-all"},
-		{"DELETE FROM bookings WHERE 'a' <> 'b'", D, "sql.delete-all"},
-		{"DELETE FROM bookings WHERE id = id", D, "sql.delete-all"},
-		{"DELETE FROM bookings WHERE id = 3 OR 2 > 1", D, "sql.delete-all"},
-		{"DELETE FROM bookings WHERE 't'::boolean", D, "sql.delete-all"},
-		{"UPDATE bookings SET price = 0", D, "sql.update-all"},
-		{"UPDATE bookings SET price = 0 WHERE 1 = 1 AND true", D, "sql.update-all"},
-		{"ALTER TABLE bookings DROP COLUMN price", D, "sql.alter-drop"},
-		{"ALTER TABLE bookings DROP CONSTRAINT bookings_pkey", D, "sql.alter-drop"},
-		{"ALTER TABLE bookings ALTER COLUMN price TYPE int", D, "sql.alter-type"},
-		{"ALTER TABLE bookings RENAME TO old_bookings", D, "sql.rename"},
-		{"ALTER TABLE bookings RENAME COLUMN price TO cost", D, "sql.rename"},
-		{"REVOKE SELECT ON bookings FROM app_ro", D, "sql.revoke"},
-		{"REVOKE app_rw FROM alice", D, "sql.revoke"},
-		{"SELECT 1; DROP TABLE bookings", D, "sql.drop"},
-		// Indirection is never a way around.
-		{"WITH gone AS (DELETE FROM bookings RETURNING *) SELECT count(*) FROM gone", D, "sql.delete-all"},
-		{"EXPLAIN ANALYZE DELETE FROM bookings", D, "sql.delete-all"},
-		{"PREPARE wipe AS DELETE FROM bookings", D, "sql.delete-all"},
-		{"DO $$ BEGIN DELETE FROM bookings; END $$", D, "sql.delete-all"},
-		{"DO $$ BEGIN PERFORM pg_terminate_backend(42); END $$", D, "sql.terminate-backend"},
-		{"DO $$ DECLARE n int; BEGIN n := lo_unlink(1234); END $$", D, "sql.lo-unlink"},
-		{"DO $$ BEGIN IF (SELECT count(*) FROM t) > 0 THEN TRUNCATE t; END IF; END $$", D, "sql.truncate"},
-		{"DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'bookings'; END $$", U, "sql.dynamic"},
-		{"DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'select 1' LOOP END LOOP; END $$", U, "sql.dynamic"},
-		{"DO LANGUAGE plpython3u $$ plpy.execute('drop table x') $$", U, "sql.function-language"},
-		{"CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM bookings'", D, "sql.delete-all"},
-		{"CREATE FUNCTION wipe(n int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE bookings; END $$", D, "sql.drop"},
-		{"CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC DELETE FROM bookings; END", D, "sql.delete-all"},
-		{"CREATE FUNCTION f() RETURNS int LANGUAGE plperlu AS $$ unlink '/x' $$", U, "sql.function-language"},
-		{"CREATE RULE r AS ON INSERT TO a DO ALSO DELETE FROM bookings", D, "sql.delete-all"},
-		{"CREATE RULE r AS ON INSERT TO a DO ALSO UPDATE bookings SET x = 1", D, "sql.update-all"},
-		{"COPY (SELECT 1) TO PROGRAM 'rm -rf /'", D, "sql.copy-program"},
-		{"COPY bookings FROM PROGRAM 'curl x'", D, "sql.copy-program"},
-		{"COPY bookings TO '/var/lib/postgresql/data/pg_hba.conf'", D, "sql.copy-file"},
-		{"SELECT dblink_exec('host=prod', 'DROP TABLE bookings')", D, "sql.drop"},
-		{"SELECT * FROM dblink('host=prod', 'SELECT 1') AS t(x int)", U, "sql.dblink"},
-		{"SELECT lo_unlink(1234)", D, "sql.lo-unlink"},
-		{"SELECT pg_terminate_backend(pid) FROM pg_stat_activity", D, "sql.terminate-backend"},
-		{"SELECT set_config('session_replication_role', 'replica', false)", D, "sql.replication-role"},
-		{"SET session_replication_role = replica", D, "sql.replication-role"},
-		{"SELECT pg_read_file('/etc/passwd')", C, "sql.read-server-file"},
-		// What cannot be read is unknown.
-		{"DROP TABLE", U, "sql.unparseable"},
-		{"SELEC 1", U, "sql.unparseable"},
-		{"SELECT 'unterminated", U, "sql.unparseable"},
-	} {
+	for _, c := range cases {
 		r := Classify(c.sql)
 		if r.Class() != c.class || (c.id != "" && !slices.Contains(ids(r), c.id)) || (c.id == "" && len(r.Reasons) > 0) {
 			t.Errorf("%q: got %s %v, want %s with %q", c.sql, r.Class(), r.Reasons, c.class, c.id)

@@ -10,44 +10,45 @@ import (
 // alwaysTrue recognises WHERE clauses that select every row: TRUE, 1 = 1,
 // 'a' <> 'b', x = x, and OR/AND combinations of them. It is deliberately
 // simple: a clause it cannot prove true is treated as a real filter.
-func alwaysTrue(n *pg_query.Node) bool {
+func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 	switch {
 	case n.GetAConst() != nil:
+		w.res.Literals = true
 		b := n.GetAConst().GetBoolval()
 		return b != nil && b.GetBoolval()
 	case n.GetTypeCast() != nil:
 		tc := n.GetTypeCast()
-		if s := constString(tc.GetArg()); s != "" && isBoolType(tc.GetTypeName()) {
+		if s := w.literal(tc.GetArg()); s != "" && isBoolType(tc.GetTypeName()) {
 			switch s {
 			case "t", "true", "y", "yes", "on", "1":
 				return true
 			}
 		}
-		return alwaysTrue(tc.GetArg())
+		return w.alwaysTrue(tc.GetArg())
 	case n.GetBoolExpr() != nil:
 		b := n.GetBoolExpr()
 		switch b.GetBoolop() {
 		case pg_query.BoolExprType_OR_EXPR:
 			for _, a := range b.GetArgs() {
-				if alwaysTrue(a) {
+				if w.alwaysTrue(a) {
 					return true
 				}
 			}
 		case pg_query.BoolExprType_AND_EXPR:
 			for _, a := range b.GetArgs() {
-				if !alwaysTrue(a) {
+				if !w.alwaysTrue(a) {
 					return false
 				}
 			}
 			return true
 		}
 	case n.GetAExpr() != nil:
-		return comparisonAlwaysTrue(n.GetAExpr())
+		return w.comparisonAlwaysTrue(n.GetAExpr())
 	}
 	return false
 }
 
-func comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
+func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	if e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
 		return false
 	}
@@ -58,9 +59,14 @@ func comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 		same := proto.Equal(stripLocation(l), stripLocation(r))
 		return same && (op == "=" || op == "<=" || op == ">=")
 	}
-	lv, lok := constValue(l)
-	rv, rok := constValue(r)
-	if !lok || !rok {
+	// A comparison with a column is never always true, whatever the
+	// constant: only a constant compared with a constant is read.
+	lv, lok := w.constValue(l)
+	if !lok {
+		return false
+	}
+	rv, rok := w.constValue(r)
+	if !rok {
 		return false
 	}
 	li, lerr := strconv.ParseFloat(lv, 64)
@@ -92,8 +98,11 @@ func comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 }
 
 // constValue is a constant's text: integers, floats and strings.
-func constValue(n *pg_query.Node) (string, bool) {
+func (w *walker) constValue(n *pg_query.Node) (string, bool) {
 	c := n.GetAConst()
+	if c != nil {
+		w.res.Literals = true
+	}
 	switch {
 	case c == nil || c.GetIsnull():
 		return "", false
