@@ -14,7 +14,10 @@ const maxCached = 10000
 
 // classCache remembers the classification of statement texts: applications
 // send the same few statements over and over, and parsing is the expensive
-// part of a decision.
+// part of a decision. Texts are looked up exactly, then by their shape
+// (literals replaced), which is shared only by results that did not depend
+// on a literal's value: SELECT ... WHERE id = 42 is judged once for every id,
+// DELETE ... WHERE 1 = 1 is judged every time.
 type classCache struct {
 	mu sync.RWMutex
 	m  map[string]sql.Result
@@ -23,16 +26,30 @@ type classCache struct {
 // classify returns the action for text (to be completed with who and where)
 // and the statement names it prepares and executes.
 func (c *classCache) classify(text string) (action.Action, sql.Result) {
+	shape, shaped := "", false
 	c.mu.RLock()
 	r, ok := c.m[text]
+	if !ok {
+		c.mu.RUnlock()
+		shape, shaped = sql.Shape(text)
+		c.mu.RLock()
+		if shaped {
+			r, ok = c.m[shape]
+			ok = ok && !r.Literals
+		}
+	}
 	c.mu.RUnlock()
 	if !ok {
 		r = sql.Classify(text)
 		c.mu.Lock()
-		if c.m == nil || len(c.m) >= maxCached {
+		if c.m == nil || len(c.m)+2 > maxCached {
 			c.m = make(map[string]sql.Result, 256)
 		}
-		c.m[text] = r
+		if shaped && !r.Literals {
+			c.m[shape] = r // shapes hold NULs, which no statement text can
+		} else {
+			c.m[text] = r
+		}
 		c.mu.Unlock()
 	}
 	a := action.Action{Kind: action.KindSQL, Text: text, Class: action.ClassRead,

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"io"
 	"log/slog"
@@ -43,7 +44,7 @@ type env struct {
 	approvals       *approval.Service
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{pg: pgtest.Shared(t)}
@@ -319,3 +320,34 @@ func TestCancelReachesTheUpstreamBackend(t *testing.T) {
 }
 
 var _ = action.Allow
+
+// The classification cache shares results between statements of one shape
+// only when no finding read a literal: a harmless statement never lets its
+// destructive twin through.
+func TestCachedShapesNeverAllowADestructiveTwin(t *testing.T) {
+	e := setup(t)
+	c := e.connect(t, e.stageToken, "app-staging")
+	simple := pgx.QueryExecModeSimpleProtocol
+	for id := 1; id <= 3; id++ {
+		var note string
+		if err := c.QueryRow(ctx, fmt.Sprintf("SELECT note FROM bookings WHERE id = %d", id), simple).Scan(&note); err != nil || note != fmt.Sprintf("n%d", id) {
+			t.Fatalf("id %d: %q %v", id, note, err)
+		}
+	}
+	for _, twins := range [][2]string{
+		{"DELETE FROM bookings WHERE 1 = 2", "DELETE FROM bookings WHERE 1 = 1"},
+		{"SELECT set_config('application_name', 'x', false)", "SELECT set_config('session_replication_role', 'replica', false)"},
+		{"DO 'BEGIN PERFORM 1; END'", "DO 'BEGIN DELETE FROM bookings; END'"},
+	} {
+		for range 2 {
+			if _, err := c.Exec(ctx, twins[0], simple); err != nil {
+				t.Fatalf("%s: %v", twins[0], err)
+			}
+		}
+		_, err := c.Exec(ctx, twins[1], simple)
+		pgErr(t, err, CodeHeld)
+	}
+	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 100 {
+		t.Fatalf("rows %d", n)
+	}
+}

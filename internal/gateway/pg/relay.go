@@ -104,6 +104,13 @@ func (s *session) fromClient(ctx context.Context) {
 				return
 			}
 		case 'B':
+			if len(s.once) == 0 && len(s.spent) == 0 {
+				// No statement is limited to one run: nothing to look up.
+				if copyRaw(s.uw, s.cr, typ, n) != nil {
+					return
+				}
+				break
+			}
 			body, err := readBody(s.cr, n, maxTextBody)
 			if err != nil || s.bind(typ, body) != nil {
 				return

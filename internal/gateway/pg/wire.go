@@ -72,7 +72,8 @@ func writeRaw(w *bufio.Writer, typ byte, body []byte) error {
 	return err
 }
 
-// copyRaw passes a typed message through without holding it in memory.
+// copyRaw passes a typed message through without holding it in memory,
+// from one buffer to the other.
 func copyRaw(w *bufio.Writer, r *bufio.Reader, typ byte, n int) error {
 	var hdr [5]byte
 	hdr[0] = typ
@@ -80,8 +81,19 @@ func copyRaw(w *bufio.Writer, r *bufio.Reader, typ byte, n int) error {
 	if _, err := w.Write(hdr[:]); err != nil {
 		return err
 	}
-	_, err := io.CopyN(w, r, int64(n))
-	return err
+	for n > 0 {
+		chunk := min(n, max(r.Buffered(), 1), r.Size())
+		b, err := r.Peek(chunk)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		r.Discard(chunk)
+		n -= chunk
+	}
+	return nil
 }
 
 type encoder interface {

@@ -1,5 +1,5 @@
 // Drives node-postgres through Chaperone's gateway and prints what happened
-// as one JSON object, for gateway_node_test.go to check.
+// as one JSON object, for node_test.go to check.
 const { Client } = require('pg');
 
 async function main() {
