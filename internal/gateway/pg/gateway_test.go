@@ -255,6 +255,20 @@ func TestScopeAndCredentialsAreCheckedAtConnect(t *testing.T) {
 	if strings.Contains(err.Error(), e.pg.Password) {
 		t.Fatal("the upstream password reached a client")
 	}
+	// A real token used where it may not go is audited; a failed proof is not.
+	var refused []string
+	e.st.View(ctx, func(tx store.Tx) error {
+		es, err := tx.AuditEntries(0, 1000)
+		for _, x := range es {
+			if x.Type == "pg.refused" {
+				refused = append(refused, string(x.Data))
+			}
+		}
+		return err
+	})
+	if len(refused) != 2 || !strings.Contains(refused[0], `"upstream":"app-prod"`) || !strings.Contains(refused[0], "token is scoped to staging") || !strings.Contains(refused[1], "revoked") {
+		t.Fatalf("refusals audited: %q", refused)
+	}
 }
 
 func TestReadScopeIsReadOnlyUpstreamToo(t *testing.T) {

@@ -161,10 +161,15 @@ func (s *session) authenticate(ctx context.Context) (store.Token, error) {
 		return store.Token{}, refuse(s.cw, "28P01", "authentication failed: the password must be a Chaperone token (chp_...) that has not been revoked")
 	}
 	tok := toks[i]
-	if err := token.Usable(tok, time.Now()); err != nil {
-		return tok, refuse(s.cw, "28000", err.Error())
+	err = token.Usable(tok, time.Now())
+	if err == nil {
+		err = token.Covers(tok, s.upstream.Name, s.upstream.Env)
 	}
-	if err := token.Covers(tok, s.upstream.Name, s.upstream.Env); err != nil {
+	if err != nil {
+		// A real token used where it may not go (expired, revoked, another
+		// environment) is what a stolen or misused token looks like: it is
+		// audited. Failed proofs are not: anyone can send those.
+		s.g.recordRefusal(ctx, tok, s.upstream, err)
 		return tok, refuse(s.cw, "28000", err.Error())
 	}
 	send(s.cw, &pgproto3.AuthenticationSASLFinal{Data: serverFinal})
@@ -245,4 +250,14 @@ func randomKey() (uint32, []byte) {
 	var b [8]byte
 	rand.Read(b[:])
 	return binary.BigEndian.Uint32(b[:4]) &^ (1 << 31), b[4:]
+}
+
+func (g *Gateway) recordRefusal(ctx context.Context, tok store.Token, up Upstream, reason error) {
+	if g.Record == nil {
+		return
+	}
+	if err := g.Record(ctx, audit.Event{Type: "pg.refused", Actor: "token:" + tok.ID, Data: map[string]string{
+		"upstream": up.Name, "env": up.Env, "reason": reason.Error()}}); err != nil {
+		g.Log.Warn("recording a refused connection", "err", err)
+	}
 }
