@@ -119,13 +119,8 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 // Exec runs SQL as the superuser on db, failing t on error.
 func (s *Server) Exec(t testing.TB, db, sql string, args ...any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, s.DSN(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	ctx, c, done := s.connect(t, db)
+	defer done()
 	if _, err := c.Exec(ctx, sql, args...); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
@@ -134,18 +129,26 @@ func (s *Server) Exec(t testing.TB, db, sql string, args ...any) {
 // Count returns SELECT count(*) FROM table on db, or -1 when the table is gone.
 func (s *Server) Count(t testing.TB, db, table string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, s.DSN(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	ctx, c, done := s.connect(t, db)
+	defer done()
 	var n int
 	if err := c.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
 		return -1
 	}
 	return n
+}
+
+// connect opens a superuser connection to db, with a context that bounds
+// everything done on it; done closes both.
+func (s *Server) connect(t testing.TB, db string) (context.Context, *pgx.Conn, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	c, err := pgx.Connect(ctx, s.DSN(db))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return ctx, c, func() { c.Close(ctx); cancel() }
 }
 
 // CreateDB creates a fresh database and returns its name.
