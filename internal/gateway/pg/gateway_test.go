@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/approval"
@@ -363,5 +364,34 @@ func TestCachedShapesNeverAllowADestructiveTwin(t *testing.T) {
 	}
 	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 100 {
 		t.Fatalf("rows %d", n)
+	}
+}
+
+// An unknown message type ends the session with a FATAL that reaches the
+// client whole, written only after the upstream side has stopped writing.
+func TestUnknownMessageEndsTheSessionWithAFatal(t *testing.T) {
+	e := setup(t)
+	pc, err := pgconn.Connect(ctx, e.dsn(e.prodToken, "app-prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hj.Conn.Close()
+	hj.Conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := hj.Conn.Write([]byte{'Y', 0, 0, 0, 4}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := hj.Frontend.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er, ok := m.(*pgproto3.ErrorResponse); !ok || er.Severity != "FATAL" || er.Code != "08P01" || !strings.Contains(er.Message, `'Y'`) {
+		t.Fatalf("got %#v", m)
+	}
+	if _, err := hj.Frontend.Receive(); err == nil {
+		t.Fatal("the session went on")
 	}
 }

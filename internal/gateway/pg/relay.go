@@ -73,17 +73,26 @@ func (s *session) relay(ctx context.Context) {
 	go func() {
 		defer close(done)
 		s.fromUpstream()
-		s.client.Close()
+		if !s.clientGone.Load() {
+			s.client.Close() // ends fromClient's read
+		}
 	}()
-	s.fromClient(ctx)
+	last := s.fromClient(ctx)
 	s.clientGone.Store(true)
 	s.up.Close()
 	<-done
+	// Only fromUpstream writes to the client while both run; a last word
+	// from the client side waits until it has stopped.
+	if last != nil {
+		send(s.cw, last)
+		s.cw.Flush()
+	}
 }
 
 // fromClient reads the client's messages, gates every statement and
-// forwards the rest unchanged.
-func (s *session) fromClient(ctx context.Context) {
+// forwards the rest unchanged. It returns a FATAL error for the client when
+// it ends the session itself.
+func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse) {
 	for {
 		typ, n, err := readHeader(s.cr)
 		if err != nil {
@@ -140,9 +149,7 @@ func (s *session) fromClient(ctx context.Context) {
 				return
 			}
 		default:
-			send(s.cw, fatal("08P01", fmt.Sprintf("Chaperone: unexpected message type %q", typ)))
-			s.cw.Flush()
-			return
+			return fatal("08P01", fmt.Sprintf("Chaperone: unexpected message type %q", typ))
 		}
 		if s.cr.Buffered() == 0 {
 			if s.uw.Flush() != nil {
