@@ -159,13 +159,29 @@ func (a *app) setup(ctx context.Context, withSecrets bool) (*config.Config, *pol
 
 // sealOpener opens sealed upstream credentials with the key in the state
 // directory; nil when there is no key (no sealed value can then be opened).
-func sealOpener(cfg *config.Config) config.Opener {
-	box, err := secret.Open(filepath.Dir(cfg.State.Path), false)
+func sealOpener(cfg *config.Config) config.Opener { return newStateBox(cfg).Open }
+
+// stateBox is the state directory's secret box, opened (and created) when a
+// secret is first sealed or opened, so commands that need none never touch it.
+type stateBox string
+
+func (d stateBox) Seal(name, plaintext string) (string, error) {
+	b, err := secret.Open(string(d), true)
 	if err != nil {
-		return nil
+		return "", err
 	}
-	return box.Open
+	return b.Seal(name, plaintext)
 }
+
+func (d stateBox) Open(name, sealed string) (string, error) {
+	b, err := secret.Open(string(d), false)
+	if err != nil {
+		return "", err
+	}
+	return b.Open(name, sealed)
+}
+
+func newStateBox(cfg *config.Config) stateBox { return stateBox(filepath.Dir(cfg.State.Path)) }
 
 // withState runs fn with the checked config and an open state, and closes
 // the state after.

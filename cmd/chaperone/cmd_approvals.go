@@ -22,8 +22,9 @@ func (a *app) approvalsCommand() *cobra.Command {
 }
 
 func (a *app) approvalService(cfg *config.Config, st store.Store) *approval.Service {
-	return &approval.Service{Store: st, TTL: time.Duration(cfg.Approvals.TTL)}
+	return &approval.Service{Store: st, TTL: time.Duration(cfg.Approvals.TTL), Secrets: newStateBox(cfg)}
 }
+
 
 // approvalJSON is one request in `approvals list|show --json`.
 type approvalJSON struct {
@@ -132,7 +133,7 @@ func (a *app) approvalsShowCommand() *cobra.Command {
 
 func (a *app) approvalsDecideCommand(approve bool) *cobra.Command {
 	var as, note string
-	use, short, noteFlag := "approve ID [--as NAME] [--comment TEXT]", "Approve a request as an approver (password asked at the terminal)", "comment"
+	use, short, noteFlag := "approve ID [--as NAME] [--comment TEXT]", "Approve a request as an approver (password and TOTP code asked at the terminal)", "comment"
 	if !approve {
 		use, short, noteFlag = "deny ID [--as NAME] --reason TEXT", "Deny a request for good; the reason reaches the agent", "reason"
 	}
@@ -141,8 +142,9 @@ func (a *app) approvalsDecideCommand(approve bool) *cobra.Command {
 		Short: short,
 		Long: short + `.
 
-The approver's password is read from the terminal, never from a flag, the
-environment or a pipe: a script, or an agent with a shell, cannot approve.`,
+The approver's password and a code from their authenticator app are read
+from the terminal, never from a flag, the environment or a pipe: a script,
+or an agent with a shell, cannot approve.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tty, err := a.terminal()
@@ -164,7 +166,11 @@ environment or a pipe: a script, or an agent with a shell, cannot approve.`,
 				if err != nil {
 					return err
 				}
-				if err := svc.Authenticate(cmd.Context(), name, password); err != nil {
+				code, err := tty.ask("", "code from your authenticator app: ")
+				if err != nil {
+					return err
+				}
+				if err := svc.Verify(cmd.Context(), name, password, code); err != nil {
 					return inputErr(err)
 				}
 				if approve {

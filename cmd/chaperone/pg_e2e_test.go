@@ -1,11 +1,16 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/chaperone/chaperone/internal/pgtest"
 )
@@ -22,6 +27,92 @@ func atTerminal(t *testing.T, input string, args ...string) (string, error) {
 	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// converse runs chaperone under a pseudo-terminal and answers each prompt
+// when it appears, computing the answer from what the terminal showed so
+// far: an approver reading a TOTP secret and typing the app's code.
+func converse(t *testing.T, steps []prompt, args ...string) (string, error) {
+	t.Helper()
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	cmd := exec.Command("script", "-q", "-e", "-c", binary(t)+" "+strings.Join(quoted, " "), "/dev/null")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW := io.Pipe()
+	cmd.Stdout, cmd.Stderr = outW, outW
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		next := 0
+		for {
+			n, err := outR.Read(buf)
+			out.Write(buf[:n])
+			for next < len(steps) && strings.Contains(out.String(), steps[next].after) {
+				io.WriteString(in, steps[next].answer(out.String())+"\n")
+				steps[next].after = "\x00answered" // each prompt is answered once
+				next++
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err = cmd.Wait()
+	outW.Close()
+	<-done
+	return out.String(), err
+}
+
+type prompt struct {
+	after  string
+	answer func(shown string) string
+}
+
+func say(after, text string) prompt {
+	return prompt{after, func(string) string { return text }}
+}
+
+var totpSecret = regexp.MustCompile(`secret: ([A-Z2-7]+)`)
+
+// enrollApprover adds an approver at a terminal, reading the TOTP secret off
+// the screen, and returns the secret.
+func enrollApprover(t *testing.T, cfg, name, password string) string {
+	t.Helper()
+	var secret string
+	out, err := converse(t, []prompt{say("new password", password), say("again", password),
+		{"code shown by the app", func(shown string) string {
+			m := totpSecret.FindStringSubmatch(shown)
+			if m == nil {
+				return "no secret shown"
+			}
+			secret = m[1]
+			return totpCode(t, secret, time.Now())
+		}}}, "--config", cfg, "approver", "add", name)
+	if err != nil || secret == "" || !strings.Contains(out, "approver "+name+" added") {
+		t.Fatalf("approver add: %v\n%s", err, out)
+	}
+	return secret
+}
+
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func psql(t *testing.T, tok, addr, upstream, sql string) (string, error) {
@@ -74,13 +165,14 @@ func TestPsqlThroughTheGatewayHeldApprovedAtATerminalThenRunOnce(t *testing.T) {
 	if r := chaperone(t, "hunter2hunter2\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); r.code != exitInput || !strings.Contains(r.stderr, "terminal") {
 		t.Fatalf("approve without a terminal: %+v", r)
 	}
-	if out, err := atTerminal(t, "correct horse battery\ncorrect horse battery\n", "--config", cfg, "approver", "add", "alice"); err != nil {
-		t.Fatalf("approver add: %v\n%s", err, out)
-	}
-	if out, err := atTerminal(t, "wrong password here\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err == nil || !strings.Contains(out, "wrong approver name or password") {
+	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
+	if out, err := atTerminal(t, "wrong password here\n"+totpCode(t, secret, time.Now())+"\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err == nil || !strings.Contains(out, "wrong approver name or password") {
 		t.Fatalf("wrong password approved: %v\n%s", err, out)
 	}
-	if out, err := atTerminal(t, "correct horse battery\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err != nil || !strings.Contains(out, id+" is approved") {
+	if out, err := atTerminal(t, "correct horse battery\n000000\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err == nil || !strings.Contains(out, "wrong or already used code") {
+		t.Fatalf("wrong code approved: %v\n%s", err, out)
+	}
+	if out, err := atTerminal(t, "correct horse battery\n"+totpCode(t, secret, time.Now())+"\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err != nil || !strings.Contains(out, id+" is approved") {
 		t.Fatalf("approve: %v\n%s", err, out)
 	}
 	if out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings"); err != nil {

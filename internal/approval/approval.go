@@ -43,6 +43,15 @@ type Service struct {
 	Store store.Store
 	TTL   time.Duration
 	Now   func() time.Time
+	// Secrets seals approvers' TOTP secrets at rest (secret.Box); adding
+	// an approver or checking a code needs it.
+	Secrets Sealer
+}
+
+// Sealer encrypts values bound to a name; secret.Box is one.
+type Sealer interface {
+	Seal(name, plaintext string) (string, error)
+	Open(name, sealed string) (string, error)
 }
 
 func (s *Service) now() time.Time {

@@ -12,6 +12,7 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/secret"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
 )
 
@@ -24,8 +25,12 @@ func service(t *testing.T) (*Service, *time.Time) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	box, err := secret.Open(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	return &Service{Store: st, Now: func() time.Time { return now }}, &now
+	return &Service{Store: st, Now: func() time.Time { return now }, Secrets: box}, &now
 }
 
 func hold(text string, approvals int) Hold {
@@ -132,13 +137,17 @@ func TestDenyIsFinalAndExpiryHolds(t *testing.T) {
 
 func TestApproversAuthenticate(t *testing.T) {
 	s, _ := service(t)
-	if err := s.AddApprover(ctx, "alice", "short", "cli:root"); err == nil {
+	key, _ := NewTOTP("alice")
+	if err := s.AddApprover(ctx, "alice", "short", key.Secret(), "cli:root"); err == nil {
 		t.Fatal("short password accepted")
 	}
-	if err := s.AddApprover(ctx, "Alice!", "correct horse battery", "cli:root"); err == nil {
+	if err := s.AddApprover(ctx, "Alice!", "correct horse battery", key.Secret(), "cli:root"); err == nil {
 		t.Fatal("bad name accepted")
 	}
-	if err := s.AddApprover(ctx, "alice", "correct horse battery", "cli:root"); err != nil {
+	if err := s.AddApprover(ctx, "alice", "correct horse battery", "", "cli:root"); !errors.Is(err, ErrNoFactor) {
+		t.Fatalf("an approver without a second factor: %v", err)
+	}
+	if err := s.AddApprover(ctx, "alice", "correct horse battery", key.Secret(), "cli:root"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Authenticate(ctx, "alice", "correct horse battery"); err != nil {
@@ -150,7 +159,7 @@ func TestApproversAuthenticate(t *testing.T) {
 		}
 	}
 	list, _ := s.Approvers(ctx)
-	if len(list) != 1 || list[0].Password != "" {
+	if len(list) != 1 || list[0].Password != "" || list[0].TOTPSecret != "enrolled" {
 		t.Fatalf("list leaks hashes or lost alice: %+v", list)
 	}
 }

@@ -35,17 +35,25 @@ const (
 
 var approverName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,62}$`)
 
-// AddApprover creates a human approver with a password (stored as argon2id).
-func (s *Service) AddApprover(ctx context.Context, name, password, actor string) error {
+// AddApprover creates a human approver with a password (stored as argon2id)
+// and the TOTP secret they enrolled (stored sealed; see NewTOTP).
+func (s *Service) AddApprover(ctx context.Context, name, password, totpSecret, actor string) error {
 	if !approverName.MatchString(name) {
 		return fmt.Errorf("bad approver name %q (want lowercase letters, digits, . _ -, starting with a letter)", name)
 	}
 	if utf8.RuneCountInString(password) < MinPassword {
 		return fmt.Errorf("password too short: at least %d characters", MinPassword)
 	}
+	if totpSecret == "" || s.Secrets == nil {
+		return ErrNoFactor
+	}
+	sealed, err := s.Secrets.Seal(totpSealName(name), totpSecret)
+	if err != nil {
+		return err
+	}
 	hash := hashPassword(password)
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.InsertApprover(store.Approver{Name: name, Password: hash, CreatedAt: s.now()}); err != nil {
+		if err := tx.InsertApprover(store.Approver{Name: name, Password: hash, CreatedAt: s.now(), TOTPSecret: sealed}); err != nil {
 			return err
 		}
 		_, err := audit.Append(tx, audit.Event{Type: "approver.added", Actor: actor, Data: map[string]string{"approver": name}}, s.now())
@@ -72,6 +80,9 @@ func (s *Service) Approvers(ctx context.Context) (list []store.Approver, err err
 	})
 	for i := range list {
 		list[i].Password = ""
+		if list[i].TOTPSecret != "" {
+			list[i].TOTPSecret = "enrolled"
+		}
 	}
 	return list, err
 }

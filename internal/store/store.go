@@ -60,6 +60,9 @@ type Tx interface {
 	ApproverByName(name string) (Approver, error)
 	ListApprovers() ([]Approver, error)
 	DeleteApprover(name string) error
+	// SetApproverFactor records a second-factor attempt's outcome: the last
+	// TOTP step accepted, consecutive failures and any lockout.
+	SetApproverFactor(name string, lastStep int64, failures int, lockedUntil time.Time) error
 }
 
 // Approval is an action held for humans to approve, bound to the token,
@@ -94,11 +97,16 @@ type Vote struct {
 	At         time.Time
 }
 
-// Approver is a human who may approve; only a password hash is stored.
+// Approver is a human who may approve; only a password hash is stored, and
+// the TOTP secret only sealed.
 type Approver struct {
-	Name      string
-	Password  string // argon2id PHC string
-	CreatedAt time.Time
+	Name         string
+	Password     string // argon2id PHC string
+	CreatedAt    time.Time
+	TOTPSecret   string // sealed (secret.Box)
+	TOTPLastStep int64  // the last 30-second step whose code was accepted
+	Failures     int    // consecutive failed second-factor attempts
+	LockedUntil  time.Time
 }
 
 // Token is an agent token as stored: never the token itself, only a hash (for

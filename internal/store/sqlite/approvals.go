@@ -11,6 +11,8 @@ import (
 const approvalCols = `id, created_at, expires_at, state, token_id, env, upstream, kind, text, text_hash,
 	class, rule, reason, required, impact, decided_at, deny_reason, consumed_at`
 
+const approverCols = `name, password, created_at, totp_secret, totp_last_step, failures, locked_until`
+
 func (t *tx) InsertApproval(a store.Approval) error {
 	_, err := t.exec(`INSERT INTO approvals (`+approvalCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, fmtTime(a.CreatedAt), fmtTime(a.ExpiresAt), a.State, a.TokenID, a.Env, a.Upstream, a.Kind, a.Text, a.TextHash,
@@ -97,7 +99,8 @@ func (t *tx) Votes(approvalID string) ([]store.Vote, error) {
 }
 
 func (t *tx) InsertApprover(a store.Approver) error {
-	_, err := t.exec(`INSERT INTO approvers (name, password, created_at) VALUES (?,?,?)`, a.Name, a.Password, fmtTime(a.CreatedAt))
+	_, err := t.exec(`INSERT INTO approvers (name, password, created_at, totp_secret, totp_last_step, failures, locked_until)
+		VALUES (?,?,?,?,?,?,?)`, a.Name, a.Password, fmtTime(a.CreatedAt), a.TOTPSecret, a.TOTPLastStep, a.Failures, fmtTime(a.LockedUntil))
 	if isUnique(err) {
 		return fmt.Errorf("approver %s: %w", a.Name, store.ErrConflict)
 	}
@@ -106,27 +109,42 @@ func (t *tx) InsertApprover(a store.Approver) error {
 
 func scanApprover(row scanner) (store.Approver, error) {
 	var a store.Approver
-	var created string
-	if err := row.Scan(&a.Name, &a.Password, &created); err != nil {
+	var created, locked string
+	if err := row.Scan(&a.Name, &a.Password, &created, &a.TOTPSecret, &a.TOTPLastStep, &a.Failures, &locked); err != nil {
 		return a, err
 	}
 	var err error
-	a.CreatedAt, err = parseTime(created)
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, err
+	}
+	a.LockedUntil, err = parseTime(locked)
 	return a, err
 }
 
 func (t *tx) ApproverByName(name string) (store.Approver, error) {
-	a, err := scanApprover(t.queryRow(`SELECT name, password, created_at FROM approvers WHERE name = ?`, name))
+	a, err := scanApprover(t.queryRow(`SELECT `+approverCols+` FROM approvers WHERE name = ?`, name))
 	return a, notFound(err, "approver "+name)
 }
 
 func (t *tx) ListApprovers() ([]store.Approver, error) {
-	rows, err := t.query(`SELECT name, password, created_at FROM approvers ORDER BY name`)
+	rows, err := t.query(`SELECT ` + approverCols + ` FROM approvers ORDER BY name`)
 	return scanAll(rows, err, scanApprover)
 }
 
 func (t *tx) DeleteApprover(name string) error {
 	res, err := t.exec(`DELETE FROM approvers WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound(sql.ErrNoRows, "approver "+name)
+	}
+	return nil
+}
+
+func (t *tx) SetApproverFactor(name string, lastStep int64, failures int, lockedUntil time.Time) error {
+	res, err := t.exec(`UPDATE approvers SET totp_last_step = ?, failures = ?, locked_until = ? WHERE name = ?`,
+		lastStep, failures, fmtTime(lockedUntil), name)
 	if err != nil {
 		return err
 	}

@@ -269,7 +269,7 @@ func testApprovers(t *testing.T, open Opener) {
 	s := open(t)
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	must(t, s.Update(ctx, func(tx store.Tx) error {
-		return tx.InsertApprover(store.Approver{Name: "alice", Password: "$argon2id$x", CreatedAt: now})
+		return tx.InsertApprover(store.Approver{Name: "alice", Password: "$argon2id$x", CreatedAt: now, TOTPSecret: "sealed:v1:x"})
 	}))
 	if err := s.Update(ctx, func(tx store.Tx) error {
 		return tx.InsertApprover(store.Approver{Name: "alice", Password: "y", CreatedAt: now})
@@ -278,8 +278,19 @@ func testApprovers(t *testing.T, open Opener) {
 	}
 	must(t, s.Update(ctx, func(tx store.Tx) error {
 		a, err := tx.ApproverByName("alice")
-		if err != nil || a.Password != "$argon2id$x" || !a.CreatedAt.Equal(now) {
+		if err != nil || a.Password != "$argon2id$x" || !a.CreatedAt.Equal(now) || a.TOTPSecret != "sealed:v1:x" ||
+			a.Failures != 0 || !a.LockedUntil.IsZero() {
 			t.Fatalf("%+v %v", a, err)
+		}
+		locked := now.Add(15 * time.Minute)
+		if err := tx.SetApproverFactor("alice", 59123, 3, locked); err != nil {
+			return err
+		}
+		if a, err = tx.ApproverByName("alice"); err != nil || a.TOTPLastStep != 59123 || a.Failures != 3 || !a.LockedUntil.Equal(locked) {
+			t.Fatalf("after SetApproverFactor: %+v %v", a, err)
+		}
+		if err := tx.SetApproverFactor("bob", 1, 0, time.Time{}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("factor of an unknown approver: %v", err)
 		}
 		if err := tx.DeleteApprover("alice"); err != nil {
 			return err
