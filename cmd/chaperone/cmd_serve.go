@@ -16,9 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/token"
+	"github.com/chaperone/chaperone/internal/web"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -67,7 +70,14 @@ answers agent hooks, and records each decision in the audit log.`,
 				return err
 			}
 			defer pgLn.Close()
-			gw, err := pgGateway(cfg, eng, st, pgLn, log)
+			// One approval service for the gateway that holds and the console
+			// that decides, so that the console hears of every change.
+			approvals := a.approvalService(cfg, st)
+			gw, err := pgGateway(cfg, eng, st, approvals, pgLn, log)
+			if err != nil {
+				return err
+			}
+			handler, err := a.httpHandler(cfg, st, approvals, log)
 			if err != nil {
 				return err
 			}
@@ -76,7 +86,7 @@ answers agent hooks, and records each decision in the audit log.`,
 				return inputErrf("hook socket: %v", err)
 			}
 			defer hookLn.Close()
-			srv := &http.Server{Handler: a.httpHandler(st), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			errc := make(chan error, 3)
@@ -104,7 +114,18 @@ answers agent hooks, and records each decision in the audit log.`,
 	return cmd
 }
 
-func (a *app) httpHandler(st store.Store) http.Handler {
+// httpHandler serves /healthz and /metrics, and the approval console and
+// its API on every other path.
+func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
+	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log}
+	for _, u := range cfg.Upstreams {
+		console.Upstreams = append(console.Upstreams, web.Upstream{Name: u.Name, Kind: u.Kind, Env: u.Env, Credential: credentialSource(u)})
+	}
+	approvals.Changed = console.Publish
+	consoleHandler, err := console.Handler()
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -122,7 +143,8 @@ func (a *app) httpHandler(st store.Store) http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	return mux
+	mux.Handle("/", consoleHandler)
+	return mux, nil
 }
 
 // listen opens a TCP listener, warning when it is reachable beyond loopback.

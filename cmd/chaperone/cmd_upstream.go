@@ -84,16 +84,7 @@ is never printed. Restart serve to use a new upstream.`,
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tKIND\tENV\tCREDENTIALS")
 			for _, u := range cfg.Upstreams {
-				src := "none"
-				switch {
-				case u.DSN.Sealed():
-					src = "sealed in the config"
-				case len(u.DSN.Refs()) > 0:
-					src = "environment: " + fmt.Sprint(u.DSN.Refs())
-				case u.DSN != "":
-					src = "plain text in the config (run upstream add again to seal it)"
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Name, u.Kind, u.Env, src)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Name, u.Kind, u.Env, credentialSource(u))
 			}
 			return w.Flush()
 		},
@@ -116,4 +107,18 @@ is never printed. Restart serve to use a new upstream.`,
 	}
 	cmd.AddCommand(add, list, remove)
 	return cmd
+}
+
+// credentialSource says where an upstream's credential comes from, never
+// what it is.
+func credentialSource(u config.Upstream) string {
+	switch {
+	case u.DSN.Sealed():
+		return "sealed in the config"
+	case len(u.DSN.Refs()) > 0:
+		return "environment: " + fmt.Sprint(u.DSN.Refs())
+	case u.DSN != "":
+		return "plain text in the config (run upstream add again to seal it)"
+	}
+	return "none"
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"time"
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
@@ -20,7 +19,7 @@ import (
 // pgGateway builds the PostgreSQL gateway from the checked config: upstream
 // DSNs resolved once (serve has already checked every ${VAR}), the TLS
 // certificate loaded or generated, plain connections only where allowed.
-func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
+func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
 	ups := map[string]pg.Upstream{}
 	for _, u := range cfg.Upstreams {
 		if u.Kind != "postgres" {
@@ -40,7 +39,7 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, ln net.Li
 		Upstream:    func(name string) (pg.Upstream, bool) { u, ok := ups[name]; return u, ok },
 		Tokens:      token.NewManager(st),
 		Decide:      eng.Decide,
-		Approvals:   &approval.Service{Store: st, TTL: time.Duration(cfg.Approvals.TTL)},
+		Approvals:   approvals,
 		Record:      func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) },
 		TLS:         tlsCfg,
 		AllowPlain:  isLoopback(ln.Addr()) || cfg.Listen.PGPlain,

@@ -93,6 +93,22 @@ func TestServeStartsChecksHealthAndStopsOnSignal(t *testing.T) {
 	if !strings.Contains(string(body), "chaperone_build_info") {
 		t.Fatal("metrics lack chaperone_build_info")
 	}
+	// The approval console is on the same listener, for humans only.
+	resp, err = http.Get("http://" + a + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Sign in to approve") {
+		t.Fatalf("console login page: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", "http://"+a+"/api/requests", nil)
+	req.Header.Set("Authorization", "Bearer chp_whatever")
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("console API with an agent token: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

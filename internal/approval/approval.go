@@ -46,6 +46,16 @@ type Service struct {
 	// Secrets seals approvers' TOTP secrets at rest (secret.Box); adding
 	// an approver or checking a code needs it.
 	Secrets Sealer
+	// Changed, when set, is told of every request created, voted on,
+	// decided or consumed, after the change is committed. It must not
+	// block: the gateway waits for it.
+	Changed func(store.Approval)
+}
+
+func (s *Service) changed(a store.Approval) {
+	if s.Changed != nil {
+		s.Changed(a)
+	}
 }
 
 // Sealer encrypts values bound to a name; secret.Box is one.
@@ -103,7 +113,9 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 			impact = h.Impact()
 		}
 	}
+	created := false
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		created = false
 		found, err := tx.FindApprovals(h.TokenID, h.Action.Upstream, sum[:])
 		if err != nil {
 			return err
@@ -133,9 +145,13 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 		if err := tx.InsertApproval(req); err != nil {
 			return err
 		}
+		created = true
 		_, err = audit.Append(tx, audit.Event{Type: "approval.requested", Actor: "token:" + h.TokenID, Data: summary(req)}, now)
 		return err
 	})
+	if err == nil && created {
+		s.changed(req)
+	}
 	return req, run, err
 }
 
@@ -143,6 +159,7 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 // exactly one gets true.
 func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
 	var ok bool
+	var consumed store.Approval
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		a, err := tx.ApprovalByID(id)
 		if err != nil {
@@ -154,9 +171,14 @@ func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
 		if ok, err = tx.SetApprovalState(id, Approved, Consumed, s.now(), ""); err != nil || !ok {
 			return err
 		}
+		consumed = a
+		consumed.State = Consumed
 		_, err = audit.Append(tx, audit.Event{Type: "approval.consumed", Actor: actor, Data: summary(a)}, s.now())
 		return err
 	})
+	if err == nil && ok {
+		s.changed(consumed)
+	}
 	return ok, err
 }
 
@@ -222,6 +244,9 @@ func (s *Service) vote(ctx context.Context, id, approver string, approve bool, c
 		out, err = tx.ApprovalByID(id)
 		return err
 	})
+	if err == nil {
+		s.changed(out)
+	}
 	return out, err
 }
 

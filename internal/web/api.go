@@ -1,0 +1,213 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/store"
+)
+
+// Request is a held request as the API shows it.
+type Request struct {
+	ID         string    `json:"id"`
+	State      string    `json:"state"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Token      string    `json:"token"`
+	Env        string    `json:"env"`
+	Upstream   string    `json:"upstream"`
+	Kind       string    `json:"kind"`
+	Text       string    `json:"text"`
+	Class      string    `json:"class"`
+	Rule       string    `json:"rule"`
+	Reason     string    `json:"reason"`
+	Required   int       `json:"required"`
+	Approvals  int       `json:"approvals"`
+	Impact     string    `json:"impact"`
+	DenyReason string    `json:"deny_reason,omitempty"`
+	Votes      []Vote    `json:"votes,omitempty"`
+}
+
+// Vote is one approver's vote.
+type Vote struct {
+	Approver string    `json:"approver"`
+	Approve  bool      `json:"approve"`
+	Comment  string    `json:"comment"`
+	At       time.Time `json:"at"`
+}
+
+func requestOf(a store.Approval, votes []store.Vote) Request {
+	r := Request{ID: a.ID, State: a.State, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Token: a.TokenID, Env: a.Env,
+		Upstream: a.Upstream, Kind: a.Kind, Text: a.Text, Class: a.Class, Rule: a.Rule, Reason: a.Reason,
+		Required: a.Required, Impact: a.Impact, DenyReason: a.DenyReason}
+	for _, v := range votes {
+		r.Votes = append(r.Votes, Vote{Approver: v.Approver, Approve: v.Approve, Comment: v.Comment, At: v.At})
+		if v.Approve {
+			r.Approvals++
+		}
+	}
+	return r
+}
+
+type loginBody struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// signIn checks a password login, rate-limited per client address.
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request, name, password string) (*session, bool) {
+	now := c.now()
+	addr := clientAddr(r)
+	if wait := c.logins.wait(addr, now); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins from here: try again in %s", wait.Round(time.Second)))
+		return nil, false
+	}
+	if err := c.Approvals.Authenticate(r.Context(), name, password); err != nil {
+		c.logins.fail(addr, now)
+		if errors.Is(err, approval.ErrBadLogin) {
+			return nil, true
+		}
+		c.Log.Error("approver sign-in", "err", err)
+		writeError(w, http.StatusInternalServerError, "Chaperone cannot check sign-ins right now")
+		return nil, false
+	}
+	id, s := c.sessions.start(name, now)
+	setCookie(w, r, id, int(maxLifetime.Seconds()))
+	return s, true
+}
+
+func (c *Console) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var body loginBody
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "want {\"name\": ..., \"password\": ...}")
+		return
+	}
+	s, answered := c.signIn(w, r, body.Name, body.Password)
+	if !answered {
+		return
+	}
+	if s == nil {
+		writeError(w, http.StatusUnauthorized, approval.ErrBadLogin.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"approver": s.approver, "csrf": s.csrf})
+}
+
+func (c *Console) apiLogout(w http.ResponseWriter, r *http.Request) {
+	c.sessions.end(current(r))
+	setCookie(w, r, "", -1)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Console) apiRequests(w http.ResponseWriter, r *http.Request) {
+	list, err := c.Approvals.List(r.Context(), r.URL.Query().Get("state"), 200)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "state unavailable")
+		return
+	}
+	out := make([]Request, 0, len(list))
+	for _, a := range list {
+		out = append(out, requestOf(a, nil))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Console) apiRequest(w http.ResponseWriter, r *http.Request) {
+	a, votes, err := c.Approvals.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, decisionStatus(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, requestOf(a, votes))
+}
+
+type decideBody struct {
+	Code    string `json:"code"`
+	Comment string `json:"comment"`
+	Reason  string `json:"reason"`
+}
+
+func (c *Console) apiDecide(w http.ResponseWriter, r *http.Request) {
+	var body decideBody
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "want {\"code\": ..., \"comment\" or \"reason\": ...}")
+		return
+	}
+	note := body.Comment
+	if r.PathValue("verdict") == "deny" {
+		note = body.Reason
+	}
+	a, err := c.decide(r.Context(), current(r), r.PathValue("id"), r.PathValue("verdict"), body.Code, note)
+	if err != nil {
+		writeError(w, decisionStatus(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, requestOf(a, nil))
+}
+
+// Token is an agent token as the API shows it: never a secret.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Env       string    `json:"env"`
+	Upstreams []string  `json:"upstreams"`
+	Scope     string    `json:"scope"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Status    string    `json:"status"`
+}
+
+func (c *Console) tokens(r *http.Request) ([]Token, error) {
+	list, err := c.Tokens.List(r.Context())
+	now := c.now()
+	out := make([]Token, 0, len(list))
+	for _, t := range list {
+		status := "active"
+		switch {
+		case !t.RevokedAt.IsZero():
+			status = "revoked"
+		case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+			status = "expired"
+		}
+		out = append(out, Token{ID: t.ID, Name: t.Name, Env: t.Env, Upstreams: t.Upstreams, Scope: t.Scope,
+			CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Status: status})
+	}
+	return out, err
+}
+
+func (c *Console) apiTokens(w http.ResponseWriter, r *http.Request) {
+	list, err := c.tokens(r)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "state unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := c.Tokens.Revoke(r.Context(), r.PathValue("id"), "approver:"+current(r).approver); err != nil {
+		writeError(w, decisionStatus(err), err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Console) apiUpstreams(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, c.Upstreams)
+}
+
+func (c *Console) apiAudit(w http.ResponseWriter, r *http.Request) {
+	res, err := audit.Verify(r.Context(), c.Store)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "state unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": res.OK(), "verify": res})
+}

@@ -1,0 +1,215 @@
+// Package web is the approval console and its JSON API: approvers sign in
+// with their password, see held requests as they arrive, and approve or deny
+// them with a second factor. Agent tokens are refused on every route: the
+// console is for humans only, and a held action can be released only by one.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/token"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Upstream is an upstream as the console shows it: never its credential.
+type Upstream struct {
+	Name, Kind, Env, Credential string
+}
+
+// Console serves the approval console and API.
+type Console struct {
+	Approvals *approval.Service
+	Tokens    *token.Manager
+	Store     store.Store
+	Upstreams []Upstream
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	hub      Hub
+	sessions sessions
+	logins   limiter
+	pages    map[string]*template.Template
+}
+
+func (c *Console) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Publish tells live consoles that a request changed (approval.Service's
+// Changed hook). It never blocks.
+func (c *Console) Publish(a store.Approval) { c.hub.publish(a) }
+
+// Handler returns the console's routes, to be mounted at the root of the
+// HTTP listener.
+func (c *Console) Handler() (http.Handler, error) {
+	if err := c.parseTemplates(); err != nil {
+		return nil, err
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /login", c.loginPage)
+	mux.HandleFunc("POST /login", c.login)
+	mux.HandleFunc("POST /logout", c.human(c.logout))
+	mux.HandleFunc("GET /{$}", c.human(c.pendingPage))
+	mux.HandleFunc("GET /requests/{id}", c.human(c.requestPage))
+	mux.HandleFunc("POST /requests/{id}/{verdict}", c.human(c.decideForm))
+	mux.HandleFunc("GET /history", c.human(c.historyPage))
+	mux.HandleFunc("GET /audit", c.human(c.auditPage))
+	mux.HandleFunc("GET /tokens", c.human(c.tokensPage))
+	mux.HandleFunc("POST /tokens/{id}/revoke", c.human(c.revokeForm))
+	mux.HandleFunc("GET /upstreams", c.human(c.upstreamsPage))
+	mux.HandleFunc("GET /events", c.human(c.events))
+
+	mux.HandleFunc("POST /api/session", c.apiLogin)
+	mux.HandleFunc("DELETE /api/session", c.api(c.apiLogout))
+	mux.HandleFunc("GET /api/requests", c.api(c.apiRequests))
+	mux.HandleFunc("GET /api/requests/{id}", c.api(c.apiRequest))
+	mux.HandleFunc("POST /api/requests/{id}/{verdict}", c.api(c.apiDecide))
+	mux.HandleFunc("GET /api/tokens", c.api(c.apiTokens))
+	mux.HandleFunc("POST /api/tokens/{id}/revoke", c.api(c.apiRevoke))
+	mux.HandleFunc("GET /api/upstreams", c.api(c.apiUpstreams))
+	mux.HandleFunc("GET /api/audit", c.api(c.apiAudit))
+	mux.HandleFunc("GET /api/events", c.api(c.events))
+	return secured(mux), nil
+}
+
+// secured refuses agent credentials everywhere and sets the headers every
+// response needs: no framing, no sniffing, no caching, scripts from here only.
+func secured(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		if hasAgentCredential(r) {
+			writeError(w, http.StatusForbidden, "agent credentials cannot use the approval console or its API: only approvers, signed in with a password, can")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+			writeError(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin checks the Origin header when a browser sends one.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true // not a browser's cross-site form or fetch; CSRF tokens still apply
+	}
+	_, host, ok := strings.Cut(o, "://")
+	return ok && host == r.Host
+}
+
+type ctxKey struct{}
+
+func current(r *http.Request) *session { s, _ := r.Context().Value(ctxKey{}).(*session); return s }
+
+// human wraps console pages: a session is required (else the login page),
+// and every POST carries the session's CSRF token.
+func (c *Console) human(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := c.sessions.get(r, c.now())
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			writeError(w, http.StatusUnauthorized, "sign in first")
+			return
+		}
+		if r.Method == http.MethodPost && !s.csrfOK(r.PostFormValue("csrf")) {
+			writeError(w, http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again")
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
+	}
+}
+
+// api wraps JSON routes: a session is required, and every request that
+// changes something carries the session's CSRF token in X-CSRF-Token.
+func (c *Console) api(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := c.sessions.get(r, c.now())
+		if s == nil {
+			writeError(w, http.StatusUnauthorized, "an approver session is required: POST /api/session")
+			return
+		}
+		if r.Method != http.MethodGet && !s.csrfOK(r.Header.Get("X-CSRF-Token")) {
+			writeError(w, http.StatusForbidden, "missing or wrong X-CSRF-Token")
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// decisionStatus maps the errors of a vote to HTTP statuses.
+func decisionStatus(err error) int {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, approval.ErrBadCode), errors.Is(err, approval.ErrBadLogin), errors.Is(err, approval.ErrNoFactor):
+		return http.StatusForbidden
+	case errors.Is(err, approval.ErrLocked):
+		return http.StatusTooManyRequests
+	case errors.Is(err, approval.ErrNotPending), errors.Is(err, store.ErrConflict), errors.Is(err, approval.ErrSelf),
+		errors.Is(err, token.ErrAlreadyRevoked):
+		return http.StatusConflict
+	case errors.Is(err, errReasonNeeded):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// decide verifies the approver's second factor and records their vote.
+func (c *Console) decide(ctx context.Context, s *session, id, verdict, code, note string) (store.Approval, error) {
+	if verdict != "approve" && verdict != "deny" {
+		return store.Approval{}, store.ErrNotFound
+	}
+	if verdict == "deny" && strings.TrimSpace(note) == "" {
+		return store.Approval{}, errReasonNeeded
+	}
+	if err := c.Approvals.VerifyCode(ctx, s.approver, code); err != nil {
+		return store.Approval{}, err
+	}
+	if verdict == "approve" {
+		return c.Approvals.Approve(ctx, id, "approver:"+s.approver, note)
+	}
+	return c.Approvals.Deny(ctx, id, "approver:"+s.approver, note)
+}
+
+var errReasonNeeded = errors.New("a denial needs a reason: the agent is shown it")
