@@ -5,6 +5,7 @@
 #   script(1), which gives approval tests a terminal
 #   a C compiler: the SQL classifier links PostgreSQL's parser (cgo)
 #   node and node-postgres, a second client implementation for the gateway
+#   chromium, which the approval console's browser tests drive (headless)
 set -euo pipefail
 need=()
 command -v go >/dev/null || { echo "test-deps: Go is required (https://go.dev/dl)" >&2; exit 1; }
@@ -14,6 +15,7 @@ command -v psql >/dev/null || need+=(postgresql-client)
 command -v pgbench >/dev/null || need+=(postgresql-contrib postgresql-client)
 command -v script >/dev/null || need+=(util-linux)
 command -v npm >/dev/null || need+=(nodejs npm)
+command -v chromium >/dev/null || need+=(chromium)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	need+=(postgresql)
 fi

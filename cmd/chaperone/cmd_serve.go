@@ -117,7 +117,7 @@ answers agent hooks, and records each decision in the audit log.`,
 // httpHandler serves /healthz and /metrics, and the approval console and
 // its API on every other path.
 func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
-	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log}
+	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL}
 	for _, u := range cfg.Upstreams {
 		console.Upstreams = append(console.Upstreams, web.Upstream{Name: u.Name, Kind: u.Kind, Env: u.Env, Credential: credentialSource(u)})
 	}

@@ -174,6 +174,13 @@ func leanHook(t *testing.T) string {
 // once it reports that it is serving, with the PostgreSQL gateway's address.
 func startServe(t *testing.T, cfg string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
+	cmd, pg, _ := startServeHTTP(t, cfg, env...)
+	return cmd, pg
+}
+
+// startServeHTTP is startServe that also returns the HTTP listener's address.
+func startServeHTTP(t *testing.T, cfg string, env ...string) (*exec.Cmd, string, string) {
+	t.Helper()
 	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), env...)
 	stderr, _ := cmd.StderrPipe()
@@ -181,7 +188,7 @@ func startServe(t *testing.T, cfg string, env ...string) (*exec.Cmd, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan string, 1)
+	ready := make(chan [2]string, 1)
 	var logged strings.Builder
 	var mu sync.Mutex
 	go func() {
@@ -192,19 +199,19 @@ func startServe(t *testing.T, cfg string, env ...string) (*exec.Cmd, string) {
 			mu.Unlock()
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "chaperone serving" {
-				ready <- line["pg"].(string)
+				ready <- [2]string{line["pg"].(string), line["http"].(string)}
 			}
 		}
 	}()
 	select {
 	case addr := <-ready:
-		return cmd, addr
+		return cmd, addr[0], addr[1]
 	case <-time.After(20 * time.Second):
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("serve did not start:\n%s", logged.String())
 	}
-	return nil, ""
+	return nil, "", ""
 }
 
 func runHook(t *testing.T, stdin string, env []string, exe string, args ...string) string {

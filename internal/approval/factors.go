@@ -135,3 +135,37 @@ func (s *Service) VerifyCode(ctx context.Context, name, code string) error {
 }
 
 func totpSealName(approver string) string { return "approver-totp:" + approver }
+
+// AddPasskey stores a WebAuthn credential an approver enrolled (record is
+// the credential as JSON) and audits it.
+func (s *Service) AddPasskey(ctx context.Context, approver string, id []byte, record string) error {
+	now := s.now()
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.ApproverByName(approver); err != nil {
+			return err
+		}
+		if err := tx.PutPasskey(store.Passkey{ID: id, Approver: approver, Data: record, CreatedAt: now}); err != nil {
+			return err
+		}
+		_, err := audit.Append(tx, audit.Event{Type: "approver.passkey_added", Actor: "approver:" + approver,
+			Data: map[string]any{"approver": approver, "credential": fmt.Sprintf("%x", id)}}, now)
+		return err
+	})
+}
+
+// UpdatePasskey records a credential's new state after a use (its sign
+// counter), so that a cloned authenticator shows.
+func (s *Service) UpdatePasskey(ctx context.Context, approver string, id []byte, record string) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		return tx.PutPasskey(store.Passkey{ID: id, Approver: approver, Data: record, CreatedAt: s.now()})
+	})
+}
+
+// Passkeys returns an approver's enrolled passkeys.
+func (s *Service) Passkeys(ctx context.Context, approver string) (list []store.Passkey, err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		list, err = tx.Passkeys(approver)
+		return err
+	})
+	return list, err
+}

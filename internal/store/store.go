@@ -63,6 +63,18 @@ type Tx interface {
 	// SetApproverFactor records a second-factor attempt's outcome: the last
 	// TOTP step accepted, consecutive failures and any lockout.
 	SetApproverFactor(name string, lastStep int64, failures int, lockedUntil time.Time) error
+	// Passkeys are an approver's WebAuthn credentials, kept as opaque
+	// records; PutPasskey inserts or replaces one (its sign count moves).
+	PutPasskey(Passkey) error
+	Passkeys(approver string) ([]Passkey, error)
+}
+
+// Passkey is one WebAuthn credential of an approver.
+type Passkey struct {
+	ID        []byte
+	Approver  string
+	Data      string // the credential record, JSON
+	CreatedAt time.Time
 }
 
 // Approval is an action held for humans to approve, bound to the token,

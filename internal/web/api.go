@@ -132,11 +132,14 @@ type decideBody struct {
 	Code    string `json:"code"`
 	Comment string `json:"comment"`
 	Reason  string `json:"reason"`
+	// Passkey is the browser's answer to POST .../challenge, instead of a
+	// code.
+	Passkey json.RawMessage `json:"passkey"`
 }
 
 func (c *Console) apiDecide(w http.ResponseWriter, r *http.Request) {
 	var body decideBody
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&body); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
 		writeError(w, http.StatusBadRequest, "want {\"code\": ..., \"comment\" or \"reason\": ...}")
 		return
 	}
@@ -144,7 +147,13 @@ func (c *Console) apiDecide(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("verdict") == "deny" {
 		note = body.Reason
 	}
-	a, err := c.decide(r.Context(), current(r), r.PathValue("id"), r.PathValue("verdict"), body.Code, note)
+	s := current(r)
+	a, err := c.decide(r.Context(), s, r.PathValue("id"), r.PathValue("verdict"), note, func() error {
+		if len(body.Passkey) > 0 {
+			return c.verifyPasskey(r, s, body.Passkey)
+		}
+		return c.Approvals.VerifyCode(r.Context(), s.approver, body.Code)
+	})
 	if err != nil {
 		writeError(w, decisionStatus(err), err.Error())
 		return

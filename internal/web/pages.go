@@ -42,7 +42,7 @@ func (c *Console) parseTemplates() error {
 		return err
 	}
 	c.pages = map[string]*template.Template{}
-	for _, name := range []string{"login", "pending", "request", "history", "audit", "tokens", "upstreams"} {
+	for _, name := range []string{"login", "pending", "request", "history", "audit", "tokens", "upstreams", "account"} {
 		files := []string{"templates/" + name + ".html"}
 		if name == "pending" || name == "history" {
 			files = append(files, "templates/requests.html")
@@ -150,7 +150,10 @@ func (c *Console) showRequest(w http.ResponseWriter, r *http.Request, status int
 func (c *Console) decideForm(w http.ResponseWriter, r *http.Request) {
 	verdict := r.PathValue("verdict")
 	note := r.PostFormValue("comment")
-	a, err := c.decide(r.Context(), current(r), r.PathValue("id"), verdict, r.PostFormValue("code"), note)
+	s := current(r)
+	a, err := c.decide(r.Context(), s, r.PathValue("id"), verdict, note, func() error {
+		return c.Approvals.VerifyCode(r.Context(), s.approver, r.PostFormValue("code"))
+	})
 	if err != nil {
 		c.showRequest(w, r, decisionStatus(err), "Not recorded: "+err.Error(), "")
 		return
@@ -204,6 +207,10 @@ func (c *Console) revokeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.showTokens(w, r, http.StatusOK, "", id+" is revoked.")
+}
+
+func (c *Console) accountPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, http.StatusOK, "account", page{Data: c.passkeys(r.Context(), current(r).approver)})
 }
 
 func (c *Console) upstreamsPage(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
 )
 
 // Sessions are approvers signed in with their password. The cookie carries a
@@ -27,6 +29,28 @@ type session struct {
 	created   time.Time
 	lastSeen  time.Time
 	idHashKey [32]byte
+
+	mu         sync.Mutex
+	ceremonies map[string]*webauthn.SessionData // passkey challenges in flight
+}
+
+// setCeremony remembers a passkey challenge for one purpose; takeCeremony
+// returns it once. A challenge answered twice is refused.
+func (s *session) setCeremony(purpose string, d *webauthn.SessionData) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ceremonies == nil {
+		s.ceremonies = map[string]*webauthn.SessionData{}
+	}
+	s.ceremonies[purpose] = d
+}
+
+func (s *session) takeCeremony(purpose string) *webauthn.SessionData {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.ceremonies[purpose]
+	delete(s.ceremonies, purpose)
+	return d
 }
 
 type sessions struct {

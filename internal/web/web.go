@@ -40,6 +40,9 @@ type Console struct {
 	Upstreams []Upstream
 	Log       *slog.Logger
 	Now       func() time.Time
+	// PublicURL is where approvers open the console (approvals.url); it
+	// names the passkeys' relying party. Empty: the host the browser used.
+	PublicURL string
 
 	hub      Hub
 	sessions sessions
@@ -78,6 +81,7 @@ func (c *Console) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /tokens", c.human(c.tokensPage))
 	mux.HandleFunc("POST /tokens/{id}/revoke", c.human(c.revokeForm))
 	mux.HandleFunc("GET /upstreams", c.human(c.upstreamsPage))
+	mux.HandleFunc("GET /account", c.human(c.accountPage))
 	mux.HandleFunc("GET /events", c.human(c.events))
 
 	mux.HandleFunc("POST /api/session", c.apiLogin)
@@ -85,6 +89,9 @@ func (c *Console) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /api/requests", c.api(c.apiRequests))
 	mux.HandleFunc("GET /api/requests/{id}", c.api(c.apiRequest))
 	mux.HandleFunc("POST /api/requests/{id}/{verdict}", c.api(c.apiDecide))
+	mux.HandleFunc("POST /api/requests/{id}/{verdict}/challenge", c.api(c.apiChallenge))
+	mux.HandleFunc("POST /api/passkeys/begin", c.api(c.apiPasskeyBegin))
+	mux.HandleFunc("POST /api/passkeys/finish", c.api(c.apiPasskeyFinish))
 	mux.HandleFunc("GET /api/tokens", c.api(c.apiTokens))
 	mux.HandleFunc("POST /api/tokens/{id}/revoke", c.api(c.apiRevoke))
 	mux.HandleFunc("GET /api/upstreams", c.api(c.apiUpstreams))
@@ -101,7 +108,9 @@ func secured(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: with no-referrer browsers send
+		// "Origin: null" on form posts, which the origin check must refuse.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
 		if hasAgentCredential(r) {
 			writeError(w, http.StatusForbidden, "agent credentials cannot use the approval console or its API: only approvers, signed in with a password, can")
@@ -182,7 +191,8 @@ func decisionStatus(err error) int {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, approval.ErrBadCode), errors.Is(err, approval.ErrBadLogin), errors.Is(err, approval.ErrNoFactor):
+	case errors.Is(err, approval.ErrBadCode), errors.Is(err, approval.ErrBadLogin), errors.Is(err, approval.ErrNoFactor),
+		errors.Is(err, errPasskey):
 		return http.StatusForbidden
 	case errors.Is(err, approval.ErrLocked):
 		return http.StatusTooManyRequests
@@ -195,15 +205,16 @@ func decisionStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// decide verifies the approver's second factor and records their vote.
-func (c *Console) decide(ctx context.Context, s *session, id, verdict, code, note string) (store.Approval, error) {
+// decide checks the vote, verifies the approver's second factor (second)
+// and records the vote.
+func (c *Console) decide(ctx context.Context, s *session, id, verdict, note string, second func() error) (store.Approval, error) {
 	if verdict != "approve" && verdict != "deny" {
 		return store.Approval{}, store.ErrNotFound
 	}
 	if verdict == "deny" && strings.TrimSpace(note) == "" {
 		return store.Approval{}, errReasonNeeded
 	}
-	if err := c.Approvals.VerifyCode(ctx, s.approver, code); err != nil {
+	if err := second(); err != nil {
 		return store.Approval{}, err
 	}
 	if verdict == "approve" {

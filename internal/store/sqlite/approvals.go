@@ -132,6 +132,11 @@ func (t *tx) ListApprovers() ([]store.Approver, error) {
 }
 
 func (t *tx) DeleteApprover(name string) error {
+	// Their passkeys go with them, so that an approver added again under
+	// the same name inherits nothing.
+	if _, err := t.exec(`DELETE FROM approver_passkeys WHERE approver = ?`, name); err != nil {
+		return err
+	}
 	res, err := t.exec(`DELETE FROM approvers WHERE name = ?`, name)
 	if err != nil {
 		return err
@@ -152,4 +157,25 @@ func (t *tx) SetApproverFactor(name string, lastStep int64, failures int, locked
 		return notFound(sql.ErrNoRows, "approver "+name)
 	}
 	return nil
+}
+
+func (t *tx) PutPasskey(p store.Passkey) error {
+	_, err := t.exec(`INSERT INTO approver_passkeys (id, approver, data, created_at) VALUES (?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE approver_passkeys.approver = excluded.approver`,
+		p.ID, p.Approver, p.Data, fmtTime(p.CreatedAt))
+	return err
+}
+
+func (t *tx) Passkeys(approver string) ([]store.Passkey, error) {
+	rows, err := t.query(`SELECT id, approver, data, created_at FROM approver_passkeys WHERE approver = ? ORDER BY created_at`, approver)
+	return scanAll(rows, err, func(row scanner) (store.Passkey, error) {
+		var p store.Passkey
+		var created string
+		if err := row.Scan(&p.ID, &p.Approver, &p.Data, &created); err != nil {
+			return p, err
+		}
+		var err error
+		p.CreatedAt, err = parseTime(created)
+		return p, err
+	})
 }

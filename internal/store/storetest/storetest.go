@@ -292,8 +292,19 @@ func testApprovers(t *testing.T, open Opener) {
 		if err := tx.SetApproverFactor("bob", 1, 0, time.Time{}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("factor of an unknown approver: %v", err)
 		}
+		must(t, tx.PutPasskey(store.Passkey{ID: []byte{1, 2}, Approver: "alice", Data: `{"n":1}`, CreatedAt: now}))
+		must(t, tx.PutPasskey(store.Passkey{ID: []byte{1, 2}, Approver: "alice", Data: `{"n":2}`, CreatedAt: now}))
+		// Another approver cannot take over a credential id.
+		must(t, tx.PutPasskey(store.Passkey{ID: []byte{1, 2}, Approver: "mallory", Data: `{"n":3}`, CreatedAt: now}))
+		keys, err := tx.Passkeys("alice")
+		if err != nil || len(keys) != 1 || keys[0].Data != `{"n":2}` || !keys[0].CreatedAt.Equal(now) {
+			t.Fatalf("passkeys %+v %v", keys, err)
+		}
 		if err := tx.DeleteApprover("alice"); err != nil {
 			return err
+		}
+		if keys, err := tx.Passkeys("alice"); err != nil || len(keys) != 0 {
+			t.Fatalf("passkeys outlive their approver: %+v %v", keys, err)
 		}
 		if err := tx.DeleteApprover("alice"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("second delete: %v", err)
