@@ -19,6 +19,7 @@ import (
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/hook/server"
+	"github.com/chaperone/chaperone/internal/notify"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/token"
 	"github.com/chaperone/chaperone/internal/web"
@@ -73,6 +74,12 @@ answers agent hooks, and records each decision in the audit log.`,
 			// One approval service for the gateway that holds and the console
 			// that decides, so that the console hears of every change.
 			approvals := a.approvalService(cfg, st)
+			notifier := &notify.Notifier{ConsoleURL: cfg.Approvals.URL, Log: log}
+			for _, h := range cfg.Approvals.Webhooks {
+				u, _ := h.URL.Resolve() // checked with every other secret before anything started
+				notifier.Hooks = append(notifier.Hooks, notify.Webhook{URL: u, Format: h.Format})
+			}
+			approvals.Changed = notifier.Publish
 			gw, err := pgGateway(cfg, eng, st, approvals, pgLn, log)
 			if err != nil {
 				return err
@@ -89,6 +96,7 @@ answers agent hooks, and records each decision in the audit log.`,
 			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			notifier.Start(ctx)
 			errc := make(chan error, 3)
 			go func() { errc <- srv.Serve(ln) }()
 			go func() { errc <- hookServer(ctx, eng, st, log).Serve(hookLn) }()
@@ -121,7 +129,14 @@ func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approva
 	for _, u := range cfg.Upstreams {
 		console.Upstreams = append(console.Upstreams, web.Upstream{Name: u.Name, Kind: u.Kind, Env: u.Env, Credential: credentialSource(u)})
 	}
-	approvals.Changed = console.Publish
+	// Live consoles hear of every change, after whoever listened before.
+	before := approvals.Changed
+	approvals.Changed = func(event string, a store.Approval) {
+		if before != nil {
+			before(event, a)
+		}
+		console.Publish(event, a)
+	}
 	consoleHandler, err := console.Handler()
 	if err != nil {
 		return nil, err

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,12 +37,27 @@ func TestConsoleInABrowser(t *testing.T) {
 	pg.Exec(t, db, `CREATE TABLE bookings (id int, note text);
 		INSERT INTO bookings SELECT g, 'guest ' || g FROM generate_series(1, 48211) g;
 		CREATE TABLE payments (id int); INSERT INTO payments SELECT generate_series(1, 10); ANALYZE`)
+	// A webhook receiver, as a chat integration would be.
+	var hookMu sync.Mutex
+	var hooked []string
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hookMu.Lock()
+		hooked = append(hooked, string(b))
+		hookMu.Unlock()
+	}))
+	defer hooks.Close()
 	cfg := initDir(t, `upstreams:
   - name: app-prod
     kind: postgres
     env: production
     dsn: ${CHP_E2E_DSN}
 `)
+	text, _ := os.ReadFile(cfg)
+	text = []byte(strings.Replace(string(text), "  webhooks: []\n", "  webhooks:\n    - url: "+hooks.URL+"\n", 1))
+	if err := os.WriteFile(cfg, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod", "--name", "staging-agent").stdout)
 	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
 	_, pgAddr, httpAddr := startServeHTTP(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
@@ -162,4 +181,20 @@ func TestConsoleInABrowser(t *testing.T) {
 	step("the audit log", chromedp.Navigate(base+"/audit"))
 	waitText("main", "The chain verifies")
 	waitText("main", "approver.passkey_added")
+
+	// The webhook heard of both requests and both decisions.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		hookMu.Lock()
+		all := strings.Join(hooked, "\n")
+		hookMu.Unlock()
+		if strings.Count(all, `"event":"approval.requested"`) == 2 && strings.Contains(all, `"event":"approval.approved"`) &&
+			strings.Contains(all, `"event":"approval.denied"`) && strings.Contains(all, "use the archive table") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook deliveries:\n%s", all)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -46,15 +46,16 @@ type Service struct {
 	// Secrets seals approvers' TOTP secrets at rest (secret.Box); adding
 	// an approver or checking a code needs it.
 	Secrets Sealer
-	// Changed, when set, is told of every request created, voted on,
-	// decided or consumed, after the change is committed. It must not
+	// Changed, when set, is told of every request created ("requested"),
+	// voted on ("voted", still pending), decided ("approved", "denied") or
+	// consumed ("consumed"), after the change is committed. It must not
 	// block: the gateway waits for it.
-	Changed func(store.Approval)
+	Changed func(event string, a store.Approval)
 }
 
-func (s *Service) changed(a store.Approval) {
+func (s *Service) changed(event string, a store.Approval) {
 	if s.Changed != nil {
-		s.Changed(a)
+		s.Changed(event, a)
 	}
 }
 
@@ -150,7 +151,7 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 		return err
 	})
 	if err == nil && created {
-		s.changed(req)
+		s.changed("requested", req)
 	}
 	return req, run, err
 }
@@ -177,7 +178,7 @@ func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
 		return err
 	})
 	if err == nil && ok {
-		s.changed(consumed)
+		s.changed(Consumed, consumed)
 	}
 	return ok, err
 }
@@ -245,7 +246,11 @@ func (s *Service) vote(ctx context.Context, id, approver string, approve bool, c
 		return err
 	})
 	if err == nil {
-		s.changed(out)
+		event := out.State
+		if event == Pending {
+			event = "voted"
+		}
+		s.changed(event, out)
 	}
 	return out, err
 }

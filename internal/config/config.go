@@ -62,6 +62,15 @@ type Approvals struct {
 	TTL Duration `yaml:"ttl"`
 	// URL is where humans approve, named in held errors.
 	URL string `yaml:"url"`
+	// Webhooks are told of new and decided requests.
+	Webhooks []Webhook `yaml:"webhooks"`
+}
+
+// Webhook is an endpoint for approval notifications. Its URL is a Secret:
+// Slack's incoming-webhook URLs are credentials.
+type Webhook struct {
+	URL    Secret `yaml:"url"`
+	Format string `yaml:"format"` // json (default) or slack
 }
 
 // Policy is an ordered rule list; the built-in rules follow unless disabled.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,13 +19,13 @@ func TestTemplateSpellsOutTheDefaults(t *testing.T) {
 	want := Defaults("/etc/chp")
 	got.File, got.pos, want.pos = "", nil, nil
 	got.Policy.Builtin = nil
-	if got.Upstreams == nil {
-		got.Upstreams = nil
-	}
 	if got.Policy.Rules == nil || len(got.Policy.Rules) != 0 {
 		t.Fatalf("template rules = %#v", got.Policy.Rules)
 	}
-	got.Policy.Rules, got.Upstreams = nil, nil
+	if got.Approvals.Webhooks == nil || len(got.Approvals.Webhooks) != 0 {
+		t.Fatalf("template webhooks = %#v", got.Approvals.Webhooks)
+	}
+	got.Policy.Rules, got.Upstreams, got.Approvals.Webhooks = nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("template differs from defaults:\n got %+v\nwant %+v", got, want)
 	}
@@ -190,5 +191,22 @@ func TestLoadMissingFileSaysHowToCreateOne(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "chaperone.yaml"))
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "chaperone init --dir") {
 		t.Fatalf("Load missing = %v", err)
+	}
+}
+
+func TestWebhooksAreCheckedAndTheirURLsAreSecrets(t *testing.T) {
+	wantErrors(t, "approvals:\n  webhooks:\n    - url: ftp://x\n      format: teams\n    - format: json\n",
+		`:4:7: approvals.webhooks[0].format: unknown webhook format "teams" (fix: use json or slack)`,
+		`:3:7: approvals.webhooks[0].url: webhook url is not an HTTP URL (fix: use an http:// or https:// URL)`,
+		`:5:7: approvals.webhooks[1].url: a webhook needs a url (fix: give the endpoint, or ${VAR} to read it from the environment)`)
+	c, err := Parse("/cfg/chaperone.yaml", []byte("approvals:\n  webhooks:\n    - url: ${CHP_TEST_UNSET_HOOK}\n      format: slack\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckSecrets(nil); err == nil || !strings.Contains(err.Error(), "CHP_TEST_UNSET_HOOK") {
+		t.Fatalf("an unset webhook variable: %v", err)
+	}
+	if s := fmt.Sprint(c.Approvals.Webhooks[0].URL); strings.Contains(s, "CHP_TEST") {
+		t.Fatalf("a webhook URL printed: %s", s)
 	}
 }

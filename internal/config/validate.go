@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 var upstreamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -46,6 +47,19 @@ func (c *Config) validate() Errors {
 	}
 	if c.Backup.Store != "local" {
 		add("backup.store", "use store: local", "unknown backup store %q", c.Backup.Store)
+	}
+	for i, h := range c.Approvals.Webhooks {
+		key := fmt.Sprintf("approvals.webhooks[%d]", i)
+		if h.Format != "" && h.Format != "json" && h.Format != "slack" {
+			add(key+".format", "use json or slack", "unknown webhook format %q", h.Format)
+		}
+		u := string(h.URL)
+		switch {
+		case u == "":
+			add(key+".url", "give the endpoint, or ${VAR} to read it from the environment", "a webhook needs a url")
+		case len(h.URL.Refs()) == 0 && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
+			add(key+".url", "use an http:// or https:// URL", "webhook url is not an HTTP URL")
+		}
 	}
 	errs = append(errs, c.validateRules()...)
 	errs = append(errs, c.validateUpstreams()...)
@@ -154,6 +168,11 @@ func (c *Config) CheckSecrets(open Opener) error {
 				fix = "run serve with the state directory whose secret.key sealed it, or add the upstream again"
 			}
 			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].dsn", i), fix, "%v", err))
+		}
+	}
+	for i, h := range c.Approvals.Webhooks {
+		if _, err := h.URL.Resolve(); err != nil {
+			errs = append(errs, c.ErrorAt(fmt.Sprintf("approvals.webhooks[%d].url", i), "export the variable before starting", "%v", err))
 		}
 	}
 	if len(errs) > 0 {

@@ -59,7 +59,7 @@ func (c *Console) now() time.Time {
 
 // Publish tells live consoles that a request changed (approval.Service's
 // Changed hook). It never blocks.
-func (c *Console) Publish(a store.Approval) { c.hub.publish(a) }
+func (c *Console) Publish(_ string, a store.Approval) { c.hub.publish(a) }
 
 // Handler returns the console's routes, to be mounted at the root of the
 // HTTP listener.
