@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/notify"
 	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/tlscert"
 	"github.com/chaperone/chaperone/internal/token"
 	"github.com/chaperone/chaperone/internal/web"
 )
@@ -66,6 +69,13 @@ answers agent hooks, and records each decision in the audit log.`,
 				return err
 			}
 			defer ln.Close()
+			if cfg.Listen.HTTPTLS {
+				tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, filepath.Dir(cfg.State.Path))
+				if err != nil {
+					return inputErr(err)
+				}
+				ln = tls.NewListener(ln, tlsCfg)
+			}
 			pgLn, err := listen("PostgreSQL", cfg.Listen.PG, log)
 			if err != nil {
 				return err

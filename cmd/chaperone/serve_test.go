@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -275,5 +276,25 @@ func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
 	cmd := exec.Command(alone, "vim")
 	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 2 {
 		t.Fatalf("unknown agent: %v", err)
+	}
+}
+
+// listen.http_tls serves the console, API and metrics over TLS only.
+func TestServeHTTPOverTLS(t *testing.T) {
+	cfg := initDir(t, "")
+	text, _ := os.ReadFile(cfg)
+	text = []byte(strings.Replace(string(text), "http_tls: false", "http_tls: true", 1))
+	if err := os.WriteFile(cfg, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, addr := startServeHTTP(t, cfg)
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
+	resp, err := insecure.Get("https://" + addr + "/login")
+	if err != nil || resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("console over TLS: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/login"); err == nil && resp.StatusCode == 200 {
+		t.Fatal("the console answered in plain HTTP with http_tls on")
 	}
 }

@@ -47,10 +47,14 @@ type Listen struct {
 	// PGPlain accepts connections without TLS on a non-loopback PostgreSQL
 	// listener (loopback always accepts them).
 	PGPlain bool `yaml:"pg_plain"`
+	// HTTPTLS serves the HTTP listener (console, API, metrics) over TLS
+	// with the tls certificate.
+	HTTPTLS bool `yaml:"http_tls"`
 }
 
-// TLS is the PostgreSQL listener's certificate; when both are empty serve
-// generates a self-signed one in the state directory.
+// TLS is the certificate of the PostgreSQL listener (and of the HTTP one
+// with listen.http_tls); when both are empty serve generates a self-signed
+// one in the state directory.
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
