@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -25,33 +24,6 @@ func (a *app) approvalService(cfg *config.Config, st store.Store) *approval.Serv
 	return &approval.Service{Store: st, TTL: time.Duration(cfg.Approvals.TTL), Secrets: newStateBox(cfg)}
 }
 
-
-// approvalJSON is one request in `approvals list|show --json`.
-type approvalJSON struct {
-	ID         string       `json:"id"`
-	State      string       `json:"state"`
-	CreatedAt  time.Time    `json:"created_at"`
-	ExpiresAt  time.Time    `json:"expires_at"`
-	Token      string       `json:"token"`
-	Env        string       `json:"env"`
-	Upstream   string       `json:"upstream"`
-	Kind       string       `json:"kind"`
-	Text       string       `json:"text"`
-	TextSHA256 string       `json:"text_sha256"`
-	Class      string       `json:"class"`
-	Rule       string       `json:"rule"`
-	Reason     string       `json:"reason"`
-	Required   int          `json:"required_approvals"`
-	Impact     string       `json:"impact"`
-	DenyReason string       `json:"deny_reason,omitempty"`
-	Votes      []store.Vote `json:"votes,omitempty"`
-}
-
-func toJSON(r store.Approval, votes []store.Vote) approvalJSON {
-	return approvalJSON{r.ID, r.State, r.CreatedAt, r.ExpiresAt, r.TokenID, r.Env, r.Upstream, r.Kind, r.Text,
-		hex.EncodeToString(r.TextHash), r.Class, r.Rule, r.Reason, r.Required, r.Impact, r.DenyReason, votes}
-}
-
 func (a *app) approvalsListCommand() *cobra.Command {
 	var state string
 	var asJSON bool
@@ -67,9 +39,9 @@ func (a *app) approvalsListCommand() *cobra.Command {
 					return err
 				}
 				if asJSON {
-					rows := make([]approvalJSON, 0, len(list))
+					rows := make([]approval.View, 0, len(list))
 					for _, r := range list {
-						rows = append(rows, toJSON(r, nil))
+						rows = append(rows, approval.ViewOf(r, nil))
 					}
 					return a.printJSON(rows)
 				}
@@ -102,7 +74,7 @@ func (a *app) approvalsShowCommand() *cobra.Command {
 					return inputErr(err)
 				}
 				if asJSON {
-					return a.printJSON(toJSON(r, votes))
+					return a.printJSON(approval.ViewOf(r, votes))
 				}
 				w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				for _, kv := range [][2]string{

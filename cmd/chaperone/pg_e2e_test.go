@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/pgtest"
 )
 
@@ -174,6 +176,12 @@ func TestPsqlThroughTheGatewayHeldApprovedAtATerminalThenRunOnce(t *testing.T) {
 	}
 	if out, err := atTerminal(t, "correct horse battery\n"+totpCode(t, secret, time.Now())+"\n", "--config", cfg, "approvals", "approve", id, "--as", "alice"); err != nil || !strings.Contains(out, id+" is approved") {
 		t.Fatalf("approve: %v\n%s", err, out)
+	}
+	// --json has the API's shape, votes included.
+	var shown approval.View
+	if r := chaperone(t, "", "--config", cfg, "approvals", "show", id, "--json"); r.code != 0 || json.Unmarshal([]byte(r.stdout), &shown) != nil ||
+		shown.State != "approved" || shown.Approvals != 1 || len(shown.Votes) != 1 || shown.Votes[0].Approver != "approver:alice" || len(shown.TextSHA256) != 64 {
+		t.Fatalf("approvals show --json: %+v %+v", r, shown)
 	}
 	if out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings"); err != nil {
 		t.Fatalf("approved statement: %v\n%s", err, out)

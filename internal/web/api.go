@@ -10,50 +10,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
-	"github.com/chaperone/chaperone/internal/store"
 )
-
-// Request is a held request as the API shows it.
-type Request struct {
-	ID         string    `json:"id"`
-	State      string    `json:"state"`
-	CreatedAt  time.Time `json:"created_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	Token      string    `json:"token"`
-	Env        string    `json:"env"`
-	Upstream   string    `json:"upstream"`
-	Kind       string    `json:"kind"`
-	Text       string    `json:"text"`
-	Class      string    `json:"class"`
-	Rule       string    `json:"rule"`
-	Reason     string    `json:"reason"`
-	Required   int       `json:"required"`
-	Approvals  int       `json:"approvals"`
-	Impact     string    `json:"impact"`
-	DenyReason string    `json:"deny_reason,omitempty"`
-	Votes      []Vote    `json:"votes,omitempty"`
-}
-
-// Vote is one approver's vote.
-type Vote struct {
-	Approver string    `json:"approver"`
-	Approve  bool      `json:"approve"`
-	Comment  string    `json:"comment"`
-	At       time.Time `json:"at"`
-}
-
-func requestOf(a store.Approval, votes []store.Vote) Request {
-	r := Request{ID: a.ID, State: a.State, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Token: a.TokenID, Env: a.Env,
-		Upstream: a.Upstream, Kind: a.Kind, Text: a.Text, Class: a.Class, Rule: a.Rule, Reason: a.Reason,
-		Required: a.Required, Impact: a.Impact, DenyReason: a.DenyReason}
-	for _, v := range votes {
-		r.Votes = append(r.Votes, Vote{Approver: v.Approver, Approve: v.Approve, Comment: v.Comment, At: v.At})
-		if v.Approve {
-			r.Approvals++
-		}
-	}
-	return r
-}
 
 type loginBody struct {
 	Name     string `json:"name"`
@@ -112,9 +69,9 @@ func (c *Console) apiRequests(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "state unavailable")
 		return
 	}
-	out := make([]Request, 0, len(list))
+	out := make([]approval.View, 0, len(list))
 	for _, a := range list {
-		out = append(out, requestOf(a, nil))
+		out = append(out, approval.ViewOf(a, nil))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -125,7 +82,7 @@ func (c *Console) apiRequest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, decisionStatus(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, requestOf(a, votes))
+	writeJSON(w, http.StatusOK, approval.ViewOf(a, votes))
 }
 
 type decideBody struct {
@@ -158,7 +115,7 @@ func (c *Console) apiDecide(w http.ResponseWriter, r *http.Request) {
 		writeError(w, decisionStatus(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, requestOf(a, nil))
+	writeJSON(w, http.StatusOK, approval.ViewOf(a, nil))
 }
 
 // Token is an agent token as the API shows it: never a secret.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/store"
 )
@@ -121,12 +122,12 @@ func (c *Console) listPage(w http.ResponseWriter, r *http.Request, name string, 
 		c.render(w, r, http.StatusInternalServerError, name, page{Error: "The state is unavailable: " + err.Error()})
 		return
 	}
-	reqs := make([]Request, 0, len(list))
+	reqs := make([]approval.View, 0, len(list))
 	for _, a := range list {
 		if name == "pending" && a.State != "pending" {
 			continue // expired while waiting
 		}
-		reqs = append(reqs, requestOf(a, nil))
+		reqs = append(reqs, approval.ViewOf(a, nil))
 	}
 	c.render(w, r, http.StatusOK, name, page{Data: reqs})
 }
@@ -144,7 +145,7 @@ func (c *Console) showRequest(w http.ResponseWriter, r *http.Request, status int
 	if a.State == "pending" && !c.now().Before(a.ExpiresAt) {
 		a.State = "expired"
 	}
-	c.render(w, r, status, "request", page{Error: errMsg, Notice: notice, Data: requestOf(a, votes)})
+	c.render(w, r, status, "request", page{Error: errMsg, Notice: notice, Data: approval.ViewOf(a, votes)})
 }
 
 func (c *Console) decideForm(w http.ResponseWriter, r *http.Request) {
