@@ -75,6 +75,22 @@ func (c *Console) relyingParty(r *http.Request) (*webauthn.WebAuthn, error) {
 	})
 }
 
+// party is the relying party and the signed-in approver with their
+// passkeys, or false after answering the error.
+func (c *Console) party(w http.ResponseWriter, r *http.Request, s *session) (*webauthn.WebAuthn, approverUser, bool) {
+	rp, err := c.relyingParty(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return nil, approverUser{}, false
+	}
+	u, err := c.user(r.Context(), s.approver)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "state unavailable")
+		return nil, approverUser{}, false
+	}
+	return rp, u, true
+}
+
 type enrollBody struct {
 	Code string `json:"code"`
 }
@@ -91,14 +107,8 @@ func (c *Console) apiPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, decisionStatus(err), err.Error())
 		return
 	}
-	rp, err := c.relyingParty(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	u, err := c.user(r.Context(), s.approver)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "state unavailable")
+	rp, u, ok := c.party(w, r, s)
+	if !ok {
 		return
 	}
 	var exclude []protocol.CredentialDescriptor
@@ -122,19 +132,13 @@ func (c *Console) apiPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "no passkey enrollment in progress: start again")
 		return
 	}
-	rp, err := c.relyingParty(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	rp, u, ok := c.party(w, r, s)
+	if !ok {
 		return
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBody(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "the browser's answer does not parse: "+err.Error())
-		return
-	}
-	u, err := c.user(r.Context(), s.approver)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "state unavailable")
 		return
 	}
 	cred, err := rp.CreateCredential(u, *data, parsed)
@@ -153,14 +157,8 @@ func (c *Console) apiPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 // apiChallenge starts a passkey assertion for one vote on one request.
 func (c *Console) apiChallenge(w http.ResponseWriter, r *http.Request) {
 	s := current(r)
-	rp, err := c.relyingParty(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	u, err := c.user(r.Context(), s.approver)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "state unavailable")
+	rp, u, ok := c.party(w, r, s)
+	if !ok {
 		return
 	}
 	if len(u.creds) == 0 {
