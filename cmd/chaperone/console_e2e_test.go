@@ -83,8 +83,20 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
-		if err != nil {
+		// After a vote the page reloads; a screenshot taken mid-navigation
+		// fails, so it waits for a loaded page and tries again.
+		var png []byte
+		var err error
+		for range 50 {
+			ready, _ := chromedp.Run(browser, chromedp.Evaluate[string](`document.readyState`))
+			if ready == "complete" {
+				if png, err = chromedp.Run(browser, chromedp.FullScreenshot(100)); err == nil {
+					break
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if png == nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
 		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
