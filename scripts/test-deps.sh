@@ -6,6 +6,7 @@
 #   a C compiler: the SQL classifier links PostgreSQL's parser (cgo)
 #   node and node-postgres, a second client implementation for the gateway
 #   chromium, which the approval console's browser tests drive (headless)
+#   versitygw, a real S3 server with Object Lock for the backup tests
 set -euo pipefail
 need=()
 command -v go >/dev/null || { echo "test-deps: Go is required (https://go.dev/dl)" >&2; exit 1; }
@@ -24,4 +25,7 @@ if ((${#need[@]})); then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 go mod download
+# The version is internal/s3test.Version.
+command -v versitygw >/dev/null || [ -x "$(go env GOPATH)/bin/versitygw" ] ||
+	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 npm ci --silent --no-audit --no-fund --prefix internal/gateway/pg/testdata/node
