@@ -11,8 +11,8 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/audit"
-	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/secret"
+	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
 )
 
