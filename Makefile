@@ -1,6 +1,6 @@
 # Chaperone: build, run on embedded defaults, test.
 #   make run    build and run Chaperone with a config in ./.chaperone (created on first run)
-#   make test   install what the tests need, then vet, test and fuzz briefly
+#   make test   install what the tests need, then gofmt-check, vet, test and fuzz briefly
 #   make bench  run every benchmark script under bench/
 
 SHELL     := /bin/bash
@@ -30,6 +30,7 @@ test-deps:
 	@scripts/test-deps.sh
 
 vet:
+	@unformatted=$$(gofmt -l cmd internal bench); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 unit:
