@@ -48,7 +48,7 @@ var (
 )
 
 var (
-	objectName = regexp.MustCompile(`^[a-z0-9][a-z0-9._/-]{0,200}$`)
+	objectName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$`)
 	dotSegment = regexp.MustCompile(`(^|/)\.\.?(/|$)|//`)
 )
 

@@ -1,0 +1,313 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Manifest describes one snapshot. It is stored, locked, beside the dump,
+// and is what a restore drill checks the restored database against.
+type Manifest struct {
+	ID            string    `json:"id"`
+	Upstream      string    `json:"upstream"`
+	Env           string    `json:"env"`
+	Time          time.Time `json:"time"`
+	Reason        string    `json:"reason"`
+	ServerVersion string    `json:"server_version"`
+	// Tables are the tables snapshotted: all of the database's, or the
+	// ones named for a pre-destruction snapshot.
+	Tables      []Table `json:"tables"`
+	WholeDB     bool    `json:"whole_database"`
+	DumpBytes   int64   `json:"dump_bytes"`   // pg_dump's output
+	StoredBytes int64   `json:"stored_bytes"` // compressed and encrypted
+	SHA256      string  `json:"sha256"`       // of the stored object
+	Object      Object  `json:"object"`
+	Recipient   string  `json:"recipient"` // the age public key it is encrypted to
+}
+
+// Table is one table's row count and an order-independent checksum of its
+// rows, taken in the same snapshot as the dump.
+type Table struct {
+	Name     string `json:"name"` // schema.table
+	Rows     int64  `json:"rows"`
+	Checksum string `json:"checksum"`
+}
+
+// Snapshot is what to back up, and where.
+type Snapshot struct {
+	Upstream string
+	Env      string
+	DSN      string // Chaperone's credential; never logged
+	Tables   []string
+	Reason   string
+	// Recipient is the age public key (age1...) the dump is encrypted to:
+	// backing up needs no private key.
+	Recipient string
+	Store     Store
+	Retain    time.Duration
+	Now       func() time.Time
+	// Progress, when set, is told of the dump bytes read so far.
+	Progress func(dumped int64)
+}
+
+// Run dumps the upstream in one consistent snapshot (pg_dump on an
+// exported snapshot, with the manifest's counts taken in the same one),
+// compresses with zstd, encrypts to the recipient, and writes the object and
+// its manifest to the store, both locked until the retention ends.
+func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	recipient, err := age.ParseX25519Recipient(s.Recipient)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("backup recipient: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, s.DSN)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("connecting to upstream %s: %w", s.Upstream, scrub(err, s.DSN))
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer tx.Rollback(context.Background())
+	var snapshotID, version string
+	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version')").Scan(&snapshotID, &version); err != nil {
+		return Manifest{}, err
+	}
+	start := now().UTC()
+	m := Manifest{ID: start.Format("20060102T150405Z") + "-" + randomSuffix(), Upstream: s.Upstream, Env: s.Env, Time: start,
+		Reason: s.Reason, ServerVersion: version, WholeDB: len(s.Tables) == 0, Recipient: s.Recipient}
+	if m.Tables, err = tableStats(ctx, tx, s.Tables); err != nil {
+		return Manifest{}, err
+	}
+
+	args := []string{"--format=custom", "--compress=0", "--snapshot=" + snapshotID, "--no-password"}
+	for _, t := range m.Tables {
+		if !m.WholeDB {
+			args = append(args, "--table="+quoteQualified(t.Name))
+		}
+	}
+	env, err := pgEnv(s.DSN)
+	if err != nil {
+		return Manifest{}, err
+	}
+	// The dump is killed whenever the pipeline behind it stops reading, so
+	// that a failed write never leaves pg_dump blocked on a full pipe.
+	dumpCtx, kill := context.WithCancel(ctx)
+	defer kill()
+	cmd := exec.CommandContext(dumpCtx, "pg_dump", args...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	dump, err := cmd.StdoutPipe()
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return Manifest{}, fmt.Errorf("pg_dump: %w", err)
+	}
+
+	// pg_dump -> count -> zstd -> age -> sha256 and size -> store
+	pr, pw := io.Pipe()
+	sum := sha256.New()
+	stored := &countingWriter{}
+	dumped := &countingReader{r: dump, progress: s.Progress}
+	encoded := make(chan error, 1)
+	go func() {
+		err := encode(dumped, io.MultiWriter(pw, sum, stored), recipient)
+		pw.CloseWithError(err)
+		encoded <- err
+	}()
+	name := s.Upstream + "/" + m.ID + ".dump.zst.age"
+	until := start.Add(s.Retain)
+	obj, putErr := s.Store.Put(ctx, name, pr, until)
+	if putErr != nil {
+		pr.CloseWithError(putErr) // stops the encoder
+		kill()
+	}
+	encErr := <-encoded
+	if encErr != nil {
+		kill()
+	}
+	waitErr := cmd.Wait()
+	if putErr != nil {
+		return Manifest{}, putErr
+	}
+	if waitErr != nil {
+		return Manifest{}, fmt.Errorf("pg_dump failed: %s", scrub(fmt.Errorf("%s", strings.TrimSpace(stderr.String())), s.DSN))
+	}
+	if encErr != nil {
+		return Manifest{}, fmt.Errorf("compressing and encrypting the dump: %w", encErr)
+	}
+	m.Object, m.DumpBytes, m.StoredBytes, m.SHA256 = obj, dumped.n, stored.n, hex.EncodeToString(sum.Sum(nil))
+	if err := s.verifyStored(ctx, m); err != nil {
+		return Manifest{}, err
+	}
+	body, _ := json.MarshalIndent(m, "", "  ")
+	if _, err := s.Store.Put(ctx, s.Upstream+"/"+m.ID+".manifest.json", bytes.NewReader(body), until); err != nil {
+		return Manifest{}, fmt.Errorf("writing the manifest: %w", err)
+	}
+	return m, nil
+}
+
+// verifyStored reads the object back from the store and checks its sha256:
+// a snapshot counts only once the store demonstrably holds it.
+func (s Snapshot) verifyStored(ctx context.Context, m Manifest) error {
+	r, err := s.Store.Get(ctx, m.Object)
+	if err != nil {
+		return fmt.Errorf("reading the snapshot back: %w", err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return fmt.Errorf("reading the snapshot back: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != m.SHA256 {
+		return fmt.Errorf("the stored snapshot's sha256 is %s, not %s as written", got, m.SHA256)
+	}
+	return nil
+}
+
+// encode compresses with zstd (all cores) and encrypts to the recipient.
+func encode(src io.Reader, dst io.Writer, to age.Recipient) error {
+	enc, err := age.Encrypt(dst, to)
+	if err != nil {
+		return err
+	}
+	zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(zw, src); err != nil {
+		zw.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// tableStats lists the tables (all ordinary tables outside the system
+// schemas when names is empty) with exact row counts and checksums.
+func tableStats(ctx context.Context, tx pgx.Tx, names []string) ([]Table, error) {
+	if len(names) == 0 {
+		rows, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+			ORDER BY 1`)
+		if err != nil {
+			return nil, err
+		}
+		if names, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, err
+		}
+	}
+	var out []Table
+	for _, n := range names {
+		t, err := TableChecksum(ctx, tx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Querier is what TableChecksum needs: a connection or a transaction.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// TableChecksum counts a table's rows and sums a 64-bit hash of each row's
+// text: independent of row order and of physical layout, so a restored
+// table matches its original exactly when its contents do.
+func TableChecksum(ctx context.Context, q Querier, name string) (Table, error) {
+	t := Table{Name: name}
+	qn := quoteQualified(name)
+	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0)::text
+		FROM `+qn+` t`).Scan(&t.Rows, &t.Checksum)
+	if err != nil {
+		return t, fmt.Errorf("counting %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// quoteQualified quotes schema.table (a name without a schema is public).
+func quoteQualified(name string) string {
+	schema, table, ok := strings.Cut(name, ".")
+	if !ok {
+		schema, table = "public", name
+	}
+	return pgx.Identifier{schema, table}.Sanitize()
+}
+
+// scrub removes a DSN (and so its password) from an error message.
+func scrub(err error, dsn string) error {
+	msg := err.Error()
+	if dsn != "" {
+		msg = strings.ReplaceAll(msg, dsn, "[upstream]")
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+type countingReader struct {
+	r        io.Reader
+	n        int64
+	progress func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.progress != nil && n > 0 {
+		c.progress(c.n)
+	}
+	return n, err
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pgEnv passes a DSN to PostgreSQL's own tools through their environment,
+// which only the same user can read, never through argv, which anyone can.
+func pgEnv(dsn string) ([]string, error) {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("the upstream DSN does not parse")
+	}
+	// Never weaker than the DSN asked for: verified TLS stays verified.
+	ssl := "disable"
+	switch {
+	case cfg.TLSConfig != nil && cfg.TLSConfig.InsecureSkipVerify:
+		ssl = "require"
+	case cfg.TLSConfig != nil:
+		ssl = "verify-full"
+	}
+	return append(os.Environ(), "PGHOST="+cfg.Host, fmt.Sprintf("PGPORT=%d", cfg.Port), "PGUSER="+cfg.User,
+		"PGPASSWORD="+cfg.Password, "PGDATABASE="+cfg.Database, "PGSSLMODE="+ssl, "PGCONNECT_TIMEOUT=10"), nil
+}
