@@ -35,8 +35,9 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals
 	if err != nil {
 		return nil, inputErr(err)
 	}
-	return &pg.Gateway{
-		Upstream:    func(name string) (pg.Upstream, bool) { u, ok := ups[name]; return u, ok },
+	lookup := func(name string) (pg.Upstream, bool) { u, ok := ups[name]; return u, ok }
+	gw := &pg.Gateway{
+		Upstream:    lookup,
 		Tokens:      token.NewManager(st),
 		Decide:      eng.Decide,
 		Approvals:   approvals,
@@ -45,5 +46,9 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals
 		AllowPlain:  isLoopback(ln.Addr()) || cfg.Listen.PGPlain,
 		ApproveHint: cfg.Approvals.URL,
 		Log:         log,
-	}, nil
+	}
+	if cfg.Backup.SnapshotBeforeDestructive() {
+		gw.BeforeDestructive = snapshotBeforeDestructive(cfg, st, lookup, log)
+	}
+	return gw, nil
 }

@@ -26,6 +26,7 @@ type View struct {
 	Approvals  int        `json:"approvals"`
 	Impact     string     `json:"impact"`
 	DenyReason string     `json:"deny_reason,omitempty"`
+	Snapshot   string     `json:"snapshot,omitempty"` // taken before it ran
 	Votes      []VoteView `json:"votes,omitempty"`
 }
 
@@ -41,7 +42,7 @@ type VoteView struct {
 func ViewOf(a store.Approval, votes []store.Vote) View {
 	r := View{ID: a.ID, State: a.State, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Token: a.TokenID, Env: a.Env,
 		Upstream: a.Upstream, Kind: a.Kind, Text: a.Text, TextSHA256: hex.EncodeToString(a.TextHash), Class: a.Class, Rule: a.Rule, Reason: a.Reason,
-		Required: a.Required, Impact: a.Impact, DenyReason: a.DenyReason}
+		Required: a.Required, Impact: a.Impact, DenyReason: a.DenyReason, Snapshot: a.Snapshot}
 	for _, v := range votes {
 		r.Votes = append(r.Votes, VoteView{Approver: v.Approver, Approve: v.Approve, Comment: v.Comment, At: v.At})
 		if v.Approve {

@@ -311,3 +311,33 @@ func pgEnv(dsn string) ([]string, error) {
 	return append(os.Environ(), "PGHOST="+cfg.Host, fmt.Sprintf("PGPORT=%d", cfg.Port), "PGUSER="+cfg.User,
 		"PGPASSWORD="+cfg.Password, "PGDATABASE="+cfg.Database, "PGSSLMODE="+ssl, "PGCONNECT_TIMEOUT=10"), nil
 }
+
+// AffectedTables turns a destructive statement's targets into the tables a
+// snapshot must hold. Only when every target is an existing table is the
+// snapshot limited to them; anything else (a schema, an index, a function,
+// a column, a database, a name that does not resolve) takes the whole
+// database, since the damage cannot be bounded by table.
+func AffectedTables(ctx context.Context, dsn string, targets []string) (tables []string, whole bool, err error) {
+	if len(targets) == 0 {
+		return nil, true, nil
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, false, fmt.Errorf("connecting to the upstream: %w", scrub(err, dsn))
+	}
+	defer conn.Close(context.Background())
+	for _, t := range targets {
+		var name *string
+		err := conn.QueryRow(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`, t).Scan(&name)
+		if err == pgx.ErrNoRows || (err == nil && name == nil) {
+			return nil, true, nil
+		}
+		if err != nil {
+			// to_regclass rejects malformed names: not a table either.
+			return nil, true, nil
+		}
+		tables = append(tables, *name)
+	}
+	return tables, false, nil
+}

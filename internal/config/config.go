@@ -97,8 +97,33 @@ type Rule struct {
 
 // Backup configures the write-once snapshot store.
 type Backup struct {
-	Store string      `yaml:"store"` // local
+	Store string      `yaml:"store"` // local | s3
 	Local LocalBackup `yaml:"local"`
+	S3    S3Backup    `yaml:"s3"`
+	// Recipient is the age public key (age1...) snapshots are encrypted
+	// to; its identity stays off this machine. Empty: no snapshots.
+	Recipient string `yaml:"recipient"`
+	// Retain is how long each snapshot is locked against deletion.
+	Retain Duration `yaml:"retain"`
+	// BeforeDestructive snapshots the affected tables before every
+	// approved destructive statement runs (when a recipient is set).
+	BeforeDestructive *bool `yaml:"before_destructive"`
+}
+
+// S3Backup is a bucket with Object Lock.
+type S3Backup struct {
+	Endpoint  string `yaml:"endpoint"`
+	Bucket    string `yaml:"bucket"`
+	Prefix    string `yaml:"prefix"`
+	Region    string `yaml:"region"`
+	AccessKey Secret `yaml:"access_key"`
+	SecretKey Secret `yaml:"secret_key"`
+}
+
+// SnapshotBeforeDestructive reports whether approved destruction waits for
+// a snapshot.
+func (b Backup) SnapshotBeforeDestructive() bool {
+	return b.Recipient != "" && b.BeforeDestructive != nil && *b.BeforeDestructive
 }
 
 // LocalBackup is the embedded default store: a directory of write-once files.
@@ -169,6 +194,19 @@ func (c *Config) applyDefaults(dir string) {
 		c.Backup.Local.Dir = "backups"
 	}
 	c.Backup.Local.Dir = abs(dir, c.Backup.Local.Dir)
+	if c.Backup.Retain == 0 {
+		c.Backup.Retain = Duration(30 * 24 * time.Hour)
+	}
+	if c.Backup.BeforeDestructive == nil {
+		yes := true
+		c.Backup.BeforeDestructive = &yes
+	}
+	if c.Backup.S3.Prefix == "" {
+		c.Backup.S3.Prefix = "chaperone"
+	}
+	if c.Backup.S3.Region == "" {
+		c.Backup.S3.Region = "us-east-1"
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

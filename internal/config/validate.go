@@ -45,8 +45,20 @@ func (c *Config) validate() Errors {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		add("log.format", "use text or json", "unknown log format %q", c.Log.Format)
 	}
-	if c.Backup.Store != "local" {
-		add("backup.store", "use store: local", "unknown backup store %q", c.Backup.Store)
+	switch c.Backup.Store {
+	case "local":
+	case "s3":
+		for _, k := range []struct{ key, v string }{{"endpoint", c.Backup.S3.Endpoint}, {"bucket", c.Backup.S3.Bucket},
+			{"access_key", string(c.Backup.S3.AccessKey)}, {"secret_key", string(c.Backup.S3.SecretKey)}} {
+			if k.v == "" {
+				add("backup.s3."+k.key, "set it (keys as ${VAR})", "the s3 store needs %s", k.key)
+			}
+		}
+	default:
+		add("backup.store", "use local or s3", "unknown backup store %q", c.Backup.Store)
+	}
+	if r := c.Backup.Recipient; r != "" && !strings.HasPrefix(r, "age1") {
+		add("backup.recipient", "give an age public key (age1...), e.g. from age-keygen -y", "backup recipient is not an age public key")
 	}
 	for i, h := range c.Approvals.Webhooks {
 		key := fmt.Sprintf("approvals.webhooks[%d]", i)
@@ -168,6 +180,16 @@ func (c *Config) CheckSecrets(open Opener) error {
 				fix = "run serve with the state directory whose secret.key sealed it, or add the upstream again"
 			}
 			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].dsn", i), fix, "%v", err))
+		}
+	}
+	if c.Backup.Store == "s3" {
+		for _, k := range []struct {
+			key string
+			v   Secret
+		}{{"access_key", c.Backup.S3.AccessKey}, {"secret_key", c.Backup.S3.SecretKey}} {
+			if _, err := k.v.Resolve(); err != nil {
+				errs = append(errs, c.ErrorAt("backup.s3."+k.key, "export the variable before starting", "%v", err))
+			}
 		}
 	}
 	for i, h := range c.Approvals.Webhooks {

@@ -55,6 +55,8 @@ type Tx interface {
 	SetApprovalState(id, from, to string, at time.Time, denyReason string) (bool, error)
 	AddVote(Vote) error
 	Votes(approvalID string) ([]Vote, error)
+	// SetApprovalSnapshot names the snapshot taken before the request ran.
+	SetApprovalSnapshot(id, snapshot string) error
 
 	InsertApprover(Approver) error
 	ApproverByName(name string) (Approver, error)
@@ -98,6 +100,7 @@ type Approval struct {
 	DecidedAt  time.Time
 	DenyReason string
 	ConsumedAt time.Time
+	Snapshot   string // the backup taken before it ran, if any
 }
 
 // Vote is one human's approval or denial of a request.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -77,7 +78,7 @@ func TestEveryDestructiveFormIsHeldAndTheDataStays(t *testing.T) {
 func TestApprovedDestructionDoesNotRunWhenTheStepBeforeItFails(t *testing.T) {
 	e := setup(t)
 	var called []string
-	e.gw.BeforeDestructive = func(ctx context.Context, req store.Approval) error {
+	e.gw.BeforeDestructive = func(ctx context.Context, req store.Approval, _ action.Action) error {
 		called = append(called, req.ID)
 		return errors.New("backup store unreachable")
 	}
@@ -94,7 +95,7 @@ func TestApprovedDestructionDoesNotRunWhenTheStepBeforeItFails(t *testing.T) {
 		t.Fatalf("hook calls %v, rows %d", called, e.pg.Count(t, e.prodDB, "bookings"))
 	}
 	// The approval stays valid: once the step succeeds, the statement runs.
-	e.gw.BeforeDestructive = func(context.Context, store.Approval) error { return nil }
+	e.gw.BeforeDestructive = func(context.Context, store.Approval, action.Action) error { return nil }
 	if _, err := c.Exec(ctx, "TRUNCATE bookings"); err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			findings(act), s.hint(req.ID)))
 	}
 	if act.Class == action.ClassDestructive && s.g.BeforeDestructive != nil {
-		if err := s.g.BeforeDestructive(ctx, req); err != nil {
+		if err := s.g.BeforeDestructive(ctx, req, act); err != nil {
 			return s.forge(typ, name, pgError(CodeHookFailed,
 				fmt.Sprintf("Chaperone did not run approved request %s: the step before it failed: %v", req.ID, err), "", "the approval stays valid; try again"))
 		}

@@ -45,7 +45,7 @@ type Gateway struct {
 	Approvals *approval.Service
 	// BeforeDestructive runs before an approved destructive statement is
 	// forwarded (the backup snapshot plugs in here); an error stops it.
-	BeforeDestructive func(ctx context.Context, req store.Approval) error
+	BeforeDestructive func(ctx context.Context, req store.Approval, act action.Action) error
 	// Record audits connections and refusals.
 	Record func(ctx context.Context, ev audit.Event) error
 	// TLS, when set, is offered to clients that ask (sslmode=require).

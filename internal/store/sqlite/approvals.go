@@ -9,14 +9,14 @@ import (
 )
 
 const approvalCols = `id, created_at, expires_at, state, token_id, env, upstream, kind, text, text_hash,
-	class, rule, reason, required, impact, decided_at, deny_reason, consumed_at`
+	class, rule, reason, required, impact, decided_at, deny_reason, consumed_at, snapshot`
 
 const approverCols = `name, password, created_at, totp_secret, totp_last_step, failures, locked_until`
 
 func (t *tx) InsertApproval(a store.Approval) error {
-	_, err := t.exec(`INSERT INTO approvals (`+approvalCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := t.exec(`INSERT INTO approvals (`+approvalCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, fmtTime(a.CreatedAt), fmtTime(a.ExpiresAt), a.State, a.TokenID, a.Env, a.Upstream, a.Kind, a.Text, a.TextHash,
-		a.Class, a.Rule, a.Reason, a.Required, a.Impact, fmtTime(a.DecidedAt), a.DenyReason, fmtTime(a.ConsumedAt))
+		a.Class, a.Rule, a.Reason, a.Required, a.Impact, fmtTime(a.DecidedAt), a.DenyReason, fmtTime(a.ConsumedAt), a.Snapshot)
 	if isUnique(err) {
 		return fmt.Errorf("approval request %s: %w", a.ID, store.ErrConflict)
 	}
@@ -27,7 +27,7 @@ func scanApproval(row scanner) (store.Approval, error) {
 	var a store.Approval
 	var created, expires, decided, consumed string
 	err := row.Scan(&a.ID, &created, &expires, &a.State, &a.TokenID, &a.Env, &a.Upstream, &a.Kind, &a.Text, &a.TextHash,
-		&a.Class, &a.Rule, &a.Reason, &a.Required, &a.Impact, &decided, &a.DenyReason, &consumed)
+		&a.Class, &a.Rule, &a.Reason, &a.Required, &a.Impact, &decided, &a.DenyReason, &consumed, &a.Snapshot)
 	if err != nil {
 		return a, err
 	}
@@ -178,4 +178,15 @@ func (t *tx) Passkeys(approver string) ([]store.Passkey, error) {
 		p.CreatedAt, err = parseTime(created)
 		return p, err
 	})
+}
+
+func (t *tx) SetApprovalSnapshot(id, snapshot string) error {
+	res, err := t.exec(`UPDATE approvals SET snapshot = ? WHERE id = ?`, snapshot, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound(sql.ErrNoRows, "approval request "+id)
+	}
+	return nil
 }

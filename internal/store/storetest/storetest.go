@@ -261,6 +261,15 @@ func testApprovals(t *testing.T, open Opener) {
 		if err != nil || len(votes) != 1 || votes[0].Approver != "alice" || !votes[0].Approve {
 			t.Fatalf("votes %+v %v", votes, err)
 		}
+		if err := tx.SetApprovalSnapshot("apr_1", "20261124T120000Z-ab"); err != nil {
+			return err
+		}
+		if a, err := tx.ApprovalByID("apr_1"); err != nil || a.Snapshot != "20261124T120000Z-ab" {
+			t.Fatalf("snapshot not recorded: %+v %v", a, err)
+		}
+		if err := tx.SetApprovalSnapshot("apr_none", "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("snapshot of an unknown request: %v", err)
+		}
 		return nil
 	}))
 }

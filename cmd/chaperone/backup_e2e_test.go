@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/backup"
+	"github.com/chaperone/chaperone/internal/pgtest"
+)
+
+// Before an approved DROP runs, serve snapshots the table into the
+// write-once store; the DROP is then restorable from that snapshot. When the
+// snapshot cannot be taken, the approved statement does not run.
+func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
+	pg := pgtest.Shared(t)
+	db := pg.CreateDB(t)
+	pg.Exec(t, db, `CREATE TABLE bookings (id int PRIMARY KEY, note text);
+		INSERT INTO bookings SELECT g, 'guest ' || g FROM generate_series(1, 1200) g;
+		CREATE TABLE payments (id int); INSERT INTO payments SELECT generate_series(1, 40)`)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := initDir(t, `upstreams:
+  - name: app-prod
+    kind: postgres
+    env: production
+    dsn: ${CHP_E2E_DSN}
+`)
+	text, _ := os.ReadFile(cfg)
+	text = []byte(strings.Replace(string(text), `  recipient: ""`, `  recipient: `+id.Recipient().String(), 1))
+	if err := os.WriteFile(cfg, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod").stdout)
+	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
+	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+	approvals := 0
+	approve := func(sql string) string {
+		t.Helper()
+		// A code is good once: each approval uses the next step's.
+		at := time.Now().Add(time.Duration(approvals) * 30 * time.Second)
+		approvals++
+		out, _ := psql(t, tok, addr, "app-prod", sql)
+		req := regexp.MustCompile(`apr_[0-9a-f]{16}`).FindString(out)
+		if req == "" {
+			t.Fatalf("%s was not held:\n%s", sql, out)
+		}
+		if out, err := atTerminal(t, "correct horse battery\n"+totpCode(t, secret, at)+"\n", "--config", cfg,
+			"approvals", "approve", req, "--as", "alice"); err != nil {
+			t.Fatalf("approve: %v\n%s", err, out)
+		}
+		return req
+	}
+
+	req := approve("DROP TABLE bookings")
+	if out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings"); err != nil {
+		t.Fatalf("the approved DROP: %v\n%s", err, out)
+	}
+	if n := pg.Count(t, db, "bookings"); n != -1 {
+		t.Fatal("the DROP did not run")
+	}
+	var shown approval.View
+	r := chaperone(t, "", "--config", cfg, "approvals", "show", req, "--json")
+	if json.Unmarshal([]byte(r.stdout), &shown) != nil || shown.Snapshot == "" {
+		t.Fatalf("the approval does not name its snapshot: %+v", r)
+	}
+	if exported := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl").stdout; !strings.Contains(exported, `"type":"backup.snapshot"`) ||
+		!strings.Contains(exported, shown.Snapshot) {
+		t.Fatal("the audit log does not name the snapshot")
+	}
+	// The snapshot holds just the dropped table, and brings it back.
+	store := &backup.Local{Dir: filepath.Join(filepath.Dir(cfg), "backups")}
+	objs, err := store.List(context.Background(), "app-prod/"+shown.Snapshot+".manifest")
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("manifest %+v %v", objs, err)
+	}
+	m, err := backup.ReadManifest(context.Background(), store, objs[0])
+	if err != nil || m.WholeDB || len(m.Tables) != 1 || m.Tables[0].Name != "public.bookings" || m.Tables[0].Rows != 1200 ||
+		!strings.Contains(m.Reason, req) {
+		t.Fatalf("manifest %+v %v", m, err)
+	}
+	if err := backup.Restore(context.Background(), store, m, id, pg.DSN(db), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := pg.Count(t, db, "bookings"); n != 1200 {
+		t.Fatalf("restored bookings: %d rows", n)
+	}
+
+	// No store, no destruction: the approved TRUNCATE does not run.
+	approve("TRUNCATE payments")
+	dir := filepath.Join(filepath.Dir(cfg), "backups")
+	os.RemoveAll(dir)
+	os.WriteFile(dir, []byte("not a directory"), 0o600)
+	out, err := psql(t, tok, addr, "app-prod", "TRUNCATE payments")
+	if err == nil || !strings.Contains(out, "CP004") || !strings.Contains(out, "snapshot") {
+		t.Fatalf("TRUNCATE without a snapshot: %v\n%s", err, out)
+	}
+	if n := pg.Count(t, db, "payments"); n != 40 {
+		t.Fatalf("payments has %d rows", n)
+	}
+	if strings.Contains(out, pg.Password) {
+		t.Fatal("the upstream password reached the client")
+	}
+}
