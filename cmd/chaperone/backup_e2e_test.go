@@ -30,17 +30,8 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := initDir(t, `upstreams:
-  - name: app-prod
-    kind: postgres
-    env: production
-    dsn: ${CHP_E2E_DSN}
-`)
-	text, _ := os.ReadFile(cfg)
-	text = []byte(strings.Replace(string(text), `  recipient: ""`, `  recipient: `+id.Recipient().String(), 1))
-	if err := os.WriteFile(cfg, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := initDir(t, prodUpstream)
+	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod").stdout)
 	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
 	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))

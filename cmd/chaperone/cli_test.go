@@ -61,6 +61,27 @@ func initDir(t *testing.T, extra string) string {
 	return cfg
 }
 
+// prodUpstream is a production upstream whose DSN comes from CHP_E2E_DSN.
+const prodUpstream = `upstreams:
+  - name: app-prod
+    kind: postgres
+    env: production
+    dsn: ${CHP_E2E_DSN}
+`
+
+// setInConfig replaces one line of the written config, as a human editing it
+// would; the line must be there.
+func setInConfig(t *testing.T, cfg, old, new string) {
+	t.Helper()
+	text, err := os.ReadFile(cfg)
+	if err != nil || !bytes.Contains(text, []byte(old)) {
+		t.Fatalf("%s lacks %q (%v)", cfg, old, err)
+	}
+	if err := os.WriteFile(cfg, bytes.Replace(text, []byte(old), []byte(new), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestInitRefusesToOverwrite(t *testing.T) {
 	cfg := initDir(t, "")
 	r := chaperone(t, "", "init", "--dir", filepath.Dir(cfg))

@@ -47,17 +47,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		hookMu.Unlock()
 	}))
 	defer hooks.Close()
-	cfg := initDir(t, `upstreams:
-  - name: app-prod
-    kind: postgres
-    env: production
-    dsn: ${CHP_E2E_DSN}
-`)
-	text, _ := os.ReadFile(cfg)
-	text = []byte(strings.Replace(string(text), "  webhooks: []\n", "  webhooks:\n    - url: "+hooks.URL+"\n", 1))
-	if err := os.WriteFile(cfg, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := initDir(t, prodUpstream)
+	setInConfig(t, cfg, "  webhooks: []\n", "  webhooks:\n    - url: "+hooks.URL+"\n")
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod", "--name", "staging-agent").stdout)
 	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
 	_, pgAddr, httpAddr := startServeHTTP(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))

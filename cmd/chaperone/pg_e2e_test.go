@@ -134,12 +134,7 @@ func TestPsqlThroughTheGatewayHeldApprovedAtATerminalThenRunOnce(t *testing.T) {
 	pg := pgtest.Shared(t)
 	db := pg.CreateDB(t)
 	pg.Exec(t, db, "CREATE TABLE bookings (id int); INSERT INTO bookings SELECT generate_series(1, 48)")
-	cfg := initDir(t, `upstreams:
-  - name: app-prod
-    kind: postgres
-    env: production
-    dsn: ${CHP_E2E_DSN}
-`)
+	cfg := initDir(t, prodUpstream)
 	r := chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod")
 	if r.code != 0 {
 		t.Fatalf("token: %+v", r)

@@ -282,11 +282,7 @@ func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
 // listen.http_tls serves the console, API and metrics over TLS only.
 func TestServeHTTPOverTLS(t *testing.T) {
 	cfg := initDir(t, "")
-	text, _ := os.ReadFile(cfg)
-	text = []byte(strings.Replace(string(text), "http_tls: false", "http_tls: true", 1))
-	if err := os.WriteFile(cfg, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setInConfig(t, cfg, "http_tls: false", "http_tls: true")
 	_, _, addr := startServeHTTP(t, cfg)
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
 	resp, err := insecure.Get("https://" + addr + "/login")
