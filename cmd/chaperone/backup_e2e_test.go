@@ -146,3 +146,38 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 		t.Fatal("drills and restores are not audited")
 	}
 }
+
+// serve takes scheduled snapshots and prunes what the policy no longer
+// keeps, once it is unlocked.
+func TestScheduledBackupsAndPruning(t *testing.T) {
+	pg := pgtest.Shared(t)
+	db := pg.CreateDB(t)
+	pg.Exec(t, db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 10)")
+	id, _ := age.GenerateX25519Identity()
+	cfg := initDir(t, prodUpstream+"    backup_schedule: \"@every 1s\"\n")
+	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
+	setInConfig(t, cfg, "  retain: 720h", "  retain: 1s") // locks pass quickly here
+	setInConfig(t, cfg, "    daily: 7\n    weekly: 4\n    monthly: 6\n", "    daily: 1\n    weekly: 0\n    monthly: 0\n")
+	startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+	t.Setenv("CHP_E2E_DSN", pg.DSN(db))
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		exported := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl").stdout
+		snaps := strings.Count(exported, `"type":"backup.snapshot"`)
+		if snaps >= 4 && strings.Contains(exported, `"type":"backup.pruned"`) {
+			if !strings.Contains(exported, `"actor":"system:schedule"`) || strings.Contains(exported, `"type":"backup.failed"`) {
+				t.Fatalf("audit:\n%s", exported)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute, %d snapshots and no pruning:\n%s", snaps, exported)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	var listed []backup.Manifest
+	r := chaperone(t, "", "--config", cfg, "backup", "list", "--json")
+	if json.Unmarshal([]byte(r.stdout), &listed) != nil || len(listed) == 0 || len(listed) > 3 || !strings.HasPrefix(listed[0].Reason, "scheduled") {
+		t.Fatalf("snapshots left after pruning: %+v", r)
+	}
+}

@@ -48,9 +48,6 @@ func (a *app) backupRunCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withBackups(cmd.Context(), func(cfg *config.Config, st store.Store, bs backup.Store) error {
-				if cfg.Backup.Recipient == "" {
-					return inputErrf("backup.recipient is not set: give the age public key snapshots are encrypted to (age-keygen -y KEYFILE)")
-				}
 				var up *config.Upstream
 				for i := range cfg.Upstreams {
 					if cfg.Upstreams[i].Name == upstream && cfg.Upstreams[i].Kind == "postgres" {
@@ -60,25 +57,13 @@ func (a *app) backupRunCommand() *cobra.Command {
 				if up == nil {
 					return inputErrf("no postgres upstream named %q", upstream)
 				}
-				dsn, err := up.Credential(sealOpener(cfg))
-				if err != nil {
-					return inputErr(err)
-				}
-				if err := bs.Check(cmd.Context()); err != nil {
-					return inputErr(err)
-				}
-				snap := backup.Snapshot{Upstream: up.Name, Env: up.Env, DSN: dsn, Reason: reason, Recipient: cfg.Backup.Recipient,
-					Store: bs, Retain: time.Duration(cfg.Backup.Retain)}
+				var progress func(int64)
 				if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-					snap.Progress = func(n int64) { fmt.Fprintf(f, "\rdumped %s", size(n)) }
+					progress = func(n int64) { fmt.Fprintf(f, "\rdumped %s", size(n)) }
 					defer fmt.Fprintln(f)
 				}
-				m, err := snap.Run(cmd.Context())
+				m, err := takeSnapshot(cmd.Context(), cfg, st, bs, *up, reason, actor(), progress)
 				if err != nil {
-					return err
-				}
-				if err := audit.Record(cmd.Context(), st, audit.Event{Type: "backup.snapshot", Actor: actor(), Data: map[string]any{
-					"snapshot": m.ID, "upstream": m.Upstream, "object": m.Object.Name, "sha256": m.SHA256, "reason": reason}}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "%s\n", m.ID)

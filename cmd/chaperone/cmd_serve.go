@@ -107,6 +107,11 @@ answers agent hooks, and records each decision in the audit log.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			notifier.Start(ctx)
+			stopBackups, err := scheduleBackups(ctx, cfg, st, log)
+			if err != nil {
+				return err
+			}
+			defer stopBackups() // waits for a running snapshot, before the state closes
 			errc := make(chan error, 3)
 			go func() { errc <- srv.Serve(ln) }()
 			go func() { errc <- hookServer(ctx, eng, st, log).Serve(hookLn) }()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/backup"
@@ -79,4 +81,74 @@ func snapshotBeforeDestructive(cfg *config.Config, st store.Store, upstream func
 			return err
 		})
 	}
+}
+
+// takeSnapshot snapshots a whole upstream now and audits it: `backup run`
+// and the schedules share it.
+func takeSnapshot(ctx context.Context, cfg *config.Config, st store.Store, bs backup.Store, up config.Upstream, reason, actor string,
+	progress func(int64)) (backup.Manifest, error) {
+	if cfg.Backup.Recipient == "" {
+		return backup.Manifest{}, inputErrf("backup.recipient is not set: give the age public key snapshots are encrypted to (age-keygen -y KEYFILE)")
+	}
+	dsn, err := up.Credential(sealOpener(cfg))
+	if err != nil {
+		return backup.Manifest{}, inputErr(err)
+	}
+	if err := bs.Check(ctx); err != nil {
+		return backup.Manifest{}, inputErr(err)
+	}
+	m, err := backup.Snapshot{Upstream: up.Name, Env: up.Env, DSN: dsn, Reason: reason, Recipient: cfg.Backup.Recipient,
+		Store: bs, Retain: time.Duration(cfg.Backup.Retain), Progress: progress}.Run(ctx)
+	if err != nil {
+		return m, err
+	}
+	return m, audit.Record(ctx, st, audit.Event{Type: "backup.snapshot", Actor: actor, Data: map[string]any{
+		"snapshot": m.ID, "upstream": m.Upstream, "object": m.Object.Name, "sha256": m.SHA256, "reason": reason}})
+}
+
+// scheduleBackups runs each upstream's backup_schedule until stop is
+// called: a snapshot, then pruning by backup.keep. Failures are logged and
+// audited (backup.failed); they never stop serve.
+func scheduleBackups(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger) (stop func(), err error) {
+	// A snapshot still running when its next turn comes is not doubled.
+	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	for _, up := range cfg.Upstreams {
+		if up.BackupSchedule == "" {
+			continue
+		}
+		if _, err := c.AddFunc(up.BackupSchedule, func() { scheduledBackup(ctx, cfg, st, up, log) }); err != nil {
+			return nil, inputErrf("upstream %s: backup_schedule: %v", up.Name, err)
+		}
+	}
+	c.Start()
+	return func() { <-c.Stop().Done() }, nil
+}
+
+func scheduledBackup(ctx context.Context, cfg *config.Config, st store.Store, up config.Upstream, log *slog.Logger) {
+	fail := func(err error) {
+		log.Error("scheduled backup failed", "upstream", up.Name, "err", err)
+		audit.Record(ctx, st, audit.Event{Type: "backup.failed", Actor: "system:schedule", Data: map[string]any{
+			"upstream": up.Name, "error": err.Error()}})
+	}
+	bs, err := backupStore(cfg)
+	if err != nil {
+		fail(err)
+		return
+	}
+	m, err := takeSnapshot(ctx, cfg, st, bs, up, "scheduled ("+up.BackupSchedule+")", "system:schedule", nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	k := cfg.Backup.Keep
+	deleted, err := backup.Prune(ctx, bs, up.Name, backup.Keep{Daily: k.Daily, Weekly: k.Weekly, Monthly: k.Monthly}, time.Now())
+	if len(deleted) > 0 {
+		audit.Record(ctx, st, audit.Event{Type: "backup.pruned", Actor: "system:schedule", Data: map[string]any{
+			"upstream": up.Name, "snapshots": strings.Join(deleted, ",")}})
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	log.Info("scheduled backup", "upstream", up.Name, "snapshot", m.ID, "pruned", len(deleted))
 }

@@ -108,6 +108,16 @@ type Backup struct {
 	// BeforeDestructive snapshots the affected tables before every
 	// approved destructive statement runs (when a recipient is set).
 	BeforeDestructive *bool `yaml:"before_destructive"`
+	// Keep is the retention policy serve applies after scheduled snapshots.
+	Keep Keep `yaml:"keep"`
+}
+
+// Keep keeps the newest snapshot of each of the last N days, weeks and
+// months; older ones are pruned once their lock has passed.
+type Keep struct {
+	Daily   int `yaml:"daily"`
+	Weekly  int `yaml:"weekly"`
+	Monthly int `yaml:"monthly"`
 }
 
 // S3Backup is a bucket with Object Lock.
@@ -144,6 +154,9 @@ type Upstream struct {
 	Env  string `yaml:"env"`
 	DSN  Secret `yaml:"dsn"`
 	URL  string `yaml:"url"`
+	// BackupSchedule is a cron expression ("0 3 * * *", "@daily") on
+	// which serve snapshots this postgres upstream.
+	BackupSchedule string `yaml:"backup_schedule"`
 }
 
 // Defaults returns the embedded defaults: everything local and on loopback.
@@ -196,6 +209,9 @@ func (c *Config) applyDefaults(dir string) {
 	c.Backup.Local.Dir = abs(dir, c.Backup.Local.Dir)
 	if c.Backup.Retain == 0 {
 		c.Backup.Retain = Duration(30 * 24 * time.Hour)
+	}
+	if c.Backup.Keep == (Keep{}) {
+		c.Backup.Keep = Keep{Daily: 7, Weekly: 4, Monthly: 6}
 	}
 	if c.Backup.BeforeDestructive == nil {
 		yes := true

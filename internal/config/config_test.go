@@ -210,3 +210,13 @@ func TestWebhooksAreCheckedAndTheirURLsAreSecrets(t *testing.T) {
 		t.Fatalf("a webhook URL printed: %s", s)
 	}
 }
+
+func TestBackupSchedulesAreChecked(t *testing.T) {
+	wantErrors(t, "upstreams:\n  - name: db\n    kind: postgres\n    env: staging\n    dsn: ${X}\n    backup_schedule: \"every day\"\n",
+		`upstreams[0].backup_schedule: bad schedule`)
+	wantErrors(t, "upstreams:\n  - name: db\n    kind: postgres\n    env: staging\n    dsn: ${X}\n    backup_schedule: \"@daily\"\n",
+		`upstreams[0].backup_schedule: scheduled backups need backup.recipient`)
+	if _, err := Parse("/cfg/chaperone.yaml", []byte("backup:\n  recipient: age1xyz\nupstreams:\n  - name: db\n    kind: postgres\n    env: staging\n    dsn: ${X}\n    backup_schedule: \"0 3 * * *\"\n")); err != nil {
+		t.Fatal(err)
+	}
+}

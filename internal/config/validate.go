@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/robfig/cron/v3"
 )
 
 var upstreamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -161,6 +163,15 @@ func (c *Config) validateUpstreams() Errors {
 			}
 		default:
 			add(".kind", "use postgres or http", "unknown upstream kind %q", u.Kind)
+		}
+		if u.BackupSchedule != "" {
+			if _, err := cron.ParseStandard(u.BackupSchedule); err != nil {
+				add(".backup_schedule", `use a cron expression such as "0 3 * * *" or @daily`, "bad schedule: %v", err)
+			} else if u.Kind != "postgres" {
+				add(".backup_schedule", "remove it", "only postgres upstreams are backed up")
+			} else if c.Backup.Recipient == "" {
+				add(".backup_schedule", "set backup.recipient to an age public key", "scheduled backups need backup.recipient")
+			}
 		}
 		if err := u.DSN.syntaxError(); err != nil {
 			add(".dsn", "write ${NAME}", "%v", err)
