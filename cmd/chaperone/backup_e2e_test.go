@@ -14,6 +14,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/backup"
+	"github.com/chaperone/chaperone/internal/doctor"
 	"github.com/chaperone/chaperone/internal/pgtest"
 )
 
@@ -125,6 +126,9 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 		!strings.Contains(r.stdout, "passed: 2 tables") {
 		t.Fatalf("backup verify: %+v", r)
 	}
+	if f, _ := doctorFindings(t, cfg); f["backup.drill app-prod"].Level != doctor.OK {
+		t.Fatalf("doctor after a passing drill: %+v", f["backup.drill app-prod"])
+	}
 	// A drill into a database that is not empty fails, and says so.
 	if r := chaperone(t, "", "--config", cfg, "backup", "verify", snap, "--scratch", pg.DSN(db), "--identity", idFile); r.code != exitInput ||
 		!strings.Contains(r.stderr, "FAILED") {
@@ -140,6 +144,10 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	// Without a terminal or a file there is no identity to restore with.
 	if r := chaperone(t, "", "--config", cfg, "backup", "restore", snap, "--to", pg.DSN(db)); r.code != exitInput || !strings.Contains(r.stderr, "identity") {
 		t.Fatalf("restore without an identity: %+v", r)
+	}
+	// doctor saw the passing drill, then the failing one.
+	if f, _ := doctorFindings(t, cfg); f["backup.drill app-prod"].Level != doctor.Fail || !strings.Contains(f["backup.drill app-prod"].Message, "failed") {
+		t.Fatalf("doctor after a failing drill: %+v", f["backup.drill app-prod"])
 	}
 	if exported := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl").stdout; !strings.Contains(exported, `"type":"backup.verified"`) ||
 		!strings.Contains(exported, `"type":"backup.restored"`) {

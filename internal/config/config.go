@@ -110,6 +110,9 @@ type Backup struct {
 	BeforeDestructive *bool `yaml:"before_destructive"`
 	// Keep is the retention policy serve applies after scheduled snapshots.
 	Keep Keep `yaml:"keep"`
+	// RPO is the oldest a verified backup of each upstream may be before
+	// doctor fails.
+	RPO Duration `yaml:"rpo"`
 }
 
 // Keep keeps the newest snapshot of each of the last N days, weeks and
@@ -209,6 +212,9 @@ func (c *Config) applyDefaults(dir string) {
 	c.Backup.Local.Dir = abs(dir, c.Backup.Local.Dir)
 	if c.Backup.Retain == 0 {
 		c.Backup.Retain = Duration(30 * 24 * time.Hour)
+	}
+	if c.Backup.RPO == 0 {
+		c.Backup.RPO = Duration(24 * time.Hour)
 	}
 	if c.Backup.Keep == (Keep{}) {
 		c.Backup.Keep = Keep{Daily: 7, Weekly: 4, Monthly: 6}
