@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,7 +37,7 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod").stdout)
 	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
-	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+	_, addr, httpAddr := startServeHTTP(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
 	approvals := 0
 	approve := func(sql string) string {
 		t.Helper()
@@ -65,6 +67,9 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	r := chaperone(t, "", "--config", cfg, "approvals", "show", req, "--json")
 	if json.Unmarshal([]byte(r.stdout), &shown) != nil || shown.Snapshot == "" {
 		t.Fatalf("the approval does not name its snapshot: %+v", r)
+	}
+	if !strings.Contains(shown.Impact, "bookings: ~") || !strings.Contains(shown.Impact, "no verified backup yet") {
+		t.Fatalf("impact %q", shown.Impact)
 	}
 	if exported := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl").stdout; !strings.Contains(exported, `"type":"backup.snapshot"`) ||
 		!strings.Contains(exported, shown.Snapshot) {
@@ -133,6 +138,17 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	if r := chaperone(t, "", "--config", cfg, "backup", "verify", snap, "--scratch", pg.DSN(db), "--identity", idFile); r.code != exitInput ||
 		!strings.Contains(r.stderr, "FAILED") {
 		t.Fatalf("a failing drill: %+v", r)
+	}
+	// /metrics tells the same story: a drill passed, the latest failed.
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `chaperone_backup_last_drill_ok{upstream="app-prod"} 0`) ||
+		!regexp.MustCompile(`chaperone_backup_last_verified_timestamp_seconds\{upstream="app-prod"\} [1-9]`).Match(metrics) {
+		t.Fatalf("metrics:\n%s", metrics)
 	}
 	pg.Exec(t, db, "DROP TABLE payments")
 	if r := chaperone(t, "", "--config", cfg, "backup", "restore", snap, "--to", pg.DSN(db), "--table", "public.payments", "--identity", idFile); r.code != 0 {

@@ -140,7 +140,8 @@ answers agent hooks, and records each decision in the audit log.`,
 // httpHandler serves /healthz and /metrics, and the approval console and
 // its API on every other path.
 func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
-	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL}
+	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
+		BackupStatus: backupStatus(st)}
 	for _, u := range cfg.Upstreams {
 		console.Upstreams = append(console.Upstreams, web.Upstream{Name: u.Name, Kind: u.Kind, Env: u.Env, Credential: credentialSource(u)})
 	}
@@ -162,6 +163,13 @@ func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approva
 		Name: "chaperone_build_info", Help: "Always 1; labels say which build is running.",
 		ConstLabels: prometheus.Labels{"version": version},
 	}, func() float64 { return 1 }))
+	var pgUpstreams []string
+	for _, u := range cfg.Upstreams {
+		if u.Kind == "postgres" {
+			pgUpstreams = append(pgUpstreams, u.Name)
+		}
+	}
+	reg.MustRegister(drillCollector{st: st, upstreams: pgUpstreams})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

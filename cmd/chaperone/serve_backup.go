@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -151,4 +152,51 @@ func scheduledBackup(ctx context.Context, cfg *config.Config, st store.Store, up
 		return
 	}
 	log.Info("scheduled backup", "upstream", up.Name, "snapshot", m.ID, "pruned", len(deleted))
+}
+
+// backupStatus says how recently an upstream's backups were proven by a
+// restore drill, for the console and held statements' impact.
+func backupStatus(st store.Store) func(context.Context, string) string {
+	return func(ctx context.Context, upstream string) string {
+		drills, err := backup.LastDrills(ctx, st)
+		if err != nil {
+			return "backup status unknown"
+		}
+		return drills[upstream].Describe(time.Now())
+	}
+}
+
+// drillCollector exports each postgres upstream's last passing restore
+// drill on /metrics, read from the audit log at scrape time.
+type drillCollector struct {
+	st        store.Store
+	upstreams []string
+}
+
+var (
+	drillTime = prometheus.NewDesc("chaperone_backup_last_verified_timestamp_seconds",
+		"When the upstream's last passing restore drill was recorded (0: never).", []string{"upstream"}, nil)
+	drillOK = prometheus.NewDesc("chaperone_backup_last_drill_ok",
+		"1 when the upstream's latest restore drill passed, 0 when it failed or none ran.", []string{"upstream"}, nil)
+)
+
+func (c drillCollector) Describe(ch chan<- *prometheus.Desc) { ch <- drillTime; ch <- drillOK }
+
+func (c drillCollector) Collect(ch chan<- prometheus.Metric) {
+	drills, err := backup.LastDrills(context.Background(), c.st)
+	if err != nil {
+		return
+	}
+	for _, u := range c.upstreams {
+		d := drills[u]
+		ts, ok := 0.0, 0.0
+		if !d.LastPassed.IsZero() {
+			ts = float64(d.LastPassed.Unix())
+			if d.Failing == "" {
+				ok = 1
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(drillTime, prometheus.GaugeValue, ts, u)
+		ch <- prometheus.MustNewConstMetric(drillOK, prometheus.GaugeValue, ok, u)
+	}
 }

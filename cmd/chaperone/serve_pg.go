@@ -47,6 +47,7 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals
 		ApproveHint: cfg.Approvals.URL,
 		Log:         log,
 	}
+	gw.BackupStatus = backupStatus(st)
 	if cfg.Backup.SnapshotBeforeDestructive() {
 		gw.BeforeDestructive = snapshotBeforeDestructive(cfg, st, lookup, log)
 	}

@@ -6,7 +6,6 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/store"
@@ -191,28 +189,10 @@ func dataDirectory(ctx context.Context, resolve func(config.Upstream) (string, e
 // drillChecks: each postgres upstream needs a passing restore drill within
 // the RPO.
 func drillChecks(ctx context.Context, in Inputs) []Finding {
-	last := map[string]time.Time{}
-	failed := map[string]string{}
-	audit.Each(ctx, in.State, 0, func(e store.AuditEntry) error {
-		if e.Type != "backup.verified" {
-			return nil
-		}
-		var d struct {
-			Upstream   string `json:"upstream"`
-			OK         bool   `json:"ok"`
-			Mismatches string `json:"mismatches"`
-		}
-		if json.Unmarshal(e.Data, &d) != nil {
-			return nil
-		}
-		if d.OK {
-			last[d.Upstream] = e.Time
-			delete(failed, d.Upstream)
-		} else {
-			failed[d.Upstream] = d.Mismatches
-		}
-		return nil
-	})
+	drills, err := backup.LastDrills(ctx, in.State)
+	if err != nil {
+		return []Finding{{Fail, "backup.drill", "the audit log cannot be read: " + err.Error(), "check the state"}}
+	}
 	var out []Finding
 	rpo := time.Duration(in.Config.Backup.RPO)
 	for _, up := range in.Config.Upstreams {
@@ -220,18 +200,19 @@ func drillChecks(ctx context.Context, in Inputs) []Finding {
 			continue
 		}
 		check := "backup.drill " + up.Name
-		t, ok := last[up.Name]
+		d := drills[up.Name]
+		age := in.Now.Sub(d.LastPassed).Round(time.Minute)
 		switch {
-		case failed[up.Name] != "":
-			out = append(out, Finding{Fail, check, "the last restore drill failed: " + failed[up.Name], "investigate, then run chaperone backup verify --latest again"})
-		case !ok:
+		case d.Failing != "":
+			out = append(out, Finding{Fail, check, "the last restore drill failed: " + d.Failing, "investigate, then run chaperone backup verify --latest again"})
+		case d.LastPassed.IsZero():
 			out = append(out, Finding{Fail, check, "no restore drill has ever passed: a backup nobody restored is a hope",
 				fmt.Sprintf("chaperone backup verify --latest --upstream %s --scratch DSN", up.Name)})
-		case in.Now.Sub(t) > rpo:
-			out = append(out, Finding{Fail, check, fmt.Sprintf("the last verified backup is %s old, beyond the RPO of %s", in.Now.Sub(t).Round(time.Minute), rpo),
+		case age > rpo:
+			out = append(out, Finding{Fail, check, fmt.Sprintf("the last verified backup is %s old, beyond the RPO of %s", age, rpo),
 				"take and verify a snapshot (backup run, backup verify), or schedule them"})
 		default:
-			out = append(out, Finding{OK, check, fmt.Sprintf("last verified backup %s ago (RPO %s)", in.Now.Sub(t).Round(time.Minute), rpo), ""})
+			out = append(out, Finding{OK, check, fmt.Sprintf("last verified backup %s ago (RPO %s)", age, rpo), ""})
 		}
 	}
 	return out

@@ -166,7 +166,7 @@ func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) apiUpstreams(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, c.Upstreams)
+	writeJSON(w, http.StatusOK, c.upstreams(r.Context()))
 }
 
 func (c *Console) apiAudit(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -215,7 +216,18 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) upstreamsPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "upstreams", page{Data: c.Upstreams})
+	c.render(w, r, http.StatusOK, "upstreams", page{Data: c.upstreams(r.Context())})
+}
+
+// upstreams are the configured upstreams with their backup status.
+func (c *Console) upstreams(ctx context.Context) []Upstream {
+	out := append([]Upstream(nil), c.Upstreams...)
+	for i := range out {
+		if c.BackupStatus != nil && out[i].Kind == "postgres" {
+			out[i].Backups = c.BackupStatus(ctx, out[i].Name)
+		}
+	}
+	return out
 }
 
 func ago(d time.Duration) string {

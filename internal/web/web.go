@@ -29,7 +29,11 @@ var staticFS embed.FS
 
 // Upstream is an upstream as the console shows it: never its credential.
 type Upstream struct {
-	Name, Kind, Env, Credential string
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	Env        string `json:"env"`
+	Credential string `json:"credential"`
+	Backups    string `json:"backups,omitempty"` // how recently a restore drill passed
 }
 
 // Console serves the approval console and API.
@@ -40,6 +44,9 @@ type Console struct {
 	Upstreams []Upstream
 	Log       *slog.Logger
 	Now       func() time.Time
+	// BackupStatus, when set, says how recently an upstream's backups were
+	// proven by a restore drill.
+	BackupStatus func(ctx context.Context, upstream string) string
 	// PublicURL is where approvers open the console (approvals.url); it
 	// names the passkeys' relying party. Empty: the host the browser used.
 	PublicURL string

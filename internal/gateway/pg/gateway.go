@@ -46,6 +46,9 @@ type Gateway struct {
 	// BeforeDestructive runs before an approved destructive statement is
 	// forwarded (the backup snapshot plugs in here); an error stops it.
 	BeforeDestructive func(ctx context.Context, req store.Approval, act action.Action) error
+	// BackupStatus, when set, says how recently the upstream's backups were
+	// proven ("last verified backup 3 h ago"), for the impact estimate.
+	BackupStatus func(ctx context.Context, upstream string) string
 	// Record audits connections and refusals.
 	Record func(ctx context.Context, ev audit.Event) error
 	// TLS, when set, is offered to clients that ask (sslmode=require).

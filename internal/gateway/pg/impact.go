@@ -50,9 +50,14 @@ func (g *Gateway) impact(ctx context.Context, up Upstream, act action.Action) st
 		}
 	}
 	if len(parts) == 0 {
-		return "impact unknown"
+		parts = append(parts, "impact unknown")
+	} else {
+		parts = append(parts, up.Env)
 	}
-	return strings.Join(parts, "; ") + "; " + up.Env
+	if g.BackupStatus != nil {
+		parts = append(parts, g.BackupStatus(ctx, up.Name))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func isDML(act action.Action) bool {
