@@ -121,9 +121,14 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	if r.code != 0 || snap == "" || !strings.Contains(r.stderr, "locked until") {
 		t.Fatalf("backup run: %+v", r)
 	}
+	// At a terminal, a progress bar.
+	if out, err := atTerminal(t, "", "--config", cfg, "backup", "run", "--upstream", "app-prod", "--reason", "at a terminal"); err != nil ||
+		!regexp.MustCompile(`\[[#.]{30}\] [0-9.]+ [KMG]?i?B of ~`).MatchString(out) {
+		t.Fatalf("backup run at a terminal: %v\n%q", err, out)
+	}
 	var listed []backup.Manifest
 	r = chaperone(t, "", "--config", cfg, "backup", "list", "--json")
-	if json.Unmarshal([]byte(r.stdout), &listed) != nil || len(listed) != 1 || listed[0].ID != snap || !listed[0].WholeDB || listed[0].Reason != "nightly" {
+	if json.Unmarshal([]byte(r.stdout), &listed) != nil || len(listed) != 2 || listed[1].ID != snap || !listed[1].WholeDB || listed[1].Reason != "nightly" {
 		t.Fatalf("backup list (the earlier snapshots went with the old directory): %+v", r)
 	}
 	scratch := pg.CreateDB(t)

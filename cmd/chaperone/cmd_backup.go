@@ -57,9 +57,16 @@ func (a *app) backupRunCommand() *cobra.Command {
 				if up == nil {
 					return inputErrf("no postgres upstream named %q", upstream)
 				}
-				var progress func(int64)
+				var progress func(int64, int64)
 				if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-					progress = func(n int64) { fmt.Fprintf(f, "\rdumped %s", size(n)) }
+					last := time.Time{}
+					progress = func(n, estimate int64) {
+						if time.Since(last) < 100*time.Millisecond {
+							return
+						}
+						last = time.Now()
+						fmt.Fprintf(f, "\r%s %s of ~%s", bar(n, estimate, 30), size(n), size(estimate))
+					}
 					defer fmt.Fprintln(f)
 				}
 				m, err := takeSnapshot(cmd.Context(), cfg, st, bs, *up, reason, actor(), progress)
@@ -296,4 +303,14 @@ func size(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// bar draws a progress bar of width cells; the estimate is an upper bound,
+// so the bar stops short of full until the end.
+func bar(n, total int64, width int) string {
+	filled := width
+	if total > 0 && n < total {
+		filled = int(int64(width) * n / total)
+	}
+	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
 }

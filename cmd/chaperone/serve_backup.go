@@ -87,7 +87,7 @@ func snapshotBeforeDestructive(cfg *config.Config, st store.Store, upstream func
 // takeSnapshot snapshots a whole upstream now and audits it: `backup run`
 // and the schedules share it.
 func takeSnapshot(ctx context.Context, cfg *config.Config, st store.Store, bs backup.Store, up config.Upstream, reason, actor string,
-	progress func(int64)) (backup.Manifest, error) {
+	progress func(dumped, estimate int64)) (backup.Manifest, error) {
 	if cfg.Backup.Recipient == "" {
 		return backup.Manifest{}, inputErrf("backup.recipient is not set: give the age public key snapshots are encrypted to (age-keygen -y KEYFILE)")
 	}

@@ -61,8 +61,10 @@ type Snapshot struct {
 	Store     Store
 	Retain    time.Duration
 	Now       func() time.Time
-	// Progress, when set, is told of the dump bytes read so far.
-	Progress func(dumped int64)
+	// Progress, when set, is told of the dump bytes read so far and of
+	// the size of what is dumped (on-disk size: pg_dump's output is
+	// usually smaller, so it is an upper bound).
+	Progress func(dumped, estimate int64)
 }
 
 // Run dumps the upstream in one consistent snapshot (pg_dump on an
@@ -98,6 +100,13 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	if m.Tables, err = tableStats(ctx, tx, s.Tables); err != nil {
 		return Manifest{}, err
 	}
+	var estimate int64
+	for _, t := range m.Tables {
+		var n int64
+		if tx.QueryRow(ctx, "SELECT pg_total_relation_size(to_regclass($1))", quoteQualified(t.Name)).Scan(&n) == nil {
+			estimate += n
+		}
+	}
 
 	args := []string{"--format=custom", "--compress=0", "--snapshot=" + snapshotID, "--no-password"}
 	for _, t := range m.Tables {
@@ -129,7 +138,10 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	pr, pw := io.Pipe()
 	sum := sha256.New()
 	stored := &countingWriter{}
-	dumped := &countingReader{r: dump, progress: s.Progress}
+	dumped := &countingReader{r: dump}
+	if s.Progress != nil {
+		dumped.progress = func(n int64) { s.Progress(n, estimate) }
+	}
 	encoded := make(chan error, 1)
 	go func() {
 		err := encode(dumped, io.MultiWriter(pw, sum, stored), recipient)

@@ -69,7 +69,12 @@ func TestSnapshotToLocalAndS3(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var progressed int64
 			m, err := Snapshot{Upstream: "app-prod", Env: "production", DSN: pg.DSN(db), Reason: "test", Recipient: id.Recipient().String(),
-				Store: st, Retain: 24 * time.Hour, Progress: func(n int64) { progressed = n }}.Run(ctx)
+				Store: st, Retain: 24 * time.Hour, Progress: func(n, estimate int64) {
+					if estimate <= 0 {
+						t.Errorf("no size estimate")
+					}
+					progressed = n
+				}}.Run(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
