@@ -97,21 +97,22 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	start := now().UTC()
 	m := Manifest{ID: start.Format("20060102T150405Z") + "-" + randomSuffix(), Upstream: s.Upstream, Env: s.Env, Time: start,
 		Reason: s.Reason, ServerVersion: version, WholeDB: len(s.Tables) == 0, Recipient: s.Recipient}
-	if m.Tables, err = tableStats(ctx, tx, s.Tables); err != nil {
+	names, err := tableNames(ctx, tx, s.Tables)
+	if err != nil {
 		return Manifest{}, err
 	}
 	var estimate int64
-	for _, t := range m.Tables {
-		var n int64
-		if tx.QueryRow(ctx, "SELECT pg_total_relation_size(to_regclass($1))", quoteQualified(t.Name)).Scan(&n) == nil {
-			estimate += n
+	for _, n := range names {
+		var size int64
+		if tx.QueryRow(ctx, "SELECT pg_total_relation_size(to_regclass($1))", quoteQualified(n)).Scan(&size) == nil {
+			estimate += size
 		}
 	}
 
 	args := []string{"--format=custom", "--compress=0", "--snapshot=" + snapshotID, "--no-password"}
-	for _, t := range m.Tables {
+	for _, n := range names {
 		if !m.WholeDB {
-			args = append(args, "--table="+quoteQualified(t.Name))
+			args = append(args, "--table="+quoteQualified(n))
 		}
 	}
 	env, err := pgEnv(s.DSN)
@@ -150,16 +151,41 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	}()
 	name := s.Upstream + "/" + m.ID + ".dump.zst.age"
 	until := start.Add(s.Retain)
-	obj, putErr := s.Store.Put(ctx, name, pr, until)
-	if putErr != nil {
-		pr.CloseWithError(putErr) // stops the encoder
-		kill()
+	type putResult struct {
+		obj Object
+		err error
 	}
+	put := make(chan putResult, 1)
+	go func() {
+		obj, err := s.Store.Put(ctx, name, pr, until)
+		if err != nil {
+			pr.CloseWithError(err) // stops the encoder
+			kill()
+		}
+		put <- putResult{obj, err}
+	}()
+	// The counts and checksums scan every table while pg_dump copies it:
+	// the same snapshot, on other cores.
+	var statsErr error
+	for _, n := range names {
+		t, err := TableChecksum(ctx, tx, n)
+		if err != nil {
+			statsErr = err
+			kill()
+			break
+		}
+		m.Tables = append(m.Tables, t)
+	}
+	pres := <-put
+	obj, putErr := pres.obj, pres.err
 	encErr := <-encoded
 	if encErr != nil {
 		kill()
 	}
 	waitErr := cmd.Wait()
+	if statsErr != nil {
+		return Manifest{}, statsErr
+	}
 	if putErr != nil {
 		return Manifest{}, putErr
 	}
@@ -218,29 +244,19 @@ func encode(src io.Reader, dst io.Writer, to age.Recipient) error {
 	return enc.Close()
 }
 
-// tableStats lists the tables (all ordinary tables outside the system
-// schemas when names is empty) with exact row counts and checksums.
-func tableStats(ctx context.Context, tx pgx.Tx, names []string) ([]Table, error) {
-	if len(names) == 0 {
-		rows, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-			ORDER BY 1`)
-		if err != nil {
-			return nil, err
-		}
-		if names, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return nil, err
-		}
+// tableNames lists the tables to snapshot: names as given, or every
+// ordinary table outside the system schemas.
+func tableNames(ctx context.Context, tx pgx.Tx, names []string) ([]string, error) {
+	if len(names) > 0 {
+		return names, nil
 	}
-	var out []Table
-	for _, n := range names {
-		t, err := TableChecksum(ctx, tx, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
+	rows, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+		ORDER BY 1`)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // Querier is what TableChecksum needs: a connection or a transaction.
@@ -249,12 +265,13 @@ type Querier interface {
 }
 
 // TableChecksum counts a table's rows and sums a 64-bit hash of each row's
-// text: independent of row order and of physical layout, so a restored
-// table matches its original exactly when its contents do.
+// text (hashtextextended, PostgreSQL's stable hash, the one hash
+// partitioning relies on): independent of row order and of physical layout,
+// so a restored table matches its original exactly when its contents do.
 func TableChecksum(ctx context.Context, q Querier, name string) (Table, error) {
 	t := Table{Name: name}
 	qn := quoteQualified(name)
-	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0)::text
+	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text
 		FROM `+qn+` t`).Scan(&t.Rows, &t.Checksum)
 	if err != nil {
 		return t, fmt.Errorf("counting %s: %w", name, err)
