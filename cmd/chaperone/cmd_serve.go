@@ -141,7 +141,10 @@ answers agent hooks, and records each decision in the audit log.`,
 // its API on every other path.
 func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
 	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
-		BackupStatus: backupStatus(st)}
+		BackupStatus: backupStatus(st), LocalBackups: cfg.Backup.Store != "s3"}
+	if bs, err := backupStore(cfg); err == nil {
+		console.BackupStore = bs.Describe()
+	}
 	for _, u := range cfg.Upstreams {
 		console.Upstreams = append(console.Upstreams, web.Upstream{Name: u.Name, Kind: u.Kind, Env: u.Env, Credential: credentialSource(u)})
 	}

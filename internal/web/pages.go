@@ -216,7 +216,11 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) upstreamsPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "upstreams", page{Data: c.upstreams(r.Context())})
+	c.render(w, r, http.StatusOK, "upstreams", page{Data: struct {
+		Upstreams    []Upstream
+		Store        string
+		LocalBackups bool
+	}{c.upstreams(r.Context()), c.BackupStore, c.LocalBackups}})
 }
 
 // upstreams are the configured upstreams with their backup status.

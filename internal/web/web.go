@@ -44,6 +44,11 @@ type Console struct {
 	Upstreams []Upstream
 	Log       *slog.Logger
 	Now       func() time.Time
+	// BackupStore describes where snapshots go, shown with the upstreams;
+	// LocalBackups says that is a local directory, which the console
+	// flags as only as isolated as its disk.
+	BackupStore  string
+	LocalBackups bool
 	// BackupStatus, when set, says how recently an upstream's backups were
 	// proven by a restore drill.
 	BackupStatus func(ctx context.Context, upstream string) string

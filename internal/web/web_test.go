@@ -78,7 +78,8 @@ func newFixture(t *testing.T) *fixture {
 		f.secrets[name] = key.Secret()
 	}
 	f.console = &Console{Approvals: f.svc, Tokens: tokens, Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock,
-		Upstreams: []Upstream{{Name: "app-prod", Kind: "postgres", Env: "production", Credential: "sealed in the config"}}}
+		Upstreams:   []Upstream{{Name: "app-prod", Kind: "postgres", Env: "production", Credential: "sealed in the config"}},
+		BackupStore: "local directory /var/lib/chaperone/backups", LocalBackups: true}
 	f.svc.Changed = f.console.Publish
 	h, err := f.console.Handler()
 	if err != nil {
@@ -387,7 +388,7 @@ func TestPagesAndLiveEvents(t *testing.T) {
 		"/history":        {"History"},
 		"/audit":          {"The chain verifies", "approval.requested"},
 		"/tokens":         {f.tokenID, "Revoke"},
-		"/upstreams":      {"app-prod", "sealed in the config"},
+		"/upstreams":      {"app-prod", "sealed in the config", "only as isolated as its disk"},
 	} {
 		status, body := c.do("GET", path, nil, nil)
 		for _, w := range want {
