@@ -25,10 +25,10 @@ func (a *app) backupCommand() *cobra.Command {
 	return cmd
 }
 
-// withBackups runs fn with the checked config (secrets resolved), the state
-// and the backup store.
-func (a *app) withBackups(ctx context.Context, fn func(*config.Config, store.Store, backup.Store) error) error {
-	cfg, _, st, err := a.setup(ctx, true)
+// withBackups runs fn with the checked config (every secret resolved when
+// withSecrets), the state and the backup store.
+func (a *app) withBackups(ctx context.Context, withSecrets bool, fn func(*config.Config, store.Store, backup.Store) error) error {
+	cfg, _, st, err := a.setup(ctx, withSecrets)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 		Short: "Snapshot an upstream now: pg_dump, zstd, age, into the write-once store",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackups(cmd.Context(), func(cfg *config.Config, st store.Store, bs backup.Store) error {
+			return a.withBackups(cmd.Context(), true, func(cfg *config.Config, st store.Store, bs backup.Store) error {
 				var up *config.Upstream
 				for i := range cfg.Upstreams {
 					if cfg.Upstreams[i].Name == upstream && cfg.Upstreams[i].Kind == "postgres" {
@@ -133,7 +133,7 @@ func (a *app) backupListCommand() *cobra.Command {
 		Short: "List snapshots, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackups(cmd.Context(), func(_ *config.Config, _ store.Store, bs backup.Store) error {
+			return a.withBackups(cmd.Context(), true, func(_ *config.Config, _ store.Store, bs backup.Store) error {
 				list, err := manifests(cmd.Context(), bs, upstream)
 				if err != nil {
 					return err
@@ -169,7 +169,7 @@ func (a *app) backupShowCommand() *cobra.Command {
 		Short: "Show a snapshot's manifest (JSON)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withBackups(cmd.Context(), func(_ *config.Config, _ store.Store, bs backup.Store) error {
+			return a.withBackups(cmd.Context(), true, func(_ *config.Config, _ store.Store, bs backup.Store) error {
 				m, err := findManifest(cmd.Context(), bs, args[0])
 				if err != nil {
 					return err
@@ -218,7 +218,7 @@ func (a *app) backupRestoreCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withBackups(cmd.Context(), func(_ *config.Config, st store.Store, bs backup.Store) error {
+			return a.withBackups(cmd.Context(), true, func(_ *config.Config, st store.Store, bs backup.Store) error {
 				m, err := findManifest(cmd.Context(), bs, args[0])
 				if err != nil {
 					return err
@@ -255,7 +255,7 @@ func (a *app) backupVerifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withBackups(cmd.Context(), func(_ *config.Config, st store.Store, bs backup.Store) error {
+			return a.withBackups(cmd.Context(), true, func(_ *config.Config, st store.Store, bs backup.Store) error {
 				var m backup.Manifest
 				if latest {
 					list, err := manifests(cmd.Context(), bs, upstream)

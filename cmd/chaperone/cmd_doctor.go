@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/doctor"
+	"github.com/chaperone/chaperone/internal/store"
 )
 
 func (a *app) doctorCommand() *cobra.Command {
@@ -21,41 +24,39 @@ state and its keys, tokens that never expire, and listeners reachable beyond
 loopback. It exits 1 when any check fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, st, err := a.setup(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			bs, err := backupStore(cfg)
-			if err != nil {
-				return inputErr(err)
-			}
-			findings := doctor.Run(cmd.Context(), doctor.Inputs{Config: cfg, State: st, Backup: bs, Now: time.Now(),
-				DSN: func(u config.Upstream) (string, error) { return u.Credential(sealOpener(cfg)) }})
-			failed := 0
-			for _, f := range findings {
-				if f.Level == doctor.Fail {
-					failed++
-				}
-			}
-			if asJSON {
-				if err := a.printJSON(findings); err != nil {
-					return err
-				}
-			} else {
-				for _, f := range findings {
-					fmt.Fprintf(a.stdout, "%-4s %s: %s\n", f.Level, f.Check, f.Message)
-					if f.Fix != "" && f.Level != doctor.OK {
-						fmt.Fprintf(a.stdout, "     fix: %s\n", f.Fix)
-					}
-				}
-			}
-			if failed > 0 {
-				return inputErrf("%d check(s) failed", failed)
-			}
-			return nil
+			// Unset secrets are reported per upstream, not a reason to stop.
+			return a.withBackups(cmd.Context(), false, func(cfg *config.Config, st store.Store, bs backup.Store) error {
+				return a.doctor(cmd.Context(), cfg, st, bs, asJSON)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+func (a *app) doctor(ctx context.Context, cfg *config.Config, st store.Store, bs backup.Store, asJSON bool) error {
+	findings := doctor.Run(ctx, doctor.Inputs{Config: cfg, State: st, Backup: bs, Now: time.Now(),
+		DSN: func(u config.Upstream) (string, error) { return u.Credential(sealOpener(cfg)) }})
+	failed := 0
+	for _, f := range findings {
+		if f.Level == doctor.Fail {
+			failed++
+		}
+	}
+	if asJSON {
+		if err := a.printJSON(findings); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintf(a.stdout, "%-4s %s: %s\n", f.Level, f.Check, f.Message)
+			if f.Fix != "" && f.Level != doctor.OK {
+				fmt.Fprintf(a.stdout, "     fix: %s\n", f.Fix)
+			}
+		}
+	}
+	if failed > 0 {
+		return inputErrf("%d check(s) failed", failed)
+	}
+	return nil
 }
