@@ -163,3 +163,30 @@ func TestApproversAuthenticate(t *testing.T) {
 		t.Fatalf("list leaks hashes or lost alice: %+v", list)
 	}
 }
+
+// Password hashing is bounded: many sign-ins at once queue for two slots
+// instead of each taking 64 MiB at the same time.
+func TestPasswordHashingIsBounded(t *testing.T) {
+	var mu sync.Mutex
+	running, peak := 0, 0
+	inArgonSlot = func() {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
+	defer func() { inArgonSlot = nil }()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); checkPassword(dummyHash(), "x") }()
+	}
+	wg.Wait()
+	if peak != cap(argonSlots) {
+		t.Fatalf("%d hashes ran at once, want %d", peak, cap(argonSlots))
+	}
+}

@@ -115,10 +115,27 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) error
 // garbage-collection target for good.
 var dummyHash = sync.OnceValue(func() string { return hashPassword("chaperone-dummy-password") })
 
+// argonSlots bounds the argon2id computations running at once: each takes
+// 64 MiB, and a burst of sign-in attempts from many addresses must queue,
+// not exhaust the memory of the process that also runs the gateway.
+var argonSlots = make(chan struct{}, 2)
+
+// inArgonSlot, when set (tests), runs while a slot is held.
+var inArgonSlot func()
+
+func argonKey(password, salt []byte, t, mem uint32, threads uint8, n uint32) []byte {
+	argonSlots <- struct{}{}
+	defer func() { <-argonSlots }()
+	if inArgonSlot != nil {
+		inArgonSlot()
+	}
+	return argon2.IDKey(password, salt, t, mem, threads, n)
+}
+
 func hashPassword(password string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
@@ -143,6 +160,6 @@ func checkPassword(phc, password string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, t, mem, p, uint32(len(want)))
+	got := argonKey([]byte(password), salt, t, mem, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
