@@ -1,0 +1,132 @@
+// Package graphql classifies GraphQL requests against the provider's own
+// schema (gqlparser): a request that does not parse or validate is unknown,
+// and each top-level mutation field - through aliases, fragments and
+// variables - is judged by the provider's profile.
+package graphql
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// Request is one GraphQL request as clients send it (POST JSON or GET).
+type Request struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+}
+
+// Call is one top-level field of the operation that runs, with its
+// arguments resolved (variables substituted): what resolvers look up.
+type Call struct {
+	Field string
+	Args  map[string]any
+}
+
+// Result is what the classifier found.
+type Result struct {
+	Reasons   []action.Reason
+	Operation string // query, mutation, subscription ("" when unknown)
+	Calls     []Call
+}
+
+// Class is the most severe class found (read when none).
+func (r Result) Class() action.Class {
+	c := action.ClassRead
+	for _, x := range r.Reasons {
+		c = action.Max(c, x.Class)
+	}
+	return c
+}
+
+// Profile judges a provider's mutation fields.
+type Profile interface {
+	// Judge returns the findings for one top-level mutation field.
+	Judge(c Call) []action.Reason
+}
+
+func unknown(id, format string, args ...any) Result {
+	return Result{Reasons: []action.Reason{{ID: id, Class: action.ClassUnknown, Message: fmt.Sprintf(format, args...)}}}
+}
+
+// Classify parses and validates req against schema and judges what it does.
+func Classify(schema *ast.Schema, p Profile, req Request) Result {
+	if strings.TrimSpace(req.Query) == "" {
+		if _, ok := req.Extensions["persistedQuery"]; ok {
+			return unknown("graphql.persisted", "a persisted query sends a hash, not its text, so what it does is unknown")
+		}
+		return unknown("graphql.empty", "the request has no query")
+	}
+	doc, errs := gqlparser.LoadQuery(schema, req.Query)
+	if len(errs) > 0 {
+		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", firstLine(errs.Error()))
+	}
+	op, err := pick(doc, req.OperationName)
+	if err != nil {
+		return unknown("graphql.operation", "%v", err)
+	}
+	r := Result{Operation: string(op.Operation)}
+	if op.Operation != ast.Mutation {
+		return r // queries and subscriptions read
+	}
+	for _, f := range fields(op.SelectionSet, nil) {
+		c := Call{Field: f.Name, Args: f.ArgumentMap(req.Variables)}
+		r.Calls = append(r.Calls, c)
+		found := p.Judge(c)
+		if len(found) == 0 {
+			found = []action.Reason{{ID: "graphql.write", Class: action.ClassWrite, Message: c.Field + " changes provider state"}}
+		}
+		r.Reasons = append(r.Reasons, found...)
+	}
+	return r
+}
+
+// pick chooses the operation that runs: the named one, or the only one.
+func pick(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
+	if name != "" {
+		if op := doc.Operations.ForName(name); op != nil {
+			return op, nil
+		}
+		return nil, fmt.Errorf("operationName %q names no operation in the document", name)
+	}
+	if len(doc.Operations) != 1 {
+		return nil, fmt.Errorf("the document has %d operations and no operationName to choose one", len(doc.Operations))
+	}
+	return doc.Operations[0], nil
+}
+
+// fields flattens a selection set's fields, expanding fragment spreads and
+// inline fragments, so a mutation hidden in a fragment on Mutation counts.
+func fields(set ast.SelectionSet, seen map[string]bool) []*ast.Field {
+	var out []*ast.Field
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name != "__typename" {
+				out = append(out, s)
+			}
+		case *ast.InlineFragment:
+			out = append(out, fields(s.SelectionSet, seen)...)
+		case *ast.FragmentSpread:
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			if s.Definition != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				out = append(out, fields(s.Definition.SelectionSet, seen)...)
+			}
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

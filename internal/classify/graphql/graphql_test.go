@@ -1,0 +1,75 @@
+package graphql
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+func ids(r Result) []string {
+	var out []string
+	for _, x := range r.Reasons {
+		out = append(out, x.ID)
+	}
+	return out
+}
+
+func TestRailwayRequests(t *testing.T) {
+	s, err := Railway()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		R = action.ClassRead
+		W = action.ClassWrite
+		U = action.ClassUnknown
+		D = action.ClassDestructive
+	)
+	for _, c := range []struct {
+		name string
+		req  Request
+		want action.Class
+		id   string
+	}{
+		{"a query", Request{Query: `query { me { id } }`}, R, ""},
+		{"volumeDelete", Request{Query: `mutation { volumeDelete(volumeId: "vol_1") }`}, D, "railway.delete"},
+		{"aliased", Request{Query: `mutation { tidy: volumeDelete(volumeId: "vol_1") }`}, D, "railway.delete"},
+		{"in a fragment on Mutation", Request{Query: `mutation M { ...F } fragment F on Mutation { serviceDelete(id: "s") }`}, D, "railway.delete"},
+		{"in an inline fragment", Request{Query: `mutation { ... on Mutation { environmentDelete(id: "e") } }`}, D, "railway.delete"},
+		{"variables", Request{Query: `mutation($v: String!) { volumeDelete(volumeId: $v) }`, Variables: map[string]any{"v": "vol_1"}}, D, "railway.delete"},
+		{"comments", Request{Query: "# tidy up\nmutation {\n # volumeDelete\n volumeDelete(volumeId: \"x\") }"}, D, "railway.delete"},
+		{"operationName picks the mutation", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`, OperationName: "B"}, D, "railway.delete"},
+		{"operationName picks the query", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`, OperationName: "A"}, R, ""},
+		{"two operations, no name", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`}, U, "graphql.operation"},
+		{"restore that wipes", Request{Query: `mutation { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v", wipeServiceIds: ["s"]) { workflowId } }`}, D, "railway.backup-restore-wipe"},
+		{"restore that keeps", Request{Query: `mutation { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v") { workflowId } }`}, W, "graphql.write"},
+		{"replace variables", Request{Query: `mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }`,
+			Variables: map[string]any{"i": map[string]any{"projectId": "p", "environmentId": "e", "replace": true, "variables": map[string]any{}}}}, D, "railway.variables-replace"},
+		{"upsert variables", Request{Query: `mutation { variableCollectionUpsert(input: {projectId: "p", environmentId: "e", variables: {A: "1"}}) }`}, W, "graphql.write"},
+		{"patch deletes", Request{Query: `mutation($p: EnvironmentConfig) { environmentPatchCommit(environmentId: "e", patch: $p) }`,
+			Variables: map[string]any{"p": map[string]any{"services": map[string]any{"s1": map[string]any{"isDeleted": true}}}}}, D, "railway.patch-delete"},
+		{"volume in every environment", Request{Query: `mutation { volumeInstanceUpdate(volumeId: "v", input: {mountPath: "/x"}) }`}, D, "railway.volume-all-environments"},
+		{"volume in one environment", Request{Query: `mutation { volumeInstanceUpdate(volumeId: "v", environmentId: "e", input: {mountPath: "/x"}) }`}, W, "graphql.write"},
+		{"backups emptied", Request{Query: `mutation { volumeInstanceBackupScheduleUpdate(volumeInstanceId: "v", kinds: []) }`}, D, "railway.backups-off"},
+		{"cancel a scheduled delete", Request{Query: `mutation { projectScheduleDeleteCancel(id: "p") }`}, W, "graphql.write"},
+		{"persisted query", Request{Extensions: map[string]any{"persistedQuery": map[string]any{"sha256Hash": "abc"}}}, U, "graphql.persisted"},
+		{"does not parse", Request{Query: `mutation { volumeDelete(`}, U, "graphql.invalid"},
+		{"unknown field", Request{Query: `mutation { volumeObliterate(id: "x") }`}, U, "graphql.invalid"},
+		{"missing variable", Request{Query: `mutation($v: String!) { volumeDelete(volumeId: $v) }`}, D, "railway.delete"},
+	} {
+		r := Classify(s, RailwayProfile{}, c.req)
+		if r.Class() != c.want || (c.id != "" && !slices.Contains(ids(r), c.id)) || (c.id == "" && len(r.Reasons) > 0) {
+			t.Errorf("%s: got %s %v, want %s %s", c.name, r.Class(), r.Reasons, c.want, c.id)
+		}
+	}
+}
+
+func TestCallsCarryResolvedArguments(t *testing.T) {
+	s, _ := Railway()
+	r := Classify(s, RailwayProfile{}, Request{Query: `mutation($v: String!) { a: volumeDelete(volumeId: $v) b: serviceDelete(id: "s1") }`,
+		Variables: map[string]any{"v": "vol_9"}})
+	if len(r.Calls) != 2 || r.Calls[0].Field != "volumeDelete" || r.Calls[0].Args["volumeId"] != "vol_9" || r.Calls[1].Args["id"] != "s1" {
+		t.Fatalf("calls %+v", r.Calls)
+	}
+}
