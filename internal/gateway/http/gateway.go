@@ -1,0 +1,277 @@
+// Package http is Chaperone's gateway for cloud APIs: agents send
+// http://HOST/u/<upstream>/<path> with their chp_ token; Chaperone checks the
+// token's scope, reads and classifies the request (GraphQL against the
+// provider's schema, REST by method), holds or denies what the policy says,
+// and forwards the rest with the provider credential it alone holds.
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/classify/graphql"
+	"github.com/chaperone/chaperone/internal/token"
+)
+
+// Upstream is an HTTP API behind the gateway.
+type Upstream struct {
+	Name     string
+	Env      string
+	Provider string // railway | generic
+	URL      string // base URL
+	// Credential is the provider token, sent as Header: Prefix+Credential.
+	Credential string
+	Header     string // default Authorization
+	Prefix     string // default "Bearer "
+}
+
+// Gateway serves /u/<upstream>/...
+type Gateway struct {
+	Upstream  func(name string) (Upstream, bool)
+	Tokens    *token.Manager
+	Decide    func(*action.Action) action.Decision
+	Approvals *approval.Service
+	// MaxBody is the largest body classified (default 1 MiB); larger ones
+	// are held for approval, up to HardLimit (default 32 MiB), refused
+	// beyond.
+	MaxBody, HardLimit int64
+	Client             *http.Client
+	Log                *slog.Logger
+}
+
+const (
+	defaultMaxBody   = 1 << 20
+	defaultHardLimit = 32 << 20
+)
+
+// hopHeaders are never forwarded, and neither is anything that carries the
+// agent's own credentials.
+var hopHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization", "Connection", "Keep-Alive", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade", "Project-Access-Token", "X-Forwarded-For", "Forwarded"}
+
+func fail(w http.ResponseWriter, status int, body map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(body)
+}
+
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/u/"), "/")
+	up, ok := g.Upstream(name)
+	if !ok {
+		fail(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("upstream %q is not configured in Chaperone", name)})
+		return
+	}
+	secret, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok, err := g.Tokens.Verify(r.Context(), strings.TrimSpace(secret))
+	if err == nil {
+		err = token.Usable(tok, time.Now())
+	}
+	if err != nil {
+		fail(w, http.StatusUnauthorized, map[string]any{"error": "a Chaperone token is required (Authorization: Bearer chp_...): " + err.Error()})
+		return
+	}
+	if err := token.Covers(tok, up.Name, up.Env); err != nil {
+		fail(w, http.StatusForbidden, map[string]any{"error": err.Error()})
+		return
+	}
+	body, err := readBody(r, g.limit(g.HardLimit, defaultHardLimit))
+	if err != nil {
+		fail(w, http.StatusRequestEntityTooLarge, map[string]any{"error": err.Error()})
+		return
+	}
+	act := g.classify(up, r, "/"+rest, body)
+	act.Env, act.Upstream, act.Requester, act.Scope = up.Env, up.Name, tok.ID, tok.Scope
+	d := g.Decide(&act)
+	switch d.Verdict {
+	case action.Deny:
+		fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone denied this request", "rule": d.Rule, "reason": d.Reason, "findings": act.Reasons})
+		return
+	case action.Approve:
+		req, run, err := g.Approvals.Check(r.Context(), approval.Hold{Action: act, Decision: d, TokenID: tok.ID})
+		if err != nil {
+			fail(w, http.StatusServiceUnavailable, map[string]any{"error": "Chaperone cannot record an approval request right now, so the request was not sent"})
+			return
+		}
+		if req.State == approval.Denied {
+			fail(w, http.StatusForbidden, map[string]any{"error": "a human denied this request", "request": req.ID, "reason": req.DenyReason})
+			return
+		}
+		if !run {
+			fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone held this request for approval", "request": req.ID,
+				"rule": d.Rule, "reason": d.Reason, "findings": act.Reasons,
+				"hint": "approve it with: chaperone approvals approve " + req.ID + "; then send the same request again with the same token"})
+			return
+		}
+		if ok, err := g.Approvals.Consume(r.Context(), req.ID, "token:"+tok.ID); err != nil || !ok {
+			fail(w, http.StatusForbidden, map[string]any{"error": "the approval of request " + req.ID + " was already used or has expired"})
+			return
+		}
+	}
+	g.forward(w, r, up, rest, body)
+}
+
+func (g *Gateway) limit(v, def int64) int64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// readBody reads the whole body, refusing more than limit.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("request body over %d bytes: Chaperone does not forward what it cannot hold for approval", limit)
+	}
+	return b, nil
+}
+
+// classify turns the request into an action whose Text binds an approval to
+// exactly this request: method, path and query, and the canonical body.
+func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byte) action.Action {
+	target := path
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	a := action.Action{Kind: action.KindHTTP, Class: action.ClassRead, Text: r.Method + " " + target + "\n" + canonical(body)}
+	if int64(len(body)) > g.limit(g.MaxBody, defaultMaxBody) {
+		a.AddReason(action.Reason{ID: "http.too-large", Class: action.ClassUnknown,
+			Message: fmt.Sprintf("a %d-byte body is too large to inspect", len(body))})
+		return a
+	}
+	if up.Provider == "railway" && (strings.HasSuffix(path, "/graphql") || strings.HasSuffix(path, "/graphql/v2")) {
+		a.Kind = action.KindGraphQL
+		for _, x := range graphqlReasons(r, body) {
+			a.AddReason(x)
+		}
+		return a
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	case http.MethodDelete:
+		a.AddReason(action.Reason{ID: "http.delete", Class: action.ClassDestructive, Message: "DELETE " + path + " deletes a resource"})
+	default:
+		a.AddReason(action.Reason{ID: "http.write", Class: action.ClassWrite, Message: r.Method + " " + path + " changes provider state"})
+	}
+	return a
+}
+
+// graphqlReasons classifies POST JSON (one request or a batch) and GET
+// ?query= against Railway's schema.
+func graphqlReasons(r *http.Request, body []byte) []action.Reason {
+	schema, err := graphql.Railway()
+	if err != nil {
+		return []action.Reason{{ID: "graphql.schema", Class: action.ClassUnknown, Message: "the provider schema did not load"}}
+	}
+	var reqs []graphql.Request
+	switch {
+	case r.Method == http.MethodGet:
+		q := r.URL.Query()
+		req := graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" && json.Unmarshal([]byte(v), &req.Variables) != nil {
+			return []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "variables are not JSON"}}
+		}
+		reqs = []graphql.Request{req}
+	case bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")):
+		if json.Unmarshal(body, &reqs) != nil || len(reqs) == 0 {
+			return []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "the batch is not a JSON array of requests"}}
+		}
+	default:
+		var req graphql.Request
+		if json.Unmarshal(body, &req) != nil {
+			return []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "the body is not a GraphQL request in JSON"}}
+		}
+		reqs = []graphql.Request{req}
+	}
+	var out []action.Reason
+	for _, req := range reqs {
+		out = append(out, graphql.Classify(schema, graphql.RailwayProfile{}, req).Reasons...)
+	}
+	return out
+}
+
+// canonical renders a JSON body with sorted keys and no spacing, so that
+// the same request re-sent with other whitespace or key order binds to
+// the same approval; other bodies are used as they are.
+func canonical(body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		if b, err := json.Marshal(v); err == nil {
+			return string(b)
+		}
+	}
+	return string(body)
+}
+
+// forward sends the request on with the provider credential and streams
+// the answer back.
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, rest string, body []byte) {
+	base, err := url.Parse(up.URL)
+	if err != nil {
+		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
+		return
+	}
+	target := base.JoinPath(rest)
+	target.RawQuery = r.URL.RawQuery
+	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	defer cancel()
+	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), bytes.NewReader(body))
+	if err != nil {
+		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
+		return
+	}
+	for k, vs := range r.Header {
+		out.Header[k] = vs
+	}
+	for _, h := range hopHeaders {
+		out.Header.Del(h)
+	}
+	header, prefix := up.Header, up.Prefix
+	if header == "" {
+		header, prefix = "Authorization", "Bearer "
+	}
+	out.Header.Set(header, prefix+up.Credential)
+	client := g.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(out)
+	if err != nil {
+		g.Log.Warn("upstream request failed", "upstream", up.Name, "err", scrub(err.Error(), up.Credential))
+		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is unavailable"})
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	if _, err := io.Copy(w, resp.Body); err != nil && !errors.Is(err, context.Canceled) {
+		g.Log.Debug("relaying the upstream's answer", "upstream", up.Name, "err", err)
+	}
+}
+
+func scrub(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[credential]")
+}
