@@ -22,6 +22,7 @@ import (
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/notify"
+	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/tlscert"
 	"github.com/chaperone/chaperone/internal/token"
@@ -94,7 +95,7 @@ answers agent hooks, and records each decision in the audit log.`,
 			if err != nil {
 				return err
 			}
-			handler, err := a.httpHandler(cfg, st, approvals, log)
+			handler, err := a.httpHandler(cfg, eng, st, approvals, log)
 			if err != nil {
 				return err
 			}
@@ -139,7 +140,7 @@ answers agent hooks, and records each decision in the audit log.`,
 
 // httpHandler serves /healthz and /metrics, and the approval console and
 // its API on every other path.
-func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
+func (a *app) httpHandler(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
 	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
 		BackupStatus: backupStatus(st), LocalBackups: cfg.Backup.Store != "s3"}
 	if bs, err := backupStore(cfg); err == nil {
@@ -184,6 +185,11 @@ func (a *app) httpHandler(cfg *config.Config, st store.Store, approvals *approva
 		}
 		w.Write([]byte("ok\n"))
 	})
+	apiGateway, err := httpGateway(cfg, eng, st, approvals, log)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/u/", apiGateway)
 	mux.Handle("/", consoleHandler)
 	return mux, nil
 }

@@ -18,9 +18,9 @@ var envRef = regexp.MustCompile(`^\$\{[A-Za-z_][A-Za-z0-9_]*\}$`)
 
 func (a *app) upstreamCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "upstream", Short: "Add, list and remove the real systems behind Chaperone"}
-	var kind, env, dsn, url string
+	var kind, env, dsn, url, provider, credential, header string
 	add := &cobra.Command{
-		Use:   "add NAME --kind postgres --env ENV --dsn DSN",
+		Use:   "add NAME --env ENV (--dsn DSN | --kind http --provider P --url URL --credential TOKEN)",
 		Short: "Add an upstream; a literal DSN is sealed, a ${VAR} one stays a reference",
 		Long: `add writes the upstream into the config file, keeping its comments. A DSN
 given as ${VAR} stays a reference, resolved from the environment when serve
@@ -34,31 +34,46 @@ is never printed. Restart serve to use a new upstream.`,
 				return err
 			}
 			u := config.Upstream{Name: args[0], Kind: kind, Env: env, URL: url}
-			if kind == "postgres" {
+			// seal keeps a literal credential only as ciphertext; a ${VAR}
+			// stays a reference.
+			seal := func(v string) (config.Secret, error) {
+				if envRef.MatchString(v) {
+					return config.Secret(v), nil
+				}
+				box, err := secret.Open(filepath.Dir(cfg.State.Path), true)
+				if err != nil {
+					return "", err
+				}
+				sealed, err := box.Seal(u.Name, v)
+				return config.Secret(sealed), err
+			}
+			switch kind {
+			case "postgres":
 				if dsn == "" {
 					return inputErrf("--dsn is required for a postgres upstream")
 				}
-				u.DSN = config.Secret(dsn)
 				if !envRef.MatchString(dsn) {
 					if _, err := pgconn.ParseConfig(dsn); err != nil {
 						return inputErrf("--dsn does not parse as a PostgreSQL connection string") // the error could echo it
 					}
-					box, err := secret.Open(filepath.Dir(cfg.State.Path), true)
-					if err != nil {
-						return err
-					}
-					sealed, err := box.Seal(u.Name, dsn)
-					if err != nil {
-						return err
-					}
-					u.DSN = config.Secret(sealed)
 				}
+				if u.DSN, err = seal(dsn); err != nil {
+					return err
+				}
+			case "http":
+				if credential == "" {
+					return inputErrf("--credential is required for an http upstream (the provider token, or ${VAR})")
+				}
+				if u.APICredential, err = seal(credential); err != nil {
+					return err
+				}
+				u.Provider, u.CredentialHeader = provider, header
 			}
 			if err := config.AddUpstream(cfg.File, u); err != nil {
 				return inputErr(err)
 			}
 			how := "referenced from the environment"
-			if u.DSN.Sealed() {
+			if u.Secret().Sealed() {
 				how = "sealed with " + filepath.Join(filepath.Dir(cfg.State.Path), secret.KeyFile)
 			}
 			fmt.Fprintf(a.stdout, "upstream %s added (%s, %s); credentials %s\n", u.Name, u.Kind, u.Env, how)
@@ -70,6 +85,9 @@ is never printed. Restart serve to use a new upstream.`,
 	f.StringVar(&env, "env", "", "the environment it lives in (required)")
 	f.StringVar(&dsn, "dsn", "", "connection string, or ${VAR} to read it from the environment at start")
 	f.StringVar(&url, "url", "", "base URL (http upstreams)")
+	f.StringVar(&provider, "provider", "generic", "http upstreams: railway, fly or generic")
+	f.StringVar(&credential, "credential", "", "http upstreams: the provider token, or ${VAR}; sealed when literal")
+	f.StringVar(&header, "credential-header", "", "http upstreams: the header the token goes in (default Authorization: Bearer)")
 	add.MarkFlagRequired("env")
 
 	list := &cobra.Command{
@@ -112,12 +130,13 @@ is never printed. Restart serve to use a new upstream.`,
 // credentialSource says where an upstream's credential comes from, never
 // what it is.
 func credentialSource(u config.Upstream) string {
+	v := u.Secret()
 	switch {
-	case u.DSN.Sealed():
+	case v.Sealed():
 		return "sealed in the config"
-	case len(u.DSN.Refs()) > 0:
-		return "environment: " + fmt.Sprint(u.DSN.Refs())
-	case u.DSN != "":
+	case len(v.Refs()) > 0:
+		return "environment: " + fmt.Sprint(v.Refs())
+	case v != "":
 		return "plain text in the config (run upstream add again to seal it)"
 	}
 	return "none"

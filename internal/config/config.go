@@ -157,6 +157,14 @@ type Upstream struct {
 	Env  string `yaml:"env"`
 	DSN  Secret `yaml:"dsn"`
 	URL  string `yaml:"url"`
+	// Provider picks how an http upstream's requests are read: railway
+	// (GraphQL against Railway's schema), fly or generic (REST by method).
+	Provider string `yaml:"provider"`
+	// APICredential is an http upstream's token; CredentialHeader is where
+	// it goes (Authorization: Bearer by default; Railway project tokens
+	// use Project-Access-Token).
+	APICredential    Secret `yaml:"credential"`
+	CredentialHeader string `yaml:"credential_header"`
 	// BackupSchedule is a cron expression ("0 3 * * *", "@daily") on
 	// which serve snapshots this postgres upstream.
 	BackupSchedule string `yaml:"backup_schedule"`

@@ -21,7 +21,9 @@ func AddUpstream(path string, u Upstream) error {
 			}
 		}
 		entry := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		for _, kv := range [][2]string{{"name", u.Name}, {"kind", u.Kind}, {"env", u.Env}, {"dsn", string(u.DSN)}, {"url", u.URL}} {
+		for _, kv := range [][2]string{{"name", u.Name}, {"kind", u.Kind}, {"env", u.Env}, {"dsn", string(u.DSN)}, {"url", u.URL},
+			{"provider", u.Provider}, {"credential", string(u.APICredential)}, {"credential_header", u.CredentialHeader},
+			{"backup_schedule", u.BackupSchedule}} {
 			if kv[1] == "" {
 				continue
 			}

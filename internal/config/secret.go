@@ -42,13 +42,23 @@ type Opener func(name, sealed string) (string, error)
 // Credential returns the upstream's DSN: a sealed value opened with open, or
 // ${VAR} references resolved.
 func (u Upstream) Credential(open Opener) (string, error) {
-	if u.DSN.Sealed() {
+	v := u.Secret()
+	if v.Sealed() {
 		if open == nil {
 			return "", fmt.Errorf("the value is sealed and the deployment's sealing key is not available")
 		}
-		return open(u.Name, string(u.DSN))
+		return open(u.Name, string(v))
 	}
-	return u.DSN.Resolve()
+	return v.Resolve()
+}
+
+// Secret is the upstream's credential as written: the DSN of a postgres
+// upstream, the API credential of an http one.
+func (u Upstream) Secret() Secret {
+	if u.Kind == "http" {
+		return u.APICredential
+	}
+	return u.DSN
 }
 
 // Resolve substitutes the environment variables. An unset variable is an

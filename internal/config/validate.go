@@ -161,6 +161,17 @@ func (c *Config) validateUpstreams() Errors {
 			if u.URL == "" {
 				add(".url", "give the API's base URL", "http upstream %q has no url", u.Name)
 			}
+			if u.APICredential == "" {
+				add(".credential", "give credential: ${SOME_ENV_VAR}", "http upstream %q has no credential", u.Name)
+			}
+			switch u.Provider {
+			case "", "generic", "railway", "fly":
+			default:
+				add(".provider", "use railway, fly or generic", "unknown provider %q", u.Provider)
+			}
+			if err := u.APICredential.syntaxError(); err != nil {
+				add(".credential", "write ${NAME}", "%v", err)
+			}
 		default:
 			add(".kind", "use postgres or http", "unknown upstream kind %q", u.Kind)
 		}
@@ -187,10 +198,14 @@ func (c *Config) CheckSecrets(open Opener) error {
 	for i, u := range c.Upstreams {
 		if _, err := u.Credential(open); err != nil {
 			fix := "export the variable before starting"
-			if u.DSN.Sealed() {
+			if u.Secret().Sealed() {
 				fix = "run serve with the state directory whose secret.key sealed it, or add the upstream again"
 			}
-			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].dsn", i), fix, "%v", err))
+			field := "dsn"
+			if u.Kind == "http" {
+				field = "credential"
+			}
+			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].%s", i, field), fix, "%v", err))
 		}
 	}
 	if c.Backup.Store == "s3" {

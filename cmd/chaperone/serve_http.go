@@ -1,0 +1,40 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/config"
+	gwhttp "github.com/chaperone/chaperone/internal/gateway/http"
+	"github.com/chaperone/chaperone/internal/policy"
+	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/token"
+)
+
+// httpGateway builds the cloud API gateway from the checked config: each
+// http upstream with its credential resolved once (serve has checked them).
+func httpGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
+	ups := map[string]gwhttp.Upstream{}
+	for _, u := range cfg.Upstreams {
+		if u.Kind != "http" {
+			continue
+		}
+		cred, err := u.Credential(sealOpener(cfg))
+		if err != nil {
+			return nil, inputErrf("upstream %s: %v", u.Name, err)
+		}
+		up := gwhttp.Upstream{Name: u.Name, Env: u.Env, Provider: u.Provider, URL: u.URL, Credential: cred, Header: u.CredentialHeader}
+		if up.Header == "" || http.CanonicalHeaderKey(up.Header) == "Authorization" {
+			up.Header, up.Prefix = "Authorization", "Bearer "
+		} // else a bare token in its own header (Railway's Project-Access-Token)
+		ups[u.Name] = up
+	}
+	return &gwhttp.Gateway{
+		Upstream:  func(name string) (gwhttp.Upstream, bool) { u, ok := ups[name]; return u, ok },
+		Tokens:    token.NewManager(st),
+		Decide:    eng.Decide,
+		Approvals: approvals,
+		Log:       log,
+	}, nil
+}
