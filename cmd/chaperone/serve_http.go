@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
 	gwhttp "github.com/chaperone/chaperone/internal/gateway/http"
 	"github.com/chaperone/chaperone/internal/policy"
@@ -36,5 +38,6 @@ func httpGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approva
 		Decide:    eng.Decide,
 		Approvals: approvals,
 		Log:       log,
+		Record:    func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) },
 	}, nil
 }

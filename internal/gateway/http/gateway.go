@@ -20,6 +20,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/classify/graphql"
 	"github.com/chaperone/chaperone/internal/token"
 )
@@ -48,6 +49,17 @@ type Gateway struct {
 	MaxBody, HardLimit int64
 	Client             *http.Client
 	Log                *slog.Logger
+	// Record audits denials and real tokens used where they may not go.
+	Record func(ctx context.Context, ev audit.Event) error
+}
+
+func (g *Gateway) record(ctx context.Context, ev audit.Event) {
+	if g.Record == nil {
+		return
+	}
+	if err := g.Record(ctx, ev); err != nil {
+		g.Log.Warn("recording a gateway event", "err", err)
+	}
 }
 
 const (
@@ -83,6 +95,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := token.Covers(tok, up.Name, up.Env); err != nil {
+		// A real token used where it may not go: what a stolen or misused
+		// token looks like.
+		g.record(r.Context(), audit.Event{Type: "http.refused", Actor: "token:" + tok.ID, Data: map[string]string{
+			"upstream": up.Name, "env": up.Env, "reason": err.Error()}})
 		fail(w, http.StatusForbidden, map[string]any{"error": err.Error()})
 		return
 	}
@@ -96,6 +112,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := g.Decide(&act)
 	switch d.Verdict {
 	case action.Deny:
+		g.record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d))
 		fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone denied this request", "rule": d.Rule, "reason": d.Reason, "findings": act.Reasons})
 		return
 	case action.Approve:

@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/policy"
+	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
 	"github.com/chaperone/chaperone/internal/token"
 )
@@ -42,6 +44,7 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (p *provider) count() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.seen) }
 
 type env struct {
+	st                store.Store
 	srv               *httptest.Server
 	prov              *provider
 	approvals         *approval.Service
@@ -76,7 +79,9 @@ func setup(t *testing.T) *env {
 		"fly-staging":  {Name: "fly-staging", Env: "staging", Provider: "generic", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
 	}
 	g := &Gateway{Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok }, Tokens: tokens, Decide: eng.Decide,
-		Approvals: e.approvals, MaxBody: 4096, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Approvals: e.approvals, MaxBody: 4096, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Record: func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) }}
+	e.st = st
 	mux := http.NewServeMux()
 	mux.Handle("/u/", g)
 	e.srv = httptest.NewServer(mux)
@@ -137,6 +142,20 @@ func TestVolumeDeleteIsHeldUntilApprovedThenSentOnce(t *testing.T) {
 	}
 	if status, out := e.send(t, e.prod, "POST", gql, same); status != 403 || out["request"] == id {
 		t.Fatalf("a second send: %d %v", status, out)
+	}
+	// The staging token's attempt is on the record.
+	refused := 0
+	e.st.View(ctx, func(tx store.Tx) error {
+		es, _ := tx.AuditEntries(0, 1000)
+		for _, x := range es {
+			if x.Type == "http.refused" && strings.Contains(string(x.Data), "railway-prod") {
+				refused++
+			}
+		}
+		return nil
+	})
+	if refused != 1 {
+		t.Fatalf("%d refusals audited", refused)
 	}
 	// A different volume is a different request.
 	other := strings.Replace(del, "vol_prod", "vol_other", 1)
