@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/graphql"
 )
 
 // checkResult is the JSON `chaperone check` prints: a contract.
@@ -74,6 +75,7 @@ func (a *app) check(env, kindName, upstream string, args []string) (res checkRes
 	if err != nil {
 		return res, err
 	}
+	provider := ""
 	if upstream != "" {
 		u, ok := cfg.Upstream(upstream)
 		if !ok {
@@ -82,9 +84,19 @@ func (a *app) check(env, kindName, upstream string, args []string) (res checkRes
 		if env != "" && env != u.Env {
 			return res, inputErrf("--env %s contradicts upstream %s, which is %s", env, upstream, u.Env)
 		}
-		env = u.Env
+		env, provider = u.Env, u.Provider
 	}
-	act, d := decide(eng, kind, text, env, upstream)
+	var act action.Action
+	var d action.Decision
+	if kind == action.KindGraphQL && provider == "railway" {
+		// The upstream names a provider whose schema Chaperone has: judge
+		// the request as the gateway would.
+		act = railwayGraphQL(text)
+		act.Env, act.Upstream = env, upstream
+		d = eng.Decide(&act)
+	} else {
+		act, d = decide(eng, kind, text, env, upstream)
+	}
 	res = checkResult{Decision: d.Verdict, Class: act.Class, Rule: d.Rule, Reason: d.Reason, Reasons: act.Reasons}
 	if res.Reasons == nil {
 		res.Reasons = []action.Reason{}
@@ -115,4 +127,25 @@ func (a *app) checkText(args []string) (string, error) {
 func (a *app) printCheck(r checkResult) {
 	out, _ := json.Marshal(r)
 	fmt.Fprintln(a.stdout, string(out))
+}
+
+// railwayGraphQL classifies TEXT - a GraphQL document, or a request body
+// ({"query": ..., "variables": ...}) - against Railway's schema.
+func railwayGraphQL(text string) action.Action {
+	act := action.Action{Kind: action.KindGraphQL, Text: text, Class: action.ClassRead}
+	schema, err := graphql.Railway()
+	if err != nil {
+		act.AddReason(action.Reason{ID: "graphql.schema", Class: action.ClassUnknown, Message: "the provider schema did not load"})
+		return act
+	}
+	req := graphql.Request{Query: text}
+	if strings.HasPrefix(strings.TrimSpace(text), "{\"") || strings.HasPrefix(strings.TrimSpace(text), "{ \"") {
+		if json.Unmarshal([]byte(text), &req) != nil {
+			req = graphql.Request{Query: text}
+		}
+	}
+	for _, r := range graphql.Classify(schema, graphql.RailwayProfile{}, req).Reasons {
+		act.AddReason(r)
+	}
+	return act
 }

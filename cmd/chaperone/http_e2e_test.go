@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,3 +69,28 @@ func TestVolumeDeleteThroughServe(t *testing.T) {
 }
 
 var regexpRequest = regexp.MustCompile(`apr_[0-9a-f]{16}`)
+
+// check judges GraphQL for a railway upstream as the gateway does.
+func TestCheckGraphQLAgainstTheProviderSchema(t *testing.T) {
+	cfg := initDir(t, `upstreams:
+  - name: railway-prod
+    kind: http
+    provider: railway
+    env: production
+    url: https://backboard.railway.com
+    credential: ${RAILWAY_TOKEN}
+`)
+	for _, c := range []struct{ text, decision, id string }{
+		{`mutation { volumeDelete(volumeId: "vol_1") }`, "approve", "railway.delete"},
+		{`{"query":"mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }","variables":{"i":{"projectId":"p","environmentId":"e","replace":true,"variables":{}}}}`, "approve", "railway.variables-replace"},
+		{`query { me { id } }`, "allow", ""},
+		{`mutation { volumeObliterate }`, "approve", "graphql.invalid"},
+	} {
+		r := chaperone(t, "", "--config", cfg, "check", "--kind", "graphql", "--upstream", "railway-prod", "--", c.text)
+		var out checkResult
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || string(out.Decision) != c.decision ||
+			(c.id != "" && (len(out.Reasons) == 0 || out.Reasons[0].ID != c.id)) {
+			t.Errorf("%s: %+v", c.text, r)
+		}
+	}
+}
