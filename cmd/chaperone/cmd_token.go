@@ -116,7 +116,7 @@ func (a *app) tokenListCommand() *cobra.Command {
 				now := time.Now()
 				for _, k := range ks {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, orDash(k.Name), k.Env, strings.Join(k.Upstreams, ","),
-						k.Scope, k.CreatedAt.Local().Format(time.DateTime), timeOrNever(k.ExpiresAt), status(k, now))
+						k.Scope, k.CreatedAt.Local().Format(time.DateTime), timeOrNever(k.ExpiresAt), token.Status(k, now))
 				}
 				return w.Flush()
 			})
@@ -141,21 +141,11 @@ func (a *app) printTokensJSON(ks []store.Token) error {
 	rows := []row{}
 	now := time.Now()
 	for _, k := range ks {
-		rows = append(rows, row{k.ID, k.Name, k.Env, k.Upstreams, k.Scope, k.CreatedAt, timePtr(k.ExpiresAt), timePtr(k.RevokedAt), status(k, now)})
+		rows = append(rows, row{k.ID, k.Name, k.Env, k.Upstreams, k.Scope, k.CreatedAt, timePtr(k.ExpiresAt), timePtr(k.RevokedAt), token.Status(k, now)})
 	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rows)
-}
-
-func status(k store.Token, now time.Time) string {
-	switch {
-	case !k.RevokedAt.IsZero():
-		return "revoked"
-	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
-		return "expired"
-	}
-	return "active"
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -258,3 +258,14 @@ func (m *Manager) Verifiers(ctx context.Context) ([]store.Token, []Verifier, err
 	}
 	return ks, vs, nil
 }
+
+// Status is a token's state at now: active, expired or revoked.
+func Status(k store.Token, now time.Time) string {
+	switch {
+	case !k.RevokedAt.IsZero():
+		return "revoked"
+	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/token"
 )
 
 type loginBody struct {
@@ -135,15 +136,8 @@ func (c *Console) tokens(r *http.Request) ([]Token, error) {
 	now := c.now()
 	out := make([]Token, 0, len(list))
 	for _, t := range list {
-		status := "active"
-		switch {
-		case !t.RevokedAt.IsZero():
-			status = "revoked"
-		case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
-			status = "expired"
-		}
 		out = append(out, Token{ID: t.ID, Name: t.Name, Env: t.Env, Upstreams: t.Upstreams, Scope: t.Scope,
-			CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Status: status})
+			CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Status: token.Status(t, now)})
 	}
 	return out, err
 }
