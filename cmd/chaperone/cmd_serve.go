@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/notify"
@@ -142,7 +143,8 @@ answers agent hooks, and records each decision in the audit log.`,
 // its API on every other path.
 func (a *app) httpHandler(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
 	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
-		BackupStatus: backupStatus(st), LocalBackups: cfg.Backup.Store != "s3"}
+		LocalBackups: cfg.Backup.Store != "s3",
+		Drills:       func(ctx context.Context) (map[string]backup.DrillRecord, error) { return backup.LastDrills(ctx, st) }}
 	if bs, err := backupStore(cfg); err == nil {
 		console.BackupStore = bs.Describe()
 	}

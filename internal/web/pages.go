@@ -226,9 +226,17 @@ func (c *Console) upstreamsPage(w http.ResponseWriter, r *http.Request) {
 // upstreams are the configured upstreams with their backup status.
 func (c *Console) upstreams(ctx context.Context) []Upstream {
 	out := append([]Upstream(nil), c.Upstreams...)
+	if c.Drills == nil {
+		return out
+	}
+	drills, err := c.Drills(ctx)
 	for i := range out {
-		if c.BackupStatus != nil && out[i].Kind == "postgres" {
-			out[i].Backups = c.BackupStatus(ctx, out[i].Name)
+		switch {
+		case out[i].Kind != "postgres":
+		case err != nil:
+			out[i].Backups = "backup status unknown"
+		default:
+			out[i].Backups = drills[out[i].Name].Describe(c.now())
 		}
 	}
 	return out

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/token"
 )
@@ -49,9 +50,9 @@ type Console struct {
 	// flags as only as isolated as its disk.
 	BackupStore  string
 	LocalBackups bool
-	// BackupStatus, when set, says how recently an upstream's backups were
-	// proven by a restore drill.
-	BackupStatus func(ctx context.Context, upstream string) string
+	// Drills, when set, reads every upstream's restore-drill record (once
+	// per page: it reads the audit log).
+	Drills func(ctx context.Context) (map[string]backup.DrillRecord, error)
 	// PublicURL is where approvers open the console (approvals.url); it
 	// names the passkeys' relying party. Empty: the host the browser used.
 	PublicURL string

@@ -21,6 +21,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/secret"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
@@ -79,7 +80,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.console = &Console{Approvals: f.svc, Tokens: tokens, Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock,
 		Upstreams:   []Upstream{{Name: "app-prod", Kind: "postgres", Env: "production", Credential: "sealed in the config"}},
-		BackupStore: "local directory /var/lib/chaperone/backups", LocalBackups: true}
+		BackupStore: "local directory /var/lib/chaperone/backups", LocalBackups: true,
+		Drills: func(context.Context) (map[string]backup.DrillRecord, error) {
+			return map[string]backup.DrillRecord{"app-prod": {LastPassed: f.clock().Add(-3 * time.Hour)}}, nil
+		}}
 	f.svc.Changed = f.console.Publish
 	h, err := f.console.Handler()
 	if err != nil {
@@ -388,7 +392,7 @@ func TestPagesAndLiveEvents(t *testing.T) {
 		"/history":        {"History"},
 		"/audit":          {"The chain verifies", "approval.requested"},
 		"/tokens":         {f.tokenID, "Revoke"},
-		"/upstreams":      {"app-prod", "sealed in the config", "only as isolated as its disk"},
+		"/upstreams":      {"app-prod", "sealed in the config", "only as isolated as its disk", "last verified backup 3 h ago"},
 	} {
 		status, body := c.do("GET", path, nil, nil)
 		for _, w := range want {
