@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -71,5 +72,33 @@ func TestCallsCarryResolvedArguments(t *testing.T) {
 		Variables: map[string]any{"v": "vol_9"}})
 	if len(r.Calls) != 2 || r.Calls[0].Field != "volumeDelete" || r.Calls[0].Args["volumeId"] != "vol_9" || r.Calls[1].Args["id"] != "s1" {
 		t.Fatalf("calls %+v", r.Calls)
+	}
+}
+
+func TestRailwayTargets(t *testing.T) {
+	for _, c := range []struct {
+		call         Call
+		want         string
+		unresolvable bool
+	}{
+		{Call{"volumeDelete", map[string]any{"volumeId": "vol_1"}}, "[volume vol_1]", false},
+		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "environmentId": "env_s", "input": map[string]any{}}}, "[environment env_s]", false},
+		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "input": map[string]any{"serviceId": "svc"}}}, "[volume vol_1]", false},
+		{Call{"volumeInstanceBackupDelete", map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
+		{Call{"serviceDelete", map[string]any{"id": "svc"}}, "[service svc]", false},
+		{Call{"serviceDelete", map[string]any{"id": "svc", "environmentId": "env_p"}}, "[environment env_p]", false},
+		{Call{"environmentDelete", map[string]any{"id": "env_p"}}, "[environment env_p]", false},
+		{Call{"projectDelete", map[string]any{"id": "prj"}}, "[project prj]", false},
+		{Call{"deploymentRestart", map[string]any{"id": "dep"}}, "[deployment dep]", false},
+		{Call{"variableCollectionUpsert", map[string]any{"input": map[string]any{"environmentId": "env_s", "projectId": "prj", "replace": true}}}, "[environment env_s]", false},
+		{Call{"canvasViewMerge", map[string]any{"sourceEnvironmentId": "env_s", "targetEnvironmentId": "env_p"}}, "[environment env_s environment env_p]", false},
+		{Call{"customDomainDelete", map[string]any{"id": "dom"}}, "[]", true},
+		{Call{"workspaceDelete", map[string]any{"id": "ws"}}, "[]", true},
+		{Call{"projectCreate", map[string]any{"input": map[string]any{"workspaceId": "ws"}}}, "[]", false},
+	} {
+		got, why := RailwayTargets(c.call)
+		if s := fmt.Sprint(got); s != c.want || (why != "") != c.unresolvable {
+			t.Errorf("%s %v: targets %s, unresolvable %q; want %s, %v", c.call.Field, c.call.Args, s, why, c.want, c.unresolvable)
+		}
 	}
 }
