@@ -51,6 +51,24 @@ type Gateway struct {
 	Log                *slog.Logger
 	// Record audits denials and real tokens used where they may not go.
 	Record func(ctx context.Context, ev audit.Event) error
+
+	envs envCache
+}
+
+func (g *Gateway) client() *http.Client {
+	if g.Client != nil {
+		return g.Client
+	}
+	return http.DefaultClient
+}
+
+// setCredential puts the provider credential where the provider expects it.
+func setCredential(h http.Header, up Upstream) {
+	header, prefix := up.Header, up.Prefix
+	if header == "" {
+		header, prefix = "Authorization", "Bearer "
+	}
+	h.Set(header, prefix+up.Credential)
 }
 
 func (g *Gateway) record(ctx context.Context, ev audit.Event) {
@@ -107,10 +125,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusRequestEntityTooLarge, map[string]any{"error": err.Error()})
 		return
 	}
-	act := g.classify(up, r, "/"+rest, body)
+	act, calls := g.classify(up, r, "/"+rest, body)
 	act.Env, act.Upstream, act.Requester, act.Scope = up.Env, up.Name, tok.ID, tok.Scope
+	if up.Provider == "railway" && len(calls) > 0 {
+		if refusal := g.checkRailwayTargets(r.Context(), up, rest, calls, &act); refusal != "" {
+			d := action.Decision{Verdict: action.Deny, Rule: "builtin.environment", Reason: refusal}
+			g.record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d))
+			fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone denied this request: " + refusal, "rule": d.Rule, "reason": refusal})
+			return
+		}
+	}
 	d := g.Decide(&act)
 	switch d.Verdict {
+	case action.Allow:
+		// Changes are on the record before they are sent; one that cannot be
+		// recorded is not sent. Reads are not audited: they are most of the
+		// traffic and change nothing.
+		if act.Class != action.ClassRead && g.Record != nil {
+			if err := g.Record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d)); err != nil {
+				g.Log.Error("recording an allowed change", "err", err)
+				fail(w, http.StatusServiceUnavailable, map[string]any{"error": "Chaperone cannot write its audit log right now, so the request was not sent"})
+				return
+			}
+		}
 	case action.Deny:
 		g.record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d))
 		fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone denied this request", "rule": d.Rule, "reason": d.Reason, "findings": act.Reasons})
@@ -163,7 +200,8 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 
 // classify turns the request into an action whose Text binds an approval to
 // exactly this request: method, path and query, and the canonical body.
-func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byte) action.Action {
+// The mutation calls are returned for the environment check.
+func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byte) (action.Action, []graphql.Call) {
 	target := path
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
@@ -172,14 +210,20 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 	if int64(len(body)) > g.limit(g.MaxBody, defaultMaxBody) {
 		a.AddReason(action.Reason{ID: "http.too-large", Class: action.ClassUnknown,
 			Message: fmt.Sprintf("a %d-byte body is too large to inspect", len(body))})
-		return a
+		return a, nil
 	}
 	if up.Provider == "railway" && (strings.HasSuffix(path, "/graphql") || strings.HasSuffix(path, "/graphql/v2")) {
 		a.Kind = action.KindGraphQL
-		for _, x := range graphqlReasons(r, body) {
-			a.AddReason(x)
+		var calls []graphql.Call
+		for _, res := range graphqlResults(r, body) {
+			for _, x := range res.Reasons {
+				a.AddReason(x)
+			}
+			if res.Operation == "mutation" {
+				calls = append(calls, res.Calls...)
+			}
 		}
-		return a
+		return a, calls
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -188,15 +232,18 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 	default:
 		a.AddReason(action.Reason{ID: "http.write", Class: action.ClassWrite, Message: r.Method + " " + path + " changes provider state"})
 	}
-	return a
+	return a, nil
 }
 
-// graphqlReasons classifies POST JSON (one request or a batch) and GET
+// graphqlResults classifies POST JSON (one request or a batch) and GET
 // ?query= against Railway's schema.
-func graphqlReasons(r *http.Request, body []byte) []action.Reason {
+func graphqlResults(r *http.Request, body []byte) []graphql.Result {
+	bad := func(id, msg string) []graphql.Result {
+		return []graphql.Result{{Reasons: []action.Reason{{ID: id, Class: action.ClassUnknown, Message: msg}}}}
+	}
 	schema, err := graphql.Railway()
 	if err != nil {
-		return []action.Reason{{ID: "graphql.schema", Class: action.ClassUnknown, Message: "the provider schema did not load"}}
+		return bad("graphql.schema", "the provider schema did not load")
 	}
 	var reqs []graphql.Request
 	switch {
@@ -204,23 +251,23 @@ func graphqlReasons(r *http.Request, body []byte) []action.Reason {
 		q := r.URL.Query()
 		req := graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
 		if v := q.Get("variables"); v != "" && json.Unmarshal([]byte(v), &req.Variables) != nil {
-			return []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "variables are not JSON"}}
+			return bad("graphql.invalid", "variables are not JSON")
 		}
 		reqs = []graphql.Request{req}
 	case bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")):
 		if json.Unmarshal(body, &reqs) != nil || len(reqs) == 0 {
-			return []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "the batch is not a JSON array of requests"}}
+			return bad("graphql.invalid", "the batch is not a JSON array of requests")
 		}
 	default:
 		var req graphql.Request
 		if json.Unmarshal(body, &req) != nil {
-			return []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "the body is not a GraphQL request in JSON"}}
+			return bad("graphql.invalid", "the body is not a GraphQL request in JSON")
 		}
 		reqs = []graphql.Request{req}
 	}
-	var out []action.Reason
-	for _, req := range reqs {
-		out = append(out, graphql.Classify(schema, graphql.RailwayProfile{}, req).Reasons...)
+	out := make([]graphql.Result, len(reqs))
+	for i, req := range reqs {
+		out[i] = graphql.Classify(schema, graphql.RailwayProfile{}, req)
 	}
 	return out
 }
@@ -261,16 +308,8 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	for _, h := range hopHeaders {
 		out.Header.Del(h)
 	}
-	header, prefix := up.Header, up.Prefix
-	if header == "" {
-		header, prefix = "Authorization", "Bearer "
-	}
-	out.Header.Set(header, prefix+up.Credential)
-	client := g.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(out)
+	setCredential(out.Header, up)
+	resp, err := g.client().Do(out)
 	if err != nil {
 		g.Log.Warn("upstream request failed", "upstream", up.Name, "err", scrub(err.Error(), up.Credential))
 		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is unavailable"})

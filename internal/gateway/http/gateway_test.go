@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,12 +11,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/policy"
+	"github.com/chaperone/chaperone/internal/railwaysim"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
 	"github.com/chaperone/chaperone/internal/token"
@@ -47,8 +50,19 @@ type env struct {
 	st                store.Store
 	srv               *httptest.Server
 	prov              *provider
+	railway           *railwaysim.Server
+	auditDown         atomic.Bool // the audit log cannot be written
 	approvals         *approval.Service
 	prod, stage, read string
+}
+
+// account is the incident's Railway account plus a volume that lives in
+// production alone.
+func account() railwaysim.Project {
+	p := railwaysim.Incident()
+	p.Volumes = append(p.Volumes, railwaysim.Volume{ID: "vol_prod", Name: "prod-only",
+		Instances: []railwaysim.VolumeInstance{{ID: "vi_prod_only", EnvironmentID: "env_prd_9f30"}}})
+	return p
 }
 
 func setup(t *testing.T) *env {
@@ -67,26 +81,40 @@ func setup(t *testing.T) *env {
 		}
 		return s
 	}
-	e := &env{prov: &provider{}, approvals: &approval.Service{Store: st}}
+	e := &env{prov: &provider{}, approvals: &approval.Service{Store: st}, railway: railwaysim.New(account())}
+	e.railway.Token = "RAILWAY-SECRET"
 	api := httptest.NewServer(e.prov)
 	t.Cleanup(api.Close)
+	rw := httptest.NewServer(e.railway)
+	t.Cleanup(rw.Close)
 	eng, err := policy.New(config.Defaults(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ups := map[string]Upstream{
-		"railway-prod": {Name: "railway-prod", Env: "production", Provider: "railway", URL: api.URL, Credential: "RAILWAY-SECRET"},
+		"railway-prod":    {Name: "railway-prod", Env: "production", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
+		"railway-staging": {Name: "railway-staging", Env: "staging", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
 		"fly-staging":  {Name: "fly-staging", Env: "staging", Provider: "generic", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
 	}
 	g := &Gateway{Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok }, Tokens: tokens, Decide: eng.Decide,
 		Approvals: e.approvals, MaxBody: 4096, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Record: func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) }}
+		Record: func(ctx context.Context, ev audit.Event) error {
+			if e.auditDown.Load() {
+				return errors.New("disk full")
+			}
+			return audit.Record(ctx, st, ev)
+		}}
 	e.st = st
 	mux := http.NewServeMux()
 	mux.Handle("/u/", g)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.prod, e.stage = mint("production", "railway-prod"), mint("staging", "fly-staging")
+	e.prod = mint("production", "railway-prod")
+	s, _, err := tokens.Create(ctx, token.Spec{Env: "staging", Upstreams: []string{"fly-staging", "railway-staging"}, Scope: token.ScopeAll, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.stage = s
 	return e
 }
 
@@ -107,6 +135,18 @@ func (e *env) send(t *testing.T, tok, method, path, body string) (int, map[strin
 	return resp.StatusCode, out
 }
 
+// agentRequests counts what reached Railway other than Chaperone's own
+// lookups.
+func (e *env) agentRequests() int {
+	n := 0
+	for _, r := range e.railway.Seen() {
+		if r.Operation != "chaperoneResolve" {
+			n++
+		}
+	}
+	return n
+}
+
 const gql = "/u/railway-prod/graphql/v2"
 
 // The incident's request: a volumeDelete with a production token. It is
@@ -120,27 +160,28 @@ func TestVolumeDeleteIsHeldUntilApprovedThenSentOnce(t *testing.T) {
 		!strings.Contains(out["error"].(string), "staging") || !strings.Contains(out["error"].(string), "production") {
 		t.Fatalf("a staging token on production: %d %v", status, out)
 	}
-	if status, _ := e.send(t, e.prod, "POST", gql, `{"query":"query { me { id } }"}`); status != 200 || e.prov.count() != 1 {
-		t.Fatalf("a read: %d, provider saw %d", status, e.prov.count())
+	muts := func() int { return len(e.railway.Mutations()) }
+	if status, _ := e.send(t, e.prod, "POST", gql, `{"query":"query { me { id } }"}`); status != 200 || len(e.railway.Seen()) != 1 {
+		t.Fatalf("a read: %d, Railway saw %d", status, len(e.railway.Seen()))
 	}
-	if e.prov.auth[0] != "Bearer RAILWAY-SECRET" {
-		t.Fatalf("the provider got %q, not Chaperone's credential", e.prov.auth[0])
+	if a := e.railway.Seen()[0].Authorization; a != "Bearer RAILWAY-SECRET" {
+		t.Fatalf("Railway got %q, not Chaperone's credential", a)
 	}
 	del := `{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":{"v":"vol_prod"}}`
 	status, out := e.send(t, e.prod, "POST", gql, del)
 	id, _ := out["request"].(string)
-	if status != 403 || id == "" || e.prov.count() != 1 {
-		t.Fatalf("volumeDelete: %d %v (provider saw %d)", status, out, e.prov.count())
+	if status != 403 || id == "" || muts() != 0 {
+		t.Fatalf("volumeDelete: %d %v (mutations %v)", status, out, e.railway.Mutations())
 	}
 	if _, err := e.approvals.Approve(ctx, id, "approver:alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	// The same request, re-sent with other spacing and key order.
 	same := `{ "variables": {"v": "vol_prod"}, "query": "mutation($v: String!) { volumeDelete(volumeId: $v) }" }`
-	if status, out := e.send(t, e.prod, "POST", gql, same); status != 200 || e.prov.count() != 2 {
+	if status, out := e.send(t, e.prod, "POST", gql, same); status != 200 || muts() != 1 || e.railway.HasVolume("vol_prod") {
 		t.Fatalf("after approval: %d %v", status, out)
 	}
-	if status, out := e.send(t, e.prod, "POST", gql, same); status != 403 || out["request"] == id {
+	if status, out := e.send(t, e.prod, "POST", gql, same); status != 403 || out["request"] == id || muts() != 1 {
 		t.Fatalf("a second send: %d %v", status, out)
 	}
 	// The staging token's attempt is on the record.
@@ -158,8 +199,8 @@ func TestVolumeDeleteIsHeldUntilApprovedThenSentOnce(t *testing.T) {
 		t.Fatalf("%d refusals audited", refused)
 	}
 	// A different volume is a different request.
-	other := strings.Replace(del, "vol_prod", "vol_other", 1)
-	if status, _ := e.send(t, e.prod, "POST", gql, other); status != 403 || e.prov.count() != 2 {
+	other := strings.Replace(del, "vol_prod", "vi_prod_only", 1)
+	if status, _ := e.send(t, e.prod, "POST", gql, other); status != 403 || muts() != 1 {
 		t.Fatalf("another volume: %d", status)
 	}
 }
@@ -180,9 +221,9 @@ func TestGraphQLFormsAndRESTMethods(t *testing.T) {
 		{"REST POST (staging write)", e.stage, "POST", "/u/fly-staging/apps/a/machines", `{"config":{}}`, true},
 		{"REST DELETE", e.stage, "DELETE", "/u/fly-staging/apps/a/volumes/vol_1", "", false},
 	} {
-		before := e.prov.count()
+		before, beforeRW := e.prov.count(), e.agentRequests()
 		status, out := e.send(t, c.tok, c.method, c.path, c.body)
-		sent := e.prov.count() > before
+		sent := e.prov.count() > before || e.agentRequests() > beforeRW
 		if sent != c.sent || (c.sent && status != 200) || (!c.sent && status != 403) {
 			t.Errorf("%s: status %d, sent %v: %v", c.name, status, sent, out)
 		}
@@ -194,5 +235,107 @@ func TestGraphQLFormsAndRESTMethods(t *testing.T) {
 		if strings.Contains(a, "chp_") {
 			t.Fatal("an agent token reached the provider")
 		}
+	}
+}
+
+// The incident, and its neighbours: a staging token asking for changes to
+// resources Railway places in production is denied, naming both; targets
+// that live in staging alone go on to the policy; targets that cannot be
+// placed are held.
+func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
+	e := setup(t)
+	const stg = "/u/railway-staging/graphql/v2"
+	mut := func(q string) string { b, _ := json.Marshal(map[string]string{"query": "mutation { " + q + " }"}); return string(b) }
+	lookups := func() int { return len(e.railway.Seen()) - e.agentRequests() }
+	for _, c := range []struct {
+		name, body string
+		status     int
+		has        string // in the answer
+		held, sent bool
+	}{
+		{"the incident", mut(`volumeDelete(volumeId: "vol_3b8d0c")`), 403, "volume vol_3b8d0c has an instance in production; this token is scoped to staging", false, false},
+		{"an environment", mut(`environmentDelete(id: "env_prd_9f30")`), 403, "environment env_prd_9f30 is production; this token is scoped to staging", false, false},
+		{"a write to production's variables", mut(`variableUpsert(input: {environmentId: "env_prd_9f30", projectId: "prj_7c1e", serviceId: "svc_api_1", name: "X", value: "1"})`), 403, "is production", false, false},
+		{"a service in both", mut(`serviceDelete(id: "svc_api_1")`), 403, "service svc_api_1 has an instance in production", false, false},
+		{"a volume instance in production", mut(`volumeInstanceBackupDelete(volumeInstanceId: "vi_prd_77e0", volumeInstanceBackupId: "b1") { workflowId }`), 403, "volumeInstance vi_prd_77e0 is in production", false, false},
+		{"a staging-only service", mut(`serviceDelete(id: "svc_preview")`), 403, "held", true, false},
+		{"a staging volume instance", mut(`volumeInstanceBackupDelete(volumeInstanceId: "vi_stg_5d21", volumeInstanceBackupId: "b1") { workflowId }`), 403, "held", true, false},
+		{"a write to staging", mut(`variableUpsert(input: {environmentId: "env_stg_41a2", projectId: "prj_7c1e", serviceId: "svc_api_1", name: "X", value: "1"})`), 200, "", false, true},
+		{"an id Railway does not know", mut(`volumeInstanceBackupDelete(volumeInstanceId: "vi_nope", volumeInstanceBackupId: "b1") { workflowId }`), 403, "could not be checked", true, false},
+		{"an id no lookup can place", mut(`customDomainDelete(id: "dom_1")`), 403, "cannot tell which environment", true, false},
+		{"a write no lookup can place", mut(`tcpProxyDelete(id: "tp_1")`), 403, "held", true, false},
+	} {
+		before := e.agentRequests()
+		status, out := e.send(t, e.stage, "POST", stg, c.body)
+		b, _ := json.Marshal(out)
+		_, held := out["request"]
+		if status != c.status || !strings.Contains(string(b), c.has) || held != c.held || (e.agentRequests() > before) != c.sent {
+			t.Errorf("%s: %d %s (held %v, sent %v)", c.name, status, b, held, e.agentRequests() > before)
+		}
+	}
+	if !e.railway.HasVolume("vol_3b8d0c") || len(e.railway.Mutations()) != 1 {
+		t.Fatalf("Railway saw mutations %v", e.railway.Mutations())
+	}
+	// Lookups are cached: the incident again costs none.
+	n := lookups()
+	e.send(t, e.stage, "POST", stg, mut(`volumeDelete(volumeId: "vol_3b8d0c")`))
+	if lookups() != n {
+		t.Fatalf("the second volumeDelete looked the volume up again (%d → %d)", n, lookups())
+	}
+	// The denial is on the audit record with the reason.
+	found := false
+	e.st.View(ctx, func(tx store.Tx) error {
+		es, _ := tx.AuditEntries(0, 1000)
+		for _, x := range es {
+			found = found || (x.Type == audit.Decision && strings.Contains(string(x.Data), "builtin.environment") &&
+				strings.Contains(string(x.Data), "vol_3b8d0c has an instance in production"))
+		}
+		return nil
+	})
+	if !found {
+		t.Fatal("the environment denial was not audited")
+	}
+}
+
+// When Railway cannot be asked, nothing is assumed: a change that would be
+// allowed in staging is held instead.
+func TestUnreachableRailwayHolds(t *testing.T) {
+	e := setup(t)
+	e.railway.Token = "rotated" // Chaperone's credential no longer works
+	body := `{"query":"mutation { variableUpsert(input: {environmentId: \"env_stg_41a2\", projectId: \"prj_7c1e\", name: \"X\", value: \"1\"}) }"}`
+	status, out := e.send(t, e.stage, "POST", "/u/railway-staging/graphql/v2", body)
+	if b, _ := json.Marshal(out); status != 403 || out["request"] == nil || !strings.Contains(string(b), "Not Authorized") {
+		t.Fatalf("%d %s", status, b)
+	}
+	if len(e.railway.Mutations()) != 0 {
+		t.Fatal("forwarded")
+	}
+}
+
+// A change that is allowed is on the audit record before it is sent; if
+// the record cannot be written, it is not sent.
+func TestAllowedChangesAreAuditedFirst(t *testing.T) {
+	e := setup(t)
+	if status, _ := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines", `{"config":{}}`); status != 200 {
+		t.Fatal(status)
+	}
+	found := false
+	e.st.View(ctx, func(tx store.Tx) error {
+		es, _ := tx.AuditEntries(0, 1000)
+		for _, x := range es {
+			found = found || (x.Type == audit.Decision && strings.Contains(string(x.Data), `POST /apps/a/machines`))
+		}
+		return nil
+	})
+	if !found {
+		t.Fatal("the allowed POST is not in the audit log")
+	}
+	e.auditDown.Store(true)
+	before := e.prov.count()
+	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines", `{"config":{}}`); status != 503 || e.prov.count() != before {
+		t.Fatalf("sent without an audit record: %d %v", status, out)
+	}
+	if status, _ := e.send(t, e.stage, "GET", "/u/fly-staging/apps/a/machines", ""); status != 200 {
+		t.Fatalf("a read while the audit log is down: %d", status)
 	}
 }
