@@ -2,8 +2,8 @@ package http
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -94,7 +94,7 @@ func setup(t *testing.T) *env {
 	ups := map[string]Upstream{
 		"railway-prod":    {Name: "railway-prod", Env: "production", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
 		"railway-staging": {Name: "railway-staging", Env: "staging", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
-		"fly-staging":  {Name: "fly-staging", Env: "staging", Provider: "generic", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
+		"fly-staging":     {Name: "fly-staging", Env: "staging", Provider: "generic", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
 	}
 	g := &Gateway{Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok }, Tokens: tokens, Decide: eng.Decide,
 		Approvals: e.approvals, MaxBody: 4096, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -245,7 +245,10 @@ func TestGraphQLFormsAndRESTMethods(t *testing.T) {
 func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 	e := setup(t)
 	const stg = "/u/railway-staging/graphql/v2"
-	mut := func(q string) string { b, _ := json.Marshal(map[string]string{"query": "mutation { " + q + " }"}); return string(b) }
+	mut := func(q string) string {
+		b, _ := json.Marshal(map[string]string{"query": "mutation { " + q + " }"})
+		return string(b)
+	}
 	lookups := func() int { return len(e.railway.Seen()) - e.agentRequests() }
 	for _, c := range []struct {
 		name, body string
