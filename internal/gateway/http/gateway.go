@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	pathpkg "path"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/classify/graphql"
+	"github.com/chaperone/chaperone/internal/classify/rest"
 	"github.com/chaperone/chaperone/internal/token"
 )
 
@@ -98,6 +100,9 @@ func fail(w http.ResponseWriter, status int, body map[string]any) {
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/u/"), "/")
+	// What is classified is exactly what is forwarded: one cleaned path
+	// that cannot climb out of the upstream's base URL.
+	rest = cleanPath(rest)
 	up, ok := g.Upstream(name)
 	if !ok {
 		fail(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("upstream %q is not configured in Chaperone", name)})
@@ -125,7 +130,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusRequestEntityTooLarge, map[string]any{"error": err.Error()})
 		return
 	}
-	act, calls := g.classify(up, r, "/"+rest, body)
+	act, calls := g.classify(up, r, rest, body)
 	act.Env, act.Upstream, act.Requester, act.Scope = up.Env, up.Name, tok.ID, tok.Scope
 	if up.Provider == "railway" && len(calls) > 0 {
 		if refusal := g.checkRailwayTargets(r.Context(), up, rest, calls, &act); refusal != "" {
@@ -225,14 +230,20 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 		}
 		return a, calls
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-	case http.MethodDelete:
-		a.AddReason(action.Reason{ID: "http.delete", Class: action.ClassDestructive, Message: "DELETE " + path + " deletes a resource"})
-	default:
-		a.AddReason(action.Reason{ID: "http.write", Class: action.ClassWrite, Message: r.Method + " " + path + " changes provider state"})
+	for _, x := range rest.For(up.Provider).Classify(rest.Request{Method: r.Method, Path: path, Query: r.URL.Query(), Body: body}) {
+		a.AddReason(x)
 	}
 	return a, nil
+}
+
+// cleanPath resolves dot segments and doubled slashes, keeping a trailing
+// slash; the result always starts with "/".
+func cleanPath(p string) string {
+	c := pathpkg.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // graphqlResults classifies POST JSON (one request or a batch) and GET

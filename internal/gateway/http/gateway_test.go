@@ -94,7 +94,7 @@ func setup(t *testing.T) *env {
 	ups := map[string]Upstream{
 		"railway-prod":    {Name: "railway-prod", Env: "production", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
 		"railway-staging": {Name: "railway-staging", Env: "staging", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
-		"fly-staging":     {Name: "fly-staging", Env: "staging", Provider: "generic", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
+		"fly-staging":     {Name: "fly-staging", Env: "staging", Provider: "fly", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
 	}
 	g := &Gateway{Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok }, Tokens: tokens, Decide: eng.Decide,
 		Approvals: e.approvals, MaxBody: 4096, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -220,6 +220,10 @@ func TestGraphQLFormsAndRESTMethods(t *testing.T) {
 		{"REST GET", e.stage, "GET", "/u/fly-staging/apps/a/machines", "", true},
 		{"REST POST (staging write)", e.stage, "POST", "/u/fly-staging/apps/a/machines", `{"config":{}}`, true},
 		{"REST DELETE", e.stage, "DELETE", "/u/fly-staging/apps/a/volumes/vol_1", "", false},
+		{"Fly: backups off", e.stage, "PUT", "/u/fly-staging/apps/a/volumes/vol_1", `{"auto_backup_enabled":false}`, false},
+		{"Fly: exec rm -rf", e.stage, "POST", "/u/fly-staging/apps/a/machines/m1/exec", `{"command":["sh","-c","rm -rf /data"]}`, false},
+		{"Fly: exec ls", e.stage, "POST", "/u/fly-staging/apps/a/machines/m1/exec", `{"command":["ls","/data"]}`, true},
+		{"Fly: dot segments", e.stage, "DELETE", "/u/fly-staging/apps/a/machines/m1/%2e%2e/%2e%2e/volumes/vol_1", "", false},
 	} {
 		before, beforeRW := e.prov.count(), e.agentRequests()
 		status, out := e.send(t, c.tok, c.method, c.path, c.body)

@@ -1,0 +1,77 @@
+package rest
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+func class(rs []action.Reason) (action.Class, string) {
+	c, id := action.ClassRead, ""
+	for _, r := range rs {
+		if r.Class.Severity() >= c.Severity() {
+			c, id = r.Class, r.ID
+		}
+	}
+	return c, id
+}
+
+func TestFlyMachinesAPI(t *testing.T) {
+	for _, c := range []struct {
+		method, path, query, body string
+		want                      action.Class
+		id                        string
+	}{
+		{"GET", "/apps", "org_slug=personal", "", read, ""},
+		{"GET", "/apps/web/machines", "", "", read, ""},
+		{"GET", "/apps/web/machines/abc/wait", "state=started", "", read, ""},
+		{"POST", "/apps/web/machines", "", `{"config":{}}`, write, "fly.machine-create"},
+		{"POST", "/apps/web/machines/abc/stop", "", "", write, "http.write"},
+		{"DELETE", "/apps/web/machines/abc", "force=true", "", destructive, "fly.machine-delete"},
+		{"DELETE", "/apps/web", "", "", destructive, "fly.app-delete"},
+		{"DELETE", "/apps/web/volumes/vol_1", "", "", destructive, "fly.volume-delete"},
+		{"PUT", "/apps/web/volumes/vol_1", "", `{"snapshot_retention":10}`, write, "fly.volume-update"},
+		{"PUT", "/apps/web/volumes/vol_1", "", `{"auto_backup_enabled":false}`, destructive, "fly.backups-off"},
+		{"PUT", "/apps/web/volumes/vol_1", "", `not json`, action.ClassUnknown, "fly.body-unreadable"},
+		{"PUT", "/apps/web/volumes/vol_1/extend", "", `{"size_gb":20}`, write, "fly.volume-extend"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["ls","-la","/data"]}`, write, "fly.machine-exec"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh","-c","rm -rf /data"]}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"cmd":"psql -c 'DROP TABLE users'"}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc/exec", "", `{}`, action.ClassUnknown, "fly.exec-unreadable"},
+		{"GET", "/apps/web/secrets", "", "", read, ""},
+		{"GET", "/apps/web/secrets", "show_secrets=true", "", action.ClassCredentialAccess, "fly.secrets-values"},
+		{"DELETE", "/apps/web/secrets/DATABASE_URL", "", "", destructive, "fly.secret-delete"},
+		{"PATCH", "/apps/web/whatever", "", "", write, "http.write"},
+		{"PURGE", "/apps/web", "", "", action.ClassUnknown, "http.method"},
+	} {
+		q, _ := url.ParseQuery(c.query)
+		got, id := class(Fly.Classify(Request{Method: c.method, Path: c.path, Query: q, Body: []byte(c.body)}))
+		if got != c.want || (c.id != "" && id != c.id) {
+			t.Errorf("%s %s %s: %s (%s), want %s (%s)", c.method, c.path, c.body, got, id, c.want, c.id)
+		}
+	}
+}
+
+func TestGenericIsByMethod(t *testing.T) {
+	for m, want := range map[string]action.Class{"GET": read, "HEAD": read, "OPTIONS": read, "POST": write, "PUT": write,
+		"PATCH": write, "DELETE": destructive, "TRACE": action.ClassUnknown} {
+		if got, _ := class(For("generic").Classify(Request{Method: m, Path: "/x"})); got != want {
+			t.Errorf("%s: %s, want %s", m, got, want)
+		}
+	}
+	if For("nosuch").Name != "generic" || For("fly").Name != "fly" {
+		t.Error("profile lookup")
+	}
+}
+
+func TestTemplates(t *testing.T) {
+	if p, ok := match("/apps/{app}/machines/{m}", "/apps/web/machines/abc"); !ok || p["app"] != "web" || p["m"] != "abc" {
+		t.Error(p, ok)
+	}
+	for _, path := range []string{"/apps/web/machines", "/apps//machines/abc", "/apps/web/machines/abc/stop", "/apps/web/volumes/abc"} {
+		if _, ok := match("/apps/{app}/machines/{m}", path); ok {
+			t.Errorf("%s matched", path)
+		}
+	}
+}
