@@ -1,34 +1,29 @@
-// Package pgtest runs a real PostgreSQL server for tests: initdb into a
-// temporary directory, pg_ctl start on a free loopback port, password (SCRAM)
-// authentication. PostgreSQL refuses to run as root, so as root the server's
-// programs run as the postgres user.
+// Package pgtest gives tests a real PostgreSQL server (package localpg),
+// shared by a test binary or of a test's own, and helpers that fail the
+// test.
 package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/chaperone/chaperone/internal/localpg"
 )
 
-// Server is a running PostgreSQL.
-type Server struct {
-	Dir      string // data directory
-	Port     int
-	Password string // of the superuser "postgres"
-	owner    *user.User
-	bin      string
+// Server is a running PostgreSQL, with helpers that fail the test.
+type Server struct{ *localpg.Server }
+
+func start() (*Server, error) {
+	s, err := localpg.Start()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{s}, nil
 }
 
 var (
@@ -68,54 +63,6 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-func start() (*Server, error) {
-	bin, err := binDir()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{bin: bin, Password: randomHex(12)}
-	if os.Geteuid() == 0 {
-		if s.owner, err = user.Lookup("postgres"); err != nil {
-			return nil, fmt.Errorf("running as root needs a postgres user: %v", err)
-		}
-	}
-	root, err := os.MkdirTemp("", "chaperone-pg-")
-	if err != nil {
-		return nil, err
-	}
-	s.Dir = filepath.Join(root, "data")
-	pwfile := filepath.Join(root, "pw")
-	if err := os.WriteFile(pwfile, []byte(s.Password+"\n"), 0o600); err != nil {
-		return nil, err
-	}
-	if err := s.chown(root, pwfile); err != nil {
-		return nil, err
-	}
-	if out, err := s.run("initdb", "-D", s.Dir, "-U", "postgres", "--auth=scram-sha-256", "--pwfile="+pwfile,
-		"-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
-	}
-	os.Remove(pwfile)
-	if s.Port, err = freePort(); err != nil {
-		return nil, err
-	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off "+
-		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB", s.Port, root)
-	if out, err := s.run("pg_ctl", "-D", s.Dir, "-w", "-t", "60", "-l", filepath.Join(root, "log"), "-o", opts, "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(root, "log"))
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
-	}
-	return s, s.waitReady()
-}
-
-// DSN connects to database db as the superuser.
-func (s *Server) DSN(db string) string {
-	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/%s?sslmode=disable", s.Password, s.Port, db)
-}
-
-// Addr is host:port.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
-
 // Exec runs SQL as the superuser on db, failing t on error.
 func (s *Server) Exec(t testing.TB, db, sql string, args ...any) {
 	t.Helper()
@@ -154,90 +101,8 @@ func (s *Server) connect(t testing.TB, db string) (context.Context, *pgx.Conn, f
 // CreateDB creates a fresh database and returns its name.
 func (s *Server) CreateDB(t testing.TB) string {
 	t.Helper()
-	name := "t_" + randomHex(6)
+	name := "t_" + localpg.RandomHex(6)
 	s.Exec(t, "postgres", "CREATE DATABASE "+name)
 	return name
 }
 
-// Stop stops the server and removes its files.
-func (s *Server) Stop() {
-	s.run("pg_ctl", "-D", s.Dir, "-m", "immediate", "-w", "stop")
-	os.RemoveAll(filepath.Dir(s.Dir))
-}
-
-// Kill stops the server at once, as a crash would; Restart brings it back.
-func (s *Server) Kill() error {
-	_, err := s.run("pg_ctl", "-D", s.Dir, "-m", "immediate", "-w", "stop")
-	return err
-}
-
-func (s *Server) waitReady() error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := pgx.Connect(ctx, s.DSN("postgres"))
-		if err == nil {
-			c.Close(ctx)
-			cancel()
-			return nil
-		}
-		cancel()
-		if time.Now().After(deadline) {
-			return fmt.Errorf("PostgreSQL did not accept connections: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (s *Server) run(prog string, args ...string) ([]byte, error) {
-	path := filepath.Join(s.bin, prog)
-	var cmd *exec.Cmd
-	if s.owner != nil {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
-	} else {
-		cmd = exec.Command(path, args...)
-	}
-	cmd.Dir = os.TempDir()
-	return cmd.CombinedOutput()
-}
-
-func (s *Server) chown(paths ...string) error {
-	if s.owner == nil {
-		return nil
-	}
-	uid, _ := strconv.Atoi(s.owner.Uid)
-	gid, _ := strconv.Atoi(s.owner.Gid)
-	for _, p := range paths {
-		if err := os.Chown(p, uid, gid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// binDir finds initdb: on PATH, else in Debian's versioned directories.
-func binDir() (string, error) {
-	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	if len(matches) > 0 {
-		return filepath.Dir(matches[len(matches)-1]), nil
-	}
-	return "", fmt.Errorf("PostgreSQL's initdb is not installed (scripts/test-deps.sh installs it)")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
