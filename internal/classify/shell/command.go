@@ -76,6 +76,45 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.program(c, in)
 	}
 	w.secretArgs(c)
+	w.secretSearch(c)
+}
+
+// searchers look through many files at once.
+var searchers = []string{"grep", "egrep", "fgrep", "rg", "ag", "ack", "git"}
+
+// secretSearch: searching a tree for a credential's variable name is how
+// an agent finds a token left in the workspace (grep -rn RAILWAY_TOKEN .
+// prints the .env line with its value). Only env-var-shaped names count,
+// so searching code for "auth" stays a read.
+func (w *walker) secretSearch(c *call) {
+	if !slices.Contains(searchers, c.name) || (c.name == "git" && !c.sub("grep")) {
+		return
+	}
+	recursive := c.name != "grep" && c.name != "egrep" && c.name != "fgrep"
+	for _, f := range c.flags {
+		if f == "--recursive" || f == "--dereference-recursive" || (!strings.HasPrefix(f, "--") && strings.ContainsAny(f, "rR")) {
+			recursive = true
+		}
+	}
+	if !recursive {
+		return
+	}
+	for _, a := range c.args {
+		if !a.dyn && envVarShaped(a.s) && secretName(a.s) {
+			w.add("creds.search-secret", credential, c.name+" searches files for "+a.s+", which finds the credential's value")
+			return
+		}
+	}
+}
+
+// envVarShaped: RAILWAY_TOKEN, AWS_SECRET_ACCESS_KEY, or such a name at the
+// start of a pattern (^API_KEY=).
+func envVarShaped(s string) bool {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "^"), "=")
+	if len(s) < 4 || strings.ContainsFunc(s, func(r rune) bool { return !(r == '_' || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) }) {
+		return false
+	}
+	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
 }
 
 // program classifies an ordinary program by its rule packs.

@@ -278,3 +278,19 @@ func TestTargetsAreRecorded(t *testing.T) {
 		t.Fatalf("targets = %v", r.Targets)
 	}
 }
+
+func TestSearchingForACredential(t *testing.T) {
+	C, R := action.ClassCredentialAccess, action.ClassRead
+	check(t, []want{
+		{"grep -rn RAILWAY_TOKEN .", C, "creds.search-secret"},
+		{"grep -R AWS_SECRET_ACCESS_KEY ~", C, "creds.search-secret"},
+		{"rg DATABASE_URL", C, "creds.search-secret"},
+		{"git grep -n ^API_KEY= -- .", C, "creds.search-secret"},
+		{"grep --recursive GITHUB_TOKEN src", C, "creds.search-secret"},
+		{"grep -rn auth src", R, ""},
+		{"rg -i token", R, ""},
+		{"grep RAILWAY_TOKEN README.md", R, ""},
+		{"grep -rn handleRequest .", R, ""},
+		{"git log --grep RAILWAY_TOKEN", R, ""},
+	})
+}
