@@ -105,4 +105,3 @@ func (s *Server) CreateDB(t testing.TB) string {
 	s.Exec(t, "postgres", "CREATE DATABASE "+name)
 	return name
 }
-
