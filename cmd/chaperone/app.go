@@ -66,7 +66,7 @@ keeps an audit log no one can quietly edit.`,
 	root.AddCommand(
 		a.initCommand(), a.checkCommand(), a.tokenCommand(), a.auditCommand(),
 		a.policyCommand(), a.serveCommand(), a.versionCommand(), a.hookCommand(), a.scanCommand(),
-		a.approvalsCommand(), a.approverCommand(), a.upstreamCommand(), a.backupCommand(), a.doctorCommand(),
+		a.approvalsCommand(), a.approverCommand(), a.upstreamCommand(), a.backupCommand(), a.doctorCommand(), a.demoCommand(),
 	)
 	root.AddCommand(a.installCommands()...)
 	return root
