@@ -37,6 +37,8 @@ func httpGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approva
 		Tokens:    token.NewManager(st),
 		Decide:    eng.Decide,
 		Approvals: approvals,
+		MaxBody:   cfg.HTTP.MaxBody,
+		HardLimit: config.MaxHTTPBody,
 		Log:       log,
 		Record:    func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) },
 	}, nil

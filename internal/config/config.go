@@ -15,16 +15,17 @@ const FileName = "chaperone.yaml"
 // Config is the whole configuration. Paths in it are absolute once loaded
 // (relative ones are taken from the config file's directory).
 type Config struct {
-	Version   int        `yaml:"version"`
-	State     State      `yaml:"state"`
-	Listen    Listen     `yaml:"listen"`
-	Protected []string   `yaml:"protected"`
-	Policy    Policy     `yaml:"policy"`
-	Backup    Backup     `yaml:"backup"`
-	Log       Log        `yaml:"log"`
-	Upstreams []Upstream `yaml:"upstreams"`
-	TLS       TLS        `yaml:"tls"`
-	Approvals Approvals  `yaml:"approvals"`
+	Version   int         `yaml:"version"`
+	State     State       `yaml:"state"`
+	Listen    Listen      `yaml:"listen"`
+	Protected []string    `yaml:"protected"`
+	Policy    Policy      `yaml:"policy"`
+	Backup    Backup      `yaml:"backup"`
+	Log       Log         `yaml:"log"`
+	Upstreams []Upstream  `yaml:"upstreams"`
+	TLS       TLS         `yaml:"tls"`
+	Approvals Approvals   `yaml:"approvals"`
+	HTTP      HTTPGateway `yaml:"http_gateway"`
 
 	// File is the absolute path the config was read from ("" for embedded defaults).
 	File string `yaml:"-"`
@@ -58,6 +59,13 @@ type Listen struct {
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+}
+
+// HTTPGateway tunes the cloud API gateway.
+type HTTPGateway struct {
+	// MaxBody is the largest request body, in bytes, that is read and
+	// classified; a larger one is held for approval, never forwarded unread.
+	MaxBody int64 `yaml:"max_body"`
 }
 
 // Approvals configures held actions.
@@ -172,6 +180,13 @@ type Upstream struct {
 
 // Defaults returns the embedded defaults: everything local and on loopback.
 // dir is where relative paths point.
+// DefaultHTTPMaxBody and MaxHTTPBody bound http_gateway.max_body: bodies
+// up to the largest are held for approval; beyond it they are refused.
+const (
+	DefaultHTTPMaxBody = 1 << 20
+	MaxHTTPBody        = 32 << 20
+)
+
 func Defaults(dir string) *Config {
 	c := &Config{pos: map[string]Position{}}
 	c.applyDefaults(dir)
@@ -204,6 +219,9 @@ func (c *Config) applyDefaults(dir string) {
 	}
 	if c.TLS.Key != "" {
 		c.TLS.Key = abs(dir, c.TLS.Key)
+	}
+	if c.HTTP.MaxBody == 0 {
+		c.HTTP.MaxBody = DefaultHTTPMaxBody
 	}
 	if c.Approvals.TTL == 0 {
 		c.Approvals.TTL = Duration(15 * time.Minute)

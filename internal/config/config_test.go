@@ -67,7 +67,7 @@ func TestUnknownKeysNameLineAndSuggestion(t *testing.T) {
 	wantErrors(t, "version: 1\nstate:\n  drvier: sqlite\nlisten:\n  pg: 127.0.0.1:1\n  htp: x\n",
 		`/cfg/chaperone.yaml:3:3: state.drvier: unknown key "drvier" (fix: did you mean "driver"?)`,
 		`/cfg/chaperone.yaml:6:3: listen.htp: unknown key "htp" (fix: did you mean "http"?)`)
-	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: approvals, backup, listen, log, policy, protected, state, tls, upstreams, version)`)
+	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: approvals, backup, http_gateway, listen, log, policy, protected, state, tls, upstreams, version)`)
 }
 
 func TestWrongValueKinds(t *testing.T) {
@@ -218,5 +218,18 @@ func TestBackupSchedulesAreChecked(t *testing.T) {
 		`upstreams[0].backup_schedule: scheduled backups need backup.recipient`)
 	if _, err := Parse("/cfg/chaperone.yaml", []byte("backup:\n  recipient: age1xyz\nupstreams:\n  - name: db\n    kind: postgres\n    env: staging\n    dsn: ${X}\n    backup_schedule: \"0 3 * * *\"\n")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHTTPMaxBodyIsBounded(t *testing.T) {
+	c, err := Parse("/cfg/chaperone.yaml", []byte("version: 1\n"))
+	if err != nil || c.HTTP.MaxBody != DefaultHTTPMaxBody {
+		t.Fatalf("default: %v %d", err, c.HTTP.MaxBody)
+	}
+	for _, v := range []string{"10", "99999999"} {
+		_, err := Parse("/cfg/chaperone.yaml", []byte("version: 1\nhttp_gateway:\n  max_body: "+v+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "chaperone.yaml:3:") || !strings.Contains(err.Error(), "http_gateway.max_body") {
+			t.Errorf("max_body %s: %v", v, err)
+		}
 	}
 }

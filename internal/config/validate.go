@@ -41,6 +41,10 @@ func (c *Config) validate() Errors {
 			add(fmt.Sprintf("protected[%d]", i), "name an environment, e.g. production", "empty environment name")
 		}
 	}
+	if c.HTTP.MaxBody < 1024 || c.HTTP.MaxBody > MaxHTTPBody {
+		add("http_gateway.max_body", fmt.Sprintf("give a size in bytes from 1024 to %d", MaxHTTPBody),
+			"max_body %d is out of range", c.HTTP.MaxBody)
+	}
 	if c.Log.Level != "debug" && c.Log.Level != "info" && c.Log.Level != "warn" && c.Log.Level != "error" {
 		add("log.level", "use debug, info, warn or error", "unknown log level %q", c.Log.Level)
 	}
