@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chaperone/chaperone/internal/audit"
@@ -56,6 +57,55 @@ type Spec struct {
 type Manager struct {
 	st  store.Store
 	now func() time.Time
+
+	cacheFor time.Duration
+	mu       sync.Mutex
+	cache    map[[32]byte]cachedToken
+}
+
+type cachedToken struct {
+	k  store.Token
+	at time.Time
+}
+
+// CacheFor makes Verify remember the tokens it found for d, for a gateway
+// that checks a token on every request: a revocation made through another
+// Manager or process is seen within d; one made through this Manager at
+// once. Unknown tokens are never remembered: each is looked up.
+func (m *Manager) CacheFor(d time.Duration) *Manager {
+	m.cacheFor = d
+	return m
+}
+
+func (m *Manager) cached(hash [32]byte, now time.Time) (store.Token, bool) {
+	if m.cacheFor <= 0 {
+		return store.Token{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cache[hash]
+	if age := now.Sub(c.at); !ok || age < 0 || age >= m.cacheFor { // a clock that went back: stale too
+		return store.Token{}, false
+	}
+	return c.k, true
+}
+
+func (m *Manager) remember(hash [32]byte, k store.Token, now time.Time) {
+	if m.cacheFor <= 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cache == nil || len(m.cache) >= 10000 {
+		m.cache = map[[32]byte]cachedToken{}
+	}
+	m.cache[hash] = cachedToken{k, now}
+}
+
+func (m *Manager) forget() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cache = nil
 }
 
 // NewManager returns a Manager on st.
@@ -161,6 +211,10 @@ func (m *Manager) Verify(ctx context.Context, secret string) (store.Token, error
 		return store.Token{}, fmt.Errorf("%w: not a Chaperone token", ErrInvalid)
 	}
 	hash := sha256.Sum256([]byte(secret))
+	now := m.now()
+	if k, ok := m.cached(hash, now); ok {
+		return k, Usable(k, now)
+	}
 	var k store.Token
 	err := m.st.View(ctx, func(tx store.Tx) (err error) { k, err = tx.TokenByHash(hash[:]); return })
 	if errors.Is(err, store.ErrNotFound) {
@@ -174,7 +228,8 @@ func (m *Manager) Verify(ctx context.Context, secret string) (store.Token, error
 	if subtle.ConstantTimeCompare(k.Hash, hash[:]) != 1 {
 		return store.Token{}, fmt.Errorf("%w: unknown token", ErrInvalid)
 	}
-	return k, Usable(k, m.now())
+	m.remember(hash, k, now)
+	return k, Usable(k, now)
 }
 
 // Usable says whether a stored token may be used at time now.
@@ -202,6 +257,7 @@ func Covers(k store.Token, name, env string) error {
 
 // Revoke revokes a token for good.
 func (m *Manager) Revoke(ctx context.Context, id, actor string) error {
+	defer m.forget()
 	return m.st.Update(ctx, func(tx store.Tx) error {
 		k, err := tx.TokenByID(id)
 		if err != nil {

@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -229,5 +230,52 @@ func TestVerifierCompletesRFC7677Exchange(t *testing.T) {
 		if _, err := ParseVerifier(bad); err == nil {
 			t.Errorf("ParseVerifier(%q) accepted", bad)
 		}
+	}
+}
+
+// A cached token still expires on time; a revocation through the same
+// Manager is seen at once, one made elsewhere within the cache's lifetime.
+func TestVerifyCache(t *testing.T) {
+	m, path, now := manager(t)
+	m.CacheFor(time.Second)
+	secret, k, err := m.Create(ctx, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Verify(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(8*time.Hour - time.Millisecond)
+	m.remember(sha256.Sum256([]byte(secret)), k, *now) // fresh in the cache at the edge of expiry
+	*now = now.Add(time.Millisecond)
+	if _, err := m.Verify(ctx, secret); !errors.Is(err, ErrExpired) {
+		t.Fatalf("a cached token past its expiry: %v", err)
+	}
+	*now = now.Add(-time.Hour)
+	// Revoked by another process: the cache answers for at most a second.
+	st2, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	other := NewManager(st2)
+	if _, err := m.Verify(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Revoke(ctx, k.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(time.Second)
+	if _, err := m.Verify(ctx, secret); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("revoked elsewhere, a second later: %v", err)
+	}
+	// Revoked through this Manager: at once.
+	secret2, k2, _ := m.Create(ctx, spec())
+	m.Verify(ctx, secret2)
+	if err := m.Revoke(ctx, k2.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Verify(ctx, secret2); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("revoked here: %v", err)
 	}
 }
