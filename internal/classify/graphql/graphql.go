@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -63,9 +62,9 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 		}
 		return unknown("graphql.empty", "the request has no query")
 	}
-	doc, errs := gqlparser.LoadQuery(schema, req.Query)
-	if len(errs) > 0 {
-		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", firstLine(errs.Error()))
+	doc, err := load(schema, req.Query)
+	if err != nil {
+		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", firstLine(err.Error()))
 	}
 	op, err := pick(doc, req.OperationName)
 	if err != nil {

@@ -102,3 +102,21 @@ func TestRailwayTargets(t *testing.T) {
 		}
 	}
 }
+
+// A cached document still takes each request's own variables.
+func TestCachedDocumentsTakeTheirOwnVariables(t *testing.T) {
+	s, _ := Railway()
+	q := `mutation($a: VolumeInstanceUpdateInput!, $e: String) { volumeInstanceUpdate(volumeId: "v", input: $a, environmentId: $e) }`
+	for i, c := range []struct {
+		vars map[string]any
+		want action.Class
+	}{
+		{map[string]any{"a": map[string]any{}, "e": "env_s"}, action.ClassWrite},
+		{map[string]any{"a": map[string]any{}}, action.ClassDestructive},
+		{map[string]any{"a": map[string]any{}, "e": "env_s"}, action.ClassWrite},
+	} {
+		if got := Classify(s, RailwayProfile{}, Request{Query: q, Variables: c.vars}).Class(); got != c.want {
+			t.Errorf("request %d: %s, want %s", i, got, c.want)
+		}
+	}
+}
