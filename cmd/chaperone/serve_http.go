@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
@@ -33,8 +34,10 @@ func httpGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approva
 		ups[u.Name] = up
 	}
 	return &gwhttp.Gateway{
-		Upstream:  func(name string) (gwhttp.Upstream, bool) { u, ok := ups[name]; return u, ok },
-		Tokens:    token.NewManager(st),
+		Upstream: func(name string) (gwhttp.Upstream, bool) { u, ok := ups[name]; return u, ok },
+		// Checked on every request: remembered for a second (a revocation
+		// made elsewhere takes effect within it).
+		Tokens:    token.NewManager(st).CacheFor(time.Second),
 		Decide:    eng.Decide,
 		Approvals: approvals,
 		MaxBody:   cfg.HTTP.MaxBody,

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	pathpkg "path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -55,13 +56,27 @@ type Gateway struct {
 	Record func(ctx context.Context, ev audit.Event) error
 
 	envs envCache
+	once sync.Once
+	own  *http.Client
 }
 
 func (g *Gateway) client() *http.Client {
 	if g.Client != nil {
 		return g.Client
 	}
-	return http.DefaultClient
+	g.once.Do(func() { g.own = newClient() })
+	return g.own
+}
+
+// newClient keeps connections to the providers open for many agents at
+// once (the default transport keeps two per host, and a busy gateway then
+// opens a connection per request), and never follows a redirect: the
+// redirect goes back to the agent, so the credential is sent only where
+// the operator pointed the upstream.
+func newClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // setCredential puts the provider credential where the provider expects it.

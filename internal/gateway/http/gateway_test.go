@@ -51,6 +51,7 @@ type env struct {
 	srv               *httptest.Server
 	prov              *provider
 	railway           *railwaysim.Server
+	gw                *Gateway
 	auditDown         atomic.Bool // the audit log cannot be written
 	approvals         *approval.Service
 	prod, stage, read string
@@ -104,7 +105,7 @@ func setup(t *testing.T) *env {
 			}
 			return audit.Record(ctx, st, ev)
 		}}
-	e.st = st
+	e.st, e.gw = st, g
 	mux := http.NewServeMux()
 	mux.Handle("/u/", g)
 	e.srv = httptest.NewServer(mux)
@@ -344,5 +345,29 @@ func TestAllowedChangesAreAuditedFirst(t *testing.T) {
 	}
 	if status, _ := e.send(t, e.stage, "GET", "/u/fly-staging/apps/a/machines", ""); status != 200 {
 		t.Fatalf("a read while the audit log is down: %d", status)
+	}
+}
+
+// A provider's redirect goes back to the agent: the gateway never follows
+// one, so the credential goes only where the operator pointed the upstream.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	e := setup(t)
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	redirecting := httptest.NewServer(http.RedirectHandler(other.URL+"/steal", http.StatusTemporaryRedirect))
+	defer redirecting.Close()
+	up, _ := e.gw.Upstream("fly-staging")
+	up.URL = redirecting.URL
+	e.gw.Upstream = func(string) (Upstream, bool) { return up, true }
+	req, _ := http.NewRequest("GET", e.srv.URL+"/u/fly-staging/apps", nil)
+	req.Header.Set("Authorization", "Bearer "+e.stage)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || elsewhere.Load() != 0 {
+		t.Fatalf("status %d, the other server was reached %d times", resp.StatusCode, elsewhere.Load())
 	}
 }
