@@ -337,6 +337,10 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	setCredential(out.Header, up)
 	resp, err := g.client().Do(out)
 	if err != nil {
+		if r.Context().Err() != nil { // the agent left; nothing to answer
+			g.Log.Debug("agent left before the upstream answered", "upstream", up.Name)
+			return
+		}
 		g.Log.Warn("upstream request failed", "upstream", up.Name, "err", scrub(err.Error(), up.Credential))
 		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is unavailable"})
 		return
