@@ -27,7 +27,12 @@ func FuzzClassifyGraphQL(f *testing.F) {
 		var v map[string]any
 		json.Unmarshal([]byte(vars), &v)
 		var r Result
-		fuzzbound.Run(t, 2*time.Second, func() { r = Classify(s, RailwayProfile{}, Request{Query: query, OperationName: op, Variables: v}) })
+		fuzzbound.Run(t, 2*time.Second, func() {
+			r = Classify(s, RailwayProfile{}, Request{Query: query, OperationName: op, Variables: v})
+			for _, c := range r.Calls {
+				RailwayTargets(c)
+			}
+		})
 		if _, errs := gqlparser.LoadQuery(s, query); len(errs) > 0 && r.Class().Severity() < action.ClassUnknown.Severity() {
 			t.Fatalf("%q does not validate but is %s", query, r.Class())
 		}

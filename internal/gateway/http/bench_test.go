@@ -13,8 +13,7 @@ import (
 // token check, parse and validation against Railway's schema, policy,
 // forwarding. bench/http.sh compares the whole server with nginx.
 func BenchmarkGraphQLRead(b *testing.B) {
-	t := &testing.T{}
-	e := setup(t)
+	e := setup(b)
 	// The upstream answers at once, as bench/apistub does.
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)

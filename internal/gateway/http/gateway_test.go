@@ -66,7 +66,7 @@ func account() railwaysim.Project {
 	return p
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
@@ -119,7 +119,7 @@ func setup(t *testing.T) *env {
 	return e
 }
 
-func (e *env) send(t *testing.T, tok, method, path, body string) (int, map[string]any) {
+func (e *env) send(t testing.TB, tok, method, path, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 	if tok != "" {
