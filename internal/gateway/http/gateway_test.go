@@ -371,3 +371,39 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Fatalf("status %d, the other server was reached %d times", resp.StatusCode, elsewhere.Load())
 	}
 }
+
+// Every destructive form in Railway's profile, sent with a production
+// token against production-only targets (so the environment check passes
+// them on), is held: none reaches Railway unapproved. The project spans
+// staging too, so deleting it is denied outright.
+func TestEveryDestructiveFormIsHeld(t *testing.T) {
+	e := setup(t)
+	const prd, vi = `env_prd_9f30`, `vi_prod_only`
+	for _, q := range []string{
+		`mutation { volumeDelete(volumeId: "vol_prod") }`,
+		`mutation { a: volumeDelete(volumeId: "vol_prod") }`,
+		`mutation M { ...F } fragment F on Mutation { volumeDelete(volumeId: "vol_prod") }`,
+		`mutation { ... on Mutation { environmentDelete(id: "` + prd + `") } }`,
+		`mutation { serviceDelete(id: "svc_api_1", environmentId: "` + prd + `") }`,
+		`mutation { volumeInstanceBackupDelete(volumeInstanceBackupId: "b", volumeInstanceId: "` + vi + `") }`,
+		`mutation { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "` + vi + `", wipeServiceIds: ["svc_api_1"]) { workflowId } }`,
+		`mutation { variableCollectionUpsert(input: {projectId: "prj_7c1e", environmentId: "` + prd + `", replace: true, variables: {}}) }`,
+		`mutation($p: EnvironmentConfig) { environmentPatchCommit(environmentId: "` + prd + `", patch: $p) }`,
+		`mutation { volumeInstanceUpdate(volumeId: "vol_prod", input: {mountPath: "/x"}) }`,
+		`mutation { volumeInstanceBackupScheduleUpdate(volumeInstanceId: "` + vi + `", kinds: []) }`,
+		`mutation { disablePitrForHaCluster(input: {environmentId: "` + prd + `", projectId: "prj_7c1e", rootServiceId: "svc_api_1"}) }`,
+		`mutation { projectScheduleDeleteForce(id: "prj_7c1e") }`,
+		`mutation { environmentPatchCommitStaged(environmentId: "` + prd + `") }`,
+	} {
+		vars := map[string]any{"p": map[string]any{"services": map[string]any{"svc_api_1": map[string]any{"isDeleted": true}}}}
+		b, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+		status, out := e.send(t, e.prod, "POST", gql, string(b))
+		held := out["request"] != nil
+		if strings.Contains(q, "projectScheduleDeleteForce") {
+			held = out["rule"] == "builtin.environment"
+		}
+		if status != 403 || !held || len(e.railway.Mutations()) != 0 {
+			t.Errorf("%s: %d %v (Railway saw %v)", q, status, out, e.railway.Mutations())
+		}
+	}
+}
