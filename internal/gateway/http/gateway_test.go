@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
@@ -405,5 +406,33 @@ func TestEveryDestructiveFormIsHeld(t *testing.T) {
 		if status != 403 || !held || len(e.railway.Mutations()) != 0 {
 			t.Errorf("%s: %d %v (Railway saw %v)", q, status, out, e.railway.Mutations())
 		}
+	}
+}
+
+// Revoked and expired tokens get nothing through, and the refusal says which.
+func TestRevokedAndExpiredTokens(t *testing.T) {
+	e := setup(t)
+	tokens := e.gw.Tokens
+	short, _, err := tokens.Create(ctx, token.Spec{Env: "staging", Upstreams: []string{"fly-staging"}, Scope: token.ScopeAll, TTL: time.Second, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, k, _ := tokens.Create(ctx, token.Spec{Env: "staging", Upstreams: []string{"fly-staging"}, Scope: token.ScopeAll, Actor: "test"})
+	if status, _ := e.send(t, revoked, "GET", "/u/fly-staging/apps", ""); status != 200 {
+		t.Fatalf("before revocation: %d", status)
+	}
+	if err := tokens.Revoke(ctx, k.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	before := e.prov.count()
+	for name, tok := range map[string]string{"revoked": revoked, "expired": short} {
+		status, out := e.send(t, tok, "GET", "/u/fly-staging/apps", "")
+		if msg, _ := out["error"].(string); status != 401 || !strings.Contains(msg, name) {
+			t.Errorf("%s token: %d %v", name, status, out)
+		}
+	}
+	if e.prov.count() != before {
+		t.Fatal("a refused token's request reached the provider")
 	}
 }
