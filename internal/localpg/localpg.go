@@ -28,6 +28,7 @@ type Server struct {
 	Password string // of the superuser "postgres"
 	owner    *user.User
 	bin      string
+	opts     string // server options, for Restart
 }
 
 // Start initialises and starts a server; Stop removes it.
@@ -62,9 +63,9 @@ func Start() (*Server, error) {
 	if s.Port, err = freePort(); err != nil {
 		return nil, err
 	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off "+
+	s.opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off "+
 		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB", s.Port, root)
-	if out, err := s.run("pg_ctl", "-D", s.Dir, "-w", "-t", "60", "-l", filepath.Join(root, "log"), "-o", opts, "start"); err != nil {
+	if out, err := s.run("pg_ctl", "-D", s.Dir, "-w", "-t", "60", "-l", filepath.Join(root, "log"), "-o", s.opts, "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(root, "log"))
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
@@ -89,6 +90,15 @@ func (s *Server) Stop() {
 func (s *Server) Kill() error {
 	_, err := s.run("pg_ctl", "-D", s.Dir, "-m", "immediate", "-w", "stop")
 	return err
+}
+
+// Restart starts a killed server again on the same port and data.
+func (s *Server) Restart() error {
+	root := filepath.Dir(s.Dir)
+	if out, err := s.run("pg_ctl", "-D", s.Dir, "-w", "-t", "60", "-l", filepath.Join(root, "log"), "-o", s.opts, "start"); err != nil {
+		return fmt.Errorf("pg_ctl start: %v\n%s", err, out)
+	}
+	return s.waitReady()
 }
 
 func (s *Server) waitReady() error {

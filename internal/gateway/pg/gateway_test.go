@@ -47,8 +47,14 @@ type env struct {
 
 func setup(t testing.TB) *env {
 	t.Helper()
+	return setupOn(t, pgtest.Shared(t))
+}
+
+// setupOn is setup on a given server (one a test may kill).
+func setupOn(t testing.TB, pg *pgtest.Server) *env {
+	t.Helper()
 	ctx := context.Background()
-	e := &env{pg: pgtest.Shared(t)}
+	e := &env{pg: pg}
 	e.prodDB, e.stageDB = e.pg.CreateDB(t), e.pg.CreateDB(t)
 	for _, db := range []string{e.prodDB, e.stageDB} {
 		e.pg.Exec(t, db, "CREATE TABLE bookings (id int PRIMARY KEY, note text); INSERT INTO bookings SELECT g, 'n' || g FROM generate_series(1, 100) g")
