@@ -8,9 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 
@@ -197,4 +199,46 @@ func post(t *testing.T, tok, url, body string) string {
 	b := make([]byte, 4096)
 	n, _ := resp.Body.Read(b)
 	return resp.Status + " " + string(b[:n])
+}
+
+// The backup store cannot be reached and the webhook hangs: held requests
+// are still held and announced without waiting, but an approved DROP does
+// not run, because its snapshot cannot be taken.
+func TestBackupStoreUnreachableAndWebhookHanging(t *testing.T) {
+	hang := make(chan struct{})
+	var calls atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1); <-hang }))
+	defer hook.Close()
+	defer close(hang) // before Close, which waits for the hanging handlers
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close() // nothing listens there any more
+	pg, db, cfg, tok, env := prodBookings(t, 5, "")
+	id, _ := age.GenerateX25519Identity()
+	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
+	setInConfig(t, cfg, "  store: local", "  store: s3")
+	setInConfig(t, cfg, `    endpoint: ""`, `    endpoint: `+deadURL)
+	setInConfig(t, cfg, `    bucket: ""`, `    bucket: snapshots`)
+	setInConfig(t, cfg, `    access_key: ""`, `    access_key: ${CHP_S3_KEY}`)
+	setInConfig(t, cfg, `    secret_key: ""`, `    secret_key: ${CHP_S3_SECRET}`)
+	setInConfig(t, cfg, "  webhooks: []", "  webhooks:\n    - url: "+hook.URL)
+	_, addr := startServe(t, cfg, env, "CHP_S3_KEY=k", "CHP_S3_SECRET=s")
+
+	start := time.Now()
+	out, err := psql(t, tok, addr, "app-prod", "DROP TABLE bookings")
+	reqID := aprID.FindString(out)
+	if err == nil || reqID == "" || time.Since(start) > 8*time.Second {
+		t.Fatalf("held while the webhook hangs: %v after %s\n%s", err, time.Since(start), out)
+	}
+	approveInStore(t, cfg, reqID)
+	out, err = psql(t, tok, addr, "app-prod", "DROP TABLE bookings")
+	if err == nil || !strings.Contains(out, "CP004") {
+		t.Fatalf("an approved DROP with no reachable backup store: %v\n%s", err, out)
+	}
+	if n := pg.Count(t, db, "bookings"); n != 5 {
+		t.Fatalf("the DROP ran without its snapshot: %d rows", n)
+	}
+	if calls.Load() == 0 {
+		t.Fatal("the webhook was never called")
+	}
 }
