@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -240,5 +244,70 @@ func TestBackupStoreUnreachableAndWebhookHanging(t *testing.T) {
 	}
 	if calls.Load() == 0 {
 		t.Fatal("the webhook was never called")
+	}
+}
+
+// The state directory's disk fills up (a 4 MiB tmpfs): statements that need
+// an approval request are refused with CP005 rather than run, reads go on,
+// and once there is room again everything works and the audit chain
+// verifies.
+func TestStateDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mounting a small tmpfs for the state directory (the tests run as root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	pg, db, cfg, _, env := prodBookings(t, 20, "")
+	setInConfig(t, cfg, "path: state/chaperone.db", "path: "+filepath.Join(dir, "chaperone.db"))
+	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod").stdout)
+	_, addr := startServe(t, cfg, env)
+	sess, err := pgx.Connect(context.Background(), "postgres://agent:"+tok+"@"+addr+"/app-prod?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close(context.Background())
+
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(zeros); err != nil {
+			break // ENOSPC: the disk is full
+		}
+	}
+	f.Close()
+
+	refused := 0
+	for i := 0; i < 200 && refused == 0; i++ {
+		_, err := sess.Exec(context.Background(), fmt.Sprintf("DELETE FROM bookings WHERE id > %d", i))
+		switch {
+		case err == nil:
+			t.Fatal("a DELETE ran unapproved on a full disk")
+		case strings.Contains(err.Error(), "CP005"):
+			refused++
+		case !strings.Contains(err.Error(), "CP001"):
+			t.Fatalf("DELETE on a full disk: %v", err)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("200 holds fitted on a full disk; nothing was refused")
+	}
+	var n int
+	if err := sess.QueryRow(context.Background(), "SELECT count(*) FROM bookings").Scan(&n); err != nil || n != 20 {
+		t.Fatalf("a read on a full disk: %v, %d rows", err, n)
+	}
+	if got := pg.Count(t, db, "bookings"); got != 20 {
+		t.Fatalf("rows: %d", got)
+	}
+
+	os.Remove(filler)
+	if _, err := sess.Exec(context.Background(), "DELETE FROM bookings WHERE id = 1"); err == nil || !strings.Contains(err.Error(), "CP001") {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if v := chaperone(t, "", "--config", cfg, "audit", "verify"); v.code != 0 {
+		t.Fatalf("audit after a full disk: %+v", v)
 	}
 }
