@@ -44,9 +44,9 @@ func prodBookings(t *testing.T, n int, extra string) (pg *pgtest.Server, db, cfg
 	return pg, db, cfg, strings.TrimSpace(r.stdout), "CHP_E2E_DSN=" + pg.DSN(db)
 }
 
-// approveInStore approves a request the way a vote does, on the state
-// file serve uses (a separate process, as the CLI or console would be).
-func approveInStore(t *testing.T, cfg, id string) {
+// approvalService works on the state file serve uses, from outside it,
+// as the CLI or console would.
+func approvalService(t *testing.T, cfg string) *approval.Service {
 	t.Helper()
 	c, err := config.Load(cfg)
 	if err != nil {
@@ -56,8 +56,14 @@ func approveInStore(t *testing.T, cfg, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	if _, err := (&approval.Service{Store: st}).Approve(context.Background(), id, "approver:alice", ""); err != nil {
+	t.Cleanup(func() { st.Close() })
+	return &approval.Service{Store: st}
+}
+
+// approveInStore approves a request the way a vote does.
+func approveInStore(t *testing.T, cfg, id string) {
+	t.Helper()
+	if _, err := approvalService(t, cfg).Approve(context.Background(), id, "approver:alice", ""); err != nil {
 		t.Fatal(err)
 	}
 }
