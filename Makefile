@@ -1,7 +1,8 @@
 # Chaperone: build, run on embedded defaults, test.
 #   make run    build and run Chaperone with a config in ./.chaperone (created on first run)
 #   make test   install what the tests need, then gofmt-check, vet, test and fuzz briefly
-#   make bench  run every benchmark script under bench/
+#   make bench  run every benchmark script under bench/ and write bench/RESULTS.md
+#   make reliability  the load test at full length (200 clients, 60 s) with the fault and attack tests
 
 SHELL     := /bin/bash
 GO        ?= go
@@ -10,7 +11,7 @@ RUN_DIR   ?= .chaperone
 FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test test-deps vet unit fuzz bench clean
+.PHONY: build run test test-deps vet unit fuzz bench reliability clean
 
 # chaperone-hook is the agent hook in a small binary; `chaperone install`
 # writes it into agents' settings when it sits beside chaperone.
@@ -42,7 +43,12 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
 bench:
-	@for s in bench/*.sh; do echo "== $$s"; bash "$$s" || exit 1; done
+	@scripts/bench.sh
+
+# The suite runs these too, with the load test in a 5-second mode.
+RELIABILITY_TESTS := TestLoad|Fault|Killed|Locked|Unreachable|DiskFull|Smuggling|RevokedAndExpired|Tamper
+reliability: test-deps
+	CHAPERONE_LOAD_DURATION=$${CHAPERONE_LOAD_DURATION:-60s} $(GO) test -count=1 -v -timeout 30m -run '$(RELIABILITY_TESTS)' ./...
 
 clean:
 	rm -rf bin
