@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make bench: runs every script under bench/, keeps each one's full output,
+# and writes bench/RESULTS.md: the machine, the date, each figure as a ratio
+# against the baseline measured in the same run, and the command that
+# reproduces it. A script that fails fails the run; RESULTS.md is then left
+# as it was.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+scripts=(hook pg http backup policy corpus)
+for s in "${scripts[@]}"; do
+	echo "== bench/$s.sh" >&2
+	start=$(date +%s)
+	bash "bench/$s.sh" >"$out/$s.txt" 2>"$out/$s.err" || { cat "$out/$s.err" "$out/$s.txt" >&2; echo "bench/$s.sh failed" >&2; exit 1; }
+	echo "$(($(date +%s) - start))" >"$out/$s.secs"
+	cat "$out/$s.txt" >&2
+done
+
+# Pick figures out of each script's summary lines.
+field() { grep -m1 -- "$2" "$out/$1.txt" || true; }
+num() { grep -oE -- "$1" <<<"$2" | head -1 | grep -oE '[0-9]+(\.[0-9]+)?' | head -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "?" }'; }
+
+hook_base=$(num 'median +[0-9.]+' "$(field hook './baseline')")
+hook_chp=$(num 'median +[0-9.]+' "$(field hook 'chaperone-hook')")
+pg_simple=$(field pg '^simple')
+pg_ext=$(field pg '^extended')
+pg_rss=$(field pg '^chaperone .*RSS')
+http_n=$(num '^nginx +[0-9]+' "$(field http '^nginx ')")
+http_c=$(num '^chaperone +[0-9]+' "$(field http '^chaperone ')")
+bk=$(field backup '^backup ')
+rs=$(field backup '^restore ')
+policy_ns=$(grep -E '^BenchmarkDecide/builtin' "$out/policy.txt" | awk '{ print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+corpus=$(field corpus '^agreement:')
+
+{
+	echo "# Benchmark results"
+	echo
+	echo "Written by \`make bench\` ($(basename "$0")); every ratio compares Chaperone with a baseline measured in the same run, on the same machine."
+	echo
+	echo "- **Date:** $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- **Commit:** $(git describe --always --dirty 2>/dev/null || echo unknown)"
+	echo "- **Machine:** $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2/1048576 }' /proc/meminfo) RAM, Linux $(uname -r)"
+	echo "- **Software:** $(go version | awk '{ print $3 }'), PostgreSQL $(pg_dump --version | awk '{ print $3 }'), $(/usr/sbin/pgbouncer --version 2>/dev/null | head -1 || echo pgbouncer), $( (nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1) | sed 's/.*: //'), wrk $(wrk --version 2>&1 | head -1 | awk '{ print $2 }')"
+	echo
+	echo "| what | Chaperone | baseline | ratio | goal | reproduce |"
+	echo "|---|---|---|---|---|---|"
+	echo "| agent hook, one decision, whole process (median) | ${hook_chp} ms | ${hook_base} ms (a Go binary that reads the JSON and answers) | $(ratio "$hook_chp" "$hook_base") | ≤ 3 ms | \`bash bench/hook.sh\` |"
+	echo "| PostgreSQL gateway, pgbench -S simple protocol | $(num 'chaperone +[0-9]+' "$pg_simple") tps | $(num 'pgbouncer +[0-9]+' "$pg_simple") tps (pgbouncer); $(num 'direct +[0-9]+' "$pg_simple") tps direct | $(num '[0-9.]+x pgbouncer' "$pg_simple")x | ≥ 1x pgbouncer | \`bash bench/pg.sh\` |"
+	echo "| PostgreSQL gateway, pgbench -S extended protocol | $(num 'chaperone +[0-9]+' "$pg_ext") tps | $(num 'pgbouncer +[0-9]+' "$pg_ext") tps (pgbouncer); $(num 'direct +[0-9]+' "$pg_ext") tps direct | $(num '[0-9.]+x pgbouncer' "$pg_ext")x | ≥ 1x pgbouncer | \`bash bench/pg.sh\` |"
+	echo "| PostgreSQL gateway RSS, 200 idle clients | $(num '[0-9.]+ MiB with' "$pg_rss") MiB | $(num '[0-9.]+ MiB with' "$(field pg '^pgbouncer .*RSS')") MiB (pgbouncer) | | ≤ 64 MiB | \`bash bench/pg.sh\` |"
+	echo "| cloud API gateway, small GraphQL POSTs (wrk) | ${http_c} req/s | ${http_n} req/s (nginx reverse proxy) | $(ratio "$http_c" "$http_n") | ≥ 0.8x nginx | \`bash bench/http.sh\` |"
+	echo "| backup of a database | $(num 'backup run +[0-9.]+' "$bk") s | $(num 'pg_dump -Fc +[0-9.]+' "$bk") s (pg_dump -Fc) | $(num '[0-9.]+x pg_dump' "$bk")x | ≤ 1x pg_dump | \`bash bench/backup.sh\` |"
+	echo "| restore of that backup | $(num 'backup restore +[0-9.]+' "$rs") s | $(num 'pg_restore +[0-9.]+' "$rs") s (pg_restore) | $(num '[0-9.]+x pg_restore' "$rs")x | ≤ 1.2x pg_restore | \`bash bench/backup.sh\` |"
+	echo "| policy decision, built-in rules (median of 5) | ${policy_ns} ns | | | ≤ 2 µs | \`bash bench/policy.sh\` |"
+	echo "| shell guard agreement with the dcg corpus | ${corpus#agreement: } | | | | \`bash bench/corpus.sh\` |"
+	echo
+	echo "Each script's own output follows, as it printed it."
+	for s in "${scripts[@]}"; do
+		echo
+		echo "## bench/$s.sh ($(cat "$out/$s.secs") s)"
+		echo
+		echo '```'
+		if [ "$s" = corpus ]; then grep -v $'\t' "$out/$s.txt"; else cat "$out/$s.txt"; fi
+		echo '```'
+	done
+} >"$out/RESULTS.md"
+mv "$out/RESULTS.md" bench/RESULTS.md
+echo "wrote bench/RESULTS.md" >&2
