@@ -26,6 +26,9 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "nothing listens on $1" >&2; exit 1; }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
+# Anonymous memory: RSS less the pages of the binary and libraries mapped
+# from disk, which are shared and can be dropped.
+anon_mib() { awk '/^RssAnon/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -130,10 +133,10 @@ idle() {
 	read -r ready <&"${IDLER[0]}" || true
 	[ "$ready" = ready ] || { echo "pgidle against $name failed" >&2; exit 1; }
 	sleep 1
-	after=$(rss_mib "$pid")
+	after=$(rss_mib "$pid") anon=$(anon_mib "$pid")
 	exec {IDLER[1]}>&-
 	wait "$IDLER_PID" 2>/dev/null || true
-	printf '%-9s RSS %6s MiB idle, %6s MiB with %d idle clients\n' "$name" "$before" "$after" "$IDLE"
+	printf '%-9s RSS %6s MiB idle, %6s MiB with %d idle clients (%s MiB of it anonymous)\n' "$name" "$before" "$after" "$IDLE" "$anon"
 }
 idle "$(cat "$tmp/bouncer/pid")" pgbouncer "${url[pgbouncer]}"
 idle "$serve_pid" chaperone "${url[chaperone]}"
