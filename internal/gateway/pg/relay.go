@@ -25,6 +25,7 @@ type session struct {
 	cr       *bufio.Reader
 	cw       *bufio.Writer
 	up       net.Conn
+	params   map[string]string // the upstream's ParameterStatus values, for the client
 	ur       *bufio.Reader
 	uw       *bufio.Writer
 	tok      store.Token

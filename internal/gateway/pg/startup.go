@@ -62,13 +62,14 @@ func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) 
 	if err := s.connectUpstream(ctx, params); err != nil {
 		return s, err
 	}
+	// On the record before the client can use the session.
 	if g.Record != nil {
 		if err := g.Record(ctx, audit.Event{Type: "pg.connect", Actor: "token:" + tok.ID, Data: map[string]string{
 			"upstream": up.Name, "env": up.Env, "remote": conn.RemoteAddr().String()}}); err != nil {
 			g.Log.Warn("recording a gateway connection", "err", err)
 		}
 	}
-	return s, nil
+	return s, s.ready()
 }
 
 // negotiate answers SSL and GSS requests and returns the startup parameters,
@@ -226,18 +227,62 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 		pc.Close(ctx)
 		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is unavailable", s.upstream.Name))
 	}
+	if err := settle(hj); err != nil {
+		hj.Conn.Close()
+		s.g.Log.Warn("upstream connection failed", "upstream", s.upstream.Name, "err", err)
+		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is unavailable", s.upstream.Name))
+	}
 	s.up = hj.Conn
 	s.ur, s.uw = bufio.NewReaderSize(hj.Conn, 32<<10), bufio.NewWriterSize(hj.Conn, 32<<10)
 	s.tx = hj.TxStatus
 	s.pid, s.secret = s.g.registerCancel(cancelTarget{host: hj.Config.Host, port: hj.Config.Port, pid: hj.PID, secret: hj.SecretKey})
+	s.params = hj.ParameterStatuses
+	return nil
+}
+
+// settle makes the hijacked connection safe to read directly. When one of
+// pgconn's writes was slow (15 ms, which a loaded machine reaches while
+// many sessions connect), pgconn starts a background read on the
+// connection; stopping it does not interrupt the read, which then takes the
+// upstream's next bytes - the answer to the client's first statement - and
+// the session waits forever. One Sync answered through pgconn's own reader
+// ends that read; after its ReadyForQuery nothing else is in flight.
+func settle(hj *pgconn.HijackedConn) error {
+	hj.Conn.SetDeadline(time.Now().Add(10 * time.Second))
+	defer hj.Conn.SetDeadline(time.Time{})
+	hj.Frontend.Send(&pgproto3.Sync{})
+	if err := hj.Frontend.Flush(); err != nil {
+		return err
+	}
+	for {
+		m, err := hj.Frontend.Receive()
+		if err != nil {
+			return err
+		}
+		switch x := m.(type) {
+		case *pgproto3.ReadyForQuery:
+			if hj.Frontend.ReadBufferLen() != 0 {
+				return fmt.Errorf("the upstream sent more than ReadyForQuery")
+			}
+			hj.TxStatus = x.TxStatus
+			return nil
+		case *pgproto3.ErrorResponse:
+			return fmt.Errorf("upstream error %s: %s", x.Code, x.Message)
+		}
+	}
+}
+
+// ready tells the client the session is open: authentication done, the
+// upstream's parameters, its cancel key, ready for a query.
+func (s *session) ready() error {
 	msgs := []encoder{&pgproto3.AuthenticationOk{}}
-	names := make([]string, 0, len(hj.ParameterStatuses))
-	for k := range hj.ParameterStatuses {
+	names := make([]string, 0, len(s.params))
+	for k := range s.params {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		msgs = append(msgs, &pgproto3.ParameterStatus{Name: k, Value: hj.ParameterStatuses[k]})
+		msgs = append(msgs, &pgproto3.ParameterStatus{Name: k, Value: s.params[k]})
 	}
 	msgs = append(msgs, &pgproto3.BackendKeyData{ProcessID: s.pid, SecretKey: s.secret}, &pgproto3.ReadyForQuery{TxStatus: s.tx})
 	if err := send(s.cw, msgs...); err != nil {
