@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/chaperone/chaperone/internal/store"
 
@@ -23,6 +24,12 @@ type Store struct {
 	// instead of failing half-way through a read-modify-write.
 	writer *sql.DB
 	reader *sql.DB
+	// turn makes writers in this process take turns in arrival order.
+	// database/sql hands a freed connection to an arbitrary waiter, so under
+	// a steady stream of writes one waiter (a session's connect record, an
+	// approval) could wait for minutes; sync.Mutex hands over in order once
+	// a waiter has waited a millisecond.
+	turn sync.Mutex
 }
 
 // Open opens (creating if needed) the database at path and migrates it. The
@@ -76,6 +83,11 @@ func (s *Store) Close() error {
 
 // Update runs fn in a write transaction, committing only if fn succeeds.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	s.turn.Lock()
+	defer s.turn.Unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
 	return run(ctx, s.writer, fn)
 }
 
