@@ -98,17 +98,30 @@ func TestLoadThroughTheGateway(t *testing.T) {
 			}
 			defer c.Close(context.Background())
 			r := rand.New(rand.NewPCG(uint64(i), 42))
+			// slow reports an operation that took long, to find where a
+			// stall is when one happens.
+			slow := func(kind string, t0 time.Time) {
+				if d := time.Since(t0); d > 5*time.Second {
+					t.Logf("client %d: %s took %s, ending %s into the test", i, kind, d.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+				}
+			}
 			for ctx.Err() == nil {
 				switch n := r.IntN(100); {
 				case n < 60:
 					var v int
-					if err := c.QueryRow(cctx, "SELECT v FROM items WHERE id = $1", 1+r.IntN(1000)).Scan(&v); err != nil {
+					t0 := time.Now()
+					err := c.QueryRow(cctx, "SELECT v FROM items WHERE id = $1", 1+r.IntN(1000)).Scan(&v)
+					slow("a read", t0)
+					if err != nil {
 						fail(fmt.Errorf("read: %w", err))
 						return
 					}
 					reads.Add(1)
 				case n < 90:
-					if _, err := c.Exec(cctx, "UPDATE items SET v = v + 1 WHERE id = $1", 1+r.IntN(1000)); err != nil {
+					t0 := time.Now()
+					_, err := c.Exec(cctx, "UPDATE items SET v = v + 1 WHERE id = $1", 1+r.IntN(1000))
+					slow("a write", t0)
+					if err != nil {
 						fail(fmt.Errorf("write: %w", err))
 						return
 					}
@@ -123,7 +136,9 @@ func TestLoadThroughTheGateway(t *testing.T) {
 						return
 					}
 					stmt := fmt.Sprintf("DROP TABLE guard_%d", g)
+					t0 := time.Now()
 					_, err := c.Exec(cctx, stmt)
+					slow("a held DROP", t0)
 					id := holdID(err)
 					if id == "" {
 						fail(fmt.Errorf("%s was not held: %v", stmt, err))
@@ -133,11 +148,16 @@ func TestLoadThroughTheGateway(t *testing.T) {
 					if r.IntN(4) != 0 {
 						continue
 					}
+					t0 = time.Now()
 					if _, err := approvals.Approve(context.Background(), id, "approver:load", ""); err != nil {
 						fail(fmt.Errorf("approve %s: %w", id, err))
 						return
 					}
-					if _, err := c.Exec(cctx, stmt); err != nil {
+					slow("an approval", t0)
+					t0 = time.Now()
+					_, err = c.Exec(cctx, stmt)
+					slow("an approved DROP", t0)
+					if err != nil {
 						fail(fmt.Errorf("approved %s: %w", stmt, err))
 						return
 					}
