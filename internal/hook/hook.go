@@ -145,11 +145,17 @@ func stringOrArgs(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &argv); err != nil {
 		return "", fmt.Errorf("command is neither a string nor a list of strings")
 	}
+	return QuoteArgv(argv), nil
+}
+
+// QuoteArgv quotes each word of argv for the shell and joins them into the
+// one line a shell would run.
+func QuoteArgv(argv []string) string {
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
 		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
-	return strings.Join(quoted, " "), nil
+	return strings.Join(quoted, " ")
 }
 
 // Deny renders a fail-closed denial for why, in a's format.

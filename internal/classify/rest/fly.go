@@ -2,11 +2,11 @@ package rest
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/sql"
+	"github.com/chaperone/chaperone/internal/hook"
 )
 
 const (
@@ -68,25 +68,9 @@ func judgeExec(r Request) []action.Reason {
 	}
 	text := body.Cmd
 	if len(body.Command) > 0 {
-		text = shellJoin(body.Command)
+		text = hook.QuoteArgv(body.Command)
 	}
 	return flyShell.Classify(text).Reasons
-}
-
-// shellJoin quotes argv so the shell guard sees the same words.
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r == '/' || r == '-' || r == '_' || r == '.' || r == '=' || r == ':' || r == ',' ||
-				('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9'))
-		}) < 0 {
-			q[i] = a
-			continue
-		}
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
 }
 
 // judgeVolumeUpdate: turning scheduled snapshots off removes the volume's
