@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/backup"
@@ -91,47 +90,28 @@ func build(ctx context.Context, exe string) (w *world, err error) {
 // seed makes a staging and a production database, each with orders, and
 // a cache table in staging that the agent's task allows it to drop.
 func (w *world) seed(ctx context.Context) error {
-	if err := w.pgExec(ctx, "postgres", "CREATE DATABASE "+stagingDB, "CREATE DATABASE "+productionDB); err != nil {
+	if err := w.pg.Exec(ctx, "postgres", "CREATE DATABASE "+stagingDB, "CREATE DATABASE "+productionDB); err != nil {
 		return err
 	}
 	orders := []string{
 		"CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total numeric(10,2) NOT NULL)",
 		fmt.Sprintf("INSERT INTO orders (customer, total) SELECT 'customer ' || g, (g %% 500) + 0.99 FROM generate_series(1, %d) g", ordersRows),
 	}
-	if err := w.pgExec(ctx, productionDB, append(orders, "ANALYZE")...); err != nil {
+	if err := w.pg.Exec(ctx, productionDB, append(orders, "ANALYZE")...); err != nil {
 		return err
 	}
-	return w.pgExec(ctx, stagingDB, append(orders,
+	return w.pg.Exec(ctx, stagingDB, append(orders,
 		"CREATE TABLE sessions_cache (id text PRIMARY KEY, data jsonb)",
 		fmt.Sprintf("INSERT INTO sessions_cache SELECT md5(g::text), '{}' FROM generate_series(1, %d) g", cacheRows),
 		"ANALYZE")...)
 }
 
-func (w *world) pgExec(ctx context.Context, db string, stmts ...string) error {
-	c, err := pgx.Connect(ctx, w.pg.DSN(db))
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	for _, s := range stmts {
-		if _, err := c.Exec(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
-		}
-	}
-	return nil
-}
-
 // count reads a table's rows directly, not through Chaperone; -1 when the
-// table is gone.
+// table is gone, -2 when the server cannot be reached.
 func (w *world) count(ctx context.Context, db, table string) int {
-	c, err := pgx.Connect(ctx, w.pg.DSN(db))
+	n, err := w.pg.Count(ctx, db, table)
 	if err != nil {
-		return -1
-	}
-	defer c.Close(ctx)
-	var n int
-	if c.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n) != nil {
-		return -1
+		return -2
 	}
 	return n
 }
@@ -253,7 +233,7 @@ func (w *world) latestSnapshot(upstream string) (snapshot, error) {
 // drill restores a snapshot into a scratch database, as an operator's
 // restore drill does, with the identity only the operator holds.
 func (w *world) drill(ctx context.Context, id string) (string, error) {
-	if err := w.pgExec(ctx, "postgres", "CREATE DATABASE drill"); err != nil {
+	if err := w.pg.Exec(ctx, "postgres", "CREATE DATABASE drill"); err != nil {
 		return "", err
 	}
 	return w.cli("backup", "verify", id, "--scratch", w.pg.DSN("drill"), "--identity", filepath.Join(w.dir, "backup-identity.txt"))

@@ -92,6 +92,36 @@ func (s *Server) Kill() error {
 	return err
 }
 
+// Exec runs statements, in order, as the superuser on db.
+func (s *Server) Exec(ctx context.Context, db string, stmts ...string) error {
+	c, err := pgx.Connect(ctx, s.DSN(db))
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	for _, st := range stmts {
+		if _, err := c.Exec(ctx, st); err != nil {
+			return fmt.Errorf("%s: %w", st, err)
+		}
+	}
+	return nil
+}
+
+// Count returns SELECT count(*) FROM table on db, or -1 when the table is
+// gone; the error is for a server that cannot be reached.
+func (s *Server) Count(ctx context.Context, db, table string) (int, error) {
+	c, err := pgx.Connect(ctx, s.DSN(db))
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(ctx)
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
+		return -1, nil
+	}
+	return n, nil
+}
+
 // Restart starts a killed server again on the same port and data.
 func (s *Server) Restart() error {
 	root := filepath.Dir(s.Dir)

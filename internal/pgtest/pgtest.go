@@ -76,11 +76,11 @@ func (s *Server) Exec(t testing.TB, db, sql string, args ...any) {
 // Count returns SELECT count(*) FROM table on db, or -1 when the table is gone.
 func (s *Server) Count(t testing.TB, db, table string) int {
 	t.Helper()
-	ctx, c, done := s.connect(t, db)
-	defer done()
-	var n int
-	if err := c.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
-		return -1
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := s.Server.Count(ctx, db, table)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return n
 }
