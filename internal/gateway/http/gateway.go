@@ -311,15 +311,23 @@ func canonical(body []byte) string {
 	return string(body)
 }
 
+// upstreamURL is rest (a cleaned path) under the upstream's base URL.
+func upstreamURL(up Upstream, rest string) (*url.URL, error) {
+	base, err := url.Parse(up.URL)
+	if err != nil {
+		return nil, err
+	}
+	return base.JoinPath(rest), nil
+}
+
 // forward sends the request on with the provider credential and streams
 // the answer back.
 func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, rest string, body []byte) {
-	base, err := url.Parse(up.URL)
+	target, err := upstreamURL(up, rest)
 	if err != nil {
 		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
 		return
 	}
-	target := base.JoinPath(rest)
 	target.RawQuery = r.URL.RawQuery
 	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
 	defer cancel()

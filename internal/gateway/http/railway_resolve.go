@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -162,7 +161,12 @@ func (g *Gateway) railwayQuery(ctx context.Context, up Upstream, endpoint string
 // refusal; one that cannot be placed becomes an unknown finding, which the
 // policy holds for a human.
 func (g *Gateway) checkRailwayTargets(ctx context.Context, up Upstream, rest string, calls []graphql.Call, act *action.Action) (refusal string) {
-	endpoint := resolveEndpoint(up.URL, rest)
+	u, err := upstreamURL(up, rest)
+	if err != nil {
+		act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown, Message: "the upstream's URL does not parse"})
+		return ""
+	}
+	endpoint := u.String()
 	for _, c := range calls {
 		targets, why := graphql.RailwayTargets(c)
 		if why != "" {
@@ -185,14 +189,6 @@ func (g *Gateway) checkRailwayTargets(ctx context.Context, up Upstream, rest str
 		}
 	}
 	return ""
-}
-
-func resolveEndpoint(base, rest string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return base
-	}
-	return u.JoinPath(rest).String()
 }
 
 // envNames maps the instances' environmentIds to names through the
