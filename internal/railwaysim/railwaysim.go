@@ -158,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data := map[string]any{}
-	for _, f := range flatten(op.SelectionSet) {
+	for _, f := range graphql.Fields(op.SelectionSet) {
 		rec.Fields = append(rec.Fields, f.Name)
 		v, err := s.root(op.Operation, f.Name, f.ArgumentMap(req.Variables))
 		if err != nil {
@@ -172,31 +172,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, map[string]any{"data": data})
 }
 
-// flatten expands fragments into the fields they select.
-func flatten(set ast.SelectionSet) []*ast.Field {
-	var out []*ast.Field
-	for _, sel := range set {
-		switch x := sel.(type) {
-		case *ast.Field:
-			out = append(out, x)
-		case *ast.InlineFragment:
-			out = append(out, flatten(x.SelectionSet)...)
-		case *ast.FragmentSpread:
-			if x.Definition != nil {
-				out = append(out, flatten(x.Definition.SelectionSet)...)
-			}
-		}
-	}
-	return out
-}
-
 // project keeps what the selection asks for, the way a GraphQL server
 // shapes its answer.
 func project(v any, set ast.SelectionSet) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
-		for _, f := range flatten(set) {
+		for _, f := range graphql.Fields(set) {
 			if f.Name == "__typename" {
 				out[f.Alias] = x["__typename"]
 				continue

@@ -74,7 +74,10 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	if op.Operation != ast.Mutation {
 		return r // queries and subscriptions read
 	}
-	for _, f := range fields(op.SelectionSet, nil) {
+	for _, f := range Fields(op.SelectionSet) {
+		if f.Name == "__typename" {
+			continue
+		}
 		c := Call{Field: f.Name, Args: f.ArgumentMap(req.Variables)}
 		r.Calls = append(r.Calls, c)
 		found := p.Judge(c)
@@ -100,22 +103,20 @@ func pick(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error)
 	return doc.Operations[0], nil
 }
 
-// fields flattens a selection set's fields, expanding fragment spreads and
-// inline fragments, so a mutation hidden in a fragment on Mutation counts.
+// Fields flattens a selection set's fields, expanding fragment spreads
+// (each named fragment once) and inline fragments, so a mutation hidden in
+// a fragment on Mutation counts.
+func Fields(set ast.SelectionSet) []*ast.Field { return fields(set, map[string]bool{}) }
+
 func fields(set ast.SelectionSet, seen map[string]bool) []*ast.Field {
 	var out []*ast.Field
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			if s.Name != "__typename" {
-				out = append(out, s)
-			}
+			out = append(out, s)
 		case *ast.InlineFragment:
 			out = append(out, fields(s.SelectionSet, seen)...)
 		case *ast.FragmentSpread:
-			if seen == nil {
-				seen = map[string]bool{}
-			}
 			if s.Definition != nil && !seen[s.Name] {
 				seen[s.Name] = true
 				out = append(out, fields(s.Definition.SelectionSet, seen)...)
