@@ -8,37 +8,168 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 )
 
-// serverFunctions are built-in functions whose call does what a statement
-// would: each is judged wherever it appears, even inside a SELECT.
-var serverFunctions = map[string]struct {
+type effect struct {
 	id    string
 	class action.Class
 	msg   string
-}{
+}
+
+// serverFunctions are built-in (and well-known extension) functions whose
+// call does what a statement would: each is judged wherever it appears, even
+// inside a SELECT.
+var serverFunctions = map[string]effect{
 	"lo_unlink":                {"sql.lo-unlink", action.ClassDestructive, "lo_unlink deletes a large object"},
+	"lo_truncate":              {"sql.lo-unlink", action.ClassDestructive, "lo_truncate cuts a large object's data off"},
+	"lo_truncate64":            {"sql.lo-unlink", action.ClassDestructive, "lo_truncate64 cuts a large object's data off"},
+	"lo_create":                {"sql.large-object", action.ClassWrite, "lo_create creates a large object"},
+	"lo_creat":                 {"sql.large-object", action.ClassWrite, "lo_creat creates a large object"},
+	"lo_from_bytea":            {"sql.large-object", action.ClassWrite, "lo_from_bytea creates a large object"},
+	"lo_put":                   {"sql.large-object", action.ClassWrite, "lo_put overwrites part of a large object"},
+	"lowrite":                  {"sql.large-object", action.ClassWrite, "lowrite overwrites part of a large object"},
 	"pg_terminate_backend":     {"sql.terminate-backend", action.ClassDestructive, "pg_terminate_backend kills another session and rolls back its work"},
 	"pg_cancel_backend":        {"sql.cancel-backend", action.ClassWrite, "pg_cancel_backend cancels another session's query"},
 	"pg_drop_replication_slot": {"sql.drop", action.ClassDestructive, "pg_drop_replication_slot deletes a replication slot that a replica or backup may need"},
-	"lo_export":                {"sql.server-file", action.ClassDestructive, "lo_export writes a file on the database server"},
-	"pg_file_write":            {"sql.server-file", action.ClassDestructive, "pg_file_write writes a file on the database server"},
-	"pg_file_unlink":           {"sql.server-file", action.ClassDestructive, "pg_file_unlink deletes a file on the database server"},
-	"pg_read_file":             {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_file reads files on the database server, where credentials live"},
-	"pg_read_binary_file":      {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_binary_file reads files on the database server, where credentials live"},
-	"lo_import":                {"sql.read-server-file", action.ClassCredentialAccess, "lo_import reads a file on the database server into the database"},
+	"pg_replication_slot_advance": {"sql.replication-slot", action.ClassDestructive,
+		"pg_replication_slot_advance throws away changes a replication slot kept for its consumer"},
+	"pg_logical_slot_get_changes": {"sql.replication-slot", action.ClassDestructive,
+		"pg_logical_slot_get_changes consumes changes a replication slot kept for its consumer"},
+	"pg_logical_slot_get_binary_changes": {"sql.replication-slot", action.ClassDestructive,
+		"pg_logical_slot_get_binary_changes consumes changes a replication slot kept for its consumer"},
+	"pg_create_physical_replication_slot": {"sql.replication-slot", action.ClassWrite, "a new replication slot keeps WAL on the server until it is consumed"},
+	"pg_create_logical_replication_slot":  {"sql.replication-slot", action.ClassWrite, "a new replication slot keeps WAL on the server until it is consumed"},
+	"pg_copy_physical_replication_slot":   {"sql.replication-slot", action.ClassWrite, "a new replication slot keeps WAL on the server until it is consumed"},
+	"pg_copy_logical_replication_slot":    {"sql.replication-slot", action.ClassWrite, "a new replication slot keeps WAL on the server until it is consumed"},
+	"pg_replication_origin_drop":          {"sql.replication-slot", action.ClassDestructive, "pg_replication_origin_drop deletes a replication origin and its progress"},
+	"pg_replication_origin_create":        {"sql.replication-slot", action.ClassWrite, "changes replication origins"},
+	"pg_replication_origin_advance":       {"sql.replication-slot", action.ClassWrite, "changes replication origins"},
+	"pg_replication_origin_session_setup": {"sql.replication-slot", action.ClassWrite, "changes replication origins"},
+	"pg_replication_origin_session_reset": {"sql.replication-slot", action.ClassWrite, "changes replication origins"},
+	"pg_replication_origin_xact_setup":    {"sql.replication-slot", action.ClassWrite, "changes replication origins"},
+	"pg_replication_origin_xact_reset":    {"sql.replication-slot", action.ClassWrite, "changes replication origins"},
+	"pg_reload_conf":                      {"sql.server-config", action.ClassDestructive, "pg_reload_conf applies changed configuration (ALTER SYSTEM's included) to the whole server"},
+	"pg_promote":                          {"sql.server-admin", action.ClassDestructive, "pg_promote turns a standby into a primary"},
+	"lo_export":                           {"sql.server-file", action.ClassDestructive, "lo_export writes a file on the database server"},
+	"pg_file_write":                       {"sql.server-file", action.ClassDestructive, "pg_file_write writes a file on the database server"},
+	"pg_file_unlink":                      {"sql.server-file", action.ClassDestructive, "pg_file_unlink deletes a file on the database server"},
+	"pg_file_rename":                      {"sql.server-file", action.ClassDestructive, "pg_file_rename moves a file on the database server"},
+	"pg_file_sync":                        {"sql.server-file", action.ClassWrite, "pg_file_sync flushes a file on the database server"},
+	"pg_read_file":                        {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_file reads files on the database server, where credentials live"},
+	"pg_read_file_old":                    {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_file reads files on the database server, where credentials live"},
+	"pg_read_binary_file":                 {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_binary_file reads files on the database server, where credentials live"},
+	"lo_import":                           {"sql.read-server-file", action.ClassCredentialAccess, "lo_import reads a file on the database server into the database"},
+	"pg_stat_file":                        {"sql.read-server-file", action.ClassCredentialAccess, "pg_stat_file looks at files on the database server"},
+	"pg_ls_dir":                           {"sql.read-server-file", action.ClassCredentialAccess, "pg_ls_dir lists directories on the database server"},
+	"nextval":                             {"sql.sequence", action.ClassWrite, "nextval advances a sequence"},
+	"setval":                              {"sql.sequence", action.ClassWrite, "setval moves a sequence, and later inserts take its numbers"},
+	"set_config":                          {}, // judged by the setting it changes
+	"pg_notify":                           {"sql.notify", action.ClassWrite, "pg_notify sends a notification to other sessions"},
+	"pg_switch_wal":                       {"sql.server-admin", action.ClassWrite, "pg_switch_wal forces a new WAL segment"},
+	"pg_create_restore_point":             {"sql.server-admin", action.ClassWrite, "pg_create_restore_point writes a restore point to WAL"},
+	"pg_backup_start":                     {"sql.server-admin", action.ClassWrite, "pg_backup_start changes the server's backup state"},
+	"pg_backup_stop":                      {"sql.server-admin", action.ClassWrite, "pg_backup_stop changes the server's backup state"},
+	"pg_wal_replay_pause":                 {"sql.server-admin", action.ClassWrite, "pauses recovery on a standby"},
+	"pg_wal_replay_resume":                {"sql.server-admin", action.ClassWrite, "resumes recovery on a standby"},
+	"pg_rotate_logfile":                   {"sql.server-admin", action.ClassWrite, "pg_rotate_logfile switches the server's log file"},
+	"pg_rotate_logfile_old":               {"sql.server-admin", action.ClassWrite, "pg_rotate_logfile switches the server's log file"},
+	"pg_log_backend_memory_contexts":      {"sql.server-admin", action.ClassWrite, "writes another session's memory use to the server log"},
+	"pg_import_system_collations":         {"sql.ddl", action.ClassWrite, "pg_import_system_collations creates collations"},
+	"pg_extension_config_dump":            {"sql.ddl", action.ClassWrite, "pg_extension_config_dump changes an extension's catalog entry"},
+	"brin_summarize_new_values":           {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
+	"brin_summarize_range":                {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
+	"brin_desummarize_range":              {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
+	"gin_clean_pending_list":              {"sql.ddl", action.ClassWrite, "changes a GIN index"},
+	"pg_logical_emit_message":             {"sql.write", action.ClassWrite, "pg_logical_emit_message writes a message to WAL"},
 }
 
+// prefixedEffects are families of built-ins judged alike.
+var prefixedEffects = []struct {
+	prefix string
+	effect
+}{
+	{"pg_advisory_", effect{"sql.advisory-lock", action.ClassWrite, "advisory locks are held across the server and can block other sessions"}},
+	{"pg_try_advisory_", effect{"sql.advisory-lock", action.ClassWrite, "advisory locks are held across the server and can block other sessions"}},
+	{"pg_ls_", effect{"sql.read-server-file", action.ClassCredentialAccess, "lists directories on the database server"}},
+	{"pg_stat_reset", effect{"sql.server-admin", action.ClassWrite, "resets the server's statistics, which monitoring and the planner rely on"}},
+}
+
+// volatileReads are built-ins that the catalog marks volatile but that only
+// read: their results change from call to call, nothing else does.
+var volatileReads = map[string]bool{
+	"clock_timestamp": true, "timeofday": true, "random": true, "setseed": true, "gen_random_uuid": true,
+	"pg_sleep": true, "pg_sleep_for": true, "pg_sleep_until": true, "currval": true, "lastval": true,
+	"current_query": true, "cursor_to_xml": true, "cursor_to_xmlschema": true,
+	"lo_get": true, "loread": true, "lo_open": true, "lo_close": true, "lo_lseek": true, "lo_lseek64": true,
+	"lo_tell": true, "lo_tell64": true,
+	"pg_database_size": true, "pg_relation_size": true, "pg_table_size": true, "pg_indexes_size": true,
+	"pg_total_relation_size": true, "pg_tablespace_size": true,
+	"pg_blocking_pids": true, "pg_safe_snapshot_blocking_pids": true, "pg_isolation_test_session_is_blocked": true,
+	"pg_is_in_recovery": true, "pg_is_wal_replay_paused": true, "pg_get_wal_replay_pause_state": true,
+	"pg_last_wal_receive_lsn": true, "pg_last_wal_replay_lsn": true, "pg_last_xact_replay_timestamp": true,
+	"pg_last_committed_xact": true, "pg_current_wal_lsn": true, "pg_current_wal_flush_lsn": true,
+	"pg_current_wal_insert_lsn": true, "pg_control_checkpoint": true, "pg_control_init": true,
+	"pg_control_recovery": true, "pg_control_system": true, "pg_lock_status": true,
+	"pg_partition_ancestors": true, "pg_partition_tree": true, "pg_prepared_xact": true, "pg_jit_available": true,
+	"pg_notification_queue_usage": true, "pg_xact_commit_timestamp": true, "pg_xact_commit_timestamp_origin": true,
+	"pg_xact_status": true, "txid_status": true, "pg_sequence_last_value": true,
+	"pg_collation_actual_version": true, "pg_database_collation_actual_version": true,
+	"pg_get_backend_memory_contexts": true, "pg_get_shmem_allocations": true, "pg_get_multixact_members": true,
+	"pg_get_wal_resource_managers": true, "pg_show_replication_origin_status": true,
+	"pg_replication_origin_progress": true, "pg_replication_origin_session_is_setup": true,
+	"pg_replication_origin_session_progress": true, "pg_stat_clear_snapshot": true, "pg_stat_force_next_flush": true,
+	"pg_stat_get_recovery_prefetch": true, "pg_stat_have_stats": true, "pg_current_logfile": true,
+	"pg_export_snapshot": true, "pg_show_all_file_settings": true, "pg_hba_file_rules": true,
+	"pg_ident_file_mappings": true, "pg_logical_slot_peek_changes": true, "pg_logical_slot_peek_binary_changes": true,
+	"currtid2": true, "amvalidate": true,
+}
+
+// queryArgument is the position of the SQL-text argument of built-ins that
+// run a query given as a string.
+var queryArgument = map[string]int{
+	"query_to_xml": 0, "query_to_xmlschema": 0, "query_to_xml_and_xmlschema": 0, "ts_stat": 0,
+}
+
+//go:generate go run gen_catalog.go
+
+// funcCall judges a function call by what it does. Built-ins are known from
+// PostgreSQL's own catalog (catalog_gen.go): immutable and stable ones only
+// read; volatile ones are judged one by one, and those Chaperone does not
+// know are unknown. So is any function that is not a built-in: what it does
+// is in a body Chaperone cannot see from the call.
 func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
-	name := strings.ToLower(constString(lastNode(f.GetFuncname())))
-	if fn, ok := serverFunctions[name]; ok {
-		w.add(fn.id, fn.class, "%s", fn.msg)
-		return
+	names := f.GetFuncname()
+	name := strings.ToLower(constString(lastNode(names)))
+	schema := ""
+	if len(names) >= 2 {
+		schema = strings.ToLower(constString(names[len(names)-2]))
 	}
+	builtin := schema == "" || schema == "pg_catalog"
 	args := f.GetArgs()
+	known := false
+	if fn, ok := serverFunctions[name]; ok {
+		known = true
+		if fn.id != "" {
+			w.add(fn.id, fn.class, "%s", fn.msg)
+		}
+	}
+	for _, p := range prefixedEffects {
+		if strings.HasPrefix(name, p.prefix) {
+			known = true
+			w.add(p.id, p.class, "%s: %s", name, p.msg)
+		}
+	}
+	arg := -1
+	if i, ok := queryArgument[name]; ok {
+		arg = i
+	} else if name == "ts_rewrite" && len(args) == 2 {
+		arg = 1 // ts_rewrite(query, 'SELECT target, substitute FROM ...')
+	}
+	if arg >= 0 {
+		known = true
+		w.sqlArgument(name, args, arg, depth)
+	}
 	switch name {
 	case "set_config":
-		if len(args) > 0 && strings.EqualFold(w.literal(args[0]), "session_replication_role") {
-			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")
-		}
+		w.setConfig(args)
 	case "dblink", "dblink_exec", "dblink_send_query", "dblink_open":
 		// The remote SQL runs over a connection Chaperone does not see, perhaps
 		// to another environment: never below unknown, and what it says counts.
@@ -48,7 +179,51 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 				w.text(sql, depth+1)
 			}
 		}
+		return
 	}
+	if !builtin {
+		w.add("sql.function", action.ClassUnknown, "%s.%s is not a PostgreSQL built-in, so what it does is unknown", schema, name)
+		return
+	}
+	vol, inCatalog := catalogVolatility[name]
+	switch {
+	case !inCatalog:
+		w.add("sql.function", action.ClassUnknown, "%s is not a PostgreSQL built-in, so what it does is unknown", name)
+	case vol == 'v' && !known && !volatileReads[name]:
+		w.add("sql.function", action.ClassUnknown, "%s is volatile (it can change state) and Chaperone does not know what it does", name)
+	}
+}
+
+// sqlArgument judges the SQL a built-in runs from a string argument: a
+// literal is judged as if sent directly; anything else is unknown.
+func (w *walker) sqlArgument(name string, args []*pg_query.Node, i, depth int) {
+	if i >= len(args) {
+		return
+	}
+	if sql, ok := w.settingConst(args[i]); ok {
+		w.text(sql, depth+1)
+		return
+	}
+	w.add("sql.dynamic", action.ClassUnknown, "%s runs SQL given as a value that is not a literal, so what it runs is unknown", name)
+}
+
+// setConfig judges set_config(name, value, is_local) as the SET it is.
+func (w *walker) setConfig(args []*pg_query.Node) {
+	if len(args) == 0 {
+		return
+	}
+	name, ok := w.settingConst(args[0])
+	if !ok {
+		w.add("sql.set-config", action.ClassUnknown, "set_config with a setting name that is not a literal changes a setting Chaperone cannot name")
+		return
+	}
+	v := settingValue{}
+	if len(args) > 1 {
+		if val, ok := w.settingConst(args[1]); ok {
+			v.known, v.vals = true, []string{val}
+		}
+	}
+	w.setting(name, v)
 }
 
 func lastNode(ns []*pg_query.Node) *pg_query.Node {

@@ -66,9 +66,13 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes role membership away")
 		}
 	case *pg_query.VariableSetStmt:
-		if strings.EqualFold(s.GetName(), "session_replication_role") {
-			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")
-		}
+		w.variableSet(s)
+	case *pg_query.TransactionStmt:
+		w.transaction(s)
+	case *pg_query.AlterSystemStmt:
+		w.add("sql.alter-system", action.ClassDestructive, "ALTER SYSTEM changes the configuration of the whole server, for every database and session")
+	case *pg_query.LoadStmt:
+		w.add("sql.load", action.ClassUnknown, "LOAD runs a shared library's code inside the server")
 	case *pg_query.ExplainStmt:
 		return w.explainAnalyze(s)
 	case *pg_query.FuncCall:
