@@ -30,9 +30,12 @@ type Call struct {
 
 // Result is what the classifier found.
 type Result struct {
-	Reasons   []action.Reason
-	Operation string // query, mutation, subscription ("" when unknown)
-	Calls     []Call
+	Reasons []action.Reason
+	// Operation is mutation when any operation in the document is one,
+	// else the kind of the operation that runs ("" when unknown).
+	Operation string
+	// Calls are the top-level fields of every mutation in the document.
+	Calls []Call
 }
 
 // Class is the most severe class found (read when none).
@@ -55,6 +58,9 @@ func unknown(id, format string, args ...any) Result {
 }
 
 // Classify parses and validates req against schema and judges what it does.
+// Every operation in the document is judged, not only the one
+// operationName picks: which one a server runs is its reading of the
+// request, and a document that also carries a mutation is judged by it.
 func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	if strings.TrimSpace(req.Query) == "" {
 		if _, ok := req.Extensions["persistedQuery"]; ok {
@@ -66,25 +72,42 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	if err != nil {
 		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", firstLine(err.Error()))
 	}
-	op, err := pick(doc, req.OperationName)
-	if err != nil {
-		return unknown("graphql.operation", "%v", err)
+	var r Result
+	if op, err := pick(doc, req.OperationName); err != nil {
+		r = unknown("graphql.operation", "%v", err)
+	} else {
+		r.Operation = string(op.Operation)
 	}
-	r := Result{Operation: string(op.Operation)}
-	if op.Operation != ast.Mutation {
-		return r // queries and subscriptions read
-	}
-	for _, f := range Fields(op.SelectionSet) {
-		if f.Name == "__typename" {
+	for _, op := range doc.Operations {
+		if op.Operation != ast.Mutation {
 			continue
 		}
-		c := Call{Field: f.Name, Args: f.ArgumentMap(req.Variables)}
-		r.Calls = append(r.Calls, c)
-		found := p.Judge(c)
-		if len(found) == 0 {
-			found = []action.Reason{{ID: "graphql.write", Class: action.ClassWrite, Message: c.Field + " changes provider state"}}
+		r.Operation = string(ast.Mutation)
+		// What the server would refuse is unknown; its fields are still
+		// judged, by name and what can be read, so the class says the worst.
+		vars, err := coerceVariables(schema, op, req.Variables)
+		if err != nil {
+			r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.variables", Class: action.ClassUnknown,
+				Message: "the variables are not what the operation declares: " + err.Error()})
+			vars = req.Variables
 		}
-		r.Reasons = append(r.Reasons, found...)
+		for _, f := range Fields(op.SelectionSet) {
+			if f.Name == "__typename" {
+				continue
+			}
+			args, err := arguments(schema, f, vars)
+			if err != nil {
+				r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.arguments", Class: action.ClassUnknown,
+					Message: "an argument the server would not accept: " + err.Error()})
+			}
+			c := Call{Field: f.Name, Args: args}
+			r.Calls = append(r.Calls, c)
+			found := p.Judge(c)
+			if len(found) == 0 {
+				found = []action.Reason{{ID: "graphql.write", Class: action.ClassWrite, Message: c.Field + " changes provider state"}}
+			}
+			r.Reasons = append(r.Reasons, found...)
+		}
 	}
 	return r
 }

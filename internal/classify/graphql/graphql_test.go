@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -41,10 +42,12 @@ func TestRailwayRequests(t *testing.T) {
 		{"variables", Request{Query: `mutation($v: String!) { volumeDelete(volumeId: $v) }`, Variables: map[string]any{"v": "vol_1"}}, D, "railway.delete"},
 		{"comments", Request{Query: "# tidy up\nmutation {\n # volumeDelete\n volumeDelete(volumeId: \"x\") }"}, D, "railway.delete"},
 		{"operationName picks the mutation", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`, OperationName: "B"}, D, "railway.delete"},
-		{"operationName picks the query", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`, OperationName: "A"}, R, ""},
-		{"two operations, no name", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`}, U, "graphql.operation"},
+		// Every operation is judged: which one runs is the server's reading.
+		{"operationName picks the query", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`, OperationName: "A"}, D, "railway.delete"},
+		{"two operations, no name", Request{Query: `query A { me { id } } mutation B { projectDelete(id: "p") }`}, D, "graphql.operation"},
+		{"two queries, no name", Request{Query: `query A { me { id } } query B { me { name } }`}, U, "graphql.operation"},
 		{"restore that wipes", Request{Query: `mutation { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v", wipeServiceIds: ["s"]) { workflowId } }`}, D, "railway.backup-restore-wipe"},
-		{"restore that keeps", Request{Query: `mutation { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v") { workflowId } }`}, W, "graphql.write"},
+		{"restore that keeps", Request{Query: `mutation { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v") { workflowId } }`}, D, "railway.restore"},
 		{"replace variables", Request{Query: `mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }`,
 			Variables: map[string]any{"i": map[string]any{"projectId": "p", "environmentId": "e", "replace": true, "variables": map[string]any{}}}}, D, "railway.variables-replace"},
 		{"upsert variables", Request{Query: `mutation { variableCollectionUpsert(input: {projectId: "p", environmentId: "e", variables: {A: "1"}}) }`}, W, "graphql.write"},
@@ -57,7 +60,22 @@ func TestRailwayRequests(t *testing.T) {
 		{"persisted query", Request{Extensions: map[string]any{"persistedQuery": map[string]any{"sha256Hash": "abc"}}}, U, "graphql.persisted"},
 		{"does not parse", Request{Query: `mutation { volumeDelete(`}, U, "graphql.invalid"},
 		{"unknown field", Request{Query: `mutation { volumeObliterate(id: "x") }`}, U, "graphql.invalid"},
-		{"missing variable", Request{Query: `mutation($v: String!) { volumeDelete(volumeId: $v) }`}, D, "railway.delete"},
+		// Values come from wherever the server takes them.
+		{"a variable default wipes", Request{Query: `mutation($w: [String!] = ["svc"]) { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v", wipeServiceIds: $w) { workflowId } }`}, D, "railway.backup-restore-wipe"},
+		{"one id where a list is expected", Request{Query: `mutation($w: [String!]) { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "v", wipeServiceIds: $w) { workflowId } }`,
+			Variables: map[string]any{"w": "svc"}}, D, "railway.backup-restore-wipe"},
+		{"an input default replaces", Request{Query: `mutation($i: VariableCollectionUpsertInput! = {projectId: "p", environmentId: "e", variables: {}, replace: true}) { variableCollectionUpsert(input: $i) }`}, D, "railway.variables-replace"},
+		{"a default pins the environment", Request{Query: `mutation($e: String = "e") { volumeInstanceUpdate(volumeId: "v", environmentId: $e, input: {}) }`}, W, "graphql.write"},
+		{"an explicit null unpins it", Request{Query: `mutation($e: String = "e") { volumeInstanceUpdate(volumeId: "v", environmentId: $e, input: {}) }`,
+			Variables: map[string]any{"e": nil}}, D, "railway.volume-all-environments"},
+		{"a nested variable default", Request{Query: `mutation($r: Boolean = true) { variableCollectionUpsert(input: {projectId: "p", environmentId: "e", variables: {}, replace: $r}) }`}, D, "railway.variables-replace"},
+		{"a number for a String", Request{Query: `mutation($e: String!) { variableUpsert(input: {projectId: "p", environmentId: $e, name: "A", value: "1"}) }`,
+			Variables: map[string]any{"e": json.Number("7")}}, U, "graphql.variables"},
+		{"an unknown input field", Request{Query: `mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }`,
+			Variables: map[string]any{"i": map[string]any{"projectId": "p", "environmentId": "e", "variables": map[string]any{}, "Replace": true}}}, U, "graphql.variables"},
+		{"skipped, still judged", Request{Query: `mutation { volumeDelete(volumeId: "v") @skip(if: true) me: projectScheduleDeleteCancel(id: "p") }`}, D, "railway.delete"},
+		{"a block string and comments", Request{Query: "mutation {\n# volumeDelete(volumeId: \"x\")\n variableUpsert(input: {projectId: \"p\", environmentId: \"e\", name: \"A\", value: \"\"\"\nmutation { volumeDelete(volumeId: \\\"v\\\") }\n\"\"\"}) }"}, W, "graphql.write"},
+		{"missing variable", Request{Query: `mutation($v: String!) { volumeDelete(volumeId: $v) }`}, D, "graphql.variables"},
 	} {
 		r := Classify(s, RailwayProfile{}, c.req)
 		if r.Class() != c.want || (c.id != "" && !slices.Contains(ids(r), c.id)) || (c.id == "" && len(r.Reasons) > 0) {
@@ -99,6 +117,23 @@ func TestRailwayTargets(t *testing.T) {
 		got, why := RailwayTargets(c.call)
 		if s := fmt.Sprint(got); s != c.want || (why != "") != c.unresolvable {
 			t.Errorf("%s %v: targets %s, unresolvable %q; want %s, %v", c.call.Field, c.call.Args, s, why, c.want, c.unresolvable)
+		}
+	}
+}
+
+// An ID is the server's string, whether sent as a string or a number.
+func TestIDsAreReadAsTheServerReadsThem(t *testing.T) {
+	s, _ := Railway()
+	q := `mutation($id: ID!) { cloudAgentDelete(id: $id) }`
+	for v, want := range map[any]string{"ca_1": "ca_1", json.Number("42"): "42", json.Number("4.2e1"): "42", json.Number("42.0"): "42"} {
+		r := Classify(s, RailwayProfile{}, Request{Query: q, Variables: map[string]any{"id": v}})
+		if len(r.Calls) != 1 || r.Calls[0].Args["id"] != want {
+			t.Errorf("%v: %v", v, r.Calls)
+		}
+	}
+	for _, v := range []any{json.Number("4.5"), json.Number("1e300"), true, map[string]any{}} {
+		if r := Classify(s, RailwayProfile{}, Request{Query: q, Variables: map[string]any{"id": v}}); !slices.Contains(ids(r), "graphql.variables") {
+			t.Errorf("%v was read: %v", v, r.Reasons)
 		}
 	}
 }

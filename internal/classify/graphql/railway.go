@@ -3,16 +3,60 @@ package graphql
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/chaperone/chaperone/internal/action"
 )
 
-// RailwayProfile judges Railway's mutations. Every mutation whose name says
-// it deletes is destructive; so are the ones whose names hide it.
+// RailwayProfile judges Railway's mutations. A mutation that deletes,
+// replaces data with other data (restores, resets, rollbacks), moves a
+// project out of the account, or turns a protection off is destructive,
+// whether its name says so or an argument does. TestEveryRailwayMutationIsJudged
+// walks the schema's whole mutation list against this profile.
 type RailwayProfile struct{}
 
-// notDestructive are mutations named like deletions that undo or cancel one.
+// notDestructive are mutations named like destruction that undo or cancel
+// one, or touch only a cache.
 var notDestructive = map[string]bool{"projectScheduleDeleteCancel": true}
+
+// destructiveWords are the words in a mutation's name that say it destroys
+// or replaces what is there, with the finding each gives.
+var destructiveWords = []struct{ word, id, says string }{
+	{"Delete", "railway.delete", "deletes provider resources"},
+	{"Remove", "railway.delete", "removes provider resources"},
+	{"Destroy", "railway.delete", "destroys provider resources"},
+	{"Restore", "railway.restore", "replaces current data with a restored copy"},
+	{"Rollback", "railway.restore", "replaces the current state with an earlier one"},
+	{"Revert", "railway.restore", "replaces the current state with an earlier one"},
+	{"Reset", "railway.reset", "resets what is there, replacing its data or credentials"},
+	{"Wipe", "railway.reset", "wipes data"},
+	{"Replace", "railway.reset", "replaces what is there, dropping what the request does not name"},
+	{"Clear", "railway.reset", "clears what is there"},
+	{"Unset", "railway.delete", "removes provider settings"},
+	{"Disable", "railway.protection-off", "turns a protection or service feature off"},
+	{"Transfer", "railway.transfer", "moves the project out of this account's control"},
+}
+
+// replacers are mutations whose names hide that they replace data.
+var replacers = map[string]string{
+	"updateServiceEdgeRules": "updateServiceEdgeRules replaces all of the service's edge rules (null clears them)",
+}
+
+// words splits a camelCase name into its words ("volumeInstancePITRRestore"
+// is volume Instance PITR Restore).
+func words(name string) []string {
+	var out []string
+	start := 0
+	rs := []rune(name)
+	for i := 1; i < len(rs); i++ {
+		upper := unicode.IsUpper(rs[i])
+		if upper && (!unicode.IsUpper(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])) {
+			out = append(out, string(rs[start:i]))
+			start = i
+		}
+	}
+	return append(out, string(rs[start:]))
+}
 
 func destructive(id, format string, args ...any) action.Reason {
 	return action.Reason{ID: id, Class: action.ClassDestructive, Message: fmt.Sprintf(format, args...)}
@@ -20,31 +64,49 @@ func destructive(id, format string, args ...any) action.Reason {
 
 func (RailwayProfile) Judge(c Call) []action.Reason {
 	a := c.Args
-	switch {
-	case strings.Contains(c.Field, "Delete") && !notDestructive[c.Field]:
-		msg := c.Field + " deletes provider resources"
-		if c.Field == "volumeDelete" {
-			msg = "volumeDelete deletes the volume in every environment it lives in, with the backups kept on it"
+	var out []action.Reason
+	if !notDestructive[c.Field] {
+		for _, w := range words(c.Field) {
+			for _, d := range destructiveWords {
+				if strings.EqualFold(w, d.word) {
+					out = append(out, destructive(d.id, "%s %s", c.Field, d.says))
+				}
+			}
 		}
-		return []action.Reason{destructive("railway.delete", "%s", msg)}
+	}
+	if msg, ok := replacers[c.Field]; ok {
+		out = append(out, destructive("railway.reset", "%s", msg))
+	}
+	switch {
+	case c.Field == "volumeDelete":
+		out = []action.Reason{destructive("railway.delete", "volumeDelete deletes the volume in every environment it lives in, with the backups kept on it")}
 	case c.Field == "volumeInstanceBackupRestore" && nonEmptyList(a["wipeServiceIds"]):
-		return []action.Reason{destructive("railway.backup-restore-wipe", "volumeInstanceBackupRestore with wipeServiceIds wipes those services' data")}
+		out = append(out, destructive("railway.backup-restore-wipe", "volumeInstanceBackupRestore with wipeServiceIds wipes those services' data"))
 	case c.Field == "variableCollectionUpsert" && isTrue(member(a["input"], "replace")):
-		return []action.Reason{destructive("railway.variables-replace", "variableCollectionUpsert with replace: true deletes every variable not in the request")}
-	case (c.Field == "environmentPatchCommit" || c.Field == "environmentStageChanges") && setsDeleted(a):
-		return []action.Reason{destructive("railway.patch-delete", "%s with isDeleted: true deletes what the patch names", c.Field)}
+		out = append(out, destructive("railway.variables-replace", "variableCollectionUpsert with replace: true deletes every variable not in the request"))
 	case c.Field == "environmentPatchCommitStaged":
 		// Commits whatever was staged before, which this request does not show.
-		return []action.Reason{{ID: "railway.patch-staged", Class: action.ClassUnknown,
-			Message: "environmentPatchCommitStaged commits staged changes this request does not show"}}
+		out = append(out, action.Reason{ID: "railway.patch-staged", Class: action.ClassUnknown,
+			Message: "environmentPatchCommitStaged commits staged changes this request does not show"})
+	case c.Field == "environmentApplyChangeSet":
+		out = append(out, action.Reason{ID: "railway.change-set", Class: action.ClassUnknown,
+			Message: "environmentApplyChangeSet applies a change set whose format Chaperone does not read"})
 	case c.Field == "volumeInstanceUpdate" && a["environmentId"] == nil:
-		return []action.Reason{destructive("railway.volume-all-environments", "volumeInstanceUpdate without environmentId changes the volume in every environment")}
+		out = append(out, destructive("railway.volume-all-environments", "volumeInstanceUpdate without environmentId changes the volume in every environment"))
 	case c.Field == "volumeInstanceBackupScheduleUpdate" && !nonEmptyList(a["kinds"]):
-		return []action.Reason{destructive("railway.backups-off", "volumeInstanceBackupScheduleUpdate with no kinds turns the volume's backups off")}
-	case c.Field == "disablePitrForHaCluster":
-		return []action.Reason{destructive("railway.pitr-off", "disablePitrForHaCluster turns point-in-time recovery off")}
+		out = append(out, destructive("railway.backups-off", "volumeInstanceBackupScheduleUpdate with no kinds turns the volume's backups off"))
+	case c.Field == "workspaceTwoFactorEnforcementUpdate" && isFalse(a["enabled"]),
+		c.Field == "workspacePolicyItemUpdate" && (isFalse(a["enabled"]) || isFalse(member(a["input"], "enabled"))),
+		c.Field == "setServiceUnderAttackMode" && isFalse(member(a["input"], "enabled")):
+		out = append(out, destructive("railway.protection-off", "%s turns a protection off", c.Field))
 	}
-	return nil
+	if c.Field == "volumeInstanceUpdate" && member(a["input"], "state") != nil {
+		out = append(out, destructive("railway.volume-state", "volumeInstanceUpdate sets the volume instance's state (DELETED among them)"))
+	}
+	if setsDeleted(a) {
+		out = append(out, destructive("railway.patch-delete", "%s with isDeleted: true deletes what the patch names", c.Field))
+	}
+	return out
 }
 
 func nonEmptyList(v any) bool {
@@ -54,6 +116,8 @@ func nonEmptyList(v any) bool {
 
 func isTrue(v any) bool { b, ok := v.(bool); return ok && b }
 
+func isFalse(v any) bool { b, ok := v.(bool); return ok && !b }
+
 func member(v any, name string) any {
 	if m, ok := v.(map[string]any); ok {
 		return m[name]
@@ -61,14 +125,17 @@ func member(v any, name string) any {
 	return nil
 }
 
-// setsDeleted reports whether any isDeleted: true appears in the patch.
+// setsDeleted reports whether isDeleted: true appears anywhere in the
+// arguments (patches, change sets, inputs).
 func setsDeleted(args map[string]any) bool {
 	var walk func(any) bool
 	walk = func(v any) bool {
 		switch x := v.(type) {
 		case map[string]any:
 			for k, e := range x {
-				if k == "isDeleted" && isTrue(e) {
+				// A JSON scalar is the server's to read: anything but false
+				// or null may be truthy to it.
+				if k == "isDeleted" && e != nil && !isFalse(e) {
 					return true
 				}
 				if walk(e) {
@@ -84,5 +151,5 @@ func setsDeleted(args map[string]any) bool {
 		}
 		return false
 	}
-	return walk(args["patch"]) || walk(args["input"])
+	return walk(args)
 }

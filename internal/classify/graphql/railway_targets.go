@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/chaperone/chaperone/internal/action"
 )
 
 // Target is a Railway resource a mutation touches, named by the id the
@@ -32,6 +34,16 @@ var idPrefixes = []struct{ prefix, kind string }{
 // profile cannot place in any environment ("" when there is none): the
 // gateway holds such a request for a human.
 func RailwayTargets(c Call) (targets []Target, unresolvable string) {
+	targets, unresolvable = railwayTargets(c)
+	if len(targets) == 0 && unresolvable == "" && (Result{Reasons: RailwayProfile{}.Judge(c)}).Class() == action.ClassDestructive {
+		// Destruction that names nothing an environment holds (a workspace,
+		// the user, a signal) reaches past any one environment.
+		return nil, fmt.Sprintf("%s, which names no project, environment, service or volume", c.Field)
+	}
+	return targets, unresolvable
+}
+
+func railwayTargets(c Call) (targets []Target, unresolvable string) {
 	ids := map[string][]string{}
 	collectIDs(c.Args, ids, 0)
 	add := func(kind string, vs []string) {
@@ -42,6 +54,14 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	envs := append(append(append([]string{}, ids["environmentId"]...), ids["sourceEnvironmentId"]...), ids["targetEnvironmentId"]...)
 	add("environment", envs)
 	add("volumeInstance", ids["volumeInstanceId"])
+	if allEnvironments(c.Args) {
+		// allEnvironments: true reaches every environment the service runs
+		// in, whatever environmentId says.
+		add("service", ids["serviceId"])
+		if len(ids["serviceId"]) == 0 {
+			return targets, fmt.Sprintf("%s with allEnvironments and no serviceId", c.Field)
+		}
+	}
 	if len(envs) > 0 {
 		return targets, ""
 	}
@@ -64,6 +84,10 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 		add("project", ids["projectId"])
 	}
 	return targets, ""
+}
+
+func allEnvironments(args map[string]any) bool {
+	return isTrue(args["allEnvironments"]) || isTrue(member(args["input"], "allEnvironments"))
 }
 
 // collectIDs gathers string values of the id-like arguments Railway uses,
