@@ -12,8 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/logging"
 	"github.com/chaperone/chaperone/internal/policy"
@@ -124,13 +122,6 @@ func (a *app) loadPolicy() (*config.Config, *policy.Engine, error) {
 	}
 	eng, err := policy.New(cfg)
 	return cfg, eng, err
-}
-
-// decide classifies text and decides it as the gateways would.
-func decide(eng *policy.Engine, kind action.Kind, text, env, upstream string) (action.Action, action.Decision) {
-	act := classify.Classify(kind, text)
-	act.Env, act.Upstream = env, upstream
-	return act, eng.Decide(&act)
 }
 
 // setup loads the config, compiles the policy and opens the state, in that

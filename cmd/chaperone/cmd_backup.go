@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -86,34 +85,8 @@ func (a *app) backupRunCommand() *cobra.Command {
 	return cmd
 }
 
-// manifests reads every snapshot's manifest (of one upstream, or all),
-// newest first.
-func manifests(ctx context.Context, bs backup.Store, upstream string) ([]backup.Manifest, error) {
-	prefix := ""
-	if upstream != "" {
-		prefix = upstream + "/"
-	}
-	objs, err := bs.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	var out []backup.Manifest
-	for _, o := range objs {
-		if !strings.HasSuffix(o.Name, ".manifest.json") {
-			continue
-		}
-		m, err := backup.ReadManifest(ctx, bs, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
-	return out, nil
-}
-
 func findManifest(ctx context.Context, bs backup.Store, id string) (backup.Manifest, error) {
-	all, err := manifests(ctx, bs, "")
+	all, err := backup.Manifests(ctx, bs, "")
 	if err != nil {
 		return backup.Manifest{}, err
 	}
@@ -134,7 +107,7 @@ func (a *app) backupListCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withBackups(cmd.Context(), true, func(_ *config.Config, _ store.Store, bs backup.Store) error {
-				list, err := manifests(cmd.Context(), bs, upstream)
+				list, err := backup.Manifests(cmd.Context(), bs, upstream)
 				if err != nil {
 					return err
 				}
@@ -258,7 +231,7 @@ func (a *app) backupVerifyCommand() *cobra.Command {
 			return a.withBackups(cmd.Context(), true, func(_ *config.Config, st store.Store, bs backup.Store) error {
 				var m backup.Manifest
 				if latest {
-					list, err := manifests(cmd.Context(), bs, upstream)
+					list, err := backup.Manifests(cmd.Context(), bs, upstream)
 					if err != nil {
 						return err
 					}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +12,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify/graphql"
+	"github.com/chaperone/chaperone/internal/classify"
+	"github.com/chaperone/chaperone/internal/gate"
 )
 
 // checkResult is the JSON `chaperone check` prints: a contract.
@@ -86,18 +88,11 @@ func (a *app) check(env, kindName, upstream string, args []string) (res checkRes
 		}
 		env, provider = u.Env, u.Provider
 	}
-	var act action.Action
-	var d action.Decision
-	if kind == action.KindGraphQL && provider == "railway" {
-		// The upstream names a provider whose schema Chaperone has: judge
-		// the request as the gateway would.
-		act = railwayGraphQL(text)
-		act.Env, act.Upstream = env, upstream
-		d = eng.Decide(&act)
-	} else {
-		act, d = decide(eng, kind, text, env, upstream)
-	}
-	res = checkResult{Decision: d.Verdict, Class: act.Class, Rule: d.Rule, Reason: d.Reason, Reasons: act.Reasons}
+	// A dry run: the same gate as serve's, with nothing held or recorded.
+	act := classify.ForProvider(kind, provider, text)
+	act.Env, act.Upstream = env, upstream
+	o := (&gate.Gate{Policy: eng}).Decide(context.Background(), gate.Request{Entry: gate.EntryCheck, Source: gate.EntryCheck, Action: act})
+	res = checkResult{Decision: o.Decision.Verdict, Class: o.Action.Class, Rule: o.Decision.Rule, Reason: o.Decision.Reason, Reasons: o.Action.Reasons}
 	if res.Reasons == nil {
 		res.Reasons = []action.Reason{}
 	}
@@ -127,25 +122,4 @@ func (a *app) checkText(args []string) (string, error) {
 func (a *app) printCheck(r checkResult) {
 	out, _ := json.Marshal(r)
 	fmt.Fprintln(a.stdout, string(out))
-}
-
-// railwayGraphQL classifies TEXT - a GraphQL document, or a request body
-// ({"query": ..., "variables": ...}) - against Railway's schema.
-func railwayGraphQL(text string) action.Action {
-	act := action.Action{Kind: action.KindGraphQL, Text: text, Class: action.ClassRead}
-	schema, err := graphql.Railway()
-	if err != nil {
-		act.AddReason(action.Reason{ID: "graphql.schema", Class: action.ClassUnknown, Message: "the provider schema did not load"})
-		return act
-	}
-	req := graphql.Request{Query: text}
-	if strings.HasPrefix(strings.TrimSpace(text), "{\"") || strings.HasPrefix(strings.TrimSpace(text), "{ \"") {
-		if json.Unmarshal([]byte(text), &req) != nil {
-			req = graphql.Request{Query: text}
-		}
-	}
-	for _, r := range graphql.Classify(schema, graphql.RailwayProfile{}, req).Reasons {
-		act.AddReason(r)
-	}
-	return act
 }

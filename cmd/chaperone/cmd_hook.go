@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook"
 )
 
@@ -51,7 +53,7 @@ fraction of the time; chaperone install writes it when it is installed.`,
 					return nil
 				}
 			}
-			a.stdout.Write(hook.Run(adapter, input, a.hookDecider(env)))
+			a.stdout.Write(hook.Run(adapter, input, a.hookDecider(args[0], env)))
 			return nil
 		},
 	}
@@ -76,17 +78,18 @@ func (a *app) hookSocket(flag string) string {
 	return ""
 }
 
-// hookDecider classifies and decides with the configured policy; a config
-// that does not load denies everything, with the reason.
-func (a *app) hookDecider(env string) hook.Decider {
+// hookDecider decides in this process, through a gate of its own with the
+// configured policy and nothing recorded (the agent's user cannot write
+// serve's state); a config that does not load denies everything, with the
+// reason.
+func (a *app) hookDecider(agent, env string) hook.Decider {
 	return func(r hook.Request) hook.Outcome {
 		_, eng, err := a.loadPolicy()
 		if err != nil {
 			return hook.Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.config",
 				Reason: "Chaperone's config does not load (" + firstLine(err.Error()) + "); denied until it is fixed"}}
 		}
-		act, d := decide(eng, r.Kind, r.Text, env, "")
-		return hook.Outcome{Decision: d, Action: act}
+		return hook.GateDecider(context.Background(), &gate.Gate{Policy: eng}, agent, env)(r)
 	}
 }
 

@@ -18,12 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/notify"
-	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/tlscert"
 	"github.com/chaperone/chaperone/internal/token"
@@ -92,11 +92,15 @@ answers agent hooks, and records each decision in the audit log.`,
 				notifier.Hooks = append(notifier.Hooks, notify.Webhook{URL: u, Format: h.Format})
 			}
 			approvals.Changed = notifier.Publish
-			gw, err := pgGateway(cfg, eng, st, approvals, pgLn, log)
+			auditLog := &audit.Writer{Store: st, Log: log}
+			defer auditLog.Close()
+			g := &gate.Gate{Policy: eng, Approvals: approvals, Audit: auditLog, Store: st, Log: log,
+				Snapshots: cfg.Backup.SnapshotBeforeDestructive()}
+			gw, err := pgGateway(cfg, g, st, pgLn, log)
 			if err != nil {
 				return err
 			}
-			handler, err := a.httpHandler(cfg, eng, st, approvals, log)
+			handler, err := a.httpHandler(cfg, g, st, log)
 			if err != nil {
 				return err
 			}
@@ -116,7 +120,7 @@ answers agent hooks, and records each decision in the audit log.`,
 			defer stopBackups() // waits for a running snapshot, before the state closes
 			errc := make(chan error, 3)
 			go func() { errc <- srv.Serve(ln) }()
-			go func() { errc <- hookServer(ctx, eng, st, log).Serve(hookLn) }()
+			go func() { errc <- hookServer(ctx, g, log).Serve(hookLn) }()
 			go func() { errc <- gw.Serve(ctx, pgLn) }()
 			log.Info("chaperone serving", "http", ln.Addr().String(), "pg", pgLn.Addr().String(), "hook", cfg.Listen.Hook,
 				"config", cfg.File, "state", cfg.State.Path)
@@ -141,7 +145,8 @@ answers agent hooks, and records each decision in the audit log.`,
 
 // httpHandler serves /healthz and /metrics, and the approval console and
 // its API on every other path.
-func (a *app) httpHandler(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
+func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, log *slog.Logger) (http.Handler, error) {
+	approvals := g.Approvals
 	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
 		LocalBackups: cfg.Backup.Store != "s3",
 		Drills:       func(ctx context.Context) (map[string]backup.DrillRecord, error) { return backup.LastDrills(ctx, st) }}
@@ -187,7 +192,7 @@ func (a *app) httpHandler(cfg *config.Config, eng *policy.Engine, st store.Store
 		}
 		w.Write([]byte("ok\n"))
 	})
-	apiGateway, err := httpGateway(cfg, eng, st, approvals, log)
+	apiGateway, err := httpGateway(cfg, g, st, log)
 	if err != nil {
 		return nil, err
 	}

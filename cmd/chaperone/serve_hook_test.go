@@ -12,6 +12,7 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook"
 	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
@@ -29,7 +30,8 @@ func TestHookDecisionsAreAuditedAndFailClosedWithoutTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := hookServer(ctx, eng, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := hookServer(ctx, &gate.Gate{Policy: eng, Audit: &audit.Writer{Store: st, Log: log}, Store: st, Log: log}, log)
 	const secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
 	o := srv.Decide("cursor", "staging", hook.Request{Kind: action.KindShell, Text: "GH_TOKEN=" + secret + " git push --force", Cwd: "/w"})
 	if o.Decision.Verdict != action.Approve || o.Decision.Rule != "builtin.destructive" {
@@ -44,8 +46,8 @@ func TestHookDecisionsAreAuditedAndFailClosedWithoutTheLog(t *testing.T) {
 	if err := json.Unmarshal(entries[0].Data, &data); err != nil {
 		t.Fatal(err)
 	}
-	if data.Action.Env != "staging" || data.Cwd != "/w" || data.Decision.Rule != "builtin.destructive" ||
-		!strings.Contains(data.Action.Text, "git push --force") || strings.Contains(string(entries[0].Data), secret) {
+	if data.Env != "staging" || data.Cwd != "/w" || data.Rule != "builtin.destructive" || data.Entry != "hook" || data.Outcome != "held" ||
+		!strings.Contains(data.Text, "git push --force") || data.Fingerprint == "" || strings.Contains(string(entries[0].Data), secret) {
 		t.Fatalf("audit entry: %s", entries[0].Data)
 	}
 

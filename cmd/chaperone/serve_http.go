@@ -6,18 +6,17 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/gate"
 	gwhttp "github.com/chaperone/chaperone/internal/gateway/http"
-	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/token"
 )
 
 // httpGateway builds the cloud API gateway from the checked config: each
 // http upstream with its credential resolved once (serve has checked them).
-func httpGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, log *slog.Logger) (http.Handler, error) {
+func httpGateway(cfg *config.Config, g *gate.Gate, st store.Store, log *slog.Logger) (http.Handler, error) {
 	ups := map[string]gwhttp.Upstream{}
 	for _, u := range cfg.Upstreams {
 		if u.Kind != "http" {
@@ -38,8 +37,7 @@ func httpGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approva
 		// Checked on every request: remembered for a second (a revocation
 		// made elsewhere takes effect within it).
 		Tokens:    token.NewManager(st).CacheFor(time.Second),
-		Decide:    eng.Decide,
-		Approvals: approvals,
+		Gate:      g,
 		MaxBody:   cfg.HTTP.MaxBody,
 		HardLimit: config.MaxHTTPBody,
 		Log:       log,

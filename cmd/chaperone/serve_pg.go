@@ -5,12 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"time"
 
-	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/gateway/pg"
-	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/tlscert"
 	"github.com/chaperone/chaperone/internal/token"
@@ -19,7 +20,7 @@ import (
 // pgGateway builds the PostgreSQL gateway from the checked config: upstream
 // DSNs resolved once (serve has already checked every ${VAR}), the TLS
 // certificate loaded or generated, plain connections only where allowed.
-func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals *approval.Service, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
+func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
 	ups := map[string]pg.Upstream{}
 	for _, u := range cfg.Upstreams {
 		if u.Kind != "postgres" {
@@ -39,8 +40,8 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals
 	gw := &pg.Gateway{
 		Upstream:    lookup,
 		Tokens:      token.NewManager(st),
-		Decide:      eng.Decide,
-		Approvals:   approvals,
+		Gate:        g,
+		Backups:     &backup.Before{Open: func() (backup.Store, error) { return backupStore(cfg) }, Recipient: cfg.Backup.Recipient, Retain: time.Duration(cfg.Backup.Retain)},
 		Record:      func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) },
 		TLS:         tlsCfg,
 		AllowPlain:  isLoopback(ln.Addr()) || cfg.Listen.PGPlain,
@@ -48,8 +49,5 @@ func pgGateway(cfg *config.Config, eng *policy.Engine, st store.Store, approvals
 		Log:         log,
 	}
 	gw.BackupStatus = backupStatus(st)
-	if cfg.Backup.SnapshotBeforeDestructive() {
-		gw.BeforeDestructive = snapshotBeforeDestructive(cfg, st, lookup, log)
-	}
 	return gw, nil
 }

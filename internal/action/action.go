@@ -7,6 +7,7 @@ package action
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Kind is the language or protocol an action was expressed in.
@@ -92,9 +93,34 @@ type Action struct {
 	Targets []string `json:"targets,omitempty"`
 	Class   Class    `json:"class"`
 	Reasons []Reason `json:"reasons,omitempty"`
+	// Placements say where Chaperone found each target to live, asked of
+	// the provider itself, never taken from the agent.
+	Placements []Placement `json:"placements,omitempty"`
 	// Requester identifies who asked (a token id); Scope is that token's scope.
 	Requester string `json:"requester,omitempty"`
 	Scope     string `json:"scope,omitempty"`
+}
+
+// Placement is one environment a target was found in.
+type Placement struct {
+	Target string `json:"target"` // "volume vol_3b8d0c"
+	Env    string `json:"env"`
+	// How says how the target relates to Env: "has an instance in", "is in".
+	How string `json:"how"`
+}
+
+func (p Placement) String() string { return p.Target + " " + p.How + " " + p.Env }
+
+// Elsewhere returns the placements outside env, compared as the providers
+// compare environment names (case-insensitively).
+func (a *Action) Elsewhere() []Placement {
+	var out []Placement
+	for _, p := range a.Placements {
+		if !strings.EqualFold(p.Env, a.Env) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // AddReason records a finding and raises the action's class to cover it.

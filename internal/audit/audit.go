@@ -22,6 +22,11 @@ const (
 	TokenCreated = "token.created"
 	TokenRevoked = "token.revoked"
 	Decision     = "decision"
+	// BackupSnapshot: a snapshot was taken (before destruction, by
+	// schedule or by hand); BackupSkipped: approved destruction ran where
+	// no snapshot can be taken (an HTTP API's resources), and why.
+	BackupSnapshot = "backup.snapshot"
+	BackupSkipped  = "backup.skipped"
 )
 
 // Event is something worth recording. Data is any JSON-encodable value.

@@ -1,38 +1,32 @@
 package audit
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/logging"
 )
 
-// maxText bounds the action text kept in one entry; the hash of the whole
-// text is kept beside it, so a longer text can still be matched.
-const maxText = 16 << 10
-
-// DecisionData is what the log keeps about one decision. The text is kept
-// with credentials redacted: the log is for reading, not for replaying.
+// DecisionData is what the log keeps about one decision, in the same shape
+// whichever entry point asked. The text is kept redacted (values replaced
+// by placeholders, credentials removed) with its fingerprint: the log is
+// for reading and correlating, never for replaying data.
 type DecisionData struct {
-	Source     string          `json:"source"` // "hook:claude-code", "pg", "http"
-	Action     action.Action   `json:"action"`
-	Decision   action.Decision `json:"decision"`
-	TextSHA256 string          `json:"text_sha256"`
-	Cwd        string          `json:"cwd,omitempty"`
-}
-
-// NewDecision builds the entry for one decision made for source; cwd is the
-// agent's working directory where there is one.
-func NewDecision(source, cwd string, act action.Action, d action.Decision) Event {
-	sum := sha256.Sum256([]byte(act.Text))
-	text := act.Text
-	if len(text) > maxText {
-		text = fmt.Sprintf("%s…(%d bytes)", text[:maxText], len(act.Text))
-	}
-	act.Text = logging.Redact(text)
-	return Event{Type: Decision, Actor: source, Data: DecisionData{
-		Source: source, Action: act, Decision: d, TextSHA256: hex.EncodeToString(sum[:]), Cwd: cwd,
-	}}
+	Entry    string         `json:"entry"`  // pg, http, proxy, hook
+	Source   string         `json:"source"` // the entry point and what it serves: "pg:prod", "hook:claude-code"
+	Token    string         `json:"token,omitempty"`
+	Upstream string         `json:"upstream,omitempty"`
+	Env      string         `json:"env,omitempty"`
+	Kind     action.Kind    `json:"kind"`
+	Class    action.Class   `json:"class"`
+	Rule     string         `json:"rule"`
+	Decision action.Verdict `json:"decision"`
+	Outcome  string         `json:"outcome"`
+	Reason   string         `json:"reason,omitempty"`
+	Findings []string       `json:"findings,omitempty"` // reason ids
+	Targets  []string       `json:"targets,omitempty"`
+	// Placements are where Chaperone found the targets to live.
+	Placements  []action.Placement `json:"placements,omitempty"`
+	Request     string             `json:"request,omitempty"`
+	Snapshot    string             `json:"snapshot,omitempty"`
+	Text        string             `json:"text"`
+	Fingerprint string             `json:"fingerprint"`
+	Cwd         string             `json:"cwd,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"sort"
 	"strings"
 
 	"filippo.io/age"
@@ -123,4 +124,30 @@ func Verify(ctx context.Context, st Store, m Manifest, id age.Identity, scratchD
 	}
 	d.OK = len(d.Mismatches) == 0
 	return d, nil
+}
+
+// Manifests reads every snapshot's manifest (of one upstream, or all),
+// newest first.
+func Manifests(ctx context.Context, bs Store, upstream string) ([]Manifest, error) {
+	prefix := ""
+	if upstream != "" {
+		prefix = upstream + "/"
+	}
+	objs, err := bs.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []Manifest
+	for _, o := range objs {
+		if !strings.HasSuffix(o.Name, ".manifest.json") {
+			continue
+		}
+		m, err := ReadManifest(ctx, bs, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return out, nil
 }

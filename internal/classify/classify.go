@@ -3,7 +3,11 @@
 package classify
 
 import (
+	"encoding/json"
+	"strings"
+
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/graphql"
 	"github.com/chaperone/chaperone/internal/classify/keyword"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/sql"
@@ -37,4 +41,29 @@ func Classify(kind action.Kind, text string) action.Action {
 		a.AddReason(r)
 	}
 	return a
+}
+
+// ForProvider classifies text meant for a provider's API: a GraphQL
+// request for a provider whose schema Chaperone has is judged against it,
+// as the gateway would; anything else as Classify does.
+func ForProvider(kind action.Kind, provider, text string) action.Action {
+	if kind != action.KindGraphQL || provider != "railway" {
+		return Classify(kind, text)
+	}
+	act := action.Action{Kind: kind, Text: text, Class: action.ClassRead}
+	schema, err := graphql.Railway()
+	if err != nil {
+		act.AddReason(action.Reason{ID: "graphql.schema", Class: action.ClassUnknown, Message: "the provider schema did not load"})
+		return act
+	}
+	req := graphql.Request{Query: text}
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{\"") || strings.HasPrefix(t, "{ \"") {
+		if json.Unmarshal([]byte(text), &req) != nil {
+			req = graphql.Request{Query: text}
+		}
+	}
+	for _, r := range graphql.Classify(schema, graphql.RailwayProfile{}, req).Reasons {
+		act.AddReason(r)
+	}
+	return act
 }

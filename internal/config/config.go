@@ -114,7 +114,8 @@ type Backup struct {
 	// Retain is how long each snapshot is locked against deletion.
 	Retain Duration `yaml:"retain"`
 	// BeforeDestructive snapshots the affected tables before every
-	// approved destructive statement runs (when a recipient is set).
+	// approved destructive statement runs; without a recipient such a
+	// statement is refused. Only an explicit false turns it off.
 	BeforeDestructive *bool `yaml:"before_destructive"`
 	// Keep is the retention policy serve applies after scheduled snapshots.
 	Keep Keep `yaml:"keep"`
@@ -142,9 +143,9 @@ type S3Backup struct {
 }
 
 // SnapshotBeforeDestructive reports whether approved destruction waits for
-// a snapshot.
+// a snapshot (and is refused when none can be taken).
 func (b Backup) SnapshotBeforeDestructive() bool {
-	return b.Recipient != "" && b.BeforeDestructive != nil && *b.BeforeDestructive
+	return b.BeforeDestructive == nil || *b.BeforeDestructive
 }
 
 // LocalBackup is the embedded default store: a directory of write-once files.

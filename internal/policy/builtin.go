@@ -5,6 +5,8 @@ import "github.com/chaperone/chaperone/internal/config"
 // builtinRules is the default policy. It is ordinary CEL so that it runs
 // through exactly the same engine as configured rules.
 var builtinRules = []config.Rule{
+	{Name: "builtin.environment", When: `action.placements.exists(p, p.env.lowerAscii() != env.name.lowerAscii())`, Decision: "deny",
+		Reason: "a target lives in another environment than the one this token is scoped to"},
 	{Name: "builtin.credential-access", When: `action.class == "credential_access"`, Decision: "deny",
 		Reason: "reading credentials is how an agent finds a token it was never meant to hold"},
 	{Name: "builtin.destructive", When: `action.class == "destructive"`, Decision: "approve", Approvals: 1,

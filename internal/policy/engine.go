@@ -66,7 +66,7 @@ func New(cfg *config.Config) (*Engine, error) {
 
 func celEnv() (*cel.Env, error) {
 	return cel.NewEnv(
-		ext.NativeTypes(reflect.TypeFor[Action](), reflect.TypeFor[Env](), ext.ParseStructTags(true)),
+		ext.NativeTypes(reflect.TypeFor[Action](), reflect.TypeFor[Env](), reflect.TypeFor[Placement](), ext.ParseStructTags(true)),
 		ext.Strings(),
 		cel.Variable("action", cel.ObjectType("policy.Action")),
 		cel.Variable("env", cel.ObjectType("policy.Env")),

@@ -19,9 +19,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/token"
 )
 
@@ -39,17 +38,17 @@ type Upstream struct {
 
 // Gateway serves /u/<upstream>/...
 type Gateway struct {
-	Upstream  func(name string) (Upstream, bool)
-	Tokens    *token.Manager
-	Decide    func(*action.Action) action.Decision
-	Approvals *approval.Service
+	Upstream func(name string) (Upstream, bool)
+	Tokens   *token.Manager
+	// Gate decides every request.
+	Gate *gate.Gate
 	// MaxBody is the largest body classified (default 1 MiB); larger ones
 	// are held for approval, up to HardLimit (default 32 MiB), refused
 	// beyond.
 	MaxBody, HardLimit int64
 	Client             *http.Client
 	Log                *slog.Logger
-	// Record audits denials and real tokens used where they may not go.
+	// Record audits real tokens used where they may not go.
 	Record func(ctx context.Context, ev audit.Event) error
 
 	envs envCache
@@ -145,50 +144,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	act, calls := g.classify(up, r, rest, body)
 	act.Env, act.Upstream, act.Requester, act.Scope = up.Env, up.Name, tok.ID, tok.Scope
 	if up.Provider == "railway" && len(calls) > 0 {
-		if refusal := g.checkRailwayTargets(r.Context(), up, rest, calls, &act); refusal != "" {
-			d := action.Decision{Verdict: action.Deny, Rule: "builtin.environment", Reason: refusal}
-			g.record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d))
-			fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone denied this request: " + refusal, "rule": d.Rule, "reason": refusal})
-			return
-		}
+		g.placeRailwayTargets(r.Context(), up, rest, calls, &act)
 	}
-	d := g.Decide(&act)
-	switch d.Verdict {
-	case action.Allow:
-		// Changes are on the record before they are sent; one that cannot be
-		// recorded is not sent. Reads are not audited: they are most of the
-		// traffic and change nothing.
-		if act.Class != action.ClassRead && g.Record != nil {
-			if err := g.Record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d)); err != nil {
-				g.Log.Error("recording an allowed change", "err", err)
-				fail(w, http.StatusServiceUnavailable, map[string]any{"error": "Chaperone cannot write its audit log right now, so the request was not sent"})
-				return
-			}
-		}
-	case action.Deny:
-		g.record(r.Context(), audit.NewDecision("http:"+up.Name, "", act, d))
-		fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone denied this request", "rule": d.Rule, "reason": d.Reason, "findings": act.Reasons})
+	o := g.Gate.Decide(r.Context(), gate.Request{Entry: gate.EntryHTTP, Source: "http:" + up.Name, Action: act,
+		NoSnapshot: noSnapshot(up)})
+	if o.Verdict != gate.Forward {
+		status, body := refusal(o)
+		fail(w, status, body)
 		return
-	case action.Approve:
-		req, run, err := g.Approvals.Check(r.Context(), approval.Hold{Action: act, Decision: d, TokenID: tok.ID})
-		if err != nil {
-			fail(w, http.StatusServiceUnavailable, map[string]any{"error": "Chaperone cannot record an approval request right now, so the request was not sent"})
-			return
-		}
-		if req.State == approval.Denied {
-			fail(w, http.StatusForbidden, map[string]any{"error": "a human denied this request", "request": req.ID, "reason": req.DenyReason})
-			return
-		}
-		if !run {
-			fail(w, http.StatusForbidden, map[string]any{"error": "Chaperone held this request for approval", "request": req.ID,
-				"rule": d.Rule, "reason": d.Reason, "findings": act.Reasons,
-				"hint": "approve it with: chaperone approvals approve " + req.ID + "; then send the same request again with the same token"})
-			return
-		}
-		if ok, err := g.Approvals.Consume(r.Context(), req.ID, "token:"+tok.ID); err != nil || !ok {
-			fail(w, http.StatusForbidden, map[string]any{"error": "the approval of request " + req.ID + " was already used or has expired"})
-			return
-		}
 	}
 	g.forward(w, r, up, rest, body)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/railwaysim"
 	"github.com/chaperone/chaperone/internal/store"
@@ -98,14 +99,12 @@ func setup(t testing.TB) *env {
 		"railway-staging": {Name: "railway-staging", Env: "staging", Provider: "railway", URL: rw.URL, Credential: "RAILWAY-SECRET"},
 		"fly-staging":     {Name: "fly-staging", Env: "staging", Provider: "fly", URL: api.URL + "/v1", Credential: "FLY-SECRET"},
 	}
-	g := &Gateway{Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok }, Tokens: tokens, Decide: eng.Decide,
-		Approvals: e.approvals, MaxBody: 4096, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Record: func(ctx context.Context, ev audit.Event) error {
-			if e.auditDown.Load() {
-				return errors.New("disk full")
-			}
-			return audit.Record(ctx, st, ev)
-		}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	aud := &flakyAudit{down: &e.auditDown, w: &audit.Writer{Store: st}}
+	g := &Gateway{Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok }, Tokens: tokens,
+		Gate:    &gate.Gate{Policy: eng, Approvals: e.approvals, Audit: aud, Snapshots: true, Store: st, Log: log},
+		MaxBody: 4096, Log: log,
+		Record: func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) }}
 	e.st, e.gw = st, g
 	mux := http.NewServeMux()
 	mux.Handle("/u/", g)
@@ -296,8 +295,13 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 	e.st.View(ctx, func(tx store.Tx) error {
 		es, _ := tx.AuditEntries(0, 1000)
 		for _, x := range es {
-			found = found || (x.Type == audit.Decision && strings.Contains(string(x.Data), "builtin.environment") &&
-				strings.Contains(string(x.Data), "vol_3b8d0c has an instance in production"))
+			var d audit.DecisionData
+			if x.Type != audit.Decision || json.Unmarshal(x.Data, &d) != nil || d.Rule != "builtin.environment" || d.Outcome != "refused" {
+				continue
+			}
+			for _, p := range d.Placements {
+				found = found || p.String() == "volume vol_3b8d0c has an instance in production"
+			}
 		}
 		return nil
 	})
@@ -434,5 +438,24 @@ func TestRevokedAndExpiredTokens(t *testing.T) {
 	}
 	if e.prov.count() != before {
 		t.Fatal("a refused token's request reached the provider")
+	}
+}
+
+// flakyAudit is an audit log whose disk can fill up.
+type flakyAudit struct {
+	down *atomic.Bool
+	w    *audit.Writer
+}
+
+func (f *flakyAudit) Append(ctx context.Context, ev audit.Event) error {
+	if f.down.Load() {
+		return errors.New("disk full")
+	}
+	return f.w.Append(ctx, ev)
+}
+
+func (f *flakyAudit) Post(ev audit.Event) {
+	if !f.down.Load() {
+		f.w.Post(ev)
 	}
 }

@@ -156,15 +156,16 @@ func (g *Gateway) railwayQuery(ctx context.Context, up Upstream, endpoint string
 	return out.Data, nil
 }
 
-// checkRailwayTargets places every target of the request's mutations. A
-// target in another environment than the upstream's is returned as the
-// refusal; one that cannot be placed becomes an unknown finding, which the
+// placeRailwayTargets asks Railway where every target of the request's
+// mutations lives and records the answers as the action's placements; the
+// policy decides what a target elsewhere means (builtin.environment). A
+// target that cannot be placed becomes an unknown finding, which the
 // policy holds for a human.
-func (g *Gateway) checkRailwayTargets(ctx context.Context, up Upstream, rest string, calls []graphql.Call, act *action.Action) (refusal string) {
+func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest string, calls []graphql.Call, act *action.Action) {
 	u, err := upstreamURL(up, rest)
 	if err != nil {
 		act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown, Message: "the upstream's URL does not parse"})
-		return ""
+		return
 	}
 	endpoint := u.String()
 	for _, c := range calls {
@@ -182,13 +183,10 @@ func (g *Gateway) checkRailwayTargets(ctx context.Context, up Upstream, rest str
 				continue
 			}
 			for _, e := range envs {
-				if !strings.EqualFold(e, up.Env) {
-					return fmt.Sprintf("%s %s %s %s; this token is scoped to %s", t.Kind, t.ID, railwayLookups[t.Kind].says, e, up.Env)
-				}
+				act.Placements = append(act.Placements, action.Placement{Target: t.Kind + " " + t.ID, Env: e, How: railwayLookups[t.Kind].says})
 			}
 		}
 	}
-	return ""
 }
 
 // envNames maps the instances' environmentIds to names through the

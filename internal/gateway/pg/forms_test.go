@@ -1,15 +1,15 @@
 package pg
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
 
+	"filippo.io/age"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -77,29 +77,60 @@ func TestEveryDestructiveFormIsHeldAndTheDataStays(t *testing.T) {
 
 func TestApprovedDestructionDoesNotRunWhenTheStepBeforeItFails(t *testing.T) {
 	e := setup(t)
-	var called []string
-	e.gw.BeforeDestructive = func(ctx context.Context, req store.Approval, _ action.Action) error {
-		called = append(called, req.ID)
-		return errors.New("backup store unreachable")
+	opened := 0
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
 	}
+	dir := t.TempDir()
+	e.gw.Backups = &backup.Before{Recipient: id.Recipient().String(), Open: func() (backup.Store, error) {
+		opened++
+		return nil, errors.New("backup store unreachable")
+	}}
 	c := e.connect(t, e.prodToken, "app-prod")
-	_, err := c.Exec(ctx, "TRUNCATE bookings")
+	_, err = c.Exec(ctx, "TRUNCATE bookings")
 	msg := pgErr(t, err, CodeHeld).Message
-	id := msg[strings.Index(msg, "apr_"):][:20]
-	e.approvals.Approve(ctx, id, "alice", "")
+	req := msg[strings.Index(msg, "apr_"):][:20]
+	e.approvals.Approve(ctx, req, "alice", "")
 	_, err = c.Exec(ctx, "TRUNCATE bookings")
 	if pe := pgErr(t, err, CodeHookFailed); !strings.Contains(pe.Message, "backup store unreachable") {
-		t.Fatalf("hook failure: %+v", pe)
+		t.Fatalf("snapshot failure: %+v", pe)
 	}
-	if len(called) != 1 || called[0] != id || e.pg.Count(t, e.prodDB, "bookings") != 100 {
-		t.Fatalf("hook calls %v, rows %d", called, e.pg.Count(t, e.prodDB, "bookings"))
+	if opened != 1 || e.pg.Count(t, e.prodDB, "bookings") != 100 {
+		t.Fatalf("store opened %d times, rows %d", opened, e.pg.Count(t, e.prodDB, "bookings"))
 	}
-	// The approval stays valid: once the step succeeds, the statement runs.
-	e.gw.BeforeDestructive = func(context.Context, store.Approval, action.Action) error { return nil }
+	// The approval stays valid: once the snapshot can be taken, the
+	// statement runs, after it.
+	e.gw.Backups.Open = func() (backup.Store, error) { return &backup.Local{Dir: dir}, nil }
 	if _, err := c.Exec(ctx, "TRUNCATE bookings"); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 0 {
+		t.Fatalf("rows %d", n)
+	}
+	var a store.Approval
+	e.approvals.Store.View(ctx, func(tx store.Tx) error { a, err = tx.ApprovalByID(req); return err })
+	if a.Snapshot == "" {
+		t.Fatalf("the approval names no snapshot: %+v", a)
+	}
+	ms, err := backup.Manifests(ctx, &backup.Local{Dir: dir}, "app-prod")
+	if err != nil || len(ms) != 1 || ms[0].ID != a.Snapshot || len(ms[0].Tables) != 1 || ms[0].Tables[0].Rows != 100 {
+		t.Fatalf("snapshots %+v, %v", ms, err)
+	}
+}
+
+func TestApprovedDestructionWithoutARecipientIsRefused(t *testing.T) {
+	e := setup(t)
+	e.gw.Backups = &backup.Before{Open: func() (backup.Store, error) { return &backup.Local{Dir: t.TempDir()}, nil }}
+	c := e.connect(t, e.prodToken, "app-prod")
+	_, err := c.Exec(ctx, "TRUNCATE bookings")
+	msg := pgErr(t, err, CodeHeld).Message
+	e.approvals.Approve(ctx, msg[strings.Index(msg, "apr_"):][:20], "alice", "")
+	_, err = c.Exec(ctx, "TRUNCATE bookings")
+	if pe := pgErr(t, err, CodeHookFailed); !strings.Contains(pe.Message, "backup.recipient is not set") {
+		t.Fatalf("no recipient: %+v", pe)
+	}
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
 		t.Fatalf("rows %d", n)
 	}
 }

@@ -13,8 +13,10 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/approval"
+	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/fuzzbound"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
@@ -53,7 +55,8 @@ func FuzzClientMessages(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	g := &Gateway{Decide: eng.Decide, Approvals: &approval.Service{Store: st}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	g := &Gateway{Gate: &gate.Gate{Policy: eng, Approvals: &approval.Service{Store: st}, Audit: &audit.Writer{Store: st}, Store: st},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	up := Upstream{Name: "app-prod", Env: "production", DSN: "postgres://x@127.0.0.1:1/x?connect_timeout=1"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		clientSide, gwClient := net.Pipe()
@@ -104,7 +107,7 @@ func FuzzClientMessages(f *testing.F) {
 			}
 			a, _ := g.cache.classify(text)
 			a.Env, a.Upstream = up.Env, up.Name
-			if d := g.Decide(&a); d.Verdict != action.Allow {
+			if d := eng.Decide(&a); d.Verdict != action.Allow {
 				t.Fatalf("forwarded %q, which the policy says to %s", text, d.Verdict)
 			}
 		}

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgproto3"
+
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/approval"
-	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/backup"
+	"github.com/chaperone/chaperone/internal/gate"
+	"github.com/chaperone/chaperone/internal/store"
 )
 
-// gate decides one statement and forwards it, or forges its refusal. A
-// statement is forwarded only on an allow, or on an approval consumed here
-// and now, after the pre-execution step succeeded.
+// gate asks the one gate about a statement and forwards it, or forges the
+// refusal the gate's outcome calls for.
 func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text string, wellFormed bool) error {
 	if !wellFormed {
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
@@ -27,45 +29,56 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 				Message: "EXECUTE " + x + " runs a statement whose approval has been used"})
 		}
 	}
-	d := s.g.Decide(&act)
-	switch d.Verdict {
-	case action.Allow:
-		s.allowed(typ, name, res.Prepared, false)
+	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
+		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act) },
+		Snapshot: s.snapshot(act)})
+	if o.Verdict == gate.Forward {
+		s.allowed(typ, name, res.Prepared, o.Approved)
 		s.executed(res.Executed)
 		return writeRaw(s.uw, typ, body)
-	case action.Deny:
-		s.record(ctx, act, d)
-		return s.forge(typ, name, pgError(CodeDenied,
-			fmt.Sprintf("Chaperone denied this statement [%s]: %s", d.Rule, d.Reason), findings(act), ""))
 	}
-	req, run, err := s.g.Approvals.Check(ctx, approval.Hold{Action: act, Decision: d, TokenID: s.tok.ID,
-		Impact: func() string { return s.g.impact(ctx, s.upstream, act) }})
-	switch {
-	case err != nil:
-		s.g.Log.Error("approval state unavailable", "err", err)
-		return s.forge(typ, name, pgError(CodeUndecidable, "Chaperone cannot record an approval request right now, so the statement did not run", "", "try again shortly"))
-	case req.State == approval.Denied:
-		return s.forge(typ, name, pgError(CodeHumanDenied,
-			fmt.Sprintf("Chaperone: request %s was denied: %s", req.ID, orNone(req.DenyReason)), findings(act), ""))
-	case !run:
-		return s.forge(typ, name, pgError(CodeHeld,
-			fmt.Sprintf("Chaperone held this statement for approval: request %s [%s] %s", req.ID, d.Rule, d.Reason),
-			findings(act), s.hint(req.ID)))
-	}
-	if act.Class == action.ClassDestructive && s.g.BeforeDestructive != nil {
-		if err := s.g.BeforeDestructive(ctx, req, act); err != nil {
-			return s.forge(typ, name, pgError(CodeHookFailed,
-				fmt.Sprintf("Chaperone did not run approved request %s: the step before it failed: %v", req.ID, err), "", "the approval stays valid; try again"))
+	return s.forge(typ, name, s.refusal(o))
+}
+
+// refusal is the error a client sees for an outcome that forwards nothing.
+func (s *session) refusal(o gate.Outcome) *pgproto3.ErrorResponse {
+	d, req := o.Decision, o.Request
+	switch o.Verdict {
+	case gate.Refused:
+		msg := fmt.Sprintf("Chaperone denied this statement [%s]: %s", d.Rule, d.Reason)
+		if m := o.Misplaced(); m != "" {
+			msg += ": " + m
 		}
+		return pgError(CodeDenied, msg, findings(o.Action), "")
+	case gate.HumanDenied:
+		return pgError(CodeHumanDenied, fmt.Sprintf("Chaperone: request %s was denied: %s", req.ID, orNone(req.DenyReason)), findings(o.Action), "")
+	case gate.Held:
+		return pgError(CodeHeld, fmt.Sprintf("Chaperone held this statement for approval: request %s [%s] %s", req.ID, d.Rule, d.Reason),
+			findings(o.Action), s.hint(req.ID))
 	}
-	ok, err := s.g.Approvals.Consume(ctx, req.ID, "token:"+s.tok.ID)
-	if err != nil || !ok {
-		return s.forge(typ, name, pgError(CodeHeld,
-			fmt.Sprintf("Chaperone: the approval of request %s was already used or has expired", req.ID), "", "send the statement again to ask for a new approval"))
+	switch o.Cause {
+	case gate.CauseSnapshot:
+		return pgError(CodeHookFailed, o.Message, "", "the approval stays valid; try again")
+	case gate.CauseSpent:
+		return pgError(CodeHeld, o.Message, "", "send the statement again to ask for a new approval")
 	}
-	s.allowed(typ, name, res.Prepared, true)
-	s.executed(res.Executed)
-	return writeRaw(s.uw, typ, body)
+	return pgError(CodeUndecidable, o.Message, "", "try again shortly")
+}
+
+// snapshot offers the gate a copy of what act touches, taken with
+// Chaperone's own credential before an approved destructive statement.
+func (s *session) snapshot(act action.Action) func(context.Context, store.Approval) (gate.Snapshot, error) {
+	if s.g.Backups == nil {
+		return nil
+	}
+	return func(ctx context.Context, req store.Approval) (gate.Snapshot, error) {
+		m, bs, err := s.g.Backups.Take(ctx, s.upstream.Name, s.upstream.Env, s.upstream.DSN, act.Targets,
+			"before approved request "+req.ID)
+		if err != nil {
+			return gate.Snapshot{}, err
+		}
+		return gate.Snapshot{ID: m.ID, Description: backup.Describe(m, bs)}, nil
+	}
 }
 
 // allowed tracks statement names created by a forwarded statement: one let
@@ -94,15 +107,6 @@ func (s *session) executed(names []string) {
 			delete(s.once, n)
 			s.spentAdd(n)
 		}
-	}
-}
-
-func (s *session) record(ctx context.Context, act action.Action, d action.Decision) {
-	if s.g.Record == nil {
-		return
-	}
-	if err := s.g.Record(ctx, audit.NewDecision("pg:"+s.upstream.Name, "", act, d)); err != nil {
-		s.g.Log.Warn("recording a gateway decision", "err", err)
 	}
 }
 

@@ -19,10 +19,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
-	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
-	"github.com/chaperone/chaperone/internal/store"
+	"github.com/chaperone/chaperone/internal/backup"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/token"
 )
 
@@ -39,17 +38,15 @@ type Gateway struct {
 	Upstream func(name string) (Upstream, bool)
 	// Tokens lists the tokens whose SCRAM verifiers a client may prove.
 	Tokens *token.Manager
-	// Decide applies the policy to a classified action.
-	Decide func(*action.Action) action.Decision
-	// Approvals holds statements for humans.
-	Approvals *approval.Service
-	// BeforeDestructive runs before an approved destructive statement is
-	// forwarded (the backup snapshot plugs in here); an error stops it.
-	BeforeDestructive func(ctx context.Context, req store.Approval, act action.Action) error
+	// Gate decides every statement.
+	Gate *gate.Gate
+	// Backups snapshots what an approved destructive statement touches,
+	// when the gate asks for it.
+	Backups *backup.Before
 	// BackupStatus, when set, says how recently the upstream's backups were
 	// proven ("last verified backup 3 h ago"), for the impact estimate.
 	BackupStatus func(ctx context.Context, upstream string) string
-	// Record audits connections and refusals.
+	// Record audits connections and refused connections.
 	Record func(ctx context.Context, ev audit.Event) error
 	// TLS, when set, is offered to clients that ask (sslmode=require).
 	TLS *tls.Config

@@ -20,6 +20,7 @@ import (
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/pgtest"
 	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
@@ -88,10 +89,10 @@ func setupOn(t testing.TB, pg *pgtest.Server) *env {
 		"app-staging": {Name: "app-staging", Env: "staging", DSN: e.pg.DSN(e.stageDB)},
 	}
 	e.gw = &Gateway{
-		Upstream:   func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok },
-		Tokens:     e.tokens,
-		Decide:     eng.Decide,
-		Approvals:  e.approvals,
+		Upstream: func(n string) (Upstream, bool) { u, ok := ups[n]; return u, ok },
+		Tokens:   e.tokens,
+		Gate: &gate.Gate{Policy: eng, Approvals: e.approvals, Audit: &audit.Writer{Store: st}, Snapshots: true, Store: st,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		Record:     func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) },
 		AllowPlain: true,
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),

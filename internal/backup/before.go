@@ -1,0 +1,58 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNoRecipient is why no snapshot can be taken: there is no key to
+// encrypt it to.
+var ErrNoRecipient = errors.New("backup.recipient is not set, so no snapshot can be taken before destruction; " +
+	"set it (chaperone init writes one), or set backup.before_destructive: false to run destruction without snapshots")
+
+// Before takes the snapshot that precedes approved destruction: the tables
+// the action touches, or the whole database when the damage cannot be
+// bounded by table. The action runs only once the snapshot is written and
+// checked.
+type Before struct {
+	// Open opens the write-once store (credentials resolved by the caller).
+	Open      func() (Store, error)
+	Recipient string
+	Retain    time.Duration
+}
+
+// Take snapshots what targets name in the database at dsn.
+func (b Before) Take(ctx context.Context, upstream, env, dsn string, targets []string, reason string) (Manifest, Store, error) {
+	if b.Recipient == "" {
+		return Manifest{}, nil, ErrNoRecipient
+	}
+	bs, err := b.Open()
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	if err := bs.Check(ctx); err != nil {
+		return Manifest{}, nil, fmt.Errorf("the backup store is not usable: %w", err)
+	}
+	tables, whole, err := AffectedTables(ctx, dsn, targets)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	if whole {
+		tables = nil
+	}
+	m, err := Snapshot{Upstream: upstream, Env: env, DSN: dsn, Tables: tables, Recipient: b.Recipient,
+		Reason: reason, Store: bs, Retain: b.Retain}.Run(ctx)
+	return m, bs, err
+}
+
+// Describe is what the audit log says about a manifest.
+func Describe(m Manifest, bs Store) map[string]any {
+	names := make([]string, 0, len(m.Tables))
+	for _, t := range m.Tables {
+		names = append(names, t.Name)
+	}
+	return map[string]any{"object": m.Object.Name, "sha256": m.SHA256, "tables": names,
+		"whole_database": m.WholeDB, "store": bs.Describe()}
+}
