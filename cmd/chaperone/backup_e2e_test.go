@@ -34,7 +34,7 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := initDir(t, prodUpstream)
-	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
+	setRecipient(t, cfg, id.Recipient().String())
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod").stdout)
 	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
 	_, addr, httpAddr := startServeHTTP(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
@@ -184,7 +184,7 @@ func TestScheduledBackupsAndPruning(t *testing.T) {
 	pg.Exec(t, db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 10)")
 	id, _ := age.GenerateX25519Identity()
 	cfg := initDir(t, prodUpstream+"    backup_schedule: \"@every 1s\"\n")
-	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
+	setRecipient(t, cfg, id.Recipient().String())
 	setInConfig(t, cfg, "  retain: 720h", "  retain: 1s") // locks pass quickly here
 	setInConfig(t, cfg, "    daily: 7\n    weekly: 4\n    monthly: 6\n", "    daily: 1\n    weekly: 0\n    monthly: 0\n")
 	startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))

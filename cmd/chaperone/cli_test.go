@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
-	"github.com/chaperone/chaperone/internal/config"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/chaperone/chaperone/internal/config"
 
 	_ "modernc.org/sqlite"
 )
@@ -78,6 +80,22 @@ func setInConfig(t *testing.T, cfg, old, new string) {
 		t.Fatalf("%s lacks %q (%v)", cfg, old, err)
 	}
 	if err := os.WriteFile(cfg, bytes.Replace(text, []byte(old), []byte(new), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setRecipient points backup.recipient at r (empty: none).
+func setRecipient(t *testing.T, cfg, r string) {
+	t.Helper()
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^  recipient: .*$`)
+	if !line.Match(text) {
+		t.Fatalf("%s has no recipient line", cfg)
+	}
+	if err := os.WriteFile(cfg, line.ReplaceAll(text, []byte(`  recipient: "`+r+`"`)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,10 @@ func (a *app) initCommand() *cobra.Command {
 		Use:   "init [--dir D]",
 		Short: "Write a commented chaperone.yaml that runs on embedded defaults",
 		Long: `init writes D/chaperone.yaml (never overwriting one), creates the private
-state and backup directories it points at, and initialises the state.`,
+state and backup directories it points at, initialises the state, and creates
+D/backup-identity.txt, an age identity whose public key the config names as
+backup.recipient, so that snapshots (before approved destruction among them)
+work at once. Move that identity off this machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, err := config.Init(dir)
@@ -31,7 +35,11 @@ state and backup directories it points at, and initialises the state.`,
 			}
 			st.Close()
 			fmt.Fprintln(a.stdout, path)
-			fmt.Fprintf(a.stderr, "Wrote %s.\nNext: chaperone --config %s serve\n", path, path)
+			id := filepath.Join(filepath.Dir(path), config.IdentityFile)
+			fmt.Fprintf(a.stderr, "Wrote %s.\n\nWrote %s, the age identity that decrypts your snapshots.\n"+
+				"It belongs OFF this machine: copy it somewhere safe, then delete it here\n"+
+				"(chaperone doctor warns while it is here). Snapshots need only its public key,\n"+
+				"which the config holds.\n\nNext: chaperone --config %s serve\n", path, id, path)
 			return nil
 		},
 	}

@@ -31,12 +31,23 @@ func doctorFindings(t *testing.T, cfg string) (map[string]doctor.Finding, int) {
 func TestDoctorSaysWhatIsWrongAndHowToFixIt(t *testing.T) {
 	cfg := initDir(t, "")
 	f, code := doctorFindings(t, cfg)
-	if code != exitInput || f["backup.recipient"].Level != doctor.Fail || f["backup.store"].Level != doctor.Warn ||
-		f["listen.pg"].Level != doctor.OK || f["tokens"].Level != doctor.OK {
+	// init made an identity and named its key: snapshots work, and the
+	// identity is on this machine until the operator moves it.
+	if code != 0 || f["backup.recipient"].Level != doctor.OK || f["backup.identity"].Level != doctor.Warn ||
+		f["backup.store"].Level != doctor.Warn || f["listen.pg"].Level != doctor.OK || f["tokens"].Level != doctor.OK {
 		t.Fatalf("fresh install: exit %d %+v", code, f)
 	}
+	os.Remove(filepath.Join(filepath.Dir(cfg), "backup-identity.txt"))
+	setRecipient(t, cfg, "")
+	setInConfig(t, cfg, "before_destructive: true", "before_destructive: false")
+	f, code = doctorFindings(t, cfg)
+	if code != exitInput || f["backup.recipient"].Level != doctor.Fail || f["backup.before_destructive"].Level != doctor.Fail ||
+		f["backup.identity"].Level != "" {
+		t.Fatalf("no recipient, no snapshots before destruction: exit %d %+v", code, f)
+	}
+	setInConfig(t, cfg, "before_destructive: false", "before_destructive: true")
 	id, _ := age.GenerateX25519Identity()
-	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
+	setRecipient(t, cfg, id.Recipient().String())
 	setInConfig(t, cfg, "  http: 127.0.0.1:8750", "  http: 0.0.0.0:8750")
 	if r := chaperone(t, "", "--config", cfg, "token", "create", "--env", "staging", "--upstream", "*", "--ttl", "0"); r.code != 0 {
 		t.Fatalf("token: %+v", r)

@@ -225,7 +225,7 @@ func TestBackupStoreUnreachableAndWebhookHanging(t *testing.T) {
 	dead.Close() // nothing listens there any more
 	pg, db, cfg, tok, env := prodBookings(t, 5, "")
 	id, _ := age.GenerateX25519Identity()
-	setInConfig(t, cfg, `  recipient: ""`, `  recipient: `+id.Recipient().String())
+	setRecipient(t, cfg, id.Recipient().String())
 	setInConfig(t, cfg, "  store: local", "  store: s3")
 	setInConfig(t, cfg, `    endpoint: ""`, `    endpoint: `+deadURL)
 	setInConfig(t, cfg, `    bucket: ""`, `    bucket: snapshots`)

@@ -5,20 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"filippo.io/age"
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/backup"
@@ -131,8 +127,6 @@ func (w *world) startRailway() error {
 	return nil
 }
 
-var recipientLine = regexp.MustCompile(`(?m)^  recipient: ""`)
-
 // configure writes the configuration the way an operator would, with the
 // chaperone commands, and leaves the Railway token where the incident's
 // agent found it: in the workspace.
@@ -140,25 +134,10 @@ func (w *world) configure(ctx context.Context) error {
 	if _, err := w.cli("init", "--dir", w.dir); err != nil {
 		return err
 	}
+	// init wrote the backup identity beside the config and its public key
+	// into it: snapshots work with nothing more.
 	w.cfg = filepath.Join(w.dir, "chaperone.yaml")
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(w.dir, "backup-identity.txt"), []byte(id.String()+"\n"), 0o600); err != nil {
-		return err
-	}
-	text, err := os.ReadFile(w.cfg)
-	if err != nil {
-		return err
-	}
-	if !recipientLine.Match(text) {
-		return errors.New("the config template has no backup recipient line to fill in")
-	}
-	text = recipientLine.ReplaceAll(text, []byte(`  recipient: "`+id.Recipient().String()+`"`))
-	if err := os.WriteFile(w.cfg, text, 0o600); err != nil {
-		return err
-	}
+	var err error
 	for _, args := range [][]string{
 		{"upstream", "add", "pg-staging", "--dsn", w.pg.DSN(stagingDB), "--env", "staging"},
 		{"upstream", "add", "pg-production", "--dsn", w.pg.DSN(productionDB), "--env", "production"},

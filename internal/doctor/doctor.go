@@ -57,10 +57,20 @@ func Run(ctx context.Context, in Inputs) []Finding {
 
 	// Backups: a recipient, a store whose deletions are really refused.
 	if cfg.Backup.Recipient == "" {
-		add(Fail, "backup.recipient", "no age recipient: no snapshots are taken, not even before approved destruction",
+		add(Fail, "backup.recipient", "no age recipient: no snapshot can be taken, so approved destruction is refused",
 			"set backup.recipient to an age public key (age-keygen -y KEYFILE), and keep the identity off this machine")
 	} else {
 		add(OK, "backup.recipient", "snapshots are encrypted to "+cfg.Backup.Recipient, "")
+	}
+	if !cfg.Backup.SnapshotBeforeDestructive() {
+		add(Fail, "backup.before_destructive", "approved destruction runs without a snapshot before it",
+			"remove backup.before_destructive: false")
+	}
+	if id := filepath.Join(filepath.Dir(cfg.File), config.IdentityFile); cfg.File != "" {
+		if _, err := os.Stat(id); err == nil {
+			add(Warn, "backup.identity", id+" decrypts every snapshot and sits on the machine Chaperone runs on",
+				"copy it off this machine (a password manager, an offline disk), then delete it here")
+		}
 	}
 	if err := in.Backup.Check(ctx); err != nil {
 		add(Fail, "backup.store", err.Error(), "fix the store (for S3: a bucket created with Object Lock)")
