@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/shell"
 )
 
 // Request is what an agent asked to do, in Chaperone's terms.
@@ -145,17 +146,7 @@ func stringOrArgs(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &argv); err != nil {
 		return "", fmt.Errorf("command is neither a string nor a list of strings")
 	}
-	return QuoteArgv(argv), nil
-}
-
-// QuoteArgv quotes each word of argv for the shell and joins them into the
-// one line a shell would run.
-func QuoteArgv(argv []string) string {
-	quoted := make([]string, len(argv))
-	for i, a := range argv {
-		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(quoted, " ")
+	return shell.QuoteArgv(argv), nil
 }
 
 // Deny renders a fail-closed denial for why, in a's format.

@@ -6,7 +6,6 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/sql"
-	"github.com/chaperone/chaperone/internal/hook"
 )
 
 const (
@@ -68,7 +67,7 @@ func judgeExec(r Request) []action.Reason {
 	}
 	text := body.Cmd
 	if len(body.Command) > 0 {
-		text = hook.QuoteArgv(body.Command)
+		text = shell.QuoteArgv(body.Command)
 	}
 	return flyShell.Classify(text).Reasons
 }
