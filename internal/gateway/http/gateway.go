@@ -141,7 +141,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusRequestEntityTooLarge, map[string]any{"error": err.Error()})
 		return
 	}
-	act, calls := g.classify(up, r, rest, body)
+	act, calls, err := g.classify(up, r, rest, body)
+	if err != nil {
+		fail(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
 	act.Env, act.Upstream, act.Requester, act.Scope = up.Env, up.Name, tok.ID, tok.Scope
 	if up.Provider == "railway" && len(calls) > 0 {
 		g.placeRailwayTargets(r.Context(), up, rest, calls, &act)

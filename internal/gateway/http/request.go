@@ -2,64 +2,425 @@ package http
 
 import (
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	pathpkg "path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/graphql"
 	"github.com/chaperone/chaperone/internal/classify/rest"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
-// readBody reads the whole body, refusing more than limit.
+// A request is read once, one way, and exactly what was read is forwarded.
+// Where the provider could read the same bytes another way - two copies of
+// a key, a query in the URL and another in the body, a method override, an
+// encoding or media type Chaperone does not decode - the request is
+// refused (400) rather than classified one way and run another.
+
+// unreadable is a request Chaperone will not read, answered 400.
+type unreadable struct{ msg string }
+
+func (e *unreadable) Error() string {
+	return "Chaperone cannot read this request exactly, so it was not sent: " + e.msg
+}
+
+func refuse(format string, args ...any) error { return &unreadable{fmt.Sprintf(format, args...)} }
+
+// readBody reads the whole body, refusing more than limit. A gzip or
+// deflate body is inflated here, within the same limit (a small body that
+// inflates past it is refused, not expanded), and is classified and
+// forwarded inflated: the provider gets exactly the bytes Chaperone read.
+// An encoding it does not decode is left in place for classify to refuse.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	b, err := readLimited(r.Body, limit)
+	if err != nil {
+		return nil, err
+	}
+	encs := contentCodings(r.Header)
+	if len(encs) == 0 {
+		r.Header.Del("Content-Encoding")
+		return b, nil
+	}
+	// Codings are listed in the order they were applied.
+	for i := len(encs) - 1; i >= 0; i-- {
+		var zr io.Reader
+		switch encs[i] {
+		case "gzip", "x-gzip":
+			gz, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return b, nil
+			}
+			zr = gz
+		case "deflate":
+			zl, err := zlib.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return b, nil
+			}
+			zr = zl
+		default:
+			return b, nil
+		}
+		out, err := readLimited(zr, limit)
+		if err != nil {
+			var tooLarge *bodyTooLarge
+			if errors.As(err, &tooLarge) {
+				return nil, fmt.Errorf("request body inflates to over %d bytes: Chaperone does not forward what it cannot hold for approval", limit)
+			}
+			return b, nil // corrupt: left encoded, and refused by classify
+		}
+		b = out
+	}
+	r.Header.Del("Content-Encoding")
+	return b, nil
+}
+
+type bodyTooLarge struct{ limit int64 }
+
+func (e *bodyTooLarge) Error() string {
+	return fmt.Sprintf("request body over %d bytes: Chaperone does not forward what it cannot hold for approval", e.limit)
+}
+
+func readLimited(rd io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("request body over %d bytes: Chaperone does not forward what it cannot hold for approval", limit)
+		return nil, &bodyTooLarge{limit}
 	}
 	return b, nil
 }
 
+// contentCodings lists the Content-Encoding codings, identity left out.
+func contentCodings(h http.Header) []string {
+	var out []string
+	for _, v := range h.Values("Content-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.ToLower(strings.TrimSpace(c)); c != "" && c != "identity" {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// methodOverrides are headers and parameters some servers take as the
+// request's real method.
+var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Original-Method"}
+
 // classify turns the request into an action whose Text binds an approval to
 // exactly this request: method, path and query, and the canonical body.
-// The mutation calls are returned for the environment check.
-func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byte) (action.Action, []graphql.Call) {
+// The mutation calls are returned for the environment check. An error is a
+// request Chaperone will not read (400): it is never forwarded.
+func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byte) (action.Action, []graphql.Call, error) {
 	target := path
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
 	a := action.Action{Kind: action.KindHTTP, Class: action.ClassRead, Text: r.Method + " " + target + "\n" + canonical(body)}
-	if int64(len(body)) > g.limit(g.MaxBody, defaultMaxBody) {
-		a.AddReason(action.Reason{ID: "http.too-large", Class: action.ClassUnknown,
-			Message: fmt.Sprintf("a %d-byte body is too large to inspect", len(body))})
-		return a, nil
+	params, err := readRequestLine(r, body)
+	if err != nil {
+		return a, nil, err
 	}
-	if up.Provider == "railway" && (strings.HasSuffix(path, "/graphql") || strings.HasSuffix(path, "/graphql/v2")) {
+	tooLarge := int64(len(body)) > g.limit(g.MaxBody, defaultMaxBody)
+	if up.Provider == "railway" {
 		a.Kind = action.KindGraphQL
+		reqs, err := readGraphQL(r, params, body)
+		if errors.Is(err, errNotJSON) {
+			a.AddReason(action.Reason{ID: "graphql.invalid", Class: action.ClassUnknown, Message: "the body is not a GraphQL request in JSON"})
+			return a, nil, nil
+		}
+		if err != nil {
+			return a, nil, err
+		}
+		if tooLarge {
+			a.AddReason(action.Reason{ID: "http.too-large", Class: action.ClassUnknown,
+				Message: fmt.Sprintf("a %d-byte body is too large to inspect", len(body))})
+			return a, nil, nil
+		}
+		if reqs == nil {
+			// No GraphQL request in it: a page or a probe, judged by method.
+			for _, x := range rest.ByMethod(r.Method, path) {
+				a.AddReason(x)
+			}
+			return a, nil, nil
+		}
 		var calls []graphql.Call
-		for _, res := range graphqlResults(r, body) {
+		for _, res := range classifyGraphQL(reqs) {
 			for _, x := range res.Reasons {
 				a.AddReason(x)
 			}
-			if res.Operation == "mutation" {
-				calls = append(calls, res.Calls...)
-			}
+			calls = append(calls, res.Calls...)
 		}
-		return a, calls
+		return a, calls, nil
 	}
-	for _, x := range rest.For(up.Provider).Classify(rest.Request{Method: r.Method, Path: path, Query: r.URL.Query(), Body: body}) {
+	if looksJSON(body) {
+		if _, err := strictjson.Decode(body); err != nil {
+			return a, nil, refuse("%v", err)
+		}
+	}
+	if tooLarge {
+		a.AddReason(action.Reason{ID: "http.too-large", Class: action.ClassUnknown,
+			Message: fmt.Sprintf("a %d-byte body is too large to inspect", len(body))})
+		return a, nil, nil
+	}
+	for _, x := range rest.For(up.Provider).Classify(rest.Request{Method: r.Method, Path: path, Query: params, Body: body}) {
 		a.AddReason(x)
 	}
-	return a, nil
+	return a, nil, nil
+}
+
+// readRequestLine refuses what any provider could read two ways - a method
+// override, a body on a GET, an encoding left undecoded, a query string
+// with ';' separators, bad escapes or repeated parameters - and returns the
+// query parameters.
+func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
+	for _, h := range methodOverrides {
+		if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
+			return nil, refuse("the %s header asks the provider to run another method than %s", h, r.Method)
+		}
+	}
+	if encs := contentCodings(r.Header); len(encs) > 0 {
+		return nil, refuse("the body's Content-Encoding %q is not one Chaperone decodes (gzip, deflate), or does not decode", strings.Join(encs, ", "))
+	}
+	if len(body) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		return nil, refuse("a %s with a body: providers differ on whether they read it", r.Method)
+	}
+	params, err := strictQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := params["_method"]; ok {
+		return nil, refuse("the _method parameter asks the provider to run another method than %s", r.Method)
+	}
+	return params, nil
+}
+
+// strictQuery parses a query string the one way every server does, or
+// refuses it: Go drops a pair with ';' that others split on or keep, and
+// which of two values a server takes is its own choice.
+func strictQuery(raw string) (url.Values, error) {
+	vals := url.Values{}
+	if raw == "" {
+		return vals, nil
+	}
+	if strings.Contains(raw, ";") {
+		return nil, refuse("the query string has ';', which servers split on differently")
+	}
+	folded := map[string]string{}
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		key, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil || !utf8.ValidString(key) || !utf8.ValidString(val) {
+			return nil, refuse("the query parameter %q is not valid percent-encoded UTF-8", k)
+		}
+		f := strictjson.FoldKey(key)
+		if prev, ok := folded[f]; ok {
+			if prev == key {
+				return nil, refuse("the query parameter %q appears more than once", key)
+			}
+			return nil, refuse("the query parameters %q and %q differ only in case", prev, key)
+		}
+		folded[f] = key
+		vals[key] = []string{val}
+	}
+	return vals, nil
+}
+
+// errNotJSON is a body no reader takes for JSON: held, not refused, since
+// no provider can run it as something else.
+var errNotJSON = errors.New("the body is not JSON")
+
+// graphqlParams are the members of a GraphQL request.
+var graphqlParams = []string{"query", "operationName", "variables", "extensions"}
+
+// readGraphQL reads the GraphQL requests r carries, from its URL or its
+// body and never both, on any path: the provider may route any of its
+// paths to its GraphQL endpoint. nil means the request carries none.
+func readGraphQL(r *http.Request, params url.Values, body []byte) ([]graphql.Request, error) {
+	inURL := false
+	for k := range params {
+		for _, p := range graphqlParams {
+			if strictjson.FoldKey(k) == strictjson.FoldKey(p) {
+				if k != p {
+					return nil, refuse("the query parameter %q is not %q", k, p)
+				}
+				inURL = true
+			}
+		}
+	}
+	if inURL && len(body) > 0 {
+		return nil, refuse("a GraphQL request both in the URL and in the body: servers differ on which they run")
+	}
+	if inURL && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		return nil, refuse("GraphQL is sent with GET or POST, not %s", r.Method)
+	}
+	if inURL {
+		m := map[string]any{}
+		for _, p := range graphqlParams {
+			v, ok := params[p]
+			if !ok {
+				continue
+			}
+			switch p {
+			case "query", "operationName":
+				m[p] = v[0]
+			default:
+				decoded, err := strictjson.Decode([]byte(v[0]))
+				if err != nil {
+					return nil, refuse("the %s parameter: %v", p, err)
+				}
+				m[p] = decoded
+			}
+		}
+		req, err := requestFrom(m)
+		if err != nil {
+			return nil, err
+		}
+		return []graphql.Request{req}, nil
+	}
+	if len(body) == 0 {
+		if r.Method == http.MethodPost {
+			return []graphql.Request{{}}, nil // a POST that runs nothing Chaperone can name
+		}
+		return nil, nil
+	}
+	if r.Method != http.MethodPost {
+		return nil, refuse("GraphQL is sent with GET or POST, not a %s with a body", r.Method)
+	}
+	media, err := mediaType(r.Header)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case media == "application/graphql":
+		if !utf8.Valid(body) || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+			return nil, refuse("the GraphQL document is not UTF-8 without a byte order mark")
+		}
+		return []graphql.Request{{Query: string(body)}}, nil
+	case media == "" || media == "application/json" || media == "text/plain" ||
+		strings.HasPrefix(media, "application/") && strings.HasSuffix(media, "+json"):
+	default:
+		return nil, refuse("Chaperone reads GraphQL sent as JSON or application/graphql, not %s", media)
+	}
+	doc, err := strictjson.Decode(body)
+	if err != nil {
+		if json.Valid(body) || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+			return nil, refuse("%v", err) // JSON that readers read differently
+		}
+		return nil, errNotJSON // no reader makes a request of it
+	}
+	switch d := doc.(type) {
+	case map[string]any:
+		req, err := requestFrom(d)
+		if err != nil {
+			return nil, err
+		}
+		return []graphql.Request{req}, nil
+	case []any:
+		if len(d) == 0 {
+			return nil, refuse("an empty batch")
+		}
+		out := make([]graphql.Request, len(d))
+		for i, e := range d {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, refuse("batch element %d is not a GraphQL request object", i)
+			}
+			if out[i], err = requestFrom(m); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return nil, refuse("the body is JSON but not a GraphQL request or a batch of them")
+}
+
+// mediaType is the body's one media type; a charset other than UTF-8 is
+// refused, since the provider would decode other text than Chaperone.
+func mediaType(h http.Header) (string, error) {
+	cts := h.Values("Content-Type")
+	if len(cts) == 0 {
+		return "", nil
+	}
+	if len(cts) > 1 {
+		return "", refuse("%d Content-Type headers", len(cts))
+	}
+	media, ps, err := mime.ParseMediaType(cts[0])
+	if err != nil {
+		return "", refuse("the Content-Type %q does not parse", cts[0])
+	}
+	if cs, ok := ps["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return "", refuse("the charset %q: Chaperone reads UTF-8 only", cs)
+	}
+	return media, nil
+}
+
+// requestFrom reads one GraphQL request object by its exact member names;
+// members the convention does not define are ignored, as servers do.
+func requestFrom(m map[string]any) (graphql.Request, error) {
+	var req graphql.Request
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		var ok bool
+		switch k {
+		case "query":
+			req.Query, ok = v.(string)
+		case "operationName":
+			req.OperationName, ok = v.(string)
+		case "variables":
+			req.Variables, ok = v.(map[string]any)
+		case "extensions":
+			req.Extensions, ok = v.(map[string]any)
+		default:
+			continue
+		}
+		if !ok {
+			return req, refuse("the %s member is a %s", k, jsonKind(v))
+		}
+	}
+	return req, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func looksJSON(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
 // cleanPath resolves dot segments and doubled slashes, keeping a trailing
@@ -72,35 +433,11 @@ func cleanPath(p string) string {
 	return c
 }
 
-// graphqlResults classifies POST JSON (one request or a batch) and GET
-// ?query= against Railway's schema.
-func graphqlResults(r *http.Request, body []byte) []graphql.Result {
-	bad := func(id, msg string) []graphql.Result {
-		return []graphql.Result{{Reasons: []action.Reason{{ID: id, Class: action.ClassUnknown, Message: msg}}}}
-	}
+// classifyGraphQL classifies each request against Railway's schema.
+func classifyGraphQL(reqs []graphql.Request) []graphql.Result {
 	schema, err := graphql.Railway()
 	if err != nil {
-		return bad("graphql.schema", "the provider schema did not load")
-	}
-	var reqs []graphql.Request
-	switch {
-	case r.Method == http.MethodGet:
-		q := r.URL.Query()
-		req := graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
-		if v := q.Get("variables"); v != "" && json.Unmarshal([]byte(v), &req.Variables) != nil {
-			return bad("graphql.invalid", "variables are not JSON")
-		}
-		reqs = []graphql.Request{req}
-	case bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")):
-		if json.Unmarshal(body, &reqs) != nil || len(reqs) == 0 {
-			return bad("graphql.invalid", "the batch is not a JSON array of requests")
-		}
-	default:
-		var req graphql.Request
-		if json.Unmarshal(body, &req) != nil {
-			return bad("graphql.invalid", "the body is not a GraphQL request in JSON")
-		}
-		reqs = []graphql.Request{req}
+		return []graphql.Result{{Reasons: []action.Reason{{ID: "graphql.schema", Class: action.ClassUnknown, Message: "the provider schema did not load"}}}}
 	}
 	out := make([]graphql.Result, len(reqs))
 	for i, req := range reqs {
@@ -109,12 +446,29 @@ func graphqlResults(r *http.Request, body []byte) []graphql.Result {
 	return out
 }
 
+// graphqlResults reads and classifies a GraphQL request the way the
+// gateway does; a request it refuses is one unknown result.
+func graphqlResults(r *http.Request, body []byte) []graphql.Result {
+	params, err := readRequestLine(r, body)
+	var reqs []graphql.Request
+	if err == nil {
+		reqs, err = readGraphQL(r, params, body)
+	}
+	if errors.Is(err, errNotJSON) {
+		return []graphql.Result{{Reasons: []action.Reason{{ID: "graphql.invalid", Class: action.ClassUnknown, Message: err.Error()}}}}
+	}
+	if err != nil {
+		return []graphql.Result{{Reasons: []action.Reason{{ID: "http.refused", Class: action.ClassUnknown, Message: err.Error()}}}}
+	}
+	return classifyGraphQL(reqs)
+}
+
 // canonical renders a JSON body with sorted keys and no spacing, so that
 // the same request re-sent with other whitespace or key order binds to
-// the same approval; other bodies are used as they are.
+// the same approval; other bodies are used as they are. Numbers keep
+// their digits, so two ids that round alike are two requests.
 func canonical(body []byte) string {
-	var v any
-	if json.Unmarshal(body, &v) == nil {
+	if v, err := strictjson.Decode(body); err == nil {
 		if b, err := json.Marshal(v); err == nil {
 			return string(b)
 		}
