@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -203,5 +204,65 @@ func BenchmarkDecide(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestEnvironmentRuleDeniesTargetsElsewhereAndCanBeOverridden(t *testing.T) {
+	e := engine(t, "")
+	placed := func(env string, envs ...string) *action.Action {
+		a := &action.Action{Kind: action.KindGraphQL, Class: action.ClassDestructive, Env: env, Text: "mutation"}
+		for _, p := range envs {
+			a.Placements = append(a.Placements, action.Placement{Target: "volume vol_1", Env: p, How: "has an instance in"})
+		}
+		return a
+	}
+	for _, c := range []struct {
+		name string
+		a    *action.Action
+		want action.Verdict
+		rule string
+	}{
+		{"elsewhere", placed("staging", "production"), action.Deny, "builtin.environment"},
+		{"in two, one elsewhere", placed("staging", "staging", "production"), action.Deny, "builtin.environment"},
+		{"here, by another spelling", placed("staging", "Staging"), action.Approve, "builtin.destructive"},
+		{"nothing placed", placed("staging"), action.Approve, "builtin.destructive"},
+	} {
+		if d := e.Decide(c.a); d.Verdict != c.want || d.Rule != c.rule {
+			t.Errorf("%s: got %s by %s, want %s by %s", c.name, d.Verdict, d.Rule, c.want, c.rule)
+		}
+	}
+	// An operator can decide otherwise, before the built-in rule.
+	o := engine(t, `policy:
+  rules:
+    - name: review-cross-env
+      when: action.placements.exists(p, p.env == "production") && env.name == "staging"
+      decision: approve
+      approvals: 2
+`)
+	if d := o.Decide(placed("staging", "production")); d.Verdict != action.Approve || d.Rule != "review-cross-env" || d.Approvals != 2 {
+		t.Fatalf("override: %+v", d)
+	}
+}
+
+func TestPolicyTestCasesCarryPlacements(t *testing.T) {
+	path := t.TempDir() + "/cases.yaml"
+	if err := os.WriteFile(path, []byte(`cases:
+  - name: a staging token deletes a production volume
+    action: {kind: graphql, class: destructive, env: staging, placements: [{target: volume vol_1, env: production}]}
+    expect: deny
+    rule: builtin.environment
+  - name: the same volume in staging waits for a human
+    action: {kind: graphql, class: destructive, env: staging, placements: [{target: volume vol_1, env: staging}]}
+    expect: approve
+    rule: builtin.destructive
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases, err := LoadCases(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fails := engine(t, "").Run(cases, nil); len(fails) != 0 {
+		t.Fatalf("%+v", fails)
 	}
 }

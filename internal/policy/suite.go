@@ -33,6 +33,15 @@ type CaseAction struct {
 	Reasons   []string `yaml:"reasons"`
 	Scope     string   `yaml:"scope"`
 	Requester string   `yaml:"requester"`
+	// Placements are where the targets were found to live, as a gateway
+	// resolves them: {target: "volume vol_1", env: production}.
+	Placements []CasePlacement `yaml:"placements"`
+}
+
+// CasePlacement is one resolved environment of a target.
+type CasePlacement struct {
+	Target string `yaml:"target"`
+	Env    string `yaml:"env"`
 }
 
 // Failure is a case whose decision differs from what it expects.
@@ -142,6 +151,9 @@ func (c Case) toAction(classify Classifier) action.Action {
 	a.Env, a.Upstream, a.Scope, a.Requester = ca.Env, ca.Upstream, ca.Scope, ca.Requester
 	if ca.Targets != nil {
 		a.Targets = ca.Targets
+	}
+	for _, p := range ca.Placements {
+		a.Placements = append(a.Placements, action.Placement{Target: p.Target, Env: p.Env, How: "is in"})
 	}
 	return a
 }
