@@ -7,8 +7,13 @@
 package railwaysim
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,6 +21,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/chaperone/chaperone/internal/classify/graphql"
 )
@@ -51,9 +57,10 @@ type Received struct {
 	Fields        []string // top-level fields of the operation that ran
 	Mutation      bool
 	Operation     string // the operation's name
+	Method, Path  string
 }
 
-// Server serves POST /graphql/v2.
+// Server serves Railway's GraphQL API.
 type Server struct {
 	// Token, when set, is the only credential accepted.
 	Token string
@@ -92,9 +99,9 @@ func (s *Server) HasVolume(id string) bool {
 }
 
 type request struct {
-	Query         string         `json:"query"`
-	OperationName string         `json:"operationName"`
-	Variables     map[string]any `json:"variables"`
+	Query         string
+	OperationName string
+	Variables     map[string]any
 }
 
 func reply(w http.ResponseWriter, status int, v any) {
@@ -107,70 +114,156 @@ func gqlError(w http.ResponseWriter, status int, format string, args ...any) {
 	reply(w, status, map[string]any{"errors": []map[string]any{{"message": fmt.Sprintf(format, args...)}}})
 }
 
+// The stand-in reads requests as leniently as the JavaScript servers
+// providers run (express-graphql, graphql-yoga, Apollo): on any path, with
+// JSON.parse's keys (exact, the last of two equal ones kept), a byte order
+// mark stripped, gzip and deflate bodies inflated, application/graphql
+// bodies, batches, variables sent as a JSON string, ?query= on a POST
+// taking precedence over the body (express-graphql), and variable
+// defaults applied. Whatever a real provider might run, the stand-in runs
+// and records, so a test sees what got through.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auth := r.Header.Get("Authorization")
 	if s.Token != "" && auth != "Bearer "+s.Token {
 		gqlError(w, http.StatusUnauthorized, "Not Authorized")
 		return
 	}
-	if r.URL.Path != "/graphql/v2" {
-		gqlError(w, http.StatusNotFound, "the API is at /graphql/v2")
+	reqs, err := readRequests(r)
+	if err != nil {
+		gqlError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	var req request
-	switch r.Method {
-	case http.MethodGet:
-		q := r.URL.Query()
-		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
-		if v := q.Get("variables"); v != "" && json.Unmarshal([]byte(v), &req.Variables) != nil {
-			gqlError(w, http.StatusBadRequest, "variables are not JSON")
+	var answers []any
+	for _, req := range reqs {
+		status, answer := s.run(r, req)
+		if len(reqs) == 1 {
+			reply(w, status, answer)
 			return
 		}
-		if op := strings.TrimSpace(req.Query); strings.HasPrefix(op, "mutation") {
-			gqlError(w, http.StatusMethodNotAllowed, "mutations are POSTed")
-			return
+		answers = append(answers, answer)
+	}
+	reply(w, http.StatusOK, answers)
+}
+
+func readRequests(r *http.Request) ([]request, error) {
+	q := r.URL.Query()
+	if q.Has("query") || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		req := request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" {
+			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
+				return nil, fmt.Errorf("variables are not JSON")
+			}
 		}
-	case http.MethodPost:
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			gqlError(w, http.StatusBadRequest, "body is not JSON: %v", err)
-			return
+		return []request{req}, nil
+	}
+	if r.Method != http.MethodPost {
+		return nil, fmt.Errorf("GET or POST")
+	}
+	var body io.Reader = r.Body
+	for _, enc := range strings.Split(r.Header.Get("Content-Encoding"), ",") {
+		switch strings.TrimSpace(strings.ToLower(enc)) {
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(body)
+			if err != nil {
+				return nil, err
+			}
+			body = zr
+		case "deflate":
+			zr, err := zlib.NewReader(body)
+			if err != nil {
+				return nil, err
+			}
+			body = zr
 		}
-	default:
-		gqlError(w, http.StatusMethodNotAllowed, "GET or POST")
-		return
+	}
+	b, err := io.ReadAll(io.LimitReader(body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); media == "application/graphql" {
+		return []request{{Query: string(b)}}, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var doc any
+	if err := d.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("body is not JSON: %v", err)
+	}
+	one := func(v any) (request, error) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return request{}, fmt.Errorf("a request is a JSON object")
+		}
+		req := request{}
+		req.Query, _ = m["query"].(string)
+		req.OperationName, _ = m["operationName"].(string)
+		switch vars := m["variables"].(type) {
+		case map[string]any:
+			req.Variables = vars
+		case string:
+			if err := json.Unmarshal([]byte(vars), &req.Variables); err != nil {
+				return req, fmt.Errorf("variables are not JSON")
+			}
+		}
+		return req, nil
+	}
+	if batch, ok := doc.([]any); ok {
+		out := make([]request, len(batch))
+		for i, e := range batch {
+			if out[i], err = one(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	req, err := one(doc)
+	return []request{req}, err
+}
+
+// run executes one request as the operation graphql-js would select.
+func (s *Server) run(r *http.Request, req request) (int, any) {
+	errAnswer := func(format string, args ...any) map[string]any {
+		return map[string]any{"errors": []map[string]any{{"message": fmt.Sprintf(format, args...)}}}
 	}
 	schema, err := graphql.Railway()
 	if err != nil {
-		gqlError(w, http.StatusInternalServerError, "schema: %v", err)
-		return
+		return http.StatusInternalServerError, errAnswer("schema: %v", err)
 	}
 	doc, errs := gqlparser.LoadQuery(schema, req.Query)
 	if len(errs) > 0 {
-		gqlError(w, http.StatusBadRequest, "%v", errs)
-		return
+		return http.StatusBadRequest, errAnswer("%v", errs)
 	}
 	op := doc.Operations.ForName(req.OperationName)
 	if op == nil {
-		gqlError(w, http.StatusBadRequest, "no operation to run")
-		return
+		return http.StatusBadRequest, errAnswer("no operation to run")
 	}
-	rec := Received{Authorization: auth, Query: req.Query, Mutation: op.Operation == ast.Mutation, Operation: op.Name}
+	if op.Operation == ast.Mutation && r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, errAnswer("mutations are POSTed")
+	}
+	vars, err := validator.VariableValues(schema, op, req.Variables)
+	if err != nil {
+		return http.StatusBadRequest, errAnswer("%v", err)
+	}
+	rec := Received{Authorization: auth(r), Query: req.Query, Mutation: op.Operation == ast.Mutation, Operation: op.Name,
+		Method: r.Method, Path: r.URL.Path}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data := map[string]any{}
 	for _, f := range graphql.Fields(op.SelectionSet) {
 		rec.Fields = append(rec.Fields, f.Name)
-		v, err := s.root(op.Operation, f.Name, f.ArgumentMap(req.Variables))
+		v, err := s.root(op.Operation, f.Name, f.ArgumentMap(vars))
 		if err != nil {
 			s.seen = append(s.seen, rec)
-			gqlError(w, http.StatusOK, "%s: %v", f.Name, err)
-			return
+			return http.StatusOK, errAnswer("%s: %v", f.Name, err)
 		}
 		data[f.Alias] = project(v, f.SelectionSet)
 	}
 	s.seen = append(s.seen, rec)
-	reply(w, http.StatusOK, map[string]any{"data": data})
+	return http.StatusOK, map[string]any{"data": data}
 }
+
+func auth(r *http.Request) string { return r.Header.Get("Authorization") }
 
 // project keeps what the selection asks for, the way a GraphQL server
 // shapes its answer.

@@ -1,6 +1,8 @@
 package railwaysim
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -44,5 +46,38 @@ func TestAnswersQueriesAndDeletesVolumes(t *testing.T) {
 	post(t, srv.URL, "Bearer T", `{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`)
 	if s.HasVolume("vol_3b8d0c") || strings.Join(s.Mutations(), ",") != "volumeDelete" {
 		t.Fatalf("volumeDelete did not delete: %v", s.Mutations())
+	}
+}
+
+// The stand-in runs what a lenient JavaScript server would: a variable's
+// default, a BOM-prefixed body, a gzip body, a batch, any path.
+func TestReadsRequestsAsLenientlyAsAProvider(t *testing.T) {
+	s := New(Incident())
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"query":"mutation { b: environmentDelete(id: \"x\") }"}`))
+	zw.Close()
+	for _, c := range []struct{ path, ctype, enc, body string }{
+		{"/graphql/v2", "application/json", "", `{"query":"mutation($v: String! = \"vol_3b8d0c\") { volumeDelete(volumeId: $v) }"}`},
+		{"/GraphQL/V2/", "text/plain", "", "\xef\xbb\xbf" + `{"query":"mutation { a: serviceDelete(id: \"x\") }", "query": "mutation { serviceDelete(id: \"y\") }"}`},
+		{"/graphql/v2", "application/json", "gzip", gz.String()},
+		{"/anything", "application/graphql", "", `mutation { projectDelete(id: "p") }`},
+		{"/graphql/v2", "", "", `[{"query":"{ me { id } }"},{"query":"mutation { workspaceDelete(id: \"w\") }"}]`},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ctype)
+		if c.enc != "" {
+			req.Header.Set("Content-Encoding", c.enc)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if got := strings.Join(s.Mutations(), ","); got != "volumeDelete,serviceDelete,environmentDelete,projectDelete,workspaceDelete" || s.HasVolume("vol_3b8d0c") {
+		t.Fatalf("ran %s", got)
 	}
 }
