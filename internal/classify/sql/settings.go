@@ -232,3 +232,8 @@ func (w *walker) settingConst(n *pg_query.Node) (string, bool) {
 	}
 	return "", false
 }
+
+// SearchPathShadowsCatalog reports whether a search_path value names
+// pg_catalog after another schema, so that unqualified names of built-in
+// functions can reach functions in that schema first.
+func SearchPathShadowsCatalog(value string) bool { return catalogNotFirst([]string{value}) }

@@ -44,6 +44,10 @@ type session struct {
 	markers []marker
 	readies int // ReadyForQuery messages relayed
 
+	// watch holds the upstream's reported values that must not change
+	// during the session (pin.go).
+	watch map[string]string
+
 	// clientGone is set once the client has left (Terminate or EOF), so that
 	// the upstream connection closing after it is not reported as a loss.
 	clientGone atomic.Bool
@@ -166,11 +170,21 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 	if typ == 'Q' {
 		text, rest, found := cstring(body)
 		ok = found && len(rest) == 0 // NULs inside the text: PostgreSQL would refuse it too
+		if ok {
+			if e := s.lexerRefusal(ctx, text); e != nil {
+				return s.forge(typ, "", e)
+			}
+		}
 		return s.gate(ctx, typ, body, "", text, ok)
 	}
 	name, rest, ok1 := cstring(body)
 	text, _, ok2 := cstring(rest)
 	ok = ok1 && ok2
+	if ok {
+		if e := s.lexerRefusal(ctx, text); e != nil {
+			return s.forge(typ, name, e)
+		}
+	}
 	return s.gate(ctx, typ, body, name, text, ok)
 }
 
@@ -246,6 +260,23 @@ func (s *session) fromUpstream() {
 				err = writeRaw(s.cw, typ, body)
 			}
 			if err != nil {
+				return
+			}
+		case 'S':
+			body, err := readBody(s.ur, n, 1<<16)
+			if err != nil {
+				return
+			}
+			if e := s.pinBroken(body); e != nil {
+				// The session no longer reads statements as they were
+				// judged: nothing more reaches the upstream.
+				s.up.Close()
+				send(s.cw, e)
+				s.cw.Flush()
+				s.g.Log.Warn("pg session ended: a pinned setting changed", "upstream", s.upstream.Name, "token", s.tok.ID, "msg", e.Message)
+				return
+			}
+			if writeRaw(s.cw, typ, body) != nil {
 				return
 			}
 		case 'Z':

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,14 +21,16 @@ import (
 	"github.com/chaperone/chaperone/internal/token"
 )
 
-// passedParams are the startup parameters relayed to the upstream. Anything
-// else a client names is dropped: a startup packet can set any server
-// setting, session_replication_role and default_transaction_read_only among
-// them, and "options" can carry -c for the same effect.
-var passedParams = map[string]bool{
-	"application_name": true, "client_encoding": true, "DateStyle": true, "TimeZone": true,
-	"IntervalStyle": true, "extra_float_digits": true, "search_path": true, "client_min_messages": true,
-	"standard_conforming_strings": true, "bytea_output": true,
+// passedParams are the startup parameters relayed to the upstream, by
+// lower-cased name (PostgreSQL matches setting names without regard to
+// case). Anything else a client names is dropped: a startup packet can set
+// any server setting, session_replication_role and
+// default_transaction_read_only among them. client_encoding and
+// standard_conforming_strings are checked and pinned (pin.go).
+var passedParams = map[string]string{
+	"application_name": "application_name", "datestyle": "DateStyle", "timezone": "TimeZone",
+	"intervalstyle": "IntervalStyle", "extra_float_digits": "extra_float_digits", "search_path": "search_path",
+	"client_min_messages": "client_min_messages", "bytea_output": "bytea_output",
 }
 
 // startup negotiates TLS, authenticates the token, checks its scope, opens
@@ -104,19 +107,33 @@ func (s *session) negotiate() (map[string]string, bool, error) {
 		case cancelCode:
 			s.g.cancel(body)
 			return nil, false, nil
-		case protocol30:
+		default:
+			if code>>16 != 3 {
+				return nil, false, refuse(s.cw, "0A000", fmt.Sprintf("unsupported frontend protocol %d.%d: Chaperone speaks 3.0", code>>16, code&0xffff))
+			}
 			params := map[string]string{}
+			var unknown []string
 			for rest := body; len(rest) > 1; {
 				k, r, ok1 := cstring(rest)
 				v, r, ok2 := cstring(r)
 				if !ok1 || !ok2 {
 					return nil, false, refuse(s.cw, "08P01", "malformed startup packet")
 				}
-				params[k], rest = v, r
+				rest = r
+				if strings.HasPrefix(k, "_pq_.") {
+					// Protocol extensions: none is supported, and each is
+					// named back to the client, as PostgreSQL does.
+					unknown = append(unknown, k)
+					continue
+				}
+				params[k] = v
+			}
+			if code != protocol30 || len(unknown) > 0 {
+				// A newer 3.x client, or one asking for extensions, is told
+				// what this server speaks and goes on with 3.0.
+				send(s.cw, &pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: unknown})
 			}
 			return params, secure, nil
-		default:
-			return nil, false, refuse(s.cw, "0A000", fmt.Sprintf("unsupported frontend protocol %d.%d: Chaperone speaks 3.0", code>>16, code&0xffff))
 		}
 	}
 }
@@ -138,7 +155,9 @@ func (s *session) authenticate(ctx context.Context) (store.Token, error) {
 		return store.Token{}, err
 	}
 	if first.AuthMechanism != "SCRAM-SHA-256" {
-		return store.Token{}, refuse(s.cw, "28000", "unsupported SASL mechanism "+first.AuthMechanism)
+		return store.Token{}, refuse(s.cw, "28000", "unsupported SASL mechanism "+first.AuthMechanism+
+			": Chaperone offers SCRAM-SHA-256 only. Channel binding (SCRAM-SHA-256-PLUS, channel_binding=require) binds the password proof to the TLS connection it travels on; "+
+			"Chaperone terminates that connection and opens its own to the database, so use channel_binding=prefer or disable and sslmode=verify-full to authenticate Chaperone's certificate")
 	}
 	srv := &token.SCRAMServer{Salt: salt, Iterations: token.SCRAMIterations}
 	serverFirst, err := srv.First(first.Data)
@@ -209,10 +228,12 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 10*time.Second {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
-	for k, v := range params {
-		if passedParams[k] {
-			cfg.RuntimeParams[k] = v
-		}
+	passed, err := upstreamParams(params)
+	if err != nil {
+		return refuse(s.cw, "22023", err.Error())
+	}
+	for k, v := range passed {
+		cfg.RuntimeParams[k] = v
 	}
 	if s.tok.Scope == token.ScopeRead {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
@@ -237,6 +258,10 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 	s.tx = hj.TxStatus
 	s.pid, s.secret = s.g.registerCancel(cancelTarget{host: hj.Config.Host, port: hj.Config.Port, pid: hj.PID, secret: hj.SecretKey})
 	s.params = hj.ParameterStatuses
+	if err := s.checkPinned(); err != nil {
+		s.g.Log.Warn("upstream session not as pinned", "upstream", s.upstream.Name, "err", err)
+		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s did not open the session as Chaperone requires: %v", s.upstream.Name, err))
+	}
 	return nil
 }
 
