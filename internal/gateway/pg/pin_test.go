@@ -207,7 +207,7 @@ func TestDefaultsAndResetKeepTheLexerPinned(t *testing.T) {
 const smuggleSCS = `SELECT 'a\' AS x, $$'; DROP TABLE bookings; --$$ AS y`
 
 // smuggleSJIS reads as a harmless SELECT in UTF-8 (the backslash escapes
-// the quote inside E''), and as SELECT ...; DROP TABLE bookings in SJIS,
+// the quote inside E”), and as SELECT ...; DROP TABLE bookings in SJIS,
 // where 0x95 0x5c is one character.
 const smuggleSJIS = "SELECT E'\x95\\'; DROP TABLE bookings; --'"
 
