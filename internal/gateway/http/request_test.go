@@ -1,0 +1,245 @@
+package http
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// sendRaw is send with the request's every part chosen: headers (a nil
+// Content-Type is left out), raw path and query, and body bytes.
+func (e *env) sendRaw(t testing.TB, tok, method, target string, header http.Header, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+func deflate(s string) []byte {
+	var b bytes.Buffer
+	w := zlib.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+func jsonBody(m map[string]any) string { b, _ := json.Marshal(m); return string(b) }
+
+const (
+	stg = "/u/railway-staging/graphql/v2"
+	// incident is the April 2026 request: production's volume, deleted
+	// with a staging token.
+	incident = `mutation { volumeDelete(volumeId: "vol_3b8d0c") }`
+	read     = `query { me { id } }`
+)
+
+var (
+	asJSON  = http.Header{"Content-Type": {"application/json"}}
+	noCType = http.Header{}
+)
+
+type form struct {
+	name, method, target string
+	header               http.Header
+	body                 string
+	status               int // 400 refused, 403 denied or held, 413 too large, 200 forwarded
+}
+
+// run sends each form with the staging token and checks its answer and
+// what reached the stand-in: nothing but the forms answered 200, and no
+// mutation but the ones those ran.
+func (e *env) run(t *testing.T, forms []form) {
+	t.Helper()
+	for _, f := range forms {
+		muts, agent := len(e.railway.Mutations()), e.agentRequests()
+		status, out := e.sendRaw(t, e.stage, f.method, f.target, f.header, []byte(f.body))
+		reached := e.agentRequests() > agent
+		if status != f.status || reached != (f.status == 200) {
+			t.Errorf("%s: %d (want %d), reached Railway: %v: %v", f.name, status, f.status, reached, out)
+		}
+		if f.status != 200 && len(e.railway.Mutations()) != muts {
+			t.Errorf("%s: Railway ran %v", f.name, e.railway.Mutations()[muts:])
+		}
+		if f.status == 400 {
+			if msg, _ := out["error"].(string); !strings.Contains(msg, "cannot read this request exactly") {
+				t.Errorf("%s: the refusal does not say why: %v", f.name, out)
+			}
+		}
+	}
+	if !e.railway.HasVolume("vol_3b8d0c") {
+		t.Fatal("production's volume was deleted")
+	}
+}
+
+// Class 8: a body read one way by encoding/json and another by the
+// provider's JSON.parse is refused, at every level that is classified.
+func TestAmbiguousJSONIsRefused(t *testing.T) {
+	e := setup(t)
+	benignVars := `"variables":{"i":{"projectId":"prj_7c1e","environmentId":"env_stg_41a2","variables":{}}}`
+	upsert := `"query":"mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }"`
+	e.run(t, []form{
+		{"query and QUERY", "POST", stg, asJSON, `{"query":"` + read + `","QUERY":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
+		{"QUERY alone", "POST", stg, asJSON, `{"QUERY":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 403},
+		{"query twice", "POST", stg, asJSON, `{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }","query":"` + read + `"}`, 400},
+		{"an escaped duplicate", "POST", stg, asJSON, `{"query":"` + read + `","\u0071uery":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
+		{"variables and Variables", "POST", stg, asJSON, `{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":{"v":"vol_x"},"Variables":{"v":"vol_3b8d0c"}}`, 400},
+		{"the long s", "POST", stg, asJSON, `{"query":"` + read + `","variableſ":{}, "variables":{}}`, 400},
+		{"a duplicate in an input object", "POST", stg, asJSON, `{` + upsert + `,"variables":{"i":{"projectId":"prj_7c1e","environmentId":"env_stg_41a2","variables":{},"replace":false,"replace":true}}}`, 400},
+		{"Kelvin in an input object", "POST", stg, asJSON, `{` + upsert + `,"variables":{"i":{"projectId":"prj_7c1e","environmentId":"env_stg_41a2","variables":{"K":"1","\u212a":"2"}}}}`, 400},
+		{"a duplicate in a batch element", "POST", stg, asJSON, `[{"query":"` + read + `"},{"query":"` + read + `","query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}]`, 400},
+		{"a byte order mark", "POST", stg, asJSON, "\xef\xbb\xbf" + `{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
+		{"a lone surrogate", "POST", stg, asJSON, `{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":{"v":"vol_3b8d0c\ud800"}}`, 400},
+		{"invalid UTF-8", "POST", stg, asJSON, "{\"query\":\"" + read + "\",\"x\":\"\xff\"}", 400},
+		{"__proto__", "POST", stg, asJSON, `{"query":"` + read + `","__proto__":{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}}`, 400},
+		{"variables as a JSON string", "POST", stg, asJSON, `{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":"{\"v\":\"vol_3b8d0c\"}"}`, 400},
+		{"a query that is not a string", "POST", stg, asJSON, `{"query":["mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"]}`, 400},
+		{"a nested batch", "POST", stg, asJSON, `[[{"query":"` + read + `"}]]`, 400},
+		{"an empty batch", "POST", stg, asJSON, `[]`, 400},
+		{"GET variables with a duplicate", "GET", stg + `?query=` + qe(`query($id: String!) { environment(id: $id) { name } }`) + `&variables=` + qe(`{"id":"a","id":"b"}`), noCType, "", 400},
+		// What every reader reads alike still goes through.
+		{"a read", "POST", stg, asJSON, `{"query":"` + read + `"}`, 200},
+		{"extensions and unknown members", "POST", stg, asJSON, `{"query":"` + read + `","extensions":{"tracing":true},"clientName":"cli"}`, 200},
+		{"JSON sent as text/plain", "POST", stg, http.Header{"Content-Type": {"text/plain;charset=UTF-8"}}, `{"query":"` + read + `"}`, 200},
+		{"no Content-Type", "POST", stg, noCType, `{"query":"` + read + `"}`, 200},
+		{"an escaped key alone", "POST", stg, asJSON, `{"\u0071uery":"` + read + `"}`, 200},
+		{"a staging write with its own variables", "POST", stg, asJSON, `{` + upsert + `,` + benignVars + `}`, 200},
+	})
+}
+
+func qe(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23", " ", "%20", ";", "%3B", "\"", "%22", "{", "%7B", "}", "%7D").Replace(s)
+}
+
+// Class 9: on a Railway upstream every path is GraphQL, so no spelling
+// of the endpoint turns the incident into a plain POST; and what is
+// forwarded is the path classified.
+func TestEveryPathIsGraphQL(t *testing.T) {
+	e := setup(t)
+	body := jsonBody(map[string]any{"query": incident})
+	var forms []form
+	for _, p := range []string{"/GraphQL/V2", "/graphql/v2/", "/graphql//v2", "//graphql/v2", "/graphql%2Fv2", "/graphql%2fv2",
+		"/graphql/v2/../v2", "/graphql/./v2", "/x/../graphql/v2", "/graphql/v2/anything", "/graphql/v2;x=1", "/graphql;/v2",
+		"/graphql/v2%3B", "/graphql/v2%00", "/graphql/v2%20", "/", "", "/api", "/graphql", "/GRAPHQL/v2/.", "/graphql/v2?"} {
+		forms = append(forms, form{"path " + p, "POST", "/u/railway-staging" + p, asJSON, body, 403})
+	}
+	for _, p := range []string{"/GraphQL/V2", "/graphql/v2/anything", "/"} {
+		forms = append(forms, form{"application/graphql at " + p, "POST", "/u/railway-staging" + p,
+			http.Header{"Content-Type": {"application/graphql"}}, incident, 403})
+	}
+	e.run(t, forms)
+	// A read at an odd spelling is forwarded to exactly that cleaned path.
+	if status, _ := e.sendRaw(t, e.stage, "POST", "/u/railway-staging/GraphQL//V2/", asJSON, []byte(`{"query":"`+read+`"}`)); status != 200 {
+		t.Fatalf("a read: %d", status)
+	}
+	seen := e.railway.Seen()
+	if p := seen[len(seen)-1].Path; p != "/GraphQL/V2/" {
+		t.Fatalf("forwarded to %q", p)
+	}
+}
+
+// Class 10: values come from where the provider takes them - variable
+// defaults, the URL or the body (never both), one copy of each parameter,
+// compressed bodies - or the request is refused.
+func TestValuesAreResolvedAsTheProviderResolvesThem(t *testing.T) {
+	e := setup(t)
+	deleteWithDefault := jsonBody(map[string]any{"query": `mutation($v: String! = "vol_3b8d0c") { volumeDelete(volumeId: $v) }`})
+	wipeDefault := jsonBody(map[string]any{"query": `mutation($w: [String!] = ["svc_preview"]) { volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "vi_stg_5d21", wipeServiceIds: $w) { workflowId } }`})
+	envDefault := jsonBody(map[string]any{"query": `mutation($i: VariableUpsertInput! = {projectId: "prj_7c1e", environmentId: "env_prd_9f30", serviceId: "svc_api_1", name: "X", value: "1"}) { variableUpsert(input: $i) }`})
+	nested := jsonBody(map[string]any{"query": `mutation($e: String = "env_prd_9f30") { variableUpsert(input: {projectId: "prj_7c1e", environmentId: $e, serviceId: "svc_api_1", name: "X", value: "1"}) }`})
+	twoOps := jsonBody(map[string]any{"query": `query A { me { id } } mutation B { volumeDelete(volumeId: "vol_3b8d0c") }`, "operationName": "A"})
+	bomb := gz(`{"query":"` + read + `","pad":"` + strings.Repeat(" ", 40<<20) + `"}`)
+	e.run(t, []form{
+		{"a variable default", "POST", stg, asJSON, deleteWithDefault, 403},
+		{"a list default that wipes", "POST", stg, asJSON, wipeDefault, 403},
+		{"an input default naming production", "POST", stg, asJSON, envDefault, 403},
+		{"a nested variable's default", "POST", stg, asJSON, nested, 403},
+		{"operationName names the read", "POST", stg, asJSON, twoOps, 403},
+		{"two operations, no name", "POST", stg, asJSON, jsonBody(map[string]any{"query": `mutation A { me: projectScheduleDeleteCancel(id: "p") } mutation B { volumeDelete(volumeId: "vol_3b8d0c") }`}), 403},
+		{"@skip", "POST", stg, asJSON, jsonBody(map[string]any{"query": `mutation { volumeDelete(volumeId: "vol_3b8d0c") @skip(if: false) }`}), 403},
+		{"@include from a variable", "POST", stg, asJSON, jsonBody(map[string]any{"query": `mutation($y: Boolean = true) { volumeDelete(volumeId: "vol_3b8d0c") @include(if: $y) }`}), 403},
+		{"a fragment on Mutation", "POST", stg, asJSON, jsonBody(map[string]any{"query": `mutation { ...F } fragment F on Mutation { tidy: volumeDelete(volumeId: "vol_3b8d0c") }`}), 403},
+		{"a comment and a block string", "POST", stg, asJSON, jsonBody(map[string]any{"query": "# read only\nmutation { x: variableUpsert(input: {projectId: \"prj_7c1e\", environmentId: \"env_stg_41a2\", name: \"\"\"A\"\"\", value: \"1\"}) volumeDelete(volumeId: \"vol_3b8d0c\") }"}), 403},
+		{"a number where a String goes", "POST", stg, asJSON, `{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":{"v":3}}`, 403},
+		{"a batch of a read and the incident", "POST", stg, asJSON, `[{"query":"` + read + `"},{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}]`, 403},
+		{"?query= on a POST with a body", "POST", stg + "?query=" + qe(read), asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"?query= on a POST, no body", "POST", stg + "?query=" + qe(incident), noCType, "", 403},
+		{"?query= twice", "GET", stg + "?query=" + qe(read) + "&query=" + qe(incident), noCType, "", 400},
+		{"?query= and ?Query=", "GET", stg + "?query=" + qe(read) + "&Query=" + qe(incident), noCType, "", 400},
+		{"a ';' separator", "GET", stg + "?query=" + qe(read) + ";query=" + qe(incident), noCType, "", 400},
+		{"a bad escape", "GET", stg + "?query=%zz", noCType, "", 400},
+		{"a GET with a body", "GET", stg + "?query=" + qe(read), asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"a GET with only a body", "GET", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"a PUT with a body", "PUT", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"a lower-case post", "post", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"X-HTTP-Method-Override", "POST", stg, http.Header{"Content-Type": {"application/json"}, "X-Http-Method-Override": {"GET"}}, jsonBody(map[string]any{"query": read}), 400},
+		{"_method", "POST", stg + "?_method=GET", asJSON, jsonBody(map[string]any{"query": read}), 400},
+		{"gzip", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(gz(jsonBody(map[string]any{"query": incident}))), 403},
+		{"deflate", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"deflate"}}, string(deflate(jsonBody(map[string]any{"query": incident}))), 403},
+		{"gzip twice", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip, gzip"}}, string(gz(string(gz(jsonBody(map[string]any{"query": incident}))))), 403},
+		{"gzip that is not", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, jsonBody(map[string]any{"query": read}), 400},
+		{"brotli", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"br"}}, "\x0b\x02\x80", 400},
+		{"a gzip bomb", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(bomb), 413},
+		{"multipart", "POST", stg, http.Header{"Content-Type": {"multipart/form-data; boundary=x"}}, "--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n" + jsonBody(map[string]any{"query": incident}) + "\r\n--x--\r\n", 400},
+		{"a form", "POST", stg, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "query=" + qe(incident), 400},
+		{"UTF-16", "POST", stg, http.Header{"Content-Type": {"application/json; charset=utf-16"}}, jsonBody(map[string]any{"query": read}), 400},
+		{"two Content-Types", "POST", stg, http.Header{"Content-Type": {"application/json", "application/graphql"}}, jsonBody(map[string]any{"query": read}), 400},
+		// Read forms that still go through.
+		{"a gzip read", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(gz(jsonBody(map[string]any{"query": read}))), 200},
+		{"an application/graphql read", "POST", stg, http.Header{"Content-Type": {"application/graphql; charset=utf-8"}}, read, 200},
+		{"a GET read", "GET", stg + "?query=" + qe(read), noCType, "", 200},
+	})
+}
+
+// Class 11: a restore replaces data, so it is destructive and its
+// target's environment is checked like a delete's.
+func TestRestoresAreDestruction(t *testing.T) {
+	e := setup(t)
+	mut := func(q string) string { return jsonBody(map[string]any{"query": "mutation { " + q + " }"}) }
+	e.run(t, []form{
+		{"a restore of production's volume instance", "POST", stg, asJSON, mut(`volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "vi_prd_77e0") { workflowId }`), 403},
+		{"a restore that wipes", "POST", stg, asJSON, mut(`volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "vi_prd_77e0", wipeServiceIds: "svc_api_1") { workflowId }`), 403},
+		{"a point-in-time restore", "POST", stg, asJSON, mut(`volumeInstancePITRRestore(volumeInstanceId: "vi_prd_77e0", targetTimestamp: "2026-01-01T00:00:00Z")`), 403},
+		{"a plugin reset", "POST", stg, asJSON, mut(`pluginReset(id: "pl_1", input: {environmentId: "env_prd_9f30"})`), 403},
+		{"a staging restore is held", "POST", stg, asJSON, mut(`volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "vi_stg_5d21") { workflowId }`), 403},
+		{"a rollback", "POST", stg, asJSON, mut(`deploymentRollback(id: "dep_1")`), 403},
+		{"2FA enforcement off", "POST", stg, asJSON, mut(`workspaceTwoFactorEnforcementUpdate(workspaceId: "ws", enabled: false)`), 403},
+		{"a signal replaced", "POST", stg, asJSON, mut(`signalReplace(input: {name: "n", owner: "o", type: BOOLEAN, default: true})`), 403},
+		{"egress for all environments", "POST", stg, asJSON, mut(`egressGatewayRollbackFromHA(input: {environmentId: "env_stg_41a2", serviceId: "svc_api_1", allEnvironments: true})`), 403},
+	})
+	// Held, not denied, where staging is all the target touches.
+	_, out := e.sendRaw(t, e.stage, "POST", stg, asJSON, []byte(mut(`volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "vi_stg_5d21") { workflowId }`)))
+	if out["request"] == nil {
+		t.Fatalf("a staging restore was not held for approval: %v", out)
+	}
+	_, out = e.sendRaw(t, e.stage, "POST", stg, asJSON, []byte(mut(`volumeInstanceBackupRestore(volumeInstanceBackupId: "b", volumeInstanceId: "vi_prd_77e0") { workflowId }`)))
+	if b, _ := json.Marshal(out); !strings.Contains(string(b), "production") {
+		t.Fatalf("a production restore was not refused naming production: %s", b)
+	}
+}
