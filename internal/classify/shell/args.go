@@ -3,6 +3,8 @@ package shell
 import (
 	"path"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // arg is one rendered word of a command line.
@@ -10,6 +12,9 @@ type arg struct {
 	s    string
 	dyn  bool     // some part is only known at run time
 	vars []string // variables it expands
+	// proc is the process substitution the word is, if it is one: its
+	// output may be a script (bash <(echo ...)).
+	proc *syntax.ProcSubst
 }
 
 // positional is a non-flag argument. afterFlag marks one that directly follows

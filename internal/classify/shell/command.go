@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -9,23 +10,35 @@ import (
 
 func (w *walker) call(c *syntax.CallExpr, in input, depth int) {
 	for _, a := range c.Assigns {
-		w.nested(a, depth)
+		w.assigned(a, depth)
 	}
 	if len(c.Args) == 0 {
 		return
 	}
-	args := make([]arg, len(c.Args))
-	for i, wd := range c.Args {
-		args[i] = w.arg(wd, depth)
+	var args []arg
+	for _, wd := range c.Args {
+		args = append(args, w.fields(wd, depth)...)
+	}
+	if len(args) == 0 {
+		return
 	}
 	w.res.Ran = true
 	w.command(args, in, depth)
 }
 
-// arg renders one word and notes the variables it expands.
-func (w *walker) arg(wd *syntax.Word, depth int) arg {
-	s, dyn, vars := w.wordVars(wd, depth)
-	return arg{s: s, dyn: dyn, vars: vars}
+// assigned walks an assignment and notes, in order, that its variable is set.
+func (w *walker) assigned(a *syntax.Assign, depth int) {
+	w.nested(a, depth)
+	if a.Name == nil || a.Naked {
+		return
+	}
+	w.scope.walked[a.Name.Value] = true
+	if a.Name.Value == "IFS" {
+		w.scope.ifs = true
+	}
+	if a.Value != nil && execEnv[a.Name.Value] != "" {
+		w.execVar(a.Name.Value, a.Value, depth)
+	}
 }
 
 // command classifies one command line: args[0] is the command.
@@ -39,6 +52,19 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	name := baseName(args[0].s)
 	rest := args[1:]
+	if v, ok := w.scope.aliases[args[0].s]; ok && depth <= maxDepth {
+		// Bash does not expand an alias inside its own expansion.
+		delete(w.scope.aliases, args[0].s)
+		w.expandAlias(v, rest, depth)
+		w.scope.aliases[args[0].s] = v
+		return
+	}
+	w.execEnvArgs(name, rest, depth)
+	w.builtinSubscripts(name, rest, depth)
+	if w.runs(name, rest, in, depth) {
+		w.secretArgs(parseCall(name, rest))
+		return
+	}
 	if inner, ok := unwrap(name, rest); ok {
 		w.command(inner, in, depth)
 		return
@@ -50,33 +76,73 @@ func (w *walker) command(args []arg, in input, depth int) {
 	if nonExecution(name, rest) {
 		return
 	}
+	if name == "git" {
+		w.gitRuns(rest, depth)
+	}
 	c := parseCall(name, rest)
 	switch {
-	case slices.Contains(shells, name):
+	case isShell(name):
 		w.shell(c, in, depth)
 	case name == "eval":
 		w.eval(rest, depth)
 	case name == "source" || name == ".":
-		w.add("shell.source", write, "runs the script file "+firstS(rest))
+		w.source(rest, in, depth)
+	case name == "cd" || name == "pushd":
+		w.cd(rest)
 	case name == "xargs" || name == "parallel":
-		w.xargs(name, rest, depth)
+		w.xargs(name, rest, in, depth)
 	case name == "find":
 		w.find(c, depth)
 	case name == "watch":
 		w.watch(rest, depth)
 	case name == "ssh":
-		w.ssh(rest, depth)
+		w.ssh(rest, in, depth)
 	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python"):
 		w.interpreter(c, in, depth)
 	case slices.Contains(awks, name):
 		w.awk(c, depth)
 	case dbClients[name] != nil:
 		w.database(c, in, depth)
+	case name == "railway" && c.sub("connect"):
+		w.database(parseCall("psql", nil), in, depth)
+	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && w.npmScript(name, rest, depth):
+	case (name == "make" || name == "gmake") && w.makeRecipes(rest, in, depth):
+	case w.localProgram(args[0].s):
 	default:
 		w.program(c, in)
 	}
 	w.secretArgs(c)
 	w.secretSearch(c)
+}
+
+func isShell(name string) bool {
+	return slices.Contains(shells, name) || strings.HasPrefix(name, "bash") && len(name) > 4 && name[4] >= '0' && name[4] <= '9'
+}
+
+// cd moves where relative script paths are read from.
+func (w *walker) cd(args []arg) {
+	var pos []arg
+	for _, a := range args {
+		if !strings.HasPrefix(a.s, "-") || a.dyn {
+			pos = append(pos, a)
+		}
+	}
+	switch {
+	case len(pos) == 0 || pos[0].dyn || strings.HasPrefix(pos[0].s, "~"):
+		w.ws.dir = ""
+	case filepath.IsAbs(pos[0].s):
+		w.ws.dir = filepath.Clean(pos[0].s)
+	case w.ws.dir != "":
+		w.ws.dir = filepath.Join(w.ws.dir, pos[0].s)
+	}
+}
+
+// source and . run a script in the current shell.
+func (w *walker) source(args []arg, in input, depth int) {
+	if len(args) == 0 {
+		return
+	}
+	w.scriptArg("source", args[0], in, depth, true)
 }
 
 // searchers look through many files at once.
@@ -174,7 +240,7 @@ func (w *walker) secretArgs(c *call) {
 }
 
 var (
-	shells       = []string{"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "busybox-sh"}
+	shells       = []string{"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "busybox-sh", "rbash", "tcsh", "csh", "yash", "posh", "oksh", "loksh", "osh", "ksh93", "pdksh", "elvish", "nu", "xonsh", "pwsh", "powershell"}
 	interpreters = []string{"python", "python3", "python2", "pypy", "pypy3", "node", "nodejs", "deno", "bun", "ruby", "perl", "php", "lua", "Rscript", "osascript", "tsx", "ts-node"}
 	awks         = []string{"awk", "gawk", "mawk", "nawk"}
 	printers     = []string{"echo", "printf"}

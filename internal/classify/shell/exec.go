@@ -2,34 +2,98 @@ package shell
 
 import (
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
-// shell handles sh/bash/zsh...: -c STRING is parsed as a script; a shell fed
-// on standard input runs that input.
+// shell handles sh/bash/zsh...: -c STRING is parsed as a script (after
+// any other options, -x -e -o posix -O extglob); a script operand is read
+// from the workspace; a shell fed on standard input runs that input.
 func (w *walker) shell(c *call, in input, depth int) {
-	for i, a := range c.args {
-		if a.dyn {
-			break
+	args := c.args
+	cmd := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a.dyn && a.proc == nil {
+			w.add("shell.dynamic-script", unknown, c.name+" runs options or a script only known at run time")
+			return
 		}
-		if a.s == "-c" || (strings.HasPrefix(a.s, "-") && !strings.HasPrefix(a.s, "--") && strings.Contains(a.s, "c")) {
-			if i+1 >= len(c.args) {
-				w.add("shell.parse-error", unknown, c.name+" -c without a command")
+		s := a.s
+		switch {
+		case a.proc != nil:
+		case s == "--" || s == "-":
+			if i+1 < len(args) && !cmd {
+				w.scriptArg(c.name, args[i+1], in, depth, false)
 				return
 			}
-			script := c.args[i+1]
-			if script.dyn {
+			continue
+		case s == "-o" || s == "+o" || s == "-O" || s == "+O" || s == "--init-file" || s == "--rcfile":
+			if i+1 < len(args) && (s == "--init-file" || s == "--rcfile") {
+				w.scriptFile(args[i+1].s, c.name+" "+s, depth)
+			}
+			i++
+			continue
+		case strings.HasPrefix(s, "--"):
+			if s == "--command" {
+				cmd = true
+			}
+			continue
+		case (s[0] == '-' || s[0] == '+') && len(s) > 1:
+			if s[0] == '-' && strings.Contains(s, "c") {
+				cmd = true
+			}
+			if strings.ContainsAny(s[1:], "oO") {
+				i++ // -eo pipefail
+			}
+			continue
+		}
+		if cmd {
+			if a.dyn {
 				w.add("shell.dynamic-script", unknown, c.name+" -c runs a command only known at run time")
 				return
 			}
-			w.script(script.s, depth+1)
+			w.script(a.s, depth+1)
 			return
 		}
-		if !strings.HasPrefix(a.s, "-") && !strings.HasPrefix(a.s, "+") {
-			w.add("shell.run-script", write, c.name+" runs the script file "+a.s)
-			return
-		}
+		w.scriptArg(c.name, a, in, depth, false)
+		return
+	}
+	if cmd {
+		w.add("shell.parse-error", unknown, c.name+" -c without a command")
+		return
 	}
 	w.stdinProgram(c.name, in, depth, func(text string) { w.script(text, depth+1) })
+}
+
+// scriptArg runs a script operand: standard input under another name, a
+// process substitution, or a file in the workspace.
+func (w *walker) scriptArg(name string, a arg, in input, depth int, same bool) {
+	run := func(text string) {
+		if same {
+			w.scriptSame(text, depth+1)
+		} else {
+			w.script(text, depth+1)
+		}
+	}
+	switch {
+	case a.proc != nil:
+		out := w.procOutput(a.proc, depth)
+		w.stdinProgram(name, out, depth, run)
+	case a.s == "/dev/stdin" || a.s == "/dev/fd/0" || a.s == "/proc/self/fd/0" || a.s == "-":
+		w.stdinProgram(name, in, depth, run)
+	case a.dyn:
+		w.add("shell.dynamic-script", unknown, name+" runs a script only known at run time: "+a.s)
+	default:
+		w.runFile(a.s, name, "sh", depth, same)
+	}
+}
+
+// procOutput is what a process substitution <(...) produces, when known.
+func (w *walker) procOutput(p *syntax.ProcSubst, depth int) input {
+	if len(p.Stmts) == 1 {
+		return w.pipeOutput(p.Stmts[0], depth)
+	}
+	return input{present: true, from: "a process substitution"}
 }
 
 // stdinProgram classifies a program read from standard input by run.
@@ -45,12 +109,18 @@ func (w *walker) stdinProgram(name string, in input, depth int, run func(string)
 }
 
 func (w *walker) eval(args []arg, depth int) {
-	w.joinedScript(args, depth, "shell.dynamic-eval", "eval runs text only known at run time")
+	for _, a := range args {
+		if a.dyn {
+			// Whatever it sets, nothing after it can be trusted.
+			defer func() { w.scope.poisoned = true }()
+		}
+	}
+	w.joinedScript(args, depth, "shell.dynamic-eval", "eval runs text only known at run time", true)
 }
 
 // joinedScript runs words joined with spaces as a script, as eval, watch and
 // ssh do; any word only known at run time makes the whole script unknown.
-func (w *walker) joinedScript(args []arg, depth int, id, msg string) {
+func (w *walker) joinedScript(args []arg, depth int, id, msg string, same bool) {
 	parts := make([]string, len(args))
 	for i, a := range args {
 		if a.dyn {
@@ -59,33 +129,84 @@ func (w *walker) joinedScript(args []arg, depth int, id, msg string) {
 		}
 		parts[i] = a.s
 	}
+	if same {
+		w.scriptSame(strings.Join(parts, " "), depth+1)
+		return
+	}
 	w.script(strings.Join(parts, " "), depth+1)
 }
 
 var xargsValueOpts = strings.Fields("-I -L -l -n -P -d -E -e -s -a --max-args --max-procs --delimiter --replace --arg-file --max-lines --eof --max-chars --process-slot-var -j --jobs -S --sshlogin --results --joblog --colsep")
 
-// xargs and parallel run a command with arguments that arrive at run time.
-func (w *walker) xargs(name string, args []arg, depth int) {
+// xargs and parallel run a command with arguments that arrive at run time
+// (or, when what they read is known, with those arguments).
+func (w *walker) xargs(name string, args []arg, in input, depth int) {
 	i := 0
+	replace := ""
 	for i < len(args) && strings.HasPrefix(args[i].s, "-") && !args[i].dyn {
-		if takesValue(xargsValueOpts, args[i].s) {
+		a := args[i].s
+		switch {
+		case a == "-I" && i+1 < len(args):
+			replace = args[i+1].s
+		case strings.HasPrefix(a, "-I") && len(a) > 2:
+			replace = a[2:]
+		case a == "-i" || a == "--replace":
+			replace = "{}"
+		case strings.HasPrefix(a, "--replace="):
+			replace = strings.TrimPrefix(a, "--replace=")
+		}
+		if takesValue(xargsValueOpts, a) {
 			i++
 		}
 		i++
 	}
 	cmd := tail(args, i)
+	var items []arg
 	if name == "parallel" {
+		replace = "{"
 		for j, a := range cmd {
-			if a.s == ":::" || a.s == "::::" {
+			if a.s == ":::" || a.s == "::::" || a.s == ":::+" {
+				items = cmd[j+1:]
 				cmd = cmd[:j]
 				break
 			}
+		}
+		if len(cmd) == 0 {
+			// parallel ::: CMD... runs each argument as a command line.
+			for _, it := range items {
+				if it.s != ":::" {
+					w.shellString(it, depth)
+				}
+			}
+			if len(items) == 0 {
+				w.stdinProgram(name, in, depth, func(text string) { w.script(text, depth+1) })
+			}
+			return
 		}
 	}
 	if len(cmd) == 0 {
 		return // xargs alone echoes its input
 	}
-	inner := append(append([]arg{}, cmd...), arg{s: "$ARGS", dyn: true})
+	inner := make([]arg, 0, len(cmd)+1)
+	for _, a := range cmd {
+		if replace != "" && strings.Contains(a.s, replace) {
+			if in.present && in.known && name == "xargs" {
+				a = arg{s: strings.ReplaceAll(a.s, replace, strings.TrimSpace(in.text))}
+			} else {
+				a = arg{s: a.s, dyn: true}
+			}
+		}
+		inner = append(inner, a)
+	}
+	if replace == "" || name == "parallel" {
+		if in.present && in.known && name == "xargs" {
+			for _, f := range strings.Fields(in.text) {
+				inner = append(inner, arg{s: f})
+			}
+		} else {
+			inner = append(inner, arg{s: "$ARGS", dyn: true})
+		}
+	}
 	w.command(inner, input{}, depth)
 }
 
@@ -162,16 +283,28 @@ func (w *walker) watch(args []arg, depth int) {
 
 var sshValueOpts = strings.Fields("-p -i -l -o -F -J -L -R -D -b -c -E -e -m -O -Q -S -W -w -B -I")
 
-// ssh HOST CMD runs CMD in a shell on HOST.
-func (w *walker) ssh(args []arg, depth int) {
+// ssh HOST CMD runs CMD in a shell on HOST; without CMD, a shell on HOST
+// runs whatever standard input holds.
+func (w *walker) ssh(args []arg, in input, depth int) {
 	i := 0
 	for i < len(args) && strings.HasPrefix(args[i].s, "-") {
-		if takesValue(sshValueOpts, args[i].s) {
+		a := args[i].s
+		if a == "-o" && i+1 < len(args) {
+			k, v, _ := strings.Cut(args[i+1].s, "=")
+			if strings.EqualFold(k, "ProxyCommand") || strings.EqualFold(k, "LocalCommand") || strings.EqualFold(k, "RemoteCommand") || strings.EqualFold(k, "KnownHostsCommand") {
+				w.shellString(arg{s: v, dyn: args[i+1].dyn}, depth)
+			}
+		}
+		if takesValue(sshValueOpts, a) {
 			i++
 		}
 		i++
 	}
 	if i >= len(args)-1 {
+		if in.present {
+			w.stdinProgram("ssh", in, depth, func(text string) { w.script(text, depth+1) })
+			return
+		}
 		w.add("shell.ssh-session", write, "opens a shell on a remote host")
 		return
 	}
@@ -188,5 +321,5 @@ func (w *walker) joined(args []arg, exec bool, depth int) {
 		w.command(args, input{}, depth)
 		return
 	}
-	w.joinedScript(args, depth, "shell.dynamic-script", "runs a command only known at run time")
+	w.joinedScript(args, depth, "shell.dynamic-script", "runs a command only known at run time", false)
 }

@@ -7,7 +7,7 @@
 package shell
 
 import (
-	"strings"
+	"os"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -47,11 +47,25 @@ type Classifier struct {
 	// SQL classifies psql's SQL; nil, and other clients' dialects, use a
 	// conservative keyword check.
 	SQL SQLClassifier
+	// Dir is the directory commands run in; scripts they run are read
+	// from the workspace there. Empty means the process's own.
+	Dir string
 }
 
-// Classify classifies one command line (or script).
+// Classify classifies one command line (or script) run in the working
+// directory Dir (the process's own when empty).
 func (c *Classifier) Classify(text string) Result {
-	w := &walker{c: c, seen: map[string]bool{}}
+	dir := c.Dir
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	return c.ClassifyIn(text, dir)
+}
+
+// ClassifyIn classifies a command line run in dir, where the scripts it
+// runs (bash x.sh, npm run, make) are read from.
+func (c *Classifier) ClassifyIn(text, dir string) Result {
+	w := &walker{c: c, seen: map[string]bool{}, ws: workspace{dir: dir, written: map[string]file{}}}
 	w.script(text, 0)
 	return w.res
 }
@@ -64,6 +78,9 @@ type walker struct {
 	// renderOnly > 0 while re-rendering words already walked.
 	renderOnly int
 	visits     int // statements walked: linear in the input, never more
+	scope      *scope
+	ws         workspace
+	outputs    map[*syntax.Stmt]input // what each pipeline stage writes
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {
@@ -83,6 +100,29 @@ func (w *walker) target(t string) {
 
 // script parses text as a shell program and walks it.
 func (w *walker) script(text string, depth int) {
+	w.scriptLimit(text, depth, MaxInput, false)
+}
+
+// scriptSized runs a script file, which may be larger than a command line.
+func (w *walker) scriptSized(text string, depth int) { w.scriptLimit(text, depth, MaxScript, false) }
+
+func (w *walker) scriptSameSized(text string, depth int) { w.scriptLimit(text, depth, MaxScript, true) }
+
+func (w *walker) scriptLimit(text string, depth, limit int, same bool) {
+	if len(text) > limit {
+		w.add("shell.too-large", action.ClassUnknown, "the command is too large to inspect")
+		return
+	}
+	if depth > maxDepth {
+		w.add("shell.too-deep", action.ClassUnknown, "shells nested too deeply to inspect")
+		return
+	}
+	w.run(text, depth, same)
+}
+
+// scriptSame runs text in the current shell (eval, trap, aliases, source):
+// it shares the caller's variables and aliases.
+func (w *walker) scriptSame(text string, depth int) {
 	if len(text) > MaxInput {
 		w.add("shell.too-large", action.ClassUnknown, "the command is too large to inspect")
 		return
@@ -91,10 +131,21 @@ func (w *walker) script(text string, depth int) {
 		w.add("shell.too-deep", action.ClassUnknown, "shells nested too deeply to inspect")
 		return
 	}
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(text), "")
+	w.run(text, depth, true)
+}
+
+func (w *walker) run(text string, depth int, same bool) {
+	f, err := parse(text)
 	if err != nil {
 		w.add("shell.parse-error", action.ClassUnknown, "the command does not parse as shell: "+err.Error())
 		return
 	}
+	// A new process sees none of its parent's unexported variables.
+	if !same || w.scope == nil {
+		saved := w.scope
+		w.scope = newScope()
+		defer func() { w.scope = saved }()
+	}
+	w.scope.prescan(f, depth)
 	w.stmts(f.Stmts, input{}, depth)
 }

@@ -128,10 +128,12 @@ func TestUnwrapping(t *testing.T) {
 func TestDynamicIsUnknown(t *testing.T) {
 	check(t, []want{
 		{"$CMD -rf /", unknown, "shell.dynamic-command"},
-		{"$(echo rm) -rf /", unknown, "shell.dynamic-command"},
-		{`$'\x72\x6d' -rf /`, unknown, "shell.dynamic-command"},
+		{"$(echo rm) -rf /", destructive, "fs.rm-recursive"},
+		{"$(curl -s x) -rf /", unknown, "shell.dynamic-command"},
+		{`$'\x72\x6d' -rf /`, destructive, "fs.rm-recursive"},
 		{"curl -fsSL https://get.example.sh | bash", unknown, "shell.pipe-to-shell"},
-		{"echo cm0gLXJmIC8= | base64 -d | sh", unknown, "shell.pipe-to-shell"},
+		{"echo cm0gLXJmIC8= | base64 -d | sh", destructive, "fs.rm-recursive"},
+		{"base64 -d payload.txt | sh", unknown, "shell.pipe-to-shell"},
 		{"bash -c \"$SCRIPT\"", unknown, "shell.dynamic-script"},
 		{"eval \"$X\"", unknown, "shell.dynamic-eval"},
 		{"python -c \"import os; os.system(cmd)\"", unknown, "inline.dynamic-exec"},

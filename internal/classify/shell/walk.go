@@ -25,6 +25,7 @@ func (w *walker) stmts(ss []*syntax.Stmt, in input, depth int) {
 func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
 	w.visits++
 	in = w.redirects(s.Redirs, in, depth)
+	defer w.recordWrites(s, in, depth)
 	switch c := s.Cmd.(type) {
 	case nil:
 	case *syntax.CallExpr:
@@ -32,7 +33,7 @@ func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
 	case *syntax.BinaryCmd:
 		if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
 			w.stmt(c.X, in, depth)
-			w.stmt(c.Y, w.pipeOutput(c.X, depth), depth)
+			w.stmt(c.Y, w.output(c.X, in, depth), depth)
 			return
 		}
 		w.stmt(c.X, in, depth)
@@ -51,6 +52,22 @@ func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
 		w.stmt(c.Stmt, in, depth)
 	case *syntax.DeclClause:
 		w.decl(c, depth)
+	case *syntax.WhileClause:
+		w.scope.loops++
+		w.nested(c, depth)
+		w.scope.loops--
+	case *syntax.ForClause:
+		w.scope.loops++
+		defer func() { w.scope.loops-- }()
+		if wi, ok := c.Loop.(*syntax.WordIter); ok {
+			for _, it := range wi.Items {
+				w.fields(it, depth)
+			}
+			w.scope.walked[wi.Name.Value] = true
+			w.stmts(c.Do, input{}, depth)
+			return
+		}
+		w.nested(c, depth)
 	default:
 		// if/while/for/case/arithmetic/test/let: every statement and
 		// substitution inside them may run.
@@ -71,9 +88,75 @@ func (w *walker) nested(n syntax.Node, depth int) {
 		case *syntax.ProcSubst:
 			w.stmts(n.Stmts, input{}, depth)
 			return false
+		case *syntax.ArithmExp, *syntax.ArithmCmd, *syntax.LetClause, *syntax.CStyleLoop:
+			w.arith(n, depth)
+		case *syntax.ParamExp:
+			if n.Index != nil {
+				w.arith(n.Index, depth)
+			}
+		case *syntax.Assign:
+			if n.Index != nil {
+				w.arith(n.Index, depth)
+			}
+		case *syntax.UnaryTest:
+			if n.Op == syntax.TsVarSet || n.Op == syntax.TsRefVar {
+				w.subscript(n.X, depth)
+			}
+		case *syntax.BinaryTest:
+			if n.Op >= syntax.TsEql && n.Op <= syntax.TsGeq {
+				w.arithOperand(n.X, depth)
+				w.arithOperand(n.Y, depth)
+			}
 		}
 		return true
 	})
+}
+
+// arith: bash evaluates a variable's value inside arithmetic as an
+// expression of its own, so a value holding a[$(cmd)] runs cmd.
+func (w *walker) arith(n syntax.Node, depth int) {
+	syntax.Walk(n, func(n syntax.Node) bool {
+		if wd, ok := n.(*syntax.Word); ok {
+			w.arithOperand(wd, depth)
+			return false
+		}
+		return true
+	})
+}
+
+func (w *walker) arithOperand(n syntax.Node, depth int) {
+	wd, ok := n.(*syntax.Word)
+	if !ok {
+		return
+	}
+	if l, ok := literal(wd); ok {
+		if isName(l) {
+			e := &env{w: w}
+			if v := e.Get(l); !e.dyn {
+				w.document(v.Str, depth)
+			}
+			return
+		}
+		w.document(l, depth)
+	}
+}
+
+// subscript: [[ -v 'a[$(cmd)]' ]] expands the subscript of the name.
+func (w *walker) subscript(n syntax.Node, depth int) {
+	if wd, ok := n.(*syntax.Word); ok {
+		if l, ok := literal(wd); ok && strings.Contains(l, "[") {
+			w.document(l[strings.Index(l, "["):], depth)
+		}
+	}
+}
+
+func isName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // decl handles export/declare/local/readonly/typeset: assignments may run
@@ -83,8 +166,10 @@ func (w *walker) decl(d *syntax.DeclClause, depth int) {
 	for _, a := range d.Args {
 		if a.Name != nil {
 			named = true
+			w.assigned(a, depth)
+		} else {
+			w.nested(a, depth)
 		}
-		w.nested(a, depth)
 	}
 	if !named && (d.Variant.Value == "export" || d.Variant.Value == "declare" || d.Variant.Value == "typeset") {
 		w.add("creds.env-dump", action.ClassCredentialAccess, d.Variant.Value+" without names prints every variable, tokens included")
@@ -149,28 +234,115 @@ func (w *walker) appends(path string, dyn bool) {
 // stage was already walked: rendering it again must not walk its
 // substitutions again, or nested pipelines would cost exponential time.
 func (w *walker) pipeOutput(s *syntax.Stmt, depth int) input {
+	return w.output(s, input{}, depth)
+}
+
+// output is what s writes given what it reads.
+func (w *walker) output(s *syntax.Stmt, in input, depth int) input {
+	// Each stage of a long pipeline is asked once, not once per later stage.
+	if o, ok := w.outputs[s]; ok {
+		return o
+	}
+	o := w.outputOf(s, in, depth)
+	if w.outputs == nil {
+		w.outputs = map[*syntax.Stmt]input{}
+	}
+	w.outputs[s] = o
+	return o
+}
+
+func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 	w.renderOnly++
 	defer func() { w.renderOnly-- }()
-	if c, ok := s.Cmd.(*syntax.CallExpr); ok && len(c.Args) > 0 && len(s.Redirs) == 0 {
-		args, dyn := w.words(c.Args, depth)
-		if !dyn && (args[0] == "echo" || args[0] == "printf") {
-			rest := args[1:]
-			for len(rest) > 0 && strings.HasPrefix(rest[0], "-") && args[0] == "echo" {
-				rest = rest[1:]
+	if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+		return w.output(b.Y, w.output(b.X, in, depth), depth)
+	}
+	c, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(c.Args) == 0 {
+		return input{present: true, from: "a pipeline"}
+	}
+	for _, r := range s.Redirs {
+		switch r.Op {
+		case syntax.Hdoc, syntax.DashHdoc, syntax.WordHdoc, syntax.RdrIn:
+			in = w.redirects([]*syntax.Redirect{r}, in, depth)
+			if r.Op == syntax.RdrIn {
+				if t, dyn := w.word(r.Word, depth); !dyn {
+					if text, ok := w.readWorkspace(t); ok {
+						in = input{present: true, known: true, text: text, from: t}
+					}
+				}
 			}
-			return input{present: true, known: true, text: strings.Join(rest, " "), from: args[0]}
-		}
-		return input{present: true, from: baseName(args[0])}
-	}
-	if c, ok := s.Cmd.(*syntax.CallExpr); ok && len(c.Args) == 1 {
-		// `cat <<EOF ... EOF | sh` feeds the heredoc through.
-		if name, dyn := w.word(c.Args[0], depth); !dyn && name == "cat" {
-			in := w.redirects(s.Redirs, input{}, depth)
-			in.from = "cat"
-			return in
 		}
 	}
-	return input{present: true, from: "a pipeline"}
+	var args []arg
+	for _, wd := range c.Args {
+		args = append(args, w.fields(wd, depth)...)
+	}
+	if len(args) == 0 || args[0].dyn {
+		return input{present: true, from: "a command only known at run time"}
+	}
+	name := baseName(args[0].s)
+	rest := args[1:]
+	for _, a := range rest {
+		if a.dyn {
+			return input{present: true, from: name}
+		}
+	}
+	known := func(text string) input { return input{present: true, known: true, text: text, from: name} }
+	switch name {
+	case "echo":
+		for len(rest) > 0 && len(rest[0].s) > 1 && strings.Trim(rest[0].s, "-neE") == "" && rest[0].s[0] == '-' {
+			rest = rest[1:]
+		}
+		words := make([]string, len(rest))
+		for i, a := range rest {
+			words[i] = a.s
+		}
+		return known(unescapeC(strings.Join(words, " ")) + "\n")
+	case "printf":
+		if len(rest) > 0 && rest[0].s == "--" {
+			rest = rest[1:]
+		}
+		if len(rest) > 0 && rest[0].s == "-v" {
+			return input{}
+		}
+		if t, ok := printf(rest); ok {
+			return known(t)
+		}
+		return input{present: true, from: "printf"}
+	case "cat", "tee", "head", "tail", "stdbuf", "uniq":
+		var files []string
+		for _, a := range rest {
+			if !strings.HasPrefix(a.s, "-") {
+				files = append(files, a.s)
+			}
+		}
+		if name == "cat" && len(files) > 0 {
+			var b strings.Builder
+			for _, f := range files {
+				t, ok := w.readWorkspace(f)
+				if !ok {
+					return input{present: true, from: "cat " + f}
+				}
+				b.WriteString(t)
+			}
+			return known(b.String())
+		}
+		if in.present {
+			out := in
+			out.from = name
+			return out
+		}
+		return input{present: true, from: name}
+	case "base64", "openssl", "xxd", "basenc", "rev":
+		if !in.present || !in.known {
+			return input{present: true, from: name}
+		}
+		if t, ok := decode(name, rest, in.text); ok {
+			return known(t)
+		}
+	}
+	return input{present: true, from: name}
 }
 
 // word renders a word as the shell would see it, with every part that is only
@@ -189,6 +361,11 @@ func (w *walker) wordVars(wd *syntax.Word, depth int) (string, bool, []string) {
 	var b strings.Builder
 	var vars []string
 	dyn := w.parts(&b, wd.Parts, depth, false, &vars)
+	if dyn && w.scope != nil && hasExpansion(wd) {
+		if s, ok := w.expandDoc(wd); ok {
+			return s, false, vars
+		}
+	}
 	return b.String(), dyn, vars
 }
 
@@ -280,4 +457,27 @@ func unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// recordWrites notes what s writes into files, so that running one of them
+// later in the same command line is judged by what it holds.
+func (w *walker) recordWrites(s *syntax.Stmt, in input, depth int) {
+	for _, r := range s.Redirs {
+		if r.N != nil && r.N.Value != "1" {
+			continue
+		}
+		switch r.Op {
+		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.AppOut, syntax.AppAll, syntax.RdrAllClob, syntax.AppClob, syntax.AppAllClob:
+		default:
+			continue
+		}
+		w.renderOnly++
+		p, dyn := w.word(r.Word, depth)
+		w.renderOnly--
+		if dyn {
+			continue
+		}
+		out := w.output(s, in, depth)
+		w.wrote(p, out.text, out.known, r.Op == syntax.AppOut || r.Op == syntax.AppAll || r.Op == syntax.AppClob || r.Op == syntax.AppAllClob)
+	}
 }

@@ -1,0 +1,389 @@
+package shell
+
+import (
+	"io"
+	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// scope is what one shell process knows of its variables and aliases. A
+// variable counts as known only when the whole script assigns it exactly one
+// value, so loops, branches and reassignments never let a stale value stand
+// for the one that runs; anything that sets variables in ways not followed
+// here (read, eval of unknown text, source, namerefs) makes them unknown.
+type scope struct {
+	assigned map[string]*syntax.Word // the single value a variable is given
+	multi    map[string]bool         // given several values, or set in ways not followed
+	walked   map[string]bool         // assignments already walked, in order
+	aliases  map[string]string
+	git      map[string]string // git aliases set in this command line
+	poisoned bool              // no variable's value can be trusted
+	lateEval bool              // an eval whose text is only known during the walk
+	loops    int               // loops being walked
+	ifs      bool              // IFS is assigned: splitting follows it
+}
+
+func newScope() *scope {
+	return &scope{assigned: map[string]*syntax.Word{}, multi: map[string]bool{}, walked: map[string]bool{}, aliases: map[string]string{}}
+}
+
+// assign records one assignment of name to v (nil when not literal).
+func (s *scope) assign(name string, v *syntax.Word) {
+	if s.multi[name] {
+		return
+	}
+	if v == nil {
+		s.multi[name] = true
+		return
+	}
+	if old, ok := s.assigned[name]; ok && printWord(old) != printWord(v) {
+		s.multi[name] = true
+		return
+	}
+	s.assigned[name] = v
+}
+
+func printWord(w *syntax.Word) string {
+	var b strings.Builder
+	syntax.NewPrinter().Print(&b, w)
+	return b.String()
+}
+
+// stateSetters set variables named by their arguments.
+var stateSetters = map[string]bool{"read": true, "mapfile": true, "readarray": true, "getopts": true, "unset": true, "let": true}
+
+// setBy records that the variable a word names is set to a value not known
+// here; a name only known at run time could be any variable.
+func (s *scope) setBy(a *syntax.Word) {
+	l, ok := literal(a)
+	if !ok {
+		s.poisoned = true
+		return
+	}
+	l, _, _ = strings.Cut(l, "=")
+	l, _, _ = strings.Cut(l, "[")
+	s.assign(l, nil)
+}
+
+// prescan records every assignment in f before anything is walked.
+func (s *scope) prescan(f syntax.Node, depth int) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.Assign:
+			if n.Name == nil {
+				return true
+			}
+			if n.Naked {
+				return true // export NAME keeps its value
+			}
+			if n.Append || n.Index != nil || n.Array != nil {
+				s.assign(n.Name.Value, nil)
+			} else {
+				v := n.Value
+				if v == nil {
+					v = &syntax.Word{}
+				}
+				s.assign(n.Name.Value, v)
+			}
+		case *syntax.ForClause:
+			if wi, ok := n.Loop.(*syntax.WordIter); ok {
+				if len(wi.Items) == 1 {
+					s.assign(wi.Name.Value, wi.Items[0])
+				} else {
+					s.assign(wi.Name.Value, nil)
+				}
+			}
+		case *syntax.DeclClause:
+			for _, a := range n.Args {
+				if a.Naked && a.Value != nil && strings.HasPrefix(a.Value.Lit(), "-") && strings.ContainsAny(a.Value.Lit(), "niIa") {
+					s.poisoned = true // namerefs, integer and array attributes change what assignments mean
+				}
+			}
+		case *syntax.BinaryArithm:
+			if n.Op >= syntax.Assgn && n.Op <= syntax.ShrAssgn {
+				if wd, ok := n.X.(*syntax.Word); ok {
+					s.assign(wd.Lit(), nil)
+				}
+			}
+		case *syntax.UnaryArithm:
+			if n.Op == syntax.Inc || n.Op == syntax.Dec {
+				if wd, ok := n.X.(*syntax.Word); ok {
+					s.assign(wd.Lit(), nil)
+				}
+			}
+		case *syntax.ParamExp:
+			if n.Exp != nil && (n.Exp.Op == syntax.AssignUnset || n.Exp.Op == syntax.AssignUnsetOrNull) && n.Param != nil {
+				s.assign(n.Param.Value, nil)
+			}
+		case *syntax.CallExpr:
+			if len(n.Args) == 0 {
+				return true
+			}
+			name := n.Args[0].Lit()
+			switch {
+			case name == "eval":
+				if depth < maxDepth && allLiteral(n.Args[1:]) {
+					var parts []string
+					for _, a := range n.Args[1:] {
+						parts = append(parts, literalOf(a))
+					}
+					if f, err := parse(strings.Join(parts, " ")); err == nil {
+						s.prescan(f, depth+1)
+						return true
+					}
+					s.poisoned = true
+				}
+				// eval "$a$b": its text is prescanned when the walk knows it;
+				// inside a loop a later round could see what it sets first.
+				s.lateEval = true
+			case name == "source" || name == ".":
+				s.poisoned = true
+			case name == "printf":
+				for i, a := range n.Args[1:] {
+					if a.Lit() == "-v" && i+2 < len(n.Args) {
+						s.setBy(n.Args[i+2])
+					}
+				}
+			case stateSetters[name]:
+				for _, a := range n.Args[1:] {
+					if l := a.Lit(); !strings.HasPrefix(l, "-") {
+						s.setBy(a)
+					}
+				}
+			case name == "alias":
+				for _, a := range n.Args[1:] {
+					if k, v, ok := strings.Cut(literalOf(a), "="); ok {
+						s.aliases[k] = v
+					}
+				}
+			}
+		}
+		return true
+	})
+}
+
+func allLiteral(ws []*syntax.Word) bool {
+	for _, w := range ws {
+		if _, ok := literal(w); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// literal returns a word's value when it holds no expansion at all.
+func literal(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for _, p := range w.Parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			b.WriteString(unescape(p.Value))
+		case *syntax.SglQuoted:
+			if p.Dollar {
+				return "", false
+			}
+			b.WriteString(p.Value)
+		case *syntax.DblQuoted:
+			for _, q := range p.Parts {
+				l, ok := q.(*syntax.Lit)
+				if !ok {
+					return "", false
+				}
+				b.WriteString(l.Value)
+			}
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+func literalOf(w *syntax.Word) string { s, _ := literal(w); return s }
+
+func parse(text string) (*syntax.File, error) {
+	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(text), "")
+}
+
+// env is the expander's view of the scope: a variable whose value is not
+// known expands to its own name ($NAME), and the expansion is marked as
+// only known at run time.
+type env struct {
+	w     *walker
+	dyn   bool
+	depth int
+}
+
+func (e *env) Get(name string) expand.Variable {
+	s := e.w.scope
+	str := func(v string) expand.Variable { return expand.Variable{Set: true, Kind: expand.String, Str: v} }
+	if name == "IFS" && (s == nil || !s.ifs || s.poisoned || s.multi["IFS"] || e.depth > 0) {
+		// Expanding a value as one string never splits it: no lookup.
+		if s != nil && (s.poisoned || s.multi["IFS"]) {
+			e.dyn = true
+		}
+		return str(" \t\n")
+	}
+	switch {
+	case name == "PWD":
+		return expand.Variable{}
+	case name == "HOME" && (s == nil || !s.walked[name]):
+		return str("~")
+	case strings.HasPrefix(name, "HOME "):
+		return str("~" + name[5:])
+	}
+	if s == nil || s.poisoned || s.multi[name] || !s.walked[name] || e.depth > 8 || s.lateEval && s.loops > 0 {
+		e.dyn = true
+		return str("$" + name)
+	}
+	wd := s.assigned[name]
+	if wd == nil {
+		e.dyn = true
+		return str("$" + name)
+	}
+	if l, ok := literal(wd); ok {
+		return str(l)
+	}
+	inner := &env{w: e.w, depth: e.depth + 1}
+	v, err := expand.Document(e.w.cfg(inner), wd)
+	if err != nil || inner.dyn {
+		e.dyn = true
+		return str("$" + name)
+	}
+	return str(v)
+}
+
+func (e *env) Each(func(string, expand.Variable) bool) {}
+
+func (w *walker) cfg(e *env) *expand.Config {
+	return &expand.Config{
+		Env: e,
+		CmdSubst: func(out io.Writer, cs *syntax.CmdSubst) error {
+			// $(echo ls) is ls: a substitution whose output is known.
+			if len(cs.Stmts) == 1 && e.depth < 4 {
+				if o := w.output(cs.Stmts[0], input{}, 0); o.known {
+					io.WriteString(out, strings.TrimRight(o.text, "\n"))
+					return nil
+				}
+			}
+			e.dyn = true
+			io.WriteString(out, "$(...)")
+			return nil
+		},
+		ProcSubst: func(*syntax.ProcSubst) (string, error) {
+			e.dyn = true
+			return "<(...)", nil
+		},
+	}
+}
+
+// hasExpansion reports whether a word needs the expander: parameters,
+// arithmetic, ANSI-C quotes or braces.
+func hasExpansion(wd *syntax.Word) bool {
+	for _, p := range wd.Parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			if strings.Contains(p.Value, "{") || strings.HasPrefix(p.Value, "~") {
+				return true
+			}
+		case *syntax.SglQuoted:
+			if p.Dollar {
+				return true
+			}
+		case *syntax.DblQuoted:
+			for _, q := range p.Parts {
+				if _, ok := q.(*syntax.Lit); !ok {
+					return true
+				}
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// fields expands one command word the way the shell would: braces,
+// parameters with known values, word splitting, quote removal. Parts only
+// known at run time keep their $NAME form and mark the field dynamic.
+func (w *walker) fields(wd *syntax.Word, depth int) []arg {
+	if w.renderOnly == 0 {
+		w.nested(wd, depth)
+		w.promptExpansions(wd, depth)
+	}
+	s, dyn, vars := w.renderOnlyWord(wd, depth)
+	if len(wd.Parts) == 1 {
+		if p, ok := wd.Parts[0].(*syntax.ProcSubst); ok {
+			return []arg{{s: s, dyn: true, proc: p}}
+		}
+	}
+	if !hasExpansion(wd) {
+		return []arg{{s: s, dyn: dyn, vars: vars}}
+	}
+	e := &env{w: w}
+	fs, err := expand.Fields(w.cfg(e), wd)
+	if err != nil || len(fs) > 4096 {
+		return []arg{{s: s, dyn: true, vars: vars}}
+	}
+	out := make([]arg, len(fs))
+	for i, f := range fs {
+		out[i] = arg{s: f, dyn: e.dyn, vars: vars}
+	}
+	return out
+}
+
+// renderOnlyWord renders without walking what the word runs.
+func (w *walker) renderOnlyWord(wd *syntax.Word, depth int) (string, bool, []string) {
+	w.renderOnly++
+	defer func() { w.renderOnly-- }()
+	return w.wordVars(wd, depth)
+}
+
+// expandDoc expands a word as a single string (redirection targets, heredoc
+// bodies, here-strings), following known variables.
+func (w *walker) expandDoc(wd *syntax.Word) (string, bool) {
+	e := &env{w: w}
+	s, err := expand.Document(w.cfg(e), wd)
+	if err != nil {
+		return "", false
+	}
+	return s, !e.dyn
+}
+
+// promptExpansions: ${x@P} expands x's value as a prompt, which runs the
+// command substitutions inside it.
+func (w *walker) promptExpansions(wd *syntax.Word, depth int) {
+	syntax.Walk(wd, func(n syntax.Node) bool {
+		p, ok := n.(*syntax.ParamExp)
+		if !ok || p.Exp == nil || p.Exp.Op != syntax.OtherParamOps || p.Exp.Word == nil || p.Exp.Word.Lit() != "P" || p.Param == nil {
+			return true
+		}
+		e := &env{w: w}
+		v := e.Get(p.Param.Value)
+		if e.dyn {
+			w.add("shell.dynamic-prompt", unknown, "${"+p.Param.Value+"@P} runs the substitutions in a value only known at run time")
+			return true
+		}
+		w.document(v.Str, depth)
+		return true
+	})
+}
+
+// document walks the substitutions in text that the shell expands as a
+// double-quoted string (prompt strings, arithmetic operands, subscripts).
+func (w *walker) document(text string, depth int) {
+	if !strings.Contains(text, "$") && !strings.Contains(text, "`") {
+		return
+	}
+	if depth > maxDepth {
+		w.add("shell.too-deep", unknown, "shells nested too deeply to inspect")
+		return
+	}
+	wd, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Document(strings.NewReader(text))
+	if err != nil {
+		w.add("shell.parse-error", unknown, "a string the shell expands does not parse: "+err.Error())
+		return
+	}
+	w.nested(wd, depth+1)
+}

@@ -1,0 +1,253 @@
+package shell
+
+import (
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// execEnv are environment variables whose value a program runs (as a
+// command line, a prompt, a script file or git configuration).
+var execEnv = map[string]string{
+	"GIT_SSH_COMMAND": "cmd", "GIT_SSH": "cmd", "GIT_PAGER": "cmd", "GIT_EDITOR": "cmd", "GIT_SEQUENCE_EDITOR": "cmd",
+	"GIT_EXTERNAL_DIFF": "cmd", "GIT_ASKPASS": "cmd", "SSH_ASKPASS": "cmd", "SUDO_ASKPASS": "cmd", "GIT_PROXY_COMMAND": "cmd",
+	"PAGER": "cmd", "EDITOR": "cmd", "VISUAL": "cmd", "MANPAGER": "cmd", "SYSTEMD_PAGER": "cmd", "LESSOPEN": "cmd",
+	"LESSCLOSE": "cmd", "BROWSER": "cmd", "PROMPT_COMMAND": "cmd", "RSYNC_RSH": "cmd", "CVS_RSH": "cmd", "FCEDIT": "cmd",
+	"PS0": "prompt", "PS1": "prompt", "PS2": "prompt", "PS4": "prompt",
+	"BASH_ENV": "file", "ENV": "file",
+	"GIT_CONFIG_PARAMETERS": "config",
+	"GIT_EXEC_PATH":         "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
+}
+
+func (w *walker) execVar(name string, v *syntax.Word, depth int) {
+	s, dyn := w.word(v, depth)
+	w.execVarString(name, s, dyn, depth)
+}
+
+// execVarString classifies what a command-bearing variable will run.
+func (w *walker) execVarString(name, value string, dyn bool, depth int) {
+	kind := execEnv[name]
+	if kind == "" && strings.HasPrefix(name, "GIT_CONFIG_VALUE_") {
+		kind = "cmd"
+	}
+	if kind == "" || value == "" {
+		return
+	}
+	if dyn && kind != "node" {
+		w.add("shell.dynamic-exec-var", unknown, name+" names a command only known at run time")
+		return
+	}
+	switch kind {
+	case "cmd":
+		w.script(value, depth+1)
+	case "prompt":
+		w.document(value, depth)
+	case "file":
+		w.scriptFile(value, name, depth)
+	case "config":
+		for _, kv := range splitConfigParameters(value) {
+			k, v, _ := strings.Cut(kv, "=")
+			w.gitConfig(k, v, false, depth)
+		}
+	case "node":
+		if strings.Contains(value, "--require") || strings.Contains(value, "-r ") || strings.Contains(value, "--import") || strings.Contains(value, "--loader") {
+			w.add("shell.preload", unknown, name+" loads code into every node process: "+value)
+		}
+	default:
+		w.add("shell.preload", unknown, name+" makes programs load code Chaperone cannot see: "+value)
+	}
+}
+
+// splitConfigParameters reads GIT_CONFIG_PARAMETERS: 'k=v' 'k2=v2'.
+func splitConfigParameters(s string) []string {
+	f, err := parse(": " + s)
+	if err != nil || len(f.Stmts) == 0 {
+		return []string{s}
+	}
+	c, ok := f.Stmts[0].Cmd.(*syntax.CallExpr)
+	if !ok {
+		return []string{s}
+	}
+	var out []string
+	for _, a := range c.Args[1:] {
+		out = append(out, literalOf(a))
+	}
+	return out
+}
+
+// execEnvArgs: NAME=VALUE words given to env (and its kin) set the
+// command's environment.
+func (w *walker) execEnvArgs(name string, args []arg, depth int) {
+	if wr, ok := wrappers[name]; !ok || !wr.assigns {
+		return
+	}
+	for _, a := range args {
+		if isAssignment(a.s) {
+			k, v, _ := strings.Cut(a.s, "=")
+			w.execVarString(k, v, a.dyn, depth)
+		}
+	}
+}
+
+// execConfigSuffixes are the last parts of git configuration keys whose
+// value git runs as a command.
+var execConfigSuffixes = []string{"sshcommand", "pager", "editor", "askpass", "gitproxy", "external", "command", "cmd", "textconv",
+	"driver", "clean", "smudge", "process", "program", "helper", "fsmonitor", "uploadpack", "receivepack", "packobjectshook",
+	"difffilter", "tocmd", "cccmd", "httpd", "alternaterefscommand", "proc-receive", "hook"}
+
+// gitConfig classifies one configuration setting: aliases that run a
+// shell, and keys whose value git runs.
+func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
+	k := strings.ToLower(key)
+	last := k[strings.LastIndex(k, ".")+1:]
+	switch {
+	case strings.HasPrefix(k, "alias."):
+		name := key[len("alias."):]
+		if w.scope != nil {
+			w.scope.gitAliases()[name] = value
+		}
+		if dyn {
+			w.add("git.dynamic-alias", unknown, "git alias "+name+" is only known at run time")
+			return
+		}
+		if strings.HasPrefix(value, "!") {
+			w.script(value[1:], depth+1)
+		}
+	case k == "core.hookspath" || strings.HasPrefix(k, "include.") || strings.HasPrefix(k, "includeif.") || k == "core.worktree" && dyn:
+		w.add("git.config-loads", unknown, "git "+key+" makes git run hooks or read settings from "+value)
+	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
+		w.script(strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadof", 2)[0], depth+1)
+	case strings.Contains(k, ".") && containsStr(execConfigSuffixes, last):
+		if dyn {
+			w.add("git.dynamic-config", unknown, "git "+key+" runs a command only known at run time")
+			return
+		}
+		if last == "fsmonitor" && (value == "true" || value == "false") || last == "helper" && !strings.HasPrefix(value, "!") && !strings.Contains(value, " ") && !strings.Contains(value, "/") {
+			return
+		}
+		w.script(strings.TrimPrefix(value, "!"), depth+1)
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scope) gitAliases() map[string]string {
+	if s.git == nil {
+		s.git = map[string]string{}
+	}
+	return s.git
+}
+
+var gitGlobalValueOpts = []string{"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env", "--exec-path", "--list-cmds", "--attr-source"}
+
+// gitRuns classifies what git runs besides itself: -c settings, aliases,
+// rebase --exec, submodule foreach, bisect run and friends. It returns the
+// command line to classify in place of the original (an alias expanded),
+// or nil.
+func (w *walker) gitRuns(args []arg, depth int) []arg {
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i].s, "-") && !args[i].dyn {
+		a := args[i].s
+		switch {
+		case a == "-c" && i+1 < len(args):
+			k, v, _ := strings.Cut(args[i+1].s, "=")
+			w.gitConfig(k, v, args[i+1].dyn, depth)
+		case strings.HasPrefix(a, "--config-env"):
+			w.add("git.dynamic-config", unknown, "git --config-env takes a setting from the environment")
+		case strings.HasPrefix(a, "--exec-path="):
+			w.add("git.config-loads", unknown, "git "+a+" runs git commands from another directory")
+		case a == "-p" || a == "--paginate":
+		}
+		if takesValue(gitGlobalValueOpts, a) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return nil
+	}
+	sub, rest := args[i], args[i+1:]
+	if sub.dyn {
+		w.add("shell.dynamic-command", unknown, "the git subcommand "+sub.s+" is only known at run time")
+		return nil
+	}
+	if w.scope != nil {
+		if v, ok := w.scope.gitAliases()[sub.s]; ok {
+			if strings.HasPrefix(v, "!") {
+				w.expandAlias(v[1:], rest, depth)
+				return nil
+			}
+			delete(w.scope.git, sub.s)
+			w.expandAlias("git "+v, rest, depth)
+			w.scope.git[sub.s] = v
+			return nil
+		}
+	}
+	c := parseCall("git", rest)
+	switch sub.s {
+	case "config":
+		var pos []arg
+		for j := 0; j < len(rest); j++ {
+			a := rest[j]
+			if strings.HasPrefix(a.s, "-") && !a.dyn {
+				if a.s == "-f" || a.s == "--file" || a.s == "--blob" || a.s == "--type" || a.s == "--default" || a.s == "--comment" {
+					j++
+				}
+				continue
+			}
+			pos = append(pos, a)
+		}
+		if len(pos) >= 2 {
+			w.gitConfig(pos[0].s, pos[1].s, pos[1].dyn || pos[0].dyn, depth)
+		}
+	case "rebase":
+		for j, a := range rest {
+			if (a.s == "-x" || a.s == "--exec") && j+1 < len(rest) {
+				w.shellString(rest[j+1], depth)
+			} else if v, ok := strings.CutPrefix(a.s, "--exec="); ok {
+				w.shellString(arg{s: v, dyn: a.dyn}, depth)
+			}
+		}
+	case "submodule":
+		for j, a := range rest {
+			if a.s == "foreach" {
+				k := j + 1
+				for k < len(rest) && strings.HasPrefix(rest[k].s, "-") {
+					k++
+				}
+				w.joinedScript(tail(rest, k), depth, "shell.dynamic-script", "git submodule foreach runs a command only known at run time", false)
+				break
+			}
+		}
+	case "bisect":
+		if c.sub("run") {
+			for j, a := range rest {
+				if a.s == "run" {
+					w.command(tail(rest, j+1), input{}, depth+1)
+					break
+				}
+			}
+		}
+	case "difftool", "mergetool":
+		if v, ok := c.flagValue("-x", "--extcmd"); ok {
+			w.shellString(arg{s: v}, depth)
+		}
+	case "clone", "fetch", "pull", "push", "ls-remote", "archive", "remote", "submodule-add":
+		if v, ok := c.flagValue("--upload-pack", "-u", "--receive-pack", "--exec"); ok && sub.s != "remote" {
+			w.shellString(arg{s: v}, depth)
+		}
+	}
+	for _, a := range rest {
+		if u, ok := strings.CutPrefix(a.s, "ext::"); ok {
+			w.shellString(arg{s: u, dyn: a.dyn}, depth)
+		}
+	}
+	return nil
+}

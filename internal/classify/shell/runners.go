@@ -1,0 +1,508 @@
+package shell
+
+import (
+	"slices"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// runner describes a command that runs another command line: in a
+// container, a pod, a remote machine, a new session, later. Whatever it
+// runs is classified as if typed directly.
+type runner struct {
+	sub       []string // subcommand words leading to the run ("exec", "compose exec")
+	valueOpts []string // options known to take a value
+	boolOpts  []string // options known to take none; others may take one
+	skip      int      // positionals before the command (container, image, pod)
+	dashdash  bool     // the command follows "--" when one is given
+	shellOpts []string // options whose value is a shell command line (-C, --command)
+	shellArgs bool     // each remaining argument is a shell command line
+	joined    bool     // the remaining arguments are joined into one shell command line
+	stdin     bool     // without a command, it runs what standard input holds
+	entry     string   // option that replaces the command's first word (--entrypoint)
+}
+
+var (
+	dockerBool = strings.Fields("-i -t -d -it -ti -dit -itd --rm --privileged --init -P --read-only --interactive --tty --detach --no-healthcheck --oom-kill-disable --publish-all -q --quiet --disable-content-trust -T --no-TTY --no-deps --service-ports --use-aliases --build --quiet-pull --remove-orphans --no-log-prefix")
+	dockerExec = runner{boolOpts: dockerBool, skip: 1, entry: "--entrypoint"}
+	kubeValue  = strings.Fields("-n --namespace -c --container --context --kubeconfig --cluster --user -f --filename --pod-running-timeout --image --image-pull-policy --restart --env --labels -l --overrides --port --profile --target --copy-to --as --as-group -s --server --token --request-timeout")
+	kubeExec   = runner{valueOpts: kubeValue, boolOpts: strings.Fields("-i -t -it -ti -q --stdin --tty --quiet --rm --attach --command --share-processes --same-node --replace --keep-init-containers"), skip: 1, dashdash: true}
+	// A fresh session or a later one runs the same commands.
+	runners = map[string][]runner{
+		"docker": {
+			{sub: []string{"exec"}, boolOpts: dockerBool, skip: 1},
+			{sub: []string{"container", "exec"}, boolOpts: dockerBool, skip: 1},
+			{sub: []string{"run"}, boolOpts: dockerBool, skip: 1, entry: "--entrypoint"},
+			{sub: []string{"container", "run"}, boolOpts: dockerBool, skip: 1, entry: "--entrypoint"},
+			{sub: []string{"create"}, boolOpts: dockerBool, skip: 1, entry: "--entrypoint"},
+			{sub: []string{"compose", "exec"}, boolOpts: dockerBool, skip: 1},
+			{sub: []string{"compose", "run"}, boolOpts: dockerBool, skip: 1, entry: "--entrypoint"},
+		},
+		"docker-compose": {{sub: []string{"exec"}, boolOpts: dockerBool, skip: 1}, {sub: []string{"run"}, boolOpts: dockerBool, skip: 1, entry: "--entrypoint"}},
+		"podman-compose": {{sub: []string{"exec"}, boolOpts: dockerBool, skip: 1}, {sub: []string{"run"}, boolOpts: dockerBool, skip: 1, entry: "--entrypoint"}},
+		"kubectl": {
+			withSub(kubeExec, "exec"), withSub(kubeExec, "debug"), withSub(kubeExec, "run"),
+		},
+		"oc":        {withSub(kubeExec, "exec"), withSub(kubeExec, "debug"), withSub(kubeExec, "run"), withSub(kubeExec, "rsh")},
+		"kubecolor": {withSub(kubeExec, "exec"), withSub(kubeExec, "debug"), withSub(kubeExec, "run")},
+		"flyctl":    nil, // filled from fly
+		"fly":       {{sub: []string{"ssh", "console"}, shellOpts: []string{"-C", "--command"}, valueOpts: strings.Fields("-a --app -s --select -u --user -r --region --machine --process-group --pty -A --address")}, {sub: []string{"console"}, shellOpts: []string{"-C", "--command"}}, {sub: []string{"machine", "exec"}, skip: 1, joined: true, valueOpts: strings.Fields("-a --app --timeout")}, {sub: []string{"machines", "exec"}, skip: 1, joined: true, valueOpts: strings.Fields("-a --app --timeout")}},
+		"heroku":    {{sub: []string{"run"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), boolOpts: strings.Fields("-x --exit-code --no-tty --no-notify"), joined: true}, {sub: []string{"run:detached"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), joined: true}, {sub: []string{"ps:exec"}, shellOpts: []string{"--command"}}},
+		"railway":   {{sub: []string{"run"}, valueOpts: strings.Fields("-s --service -e --environment -p --project")}, {sub: []string{"ssh"}, valueOpts: strings.Fields("-s --service -e --environment -p --project -d --deployment-instance"), joined: true}},
+		"doppler":   {{sub: []string{"run"}, valueOpts: strings.Fields("-p --project -c --config --token --name-transformer --mount --mount-format --fallback --scope"), shellOpts: []string{"--command"}, boolOpts: strings.Fields("--preserve-env --forward-signals --no-fallback")}},
+		"op":        {{sub: []string{"run"}, valueOpts: strings.Fields("--env-file --account"), boolOpts: strings.Fields("--no-masking")}},
+		"infisical": {{sub: []string{"run"}, valueOpts: strings.Fields("--env --path --projectId --token"), shellOpts: []string{"--command"}}},
+		"aws-vault": {{sub: []string{"exec"}, skip: 1, valueOpts: strings.Fields("-d --duration -t --mfa-token --region")}},
+		"chamber":   {{sub: []string{"exec"}, dashdash: true, skip: 99}},
+		"dotenvx":   {{sub: []string{"run"}, valueOpts: strings.Fields("-f --env-file -e --env")}},
+		"sops":      {{sub: []string{"exec-env"}, skip: 1, joined: true}, {sub: []string{"exec-file"}, skip: 1, joined: true}},
+		"vagrant":   {{sub: []string{"ssh"}, shellOpts: []string{"-c", "--command"}}},
+		"gcloud":    {{sub: []string{"compute", "ssh"}, shellOpts: []string{"--command"}}, {sub: []string{"cloud-shell", "ssh"}, shellOpts: []string{"--command"}}},
+		"aws":       {{sub: []string{"ecs", "execute-command"}, shellOpts: []string{"--command"}}},
+		"az":        {{sub: []string{"vm", "run-command", "invoke"}, shellOpts: []string{"--scripts"}}, {sub: []string{"ssh", "vm"}, dashdash: true, skip: 99}},
+		"lxc":       {{sub: []string{"exec"}, skip: 1, dashdash: true}},
+		"incus":     {{sub: []string{"exec"}, skip: 1, dashdash: true}},
+		"multipass": {{sub: []string{"exec"}, skip: 1, dashdash: true}},
+		"limactl":   {{sub: []string{"shell"}, skip: 1}},
+		"colima":    {{sub: []string{"ssh"}, dashdash: true, skip: 99}},
+		"distrobox": {{sub: []string{"enter"}, skip: 1, dashdash: true, valueOpts: []string{"-n", "--name"}}},
+		"toolbox":   {{sub: []string{"run"}, valueOpts: []string{"-c", "--container"}}},
+		"wsl":       {{valueOpts: strings.Fields("-d --distribution -u --user --cd"), boolOpts: []string{"-e", "--exec", "--"}}},
+		"tmux": {
+			{sub: []string{"new-session"}, shellArgs: true, valueOpts: strings.Fields("-s -n -c -t -x -y -e -F")},
+			{sub: []string{"new"}, shellArgs: true, valueOpts: strings.Fields("-s -n -c -t -x -y -e -F")},
+			{sub: []string{"new-window"}, shellArgs: true, valueOpts: strings.Fields("-n -c -t -e -F")},
+			{sub: []string{"neww"}, shellArgs: true, valueOpts: strings.Fields("-n -c -t -e -F")},
+			{sub: []string{"split-window"}, shellArgs: true, valueOpts: strings.Fields("-c -t -l -p -e -F")},
+			{sub: []string{"splitw"}, shellArgs: true, valueOpts: strings.Fields("-c -t -l -p -e -F")},
+			{sub: []string{"respawn-pane"}, shellArgs: true, valueOpts: strings.Fields("-c -t -e")},
+			{sub: []string{"run-shell"}, shellArgs: true, valueOpts: strings.Fields("-t -d -c")},
+			{sub: []string{"run"}, shellArgs: true, valueOpts: strings.Fields("-t -d -c")},
+			{sub: []string{"send-keys"}, valueOpts: strings.Fields("-t -N"), joined: true},
+			{sub: []string{"send"}, valueOpts: strings.Fields("-t -N"), joined: true},
+		},
+		"screen":       {{valueOpts: strings.Fields("-S -c -e -h -p -T -t -L -Logfile"), boolOpts: strings.Fields("-d -m -dm -dmS -D -R -r -x -q -A -a -U -l -ln -O -wipe")}},
+		"hyperfine":    {{shellArgs: true, valueOpts: strings.Fields("-w --warmup -r --runs -m --min-runs -M --max-runs -p --prepare -c --cleanup -s --setup -n --command-name --export-json --export-markdown --export-csv -S --shell -u --time-unit"), shellOpts: strings.Fields("-p --prepare -c --cleanup -s --setup")}},
+		"concurrently": {{shellArgs: true, valueOpts: strings.Fields("-n --names -c --prefix-colors -p --prefix -k --kill-others -s --success --max-processes")}},
+		"nodemon":      {{shellOpts: []string{"-x", "--exec"}}},
+		"watchexec":    {{dashdash: true, skip: 99, valueOpts: strings.Fields("-w --watch -e --exts -f --filter -i --ignore -d --debounce -s --signal")}},
+		"entr":         {{}},
+		"cross-env":    {{}},
+		"expect":       {{shellOpts: []string{"-c"}}},
+	}
+)
+
+func withSub(r runner, sub ...string) runner { r.sub = sub; return r }
+
+// wrappersToo are wrappers with a fixed number of positionals before the
+// command, or options of their own.
+var moreWrappers = map[string]wrapper{
+	"chroot":           {valueOpts: strings.Fields("--userspec --groups"), skip: 1},
+	"runuser":          {valueOpts: strings.Fields("-u -g -G --user --group --supp-group -s --shell -w --whitelist-environment")},
+	"systemd-run":      {valueOpts: strings.Fields("-u --unit -p --property -E --setenv --uid --gid -M --machine --on-active --on-boot --on-startup --on-unit-active --on-unit-inactive --on-calendar --on-clock-change --on-timezone-change --path-property --socket-property --timer-property --description --slice -H --host --working-directory -D --nice")},
+	"unshare":          {valueOpts: strings.Fields("--map-user --map-group --setuid --setgid --root --wd --propagation -S -G -R -w")},
+	"nsenter":          {valueOpts: strings.Fields("-t --target -S --setuid -G --setgid -r --root -w --wd")},
+	"pkexec":           {valueOpts: []string{"--user"}},
+	"run0":             {valueOpts: strings.Fields("-u --user -g --group -D --chdir --setenv --unit --property --description --slice --nice")},
+	"prlimit":          {valueOpts: []string{"-p", "--pid"}},
+	"numactl":          {valueOpts: strings.Fields("-C -N -m -p -i --cpunodebind --membind --preferred --interleave --physcpubind")},
+	"cpulimit":         {valueOpts: strings.Fields("-l --limit -p --pid -e --exe")},
+	"cgexec":           {valueOpts: []string{"-g"}},
+	"fakeroot":         {valueOpts: []string{"-l", "-s", "-i"}},
+	"eatmydata":        {},
+	"firejail":         {},
+	"xvfb-run":         {valueOpts: strings.Fields("-n -s -f -e -p --server-num --server-args --auth-file --error-file")},
+	"dbus-run-session": {},
+	"systemd-inhibit":  {valueOpts: strings.Fields("--what --who --why --mode")},
+	"rlwrap":           {},
+	"sshpass":          {valueOpts: []string{"-p", "-f", "-d", "-e"}},
+	"gdb":              {},
+	"valgrind":         {},
+	"perf":             {},
+	"tsp":              {},
+	"nq":               {},
+	"envchain":         {skip: 1},
+	"dotenv":           {valueOpts: []string{"-e", "-v", "-f"}},
+	"with-contenv":     {},
+	"sem":              {},
+	"disown":           {},
+	"mosh":             {},
+	"flatpak-spawn":    {},
+	"doppler-run":      {},
+	"setpriv":          {valueOpts: strings.Fields("--reuid --regid --groups --inh-caps --bounding-set --securebits --selinux-label --apparmor-profile")},
+	"sg":               {skip: 1},
+}
+
+func init() {
+	runners["flyctl"] = runners["fly"]
+	for k, v := range moreWrappers {
+		if _, ok := wrappers[k]; !ok {
+			wrappers[k] = v
+		}
+	}
+}
+
+// runs classifies what a runner would run; it reports whether name is one.
+func (w *walker) runs(name string, args []arg, in input, depth int) bool {
+	switch name {
+	case "script", "sg", "runuser":
+		// script -c CMD, sg GROUP -c CMD, runuser -c CMD run CMD through a shell.
+		for i, a := range args {
+			if (a.s == "-c" || a.s == "--command" || len(a.s) > 2 && a.s[0] == '-' && a.s[1] != '-' && isLetters(a.s[1:]) && a.s[len(a.s)-1] == 'c') && i+1 < len(args) {
+				w.shellString(args[i+1], depth)
+				return true
+			}
+			if v, ok := strings.CutPrefix(a.s, "--command="); ok {
+				w.shellString(arg{s: v, dyn: a.dyn}, depth)
+				return true
+			}
+		}
+		if name == "script" {
+			w.add("shell.interactive", write, "script records an interactive shell")
+			return true
+		}
+		return false
+	case "at", "batch":
+		w.at(args, in, depth)
+		return true
+	case "crontab":
+		w.crontab(args, in, depth)
+		return true
+	case "trap":
+		w.trap(args, depth)
+		return true
+	case "screen":
+		if w.screen(args, depth) {
+			return true
+		}
+	case "alias":
+		w.alias(args, depth)
+		return true
+	}
+	specs, ok := runners[name]
+	if !ok {
+		return false
+	}
+	c := parseCall(name, args)
+	for _, r := range specs {
+		if len(r.sub) > 0 && !c.sub(r.sub...) {
+			continue
+		}
+		w.runSpec(name, r, args, in, depth)
+		return true
+	}
+	return false
+}
+
+// runSpec finds the command a runner runs. Options it does not know may or
+// may not take a value; both readings are classified.
+func (w *walker) runSpec(name string, r runner, args []arg, in input, depth int) {
+	// Drop the subcommand words and the options before them.
+	i, j := 0, 0
+	for i < len(args) && j < len(r.sub) {
+		if strings.EqualFold(args[i].s, r.sub[j]) && !args[i].dyn {
+			j++
+		}
+		i++
+	}
+	rest := args[i:]
+	for k, a := range rest {
+		for _, o := range r.shellOpts {
+			if a.s == o && k+1 < len(rest) {
+				w.shellString(rest[k+1], depth)
+				return
+			}
+			if v, ok := strings.CutPrefix(a.s, o+"="); ok && strings.HasPrefix(o, "--") {
+				w.shellString(arg{s: v, dyn: a.dyn}, depth)
+				return
+			}
+		}
+	}
+	if r.dashdash {
+		for k, a := range rest {
+			if a.s == "--" && !a.dyn {
+				w.runArgv(name, r, rest[k+1:], in, depth)
+				return
+			}
+		}
+	}
+	seen := 0
+	for _, cand := range commandCandidates(rest, r, 0, 0, nil) {
+		seen++
+		if seen > 8 {
+			break
+		}
+		w.runArgv(name, r, cand, in, depth)
+	}
+}
+
+func (w *walker) runArgv(name string, r runner, argv []arg, in input, depth int) {
+	if len(argv) == 0 {
+		if r.stdin || in.present {
+			w.stdinProgram(name, in, depth, func(text string) { w.script(text, depth+1) })
+			return
+		}
+		w.add("shell.run", write, "runs "+name)
+		return
+	}
+	switch {
+	case r.shellArgs:
+		for _, a := range argv {
+			w.shellString(a, depth)
+		}
+	case r.joined:
+		w.joinedScript(argv, depth, "shell.dynamic-script", name+" runs a command only known at run time", false)
+	default:
+		w.command(argv, in, depth+1)
+	}
+}
+
+// commandCandidates lists the possible command lines after the runner's
+// options and positionals. An option not known either way yields both
+// readings.
+func commandCandidates(args []arg, r runner, i, skipped int, entry []arg) [][]arg {
+	for i < len(args) {
+		a := args[i]
+		if a.dyn || !strings.HasPrefix(a.s, "-") || a.s == "-" {
+			if skipped < r.skip {
+				skipped++
+				i++
+				continue
+			}
+			return [][]arg{append(append([]arg{}, entry...), args[i:]...)}
+		}
+		if a.s == "--" {
+			i++
+			if r.skip == 99 {
+				return [][]arg{append(append([]arg{}, entry...), tail(args, i)...)}
+			}
+			continue
+		}
+		flag, v, hasV := strings.Cut(a.s, "=")
+		if r.entry != "" && flag == r.entry {
+			if hasV {
+				entry = []arg{{s: v, dyn: a.dyn}}
+			} else if i+1 < len(args) {
+				entry = []arg{args[i+1]}
+				i++
+			}
+			i++
+			continue
+		}
+		switch {
+		case hasV || takesValue(r.boolOpts, a.s) || !strings.HasPrefix(a.s, "--") && len(a.s) > 2 && !takesValue(r.valueOpts, a.s) && isLetters(a.s[1:]) && allBool(a.s, r.boolOpts):
+			i++
+		case takesValue(r.valueOpts, a.s):
+			i += 2
+		default:
+			with := commandCandidates(args, r, i+2, skipped, entry)
+			without := commandCandidates(args, r, i+1, skipped, entry)
+			return append(without, with...)
+		}
+	}
+	if len(entry) > 0 {
+		return [][]arg{entry}
+	}
+	return [][]arg{{}}
+}
+
+// allBool: a cluster like -it is boolean when each of its letters is.
+func allBool(flag string, boolOpts []string) bool {
+	for _, c := range flag[1:] {
+		if !slices.Contains(boolOpts, "-"+string(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// shellString classifies one argument that a program runs through a shell.
+func (w *walker) shellString(a arg, depth int) {
+	if a.dyn {
+		w.add("shell.dynamic-script", unknown, "runs a command only known at run time: "+a.s)
+		return
+	}
+	w.script(a.s, depth+1)
+}
+
+// at and batch read the commands to run later from standard input or -f.
+func (w *walker) at(args []arg, in input, depth int) {
+	c := parseCall("at", args)
+	if c.has("-l", "-c", "-r", "-d") || c.has("--list") {
+		w.add("shell.run", write, "manages queued jobs")
+		if c.has("-r", "-d") {
+			w.add("shell.run", write, "removes queued jobs")
+		}
+		return
+	}
+	if f, ok := c.flagValue("-f"); ok {
+		w.scriptFile(f, "at -f", depth)
+		return
+	}
+	w.stdinProgram("at", in, depth, func(text string) { w.script(text, depth+1) })
+}
+
+// crontab installs a table of commands to run on a schedule, from a file
+// or standard input ("-").
+func (w *walker) crontab(args []arg, in input, depth int) {
+	c := parseCall("crontab", args)
+	switch {
+	case c.has("-r"):
+		w.add("cron.remove", destructive, "crontab -r deletes every scheduled job")
+		return
+	case c.has("-l"):
+		w.add("cron.read", read, "lists scheduled jobs")
+		return
+	case c.has("-e"):
+		w.add("shell.interactive", write, "edits scheduled jobs")
+		return
+	}
+	var file string
+	for _, p := range c.pos {
+		if !p.afterFlag || p.s == "-" {
+			file = p.s
+		}
+	}
+	if file == "" || file == "-" {
+		switch {
+		case in.present && in.known:
+			w.cronTable(in.text, depth)
+		case in.present:
+			w.add("shell.pipe-to-shell", unknown, "crontab installs commands from "+in.from+", only known at run time")
+		default:
+			w.add("shell.interactive", write, "crontab reads a table from the terminal")
+		}
+		return
+	}
+	if text, ok := w.readWorkspace(file); ok {
+		w.cronTable(text, depth)
+		return
+	}
+	w.add("cron.install-unknown", unknown, "crontab installs the commands in "+file+", which Chaperone cannot read")
+}
+
+// cronTable classifies each job's command: the line after five time fields
+// (or one @keyword).
+func (w *walker) cronTable(text string, depth int) {
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		n := 5
+		if strings.HasPrefix(f[0], "@") {
+			n = 1
+		} else if isAssignment(line) && !strings.Contains(f[0], "*") {
+			continue // NAME=value
+		}
+		if len(f) <= n {
+			continue
+		}
+		cmd := line
+		for k := 0; k < n; k++ {
+			cmd = strings.TrimSpace(cmd)
+			cmd = cmd[strings.IndexAny(cmd, " \t"):]
+		}
+		w.script(strings.TrimSpace(cmd), depth+1)
+	}
+}
+
+// trap ACTION SIGNAL... runs ACTION in this shell when the signal comes.
+func (w *walker) trap(args []arg, depth int) {
+	for len(args) > 0 && strings.HasPrefix(args[0].s, "-") && args[0].s != "-" && !args[0].dyn {
+		if args[0].s == "--" {
+			args = args[1:]
+			break
+		}
+		args = args[1:]
+	}
+	if len(args) < 2 || args[0].s == "-" || args[0].s == "" {
+		return
+	}
+	if args[0].dyn {
+		w.add("shell.dynamic-eval", unknown, "trap runs text only known at run time")
+		return
+	}
+	w.scriptSame(args[0].s, depth+1)
+}
+
+// alias NAME=VALUE: VALUE runs wherever NAME is typed as a command.
+func (w *walker) alias(args []arg, depth int) {
+	for _, a := range args {
+		k, v, ok := strings.Cut(a.s, "=")
+		if !ok {
+			continue
+		}
+		if a.dyn {
+			w.add("shell.dynamic-alias", unknown, "alias "+k+" runs text only known at run time")
+			continue
+		}
+		w.scope.aliases[k] = v
+		w.scriptSame(v, depth+1)
+	}
+}
+
+// expandAlias runs an alias's text with the arguments appended.
+func (w *walker) expandAlias(value string, rest []arg, depth int) {
+	text := value
+	for _, a := range rest {
+		if a.dyn {
+			text += ` "$__chaperone_unknown"`
+			continue
+		}
+		q, err := syntax.Quote(a.s, syntax.LangBash)
+		if err != nil {
+			text += ` "$__chaperone_unknown"`
+			continue
+		}
+		text += " " + q
+	}
+	w.scriptSame(text, depth+1)
+}
+
+// subscriptBuiltins take variable names whose subscripts bash evaluates
+// (unset 'a[$(cmd)]', printf -v 'a[$(cmd)]', read, test -v).
+var subscriptBuiltins = []string{"unset", "read", "printf", "test", "[", "declare", "typeset", "local", "export", "readonly", "mapfile", "readarray", "let", "getopts", "wait", "eval"}
+
+func (w *walker) builtinSubscripts(name string, args []arg, depth int) {
+	if !slices.Contains(subscriptBuiltins, name) || name == "eval" {
+		return
+	}
+	for _, a := range args {
+		if a.dyn {
+			continue
+		}
+		if name == "let" {
+			w.document(a.s, depth)
+			continue
+		}
+		if i := strings.Index(a.s, "["); i > 0 && isName(a.s[:i]) {
+			w.document(a.s[i:], depth)
+		}
+	}
+}
+
+// screen -X stuff TEXT types TEXT into a session's shell; -X exec runs a
+// command there.
+func (w *walker) screen(args []arg, depth int) bool {
+	for i, a := range args {
+		if a.s != "-X" || i+1 >= len(args) {
+			continue
+		}
+		rest := args[i+2:]
+		switch args[i+1].s {
+		case "stuff":
+			for _, r := range rest {
+				w.shellString(arg{s: strings.NewReplacer("^M", "\n", "\\r", "\n", "\\n", "\n").Replace(r.s), dyn: r.dyn}, depth)
+			}
+		case "exec", "screen":
+			w.command(rest, input{}, depth+1)
+		default:
+			w.add("shell.run", write, "sends a command to a screen session")
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,596 @@
+package shell
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// MaxScript is the largest script file read from the workspace; a larger one
+// is judged by its command line alone... which would let a padded script
+// through, so it is unknown instead.
+const MaxScript = 256 << 10
+
+// maxScriptBytes bounds what one classification reads from disk in all.
+const maxScriptBytes = 1 << 20
+
+// file is a file this command line writes before it may run it.
+type file struct {
+	text  string
+	known bool
+}
+
+// workspace state of one classification: the directory commands run in
+// and the files the command line writes along the way.
+type workspace struct {
+	dir     string // "" when not known (after cd $X)
+	written map[string]file
+	read    int // bytes read from disk so far
+}
+
+// resolve joins p to the working directory; "" when it cannot be known.
+func (w *walker) resolve(p string) string {
+	if strings.HasPrefix(p, "~") || strings.HasPrefix(p, "$") || p == "" {
+		return ""
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	if w.ws.dir == "" {
+		return ""
+	}
+	return filepath.Join(w.ws.dir, p)
+}
+
+// readState is what reading a script found.
+type readState int
+
+const (
+	fileMissing readState = iota // not there: the command line alone is judged
+	fileKnown
+	fileUnknowable // written by this command line with content only known at run time, or too large
+)
+
+// readWorkspace returns the text of a file the command would run: one this
+// command line wrote, else the file on disk now.
+func (w *walker) readWorkspace(p string) (string, bool) {
+	t, st := w.readScript(p)
+	return t, st == fileKnown
+}
+
+func (w *walker) readScript(p string) (string, readState) {
+	full := w.resolve(p)
+	if full == "" {
+		return "", fileMissing
+	}
+	if f, ok := w.ws.written[full]; ok {
+		if !f.known {
+			return "", fileUnknowable
+		}
+		return f.text, fileKnown
+	}
+	fh, err := os.Open(full)
+	if err != nil {
+		return "", fileMissing
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", fileMissing
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, MaxScript+1))
+	if err != nil {
+		return "", fileMissing
+	}
+	if len(data) > MaxScript || w.ws.read+len(data) > maxScriptBytes {
+		return "", fileUnknowable
+	}
+	w.ws.read += len(data)
+	return string(data), fileKnown
+}
+
+// wrote records what a redirection or tee writes to a file.
+func (w *walker) wrote(p string, text string, known, appending bool) {
+	full := w.resolve(p)
+	if full == "" {
+		return
+	}
+	if appending {
+		prev, st := w.readScript(p)
+		switch st {
+		case fileKnown:
+			text = prev + text
+		case fileUnknowable:
+			known = false
+		}
+	}
+	w.ws.written[full] = file{text: text, known: known}
+	if strings.Contains(filepath.ToSlash(full), "/.git/hooks/") || strings.Contains(filepath.ToSlash(full), "/.husky/") {
+		// A hook runs at the next commit, checkout or push.
+		if !known {
+			w.add("git.hook-unknown", unknown, "writes the git hook "+p+" with content only known at run time")
+			return
+		}
+		w.add("git.hook-write", write, "writes the git hook "+p)
+		w.script(text, 1)
+	}
+}
+
+// scriptFile classifies a shell script the command runs from the workspace.
+func (w *walker) scriptFile(p, how string, depth int) {
+	w.runFile(p, how, "sh", depth, true)
+}
+
+// runFile classifies a program file by its language (or shebang); same
+// runs a shell script in the current shell (source).
+func (w *walker) runFile(p, how, lang string, depth int, same bool) {
+	text, st := w.readScript(p)
+	switch st {
+	case fileMissing:
+		w.add("shell.run-script", write, how+" runs "+p)
+		return
+	case fileUnknowable:
+		w.add("shell.script-unknown", unknown, how+" runs "+p+", whose content is only known at run time or too large to inspect")
+		return
+	}
+	if depth > maxDepth {
+		w.add("shell.too-deep", unknown, "scripts nested too deeply to inspect")
+		return
+	}
+	if l := shebangLang(text); l != "" {
+		lang = l
+	}
+	w.add("shell.run-script", write, how+" runs "+p)
+	switch lang {
+	case "sh":
+		if same {
+			w.scriptSameSized(text, depth+1)
+		} else {
+			w.scriptSized(text, depth+1)
+		}
+	case "":
+		// A binary or a language not read here: the command line alone.
+	default:
+		w.code(lang, arg{s: text}, depth+1)
+	}
+}
+
+var shebang = regexp.MustCompile(`^#!\s*(\S+)(?:\s+(\S+))?`)
+
+// shebangLang reads the interpreter a script names on its first line.
+func shebangLang(text string) string {
+	m := shebang.FindStringSubmatch(text)
+	if m == nil {
+		return ""
+	}
+	prog := filepath.Base(m[1])
+	if prog == "env" && m[2] != "" {
+		prog = m[2]
+		if prog == "-S" {
+			return ""
+		}
+	}
+	switch {
+	case isShell(prog):
+		return "sh"
+	case strings.HasPrefix(prog, "python") || strings.HasPrefix(prog, "pypy"):
+		return "python"
+	case prog == "node" || prog == "nodejs" || prog == "bun" || prog == "deno" || prog == "tsx" || prog == "ts-node":
+		return "node"
+	case prog == "ruby" || prog == "perl" || prog == "php" || prog == "lua":
+		return prog
+	}
+	return "-"
+}
+
+// extLang guesses a program file's language from its extension.
+func extLang(p string) string {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".sh", ".bash", ".zsh", ".ksh", ".command":
+		return "sh"
+	case ".py":
+		return "python"
+	case ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx":
+		return "node"
+	case ".rb":
+		return "ruby"
+	case ".pl", ".pm":
+		return "perl"
+	case ".php":
+		return "php"
+	case ".lua":
+		return "lua"
+	}
+	return ""
+}
+
+// localProgram: ./x.sh, bin/deploy, /abs/path/tool: a program file the
+// workspace may hold. Its shebang or extension says how to read it.
+func (w *walker) localProgram(name string) bool {
+	if !strings.Contains(name, "/") {
+		return false
+	}
+	text, st := w.readScript(name)
+	if st == fileMissing {
+		return false
+	}
+	lang := extLang(name)
+	if st == fileKnown {
+		if l := shebangLang(text); l != "" {
+			lang = l
+		}
+		if lang == "" && looksLikeShell(text) {
+			lang = "sh"
+		}
+	}
+	if lang == "" || lang == "-" {
+		return false
+	}
+	w.runFile(name, name, lang, 0, false)
+	return true
+}
+
+// looksLikeShell: a text file without a shebang is run by the shell.
+func looksLikeShell(text string) bool {
+	return !strings.ContainsRune(text[:min(len(text), 512)], 0)
+}
+
+// npmScript classifies `npm run X` / `yarn X` / `pnpm X` / `bun run X` by the
+// package.json script it runs, with its pre and post scripts.
+func (w *walker) npmScript(tool string, args []arg, depth int) bool {
+	var name string
+	var rest []arg
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i].s, "-") {
+		i++
+	}
+	if i >= len(args) {
+		return false
+	}
+	sub := args[i].s
+	switch {
+	case sub == "run" || sub == "run-script" || sub == "rum" || sub == "urn":
+		if i+1 >= len(args) {
+			return false
+		}
+		name, rest = args[i+1].s, tail(args, i+2)
+	case sub == "test" || sub == "start" || sub == "stop" || sub == "restart" || sub == "t" || sub == "tst":
+		name, rest = map[string]string{"t": "test", "tst": "test"}[sub], tail(args, i+1)
+		if name == "" {
+			name = sub
+		}
+	case tool == "yarn" || tool == "pnpm" || tool == "bun":
+		name, rest = sub, tail(args, i+1)
+	default:
+		return false
+	}
+	text, ok := w.readWorkspace("package.json")
+	if !ok {
+		return false
+	}
+	var pkg struct {
+		Scripts map[string]string `json:"scripts"`
+	}
+	if json.Unmarshal([]byte(text), &pkg) != nil {
+		w.add("pkg.unreadable", unknown, "package.json does not parse; the script "+name+" cannot be read")
+		return true
+	}
+	body, ok := pkg.Scripts[name]
+	if !ok {
+		return false
+	}
+	w.add("shell.run", write, tool+" runs the package script "+name)
+	for _, n := range []string{"pre" + name, name, "post" + name} {
+		s, ok := pkg.Scripts[n]
+		if !ok {
+			continue
+		}
+		if n == name {
+			for _, a := range rest {
+				if a.s == "--" {
+					continue
+				}
+				if a.dyn {
+					s += ` "$__chaperone_unknown"`
+				} else if q, err := syntax.Quote(a.s, syntax.LangBash); err == nil {
+					s += " " + q
+				}
+			}
+		}
+		w.script(s, depth+1)
+	}
+	_ = body
+	return true
+}
+
+var makeVar = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:[:+?!]?=|::=)\s*(.*)$`)
+
+// makeRecipes classifies what `make TARGET...` runs: each target's recipe
+// and those of its prerequisites, with simple variables substituted.
+func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
+	file := ""
+	var targets []string
+	dir := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a.dyn {
+			return false
+		}
+		switch {
+		case a.s == "-f" || a.s == "--file" || a.s == "--makefile":
+			if i+1 < len(args) {
+				file = args[i+1].s
+				i++
+			}
+		case strings.HasPrefix(a.s, "-f") && len(a.s) > 2:
+			file = a.s[2:]
+		case strings.HasPrefix(a.s, "--file=") || strings.HasPrefix(a.s, "--makefile="):
+			_, file, _ = strings.Cut(a.s, "=")
+		case a.s == "-C" || a.s == "--directory":
+			if i+1 < len(args) {
+				dir = args[i+1].s
+				i++
+			}
+		case a.s == "-j" || a.s == "-l" || a.s == "-o" || a.s == "-W" || a.s == "-I":
+			i++
+		case strings.HasPrefix(a.s, "-"):
+		case isAssignment(a.s):
+		default:
+			targets = append(targets, a.s)
+		}
+	}
+	var text string
+	switch {
+	case file == "-":
+		switch {
+		case in.present && in.known:
+			text = in.text
+		case in.present:
+			w.add("shell.pipe-to-shell", unknown, "make runs a makefile from "+in.from+", only known at run time")
+			return true
+		default:
+			return false
+		}
+	default:
+		names := []string{"GNUmakefile", "makefile", "Makefile"}
+		if file != "" {
+			names = []string{file}
+		}
+		found := false
+		for _, n := range names {
+			if dir != "" {
+				n = filepath.Join(dir, n)
+			}
+			t, st := w.readScript(n)
+			if st == fileUnknowable {
+				w.add("shell.script-unknown", unknown, "make runs "+n+", whose content is only known at run time or too large to inspect")
+				return true
+			}
+			if st == fileKnown {
+				text, found = t, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	w.add("shell.run", write, "make runs recipes")
+	mk := parseMakefile(text)
+	for _, v := range mk.vars {
+		// Assignments run their $(shell ...) as make reads the file.
+		for _, sh := range makeShellCalls(v) {
+			w.script(mk.subst(sh, "", &makeRule{}), depth+1)
+		}
+	}
+	if len(targets) == 0 && mk.first != "" {
+		targets = []string{mk.first}
+	}
+	seen := map[string]bool{}
+	var visit func(t string, n int)
+	visit = func(t string, n int) {
+		if seen[t] || n > 32 {
+			return
+		}
+		seen[t] = true
+		rule, ok := mk.rules[t]
+		if !ok {
+			rule, ok = mk.pattern(t)
+		}
+		if !ok {
+			return
+		}
+		for _, p := range rule.prereqs {
+			visit(mk.subst(p, t, rule), n+1)
+		}
+		for _, line := range rule.recipe {
+			line = strings.TrimLeft(line, "@-+ \t")
+			w.script(mk.subst(line, t, rule), depth+1)
+		}
+	}
+	for _, t := range targets {
+		visit(t, 0)
+	}
+	return true
+}
+
+// makeDefaults are make's own variables.
+var makeDefaults = map[string]string{"MAKE": "make", "CC": "cc", "CXX": "g++", "RM": "rm -f", "AR": "ar", "LD": "ld", "CURDIR": ".", "SHELL": "/bin/sh", "MAKEFLAGS": "", "CP": "cp", "MV": "mv"}
+
+type makeRule struct {
+	prereqs []string
+	recipe  []string
+}
+
+type makefile struct {
+	vars  map[string]string
+	rules map[string]*makeRule
+	first string
+}
+
+func (m *makefile) pattern(t string) (*makeRule, bool) {
+	keys := make([]string, 0, len(m.rules))
+	for k := range m.rules {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if pre, suf, ok := strings.Cut(k, "%"); ok && strings.HasPrefix(t, pre) && strings.HasSuffix(t, suf) {
+			return m.rules[k], true
+		}
+	}
+	return nil, false
+}
+
+// subst replaces $(VAR), ${VAR}, automatic variables and $$ the way make
+// does before the shell sees a recipe line. A variable make does not
+// define here comes from the environment: it stays a shell variable.
+func (m *makefile) subst(s, target string, r *makeRule) string {
+	for n := 0; n < 8 && strings.Contains(s, "$"); n++ {
+		var b strings.Builder
+		changed := false
+		for i := 0; i < len(s); i++ {
+			if s[i] != '$' || i+1 >= len(s) {
+				b.WriteByte(s[i])
+				continue
+			}
+			c := s[i+1]
+			switch {
+			case c == '$':
+				b.WriteString("$$")
+				i++
+				continue
+			case c == '@':
+				b.WriteString(target)
+			case c == '<' && len(r.prereqs) > 0:
+				b.WriteString(r.prereqs[0])
+			case c == '^':
+				b.WriteString(strings.Join(r.prereqs, " "))
+			case c == '(' || c == '{':
+				end := closing(s[i+1:], c)
+				if end >= 0 {
+					end++
+				}
+				if end < 0 {
+					b.WriteString(s[i:])
+					i = len(s)
+					continue
+				}
+				name := s[i+2 : i+end]
+				if v, ok := makeDefaults[name]; ok && m.vars[name] == "" {
+					b.WriteString(v)
+				} else if sh, ok := strings.CutPrefix(name, "shell "); ok {
+					b.WriteString("$(" + sh + ")")
+				} else if v, ok := m.vars[name]; ok {
+					b.WriteString(v)
+				} else if isName(name) {
+					b.WriteString("${" + name + "}")
+				} else {
+					b.WriteString("${__make_function}") // only known when make runs
+				}
+				i += end
+				changed = true
+				continue
+			default:
+				b.WriteByte('$')
+				continue
+			}
+			i++
+			changed = true
+		}
+		s = b.String()
+		if !changed {
+			break
+		}
+	}
+	return strings.ReplaceAll(s, "$$", "$")
+}
+
+func parseMakefile(text string) *makefile {
+	m := &makefile{vars: map[string]string{}, rules: map[string]*makeRule{}}
+	text = strings.ReplaceAll(text, "\\\n", " ")
+	var cur []*makeRule
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "\t") {
+			for _, r := range cur {
+				r.recipe = append(r.recipe, strings.TrimPrefix(line, "\t"))
+			}
+			continue
+		}
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		t = strings.TrimPrefix(strings.TrimPrefix(t, "export "), "override ")
+		if mv := makeVar.FindStringSubmatch(t); mv != nil {
+			m.vars[mv[1]] = mv[2]
+			cur = nil
+			continue
+		}
+		head, body, ok := strings.Cut(t, ":")
+		if !ok {
+			cur = nil
+			continue
+		}
+		body = strings.TrimPrefix(body, ":")
+		pre, inline, _ := strings.Cut(body, ";")
+		cur = nil
+		for _, name := range strings.Fields(head) {
+			r := m.rules[name]
+			if r == nil {
+				r = &makeRule{}
+				m.rules[name] = r
+			}
+			r.prereqs = append(r.prereqs, strings.Fields(strings.Split(pre, "|")[0])...)
+			if strings.TrimSpace(inline) != "" {
+				r.recipe = append(r.recipe, inline)
+			}
+			cur = append(cur, r)
+			if m.first == "" && !strings.HasPrefix(name, ".") && !strings.Contains(name, "%") {
+				m.first = name
+			}
+		}
+	}
+	return m
+}
+
+// closing returns the index in s (which starts with open) of its matching
+// bracket, or -1.
+func closing(s string, open byte) int {
+	close := map[byte]byte{'(': ')', '{': '}'}[open]
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case open:
+			n++
+		case close:
+			n--
+			if n == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// makeShellCalls returns the commands of the $(shell ...) calls in s.
+func makeShellCalls(s string) []string {
+	var out []string
+	for {
+		i := strings.Index(s, "$(shell ")
+		if i < 0 {
+			return out
+		}
+		end := closing(s[i+1:], '(')
+		if end < 0 {
+			return append(out, s[i+8:])
+		}
+		out = append(out, s[i+8:i+1+end])
+		s = s[i+1+end:]
+	}
+}
