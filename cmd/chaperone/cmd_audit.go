@@ -64,11 +64,16 @@ owner cannot write: a chain rewritten from scratch only shows against it.`,
 func (a *app) auditTailCommand() *cobra.Command {
 	var n int
 	var follow bool
+	var entry, class string
 	cmd := &cobra.Command{
-		Use:   "tail [-n N] [-f]",
+		Use:   "tail [-n N] [-f] [--entry E] [--class C]",
 		Short: "Print the newest entries; with -f, keep printing new ones",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, err := audit.NewFilter(entry, class)
+			if err != nil {
+				return inputErr(err)
+			}
 			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
 				var last store.AuditEntry
 				if err := st.View(cmd.Context(), func(tx store.Tx) (err error) { last, _, err = tx.LastAudit(); return }); err != nil {
@@ -84,6 +89,9 @@ func (a *app) auditTailCommand() *cobra.Command {
 				for {
 					err := audit.Each(ctx, st, after, func(e store.AuditEntry) error {
 						after = e.Seq
+						if !filter.Match(e) {
+							return nil
+						}
 						return printEntry(a.stdout, e)
 					})
 					if err != nil || !follow {
@@ -100,6 +108,7 @@ func (a *app) auditTailCommand() *cobra.Command {
 	}
 	cmd.Flags().IntVarP(&n, "lines", "n", 20, "how many of the newest entries to print first")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing entries as they are appended")
+	filterFlags(cmd, &entry, &class)
 	return cmd
 }
 
@@ -121,14 +130,18 @@ type exported struct {
 }
 
 func (a *app) auditExportCommand() *cobra.Command {
-	var format, output string
+	var format, output, entry, class string
 	cmd := &cobra.Command{
-		Use:   "export --format jsonl [--output FILE]",
+		Use:   "export --format jsonl [--output FILE] [--entry E] [--class C]",
 		Short: "Write every entry, with its hashes, as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "jsonl" {
 				return inputErrf("unknown format %q (want jsonl)", format)
+			}
+			filter, err := audit.NewFilter(entry, class)
+			if err != nil {
+				return inputErr(err)
 			}
 			return a.withState(cmd.Context(), func(_ *config.Config, st store.Store) error {
 				w := a.stdout
@@ -142,6 +155,9 @@ func (a *app) auditExportCommand() *cobra.Command {
 				}
 				enc := json.NewEncoder(w)
 				err := audit.Each(cmd.Context(), st, 0, func(e store.AuditEntry) error {
+					if !filter.Match(e) {
+						return nil
+					}
 					return enc.Encode(exported{e.Seq, e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash})
 				})
 				if err != nil {
@@ -156,5 +172,14 @@ func (a *app) auditExportCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "jsonl", "output format (jsonl)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (must not exist) instead of standard output")
+	filterFlags(cmd, &entry, &class)
 	return cmd
+}
+
+// filterFlags are tail's and export's: decisions of one entry point or
+// class only. Each selected line keeps its hashes, so it can still be
+// checked against a full export.
+func filterFlags(cmd *cobra.Command, entry, class *string) {
+	cmd.Flags().StringVar(entry, "entry", "", "only decisions made at this entry point: pg, http, proxy or hook")
+	cmd.Flags().StringVar(class, "class", "", "only decisions about actions of this class: read, write, unknown, destructive or credential_access")
 }

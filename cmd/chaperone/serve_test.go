@@ -252,6 +252,16 @@ func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
 		!strings.Contains(exported.stdout, "terraform destroy") || strings.Contains(exported.stdout, secret) {
 		t.Fatalf("audit export: %+v", exported)
 	}
+	hooks := chaperone(t, "", "--config", cfg, "audit", "export", "--format", "jsonl", "--entry", "hook", "--class", "destructive")
+	if hooks.code != 0 || strings.Count(hooks.stdout, "\n") != 3 || strings.Count(hooks.stdout, `"entry":"hook"`) != 3 {
+		t.Fatalf("audit export --entry hook --class destructive: %+v", hooks)
+	}
+	if none := chaperone(t, "", "--config", cfg, "audit", "export", "--entry", "pg"); none.code != 0 || none.stdout != "" {
+		t.Fatalf("audit export --entry pg: %+v", none)
+	}
+	if bad := chaperone(t, "", "--config", cfg, "audit", "export", "--entry", "ftp"); bad.code != exitInput || !strings.Contains(bad.stderr, "unknown entry point") {
+		t.Fatalf("audit export --entry ftp: %+v", bad)
+	}
 
 	// Without serve, the full binary beside it decides.
 	serve.Process.Signal(syscall.SIGTERM)
