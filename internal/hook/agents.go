@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 // toolCall is the common shape: a tool name and its input object.
@@ -25,7 +26,7 @@ type toolInput struct {
 
 func parseTool(data []byte, shellTools, readTools []string) (Request, bool, error) {
 	var c toolCall
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := strictjson.Unmarshal(data, &c); err != nil {
 		return Request{}, false, err
 	}
 	if c.ToolName == "" {
@@ -37,7 +38,7 @@ func parseTool(data []byte, shellTools, readTools []string) (Request, bool, erro
 func fromTool(name string, input json.RawMessage, cwd string, shellTools, readTools []string) (Request, bool, error) {
 	var in toolInput
 	if len(input) > 0 {
-		if err := json.Unmarshal(input, &in); err != nil {
+		if err := strictjson.Unmarshal(input, &in); err != nil {
 			return Request{}, false, fmt.Errorf("tool input: %v", err)
 		}
 	}
@@ -133,7 +134,7 @@ var cursor = Adapter{
 			Cwd      string  `json:"cwd"`
 			FilePath string  `json:"file_path"`
 		}
-		if err := json.Unmarshal(data, &c); err != nil {
+		if err := strictjson.Unmarshal(data, &c); err != nil {
 			return Request{}, false, err
 		}
 		switch {
@@ -170,7 +171,7 @@ var copilot = Adapter{
 			ToolName string          `json:"toolName"`
 			ToolArgs json.RawMessage `json:"toolArgs"`
 		}
-		if err := json.Unmarshal(data, &c); err != nil {
+		if err := strictjson.Unmarshal(data, &c); err != nil {
 			return Request{}, false, err
 		}
 		if c.ToolName == "" {
@@ -178,7 +179,7 @@ var copilot = Adapter{
 		}
 		args := c.ToolArgs
 		var s string
-		if json.Unmarshal(args, &s) == nil {
+		if strictjson.Unmarshal(args, &s) == nil {
 			args = json.RawMessage(s)
 		}
 		return fromTool(c.ToolName, args, c.Cwd, []string{"bash", "shell"}, []string{"view", "read"})

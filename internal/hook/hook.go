@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 // Request is what an agent asked to do, in Chaperone's terms.
@@ -139,11 +140,11 @@ func marshal(v any) []byte {
 // as the shell would run it).
 func stringOrArgs(raw json.RawMessage) (string, error) {
 	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
+	if err := strictjson.Unmarshal(raw, &s); err == nil {
 		return s, nil
 	}
 	var argv []string
-	if err := json.Unmarshal(raw, &argv); err != nil {
+	if err := strictjson.Unmarshal(raw, &argv); err != nil {
 		return "", fmt.Errorf("command is neither a string nor a list of strings")
 	}
 	return shell.QuoteArgv(argv), nil

@@ -103,6 +103,9 @@ func TestFailuresDeny(t *testing.T) {
 		{"empty", "", fixed},
 		{"no command", `{"tool_name":"Bash","tool_input":{}}`, fixed},
 		{"wrong type", `{"tool_name":"Bash","tool_input":{"command":42}}`, fixed},
+		// Input the agent and the hook could read two ways.
+		{"two commands", `{"tool_name":"Bash","tool_input":{"command":"ls","command":"rm -rf /"},"hook_event_name":"beforeShellExecution","command":"ls","command":"rm -rf /","toolName":"bash","toolArgs":{"command":"ls","command":"rm -rf /"}}`, fixed},
+		{"a command in another case", `{"tool_name":"Bash","tool_input":{"Command":"rm -rf /"},"hook_event_name":"beforeShellExecution","Command":"rm -rf /","toolName":"bash","toolArgs":{"Command":"rm -rf /"}}`, fixed},
 		{"too large", `{"tool_name":"Bash","tool_input":{"command":"` + strings.Repeat("a", MaxInput) + `"}}`, fixed},
 		{"panic", `{"tool_name":"Bash","tool_input":{"command":"ls"},"hook_event_name":"beforeShellExecution","command":"ls","toolName":"bash","toolArgs":"{\"command\":\"ls\"}"}`, panics},
 	}
