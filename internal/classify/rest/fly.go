@@ -1,11 +1,10 @@
 package rest
 
 import (
-	"encoding/json"
-
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/sql"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 const (
@@ -62,7 +61,7 @@ func judgeExec(r Request) []action.Reason {
 		Cmd     string   `json:"cmd"`
 		Command []string `json:"command"`
 	}
-	if json.Unmarshal(r.Body, &body) != nil || (body.Cmd == "" && len(body.Command) == 0) {
+	if strictjson.Unmarshal(r.Body, &body) != nil || (body.Cmd == "" && len(body.Command) == 0) {
 		return []action.Reason{{ID: "fly.exec-unreadable", Class: action.ClassUnknown, Message: "the exec request names no command Chaperone can read"}}
 	}
 	text := body.Cmd
@@ -75,11 +74,16 @@ func judgeExec(r Request) []action.Reason {
 // judgeVolumeUpdate: turning scheduled snapshots off removes the volume's
 // backups from then on, which is how a later deletion becomes permanent.
 func judgeVolumeUpdate(r Request) []action.Reason {
-	var body map[string]any
-	if json.Unmarshal(r.Body, &body) != nil {
-		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the volume update's body is not JSON"}}
+	// Fly's server matches keys as encoding/json does, case-insensitively;
+	// strictjson refuses a key spelled in another case, so
+	// {"AUTO_BACKUP_ENABLED": false} is unreadable rather than unseen.
+	var body struct {
+		AutoBackup any `json:"auto_backup_enabled"`
 	}
-	if v, ok := body["auto_backup_enabled"].(bool); ok && !v {
+	if strictjson.Unmarshal(r.Body, &body) != nil {
+		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the volume update's body is not JSON Chaperone can read exactly"}}
+	}
+	if body.AutoBackup != nil && body.AutoBackup != true {
 		return []action.Reason{{ID: "fly.backups-off", Class: destructive,
 			Message: "turns off scheduled snapshots of volume " + r.Params["volume"]}}
 	}

@@ -113,7 +113,8 @@ func match(template, path string) (map[string]string, bool) {
 			params[t[1:len(t)-1]] = ps[i]
 			continue
 		}
-		if t != ps[i] {
+		// Literal segments match in any case: a router may ignore it.
+		if !strings.EqualFold(t, ps[i]) {
 			return nil, false
 		}
 	}

@@ -34,6 +34,13 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"PUT", "/apps/web/volumes/vol_1", "", `{"snapshot_retention":10}`, write, "fly.volume-update"},
 		{"PUT", "/apps/web/volumes/vol_1", "", `{"auto_backup_enabled":false}`, destructive, "fly.backups-off"},
 		{"PUT", "/apps/web/volumes/vol_1", "", `not json`, action.ClassUnknown, "fly.body-unreadable"},
+		// Fly's server reads keys case-insensitively and keeps the last of
+		// two; Chaperone refuses to guess.
+		{"PUT", "/apps/web/volumes/vol_1", "", `{"AUTO_BACKUP_ENABLED":false}`, action.ClassUnknown, "fly.body-unreadable"},
+		{"PUT", "/apps/web/volumes/vol_1", "", `{"auto_backup_enabled":true,"auto_backup_enabled":false}`, action.ClassUnknown, "fly.body-unreadable"},
+		{"PUT", "/apps/web/volumes/vol_1", "", `{"auto_backup_enabled":0}`, destructive, "fly.backups-off"},
+		{"PUT", "/Apps/web/Volumes/vol_1/", "", `{"auto_backup_enabled":false}`, destructive, "fly.backups-off"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"CMD":"rm -rf /data"}`, action.ClassUnknown, "fly.exec-unreadable"},
 		{"PUT", "/apps/web/volumes/vol_1/extend", "", `{"size_gb":20}`, write, "fly.volume-extend"},
 		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["ls","-la","/data"]}`, write, "fly.machine-exec"},
 		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh","-c","rm -rf /data"]}`, destructive, ""},
