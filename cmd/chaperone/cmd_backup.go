@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -68,7 +69,14 @@ func (a *app) backupRunCommand() *cobra.Command {
 					}
 					defer fmt.Fprintln(f)
 				}
-				m, err := takeSnapshot(cmd.Context(), cfg, st, bs, *up, reason, actor(), progress)
+				t, err := backupTarget(cfg, *up)
+				if err != nil {
+					return inputErr(err)
+				}
+				m, err := backupRunner(cfg, st, nil).Take(cmd.Context(), bs, t, reason, actor(), progress)
+				if errors.Is(err, backup.ErrNoRecipient) {
+					return inputErr(err)
+				}
 				if err != nil {
 					return err
 				}

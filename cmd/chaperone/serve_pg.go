@@ -48,6 +48,6 @@ func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener
 		ApproveHint: cfg.Approvals.URL,
 		Log:         log,
 	}
-	gw.BackupStatus = backupStatus(st)
+	gw.BackupStatus = backup.Status(st)
 	return gw, nil
 }
