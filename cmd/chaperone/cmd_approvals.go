@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/human"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -49,7 +50,7 @@ func (a *app) approvalsListCommand() *cobra.Command {
 				fmt.Fprintln(w, "ID\tSTATE\tENV\tUPSTREAM\tCLASS\tRULE\tASKED\tTEXT")
 				for _, r := range list {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.State, r.Env, r.Upstream, r.Class, r.Rule,
-						r.CreatedAt.Local().Format(time.DateTime), oneLine(r.Text, 60))
+						r.CreatedAt.Local().Format(time.DateTime), human.OneLine(r.Text, 60))
 				}
 				return w.Flush()
 			})
@@ -129,7 +130,7 @@ or an agent with a shell, cannot approve.`,
 				if err != nil {
 					return inputErr(err)
 				}
-				fmt.Fprintf(a.stderr, "%s %s on %s (%s): %s\n  %s\n", r.ID, r.Class, r.Upstream, r.Env, r.Rule, oneLine(r.Text, 200))
+				fmt.Fprintf(a.stderr, "%s %s on %s (%s): %s\n  %s\n", r.ID, r.Class, r.Upstream, r.Env, r.Rule, human.OneLine(r.Text, 200))
 				name, err := tty.ask(as, "approver: ")
 				if err != nil {
 					return err
@@ -170,12 +171,4 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n-1] + "…"
-	}
-	return s
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/human"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -65,7 +66,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 							return
 						}
 						last = time.Now()
-						fmt.Fprintf(f, "\r%s %s of ~%s", bar(n, estimate, 30), size(n), size(estimate))
+						fmt.Fprintf(f, "\r%s %s of ~%s", bar(n, estimate, 30), human.Bytes(n), human.Bytes(estimate))
 					}
 					defer fmt.Fprintln(f)
 				}
@@ -82,7 +83,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 				}
 				fmt.Fprintf(a.stdout, "%s\n", m.ID)
 				fmt.Fprintf(a.stderr, "snapshot %s of %s: %d tables, %s dumped, %s stored in %s, locked until %s\n", m.ID, m.Upstream,
-					len(m.Tables), size(m.DumpBytes), size(m.StoredBytes), bs.Describe(), m.Object.RetainUntil.Local().Format(time.DateTime))
+					len(m.Tables), human.Bytes(m.DumpBytes), human.Bytes(m.StoredBytes), bs.Describe(), m.Object.RetainUntil.Local().Format(time.DateTime))
 				return nil
 			})
 		},
@@ -133,7 +134,7 @@ func (a *app) backupListCommand() *cobra.Command {
 						tables += " (all)"
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Upstream, m.Env, m.Time.Local().Format(time.DateTime),
-						tables, size(m.DumpBytes), size(m.StoredBytes), m.Object.RetainUntil.Local().Format(time.DateTime), oneLine(m.Reason, 60))
+						tables, human.Bytes(m.DumpBytes), human.Bytes(m.StoredBytes), m.Object.RetainUntil.Local().Format(time.DateTime), oneLine(m.Reason, 60))
 				}
 				return w.Flush()
 			})
@@ -272,18 +273,6 @@ func (a *app) backupVerifyCommand() *cobra.Command {
 	cmd.Flags().StringVar(&upstream, "upstream", "", "with --latest: of this upstream")
 	cmd.MarkFlagRequired("scratch")
 	return cmd
-}
-
-func size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // bar draws a progress bar of width cells; the estimate is an upper bound,

@@ -12,6 +12,7 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook"
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 func (a *app) hookCommand() *cobra.Command {
@@ -87,13 +88,8 @@ func (a *app) hookDecider(agent, env string) hook.Decider {
 		_, eng, err := a.loadPolicy()
 		if err != nil {
 			return hook.Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.config",
-				Reason: "Chaperone's config does not load (" + firstLine(err.Error()) + "); denied until it is fixed"}}
+				Reason: "Chaperone's config does not load (" + human.FirstLine(err.Error()) + "); denied until it is fixed"}}
 		}
 		return hook.GateDecider(context.Background(), &gate.Gate{Policy: eng}, agent, env)(r)
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

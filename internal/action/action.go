@@ -74,6 +74,16 @@ func Max(a, b Class) Class {
 	return a
 }
 
+// Highest is the most severe class among findings; read when there are
+// none.
+func Highest(reasons []Reason) Class {
+	c := ClassRead
+	for _, r := range reasons {
+		c = Max(c, r.Class)
+	}
+	return c
+}
+
 // Reason explains one finding of a classifier. ID is stable across releases so
 // that policies, tests and dashboards can refer to it (e.g. "sql.drop-table").
 type Reason struct {

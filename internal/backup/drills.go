@@ -3,10 +3,10 @@ package backup
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/human"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -57,17 +57,5 @@ func (r DrillRecord) Describe(now time.Time) string {
 	case r.LastPassed.IsZero():
 		return "no verified backup yet"
 	}
-	return "last verified backup " + ago(now.Sub(r.LastPassed))
-}
-
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return strconv.Itoa(int(d.Minutes())) + " min ago"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d.Hours())) + " h ago"
-	}
-	return strconv.Itoa(int(d.Hours()/24)) + " days ago"
+	return "last verified backup " + human.Ago(now.Sub(r.LastPassed))
 }

@@ -15,6 +15,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 // Run replays the incident. exe is the chaperone binary, run for serve,
@@ -142,7 +144,7 @@ func dropStagingTable(ctx context.Context, w *world, t *timeline) error {
 	}
 	text, _ = refusal(err)
 	t.say("agent", "pg-staging=> %s;   (once more, on a new table of that name)", stmt)
-	t.say("chaperone", "%s", firstLine(text))
+	t.say("chaperone", "%s", human.FirstLine(text))
 	t.check(err != nil, "one approval runs one statement once")
 	return nil
 }
@@ -191,7 +193,7 @@ func dropProductionTable(ctx context.Context, w *world, t *timeline) error {
 	_, err = c.Exec(ctx, stmt)
 	text, _ = refusal(err)
 	t.say("agent", "pg-production=> %s;   (again)", stmt)
-	t.say("chaperone", "%s", firstLine(text))
+	t.say("chaperone", "%s", human.FirstLine(text))
 	t.check(err != nil && strings.Contains(text, "denied"), "the agent is told a human denied it, and why")
 	return nil
 }
@@ -226,10 +228,5 @@ func errOrOK(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	return firstLine(err.Error())
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
+	return human.FirstLine(err.Error())
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 // The socket protocol between chaperone-hook (or `chaperone hook --socket`)
@@ -42,15 +44,7 @@ func Ask(socket, agent, env string, input []byte, timeout time.Duration) ([]byte
 	}
 	out, ok := bytes.CutPrefix(resp, []byte(OK))
 	if !ok {
-		return nil, fmt.Errorf("%w (%s): %q", ErrNoServer, socket, firstLine(resp))
+		return nil, fmt.Errorf("%w (%s): %q", ErrNoServer, socket, human.OneLine(human.FirstLine(string(resp)), 200))
 	}
 	return out, nil
-}
-
-func firstLine(b []byte) string {
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	if len(line) > 200 {
-		line = line[:200]
-	}
-	return string(line)
 }

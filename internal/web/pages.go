@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/human"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -26,7 +27,7 @@ type page struct {
 }
 
 var funcs = template.FuncMap{
-	"ago": func(t time.Time) string { return ago(time.Since(t)) },
+	"ago": func(t time.Time) string { return human.Ago(time.Since(t)) },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "never"
@@ -34,7 +35,7 @@ var funcs = template.FuncMap{
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
 	"sql":   formatSQL,
-	"short": func(s string) string { return oneLine(s, 90) },
+	"short": func(s string) string { return human.OneLine(s, 90) },
 	"join":  strings.Join,
 }
 
@@ -240,24 +241,4 @@ func (c *Console) upstreams(ctx context.Context) []Upstream {
 		}
 	}
 	return out
-}
-
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 // Request is one GraphQL request as clients send it (POST JSON or GET).
@@ -40,11 +41,7 @@ type Result struct {
 
 // Class is the most severe class found (read when none).
 func (r Result) Class() action.Class {
-	c := action.ClassRead
-	for _, x := range r.Reasons {
-		c = action.Max(c, x.Class)
-	}
-	return c
+	return action.Highest(r.Reasons)
 }
 
 // Profile judges a provider's mutation fields.
@@ -70,7 +67,7 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	}
 	doc, err := load(schema, req.Query)
 	if err != nil {
-		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", firstLine(err.Error()))
+		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", human.FirstLine(err.Error()))
 	}
 	var r Result
 	if op, err := pick(doc, req.OperationName); err != nil {
@@ -147,9 +144,4 @@ func fields(set ast.SelectionSet, seen map[string]bool) []*ast.Field {
 		}
 	}
 	return out
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

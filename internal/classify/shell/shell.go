@@ -31,11 +31,7 @@ type Result struct {
 
 // Class is the most severe class among the findings; read when none.
 func (r Result) Class() action.Class {
-	c := action.ClassRead
-	for _, x := range r.Reasons {
-		c = action.Max(c, x.Class)
-	}
-	return c
+	return action.Highest(r.Reasons)
 }
 
 // SQLClassifier classifies PostgreSQL statements that shell commands carry

@@ -136,11 +136,13 @@ var queryArgument = map[string]int{
 // know are unknown. So is any function that is not a built-in: what it does
 // is in a body Chaperone cannot see from the call.
 func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
+	// Names compare exactly: the parser has already folded unquoted names
+	// to lower case, and a quoted "Lower" is not the built-in lower.
 	names := f.GetFuncname()
-	name := strings.ToLower(constString(lastNode(names)))
+	name := constString(lastNode(names))
 	schema := ""
 	if len(names) >= 2 {
-		schema = strings.ToLower(constString(names[len(names)-2]))
+		schema = constString(names[len(names)-2])
 	}
 	builtin := schema == "" || schema == "pg_catalog"
 	args := f.GetArgs()

@@ -34,6 +34,9 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
 	case *pg_query.UpdateStmt:
+		if isSettingsView(s.GetRelation()) {
+			w.updateSettings(s)
+		}
 		name := rangeVarName(s.GetRelation())
 		if where := s.GetWhereClause(); (where == nil && s.GetFromClause() == nil) || (where != nil && w.alwaysTrue(where)) {
 			w.target(name)

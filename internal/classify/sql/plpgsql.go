@@ -8,6 +8,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 // PL/pgSQL expression parse modes (PostgreSQL's RawParseMode).
@@ -84,7 +85,7 @@ func (w *walker) plpgsql(create, what string, depth int) {
 	}
 	out, err := pg_query.ParsePlPgSqlToJSON(create)
 	if err != nil {
-		w.add("sql.unparseable", action.ClassUnknown, "the %s does not parse as PL/pgSQL (%s), so what it does is unknown", what, firstLine(err.Error()))
+		w.add("sql.unparseable", action.ClassUnknown, "the %s does not parse as PL/pgSQL (%s), so what it does is unknown", what, human.FirstLine(err.Error()))
 		return
 	}
 	var tree any

@@ -237,3 +237,37 @@ func (w *walker) settingConst(n *pg_query.Node) (string, bool) {
 // pg_catalog after another schema, so that unqualified names of built-in
 // functions can reach functions in that schema first.
 func SearchPathShadowsCatalog(value string) bool { return catalogNotFirst([]string{value}) }
+
+// isSettingsView reports whether r is pg_settings, whose UPDATE rule calls
+// set_config for each row it changes.
+func isSettingsView(r *pg_query.RangeVar) bool {
+	return r.GetRelname() == "pg_settings" && (r.GetSchemaname() == "" || r.GetSchemaname() == "pg_catalog")
+}
+
+// updateSettings judges UPDATE pg_settings as the set_config it is: only
+// UPDATE pg_settings SET setting = literal WHERE name = literal names the
+// setting; any other form could change any setting, the lexer's included.
+func (w *walker) updateSettings(s *pg_query.UpdateStmt) {
+	var value *pg_query.Node
+	for _, t := range s.GetTargetList() {
+		if rt := t.GetResTarget(); rt != nil && rt.GetName() == "setting" {
+			value = rt.GetVal()
+		}
+	}
+	var name string
+	if e := s.GetWhereClause().GetAExpr(); e != nil && e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP &&
+		len(e.GetName()) == 1 && constString(e.GetName()[0]) == "=" {
+		if c := e.GetLexpr().GetColumnRef(); c != nil && len(c.GetFields()) == 1 && constString(c.GetFields()[0]) == "name" {
+			name, _ = w.settingConst(e.GetRexpr())
+		}
+	}
+	if name == "" || value == nil || s.GetFromClause() != nil {
+		w.add(FindingLexer, action.ClassDestructive, "UPDATE of pg_settings can change any setting, those that decide how PostgreSQL reads statements included")
+		return
+	}
+	v := settingValue{}
+	if val, ok := w.settingConst(value); ok {
+		v.known, v.vals = true, []string{val}
+	}
+	w.setting(name, v)
+}

@@ -38,6 +38,12 @@ var sessionCases = []struct {
 	{"DO $$ BEGIN PERFORM set_config('standard_conforming_strings', 'off', false); END $$", "destructive", FindingLexer},
 	{"DO $$ BEGIN SET client_encoding = 'SJIS'; END $$", "destructive", FindingLexer},
 	{"PREPARE p AS SELECT set_config('client_encoding', 'SJIS', false)", "destructive", FindingLexer},
+	{"UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", "destructive", FindingLexer},
+	{"UPDATE pg_catalog.pg_settings SET setting = 'SJIS' WHERE name = 'client_encoding'", "destructive", FindingLexer},
+	{"UPDATE pg_settings SET setting = 'off' WHERE name LIKE 'standard%'", "destructive", FindingLexer},
+	{"WITH u AS (UPDATE pg_settings SET setting = $1 WHERE name = $2 RETURNING 1) SELECT 1", "destructive", FindingLexer},
+	{"UPDATE pg_settings SET setting = 'replica' WHERE name = 'session_replication_role'", "destructive", "sql.replication-role"},
+	{"UPDATE pg_settings SET setting = '1s' WHERE name = 'statement_timeout'", "write", "sql.write"},
 	// What pg_dump and drivers send keeps working.
 	{"SET client_encoding = 'UTF8'", "read", ""},
 	{"SET client_encoding = 'utf-8'", "read", ""},
@@ -115,6 +121,9 @@ var sessionCases = []struct {
 	{"SELECT pg_catalog.pg_nextoid('pg_class', 'oid', 'pg_class_oid_index')", "unknown", "sql.function"},
 	{"SELECT my_function()", "unknown", "sql.function"},
 	{"SELECT public.lower('x')", "unknown", "sql.function"},
+	{`SELECT "Lower"('x')`, "unknown", "sql.function"},
+	{`SELECT "NEXTVAL"('s')`, "unknown", "sql.function"},
+	{`SELECT U&"\006eextval"('s')`, "write", "sql.sequence"},
 	{"CALL do_things()", "unknown", "sql.function"},
 	// Volatile built-ins that only read stay reads; so do locking reads.
 	{"SELECT clock_timestamp(), random(), gen_random_uuid(), pg_database_size(current_database())", "read", ""},

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 // Result is what the classifier found: every finding, and the objects the
@@ -35,11 +36,7 @@ type Result struct {
 
 // Class is the most severe class among the findings (read when none).
 func (r Result) Class() action.Class {
-	c := action.ClassRead
-	for _, x := range r.Reasons {
-		c = action.Max(c, x.Class)
-	}
-	return c
+	return action.Highest(r.Reasons)
 }
 
 // maxDepth bounds how deep SQL nested in strings (DO bodies, function bodies,
@@ -95,7 +92,7 @@ func (w *walker) text(sql string, depth int) {
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		w.res.Literals = true // the parser's message can quote the text
-		w.add("sql.unparseable", action.ClassUnknown, "PostgreSQL's parser rejects this SQL (%s), so what it does is unknown", firstLine(err.Error()))
+		w.add("sql.unparseable", action.ClassUnknown, "PostgreSQL's parser rejects this SQL (%s), so what it does is unknown", human.FirstLine(err.Error()))
 		return
 	}
 	outer := w.stmt
@@ -265,9 +262,4 @@ func statementText(sql string, raw *pg_query.RawStmt) string {
 		end = start + n
 	}
 	return sql[start:end]
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

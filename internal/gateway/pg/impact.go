@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/human"
 )
 
 // impact estimates what a held statement would touch, over a connection of
@@ -38,7 +39,7 @@ func (g *Gateway) impact(ctx context.Context, up Upstream, act action.Action) st
 		err := tx.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)
 			FROM pg_class c WHERE c.oid = to_regclass($1)`, t).Scan(&rows, &size)
 		if err == nil {
-			parts = append(parts, fmt.Sprintf("%s: ~%d rows, %s", t, rows, humanBytes(size)))
+			parts = append(parts, fmt.Sprintf("%s: ~%d rows, %s", t, rows, human.Bytes(size)))
 		}
 	}
 	if len(parts) == 0 && isDML(act) {
@@ -68,17 +69,4 @@ func isDML(act action.Action) bool {
 		}
 	}
 	return false
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
