@@ -134,7 +134,7 @@ func (a *app) backupListCommand() *cobra.Command {
 						tables += " (all)"
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Upstream, m.Env, m.Time.Local().Format(time.DateTime),
-						tables, human.Bytes(m.DumpBytes), human.Bytes(m.StoredBytes), m.Object.RetainUntil.Local().Format(time.DateTime), oneLine(m.Reason, 60))
+						tables, human.Bytes(m.DumpBytes), human.Bytes(m.StoredBytes), m.Object.RetainUntil.Local().Format(time.DateTime), human.OneLine(m.Reason, 60))
 				}
 				return w.Flush()
 			})
