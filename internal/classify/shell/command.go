@@ -148,39 +148,112 @@ func (w *walker) source(args []arg, in input, depth int) {
 // searchers look through many files at once.
 var searchers = []string{"grep", "egrep", "fgrep", "rg", "ag", "ack", "git"}
 
-// secretSearch: searching a tree for a credential's variable name is how
-// an agent finds a token left in the workspace (grep -rn RAILWAY_TOKEN .
-// prints the .env line with its value). Only env-var-shaped names count,
-// so searching code for "auth" stays a read.
+// secretSearch: searching files for a credential's name or shape is how an
+// agent finds a token left in the workspace (grep -rn RAILWAY_TOKEN .
+// prints the .env line with its value). Patterns count by what they could
+// match: regexes, -e and -f patterns, and case-insensitive searches for
+// secret-named variables; a lone word like "auth" or "token" in code stays
+// a read.
 func (w *walker) secretSearch(c *call) {
 	if !slices.Contains(searchers, c.name) || (c.name == "git" && !c.sub("grep")) {
 		return
 	}
+	ci := c.name == "ag" || c.has("-i", "--ignore-case", "-S", "--smart-case", "-y")
 	recursive := c.name != "grep" && c.name != "egrep" && c.name != "fgrep"
 	for _, f := range c.flags {
 		if f == "--recursive" || f == "--dereference-recursive" || (!strings.HasPrefix(f, "--") && strings.ContainsAny(f, "rR")) {
 			recursive = true
 		}
 	}
-	if !recursive {
-		return
+	var patterns []arg
+	explicit := false
+	for i, a := range c.args {
+		switch {
+		case (a.s == "-e" || a.s == "--regexp") && i+1 < len(c.args):
+			patterns = append(patterns, c.args[i+1])
+			explicit = true
+		case strings.HasPrefix(a.s, "--regexp="):
+			patterns = append(patterns, arg{s: strings.TrimPrefix(a.s, "--regexp="), dyn: a.dyn})
+			explicit = true
+		case (a.s == "-f" || a.s == "--file") && i+1 < len(c.args):
+			explicit = true
+			if t, ok := w.readWorkspace(c.args[i+1].s); ok {
+				for _, l := range strings.Split(t, "\n") {
+					patterns = append(patterns, arg{s: l})
+				}
+			} else {
+				patterns = append(patterns, arg{s: c.args[i+1].s, dyn: true})
+			}
+		}
 	}
-	for _, a := range c.args {
-		if !a.dyn && envVarShaped(a.s) && secretName(a.s) {
+	globs := false
+	pos := c.pos
+	if c.name == "git" && len(pos) > 0 {
+		pos = pos[1:] // "grep" itself
+	}
+	for _, p := range pos {
+		if !explicit && len(patterns) == 0 {
+			patterns = append(patterns, p.arg)
+			continue
+		}
+		globs = globs || strings.ContainsAny(p.s, "*?[")
+	}
+	if !recursive && !globs {
+		return // standard input, or files named one by one
+	}
+	for _, a := range patterns {
+		if a.dyn && c.has("-f", "--file") {
+			w.add("creds.search-unknown", unknown, c.name+" searches files for patterns Chaperone cannot read")
+			return
+		}
+		if !a.dyn && secretPattern(a.s, ci) {
 			w.add("creds.search-secret", credential, c.name+" searches files for "+a.s+", which finds the credential's value")
 			return
 		}
 	}
 }
 
-// envVarShaped: RAILWAY_TOKEN, AWS_SECRET_ACCESS_KEY, or such a name at the
-// start of a pattern (^API_KEY=).
-func envVarShaped(s string) bool {
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "^"), "=")
-	if len(s) < 4 || strings.ContainsFunc(s, func(r rune) bool { return !(r == '_' || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) }) {
-		return false
+// tokenShapes are the fixed prefixes of well-known credentials.
+var tokenShapes = []string{"AKIA", "ASIA", "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "sk_live_", "rk_live_", "sk-", "xoxb-",
+	"xoxp-", "glpat-", "PRIVATE KEY", "BEGIN RSA", "BEGIN OPENSSH", "BEGIN EC", "-----BEGIN", "AIza", "npm_", "pypi-", "hf_", "shpat_"}
+
+// secretPattern reports whether a search pattern looks for a credential.
+func secretPattern(p string, ci bool) bool {
+	for _, t := range tokenShapes {
+		if strings.Contains(p, t) || ci && strings.Contains(strings.ToUpper(p), strings.ToUpper(t)) {
+			return true
+		}
 	}
-	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	words := strings.FieldsFunc(p, func(r rune) bool {
+		return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	for i, word := range words {
+		up := strings.ToUpper(word)
+		shaped := envVarShaped(word) || ci && (strings.Contains(word, "_") || compoundSecret(up))
+		if shaped && secretName(up) {
+			return true
+		}
+		// TOKEN= / password: searches for where a value is set.
+		if secretName(up) && i == len(words)-1 && regexpAssigns(p, word) {
+			return true
+		}
+	}
+	return false
+}
+
+func compoundSecret(up string) bool {
+	for _, s := range []string{"APIKEY", "ACCESSKEY", "PRIVATEKEY", "SECRETKEY", "AUTHTOKEN", "ACCESSTOKEN", "CLIENTSECRET", "DATABASEURL"} {
+		if strings.Contains(up, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func regexpAssigns(p, word string) bool {
+	i := strings.LastIndex(p, word)
+	rest := strings.TrimLeft(p[i+len(word):], "\"'\\s*?")
+	return strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, ":")
 }
 
 // program classifies an ordinary program by its rule packs.
@@ -215,28 +288,75 @@ func (w *walker) printed(c *call) {
 }
 
 // metadataOnly commands touch a file's name or metadata, not its contents.
-var metadataOnly = []string{"ls", "stat", "test", "[", "touch", "chmod", "chown", "rm", "unlink", "mv", "wc", "du",
-	"find", "realpath", "dirname", "basename", "mkdir", "file", "echo", "printf", "which", "type", "command", "git"}
+var metadataOnly = []string{"ls", "stat", "test", "[", "touch", "chmod", "chown", "rm", "unlink", "wc", "du",
+	"find", "realpath", "dirname", "basename", "mkdir", "file", "echo", "printf", "which", "type", "command", "git",
+	"ssh-keygen", "ssh-add", "shred", "srm", "truncate", "readlink", "lsattr", "chattr", "setfacl", "getfacl"}
+
+// copiers take sources and a destination: the sources are read, the
+// destination only written (cp .env.example .env reads no secret).
+var copiers = []string{"cp", "mv", "ln", "install", "rsync", "scp", "rclone", "gcp", "ditto"}
+
+// outputOpts name a file a tool writes, not one it reads.
+var outputOpts = []string{"-out", "-keyout", "-o", "--output", "--out", "-f"}
 
 // secretArgs flags any command that is handed a credential file to read.
 func (w *walker) secretArgs(c *call) {
 	if slices.Contains(metadataOnly, c.name) {
-		if c.name == "git" && (c.sub("show") || c.sub("cat-file") || c.sub("diff")) {
+		if c.name == "git" && gitShowsContent(c) {
 			// reading a committed secret is still reading it
 		} else {
 			return
 		}
 	}
-	for _, a := range c.args {
+	args := c.args
+	if slices.Contains(copiers, c.name) && !c.has("-t", "--target-directory") && len(c.pos) > 1 {
+		dest := c.pos[len(c.pos)-1]
+		args = nil
+		for _, a := range c.args {
+			if a.s != dest.s {
+				args = append(args, a)
+			}
+		}
+	}
+	for i, a := range args {
+		if a.dyn && !strings.Contains(a.s, "/") && !strings.Contains(a.s, ".") {
+			continue
+		}
+		if i > 0 && c.name != "cat" && slices.Contains(outputOpts, args[i-1].s) && (c.name == "openssl" || args[i-1].s != "-f") {
+			continue
+		}
 		p := strings.TrimPrefix(a.s, "@")
 		if _, v, ok := strings.Cut(p, "=@"); ok { // curl -F file=@.env
 			p = v
+		} else if _, v, ok := strings.Cut(p, "="); ok && !strings.HasPrefix(p, "-") { // dd if=.env
+			if isSecretPath(v) {
+				p = v
+			}
+		} else if _, v, ok := strings.Cut(p, "="); ok && strings.HasPrefix(p, "--") && isSecretPath(v) { // --env-file=.env
+			p = v
+		}
+		if c.name == "git" {
+			if _, v, ok := strings.Cut(p, ":"); ok && !strings.Contains(p, "://") { // git show HEAD:.env
+				p = v
+			}
 		}
 		if isSecretPath(p) {
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
 			w.target(p)
 		}
 	}
+}
+
+// gitShowsContent: git subcommands that print file contents or patches.
+func gitShowsContent(c *call) bool {
+	switch {
+	case c.sub("show"), c.sub("cat-file"), c.sub("diff"), c.sub("blame"), c.sub("grep"), c.sub("archive"), c.sub("format-patch"),
+		c.sub("stash", "show") && c.has("-p", "--patch"), c.sub("difftool"), c.sub("annotate"):
+		return true
+	case c.sub("log") || c.sub("whatchanged") || c.sub("reflog"):
+		return c.has("-p", "--patch", "-u", "-L", "--full-diff", "--word-diff") || c.has("--patch-with-stat", "--cc", "-G", "-S")
+	}
+	return false
 }
 
 var (
@@ -296,4 +416,14 @@ func dryRun(c *call) bool {
 		}
 	}
 	return false
+}
+
+// envVarShaped: RAILWAY_TOKEN, AWS_SECRET_ACCESS_KEY, or such a name at the
+// start of a pattern (^API_KEY=).
+func envVarShaped(s string) bool {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "^"), "=")
+	if len(s) < 4 || strings.ContainsFunc(s, func(r rune) bool { return !(r == '_' || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) }) {
+		return false
+	}
+	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
 }

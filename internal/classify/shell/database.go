@@ -105,6 +105,12 @@ func (w *walker) statements(lang, client string, a arg) {
 		w.add("db.dynamic-statement", unknown, client+" runs a statement only known at run time")
 		return
 	}
+	if lang == "postgres" || client == "sqlite3" || client == "duckdb" {
+		a.s = w.metaCommands(client, a.s)
+		if strings.TrimSpace(a.s) == "" {
+			return
+		}
+	}
 	switch lang {
 	case "mongo":
 		w.mongo(a.s)
@@ -156,5 +162,78 @@ func (w *walker) mongo(code string) {
 		w.add("mongo.write", write, "mongo: "+mongoWrite.FindString(code)+" changes data")
 	default:
 		w.add("db.read", read, "mongo code reads")
+	}
+}
+
+var (
+	psqlRead   = strings.Fields(`d dt dt+ d+ di ds dv dm df dn du dg dp dx dT dD dE dF dl dL dO dy db dC dc dd ddp des det deu dew drds l l+ list conninfo c connect q quit x timing pset set unset echo qecho warn encoding sf sv ? h help t a H f C T z prompt errverbose p r reset print cd setenv getenv if elif else endif restrict unrestrict`)
+	sqliteRead = strings.Fields(`.tables .table .schema .indexes .indices .headers .header .mode .dump .show .databases .timer .width .help .quit .exit .print .nullvalue .separator .explain .eqp .stats .dbinfo .fullschema .lint .expert .changes .echo .bail .prompt .parameter .scanstats .vfsinfo .vfslist .version .dbconfig .limit .progress .trace .crnl .binary .log .selftest .sha3sum .check .testcase .iotrace`)
+)
+
+// metaCommands runs psql's backslash commands and sqlite's dot commands,
+// which are the client's own and not SQL, and returns the SQL around them.
+func (w *walker) metaCommands(client, text string) string {
+	var sql []string
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case client == "psql" && strings.Contains(t, `\`):
+			i := strings.Index(t, `\`)
+			if s := strings.TrimSpace(t[:i]); s != "" {
+				sql = append(sql, s)
+			}
+			w.psqlMeta(t[i+1:])
+		case (client == "sqlite3" || client == "duckdb") && strings.HasPrefix(t, "."):
+			w.sqliteDot(t)
+		default:
+			sql = append(sql, line)
+		}
+	}
+	return strings.Join(sql, "\n")
+}
+
+func (w *walker) psqlMeta(m string) {
+	name, arg, _ := strings.Cut(m, " ")
+	arg = strings.TrimSpace(arg)
+	switch {
+	case name == "!":
+		w.script(arg, 1)
+	case name == "i" || name == "ir" || name == "include" || name == "include_relative" || name == "gexec":
+		w.add("db.run-file", unknown, "psql \\"+name+" runs statements Chaperone cannot see")
+	case (name == "o" || name == "out" || name == "g" || name == "gx" || name == "w" || name == "write") && strings.HasPrefix(arg, "|"):
+		w.script(strings.TrimPrefix(arg, "|"), 1)
+	case name == "o" || name == "out" || name == "w" || name == "write" || name == "copy" || name == "lo_import" || name == "lo_export" || name == "e" || name == "edit" || name == "ef" || name == "ev" || name == "g" || name == "gx":
+		if name == "copy" && strings.Contains(strings.ToLower(arg), "program") {
+			w.add("db.copy-program", unknown, "psql \\copy runs a program")
+			return
+		}
+		w.add("db.meta-write", write, "psql \\"+name+" writes a file or runs the query buffer")
+	case name == "lo_unlink":
+		w.add("db.meta-destructive", destructive, "psql \\lo_unlink deletes a large object")
+	case slices.Contains(psqlRead, name) || strings.HasPrefix(name, "d"):
+		w.add("db.read", read, "psql \\"+name+" describes the database")
+	default:
+		w.add("db.meta-unknown", unknown, "psql \\"+name+" is not a command Chaperone knows")
+	}
+}
+
+func (w *walker) sqliteDot(t string) {
+	name, arg, _ := strings.Cut(t, " ")
+	arg = strings.TrimSpace(arg)
+	switch {
+	case name == ".shell" || name == ".system":
+		w.script(arg, 1)
+	case (name == ".output" || name == ".once") && strings.HasPrefix(arg, "|"):
+		w.script(strings.TrimPrefix(arg, "|"), 1)
+	case name == ".read" || name == ".load":
+		w.add("db.run-file", unknown, "sqlite "+name+" runs what Chaperone cannot see")
+	case name == ".restore":
+		w.add("db.meta-destructive", destructive, "sqlite .restore replaces the database's contents")
+	case name == ".output" || name == ".once" || name == ".import" || name == ".backup" || name == ".save" || name == ".clone" || name == ".open" || name == ".excel" || name == ".archive" || name == ".ar" || name == ".recover":
+		w.add("db.meta-write", write, "sqlite "+name+" writes a file")
+	case slices.Contains(sqliteRead, name):
+		w.add("db.read", read, "sqlite "+name+" describes the database")
+	default:
+		w.add("db.meta-unknown", unknown, "sqlite "+name+" is not a command Chaperone knows")
 	}
 }

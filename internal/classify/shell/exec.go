@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"path"
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -224,6 +226,24 @@ func (w *walker) find(c *call, depth int) {
 		disposable = disposable && isDisposable(r)
 		local = local && inWorkspace(r)
 	}
+	name := ""
+	for i, a := range c.args {
+		if (a.s == "-name" || a.s == "-iname" || a.s == "-path" || a.s == "-ipath" || a.s == "-wholename") && i+1 < len(c.args) {
+			if name != "" {
+				name = "*" // several names: no one pattern stands for them
+			} else {
+				name = strings.TrimPrefix(c.args[i+1].s, "./")
+			}
+		}
+	}
+	if local && name != "" && slices.Contains(disposableNames, path.Base(name)) {
+		// find . -name '*.pyc' -delete only removes build output.
+		disposable = true
+	}
+	found := "found"
+	if name != "" {
+		found = name
+	}
 	for i := 0; i < len(c.args); i++ {
 		switch c.args[i].s {
 		case "-delete":
@@ -239,10 +259,10 @@ func (w *walker) find(c *call, depth int) {
 			for ; j < len(c.args) && c.args[j].s != ";" && c.args[j].s != "+"; j++ {
 				a := c.args[j]
 				if strings.Contains(a.s, "{}") {
-					// What find finds lies under its roots.
-					a = arg{s: strings.ReplaceAll(a.s, "{}", "$FOUND"), dyn: true}
+					// What find finds lies under its roots and matches its -name.
+					a = arg{s: strings.ReplaceAll(a.s, "{}", "$FOUND/"+found), dyn: true}
 					if local {
-						a = arg{s: strings.ReplaceAll(a.s, "$FOUND", roots[0]+"/found")}
+						a = arg{s: strings.ReplaceAll(a.s, "$FOUND/", roots[0]+"/")}
 					}
 				}
 				cmd = append(cmd, a)

@@ -38,7 +38,13 @@ var buildDirs = []string{
 	"node_modules", "dist", "build", "target", "out", ".next", ".nuxt", ".svelte-kit", "coverage",
 	"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".cache", ".turbo", ".parcel-cache",
 	"tmp", ".tmp", "temp", "obj", ".gradle", ".terraform", "htmlcov", ".tox", ".nox", "bin-debug",
+	".venv", "venv", "vendor", ".eggs", ".angular", ".expo", ".docusaurus", ".vite", ".output", ".vercel", ".serverless",
+	".dart_tool", ".build", "DerivedData", "Pods", "bower_components", "jspm_packages", ".pnpm-store", ".yarn-cache",
 }
+
+// disposableNames are file patterns that only ever hold build output.
+var disposableNames = []string{"*.pyc", "*.pyo", "__pycache__", ".DS_Store", "*.o", "*.class", "*.orig", "*.rej", "*~",
+	"*.swp", "*.tmp", "*.log", "*.egg-info", "node_modules", ".pytest_cache", "*.obj", "*.d", "*.tsbuildinfo", "Thumbs.db", ".coverage"}
 
 // isDisposable reports whether deleting p loses nothing a build cannot make
 // again: a temp dir, or a build directory (or something inside one) in the
@@ -60,47 +66,115 @@ func isDisposable(p string) bool {
 
 func isBuildPath(clean string) bool {
 	for _, part := range strings.Split(clean, "/") {
-		if slices.Contains(buildDirs, part) {
+		if slices.Contains(buildDirs, part) || strings.HasSuffix(part, ".egg-info") {
 			return true
 		}
 	}
 	return false
 }
 
-// secretBases are file names that hold credentials.
+// secretBases are file names that hold credentials (compared in lower case).
 var secretBases = []string{
 	".env", ".envrc", ".netrc", "_netrc", ".npmrc", ".pypirc", ".pgpass", ".git-credentials", ".vault-token",
 	"credentials", "credentials.json", "credentials.db", "access_tokens.db", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
 	"hosts.yml", "kubeconfig", "terraform.tfstate", "terraform.tfstate.backup", "secrets.yml", "secrets.yaml",
-	"secrets.json", "service-account.json", "master.key", "credentials.yml.enc", ".htpasswd", "wp-config.php",
+	"secrets.json", "secrets.toml", "service-account.json", "master.key", "credentials.yml.enc", ".htpasswd", "wp-config.php",
+	".my.cnf", ".mylogin.cnf", ".bash_history", ".zsh_history", ".sh_history", ".history", ".python_history",
+	".psql_history", ".mysql_history", ".node_repl_history", ".sqlite_history", ".rediscli_history", ".lesshst",
+	".credentials.json", "auth.json", "oauth_creds.json", "application_default_credentials.json", "accesstokens.json",
+	"msal_token_cache.json", "credentials.tfrc.json", ".dev.vars", ".s3cfg", ".boto", "rclone.conf", ".dockercfg",
+	"shadow", "gshadow", "credentials.toml", ".secrets", "token.json", ".token", "id_ed25519_sk", "id_ecdsa_sk",
 }
 
-// secretTemplates look like .env files but hold no secrets by convention.
-var secretTemplates = []string{".example", ".sample", ".template", ".dist", ".defaults", ".schema"}
+// secretFragments are paths (or path parts) that hold credentials.
+var secretFragments = []string{".kube/config", ".railway/config", ".aws/config", ".aws/credentials", ".docker/config.json",
+	".config/gcloud/", ".azure/", ".fly/config", ".config/gh/hosts", ".ssh/", ".config/railway/", ".config/flyctl/",
+	".config/doppler/", ".config/op/", ".gnupg/", ".password-store/", ".config/github-copilot/", ".claude/.credentials",
+	".codex/auth", ".gemini/oauth", ".config/hub", ".config/glab-cli/", ".cargo/credentials", ".gem/credentials",
+	".m2/settings", ".terraform.d/credentials", ".pulumi/credentials", ".config/heroku", ".config/netlify/", ".vercel/auth",
+	".config/supabase/", ".config/neonctl/", ".wrangler/config", ".oci/config", ".config/doctl/", ".config/rclone/",
+	".mc/config", ".config/git/credentials", "/run/secrets/", "/var/run/secrets/", "/etc/ssl/private/", ".config/vercel/auth"}
 
-// isSecretPath reports whether p names a file that holds credentials.
+// secretTemplates look like .env files but hold no secrets by convention.
+var secretTemplates = []string{".example", ".sample", ".template", ".dist", ".defaults", ".schema", ".tmpl", ".tpl"}
+
+// isSecretPath reports whether p names a file that holds credentials. Case
+// does not matter (.ENV is .env on case-insensitive filesystems), and a
+// glob counts when it could match such a file.
 func isSecretPath(p string) bool {
 	p = strings.Trim(p, `"'`)
-	base := path.Base(p)
+	if strings.ContainsAny(p, "*?[") {
+		return globMaySecret(p)
+	}
+	lp := strings.ToLower(p)
+	base := path.Base(lp)
 	for _, t := range secretTemplates {
-		if strings.HasSuffix(base, t) {
+		if strings.HasSuffix(base, t) || strings.Contains(base, t+".") {
 			return false
 		}
 	}
 	switch {
 	case slices.Contains(secretBases, base):
-		return !(base == "hosts.yml" && !strings.Contains(p, "gh/")) && !(base == "credentials" && !strings.Contains(p, ".aws") && !strings.Contains(p, ".config"))
-	case strings.HasPrefix(base, ".env."), base == "environ" && strings.HasPrefix(p, "/proc/"):
+		switch base {
+		case "hosts.yml":
+			return strings.Contains(lp, "gh/") || strings.Contains(lp, "hub")
+		case "credentials":
+			return strings.Contains(lp, ".aws") || strings.Contains(lp, ".config") || strings.Contains(lp, "/")
+		case "auth.json", "token.json", ".token", "shadow", "gshadow", ".history":
+			return strings.Contains(lp, "/") && (base != "shadow" && base != "gshadow" || strings.HasPrefix(lp, "/etc/"))
+		}
+		return true
+	case strings.HasPrefix(base, ".env.") || strings.HasPrefix(base, ".env-") || strings.HasPrefix(base, ".env_"),
+		strings.HasSuffix(base, ".env") && base != ".env",
+		base == "environ" && strings.HasPrefix(lp, "/proc/"):
 		return true
 	case strings.HasSuffix(base, ".pem"), strings.HasSuffix(base, ".key"), strings.HasSuffix(base, ".p12"),
-		strings.HasSuffix(base, ".pfx"), strings.HasSuffix(base, ".keystore"), strings.HasSuffix(base, ".jks"):
-		return !strings.HasSuffix(base, ".pub.pem")
-	case strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") && strings.Contains(p, ".ssh"):
+		strings.HasSuffix(base, ".pfx"), strings.HasSuffix(base, ".keystore"), strings.HasSuffix(base, ".jks"),
+		strings.HasSuffix(base, ".kdbx"), strings.HasSuffix(base, ".ppk"), strings.HasSuffix(base, ".tfvars") && !strings.Contains(base, "example"):
+		return !strings.HasSuffix(base, ".pub.pem") && !strings.HasSuffix(base, ".crt.pem") && !strings.HasSuffix(base, "cert.pem") && !strings.HasSuffix(base, "chain.pem")
+	case strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") && strings.Contains(lp, ".ssh"):
+		return true
+	case strings.HasSuffix(base, "_history") && strings.HasPrefix(base, "."):
 		return true
 	}
-	for _, frag := range []string{".kube/config", ".railway/config", ".aws/config", ".docker/config.json",
-		".config/gcloud/", ".azure/", ".fly/config", ".config/gh/hosts", ".ssh/"} {
-		if strings.Contains(p, frag) && !strings.HasSuffix(p, ".pub") && !strings.HasSuffix(p, "known_hosts") && !strings.HasSuffix(p, ".ssh/config") {
+	for _, frag := range secretFragments {
+		if strings.Contains(lp, frag) && !strings.HasSuffix(lp, ".pub") && !strings.HasSuffix(lp, "known_hosts") && !strings.HasSuffix(lp, ".ssh/config") && !strings.HasSuffix(lp, "/") && !strings.HasSuffix(lp, "authorized_keys") {
+			return true
+		}
+	}
+	return false
+}
+
+// secretSamples are concrete names a glob is tried against.
+var secretSamples = []string{".env", ".env.local", ".env.production", "prod.env", "id_rsa", "id_ed25519", "id_ecdsa",
+	"credentials", "config", "config.json", "hosts.yml", "server.key", "key.pem", "token", "auth.json", ".credentials.json",
+	".netrc", ".npmrc", ".pgpass", ".pypirc", ".bash_history", ".zsh_history", "secrets.json", "secrets.yml", "master.key",
+	"terraform.tfstate", "application_default_credentials.json", "config.yml", "environ", "kubeconfig", ".git-credentials"}
+
+// globMaySecret: cat .e*, cat ~/.ssh/*, cat .[e]nv. The shell expands the
+// glob against whatever is there when it runs, so what matters is whether
+// it could match a credential file.
+func globMaySecret(p string) bool {
+	lp := strings.ToLower(p)
+	dir, base := path.Split(lp)
+	if strings.Trim(base, "*?[]!") == "" {
+		// * picks every file of the directory: it matters where.
+		return dir != "" && !strings.ContainsAny(dir, "*?[") && isSecretPath(dir+"x")
+	}
+	for _, s := range secretSamples {
+		if ok, _ := path.Match(base, s); !ok || strings.HasPrefix(s, ".") && !strings.HasPrefix(base, ".") {
+			continue
+		}
+		if strings.ContainsAny(dir, "*?[") {
+			// Any directory: try the directories credentials live in.
+			for _, d := range []string{"~/.ssh/", "~/.aws/", "~/.kube/", "~/.docker/", "~/.config/gh/", "~/.railway/", "~/.fly/", "/proc/1/", "./", "~/"} {
+				if ok, _ := path.Match(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(d, "/")); ok && isSecretPath(d+s) {
+					return true
+				}
+			}
+			continue
+		}
+		if isSecretPath(dir + s) {
 			return true
 		}
 	}

@@ -187,9 +187,13 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 		case syntax.WordHdoc:
 			t, dyn := w.word(r.Word, depth)
 			in = input{present: true, known: !dyn, text: t, from: "a here-string"}
-		case syntax.RdrIn:
+		case syntax.RdrIn, syntax.RdrInOut:
 			t, _ := w.word(r.Word, depth)
 			in = input{present: true, from: "the file " + t}
+			if isSecretPath(t) {
+				w.add("creds.read-secret-file", credential, "reads "+t+" on standard input, which holds credentials")
+				w.target(t)
+			}
 		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.RdrAllClob:
 			t, dyn := w.word(r.Word, depth)
 			w.truncates(t, dyn, "redirection")

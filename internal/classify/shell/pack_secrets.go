@@ -1,0 +1,97 @@
+package shell
+
+import "strings"
+
+func init() { register(secretStoresPack) }
+
+// secretStoresPack: commands that print secrets held by a cloud, a secret
+// store or infrastructure state. Listing names is fine; values are not.
+var secretStoresPack = &Pack{Name: "secret-stores",
+	Commands: []string{"aws", "gcloud", "az", "heroku", "railway", "fly", "flyctl", "terraform", "tofu", "terragrunt", "pulumi",
+		"kubectl", "oc", "vault", "doppler", "sops", "ansible-vault", "gpg", "age", "secret-tool", "keyctl", "supabase", "netlify",
+		"vercel", "infisical", "chamber", "bws", "akeyless", "conjur", "kubeseal", "gopass", "op"},
+	Rules: []Rule{
+		{ID: "creds.cloud-secret-read", When: func(c *call) bool {
+			s0, s1 := c.subAt(0), c.subAt(1)
+			switch c.name {
+			case "aws":
+				return s0 == "secretsmanager" && (s1 == "get-secret-value" || s1 == "batch-get-secret-value") ||
+					s0 == "ssm" && strings.HasPrefix(s1, "get-parameter") && c.has("--with-decryption") ||
+					s0 == "kms" && s1 == "decrypt" || s0 == "sts" && (s1 == "assume-role" || s1 == "get-federation-token" || s1 == "assume-role-with-web-identity") ||
+					s0 == "ecr" && s1 == "get-login-password" || s0 == "iam" && s1 == "create-access-key" ||
+					s0 == "codeartifact" && s1 == "get-authorization-token" || s0 == "rds" && s1 == "generate-db-auth-token" ||
+					s0 == "lightsail" && strings.Contains(s1, "password")
+			case "gcloud":
+				return c.sub("secrets", "versions", "access") || c.sub("auth", "application-default", "print-access-token") ||
+					c.sub("iam", "service-accounts", "keys", "create") || c.sub("sql", "generate-login-token") || c.sub("container", "clusters", "get-credentials") && false
+			case "az":
+				return c.sub("keyvault", "secret", "show") || c.sub("keyvault", "secret", "download") || c.sub("keyvault", "key", "download") ||
+					c.sub("storage", "account", "keys", "list") || c.sub("ad", "sp", "credential", "reset") || c.sub("ad", "sp", "create-for-rbac") ||
+					c.sub("acr", "credential", "show") || c.sub("cosmosdb", "keys", "list") || c.sub("redis", "list-keys") ||
+					strings.Contains(strings.Join([]string{s0, s1, c.subAt(2)}, " "), "connection-string")
+			case "heroku":
+				return s0 == "config" || strings.HasPrefix(s0, "config:get") || s0 == "pg:credentials:url" || s0 == "auth:token" || s0 == "redis:credentials"
+			case "railway":
+				return s0 == "variables" || s0 == "vars" || s0 == "variable" && (s1 == "list" || s1 == "get" || s1 == "") || s0 == "env"
+			case "fly", "flyctl":
+				return c.sub("auth", "token") || c.sub("tokens", "create") || c.sub("postgres", "connect") && false
+			case "terraform", "tofu", "terragrunt":
+				return s0 == "output" && c.has("-raw", "-json", "--raw", "--json") || c.sub("state", "pull") || c.sub("state", "show") || s0 == "show" && c.has("-json")
+			case "pulumi":
+				return c.has("--show-secrets") || c.sub("config", "get") || c.sub("stack", "export")
+			case "kubectl", "oc":
+				return c.sub("create", "token") || (s0 == "get" || s0 == "describe" || s0 == "edit") && secretResource(c)
+			case "vault":
+				return c.sub("kv", "get") || c.sub("read") || c.sub("kv", "export") || c.sub("token", "create") || c.sub("login") && c.has("-token-only")
+			case "doppler":
+				// secrets list prints the table the original pack lets through; bare
+				// secrets, get and download print values.
+				return s0 == "secrets" && (s1 == "" || s1 == "get" || s1 == "download") || s0 == "configs" && s1 == "tokens"
+			case "sops":
+				return c.has("-d", "--decrypt") || s0 == "decrypt"
+			case "ansible-vault":
+				return s0 == "view" || s0 == "decrypt"
+			case "gpg":
+				return c.has("-d", "--decrypt", "--export-secret-keys", "--export-secret-subkeys")
+			case "age":
+				return c.has("-d", "--decrypt")
+			case "secret-tool":
+				return s0 == "lookup"
+			case "keyctl":
+				return s0 == "print" || s0 == "pipe" || s0 == "read"
+			case "supabase":
+				return c.sub("projects", "api-keys") || c.sub("status") && c.has("-o", "--output")
+			case "netlify":
+				return strings.HasPrefix(s0, "env:get") || s0 == "env:list" && c.has("--plain", "--json")
+			case "vercel":
+				return c.sub("env", "pull")
+			case "infisical":
+				return s0 == "secrets" && (s1 == "" || s1 == "get") || s0 == "export"
+			case "chamber":
+				return s0 == "read" || s0 == "export" || s0 == "env"
+			case "bws":
+				return s0 == "secret" && (s1 == "get" || s1 == "list")
+			case "akeyless":
+				return s0 == "get-secret-value"
+			case "gopass", "op":
+				return s0 == "show" || s0 == "cat" || c.name == "op" && (s0 == "inject" || c.sub("item", "get") && c.has("--reveal"))
+			}
+			return false
+		}, Class: credential, Reason: "prints secret values"},
+	}}
+
+// secretResource: kubectl get secret x, get secrets, get secret/x,
+// get secrets.v1, get -n ns secret.
+func secretResource(c *call) bool {
+	for _, p := range c.pos[1:] {
+		r := strings.ToLower(p.s)
+		for _, part := range strings.Split(r, ",") {
+			part, _, _ = strings.Cut(part, "/")
+			part, _, _ = strings.Cut(part, ".")
+			if part == "secret" || part == "secrets" {
+				return true
+			}
+		}
+	}
+	return false
+}
