@@ -127,32 +127,14 @@ func (a *app) tokenListCommand() *cobra.Command {
 }
 
 func (a *app) printTokensJSON(ks []store.Token) error {
-	type row struct {
-		ID        string     `json:"id"`
-		Name      string     `json:"name"`
-		Env       string     `json:"env"`
-		Upstreams []string   `json:"upstreams"`
-		Scope     string     `json:"scope"`
-		CreatedAt time.Time  `json:"created_at"`
-		ExpiresAt *time.Time `json:"expires_at"`
-		RevokedAt *time.Time `json:"revoked_at"`
-		Status    string     `json:"status"`
-	}
-	rows := []row{}
+	rows := []token.View{}
 	now := time.Now()
 	for _, k := range ks {
-		rows = append(rows, row{k.ID, k.Name, k.Env, k.Upstreams, k.Scope, k.CreatedAt, timePtr(k.ExpiresAt), timePtr(k.RevokedAt), token.Status(k, now)})
+		rows = append(rows, token.ViewOf(k, now))
 	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rows)
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 func timeOrNever(t time.Time) string {

@@ -119,25 +119,12 @@ func (c *Console) apiDecide(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, approval.ViewOf(a, nil))
 }
 
-// Token is an agent token as the API shows it: never a secret.
-type Token struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Env       string    `json:"env"`
-	Upstreams []string  `json:"upstreams"`
-	Scope     string    `json:"scope"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	Status    string    `json:"status"`
-}
-
-func (c *Console) tokens(r *http.Request) ([]Token, error) {
+func (c *Console) tokens(r *http.Request) ([]token.View, error) {
 	list, err := c.Tokens.List(r.Context())
 	now := c.now()
-	out := make([]Token, 0, len(list))
+	out := make([]token.View, 0, len(list))
 	for _, t := range list {
-		out = append(out, Token{ID: t.ID, Name: t.Name, Env: t.Env, Upstreams: t.Upstreams, Scope: t.Scope,
-			CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Status: token.Status(t, now)})
+		out = append(out, token.ViewOf(t, now))
 	}
 	return out, err
 }

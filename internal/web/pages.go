@@ -28,7 +28,16 @@ type page struct {
 
 var funcs = template.FuncMap{
 	"ago": func(t time.Time) string { return human.Ago(time.Since(t)) },
-	"when": func(t time.Time) string {
+	"when": func(v any) string {
+		var t time.Time
+		switch x := v.(type) {
+		case time.Time:
+			t = x
+		case *time.Time:
+			if x != nil {
+				t = *x
+			}
+		}
 		if t.IsZero() {
 			return "never"
 		}
