@@ -107,6 +107,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.database(parseCall("psql", nil), in, depth)
 	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && w.npmScript(name, rest, depth):
 	case (name == "make" || name == "gmake") && w.makeRecipes(rest, in, depth):
+	case slices.Contains(httpClients, name) && w.providerRequest(c, in):
 	case w.localProgram(args[0].s):
 	default:
 		w.program(c, in)
@@ -144,6 +145,9 @@ func (w *walker) source(args []arg, in input, depth int) {
 	}
 	w.scriptArg("source", args[0], in, depth, true)
 }
+
+// httpClients send requests a provider API may receive.
+var httpClients = []string{"curl", "wget", "http", "https", "xh", "xhs", "httpie", "openssl", "nc", "ncat", "netcat", "socat", "telnet", "websocat"}
 
 // searchers look through many files at once.
 var searchers = []string{"grep", "egrep", "fgrep", "rg", "ag", "ack", "git"}

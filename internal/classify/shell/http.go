@@ -1,0 +1,407 @@
+package shell
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/graphql"
+)
+
+// providerHosts are provider APIs a request from the shell is judged for
+// exactly as the gateway judges it.
+var providerHosts = map[string]string{
+	"backboard.railway.app": "railway", "backboard.railway.com": "railway",
+	"api.machines.dev": "fly", "api.fly.io": "fly-graphql",
+}
+
+// request is an HTTP request a command line sends.
+type request struct {
+	method   string
+	url      *url.URL
+	body     string
+	hasBody  bool
+	readable bool   // the body is known now
+	from     string // where an unreadable body comes from
+}
+
+var curlData = []string{"-d", "--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-F", "--form", "--form-string", "-T", "--upload-file"}
+
+// httpRequest reads the request an HTTP client sends. ok is false when the
+// command is not one, or names no URL.
+func (w *walker) httpRequest(c *call, in input) (request, bool) {
+	r := request{readable: true}
+	var target string
+	addBody := func(v string, dyn bool, raw bool) {
+		r.hasBody = true
+		switch {
+		case dyn:
+			r.readable, r.from = false, "a variable or substitution"
+		case !raw && strings.HasPrefix(v, "@"):
+			f := v[1:]
+			if f == "-" {
+				if in.present && in.known {
+					v = in.text
+					break
+				}
+				r.readable, r.from = false, "standard input"
+				return
+			}
+			r.readable, r.from = false, "the file "+f
+			return
+		}
+		if r.body != "" {
+			r.body += "&"
+		}
+		r.body += v
+	}
+	switch c.name {
+	case "curl":
+		for i := 0; i < len(c.args); i++ {
+			a := c.args[i]
+			next := func() (arg, bool) {
+				if i+1 < len(c.args) {
+					i++
+					return c.args[i], true
+				}
+				return arg{}, false
+			}
+			switch {
+			case a.s == "-X" || a.s == "--request":
+				if v, ok := next(); ok {
+					r.method = v.s
+				}
+			case strings.HasPrefix(a.s, "-X") && len(a.s) > 2:
+				r.method = a.s[2:]
+			case a.s == "-I" || a.s == "--head":
+				r.method = "HEAD"
+			case a.s == "--url":
+				if v, ok := next(); ok {
+					target = v.s
+				}
+			case a.s == "-K" || a.s == "--config":
+				r.readable, r.from, r.hasBody = false, "a curl config file", true
+				next()
+			case takesValue(curlData, a.s):
+				if v, ok := next(); ok {
+					if a.s == "-F" || a.s == "--form" {
+						if _, fv, ok := strings.Cut(v.s, "=@"); ok || strings.Contains(v.s, "=<") {
+							r.readable, r.from, r.hasBody = false, "the file "+fv, true
+							continue
+						}
+					}
+					if a.s == "-T" || a.s == "--upload-file" {
+						r.hasBody, r.readable, r.from = true, false, "the file "+v.s
+						if r.method == "" {
+							r.method = "PUT"
+						}
+						continue
+					}
+					addBody(v.s, v.dyn, a.s == "--data-raw")
+				}
+			case strings.HasPrefix(a.s, "-d") && len(a.s) > 2 && !strings.HasPrefix(a.s, "--"):
+				addBody(a.s[2:], a.dyn, false)
+			case strings.HasPrefix(a.s, "--data") && strings.Contains(a.s, "="):
+				_, v, _ := strings.Cut(a.s, "=")
+				addBody(v, a.dyn, strings.HasPrefix(a.s, "--data-raw"))
+			case strings.HasPrefix(a.s, "-") && len(a.s) > 1:
+				if takesValue(curlValueOpts, a.s) {
+					i++
+				}
+			default:
+				if target == "" {
+					target = a.s
+					if a.dyn {
+						r.readable, r.from = false, "a URL only known at run time"
+					}
+				}
+			}
+		}
+		if r.method == "" {
+			r.method = "GET"
+			if r.hasBody && !c.has("-G", "--get") {
+				r.method = "POST"
+			}
+		}
+	case "wget":
+		r.method = "GET"
+		for _, a := range c.args {
+			k, v, _ := strings.Cut(a.s, "=")
+			switch k {
+			case "--post-data", "--body-data":
+				addBody(v, a.dyn, true)
+				r.method = "POST"
+			case "--post-file", "--body-file":
+				r.hasBody, r.readable, r.from, r.method = true, false, "the file "+v, "POST"
+			case "--method":
+				r.method = v
+			}
+		}
+		for _, p := range c.pos {
+			if !p.afterFlag || strings.Contains(p.s, ".") {
+				target = p.s
+			}
+		}
+		if m, ok := c.flagValue("--method"); ok {
+			r.method = m
+		}
+	case "http", "https", "xh", "httpie", "xhs":
+		pos := c.pos
+		if c.name == "httpie" && len(pos) > 0 && (pos[0].s == "http" || pos[0].s == "https") {
+			pos = pos[1:]
+		}
+		if len(pos) > 0 && isHTTPMethod(pos[0].s) {
+			r.method = strings.ToUpper(pos[0].s)
+			pos = pos[1:]
+		}
+		if len(pos) == 0 {
+			return r, false
+		}
+		target = pos[0].s
+		if !strings.Contains(target, "://") {
+			scheme := "http://"
+			if c.name == "https" || c.name == "xhs" {
+				scheme = "https://"
+			}
+			if strings.HasPrefix(target, ":") {
+				target = "localhost" + target
+			}
+			target = scheme + target
+		}
+		obj := map[string]any{}
+		for _, it := range pos[1:] {
+			s := it.s
+			switch {
+			case strings.Contains(s, ":=@") || strings.Contains(s, "=@") || strings.Contains(s, "@") && !strings.ContainsAny(s, "=:"):
+				r.hasBody, r.readable, r.from = true, false, "a file"
+			case strings.Contains(s, "=="):
+			case strings.Contains(s, ":="):
+				k, v, _ := strings.Cut(s, ":=")
+				var x any
+				if it.dyn || json.Unmarshal([]byte(v), &x) != nil {
+					r.readable, r.from = false, "a JSON item only known at run time"
+				}
+				obj[k] = x
+				r.hasBody = true
+			case strings.Contains(s, "="):
+				k, v, _ := strings.Cut(s, "=")
+				if it.dyn {
+					r.readable, r.from = false, "an item only known at run time"
+				}
+				obj[k] = v
+				r.hasBody = true
+			}
+		}
+		if raw, ok := c.flagValue("--raw"); ok {
+			r.body, r.hasBody = raw, true
+		} else if len(obj) > 0 {
+			b, _ := json.Marshal(obj)
+			r.body = string(b)
+		} else if in.present && !c.has("--ignore-stdin", "-I") {
+			r.hasBody = true
+			if in.known {
+				r.body = in.text
+			} else {
+				r.readable, r.from = false, "standard input"
+			}
+		}
+		if r.method == "" {
+			r.method = "GET"
+			if r.hasBody {
+				r.method = "POST"
+			}
+		}
+	case "openssl", "nc", "ncat", "netcat", "socat", "telnet", "websocat":
+		// A raw connection: whatever it sends comes from standard input.
+		host := ""
+		if c.name == "openssl" {
+			if !c.sub("s_client") {
+				return r, false
+			}
+			host, _ = c.flagValue("-connect")
+			if h, ok := c.flagValue("-servername"); ok && host == "" {
+				host = h
+			}
+		} else {
+			for _, p := range c.pos {
+				if strings.Contains(p.s, ".") || strings.Contains(p.s, ":") {
+					host = strings.TrimPrefix(strings.TrimPrefix(p.s, "TCP:"), "OPENSSL:")
+					break
+				}
+			}
+		}
+		host, _, _ = strings.Cut(host, ":")
+		target = "https://" + host
+		r.method, r.hasBody, r.readable, r.from = "RAW", true, false, "a raw connection"
+	default:
+		return r, false
+	}
+	if target == "" {
+		return r, false
+	}
+	if !strings.Contains(target, "://") {
+		target = "https://" + target
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return r, false
+	}
+	r.url = u
+	r.method = strings.ToUpper(strings.Trim(r.method, `"'`))
+	return r, true
+}
+
+var curlValueOpts = strings.Fields("-H --header -o --output -u --user -A --user-agent -e --referer -b --cookie -c --cookie-jar -w --write-out -m --max-time --connect-timeout -x --proxy -E --cert --key --cacert --resolve --retry -r --range -z --time-cond --limit-rate -Y -y --oauth2-bearer --interface --dns-servers -C --continue-at")
+
+func isHTTPMethod(s string) bool {
+	switch strings.ToUpper(s) {
+	case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
+		return true
+	}
+	return false
+}
+
+// isLocal: development servers, and the gateway itself on loopback, are
+// judged as local traffic.
+func isLocal(host string) bool {
+	h := strings.ToLower(host)
+	return h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasPrefix(h, "127.") || h == "::1" || h == "[::1]" || h == "0.0.0.0"
+}
+
+// providerRequest judges a request to a provider API host the way the
+// gateway does. It reports whether the host is one.
+func (w *walker) providerRequest(c *call, in input) bool {
+	r, ok := w.httpRequest(c, in)
+	if !ok || r.url == nil || isLocal(r.url.Hostname()) {
+		return false
+	}
+	provider := providerHosts[strings.ToLower(r.url.Hostname())]
+	if provider == "" {
+		return false
+	}
+	host := r.url.Hostname()
+	if r.hasBody && !r.readable || r.method == "RAW" {
+		w.add("http.provider-body-unknown", unknown, c.name+" sends "+host+" a request whose body comes from "+r.from+", which cannot be read now")
+		return true
+	}
+	if r.method == "" || !isHTTPMethod(r.method) {
+		w.add("http.method", unknown, c.name+" sends "+host+" the method "+r.method)
+		return true
+	}
+	var reasons []action.Reason
+	switch provider {
+	case "railway":
+		reasons = railwayReasons(r)
+	case "fly":
+		reasons = flyReasons(r, w)
+	default:
+		if r.method != "GET" && r.method != "HEAD" && r.method != "OPTIONS" {
+			reasons = []action.Reason{{ID: "http.provider-unknown", Class: unknown, Message: c.name + " changes " + host + ", whose API Chaperone does not read"}}
+		}
+	}
+	if len(reasons) == 0 {
+		w.add("http.provider-read", read, c.name+" reads "+host)
+	}
+	for _, x := range reasons {
+		w.add(x.ID, x.Class, c.name+" to "+host+": "+x.Message)
+	}
+	w.target(r.url.String())
+	return true
+}
+
+// railwayReasons: Railway's API is GraphQL; each request in the body (or
+// the query string of a GET) is judged against Railway's schema.
+func railwayReasons(r request) []action.Reason {
+	var reqs []graphql.Request
+	switch {
+	case r.method == "GET" || r.method == "HEAD":
+		q := r.url.Query()
+		if q.Get("query") == "" {
+			return nil
+		}
+		req := graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" && json.Unmarshal([]byte(v), &req.Variables) != nil {
+			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the variables are not JSON"}}
+		}
+		reqs = append(reqs, req)
+	case r.method == "POST":
+		body := bytes.TrimSpace([]byte(r.body))
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var err error
+		if len(body) > 0 && body[0] == '[' {
+			err = dec.Decode(&reqs)
+		} else {
+			var one graphql.Request
+			err = dec.Decode(&one)
+			reqs = append(reqs, one)
+		}
+		if err != nil {
+			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the body is not a GraphQL request in JSON"}}
+		}
+	default:
+		return []action.Reason{{ID: "http.method", Class: unknown, Message: "Railway's API takes GraphQL over POST, not " + r.method}}
+	}
+	schema, err := graphql.Railway()
+	if err != nil {
+		return []action.Reason{{ID: "graphql.schema", Class: unknown, Message: "the provider schema did not load"}}
+	}
+	var out []action.Reason
+	for _, q := range reqs {
+		out = append(out, graphql.Classify(schema, graphql.RailwayProfile{}, q).Reasons...)
+	}
+	return out
+}
+
+// flyReasons reads the Fly Machines API by method and path as its REST
+// profile does: deletions are destructive, an exec is judged by the command
+// it runs, revealing secrets and turning backups off are what they are.
+func flyReasons(r request, w *walker) []action.Reason {
+	p := path.Clean("/" + strings.TrimPrefix(r.url.Path, "/v1"))
+	seg := strings.Split(strings.Trim(p, "/"), "/")
+	switch r.method {
+	case "GET", "HEAD", "OPTIONS":
+		if len(seg) == 3 && seg[0] == "apps" && seg[2] == "secrets" {
+			if v := r.url.Query().Get("show_secrets"); v != "" && v != "false" && v != "0" {
+				return []action.Reason{{ID: "fly.secrets-values", Class: credential, Message: "reads the values of " + seg[1] + "'s secrets"}}
+			}
+		}
+		return nil
+	case "DELETE":
+		return []action.Reason{{ID: "fly.delete", Class: destructive, Message: "DELETE " + p + " deletes a resource"}}
+	case "POST", "PUT", "PATCH":
+		if len(seg) == 5 && seg[0] == "apps" && seg[2] == "machines" && seg[4] == "exec" {
+			var body struct {
+				Cmd     string   `json:"cmd"`
+				Command []string `json:"command"`
+			}
+			if json.Unmarshal([]byte(r.body), &body) != nil || body.Cmd == "" && len(body.Command) == 0 {
+				return []action.Reason{{ID: "fly.exec-unreadable", Class: unknown, Message: "the exec request names no command Chaperone can read"}}
+			}
+			if len(body.Command) > 0 {
+				args := make([]arg, len(body.Command))
+				for i, s := range body.Command {
+					args[i] = arg{s: s}
+				}
+				w.command(args, input{}, 1)
+			} else {
+				w.script(body.Cmd, 1)
+			}
+			return []action.Reason{{ID: "fly.machine-exec", Class: write, Message: "runs a command in machine " + seg[3]}}
+		}
+		if len(seg) == 4 && seg[0] == "apps" && seg[2] == "volumes" && r.method == "PUT" {
+			var body map[string]any
+			if json.Unmarshal([]byte(r.body), &body) != nil {
+				return []action.Reason{{ID: "fly.body-unreadable", Class: unknown, Message: "the volume update's body is not JSON"}}
+			}
+			if v, ok := body["auto_backup_enabled"].(bool); ok && !v {
+				return []action.Reason{{ID: "fly.backups-off", Class: destructive, Message: "turns off scheduled snapshots of volume " + seg[3]}}
+			}
+		}
+		return []action.Reason{{ID: "http.write", Class: write, Message: r.method + " " + p + " changes provider state"}}
+	}
+	return []action.Reason{{ID: "http.method", Class: unknown, Message: "the method " + r.method + " is not one Chaperone knows"}}
+}
