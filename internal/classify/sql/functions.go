@@ -199,10 +199,17 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 // sqlArgument judges the SQL a built-in runs from a string argument: a
 // literal is judged as if sent directly; anything else is unknown.
 func (w *walker) sqlArgument(name string, args []*pg_query.Node, i, depth int) {
-	if i >= len(args) {
-		return
+	// The query can also be passed by name (query => '...'), anywhere.
+	var arg *pg_query.Node
+	for _, a := range args {
+		if na := a.GetNamedArgExpr(); na != nil && na.GetName() == "query" {
+			arg = na.GetArg()
+		}
 	}
-	if sql, ok := w.settingConst(args[i]); ok {
+	if arg == nil && i < len(args) && args[i].GetNamedArgExpr() == nil {
+		arg = args[i]
+	}
+	if sql, ok := w.settingConst(arg); ok {
 		w.text(sql, depth+1)
 		return
 	}

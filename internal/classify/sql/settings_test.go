@@ -102,6 +102,9 @@ var sessionCases = []struct {
 	{"SELECT query_to_xml('SELECT ' || 'lo_unlink(1)', true, false, '')", "destructive", "sql.lo-unlink"},
 	{"SELECT query_to_xml(concat('DROP', ' TABLE x'), true, false, '')", "unknown", "sql.dynamic"},
 	{"SELECT table_to_xml('bookings', true, false, '')", "read", ""},
+	{"SELECT query_to_xml(nulls => true, query => 'DELETE FROM bookings', tableforest => false, targetns => '')", "destructive", "sql.delete-all"},
+	{"SELECT * FROM ts_stat(query => $$TRUNCATE bookings$$)", "destructive", "sql.truncate"},
+	{"SELECT query_to_xml(tableforest => false, nulls => true, targetns => '')", "unknown", "sql.dynamic"},
 	// Functions that change state.
 	{"SELECT nextval('s')", "write", "sql.sequence"},
 	{"SELECT setval('s', 1)", "write", "sql.sequence"},
