@@ -7,6 +7,8 @@ package http
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,21 +113,37 @@ func fail(w http.ResponseWriter, status int, body map[string]any) {
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/u/"), "/")
+	g.Serve(w, r, gate.EntryHTTP, name, rest)
+}
+
+// Serve gates one request for the upstream called name, whichever route
+// it came by (/u/<name>/ or the forward proxy, as entry says): the token,
+// then the request read exactly and classified, then the gate, then the
+// upstream with Chaperone's credential.
+func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, rest string) {
 	// What is classified is exactly what is forwarded: one cleaned path
 	// that cannot climb out of the upstream's base URL.
 	rest = cleanPath(rest)
-	up, ok := g.Upstream(name)
-	if !ok {
-		fail(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("upstream %q is not configured in Chaperone", name)})
-		return
-	}
-	secret, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	tok, err := g.Tokens.Verify(r.Context(), strings.TrimSpace(secret))
+	// The token first: whether an upstream exists is not told to whoever
+	// has none.
+	secret := credential(r.Header)
+	tok, err := g.Tokens.Verify(r.Context(), secret)
 	if err == nil {
 		err = token.Usable(tok, time.Now())
 	}
 	if err != nil {
+		if secret != "" && !strings.HasPrefix(secret, token.Prefix) {
+			// A credential that is not Chaperone's: what an agent holding a
+			// real provider token it found looks like.
+			g.record(r.Context(), audit.Event{Type: "credential.refused", Actor: entry, Data: map[string]string{
+				"upstream": name, "fingerprint": Fingerprint(secret)}})
+		}
 		fail(w, http.StatusUnauthorized, map[string]any{"error": "a Chaperone token is required (Authorization: Bearer chp_...): " + err.Error()})
+		return
+	}
+	up, ok := g.Upstream(name)
+	if !ok {
+		fail(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("upstream %q is not configured in Chaperone", name)})
 		return
 	}
 	if err := token.Covers(tok, up.Name, up.Env); err != nil {
@@ -150,7 +168,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if up.Provider == "railway" && len(calls) > 0 {
 		g.placeRailwayTargets(r.Context(), up, rest, calls, &act)
 	}
-	o := g.Gate.Decide(r.Context(), gate.Request{Entry: gate.EntryHTTP, Source: "http:" + up.Name, Action: act,
+	o := g.Gate.Decide(r.Context(), gate.Request{Entry: entry, Source: entry + ":" + up.Name, Action: act,
 		NoSnapshot: noSnapshot(up)})
 	if o.Verdict != gate.Forward {
 		status, body := refusal(o)
@@ -158,6 +176,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.forward(w, r, up, rest, body)
+}
+
+// credential is what the request presents as its token: a bearer token,
+// or the header Railway's project tokens travel in.
+func credential(h http.Header) string {
+	if v, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(h.Get("Project-Access-Token"))
+}
+
+// Fingerprint names a credential in the audit log without revealing it.
+func Fingerprint(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
 func (g *Gateway) limit(v, def int64) int64 {

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"io"
 	"log/slog"
@@ -457,5 +458,58 @@ func (f *flakyAudit) Append(ctx context.Context, ev audit.Event) error {
 func (f *flakyAudit) Post(ev audit.Event) {
 	if !f.down.Load() {
 		f.w.Post(ev)
+	}
+}
+
+// Whether an upstream exists is told only to a holder of a token, and a
+// provider's own credential presented instead of a token is refused,
+// audited by its fingerprint and never forwarded.
+func TestNoTokenLearnsNothingAndAFoundCredentialIsRefused(t *testing.T) {
+	e := setup(t)
+	for _, name := range []string{"railway-prod", "no-such-upstream"} {
+		if code, out := e.send(t, "", "POST", "/u/"+name+"/graphql/v2", `{"query":"{ me { id } }"}`); code != http.StatusUnauthorized ||
+			strings.Contains(fmt.Sprint(out), "not configured") {
+			t.Errorf("%s without a token: %d %v", name, code, out)
+		}
+	}
+	if code, out := e.send(t, e.prod, "POST", "/u/no-such-upstream/graphql/v2", `{"query":"{ me { id } }"}`); code != http.StatusNotFound {
+		t.Errorf("unknown upstream with a token: %d %v", code, out)
+	}
+	before := e.agentRequests()
+	for _, hdr := range []string{"Authorization", "Project-Access-Token"} {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/u/railway-prod/graphql/v2", strings.NewReader(`{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`))
+		if hdr == "Authorization" {
+			req.Header.Set(hdr, "Bearer RAILWAY-SECRET")
+		} else {
+			req.Header.Set(hdr, "RAILWAY-SECRET")
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the real credential in %s: HTTP %d", hdr, resp.StatusCode)
+		}
+	}
+	if e.agentRequests() != before {
+		t.Fatal("a request with the real credential reached Railway")
+	}
+	var refused []string
+	e.st.View(ctx, func(tx store.Tx) error {
+		es, _ := tx.AuditEntries(0, 1000)
+		for _, x := range es {
+			if strings.Contains(string(x.Data), "RAILWAY-SECRET") {
+				t.Errorf("the credential's value is in the audit log: %s", x.Data)
+			}
+			if x.Type == "credential.refused" {
+				refused = append(refused, string(x.Data))
+			}
+		}
+		return nil
+	})
+	if len(refused) != 2 || !strings.Contains(refused[0], Fingerprint("RAILWAY-SECRET")) {
+		t.Fatalf("refusals audited: %v", refused)
 	}
 }
