@@ -246,7 +246,9 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 	}
 	for _, a := range rest {
 		if u, ok := strings.CutPrefix(a.s, "ext::"); ok {
-			w.shellString(arg{s: u, dyn: a.dyn}, depth)
+			// The ext transport runs its URL as a command line ("% " is a space).
+			w.add("git.ext-transport", unknown, "git's ext:: transport runs a command: "+u)
+			w.shellString(arg{s: strings.ReplaceAll(u, "% ", " "), dyn: a.dyn}, depth)
 		}
 	}
 	return nil

@@ -43,6 +43,10 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 				w.program(parseCall(b, c.args[i+1:]), in)
 				return
 			}
+			if _, st := w.readScript(a.s); st != fileMissing {
+				w.runFile(a.s, c.name, lang, depth, false)
+				return
+			}
 			w.add("inline.run-script", write, c.name+" runs the program file "+a.s)
 			return
 		}
@@ -52,7 +56,7 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 
 var (
 	// Calls that run a shell command, per language family.
-	execCalls = regexp.MustCompile(`\b(?:os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|pty\.spawn|execSync|exec|execFile|execFileSync|spawn|spawnSync|system|shell_exec|passthru|popen|proc_open|IO\.popen|Open3\.\w+|Kernel\.system)\s*\(`)
+	execCalls = regexp.MustCompile(`\b(?:os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|os\.spawn[lv]p?e?|os\.posix_spawnp?|pty\.spawn|execSync|exec|execFile|execFileSync|spawn|spawnSync|system|shell_exec|passthru|popen|proc_open|pcntl_exec|IO\.popen|Open3\.\w+|Kernel\.(?:system|exec|spawn)|os\.execute|io\.popen|commands\.getoutput)(?:\s*\(|\s+(?:["'` + "`" + `]|qw))`)
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
@@ -71,31 +75,46 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.add("inline.dynamic", unknown, lang+" runs code only known at run time")
 		return
 	}
-	text := a.s
+	text := canonicalImports(lang, a.s)
 	found := false
 	for _, loc := range execCalls.FindAllStringIndex(text, -1) {
 		found = true
 		rest := text[loc[1]:]
+		// A call without parentheses (system "cmd", exec qw(...)): the match
+		// ends inside the first argument.
+		switch m := text[loc[0]:loc[1]]; {
+		case strings.HasSuffix(m, "qw"):
+			rest = text[loc[1]-2:]
+		case !strings.HasSuffix(m, "("):
+			rest = text[loc[1]-1:]
+		}
 		pyExec := lang == "python" && strings.HasPrefix(text[loc[0]:], "exec")
-		if m := strLiteral.FindStringSubmatch(rest); m != nil {
-			if pyExec { // Python's exec runs Python, not a shell
-				w.code(lang, arg{s: m[1] + m[2]}, depth+1)
-			} else {
-				w.script(m[1]+m[2], depth+1)
+		lits, list, ok := callArgs(rest)
+		switch {
+		case !ok || len(lits) == 0:
+			w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time")
+		case pyExec: // Python's exec runs Python, not a shell
+			w.code(lang, arg{s: lits[0]}, depth+1)
+		case len(lits) == 1 && !list:
+			w.script(lits[0], depth+1)
+		default:
+			// An argument vector: exec*("rm", ["rm", "-rf", "/"]) names the
+			// program twice; the vector is what runs.
+			if len(lits) > 1 && lits[0] == lits[1] {
+				lits = lits[1:]
 			}
-			continue
+			args := make([]arg, len(lits))
+			for i, l := range lits {
+				args[i] = arg{s: l}
+			}
+			w.command(args, input{}, depth+1)
 		}
-		if m := listLiteral.FindStringSubmatch(rest); m != nil {
-			var args []arg
-			for _, lm := range anyLiteral.FindAllStringSubmatch(m[1], -1) {
-				args = append(args, arg{s: lm[1] + lm[2]})
-			}
-			if len(args) > 0 && len(args) == strings.Count(m[1], ",")+1 {
-				w.command(args, input{}, depth+1)
-				continue
-			}
+	}
+	for host := range providerHosts {
+		if strings.Contains(text, host) {
+			found = true
+			w.add("inline.provider-api", unknown, lang+" code calls "+host+", whose requests Chaperone cannot read from here")
 		}
-		w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time")
 	}
 	if lang != "python" && lang != "node" {
 		for _, m := range backquotes.FindAllStringSubmatch(text, -1) {
@@ -165,4 +184,179 @@ func (w *walker) awk(c *call, depth int) {
 	for _, m := range lits {
 		w.script(m[1]+m[2], depth+1)
 	}
+}
+
+var (
+	pyImportAs   = regexp.MustCompile(`\bimport\s+([\w.]+)\s+as\s+(\w+)`)
+	pyFromImport = regexp.MustCompile(`\bfrom\s+([\w.]+)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:$|[;\n])`)
+	pyDunder     = regexp.MustCompile(`(?:__import__|importlib\.import_module)\(\s*['"]([\w.]+)['"]\s*\)`)
+	pyGetattr    = regexp.MustCompile(`getattr\(\s*([\w.]+)\s*,\s*['"](\w+)['"]\s*\)`)
+	jsRequire    = regexp.MustCompile(`(?:const|let|var)\s+\{([^}]*)\}\s*=\s*require\(\s*['"](?:node:)?([\w/]+)['"]\s*\)`)
+	jsImport     = regexp.MustCompile(`import\s+\{([^}]*)\}\s+from\s+['"](?:node:)?([\w/]+)['"]`)
+	jsNamespace  = regexp.MustCompile(`(?:(?:const|let|var)\s+(\w+)\s*=\s*require\(\s*['"](?:node:)?([\w/]+)['"]\s*\)|import\s+\*\s+as\s+(\w+)\s+from\s+['"](?:node:)?([\w/]+)['"])`)
+)
+
+// canonicalImports rewrites names bound by imports to what they name
+// (import shutil as s; s.rmtree -> shutil.rmtree, const {execSync: run} =
+// require('child_process'); run( -> child_process.execSync(), so the calls
+// are recognised however they are spelt.
+func canonicalImports(lang, text string) string {
+	type bind struct{ name, full string }
+	var binds []bind
+	switch lang {
+	case "python":
+		text = pyDunder.ReplaceAllString(text, "$1")
+		text = pyGetattr.ReplaceAllString(text, "$1.$2")
+		for _, m := range pyImportAs.FindAllStringSubmatch(text, -1) {
+			binds = append(binds, bind{m[2], m[1]})
+		}
+		for _, m := range pyFromImport.FindAllStringSubmatch(text, -1) {
+			for _, part := range strings.Split(m[2], ",") {
+				f := strings.Fields(part)
+				switch {
+				case len(f) == 3 && f[1] == "as":
+					binds = append(binds, bind{f[2], m[1] + "." + f[0]})
+				case len(f) == 1:
+					binds = append(binds, bind{f[0], m[1] + "." + f[0]})
+				}
+			}
+		}
+	case "node":
+		for _, re := range []*regexp.Regexp{jsRequire, jsImport} {
+			for _, m := range re.FindAllStringSubmatch(text, -1) {
+				for _, part := range strings.Split(m[1], ",") {
+					k, v, ok := strings.Cut(part, ":")
+					if !ok {
+						k, v, ok = strings.Cut(part, " as ")
+					}
+					k = strings.TrimSpace(k)
+					if !ok {
+						v = k
+					}
+					if v = strings.TrimSpace(v); v != "" {
+						binds = append(binds, bind{v, m[2] + "." + k})
+					}
+				}
+			}
+		}
+		for _, m := range jsNamespace.FindAllStringSubmatch(text, -1) {
+			if m[1] != "" {
+				binds = append(binds, bind{m[1], m[2]})
+			} else {
+				binds = append(binds, bind{m[3], m[4]})
+			}
+		}
+	}
+	for _, b := range binds {
+		if b.name == "" || b.name == b.full {
+			continue
+		}
+		re, err := regexp.Compile(`(^|[^\w.])` + regexp.QuoteMeta(b.name) + `\b`)
+		if err != nil {
+			continue
+		}
+		text = re.ReplaceAllString(text, "${1}"+strings.ReplaceAll(b.full, "/", "_"))
+	}
+	return text
+}
+
+// callArgs reads the literal arguments of a call: strings, a list of
+// strings, or qw(...). ok is false when an argument is built at run time
+// (concatenation, formatting, a variable).
+func callArgs(s string) (lits []string, list, ok bool) {
+	i := 0
+	skip := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		q := s[i]
+		if i+1 < len(s) && s[i:i+2] == "f'" || s[i:min(i+2, len(s))] == `f"` {
+			return "", false
+		}
+		if q == 'r' || q == 'b' {
+			i++
+			q = s[i]
+		}
+		j := i + 1
+		var b strings.Builder
+		for ; j < len(s) && s[j] != q; j++ {
+			if s[j] == '\\' && j+1 < len(s) {
+				j++
+			}
+			if q == '`' && s[j] == '$' && j+1 < len(s) && s[j+1] == '{' {
+				return "", false
+			}
+			b.WriteByte(s[j])
+		}
+		if j >= len(s) {
+			return "", false
+		}
+		i = j + 1
+		return b.String(), true
+	}
+	skip()
+	if i < len(s) && s[i] == '(' {
+		i++
+	}
+	for i < len(s) {
+		skip()
+		if i >= len(s) {
+			break
+		}
+		switch c := s[i]; {
+		case c == '[':
+			list = true
+			i++
+		case c == ']':
+			i++
+		case c == '"' || c == '\'' || c == '`' || (c == 'r' || c == 'b') && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\''):
+			l, good := str()
+			if !good {
+				return nil, false, false
+			}
+			lits = append(lits, l)
+		case strings.HasPrefix(s[i:], "qw"):
+			end := strings.IndexAny(s[i+3:], ")}/]")
+			if end < 0 {
+				return nil, false, false
+			}
+			lits = append(lits, strings.Fields(s[i+3:i+3+end])...)
+			list = true
+			i += 4 + end
+		case c == ',':
+			i++
+		case c == ')' || c == ';' || c == '\n':
+			return lits, list, true
+		case strings.HasPrefix(s[i:], ".split()"):
+			if len(lits) == 1 {
+				lits, list = strings.Fields(lits[0]), true
+			}
+			i += len(".split()")
+		default:
+			// keyword arguments (shell=True, check=True, cwd=...) do not
+			// change what runs; anything else is built at run time.
+			j := i
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			if j > i && j < len(s) && s[j] == '=' && (j+1 >= len(s) || s[j+1] != '=') {
+				i = j + 1
+				skip()
+				if i < len(s) && (s[i] == '"' || s[i] == '\'') {
+					if _, good := str(); !good {
+						return nil, false, false
+					}
+					continue
+				}
+				for i < len(s) && s[i] != ',' && s[i] != ')' {
+					i++
+				}
+				continue
+			}
+			return nil, false, false
+		}
+	}
+	return lits, list, true
 }

@@ -46,7 +46,9 @@ var (
 		},
 		"oc":        {withSub(kubeExec, "exec"), withSub(kubeExec, "debug"), withSub(kubeExec, "run"), withSub(kubeExec, "rsh")},
 		"kubecolor": {withSub(kubeExec, "exec"), withSub(kubeExec, "debug"), withSub(kubeExec, "run")},
-		"flyctl":    nil, // filled from fly
+		"flyctl":    nil, // the same CLI as fly
+		"podman":    nil, // docker's command line
+		"nerdctl":   nil,
 		"fly":       {{sub: []string{"ssh", "console"}, shellOpts: []string{"-C", "--command"}, valueOpts: strings.Fields("-a --app -s --select -u --user -r --region --machine --process-group --pty -A --address")}, {sub: []string{"console"}, shellOpts: []string{"-C", "--command"}}, {sub: []string{"machine", "exec"}, skip: 1, joined: true, valueOpts: strings.Fields("-a --app --timeout")}, {sub: []string{"machines", "exec"}, skip: 1, joined: true, valueOpts: strings.Fields("-a --app --timeout")}},
 		"heroku":    {{sub: []string{"run"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), boolOpts: strings.Fields("-x --exit-code --no-tty --no-notify"), joined: true}, {sub: []string{"run:detached"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), joined: true}, {sub: []string{"ps:exec"}, shellOpts: []string{"--command"}}},
 		"railway":   {{sub: []string{"run"}, valueOpts: strings.Fields("-s --service -e --environment -p --project")}, {sub: []string{"ssh"}, valueOpts: strings.Fields("-s --service -e --environment -p --project -d --deployment-instance"), joined: true}},
@@ -136,6 +138,8 @@ var moreWrappers = map[string]wrapper{
 
 func init() {
 	runners["flyctl"] = runners["fly"]
+	runners["podman"] = runners["docker"]
+	runners["nerdctl"] = runners["docker"]
 	for k, v := range moreWrappers {
 		if _, ok := wrappers[k]; !ok {
 			wrappers[k] = v

@@ -1,0 +1,348 @@
+package shell
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestCommandsThatRunCommands(t *testing.T) {
+	check(t, []want{
+		{"docker exec -it web rm -rf /data", destructive, "fs.rm-recursive"},
+		{"docker container exec db dropdb app", destructive, "db.dropdb"},
+		{"docker run --rm -v /:/host alpine rm -rf /host", destructive, "fs.rm-recursive"},
+		{"docker run --entrypoint rm alpine -rf /data", destructive, "fs.rm-outside-workspace"},
+		{"podman exec -i db psql -c 'DROP TABLE users'", destructive, ""},
+		{"docker compose exec db psql -c 'DROP TABLE users'", destructive, ""},
+		{"docker-compose run --rm app rails db:drop", destructive, "app.rails-db-drop"},
+		{"nerdctl exec c git reset --hard", destructive, "git.reset-hard"},
+		{"kubectl exec -it pod -- rm -rf /data", destructive, "fs.rm-recursive"},
+		{"kubectl exec -n prod deploy/api -c app -- sh -c 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"kubectl debug node/x -it --image=busybox -- chroot /host rm -rf /", destructive, "fs.rm-recursive"},
+		{"kubectl run x --image=busybox --restart=Never -- rm -rf /data", destructive, "fs.rm-recursive"},
+		{"fly ssh console -C 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{`flyctl ssh console --command "dropdb app"`, destructive, "db.dropdb"},
+		{"flyctl ssh console -C printenv", credential, "creds.printenv"},
+		{"heroku run rails db:drop -a app", destructive, "app.rails-db-drop"},
+		{"railway run rm -rf /", destructive, "fs.rm-recursive"},
+		{"echo 'DROP TABLE users;' | railway connect postgres", destructive, ""},
+		{"ssh host rm -rf /", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' | ssh host", destructive, "fs.rm-recursive"},
+		{"chroot /mnt rm -rf /", destructive, "fs.rm-recursive"},
+		{"runuser -u app -- rm -rf /srv", destructive, "fs.rm-recursive"},
+		{"runuser -l app -c 'rm -rf /srv'", destructive, "fs.rm-recursive"},
+		{"sg docker -c 'rm -rf /'", destructive, "fs.rm-recursive"},
+		{"systemd-run --user rm -rf ~", destructive, "fs.rm-recursive"},
+		{"script -qc 'rm -rf ~' /dev/null", destructive, "fs.rm-recursive"},
+		{"doppler run -- rm -rf /", destructive, "fs.rm-recursive"},
+		{"doppler run --command 'git push -f'", destructive, "git.push-force"},
+		{"op run -- terraform destroy", destructive, "iac.destroy"},
+		{"unshare -r rm -rf ~", destructive, "fs.rm-recursive"},
+		{"nsenter -t 1 -m rm -rf /", destructive, "fs.rm-recursive"},
+		{"flock /tmp/l rm -rf ~", destructive, "fs.rm-recursive"},
+		{"parallel ::: 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' | at now", destructive, "fs.rm-recursive"},
+		{"echo 'git reset --hard' | batch", destructive, "git.reset-hard"},
+		{"echo '* * * * * rm -rf ~' | crontab -", destructive, "fs.rm-recursive"},
+		{"crontab -r", destructive, "cron.remove"},
+		{"tmux new -d 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"tmux send-keys -t x 'rm -rf ~' Enter", destructive, "fs.rm-recursive"},
+		{`screen -S x -X stuff 'rm -rf ~\n'`, destructive, "fs.rm-recursive"},
+		{`printf 'all:\n\trm -rf ~\n' | make -f -`, destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' | xargs -I{} sh -c '{}'", destructive, "fs.rm-recursive"},
+		{"hyperfine 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"concurrently 'npm start' 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		// and what they run may be harmless
+		{"docker exec -it web ls /app", read, ""},
+		{"kubectl exec pod -- cat /etc/hostname", read, ""},
+		{"docker run --rm -it node:20 npm test", write, ""},
+		{"fly ssh console", write, ""},
+		{"tmux new -s work", write, ""},
+		{"crontab -l", read, "cron.read"},
+	})
+}
+
+func TestBashSemantics(t *testing.T) {
+	check(t, []want{
+		{"rm -rf /{etc,home}", destructive, "fs.rm-recursive"},
+		{"{rm,-rf,/}", destructive, "fs.rm-recursive"},
+		{"c=rm; $c -rf /", destructive, "fs.rm-recursive"},
+		{"a=r; b=m; $a$b -rf /", destructive, "fs.rm-recursive"},
+		{`a=r; b=m; eval "$a$b -rf /"`, destructive, "fs.rm-recursive"},
+		{"IFS=,; c=rm,-rf,/; $c", destructive, "fs.rm-recursive"},
+		{"rm${IFS}-rf${IFS}/", destructive, "fs.rm-recursive"},
+		{"c='rm -rf /'; $c", destructive, "fs.rm-recursive"},
+		{"x=git; $x push --force", destructive, "git.push-force"},
+		{"x='$(rm -rf ~)'; echo ${x@P}", destructive, "fs.rm-recursive"},
+		{"x='a[$(rm -rf ~)]'; echo $((x))", destructive, "fs.rm-recursive"},
+		{"x='a[$(rm -rf ~)]'; (( x > 1 ))", destructive, "fs.rm-recursive"},
+		{"(( a[$(rm -rf ~)] ))", destructive, "fs.rm-recursive"},
+		{"unset 'a[$(rm -rf ~)]'", destructive, "fs.rm-recursive"},
+		{"[[ -v 'a[$(rm -rf ~)]' ]]", destructive, "fs.rm-recursive"},
+		{"let 'a[$(rm -rf ~)]=1'", destructive, "fs.rm-recursive"},
+		{"alias x='rm -rf ~'; x", destructive, "fs.rm-recursive"},
+		{"alias r=rm; r -rf /", destructive, "fs.rm-recursive"},
+		{"trap 'rm -rf ~' EXIT", destructive, "fs.rm-recursive"},
+		{"bash -x -e -c 'rm -rf /'", destructive, "fs.rm-recursive"},
+		{"bash -lc 'git reset --hard'", destructive, "git.reset-hard"},
+		{"sh -o posix -c 'rm -rf /'", destructive, "fs.rm-recursive"},
+		{"bash -O extglob -c 'rm -rf /'", destructive, "fs.rm-recursive"},
+		{"bash <(echo rm -rf /)", destructive, "fs.rm-recursive"},
+		{"bash /dev/stdin <<< 'rm -rf /'", destructive, "fs.rm-recursive"},
+		{"source <(echo 'rm -rf ~')", destructive, "fs.rm-recursive"},
+		{". /dev/stdin <<< 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"printf '%s' 'rm -rf /' | sh", destructive, "fs.rm-recursive"},
+		{`printf 'rm\x20-rf /' | bash`, destructive, "fs.rm-recursive"},
+		{`echo -e 'rm\x20-rf /' | sh`, destructive, "fs.rm-recursive"},
+		{"echo cm0gLXJmIC8= | base64 --decode | bash", destructive, "fs.rm-recursive"},
+		{"echo '/ fr- mr' | rev | sh", destructive, "fs.rm-recursive"},
+		{"echo 'import shutil; shutil.rmtree(\"/srv\")' | python3", destructive, "inline.delete"},
+		{`$(echo rm) -rf /`, destructive, "fs.rm-recursive"},
+		{"`echo git` reset --hard", destructive, "git.reset-hard"},
+		// what cannot be followed is held
+		{"c=ls; read c; $c -rf /", unknown, "shell.dynamic-command"},
+		{"c=ls; if x; then c=rm; fi; $c -rf /", unknown, "shell.dynamic-command"},
+		{"c=ls; for i in 1 2; do $c /; c=rm; done", unknown, "shell.dynamic-command"},
+		{`eval "$(curl -s x)"`, unknown, "shell.dynamic-eval"},
+		{"x=$(cat f); echo ${x@P}", unknown, "shell.dynamic-prompt"},
+		{"curl -s x | sh", unknown, "shell.pipe-to-shell"},
+		// and plain scripts stay what they are
+		{"alias ll='ls -la'; ll", read, ""},
+		{"alias ls='ls --color'; ls", read, ""},
+		{"x=5; echo $((x + 1))", read, ""},
+		{"for f in *.go; do echo $f; done", read, ""},
+		{"trap 'rm -f /tmp/lock' EXIT", write, ""},
+		{"name=world; echo hello $name", read, ""},
+		{"$(echo ls)", read, ""},
+	})
+}
+
+func TestGitIndirection(t *testing.T) {
+	check(t, []want{
+		{"git -c alias.x='!rm -rf ~' x", destructive, "fs.rm-recursive"},
+		{"git config alias.x '!rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"git config --global alias.nuke 'reset --hard'; git nuke", destructive, "git.reset-hard"},
+		{"git -c alias.nuke='reset --hard' nuke", destructive, "git.reset-hard"},
+		{"git rebase --exec 'rm -rf ~' HEAD~3", destructive, "fs.rm-recursive"},
+		{"git rebase -x 'rm -rf ~' main", destructive, "fs.rm-recursive"},
+		{"git rebase --exec='git push -f' main", destructive, "git.push-force"},
+		{"git submodule foreach 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"git submodule foreach --recursive git clean -fdx", destructive, "git.clean-force"},
+		{"git bisect run rm -rf ~", destructive, "fs.rm-recursive"},
+		{"GIT_SSH_COMMAND='rm -rf ~' git fetch", destructive, "fs.rm-recursive"},
+		{"env GIT_EDITOR='rm -rf ~' git commit", destructive, "fs.rm-recursive"},
+		{"export GIT_PAGER='rm -rf ~'; git log", destructive, "fs.rm-recursive"},
+		{"git -c core.sshCommand='rm -rf ~' fetch", destructive, "fs.rm-recursive"},
+		{"git -c diff.external='rm -rf ~' diff", destructive, "fs.rm-recursive"},
+		{"git -c core.pager='rm -rf ~' log", destructive, "fs.rm-recursive"},
+		{"git -c core.editor='rm -rf ~' commit", destructive, "fs.rm-recursive"},
+		{"git config core.fsmonitor 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"git -c core.hooksPath=/tmp/h commit -m x", unknown, "git.config-loads"},
+		{"GIT_CONFIG_PARAMETERS=\"'core.pager=rm -rf ~'\" git log", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' > .git/hooks/pre-commit && git commit -m x", destructive, "fs.rm-recursive"},
+		{"cat > .git/hooks/pre-push <<'EOF'\ngit push --force\nEOF", destructive, "git.push-force"},
+		{"git clone ext::'sh -c rm% -rf% ~' x", unknown, ""},
+		{"git reset --hard HEAD~1", destructive, "git.reset-hard"},
+		{"git push origin --delete feature", destructive, "git.push-delete"},
+		{"git push origin +main:main", destructive, "git.push-force-refspec"},
+		{"git push --mirror backup", destructive, "git.push-force"},
+		{"git checkout -- .", destructive, "git.checkout-discard"},
+		{"git restore .", destructive, "git.restore-worktree"},
+		{"git stash clear", destructive, "git.stash-clear"},
+		{"git reflog expire --expire=now --all && git gc --prune=now", destructive, "git.reflog-expire"},
+		{"git update-ref -d refs/heads/main", destructive, "git.update-ref-delete"},
+		// harmless settings stay harmless
+		{"git -c core.pager=less log", read, ""},
+		{"git config user.name 'A B'", read, ""},
+		{"git -c color.ui=always status", read, ""},
+		{"GIT_PAGER=cat git log", read, ""},
+	})
+}
+
+func TestProviderRequests(t *testing.T) {
+	check(t, []want{
+		{`curl https://backboard.railway.com/graphql/v2 -d '{"query":"mutation { \u0076olumeDelete(volumeId: \"v\") }"}'`, destructive, "railway.delete"},
+		{`curl -X POST https://backboard.railway.app/graphql/v2 --data-raw '{"query":"mutation($id: String!) { volumeDelete(volumeId: $id) }","variables":{"id":"v"}}'`, destructive, "railway.delete"},
+		{`echo '{"query":"mutation { volumeDelete(volumeId: \"v\") }"}' | curl https://backboard.railway.com/graphql/v2 --data-binary @-`, destructive, "railway.delete"},
+		{`http POST backboard.railway.app/graphql/v2 query='mutation { volumeDelete(volumeId: "v") }'`, destructive, "railway.delete"},
+		{`xh backboard.railway.app/graphql/v2 query='mutation { projectDelete(id: "p") }'`, destructive, "railway.delete"},
+		{`wget --post-data='{"query":"mutation { volumeDelete(volumeId: \"v\") }"}' https://backboard.railway.app/graphql/v2`, destructive, "railway.delete"},
+		{"curl https://backboard.railway.com/graphql/v2 -d @body.json", unknown, "http.provider-body-unknown"},
+		{"curl https://backboard.railway.com/graphql/v2 --data-binary @-", unknown, "http.provider-body-unknown"},
+		{`curl https://backboard.railway.com/graphql/v2 -d "$BODY"`, unknown, "http.provider-body-unknown"},
+		{"wget --post-file=q.json https://backboard.railway.app/graphql/v2", unknown, "http.provider-body-unknown"},
+		{"openssl s_client -connect backboard.railway.app:443 < req.txt", unknown, "http.provider-body-unknown"},
+		{"curl -X DELETE https://api.machines.dev/v1/apps/web/machines/abc", destructive, "fly.delete"},
+		{`curl -X POST https://api.machines.dev/v1/apps/web/machines/abc/exec -d '{"cmd":"rm -rf /data"}'`, destructive, "fs.rm-recursive"},
+		{"curl 'https://api.machines.dev/v1/apps/web/secrets?show_secrets=true'", credential, "fly.secrets-values"},
+		{"curl -T vol.json https://api.machines.dev/v1/apps/web/volumes/v", unknown, "http.provider-body-unknown"},
+		{`curl https://backboard.railway.com/graphql/v2 -d '{"query":"query { me { id } }"}'`, read, "http.provider-read"},
+		{"curl https://api.machines.dev/v1/apps/web/machines", read, "http.provider-read"},
+		{`curl -X POST http://localhost:8080/graphql -d '{"query":"mutation { createItem(name: \"x\") { id } }"}'`, write, ""},
+		{"curl http://127.0.0.1:4000/api/items", read, "http.read"},
+	})
+}
+
+func TestSecretsByAnyRoute(t *testing.T) {
+	check(t, []want{
+		{"cat < .env", credential, "creds.read-secret-file"},
+		{"0<~/.aws/credentials cat", credential, "creds.read-secret-file"},
+		{"while read l; do echo $l; done < .env.local", credential, "creds.read-secret-file"},
+		{"find . -name .env -exec cat {} \\;", credential, "creds.read-secret-file"},
+		{"find ~ -name id_rsa -exec cat {} +", credential, "creds.read-secret-file"},
+		{"echo .env | xargs cat", credential, "creds.read-secret-file"},
+		{"dd if=.env of=/tmp/x", credential, "creds.read-secret-file"},
+		{"cp .env /tmp/x", credential, "creds.read-secret-file"},
+		{"mv ~/.ssh/id_rsa /tmp/k", credential, "creds.read-secret-file"},
+		{"git show HEAD:.env", credential, "creds.read-secret-file"},
+		{"git show HEAD~2:config/.env.production", credential, "creds.read-secret-file"},
+		{"git log -p -- .env", credential, "creds.read-secret-file"},
+		{"grep -ri railway_token .", credential, "creds.search-secret"},
+		{"rg -i 'api_key'", credential, "creds.search-secret"},
+		{"grep -rE '(API|SECRET)_KEY' .", credential, "creds.search-secret"},
+		{"rg 'AKIA[0-9A-Z]{16}'", credential, "creds.search-secret"},
+		{"grep -r -e PASSWORD -e USER .", credential, "creds.search-secret"},
+		{"git grep -i aws_secret_access_key", credential, "creds.search-secret"},
+		{"ag 'password='", credential, "creds.search-secret"},
+		{"aws secretsmanager get-secret-value --secret-id prod/db", credential, "creds.cloud-secret-read"},
+		{"aws ssm get-parameter --name /x --with-decryption", credential, "creds.cloud-secret-read"},
+		{"gcloud secrets versions access latest --secret=x", credential, "creds.cloud-secret-read"},
+		{"az keyvault secret show --vault-name v --name n", credential, "creds.cloud-secret-read"},
+		{"heroku config -a app", credential, "creds.cloud-secret-read"},
+		{"railway variables", credential, ""},
+		{"terraform output -raw db_password", credential, "creds.cloud-secret-read"},
+		{"terraform state pull", credential, "creds.cloud-secret-read"},
+		{"pulumi stack output --show-secrets", credential, "creds.cloud-secret-read"},
+		{"kubectl get secret/db -o jsonpath='{.data}'", credential, ""},
+		{"kubectl create token default", credential, "creds.cloud-secret-read"},
+		{"sops -d secrets.enc.yaml", credential, "creds.cloud-secret-read"},
+		{"cat ~/.config/gh/hosts.yml", credential, "creds.read-secret-file"},
+		{"cat ~/.fly/config.yml", credential, "creds.read-secret-file"},
+		{"cat ~/.docker/config.json", credential, "creds.read-secret-file"},
+		{"cat ~/.pgpass", credential, "creds.read-secret-file"},
+		{"cat ~/.my.cnf", credential, "creds.read-secret-file"},
+		{"cat /run/secrets/db_password", credential, "creds.read-secret-file"},
+		{"cat /var/run/secrets/kubernetes.io/serviceaccount/token", credential, "creds.read-secret-file"},
+		{"cat ~/.claude/.credentials.json", credential, "creds.read-secret-file"},
+		{"cat ~/.codex/auth.json", credential, "creds.read-secret-file"},
+		{"tail -n 100 ~/.bash_history", credential, "creds.read-secret-file"},
+		{"cat $HOME/.zsh_history", credential, "creds.read-secret-file"},
+		{"cat .ENV", credential, "creds.read-secret-file"},
+		{"cat .Env.Local", credential, "creds.read-secret-file"},
+		{"cat .e*", credential, "creds.read-secret-file"},
+		{"cat ~/.ssh/*", credential, "creds.read-secret-file"},
+		{"cat .en?", credential, "creds.read-secret-file"},
+		{"cat .{e,x}nv", credential, "creds.read-secret-file"},
+		{"f=.env; cat $f", credential, "creds.read-secret-file"},
+		{"cat prod.env", credential, "creds.read-secret-file"},
+		// benign neighbours
+		{"fly secrets list", read, ""},
+		{"terraform output", read, ""},
+		{"rg -i token", read, ""},
+		{"grep -rn auth src", read, ""},
+		{"cat *.go", read, ""},
+		{"cat README.md .env.example", read, ""},
+		{"ls -la ~/.ssh", read, ""},
+	})
+}
+
+func TestNotAFalseAlarmFactory(t *testing.T) {
+	check(t, []want{
+		{"rm -rf node_modules .venv vendor dist build coverage __pycache__ pkg.egg-info target .next", write, ""},
+		{"rm -rf venv .pytest_cache .mypy_cache", write, ""},
+		{"find . -name '*.pyc' -delete", write, "fs.write"},
+		{"find . -name __pycache__ -exec rm -rf {} +", write, ""},
+		{"find . -name '*.go' -delete", destructive, "fs.find-delete"},
+		{`psql -c '\dt'`, read, "db.read"},
+		{`psql -c '\d+ users'`, read, "db.read"},
+		{`psql app -c '\l'`, read, "db.read"},
+		{"sqlite3 app.db .tables", read, "db.read"},
+		{"sqlite3 app.db '.schema users'", read, "db.read"},
+		{`psql -c '\! rm -rf ~'`, destructive, "fs.rm-recursive"},
+		{"sqlite3 app.db '.shell rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519 -N ''", write, ""},
+		{"openssl req -newkey rsa:2048 -nodes -keyout key.pem -out cert.csr", write, ""},
+		{"openssl genrsa -out server.key 2048", write, ""},
+		{"cp .env.example .env", write, ""},
+		{"cp .env.sample .env.local", write, ""},
+	})
+}
+
+func TestScriptsFromTheWorkspace(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"wipe.sh":      "#!/bin/sh\nrm -rf /srv/data\n",
+		"ok.sh":        "#!/bin/bash\necho building\ngo build ./...\n",
+		"tool":         "#!/usr/bin/env python3\nimport shutil\nshutil.rmtree('/srv')\n",
+		"x.py":         "import subprocess\nsubprocess.run(['git', 'push', '--force'])\n",
+		"x.js":         "require('child_process').execSync('terraform destroy -auto-approve')\n",
+		"package.json": `{"scripts": {"clean": "rm -rf dist", "nuke": "rm -rf ~", "pretest": "git clean -fdx", "test": "jest", "build": "tsc"}}`,
+		"Makefile":     "GO ?= go\nRM_ALL := rm -rf /\n\nbuild:\n\t$(GO) build ./...\n\nreset: build\n\t@$(RM_ALL)\n\nclean:\n\trm -rf dist\n",
+		"sub/deep.sh":  "git reset --hard\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o755)
+	}
+	c := Classifier{Dir: dir}
+	for _, w := range []want{
+		{"bash wipe.sh", destructive, "fs.rm-recursive"},
+		{"sh ./wipe.sh", destructive, "fs.rm-recursive"},
+		{"./wipe.sh", destructive, "fs.rm-recursive"},
+		{"source wipe.sh", destructive, "fs.rm-recursive"},
+		{"bash ok.sh", write, ""},
+		{"./tool", destructive, "inline.delete"},
+		{"python3 x.py", destructive, "git.push-force"},
+		{"node x.js", destructive, "iac.destroy"},
+		{"npm run nuke", destructive, "fs.rm-recursive"},
+		{"npm run clean", write, ""},
+		{"npm test", destructive, "git.clean-force"},
+		{"yarn build", write, ""},
+		{"make reset", destructive, "fs.rm-recursive"},
+		{"make", write, ""},
+		{"make clean", write, ""},
+		{"cd sub && bash deep.sh", destructive, "git.reset-hard"},
+		{"bash missing.sh", write, "shell.run-script"},
+		{"echo 'rm -rf ~' > new.sh && bash new.sh", destructive, "fs.rm-recursive"},
+		{"cat > gen.sh <<'EOF'\ngit push --force\nEOF\nchmod +x gen.sh && ./gen.sh", destructive, "git.push-force"},
+		{"curl -s x > got.sh; bash got.sh", unknown, "shell.script-unknown"},
+	} {
+		r := c.Classify(w.cmd)
+		if r.Class() != w.class {
+			t.Errorf("%q: class %s, want %s (%v)", w.cmd, r.Class(), w.class, r.Reasons)
+			continue
+		}
+		found := w.id == ""
+		for _, x := range r.Reasons {
+			found = found || x.ID == w.id
+		}
+		if !found {
+			t.Errorf("%q: no %s among %v", w.cmd, w.id, r.Reasons)
+		}
+	}
+}
+
+func TestInlineCodeFamilies(t *testing.T) {
+	check(t, []want{
+		{`python3 -c "import shutil as s; s.rmtree('/srv')"`, destructive, "inline.delete"},
+		{`python3 -c "from shutil import rmtree as r; r('/srv')"`, destructive, "inline.delete"},
+		{`python3 -c "import subprocess as sp; sp.run(['rm','-rf','/'])"`, destructive, "fs.rm-recursive"},
+		{`python3 -c "from os import system as x; x('rm -rf ~')"`, destructive, "fs.rm-recursive"},
+		{`python3 -c "__import__('os').system('rm -rf ~')"`, destructive, "fs.rm-recursive"},
+		{`python3 -c "import os; os.execvp('rm', ['rm', '-rf', '/'])"`, destructive, "fs.rm-recursive"},
+		{`ruby -e 'system "rm -rf ~"'`, destructive, "fs.rm-recursive"},
+		{`ruby -e 'exec "git push -f"'`, destructive, "git.push-force"},
+		{`perl -e 'system "rm", "-rf", "/"'`, destructive, "fs.rm-recursive"},
+		{`perl -e 'system("rm", "-rf", "/")'`, destructive, "fs.rm-recursive"},
+		{`perl -e 'exec qw(rm -rf /)'`, destructive, "fs.rm-recursive"},
+		{`node -e "const {execSync: run} = require('child_process'); run('rm -rf ~')"`, destructive, "fs.rm-recursive"},
+		{"node -e \"require('child_process').execSync(`rm -rf ~`)\"", destructive, "fs.rm-recursive"},
+		{`php -r 'shell_exec("rm -rf ~");'`, destructive, "fs.rm-recursive"},
+		{`lua -e 'os.execute("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`python3 -c "import requests; requests.post('https://backboard.railway.app/graphql/v2', json=q)"`, unknown, ""},
+		{`python3 -c "import os; os.system('r' + 'm -rf ~')"`, unknown, "inline.dynamic-exec"},
+		{`python3 -c "print(1 + 1)"`, write, "inline.run"},
+		{`node -e "console.log(require('os').cpus().length)"`, write, ""},
+	})
+}
