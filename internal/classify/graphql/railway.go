@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 // RailwayProfile judges Railway's mutations. A mutation that deletes,
@@ -147,6 +148,12 @@ func setsDeleted(args map[string]any) bool {
 				if walk(e) {
 					return true
 				}
+			}
+		case string:
+			// A JSON scalar sent as a string may be parsed by the server.
+			if t := strings.TrimSpace(x); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+				v, err := strictjson.Decode([]byte(t))
+				return err == nil && walk(v)
 			}
 		}
 		return false

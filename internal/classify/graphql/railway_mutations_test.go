@@ -38,6 +38,7 @@ var sometimesDestructive = []struct {
 	{"variableCollectionUpsert", map[string]any{"input": map[string]any{"replace": true}}, map[string]any{"input": map[string]any{"replace": false}}},
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"isDeleted": true}}}}, map[string]any{"environmentId": "e"}},
 	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": map[string]any{"volumes": map[string]any{"v": map[string]any{"isDeleted": "yes"}}}}, map[string]any{"environmentId": "e", "input": map[string]any{}}},
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"isDeleted":true}}}`}, map[string]any{"environmentId": "e", "patch": `{"services":{"s":{}}}`}},
 	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "input": map[string]any{}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
 	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"state": "DELETED"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/x"}}},
 	{"volumeInstanceBackupScheduleUpdate", map[string]any{"kinds": []any{}}, map[string]any{"kinds": []any{"DAILY"}}},
