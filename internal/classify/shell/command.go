@@ -103,6 +103,8 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.awk(c, depth)
 	case dbClients[name] != nil:
 		w.database(c, in, depth)
+	case (name == "rails" || name == "rails-runner") && c.sub("runner") && len(c.pos) > 1:
+		w.code("ruby", c.pos[1].arg, depth)
 	case name == "railway" && c.sub("connect"):
 		w.database(parseCall("psql", nil), in, depth)
 	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && w.npmScript(name, rest, depth):
@@ -112,8 +114,31 @@ func (w *walker) command(args []arg, in input, depth int) {
 	default:
 		w.program(c, in)
 	}
+	w.copies(c, in)
 	w.secretArgs(c)
 	w.secretSearch(c)
+}
+
+// copies records what cp, mv, ln, install and tee put into files, so a
+// copy that is run (a git hook, a script) is judged by its content.
+func (w *walker) copies(c *call, in input) {
+	switch {
+	case c.name == "tee":
+		for _, p := range c.pos {
+			w.wrote(p.s, in.text, in.present && in.known && !p.dyn, c.has("-a", "--append"))
+		}
+	case slices.Contains(copiers, c.name) && len(c.pos) >= 2:
+		dst := c.pos[len(c.pos)-1]
+		if dst.dyn {
+			return
+		}
+		src := c.pos[len(c.pos)-2]
+		text, st := w.readScript(src.s)
+		if src.dyn || st == fileMissing && len(c.pos) == 2 {
+			st = fileUnknowable
+		}
+		w.wrote(dst.s, text, st == fileKnown && len(c.pos) == 2, false)
+	}
 }
 
 func isShell(name string) bool {

@@ -310,7 +310,6 @@ func hasExpansion(wd *syntax.Word) bool {
 func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 	if w.renderOnly == 0 {
 		w.nested(wd, depth)
-		w.promptExpansions(wd, depth)
 	}
 	s, dyn, vars := w.renderOnlyWord(wd, depth)
 	if len(wd.Parts) == 1 {
@@ -351,23 +350,22 @@ func (w *walker) expandDoc(wd *syntax.Word) (string, bool) {
 	return s, !e.dyn
 }
 
-// promptExpansions: ${x@P} expands x's value as a prompt, which runs the
+// promptExpansion: ${x@P} expands x's value as a prompt, which runs the
 // command substitutions inside it.
-func (w *walker) promptExpansions(wd *syntax.Word, depth int) {
-	syntax.Walk(wd, func(n syntax.Node) bool {
-		p, ok := n.(*syntax.ParamExp)
-		if !ok || p.Exp == nil || p.Exp.Op != syntax.OtherParamOps || p.Exp.Word == nil || p.Exp.Word.Lit() != "P" || p.Param == nil {
-			return true
-		}
-		e := &env{w: w}
-		v := e.Get(p.Param.Value)
-		if e.dyn {
-			w.add("shell.dynamic-prompt", unknown, "${"+p.Param.Value+"@P} runs the substitutions in a value only known at run time")
-			return true
-		}
-		w.document(v.Str, depth)
-		return true
-	})
+func (w *walker) promptExpansion(p *syntax.ParamExp, depth int) {
+	if p.Exp == nil || p.Exp.Op != syntax.OtherParamOps || p.Exp.Word == nil || p.Exp.Word.Lit() != "P" || p.Param == nil {
+		return
+	}
+	e := &env{w: w}
+	v := e.Get(p.Param.Value)
+	if p.Index != nil {
+		e.dyn = true // an array element: its value is not followed here
+	}
+	if e.dyn {
+		w.add("shell.dynamic-prompt", unknown, "${"+p.Param.Value+"@P} runs the substitutions in a value only known at run time")
+		return
+	}
+	w.document(v.Str, depth)
 }
 
 // document walks the substitutions in text that the shell expands as a

@@ -274,6 +274,10 @@ func isLocal(host string) bool {
 // providerRequest judges a request to a provider API host the way the
 // gateway does. It reports whether the host is one.
 func (w *walker) providerRequest(c *call, in input) bool {
+	if c.name == "curl" && c.has("-K", "--config") {
+		w.add("http.config-unknown", unknown, "curl reads its request (host, method, body) from a config file")
+		return true
+	}
 	r, ok := w.httpRequest(c, in)
 	if !ok || r.url == nil || isLocal(r.url.Hostname()) {
 		return false

@@ -94,6 +94,7 @@ func (w *walker) nested(n syntax.Node, depth int) {
 			if n.Index != nil {
 				w.arith(n.Index, depth)
 			}
+			w.promptExpansion(n, depth)
 		case *syntax.Assign:
 			if n.Index != nil {
 				w.arith(n.Index, depth)
