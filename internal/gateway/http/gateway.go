@@ -7,9 +7,9 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,6 +231,9 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	for _, h := range hopHeaders {
 		out.Header.Del(h)
 	}
+	// The client asks for and inflates compression itself, so that the
+	// answer can be searched for the credential before the agent gets it.
+	out.Header.Del("Accept-Encoding")
 	setCredential(out.Header, up)
 	resp, err := g.client().Do(out)
 	if err != nil {
@@ -243,11 +246,27 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 		return
 	}
 	defer resp.Body.Close()
+	// An upstream that echoes the credential back (an error quoting the
+	// request, a debug endpoint) must not hand it to the agent.
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		g.Log.Warn("upstream answered in an encoding Chaperone cannot search", "upstream", up.Name, "encoding", ce)
+		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " answered in an encoding Chaperone cannot inspect (" + ce + ")"})
+		return
+	}
+	scrubHeader(resp.Header, up.Credential)
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
+	if r.Method != http.MethodHead && up.Credential != "" {
+		w.Header().Del("Content-Length") // scrubbing may change it
+	}
 	w.WriteHeader(resp.StatusCode)
-	if _, err := io.Copy(w, resp.Body); err != nil && !errors.Is(err, context.Canceled) {
+	sw := newScrubber(w, up.Credential)
+	_, err = io.Copy(sw, resp.Body)
+	if err == nil {
+		err = sw.Close()
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		g.Log.Debug("relaying the upstream's answer", "upstream", up.Name, "err", err)
 	}
 }

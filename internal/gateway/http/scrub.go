@@ -1,0 +1,144 @@
+package http
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// scrubbed stands where a credential was.
+const scrubbed = "[credential]"
+
+// secretForms are the spellings of a credential an upstream could echo back:
+// as sent, URL-encoded (an echoed query or form) and JSON-escaped (an echoed
+// request body). A form equal to another is listed once.
+func secretForms(secret string) [][]byte {
+	if secret == "" {
+		return nil
+	}
+	var out [][]byte
+	seen := map[string]bool{}
+	for _, f := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jsonEscape(secret)} {
+		if f != "" && !seen[f] {
+			seen[f] = true
+			out = append(out, []byte(f))
+		}
+	}
+	return out
+}
+
+func jsonEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '/':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte("0123456789abcdef"[r>>4])
+			b.WriteByte("0123456789abcdef"[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// scrubHeader replaces the credential in every header value.
+func scrubHeader(h http.Header, secret string) {
+	forms := secretForms(secret)
+	if len(forms) == 0 {
+		return
+	}
+	for k, vs := range h {
+		for i, v := range vs {
+			for _, f := range forms {
+				v = strings.ReplaceAll(v, string(f), scrubbed)
+			}
+			vs[i] = v
+		}
+		h[k] = vs
+	}
+}
+
+// scrubber copies what is written to it on to w with every form of the
+// credential replaced. It holds back only the last len(longest form)-1
+// bytes between writes, the most of a match that can straddle two chunks,
+// so a large answer streams through in bounded memory; Close writes the
+// rest.
+type scrubber struct {
+	w     io.Writer
+	forms [][]byte
+	keep  int
+	buf   []byte
+}
+
+func newScrubber(w io.Writer, secret string) *scrubber {
+	s := &scrubber{w: w, forms: secretForms(secret)}
+	for _, f := range s.forms {
+		s.keep = max(s.keep, len(f)-1)
+	}
+	return s
+}
+
+func (s *scrubber) Write(p []byte) (int, error) {
+	if len(s.forms) == 0 {
+		return s.w.Write(p)
+	}
+	s.buf = append(s.buf, p...)
+	if err := s.emit(false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close writes what was held back.
+func (s *scrubber) Close() error {
+	if len(s.forms) == 0 {
+		return nil
+	}
+	return s.emit(true)
+}
+
+// emit writes out buf, credentials replaced, keeping back its tail unless
+// final. A match that starts before the kept tail lies wholly inside buf,
+// so it is always seen before any of its bytes are written.
+func (s *scrubber) emit(final bool) error {
+	var out bytes.Buffer
+	i := 0
+	for {
+		j, n := s.next(s.buf[i:])
+		if j < 0 {
+			break
+		}
+		out.Write(s.buf[i : i+j])
+		out.WriteString(scrubbed)
+		i += j + n
+	}
+	end := len(s.buf)
+	if !final {
+		end = max(i, len(s.buf)-s.keep)
+	}
+	out.Write(s.buf[i:end])
+	s.buf = append(s.buf[:0], s.buf[end:]...)
+	if out.Len() == 0 {
+		return nil
+	}
+	_, err := s.w.Write(out.Bytes())
+	return err
+}
+
+// next finds the earliest form in b, the longest where several start
+// together.
+func (s *scrubber) next(b []byte) (at, n int) {
+	at = -1
+	for _, f := range s.forms {
+		if j := bytes.Index(b, f); j >= 0 && (at < 0 || j < at || (j == at && len(f) > n)) {
+			at, n = j, len(f)
+		}
+	}
+	return at, n
+}

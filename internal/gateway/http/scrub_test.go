@@ -1,0 +1,98 @@
+package http
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chaperone/chaperone/internal/token"
+)
+
+// However the answer is cut into writes, the credential never comes out
+// whole or in part where it stood, and everything else comes out as it was.
+func TestScrubberReplacesTheCredentialAcrossEveryChunkBoundary(t *testing.T) {
+	const secret = "RAILWAY-SECRET/42"
+	text := `{"token":"RAILWAY-SECRET/42","again":"RAILWAY-SECRET\/42","url":"a=RAILWAY-SECRET%2F42","x":"RAILWAY-SECRETRAILWAY-SECRET/42RAILWAY-SECRET/4"}`
+	want := `{"token":"[credential]","again":"[credential]","url":"a=[credential]","x":"RAILWAY-SECRET[credential]RAILWAY-SECRET/4"}`
+	for size := 1; size <= len(text); size++ {
+		var out bytes.Buffer
+		s := newScrubber(&out, secret)
+		for i := 0; i < len(text); i += size {
+			s.Write([]byte(text[i:min(i+size, len(text))]))
+			if held := len(s.buf); held > s.keep {
+				t.Fatalf("chunks of %d: %d bytes held between writes, more than %d", size, held, s.keep)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Fatalf("chunks of %d:\n got %s\nwant %s", size, out.String(), want)
+		}
+	}
+	var out bytes.Buffer
+	s := newScrubber(&out, "")
+	s.Write([]byte(text))
+	if s.Close(); out.String() != text {
+		t.Fatal("with no credential the answer must pass unchanged")
+	}
+}
+
+// echo is an upstream that quotes the request's credential back, in a
+// header and in the body, compressed when asked to.
+type echo struct{}
+
+func (echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cred := r.Header.Get("Authorization")
+	w.Header().Set("X-Seen-Authorization", cred)
+	w.Header().Set("Content-Type", "application/json")
+	body := []byte(`{"errors":[{"message":"bad request with ` + cred + `"}],"pad":"` + strings.Repeat("x", 70000) + cred + `"}`)
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		gz.Write(body)
+		gz.Close()
+		return
+	}
+	w.Write(body)
+}
+
+// An upstream that echoes Chaperone's credential back does not hand it to
+// the agent: not in a header, not in the body, not in a compressed body.
+func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
+	e := setup(t)
+	api := httptest.NewServer(echo{})
+	defer api.Close()
+	before := e.gw.Upstream
+	e.gw.Upstream = func(n string) (Upstream, bool) {
+		if n == "echo-staging" {
+			return Upstream{Name: n, Env: "staging", URL: api.URL, Credential: "ECHOED-SECRET-0123"}, true
+		}
+		return before(n)
+	}
+	tok, _, err := token.NewManager(e.st).Create(ctx, token.Spec{Env: "staging", Upstreams: []string{"echo-staging"}, Scope: token.ScopeAll, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, enc := range []string{"", "gzip"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || bytes.Contains(body, []byte("ECHOED-SECRET")) || strings.Contains(resp.Header.Get("X-Seen-Authorization"), "ECHOED") ||
+			!bytes.Contains(body, []byte("bad request with Bearer [credential]")) || resp.Header.Get("X-Seen-Authorization") != "Bearer [credential]" {
+			t.Fatalf("Accept-Encoding %q: HTTP %d %v %.200s", enc, resp.StatusCode, resp.Header, body)
+		}
+	}
+}
