@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -210,11 +211,36 @@ func TestValuesAreResolvedAsTheProviderResolvesThem(t *testing.T) {
 		{"a form", "POST", stg, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "query=" + qe(incident), 400},
 		{"UTF-16", "POST", stg, http.Header{"Content-Type": {"application/json; charset=utf-16"}}, jsonBody(map[string]any{"query": read}), 400},
 		{"two Content-Types", "POST", stg, http.Header{"Content-Type": {"application/json", "application/graphql"}}, jsonBody(map[string]any{"query": read}), 400},
+		{"HEAD with ?query=", "HEAD", stg + "?query=" + qe(incident), noCType, "", 403},
+		{"OPTIONS with a body", "OPTIONS", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"an escaped parameter name", "POST", stg + "?qu%65ry=" + qe(incident), asJSON, `{"query":"` + read + `"}`, 400},
+		{"?query with no value beside a body", "POST", stg + "?query", asJSON, jsonBody(map[string]any{"query": incident}), 400},
+		{"?variables beside a body", "POST", stg + "?variables=" + qe(`{"v":"vol_3b8d0c"}`), asJSON, jsonBody(map[string]any{"query": `mutation($v: String!) { volumeDelete(volumeId: $v) }`, "variables": map[string]any{"v": "vol_x"}}), 400},
+		{"two JSON values", "POST", stg, asJSON, `{"query":"` + read + `"} {"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 403},
+		{"a JSON string body", "POST", stg, asJSON, `"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"`, 400},
+		{"a patch as a JSON string", "POST", stg, asJSON, jsonBody(map[string]any{"query": `mutation($p: EnvironmentConfig) { environmentPatchCommit(environmentId: "env_prd_9f30", patch: $p) }`,
+			"variables": map[string]any{"p": `{"services":{"svc_api_1":{"isDeleted":true}}}`}}), 403},
 		// Read forms that still go through.
 		{"a gzip read", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(gz(jsonBody(map[string]any{"query": read}))), 200},
 		{"an application/graphql read", "POST", stg, http.Header{"Content-Type": {"application/graphql; charset=utf-8"}}, read, 200},
 		{"a GET read", "GET", stg + "?query=" + qe(read), noCType, "", 200},
 	})
+}
+
+// A chunked body is read whole, like any other.
+func TestChunkedBodiesAreReadWhole(t *testing.T) {
+	e := setup(t)
+	req, _ := http.NewRequest("POST", e.srv.URL+stg, io.MultiReader(strings.NewReader(`{"query":"mutation { volumeDel`), strings.NewReader(`ete(volumeId: \"vol_3b8d0c\") }"}`)))
+	req.ContentLength = -1 // sent chunked
+	req.Header.Set("Authorization", "Bearer "+e.stage)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || len(e.railway.Mutations()) != 0 {
+		t.Fatalf("%d, Railway ran %v", resp.StatusCode, e.railway.Mutations())
+	}
 }
 
 // Class 11: a restore replaces data, so it is destructive and its
