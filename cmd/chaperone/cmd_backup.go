@@ -51,7 +51,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 			return a.withBackups(cmd.Context(), true, func(cfg *config.Config, st store.Store, bs backup.Store) error {
 				var up *config.Upstream
 				for i := range cfg.Upstreams {
-					if cfg.Upstreams[i].Name == upstream && cfg.Upstreams[i].Kind == "postgres" {
+					if cfg.Upstreams[i].Name == upstream && cfg.Upstreams[i].Kind == config.KindPostgres {
 						up = &cfg.Upstreams[i]
 					}
 				}
@@ -208,7 +208,7 @@ func (a *app) backupRestoreCommand() *cobra.Command {
 				if err := backup.Restore(cmd.Context(), bs, m, id, to, tables); err != nil {
 					return err
 				}
-				audit.Record(cmd.Context(), st, audit.Event{Type: "backup.restored", Actor: actor(), Data: map[string]any{
+				audit.Record(cmd.Context(), st, audit.Event{Type: audit.BackupRestored, Actor: actor(), Data: map[string]any{
 					"snapshot": m.ID, "upstream": m.Upstream, "tables": strings.Join(tables, ",")}})
 				fmt.Fprintf(a.stdout, "restored %s\n", m.ID)
 				return nil
@@ -255,7 +255,7 @@ func (a *app) backupVerifyCommand() *cobra.Command {
 				if err != nil {
 					d.Mismatches = append(d.Mismatches, err.Error())
 				}
-				if err := audit.Record(cmd.Context(), st, audit.Event{Type: "backup.verified", Actor: actor(), Data: map[string]any{
+				if err := audit.Record(cmd.Context(), st, audit.Event{Type: audit.BackupVerified, Actor: actor(), Data: map[string]any{
 					"snapshot": m.ID, "upstream": m.Upstream, "ok": d.OK, "tables": d.Tables, "mismatches": strings.Join(d.Mismatches, "; ")}}); err != nil {
 					return err
 				}

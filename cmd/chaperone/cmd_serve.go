@@ -176,7 +176,7 @@ func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, log 
 	}, func() float64 { return 1 }))
 	var pgUpstreams []string
 	for _, u := range cfg.Upstreams {
-		if u.Kind == "postgres" {
+		if u.Kind == config.KindPostgres {
 			pgUpstreams = append(pgUpstreams, u.Name)
 		}
 	}

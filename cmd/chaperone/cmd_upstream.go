@@ -48,7 +48,7 @@ is never printed. Restart serve to use a new upstream.`,
 				return config.Secret(sealed), err
 			}
 			switch kind {
-			case "postgres":
+			case config.KindPostgres:
 				if dsn == "" {
 					return inputErrf("--dsn is required for a postgres upstream")
 				}
@@ -60,7 +60,7 @@ is never printed. Restart serve to use a new upstream.`,
 				if u.DSN, err = seal(dsn); err != nil {
 					return err
 				}
-			case "http":
+			case config.KindHTTP:
 				if credential == "" {
 					return inputErrf("--credential is required for an http upstream (the provider token, or ${VAR})")
 				}
@@ -81,11 +81,11 @@ is never printed. Restart serve to use a new upstream.`,
 		},
 	}
 	f := add.Flags()
-	f.StringVar(&kind, "kind", "postgres", "postgres or http")
+	f.StringVar(&kind, "kind", config.KindPostgres, "postgres or http")
 	f.StringVar(&env, "env", "", "the environment it lives in (required)")
 	f.StringVar(&dsn, "dsn", "", "connection string, or ${VAR} to read it from the environment at start")
 	f.StringVar(&url, "url", "", "base URL (http upstreams)")
-	f.StringVar(&provider, "provider", "generic", "http upstreams: railway, fly or generic")
+	f.StringVar(&provider, "provider", config.ProviderGeneric, "http upstreams: railway, fly or generic")
 	f.StringVar(&credential, "credential", "", "http upstreams: the provider token, or ${VAR}; sealed when literal")
 	f.StringVar(&header, "credential-header", "", "http upstreams: the header the token goes in (default Authorization: Bearer)")
 	add.MarkFlagRequired("env")

@@ -19,7 +19,7 @@ import (
 func httpGateway(cfg *config.Config, g *gate.Gate, st store.Store, log *slog.Logger) (http.Handler, error) {
 	ups := map[string]gwhttp.Upstream{}
 	for _, u := range cfg.Upstreams {
-		if u.Kind != "http" {
+		if u.Kind != config.KindHTTP {
 			continue
 		}
 		cred, err := u.Credential(sealOpener(cfg))

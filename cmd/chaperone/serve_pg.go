@@ -23,7 +23,7 @@ import (
 func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
 	ups := map[string]pg.Upstream{}
 	for _, u := range cfg.Upstreams {
-		if u.Kind != "postgres" {
+		if u.Kind != config.KindPostgres {
 			continue
 		}
 		dsn, err := u.Credential(sealOpener(cfg))

@@ -56,7 +56,7 @@ func (s *Service) AddApprover(ctx context.Context, name, password, totpSecret, a
 		if err := tx.InsertApprover(store.Approver{Name: name, Password: hash, CreatedAt: s.now(), TOTPSecret: sealed}); err != nil {
 			return err
 		}
-		_, err := audit.Append(tx, audit.Event{Type: "approver.added", Actor: actor, Data: map[string]string{"approver": name}}, s.now())
+		_, err := audit.Append(tx, audit.Event{Type: audit.ApproverAdded, Actor: actor, Data: map[string]string{"approver": name}}, s.now())
 		return err
 	})
 }
@@ -67,7 +67,7 @@ func (s *Service) RemoveApprover(ctx context.Context, name, actor string) error 
 		if err := tx.DeleteApprover(name); err != nil {
 			return err
 		}
-		_, err := audit.Append(tx, audit.Event{Type: "approver.removed", Actor: actor, Data: map[string]string{"approver": name}}, s.now())
+		_, err := audit.Append(tx, audit.Event{Type: audit.ApproverRemoved, Actor: actor, Data: map[string]string{"approver": name}}, s.now())
 		return err
 	})
 }

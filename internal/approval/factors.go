@@ -122,7 +122,7 @@ func (s *Service) VerifyCode(ctx context.Context, name, code string) error {
 		if !locked.IsZero() {
 			data["locked_until"] = locked.UTC().Format(time.RFC3339)
 		}
-		_, err = audit.Append(tx, audit.Event{Type: "approver.code_failed", Actor: "approver:" + name, Data: data}, now)
+		_, err = audit.Append(tx, audit.Event{Type: audit.ApproverCodeFailed, Actor: "approver:" + name, Data: data}, now)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -147,7 +147,7 @@ func (s *Service) AddPasskey(ctx context.Context, approver string, id []byte, re
 		if err := tx.PutPasskey(store.Passkey{ID: id, Approver: approver, Data: record, CreatedAt: now}); err != nil {
 			return err
 		}
-		_, err := audit.Append(tx, audit.Event{Type: "approver.passkey_added", Actor: "approver:" + approver,
+		_, err := audit.Append(tx, audit.Event{Type: audit.ApproverPasskeyAdded, Actor: "approver:" + approver,
 			Data: map[string]any{"approver": approver, "credential": fmt.Sprintf("%x", id)}}, now)
 		return err
 	})

@@ -27,6 +27,38 @@ const (
 	// no snapshot can be taken (an HTTP API's resources), and why.
 	BackupSnapshot = "backup.snapshot"
 	BackupSkipped  = "backup.skipped"
+	BackupFailed   = "backup.failed"
+	BackupPruned   = "backup.pruned"
+	BackupRestored = "backup.restored"
+	// BackupVerified: a restore drill proved a snapshot restores.
+	BackupVerified = "backup.verified"
+
+	// PGConnect: a token opened a session through the SQL gateway;
+	// PGRefused: a connection was refused; PGRefusedStatement: a
+	// statement was refused before it was judged (it does not lex).
+	PGConnect          = "pg.connect"
+	PGRefused          = "pg.refused"
+	PGRefusedStatement = "pg.refused-statement"
+	// HTTPRefused: a token was used on an HTTP upstream it does not
+	// cover; CredentialRefused: a credential that is not a Chaperone
+	// token was presented.
+	HTTPRefused       = "http.refused"
+	CredentialRefused = "credential.refused"
+
+	// ApprovalPrefix starts every approval event; a request's move to a
+	// state is ApprovalPrefix + the state (approved, denied, expired).
+	ApprovalPrefix    = "approval."
+	ApprovalRequested = ApprovalPrefix + "requested"
+	ApprovalVoted     = ApprovalPrefix + "voted"
+	ApprovalApproved  = ApprovalPrefix + "approved"
+	ApprovalDenied    = ApprovalPrefix + "denied"
+	ApprovalExpired   = ApprovalPrefix + "expired"
+	ApprovalConsumed  = ApprovalPrefix + "consumed"
+
+	ApproverAdded        = "approver.added"
+	ApproverRemoved      = "approver.removed"
+	ApproverCodeFailed   = "approver.code_failed"
+	ApproverPasskeyAdded = "approver.passkey_added"
 )
 
 // Event is something worth recording. Data is any JSON-encodable value.

@@ -23,7 +23,7 @@ type DrillRecord struct {
 func LastDrills(ctx context.Context, st store.Store) (map[string]DrillRecord, error) {
 	out := map[string]DrillRecord{}
 	err := audit.Each(ctx, st, 0, func(e store.AuditEntry) error {
-		if e.Type != "backup.verified" {
+		if e.Type != audit.BackupVerified {
 			return nil
 		}
 		var d struct {

@@ -67,7 +67,7 @@ func (r Runner) scheduled(ctx context.Context, t Target) {
 	const actor = "system:schedule"
 	fail := func(err error) {
 		r.Log.Error("scheduled backup failed", "upstream", t.Upstream, "err", err)
-		audit.Record(ctx, r.State, audit.Event{Type: "backup.failed", Actor: actor, Data: map[string]any{
+		audit.Record(ctx, r.State, audit.Event{Type: audit.BackupFailed, Actor: actor, Data: map[string]any{
 			"upstream": t.Upstream, "error": err.Error()}})
 	}
 	bs, err := r.Open()
@@ -82,7 +82,7 @@ func (r Runner) scheduled(ctx context.Context, t Target) {
 	}
 	deleted, err := Prune(ctx, bs, t.Upstream, r.Keep, time.Now())
 	if len(deleted) > 0 {
-		audit.Record(ctx, r.State, audit.Event{Type: "backup.pruned", Actor: actor, Data: map[string]any{
+		audit.Record(ctx, r.State, audit.Event{Type: audit.BackupPruned, Actor: actor, Data: map[string]any{
 			"upstream": t.Upstream, "snapshots": strings.Join(deleted, ",")}})
 	}
 	if err != nil {

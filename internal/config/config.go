@@ -179,6 +179,19 @@ type Upstream struct {
 	BackupSchedule string `yaml:"backup_schedule"`
 }
 
+// Upstream kinds (Upstream.Kind).
+const (
+	KindPostgres = "postgres"
+	KindHTTP     = "http"
+)
+
+// Providers of http upstreams (Upstream.Provider).
+const (
+	ProviderGeneric = "generic"
+	ProviderRailway = "railway"
+	ProviderFly     = "fly"
+)
+
 // Defaults returns the embedded defaults: everything local and on loopback.
 // dir is where relative paths point.
 // DefaultHTTPMaxBody and MaxHTTPBody bound http_gateway.max_body: bodies

@@ -55,7 +55,7 @@ func (u Upstream) Credential(open Opener) (string, error) {
 // Secret is the upstream's credential as written: the DSN of a postgres
 // upstream, the API credential of an http one.
 func (u Upstream) Secret() Secret {
-	if u.Kind == "http" {
+	if u.Kind == KindHTTP {
 		return u.APICredential
 	}
 	return u.DSN

@@ -157,11 +157,11 @@ func (c *Config) validateUpstreams() Errors {
 			add(".env", "name the environment it lives in, e.g. env: staging", "upstream %q has no environment", u.Name)
 		}
 		switch u.Kind {
-		case "postgres":
+		case KindPostgres:
 			if u.DSN == "" {
 				add(".dsn", "give dsn: ${SOME_ENV_VAR}", "postgres upstream %q has no dsn", u.Name)
 			}
-		case "http":
+		case KindHTTP:
 			if u.URL == "" {
 				add(".url", "give the API's base URL", "http upstream %q has no url", u.Name)
 			}
@@ -169,7 +169,7 @@ func (c *Config) validateUpstreams() Errors {
 				add(".credential", "give credential: ${SOME_ENV_VAR}", "http upstream %q has no credential", u.Name)
 			}
 			switch u.Provider {
-			case "", "generic", "railway", "fly":
+			case "", ProviderGeneric, ProviderRailway, ProviderFly:
 			default:
 				add(".provider", "use railway, fly or generic", "unknown provider %q", u.Provider)
 			}
@@ -182,7 +182,7 @@ func (c *Config) validateUpstreams() Errors {
 		if u.BackupSchedule != "" {
 			if _, err := cron.ParseStandard(u.BackupSchedule); err != nil {
 				add(".backup_schedule", `use a cron expression such as "0 3 * * *" or @daily`, "bad schedule: %v", err)
-			} else if u.Kind != "postgres" {
+			} else if u.Kind != KindPostgres {
 				add(".backup_schedule", "remove it", "only postgres upstreams are backed up")
 			} else if c.Backup.Recipient == "" {
 				add(".backup_schedule", "set backup.recipient to an age public key", "scheduled backups need backup.recipient")
@@ -206,7 +206,7 @@ func (c *Config) CheckSecrets(open Opener) error {
 				fix = "run serve with the state directory whose secret.key sealed it, or add the upstream again"
 			}
 			field := "dsn"
-			if u.Kind == "http" {
+			if u.Kind == KindHTTP {
 				field = "credential"
 			}
 			errs = append(errs, c.ErrorAt(fmt.Sprintf("upstreams[%d].%s", i, field), fix, "%v", err))

@@ -141,7 +141,7 @@ func (w *world) configure(ctx context.Context) error {
 	for _, args := range [][]string{
 		{"upstream", "add", "pg-staging", "--dsn", w.pg.DSN(stagingDB), "--env", "staging"},
 		{"upstream", "add", "pg-production", "--dsn", w.pg.DSN(productionDB), "--env", "production"},
-		{"upstream", "add", "railway-staging", "--kind", "http", "--provider", "railway", "--url", w.railwayURL,
+		{"upstream", "add", "railway-staging", "--kind", config.KindHTTP, "--provider", config.ProviderRailway, "--url", w.railwayURL,
 			"--credential", w.railwayTok, "--env", "staging"},
 	} {
 		if _, err := w.cli(args...); err != nil {

@@ -153,7 +153,7 @@ func localStoreChecks(ctx context.Context, in Inputs) []Finding {
 	}
 	backupDev := device(fi)
 	for _, up := range in.Config.Upstreams {
-		if up.Kind != "postgres" {
+		if up.Kind != config.KindPostgres {
 			continue
 		}
 		dataDir, err := dataDirectory(ctx, in.DSN, up)
@@ -206,7 +206,7 @@ func drillChecks(ctx context.Context, in Inputs) []Finding {
 	var out []Finding
 	rpo := time.Duration(in.Config.Backup.RPO)
 	for _, up := range in.Config.Upstreams {
-		if up.Kind != "postgres" {
+		if up.Kind != config.KindPostgres {
 			continue
 		}
 		check := "backup.drill " + up.Name

@@ -141,7 +141,9 @@ func (e *Engine) firstMatch(vars map[string]any) action.Decision {
 }
 
 // capByScope applies the token's scope after the rules: a scope can only make
-// a decision stricter, never looser.
+// a decision stricter, never looser. The scope names are token.ScopeRead,
+// token.ScopeWrite and token.ScopeAll, written out here because policy does
+// not import token.
 func capByScope(d action.Decision, a *action.Action) action.Decision {
 	var limit action.Class
 	switch a.Scope {

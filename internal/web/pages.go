@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/human"
 	"github.com/chaperone/chaperone/internal/store"
 )
@@ -242,7 +243,7 @@ func (c *Console) upstreams(ctx context.Context) []Upstream {
 	drills, err := c.Drills(ctx)
 	for i := range out {
 		switch {
-		case out[i].Kind != "postgres":
+		case out[i].Kind != config.KindPostgres:
 		case err != nil:
 			out[i].Backups = "backup status unknown"
 		default:

@@ -43,7 +43,7 @@ type Profile struct {
 }
 
 // Profiles are the shipped REST profiles, by provider name.
-var Profiles = map[string]Profile{"generic": Generic, "fly": Fly}
+var Profiles = map[string]Profile{Generic.Name: Generic, Fly.Name: Fly}
 
 // For returns the provider's profile, or the generic one.
 func For(provider string) Profile {

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 
+	"github.com/chaperone/chaperone/internal/classify/rest"
 	"github.com/chaperone/chaperone/internal/gate"
 )
 
@@ -42,5 +43,5 @@ func noSnapshot(up Upstream) string {
 // recoveryWindow is what each provider itself keeps after a deletion, as
 // its documentation states.
 var recoveryWindow = map[string]string{
-	"fly": "Fly keeps daily volume snapshots for 5 days by default (fly volumes snapshots list)",
+	rest.Fly.Name: "Fly keeps daily volume snapshots for 5 days by default (fly volumes snapshots list)",
 }

@@ -201,7 +201,7 @@ func (s *session) lexerRefusal(ctx context.Context, text string) *pgproto3.Error
 			continue
 		}
 		if s.g.Record != nil {
-			if err := s.g.Record(ctx, audit.Event{Type: "pg.refused-statement", Actor: "token:" + s.tok.ID,
+			if err := s.g.Record(ctx, audit.Event{Type: audit.PGRefusedStatement, Actor: "token:" + s.tok.ID,
 				Data: map[string]string{"upstream": s.upstream.Name, "env": s.upstream.Env, "finding": r.ID, "reason": r.Message}}); err != nil {
 				s.g.Log.Warn("recording a refused statement", "err", err)
 			}

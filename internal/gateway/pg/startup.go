@@ -67,7 +67,7 @@ func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) 
 	}
 	// On the record before the client can use the session.
 	if g.Record != nil {
-		if err := g.Record(ctx, audit.Event{Type: "pg.connect", Actor: "token:" + tok.ID, Data: map[string]string{
+		if err := g.Record(ctx, audit.Event{Type: audit.PGConnect, Actor: "token:" + tok.ID, Data: map[string]string{
 			"upstream": up.Name, "env": up.Env, "remote": conn.RemoteAddr().String()}}); err != nil {
 			g.Log.Warn("recording a gateway connection", "err", err)
 		}
@@ -326,7 +326,7 @@ func (g *Gateway) recordRefusal(ctx context.Context, tok store.Token, up Upstrea
 	if g.Record == nil {
 		return
 	}
-	if err := g.Record(ctx, audit.Event{Type: "pg.refused", Actor: "token:" + tok.ID, Data: map[string]string{
+	if err := g.Record(ctx, audit.Event{Type: audit.PGRefused, Actor: "token:" + tok.ID, Data: map[string]string{
 		"upstream": up.Name, "env": up.Env, "reason": reason.Error()}}); err != nil {
 		g.Log.Warn("recording a refused connection", "err", err)
 	}
