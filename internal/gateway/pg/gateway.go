@@ -58,12 +58,16 @@ type Gateway struct {
 
 	cache   classCache
 	cancels sync.Map // uint32 pid -> *cancelTarget
+	live    sessions
 	wg      sync.WaitGroup
 }
 
 // Serve accepts connections until ln is closed, then waits for sessions to
 // end or ctx to be done.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go g.watchTokens(wctx)
 	var mu sync.Mutex
 	conns := map[net.Conn]bool{}
 	go func() {
@@ -123,6 +127,8 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 		return
 	}
 	defer s.close()
+	g.live.add(s)
+	defer g.live.remove(s)
 	s.client.SetDeadline(time.Time{})
 	s.relay(ctx)
 }

@@ -402,3 +402,59 @@ func TestUnknownMessageEndsTheSessionWithAFatal(t *testing.T) {
 		t.Fatal("the session went on")
 	}
 }
+
+// A token is checked for the life of its sessions: revoking it, or its
+// expiry, ends the sessions already open, with the reason, and nothing
+// more runs on them.
+func TestRevokedOrExpiredTokensEndOpenSessions(t *testing.T) {
+	e := setup(t)
+	c := e.connect(t, e.prodToken, "app-prod")
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM bookings").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.tokens.Verify(ctx, e.prodToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	if err := e.tokens.Revoke(ctx, tok.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = c.QueryRow(ctx, "SELECT count(*) FROM bookings").Scan(&n)
+		if err != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "28000" || !strings.Contains(pe.Message, "revoked") {
+		t.Fatalf("after the revocation: %v", err)
+	}
+	t.Logf("the session ended %v after the revocation", time.Since(revoked).Round(time.Millisecond))
+	if !c.IsClosed() {
+		if err := c.QueryRow(ctx, "SELECT 1").Scan(&n); err == nil {
+			t.Fatal("the session still runs statements")
+		}
+	}
+
+	// Expiry: a token that expires while its session is open.
+	secret, _, err := e.tokens.Create(ctx, token.Spec{Env: "production", Upstreams: []string{"app-prod"}, Scope: token.ScopeAll,
+		Actor: "test", TTL: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := e.connect(t, secret, "app-prod")
+	deadline = time.Now().Add(15 * time.Second)
+	for err = nil; err == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		err = c2.QueryRow(ctx, "SELECT 1").Scan(&n)
+	}
+	if err == nil {
+		t.Fatal("the session outlived its expired token")
+	}
+	if !errors.As(err, &pe) || pe.Code != "28000" || !strings.Contains(pe.Message, "expired") {
+		t.Fatalf("expiry: %v", err)
+	}
+}

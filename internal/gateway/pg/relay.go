@@ -51,6 +51,9 @@ type session struct {
 	// clientGone is set once the client has left (Terminate or EOF), so that
 	// the upstream connection closing after it is not reported as a loss.
 	clientGone atomic.Bool
+	// ended holds why the session was ended from outside (its token was
+	// revoked), for the relay to tell the client.
+	ended atomic.Pointer[pgproto3.ErrorResponse]
 }
 
 // marker is a held or denied message that was replaced, on its way to the
@@ -78,6 +81,11 @@ func (s *session) relay(ctx context.Context) {
 	go func() {
 		defer close(done)
 		s.fromUpstream()
+		if why := s.ended.Load(); why != nil {
+			// fromUpstream has stopped: nothing else writes to the client.
+			send(s.cw, why)
+			s.cw.Flush()
+		}
 		if !s.clientGone.Load() {
 			s.client.Close() // ends fromClient's read
 		}
@@ -242,7 +250,7 @@ func (s *session) fromUpstream() {
 	for {
 		typ, n, err := readHeader(s.ur)
 		if err != nil {
-			if !s.clientGone.Load() {
+			if !s.clientGone.Load() && s.ended.Load() == nil {
 				send(s.cw, fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
 				s.cw.Flush()
 			}
