@@ -169,6 +169,12 @@ func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
 		if a.State != Approved || !s.now().Before(a.ExpiresAt) {
 			return nil
 		}
+		// An approval is spent only by the token it was granted to while
+		// that token is still good: revoking a token voids its approvals.
+		k, err := tx.TokenByID(a.TokenID)
+		if err != nil || !k.RevokedAt.IsZero() || !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
+			return nil
+		}
 		if ok, err = tx.SetApprovalState(id, Approved, Consumed, s.now(), ""); err != nil || !ok {
 			return err
 		}

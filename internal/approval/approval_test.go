@@ -30,6 +30,16 @@ func service(t *testing.T) (*Service, *time.Time) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	// The tokens the requests are bound to; only a live token spends an
+	// approval.
+	st.Update(ctx, func(tx store.Tx) error {
+		for _, id := range []string{"tok_a", "tok_b"} {
+			if err := tx.InsertToken(store.Token{ID: id, Hash: []byte(id), Env: "production", Scope: "all", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	})
 	return &Service{Store: st, Now: func() time.Time { return now }, Secrets: box}, &now
 }
 
@@ -188,5 +198,24 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 	wg.Wait()
 	if peak != cap(argonSlots) {
 		t.Fatalf("%d hashes ran at once, want %d", peak, cap(argonSlots))
+	}
+}
+
+// Revoking a token voids the approvals granted to it.
+func TestARevokedTokenCannotSpendItsApproval(t *testing.T) {
+	s, now := service(t)
+	req, _, err := s.Check(ctx, hold("DROP TABLE bookings", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Approve(ctx, req.ID, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Store.Update(ctx, func(tx store.Tx) error { return tx.RevokeToken("tok_a", *now) })
+	if _, run, _ := s.Check(ctx, hold("DROP TABLE bookings", 1)); !run {
+		t.Fatal("the approval is not ready to run")
+	}
+	if ok, err := s.Consume(ctx, req.ID, "token:tok_a"); ok || err != nil {
+		t.Fatalf("a revoked token spent its approval: %v %v", ok, err)
 	}
 }

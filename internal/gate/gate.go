@@ -221,7 +221,7 @@ func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
 	ok, err := g.Approvals.Consume(ctx, req.ID, "token:"+o.Action.Requester)
 	if err != nil || !ok {
 		return g.undecidable(r, o, CauseSpent,
-			fmt.Sprintf("Chaperone: the approval of request %s was already used or has expired; send it again to ask for a new approval", req.ID))
+			fmt.Sprintf("Chaperone: the approval of request %s was already used, has expired, or its token is no longer valid; send it again to ask for a new approval", req.ID))
 	}
 	return o
 }
