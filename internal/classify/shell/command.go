@@ -369,7 +369,7 @@ func (w *walker) secretArgs(c *call) {
 				p = v
 			}
 		}
-		if isSecretPath(p) {
+		if isSecretPath(p) || isSecretDir(p) {
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
 			w.target(p)
 		}

@@ -219,8 +219,10 @@ func (e *env) Get(name string) expand.Variable {
 	s := e.w.scope
 	str := func(v string) expand.Variable { return expand.Variable{Set: true, Kind: expand.String, Str: v} }
 	if name == "IFS" && (s == nil || !s.ifs || s.poisoned || s.multi["IFS"] || e.depth > 0) {
-		// Expanding a value as one string never splits it: no lookup.
-		if s != nil && (s.poisoned || s.multi["IFS"]) {
+		// Expanding a value as one string never splits it: no lookup. With
+		// a scope that cannot be trusted every variable is already unknown,
+		// so the default is as good as any.
+		if s != nil && s.multi["IFS"] && e.depth == 0 {
 			e.dyn = true
 		}
 		return str(" \t\n")

@@ -114,6 +114,8 @@ func TestBashSemantics(t *testing.T) {
 		{"trap 'rm -f /tmp/lock' EXIT", write, ""},
 		{"name=world; echo hello $name", read, ""},
 		{"$(echo ls)", read, ""},
+		{". ~/.nvm/nvm.sh", write, ""},
+		{"x='$(rm -rf ~)'; y=\"${x@P}\"", destructive, "fs.rm-recursive"},
 	})
 }
 
@@ -152,6 +154,8 @@ func TestGitIndirection(t *testing.T) {
 		{"git reflog expire --expire=now --all && git gc --prune=now", destructive, "git.reflog-expire"},
 		{"git update-ref -d refs/heads/main", destructive, "git.update-ref-delete"},
 		// harmless settings stay harmless
+		{"cp evil.sh .git/hooks/pre-commit", unknown, "git.hook-unknown"},
+		{"tee .git/hooks/pre-commit <<< 'rm -rf ~'", destructive, "fs.rm-recursive"},
 		{"git -c core.pager=less log", read, ""},
 		{"git config user.name 'A B'", read, ""},
 		{"git -c color.ui=always status", read, ""},
@@ -235,7 +239,10 @@ func TestSecretsByAnyRoute(t *testing.T) {
 		{"cat .{e,x}nv", credential, "creds.read-secret-file"},
 		{"f=.env; cat $f", credential, "creds.read-secret-file"},
 		{"cat prod.env", credential, "creds.read-secret-file"},
+		{"zip -r /tmp/x.zip ~/.ssh", credential, "creds.read-secret-file"},
+		{"git credential fill <<< 'host=github.com'", credential, "creds.git-credential"},
 		// benign neighbours
+		{"git config --get credential.helper", read, ""},
 		{"fly secrets list", read, ""},
 		{"terraform output", read, ""},
 		{"rg -i token", read, ""},
@@ -342,6 +349,13 @@ func TestInlineCodeFamilies(t *testing.T) {
 		{`lua -e 'os.execute("rm -rf ~")'`, destructive, "fs.rm-recursive"},
 		{`python3 -c "import requests; requests.post('https://backboard.railway.app/graphql/v2', json=q)"`, unknown, ""},
 		{`python3 -c "import os; os.system('r' + 'm -rf ~')"`, unknown, "inline.dynamic-exec"},
+		{`python3 -c "from subprocess import *; run(['rm','-rf','/'])"`, destructive, "fs.rm-recursive"},
+		{`node -e "require('fs').writeFileSync('/etc/hosts', '')"`, destructive, "fs.truncate-outside-workspace"},
+		{`perl -e 'unlink glob "*"'`, destructive, "inline.delete"},
+		{`deno eval "Deno.removeSync('/srv', {recursive: true})"`, destructive, "inline.delete"},
+		{`python3 -c "import os; print(os.environ['RAILWAY_TOKEN'])"`, credential, "creds.print-secret-var"},
+		{`node -e "console.log(process.env.RAILWAY_TOKEN)"`, credential, "creds.print-secret-var"},
+		{`heroku run --app x 'rails runner "User.delete_all"'`, destructive, "inline.delete"},
 		{`python3 -c "print(1 + 1)"`, write, "inline.run"},
 		{`node -e "console.log(require('os').cpus().length)"`, write, ""},
 	})

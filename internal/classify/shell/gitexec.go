@@ -192,6 +192,10 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 	}
 	c := parseCall("git", rest)
 	switch sub.s {
+	case "credential", "credential-store", "credential-cache", "credential-osxkeychain", "credential-libsecret", "credential-manager":
+		if c.sub("fill") || c.sub("get") {
+			w.add("creds.git-credential", credential, "git credential fill prints a stored password or token")
+		}
 	case "config":
 		var pos []arg
 		for j := 0; j < len(rest); j++ {

@@ -60,7 +60,7 @@ var (
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
-	deleteCalls = regexp.MustCompile(`\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
+	deleteCalls = regexp.MustCompile(`\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
 	envDump     = regexp.MustCompile(`(?:print|console\.log|puts|p|pp|echo|print_r|var_dump|json\.dumps|JSON\.stringify)\s*\(?\s*(?:dict\()?\s*(?:os\.environ|process\.env|ENV|%ENV|\$_ENV|getenv\(\))\s*\)?\s*\)?\s*(?:$|[;)\n])`)
 	strLiteral  = regexp.MustCompile(`^\s*(?:f|r|b)?(?:'([^']*)'|"([^"]*)")`)
 	listLiteral = regexp.MustCompile(`^\s*\[([^\]]*)\]`)
@@ -108,6 +108,16 @@ func (w *walker) code(lang string, a arg, depth int) {
 				args[i] = arg{s: l}
 			}
 			w.command(args, input{}, depth+1)
+		}
+	}
+	for _, m := range writeCalls.FindAllStringSubmatch(text, -1) {
+		found = true
+		w.truncates(m[1]+m[2], false, lang+" code writing a file")
+	}
+	for _, m := range envRead.FindAllStringSubmatch(text, -1) {
+		if name := m[1] + m[2] + m[3] + m[4]; secretName(name) && printCall.MatchString(text) {
+			found = true
+			w.add("creds.print-secret-var", credential, lang+" code prints $"+name+", which holds a credential")
 		}
 	}
 	for host := range providerHosts {
@@ -187,6 +197,17 @@ func (w *walker) awk(c *call, depth int) {
 }
 
 var (
+	writeCalls = regexp.MustCompile(`(?:writeFileSync|writeFile|write_text|write_bytes|File\.write|file_put_contents|truncateSync)\(\s*['"]([^'"]+)['"]|open\(\s*['"]([^'"]+)['"]\s*,\s*['"]w`)
+	envRead    = regexp.MustCompile(`(?:os\.environ(?:\.get)?[\[(]\s*|os\.getenv\(\s*|getenv\(\s*|ENV\[\s*|ENV\.fetch\(\s*)['"](\w+)['"]|process\.env\.(\w+)|process\.env\[\s*['"](\w+)['"]|\$ENV\{['"]?(\w+)`)
+	printCall  = regexp.MustCompile(`\b(?:print|console\.(?:log|error|info)|puts|p|pp|echo|printf|say|write|dump|var_dump|print_r)\b`)
+	// star imports bring these names in unqualified.
+	starNames = map[string][]string{
+		"subprocess": {"run", "call", "Popen", "check_output", "check_call", "getoutput", "getstatusoutput"},
+		"os":         {"system", "popen", "remove", "unlink", "rmdir", "removedirs", "execv", "execvp", "execl", "execlp"},
+		"shutil":     {"rmtree"},
+		"pty":        {"spawn"},
+	}
+	pyStar = regexp.MustCompile(`\bfrom\s+(\w+)\s+import\s+\*`)
 	pyImportAs   = regexp.MustCompile(`\bimport\s+([\w.]+)\s+as\s+(\w+)`)
 	pyFromImport = regexp.MustCompile(`\bfrom\s+([\w.]+)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:$|[;\n])`)
 	pyDunder     = regexp.MustCompile(`(?:__import__|importlib\.import_module)\(\s*['"]([\w.]+)['"]\s*\)`)
@@ -209,6 +230,11 @@ func canonicalImports(lang, text string) string {
 		text = pyGetattr.ReplaceAllString(text, "$1.$2")
 		for _, m := range pyImportAs.FindAllStringSubmatch(text, -1) {
 			binds = append(binds, bind{m[2], m[1]})
+		}
+		for _, m := range pyStar.FindAllStringSubmatch(text, -1) {
+			for _, n := range starNames[m[1]] {
+				binds = append(binds, bind{n, m[1] + "." + n})
+			}
 		}
 		for _, m := range pyFromImport.FindAllStringSubmatch(text, -1) {
 			for _, part := range strings.Split(m[2], ",") {

@@ -200,3 +200,18 @@ func IsSecretPath(p string) bool { return isSecretPath(p) }
 // SecretName reports whether an environment variable's name says it holds a
 // credential.
 func SecretName(name string) bool { return secretName(name) }
+
+// secretDirs hold nothing but credentials: copying or archiving one
+// reads them all.
+var secretDirs = []string{".ssh", ".aws", ".gnupg", ".kube", ".docker", ".config/gh", ".railway", ".fly", ".config/gcloud", ".azure",
+	".password-store", "/run/secrets", "/var/run/secrets", ".config/railway", ".config/flyctl", ".claude", ".codex"}
+
+func isSecretDir(p string) bool {
+	lp := strings.TrimSuffix(strings.ToLower(strings.Trim(p, `"'`)), "/")
+	for _, d := range secretDirs {
+		if lp == d || strings.HasSuffix(lp, "/"+d) || strings.HasPrefix(d, "/") && strings.HasSuffix(lp, d) {
+			return true
+		}
+	}
+	return false
+}
