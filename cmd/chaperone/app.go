@@ -172,7 +172,7 @@ func (d stateBox) Open(name, sealed string) (string, error) {
 	return b.Open(name, sealed)
 }
 
-func newStateBox(cfg *config.Config) stateBox { return stateBox(filepath.Dir(cfg.State.Path)) }
+func newStateBox(cfg *config.Config) stateBox { return stateBox(cfg.StateDir()) }
 
 // withState runs fn with the checked config and an open state, and closes
 // the state after.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -72,7 +71,7 @@ answers agent hooks, and records each decision in the audit log.`,
 			}
 			defer ln.Close()
 			if cfg.Listen.HTTPTLS {
-				tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, filepath.Dir(cfg.State.Path))
+				tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, cfg.StateDir())
 				if err != nil {
 					return inputErr(err)
 				}

@@ -40,7 +40,7 @@ is never printed. Restart serve to use a new upstream.`,
 				if envRef.MatchString(v) {
 					return config.Secret(v), nil
 				}
-				box, err := secret.Open(filepath.Dir(cfg.State.Path), true)
+				box, err := secret.Open(cfg.StateDir(), true)
 				if err != nil {
 					return "", err
 				}
@@ -74,7 +74,7 @@ is never printed. Restart serve to use a new upstream.`,
 			}
 			how := "referenced from the environment"
 			if u.Secret().Sealed() {
-				how = "sealed with " + filepath.Join(filepath.Dir(cfg.State.Path), secret.KeyFile)
+				how = "sealed with " + filepath.Join(cfg.StateDir(), secret.KeyFile)
 			}
 			fmt.Fprintf(a.stdout, "upstream %s added (%s, %s); credentials %s\n", u.Name, u.Kind, u.Env, how)
 			return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"time"
 
 	"github.com/chaperone/chaperone/internal/audit"
@@ -32,7 +31,7 @@ func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener
 		}
 		ups[u.Name] = pg.Upstream{Name: u.Name, Env: u.Env, DSN: dsn}
 	}
-	tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, filepath.Dir(cfg.State.Path))
+	tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, cfg.StateDir())
 	if err != nil {
 		return nil, inputErr(err)
 	}

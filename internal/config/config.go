@@ -289,6 +289,10 @@ func abs(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
+// StateDir is the directory that holds the state database, and beside it
+// the secret key and the generated TLS certificate.
+func (c *Config) StateDir() string { return filepath.Dir(c.State.Path) }
+
 // IsProtected reports whether env is listed as protected.
 func (c *Config) IsProtected(env string) bool {
 	for _, p := range c.Protected {

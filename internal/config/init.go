@@ -58,7 +58,7 @@ func Init(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, d := range []string{filepath.Dir(cfg.State.Path), cfg.Backup.Local.Dir} {
+	for _, d := range []string{cfg.StateDir(), cfg.Backup.Local.Dir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return "", fmt.Errorf("creating %s: %w", d, err)
 		}

@@ -176,7 +176,7 @@ func (w *world) addApprovers(ctx context.Context, names ...string) error {
 		return err
 	}
 	defer st.Close()
-	box, err := secret.Open(filepath.Dir(cfg.State.Path), true)
+	box, err := secret.Open(cfg.StateDir(), true)
 	if err != nil {
 		return err
 	}

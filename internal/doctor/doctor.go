@@ -84,7 +84,7 @@ func Run(ctx context.Context, in Inputs) []Finding {
 	out = append(out, drillChecks(ctx, in)...)
 
 	// Files: the state, the sealing key and the TLS key belong to Chaperone alone.
-	stateDir := filepath.Dir(cfg.State.Path)
+	stateDir := cfg.StateDir()
 	for _, f := range []struct {
 		path string
 		max  fs.FileMode
