@@ -147,7 +147,7 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 			return err
 		}
 		created = true
-		_, err = audit.Append(tx, audit.Event{Type: "approval.requested", Actor: "token:" + h.TokenID, Data: summary(req)}, now)
+		_, err = audit.Append(tx, audit.Event{Type: audit.ApprovalRequested, Actor: "token:" + h.TokenID, Data: summary(req)}, now)
 		return err
 	})
 	if err == nil && created {
@@ -180,7 +180,7 @@ func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
 		}
 		consumed = a
 		consumed.State = Consumed
-		_, err = audit.Append(tx, audit.Event{Type: "approval.consumed", Actor: actor, Data: summary(a)}, s.now())
+		_, err = audit.Append(tx, audit.Event{Type: audit.ApprovalConsumed, Actor: actor, Data: summary(a)}, s.now())
 		return err
 	})
 	if err == nil && ok {
@@ -224,7 +224,7 @@ func (s *Service) vote(ctx context.Context, id, approver string, approve bool, c
 			return err
 		}
 		ev := map[string]any{"request": id, "approve": approve, "comment": comment}
-		if _, err := audit.Append(tx, audit.Event{Type: "approval.voted", Actor: approver, Data: ev}, now); err != nil {
+		if _, err := audit.Append(tx, audit.Event{Type: audit.ApprovalVoted, Actor: approver, Data: ev}, now); err != nil {
 			return err
 		}
 		if !approve {
@@ -272,7 +272,7 @@ func (s *Service) transition(tx store.Tx, a store.Approval, to, actor, reason st
 		return fmt.Errorf("request %s changed while it was being decided: %w", a.ID, store.ErrConflict)
 	}
 	a.State, a.DenyReason = to, reason
-	_, err = audit.Append(tx, audit.Event{Type: "approval." + to, Actor: actor, Data: summary(a)}, now)
+	_, err = audit.Append(tx, audit.Event{Type: audit.ApprovalPrefix + to, Actor: actor, Data: summary(a)}, now)
 	return err
 }
 

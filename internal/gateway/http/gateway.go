@@ -135,7 +135,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 		if secret != "" && !strings.HasPrefix(secret, token.Prefix) {
 			// A credential that is not Chaperone's: what an agent holding a
 			// real provider token it found looks like.
-			g.record(r.Context(), audit.Event{Type: "credential.refused", Actor: entry, Data: map[string]string{
+			g.record(r.Context(), audit.Event{Type: audit.CredentialRefused, Actor: entry, Data: map[string]string{
 				"upstream": name, "fingerprint": Fingerprint(secret)}})
 		}
 		fail(w, http.StatusUnauthorized, map[string]any{"error": "a Chaperone token is required (Authorization: Bearer chp_...): " + err.Error()})
@@ -149,7 +149,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 	if err := token.Covers(tok, up.Name, up.Env); err != nil {
 		// A real token used where it may not go: what a stolen or misused
 		// token looks like.
-		g.record(r.Context(), audit.Event{Type: "http.refused", Actor: "token:" + tok.ID, Data: map[string]string{
+		g.record(r.Context(), audit.Event{Type: audit.HTTPRefused, Actor: "token:" + tok.ID, Data: map[string]string{
 			"upstream": up.Name, "env": up.Env, "reason": err.Error()}})
 		fail(w, http.StatusForbidden, map[string]any{"error": err.Error()})
 		return
