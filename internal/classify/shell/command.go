@@ -15,7 +15,7 @@ func (w *walker) call(c *syntax.CallExpr, in input, depth int) {
 	if len(c.Args) == 0 {
 		return
 	}
-	var args []arg
+	args := make([]arg, 0, len(c.Args))
 	for _, wd := range c.Args {
 		args = append(args, w.fields(wd, depth)...)
 	}

@@ -310,8 +310,9 @@ func hasExpansion(wd *syntax.Word) bool {
 // parameters with known values, word splitting, quote removal. Parts only
 // known at run time keep their $NAME form and mark the field dynamic.
 func (w *walker) fields(wd *syntax.Word, depth int) []arg {
-	if w.renderOnly == 0 {
-		w.nested(wd, depth)
+	expands := hasExpansion(wd)
+	if w.renderOnly == 0 && expands {
+		w.nested(wd, depth) // a plain word runs nothing
 	}
 	s, dyn, vars := w.renderOnlyWord(wd, depth)
 	if len(wd.Parts) == 1 {
@@ -319,7 +320,7 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 			return []arg{{s: s, dyn: true, proc: p}}
 		}
 	}
-	if !hasExpansion(wd) {
+	if !expands {
 		return []arg{{s: s, dyn: dyn, vars: vars}}
 	}
 	e := &env{w: w}

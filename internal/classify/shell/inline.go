@@ -207,7 +207,7 @@ var (
 		"shutil":     {"rmtree"},
 		"pty":        {"spawn"},
 	}
-	pyStar = regexp.MustCompile(`\bfrom\s+(\w+)\s+import\s+\*`)
+	pyStar       = regexp.MustCompile(`\bfrom\s+(\w+)\s+import\s+\*`)
 	pyImportAs   = regexp.MustCompile(`\bimport\s+([\w.]+)\s+as\s+(\w+)`)
 	pyFromImport = regexp.MustCompile(`\bfrom\s+([\w.]+)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:$|[;\n])`)
 	pyDunder     = regexp.MustCompile(`(?:__import__|importlib\.import_module)\(\s*['"]([\w.]+)['"]\s*\)`)
