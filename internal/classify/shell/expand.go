@@ -46,6 +46,9 @@ func (s *scope) assign(name string, v *syntax.Word) {
 }
 
 func printWord(w *syntax.Word) string {
+	if len(w.Parts) == 0 {
+		return ""
+	}
 	var b strings.Builder
 	syntax.NewPrinter().Print(&b, w)
 	return b.String()

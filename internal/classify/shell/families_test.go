@@ -115,6 +115,10 @@ func TestBashSemantics(t *testing.T) {
 		{"name=world; echo hello $name", read, ""},
 		{"$(echo ls)", read, ""},
 		{". ~/.nvm/nvm.sh", write, ""},
+		{"x=; y=; echo $x$y", read, ""},
+		{"x=; x=1; $x", unknown, "shell.dynamic-command"},
+		{`tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT`, write, ""},
+		{`d=$(mktemp -d -p /srv); rm -rf "$d"`, destructive, "fs.rm-recursive"},
 		{"x='$(rm -rf ~)'; y=\"${x@P}\"", destructive, "fs.rm-recursive"},
 	})
 }

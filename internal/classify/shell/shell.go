@@ -7,6 +7,7 @@
 package shell
 
 import (
+	"fmt"
 	"os"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -60,8 +61,15 @@ func (c *Classifier) Classify(text string) Result {
 
 // ClassifyIn classifies a command line run in dir, where the scripts it
 // runs (bash x.sh, npm run, make) are read from.
-func (c *Classifier) ClassifyIn(text, dir string) Result {
+func (c *Classifier) ClassifyIn(text, dir string) (res Result) {
 	w := &walker{c: c, seen: map[string]bool{}, ws: workspace{dir: dir, written: map[string]file{}}}
+	defer func() {
+		// A command the classifier cannot get through is held, never allowed.
+		if p := recover(); p != nil {
+			w.add("shell.internal-error", action.ClassUnknown, fmt.Sprintf("the command could not be classified: %v", p))
+			res = w.res
+		}
+	}()
 	w.script(text, 0)
 	return w.res
 }

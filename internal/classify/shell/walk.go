@@ -339,6 +339,21 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 			return out
 		}
 		return input{present: true, from: name}
+	case "mktemp":
+		// mktemp prints a new name in the temp directory (or under -p DIR,
+		// or where its template says).
+		dir := "/tmp"
+		for i, a := range rest {
+			switch {
+			case (a.s == "-p" || a.s == "--tmpdir") && i+1 < len(rest):
+				dir = rest[i+1].s
+			case strings.HasPrefix(a.s, "--tmpdir="):
+				dir = strings.TrimPrefix(a.s, "--tmpdir=")
+			case !strings.HasPrefix(a.s, "-") && strings.Contains(a.s, "/") && (i == 0 || rest[i-1].s != "-p"):
+				return known(a.s + "\n")
+			}
+		}
+		return known(dir + "/tmp.mktemp\n")
 	case "base64", "openssl", "xxd", "basenc", "rev":
 		if !in.present || !in.known {
 			return input{present: true, from: name}
