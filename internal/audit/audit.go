@@ -73,27 +73,41 @@ const headKey = "audit.head"
 // Append adds ev to the chain inside tx, so that it commits with the state
 // change it records, or not at all.
 func Append(tx store.Tx, ev Event, now time.Time) (store.AuditEntry, error) {
-	data, err := json.Marshal(ev.Data)
+	es, err := AppendAll(tx, []Event{ev}, []time.Time{now})
 	if err != nil {
-		return store.AuditEntry{}, fmt.Errorf("audit: encoding %s: %w", ev.Type, err)
+		return store.AuditEntry{}, err
 	}
+	return es[0], nil
+}
+
+// AppendAll adds events in order inside tx, evs[i] at times[i]: the chain
+// head is read and the head checkpoint written once for all of them.
+func AppendAll(tx store.Tx, evs []Event, times []time.Time) ([]store.AuditEntry, error) {
 	last, ok, err := tx.LastAudit()
 	if err != nil {
-		return store.AuditEntry{}, fmt.Errorf("audit: reading chain head: %w", err)
+		return nil, fmt.Errorf("audit: reading chain head: %w", err)
 	}
-	e := store.AuditEntry{Seq: 1, Time: now.UTC(), Type: ev.Type, Actor: ev.Actor, Data: data}
-	if ok {
-		e.Seq, e.PrevHash = last.Seq+1, last.Hash
+	es := make([]store.AuditEntry, len(evs))
+	for i, ev := range evs {
+		data, err := json.Marshal(ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("audit: encoding %s: %w", ev.Type, err)
+		}
+		e := store.AuditEntry{Seq: 1, Time: times[i].UTC(), Type: ev.Type, Actor: ev.Actor, Data: data}
+		if ok {
+			e.Seq, e.PrevHash = last.Seq+1, last.Hash
+		}
+		e.Hash = Hash(e)
+		es[i], last, ok = e, e, true
 	}
-	e.Hash = Hash(e)
-	if err := tx.AppendAudit(e); err != nil {
-		return store.AuditEntry{}, fmt.Errorf("audit: %w", err)
+	if err := tx.AppendAudit(es...); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
 	}
 	// The head checkpoint lets verify notice entries cut off the end.
-	if err := tx.SetMeta(headKey, strconv.FormatInt(e.Seq, 10)+":"+e.Hash); err != nil {
-		return store.AuditEntry{}, fmt.Errorf("audit: %w", err)
+	if err := tx.SetMeta(headKey, strconv.FormatInt(last.Seq, 10)+":"+last.Hash); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	return e, nil
+	return es, nil
 }
 
 // Record appends one event in its own transaction.

@@ -14,6 +14,12 @@ import (
 // commit never grows without limit under a flood.
 const maxBatch = 512
 
+// postDelay is how long entries nobody waits for (reads) may gather before
+// they are committed: a synced commit per read would cost more than the
+// read. An entry someone waits for is committed at once, with whatever has
+// gathered.
+const postDelay = 5 * time.Millisecond
+
 // Writer appends events with group commit: whatever is queued while one
 // transaction commits goes into the next one, so many decisions share one
 // synced write, and a lone decision never waits for a batch to fill.
@@ -116,18 +122,50 @@ func (w *Writer) loop() {
 				break fill
 			}
 		}
+		if !waited(batch) {
+			w.gather(&batch)
+		}
 		w.commit(batch)
 	}
 }
 
-func (w *Writer) commit(batch []*pending) {
-	err := w.Store.Update(context.Background(), func(tx store.Tx) error {
-		for _, p := range batch {
-			if _, err := Append(tx, p.ev, p.at); err != nil {
-				return err
+// gather adds entries to a batch nobody waits for, until postDelay has
+// passed, the batch is full, someone waits, or the writer stops.
+func (w *Writer) gather(batch *[]*pending) {
+	t := time.NewTimer(postDelay)
+	defer t.Stop()
+	for len(*batch) < maxBatch {
+		select {
+		case p := <-w.queue:
+			*batch = append(*batch, p)
+			if p.errc != nil {
+				return
 			}
+		case <-t.C:
+			return
+		case <-w.stop:
+			return
 		}
-		return nil
+	}
+}
+
+func waited(batch []*pending) bool {
+	for _, p := range batch {
+		if p.errc != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *Writer) commit(batch []*pending) {
+	evs, times := make([]Event, len(batch)), make([]time.Time, len(batch))
+	for i, p := range batch {
+		evs[i], times[i] = p.ev, p.at
+	}
+	err := w.Store.Update(context.Background(), func(tx store.Tx) error {
+		_, err := AppendAll(tx, evs, times)
+		return err
 	})
 	if err != nil && len(batch) > 1 {
 		// One bad event (say, one that does not encode) must not take its

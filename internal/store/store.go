@@ -34,7 +34,9 @@ type Tx interface {
 
 	// LastAudit returns the newest entry; ok is false when the log is empty.
 	LastAudit() (e AuditEntry, ok bool, err error)
-	AppendAudit(AuditEntry) error
+	// AppendAudit adds entries in order; several at once cost one round
+	// of statements, for group commit.
+	AppendAudit(...AuditEntry) error
 	// AuditEntries returns up to limit entries with Seq > afterSeq, oldest first.
 	AuditEntries(afterSeq int64, limit int) ([]AuditEntry, error)
 

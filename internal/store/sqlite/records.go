@@ -140,13 +140,32 @@ func (t *tx) LastAudit() (store.AuditEntry, bool, error) {
 	return e, err == nil, err
 }
 
-func (t *tx) AppendAudit(e store.AuditEntry) error {
-	_, err := t.exec(`INSERT INTO audit (`+auditCols+`) VALUES (?,?,?,?,?,?,?)`,
-		e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash)
-	if isUnique(err) {
-		return fmt.Errorf("audit entry %d: %w", e.Seq, store.ErrConflict)
+// auditRowsPerInsert bounds one multi-row INSERT (SQLite allows 32766
+// parameters; seven a row).
+const auditRowsPerInsert = 128
+
+func (t *tx) AppendAudit(es ...store.AuditEntry) error {
+	for len(es) > 0 {
+		n := min(len(es), auditRowsPerInsert)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit (` + auditCols + `) VALUES `)
+		args := make([]any, 0, 7*n)
+		for i, e := range es[:n] {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?,?,?,?,?,?,?)`)
+			args = append(args, e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash)
+		}
+		if _, err := t.exec(q.String(), args...); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("audit entries from %d: %w", es[0].Seq, store.ErrConflict)
+			}
+			return err
+		}
+		es = es[n:]
 	}
-	return err
+	return nil
 }
 
 func (t *tx) AuditEntries(afterSeq int64, limit int) ([]store.AuditEntry, error) {
