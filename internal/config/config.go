@@ -4,6 +4,7 @@ package config
 
 import (
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -26,6 +27,7 @@ type Config struct {
 	TLS       TLS         `yaml:"tls"`
 	Approvals Approvals   `yaml:"approvals"`
 	HTTP      HTTPGateway `yaml:"http_gateway"`
+	Proxy     Proxy       `yaml:"proxy"`
 
 	// File is the absolute path the config was read from ("" for embedded defaults).
 	File string `yaml:"-"`
@@ -51,6 +53,26 @@ type Listen struct {
 	// HTTPTLS serves the HTTP listener (console, API, metrics) over TLS
 	// with the tls certificate.
 	HTTPTLS bool `yaml:"http_tls"`
+	// Proxy is the forward proxy agents reach with HTTPS_PROXY; empty
+	// turns it off.
+	Proxy string `yaml:"proxy"`
+}
+
+// Proxy tunes the forward proxy (listen.proxy).
+type Proxy struct {
+	// AllowHosts are tunnelled without inspection: "host" (port 443, or 80
+	// for plain http://), "host:port", or "*.domain". Every other host
+	// that is not an http upstream's API host is refused.
+	AllowHosts []string `yaml:"allow_hosts"`
+}
+
+// DefaultAllowHosts are the package registries agents commonly install
+// from; none of them takes a write with a credential Chaperone holds.
+var DefaultAllowHosts = []string{
+	"registry.npmjs.org",
+	"proxy.golang.org", "sum.golang.org",
+	"pypi.org", "files.pythonhosted.org",
+	"deb.debian.org",
 }
 
 // TLS is the certificate of the PostgreSQL listener (and of the HTTP one
@@ -174,6 +196,10 @@ type Upstream struct {
 	// use Project-Access-Token).
 	APICredential    Secret `yaml:"credential"`
 	CredentialHeader string `yaml:"credential_header"`
+	// Hosts are the API hosts whose traffic through the forward proxy is
+	// this http upstream's; by default the provider's own (railway:
+	// backboard.railway.app and .com; fly: api.machines.dev).
+	Hosts []string `yaml:"hosts"`
 	// BackupSchedule is a cron expression ("0 3 * * *", "@daily") on
 	// which serve snapshots this postgres upstream.
 	BackupSchedule string `yaml:"backup_schedule"`
@@ -201,6 +227,9 @@ const (
 	MaxHTTPBody        = 32 << 20
 )
 
+// DefaultProxyListen is listen.proxy unless the config says otherwise.
+const DefaultProxyListen = "127.0.0.1:8751"
+
 func Defaults(dir string) *Config {
 	c := &Config{pos: map[string]Position{}}
 	c.applyDefaults(dir)
@@ -223,6 +252,16 @@ func (c *Config) applyDefaults(dir string) {
 	}
 	if c.Listen.HTTP == "" {
 		c.Listen.HTTP = "127.0.0.1:8750"
+	}
+	if c.Listen.Proxy == "" {
+		if _, set := c.pos["listen.proxy"]; !set {
+			c.Listen.Proxy = DefaultProxyListen
+		}
+	}
+	if c.Proxy.AllowHosts == nil {
+		if _, set := c.pos["proxy.allow_hosts"]; !set {
+			c.Proxy.AllowHosts = slices.Clone(DefaultAllowHosts)
+		}
 	}
 	if c.Listen.Hook == "" {
 		c.Listen.Hook = filepath.Join("run", "hook.sock")

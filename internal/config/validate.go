@@ -12,6 +12,14 @@ import (
 
 var upstreamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// hostName is a DNS name, with an optional final dot; allowHost is one
+// on the proxy's allow list: a host name or IP address, or *.domain, with
+// an optional port.
+var (
+	hostName  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$`)
+	allowHost = regexp.MustCompile(`^(\*\.)?(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
+)
+
 // validate checks meaning once the shape is right; it collects every problem.
 func (c *Config) validate() Errors {
 	var errs Errors
@@ -27,6 +35,17 @@ func (c *Config) validate() Errors {
 	for _, l := range []struct{ key, addr string }{{"listen.pg", c.Listen.PG}, {"listen.http", c.Listen.HTTP}} {
 		if err := CheckAddr(l.addr); err != nil {
 			add(l.key, "give host:port, e.g. 127.0.0.1:6543", "%v", err)
+		}
+	}
+	if c.Listen.Proxy != "" {
+		if err := CheckAddr(c.Listen.Proxy); err != nil {
+			add("listen.proxy", `give host:port, e.g. 127.0.0.1:8751, or "" to turn the proxy off`, "%v", err)
+		}
+	}
+	for i, h := range c.Proxy.AllowHosts {
+		if !allowHost.MatchString(strings.ToLower(h)) {
+			add(fmt.Sprintf("proxy.allow_hosts[%d]", i), "give a host name, host:port or *.domain, e.g. registry.npmjs.org",
+				"%q is not a host name", h)
 		}
 	}
 	if n := len(c.Listen.Hook); n > MaxSocketPath {
@@ -176,8 +195,16 @@ func (c *Config) validateUpstreams() Errors {
 			if err := u.APICredential.syntaxError(); err != nil {
 				add(".credential", "write ${NAME}", "%v", err)
 			}
+			for j, h := range u.Hosts {
+				if !hostName.MatchString(strings.ToLower(h)) {
+					add(fmt.Sprintf(".hosts[%d]", j), "give the API's host name, e.g. backboard.railway.app", "%q is not a host name", h)
+				}
+			}
 		default:
 			add(".kind", "use postgres or http", "unknown upstream kind %q", u.Kind)
+		}
+		if u.Kind != KindHTTP && len(u.Hosts) > 0 {
+			add(".hosts", "remove it", "only http upstreams have API hosts")
 		}
 		if u.BackupSchedule != "" {
 			if _, err := cron.ParseStandard(u.BackupSchedule); err != nil {

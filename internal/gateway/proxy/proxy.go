@@ -166,9 +166,9 @@ func ParseAllow(s string) (pattern, error) {
 	}
 	var pt pattern
 	h := s
-	if i := strings.LastIndex(s, ":"); i >= 0 && !strings.Contains(s[:i], ":") {
-		h, pt.port = s[:i], s[i+1:]
-		if n, err := strconv.Atoi(pt.port); err != nil || n < 1 || n > 65535 {
+	if host, port, err := net.SplitHostPort(s); err == nil {
+		h, pt.port = host, port
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
 			return bad()
 		}
 	}
