@@ -12,7 +12,7 @@ import (
 
 // maxBatch bounds how many entries share one transaction, so that one
 // commit never grows without limit under a flood.
-const maxBatch = 512
+const maxBatch = 2048
 
 // postDelay is how long entries nobody waits for (reads) may gather before
 // they are committed: a synced commit per read would cost more than the
