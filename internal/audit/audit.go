@@ -44,6 +44,10 @@ const (
 	// token was presented.
 	HTTPRefused       = "http.refused"
 	CredentialRefused = "credential.refused"
+	// ProxyRefused: the forward proxy refused a host or a request before
+	// any upstream was chosen (a host not allowed, a token that covers no
+	// upstream or several at a host, a TLS name that differs).
+	ProxyRefused = "proxy.refused"
 
 	// ApprovalPrefix starts every approval event; a request's move to a
 	// state is ApprovalPrefix + the state (approved, denied, expired).

@@ -31,11 +31,8 @@ import (
 // Audit event types the proxy records itself; what it hands to the
 // gateway is audited there.
 const (
-	// EventRefused: a host or request the proxy would not let through.
-	EventRefused = "proxy.refused"
-	// EventCredentialRefused is the gateway's event for a credential that
-	// is not a Chaperone token.
-	EventCredentialRefused = "credential.refused"
+	EventRefused           = audit.ProxyRefused
+	EventCredentialRefused = audit.CredentialRefused
 )
 
 // AllowKey is the config key that lets a host through, named in refusals.
