@@ -40,7 +40,7 @@ func (w *walker) shell(c *call, in input, depth int) {
 				cmd = true
 			}
 			continue
-		case (s[0] == '-' || s[0] == '+') && len(s) > 1:
+		case len(s) > 1 && (s[0] == '-' || s[0] == '+'):
 			if s[0] == '-' && strings.Contains(s, "c") {
 				cmd = true
 			}
