@@ -200,6 +200,11 @@ type Upstream struct {
 	// this http upstream's; by default the provider's own (railway:
 	// backboard.railway.app and .com; fly: api.machines.dev).
 	Hosts []string `yaml:"hosts"`
+	// AgentEnv names the variables `chaperone run` sets for this upstream
+	// inside its sandbox (the session token, or for postgres a DSN or a PG*
+	// part pointing at the in-sandbox gateway); empty means the provider's
+	// conventional ones (DefaultAgentEnv).
+	AgentEnv []string `yaml:"agent_env"`
 	// BackupSchedule is a cron expression ("0 3 * * *", "@daily") on
 	// which serve snapshots this postgres upstream.
 	BackupSchedule string `yaml:"backup_schedule"`
@@ -217,6 +222,24 @@ const (
 	ProviderRailway = "railway"
 	ProviderFly     = "fly"
 )
+
+// DefaultAgentEnv is the variables an upstream's own tools read its
+// credential from, which `chaperone run` fills with stand-ins that lead to
+// Chaperone.
+func (u Upstream) DefaultAgentEnv() []string {
+	if len(u.AgentEnv) > 0 {
+		return slices.Clone(u.AgentEnv)
+	}
+	switch {
+	case u.Kind == KindPostgres:
+		return []string{"DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"}
+	case u.Provider == ProviderRailway:
+		return []string{"RAILWAY_TOKEN", "RAILWAY_API_TOKEN"}
+	case u.Provider == ProviderFly:
+		return []string{"FLY_API_TOKEN"}
+	}
+	return nil
+}
 
 // Defaults returns the embedded defaults: everything local and on loopback.
 // dir is where relative paths point.

@@ -10,7 +10,10 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-var upstreamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+var (
+	upstreamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	envName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 // hostName is a DNS name, with an optional final dot; allowHost is one
 // on the proxy's allow list: a host name or IP address, or *.domain, with
@@ -205,6 +208,11 @@ func (c *Config) validateUpstreams() Errors {
 		}
 		if u.Kind != KindHTTP && len(u.Hosts) > 0 {
 			add(".hosts", "remove it", "only http upstreams have API hosts")
+		}
+		for j, name := range u.AgentEnv {
+			if !envName.MatchString(name) {
+				add(fmt.Sprintf(".agent_env[%d]", j), "give a variable name of letters, digits and _, e.g. DATABASE_URL", "%q is not a variable name", name)
+			}
 		}
 		if u.BackupSchedule != "" {
 			if _, err := cron.ParseStandard(u.BackupSchedule); err != nil {
