@@ -3,26 +3,46 @@
 package classify
 
 import (
-	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/graphql"
 	"github.com/chaperone/chaperone/internal/classify/keyword"
+	"github.com/chaperone/chaperone/internal/classify/rest"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/sql"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
-var shellClassifier = shell.Classifier{SQL: sql.Reasons}
+var shellClassifier = shell.Classifier{SQL: sql.Reasons, REST: restReasons}
+
+// restReasons judges a provider REST request from the shell exactly as the
+// gateway's profile for that provider does.
+func restReasons(provider, method, path string, query url.Values, body []byte) []action.Reason {
+	return rest.For(provider).Classify(rest.Request{Method: method, Path: path, Query: query, Body: body})
+}
 
 // Classify classifies text of the given kind. It never returns a class lower
 // than the text deserves: what it cannot read is unknown.
 func Classify(kind action.Kind, text string) action.Action {
+	return ClassifyIn(kind, text, "")
+}
+
+// ClassifyIn is Classify for an action taken in the working directory dir
+// (the agent's), where the scripts a command runs are read from; empty
+// means this process's own.
+func ClassifyIn(kind action.Kind, text, dir string) action.Action {
 	a := action.Action{Kind: kind, Text: text, Class: action.ClassRead}
 	var reasons []action.Reason
 	switch kind {
 	case action.KindShell:
-		r := shellClassifier.Classify(text)
+		var r shell.Result
+		if dir != "" {
+			r = shellClassifier.ClassifyIn(text, dir)
+		} else {
+			r = shellClassifier.Classify(text)
+		}
 		reasons, a.Targets = r.Reasons, r.Targets
 	case action.KindFile:
 		// One definition of a credential file serves shell arguments and
@@ -58,7 +78,7 @@ func ForProvider(kind action.Kind, provider, text string) action.Action {
 	}
 	req := graphql.Request{Query: text}
 	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{\"") || strings.HasPrefix(t, "{ \"") {
-		if json.Unmarshal([]byte(text), &req) != nil {
+		if strictjson.Unmarshal([]byte(text), &req) != nil {
 			req = graphql.Request{Query: text}
 		}
 	}

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -49,5 +50,26 @@ func TestPsqlStatementsUseTheSQLClassifier(t *testing.T) {
 	}
 	if got := Classify(action.KindSQL, "DROP TABLE public.bookings"); got.Class != action.ClassDestructive || len(got.Targets) != 1 || got.Targets[0] != "public.bookings" {
 		t.Errorf("sql: %+v", got)
+	}
+}
+
+// A request to a provider's REST API from the shell is judged by the same
+// profile the gateway uses.
+func TestShellRequestsToProvidersUseTheGatewaysProfile(t *testing.T) {
+	for cmd, want := range map[string]struct {
+		class action.Class
+		id    string
+	}{
+		"curl -X DELETE https://api.machines.dev/v1/apps/web/machines/abc":                                      {action.ClassDestructive, "fly.machine-delete"},
+		`curl -X POST https://api.machines.dev/v1/apps/web/machines/abc/exec -d '{"cmd":"rm -rf /data"}'`:       {action.ClassDestructive, "fs.rm-recursive"},
+		`curl -X POST https://api.machines.dev/v1/apps/web/machines/abc/exec -d '{"command":["rm","-rf","/"]}'`: {action.ClassDestructive, ""},
+		"curl 'https://api.machines.dev/v1/apps/web/secrets?show_secrets=true'":                                 {action.ClassCredentialAccess, ""},
+		`curl -X PUT https://api.machines.dev/v1/apps/web/volumes/v -d '{"auto_backup_enabled":false}'`:         {action.ClassDestructive, ""},
+		"curl https://api.machines.dev/v1/apps/web/machines":                                                    {action.ClassRead, ""},
+	} {
+		a := Classify(action.KindShell, cmd)
+		if a.Class != want.class || want.id != "" && !slices.Contains(a.ReasonIDs(), want.id) {
+			t.Errorf("%s: %s %v, want %s %s", cmd, a.Class, a.ReasonIDs(), want.class, want.id)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // the agent named agent working in env.
 func GateDecider(ctx context.Context, g *gate.Gate, agent, env string) Decider {
 	return func(r Request) Outcome {
-		act := classify.Classify(r.Kind, r.Text)
+		act := classify.ClassifyIn(r.Kind, r.Text, r.Cwd)
 		act.Env = env
 		return outcomeOf(g.Decide(ctx, gate.Request{Entry: gate.EntryHook, Source: "hook:" + agent, Action: act, Cwd: r.Cwd}))
 	}

@@ -180,12 +180,10 @@ func TestProviderRequests(t *testing.T) {
 		{`curl https://backboard.railway.com/graphql/v2 -d "$BODY"`, unknown, "http.provider-body-unknown"},
 		{"wget --post-file=q.json https://backboard.railway.app/graphql/v2", unknown, "http.provider-body-unknown"},
 		{"openssl s_client -connect backboard.railway.app:443 < req.txt", unknown, "http.provider-body-unknown"},
-		{"curl -X DELETE https://api.machines.dev/v1/apps/web/machines/abc", destructive, "fly.delete"},
-		{`curl -X POST https://api.machines.dev/v1/apps/web/machines/abc/exec -d '{"cmd":"rm -rf /data"}'`, destructive, "fs.rm-recursive"},
-		{"curl 'https://api.machines.dev/v1/apps/web/secrets?show_secrets=true'", credential, "fly.secrets-values"},
 		{"curl -T vol.json https://api.machines.dev/v1/apps/web/volumes/v", unknown, "http.provider-body-unknown"},
+		// Without the provider's REST profile, its API is not guessed at.
+		{"curl https://api.machines.dev/v1/apps/web/machines", unknown, "http.provider-unknown"},
 		{`curl https://backboard.railway.com/graphql/v2 -d '{"query":"query { me { id } }"}'`, read, "http.provider-read"},
-		{"curl https://api.machines.dev/v1/apps/web/machines", read, "http.provider-read"},
 		{`curl -X POST http://localhost:8080/graphql -d '{"query":"mutation { createItem(name: \"x\") { id } }"}'`, write, ""},
 		{"curl http://127.0.0.1:4000/api/items", read, "http.read"},
 	})

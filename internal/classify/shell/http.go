@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/graphql"
+	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 // providerHosts are provider APIs a request from the shell is judged for
@@ -300,7 +301,11 @@ func (w *walker) providerRequest(c *call, in input) bool {
 	case "railway":
 		reasons = railwayReasons(r)
 	case "fly":
-		reasons = flyReasons(r, w)
+		if w.c.REST == nil {
+			reasons = []action.Reason{{ID: "http.provider-unknown", Class: unknown, Message: c.name + " changes " + host + ", whose API Chaperone cannot read here"}}
+		} else {
+			reasons = w.c.REST("fly", r.method, path.Clean("/"+strings.TrimPrefix(r.url.Path, "/v1")), r.url.Query(), []byte(r.body))
+		}
 	default:
 		if r.method != "GET" && r.method != "HEAD" && r.method != "OPTIONS" {
 			reasons = []action.Reason{{ID: "http.provider-unknown", Class: unknown, Message: c.name + " changes " + host + ", whose API Chaperone does not read"}}
@@ -327,24 +332,24 @@ func railwayReasons(r request) []action.Reason {
 			return nil
 		}
 		req := graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
-		if v := q.Get("variables"); v != "" && json.Unmarshal([]byte(v), &req.Variables) != nil {
-			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the variables are not JSON"}}
+		if v := q.Get("variables"); v != "" && strictjson.Unmarshal([]byte(v), &req.Variables) != nil {
+			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the variables are not JSON read one way by every reader"}}
 		}
 		reqs = append(reqs, req)
 	case r.method == "POST":
+		// The strict reading: a body that two JSON readers could read
+		// differently is not judged by either.
 		body := bytes.TrimSpace([]byte(r.body))
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
 		var err error
 		if len(body) > 0 && body[0] == '[' {
-			err = dec.Decode(&reqs)
+			err = strictUnmarshal(body, &reqs)
 		} else {
 			var one graphql.Request
-			err = dec.Decode(&one)
+			err = strictUnmarshal(body, &one)
 			reqs = append(reqs, one)
 		}
 		if err != nil {
-			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the body is not a GraphQL request in JSON"}}
+			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the body is not a GraphQL request in JSON read one way by every reader"}}
 		}
 	default:
 		return []action.Reason{{ID: "http.method", Class: unknown, Message: "Railway's API takes GraphQL over POST, not " + r.method}}
@@ -360,52 +365,14 @@ func railwayReasons(r request) []action.Reason {
 	return out
 }
 
-// flyReasons reads the Fly Machines API by method and path as its REST
-// profile does: deletions are destructive, an exec is judged by the command
-// it runs, revealing secrets and turning backups off are what they are.
-func flyReasons(r request, w *walker) []action.Reason {
-	p := path.Clean("/" + strings.TrimPrefix(r.url.Path, "/v1"))
-	seg := strings.Split(strings.Trim(p, "/"), "/")
-	switch r.method {
-	case "GET", "HEAD", "OPTIONS":
-		if len(seg) == 3 && seg[0] == "apps" && seg[2] == "secrets" {
-			if v := r.url.Query().Get("show_secrets"); v != "" && v != "false" && v != "0" {
-				return []action.Reason{{ID: "fly.secrets-values", Class: credential, Message: "reads the values of " + seg[1] + "'s secrets"}}
-			}
-		}
-		return nil
-	case "DELETE":
-		return []action.Reason{{ID: "fly.delete", Class: destructive, Message: "DELETE " + p + " deletes a resource"}}
-	case "POST", "PUT", "PATCH":
-		if len(seg) == 5 && seg[0] == "apps" && seg[2] == "machines" && seg[4] == "exec" {
-			var body struct {
-				Cmd     string   `json:"cmd"`
-				Command []string `json:"command"`
-			}
-			if json.Unmarshal([]byte(r.body), &body) != nil || body.Cmd == "" && len(body.Command) == 0 {
-				return []action.Reason{{ID: "fly.exec-unreadable", Class: unknown, Message: "the exec request names no command Chaperone can read"}}
-			}
-			if len(body.Command) > 0 {
-				args := make([]arg, len(body.Command))
-				for i, s := range body.Command {
-					args[i] = arg{s: s}
-				}
-				w.command(args, input{}, 1)
-			} else {
-				w.script(body.Cmd, 1)
-			}
-			return []action.Reason{{ID: "fly.machine-exec", Class: write, Message: "runs a command in machine " + seg[3]}}
-		}
-		if len(seg) == 4 && seg[0] == "apps" && seg[2] == "volumes" && r.method == "PUT" {
-			var body map[string]any
-			if json.Unmarshal([]byte(r.body), &body) != nil {
-				return []action.Reason{{ID: "fly.body-unreadable", Class: unknown, Message: "the volume update's body is not JSON"}}
-			}
-			if v, ok := body["auto_backup_enabled"].(bool); ok && !v {
-				return []action.Reason{{ID: "fly.backups-off", Class: destructive, Message: "turns off scheduled snapshots of volume " + seg[3]}}
-			}
-		}
-		return []action.Reason{{ID: "http.write", Class: write, Message: r.method + " " + p + " changes provider state"}}
+// strictUnmarshal reads body into v only when every JSON reader reads it
+// alike, keeping numbers' exact digits (an id sent as a number is the
+// provider's, not a rounded one).
+func strictUnmarshal(body []byte, v any) error {
+	if err := strictjson.Unmarshal(body, v); err != nil {
+		return err
 	}
-	return []action.Reason{{ID: "http.method", Class: unknown, Message: "the method " + r.method + " is not one Chaperone knows"}}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	return dec.Decode(v)
 }

@@ -8,6 +8,7 @@ package shell
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -47,7 +48,14 @@ type Classifier struct {
 	// Dir is the directory commands run in; scripts they run are read
 	// from the workspace there. Empty means the process's own.
 	Dir string
+	// REST classifies a request to a provider's REST API (provider,
+	// method, path under the API's base, query, body) exactly as the
+	// gateway does; nil holds such requests as unknown.
+	REST RESTClassifier
 }
+
+// RESTClassifier judges a request to a provider's REST API.
+type RESTClassifier func(provider, method, path string, query url.Values, body []byte) []action.Reason
 
 // Classify classifies one command line (or script) run in the working
 // directory Dir (the process's own when empty).
