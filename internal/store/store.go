@@ -60,6 +60,16 @@ type Tx interface {
 	// SetApprovalSnapshot names the snapshot taken before the request ran.
 	SetApprovalSnapshot(id, snapshot string) error
 
+	InsertGrant(Grant) error
+	GrantByID(id string) (Grant, error)
+	// ActiveGrants returns the grants to one token on one upstream that are
+	// neither revoked nor expired at at, newest first.
+	ActiveGrants(tokenID, upstream string, at time.Time) ([]Grant, error)
+	// ListGrants returns the newest grants, at most limit.
+	ListGrants(limit int) ([]Grant, error)
+	// RevokeGrant ends a grant now; false when it was already revoked.
+	RevokeGrant(id string, at time.Time, by string) (bool, error)
+
 	InsertApprover(Approver) error
 	ApproverByName(name string) (Approver, error)
 	ListApprovers() ([]Approver, error)
@@ -103,6 +113,23 @@ type Approval struct {
 	DenyReason string
 	ConsumedAt time.Time
 	Snapshot   string // the backup taken before it ran, if any
+}
+
+// Grant is a time-boxed elevation a human gave one token on one upstream:
+// its writes, and with IncludeDestructive its destructive statements, run
+// without a request each until ExpiresAt or revocation.
+type Grant struct {
+	ID                 string
+	RequestID          string // the request it was granted on
+	TokenID            string
+	Upstream           string
+	Env                string
+	IncludeDestructive bool
+	GrantedBy          string
+	CreatedAt          time.Time
+	ExpiresAt          time.Time
+	RevokedAt          time.Time
+	RevokedBy          string
 }
 
 // Vote is one human's approval or denial of a request.

@@ -25,6 +25,7 @@ func Run(t *testing.T, newState func(t *testing.T) Opener) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newState(t)) })
 	t.Run("Approvals", func(t *testing.T) { testApprovals(t, newState(t)) })
 	t.Run("Approvers", func(t *testing.T) { testApprovers(t, newState(t)) })
+	t.Run("Grants", func(t *testing.T) { testGrants(t, newState(t)) })
 	t.Run("RollbackOnError", func(t *testing.T) { testRollback(t, newState(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newState(t)) })
 }
@@ -321,6 +322,59 @@ func testApprovers(t *testing.T, open Opener) {
 		list, err := tx.ListApprovers()
 		if err != nil || len(list) != 0 {
 			t.Fatalf("list %v %v", list, err)
+		}
+		return nil
+	}))
+}
+
+func testGrants(t *testing.T, open Opener) {
+	s := open(t)
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	g := store.Grant{ID: "grt_1", RequestID: "apr_1", TokenID: "tok_1", Upstream: "db", Env: "production", IncludeDestructive: true,
+		GrantedBy: "approver:alice", CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.InsertGrant(g) }))
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertGrant(g) }); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate id: %v", err)
+	}
+	short := g
+	short.ID, short.IncludeDestructive, short.ExpiresAt = "grt_2", false, now.Add(500*time.Millisecond)
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.InsertGrant(short) }))
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		got, err := tx.GrantByID("grt_1")
+		if err != nil || got != g {
+			t.Fatalf("read back %+v %v", got, err)
+		}
+		active, err := tx.ActiveGrants("tok_1", "db", now.Add(time.Second))
+		if err != nil || len(active) != 1 || active[0].ID != "grt_1" {
+			t.Fatalf("active a second later: %+v %v", active, err)
+		}
+		if other, _ := tx.ActiveGrants("tok_2", "db", now); len(other) != 0 {
+			t.Fatal("another token's grant applied")
+		}
+		if other, _ := tx.ActiveGrants("tok_1", "db2", now); len(other) != 0 {
+			t.Fatal("another upstream's grant applied")
+		}
+		if _, err := tx.GrantByID("grt_9"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing: %v", err)
+		}
+		return nil
+	}))
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		if ok, err := tx.RevokeGrant("grt_1", now.Add(time.Minute), "approver:bob"); !ok || err != nil {
+			t.Fatalf("revoke: %v %v", ok, err)
+		}
+		if ok, _ := tx.RevokeGrant("grt_1", now.Add(2*time.Minute), "approver:bob"); ok {
+			t.Fatal("revoked twice")
+		}
+		return nil
+	}))
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		if active, _ := tx.ActiveGrants("tok_1", "db", now.Add(time.Minute)); len(active) != 0 {
+			t.Fatalf("a revoked grant is active: %+v", active)
+		}
+		list, err := tx.ListGrants(10)
+		if err != nil || len(list) != 2 || list[0].RevokedBy != "approver:bob" && list[1].RevokedBy != "approver:bob" {
+			t.Fatalf("list: %+v %v", list, err)
 		}
 		return nil
 	}))
