@@ -51,6 +51,8 @@ type Service struct {
 	// consumed ("consumed"), after the change is committed. It must not
 	// block: the gateway waits for it.
 	Changed func(event string, a store.Approval)
+	// MaxGrant caps how long a grant may last (approvals.max_grant).
+	MaxGrant time.Duration
 }
 
 func (s *Service) changed(event string, a store.Approval) {
@@ -201,6 +203,22 @@ func (s *Service) Deny(ctx context.Context, id, approver, reason string) (store.
 }
 
 func (s *Service) vote(ctx context.Context, id, approver string, approve bool, comment string) (store.Approval, error) {
+	out, err := s.voteWith(ctx, id, approver, approve, comment, nil)
+	if err == nil {
+		event := out.State
+		if event == Pending {
+			event = "voted"
+		}
+		s.changed(event, out)
+	}
+	return out, err
+}
+
+// voteWith records a vote and, in the same transaction, runs also (when
+// set) on the request as the vote left it; an error from also undoes the
+// vote.
+func (s *Service) voteWith(ctx context.Context, id, approver string, approve bool, comment string,
+	also func(tx store.Tx, a store.Approval, now time.Time) error) (store.Approval, error) {
 	var out store.Approval
 	now := s.now()
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
@@ -248,16 +266,11 @@ func (s *Service) vote(ctx context.Context, id, approver string, approve bool, c
 				}
 			}
 		}
-		out, err = tx.ApprovalByID(id)
-		return err
-	})
-	if err == nil {
-		event := out.State
-		if event == Pending {
-			event = "voted"
+		if out, err = tx.ApprovalByID(id); err != nil || also == nil {
+			return err
 		}
-		s.changed(event, out)
-	}
+		return also(tx, out, now)
+	})
 	return out, err
 }
 

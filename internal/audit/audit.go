@@ -63,6 +63,11 @@ const (
 	ApproverRemoved      = "approver.removed"
 	ApproverCodeFailed   = "approver.code_failed"
 	ApproverPasskeyAdded = "approver.passkey_added"
+
+	// GrantCreated and GrantRevoked: a time-boxed elevation given to one
+	// token on one upstream, and its end.
+	GrantCreated = "grant.created"
+	GrantRevoked = "grant.revoked"
 )
 
 // Event is something worth recording. Data is any JSON-encodable value.

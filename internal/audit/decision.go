@@ -25,6 +25,7 @@ type DecisionData struct {
 	// Placements are where Chaperone found the targets to live.
 	Placements  []action.Placement `json:"placements,omitempty"`
 	Request     string             `json:"request,omitempty"`
+	Grant       string             `json:"grant,omitempty"`
 	Snapshot    string             `json:"snapshot,omitempty"`
 	Text        string             `json:"text"`
 	Fingerprint string             `json:"fingerprint"`

@@ -122,6 +122,9 @@ type Outcome struct {
 	Request store.Approval
 	// Approved is set when the action is forwarded on a consumed approval.
 	Approved bool
+	// Grant names the grant an action was let through on, without a
+	// request of its own.
+	Grant string
 	Snapshot string
 	Cause    Cause
 	// Message says what went wrong, for Undecidable; safe to show.
@@ -174,6 +177,14 @@ func (g *Gate) Decide(ctx context.Context, r Request) (o Outcome) {
 // (snapshot), recorded and consumed, in that order, so that nothing runs
 // that is not on the record and no approval is spent on what did not run.
 func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
+	grant, granted, err := g.Approvals.Covering(ctx, o.Action)
+	if err != nil {
+		g.logError("approval state unavailable", err)
+		return g.undecidable(r, o, CauseState, "Chaperone cannot read its approvals right now, so this did not run; try again shortly")
+	}
+	if granted {
+		return g.elevated(ctx, r, o, grant)
+	}
 	h := approval.Hold{Action: o.Action, Decision: o.Decision, TokenID: o.Action.Requester}
 	if r.Impact != nil {
 		h.Impact = func() string { return r.Impact(ctx) }
@@ -194,36 +205,60 @@ func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
 		g.post(r, o)
 		return o
 	}
-	if o.Action.Class == action.ClassDestructive && g.Snapshots {
-		if r.Snapshot != nil {
-			snap, err := r.Snapshot(ctx, req)
-			if err != nil {
-				g.logError("pre-destruction snapshot failed", err, "request", req.ID)
-				return g.undecidable(r, o, CauseSnapshot,
-					fmt.Sprintf("Chaperone did not run approved request %s: the snapshot before it failed: %v; the approval stays valid", req.ID, err))
-			}
-			if err := g.recordSnapshot(ctx, req, snap); err != nil {
-				return g.undecidable(r, o, CauseAudit,
-					fmt.Sprintf("Chaperone did not run approved request %s: the snapshot could not be recorded; the approval stays valid", req.ID))
-			}
-			o.Snapshot = snap.ID
-		} else if r.NoSnapshot != "" {
-			if err := g.noteNoSnapshot(ctx, req, r.NoSnapshot); err != nil {
-				return g.undecidable(r, o, CauseAudit,
-					fmt.Sprintf("Chaperone did not run approved request %s: the audit log cannot record it; the approval stays valid", req.ID))
-			}
-		}
+	o, ready := g.beforeDestruction(ctx, r, o, req, "approved request "+req.ID, "the approval stays valid")
+	if !ready {
+		return o
 	}
 	o.Verdict, o.Approved = Forward, true
 	if o = g.recordThen(ctx, r, o); o.Verdict != Forward {
 		return o
 	}
-	ok, err := g.Approvals.Consume(ctx, req.ID, "token:"+o.Action.Requester)
-	if err != nil || !ok {
+	consumed, err := g.Approvals.Consume(ctx, req.ID, "token:"+o.Action.Requester)
+	if err != nil || !consumed {
 		return g.undecidable(r, o, CauseSpent,
 			fmt.Sprintf("Chaperone: the approval of request %s was already used, has expired, or its token is no longer valid; send it again to ask for a new approval", req.ID))
 	}
 	return o
+}
+
+// elevated lets an action through on a human's grant: snapshotted first
+// when destructive, and on the record before it runs, naming the grant.
+func (g *Gate) elevated(ctx context.Context, r Request, o Outcome, grant store.Grant) Outcome {
+	o.Grant = grant.ID
+	o, ok := g.beforeDestruction(ctx, r, o, store.Approval{ID: grant.RequestID, Upstream: grant.Upstream},
+		"a statement under grant "+grant.ID, "the grant stays in force")
+	if !ok {
+		return o
+	}
+	o.Verdict = Forward
+	return g.recordThen(ctx, r, o)
+}
+
+// beforeDestruction takes the snapshot an approved destructive action waits
+// for (or records why none can be taken); ok is false, with the outcome to
+// return, when it could not.
+func (g *Gate) beforeDestruction(ctx context.Context, r Request, o Outcome, req store.Approval, what, still string) (Outcome, bool) {
+	if o.Action.Class != action.ClassDestructive || !g.Snapshots {
+		return o, true
+	}
+	if r.Snapshot == nil {
+		if r.NoSnapshot != "" {
+			if err := g.noteNoSnapshot(ctx, req, r.NoSnapshot); err != nil {
+				return g.undecidable(r, o, CauseAudit, fmt.Sprintf("Chaperone did not run %s: the audit log cannot record it; %s", what, still)), false
+			}
+		}
+		return o, true
+	}
+	snap, err := r.Snapshot(ctx, req)
+	if err != nil {
+		g.logError("pre-destruction snapshot failed", err, "for", what)
+		return g.undecidable(r, o, CauseSnapshot, fmt.Sprintf("Chaperone did not run %s: the snapshot before it failed: %v; %s", what, err, still)), false
+	}
+	if err := g.recordSnapshot(ctx, req, snap); err != nil {
+		return g.undecidable(r, o, CauseAudit, fmt.Sprintf("Chaperone did not run %s: the snapshot could not be recorded; %s", what, still)), false
+	}
+	o.Snapshot = snap.ID
+	return o, true
 }
 
 // recordThen audits an outcome that may run. A read goes on when the log
@@ -303,9 +338,13 @@ func event(r Request, o Outcome) audit.Event {
 		Outcome: o.Verdict.String(), Reason: o.Decision.Reason, Findings: a.ReasonIDs(), Targets: a.Targets,
 		Placements: a.Placements, Request: o.Request.ID, Snapshot: o.Snapshot, Text: text, Fingerprint: fp, Cwd: r.Cwd,
 	}
-	if o.Approved {
+	switch {
+	case o.Approved:
 		d.Outcome = "approved"
+	case o.Grant != "" && o.Verdict == Forward:
+		d.Outcome = "granted"
 	}
+	d.Grant = o.Grant
 	actor := r.Source
 	if a.Requester != "" {
 		actor = "token:" + a.Requester
