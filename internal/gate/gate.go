@@ -124,7 +124,7 @@ type Outcome struct {
 	Approved bool
 	// Grant names the grant an action was let through on, without a
 	// request of its own.
-	Grant string
+	Grant    string
 	Snapshot string
 	Cause    Cause
 	// Message says what went wrong, for Undecidable; safe to show.
