@@ -18,7 +18,7 @@ go build -o "$tmp/baseline" ./bench/hookbaseline
 go build -o "$tmp/hookbench" ./bench/hookbench
 cd "$tmp"
 ./chaperone init --dir cfg >/dev/null 2>&1
-./chaperone --config cfg/chaperone.yaml --log-level warn serve --http-listen 127.0.0.1:0 --pg-listen 127.0.0.1:0 &
+./chaperone --config cfg/chaperone.yaml --log-level warn serve --http-listen 127.0.0.1:0 --pg-listen 127.0.0.1:0 --proxy-listen "" &
 serve_pid=$!
 for _ in $(seq 100); do [ -S cfg/run/hook.sock ] && break; sleep 0.1; done
 [ -S cfg/run/hook.sock ] || { echo "serve did not open its hook socket" >&2; exit 1; }

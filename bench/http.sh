@@ -79,7 +79,7 @@ cfg="$tmp/cfg/chaperone.yaml"
 "$tmp/chaperone" --config "$cfg" upstream add bench --kind http --provider railway --env staging \
 	--url "http://127.0.0.1:$stub_port" --credential BENCH-CREDENTIAL >/dev/null
 token=$("$tmp/chaperone" --config "$cfg" token create --env staging --upstream bench --name bench 2>/dev/null)
-"$tmp/chaperone" --config "$cfg" --log-level warn serve --http-listen "127.0.0.1:$chap_port" --pg-listen 127.0.0.1:0 &
+"$tmp/chaperone" --config "$cfg" --log-level warn serve --http-listen "127.0.0.1:$chap_port" --pg-listen 127.0.0.1:0 --proxy-listen "" &
 serve_pid=$!
 pids+=("$serve_pid")
 wait_port "$chap_port"

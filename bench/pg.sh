@@ -82,7 +82,7 @@ wait_port "$bouncer_port"
 cfg="$tmp/cfg/chaperone.yaml"
 "$tmp/chaperone" --config "$cfg" upstream add bench --env staging --dsn "$direct?password=$pass" >/dev/null
 token=$("$tmp/chaperone" --config "$cfg" token create --env staging --upstream bench --name bench 2>/dev/null)
-"$tmp/chaperone" --config "$cfg" --log-level warn serve --pg-listen "127.0.0.1:$chap_port" --http-listen 127.0.0.1:0 &
+"$tmp/chaperone" --config "$cfg" --log-level warn serve --pg-listen "127.0.0.1:$chap_port" --http-listen 127.0.0.1:0 --proxy-listen "" &
 serve_pid=$!
 wait_port "$chap_port"
 

@@ -30,16 +30,19 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var httpListen, pgListen string
+	var httpListen, pgListen, proxyListen string
 	cmd := &cobra.Command{
-		Use:   "serve [--pg-listen ADDR] [--http-listen ADDR]",
+		Use:   "serve [--pg-listen ADDR] [--http-listen ADDR] [--proxy-listen ADDR]",
 		Short: "Run Chaperone's listeners until interrupted",
 		Long: `serve checks the whole config (secrets included), compiles the policy and
 opens the state before it listens anywhere: an invalid config starts
 nothing. The PostgreSQL gateway (listen.pg) admits chp_ tokens and relays
 to the configured postgres upstreams, holding what the policy holds. The
 HTTP listener serves /healthz and /metrics. The hook socket (listen.hook)
-answers agent hooks, and records each decision in the audit log.`,
+answers agent hooks, and records each decision in the audit log. The
+forward proxy (listen.proxy) gates agents' HTTPS to the upstreams' API
+hosts with the CA in the state directory (created on first use), tunnels
+the hosts in proxy.allow_hosts, and refuses every other.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, eng, st, err := a.setup(cmd.Context(), true)
@@ -64,6 +67,14 @@ answers agent hooks, and records each decision in the audit log.`,
 					return inputErrf("%s: %v", o.flag, err)
 				}
 				*o.dst = o.value
+			}
+			if cmd.Flags().Changed("proxy-listen") {
+				if proxyListen != "" {
+					if err := config.CheckAddr(proxyListen); err != nil {
+						return inputErrf("--proxy-listen: %v", err)
+					}
+				}
+				cfg.Listen.Proxy = proxyListen // "" turns the proxy off
 			}
 			ln, err := listen("HTTP", cfg.Listen.HTTP, log)
 			if err != nil {
@@ -99,9 +110,20 @@ answers agent hooks, and records each decision in the audit log.`,
 			if err != nil {
 				return err
 			}
-			handler, err := a.httpHandler(cfg, g, st, log)
+			apiGateway, err := httpGateway(cfg, g, st, log)
 			if err != nil {
 				return err
+			}
+			handler, err := a.httpHandler(cfg, g, st, apiGateway, log)
+			if err != nil {
+				return err
+			}
+			prx, prxLn, err := startProxy(cfg, apiGateway, st, log)
+			if err != nil {
+				return err
+			}
+			if prxLn != nil {
+				defer prxLn.Close()
 			}
 			hookLn, err := server.Listen(cfg.Listen.Hook)
 			if err != nil {
@@ -117,11 +139,16 @@ answers agent hooks, and records each decision in the audit log.`,
 				return err
 			}
 			defer stopBackups() // waits for a running snapshot, before the state closes
-			errc := make(chan error, 3)
+			errc := make(chan error, 4)
 			go func() { errc <- srv.Serve(ln) }()
 			go func() { errc <- hookServer(ctx, g, log).Serve(hookLn) }()
 			go func() { errc <- gw.Serve(ctx, pgLn) }()
-			log.Info("chaperone serving", "http", ln.Addr().String(), "pg", pgLn.Addr().String(), "hook", cfg.Listen.Hook,
+			proxyAddr := "off"
+			if prx != nil {
+				proxyAddr = prxLn.Addr().String()
+				go func() { errc <- prx.Serve(prxLn) }()
+			}
+			log.Info("chaperone serving", "http", ln.Addr().String(), "pg", pgLn.Addr().String(), "proxy", proxyAddr, "hook", cfg.Listen.Hook,
 				"config", cfg.File, "state", cfg.State.Path)
 			select {
 			case err := <-errc:
@@ -131,6 +158,9 @@ answers agent hooks, and records each decision in the audit log.`,
 			log.Info("shutting down")
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
+			if prx != nil {
+				prx.Shutdown(shutdown)
+			}
 			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -139,12 +169,13 @@ answers agent hooks, and records each decision in the audit log.`,
 	}
 	cmd.Flags().StringVar(&httpListen, "http-listen", "", "HTTP listen address (default from config: listen.http)")
 	cmd.Flags().StringVar(&pgListen, "pg-listen", "", "PostgreSQL gateway listen address (default from config: listen.pg)")
+	cmd.Flags().StringVar(&proxyListen, "proxy-listen", "", `forward proxy listen address, "" for none (default from config: listen.proxy)`)
 	return cmd
 }
 
 // httpHandler serves /healthz and /metrics, and the approval console and
 // its API on every other path.
-func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, log *slog.Logger) (http.Handler, error) {
+func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, apiGateway http.Handler, log *slog.Logger) (http.Handler, error) {
 	approvals := g.Approvals
 	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
 		LocalBackups: cfg.Backup.Store != "s3",
@@ -191,10 +222,6 @@ func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, log 
 		}
 		w.Write([]byte("ok\n"))
 	})
-	apiGateway, err := httpGateway(cfg, g, st, log)
-	if err != nil {
-		return nil, err
-	}
 	mux.Handle("/u/", apiGateway)
 	mux.Handle("/", consoleHandler)
 	return mux, nil

@@ -16,7 +16,7 @@ import (
 
 // httpGateway builds the cloud API gateway from the checked config: each
 // http upstream with its credential resolved once (serve has checked them).
-func httpGateway(cfg *config.Config, g *gate.Gate, st store.Store, log *slog.Logger) (http.Handler, error) {
+func httpGateway(cfg *config.Config, g *gate.Gate, st store.Store, log *slog.Logger) (*gwhttp.Gateway, error) {
 	ups := map[string]gwhttp.Upstream{}
 	for _, u := range cfg.Upstreams {
 		if u.Kind != config.KindHTTP {

@@ -48,7 +48,8 @@ func binary(t *testing.T) string {
 func TestServeStartsChecksHealthAndStopsOnSignal(t *testing.T) {
 	cfg := initDir(t, upstreams)
 	const password = "Pg-Sup3r-S3cret-pw"
-	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "--log-level", "debug", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
+	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "--log-level", "debug", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0",
+		"--proxy-listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(),
 		"CHP_TEST_STAGING_DSN=postgres://app:"+password+"@127.0.0.1:1/app",
 		"CHP_TEST_PROD_DSN=postgres://app:"+password+"@127.0.0.1:2/app")
@@ -182,14 +183,23 @@ func startServe(t *testing.T, cfg string, env ...string) (*exec.Cmd, string) {
 // startServeHTTP is startServe that also returns the HTTP listener's address.
 func startServeHTTP(t *testing.T, cfg string, env ...string) (*exec.Cmd, string, string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
+	cmd, addrs := startServeAddrs(t, cfg, env...)
+	return cmd, addrs["pg"], addrs["http"]
+}
+
+// startServeAddrs starts serve with every listener on a free loopback
+// port and returns the addresses it logged (pg, http, proxy).
+func startServeAddrs(t *testing.T, cfg string, env ...string) (*exec.Cmd, map[string]string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), "--config", cfg, "--log-format", "json", "serve", "--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0",
+		"--proxy-listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan [2]string, 1)
+	ready := make(chan map[string]string, 1)
 	var logged strings.Builder
 	var mu sync.Mutex
 	go func() {
@@ -200,19 +210,23 @@ func startServeHTTP(t *testing.T, cfg string, env ...string) (*exec.Cmd, string,
 			mu.Unlock()
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "chaperone serving" {
-				ready <- [2]string{line["pg"].(string), line["http"].(string)}
+				addrs := map[string]string{}
+				for _, k := range []string{"pg", "http", "proxy"} {
+					addrs[k], _ = line[k].(string)
+				}
+				ready <- addrs
 			}
 		}
 	}()
 	select {
-	case addr := <-ready:
-		return cmd, addr[0], addr[1]
+	case addrs := <-ready:
+		return cmd, addrs
 	case <-time.After(20 * time.Second):
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("serve did not start:\n%s", logged.String())
 	}
-	return nil, "", ""
+	return nil, nil
 }
 
 func runHook(t *testing.T, stdin string, env []string, exe string, args ...string) string {

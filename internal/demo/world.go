@@ -242,7 +242,7 @@ func (w *world) cliIn(stdin string, args ...string) (string, error) {
 // says where it listens.
 func (w *world) startServe() error {
 	w.serve = exec.Command(w.exe, "--config", w.cfg, "--log-format", "json", "serve",
-		"--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0")
+		"--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0", "--proxy-listen", "")
 	stderr, err := w.serve.StderrPipe()
 	if err != nil {
 		return err

@@ -71,8 +71,10 @@ func (p *Proxy) intercept(w http.ResponseWriter, r *http.Request, host string) {
 // serveIntercepted gates one decrypted request.
 func (p *Proxy) serveIntercepted(w http.ResponseWriter, r *http.Request) {
 	host, _ := r.Context().Value(hostKey{}).(string)
-	h, port, ok := splitTarget(r.Host, "443")
-	if host == "" || !ok || h != host || port != "443" {
+	// The name must be the tunnel's; the port is not compared, as nothing
+	// is routed by it (some clients write :80 over a socket they opened).
+	h, _, ok := splitTarget(r.Host, "443")
+	if host == "" || !ok || h != host {
 		p.refuse(w, r, r.Host, http.StatusMisdirectedRequest,
 			fmt.Sprintf("the request names host %q inside a tunnel opened to %s", r.Host, host), "")
 		return
