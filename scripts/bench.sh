@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-scripts=(hook pg http backup policy corpus)
+scripts=(hook pg http proxy backup policy corpus)
 for s in "${scripts[@]}"; do
 	echo "== bench/$s.sh" >&2
 	start=$(date +%s)
@@ -30,6 +30,9 @@ pg_ext=$(field pg '^extended')
 pg_rss=$(field pg '^chaperone .*RSS')
 http_n=$(num '^nginx +[0-9]+' "$(field http '^nginx ')")
 http_c=$(num '^chaperone +[0-9]+' "$(field http '^chaperone ')")
+proxy_g=$(num '[0-9]+ req/s' "$(field proxy '^chaperone /u/')")
+proxy_p=$(num '[0-9]+ req/s' "$(field proxy '^chaperone proxy')")
+proxy_n=$(num '[0-9]+ req/s' "$(field proxy '^nginx ')")
 bk=$(field backup '^backup ')
 rs=$(field backup '^restore ')
 policy_ns=$(grep -E '^BenchmarkDecide/builtin' "$out/policy.txt" | awk '{ print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
@@ -52,6 +55,7 @@ corpus=$(field corpus '^agreement:')
 	echo "| PostgreSQL gateway, pgbench -S extended protocol | $(num 'chaperone +[0-9]+' "$pg_ext") tps | $(num 'pgbouncer +[0-9]+' "$pg_ext") tps (pgbouncer); $(num 'direct +[0-9]+' "$pg_ext") tps direct | $(num '[0-9.]+x pgbouncer' "$pg_ext")x | ≥ 1x pgbouncer | \`bash bench/pg.sh\` |"
 	echo "| PostgreSQL gateway RSS, 200 idle clients | $(num '[0-9.]+ MiB with' "$pg_rss") MiB | $(num '[0-9.]+ MiB with' "$(field pg '^pgbouncer .*RSS')") MiB (pgbouncer) | | ≤ 64 MiB | \`bash bench/pg.sh\` |"
 	echo "| cloud API gateway, small GraphQL POSTs (wrk) | ${http_c} req/s | ${http_n} req/s (nginx reverse proxy) | $(ratio "$http_c" "$http_n") | ≥ 0.8x nginx | \`bash bench/http.sh\` |"
+	echo "| forward proxy (MITM of a provider host), small GraphQL POSTs | ${proxy_p} req/s | ${proxy_g} req/s (the same through /u/); ${proxy_n} req/s (nginx reverse proxy) | $(ratio "$proxy_p" "$proxy_g") | ≥ 0.8x /u/ | \`bash bench/proxy.sh\` |"
 	echo "| backup of a database | $(num 'backup run +[0-9.]+' "$bk") s | $(num 'pg_dump -Fc +[0-9.]+' "$bk") s (pg_dump -Fc) | $(num '[0-9.]+x pg_dump' "$bk")x | ≤ 1x pg_dump | \`bash bench/backup.sh\` |"
 	echo "| restore of that backup | $(num 'backup restore +[0-9.]+' "$rs") s | $(num 'pg_restore +[0-9.]+' "$rs") s (pg_restore) | $(num '[0-9.]+x pg_restore' "$rs")x | ≤ 1.2x pg_restore | \`bash bench/backup.sh\` |"
 	echo "| policy decision, built-in rules (median of 5) | ${policy_ns} ns | | | ≤ 2 µs | \`bash bench/policy.sh\` |"
