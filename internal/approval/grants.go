@@ -119,6 +119,41 @@ func (s *Service) Grants(ctx context.Context, limit int) (gs []store.Grant, err 
 	return gs, err
 }
 
+// GrantView is a grant as the CLI (--json) and the console's API show it.
+type GrantView struct {
+	ID                 string     `json:"id"`
+	Request            string     `json:"request"`
+	Token              string     `json:"token"`
+	Upstream           string     `json:"upstream"`
+	Env                string     `json:"env"`
+	IncludeDestructive bool       `json:"include_destructive"`
+	Covers             string     `json:"covers"`
+	GrantedBy          string     `json:"granted_by"`
+	CreatedAt          time.Time  `json:"created_at"`
+	ExpiresAt          time.Time  `json:"expires_at"`
+	RevokedAt          *time.Time `json:"revoked_at"`
+	RevokedBy          string     `json:"revoked_by,omitempty"`
+	Status             string     `json:"status"`
+	SecondsLeft        int64      `json:"seconds_left"`
+}
+
+// GrantViewOf is g as shown at now.
+func GrantViewOf(g store.Grant, now time.Time) GrantView {
+	v := GrantView{ID: g.ID, Request: g.RequestID, Token: g.TokenID, Upstream: g.Upstream, Env: g.Env,
+		IncludeDestructive: g.IncludeDestructive, Covers: "writes", GrantedBy: g.GrantedBy, CreatedAt: g.CreatedAt,
+		ExpiresAt: g.ExpiresAt, RevokedBy: g.RevokedBy, Status: GrantStatus(g, now)}
+	if g.IncludeDestructive {
+		v.Covers = "writes and destructive statements"
+	}
+	if !g.RevokedAt.IsZero() {
+		v.RevokedAt = &g.RevokedAt
+	}
+	if v.Status == "active" {
+		v.SecondsLeft = int64(g.ExpiresAt.Sub(now).Seconds())
+	}
+	return v
+}
+
 // GrantStatus is a grant's state at now: active, expired or revoked.
 func GrantStatus(g store.Grant, now time.Time) string {
 	switch {

@@ -98,6 +98,9 @@ type Approvals struct {
 	URL string `yaml:"url"`
 	// Webhooks are told of new and decided requests.
 	Webhooks []Webhook `yaml:"webhooks"`
+	// MaxGrant caps how long an approver may elevate a token (approve
+	// --for D).
+	MaxGrant Duration `yaml:"max_grant"`
 }
 
 // Webhook is an endpoint for approval notifications. Its URL is a Secret:
@@ -301,6 +304,9 @@ func (c *Config) applyDefaults(dir string) {
 	}
 	if c.Approvals.TTL == 0 {
 		c.Approvals.TTL = Duration(15 * time.Minute)
+	}
+	if c.Approvals.MaxGrant == 0 {
+		c.Approvals.MaxGrant = Duration(time.Hour)
 	}
 	if c.Protected == nil {
 		c.Protected = []string{"production", "prod"}

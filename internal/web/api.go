@@ -90,6 +90,11 @@ type decideBody struct {
 	Code    string `json:"code"`
 	Comment string `json:"comment"`
 	Reason  string `json:"reason"`
+	// For, with an approval, also grants the token an elevation on the
+	// request's upstream for that long ("15m"); IncludeDestructive makes it
+	// cover destructive statements too.
+	For                string `json:"for"`
+	IncludeDestructive bool   `json:"include_destructive"`
 	// Passkey is the browser's answer to POST .../challenge, instead of a
 	// code.
 	Passkey json.RawMessage `json:"passkey"`
@@ -106,7 +111,12 @@ func (c *Console) apiDecide(w http.ResponseWriter, r *http.Request) {
 		note = body.Reason
 	}
 	s := current(r)
-	a, err := c.decide(r.Context(), s, r.PathValue("id"), r.PathValue("verdict"), note, func() error {
+	d, destructive, err := grantChoice(body.For, body.IncludeDestructive)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	a, err := c.decide(r.Context(), s, r.PathValue("id"), r.PathValue("verdict"), note, d, destructive, func() error {
 		if len(body.Passkey) > 0 {
 			return c.verifyPasskey(r, s, body.Passkey)
 		}

@@ -47,6 +47,9 @@ var funcs = template.FuncMap{
 	"sql":   formatSQL,
 	"short": func(s string) string { return human.OneLine(s, 90) },
 	"join":  strings.Join,
+	"left": func(seconds int64) string {
+		return (time.Duration(seconds) * time.Second).String()
+	},
 }
 
 func (c *Console) parseTemplates() error {
@@ -55,7 +58,7 @@ func (c *Console) parseTemplates() error {
 		return err
 	}
 	c.pages = map[string]*template.Template{}
-	for _, name := range []string{"login", "pending", "request", "history", "audit", "tokens", "upstreams", "account"} {
+	for _, name := range []string{"login", "pending", "request", "history", "audit", "grants", "tokens", "upstreams", "account"} {
 		files := []string{"templates/" + name + ".html"}
 		if name == "pending" || name == "history" {
 			files = append(files, "templates/requests.html")
@@ -164,7 +167,12 @@ func (c *Console) decideForm(w http.ResponseWriter, r *http.Request) {
 	verdict := r.PathValue("verdict")
 	note := r.PostFormValue("comment")
 	s := current(r)
-	a, err := c.decide(r.Context(), s, r.PathValue("id"), verdict, note, func() error {
+	d, destructive, err := grantChoice(r.PostFormValue("for"), r.PostFormValue("include_destructive") != "")
+	if err != nil {
+		c.showRequest(w, r, http.StatusBadRequest, "Not recorded: "+err.Error(), "")
+		return
+	}
+	a, err := c.decide(r.Context(), s, r.PathValue("id"), verdict, note, d, destructive, func() error {
 		return c.Approvals.VerifyCode(r.Context(), s.approver, r.PostFormValue("code"))
 	})
 	if err != nil {

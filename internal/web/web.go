@@ -91,6 +91,8 @@ func (c *Console) Handler() (http.Handler, error) {
 	mux.HandleFunc("POST /requests/{id}/{verdict}", c.human(c.decideForm))
 	mux.HandleFunc("GET /history", c.human(c.historyPage))
 	mux.HandleFunc("GET /audit", c.human(c.auditPage))
+	mux.HandleFunc("GET /grants", c.human(c.grantsPage))
+	mux.HandleFunc("POST /grants/{id}/revoke", c.human(c.revokeGrantForm))
 	mux.HandleFunc("GET /tokens", c.human(c.tokensPage))
 	mux.HandleFunc("POST /tokens/{id}/revoke", c.human(c.revokeForm))
 	mux.HandleFunc("GET /upstreams", c.human(c.upstreamsPage))
@@ -105,6 +107,8 @@ func (c *Console) Handler() (http.Handler, error) {
 	mux.HandleFunc("POST /api/requests/{id}/{verdict}/challenge", c.api(c.apiChallenge))
 	mux.HandleFunc("POST /api/passkeys/begin", c.api(c.apiPasskeyBegin))
 	mux.HandleFunc("POST /api/passkeys/finish", c.api(c.apiPasskeyFinish))
+	mux.HandleFunc("GET /api/grants", c.api(c.apiGrants))
+	mux.HandleFunc("POST /api/grants/{id}/revoke", c.api(c.apiRevokeGrant))
 	mux.HandleFunc("GET /api/tokens", c.api(c.apiTokens))
 	mux.HandleFunc("POST /api/tokens/{id}/revoke", c.api(c.apiRevoke))
 	mux.HandleFunc("GET /api/upstreams", c.api(c.apiUpstreams))
@@ -212,7 +216,8 @@ func decisionStatus(err error) int {
 	case errors.Is(err, approval.ErrNotPending), errors.Is(err, store.ErrConflict), errors.Is(err, approval.ErrSelf),
 		errors.Is(err, token.ErrAlreadyRevoked):
 		return http.StatusConflict
-	case errors.Is(err, errReasonNeeded):
+	case errors.Is(err, errReasonNeeded), errors.Is(err, errGrantDuration), errors.Is(err, approval.ErrGrantTooLong),
+		errors.Is(err, approval.ErrGrantNeedsApproval):
 		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
@@ -220,7 +225,8 @@ func decisionStatus(err error) int {
 
 // decide checks the vote, verifies the approver's second factor (second)
 // and records the vote.
-func (c *Console) decide(ctx context.Context, s *session, id, verdict, note string, second func() error) (store.Approval, error) {
+func (c *Console) decide(ctx context.Context, s *session, id, verdict, note string, grantFor time.Duration, destructive bool,
+	second func() error) (store.Approval, error) {
 	if verdict != "approve" && verdict != "deny" {
 		return store.Approval{}, store.ErrNotFound
 	}
@@ -229,6 +235,10 @@ func (c *Console) decide(ctx context.Context, s *session, id, verdict, note stri
 	}
 	if err := second(); err != nil {
 		return store.Approval{}, err
+	}
+	if verdict == "approve" && grantFor > 0 {
+		a, _, err := c.Approvals.ApproveFor(ctx, id, "approver:"+s.approver, note, grantFor, destructive)
+		return a, err
 	}
 	if verdict == "approve" {
 		return c.Approvals.Approve(ctx, id, "approver:"+s.approver, note)

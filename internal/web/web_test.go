@@ -181,10 +181,10 @@ func TestAgentTokensAndStrangersAreRefusedEverywhere(t *testing.T) {
 	id := f.hold(t, "DROP TABLE bookings", 1)
 	routes := [][2]string{
 		{"GET", "/"}, {"GET", "/requests/" + id}, {"POST", "/requests/" + id + "/approve"}, {"POST", "/requests/" + id + "/deny"},
-		{"GET", "/history"}, {"GET", "/audit"}, {"GET", "/tokens"}, {"POST", "/tokens/" + f.tokenID + "/revoke"},
+		{"GET", "/history"}, {"GET", "/audit"}, {"GET", "/grants"}, {"POST", "/grants/grt_x/revoke"}, {"GET", "/tokens"}, {"POST", "/tokens/" + f.tokenID + "/revoke"},
 		{"GET", "/upstreams"}, {"GET", "/events"}, {"POST", "/logout"},
 		{"GET", "/api/requests"}, {"GET", "/api/requests/" + id}, {"POST", "/api/requests/" + id + "/approve"},
-		{"POST", "/api/requests/" + id + "/deny"}, {"GET", "/api/tokens"}, {"POST", "/api/tokens/" + f.tokenID + "/revoke"},
+		{"POST", "/api/requests/" + id + "/deny"}, {"GET", "/api/grants"}, {"POST", "/api/grants/grt_x/revoke"}, {"GET", "/api/tokens"}, {"POST", "/api/tokens/" + f.tokenID + "/revoke"},
 		{"GET", "/api/upstreams"}, {"GET", "/api/audit"}, {"GET", "/api/events"}, {"DELETE", "/api/session"},
 		{"POST", "/api/session"}, {"POST", "/login"},
 	}
