@@ -472,6 +472,17 @@ func TestProxyAttacks(t *testing.T) {
 	if rest, err := io.ReadAll(br2); err != nil || len(rest) != 0 {
 		t.Fatalf("after a refused CONNECT the proxy answered again: %q %v", rest, err)
 	}
+	// A CONNECT is routed by its target, never by a Host header beside it.
+	if code, body := rawProxy(t, e.addr, "CONNECT example.com:443 HTTP/1.1\r\nHost: backboard.railway.app:443\r\n\r\n"); code != 403 || !strings.Contains(body, "example.com:443") {
+		t.Fatalf("CONNECT with another Host: %d %s", code, body)
+	}
+	// A port written with a leading zero, or a host percent-encoded, is
+	// not read as anything else.
+	for _, target := range []string{"backboard.railway.app:0443", "backboard%2erailway.app:443"} {
+		if code, _ := rawProxy(t, e.addr, "CONNECT "+target+" HTTP/1.1\r\nHost: "+target+"\r\n\r\n"); code != 400 && code != 403 {
+			t.Fatalf("CONNECT %s: %d", target, code)
+		}
+	}
 	// An IP literal is not an upstream's host, whatever it resolves to.
 	if code, _ := rawProxy(t, e.addr, "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n"); code != 403 {
 		t.Fatalf("IP literal: %d", code)
