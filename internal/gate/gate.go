@@ -143,6 +143,14 @@ func (o Outcome) Misplaced() string {
 	return strings.Join(parts, "; ") + "; this token is scoped to " + o.Action.Env
 }
 
+// Preview is what the policy says about a, without holding, recording or
+// running anything. An entry point uses it only to learn whether the
+// decision must wait for more of the action (the values a prepared
+// statement is run with); the decision itself is Decide's.
+func (g *Gate) Preview(a action.Action) action.Decision {
+	return g.Policy.Decide(&a)
+}
+
 // Decide runs the pipeline for r.
 func (g *Gate) Decide(ctx context.Context, r Request) (o Outcome) {
 	defer func() {

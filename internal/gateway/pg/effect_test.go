@@ -127,7 +127,7 @@ func TestFunctionsInsideASelectAreJudgedByTheirEffect(t *testing.T) {
 		"EXPLAIN ANALYZE SELECT nextval('s')",
 		"DECLARE c CURSOR FOR SELECT nextval('s')",
 		"DO $$ BEGIN PERFORM nextval('s'); END $$",
-		"PREPARE n AS SELECT nextval('s')",
+		"PREPARE n AS SELECT nextval('s'); EXECUTE n",
 		"SELECT 1; SELECT nextval('s')",
 		"ALTER SYSTEM SET work_mem = '8MB'",
 		"ROLLBACK PREPARED 'nothing'",

@@ -52,7 +52,7 @@ func TestEveryDestructiveFormIsHeldAndTheDataStays(t *testing.T) {
 		"DROP DATABASE " + e.stageDB, "WITH d AS (DELETE FROM bookings RETURNING 1) SELECT count(*) FROM d",
 		"DO $$ BEGIN DELETE FROM bookings; END $$", "DO $$ BEGIN EXECUTE 'TRUNCATE ' || 'bookings'; END $$",
 		"CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM bookings'",
-		"PREPARE wipe AS DELETE FROM bookings", "COPY bookings TO PROGRAM 'true'",
+		"PREPARE wipe AS DELETE FROM bookings; EXECUTE wipe", "COPY bookings TO PROGRAM 'true'",
 		"SELECT lo_unlink(4242)", "SET session_replication_role = replica",
 		"SELECT set_config('session_replication_role', 'replica', false)",
 		"EXPLAIN ANALYZE DELETE FROM bookings", "SELECT 1; DROP TABLE bookings",

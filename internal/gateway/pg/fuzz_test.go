@@ -73,6 +73,9 @@ func FuzzClientMessages(f *testing.F) {
 			gwUp.Close()
 		})
 		forwarded := <-received
+		// A Parse (or a PREPARE) that needs approval runs nothing and is
+		// forwarded; no Bind of it may follow.
+		guardedNames := map[string]bool{}
 		for len(forwarded) >= 5 {
 			typ, n := forwarded[0], int(binary.BigEndian.Uint32(forwarded[1:5]))-4
 			if !strings.ContainsRune("QPBCDEHSXdcf", rune(typ)) {
@@ -90,13 +93,20 @@ func FuzzClientMessages(f *testing.F) {
 			}
 			body := forwarded[5 : 5+n]
 			forwarded = forwarded[5+n:]
-			var text string
+			var text, name string
 			switch typ {
 			case 'Q':
 				text, _, _ = cstring(body)
 			case 'P':
-				_, rest, _ := cstring(body)
+				var rest []byte
+				name, rest, _ = cstring(body)
 				text, _, _ = cstring(rest)
+			case 'B':
+				_, rest, _ := cstring(body)
+				if stmt, _, _ := cstring(rest); guardedNames[stmt] {
+					t.Fatalf("a Bind of %q, which needs approval, reached the upstream", stmt)
+				}
+				continue
 			case 'F':
 				t.Fatal("a fast-path call reached the upstream")
 			default:
@@ -105,9 +115,19 @@ func FuzzClientMessages(f *testing.F) {
 			if strings.HasPrefix(text, `"chaperone_refused_`) {
 				continue
 			}
-			a, _ := g.cache.classify(text)
+			a, res := g.cache.classify(text)
 			a.Env, a.Upstream = up.Env, up.Name
-			if d := eng.Decide(&a); d.Verdict != action.Allow {
+			d := eng.Decide(&a)
+			if typ == 'P' {
+				guardedNames[name] = d.Verdict != action.Allow
+			}
+			if d.Verdict == action.Approve && deferrable(typ, text, res) {
+				for _, p := range res.Prepared {
+					guardedNames[p] = true
+				}
+				continue
+			}
+			if d.Verdict != action.Allow {
 				t.Fatalf("forwarded %q, which the policy says to %s", text, d.Verdict)
 			}
 		}

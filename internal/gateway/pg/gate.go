@@ -3,41 +3,162 @@ package pg
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/backup"
+	"github.com/chaperone/chaperone/internal/classify/sql"
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
 // gate asks the one gate about a statement and forwards it, or forges the
-// refusal the gate's outcome calls for.
-func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text string, wellFormed bool) error {
+// refusal the gate's outcome calls for. A Parse (or a PREPARE on its own)
+// that would need approval runs nothing yet: it is forwarded, and each of
+// its runs is decided at its Bind or EXECUTE, with the values bound.
+func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text string, oids []uint32, wellFormed bool) error {
 	if !wellFormed {
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
 	act, res := s.g.cache.classify(text)
 	act.Env, act.Upstream, act.Requester, act.Scope = s.upstream.Env, s.upstream.Name, s.tok.ID, s.tok.Scope
 	for _, x := range res.Executed {
-		if s.spent[x] {
-			// An approval ran this prepared statement once; running it again
-			// is a new action that needs its own.
-			act.AddReason(action.Reason{ID: "sql.execute-approved", Class: action.ClassDestructive,
-				Message: "EXECUTE " + x + " runs a statement whose approval has been used"})
+		g, err := s.guardOf(x)
+		if err != nil {
+			return s.forge(typ, name, ambiguity(x))
+		}
+		if g != nil {
+			act = withPrepared(act, x, g)
 		}
 	}
-	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
-		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act) },
-		Snapshot: s.snapshot(act)})
-	if o.Verdict == gate.Forward {
-		s.allowed(typ, name, res.Prepared, o.Approved)
-		s.executed(res.Executed)
-		return writeRaw(s.uw, typ, body)
+	if s.g.Gate.Preview(act).Verdict == action.Approve && deferrable(typ, text, res) {
+		g := &guarded{text: act.Text, act: act, oids: oids}
+		if typ == 'P' {
+			s.define(name, g, false)
+		}
+		for _, p := range res.Prepared {
+			s.define(p, g, typ == 'Q')
+		}
+		return s.forward(typ, body)
 	}
-	return s.forge(typ, name, s.refusal(o))
+	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
+		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
+		Snapshot: s.snapshot(act)})
+	if o.Verdict != gate.Forward {
+		return s.forge(typ, name, s.refusal(o))
+	}
+	if typ == 'P' {
+		s.define(name, nil, false)
+	}
+	if typ == 'Q' {
+		// What an approval let PREPARE is run with its values decided
+		// again; what the policy allowed replaces any guard on its name
+		// once the query has run without error.
+		var g *guarded
+		if o.Approved {
+			g = &guarded{text: act.Text, act: act}
+		}
+		for _, p := range res.Prepared {
+			s.define(p, g, true)
+		}
+	}
+	return s.forward(typ, body)
+}
+
+func (s *session) forward(typ byte, body []byte) error {
+	if err := writeRaw(s.uw, typ, body); err != nil {
+		return err
+	}
+	if typ == 'Q' {
+		s.syncs++
+	}
+	return nil
+}
+
+// deferrable says whether a text that needs approval may be forwarded
+// because it runs nothing by itself: a Parse of one statement, or a query
+// that only PREPAREs.
+func deferrable(typ byte, text string, res sql.Result) bool {
+	if typ == 'Q' && len(res.Prepared) == 0 {
+		return false
+	}
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		return false
+	}
+	if typ == 'P' {
+		// The server refuses a Parse of several statements; it is judged
+		// (and refused) here like any statement.
+		return len(tree.GetStmts()) == 1
+	}
+	if len(tree.GetStmts()) != len(res.Prepared) {
+		return false
+	}
+	for _, st := range tree.GetStmts() {
+		if st.GetStmt().GetPrepareStmt() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// bind decides a Bind of a guarded statement with the values it binds.
+func (s *session) bind(ctx context.Context, body []byte) error {
+	b, err := parseBind(body)
+	if err != nil {
+		return s.forge('P', refusedBind, pgError(CodeDenied, "Chaperone refused a malformed Bind", "", ""))
+	}
+	g, err := s.guardOf(b.stmt)
+	if err != nil {
+		return s.forge('P', refusedBind, ambiguity(b.stmt))
+	}
+	if g == nil {
+		return writeRaw(s.uw, 'B', body)
+	}
+	act := g.act
+	act.Reasons, act.Targets = slices.Clone(act.Reasons), slices.Clone(act.Targets)
+	act.Text = boundText(g, b)
+	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
+		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, &explainArgs{g, b}) },
+		Snapshot: s.snapshot(act)})
+	if o.Verdict != gate.Forward {
+		return s.forge('P', refusedBind, s.refusal(o))
+	}
+	return writeRaw(s.uw, 'B', body)
+}
+
+// withPrepared is the action of an EXECUTE of a guarded statement: what it
+// runs is judged with it, and shown with it.
+func withPrepared(act action.Action, name string, g *guarded) action.Action {
+	act.Text += "\n-- " + strconv.Quote(name) + " is prepared as:\n" + g.text
+	if len(g.oids) > 0 {
+		var ts []string
+		for _, o := range g.oids {
+			ts = append(ts, typeName(o))
+		}
+		act.Text += "\n-- with parameter types: " + strings.Join(ts, ", ")
+	}
+	act.Reasons = slices.Clone(act.Reasons)
+	for _, r := range g.act.Reasons {
+		act.AddReason(r)
+	}
+	for _, t := range g.act.Targets {
+		if !slices.Contains(act.Targets, t) {
+			act.Targets = append(act.Targets, t)
+		}
+	}
+	return act
+}
+
+func ambiguity(name string) *pgproto3.ErrorResponse {
+	return pgError(CodeDenied, fmt.Sprintf("Chaperone cannot tell which statement %q holds: it was redefined earlier in this pipeline and the server has not answered yet", name),
+		"", "send a Sync and wait for its answer before using the name again")
 }
 
 // refusal is the error a client sees for an outcome that forwards nothing.
@@ -78,35 +199,6 @@ func (s *session) snapshot(act action.Action) func(context.Context, store.Approv
 			return gate.Snapshot{}, err
 		}
 		return gate.Snapshot{ID: m.ID, Description: backup.Describe(m, bs)}, nil
-	}
-}
-
-// allowed tracks statement names created by a forwarded statement: one let
-// through by an approval may run once.
-func (s *session) allowed(typ byte, name string, prepared []string, byApproval bool) {
-	names := prepared
-	if typ == 'P' {
-		names = []string{name}
-	}
-	for _, n := range names {
-		delete(s.spent, n)
-		delete(s.once, n)
-		if byApproval {
-			if s.once == nil {
-				s.once = map[string]bool{}
-			}
-			s.once[n] = true
-		}
-	}
-}
-
-// executed spends the run that an approval allowed a prepared statement.
-func (s *session) executed(names []string) {
-	for _, n := range names {
-		if s.once[n] {
-			delete(s.once, n)
-			s.spentAdd(n)
-		}
 	}
 }
 

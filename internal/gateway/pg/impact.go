@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 // its own (the client's session may be mid-transaction): row estimates and
 // sizes of the tables it names, or the planner's row estimate for a DELETE or
 // UPDATE. An estimate that cannot be made says so; it never blocks the hold.
-func (g *Gateway) impact(ctx context.Context, up Upstream, act action.Action) string {
+func (g *Gateway) impact(ctx context.Context, up Upstream, act action.Action, bound *explainArgs) string {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, up.DSN)
@@ -44,7 +45,7 @@ func (g *Gateway) impact(ctx context.Context, up Upstream, act action.Action) st
 	}
 	if len(parts) == 0 && isDML(act) {
 		var plan []map[string]any
-		if err := tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+act.Text).Scan(&plan); err == nil && len(plan) > 0 {
+		if err := explain(ctx, tx, act.Text, bound, &plan); err == nil && len(plan) > 0 {
 			if p, ok := plan[0]["Plan"].(map[string]any); ok {
 				parts = append(parts, fmt.Sprintf("~%v rows (planner estimate)", p["Plan Rows"]))
 			}
@@ -69,4 +70,33 @@ func isDML(act action.Action) bool {
 		}
 	}
 	return false
+}
+
+// explainArgs are the values a Bind binds, for the planner's estimate of
+// exactly that run.
+type explainArgs struct {
+	g *guarded
+	b bindMessage
+}
+
+func explain(ctx context.Context, tx pgx.Tx, text string, bound *explainArgs, plan *[]map[string]any) error {
+	if bound == nil {
+		return tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+text).Scan(plan)
+	}
+	n := len(bound.b.values)
+	oids, formats := make([]uint32, n), make([]int16, n)
+	for i := range n {
+		if i < len(bound.g.oids) {
+			oids[i] = bound.g.oids[i]
+		}
+		formats[i] = bound.b.format(i)
+	}
+	res := tx.Conn().PgConn().ExecParams(ctx, "EXPLAIN (FORMAT JSON) "+bound.g.text, bound.b.values, oids, formats, nil).Read()
+	if res.Err != nil {
+		return res.Err
+	}
+	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return fmt.Errorf("unexpected EXPLAIN result")
+	}
+	return json.Unmarshal(res.Rows[0][0], plan)
 }

@@ -34,15 +34,17 @@ type session struct {
 	secret   []byte
 	tx       byte
 
-	// Client side only: sync points forwarded (each brings one ReadyForQuery).
+	// Client side only: sync points forwarded (Sync and Query messages,
+	// each brings one ReadyForQuery).
 	syncs int
-	// once holds statement names that an approval let run one time; spent
-	// holds those that have.
-	once, spent map[string]bool
 
 	mu      sync.Mutex
 	markers []marker
 	readies int // ReadyForQuery messages relayed
+	// guards are the statement names whose runs are decided at Bind or
+	// EXECUTE; pend the definitions not yet confirmed (bind.go).
+	guards map[string]*guarded
+	pend   []definition
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -126,15 +128,23 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 				return
 			}
 		case 'B':
-			if len(s.once) == 0 && len(s.spent) == 0 {
-				// No statement is limited to one run: nothing to look up.
+			if !s.mayGuard(n) {
+				// No guarded statement is named: nothing to decide.
 				if copyRaw(s.uw, s.cr, typ, n) != nil {
 					return
 				}
 				break
 			}
 			body, err := readBody(s.cr, n, maxTextBody)
-			if err != nil || s.bind(typ, body) != nil {
+			if err == errTooLarge {
+				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil {
+					return
+				}
+				err = s.forge('P', refusedBind, pgError(CodeDenied, "Chaperone refused parameters too large to show an approver", "", ""))
+			} else if err == nil {
+				err = s.bind(ctx, body)
+			}
+			if err != nil {
 				return
 			}
 		case 'F':
@@ -174,48 +184,58 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 
 // statement gates one Query or Parse.
 func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
-	name, text, ok := "", "", false
 	if typ == 'Q' {
 		text, rest, found := cstring(body)
-		ok = found && len(rest) == 0 // NULs inside the text: PostgreSQL would refuse it too
+		ok := found && len(rest) == 0 // NULs inside the text: PostgreSQL would refuse it too
 		if ok {
 			if e := s.lexerRefusal(ctx, text); e != nil {
 				return s.forge(typ, "", e)
 			}
 		}
-		return s.gate(ctx, typ, body, "", text, ok)
+		return s.gate(ctx, typ, body, "", text, nil, ok)
 	}
 	name, rest, ok1 := cstring(body)
-	text, _, ok2 := cstring(rest)
-	ok = ok1 && ok2
+	text, rest, ok2 := cstring(rest)
+	oids, ok3 := parseOIDs(rest)
+	ok := ok1 && ok2 && ok3
 	if ok {
 		if e := s.lexerRefusal(ctx, text); e != nil {
 			return s.forge(typ, name, e)
 		}
 	}
-	return s.gate(ctx, typ, body, name, text, ok)
+	return s.gate(ctx, typ, body, name, text, oids, ok)
 }
 
-// bind forwards a Bind, unless it names a statement that an approval let
-// run once and that has run.
-func (s *session) bind(typ byte, body []byte) error {
-	_, rest, ok := cstring(body)
+// refusedBind names the statement forged in place of a refused Bind, so
+// that the refusal leaves the client's unnamed statement alone; the forged
+// text fails to parse before the name is ever looked at.
+const refusedBind = "chaperone_refused_bind"
+
+// mayGuard says whether a Bind of n bytes about to be read may name a
+// guarded statement; it reads only the Bind's names.
+func (s *session) mayGuard(n int) bool {
+	s.mu.Lock()
+	none := len(s.guards) == 0
+	if none {
+		for _, d := range s.pend {
+			none = none && d.g == nil
+		}
+	}
+	s.mu.Unlock()
+	if none {
+		return false
+	}
+	head, err := s.cr.Peek(min(n, 1024))
+	if err != nil {
+		return true
+	}
+	_, rest, ok1 := cstring(head)
 	stmt, _, ok2 := cstring(rest)
-	if ok && ok2 && s.once[stmt] {
-		delete(s.once, stmt)
-		s.spentAdd(stmt)
-	} else if ok && ok2 && s.spent[stmt] {
-		return s.forge('P', "", pgError(CodeHeld, "Chaperone: this approved statement has already run once",
-			"an approval runs its statement exactly once", "send the statement again to ask for a new approval"))
+	if !ok1 || !ok2 {
+		return true
 	}
-	return writeRaw(s.uw, typ, body)
-}
-
-func (s *session) spentAdd(name string) {
-	if s.spent == nil {
-		s.spent = map[string]bool{}
-	}
-	s.spent[name] = true
+	g, err := s.guardOf(stmt)
+	return g != nil || err != nil
 }
 
 // forge replaces a refused message with one the upstream will reject at the
@@ -262,6 +282,9 @@ func (s *session) fromUpstream() {
 			if err != nil {
 				return
 			}
+			s.mu.Lock()
+			s.cycleFailed()
+			s.mu.Unlock()
 			if mine := s.swap(body); mine != nil {
 				err = send(s.cw, mine)
 			} else {
@@ -293,6 +316,7 @@ func (s *session) fromUpstream() {
 				return
 			}
 			s.mu.Lock()
+			s.cycleDone()
 			s.readies++
 			s.tx = body[0]
 			for len(s.markers) > 0 && s.markers[0].until <= s.readies {
@@ -300,6 +324,13 @@ func (s *session) fromUpstream() {
 			}
 			s.mu.Unlock()
 			if writeRaw(s.cw, typ, body) != nil {
+				return
+			}
+		case '1':
+			s.mu.Lock()
+			s.parseCompleted()
+			s.mu.Unlock()
+			if copyRaw(s.cw, s.ur, typ, n) != nil {
 				return
 			}
 		default:
