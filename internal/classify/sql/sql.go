@@ -112,9 +112,22 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 	before, ddl := len(w.res.Reasons), false
 	switch s := n.GetNode().(type) {
 	case *pg_query.Node_SelectStmt:
-		if s.SelectStmt.GetIntoClause() != nil {
+		if into := s.SelectStmt.GetIntoClause(); into != nil && !temporary(into.GetRel()) {
 			w.add("sql.write", action.ClassWrite, "SELECT INTO creates a table")
 		}
+	case *pg_query.Node_CreateStmt:
+		// A temporary table lives and dies with the session: nothing
+		// anyone else sees changes.
+		ddl = !temporary(s.CreateStmt.GetRelation())
+	case *pg_query.Node_CreateTableAsStmt:
+		ddl = !temporary(s.CreateTableAsStmt.GetInto().GetRel())
+	case *pg_query.Node_LockStmt:
+		// ACCESS SHARE is the lock every SELECT takes (pg_dump takes it
+		// explicitly); stronger modes block others' work.
+		ddl = s.LockStmt.GetMode() != accessShareLock
+	case *pg_query.Node_VacuumStmt:
+		// ANALYZE only refreshes the planner's statistics.
+		ddl = s.VacuumStmt.GetIsVacuumcmd()
 	case *pg_query.Node_InsertStmt, *pg_query.Node_MergeStmt:
 		w.add("sql.write", action.ClassWrite, "changes rows")
 	case *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
@@ -164,6 +177,19 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 	if ddl && !slices.ContainsFunc(w.res.Reasons[before:], func(r action.Reason) bool { return r.Class != action.ClassRead }) {
 		w.add("sql.ddl", action.ClassWrite, "%s changes the schema or server state", stmtName(n))
 	}
+}
+
+// accessShareLock is PostgreSQL's lock mode number for ACCESS SHARE.
+const accessShareLock = 1
+
+// temporary reports whether rv names a temporary table: TEMP in its
+// definition, or created in the session's own pg_temp schema.
+func temporary(rv *pg_query.RangeVar) bool {
+	if rv == nil {
+		return false
+	}
+	schema := strings.ToLower(rv.GetSchemaname())
+	return rv.GetRelpersistence() == "t" || schema == "pg_temp" || strings.HasPrefix(schema, "pg_temp_")
 }
 
 // nested walks every message under n and judges what is dangerous wherever
