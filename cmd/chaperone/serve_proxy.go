@@ -35,9 +35,9 @@ func startProxy(cfg *config.Config, gw *gwhttp.Gateway, st store.Store, log *slo
 		if len(hosts) == 0 {
 			hosts = gwhttp.ProviderHosts(u.Provider)
 		}
-		ups = append(ups, proxy.Upstream{Name: u.Name, Hosts: hosts})
+		ups = append(ups, proxy.Upstream{Name: u.Name, Env: u.Env, URL: u.URL, Hosts: hosts})
 	}
-	p, err := proxy.New(proxy.Config{Gateway: gw, Upstreams: ups, AllowHosts: cfg.Proxy.AllowHosts, CA: ca, Log: log,
+	p, err := proxy.New(proxy.Config{Serve: gw.Serve, Tokens: gw.Tokens, Upstreams: ups, AllowHosts: cfg.Proxy.AllowHosts, CA: ca, Log: log,
 		Record: func(ctx context.Context, ev audit.Event) error { return audit.Record(ctx, st, ev) }})
 	if err != nil {
 		return nil, nil, inputErr(err)

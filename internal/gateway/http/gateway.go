@@ -8,8 +8,6 @@ package http
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,7 +124,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 	rest = cleanPath(rest)
 	// The token first: whether an upstream exists is not told to whoever
 	// has none.
-	secret := credential(r.Header)
+	secret := token.FromHeader(r.Header)
 	tok, err := g.Tokens.Verify(r.Context(), secret)
 	if err == nil {
 		err = token.Usable(tok, time.Now())
@@ -136,7 +134,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 			// A credential that is not Chaperone's: what an agent holding a
 			// real provider token it found looks like.
 			g.record(r.Context(), audit.Event{Type: audit.CredentialRefused, Actor: entry, Data: map[string]string{
-				"upstream": name, "fingerprint": Fingerprint(secret)}})
+				"upstream": name, "fingerprint": token.Fingerprint(secret)}})
 		}
 		fail(w, http.StatusUnauthorized, map[string]any{"error": "a Chaperone token is required (Authorization: Bearer chp_...): " + err.Error()})
 		return
@@ -176,21 +174,6 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 		return
 	}
 	g.forward(w, r, up, rest, body)
-}
-
-// credential is what the request presents as its token: a bearer token,
-// or the header Railway's project tokens travel in.
-func credential(h http.Header) string {
-	if v, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(v)
-	}
-	return strings.TrimSpace(h.Get("Project-Access-Token"))
-}
-
-// Fingerprint names a credential in the audit log without revealing it.
-func Fingerprint(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
 func (g *Gateway) limit(v, def int64) int64 {

@@ -509,7 +509,7 @@ func TestNoTokenLearnsNothingAndAFoundCredentialIsRefused(t *testing.T) {
 		}
 		return nil
 	})
-	if len(refused) != 2 || !strings.Contains(refused[0], Fingerprint("RAILWAY-SECRET")) {
+	if len(refused) != 2 || !strings.Contains(refused[0], token.Fingerprint("RAILWAY-SECRET")) {
 		t.Fatalf("refusals audited: %v", refused)
 	}
 }

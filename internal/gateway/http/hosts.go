@@ -1,9 +1,6 @@
 package http
 
-import (
-	"net/http"
-	"slices"
-)
+import "slices"
 
 // providerHosts are the API hosts each provider's own clients call. The
 // forward proxy intercepts them for an upstream of that provider whose
@@ -15,8 +12,3 @@ var providerHosts = map[string][]string{
 
 // ProviderHosts returns the API hosts of provider (none for generic).
 func ProviderHosts(provider string) []string { return slices.Clone(providerHosts[provider]) }
-
-// Credential is what a request presents as its token, read as Serve reads
-// it, so that whoever routes a request by its token routes it by the token
-// Serve will check.
-func Credential(h http.Header) string { return credential(h) }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/gate"
-	gwhttp "github.com/chaperone/chaperone/internal/gateway/http"
 	"github.com/chaperone/chaperone/internal/token"
 )
 
@@ -91,8 +90,8 @@ var credentialHeaders = []string{"Authorization", "Project-Access-Token", "Team-
 // those at host and hands the request to the gateway.
 func (p *Proxy) gateRequest(w http.ResponseWriter, r *http.Request, host string) {
 	names := p.hosts[host]
-	gw := p.cfg.Gateway
-	secret := gwhttp.Credential(r.Header)
+	serve := p.cfg.Serve
+	secret := token.FromHeader(r.Header)
 	for _, name := range credentialHeaders {
 		for _, v := range r.Header.Values(name) {
 			v = strings.TrimSpace(v)
@@ -101,27 +100,27 @@ func (p *Proxy) gateRequest(w http.ResponseWriter, r *http.Request, host string)
 			}
 			if v != secret && v != "" {
 				p.record(r.Context(), audit.Event{Type: EventCredentialRefused, Actor: gate.EntryProxy, Data: map[string]string{
-					"upstream": strings.Join(names, ","), "host": host, "header": name, "fingerprint": gwhttp.Fingerprint(v)}})
+					"upstream": strings.Join(names, ","), "host": host, "header": name, "fingerprint": token.Fingerprint(v)}})
 				fail(w, http.StatusUnauthorized, map[string]any{"error": fmt.Sprintf(
 					"a credential other than the Chaperone token was sent in %s; send only the chp_ token", name)})
 				return
 			}
 		}
 	}
-	tok, err := gw.Tokens.Verify(r.Context(), secret)
+	tok, err := p.cfg.Tokens.Verify(r.Context(), secret)
 	if err == nil {
 		err = token.Usable(tok, time.Now())
 	}
 	if err != nil {
 		// The gateway refuses it, and records a provider's credential by
 		// its fingerprint; the upstream it names is every one at host.
-		gw.Serve(w, r, gate.EntryProxy, strings.Join(names, ","), r.URL.Path)
+		serve(w, r, gate.EntryProxy, strings.Join(names, ","), r.URL.Path)
 		return
 	}
-	var covered []gwhttp.Upstream
+	var covered []Upstream
 	var why []string
 	for _, n := range names {
-		up, ok := gw.Upstream(n)
+		up, ok := p.ups[n]
 		if !ok {
 			continue
 		}
@@ -135,7 +134,7 @@ func (p *Proxy) gateRequest(w http.ResponseWriter, r *http.Request, host string)
 	switch {
 	case len(covered) == 0 && len(names) == 1:
 		// As through /u/<upstream>/: the gateway refuses and audits it.
-		gw.Serve(w, r, gate.EntryProxy, names[0], r.URL.Path)
+		serve(w, r, gate.EntryProxy, names[0], r.URL.Path)
 	case len(covered) == 0:
 		p.refuse(w, r, host, http.StatusForbidden, fmt.Sprintf("token %s covers none of the upstreams at %s (%s)",
 			tok.ID, host, strings.Join(why, "; ")), actor)
@@ -153,7 +152,7 @@ func (p *Proxy) gateRequest(w http.ResponseWriter, r *http.Request, host string)
 			p.refuse(w, r, host, http.StatusForbidden, fmt.Sprintf("path %s is outside upstream %s's base URL", r.URL.Path, up.Name), actor)
 			return
 		}
-		gw.Serve(w, r, gate.EntryProxy, up.Name, rest)
+		serve(w, r, gate.EntryProxy, up.Name, rest)
 	}
 }
 

@@ -2,7 +2,7 @@
 // HTTPS_PROXY pointing here reaches a provider's API host only through the
 // HTTP gateway. A CONNECT to a configured upstream's host is answered with a
 // certificate from this installation's CA, and each request inside is gated
-// by gwhttp.Gateway.Serve exactly as /u/<upstream>/ is; a host on the allow
+// by the HTTP gateway's Serve exactly as /u/<upstream>/ is; a host on the allow
 // list is tunnelled unread; every other host is refused without being
 // dialled. Anything the proxy cannot read or place is refused.
 package proxy
@@ -25,7 +25,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/gate"
-	gwhttp "github.com/chaperone/chaperone/internal/gateway/http"
+	"github.com/chaperone/chaperone/internal/token"
 )
 
 // Audit event types the proxy records itself; what it hands to the
@@ -46,18 +46,24 @@ const (
 	plainTimeout     = 60 * time.Second
 )
 
-// Upstream is an HTTP upstream's name and the API hosts whose traffic is
-// its own.
+// Upstream is an HTTP upstream: its name and environment, where its
+// requests really go, and the API hosts whose traffic is its own.
 type Upstream struct {
 	Name  string
+	Env   string
+	URL   string
 	Hosts []string
 }
 
 // Config is what New needs.
 type Config struct {
-	// Gateway gates every intercepted request; its Upstream and Tokens
-	// are also how the proxy learns environments and reads tokens.
-	Gateway   *gwhttp.Gateway
+	// Serve gates an intercepted request for the named upstream exactly as
+	// the HTTP gateway gates /u/<upstream>/ (its Serve, given entry
+	// "proxy"); the proxy decides nothing itself.
+	Serve func(w http.ResponseWriter, r *http.Request, entry, upstream, path string)
+	// Tokens reads the token a request presents, to choose among the
+	// upstreams at one host the one it covers.
+	Tokens    *token.Manager
 	Upstreams []Upstream
 	// AllowHosts are tunnelled unread: "host" (ports 443 and, for plain
 	// HTTP, 80), "host:port", or "*.domain" for the hosts under domain.
@@ -74,6 +80,7 @@ type Config struct {
 type Proxy struct {
 	cfg   Config
 	hosts map[string][]string // intercepted host -> upstream names, sorted
+	ups   map[string]Upstream
 	allow []pattern
 	plain *httputil.ReverseProxy
 
@@ -91,8 +98,8 @@ type pattern struct {
 
 // New checks cfg and builds the proxy.
 func New(cfg Config) (*Proxy, error) {
-	if cfg.Gateway == nil || cfg.CA == nil {
-		return nil, errors.New("the proxy needs the HTTP gateway and a CA")
+	if cfg.Serve == nil || cfg.Tokens == nil || cfg.CA == nil {
+		return nil, errors.New("the proxy needs the HTTP gateway, the tokens and a CA")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -100,8 +107,9 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Dial == nil {
 		cfg.Dial = (&net.Dialer{Timeout: dialTimeout}).DialContext
 	}
-	p := &Proxy{cfg: cfg, hosts: map[string][]string{}}
+	p := &Proxy{cfg: cfg, hosts: map[string][]string{}, ups: map[string]Upstream{}}
 	for _, u := range cfg.Upstreams {
+		p.ups[u.Name] = u
 		for _, h := range u.Hosts {
 			n, ok := normalHost(h)
 			if !ok || net.ParseIP(n) != nil {

@@ -114,10 +114,13 @@ func setup(t *testing.T, allow ...string) *env {
 	e.ca = x509.NewCertPool()
 	e.ca.AddCert(ca.Certificate())
 	railwayHosts := gwhttp.ProviderHosts("railway")
-	p, err := New(Config{Gateway: gw, CA: ca, Record: record, Log: log, AllowHosts: allow,
-		Upstreams: []Upstream{{"railway-prod", railwayHosts}, {"railway-staging", railwayHosts},
-			{"railway-preview", railwayHosts}, {"railway-preview2", railwayHosts},
-			{"fly-staging", gwhttp.ProviderHosts("fly")}, {"echo-staging", []string{"api.echo.example"}}},
+	hostsOf := map[string][]string{"railway-prod": railwayHosts, "railway-staging": railwayHosts, "railway-preview": railwayHosts,
+		"railway-preview2": railwayHosts, "fly-staging": gwhttp.ProviderHosts("fly"), "echo-staging": {"api.echo.example"}}
+	var proxied []Upstream
+	for name, hosts := range hostsOf {
+		proxied = append(proxied, Upstream{Name: name, Env: ups[name].Env, URL: ups[name].URL, Hosts: hosts})
+	}
+	p, err := New(Config{Serve: gw.Serve, Tokens: e.tokens, CA: ca, Record: record, Log: log, AllowHosts: allow, Upstreams: proxied,
 		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			e.dials.Add(1)
 			return (&net.Dialer{}).DialContext(ctx, network, addr)
@@ -316,7 +319,7 @@ func TestProxyRefusesAProvidersOwnCredential(t *testing.T) {
 		t.Fatalf("Railway saw %v", got)
 	}
 	refused := e.audited(t, EventCredentialRefused)
-	if len(refused) != 4 || !strings.Contains(refused[0], gwhttp.Fingerprint(railwaySecret)) || !strings.Contains(refused[2], gwhttp.Fingerprint(railwaySecret)) {
+	if len(refused) != 4 || !strings.Contains(refused[0], token.Fingerprint(railwaySecret)) || !strings.Contains(refused[2], token.Fingerprint(railwaySecret)) {
 		t.Fatalf("refusals audited: %v", refused)
 	}
 }
