@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -29,12 +30,17 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	pg.Exec(t, db, `CREATE TABLE bookings (id int PRIMARY KEY, note text);
 		INSERT INTO bookings SELECT g, 'guest ' || g FROM generate_series(1, 1200) g;
 		CREATE TABLE payments (id int); INSERT INTO payments SELECT generate_series(1, 40)`)
-	id, err := age.GenerateX25519Identity()
+	// Nothing beyond init: it made the identity and named its key.
+	cfg := initDir(t, prodUpstream)
+	keyFile, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "backup-identity.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := initDir(t, prodUpstream)
-	setRecipient(t, cfg, id.Recipient().String())
+	ids, err := age.ParseIdentities(bytes.NewReader(keyFile))
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("init's identity: %v", err)
+	}
+	id := ids[0].(*age.X25519Identity)
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod").stdout)
 	secret := enrollApprover(t, cfg, "alice", "correct horse battery")
 	_, addr, httpAddr := startServeHTTP(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
@@ -130,6 +136,23 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 	r = chaperone(t, "", "--config", cfg, "backup", "list", "--json")
 	if json.Unmarshal([]byte(r.stdout), &listed) != nil || len(listed) != 2 || listed[1].ID != snap || !listed[1].WholeDB || listed[1].Reason != "nightly" {
 		t.Fatalf("backup list (the earlier snapshots went with the old directory): %+v", r)
+	}
+	// The contract scripts read: id, upstream, whole_database and
+	// tables[].name as schema.table, on stdout alone.
+	var raw []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil || r.stderr != "" {
+		t.Fatalf("backup list --json is not JSON alone on stdout: %v %q", err, r.stderr)
+	}
+	for _, m := range raw {
+		tables, _ := m["tables"].([]any)
+		if m["id"] == "" || m["upstream"] != "app-prod" || m["whole_database"] == nil || len(tables) == 0 {
+			t.Fatalf("backup list --json entry %v", m)
+		}
+		for _, tb := range tables {
+			if name, _ := tb.(map[string]any)["name"].(string); !regexp.MustCompile(`^[a-z_]+\.[a-z_]+$`).MatchString(name) {
+				t.Fatalf("table name %q is not schema.table", name)
+			}
+		}
 	}
 	scratch := pg.CreateDB(t)
 	if r := chaperone(t, "", "--config", cfg, "backup", "verify", "--latest", "--scratch", pg.DSN(scratch), "--identity", idFile); r.code != 0 ||

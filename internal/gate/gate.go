@@ -197,6 +197,16 @@ func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
 	if r.Impact != nil {
 		h.Impact = func() string { return r.Impact(ctx) }
 	}
+	if o.Action.Class == action.ClassDestructive && g.Snapshots && r.Snapshot == nil && r.NoSnapshot != "" {
+		// The approver decides knowing that nothing will be copied first.
+		impact := h.Impact
+		h.Impact = func() string {
+			if impact == nil {
+				return r.NoSnapshot
+			}
+			return impact() + "; " + r.NoSnapshot
+		}
+	}
 	req, run, err := g.Approvals.Check(ctx, h)
 	if err != nil {
 		g.logError("approval state unavailable", err)

@@ -175,6 +175,10 @@ func TestVolumeDeleteIsHeldUntilApprovedThenSentOnce(t *testing.T) {
 	if status != 403 || id == "" || muts() != 0 {
 		t.Fatalf("volumeDelete: %d %v (mutations %v)", status, out, e.railway.Mutations())
 	}
+	// The approver is told nothing will be copied first.
+	if req, _, err := e.approvals.Get(ctx, id); err != nil || !strings.Contains(req.Impact, "no snapshot was taken") {
+		t.Fatalf("the request does not say that no snapshot is taken: %q %v", req.Impact, err)
+	}
 	if _, err := e.approvals.Approve(ctx, id, "approver:alice", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +203,18 @@ func TestVolumeDeleteIsHeldUntilApprovedThenSentOnce(t *testing.T) {
 	})
 	if refused != 1 {
 		t.Fatalf("%d refusals audited", refused)
+	}
+	// The audit log says it ran without a snapshot, and why.
+	skipped := false
+	e.st.View(ctx, func(tx store.Tx) error {
+		es, _ := tx.AuditEntries(0, 1000)
+		for _, x := range es {
+			skipped = skipped || x.Type == audit.BackupSkipped && strings.Contains(string(x.Data), id)
+		}
+		return nil
+	})
+	if !skipped {
+		t.Fatal("the approved deletion ran with no record that nothing was snapshotted")
 	}
 	// A different volume is a different request.
 	other := strings.Replace(del, "vol_prod", "vi_prod_only", 1)
