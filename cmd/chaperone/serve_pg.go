@@ -29,7 +29,7 @@ func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener
 		if err != nil {
 			return nil, inputErrf("upstream %s: %v", u.Name, err)
 		}
-		ups[u.Name] = pg.Upstream{Name: u.Name, Env: u.Env, DSN: dsn}
+		ups[u.Name] = pg.Upstream{Name: u.Name, Env: u.Env, DSN: dsn, MaxConnections: u.MaxConnections}
 	}
 	tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, cfg.StateDir())
 	if err != nil {
@@ -46,6 +46,8 @@ func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener
 		AllowPlain:  isLoopback(ln.Addr()) || cfg.Listen.PGPlain,
 		ApproveHint: cfg.Approvals.URL,
 		Log:         log,
+
+		MaxConnectionsPerToken: cfg.PG.MaxConnectionsPerToken,
 	}
 	gw.BackupStatus = backup.Status(st)
 	return gw, nil

@@ -27,6 +27,7 @@ type Config struct {
 	TLS       TLS         `yaml:"tls"`
 	Approvals Approvals   `yaml:"approvals"`
 	HTTP      HTTPGateway `yaml:"http_gateway"`
+	PG        PGGateway   `yaml:"pg_gateway"`
 	Proxy     Proxy       `yaml:"proxy"`
 
 	// File is the absolute path the config was read from ("" for embedded defaults).
@@ -36,8 +37,11 @@ type Config struct {
 
 // State says where Chaperone keeps tokens, approvals and the audit log.
 type State struct {
-	Driver string `yaml:"driver"` // sqlite
+	Driver string `yaml:"driver"` // sqlite | postgres
 	Path   string `yaml:"path"`   // sqlite database file
+	// DSN is the postgres driver's database, shared by every serve
+	// instance: postgres://user:pass@host/db, usually ${STATE_DSN}.
+	DSN Secret `yaml:"dsn"`
 }
 
 // Listen holds the gateway addresses; loopback unless deliberately exposed.
@@ -89,6 +93,21 @@ type HTTPGateway struct {
 	// classified; a larger one is held for approval, never forwarded unread.
 	MaxBody int64 `yaml:"max_body"`
 }
+
+// PGGateway tunes the PostgreSQL gateway.
+type PGGateway struct {
+	// MaxConnectionsPerToken bounds the sessions one token holds open at
+	// once, across its upstreams.
+	MaxConnectionsPerToken int `yaml:"max_connections_per_token"`
+}
+
+// Default connection limits of the PostgreSQL gateway: well below a
+// server's usual max_connections (100), so that an agent opening sessions
+// in a loop cannot take the slots the upstream's own clients need.
+const (
+	DefaultPGMaxConnectionsPerToken    = 10
+	DefaultPGMaxConnectionsPerUpstream = 20
+)
 
 // Approvals configures held actions.
 type Approvals struct {
@@ -211,6 +230,10 @@ type Upstream struct {
 	// BackupSchedule is a cron expression ("0 3 * * *", "@daily") on
 	// which serve snapshots this postgres upstream.
 	BackupSchedule string `yaml:"backup_schedule"`
+	// MaxConnections bounds the gateway's sessions to this postgres
+	// upstream, all tokens together (DefaultPGMaxConnectionsPerUpstream
+	// when 0).
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Upstream kinds (Upstream.Kind).
@@ -298,6 +321,9 @@ func (c *Config) applyDefaults(dir string) {
 	}
 	if c.TLS.Key != "" {
 		c.TLS.Key = abs(dir, c.TLS.Key)
+	}
+	if c.PG.MaxConnectionsPerToken == 0 {
+		c.PG.MaxConnectionsPerToken = DefaultPGMaxConnectionsPerToken
 	}
 	if c.HTTP.MaxBody == 0 {
 		c.HTTP.MaxBody = DefaultHTTPMaxBody

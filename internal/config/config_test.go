@@ -67,7 +67,7 @@ func TestUnknownKeysNameLineAndSuggestion(t *testing.T) {
 	wantErrors(t, "version: 1\nstate:\n  drvier: sqlite\nlisten:\n  pg: 127.0.0.1:1\n  htp: x\n",
 		`/cfg/chaperone.yaml:3:3: state.drvier: unknown key "drvier" (fix: did you mean "driver"?)`,
 		`/cfg/chaperone.yaml:6:3: listen.htp: unknown key "htp" (fix: did you mean "http"?)`)
-	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: approvals, backup, http_gateway, listen, log, policy, protected, proxy, state, tls, upstreams, version)`)
+	wantErrors(t, "zzzzzz: 1\n", `:1:1: zzzzzz: unknown key "zzzzzz" (fix: known keys here: approvals, backup, http_gateway, listen, log, pg_gateway, policy, protected, proxy, state, tls, upstreams, version)`)
 }
 
 func TestWrongValueKinds(t *testing.T) {

@@ -32,8 +32,15 @@ func (c *Config) validate() Errors {
 	if c.Version != 1 {
 		add("version", "set version: 1", "unsupported config version %d", c.Version)
 	}
-	if c.State.Driver != "sqlite" {
-		add("state.driver", "use driver: sqlite", "unknown state driver %q", c.State.Driver)
+	switch {
+	case c.State.Driver != "sqlite" && c.State.Driver != "postgres":
+		add("state.driver", "use driver: sqlite, or postgres with a dsn", "unknown state driver %q", c.State.Driver)
+	case c.State.Driver == "postgres" && c.State.DSN == "":
+		add("state.dsn", "give dsn: ${STATE_DSN}", "the postgres state driver needs a dsn")
+	case c.State.Driver == "postgres":
+		if err := c.State.DSN.syntaxError(); err != nil {
+			add("state.dsn", "write ${NAME}", "%v", err)
+		}
 	}
 	for _, l := range []struct{ key, addr string }{{"listen.pg", c.Listen.PG}, {"listen.http", c.Listen.HTTP}} {
 		if err := CheckAddr(l.addr); err != nil {
@@ -61,6 +68,16 @@ func (c *Config) validate() Errors {
 	for i, env := range c.Protected {
 		if env == "" {
 			add(fmt.Sprintf("protected[%d]", i), "name an environment, e.g. production", "empty environment name")
+		}
+	}
+	if c.PG.MaxConnectionsPerToken < 1 {
+		add("pg_gateway.max_connections_per_token", "give a number of sessions, 1 or more",
+			"max_connections_per_token %d is out of range", c.PG.MaxConnectionsPerToken)
+	}
+	for _, u := range c.Upstreams {
+		if u.MaxConnections < 0 {
+			add("upstreams", "give upstreams[].max_connections as a number of sessions (0 for the default)",
+				"upstream %s: max_connections %d is out of range", u.Name, u.MaxConnections)
 		}
 	}
 	if c.HTTP.MaxBody < 1024 || c.HTTP.MaxBody > MaxHTTPBody {

@@ -64,14 +64,25 @@ func (w *walker) node(m any, depth int) bool {
 		if !s.GetIsGrant() {
 			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes access away from roles that may depend on it")
 		}
-	case *pg_query.GrantRoleStmt:
-		if !s.GetIsGrant() {
-			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes role membership away")
-		}
 	case *pg_query.VariableSetStmt:
 		w.variableSet(s)
 	case *pg_query.TransactionStmt:
 		w.transaction(s)
+	case *pg_query.CreatedbStmt, *pg_query.AlterDatabaseStmt, *pg_query.AlterDatabaseSetStmt,
+		*pg_query.AlterDatabaseRefreshCollStmt, *pg_query.CreateRoleStmt, *pg_query.AlterRoleStmt,
+		*pg_query.AlterRoleSetStmt, *pg_query.CreateTableSpaceStmt, *pg_query.DropTableSpaceStmt,
+		*pg_query.AlterTableSpaceOptionsStmt, *pg_query.CreateSubscriptionStmt, *pg_query.AlterSubscriptionStmt,
+		*pg_query.DropSubscriptionStmt, *pg_query.CheckPointStmt:
+		// Databases, roles, tablespaces and subscriptions belong to the
+		// server, not to the database a token is scoped to: a staging
+		// token on a server shared with production must not reach them.
+		w.add("sql.cluster", action.ClassDestructive, "%s acts on the whole server, every database on it included", clusterWords(s))
+	case *pg_query.GrantRoleStmt:
+		if s.GetIsGrant() {
+			w.add("sql.cluster", action.ClassDestructive, "GRANT of a role changes a role, which belongs to the whole server")
+		} else {
+			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes role membership away")
+		}
 	case *pg_query.AlterSystemStmt:
 		w.add("sql.alter-system", action.ClassDestructive, "ALTER SYSTEM changes the configuration of the whole server, for every database and session")
 	case *pg_query.LoadStmt:
@@ -179,4 +190,22 @@ func rangeVarName(r *pg_query.RangeVar) string {
 		name = r.GetCatalogname() + "." + name
 	}
 	return name
+}
+
+func clusterWords(m any) string {
+	switch m.(type) {
+	case *pg_query.CreatedbStmt:
+		return "CREATE DATABASE"
+	case *pg_query.AlterDatabaseStmt, *pg_query.AlterDatabaseSetStmt, *pg_query.AlterDatabaseRefreshCollStmt:
+		return "ALTER DATABASE"
+	case *pg_query.CreateRoleStmt:
+		return "CREATE ROLE"
+	case *pg_query.AlterRoleStmt, *pg_query.AlterRoleSetStmt:
+		return "ALTER ROLE"
+	case *pg_query.CreateTableSpaceStmt, *pg_query.DropTableSpaceStmt, *pg_query.AlterTableSpaceOptionsStmt:
+		return "a tablespace change"
+	case *pg_query.CheckPointStmt:
+		return "CHECKPOINT"
+	}
+	return "a subscription change"
 }

@@ -30,6 +30,9 @@ type Upstream struct {
 	Name string
 	Env  string
 	DSN  string // Chaperone's credentials; never shown to a client
+	// MaxConnections bounds the sessions open to it, all tokens together
+	// (config.DefaultPGMaxConnectionsPerUpstream when 0).
+	MaxConnections int
 }
 
 // Gateway serves the PostgreSQL wire protocol.
@@ -54,8 +57,12 @@ type Gateway struct {
 	AllowPlain bool
 	// ApproveHint tells a held client where humans approve.
 	ApproveHint string
-	Log         *slog.Logger
+	// MaxConnectionsPerToken bounds one token's open sessions
+	// (config.DefaultPGMaxConnectionsPerToken when 0).
+	MaxConnectionsPerToken int
+	Log                    *slog.Logger
 
+	slots   slots
 	cache   classCache
 	cancels sync.Map // uint32 pid -> *cancelTarget
 	live    sessions
@@ -120,6 +127,12 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 	conn.SetDeadline(time.Now().Add(30 * time.Second)) // the startup phase only
 	s, err := g.startup(ctx, conn)
 	if err != nil {
+		if s != nil {
+			s.uncount()
+			if s.up != nil {
+				s.up.Close()
+			}
+		}
 		if s != nil && s.cw != nil {
 			s.cw.Flush()
 		}

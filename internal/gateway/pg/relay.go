@@ -30,6 +30,8 @@ type session struct {
 	uw       *bufio.Writer
 	tok      store.Token
 	upstream Upstream
+	// counted is set while the session holds its slots (limits.go).
+	counted bool
 	pid      uint32
 	secret   []byte
 	tx       byte
@@ -70,11 +72,20 @@ type marker struct {
 }
 
 func (s *session) close() {
+	s.uncount()
 	s.client.Close()
 	if s.up != nil {
 		s.up.Close()
 	}
 	s.g.cancels.Delete(s.pid)
+}
+
+// uncount gives back the session's slots.
+func (s *session) uncount() {
+	if s.counted {
+		s.counted = false
+		s.g.release(s.tok.ID, s.upstream.Name)
+	}
 }
 
 // relay runs both directions until either side ends.

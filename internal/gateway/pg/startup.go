@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/chaperone/chaperone/internal/audit"
+	"github.com/chaperone/chaperone/internal/logging"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/token"
 )
@@ -52,23 +53,24 @@ func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) 
 	if name == "" {
 		name = params["user"]
 	}
-	up, ok := g.Upstream(name)
-	if !ok {
-		return s, refuse(s.cw, "3D000", fmt.Sprintf("upstream %q is not configured in Chaperone (the database name selects the upstream)", name))
-	}
-	s.upstream = up
-	tok, err := s.authenticate(ctx)
+	// The token is proven before the upstream is looked up, so that no one
+	// without a token learns which upstream names exist.
+	tok, err := s.authenticate(ctx, name)
 	if err != nil {
 		return s, err
 	}
 	s.tok = tok
+	if err := g.acquire(tok.ID, s.upstream); err != nil {
+		return s, refuse(s.cw, "53300", "Chaperone: "+err.Error())
+	}
+	s.counted = true
 	if err := s.connectUpstream(ctx, params); err != nil {
 		return s, err
 	}
 	// On the record before the client can use the session.
 	if g.Record != nil {
 		if err := g.Record(ctx, audit.Event{Type: audit.PGConnect, Actor: "token:" + tok.ID, Data: map[string]string{
-			"upstream": up.Name, "env": up.Env, "remote": conn.RemoteAddr().String()}}); err != nil {
+			"upstream": s.upstream.Name, "env": s.upstream.Env, "remote": conn.RemoteAddr().String()}}); err != nil {
 			g.Log.Warn("recording a gateway connection", "err", err)
 		}
 	}
@@ -140,7 +142,7 @@ func (s *session) negotiate() (map[string]string, bool, error) {
 
 // authenticate runs SCRAM-SHA-256 with the token as the password and checks
 // that the token is usable and covers the upstream.
-func (s *session) authenticate(ctx context.Context) (store.Token, error) {
+func (s *session) authenticate(ctx context.Context, upstream string) (store.Token, error) {
 	g := s.g
 	salt, err := g.Tokens.SCRAMSalt(ctx)
 	if err != nil {
@@ -181,6 +183,11 @@ func (s *session) authenticate(ctx context.Context) (store.Token, error) {
 		return store.Token{}, refuse(s.cw, "28P01", "authentication failed: the password must be a Chaperone token (chp_...) that has not been revoked")
 	}
 	tok := toks[i]
+	up, ok := g.Upstream(upstream)
+	if !ok {
+		return tok, refuse(s.cw, "3D000", fmt.Sprintf("upstream %q is not configured in Chaperone (the database name selects the upstream)", logging.Redact(upstream)))
+	}
+	s.upstream = up
 	err = token.Usable(tok, time.Now())
 	if err == nil {
 		err = token.Covers(tok, s.upstream.Name, s.upstream.Env)
