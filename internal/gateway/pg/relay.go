@@ -32,9 +32,9 @@ type session struct {
 	upstream Upstream
 	// counted is set while the session holds its slots (limits.go).
 	counted bool
-	pid      uint32
-	secret   []byte
-	tx       byte
+	pid     uint32
+	secret  []byte
+	tx      byte
 
 	// Client side only: sync points forwarded (Sync and Query messages,
 	// each brings one ReadyForQuery).
