@@ -106,6 +106,9 @@ func (a *app) logger(cfg *config.Config) (*slog.Logger, error) {
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if cfg.State.Driver == "postgres" {
+		return openPostgresState(ctx, cfg)
+	}
 	st, err := sqlite.Open(ctx, cfg.State.Path)
 	if err != nil {
 		return nil, fmt.Errorf("opening state at %s: %w", cfg.State.Path, err)

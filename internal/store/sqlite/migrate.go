@@ -4,48 +4,21 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/chaperone/chaperone/internal/store"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var ms []migration
-	for i, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %04d", base, i+1)
-		}
-		text, err := migrations.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	return ms, nil
-}
+// Migrations are this driver's schema changes, in order.
+func Migrations() ([]store.Migration, error) { return store.LoadMigrations(migrations, "migrations") }
 
 // migrate applies every migration newer than the database, in one write
 // transaction, so concurrent first starts apply each exactly once.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := Migrations()
 	if err != nil {
 		return err
 	}
@@ -63,15 +36,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("state: migrate: %w", err)
 	}
 	if current > len(ms) {
-		return fmt.Errorf("state schema is version %d but this chaperone knows only %d: it was written by a newer chaperone", current, len(ms))
+		return store.NewerSchemaError(current, len(ms))
 	}
 	for _, m := range ms[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("state: migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("state: migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-			return fmt.Errorf("state: migration %s: %w", m.name, err)
+			m.Version, m.Name, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("state: migration %s: %w", m.Name, err)
 		}
 	}
 	return tx.Commit()

@@ -262,6 +262,9 @@ func testApprovals(t *testing.T, open Opener) {
 		if err != nil || len(votes) != 1 || votes[0].Approver != "alice" || !votes[0].Approve {
 			t.Fatalf("votes %+v %v", votes, err)
 		}
+		return nil
+	}))
+	must(t, s.Update(ctx, func(tx store.Tx) error {
 		if err := tx.SetApprovalSnapshot("apr_1", "20261124T120000Z-ab"); err != nil {
 			return err
 		}
