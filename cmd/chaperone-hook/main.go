@@ -4,8 +4,10 @@
 // `chaperone serve` over its unix socket, which decides with its compiled
 // policy and records the decision. When serve does not answer, it runs
 // `chaperone hook --local` (the full binary beside it, else on PATH) to decide
-// locally; when that fails too, it denies. It never exits non-zero, since some
-// agents treat a failed hook as permission.
+// locally; when that fails too, it denies. It exits 0 with the agent's answer
+// on stdout, since some agents treat a failed hook as permission; only for
+// agents that read a refusal from the exit code alone (Windsurf, Kiro) does a
+// refusal exit 2.
 //
 //	chaperone-hook AGENT [--env ENV] [--socket PATH] [--config FILE]
 package main
@@ -13,8 +15,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,13 +42,13 @@ func main() {
 		os.Exit(2) // blocks in agents that read exit codes; nothing is allowed
 	}
 	adapter := hook.Adapters[opts.agent]
-	input, err := io.ReadAll(io.LimitReader(os.Stdin, hook.MaxInput+1))
+	input, err := hook.ReadInput(os.Stdin)
 	if err != nil {
-		input = nil
+		os.Exit(hook.Deny(adapter, err.Error()).Write(os.Stdout, os.Stderr))
 	}
-	// Tools Chaperone does not inspect need no one's opinion. Input that does
-	// not parse goes on, to be denied with the reason.
-	if _, ok, err := adapter.Parse(input); err == nil && !ok && len(input) <= hook.MaxInput {
+	// Tools that act only inside the agent need no one's opinion. Input
+	// that does not parse goes on, to be denied with the reason.
+	if _, ok, err := adapter.Parse(input); err == nil && !ok {
 		return
 	}
 	if opts.env == "" {
@@ -55,14 +57,14 @@ func main() {
 	if opts.socket == "" {
 		opts.socket = defaultSocket(opts.config)
 	}
-	out, err := hook.Ask(opts.socket, opts.agent, opts.env, input, hook.Timeout)
+	ans, err := hook.Ask(opts.socket, opts.agent, opts.env, input, hook.Timeout)
 	if err != nil {
-		out, err = decideLocally(opts, input)
+		ans, err = decideLocally(opts, input)
 	}
 	if err != nil {
-		out = hook.Deny(adapter, err.Error())
+		ans = hook.Deny(adapter, err.Error())
 	}
-	os.Stdout.Write(out)
+	os.Exit(ans.Write(os.Stdout, os.Stderr))
 }
 
 func parseArgs(args []string) (options, error) {
@@ -127,10 +129,12 @@ func defaultSocket(config string) string {
 }
 
 // decideLocally runs the full binary's hook, which loads the policy itself.
-func decideLocally(o options, input []byte) ([]byte, error) {
+// Its exit 2 (the refusal of an agent that reads exit codes) is an answer;
+// any other failure is not.
+func decideLocally(o options, input []byte) (hook.Answer, error) {
 	exe, err := fullBinary()
 	if err != nil {
-		return nil, err
+		return hook.Answer{}, err
 	}
 	args := []string{"hook", o.agent, "--local"}
 	if o.config != "" {
@@ -143,12 +147,18 @@ func decideLocally(o options, input []byte) ([]byte, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stdin = bytes.NewReader(input)
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("serve did not answer and %s hook failed: %v", exe, err)
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 2 && hook.Adapters[o.agent].Blocks && ctx.Err() == nil {
+		return hook.Answer{Stderr: stderr.Bytes(), Exit: 2}, nil
 	}
-	return out, nil
+	if err != nil {
+		os.Stderr.Write(stderr.Bytes())
+		return hook.Answer{}, fmt.Errorf("serve did not answer and %s hook failed: %v", exe, err)
+	}
+	return hook.Answer{Stdout: out}, nil
 }
 
 // fullBinary finds chaperone beside this binary, else on PATH.

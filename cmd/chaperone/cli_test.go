@@ -361,8 +361,9 @@ func TestHookDecidesWithTheRealClassifierAndFailsClosed(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"permissionDecision":"ask"`) || !strings.Contains(r.stdout, "iac.destroy") {
 		t.Fatalf("%+v", r)
 	}
+	// Nothing against it: no opinion, so the agent's own prompts stay.
 	r = chaperone(t, `{"tool_name":"run_shell_command","tool_input":{"command":"git status"}}`, "--config", cfg, "hook", "gemini")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, `{"decision":"allow"`) {
+	if r.code != 0 || r.stdout != "" {
 		t.Fatalf("%+v", r)
 	}
 	// A config that does not load denies everything, with the reason.

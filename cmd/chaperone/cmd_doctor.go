@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +38,10 @@ loopback. It exits 1 when any check fails.`,
 func (a *app) doctor(ctx context.Context, cfg *config.Config, st store.Store, bs backup.Store, asJSON bool) error {
 	findings := doctor.Run(ctx, doctor.Inputs{Config: cfg, State: st, Backup: bs, Now: time.Now(),
 		DSN: func(u config.Upstream) (string, error) { return u.Credential(sealOpener(cfg)) }})
+	if wd, err := os.Getwd(); err == nil {
+		home, _ := os.UserHomeDir()
+		findings = append(findings, doctor.HookChecks(wd, home, os.Getenv)...)
+	}
 	failed := 0
 	for _, f := range findings {
 		if f.Level == doctor.Fail {

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,18 +44,19 @@ fraction of the time; chaperone install writes it when it is installed.`,
 			if env == "" {
 				env = os.Getenv("CHAPERONE_ENV")
 			}
-			input, err := io.ReadAll(io.LimitReader(a.stdin, hook.MaxInput+1))
+			input, err := hook.ReadInput(a.stdin)
 			if err != nil {
-				input = nil // Run denies unreadable input
+				return hookExit(hook.Deny(adapter, err.Error()).Write(a.stdout, a.stderr))
+			}
+			if _, ok, err := adapter.Parse(input); err == nil && !ok {
+				return nil // a tool that acts only inside the agent: no opinion
 			}
 			if !local {
-				if out, err := hook.Ask(a.hookSocket(socket), args[0], env, input, hook.Timeout); err == nil {
-					a.stdout.Write(out)
-					return nil
+				if ans, err := hook.Ask(a.hookSocket(socket), args[0], env, input, hook.Timeout); err == nil {
+					return hookExit(ans.Write(a.stdout, a.stderr))
 				}
 			}
-			a.stdout.Write(hook.Run(adapter, input, a.hookDecider(args[0], env)))
-			return nil
+			return hookExit(hook.Run(adapter, input, a.hookDecider(args[0], env)).Write(a.stdout, a.stderr))
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "environment the agent works in (default $CHAPERONE_ENV)")
@@ -85,11 +86,49 @@ func (a *app) hookSocket(flag string) string {
 // reason.
 func (a *app) hookDecider(agent, env string) hook.Decider {
 	return func(r hook.Request) hook.Outcome {
-		_, eng, err := a.loadPolicy()
+		cfg, eng, err := a.loadPolicy()
+		if err == nil && cfg != nil {
+			hook.ProtectedDirs = protectedDirs(cfg.File, cfg.State.Path, cfg.Listen.Hook)
+		}
 		if err != nil {
 			return hook.Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.config",
 				Reason: "Chaperone's config does not load (" + human.FirstLine(err.Error()) + "); denied until it is fixed"}}
 		}
 		return hook.GateDecider(context.Background(), &gate.Gate{Policy: eng}, agent, env)(r)
 	}
+}
+
+// hookExit ends the hook with the agent's exit code: 0, or 2 for a refusal
+// of an agent that reads only the exit code.
+func hookExit(code int) error {
+	if code == 0 {
+		return nil
+	}
+	return silentExit(code)
+}
+
+// protectedDirs are Chaperone's config file, state and hook socket: an
+// agent that writes into them can switch the guard off. A directory shared
+// with the config (often the project itself) is protected file by file.
+func protectedDirs(configFile, stateFile, socket string) []string {
+	var out []string
+	base := ""
+	if configFile != "" {
+		out = append(out, configFile)
+		base = filepath.Dir(configFile)
+	}
+	for _, f := range []string{stateFile, socket} {
+		if f == "" {
+			continue
+		}
+		if d := filepath.Dir(f); d != base && d != "." {
+			out = append(out, d)
+		} else {
+			out = append(out, f)
+		}
+	}
+	if stateFile != "" && filepath.Dir(stateFile) == base {
+		out = append(out, filepath.Join(base, "secret.key"), filepath.Join(base, "tls.key"))
+	}
+	return out
 }

@@ -12,15 +12,18 @@ import (
 )
 
 func (a *app) installCommands() []*cobra.Command {
-	var user, project bool
+	var user, project, managed bool
 	var command string
 	scopeOf := func(agent string) (string, error) {
-		if user && project {
-			return "", inputErrf("give --user or --project, not both")
+		if user && project || managed && (user || project) {
+			return "", inputErrf("give one of --user, --project and --managed")
 		}
 		scope := "project"
 		if user {
 			scope = "user"
+		}
+		if managed {
+			scope = "managed"
 		}
 		home, err := os.UserHomeDir()
 		if err != nil && scope == "user" {
@@ -30,15 +33,18 @@ func (a *app) installCommands() []*cobra.Command {
 		if err != nil {
 			return "", err
 		}
-		path, err := hook.SettingsPath(agent, scope, wd, home)
+		path, err := hook.SettingsPathEnv(agent, scope, wd, home, os.Getenv)
 		return path, inputErr(err)
 	}
 	install := &cobra.Command{
-		Use:   "install " + strings.Join(hook.Names(), "|") + " [--project|--user]",
+		Use:   "install " + strings.Join(hook.Names(), "|") + " [--project|--user|--managed]",
 		Short: "Add Chaperone's hook to an agent's settings, keeping every other setting",
 		Long: `install merges the hook entry into the agent's settings file (the project's by
-default, or the user's with --user). Running it again changes nothing. A file
-it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
+default, the user's with --user, or with --managed the administrator's
+location that the agent's user cannot edit). Every tool goes through the
+hook; where the agent can be told to block a tool whose hook fails, the entry
+says so. Running it again changes nothing. A file it changes is first saved
+beside itself as FILE.chaperone-backup-TIME.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := scopeOf(args[0])
@@ -51,18 +57,21 @@ it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
 			if !hook.IsOurs(command) {
 				return inputErrf("--command must look like 'chaperone hook %s' so that uninstall can find it", args[0])
 			}
-			changed, backup, err := hook.Install(args[0], path, command)
+			changed, backup, err := hook.InstallScope(args[0], path, command, managed)
 			if err != nil {
 				return inputErr(err)
 			}
 			a.reportSettings(path, changed, backup, "installed in", "already installed in")
+			if note := hook.InstallNote(args[0], managed); note != "" {
+				fmt.Fprintln(a.stdout, note)
+			}
 			return nil
 		},
 	}
 	install.Flags().StringVar(&command, "command", "", "hook command to write (default: chaperone-hook beside this binary, else this binary + hook AGENT)")
 
 	uninstall := &cobra.Command{
-		Use:   "uninstall " + strings.Join(hook.Names(), "|") + " [--project|--user]",
+		Use:   "uninstall " + strings.Join(hook.Names(), "|") + " [--project|--user|--managed]",
 		Short: "Remove Chaperone's hook from an agent's settings",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,6 +90,7 @@ it changes is first saved beside itself as FILE.chaperone-backup-TIME.`,
 	for _, c := range []*cobra.Command{install, uninstall} {
 		c.Flags().BoolVar(&user, "user", false, "the user's settings")
 		c.Flags().BoolVar(&project, "project", false, "the project's settings (default)")
+		c.Flags().BoolVar(&managed, "managed", false, "the administrator's settings, which the agent's user cannot edit (run as root)")
 	}
 	return []*cobra.Command{install, uninstall}
 }

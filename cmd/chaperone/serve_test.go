@@ -293,8 +293,8 @@ func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
 	if !strings.HasPrefix(out, `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny"`) || !strings.Contains(out, "no chaperone binary") {
 		t.Fatalf("alone: %s", out)
 	}
-	// Tools it does not inspect need no one.
-	if out := runHook(t, `{"tool_name":"Write","tool_input":{"file_path":"a"}}`, append(env, "PATH=/nonexistent"), alone, "claude-code"); out != "" {
+	// Tools that act only inside the agent need no one.
+	if out := runHook(t, `{"tool_name":"TodoWrite","tool_input":{"todos":[]}}`, append(env, "PATH=/nonexistent"), alone, "claude-code"); out != "" {
 		t.Fatalf("uninspected tool: %q", out)
 	}
 	cmd := exec.Command(alone, "vim")

@@ -19,10 +19,16 @@ const (
 	KindGraphQL Kind = "graphql"
 	KindHTTP    Kind = "http"
 	KindFile    Kind = "file"
+	// KindFileWrite is a file written or edited by an agent's own tool:
+	// judged by its target and by what the content would do when run.
+	KindFileWrite Kind = "file_write"
+	// KindTool is an agent tool call judged by what the tool does (an MCP
+	// server's tool, a web fetch, a subagent) rather than by one language.
+	KindTool Kind = "tool"
 )
 
 // Kinds lists every kind, in a stable order for help texts and validation.
-var Kinds = []Kind{KindShell, KindSQL, KindGraphQL, KindHTTP, KindFile}
+var Kinds = []Kind{KindShell, KindSQL, KindGraphQL, KindHTTP, KindFile, KindFileWrite, KindTool}
 
 // ParseKind accepts a kind's name and rejects anything else.
 func ParseKind(s string) (Kind, error) {

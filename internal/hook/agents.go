@@ -3,10 +3,90 @@ package hook
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
+	"regexp"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/strictjson"
+)
+
+// Each agent's tools, as its own shipped code names them (docs/hooks.md
+// says which version was read). Tools an agent runs only inside itself are
+// quiet: no opinion, so the agent's own settings apply.
+var (
+	claudeTools = tools{
+		"Bash": OpShell, "PowerShell": OpShell, "Monitor": OpShell,
+		"Read": OpRead, "NotebookRead": OpRead,
+		"Write": OpWrite, "Edit": OpEdit, "MultiEdit": OpEdit, "NotebookEdit": OpEdit,
+		"Glob": OpSearch, "Grep": OpSearch, "LS": OpSearch,
+		"WebFetch": OpFetch, "Task": OpAgent, "Agent": OpAgent,
+		"ReadMcpResourceTool": OpMCP, "ListMcpResourcesTool": opQuiet,
+		"WebSearch": opQuiet, "TodoWrite": opQuiet, "TodoRead": opQuiet, "AskUserQuestion": opQuiet,
+		"EnterPlanMode": opQuiet, "ExitPlanMode": opQuiet, "TaskCreate": opQuiet, "TaskGet": opQuiet,
+		"TaskUpdate": opQuiet, "TaskList": opQuiet, "TaskStop": opQuiet, "TaskOutput": opQuiet, "KillShell": opQuiet,
+		"BashOutput": opQuiet, "CronList": opQuiet, "CronDelete": opQuiet, "SlashCommand": opQuiet, "Skill": opQuiet,
+	}
+	codexTools = tools{
+		"Bash": OpShell, "shell": OpShell, "local_shell": OpShell, "exec_command": OpShell, "container.exec": OpShell, "shell_command": OpShell,
+		"apply_patch": OpPatch, "Read": OpRead, "read_file": OpRead, "view_image": OpRead,
+		"grep_files": OpSearch, "list_dir": OpSearch, "spawn_agent": OpAgent,
+		"update_plan": opQuiet, "web_search": opQuiet, "write_stdin": opQuiet,
+	}
+	geminiTools = tools{
+		"run_shell_command": OpShell, "read_file": OpRead, "read_many_files": OpRead,
+		"write_file": OpWrite, "replace": OpEdit, "edit": OpEdit,
+		"grep_search": OpSearch, "search_file_content": OpSearch, "glob": OpSearch, "list_directory": OpSearch,
+		"web_fetch": OpFetch, "invoke_agent": OpAgent, "read_mcp_resource": OpMCP,
+		"google_web_search": opQuiet, "write_todos": opQuiet, "save_memory": opQuiet, "activate_skill": opQuiet,
+		"ask_user": opQuiet, "enter_plan_mode": opQuiet, "exit_plan_mode": opQuiet, "get_internal_docs": opQuiet,
+		"update_topic": opQuiet, "complete_task": opQuiet, "list_mcp_resources": opQuiet,
+		"tracker_create_task": opQuiet, "tracker_update_task": opQuiet, "tracker_get_task": opQuiet,
+		"tracker_list_tasks": opQuiet, "tracker_add_dependency": opQuiet, "tracker_visualize": opQuiet,
+	}
+	qwenTools = tools{
+		"run_shell_command": OpShell, "read_file": OpRead, "read_many_files": OpRead,
+		"write_file": OpWrite, "edit": OpEdit, "replace": OpEdit,
+		"grep_search": OpSearch, "search_file_content": OpSearch, "glob": OpSearch, "list_directory": OpSearch,
+		"web_fetch": OpFetch, "task": OpAgent, "agent": OpAgent,
+		"web_search": opQuiet, "todo_write": opQuiet, "save_memory": opQuiet, "skill": opQuiet, "exit_plan_mode": opQuiet,
+	}
+	copilotTools = tools{
+		"bash": OpShell, "powershell": OpShell, "shell": OpShell,
+		"view": OpRead, "read": OpRead, "create": OpWrite, "edit": OpEdit, "str_replace": OpEdit,
+		"str_replace_editor": OpWrite, "apply_patch": OpPatch,
+		"glob": OpSearch, "grep": OpSearch, "rg": OpSearch, "web_fetch": OpFetch, "task": OpAgent,
+		"read_bash": opQuiet, "stop_bash": opQuiet, "list_bash": opQuiet, "report_intent": opQuiet,
+		"update_todo": opQuiet, "think": opQuiet, "fetch_copilot_cli_documentation": opQuiet,
+	}
+	cursorTools = tools{
+		"Shell": OpShell, "Read": OpRead, "Write": OpWrite, "StrReplace": OpEdit, "Edit": OpEdit,
+		"MultiEdit": OpEdit, "TabWrite": OpEdit, "Delete": OpWrite, "Grep": OpSearch, "Glob": OpSearch,
+		"LS": OpSearch, "WebFetch": OpFetch, "Task": OpAgent, "TodoWrite": opQuiet, "WebSearch": opQuiet,
+	}
+	clineTools = tools{
+		"execute_command": OpShell, "read_file": OpRead, "write_to_file": OpWrite, "replace_in_file": OpEdit,
+		"search_files": OpSearch, "list_files": OpSearch, "list_code_definition_names": OpSearch,
+		"use_mcp_tool": OpMCP, "access_mcp_resource": OpMCP, "web_fetch": OpFetch, "new_task": OpAgent,
+		"ask_followup_question": opQuiet, "attempt_completion": opQuiet, "plan_mode_respond": opQuiet,
+		"load_mcp_documentation": opQuiet, "focus_chain": opQuiet, "condense": opQuiet, "summarize_task": opQuiet,
+		"browser_action": OpFetch,
+	}
+	kiroTools = tools{
+		"execute_bash": OpShell, "execute_cmd": OpShell, "shell": OpShell, "fs_read": OpRead, "read": OpRead,
+		"fs_write": OpWrite, "write": OpWrite, "use_aws": OpMCP, "aws": OpMCP, "grep": OpSearch, "glob": OpSearch,
+		"web_fetch": OpFetch, "use_subagent": OpAgent,
+		"report_issue": opQuiet, "thinking": opQuiet, "todo_list": opQuiet, "knowledge": opQuiet, "introspect": opQuiet,
+		"web_search": opQuiet,
+	}
+	factoryTools = tools{
+		"Execute": OpShell, "Read": OpRead, "Create": OpWrite, "Edit": OpEdit, "MultiEdit": OpEdit,
+		"ApplyPatch": OpPatch, "Grep": OpSearch, "Glob": OpSearch, "LS": OpSearch, "FetchUrl": OpFetch,
+		"Task": OpAgent, "WebSearch": opQuiet, "TodoWrite": opQuiet, "ExitSpecMode": opQuiet,
+	}
+	gooseTools = tools{
+		"developer__shell": OpShell, "shell": OpShell, "developer__text_editor": OpWrite, "text_editor": OpWrite,
+		"developer__analyze": OpSearch, "developer__image_processor": OpRead,
+		"todo__todo_write": opQuiet, "todo__todo_read": opQuiet,
+	}
 )
 
 // toolCall is the common shape: a tool name and its input object.
@@ -17,14 +97,7 @@ type toolCall struct {
 	ToolInput json.RawMessage `json:"tool_input"`
 }
 
-type toolInput struct {
-	Command      json.RawMessage `json:"command"`
-	FilePath     string          `json:"file_path"`
-	AbsolutePath string          `json:"absolute_path"`
-	Path         string          `json:"path"`
-}
-
-func parseTool(data []byte, shellTools, readTools []string) (Request, bool, error) {
+func parseTool(data []byte, t tools, interactive bool) (Request, bool, error) {
 	var c toolCall
 	if err := strictjson.Unmarshal(data, &c); err != nil {
 		return Request{}, false, err
@@ -32,40 +105,13 @@ func parseTool(data []byte, shellTools, readTools []string) (Request, bool, erro
 	if c.ToolName == "" {
 		return Request{}, false, fmt.Errorf("no tool_name")
 	}
-	return fromTool(c.ToolName, c.ToolInput, c.Cwd, shellTools, readTools)
-}
-
-func fromTool(name string, input json.RawMessage, cwd string, shellTools, readTools []string) (Request, bool, error) {
-	var in toolInput
-	if len(input) > 0 {
-		if err := strictjson.Unmarshal(input, &in); err != nil {
-			return Request{}, false, fmt.Errorf("tool input: %v", err)
-		}
+	in, err := decodeInput(c.ToolInput)
+	if err != nil {
+		return Request{}, false, err
 	}
-	switch {
-	case slices.Contains(shellTools, name):
-		if len(in.Command) == 0 {
-			return Request{}, false, fmt.Errorf("%s call without a command", name)
-		}
-		cmd, err := stringOrArgs(in.Command)
-		return Request{Kind: action.KindShell, Text: cmd, Cwd: cwd}, true, err
-	case slices.Contains(readTools, name):
-		p := firstNonEmpty(in.FilePath, in.AbsolutePath, in.Path)
-		if p == "" {
-			return Request{}, false, fmt.Errorf("%s call without a path", name)
-		}
-		return Request{Kind: action.KindFile, Text: p, Cwd: cwd}, true, nil
-	}
-	return Request{}, false, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
+	r, ok, err := t.request(Call{Tool: c.ToolName, Input: in, Cwd: c.Cwd})
+	r.Interactive = interactive && r.Op == OpShell
+	return r, ok, err
 }
 
 // verdictWord maps a decision to an agent's words; approve becomes ask where
@@ -82,88 +128,138 @@ func verdictWord(v action.Verdict, canAsk bool) string {
 	return "deny"
 }
 
-// Claude Code PreToolUse: Bash and Read; allow, deny and ask.
-var claudeCode = Adapter{
-	Parse: func(data []byte) (Request, bool, error) {
-		return parseTool(data, []string{"Bash"}, []string{"Read"})
-	},
-	Render: func(o Outcome) []byte {
-		return marshal(map[string]any{"hookSpecificOutput": map[string]string{
-			"hookEventName":            "PreToolUse",
-			"permissionDecision":       verdictWord(o.Decision.Verdict, true),
-			"permissionDecisionReason": message(o, true),
-		}})
-	},
-}
-
-// Codex PreToolUse: the same shape, but only a denial is honoured, so a held
-// action is denied with instructions and an allowed one prints nothing.
-var codex = Adapter{
-	Parse: func(data []byte) (Request, bool, error) {
-		return parseTool(data, []string{"Bash", "shell", "local_shell", "exec_command", "container.exec"}, []string{"Read", "read_file"})
-	},
-	Render: func(o Outcome) []byte {
+// hookSpecific is the PreToolUse answer of Claude Code and the agents that
+// copied its protocol. Allowed actions get no answer at all: an "allow"
+// would skip the agent's own permission prompt, and Chaperone having
+// nothing against an action is no reason to skip it.
+func hookSpecific(event string, canAsk bool) func(Outcome) []byte {
+	return func(o Outcome) []byte {
 		if o.Decision.Verdict == action.Allow {
 			return nil
 		}
 		return marshal(map[string]any{"hookSpecificOutput": map[string]string{
-			"hookEventName":            "PreToolUse",
-			"permissionDecision":       "deny",
-			"permissionDecisionReason": message(o, false),
+			"hookEventName":            event,
+			"permissionDecision":       verdictWord(o.Decision.Verdict, canAsk),
+			"permissionDecisionReason": message(o, canAsk),
 		}})
-	},
+	}
 }
 
-// Gemini CLI BeforeTool: allow or deny, no ask.
+// Claude Code PreToolUse: every tool; deny and ask.
+var claudeCode = Adapter{
+	Parse:  func(data []byte) (Request, bool, error) { return parseTool(data, claudeTools, false) },
+	Render: hookSpecific("PreToolUse", true),
+}
+
+// Codex PreToolUse: only a denial is honoured (its code refuses "allow" and
+// "ask"), so a held action is denied with instructions. Typing into a
+// shell it already started fires no hook, so starting one is held.
+var codex = Adapter{
+	Parse:  func(data []byte) (Request, bool, error) { return parseTool(data, codexTools, true) },
+	Render: hookSpecific("PreToolUse", false),
+}
+
+// Factory Droid PreToolUse: Claude Code's protocol, its own tool names.
+var factory = Adapter{
+	Parse:  func(data []byte) (Request, bool, error) { return parseTool(data, factoryTools, false) },
+	Render: hookSpecific("PreToolUse", true),
+}
+
+// goose runs Open Plugins hooks, Claude Code's protocol; held actions are
+// denied with instructions, as its ask is not documented.
+var goose = Adapter{
+	Parse:  func(data []byte) (Request, bool, error) { return parseTool(data, gooseTools, false) },
+	Render: hookSpecific("PreToolUse", false),
+}
+
+// Gemini CLI BeforeTool: {decision, reason}; 0.61 reads "ask" and asks its
+// user. Nothing printed means no opinion.
 var gemini = Adapter{
-	Parse: func(data []byte) (Request, bool, error) {
-		return parseTool(data, []string{"run_shell_command"}, []string{"read_file", "read_many_files"})
-	},
+	Parse: func(data []byte) (Request, bool, error) { return parseTool(data, geminiTools, false) },
 	Render: func(o Outcome) []byte {
-		return marshal(map[string]string{"decision": verdictWord(o.Decision.Verdict, false), "reason": message(o, false)})
+		if o.Decision.Verdict == action.Allow {
+			return nil
+		}
+		return marshal(map[string]string{"decision": verdictWord(o.Decision.Verdict, true), "reason": message(o, true)})
 	},
 }
 
-// Cursor: beforeShellExecution ({command, cwd}) may ask; beforeReadFile
-// ({file_path}) allows or denies.
+// Qwen Code PreToolUse: Gemini CLI's tools under Claude Code's event name;
+// the answer carries both forms so that either reader finds it.
+var qwen = Adapter{
+	Parse: func(data []byte) (Request, bool, error) { return parseTool(data, qwenTools, false) },
+	Render: func(o Outcome) []byte {
+		if o.Decision.Verdict == action.Allow {
+			return nil
+		}
+		w, msg := verdictWord(o.Decision.Verdict, true), message(o, true)
+		return marshal(map[string]any{"decision": w, "reason": msg, "hookSpecificOutput": map[string]string{
+			"hookEventName": "PreToolUse", "permissionDecision": w, "permissionDecisionReason": msg}})
+	},
+}
+
+// Cursor: beforeShellExecution ({command, cwd}) and beforeMCPExecution
+// may ask; beforeReadFile ({file_path}) allows or denies; preToolUse
+// carries any tool as {tool_name, tool_input}.
 var cursor = Adapter{
 	Parse: func(data []byte) (Request, bool, error) {
 		var c struct {
-			Event    string  `json:"hook_event_name"`
-			Command  *string `json:"command"`
-			Cwd      string  `json:"cwd"`
-			FilePath string  `json:"file_path"`
+			Event     string          `json:"hook_event_name"`
+			Command   *string         `json:"command"`
+			Cwd       string          `json:"cwd"`
+			FilePath  string          `json:"file_path"`
+			ToolName  string          `json:"tool_name"`
+			ToolInput json.RawMessage `json:"tool_input"`
+			URL       string          `json:"url"`
 		}
 		if err := strictjson.Unmarshal(data, &c); err != nil {
 			return Request{}, false, err
 		}
 		switch {
-		case c.Event == "beforeShellExecution" || c.Event == "" && c.Command != nil:
+		case c.Event == "beforeShellExecution" || c.Event == "" && c.Command != nil && c.ToolName == "":
 			if c.Command == nil {
 				return Request{}, false, fmt.Errorf("beforeShellExecution without a command")
 			}
-			return Request{Kind: action.KindShell, Text: *c.Command, Cwd: c.Cwd}, true, nil
+			return Request{Kind: action.KindShell, Op: OpShell, Tool: "Shell", Text: *c.Command, Cwd: c.Cwd}, true, nil
 		case c.Event == "beforeReadFile" || c.Event == "" && c.FilePath != "":
 			if c.FilePath == "" {
 				return Request{}, false, fmt.Errorf("beforeReadFile without a file_path")
 			}
-			return Request{Kind: action.KindFile, Text: c.FilePath, Cwd: c.Cwd}, true, nil
+			return Request{Kind: action.KindFile, Op: OpRead, Tool: "Read", Text: c.FilePath, Paths: []string{c.FilePath}, Cwd: c.Cwd}, true, nil
+		case c.Event == "beforeMCPExecution":
+			in, err := decodeInput(c.ToolInput)
+			if err != nil {
+				return Request{}, false, err
+			}
+			if c.ToolName == "" {
+				return Request{}, false, fmt.Errorf("beforeMCPExecution without a tool_name")
+			}
+			return Request{Kind: action.KindTool, Op: OpMCP, Tool: "MCP:" + c.ToolName, MCPTool: c.ToolName, Args: in, Cwd: c.Cwd}, true, nil
+		case c.Event == "preToolUse":
+			in, err := decodeInput(c.ToolInput)
+			if err != nil {
+				return Request{}, false, err
+			}
+			if c.ToolName == "" {
+				return Request{}, false, fmt.Errorf("preToolUse without a tool_name")
+			}
+			return cursorTools.request(Call{Tool: c.ToolName, Input: in, Cwd: c.Cwd})
 		case c.Event == "":
 			return Request{}, false, fmt.Errorf("neither a command nor a file_path")
 		}
 		return Request{}, false, nil
 	},
 	Render: func(o Outcome) []byte {
-		msg := message(o, o.Action.Kind == action.KindShell)
-		if o.Action.Kind == action.KindFile {
-			return marshal(map[string]string{"permission": verdictWord(o.Decision.Verdict, false), "user_message": msg, "agent_message": msg})
-		}
-		return marshal(map[string]string{"permission": verdictWord(o.Decision.Verdict, true), "user_message": msg, "agent_message": msg})
+		canAsk := o.Action.Kind != action.KindFile
+		msg := message(o, canAsk)
+		w := verdictWord(o.Decision.Verdict, canAsk)
+		return marshal(map[string]string{"permission": w, "decision": w, "reason": msg, "user_message": msg, "agent_message": msg})
 	},
 }
 
 // Copilot CLI preToolUse: {toolName, toolArgs} with toolArgs a JSON string
-// (or object); only a denial is processed, so a held action is denied.
+// (or object). 1.0.4 and later read "ask"; "allow" would skip its own
+// prompt, so an allowed action gets no answer.
 var copilot = Adapter{
 	Parse: func(data []byte) (Request, bool, error) {
 		var c struct {
@@ -177,14 +273,174 @@ var copilot = Adapter{
 		if c.ToolName == "" {
 			return Request{}, false, fmt.Errorf("no toolName")
 		}
-		args := c.ToolArgs
-		var s string
-		if strictjson.Unmarshal(args, &s) == nil {
-			args = json.RawMessage(s)
+		in, err := decodeInput(c.ToolArgs)
+		if err != nil {
+			return Request{}, false, err
 		}
-		return fromTool(c.ToolName, args, c.Cwd, []string{"bash", "shell"}, []string{"view", "read"})
+		if c.ToolName == "write_bash" {
+			// What is typed into a running shell is a command line.
+			if s, ok := in["input"].(string); ok {
+				in = map[string]any{"command": s}
+				return copilotTools.request(Call{Tool: "bash", Input: in, Cwd: c.Cwd})
+			}
+		}
+		return copilotTools.request(Call{Tool: c.ToolName, Input: in, Cwd: c.Cwd})
 	},
 	Render: func(o Outcome) []byte {
-		return marshal(map[string]string{"permissionDecision": verdictWord(o.Decision.Verdict, false), "permissionDecisionReason": message(o, false)})
+		if o.Decision.Verdict == action.Allow {
+			return nil
+		}
+		return marshal(map[string]string{"permissionDecision": verdictWord(o.Decision.Verdict, true), "permissionDecisionReason": message(o, true)})
 	},
+}
+
+// Windsurf (Cascade) pre-hooks: {agent_action_name, tool_info}; a pre-hook
+// blocks only by exiting 2, with the reason on stderr.
+var windsurf = Adapter{
+	Blocks: true,
+	Parse: func(data []byte) (Request, bool, error) {
+		var c struct {
+			Action   string          `json:"agent_action_name"`
+			ToolInfo json.RawMessage `json:"tool_info"`
+		}
+		if err := strictjson.Unmarshal(data, &c); err != nil {
+			return Request{}, false, err
+		}
+		in, err := decodeInput(c.ToolInfo)
+		if err != nil {
+			return Request{}, false, err
+		}
+		cwd, _ := in["cwd"].(string)
+		switch c.Action {
+		case "pre_run_command":
+			cmd, ok := in["command_line"].(string)
+			if !ok {
+				return Request{}, false, fmt.Errorf("pre_run_command without a command_line")
+			}
+			return Request{Kind: action.KindShell, Op: OpShell, Tool: "run_command", Text: cmd, Cwd: cwd}, true, nil
+		case "pre_read_code":
+			return tools{"read_code": OpRead}.request(Call{Tool: "read_code", Input: in, Cwd: cwd})
+		case "pre_write_code":
+			return tools{"write_code": OpEdit}.request(Call{Tool: "write_code", Input: in, Cwd: cwd})
+		case "pre_mcp_tool_use":
+			args, _ := in["mcp_tool_arguments"].(map[string]any)
+			server, _ := in["mcp_server_name"].(string)
+			tool, _ := in["mcp_tool_name"].(string)
+			if tool == "" {
+				return Request{}, false, fmt.Errorf("pre_mcp_tool_use without an mcp_tool_name")
+			}
+			return Request{Kind: action.KindTool, Op: OpMCP, Tool: "mcp__" + server + "__" + tool, Server: server, MCPTool: tool, Args: args, Cwd: cwd}, true, nil
+		case "":
+			return Request{}, false, fmt.Errorf("no agent_action_name")
+		}
+		return Request{}, false, nil
+	},
+	Render: func(Outcome) []byte { return nil },
+}
+
+// Kiro CLI preToolUse: {hook_event_name, cwd, tool_name, tool_input}; it
+// blocks only on exit 2, reading the reason from stderr. MCP tools are
+// named @server/tool.
+var kiro = Adapter{
+	Blocks: true,
+	Parse: func(data []byte) (Request, bool, error) {
+		var c toolCall
+		if err := strictjson.Unmarshal(data, &c); err != nil {
+			return Request{}, false, err
+		}
+		if c.ToolName == "" {
+			return Request{}, false, fmt.Errorf("no tool_name")
+		}
+		in, err := decodeInput(c.ToolInput)
+		if err != nil {
+			return Request{}, false, err
+		}
+		if m := kiroMCP.FindStringSubmatch(c.ToolName); m != nil {
+			return Request{Kind: action.KindTool, Op: OpMCP, Tool: c.ToolName, Server: m[1], MCPTool: m[2], Args: in, Cwd: c.Cwd}, true, nil
+		}
+		if c.ToolName == "use_aws" || c.ToolName == "aws" {
+			op, _ := in["operation_name"].(string)
+			svc, _ := in["service_name"].(string)
+			return Request{Kind: action.KindTool, Op: OpMCP, Tool: c.ToolName, Server: "aws-" + svc, MCPTool: op, Args: in, Cwd: c.Cwd}, true, nil
+		}
+		if c.ToolName == "fs_read" || c.ToolName == "read" {
+			if ops, ok := in["operations"].([]any); ok {
+				in = map[string]any{"paths": pathsOf(ops)}
+			}
+		}
+		return kiroTools.request(Call{Tool: c.ToolName, Input: in, Cwd: c.Cwd})
+	},
+	Render: func(Outcome) []byte { return nil },
+}
+
+var kiroMCP = regexp.MustCompile(`^@([^/]+)/(.+)$`)
+
+func pathsOf(ops []any) []any {
+	var out []any
+	for _, o := range ops {
+		if m, ok := o.(map[string]any); ok {
+			if p, ok := m["path"].(string); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// Cline PreToolUse: {hookName, preToolUse: {toolName, parameters}}; the
+// hook answers {cancel, errorMessage}. Cline has no ask from a hook, so a
+// held action is cancelled with instructions.
+var cline = Adapter{
+	Parse: func(data []byte) (Request, bool, error) {
+		var c struct {
+			HookName   string   `json:"hookName"`
+			Roots      []string `json:"workspaceRoots"`
+			PreToolUse *struct {
+				ToolName   string          `json:"toolName"`
+				Parameters json.RawMessage `json:"parameters"`
+			} `json:"preToolUse"`
+		}
+		if err := strictjson.Unmarshal(data, &c); err != nil {
+			return Request{}, false, err
+		}
+		if c.PreToolUse == nil || c.PreToolUse.ToolName == "" {
+			if c.HookName != "" && c.HookName != "PreToolUse" {
+				return Request{}, false, nil
+			}
+			return Request{}, false, fmt.Errorf("no preToolUse.toolName")
+		}
+		in, err := decodeInput(c.PreToolUse.Parameters)
+		if err != nil {
+			return Request{}, false, err
+		}
+		cwd := ""
+		if len(c.Roots) > 0 {
+			cwd = c.Roots[0]
+		}
+		if c.PreToolUse.ToolName == "use_mcp_tool" {
+			server, _ := in["server_name"].(string)
+			tool, _ := in["tool_name"].(string)
+			args := map[string]any{}
+			if s, ok := in["arguments"].(string); ok {
+				if args, err = decodeInput(json.RawMessage(strconvQuote(s))); err != nil {
+					return Request{}, false, err
+				}
+			} else if m, ok := in["arguments"].(map[string]any); ok {
+				args = m
+			}
+			return Request{Kind: action.KindTool, Op: OpMCP, Tool: "mcp__" + server + "__" + tool, Server: server, MCPTool: tool, Args: args, Cwd: cwd}, true, nil
+		}
+		return clineTools.request(Call{Tool: c.PreToolUse.ToolName, Input: in, Cwd: cwd})
+	},
+	Render: func(o Outcome) []byte {
+		if o.Decision.Verdict == action.Allow {
+			return marshal(map[string]any{"cancel": false})
+		}
+		return marshal(map[string]any{"cancel": true, "errorMessage": message(o, false)})
+	},
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify"
 	"github.com/chaperone/chaperone/internal/gate"
 )
 
@@ -12,7 +11,7 @@ import (
 // the agent named agent working in env.
 func GateDecider(ctx context.Context, g *gate.Gate, agent, env string) Decider {
 	return func(r Request) Outcome {
-		act := classify.ClassifyIn(r.Kind, r.Text, r.Cwd)
+		act := Classify(r)
 		act.Env = env
 		return outcomeOf(g.Decide(ctx, gate.Request{Entry: gate.EntryHook, Source: "hook:" + agent, Action: act, Cwd: r.Cwd}))
 	}

@@ -7,6 +7,7 @@ package hook
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -18,9 +19,27 @@ import (
 
 // Request is what an agent asked to do, in Chaperone's terms.
 type Request struct {
-	Kind action.Kind // shell or file
-	Text string      // the command line, or the file path
+	Kind action.Kind // shell, file (reads, searches), file_write or tool
+	Text string      // the command line, or the file path(s)
 	Cwd  string
+
+	// Tool is the agent's name for the tool, Op what it does.
+	Tool string
+	Op   Op
+	// Paths are the files a read, write or search names; Patterns what a
+	// search looks for; Content what a write puts in a file (or the patch);
+	// URL what a fetch gets; Args every argument, for tools judged by them.
+	Paths    []string
+	Patterns []string
+	Content  string
+	URL      string
+	Args     map[string]any
+	// Server and MCPTool name an MCP call's server and tool where the
+	// agent sends them apart from the tool name.
+	Server, MCPTool string
+	// Interactive marks agents in which typing into a shell already
+	// running fires no hook (Codex's write_stdin): starting one is held.
+	Interactive bool
 }
 
 // Outcome is the decision to render, with the action it was made about.
@@ -36,6 +55,24 @@ type Adapter struct {
 	Parse func(data []byte) (req Request, ok bool, err error)
 	// Render returns the bytes to print for a decision; nil prints nothing.
 	Render func(o Outcome) []byte
+	// Blocks marks agents that read a refusal only from the exit code: an
+	// action not allowed exits 2 with the reason on stderr.
+	Blocks bool
+}
+
+// Answer is what the hook process does: print Stdout, or (Exit 2) print
+// Stderr and exit 2.
+type Answer struct {
+	Stdout, Stderr []byte
+	Exit           int
+}
+
+// answer renders o as a's answer.
+func (a Adapter) answer(o Outcome) Answer {
+	if a.Blocks && o.Decision.Verdict != action.Allow {
+		return Answer{Stderr: []byte(message(o, false) + "\n"), Exit: 2}
+	}
+	return Answer{Stdout: a.Render(o)}
 }
 
 // Adapters by the name `chaperone hook NAME` takes.
@@ -45,6 +82,12 @@ var Adapters = map[string]Adapter{
 	"gemini":      gemini,
 	"codex":       codex,
 	"copilot":     copilot,
+	"windsurf":    windsurf,
+	"cline":       cline,
+	"kiro":        kiro,
+	"factory":     factory,
+	"qwen":        qwen,
+	"goose":       goose,
 }
 
 // Names lists the supported agents.
@@ -66,24 +109,24 @@ const MaxInput = 1 << 20
 // Timeout bounds a decision; past it the hook denies.
 var Timeout = 2 * time.Second
 
-// Run answers one hook invocation. It always returns bytes to print (or nil
-// for "no opinion" on tools it does not inspect) and never an error: every
-// failure is rendered as a denial.
-func Run(a Adapter, input []byte, decide Decider) (out []byte) {
+// Run answers one hook invocation. It always returns an answer (an empty
+// one is "no opinion", for tools that act only inside the agent) and never
+// an error: every failure is rendered as a denial.
+func Run(a Adapter, input []byte, decide Decider) (out Answer) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = a.Render(failure(fmt.Sprintf("internal error: %v", r)))
+			out = a.answer(failure(fmt.Sprintf("internal error: %v", r)))
 		}
 	}()
 	if len(input) > MaxInput {
-		return a.Render(failure("hook input is over 1 MiB"))
+		return a.answer(failure("hook input is over 1 MiB"))
 	}
 	req, ok, err := a.Parse(input)
 	if err != nil {
-		return a.Render(failure("cannot read the hook input: " + err.Error()))
+		return a.answer(failure("cannot read the hook input: " + err.Error()))
 	}
 	if !ok {
-		return nil
+		return Answer{}
 	}
 	done := make(chan Outcome, 1)
 	go func() {
@@ -96,9 +139,9 @@ func Run(a Adapter, input []byte, decide Decider) (out []byte) {
 	}()
 	select {
 	case o := <-done:
-		return a.Render(o)
+		return a.answer(o)
 	case <-time.After(Timeout):
-		return a.Render(failure("the decision took too long"))
+		return a.answer(failure("the decision took too long"))
 	}
 }
 
@@ -151,6 +194,46 @@ func stringOrArgs(raw json.RawMessage) (string, error) {
 }
 
 // Deny renders a fail-closed denial for why, in a's format.
-func Deny(a Adapter, why string) []byte {
-	return a.Render(failure(why))
+func Deny(a Adapter, why string) Answer {
+	return a.answer(failure(why))
+}
+
+// InputDeadline bounds how long a hook waits for the agent's input.
+var InputDeadline = 5 * time.Second
+
+// ReadInput reads the agent's JSON with a bound and a deadline: input over
+// MaxInput, a read error or a writer that never closes is an error, which
+// the hook answers with a denial.
+func ReadInput(r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(io.LimitReader(r, MaxInput+1))
+		done <- result{data, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return nil, fmt.Errorf("reading the hook input: %v", res.err)
+		}
+		if len(res.data) > MaxInput {
+			return nil, fmt.Errorf("hook input is over 1 MiB")
+		}
+		return res.data, nil
+	case <-time.After(InputDeadline):
+		return nil, fmt.Errorf("the agent sent no complete input within %s", InputDeadline)
+	}
+}
+
+// Write prints an answer; it returns the exit code the process ends with.
+func (ans Answer) Write(stdout, stderr io.Writer) int {
+	if ans.Exit != 0 {
+		stderr.Write(ans.Stderr)
+		return ans.Exit
+	}
+	stdout.Write(ans.Stdout)
+	return 0
 }

@@ -13,8 +13,10 @@ import (
 // The socket protocol between chaperone-hook (or `chaperone hook --socket`)
 // and `chaperone serve`. The client writes one JSON header line, then the
 // agent's raw input, then half-closes. The server answers "ok\n" followed by
-// exactly the bytes to print (possibly none: "no opinion"), or anything else
-// to say it could not answer, in which case the client decides locally.
+// exactly the bytes to print (possibly none: "no opinion"), "ok 2\n"
+// followed by the reason for an agent that reads refusals from the exit
+// code, or anything else to say it could not answer, in which case the
+// client decides locally.
 
 // Header is the request's first line.
 type Header struct {
@@ -25,6 +27,8 @@ type Header struct {
 const (
 	// OK starts a reply that carries a decision.
 	OK = "ok\n"
+	// OKExit2 starts a reply whose decision is an exit 2 with a reason.
+	OKExit2 = "ok 2\n"
 	// MaxHeader bounds the header line.
 	MaxHeader = 4 << 10
 )
@@ -33,18 +37,29 @@ const (
 var ErrNoServer = errors.New("chaperone serve is not answering on the hook socket")
 
 // Ask forwards one hook invocation to `chaperone serve` over its unix socket
-// and returns what to print. Any error means no decision was made remotely.
-func Ask(socket, agent, env string, input []byte, timeout time.Duration) ([]byte, error) {
+// and returns what to do. Any error means no decision was made remotely.
+func Ask(socket, agent, env string, input []byte, timeout time.Duration) (Answer, error) {
 	h, _ := json.Marshal(Header{Agent: agent, Env: env})
 	req := make([]byte, 0, len(h)+1+len(input))
 	req = append(append(append(req, h...), '\n'), input...)
 	resp, err := roundTrip(socket, req, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s): %v", ErrNoServer, socket, err)
+		return Answer{}, fmt.Errorf("%w (%s): %v", ErrNoServer, socket, err)
+	}
+	if out, ok := bytes.CutPrefix(resp, []byte(OKExit2)); ok {
+		return Answer{Stderr: out, Exit: 2}, nil
 	}
 	out, ok := bytes.CutPrefix(resp, []byte(OK))
 	if !ok {
-		return nil, fmt.Errorf("%w (%s): %q", ErrNoServer, socket, human.OneLine(human.FirstLine(string(resp)), 200))
+		return Answer{}, fmt.Errorf("%w (%s): %q", ErrNoServer, socket, human.OneLine(human.FirstLine(string(resp)), 200))
 	}
-	return out, nil
+	return Answer{Stdout: out}, nil
+}
+
+// Reply is the bytes serve sends for an answer.
+func (ans Answer) Reply() []byte {
+	if ans.Exit != 0 {
+		return append([]byte(OKExit2), ans.Stderr...)
+	}
+	return append([]byte(OK), ans.Stdout...)
 }

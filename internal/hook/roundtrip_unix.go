@@ -32,6 +32,11 @@ func roundTrip(socket string, req []byte, timeout time.Duration) ([]byte, error)
 	if err := syscall.Connect(fd, &syscall.SockaddrUnix{Name: socket}); err != nil {
 		return nil, err
 	}
+	// Anyone who can create the socket file (serve down, a writable run
+	// directory) could answer on it; only serve's user is believed.
+	if err := checkPeer(fd, socket); err != nil {
+		return nil, err
+	}
 	if _, err := f.Write(req); err != nil {
 		return nil, err
 	}

@@ -57,22 +57,22 @@ func (s *Server) handle(conn net.Conn) {
 		conn.Write([]byte("error: " + err.Error() + "\n"))
 		return
 	}
-	conn.Write(append([]byte(hook.OK), out...))
+	conn.Write(out.Reply())
 }
 
-func (s *Server) answer(conn net.Conn) ([]byte, error) {
+func (s *Server) answer(conn net.Conn) (hook.Answer, error) {
 	r := bufio.NewReaderSize(io.LimitReader(conn, hook.MaxHeader+hook.MaxInput+1), hook.MaxHeader)
 	line, err := r.ReadSlice('\n')
 	if err != nil {
-		return nil, errors.New("no request header")
+		return hook.Answer{}, errors.New("no request header")
 	}
 	var h hook.Header
 	if err := json.Unmarshal(line, &h); err != nil {
-		return nil, errors.New("bad request header")
+		return hook.Answer{}, errors.New("bad request header")
 	}
 	a, ok := hook.Adapters[h.Agent]
 	if !ok {
-		return nil, errors.New("unknown agent " + h.Agent)
+		return hook.Answer{}, errors.New("unknown agent " + h.Agent)
 	}
 	input, err := io.ReadAll(r)
 	if err != nil {

@@ -52,7 +52,8 @@ func serve(t *testing.T) (socket string, calls func() []call) {
 func TestAskGetsServesDecisionInTheAgentsFormat(t *testing.T) {
 	socket, calls := serve(t)
 	in := `{"cwd":"/w","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git push --force"}}`
-	out, err := hook.Ask(socket, "claude-code", "staging", []byte(in), 2*time.Second)
+	ans, err := hook.Ask(socket, "claude-code", "staging", []byte(in), 2*time.Second)
+	out := ans.Stdout
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,17 +63,19 @@ func TestAskGetsServesDecisionInTheAgentsFormat(t *testing.T) {
 	}
 	c := calls()
 	if len(c) != 1 || c[0].agent != "claude-code" || c[0].env != "staging" ||
-		c[0].req != (hook.Request{Kind: action.KindShell, Text: "git push --force", Cwd: "/w"}) {
+		c[0].req.Kind != action.KindShell || c[0].req.Text != "git push --force" || c[0].req.Cwd != "/w" {
 		t.Fatalf("serve was asked %+v", c)
 	}
-	// A tool Chaperone does not inspect gets no opinion, and no decision.
-	out, err = hook.Ask(socket, "claude-code", "", []byte(`{"tool_name":"Write","tool_input":{"file_path":"a"}}`), 2*time.Second)
+	// A tool that acts only inside the agent gets no opinion, and no decision.
+	ans, err = hook.Ask(socket, "claude-code", "", []byte(`{"tool_name":"TodoWrite","tool_input":{"todos":[]}}`), 2*time.Second)
+	out = ans.Stdout
 	if err != nil || len(out) != 0 || len(calls()) != 1 {
 		t.Fatalf("uninspected tool: %q %v %d", out, err, len(calls()))
 	}
 	// Input over the limit is denied by serve, not decided.
 	big := `{"tool_name":"Bash","tool_input":{"command":"` + strings.Repeat("a", hook.MaxInput) + `"}}`
-	out, err = hook.Ask(socket, "gemini", "", []byte(big), 5*time.Second)
+	ans, err = hook.Ask(socket, "gemini", "", []byte(big), 5*time.Second)
+	out = ans.Stdout
 	if err != nil || !strings.Contains(string(out), `"decision":"deny"`) || !strings.Contains(string(out), "over 1 MiB") || len(calls()) != 1 {
 		t.Fatalf("oversized input: %q %v", out, err)
 	}
