@@ -28,6 +28,8 @@ func Run(t *testing.T, newState func(t *testing.T) Opener) {
 	t.Run("Grants", func(t *testing.T) { testGrants(t, newState(t)) })
 	t.Run("RollbackOnError", func(t *testing.T) { testRollback(t, newState(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newState(t)) })
+	t.Run("AuditChainAcrossHandles", func(t *testing.T) { testAuditChain(t, newState(t)) })
+	t.Run("ConsumeOnceAcrossHandles", func(t *testing.T) { testConsumeOnce(t, newState(t)) })
 }
 
 var ctx = context.Background()
