@@ -3,6 +3,7 @@ package hook
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -128,6 +129,10 @@ func (t tools) request(c Call) (Request, bool, error) {
 	case OpFetch:
 		r.Kind = action.KindTool
 		r.URL = firstString(c.Input, "url", "uri", "href")
+		if r.URL == "" {
+			// Gemini CLI's web_fetch takes URLs inside its prompt.
+			r.URL = urlPattern.FindString(strings.Join(stringsAt(c.Input, "prompt"), " "))
+		}
 	case OpMCP, OpAgent:
 		r.Kind = action.KindTool
 	default:
@@ -135,6 +140,8 @@ func (t tools) request(c Call) (Request, bool, error) {
 	}
 	return r, true, nil
 }
+
+var urlPattern = regexp.MustCompile(`https?://[^\s"'<>]+`)
 
 var (
 	pathKeys    = []string{"file_path", "absolute_path", "path", "notebook_path", "filePath", "target_file", "dir_path", "paths", "file_paths", "include", "source", "destination", "target", "filename", "file"}
