@@ -64,7 +64,7 @@ keeps an audit log no one can quietly edit.`,
 	root.AddCommand(
 		a.initCommand(), a.checkCommand(), a.tokenCommand(), a.auditCommand(),
 		a.policyCommand(), a.serveCommand(), a.versionCommand(), a.hookCommand(), a.scanCommand(),
-		a.approvalsCommand(), a.approverCommand(), a.upstreamCommand(), a.backupCommand(), a.doctorCommand(), a.demoCommand(),
+		a.approvalsCommand(), a.approverCommand(), a.upstreamCommand(), a.backupCommand(), a.doctorCommand(), a.demoCommand(), a.runCommand(),
 	)
 	root.AddCommand(a.installCommands()...)
 	return root

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"syscall"
 )
 
 // Spec is what to start and how to confine it.
@@ -75,3 +77,21 @@ func (s *Session) Wait() (int, error) { return s.wait() }
 
 // Signal sends sig to the command.
 func (s *Session) Signal(sig os.Signal) error { return s.signal(sig) }
+
+// Unconfined wraps a command started without a sandbox, for a run the
+// caller chose to leave unconfined.
+func Unconfined(c *exec.Cmd) *Session {
+	done := make(chan struct{})
+	var err error
+	go func() { err = c.Wait(); close(done) }()
+	return &Session{Pid: c.Process.Pid, signal: c.Process.Signal, wait: func() (int, error) {
+		<-done
+		if ws, ok := c.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		if code := c.ProcessState.ExitCode(); code >= 0 {
+			return code, nil
+		}
+		return -1, err
+	}}
+}

@@ -30,8 +30,8 @@ func TestMain(m *testing.M) {
 
 type world struct {
 	dir, workspace, state, config, socketDir, socket, settings, env string
-	serveLn                                                       net.Listener
-	hookLn                                                        net.Listener
+	serveLn                                                         net.Listener
+	hookLn                                                          net.Listener
 }
 
 // newWorld lays out what a run sees: a workspace with a flagged .env and
