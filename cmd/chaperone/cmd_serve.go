@@ -38,7 +38,9 @@ func (a *app) serveCommand() *cobra.Command {
 opens the state before it listens anywhere: an invalid config starts
 nothing. The PostgreSQL gateway (listen.pg) admits chp_ tokens and relays
 to the configured postgres upstreams, holding what the policy holds. The
-HTTP listener serves /healthz and /metrics. The hook socket (listen.hook)
+HTTP listener serves /healthz (alive), /readyz (ready for new
+sessions: the state answers at the known schema, every secret resolves)
+and /metrics. The hook socket (listen.hook)
 answers agent hooks, and records each decision in the audit log. The
 forward proxy (listen.proxy) gates agents' HTTPS to the upstreams' API
 hosts with the CA in the state directory (created on first use), tunnels
@@ -213,15 +215,7 @@ func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, apiG
 	reg.MustRegister(drillCollector{st: st, upstreams: pgUpstreams})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		// Healthy means the state answers: without it nothing can be decided.
-		err := st.View(r.Context(), func(tx store.Tx) error { _, _, err := tx.Meta("healthz"); return err })
-		if err != nil {
-			http.Error(w, "state unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
+	mountHealth(mux, cfg, st)
 	mux.Handle("/u/", apiGateway)
 	mux.Handle("/", consoleHandler)
 	return mux, nil

@@ -46,3 +46,17 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 func NewerSchemaError(current, known int) error {
 	return fmt.Errorf("state schema is version %d but this chaperone knows only %d: it was written by a newer chaperone", current, known)
 }
+
+// CheckSchema compares an applied schema version (read with err) with the
+// number of migrations a build knows.
+func CheckSchema(applied, known int, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the state's schema version: %w", err)
+	case applied > known:
+		return NewerSchemaError(applied, known)
+	case applied < known:
+		return fmt.Errorf("state schema is version %d, this chaperone needs %d: restart it to migrate", applied, known)
+	}
+	return nil
+}

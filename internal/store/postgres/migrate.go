@@ -59,3 +59,15 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
 }
+
+// CheckSchema reports whether the database is at exactly this build's
+// schema: an instance whose state was migrated by a newer one must not
+// take traffic it would record in a shape it does not know.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	v, err := s.SchemaVersion(ctx)
+	return store.CheckSchema(v, len(ms), err)
+}

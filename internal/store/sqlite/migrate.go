@@ -56,3 +56,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	err := s.reader.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
 }
+
+// CheckSchema reports whether the database is at exactly this build's schema.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	v, err := s.SchemaVersion(ctx)
+	return store.CheckSchema(v, len(ms), err)
+}
