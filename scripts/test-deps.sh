@@ -7,6 +7,8 @@
 #   node and node-postgres, a second client implementation for the gateway
 #   chromium, which the approval console's browser tests drive (headless)
 #   versitygw, a real S3 server with Object Lock for the backup tests
+#   Gemini CLI's hook runner (@google/gemini-cli-core), run on the entry
+#   chaperone install writes
 set -euo pipefail
 need=()
 command -v go >/dev/null || { echo "test-deps: Go is required (https://go.dev/dl)" >&2; exit 1; }
@@ -29,3 +31,4 @@ go mod download
 command -v versitygw >/dev/null || [ -x "$(go env GOPATH)/bin/versitygw" ] ||
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 npm ci --silent --no-audit --no-fund --prefix internal/gateway/pg/testdata/node
+npm ci --silent --no-audit --no-fund --ignore-scripts --prefix internal/hook/testdata/gemini
