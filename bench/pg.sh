@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of the PostgreSQL gateway beside the two things it replaces, in
 # one run against one server: PostgreSQL direct, pgbouncer (session mode) and
-# Chaperone (SCRAM token in, sealed credential out, every statement parsed and
-# classified). pgbench -S (select-only) with CLIENTS clients, simple and
+# Chaperone (SCRAM token in, sealed credential out, every statement parsed,
+# classified, decided and written to the audit chain, group-committed). pgbench -S (select-only) with CLIENTS clients, simple and
 # extended protocol, ROUNDS rounds of DURATION seconds, targets interleaved so
 # machine noise falls on all three alike; the median round is reported.
 # Then the memory each proxy holds for IDLE idle clients.
