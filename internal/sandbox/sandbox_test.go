@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == InitArg {
 		Init()
 	}
+	// What the relay's environment holds must not be readable inside.
+	os.Setenv("RELAY_SECRET", "1")
 	if os.Getenv("SANDBOX_TEST_ROLE") == "unprivileged" {
 		os.Exit(unprivileged())
 	}
@@ -87,8 +89,39 @@ func newWorld(t *testing.T, base string) *world {
 			}()
 		}
 	}()
-	t.Cleanup(func() { w.hookLn.Close(); w.serveLn.Close() })
+	hostSocks := listenHostSockets(base)
+	t.Cleanup(func() {
+		w.hookLn.Close()
+		w.serveLn.Close()
+		for _, l := range hostSocks {
+			l.Close()
+		}
+	})
 	return w
+}
+
+// listenHostSockets stands in for the host's own servers: an abstract
+// socket (an X display or a D-Bus bus) and one on a path (Docker's).
+func listenHostSockets(base string) []net.Listener {
+	var out []net.Listener
+	for _, addr := range []string{"@chaperone-test-abstract", filepath.Join(base, "docker.sock")} {
+		if l, err := net.Listen("unix", addr); err == nil {
+			out = append(out, l)
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					c.Close()
+				}
+			}()
+		}
+	}
+	if len(out) == 2 {
+		os.Chmod(filepath.Join(base, "docker.sock"), 0o666)
+	}
+	return out
 }
 
 func (w *world) spec(t *testing.T, script string, out io.Writer) Spec {
@@ -130,7 +163,7 @@ echo "uid: $(id -u) caps: $(grep CapEff /proc/self/status | tr -d '\t')"
 `
 
 func expand(w *world, s string) string {
-	return strings.NewReplacer("STATE", w.state, "CONFIG", w.config, "SOCKDIR", w.socketDir, "SOCKET", w.socket).Replace(s)
+	return strings.NewReplacer("HOSTSOCK", filepath.Join(w.dir, "docker.sock"), "STATE", w.state, "CONFIG", w.config, "SOCKDIR", w.socketDir, "SOCKET", w.socket).Replace(s)
 }
 
 func runProbe(t *testing.T, w *world, extra string) string {
@@ -167,6 +200,8 @@ func checkConfined(t *testing.T, w *world, out string) {
 		"sockdir: hook.sock \n", "CapEff:0000000000000000",
 		"through the relay: serve here: ping",
 		"hook: hook answered",
+		"umount refused", "nested umount refused", "setns refused", "nested setns refused", "relay environment unreadable",
+		"relay root unreachable", "abstract socket unreachable", "host socket unreachable", "raw socket refused",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inside, no %q in:\n%s", want, out)
@@ -187,7 +222,20 @@ func checkConfined(t *testing.T, w *world, out string) {
 	}
 }
 
-const throughRelay = `
+// attacks are routes around the sandbox an agent might try.
+const attacks = `
+umount STATE 2>/dev/null && echo "unmounted the state" || echo "umount refused"
+unshare -Urm sh -c 'umount -l STATE && ls STATE' 2>/dev/null | grep -q secret.key && echo "state revealed in a new namespace" || echo "nested umount refused"
+nsenter --net=/proc/1/ns/net true 2>/dev/null && echo "entered the host network" || echo "setns refused"
+unshare -Urn sh -c 'nsenter --net=/proc/1/ns/net true' 2>/dev/null && echo "entered the host network from a nested namespace" || echo "nested setns refused"
+cat /proc/$PPID/environ 2>/dev/null | tr '\0' '\n' | grep -q RELAY_SECRET && echo "read the relay's environment" || echo "relay environment unreadable"
+ls /proc/$PPID/root/ 2>/dev/null | grep -q . && echo "entered the relay's root" || echo "relay root unreachable"
+python3 -c 'import socket; s=socket.socket(socket.AF_UNIX); s.connect("\0chaperone-test-abstract")' 2>/dev/null && echo "abstract socket reached" || echo "abstract socket unreachable"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' HOSTSOCK 2>/dev/null && echo "host socket reached" || echo "host socket unreachable"
+python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)' 2>/dev/null && echo "raw socket made" || echo "raw socket refused"
+`
+
+const throughRelay = attacks + `
 exec 3<>/dev/tcp/127.0.0.1/5432 && printf 'ping' >&3 && { read -t 5 -n 16 reply <&3; echo "through the relay: $reply"; }
 echo "hook: $(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(s.recv(100).decode().strip())' SOCKET 2>&1)"
 `
@@ -209,8 +257,6 @@ func TestRunIsConfinedAsRoot(t *testing.T) {
 // nobody; it prints what the probe saw, or the refusal.
 func unprivileged() int {
 	base := os.Getenv("SANDBOX_TEST_BASE")
-	t := &testing.T{}
-	_ = t
 	w := &world{dir: base, workspace: filepath.Join(base, "ws"), state: filepath.Join(base, "chp", "state"),
 		config: filepath.Join(base, "chp", "chaperone.yaml"), socketDir: filepath.Join(base, "chp", "run")}
 	w.socket = filepath.Join(w.socketDir, "hook.sock")
