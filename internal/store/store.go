@@ -81,6 +81,46 @@ type Tx interface {
 	// records; PutPasskey inserts or replaces one (its sign count moves).
 	PutPasskey(Passkey) error
 	Passkeys(approver string) ([]Passkey, error)
+
+	// Console sessions live in the state, so that any instance behind a
+	// load balancer knows a signed-in approver; only the cookie's hash is
+	// kept. DeleteConsoleSessions removes those idle since idleBefore or
+	// created before createdBefore.
+	PutConsoleSession(ConsoleSession) error
+	ConsoleSession(idHash []byte) (ConsoleSession, error)
+	TouchConsoleSession(idHash []byte, at time.Time) error
+	DeleteConsoleSession(idHash []byte) error
+	DeleteConsoleSessions(idleBefore, createdBefore time.Time) error
+
+	// Cancel keys let a PostgreSQL cancel request that reaches another
+	// instance than the one serving the session find the upstream backend
+	// it is for. PutCancelKey fails with ErrConflict when the key's
+	// process id is taken.
+	PutCancelKey(CancelKey) error
+	CancelKey(pid uint32) (CancelKey, error)
+	DeleteCancelKey(pid uint32) error
+	DeleteCancelKeys(createdBefore time.Time) error
+}
+
+// ConsoleSession is an approver signed in to the console.
+type ConsoleSession struct {
+	IDHash    []byte // SHA-256 of the cookie value
+	Approver  string
+	CSRF      string
+	CreatedAt time.Time
+	LastSeen  time.Time
+}
+
+// CancelKey maps the backend key Chaperone gave a PostgreSQL client to the
+// upstream backend serving it.
+type CancelKey struct {
+	PID            uint32
+	SecretHash     []byte // SHA-256 of the key's secret the client holds
+	Host           string // the upstream: host (or socket directory) and port
+	Port           uint16
+	UpstreamPID    uint32
+	UpstreamSecret []byte
+	CreatedAt      time.Time
 }
 
 // Passkey is one WebAuthn credential of an approver.

@@ -30,6 +30,8 @@ func Run(t *testing.T, newState func(t *testing.T) Opener) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newState(t)) })
 	t.Run("AuditChainAcrossHandles", func(t *testing.T) { testAuditChain(t, newState(t)) })
 	t.Run("ConsumeOnceAcrossHandles", func(t *testing.T) { testConsumeOnce(t, newState(t)) })
+	t.Run("ConsoleSessions", func(t *testing.T) { testConsoleSessions(t, newState(t)) })
+	t.Run("CancelKeys", func(t *testing.T) { testCancelKeys(t, newState(t)) })
 }
 
 var ctx = context.Background()
