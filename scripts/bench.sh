@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-scripts=(hook pg http proxy backup policy corpus)
+scripts=(hook pg http proxy backup policy corpus run)
 for s in "${scripts[@]}"; do
 	echo "== bench/$s.sh" >&2
 	start=$(date +%s)
@@ -37,6 +37,8 @@ bk=$(field backup '^backup ')
 rs=$(field backup '^restore ')
 policy_ns=$(grep -E '^BenchmarkDecide/builtin' "$out/policy.txt" | awk '{ print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 corpus=$(field corpus '^agreement:')
+run_base=$(num 'median +[0-9.]+' "$(field run '^true ')")
+run_chp=$(num 'median +[0-9.]+' "$(field run '^chaperone run')")
 
 {
 	echo "# Benchmark results"
@@ -59,6 +61,7 @@ corpus=$(field corpus '^agreement:')
 	echo "| backup of a database | $(num 'backup run +[0-9.]+' "$bk") s | $(num 'pg_dump -Fc +[0-9.]+' "$bk") s (pg_dump -Fc) | $(num '[0-9.]+x pg_dump' "$bk")x | ≤ 1x pg_dump | \`bash bench/backup.sh\` |"
 	echo "| restore of that backup | $(num 'backup restore +[0-9.]+' "$rs") s | $(num 'pg_restore +[0-9.]+' "$rs") s (pg_restore) | $(num '[0-9.]+x pg_restore' "$rs")x | ≤ 1.2x pg_restore | \`bash bench/backup.sh\` |"
 	echo "| policy decision, built-in rules (median of 5) | ${policy_ns} ns | | | ≤ 2 µs | \`bash bench/policy.sh\` |"
+	echo "| \`chaperone run -- true\`, start-up of a confined command (median) | ${run_chp} ms | ${run_base} ms (\`true\` alone) | $(ratio "$run_chp" "$run_base") | | \`bash bench/run.sh\` |"
 	echo "| shell guard agreement with the dcg corpus | ${corpus#agreement: } | | | | \`bash bench/corpus.sh\` |"
 	echo
 	echo "Each script's own output follows, as it printed it."
