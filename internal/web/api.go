@@ -36,7 +36,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request, name, password 
 		writeError(w, http.StatusInternalServerError, "Chaperone cannot check sign-ins right now")
 		return nil, false
 	}
-	id, s := c.sessions.start(name, now)
+	id, s, err := c.sessions.start(r.Context(), name, now)
+	if err != nil {
+		c.Log.Error("approver sign-in: recording the session", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "Chaperone cannot record sign-ins right now")
+		return nil, false
+	}
 	setCookie(w, r, id, int(maxLifetime.Seconds()))
 	return s, true
 }
@@ -59,7 +64,7 @@ func (c *Console) apiLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) apiLogout(w http.ResponseWriter, r *http.Request) {
-	c.sessions.end(current(r))
+	c.sessions.end(r.Context(), current(r))
 	setCookie(w, r, "", -1)
 	w.WriteHeader(http.StatusNoContent)
 }

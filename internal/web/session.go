@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/chaperone/chaperone/internal/store"
 )
 
 // Sessions are approvers signed in with their password. The cookie carries a
@@ -53,10 +56,20 @@ func (s *session) takeCeremony(purpose string) *webauthn.SessionData {
 	return d
 }
 
+// sessions are kept in the state (only the cookie's hash), so that an
+// approver signed in through one instance is signed in at every instance
+// sharing it; m holds this instance's copies, for what must stay in one
+// process (passkey challenges in flight) and so that one session is one
+// value here. Without a store (tests of the console alone) m is all there is.
 type sessions struct {
+	st store.Store
 	mu sync.Mutex
 	m  map[[32]byte]*session
 }
+
+// touchEvery bounds how often a session's last use is written to the state:
+// idle expiry is measured in minutes, and each write takes the state's lock.
+const touchEvery = time.Minute
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -64,10 +77,22 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// start creates a session for approver and returns the cookie value.
-func (ss *sessions) start(approver string, now time.Time) (string, *session) {
+// start creates a session for approver and returns the cookie value; a
+// session the state cannot record is not started.
+func (ss *sessions) start(ctx context.Context, approver string, now time.Time) (string, *session, error) {
 	id := randomToken()
 	s := &session{approver: approver, csrf: randomToken(), created: now, lastSeen: now, idHashKey: sha256.Sum256([]byte(id))}
+	if ss.st != nil {
+		err := ss.st.Update(ctx, func(tx store.Tx) error {
+			if err := tx.DeleteConsoleSessions(now.Add(-idleTimeout), now.Add(-maxLifetime)); err != nil {
+				return err
+			}
+			return tx.PutConsoleSession(store.ConsoleSession{IDHash: s.idHashKey[:], Approver: approver, CSRF: s.csrf, CreatedAt: now, LastSeen: now})
+		})
+		if err != nil {
+			return "", nil, err
+		}
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.m == nil {
@@ -79,20 +104,54 @@ func (ss *sessions) start(approver string, now time.Time) (string, *session) {
 		}
 	}
 	ss.m[s.idHashKey] = s
-	return id, s
+	return id, s, nil
 }
 
 func expired(s *session, now time.Time) bool {
 	return now.Sub(s.lastSeen) > idleTimeout || now.Sub(s.created) > maxLifetime
 }
 
-// get returns the live session of r's cookie and marks it seen.
+// get returns the live session of r's cookie and marks it seen. With a
+// store, the state decides: a session ended or expired at another instance
+// is ended here too, and a state that cannot be read signs no one in.
 func (ss *sessions) get(r *http.Request, now time.Time) *session {
 	c, err := r.Cookie(cookieName)
 	if err != nil || c.Value == "" {
 		return nil
 	}
 	key := sha256.Sum256([]byte(c.Value))
+	if ss.st == nil {
+		return ss.getLocal(key, now)
+	}
+	var rec store.ConsoleSession
+	if err := ss.st.View(r.Context(), func(tx store.Tx) (err error) { rec, err = tx.ConsoleSession(key[:]); return }); err != nil {
+		ss.forget(key)
+		return nil
+	}
+	s := &session{approver: rec.Approver, csrf: rec.CSRF, created: rec.CreatedAt, lastSeen: rec.LastSeen, idHashKey: key}
+	if expired(s, now) {
+		ss.forget(key)
+		return nil
+	}
+	if now.Sub(rec.LastSeen) > touchEvery {
+		// A failed touch only shortens the session.
+		ss.st.Update(r.Context(), func(tx store.Tx) error { return tx.TouchConsoleSession(key[:], now) })
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.m == nil {
+		ss.m = map[[32]byte]*session{}
+	}
+	if mine := ss.m[key]; mine != nil {
+		mine.lastSeen = now
+		return mine
+	}
+	s.lastSeen = now
+	ss.m[key] = s
+	return s
+}
+
+func (ss *sessions) getLocal(key [32]byte, now time.Time) *session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	s := ss.m[key]
@@ -107,10 +166,23 @@ func (ss *sessions) get(r *http.Request, now time.Time) *session {
 	return s
 }
 
-func (ss *sessions) end(s *session) {
+func (ss *sessions) forget(key [32]byte) {
 	ss.mu.Lock()
-	delete(ss.m, s.idHashKey)
+	delete(ss.m, key)
 	ss.mu.Unlock()
+}
+
+// end signs a session out everywhere.
+func (ss *sessions) end(ctx context.Context, s *session) {
+	if s == nil {
+		return
+	}
+	if ss.st != nil {
+		// On failure the cookie is cleared all the same, and the record
+		// expires with its idle time.
+		ss.st.Update(ctx, func(tx store.Tx) error { return tx.DeleteConsoleSession(s.idHashKey[:]) })
+	}
+	ss.forget(s.idHashKey)
 }
 
 func (s *session) csrfOK(token string) bool {

@@ -77,6 +77,7 @@ func (c *Console) Publish(_ string, a store.Approval) { c.hub.publish(a) }
 // Handler returns the console's routes, to be mounted at the root of the
 // HTTP listener.
 func (c *Console) Handler() (http.Handler, error) {
+	c.sessions.st = c.Store
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
