@@ -134,6 +134,13 @@ func writeAction(r Request) action.Action {
 	}
 	for _, t := range targets {
 		p := abs(r.Cwd, t)
+		// A link to a guarded file is the guarded file.
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != p {
+			if why := protected(real); why != "" {
+				a.AddReason(action.Reason{ID: "hook.settings-write", Class: action.ClassCredentialAccess,
+					Message: t + " leads to " + real + ", " + why})
+			}
+		}
 		if why := protected(p); why != "" {
 			a.AddReason(action.Reason{ID: "hook.settings-write", Class: action.ClassCredentialAccess,
 				Message: t + " is " + why + ": changing it switches the guard off"})
