@@ -188,13 +188,16 @@ func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, apiG
 	for _, u := range cfg.Upstreams {
 		console.Upstreams = append(console.Upstreams, web.Upstream{Name: u.Name, Kind: u.Kind, Env: u.Env, Credential: credentialSource(u)})
 	}
-	// Live consoles hear of every change, after whoever listened before.
+	// Live consoles hear of every change, after whoever listened before,
+	// and of other instances' changes through the shared state.
+	feed := newSharedFeed(st, console.Publish, log)
+	go feed.run(context.Background())
 	before := approvals.Changed
 	approvals.Changed = func(event string, a store.Approval) {
 		if before != nil {
 			before(event, a)
 		}
-		console.Publish(event, a)
+		feed.local(event, a)
 	}
 	consoleHandler, err := console.Handler()
 	if err != nil {
