@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -254,5 +254,34 @@ func TestRunRefusesWithoutNamespacesUnlessUnconfined(t *testing.T) {
 	if !strings.Contains(exported.stdout, `"type":"run.unconfined"`) {
 		t.Errorf("no run.unconfined in the audit log")
 	}
-	io.Discard.Write(nil)
+
+	// Interrupted, run passes the signal on and still revokes the token.
+	cmd := exec.Command(binary(t), "--config", w.cfg, "run", "--env", "staging", "--", "sh", "-c", "echo started; exec sleep 30")
+	cmd.Dir = w.workspace
+	cmd.Env = append(os.Environ(), w.env()...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if line != "started\n" {
+		cmd.Process.Kill()
+		t.Fatalf("the command did not start: %q", line)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("run did not end on SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit code %d after SIGTERM", code)
+	}
+	list := chaperone(t, "", "--config", w.cfg, "token", "list", "--json")
+	if strings.Count(list.stdout, `"status": "revoked"`) != 3 {
+		t.Errorf("every session's token is not revoked:\n%s", list.stdout)
+	}
 }
