@@ -270,6 +270,11 @@ func TestLeanHookAsksServeThenDecidesLocallyThenDenies(t *testing.T) {
 	if hooks.code != 0 || strings.Count(hooks.stdout, "\n") != 3 || strings.Count(hooks.stdout, `"entry":"hook"`) != 3 {
 		t.Fatalf("audit export --entry hook --class destructive: %+v", hooks)
 	}
+	// Serve's own files are out of an agent's reach, by any write tool.
+	write := `{"cwd":"/w","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"file_path":"` + cfg + `","content":"policy: {}"}}`
+	if out := runHook(t, write, env, lean, "claude-code", "--socket", socket); !strings.Contains(out, `"permissionDecision":"deny"`) {
+		t.Fatalf("a write to serve's config: %s", out)
+	}
 	if none := chaperone(t, "", "--config", cfg, "audit", "export", "--entry", "pg"); none.code != 0 || none.stdout != "" {
 		t.Fatalf("audit export --entry pg: %+v", none)
 	}
