@@ -79,7 +79,7 @@ func TestSmugglingAcrossProtocolMessages(t *testing.T) {
 		&pgproto3.Bind{PreparedStatement: "bad"},
 		&pgproto3.Execute{},
 		&pgproto3.Sync{})
-	if len(codes) == 0 || codes[0] != CodeHeld {
+	if len(codes) == 0 || codes[0] != CodeHeld && codes[0] != CodeDenied {
 		t.Fatalf("Parse of a destructive statement: codes %v", codes)
 	}
 	intact("bind to the held statement's name")
@@ -94,7 +94,7 @@ func TestSmugglingAcrossProtocolMessages(t *testing.T) {
 		&pgproto3.Bind{PreparedStatement: "ok", DestinationPortal: "p2"},
 		&pgproto3.Execute{Portal: "p2"},
 		&pgproto3.Sync{})
-	if len(codes) == 0 || codes[0] != CodeHeld {
+	if len(codes) == 0 || codes[0] != CodeHeld && codes[0] != CodeDenied {
 		t.Fatalf("redefining a statement name: codes %v", codes)
 	}
 	intact("redefine a benign name")
@@ -107,7 +107,7 @@ func TestSmugglingAcrossProtocolMessages(t *testing.T) {
 		&pgproto3.Bind{},
 		&pgproto3.Execute{},
 		&pgproto3.Sync{})
-	if len(codes) == 0 || codes[0] != CodeHeld {
+	if len(codes) == 0 || codes[0] != CodeHeld && codes[0] != CodeDenied {
 		t.Fatalf("unnamed statement: codes %v", codes)
 	}
 	intact("unnamed statement swap")

@@ -33,6 +33,10 @@ type guarded struct {
 	text string        // as prepared (for EXECUTE, with what it runs)
 	act  action.Action // its classification
 	oids []uint32      // parameter types declared by the Parse; 0: inferred
+	// stmts are the SQL texts whose relations a run uses; res where they
+	// resolved when it was prepared, when that could be asked.
+	stmts []string
+	res   *resolution
 }
 
 // definition is a Parse or PREPARE forwarded and not yet confirmed.

@@ -56,7 +56,7 @@ func FuzzClientMessages(f *testing.F) {
 		f.Fatal(err)
 	}
 	g := &Gateway{Gate: &gate.Gate{Policy: eng, Approvals: &approval.Service{Store: st}, Audit: &audit.Writer{Store: st}, Store: st},
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), resolveWait: time.Millisecond}
 	up := Upstream{Name: "app-prod", Env: "production", DSN: "postgres://x@127.0.0.1:1/x?connect_timeout=1"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		clientSide, gwClient := net.Pipe()

@@ -28,6 +28,8 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	act, res := s.g.cache.classify(text)
 	act.Env, act.Upstream, act.Requester, act.Scope = s.upstream.Env, s.upstream.Name, s.tok.ID, s.tok.Scope
+	stmts := []string{text}
+	var preparedRes *resolution
 	for _, x := range res.Executed {
 		g, err := s.guardOf(x)
 		if err != nil {
@@ -35,10 +37,16 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		}
 		if g != nil {
 			act = withPrepared(act, x, g)
+			stmts = append(stmts, g.stmts...)
+			preparedRes = g.res
 		}
 	}
-	if s.g.Gate.Preview(act).Verdict == action.Approve && deferrable(typ, text, res) {
-		g := &guarded{text: act.Text, act: act, oids: oids}
+	approve := s.g.Gate.Preview(act).Verdict == action.Approve
+	if approve && deferrable(typ, text, res) {
+		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts}
+		if rels, err := relations(stmts...); err == nil && len(rels) > 0 && s.cycleN == 0 {
+			g.res, _ = s.resolve(rels)
+		}
 		if typ == 'P' {
 			s.define(name, g, false)
 		}
@@ -46,6 +54,13 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			s.define(p, g, typ == 'Q')
 		}
 		return s.forward(typ, body)
+	}
+	var r *resolution
+	if approve {
+		var err error
+		if r, err = s.bindResolution(ctx, &act, stmts, preparedRes); err != nil {
+			return s.forge(typ, name, unresolved(err))
+		}
 	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
@@ -62,7 +77,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		// once the query has run without error.
 		var g *guarded
 		if o.Approved {
-			g = &guarded{text: act.Text, act: act}
+			g = &guarded{text: act.Text, act: act, stmts: stmts, res: r}
 		}
 		for _, p := range res.Prepared {
 			s.define(p, g, true)
@@ -124,6 +139,9 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 	act := g.act
 	act.Reasons, act.Targets = slices.Clone(act.Reasons), slices.Clone(act.Targets)
 	act.Text = boundText(g, b)
+	if _, err := s.bindResolution(ctx, &act, g.stmts, g.res); err != nil {
+		return s.forge('P', refusedBind, unresolved(err))
+	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, &explainArgs{g, b}) },
 		Snapshot: s.snapshot(act)})
@@ -154,6 +172,15 @@ func withPrepared(act action.Action, name string, g *guarded) action.Action {
 		}
 	}
 	return act
+}
+
+func unresolved(err error) *pgproto3.ErrorResponse {
+	if err.Error() == "changed" {
+		return pgError(CodeDenied, "Chaperone refused this run: the tables its statement names resolve to other tables now than when it was prepared",
+			"", "prepare the statement again")
+	}
+	return pgError(CodeDenied, "Chaperone refused this statement: it needs approval, and where the tables it names resolve cannot be asked of the session at this point (after unsynced messages in a pipeline, or in a failed transaction)",
+		err.Error(), "send it at the start of a Sync cycle, outside a failed transaction")
 }
 
 func ambiguity(name string) *pgproto3.ErrorResponse {

@@ -62,11 +62,14 @@ type Gateway struct {
 	MaxConnectionsPerToken int
 	Log                    *slog.Logger
 
-	slots   slots
-	cache   classCache
-	cancels sync.Map // uint32 pid -> *cancelTarget
-	live    sessions
-	wg      sync.WaitGroup
+	slots slots
+	// resolveWait bounds how long a session waits for the upstream to say
+	// where a statement's tables are (30 s when 0).
+	resolveWait time.Duration
+	cache       classCache
+	cancels     sync.Map // uint32 pid -> *cancelTarget
+	live        sessions
+	wg          sync.WaitGroup
 }
 
 // Serve accepts connections until ln is closed, then waits for sessions to

@@ -222,7 +222,11 @@ func TestMultiStatementQueriesAndPipelinesAreJudgedWhole(t *testing.T) {
 	b.Queue("TRUNCATE bookings")
 	b.Queue("INSERT INTO bookings VALUES (1000, 'after')")
 	err = c.SendBatch(ctx, b).Close()
-	pgErr(t, err, CodeHeld)
+	// Held, or refused where the session cannot be asked mid-pipeline
+	// which table the TRUNCATE names.
+	if pe := new(pgconn.PgError); !errors.As(err, &pe) || pe.Code != CodeHeld && pe.Code != CodeDenied {
+		t.Fatalf("pipeline: %v", err)
+	}
 	if got := e.pg.Count(t, e.stageDB, "bookings"); got != 100 {
 		t.Fatalf("a pipeline ran part of itself: %d rows", got)
 	}

@@ -43,6 +43,12 @@ type session struct {
 	mu      sync.Mutex
 	markers []marker
 	readies int // ReadyForQuery messages relayed
+	// probe is a question to the session in flight (resolve.go).
+	probe *probe
+	// cycleN counts the client's messages forwarded since its last Sync
+	// or Query; cycleExec says whether one was an Execute.
+	cycleN    int
+	cycleExec bool
 	// guards are the statement names whose runs are decided at Bind or
 	// EXECUTE; pend the definitions not yet confirmed (bind.go).
 	guards map[string]*guarded
@@ -185,6 +191,14 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		default:
 			return fatal("08P01", fmt.Sprintf("Chaperone: unexpected message type %q", typ))
 		}
+		switch typ {
+		case 'S', 'Q', 'F':
+			s.cycleN, s.cycleExec = 0, false
+		case 'E':
+			s.cycleN, s.cycleExec = s.cycleN+1, true
+		default:
+			s.cycleN++
+		}
 		if s.cr.Buffered() == 0 {
 			if s.uw.Flush() != nil {
 				return
@@ -280,6 +294,21 @@ func (s *session) forge(typ byte, name string, e *pgproto3.ErrorResponse) error 
 func (s *session) fromUpstream() {
 	for {
 		typ, n, err := readHeader(s.ur)
+		if err == nil && typ != 'S' && typ != 'N' && typ != 'A' {
+			s.mu.Lock()
+			mine := s.probe != nil && s.readies == s.probe.after
+			s.mu.Unlock()
+			if mine {
+				body, err := readBody(s.ur, n, 1<<20)
+				if err != nil {
+					return
+				}
+				s.mu.Lock()
+				s.probed(typ, body)
+				s.mu.Unlock()
+				continue
+			}
+		}
 		if err != nil {
 			if !s.clientGone.Load() && s.ended.Load() == nil {
 				send(s.cw, fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
