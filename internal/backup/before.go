@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -11,6 +12,10 @@ import (
 // encrypt it to.
 var ErrNoRecipient = errors.New("backup.recipient is not set, so no snapshot can be taken before destruction; " +
 	"set it (chaperone init writes one), or set backup.before_destructive: false to run destruction without snapshots")
+
+// DefaultLockWait bounds how long a snapshot before destruction waits for a
+// table lock: the transaction waiting for it may hold the lock itself.
+const DefaultLockWait = 10 * time.Second
 
 // Before takes the snapshot that precedes approved destruction: the tables
 // the action touches, or the whole database when the damage cannot be
@@ -21,6 +26,15 @@ type Before struct {
 	Open      func() (Store, error)
 	Recipient string
 	Retain    time.Duration
+	// LockWait overrides DefaultLockWait.
+	LockWait time.Duration
+}
+
+func (b Before) lockWait() time.Duration {
+	if b.LockWait > 0 {
+		return b.LockWait
+	}
+	return DefaultLockWait
 }
 
 // Take snapshots what targets name in the database at dsn.
@@ -43,7 +57,11 @@ func (b Before) Take(ctx context.Context, upstream, env, dsn string, targets []s
 		tables = nil
 	}
 	m, err := Snapshot{Upstream: upstream, Env: env, DSN: dsn, Tables: tables, Recipient: b.Recipient,
-		Reason: reason, Store: bs, Retain: b.Retain}.Run(ctx)
+		Reason: reason, Store: bs, Retain: b.Retain, LockWait: b.lockWait()}.Run(ctx)
+	if err != nil && isLockTimeout(err) {
+		err = fmt.Errorf("the snapshot waited %s for a lock another session (perhaps the very transaction it protects) holds on a table it must copy; "+
+			"run the destructive statement before other changes to its tables in its transaction, or in a transaction of its own: %w", b.lockWait(), err)
+	}
 	return m, bs, err
 }
 
@@ -55,4 +73,11 @@ func Describe(m Manifest, bs Store) map[string]any {
 	}
 	return map[string]any{"object": m.Object.Name, "sha256": m.SHA256, "tables": names,
 		"whole_database": m.WholeDB, "store": bs.Describe()}
+}
+
+// isLockTimeout reports a wait for a lock that ran out (SQLSTATE 55P03, as
+// PostgreSQL and pg_dump report it).
+func isLockTimeout(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "55P03") || strings.Contains(msg, "lock timeout") || strings.Contains(msg, "could not obtain lock")
 }

@@ -61,6 +61,11 @@ type Snapshot struct {
 	Store     Store
 	Retain    time.Duration
 	Now       func() time.Time
+	// LockWait bounds how long the snapshot waits for a table lock another
+	// session holds (0: as long as it takes). Before destruction it is
+	// short: the session waiting for the snapshot may be the one holding
+	// the lock, and would wait forever.
+	LockWait time.Duration
 	// Progress, when set, is told of the dump bytes read so far and of
 	// the size of what is dumped (on-disk size: pg_dump's output is
 	// usually smaller, so it is an upper bound).
@@ -94,6 +99,11 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version')").Scan(&snapshotID, &version); err != nil {
 		return Manifest{}, err
 	}
+	if s.LockWait > 0 {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", s.LockWait.Milliseconds())); err != nil {
+			return Manifest{}, err
+		}
+	}
 	start := now().UTC()
 	m := Manifest{ID: start.Format("20060102T150405Z") + "-" + randomSuffix(), Upstream: s.Upstream, Env: s.Env, Time: start,
 		Reason: s.Reason, ServerVersion: version, WholeDB: len(s.Tables) == 0, Recipient: s.Recipient}
@@ -104,12 +114,18 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	var estimate int64
 	for _, n := range names {
 		var size int64
-		if tx.QueryRow(ctx, "SELECT pg_total_relation_size(to_regclass($1))", quoteQualified(n)).Scan(&size) == nil {
-			estimate += size
+		// An error here aborts the transaction the rest needs (a lock wait
+		// that ran out, say): it is the snapshot's error.
+		if err := tx.QueryRow(ctx, "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)", quoteQualified(n)).Scan(&size); err != nil {
+			return Manifest{}, fmt.Errorf("sizing %s: %w", n, err)
 		}
+		estimate += size
 	}
 
 	args := []string{"--format=custom", "--compress=0", "--snapshot=" + snapshotID, "--no-password"}
+	if s.LockWait > 0 {
+		args = append(args, fmt.Sprintf("--lock-wait-timeout=%dms", s.LockWait.Milliseconds()))
+	}
 	for _, n := range names {
 		if !m.WholeDB {
 			args = append(args, "--table="+quoteQualified(n))

@@ -221,3 +221,42 @@ func pgConn(t *testing.T, dsn string) *pgx.Conn {
 	t.Cleanup(func() { c.Close(ctx) })
 	return c
 }
+
+// A snapshot before destruction never waits forever on a lock: when the
+// transaction it protects (or anyone) holds its table exclusively, it gives
+// up after its bound with an error that says why, and nothing is stored.
+func TestSnapshotBeforeDestructionDoesNotWaitForeverOnALock(t *testing.T) {
+	pg := pgtest.Shared(t)
+	db := pg.CreateDB(t)
+	pg.Exec(t, db, `CREATE TABLE held (x int); INSERT INTO held VALUES (1)`)
+	locker, err := pgx.Connect(ctx, pg.DSN(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(ctx)
+	tx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "ALTER TABLE held ADD COLUMN y int"); err != nil { // ACCESS EXCLUSIVE until the end
+		t.Fatal(err)
+	}
+	id, _ := age.GenerateX25519Identity()
+	dir := t.TempDir()
+	b := Before{Open: func() (Store, error) { return &Local{Dir: dir}, nil }, Recipient: id.Recipient().String(),
+		Retain: time.Hour, LockWait: 500 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { _, _, err := b.Take(ctx, "u", "staging", pg.DSN(db), []string{"held"}, "test"); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "waited") || !strings.Contains(err.Error(), "lock") {
+			t.Fatalf("snapshot under a lock: %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the snapshot is still waiting for the lock")
+	}
+	if ms, _ := Manifests(ctx, &Local{Dir: dir}, "u"); len(ms) != 0 {
+		t.Fatalf("a snapshot was stored: %+v", ms)
+	}
+}
