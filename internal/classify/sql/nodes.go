@@ -45,7 +45,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
 	case *pg_query.AlterTableStmt:
-		w.alterTable(s)
+		w.alterTable(s, depth)
 	case *pg_query.RenameStmt:
 		name := rangeVarName(s.GetRelation())
 		if name == "" {
@@ -102,10 +102,21 @@ func (w *walker) node(m any, depth int) bool {
 	return true
 }
 
-func (w *walker) alterTable(s *pg_query.AlterTableStmt) {
+func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 	name := rangeVarName(s.GetRelation())
 	for _, c := range s.GetCmds() {
 		cmd := c.GetAlterTableCmd()
+		switch cmd.GetSubtype() {
+		case pg_query.AlterTableType_AT_DropColumn, pg_query.AlterTableType_AT_AddColumn, pg_query.AlterTableType_AT_AlterColumnType:
+			col := cmd.GetName()
+			if col == "" {
+				col = cmd.GetDef().GetColumnDef().GetColname()
+			}
+			if w.touched == nil {
+				w.touched = map[string]int{}
+			}
+			w.touched[s.GetRelation().GetRelname()+"."+col]++
+		}
 		switch cmd.GetSubtype() {
 		case pg_query.AlterTableType_AT_DropColumn:
 			w.target(name + "." + cmd.GetName())
@@ -115,7 +126,10 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt) {
 			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DROP CONSTRAINT %s removes a guarantee the data relies on", name, cmd.GetName())
 		case pg_query.AlterTableType_AT_AlterColumnType:
 			w.target(name + "." + cmd.GetName())
-			w.add("sql.alter-type", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s TYPE rewrites the column and can lose data", name, cmd.GetName())
+			if depth > 0 || w.stmt == "" {
+				w.nestedTypeChange = true
+			}
+			w.add("sql.alter-type", action.ClassDestructive, "%s", w.recordTypeChange(s.GetRelation(), cmd))
 		case pg_query.AlterTableType_AT_DetachPartition:
 			w.target(name)
 			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DETACH PARTITION takes a partition's rows out of the table", name)

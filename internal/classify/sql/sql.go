@@ -28,6 +28,12 @@ type Result struct {
 	// run once.
 	Prepared []string
 	Executed []string
+	// TypeChanges lists each ALTER COLUMN ... TYPE (each also a
+	// sql.alter-type finding), for Refine to judge against the catalog. It
+	// is empty when the text is not only ALTER TABLEs, or changes a column
+	// twice: then the catalog before the text runs is not the one every
+	// change meets, and the changes stay destructive.
+	TypeChanges []TypeChange
 	// Literals is set when a finding depended on the value of a literal
 	// (a string or number in the text) or the text did not parse. Only
 	// results without it hold for every text of the same Shape.
@@ -47,6 +53,7 @@ const maxDepth = 4
 func Classify(text string) Result {
 	var w walker
 	w.text(text, 0)
+	w.judgeable(w.onlyAlters)
 	return w.res
 }
 
@@ -59,6 +66,13 @@ type walker struct {
 	seen map[string]bool
 	// stmt is the text of the top-level statement being walked.
 	stmt string
+	// touched counts the changes to each table.column (added, dropped,
+	// retyped); onlyAlters is whether every top-level statement is an ALTER
+	// TABLE; nestedTypeChange whether a type change hides below the top
+	// level. judgeable reads them.
+	touched          map[string]int
+	onlyAlters       bool
+	nestedTypeChange bool
 }
 
 func (w *walker) add(id string, class action.Class, format string, args ...any) {
@@ -97,6 +111,14 @@ func (w *walker) text(sql string, depth int) {
 	}
 	outer := w.stmt
 	defer func() { w.stmt = outer }()
+	if depth == 0 {
+		w.onlyAlters = len(tree.GetStmts()) > 0
+		for _, raw := range tree.GetStmts() {
+			if raw.GetStmt().GetAlterTableStmt() == nil {
+				w.onlyAlters = false
+			}
+		}
+	}
 	for _, raw := range tree.GetStmts() {
 		w.stmt = statementText(sql, raw)
 		w.statement(raw.GetStmt(), depth)
