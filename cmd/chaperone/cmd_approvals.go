@@ -140,7 +140,9 @@ every use and can be revoked at once (approvals revoke-grant).`,
 				if err != nil {
 					return inputErr(err)
 				}
-				fmt.Fprintf(a.stderr, "%s %s on %s (%s): %s\n  %s\n", r.ID, r.Class, r.Upstream, r.Env, r.Rule, human.OneLine(r.Text, 200))
+				// Whole, not cut to a line: the bound values and resolved
+				// tables after the statement are part of what is approved.
+				fmt.Fprintf(a.stderr, "%s %s on %s (%s): %s\n  %s\n", r.ID, r.Class, r.Upstream, r.Env, r.Rule, strings.ReplaceAll(r.Text, "\n", "\n  "))
 				name, err := tty.ask(as, "approver: ")
 				if err != nil {
 					return err
