@@ -140,30 +140,26 @@ func (t *tx) LastAudit() (store.AuditEntry, bool, error) {
 	return e, err == nil, err
 }
 
-// auditRowsPerInsert bounds one multi-row INSERT (SQLite allows 32766
-// parameters; seven a row).
-const auditRowsPerInsert = 128
-
+// AppendAudit prepares its INSERT once and runs it per entry: parsing a
+// statement costs more than running it, and a batch of any size then parses
+// one.
 func (t *tx) AppendAudit(es ...store.AuditEntry) error {
-	for len(es) > 0 {
-		n := min(len(es), auditRowsPerInsert)
-		var q strings.Builder
-		q.WriteString(`INSERT INTO audit (` + auditCols + `) VALUES `)
-		args := make([]any, 0, 7*n)
-		for i, e := range es[:n] {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?,?,?,?,?,?,?)`)
-			args = append(args, e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash)
+	if len(es) == 0 {
+		return nil
+	}
+	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO audit (`+auditCols+`) VALUES (?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, e := range es {
+		_, err := stmt.ExecContext(t.ctx, e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash)
+		if isUnique(err) {
+			return fmt.Errorf("audit entry %d: %w", e.Seq, store.ErrConflict)
 		}
-		if _, err := t.exec(q.String(), args...); err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("audit entries from %d: %w", es[0].Seq, store.ErrConflict)
-			}
+		if err != nil {
 			return err
 		}
-		es = es[n:]
 	}
 	return nil
 }
