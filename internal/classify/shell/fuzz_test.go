@@ -25,9 +25,10 @@ func FuzzClassify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		var c Classifier
 		var r Result
-		// Catastrophic (super-linear) cases only: the per-input goal of 50 ms
-		// is measured by BenchmarkClassifyWorst, not asserted on a shared machine.
-		fuzzbound.Run(t, 500*time.Millisecond, func() { r = c.Classify(text) })
+		// Hangs and catastrophic (super-linear) cases only, with room for a
+		// busy machine: the per-input goal of 50 ms is measured by
+		// BenchmarkClassifyWorst, not asserted here.
+		fuzzbound.Run(t, 5*time.Second, func() { r = c.Classify(text) })
 		for _, x := range r.Reasons {
 			if x.ID == "" || x.Message == "" {
 				t.Fatalf("finding without id or message: %+v", x)
