@@ -39,6 +39,10 @@ type haCluster struct {
 // newHACluster prepares two config directories on one shared state and
 // enrolls approvers alice and bob; start starts an instance.
 func newHACluster(t *testing.T) *haCluster {
+	return newHAClusterWith(t, upstreams)
+}
+
+func newHAClusterWith(t *testing.T, yaml string) *haCluster {
 	t.Helper()
 	h := &haCluster{state: pgtest.Start(t), upstream: pgtest.Shared(t), totp: map[string]string{}}
 	h.stateDSN = h.state.DSN(h.state.CreateDB(t))
@@ -46,7 +50,10 @@ func newHACluster(t *testing.T) *haCluster {
 	t.Setenv("CHP_STATE_DSN", h.stateDSN)
 	h.env = []string{"CHP_STATE_DSN=" + h.stateDSN, "CHP_TEST_STAGING_DSN=" + h.upstream.DSN(h.db), "CHP_TEST_PROD_DSN=" + h.upstream.DSN(h.db)}
 	for i := range h.cfg {
-		h.cfg[i] = initDir(t, upstreams)
+		h.cfg[i] = initDir(t, yaml)
+		if yaml == loadUpstreams {
+			loadLimits(t, h.cfg[i])
+		}
 		setInConfig(t, h.cfg[i], "  driver: sqlite\n", "  driver: postgres\n  dsn: ${CHP_STATE_DSN}\n")
 	}
 	var err error
@@ -103,13 +110,14 @@ func (h *haCluster) token(t *testing.T) (tok, id string) {
 // haInstance is one running serve.
 type haInstance struct {
 	pg, http string
+	pid      int
 	kill     func()
 }
 
 func (h *haCluster) start(t *testing.T, i int) haInstance {
 	t.Helper()
 	cmd, addrs := startServeAddrs(t, h.cfg[i], h.env...)
-	return haInstance{pg: addrs["pg"], http: addrs["http"], kill: func() { cmd.Process.Kill(); cmd.Wait() }}
+	return haInstance{pg: addrs["pg"], http: addrs["http"], pid: cmd.Process.Pid, kill: func() { cmd.Process.Kill(); cmd.Wait() }}
 }
 
 // consoleClient is an approver signed in to one instance's console API.
@@ -312,3 +320,34 @@ func waitEvent(t *testing.T, feed <-chan string, want string, within time.Durati
 	}
 }
 
+// The load test's 200 clients split across two instances on one state:
+// no errors, exactly the approved statements run, and the chain verifies.
+func TestHALoadTwoInstances(t *testing.T) {
+	h := newHAClusterWith(t, loadUpstreams)
+	tok, _ := h.token(t)
+	a, b := h.start(t, 0), h.start(t, 1)
+	runLoad(t, loadTarget{pg: h.upstream, db: h.db, tok: tok, addrs: []string{a.pg, b.pg}, approvals: h.approvals,
+		pids: func() []int { return []int{a.pid, b.pid} }})
+	h.verify(t)
+}
+
+// One instance killed with SIGKILL halfway through the load: its clients
+// reconnect to the other, nothing approved runs twice or without approval,
+// and the chain verifies.
+func TestHALoadTwoInstancesOneKilled(t *testing.T) {
+	h := newHAClusterWith(t, loadUpstreams)
+	tok, _ := h.token(t)
+	a, b := h.start(t, 0), h.start(t, 1)
+	runLoad(t, loadTarget{pg: h.upstream, db: h.db, tok: tok, addrs: []string{a.pg, b.pg}, approvals: h.approvals,
+		pids: func() []int { return []int{b.pid} }, kill: a.kill})
+	h.verify(t)
+}
+
+func (h *haCluster) verify(t *testing.T) {
+	t.Helper()
+	r := chaperone(t, "", "--config", h.cfg[1], "audit", "verify")
+	if r.code != 0 {
+		t.Fatalf("audit verify: %+v", r)
+	}
+	t.Logf("audit verify: %s", strings.TrimSpace(r.stdout))
+}

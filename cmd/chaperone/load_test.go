@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/chaperone/chaperone/internal/approval"
 	"github.com/chaperone/chaperone/internal/pgtest"
 )
 
@@ -38,24 +39,64 @@ func loadDuration(t *testing.T) time.Duration {
 // approved ones are gone. Any error other than a hold is a failure.
 // serve's RSS is sampled throughout and reported.
 func TestLoadThroughTheGateway(t *testing.T) {
-	const clients, guards = 200, 100_000
-	duration := loadDuration(t)
 	pg := pgtest.Shared(t)
 	db := pg.CreateDB(t)
-	pg.Exec(t, db, "CREATE TABLE items (id serial PRIMARY KEY, v int NOT NULL); INSERT INTO items (v) SELECT g FROM generate_series(1, 1000) g")
-	cfg := initDir(t, upstreams)
+	cfg := initDir(t, loadUpstreams)
+	loadLimits(t, cfg)
 	tok := strings.TrimSpace(chaperone(t, "", "--config", cfg, "token", "create", "--env", "staging", "--upstream", "app-staging").stdout)
 	serve, addr := startServe(t, cfg, "CHP_TEST_STAGING_DSN="+pg.DSN(db), "CHP_TEST_PROD_DSN="+pg.DSN(db))
-
-	var nextGuard atomic.Int64
-	var reads, writes, held, approved, failures atomic.Int64
-	var mu sync.Mutex
-	ranGuards := map[int64]bool{} // guard rows whose approved DELETE ran
-	var firstFailure atomic.Value
-
 	// Approve about one held request in four, as a human would, from
 	// outside serve, on its state file.
-	approvals := approvalService(t, cfg)
+	runLoad(t, loadTarget{pg: pg, db: db, tok: tok, addrs: []string{addr}, approvals: approvalService(t, cfg),
+		pids: func() []int { return []int{serve.Process.Pid} }})
+}
+
+// loadUpstreams lifts the upstream's session limit above the load's 200
+// clients; loadLimits does the same for the token's.
+const loadUpstreams = `upstreams:
+  - name: app-staging
+    kind: postgres
+    env: staging
+    dsn: ${CHP_TEST_STAGING_DSN}
+    max_connections: 250
+  - name: app-prod
+    kind: postgres
+    env: production
+    dsn: ${CHP_TEST_PROD_DSN}
+`
+
+func loadLimits(t *testing.T, cfg string) {
+	setInConfig(t, cfg, "max_connections_per_token: 10\n", "max_connections_per_token: 250\n")
+}
+
+// loadTarget is what runLoad drives: gateways (clients are split across
+// them), the upstream behind them, and the approval service a human uses.
+type loadTarget struct {
+	pg        *pgtest.Server
+	db        string
+	tok       string
+	addrs     []string
+	approvals *approval.Service
+	pids      func() []int // serve processes, for RSS
+	// kill, when set, is called halfway through; clients of the killed
+	// gateway (addrs[0]) reconnect to the next one.
+	kill func()
+}
+
+func runLoad(t *testing.T, lt loadTarget) {
+	const clients, guards = 200, 100_000
+	duration := loadDuration(t)
+	pg, db := lt.pg, lt.db
+	pg.Exec(t, db, "CREATE TABLE items (id serial PRIMARY KEY, v int NOT NULL); INSERT INTO items (v) SELECT g FROM generate_series(1, 1000) g")
+
+	var nextGuard atomic.Int64
+	var reads, writes, held, approved, failures, reconnects, inDoubt atomic.Int64
+	var mu sync.Mutex
+	ranGuards := map[int64]bool{}   // guard rows whose approved DROP ran
+	doubtGuards := map[int64]bool{} // approved DROPs cut off by a killed gateway
+	unmade := map[int64]bool{}      // CREATEs cut off by a killed gateway
+	var firstFailure atomic.Value
+	approvals := lt.approvals
 	fail := func(err error) {
 		failures.Add(1)
 		firstFailure.CompareAndSwap(nil, err.Error())
@@ -67,8 +108,10 @@ func TestLoadThroughTheGateway(t *testing.T) {
 	var rssMax, rssSamples atomic.Int64
 	go func() {
 		for {
-			if kb := rssKB(serve.Process.Pid); kb > rssMax.Load() {
-				rssMax.Store(kb)
+			for _, pid := range lt.pids() {
+				if kb := rssKB(pid); kb > rssMax.Load() {
+					rssMax.Store(kb)
+				}
 			}
 			rssSamples.Add(1)
 			select {
@@ -78,6 +121,18 @@ func TestLoadThroughTheGateway(t *testing.T) {
 			}
 		}
 	}()
+	var dead atomic.Bool
+	if lt.kill != nil {
+		go func() {
+			select {
+			case <-time.After(duration / 2):
+				lt.kill()
+				dead.Store(true)
+				t.Logf("killed the gateway at %s with SIGKILL %s into the run", lt.addrs[0], duration/2)
+			case <-ctx.Done():
+			}
+		}()
+	}
 
 	var wg sync.WaitGroup
 	var connected sync.WaitGroup
@@ -90,13 +145,42 @@ func TestLoadThroughTheGateway(t *testing.T) {
 			defer wg.Done()
 			cctx, ccancel := context.WithTimeout(context.Background(), duration+60*time.Second)
 			defer ccancel()
-			c, err := pgx.Connect(cctx, "postgres://agent:"+tok+"@"+addr+"/app-staging?sslmode=disable")
+			at := i % len(lt.addrs)
+			dial := func() (*pgx.Conn, error) {
+				if dead.Load() && at == 0 {
+					at = 1
+				}
+				return pgx.Connect(cctx, "postgres://agent:"+lt.tok+"@"+lt.addrs[at]+"/app-staging?sslmode=disable")
+			}
+			c, err := dial()
 			connected.Done()
 			if err != nil {
 				fail(fmt.Errorf("client %d connect: %w", i, err))
 				return
 			}
-			defer c.Close(context.Background())
+			defer func() {
+				if c != nil {
+					c.Close(context.Background())
+				}
+			}()
+			// lost reports whether err is the gateway going away (its
+			// process killed), and if so reconnects to another.
+			lost := func(err error) bool {
+				var pe *pgconn.PgError
+				if lt.kill == nil || err == nil || errors.As(err, &pe) || at != 0 {
+					return false
+				}
+				for !dead.Load() {
+					time.Sleep(10 * time.Millisecond)
+				}
+				c.Close(context.Background())
+				if c, err = dial(); err != nil {
+					fail(fmt.Errorf("client %d reconnect: %w", i, err))
+					return false
+				}
+				reconnects.Add(1)
+				return true
+			}
 			r := rand.New(rand.NewPCG(uint64(i), 42))
 			// slow reports an operation that took long, to find where a
 			// stall is when one happens.
@@ -112,6 +196,9 @@ func TestLoadThroughTheGateway(t *testing.T) {
 					t0 := time.Now()
 					err := c.QueryRow(cctx, "SELECT v FROM items WHERE id = $1", 1+r.IntN(1000)).Scan(&v)
 					slow("a read", t0)
+					if lost(err) {
+						continue
+					}
 					if err != nil {
 						fail(fmt.Errorf("read: %w", err))
 						return
@@ -121,6 +208,9 @@ func TestLoadThroughTheGateway(t *testing.T) {
 					t0 := time.Now()
 					_, err := c.Exec(cctx, "UPDATE items SET v = v + 1 WHERE id = $1", 1+r.IntN(1000))
 					slow("a write", t0)
+					if lost(err) {
+						continue
+					}
 					if err != nil {
 						fail(fmt.Errorf("write: %w", err))
 						return
@@ -131,7 +221,13 @@ func TestLoadThroughTheGateway(t *testing.T) {
 					if g > guards {
 						continue
 					}
-					if _, err := c.Exec(cctx, fmt.Sprintf("CREATE TABLE guard_%d (id int)", g)); err != nil {
+					if _, err := c.Exec(cctx, fmt.Sprintf("CREATE TABLE guard_%d (id int)", g)); lost(err) {
+						// Cut off: the table may never have been made.
+						mu.Lock()
+						unmade[g] = true
+						mu.Unlock()
+						continue
+					} else if err != nil {
 						fail(fmt.Errorf("guard: %w", err))
 						return
 					}
@@ -139,6 +235,9 @@ func TestLoadThroughTheGateway(t *testing.T) {
 					t0 := time.Now()
 					_, err := c.Exec(cctx, stmt)
 					slow("a held DROP", t0)
+					if lost(err) {
+						continue
+					}
 					id := holdID(err)
 					if id == "" {
 						fail(fmt.Errorf("%s was not held: %v", stmt, err))
@@ -157,6 +256,20 @@ func TestLoadThroughTheGateway(t *testing.T) {
 					t0 = time.Now()
 					_, err = c.Exec(cctx, stmt)
 					slow("an approved DROP", t0)
+					if lost(err) {
+						// Cut off: it ran at most once at the dead
+						// gateway, or runs now, once, at this one.
+						_, err = c.Exec(cctx, stmt)
+						if holdID(err) != "" {
+							// Consumed at the dead gateway: it may have
+							// run there, never here.
+							inDoubt.Add(1)
+							mu.Lock()
+							doubtGuards[g] = true
+							mu.Unlock()
+							continue
+						}
+					}
 					if err != nil {
 						fail(fmt.Errorf("approved %s: %w", stmt, err))
 						return
@@ -172,8 +285,11 @@ func TestLoadThroughTheGateway(t *testing.T) {
 	wg.Wait()
 	close(rssStop)
 
-	t.Logf("%d clients for %s: %d reads, %d writes, %d destructive held, %d approved and run; serve RSS max %.1f MiB over %d samples",
-		clients, duration, reads.Load(), writes.Load(), held.Load(), approved.Load(), float64(rssMax.Load())/1024, rssSamples.Load())
+	elapsed := time.Since(start)
+	total := reads.Load() + writes.Load() + held.Load() + approved.Load()
+	t.Logf("%d clients over %d gateway(s) for %s: %d reads, %d writes, %d destructive held, %d approved and run (%.0f statements/s); %d reconnects, %d approved DROPs cut off by a kill; serve RSS max %.1f MiB over %d samples",
+		clients, len(lt.addrs), duration, reads.Load(), writes.Load(), held.Load(), approved.Load(), float64(total)/elapsed.Seconds(),
+		reconnects.Load(), inDoubt.Load(), float64(rssMax.Load())/1024, rssSamples.Load())
 	if f := failures.Load(); f > 0 {
 		t.Fatalf("%d clients failed; the first: %v", f, firstFailure.Load())
 	}
@@ -194,13 +310,17 @@ func TestLoadThroughTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goneSet := map[int64]bool{}
 	for _, g := range gone {
-		if !ranGuards[g] {
+		goneSet[g] = true
+		if !ranGuards[g] && !doubtGuards[g] && !unmade[g] {
 			t.Errorf("guard %d is gone without an approval", g)
 		}
 	}
-	if len(gone) != len(ranGuards) {
-		t.Errorf("%d guard rows gone, %d approved deletes ran", len(gone), len(ranGuards))
+	for g := range ranGuards {
+		if !goneSet[g] {
+			t.Errorf("guard %d survived its approved DROP", g)
+		}
 	}
 	if rssMax.Load() > 256*1024 {
 		t.Errorf("serve's RSS reached %.1f MiB under load (bound: 256 MiB)", float64(rssMax.Load())/1024)
