@@ -171,6 +171,10 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 	}
 	switch name {
 	case "set_config":
+		if name, ok := w.settingsRow[f]; ok && len(args) > 1 {
+			w.setting(name, w.settingArg(args[1]))
+			break
+		}
 		w.setConfig(args)
 	case "dblink", "dblink_exec", "dblink_send_query", "dblink_open":
 		// The remote SQL runs over a connection Chaperone does not see, perhaps
@@ -228,11 +232,51 @@ func (w *walker) setConfig(args []*pg_query.Node) {
 	}
 	v := settingValue{}
 	if len(args) > 1 {
-		if val, ok := w.settingConst(args[1]); ok {
-			v.known, v.vals = true, []string{val}
-		}
+		v = w.settingArg(args[1])
 	}
 	w.setting(name, v)
+}
+
+func (w *walker) settingArg(n *pg_query.Node) settingValue {
+	if val, ok := w.settingConst(n); ok {
+		return settingValue{known: true, vals: []string{val}}
+	}
+	return settingValue{}
+}
+
+// pinSettingsRow notes the set_config(name, ...) calls of
+// SELECT set_config(name, value, local) FROM pg_settings WHERE name = 'x',
+// which pg_dump sends (restrict_nonsystem_relation_kind): the WHERE names
+// the one setting the call can change.
+func (w *walker) pinSettingsRow(s *pg_query.SelectStmt) {
+	from := s.GetFromClause()
+	if len(from) != 1 || from[0].GetRangeVar() == nil || !isSettingsView(from[0].GetRangeVar()) || from[0].GetRangeVar().GetAlias() != nil {
+		return
+	}
+	e := s.GetWhereClause().GetAExpr()
+	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || len(e.GetName()) != 1 || constString(e.GetName()[0]) != "=" || !isColumn(e.GetLexpr(), "name") {
+		return
+	}
+	name, ok := w.settingConst(e.GetRexpr())
+	if !ok {
+		return
+	}
+	for _, t := range s.GetTargetList() {
+		fc := t.GetResTarget().GetVal().GetFuncCall()
+		if fc == nil || len(fc.GetFuncname()) != 1 || constString(fc.GetFuncname()[0]) != "set_config" || len(fc.GetArgs()) == 0 || !isColumn(fc.GetArgs()[0], "name") {
+			continue
+		}
+		if w.settingsRow == nil {
+			w.settingsRow = map[*pg_query.FuncCall]string{}
+		}
+		w.settingsRow[fc] = name
+	}
+}
+
+// isColumn reports whether n is the unqualified column reference col.
+func isColumn(n *pg_query.Node, col string) bool {
+	c := n.GetColumnRef()
+	return c != nil && len(c.GetFields()) == 1 && constString(c.GetFields()[0]) == col
 }
 
 func lastNode(ns []*pg_query.Node) *pg_query.Node {

@@ -46,6 +46,8 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	case *pg_query.AlterTableStmt:
 		w.alterTable(s, depth)
+	case *pg_query.SelectStmt:
+		w.pinSettingsRow(s)
 	case *pg_query.RenameStmt:
 		name := rangeVarName(s.GetRelation())
 		if name == "" {

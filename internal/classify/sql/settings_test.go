@@ -3,6 +3,8 @@ package sql
 import (
 	"slices"
 	"testing"
+
+	"github.com/chaperone/chaperone/internal/action"
 )
 
 // sessionCases are statements that change how the session reads or what it
@@ -167,6 +169,30 @@ func TestEncodingAndBooleanSpellings(t *testing.T) {
 	for _, s := range []string{"off", "of", "o", "false", "f", "no", "n", "0", "", " on", "2"} {
 		if IsOn(s) {
 			t.Errorf("%q is not on", s)
+		}
+	}
+}
+
+// pg_dump (15.8 and later) sets restrict_nonsystem_relation_kind through a
+// row of pg_settings; the WHERE names the one setting it can change.
+func TestSetConfigOfOnePgSettingsRow(t *testing.T) {
+	for _, c := range []struct {
+		sql   string
+		class action.Class
+	}{
+		{`SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = 'restrict_nonsystem_relation_kind'`, R},
+		{`SELECT set_config(name, 'SJIS', false) FROM pg_settings WHERE name = 'client_encoding'`, D},
+		{`SELECT set_config(name, 'replica', false) FROM pg_catalog.pg_settings WHERE name = 'session_replication_role'`, D},
+		{`SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'a' OR true`, U},
+		{`SELECT set_config(name, 'x', false) FROM pg_settings WHERE name LIKE 'a%'`, U},
+		{`SELECT set_config(name, 'x', false) FROM pg_settings`, U},
+		{`SELECT set_config(name, 'x', false) FROM pg_settings s WHERE name = 'a'`, U},
+		{`SELECT set_config(name, 'x', false) FROM pg_settings, other WHERE name = 'a'`, U},
+		{`SELECT set_config(s.name, 'x', false) FROM pg_settings WHERE name = 'a'`, U},
+		{`SELECT (SELECT set_config(name, 'SJIS', false) FROM other) FROM pg_settings WHERE name = 'a'`, U},
+	} {
+		if got := Classify(c.sql).Class(); got != c.class {
+			t.Errorf("%s: %s, want %s", c.sql, got, c.class)
 		}
 	}
 }

@@ -70,6 +70,9 @@ type walker struct {
 	// retyped); onlyAlters is whether every top-level statement is an ALTER
 	// TABLE; nestedTypeChange whether a type change hides below the top
 	// level. judgeable reads them.
+	// settingsRow holds the set_config calls whose setting a WHERE on
+	// pg_settings names (pinSettingsRow).
+	settingsRow      map[*pg_query.FuncCall]string
 	touched          map[string]int
 	onlyAlters       bool
 	nestedTypeChange bool
