@@ -32,3 +32,15 @@ command -v versitygw >/dev/null || [ -x "$(go env GOPATH)/bin/versitygw" ] ||
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 npm ci --silent --no-audit --no-fund --prefix internal/gateway/pg/testdata/node
 npm ci --silent --no-audit --no-fund --ignore-scripts --prefix internal/hook/testdata/gemini
+# Real migration tools, driven through the gateway by cmd/chaperone's
+# tools_e2e_test.go: Django, psycopg2, SQLAlchemy and Alembic from Debian
+# (for the system python3), knex and Sequelize from npm.
+py=()
+for p in python3-django:django python3-psycopg2:psycopg2 python3-sqlalchemy:sqlalchemy python3-alembic:alembic; do
+	/usr/bin/python3 -c "import ${p#*:}" 2>/dev/null || py+=("${p%%:*}")
+done
+if ((${#py[@]})); then
+	echo "test-deps: installing ${py[*]}"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${py[@]}"
+fi
+npm ci --silent --no-audit --no-fund --prefix cmd/chaperone/testdata/tools
