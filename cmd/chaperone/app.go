@@ -67,6 +67,7 @@ keeps an audit log no one can quietly edit.`,
 		a.approvalsCommand(), a.approverCommand(), a.upstreamCommand(), a.backupCommand(), a.doctorCommand(), a.demoCommand(), a.runCommand(),
 	)
 	root.AddCommand(a.installCommands()...)
+	root.AddCommand(a.stateCommand())
 	return root
 }
 
