@@ -1,63 +1,22 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// The scripted agent holds only chp_ tokens. Everything it does goes
-// through Chaperone: its shell commands through the agent hook, its
-// Railway calls through /u/, its SQL through the PostgreSQL gateway.
-
-// hook asks Chaperone about a shell command the way Claude Code's
-// PreToolUse hook does, and returns the decision and its reason.
-func (w *world) hook(command string) (decision, reason string, err error) {
-	in, _ := json.Marshal(map[string]any{"session_id": "demo", "hook_event_name": "PreToolUse", "tool_name": "Bash",
-		"tool_input": map[string]any{"command": command}, "cwd": w.workspace})
-	out, err := w.cliIn(string(in), "hook", "claude-code")
-	if err != nil {
-		return "", "", err
-	}
-	var ans struct {
-		Out struct {
-			Decision string `json:"permissionDecision"`
-			Reason   string `json:"permissionDecisionReason"`
-		} `json:"hookSpecificOutput"`
-	}
-	if err := json.Unmarshal([]byte(out), &ans); err != nil {
-		return "", "", fmt.Errorf("the hook answered %q: %v", out, err)
-	}
-	return ans.Out.Decision, ans.Out.Reason, nil
-}
-
-// graphql posts a GraphQL request to Railway through Chaperone.
-func (w *world) graphql(tok, upstream, query string, vars map[string]any) (int, string, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest("POST", "http://"+w.httpAddr+"/u/"+upstream+"/graphql/v2", bytes.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), nil
-}
+// The scripted agent holds only chp_ tokens: its shell commands and its
+// Railway calls run under chaperone run (confined.go), its SQL goes
+// through the PostgreSQL gateway.
 
 // sql connects to an upstream through the gateway: the token is the
 // password, the upstream's name the database.
@@ -84,6 +43,73 @@ func refusal(err error) (text, request string) {
 		return "", ""
 	}
 	return err.Error(), ""
+}
+
+// abbrev shows enough of a token to tell which one it is.
+func abbrev(tok string) string {
+	if len(tok) <= 12 {
+		return tok
+	}
+	return tok[:12] + "…"
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+// auditEvent is one line of `chaperone audit export --format jsonl`.
+type auditEvent struct {
+	Type  string         `json:"type"`
+	Actor string         `json:"actor"`
+	Data  map[string]any `json:"data"`
+}
+
+// auditEvents reads the audit log as an operator does, and returns the
+// events of the types given.
+func (w *world) auditEvents(types ...string) ([]auditEvent, error) {
+	out, err := w.cli("audit", "export", "--format", "jsonl")
+	if err != nil {
+		return nil, err
+	}
+	var events []auditEvent
+	for _, line := range strings.Split(out, "\n") {
+		var e auditEvent
+		if json.Unmarshal([]byte(line), &e) != nil {
+			return nil, fmt.Errorf("audit export printed %q", line)
+		}
+		if slices.Contains(types, e.Type) {
+			events = append(events, e)
+		}
+	}
+	return events, nil
+}
+
+// checkSession checks the run session's own record: started and ended
+// in the audit log, its token revoked, and Railway's token in none of it.
+func (w *world) checkSession(t *timeline) {
+	out, err := w.cli("audit", "export", "--format", "jsonl")
+	t.check(err == nil && !strings.Contains(out, w.railwayTok), "Railway's token is nowhere in the audit log")
+	events, err := w.auditEvents("run.started", "run.ended", "token.revoked")
+	if err != nil {
+		t.check(false, "the audit log reads back (%v)", err)
+		return
+	}
+	var id string
+	ended, revoked := false, false
+	for _, e := range events {
+		switch {
+		case e.Type == "run.started" && e.Data["confined"] == true:
+			id, _ = e.Data["token"].(string)
+		case e.Type == "run.ended" && id != "" && e.Data["token"] == id:
+			ended = e.Data["exit"] == float64(0)
+		case e.Type == "token.revoked" && id != "" && e.Data["id"] == id:
+			revoked = true
+		}
+	}
+	t.check(id != "" && ended && revoked, "the audit log has the confined session (%s) start, end and its token revoked", id)
 }
 
 // errorOf picks the message out of a gateway's JSON error.

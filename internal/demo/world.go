@@ -50,11 +50,12 @@ type world struct {
 	closeRail  func()
 
 	stagingToken, productionToken string
+	sessionToken                  string            // the one chaperone run exported
 	totp                          map[string]string // approver -> TOTP secret
 
-	serve            *exec.Cmd
-	serveLog         *logBuffer
-	pgAddr, httpAddr string
+	serve                       *exec.Cmd
+	serveLog                    *logBuffer
+	pgAddr, httpAddr, proxyAddr string
 }
 
 // build sets the world up; close takes it down again, whatever was built.
@@ -137,6 +138,9 @@ func (w *world) configure(ctx context.Context) error {
 	// init wrote the backup identity beside the config and its public key
 	// into it: snapshots work with nothing more.
 	w.cfg = filepath.Join(w.dir, "chaperone.yaml")
+	if err := w.listenOnFreePorts(); err != nil {
+		return err
+	}
 	var err error
 	for _, args := range [][]string{
 		{"upstream", "add", "pg-staging", "--dsn", w.pg.DSN(stagingDB), "--env", "staging"},
@@ -162,6 +166,31 @@ func (w *world) configure(ctx context.Context) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(w.workspace, ".env"), []byte("RAILWAY_TOKEN="+w.railwayTok+"\n"), 0o600)
+}
+
+// listenOnFreePorts moves serve's listeners off the default ports, which
+// a Chaperone already running here may hold. They are fixed in the config,
+// not given to serve as flags: chaperone run finds serve where the config
+// says it listens.
+func (w *world) listenOnFreePorts() error {
+	data, err := os.ReadFile(w.cfg)
+	if err != nil {
+		return err
+	}
+	text := string(data)
+	for _, def := range []string{"127.0.0.1:6543", "127.0.0.1:8750", "127.0.0.1:8751"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !strings.Contains(text, " "+def+" ") {
+			return fmt.Errorf("chaperone init's config has no listener at %s", def)
+		}
+		text = strings.Replace(text, " "+def+" ", " "+addr+" ", 1)
+	}
+	return os.WriteFile(w.cfg, []byte(text), 0o600)
 }
 
 // addApprovers enrolls humans with a password and an authenticator app,
@@ -241,8 +270,7 @@ func (w *world) cliIn(stdin string, args ...string) (string, error) {
 // startServe runs `chaperone serve` as its own process and waits until it
 // says where it listens.
 func (w *world) startServe() error {
-	w.serve = exec.Command(w.exe, "--config", w.cfg, "--log-format", "json", "serve",
-		"--http-listen", "127.0.0.1:0", "--pg-listen", "127.0.0.1:0", "--proxy-listen", "")
+	w.serve = exec.Command(w.exe, "--config", w.cfg, "--log-format", "json", "serve")
 	stderr, err := w.serve.StderrPipe()
 	if err != nil {
 		return err
@@ -251,7 +279,7 @@ func (w *world) startServe() error {
 		return err
 	}
 	w.serveLog = &logBuffer{}
-	ready := make(chan [2]string, 1)
+	ready := make(chan [3]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -260,13 +288,14 @@ func (w *world) startServe() error {
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "chaperone serving" {
 				pg, _ := line["pg"].(string)
 				h, _ := line["http"].(string)
-				ready <- [2]string{pg, h}
+				prx, _ := line["proxy"].(string)
+				ready <- [3]string{pg, h, prx}
 			}
 		}
 	}()
 	select {
 	case a := <-ready:
-		w.pgAddr, w.httpAddr = a[0], a[1]
+		w.pgAddr, w.httpAddr, w.proxyAddr = a[0], a[1], a[2]
 		return nil
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("chaperone serve did not start:\n%s", w.serveLog)
@@ -305,6 +334,12 @@ func (l *logBuffer) add(line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.b.WriteString(line + "\n")
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func (l *logBuffer) String() string {
