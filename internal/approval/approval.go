@@ -27,6 +27,10 @@ const (
 	Denied   = "denied"
 	Expired  = "expired"
 	Consumed = "consumed"
+	// Reserved: an approved request whose statement is running; it becomes
+	// consumed when that statement's transaction commits, approved again
+	// when it rolls back or fails, so a retry can use it.
+	Reserved = "reserved"
 )
 
 // DefaultTTL is how long a request waits for humans, and how long an approval
@@ -105,7 +109,7 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 		err := s.Store.View(ctx, func(tx store.Tx) error {
 			found, err := tx.FindApprovals(h.TokenID, h.Action.Upstream, sum[:])
 			for _, a := range found {
-				live = live || a.State == Denied || ((a.State == Pending || a.State == Approved) && now.Before(a.ExpiresAt))
+				live = live || a.State == Denied || a.State == Reserved || ((a.State == Pending || a.State == Approved) && now.Before(a.ExpiresAt))
 			}
 			return err
 		})
@@ -137,6 +141,17 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 			case Denied:
 				req = a // final: the same text stays denied, with its reason
 				return nil
+			case Reserved:
+				if !now.Before(a.ExpiresAt) {
+					// Held past its time by a session that never settled it
+					// (its gateway stopped): it ran or not, it is spent.
+					if err := s.transition(tx, a, Expired, "system", "", now); err != nil {
+						return err
+					}
+					continue
+				}
+				req = a // running elsewhere: not a new request, and not twice at once
+				return nil
 			}
 		}
 		req = store.Approval{
@@ -161,8 +176,21 @@ func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bo
 // Consume spends an approved request, once: of several racing callers,
 // exactly one gets true.
 func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
+	return s.take(ctx, id, actor, Consumed)
+}
+
+// Reserve marks an approved request as running, once: of several racing
+// callers exactly one gets true. Settle then ends the reservation by what
+// the statement's transaction did.
+func (s *Service) Reserve(ctx context.Context, id, actor string) (bool, error) {
+	return s.take(ctx, id, actor, Reserved)
+}
+
+// take moves an approved, unexpired request whose token is still good to
+// state to.
+func (s *Service) take(ctx context.Context, id, actor, to string) (bool, error) {
 	var ok bool
-	var consumed store.Approval
+	var taken store.Approval
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		a, err := tx.ApprovalByID(id)
 		if err != nil {
@@ -177,18 +205,60 @@ func (s *Service) Consume(ctx context.Context, id, actor string) (bool, error) {
 		if err != nil || !k.RevokedAt.IsZero() || !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
 			return nil
 		}
-		if ok, err = tx.SetApprovalState(id, Approved, Consumed, s.now(), ""); err != nil || !ok {
+		if ok, err = tx.SetApprovalState(id, Approved, to, s.now(), ""); err != nil || !ok {
 			return err
 		}
-		consumed = a
-		consumed.State = Consumed
-		_, err = audit.Append(tx, audit.Event{Type: audit.ApprovalConsumed, Actor: actor, Data: summary(a)}, s.now())
+		taken = a
+		taken.State = to
+		event := audit.ApprovalConsumed
+		if to == Reserved {
+			event = audit.ApprovalReserved
+		}
+		_, err = audit.Append(tx, audit.Event{Type: event, Actor: actor, Data: summary(taken)}, s.now())
 		return err
 	})
 	if err == nil && ok {
-		s.changed(Consumed, consumed)
+		s.changed(to, taken)
 	}
 	return ok, err
+}
+
+// Settle ends a reservation: when the statement's transaction committed
+// the request is consumed; otherwise it is approved again (or expired, if
+// its time ran out meanwhile), so that a retry can use it.
+func (s *Service) Settle(ctx context.Context, id, actor string, committed bool) error {
+	var settled store.Approval
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		a, err := tx.ApprovalByID(id)
+		if err != nil {
+			return err
+		}
+		if a.State != Reserved {
+			return fmt.Errorf("request %s is %s, not reserved: %w", id, a.State, store.ErrConflict)
+		}
+		to, event := Consumed, audit.ApprovalConsumed
+		switch {
+		case !committed && s.now().Before(a.ExpiresAt):
+			to, event = Approved, audit.ApprovalReleased
+		case !committed:
+			to, event = Expired, audit.ApprovalExpired
+		}
+		ok, err := tx.SetApprovalState(id, Reserved, to, s.now(), "")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("request %s changed while it was settled: %w", id, store.ErrConflict)
+		}
+		settled = a
+		settled.State = to
+		_, err = audit.Append(tx, audit.Event{Type: event, Actor: actor, Data: summary(settled)}, s.now())
+		return err
+	})
+	if err == nil {
+		s.changed(settled.State, settled)
+	}
+	return err
 }
 
 // Approve records one human's approval; the request is approved once enough

@@ -219,3 +219,36 @@ func TestARevokedTokenCannotSpendItsApproval(t *testing.T) {
 		t.Fatalf("a revoked token spent its approval: %v %v", ok, err)
 	}
 }
+
+// A reserved approval runs once at a time, and is spent only when settled
+// as committed; settled otherwise it is good for a retry.
+func TestReservedApprovalsAreSpentOnlyByACommit(t *testing.T) {
+	s, _ := service(t)
+	req, _, _ := s.Check(ctx, hold("DROP TABLE bookings", 1))
+	s.Approve(ctx, req.ID, "alice", "")
+	if ok, err := s.Reserve(ctx, req.ID, "token:tok_a"); !ok || err != nil {
+		t.Fatalf("reserve: %v %v", ok, err)
+	}
+	if ok, _ := s.Reserve(ctx, req.ID, "token:tok_a"); ok {
+		t.Fatal("reserved twice at once")
+	}
+	if got, run, _ := s.Check(ctx, hold("DROP TABLE bookings", 1)); run || got.ID != req.ID || got.State != Reserved {
+		t.Fatalf("while reserved: %+v run=%v", got, run)
+	}
+	if err := s.Settle(ctx, req.ID, "token:tok_a", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, run, _ := s.Check(ctx, hold("DROP TABLE bookings", 1)); !run || got.ID != req.ID {
+		t.Fatalf("after a rollback the approval is not ready again: %+v", got)
+	}
+	s.Reserve(ctx, req.ID, "token:tok_a")
+	if err := s.Settle(ctx, req.ID, "token:tok_a", true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Get(ctx, req.ID); got.State != Consumed {
+		t.Fatalf("after a commit: %s", got.State)
+	}
+	if err := s.Settle(ctx, req.ID, "token:tok_a", true); err == nil {
+		t.Fatal("settled twice")
+	}
+}

@@ -58,6 +58,11 @@ const (
 	ApprovalDenied    = ApprovalPrefix + "denied"
 	ApprovalExpired   = ApprovalPrefix + "expired"
 	ApprovalConsumed  = ApprovalPrefix + "consumed"
+	// ApprovalReserved: an approved statement started running;
+	// ApprovalReleased: its transaction did not commit, so the approval is
+	// good again.
+	ApprovalReserved = ApprovalPrefix + "reserved"
+	ApprovalReleased = ApprovalPrefix + "released"
 
 	ApproverAdded        = "approver.added"
 	ApproverRemoved      = "approver.removed"

@@ -83,6 +83,11 @@ type Request struct {
 	// NoSnapshot, which the approval and the audit show instead.
 	Snapshot   func(ctx context.Context, req store.Approval) (Snapshot, error)
 	NoSnapshot string
+	// Settles says the entry point reports what became of an approved
+	// action (Settle): its approval is then reserved while it runs and
+	// spent only when its effect is committed. Otherwise it is spent as
+	// the action is forwarded.
+	Settles bool
 }
 
 // Verdict is what the entry point must do.
@@ -120,7 +125,8 @@ type Outcome struct {
 	// Request is the approval request for held, human-denied and
 	// approved actions.
 	Request store.Approval
-	// Approved is set when the action is forwarded on a consumed approval.
+	// Approved is set when the action is forwarded on an approval: consumed,
+	// or reserved when the request asked to settle it.
 	Approved bool
 	// Grant names the grant an action was let through on, without a
 	// request of its own.
@@ -218,6 +224,9 @@ func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
 		o.Verdict = HumanDenied
 		g.post(r, o)
 		return o
+	case req.State == approval.Reserved:
+		return g.undecidable(r, o, CauseSpent,
+			fmt.Sprintf("Chaperone: the approval of request %s is in use by another session's transaction; send it again once that one ends", req.ID))
 	case !run:
 		o.Verdict = Held
 		g.post(r, o)
@@ -231,12 +240,25 @@ func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
 	if o = g.recordThen(ctx, r, o); o.Verdict != Forward {
 		return o
 	}
-	consumed, err := g.Approvals.Consume(ctx, req.ID, "token:"+o.Action.Requester)
-	if err != nil || !consumed {
+	take := g.Approvals.Consume
+	if r.Settles {
+		take = g.Approvals.Reserve
+	}
+	taken, err := take(ctx, req.ID, "token:"+o.Action.Requester)
+	if err != nil || !taken {
 		return g.undecidable(r, o, CauseSpent,
 			fmt.Sprintf("Chaperone: the approval of request %s was already used, has expired, or its token is no longer valid; send it again to ask for a new approval", req.ID))
 	}
 	return o
+}
+
+// Settle reports what became of an action forwarded on a reserved
+// approval: committed spends the approval; otherwise (rolled back, failed,
+// or the session ended first) it is good again for a retry.
+func (g *Gate) Settle(ctx context.Context, requestID, actor string, committed bool) {
+	if err := g.Approvals.Settle(ctx, requestID, actor, committed); err != nil {
+		g.logError("settling an approval", err, "request", requestID, "committed", committed)
+	}
 }
 
 // elevated lets an action through on a human's grant: snapshotted first

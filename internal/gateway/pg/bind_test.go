@@ -164,14 +164,20 @@ func TestBindValuesOnTheWire(t *testing.T) {
 		t.Fatalf("pipeline: %v", codes)
 	}
 	intact("a pipeline with another value", 100)
-	// The approval was spent on the first Bind: sending it again asks again.
-	codes, got = s.sendAll(bin, &pgproto3.Execute{}, &pgproto3.Sync{})
-	again := heldIn(t, got, codes)
-	e.approvals.Approve(ctx, again, "alice", "")
+	// The pipeline rolled back, so nothing was spent: the approved value
+	// runs on the same approval, once, and then asks again.
 	if codes, _ = s.sendAll(bin, &pgproto3.Execute{}, &pgproto3.Sync{}); len(codes) != 0 {
-		t.Fatalf("approved: %v", codes)
+		t.Fatalf("approved, after a rolled-back try: %v", codes)
 	}
 	intact("the approved run", 96)
+	if a, _, _ := e.approvals.Get(ctx, binID); a.State != "consumed" {
+		t.Fatalf("the approval is %s after its committed run", a.State)
+	}
+	codes, got = s.sendAll(bin, &pgproto3.Execute{}, &pgproto3.Sync{})
+	again := heldIn(t, got, codes)
+	if again == binID {
+		t.Fatal("a spent approval was offered again")
+	}
 	// The portal of an approved Bind does not run again.
 	s.sendAll(&pgproto3.Execute{}, &pgproto3.Sync{})
 

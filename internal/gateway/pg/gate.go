@@ -64,9 +64,12 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
-		Snapshot: s.snapshot(act)})
+		Snapshot: s.snapshot(act), Settles: true})
 	if o.Verdict != gate.Forward {
 		return s.forge(typ, name, s.refusal(o))
+	}
+	if o.Approved {
+		s.reserved(o.Request.ID)
 	}
 	if typ == 'P' {
 		s.define(name, nil, false)
@@ -144,9 +147,12 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, &explainArgs{g, b}) },
-		Snapshot: s.snapshot(act)})
+		Snapshot: s.snapshot(act), Settles: true})
 	if o.Verdict != gate.Forward {
 		return s.forge('P', refusedBind, s.refusal(o))
+	}
+	if o.Approved {
+		s.reserved(o.Request.ID)
 	}
 	return writeRaw(s.uw, 'B', body)
 }

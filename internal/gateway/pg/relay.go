@@ -53,6 +53,10 @@ type session struct {
 	// EXECUTE; pend the definitions not yet confirmed (bind.go).
 	guards map[string]*guarded
 	pend   []definition
+	// spends are approvals reserved for statements still running, and tag
+	// the cycle's last command tag while there are any (spend.go).
+	spends []spend
+	tag    string
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -78,6 +82,7 @@ type marker struct {
 }
 
 func (s *session) close() {
+	s.releaseSpends()
 	s.uncount()
 	s.client.Close()
 	if s.up != nil {
@@ -324,6 +329,7 @@ func (s *session) fromUpstream() {
 			}
 			s.mu.Lock()
 			s.cycleFailed()
+			s.spendsFailed()
 			s.mu.Unlock()
 			if mine := s.swap(body); mine != nil {
 				err = send(s.cw, mine)
@@ -357,11 +363,33 @@ func (s *session) fromUpstream() {
 			}
 			s.mu.Lock()
 			s.cycleDone()
+			settled := s.spendsAt(body[0], s.tag)
+			s.tag = ""
 			s.readies++
 			s.tx = body[0]
 			for len(s.markers) > 0 && s.markers[0].until <= s.readies {
 				s.markers = s.markers[1:] // skipped by the server after an earlier error
 			}
+			s.mu.Unlock()
+			// Before the client hears the cycle is over, so that its retry
+			// finds the approval already given back.
+			s.settle(settled)
+			if writeRaw(s.cw, typ, body) != nil {
+				return
+			}
+		case 'C':
+			if !s.tracksTags() {
+				if copyRaw(s.cw, s.ur, typ, n) != nil {
+					return
+				}
+				break
+			}
+			body, err := readBody(s.ur, n, 1<<16)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.tag, _, _ = cstring(body)
 			s.mu.Unlock()
 			if writeRaw(s.cw, typ, body) != nil {
 				return

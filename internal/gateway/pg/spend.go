@@ -1,0 +1,107 @@
+package pg
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// An approval is spent only by a committed effect. When an approved
+// statement is forwarded its approval is reserved; the session then follows
+// what became of it: an error in its sync cycle, or its transaction rolling
+// back, releases the approval for a retry; its cycle ending outside a
+// transaction block, or its transaction committing, consumes it. A session
+// that ends first releases what it holds, since the server rolls back with
+// it. So a migration retried after a rollback needs no new approvals for the
+// statements already approved.
+
+// spend is an approval reserved for a statement that is running.
+type spend struct {
+	request string
+	cycle   int  // the sync cycle the statement ran in
+	failed  bool // an error came back in that cycle
+	inTx    bool // its cycle ended inside a transaction block
+}
+
+// settlement is a spend whose fate is known.
+type settlement struct {
+	request   string
+	committed bool
+}
+
+// reserved records an approval reserved for the statement just forwarded.
+func (s *session) reserved(request string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spends = append(s.spends, spend{request: request, cycle: s.syncs})
+}
+
+// spendsFailed marks the spends of the cycle an error came back in. Called
+// with s.mu held.
+func (s *session) spendsFailed() {
+	for i := range s.spends {
+		if !s.spends[i].inTx && s.spends[i].cycle == s.readies {
+			s.spends[i].failed = true
+		}
+	}
+}
+
+// spendsAt decides, at a ReadyForQuery with transaction status tx and the
+// cycle's last command tag, which spends are settled. Called with s.mu held,
+// before readies moves on.
+func (s *session) spendsAt(tx byte, tag string) []settlement {
+	var out []settlement
+	kept := s.spends[:0]
+	for _, sp := range s.spends {
+		switch {
+		case !sp.inTx && sp.cycle > s.readies:
+			kept = append(kept, sp) // not run yet
+		case !sp.inTx && sp.failed:
+			out = append(out, settlement{sp.request, false})
+		case tx == 'I' && sp.inTx:
+			// The transaction ended in this cycle: COMMIT of a failed
+			// transaction answers ROLLBACK too.
+			out = append(out, settlement{sp.request, !strings.HasPrefix(tag, "ROLLBACK")})
+		case tx == 'I':
+			out = append(out, settlement{sp.request, true})
+		default:
+			sp.inTx = true
+			kept = append(kept, sp)
+		}
+	}
+	s.spends = kept
+	return out
+}
+
+// settle reports settled spends to the gate.
+func (s *session) settle(done []settlement) {
+	if len(done) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, d := range done {
+		s.g.Gate.Settle(ctx, d.request, "token:"+s.tok.ID, d.committed)
+	}
+}
+
+// releaseSpends gives back every approval still reserved: the session is
+// over, and the server rolled back whatever was open.
+func (s *session) releaseSpends() {
+	s.mu.Lock()
+	var done []settlement
+	for _, sp := range s.spends {
+		done = append(done, settlement{sp.request, false})
+	}
+	s.spends = nil
+	s.mu.Unlock()
+	s.settle(done)
+}
+
+// tracksTags says whether the relay must read command tags: only while a
+// transaction holds a reserved approval.
+func (s *session) tracksTags() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.spends) > 0
+}

@@ -1,0 +1,118 @@
+package pg
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// A transaction retried after each hold needs one approval per held
+// statement, not one per attempt: an approval spent by a statement whose
+// transaction then rolled back is given back, and spent only by the commit.
+func TestARetriedTransactionNeedsOneApprovalPerHeldStatement(t *testing.T) {
+	e := setup(t)
+	c := e.connect(t, e.prodToken, "app-prod")
+	stmts := []string{
+		"UPDATE bookings SET note = 'a' WHERE id = 1",
+		"UPDATE bookings SET note = 'b' WHERE id = 2",
+		"UPDATE bookings SET note = 'c' WHERE id = 3",
+	}
+	approvals, runs := 0, 0
+	for runs < 10 {
+		runs++
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held *pgconn.PgError
+		for _, q := range stmts {
+			if _, err = tx.Exec(ctx, q); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			if err = tx.Commit(ctx); err != nil {
+				t.Fatalf("commit: %v", err)
+			}
+			break
+		}
+		tx.Rollback(ctx)
+		if !errors.As(err, &held) || held.Code != CodeHeld {
+			t.Fatalf("run %d: %v", runs, err)
+		}
+		id := held.Message[strings.Index(held.Message, "apr_"):][:20]
+		if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+			t.Fatalf("approving %s: %v", id, err)
+		}
+		approvals++
+	}
+	if approvals != 3 || runs != 4 {
+		t.Fatalf("%d approvals over %d runs; want 3 over 4", approvals, runs)
+	}
+	var notes string
+	if err := c.QueryRow(ctx, "SELECT string_agg(note, '' ORDER BY id) FROM bookings WHERE id <= 3").Scan(&notes); err != nil || notes != "abc" {
+		t.Fatalf("the migration's effect: %q %v", notes, err)
+	}
+	list, _ := e.approvals.List(ctx, "", 10)
+	for _, a := range list {
+		if a.State != "consumed" {
+			t.Errorf("%s is %s after the commit", a.ID, a.State)
+		}
+	}
+	// Spent now: the same statement is asked about again.
+	if _, err := c.Exec(ctx, stmts[0]); err == nil {
+		t.Fatal("a spent approval ran again")
+	}
+}
+
+// An approval whose session ends mid-transaction is given back; one whose
+// statement fails is given back; neither ran anything.
+func TestAnApprovalIsGivenBackWhenNothingWasCommitted(t *testing.T) {
+	e := setup(t)
+	c := e.connect(t, e.prodToken, "app-prod")
+	_, err := c.Exec(ctx, "DELETE FROM bookings WHERE id > 90")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != CodeHeld {
+		t.Fatalf("delete: %v", err)
+	}
+	id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	e.approvals.Approve(ctx, id, "alice", "")
+	// Run inside a transaction, then the client goes away.
+	c2 := e.connect(t, e.prodToken, "app-prod")
+	if _, err := c2.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Exec(ctx, "DELETE FROM bookings WHERE id > 90"); err != nil {
+		t.Fatal(err)
+	}
+	c2.Close(ctx)
+	waitState(t, e, id, "approved")
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
+		t.Fatalf("rows %d after the session ended", n)
+	}
+	// Then it runs, committed, once.
+	if _, err := c.Exec(ctx, "DELETE FROM bookings WHERE id > 90"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, e, id, "consumed")
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 90 {
+		t.Fatalf("rows %d", n)
+	}
+}
+
+func waitState(t *testing.T, e *env, id, want string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if a, _, _ := e.approvals.Get(ctx, id); a.State == want {
+			return
+		}
+		sleepBriefly()
+	}
+	a, _, _ := e.approvals.Get(ctx, id)
+	t.Fatalf("%s is %s, want %s", id, a.State, want)
+}
+
+func sleepBriefly() { time.Sleep(25 * time.Millisecond) }
