@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 		"deny (shell guard)",
 		`inside: network interfaces "lo", 0 routes`,
 		"RAILWAY_TOKEN in .env: chp_",
-		"Temporary failure in name resolution",
+		"no proxy: <urlopen error",
 		"curl: (6) Could not resolve host: backboard.railway.app",
 		"curl: (7) Failed to connect to 127.0.0.1",
 		"→ HTTP 401",
