@@ -65,6 +65,9 @@ type Gate struct {
 type Snapshot struct {
 	ID          string
 	Description map[string]any // what the audit entry says about it
+	// Recorded says the snapshot is already on the request and in the
+	// audit log (RecordSnapshot), taken ahead of the action.
+	Recorded bool
 }
 
 // Request is one action an entry point asks about.
@@ -294,6 +297,10 @@ func (g *Gate) beforeDestruction(ctx context.Context, r Request, o Outcome, req 
 		g.logError("pre-destruction snapshot failed", err, "for", what)
 		return g.undecidable(r, o, CauseSnapshot, fmt.Sprintf("Chaperone did not run %s: the snapshot before it failed: %v; %s", what, err, still)), false
 	}
+	if snap.Recorded {
+		o.Snapshot = snap.ID
+		return o, true
+	}
 	if err := g.recordSnapshot(ctx, req, snap); err != nil {
 		return g.undecidable(r, o, CauseAudit, fmt.Sprintf("Chaperone did not run %s: the snapshot could not be recorded; %s", what, still)), false
 	}
@@ -340,6 +347,14 @@ func (g *Gate) post(r Request, o Outcome) {
 	if err := g.Audit.Append(ctx, event(r, o)); err != nil {
 		g.logError("recording a refusal", err, "source", r.Source)
 	}
+}
+
+// RecordSnapshot names snap on request req and in the audit log: for a
+// snapshot an entry point takes ahead of the action it protects (at the
+// start of the transaction an approved statement will run in, before that
+// transaction holds any lock the snapshot would wait for).
+func (g *Gate) RecordSnapshot(ctx context.Context, req store.Approval, snap Snapshot) error {
+	return g.recordSnapshot(ctx, req, snap)
 }
 
 func (g *Gate) recordSnapshot(ctx context.Context, req store.Approval, snap Snapshot) error {

@@ -226,6 +226,9 @@ func (s *session) snapshot(act action.Action) func(context.Context, store.Approv
 		return nil
 	}
 	return func(ctx context.Context, req store.Approval) (gate.Snapshot, error) {
+		if snap, ok := s.presnaps[req.ID]; ok {
+			return snap, nil // taken when its transaction started
+		}
 		m, bs, err := s.g.Backups.Take(ctx, s.upstream.Name, s.upstream.Env, s.upstream.DSN, act.Targets,
 			"before approved request "+req.ID)
 		if err != nil {

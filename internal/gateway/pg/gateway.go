@@ -69,6 +69,7 @@ type Gateway struct {
 	cache       classCache
 	cancels     sync.Map // uint32 pid -> *cancelTarget
 	live        sessions
+	ahead       ahead
 	wg          sync.WaitGroup
 }
 

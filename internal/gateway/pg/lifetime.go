@@ -64,6 +64,7 @@ func (g *Gateway) watchTokens(ctx context.Context) {
 		if len(open) == 0 {
 			continue
 		}
+		g.refreshAhead(ctx)
 		ks, err := g.Tokens.List(ctx)
 		if err != nil {
 			continue

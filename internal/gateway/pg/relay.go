@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/store"
 )
 
@@ -57,6 +58,9 @@ type session struct {
 	// the cycle's last command tag while there are any (spend.go).
 	spends []spend
 	tag    string
+	// presnaps are snapshots taken at the start of the current
+	// transaction for approved statements it may run (ahead.go).
+	presnaps map[string]gate.Snapshot
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -134,6 +138,9 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		typ, n, err := readHeader(s.cr)
 		if err != nil {
 			return
+		}
+		if typ == 'Q' || typ == 'P' {
+			s.atTransactionStart(ctx)
 		}
 		switch typ {
 		case 'Q', 'P':
@@ -429,4 +436,15 @@ func (s *session) swap(body []byte) *pgproto3.ErrorResponse {
 	mine := s.markers[0].err
 	s.markers = s.markers[1:]
 	return mine
+}
+
+// atTransactionStart takes the snapshots ahead when the session is idle
+// and nothing is in flight: whatever comes next starts a transaction.
+func (s *session) atTransactionStart(ctx context.Context) {
+	s.mu.Lock()
+	idle := s.tx == 'I' && s.cycleN == 0 && s.syncs == s.readies
+	s.mu.Unlock()
+	if idle && (len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 || s.presnaps != nil) {
+		s.snapshotAhead(ctx)
+	}
 }

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/chaperone/chaperone/internal/backup"
 )
 
 // A transaction retried after each hold needs one approval per held
@@ -116,3 +119,79 @@ func waitState(t *testing.T, e *env, id, want string) {
 }
 
 func sleepBriefly() { time.Sleep(25 * time.Millisecond) }
+
+// A migration that changes a table and then drops part of it, in one
+// transaction, completes after one approval, in bounded time: the snapshot
+// of what it drops is taken when the transaction starts, before it holds the
+// lock that a snapshot taken at the DROP would wait on forever.
+func TestAnApprovedDropAfterOtherDDLInItsTransactionCompletes(t *testing.T) {
+	e := setup(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e.gw.Backups = &backup.Before{Open: func() (backup.Store, error) { return &backup.Local{Dir: dir}, nil }, Recipient: id.Recipient().String()}
+	c := e.connect(t, e.stageToken, "app-staging")
+	migrate := func() error {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		for _, q := range []string{"ALTER TABLE bookings ADD COLUMN extra int", "ALTER TABLE bookings DROP COLUMN note"} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return tx.Commit(ctx)
+	}
+	err = migrate()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != CodeHeld {
+		t.Fatalf("first run: %v", err)
+	}
+	req := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	if _, err := e.approvals.Approve(ctx, req, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200 && len(e.gw.ahead.of(e.stageTokenID(t), "app-staging")) == 0; i++ {
+		sleepBriefly() // the gateway learns of the approval within a quarter second
+	}
+	done := make(chan error, 1)
+	go func() { done <- migrate() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the approved migration: %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the approved migration is still waiting")
+	}
+	waitState(t, e, req, "consumed")
+	a, _, _ := e.approvals.Get(ctx, req)
+	ms, err := backup.Manifests(ctx, &backup.Local{Dir: dir}, "app-staging")
+	if err != nil || len(ms) == 0 || a.Snapshot != ms[0].ID {
+		t.Fatalf("snapshot %q, manifests %+v %v", a.Snapshot, ms, err)
+	}
+	var held bool
+	for _, tb := range ms[0].Tables {
+		held = held || tb.Name == "public.bookings" && tb.Rows == 100
+	}
+	if !held {
+		t.Fatalf("the snapshot does not hold the dropped column's rows: %+v", ms[0].Tables)
+	}
+	var cols int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'note'").Scan(&cols); err != nil || cols != 0 {
+		t.Fatalf("note is still there: %d %v", cols, err)
+	}
+}
+
+func (e *env) stageTokenID(t *testing.T) string {
+	t.Helper()
+	k, err := e.tokens.Verify(ctx, e.stageToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.ID
+}
