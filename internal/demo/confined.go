@@ -109,13 +109,15 @@ func (w *world) runShell() (*shell, error) {
 // failed explains a shell that stopped answering: most often run refused
 // to start it, and said why on its stderr.
 func (s *shell) failed(err error) error {
+	code := -1
 	select {
 	case <-s.exited:
+		code = s.cmd.ProcessState.ExitCode()
 	case <-time.After(5 * time.Second):
 	}
 	msg := strings.TrimSpace(s.stderr.String())
-	if s.cmd.ProcessState != nil && s.cmd.ProcessState.ExitCode() == 3 && strings.Contains(msg, sandbox.ErrUnavailable.Error()) {
-		return cannotConfine(errors.New(msg))
+	if code == 3 && strings.Contains(msg, sandbox.ErrUnavailable.Error()) {
+		return cannotConfine(errors.New(strings.TrimPrefix(msg, "chaperone: ")))
 	}
 	if msg != "" {
 		return fmt.Errorf("chaperone run: %v\n%s", err, msg)

@@ -94,7 +94,7 @@ func (w *world) confinedAgent(ctx context.Context, t *timeline) error {
 		case <-sh.exited:
 		}
 	}()
-	out, _, err := sh.exec(`printf '%s|%s|%s|%s\n' "$(ls /sys/class/net | tr '\n' ' ')" "$(tail -n +2 /proc/net/route | wc -l)" "$HTTPS_PROXY" "$RAILWAY_TOKEN"`)
+	out, _, err := sh.exec(`printf '%s|%s|%s|%s\n' "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | tr '\n' ' ')" "$(tail -n +2 /proc/net/route | wc -l)" "$HTTPS_PROXY" "$RAILWAY_TOKEN"`)
 	if err != nil {
 		return err
 	}
