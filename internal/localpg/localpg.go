@@ -16,6 +16,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -150,6 +151,7 @@ func (s *Server) waitReady() error {
 }
 
 func (s *Server) run(prog string, args ...string) ([]byte, error) {
+	closeInheritedOnExec()
 	path := filepath.Join(s.bin, prog)
 	var cmd *exec.Cmd
 	if s.owner != nil {
@@ -204,3 +206,20 @@ func randomHex(n int) string {
 
 // RandomHex is n random bytes in hex: passwords and names.
 func RandomHex(n int) string { return randomHex(n) }
+
+// closeInheritedOnExec keeps descriptors this process inherited open (they
+// are not close-on-exec, as its own are) from reaching the server: a
+// postmaster outlives the process that started it, and one holding, say, a
+// Go fuzz worker's pipe to its coordinator keeps the coordinator waiting
+// for an end of file that never comes.
+func closeInheritedOnExec() {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, f := range fds {
+		if fd, err := strconv.Atoi(f.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+}
