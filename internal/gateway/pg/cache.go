@@ -52,10 +52,16 @@ func (c *classCache) classify(text string) (action.Action, sql.Result) {
 		}
 		c.mu.Unlock()
 	}
+	return actionOf(text, r), r
+}
+
+// actionOf is the action for text classified as r (to be completed with
+// who and where).
+func actionOf(text string, r sql.Result) action.Action {
 	a := action.Action{Kind: action.KindSQL, Text: text, Class: action.ClassRead,
 		Targets: slices.Clone(r.Targets)}
 	for _, x := range r.Reasons {
 		a.AddReason(x)
 	}
-	return a, r
+	return a
 }

@@ -94,3 +94,28 @@ func TestColumnTypesJudgeTypeChangesAgainstTheCatalog(t *testing.T) {
 		t.Fatalf("lookup beside a lock: %q %v", cur, err)
 	}
 }
+
+// Through the gateway a type change is judged by the column's real type: a
+// widening runs in staging without a human; a narrowing waits for one; and
+// inside a transaction that already changed the schema, where Chaperone's
+// own view of the catalog could be stale, it waits too.
+func TestTypeChangesAreJudgedAgainstTheCatalog(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, "ALTER TABLE bookings ADD COLUMN code varchar(10)")
+	c := e.connect(t, e.stageToken, "app-staging")
+	if _, err := c.Exec(ctx, "ALTER TABLE bookings ALTER COLUMN code TYPE varchar(40)"); err != nil {
+		t.Fatalf("a widening: %v", err)
+	}
+	_, err := c.Exec(ctx, "ALTER TABLE bookings ALTER COLUMN code TYPE varchar(4)")
+	pgErr(t, err, CodeHeld)
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "ALTER TABLE bookings ADD COLUMN code2 varchar(10)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.Exec(ctx, "ALTER TABLE bookings ALTER COLUMN code TYPE varchar(80)")
+	pgErr(t, err, CodeHeld)
+}

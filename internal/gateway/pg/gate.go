@@ -27,6 +27,15 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
 	act, res := s.g.cache.classify(text)
+	if len(res.TypeChanges) > 0 && !s.schemaChanging() {
+		// A type change is judged by the column's current type: widening
+		// loses nothing. Only outside a transaction that changed the
+		// schema: Chaperone's own connection cannot see such changes.
+		if cur, err := ColumnTypes(ctx, s.upstream.DSN, res.TypeChanges); err == nil {
+			res = sql.Refine(res, cur)
+			act = actionOf(text, res)
+		}
+	}
 	act.Env, act.Upstream, act.Requester, act.Scope = s.upstream.Env, s.upstream.Name, s.tok.ID, s.tok.Scope
 	stmts := []string{text}
 	var preparedRes *resolution
@@ -70,6 +79,9 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	if o.Approved {
 		s.reserved(o.Request.ID)
+	}
+	if changesSchema(act) {
+		s.schemaChanged()
 	}
 	if typ == 'P' {
 		s.define(name, nil, false)
@@ -261,4 +273,27 @@ func orNone(s string) string {
 		return "(no reason given)"
 	}
 	return s
+}
+
+// changesSchema says whether a forwarded statement may change what the
+// catalog says (DDL of any kind, or anything destructive).
+func changesSchema(act action.Action) bool {
+	return act.Class.Severity() >= action.ClassUnknown.Severity() || slices.Contains(act.ReasonIDs(), "sql.ddl")
+}
+
+// schemaChanged notes that the current cycle forwarded a schema change,
+// which the catalog read over Chaperone's own connection cannot see until
+// its transaction commits.
+func (s *session) schemaChanged() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ddlCycle = s.syncs + 1
+}
+
+// schemaChanging says whether an uncommitted schema change may be in the
+// session's transaction.
+func (s *session) schemaChanging() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ddlCycle > 0
 }

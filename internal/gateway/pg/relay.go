@@ -61,6 +61,9 @@ type session struct {
 	// presnaps are snapshots taken at the start of the current
 	// transaction for approved statements it may run (ahead.go).
 	presnaps map[string]gate.Snapshot
+	// ddlCycle is one more than the cycle of the last schema change
+	// forwarded, until a ReadyForQuery outside a transaction ends it.
+	ddlCycle int
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -371,6 +374,9 @@ func (s *session) fromUpstream() {
 			s.mu.Lock()
 			s.cycleDone()
 			settled := s.spendsAt(body[0], s.tag)
+			if body[0] == 'I' && s.ddlCycle > 0 && s.readies+1 >= s.ddlCycle {
+				s.ddlCycle = 0
+			}
 			s.tag = ""
 			s.readies++
 			s.tx = body[0]
