@@ -70,6 +70,7 @@ type Gateway struct {
 	cancels     sync.Map // uint32 pid -> *cancelTarget
 	live        sessions
 	ahead       ahead
+	funcs       sync.Map // upstream + "\x00" + OID -> schema.name, for fast-path calls
 	wg          sync.WaitGroup
 }
 

@@ -180,12 +180,17 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 				return
 			}
 		case 'F':
-			// Fast-path calls name a function by OID (lo_unlink among them)
-			// and carry no text to judge.
-			if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil {
-				return
+			// Judged by the function its OID names (fastpath.go).
+			body, err := readBody(s.cr, n, maxTextBody)
+			if err == errTooLarge {
+				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil {
+					return
+				}
+				err = s.forge('Q', "", pgError(CodeDenied, "Chaperone refused a function call too large to inspect", "", ""))
+			} else if err == nil {
+				err = s.fastPath(ctx, body)
 			}
-			if s.forge('Q', "", pgError(CodeDenied, "Chaperone does not relay fast-path function calls", "", "call the function in SQL")) != nil {
+			if err != nil {
 				return
 			}
 		case 'S':
