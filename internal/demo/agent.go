@@ -87,18 +87,21 @@ func (w *world) auditEvents(types ...string) ([]auditEvent, error) {
 	return events, nil
 }
 
-// checkSession checks the run session's own record: started and ended
-// in the audit log, its token revoked, and Railway's token in none of it.
+// checkSession checks the run session's record in the audit log: its
+// start and end, its token revoked, the shell guard's denials and the
+// proxy's volumeDelete refusal in the session's environment, and
+// Railway's token nowhere.
 func (w *world) checkSession(t *timeline) {
 	out, err := w.cli("audit", "export", "--format", "jsonl")
 	t.check(err == nil && !strings.Contains(out, w.railwayTok), "Railway's token is nowhere in the audit log")
-	events, err := w.auditEvents("run.started", "run.ended", "token.revoked")
+	events, err := w.auditEvents("run.started", "run.ended", "token.revoked", "decision")
 	if err != nil {
 		t.check(false, "the audit log reads back (%v)", err)
 		return
 	}
 	var id string
 	ended, revoked := false, false
+	hookDenials, proxyDenials := 0, 0
 	for _, e := range events {
 		switch {
 		case e.Type == "run.started" && e.Data["confined"] == true:
@@ -107,9 +110,17 @@ func (w *world) checkSession(t *timeline) {
 			ended = e.Data["exit"] == float64(0)
 		case e.Type == "token.revoked" && id != "" && e.Data["id"] == id:
 			revoked = true
+		case e.Type == "decision" && e.Data["entry"] == "hook" && e.Data["env"] == "staging" && e.Data["decision"] == "deny":
+			hookDenials++
+		case e.Type == "decision" && e.Data["entry"] == "proxy" && id != "" && e.Data["token"] == id &&
+			e.Data["upstream"] == "railway-staging" && e.Data["rule"] == "builtin.environment" && e.Data["decision"] == "deny":
+			proxyDenials++
 		}
 	}
 	t.check(id != "" && ended && revoked, "the audit log has the confined session (%s) start, end and its token revoked", id)
+	t.check(hookDenials == 3 && proxyDenials == 1,
+		"the audit log has the shell guard's 3 denials in staging (%d) and the proxy's volumeDelete denial for the session's token (%d)",
+		hookDenials, proxyDenials)
 }
 
 // errorOf picks the message out of a gateway's JSON error.

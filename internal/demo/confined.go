@@ -101,7 +101,7 @@ func (w *world) runShell() (*shell, error) {
 	// The command's errors belong with its output, as in a terminal.
 	if _, _, err := s.exec("exec 2>&1"); err != nil {
 		s.close()
-		return nil, s.failed(err)
+		return nil, err
 	}
 	return s, nil
 }
