@@ -93,13 +93,21 @@ type Hold struct {
 	// Impact estimates what the action would touch; it is asked only when a
 	// new request is created, since it may query the upstream.
 	Impact func() string
+	// Key, when set, is what the request binds to instead of the action's
+	// exact text: a canonical form under which texts that mean the same
+	// are one request.
+	Key string
 }
 
 // Check looks for the request bound to h. It returns an approved request
 // ready to be consumed (run is true), or the request to report: an existing
 // pending or denied one, or a new one it creates.
 func (s *Service) Check(ctx context.Context, h Hold) (req store.Approval, run bool, err error) {
-	sum := sha256.Sum256([]byte(h.Action.Text))
+	key := h.Action.Text
+	if h.Key != "" {
+		key = h.Key
+	}
+	sum := sha256.Sum256([]byte(key))
 	now := s.now()
 	// The impact estimate may query the upstream: work it out before the
 	// write transaction, and only when a new request is likely.

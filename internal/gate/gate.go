@@ -86,6 +86,10 @@ type Request struct {
 	// NoSnapshot, which the approval and the audit show instead.
 	Snapshot   func(ctx context.Context, req store.Approval) (Snapshot, error)
 	NoSnapshot string
+	// Key, when set, gives what an approval binds to instead of the exact
+	// text (a canonical form of it; see approval.Hold). It is asked only
+	// when an approval is looked for.
+	Key func() string
 	// Settles says the entry point reports what became of an approved
 	// action (Settle): its approval is then reserved while it runs and
 	// spent only when its effect is committed. Otherwise it is spent as
@@ -203,6 +207,9 @@ func (g *Gate) hold(ctx context.Context, r Request, o Outcome) Outcome {
 		return g.elevated(ctx, r, o, grant)
 	}
 	h := approval.Hold{Action: o.Action, Decision: o.Decision, TokenID: o.Action.Requester}
+	if r.Key != nil {
+		h.Key = r.Key()
+	}
 	if r.Impact != nil {
 		h.Impact = func() string { return r.Impact(ctx) }
 	}

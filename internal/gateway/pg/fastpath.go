@@ -123,7 +123,6 @@ func (s *session) functionName(ctx context.Context, oid uint32) (string, error) 
 	return fn, nil
 }
 
-
 // fastPath gates one FunctionCall and forwards it, or refuses it in its
 // place.
 func (s *session) fastPath(ctx context.Context, body []byte) error {
@@ -140,7 +139,7 @@ func (s *session) fastPath(ctx context.Context, body []byte) error {
 	act, _ := s.g.cache.classify(text)
 	act.Env, act.Upstream, act.Requester, act.Scope = s.upstream.Env, s.upstream.Name, s.tok.ID, s.tok.Scope
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
-		Snapshot: s.snapshot(act), Settles: true})
+		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)})
 	if o.Verdict != gate.Forward {
 		return s.forge('Q', "", s.refusal(o))
 	}

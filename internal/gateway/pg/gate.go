@@ -73,7 +73,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
-		Snapshot: s.snapshot(act), Settles: true})
+		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)})
 	if o.Verdict != gate.Forward {
 		return s.forge(typ, name, s.refusal(o))
 	}
@@ -159,7 +159,7 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, &explainArgs{g, b}) },
-		Snapshot: s.snapshot(act), Settles: true})
+		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)})
 	if o.Verdict != gate.Forward {
 		return s.forge('P', refusedBind, s.refusal(o))
 	}
@@ -296,4 +296,10 @@ func (s *session) schemaChanging() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ddlCycle > 0
+}
+
+// canonicalKey is what an approval of text binds to (sql.Canonical), worked
+// out only when an approval is looked for.
+func canonicalKey(text string) func() string {
+	return func() string { return sql.Canonical(text) }
 }

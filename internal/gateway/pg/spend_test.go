@@ -195,3 +195,23 @@ func (e *env) stageTokenID(t *testing.T) string {
 	}
 	return k.ID
 }
+
+// A tool that prints the same statement another way each run converges on
+// one approval: the TRUNCATE list in another order, other spacing, quoting
+// and case.
+func TestTheSameStatementSpelledAnotherWayUsesItsApproval(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.prodDB, "CREATE TABLE a (x int); CREATE TABLE b (y int); INSERT INTO a VALUES (1); INSERT INTO b VALUES (2)")
+	c := e.connect(t, e.prodToken, "app-prod")
+	_, err := c.Exec(ctx, "TRUNCATE a, b")
+	pe := pgErr(t, err, CodeHeld)
+	req := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	e.approvals.Approve(ctx, req, "alice", "")
+	if _, err := c.Exec(ctx, `truncate  "b" ,a;`); err != nil {
+		t.Fatalf("the approved TRUNCATE spelled another way: %v", err)
+	}
+	if e.pg.Count(t, e.prodDB, "a")+e.pg.Count(t, e.prodDB, "b") != 0 {
+		t.Fatal("the TRUNCATE did not run")
+	}
+	waitState(t, e, req, "consumed")
+}
