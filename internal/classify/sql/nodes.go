@@ -27,7 +27,7 @@ func (w *walker) node(m any, depth int) bool {
 		w.add("sql.truncate", action.ClassDestructive, "TRUNCATE %s removes every row%s", strings.Join(names, ", "), cascade(s.GetBehavior()))
 	case *pg_query.DeleteStmt:
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); where == nil || w.alwaysTrue(where) {
+		if where := s.GetWhereClause(); (where == nil || w.alwaysTrue(where)) && !bookkeeping(name) {
 			w.target(name)
 			w.add("sql.delete-all", action.ClassDestructive, "DELETE from %s %s removes every row", name, whereWords(where))
 		} else {
@@ -38,7 +38,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.updateSettings(s)
 		}
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); (where == nil && s.GetFromClause() == nil) || (where != nil && w.alwaysTrue(where)) {
+		if where := s.GetWhereClause(); ((where == nil && s.GetFromClause() == nil) || (where != nil && w.alwaysTrue(where))) && !bookkeeping(name) {
 			w.target(name)
 			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, whereWords(where))
 		} else {
@@ -224,4 +224,24 @@ func clusterWords(m any) string {
 		return "CHECKPOINT"
 	}
 	return "a subscription change"
+}
+
+// migrationTables are the tables migration tools keep their own state in:
+// which migrations ran, and the lock a run takes. A tool updates or clears
+// them whole on every run (knex releases its lock with an UPDATE without
+// WHERE); that is its bookkeeping, a write, not the loss of anyone's data.
+var migrationTables = map[string]bool{
+	"knex_migrations": true, "knex_migrations_lock": true, "django_migrations": true, "sequelizemeta": true,
+	"alembic_version": true, "schema_migrations": true, "ar_internal_metadata": true, "_prisma_migrations": true,
+	"flyway_schema_history": true, "goose_db_version": true, "__efmigrationshistory": true,
+	"__diesel_schema_migrations": true, "atlas_schema_revisions": true, "gorp_migrations": true,
+}
+
+// bookkeeping says whether name (schema-qualified or not) is a migration
+// tool's own table.
+func bookkeeping(name string) bool {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return migrationTables[strings.ToLower(strings.Trim(name, `"`))]
 }

@@ -40,6 +40,12 @@ var cases = []struct {
 	{"INSERT INTO bookings VALUES (1)", W, "sql.write"},
 	// What tools do that changes nothing anyone else sees: pg_dump's lock,
 	// statistics, a session's own temporary tables.
+	// Migration tools' own bookkeeping, updated whole on every run.
+	{`update "knex_migrations_lock" set "is_locked" = $1`, W, "sql.write"},
+	{`DELETE FROM "SequelizeMeta"`, W, "sql.write"},
+	{"DELETE FROM public.alembic_version", W, "sql.write"},
+	{"DELETE FROM bookings_migrations", D, "sql.delete-all"},
+	{"UPDATE knex_migrations_lock_backup SET is_locked = 0", D, "sql.update-all"},
 	{"LOCK TABLE public.bookings IN ACCESS SHARE MODE", R, ""},
 	{"LOCK bookings", W, "sql.ddl"},
 	{"LOCK TABLE bookings IN SHARE ROW EXCLUSIVE MODE NOWAIT", W, "sql.ddl"},
