@@ -31,3 +31,25 @@ func TestCanonicalBindsMeaningNotSpelling(t *testing.T) {
 		}
 	}
 }
+
+func TestSchemaEffect(t *testing.T) {
+	for text, want := range map[string]struct {
+		cols  int
+		other bool
+	}{
+		"ALTER TABLE a ALTER COLUMN b TYPE text":                                  {1, false},
+		"ALTER TABLE a ALTER COLUMN b DROP DEFAULT, ALTER COLUMN b DROP NOT NULL": {0, false},
+		"ALTER TABLE a ADD COLUMN c int":                                          {0, false},
+		"ALTER TABLE a RENAME COLUMN b TO c":                                      {0, true},
+		"ALTER TABLE a DROP COLUMN b":                                             {0, true},
+		"CREATE TABLE x (y int)":                                                  {0, true},
+		"UPDATE a SET b = 1":                                                      {0, false},
+		"SELECT 1 INTO x":                                                         {0, true},
+		"not sql":                                                                 {0, true},
+	} {
+		cols, other := SchemaEffect(text)
+		if len(cols) != want.cols || other != want.other {
+			t.Errorf("%s: %v %v", text, cols, other)
+		}
+	}
+}

@@ -313,3 +313,43 @@ func (w *walker) judgeable(onlyAlters bool) {
 		w.res.TypeChanges = nil
 	}
 }
+
+// SchemaEffect is what a statement changes in the catalog that a type
+// lookup over another connection would not see before it commits: the
+// columns whose type it changes ("table.column", as the text names them),
+// and other, whether it changes anything else that could alter which column
+// or table a name means (anything but data, session state, and ALTER
+// TABLE's defaults, NOT NULL, constraints, statistics and added columns). A
+// text that does not parse changes, as far as anyone can tell, anything.
+func SchemaEffect(text string) (columns []string, other bool) {
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		return nil, true
+	}
+	for _, raw := range tree.GetStmts() {
+		switch n := raw.GetStmt().GetNode().(type) {
+		case *pg_query.Node_SelectStmt:
+			other = other || n.SelectStmt.GetIntoClause() != nil
+		case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt, *pg_query.Node_MergeStmt,
+			*pg_query.Node_TransactionStmt, *pg_query.Node_VariableSetStmt, *pg_query.Node_VariableShowStmt,
+			*pg_query.Node_LockStmt, *pg_query.Node_CopyStmt, *pg_query.Node_CommentStmt, *pg_query.Node_VacuumStmt:
+		case *pg_query.Node_AlterTableStmt:
+			table := rangeVarName(n.AlterTableStmt.GetRelation())
+			for _, c := range n.AlterTableStmt.GetCmds() {
+				cmd := c.GetAlterTableCmd()
+				switch cmd.GetSubtype() {
+				case pg_query.AlterTableType_AT_AlterColumnType:
+					columns = append(columns, table+"."+cmd.GetName())
+				case pg_query.AlterTableType_AT_ColumnDefault, pg_query.AlterTableType_AT_DropNotNull, pg_query.AlterTableType_AT_SetNotNull,
+					pg_query.AlterTableType_AT_AddConstraint, pg_query.AlterTableType_AT_ValidateConstraint,
+					pg_query.AlterTableType_AT_SetStatistics, pg_query.AlterTableType_AT_AddColumn:
+				default:
+					other = true
+				}
+			}
+		default:
+			other = true
+		}
+	}
+	return columns, other
+}

@@ -27,10 +27,11 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
 	act, res := s.g.cache.classify(text)
-	if len(res.TypeChanges) > 0 && !s.schemaChanging() {
+	if len(res.TypeChanges) > 0 && s.catalogCurrent(res.TypeChanges) {
 		// A type change is judged by the column's current type: widening
-		// loses nothing. Only outside a transaction that changed the
-		// schema: Chaperone's own connection cannot see such changes.
+		// loses nothing. Only where Chaperone's own connection sees the
+		// same catalog as the session (nothing in the session's open
+		// transaction changed these columns, or anything else that could).
 		if cur, err := ColumnTypes(ctx, s.upstream.DSN, res.TypeChanges); err == nil {
 			res = sql.Refine(res, cur)
 			act = actionOf(text, res)
@@ -81,7 +82,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		s.reserved(o.Request.ID)
 	}
 	if changesSchema(act) {
-		s.schemaChanged()
+		s.schemaChanged(text)
 	}
 	if typ == 'P' {
 		s.define(name, nil, false)
@@ -281,21 +282,48 @@ func changesSchema(act action.Action) bool {
 	return act.Class.Severity() >= action.ClassUnknown.Severity() || slices.Contains(act.ReasonIDs(), "sql.ddl")
 }
 
-// schemaChanged notes that the current cycle forwarded a schema change,
-// which the catalog read over Chaperone's own connection cannot see until
-// its transaction commits.
-func (s *session) schemaChanged() {
+// schemaChanged notes what a forwarded statement changed in the catalog,
+// which a read over Chaperone's own connection cannot see until the
+// session's transaction commits.
+func (s *session) schemaChanged(text string) {
+	cols, other := sql.SchemaEffect(text)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ddlCycle = s.syncs + 1
+	s.txOther = s.txOther || other
+	for _, c := range cols {
+		if s.txCols == nil {
+			s.txCols = map[string]bool{}
+		}
+		s.txCols[columnKey(c)] = true
+	}
 }
 
-// schemaChanging says whether an uncommitted schema change may be in the
-// session's transaction.
-func (s *session) schemaChanging() bool {
+// catalogCurrent says whether the catalog Chaperone reads shows these
+// columns as the session sees them.
+func (s *session) catalogCurrent(changes []sql.TypeChange) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ddlCycle > 0
+	if s.txOther {
+		return false
+	}
+	for _, c := range changes {
+		if s.txCols[columnKey(c.Table+"."+c.Column)] {
+			return false
+		}
+	}
+	return true
+}
+
+// columnKey names a column by its table's name and its own, whatever
+// schema the text named: two tables of one name in different schemas are
+// taken for one, which only ever makes the check stricter.
+func columnKey(tableDotColumn string) string {
+	parts := strings.Split(strings.ReplaceAll(strings.ToLower(tableDotColumn), `"`, ""), ".")
+	if len(parts) > 2 {
+		parts = parts[len(parts)-2:]
+	}
+	return strings.Join(parts, ".")
 }
 
 // canonicalKey is what an approval of text binds to (sql.Canonical), worked

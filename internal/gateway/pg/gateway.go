@@ -147,6 +147,10 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 	defer s.close()
 	g.live.add(s)
 	defer g.live.remove(s)
+	// A client that reconnects to run what was just approved starts its
+	// transaction at once: it must find the approval among those to
+	// snapshot ahead, not wait for the next check.
+	g.refreshAhead(ctx)
 	s.client.SetDeadline(time.Time{})
 	s.relay(ctx)
 }

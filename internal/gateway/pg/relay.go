@@ -62,8 +62,12 @@ type session struct {
 	// transaction for approved statements it may run (ahead.go).
 	presnaps map[string]gate.Snapshot
 	// ddlCycle is one more than the cycle of the last schema change
-	// forwarded, until a ReadyForQuery outside a transaction ends it.
+	// forwarded, until a ReadyForQuery outside a transaction ends it; txCols
+	// are the columns whose type that transaction changed, txOther whether
+	// it changed anything else in the catalog (gate.go).
 	ddlCycle int
+	txCols   map[string]bool
+	txOther  bool
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -380,7 +384,7 @@ func (s *session) fromUpstream() {
 			s.cycleDone()
 			settled := s.spendsAt(body[0], s.tag)
 			if body[0] == 'I' && s.ddlCycle > 0 && s.readies+1 >= s.ddlCycle {
-				s.ddlCycle = 0
+				s.ddlCycle, s.txCols, s.txOther = 0, nil, false
 			}
 			s.tag = ""
 			s.readies++
