@@ -104,3 +104,92 @@ func targetsOf(text string) []string {
 	}
 	return sql.Classify(text).Targets
 }
+
+// Under a grant that covers destruction, which statement will destroy is not
+// known ahead; what is known is the first time the transaction takes a
+// table's lock: a schema change to it. So before such a change is
+// forwarded, while the token holds a destructive grant, the tables it names
+// are snapshotted (once per transaction), and a destructive statement later
+// in the transaction uses that snapshot.
+
+// snapshotTablesAhead snapshots the tables text names that this
+// transaction has not snapshotted yet, if the token's grant covers
+// destruction here.
+func (s *session) snapshotTablesAhead(ctx context.Context, act action.Action, text string) {
+	if s.g.Backups == nil || s.g.Gate == nil || s.g.Gate.Approvals == nil || !s.g.Gate.Snapshots {
+		return
+	}
+	probe := act
+	probe.Class = action.ClassDestructive
+	if _, ok, err := s.g.Gate.Approvals.Covering(ctx, probe); err != nil || !ok {
+		return
+	}
+	rels, err := relations(text)
+	if err != nil {
+		return
+	}
+	var todo []string
+	for _, r := range rels {
+		name := r.String()
+		if _, done := s.tableSnaps[tableKey(name)]; !done {
+			todo = append(todo, strings.ReplaceAll(name, `"`, ""))
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	m, bs, err := s.g.Backups.Take(ctx, s.upstream.Name, s.upstream.Env, s.upstream.DSN, todo,
+		"ahead of a schema change under a grant, at its first lock on these tables")
+	if err != nil {
+		s.g.Log.Warn("snapshot ahead of a schema change failed", "tables", todo, "err", err)
+		return
+	}
+	snap := gate.Snapshot{ID: m.ID, Description: backup.Describe(m, bs)}
+	if s.tableSnaps == nil {
+		s.tableSnaps = map[string]gate.Snapshot{}
+	}
+	for _, t := range todo {
+		s.tableSnaps[tableKey(t)] = snap
+	}
+}
+
+// tableSnapshot is the snapshot this transaction took of every one of
+// targets, if it took one of each.
+func (s *session) tableSnapshot(targets []string) (gate.Snapshot, bool) {
+	var first gate.Snapshot
+	for i, t := range targets {
+		var snap gate.Snapshot
+		found := false
+		for _, name := range tableCandidates(t) {
+			if snap, found = s.tableSnaps[name]; found {
+				break
+			}
+		}
+		if !found {
+			return gate.Snapshot{}, false
+		}
+		if i == 0 {
+			first = snap
+		}
+	}
+	return first, len(targets) > 0
+}
+
+// tableKey names a table for tableSnaps by its bare name.
+func tableKey(name string) string {
+	parts := strings.Split(strings.ToLower(strings.ReplaceAll(name, `"`, "")), ".")
+	return parts[len(parts)-1]
+}
+
+// tableCandidates are the tables a target may name: "t", "schema.t",
+// "t.column" or "schema.t.column".
+func tableCandidates(target string) []string {
+	parts := strings.Split(strings.ToLower(strings.ReplaceAll(target, `"`, "")), ".")
+	switch len(parts) {
+	case 1:
+		return parts
+	case 2:
+		return []string{parts[1], parts[0]}
+	}
+	return []string{parts[len(parts)-2]}
+}

@@ -72,6 +72,9 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			return s.forge(typ, name, unresolved(err))
 		}
 	}
+	if act.Class != action.ClassDestructive && changesSchema(act) {
+		s.snapshotTablesAhead(ctx, act, text)
+	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
 		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)})
@@ -241,6 +244,9 @@ func (s *session) snapshot(act action.Action) func(context.Context, store.Approv
 	return func(ctx context.Context, req store.Approval) (gate.Snapshot, error) {
 		if snap, ok := s.presnaps[req.ID]; ok {
 			return snap, nil // taken when its transaction started
+		}
+		if snap, ok := s.tableSnapshot(act.Targets); ok {
+			return snap, nil // taken before this transaction first locked them
 		}
 		m, bs, err := s.g.Backups.Take(ctx, s.upstream.Name, s.upstream.Env, s.upstream.DSN, act.Targets,
 			"before approved request "+req.ID)

@@ -29,6 +29,11 @@ import (
 var pinnedStartup = map[string]string{
 	"client_encoding":             sql.PinnedEncoding,
 	"standard_conforming_strings": sql.PinnedStandardStrings,
+	// A server notices a client gone only when it next reads or writes;
+	// a statement that runs long (pg_sleep, a lock wait) would keep its
+	// locks after the agent died. Checked every second, the backend ends
+	// when the gateway closes its connection.
+	"client_connection_check_interval": "1000",
 }
 
 // upstreamParams checks a client's startup parameters and returns what is

@@ -61,6 +61,9 @@ type session struct {
 	// presnaps are snapshots taken at the start of the current
 	// transaction for approved statements it may run (ahead.go).
 	presnaps map[string]gate.Snapshot
+	// tableSnaps are the tables snapshotted in the current transaction
+	// ahead of its schema changes, under a grant (ahead.go).
+	tableSnaps map[string]gate.Snapshot
 	// ddlCycle is one more than the cycle of the last schema change
 	// forwarded, until a ReadyForQuery outside a transaction ends it; txCols
 	// are the columns whose type that transaction changed, txOther whether
@@ -459,6 +462,9 @@ func (s *session) atTransactionStart(ctx context.Context) {
 	s.mu.Lock()
 	idle := s.tx == 'I' && s.cycleN == 0 && s.syncs == s.readies
 	s.mu.Unlock()
+	if idle {
+		s.tableSnaps = nil
+	}
 	if idle && (len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 || s.presnaps != nil) {
 		s.snapshotAhead(ctx)
 	}
