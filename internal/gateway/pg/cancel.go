@@ -2,7 +2,10 @@ package pg
 
 import (
 	"bufio"
+	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -10,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/chaperone/chaperone/internal/store"
 )
 
 // cancelTarget is where a client's cancel request must go: the upstream
@@ -28,10 +33,64 @@ func (g *Gateway) registerCancel(t cancelTarget) (uint32, []byte) {
 	for {
 		pid, secret := randomKey()
 		t.ourSecret = secret
-		if _, taken := g.cancels.LoadOrStore(pid, &t); !taken {
-			return pid, secret
+		if _, taken := g.cancels.LoadOrStore(pid, &t); taken {
+			continue
 		}
+		// Shared with other instances, so that a cancel sent to any of
+		// them reaches this session's backend. A key another instance
+		// holds is drawn again; a state that cannot take it leaves the
+		// key local, as it was.
+		err := g.shareCancel(pid, secret, t)
+		if errors.Is(err, store.ErrConflict) {
+			g.cancels.Delete(pid)
+			continue
+		}
+		return pid, secret
 	}
+}
+
+func (g *Gateway) cancelStore() store.Store {
+	if g.Gate == nil {
+		return nil
+	}
+	return g.Gate.Store
+}
+
+func (g *Gateway) shareCancel(pid uint32, secret []byte, t cancelTarget) error {
+	st := g.cancelStore()
+	if st == nil {
+		return nil
+	}
+	sum := sha256.Sum256(secret)
+	return st.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutCancelKey(store.CancelKey{PID: pid, SecretHash: sum[:], Host: t.host, Port: t.port,
+			UpstreamPID: t.pid, UpstreamSecret: t.secret, CreatedAt: time.Now()})
+	})
+}
+
+// forgetCancel drops a session's key, here and in the shared state.
+func (g *Gateway) forgetCancel(pid uint32) {
+	g.cancels.Delete(pid)
+	if st := g.cancelStore(); st != nil {
+		st.Update(context.Background(), func(tx store.Tx) error { return tx.DeleteCancelKey(pid) })
+	}
+}
+
+// sharedCancel finds a key another instance gave out.
+func (g *Gateway) sharedCancel(pid uint32, secret []byte) (*cancelTarget, bool) {
+	st := g.cancelStore()
+	if st == nil {
+		return nil, false
+	}
+	var k store.CancelKey
+	if err := st.View(context.Background(), func(tx store.Tx) (err error) { k, err = tx.CancelKey(pid); return }); err != nil {
+		return nil, false
+	}
+	sum := sha256.Sum256(secret)
+	if subtle.ConstantTimeCompare(sum[:], k.SecretHash) != 1 {
+		return nil, false
+	}
+	return &cancelTarget{host: k.Host, port: k.Port, pid: k.UpstreamPID, secret: k.UpstreamSecret, ourSecret: secret}, true
 }
 
 // cancel forwards a client's CancelRequest to the upstream backend its key
@@ -43,11 +102,12 @@ func (g *Gateway) cancel(body []byte) {
 	if err := req.Decode(full); err != nil {
 		return
 	}
-	v, ok := g.cancels.Load(req.ProcessID)
-	if !ok {
+	var t *cancelTarget
+	if v, ok := g.cancels.Load(req.ProcessID); ok {
+		t = v.(*cancelTarget)
+	} else if t, ok = g.sharedCancel(req.ProcessID, req.SecretKey); !ok {
 		return
 	}
-	t := v.(*cancelTarget)
 	if subtle.ConstantTimeCompare(t.ourSecret, req.SecretKey) != 1 {
 		return
 	}

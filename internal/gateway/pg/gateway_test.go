@@ -462,3 +462,37 @@ func TestRevokedOrExpiredTokensEndOpenSessions(t *testing.T) {
 		t.Fatalf("expiry: %v", err)
 	}
 }
+
+// A cancel sent to another instance sharing the state reaches the backend
+// of a session held by this one.
+func TestCancelReachesTheBackendThroughAnotherInstance(t *testing.T) {
+	e := setup(t)
+	other := &Gateway{Upstream: e.gw.Upstream, Tokens: e.gw.Tokens, Gate: e.gw.Gate, AllowPlain: true, Log: e.gw.Log}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	go other.Serve(sctx, ln)
+	t.Cleanup(func() { ln.Close(); cancel() })
+	c := e.connect(t, e.stageToken, "app-staging")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Exec(ctx, "SELECT pg_sleep(20)")
+		errc <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, _ := (&pgproto3.CancelRequest{ProcessID: c.PgConn().PID(), SecretKey: c.PgConn().SecretKey()}).Encode(nil)
+	conn.Write(buf)
+	conn.Close()
+	select {
+	case err := <-errc:
+		pgErr(t, err, "57014")
+	case <-time.After(15 * time.Second):
+		t.Fatal("the cancel sent to the other instance did not reach the backend")
+	}
+}

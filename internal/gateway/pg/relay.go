@@ -102,7 +102,7 @@ func (s *session) close() {
 	if s.up != nil {
 		s.up.Close()
 	}
-	s.g.cancels.Delete(s.pid)
+	s.g.forgetCancel(s.pid)
 }
 
 // uncount gives back the session's slots.
