@@ -62,7 +62,6 @@ func (g *Gateway) refreshAhead(ctx context.Context) {
 // fails here is not fatal: the statement's own snapshot is tried when it
 // runs, and refuses it if it cannot be taken.
 func (s *session) snapshotAhead(ctx context.Context) {
-	s.presnaps = nil
 	reqs := s.g.ahead.of(s.tok.ID, s.upstream.Name)
 	for _, req := range reqs {
 		m, bs, err := s.g.Backups.Take(ctx, s.upstream.Name, s.upstream.Env, s.upstream.DSN, targetsOf(req.Text),

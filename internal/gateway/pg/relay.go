@@ -149,9 +149,6 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		if err != nil {
 			return
 		}
-		if typ == 'Q' || typ == 'P' {
-			s.atTransactionStart(ctx)
-		}
 		switch typ {
 		case 'Q', 'P':
 			body, err := readBody(s.cr, n, maxTextBody)
@@ -161,6 +158,7 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 				}
 				err = s.forge(typ, "", pgError(CodeDenied, "Chaperone refused a statement too large to inspect", "", ""))
 			} else if err == nil {
+				s.atTransactionStart(ctx, typ, body)
 				err = s.statement(ctx, typ, body)
 			}
 			if err != nil {
@@ -456,16 +454,31 @@ func (s *session) swap(body []byte) *pgproto3.ErrorResponse {
 	return mine
 }
 
-// atTransactionStart takes the snapshots ahead when the session is idle
-// and nothing is in flight: whatever comes next starts a transaction.
-func (s *session) atTransactionStart(ctx context.Context) {
+// atTransactionStart takes the snapshots ahead when the session, idle with
+// nothing in flight, opens a transaction block: only there can a later
+// statement of the same transaction hold a lock its snapshot would need (a
+// single query's statements are all decided before any runs).
+func (s *session) atTransactionStart(ctx context.Context, typ byte, body []byte) {
 	s.mu.Lock()
 	idle := s.tx == 'I' && s.cycleN == 0 && s.syncs == s.readies
 	s.mu.Unlock()
-	if idle {
-		s.tableSnaps = nil
+	if !idle {
+		return
 	}
-	if idle && (len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 || s.presnaps != nil) {
+	s.tableSnaps, s.presnaps = nil, nil
+	text, rest, _ := cstring(body)
+	if typ == 'P' {
+		text, _, _ = cstring(rest)
+	}
+	if beginsBlock(text) && len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 {
 		s.snapshotAhead(ctx)
 	}
+}
+
+// beginsBlock says whether a text starts with BEGIN or START TRANSACTION.
+// A spelling it misses costs only the snapshot taken when the statement
+// runs, which is bounded and refuses the statement when it cannot be taken.
+func beginsBlock(text string) bool {
+	t := strings.ToLower(strings.TrimLeft(text, " \t\r\n;("))
+	return strings.HasPrefix(t, "begin") || strings.HasPrefix(t, "start transaction")
 }
