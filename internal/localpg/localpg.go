@@ -65,7 +65,7 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s.opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off "+
-		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB", s.Port, root)
+		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=500 -c shared_buffers=32MB", s.Port, root)
 	if out, err := s.run("pg_ctl", "-D", s.Dir, "-w", "-t", "60", "-l", filepath.Join(root, "log"), "-o", s.opts, "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(root, "log"))
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
