@@ -90,6 +90,9 @@ type Request struct {
 	// text (a canonical form of it; see approval.Hold). It is asked only
 	// when an approval is looked for.
 	Key func() string
+	// Decided is the policy's decision on exactly this Action, from
+	// Preview, when the entry point asked it already.
+	Decided *action.Decision
 	// Settles says the entry point reports what became of an approved
 	// action (Settle): its approval is then reserved while it runs and
 	// spent only when its effect is committed. Otherwise it is spent as
@@ -175,7 +178,12 @@ func (g *Gate) Decide(ctx context.Context, r Request) (o Outcome) {
 		}
 	}()
 	act := r.Action
-	o = Outcome{Action: act, Decision: g.Policy.Decide(&act)}
+	o = Outcome{Action: act}
+	if r.Decided != nil {
+		o.Decision = *r.Decided
+	} else {
+		o.Decision = g.Policy.Decide(&act)
+	}
 	switch o.Decision.Verdict {
 	case action.Allow:
 		o.Verdict = Forward

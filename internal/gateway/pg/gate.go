@@ -51,7 +51,8 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			preparedRes = g.res
 		}
 	}
-	approve := s.g.Gate.Preview(act).Verdict == action.Approve
+	preview := s.g.Gate.Preview(act)
+	approve := preview.Verdict == action.Approve
 	if approve && deferrable(typ, text, res) {
 		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts}
 		if rels, err := relations(stmts...); err == nil && len(rels) > 0 && s.cycleN == 0 {
@@ -75,9 +76,15 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	if act.Class != action.ClassDestructive && changesSchema(act) {
 		s.snapshotTablesAhead(ctx, act, text)
 	}
-	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
+	req := gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
-		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)})
+		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)}
+	if !approve {
+		// Nothing was added to the action since the preview: its decision
+		// stands, and the policy need not run twice.
+		req.Decided = &preview
+	}
+	o := s.g.Gate.Decide(ctx, req)
 	if o.Verdict != gate.Forward {
 		return s.forge(typ, name, s.refusal(o))
 	}
