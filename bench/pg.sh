@@ -81,6 +81,10 @@ wait_port "$bouncer_port"
 "$tmp/chaperone" init --dir "$tmp/cfg" >/dev/null 2>&1
 cfg="$tmp/cfg/chaperone.yaml"
 "$tmp/chaperone" --config "$cfg" upstream add bench --env staging --dsn "$direct?password=$pass" >/dev/null
+# One token holds every client of the bench, idle ones included: lift the
+# per-token and per-upstream session limits above them.
+sed -i -e "s/max_connections_per_token: 10/max_connections_per_token: $((IDLE + 50))/" \
+	-e "s/^    env: staging$/    env: staging\n    max_connections: $((IDLE + 50))/" "$cfg"
 token=$("$tmp/chaperone" --config "$cfg" token create --env staging --upstream bench --name bench 2>/dev/null)
 "$tmp/chaperone" --config "$cfg" --log-level warn serve --pg-listen "127.0.0.1:$chap_port" --http-listen 127.0.0.1:0 --proxy-listen "" &
 serve_pid=$!
