@@ -44,7 +44,7 @@ psql -qAt "$base/bench" -c "SELECT 'database: ' || pg_size_pretty(pg_database_si
 
 "$tmp/chaperone" init --dir "$tmp/cfg" >/dev/null 2>&1
 cfg="$tmp/cfg/chaperone.yaml"
-sed -i "s|  recipient: \"\"|  recipient: $recipient|" "$cfg"
+sed -i "s|^  recipient: .*|  recipient: $recipient|" "$cfg"
 export CHP_BENCH_DSN="$base/bench?password=$pass"
 cat >>"$cfg" <<EOF
 upstreams:
