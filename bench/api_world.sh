@@ -1,9 +1,21 @@
 # Sourced by bench/http.sh and bench/proxy.sh: the world both measure in.
 # A local API (bench/apistub), nginx as a plain reverse proxy in front of
 # it, and chaperone serve with one http upstream for it; then a token.
-# Needs tmp, NGINX and the pids array; sets stub_port, nginx_port,
-# chap_port, cfg, token and serve_pid. $1 is serve's --proxy-listen ("" for
-# none).
+# Sourcing it makes the scratch directory $tmp and the pids array, both
+# cleaned up on exit; api_world needs NGINX, and sets stub_port,
+# nginx_port, chap_port, cfg, token and serve_pid. Its $1 is serve's
+# --proxy-listen ("" for none).
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+	[ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "nothing listens on $1" >&2; exit 1; }
