@@ -50,7 +50,7 @@ func TestGeminiRunsTheInstalledEntry(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("no node")
+		t.Fatal("the runner is installed but node is not on PATH: run scripts/test-deps.sh")
 	}
 	self, _ := os.Executable()
 	dir := t.TempDir()
