@@ -7,6 +7,21 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
+// ResolvedLine starts the line the PostgreSQL gateway adds to a held
+// statement's text: the tables its names resolved to in the session, as
+// "name = schema.table" pairs joined by ", ".
+const ResolvedLine = "-- resolves to: "
+
+// Resolutions returns the pairs of text's ResolvedLine (none without one).
+func Resolutions(text string) []string {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), ResolvedLine); ok {
+			return strings.Split(rest, ", ")
+		}
+	}
+	return nil
+}
+
 // Canonical is what an approval of text binds to: the statement as
 // PostgreSQL's parser reads it, printed back, so that whitespace, keyword
 // case, identifier quoting that changes nothing and comments do not make a
@@ -37,11 +52,11 @@ func Canonical(text string) string {
 		if !strings.HasPrefix(l, "-- ") || !appended(l) {
 			continue
 		}
-		if rest, ok := strings.CutPrefix(l, "-- resolves to: "); ok {
+		if rest, ok := strings.CutPrefix(l, ResolvedLine); ok {
 			// One binding per name, whatever order the statement named them in.
 			pairs := strings.Split(rest, ", ")
 			sort.Strings(pairs)
-			l = "-- resolves to: " + strings.Join(pairs, ", ")
+			l = ResolvedLine + strings.Join(pairs, ", ")
 		}
 		b.WriteString("\n")
 		b.WriteString(l)

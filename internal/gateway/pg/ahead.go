@@ -83,23 +83,17 @@ func (s *session) snapshotAhead(ctx context.Context) {
 }
 
 // targetsOf is what an approved request's statement touches: the tables it
-// resolved to in the session when it was held (its "-- resolves to:" line),
+// resolved to in the session when it was held (its sql.ResolvedLine),
 // else what its text names.
 func targetsOf(text string) []string {
-	for _, line := range strings.Split(text, "\n") {
-		rest, ok := strings.CutPrefix(line, "-- resolves to: ")
-		if !ok {
-			continue
+	var out []string
+	for _, pair := range sql.Resolutions(text) {
+		if _, to, ok := strings.Cut(pair, " = "); ok && !strings.HasPrefix(to, "(") {
+			out = append(out, strings.ReplaceAll(to, `"`, ""))
 		}
-		var out []string
-		for _, pair := range strings.Split(rest, ", ") {
-			if _, to, ok := strings.Cut(pair, " = "); ok && !strings.HasPrefix(to, "(") {
-				out = append(out, strings.ReplaceAll(to, `"`, ""))
-			}
-		}
-		if len(out) > 0 {
-			return out
-		}
+	}
+	if len(out) > 0 {
+		return out
 	}
 	return sql.Classify(text).Targets
 }

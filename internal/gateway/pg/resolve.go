@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/sql"
 )
 
 // A statement held for approval is bound to the tables it names as the
@@ -119,7 +120,7 @@ func (r *resolution) line() string {
 		}
 		parts[i] = rel.String() + " = " + to
 	}
-	return "\n-- resolves to: " + strings.Join(parts, ", ")
+	return "\n" + sql.ResolvedLine + strings.Join(parts, ", ")
 }
 
 func (r *resolution) same(o *resolution) bool {
