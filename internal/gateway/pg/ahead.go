@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/approval"
@@ -28,7 +29,13 @@ func aheadKey(tokenID, upstream string) string { return tokenID + "\x00" + upstr
 // ahead holds approved destructive SQL requests by token and upstream.
 type ahead struct {
 	m atomic.Pointer[map[string][]store.Approval]
+	// at is when m was last learnt (Unix nanoseconds).
+	at atomic.Int64
 }
+
+// aheadFresh is how recent a learnt list a new session takes as it is: a
+// burst of connections asks the store once, not once each.
+const aheadFresh = 100 * time.Millisecond
 
 func (a *ahead) of(tokenID, upstream string) []store.Approval {
 	m := a.m.Load()
@@ -38,9 +45,13 @@ func (a *ahead) of(tokenID, upstream string) []store.Approval {
 	return (*m)[aheadKey(tokenID, upstream)]
 }
 
-// refreshAhead relearns the approvals waiting to run.
-func (g *Gateway) refreshAhead(ctx context.Context) {
+// refreshAhead relearns the approvals waiting to run, unless the list was
+// learnt within maxAge.
+func (g *Gateway) refreshAhead(ctx context.Context, maxAge time.Duration) {
 	if g.Gate == nil || g.Gate.Approvals == nil || g.Backups == nil || !g.Gate.Snapshots {
+		return
+	}
+	if time.Since(time.Unix(0, g.ahead.at.Load())) < maxAge {
 		return
 	}
 	list, err := g.Gate.Approvals.List(ctx, approval.Approved, 1000)
@@ -55,6 +66,7 @@ func (g *Gateway) refreshAhead(ctx context.Context) {
 		}
 	}
 	g.ahead.m.Store(&m)
+	g.ahead.at.Store(time.Now().UnixNano())
 }
 
 // snapshotAhead snapshots, at the start of a transaction, what the token's

@@ -150,7 +150,7 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 	// A client that reconnects to run what was just approved starts its
 	// transaction at once: it must find the approval among those to
 	// snapshot ahead, not wait for the next check.
-	g.refreshAhead(ctx)
+	g.refreshAhead(ctx, aheadFresh)
 	s.client.SetDeadline(time.Time{})
 	s.relay(ctx)
 }

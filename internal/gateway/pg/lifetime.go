@@ -64,7 +64,7 @@ func (g *Gateway) watchTokens(ctx context.Context) {
 		if len(open) == 0 {
 			continue
 		}
-		g.refreshAhead(ctx)
+		g.refreshAhead(ctx, 0)
 		ks, err := g.Tokens.List(ctx)
 		if err != nil {
 			continue
