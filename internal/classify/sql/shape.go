@@ -18,60 +18,70 @@ import (
 // tokenize, in PostgreSQL's lexer, into the same tokens but for the values
 // of string and number literals of the same kind.
 func Shape(text string) (shape string, ok bool) {
+	shape, literals, ok := scan(text)
+	if !ok || literals == 0 {
+		return "", false // with none, the text is its own shape
+	}
+	return shape, true
+}
+
+// scan is Shape's scan; it also says how many literals it replaced, so
+// that a text it understands with none is told from one it does not
+// understand.
+func scan(text string) (shape string, literals int, ok bool) {
 	var b strings.Builder
 	b.Grow(len(text))
-	literals := 0
 	for i := 0; i < len(text); {
 		c := text[i]
 		switch {
 		case c >= 0x7f || c < 0x20 && c != '\t' && c != '\n' && c != '\r':
-			return "", false
+			return "", 0, false
 		case identStart(c):
 			j := i + 1
 			for j < len(text) && identPart(text[j]) {
 				j++
 			}
 			if j < len(text) && text[j] == '\'' {
-				return "", false // E'...', B'...', X'...', N'...', typename'...'
+				return "", 0, false // E'...', B'...', X'...', N'...', typename'...'
 			}
 			b.WriteString(text[i:j])
 			i = j
 		case c == '"':
 			j, closed := quoted(text, i, '"')
 			if !closed {
-				return "", false
+				return "", 0, false
 			}
 			b.WriteString(text[i:j])
 			i = j
 		case c == '\'':
 			if i > 0 && text[i-1] == '&' {
-				return "", false // U&'...'
+				return "", 0, false // U&'...'
 			}
 			j, closed := quoted(text, i, '\'')
 			if !closed || !plainString(text[i+1:j-1]) {
-				return "", false
+				return "", 0, false
 			}
 			b.WriteString("\x00s")
 			literals++
 			i = j
 		case c >= '0' && c <= '9':
 			if i > 0 && text[i-1] == '.' {
-				return "", false
+				return "", 0, false
 			}
 			j := digits(text, i)
 			kind := "\x00i"
 			if j-i > 9 {
-				return "", false // past int32 the lexer makes it a float
+				return "", 0, false // past int32 the lexer makes it a float
 			}
 			if j < len(text) && text[j] == '.' {
 				k := digits(text, j+1)
 				if k == j+1 {
-					return "", false // "1." and "1..2"
+					return "", 0, false // "1." and "1..2"
 				}
 				j, kind = k, "\x00f"
 			}
 			if j < len(text) && (identPart(text[j]) || text[j] == '.') {
-				return "", false // 1e5, 0x1F, 1_000, 1.2.3
+				return "", 0, false // 1e5, 0x1F, 1_000, 1.2.3
 			}
 			b.WriteString(kind)
 			literals++
@@ -79,22 +89,19 @@ func Shape(text string) (shape string, ok bool) {
 		case c == '$':
 			j := digits(text, i+1)
 			if j == i+1 {
-				return "", false // a dollar quote
+				return "", 0, false // a dollar quote
 			}
 			b.WriteString(text[i:j]) // a parameter: part of the shape
 			i = j
 		case c == '-' && i+1 < len(text) && text[i+1] == '-',
 			c == '/' && i+1 < len(text) && text[i+1] == '*':
-			return "", false
+			return "", 0, false
 		default:
 			b.WriteByte(c)
 			i++
 		}
 	}
-	if literals == 0 {
-		return "", false // the text is its own shape
-	}
-	return b.String(), true
+	return b.String(), literals, true
 }
 
 // plainString is a string literal's content that means the same under every
