@@ -17,6 +17,10 @@ import (
 type Engine struct {
 	rules     []rule
 	protected map[string]bool
+	// readsText: some rule may read action.text, so decisions are
+	// remembered by text too.
+	readsText bool
+	memo      memo
 }
 
 type rule struct {
@@ -25,6 +29,7 @@ type rule struct {
 	verdict   action.Verdict
 	approvals int
 	reason    string
+	readsText bool
 }
 
 // New compiles and type-checks every rule once. Errors point at the rule in
@@ -48,6 +53,7 @@ func New(cfg *config.Config) (*Engine, error) {
 			continue
 		}
 		e.rules = append(e.rules, cr)
+		e.readsText = e.readsText || cr.readsText
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -59,6 +65,7 @@ func New(cfg *config.Config) (*Engine, error) {
 				return nil, fmt.Errorf("policy: built-in rule %s: %w", r.Name, err)
 			}
 			e.rules = append(e.rules, cr)
+			e.readsText = e.readsText || cr.readsText
 		}
 	}
 	return e, nil
@@ -97,7 +104,7 @@ func compile(env *cel.Env, r config.Rule) (rule, error) {
 	if v == action.Approve && approvals < 1 {
 		approvals = 1
 	}
-	return rule{name: r.Name, prg: prg, verdict: v, approvals: approvals, reason: reason}, nil
+	return rule{name: r.Name, prg: prg, verdict: v, approvals: approvals, reason: reason, readsText: readsText(ast)}, nil
 }
 
 // Decide returns the decision for a classified action. It never panics and
@@ -109,11 +116,15 @@ func (e *Engine) Decide(a *action.Action) (d action.Decision) {
 				Reason: fmt.Sprintf("policy evaluation failed: %v (denied, fail closed)", r)}
 		}
 	}()
-	vars := map[string]any{
-		"action": inputOf(a),
-		"env":    &Env{Name: a.Env, Protected: e.protected[a.Env]},
+	key := memoKey(a, e.readsText)
+	d, ok := e.memo.get(key)
+	if !ok {
+		d = e.firstMatch(map[string]any{
+			"action": inputOf(a),
+			"env":    &Env{Name: a.Env, Protected: e.protected[a.Env]},
+		})
+		e.memo.put(key, d)
 	}
-	d = e.firstMatch(vars)
 	return capByScope(d, a)
 }
 

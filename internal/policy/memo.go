@@ -1,0 +1,98 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// maxMemo bounds the decisions remembered; when full the memo starts over,
+// which costs an evaluation and never a wrong answer.
+const maxMemo = 10000
+
+// memo remembers decisions by everything the rules can see. CEL is
+// deterministic and the rules see nothing but their inputs (no clock, no
+// I/O), so the same inputs give the same decision: an application's
+// statements, which differ only in their literals, are decided once. The
+// statement text is part of the key only when some rule reads it; texts
+// that differ would otherwise each take a slot for one decision.
+type memo struct {
+	mu sync.RWMutex
+	m  map[string]action.Decision
+}
+
+func (c *memo) get(key string) (action.Decision, bool) {
+	c.mu.RLock()
+	d, ok := c.m[key]
+	c.mu.RUnlock()
+	return d, ok
+}
+
+func (c *memo) put(key string, d action.Decision) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxMemo {
+		c.m = make(map[string]action.Decision, 256)
+	}
+	c.m[key] = d
+	c.mu.Unlock()
+}
+
+// memoKey is the rules' whole input, text left out unless withText. Fields
+// are joined with NULs and lists carry their length, so two different
+// inputs never share a key.
+func memoKey(a *action.Action, withText bool) string {
+	var b strings.Builder
+	b.Grow(128)
+	field := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	for _, s := range []string{string(a.Kind), string(a.Class), a.Env, a.Upstream, a.Requester, a.Scope} {
+		field(s)
+	}
+	b.WriteString(strconv.Itoa(len(a.Targets)))
+	for _, t := range a.Targets {
+		field(t)
+	}
+	b.WriteString(strconv.Itoa(len(a.Reasons)))
+	for _, r := range a.Reasons {
+		field(r.ID)
+	}
+	b.WriteString(strconv.Itoa(len(a.Placements)))
+	for _, p := range a.Placements {
+		field(p.Target)
+		field(p.Env)
+	}
+	if withText {
+		field(a.Text)
+	}
+	return b.String()
+}
+
+// readsText says whether a checked rule may read action.text: it names the
+// field, or uses `action` other than to select a field of it (passing the
+// whole value on, where it could be read some other way).
+func readsText(ast *cel.Ast) bool {
+	selects, idents, text := 0, 0, false
+	celast.PostOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		switch e.Kind() {
+		case celast.IdentKind:
+			if e.AsIdent() == "action" {
+				idents++
+			}
+		case celast.SelectKind:
+			s := e.AsSelect()
+			if op := s.Operand(); op.Kind() == celast.IdentKind && op.AsIdent() == "action" {
+				selects++
+				text = text || s.FieldName() == "text"
+			}
+		}
+	}))
+	return text || idents != selects
+}
