@@ -18,6 +18,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/logging"
+	"github.com/chaperone/chaperone/internal/sockio"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/token"
 )
@@ -37,6 +38,7 @@ var passedParams = map[string]string{
 // startup negotiates TLS, authenticates the token, checks its scope, opens
 // the upstream and greets the client as the upstream would.
 func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) {
+	conn = sockio.Wrap(conn)
 	s := &session{g: g, client: conn}
 	s.cr, s.cw = bufio.NewReaderSize(conn, 32<<10), bufio.NewWriterSize(conn, 32<<10)
 	params, secure, err := s.negotiate()
@@ -244,6 +246,14 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 	}
 	if s.tok.Scope == token.ScopeRead {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	dial := cfg.DialFunc
+	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return sockio.Wrap(c), nil
 	}
 	pc, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {

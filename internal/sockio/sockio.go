@@ -1,0 +1,38 @@
+// Package sockio reads and writes sockets with raw system calls.
+//
+// A relay makes two small writes and two reads per statement. Through the
+// standard library each is a blocking-capable system call: the runtime
+// hands the goroutine's processor off around it, and its monitor, seeing
+// calls that last longer than its 20 µs tick (a loopback write delivers the
+// packet to the receiver in the same call), takes processors back and
+// wakes other threads for them. On a small machine those wake-ups and
+// context switches cost more than the relaying. A socket in non-blocking
+// mode never blocks, so its calls can be raw: the goroutine keeps its
+// processor, and waits for readiness through the runtime's poller as usual
+// (so deadlines and Close still interrupt it).
+package sockio
+
+import (
+	"net"
+	"syscall"
+)
+
+// Wrap returns c reading and writing with raw system calls where c is a
+// TCP or Unix stream socket on a platform that has them, and c itself
+// otherwise.
+func Wrap(c net.Conn) net.Conn {
+	var sc syscall.Conn
+	switch t := c.(type) {
+	case *net.TCPConn:
+		sc = t
+	case *net.UnixConn:
+		sc = t
+	default:
+		return c
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return wrap(c, rc)
+}

@@ -1,0 +1,129 @@
+package sockio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// pair is a connected TCP or Unix pair, the first end wrapped.
+func pair(t *testing.T, network string) (net.Conn, net.Conn) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "s")
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	if peer == nil {
+		t.Fatal("accept failed")
+	}
+	w := Wrap(c)
+	if _, raw := w.(*conn); !raw {
+		t.Fatalf("%s socket was not wrapped", network)
+	}
+	t.Cleanup(func() { w.Close(); peer.Close() })
+	return w, peer
+}
+
+// Bytes go both ways intact, including a write far larger than the
+// socket's buffers (which waits for room in the poller), and the peer's
+// close reads as EOF.
+func TestRelaysBothWays(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			c, peer := pair(t, network)
+			big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+			got := make(chan []byte, 1)
+			go func() {
+				b, _ := io.ReadAll(io.LimitReader(peer, int64(len(big))))
+				got <- b
+			}()
+			if n, err := c.Write(big); n != len(big) || err != nil {
+				t.Fatalf("write: %d, %v", n, err)
+			}
+			if b := <-got; !bytes.Equal(b, big) {
+				t.Fatalf("peer read %d bytes, not what was written", len(b))
+			}
+			if _, err := peer.Write([]byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 16)
+			if n, err := io.ReadFull(c, buf[:5]); n != 5 || err != nil || string(buf[:5]) != "hello" {
+				t.Fatalf("read %q, %v", buf[:n], err)
+			}
+			peer.Close()
+			if n, err := c.Read(buf); n != 0 || err != io.EOF {
+				t.Fatalf("after the peer closed: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// A read waiting for data ends at its deadline, and at Close from another
+// goroutine, with the errors the standard library gives.
+func TestWaitsEndAtDeadlineAndClose(t *testing.T) {
+	c, _ := pair(t, "tcp")
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past its deadline: %v", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("read after Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end a waiting read")
+	}
+}
+
+// Writing to a peer that has gone is an error, not a signal that ends the
+// process.
+func TestWriteToAGonePeerFails(t *testing.T) {
+	c, peer := pair(t, "unix")
+	peer.Close()
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		_, err = c.Write([]byte("x"))
+	}
+	if err == nil {
+		t.Fatal("writes to a closed peer kept succeeding")
+	}
+}
+
+// Anything that is not a plain socket is left as it is.
+func TestLeavesOtherConnsAlone(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if Wrap(a) != a {
+		t.Fatal("a pipe was wrapped")
+	}
+}
