@@ -136,15 +136,24 @@ func Record(ctx context.Context, st store.Store, ev Event) error {
 // its predecessor's hash. The sequence number is left out on purpose: order is
 // carried by PrevHash, so renumbering cannot hide a deletion or a move.
 func Hash(e store.AuditEntry) string {
-	h := sha256.New()
-	h.Write([]byte("chaperone-audit-v1"))
-	for _, f := range []string{e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor, string(e.Data), e.PrevHash} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
+	// One buffer, hashed at once: writing each field through the hash
+	// interface copied every string twice.
+	b := make([]byte, 0, 160+len(e.Type)+len(e.Actor)+len(e.Data)+len(e.PrevHash))
+	b = append(b, "chaperone-audit-v1"...)
+	at := len(b)
+	b = binary.BigEndian.AppendUint64(b, 0) // the time's length, once known
+	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	binary.BigEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	for _, f := range []string{e.Type, e.Actor} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
+		b = append(b, f...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	b = binary.BigEndian.AppendUint64(b, uint64(len(e.Data)))
+	b = append(b, e.Data...)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(e.PrevHash)))
+	b = append(b, e.PrevHash...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func parseHead(s string) (seq int64, hash string, err error) {
