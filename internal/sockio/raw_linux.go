@@ -6,35 +6,47 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
 
+// conn keeps each direction's arguments and results in fields, so that the
+// functions handed to the poller are made once, not per call; a lock per
+// direction keeps net.Conn's promise that goroutines may call it at once.
 type conn struct {
 	net.Conn
 	rc syscall.RawConn
+
+	rmu    sync.Mutex
+	rbuf   []byte
+	rn     int
+	rerrno syscall.Errno
+	read   func(fd uintptr) bool
+
+	wmu    sync.Mutex
+	wbuf   []byte
+	wn     int
+	werrno syscall.Errno
+	write  func(fd uintptr) bool
 }
 
-func wrap(c net.Conn, rc syscall.RawConn) net.Conn { return &conn{Conn: c, rc: rc} }
+func wrap(c net.Conn, rc syscall.RawConn) net.Conn {
+	w := &conn{Conn: c, rc: rc}
+	w.read, w.write = w.readOnce, w.writeAll
+	return w
+}
 
 func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, errno := 0, syscall.Errno(0)
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait in the poller
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.rbuf, c.rn, c.rerrno = p, 0, 0
+	err := c.rc.Read(c.read)
+	n, errno := c.rn, c.rerrno
+	c.rbuf = nil
 	switch {
 	case err != nil:
 		return 0, c.opError("read", err)
@@ -46,30 +58,30 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+func (c *conn) readOnce(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.rbuf[0])), uintptr(len(c.rbuf)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // wait in the poller
+		}
+		c.rn, c.rerrno = int(r), e
+		return true
+	}
+}
+
 func (c *conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, errno := 0, syscall.Errno(0)
-	err := c.rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			// MSG_NOSIGNAL: a peer that has gone is an EPIPE error, not a
-			// signal.
-			r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n),
-				syscall.MSG_NOSIGNAL, 0, 0)
-			switch e {
-			case 0:
-				n += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wbuf, c.wn, c.werrno = p, 0, 0
+	err := c.rc.Write(c.write)
+	n, errno := c.wn, c.werrno
+	c.wbuf = nil
 	if err == nil && errno != 0 {
 		err = os.NewSyscallError("write", errno)
 	}
@@ -77,6 +89,26 @@ func (c *conn) Write(p []byte) (int, error) {
 		return n, c.opError("write", err)
 	}
 	return n, nil
+}
+
+func (c *conn) writeAll(fd uintptr) bool {
+	for c.wn < len(c.wbuf) {
+		// MSG_NOSIGNAL: a peer that has gone is an EPIPE error, not a
+		// signal.
+		r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&c.wbuf[c.wn])), uintptr(len(c.wbuf)-c.wn),
+			syscall.MSG_NOSIGNAL, 0, 0)
+		switch e {
+		case 0:
+			c.wn += int(r)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false // wait in the poller for room
+		default:
+			c.werrno = e
+			return true
+		}
+	}
+	return true
 }
 
 func (c *conn) opError(op string, err error) error {

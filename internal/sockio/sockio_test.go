@@ -127,3 +127,40 @@ func TestLeavesOtherConnsAlone(t *testing.T) {
 		t.Fatal("a pipe was wrapped")
 	}
 }
+
+// Writers on several goroutines at once each get their bytes through
+// whole, as net.Conn promises.
+func TestConcurrentWritersKeepTheirBytesWhole(t *testing.T) {
+	c, peer := pair(t, "tcp")
+	const writers, each = 8, 200
+	chunk := func(w int) []byte { return bytes.Repeat([]byte{byte('a' + w)}, 1000) }
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(peer, writers*each*1000))
+		got <- b
+	}()
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range each {
+				if _, err := c.Write(chunk(w)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range writers {
+		<-done
+	}
+	b := <-got
+	if len(b) != writers*each*1000 {
+		t.Fatalf("read %d bytes", len(b))
+	}
+	for i := 0; i < len(b); i += 1000 {
+		if !bytes.Equal(b[i:i+1000], bytes.Repeat(b[i:i+1], 1000)) {
+			t.Fatalf("writes interleaved at byte %d", i)
+		}
+	}
+}
