@@ -163,7 +163,13 @@ func (o Outcome) Misplaced() string {
 // running anything. An entry point uses it only to learn whether the
 // decision must wait for more of the action (the values a prepared
 // statement is run with); the decision itself is Decide's.
-func (g *Gate) Preview(a action.Action) action.Decision {
+func (g *Gate) Preview(a *action.Action) action.Decision {
+	return g.decide(*a)
+}
+
+// decide asks the policy about a copy of a, so that only a decision the
+// policy is asked for costs a copy on the heap.
+func (g *Gate) decide(a action.Action) action.Decision {
 	return g.Policy.Decide(&a)
 }
 
@@ -177,12 +183,11 @@ func (g *Gate) Decide(ctx context.Context, r Request) (o Outcome) {
 				Message:  "Chaperone could not decide this action (internal error), so it did not run"}
 		}
 	}()
-	act := r.Action
-	o = Outcome{Action: act}
+	o = Outcome{Action: r.Action}
 	if r.Decided != nil {
 		o.Decision = *r.Decided
 	} else {
-		o.Decision = g.Policy.Decide(&act)
+		o.Decision = g.decide(r.Action)
 	}
 	switch o.Decision.Verdict {
 	case action.Allow:

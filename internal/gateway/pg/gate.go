@@ -51,7 +51,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			preparedRes = g.res
 		}
 	}
-	preview := s.g.Gate.Preview(act)
+	preview := s.g.Gate.Preview(&act)
 	approve := preview.Verdict == action.Approve
 	if approve && deferrable(typ, text, res) {
 		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts}
@@ -77,8 +77,12 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		s.snapshotTablesAhead(ctx, act, text)
 	}
 	req := gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
-		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
-		Snapshot: s.snapshot(act), Settles: true, Key: canonicalKey(act.Text)}
+		Impact:  func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
+		Settles: true, Key: canonicalKey(act.Text)}
+	if act.Class == action.ClassDestructive {
+		// Only destruction is snapshotted; the offer costs a copy of act.
+		req.Snapshot = s.snapshot(act)
+	}
 	if !approve {
 		// Nothing was added to the action since the preview: its decision
 		// stands, and the policy need not run twice.
