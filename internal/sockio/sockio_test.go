@@ -164,3 +164,21 @@ func TestConcurrentWritersKeepTheirBytesWhole(t *testing.T) {
 		}
 	}
 }
+
+// Data that arrived while nobody was reading is read at once: a read must
+// try the socket before it waits, since the poller forgets readiness that
+// came before the wait began.
+func TestDataThatArrivedEarlierIsReadAtOnce(t *testing.T) {
+	c, peer := pair(t, "tcp")
+	buf := make([]byte, 10)
+	for _, b := range []string{"a", "b", "c"} {
+		if _, err := peer.Write([]byte(b)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := c.Read(buf); n != 1 || err != nil || string(buf[:1]) != b {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+	}
+}
