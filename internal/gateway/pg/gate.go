@@ -22,11 +22,7 @@ import (
 // refusal the gate's outcome calls for. A Parse (or a PREPARE on its own)
 // that would need approval runs nothing yet: it is forwarded, and each of
 // its runs is decided at its Bind or EXECUTE, with the values bound.
-func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text string, oids []uint32, wellFormed bool) error {
-	if !wellFormed {
-		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
-	}
-	act, res := s.g.cache.classify(text)
+func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text string, oids []uint32, act action.Action, res sql.Result) error {
 	if len(res.TypeChanges) > 0 && s.catalogCurrent(res.TypeChanges) {
 		// A type change is judged by the column's current type: widening
 		// loses nothing. Only where Chaperone's own connection sees the

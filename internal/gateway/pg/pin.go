@@ -199,8 +199,7 @@ func (s *session) checkPinned() error {
 // the server reads later statements. An approval cannot make it safe: the
 // statements that follow it would be judged as something other than what
 // the server runs.
-func (s *session) lexerRefusal(ctx context.Context, text string) *pgproto3.ErrorResponse {
-	_, res := s.g.cache.classify(text)
+func (s *session) lexerRefusal(ctx context.Context, res sql.Result) *pgproto3.ErrorResponse {
 	for _, r := range res.Reasons {
 		if r.ID != sql.FindingLexer {
 			continue

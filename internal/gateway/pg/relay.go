@@ -234,26 +234,29 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 
 // statement gates one Query or Parse.
 func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
+	var name, text string
+	var oids []uint32
+	var ok bool
 	if typ == 'Q' {
-		text, rest, found := cstring(body)
-		ok := found && len(rest) == 0 // NULs inside the text: PostgreSQL would refuse it too
-		if ok {
-			if e := s.lexerRefusal(ctx, text); e != nil {
-				return s.forge(typ, "", e)
-			}
-		}
-		return s.gate(ctx, typ, body, "", text, nil, ok)
+		var rest []byte
+		text, rest, ok = cstring(body)
+		ok = ok && len(rest) == 0 // NULs inside the text: PostgreSQL would refuse it too
+	} else {
+		var rest []byte
+		var ok1, ok2, ok3 bool
+		name, rest, ok1 = cstring(body)
+		text, rest, ok2 = cstring(rest)
+		oids, ok3 = parseOIDs(rest)
+		ok = ok1 && ok2 && ok3
 	}
-	name, rest, ok1 := cstring(body)
-	text, rest, ok2 := cstring(rest)
-	oids, ok3 := parseOIDs(rest)
-	ok := ok1 && ok2 && ok3
-	if ok {
-		if e := s.lexerRefusal(ctx, text); e != nil {
-			return s.forge(typ, name, e)
-		}
+	if !ok {
+		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
-	return s.gate(ctx, typ, body, name, text, oids, ok)
+	act, res := s.g.cache.classify(text)
+	if e := s.lexerRefusal(ctx, res); e != nil {
+		return s.forge(typ, name, e)
+	}
+	return s.gate(ctx, typ, body, name, text, oids, act, res)
 }
 
 // refusedBind names the statement forged in place of a refused Bind, so
@@ -479,6 +482,7 @@ func (s *session) atTransactionStart(ctx context.Context, typ byte, body []byte)
 // A spelling it misses costs only the snapshot taken when the statement
 // runs, which is bounded and refuses the statement when it cannot be taken.
 func beginsBlock(text string) bool {
-	t := strings.ToLower(strings.TrimLeft(text, " \t\r\n;("))
+	t := strings.TrimLeft(text, " \t\r\n;(")
+	t = strings.ToLower(t[:min(len(t), len("start transaction"))]) // only the head counts
 	return strings.HasPrefix(t, "begin") || strings.HasPrefix(t, "start transaction")
 }
