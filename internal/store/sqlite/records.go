@@ -140,12 +140,38 @@ func (t *tx) LastAudit() (store.AuditEntry, bool, error) {
 	return e, err == nil, err
 }
 
-// AppendAudit prepares its INSERT once and runs it per entry: parsing a
-// statement costs more than running it, and a batch of any size then parses
-// one.
+// auditChunk is how many entries one INSERT of a large batch carries: a
+// statement run per entry cost more in the driver than the insert itself.
+const auditChunk = 32
+
+// AppendAudit prepares its INSERTs once per call and runs them per chunk
+// of entries, then per entry for the rest: parsing a statement costs more
+// than running it, so the texts are fixed whatever the batch's size.
 func (t *tx) AppendAudit(es ...store.AuditEntry) error {
 	if len(es) == 0 {
 		return nil
+	}
+	if len(es) >= auditChunk {
+		values := strings.Repeat(",(?,?,?,?,?,?,?)", auditChunk)[1:]
+		stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO audit (`+auditCols+`) VALUES `+values)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		args := make([]any, 0, 7*auditChunk)
+		for len(es) >= auditChunk {
+			args = args[:0]
+			for _, e := range es[:auditChunk] {
+				args = append(args, e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash)
+			}
+			if err := auditInserted(es[0], es[auditChunk-1], exec(stmt, t, args)); err != nil {
+				return err
+			}
+			es = es[auditChunk:]
+		}
+		if len(es) == 0 {
+			return nil
+		}
 	}
 	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO audit (`+auditCols+`) VALUES (?,?,?,?,?,?,?)`)
 	if err != nil {
@@ -153,15 +179,27 @@ func (t *tx) AppendAudit(es ...store.AuditEntry) error {
 	}
 	defer stmt.Close()
 	for _, e := range es {
-		_, err := stmt.ExecContext(t.ctx, e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash)
-		if isUnique(err) {
-			return fmt.Errorf("audit entry %d: %w", e.Seq, store.ErrConflict)
-		}
-		if err != nil {
+		if err := auditInserted(e, e, exec(stmt, t, []any{e.Seq, fmtTime(e.Time), e.Type, e.Actor, e.Data, e.PrevHash, e.Hash})); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func exec(stmt *sql.Stmt, t *tx, args []any) error {
+	_, err := stmt.ExecContext(t.ctx, args...)
+	return err
+}
+
+// auditInserted names the entries an insert failed for.
+func auditInserted(first, last store.AuditEntry, err error) error {
+	if isUnique(err) {
+		if first.Seq == last.Seq {
+			return fmt.Errorf("audit entry %d: %w", first.Seq, store.ErrConflict)
+		}
+		return fmt.Errorf("audit entries %d-%d: %w", first.Seq, last.Seq, store.ErrConflict)
+	}
+	return err
 }
 
 func (t *tx) AuditEntries(afterSeq int64, limit int) ([]store.AuditEntry, error) {
