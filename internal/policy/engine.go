@@ -116,7 +116,8 @@ func (e *Engine) Decide(a *action.Action) (d action.Decision) {
 				Reason: fmt.Sprintf("policy evaluation failed: %v (denied, fail closed)", r)}
 		}
 	}()
-	key := memoKey(a, e.readsText)
+	var buf [256]byte
+	key := memoKey(buf[:0], a, e.readsText)
 	d, ok := e.memo.get(key)
 	if !ok {
 		d = e.firstMatch(map[string]any{

@@ -1,8 +1,7 @@
 package policy
 
 import (
-	"strconv"
-	"strings"
+	"encoding/binary"
 	"sync"
 
 	"cel.dev/cel-go/cel"
@@ -26,45 +25,42 @@ type memo struct {
 	m  map[string]action.Decision
 }
 
-func (c *memo) get(key string) (action.Decision, bool) {
+func (c *memo) get(key []byte) (action.Decision, bool) {
 	c.mu.RLock()
-	d, ok := c.m[key]
+	d, ok := c.m[string(key)] // no copy for a lookup
 	c.mu.RUnlock()
 	return d, ok
 }
 
-func (c *memo) put(key string, d action.Decision) {
+func (c *memo) put(key []byte, d action.Decision) {
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxMemo {
 		c.m = make(map[string]action.Decision, 256)
 	}
-	c.m[key] = d
+	c.m[string(key)] = d
 	c.mu.Unlock()
 }
 
-// memoKey is the rules' whole input, text left out unless withText. Fields
-// are joined with NULs and lists carry their length, so two different
-// inputs never share a key.
-func memoKey(a *action.Action, withText bool) string {
-	var b strings.Builder
-	b.Grow(128)
+// memoKey appends to b the rules' whole input, text left out unless
+// withText. Fields carry their length and lists their count, so two
+// different inputs never share a key.
+func memoKey(b []byte, a *action.Action, withText bool) []byte {
 	field := func(s string) {
-		b.WriteString(strconv.Itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	for _, s := range []string{string(a.Kind), string(a.Class), a.Env, a.Upstream, a.Requester, a.Scope} {
+	for _, s := range [...]string{string(a.Kind), string(a.Class), a.Env, a.Upstream, a.Requester, a.Scope} {
 		field(s)
 	}
-	b.WriteString(strconv.Itoa(len(a.Targets)))
+	b = binary.AppendUvarint(b, uint64(len(a.Targets)))
 	for _, t := range a.Targets {
 		field(t)
 	}
-	b.WriteString(strconv.Itoa(len(a.Reasons)))
+	b = binary.AppendUvarint(b, uint64(len(a.Reasons)))
 	for _, r := range a.Reasons {
 		field(r.ID)
 	}
-	b.WriteString(strconv.Itoa(len(a.Placements)))
+	b = binary.AppendUvarint(b, uint64(len(a.Placements)))
 	for _, p := range a.Placements {
 		field(p.Target)
 		field(p.Env)
@@ -72,7 +68,7 @@ func memoKey(a *action.Action, withText bool) string {
 	if withText {
 		field(a.Text)
 	}
-	return b.String()
+	return b
 }
 
 // readsText says whether a checked rule may read action.text: it names the
