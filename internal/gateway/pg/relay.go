@@ -158,7 +158,6 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 				}
 				err = s.forge(typ, "", pgError(CodeDenied, "Chaperone refused a statement too large to inspect", "", ""))
 			} else if err == nil {
-				s.atTransactionStart(ctx, typ, body)
 				err = s.statement(ctx, typ, body)
 			}
 			if err != nil {
@@ -249,6 +248,7 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 		oids, ok3 = parseOIDs(rest)
 		ok = ok1 && ok2 && ok3
 	}
+	s.atTransactionStart(ctx, text)
 	if !ok {
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
@@ -461,7 +461,7 @@ func (s *session) swap(body []byte) *pgproto3.ErrorResponse {
 // nothing in flight, opens a transaction block: only there can a later
 // statement of the same transaction hold a lock its snapshot would need (a
 // single query's statements are all decided before any runs).
-func (s *session) atTransactionStart(ctx context.Context, typ byte, body []byte) {
+func (s *session) atTransactionStart(ctx context.Context, text string) {
 	s.mu.Lock()
 	idle := s.tx == 'I' && s.cycleN == 0 && s.syncs == s.readies
 	s.mu.Unlock()
@@ -469,10 +469,6 @@ func (s *session) atTransactionStart(ctx context.Context, typ byte, body []byte)
 		return
 	}
 	s.tableSnaps, s.presnaps = nil, nil
-	text, rest, _ := cstring(body)
-	if typ == 'P' {
-		text, _, _ = cstring(rest)
-	}
 	if beginsBlock(text) && len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 {
 		s.snapshotAhead(ctx)
 	}
