@@ -133,12 +133,22 @@ func scanAudit(row scanner) (store.AuditEntry, error) {
 }
 
 func (t *tx) LastAudit() (store.AuditEntry, bool, error) {
-	e, err := scanAudit(t.queryRow(`SELECT ` + auditCols + ` FROM audit ORDER BY seq DESC LIMIT 1`))
+	e, err := scanAudit(t.queryRow(lastAudit))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, false, nil
 	}
 	return e, err == nil, err
 }
+
+// The audit chain's statements, run for every batch of entries.
+var (
+	insertAudit      = `INSERT INTO audit (` + auditCols + `) VALUES (?,?,?,?,?,?,?)`
+	insertAuditChunk = `INSERT INTO audit (` + auditCols + `) VALUES ` + strings.Repeat(",(?,?,?,?,?,?,?)", auditChunk)[1:]
+	lastAudit        = `SELECT ` + auditCols + ` FROM audit ORDER BY seq DESC LIMIT 1`
+	setMeta          = `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+
+	hotStatements = []string{insertAudit, insertAuditChunk, lastAudit, setMeta}
+)
 
 // auditChunk is how many entries one INSERT of a large batch carries: a
 // statement run per entry cost more in the driver than the insert itself.
@@ -152,8 +162,7 @@ func (t *tx) AppendAudit(es ...store.AuditEntry) error {
 		return nil
 	}
 	if len(es) >= auditChunk {
-		values := strings.Repeat(",(?,?,?,?,?,?,?)", auditChunk)[1:]
-		stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO audit (`+auditCols+`) VALUES `+values)
+		stmt, err := t.stmt(insertAuditChunk)
 		if err != nil {
 			return err
 		}
@@ -173,7 +182,7 @@ func (t *tx) AppendAudit(es ...store.AuditEntry) error {
 			return nil
 		}
 	}
-	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO audit (`+auditCols+`) VALUES (?,?,?,?,?,?,?)`)
+	stmt, err := t.stmt(insertAudit)
 	if err != nil {
 		return err
 	}
@@ -217,6 +226,6 @@ func (t *tx) Meta(key string) (string, bool, error) {
 }
 
 func (t *tx) SetMeta(key, value string) error {
-	_, err := t.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	_, err := t.exec(setMeta, key, value)
 	return err
 }

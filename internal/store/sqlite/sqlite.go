@@ -24,6 +24,10 @@ type Store struct {
 	// instead of failing half-way through a read-modify-write.
 	writer *sql.DB
 	reader *sql.DB
+	// prepared holds the writer's hot statements (the audit chain's),
+	// prepared once: parsing them for every batch cost more than running
+	// them.
+	prepared map[string]*sql.Stmt
 	// turn makes writers in this process take turns in arrival order.
 	// database/sql hands a freed connection to an arbitrary waiter, so under
 	// a steady stream of writes one waiter (a session's connect record, an
@@ -60,6 +64,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// Prepared before any transaction holds the writer's one connection;
+	// a transaction reuses them on that connection (or prepares them
+	// again on a new one) without asking the pool.
+	s.prepared = map[string]*sql.Stmt{}
+	for _, q := range hotStatements {
+		st, err := writer.PrepareContext(ctx, q)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("state: preparing %q: %w", q, err)
+		}
+		s.prepared[q] = st
+	}
 	return s, nil
 }
 
@@ -78,6 +94,9 @@ func openDB(path, txlock string) (*sql.DB, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	for _, st := range s.prepared {
+		st.Close()
+	}
 	return errors.Join(s.writer.Close(), s.reader.Close())
 }
 
@@ -88,15 +107,15 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	return run(ctx, s.writer, fn)
+	return run(ctx, s.writer, s.prepared, fn)
 }
 
 // View runs fn in a read transaction over a consistent snapshot.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, s.reader, fn)
+	return run(ctx, s.reader, nil, fn)
 }
 
-func run(ctx context.Context, db *sql.DB, fn func(store.Tx) error) (err error) {
+func run(ctx context.Context, db *sql.DB, prepared map[string]*sql.Stmt, fn func(store.Tx) error) (err error) {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("state: begin: %w", err)
@@ -107,7 +126,7 @@ func run(ctx context.Context, db *sql.DB, fn func(store.Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+	if err := fn(&tx{ctx: ctx, tx: sqlTx, prepared: prepared}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -119,11 +138,25 @@ func run(ctx context.Context, db *sql.DB, fn func(store.Tx) error) (err error) {
 
 // tx implements store.Tx over one SQL transaction.
 type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx      context.Context
+	tx       *sql.Tx
+	prepared map[string]*sql.Stmt
+}
+
+// stmt is query prepared for this transaction: the store's prepared
+// statement where there is one, otherwise prepared now (and closed with
+// the transaction).
+func (t *tx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.prepared[query]; ok {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	return t.tx.PrepareContext(t.ctx, query)
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	if st, ok := t.prepared[query]; ok {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
@@ -132,5 +165,8 @@ func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
 }
 
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	if st, ok := t.prepared[query]; ok {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
 	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
