@@ -2,9 +2,11 @@
 # Throughput of the PostgreSQL gateway beside the two things it replaces, in
 # one run against one server: PostgreSQL direct, pgbouncer (session mode) and
 # Chaperone (SCRAM token in, sealed credential out, every statement parsed,
-# classified, decided and written to the audit chain, group-committed). pgbench -S (select-only) with CLIENTS clients, simple and
-# extended protocol, ROUNDS rounds of DURATION seconds, targets interleaved so
-# machine noise falls on all three alike; the median round is reported.
+# classified, decided and written to the audit chain, group-committed):
+# pgbench -S (select-only) in the simple and the extended protocol, and
+# pgbench -N (writes), CLIENTS clients, ROUNDS rounds of DURATION seconds,
+# targets interleaved so machine noise falls on all three alike; the median
+# round is reported.
 # Then the memory each proxy holds for IDLE idle clients.
 # Goals: Chaperone TPS >= pgbouncer's; RSS with 200 idle clients <= 64 MiB.
 #
@@ -105,7 +107,7 @@ run() {
 	local pid out v t0 t1
 	pid=$(proxy_pid "$1")
 	t0=$(cpu_ticks "$pid")
-	out=$(PGPASSWORD=$pass pgbench -n -S -c "$CLIENTS" -j 2 -T "$DURATION" -M "$2" "${url[$1]}" 2>&1) || true
+	out=$(PGPASSWORD=$pass pgbench -n ${flags[$2]} -c "$CLIENTS" -j 2 -T "$DURATION" "${url[$1]}" 2>&1) || true
 	t1=$(cpu_ticks "$pid")
 	v=$(awk '/^tps = / { print $3 }' <<<"$out")
 	[ -n "$v" ] || { echo "pgbench against $1 ($2) failed:" >&2; echo "$out" >&2; exit 1; }
@@ -116,9 +118,14 @@ run() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-echo "pgbench -S, $CLIENTS clients, $ROUNDS x ${DURATION}s per target and mode, scale $SCALE, $(nproc) cores"
+# simple and extended: pgbench -S (one primary-key SELECT per transaction);
+# writes: pgbench -N (TPC-B-like without the branch and teller updates:
+# BEGIN, UPDATE, SELECT, INSERT, END), whose writes each wait for their
+# audit entry to be durable.
+declare -A flags=([simple]="-S -M simple" [extended]="-S -M extended" [writes]="-N -M simple")
+echo "pgbench, $CLIENTS clients, $ROUNDS x ${DURATION}s per target and mode, scale $SCALE, $(nproc) cores"
 echo "(cpu: the proxy process's CPU time per transaction)"
-for mode in simple extended; do
+for mode in simple extended writes; do
 	for round in $(seq "$ROUNDS"); do
 		for t in "${targets[@]}"; do run "$t" "$mode"; done
 	done
