@@ -12,6 +12,7 @@
 #
 #   bash bench/pg.sh                       # defaults: 8 clients, 3 x 10 s
 #   DURATION=30 ROUNDS=5 bash bench/pg.sh
+#   MODES=simple IDLE=0 bash bench/pg.sh     # one mode, no idle-memory run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-8} IDLE=${IDLE:-200} SCALE=${SCALE:-10}
@@ -125,7 +126,7 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[in
 declare -A flags=([simple]="-S -M simple" [extended]="-S -M extended" [writes]="-N -M simple")
 echo "pgbench, $CLIENTS clients, $ROUNDS x ${DURATION}s per target and mode, scale $SCALE, $(nproc) cores"
 echo "(cpu: the proxy process's CPU time per transaction)"
-for mode in simple extended writes; do
+for mode in ${MODES:-simple extended writes}; do
 	for round in $(seq "$ROUNDS"); do
 		for t in "${targets[@]}"; do run "$t" "$mode"; done
 	done
@@ -149,5 +150,7 @@ idle() {
 	wait "$IDLER_PID" 2>/dev/null || true
 	printf '%-9s RSS %6s MiB idle, %6s MiB with %d idle clients (%s MiB of it anonymous)\n' "$name" "$before" "$after" "$IDLE" "$anon"
 }
-idle "$(cat "$tmp/bouncer/pid")" pgbouncer "${url[pgbouncer]}"
-idle "$serve_pid" chaperone "${url[chaperone]}"
+if [ "$IDLE" -gt 0 ]; then
+	idle "$(cat "$tmp/bouncer/pid")" pgbouncer "${url[pgbouncer]}"
+	idle "$serve_pid" chaperone "${url[chaperone]}"
+fi
