@@ -245,7 +245,9 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	}
 	w.WriteHeader(resp.StatusCode)
 	sw := newScrubber(w, up.Credential)
-	_, err = io.Copy(sw, resp.Body)
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(sw, resp.Body, *buf)
+	copyBufs.Put(buf)
 	if err == nil {
 		err = sw.Close()
 	}
@@ -253,6 +255,10 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 		g.Log.Debug("relaying the upstream's answer", "upstream", up.Name, "err", err)
 	}
 }
+
+// copyBufs hold the buffers answers are relayed through: io.Copy would
+// allocate 32 KiB per request, which was most of the gateway's garbage.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 func scrub(s, secret string) string {
 	if secret == "" {

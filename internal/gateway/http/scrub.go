@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // scrubbed stands where a credential was.
@@ -18,6 +19,9 @@ func secretForms(secret string) [][]byte {
 	if secret == "" {
 		return nil
 	}
+	if f, ok := formsOf.Load(secret); ok {
+		return f.([][]byte)
+	}
 	var out [][]byte
 	seen := map[string]bool{}
 	for _, f := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jsonEscape(secret)} {
@@ -26,8 +30,14 @@ func secretForms(secret string) [][]byte {
 			out = append(out, []byte(f))
 		}
 	}
+	formsOf.Store(secret, out)
 	return out
 }
+
+// formsOf remembers each credential's forms: a gateway has a few
+// credentials and works them out for every request and answer. The forms
+// are only read once made.
+var formsOf sync.Map
 
 func jsonEscape(s string) string {
 	var b strings.Builder
