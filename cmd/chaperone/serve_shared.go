@@ -70,7 +70,7 @@ func (f *sharedFeed) run(ctx context.Context) {
 		wake = n.AuditAppended(ctx)
 	}
 	for ctx.Err() == nil {
-		err := audit.Follow(ctx, f.st, followEvery, wake, f.entry)
+		err := audit.Follow(ctx, f.st, followEvery, wake, audit.ApprovalPrefix, f.entry)
 		if err != nil {
 			f.log.Warn("following the shared audit log", "err", err)
 		}

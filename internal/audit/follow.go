@@ -7,13 +7,15 @@ import (
 	"github.com/chaperone/chaperone/internal/store"
 )
 
-// Follow calls fn for every entry appended after the chain's head at the
-// time of the call, in order, until ctx is done: what every instance sharing
-// a state learns of what the others did (a request created, approved or
-// consumed elsewhere). It reads the log every `every`, and at once when wake
+// Follow calls fn for every entry whose type starts with typePrefix
+// appended after the chain's head at the time of the call, in order, until
+// ctx is done: what every instance sharing a state learns of what the
+// others did (a request created, approved or consumed elsewhere). The
+// filter is the store's, so that the decisions every statement adds are not
+// read back. It reads the log every `every`, and at once when wake
 // fires (PostgreSQL's NOTIFY; nil without one). A state it cannot read is
 // tried again on the next tick; nothing is skipped.
-func Follow(ctx context.Context, st store.Store, every time.Duration, wake <-chan struct{}, fn func(store.AuditEntry)) error {
+func Follow(ctx context.Context, st store.Store, every time.Duration, wake <-chan struct{}, typePrefix string, fn func(store.AuditEntry)) error {
 	var after int64
 	err := st.View(ctx, func(tx store.Tx) error {
 		last, ok, err := tx.LastAudit()
@@ -35,8 +37,19 @@ func Follow(ctx context.Context, st store.Store, every time.Duration, wake <-cha
 		case <-wake:
 		}
 		for {
+			// The head first: whatever is appended after it is read on
+			// the next pass.
 			var es []store.AuditEntry
-			err := st.View(ctx, func(tx store.Tx) (err error) { es, err = tx.AuditEntries(after, page); return })
+			head := after
+			err := st.View(ctx, func(tx store.Tx) error {
+				last, ok, err := tx.LastAudit()
+				if err != nil || !ok {
+					return err
+				}
+				head = last.Seq
+				es, err = tx.AuditEntriesOfType(after, head, typePrefix, page)
+				return err
+			})
 			if err != nil {
 				break
 			}
@@ -45,6 +58,7 @@ func Follow(ctx context.Context, st store.Store, every time.Duration, wake <-cha
 				after = e.Seq
 			}
 			if len(es) < page {
+				after = max(after, head)
 				break
 			}
 		}

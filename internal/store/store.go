@@ -39,6 +39,9 @@ type Tx interface {
 	AppendAudit(...AuditEntry) error
 	// AuditEntries returns up to limit entries with Seq > afterSeq, oldest first.
 	AuditEntries(afterSeq int64, limit int) ([]AuditEntry, error)
+	// AuditEntriesOfType returns up to limit entries with afterSeq < Seq <=
+	// throughSeq whose type starts with typePrefix, oldest first.
+	AuditEntriesOfType(afterSeq, throughSeq int64, typePrefix string, limit int) ([]AuditEntry, error)
 
 	Meta(key string) (value string, ok bool, err error)
 	SetMeta(key, value string) error

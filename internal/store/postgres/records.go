@@ -199,6 +199,12 @@ func (t *tx) AuditEntries(afterSeq int64, limit int) ([]store.AuditEntry, error)
 	return scanAll(rows, err, scanAudit)
 }
 
+func (t *tx) AuditEntriesOfType(afterSeq, throughSeq int64, typePrefix string, limit int) ([]store.AuditEntry, error) {
+	rows, err := t.query(`SELECT `+auditCols+` FROM audit WHERE seq > $1 AND seq <= $2 AND substr(type, 1, length($3)) = $3 ORDER BY seq LIMIT $4`,
+		afterSeq, throughSeq, typePrefix, limit)
+	return scanAll(rows, err, scanAudit)
+}
+
 func (t *tx) Meta(key string) (string, bool, error) {
 	var v string
 	err := t.queryRow(`SELECT value FROM meta WHERE key = $1`, key).Scan(&v)

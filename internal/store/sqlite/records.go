@@ -216,6 +216,12 @@ func (t *tx) AuditEntries(afterSeq int64, limit int) ([]store.AuditEntry, error)
 	return scanAll(rows, err, scanAudit)
 }
 
+func (t *tx) AuditEntriesOfType(afterSeq, throughSeq int64, typePrefix string, limit int) ([]store.AuditEntry, error) {
+	rows, err := t.query(`SELECT `+auditCols+` FROM audit WHERE seq > ? AND seq <= ? AND substr(type, 1, length(?)) = ? ORDER BY seq LIMIT ?`,
+		afterSeq, throughSeq, typePrefix, typePrefix, limit)
+	return scanAll(rows, err, scanAudit)
+}
+
 func (t *tx) Meta(key string) (string, bool, error) {
 	var v string
 	err := t.queryRow(`SELECT value FROM meta WHERE key = ?`, key).Scan(&v)

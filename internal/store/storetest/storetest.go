@@ -88,8 +88,9 @@ func testAudit(t *testing.T, open Opener) {
 		return nil
 	}))
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	types := []string{"", "approval.requested", "decision", "approval_x", "approval.approved", "t"}
 	for i := int64(1); i <= 5; i++ {
-		e := store.AuditEntry{Seq: i, Time: at, Type: "t", Actor: "a", Data: []byte(`{"i":` + strconv.FormatInt(i, 10) + `}`), PrevHash: "p", Hash: "h" + strconv.FormatInt(i, 10)}
+		e := store.AuditEntry{Seq: i, Time: at, Type: types[i], Actor: "a", Data: []byte(`{"i":` + strconv.FormatInt(i, 10) + `}`), PrevHash: "p", Hash: "h" + strconv.FormatInt(i, 10)}
 		must(t, s.Update(ctx, func(tx store.Tx) error { return tx.AppendAudit(e) }))
 	}
 	if err := s.Update(ctx, func(tx store.Tx) error {
@@ -105,6 +106,16 @@ func testAudit(t *testing.T, open Opener) {
 		es, err := tx.AuditEntries(2, 2)
 		if err != nil || len(es) != 2 || es[0].Seq != 3 || es[1].Seq != 4 {
 			t.Errorf("entries after 2 = %+v %v", es, err)
+		}
+		// A prefix is matched literally ("_" is no wildcard) and the range
+		// is half-open.
+		es, err = tx.AuditEntriesOfType(0, 3, "approval.", 10)
+		if err != nil || len(es) != 1 || es[0].Seq != 1 {
+			t.Errorf("approval entries through 3 = %+v %v", es, err)
+		}
+		es, err = tx.AuditEntriesOfType(1, 5, "approval.", 10)
+		if err != nil || len(es) != 1 || es[0].Seq != 4 {
+			t.Errorf("approval entries after 1 = %+v %v", es, err)
 		}
 		return nil
 	}))
