@@ -2,6 +2,7 @@ package classify
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -70,6 +71,21 @@ func TestShellRequestsToProvidersUseTheGatewaysProfile(t *testing.T) {
 		a := Classify(action.KindShell, cmd)
 		if a.Class != want.class || want.id != "" && !slices.Contains(a.ReasonIDs(), want.id) {
 			t.Errorf("%s: %s %v, want %s %s", cmd, a.Class, a.ReasonIDs(), want.class, want.id)
+		}
+	}
+}
+
+// A remembered redaction is the one worked out for that kind of text: the
+// same text of another kind is redacted by its own rules, and a text seen
+// again gives the same answer.
+func TestRedactRemembersPerKind(t *testing.T) {
+	text := `POST /graphql
+{"query":"mutation { volumeDelete(volumeId: \"vol-secret\") }"}`
+	for range 2 {
+		g, gfp := Redact(action.KindGraphQL, text)
+		s, sfp := Redact(action.KindShell, text)
+		if strings.Contains(g, "vol-secret") || g == s || gfp == sfp {
+			t.Fatalf("graphql %q (%s), shell %q (%s)", g, gfp, s, sfp)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/lexer"
@@ -30,6 +31,42 @@ const unreadable = "[not kept: its values could not be separated from it]"
 // paths have no values to separate and keep their text, with credentials
 // removed.
 func Redact(kind action.Kind, text string) (redacted, fingerprint string) {
+	if kind == action.KindSQL || len(text) > maxMemoText {
+		return redact(kind, text)
+	}
+	// API clients repeat the same requests (polls, status queries), and
+	// their redaction parses the JSON body and the GraphQL document.
+	key := string(kind) + "\x00" + text
+	redactions.mu.RLock()
+	r, ok := redactions.m[key]
+	redactions.mu.RUnlock()
+	if ok {
+		return r[0], r[1]
+	}
+	redacted, fingerprint = redact(kind, text)
+	redactions.mu.Lock()
+	if redactions.m == nil || len(redactions.m) >= maxMemo {
+		redactions.m = make(map[string][2]string, 256)
+	}
+	redactions.m[key] = [2]string{redacted, fingerprint}
+	redactions.mu.Unlock()
+	return redacted, fingerprint
+}
+
+// Redaction is remembered for texts up to maxMemoText bytes, maxMemo of
+// them (then the memo starts over). SQL is not: its texts differ in their
+// literals, and its redaction is a scan that costs less than the lookup.
+const (
+	maxMemoText = 4 << 10
+	maxMemo     = 4096
+)
+
+var redactions struct {
+	mu sync.RWMutex
+	m  map[string][2]string
+}
+
+func redact(kind action.Kind, text string) (redacted, fingerprint string) {
 	switch kind {
 	case action.KindSQL:
 		if n, ok := sql.Normalize(text); ok {
