@@ -8,7 +8,7 @@
 # targets interleaved so machine noise falls on all three alike; the median
 # round is reported.
 # Then the memory each proxy holds for IDLE idle clients.
-# Goals: Chaperone TPS >= pgbouncer's; RSS with 200 idle clients <= 64 MiB.
+# Goals: Chaperone TPS >= pgbouncer's in every mode; RSS with 200 idle clients <= 64 MiB, <= 32 MiB of it anonymous.
 #
 #   bash bench/pg.sh                       # defaults: 8 clients, 3 x 10 s
 #   DURATION=30 ROUNDS=5 bash bench/pg.sh
