@@ -31,7 +31,7 @@ go mod download
 command -v versitygw >/dev/null || [ -x "$(go env GOPATH)/bin/versitygw" ] ||
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 npm ci --silent --no-audit --no-fund --prefix internal/gateway/pg/testdata/node
-npm ci --silent --no-audit --no-fund --ignore-scripts --prefix internal/hook/testdata/gemini
+npm ci --silent --no-audit --no-fund --ignore-scripts --prefix internal/hook/judge/testdata/gemini
 # Real migration tools, driven through the gateway by cmd/chaperone's
 # tools_e2e_test.go: Django, psycopg2, SQLAlchemy and Alembic from Debian
 # (for the system python3), knex and Sequelize from npm.

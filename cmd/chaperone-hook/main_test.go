@@ -2,7 +2,10 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +37,40 @@ func TestDefaultSocketFollowsAnExistingConfig(t *testing.T) {
 	if got := defaultSocket(cfg); got != "/x.sock" {
 		t.Fatalf("environment ignored: %q", got)
 	}
+}
+
+// The hook binary starts for every tool call an agent makes, so it links
+// only the agents' wire formats and the socket client: no classifier, no
+// gate, no C code (which would make it a dynamically linked binary whose
+// start-up alone costs more than the decision).
+func TestLinksOnlyTheAdapters(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/chaperone/chaperone/internal/hook") {
+		t.Fatalf("go list did not list the hook package: %q", deps)
+	}
+	for _, d := range deps {
+		if heavy(d) {
+			t.Errorf("chaperone-hook links %s", d)
+		}
+	}
+}
+
+func heavy(pkg string) bool {
+	if pkg == "runtime/cgo" || pkg == "os/user" || strings.Contains(pkg, "pg_query") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(pkg, "github.com/chaperone/chaperone/internal/")
+	if !ok || rest == "classify/shell/argv" {
+		return false
+	}
+	for _, p := range []string{"gate", "policy", "store", "audit", "classify"} {
+		if rest == p || strings.HasPrefix(rest, p+"/") {
+			return true
+		}
+	}
+	return false
 }

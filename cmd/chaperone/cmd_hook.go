@@ -12,6 +12,7 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook"
+	"github.com/chaperone/chaperone/internal/hook/judge"
 	"github.com/chaperone/chaperone/internal/human"
 )
 
@@ -88,13 +89,13 @@ func (a *app) hookDecider(agent, env string) hook.Decider {
 	return func(r hook.Request) hook.Outcome {
 		cfg, eng, err := a.loadPolicy()
 		if err == nil && cfg != nil {
-			hook.ProtectedDirs = protectedDirs(cfg.File, cfg.State.Path, cfg.Listen.Hook)
+			judge.ProtectedDirs = protectedDirs(cfg.File, cfg.State.Path, cfg.Listen.Hook)
 		}
 		if err != nil {
 			return hook.Outcome{Decision: action.Decision{Verdict: action.Deny, Rule: "hook.config",
 				Reason: "Chaperone's config does not load (" + human.FirstLine(err.Error()) + "); denied until it is fixed"}}
 		}
-		return hook.GateDecider(context.Background(), &gate.Gate{Policy: eng}, agent, env)(r)
+		return judge.GateDecider(context.Background(), &gate.Gate{Policy: eng}, agent, env)(r)
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 	"github.com/chaperone/chaperone/internal/backup"
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/gate"
-	"github.com/chaperone/chaperone/internal/hook"
+	"github.com/chaperone/chaperone/internal/hook/judge"
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/notify"
 	"github.com/chaperone/chaperone/internal/store"
@@ -145,7 +145,7 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 			errc := make(chan error, 4)
 			go func() { errc <- srv.Serve(ln) }()
 			// Agents may not write Chaperone's own files, whichever hook asks.
-			hook.ProtectedDirs = protectedDirs(cfg.File, cfg.State.Path, cfg.Listen.Hook)
+			judge.ProtectedDirs = protectedDirs(cfg.File, cfg.State.Path, cfg.Listen.Hook)
 			go func() { errc <- hookServer(ctx, g, log).Serve(hookLn) }()
 			go func() { errc <- gw.Serve(ctx, pgLn) }()
 			proxyAddr := "off"

@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook"
+	"github.com/chaperone/chaperone/internal/hook/judge"
 	"github.com/chaperone/chaperone/internal/hook/server"
 )
 
@@ -15,6 +16,6 @@ func hookServer(ctx context.Context, g *gate.Gate, log *slog.Logger) *server.Ser
 	hg := *g
 	hg.Approvals = nil
 	return &server.Server{Log: log, Decide: func(agent, env string, r hook.Request) hook.Outcome {
-		return hook.GateDecider(ctx, &hg, agent, env)(r)
+		return judge.GateDecider(ctx, &hg, agent, env)(r)
 	}}
 }

@@ -26,6 +26,7 @@ import (
 	gwhttp "github.com/chaperone/chaperone/internal/gateway/http"
 	"github.com/chaperone/chaperone/internal/gateway/pg"
 	"github.com/chaperone/chaperone/internal/hook"
+	"github.com/chaperone/chaperone/internal/hook/judge"
 	"github.com/chaperone/chaperone/internal/pgtest"
 	"github.com/chaperone/chaperone/internal/policy"
 	"github.com/chaperone/chaperone/internal/store"
@@ -170,7 +171,7 @@ func (w *world) viaHTTP(t *testing.T, env, method, path string) action.Verdict {
 
 func (w *world) viaHook(t *testing.T, env, command string) action.Verdict {
 	t.Helper()
-	o := hook.GateDecider(context.Background(), w.g, "claude-code", env)(hook.Request{Kind: action.KindShell, Text: command, Cwd: "/w"})
+	o := judge.GateDecider(context.Background(), w.g, "claude-code", env)(hook.Request{Kind: action.KindShell, Text: command, Cwd: "/w"})
 	return o.Decision.Verdict
 }
 
@@ -322,7 +323,7 @@ func TestWithoutTheAuditLogOnlyReadsGoOnEverywhere(t *testing.T) {
 	if got := w.viaHook(t, "staging", "git status"); got != action.Allow {
 		t.Errorf("hook read: %s", got)
 	}
-	if o := hook.GateDecider(context.Background(), w.g, "cursor", "staging")(hook.Request{Kind: action.KindShell, Text: "npm install"}); o.Decision.Verdict != action.Deny || o.Decision.Rule != "audit.unavailable" {
+	if o := judge.GateDecider(context.Background(), w.g, "cursor", "staging")(hook.Request{Kind: action.KindShell, Text: "npm install"}); o.Decision.Verdict != action.Deny || o.Decision.Rule != "audit.unavailable" {
 		t.Errorf("hook write: %+v", o.Decision)
 	}
 	if n := w.db.Count(t, w.dbName, "items"); n != 10 {

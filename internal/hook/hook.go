@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify/shell"
+	"github.com/chaperone/chaperone/internal/classify/shell/argv"
 	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
@@ -186,11 +186,11 @@ func stringOrArgs(raw json.RawMessage) (string, error) {
 	if err := strictjson.Unmarshal(raw, &s); err == nil {
 		return s, nil
 	}
-	var argv []string
-	if err := strictjson.Unmarshal(raw, &argv); err != nil {
+	var words []string
+	if err := strictjson.Unmarshal(raw, &words); err != nil {
 		return "", fmt.Errorf("command is neither a string nor a list of strings")
 	}
-	return shell.QuoteArgv(argv), nil
+	return argv.Quote(words), nil
 }
 
 // Deny renders a fail-closed denial for why, in a's format.

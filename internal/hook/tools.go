@@ -98,17 +98,17 @@ func (t tools) request(c Call) (Request, bool, error) {
 		}
 		r.Kind, r.Text = action.KindShell, line
 	case OpRead:
-		r.Paths = stringsAt(c.Input, pathKeys...)
+		r.Paths = StringsAt(c.Input, PathKeys...)
 		if len(r.Paths) == 0 {
 			return Request{}, false, fmt.Errorf("%s call without a path", c.Tool)
 		}
 		r.Kind, r.Text = action.KindFile, strings.Join(r.Paths, "\n")
 	case OpWrite, OpEdit:
-		r.Paths = stringsAt(c.Input, pathKeys...)
+		r.Paths = StringsAt(c.Input, PathKeys...)
 		if len(r.Paths) == 0 {
 			return Request{}, false, fmt.Errorf("%s call without a path", c.Tool)
 		}
-		r.Content = strings.Join(stringsAt(c.Input, contentKeys...), "\n")
+		r.Content = strings.Join(StringsAt(c.Input, ContentKeys...), "\n")
 		r.Kind = action.KindFileWrite
 	case OpPatch:
 		patch, ok := c.Input["command"].(string)
@@ -123,15 +123,15 @@ func (t tools) request(c Call) (Request, bool, error) {
 		}
 		r.Kind, r.Content = action.KindFileWrite, patch
 	case OpSearch:
-		r.Paths = stringsAt(c.Input, pathKeys...)
-		r.Patterns = stringsAt(c.Input, patternKeys...)
+		r.Paths = StringsAt(c.Input, PathKeys...)
+		r.Patterns = StringsAt(c.Input, patternKeys...)
 		r.Kind = action.KindFile
 	case OpFetch:
 		r.Kind = action.KindTool
 		r.URL = firstString(c.Input, "url", "uri", "href")
 		if r.URL == "" {
 			// Gemini CLI's web_fetch takes URLs inside its prompt.
-			r.URL = urlPattern.FindString(strings.Join(stringsAt(c.Input, "prompt"), " "))
+			r.URL = urlPattern.FindString(strings.Join(StringsAt(c.Input, "prompt"), " "))
 		}
 	case OpMCP, OpAgent:
 		r.Kind = action.KindTool
@@ -143,9 +143,11 @@ func (t tools) request(c Call) (Request, bool, error) {
 
 var urlPattern = regexp.MustCompile(`https?://[^\s"'<>]+`)
 
+// PathKeys and ContentKeys are the argument names tools give a file's path
+// and its new content under; the MCP judge reads them too.
 var (
-	pathKeys    = []string{"file_path", "absolute_path", "path", "notebook_path", "filePath", "target_file", "dir_path", "paths", "file_paths", "include", "source", "destination", "target", "filename", "file"}
-	contentKeys = []string{"content", "contents", "file_text", "new_string", "new_str", "new_source", "newText", "text", "diff", "edits", "insert_text"}
+	PathKeys    = []string{"file_path", "absolute_path", "path", "notebook_path", "filePath", "target_file", "dir_path", "paths", "file_paths", "include", "source", "destination", "target", "filename", "file"}
+	ContentKeys = []string{"content", "contents", "file_text", "new_string", "new_str", "new_source", "newText", "text", "diff", "edits", "insert_text"}
 	patternKeys = []string{"pattern", "regex", "glob", "include_pattern", "file_pattern", "include", "query", "q", "search"}
 )
 
@@ -167,7 +169,7 @@ func guessOp(name string, in map[string]any) Op {
 	switch {
 	case has("command", "command_line"):
 		return OpShell
-	case has(pathKeys...) && has(contentKeys...):
+	case has(PathKeys...) && has(ContentKeys...):
 		return OpWrite
 	case has("url"):
 		return OpFetch
@@ -175,9 +177,9 @@ func guessOp(name string, in map[string]any) Op {
 	return "" // unknown: held
 }
 
-// stringsAt collects the strings under keys: strings, lists of strings,
+// StringsAt collects the strings under keys: strings, lists of strings,
 // and lists of objects whose string fields are content (edits lists).
-func stringsAt(in map[string]any, keys ...string) []string {
+func StringsAt(in map[string]any, keys ...string) []string {
 	var out []string
 	var walk func(v any)
 	walk = func(v any) {

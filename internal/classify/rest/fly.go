@@ -3,6 +3,7 @@ package rest
 import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
+	"github.com/chaperone/chaperone/internal/classify/shell/argv"
 	"github.com/chaperone/chaperone/internal/classify/sql"
 	"github.com/chaperone/chaperone/internal/strictjson"
 )
@@ -66,7 +67,7 @@ func judgeExec(r Request) []action.Reason {
 	}
 	text := body.Cmd
 	if len(body.Command) > 0 {
-		text = shell.QuoteArgv(body.Command)
+		text = argv.Quote(body.Command)
 	}
 	return flyShell.Classify(text).Reasons
 }

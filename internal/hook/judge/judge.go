@@ -1,4 +1,4 @@
-package hook
+package judge
 
 import (
 	"encoding/json"
@@ -9,9 +9,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chaperone/chaperone/internal/hook"
+
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify"
 	"github.com/chaperone/chaperone/internal/classify/shell"
+	"github.com/chaperone/chaperone/internal/classify/shell/argv"
 )
 
 // ProtectedDirs are Chaperone's own config, state and socket directories,
@@ -23,9 +26,9 @@ var ProtectedDirs []string
 // commands and file reads go to the same classifiers as everywhere else;
 // writes are judged by their target and by what their content would do
 // when run; other tools by what they do.
-func Classify(r Request) action.Action {
+func Classify(r hook.Request) action.Action {
 	switch r.Op {
-	case "", OpShell:
+	case "", hook.OpShell:
 		if r.Op == "" && r.Kind != action.KindShell && r.Kind != action.KindFile {
 			break
 		}
@@ -42,17 +45,17 @@ func Classify(r Request) action.Action {
 		if r.Kind == action.KindFile {
 			return readAction(r)
 		}
-	case OpRead:
+	case hook.OpRead:
 		return readAction(r)
-	case OpSearch:
+	case hook.OpSearch:
 		return searchAction(r)
-	case OpWrite, OpEdit, OpPatch:
+	case hook.OpWrite, hook.OpEdit, hook.OpPatch:
 		return writeAction(r)
-	case OpFetch:
+	case hook.OpFetch:
 		return fetchAction(r)
-	case OpMCP:
+	case hook.OpMCP:
 		return mcpAction(r)
-	case OpAgent:
+	case hook.OpAgent:
 		return agentAction(r)
 	}
 	a := toolAction(r)
@@ -61,7 +64,7 @@ func Classify(r Request) action.Action {
 	return a
 }
 
-func readAction(r Request) action.Action {
+func readAction(r hook.Request) action.Action {
 	paths := r.Paths
 	if len(paths) == 0 {
 		paths = []string{r.Text}
@@ -83,7 +86,7 @@ func readAction(r Request) action.Action {
 
 // searchAction: a search for credentials is one whatever tool runs it, so
 // the search is also put to the shell guard as the grep or find it is.
-func searchAction(r Request) action.Action {
+func searchAction(r hook.Request) action.Action {
 	text := r.Tool + " " + strings.Join(append(append([]string{}, r.Patterns...), r.Paths...), " ")
 	a := action.Action{Kind: action.KindFile, Text: text, Class: action.ClassRead, Targets: r.Paths}
 	for _, p := range append(append([]string{}, r.Paths...), r.Patterns...) {
@@ -92,16 +95,16 @@ func searchAction(r Request) action.Action {
 				Message: r.Tool + " looks into " + p + ", which holds credentials"})
 		}
 	}
-	argv := []string{"grep", "-rn"}
+	words := []string{"grep", "-rn"}
 	for _, p := range r.Patterns {
-		argv = append(argv, "-e", p)
+		words = append(words, "-e", p)
 	}
-	argv = append(argv, "--")
-	argv = append(argv, r.Paths...)
+	words = append(words, "--")
+	words = append(words, r.Paths...)
 	if len(r.Paths) == 0 {
-		argv = append(argv, ".")
+		words = append(words, ".")
 	}
-	for _, rs := range classify.Classify(action.KindShell, shell.QuoteArgv(argv)).Reasons {
+	for _, rs := range classify.Classify(action.KindShell, argv.Quote(words)).Reasons {
 		if rs.Class == action.ClassCredentialAccess {
 			a.AddReason(rs)
 		}
@@ -122,9 +125,9 @@ func globNamesSecret(g string) bool {
 }
 
 // writeAction judges a write by where it goes and by what it puts there.
-func writeAction(r Request) action.Action {
+func writeAction(r hook.Request) action.Action {
 	targets, content := r.Paths, r.Content
-	if r.Op == OpPatch {
+	if r.Op == hook.OpPatch {
 		targets, content = patchTargets(r.Content)
 	}
 	text := strings.Join(targets, "\n") + "\n" + content
@@ -234,10 +237,10 @@ func shebangShell(content string) bool {
 // fetchAction: fetching a URL goes out through the agent's own network;
 // enforced mode's proxy is what decides where it may go. A file URL is a
 // read of that file.
-func fetchAction(r Request) action.Action {
+func fetchAction(r hook.Request) action.Action {
 	a := toolAction(r)
 	if p, ok := strings.CutPrefix(r.URL, "file://"); ok {
-		return readAction(Request{Kind: action.KindFile, Paths: []string{p}, Cwd: r.Cwd})
+		return readAction(hook.Request{Kind: action.KindFile, Paths: []string{p}, Cwd: r.Cwd})
 	}
 	a.Targets = []string{r.URL}
 	if r.URL == "" {
@@ -249,7 +252,7 @@ func fetchAction(r Request) action.Action {
 // agentAction: a subagent's own tool calls come through the hook, but not
 // one started where the hook does not run or with the agent's own prompts
 // switched off.
-func agentAction(r Request) action.Action {
+func agentAction(r hook.Request) action.Action {
 	a := toolAction(r)
 	if m, _ := r.Args["mode"].(string); m == "bypassPermissions" || m == "dontAsk" {
 		a.AddReason(action.Reason{ID: "hook.subagent-unprompted", Class: action.ClassUnknown,
@@ -264,7 +267,7 @@ func agentAction(r Request) action.Action {
 
 // toolAction is the action for a tool call as a whole: its name and its
 // arguments in one canonical JSON text, which an approval binds to.
-func toolAction(r Request) action.Action {
+func toolAction(r hook.Request) action.Action {
 	args, _ := json.Marshal(r.Args)
 	return action.Action{Kind: action.KindTool, Text: r.Tool + " " + string(args), Class: action.ClassRead}
 }

@@ -1,9 +1,11 @@
-package hook
+package judge
 
 import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/chaperone/chaperone/internal/hook"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify"
@@ -43,7 +45,7 @@ var (
 // (SQL, shell, GraphQL), by what a known server's tool does, and by the
 // verb in the tool's name. An argument such as confirm: true is only the
 // agent speaking, never a human's approval, so it changes nothing.
-func mcpAction(r Request) action.Action {
+func mcpAction(r hook.Request) action.Action {
 	a := toolAction(r)
 	server, tool := r.Server, ""
 	s2, t2 := splitMCP(r.Tool)
@@ -90,18 +92,18 @@ func mcpAction(r Request) action.Action {
 	// A filesystem server's tools are file reads and writes.
 	switch tool {
 	case "write_file", "edit_file", "create_file", "create_or_update_file", "push_files", "append_file":
-		w := writeAction(Request{Op: OpWrite, Cwd: r.Cwd, Paths: stringsAt(r.Args, pathKeys...), Content: strings.Join(stringsAt(r.Args, contentKeys...), "\n")})
+		w := writeAction(hook.Request{Op: hook.OpWrite, Cwd: r.Cwd, Paths: hook.StringsAt(r.Args, hook.PathKeys...), Content: strings.Join(hook.StringsAt(r.Args, hook.ContentKeys...), "\n")})
 		add(w.Reasons)
 		judged = true
 	case "move_file", "rename_file", "copy_file":
-		w := writeAction(Request{Op: OpWrite, Cwd: r.Cwd, Paths: stringsAt(r.Args, "destination", "target", "new_path", "to")})
+		w := writeAction(hook.Request{Op: hook.OpWrite, Cwd: r.Cwd, Paths: hook.StringsAt(r.Args, "destination", "target", "new_path", "to")})
 		add(w.Reasons)
 		add([]action.Reason{{ID: "mcp.move", Class: action.ClassWrite, Message: tool + " replaces whatever is at the destination"}})
 	case "read_file", "read_text_file", "read_media_file", "read_multiple_files", "get_file_contents", "get_file_info":
-		add(readAction(Request{Cwd: r.Cwd, Paths: stringsAt(r.Args, pathKeys...)}).Reasons)
+		add(readAction(hook.Request{Cwd: r.Cwd, Paths: hook.StringsAt(r.Args, hook.PathKeys...)}).Reasons)
 		judged = true
 	case "search_files", "directory_tree", "list_directory":
-		add(searchAction(Request{Tool: r.Tool, Paths: stringsAt(r.Args, "path"), Patterns: stringsAt(r.Args, "pattern", "query")}).Reasons)
+		add(searchAction(hook.Request{Tool: r.Tool, Paths: hook.StringsAt(r.Args, "path"), Patterns: hook.StringsAt(r.Args, "pattern", "query")}).Reasons)
 		judged = true
 	}
 	switch {

@@ -1,10 +1,12 @@
-package hook
+package judge
 
 import (
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/chaperone/chaperone/internal/hook"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/config"
@@ -24,11 +26,11 @@ func TestScriptsAreReadFromTheAgentsDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	decide := GateDecider(context.Background(), &gate.Gate{Policy: eng}, "claude-code", "staging")
-	o := decide(Request{Kind: action.KindShell, Text: "bash deploy.sh", Cwd: dir})
+	o := decide(hook.Request{Kind: action.KindShell, Text: "bash deploy.sh", Cwd: dir})
 	if o.Action.Class != action.ClassDestructive || o.Decision.Verdict != action.Approve {
 		t.Fatalf("bash deploy.sh in %s: %s, %+v", dir, o.Action.Class, o.Decision)
 	}
-	if o := decide(Request{Kind: action.KindShell, Text: "bash deploy.sh", Cwd: t.TempDir()}); o.Action.Class == action.ClassDestructive {
+	if o := decide(hook.Request{Kind: action.KindShell, Text: "bash deploy.sh", Cwd: t.TempDir()}); o.Action.Class == action.ClassDestructive {
 		t.Fatal("a script that is not there was judged destructive")
 	}
 }

@@ -1,4 +1,4 @@
-package hook
+package judge
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaperone/chaperone/internal/hook"
+
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/policy"
@@ -15,7 +17,7 @@ import (
 
 // verdictOf reads the decision back out of an agent's answer, as that
 // agent would: none is "no opinion" (exit 0, nothing printed).
-func verdictOf(t *testing.T, ans Answer) string {
+func verdictOf(t *testing.T, ans hook.Answer) string {
 	t.Helper()
 	if ans.Exit == 2 {
 		return "block"
@@ -56,7 +58,7 @@ func TestEveryAgentsToolsEndToEnd(t *testing.T) {
 	}
 	g := &gate.Gate{Policy: eng}
 	seen := 0
-	for _, agent := range Names() {
+	for _, agent := range hook.Names() {
 		data, err := os.ReadFile(filepath.Join("testdata", "agents", agent+".json"))
 		if err != nil {
 			t.Errorf("%s: no end-to-end cases: %v", agent, err)
@@ -72,7 +74,7 @@ func TestEveryAgentsToolsEndToEnd(t *testing.T) {
 		}
 		for _, c := range cases {
 			seen++
-			ans := Run(Adapters[agent], c.In, GateDecider(context.Background(), g, agent, "dev"))
+			ans := hook.Run(hook.Adapters[agent], c.In, GateDecider(context.Background(), g, agent, "dev"))
 			if got := verdictOf(t, ans); got != c.Want {
 				t.Errorf("%s / %s: got %s, want %s\n%s%s", agent, c.Name, got, c.Want, ans.Stdout, ans.Stderr)
 			}

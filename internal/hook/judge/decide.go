@@ -1,7 +1,9 @@
-package hook
+package judge
 
 import (
 	"context"
+
+	"github.com/chaperone/chaperone/internal/hook"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/gate"
@@ -9,8 +11,8 @@ import (
 
 // GateDecider classifies an agent's requests and asks g about them, as
 // the agent named agent working in env.
-func GateDecider(ctx context.Context, g *gate.Gate, agent, env string) Decider {
-	return func(r Request) Outcome {
+func GateDecider(ctx context.Context, g *gate.Gate, agent, env string) hook.Decider {
+	return func(r hook.Request) hook.Outcome {
 		act := Classify(r)
 		act.Env = env
 		return outcomeOf(g.Decide(ctx, gate.Request{Entry: gate.EntryHook, Source: "hook:" + agent, Action: act, Cwd: r.Cwd}))
@@ -19,13 +21,13 @@ func GateDecider(ctx context.Context, g *gate.Gate, agent, env string) Decider {
 
 // outcomeOf renders the gate's outcome as the decision an agent acts on:
 // anything the gate could not settle is a denial with its reason.
-func outcomeOf(o gate.Outcome) Outcome {
+func outcomeOf(o gate.Outcome) hook.Outcome {
 	if o.Verdict != gate.Undecidable {
-		return Outcome{Decision: o.Decision, Action: o.Action}
+		return hook.Outcome{Decision: o.Decision, Action: o.Action}
 	}
 	rule := "gate.undecidable"
 	if o.Cause == gate.CauseAudit {
 		rule = "audit.unavailable"
 	}
-	return Outcome{Action: o.Action, Decision: action.Decision{Verdict: action.Deny, Rule: rule, Reason: o.Message}}
+	return hook.Outcome{Action: o.Action, Decision: action.Decision{Verdict: action.Deny, Rule: rule, Reason: o.Message}}
 }

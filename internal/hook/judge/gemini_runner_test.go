@@ -1,4 +1,4 @@
-package hook
+package judge
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaperone/chaperone/internal/hook"
+
 	"github.com/chaperone/chaperone/internal/config"
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/policy"
@@ -18,17 +20,17 @@ import (
 // "hook.test as-hook AGENT" answers like `chaperone hook AGENT --local`.
 func TestMain(m *testing.M) {
 	if len(os.Args) == 3 && os.Args[1] == "as-hook" {
-		a := Adapters[os.Args[2]]
-		input, err := ReadInput(os.Stdin)
+		a := hook.Adapters[os.Args[2]]
+		input, err := hook.ReadInput(os.Stdin)
 		if err != nil {
-			os.Exit(Deny(a, err.Error()).Write(os.Stdout, os.Stderr))
+			os.Exit(hook.Deny(a, err.Error()).Write(os.Stdout, os.Stderr))
 		}
 		dir, _ := os.MkdirTemp("", "hook")
 		eng, err := policy.New(config.Defaults(dir))
 		if err != nil {
-			os.Exit(Deny(a, err.Error()).Write(os.Stdout, os.Stderr))
+			os.Exit(hook.Deny(a, err.Error()).Write(os.Stdout, os.Stderr))
 		}
-		ans := Run(a, input, GateDecider(context.Background(), &gate.Gate{Policy: eng}, os.Args[2], "dev"))
+		ans := hook.Run(a, input, GateDecider(context.Background(), &gate.Gate{Policy: eng}, os.Args[2], "dev"))
 		os.Exit(ans.Write(os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -55,7 +57,7 @@ func TestGeminiRunsTheInstalledEntry(t *testing.T) {
 	self, _ := os.Executable()
 	dir := t.TempDir()
 	settings := filepath.Join(dir, ".gemini", "settings.json")
-	if _, _, err := Install("gemini", settings, self+" as-hook gemini"); err != nil {
+	if _, _, err := hook.Install("gemini", settings, self+" as-hook gemini"); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
