@@ -73,12 +73,15 @@ func (w *Writer) signal() {
 	}
 }
 
-// enqueue adds p, waiting while the queue is full; false once closed.
+// enqueue adds p; false once closed. An entry nobody waits for waits for
+// room while the queue is full; one somebody waits for goes in at once, so
+// that its caller's deadline bounds the whole wait (callers that wait are
+// few: each holds a request).
 func (w *Writer) enqueue(p pending) bool {
 	w.start()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for len(w.queue) >= maxQueued && !w.closed {
+	for p.errc == nil && len(w.queue) >= maxQueued && !w.closed {
 		w.room.Wait()
 	}
 	if w.closed {

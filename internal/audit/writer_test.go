@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/store/sqlite"
@@ -83,4 +84,39 @@ func BenchmarkWriterPost(b *testing.B) {
 		}
 	})
 	w.Close()
+}
+
+// An append somebody waits for is bounded by its caller's deadline even
+// when the writer cannot write and the queue is full.
+func TestAppendWaitsNoLongerThanItsDeadline(t *testing.T) {
+	st := openStore(t)
+	w := &Writer{Store: st}
+	defer w.Close()
+	// Hold the store's write lock so that the writer stalls on its first
+	// batch, then fill the queue behind it.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	go st.Update(context.Background(), func(store.Tx) error { close(held); <-release; return nil })
+	<-held
+	defer close(release)
+	for range maxQueued + maxBatch + 1 {
+		go w.Post(Event{Type: Decision, Actor: "t", Data: 1})
+	}
+	for full := false; !full; time.Sleep(time.Millisecond) {
+		w.mu.Lock()
+		full = len(w.queue) >= maxQueued
+		w.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Append(ctx, Event{Type: Decision, Actor: "t", Data: 2}) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("an append succeeded while the store was locked")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Append outlived its deadline")
+	}
 }
