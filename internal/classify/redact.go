@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
-	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/lexer"
@@ -13,6 +12,7 @@ import (
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/sql"
 	"github.com/chaperone/chaperone/internal/logging"
+	"github.com/chaperone/chaperone/internal/memo"
 )
 
 // maxRedacted bounds the redacted text kept in the audit log; the
@@ -37,34 +37,20 @@ func Redact(kind action.Kind, text string) (redacted, fingerprint string) {
 	// API clients repeat the same requests (polls, status queries), and
 	// their redaction parses the JSON body and the GraphQL document.
 	key := string(kind) + "\x00" + text
-	redactions.mu.RLock()
-	r, ok := redactions.m[key]
-	redactions.mu.RUnlock()
-	if ok {
+	if r, ok := redactions.Get(key); ok {
 		return r[0], r[1]
 	}
 	redacted, fingerprint = redact(kind, text)
-	redactions.mu.Lock()
-	if redactions.m == nil || len(redactions.m) >= maxMemo {
-		redactions.m = make(map[string][2]string, 256)
-	}
-	redactions.m[key] = [2]string{redacted, fingerprint}
-	redactions.mu.Unlock()
+	redactions.Put(key, [2]string{redacted, fingerprint}, len(redacted)+len(fingerprint))
 	return redacted, fingerprint
 }
 
-// Redaction is remembered for texts up to maxMemoText bytes, maxMemo of
-// them (then the memo starts over). SQL is not: its texts differ in their
-// literals, and its redaction is a scan that costs less than the lookup.
-const (
-	maxMemoText = 4 << 10
-	maxMemo     = 4096
-)
+// Redaction is remembered for texts up to maxMemoText bytes (internal/memo
+// bounds the rest). SQL is not: its texts differ in their literals, and its
+// redaction is a scan that costs less than the lookup.
+const maxMemoText = 4 << 10
 
-var redactions struct {
-	mu sync.RWMutex
-	m  map[string][2]string
-}
+var redactions = memo.Map[[2]string]{MaxEntries: 4096, MaxBytes: 8 << 20}
 
 func redact(kind action.Kind, text string) (redacted, fingerprint string) {
 	switch kind {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/config"
+	"github.com/chaperone/chaperone/internal/memo"
 )
 
 // Engine decides. It is immutable after New and safe for concurrent use.
@@ -20,7 +21,7 @@ type Engine struct {
 	// readsText: some rule may read action.text, so decisions are
 	// remembered by text too.
 	readsText bool
-	memo      memo
+	memo      *memo.Map[action.Decision]
 }
 
 type rule struct {
@@ -39,7 +40,7 @@ func New(cfg *config.Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: building CEL environment: %w", err)
 	}
-	e := &Engine{protected: map[string]bool{}}
+	e := &Engine{protected: map[string]bool{}, memo: newMemo()}
 	for _, p := range cfg.Protected {
 		e.protected[p] = true
 	}
@@ -118,13 +119,13 @@ func (e *Engine) Decide(a *action.Action) (d action.Decision) {
 	}()
 	var buf [256]byte
 	key := memoKey(buf[:0], a, e.readsText)
-	d, ok := e.memo.get(key)
+	d, ok := e.memo.GetBytes(key)
 	if !ok {
 		d = e.firstMatch(map[string]any{
 			"action": inputOf(a),
 			"env":    &Env{Name: a.Env, Protected: e.protected[a.Env]},
 		})
-		e.memo.put(key, d)
+		e.memo.Put(string(key), d, 64)
 	}
 	return capByScope(d, a)
 }

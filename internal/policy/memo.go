@@ -2,43 +2,29 @@ package policy
 
 import (
 	"encoding/binary"
-	"sync"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/memo"
 )
 
-// maxMemo bounds the decisions remembered; when full the memo starts over,
-// which costs an evaluation and never a wrong answer.
-const maxMemo = 10000
+// The decisions remembered are bounded (internal/memo): a rule that reads
+// the text puts agents' texts in the keys.
+const (
+	maxMemo      = 10000
+	maxMemoBytes = 8 << 20
+)
 
-// memo remembers decisions by everything the rules can see. CEL is
-// deterministic and the rules see nothing but their inputs (no clock, no
-// I/O), so the same inputs give the same decision: an application's
-// statements, which differ only in their literals, are decided once. The
-// statement text is part of the key only when some rule reads it; texts
-// that differ would otherwise each take a slot for one decision.
-type memo struct {
-	mu sync.RWMutex
-	m  map[string]action.Decision
-}
-
-func (c *memo) get(key []byte) (action.Decision, bool) {
-	c.mu.RLock()
-	d, ok := c.m[string(key)] // no copy for a lookup
-	c.mu.RUnlock()
-	return d, ok
-}
-
-func (c *memo) put(key []byte, d action.Decision) {
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxMemo {
-		c.m = make(map[string]action.Decision, 256)
-	}
-	c.m[string(key)] = d
-	c.mu.Unlock()
+// CEL is deterministic and the rules see nothing but their inputs (no
+// clock, no I/O), so the same inputs give the same decision: an
+// application's statements, which differ only in their literals, are
+// decided once. The statement text is part of the key only when some rule
+// reads it; texts that differ would otherwise each take a slot for one
+// decision.
+func newMemo() *memo.Map[action.Decision] {
+	return &memo.Map[action.Decision]{MaxEntries: maxMemo, MaxBytes: maxMemoBytes}
 }
 
 // memoKey appends to b the rules' whole input, text left out unless

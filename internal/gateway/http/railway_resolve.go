@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/graphql"
+	"github.com/chaperone/chaperone/internal/memo"
 )
 
 // resolveTTL is how long a target's environments are trusted: long enough
@@ -19,10 +20,11 @@ import (
 // resource is seen soon.
 const resolveTTL = 30 * time.Second
 
-// envCache remembers what each target resolved to, per upstream.
+// envCache remembers what each target resolved to, per upstream, bounded
+// (internal/memo): targets are named by agents.
 type envCache struct {
-	mu sync.Mutex
-	m  map[string]cachedEnvs
+	once sync.Once
+	m    memo.Map[cachedEnvs]
 }
 
 type cachedEnvs struct {
@@ -30,10 +32,13 @@ type cachedEnvs struct {
 	at   time.Time
 }
 
+func (c *envCache) results() *memo.Map[cachedEnvs] {
+	c.once.Do(func() { c.m.MaxEntries, c.m.MaxBytes = 10000, 4 << 20 })
+	return &c.m
+}
+
 func (c *envCache) get(key string, now time.Time) ([]string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
+	e, ok := c.results().Get(key)
 	if !ok || now.Sub(e.at) > resolveTTL {
 		return nil, false
 	}
@@ -41,12 +46,11 @@ func (c *envCache) get(key string, now time.Time) ([]string, bool) {
 }
 
 func (c *envCache) put(key string, envs []string, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) > 10000 { // bounded: forget everything rather than grow
-		c.m = map[string]cachedEnvs{}
+	size := 0
+	for _, e := range envs {
+		size += len(e)
 	}
-	c.m[key] = cachedEnvs{envs, now}
+	c.results().Put(key, cachedEnvs{envs, now}, size)
 }
 
 // railwayLookups are the read-only queries that place a target, and how

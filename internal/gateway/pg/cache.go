@@ -6,11 +6,15 @@ import (
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/sql"
+	"github.com/chaperone/chaperone/internal/memo"
 )
 
-// maxCached bounds the classification cache; when full it starts over, which
-// costs a re-parse and never a wrong answer.
-const maxCached = 10000
+// The classification cache is bounded in entries and in bytes
+// (internal/memo): a statement can be 64 MiB, and agents choose them.
+const (
+	maxCached      = 10000
+	maxCachedBytes = 32 << 20
+)
 
 // classCache remembers the classification of statement texts: applications
 // send the same few statements over and over, and parsing is the expensive
@@ -19,38 +23,37 @@ const maxCached = 10000
 // on a literal's value: SELECT ... WHERE id = 42 is judged once for every id,
 // DELETE ... WHERE 1 = 1 is judged every time.
 type classCache struct {
-	mu sync.RWMutex
-	m  map[string]sql.Result
+	once sync.Once
+	m    memo.Map[sql.Result]
+}
+
+func (c *classCache) results() *memo.Map[sql.Result] {
+	c.once.Do(func() { c.m.MaxEntries, c.m.MaxBytes = maxCached, maxCachedBytes })
+	return &c.m
 }
 
 // classify returns the action for text (to be completed with who and where)
 // and the statement names it prepares and executes.
 func (c *classCache) classify(text string) (action.Action, sql.Result) {
+	m := c.results()
+	r, ok := m.Get(text)
 	shape, shaped := "", false
-	c.mu.RLock()
-	r, ok := c.m[text]
 	if !ok {
-		c.mu.RUnlock()
 		shape, shaped = sql.Shape(text)
-		c.mu.RLock()
 		if shaped {
-			r, ok = c.m[shape]
+			r, ok = m.Get(shape)
 			ok = ok && !r.Literals
 		}
 	}
-	c.mu.RUnlock()
 	if !ok {
 		r = sql.Classify(text)
-		c.mu.Lock()
-		if c.m == nil || len(c.m)+2 > maxCached {
-			c.m = make(map[string]sql.Result, 256)
-		}
+		// The result's own size is about its text's: targets and
+		// findings name parts of it.
 		if shaped && !r.Literals {
-			c.m[shape] = r // shapes hold NULs, which no statement text can
+			m.Put(shape, r, len(shape)) // shapes hold NULs, which no statement text can
 		} else {
-			c.m[text] = r
+			m.Put(text, r, len(text))
 		}
-		c.mu.Unlock()
 	}
 	return actionOf(text, r), r
 }
