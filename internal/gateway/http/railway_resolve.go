@@ -33,7 +33,7 @@ type cachedEnvs struct {
 }
 
 func (c *envCache) results() *memo.Map[cachedEnvs] {
-	c.once.Do(func() { c.m.MaxEntries, c.m.MaxBytes = 10000, 4 << 20 })
+	c.once.Do(func() { c.m.MaxEntries, c.m.MaxBytes = 10000, 4<<20 })
 	return &c.m
 }
 
