@@ -21,7 +21,10 @@ type Engine struct {
 	// readsText: some rule may read action.text, so decisions are
 	// remembered by text too.
 	readsText bool
-	memo      *memo.Map[action.Decision]
+	// forget: some rule's answer may differ between evaluations of the same
+	// input, so nothing is remembered.
+	forget bool
+	memo   *memo.Map[action.Decision]
 }
 
 type rule struct {
@@ -30,7 +33,8 @@ type rule struct {
 	verdict   action.Verdict
 	approvals int
 	reason    string
-	readsText bool
+	// readsText and orderDependent: see inspect.
+	readsText, orderDependent bool
 }
 
 // New compiles and type-checks every rule once. Errors point at the rule in
@@ -55,6 +59,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		}
 		e.rules = append(e.rules, cr)
 		e.readsText = e.readsText || cr.readsText
+		e.forget = e.forget || cr.orderDependent
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -67,6 +72,7 @@ func New(cfg *config.Config) (*Engine, error) {
 			}
 			e.rules = append(e.rules, cr)
 			e.readsText = e.readsText || cr.readsText
+			e.forget = e.forget || cr.orderDependent
 		}
 	}
 	return e, nil
@@ -105,7 +111,9 @@ func compile(env *cel.Env, r config.Rule) (rule, error) {
 	if v == action.Approve && approvals < 1 {
 		approvals = 1
 	}
-	return rule{name: r.Name, prg: prg, verdict: v, approvals: approvals, reason: reason, readsText: readsText(ast)}, nil
+	readsText, orderDependent := inspect(ast)
+	return rule{name: r.Name, prg: prg, verdict: v, approvals: approvals, reason: reason,
+		readsText: readsText, orderDependent: orderDependent}, nil
 }
 
 // Decide returns the decision for a classified action. It never panics and
@@ -117,14 +125,20 @@ func (e *Engine) Decide(a *action.Action) (d action.Decision) {
 				Reason: fmt.Sprintf("policy evaluation failed: %v (denied, fail closed)", r)}
 		}
 	}()
+	evaluate := func() action.Decision {
+		return e.firstMatch(map[string]any{
+			"action": inputOf(a),
+			"env":    &Env{Name: a.Env, Protected: e.protected[a.Env]},
+		})
+	}
+	if e.forget {
+		return capByScope(evaluate(), a)
+	}
 	var buf [256]byte
 	key := memoKey(buf[:0], a, e.readsText)
 	d, ok := e.memo.GetBytes(key)
 	if !ok {
-		d = e.firstMatch(map[string]any{
-			"action": inputOf(a),
-			"env":    &Env{Name: a.Env, Protected: e.protected[a.Env]},
-		})
+		d = evaluate()
 		e.memo.Put(string(key), d, 64)
 	}
 	return capByScope(d, a)

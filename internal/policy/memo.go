@@ -2,9 +2,11 @@ package policy
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/memo"
@@ -17,8 +19,9 @@ const (
 	maxMemoBytes = 8 << 20
 )
 
-// CEL is deterministic and the rules see nothing but their inputs (no
-// clock, no I/O), so the same inputs give the same decision: an
+// The rules see nothing but their inputs (no clock, no I/O), and CEL is
+// deterministic but for iterating over maps (a rule that does is never
+// remembered: inspect), so the same inputs give the same decision: an
 // application's statements, which differ only in their literals, are
 // decided once. The statement text is part of the key only when some rule
 // reads it; texts that differ would otherwise each take a slot for one
@@ -57,24 +60,36 @@ func memoKey(b []byte, a *action.Action, withText bool) []byte {
 	return b
 }
 
-// readsText says whether a checked rule may read action.text: it names the
-// field, or uses `action` other than to select a field of it (passing the
-// whole value on, where it could be read some other way).
-func readsText(ast *cel.Ast) bool {
-	selects, idents, text := 0, 0, false
-	celast.PostOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+// inspect says what a checked rule's AST means for remembering its
+// decisions. readsText: it may read action.text, because it names the
+// field or uses `action` other than to select a field of it (passing the
+// whole value on, where it could be read some other way); `.action`, the
+// global reached past a macro variable of the same name, counts as
+// `action`. orderDependent: it iterates over something that is not known
+// to be a list (a map, or a dyn value that may be one), whose order CEL
+// leaves to Go's map iteration, so its answer may change from one
+// evaluation to the next and must not be remembered.
+func inspect(ast *cel.Ast) (readsText, orderDependent bool) {
+	native := ast.NativeRep()
+	selects, idents := 0, 0
+	isAction := func(e celast.Expr) bool {
+		return e.Kind() == celast.IdentKind && strings.TrimPrefix(e.AsIdent(), ".") == "action"
+	}
+	celast.PostOrderVisit(native.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
 		switch e.Kind() {
 		case celast.IdentKind:
-			if e.AsIdent() == "action" {
+			if isAction(e) {
 				idents++
 			}
 		case celast.SelectKind:
-			s := e.AsSelect()
-			if op := s.Operand(); op.Kind() == celast.IdentKind && op.AsIdent() == "action" {
+			if s := e.AsSelect(); isAction(s.Operand()) {
 				selects++
-				text = text || s.FieldName() == "text"
+				readsText = readsText || s.FieldName() == "text"
 			}
+		case celast.ComprehensionKind:
+			t := native.GetType(e.AsComprehension().IterRange().ID())
+			orderDependent = orderDependent || t == nil || t.Kind() != types.ListKind
 		}
 	}))
-	return text || idents != selects
+	return readsText || idents != selects, orderDependent
 }

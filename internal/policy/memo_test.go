@@ -16,27 +16,51 @@ func ruleEngine(t *testing.T, when string) *Engine {
 // one that cannot read it shares decisions across texts.
 func TestMemoKeepsTheTextWhereARuleCanReadIt(t *testing.T) {
 	for when, reads := range map[string]bool{
-		`action.text.contains("secret")`:                       true,
-		`has(action.text) && action.class == "write"`:          true,
-		`[action].exists(a, a.text == "secret")`:               true,
-		`action == action && action.class == "write"`:          true,
-		`action.class == "write" && "users" in action.targets`: false,
-		`env.protected && action.reasons.exists(r, r == "x")`:  false,
+		`action.text.contains("secret")`:              true,
+		`has(action.text) && action.class == "write"`: true,
+		`[action].exists(a, a.text == "secret")`:      true,
+		`action == action && action.class == "write"`: true,
+		// The global reached past a macro variable of the same name.
+		`[{"w": "drop"}].exists(action, .action.text.lowerAscii().contains(action.w))`: true,
+		`[1].exists(action, dyn(.action).text.contains("secret"))`:                     true,
+		`[1].map(action, .action.text)[0] == "secret"`:                                 true,
+		`action.class == "write" && "users" in action.targets`:                         false,
+		`env.protected && action.reasons.exists(r, r == "x")`:                          false,
 	} {
 		e := ruleEngine(t, when)
-		if e.readsText != reads {
-			t.Errorf("%s: readsText = %v, want %v", when, e.readsText, reads)
+		if e.readsText != reads || e.forget {
+			t.Errorf("%s: readsText = %v (want %v), forget = %v", when, e.readsText, reads, e.forget)
 		}
 	}
-	e := ruleEngine(t, `action.text.contains("secret")`)
-	for i, text := range []string{"SELECT 1", "SELECT 'secret'", "SELECT 2", "SELECT 'secret'"} {
-		a := &action.Action{Kind: action.KindSQL, Class: action.ClassRead, Env: "staging", Text: text}
-		want := action.Allow
-		if i%2 == 1 {
-			want = action.Deny
+	// A rule whose answer follows map iteration order is never remembered;
+	// one over lists is.
+	for when, forget := range map[string]bool{
+		`{"a":1,"b":2}.map(k, k)[0] == "a"`:                      true,
+		`dyn({"a":1}).exists(k, k == "a")`:                       true,
+		`action.placements.exists(p, p.env != action.env)`:       false,
+		`[1, 2].map(x, x * 2)[0] == 2 && action.class == "read"`: false,
+	} {
+		if e := ruleEngine(t, when); e.forget != forget {
+			t.Errorf("%s: forget = %v, want %v", when, e.forget, forget)
 		}
-		if d := e.Decide(a); d.Verdict != want {
-			t.Errorf("%q: %s by %s, want %s", text, d.Verdict, d.Rule, want)
+	}
+	if e := engine(t, ""); e.readsText || e.forget {
+		t.Errorf("the built-in policy: readsText %v, forget %v", e.readsText, e.forget)
+	}
+	for _, when := range []string{
+		`action.text.contains("secret")`,
+		`[{"w": "secret"}].exists(action, .action.text.lowerAscii().contains(action.w))`,
+	} {
+		e := ruleEngine(t, when)
+		for i, text := range []string{"SELECT 1", "SELECT 'secret'", "SELECT 2", "SELECT 'secret' AS x"} {
+			a := &action.Action{Kind: action.KindSQL, Class: action.ClassRead, Env: "staging", Text: text}
+			want := action.Allow
+			if i%2 == 1 {
+				want = action.Deny
+			}
+			if d := e.Decide(a); d.Verdict != want {
+				t.Errorf("%s, %q: %s by %s, want %s", when, text, d.Verdict, d.Rule, want)
+			}
 		}
 	}
 }
