@@ -243,7 +243,7 @@ echo "hook: $(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.
 // As root (CI), no user namespace is made; every capability is dropped.
 func TestRunIsConfinedAsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the unprivileged path is TestRunIsConfinedUnprivileged")
+		t.Skip("needs root, as CI runs it (TestRunIsConfinedUnprivileged, also from root, covers the unprivileged path)")
 	}
 	w := newWorld(t, t.TempDir())
 	out := runProbe(t, w, expand(w, throughRelay))
