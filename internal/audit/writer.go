@@ -41,16 +41,22 @@ type Writer struct {
 	mu      sync.Mutex
 	room    *sync.Cond // signalled when the queue shrinks or the writer closes
 	queue   []pending
-	waiters int  // queued entries somebody waits for
-	closed  bool // no more events are taken
-	wake    chan struct{}
-	done    chan struct{}
+	waiters int // queued entries somebody waits for
+	// hurry counts waits begun on queued entries (Queue) since the last
+	// batch was taken: the writer then stops gathering.
+	hurry  int
+	closed bool // no more events are taken
+	wake   chan struct{}
+	done   chan struct{}
 }
 
 type pending struct {
 	ev   Event
 	at   time.Time
 	errc chan error // nil: nobody waits
+	// later says nobody waits for it yet (Queue): it gathers like an
+	// entry nobody waits for until its wait begins.
+	later bool
 }
 
 // ErrClosed is returned for events appended after Close.
@@ -81,14 +87,14 @@ func (w *Writer) enqueue(p pending) bool {
 	w.start()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for p.errc == nil && len(w.queue) >= maxQueued && !w.closed {
+	for (p.errc == nil || p.later) && len(w.queue) >= maxQueued && !w.closed {
 		w.room.Wait()
 	}
 	if w.closed {
 		return false
 	}
 	w.queue = append(w.queue, p)
-	if p.errc != nil {
+	if p.errc != nil && !p.later {
 		w.waiters++
 		w.signal()
 	} else if len(w.queue) == 1 {
@@ -110,6 +116,31 @@ func (w *Writer) Append(ctx context.Context, ev Event) error {
 	case <-ctx.Done():
 		// The entry may still be written; the caller treats it as not.
 		return ctx.Err()
+	}
+}
+
+// Queue records ev like Append, but returns at once: wait returns once ev
+// is durable, or why it is not. It is for a caller that holds the effect
+// of what ev records (an open transaction) until wait returns nil, and
+// meanwhile gets on with it. Until wait is called, ev gathers with the
+// entries nobody waits for, so that a transaction's writes share one
+// commit with its COMMIT's wait. wait may be called once.
+func (w *Writer) Queue(ev Event) (wait func(context.Context) error) {
+	p := pending{ev: ev, at: time.Now(), errc: make(chan error, 1), later: true}
+	if !w.enqueue(p) {
+		return func(context.Context) error { return ErrClosed }
+	}
+	return func(ctx context.Context) error {
+		w.mu.Lock()
+		w.hurry++
+		w.signal()
+		w.mu.Unlock()
+		select {
+		case err := <-p.errc:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -147,7 +178,7 @@ func (w *Writer) loop() {
 			w.mu.Unlock()
 			return
 		}
-		if w.waiters == 0 && !w.closed && len(w.queue) < maxBatch {
+		if w.waiters == 0 && w.hurry == 0 && !w.closed && len(w.queue) < maxBatch {
 			// Nobody waits: let reads gather until the first has waited
 			// postDelay, or someone comes who waits.
 			select {
@@ -181,9 +212,9 @@ func (w *Writer) take() []pending {
 	rest := copy(w.queue, w.queue[n:])
 	clear(w.queue[rest:])
 	w.queue = w.queue[:rest]
-	w.waiters = 0
+	w.waiters, w.hurry = 0, 0
 	for _, p := range w.queue {
-		if p.errc != nil {
+		if p.errc != nil && !p.later {
 			w.waiters++
 		}
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -118,5 +119,35 @@ func TestAppendWaitsNoLongerThanItsDeadline(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Append outlived its deadline")
+	}
+}
+
+// A queued entry is on the chain once its wait returns nil; a bad one
+// reports its error to its own wait; after Close the wait says so.
+func TestQueuedEntriesAreDurableWhenTheirWaitReturns(t *testing.T) {
+	st := openStore(t)
+	w := &Writer{Store: st}
+	var waits []func(context.Context) error
+	for i := range 5 {
+		waits = append(waits, w.Queue(Event{Type: Decision, Actor: "t", Data: map[string]int{"i": i}}))
+	}
+	bad := w.Queue(Event{Type: Decision, Data: make(chan int)})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, wait := range waits {
+		if err := wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Durable means readable from the store now, before Close.
+	if r, err := Verify(ctx, st); err != nil || !r.OK() || r.Entries != 5 {
+		t.Fatalf("after the waits: %+v %v", r, err)
+	}
+	if err := bad(ctx); err == nil {
+		t.Fatal("an event that cannot be encoded was reported durable")
+	}
+	w.Close()
+	if err := w.Queue(Event{Type: Decision})(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v", err)
 	}
 }

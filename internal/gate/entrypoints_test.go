@@ -281,6 +281,9 @@ type downAudit struct{}
 
 func (downAudit) Append(context.Context, audit.Event) error { return errors.New("disk full") }
 func (downAudit) Post(audit.Event)                          {}
+func (downAudit) Queue(audit.Event) func(context.Context) error {
+	return func(context.Context) error { return errors.New("disk full") }
+}
 
 // Without a working audit log, reads go on and nothing else runs, at every
 // entry point alike.

@@ -42,6 +42,9 @@ type Auditor interface {
 	Append(ctx context.Context, ev audit.Event) error
 	// Post records ev without waiting; a failure is logged as unaudited.
 	Post(ev audit.Event)
+	// Queue records ev without waiting; wait returns once it is durable,
+	// or why it is not.
+	Queue(ev audit.Event) (wait func(context.Context) error)
 }
 
 // Gate runs the pipeline. It is safe for concurrent use.
@@ -98,6 +101,12 @@ type Request struct {
 	// spent only when its effect is committed. Otherwise it is spent as
 	// the action is forwarded.
 	Settles bool
+	// Uncommitted says the entry point holds the action's effects in an
+	// open transaction that cannot commit, or show them to anyone else,
+	// before it calls the outcome's Durable. A write the policy allows is
+	// then forwarded as soon as its entry is queued, and its durability
+	// waited for only before the transaction ends.
+	Uncommitted bool
 }
 
 // Verdict is what the entry point must do.
@@ -145,6 +154,10 @@ type Outcome struct {
 	Cause    Cause
 	// Message says what went wrong, for Undecidable; safe to show.
 	Message string
+	// Durable, when set (Request.Uncommitted), waits until the action's
+	// audit entry is durable; the entry point must not let the action's
+	// effects commit before it returns nil.
+	Durable func(context.Context) error
 }
 
 // Misplaced names targets found in another environment, for messages.
@@ -337,6 +350,10 @@ func (g *Gate) recordThen(ctx context.Context, r Request, o Outcome) Outcome {
 	}
 	if o.Action.Class == action.ClassRead && !o.Approved {
 		g.Audit.Post(event(r, o))
+		return o
+	}
+	if r.Uncommitted && o.Action.Class == action.ClassWrite && o.Verdict == Forward && !o.Approved && o.Grant == "" {
+		o.Durable = g.Audit.Queue(event(r, o))
 		return o
 	}
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -92,6 +92,7 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.ExplainStmt:
 		return w.explainAnalyze(s)
 	case *pg_query.FuncCall:
+		w.calls = true
 		w.funcCall(s, depth)
 	case *pg_query.DoStmt:
 		w.doBlock(s, depth)

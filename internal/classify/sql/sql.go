@@ -38,6 +38,12 @@ type Result struct {
 	// (a string or number in the text) or the text did not parse. Only
 	// results without it hold for every text of the same Shape.
 	Literals bool
+	// Contained says every statement is a plain SELECT, INSERT, UPDATE or
+	// DELETE that names no function: what it changes stays inside the
+	// transaction that runs it until that transaction commits. A gateway
+	// may let such a write run inside an open transaction before its
+	// audit entry is durable, as long as the COMMIT waits for it.
+	Contained bool
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -54,6 +60,7 @@ func Classify(text string) Result {
 	var w walker
 	w.text(text, 0)
 	w.judgeable(w.onlyAlters)
+	w.res.Contained = w.plainDML && !w.calls
 	return w.res
 }
 
@@ -76,6 +83,11 @@ type walker struct {
 	touched          map[string]int
 	onlyAlters       bool
 	nestedTypeChange bool
+	// plainDML is whether every top-level statement is a SELECT (without
+	// INTO), INSERT, UPDATE or DELETE; calls whether a function call
+	// appears anywhere (Result.Contained).
+	plainDML bool
+	calls    bool
 }
 
 func (w *walker) add(id string, class action.Class, format string, args ...any) {
@@ -116,9 +128,14 @@ func (w *walker) text(sql string, depth int) {
 	defer func() { w.stmt = outer }()
 	if depth == 0 {
 		w.onlyAlters = len(tree.GetStmts()) > 0
+		w.plainDML = w.onlyAlters
 		for _, raw := range tree.GetStmts() {
-			if raw.GetStmt().GetAlterTableStmt() == nil {
+			st := raw.GetStmt()
+			if st.GetAlterTableStmt() == nil {
 				w.onlyAlters = false
+			}
+			if !plainDML(st) {
+				w.plainDML = false
 			}
 		}
 	}
@@ -202,6 +219,18 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 	if ddl && !slices.ContainsFunc(w.res.Reasons[before:], func(r action.Reason) bool { return r.Class != action.ClassRead }) {
 		w.add("sql.ddl", action.ClassWrite, "%s changes the schema or server state", stmtName(n))
 	}
+}
+
+// plainDML says whether n is a SELECT without INTO, an INSERT, an UPDATE or
+// a DELETE.
+func plainDML(n *pg_query.Node) bool {
+	switch s := n.GetNode().(type) {
+	case *pg_query.Node_SelectStmt:
+		return s.SelectStmt.GetIntoClause() == nil
+	case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
+		return true
+	}
+	return false
 }
 
 // accessShareLock is PostgreSQL's lock mode number for ACCESS SHARE.

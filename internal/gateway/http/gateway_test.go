@@ -477,6 +477,13 @@ func (f *flakyAudit) Post(ev audit.Event) {
 	}
 }
 
+func (f *flakyAudit) Queue(ev audit.Event) func(context.Context) error {
+	if f.down.Load() {
+		return func(context.Context) error { return errors.New("disk full") }
+	}
+	return f.w.Queue(ev)
+}
+
 // Whether an upstream exists is told only to a holder of a token, and a
 // provider's own credential presented instead of a token is refused,
 // audited by its fingerprint and never forwarded.

@@ -45,3 +45,51 @@ func BenchmarkSelect(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTransaction is pgbench -N's transaction (BEGIN, UPDATE, SELECT,
+// INSERT, END) in the simple protocol, straight to PostgreSQL and through
+// the gateway, where each write is audited.
+func BenchmarkTransaction(b *testing.B) {
+	e := setup(b)
+	ctx := context.Background()
+	e.pg.Exec(b, e.stageDB, "CREATE TABLE history (id int, delta int, at timestamptz)")
+	for _, tg := range []struct{ name, dsn string }{
+		{"direct", e.pg.DSN(e.stageDB)},
+		{"gateway", e.dsn(e.stageToken, "app-staging")},
+	} {
+		b.Run(tg.name, func(b *testing.B) {
+			cfg, err := pgx.ParseConfig(tg.dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+			c, err := pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close(ctx)
+			var note string
+			for i := 0; b.Loop(); i++ {
+				id := i%100 + 1
+				steps := []func() error{
+					func() error { _, err := c.Exec(ctx, "BEGIN"); return err },
+					func() error {
+						_, err := c.Exec(ctx, "UPDATE bookings SET note = note WHERE id = $1", id)
+						return err
+					},
+					func() error { return c.QueryRow(ctx, "SELECT note FROM bookings WHERE id = $1", id).Scan(&note) },
+					func() error {
+						_, err := c.Exec(ctx, "INSERT INTO history VALUES ($1, 1, CURRENT_TIMESTAMP)", id)
+						return err
+					},
+					func() error { _, err := c.Exec(ctx, "END"); return err },
+				}
+				for _, f := range steps {
+					if err := f(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

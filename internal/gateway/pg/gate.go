@@ -74,7 +74,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	req := gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:  func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
-		Settles: true, Key: canonicalKey(act.Text)}
+		Settles: true, Key: canonicalKey(act.Text), Uncommitted: s.uncommitted(res)}
 	if act.Class == action.ClassDestructive {
 		// Only destruction is snapshotted; the offer costs a copy of act.
 		req.Snapshot = s.snapshot(act)
@@ -91,11 +91,17 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	if o.Approved {
 		s.reserved(o.Request.ID)
 	}
+	if o.Durable != nil {
+		s.undurable = append(s.undurable, o.Durable)
+	}
 	if changesSchema(act) {
 		s.schemaChanged(text)
 	}
 	if typ == 'P' {
 		s.define(name, nil, false)
+		if name == "" {
+			s.unnamedContained = res.Contained
+		}
 	}
 	if typ == 'Q' {
 		// What an approval let PREPARE is run with its values decided

@@ -72,6 +72,15 @@ type session struct {
 	txCols   map[string]bool
 	txOther  bool
 
+	// undurable waits for the audit entries of writes forwarded into the
+	// open transaction block before they were durable; unnamedContained
+	// and portalContained say whether the unnamed statement, and the
+	// statement the unnamed portal was bound from, are contained
+	// (durable.go).
+	undurable        []func(context.Context) error
+	unnamedContained bool
+	portalContained  bool
+
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
 	watch map[string]string
@@ -164,7 +173,9 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 				return
 			}
 		case 'B':
-			if !s.mayGuard(n) {
+			portal, stmt, named := s.bindNames(n)
+			s.binds(portal, stmt, named)
+			if !s.mayGuard(stmt, named) {
 				// No guarded statement is named: nothing to decide.
 				if copyRaw(s.uw, s.cr, typ, n) != nil {
 					return
@@ -185,6 +196,9 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			}
 		case 'F':
 			// Judged by the function its OID names (fastpath.go).
+			if s.awaitAudit() != nil {
+				return
+			}
 			body, err := readBody(s.cr, n, maxTextBody)
 			if err == errTooLarge {
 				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil {
@@ -206,7 +220,11 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			copyRaw(s.uw, s.cr, typ, n)
 			s.uw.Flush()
 			return
-		case 'C', 'D', 'E', 'H', 'd', 'c', 'f':
+		case 'E':
+			if s.executes(s.peekName(n)) != nil || copyRaw(s.uw, s.cr, typ, n) != nil {
+				return
+			}
+		case 'C', 'D', 'H', 'd', 'c', 'f':
 			// Close, Describe, Execute, Flush and COPY data carry no
 			// statement text; COPY data streams through unbuffered.
 			if copyRaw(s.uw, s.cr, typ, n) != nil {
@@ -253,6 +271,18 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
 	act, res := s.g.cache.classify(text)
+	switch {
+	case typ == 'Q':
+		// A simple Query drops the unnamed statement and portal.
+		s.unnamedContained, s.portalContained = false, false
+		if !res.Contained {
+			if err := s.awaitAudit(); err != nil {
+				return err
+			}
+		}
+	case name == "":
+		s.unnamedContained = false // until forwarded as it is
+	}
 	if e := s.lexerRefusal(ctx, res); e != nil {
 		return s.forge(typ, name, e)
 	}
@@ -264,9 +294,36 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 // text fails to parse before the name is ever looked at.
 const refusedBind = "chaperone_refused_bind"
 
-// mayGuard says whether a Bind of n bytes about to be read may name a
-// guarded statement; it reads only the Bind's names.
-func (s *session) mayGuard(n int) bool {
+// bindNames peeks at the portal and statement names of a Bind of n bytes
+// about to be read; named is false when they cannot be read from the
+// buffer.
+func (s *session) bindNames(n int) (portal, stmt string, named bool) {
+	head, err := s.cr.Peek(min(n, 1024))
+	if err != nil {
+		return "", "", false
+	}
+	portal, rest, ok1 := cstring(head)
+	stmt, _, ok2 := cstring(rest)
+	return portal, stmt, ok1 && ok2
+}
+
+// peekName peeks at the name an Execute of n bytes about to be read
+// starts with; one that cannot be read is given as a name no portal has.
+func (s *session) peekName(n int) string {
+	head, err := s.cr.Peek(min(n, 1024))
+	if err != nil {
+		return "\x00"
+	}
+	name, _, ok := cstring(head)
+	if !ok {
+		return "\x00"
+	}
+	return name
+}
+
+// mayGuard says whether a Bind of the statement stmt may name a guarded
+// statement; named says whether stmt could be read.
+func (s *session) mayGuard(stmt string, named bool) bool {
 	s.mu.Lock()
 	none := len(s.guards) == 0
 	if none {
@@ -278,13 +335,7 @@ func (s *session) mayGuard(n int) bool {
 	if none {
 		return false
 	}
-	head, err := s.cr.Peek(min(n, 1024))
-	if err != nil {
-		return true
-	}
-	_, rest, ok1 := cstring(head)
-	stmt, _, ok2 := cstring(rest)
-	if !ok1 || !ok2 {
+	if !named {
 		return true
 	}
 	g, err := s.guardOf(stmt)
