@@ -110,8 +110,15 @@ func Verify(ctx context.Context, st Store, m Manifest, id age.Identity, scratchD
 		return d, fmt.Errorf("connecting to the scratch database: %w", scrub(err, scratchDSN))
 	}
 	defer conn.Close(context.Background())
+	row := legacyChecksum
+	if m.Checksums == checksumSession {
+		if err := useDumpSettings(ctx, conn, false); err != nil {
+			return d, err
+		}
+		row = wholeRow
+	}
 	for _, want := range m.Tables {
-		got, err := TableChecksum(ctx, conn, want.Name)
+		got, err := tableChecksum(ctx, conn, want.Name, row)
 		switch {
 		case err != nil:
 			d.Mismatches = append(d.Mismatches, fmt.Sprintf("%s: missing after restore (%v)", want.Name, err))

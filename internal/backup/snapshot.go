@@ -38,6 +38,36 @@ type Manifest struct {
 	SHA256      string  `json:"sha256"`       // of the stored object
 	Object      Object  `json:"object"`
 	Recipient   string  `json:"recipient"` // the age public key it is encrypted to
+	// Checksums names the session settings the tables' checksums were
+	// taken under (checksumSession): pg_dump's own, so that they can be
+	// worked out from the rows it streams. Empty in older manifests,
+	// taken under the server's defaults.
+	Checksums string `json:"checksums,omitempty"`
+}
+
+// checksumSession is the Checksums value of a manifest whose checksums
+// were taken under dumpSettings.
+const checksumSession = "pg_dump-v1"
+
+// dumpSettings are the settings that decide how values are written out in
+// pg_dump's session: the ones it sets itself (DateStyle, IntervalStyle,
+// extra_float_digits, search_path) and the ones it is given here
+// (TimeZone, bytea_output). A checksum over row::text taken under them
+// equals one worked out from the dump's COPY rows.
+var dumpSettings = [][2]string{{"DateStyle", "ISO"}, {"IntervalStyle", "postgres"}, {"extra_float_digits", "3"},
+	{"search_path", ""}, {"TimeZone", "UTC"}, {"bytea_output", "hex"}}
+
+// useDumpSettings sets dumpSettings on q (for the transaction only, when
+// local).
+func useDumpSettings(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, local bool) error {
+	for _, kv := range dumpSettings {
+		if _, err := q.Exec(ctx, "SELECT pg_catalog.set_config($1, $2, $3)", kv[0], kv[1], local); err != nil {
+			return fmt.Errorf("setting %s: %w", kv[0], err)
+		}
+	}
+	return nil
 }
 
 // Table is one table's row count and an order-independent checksum of its
@@ -104,10 +134,17 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 			return Manifest{}, err
 		}
 	}
+	if err := useDumpSettings(ctx, tx, true); err != nil {
+		return Manifest{}, err
+	}
 	start := now().UTC()
 	m := Manifest{ID: start.Format("20060102T150405Z") + "-" + randomSuffix(), Upstream: s.Upstream, Env: s.Env, Time: start,
-		Reason: s.Reason, ServerVersion: version, WholeDB: len(s.Tables) == 0, Recipient: s.Recipient}
+		Reason: s.Reason, ServerVersion: version, WholeDB: len(s.Tables) == 0, Recipient: s.Recipient, Checksums: checksumSession}
 	names, err := tableNames(ctx, tx, s.Tables)
+	if err != nil {
+		return Manifest{}, err
+	}
+	streamed, err := streamableTables(ctx, tx, names)
 	if err != nil {
 		return Manifest{}, err
 	}
@@ -140,7 +177,7 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	dumpCtx, kill := context.WithCancel(ctx)
 	defer kill()
 	cmd := exec.CommandContext(dumpCtx, "pg_dump", args...)
-	cmd.Env = env
+	cmd.Env = append(env, "PGOPTIONS=-c TimeZone=UTC -c bytea_output=hex")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	dump, err := cmd.StdoutPipe()
@@ -159,9 +196,25 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	if s.Progress != nil {
 		dumped.progress = func(n int64) { s.Progress(n, estimate) }
 	}
+	// The tables' counts and checksums are worked out from the rows the
+	// dump streams past (archive.go), instead of a second scan.
+	// They are read from copies handed over in a queue, so that neither
+	// the reader nor the encoder waits for the other on every read.
+	copies := newQueue()
+	type sumsResult struct {
+		sums map[string]*tableSum
+		err  error
+	}
+	summed := make(chan sumsResult, 1)
+	go func() {
+		sums, err := readArchive(copies)
+		copies.drain() // an archive it cannot read still flows on
+		summed <- sumsResult{sums, err}
+	}()
 	encoded := make(chan error, 1)
 	go func() {
-		err := encode(dumped, io.MultiWriter(pw, sum, stored), recipient)
+		err := encode(io.TeeReader(dumped, copies), io.MultiWriter(pw, sum, stored), recipient)
+		copies.close(err)
 		pw.CloseWithError(err)
 		encoded <- err
 	}()
@@ -180,17 +233,22 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 		}
 		put <- putResult{obj, err}
 	}()
-	// The counts and checksums scan every table while pg_dump copies it:
-	// the same snapshot, on other cores.
+	// Tables whose checksum the dump's rows cannot give are scanned while
+	// pg_dump copies the rest: the same snapshot, on other cores.
+	tables := map[string]Table{}
 	var statsErr error
-	for _, n := range names {
+	scan := func(n string) {
 		t, err := TableChecksum(ctx, tx, n)
 		if err != nil {
 			statsErr = err
 			kill()
-			break
 		}
-		m.Tables = append(m.Tables, t)
+		tables[n] = t
+	}
+	for _, n := range names {
+		if _, ok := streamed[n]; !ok && statsErr == nil {
+			scan(n)
+		}
 	}
 	pres := <-put
 	obj, putErr := pres.obj, pres.err
@@ -199,8 +257,23 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 		kill()
 	}
 	waitErr := cmd.Wait()
+	sres := <-summed
+	for _, n := range names {
+		key, ok := streamed[n]
+		if !ok || statsErr != nil {
+			continue
+		}
+		if t, ok := sres.sums[key]; ok && sres.err == nil {
+			tables[n] = Table{Name: n, Rows: t.rows, Checksum: t.checksum()}
+		} else if encErr == nil && putErr == nil && waitErr == nil {
+			scan(n) // not in an archive this reader knows
+		}
+	}
 	if statsErr != nil {
 		return Manifest{}, statsErr
+	}
+	for _, n := range names {
+		m.Tables = append(m.Tables, tables[n])
 	}
 	if putErr != nil {
 		return Manifest{}, putErr
@@ -246,7 +319,7 @@ func encode(src io.Reader, dst io.Writer, to age.Recipient) error {
 	if err != nil {
 		return err
 	}
-	zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedFastest))
 	if err != nil {
 		return err
 	}
@@ -275,6 +348,39 @@ func tableNames(ctx context.Context, tx pgx.Tx, names []string) ([]string, error
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+// streamableTables maps each of names whose checksum the dump's rows give
+// to the schema.table the archive names its data by: an ordinary table
+// with no generated column (pg_dump leaves those out of its rows) and no
+// inheritance children (a scan of it reads theirs too). Names that do not
+// resolve are left to the scan, to fail there.
+func streamableTables(ctx context.Context, tx pgx.Tx, names []string) (map[string]string, error) {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = quoteQualified(n)
+	}
+	rows, err := tx.Query(ctx, `SELECT q.i, n.nspname || '.' || c.relname
+		FROM unnest($1::text[]) WITH ORDINALITY AS q(name, i)
+		JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(q.name)
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r'
+		AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)
+		AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
+			AND NOT a.attisdropped AND a.attgenerated <> '')`, quoted)
+	if err != nil {
+		return nil, fmt.Errorf("listing the tables' columns: %w", err)
+	}
+	out := map[string]string{}
+	for rows.Next() {
+		var i int
+		var key string
+		if err := rows.Scan(&i, &key); err != nil {
+			return nil, err
+		}
+		out[names[i-1]] = key
+	}
+	return out, rows.Err()
+}
+
 // Querier is what TableChecksum needs: a connection or a transaction.
 type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -285,9 +391,23 @@ type Querier interface {
 // partitioning relies on): independent of row order and of physical layout,
 // so a restored table matches its original exactly when its contents do.
 func TableChecksum(ctx context.Context, q Querier, name string) (Table, error) {
+	return tableChecksum(ctx, q, name, wholeRow)
+}
+
+// wholeRow is the row of the table aliased t, whatever its columns are
+// called.
+const wholeRow = "ROW(t.*)"
+
+// legacyChecksum is how manifests without Checksums wrote a row: t::text,
+// which names the column t instead of the row when the table has one.
+const legacyChecksum = "t"
+
+// tableChecksum is TableChecksum with row as the expression for the row
+// of the table aliased t.
+func tableChecksum(ctx context.Context, q Querier, name, row string) (Table, error) {
 	t := Table{Name: name}
 	qn := quoteQualified(name)
-	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text
+	err := q.QueryRow(ctx, `SELECT count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(`+row+`::text, 0)), 0)::text
 		FROM `+qn+` t`).Scan(&t.Rows, &t.Checksum)
 	if err != nil {
 		return t, fmt.Errorf("counting %s: %w", name, err)
