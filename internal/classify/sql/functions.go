@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -176,7 +177,7 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 			break
 		}
 		w.setConfig(args)
-	case "dblink", "dblink_exec", "dblink_send_query", "dblink_open":
+	case dblinkNames[0], dblinkNames[1], dblinkNames[2], dblinkNames[3]:
 		// The remote SQL runs over a connection Chaperone does not see, perhaps
 		// to another environment: never below unknown, and what it says counts.
 		w.add("sql.dblink", action.ClassUnknown, "%s runs SQL over a connection Chaperone does not see", name)
@@ -198,6 +199,38 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 	case vol == 'v' && !known && !volatileReads[name]:
 		w.add("sql.function", action.ClassUnknown, "%s is volatile (it can change state) and Chaperone does not know what it does", name)
 	}
+}
+
+// dblinkNames are the dblink functions that run SQL on another connection.
+var dblinkNames = [...]string{"dblink", "dblink_exec", "dblink_send_query", "dblink_open"}
+
+var dblinkCalls = map[string]bool{dblinkNames[0]: true, dblinkNames[1]: true, dblinkNames[2]: true, dblinkNames[3]: true}
+
+// attributeCall judges name, written as a field of arg ((arg).name, or
+// arg.name for a column or row), as the call name(arg) it is when arg has
+// no such field. Only a built-in can be told apart from a field by its
+// name: a name that is no built-in is taken for a field, and a function an
+// agent created is reached this way only after its CREATE FUNCTION was
+// judged. The text no longer counts as contained either way.
+func (w *walker) attributeCall(name string, arg *pg_query.Node, depth int) {
+	w.calls = true
+	_, inCatalog := catalogVolatility[name]
+	_, server := serverFunctions[name]
+	_, query := queryArgument[name]
+	prefixed := slices.ContainsFunc(prefixedEffects, func(p struct {
+		prefix string
+		effect
+	}) bool {
+		return strings.HasPrefix(name, p.prefix)
+	})
+	if !inCatalog && !server && !query && !prefixed && !dblinkCalls[name] {
+		return
+	}
+	f := &pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode(name)}}
+	if arg != nil {
+		f.Args = []*pg_query.Node{arg}
+	}
+	w.funcCall(f, depth)
 }
 
 // sqlArgument judges the SQL a built-in runs from a string argument: a

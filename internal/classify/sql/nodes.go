@@ -94,6 +94,24 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.FuncCall:
 		w.calls = true
 		w.funcCall(s, depth)
+	case *pg_query.A_Indirection:
+		// (expr).name is a field of expr, or, when expr has no such field,
+		// the call name(expr): PostgreSQL decides by the types.
+		for _, ind := range s.GetIndirection() {
+			if name := ind.GetString_().GetSval(); name != "" {
+				w.attributeCall(name, s.GetArg(), depth)
+			}
+		}
+	case *pg_query.ColumnRef:
+		// a.b is a column, or the call b(a) when a has no column b; so is
+		// every later name in a.b.c.
+		if fields := s.GetFields(); len(fields) >= 2 {
+			for _, f := range fields[1:] {
+				if name := f.GetString_().GetSval(); name != "" {
+					w.attributeCall(name, nil, depth)
+				}
+			}
+		}
 	case *pg_query.DoStmt:
 		w.doBlock(s, depth)
 		return false

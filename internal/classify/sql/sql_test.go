@@ -127,6 +127,17 @@ var cases = []struct {
 	{"SELECT set_config('session_replication_role', 'replica', false)", D, "sql.replication-role"},
 	{"SET session_replication_role = replica", D, "sql.replication-role"},
 	{"SELECT pg_read_file('/etc/passwd')", C, "sql.read-server-file"},
+	// A field that is no field is a call: (x).f and a.f run f(x) and f(a).
+	{"SELECT ('s'::regclass).nextval", W, "sql.sequence"},
+	{"SELECT (42::bigint).pg_advisory_lock", W, "sql.advisory-lock"},
+	{"SELECT (pg_backend_pid()).pg_cancel_backend", D, "sql.cancel-backend"},
+	{"SELECT ('/etc/x'::text).pg_file_unlink", D, "sql.server-file"},
+	{"SELECT ($$SELECT to_tsvector('simple', lo_export(1, '/tmp/x')::text)$$::text).ts_stat", D, "sql.server-file"},
+	{"SELECT (v).ts_stat FROM t", U, "sql.dynamic"},
+	{"SELECT x.nextval FROM (SELECT 's'::regclass AS x) q", W, "sql.sequence"},
+	{"SELECT q.x.pg_terminate_backend FROM (SELECT 1 AS x) q", D, "sql.terminate-backend"},
+	{"SELECT ('host=x'::text).dblink_exec", U, "sql.dblink"},
+	{"SELECT t.id, t.note, (t.tags).label, ('x'::text).length, b.* FROM bookings t, b", R, ""},
 	// What cannot be read is unknown.
 	{"DROP TABLE", U, "sql.unparseable"},
 	{"SELEC 1", U, "sql.unparseable"},

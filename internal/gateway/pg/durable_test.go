@@ -240,3 +240,41 @@ func TestAWritePipelinedBehindACommitIsRecordedFirst(t *testing.T) {
 		t.Fatalf("pipelined write: %q", got)
 	}
 }
+
+// A function called as a field of its argument ((x).f, a.f) is judged as
+// the call it is, and nothing it does leaves a transaction early: the
+// server never runs it before a human says so.
+func TestFunctionsCalledAsFieldsAreJudgedAsCalls(t *testing.T) {
+	e := setup(t)
+	h := holdAudit(e)
+	close(h.release)
+	e.pg.Exec(t, e.prodDB, "CREATE SEQUENCE s")
+	c := e.connect(t, e.prodToken, "app-prod")
+	for _, q := range []string{
+		"SELECT (id::bigint + 4200).pg_advisory_lock FROM bookings WHERE id = 1",
+		"SELECT x.pg_advisory_lock FROM (SELECT 4201::bigint AS x) q",
+		"SELECT ($$SELECT to_tsvector('simple', pg_advisory_lock(4202)::text)$$::text).ts_stat",
+		"SELECT ('s'::regclass).nextval",
+		"SELECT (pg_backend_pid()).pg_terminate_backend",
+	} {
+		if _, err := c.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err == nil {
+			t.Errorf("%s ran", q)
+		}
+	}
+	direct, err := pgx.Connect(ctx, e.pg.DSN(e.prodDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(ctx)
+	var locks int
+	var called bool
+	if err := direct.QueryRow(ctx, "SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'), (SELECT is_called FROM s)").Scan(&locks, &called); err != nil {
+		t.Fatal(err)
+	}
+	if locks != 0 || called {
+		t.Fatalf("advisory locks %d, sequence called %v: a call written as a field ran", locks, called)
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("the session itself: %v", err)
+	}
+}
