@@ -2,15 +2,16 @@
 # Snapshot and restore cost beside PostgreSQL's own tools, in one run on one
 # database: pgbench at SCALE (70 is about 1 GB).
 #   backup:  pg_dump -Fc to a local file   vs  chaperone backup run
-#            (pg_dump -Fc -Z0 | zstd on all cores | age | sha256 | local write-once store, read back and checked)
+#            (pg_dump -Fc -Z0 | counts and checksums from its rows, chunks joined | zstd on all cores | age | sha256
+#             | local write-once store, read back and checked)
 #   restore: pg_restore from that file     vs  chaperone backup restore (sha256 | age | zstd | pg_restore)
 # Goals: backup no slower than pg_dump -Fc; restore no slower than pg_restore.
 #
-#   bash bench/backup.sh            # SCALE=70
-#   SCALE=10 bash bench/backup.sh   # a quick look
+#   bash bench/backup.sh                     # SCALE=70, 3 rounds
+#   SCALE=10 ROUNDS=1 bash bench/backup.sh   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCALE=${SCALE:-70}
+SCALE=${SCALE:-70} ROUNDS=${ROUNDS:-3}
 PGBIN=$(dirname "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -55,20 +56,39 @@ upstreams:
 EOF
 sed -i '0,/^upstreams: \[\]$/{/^upstreams: \[\]$/d}' "$cfg"
 
-t0=$(now)
-pg_dump -Fc -f "$tmp/plain.dump" "$base/bench"
-t1=$(now)
-id=$("$tmp/chaperone" --config "$cfg" backup run --upstream bench --reason bench 2>/dev/null)
-t2=$(now)
-pg_restore --no-owner --single-transaction -d "$base/plain_restore" "$tmp/plain.dump"
-t3=$(now)
-"$tmp/chaperone" --config "$cfg" backup restore "$id" --to "$base/chp_restore?password=$pass" --identity "$tmp/identity.txt" >/dev/null
-t4=$(now)
+# ROUNDS rounds, the order of the two sides swapped every round: whichever
+# runs second meets the first one's dirty pages being written back, and
+# the medians are reported.
+declare -A took
+timed() { # KEY CMD...: appends the command's wall time to took[KEY]
+	local key=$1 t0 t1
+	shift
+	sync
+	t0=$(now)
+	if ! "$@" >/dev/null 2>"$tmp/err"; then cat "$tmp/err" >&2; exit 1; fi
+	t1=$(now)
+	took[$key]="${took[$key]:-} $(secs "$t0" "$t1")"
+}
+fresh() { psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+dump() { timed dump pg_dump -Fc -f "$tmp/plain.dump" "$base/bench"; }
+backup() { timed backup "$tmp/chaperone" --config "$cfg" backup run --upstream bench --reason bench; }
+restore() { fresh plain_restore && timed restore pg_restore --no-owner --single-transaction -d "$base/plain_restore" "$tmp/plain.dump"; }
+chp_restore() {
+	fresh chp_restore
+	timed chp_restore "$tmp/chaperone" --config "$cfg" backup restore "$id" --to "$base/chp_restore?password=$pass" --identity "$tmp/identity.txt"
+}
+for round in $(seq "$ROUNDS"); do
+	if [ $((round % 2)) = 1 ]; then dump && backup; else backup && dump; fi
+	id=$("$tmp/chaperone" --config "$cfg" backup list --upstream bench 2>/dev/null | awk 'NR == 2 { print $1 }')
+	if [ $((round % 2)) = 1 ]; then restore && chp_restore; else chp_restore && restore; fi
+done
 
-dump=$(secs "$t0" "$t1") backup=$(secs "$t1" "$t2") restore=$(secs "$t2" "$t3") chp_restore=$(secs "$t3" "$t4")
-stored=$(du -b "$tmp"/cfg/backups/bench/*.age | awk '{ print $1 }')
+dump=$(median <<<"${took[dump]}") backup=$(median <<<"${took[backup]}")
+restore=$(median <<<"${took[restore]}") chp_restore=$(median <<<"${took[chp_restore]}")
+stored=$(du -b "$tmp"/cfg/backups/bench/*.age | sort -n | tail -1 | awk '{ print $1 }')
 plain=$(stat -c %s "$tmp/plain.dump")
-echo "scale $SCALE, $(nproc) cores"
+echo "scale $SCALE, $(nproc) cores, $ROUNDS rounds, medians (each round: ${took[dump]# } | ${took[backup]# } | ${took[restore]# } | ${took[chp_restore]# })"
 printf 'backup   pg_dump -Fc %6ss (%s MiB) | chaperone backup run %6ss (%s MiB, encrypted, locked, verified) | %sx pg_dump\n' \
 	"$dump" $((plain >> 20)) "$backup" $((stored >> 20)) "$(ratio "$backup" "$dump")"
 printf 'restore  pg_restore  %6ss            | chaperone backup restore %6ss                            | %sx pg_restore\n' \

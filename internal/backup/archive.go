@@ -9,22 +9,35 @@ import (
 	"math/big"
 )
 
-// streamSums reads pg_dump's custom-format archive as it streams past and
-// works out, for every table whose data it holds, the count and checksum
-// TableChecksum would give: the sum of hashtextextended(row::text, 0). Only
-// the uncompressed archive of pg_dump 15 (format 1.14) is read; anything
-// else is an error, and the caller scans the tables instead.
+// archive reads pg_dump's custom-format archive as it streams from pg_dump
+// to the store, and
+//   - works out, for every table whose data it holds, the count and
+//     checksum TableChecksum would give (the sum of
+//     hashtextextended(ROW(t.*)::text, 0)), so that the tables need not be
+//     read a second time;
+//   - writes it on with each table's data in chunks of up to chunkSize
+//     bytes: uncompressed, pg_dump writes a chunk per row, and pg_restore
+//     sends the server a message per chunk.
+//
+// Only the uncompressed archive of pg_dump 15 (format 1.14) is read; any
+// other is written on as it is, with no sums (the caller scans the tables
+// instead).
 //
 // The archive is a header, a table of contents, then one block per table
 // (BLK_DATA, its dump id, then length-prefixed chunks of COPY text up to a
 // zero length); large objects come in BLK_BLOBS blocks.
-type streamSums struct {
+type archive struct {
 	r       *bufio.Reader
+	w       *bufio.Writer
 	intSize int
 	// tables maps a TABLE DATA entry's dump id to schema.table.
 	tables map[int64]string
 	sums   map[string]*tableSum
+	out    []byte // the chunk being gathered
 }
+
+// chunkSize is the most data the rewritten archive puts in one chunk.
+const chunkSize = 128 << 10
 
 type tableSum struct {
 	rows int64
@@ -39,10 +52,22 @@ const (
 
 var errArchive = errors.New("not an archive this reader knows")
 
-// readArchive reads the whole archive from r.
-func readArchive(r io.Reader) (map[string]*tableSum, error) {
-	a := &streamSums{r: bufio.NewReaderSize(r, 1<<16), tables: map[int64]string{}, sums: map[string]*tableSum{}}
+// rewriteArchive copies the archive from r to w as described above. sums
+// is nil when the archive is not one it reads; an error is a failure to
+// read or write, after which w holds only part of the archive.
+func rewriteArchive(r io.Reader, w io.Writer) (sums map[string]*tableSum, err error) {
+	a := &archive{r: bufio.NewReaderSize(r, 1<<16), w: bufio.NewWriterSize(w, 1<<16), tables: map[int64]string{}, sums: map[string]*tableSum{}}
+	defer func() {
+		if ferr := a.w.Flush(); err == nil {
+			err = ferr
+		}
+	}()
 	if err := a.header(); err != nil {
+		if !errors.Is(err, errArchive) {
+			return nil, err
+		}
+		// What was read of the header is written already.
+		_, err := io.Copy(a.w, a.r)
 		return nil, err
 	}
 	if err := a.toc(); err != nil {
@@ -56,23 +81,23 @@ func readArchive(r io.Reader) (map[string]*tableSum, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.w.WriteByte(typ)
 		id, err := a.int()
 		if err != nil {
 			return nil, err
 		}
 		switch typ {
 		case blkData:
-			name, ok := a.tables[id]
-			if !ok {
-				err = a.chunks(nil)
-				break
+			var rows *copyRows
+			if name, ok := a.tables[id]; ok {
+				if _, dup := a.sums[name]; dup {
+					return nil, fmt.Errorf("%w: %s has two data blocks", errArchive, name)
+				}
+				t := &tableSum{}
+				a.sums[name] = t
+				rows = &copyRows{sum: t}
 			}
-			if _, dup := a.sums[name]; dup {
-				return nil, fmt.Errorf("%w: %s has two data blocks", errArchive, name)
-			}
-			t := &tableSum{}
-			a.sums[name] = t
-			err = a.chunks(&copyRows{sum: t})
+			err = a.chunks(rows)
 		case blkBlobs:
 			for err == nil {
 				var oid int64
@@ -92,23 +117,38 @@ func readArchive(r io.Reader) (map[string]*tableSum, error) {
 	}
 }
 
-func (a *streamSums) header() error {
-	var h [11]byte
-	if _, err := io.ReadFull(a.r, h[:]); err != nil {
+// take reads n bytes and writes them on.
+func (a *archive) take(n int) ([]byte, error) {
+	b, err := a.r.Peek(n)
+	if len(b) < n {
+		if err == io.EOF && len(b) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	a.w.Write(b)
+	a.r.Discard(n)
+	return b, nil
+}
+
+func (a *archive) header() error {
+	h, err := a.take(11)
+	if err != nil {
 		return err
 	}
 	// PGDMP, version 1.14.x, int size, offset size, custom format (1).
 	if string(h[:5]) != "PGDMP" || h[5] != 1 || h[6] != 14 || h[8] < 1 || h[8] > 8 || h[9] != 8 || h[10] != 1 {
-		return fmt.Errorf("%w: header % x", errArchive, h[:])
+		return fmt.Errorf("%w: header % x", errArchive, h)
 	}
 	a.intSize = int(h[8])
-	compression, err := a.int()
+	b, err := a.r.Peek(1 + a.intSize)
 	if err != nil {
 		return err
 	}
-	if compression != 0 {
+	if !allZero(b) {
 		return fmt.Errorf("%w: compressed", errArchive)
 	}
+	a.int()
 	for range 7 { // creation time
 		if _, err := a.int(); err != nil {
 			return err
@@ -122,7 +162,16 @@ func (a *streamSums) header() error {
 	return nil
 }
 
-func (a *streamSums) toc() error {
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *archive) toc() error {
 	n, err := a.int()
 	if err != nil {
 		return err
@@ -155,7 +204,9 @@ func (a *streamSums) toc() error {
 				break
 			}
 		}
-		if _, err := a.r.Discard(9); err != nil { // data offset: flag and 8 bytes
+		// The data's offset: a flag and 8 bytes. Read from a pipe, it is
+		// not set, and the blocks are found in order.
+		if _, err := a.take(9); err != nil {
 			return err
 		}
 		if desc == "TABLE DATA" {
@@ -165,17 +216,17 @@ func (a *streamSums) toc() error {
 	return nil
 }
 
-// int reads pg_dump's integer: a sign byte, then intSize bytes, least
-// significant first.
-func (a *streamSums) int() (int64, error) {
-	b, err := a.r.Peek(1 + a.intSize)
+// int reads (and writes on) pg_dump's integer: a sign byte, then intSize
+// bytes, least significant first.
+func (a *archive) int() (int64, error) {
+	b, err := a.take(1 + a.intSize)
 	if err != nil {
-		if err == io.EOF && len(b) > 0 {
-			err = io.ErrUnexpectedEOF
-		}
 		return 0, err
 	}
-	a.r.Discard(len(b))
+	return a.decode(b), nil
+}
+
+func (a *archive) decode(b []byte) int64 {
 	var v int64
 	for i := a.intSize; i >= 1; i-- {
 		v = v<<8 | int64(b[i])
@@ -183,10 +234,23 @@ func (a *streamSums) int() (int64, error) {
 	if b[0] != 0 {
 		v = -v
 	}
-	return v, nil
+	return v
 }
 
-func (a *streamSums) str() (s string, null bool, err error) {
+// putInt writes an integer as pg_dump does.
+func (a *archive) putInt(v int64) {
+	var b [9]byte
+	if v < 0 {
+		b[0], v = 1, -v
+	}
+	for i := 1; i <= a.intSize; i++ {
+		b[i] = byte(v)
+		v >>= 8
+	}
+	a.w.Write(b[:1+a.intSize])
+}
+
+func (a *archive) str() (s string, null bool, err error) {
 	n, err := a.int()
 	if err != nil || n < 0 {
 		return "", err == nil, err
@@ -195,37 +259,71 @@ func (a *streamSums) str() (s string, null bool, err error) {
 		return "", false, fmt.Errorf("%w: a string of %d bytes", errArchive, n)
 	}
 	b := make([]byte, n)
-	_, err = io.ReadFull(a.r, b)
-	return string(b), false, err
+	if _, err = io.ReadFull(a.r, b); err != nil {
+		return "", false, err
+	}
+	a.w.Write(b)
+	return string(b), false, nil
 }
 
-// chunks reads a data block's chunks, giving them to rows (nil: skipped).
-func (a *streamSums) chunks(rows *copyRows) error {
+// chunks reads a data block's chunks, up to the zero length that ends it.
+// A table's data (rows set) is added up and written on in chunks of up to
+// chunkSize; anything else is written on as it came.
+func (a *archive) chunks(rows *copyRows) error {
 	for {
-		n, err := a.int()
+		b, err := a.r.Peek(1 + a.intSize)
 		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
 			return err
 		}
+		n := a.decode(b)
+		a.r.Discard(len(b))
 		if n == 0 {
-			if rows != nil {
-				return rows.end()
+			if rows == nil {
+				a.putInt(0)
+				return nil
 			}
-			return nil
+			a.flushChunk()
+			a.putInt(0)
+			return rows.end()
 		}
 		if n < 0 || n > 1<<30 {
 			return fmt.Errorf("%w: a chunk of %d bytes", errArchive, n)
+		}
+		if rows == nil {
+			a.putInt(n)
+			if _, err := io.CopyN(a.w, a.r, n); err != nil {
+				return err
+			}
+			continue
 		}
 		for n > 0 {
 			b, err := a.r.Peek(min(int(n), a.r.Size()))
 			if len(b) == 0 {
 				return err
 			}
-			if rows != nil {
-				rows.write(b)
+			rows.write(b)
+			for len(b) > 0 {
+				k := min(len(b), chunkSize-len(a.out))
+				a.out = append(a.out, b[:k]...)
+				if len(a.out) == chunkSize {
+					a.flushChunk()
+				}
+				a.r.Discard(k)
+				n -= int64(k)
+				b = b[k:]
 			}
-			a.r.Discard(len(b))
-			n -= int64(len(b))
 		}
+	}
+}
+
+func (a *archive) flushChunk() {
+	if len(a.out) > 0 {
+		a.putInt(int64(len(a.out)))
+		a.w.Write(a.out)
+		a.out = a.out[:0]
 	}
 }
 

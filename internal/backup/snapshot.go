@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 )
 
 // Manifest describes one snapshot. It is stored, locked, beside the dump,
@@ -33,7 +34,7 @@ type Manifest struct {
 	// ones named for a pre-destruction snapshot.
 	Tables      []Table `json:"tables"`
 	WholeDB     bool    `json:"whole_database"`
-	DumpBytes   int64   `json:"dump_bytes"`   // pg_dump's output
+	DumpBytes   int64   `json:"dump_bytes"`   // the archive, before compression
 	StoredBytes int64   `json:"stored_bytes"` // compressed and encrypted
 	SHA256      string  `json:"sha256"`       // of the stored object
 	Object      Object  `json:"object"`
@@ -184,6 +185,11 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
+	if f, ok := dump.(*os.File); ok {
+		// pg_dump writes 4 KiB at a time: a larger pipe lets it run
+		// further ahead of its reader between wake-ups. Best effort.
+		unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+	}
 	if err := cmd.Start(); err != nil {
 		return Manifest{}, fmt.Errorf("pg_dump: %w", err)
 	}
@@ -198,23 +204,14 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	}
 	// The tables' counts and checksums are worked out from the rows the
 	// dump streams past (archive.go), instead of a second scan.
-	// They are read from copies handed over in a queue, so that neither
-	// the reader nor the encoder waits for the other on every read.
-	copies := newQueue()
-	type sumsResult struct {
-		sums map[string]*tableSum
-		err  error
-	}
-	summed := make(chan sumsResult, 1)
-	go func() {
-		sums, err := readArchive(copies)
-		copies.drain() // an archive it cannot read still flows on
-		summed <- sumsResult{sums, err}
-	}()
+	var sums map[string]*tableSum
+	archived := &countingWriter{}
 	encoded := make(chan error, 1)
+	ahead := newReadAhead(dumped)
+	defer ahead.close()
 	go func() {
-		err := encode(io.TeeReader(dumped, copies), io.MultiWriter(pw, sum, stored), recipient)
-		copies.close(err)
+		var err error
+		sums, err = encode(ahead, archived, io.MultiWriter(pw, sum, stored), recipient)
 		pw.CloseWithError(err)
 		encoded <- err
 	}()
@@ -257,13 +254,12 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 		kill()
 	}
 	waitErr := cmd.Wait()
-	sres := <-summed
 	for _, n := range names {
 		key, ok := streamed[n]
 		if !ok || statsErr != nil {
 			continue
 		}
-		if t, ok := sres.sums[key]; ok && sres.err == nil {
+		if t, ok := sums[key]; ok {
 			tables[n] = Table{Name: n, Rows: t.rows, Checksum: t.checksum()}
 		} else if encErr == nil && putErr == nil && waitErr == nil {
 			scan(n) // not in an archive this reader knows
@@ -284,7 +280,7 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	if encErr != nil {
 		return Manifest{}, fmt.Errorf("compressing and encrypting the dump: %w", encErr)
 	}
-	m.Object, m.DumpBytes, m.StoredBytes, m.SHA256 = obj, dumped.n, stored.n, hex.EncodeToString(sum.Sum(nil))
+	m.Object, m.DumpBytes, m.StoredBytes, m.SHA256 = obj, archived.n, stored.n, hex.EncodeToString(sum.Sum(nil))
 	if err := s.verifyStored(ctx, m); err != nil {
 		return Manifest{}, err
 	}
@@ -313,24 +309,27 @@ func (s Snapshot) verifyStored(ctx context.Context, m Manifest) error {
 	return nil
 }
 
-// encode compresses with zstd (all cores) and encrypts to the recipient.
-func encode(src io.Reader, dst io.Writer, to age.Recipient) error {
+// encode rewrites pg_dump's archive (rewriteArchive), counting its bytes
+// in archived, compresses it with zstd (all cores) and encrypts it to the
+// recipient; sums are the tables' counts and checksums, nil if the archive
+// is not one it reads.
+func encode(src io.Reader, archived *countingWriter, dst io.Writer, to age.Recipient) (sums map[string]*tableSum, err error) {
 	enc, err := age.Encrypt(dst, to)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedFastest))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := io.Copy(zw, src); err != nil {
+	if sums, err = rewriteArchive(src, io.MultiWriter(zw, archived)); err != nil {
 		zw.Close()
-		return err
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
-		return err
+		return nil, err
 	}
-	return enc.Close()
+	return sums, enc.Close()
 }
 
 // tableNames lists the tables to snapshot: names as given, or every

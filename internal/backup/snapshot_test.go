@@ -80,7 +80,7 @@ func TestSnapshotToLocalAndS3(t *testing.T) {
 			}
 			if !m.WholeDB || len(m.Tables) != 2 || m.Tables[0].Name != "billing.payments" || m.Tables[0].Rows != 300 ||
 				m.Tables[1].Name != "public.bookings" || m.Tables[1].Rows != 5000 || m.Tables[1].Checksum == "" ||
-				m.DumpBytes == 0 || progressed != m.DumpBytes || m.StoredBytes == 0 || len(m.SHA256) != 64 || !strings.HasPrefix(m.ServerVersion, "15") {
+				m.DumpBytes == 0 || progressed < m.DumpBytes || m.StoredBytes == 0 || len(m.SHA256) != 64 || !strings.HasPrefix(m.ServerVersion, "15") {
 				t.Fatalf("manifest %+v", m)
 			}
 			// The dump opens with the identity and pg_restore reads it.
