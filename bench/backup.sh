@@ -7,11 +7,11 @@
 #   restore: pg_restore from that file     vs  chaperone backup restore (sha256 | age | zstd | pg_restore)
 # Goals: backup no slower than pg_dump -Fc; restore no slower than pg_restore.
 #
-#   bash bench/backup.sh                     # SCALE=70, 3 rounds
+#   bash bench/backup.sh                     # SCALE=70, 4 rounds
 #   SCALE=10 ROUNDS=1 bash bench/backup.sh   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCALE=${SCALE:-70} ROUNDS=${ROUNDS:-3}
+SCALE=${SCALE:-70} ROUNDS=${ROUNDS:-4}
 PGBIN=$(dirname "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -35,7 +35,7 @@ mkdir "$tmp/data" && [ "$(id -u)" = 0 ] && chown postgres "$tmp/data"
 echo "$pass" >"$tmp/pw" && chmod 644 "$tmp/pw"
 as_pg "$PGBIN/initdb" -D "$tmp/data" -U postgres --auth=scram-sha-256 --pwfile="$tmp/pw" >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$tmp/data" -w -l "$tmp/data/log" -o "-c listen_addresses=127.0.0.1 -c port=$port \
-  -c unix_socket_directories=$tmp/data -c fsync=off -c synchronous_commit=off -c max_wal_size=4GB" start >/dev/null
+  -c unix_socket_directories=$tmp/data -c fsync=off -c synchronous_commit=off -c max_wal_size=4GB -c autovacuum=off" start >/dev/null
 export PGPASSWORD=$pass PGSSLMODE=disable
 base="postgres://postgres@127.0.0.1:$port"
 psql -q "$base/postgres" -c "CREATE DATABASE bench" -c "CREATE DATABASE plain_restore" -c "CREATE DATABASE chp_restore"
@@ -56,9 +56,10 @@ upstreams:
 EOF
 sed -i '0,/^upstreams: \[\]$/{/^upstreams: \[\]$/d}' "$cfg"
 
-# ROUNDS rounds, the order of the two sides swapped every round: whichever
+# ROUNDS rounds (an even number is fair), the order of the two sides swapped every round: whichever
 # runs second meets the first one's dirty pages being written back, and
-# the medians are reported.
+# the medians are reported. Autovacuum is off: it would vacuum one side's
+# freshly restored tables while the other side runs.
 declare -A took
 timed() { # KEY CMD...: appends the command's wall time to took[KEY]
 	local key=$1 t0 t1
@@ -70,7 +71,9 @@ timed() { # KEY CMD...: appends the command's wall time to took[KEY]
 	took[$key]="${took[$key]:-} $(secs "$t0" "$t1")"
 }
 fresh() { psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"; }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# The median; of an even number of rounds, the mean of the middle two, so
+# that each side runs first as often as second.
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { printf "%.1f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 dump() { timed dump pg_dump -Fc -f "$tmp/plain.dump" "$base/bench"; }
 backup() { timed backup "$tmp/chaperone" --config "$cfg" backup run --upstream bench --reason bench; }
 restore() { fresh plain_restore && timed restore pg_restore --no-owner --single-transaction -d "$base/plain_restore" "$tmp/plain.dump"; }
