@@ -35,12 +35,19 @@ var passedParams = map[string]string{
 	"client_min_messages": "client_min_messages", "bytea_output": "bytea_output",
 }
 
+// sessionBuffer is the size of each of a session's four buffers (reading
+// and writing, client and upstream side). Most sessions sit idle, and each
+// holds its buffers all the while: at 32 KiB, 200 idle clients held 25 MiB
+// of them. Larger messages stream through; 8 KiB is twice pgbouncer's
+// pkt_buf.
+const sessionBuffer = 8 << 10
+
 // startup negotiates TLS, authenticates the token, checks its scope, opens
 // the upstream and greets the client as the upstream would.
 func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) {
 	conn = sockio.Wrap(conn)
 	s := &session{g: g, client: conn}
-	s.cr, s.cw = bufio.NewReaderSize(conn, 32<<10), bufio.NewWriterSize(conn, 32<<10)
+	s.cr, s.cw = bufio.NewReaderSize(conn, sessionBuffer), bufio.NewWriterSize(conn, sessionBuffer)
 	params, secure, err := s.negotiate()
 	if err != nil || params == nil {
 		return nil, err
@@ -105,7 +112,7 @@ func (s *session) negotiate() (map[string]string, bool, error) {
 				return nil, false, err
 			}
 			s.client, secure = tc, true
-			s.cr, s.cw = bufio.NewReaderSize(tc, 32<<10), bufio.NewWriterSize(tc, 32<<10)
+			s.cr, s.cw = bufio.NewReaderSize(tc, sessionBuffer), bufio.NewWriterSize(tc, sessionBuffer)
 		case gssRequest:
 			s.client.Write([]byte{'N'})
 		case cancelCode:
@@ -271,7 +278,7 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is unavailable", s.upstream.Name))
 	}
 	s.up = hj.Conn
-	s.ur, s.uw = bufio.NewReaderSize(hj.Conn, 32<<10), bufio.NewWriterSize(hj.Conn, 32<<10)
+	s.ur, s.uw = bufio.NewReaderSize(hj.Conn, sessionBuffer), bufio.NewWriterSize(hj.Conn, sessionBuffer)
 	s.tx = hj.TxStatus
 	s.pid, s.secret = s.g.registerCancel(cancelTarget{host: hj.Config.Host, port: hj.Config.Port, pid: hj.PID, secret: hj.SecretKey})
 	s.params = hj.ParameterStatuses

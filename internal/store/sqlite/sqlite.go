@@ -81,7 +81,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 func openDB(path, txlock string) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	// cache_size: each connection's page cache, 2 MiB by default, is
+	// memory serve keeps (SQLite's allocator does not give it back); the
+	// state is small and the OS caches its file anyway.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-512)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", txlock)
