@@ -121,8 +121,8 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[in
 
 # simple and extended: pgbench -S (one primary-key SELECT per transaction);
 # writes: pgbench -N (TPC-B-like without the branch and teller updates:
-# BEGIN, UPDATE, SELECT, INSERT, END), whose writes each wait for their
-# audit entry to be durable.
+# BEGIN, UPDATE, SELECT, INSERT, END): the writes run once their audit
+# entries are queued, and END waits until they are durable.
 declare -A flags=([simple]="-S -M simple" [extended]="-S -M extended" [writes]="-N -M simple")
 echo "pgbench, $CLIENTS clients, $ROUNDS x ${DURATION}s per target and mode, scale $SCALE, $(nproc) cores"
 echo "(cpu: the proxy process's CPU time per transaction)"
