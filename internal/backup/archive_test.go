@@ -71,6 +71,11 @@ line', NULL, 'NaN', 'Infinity', -0.0, false, '', 'infinity', '-infinity', '-infi
 		CREATE TABLE part (id int) PARTITION BY RANGE (id);
 		CREATE TABLE part_1 PARTITION OF part FOR VALUES FROM (0) TO (100); INSERT INTO part VALUES (1), (50);
 		CREATE SCHEMA "Odd Schema"; CREATE TABLE "Odd Schema"."Mixed Case" ("a b" text); INSERT INTO "Odd Schema"."Mixed Case" VALUES ('x')`)
+	// A user's environment that would have pg_dump write in another
+	// encoding or time zone changes nothing.
+	t.Setenv("PGCLIENTENCODING", "LATIN1")
+	t.Setenv("PGTZ", "Asia/Kolkata")
+	t.Setenv("PGDATESTYLE", "SQL, DMY")
 	id, _ := age.GenerateX25519Identity()
 	st := &Local{Dir: t.TempDir()}
 	m, err := Snapshot{Upstream: "u", DSN: pg.DSN(db), Recipient: id.Recipient().String(), Store: st, Retain: time.Hour}.Run(ctx)

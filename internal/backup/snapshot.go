@@ -178,7 +178,7 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	dumpCtx, kill := context.WithCancel(ctx)
 	defer kill()
 	cmd := exec.CommandContext(dumpCtx, "pg_dump", args...)
-	cmd.Env = append(env, "PGOPTIONS=-c TimeZone=UTC -c bytea_output=hex")
+	cmd.Env = append(dumpEnv(env), "PGOPTIONS=-c TimeZone=UTC -c bytea_output=hex")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	dump, err := cmd.StdoutPipe()
@@ -265,6 +265,12 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 			scan(n) // not in an archive this reader knows
 		}
 	}
+	dumpFailed := fmt.Errorf("pg_dump failed: %s", scrub(fmt.Errorf("%s", strings.TrimSpace(stderr.String())), s.DSN))
+	if waitErr != nil && strings.TrimSpace(stderr.String()) != "" {
+		// pg_dump said why it stopped: that is the cause, and the
+		// truncated archive behind it only a consequence.
+		return Manifest{}, dumpFailed
+	}
 	if statsErr != nil {
 		return Manifest{}, statsErr
 	}
@@ -275,7 +281,7 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 		return Manifest{}, putErr
 	}
 	if waitErr != nil {
-		return Manifest{}, fmt.Errorf("pg_dump failed: %s", scrub(fmt.Errorf("%s", strings.TrimSpace(stderr.String())), s.DSN))
+		return Manifest{}, dumpFailed
 	}
 	if encErr != nil {
 		return Manifest{}, fmt.Errorf("compressing and encrypting the dump: %w", encErr)
@@ -347,6 +353,23 @@ func tableNames(ctx context.Context, tx pgx.Tx, names []string) ([]string, error
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// dumpEnv is env without the variables that would change how pg_dump's
+// session writes values out, which the checksums worked out from its rows
+// depend on: the dump is in the database's own encoding (as the server
+// hashes rows), with dumpSettings.
+func dumpEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "PGCLIENTENCODING", "PGTZ", "PGDATESTYLE", "PGOPTIONS":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // streamableTables maps each of names whose checksum the dump's rows give
