@@ -74,7 +74,8 @@ func (s *session) executes(portal string) error {
 }
 
 // binds notes which statement the unnamed portal now runs; named says
-// whether the names could be read at all.
+// whether the names could be read at all (and the Bind is sure to be
+// forwarded as it is).
 func (s *session) binds(portal, stmt string, named bool) {
 	if portal == "" || !named {
 		s.portalContained = named && stmt == "" && s.unnamedContained

@@ -174,8 +174,11 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			}
 		case 'B':
 			portal, stmt, named := s.bindNames(n)
-			s.binds(portal, stmt, named)
-			if !s.mayGuard(stmt, named) {
+			guarded := s.mayGuard(stmt, named)
+			// A guarded statement's Bind may be refused and never reach
+			// the server: its portal never counts as contained.
+			s.binds(portal, stmt, named && !guarded)
+			if !guarded {
 				// No guarded statement is named: nothing to decide.
 				if copyRaw(s.uw, s.cr, typ, n) != nil {
 					return
@@ -225,8 +228,8 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 				return
 			}
 		case 'C', 'D', 'H', 'd', 'c', 'f':
-			// Close, Describe, Execute, Flush and COPY data carry no
-			// statement text; COPY data streams through unbuffered.
+			// Close, Describe, Flush and COPY data carry no statement
+			// text; COPY data streams through unbuffered.
 			if copyRaw(s.uw, s.cr, typ, n) != nil {
 				return
 			}
