@@ -30,11 +30,15 @@ type archive struct {
 	r       *bufio.Reader
 	w       *bufio.Writer
 	intSize int
-	// tables maps a TABLE DATA entry's dump id to schema.table.
+	// tables maps a TABLE DATA entry's dump id to its table (archiveKey).
 	tables map[int64]string
 	sums   map[string]*tableSum
 	out    []byte // the chunk being gathered
 }
+
+// archiveKey names a table by schema and name: a NUL, which no name
+// holds, keeps "a.b"."c" and "a"."b.c" apart.
+func archiveKey(schema, table string) string { return schema + "\x00" + table }
 
 // chunkSize is the most data the rewritten archive puts in one chunk.
 const chunkSize = 128 << 10
@@ -210,7 +214,7 @@ func (a *archive) toc() error {
 			return err
 		}
 		if desc == "TABLE DATA" {
-			a.tables[id] = namespace + "." + tag
+			a.tables[id] = archiveKey(namespace, tag)
 		}
 	}
 	return nil

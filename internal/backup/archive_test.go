@@ -70,7 +70,10 @@ line', NULL, 'NaN', 'Infinity', -0.0, false, '', 'infinity', '-infinity', '-infi
 		INSERT INTO parent VALUES (1); INSERT INTO child VALUES (2, 'x');
 		CREATE TABLE part (id int) PARTITION BY RANGE (id);
 		CREATE TABLE part_1 PARTITION OF part FOR VALUES FROM (0) TO (100); INSERT INTO part VALUES (1), (50);
-		CREATE SCHEMA "Odd Schema"; CREATE TABLE "Odd Schema"."Mixed Case" ("a b" text); INSERT INTO "Odd Schema"."Mixed Case" VALUES ('x')`)
+		CREATE SCHEMA "Odd Schema"; CREATE TABLE "Odd Schema"."Mixed Case" ("a b" text); INSERT INTO "Odd Schema"."Mixed Case" VALUES ('x');
+		CREATE SCHEMA "a.b"; CREATE TABLE "a.b".c (x int); INSERT INTO "a.b".c VALUES (1);
+		CREATE SCHEMA a; CREATE TABLE a."b.c" (x int); INSERT INTO a."b.c" VALUES (2), (3);
+		CREATE TABLE nocols (); INSERT INTO nocols DEFAULT VALUES; INSERT INTO nocols DEFAULT VALUES`)
 	// A user's environment that would have pg_dump write in another
 	// encoding or time zone changes nothing.
 	t.Setenv("PGCLIENTENCODING", "LATIN1")
@@ -82,7 +85,7 @@ line', NULL, 'NaN', 'Infinity', -0.0, false, '', 'infinity', '-infinity', '-infi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Checksums != checksumSession || len(m.Tables) != 8 {
+	if m.Checksums != checksumSession || len(m.Tables) != 11 {
 		t.Fatalf("manifest %+v", m)
 	}
 	c := pgConn(t, pg.DSN(db))
@@ -99,7 +102,7 @@ line', NULL, 'NaN', 'Infinity', -0.0, false, '', 'infinity', '-infinity', '-infi
 		}
 	}
 	d, err := Verify(ctx, st, m, id, pg.DSN(pg.CreateDB(t)))
-	if err != nil || !d.OK || d.Tables != 8 {
+	if err != nil || !d.OK || d.Tables != 11 {
 		t.Fatalf("drill %+v %v", d, err)
 	}
 }
@@ -148,14 +151,14 @@ func TestRewrittenArchivesHoldTheSameRows(t *testing.T) {
 	}
 	var once, twice bytes.Buffer
 	sums, err := rewriteArchive(bytes.NewReader(dump.Bytes()), &once)
-	if err != nil || len(sums) != 2 || sums["public.a"].rows != 20000 || sums["public.b"].rows != 0 {
+	if err != nil || len(sums) != 2 || sums[archiveKey("public", "a")].rows != 20000 || sums[archiveKey("public", "b")].rows != 0 {
 		t.Fatalf("sums %v, %v", sums, err)
 	}
 	if once.Len() >= dump.Len()-20000*4 {
 		t.Fatalf("rewritten: %d bytes from %d", once.Len(), dump.Len())
 	}
 	again, err := rewriteArchive(bytes.NewReader(once.Bytes()), &twice)
-	if err != nil || !bytes.Equal(once.Bytes(), twice.Bytes()) || again["public.a"].checksum() != sums["public.a"].checksum() {
+	if err != nil || !bytes.Equal(once.Bytes(), twice.Bytes()) || again[archiveKey("public", "a")].checksum() != sums[archiveKey("public", "a")].checksum() {
 		t.Fatalf("rewritten twice: %v, equal %v", err, bytes.Equal(once.Bytes(), twice.Bytes()))
 	}
 }

@@ -346,7 +346,11 @@ func tableNames(ctx context.Context, tx pgx.Tx, names []string) ([]string, error
 	if len(names) > 0 {
 		return names, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	// schema.table, as quoted SQL when the schema's name holds a dot
+	// (quoteQualified leaves that form alone).
+	rows, err := tx.Query(ctx, `SELECT CASE WHEN strpos(n.nspname, '.') > 0 THEN quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+		ELSE n.nspname || '.' || c.relname END
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 		ORDER BY 1`)
 	if err != nil {
@@ -373,34 +377,36 @@ func dumpEnv(env []string) []string {
 }
 
 // streamableTables maps each of names whose checksum the dump's rows give
-// to the schema.table the archive names its data by: an ordinary table
-// with no generated column (pg_dump leaves those out of its rows) and no
-// inheritance children (a scan of it reads theirs too). Names that do not
+// to the key the archive names its data by (archiveKey): an ordinary table
+// with at least one column (a row of none is an empty line, as is a row of
+// one empty string), no generated column (pg_dump leaves those out of its
+// rows) and no inheritance children (a scan of it reads theirs too). Names that do not
 // resolve are left to the scan, to fail there.
 func streamableTables(ctx context.Context, tx pgx.Tx, names []string) (map[string]string, error) {
 	quoted := make([]string, len(names))
 	for i, n := range names {
 		quoted[i] = quoteQualified(n)
 	}
-	rows, err := tx.Query(ctx, `SELECT q.i, n.nspname || '.' || c.relname
+	rows, err := tx.Query(ctx, `SELECT q.i, n.nspname, c.relname
 		FROM unnest($1::text[]) WITH ORDINALITY AS q(name, i)
 		JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(q.name)
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind = 'r'
 		AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)
 		AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
-			AND NOT a.attisdropped AND a.attgenerated <> '')`, quoted)
+			AND NOT a.attisdropped AND a.attgenerated <> '')
+		AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)`, quoted)
 	if err != nil {
 		return nil, fmt.Errorf("listing the tables' columns: %w", err)
 	}
 	out := map[string]string{}
 	for rows.Next() {
 		var i int
-		var key string
-		if err := rows.Scan(&i, &key); err != nil {
+		var schema, table string
+		if err := rows.Scan(&i, &schema, &table); err != nil {
 			return nil, err
 		}
-		out[names[i-1]] = key
+		out[names[i-1]] = archiveKey(schema, table)
 	}
 	return out, rows.Err()
 }
@@ -441,6 +447,9 @@ func tableChecksum(ctx context.Context, q Querier, name, row string) (Table, err
 
 // quoteQualified quotes schema.table (a name without a schema is public).
 func quoteQualified(name string) string {
+	if strings.HasPrefix(name, `"`) {
+		return name // quoted already
+	}
 	schema, table, ok := strings.Cut(name, ".")
 	if !ok {
 		schema, table = "public", name
