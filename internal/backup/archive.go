@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 )
 
 // archive reads pg_dump's custom-format archive as it streams from pg_dump
@@ -445,6 +446,10 @@ const (
 	doubled = 2
 )
 
+// copyEscapes are the letters of COPY's one-letter escapes, and
+// copyEscaped the bytes they stand for.
+const copyEscapes, copyEscaped = "bfnrtv", "\b\f\n\r\t\v"
+
 // unescape appends the value of a COPY text field to dst.
 func unescape(dst, f []byte) []byte {
 	for i := 0; i < len(f); i++ {
@@ -454,19 +459,12 @@ func unescape(dst, f []byte) []byte {
 			continue
 		}
 		i++
-		switch e := f[i]; e {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'v':
-			dst = append(dst, '\v')
+		e := f[i]
+		if k := strings.IndexByte(copyEscapes, e); k >= 0 {
+			dst = append(dst, copyEscaped[k])
+			continue
+		}
+		switch e {
 		case '0', '1', '2', '3', '4', '5', '6', '7':
 			v := e - '0'
 			for j := 0; j < 2 && i+1 < len(f) && f[i+1] >= '0' && f[i+1] <= '7'; j++ {

@@ -82,11 +82,14 @@ var serverFunctions = map[string]effect{
 	"pg_logical_emit_message":             {"sql.write", action.ClassWrite, "pg_logical_emit_message writes a message to WAL"},
 }
 
-// prefixedEffects are families of built-ins judged alike.
-var prefixedEffects = []struct {
+// prefixedEffect is a family of built-ins judged alike.
+type prefixedEffect struct {
 	prefix string
 	effect
-}{
+}
+
+// prefixedEffects are the families of built-ins judged alike.
+var prefixedEffects = []prefixedEffect{
 	{"pg_advisory_", effect{"sql.advisory-lock", action.ClassWrite, "advisory locks are held across the server and can block other sessions"}},
 	{"pg_try_advisory_", effect{"sql.advisory-lock", action.ClassWrite, "advisory locks are held across the server and can block other sessions"}},
 	{"pg_ls_", effect{"sql.read-server-file", action.ClassCredentialAccess, "lists directories on the database server"}},
@@ -217,12 +220,7 @@ func (w *walker) attributeCall(name string, arg *pg_query.Node, depth int) {
 	_, inCatalog := catalogVolatility[name]
 	_, server := serverFunctions[name]
 	_, query := queryArgument[name]
-	prefixed := slices.ContainsFunc(prefixedEffects, func(p struct {
-		prefix string
-		effect
-	}) bool {
-		return strings.HasPrefix(name, p.prefix)
-	})
+	prefixed := slices.ContainsFunc(prefixedEffects, func(p prefixedEffect) bool { return strings.HasPrefix(name, p.prefix) })
 	if !inCatalog && !server && !query && !prefixed && !dblinkCalls[name] {
 		return
 	}

@@ -25,16 +25,7 @@ func BenchmarkSelect(b *testing.B) {
 	for _, tg := range targets {
 		for _, m := range modes {
 			b.Run(tg.name+"/"+m.name, func(b *testing.B) {
-				cfg, err := pgx.ParseConfig(tg.dsn)
-				if err != nil {
-					b.Fatal(err)
-				}
-				cfg.DefaultQueryExecMode = m.mode
-				c, err := pgx.ConnectConfig(ctx, cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer c.Close(ctx)
+				c := benchConn(b, tg.dsn, m.mode)
 				var note string
 				for i := 0; b.Loop(); i++ {
 					if err := c.QueryRow(ctx, "SELECT note FROM bookings WHERE id = $1", i%100+1).Scan(&note); err != nil {
@@ -58,16 +49,7 @@ func BenchmarkTransaction(b *testing.B) {
 		{"gateway", e.dsn(e.stageToken, "app-staging")},
 	} {
 		b.Run(tg.name, func(b *testing.B) {
-			cfg, err := pgx.ParseConfig(tg.dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-			c, err := pgx.ConnectConfig(ctx, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close(ctx)
+			c := benchConn(b, tg.dsn, pgx.QueryExecModeSimpleProtocol)
 			var note string
 			for i := 0; b.Loop(); i++ {
 				id := i%100 + 1
@@ -92,4 +74,19 @@ func BenchmarkTransaction(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchConn connects to dsn in mode, for the length of b.
+func benchConn(b *testing.B, dsn string, mode pgx.QueryExecMode) *pgx.Conn {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = mode
+	c, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close(context.Background()) })
+	return c
 }

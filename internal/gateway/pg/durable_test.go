@@ -92,8 +92,9 @@ func inBlock(t *testing.T, e *env, h *heldAudit, mode pgx.QueryExecMode) *pgx.Co
 }
 
 // blocked runs f and fails t unless f waits for the audit entry: f must
-// not finish before the held wait is entered, and finishes once released.
-func blocked(t *testing.T, h *heldAudit, f func() error) {
+// not finish before the held wait is entered. f's result arrives on the
+// channel once the test releases the entry.
+func blocked(t *testing.T, h *heldAudit, f func() error) <-chan error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- f() }()
@@ -104,6 +105,27 @@ func blocked(t *testing.T, h *heldAudit, f func() error) {
 	case <-time.After(time.Minute):
 		t.Fatal("neither waited nor finished")
 	}
+	return done
+}
+
+// commitsOnceRecorded runs commit (which ends the block inBlock opened)
+// and fails t unless the write reaches the server only after its entry is
+// released, and then does.
+func commitsOnceRecorded(t *testing.T, e *env, h *heldAudit, commit func() error) {
+	t.Helper()
+	done := blocked(t, h, commit)
+	// The session is waiting for the entry: the COMMIT has not reached
+	// the server.
+	if got := e.note(t); got != "n1" {
+		t.Fatalf("committed before its write was on the record: %q", got)
+	}
+	close(h.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := e.note(t); got != "changed" {
+		t.Fatalf("after COMMIT: %q", got)
+	}
 }
 
 func TestWritesInATransactionBlockRunBeforeTheirEntryIsDurableButCommitWaitsForIt(t *testing.T) {
@@ -112,24 +134,10 @@ func TestWritesInATransactionBlockRunBeforeTheirEntryIsDurableButCommitWaitsForI
 			e := setup(t)
 			h := holdAudit(e)
 			c := inBlock(t, e, h, mode)
-			done := make(chan error, 1)
-			blocked(t, h, func() error {
+			commitsOnceRecorded(t, e, h, func() error {
 				_, err := c.Exec(ctx, "COMMIT", mode)
-				done <- err
 				return err
 			})
-			// The session is waiting for the entry: the COMMIT has not
-			// reached the server.
-			if got := e.note(t); got != "n1" {
-				t.Fatalf("committed before its write was on the record: %q", got)
-			}
-			close(h.release)
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			if got := e.note(t); got != "changed" {
-				t.Fatalf("after COMMIT: %q", got)
-			}
 		})
 	}
 }
@@ -170,14 +178,12 @@ func TestWhatCouldLetAWriteOutWaitsForItsEntry(t *testing.T) {
 		t.Run(stmt, func(t *testing.T) {
 			h := holdAudit(e)
 			c := inBlock(t, e, h, pgx.QueryExecModeSimpleProtocol)
-			done := make(chan struct{})
-			blocked(t, h, func() error {
-				defer close(done)
-				c.Exec(ctx, stmt, pgx.QueryExecModeSimpleProtocol)
-				return nil
+			done := blocked(t, h, func() error {
+				_, err := c.Exec(ctx, stmt, pgx.QueryExecModeSimpleProtocol)
+				return err
 			})
 			close(h.release)
-			<-done
+			<-done // refused or not, it had to wait
 			c.Exec(ctx, "ROLLBACK", pgx.QueryExecModeSimpleProtocol)
 			e.gw.Gate.Audit = h.Writer
 		})
@@ -196,22 +202,9 @@ func TestAnExecuteOfAPortalBoundEarlierWaits(t *testing.T) {
 	if _, err := pc.Prepare(ctx, "fin", "COMMIT", nil); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	blocked(t, h, func() error {
-		rr := pc.ExecPrepared(ctx, "fin", nil, nil, nil).Read()
-		done <- rr.Err
-		return rr.Err
+	commitsOnceRecorded(t, e, h, func() error {
+		return pc.ExecPrepared(ctx, "fin", nil, nil, nil).Read().Err
 	})
-	if got := e.note(t); got != "n1" {
-		t.Fatalf("committed before its write was on the record: %q", got)
-	}
-	close(h.release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := e.note(t); got != "changed" {
-		t.Fatalf("after COMMIT: %q", got)
-	}
 }
 
 // A write sent behind a COMMIT the server has not answered yet may run
