@@ -25,6 +25,10 @@ func (w *walker) node(m any, depth int) bool {
 			w.target(n)
 		}
 		w.add("sql.truncate", action.ClassDestructive, "TRUNCATE %s removes every row%s", strings.Join(names, ", "), cascade(s.GetBehavior()))
+	case *pg_query.InsertStmt:
+		w.add("sql.write", action.ClassWrite, "changes rows")
+	case *pg_query.MergeStmt:
+		w.merge(s)
 	case *pg_query.DeleteStmt:
 		name := rangeVarName(s.GetRelation())
 		if where := s.GetWhereClause(); (where == nil || w.alwaysTrue(where)) && !bookkeeping(name) {
@@ -121,6 +125,36 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	}
 	return true
+}
+
+// merge judges MERGE as the DELETE or UPDATE its actions amount to: a
+// matched action whose join and condition hold for every row reaches every
+// row, and so does any action on the rows the source does not match (an
+// empty source matches none).
+func (w *walker) merge(s *pg_query.MergeStmt) {
+	name := rangeVarName(s.GetRelation())
+	for _, c := range s.GetMergeWhenClauses() {
+		wc := c.GetMergeWhenClause()
+		var every bool
+		switch wc.GetMatchKind() {
+		case pg_query.MergeMatchKind_MERGE_WHEN_MATCHED:
+			every = w.alwaysTrue(s.GetJoinCondition()) && (wc.GetCondition() == nil || w.alwaysTrue(wc.GetCondition()))
+		case pg_query.MergeMatchKind_MERGE_WHEN_NOT_MATCHED_BY_SOURCE:
+			every = wc.GetCondition() == nil || w.alwaysTrue(wc.GetCondition())
+		}
+		if !every || bookkeeping(name) {
+			continue
+		}
+		switch wc.GetCommandType() {
+		case pg_query.CmdType_CMD_DELETE:
+			w.target(name)
+			w.add("sql.delete-all", action.ClassDestructive, "MERGE into %s can delete every row: an action reaches rows with no condition that tells them apart", name)
+		case pg_query.CmdType_CMD_UPDATE:
+			w.target(name)
+			w.add("sql.update-all", action.ClassDestructive, "MERGE into %s can overwrite every row: an action reaches rows with no condition that tells them apart", name)
+		}
+	}
+	w.add("sql.write", action.ClassWrite, "changes rows")
 }
 
 func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {

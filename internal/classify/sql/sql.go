@@ -170,10 +170,9 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 	case *pg_query.Node_VacuumStmt:
 		// ANALYZE only refreshes the planner's statistics.
 		ddl = s.VacuumStmt.GetIsVacuumcmd()
-	case *pg_query.Node_InsertStmt, *pg_query.Node_MergeStmt:
-		w.add("sql.write", action.ClassWrite, "changes rows")
-	case *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
-		// Judged with their WHERE clause below, wherever they appear.
+	case *pg_query.Node_InsertStmt, *pg_query.Node_MergeStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
+		// Judged below, wherever they appear: in a CTE, a PREPARE or an
+		// EXPLAIN ANALYZE they change rows as much as on their own.
 	case *pg_query.Node_CreateFunctionStmt:
 		// Only ever a top-level statement, whose text the PL/pgSQL parser needs.
 		w.add("sql.ddl", action.ClassWrite, "CREATE FUNCTION changes the schema")

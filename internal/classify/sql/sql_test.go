@@ -104,6 +104,23 @@ var cases = []struct {
 	{"WITH gone AS (DELETE FROM bookings RETURNING *) SELECT count(*) FROM gone", D, "sql.delete-all"},
 	{"EXPLAIN ANALYZE DELETE FROM bookings", D, "sql.delete-all"},
 	{"PREPARE wipe AS DELETE FROM bookings", D, "sql.delete-all"},
+	// Every data-modifying statement is judged wherever it appears, not
+	// only at the top.
+	{"WITH x AS (INSERT INTO bookings VALUES (500, 'x')) SELECT 1", W, "sql.write"},
+	{"BEGIN; COMMIT; WITH x AS (INSERT INTO bookings VALUES (500, 'x')) SELECT 1", W, "sql.write"},
+	{"SELECT * FROM (WITH x AS (INSERT INTO b VALUES (1) RETURNING 1) SELECT * FROM x) y", W, "sql.write"},
+	{"WITH a AS (WITH b AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM b) SELECT * FROM a", W, "sql.write"},
+	{"PREPARE p AS INSERT INTO bookings VALUES (1)", W, "sql.write"},
+	{"DECLARE c CURSOR FOR WITH x AS (INSERT INTO t VALUES (1)) SELECT 1", W, "sql.write"},
+	{"WITH m AS (MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE) SELECT 1", W, "sql.write"},
+	{"PREPARE m AS MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", W, "sql.write"},
+	// MERGE is the DELETE or UPDATE its actions amount to.
+	{"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
+	{"MERGE INTO bookings b USING (SELECT 1) s ON 1 = 1 WHEN MATCHED AND true THEN UPDATE SET note = ''", D, "sql.update-all"},
+	{"WITH x AS (SELECT 1) MERGE INTO bookings USING x ON true WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
+	{"MERGE INTO bookings b USING (SELECT 1) s ON false WHEN NOT MATCHED BY SOURCE THEN DELETE", D, "sql.delete-all"},
+	{"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN NOT MATCHED THEN INSERT VALUES (1)", W, "sql.write"},
+	{"MERGE INTO knex_migrations_lock l USING (SELECT 1) s ON true WHEN MATCHED THEN UPDATE SET is_locked = 0", W, "sql.write"},
 	{"DO $$ BEGIN DELETE FROM bookings; END $$", D, "sql.delete-all"},
 	{"DO $$ BEGIN PERFORM pg_terminate_backend(42); END $$", D, "sql.terminate-backend"},
 	{"DO $$ DECLARE n int; BEGIN n := lo_unlink(1234); END $$", D, "sql.lo-unlink"},
