@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,9 @@ var effectStatements = []string{
 	smuggleSCS, `SELECT E'a\'; DROP TABLE bookings; --'`, "SELECT $a$ ' $a$; DELETE FROM bookings WHERE id = 2",
 	"BEGIN", "COMMIT", "ROLLBACK", "BEGIN READ WRITE", "SELECT * FROM bookings FOR UPDATE",
 	"ALTER SYSTEM SET work_mem = '9MB'", "SELECT pg_reload_conf()", "CREATE TABLE t2 (id int)",
+	"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE",
+	"INSERT INTO bookings VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = 'y'",
+	"DECLARE fc CURSOR WITH HOLD FOR SELECT nextval('s')",
 }
 
 var effectWrappers = []func(string) string{
@@ -90,14 +94,7 @@ func FuzzVerdictMatchesEffect(f *testing.F) {
 	} {
 		f.Add(seed.picks, seed.extra)
 	}
-	e := setup(f)
-	seedSQL := `CREATE SEQUENCE s; SELECT lo_create(4243);
-		CREATE FUNCTION public.wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM bookings'`
-	e.pg.Exec(f, e.prodDB, seedSQL)
-	// The copy's template: the same objects, never connected to otherwise.
-	tmpl := e.pg.CreateDB(f)
-	e.pg.Exec(f, tmpl, "CREATE TABLE bookings (id int PRIMARY KEY, note text); INSERT INTO bookings SELECT g, 'n' || g FROM generate_series(1, 100) g")
-	e.pg.Exec(f, tmpl, seedSQL)
+	e, tmpl := effectSetup(f)
 	f.Fuzz(func(t *testing.T, picks []byte, extra string) {
 		text := effectText(picks, extra)
 		if text == "" || strings.ContainsRune(text, 0) || len(text) > 4000 {
@@ -107,6 +104,33 @@ func FuzzVerdictMatchesEffect(f *testing.F) {
 		// that hangs must fail, so that it is saved and seen.
 		fuzzbound.Run(t, 60*time.Second, func() { verdictMatchesEffect(t, e, tmpl, text) })
 	})
+}
+
+// Every fragment in every wrapper, each once: the fuzzer mixes them at
+// random and may take long to try one pair on its own.
+func TestVerdictMatchesEffectForEveryWrapping(t *testing.T) {
+	e, tmpl := effectSetup(t)
+	for wi, w := range effectWrappers {
+		for si, st := range effectStatements {
+			t.Run(fmt.Sprintf("w%d/s%d", wi, si), func(t *testing.T) {
+				fuzzbound.Run(t, 60*time.Second, func() { verdictMatchesEffect(t, e, tmpl, w(st)) })
+			})
+		}
+	}
+}
+
+// effectSetup gives the effect tests their gateway, with a sequence, a
+// large object and a function that deletes in production, and a template
+// holding the same objects for the copies reads are run on directly.
+func effectSetup(t testing.TB) (*env, string) {
+	e := setup(t)
+	seedSQL := `CREATE SEQUENCE s; SELECT lo_create(4243);
+		CREATE FUNCTION public.wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM bookings'`
+	e.pg.Exec(t, e.prodDB, seedSQL)
+	tmpl := e.pg.CreateDB(t)
+	e.pg.Exec(t, tmpl, "CREATE TABLE bookings (id int PRIMARY KEY, note text); INSERT INTO bookings SELECT g, 'n' || g FROM generate_series(1, 100) g")
+	e.pg.Exec(t, tmpl, seedSQL)
+	return e, tmpl
 }
 
 func verdictMatchesEffect(t *testing.T, e *env, tmpl, text string) {
