@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -27,6 +28,38 @@ import (
 // the name exists, leaves the old definition in place. So a guard is set as
 // soon as a guarded Parse is forwarded, and lifted only once the server has
 // confirmed (ParseComplete) the Parse that replaced it.
+
+// PostgreSQL keeps prepared statements in a table keyed by the first 63
+// bytes of their names (NAMEDATALEN - 1), after converting them to the
+// database's encoding: "x"*64 and "x"*63 are one statement to the server.
+// So every name is looked up by that key here too. A name with a byte
+// outside ASCII is refused where it is defined: its length in the database's
+// encoding, and so where the server cuts it, is not the one seen here. An
+// ASCII name means the same bytes in every server encoding, so a lookup by
+// any name that the server cuts to a guarded name finds its guard.
+const maxNameBytes = 63
+
+// nameKey is the name the server files a prepared statement under.
+func nameKey(name string) string {
+	if len(name) > maxNameBytes {
+		return name[:maxNameBytes]
+	}
+	return name
+}
+
+// nonASCIIName is the refusal of a definition under a name Chaperone cannot
+// match as the server does, or "" when every name is plain ASCII.
+func nonASCIIName(names ...string) *pgproto3.ErrorResponse {
+	for _, n := range names {
+		for i := 0; i < len(n); i++ {
+			if n[i] >= utf8.RuneSelf {
+				return pgError(CodeDenied, fmt.Sprintf("Chaperone refused the prepared statement name %q: only ASCII names are accepted", n),
+					"", "PostgreSQL matches names by their first 63 bytes in the database's encoding, which Chaperone cannot see; use an ASCII name")
+			}
+		}
+	}
+	return nil
+}
 
 // guarded is a prepared statement whose runs are decided one by one.
 type guarded struct {
@@ -49,6 +82,7 @@ type definition struct {
 
 // define records a forwarded Parse or PREPARE of name.
 func (s *session) define(name string, g *guarded, query bool) {
+	name = nameKey(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if g != nil {
@@ -123,6 +157,7 @@ var errAmbiguous = errors.New("ambiguous")
 // statement. When earlier definitions are not yet confirmed and disagree,
 // which one the server holds cannot be known: errAmbiguous.
 func (s *session) guardOf(name string) (*guarded, error) {
+	name = nameKey(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// A definition sent in this cycle decides: if it fails, so does the
