@@ -22,6 +22,7 @@ func TestContained(t *testing.T) {
 		"INSERT INTO t VALUES (nextval('s'))":                  false,
 		"UPDATE t SET a = (SELECT max(b) FROM u) WHERE id = 1": false,
 		"SELECT 1 INTO t2":                                     false,
+		"SELECT 1 INTO t2 UNION SELECT 2":                      false,
 		"COMMIT":                                               false,
 		"UPDATE t SET a = 1 WHERE id = 2; COMMIT":              false,
 		"COPY t TO STDOUT":                                     false,

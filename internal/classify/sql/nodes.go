@@ -42,7 +42,9 @@ func (w *walker) node(m any, depth int) bool {
 			w.updateSettings(s)
 		}
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); ((where == nil && s.GetFromClause() == nil) || (where != nil && w.alwaysTrue(where))) && !bookkeeping(name) {
+		// A FROM without WHERE joins every row to the FROM's rows: each
+		// is overwritten once the FROM yields any.
+		if where := s.GetWhereClause(); (where == nil || w.alwaysTrue(where)) && !bookkeeping(name) {
 			w.target(name)
 			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, whereWords(where))
 		} else {
@@ -51,6 +53,10 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.AlterTableStmt:
 		w.alterTable(s, depth)
 	case *pg_query.SelectStmt:
+		if into := s.GetIntoClause(); into != nil && !temporary(into.GetRel()) {
+			w.plainDML = false
+			w.add("sql.write", action.ClassWrite, "SELECT INTO creates a table")
+		}
 		w.pinSettingsRow(s)
 	case *pg_query.RenameStmt:
 		name := rangeVarName(s.GetRelation())

@@ -154,9 +154,8 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 	before, ddl := len(w.res.Reasons), false
 	switch s := n.GetNode().(type) {
 	case *pg_query.Node_SelectStmt:
-		if into := s.SelectStmt.GetIntoClause(); into != nil && !temporary(into.GetRel()) {
-			w.add("sql.write", action.ClassWrite, "SELECT INTO creates a table")
-		}
+		// SELECT INTO is judged below, wherever it appears: the first
+		// branch of a UNION carries it too.
 	case *pg_query.Node_CreateStmt:
 		// A temporary table lives and dies with the session: nothing
 		// anyone else sees changes.
@@ -168,8 +167,9 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		// explicitly); stronger modes block others' work.
 		ddl = s.LockStmt.GetMode() != accessShareLock
 	case *pg_query.Node_VacuumStmt:
-		// ANALYZE only refreshes the planner's statistics.
-		ddl = s.VacuumStmt.GetIsVacuumcmd()
+		// ANALYZE too: it rewrites the planner's statistics in the
+		// catalog, and every plan made after it.
+		ddl = true
 	case *pg_query.Node_InsertStmt, *pg_query.Node_MergeStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
 		// Judged below, wherever they appear: in a CTE, a PREPARE or an
 		// EXPLAIN ANALYZE they change rows as much as on their own.

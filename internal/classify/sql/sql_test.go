@@ -49,8 +49,8 @@ var cases = []struct {
 	{"LOCK TABLE public.bookings IN ACCESS SHARE MODE", R, ""},
 	{"LOCK bookings", W, "sql.ddl"},
 	{"LOCK TABLE bookings IN SHARE ROW EXCLUSIVE MODE NOWAIT", W, "sql.ddl"},
-	{"ANALYZE", R, ""},
-	{"ANALYZE VERBOSE bookings (note)", R, ""},
+	{"ANALYZE", W, "sql.ddl"},
+	{"ANALYZE VERBOSE bookings (note)", W, "sql.ddl"},
 	{"VACUUM ANALYZE bookings", W, "sql.ddl"},
 	{"CREATE TEMP TABLE scratch (id int)", R, ""},
 	{"CREATE TEMPORARY TABLE scratch AS SELECT * FROM bookings", R, ""},
@@ -114,6 +114,16 @@ var cases = []struct {
 	{"DECLARE c CURSOR FOR WITH x AS (INSERT INTO t VALUES (1)) SELECT 1", W, "sql.write"},
 	{"WITH m AS (MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE) SELECT 1", W, "sql.write"},
 	{"PREPARE m AS MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", W, "sql.write"},
+	// SELECT INTO in any branch of a set operation creates the table.
+	{"SELECT * INTO pwned FROM t UNION SELECT 9999, 'x'", W, "sql.write"},
+	{"SELECT 1 AS a INTO pwned EXCEPT SELECT 2", W, "sql.write"},
+	{"EXPLAIN ANALYZE SELECT 1 AS a INTO pwned UNION SELECT 2", W, "sql.write"},
+	{"(SELECT 1 INTO pwned) UNION SELECT 2", W, "sql.write"},
+	{"VALUES (1) UNION SELECT 1 INTO pwned", W, "sql.write"},
+	{"SELECT 1 INTO TEMP scratch UNION SELECT 2", R, ""},
+	// UPDATE ... FROM without WHERE overwrites every row.
+	{"UPDATE t SET v = 'wiped' FROM (SELECT 1) z", D, "sql.update-all"},
+	{"UPDATE t SET v = z.x FROM other z WHERE true", D, "sql.update-all"},
 	// MERGE is the DELETE or UPDATE its actions amount to.
 	{"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
 	{"MERGE INTO bookings b USING (SELECT 1) s ON 1 = 1 WHEN MATCHED AND true THEN UPDATE SET note = ''", D, "sql.update-all"},

@@ -36,6 +36,7 @@ var effectStatements = []string{
 	"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE",
 	"INSERT INTO bookings VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = 'y'",
 	"DECLARE fc CURSOR WITH HOLD FOR SELECT nextval('s')",
+	"SELECT 1 AS a INTO made UNION SELECT 2",
 }
 
 var effectWrappers = []func(string) string{
