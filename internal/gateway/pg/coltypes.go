@@ -24,10 +24,12 @@ import (
 //     pg_catalog makes it uncertain.
 //
 // It reads only the catalog and takes no lock, so a session holding the
-// table's lock is not waited for. Objects the session created in a
+// table's lock is not waited for; a table another session than the one with
+// server process sessionPID is altering (its ACCESS EXCLUSIVE lock held or
+// awaited) is uncertain too. Objects the session created in a
 // transaction still open are invisible here: a gateway uses the answer only
 // while the session's transaction has not changed the schema.
-func ColumnTypes(ctx context.Context, dsn string, changes []sql.TypeChange) ([]string, error) {
+func ColumnTypes(ctx context.Context, dsn string, changes []sql.TypeChange, sessionPID uint32) ([]string, error) {
 	out := make([]string, len(changes))
 	if len(changes) == 0 {
 		return out, nil
@@ -77,9 +79,21 @@ func ColumnTypes(ctx context.Context, dsn string, changes []sql.TypeChange) ([]s
 			  AND a.attnum > 0 AND NOT a.attisdropped`, c.Table, c.Schema, c.Column).Scan(&withColumn); err != nil {
 			return nil, fmt.Errorf("looking up column types: %w", err)
 		}
+		// Another session's ALTER TABLE holds or awaits the table's
+		// ACCESS EXCLUSIVE lock: its change, uncommitted or queued, is what
+		// this one will meet once it gets the lock.
+		var altering int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_catalog.pg_locks l
+			JOIN pg_catalog.pg_class r ON r.oid = l.relation
+			JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+			WHERE r.relname = $1 AND ($2 = '' OR n.nspname = $2)
+			  AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_catalog.pg_backend_pid() AND l.pid <> $3`,
+			c.Table, c.Schema, int64(sessionPID)).Scan(&altering); err != nil {
+			return nil, fmt.Errorf("looking up column types: %w", err)
+		}
 		// One type, and every relation of that name has the column: the
 		// session cannot mean another one.
-		if len(types) == 1 && tables == withColumn {
+		if len(types) == 1 && tables == withColumn && altering == 0 {
 			out[i] = types[0]
 		}
 	}

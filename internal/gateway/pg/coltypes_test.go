@@ -27,7 +27,7 @@ func TestColumnTypesJudgeTypeChangesAgainstTheCatalog(t *testing.T) {
 	judge := func(text string) (sql.Result, []string) {
 		t.Helper()
 		r := sql.Classify(text)
-		cur, err := ColumnTypes(ctx, pg.DSN(db), r.TypeChanges)
+		cur, err := ColumnTypes(ctx, pg.DSN(db), r.TypeChanges, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,9 @@ func TestColumnTypesJudgeTypeChangesAgainstTheCatalog(t *testing.T) {
 	}
 
 	// The lookup reads the catalog only: a session holding the table's
-	// strongest lock does not hold it up.
+	// strongest lock does not hold it up. Another session's lock makes the
+	// answer uncertain (it may be changing the column); the session's own
+	// does not.
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +92,11 @@ func TestColumnTypesJudgeTypeChangesAgainstTheCatalog(t *testing.T) {
 	quick, cancelQuick := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelQuick()
 	r := sql.Classify(`ALTER TABLE public.bookings ALTER note TYPE varchar(80)`)
-	if cur, err := ColumnTypes(quick, pg.DSN(db), r.TypeChanges); err != nil || cur[0] != "character varying(50)" {
-		t.Fatalf("lookup beside a lock: %q %v", cur, err)
+	if cur, err := ColumnTypes(quick, pg.DSN(db), r.TypeChanges, 0); err != nil || cur[0] != "" {
+		t.Fatalf("lookup beside another session's lock: %q %v", cur, err)
+	}
+	if cur, err := ColumnTypes(quick, pg.DSN(db), r.TypeChanges, conn.PgConn().PID()); err != nil || cur[0] != "character varying(50)" {
+		t.Fatalf("lookup beside the session's own lock: %q %v", cur, err)
 	}
 }
 
@@ -125,4 +130,43 @@ func TestTypeChangesAreJudgedAgainstTheCatalog(t *testing.T) {
 	// though the committed catalog says varchar(40).
 	_, err = tx.Exec(ctx, "ALTER TABLE bookings ALTER COLUMN code TYPE varchar(100)")
 	pgErr(t, err, CodeHeld)
+}
+
+// Another session's ALTER, not yet committed, decides the type this change
+// meets once it gets the lock: such a change waits for a human, and the
+// value the other session wrote survives.
+func TestTypeChangesWaitWhileAnotherSessionAltersTheTable(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, "CREATE TABLE n (id int PRIMARY KEY, a numeric(12,2)); INSERT INTO n VALUES (1, 1)")
+	other, err := pgx.Connect(ctx, e.pg.DSN(e.stageDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{"ALTER TABLE n ALTER a TYPE numeric(20,6)", "UPDATE n SET a = 1.234567 WHERE id = 1"} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	c := e.connect(t, e.stageToken, "app-staging")
+	// numeric(12,2) -> numeric(14,2) widens what is committed; it would
+	// round what the open transaction wrote.
+	// Let through, it would wait behind the other session's lock: a bound
+	// turns that into a failure here.
+	bounded, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	_, err = c.Exec(bounded, "ALTER TABLE n ALTER a TYPE numeric(14,2)")
+	pgErr(t, err, CodeHeld)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var a string
+	if err := other.QueryRow(ctx, "SELECT a::text FROM n WHERE id = 1").Scan(&a); err != nil || a != "1.234567" {
+		t.Fatalf("a = %q, %v", a, err)
+	}
 }

@@ -28,7 +28,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		// loses nothing. Only where Chaperone's own connection sees the
 		// same catalog as the session (nothing in the session's open
 		// transaction changed these columns, or anything else that could).
-		if cur, err := ColumnTypes(ctx, s.upstream.DSN, res.TypeChanges); err == nil {
+		if cur, err := ColumnTypes(ctx, s.upstream.DSN, res.TypeChanges, s.upstreamPID); err == nil {
 			res = sql.Refine(res, cur)
 			act = actionOf(text, res)
 		}

@@ -36,6 +36,8 @@ type session struct {
 	pid     uint32
 	secret  []byte
 	tx      byte
+	// upstreamPID is the server process the session runs in.
+	upstreamPID uint32
 
 	// Client side only: sync points forwarded (Sync and Query messages,
 	// each brings one ReadyForQuery).

@@ -280,6 +280,7 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 	s.up = hj.Conn
 	s.ur, s.uw = bufio.NewReaderSize(hj.Conn, sessionBuffer), bufio.NewWriterSize(hj.Conn, sessionBuffer)
 	s.tx = hj.TxStatus
+	s.upstreamPID = hj.PID
 	s.pid, s.secret = s.g.registerCancel(cancelTarget{host: hj.Config.Host, port: hj.Config.Port, pid: hj.PID, secret: hj.SecretKey})
 	s.params = hj.ParameterStatuses
 	if err := s.checkPinned(); err != nil {
