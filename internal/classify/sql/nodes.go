@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -25,6 +26,12 @@ func (w *walker) node(m any, depth int) bool {
 			w.target(n)
 		}
 		w.add("sql.truncate", action.ClassDestructive, "TRUNCATE %s removes every row%s", strings.Join(names, ", "), cascade(s.GetBehavior()))
+	case *pg_query.ExecuteStmt:
+		// Top-level, inside EXPLAIN ANALYZE or CREATE TABLE AS alike: the
+		// gateway judges the statement the name holds.
+		if !slices.Contains(w.res.Executed, s.GetName()) {
+			w.res.Executed = append(w.res.Executed, s.GetName())
+		}
 	case *pg_query.InsertStmt:
 		w.add("sql.write", action.ClassWrite, "changes rows")
 	case *pg_query.MergeStmt:

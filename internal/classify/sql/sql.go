@@ -199,16 +199,13 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 			w.res.Prepared = append(w.res.Prepared, s.PrepareStmt.GetName())
 		}
 		// Judged by the statement it prepares, below.
-	case *pg_query.Node_ExecuteStmt:
-		if depth == 0 {
-			w.res.Executed = append(w.res.Executed, s.ExecuteStmt.GetName())
-		}
 	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_VariableSetStmt,
 		*pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt,
-		*pg_query.Node_UnlistenStmt:
+		*pg_query.Node_UnlistenStmt, *pg_query.Node_ExecuteStmt:
 		// Reads or session state. EXECUTE runs a statement that its PREPARE
-		// (or protocol Parse) already had judged.
+		// (or protocol Parse) already had judged; it is named below,
+		// wherever it appears.
 	default:
 		ddl = true
 	}

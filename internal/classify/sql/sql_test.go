@@ -206,6 +206,11 @@ func TestPreparedAndExecutedNames(t *testing.T) {
 	if !slices.Equal(r.Prepared, []string{"wipe"}) || !slices.Equal(r.Executed, []string{"wipe", "other"}) {
 		t.Fatalf("prepared %q executed %q", r.Prepared, r.Executed)
 	}
+	for _, q := range []string{"CREATE TEMP TABLE z AS EXECUTE pd", "EXPLAIN ANALYZE CREATE TABLE z AS EXECUTE pd", "CREATE TABLE IF NOT EXISTS z AS EXECUTE pd(1)"} {
+		if r := Classify(q); !slices.Equal(r.Executed, []string{"pd"}) {
+			t.Errorf("%s: executed %q", q, r.Executed)
+		}
+	}
 }
 
 func TestNestingIsBounded(t *testing.T) {

@@ -47,8 +47,31 @@ func nameKey(name string) string {
 	return name
 }
 
+// clippedName is the shortest name PostgreSQL's parser can leave when it
+// cuts an identifier of 64 bytes or more: it cuts at 63 bytes, back to the
+// start of a character of up to 4 bytes.
+const clippedName = maxNameBytes - 3
+
+// nameRefusal is the refusal of a definition under a name Chaperone cannot
+// match as the server does, or nil. prepared are the names a query's
+// PREPAREs define as the parser read them: one of clippedName bytes or more
+// may have been cut from a longer identifier, which the server, cutting in
+// the database's encoding, may have cut elsewhere.
+func nameRefusal(parsed string, prepared []string) *pgproto3.ErrorResponse {
+	if e := nonASCIIName(append([]string{parsed}, prepared...)...); e != nil {
+		return e
+	}
+	for _, n := range prepared {
+		if len(n) >= clippedName {
+			return pgError(CodeDenied, fmt.Sprintf("Chaperone refused PREPARE %s: a name of %d bytes or more may be cut by PostgreSQL where Chaperone cannot see", n, clippedName),
+				"", "use a shorter name")
+		}
+	}
+	return nil
+}
+
 // nonASCIIName is the refusal of a definition under a name Chaperone cannot
-// match as the server does, or "" when every name is plain ASCII.
+// match as the server does, or nil when every name is plain ASCII.
 func nonASCIIName(names ...string) *pgproto3.ErrorResponse {
 	for _, n := range names {
 		for i := 0; i < len(n); i++ {

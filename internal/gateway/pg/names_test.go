@@ -35,6 +35,21 @@ func TestGuardedNamesMatchAsTheServerCutsThem(t *testing.T) {
 		{"PREPARE 70 (the parser cuts it), Bind 63", []pgproto3.FrontendMessage{
 			&pgproto3.Query{String: "PREPARE " + x63 + "abcdefg AS DELETE FROM bookings"},
 			&pgproto3.Bind{PreparedStatement: x63}, &pgproto3.Execute{}, &pgproto3.Sync{}}},
+		// The parser cuts x*62 + "é" to x*62; a LATIN1 database keeps all
+		// 63 bytes. Such a PREPARE is refused.
+		{"PREPARE of a name the parser may have cut", []pgproto3.FrontendMessage{
+			&pgproto3.Query{String: `PREPARE U&"` + x63[:62] + `\00e9" AS DELETE FROM bookings`},
+			&pgproto3.Bind{PreparedStatement: x63[:62] + "é"}, &pgproto3.Execute{}, &pgproto3.Sync{}}},
+		// EXECUTE inside another statement runs the guarded statement too.
+		{"CREATE TEMP TABLE AS EXECUTE", []pgproto3.FrontendMessage{
+			&pgproto3.Query{String: "PREPARE pd AS WITH d AS (DELETE FROM bookings RETURNING *) SELECT * FROM d"},
+			&pgproto3.Query{String: "CREATE TEMP TABLE z2 AS EXECUTE pd"}}},
+		{"EXPLAIN ANALYZE CREATE TEMP TABLE AS EXECUTE", []pgproto3.FrontendMessage{
+			&pgproto3.Parse{Name: "pp", Query: "WITH d AS (DELETE FROM bookings RETURNING *) SELECT * FROM d"}, &pgproto3.Sync{},
+			&pgproto3.Query{String: "EXPLAIN ANALYZE CREATE TEMP TABLE z3 AS EXECUTE pp"}}},
+		{"CREATE TABLE AS EXECUTE", []pgproto3.FrontendMessage{
+			&pgproto3.Query{String: "PREPARE pe AS WITH d AS (DELETE FROM bookings RETURNING *) SELECT * FROM d"},
+			&pgproto3.Query{String: "CREATE TEMP TABLE IF NOT EXISTS z4 AS EXECUTE pe"}}},
 		{"Parse 64 in one pipeline with its Bind 63", []pgproto3.FrontendMessage{
 			&pgproto3.Parse{Name: x64, Query: "DELETE FROM bookings"},
 			&pgproto3.Bind{PreparedStatement: x63}, &pgproto3.Execute{}, &pgproto3.Sync{}}},

@@ -291,7 +291,7 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 	if e := s.lexerRefusal(ctx, res); e != nil {
 		return s.forge(typ, name, e)
 	}
-	if e := nonASCIIName(append([]string{name}, res.Prepared...)...); e != nil {
+	if e := nameRefusal(name, res.Prepared); e != nil {
 		return s.forge(typ, name, e)
 	}
 	return s.gate(ctx, typ, body, name, text, oids, act, res)
