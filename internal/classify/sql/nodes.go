@@ -38,9 +38,9 @@ func (w *walker) node(m any, depth int) bool {
 		w.merge(s)
 	case *pg_query.DeleteStmt:
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); (where == nil || w.alwaysTrue(where)) && !bookkeeping(name) {
+		if where := s.GetWhereClause(); w.everyRow(where, s.GetRelation()) && !bookkeeping(name) {
 			w.target(name)
-			w.add("sql.delete-all", action.ClassDestructive, "DELETE from %s %s removes every row", name, whereWords(where))
+			w.add("sql.delete-all", action.ClassDestructive, "DELETE from %s %s removes every row", name, w.whereWords(where))
 		} else {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
@@ -51,9 +51,9 @@ func (w *walker) node(m any, depth int) bool {
 		name := rangeVarName(s.GetRelation())
 		// A FROM without WHERE joins every row to the FROM's rows: each
 		// is overwritten once the FROM yields any.
-		if where := s.GetWhereClause(); (where == nil || w.alwaysTrue(where)) && !bookkeeping(name) {
+		if where := s.GetWhereClause(); w.everyRow(where, s.GetRelation()) && !bookkeeping(name) {
 			w.target(name)
-			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, whereWords(where))
+			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, w.whereWords(where))
 		} else {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
@@ -151,9 +151,9 @@ func (w *walker) merge(s *pg_query.MergeStmt) {
 		var every bool
 		switch wc.GetMatchKind() {
 		case pg_query.MergeMatchKind_MERGE_WHEN_MATCHED:
-			every = w.alwaysTrue(s.GetJoinCondition()) && (wc.GetCondition() == nil || w.alwaysTrue(wc.GetCondition()))
+			every = w.everyRow(s.GetJoinCondition(), s.GetRelation()) && w.everyRow(wc.GetCondition(), s.GetRelation())
 		case pg_query.MergeMatchKind_MERGE_WHEN_NOT_MATCHED_BY_SOURCE:
-			every = wc.GetCondition() == nil || w.alwaysTrue(wc.GetCondition())
+			every = w.everyRow(wc.GetCondition(), s.GetRelation())
 		}
 		if !every || bookkeeping(name) {
 			continue
@@ -212,11 +212,14 @@ func cascade(b pg_query.DropBehavior) string {
 	return ""
 }
 
-func whereWords(where *pg_query.Node) string {
-	if where == nil {
+func (w *walker) whereWords(where *pg_query.Node) string {
+	switch {
+	case where == nil:
 		return "without WHERE"
+	case w.alwaysTrue(where):
+		return "with a WHERE that is always true"
 	}
-	return "with a WHERE that is always true"
+	return "with a WHERE that names none of its columns (the same for every row)"
 }
 
 // objectName turns OBJECT_MATVIEW into "MATVIEW" for messages.

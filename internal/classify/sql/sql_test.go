@@ -124,6 +124,28 @@ var cases = []struct {
 	// UPDATE ... FROM without WHERE overwrites every row.
 	{"UPDATE t SET v = 'wiped' FROM (SELECT 1) z", D, "sql.update-all"},
 	{"UPDATE t SET v = z.x FROM other z WHERE true", D, "sql.update-all"},
+	// A WHERE that names none of the table's columns is the same for every
+	// row: it keeps them all, or none.
+	{"UPDATE victim SET v = 'x' WHERE NOT false", D, "sql.update-all"},
+	{"UPDATE victim SET v = 'x' WHERE EXISTS (SELECT 1)", D, "sql.update-all"},
+	{"UPDATE victim SET v = 'x' WHERE (SELECT true)", D, "sql.update-all"},
+	{"UPDATE victim SET v = 'x' WHERE coalesce(true, false)", D, "sql.update-all"},
+	{"UPDATE victim SET v = 'x' WHERE 1 IN (1)", D, "sql.update-all"},
+	{"UPDATE victim SET v = 'x' WHERE true IS TRUE", D, "sql.update-all"},
+	{"DELETE FROM victim WHERE NOT (1 = 2)", D, "sql.delete-all"},
+	{"DELETE FROM victim WHERE 1 = 1::int", D, "sql.delete-all"},
+	{"DELETE FROM victim WHERE 'a' || 'b' = 'ab'", D, "sql.delete-all"},
+	{"DELETE FROM victim WHERE $1", D, "sql.delete-all"},
+	{"DELETE FROM victim v USING other o WHERE o.flag", D, "sql.delete-all"},
+	{"UPDATE victim SET v = z.x FROM other z WHERE z.x = 1", D, "sql.update-all"},
+	{"MERGE INTO victim t USING (SELECT 1) s ON NOT false WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
+	{"MERGE INTO victim t USING (SELECT 1) s ON (SELECT true) WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
+	{"DELETE FROM victim WHERE id = ANY (SELECT id FROM victim)", W, "sql.write"},
+	{"DELETE FROM victim v WHERE v.id = 3", W, "sql.write"},
+	{"DELETE FROM public.victim WHERE public.victim.id = 3", W, "sql.write"},
+	{`DELETE FROM "public"."User" WHERE ("public"."User"."id" = $1 AND 1=1)`, W, "sql.write"},
+	{"UPDATE t SET v = 1 WHERE EXISTS (SELECT 1 FROM u WHERE u.t_id = t.id)", W, "sql.write"},
+	{"MERGE INTO victim t USING victim s ON t.id = s.id WHEN MATCHED THEN DELETE", W, "sql.write"},
 	// MERGE is the DELETE or UPDATE its actions amount to.
 	{"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
 	{"MERGE INTO bookings b USING (SELECT 1) s ON 1 = 1 WHEN MATCHED AND true THEN UPDATE SET note = ''", D, "sql.update-all"},

@@ -2,9 +2,11 @@ package sql
 
 import (
 	"strconv"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // alwaysTrue recognises WHERE clauses that select every row: TRUE, 1 = 1,
@@ -46,6 +48,34 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 		return w.comparisonAlwaysTrue(n.GetAExpr())
 	}
 	return false
+}
+
+// everyRow says whether a condition on the rows of rel keeps them all, or
+// none: it is absent, always true, or names none of rel's columns, so it
+// comes out the same for every row (NOT false, EXISTS (SELECT 1), $1,
+// u.flag for a table u joined in). A column named without a table counts as
+// rel's, wherever it appears, subqueries included.
+func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
+	if cond == nil || w.alwaysTrue(cond) {
+		return true
+	}
+	names := map[string]bool{strings.ToLower(rel.GetRelname()): true}
+	if a := rel.GetAlias().GetAliasname(); a != "" {
+		names = map[string]bool{strings.ToLower(a): true} // the alias hides the name
+	}
+	mentions := false
+	walk(cond.ProtoReflect(), func(m protoreflect.Message) bool {
+		c, ok := m.Interface().(*pg_query.ColumnRef)
+		if !ok {
+			return !mentions
+		}
+		fields := c.GetFields()
+		if len(fields) < 2 || names[strings.ToLower(fields[len(fields)-2].GetString_().GetSval())] {
+			mentions = true
+		}
+		return false
+	})
+	return !mentions
 }
 
 func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
