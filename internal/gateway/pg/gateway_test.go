@@ -361,7 +361,7 @@ func TestCachedShapesNeverAllowADestructiveTwin(t *testing.T) {
 		}
 	}
 	for _, twins := range [][2]string{
-		{"DELETE FROM bookings WHERE 1 = 2", "DELETE FROM bookings WHERE 1 = 1"},
+		{"DELETE FROM bookings WHERE id = -1 OR 1 = 2", "DELETE FROM bookings WHERE id = -1 OR 1 = 1"},
 		{"SELECT set_config('application_name', 'x', false)", "SELECT set_config('session_replication_role', 'replica', false)"},
 		{"DO 'BEGIN PERFORM 1; END'", "DO 'BEGIN DELETE FROM bookings; END'"},
 	} {
