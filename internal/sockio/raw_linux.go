@@ -23,6 +23,11 @@ type conn struct {
 	rn     int
 	rerrno syscall.Errno
 	read   func(fd uintptr) bool
+	// take and give lend rbuf for a ReadLazily; readLazy is the function
+	// handed to the poller for it.
+	take     func() []byte
+	give     func([]byte)
+	readLazy func(fd uintptr) bool
 
 	wmu    sync.Mutex
 	wbuf   []byte
@@ -33,7 +38,7 @@ type conn struct {
 
 func wrap(c net.Conn, rc syscall.RawConn) net.Conn {
 	w := &conn{Conn: c, rc: rc}
-	w.read, w.write = w.readOnce, w.writeAll
+	w.read, w.write, w.readLazy = w.readOnce, w.writeAll, w.readLazyOnce
 	return w
 }
 
@@ -70,6 +75,43 @@ func (c *conn) readOnce(fd uintptr) bool {
 		c.rn, c.rerrno = int(r), e
 		return true
 	}
+}
+
+// ReadLazily reads into a buffer taken only once the socket has data: while
+// it waits, the buffer is given back.
+func (c *conn) ReadLazily(take func() []byte, give func([]byte)) ([]byte, int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.rbuf, c.rn, c.rerrno, c.take, c.give = nil, 0, 0, take, give
+	err := c.rc.Read(c.readLazy)
+	b, n, errno := c.rbuf, c.rn, c.rerrno
+	c.rbuf, c.take, c.give = nil, nil, nil
+	if err == nil && errno != 0 {
+		err = c.opError("read", os.NewSyscallError("read", errno))
+	} else if err != nil {
+		err = c.opError("read", err)
+	} else if n == 0 {
+		err = io.EOF
+	}
+	if err != nil {
+		if b != nil {
+			give(b)
+		}
+		return nil, 0, err
+	}
+	return b, n, nil
+}
+
+func (c *conn) readLazyOnce(fd uintptr) bool {
+	if c.rbuf == nil {
+		c.rbuf = c.take()
+	}
+	if !c.readOnce(fd) {
+		c.give(c.rbuf)
+		c.rbuf = nil
+		return false
+	}
+	return true
 }
 
 func (c *conn) Write(p []byte) (int, error) {

@@ -36,3 +36,14 @@ func Wrap(c net.Conn) net.Conn {
 	}
 	return wrap(c, rc)
 }
+
+// LazyReader is a connection that can wait for data without holding a
+// buffer: a relay with many idle sessions then holds no read buffers for
+// them. Connections from Wrap implement it where they read raw.
+type LazyReader interface {
+	// ReadLazily waits until data is there, then reads it into a buffer
+	// from take and returns the buffer and the count read. A buffer taken
+	// while there was nothing to read yet goes back through give, as does
+	// the buffer of a failed read; io.EOF says the peer closed.
+	ReadLazily(take func() []byte, give func([]byte)) ([]byte, int, error)
+}

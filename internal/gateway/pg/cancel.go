@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -121,7 +120,7 @@ func (g *Gateway) cancel(body []byte) {
 		return
 	}
 	defer c.Close()
-	w := bufio.NewWriter(c)
+	w := newMsgWriter(c)
 	send(w, &pgproto3.CancelRequest{ProcessID: t.pid, SecretKey: t.secret})
 	w.Flush()
 	// The server closes the connection once it has read the request.

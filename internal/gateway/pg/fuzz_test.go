@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"encoding/binary"
 	"io"
 	"log/slog"
@@ -62,7 +61,7 @@ func FuzzClientMessages(f *testing.F) {
 		clientSide, gwClient := net.Pipe()
 		gwUp, upstreamSide := net.Pipe()
 		s := &session{g: g, client: gwClient, up: gwUp, upstream: up, tok: store.Token{ID: "tok_f", Scope: "all"},
-			cr: bufio.NewReader(gwClient), cw: bufio.NewWriter(gwClient), uw: bufio.NewWriter(gwUp)}
+			cr: newMsgReader(gwClient), cw: newMsgWriter(gwClient), uw: newMsgWriter(gwUp)}
 		received := make(chan []byte, 1)
 		go func() { b, _ := io.ReadAll(upstreamSide); received <- b }()
 		go func() { clientSide.Write(data); clientSide.Close() }()

@@ -8,7 +8,6 @@
 package pg
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -141,6 +140,9 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 		if s != nil && s.cw != nil {
 			s.cw.Flush()
 		}
+		if s != nil {
+			s.releaseBuffers()
+		}
 		g.Log.Debug("pg connection refused", "remote", conn.RemoteAddr().String(), "err", err)
 		return
 	}
@@ -156,7 +158,7 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 }
 
 // refuse sends a FATAL error to a client that has not been admitted.
-func refuse(w *bufio.Writer, code, msg string) error {
+func refuse(w *msgWriter, code, msg string) error {
 	send(w, fatal(code, msg))
 	w.Flush()
 	return errors.New(msg)

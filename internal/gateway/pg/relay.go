@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -23,12 +22,12 @@ import (
 type session struct {
 	g        *Gateway
 	client   net.Conn
-	cr       *bufio.Reader
-	cw       *bufio.Writer
+	cr       *msgReader
+	cw       *msgWriter
 	up       net.Conn
 	params   map[string]string // the upstream's ParameterStatus values, for the client
-	ur       *bufio.Reader
-	uw       *bufio.Writer
+	ur       *msgReader
+	uw       *msgWriter
 	tok      store.Token
 	upstream Upstream
 	// counted is set while the session holds its slots (limits.go).
@@ -114,6 +113,22 @@ func (s *session) close() {
 		s.up.Close()
 	}
 	s.g.forgetCancel(s.pid)
+	s.releaseBuffers()
+}
+
+// releaseBuffers gives the session's buffers back to the pool once nothing
+// reads or writes through them any more.
+func (s *session) releaseBuffers() {
+	for _, r := range []*msgReader{s.cr, s.ur} {
+		if r != nil {
+			r.release()
+		}
+	}
+	for _, w := range []*msgWriter{s.cw, s.uw} {
+		if w != nil {
+			w.release()
+		}
+	}
 }
 
 // uncount gives back the session's slots.

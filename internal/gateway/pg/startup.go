@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -42,14 +41,22 @@ var passedParams = map[string]string{
 // pkt_buf.
 const sessionBuffer = 8 << 10
 
+// errNoSession ends a connection that asked for no session: a cancel
+// request, answered by forwarding it.
+var errNoSession = errors.New("a cancel request, not a session")
+
 // startup negotiates TLS, authenticates the token, checks its scope, opens
 // the upstream and greets the client as the upstream would.
 func (g *Gateway) startup(ctx context.Context, conn net.Conn) (*session, error) {
 	conn = sockio.Wrap(conn)
 	s := &session{g: g, client: conn}
-	s.cr, s.cw = bufio.NewReaderSize(conn, sessionBuffer), bufio.NewWriterSize(conn, sessionBuffer)
+	s.cr, s.cw = newMsgReader(conn), newMsgWriter(conn)
 	params, secure, err := s.negotiate()
 	if err != nil || params == nil {
+		s.releaseBuffers()
+		if err == nil {
+			err = errNoSession
+		}
 		return nil, err
 	}
 	if !secure && !g.AllowPlain {
@@ -112,7 +119,9 @@ func (s *session) negotiate() (map[string]string, bool, error) {
 				return nil, false, err
 			}
 			s.client, secure = tc, true
-			s.cr, s.cw = bufio.NewReaderSize(tc, sessionBuffer), bufio.NewWriterSize(tc, sessionBuffer)
+			s.cr.release()
+			s.cw.release()
+			s.cr, s.cw = newMsgReader(tc), newMsgWriter(tc)
 		case gssRequest:
 			s.client.Write([]byte{'N'})
 		case cancelCode:
@@ -278,7 +287,7 @@ func (s *session) connectUpstream(ctx context.Context, params map[string]string)
 		return refuse(s.cw, "08006", fmt.Sprintf("upstream %s is unavailable", s.upstream.Name))
 	}
 	s.up = hj.Conn
-	s.ur, s.uw = bufio.NewReaderSize(hj.Conn, sessionBuffer), bufio.NewWriterSize(hj.Conn, sessionBuffer)
+	s.ur, s.uw = newMsgReader(hj.Conn), newMsgWriter(hj.Conn)
 	s.tx = hj.TxStatus
 	s.upstreamPID = hj.PID
 	s.pid, s.secret = s.g.registerCancel(cancelTarget{host: hj.Config.Host, port: hj.Config.Port, pid: hj.PID, secret: hj.SecretKey})

@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,7 +22,7 @@ const (
 var errTooLarge = errors.New("message too large")
 
 // readStartup reads one untyped startup-phase packet: its code and the rest.
-func readStartup(r *bufio.Reader) (code uint32, body []byte, err error) {
+func readStartup(r *msgReader) (code uint32, body []byte, err error) {
 	var hdr [8]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, nil, err
@@ -38,7 +37,7 @@ func readStartup(r *bufio.Reader) (code uint32, body []byte, err error) {
 }
 
 // readHeader reads a typed message's type and body length.
-func readHeader(r *bufio.Reader) (typ byte, n int, err error) {
+func readHeader(r *msgReader) (typ byte, n int, err error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, 0, err
@@ -51,7 +50,7 @@ func readHeader(r *bufio.Reader) (typ byte, n int, err error) {
 }
 
 // readBody reads a body of n bytes whole, refusing more than limit.
-func readBody(r *bufio.Reader, n, limit int) ([]byte, error) {
+func readBody(r *msgReader, n, limit int) ([]byte, error) {
 	if n > limit {
 		return nil, errTooLarge
 	}
@@ -61,7 +60,7 @@ func readBody(r *bufio.Reader, n, limit int) ([]byte, error) {
 }
 
 // writeRaw writes a typed message as read.
-func writeRaw(w *bufio.Writer, typ byte, body []byte) error {
+func writeRaw(w *msgWriter, typ byte, body []byte) error {
 	var hdr [5]byte
 	hdr[0] = typ
 	binary.BigEndian.PutUint32(hdr[1:], uint32(len(body)+4))
@@ -74,7 +73,7 @@ func writeRaw(w *bufio.Writer, typ byte, body []byte) error {
 
 // copyRaw passes a typed message through without holding it in memory,
 // from one buffer to the other.
-func copyRaw(w *bufio.Writer, r *bufio.Reader, typ byte, n int) error {
+func copyRaw(w *msgWriter, r *msgReader, typ byte, n int) error {
 	var hdr [5]byte
 	hdr[0] = typ
 	binary.BigEndian.PutUint32(hdr[1:], uint32(n+4))
@@ -101,7 +100,7 @@ type encoder interface {
 }
 
 // send encodes messages onto w.
-func send(w *bufio.Writer, msgs ...encoder) error {
+func send(w *msgWriter, msgs ...encoder) error {
 	var buf []byte
 	for _, m := range msgs {
 		var err error
