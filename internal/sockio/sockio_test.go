@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -180,5 +181,61 @@ func TestDataThatArrivedEarlierIsReadAtOnce(t *testing.T) {
 		if n, err := c.Read(buf); n != 1 || err != nil || string(buf[:1]) != b {
 			t.Fatalf("read %q, %v", buf[:n], err)
 		}
+	}
+}
+
+// A lazy read holds no buffer while it waits: the buffer it took for the
+// first try (nothing there yet) is given back before the wait, and the
+// one it returns holds the data. At EOF, and when Close ends the wait,
+// nothing stays taken.
+func TestLazyReadsHoldNoBufferWhileWaiting(t *testing.T) {
+	c, peer := pair(t, "tcp")
+	lr, ok := c.(LazyReader)
+	if !ok {
+		t.Fatal("a wrapped socket does not read lazily")
+	}
+	var mu sync.Mutex
+	out := 0
+	take := func() []byte { mu.Lock(); out++; mu.Unlock(); return make([]byte, 64) }
+	give := func([]byte) { mu.Lock(); out--; mu.Unlock() }
+	held := func() int { mu.Lock(); defer mu.Unlock(); return out }
+
+	type result struct {
+		b   []byte
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	read := func() { b, n, err := lr.ReadLazily(take, give); done <- result{b, n, err} }
+	go read()
+	time.Sleep(50 * time.Millisecond) // let it reach the poller; either way it must hold nothing
+	if h := held(); h != 0 {
+		t.Fatalf("a read waiting for data holds %d buffers", h)
+	}
+	peer.Write([]byte("hello"))
+	r := <-done
+	if r.err != nil || string(r.b[:r.n]) != "hello" || held() != 1 {
+		t.Fatalf("read %q, %v, %d buffers held", r.b[:r.n], r.err, held())
+	}
+	give(r.b)
+
+	peer.Close()
+	go read()
+	if r := <-done; r.err != io.EOF || r.b != nil || held() != 0 {
+		t.Fatalf("at EOF: %v, buffer %v, %d held", r.err, r.b != nil, held())
+	}
+
+	c2, _ := pair(t, "unix")
+	lr = c2.(LazyReader)
+	go read()
+	time.Sleep(20 * time.Millisecond)
+	c2.Close()
+	select {
+	case r := <-done:
+		if !errors.Is(r.err, net.ErrClosed) || held() != 0 {
+			t.Fatalf("after Close: %v, %d held", r.err, held())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end a waiting lazy read")
 	}
 }
