@@ -24,6 +24,7 @@ import (
 	"github.com/chaperone/chaperone/internal/hook/judge"
 	"github.com/chaperone/chaperone/internal/hook/server"
 	"github.com/chaperone/chaperone/internal/notify"
+	"github.com/chaperone/chaperone/internal/sockio"
 	"github.com/chaperone/chaperone/internal/store"
 	"github.com/chaperone/chaperone/internal/tlscert"
 	"github.com/chaperone/chaperone/internal/token"
@@ -84,6 +85,10 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 				return err
 			}
 			defer ln.Close()
+			// Raw socket calls keep a request's goroutine on its processor
+			// (sockio): on a small machine the hand-offs of blocking calls
+			// cost more than the proxying.
+			ln = sockio.Listener(ln)
 			if cfg.Listen.HTTPTLS {
 				tlsCfg, err := tlscert.Config(cfg.TLS.Cert, cfg.TLS.Key, cfg.StateDir())
 				if err != nil {

@@ -153,6 +153,15 @@ func (c *conn) writeAll(fd uintptr) bool {
 	return true
 }
 
+// CloseWrite half-closes a TCP or Unix socket, as the wrapped one would:
+// an HTTP server shuts its side this way before closing after an error.
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
 func (c *conn) opError(op string, err error) error {
 	if _, ok := err.(*net.OpError); ok {
 		return err

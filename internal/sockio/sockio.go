@@ -13,6 +13,7 @@
 package sockio
 
 import (
+	"context"
 	"net"
 	"syscall"
 )
@@ -46,4 +47,28 @@ type LazyReader interface {
 	// while there was nothing to read yet goes back through give, as does
 	// the buffer of a failed read; io.EOF says the peer closed.
 	ReadLazily(take func() []byte, give func([]byte)) ([]byte, int, error)
+}
+
+// Listener returns ln with every accepted connection wrapped.
+func Listener(ln net.Listener) net.Listener { return listener{ln} }
+
+type listener struct{ net.Listener }
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return Wrap(c), nil
+}
+
+// Dialer returns dial with every connection it opens wrapped.
+func Dialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return Wrap(c), nil
+	}
 }
