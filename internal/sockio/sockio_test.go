@@ -1,6 +1,7 @@
 package sockio
 
 import (
+	"context"
 	"bytes"
 	"errors"
 	"io"
@@ -237,5 +238,49 @@ func TestLazyReadsHoldNoBufferWhileWaiting(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not end a waiting lazy read")
+	}
+}
+
+// Connections accepted through Listener and opened through Dialer read and
+// write raw, and CloseWrite half-closes: the peer reads EOF and can still
+// answer.
+func TestListenerDialerAndHalfClose(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := Listener(ln)
+	defer wl.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := wl.Accept()
+		accepted <- c
+	}()
+	c, err := Dialer((&net.Dialer{}).DialContext)(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-accepted
+	if s == nil {
+		t.Fatal("accept failed")
+	}
+	defer s.Close()
+	for _, x := range []net.Conn{c, s} {
+		if _, raw := x.(*conn); !raw {
+			t.Fatalf("%T is not wrapped", x)
+		}
+	}
+	c.Write([]byte("ping"))
+	if err := c.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(s); err != nil || string(b) != "ping" {
+		t.Fatalf("server read %q, %v", b, err)
+	}
+	s.Write([]byte("pong"))
+	s.Close()
+	if b, err := io.ReadAll(c); err != nil || string(b) != "pong" {
+		t.Fatalf("client read %q, %v after its half-close", b, err)
 	}
 }
