@@ -1,8 +1,8 @@
 package sockio
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
