@@ -102,9 +102,10 @@ func runLoad(t *testing.T, lt loadTarget) {
 		firstFailure.CompareAndSwap(nil, err.Error())
 	}
 
-	// The run lasts duration from the moment every client has connected
-	// (or failed to): on a slow machine connecting 200 clients can take
-	// longer than the run itself.
+	// The run lasts duration, and at least duration/2 past the moment every
+	// client has connected (or failed to): on a slow machine connecting 200
+	// clients can take longer than the run itself. Clients work from the
+	// moment they connect.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rssStop := make(chan struct{})
@@ -132,15 +133,17 @@ func runLoad(t *testing.T, lt loadTarget) {
 	go func() {
 		connected.Wait()
 		t.Logf("%d clients connected in %s", clients, time.Since(start))
-		time.AfterFunc(duration, cancel)
+		time.AfterFunc(max(duration-time.Since(start), duration/2), cancel)
 		if lt.kill == nil {
 			return
 		}
+		// The kill comes once every client has connected, so that it
+		// cuts off sessions at work, not ones being opened.
 		select {
-		case <-time.After(duration / 2):
+		case <-time.After(max(duration/2-time.Since(start), duration/4)):
 			lt.kill()
 			dead.Store(true)
-			t.Logf("killed the gateway at %s with SIGKILL %s into the run", lt.addrs[0], duration/2)
+			t.Logf("killed the gateway at %s with SIGKILL %s into the test", lt.addrs[0], time.Since(start).Round(time.Millisecond))
 		case <-ctx.Done():
 		}
 	}()
@@ -151,11 +154,23 @@ func runLoad(t *testing.T, lt loadTarget) {
 			cctx, ccancel := context.WithTimeout(context.Background(), duration+60*time.Second)
 			defer ccancel()
 			at := i % len(lt.addrs)
+			// dial connects, retrying while the gateway refuses the session
+			// as its upstream unavailable (08006), as applications do: 200
+			// clients connecting at once (or a hundred reconnecting to one
+			// gateway) on a loaded machine can wait longer than the
+			// gateway's bound for the upstream.
 			dial := func() (*pgx.Conn, error) {
-				if dead.Load() && at == 0 {
-					at = 1
+				for {
+					if dead.Load() && at == 0 {
+						at = 1
+					}
+					c, err := pgx.Connect(cctx, "postgres://agent:"+lt.tok+"@"+lt.addrs[at]+"/app-staging?sslmode=disable")
+					var pe *pgconn.PgError
+					if !errors.As(err, &pe) || pe.Code != "08006" || cctx.Err() != nil {
+						return c, err
+					}
+					time.Sleep(100 * time.Millisecond)
 				}
-				return pgx.Connect(cctx, "postgres://agent:"+lt.tok+"@"+lt.addrs[at]+"/app-staging?sslmode=disable")
 			}
 			c, err := dial()
 			connected.Done()
@@ -179,19 +194,7 @@ func runLoad(t *testing.T, lt loadTarget) {
 					time.Sleep(10 * time.Millisecond)
 				}
 				c.Close(context.Background())
-				// A hundred clients reconnect at once to one gateway, which
-				// opens a hundred upstream sessions: on a loaded machine
-				// some wait longer than the gateway's bound for the
-				// upstream, and are refused as unavailable (08006). A
-				// client retries those, as applications do.
-				for {
-					c, err = dial()
-					if !errors.As(err, &pe) || pe.Code != "08006" || cctx.Err() != nil {
-						break
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
-				if err != nil {
+				if c, err = dial(); err != nil {
 					fail(fmt.Errorf("client %d reconnect: %w", i, err))
 					return false
 				}
@@ -304,8 +307,8 @@ func runLoad(t *testing.T, lt loadTarget) {
 
 	elapsed := time.Since(start)
 	total := reads.Load() + writes.Load() + held.Load() + approved.Load()
-	t.Logf("%d clients over %d gateway(s) for %s: %d reads, %d writes, %d destructive held, %d approved and run (%.0f statements/s); %d reconnects, %d approved DROPs cut off by a kill; serve RSS max %.1f MiB over %d samples",
-		clients, len(lt.addrs), duration, reads.Load(), writes.Load(), held.Load(), approved.Load(), float64(total)/elapsed.Seconds(),
+	t.Logf("%d clients over %d gateway(s), %s of work: %d reads, %d writes, %d destructive held, %d approved and run (%.0f statements/s); %d reconnects, %d approved DROPs cut off by a kill; serve RSS max %.1f MiB over %d samples",
+		clients, len(lt.addrs), elapsed.Round(time.Millisecond), reads.Load(), writes.Load(), held.Load(), approved.Load(), float64(total)/elapsed.Seconds(),
 		reconnects.Load(), inDoubt.Load(), float64(rssMax.Load())/1024, rssSamples.Load())
 	if f := failures.Load(); f > 0 {
 		t.Fatalf("%d clients failed; the first: %v", f, firstFailure.Load())
