@@ -132,6 +132,15 @@ func (a *app) runConfined(ctx context.Context, o runOptions, command []string) e
 	for _, u := range ups {
 		names = append(names, u.Name)
 	}
+	// Signals are caught before the token exists and until the run ends:
+	// one that came while the command was starting (or its start was
+	// being audited) would otherwise end run with the default action,
+	// before the deferred revocation, and leave the command running with
+	// a live token. Caught early, it is passed on once the command runs.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+
 	tokens := token.NewManager(st)
 	secret, k, err := tokens.Create(ctx, token.Spec{Name: "run: " + filepath.Base(command[0]), Env: env, Upstreams: names,
 		Scope: token.ScopeAll, TTL: o.ttl, Actor: actor()})
@@ -227,9 +236,6 @@ func (a *app) runConfined(ctx context.Context, o runOptions, command []string) e
 		sess.Wait()
 		return fmt.Errorf("auditing the run: %w", err)
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
 			sess.Signal(s)
