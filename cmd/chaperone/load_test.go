@@ -102,10 +102,10 @@ func runLoad(t *testing.T, lt loadTarget) {
 		firstFailure.CompareAndSwap(nil, err.Error())
 	}
 
-	// The run lasts duration, and at least duration/2 past the moment every
-	// client has connected (or failed to): on a slow machine connecting 200
-	// clients can take longer than the run itself. Clients work from the
-	// moment they connect.
+	// Clients connect, wait until every one has connected (or failed to),
+	// and then work together for duration: on a slow machine connecting 200
+	// clients can take longer than the run, and clients already at work
+	// would starve the ones still connecting.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rssStop := make(chan struct{})
@@ -133,17 +133,15 @@ func runLoad(t *testing.T, lt loadTarget) {
 	go func() {
 		connected.Wait()
 		t.Logf("%d clients connected in %s", clients, time.Since(start))
-		time.AfterFunc(max(duration-time.Since(start), duration/2), cancel)
+		time.AfterFunc(duration, cancel)
 		if lt.kill == nil {
 			return
 		}
-		// The kill comes once every client has connected, so that it
-		// cuts off sessions at work, not ones being opened.
 		select {
-		case <-time.After(max(duration/2-time.Since(start), duration/4)):
+		case <-time.After(duration / 2):
 			lt.kill()
 			dead.Store(true)
-			t.Logf("killed the gateway at %s with SIGKILL %s into the test", lt.addrs[0], time.Since(start).Round(time.Millisecond))
+			t.Logf("killed the gateway at %s with SIGKILL %s into the run", lt.addrs[0], duration/2)
 		case <-ctx.Done():
 		}
 	}()
@@ -169,11 +167,12 @@ func runLoad(t *testing.T, lt loadTarget) {
 					if !errors.As(err, &pe) || pe.Code != "08006" || cctx.Err() != nil {
 						return c, err
 					}
-					time.Sleep(100 * time.Millisecond)
+					time.Sleep(time.Second)
 				}
 			}
 			c, err := dial()
 			connected.Done()
+			connected.Wait()
 			if err != nil {
 				fail(fmt.Errorf("client %d connect: %w", i, err))
 				return
@@ -307,7 +306,7 @@ func runLoad(t *testing.T, lt loadTarget) {
 
 	elapsed := time.Since(start)
 	total := reads.Load() + writes.Load() + held.Load() + approved.Load()
-	t.Logf("%d clients over %d gateway(s), %s of work: %d reads, %d writes, %d destructive held, %d approved and run (%.0f statements/s); %d reconnects, %d approved DROPs cut off by a kill; serve RSS max %.1f MiB over %d samples",
+	t.Logf("%d clients over %d gateway(s), %s in all: %d reads, %d writes, %d destructive held, %d approved and run (%.0f statements/s); %d reconnects, %d approved DROPs cut off by a kill; serve RSS max %.1f MiB over %d samples",
 		clients, len(lt.addrs), elapsed.Round(time.Millisecond), reads.Load(), writes.Load(), held.Load(), approved.Load(), float64(total)/elapsed.Seconds(),
 		reconnects.Load(), inDoubt.Load(), float64(rssMax.Load())/1024, rssSamples.Load())
 	if f := failures.Load(); f > 0 {
