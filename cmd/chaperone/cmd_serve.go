@@ -138,7 +138,11 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 				return inputErrf("hook socket: %v", err)
 			}
 			defer hookLn.Close()
-			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			// A kept-alive connection that sends nothing more is closed, as
+			// the proxy's are; a request's body and answer are bounded by
+			// the gateway itself, not here: the console's live feed is a
+			// response that lasts.
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			notifier.Start(ctx)

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -87,10 +88,14 @@ func setCredential(h http.Header, up Upstream) {
 	h.Set(header, prefix+up.Credential)
 }
 
+// record writes ev whether or not the agent is still there: an agent that
+// hangs up at once must not take the record of a refused credential with it.
 func (g *Gateway) record(ctx context.Context, ev audit.Event) {
 	if g.Record == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	if err := g.Record(ctx, ev); err != nil {
 		g.Log.Warn("recording a gateway event", "err", err)
 	}
@@ -99,6 +104,16 @@ func (g *Gateway) record(ctx context.Context, ev audit.Event) {
 const (
 	defaultMaxBody   = 1 << 20
 	defaultHardLimit = 32 << 20
+
+	recordTimeout   = 10 * time.Second
+	upstreamTimeout = 60 * time.Second // a forwarded request, its answer included
+)
+
+// bodyTimeout bounds reading the agent's body, and answerTimeout writing
+// the answer to an agent that does not read it. Variables for the tests.
+var (
+	bodyTimeout   = 60 * time.Second
+	answerTimeout = upstreamTimeout + 30*time.Second
 )
 
 // hopHeaders are never forwarded, and neither is anything that carries the
@@ -155,7 +170,23 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 		fail(w, http.StatusForbidden, map[string]any{"error": err.Error()})
 		return
 	}
+	// The server bounds only the headers: a body trickled in, or an answer
+	// nobody reads, would hold the connection for as long as the agent
+	// likes. The body's deadline goes once the body is read, so that it
+	// does not cut the forwarding short; after a failed read it stays, so
+	// that the server, which reads what is left of a body before it
+	// answers, gives up at once and closes the connection. (The server
+	// clears both deadlines before a kept-alive connection's next request.)
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 	body, err := readBody(r, g.limit(g.HardLimit, defaultHardLimit))
+	if err == nil {
+		rc.SetReadDeadline(time.Time{})
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		fail(w, http.StatusRequestTimeout, map[string]any{"error": fmt.Sprintf("the request's body did not arrive within %v", bodyTimeout)})
+		return
+	}
 	if err != nil {
 		fail(w, http.StatusRequestEntityTooLarge, map[string]any{"error": err.Error()})
 		return
@@ -204,7 +235,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 		return
 	}
 	target.RawQuery = r.URL.RawQuery
-	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), upstreamTimeout)
 	defer cancel()
 	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), bytes.NewReader(body))
 	if err != nil {
@@ -246,6 +277,8 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	if r.Method != http.MethodHead && up.Credential != "" {
 		w.Header().Del("Content-Length") // scrubbing may change it
 	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(answerTimeout))
 	w.WriteHeader(resp.StatusCode)
 	sw := newScrubber(w, up.Credential)
 	buf := copyBufs.Get().(*[]byte)
@@ -254,8 +287,16 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	if err == nil {
 		err = sw.Close()
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		g.Log.Debug("relaying the upstream's answer", "upstream", up.Name, "err", err)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			g.Log.Debug("relaying the upstream's answer", "upstream", up.Name, "err", err)
+		}
+		// The answer is cut short (the upstream broke off, or the agent
+		// stopped reading): the agent must see a broken answer, not a
+		// whole one that happens to be shorter. Aborting the handler
+		// closes the connection (or resets the HTTP/2 stream) without
+		// the answer's proper end.
+		panic(http.ErrAbortHandler)
 	}
 }
 

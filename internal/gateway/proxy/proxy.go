@@ -344,7 +344,10 @@ func (p *Proxy) record(ctx context.Context, ev audit.Event) {
 	if p.cfg.Record == nil {
 		return
 	}
-	if err := p.cfg.Record(context.WithoutCancel(ctx), ev); err != nil {
+	// Whether or not the agent is still there, and for a bounded time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := p.cfg.Record(ctx, ev); err != nil {
 		p.cfg.Log.Warn("recording a proxy event", "type", ev.Type, "err", err)
 	}
 }
