@@ -172,6 +172,9 @@ type msgWriter struct {
 	dst io.Writer
 	buf []byte // nil while empty
 	err error  // sticky, as bufio.Writer's
+	// partial says a message passed through in pieces (copyRaw) stopped
+	// in its middle: whatever followed would be read as the rest of it.
+	partial bool
 }
 
 func newMsgWriter(dst io.Writer) *msgWriter { return &msgWriter{dst: dst} }

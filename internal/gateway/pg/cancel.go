@@ -32,6 +32,9 @@ func (g *Gateway) registerCancel(t cancelTarget) (uint32, []byte) {
 	for {
 		pid, secret := randomKey()
 		t.ourSecret = secret
+		if pid == 0 { // 0 is a session without a key
+			continue
+		}
 		if _, taken := g.cancels.LoadOrStore(pid, &t); taken {
 			continue
 		}

@@ -136,6 +136,12 @@ func (g *Gateway) handle(ctx context.Context, conn net.Conn) {
 			if s.up != nil {
 				s.up.Close()
 			}
+			// A session that failed after its key was given out (the
+			// client gone before it was told it is ready) leaves no key
+			// behind, here or in the shared state.
+			if s.pid != 0 {
+				g.forgetCancel(s.pid)
+			}
 		}
 		if s != nil && s.cw != nil {
 			s.cw.Flush()

@@ -139,31 +139,59 @@ func (s *session) uncount() {
 	}
 }
 
-// relay runs both directions until either side ends.
+// relay runs both directions until either side ends. A panic on either
+// side ends this session only, and fromUpstream has always stopped before
+// relay returns, a panic's way included: the session's buffers are given
+// back after relay, and must not still be in use.
 func (s *session) relay(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				s.g.Log.Error("pg session panicked relaying the upstream's answers", "panic", r)
+				s.client.Close()
+			}
+		}()
 		s.fromUpstream()
 		if why := s.ended.Load(); why != nil {
 			// fromUpstream has stopped: nothing else writes to the client.
-			send(s.cw, why)
-			s.cw.Flush()
+			s.lastWord(why)
 		}
 		if !s.clientGone.Load() {
 			s.client.Close() // ends fromClient's read
+		}
+	}()
+	stopped := false
+	defer func() {
+		if !stopped { // fromClient panicked
+			s.clientGone.Store(true)
+			s.up.Close()
+			<-done
 		}
 	}()
 	last := s.fromClient(ctx)
 	s.clientGone.Store(true)
 	s.up.Close()
 	<-done
+	stopped = true
 	// Only fromUpstream writes to the client while both run; a last word
 	// from the client side waits until it has stopped.
 	if last != nil {
-		send(s.cw, last)
-		s.cw.Flush()
+		s.lastWord(last)
 	}
+}
+
+// lastWord tells the client why Chaperone ends its session, unless a
+// message to it was cut off in its middle (the session ended while a
+// result streamed through): the error's bytes would then be read as the
+// rest of that message, a row's value. The client sees the connection
+// end inside the message instead, as when the server itself goes away.
+func (s *session) lastWord(e *pgproto3.ErrorResponse) {
+	if !s.cw.partial {
+		send(s.cw, e)
+	}
+	s.cw.Flush()
 }
 
 // fromClient reads the client's messages, gates every statement and
@@ -413,8 +441,7 @@ func (s *session) fromUpstream() {
 		}
 		if err != nil {
 			if !s.clientGone.Load() && s.ended.Load() == nil {
-				send(s.cw, fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
-				s.cw.Flush()
+				s.lastWord(fatal("08006", fmt.Sprintf("Chaperone lost the connection to upstream %s", s.upstream.Name)))
 			}
 			return
 		}

@@ -80,6 +80,7 @@ func copyRaw(w *msgWriter, r *msgReader, typ byte, n int) error {
 	if _, err := w.Write(hdr[:]); err != nil {
 		return err
 	}
+	w.partial = true
 	for n > 0 {
 		chunk := min(n, max(r.Buffered(), 1), r.Size())
 		b, err := r.Peek(chunk)
@@ -92,6 +93,7 @@ func copyRaw(w *msgWriter, r *msgReader, typ byte, n int) error {
 		r.Discard(chunk)
 		n -= chunk
 	}
+	w.partial = false
 	return nil
 }
 
