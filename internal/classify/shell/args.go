@@ -33,6 +33,9 @@ type call struct {
 }
 
 func parseCall(name string, args []arg) *call {
+	if name == "curl" {
+		args = curlArgs(args) // every rule reads curl's options as curl does
+	}
 	c := &call{name: name, args: args}
 	prevFlag := false
 	for i, a := range args {
@@ -54,11 +57,13 @@ func parseCall(name string, args []arg) *call {
 }
 
 // has reports whether any of the flags is given. A short flag ("-f") also
-// matches inside a cluster ("-rf"); a long one ("--force") also as --force=x.
+// matches inside a cluster ("-rf"); a long one ("--force") also as --force=x,
+// and abbreviated (--forc, --fo=x), since git and every getopt_long program
+// take any prefix that names one option.
 func (c *call) has(flags ...string) bool {
 	for _, want := range flags {
 		for _, got := range c.flags {
-			if got == want || strings.HasPrefix(got, want+"=") {
+			if got == want || strings.HasPrefix(got, want+"=") || abbreviates(got, want) {
 				return true
 			}
 			if len(want) == 2 && want[0] == '-' && !strings.HasPrefix(got, "--") && len(got) > 2 &&
@@ -77,8 +82,11 @@ func (c *call) flagValue(names ...string) (string, bool) {
 			if v, ok := strings.CutPrefix(a.s, n+"="); ok {
 				return v, true
 			}
-			if a.s == n && i+1 < len(c.args) {
+			if (a.s == n || abbreviates(a.s, n) && !strings.Contains(a.s, "=")) && i+1 < len(c.args) {
 				return c.args[i+1].s, true
+			}
+			if k, v, ok := strings.Cut(a.s, "="); ok && abbreviates(k, n) {
+				return v, true
 			}
 			// -XDELETE
 			if len(n) == 2 && strings.HasPrefix(a.s, n) && len(a.s) > 2 && n[1] != '-' {
@@ -87,6 +95,15 @@ func (c *call) flagValue(names ...string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// abbreviates reports whether the long flag got (--fo, --fo=x) is a
+// shortening of the long flag want (--force). Which of several options a
+// shortening means depends on the program's whole option list, which is
+// not known here: it is taken to mean every option it shortens.
+func abbreviates(got, want string) bool {
+	name, _, _ := strings.Cut(got, "=")
+	return len(name) >= 3 && strings.HasPrefix(name, "--") && strings.HasPrefix(want, "--") && strings.HasPrefix(want, name)
 }
 
 func isLetters(s string) bool {

@@ -36,7 +36,7 @@ func (w *walker) assigned(a *syntax.Assign, depth int) {
 	if a.Name.Value == "IFS" {
 		w.scope.ifs = true
 	}
-	if a.Value != nil && execEnv[a.Name.Value] != "" {
+	if a.Value != nil && isExecVar(a.Name.Value) {
 		w.execVar(a.Name.Value, a.Value, depth)
 	}
 }

@@ -19,10 +19,13 @@ type scope struct {
 	walked   map[string]bool         // assignments already walked, in order
 	aliases  map[string]string
 	git      map[string]string // git aliases set in this command line
-	poisoned bool              // no variable's value can be trusted
-	lateEval bool              // an eval whose text is only known during the walk
-	loops    int               // loops being walked
-	ifs      bool              // IFS is assigned: splitting follows it
+	// gitEnv holds GIT_CONFIG_KEY_n and GIT_CONFIG_VALUE_n seen so far,
+	// by n, until both halves of a setting are known.
+	gitEnv   map[string]*gitEnvSetting
+	poisoned bool // no variable's value can be trusted
+	lateEval bool // an eval whose text is only known during the walk
+	loops    int  // loops being walked
+	ifs      bool // IFS is assigned: splitting follows it
 }
 
 func newScope() *scope {

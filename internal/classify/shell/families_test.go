@@ -362,3 +362,48 @@ func TestInlineCodeFamilies(t *testing.T) {
 		{`node -e "console.log(require('os').cpus().length)"`, write, ""},
 	})
 }
+
+// Options as the programs read them, not only as they are usually
+// written: git and getopt_long programs take any unambiguous shortening of
+// a long option; curl unbundles short options, a value-taking one taking
+// the rest of its word or the next; git reads settings from
+// GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n pairs as from -c.
+func TestOptionsAsTheProgramReadsThem(t *testing.T) {
+	check(t, []want{
+		{"git reset --ha HEAD~3", destructive, "git.reset-hard"},
+		{"git reset --mer", destructive, "git.reset-hard"},
+		{"git push origin HEAD:main --force-w", destructive, "git.push-force"},
+		{"git push origin --del main", destructive, "git.push-delete"},
+		{"git push --mirr backup", destructive, "git.push-force"},
+		{"git clean --fo -dx", destructive, "git.clean-force"},
+		{"git gc --prun=now", destructive, "git.gc-prune-now"},
+		{"git gc --pru now", destructive, "git.gc-prune-now"},
+		{"git branch --del --forc feature", destructive, "git.branch-force-delete"},
+		{"git switch --discard main", destructive, "git.switch-discard"},
+		// clean.requireForce may be off in any configuration
+		{"git clean -dx", destructive, "git.clean-force"},
+		{"git -c clean.requireForce=false clean -dx", destructive, "git.clean-force"},
+		{"git clean -n -dx", write, ""},
+		{"git clean --dry -dx", write, ""},
+		// GIT_CONFIG_COUNT settings
+		{"GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.x GIT_CONFIG_VALUE_0='!rm -rf ~' git x", destructive, "fs.rm-recursive"},
+		{"GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.x GIT_CONFIG_VALUE_0='reset --hard' git x", destructive, "git.reset-hard"},
+		{"GIT_CONFIG_COUNT=1 GIT_CONFIG_VALUE_0='rm -rf ~' GIT_CONFIG_KEY_0=core.pager git log", destructive, "fs.rm-recursive"},
+		{"export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0='rm -rf ~'; git status", destructive, "fs.rm-recursive"},
+		{"env GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.y GIT_CONFIG_VALUE_0='push --force' git y", destructive, "git.push-force"},
+		{"GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=color.ui GIT_CONFIG_VALUE_0=always git log", read, ""},
+		// curl's bundled short options and abbreviated long ones
+		{"curl -sX DELETE https://api.machines.dev/v1/apps/prod", unknown, "http.provider-unknown"},
+		{"curl -sXDELETE https://api.machines.dev/v1/apps/x", unknown, "http.provider-unknown"},
+		{"curl -kX DELETE https://api.heroku.com/apps/x", destructive, "http.delete"},
+		{"curl -sLkX DELETE https://example.com/api/items/1", destructive, "http.delete"},
+		{"curl --req DELETE https://example.com/api/items/1", destructive, "http.delete"},
+		{`curl -sd '{"query":"mutation { volumeDelete(volumeId:\"v\") }"}' https://backboard.railway.app/graphql/v2`, destructive, "railway.delete"},
+		{`curl -fsd '{"query":"mutation { environmentDelete(id:\"e\") }"}' https://backboard.railway.com/graphql/v2`, destructive, "railway.delete"},
+		{`curl -sSLd'{"query":"mutation { volumeDelete(volumeId:\"v\") }"}' https://backboard.railway.app/graphql/v2`, destructive, "railway.delete"},
+		{`curl --data-ra '{"query":"mutation { volumeDelete(volumeId:\"v\") }"}' https://backboard.railway.app/graphql/v2`, destructive, "railway.delete"},
+		{`curl -sH 'Content-Type: application/json' -d '{"query":"mutation { volumeDelete(volumeId:\"v\") }"}' https://backboard.railway.app/graphql/v2`, destructive, "railway.delete"},
+		{"curl -sL https://example.com/api/items", read, "http.read"},
+		{"curl -sH 'X-A: -XDELETE' https://example.com/api/items", read, "http.read"},
+	})
+}

@@ -26,10 +26,10 @@ func (w *walker) execVar(name string, v *syntax.Word, depth int) {
 
 // execVarString classifies what a command-bearing variable will run.
 func (w *walker) execVarString(name, value string, dyn bool, depth int) {
-	kind := execEnv[name]
-	if kind == "" && strings.HasPrefix(name, "GIT_CONFIG_VALUE_") {
-		kind = "cmd"
+	if w.gitEnvConfig(name, value, dyn, depth) {
+		return
 	}
+	kind := execEnv[name]
 	if kind == "" || value == "" {
 		return
 	}
@@ -56,6 +56,56 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	default:
 		w.add("shell.preload", unknown, name+" makes programs load code Chaperone cannot see: "+value)
 	}
+}
+
+// isExecVar says whether assigning name can make a program run something.
+func isExecVar(name string) bool {
+	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_CONFIG_VALUE_")
+}
+
+type gitEnvSetting struct {
+	key, value       string
+	hasKey, hasValue bool
+	keyDyn, valueDyn bool
+}
+
+// gitEnvConfig reads git's GIT_CONFIG_COUNT settings: GIT_CONFIG_KEY_n and
+// GIT_CONFIG_VALUE_n are one -c key=value once both are set, whatever
+// GIT_CONFIG_COUNT says (it may be set later, or elsewhere). It reports
+// whether name was one of them.
+func (w *walker) gitEnvConfig(name, value string, dyn bool, depth int) bool {
+	n, isKey := strings.CutPrefix(name, "GIT_CONFIG_KEY_")
+	if !isKey {
+		var ok bool
+		if n, ok = strings.CutPrefix(name, "GIT_CONFIG_VALUE_"); !ok {
+			return false
+		}
+	}
+	if w.scope == nil {
+		return true
+	}
+	if w.scope.gitEnv == nil {
+		w.scope.gitEnv = map[string]*gitEnvSetting{}
+	}
+	s := w.scope.gitEnv[n]
+	if s == nil {
+		s = &gitEnvSetting{}
+		w.scope.gitEnv[n] = s
+	}
+	if isKey {
+		s.key, s.hasKey, s.keyDyn = value, true, dyn
+	} else {
+		s.value, s.hasValue, s.valueDyn = value, true, dyn
+	}
+	if !s.hasKey || !s.hasValue {
+		return true
+	}
+	if s.keyDyn {
+		w.add("git.dynamic-config", unknown, "git is given a setting ("+name+") whose name is only known at run time")
+		return true
+	}
+	w.gitConfig(s.key, s.value, s.valueDyn, depth)
+	return true
 }
 
 // splitConfigParameters reads GIT_CONFIG_PARAMETERS: 'k=v' 'k2=v2'.

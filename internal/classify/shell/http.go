@@ -61,12 +61,13 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 	}
 	switch c.name {
 	case "curl":
-		for i := 0; i < len(c.args); i++ {
-			a := c.args[i]
+		args := c.args
+		for i := 0; i < len(args); i++ {
+			a := args[i]
 			next := func() (arg, bool) {
-				if i+1 < len(c.args) {
+				if i+1 < len(args) {
 					i++
-					return c.args[i], true
+					return args[i], true
 				}
 				return arg{}, false
 			}
@@ -109,7 +110,7 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 				_, v, _ := strings.Cut(a.s, "=")
 				addBody(v, a.dyn, strings.HasPrefix(a.s, "--data-raw"))
 			case strings.HasPrefix(a.s, "-") && len(a.s) > 1:
-				if takesValue(curlValueOpts, a.s) {
+				if takesValue(curlValueOpts, a.s) || len(a.s) == 2 && strings.IndexByte(curlShortValue, a.s[1]) >= 0 {
 					i++
 				}
 			default:
@@ -253,6 +254,73 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 	r.url = u
 	r.method = strings.ToUpper(strings.Trim(r.method, `"'`))
 	return r, true
+}
+
+// curlLong spells out a long option curl would take abbreviated (--data-ra
+// is --data-raw): the one option it shortens, among those read here, else
+// as it is (curl refuses an ambiguous one).
+func curlLong(s string) string {
+	found := ""
+	for _, list := range [][]string{curlData, curlValueOpts, {"--request", "--url", "--config", "--head", "--get"}} {
+		for _, o := range list {
+			if o == s {
+				return s
+			}
+			if strings.HasPrefix(o, "--") && abbreviates(s, o) {
+				if found != "" && found != o {
+					return s
+				}
+				found = o
+			}
+		}
+	}
+	if found == "" {
+		return s
+	}
+	return found
+}
+
+// curlShortValue are curl's one-letter options that take a value.
+const curlShortValue = "AbcCdDeEFHKmoPQrtTuUwxXyYz"
+
+// curlArgs unbundles curl's short options as curl reads them: in -sX, -s
+// and -X; in -sXDELETE or -sd'{...}', the rest of the word after an option
+// that takes a value is that value. A value-taking option's own value (the
+// next word) is passed through as it is, whatever it looks like.
+func curlArgs(args []arg) []arg {
+	out := make([]arg, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !a.dyn && strings.HasPrefix(a.s, "--") && !strings.Contains(a.s, "=") {
+			a.s = curlLong(a.s)
+		}
+		if a.dyn || len(a.s) < 3 || a.s[0] != '-' || a.s[1] == '-' {
+			out = append(out, a)
+			if a.s == "--" {
+				return append(out, args[i+1:]...)
+			}
+			if !a.dyn && (len(a.s) == 2 && strings.IndexByte(curlShortValue, a.s[1]) >= 0 || takesValue(curlValueOpts, a.s) ||
+				takesValue(curlData, a.s) || a.s == "--request" || a.s == "--url" || a.s == "--config") && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+			continue
+		}
+		for j := 1; j < len(a.s); j++ {
+			out = append(out, arg{s: "-" + a.s[j:j+1]})
+			if strings.IndexByte(curlShortValue, a.s[j]) < 0 {
+				continue
+			}
+			if j+1 < len(a.s) {
+				out = append(out, arg{s: a.s[j+1:], vars: a.vars})
+			} else if i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+			break
+		}
+	}
+	return out
 }
 
 var curlValueOpts = strings.Fields("-H --header -o --output -u --user -A --user-agent -e --referer -b --cookie -c --cookie-jar -w --write-out -m --max-time --connect-timeout -x --proxy -E --cert --key --cacert --resolve --retry -r --range -z --time-cond --limit-rate -Y -y --oauth2-bearer --interface --dns-servers -C --continue-at")

@@ -24,8 +24,10 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git branch -D deletes a branch even if its commits are not merged anywhere"},
 	{ID: "git.branch-force-delete", Sub: []string{"branch"}, When: func(c *call) bool { return c.has("--delete", "-d") && c.has("--force", "-f") }, Class: destructive,
 		Reason: "git branch --delete --force deletes unmerged work"},
-	{ID: "git.clean-force", Sub: []string{"clean"}, Any: []string{"-f", "--force"}, Not: []string{"-n", "--dry-run"}, Class: destructive,
-		Reason: "git clean -f removes untracked files for good"},
+	// Without -f, git clean still deletes wherever clean.requireForce is
+	// off, which a repository's or user's configuration may say.
+	{ID: "git.clean-force", Sub: []string{"clean"}, Not: []string{"-n", "--dry-run"}, Class: destructive,
+		Reason: "git clean removes untracked files for good"},
 	{ID: "git.checkout-discard", Sub: []string{"checkout"}, When: checkoutDiscards, Class: destructive,
 		Reason: "git checkout of paths (or -f) discards uncommitted changes"},
 	{ID: "git.restore-worktree", Sub: []string{"restore"}, When: func(c *call) bool { return !c.has("--staged", "-S") || c.has("--worktree", "-W") }, Class: destructive,
