@@ -178,8 +178,11 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		w.add("sql.ddl", action.ClassWrite, "CREATE FUNCTION changes the schema")
 		w.functionBody(s.CreateFunctionStmt, depth)
 	case *pg_query.Node_ExplainStmt:
-		if !w.explainAnalyze(s.ExplainStmt) {
-			return // plain EXPLAIN plans the statement without running it
+		// Plain EXPLAIN plans the statement without running it, but
+		// planning an EXECUTE evaluates its arguments, whatever they call:
+		// such an EXPLAIN is judged as the EXECUTE.
+		if !w.explainAnalyze(s.ExplainStmt) && !hasExecute(s.ExplainStmt.GetQuery()) {
+			return
 		}
 		w.statement(s.ExplainStmt.GetQuery(), depth)
 		return
@@ -267,6 +270,21 @@ func walk(m protoreflect.Message, visit func(protoreflect.Message) bool) {
 		}
 		return true
 	})
+}
+
+// hasExecute reports whether n holds an EXECUTE (on its own, or as the
+// query of a CREATE TABLE AS).
+func hasExecute(n *pg_query.Node) bool {
+	found := false
+	if n != nil {
+		walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
+			if _, ok := m.Interface().(*pg_query.ExecuteStmt); ok {
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 func (w *walker) explainAnalyze(e *pg_query.ExplainStmt) bool {

@@ -235,6 +235,28 @@ func TestPreparedAndExecutedNames(t *testing.T) {
 	}
 }
 
+// Plain EXPLAIN runs nothing, except the arguments of an EXECUTE, which
+// planning evaluates: such an EXPLAIN is judged as the EXECUTE.
+func TestExplainedExecuteArgumentsAreJudged(t *testing.T) {
+	for _, c := range []struct{ q, id, name string }{
+		{"EXPLAIN EXECUTE p(lo_unlink(424242))", "sql.lo-unlink", "p"},
+		{"EXPLAIN (ANALYZE false) EXECUTE q(setval('s', 1))", "sql.sequence", "q"},
+		{"EXPLAIN CREATE TEMP TABLE z AS EXECUTE p(lo_unlink(1))", "sql.lo-unlink", "p"},
+		{"explain (costs off) execute r(set_config('standard_conforming_strings','off',true))", "sql.session-lexer", "r"},
+		{"EXPLAIN EXECUTE k(pg_terminate_backend(42))", "", "k"},
+	} {
+		r := Classify(c.q)
+		if r.Class() == action.ClassRead || c.id != "" && !slices.Contains(ids(r), c.id) || !slices.Equal(r.Executed, []string{c.name}) {
+			t.Errorf("%s: %s %v, executed %q", c.q, r.Class(), r.Reasons, r.Executed)
+		}
+	}
+	for _, q := range []string{"EXPLAIN SELECT lo_unlink(1)", "EXPLAIN DELETE FROM t", "EXPLAIN EXECUTE p(1)"} {
+		if r := Classify(q); r.Class() != action.ClassRead {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+}
+
 func TestNestingIsBounded(t *testing.T) {
 	sql := "DELETE FROM t"
 	for range 8 {

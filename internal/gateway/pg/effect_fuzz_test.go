@@ -50,6 +50,14 @@ var effectWrappers = []func(string) string{
 	func(s string) string { return "SELECT query_to_xml(" + quoteLit(s) + ", true, false, '')" },
 	func(s string) string { return "/* " + s + " */ " + s + " -- ;" },
 	func(s string) string { return "SELECT (" + s + ")" },
+	// Planning an EXECUTE evaluates its arguments, EXPLAIN or not (a
+	// SELECT's expression, as a subquery may not be one).
+	func(s string) string {
+		return "PREPARE fx(text) AS SELECT $1; EXPLAIN EXECUTE fx((" + strings.TrimPrefix(s, "SELECT ") + ")::text); DEALLOCATE fx"
+	},
+	func(s string) string {
+		return "PREPARE fx(text) AS SELECT $1; EXPLAIN CREATE TEMP TABLE fy AS EXECUTE fx((" + strings.TrimPrefix(s, "SELECT ") + ")::text); DEALLOCATE fx"
+	},
 }
 
 func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
