@@ -407,3 +407,26 @@ func TestOptionsAsTheProgramReadsThem(t *testing.T) {
 		{"curl -sH 'X-A: -XDELETE' https://example.com/api/items", read, "http.read"},
 	})
 }
+
+// Git commands beyond reset and push that discard work or history.
+func TestGitPlumbingThatDiscards(t *testing.T) {
+	check(t, []want{
+		{"git checkout-index -a -f", destructive, "git.checkout-index-force"},
+		{"git read-tree -u --reset HEAD", destructive, "git.read-tree-update"},
+		{"git update-ref --stdin <<< 'delete refs/heads/main'", destructive, "git.update-ref-stdin"},
+		{"git for-each-ref --format='delete %(refname)' refs/heads | git update-ref --stdin", destructive, "git.update-ref-stdin"},
+		{"git branch -f main HEAD~10", destructive, "git.branch-force-move"},
+		{"git branch -M old main", destructive, "git.branch-force-move"},
+		{"git fetch . HEAD~10:main -f", destructive, "git.fetch-force-update"},
+		{"git fetch origin +main:main", destructive, "git.fetch-force-update"},
+		{"git worktree remove --force ../wt", destructive, "git.worktree-remove-force"},
+		{"git submodule deinit -f --all", destructive, "git.submodule-deinit-force"},
+		{"git rm -rf .", destructive, "git.rm-force"},
+		// what stays harmless
+		{"git fetch origin main:refs/remotes/origin/main", read, ""},
+		{"git fetch --all", read, ""},
+		{"git branch feature", read, ""},
+		{"git worktree list", read, ""},
+		{"git read-tree HEAD", write, ""},
+	})
+}

@@ -44,6 +44,23 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git gc --prune=now deletes unreachable commits immediately"},
 	{ID: "git.update-ref-delete", Sub: []string{"update-ref"}, Any: []string{"-d"}, Class: destructive, Reason: "git update-ref -d deletes a ref"},
 	{ID: "git.tag-delete", Sub: []string{"tag"}, Any: []string{"-d", "--delete"}, Class: write, Reason: "deletes a local tag"},
+	// Plumbing and less common porcelain that discard work as surely.
+	{ID: "git.checkout-index-force", Sub: []string{"checkout-index"}, Any: []string{"-f", "--force"}, Class: destructive,
+		Reason: "git checkout-index -f overwrites working-tree files, discarding their changes"},
+	{ID: "git.read-tree-update", Sub: []string{"read-tree"}, Any: []string{"-u"}, Class: destructive,
+		Reason: "git read-tree -u rewrites the working tree from a tree, discarding changes"},
+	{ID: "git.update-ref-stdin", Sub: []string{"update-ref"}, Any: []string{"--stdin"}, Class: destructive,
+		Reason: "git update-ref --stdin takes commands that can delete or move any ref"},
+	{ID: "git.branch-force-move", Sub: []string{"branch"}, Any: []string{"-f", "--force", "-C", "-M"}, Class: destructive,
+		Reason: "git branch -f moves or overwrites a branch, dropping the commits only it held"},
+	{ID: "git.fetch-force-update", Sub: []string{"fetch"}, When: fetchRewrites, Class: destructive,
+		Reason: "a forced fetch into a local branch moves it back, dropping the commits only it held"},
+	{ID: "git.worktree-remove-force", Sub: []string{"worktree", "remove"}, Any: []string{"-f", "--force"}, Class: destructive,
+		Reason: "git worktree remove --force deletes a worktree with its uncommitted changes"},
+	{ID: "git.submodule-deinit-force", Sub: []string{"submodule", "deinit"}, Any: []string{"-f", "--force", "--all"}, Class: destructive,
+		Reason: "git submodule deinit -f removes submodules' working trees, changes included"},
+	{ID: "git.rm-force", Sub: []string{"rm"}, Any: []string{"-f", "--force"}, Class: destructive,
+		Reason: "git rm -f deletes files even with uncommitted changes"},
 	{ID: "git.read", When: func(c *call) bool {
 		s := c.subAt(0)
 		return s == "" || slices.Contains(gitRead, s) && !c.has("-D", "--delete", "-d") || s == "stash" && (c.sub("stash", "list") || c.sub("stash", "show"))
@@ -53,6 +70,16 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 func pushRewrites(c *call) bool {
 	for _, p := range c.operands(2) {
 		if strings.HasPrefix(p.s, "+") || strings.HasPrefix(p.s, ":") {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchRewrites: a refspec with a destination, forced by -f or a +.
+func fetchRewrites(c *call) bool {
+	for _, p := range c.operands(2) {
+		if strings.Contains(p.s, ":") && (strings.HasPrefix(p.s, "+") || c.has("-f", "--force")) {
 			return true
 		}
 	}
