@@ -33,6 +33,15 @@ var dbClients = map[string]*dbClient{
 
 func (w *walker) database(c *call, in input, depth int) {
 	db := dbClients[c.name]
+	if c.name == "sqlite3" {
+		// -cmd runs its text before anything else, and may be given
+		// several times; the statements after the database run too.
+		for i, a := range c.args {
+			if (a.s == "-cmd" || a.s == "--cmd") && i+1 < len(c.args) {
+				w.statements(db.lang, c.name, c.args[i+1])
+			}
+		}
+	}
 	for i, a := range c.args {
 		if i+1 < len(c.args) && takesValue(db.inline, a.s) {
 			w.statements(db.lang, c.name, c.args[i+1])
@@ -130,10 +139,11 @@ func (w *walker) statements(lang, client string, a arg) {
 }
 
 var (
-	redisDestructive = []string{"FLUSHALL", "FLUSHDB", "DEL", "UNLINK", "SHUTDOWN", "SWAPDB", "GETDEL", "HDEL", "SREM", "ZREM", "LTRIM", "XTRIM", "XDEL", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZREMRANGEBYLEX"}
-	redisRead        = []string{"GET", "MGET", "KEYS", "SCAN", "INFO", "PING", "TTL", "PTTL", "TYPE", "EXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "HMGET", "LRANGE", "LLEN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD", "ZSCORE", "DBSIZE", "STRLEN", "MONITOR", "SLOWLOG", "CLIENT", "MEMORY", "OBJECT", "XRANGE", "XLEN", "XINFO", "HSCAN", "SSCAN", "ZSCAN", "LINDEX", "ECHO", "TIME", "LASTSAVE", "ROLE", "COMMAND"}
-	mongoDestructive = regexp.MustCompile(`\b(?:dropDatabase|drop|dropIndex(?:es)?|deleteMany|deleteOne|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole)\s*\(`)
-	mongoWrite       = regexp.MustCompile(`\b(?:insert\w*|update\w*|replaceOne|bulkWrite|createCollection|createIndex|renameCollection|save)\s*\(`)
+	redisDestructive  = []string{"FLUSHALL", "FLUSHDB", "DEL", "UNLINK", "SHUTDOWN", "SWAPDB", "GETDEL", "HDEL", "SREM", "ZREM", "LTRIM", "XTRIM", "XDEL", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZREMRANGEBYLEX"}
+	redisRunsAnything = []string{"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "DEBUG", "MODULE", "REPLICAOF", "SLAVEOF", "MIGRATE", "RESTORE", "FAILOVER"}
+	redisRead         = []string{"GET", "MGET", "KEYS", "SCAN", "INFO", "PING", "TTL", "PTTL", "TYPE", "EXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "HMGET", "LRANGE", "LLEN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD", "ZSCORE", "DBSIZE", "STRLEN", "MONITOR", "SLOWLOG", "CLIENT", "MEMORY", "OBJECT", "XRANGE", "XLEN", "XINFO", "HSCAN", "SSCAN", "ZSCAN", "LINDEX", "ECHO", "TIME", "LASTSAVE", "ROLE", "COMMAND"}
+	mongoDestructive  = regexp.MustCompile(`\b(?:dropDatabase|drop|dropIndex(?:es)?|deleteMany|deleteOne|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole)\s*\(`)
+	mongoWrite        = regexp.MustCompile(`\b(?:insert\w*|update\w*|replaceOne|bulkWrite|createCollection|createIndex|renameCollection|save)\s*\(`)
 )
 
 func (w *walker) redis(args []arg) {
@@ -145,7 +155,10 @@ func (w *walker) redis(args []arg) {
 	switch {
 	case args[0].dyn:
 		w.add("db.dynamic-statement", unknown, "redis-cli runs a command only known at run time")
-	case slices.Contains(redisDestructive, cmd), (cmd == "SCRIPT" || cmd == "FUNCTION") && sub == "FLUSH", cmd == "CLUSTER" && sub == "RESET", cmd == "CONFIG" && (sub == "SET" || sub == "RESETSTAT"):
+	case slices.Contains(redisDestructive, cmd), (cmd == "SCRIPT" || cmd == "FUNCTION") && sub == "FLUSH", cmd == "CLUSTER" && sub == "RESET", cmd == "CONFIG" && (sub == "SET" || sub == "RESETSTAT"),
+		// A script, a module or DEBUG can run anything, FLUSHALL included;
+		// a replica drops its data set for its primary's.
+		slices.Contains(redisRunsAnything, cmd), cmd == "FUNCTION" && (sub == "LOAD" || sub == "RESTORE"), cmd == "FCALL" || cmd == "FCALL_RO":
 		w.add("redis.destructive", destructive, "redis "+strings.TrimSpace(cmd+" "+sub)+" removes data")
 	case slices.Contains(redisRead, cmd) || cmd == "CONFIG" && sub == "GET":
 		w.add("db.read", read, "redis "+cmd+" reads")
@@ -229,7 +242,19 @@ func (w *walker) sqliteDot(t string) {
 		w.add("db.run-file", unknown, "sqlite "+name+" runs what Chaperone cannot see")
 	case name == ".restore":
 		w.add("db.meta-destructive", destructive, "sqlite .restore replaces the database's contents")
-	case name == ".output" || name == ".once" || name == ".import" || name == ".backup" || name == ".save" || name == ".clone" || name == ".open" || name == ".excel" || name == ".archive" || name == ".ar" || name == ".recover":
+	case name == ".output" || name == ".once" || name == ".backup" || name == ".save":
+		// They overwrite the file they name (.backup's is its last word),
+		// judged as a redirection to it would be.
+		f := strings.Fields(arg)
+		switch {
+		case len(f) == 0:
+			w.add("db.meta-write", write, "sqlite "+name+" writes a file")
+		case strings.HasPrefix(f[len(f)-1], "-"):
+			w.add("db.meta-unknown", unknown, "sqlite "+name+" with options Chaperone does not read")
+		default:
+			w.truncates(strings.Trim(f[len(f)-1], `"'`), false, "sqlite "+name)
+		}
+	case name == ".import" || name == ".clone" || name == ".open" || name == ".excel" || name == ".archive" || name == ".ar" || name == ".recover":
 		w.add("db.meta-write", write, "sqlite "+name+" writes a file")
 	case slices.Contains(sqliteRead, name):
 		w.add("db.read", read, "sqlite "+name+" describes the database")

@@ -430,3 +430,21 @@ func TestGitPlumbingThatDiscards(t *testing.T) {
 		{"git read-tree HEAD", write, ""},
 	})
 }
+
+// Database clients: what runs besides the statements usually seen.
+func TestDatabaseClientsByEveryRoute(t *testing.T) {
+	check(t, []want{
+		{`sqlite3 prod.db ".output /etc/passwd"`, destructive, "fs.truncate-outside-workspace"},
+		{`sqlite3 prod.db ".once /etc/passwd"`, destructive, "fs.truncate-outside-workspace"},
+		{`sqlite3 prod.db ".backup main /etc/passwd"`, destructive, "fs.truncate-outside-workspace"},
+		{`sqlite3 prod.db ".output out.txt"`, write, "fs.write"},
+		{`sqlite3 -cmd 'DROP TABLE users' prod.db .quit`, destructive, ""},
+		{`sqlite3 prod.db -cmd "delete from t"`, destructive, ""},
+		{`sqlite3 -cmd '.shell rm -rf ~' prod.db`, destructive, "fs.rm-recursive"},
+		{`redis-cli EVAL "redis.call('flushall')" 0`, destructive, "redis.destructive"},
+		{"redis-cli DEBUG FLUSHALL", destructive, "redis.destructive"},
+		{"redis-cli REPLICAOF evil 6379", destructive, "redis.destructive"},
+		{"redis-cli -h prod FUNCTION LOAD 'x'", destructive, "redis.destructive"},
+		{"redis-cli GET k", read, ""},
+	})
+}
