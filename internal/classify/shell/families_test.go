@@ -448,3 +448,22 @@ func TestDatabaseClientsByEveryRoute(t *testing.T) {
 		{"redis-cli GET k", read, ""},
 	})
 }
+
+// Files outside the workspace wiped without rm: in-place edits, an output
+// option, tree-wide permissions.
+func TestWipingWithoutRm(t *testing.T) {
+	check(t, []want{
+		{"sed -i d /etc/passwd", destructive, "fs.edit-outside-workspace"},
+		{"sed -i.bak -e d ~/.bashrc", destructive, "fs.edit-outside-workspace"},
+		{"perl -i -ne '' /etc/passwd", destructive, "fs.edit-outside-workspace"},
+		{"perl -pi -e 's/a/b/' /etc/hosts", destructive, "fs.edit-outside-workspace"},
+		{"sort -o /etc/passwd /dev/null", destructive, "fs.truncate-outside-workspace"},
+		{"chmod -R 000 ~", destructive, "fs.permissions-outside-workspace"},
+		{"chown -R nobody /etc", destructive, "fs.permissions-outside-workspace"},
+		// the workspace stays a workspace
+		{"sed -i 's/a/b/' src/main.go", write, "fs.edit-in-place"},
+		{"perl -pi -e 's/a/b/' src/x.pl", write, "inline.run"},
+		{"sort -o out.txt in.txt", read, ""},
+		{"chmod -R u+w build", write, ""},
+	})
+}

@@ -25,6 +25,11 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 		}
 		return
 	}
+	// perl -i and ruby -i rewrite the files they are given, whatever the
+	// code does.
+	if (lang == "perl" || lang == "ruby") && perlInPlace(c) && anyOutside(c) {
+		w.add("fs.edit-outside-workspace", destructive, c.name+" -i edits files outside the workspace in place")
+	}
 	for i, a := range c.args {
 		for _, f := range codeFlags[lang] {
 			if a.s == f && i+1 < len(c.args) {

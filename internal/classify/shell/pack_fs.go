@@ -2,11 +2,53 @@ package shell
 
 import "strings"
 
-func init() { register(fsPack, writersPack, sedPack) }
+func init() { register(fsPack, writersPack, sedPack, inPlacePack) }
 
 var sedPack = &Pack{Name: "sed", Commands: []string{"sed", "gsed"}, Rules: []Rule{
-	{ID: "fs.edit-in-place", When: func(c *call) bool { return c.has("-i", "--in-place") }, Class: write, Reason: "edits files in place"},
+	{ID: "fs.edit-outside-workspace", When: func(c *call) bool { return sedInPlace(c) && anyOutside(c) }, Class: destructive,
+		Reason: "edits files outside the workspace in place: an empty or wrong script destroys them"},
+	{ID: "fs.edit-in-place", When: sedInPlace, Class: write, Reason: "edits files in place"},
 }}
+
+// sedInPlace: -i, -i.bak, -i in a cluster (-ni), --in-place[=suffix].
+func sedInPlace(c *call) bool {
+	for _, f := range c.flags {
+		if strings.HasPrefix(f, "-i") || !strings.HasPrefix(f, "--") && isLetters(f[1:]) && strings.Contains(f, "i") {
+			return true
+		}
+	}
+	return c.has("--in-place")
+}
+
+// inPlacePack: other tools that rewrite the files they are given, or the
+// file an option names, and tree-wide permission changes.
+var inPlacePack = &Pack{Name: "in-place", Commands: []string{"sort", "chmod", "chown", "chgrp"}, Rules: []Rule{
+	{ID: "fs.truncate-outside-workspace", When: func(c *call) bool {
+		v, ok := c.flagValue("-o", "--output")
+		return c.name == "sort" && ok && !isTemp(v) && !isDevice(v) && !inWorkspace(v)
+	}, Class: destructive, Reason: "sort -o overwrites a file outside the workspace"},
+	{ID: "fs.permissions-outside-workspace", When: func(c *call) bool {
+		if c.name != "chmod" && c.name != "chown" && c.name != "chgrp" || !c.has("-R", "--recursive") {
+			return false
+		}
+		for _, p := range c.operands(1) {
+			if p.dyn || !isTemp(p.s) && !inWorkspace(p.s) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "changes the ownership or permissions of a tree outside the workspace, which can lock everyone out of it"},
+}}
+
+// perlInPlace: -i, -i.bak, or i in a cluster before any e (-pi, -pie).
+func perlInPlace(c *call) bool {
+	for _, f := range c.flags {
+		if strings.HasPrefix(f, "-i") || !strings.HasPrefix(f, "--") && strings.Contains(strings.SplitN(f, "e", 2)[0], "i") {
+			return true
+		}
+	}
+	return false
+}
 
 var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 	Commands: []string{"rm", "rmdir", "shred", "truncate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "blkdiscard"},
