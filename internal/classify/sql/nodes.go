@@ -72,6 +72,15 @@ func (w *walker) node(m any, depth int) bool {
 		}
 		w.target(name)
 		w.add("sql.rename", action.ClassDestructive, "renaming %s %s breaks everything that uses the old name", objectName(s.GetRenameType()), name)
+	case *pg_query.AlterObjectSchemaStmt:
+		// Moving an object to another schema takes it away from its name
+		// as surely as renaming it.
+		name := rangeVarName(s.GetRelation())
+		if name == "" {
+			name = strings.Join(objectNames([]*pg_query.Node{s.GetObject()}), "")
+		}
+		w.target(name)
+		w.add("sql.rename", action.ClassDestructive, "moving %s %s to schema %s breaks everything that uses its name", objectName(s.GetObjectType()), name, s.GetNewschema())
 	case *pg_query.DropdbStmt:
 		w.target(s.GetDbname())
 		w.add("sql.drop-database", action.ClassDestructive, "DROP DATABASE %s deletes the whole database", s.GetDbname())
@@ -201,6 +210,13 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 		case pg_query.AlterTableType_AT_DetachPartition:
 			w.target(name)
 			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DETACH PARTITION takes a partition's rows out of the table", name)
+		case pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_DisableTrigAll, pg_query.AlterTableType_AT_DisableTrigUser,
+			pg_query.AlterTableType_AT_DisableRule:
+			// ALL takes the foreign keys' own triggers with it: deletes no
+			// longer cascade, and rows may point at nothing, as with
+			// session_replication_role = replica.
+			w.target(name)
+			w.add("sql.disable-trigger", action.ClassDestructive, "ALTER TABLE %s DISABLE TRIGGER/RULE turns off what guards or maintains its data (foreign keys included, for ALL)", name)
 		}
 	}
 }

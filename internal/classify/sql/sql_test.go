@@ -257,6 +257,30 @@ func TestExplainedExecuteArgumentsAreJudged(t *testing.T) {
 	}
 }
 
+// Found in staging, where writes run and destruction waits: effects as
+// destructive as their plainer spellings.
+func TestDestructionWithoutTheUsualWords(t *testing.T) {
+	for q, want := range map[string]string{
+		"DELETE FROM customers WHERE id IS NOT DISTINCT FROM id":        "sql.delete-all",
+		"DELETE FROM customers WHERE coalesce(id, 0) = coalesce(id, 0)": "sql.delete-all",
+		"UPDATE customers SET a = 1 WHERE lower(email) >= lower(email)": "sql.update-all",
+		"ALTER TABLE customers SET SCHEMA s2":                           "sql.rename",
+		"ALTER FUNCTION add(int, int) SET SCHEMA s2":                    "sql.rename",
+		"ALTER TABLE customers DISABLE TRIGGER ALL":                     "sql.disable-trigger",
+		"ALTER TABLE customers DISABLE RULE r":                          "sql.disable-trigger",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+	for _, q := range []string{"DELETE FROM customers WHERE id IS NOT DISTINCT FROM 5", "UPDATE customers SET a = 1 WHERE lower(email) >= lower(name)",
+		"ALTER TABLE customers ENABLE TRIGGER ALL"} {
+		if r := Classify(q); r.Class() == action.ClassDestructive {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+}
+
 func TestNestingIsBounded(t *testing.T) {
 	sql := "DELETE FROM t"
 	for range 8 {

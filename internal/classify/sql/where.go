@@ -79,15 +79,26 @@ func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
 }
 
 func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
+	l, r := e.GetLexpr(), e.GetRexpr()
+	// An expression compared with itself: x IS NOT DISTINCT FROM x holds
+	// for every row, x = x (coalesce(id, 0) = coalesce(id, 0)) for every
+	// row where x is not null.
+	same := l != nil && r != nil && proto.Equal(stripLocation(l), stripLocation(r))
+	if same && hasConst(l) {
+		w.res.Literals = true // 1 = 1 is the same shape as 1 = 2
+	}
+	if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT {
+		return same
+	}
 	if e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
 		return false
 	}
 	op := constString(lastNode(e.GetName()))
-	l, r := e.GetLexpr(), e.GetRexpr()
+	if same && (op == "=" || op == "<=" || op == ">=") {
+		return true
+	}
 	if l.GetColumnRef() != nil && r.GetColumnRef() != nil {
-		// x = x holds for every row where x is not null.
-		same := proto.Equal(stripLocation(l), stripLocation(r))
-		return same && (op == "=" || op == "<=" || op == ">=")
+		return false
 	}
 	// A comparison with a column is never always true, whatever the
 	// constant: only a constant compared with a constant is read.
@@ -151,10 +162,27 @@ func isBoolType(t *pg_query.TypeName) bool {
 	return name == "bool" || name == "boolean"
 }
 
-// stripLocation copies a column reference without its position, so that two
-// mentions of the same column compare equal.
+// hasConst reports whether n holds a literal anywhere.
+func hasConst(n *pg_query.Node) bool {
+	found := false
+	walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
+		if _, ok := m.Interface().(*pg_query.A_Const); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// stripLocation copies an expression without the positions of its parts,
+// so that two mentions of the same expression compare equal.
 func stripLocation(n *pg_query.Node) *pg_query.Node {
 	c := proto.Clone(n).(*pg_query.Node)
-	c.GetColumnRef().Location = 0
+	walk(c.ProtoReflect(), func(m protoreflect.Message) bool {
+		if fd := m.Descriptor().Fields().ByName("location"); fd != nil {
+			m.Clear(fd)
+		}
+		return true
+	})
 	return c
 }
