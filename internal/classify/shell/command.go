@@ -103,6 +103,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.awk(c, depth)
 	case dbClients[name] != nil:
 		w.database(c, in, depth)
+	case sqlSubcommands[name] != nil && w.sqlSubcommand(c, in, depth):
 	case (name == "rails" || name == "rails-runner") && c.sub("runner") && len(c.pos) > 1:
 		w.code("ruby", c.pos[1].arg, depth)
 	case name == "railway" && c.sub("connect"):

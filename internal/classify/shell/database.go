@@ -29,6 +29,59 @@ var dbClients = map[string]*dbClient{
 	"redis-cli":         {valueOpts: strings.Fields("-h -p -a -n -u -s -r -i --user --pass --askpass"), lang: "redis"},
 	"mongosh":           {inline: []string{"--eval"}, files: []string{"-f", "--file"}, lang: "mongo"},
 	"mongo":             {inline: []string{"--eval"}, lang: "mongo"},
+	"usql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "sql"},
+	"pgcli":             {inline: []string{"-e", "--execute"}, lang: "postgres"},
+	"cockroach":         {inline: []string{"-e", "--execute"}, files: []string{"-f", "--file"}, lang: "postgres"},
+	"sqlcmd":            {inline: []string{"-Q", "-q"}, files: []string{"-i"}, lang: "sql"},
+	"snowsql":           {inline: []string{"-q", "--query"}, files: []string{"-f", "--filename"}, lang: "sql"},
+	"mysqlsh":           {inline: []string{"-e", "--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
+	"trino":             {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
+	"presto":            {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
+	// SQL run by a subcommand of a larger CLI: see sqlSubcommands.
+	"bq query":       {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
+	"wrangler d1":    {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
+	"heroku pg:psql": {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
+	"turso db shell": {sqlArg: 2, lang: "sql"},
+}
+
+// sqlSubcommands: CLIs whose subcommand runs SQL, and the words that
+// name it; the rest of the line is read as that client's.
+var sqlSubcommands = map[string][]string{
+	"bq": {"query"}, "wrangler": {"d1", "execute"}, "heroku": {"pg:psql"}, "turso": {"db", "shell"},
+}
+
+// sqlSubcommand judges c as the SQL client its subcommand is, if it is one.
+func (w *walker) sqlSubcommand(c *call, in input, depth int) bool {
+	sc, ok := sqlSubcall(c)
+	if ok {
+		w.database(sc, in, depth)
+	}
+	return ok
+}
+
+// sqlSubcall returns the call of the SQL client c's subcommand is, if it
+// is one.
+func sqlSubcall(c *call) (*call, bool) {
+	words, ok := sqlSubcommands[c.name]
+	if !ok || !c.sub(words...) {
+		return nil, false
+	}
+	// Everything after the subcommand words, with the options before
+	// them kept: they are the CLI's own.
+	rest := make([]arg, 0, len(c.args))
+	j := 0
+	for _, a := range c.args {
+		if j < len(words) && !a.dyn && strings.EqualFold(a.s, words[j]) {
+			j++
+			continue
+		}
+		rest = append(rest, a)
+	}
+	name := c.name + " " + strings.Join(words, " ")
+	if _, known := dbClients[name]; !known {
+		name = c.name + " " + words[0] // wrangler d1 execute: "wrangler d1"
+	}
+	return parseCall(name, rest), true
 }
 
 func (w *walker) database(c *call, in input, depth int) {
@@ -142,7 +195,11 @@ var (
 	redisDestructive  = []string{"FLUSHALL", "FLUSHDB", "DEL", "UNLINK", "SHUTDOWN", "SWAPDB", "GETDEL", "HDEL", "SREM", "ZREM", "LTRIM", "XTRIM", "XDEL", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZREMRANGEBYLEX"}
 	redisRunsAnything = []string{"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "DEBUG", "MODULE", "REPLICAOF", "SLAVEOF", "MIGRATE", "RESTORE", "FAILOVER"}
 	redisRead         = []string{"GET", "MGET", "KEYS", "SCAN", "INFO", "PING", "TTL", "PTTL", "TYPE", "EXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "HMGET", "LRANGE", "LLEN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD", "ZSCORE", "DBSIZE", "STRLEN", "MONITOR", "SLOWLOG", "CLIENT", "MEMORY", "OBJECT", "XRANGE", "XLEN", "XINFO", "HSCAN", "SSCAN", "ZSCAN", "LINDEX", "ECHO", "TIME", "LASTSAVE", "ROLE", "COMMAND"}
-	mongoDestructive  = regexp.MustCompile(`\b(?:dropDatabase|drop|dropIndex(?:es)?|deleteMany|deleteOne|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole)\s*\(`)
+	// A destructive method called by name (drop(), ["drop"]()) or named as
+	// a database command (runCommand({drop: ...}), adminCommand({dropDatabase: 1})).
+	mongoDestructive = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
+	// A method called by a name computed at run time.
+	mongoComputedCall = regexp.MustCompile(`\]\s*\(`)
 	mongoWrite        = regexp.MustCompile(`\b(?:insert\w*|update\w*|replaceOne|bulkWrite|createCollection|createIndex|renameCollection|save)\s*\(`)
 )
 
@@ -173,6 +230,8 @@ func (w *walker) mongo(code string) {
 		w.add("mongo.destructive", destructive, "mongo: "+mongoDestructive.FindString(code)+" removes data")
 	case mongoWrite.MatchString(code):
 		w.add("mongo.write", write, "mongo: "+mongoWrite.FindString(code)+" changes data")
+	case mongoComputedCall.MatchString(code):
+		w.add("mongo.dynamic", unknown, "mongo code calls a method whose name Chaperone cannot read")
 	default:
 		w.add("db.read", read, "mongo code reads")
 	}

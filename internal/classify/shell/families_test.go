@@ -446,6 +446,25 @@ func TestDatabaseClientsByEveryRoute(t *testing.T) {
 		{"redis-cli REPLICAOF evil 6379", destructive, "redis.destructive"},
 		{"redis-cli -h prod FUNCTION LOAD 'x'", destructive, "redis.destructive"},
 		{"redis-cli GET k", read, ""},
+		// other SQL clients, and SQL run by a subcommand of a larger CLI
+		{"cockroach sql -e 'DROP DATABASE prod CASCADE'", destructive, ""},
+		{"sqlcmd -S prod -Q 'DROP DATABASE prod'", destructive, ""},
+		{"snowsql -q 'DROP DATABASE prod'", destructive, ""},
+		{"mysqlsh --sql -e 'drop database prod'", destructive, ""},
+		{"trino --execute 'DROP TABLE t'", destructive, ""},
+		{"bq query 'DROP TABLE ds.t'", destructive, ""},
+		{"bq query --nouse_legacy_sql 'DELETE FROM ds.t WHERE true'", destructive, ""},
+		{"heroku pg:psql -c 'drop table users' -a x", destructive, ""},
+		{"wrangler d1 execute db --command 'DROP TABLE users' --remote", destructive, ""},
+		{"turso db shell prod 'DROP TABLE users'", destructive, ""},
+		{"bq query 'SELECT 1'", read, ""},
+		{"sqlcmd -S prod -i script.sql", unknown, "db.run-file"},
+		// mongo's commands by any name
+		{`mongosh --eval 'db.runCommand({drop: "users"})'`, destructive, "mongo.destructive"},
+		{`mongosh --eval 'db.adminCommand({dropDatabase: 1})'`, destructive, "mongo.destructive"},
+		{`mongosh --eval 'db["users"]["drop"]()'`, destructive, "mongo.destructive"},
+		{`mongosh --eval 'db.users[m]()'`, unknown, "mongo.dynamic"},
+		{`mongosh --eval 'db.users.find({})'`, read, ""},
 	})
 }
 
