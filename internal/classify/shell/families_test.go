@@ -486,3 +486,22 @@ func TestWipingWithoutRm(t *testing.T) {
 		{"chmod -R u+w build", write, ""},
 	})
 }
+
+// Destruction spelt without a delete verb.
+func TestDestructionWithoutADeleteVerb(t *testing.T) {
+	check(t, []want{
+		{"aws kms schedule-key-deletion --key-id k --pending-window-in-days 7", destructive, "cli.destructive-verb"},
+		{"aws rds modify-db-instance --db-instance-identifier prod --backup-retention-period 0 --apply-immediately", destructive, "cloud.backups-off"},
+		{"gsutil rb gs://b", destructive, "cloud.remove-bucket"},
+		{"mc rb --force local/bucket", destructive, "cloud.remove-bucket"},
+		{"terraform state push -force empty.tfstate", destructive, "iac.state-push"},
+		{"terraform apply -auto-approve -replace=aws_db_instance.prod", destructive, "iac.replace"},
+		{"rm -f .git/objects/pack/*", destructive, "fs.rm-git-internals"},
+		{"rm -f .git/HEAD .git/index", destructive, "fs.rm-git-internals"},
+		{"rm -f ./.git/index", destructive, "fs.rm-git-internals"},
+		// what stays as it was
+		{"aws rds modify-db-instance --db-instance-identifier prod --backup-retention-period 7", write, ""},
+		{"rm -f build/app.o", write, "fs.rm"},
+		{"rm -f .gitignore", write, "fs.rm"},
+	})
+}

@@ -59,6 +59,17 @@ var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 			return (c.name == "rm" || c.name == "unlink" || c.name == "srm") && !c.has("-r", "-R", "--recursive") && anyOutside(c)
 		}, Class: destructive,
 			Reason: "rm deletes files outside the workspace"},
+		{ID: "fs.rm-git-internals", When: func(c *call) bool {
+			if c.name != "rm" && c.name != "unlink" {
+				return false
+			}
+			for _, p := range operandsOf(c) {
+				if s := strings.TrimPrefix(p.s, "./"); s == ".git" || strings.HasPrefix(s, ".git/") || strings.Contains(s, "/.git/") || strings.HasSuffix(s, "/.git") {
+					return true
+				}
+			}
+			return false
+		}, Class: destructive, Reason: "deleting files inside .git destroys the repository's history or state"},
 		{ID: "fs.rm", When: func(c *call) bool { return c.name == "rm" || c.name == "unlink" || c.name == "rmdir" }, Class: write, Reason: "deletes workspace files"},
 		{ID: "fs.shred", When: func(c *call) bool { return c.name == "shred" || c.name == "srm" }, Class: destructive, Reason: "shred destroys file contents beyond recovery"},
 		{ID: "fs.truncate", When: func(c *call) bool { return c.name == "truncate" && !allDisposable(c) }, Class: destructive, Reason: "truncate cuts files short"},

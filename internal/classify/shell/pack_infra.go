@@ -59,6 +59,15 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 		Reason: "apply -destroy destroys every resource"},
 	{ID: "iac.state-rm", Sub: sub("state", "rm"), Class: destructive, Reason: "removes resources from state, so the next apply may recreate or orphan them"},
 	{ID: "iac.state-rm", Sub: sub("stack", "rm"), Class: destructive, Reason: "deletes a stack and its history"},
+	{ID: "iac.replace", When: func(c *call) bool {
+		for _, f := range c.flags {
+			if strings.HasPrefix(f, "-replace") || strings.HasPrefix(f, "--replace") || strings.HasPrefix(f, "--target-replace") {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "-replace destroys a resource and creates it anew, its data gone"},
+	{ID: "iac.state-push", Sub: sub("state", "push"), Class: destructive, Reason: "overwrites the recorded state, so the next apply may recreate or orphan resources"},
 	{ID: "iac.auto-approve", Sub: sub("apply"), Any: []string{"-auto-approve", "--auto-approve", "--yes", "-y"}, Class: write, Reason: "applies changes without review"},
 	{ID: "iac.read", When: func(c *call) bool {
 		return slices.Contains([]string{"plan", "show", "output", "validate", "fmt", "version", "providers", "graph", "preview", "stack", "whoami", "synth", "diff", "init", "ls", "list"}, c.subAt(0)) && !c.has("-destroy")
@@ -67,6 +76,12 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 
 var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc"}, Rules: []Rule{
 	{ID: "cloud.s3-remove-bucket", Sub: sub("s3", "rb"), Class: destructive, Reason: "aws s3 rb deletes a bucket (with --force, its objects too)"},
+	{ID: "cloud.remove-bucket", When: func(c *call) bool { return (c.name == "gsutil" || c.name == "mc" || c.name == "s3cmd") && c.sub("rb") }, Class: destructive,
+		Reason: "removes a bucket"},
+	{ID: "cloud.backups-off", When: func(c *call) bool {
+		v, ok := c.flagValue("--backup-retention-period")
+		return c.name == "aws" && ok && strings.TrimSpace(v) == "0"
+	}, Class: destructive, Reason: "a backup retention of 0 turns automated backups off and deletes the existing ones"},
 	{ID: "cloud.s3-sync-delete", When: func(c *call) bool { return c.sub("s3", "sync") && c.has("--delete") }, Class: destructive,
 		Reason: "aws s3 sync --delete removes destination objects missing from the source"},
 	{ID: "cloud.secret-overwrite", When: func(c *call) bool {
