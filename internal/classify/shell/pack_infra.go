@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	register(containerPack, kubePack, iacPack, cloudPack, appsPack, dbToolsPack, pkgPack, httpPack, credsPack)
+	register(containerPack, kubePack, iacPack, cloudPack, appsPack, dbToolsPack, pkgPack, httpPack, ghPack, credsPack)
 }
 
 func sub(words ...string) []string { return words }
@@ -75,6 +75,17 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 }}
 
 var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc"}, Rules: []Rule{
+	{ID: "cloud.overwrite-with-nothing", When: func(c *call) bool {
+		if !(c.name == "aws" && c.sub("s3", "cp") || c.name == "gsutil" && c.sub("cp") || c.name == "mc" && c.sub("cp") || c.name == "s3cmd" && c.sub("put")) {
+			return false
+		}
+		for _, p := range c.pos {
+			if p.s == "/dev/null" {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "copying /dev/null over a stored object empties it"},
 	{ID: "cloud.s3-remove-bucket", Sub: sub("s3", "rb"), Class: destructive, Reason: "aws s3 rb deletes a bucket (with --force, its objects too)"},
 	{ID: "cloud.remove-bucket", When: func(c *call) bool { return (c.name == "gsutil" || c.name == "mc" || c.name == "s3cmd") && c.sub("rb") }, Class: destructive,
 		Reason: "removes a bucket"},
@@ -186,6 +197,31 @@ var httpPack = &Pack{Name: "http", Commands: []string{"curl", "wget", "http", "h
 	}, Class: read, Reason: "fetches a URL"},
 }}
 
+// ghMutation: gh api graphql with a query field (-f/-F/--field/--raw-field
+// query=...) that is a mutation; deletes says whether it names a deletion.
+func ghMutation(deletes bool) func(*call) bool {
+	return func(c *call) bool {
+		if c.name != "gh" || !c.sub("api") {
+			return false
+		}
+		for i, a := range c.args {
+			if i == 0 || !slices.Contains([]string{"-f", "-F", "--field", "--raw-field"}, c.args[i-1].s) {
+				continue
+			}
+			k, v, _ := strings.Cut(a.s, "=")
+			b := strings.ToLower(v)
+			if k != "query" || !strings.Contains(b, "mutation") {
+				continue
+			}
+			del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "archive") || strings.Contains(b, "transfer")
+			if del == deletes {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func postsMutation(deletes bool) func(*call) bool {
 	return func(c *call) bool {
 		body, ok := c.flagValue("-d", "--data", "--data-raw", "--data-binary", "--json")
@@ -200,6 +236,11 @@ func postsMutation(deletes bool) func(*call) bool {
 		return del == deletes
 	}
 }
+
+var ghPack = &Pack{Name: "github", Commands: []string{"gh"}, Rules: []Rule{
+	{ID: "http.graphql-destructive", When: ghMutation(true), Class: destructive, Reason: "sends GitHub a GraphQL mutation that deletes, archives or transfers"},
+	{ID: "http.graphql-mutation", When: ghMutation(false), Class: write, Reason: "sends GitHub a GraphQL mutation"},
+}}
 
 var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass"}, Rules: []Rule{
 	{ID: "creds.printenv", When: func(c *call) bool {
