@@ -30,6 +30,10 @@ type call struct {
 	args  []arg  // everything after the name
 	flags []string
 	pos   []positional
+	// here is where the call runs when that is outside the workspace (the
+	// directory, or "$PWD" when unknown), "" when it is judged as written;
+	// pos then holds path operands already read from there (cwd.go).
+	here string
 }
 
 func parseCall(name string, args []arg) *call {

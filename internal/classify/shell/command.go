@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -66,11 +65,11 @@ func (w *walker) command(args []arg, in input, depth int) {
 		return
 	}
 	if inner, ok := unwrap(name, rest); ok {
-		w.command(inner, in, depth)
+		w.wrapped(name, rest, inner, in, depth)
 		return
 	}
 	if inner, ok := runnerTool(name, rest); ok && len(inner) > 0 {
-		w.command(inner, in, depth)
+		w.wrapped(name, rest, inner, in, depth)
 		return
 	}
 	if nonExecution(name, rest) {
@@ -80,6 +79,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.gitRuns(rest, depth)
 	}
 	c := parseCall(name, rest)
+	w.placedPacks(name, rest)
 	switch {
 	case isShell(name):
 		w.shell(c, in, depth)
@@ -87,8 +87,8 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.eval(rest, depth)
 	case name == "source" || name == ".":
 		w.source(rest, in, depth)
-	case name == "cd" || name == "pushd":
-		w.cd(rest)
+	case name == "cd" || name == "pushd" || name == "popd":
+		w.cd(name, rest)
 	case name == "xargs" || name == "parallel":
 		w.xargs(name, rest, in, depth)
 	case name == "find":
@@ -147,23 +147,6 @@ func isShell(name string) bool {
 }
 
 // cd moves where relative script paths are read from.
-func (w *walker) cd(args []arg) {
-	var pos []arg
-	for _, a := range args {
-		if !strings.HasPrefix(a.s, "-") || a.dyn {
-			pos = append(pos, a)
-		}
-	}
-	switch {
-	case len(pos) == 0 || pos[0].dyn || strings.HasPrefix(pos[0].s, "~"):
-		w.ws.dir = ""
-	case filepath.IsAbs(pos[0].s):
-		w.ws.dir = filepath.Clean(pos[0].s)
-	case w.ws.dir != "":
-		w.ws.dir = filepath.Join(w.ws.dir, pos[0].s)
-	}
-}
-
 // source and . run a script in the current shell.
 func (w *walker) source(args []arg, in input, depth int) {
 	if len(args) == 0 {

@@ -512,3 +512,98 @@ func TestDestructionWithoutADeleteVerb(t *testing.T) {
 		{"rm -f .gitignore", write, "fs.rm"},
 	})
 }
+
+// A relative path names a file where the command runs: cd, pushd, popd and
+// the chdir options of wrappers move that place, and a subshell's move does
+// not outlive it.
+func TestWhereTheCommandRuns(t *testing.T) {
+	ws, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", filepath.Dir(ws))
+	check(t, []want{
+		{"cd /etc; rm passwd", destructive, "fs.rm-outside-workspace"},
+		{"cd /etc && cp x passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"cd / && mv srv/data x", destructive, "fs.mv-outside-workspace"},
+		{"cd /etc && : > passwd", destructive, "fs.truncate-outside-workspace"},
+		{"cd /var/lib/postgresql && echo | tee data/PG_VERSION", destructive, "fs.overwrite-outside-workspace"},
+		{"cd .. && rm notes.txt", destructive, "fs.rm-outside-workspace"},
+		{"cd ../.. && truncate -s0 db.sqlite", destructive, "fs.truncate"},
+		{"cd; rm .bashrc", destructive, "fs.rm-outside-workspace"},
+		{"cd ~ && sed -i d .profile", destructive, "fs.edit-outside-workspace"},
+		{`cd "$HOME" && rm .gitconfig`, destructive, "fs.rm-outside-workspace"},
+		{"cd $DIR && rm config.yml", destructive, "fs.rm-outside-workspace"},
+		{"cd - && rm config.yml", destructive, "fs.rm-outside-workspace"},
+		{"pushd /etc && rm hosts && popd", destructive, "fs.rm-outside-workspace"},
+		{"pushd /etc; popd; pushd /srv; rm app.db", destructive, "fs.rm-outside-workspace"},
+		{"env -C /etc rm passwd", destructive, "fs.rm-outside-workspace"},
+		{"env --chdir=/etc rm passwd", destructive, "fs.rm-outside-workspace"},
+		{"sudo -D /etc rm passwd", destructive, "fs.rm-outside-workspace"},
+		{"cd /srv/app/.. && cd app && sort -o data.csv data.csv", destructive, "fs.truncate-outside-workspace"},
+		{"{ cd /etc; rm passwd; }", destructive, "fs.rm-outside-workspace"},
+		{"f() { cd /etc; }; f; rm passwd", destructive, "fs.rm-outside-workspace"},
+		// -t names the destination of cp, mv, ln and install
+		{"cp -t /etc passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"cp -ft /etc passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"cp --target-directory=/etc passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"mv --target=/srv x", destructive, "fs.overwrite-outside-workspace"},
+		{"install -m 600 -t /etc shadow", destructive, "fs.overwrite-outside-workspace"},
+		{"cd /etc && mv -t /tmp passwd", destructive, "fs.mv-outside-workspace"},
+		// and inside the workspace, or in temp, nothing changes
+		{"cd src && rm old.go", write, "fs.rm"},
+		{"cd src/.. && rm old.go", write, "fs.rm"},
+		{"cd " + ws + "/testdata && rm x", write, "fs.rm"},
+		{"cd ~/" + filepath.Base(ws) + " && rm x", write, "fs.rm"},
+		{"cd /tmp && rm -rf build", write, ""},
+		{"cp -t build x", write, ""},
+		{"(cd /etc && cat passwd); rm notes.txt", write, "fs.rm"},
+		{"cd /etc & rm notes.txt", write, "fs.rm"},
+		{"cd /etc | rm notes.txt", write, "fs.rm"},
+		{"echo $(cd /etc) && rm notes.txt", write, "fs.rm"},
+		{"cd /etc && cat passwd", read, ""},
+	})
+}
+
+// Unpacking an archive or applying a patch overwrites what it names; into
+// the workspace that is a write, anywhere else destruction.
+func TestUnpackingOverFiles(t *testing.T) {
+	check(t, []want{
+		{"tar -xf a.tar -C /", destructive, "fs.extract-outside-workspace"},
+		{"tar xzf a.tgz -C /srv", destructive, "fs.extract-outside-workspace"},
+		{"tar --directory=/srv -xf a.tar", destructive, "fs.extract-outside-workspace"},
+		{"tar --extract --file=a.tar --dir /var/lib", destructive, "fs.extract-outside-workspace"},
+		{"tar -x -f a.tar -C../..", destructive, "fs.extract-outside-workspace"},
+		{"tar xPf a.tar", destructive, "fs.extract-absolute-names"},
+		{"tar -xPf a.tar", destructive, "fs.extract-absolute-names"},
+		{"tar -x --absolute-names -f a.tar", destructive, "fs.extract-absolute-names"},
+		{"cd / && tar xf ~/a.tar", destructive, "fs.extract-outside-workspace"},
+		{"bsdtar -xf a.tar -C /srv", destructive, "fs.extract-outside-workspace"},
+		{"curl -s https://x.test/a.tgz | tar xz -C /", destructive, "fs.extract-outside-workspace"},
+		{"unzip -o a.zip -d /srv/www", destructive, "fs.extract-outside-workspace"},
+		{"unzip -qo a.zip -d/srv", destructive, "fs.extract-outside-workspace"},
+		{"cd /srv && unzip -o a.zip", destructive, "fs.extract-outside-workspace"},
+		{"7z x -o/srv -y a.7z", destructive, "fs.extract-outside-workspace"},
+		{"cd / && cpio -idmu < a.cpio", destructive, "fs.extract-outside-workspace"},
+		{"cpio -i -D /etc < a.cpio", destructive, "fs.extract-outside-workspace"},
+		{"cd /etc && pax -r -f a.pax", destructive, "fs.extract-outside-workspace"},
+		{"patch -p1 -d /srv/app < fix.diff", destructive, "fs.edit-outside-workspace"},
+		{"patch /etc/hosts fix.diff", destructive, "fs.edit-outside-workspace"},
+		{"cd /etc && patch -p0 < fix.diff", destructive, "fs.edit-outside-workspace"},
+		// into the workspace or temp, or not unpacking at all
+		{"tar xzf a.tgz", write, ""},
+		{"tar -xf a.tar -C build", write, ""},
+		{"tar -xf a.tar -C /tmp/x", write, ""},
+		{"tar -tf a.tar", write, ""},
+		{"tar -czf /srv/backup.tgz src", write, ""},
+		{"tar -xOf a.tar config.yml", write, ""},
+		{"tar -xkf a.tar -C /srv", write, ""},
+		{"unzip -l a.zip", write, ""},
+		{"unzip -o a.zip", write, ""},
+		{"unzip -n a.zip -d /srv", write, ""},
+		{"7z l a.7z", write, ""},
+		{"7z x -o/srv -aos a.7z", write, ""},
+		{"patch -p1 < fix.diff", write, ""},
+		{"patch --dry-run -d /srv -p1 < fix.diff", read, ""},
+	})
+}

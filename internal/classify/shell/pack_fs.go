@@ -25,7 +25,7 @@ func sedInPlace(c *call) bool {
 var inPlacePack = &Pack{Name: "in-place", Commands: []string{"sort", "chmod", "chown", "chgrp"}, Rules: []Rule{
 	{ID: "fs.truncate-outside-workspace", When: func(c *call) bool {
 		v, ok := c.flagValue("-o", "--output")
-		return c.name == "sort" && ok && !isTemp(v) && !isDevice(v) && !inWorkspace(v)
+		return c.name == "sort" && ok && c.lands(arg{s: v})
 	}, Class: destructive, Reason: "sort -o overwrites a file outside the workspace"},
 	{ID: "fs.permissions-outside-workspace", When: func(c *call) bool {
 		if c.name != "chmod" && c.name != "chown" && c.name != "chgrp" || !c.has("-R", "--recursive") {
@@ -99,6 +99,9 @@ var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv
 			if c.name == "tee" {
 				return !c.has("-a", "--append") && anyOutside(c)
 			}
+			if t, ok := targetDir(c); ok {
+				return c.lands(t)
+			}
 			if len(c.pos) < 2 {
 				return false
 			}
@@ -109,7 +112,11 @@ var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv
 			if c.name != "mv" {
 				return false
 			}
-			for _, p := range c.pos[:max(len(c.pos)-1, 0)] {
+			srcs := c.pos[:max(len(c.pos)-1, 0)]
+			if _, ok := targetDir(c); ok {
+				srcs = c.pos
+			}
+			for _, p := range srcs {
 				if !inWorkspace(p.s) && !isTemp(p.s) {
 					return true
 				}
@@ -157,4 +164,45 @@ func ddWritesDevice(c *call) bool {
 		}
 	}
 	return false
+}
+
+// targetDir is the directory cp, mv, ln and install put everything in when
+// they are given one (-t DIR, -tDIR, -vt DIR, --target-directory=DIR):
+// their operands are then all sources.
+func targetDir(c *call) (arg, bool) {
+	for i, a := range c.args {
+		if a.dyn || !strings.HasPrefix(a.s, "-") || a.s == "-" {
+			continue
+		}
+		if a.s == "--" {
+			break
+		}
+		if strings.HasPrefix(a.s, "--") {
+			name, v, eq := strings.Cut(a.s, "=")
+			if name != "--target-directory" && !abbreviates(name, "--target-directory") {
+				continue
+			}
+			if eq {
+				return arg{s: v}, true
+			}
+		} else if k := strings.IndexByte(a.s, 't'); k < 0 || strings.ContainsAny(a.s[1:k], valueLetters(c.name)) {
+			continue // an option before it takes the rest as its value
+		} else if k+1 < len(a.s) {
+			return arg{s: a.s[k+1:]}, true
+		}
+		if i+1 < len(c.args) {
+			return c.args[i+1], true
+		}
+		return arg{}, false
+	}
+	return arg{}, false
+}
+
+// valueLetters are the short options of cp, mv, ln and install that take
+// a value.
+func valueLetters(name string) string {
+	if name == "install" {
+		return "gmoS"
+	}
+	return "S"
 }

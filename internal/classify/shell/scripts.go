@@ -30,6 +30,7 @@ type file struct {
 // and the files the command line writes along the way.
 type workspace struct {
 	dir     string // "" when not known (after cd $X)
+	root    string // the directory the command line starts in
 	written map[string]file
 	read    int // bytes read from disk so far
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -70,7 +71,10 @@ func (c *Classifier) Classify(text string) Result {
 // ClassifyIn classifies a command line run in dir, where the scripts it
 // runs (bash x.sh, npm run, make) are read from.
 func (c *Classifier) ClassifyIn(text, dir string) (res Result) {
-	w := &walker{c: c, seen: map[string]bool{}, ws: workspace{dir: dir, written: map[string]file{}}}
+	w := &walker{c: c, seen: map[string]bool{}, ws: workspace{dir: dir, written: map[string]file{}}, cwd: cwd{here: "."}}
+	if dir != "" {
+		w.ws.root = path.Clean(dir)
+	}
 	defer func() {
 		// A command the classifier cannot get through is held, never allowed.
 		if p := recover(); p != nil {
@@ -92,6 +96,7 @@ type walker struct {
 	visits     int // statements walked: linear in the input, never more
 	scope      *scope
 	ws         workspace
+	cwd        cwd
 	outputs    map[*syntax.Stmt]input // what each pipeline stage writes
 }
 

@@ -23,6 +23,15 @@ func (w *walker) stmts(ss []*syntax.Stmt, in input, depth int) {
 }
 
 func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
+	if s.Background || s.Coprocess {
+		// Run asynchronously, in a subshell.
+		w.subshell(func() { w.stmtHere(s, in, depth) })
+		return
+	}
+	w.stmtHere(s, in, depth)
+}
+
+func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	w.visits++
 	in = w.redirects(s.Redirs, in, depth)
 	defer w.recordWrites(s, in, depth)
@@ -32,14 +41,15 @@ func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
 		w.call(c, in, depth)
 	case *syntax.BinaryCmd:
 		if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
-			w.stmt(c.X, in, depth)
-			w.stmt(c.Y, w.output(c.X, in, depth), depth)
+			// Every stage of a pipeline runs in a subshell.
+			w.subshell(func() { w.stmt(c.X, in, depth) })
+			w.subshell(func() { w.stmt(c.Y, w.output(c.X, in, depth), depth) })
 			return
 		}
 		w.stmt(c.X, in, depth)
 		w.stmt(c.Y, in, depth)
 	case *syntax.Subshell:
-		w.stmts(c.Stmts, in, depth)
+		w.subshell(func() { w.stmts(c.Stmts, in, depth) })
 	case *syntax.Block:
 		w.stmts(c.Stmts, in, depth)
 	case *syntax.FuncDecl:
@@ -83,10 +93,10 @@ func (w *walker) nested(n syntax.Node, depth int) {
 			w.stmt(n, input{}, depth)
 			return false
 		case *syntax.CmdSubst:
-			w.stmts(n.Stmts, input{}, depth)
+			w.subshell(func() { w.stmts(n.Stmts, input{}, depth) })
 			return false
 		case *syntax.ProcSubst:
-			w.stmts(n.Stmts, input{}, depth)
+			w.subshell(func() { w.stmts(n.Stmts, input{}, depth) })
 			return false
 		case *syntax.ArithmExp, *syntax.ArithmCmd, *syntax.LetClause, *syntax.CStyleLoop:
 			w.arith(n, depth)
@@ -210,6 +220,14 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 
 // truncates records an overwrite of path by a redirection or a writing tool.
 func (w *walker) truncates(path string, dyn bool, how string) {
+	if p, d := w.place(path, dyn); p != path || d != dyn {
+		// Outside the workspace: judged where it lands, and as written.
+		w.truncation(p, d, how)
+	}
+	w.truncation(path, dyn, how)
+}
+
+func (w *walker) truncation(path string, dyn bool, how string) {
 	switch {
 	case isDevice(path) || isTemp(path):
 	case dyn:

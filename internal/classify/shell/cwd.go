@@ -1,0 +1,249 @@
+package shell
+
+import (
+	"os"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Where a command runs decides what its relative paths name: `cd /etc; rm
+// passwd` deletes /etc/passwd, though "passwd" alone reads as a workspace
+// file. The walker follows cd, pushd and popd (and the chdir options of
+// env, sudo and run0) and judges the path operands of the filesystem
+// tools where they land.
+//
+// here is where commands run: "." (the workspace, where the line starts),
+// a relative path inside it, an absolute or ~ path outside it, or "" once
+// it cannot be known (cd $X, cd -). A directory inside the workspace keeps
+// the old reading: a relative path is judged as written, which is the
+// stricter one there (../x is outside whatever the subdirectory).
+type cwd struct {
+	here  string
+	stack []string // pushd's saved directories, for popd
+}
+
+// chdir moves here as cd DIR would.
+func (w *walker) chdir(dir arg) {
+	if dir.dyn && len(dir.vars) == 1 && strings.Count(dir.s, "$") == 1 {
+		// cd "$HOME/x", cd "$PWD/x": where they go is known.
+		for _, v := range []struct{ name, as string }{{"$HOME", "~"}, {"$PWD", "."}} {
+			if rest, ok := strings.CutPrefix(dir.s, v.name); ok && (rest == "" || rest[0] == '/') {
+				dir = arg{s: v.as + rest}
+				if v.as == "." {
+					dir.s = "." + rest
+				}
+				break
+			}
+		}
+	}
+	switch {
+	case dir.dyn || dir.s == "-" || strings.HasPrefix(dir.s, "$"):
+		w.cwd.here = ""
+	case strings.HasPrefix(dir.s, "/") || strings.HasPrefix(dir.s, "~"):
+		w.cwd.here = w.fromRoot(dir.s)
+	case w.cwd.here == "":
+	case strings.HasPrefix(w.cwd.here, "/") || strings.HasPrefix(w.cwd.here, "~"):
+		w.cwd.here = path.Join(w.cwd.here, dir.s)
+	default:
+		w.cwd.here = path.Join(w.cwd.here, dir.s)
+		if w.cwd.here == ".." || strings.HasPrefix(w.cwd.here, "../") {
+			// Climbed out of the workspace: where to is known only from
+			// the workspace's own place.
+			if w.ws.root == "" {
+				w.cwd.here = ""
+			} else {
+				w.cwd.here = path.Join(w.ws.root, w.cwd.here)
+			}
+		}
+	}
+}
+
+// fromRoot reads an absolute directory as a place inside the workspace when
+// it is one.
+func (w *walker) fromRoot(dir string) string {
+	dir = path.Clean(dir)
+	if home := os.Getenv("HOME"); strings.HasPrefix(dir, "~") && strings.HasPrefix(home, "/") {
+		// The agent's shell and its hook share a home: ~ inside the
+		// workspace is a place in it.
+		if full := path.Join(home, strings.TrimPrefix(dir, "~")); (dir == "~" || strings.HasPrefix(dir, "~/")) && w.fromRoot(full) != full {
+			return w.fromRoot(full)
+		}
+		return dir
+	}
+	if root := w.ws.root; root != "" && strings.HasPrefix(dir, "/") {
+		if dir == root {
+			return "."
+		}
+		if rel, ok := strings.CutPrefix(dir, strings.TrimSuffix(root, "/")+"/"); ok {
+			return rel
+		}
+	}
+	return dir
+}
+
+// cd handles cd, pushd and popd.
+func (w *walker) cd(name string, args []arg) {
+	var pos []arg
+	for _, a := range args {
+		if !strings.HasPrefix(a.s, "-") || a.dyn || a.s == "-" {
+			pos = append(pos, a)
+		}
+	}
+	switch {
+	case name == "popd":
+		if n := len(w.cwd.stack); n > 0 && len(pos) == 0 {
+			w.cwd.here, w.cwd.stack = w.cwd.stack[n-1], w.cwd.stack[:n-1]
+		} else {
+			w.cwd.here = ""
+		}
+		w.cdScripts()
+		return
+	case name == "pushd":
+		if len(pos) == 0 || strings.HasPrefix(pos[0].s, "+") || strings.HasPrefix(pos[0].s, "-") {
+			w.cwd.here = "" // swaps or rotates the stack
+			w.cdScripts()
+			return
+		}
+		w.cwd.stack = append(w.cwd.stack, w.cwd.here)
+	}
+	if len(pos) == 0 {
+		pos = []arg{{s: "~"}} // cd alone goes home
+	}
+	w.chdir(pos[0])
+	w.cdScripts()
+}
+
+// cdScripts keeps the directory scripts are read from in step.
+func (w *walker) cdScripts() {
+	switch h := w.cwd.here; {
+	case h == "" || strings.HasPrefix(h, "~"):
+		w.ws.dir = ""
+	case strings.HasPrefix(h, "/"):
+		w.ws.dir = h
+	case w.ws.root != "":
+		w.ws.dir = path.Join(w.ws.root, h)
+	}
+}
+
+// outside is where commands run as a call carries it: "" inside the
+// workspace, "$PWD" where it cannot be known, else the directory outside
+// the workspace.
+func (w *walker) outside() string {
+	switch h := w.cwd.here; {
+	case h == "":
+		return "$PWD"
+	case strings.HasPrefix(h, "/") || strings.HasPrefix(h, "~"):
+		return h
+	}
+	return ""
+}
+
+// placeFrom reads the path p as the shell will from here (as outside gives
+// it): outside the workspace a relative path becomes the one it names, and
+// where that is unknown it is only known at run time.
+func placeFrom(here, p string, dyn bool) (string, bool) {
+	if here == "" || dyn || p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") || strings.HasPrefix(p, "$") {
+		return p, dyn
+	}
+	if here == "$PWD" {
+		return p, true
+	}
+	return path.Join(here, p), false
+}
+
+func (w *walker) place(p string, dyn bool) (string, bool) { return placeFrom(w.outside(), p, dyn) }
+
+// pathTools are the programs whose operands are all paths (or a mode or
+// script the rules skip): their rules judge them where they land.
+func pathTools() []string {
+	var out []string
+	for _, p := range []*Pack{fsPack, writersPack, sedPack, inPlacePack, archivePack} {
+		out = append(out, p.Commands...)
+	}
+	return out
+}
+
+var placedTools = pathTools()
+
+// placedPacks judges a path tool that runs outside the workspace with its
+// operands read from where it runs, besides as written (command judges
+// that reading): a directory change the walker cannot scope exactly (a
+// subshell, a branch not taken) then adds findings, never hides one.
+func (w *walker) placedPacks(name string, rest []arg) {
+	here := w.outside()
+	if here == "" || !slices.Contains(placedTools, name) {
+		return
+	}
+	c := parseCall(name, rest)
+	c.here = here
+	for i := range c.pos {
+		c.pos[i].s, c.pos[i].dyn = placeFrom(here, c.pos[i].s, c.pos[i].dyn)
+	}
+	w.applyPacks(c)
+}
+
+// chdirOption is the directory a wrapper runs its command in (env -C DIR,
+// sudo -D DIR, run0 --chdir DIR).
+func chdirOption(name string, args []arg) (arg, bool) {
+	var opts []string
+	switch name {
+	case "env":
+		opts = []string{"-C", "--chdir"}
+	case "sudo", "run0":
+		opts = []string{"-D", "--chdir"}
+	default:
+		return arg{}, false
+	}
+	for i, a := range args {
+		if !strings.HasPrefix(a.s, "-") {
+			if name == "env" && isAssignment(a.s) {
+				continue
+			}
+			if i > 0 && slices.Contains(opts, args[i-1].s) {
+				continue
+			}
+			break
+		}
+		for _, o := range opts {
+			if v, ok := strings.CutPrefix(a.s, o+"="); ok {
+				return arg{s: v, dyn: a.dyn}, true
+			}
+			if a.s == o && i+1 < len(args) {
+				return args[i+1], true
+			}
+			if len(o) == 2 && strings.HasPrefix(a.s, o) && len(a.s) > 2 {
+				return arg{s: a.s[2:], dyn: a.dyn}, true
+			}
+		}
+	}
+	return arg{}, false
+}
+
+// inDir runs f with commands running in dir, then returns to where they
+// ran before.
+func (w *walker) inDir(dir arg, f func()) {
+	w.subshell(func() {
+		w.chdir(dir)
+		w.cdScripts()
+		f()
+	})
+}
+
+// wrapped walks the command a wrapper runs, in the directory it runs it in.
+func (w *walker) wrapped(name string, rest, inner []arg, in input, depth int) {
+	if dir, ok := chdirOption(name, rest); ok {
+		w.inDir(dir, func() { w.command(inner, in, depth) })
+		return
+	}
+	w.command(inner, in, depth)
+}
+
+// subshell walks f with the directory it changes to forgotten after: a
+// subshell's cd does not move its parent.
+func (w *walker) subshell(f func()) {
+	saved, savedDir := w.cwd, w.ws.dir
+	w.cwd.stack = slices.Clone(w.cwd.stack)
+	f()
+	w.cwd, w.ws.dir = saved, savedDir
+}

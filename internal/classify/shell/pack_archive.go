@@ -1,0 +1,148 @@
+package shell
+
+import (
+	"strings"
+)
+
+func init() { register(archivePack) }
+
+// archivePack: unpacking an archive writes every member over whatever has
+// its name, and a patch rewrites (or deletes) the files it names: into the
+// workspace that is a write like any other, anywhere else it overwrites
+// files the task does not own. Where they land is the -C/-d/-o/-D
+// directory, else where the command runs (cwd.go).
+var archivePack = &Pack{Name: "archive",
+	Commands: []string{"tar", "gtar", "bsdtar", "unzip", "7z", "7za", "7zr", "7zz", "cpio", "pax", "patch"},
+	Rules: []Rule{
+		{ID: "fs.extract-outside-workspace", When: extractsOutside, Class: destructive,
+			Reason: "unpacks an archive over files outside the workspace"},
+		{ID: "fs.extract-absolute-names", When: func(c *call) bool {
+			return tarExtracts(c) && (c.has("-P", "--absolute-names") || oldStyleTar(c, 'P') || shortBundle(c, 'P'))
+		}, Class: destructive, Reason: "tar -P unpacks members with absolute names wherever they point, outside the workspace included"},
+		{ID: "fs.edit-outside-workspace", When: patchesOutside, Class: destructive,
+			Reason: "patch edits (and may delete) files outside the workspace"},
+	}}
+
+// extractsOutside: an extraction that may overwrite, into a directory
+// outside the workspace.
+func extractsOutside(c *call) bool {
+	var dirs []arg
+	switch c.name {
+	case "tar", "gtar", "bsdtar":
+		if !tarExtracts(c) || c.has("-O", "--to-stdout", "--to-command", "-k", "--keep-old-files", "--skip-old-files") || oldStyleTar(c, 'O') || oldStyleTar(c, 'k') {
+			return false
+		}
+		dirs = optionValues(c, "-C", "--directory", "--cd")
+	case "unzip":
+		if c.has("-l", "-t", "-v", "-Z", "-p", "-c", "-n") || shortBundle(c, 'l') || shortBundle(c, 't') || shortBundle(c, 'p') || shortBundle(c, 'n') {
+			return false // lists, tests or prints; or never overwrites
+		}
+		dirs = optionValues(c, "-d")
+	case "7z", "7za", "7zr", "7zz":
+		if len(c.pos) == 0 || c.pos[0].s != "x" && c.pos[0].s != "e" || c.has("-aos", "-aou", "-so") {
+			return false
+		}
+		for _, f := range c.flags {
+			if v, ok := strings.CutPrefix(f, "-o"); ok {
+				dirs = append(dirs, arg{s: v})
+			}
+		}
+	case "cpio":
+		if !c.has("-i", "--extract") && !shortBundle(c, 'i') || c.has("-t", "--list", "--to-stdout") || shortBundle(c, 't') {
+			return false
+		}
+		dirs = optionValues(c, "-D", "--directory")
+	case "pax":
+		if !c.has("-r") && !shortBundle(c, 'r') || c.has("-k") || shortBundle(c, 'k') {
+			return false
+		}
+	default:
+		return false
+	}
+	if len(dirs) == 0 {
+		dirs = []arg{{s: "."}}
+	}
+	for _, d := range dirs {
+		if c.lands(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// lands reports whether a directory or file a tool writes, as written on
+// its command line, is outside the workspace from where the tool runs.
+func (c *call) lands(a arg) bool {
+	s, dyn := placeFrom(c.here, a.s, a.dyn)
+	return dyn || !isTemp(s) && !isDevice(s) && !inWorkspace(s)
+}
+
+// patchesOutside: patch -d DIR, or patch FILE, outside the workspace; a
+// patch read from standard input with neither names its files itself,
+// relative to where it runs.
+func patchesOutside(c *call) bool {
+	if c.name != "patch" || c.has("--dry-run", "-C", "--check") {
+		return false
+	}
+	if dirs := optionValues(c, "-d", "--directory"); len(dirs) > 0 {
+		for _, d := range dirs {
+			if c.lands(d) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range c.pos {
+		if !p.afterFlag || len(c.pos) == 1 {
+			return c.lands(p.arg)
+		}
+	}
+	return c.lands(arg{s: "."})
+}
+
+// tarExtracts: -x, --extract, --get, x in a bundle (-xzf), or the old
+// style's first word (tar xzf a.tgz).
+func tarExtracts(c *call) bool {
+	return c.has("-x", "--extract", "--get") || shortBundle(c, 'x') || oldStyleTar(c, 'x')
+}
+
+// oldStyleTar: tar's first argument without a dash is a bundle of options.
+func oldStyleTar(c *call, letter byte) bool {
+	if len(c.args) == 0 || c.args[0].dyn || strings.HasPrefix(c.args[0].s, "-") || !isLetters(c.args[0].s) {
+		return false
+	}
+	return strings.IndexByte(c.args[0].s, letter) >= 0
+}
+
+// shortBundle: a cluster of short options (-xzvf) that holds letter.
+func shortBundle(c *call, letter byte) bool {
+	for _, f := range c.flags {
+		if len(f) > 2 && f[0] == '-' && f[1] != '-' && strings.IndexByte(f, letter) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// optionValues is every value an option is given: -C DIR, -CDIR, --directory=DIR.
+func optionValues(c *call, names ...string) []arg {
+	var out []arg
+	for i, a := range c.args {
+		if a.dyn {
+			continue
+		}
+		for _, n := range names {
+			switch {
+			case strings.HasPrefix(a.s, n+"="):
+				out = append(out, arg{s: a.s[len(n)+1:]})
+			case a.s == n || strings.HasPrefix(n, "--") && abbreviates(a.s, n) && !strings.Contains(a.s, "="):
+				if i+1 < len(c.args) {
+					out = append(out, c.args[i+1])
+				}
+			case len(n) == 2 && n[1] != '-' && strings.HasPrefix(a.s, n) && len(a.s) > 2 && !strings.HasPrefix(a.s, "--"):
+				out = append(out, arg{s: a.s[2:]})
+			}
+		}
+	}
+	return out
+}
