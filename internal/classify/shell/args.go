@@ -140,6 +140,40 @@ func (c *call) sub(words ...string) bool {
 	return j == len(words)
 }
 
+// subMay reports whether the subcommand words may come first once the
+// words only known at run time are known: every known word up to the first
+// unknown one matches.
+func (c *call) subMay(words ...string) bool {
+	j := 0
+	for _, p := range c.pos {
+		if j == len(words) {
+			return true
+		}
+		if p.dyn && !p.afterFlag {
+			return true
+		}
+		if !p.dyn && strings.EqualFold(p.s, words[j]) {
+			j++
+			continue
+		}
+		if !p.afterFlag {
+			return false
+		}
+	}
+	return j == len(words)
+}
+
+// dynWord reports whether a word only known at run time stands where a
+// flag or a subcommand could (not as a flag's value).
+func (c *call) dynWord() bool {
+	for _, p := range c.pos {
+		if p.dyn && !p.afterFlag {
+			return true
+		}
+	}
+	return false
+}
+
 // subAt returns the i-th subcommand word (skipping likely flag values), or "".
 func (c *call) subAt(i int) string {
 	n := 0

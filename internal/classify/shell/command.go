@@ -31,6 +31,10 @@ func (w *walker) assigned(a *syntax.Assign, depth int) {
 	if a.Name == nil || a.Naked {
 		return
 	}
+	if a.Value != nil {
+		v, _ := w.word(a.Value, depth)
+		w.environment(a.Name.Value, v)
+	}
 	w.scope.walked[a.Name.Value] = true
 	if a.Name.Value == "IFS" {
 		w.scope.ifs = true
@@ -51,6 +55,17 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	name := baseName(args[0].s)
 	rest := args[1:]
+	if strings.HasPrefix(args[0].s, "BASH_FUNC_") {
+		w.add("shell.exported-function", unknown, "an exported function's definition replaces a command for the shells started after it")
+		return
+	}
+	w.lookupChanges(name, rest, depth)
+	if strings.ContainsAny(name, "*?[") && name != "[" && name != "[[" {
+		// The shell expands a glob in a program's name to whatever file
+		// matches: /???/r? may be /bin/rm.
+		w.add("shell.glob-command", unknown, "the command name "+args[0].s+" is a pattern: which program runs is only known at run time")
+		return
+	}
 	if v, ok := w.scope.aliases[args[0].s]; ok && depth <= maxDepth {
 		// Bash does not expand an alias inside its own expansion.
 		delete(w.scope.aliases, args[0].s)
@@ -80,6 +95,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	c := parseCall(name, rest)
 	w.placedPacks(name, rest)
+	w.optionCommands(c, in, depth)
 	switch {
 	case isShell(name):
 		w.shell(c, in, depth)
@@ -135,7 +151,9 @@ func (w *walker) copies(c *call, in input) {
 		}
 		src := c.pos[len(c.pos)-2]
 		text, st := w.readScript(src.s)
-		if src.dyn || st == fileMissing && len(c.pos) == 2 {
+		if src.dyn || st == fileMissing && len(c.pos) == 2 || st == fileKnown && strings.ContainsRune(text, 0) {
+			// A program copied or linked in (cp /bin/rm ./t) runs as
+			// that program, whatever its name.
 			st = fileUnknowable
 		}
 		w.wrote(dst.s, text, st == fileKnown && len(c.pos) == 2, false)
@@ -146,7 +164,6 @@ func isShell(name string) bool {
 	return slices.Contains(shells, name) || strings.HasPrefix(name, "bash") && len(name) > 4 && name[4] >= '0' && name[4] <= '9'
 }
 
-// cd moves where relative script paths are read from.
 // source and . run a script in the current shell.
 func (w *walker) source(args []arg, in input, depth int) {
 	if len(args) == 0 {

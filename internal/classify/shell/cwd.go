@@ -232,6 +232,13 @@ func (w *walker) inDir(dir arg, f func()) {
 
 // wrapped walks the command a wrapper runs, in the directory it runs it in.
 func (w *walker) wrapped(name string, rest, inner []arg, in input, depth int) {
+	w.optionCommands(parseCall(name, rest), in, depth)
+	if shellOf(name, rest) && len(inner) > 0 {
+		// sudo -s CMD, sudo -i CMD, flock LOCK -c CMD: a shell runs the
+		// words as a command line.
+		w.joinedScript(inner, depth, "shell.dynamic-script", name+" runs a command only known at run time", false)
+		return
+	}
 	if dir, ok := chdirOption(name, rest); ok {
 		w.inDir(dir, func() { w.command(inner, in, depth) })
 		return
@@ -246,4 +253,25 @@ func (w *walker) subshell(f func()) {
 	w.cwd.stack = slices.Clone(w.cwd.stack)
 	f()
 	w.cwd, w.ws.dir = saved, savedDir
+}
+
+// shellOf reports whether a wrapper hands its command to a shell: sudo's
+// -s and -i, flock's -c (its command is then the words after it).
+func shellOf(name string, args []arg) bool {
+	for _, a := range args {
+		if a.dyn || !strings.HasPrefix(a.s, "-") {
+			if name == "flock" {
+				continue // the lock file
+			}
+			return false
+		}
+		switch {
+		case name == "sudo" && (a.s == "-s" || a.s == "-i" || a.s == "--shell" || a.s == "--login" ||
+			!strings.HasPrefix(a.s, "--") && strings.ContainsAny(a.s[1:], "si") && isLetters(a.s[1:])):
+			return true
+		case name == "flock" && (a.s == "-c" || a.s == "--command"):
+			return true
+		}
+	}
+	return false
 }

@@ -95,21 +95,29 @@ func (w *walker) database(c *call, in input, depth int) {
 			}
 		}
 	}
-	for i, a := range c.args {
+	// Every -c (and --command=) runs, in order: each is judged.
+	inline := false
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
 		if i+1 < len(c.args) && takesValue(db.inline, a.s) {
 			w.statements(db.lang, c.name, c.args[i+1])
-			return
+			inline = true
+			i++
+			continue
 		}
 		for _, f := range db.inline {
 			if v, ok := strings.CutPrefix(a.s, f+"="); ok && strings.HasPrefix(f, "--") {
 				w.statements(db.lang, c.name, arg{s: v, dyn: a.dyn})
-				return
+				inline = true
 			}
 		}
 		if takesValue(db.files, a.s) || hasPrefixAny(a.s, db.files, "=") {
 			w.add("db.run-file", unknown, c.name+" runs statements from a file Chaperone cannot see")
 			return
 		}
+	}
+	if inline {
+		return
 	}
 	var pos []arg
 	for i := 0; i < len(c.args); i++ {
@@ -127,7 +135,10 @@ func (w *walker) database(c *call, in input, depth int) {
 		return
 	}
 	if db.sqlArg > 0 && len(pos) >= db.sqlArg {
-		w.statements(db.lang, c.name, pos[db.sqlArg-1])
+		// sqlite3 DB 'SQL' 'SQL'...: every argument after the database runs.
+		for _, p := range pos[db.sqlArg-1:] {
+			w.statements(db.lang, c.name, p)
+		}
 		return
 	}
 	switch {

@@ -13,7 +13,7 @@ import (
 // from the workspace; a shell fed on standard input runs that input.
 func (w *walker) shell(c *call, in input, depth int) {
 	args := c.args
-	cmd := false
+	cmd, stdin := false, false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a.dyn && a.proc == nil {
@@ -31,7 +31,11 @@ func (w *walker) shell(c *call, in input, depth int) {
 			continue
 		case s == "-o" || s == "+o" || s == "-O" || s == "+O" || s == "--init-file" || s == "--rcfile":
 			if i+1 < len(args) && (s == "--init-file" || s == "--rcfile") {
-				w.scriptFile(args[i+1].s, c.name+" "+s, depth)
+				if f := args[i+1]; f.proc != nil || f.dyn || isFdPath(f.s) {
+					w.scriptArg(c.name+" "+s, f, input{}, depth, false)
+				} else {
+					w.scriptFile(f.s, c.name+" "+s, depth)
+				}
 			}
 			i++
 			continue
@@ -43,6 +47,9 @@ func (w *walker) shell(c *call, in input, depth int) {
 		case len(s) > 1 && (s[0] == '-' || s[0] == '+'):
 			if s[0] == '-' && strings.Contains(s, "c") {
 				cmd = true
+			}
+			if s[0] == '-' && strings.Contains(s, "s") && !strings.ContainsAny(s[1:], "oO") {
+				stdin = true // -s: the script is standard input, the rest its arguments
 			}
 			if strings.ContainsAny(s[1:], "oO") {
 				i++ // -eo pipefail
@@ -56,6 +63,9 @@ func (w *walker) shell(c *call, in input, depth int) {
 			}
 			w.script(a.s, depth+1)
 			return
+		}
+		if stdin {
+			break
 		}
 		w.scriptArg(c.name, a, in, depth, false)
 		return
@@ -83,6 +93,8 @@ func (w *walker) scriptArg(name string, a arg, in input, depth int, same bool) {
 		w.stdinProgram(name, out, depth, run)
 	case a.s == "/dev/stdin" || a.s == "/dev/fd/0" || a.s == "/proc/self/fd/0" || a.s == "-":
 		w.stdinProgram(name, in, depth, run)
+	case isFdPath(a.s):
+		w.add("shell.dynamic-script", unknown, name+" runs a script read from a file descriptor: "+a.s)
 	case a.dyn:
 		w.add("shell.dynamic-script", unknown, name+" runs a script only known at run time: "+a.s)
 	default:
@@ -342,4 +354,11 @@ func (w *walker) joined(args []arg, exec bool, depth int) {
 		return
 	}
 	w.joinedScript(args, depth, "shell.dynamic-script", "runs a command only known at run time", false)
+}
+
+// isFdPath: a file descriptor's name, whose content a redirection (4<<<,
+// exec 3<) set up where the walk does not follow it.
+func isFdPath(p string) bool {
+	return strings.HasPrefix(p, "/dev/fd/") || strings.HasPrefix(p, "/proc/self/fd/") || strings.HasPrefix(p, "/proc/thread-self/fd/") ||
+		strings.HasPrefix(p, "/dev/stdin") || strings.HasPrefix(p, "/proc/") && strings.Contains(p, "/fd/")
 }

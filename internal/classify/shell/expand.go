@@ -329,9 +329,17 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 	if !expands {
 		return []arg{{s: s, dyn: dyn, vars: vars}}
 	}
+	if positionalParams(wd) {
+		// $*, $@, $1...: set by set --, shift, a function's caller or the
+		// script's own arguments, none of which is followed here; unquoted
+		// they may split into a whole command line.
+		return []arg{{s: s, dyn: true, vars: vars}}
+	}
 	e := &env{w: w}
 	fs, err := expand.Fields(w.cfg(e), wd)
-	if err != nil || len(fs) > 4096 {
+	if err != nil || len(fs) > 4096 || e.dyn && len(fs) == 0 {
+		// A value only known at run time that expanded to nothing here
+		// (an array element, a slice) may be anything there.
 		return []arg{{s: s, dyn: true, vars: vars}}
 	}
 	out := make([]arg, len(fs))
@@ -393,4 +401,22 @@ func (w *walker) document(text string, depth int) {
 		return
 	}
 	w.nested(wd, depth+1)
+}
+
+// positionalParams reports whether a word expands $*, $@, $# or a numbered
+// parameter.
+func positionalParams(wd *syntax.Word) bool {
+	found := false
+	syntax.Walk(wd, func(n syntax.Node) bool {
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil {
+			switch v := p.Param.Value; {
+			case v == "*" || v == "@" || v == "#":
+				found = true
+			case v != "" && v[0] >= '0' && v[0] <= '9':
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }

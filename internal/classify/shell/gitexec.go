@@ -165,6 +165,10 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		}
 	case k == "core.hookspath" || strings.HasPrefix(k, "include.") || strings.HasPrefix(k, "includeif.") || k == "core.worktree" && dyn:
 		w.add("git.config-loads", unknown, "git "+key+" makes git run hooks or read settings from "+value)
+	case strings.HasPrefix(k, "remote.") && (last == "mirror" && (dyn || !isFalse(value)) || last == "push" && (dyn || strings.HasPrefix(value, "+") || strings.HasPrefix(value, ":"))):
+		// A mirror remote, or a push refspec with + or nothing before
+		// the colon, makes a plain git push force-update or delete.
+		w.add("git.push-force-config", destructive, "git "+key+"="+value+" makes git push force-update or delete the remote's branches")
 	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
 		w.script(strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadof", 2)[0], depth+1)
 	case strings.Contains(k, ".") && containsStr(execConfigSuffixes, last):
@@ -306,4 +310,12 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 		}
 	}
 	return nil
+}
+
+func isFalse(v string) bool {
+	switch strings.ToLower(v) {
+	case "false", "no", "off", "0":
+		return true
+	}
+	return false
 }

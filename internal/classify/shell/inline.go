@@ -30,22 +30,60 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 	if (lang == "perl" || lang == "ruby") && perlInPlace(c) && anyOutside(c) {
 		w.add("fs.edit-outside-workspace", destructive, c.name+" -i edits files outside the workspace in place")
 	}
-	for i, a := range c.args {
+	// perl, ruby, node and the rest run every -e they are given (python's
+	// -c ends its options: what follows is the program's arguments).
+	var code []arg
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		found := false
 		for _, f := range codeFlags[lang] {
 			if a.s == f && i+1 < len(c.args) {
-				w.code(lang, c.args[i+1], depth)
-				return
+				code = append(code, c.args[i+1])
+				i++
+				found = true
+				break
 			}
 			// -c'code' / -e"code" glued to the flag
 			if len(f) == 2 && strings.HasPrefix(a.s, f) && len(a.s) > 2 && !strings.HasPrefix(a.s, "--") && (lang != "python" || a.s[1] == 'c') {
-				w.code(lang, arg{s: a.s[2:], dyn: a.dyn}, depth)
-				return
+				code = append(code, arg{s: a.s[2:], dyn: a.dyn})
+				found = true
+				break
 			}
+		}
+		if !found {
+			if glued, ok := codeCluster(lang, a.s); ok && !a.dyn {
+				switch {
+				case glued != "":
+					code = append(code, arg{s: glued})
+					found = true
+				case i+1 < len(c.args):
+					code = append(code, c.args[i+1])
+					i++
+					found = true
+				}
+			}
+		}
+		if found {
+			if lang == "python" {
+				break
+			}
+			continue
+		}
+		if len(code) > 0 {
+			continue
 		}
 		if !strings.HasPrefix(a.s, "-") {
 			// Framework entry points carry their own destructive commands.
 			if b := baseName(a.s); b == "manage.py" || b == "artisan" {
 				w.program(parseCall(b, c.args[i+1:]), in)
+				return
+			}
+			if a.s == "/dev/stdin" || a.s == "/dev/fd/0" || a.s == "/proc/self/fd/0" || a.s == "-" {
+				w.stdinProgram(c.name, in, depth, func(text string) { w.code(lang, arg{s: text}, depth) })
+				return
+			}
+			if a.dyn || isFdPath(a.s) {
+				w.add("inline.dynamic-program", unknown, c.name+" runs a program only known at run time: "+a.s)
 				return
 			}
 			if _, st := w.readScript(a.s); st != fileMissing {
@@ -55,6 +93,18 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 			w.add("inline.run-script", write, c.name+" runs the program file "+a.s)
 			return
 		}
+	}
+	if len(code) > 0 {
+		joined := arg{}
+		for i, a := range code {
+			if i > 0 {
+				joined.s += "\n"
+			}
+			joined.s += a.s
+			joined.dyn = joined.dyn || a.dyn
+		}
+		w.code(lang, joined, depth)
+		return
 	}
 	w.stdinProgram(c.name, in, depth, func(text string) { w.code(lang, arg{s: text}, depth) })
 }
@@ -390,4 +440,27 @@ func callArgs(s string) (lits []string, list, ok bool) {
 		}
 	}
 	return lits, list, true
+}
+
+// clusterSwitches are the switches without a value that may come before -e
+// in one cluster: perl -lne 'code', ruby -pe 'code', node -pe 'code'.
+var clusterSwitches = map[string]string{"perl": "alnpswWtTuU0", "ruby": "alnpswdvWU", "node": "p", "nodejs": "p", "bun": "p"}
+
+// codeCluster reads a cluster like -lne or -pe'code': ok when it ends in
+// the code option, with the code glued after it, or "" when the next
+// argument holds it.
+func codeCluster(lang, a string) (string, bool) {
+	switches, known := clusterSwitches[lang]
+	if !known || len(a) < 3 || a[0] != '-' || a[1] == '-' {
+		return "", false
+	}
+	for i := 1; i < len(a); i++ {
+		switch {
+		case a[i] == 'e' || a[i] == 'E' && lang == "perl":
+			return a[i+1:], i > 1
+		case !strings.ContainsRune(switches, rune(a[i])):
+			return "", false
+		}
+	}
+	return "", false
 }

@@ -53,6 +53,10 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf", "serverless", "sls"}, Rules: []Rule{
 	{ID: "iac.destroy", Sub: sub("destroy"), Class: destructive, Reason: "destroys every resource the configuration manages"},
 	{ID: "iac.destroy", Sub: sub("run-all", "destroy"), Class: destructive, Reason: "destroys every resource in every module"},
+	{ID: "iac.destroy", When: func(c *call) bool { return c.name == "pulumi" && c.sub("down") }, Class: destructive, Reason: "pulumi down destroys every resource of the stack"},
+	{ID: "iac.plan-destroy", When: func(c *call) bool {
+		return c.sub("plan") && c.has("-destroy", "--destroy") && c.has("-out", "--out")
+	}, Class: destructive, Reason: "writes a plan that destroys every resource, for an apply to carry out"},
 	{ID: "iac.apply-destroy", When: func(c *call) bool {
 		return c.sub("apply") && c.has("-destroy", "--destroy")
 	}, Class: destructive,

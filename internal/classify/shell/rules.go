@@ -1,6 +1,9 @@
 package shell
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/chaperone/chaperone/internal/action"
 )
 
@@ -52,6 +55,8 @@ func register(ps ...*Pack) {
 // applyPacks reports every matching rule. It returns whether any matched and
 // whether an exclusive pack covers the command.
 func (w *walker) applyPacks(c *call) (matched, exclusive bool) {
+	dyn := c.dynWord()
+	var may []string
 	for _, p := range packIndex[c.name] {
 		exclusive = exclusive || p.Exclusive
 		for i := range p.Rules {
@@ -59,10 +64,33 @@ func (w *walker) applyPacks(c *call) (matched, exclusive bool) {
 			if r.matches(c) {
 				matched = true
 				w.add(r.ID, r.Class, r.Reason)
+			} else if dyn && r.mayMatch(c) && !slices.Contains(may, r.ID) {
+				may = append(may, r.ID)
 			}
 		}
 	}
+	if len(may) > 0 {
+		matched = true
+		if len(may) > 3 {
+			may = append(may[:3], "...")
+		}
+		w.add("shell.dynamic-argument", unknown, c.name+": an argument only known at run time may make it "+strings.Join(may, ", "))
+	}
 	return matched, exclusive
+}
+
+// mayMatch reports whether a destructive rule keyed on its subcommand and
+// flags could match once the call's words only known at run time are
+// known (git push $X origin main may be git push --force). Rules with
+// their own test are judged by it alone.
+func (r *Rule) mayMatch(c *call) bool {
+	if r.Class != destructive || r.When != nil || len(r.Sub) == 0 && len(r.Any) == 0 {
+		return false
+	}
+	if len(r.Sub) > 0 && !c.sub(r.Sub...) {
+		return c.subMay(r.Sub...) && (len(r.Not) == 0 || !c.has(r.Not...))
+	}
+	return len(r.Any) > 0 && !c.has(r.Any...) && (len(r.Not) == 0 || !c.has(r.Not...))
 }
 
 const (

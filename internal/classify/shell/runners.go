@@ -119,7 +119,7 @@ var moreWrappers = map[string]wrapper{
 	"systemd-inhibit":  {valueOpts: strings.Fields("--what --who --why --mode")},
 	"rlwrap":           {},
 	"sshpass":          {valueOpts: []string{"-p", "-f", "-d", "-e"}},
-	"gdb":              {},
+	"gdb":              {valueOpts: strings.Fields("-ex --ex -eval-command --eval-command -iex --init-eval-command -x --command -ix -p --pid -cd --cd -d --directory -s --symbols -e --exec -c --core")},
 	"valgrind":         {},
 	"perf":             {},
 	"tsp":              {},

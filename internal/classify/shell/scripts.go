@@ -220,6 +220,12 @@ func (w *walker) localProgram(name string) bool {
 	if st == fileMissing {
 		return false
 	}
+	if st == fileUnknowable {
+		// Written by this command line with content only known at run
+		// time (downloaded, copied from a program): it may be anything.
+		w.add("shell.script-unknown", unknown, "runs "+name+", whose content is only known at run time")
+		return true
+	}
 	lang := extLang(name)
 	if st == fileKnown {
 		if l := shebangLang(text); l != "" {
@@ -347,7 +353,7 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 	}
 	var text string
 	switch {
-	case file == "-":
+	case file == "-" || file == "/dev/stdin" || file == "/dev/fd/0" || file == "/proc/self/fd/0":
 		switch {
 		case in.present && in.known:
 			text = in.text
@@ -357,6 +363,9 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 		default:
 			return false
 		}
+	case isFdPath(file) || strings.HasPrefix(file, "<("):
+		w.add("shell.script-unknown", unknown, "make runs a makefile from "+file+", only known at run time")
+		return true
 	default:
 		names := []string{"GNUmakefile", "makefile", "Makefile"}
 		if file != "" {

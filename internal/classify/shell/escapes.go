@@ -1,0 +1,209 @@
+package shell
+
+import (
+	"strings"
+)
+
+// Programs that run a command given in an option, through a shell: the
+// command is judged like any other. A program whose option runs code in a
+// language of its own (an editor's ex commands, a debugger's, make's) is
+// unknown when that code can reach a shell.
+type escape struct {
+	opts []string // options whose value is a shell command (-o CMD, -oCMD, --opt=CMD)
+	// prefix: the value is a command only after it (tar's
+	// --checkpoint-action=exec=CMD).
+	prefix string
+	// bang: the value is the program's own language, in which a leading
+	// ! (or "shell ") runs the rest in a shell.
+	bang bool
+	// code: the value is code that may do anything: unknown.
+	code bool
+}
+
+var escapes = map[string][]escape{
+	"tar":      {{opts: []string{"--to-command", "-I", "--use-compress-program", "--info-script", "-F", "--new-volume-script", "--rsh-command"}}, {opts: []string{"--checkpoint-action"}, prefix: "exec="}},
+	"zip":      {{opts: []string{"-TT", "--unzip-command"}}},
+	"rsync":    {{opts: []string{"-e", "--rsh", "--rsync-path"}}},
+	"scp":      {{opts: []string{"-S"}}},
+	"flock":    {{opts: []string{"-c", "--command"}}},
+	"gdb":      {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, bang: true}},
+	"lldb":     {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
+	"vim":      {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"nvim":     {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"vi":       {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"view":     {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"ex":       {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"gvim":     {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"make":     {{opts: []string{"--eval", "-E"}, code: true}},
+	"gmake":    {{opts: []string{"--eval", "-E"}, code: true}},
+	"emacs":    {{opts: []string{"--eval", "-eval", "-l", "--load", "-f", "--funcall", "--script", "-x"}, code: true}},
+	"julia":    {{opts: []string{"-e", "--eval", "-E", "--print"}, code: true}},
+	"dc":       {{opts: []string{"-e", "--expression", "-f", "--file"}, code: true}},
+	"less":     {{opts: []string{"+!"}, code: true}},
+	"man":      {{opts: []string{"-P", "--pager", "-H", "--html"}}},
+	"git":      {{opts: []string{"--upload-pack", "--receive-pack", "--exec"}}},
+	"ssh":      {{opts: []string{"-oProxyCommand", "-oLocalCommand"}}},
+	"find":     {{opts: []string{"-fprintf"}, code: true}},
+	"xdg-open": {{code: true}},
+}
+
+// interpretersOfTheirOwn read a program in a language this guard does not
+// read, any of which can run commands: from standard input, and for those
+// marked, from a file operand too.
+var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expect": true, "dc": true, "julia": false,
+	"ed": true, "red": true, "ex": false, "gdb": false, "lldb": false, "guile": false, "sbcl": false, "jshell": false, "octave": false}
+
+// optionCommands judges the commands a program's options run.
+func (w *walker) optionCommands(c *call, in input, depth int) {
+	for _, e := range escapes[c.name] {
+		for _, v := range escapeValues(c, e.opts) {
+			switch {
+			case e.code:
+				w.add("shell.program-code", unknown, c.name+" runs code of its own ("+v.s+"), which can run any command")
+			case v.dyn:
+				w.add("shell.dynamic-script", unknown, c.name+" runs a command only known at run time: "+v.s)
+			case e.prefix != "":
+				if cmd, ok := strings.CutPrefix(v.s, e.prefix); ok {
+					w.script(cmd, depth+1)
+				}
+			case e.bang:
+				for _, line := range strings.Split(v.s, "|") {
+					line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
+					if cmd, ok := strings.CutPrefix(line, "!"); ok {
+						w.script(cmd, depth+1)
+					} else if cmd, ok := strings.CutPrefix(line, "shell "); ok {
+						w.script(cmd, depth+1)
+					} else if strings.Contains(line, "system(") || strings.Contains(line, "py") || strings.Contains(line, "lua") || strings.Contains(line, "source") || strings.HasPrefix(line, "r ") || strings.HasPrefix(line, "so") {
+						w.add("shell.program-code", unknown, c.name+" runs "+line+", which can run any command")
+					}
+				}
+			default:
+				w.script(v.s, depth+1)
+			}
+		}
+	}
+	if files, ok := interpretersOfTheirOwn[c.name]; ok && (in.present || files && len(c.pos) > 0) && !onlyNonExecution(c) {
+		w.add("shell.program-code", unknown, c.name+" runs a program in a language that can run any command")
+	}
+	if c.name == "sed" || c.name == "gsed" {
+		w.sedExecutes(c)
+	}
+}
+
+// onlyNonExecution: --version, --help and listing.
+func onlyNonExecution(c *call) bool {
+	return len(c.args) == 1 && (c.args[0].s == "--version" || c.args[0].s == "--help" || c.args[0].s == "-v" || c.args[0].s == "-h")
+}
+
+// escapeValues is every value the options are given: -o V, -oV, --opt=V.
+func escapeValues(c *call, opts []string) []arg {
+	var out []arg
+	for i, a := range c.args {
+		for _, o := range opts {
+			switch {
+			case a.s == o:
+				if i+1 < len(c.args) {
+					out = append(out, c.args[i+1])
+				}
+			case strings.HasPrefix(a.s, o+"="):
+				out = append(out, arg{s: a.s[len(o)+1:], dyn: a.dyn})
+			case !strings.HasPrefix(o, "--") && len(o) >= 2 && strings.HasPrefix(a.s, o) && len(a.s) > len(o) && !strings.HasPrefix(a.s, "--"):
+				out = append(out, arg{s: a.s[len(o):], dyn: a.dyn})
+			case strings.HasPrefix(o, "--") && !strings.Contains(a.s, "=") && abbreviates(a.s, o) && a.s != o:
+				if i+1 < len(c.args) {
+					out = append(out, c.args[i+1])
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (w *walker) sedExecutes(c *call) {
+	var scripts []arg
+	scripts = append(scripts, escapeValues(c, []string{"-e", "--expression"})...)
+	if len(scripts) == 0 && len(c.pos) > 0 && !c.has("-f", "--file") {
+		scripts = append(scripts, c.pos[0].arg)
+	}
+	for _, s := range scripts {
+		if !s.dyn && sedRuns(s.s) {
+			w.add("shell.sed-exec", unknown, "sed's e command runs text as a shell command: "+s.s)
+		}
+	}
+}
+
+// sedRuns reports whether a sed script holds GNU sed's e command (runs a
+// command) or an s command with the e flag (runs the result).
+func sedRuns(script string) bool {
+	i, n := 0, len(script)
+	// upto skips to the unescaped delimiter d; false at the end.
+	upto := func(d byte) bool {
+		for ; i < n; i++ {
+			if script[i] == '\\' {
+				i++
+			} else if script[i] == d {
+				i++
+				return true
+			}
+		}
+		return false
+	}
+	toEOL := func() {
+		for i < n && script[i] != '\n' {
+			i++
+		}
+	}
+	for i < n {
+		switch ch := script[i]; {
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == ';' || ch == '{' || ch == '}' || ch == '!' || ch == ',' || ch == '$' || ch == '~' || ch >= '0' && ch <= '9':
+			i++
+		case ch == '/' || ch == '\\':
+			if ch == '\\' { // \cREGEXc
+				i++
+				if i >= n {
+					return false
+				}
+			}
+			d := script[i]
+			i++
+			if !upto(d) {
+				return false
+			}
+			for i < n && (script[i] == 'I' || script[i] == 'M') {
+				i++
+			}
+		case ch == 's' || ch == 'y':
+			if i+1 >= n {
+				return false
+			}
+			d := script[i+1]
+			i += 2
+			if !upto(d) || !upto(d) {
+				return false
+			}
+			for i < n && script[i] != ';' && script[i] != '\n' && script[i] != '}' {
+				if script[i] == 'e' && ch == 's' {
+					return true
+				}
+				if script[i] == 'w' || script[i] == 'W' {
+					toEOL()
+					break
+				}
+				i++
+			}
+		case ch == 'e':
+			return true
+		case ch == 'a' || ch == 'i' || ch == 'c' || ch == 'r' || ch == 'R' || ch == 'w' || ch == 'W' || ch == '#':
+			i++
+			toEOL()
+		case ch == 'b' || ch == 't' || ch == 'T' || ch == ':' || ch == 'l' || ch == 'q' || ch == 'Q' || ch == 'L' || ch == 'v':
+			// A label or number, to the next ; (stopping early only
+			// finds more).
+			for i++; i < n && script[i] != ';' && script[i] != '\n'; i++ {
+			}
+		default:
+			i++
+		}
+	}
+	return false
+}
