@@ -87,17 +87,20 @@ func (a *app) approvalsShowCommand() *cobra.Command {
 					{"rule", r.Rule + ": " + r.Reason}, {"approvals", fmt.Sprintf("%d needed", r.Required)},
 					{"impact", orDash(r.Impact)}, {"deny reason", orDash(r.DenyReason)},
 				} {
-					fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
+					fmt.Fprintf(w, "%s:\t%s\n", kv[0], human.Visible(kv[1]))
 				}
 				for _, v := range votes {
 					verb := "approved"
 					if !v.Approve {
 						verb = "denied"
 					}
-					fmt.Fprintf(w, "vote:\t%s %s at %s %s\n", v.Approver, verb, v.At.Local().Format(time.DateTime), v.Comment)
+					fmt.Fprintf(w, "vote:\t%s %s at %s %s\n", v.Approver, verb, v.At.Local().Format(time.DateTime), human.Visible(v.Comment))
 				}
 				w.Flush()
-				fmt.Fprintf(a.stdout, "\n%s\n", r.Text)
+				// The statement as written, with what a terminal would act on
+				// (escape sequences, carriage returns) shown, not obeyed: an
+				// agent must not be able to draw another statement over it.
+				fmt.Fprintf(a.stdout, "\n%s\n", human.Visible(r.Text))
 				return nil
 			})
 		},
@@ -142,7 +145,7 @@ every use and can be revoked at once (approvals revoke-grant).`,
 				}
 				// Whole, not cut to a line: the bound values and resolved
 				// tables after the statement are part of what is approved.
-				fmt.Fprintf(a.stderr, "%s %s on %s (%s): %s\n  %s\n", r.ID, r.Class, r.Upstream, r.Env, r.Rule, strings.ReplaceAll(r.Text, "\n", "\n  "))
+				fmt.Fprintf(a.stderr, "%s %s on %s (%s): %s\n  %s\n", r.ID, r.Class, r.Upstream, r.Env, r.Rule, strings.ReplaceAll(human.Visible(r.Text), "\n", "\n  "))
 				name, err := tty.ask(as, "approver: ")
 				if err != nil {
 					return err

@@ -223,3 +223,33 @@ func TestPgbenchReadsThroughTheGateway(t *testing.T) {
 		}
 	}
 }
+
+// A held statement is shown to the approver as written: escape sequences
+// and carriage returns an agent put in it are printed as escapes, so they
+// cannot move the cursor and draw a harmless statement over the real one.
+func TestTheApproverSeesTheStatementNotWhatItDraws(t *testing.T) {
+	pg := pgtest.Shared(t)
+	db := pg.CreateDB(t)
+	pg.Exec(t, db, "CREATE TABLE customers (id int)")
+	cfg := initDir(t, prodUpstream)
+	r := chaperone(t, "", "--config", cfg, "token", "create", "--env", "production", "--upstream", "app-prod")
+	if r.code != 0 {
+		t.Fatalf("token: %+v", r)
+	}
+	_, addr := startServe(t, cfg, "CHP_E2E_DSN="+pg.DSN(db))
+	disguise := "TRUNCATE customers /*\r\x1b[1A\x1b[K\x1b[2K\rUPDATE customers SET id = id WHERE id = 42 -- \u202eOPS-42 */"
+	out, err := psql(t, strings.TrimSpace(r.stdout), addr, "app-prod", disguise)
+	id := regexp.MustCompile(`apr_[0-9a-f]{16}`).FindString(out)
+	if err == nil || id == "" {
+		t.Fatalf("not held: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"approvals", "show", id}, {"approvals", "list"}} {
+		shown := chaperone(t, "", append([]string{"--config", cfg}, args...)...)
+		if shown.code != 0 || !strings.Contains(shown.stdout, "TRUNCATE customers") {
+			t.Fatalf("%v: %+v", args, shown)
+		}
+		if strings.ContainsAny(shown.stdout, "\x1b\r\u202e") || !strings.Contains(shown.stdout, `\x1b[1A`) {
+			t.Fatalf("%v printed what a terminal acts on:\n%q", args, shown.stdout)
+		}
+	}
+}

@@ -17,6 +17,11 @@ func TestFormats(t *testing.T) {
 		{FirstLine("a\nb"), "a"},
 		{OneLine("a  b\n c", 100), "a b c"},
 		{OneLine("abcdef", 4), "abc…"},
+		{OneLine("ab\x1b[2Kc", 100), `ab\x1b[2Kc`},
+		{Visible("DROP\r\x1b[1AUPDATE"), `DROP\x0d\x1b[1AUPDATE`},
+		{Visible("a\nb\tc"), "a\nb\tc"},
+		{Visible("x\u202ey\u200bz\u2028"), `x\u202ey\u200bz\u2028`},
+		{Visible("\xff\u0085é"), `\xff\x85é`},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

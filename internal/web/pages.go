@@ -44,7 +44,7 @@ var funcs = template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
-	"sql":   formatSQL,
+	"sql":   func(s string) string { return human.Visible(formatSQL(s)) },
 	"short": func(s string) string { return human.OneLine(s, 90) },
 	"join":  strings.Join,
 	"left": func(seconds int64) string {
