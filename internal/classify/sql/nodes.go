@@ -33,10 +33,13 @@ func (w *walker) node(m any, depth int) bool {
 			w.res.Executed = append(w.res.Executed, s.GetName())
 		}
 	case *pg_query.InsertStmt:
+		w.catalogWrite(s.GetRelation())
 		w.add("sql.write", action.ClassWrite, "changes rows")
 	case *pg_query.MergeStmt:
+		w.catalogWrite(s.GetRelation())
 		w.merge(s)
 	case *pg_query.DeleteStmt:
+		w.catalogWrite(s.GetRelation())
 		name := rangeVarName(s.GetRelation())
 		if where := s.GetWhereClause(); w.everyRow(where, s.GetRelation()) && !bookkeeping(name) {
 			w.target(name)
@@ -47,6 +50,8 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.UpdateStmt:
 		if isSettingsView(s.GetRelation()) {
 			w.updateSettings(s)
+		} else {
+			w.catalogWrite(s.GetRelation())
 		}
 		name := rangeVarName(s.GetRelation())
 		// A FROM without WHERE joins every row to the FROM's rows: each
@@ -91,6 +96,8 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.GrantStmt:
 		if !s.GetIsGrant() {
 			w.add("sql.revoke", action.ClassDestructive, "REVOKE takes access away from roles that may depend on it")
+		} else if serverObject(s.GetObjtype()) {
+			w.add("sql.cluster", action.ClassDestructive, "GRANT ON %s changes access to an object that belongs to the whole server", objectName(s.GetObjtype()))
 		}
 	case *pg_query.VariableSetStmt:
 		w.variableSet(s)
@@ -144,6 +151,35 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.CopyStmt:
 		if s.GetIsProgram() {
 			w.add("sql.copy-program", action.ClassDestructive, "COPY ... PROGRAM runs a shell command on the database server")
+		} else if s.GetIsFrom() && s.GetFilename() != "" {
+			// COPY FROM 'file' reads any file the server can: its
+			// configuration, its password files, other databases' data.
+			w.res.Literals = true // whether it names a file is the literal's
+			w.add("sql.read-server-file", action.ClassCredentialAccess, "COPY FROM a file reads any file the database server can")
+		}
+		if s.GetIsFrom() {
+			w.catalogWrite(s.GetRelation())
+		}
+	case *pg_query.RangeVar:
+		if credentialCatalog(s) {
+			w.add("sql.read-credentials", action.ClassCredentialAccess, "%s holds passwords or connection secrets", rangeVarName(s))
+		}
+	case *pg_query.CreateExtensionStmt, *pg_query.AlterExtensionStmt, *pg_query.AlterExtensionContentsStmt,
+		*pg_query.CreateFdwStmt, *pg_query.AlterFdwStmt, *pg_query.CreateForeignServerStmt, *pg_query.AlterForeignServerStmt,
+		*pg_query.CreateUserMappingStmt, *pg_query.AlterUserMappingStmt, *pg_query.ImportForeignSchemaStmt,
+		*pg_query.CreateForeignTableStmt:
+		// An extension's install script runs with the installer's
+		// rights, and a foreign server reaches any database, production
+		// on the same server included: both take a token beyond the
+		// database it is scoped to.
+		w.add("sql.cluster", action.ClassDestructive, "%s reaches beyond the database this connection is scoped to", clusterWords(s))
+	case *pg_query.CommentStmt:
+		if serverObject(s.GetObjtype()) {
+			w.add("sql.cluster", action.ClassDestructive, "COMMENT ON %s changes an object that belongs to the whole server", objectName(s.GetObjtype()))
+		}
+	case *pg_query.SecLabelStmt:
+		if serverObject(s.GetObjtype()) {
+			w.add("sql.cluster", action.ClassDestructive, "SECURITY LABEL ON %s changes an object that belongs to the whole server", objectName(s.GetObjtype()))
 		}
 	}
 	return true
@@ -307,6 +343,11 @@ func clusterWords(m any) string {
 		return "a tablespace change"
 	case *pg_query.CheckPointStmt:
 		return "CHECKPOINT"
+	case *pg_query.CreateExtensionStmt, *pg_query.AlterExtensionStmt, *pg_query.AlterExtensionContentsStmt:
+		return "an extension change"
+	case *pg_query.CreateFdwStmt, *pg_query.AlterFdwStmt, *pg_query.CreateForeignServerStmt, *pg_query.AlterForeignServerStmt,
+		*pg_query.CreateUserMappingStmt, *pg_query.AlterUserMappingStmt, *pg_query.ImportForeignSchemaStmt, *pg_query.CreateForeignTableStmt:
+		return "a foreign-data change"
 	}
 	return "a subscription change"
 }
@@ -329,4 +370,45 @@ func bookkeeping(name string) bool {
 		name = name[i+1:]
 	}
 	return migrationTables[strings.ToLower(strings.Trim(name, `"`))]
+}
+
+// catalogWrite judges a write into a system catalog: a row in pg_authid is
+// a role (a superuser, if it says so), one in pg_db_role_setting a setting
+// for every session of a database. The catalog belongs to the server.
+func (w *walker) catalogWrite(r *pg_query.RangeVar) {
+	if r == nil {
+		return
+	}
+	schema, name := r.GetSchemaname(), r.GetRelname()
+	if schema == "pg_catalog" || schema == "" && strings.HasPrefix(name, "pg_") || schema == "information_schema" {
+		w.target(rangeVarName(r))
+		w.add("sql.cluster", action.ClassDestructive, "writing the system catalog %s changes the server behind PostgreSQL's own checks", rangeVarName(r))
+	}
+}
+
+// credentialCatalog: the catalogs and views that hold password hashes and
+// connection secrets.
+func credentialCatalog(r *pg_query.RangeVar) bool {
+	switch r.GetSchemaname() {
+	case "", "pg_catalog":
+	default:
+		return false
+	}
+	switch r.GetRelname() {
+	case "pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings":
+		return true
+	}
+	return false
+}
+
+// serverObject: object types that belong to the server rather than to one
+// database.
+func serverObject(t pg_query.ObjectType) bool {
+	switch t {
+	case pg_query.ObjectType_OBJECT_DATABASE, pg_query.ObjectType_OBJECT_ROLE, pg_query.ObjectType_OBJECT_TABLESPACE,
+		pg_query.ObjectType_OBJECT_FDW, pg_query.ObjectType_OBJECT_FOREIGN_SERVER, pg_query.ObjectType_OBJECT_SUBSCRIPTION,
+		pg_query.ObjectType_OBJECT_PARAMETER_ACL:
+		return true
+	}
+	return false
 }

@@ -94,6 +94,21 @@ func (w *walker) setting(name string, v settingValue) {
 		if !v.reset && !(one && strings.EqualFold(val, "origin")) {
 			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")
 		}
+	case "allow_in_place_tablespaces", "allow_system_table_mods", "backtrace_functions", "commit_delay", "compute_query_id",
+		"deadlock_timeout", "debug_discard_caches", "dynamic_library_path", "extension_destdir", "ignore_checksum_failure",
+		"jit_dump_bitcode", "lc_messages", "lo_compat_privileges", "log_duration", "log_error_verbosity", "log_executor_stats",
+		"log_lock_waits", "log_min_duration_sample", "log_min_duration_statement", "log_min_error_statement", "log_min_messages",
+		"log_parameter_max_length", "log_parser_stats", "log_planner_stats", "log_replication_commands", "log_statement",
+		"log_statement_sample_rate", "log_statement_stats", "log_temp_files", "log_transaction_sample_rate", "max_stack_depth",
+		"session_preload_libraries", "temp_file_limit", "track_activities", "track_counts", "track_functions", "track_io_timing",
+		"track_wal_io_timing", "update_process_title", "wal_compression", "wal_consistency_checking", "wal_init_zero", "wal_recycle",
+		"zero_damaged_pages", "event_triggers":
+		// Superuser settings (pg_settings.context = 'superuser'): they
+		// hide a session's work from the server's logs and statistics,
+		// turn off safety checks or load code.
+		if !v.reset {
+			w.add("sql.superuser-setting", action.ClassDestructive, "%s is a superuser setting: changing it can hide this session's activity from the server's logs and statistics, or turn off the server's own safety checks", name)
+		}
 	case "role", "session_authorization":
 		w.add("sql.role-switch", action.ClassCredentialAccess, "changing the session's role (%s) acts with another role's privileges, not the ones this connection was given", name)
 	case "search_path":

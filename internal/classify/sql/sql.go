@@ -159,7 +159,10 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 	case *pg_query.Node_CreateStmt:
 		// A temporary table lives and dies with the session: nothing
 		// anyone else sees changes.
-		ddl = !temporary(s.CreateStmt.GetRelation())
+		// One that inherits from a permanent table is not: the parent is
+		// marked as having children for good, and its scans read the
+		// child's rows.
+		ddl = !temporary(s.CreateStmt.GetRelation()) || len(s.CreateStmt.GetInhRelations()) > 0
 	case *pg_query.Node_CreateTableAsStmt:
 		ddl = !temporary(s.CreateTableAsStmt.GetInto().GetRel())
 	case *pg_query.Node_LockStmt:
