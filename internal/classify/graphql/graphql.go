@@ -5,8 +5,11 @@
 package graphql
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -65,6 +68,17 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 		}
 		return unknown("graphql.empty", "the request has no query")
 	}
+	if pq, ok := req.Extensions["persistedQuery"].(map[string]any); ok || req.Extensions["persistedQuery"] != nil {
+		// Automatic persisted queries: a server may run the document it
+		// stored under the hash rather than the query sent beside it.
+		sum := sha256.Sum256([]byte(req.Query))
+		if h, _ := pq["sha256Hash"].(string); !ok || !strings.EqualFold(h, hex.EncodeToString(sum[:])) {
+			return unknown("graphql.persisted", "the persisted query's hash is not the hash of the query sent with it, so a server may run another document")
+		}
+	}
+	if why := lexicalDoubt(req.Query); why != "" {
+		return unknown("graphql.lexical", "%s", why)
+	}
 	doc, err := load(schema, req.Query)
 	if err != nil {
 		return unknown("graphql.invalid", "the request does not validate against the provider's schema: %s", human.FirstLine(err.Error()))
@@ -87,6 +101,12 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 			r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.variables", Class: action.ClassUnknown,
 				Message: "the variables are not what the operation declares: " + err.Error()})
 			vars = req.Variables
+		}
+		if len(op.SelectionSet) > 0 {
+			// A mutation is a write whatever it selects: if some server
+			// reads more fields into it than this parser does, the write
+			// is still held where writes are.
+			r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.mutation", Class: action.ClassWrite, Message: "a mutation changes provider state"})
 		}
 		for _, f := range Fields(op.SelectionSet) {
 			if f.Name == "__typename" {
@@ -144,4 +164,50 @@ func fields(set ast.SelectionSet, seen map[string]bool) []*ast.Field {
 		}
 	}
 	return out
+}
+
+// lexicalDoubt says why servers could read a document differently from
+// this parser, or "". The GraphQL spec ends a comment only at \n or \r, but
+// lexers built on Java or JavaScript regular expressions (graphql-java's
+// grammar among them) also end it at U+2028, U+2029 and U+0085: text after
+// one is a comment here and code there. So a comment may hold only
+// printable ASCII and tabs, and those three characters may not appear at
+// all. Agents' requests have no need of either.
+func lexicalDoubt(q string) string {
+	inComment, inString, inBlock := false, false, false
+	for i := 0; i < len(q); {
+		r, size := utf8.DecodeRuneInString(q[i:])
+		switch {
+		case r == 0x2028 || r == 0x2029 || r == 0x85:
+			return fmt.Sprintf("the document holds U+%04X, which some GraphQL servers read as a line end and this one does not", r)
+		case r == utf8.RuneError && size == 1:
+			return "the document is not valid UTF-8"
+		case inComment:
+			if r == '\n' || r == '\r' {
+				inComment = false
+			} else if r != '\t' && (r < 0x20 || r > 0x7e) {
+				return fmt.Sprintf("a comment holds U+%04X: GraphQL servers disagree on where such a comment ends", r)
+			}
+		case inBlock:
+			if strings.HasPrefix(q[i:], `\"""`) {
+				size = 4
+			} else if strings.HasPrefix(q[i:], `"""`) {
+				inBlock, size = false, 3
+			}
+		case inString:
+			if r == '\\' {
+				size++
+			} else if r == '"' || r == '\n' || r == '\r' {
+				inString = false
+			}
+		case strings.HasPrefix(q[i:], `"""`):
+			inBlock, size = true, 3
+		case r == '"':
+			inString = true
+		case r == '#':
+			inComment = true
+		}
+		i += size
+	}
+	return ""
 }

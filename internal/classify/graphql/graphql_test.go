@@ -35,6 +35,11 @@ func TestRailwayRequests(t *testing.T) {
 		id   string
 	}{
 		{"a query", Request{Query: `query { me { id } }`}, R, ""},
+		{"a mutation of nothing but __typename", Request{Query: `mutation { __typename }`}, W, "graphql.mutation"},
+		{"a comment a server ends at U+2028", Request{Query: "mutation { #\u2028volumeDelete(volumeId: \"v\")\n__typename }"}, U, "graphql.lexical"},
+		{"a comment a server ends at U+0085", Request{Query: "query { #\u0085me { id }\n__typename }"}, U, "graphql.lexical"},
+		{"a block string with U+2029", Request{Query: "query { project(id: \"\"\"a\u2029b\"\"\") { id } }"}, U, "graphql.lexical"},
+		{"non-ASCII in a string", Request{Query: `query { project(id: "é") { id } }`}, R, ""},
 		{"volumeDelete", Request{Query: `mutation { volumeDelete(volumeId: "vol_1") }`}, D, "railway.delete"},
 		{"aliased", Request{Query: `mutation { tidy: volumeDelete(volumeId: "vol_1") }`}, D, "railway.delete"},
 		{"in a fragment on Mutation", Request{Query: `mutation M { ...F } fragment F on Mutation { serviceDelete(id: "s") }`}, D, "railway.delete"},

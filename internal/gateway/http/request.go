@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	pathpkg "path"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -258,7 +259,9 @@ func readGraphQL(r *http.Request, params url.Values, body []byte) ([]graphql.Req
 	inURL := false
 	for k := range params {
 		for _, p := range graphqlParams {
-			if strictjson.FoldKey(k) == strictjson.FoldKey(p) {
+			// query[], query%20, Query: frameworks read each of them as
+			// query.
+			if strictjson.FoldKey(k) == strictjson.FoldKey(p) || lettersOf(k) == strings.ToLower(p) {
 				if k != p {
 					return nil, refuse("the query parameter %q is not %q", k, p)
 				}
@@ -373,11 +376,26 @@ func mediaType(h http.Header) (string, error) {
 	return media, nil
 }
 
+// documentMembers name a stored document in place of the query, in the
+// servers that keep them (persisted documents, Relay's doc_id).
+var documentMembers = []string{"id", "docid", "documentid", "queryid", "doc", "document", "hash", "queryhash", "documenthash", "sha256hash", "persistedquery", "persisteddocument"}
+
 // requestFrom reads one GraphQL request object by its exact member names;
-// members the convention does not define are ignored, as servers do.
+// other members are ignored, as servers do, but one that names a stored
+// document (a server may run it instead of the query judged here), or
+// holds a control character (a server comparing C strings may read it as
+// another member), is refused.
 func requestFrom(m map[string]any) (graphql.Request, error) {
 	var req graphql.Request
 	for k, v := range m {
+		if !slices.Contains(graphqlParams, k) {
+			if slices.Contains(documentMembers, lettersOf(k)) {
+				return req, refuse("the member %q names a stored document: a server may run it instead of the query", k)
+			}
+			if strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				return req, refuse("the member name %q holds a control character", k)
+			}
+		}
 		if v == nil {
 			continue
 		}
@@ -474,4 +492,15 @@ func canonical(body []byte) string {
 		}
 	}
 	return string(body)
+}
+
+// lettersOf is a parameter name's ASCII letters, lower-cased.
+func lettersOf(k string) string {
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		if c := k[i] | 0x20; c >= 'a' && c <= 'z' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -268,4 +271,32 @@ func TestRestoresAreDestruction(t *testing.T) {
 	if b, _ := json.Marshal(out); !strings.Contains(string(b), "production") {
 		t.Fatalf("a production restore was not refused naming production: %s", b)
 	}
+}
+
+// Documents that servers read differently from Chaperone's parser, or that
+// carry another document beside the query, never reach the provider as
+// judged: a comment ended by U+2028/U+2029/U+0085 (graphql-java and
+// JavaScript-regex lexers end it there), a persisted-query hash that is not
+// the query's, a member naming a stored document, and query parameters
+// that frameworks read as query.
+func TestDocumentsServersReadDifferentlyAreHeld(t *testing.T) {
+	e := setup(t)
+	hidden := `mutation { #` + "\u2028" + `volumeDelete(volumeId: \"vol_3b8d0c\")\n__typename }`
+	sum := sha256.Sum256([]byte(read))
+	e.run(t, []form{
+		{"comment ended by U+2028", "POST", stg, asJSON, `{"query":"` + hidden + `"}`, 403},
+		{"comment ended by U+2029", "POST", stg, asJSON, `{"query":"mutation { #\u2029volumeDelete(volumeId: \"vol_3b8d0c\")\n__typename }"}`, 403},
+		{"comment ended by U+0085", "POST", stg, asJSON, `{"query":"mutation { #\u0085volumeDelete(volumeId: \"vol_3b8d0c\")\n__typename }"}`, 403},
+		{"the mutation keyword in a comment", "POST", stg, asJSON, `{"query":"query #\u2028Q { __typename } mutation\nM { #\u2028volumeDelete(volumeId: \"vol_3b8d0c\")\n__typename }","operationName":"M"}`, 403},
+		{"as application/graphql", "POST", stg, http.Header{"Content-Type": {"application/graphql"}}, "mutation { #\u2028volumeDelete(volumeId: \"vol_3b8d0c\")\n__typename }", 403},
+		{"non-ASCII in a comment", "POST", stg, asJSON, `{"query":"# café\n` + read + `"}`, 403},
+		{"non-ASCII in a string", "POST", stg, asJSON, `{"query":"query { project(id: \"café\") { id } }"}`, 200},
+		{"a hash that is not the query's", "POST", stg, asJSON, `{"query":"` + read + `","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + strings.Repeat("ab", 32) + `"}}}`, 403},
+		{"the query's own hash", "POST", stg, asJSON, `{"query":"` + read + `","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}}`, 200},
+		{"a stored document's id", "POST", stg, asJSON, `{"query":"` + read + `","doc_id":"1234"}`, 400},
+		{"documentId", "POST", stg, asJSON, `{"query":"` + read + `","documentId":"1234"}`, 400},
+		{"a member named with NUL", "POST", stg, asJSON, `{"query\u0000":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }","query":"` + read + `"}`, 400},
+		{"query[] in the URL", "GET", stg + "?query[]=" + url.QueryEscape(incident), noCType, "", 400},
+		{"query%20 in the URL", "GET", stg + "?query%20=" + url.QueryEscape(incident) + "&query=" + url.QueryEscape(read), noCType, "", 400},
+	})
 }
