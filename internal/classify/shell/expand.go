@@ -234,8 +234,8 @@ func (e *env) Get(name string) expand.Variable {
 		return str(" \t\n")
 	}
 	switch {
-	case name == "PWD":
-		return expand.Variable{}
+	case name == "PWD" && (s == nil || !s.walked[name]):
+		return str(".") // where the command runs: cwd.go places it
 	case name == "HOME" && (s == nil || !s.walked[name]):
 		return str("~")
 	case strings.HasPrefix(name, "HOME "):

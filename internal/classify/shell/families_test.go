@@ -685,3 +685,34 @@ func TestWhatRunsIsDecidedAtRunTime(t *testing.T) {
 		{`docker run --rm "$IMAGE"`, write, ""},
 	})
 }
+
+// Files a command line writes through another descriptor, a coprocess's
+// pipe, $PWD, and deleting without rm.
+func TestMoreChannelsAndDeleters(t *testing.T) {
+	check(t, []want{
+		{`coproc bash; echo 'rm -rf /home' >&"${COPROC[1]}"`, unknown, "shell.pipe-to-shell"},
+		{"exec 3>s; echo 'rm -rf /home' >&3; bash s", unknown, "shell.script-unknown"},
+		{"go test ./... 2> out.txt && bash out.txt", unknown, "shell.script-unknown"},
+		{`echo 'rm -rf /home' > s; bash "$PWD/s"`, destructive, "fs.rm-recursive"},
+		{`python3 -c "open('s','w').write('rm -rf /home')"; sh s`, unknown, "shell.script-unknown"},
+		{"cd /etc && rm $PWD/passwd", destructive, "fs.rm-outside-workspace"},
+		{"curl --variable 'v=volumeDelete' --expand-data '{\"query\":\"mutation { {{v}}(volumeId: \\\"v1\\\") }\"}' https://backboard.railway.app/graphql/v2", unknown, ""},
+		{"npx rimraf /home", destructive, "fs.rm-recursive"},
+		{"trash ~/docs", destructive, "fs.rm-recursive"},
+		{"tar --remove-files -cf /tmp/x.tar /home", destructive, "fs.archive-remove"},
+		{"zip -rm out.zip /home", destructive, "fs.archive-remove"},
+		{"wipe -rf /home", destructive, "fs.shred"},
+		{"fdupes -rdN /home", destructive, "fs.dedupe-delete"},
+		{"lvremove -f vg/lv", destructive, "fs.format"},
+		{"zfs destroy pool/data", destructive, "fs.format"},
+		{"aws s3 mv s3://b/ /tmp/x --recursive", destructive, "cloud.s3-move"},
+		{`kubectl patch deploy x -p '{"spec":{"replicas":0}}'`, destructive, "k8s.scale-zero"},
+		// and the everyday forms
+		{"npx rimraf node_modules dist", write, ""},
+		{"zip -r out.zip src", write, ""},
+		{"tar czf x.tgz src", write, ""},
+		{`kubectl patch deploy x -p '{"spec":{"replicas":3}}'`, write, ""},
+		{"make 2>err.log; cat err.log", write, ""},
+		{"aws s3 cp s3://b/x /tmp/x", write, ""},
+	})
+}

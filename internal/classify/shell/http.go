@@ -29,7 +29,7 @@ type request struct {
 	from     string // where an unreadable body comes from
 }
 
-var curlData = []string{"-d", "--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-F", "--form", "--form-string", "-T", "--upload-file"}
+var curlData = []string{"-d", "--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-F", "--form", "--form-string", "-T", "--upload-file", "--expand-data", "--expand-json", "--expand-url", "--expand-data-binary", "--expand-data-raw", "--expand-data-urlencode", "--expand-data-ascii", "--variable", "--url-query", "--expand-url-query"}
 
 // httpRequest reads the request an HTTP client sends. ok is false when the
 // command is not one, or names no URL.
@@ -94,6 +94,15 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 							r.readable, r.from, r.hasBody = false, "the file "+fv, true
 							continue
 						}
+					}
+					if strings.HasPrefix(a.s, "--expand-") || a.s == "--variable" || strings.HasSuffix(a.s, "url-query") {
+						// {{name}} expands curl variables (from files and the
+						// environment too): the body sent is not the one written.
+						r.readable, r.from = false, "curl "+a.s
+						if a.s != "--variable" && !strings.HasSuffix(a.s, "url-query") {
+							r.hasBody = true
+						}
+						continue
 					}
 					if a.s == "-T" || a.s == "--upload-file" {
 						r.hasBody, r.readable, r.from = true, false, "the file "+v.s

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -36,6 +37,17 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 	{ID: "k8s.replace-force", Sub: sub("replace"), Any: []string{"--force"}, Class: destructive, Reason: "replace --force deletes and recreates resources"},
 	{ID: "k8s.apply-prune", Sub: sub("apply"), Any: []string{"--prune"}, Class: destructive, Reason: "apply --prune deletes resources missing from the manifests"},
 	{ID: "k8s.scale-zero", Sub: sub("scale"), When: func(c *call) bool { v, _ := c.flagValue("--replicas"); return v == "0" }, Class: destructive, Reason: "scaling to zero takes the workload down"},
+	{ID: "k8s.scale-zero", When: func(c *call) bool {
+		if !c.sub("patch") && !c.sub("set") {
+			return false
+		}
+		for _, a := range c.args {
+			if replicasZero.MatchString(a.s) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "a patch that sets replicas to 0 takes the workload down"},
 	{ID: "k8s.secret-read", When: func(c *call) bool {
 		return c.sub("get", "secret") || c.sub("get", "secrets") || c.sub("describe", "secret")
 	}, Class: credential,
@@ -99,6 +111,17 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 	}, Class: destructive, Reason: "a backup retention of 0 turns automated backups off and deletes the existing ones"},
 	{ID: "cloud.s3-sync-delete", When: func(c *call) bool { return c.sub("s3", "sync") && c.has("--delete") }, Class: destructive,
 		Reason: "aws s3 sync --delete removes destination objects missing from the source"},
+	{ID: "cloud.s3-move", When: func(c *call) bool {
+		if !c.sub("s3", "mv") && !(c.name == "gsutil" && (c.sub("mv") || c.sub("-m", "mv"))) && !(c.name == "mc" && c.sub("mv")) {
+			return false
+		}
+		for _, p := range c.pos {
+			if strings.HasPrefix(p.s, "s3://") || strings.HasPrefix(p.s, "gs://") || c.name == "mc" && strings.Contains(p.s, "/") {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "moving objects out of a bucket deletes them there"},
 	{ID: "cloud.secret-overwrite", When: func(c *call) bool {
 		s := c.subAt(1)
 		return c.subAt(0) == "secretsmanager" && (s == "update-secret" || s == "put-secret-value")
@@ -274,3 +297,5 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 			c.name == "doppler" && (c.sub("secrets", "get") || c.sub("secrets") && len(c.pos) == 1 || c.sub("secrets", "download")) || c.name == "bw" && c.sub("get") || c.name == "lpass" && c.sub("show")
 	}, Class: credential, Reason: "reads secrets from a secret store"},
 }}
+
+var replicasZero = regexp.MustCompile(`"?replicas"?\s*:\s*0\b|replicas=0\b`)

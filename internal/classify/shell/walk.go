@@ -59,7 +59,8 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 			w.stmt(c.Stmt, in, depth)
 		}
 	case *syntax.CoprocClause:
-		w.stmt(c.Stmt, in, depth)
+		// Its standard input is a pipe the rest of the line writes to.
+		w.stmt(c.Stmt, input{present: true, from: "the coprocess's pipe"}, depth)
 	case *syntax.DeclClause:
 		w.decl(c, depth)
 	case *syntax.WhileClause:
@@ -228,6 +229,11 @@ func (w *walker) truncates(path string, dyn bool, how string) {
 }
 
 func (w *walker) truncation(path string, dyn bool, how string) {
+	if !dyn && !isDevice(path) {
+		// Until something says what it holds (a redirection's output,
+		// recorded after), what was written there is unknown.
+		w.wrote(path, "", false, false)
+	}
 	switch {
 	case isDevice(path) || isTemp(path):
 	case dyn:
@@ -501,11 +507,8 @@ func unescape(s string) string {
 // later in the same command line is judged by what it holds.
 func (w *walker) recordWrites(s *syntax.Stmt, in input, depth int) {
 	for _, r := range s.Redirs {
-		if r.N != nil && r.N.Value != "1" {
-			continue
-		}
 		switch r.Op {
-		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.AppOut, syntax.AppAll, syntax.RdrAllClob, syntax.AppClob, syntax.AppAllClob:
+		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.AppOut, syntax.AppAll, syntax.RdrAllClob, syntax.AppClob, syntax.AppAllClob, syntax.RdrInOut:
 		default:
 			continue
 		}
@@ -513,6 +516,13 @@ func (w *walker) recordWrites(s *syntax.Stmt, in input, depth int) {
 		p, dyn := w.word(r.Word, depth)
 		w.renderOnly--
 		if dyn {
+			continue
+		}
+		if r.N != nil && r.N.Value != "1" || r.Op == syntax.RdrInOut {
+			// Another descriptor (exec 3>s, 2>s, <>s): whatever is written
+			// through it later is not followed, so the file's content is
+			// only known at run time.
+			w.wrote(p, "", false, false)
 			continue
 		}
 		out := w.output(s, in, depth)
