@@ -716,3 +716,32 @@ func TestMoreChannelsAndDeleters(t *testing.T) {
 		{"aws s3 cp s3://b/x /tmp/x", write, ""},
 	})
 }
+
+// Code that names what it calls only at run time, and values that run a
+// substitution wherever bash reads them as a number or a name.
+func TestCodeBuiltAtRunTime(t *testing.T) {
+	check(t, []want{
+		{`python3 -c "getattr(__import__('sh'+'util'),'rm'+'tree')('/home')"`, unknown, "inline.dynamic-code"},
+		{`node -e "require('fs')['rm'+'Sync']('/home',{recursive:true})"`, unknown, "inline.dynamic-code"},
+		{`node -e 'require("fs").rm("/home",{recursive:true},()=>{})'`, destructive, "inline.delete"},
+		{`node -e "eval(Buffer.from('cmVx','base64').toString())"`, unknown, "inline.dynamic-code"},
+		{`perl -e 'eval pack("H*","7379")'`, unknown, "inline.dynamic-code"},
+		{`perl -e 'my $c="rm -rf /home"; system $c'`, unknown, "inline.dynamic-code"},
+		{`ruby -e 'send(:system, "rm -rf /home")'`, unknown, "inline.dynamic-code"},
+		{`php -r '$f="sys"."tem"; $f("rm -rf /home");'`, unknown, "inline.dynamic-code"},
+		{`php -r 'eval(base64_decode("c3lz"));'`, unknown, "inline.dynamic-code"},
+		{`awk 'BEGIN{system(sprintf("%s -rf /home","rm"))}'`, unknown, "inline.dynamic-exec"},
+		{`C='rm -rf /home' awk 'BEGIN{system(ENVIRON["C"])}'`, unknown, "inline.dynamic-exec"},
+		{"x='a[$(rm -rf /home)]'; [[ $x -eq 0 ]]", destructive, "fs.rm-recursive"},
+		{"x='a[$(rm -rf /home)]'; y=abc; echo ${y:x}", destructive, "fs.rm-recursive"},
+		{"declare -n r='a[$(rm -rf /home)]'; r=1", destructive, "fs.rm-recursive"},
+		{"a=(1); x='a[$(rm -rf /home)]'; unset \"$x\"", destructive, "fs.rm-recursive"},
+		{"x='a[`rm -rf /home`]'; : \"${!x}\"", destructive, "fs.rm-recursive"},
+		// and everyday one-liners
+		{`python3 -c "import json,sys; print(json.load(sys.stdin)['a'])"`, write, "inline.run"},
+		{`node -e "console.log(require('./package.json').version)"`, write, "inline.run"},
+		{`node -e "const a=[1,2]; console.log(a.map(x=>x*2))"`, write, "inline.run"},
+		{`ruby -e 'puts [1,2].map { |x| x * 2 }'`, write, "inline.run"},
+		{"awk '{print $1}' f", read, ""},
+	})
+}

@@ -115,7 +115,7 @@ var (
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
-	deleteCalls = regexp.MustCompile(`\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
+	deleteCalls = regexp.MustCompile(`\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
 	envDump     = regexp.MustCompile(`(?:print|console\.log|puts|p|pp|echo|print_r|var_dump|json\.dumps|JSON\.stringify)\s*\(?\s*(?:dict\()?\s*(?:os\.environ|process\.env|ENV|%ENV|\$_ENV|getenv\(\))\s*\)?\s*\)?\s*(?:$|[;)\n])`)
 	strLiteral  = regexp.MustCompile(`^\s*(?:f|r|b)?(?:'([^']*)'|"([^"]*)")`)
 	listLiteral = regexp.MustCompile(`^\s*\[([^\]]*)\]`)
@@ -191,6 +191,17 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("inline.delete", destructive, lang+" code deletes ("+strings.TrimSuffix(m, "(")+")")
 	}
+	family := lang
+	switch lang {
+	case "nodejs", "bun", "tsx", "ts-node", "deno":
+		family = "node"
+	}
+	if re := dynamicCode[family]; re != nil {
+		if m := re.FindString(text); m != "" {
+			found = true
+			w.add("inline.dynamic-code", unknown, lang+" code builds what it calls or runs at run time ("+strings.TrimSpace(m)+")")
+		}
+	}
 	if envDump.MatchString(text) {
 		found = true
 		w.add("creds.env-dump", credential, lang+" code prints the whole environment, tokens included")
@@ -241,6 +252,10 @@ func (w *walker) awk(c *call, depth int) {
 	if !awkCalls.MatchString(prog.s) {
 		return
 	}
+	if m := awkDynamic.FindString(prog.s); m != "" {
+		w.add("inline.dynamic-exec", unknown, c.name+" runs a command built at run time ("+m+")")
+		return
+	}
 	lits := anyLiteral.FindAllStringSubmatch(prog.s, -1)
 	if prog.dyn || len(lits) == 0 {
 		w.add("inline.dynamic-exec", unknown, c.name+" runs a command built at run time")
@@ -250,6 +265,23 @@ func (w *walker) awk(c *call, depth int) {
 		w.script(m[1]+m[2], depth+1)
 	}
 }
+
+// dynamicCode: what each language uses to call a function or run code
+// named only at run time (eval, getattr with a computed name, a member
+// looked up by a string built in the code, decoded payloads): what such
+// code does cannot be read from its text.
+var dynamicCode = map[string]*regexp.Regexp{
+	"python": regexp.MustCompile(`\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
+	"node":   regexp.MustCompile(`\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
+	"perl":   regexp.MustCompile(`\beval\s*(?:[$"'(]|pack|unpack|decode|q)|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
+	"ruby":   regexp.MustCompile(`\b(?:send|public_send|__send__|instance_eval|class_eval|module_eval|instance_exec|eval|constantize|const_get|method)\s*[\(:]|\bBase64\.|\.unpack1?\b|\b(?:system|exec|spawn)\s*\(?\s*[a-z_@$]\w*\s*(?:$|[);\n])`),
+	"php":    regexp.MustCompile(`\$\w+\s*\(|\bcall_user_func|\beval\s*\(|\bbase64_decode\b|\bcreate_function\b|\barray_map\s*\(|\barray_walk\s*\(|\bassert\s*\(|\bpreg_replace\s*\(|\bReflectionFunction\b|\bforward_static_call|\b(?:system|exec|passthru|shell_exec|popen|proc_open)\s*\(\s*\$`),
+	"lua":    regexp.MustCompile(`\bload(?:string)?\s*\(|\bdofile\b|\brequire\s*\(\s*[^'"\s]|\bos\.execute\s*\(\s*[^'"\s]`),
+}
+
+// awkDynamic: system() of anything but a string literal (a variable,
+// sprintf, ENVIRON).
+var awkDynamic = regexp.MustCompile(`\bsystem\s*\(\s*[^"\s]|ENVIRON`)
 
 var (
 	writeCalls = regexp.MustCompile(`(?:writeFileSync|writeFile|write_text|write_bytes|File\.write|file_put_contents|truncateSync)\(\s*['"]([^'"]+)['"]|open\(\s*['"]([^'"]+)['"]\s*,\s*['"]w`)
