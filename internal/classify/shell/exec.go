@@ -156,10 +156,18 @@ var xargsValueOpts = strings.Fields("-I -L -l -n -P -d -E -e -s -a --max-args --
 // (or, when what they read is known, with those arguments).
 func (w *walker) xargs(name string, args []arg, in input, depth int) {
 	i := 0
-	replace := ""
+	replace, split, fromFile := "", "", false
 	for i < len(args) && strings.HasPrefix(args[i].s, "-") && !args[i].dyn {
 		a := args[i].s
 		switch {
+		case a == "-0" || a == "--null":
+			split = "\x00"
+		case a == "-d" && i+1 < len(args):
+			split = args[i+1].s
+		case strings.HasPrefix(a, "--delimiter="):
+			split = strings.TrimPrefix(a, "--delimiter=")
+		case a == "-a" || a == "--arg-file" || strings.HasPrefix(a, "--arg-file=") || strings.HasPrefix(a, "-a") && len(a) > 2:
+			fromFile = true // the arguments come from a file, not the pipe
 		case a == "-I" && i+1 < len(args):
 			replace = args[i+1].s
 		case strings.HasPrefix(a, "-I") && len(a) > 2:
@@ -212,9 +220,21 @@ func (w *walker) xargs(name string, args []arg, in input, depth int) {
 		}
 		inner = append(inner, a)
 	}
+	if fromFile {
+		in = input{present: true, from: "an argument file"}
+	}
 	if replace == "" || name == "parallel" {
 		if in.present && in.known && name == "xargs" {
-			for _, f := range strings.Fields(in.text) {
+			fields := strings.Fields(in.text)
+			if split != "" {
+				fields = nil
+				for _, f := range strings.Split(in.text, unescapeDelim(split)) {
+					if f = strings.TrimSuffix(f, "\n"); f != "" {
+						fields = append(fields, f)
+					}
+				}
+			}
+			for _, f := range fields {
 				inner = append(inner, arg{s: f})
 			}
 		} else {
@@ -361,4 +381,17 @@ func (w *walker) joined(args []arg, exec bool, depth int) {
 func isFdPath(p string) bool {
 	return strings.HasPrefix(p, "/dev/fd/") || strings.HasPrefix(p, "/proc/self/fd/") || strings.HasPrefix(p, "/proc/thread-self/fd/") ||
 		strings.HasPrefix(p, "/dev/stdin") || strings.HasPrefix(p, "/proc/") && strings.Contains(p, "/fd/")
+}
+
+// unescapeDelim reads xargs -d's delimiter: a character, or \n, \t, \0.
+func unescapeDelim(d string) string {
+	switch d {
+	case "\\n":
+		return "\n"
+	case "\\t":
+		return "\t"
+	case "\\0":
+		return "\x00"
+	}
+	return d
 }

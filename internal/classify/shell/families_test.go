@@ -737,7 +737,12 @@ func TestCodeBuiltAtRunTime(t *testing.T) {
 		{"declare -n r='a[$(rm -rf /home)]'; r=1", destructive, "fs.rm-recursive"},
 		{"a=(1); x='a[$(rm -rf /home)]'; unset \"$x\"", destructive, "fs.rm-recursive"},
 		{"x='a[`rm -rf /home`]'; : \"${!x}\"", destructive, "fs.rm-recursive"},
+		{"printf 'rm\\0-rf\\0/home' | xargs -0 env", destructive, "fs.rm-recursive"},
+		{`gawk -e 'BEGIN{x=1}' -e 'BEGIN{system("rm -rf /home")}'`, destructive, "fs.rm-recursive"},
+		{"git send-pack --force git@github.com:o/r.git main", destructive, "git.push-force"},
+		{"xargs -a list.txt rm", destructive, "fs.rm-outside-workspace"},
 		// and everyday one-liners
+		{"find . -name '*.go' -print0 | xargs -0 grep foo", read, ""},
 		{`python3 -c "import json,sys; print(json.load(sys.stdin)['a'])"`, write, "inline.run"},
 		{`node -e "console.log(require('./package.json').version)"`, write, "inline.run"},
 		{`node -e "const a=[1,2]; console.log(a.map(x=>x*2))"`, write, "inline.run"},

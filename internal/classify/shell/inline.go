@@ -232,7 +232,24 @@ func (w *walker) awk(c *call, depth int) {
 		return
 	}
 	var prog *arg
+	// gawk -e and --source: every one given is part of the program, and
+	// then no operand is.
+	var sources arg
 	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case (a.s == "-e" || a.s == "--source") && i+1 < len(c.args):
+			sources.s += c.args[i+1].s + "\n"
+			sources.dyn = sources.dyn || c.args[i+1].dyn
+			prog = &sources
+			i++
+		case strings.HasPrefix(a.s, "--source="):
+			sources.s += strings.TrimPrefix(a.s, "--source=") + "\n"
+			sources.dyn = sources.dyn || a.dyn
+			prog = &sources
+		}
+	}
+	for i := 0; i < len(c.args) && prog == nil; i++ {
 		a := c.args[i]
 		if a.s == "-v" || a.s == "-F" {
 			i++

@@ -16,6 +16,8 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git reset --hard destroys uncommitted changes"},
 	{ID: "git.push-force", Sub: []string{"push"}, Any: []string{"--force", "-f", "--force-with-lease", "--force-if-includes", "--mirror"}, Class: destructive,
 		Reason: "force push overwrites the remote's history for everyone"},
+	{ID: "git.push-force", Sub: []string{"send-pack"}, Any: []string{"--force", "-f", "--mirror", "--all"}, Class: destructive,
+		Reason: "git send-pack --force overwrites the remote's history for everyone"},
 	{ID: "git.push-force-refspec", Sub: []string{"push"}, When: pushRewrites, Class: destructive,
 		Reason: "a +refspec force-pushes and a :branch refspec deletes the remote branch"},
 	{ID: "git.push-delete", Sub: []string{"push"}, Any: []string{"--delete", "-d", "--prune"}, Class: destructive,
