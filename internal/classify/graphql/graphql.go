@@ -53,6 +53,12 @@ type Profile interface {
 	Judge(c Call) []action.Reason
 }
 
+// QueryJudge is a Profile that also judges top-level query fields: the
+// ones that hand out credentials, or create something as they answer.
+type QueryJudge interface {
+	JudgeQuery(field string) []action.Reason
+}
+
 func unknown(id, format string, args ...any) Result {
 	return Result{Reasons: []action.Reason{{ID: id, Class: action.ClassUnknown, Message: fmt.Sprintf(format, args...)}}}
 }
@@ -91,6 +97,11 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	}
 	for _, op := range doc.Operations {
 		if op.Operation != ast.Mutation {
+			if qj, ok := p.(QueryJudge); ok {
+				for _, f := range Fields(op.SelectionSet) {
+					r.Reasons = append(r.Reasons, qj.JudgeQuery(f.Name)...)
+				}
+			}
 			continue
 		}
 		r.Operation = string(ast.Mutation)

@@ -36,6 +36,9 @@ func TestRailwayRequests(t *testing.T) {
 	}{
 		{"a query", Request{Query: `query { me { id } }`}, R, ""},
 		{"a mutation of nothing but __typename", Request{Query: `mutation { __typename }`}, W, "graphql.mutation"},
+		{"variables hold credentials", Request{Query: `query { variables(projectId: "p", environmentId: "e") }`}, action.ClassCredentialAccess, "railway.read-credentials"},
+		{"bucket keys", Request{Query: `query { bucketS3Credentials(projectId: "p", environmentId: "e", bucketId: "b") { accessKeyId } }`}, action.ClassCredentialAccess, "railway.read-credentials"},
+		{"an invite code", Request{Query: `query { projectInviteCode(projectId: "p", role: ADMIN) { code } }`}, W, "railway.invite"},
 		{"a comment a server ends at U+2028", Request{Query: "mutation { #\u2028volumeDelete(volumeId: \"v\")\n__typename }"}, U, "graphql.lexical"},
 		{"a comment a server ends at U+0085", Request{Query: "query { #\u0085me { id }\n__typename }"}, U, "graphql.lexical"},
 		{"a block string with U+2029", Request{Query: "query { project(id: \"\"\"a\u2029b\"\"\") { id } }"}, U, "graphql.lexical"},

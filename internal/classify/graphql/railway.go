@@ -160,3 +160,19 @@ func setsDeleted(args map[string]any) bool {
 	}
 	return walk(args)
 }
+
+// JudgeQuery: the queries that answer with credentials - a service's
+// variables (database URLs, API keys), a bucket's S3 keys - let whoever
+// reads them act outside Chaperone; an invite code grants access to a
+// project, and is created when there is none.
+func (RailwayProfile) JudgeQuery(field string) []action.Reason {
+	switch field {
+	case "variables", "variablesForServiceDeployment", "bucketS3Credentials":
+		return []action.Reason{{ID: "railway.read-credentials", Class: action.ClassCredentialAccess,
+			Message: field + " answers with credentials (variables, storage keys) that act outside Chaperone"}}
+	case "projectInviteCode", "inviteCode":
+		return []action.Reason{{ID: "railway.invite", Class: action.ClassWrite,
+			Message: field + " creates an invite code that grants access to a project"}}
+	}
+	return nil
+}

@@ -178,6 +178,13 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 			Message: fmt.Sprintf("a %d-byte body is too large to inspect", len(body))})
 		return a, nil, nil
 	}
+	if graphqlLike(path, params, body) {
+		// A REST provider's rules read methods and paths: a GraphQL
+		// document sent to it (its host may serve GraphQL too, as
+		// api.fly.io does) says nothing they can judge.
+		a.AddReason(action.Reason{ID: "http.graphql-on-rest", Class: action.ClassUnknown,
+			Message: "a GraphQL request to an upstream judged as a REST API: what it does is not read here"})
+	}
 	for _, x := range rest.For(up.Provider).Classify(rest.Request{Method: r.Method, Path: path, Query: params, Body: body}) {
 		a.AddReason(x)
 	}
@@ -197,8 +204,11 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 	if encs := contentCodings(r.Header); len(encs) > 0 {
 		return nil, refuse("the body's Content-Encoding %q is not one Chaperone decodes (gzip, deflate), or does not decode", strings.Join(encs, ", "))
 	}
-	if len(body) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+	if len(body) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions || r.Method == http.MethodTrace) {
 		return nil, refuse("a %s with a body: providers differ on whether they read it", r.Method)
+	}
+	if r.Method != strings.ToUpper(r.Method) {
+		return nil, refuse("the method %q is not upper case: servers differ on whether they read it as %s", r.Method, strings.ToUpper(r.Method))
 	}
 	params, err := strictQuery(r.URL.RawQuery)
 	if err != nil {
@@ -503,4 +513,32 @@ func lettersOf(k string) string {
 		}
 	}
 	return b.String()
+}
+
+// graphqlLike: a path naming GraphQL, a query parameter the convention
+// uses, or a body with a query member.
+func graphqlLike(path string, params url.Values, body []byte) bool {
+	if strings.Contains(strings.ToLower(path), "graphql") {
+		return true
+	}
+	for k := range params {
+		if lettersOf(k) == "query" || lettersOf(k) == "operationname" {
+			return true
+		}
+	}
+	if looksJSON(body) {
+		if v, err := strictjson.Decode(body); err == nil {
+			if m, ok := v.(map[string]any); ok {
+				for k := range m {
+					if lettersOf(k) == "query" {
+						return true
+					}
+				}
+			}
+			if _, ok := v.([]any); ok && bytes.Contains(body, []byte(`"query"`)) {
+				return true
+			}
+		}
+	}
+	return false
 }

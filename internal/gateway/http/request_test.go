@@ -298,5 +298,11 @@ func TestDocumentsServersReadDifferentlyAreHeld(t *testing.T) {
 		{"a member named with NUL", "POST", stg, asJSON, `{"query\u0000":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }","query":"` + read + `"}`, 400},
 		{"query[] in the URL", "GET", stg + "?query[]=" + url.QueryEscape(incident), noCType, "", 400},
 		{"query%20 in the URL", "GET", stg + "?query%20=" + url.QueryEscape(incident) + "&query=" + url.QueryEscape(read), noCType, "", 400},
+		// A REST upstream: bodies on methods without one, methods not in
+		// upper case, and GraphQL the REST rules cannot read.
+		{"OPTIONS with a body", "OPTIONS", "/u/fly-staging/apps/a/machines/m1", asJSON, `{"config":{}}`, 400},
+		{"a lower-case method", "get", "/u/fly-staging/apps/a/machines", noCType, "", 400},
+		{"GraphQL in a REST upstream's URL", "GET", "/u/fly-staging/graphql?query=" + url.QueryEscape(`mutation { deleteApp(appId: "a") { organization { id } } }`), noCType, "", 403},
+		{"GraphQL in a REST upstream's body", "POST", "/u/fly-staging/api", asJSON, `{"query":"mutation { deleteApp(appId: \"a\") { organization { id } } }"}`, 403},
 	})
 }
