@@ -90,6 +90,12 @@ func (w *walker) setting(name string, v settingValue) {
 		if !v.reset && !(one && IsOn(val)) {
 			w.add("sql.read-write", action.ClassWrite, "%s off lifts a read-only session's restriction, so it is a write", name)
 		}
+	case "transform_null_equals":
+		// expr = NULL then means expr IS NULL: a condition Chaperone reads
+		// as matching nothing matches every row whose value is missing.
+		if !v.reset && !(one && !IsOn(val)) {
+			w.add("sql.session-meaning", action.ClassDestructive, "transform_null_equals makes = NULL match rows, so later statements do other than what they say")
+		}
 	case "session_replication_role":
 		if !v.reset && !(one && strings.EqualFold(val, "origin")) {
 			w.add("sql.replication-role", action.ClassDestructive, "session_replication_role turns off triggers and foreign-key checks")

@@ -65,6 +65,8 @@ var cases = []struct {
 	{"SELECT set_config('zero_damaged_pages', 'on', false)", D, "sql.superuser-setting"},
 	{"RESET log_statement", R, ""},
 	{"SET statement_timeout = '5s'", R, ""},
+	{"SET transform_null_equals = on", D, "sql.session-meaning"},
+	{"SET transform_null_equals TO off", R, ""},
 	{"CREATE TEMP TABLE child () INHERITS (bookings)", W, "sql.ddl"},
 	{"CREATE TEMP TABLE scratch (id int)", R, ""},
 	// What tools do that changes nothing anyone else sees: pg_dump's lock,

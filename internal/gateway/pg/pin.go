@@ -34,6 +34,9 @@ var pinnedStartup = map[string]string{
 	// locks after the agent died. Checked every second, the backend ends
 	// when the gateway closes its connection.
 	"client_connection_check_interval": "1000",
+	// expr = NULL means what it says (never true), whatever a role or
+	// database default would make it: Chaperone reads conditions so.
+	"transform_null_equals": "off",
 }
 
 // upstreamParams checks a client's startup parameters and returns what is

@@ -185,10 +185,15 @@ func TestDefaultsAndResetKeepTheLexerPinned(t *testing.T) {
 	e := setup(t)
 	e.pg.Exec(t, e.prodDB, "ALTER DATABASE "+e.prodDB+" SET standard_conforming_strings = off")
 	e.pg.Exec(t, e.prodDB, "ALTER DATABASE "+e.prodDB+" SET client_encoding = 'SJIS'")
+	e.pg.Exec(t, e.prodDB, "ALTER DATABASE "+e.prodDB+" SET transform_null_equals = on")
 	c := e.connect(t, e.prodToken, "app-prod")
 	want := []string{"UTF8", "on"}
 	if got := show(t, c, "client_encoding", "standard_conforming_strings"); !slices.Equal(got, want) {
 		t.Fatalf("with database defaults: %v", got)
+	}
+	// = NULL means what Chaperone reads it as, never true.
+	if got := show(t, c, "transform_null_equals"); !slices.Equal(got, []string{"off"}) {
+		t.Fatalf("transform_null_equals with a database default of on: %v", got)
 	}
 	for _, q := range []string{"RESET standard_conforming_strings", "RESET client_encoding", "RESET ALL",
 		"SET standard_conforming_strings TO DEFAULT", "SET client_encoding TO DEFAULT", "DISCARD ALL",
