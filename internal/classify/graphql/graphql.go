@@ -113,12 +113,7 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 				Message: "the variables are not what the operation declares: " + err.Error()})
 			vars = req.Variables
 		}
-		if len(op.SelectionSet) > 0 {
-			// A mutation is a write whatever it selects: if some server
-			// reads more fields into it than this parser does, the write
-			// is still held where writes are.
-			r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.mutation", Class: action.ClassWrite, Message: "a mutation changes provider state"})
-		}
+		calls := len(r.Calls)
 		for _, f := range Fields(op.SelectionSet) {
 			if f.Name == "__typename" {
 				continue
@@ -135,6 +130,12 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 				found = []action.Reason{{ID: "graphql.write", Class: action.ClassWrite, Message: c.Field + " changes provider state"}}
 			}
 			r.Reasons = append(r.Reasons, found...)
+		}
+		if len(r.Calls) == calls {
+			// A mutation is a write whatever it selects: if some server
+			// reads more fields into it than this parser does, the write
+			// is still held where writes are.
+			r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.mutation", Class: action.ClassWrite, Message: "a mutation changes provider state"})
 		}
 	}
 	return r

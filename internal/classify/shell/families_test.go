@@ -517,12 +517,10 @@ func TestDestructionWithoutADeleteVerb(t *testing.T) {
 // the chdir options of wrappers move that place, and a subshell's move does
 // not outlive it.
 func TestWhereTheCommandRuns(t *testing.T) {
-	ws, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", filepath.Dir(ws))
-	check(t, []want{
+	// A workspace outside the temp directories, wherever the tests run.
+	const ws = "/home/dev/project"
+	t.Setenv("HOME", "/home/dev")
+	checkIn(t, ws, []want{
 		{"cd /etc; rm passwd", destructive, "fs.rm-outside-workspace"},
 		{"cd /etc && cp x passwd", destructive, "fs.overwrite-outside-workspace"},
 		{"cd / && mv srv/data x", destructive, "fs.mv-outside-workspace"},
@@ -554,7 +552,8 @@ func TestWhereTheCommandRuns(t *testing.T) {
 		{"cd src && rm old.go", write, "fs.rm"},
 		{"cd src/.. && rm old.go", write, "fs.rm"},
 		{"cd " + ws + "/testdata && rm x", write, "fs.rm"},
-		{"cd ~/" + filepath.Base(ws) + " && rm x", write, "fs.rm"},
+		{"cd ~/project && rm x", write, "fs.rm"},
+		{"cd $HOME/project/src && rm x", write, "fs.rm"},
 		{"cd /tmp && rm -rf build", write, ""},
 		{"cp -t build x", write, ""},
 		{"(cd /etc && cat passwd); rm notes.txt", write, "fs.rm"},

@@ -15,7 +15,13 @@ type want struct {
 
 func check(t *testing.T, cases []want) {
 	t.Helper()
-	var c Classifier
+	checkIn(t, "", cases)
+}
+
+// checkIn classifies each case as run in dir (the process's own when "").
+func checkIn(t *testing.T, dir string, cases []want) {
+	t.Helper()
+	c := Classifier{Dir: dir}
 	for _, w := range cases {
 		r := c.Classify(w.cmd)
 		if r.Class() != w.class {
