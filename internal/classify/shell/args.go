@@ -34,6 +34,9 @@ type call struct {
 	// directory, or "$PWD" when unknown), "" when it is judged as written;
 	// pos then holds path operands already read from there (cwd.go).
 	here string
+	// root is the workspace's directory, for reading absolute paths
+	// against it (rootedIn); "" when they are judged as written.
+	root string
 }
 
 func parseCall(name string, args []arg) *call {

@@ -103,6 +103,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	c := parseCall(name, rest)
 	w.placedPacks(name, rest)
 	w.optionCommands(c, in, depth)
+	w.projectFiles(name, depth)
 	switch {
 	case isShell(name):
 		w.shell(c, in, depth)

@@ -166,21 +166,61 @@ func pathTools() []string {
 
 var placedTools = pathTools()
 
-// placedPacks judges a path tool that runs outside the workspace with its
-// operands read from where it runs, besides as written (command judges
-// that reading): a directory change the walker cannot scope exactly (a
+// placedPacks judges a path tool's operands where they land, besides as
+// written (command judges that reading): read from where the command runs
+// when that is outside the workspace, and, when the workspace itself lies
+// in a temp directory, as the workspace or what holds it rather than as
+// disposable temp files. A reading the walker cannot scope exactly (a
 // subshell, a branch not taken) then adds findings, never hides one.
 func (w *walker) placedPacks(name string, rest []arg) {
-	here := w.outside()
-	if here == "" || !slices.Contains(placedTools, name) {
+	if !slices.Contains(placedTools, name) {
 		return
 	}
+	here := w.outside()
 	c := parseCall(name, rest)
-	c.here = here
+	c.here, c.root = here, w.ws.root
+	changed := here != ""
 	for i := range c.pos {
-		c.pos[i].s, c.pos[i].dyn = placeFrom(here, c.pos[i].s, c.pos[i].dyn)
+		s, d := placeFrom(here, c.pos[i].s, c.pos[i].dyn)
+		s, d = rootedIn(c.root, s, d)
+		changed = changed || s != c.pos[i].s || d != c.pos[i].dyn
+		c.pos[i].s, c.pos[i].dyn = s, d
 	}
-	w.applyPacks(c)
+	if changed {
+		w.applyPacks(c)
+	}
+}
+
+// rootedIn reads an absolute path against the workspace root: inside a
+// workspace that lies in a temp directory it is the workspace's own file,
+// not a temp file (rm -rf /tmp/ws/src is rm -rf src), and a temp root, or a
+// directory that holds the workspace, or everything in one, is more than
+// temp files: it becomes "$ENCLOSING:<path>", which no rule takes for
+// disposable or for the workspace.
+func rootedIn(root, p string, dyn bool) (string, bool) {
+	if dyn || !strings.HasPrefix(p, "/") {
+		return p, dyn
+	}
+	clean := path.Clean(p)
+	for _, t := range tempRoots {
+		// The temp directory itself; and everything in it when the
+		// workspace is there too.
+		if clean == t || strings.ContainsAny(clean, "*?[") && path.Dir(clean) == t && strings.HasPrefix(root, t+"/") {
+			return "$ENCLOSING:" + clean, false
+		}
+	}
+	if root == "" || !isTemp(root) {
+		return p, dyn
+	}
+	switch {
+	case clean == root:
+		return ".", false
+	case strings.HasPrefix(clean, root+"/"):
+		return strings.TrimPrefix(clean, root+"/"), false
+	case strings.HasPrefix(root, clean+"/"):
+		return "$ENCLOSING:" + clean, false
+	}
+	return p, dyn
 }
 
 // chdirOption is the directory a wrapper runs its command in (env -C DIR,

@@ -38,16 +38,18 @@ var dbClients = map[string]*dbClient{
 	"trino":             {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	"presto":            {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	// SQL run by a subcommand of a larger CLI: see sqlSubcommands.
-	"bq query":       {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
-	"wrangler d1":    {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
-	"heroku pg:psql": {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
-	"turso db shell": {sqlArg: 2, lang: "sql"},
+	"bq query":          {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
+	"wrangler d1":       {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
+	"heroku pg:psql":    {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
+	"turso db shell":    {sqlArg: 2, lang: "sql"},
+	"clickhouse client": {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
+	"clickhouse local":  {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
 }
 
 // sqlSubcommands: CLIs whose subcommand runs SQL, and the words that
 // name it; the rest of the line is read as that client's.
 var sqlSubcommands = map[string][]string{
-	"bq": {"query"}, "wrangler": {"d1", "execute"}, "heroku": {"pg:psql"}, "turso": {"db", "shell"},
+	"bq": {"query"}, "wrangler": {"d1", "execute"}, "heroku": {"pg:psql"}, "turso": {"db", "shell"}, "clickhouse": {"client"},
 }
 
 // sqlSubcommand judges c as the SQL client its subcommand is, if it is one.
@@ -114,6 +116,20 @@ func (w *walker) database(c *call, in input, depth int) {
 		if takesValue(db.files, a.s) || hasPrefixAny(a.s, db.files, "=") {
 			w.add("db.run-file", unknown, c.name+" runs statements from a file Chaperone cannot see")
 			return
+		}
+		// A cluster of short options (-tAc SQL, -Bse SQL, -c'SQL').
+		switch glued, kind := db.shortCluster(a.s); {
+		case a.dyn || kind == "":
+		case kind == "file":
+			w.add("db.run-file", unknown, c.name+" runs statements from a file Chaperone cannot see")
+			return
+		case glued != "":
+			w.statements(db.lang, c.name, arg{s: glued})
+			inline = true
+		case i+1 < len(c.args):
+			w.statements(db.lang, c.name, c.args[i+1])
+			inline = true
+			i++
 		}
 	}
 	if inline {
@@ -331,4 +347,27 @@ func (w *walker) sqliteDot(t string) {
 	default:
 		w.add("db.meta-unknown", unknown, "sqlite "+name+" is not a command Chaperone knows")
 	}
+}
+
+// shortCluster reads one word as a cluster of short options: kind is
+// "inline" when it reaches an option whose value is a statement (glued
+// after it, or "" for the next word), "file" for one that names a file of
+// statements, "" when it is no such cluster or another option takes the
+// rest as its value first.
+func (db *dbClient) shortCluster(a string) (glued, kind string) {
+	if len(a) < 2 || a[0] != '-' || a[1] == '-' {
+		return "", ""
+	}
+	for i := 1; i < len(a); i++ {
+		l := "-" + a[i:i+1]
+		switch {
+		case slices.Contains(db.inline, l):
+			return a[i+1:], "inline"
+		case slices.Contains(db.files, l):
+			return "", "file"
+		case slices.Contains(db.valueOpts, l):
+			return "", ""
+		}
+	}
+	return "", ""
 }

@@ -45,12 +45,54 @@ var escapes = map[string][]escape{
 	"ssh":      {{opts: []string{"-oProxyCommand", "-oLocalCommand"}}},
 	"find":     {{opts: []string{"-fprintf"}, code: true}},
 	"xdg-open": {{code: true}},
+	// Runtimes whose code this guard does not read: -e and friends are
+	// code that can run or delete anything.
+	"R":                 {{opts: []string{"-e"}, code: true}},
+	"octave":            {{opts: []string{"--eval"}, code: true}},
+	"groovy":            {{opts: []string{"-e"}, code: true}},
+	"elixir":            {{opts: []string{"-e", "--eval"}, code: true}},
+	"iex":               {{opts: []string{"-e", "--eval"}, code: true}},
+	"erl":               {{opts: []string{"-eval", "-s", "-run"}, code: true}},
+	"escript":           {{opts: []string{"-e"}, code: true}},
+	"guile":             {{opts: []string{"-c", "-e"}, code: true}},
+	"bb":                {{opts: []string{"-e", "--eval"}, code: true}},
+	"clojure":           {{opts: []string{"-e", "-M", "-X"}, code: true}},
+	"raku":              {{opts: []string{"-e"}, code: true}},
+	"perl6":             {{opts: []string{"-e"}, code: true}},
+	"kotlin":            {{opts: []string{"-e"}, code: true}},
+	"kotlinc":           {{opts: []string{"-e", "-script"}, code: true}},
+	"scala":             {{opts: []string{"-e"}, code: true}},
+	"sbcl":              {{opts: []string{"--eval", "--script", "--load"}, code: true}},
+	"racket":            {{opts: []string{"-e", "--eval"}, code: true}},
+	"ghc":               {{opts: []string{"-e"}, code: true}},
+	"runghc":            {{opts: []string{"-e"}, code: true}},
+	"swift":             {{opts: []string{"-e"}, code: true}},
+	"crystal":           {{opts: []string{"eval"}, code: true}},
+	"pike":              {{opts: []string{"-e"}, code: true}},
+	"gnuplot":           {{opts: []string{"-e"}, code: true}},
+	"pwsh":              {{opts: []string{"-Command", "-c", "-EncodedCommand", "-e", "-File", "-f"}, code: true}},
+	"powershell":        {{opts: []string{"-Command", "-c", "-EncodedCommand", "-e"}, code: true}},
+	"m4":                {{opts: []string{"-D"}, code: true}},
+	"cmake":             {{opts: []string{"-E", "-P"}, code: true}},
+	"ansible":           {{opts: []string{"-m", "--module-name", "-a", "--args"}, code: true}},
+	"salt-call":         {{opts: []string{"cmd.run", "cmd.shell", "cmd.script"}, code: true}},
+	"socat":             {{prefix: "SYSTEM:", opts: []string{"-"}}},
+	"rg":                {{opts: []string{"--pre"}}},
+	"fd":                {{opts: []string{"-x", "--exec", "-X", "--exec-batch"}}},
+	"fdfind":            {{opts: []string{"-x", "--exec", "-X", "--exec-batch"}}},
+	"watchexec":         {{code: true}},
+	"nix-shell":         {{opts: []string{"--run", "--command"}}},
+	"npm":               {{opts: []string{"-c", "--call"}}},
+	"npx":               {{opts: []string{"-c", "--call"}}},
+	"capsh":             {{opts: []string{"-c"}}},
+	"start-stop-daemon": {{opts: []string{"--exec", "-x", "--startas", "-a"}, code: true}},
 }
 
 // interpretersOfTheirOwn read a program in a language this guard does not
 // read, any of which can run commands: from standard input, and for those
 // marked, from a file operand too.
-var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expect": true, "dc": true, "julia": false,
+var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expect": true, "dc": true, "julia": false, "m4": true, "ftp": false, "sftp": false,
+	"R": false, "groovy": false, "raku": false, "erl": false, "bb": false, "gnuplot": false, "sqlplus": false,
 	"ed": true, "red": true, "ex": false, "gdb": false, "lldb": false, "guile": false, "sbcl": false, "jshell": false, "octave": false}
 
 // optionCommands judges the commands a program's options run.
@@ -87,6 +129,45 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 	}
 	if c.name == "sed" || c.name == "gsed" {
 		w.sedExecutes(c)
+	}
+	if (c.name == "npm" || c.name == "pnpm" || c.name == "bun") && (c.sub("exec") || c.sub("x")) {
+		for _, v := range escapeValues(c, []string{"-c", "--call"}) {
+			w.shellString(v, depth)
+		}
+		if c.name == "bun" && c.sub("exec") && len(c.pos) > 1 {
+			w.shellString(c.pos[1].arg, depth)
+		}
+	}
+	if c.name == "fd" || c.name == "fdfind" {
+		// fd -x CMD ARGS... runs CMD on every path it finds.
+		for i, a := range c.args {
+			if a.s == "-x" || a.s == "--exec" || a.s == "-X" || a.s == "--exec-batch" {
+				cmd := append([]arg{}, c.args[i+1:]...)
+				for j, x := range cmd {
+					if x.s == ";" {
+						cmd = cmd[:j]
+						break
+					}
+				}
+				w.command(append(cmd, arg{s: "$FOUND", dyn: true}), input{}, depth+1)
+				break
+			}
+		}
+	}
+	if c.name == "rg" {
+		// rg --pre CMD runs CMD on every file it searches.
+		for _, v := range escapeValues(c, []string{"--pre"}) {
+			w.command([]arg{v, {s: "$FILE", dyn: true}}, input{}, depth+1)
+		}
+	}
+	if c.name == "socat" {
+		for _, a := range c.args {
+			for _, p := range []string{"SYSTEM:", "EXEC:", "system:", "exec:"} {
+				if cmd, ok := strings.CutPrefix(a.s, p); ok {
+					w.shellString(arg{s: strings.SplitN(cmd, ",", 2)[0], dyn: a.dyn}, depth)
+				}
+			}
+		}
 	}
 }
 

@@ -253,6 +253,10 @@ func (w *walker) find(c *call, depth int) {
 		}
 		roots = append(roots, a.s)
 	}
+	for i, r := range roots {
+		// A workspace in a temp directory is not temp files to find.
+		roots[i], _ = rootedIn(w.ws.root, r, false)
+	}
 	disposable, local := len(roots) > 0, len(roots) > 0
 	for _, r := range roots {
 		disposable = disposable && isDisposable(r)

@@ -749,3 +749,59 @@ func TestCodeBuiltAtRunTime(t *testing.T) {
 		{"awk '{print $1}' f", read, ""},
 	})
 }
+
+// Round two of a black-box attack: a workspace that lies in a temp
+// directory, .git written over, option clusters of database clients,
+// runners, and files this line wrote that a project tool then runs.
+func TestWorkspaceInTempAndProjectTools(t *testing.T) {
+	checkIn(t, "/tmp/agent/ws", []want{
+		{"rm -rf /tmp/agent/ws", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp/agent/ws/src", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp/agent/ws/.g*", destructive, "fs.rm-recursive"},
+		{"find /tmp/agent/ws -delete", destructive, "fs.find-delete"},
+		{"rm -rf /tmp/agent", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp/*", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp/agent/ws/node_modules", write, ""},
+		{"rm -rf /var/tmp/*", write, ""},
+		{"rm -rf /tmp/build", write, ""},
+	})
+	check(t, []want{
+		{"mv .git /tmp/x", destructive, "fs.rm-git-internals"},
+		{"echo > .git/HEAD", destructive, "fs.git-internals"},
+		{": > .git/index", destructive, "fs.git-internals"},
+		{"cp /dev/null .git/config", destructive, "fs.git-internals"},
+		{"printf '[alias]\\n\\tst = !rm -rf /etc\\n' >> .git/config && git st", unknown, "git.config-loads"},
+		{"echo x > .git/hooks/pre-commit", write, ""},
+		{"psql -Atc 'DROP TABLE users'", destructive, ""},
+		{"psql -c'DROP TABLE users'", destructive, ""},
+		{"mysql -Bse 'DROP DATABASE prod'", destructive, ""},
+		{"mysql -e'DROP DATABASE prod'", destructive, ""},
+		{"clickhouse client -q 'DROP TABLE x'", destructive, ""},
+		{"psql -Af q.sql", unknown, "db.run-file"},
+		{"psql -tAc 'select 1'", read, ""},
+		{"mysql -uroot -psecret -e 'select 1'", read, ""},
+		{"npm exec -c 'rm -rf /etc'", destructive, "fs.rm-recursive"},
+		{"npx rimraf@latest /etc", destructive, "fs.rm-recursive"},
+		{"bun x rimraf /etc", destructive, "fs.rm-recursive"},
+		{"conda run rm -rf /etc", destructive, "fs.rm-recursive"},
+		{"nix-shell --run 'rm -rf /etc'", destructive, "fs.rm-recursive"},
+		{"fd . /etc -x rm -rf", destructive, "fs.rm-recursive"},
+		{"rg --pre rm . ~", destructive, "fs.rm-outside-workspace"},
+		{"perf stat rm -rf /etc", destructive, "fs.rm-recursive"},
+		{"socat - SYSTEM:'rm -rf /etc'", destructive, "fs.rm-recursive"},
+		{"pwsh -Command 'rm -r -fo /etc'", unknown, "shell.program-code"},
+		{"cmake -E rm -rf /etc", unknown, "shell.program-code"},
+		{`R -e 'unlink("/etc", recursive=TRUE)'`, unknown, "shell.program-code"},
+		{"printf 'x:\\n\\trm -rf /etc\\n' > justfile && just x", unknown, "shell.project-file"},
+		{"printf 'import shutil\\nshutil.rmtree(\"/etc\")\\n' > conftest.py && pytest", destructive, "inline.delete"},
+		{`echo 'require("fs").rmSync("/etc",{recursive:true})' > eslint.config.js && npx eslint .`, destructive, "inline.delete"},
+		{"printf 'web: rm -rf /etc\\n' > Procfile && foreman start", unknown, "shell.project-file"},
+		// and the everyday forms
+		{"sed -i '' 's/a/b/' file.txt", write, "fs.edit-in-place"},
+		{"npx prettier --write .", write, ""},
+		{"perf stat ls", read, ""},
+		{"fd -e go", read, ""},
+		{"echo hi > notes.txt && npm test", write, ""},
+	})
+}

@@ -103,23 +103,45 @@ func runnerTool(name string, args []arg) ([]arg, bool) {
 		for len(a) > 0 && strings.HasPrefix(a[0].s, "-") {
 			a = a[1:]
 		}
+		if len(a) > 0 && !a[0].dyn {
+			// A package named with its version (rimraf@latest, @scope/x@1)
+			// runs the package's program.
+			if at := strings.LastIndex(a[0].s, "@"); at > 0 {
+				a = append([]arg{{s: a[0].s[:at]}}, a[1:]...)
+			}
+			if i := strings.LastIndex(a[0].s, "/"); i >= 0 && strings.HasPrefix(a[0].s, "@") {
+				a = append([]arg{{s: a[0].s[i+1:]}}, a[1:]...)
+			}
+		}
 		return a
 	}
 	switch name {
-	case "npx", "bunx", "pnpx":
+	case "npx", "bunx", "pnpx", "uvx", "pipx":
+		if name == "pipx" {
+			if len(args) == 0 || args[0].s != "run" {
+				return nil, false
+			}
+			args = args[1:]
+		}
 		return skipFlags(args), true
-	case "pnpm", "yarn":
-		if len(args) > 0 && (args[0].s == "dlx" || args[0].s == "exec") {
+	case "pnpm", "yarn", "bun":
+		if len(args) > 0 && (args[0].s == "dlx" || args[0].s == "exec" || args[0].s == "x") {
 			return skipFlags(args[1:]), true
 		}
-	case "bundle", "poetry", "uv", "pipenv", "pdm", "hatch", "rye":
+	case "bundle", "poetry", "uv", "pipenv", "pdm", "hatch", "rye", "conda", "mamba", "micromamba", "pixi":
 		if len(args) > 0 && (args[0].s == "exec" || args[0].s == "run") {
 			return skipFlags(args[1:]), true
 		}
 	case "npm":
-		if len(args) > 0 && args[0].s == "exec" {
+		if len(args) > 0 && (args[0].s == "exec" || args[0].s == "x") {
 			return skipFlags(args[1:]), true
 		}
+	case "perf":
+		// perf stat|record|trace CMD runs CMD.
+		if len(args) > 0 && (args[0].s == "stat" || args[0].s == "record" || args[0].s == "trace") {
+			return skipFlags(args[1:]), true
+		}
+		return []arg{}, true
 	}
 	return nil, false
 }

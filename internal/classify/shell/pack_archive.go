@@ -74,6 +74,7 @@ func extractsOutside(c *call) bool {
 // its command line, is outside the workspace from where the tool runs.
 func (c *call) lands(a arg) bool {
 	s, dyn := placeFrom(c.here, a.s, a.dyn)
+	s, dyn = rootedIn(c.root, s, dyn)
 	return dyn || !isTemp(s) && !isDevice(s) && !inWorkspace(s)
 }
 

@@ -63,12 +63,7 @@ var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 			if c.name != "rm" && c.name != "unlink" {
 				return false
 			}
-			for _, p := range operandsOf(c) {
-				if s := strings.TrimPrefix(p.s, "./"); s == ".git" || strings.HasPrefix(s, ".git/") || strings.Contains(s, "/.git/") || strings.HasSuffix(s, "/.git") {
-					return true
-				}
-			}
-			return false
+			return touchesGit(operandsOf(c))
 		}, Class: destructive, Reason: "deleting files inside .git destroys the repository's history or state"},
 		{ID: "fs.rm", When: func(c *call) bool { return c.name == "rm" || c.name == "unlink" || c.name == "rmdir" }, Class: write, Reason: "deletes workspace files"},
 		{ID: "fs.shred", When: func(c *call) bool { return c.name == "shred" || c.name == "srm" }, Class: destructive, Reason: "shred destroys file contents beyond recovery"},
@@ -93,6 +88,30 @@ var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 // writersPack: tools that overwrite their destination.
 var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv", "cp", "tee", "ln", "install"},
 	Rules: []Rule{
+		{ID: "fs.rm-git-internals", When: func(c *call) bool {
+			if c.name != "mv" || len(c.pos) < 2 {
+				return false
+			}
+			srcs := c.pos[:len(c.pos)-1]
+			if _, ok := targetDir(c); ok {
+				srcs = c.pos
+			}
+			return touchesGit(srcs)
+		}, Class: destructive, Reason: "moving .git, or files out of it, takes the repository's history or state away"},
+		{ID: "fs.git-internals", When: func(c *call) bool {
+			if t, ok := targetDir(c); ok {
+				return gitInternal(t.s + "/x")
+			}
+			if c.name == "tee" {
+				for _, p := range c.pos {
+					if gitInternal(p.s) && !c.has("-a", "--append") {
+						return true
+					}
+				}
+				return false
+			}
+			return len(c.pos) >= 2 && gitInternal(c.pos[len(c.pos)-1].s)
+		}, Class: destructive, Reason: "overwrites a file of the repository's history or state in .git"},
 		{ID: "fs.mv-to-null", When: func(c *call) bool { return c.name == "mv" && len(c.pos) > 0 && c.pos[len(c.pos)-1].s == "/dev/null" }, Class: destructive,
 			Reason: "moving a file onto /dev/null destroys it"},
 		{ID: "fs.overwrite-outside-workspace", When: func(c *call) bool {
@@ -150,6 +169,9 @@ func allDisposable(c *call) bool {
 
 func anyOutside(c *call) bool {
 	for _, p := range operandsOf(c) {
+		if p.s == "" && !p.dyn {
+			continue // sed -i '' (BSD sed's empty backup suffix)
+		}
 		if !isTemp(p.s) && !isDevice(p.s) && (!inWorkspace(p.s) || p.dyn || p.s == "." || p.s == "*" || p.s == ".*") {
 			return true
 		}
@@ -205,4 +227,14 @@ func valueLetters(name string) string {
 		return "gmoS"
 	}
 	return "S"
+}
+
+// touchesGit reports whether a path is .git or inside it.
+func touchesGit(ps []positional) bool {
+	for _, p := range ps {
+		if s := strings.TrimPrefix(p.s, "./"); s == ".git" || strings.HasPrefix(s, ".git/") || strings.Contains(s, "/.git/") || strings.HasSuffix(s, "/.git") {
+			return true
+		}
+	}
+	return false
 }

@@ -121,7 +121,6 @@ var moreWrappers = map[string]wrapper{
 	"sshpass":          {valueOpts: []string{"-p", "-f", "-d", "-e"}},
 	"gdb":              {valueOpts: strings.Fields("-ex --ex -eval-command --eval-command -iex --init-eval-command -x --command -ix -p --pid -cd --cd -d --directory -s --symbols -e --exec -c --core")},
 	"valgrind":         {},
-	"perf":             {},
 	"tsp":              {},
 	"nq":               {},
 	"envchain":         {skip: 1},

@@ -224,15 +224,20 @@ func (w *walker) truncates(path string, dyn bool, how string) {
 	if p, d := w.place(path, dyn); p != path || d != dyn {
 		// Outside the workspace: judged where it lands, and as written.
 		w.truncation(p, d, how)
+	} else if p, d := rootedIn(w.ws.root, path, dyn); p != path || d != dyn {
+		w.truncation(p, d, how)
 	}
 	w.truncation(path, dyn, how)
 }
 
 func (w *walker) truncation(path string, dyn bool, how string) {
-	if !dyn && !isDevice(path) {
-		// Until something says what it holds (a redirection's output,
-		// recorded after), what was written there is unknown.
+	if !dyn && !isDevice(path) && how != "redirection" {
+		// Written by a program or code whose output is not followed: what
+		// the file holds is unknown (a redirection's is recorded after).
 		w.wrote(path, "", false, false)
+	}
+	if !dyn && gitInternal(path) {
+		w.add("fs.git-internals", action.ClassDestructive, "a "+how+" overwrites "+path+", part of the repository's history or state")
 	}
 	switch {
 	case isDevice(path) || isTemp(path):
@@ -250,6 +255,10 @@ func (w *walker) truncation(path string, dyn bool, how string) {
 }
 
 func (w *walker) appends(path string, dyn bool) {
+	if !dyn && gitInternal(path) {
+		// .git/config: aliases and settings whose values git runs.
+		w.add("git.config-loads", action.ClassUnknown, "appending to "+path+" changes what git does, or runs")
+	}
 	if isDevice(path) || isTemp(path) {
 		return
 	}
@@ -528,4 +537,12 @@ func (w *walker) recordWrites(s *syntax.Stmt, in input, depth int) {
 		out := w.output(s, in, depth)
 		w.wrote(p, out.text, out.known, r.Op == syntax.AppOut || r.Op == syntax.AppAll || r.Op == syntax.AppClob || r.Op == syntax.AppAllClob)
 	}
+}
+
+// gitInternal: a file in .git that holds the repository's state (hooks
+// are judged by their content where they run).
+func gitInternal(p string) bool {
+	s := strings.TrimPrefix(p, "./")
+	i := strings.Index("/"+s, "/.git/")
+	return i >= 0 && !strings.Contains(s[i:], ".git/hooks/")
 }

@@ -174,6 +174,24 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 		w.sqlArgument(name, args, arg, depth)
 	}
 	switch name {
+	case "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema", "cursor_to_xml":
+		// The table is named by a value: one of the password catalogs
+		// reads as well this way as by a SELECT.
+		if len(args) > 0 {
+			if t, ok := w.settingConst(args[0]); !ok {
+				w.add("sql.dynamic", action.ClassUnknown, "%s of a table only known at run time", name)
+			} else if credentialTable(t) {
+				w.add("sql.read-credentials", action.ClassCredentialAccess, "%s of %s reads passwords or connection secrets", name, t)
+			}
+		}
+	case "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema":
+		if len(args) > 0 {
+			if t, ok := w.settingConst(args[0]); !ok || strings.EqualFold(strings.Trim(t, `"`), "pg_catalog") {
+				w.add("sql.read-credentials", action.ClassCredentialAccess, "%s of the system catalog reads passwords or connection secrets", name)
+			}
+		}
+	case "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema":
+		w.add("sql.read-credentials", action.ClassCredentialAccess, "%s reads every table it can, the password catalogs included", name)
 	case "set_config":
 		if name, ok := w.settingsRow[f]; ok && len(args) > 1 {
 			w.setting(name, w.settingArg(args[1]))
@@ -315,4 +333,16 @@ func lastNode(ns []*pg_query.Node) *pg_query.Node {
 		return nil
 	}
 	return ns[len(ns)-1]
+}
+
+// credentialTable reads a table named by text or OID as credentialCatalog
+// does: pg_authid (1260), pg_user_mapping (1418) and the views on them.
+func credentialTable(t string) bool {
+	t = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(t), `"`, ""))
+	t = strings.TrimPrefix(t, "pg_catalog.")
+	switch t {
+	case "pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "1260", "1418":
+		return true
+	}
+	return false
 }

@@ -99,6 +99,9 @@ func (w *walker) node(m any, depth int) bool {
 		} else if serverObject(s.GetObjtype()) {
 			w.add("sql.cluster", action.ClassDestructive, "GRANT ON %s changes access to an object that belongs to the whole server", objectName(s.GetObjtype()))
 		}
+		for _, o := range s.GetObjects() {
+			w.catalogObject(o, o.GetRangeVar())
+		}
 	case *pg_query.VariableSetStmt:
 		w.variableSet(s)
 	case *pg_query.TransactionStmt:
@@ -173,6 +176,29 @@ func (w *walker) node(m any, depth int) bool {
 		// on the same server included: both take a token beyond the
 		// database it is scoped to.
 		w.add("sql.cluster", action.ClassDestructive, "%s reaches beyond the database this connection is scoped to", clusterWords(s))
+	case *pg_query.DefineStmt:
+		// CREATE OPERATOR/AGGREGATE name a function that later runs as
+		// an operator or an aggregate step, where no call names it:
+		// each is judged here as called.
+		w.createdIn(s.GetDefnames())
+		for _, d := range s.GetDefinition() {
+			if de := d.GetDefElem(); de != nil && definedFunction[de.GetDefname()] {
+				w.referencedFunction(functionName(de.GetArg()), depth)
+			}
+		}
+	case *pg_query.CreateCastStmt:
+		if f := s.GetFunc(); f != nil {
+			w.referencedFunction(f.GetObjname(), depth)
+		}
+	case *pg_query.CreateFunctionStmt:
+		w.createdIn(s.GetFuncname())
+	case *pg_query.AlterOwnerStmt:
+		if serverObject(s.GetObjectType()) {
+			w.add("sql.cluster", action.ClassDestructive, "ALTER %s ... OWNER TO changes an object that belongs to the whole server", objectName(s.GetObjectType()))
+		}
+		w.catalogObject(s.GetObject(), s.GetRelation())
+	case *pg_query.AlterFunctionStmt:
+		w.catalogObject(&pg_query.Node{Node: &pg_query.Node_ObjectWithArgs{ObjectWithArgs: s.GetFunc()}}, nil)
 	case *pg_query.CommentStmt:
 		if serverObject(s.GetObjtype()) {
 			w.add("sql.cluster", action.ClassDestructive, "COMMENT ON %s changes an object that belongs to the whole server", objectName(s.GetObjtype()))
@@ -411,4 +437,69 @@ func serverObject(t pg_query.ObjectType) bool {
 		return true
 	}
 	return false
+}
+
+// definedFunction are the CREATE OPERATOR and CREATE AGGREGATE options
+// that name a function to run.
+var definedFunction = map[string]bool{"function": true, "procedure": true, "sfunc": true, "finalfunc": true, "combinefunc": true,
+	"serialfunc": true, "deserialfunc": true, "msfunc": true, "minvfunc": true, "mfinalfunc": true, "restrict": true, "join": true}
+
+// functionName is the qualified name a definition option gives.
+func functionName(n *pg_query.Node) []*pg_query.Node {
+	switch {
+	case n.GetTypeName() != nil:
+		return n.GetTypeName().GetNames()
+	case n.GetList() != nil:
+		return n.GetList().GetItems()
+	case n.GetString_() != nil:
+		return []*pg_query.Node{n}
+	}
+	return nil
+}
+
+// referencedFunction judges a function an object will run as a call of it
+// with arguments only known then.
+func (w *walker) referencedFunction(names []*pg_query.Node, depth int) {
+	if len(names) == 0 {
+		w.add("sql.function", action.ClassUnknown, "an operator or aggregate runs a function Chaperone cannot name")
+		return
+	}
+	unknownArg := &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: 1}}}
+	w.funcCall(&pg_query.FuncCall{Funcname: names, Args: []*pg_query.Node{unknownArg, unknownArg, unknownArg}}, depth)
+}
+
+// createdIn: an object created in pg_catalog shadows or joins the
+// built-ins that every session trusts by name.
+func (w *walker) createdIn(names []*pg_query.Node) {
+	if len(names) >= 2 && constString(names[len(names)-2]) == "pg_catalog" {
+		w.add("sql.cluster", action.ClassDestructive, "creating an object in pg_catalog changes the built-ins every session trusts")
+	}
+}
+
+// catalogObject: an ALTER, OWNER TO or GRANT of a built-in (a function,
+// schema or table of pg_catalog) changes what every session trusts.
+func (w *walker) catalogObject(o *pg_query.Node, r *pg_query.RangeVar) {
+	if r != nil && (r.GetSchemaname() == "pg_catalog" || r.GetSchemaname() == "" && strings.HasPrefix(r.GetRelname(), "pg_")) {
+		w.add("sql.cluster", action.ClassDestructive, "changing %s changes a system catalog", rangeVarName(r))
+		return
+	}
+	if o == nil {
+		return
+	}
+	var names []*pg_query.Node
+	switch {
+	case o.GetObjectWithArgs() != nil:
+		names = o.GetObjectWithArgs().GetObjname()
+	case o.GetList() != nil:
+		names = o.GetList().GetItems()
+	case o.GetString_() != nil:
+		names = []*pg_query.Node{o}
+	}
+	if len(names) == 0 {
+		return
+	}
+	first := constString(names[0])
+	if first == "pg_catalog" || first == "information_schema" || len(names) == 1 && strings.HasPrefix(first, "pg_") {
+		w.add("sql.cluster", action.ClassDestructive, "changing a built-in of %s changes what every session trusts", first)
+	}
 }

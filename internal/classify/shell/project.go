@@ -1,0 +1,101 @@
+package shell
+
+import (
+	"path"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// projectRunner is a tool that runs the project's own files: its tests,
+// its configuration (which is code for most of them), its task lists.
+type projectRunner struct {
+	lang  string   // the language its files are read as ("" when not read here)
+	exts  []string // files it runs by extension
+	names []string // files it runs by name
+}
+
+var (
+	pyProject   = []string{"conftest.py", "pytest.ini", "pyproject.toml", "setup.cfg", "setup.py", "tox.ini", "noxfile.py", "sitecustomize.py", "usercustomize.py"}
+	nodeProject = []string{"package.json", ".yarnrc.yml", ".npmrc", ".pnpmfile.cjs"}
+	nodeExts    = []string{".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx"}
+)
+
+var projectRunners = map[string]projectRunner{
+	"pytest":     {lang: "python", exts: []string{".py"}, names: pyProject},
+	"py.test":    {lang: "python", exts: []string{".py"}, names: pyProject},
+	"tox":        {lang: "python", exts: []string{".py"}, names: pyProject},
+	"nox":        {lang: "python", exts: []string{".py"}, names: pyProject},
+	"pip":        {lang: "python", names: pyProject},
+	"pip3":       {lang: "python", names: pyProject},
+	"hatch":      {lang: "python", names: pyProject},
+	"pdm":        {lang: "python", names: pyProject},
+	"poe":        {lang: "python", names: pyProject},
+	"jest":       {lang: "node", exts: nodeExts, names: nodeProject},
+	"vitest":     {lang: "node", exts: nodeExts, names: nodeProject},
+	"mocha":      {lang: "node", exts: nodeExts, names: nodeProject},
+	"eslint":     {lang: "node", exts: nodeExts, names: nodeProject},
+	"prettier":   {lang: "node", exts: nodeExts, names: nodeProject},
+	"webpack":    {lang: "node", exts: nodeExts, names: nodeProject},
+	"vite":       {lang: "node", exts: nodeExts, names: nodeProject},
+	"next":       {lang: "node", exts: nodeExts, names: nodeProject},
+	"gulp":       {lang: "node", exts: nodeExts, names: nodeProject},
+	"grunt":      {lang: "node", exts: nodeExts, names: nodeProject},
+	"tsx":        {lang: "node", exts: nodeExts, names: nodeProject},
+	"npm":        {lang: "node", exts: nodeExts, names: nodeProject},
+	"yarn":       {lang: "node", exts: nodeExts, names: nodeProject},
+	"pnpm":       {lang: "node", exts: nodeExts, names: nodeProject},
+	"bun":        {lang: "node", exts: nodeExts, names: nodeProject},
+	"rake":       {lang: "ruby", exts: []string{".rb", ".rake"}, names: []string{"Rakefile", "rakefile", "Gemfile"}},
+	"rspec":      {lang: "ruby", exts: []string{".rb"}, names: []string{".rspec", "Gemfile"}},
+	"bundle":     {lang: "ruby", exts: []string{".rb"}, names: []string{"Gemfile"}},
+	"go":         {exts: []string{".go"}, names: []string{"go.mod"}},
+	"cargo":      {exts: []string{".rs"}, names: []string{"Cargo.toml", "build.rs"}},
+	"gradle":     {exts: []string{".gradle", ".kts", ".java", ".kt"}},
+	"gradlew":    {exts: []string{".gradle", ".kts", ".java", ".kt"}},
+	"mvn":        {exts: []string{".java"}, names: []string{"pom.xml"}},
+	"cmake":      {exts: []string{".cmake"}, names: []string{"CMakeLists.txt"}},
+	"just":       {names: []string{"justfile", "Justfile", ".justfile"}},
+	"task":       {names: []string{"Taskfile.yml", "Taskfile.yaml", "taskfile.yml", "taskfile.yaml"}},
+	"mise":       {names: []string{"mise.toml", ".mise.toml", ".tool-versions"}},
+	"foreman":    {names: []string{"Procfile", ".env"}},
+	"honcho":     {names: []string{"Procfile", ".env"}},
+	"pre-commit": {names: []string{".pre-commit-config.yaml"}},
+	"lefthook":   {names: []string{"lefthook.yml", "lefthook.yaml", ".lefthook.yml"}},
+	"dotnet":     {exts: []string{".cs", ".csproj", ".fs"}},
+	"composer":   {names: []string{"composer.json"}},
+	"mix":        {exts: []string{".ex", ".exs"}},
+	"direnv":     {names: []string{".envrc"}},
+}
+
+// projectFiles judges the files this command line wrote that the tool it
+// now runs would run: read as their language when Chaperone reads it,
+// unknown otherwise (a config that names commands, code in a language the
+// guard does not read). A file the line did not write is the project's
+// own, judged where it was written.
+func (w *walker) projectFiles(name string, depth int) {
+	pr, ok := projectRunners[name]
+	if !ok || len(w.ws.written) == 0 {
+		return
+	}
+	paths := make([]string, 0, len(w.ws.written))
+	for p := range w.ws.written {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		base := path.Base(p)
+		if !slices.Contains(pr.names, base) && !slices.ContainsFunc(pr.exts, func(e string) bool { return strings.HasSuffix(base, e) }) {
+			continue
+		}
+		f := w.ws.written[p]
+		switch {
+		case f.known && (pr.lang == "python" || pr.lang == "ruby") && strings.HasSuffix(base, map[string]string{"python": ".py", "ruby": ".rb"}[pr.lang]):
+			w.code(pr.lang, arg{s: f.text}, depth+1)
+		case f.known && pr.lang == "node" && slices.ContainsFunc(nodeExts, func(e string) bool { return strings.HasSuffix(base, e) }):
+			w.code("node", arg{s: f.text}, depth+1)
+		default:
+			w.add("shell.project-file", unknown, name+" runs "+base+", which this command line wrote, and what it does there is not read here")
+		}
+	}
+}
