@@ -62,6 +62,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	name := baseName(args[0].s)
 	rest := args[1:]
+	name, rest = coreutilsName(name, rest)
 	if strings.HasPrefix(args[0].s, "BASH_FUNC_") {
 		w.add("shell.exported-function", unknown, "an exported function's definition replaces a command for the shells started after it")
 		return
@@ -104,6 +105,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.placedPacks(name, rest)
 	w.optionCommands(c, in, depth)
 	w.projectFiles(name, depth)
+	w.outputFiles(c)
 	switch {
 	case isShell(name):
 		w.shell(c, in, depth)

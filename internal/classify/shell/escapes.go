@@ -154,6 +154,16 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 			}
 		}
 	}
+	if c.name == "git" && c.sub("grep") {
+		// git grep -O<cmd> opens the matching files with cmd, through a shell.
+		for _, a := range c.args {
+			if v, ok := strings.CutPrefix(a.s, "-O"); ok && v != "" {
+				w.shellString(arg{s: v, dyn: a.dyn}, depth)
+			} else if v, ok := strings.CutPrefix(a.s, "--open-files-in-pager="); ok {
+				w.shellString(arg{s: v, dyn: a.dyn}, depth)
+			}
+		}
+	}
 	if c.name == "rg" {
 		// rg --pre CMD runs CMD on every file it searches.
 		for _, v := range escapeValues(c, []string{"--pre"}) {

@@ -16,7 +16,9 @@ var execEnv = map[string]string{
 	"PS0": "prompt", "PS1": "prompt", "PS2": "prompt", "PS4": "prompt",
 	"BASH_ENV": "file", "ENV": "file",
 	"GIT_CONFIG_PARAMETERS": "config",
-	"GIT_EXEC_PATH":         "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
+	"GIT_CONFIG_GLOBAL":     "unknown", "GIT_CONFIG_SYSTEM": "unknown", "GIT_CONFIG": "unknown", "PERL5OPT": "unknown", "RUBYOPT": "unknown",
+	"PYTHONSTARTUP": "unknown", "JAVA_TOOL_OPTIONS": "unknown", "_JAVA_OPTIONS": "unknown",
+	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
 }
 
 func (w *walker) execVar(name string, v *syntax.Word, depth int) {
@@ -43,6 +45,10 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	case "prompt":
 		w.document(value, depth)
 	case "file":
+		if isFdPath(value) || value == "/dev/stdin" || value == "-" {
+			w.add("shell.preload", unknown, name+" runs a script read from "+value)
+			return
+		}
 		w.scriptFile(value, name, depth)
 	case "config":
 		for _, kv := range splitConfigParameters(value) {
@@ -54,6 +60,9 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 			w.add("shell.preload", unknown, name+" loads code into every node process: "+value)
 		}
 	default:
+		if value == "/dev/null" {
+			return // no configuration at all
+		}
 		w.add("shell.preload", unknown, name+" makes programs load code Chaperone cannot see: "+value)
 	}
 }
@@ -143,7 +152,7 @@ func (w *walker) execEnvArgs(name string, args []arg, depth int) {
 // value git runs as a command.
 var execConfigSuffixes = []string{"sshcommand", "pager", "editor", "askpass", "gitproxy", "external", "command", "cmd", "textconv",
 	"driver", "clean", "smudge", "process", "program", "helper", "fsmonitor", "uploadpack", "receivepack", "packobjectshook",
-	"difffilter", "tocmd", "cccmd", "httpd", "alternaterefscommand", "proc-receive", "hook"}
+	"difffilter", "tocmd", "cccmd", "httpd", "alternaterefscommand", "proc-receive", "hook", "defaultkeycommand", "sendmailcmd"}
 
 // gitConfig classifies one configuration setting: aliases that run a
 // shell, and keys whose value git runs.
@@ -170,7 +179,12 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		// the colon, makes a plain git push force-update or delete.
 		w.add("git.push-force-config", destructive, "git "+key+"="+value+" makes git push force-update or delete the remote's branches")
 	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
-		w.script(strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadof", 2)[0], depth+1)
+		// git reads "% " in an ext:: command as a space and "%%" as %.
+		cmd := strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadOf", 2)[0]
+		cmd = strings.SplitN(cmd, ".insteadof", 2)[0]
+		w.script(strings.ReplaceAll(strings.ReplaceAll(cmd, "% ", " "), "%%", "%"), depth+1)
+	case strings.HasPrefix(k, "protocol.") && strings.HasSuffix(k, ".allow") && (strings.Contains(k, "ext") || k == "protocol.allow") && !strings.EqualFold(value, "never"):
+		w.add("git.config-loads", unknown, "git "+key+"="+value+" lets ext:: URLs run commands")
 	case strings.Contains(k, ".") && containsStr(execConfigSuffixes, last):
 		if dyn {
 			w.add("git.dynamic-config", unknown, "git "+key+" runs a command only known at run time")

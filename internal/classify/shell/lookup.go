@@ -72,3 +72,80 @@ func toolDir(dir string) bool {
 	}
 	return false
 }
+
+// gnuNames are the GNU tools that Homebrew installs with a g prefix (grm,
+// gcp) beside the system's own.
+var gnuNames = map[string]bool{"rm": true, "cp": true, "mv": true, "ln": true, "dd": true, "shred": true, "truncate": true,
+	"tee": true, "install": true, "chmod": true, "chown": true, "chgrp": true, "rmdir": true, "unlink": true, "find": true,
+	"xargs": true, "sort": true, "split": true, "touch": true, "mkdir": true, "env": true, "timeout": true, "nice": true,
+	"nohup": true, "stdbuf": true, "uniq": true, "cat": true}
+
+// coreutilsName is the program a name runs: grm is rm, and the coreutils
+// multicall binary runs the one --coreutils-prog names.
+func coreutilsName(name string, rest []arg) (string, []arg) {
+	if name == "coreutils" && len(rest) > 0 && !rest[0].dyn {
+		if p, ok := strings.CutPrefix(rest[0].s, "--coreutils-prog="); ok {
+			return p, rest[1:]
+		}
+	}
+	if len(name) > 1 && name[0] == 'g' && gnuNames[name[1:]] {
+		return name[1:], rest
+	}
+	return name, rest
+}
+
+// outputOptions name the file a program writes its output to; writing it
+// replaces what was there.
+var outputOptions = []string{"-o", "--output", "--output-file", "--outfile", "-outfile", "--out", "-out", "--result-file", "--output-document", "--log-file"}
+
+// notOutput: programs whose -o or --output is no file to write.
+var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg": true, "ag": true, "ssh": true, "scp": true, "sftp": true,
+	"mount": true, "ps": true, "lsblk": true, "findmnt": true, "sort": true, "sed": true, "7z": true, "7za": true, "7zr": true, "7zz": true,
+	"unzip": true}
+
+// outputFiles judges the file a program is told to write its output to
+// (curl -o, wget -O, pg_dump -f, openssl -out, tar -cf, ssh-keygen -f...):
+// outside the workspace and temp, it is overwritten.
+func (w *walker) outputFiles(c *call) {
+	if notOutput[c.name] {
+		return
+	}
+	opts := outputOptions
+	switch c.name {
+	case "wget":
+		opts = append(opts, "-O")
+	case "pg_dump", "pg_dumpall", "pg_basebackup":
+		opts = append(opts, "-f", "--file", "-D", "--pgdata")
+	case "tar", "gtar", "bsdtar":
+		if c.has("-c", "--create", "-r", "--append", "-u", "--update") || shortBundle(c, 'c') || oldStyleTar(c, 'c') {
+			opts = append(opts, "-f", "--file")
+			if v, ok := bundleValue(c, 'f'); ok {
+				w.overwritesOutput(c, arg{s: v})
+			}
+		}
+	}
+	for _, v := range optionValues(c, opts...) {
+		w.overwritesOutput(c, v)
+	}
+}
+
+func (w *walker) overwritesOutput(c *call, v arg) {
+	at := *c
+	at.here, at.root = w.outside(), w.ws.root
+	if v.s == "-" || v.s == "" || !at.lands(v) {
+		return
+	}
+	w.add("fs.overwrite-outside-workspace", destructive, c.name+" writes its output over "+v.s+", outside the workspace")
+	w.target(v.s)
+}
+
+// bundleValue is the value of a short option given last in a cluster
+// (tar -czf FILE): the word after the cluster.
+func bundleValue(c *call, letter byte) (string, bool) {
+	for i, a := range c.args {
+		if len(a.s) > 2 && a.s[0] == '-' && a.s[1] != '-' && a.s[len(a.s)-1] == letter && isLetters(a.s[1:]) && i+1 < len(c.args) {
+			return c.args[i+1].s, true
+		}
+	}
+	return "", false
+}

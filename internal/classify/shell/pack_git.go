@@ -45,6 +45,13 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 	{ID: "git.gc-prune-now", Sub: []string{"gc"}, When: func(c *call) bool { v, _ := c.flagValue("--prune"); return v == "now" || v == "all" }, Class: destructive,
 		Reason: "git gc --prune=now deletes unreachable commits immediately"},
 	{ID: "git.update-ref-delete", Sub: []string{"update-ref"}, Any: []string{"-d"}, Class: destructive, Reason: "git update-ref -d deletes a ref"},
+	{ID: "git.update-ref-move", When: func(c *call) bool {
+		return c.sub("update-ref") && !c.has("-d", "--stdin") && len(c.operands(1)) >= 2
+	}, Class: destructive, Reason: "git update-ref moves a branch, dropping the commits only it held"},
+	{ID: "git.prune", Sub: []string{"prune"}, Not: []string{"-n", "--dry-run"}, Class: destructive, Reason: "git prune deletes unreachable commits, the way back to lost work"},
+	{ID: "git.push-force-config", When: func(c *call) bool {
+		return c.sub("remote", "add") && c.has("--mirror", "--mirror=push")
+	}, Class: destructive, Reason: "a mirror remote makes git push force-update and delete the remote's branches"},
 	{ID: "git.tag-delete", Sub: []string{"tag"}, Any: []string{"-d", "--delete"}, Class: write, Reason: "deletes a local tag"},
 	// Plumbing and less common porcelain that discard work as surely.
 	{ID: "git.checkout-index-force", Sub: []string{"checkout-index"}, Any: []string{"-f", "--force"}, Class: destructive,

@@ -164,7 +164,44 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 	}, Class: read, Reason: "reads cloud state"},
 }}
 
-var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "rake", "artisan", "manage.py", "django-admin", "sequelize", "knex", "typeorm", "drizzle-kit", "alembic", "flask", "mix", "dotnet", "ef"}, Rules: []Rule{
+var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "rake", "artisan", "manage.py", "django-admin", "sequelize", "knex", "typeorm", "drizzle-kit", "alembic", "flask", "mix", "dotnet", "ef",
+	"flyway", "atlas", "goose", "dbmate", "migrate", "sqlx", "liquibase", "pg_dropcluster", "convex", "bin/rails"}, Rules: []Rule{
+	{ID: "app.migrate-undo-all", When: func(c *call) bool {
+		switch c.name {
+		case "flyway":
+			return c.sub("clean")
+		case "atlas":
+			return c.sub("schema", "clean") || c.sub("migrate", "down")
+		case "goose":
+			return c.sub("reset") || c.sub("down-to") || c.sub("down")
+		case "dbmate":
+			return c.sub("drop") || c.sub("rollback") || c.sub("down")
+		case "migrate":
+			return c.sub("drop") || c.sub("down") || c.sub("force")
+		case "sqlx":
+			return c.sub("database", "drop") || c.sub("database", "reset") || c.sub("migrate", "revert")
+		case "liquibase":
+			return c.sub("drop-all") || c.sub("dropAll") || c.sub("rollback") || c.sub("rollback-count") || c.sub("rollbackCount")
+		case "pg_dropcluster":
+			return true
+		case "convex":
+			return c.sub("import") && c.has("--replace", "--replace-all")
+		case "manage.py", "django-admin":
+			// migrate APP zero (or an earlier migration) unapplies them.
+			return c.sub("migrate") && len(c.pos) >= 3
+		case "typeorm":
+			return c.sub("schema:drop") || c.sub("migration:revert")
+		}
+		for _, p := range c.pos {
+			switch {
+			case p.s == "db:rollback" || p.s == "db:migrate:down" || p.s == "db:seed:replant" || p.s == "db:schema:load" || p.s == "db:migrate:redo":
+				return true
+			case p.s == "VERSION=0" || strings.HasPrefix(p.s, "STEP="):
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "rolls back migrations, empties the schema or replaces the data"},
 	{ID: "app.prisma-reset", When: func(c *call) bool {
 		return c.name == "prisma" && (c.sub("migrate", "reset") || c.sub("db", "push") && c.has("--force-reset", "--accept-data-loss"))
 	}, Class: destructive, Reason: "prisma migrate reset / db push --force-reset drops the database's data"},
