@@ -34,6 +34,14 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	case *pg_query.InsertStmt:
 		w.catalogWrite(s.GetRelation())
+		if oc := s.GetOnConflictClause(); oc != nil && oc.GetAction() == pg_query.OnConflictAction_ONCONFLICT_UPDATE &&
+			wholeTable(s.GetSelectStmt(), s.GetRelation()) && w.everyRow(oc.GetWhereClause(), s.GetRelation()) {
+			// INSERT INTO t SELECT * FROM t ON CONFLICT DO UPDATE: every
+			// row conflicts with itself and is overwritten.
+			name := rangeVarName(s.GetRelation())
+			w.target(name)
+			w.add("sql.update-all", action.ClassDestructive, "INSERT ... ON CONFLICT DO UPDATE of %s from all of its own rows overwrites every row", name)
+		}
 		w.add("sql.write", action.ClassWrite, "changes rows")
 	case *pg_query.MergeStmt:
 		w.catalogWrite(s.GetRelation())
@@ -222,7 +230,8 @@ func (w *walker) merge(s *pg_query.MergeStmt) {
 		var every bool
 		switch wc.GetMatchKind() {
 		case pg_query.MergeMatchKind_MERGE_WHEN_MATCHED:
-			every = w.everyRow(s.GetJoinCondition(), s.GetRelation()) && w.everyRow(wc.GetCondition(), s.GetRelation())
+			every = (w.everyRow(s.GetJoinCondition(), s.GetRelation()) || selfJoin(s.GetJoinCondition(), s.GetRelation(), s.GetSourceRelation())) &&
+				w.everyRow(wc.GetCondition(), s.GetRelation())
 		case pg_query.MergeMatchKind_MERGE_WHEN_NOT_MATCHED_BY_SOURCE:
 			every = w.everyRow(wc.GetCondition(), s.GetRelation())
 		}
@@ -502,4 +511,36 @@ func (w *walker) catalogObject(o *pg_query.Node, r *pg_query.RangeVar) {
 	if first == "pg_catalog" || first == "information_schema" || len(names) == 1 && strings.HasPrefix(first, "pg_") {
 		w.add("sql.cluster", action.ClassDestructive, "changing a built-in of %s changes what every session trusts", first)
 	}
+}
+
+// sameTable reports whether a FROM item is the table rel names.
+func sameTable(n *pg_query.Node, rel *pg_query.RangeVar) bool {
+	r := n.GetRangeVar()
+	return r != nil && strings.EqualFold(r.GetRelname(), rel.GetRelname()) &&
+		(r.GetSchemaname() == rel.GetSchemaname() || r.GetSchemaname() == "" || rel.GetSchemaname() == "")
+}
+
+// wholeTable reports whether a query reads every row of rel and nothing
+// else: SELECT ... FROM rel with no condition, grouping or limit.
+func wholeTable(n *pg_query.Node, rel *pg_query.RangeVar) bool {
+	sel := n.GetSelectStmt()
+	return sel != nil && len(sel.GetFromClause()) == 1 && sameTable(sel.GetFromClause()[0], rel) && sel.GetWhereClause() == nil &&
+		sel.GetLimitCount() == nil && sel.GetHavingClause() == nil && len(sel.GetGroupClause()) == 0 && len(sel.GetDistinctClause()) == 0
+}
+
+// selfJoin reports whether a MERGE joins rel with itself on one column:
+// MERGE INTO t USING t s ON t.id = s.id matches every row of t.
+func selfJoin(cond *pg_query.Node, rel *pg_query.RangeVar, src *pg_query.Node) bool {
+	if !sameTable(src, rel) && !wholeTable(src.GetRangeSubselect().GetSubquery(), rel) {
+		return false
+	}
+	e := cond.GetAExpr()
+	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || constString(lastNode(e.GetName())) != "=" {
+		return false
+	}
+	l, r := e.GetLexpr().GetColumnRef(), e.GetRexpr().GetColumnRef()
+	if l == nil || r == nil || len(l.GetFields()) == 0 || len(r.GetFields()) == 0 {
+		return false
+	}
+	return constString(lastNode(l.GetFields())) == constString(lastNode(r.GetFields()))
 }

@@ -66,6 +66,13 @@ var cases = []struct {
 	{"RESET log_statement", R, ""},
 	{"SET statement_timeout = '5s'", R, ""},
 	{"SET transform_null_equals = on", D, "sql.session-meaning"},
+	// A table joined with itself reaches every row.
+	{"insert into orders select * from orders on conflict (id) do update set total = null", D, "sql.update-all"},
+	{"insert into orders select * from staged on conflict (id) do update set total = excluded.total", W, "sql.write"},
+	{"merge into events e using events s on e.id = s.id when matched then delete", D, "sql.delete-all"},
+	{"merge into events e using incoming s on e.id = s.id when matched then delete", W, "sql.write"},
+	{"delete from audit_copy.ledger where id in (select id from audit_copy.ledger)", D, "sql.delete-all"},
+	{"delete from ledger where id in (select id from ledger where amount < 0)", W, "sql.write"},
 	// Functions an operator, aggregate or cast will run are judged as
 	// called; built-ins are not altered, owned or shadowed.
 	{"create operator public.@@@ (rightarg=text, function=pg_catalog.pg_read_file)", C, "sql.read-server-file"},
@@ -190,12 +197,14 @@ var cases = []struct {
 	{"UPDATE victim SET v = z.x FROM other z WHERE z.x = 1", D, "sql.update-all"},
 	{"MERGE INTO victim t USING (SELECT 1) s ON NOT false WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
 	{"MERGE INTO victim t USING (SELECT 1) s ON (SELECT true) WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
-	{"DELETE FROM victim WHERE id = ANY (SELECT id FROM victim)", W, "sql.write"},
+	{"DELETE FROM victim WHERE id = ANY (SELECT id FROM victim)", D, "sql.delete-all"},
+	{"DELETE FROM victim WHERE id = ANY (SELECT id FROM victim WHERE id < 3)", W, "sql.write"},
 	{"DELETE FROM victim v WHERE v.id = 3", W, "sql.write"},
 	{"DELETE FROM public.victim WHERE public.victim.id = 3", W, "sql.write"},
 	{`DELETE FROM "public"."User" WHERE ("public"."User"."id" = $1 AND 1=1)`, W, "sql.write"},
 	{"UPDATE t SET v = 1 WHERE EXISTS (SELECT 1 FROM u WHERE u.t_id = t.id)", W, "sql.write"},
-	{"MERGE INTO victim t USING victim s ON t.id = s.id WHEN MATCHED THEN DELETE", W, "sql.write"},
+	{"MERGE INTO victim t USING victim s ON t.id = s.id WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
+	{"MERGE INTO victim t USING victim s ON t.id = s.id + 1 WHEN MATCHED THEN DELETE", W, "sql.write"},
 	// MERGE is the DELETE or UPDATE its actions amount to.
 	{"MERGE INTO bookings b USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE", D, "sql.delete-all"},
 	{"MERGE INTO bookings b USING (SELECT 1) s ON 1 = 1 WHEN MATCHED AND true THEN UPDATE SET note = ''", D, "sql.update-all"},

@@ -59,6 +59,15 @@ func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
 	if cond == nil || w.alwaysTrue(cond) {
 		return true
 	}
+	// col IN (SELECT col FROM the same table): every row whose col is set.
+	if sl := cond.GetSubLink(); sl != nil && sl.GetSubLinkType() == pg_query.SubLinkType_ANY_SUBLINK && wholeTable(sl.GetSubselect(), rel) {
+		if t, c := sl.GetTestexpr().GetColumnRef(), sl.GetSubselect().GetSelectStmt().GetTargetList(); t != nil && len(c) == 1 {
+			if col := c[0].GetResTarget().GetVal().GetColumnRef(); col != nil && len(t.GetFields()) > 0 && len(col.GetFields()) > 0 &&
+				constString(lastNode(t.GetFields())) == constString(lastNode(col.GetFields())) {
+				return true
+			}
+		}
+	}
 	names := map[string]bool{strings.ToLower(rel.GetRelname()): true}
 	if a := rel.GetAlias().GetAliasname(); a != "" {
 		names = map[string]bool{strings.ToLower(a): true} // the alias hides the name
