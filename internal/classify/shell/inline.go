@@ -169,6 +169,12 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.truncates(m[1]+m[2], false, lang+" code writing a file")
 	}
+	for _, re := range fileWrites {
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			found = true
+			w.truncates(strings.Join(m[1:], ""), false, lang+" code writing a file")
+		}
+	}
 	for _, m := range envRead.FindAllStringSubmatch(text, -1) {
 		if name := m[1] + m[2] + m[3] + m[4]; secretName(name) && printCall.MatchString(text) {
 			found = true
@@ -290,15 +296,28 @@ func (w *walker) awk(c *call, depth int) {
 var dynamicCode = map[string]*regexp.Regexp{
 	"python": regexp.MustCompile(`\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
 	"node":   regexp.MustCompile(`\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
-	"perl":   regexp.MustCompile(`\beval\s*(?:[$"'(]|pack|unpack|decode|q)|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
+	"perl":   regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*(?:\||-\|)|\beval\s*(?:[$"'(]|pack|unpack|decode|q)|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
 	"ruby":   regexp.MustCompile(`\b(?:send|public_send|__send__|instance_eval|class_eval|module_eval|instance_exec|eval|constantize|const_get|method)\s*[\(:]|\bBase64\.|\.unpack1?\b|\b(?:system|exec|spawn)\s*\(?\s*[a-z_@$]\w*\s*(?:$|[);\n])`),
-	"php":    regexp.MustCompile(`\$\w+\s*\(|\bcall_user_func|\beval\s*\(|\bbase64_decode\b|\bcreate_function\b|\barray_map\s*\(|\barray_walk\s*\(|\bassert\s*\(|\bpreg_replace\s*\(|\bReflectionFunction\b|\bforward_static_call|\b(?:system|exec|passthru|shell_exec|popen|proc_open)\s*\(\s*\$`),
+	"php":    regexp.MustCompile(`\b(?:popen|proc_open|pcntl_exec)\s*\(|\$\w+\s*\(|\bcall_user_func|\beval\s*\(|\bbase64_decode\b|\bcreate_function\b|\barray_map\s*\(|\barray_walk\s*\(|\bassert\s*\(|\bpreg_replace\s*\(|\bReflectionFunction\b|\bforward_static_call|\b(?:system|exec|passthru|shell_exec|popen|proc_open)\s*\(\s*\$`),
 	"lua":    regexp.MustCompile(`\bload(?:string)?\s*\(|\bdofile\b|\brequire\s*\(\s*[^'"\s]|\bos\.execute\s*\(\s*[^'"\s]`),
 }
 
 // awkDynamic: system() of anything but a string literal (a variable,
 // sprintf, ENVIRON).
 var awkDynamic = regexp.MustCompile(`\bsystem\s*\(\s*[^"\s]|ENVIRON`)
+
+// fileWrites are more calls that write or replace the file their
+// (destination) argument names, in Python, JavaScript, Ruby and Perl.
+var fileWrites = []*regexp.Regexp{
+	regexp.MustCompile(`Path\(\s*['"]([^'"]+)['"]\s*\)\s*\.\s*(?:write_text|write_bytes|unlink|rmdir|touch|open\(\s*['"][wa])`),
+	regexp.MustCompile(`shutil\.(?:move|copy|copy2|copyfile|copytree)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
+	regexp.MustCompile(`\bos\.(?:rename|replace)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
+	regexp.MustCompile(`(?:copyFileSync|copyFile|renameSync|cpSync|appendFileSync)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
+	regexp.MustCompile(`(?:IO|File)\.(?:write|binwrite)\(\s*['"]([^'"]+)['"]|File\.open\(\s*['"]([^'"]+)['"]\s*,\s*['"][wa]`),
+	regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*\+?>{1,2}\s*([^'"|]+)['"]`),
+	regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\+?>{1,2}['"]\s*,\s*['"]([^'"]+)['"]`),
+	regexp.MustCompile(`\btruncate\s*\(?\s*['"]([^'"]+)['"]`),
+}
 
 var (
 	writeCalls = regexp.MustCompile(`(?:writeFileSync|writeFile|write_text|write_bytes|File\.write|file_put_contents|truncateSync)\(\s*['"]([^'"]+)['"]|open\(\s*['"]([^'"]+)['"]\s*,\s*['"]w`)
