@@ -75,7 +75,7 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 		if !strings.HasPrefix(a.s, "-") {
 			// Framework entry points carry their own destructive commands.
 			if b := baseName(a.s); b == "manage.py" || b == "artisan" {
-				w.program(parseCall(b, c.args[i+1:]), in)
+				w.command(append([]arg{{s: b}}, c.args[i+1:]...), in, depth)
 				return
 			}
 			if a.s == "/dev/stdin" || a.s == "/dev/fd/0" || a.s == "/proc/self/fd/0" || a.s == "-" {
@@ -115,7 +115,7 @@ var (
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
-	deleteCalls = regexp.MustCompile(`\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
+	deleteCalls = regexp.MustCompile(`\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
 	envDump     = regexp.MustCompile(`(?:print|console\.log|puts|p|pp|echo|print_r|var_dump|json\.dumps|JSON\.stringify)\s*\(?\s*(?:dict\()?\s*(?:os\.environ|process\.env|ENV|%ENV|\$_ENV|getenv\(\))\s*\)?\s*\)?\s*(?:$|[;)\n])`)
 	strLiteral  = regexp.MustCompile(`^\s*(?:f|r|b)?(?:'([^']*)'|"([^"]*)")`)
 	listLiteral = regexp.MustCompile(`^\s*\[([^\]]*)\]`)

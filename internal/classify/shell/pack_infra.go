@@ -53,7 +53,9 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 	}, Class: credential,
 		Reason: "reads Kubernetes secrets"},
 	{ID: "k8s.config-raw", Sub: sub("config", "view"), Any: []string{"--raw"}, Class: credential, Reason: "prints cluster credentials"},
-	{ID: "helm.uninstall", When: func(c *call) bool { return c.name == "helm" && (c.sub("uninstall") || c.sub("delete") || c.sub("del")) }, Class: destructive,
+	{ID: "helm.uninstall", When: func(c *call) bool {
+		return c.name == "helm" && (c.sub("uninstall") || c.sub("delete") || c.sub("del") || c.sub("un") || c.sub("uninstal"))
+	}, Class: destructive,
 		Reason: "helm uninstall removes a release and its resources"},
 	{ID: "helm.rollback", When: func(c *call) bool { return c.name == "helm" && c.sub("rollback") }, Class: write, Reason: "rolls a release back"},
 	{ID: "k8s.read", When: func(c *call) bool {
@@ -83,6 +85,7 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 		}
 		return false
 	}, Class: destructive, Reason: "-replace destroys a resource and creates it anew, its data gone"},
+	{ID: "iac.replace", Sub: sub("taint"), Class: destructive, Reason: "a tainted resource is destroyed and created anew by the next apply, its data gone"},
 	{ID: "iac.state-push", Sub: sub("state", "push"), Class: destructive, Reason: "overwrites the recorded state, so the next apply may recreate or orphan resources"},
 	{ID: "iac.auto-approve", Sub: sub("apply"), Any: []string{"-auto-approve", "--auto-approve", "--yes", "-y"}, Class: write, Reason: "applies changes without review"},
 	{ID: "iac.read", When: func(c *call) bool {
@@ -92,7 +95,10 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 
 var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc"}, Rules: []Rule{
 	{ID: "cloud.overwrite-with-nothing", When: func(c *call) bool {
-		if !(c.name == "aws" && c.sub("s3", "cp") || c.name == "gsutil" && c.sub("cp") || c.name == "mc" && c.sub("cp") || c.name == "s3cmd" && c.sub("put")) {
+		upload := c.name == "aws" && (c.sub("s3", "cp") || c.sub("s3api", "put-object")) || c.name == "gsutil" && c.sub("cp") ||
+			c.name == "gcloud" && c.sub("storage", "cp") || c.name == "mc" && c.sub("cp") || c.name == "s3cmd" && c.sub("put") ||
+			c.name == "az" && c.sub("storage", "blob", "upload")
+		if !upload {
 			return false
 		}
 		for _, p := range c.pos {
@@ -100,8 +106,54 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 				return true
 			}
 		}
+		for _, v := range optionValues(c, "--body", "-f", "--file") {
+			if v.s == "/dev/null" {
+				return true
+			}
+		}
 		return false
 	}, Class: destructive, Reason: "copying /dev/null over a stored object empties it"},
+	{ID: "cloud.delete", When: func(c *call) bool {
+		// Short and other names for delete: doctl's d and rm, helm un.
+		if c.name == "doctl" {
+			for _, p := range c.pos {
+				if p.s == "d" || p.s == "rm" || p.s == "del" {
+					return true
+				}
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "deletes a cloud resource"},
+	{ID: "cloud.scale-zero", When: func(c *call) bool {
+		if c.name == "aws" && c.sub("autoscaling") {
+			for _, o := range []string{"--desired-capacity", "--max-size"} {
+				if v, ok := c.flagValue(o); ok && v == "0" {
+					return true
+				}
+			}
+		}
+		if (c.name == "fly" || c.name == "flyctl") && c.sub("scale", "count") {
+			for _, p := range c.operands(2) {
+				if p.s == "0" || strings.HasSuffix(p.s, "=0") {
+					return true
+				}
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "scaling to zero terminates every instance"},
+	{ID: "cloud.remote-command", When: func(c *call) bool {
+		return c.name == "aws" && c.sub("ssm", "send-command") || c.name == "aws" && c.sub("ssm", "start-session")
+	}, Class: unknown, Reason: "runs a command on instances, which Chaperone cannot read from here"},
+	{ID: "cloud.expire-objects", When: func(c *call) bool {
+		if !(c.name == "aws" && c.sub("s3api", "put-bucket-lifecycle-configuration")) && !(c.name == "gsutil" && c.sub("lifecycle", "set")) {
+			return false
+		}
+		return true
+	}, Class: destructive, Reason: "a lifecycle rule can expire every object in the bucket"},
+	{ID: "cloud.rebuild", When: func(c *call) bool {
+		return c.name == "doctl" && (c.sub("compute", "droplet-action", "rebuild") || c.sub("compute", "droplet-action", "restore")) ||
+			c.name == "heroku" && (c.sub("pg:copy") || c.sub("pg:backups:restore") || c.sub("pg:reset"))
+	}, Class: destructive, Reason: "replaces a server's disk or a database's data"},
 	{ID: "cloud.s3-remove-bucket", Sub: sub("s3", "rb"), Class: destructive, Reason: "aws s3 rb deletes a bucket (with --force, its objects too)"},
 	{ID: "cloud.remove-bucket", When: func(c *call) bool { return (c.name == "gsutil" || c.name == "mc" || c.name == "s3cmd") && c.sub("rb") }, Class: destructive,
 		Reason: "removes a bucket"},
