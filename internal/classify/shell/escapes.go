@@ -28,8 +28,8 @@ var escapes = map[string][]escape{
 	"flock":    {{opts: []string{"-c", "--command"}}},
 	"gdb":      {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, bang: true}},
 	"lldb":     {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
-	"vim":      {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"nvim":     {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"vim":      {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
+	"nvim":     {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
 	"vi":       {{opts: []string{"-c", "--cmd"}, bang: true}},
 	"view":     {{opts: []string{"-c", "--cmd"}, bang: true}},
 	"ex":       {{opts: []string{"-c", "--cmd"}, bang: true}},
@@ -80,7 +80,9 @@ var escapes = map[string][]escape{
 	"rg":                {{opts: []string{"--pre"}}},
 	"fd":                {{opts: []string{"-x", "--exec", "-X", "--exec-batch"}}},
 	"fdfind":            {{opts: []string{"-x", "--exec", "-X", "--exec-batch"}}},
-	"watchexec":         {{code: true}},
+	"dotnet":            {{opts: []string{"-e"}, code: true}},
+	"java":              {{opts: []string{"--source"}, code: true}},
+	"deno":              {{opts: []string{"eval"}, code: true}},
 	"nix-shell":         {{opts: []string{"--run", "--command"}}},
 	"npm":               {{opts: []string{"-c", "--call"}}},
 	"npx":               {{opts: []string{"-c", "--call"}}},
@@ -98,6 +100,10 @@ var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expec
 // optionCommands judges the commands a program's options run.
 func (w *walker) optionCommands(c *call, in input, depth int) {
 	for _, e := range escapes[c.name] {
+		if e.code && len(e.opts) == 0 && len(c.args) > 0 && !onlyNonExecution(c) {
+			w.add("shell.program-code", unknown, c.name+" runs what its arguments say, which can be any command")
+			continue
+		}
 		for _, v := range escapeValues(c, e.opts) {
 			switch {
 			case e.code:
@@ -111,6 +117,10 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 			case e.bang:
 				for _, line := range strings.Split(v.s, "|") {
 					line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
+					line = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "silent!"), "silent"))
+					if strings.Contains(line, "delete(") || strings.Contains(line, "call ") || strings.Contains(line, "writefile(") {
+						w.add("shell.program-code", unknown, c.name+" runs "+line+", which can delete or write any file")
+					}
 					if cmd, ok := strings.CutPrefix(line, "!"); ok {
 						w.script(cmd, depth+1)
 					} else if cmd, ok := strings.CutPrefix(line, "shell "); ok {
@@ -170,6 +180,35 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 			w.command([]arg{v, {s: "$FILE", dyn: true}}, input{}, depth+1)
 		}
 	}
+	if c.name == "mvn" || c.name == "mvnw" {
+		for _, a := range c.args {
+			if strings.HasPrefix(a.s, "exec:") || strings.HasPrefix(a.s, "-Dexec.executable") {
+				w.add("shell.program-code", unknown, c.name+" "+a.s+" runs a program its options name")
+				break
+			}
+		}
+	}
+	if c.name == "sg" && len(c.pos) >= 2 && !c.has("-c") {
+		// sg GROUP CMD runs CMD through a shell.
+		w.shellString(c.pos[1].arg, depth)
+	}
+	if (c.name == "npm" || c.name == "pnpm") && c.sub("pkg", "set") {
+		w.wrote("package.json", "", false, false) // its scripts now say what this set
+	}
+	if c.name == "lldb" {
+		for _, v := range escapeValues(c, []string{"-o", "--one-line", "-O"}) {
+			if cmd, ok := strings.CutPrefix(strings.TrimSpace(v.s), "platform shell "); ok {
+				w.shellString(arg{s: cmd, dyn: v.dyn}, depth)
+			}
+		}
+	}
+	if c.name == "gawk" || c.name == "awk" {
+		for i, a := range c.args {
+			if (a.s == "-i" || a.s == "--include") && i+1 < len(c.args) && c.args[i+1].s == "inplace" && len(c.pos) > 1 && anyOutside(&call{name: c.name, pos: c.pos[1:]}) {
+				w.add("fs.edit-outside-workspace", destructive, c.name+" -i inplace edits files outside the workspace in place")
+			}
+		}
+	}
 	if c.name == "socat" {
 		for _, a := range c.args {
 			for _, p := range []string{"SYSTEM:", "EXEC:", "system:", "exec:"} {
@@ -192,6 +231,8 @@ func escapeValues(c *call, opts []string) []arg {
 	for i, a := range c.args {
 		for _, o := range opts {
 			switch {
+			case o == "+" && len(a.s) > 1 && a.s[0] == '+':
+				out = append(out, arg{s: a.s[1:], dyn: a.dyn}) // vim +CMD
 			case a.s == o:
 				if i+1 < len(c.args) {
 					out = append(out, c.args[i+1])

@@ -115,7 +115,7 @@ var (
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
-	deleteCalls = regexp.MustCompile(`\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
+	deleteCalls = regexp.MustCompile(`\bpromises\.(?:rm|rmdir|unlink)\b|\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+\w|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
 	envDump     = regexp.MustCompile(`(?:print|console\.log|puts|p|pp|echo|print_r|var_dump|json\.dumps|JSON\.stringify)\s*\(?\s*(?:dict\()?\s*(?:os\.environ|process\.env|ENV|%ENV|\$_ENV|getenv\(\))\s*\)?\s*\)?\s*(?:$|[;)\n])`)
 	strLiteral  = regexp.MustCompile(`^\s*(?:f|r|b)?(?:'([^']*)'|"([^"]*)")`)
 	listLiteral = regexp.MustCompile(`^\s*\[([^\]]*)\]`)
@@ -294,8 +294,8 @@ func (w *walker) awk(c *call, depth int) {
 // looked up by a string built in the code, decoded payloads): what such
 // code does cannot be read from its text.
 var dynamicCode = map[string]*regexp.Regexp{
-	"python": regexp.MustCompile(`\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
-	"node":   regexp.MustCompile(`\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
+	"python": regexp.MustCompile(`\\x[0-9a-fA-F]{2}|\\[0-7]{3}|\\u[0-9a-fA-F]{4}|=\s*getattr\b|__dict__|create_subprocess_(?:shell|exec)|\bopen\(\s*[A-Za-z_]\w*\s*,\s*['"][wax]|\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
+	"node":   regexp.MustCompile(`\bDeno\.(?:Command|run)\b|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
 	"perl":   regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*(?:\||-\|)|\beval\s*(?:[$"'(]|pack|unpack|decode|q)|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
 	"ruby":   regexp.MustCompile(`\b(?:send|public_send|__send__|instance_eval|class_eval|module_eval|instance_exec|eval|constantize|const_get|method)\s*[\(:]|\bBase64\.|\.unpack1?\b|\b(?:system|exec|spawn)\s*\(?\s*[a-z_@$]\w*\s*(?:$|[);\n])`),
 	"php":    regexp.MustCompile(`\b(?:popen|proc_open|pcntl_exec)\s*\(|\$\w+\s*\(|\bcall_user_func|\beval\s*\(|\bbase64_decode\b|\bcreate_function\b|\barray_map\s*\(|\barray_walk\s*\(|\bassert\s*\(|\bpreg_replace\s*\(|\bReflectionFunction\b|\bforward_static_call|\b(?:system|exec|passthru|shell_exec|popen|proc_open)\s*\(\s*\$`),

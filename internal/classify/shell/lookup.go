@@ -15,6 +15,18 @@ func (w *walker) lookupChanges(name string, args []arg, depth int) {
 				return
 			}
 		}
+	case "watchexec", "entr":
+		// watchexec CMD (without --) runs CMD through a shell, as entr -s
+		// does; with -- the runner table reads the command.
+		for i, a := range args {
+			if a.s == "--" {
+				return
+			}
+			if !strings.HasPrefix(a.s, "-") && (i == 0 || !strings.Contains(" -w --watch -e --exts -f --filter -i --ignore -d --debounce -s --signal ", " "+args[i-1].s+" ")) {
+				w.shellString(a, depth)
+				return
+			}
+		}
 	case "mapfile", "readarray":
 		for i, a := range args {
 			if a.s == "-C" && i+1 < len(args) {
@@ -130,6 +142,9 @@ func (w *walker) outputFiles(c *call) {
 }
 
 func (w *walker) overwritesOutput(c *call, v arg) {
+	if !v.dyn && !isDevice(v.s) && v.s != "-" && v.s != "" {
+		w.wrote(v.s, "", false, false) // what the program writes is not followed
+	}
 	at := *c
 	at.here, at.root = w.outside(), w.ws.root
 	if v.s == "-" || v.s == "" || !at.lands(v) {

@@ -118,7 +118,7 @@ func oldStyleTar(c *call, letter byte) bool {
 // shortBundle: a cluster of short options (-xzvf) that holds letter.
 func shortBundle(c *call, letter byte) bool {
 	for _, f := range c.flags {
-		if len(f) > 2 && f[0] == '-' && f[1] != '-' && strings.IndexByte(f, letter) > 0 {
+		if len(f) > 2 && f[0] == '-' && f[1] != '-' && isLetters(f[1:]) && strings.IndexByte(f, letter) > 0 {
 			return true
 		}
 	}

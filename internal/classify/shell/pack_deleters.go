@@ -5,11 +5,12 @@ func init() { register(deletersPack, volumesPack) }
 // deletersPack: programs besides rm that delete files, judged like rm -r:
 // destruction unless everything they name is a build or temp directory.
 var deletersPack = &Pack{Name: "deleters",
-	Commands: []string{"rimraf", "del", "del-cli", "trash", "trash-put", "gio", "wipe", "fdupes", "jdupes", "zip", "tar", "gtar", "bsdtar"},
+	Commands: []string{"rimraf", "premove", "del", "del-cli", "trash", "trash-put", "gio", "wipe", "fdupes", "jdupes", "zip", "tar", "gtar", "bsdtar",
+		"7z", "7za", "7zz", "gzip", "bzip2", "xz", "zstd", "lz4", "fallocate", "sponge", "uniq"},
 	Rules: []Rule{
 		{ID: "fs.rm-recursive", When: func(c *call) bool {
 			switch c.name {
-			case "rimraf", "del", "del-cli", "trash", "trash-put":
+			case "rimraf", "premove", "del", "del-cli", "trash", "trash-put":
 			case "gio":
 				if !c.sub("trash") && !c.sub("remove") {
 					return false
@@ -30,9 +31,45 @@ var deletersPack = &Pack{Name: "deleters",
 				return c.has("-m", "--move") || shortBundle(c, 'm')
 			case "tar", "gtar", "bsdtar":
 				return c.has("--remove-files")
+			case "7z", "7za", "7zz":
+				return c.has("-sdel")
 			}
 			return false
 		}, Class: destructive, Reason: "deletes the files it puts in the archive"},
+		{ID: "fs.compress-outside-workspace", When: func(c *call) bool {
+			// gzip FILE replaces FILE with FILE.gz: outside the workspace
+			// the original is gone from where its users look.
+			switch c.name {
+			case "gzip", "bzip2", "xz", "zstd", "lz4":
+			default:
+				return false
+			}
+			if c.has("-k", "--keep", "-c", "--stdout", "-t", "--test", "-l", "--list") || c.name == "zstd" && !c.has("--rm") {
+				return false
+			}
+			return anyOutside(c)
+		}, Class: destructive, Reason: "replaces files outside the workspace with compressed copies"},
+		{ID: "fs.punch-hole", When: func(c *call) bool {
+			return c.name == "fallocate" && c.has("--punch-hole", "-p", "--collapse-range", "-c", "--zero-range", "-z", "--insert-range")
+		}, Class: destructive, Reason: "fallocate deallocates or shifts a file's data"},
+		{ID: "fs.overwrite-outside-workspace", When: func(c *call) bool {
+			// sponge FILE and uniq IN OUT write FILE/OUT.
+			var dst []positional
+			switch c.name {
+			case "sponge":
+				dst = c.pos
+			case "uniq":
+				if len(c.pos) == 2 {
+					dst = c.pos[1:]
+				}
+			}
+			for _, p := range dst {
+				if p.dyn || !isTemp(p.s) && !isDevice(p.s) && !inWorkspace(p.s) {
+					return true
+				}
+			}
+			return false
+		}, Class: destructive, Reason: "overwrites files outside the workspace"},
 	}}
 
 // volumesPack: logical volumes, ZFS and btrfs datasets.

@@ -98,6 +98,17 @@ var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv
 			}
 			return touchesGit(srcs)
 		}, Class: destructive, Reason: "moving .git, or files out of it, takes the repository's history or state away"},
+		{ID: "git.config-loads", When: func(c *call) bool {
+			if c.name != "tee" || !c.has("-a", "--append") {
+				return false
+			}
+			for _, p := range c.pos {
+				if gitInternal(p.s) {
+					return true
+				}
+			}
+			return false
+		}, Class: unknown, Reason: "appending to .git changes what git does, or runs"},
 		{ID: "fs.git-internals", When: func(c *call) bool {
 			if t, ok := targetDir(c); ok {
 				return gitInternal(t.s + "/x")

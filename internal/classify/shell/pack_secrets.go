@@ -9,7 +9,7 @@ func init() { register(secretStoresPack) }
 var secretStoresPack = &Pack{Name: "secret-stores",
 	Commands: []string{"aws", "gcloud", "az", "heroku", "railway", "fly", "flyctl", "terraform", "tofu", "terragrunt", "pulumi",
 		"kubectl", "oc", "vault", "doppler", "sops", "ansible-vault", "gpg", "age", "secret-tool", "keyctl", "supabase", "netlify",
-		"vercel", "infisical", "chamber", "bws", "akeyless", "conjur", "kubeseal", "gopass", "op"},
+		"vercel", "infisical", "chamber", "bws", "akeyless", "conjur", "kubeseal", "gopass", "op", "doctl", "glab", "gh", "dotenvx"},
 	Rules: []Rule{
 		{ID: "creds.cloud-secret-read", When: func(c *call) bool {
 			s0, s1 := c.subAt(0), c.subAt(1)
@@ -21,8 +21,14 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 					s0 == "ecr" && s1 == "get-login-password" || s0 == "iam" && s1 == "create-access-key" ||
 					s0 == "codeartifact" && s1 == "get-authorization-token" || s0 == "rds" && s1 == "generate-db-auth-token" ||
 					s0 == "lightsail" && strings.Contains(s1, "password")
+			case "doctl":
+				return c.sub("auth", "token")
+			case "glab", "gh":
+				return c.sub("auth", "status") && c.has("-t", "--show-token") || c.sub("auth", "token")
+			case "dotenvx":
+				return c.sub("decrypt") || c.sub("get")
 			case "gcloud":
-				return c.sub("secrets", "versions", "access") || c.sub("auth", "application-default", "print-access-token") ||
+				return c.sub("config", "config-helper") || c.sub("auth", "print-access-token") || c.sub("auth", "print-identity-token") || c.sub("secrets", "versions", "access") || c.sub("auth", "application-default", "print-access-token") ||
 					c.sub("iam", "service-accounts", "keys", "create") || c.sub("sql", "generate-login-token") || c.sub("container", "clusters", "get-credentials") && false
 			case "az":
 				return c.sub("keyvault", "secret", "show") || c.sub("keyvault", "secret", "download") || c.sub("keyvault", "key", "download") ||
