@@ -43,13 +43,17 @@ var dbClients = map[string]*dbClient{
 	"heroku pg:psql":    {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
 	"turso db shell":    {sqlArg: 2, lang: "sql"},
 	"clickhouse client": {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
+	"prisma db":         {inline: []string{"--sql"}, files: []string{"--file"}, lang: "sql"},
+	"typeorm query":     {sqlArg: 1, lang: "sql"},
+	"fly postgres":      {inline: []string{"-c", "--command"}, lang: "postgres"},
+	"flyctl postgres":   {inline: []string{"-c", "--command"}, lang: "postgres"},
 	"clickhouse local":  {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
 }
 
 // sqlSubcommands: CLIs whose subcommand runs SQL, and the words that
 // name it; the rest of the line is read as that client's.
 var sqlSubcommands = map[string][]string{
-	"bq": {"query"}, "wrangler": {"d1", "execute"}, "heroku": {"pg:psql"}, "turso": {"db", "shell"}, "clickhouse": {"client"},
+	"bq": {"query"}, "wrangler": {"d1", "execute"}, "heroku": {"pg:psql"}, "turso": {"db", "shell"}, "clickhouse": {"client"}, "prisma": {"db", "execute"}, "typeorm": {"query"}, "fly": {"postgres", "connect"}, "flyctl": {"postgres", "connect"},
 }
 
 // sqlSubcommand judges c as the SQL client its subcommand is, if it is one.
@@ -200,6 +204,9 @@ func (w *walker) statements(lang, client string, a arg) {
 			return
 		}
 	}
+	if m := sqlFileIO.FindString(a.s); m != "" && lang != "mongo" && lang != "redis" {
+		w.add("db.file-io", unknown, client+": "+strings.TrimSpace(m)+" reads, writes or runs files on this machine")
+	}
 	switch lang {
 	case "mongo":
 		w.mongo(a.s)
@@ -224,7 +231,14 @@ var (
 	redisRead         = []string{"GET", "MGET", "KEYS", "SCAN", "INFO", "PING", "TTL", "PTTL", "TYPE", "EXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "HMGET", "LRANGE", "LLEN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD", "ZSCORE", "DBSIZE", "STRLEN", "MONITOR", "SLOWLOG", "CLIENT", "MEMORY", "OBJECT", "XRANGE", "XLEN", "XINFO", "HSCAN", "SSCAN", "ZSCAN", "LINDEX", "ECHO", "TIME", "LASTSAVE", "ROLE", "COMMAND"}
 	// A destructive method called by name (drop(), ["drop"]()) or named as
 	// a database command (runCommand({drop: ...}), adminCommand({dropDatabase: 1})).
-	mongoDestructive = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
+	// sqlFileIO: SQLite's and DuckDB's functions that touch files or run
+	// programs, and COPY ... TO a file.
+	sqlFileIO = regexp.MustCompile(`(?i)\b(?:writefile|readfile|edit|load_extension|fts5_tokenizer)\s*\(|\bCOPY\b[^;]*\bTO\s+'|\bEXPORT\s+DATABASE\b|\bATTACH\b`)
+	// mongoWholeCollection: an update or replace with an empty filter
+	// reaches every document; renameCollection(x, true) drops x first; an
+	// aggregation's $out or $merge replaces its target collection.
+	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate)\s*\(\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b`)
+	mongoDestructive     = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
 	// A method called by a name computed at run time.
 	mongoComputedCall = regexp.MustCompile(`\]\s*\(`)
 	mongoWrite        = regexp.MustCompile(`\b(?:insert\w*|update\w*|replaceOne|bulkWrite|createCollection|createIndex|renameCollection|save)\s*\(`)
@@ -252,6 +266,9 @@ func (w *walker) redis(args []arg) {
 }
 
 func (w *walker) mongo(code string) {
+	if m := mongoWholeCollection.FindString(code); m != "" {
+		w.add("mongo.destructive", destructive, "mongo: "+m+" reaches every document, or replaces a collection")
+	}
 	switch {
 	case mongoDestructive.MatchString(code):
 		w.add("mongo.destructive", destructive, "mongo: "+mongoDestructive.FindString(code)+" removes data")
