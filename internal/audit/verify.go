@@ -62,14 +62,37 @@ func Each(ctx context.Context, st store.Store, after int64, fn func(store.AuditE
 
 // Verify recomputes the chain and names the first entry that was edited,
 // deleted or reordered.
+//
+// The head checkpoint is read before the entries: a serve still running
+// (another instance, in HA) appends entry and checkpoint together, so the
+// entries read after it reach at least as far as it says. Read after them,
+// an entry appended in between would look like entries cut off the end.
 func Verify(ctx context.Context, st store.Store) (Result, error) {
 	var r Result
+	var head string
+	var haveHead bool
+	if err := st.View(ctx, func(tx store.Tx) (err error) { head, haveHead, err = tx.Meta(headKey); return }); err != nil {
+		return r, fmt.Errorf("audit: reading head: %w", err)
+	}
+	var headSeq int64
+	var headHash string
+	if haveHead {
+		var err error
+		if headSeq, headHash, err = parseHead(head); err != nil {
+			r.Break = &Break{Seq: 0, Kind: Edited, Detail: err.Error()}
+			return r, nil
+		}
+	}
 	var prev store.AuditEntry
 	errStop := fmt.Errorf("stop")
 	err := Each(ctx, st, 0, func(e store.AuditEntry) error {
 		r.Entries++
 		if b := check(ctx, st, prev, e); b != nil {
 			r.Break = b
+			return errStop
+		}
+		if haveHead && e.Seq == headSeq && e.Hash != headHash {
+			r.Break = &Break{Seq: e.Seq, Kind: Replaced, Detail: fmt.Sprintf("entry %d is not the one last written", e.Seq)}
 			return errStop
 		}
 		prev = e
@@ -79,24 +102,8 @@ func Verify(ctx context.Context, st store.Store) (Result, error) {
 		return r, fmt.Errorf("audit: reading log: %w", err)
 	}
 	r.HeadSeq, r.HeadHash = prev.Seq, prev.Hash
-	if r.Break != nil {
-		return r, nil
-	}
-	var head string
-	var ok bool
-	if err := st.View(ctx, func(tx store.Tx) (err error) { head, ok, err = tx.Meta(headKey); return }); err != nil {
-		return r, fmt.Errorf("audit: reading head: %w", err)
-	}
-	if ok {
-		seq, hash, err := parseHead(head)
-		switch {
-		case err != nil:
-			r.Break = &Break{Seq: prev.Seq, Kind: Edited, Detail: err.Error()}
-		case seq > prev.Seq:
-			r.Break = &Break{Seq: prev.Seq + 1, Kind: Deleted, Detail: fmt.Sprintf("entries %d to %d were cut off the end of the log", prev.Seq+1, seq)}
-		case seq == prev.Seq && hash != prev.Hash:
-			r.Break = &Break{Seq: seq, Kind: Replaced, Detail: fmt.Sprintf("entry %d is not the one last written", seq)}
-		}
+	if r.Break == nil && haveHead && headSeq > prev.Seq {
+		r.Break = &Break{Seq: prev.Seq + 1, Kind: Deleted, Detail: fmt.Sprintf("entries %d to %d were cut off the end of the log", prev.Seq+1, headSeq)}
 	}
 	return r, nil
 }
