@@ -126,33 +126,22 @@ func isLetters(s string) bool {
 // A positional that follows a flag may be that flag's value (git -C dir
 // reset), so it may be skipped; any other positional may not (git log --grep
 // reset is not git reset).
-func (c *call) sub(words ...string) bool {
-	j := 0
-	for _, p := range c.pos {
-		if j == len(words) {
-			return true
-		}
-		if !p.dyn && strings.EqualFold(p.s, words[j]) {
-			j++
-			continue
-		}
-		if !p.afterFlag {
-			return false
-		}
-	}
-	return j == len(words)
-}
+func (c *call) sub(words ...string) bool { return c.subMatch(false, words) }
 
 // subMay reports whether the subcommand words may come first once the
 // words only known at run time are known: every known word up to the first
 // unknown one matches.
-func (c *call) subMay(words ...string) bool {
+func (c *call) subMay(words ...string) bool { return c.subMatch(true, words) }
+
+// subMatch is sub, and with unknownMatches subMay: a word only known at
+// run time, standing where a subcommand could, may be the rest.
+func (c *call) subMatch(unknownMatches bool, words []string) bool {
 	j := 0
 	for _, p := range c.pos {
 		if j == len(words) {
 			return true
 		}
-		if p.dyn && !p.afterFlag {
+		if unknownMatches && p.dyn && !p.afterFlag {
 			return true
 		}
 		if !p.dyn && strings.EqualFold(p.s, words[j]) {

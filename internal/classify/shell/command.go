@@ -102,7 +102,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.gitRuns(rest, depth)
 	}
 	c := parseCall(name, rest)
-	w.placedPacks(name, rest)
+	w.placedPacks(c)
 	w.optionCommands(c, in, depth)
 	w.projectFiles(name, depth)
 	w.outputFiles(c)

@@ -172,12 +172,13 @@ var placedTools = pathTools()
 // in a temp directory, as the workspace or what holds it rather than as
 // disposable temp files. A reading the walker cannot scope exactly (a
 // subshell, a branch not taken) then adds findings, never hides one.
-func (w *walker) placedPacks(name string, rest []arg) {
-	if !slices.Contains(placedTools, name) {
+func (w *walker) placedPacks(parsed *call) {
+	if !slices.Contains(placedTools, parsed.name) {
 		return
 	}
 	here := w.outside()
-	c := parseCall(name, rest)
+	c := *parsed
+	c.pos = slices.Clone(parsed.pos)
 	c.here, c.root = here, w.ws.root
 	changed := here != ""
 	for i := range c.pos {
@@ -187,7 +188,7 @@ func (w *walker) placedPacks(name string, rest []arg) {
 		c.pos[i].s, c.pos[i].dyn = s, d
 	}
 	if changed {
-		w.applyPacks(c)
+		w.applyPacks(&c)
 	}
 }
 

@@ -76,24 +76,8 @@ func (w *walker) httpMethod(c *call) bool {
 	if !ok && (c.name == "http" || c.name == "https" || c.name == "xh") && len(c.pos) > 0 {
 		method = c.pos[0].s
 	}
-	// A method override header makes the server run another method than
-	// the one sent: a POST that deletes.
-	for i, a := range c.args {
-		h := ""
-		switch {
-		case (a.s == "-H" || a.s == "--header") && i+1 < len(c.args):
-			h = c.args[i+1].s
-		case strings.HasPrefix(a.s, "--header="):
-			h = strings.TrimPrefix(a.s, "--header=")
-		case c.name != "curl" && c.name != "wget" && strings.Contains(a.s, ":") && !strings.Contains(a.s, "://"):
-			h = a.s // httpie: Name:value
-		}
-		if k, v, ok := strings.Cut(h, ":"); ok {
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "x-http-method-override", "x-http-method", "x-method-override", "x-original-method":
-				method = strings.TrimSpace(v)
-			}
-		}
+	if m := methodOverride(c); m != "" {
+		method = m
 	}
 	if strings.EqualFold(strings.Trim(method, `"'`), "DELETE") {
 		w.add("http.delete", destructive, c.name+" sends an HTTP DELETE")
@@ -163,4 +147,28 @@ func runnerTool(name string, args []arg) ([]arg, bool) {
 		return []arg{}, true
 	}
 	return nil, false
+}
+
+// methodOverride is the method a method-override header asks the server
+// to run instead of the one sent (a POST that deletes), or "".
+func methodOverride(c *call) string {
+	method := ""
+	for i, a := range c.args {
+		h := ""
+		switch {
+		case (a.s == "-H" || a.s == "--header") && i+1 < len(c.args):
+			h = c.args[i+1].s
+		case strings.HasPrefix(a.s, "--header="):
+			h = strings.TrimPrefix(a.s, "--header=")
+		case c.name != "curl" && c.name != "wget" && strings.Contains(a.s, ":") && !strings.Contains(a.s, "://"):
+			h = a.s // httpie: Name:value
+		}
+		if k, v, ok := strings.Cut(h, ":"); ok {
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "x-http-method-override", "x-http-method", "x-method-override", "x-original-method":
+				method = strings.TrimSpace(v)
+			}
+		}
+	}
+	return method
 }

@@ -62,7 +62,6 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 	switch c.name {
 	case "curl":
 		args := c.args
-		override := ""
 		for i := 0; i < len(args); i++ {
 			a := args[i]
 			next := func() (arg, bool) {
@@ -119,15 +118,6 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 			case strings.HasPrefix(a.s, "--data") && strings.Contains(a.s, "="):
 				_, v, _ := strings.Cut(a.s, "=")
 				addBody(v, a.dyn, strings.HasPrefix(a.s, "--data-raw"))
-			case (a.s == "-H" || a.s == "--header") && i+1 < len(c.args):
-				// A method override header makes the server run another
-				// method than the one sent (a POST that deletes).
-				k, v, _ := strings.Cut(c.args[i+1].s, ":")
-				switch strings.ToLower(strings.TrimSpace(k)) {
-				case "x-http-method-override", "x-http-method", "x-method-override", "x-original-method":
-					override = strings.ToUpper(strings.TrimSpace(v))
-				}
-				i++
 			case strings.HasPrefix(a.s, "-") && len(a.s) > 1:
 				if takesValue(curlValueOpts, a.s) || len(a.s) == 2 && strings.IndexByte(curlShortValue, a.s[1]) >= 0 {
 					i++
@@ -147,8 +137,8 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 				r.method = "POST"
 			}
 		}
-		if override != "" {
-			r.method = override
+		if m := methodOverride(c); m != "" {
+			r.method = strings.ToUpper(m)
 		}
 	case "wget":
 		r.method = "GET"

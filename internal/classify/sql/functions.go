@@ -340,9 +340,5 @@ func lastNode(ns []*pg_query.Node) *pg_query.Node {
 func credentialTable(t string) bool {
 	t = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(t), `"`, ""))
 	t = strings.TrimPrefix(t, "pg_catalog.")
-	switch t {
-	case "pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "1260", "1418":
-		return true
-	}
-	return false
+	return slices.Contains(credentialRelations, t) || t == "1260" || t == "1418"
 }

@@ -429,12 +429,12 @@ func credentialCatalog(r *pg_query.RangeVar) bool {
 	default:
 		return false
 	}
-	switch r.GetRelname() {
-	case "pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings":
-		return true
-	}
-	return false
+	return slices.Contains(credentialRelations, r.GetRelname())
 }
+
+// credentialRelations are the catalogs and views that hold password
+// hashes and foreign servers' passwords.
+var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings"}
 
 // serverObject: object types that belong to the server rather than to one
 // database.
