@@ -103,6 +103,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	c := parseCall(name, rest)
 	w.placedPacks(c)
+	w.linksMade(c)
 	w.optionCommands(c, in, depth)
 	w.projectFiles(name, depth)
 	w.outputFiles(c)
@@ -391,6 +392,9 @@ func (w *walker) secretArgs(c *call) {
 		if isSecretPath(p) || isSecretDir(p) {
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
 			w.target(p)
+		} else if to, _, changed := w.through(p, true); changed && !a.dyn && (isSecretPath(to) || isSecretDir(to)) {
+			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", a link to "+to+", which holds credentials")
+			w.target(to)
 		}
 	}
 }

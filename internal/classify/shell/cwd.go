@@ -57,6 +57,14 @@ func (w *walker) chdir(dir arg) {
 			}
 		}
 	}
+	if h := w.cwd.here; h != "" {
+		// cd into a link goes where it leads.
+		if to, dyn, changed := w.throughLogical(w.fromRoot(h), true); dyn {
+			w.cwd.here = ""
+		} else if changed {
+			w.cwd.here = to
+		}
+	}
 }
 
 // fromRoot reads an absolute directory as a place inside the workspace when
@@ -176,6 +184,7 @@ func (w *walker) placedPacks(parsed *call) {
 	if !slices.Contains(placedTools, parsed.name) {
 		return
 	}
+	w.linkedPacks(parsed)
 	here := w.outside()
 	c := *parsed
 	c.pos = slices.Clone(parsed.pos)

@@ -907,3 +907,54 @@ func TestWorkspaceInTempAndProjectTools(t *testing.T) {
 		{"echo hi > notes.txt && npm test", write, ""},
 	})
 }
+
+func TestPathsLeadWhereTheirLinksGo(t *testing.T) {
+	// Each of these reads as a workspace or temp file without its link.
+	check(t, []want{
+		{"ln -s / /tmp/r && rm -rf /tmp/r/home", destructive, "fs.rm-recursive"},
+		{"ln -s / build && rm -rf build/home", destructive, "fs.rm-recursive"},
+		{"ln -sfn /etc dist; rm -rf dist/", destructive, "fs.rm-recursive"},
+		{"ln -s /etc e && cd e && rm -f passwd", destructive, ""},
+		{"ln -s /etc e; cd e/ssh; rm -f sshd_config", destructive, ""},
+		{"ln -s /etc/hosts h && echo x > h", destructive, "fs.truncate-outside-workspace"},
+		{"ln -s /etc/hosts h; cp /dev/null h", destructive, ""},
+		{"ln /etc/hosts h && truncate -s 0 h", destructive, ""},
+		{"ln -s ../../.. node_modules/up && rm -rf node_modules/up/*", destructive, "fs.rm-recursive"},
+		{"ln -st dist /etc && rm -rf dist/etc/", destructive, "fs.rm-recursive"},
+		{"ln -s /etc a; ln -s a b; echo > b/hosts", destructive, "fs.truncate-outside-workspace"},
+		{"ln -s ~/.ssh/id_ed25519 k && cat k", credential, "creds.read-secret-file"},
+		{"ln -s ~/.ssh s && tar -czf out.tgz s/", credential, "creds.read-secret-file"},
+		{"ln -s \"$X\" r && echo x > r/f", unknown, "fs.truncate-dynamic"},
+		{"ln -s .git/config c && echo '[alias] x = !rm -rf /' >> c", unknown, "git.config-loads"},
+		// Links inside the workspace, and removing a link, stay what they were.
+		{"ln -s src/app.js main.js && echo x > main.js", write, ""},
+		{"ln -s /etc e && rm e", write, ""},
+		{"ln -s a b; ln -s b a; echo x > a", unknown, "fs.truncate-dynamic"}, // a loop: ELOOP, or anywhere
+		{"ln -sf ../shared/config.yml config.yml", write, ""},
+	})
+
+	ws := t.TempDir()
+	for _, l := range [][2]string{{"/var/lib", "build"}, {"/etc/hosts", "hosts"}, {"/var/lib", "data"}, {"/nonexistent/x", "dangling"}} {
+		if err := os.Symlink(l[0], filepath.Join(ws, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(ws, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../src", filepath.Join(ws, "src", "self")); err != nil {
+		t.Fatal(err)
+	}
+	checkIn(t, ws, []want{
+		{"rm -rf build/*", destructive, "fs.rm-recursive"},
+		{"rm -rf build/", destructive, "fs.rm-recursive"},
+		{"echo > hosts", destructive, "fs.truncate-outside-workspace"},
+		{"cp /dev/null hosts", destructive, ""},
+		{"cd data && rm -f x.db", destructive, ""},
+		{"echo x > dangling", destructive, "fs.truncate-outside-workspace"},
+		{"rm build", write, ""},
+		{"rm -rf src/self/node_modules", write, ""},
+		{"echo x > src/self/a.txt", write, ""},
+		{"rm -rf " + ws + "/build/x", destructive, "fs.rm-recursive"},
+	})
+}

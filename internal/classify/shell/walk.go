@@ -221,6 +221,11 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 
 // truncates records an overwrite of path by a redirection or a writing tool.
 func (w *walker) truncates(path string, dyn bool, how string) {
+	if to, d, changed := w.through(path, true); changed && !dyn {
+		// Through a link: judged where it leads.
+		to, d = rootedIn(w.ws.root, to, d)
+		w.truncation(to, d, how)
+	}
 	if p, d := w.place(path, dyn); p != path || d != dyn {
 		// Outside the workspace: judged where it lands, and as written.
 		w.truncation(p, d, how)
@@ -255,6 +260,9 @@ func (w *walker) truncation(path string, dyn bool, how string) {
 }
 
 func (w *walker) appends(path string, dyn bool) {
+	if to, _, changed := w.through(path, true); changed && !dyn && gitInternal(to) {
+		path = to
+	}
 	if !dyn && gitInternal(path) {
 		// .git/config: aliases and settings whose values git runs.
 		w.add("git.config-loads", action.ClassUnknown, "appending to "+path+" changes what git does, or runs")
