@@ -104,6 +104,8 @@ func (w *walker) command(args []arg, in input, depth int) {
 	c := parseCall(name, rest)
 	w.placedPacks(c)
 	w.linksMade(c)
+	w.applyAfterRemoval(c)
+	w.removedFiles(c)
 	w.optionCommands(c, in, depth)
 	w.projectFiles(name, depth)
 	w.outputFiles(c)

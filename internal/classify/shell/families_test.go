@@ -958,3 +958,24 @@ func TestPathsLeadWhereTheirLinksGo(t *testing.T) {
 		{"rm -rf " + ws + "/build/x", destructive, "fs.rm-recursive"},
 	})
 }
+
+func TestApplyAfterItsConfigurationIsRemoved(t *testing.T) {
+	check(t, []want{
+		{"rm -f main.tf && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"rm -rf infra && terraform -chdir=infra apply", destructive, "iac.apply-after-removal"},
+		{"rm *.tf; tofu apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"> main.tf; terraform apply", destructive, "iac.apply-after-removal"},
+		{": > main.tf && terraform apply", destructive, "iac.apply-after-removal"},
+		{"truncate -s0 db.tf && terraform apply", destructive, "iac.apply-after-removal"},
+		{"mv main.tf /tmp/ && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"git rm -q main.tf && terraform apply", destructive, "iac.apply-after-removal"},
+		{"rm \"$F\" && terraform apply", destructive, "iac.apply-after-removal"},
+		{"rm Pulumi.prod.yaml && pulumi up --yes", destructive, "iac.apply-after-removal"},
+		{"rm -rf stacks/ && cdk deploy --all", destructive, "iac.apply-after-removal"},
+		// Removing what an apply does not read, or applying first, stays a write.
+		{"rm -f plan.out && terraform apply", write, ""},
+		{"rm -rf .terraform/providers.lock.json && terraform apply", write, ""},
+		{"terraform apply && rm -f main.tf", write, ""},
+		{"rm -rf .terraform node_modules && terraform apply", write, ""},
+	})
+}

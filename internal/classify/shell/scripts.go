@@ -33,6 +33,7 @@ type workspace struct {
 	root    string // the directory the command line starts in
 	written map[string]file
 	read    int // bytes read from disk so far
+	gone    []string // paths removed or emptied so far (iac.go)
 }
 
 // resolve joins p to the working directory; "" when it cannot be known.

@@ -35,6 +35,7 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	w.visits++
 	in = w.redirects(s.Redirs, in, depth)
 	defer w.recordWrites(s, in, depth)
+	w.emptied(s)
 	switch c := s.Cmd.(type) {
 	case nil:
 	case *syntax.CallExpr:

@@ -1,0 +1,127 @@
+package shell
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// An infrastructure apply does what its configuration files say: `rm -f
+// main.tf && terraform apply -auto-approve` destroys every resource main.tf
+// described, though apply alone is a write. The walker notes the files
+// this line removes or empties, and an apply after it that may read one of
+// them is destructive.
+
+// removers take files away: all their operands (mv: all but the last).
+var removers = []string{"rm", "unlink", "shred", "trash", "trash-put", "rimraf", "del", "srm", "wipe", "mv"}
+
+// removedFiles notes the paths a call removes or empties.
+func (w *walker) removedFiles(c *call) {
+	var gone []positional
+	switch {
+	case slices.Contains(removers, c.name):
+		gone = c.pos
+		if c.name == "mv" && !c.has("-t", "--target-directory") && len(gone) > 0 {
+			gone = gone[:len(gone)-1]
+		}
+	case c.name == "git" && (c.sub("rm") || c.sub("mv")) && len(c.pos) > 1:
+		gone = c.pos[1:]
+	case c.name == "truncate" || c.name == "cp" && len(c.pos) == 2 && c.pos[0].s == "/dev/null":
+		gone = c.pos
+	}
+	for _, p := range gone {
+		w.removed(p.s, p.dyn)
+	}
+}
+
+// removed notes one path removed or emptied.
+func (w *walker) removed(p string, dyn bool) {
+	if dyn {
+		p = "$?" // anything
+	}
+	if len(w.ws.gone) < 64 {
+		w.ws.gone = append(w.ws.gone, p)
+	}
+}
+
+// configOf says whether a removed path may hold an apply's configuration:
+// a configuration file, a directory, a pattern or a path only known at run
+// time.
+func configOf(p string) bool {
+	if strings.HasPrefix(p, "$") {
+		return true
+	}
+	if inWorkspace(p) && isBuildPath(path.Clean(p)) {
+		return false // node_modules, .terraform: what a build or init makes again
+	}
+	if strings.ContainsAny(p, "*?[") || strings.HasSuffix(p, "/") {
+		return true
+	}
+	base := strings.ToLower(path.Base(p))
+	for _, suf := range []string{".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl", ".tofu"} {
+		if strings.HasSuffix(base, suf) {
+			return true
+		}
+	}
+	if strings.HasPrefix(base, "pulumi") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")) {
+		return true
+	}
+	// A name without an extension is taken for the directory it may be.
+	return !strings.Contains(strings.TrimPrefix(base, "."), ".")
+}
+
+// applies says whether c carries out what its configuration says.
+func applies(c *call) bool {
+	switch c.name {
+	case "terraform", "tofu", "terragrunt":
+		return c.sub("apply") || c.sub("run-all", "apply") || c.sub("run", "apply")
+	case "pulumi":
+		return c.sub("up") || c.sub("update")
+	case "cdk", "cdktf":
+		return c.sub("deploy")
+	}
+	return false
+}
+
+// applyAfterRemoval judges an apply run after this line removed what may
+// be its configuration.
+func (w *walker) applyAfterRemoval(c *call) {
+	if !applies(c) {
+		return
+	}
+	for _, p := range w.ws.gone {
+		if configOf(p) {
+			what := p
+			if p == "$?" {
+				what = "a file only known at run time"
+			}
+			w.add("iac.apply-after-removal", action.ClassDestructive,
+				c.name+" applies after this command line removed or emptied "+what+": the resources it described are destroyed")
+			return
+		}
+	}
+}
+
+// emptied notes the files a statement empties by redirecting nothing into
+// them: > f, : > f, true > f.
+func (w *walker) emptied(s *syntax.Stmt) {
+	switch c := s.Cmd.(type) {
+	case nil:
+	case *syntax.CallExpr:
+		if len(c.Args) == 0 || !slices.Contains([]string{":", "true", "false"}, c.Args[0].Lit()) {
+			return
+		}
+	default:
+		return
+	}
+	for _, r := range s.Redirs {
+		if r.Op == syntax.RdrOut || r.Op == syntax.RdrClob || r.Op == syntax.RdrAll {
+			t := r.Word.Lit()
+			w.removed(t, t == "")
+		}
+	}
+}
