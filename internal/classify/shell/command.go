@@ -63,6 +63,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	name := baseName(args[0].s)
 	rest := args[1:]
 	name, rest = coreutilsName(name, rest)
+	w.namesFed(name, in)
 	if strings.HasPrefix(args[0].s, "BASH_FUNC_") {
 		w.add("shell.exported-function", unknown, "an exported function's definition replaces a command for the shells started after it")
 		return

@@ -255,6 +255,11 @@ func (e *env) Get(name string) expand.Variable {
 	}
 	inner := &env{w: e.w, depth: e.depth + 1}
 	v, err := expand.Document(e.w.cfg(inner), wd)
+	if err == nil && inner.dyn && secretListed([]string{v}) != "" {
+		// x=$(ls ~/.ssh/id_*): the value names credential files.
+		e.dyn = true
+		return str(v)
+	}
 	if err != nil || inner.dyn {
 		e.dyn = true
 		return str("$" + name)
@@ -276,7 +281,7 @@ func (w *walker) cfg(e *env) *expand.Config {
 				}
 			}
 			e.dyn = true
-			io.WriteString(out, "$(...)")
+			io.WriteString(out, w.substituted(cs))
 			return nil
 		},
 		ProcSubst: func(*syntax.ProcSubst) (string, error) {

@@ -32,7 +32,7 @@ type workspace struct {
 	dir     string // "" when not known (after cd $X)
 	root    string // the directory the command line starts in
 	written map[string]file
-	read    int // bytes read from disk so far
+	read    int      // bytes read from disk so far
 	gone    []string // paths removed or emptied so far (iac.go)
 }
 

@@ -97,7 +97,7 @@ type walker struct {
 	scope      *scope
 	ws         workspace
 	cwd        cwd
-	links      links // links this line makes (links.go)
+	links      links                  // links this line makes (links.go)
 	outputs    map[*syntax.Stmt]input // what each pipeline stage writes
 }
 

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -14,6 +15,9 @@ type input struct {
 	known   bool   // and its text is known statically
 	text    string // the text, when known
 	from    string // what produces it, for messages
+	// paths are the places a listing's names are at or under, when the
+	// text is not known (names.go).
+	paths []string
 }
 
 func (w *walker) stmts(ss []*syntax.Stmt, in input, depth int) {
@@ -36,6 +40,11 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	in = w.redirects(s.Redirs, in, depth)
 	defer w.recordWrites(s, in, depth)
 	w.emptied(s)
+	if _, call := s.Cmd.(*syntax.CallExpr); !call && s.Cmd != nil {
+		if _, pipe := s.Cmd.(*syntax.BinaryCmd); !pipe {
+			w.namesFed("a loop or block", in) // while read f; do cat "$f"; done
+		}
+	}
 	switch c := s.Cmd.(type) {
 	case nil:
 	case *syntax.CallExpr:
@@ -336,7 +345,14 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		}
 	}
 	known := func(text string) input { return input{present: true, known: true, text: text, from: name} }
+	if slices.Contains(listers, name) {
+		return input{present: true, from: name, paths: listed(name, rest)}
+	}
 	switch name {
+	case "grep", "egrep", "fgrep", "rg", "sort", "sed", "tr", "cut":
+		if in.present && len(in.paths) > 0 {
+			return input{present: true, from: in.from, paths: in.paths}
+		}
 	case "echo":
 		for len(rest) > 0 && len(rest[0].s) > 1 && strings.Trim(rest[0].s, "-neE") == "" && rest[0].s[0] == '-' {
 			rest = rest[1:]
@@ -464,7 +480,7 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 			w.walkPart(p, depth)
 		case *syntax.CmdSubst:
 			dyn = true
-			b.WriteString("$(...)")
+			b.WriteString(w.substituted(p))
 			w.walkPart(p, depth)
 		case *syntax.ProcSubst:
 			dyn = true
