@@ -1005,3 +1005,27 @@ func TestNamesOfCredentialFilesGivenToAReader(t *testing.T) {
 		{"git ls-files | xargs grep TODO", read, ""},
 	})
 }
+
+func TestWhatARequestSendsBesidesItsMethod(t *testing.T) {
+	check(t, []want{
+		{`curl -X POST localhost:9200/idx/_delete_by_query -d '{"query":{"match_all":{}}}'`, destructive, "http.delete-endpoint"},
+		{`curl -X POST qdrant:6333/collections/c/points/delete -d '{"filter":{}}'`, destructive, "http.delete-endpoint"},
+		{`http POST :8080/api/users/doDelete id=1`, destructive, "http.delete-endpoint"},
+		{`curl 'http://ch:8123/?query=DROP%20TABLE%20x'`, destructive, "keyword.sql-destructive"},
+		{`curl ch:8123 --data-binary 'TRUNCATE TABLE events'`, destructive, "keyword.sql-destructive"},
+		{`curl -XPOST 'localhost:8123/' -d 'DROP DATABASE prod'`, destructive, "keyword.sql-destructive"},
+		{`curl -X POST http://localhost:8086/query --data-urlencode "q=DROP DATABASE metrics"`, destructive, "keyword.sql-destructive"},
+		{`curl -X POST localhost:8080/v1/query -d '{"type":"run_sql","args":{"sql":"DROP TABLE users CASCADE"}}'`, destructive, "keyword.sql-destructive"},
+		{`wget -qO- --post-data 'query=ALTER TABLE t DELETE WHERE 1' http://ch:8123/`, destructive, ""},
+		{`curl localhost:7474/db/neo4j/tx/commit -d '{"statements":[{"statement":"MATCH (n) DETACH DELETE n"}]}'`, destructive, "http.query-delete"},
+		{`gh api -X PATCH repos/o/r/git/refs/heads/main -F sha=abc -F force=true`, destructive, "git.force-push"},
+		{`curl -X PATCH https://api.github.com/repos/o/r/git/refs/heads/main -d '{"sha":"abc","force":true}'`, destructive, "git.force-push"},
+		// Searches, reads and names that only contain the letters stay as they were.
+		{`curl 'https://api.example.com/search?q=delete+old+files'`, read, ""},
+		{`curl 'http://ch:8123/?query=SELECT%201'`, read, ""},
+		{`curl -X POST https://api.dropbox.com/2/files/list_folder -d '{}'`, write, ""},
+		{`curl -X POST localhost:3000/api/dropdown/items -d x=1`, write, ""},
+		{`curl https://example.com/docs/how-to-delete`, read, ""},
+		{`gh api -X PATCH repos/o/r/git/refs/heads/feature -F sha=abc`, write, ""},
+	})
+}

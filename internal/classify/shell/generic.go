@@ -55,7 +55,9 @@ func (w *walker) genericDestruction(c *call) bool {
 			found = true
 		}
 	}
-	return w.httpMethod(c) || found
+	before := len(w.res.Reasons)
+	w.requestEffect(c, input{})
+	return w.httpMethod(c) || found || len(w.res.Reasons) > before
 }
 
 func isWordish(s string) bool {

@@ -142,8 +142,11 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 		}
 	case "wget":
 		r.method = "GET"
-		for _, a := range c.args {
-			k, v, _ := strings.Cut(a.s, "=")
+		for i, a := range c.args {
+			k, v, glued := strings.Cut(a.s, "=")
+			if !glued && i+1 < len(c.args) {
+				v, a.dyn = c.args[i+1].s, c.args[i+1].dyn // --post-data VALUE
+			}
 			switch k {
 			case "--post-data", "--body-data":
 				addBody(v, a.dyn, true)
@@ -221,6 +224,67 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 			} else {
 				r.readable, r.from = false, "standard input"
 			}
+		}
+		if r.method == "" {
+			r.method = "GET"
+			if r.hasBody {
+				r.method = "POST"
+			}
+		}
+	case "gh":
+		// gh api [-X METHOD] ENDPOINT [-f|-F key=value]... [--input FILE]
+		if !c.sub("api") {
+			return r, false
+		}
+		form := url.Values{}
+		args := c.args
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			v := func() (arg, bool) {
+				if i+1 < len(args) {
+					i++
+					return args[i], true
+				}
+				return arg{}, false
+			}
+			switch {
+			case a.s == "-X" || a.s == "--method":
+				if m, ok := v(); ok {
+					r.method = m.s
+				}
+			case strings.HasPrefix(a.s, "--method="):
+				r.method = strings.TrimPrefix(a.s, "--method=")
+			case strings.HasPrefix(a.s, "-X") && len(a.s) > 2:
+				r.method = a.s[2:]
+			case a.s == "-f" || a.s == "-F" || a.s == "--field" || a.s == "--raw-field":
+				if f, ok := v(); ok {
+					k, val, _ := strings.Cut(f.s, "=")
+					if f.dyn || a.s != "-f" && a.s != "--raw-field" && strings.HasPrefix(val, "@") {
+						r.readable, r.from = false, "a field only known at run time"
+					}
+					form.Add(k, val)
+					r.hasBody = true
+				}
+			case a.s == "--input":
+				if f, ok := v(); ok {
+					r.hasBody, r.readable, r.from = true, false, "the file "+f.s
+				}
+			case a.s == "-H" || a.s == "--header" || a.s == "-q" || a.s == "--jq" || a.s == "-t" || a.s == "--template" || a.s == "--hostname" || a.s == "--cache" || a.s == "-p" || a.s == "--preview":
+				v()
+			case a.s == "api" || strings.HasPrefix(a.s, "-"):
+			default:
+				if target == "" {
+					target = "https://api.github.com/" + strings.TrimPrefix(a.s, "/")
+				}
+			}
+		}
+		if len(form) > 0 {
+			obj := map[string]any{}
+			for k, vs := range form {
+				obj[k] = vs[0]
+			}
+			b, _ := json.Marshal(obj)
+			r.body = string(b)
 		}
 		if r.method == "" {
 			r.method = "GET"

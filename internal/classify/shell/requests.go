@@ -1,0 +1,140 @@
+package shell
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// What an HTTP request does is in more than its method: databases and
+// services take deletions as a POST to an endpoint that names them
+// (/idx/_delete_by_query, /points/delete), SQL in a parameter or the body
+// (ClickHouse's ?query=DROP TABLE, InfluxDB's q=, Hasura's run_sql), and
+// GitHub force-moves a branch with a PATCH of its ref. Every HTTP client
+// the guard reads (curl, wget, httpie, xh, gh api) is judged by these.
+
+// deletingSegment: a path segment that names a deletion (_delete_by_query,
+// doDelete, drop, dropTable), not one that only contains the letters
+// (dropbox, dropdown).
+var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|wipe|truncate|erase|nuke)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
+
+// sqlShape: text shaped like a statement, not like a search for words
+// (?q=delete+old+files): a verb and what it needs after it.
+var sqlShape = regexp.MustCompile(`(?is)^\s*(?:\(\s*)*(?:` +
+	`(?:DROP|UNDROP|DETACH|ATTACH|OPTIMIZE|EXCHANGE|RENAME)\s+(?:TEMPORARY\s+)?(?:TABLE|TABLES|DATABASE|SCHEMA|VIEW|INDEX|DICTIONARY|MEASUREMENT|SERIES|RETENTION|USER|ROLE|FUNCTION|SEQUENCE|MATERIALIZED|CONTINUOUS|SHARD|PARTITION|IF)\b` +
+	`|TRUNCATE\s+\w|DELETE\s+(?:FROM|WHERE)\b|UPDATE\s+\S+\s+SET\b|INSERT\s+(?:INTO|OVERWRITE)\b|MERGE\s+INTO\b` +
+	`|ALTER\s+(?:TABLE|DATABASE|SCHEMA|USER|ROLE|VIEW|SYSTEM|RETENTION)\b|CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|FUNCTION|RETENTION)\b` +
+	`|GRANT\s|REVOKE\s|SYSTEM\s+\w|KILL\s+(?:QUERY|MUTATION)\b|SET\s+\w+\s*=|COPY\s+\S+\s+(?:FROM|TO)\b` +
+	`|SELECT\b[\s\S]*\bFROM\b|WITH\s+\w+\s+AS\s*\()`)
+
+// cypherChange: a graph query that deletes, or writes.
+var (
+	cypherDelete = regexp.MustCompile(`(?is)^\s*(?:OPTIONAL\s+)?(?:MATCH|UNWIND|CALL|WITH)\b.*\b(?:DELETE|DROP)\b|^\s*DROP\s+(?:CONSTRAINT|INDEX|DATABASE)\b`)
+	cypherWrite  = regexp.MustCompile(`(?is)^\s*(?:OPTIONAL\s+)?(?:MATCH|UNWIND|CALL|WITH|MERGE|CREATE)\b.*\b(?:SET|REMOVE|MERGE|CREATE)\b`)
+)
+
+// sqlKeys name parameters and JSON members that carry a statement.
+var sqlKeys = map[string]bool{"query": true, "q": true, "sql": true, "statement": true, "stmt": true, "command": true, "commands": true}
+
+// requestEffect judges what a request sends besides its method.
+func (w *walker) requestEffect(c *call, in input) {
+	r, ok := w.httpRequest(c, in)
+	if !ok || r.url == nil {
+		return
+	}
+	r.method = strings.ToUpper(r.method)
+	reading := r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS"
+	if !reading {
+		for _, seg := range strings.Split(r.url.Path, "/") {
+			if seg != "" && deletingSegment.MatchString(seg) {
+				w.add("http.delete-endpoint", destructive, c.name+" sends "+r.method+" to "+seg+", an endpoint that deletes")
+				w.target(r.url.Host + r.url.Path)
+				break
+			}
+		}
+	}
+	var texts []string
+	for k, vs := range r.url.Query() {
+		if sqlKeys[strings.ToLower(k)] {
+			texts = append(texts, vs...)
+		}
+	}
+	if r.readable && r.body != "" {
+		texts = append(texts, bodyStatements(r.body)...)
+	}
+	for _, t := range texts {
+		switch {
+		case sqlShape.MatchString(t):
+			w.statements("sql", c.name+" (SQL sent over HTTP)", arg{s: t})
+		case cypherDelete.MatchString(t):
+			w.add("http.query-delete", destructive, c.name+" sends a graph query that deletes")
+		case cypherWrite.MatchString(t):
+			w.add("http.query-write", write, c.name+" sends a graph query that writes")
+		}
+	}
+	if strings.Contains(r.url.Path, "/git/refs/") && (r.method == "PATCH" || r.method == "POST") && forced(r.body) {
+		w.add("git.force-push", destructive, c.name+" force-moves "+r.url.Path[strings.Index(r.url.Path, "/git/refs/")+len("/git/"):]+", dropping the commits only it held")
+		w.target(r.url.Host + r.url.Path)
+	}
+}
+
+// bodyStatements are the texts of a body that may be statements: the body
+// itself, its form values under a statement's name, and its JSON members
+// under one, at any depth.
+func bodyStatements(body string) []string {
+	out := []string{body}
+	var v any
+	if json.Unmarshal([]byte(body), &v) == nil {
+		var walk func(any, int)
+		walk = func(v any, depth int) {
+			if depth > 8 {
+				return
+			}
+			switch x := v.(type) {
+			case map[string]any:
+				for k, m := range x {
+					if s, ok := m.(string); ok && sqlKeys[strings.ToLower(k)] {
+						out = append(out, s)
+					}
+					walk(m, depth+1)
+				}
+			case []any:
+				for _, m := range x {
+					if s, ok := m.(string); ok {
+						out = append(out, s)
+					}
+					walk(m, depth+1)
+				}
+			}
+		}
+		walk(v, 0)
+		return out
+	}
+	for _, part := range strings.Split(body, "&") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || !sqlKeys[strings.ToLower(k)] {
+			continue
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			v = u
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// forced: a body that asks for a forced update.
+func forced(body string) bool {
+	var v map[string]any
+	if json.Unmarshal([]byte(body), &v) == nil {
+		f, ok := v["force"]
+		return ok && f != false && f != "false"
+	}
+	for _, part := range strings.Split(body, "&") {
+		if k, v, _ := strings.Cut(part, "="); k == "force" && v != "false" {
+			return true
+		}
+	}
+	return false
+}
