@@ -109,7 +109,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.removedFiles(c)
 	w.optionCommands(c, in, depth)
 	w.projectFiles(name, depth)
-	w.outputFiles(c)
+	w.outputFiles(c, in)
 	switch {
 	case isShell(name):
 		w.shell(c, in, depth)

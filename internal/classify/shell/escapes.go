@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -140,6 +141,7 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 	if c.name == "sed" || c.name == "gsed" {
 		w.sedExecutes(c)
 	}
+	w.editorEdits(c, in)
 	if (c.name == "npm" || c.name == "pnpm" || c.name == "bun") && (c.sub("exec") || c.sub("x")) {
 		for _, v := range escapeValues(c, []string{"-c", "--call"}) {
 			w.shellString(v, depth)
@@ -258,8 +260,17 @@ func (w *walker) sedExecutes(c *call) {
 		scripts = append(scripts, c.pos[0].arg)
 	}
 	for _, s := range scripts {
-		if !s.dyn && sedRuns(s.s) {
+		if s.dyn {
+			continue
+		}
+		runs, files := sedScan(s.s)
+		if runs {
 			w.add("shell.sed-exec", unknown, "sed's e command runs text as a shell command: "+s.s)
+		}
+		for _, f := range files {
+			if f != "/dev/stdout" && f != "/dev/stderr" {
+				w.truncates(f, false, "sed w command")
+			}
 		}
 	}
 }
@@ -267,7 +278,28 @@ func (w *walker) sedExecutes(c *call) {
 // sedRuns reports whether a sed script holds GNU sed's e command (runs a
 // command) or an s command with the e flag (runs the result).
 func sedRuns(script string) bool {
+	runs, _ := sedScan(script)
+	return runs
+}
+
+// sedScan reads a sed script for what it does besides editing its stream:
+// runs says it holds an e command or an s command with the e flag; files
+// are the files its w and W commands, and the w flag of s, write.
+func sedScan(script string) (runs bool, files []string) {
 	i, n := 0, len(script)
+	// fileToEOL takes the file name a w command writes: the rest of the line.
+	fileToEOL := func() {
+		for i < n && (script[i] == ' ' || script[i] == '\t') {
+			i++
+		}
+		start := i
+		for i < n && script[i] != '\n' {
+			i++
+		}
+		if f := script[start:i]; f != "" {
+			files = append(files, f)
+		}
+	}
 	// upto skips to the unescaped delimiter d; false at the end.
 	upto := func(d byte) bool {
 		for ; i < n; i++ {
@@ -293,39 +325,45 @@ func sedRuns(script string) bool {
 			if ch == '\\' { // \cREGEXc
 				i++
 				if i >= n {
-					return false
+					return
 				}
 			}
 			d := script[i]
 			i++
 			if !upto(d) {
-				return false
+				return
 			}
 			for i < n && (script[i] == 'I' || script[i] == 'M') {
 				i++
 			}
 		case ch == 's' || ch == 'y':
 			if i+1 >= n {
-				return false
+				return
 			}
 			d := script[i+1]
 			i += 2
 			if !upto(d) || !upto(d) {
-				return false
+				return
 			}
 			for i < n && script[i] != ';' && script[i] != '\n' && script[i] != '}' {
 				if script[i] == 'e' && ch == 's' {
-					return true
+					runs = true
 				}
 				if script[i] == 'w' || script[i] == 'W' {
-					toEOL()
+					i++
+					fileToEOL()
 					break
 				}
 				i++
 			}
 		case ch == 'e':
-			return true
-		case ch == 'a' || ch == 'i' || ch == 'c' || ch == 'r' || ch == 'R' || ch == 'w' || ch == 'W' || ch == '#':
+			runs = true
+			i++
+			toEOL()
+		case ch == 'w' || ch == 'W':
+			i++
+			fileToEOL()
+		case ch == 'a' || ch == 'i' || ch == 'c' || ch == 'r' || ch == 'R' || ch == '#':
 			i++
 			toEOL()
 		case ch == 'b' || ch == 't' || ch == 'T' || ch == ':' || ch == 'l' || ch == 'q' || ch == 'Q' || ch == 'L' || ch == 'v':
@@ -337,5 +375,53 @@ func sedRuns(script string) bool {
 			i++
 		}
 	}
-	return false
+	return runs, files
+}
+
+// editors edit the files they are given, and run their own commands.
+var editors = []string{"vim", "nvim", "vi", "view", "ex", "gvim", "vim.basic", "vim.tiny", "nvi", "elvis", "kak", "helix", "hx"}
+
+// editorValueOpts take a value: vim's -c CMD, -S FILE, -u VIMRC...
+var editorValueOpts = []string{"-c", "--cmd", "-S", "-s", "-u", "-U", "-i", "-T", "-w", "-W", "-t", "-q", "--servername", "--remote", "--remote-send", "--startuptime", "-e"}
+
+// editorEdits judges an editor given commands to run (-c, +CMD, -S, -s,
+// ex mode, commands on standard input) as editing its files in place, as
+// sed -i does: vim -es -c '%d|wq' /etc/hosts empties the file. Driven by
+// a person it waits for them; driven by commands it needs no one.
+func (w *walker) editorEdits(c *call, in input) {
+	if !slices.Contains(editors, c.name) {
+		return
+	}
+	scripted := c.name == "ex" || in.present
+	var files []arg
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case a.dyn:
+			files = append(files, a)
+		case strings.HasPrefix(a.s, "+"):
+			scripted = true
+		case a.s == "--":
+			files = append(files, c.args[i+1:]...)
+			i = len(c.args)
+		case strings.HasPrefix(a.s, "-") && len(a.s) > 1:
+			switch {
+			case a.s == "-c" || a.s == "--cmd" || a.s == "-S" || a.s == "-s" || a.s == "-e" || a.s == "-E" || a.s == "-es" || a.s == "-Es" || a.s == "-y":
+				scripted = true
+			case strings.HasPrefix(a.s, "-c") || strings.HasPrefix(a.s, "-S"):
+				scripted = true
+			}
+			if slices.Contains(editorValueOpts, a.s) && a.s != "-e" && a.s != "-s" || a.s == "-s" && c.name != "ex" && !c.has("-e", "-es", "-E", "-Es") {
+				i++ // -s is a script to read, outside ex mode
+			}
+		default:
+			files = append(files, a)
+		}
+	}
+	if !scripted || len(files) == 0 {
+		return
+	}
+	sed := parseCall("sed", append([]arg{{s: "-i"}, {s: "p"}}, files...))
+	w.applyPacks(sed)
+	w.placedPacks(sed)
 }

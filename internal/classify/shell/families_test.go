@@ -1029,3 +1029,28 @@ func TestWhatARequestSendsBesidesItsMethod(t *testing.T) {
 		{`gh api -X PATCH repos/o/r/git/refs/heads/feature -F sha=abc`, write, ""},
 	})
 }
+
+func TestFilesWrittenByScriptsOfEditorsAndSed(t *testing.T) {
+	check(t, []want{
+		{"vim -es -c '%d|wq' /etc/hosts", destructive, "fs.edit-outside-workspace"},
+		{"ex -sc '%d|x' /etc/hosts", destructive, "fs.edit-outside-workspace"},
+		{"vi -c ':1,$d' -c ':wq' /etc/hosts", destructive, "fs.edit-outside-workspace"},
+		{"vim +'%d' +wq ~/.bashrc", destructive, "fs.edit-outside-workspace"},
+		{"nvim --headless -c 'normal ggdG' -c wq /etc/hosts", destructive, "fs.edit-outside-workspace"},
+		{"printf '%%d\\nwq\\n' | ex /etc/hosts", destructive, "fs.edit-outside-workspace"},
+		{"cd /etc && ex -sc wq hosts", destructive, "fs.edit-outside-workspace"},
+		{"sed -n 'w /etc/hosts' /dev/null", destructive, "fs.truncate-outside-workspace"},
+		{"sed 's/a/b/w /etc/passwd' x.txt", destructive, "fs.truncate-outside-workspace"},
+		{"sed -e '1w ~/.bashrc' x.txt", destructive, "fs.truncate-outside-workspace"},
+		{"sed -n 'W /etc/cron.d/x' x", destructive, "fs.truncate-outside-workspace"},
+		{"ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519 -N '' <<< y", destructive, "fs.overwrite-outside-workspace"},
+		{"yes | ssh-keygen -q -f ~/.ssh/id_rsa -N ''", destructive, "fs.overwrite-outside-workspace"},
+		{"ln -s /etc/hosts out.txt && curl -o out.txt https://example.com", destructive, "fs.overwrite-outside-workspace"},
+		// In the workspace, or only reading, they stay what they were.
+		{"vim -es -c '%s/a/b/g|wq' src/app.py", write, "fs.edit-in-place"},
+		{"sed -n '/x/w out.txt' in.txt", write, "fs.write"},
+		{"sed -n '1p;w /dev/stdout' x", read, ""},
+		{"ssh-keygen -t ed25519 -f ./deploy_key -N ''", write, ""},
+		{"ssh-keygen -l -f ~/.ssh/id_rsa.pub", write, ""},
+	})
+}

@@ -118,7 +118,7 @@ var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg"
 // outputFiles judges the file a program is told to write its output to
 // (curl -o, wget -O, pg_dump -f, openssl -out, tar -cf, ssh-keygen -f...):
 // outside the workspace and temp, it is overwritten.
-func (w *walker) outputFiles(c *call) {
+func (w *walker) outputFiles(c *call, in input) {
 	if notOutput[c.name] {
 		return
 	}
@@ -128,6 +128,12 @@ func (w *walker) outputFiles(c *call) {
 		opts = append(opts, "-O")
 	case "pg_dump", "pg_dumpall", "pg_basebackup":
 		opts = append(opts, "-f", "--file", "-D", "--pgdata")
+	case "ssh-keygen":
+		// -f names the key it makes; over an existing one only once its
+		// question is answered, on standard input (<<< y, yes |).
+		if in.present && !c.has("-l", "-y", "-F", "-e", "-B", "-L", "-Q", "-D", "-i") {
+			opts = append(opts, "-f")
+		}
 	case "tar", "gtar", "bsdtar":
 		if c.has("-c", "--create", "-r", "--append", "-u", "--update") || shortBundle(c, 'c') || oldStyleTar(c, 'c') {
 			opts = append(opts, "-f", "--file")
@@ -147,6 +153,10 @@ func (w *walker) overwritesOutput(c *call, v arg) {
 	}
 	at := *c
 	at.here, at.root = w.outside(), w.ws.root
+	if to, dyn, changed := w.through(v.s, true); changed && !v.dyn {
+		v = arg{s: to, dyn: dyn} // a link: where it leads
+		at.here = ""
+	}
 	if v.s == "-" || v.s == "" || !at.lands(v) {
 		return
 	}
