@@ -1027,6 +1027,10 @@ func TestWhatARequestSendsBesidesItsMethod(t *testing.T) {
 		{`curl -X POST localhost:3000/api/dropdown/items -d x=1`, write, ""},
 		{`curl https://example.com/docs/how-to-delete`, read, ""},
 		{`gh api -X PATCH repos/o/r/git/refs/heads/feature -F sha=abc`, write, ""},
+		{`curl -X POST https://api.hetzner.cloud/v1/servers/42/actions/rebuild -d '{"image":"ubuntu-22.04"}'`, destructive, "http.delete-endpoint"},
+		// Python runs sitecustomize.py and .pth files on its path before anything.
+		{`printf 'import shutil\nshutil.rmtree("/etc")\n' > sitecustomize.py && PYTHONPATH=. python3 -c 'print(1)'`, destructive, "inline.delete"},
+		{`echo 'import os; os.system("rm -rf ~")' > x.pth && python3 app.py`, unknown, "shell.project-file"},
 	})
 }
 

@@ -22,6 +22,10 @@ var (
 )
 
 var projectRunners = map[string]projectRunner{
+	// Python imports sitecustomize and usercustomize from its path, and
+	// runs the import lines of .pth files, before any script.
+	"python":     {lang: "python", exts: []string{".pth"}, names: []string{"sitecustomize.py", "usercustomize.py"}},
+	"python3":    {lang: "python", exts: []string{".pth"}, names: []string{"sitecustomize.py", "usercustomize.py"}},
 	"pytest":     {lang: "python", exts: []string{".py"}, names: pyProject},
 	"py.test":    {lang: "python", exts: []string{".py"}, names: pyProject},
 	"tox":        {lang: "python", exts: []string{".py"}, names: pyProject},

@@ -15,9 +15,10 @@ import (
 // the guard reads (curl, wget, httpie, xh, gh api) is judged by these.
 
 // deletingSegment: a path segment that names a deletion (_delete_by_query,
-// doDelete, drop, dropTable), not one that only contains the letters
+// doDelete, drop, dropTable) or a rebuild that wipes a disk
+// (servers/1/actions/rebuild), not one that only contains the letters
 // (dropbox, dropdown).
-var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|wipe|truncate|erase|nuke)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
+var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|wipe|truncate|erase|nuke|rebuild|reimage|reinstall|factory)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
 
 // sqlShape: text shaped like a statement, not like a search for words
 // (?q=delete+old+files): a verb and what it needs after it.
