@@ -22,6 +22,7 @@ type arg struct {
 type positional struct {
 	arg
 	afterFlag bool
+	flag      string // the flag it follows, when afterFlag
 }
 
 // call is a command line split into flags and positionals.
@@ -57,7 +58,11 @@ func parseCall(name string, args []arg) *call {
 			prevFlag = !strings.Contains(a.s, "=")
 			continue
 		}
-		c.pos = append(c.pos, positional{arg: a, afterFlag: prevFlag})
+		p := positional{arg: a, afterFlag: prevFlag}
+		if prevFlag {
+			p.flag = args[i-1].s
+		}
+		c.pos = append(c.pos, p)
 		prevFlag = false
 	}
 	return c

@@ -1058,3 +1058,20 @@ func TestFilesWrittenByScriptsOfEditorsAndSed(t *testing.T) {
 		{"ssh-keygen -l -f ~/.ssh/id_rsa.pub", write, ""},
 	})
 }
+
+func TestTruncatingAndDdInTheWorkspaceAreWrites(t *testing.T) {
+	check(t, []want{
+		{"truncate -s 0 logs/app.log", write, "fs.truncate-workspace"},
+		{"dd if=/dev/zero of=test.img bs=1M count=10", write, "fs.dd-workspace"},
+		{"truncate -s 0 /etc/hosts", destructive, "fs.truncate"},
+		{"truncate -s0 .git/index", destructive, "fs.truncate"},
+		{"cd /etc && truncate -s0 hosts", destructive, "fs.truncate"},
+		{"truncate -cs 0 /etc/hosts", destructive, "fs.truncate"},
+		{"truncate -r ref.txt /etc/hosts", destructive, "fs.truncate"},
+		{"dd if=/dev/zero of=/dev/sda", destructive, "fs.dd"},
+		{"dd if=x of=/etc/hosts", destructive, "fs.dd"},
+		{"cd /etc && dd if=/dev/zero of=hosts", destructive, "fs.dd"},
+		{"ln -s /etc/hosts h && dd if=/dev/zero of=h", destructive, "fs.dd"},
+		{"dd if=/dev/zero of=$X", destructive, "fs.dd"},
+	})
+}

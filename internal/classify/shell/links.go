@@ -285,6 +285,18 @@ func (w *walker) linkedPacks(parsed *call) {
 			c.pos[i].s, c.pos[i].dyn = rootedIn(c.root, to, dyn)
 		}
 	}
+	if c.name == "dd" {
+		c.args = slices.Clone(parsed.args)
+		for i, a := range c.args {
+			if of, ok := strings.CutPrefix(a.s, "of="); ok && !a.dyn {
+				if to, dyn, ch := w.through(of, true); ch {
+					changed = true
+					to, dyn = rootedIn(c.root, to, dyn)
+					c.args[i] = arg{s: "of=" + to, dyn: dyn}
+				}
+			}
+		}
+	}
 	if changed {
 		w.applyPacks(&c)
 	}

@@ -67,8 +67,10 @@ var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 		}, Class: destructive, Reason: "deleting files inside .git destroys the repository's history or state"},
 		{ID: "fs.rm", When: func(c *call) bool { return c.name == "rm" || c.name == "unlink" || c.name == "rmdir" }, Class: write, Reason: "deletes workspace files"},
 		{ID: "fs.shred", When: func(c *call) bool { return c.name == "shred" || c.name == "srm" }, Class: destructive, Reason: "shred destroys file contents beyond recovery"},
-		{ID: "fs.truncate", When: func(c *call) bool { return c.name == "truncate" && !allDisposable(c) }, Class: destructive, Reason: "truncate cuts files short"},
-		{ID: "fs.dd", When: func(c *call) bool { return c.name == "dd" && ddWritesDevice(c) }, Class: destructive, Reason: "dd overwrites a file or device"},
+		{ID: "fs.truncate", When: func(c *call) bool { return c.name == "truncate" && (anyOutside(c) || anyGitInternal(c)) }, Class: destructive, Reason: "truncate cuts files outside the workspace short"},
+		{ID: "fs.truncate-workspace", When: func(c *call) bool { return c.name == "truncate" && !allDisposable(c) }, Class: write, Reason: "truncate cuts workspace files short"},
+		{ID: "fs.dd", When: func(c *call) bool { return c.name == "dd" && ddWritesDevice(c) }, Class: destructive, Reason: "dd overwrites a device or a file outside the workspace"},
+		{ID: "fs.dd-workspace", When: func(c *call) bool { return c.name == "dd" && ddOutput(c) != nil }, Class: write, Reason: "dd writes a workspace file"},
 		{ID: "fs.format", When: func(c *call) bool {
 			return strings.HasPrefix(c.name, "mkfs") || c.name == "wipefs" || c.name == "fdisk" || c.name == "parted" || c.name == "sgdisk" || c.name == "blkdiscard"
 		}, Class: destructive, Reason: "formats or wipes a disk"},
@@ -157,11 +159,15 @@ var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv
 
 func operandsOf(c *call) []positional {
 	if c.name == "truncate" {
+		// -s SIZE and -r FILE take the next word (alone or ending a
+		// cluster, -cs); -s0, --size=0 and -c do not.
 		var out []positional
 		for _, p := range c.pos {
-			if !p.afterFlag {
-				out = append(out, p)
+			f := p.flag
+			if f == "--size" || f == "--reference" || len(f) >= 2 && f[1] != '-' && isLetters(f[1:]) && strings.ContainsAny(f[len(f)-1:], "sr") {
+				continue
 			}
+			out = append(out, p)
 		}
 		return out
 	}
@@ -190,10 +196,29 @@ func anyOutside(c *call) bool {
 	return false
 }
 
+// ddWritesDevice: dd's of= is a device, or lands outside the workspace.
 func ddWritesDevice(c *call) bool {
+	of := ddOutput(c)
+	if of == nil {
+		return false
+	}
+	return of.dyn || strings.HasPrefix(of.s, "/dev/") && !isDevice(of.s) || c.lands(*of)
+}
+
+// ddOutput is dd's of= operand, if it has one.
+func ddOutput(c *call) *arg {
 	for _, a := range c.args {
 		if v, ok := strings.CutPrefix(a.s, "of="); ok {
-			return !isTemp(v) && !isDevice(v)
+			return &arg{s: v, dyn: a.dyn}
+		}
+	}
+	return nil
+}
+
+func anyGitInternal(c *call) bool {
+	for _, p := range operandsOf(c) {
+		if !p.dyn && gitInternal(p.s) {
+			return true
 		}
 	}
 	return false
