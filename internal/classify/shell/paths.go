@@ -93,7 +93,16 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	".codex/auth", ".gemini/oauth", ".config/hub", ".config/glab-cli/", ".cargo/credentials", ".gem/credentials",
 	".m2/settings", ".terraform.d/credentials", ".pulumi/credentials", ".config/heroku", ".config/netlify/", ".vercel/auth",
 	".config/supabase/", ".config/neonctl/", ".wrangler/config", ".oci/config", ".config/doctl/", ".config/rclone/",
-	".mc/config", ".config/git/credentials", "/run/secrets/", "/var/run/secrets/", "/etc/ssl/private/", ".config/vercel/auth"}
+	".mc/config", ".config/git/credentials", "/run/secrets/", "/var/run/secrets/", "/etc/ssl/private/", ".config/vercel/auth",
+	// More CLIs', browsers' and servers' credential stores.
+	".databrickscfg", ".ngrok2/", ".config/ngrok/", ".supabase/access-token", ".terraformrc", ".config/hcloud/",
+	"/logins.json", "/key4.db", "/login data", "/cookies", ".local/share/keyrings/", "/legacy_credentials/", ".kube/cache/oidc-login/",
+	".gradle/gradle.properties", ".ivy2/.credentials", ".nuget/nuget/nuget.config", ".config/sops/age/", "/huggingface/token",
+	".kaggle/kaggle.json", ".config/stripe/", ".twilio-cli/", ".jfrog/", ".circleci/cli.yml", ".travis/config.yml",
+	".render/config", "/svn.simple/", "/etc/ssh/ssh_host_", "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/", "/k3s.yaml",
+	"gitlab-secrets.json", "/etc/mysql/debian.cnf", ".config/openai/", "/globalstorage/state.vscdb", ".config/configstore/",
+	".vault-token", ".config/gcloud/", ".local/share/containers/auth.json", "/containers/auth.json", ".config/pypoetry/auth",
+	".config/rubygems/credentials", ".npm/_auth", ".yarnrc", ".bundle/config", ".config/composer/auth.json", ".composer/auth.json"}
 
 // secretTemplates look like .env files but hold no secrets by convention.
 var secretTemplates = []string{".example", ".sample", ".template", ".dist", ".defaults", ".schema", ".tmpl", ".tpl"}
@@ -151,23 +160,45 @@ var secretSamples = []string{".env", ".env.local", ".env.production", "prod.env"
 	".netrc", ".npmrc", ".pgpass", ".pypirc", ".bash_history", ".zsh_history", "secrets.json", "secrets.yml", "master.key",
 	"terraform.tfstate", "application_default_credentials.json", "config.yml", "environ", "kubeconfig", ".git-credentials"}
 
+// globSample turns a pattern's wildcards into a name they match.
+var globSample = strings.NewReplacer("*", "x", "?", "x", "[", "", "]", "")
+
 // globMaySecret: cat .e*, cat ~/.ssh/*, cat .[e]nv. The shell expands the
 // glob against whatever is there when it runs, so what matters is whether
 // it could match a credential file.
 func globMaySecret(p string) bool {
 	lp := strings.ToLower(p)
 	dir, base := path.Split(lp)
+	if !strings.ContainsAny(base, "*?[") {
+		// A known name in any directory the pattern picks
+		// (~/.mozilla/firefox/*/logins.json): judged in one of them.
+		if isSecretPath(globSample.Replace(dir) + base) {
+			return true
+		}
+	}
 	if strings.Trim(base, "*?[]!") == "" {
 		// * picks every file of the directory: it matters where.
-		return dir != "" && !strings.ContainsAny(dir, "*?[") && isSecretPath(dir+"x")
+		if strings.ContainsAny(dir, "*?[") {
+			return globMaySecret(dir + "id_rsa")
+		}
+		return dir != "" && isSecretPath(dir+"x")
 	}
 	for _, s := range secretSamples {
 		if ok, _ := path.Match(base, s); !ok || strings.HasPrefix(s, ".") && !strings.HasPrefix(base, ".") {
 			continue
 		}
 		if strings.ContainsAny(dir, "*?[") {
-			// Any directory: try the directories credentials live in.
-			for _, d := range []string{"~/.ssh/", "~/.aws/", "~/.kube/", "~/.docker/", "~/.config/gh/", "~/.railway/", "~/.fly/", "/proc/1/", "./", "~/"} {
+			// Any directory: try the directories credentials live in, in
+			// every home (/home/*/.ssh, /*/*/.aws).
+			for _, d := range []string{".ssh/", ".aws/", ".kube/", ".docker/", ".config/gh/", ".railway/", ".fly/", ".config/gcloud/", ""} {
+				for _, home := range []string{"~/", "/home/user/", "/root/", "/users/user/", "/var/lib/postgresql/"} {
+					c := home + d
+					if ok, _ := path.Match(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(c, "/")); ok && isSecretPath(c+s) {
+						return true
+					}
+				}
+			}
+			for _, d := range []string{"/proc/1/", "./"} {
 				if ok, _ := path.Match(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(d, "/")); ok && isSecretPath(d+s) {
 					return true
 				}

@@ -88,7 +88,7 @@ func TestFilesystem(t *testing.T) {
 		{"mv db.sqlite /dev/null", destructive, "fs.mv-to-null"},
 		{"echo x > /etc/passwd", destructive, "fs.truncate-outside-workspace"},
 		{"echo x > out.txt", write, "fs.write"},
-		{"echo x >> ~/.bashrc", write, "fs.write"},
+		{"echo x >> ~/.bashrc", destructive, "fs.append-outside-workspace"},
 		{"echo x > /dev/null 2>&1", read, ""},
 		{"cat > $OUT", unknown, "fs.truncate-dynamic"},
 		{"find . -name '*.pyc' -delete", write, "fs.write"},

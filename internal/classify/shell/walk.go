@@ -270,20 +270,38 @@ func (w *walker) truncation(path string, dyn bool, how string) {
 }
 
 func (w *walker) appends(path string, dyn bool) {
-	if to, _, changed := w.through(path, true); changed && !dyn && gitInternal(to) {
-		path = to
+	// Judged where it lands and through links, besides as written.
+	if p, d := w.place(path, dyn); p != path || d != dyn {
+		w.append(p, d)
+	} else if p, d := rootedIn(w.ws.root, path, dyn); p != path || d != dyn {
+		w.append(p, d)
 	}
+	if to, d, changed := w.through(path, true); changed && !dyn {
+		to, d = rootedIn(w.ws.root, to, d)
+		w.append(to, d)
+	}
+	w.append(path, dyn)
+}
+
+func (w *walker) append(path string, dyn bool) {
 	if !dyn && gitInternal(path) {
 		// .git/config: aliases and settings whose values git runs.
 		w.add("git.config-loads", action.ClassUnknown, "appending to "+path+" changes what git does, or runs")
 	}
-	if isDevice(path) || isTemp(path) {
+	switch {
+	case isDevice(path) || isTemp(path):
 		return
+	case dyn:
+		w.add("fs.append-dynamic", action.ClassUnknown, "appends to a file whose name is only known at run time")
+		return
+	case !inWorkspace(path):
+		// ~/.bashrc, authorized_keys, /etc/sudoers, crontabs: what runs,
+		// or who may log in, outside the workspace.
+		w.add("fs.append-outside-workspace", action.ClassDestructive, "appends to "+path+", outside the workspace")
+	default:
+		w.add("fs.write", action.ClassWrite, "appends to "+path)
 	}
-	w.add("fs.write", action.ClassWrite, "appends to "+path)
-	if !dyn {
-		w.target(path)
-	}
+	w.target(path)
 }
 
 // pipeOutput describes what a pipeline stage writes, for the next stage. The
