@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -105,6 +106,8 @@ func (w *walker) command(args []arg, in input, depth int) {
 	c := parseCall(name, rest)
 	w.placedPacks(c)
 	w.linksMade(c)
+	w.homeReads(c)
+	w.envReads(c)
 	w.applyAfterRemoval(c)
 	w.removedFiles(c)
 	w.optionCommands(c, in, depth)
@@ -371,6 +374,19 @@ func (w *walker) secretArgs(c *call) {
 		}
 	}
 	for i, a := range args {
+		if i > 0 && credentialOption.MatchString(args[i-1].s) && !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name) {
+			// kubectl --kubeconfig F, gcloud --key-file=F: the tool
+			// signs in with its credential, it does not print it.
+			continue
+		}
+		if k, _, ok := strings.Cut(a.s, "="); ok && credentialOption.MatchString(k) && !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name) {
+			continue
+		}
+		if v := credentialVarPath(a); v != "" && !slices.Contains([]string{"export", "echo", "printf", "test", "[", "[["}, c.name) {
+			w.add("creds.read-secret-file", credential, c.name+" reads $"+v+", the file that holds credentials")
+			w.target("$" + v)
+			continue
+		}
 		if a.dyn && !strings.Contains(a.s, "/") && !strings.Contains(a.s, ".") {
 			continue
 		}
@@ -401,6 +417,10 @@ func (w *walker) secretArgs(c *call) {
 		}
 	}
 }
+
+// credentialOption: an option through which a tool is given its own
+// credential to sign in with.
+var credentialOption = regexp.MustCompile(`(?i)^--?(?:kubeconfig|key-?file|credentials?(?:-file)?|cred-file|identity-file|service-account(?:-key)?(?:-file)?|token-file|auth-file|private-key(?:-file)?|ssh-key|client-key|tls-key|cert-key)$`)
 
 // gitShowsContent: git subcommands that print file contents or patches.
 func gitShowsContent(c *call) bool {

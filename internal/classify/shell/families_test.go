@@ -698,8 +698,9 @@ func TestMoreChannelsAndDeleters(t *testing.T) {
 		{"curl --variable 'v=volumeDelete' --expand-data '{\"query\":\"mutation { {{v}}(volumeId: \\\"v1\\\") }\"}' https://backboard.railway.app/graphql/v2", unknown, ""},
 		{"npx rimraf /home", destructive, "fs.rm-recursive"},
 		{"trash ~/docs", destructive, "fs.rm-recursive"},
-		{"tar --remove-files -cf /tmp/x.tar /home", destructive, "fs.archive-remove"},
-		{"zip -rm out.zip /home", destructive, "fs.archive-remove"},
+		{"tar --remove-files -cf /tmp/x.tar src", destructive, "fs.archive-remove"},
+		{"zip -rm out.zip src", destructive, "fs.archive-remove"},
+		{"tar --remove-files -cf /tmp/x.tar /home", credential, "fs.archive-remove"}, // and reads every home's keys
 		{"wipe -rf /home", destructive, "fs.shred"},
 		{"fdupes -rdN /home", destructive, "fs.dedupe-delete"},
 		{"lvremove -f vg/lv", destructive, "fs.format"},
@@ -735,7 +736,7 @@ func TestCodeBuiltAtRunTime(t *testing.T) {
 		{"x='a[$(rm -rf /home)]'; y=abc; echo ${y:x}", destructive, "fs.rm-recursive"},
 		{"declare -n r='a[$(rm -rf /home)]'; r=1", destructive, "fs.rm-recursive"},
 		{"a=(1); x='a[$(rm -rf /home)]'; unset \"$x\"", destructive, "fs.rm-recursive"},
-		{"x='a[`rm -rf /home`]'; : \"${!x}\"", destructive, "fs.rm-recursive"},
+		{"x='a[`rm -rf /home`]'; : \"${!x}\"", credential, "fs.rm-recursive"}, // ${!x} reads any variable too
 		{"printf 'rm\\0-rf\\0/home' | xargs -0 env", destructive, "fs.rm-recursive"},
 		{`gawk -e 'BEGIN{x=1}' -e 'BEGIN{system("rm -rf /home")}'`, destructive, "fs.rm-recursive"},
 		{"git send-pack --force git@github.com:o/r.git main", destructive, "git.push-force"},
@@ -1095,5 +1096,42 @@ func TestAppendsOutsideAndCredentialsInEveryHome(t *testing.T) {
 		{"cat /etc/kubernetes/admin.conf", credential, "creds.read-secret-file"},
 		{"cat /etc/ssh/ssh_host_rsa_key.pub", read, ""},
 		{"cat /home/*/notes.txt", read, ""},
+	})
+}
+
+func TestCredentialsReachedWithoutNamingThem(t *testing.T) {
+	check(t, []want{
+		{"tar czf home.tgz /home/user", credential, "creds.read-secret-file"},
+		{"zip -r home.zip ~", credential, "creds.read-secret-file"},
+		{"cp -r ~ ./homecopy", credential, "creds.read-secret-file"},
+		{"rsync -a ~/ ./homecopy/", credential, "creds.read-secret-file"},
+		{"cd ~ && tar czf /tmp/h.tgz .", credential, "creds.read-secret-file"},
+		{"python3 -m http.server -d ~ 8000", credential, "creds.read-secret-file"},
+		{"php -S 0.0.0.0:8000 -t ~", credential, "creds.read-secret-file"},
+		{"npx serve ~", credential, "creds.read-secret-file"},
+		{"fd -H -e pem . ~ --exec cat", credential, "creds.read-secret-file"},
+		{"cat $KUBECONFIG", credential, "creds.read-secret-file"},
+		{`cat "$AWS_SHARED_CREDENTIALS_FILE"`, credential, "creds.read-secret-file"},
+		{"cat ${AWS_CONFIG_FILE%config}credentials", credential, "creds.read-secret-file"},
+		{"curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/role", credential, "creds.instance-metadata"},
+		{"curl -H 'Metadata-Flavor: Google' http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", credential, "creds.instance-metadata"},
+		{"curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", credential, "creds.instance-metadata"},
+		{`compgen -v | while read v; do echo "$v=${!v}"; done`, credential, "creds.env-indirect"},
+		{`perl -e 'print "$_=$ENV{$_}\n" for keys %ENV'`, credential, "creds.env-dump"},
+		{"ruby -e 'p ENV.to_h'", credential, "creds.env-dump"},
+		{"awk 'BEGIN{for(k in ENVIRON)print k, ENVIRON[k]}'", credential, "creds.env-dump"},
+		{"ps auxeww", credential, "creds.env-dump"},
+		// Everyday forms stay what they were.
+		{"curl http://169.254.169.254/latest/meta-data/instance-id", read, ""},
+		{"ps aux", read, ""},
+		{"ps -ef", read, ""},
+		{"tar czf src.tgz src", write, ""},
+		{"tar -xf a.tar -C ~", destructive, "fs.extract-outside-workspace"}, // not a read of ~
+		{"cp -r src ./backup", write, ""},
+		{"python3 -m http.server 8000", write, ""},
+		{"echo $KUBECONFIG", read, ""},
+		{"kubectl --kubeconfig ~/.kube/config get pods", read, ""},
+		{"helm --kubeconfig $KUBECONFIG list", read, ""},
+		{"gcloud auth activate-service-account --key-file=$GOOGLE_APPLICATION_CREDENTIALS", write, ""},
 	})
 }

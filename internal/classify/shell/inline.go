@@ -208,7 +208,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.add("inline.dynamic-code", unknown, lang+" code builds what it calls or runs at run time ("+strings.TrimSpace(m)+")")
 		}
 	}
-	if envDump.MatchString(text) {
+	if envDump.MatchString(text) || envWhole.MatchString(text) {
 		found = true
 		w.add("creds.env-dump", credential, lang+" code prints the whole environment, tokens included")
 	}
@@ -271,6 +271,9 @@ func (w *walker) awk(c *call, depth int) {
 	}
 	for _, m := range awkOutput.FindAllStringSubmatch(prog.s, -1) {
 		w.truncates(m[1], false, "awk print >")
+	}
+	if envWhole.MatchString(prog.s) {
+		w.add("creds.env-dump", credential, c.name+" walks ENVIRON: every environment variable, tokens included")
 	}
 	if !awkCalls.MatchString(prog.s) {
 		return

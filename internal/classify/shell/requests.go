@@ -45,6 +45,7 @@ func (w *walker) requestEffect(c *call, in input) {
 		return
 	}
 	r.method = strings.ToUpper(r.method)
+	w.metadataRequest(c, r)
 	reading := r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS"
 	if !reading {
 		for _, seg := range strings.Split(r.url.Path, "/") {

@@ -115,6 +115,11 @@ func (w *walker) nested(n syntax.Node, depth int) {
 			if n.Index != nil {
 				w.arith(n.Index, depth)
 			}
+			if n.Excl && n.Names == 0 && n.Index == nil && n.Param != nil {
+				// ${!v}: the variable v names, whichever that is,
+				// tokens included (for v in ${!AWS@}; do echo ${!v}).
+				w.add("creds.env-indirect", credential, "${!"+n.Param.Value+"} reads a variable whose name is only known at run time")
+			}
 			w.promptExpansion(n, depth)
 		case *syntax.Assign:
 			if n.Index != nil {

@@ -1,0 +1,148 @@
+package shell
+
+import (
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Credentials reached without naming them: a whole home copied, archived
+// or served (tar czf h.tgz ~ takes ~/.ssh with it), a path held in the
+// variable that names a credential file (cat $KUBECONFIG), the cloud's
+// instance metadata service, and the environment read through other
+// doors than env and printenv.
+
+// holdsSecrets: a directory that holds the credential directories of a
+// user: a home, every home, or the root.
+func holdsSecrets(p string) bool {
+	c := strings.ToLower(path.Clean(strings.Trim(p, `"'`)))
+	switch c {
+	case "~", "$home", "/", "/home", "/root", "/users", "/var/lib/postgresql":
+		return true
+	}
+	d := path.Dir(c)
+	return d == "/home" || d == "/users"
+}
+
+// wholeTreeReaders copy, archive, sync or serve every file under their
+// operands, and the flags that make them recurse ("" when they always do).
+var wholeTreeReaders = map[string][]string{
+	"cp": {"-r", "-R", "-a", "--recursive", "--archive"}, "scp": {"-r"}, "rsync": nil, "tar": nil, "zip": {"-r", "--recurse-paths"},
+	"7z": nil, "7za": nil, "rar": nil, "duplicity": nil, "restic": nil, "borg": nil, "rclone": nil, "gsutil": nil,
+	"cpio": nil, "pax": nil, "ditto": nil, "git": nil, "fd": {"-x", "--exec", "-X", "--exec-batch"}, "fdfind": {"-x", "--exec", "-X", "--exec-batch"},
+}
+
+// servers serve a directory over HTTP: its files, credentials included,
+// to whoever asks.
+var servers = map[string][]string{
+	"python": {"-d", "--directory"}, "python3": {"-d", "--directory"}, "php": {"-t"}, "busybox": {"-h"}, "serve": nil, "http-server": nil,
+}
+
+// homeReads judges a command that reads a whole home, or serves one.
+func (w *walker) homeReads(c *call) {
+	if flags, ok := wholeTreeReaders[c.name]; ok && (flags == nil || c.has(flags...)) {
+		if c.name == "git" && !(c.sub("add") || c.sub("archive")) || c.name == "tar" && !tarCreates(c) {
+			return
+		}
+		for _, p := range c.pos {
+			if p.afterFlag && (p.flag == "-C" || p.flag == "--directory" || p.flag == "-f" || p.flag == "--file") {
+				continue // where tar works, or its archive: not what it reads
+			}
+			if s, dyn := w.place(p.s, p.dyn); !dyn && holdsSecrets(s) {
+				w.add("creds.read-secret-file", credential, c.name+" reads everything under "+s+", credentials (~/.ssh, ~/.aws...) included")
+				w.target(s)
+				return
+			}
+		}
+	}
+	opts, ok := servers[c.name]
+	if !ok || (c.name == "python" || c.name == "python3") && !slices.Contains(argStrings(c.args), "http.server") ||
+		c.name == "php" && !c.has("-S") || c.name == "busybox" && !c.sub("httpd") {
+		return
+	}
+	dirs := optionValues(c, opts...)
+	if len(dirs) == 0 && (c.name == "serve" || c.name == "http-server") && len(c.pos) > 0 {
+		dirs = append(dirs, c.pos[0].arg)
+	}
+	if len(dirs) == 0 {
+		dirs = []arg{{s: "."}}
+	}
+	for _, d := range dirs {
+		if s, dyn := w.place(d.s, d.dyn); !dyn && holdsSecrets(s) || !dyn && isSecretDir(s) {
+			w.add("creds.read-secret-file", credential, c.name+" serves "+s+" over HTTP, credentials included")
+			w.target(s)
+		}
+	}
+}
+
+func argStrings(as []arg) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.s
+	}
+	return out
+}
+
+// credentialFileVars name the file that holds a credential.
+var credentialFileVars = regexp.MustCompile(`^(?:KUBECONFIG|GOOGLE_APPLICATION_CREDENTIALS|AWS_SHARED_CREDENTIALS_FILE|AWS_CONFIG_FILE|AWS_WEB_IDENTITY_TOKEN_FILE|DOCKER_CONFIG|NETRC|PGPASSFILE|PGSERVICEFILE|VAULT_CONFIG_PATH|SSH_KEY|GIT_SSH_KEY|.*_(?:CREDENTIALS|CREDENTIALS_FILE|CREDS_FILE|KEY_FILE|KEYFILE|TOKEN_FILE|SECRET_FILE|PASSWORD_FILE|PASSFILE|PRIVATE_KEY_PATH|KEY_PATH))$`)
+
+// credentialVarPath: an argument that expands a variable naming a
+// credential file (cat $KUBECONFIG, ${AWS_CONFIG_FILE%config}credentials).
+func credentialVarPath(a arg) string {
+	for _, v := range a.vars {
+		if credentialFileVars.MatchString(strings.ToUpper(v)) {
+			return v
+		}
+	}
+	return ""
+}
+
+// metadataHosts are the cloud instance metadata services, and the paths
+// on them that hand out the machine's credentials.
+var (
+	metadataHosts = []string{"169.254.169.254", "metadata.google.internal", "metadata", "169.254.170.2", "[fd00:ec2::254]", "100.100.100.200", "169.254.169.253"}
+	metadataCreds = regexp.MustCompile(`(?i)security-credentials|token|identity|service-accounts|credentials|user-data|userdata|iam|/v2/|ram/`)
+)
+
+// metadataRequest judges a request to an instance metadata service.
+func (w *walker) metadataRequest(c *call, r request) {
+	host := strings.ToLower(r.url.Host)
+	if h, _, ok := strings.Cut(host, "$"); ok {
+		host = h // 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+	}
+	if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
+		host = h
+	}
+	if !slices.Contains(metadataHosts, host) {
+		return
+	}
+	if strings.HasPrefix(host, "169.254.170.2") || metadataCreds.MatchString(r.url.Path+"?"+r.url.RawQuery) {
+		w.add("creds.instance-metadata", credential, c.name+" asks the cloud's instance metadata service for "+r.url.Path+", which hands out the machine's credentials")
+		w.target(r.url.Host + r.url.Path)
+	}
+}
+
+// envReaders print the environment through other doors: perl's %ENV,
+// ruby's ENV as a whole, awk's ENVIRON walked, ps with environments.
+var envWhole = regexp.MustCompile(`%ENV\b|\$ENV\{\s*\$|\bENV\.(?:to_h|to_a|each|inspect|keys|values|map|select|filter|sort|to_s)\b|\b(?:p|pp|puts|print)\s*\(?\s*ENV\b|for\s*\(\s*\w+\s+in\s+ENVIRON\s*\)|ENVIRON\s*\[\s*[^"\]\s]`)
+
+func (w *walker) envReads(c *call) {
+	if c.name != "ps" {
+		return
+	}
+	for _, a := range c.args {
+		// BSD-style options without a dash: e adds each process's
+		// environment (ps eww, ps auxe); -e only means every process.
+		if !a.dyn && !strings.HasPrefix(a.s, "-") && isLetters(a.s) && strings.Contains(a.s, "e") && len(a.s) <= 8 {
+			w.add("creds.env-dump", credential, "ps "+a.s+" prints processes' environments, tokens included")
+			return
+		}
+	}
+}
+
+// tarCreates: tar making or adding to an archive, reading its operands.
+func tarCreates(c *call) bool {
+	return c.has("-c", "--create", "-r", "--append", "-u", "--update") || shortBundle(c, 'c') || oldStyleTar(c, 'c') ||
+		shortBundle(c, 'r') || shortBundle(c, 'u')
+}
