@@ -229,6 +229,9 @@ func rootedIn(root, p string, dyn bool) (string, bool) {
 		return strings.TrimPrefix(clean, root+"/"), false
 	case strings.HasPrefix(root, clean+"/"):
 		return "$ENCLOSING:" + clean, false
+	case strings.ContainsAny(path.Base(clean), "*?[") && strings.HasPrefix(root, path.Dir(clean)+"/"):
+		// /tmp/a/* when the workspace is /tmp/a/ws: it is among them.
+		return "$ENCLOSING:" + clean, false
 	}
 	return p, dyn
 }

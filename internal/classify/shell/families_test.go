@@ -973,7 +973,24 @@ func TestApplyAfterItsConfigurationIsRemoved(t *testing.T) {
 		{"rm \"$F\" && terraform apply", destructive, "iac.apply-after-removal"},
 		{"rm Pulumi.prod.yaml && pulumi up --yes", destructive, "iac.apply-after-removal"},
 		{"rm -rf stacks/ && cdk deploy --all", destructive, "iac.apply-after-removal"},
+		{"echo > main.tf; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"printf '' | tee main.tf; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"for f in *.tf; do echo > $f; done; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"rsync /dev/null main.tf && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{`python3 -c "open('main.tf','w')" && terraform apply -auto-approve`, destructive, "iac.apply-after-removal"},
+		{"perl -i -ne 'print unless /resource/' main.tf; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"sed -i '/resource/d' main.tf && terraform apply", destructive, "iac.apply-after-removal"},
+		{"git stash && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{`printf 'resource "aws_db_instance" "main" { count = 0 }' > main_override.tf && terraform apply -auto-approve`, destructive, "iac.apply-after-removal"},
+		{"echo 'Resources: {}' > template.yaml && sam deploy --no-confirm-changeset", destructive, "iac.apply-after-removal"},
+		{"echo '' > lib/stack.ts && cdk deploy --require-approval never", destructive, "iac.apply-after-removal"},
+		{"echo 'export {}' > index.ts && pulumi up -y", destructive, "iac.apply-after-removal"},
+		{"echo 'service: x' > serverless.yml && sls deploy --stage prod", destructive, "iac.apply-after-removal"},
 		// Removing what an apply does not read, or applying first, stays a write.
+		{"echo x > notes.txt && terraform apply", write, ""},
+		{"echo x > out && terraform apply", write, ""},
+		{"echo x > notes.md && pulumi up -y", write, ""},
+		{"sed -i '/foo/d' file.txt", write, "fs.edit-in-place"},
 		{"rm -f plan.out && terraform apply", write, ""},
 		{"rm -rf .terraform/providers.lock.json && terraform apply", write, ""},
 		{"terraform apply && rm -f main.tf", write, ""},
@@ -1133,5 +1150,13 @@ func TestCredentialsReachedWithoutNamingThem(t *testing.T) {
 		{"kubectl --kubeconfig ~/.kube/config get pods", read, ""},
 		{"helm --kubeconfig $KUBECONFIG list", read, ""},
 		{"gcloud auth activate-service-account --key-file=$GOOGLE_APPLICATION_CREDENTIALS", write, ""},
+	})
+}
+
+func TestAPatternOverWhatHoldsTheWorkspace(t *testing.T) {
+	checkIn(t, "/tmp/agent/ws", []want{
+		{"rm -rf /tmp/agent/*", destructive, "fs.rm-recursive"},
+		{"ln -s .. node_modules/up && rm -rf node_modules/up/../*", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp/other/*", write, ""},
 	})
 }

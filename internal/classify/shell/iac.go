@@ -19,9 +19,24 @@ import (
 // removers take files away: all their operands (mv: all but the last).
 var removers = []string{"rm", "unlink", "shred", "trash", "trash-put", "rimraf", "del", "srm", "wipe", "mv"}
 
-// removedFiles notes the paths a call removes or empties.
+// removedFiles notes the paths a call removes or empties, and the files it
+// rewrites.
 func (w *walker) removedFiles(c *call) {
 	var gone []positional
+	switch {
+	case c.name == "git" && (c.sub("stash") || c.sub("checkout") || c.sub("restore") || c.sub("switch") || c.sub("reset") ||
+		c.sub("worktree") || c.sub("clean") || c.sub("revert") || c.sub("pull") || c.sub("merge") || c.sub("rebase") || c.sub("am") || c.sub("apply")):
+		// What the tree holds afterwards is another commit's, or none.
+		w.rewrote("$?", true)
+	case (c.name == "cp" || c.name == "install" || c.name == "rsync" || c.name == "ln" || c.name == "ditto") && len(c.pos) > 1:
+		w.rewrote(c.pos[len(c.pos)-1].s, c.pos[len(c.pos)-1].dyn)
+	case c.name == "tee" && !c.has("-a", "--append"), c.name == "sponge",
+		(c.name == "sed" || c.name == "gsed") && sedInPlace(c), (c.name == "perl" || c.name == "ruby") && c.has("-i", "-pi", "-i.bak"),
+		slices.Contains(awks, c.name) && c.has("-i"), slices.Contains(editors, c.name):
+		for _, p := range c.pos {
+			w.rewrote(p.s, p.dyn)
+		}
+	}
 	switch {
 	case slices.Contains(removers, c.name):
 		gone = c.pos
@@ -46,6 +61,32 @@ func (w *walker) removed(p string, dyn bool) {
 	if len(w.ws.gone) < 64 {
 		w.ws.gone = append(w.ws.gone, p)
 	}
+}
+
+// rewrote notes a file this line overwrites or edits in place.
+func (w *walker) rewrote(p string, dyn bool) {
+	if dyn {
+		p = "$?"
+	}
+	if len(w.ws.rewritten) < 64 {
+		w.ws.rewritten = append(w.ws.rewritten, p)
+	}
+}
+
+// configFile says whether a rewritten file may be configuration an apply
+// reads: by its name, or any file when only known at run time.
+func configFile(p string) bool {
+	if strings.HasPrefix(p, "$") {
+		return true
+	}
+	base := strings.ToLower(path.Base(p))
+	for _, suf := range []string{".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl", ".tofu", "pulumi.yaml", "pulumi.yml",
+		"template.yaml", "template.yml", "template.json", "serverless.yml", "serverless.yaml", "cdk.json"} {
+		if strings.HasSuffix(base, suf) {
+			return true
+		}
+	}
+	return strings.HasPrefix(base, "pulumi.") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))
 }
 
 // configOf says whether a removed path may hold an apply's configuration:
@@ -74,15 +115,30 @@ func configOf(p string) bool {
 	return !strings.Contains(strings.TrimPrefix(base, "."), ".")
 }
 
-// applies says whether c carries out what its configuration says.
-func applies(c *call) bool {
+// applies says whether c carries out what its configuration says; code
+// says the configuration is a program (pulumi, cdk), whose source files
+// count as configuration too.
+func applies(c *call) (ok, code bool) {
 	switch c.name {
 	case "terraform", "tofu", "terragrunt":
-		return c.sub("apply") || c.sub("run-all", "apply") || c.sub("run", "apply")
+		return c.sub("apply") || c.sub("run-all", "apply") || c.sub("run", "apply"), false
 	case "pulumi":
-		return c.sub("up") || c.sub("update")
+		return c.sub("up") || c.sub("update"), true
 	case "cdk", "cdktf":
-		return c.sub("deploy")
+		return c.sub("deploy"), true
+	case "sam", "serverless", "sls":
+		return c.sub("deploy"), false
+	case "aws":
+		return c.sub("cloudformation", "deploy") || c.sub("cloudformation", "update-stack") || c.sub("cloudformation", "execute-change-set"), false
+	}
+	return false, false
+}
+
+// programFile: a source file a pulumi or cdk program may be made of.
+func programFile(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".ts", ".js", ".mjs", ".py", ".go", ".cs", ".fs", ".java", ".kt", ".yaml", ".yml", ".json":
+		return true
 	}
 	return false
 }
@@ -90,7 +146,8 @@ func applies(c *call) bool {
 // applyAfterRemoval judges an apply run after this line removed what may
 // be its configuration.
 func (w *walker) applyAfterRemoval(c *call) {
-	if !applies(c) {
+	ok, code := applies(c)
+	if !ok {
 		return
 	}
 	for _, p := range w.ws.gone {
@@ -101,6 +158,17 @@ func (w *walker) applyAfterRemoval(c *call) {
 			}
 			w.add("iac.apply-after-removal", action.ClassDestructive,
 				c.name+" applies after this command line removed or emptied "+what+": the resources it described are destroyed")
+			return
+		}
+	}
+	for _, p := range w.ws.rewritten {
+		if configFile(p) || code && programFile(p) {
+			what := p
+			if p == "$?" {
+				what = "files only known at run time (a git checkout, stash or reset, or a name built at run time)"
+			}
+			w.add("iac.apply-after-removal", action.ClassDestructive,
+				c.name+" applies a configuration this command line rewrote ("+what+"): whatever the old one described and the new one does not is destroyed, with no plan reviewed")
 			return
 		}
 	}

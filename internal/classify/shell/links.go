@@ -125,7 +125,31 @@ func (w *walker) through(p string, final bool) (to string, dyn, changed bool) {
 	if l == "" {
 		return p, false, false
 	}
+	if strings.Contains(p, "..") {
+		// up/.. is the parent of where up leads, not the directory up
+		// is in: read each element in order, without cleaning first.
+		if raw := w.unclean(p); raw != "" {
+			l = raw
+		}
+	}
 	return w.throughLogical(l, final || strings.HasSuffix(p, "/"))
+}
+
+// unclean is p's place like logical, with its .. elements kept for
+// through to read in order.
+func (w *walker) unclean(p string) string {
+	h := w.cwd.here
+	switch {
+	case strings.HasPrefix(p, "/"):
+		return p
+	case strings.HasPrefix(p, "~") || strings.HasPrefix(p, "$") || h == "":
+		return ""
+	case h == ".":
+		return p
+	case strings.HasPrefix(h, "/") || strings.HasPrefix(h, "~"):
+		return h + "/" + p
+	}
+	return h + "/" + p
 }
 
 // throughLogical is through for a place as logical gives it.
@@ -226,10 +250,11 @@ func (w *walker) linksMade(c *call) {
 	case len(ops) == 1:
 		pairs = append(pairs, [2]arg{{s: path.Base(ops[0].s), dyn: ops[0].dyn}, ops[0]})
 	case len(ops) == 2:
-		pairs = append(pairs, [2]arg{ops[1], ops[0]})
-		if !noDir {
-			// LINK may be a directory, which the link then goes into.
-			pairs = append(pairs, [2]arg{{s: path.Join(ops[1].s, path.Base(ops[0].s)), dyn: ops[1].dyn || ops[0].dyn}, ops[0]})
+		if base := path.Base(ops[0].s); !noDir && base != "." && base != ".." && base != "/" && w.isDir(ops[1]) {
+			// LINK is a directory: the link goes into it.
+			pairs = append(pairs, [2]arg{{s: path.Join(ops[1].s, base), dyn: ops[1].dyn || ops[0].dyn}, ops[0]})
+		} else {
+			pairs = append(pairs, [2]arg{ops[1], ops[0]})
 		}
 	case len(ops) > 2:
 		d := ops[len(ops)-1]
@@ -355,4 +380,28 @@ func lnOperands(args []arg) (ops []arg, dir arg, hasDir, symbolic, noDir bool) {
 		}
 	}
 	return
+}
+
+// isDir says whether a is a directory ln would put its link into: written
+// with a trailing slash, a link this line made, or a directory on disk.
+func (w *walker) isDir(a arg) bool {
+	if a.dyn {
+		return false
+	}
+	if strings.HasSuffix(a.s, "/") {
+		return true
+	}
+	l := w.logical(a.s)
+	if l == "" {
+		return false
+	}
+	if _, ok := w.links.made[l]; ok {
+		return true
+	}
+	if full := w.onDisk(l); full != "" {
+		if fi, err := os.Stat(full); err == nil && fi.IsDir() {
+			return true
+		}
+	}
+	return false
 }

@@ -160,6 +160,22 @@ var writersPack = &Pack{Name: "writers", Exclusive: true, Commands: []string{"mv
 	}}
 
 func operandsOf(c *call) []positional {
+	if c.name == "sed" || c.name == "gsed" {
+		// The script is not a file: -e SCRIPT and -f FILE's values, or,
+		// without them, the first operand (/foo/d is no path).
+		var out []positional
+		scripted := c.has("-e", "--expression", "-f", "--file")
+		for _, p := range c.pos {
+			switch {
+			case p.afterFlag && (p.flag == "-e" || p.flag == "--expression" || p.flag == "-f" || p.flag == "--file" || p.flag == "-l" || p.flag == "--line-length"):
+			case !scripted:
+				scripted = true
+			default:
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 	if c.name == "truncate" {
 		// -s SIZE and -r FILE take the next word (alone or ending a
 		// cluster, -cs); -s0, --size=0 and -c do not.

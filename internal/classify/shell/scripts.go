@@ -34,6 +34,8 @@ type workspace struct {
 	written map[string]file
 	read    int      // bytes read from disk so far
 	gone    []string // paths removed or emptied so far (iac.go)
+	// rewritten are the files overwritten or edited in place so far.
+	rewritten []string
 }
 
 // resolve joins p to the working directory; "" when it cannot be known.

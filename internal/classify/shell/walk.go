@@ -251,6 +251,7 @@ func (w *walker) truncates(path string, dyn bool, how string) {
 }
 
 func (w *walker) truncation(path string, dyn bool, how string) {
+	w.rewrote(path, dyn)
 	if !dyn && !isDevice(path) && how != "redirection" {
 		// Written by a program or code whose output is not followed: what
 		// the file holds is unknown (a redirection's is recorded after).
