@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -384,6 +385,13 @@ var editors = []string{"vim", "nvim", "vi", "view", "ex", "gvim", "vim.basic", "
 // editorValueOpts take a value: vim's -c CMD, -S FILE, -u VIMRC...
 var editorValueOpts = []string{"-c", "--cmd", "-S", "-s", "-u", "-U", "-i", "-T", "-w", "-W", "-t", "-q", "--servername", "--remote", "--remote-send", "--startuptime", "-e"}
 
+// editorFileCmd: an editor command that writes, or opens for editing, the
+// file it names.
+var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?\s*(?:>>?\s*)?([~/$.][^\s|]*|[\w.-]+/[^\s|]*)`)
+
+// editorDynamic: editor commands that build what they run.
+var editorDynamic = regexp.MustCompile(`(?:^|[|\s:])(?:exe|exec|execute|norm|normal|call|lua|py|py3|python|python3|perl|ruby|so|source|let)\b`)
+
 // editorEdits judges an editor given commands to run (-c, +CMD, -S, -s,
 // ex mode, commands on standard input) as editing its files in place, as
 // sed -i does: vim -es -c '%d|wq' /etc/hosts empties the file. Driven by
@@ -393,7 +401,7 @@ func (w *walker) editorEdits(c *call, in input) {
 		return
 	}
 	scripted := c.name == "ex" || in.present
-	var files []arg
+	var files, clustered []arg
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i]
 		switch {
@@ -411,11 +419,35 @@ func (w *walker) editorEdits(c *call, in input) {
 			case strings.HasPrefix(a.s, "-c") || strings.HasPrefix(a.s, "-S"):
 				scripted = true
 			}
+			if len(a.s) > 2 && a.s[1] != '-' && isLetters(a.s[1:]) && strings.HasSuffix(a.s, "c") && i+1 < len(c.args) {
+				i++ // -sc CMD: a cluster ending in -c takes the command
+				clustered = append(clustered, c.args[i])
+				continue
+			}
 			if slices.Contains(editorValueOpts, a.s) && a.s != "-e" && a.s != "-s" || a.s == "-s" && c.name != "ex" && !c.has("-e", "-es", "-E", "-Es") {
 				i++ // -s is a script to read, outside ex mode
 			}
 		default:
 			files = append(files, a)
+		}
+	}
+	// Files its own commands write or open for editing: w! /etc/hosts,
+	// sav ~/.bashrc, e ~/.bashrc then %d|w, redir > f.
+	for _, v := range append(escapeValues(c, []string{"-c", "--cmd", "+"}), clustered...) {
+		if v.dyn {
+			files = append(files, v)
+			continue
+		}
+		for _, m := range editorFileCmd.FindAllStringSubmatch(v.s, -1) {
+			files = append(files, arg{s: m[1]})
+		}
+		if editorDynamic.MatchString(v.s) {
+			w.add("shell.program-code", unknown, c.name+" runs "+v.s+", which builds what it runs")
+		}
+	}
+	for _, v := range escapeValues(c, []string{"-u", "-U"}) {
+		if v.s != "NONE" && v.s != "NORC" && v.s != "DEFAULTS" {
+			w.add("shell.program-code", unknown, c.name+" reads its settings, which can run anything, from "+v.s)
 		}
 	}
 	if !scripted || len(files) == 0 {

@@ -1160,3 +1160,47 @@ func TestAPatternOverWhatHoldsTheWorkspace(t *testing.T) {
 		{"rm -rf /tmp/other/*", write, ""},
 	})
 }
+
+func TestEditorCommandsLinksAndRequestsMadeByCode(t *testing.T) {
+	check(t, []want{
+		{"vim -es -c 'w! /etc/hosts' -c q notes.txt", destructive, "fs.edit-outside-workspace"},
+		{"vim -e -s +'w! ~/.bashrc' +q notes.txt", destructive, "fs.edit-outside-workspace"},
+		{"ex -sc 'w! /home/user/.bashrc|q' notes.txt", destructive, "fs.edit-outside-workspace"},
+		{"vim -es -c 'sav! /home/user/.bashrc' -c q notes.txt", destructive, "fs.edit-outside-workspace"},
+		{"vim -es -c '1,$w >> ~/.bashrc' -c q notes.txt", destructive, "fs.edit-outside-workspace"},
+		{"vim -es -c 'e ~/.bashrc' -c '%d' -c 'w' -c q", destructive, "fs.edit-outside-workspace"},
+		{"vim -es -c 'redir! > ~/.bashrc' -c 'echo 1' -c 'redir END' -c q", destructive, "fs.edit-outside-workspace"},
+		{`vim -es -c 'exe "w! " . $HOME . "/.bashrc"' -c q notes.txt`, unknown, "shell.program-code"},
+		{"vim -u evil.vimrc -es notes.txt", unknown, "shell.program-code"},
+		{`python3 -c "import os;os.symlink('/etc','e')"; echo x > e/passwd`, destructive, "fs.truncate-outside-workspace"},
+		{`ruby -e 'File.symlink("/etc","e")'; rm -f e/hosts`, destructive, "fs.rm-outside-workspace"},
+		{`php -r "symlink('/home','dist');" && rm -rf dist/*`, destructive, "fs.rm-recursive"},
+		{`python3 -c "from pathlib import Path; Path('d').symlink_to('/home')" && rm -rf d/*`, destructive, "fs.rm-recursive"},
+		{"cp -l ~/.ssh/authorized_keys ak && echo 'ssh-rsa AAA evil' >> ak", destructive, "fs.append-outside-workspace"},
+		{"cp -s /etc/hosts h && echo x > h", destructive, "fs.truncate-outside-workspace"},
+		{"ln -s ~/.bashrc b; echo x 1<>b", destructive, "fs.truncate-outside-workspace"},
+		{`python3 -c "import requests;requests.delete('https://api.example.com/v1/db/prod')"`, destructive, "http.delete"},
+		{`python3 -c "import urllib.request as u;u.urlopen(u.Request('https://api.example.com/x',method='DELETE'))"`, destructive, "http.delete"},
+		{`python3 -c "import http.client as h;c=h.HTTPConnection('es',9200);c.request('DELETE','/logs')"`, destructive, "http.delete"},
+		{`node -e "fetch('https://api.example.com/x',{method:'DELETE'})"`, destructive, "http.delete"},
+		{`ruby -rnet/http -e 'Net::HTTP.new("es",9200).delete("/logs")'`, destructive, "http.delete"},
+		{`perl -MLWP::UserAgent -e 'LWP::UserAgent->new->delete("http://es:9200/logs")'`, destructive, "http.delete"},
+		{`python3 -c "import requests as r;r.request('DEL'+'ETE','https://api.example.com/x')"`, destructive, "http.delete"},
+		{`python3 -c "import requests;requests.post('http://es:9200/logs/_delete_by_query',json={})"`, destructive, "http.delete-endpoint"},
+		{`python3 -c "import urllib.request as u;u.urlopen('http://ch:8123/?query=DROP%20TABLE%20events')"`, destructive, "keyword.sql-destructive"},
+		{"nc es 9200 <<< $'DELETE /logs HTTP/1.1\\r\\nHost: es\\r\\n\\r\\n'", destructive, "http.delete"},
+		{"printf 'DELETE /logs HTTP/1.0\\r\\n\\r\\n' | nc es 9200", destructive, "http.delete"},
+		{"exec 3<>/dev/tcp/es/9200; printf 'DELETE /logs HTTP/1.0\\r\\n\\r\\n' >&3", unknown, "shell.raw-connection"},
+		{"curl -d _method=DELETE https://app.example.com/projects/1", destructive, "http.delete"},
+		{`curl -XPOST es:9200/_bulk --data-binary $'{"delete":{"_index":"logs","_id":"1"}}\n'`, destructive, "http.delete-endpoint"},
+		{`curl -XPOST es:9200/_aliases -d '{"actions":[{"remove_index":{"index":"logs"}}]}'`, destructive, "http.delete-endpoint"},
+		{`curl -XPOST 'http://solr:8983/solr/core/update?commit=true' -d '<delete><query>*:*</query></delete>'`, destructive, "http.delete-endpoint"},
+		// Everyday forms stay what they were.
+		{"vim -es -c '%s/a/b/g|wq' src/app.py", write, "fs.edit-in-place"},
+		{"vim -es -c 'w out/x.txt' -c q notes.txt", write, ""},
+		{`ruby -e 'h={a: 1}; h.delete(:a); p h'`, write, ""},
+		{`python3 -c "import requests;print(requests.get('https://api.example.com/x').json())"`, write, ""},
+		{"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc example.com 80", write, ""},
+		{"echo x 1<>b", write, ""},
+	})
+}

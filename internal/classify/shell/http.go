@@ -314,6 +314,9 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 		host, _, _ = strings.Cut(host, ":")
 		target = "https://" + host
 		r.method, r.hasBody, r.readable, r.from = "RAW", true, false, "a raw connection"
+		if in.present && in.known {
+			r.body, r.readable = in.text, true // what is typed into it: maybe a request
+		}
 	default:
 		return r, false
 	}

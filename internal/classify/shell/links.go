@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -237,6 +238,23 @@ func (w *walker) inRealRoot(p string) string {
 // TARGET... DIR, ln -t DIR TARGET.... A hard link is recorded too: writing
 // it writes the file it shares.
 func (w *walker) linksMade(c *call) {
+	if c.name == "cp" && c.has("-l", "--link", "-s", "--symbolic-link") {
+		// cp -l and cp -s link rather than copy.
+		args := []arg{}
+		if c.has("-s", "--symbolic-link") {
+			args = append(args, arg{s: "-s"})
+		}
+		if t, ok := c.flagValue("-t", "--target-directory"); ok {
+			args = append(args, arg{s: "-t"}, arg{s: t})
+		}
+		for _, p := range c.pos {
+			if !(p.afterFlag && (p.flag == "-t" || p.flag == "--target-directory")) {
+				args = append(args, p.arg)
+			}
+		}
+		w.linksMade(parseCall("ln", args))
+		return
+	}
 	if c.name != "ln" {
 		return
 	}
@@ -404,4 +422,26 @@ func (w *walker) isDir(a arg) bool {
 		}
 	}
 	return false
+}
+
+// Links made by code: os.symlink(target, link), File.symlink, PHP's and
+// perl's symlink and link, fs.symlinkSync, and pathlib's
+// Path(link).symlink_to(target).
+var (
+	codeLinkCall = regexp.MustCompile(`\b(?:os\.symlink|os\.link|File\.symlink|File\.link|FileUtils\.ln(?:_s|_sf)?|fs\.symlinkSync|fs\.linkSync|symlinkSync|linkSync|fs\.promises\.symlink|symlink|link)\s*\(?\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]`)
+	codeLinkTo   = regexp.MustCompile(`Path\(\s*['"]([^'"]+)['"]\s*\)\.(?:symlink_to|hardlink_to)\(\s*['"]([^'"]+)['"]`)
+)
+
+// codeLinks records the links inline code makes, as ln would.
+func (w *walker) codeLinks(text string) bool {
+	found := false
+	for _, m := range codeLinkCall.FindAllStringSubmatch(text, -1) {
+		w.linksMade(parseCall("ln", []arg{{s: "-s"}, {s: m[1]}, {s: m[2]}}))
+		found = true
+	}
+	for _, m := range codeLinkTo.FindAllStringSubmatch(text, -1) {
+		w.linksMade(parseCall("ln", []arg{{s: "-s"}, {s: m[2]}, {s: m[1]}}))
+		found = true
+	}
+	return found
 }

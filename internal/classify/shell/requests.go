@@ -45,9 +45,32 @@ func (w *walker) requestEffect(c *call, in input) {
 		return
 	}
 	r.method = strings.ToUpper(r.method)
+	if r.method == "RAW" && r.readable {
+		// A request typed into a raw connection: DELETE /logs HTTP/1.1.
+		if m := rawRequestLine.FindStringSubmatch(r.body); m != nil {
+			r.method = strings.ToUpper(m[1])
+			if u, err := url.Parse(m[2]); err == nil {
+				r.url.Path, r.url.RawQuery = u.Path, u.RawQuery
+			}
+			if i := strings.Index(r.body, "\r\n\r\n"); i >= 0 {
+				r.body = r.body[i+4:]
+			} else if i := strings.Index(r.body, "\n\n"); i >= 0 {
+				r.body = r.body[i+2:]
+			}
+		}
+	}
+	if r.readable && methodInBody.MatchString(r.body) {
+		r.method = "DELETE" // _method=DELETE: the framework's override
+	}
+	if r.method == "DELETE" {
+		w.add("http.delete", destructive, c.name+" sends an HTTP DELETE")
+		w.target(r.url.Host + r.url.Path)
+	}
+	if r.readable && !reads(r.method) && deletingBody.MatchString(r.body) {
+		w.add("http.delete-endpoint", destructive, c.name+" sends a body that deletes ("+deletingBody.FindString(r.body)+")")
+	}
 	w.metadataRequest(c, r)
-	reading := r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS"
-	if !reading {
+	if !reads(r.method) {
 		for _, seg := range strings.Split(r.url.Path, "/") {
 			if seg != "" && deletingSegment.MatchString(seg) {
 				w.add("http.delete-endpoint", destructive, c.name+" sends "+r.method+" to "+seg+", an endpoint that deletes")
@@ -140,3 +163,50 @@ func forced(body string) bool {
 	}
 	return false
 }
+
+// Requests made by inline code: a DELETE by any client library, a method
+// override to DELETE, or a URL whose path names a deletion.
+var (
+	codeDelete = regexp.MustCompile(`(?i)\b(?:requests|httpx|session|client|axios|got|superagent|ky|http|https|faraday|httparty|rest-client|restclient|Net::HTTP|ua|lwp|\$http|\$ua|HTTP)\s*(?:\.|->|::)\s*(?:delete|del)\s*\(|method\s*[:=]>?\s*['"\x60]DELETE\b|\.request\s*\(\s*['"]DELETE\b|Net::HTTP::Delete|HTTP::Request->new\(\s*['"]?DELETE|X-HTTP-Method(?:-Override)?['"]?\s*[:=,]>?\s*['"]DELETE|\bcurl_setopt\([^)]*CUSTOMREQUEST[^)]*DELETE|['"]DEL['"]\s*\+\s*['"]ETE|(?:\.|->)\s*delete\s*\(\s*['"](?:/|https?://)`)
+	codeURL    = regexp.MustCompile(`https?://[^\s'"\x60)]+`)
+)
+
+// codeRequests judges the HTTP requests inline code makes.
+func (w *walker) codeRequests(lang, text string) bool {
+	if m := codeDelete.FindString(text); m != "" {
+		w.add("http.delete", destructive, lang+" code sends an HTTP DELETE ("+m+")")
+		return true
+	}
+	for _, u := range codeURL.FindAllString(text, -1) {
+		pu, err := url.Parse(u)
+		if err != nil {
+			continue
+		}
+		for _, seg := range strings.Split(pu.Path, "/") {
+			if seg != "" && deletingSegment.MatchString(seg) {
+				w.add("http.delete-endpoint", destructive, lang+" code calls "+seg+", an endpoint that deletes")
+				return true
+			}
+		}
+		for k, vs := range pu.Query() {
+			for _, v := range vs {
+				if sqlKeys[strings.ToLower(k)] && sqlShape.MatchString(v) {
+					w.statements("sql", lang+" code (SQL sent over HTTP)", arg{s: v})
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func reads(method string) bool { return method == "GET" || method == "HEAD" || method == "OPTIONS" }
+
+var (
+	rawRequestLine = regexp.MustCompile(`(?i)^\s*(GET|POST|PUT|PATCH|DELETE)\s+(\S+)\s+HTTP/`)
+	methodInBody   = regexp.MustCompile(`(?i)(?:^|&)_method=DELETE\b|"_method"\s*:\s*"DELETE"`)
+	// deletingBody: bodies that delete whatever the endpoint (Elasticsearch
+	// bulk deletes and alias removals, a script setting ctx.op to delete,
+	// Solr's delete query).
+	deletingBody = regexp.MustCompile(`"remove_index"|\{\s*"delete"\s*:\s*\{|ctx\.op\s*=\s*\\?["']delete|<delete>`)
+)

@@ -215,14 +215,27 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 			t, dyn := w.word(r.Word, depth)
 			in = input{present: true, known: !dyn, text: t, from: "a here-string"}
 		case syntax.RdrIn, syntax.RdrInOut:
-			t, _ := w.word(r.Word, depth)
+			t, dyn := w.word(r.Word, depth)
 			in = input{present: true, from: "the file " + t}
+			if rawConnection(t) {
+				w.add("shell.raw-connection", unknown, "bash opens a raw network connection ("+t+"): what is sent on it is not read")
+				continue
+			}
+			if r.Op == syntax.RdrInOut {
+				// <> opens for writing too: what is written lands over
+				// the file's bytes.
+				w.truncates(t, dyn, "read-write redirection")
+			}
 			if isSecretPath(t) {
 				w.add("creds.read-secret-file", credential, "reads "+t+" on standard input, which holds credentials")
 				w.target(t)
 			}
 		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.RdrAllClob:
 			t, dyn := w.word(r.Word, depth)
+			if rawConnection(t) {
+				w.add("shell.raw-connection", unknown, "bash opens a raw network connection ("+t+"): what is sent on it is not read")
+				continue
+			}
 			w.truncates(t, dyn, "redirection")
 		case syntax.AppOut, syntax.AppAll, syntax.AppClob, syntax.AppAllClob:
 			t, dyn := w.word(r.Word, depth)
@@ -594,4 +607,9 @@ func gitInternal(p string) bool {
 	s := strings.TrimPrefix(p, "./")
 	i := strings.Index("/"+s, "/.git/")
 	return i >= 0 && !strings.Contains(s[i:], ".git/hooks/")
+}
+
+// rawConnection: bash's /dev/tcp and /dev/udp, network connections.
+func rawConnection(t string) bool {
+	return strings.HasPrefix(t, "/dev/tcp/") || strings.HasPrefix(t, "/dev/udp/")
 }
