@@ -1204,3 +1204,20 @@ func TestEditorCommandsLinksAndRequestsMadeByCode(t *testing.T) {
 		{"echo x 1<>b", write, ""},
 	})
 }
+
+func TestFilesThisLineWroteThatAnInterpreterLoads(t *testing.T) {
+	check(t, []want{
+		{`echo 'import os;os.system("rm -rf ~")' > e.py && python3 -m e`, destructive, "fs.rm-recursive"},
+		{`echo 'import os;os.system("rm -rf ~")' > json.py && python3 -c 'import json'`, destructive, "fs.rm-recursive"},
+		{`echo 'import os;os.system("rm -rf ~")' > app.py && flask run`, destructive, "fs.rm-recursive"},
+		{`echo 'import os;os.system("rm -rf ~")' > helpers.py && echo 'import helpers' > main.py && python3 main.py`, destructive, "fs.rm-recursive"},
+		{`echo "import('child_process').then(c=>c.execSync('rm -rf ~'))" > e.mjs && node --import=./e.mjs app.js`, destructive, "fs.rm-recursive"},
+		{`echo 'system("rm -rf ~")' > e.pm && perl -I. -Me -e1`, destructive, "fs.rm-recursive"},
+		{`echo 'system("rm -rf ~")' > e.rb && ruby -I. -re -e 1`, destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' > .zshenv && ZDOTDIR=. zsh -c true", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' > .profile && HOME=$PWD bash -l -c true", destructive, "fs.rm-recursive"},
+		{"printf '#!/bin/sh\\nrm -rf ~\\n' > git && chmod +x git && PATH=$PWD:$PATH git status", unknown, "shell.lookup-changed"},
+		{"echo 'print(1)' > hello.py && python3 hello.py", write, ""},
+		{"PATH=$PWD/node_modules/.bin:$PATH jest", write, ""},
+	})
+}

@@ -61,7 +61,8 @@ func (w *walker) environment(name, v string) {
 			if toolDir(dir) {
 				continue
 			}
-			if dir == "" || !strings.HasPrefix(dir, "/") && !strings.HasPrefix(dir, "$") && !strings.HasPrefix(dir, "~") || isTemp(dir) {
+			here := dir == "$PWD" || dir == "$(...)" || dir == "$(pwd)" // the workspace itself, where the line writes
+			if dir == "" || here || !strings.HasPrefix(dir, "/") && !strings.HasPrefix(dir, "$") && !strings.HasPrefix(dir, "~") || isTemp(dir) {
 				w.add("shell.lookup-changed", unknown, "PATH searches "+dir+" for commands: a name may run a file the command line or the agent put there")
 				return
 			}

@@ -22,10 +22,25 @@ var (
 )
 
 var projectRunners = map[string]projectRunner{
-	// Python imports sitecustomize and usercustomize from its path, and
-	// runs the import lines of .pth files, before any script.
-	"python":     {lang: "python", exts: []string{".pth"}, names: []string{"sitecustomize.py", "usercustomize.py"}},
-	"python3":    {lang: "python", exts: []string{".pth"}, names: []string{"sitecustomize.py", "usercustomize.py"}},
+	// Interpreters load modules from where they run: a file this line
+	// wrote may be imported (python -m e, -c 'import e', a json.py that
+	// shadows the library, a helper the script imports), and Python runs
+	// sitecustomize, usercustomize and .pth files before any script.
+	"python":     {lang: "python", exts: []string{".py", ".pth"}},
+	"python3":    {lang: "python", exts: []string{".py", ".pth"}},
+	"flask":      {lang: "python", exts: []string{".py"}},
+	"uvicorn":    {lang: "python", exts: []string{".py"}},
+	"gunicorn":   {lang: "python", exts: []string{".py"}},
+	"invoke":     {lang: "python", exts: []string{".py"}},
+	"fab":        {lang: "python", exts: []string{".py"}},
+	"doit":       {lang: "python", exts: []string{".py"}},
+	"uv":         {lang: "python", exts: []string{".py", ".pth"}},
+	"node":       {lang: "node", exts: nodeExts},
+	"ruby":       {lang: "ruby", exts: []string{".rb"}},
+	"perl":       {lang: "perl", exts: []string{".pm", ".pl"}},
+	"zsh":        {lang: "sh", names: []string{".zshenv", ".zshrc", ".zprofile", ".zlogin"}},
+	"bash":       {lang: "sh", names: []string{".profile", ".bash_profile", ".bashrc", ".bash_login"}},
+	"fish":       {exts: []string{".fish"}},
 	"pytest":     {lang: "python", exts: []string{".py"}, names: pyProject},
 	"py.test":    {lang: "python", exts: []string{".py"}, names: pyProject},
 	"tox":        {lang: "python", exts: []string{".py"}, names: pyProject},
@@ -98,6 +113,10 @@ func (w *walker) projectFiles(name string, depth int) {
 			w.code(pr.lang, arg{s: f.text}, depth+1)
 		case f.known && pr.lang == "node" && slices.ContainsFunc(nodeExts, func(e string) bool { return strings.HasSuffix(base, e) }):
 			w.code("node", arg{s: f.text}, depth+1)
+		case f.known && pr.lang == "perl":
+			w.code("perl", arg{s: f.text}, depth+1)
+		case f.known && pr.lang == "sh":
+			w.scriptSized(f.text, depth+1) // its startup files, read with ZDOTDIR=. or HOME=$PWD
 		default:
 			w.add("shell.project-file", unknown, name+" runs "+base+", which this command line wrote, and what it does there is not read here")
 		}
