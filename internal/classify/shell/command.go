@@ -423,7 +423,7 @@ func (w *walker) secretArgs(c *call) {
 
 // credentialOption: an option through which a tool is given its own
 // credential to sign in with.
-var credentialOption = regexp.MustCompile(`(?i)^--?(?:kubeconfig|key-?file|credentials?(?:-file)?|cred-file|identity-file|service-account(?:-key)?(?:-file)?|token-file|auth-file|private-key(?:-file)?|ssh-key|client-key|tls-key|cert-key)$`)
+var credentialOption = regexp.MustCompile(`(?i)^--?(?:var-file|kubeconfig|key-?file|credentials?(?:-file)?|cred-file|identity-file|service-account(?:-key)?(?:-file)?|token-file|auth-file|private-key(?:-file)?|ssh-key|client-key|tls-key|cert-key)$`)
 
 // gitShowsContent: git subcommands that print file contents or patches.
 func gitShowsContent(c *call) bool {

@@ -1221,3 +1221,44 @@ func TestFilesThisLineWroteThatAnInterpreterLoads(t *testing.T) {
 		{"PATH=$PWD/node_modules/.bin:$PATH jest", write, ""},
 	})
 }
+
+func TestHostAndOperationsWithoutADeleteWord(t *testing.T) {
+	check(t, []want{
+		{"flask db downgrade base", destructive, "app.migrate-undo-all"},
+		{"npx sequelize-cli db:migrate:undo:all", destructive, "app.migrate-undo-all"},
+		{"sqitch revert -y", destructive, "app.migrate-undo-all"},
+		{"npx drizzle-kit push --force", destructive, "app.migrate-undo-all"},
+		{"dbt run --full-refresh", destructive, "app.migrate-undo-all"},
+		{"atlas schema apply --auto-approve -u $DB --to file://empty.sql", destructive, "app.migrate-undo-all"},
+		{"aws ecs update-service --cluster prod --service api --desired-count 0", destructive, "ops.scale-to-zero"},
+		{"heroku ps:scale web=0 -a app", destructive, "ops.scale-to-zero"},
+		{"argocd app sync prod --prune --force", destructive, "ops.prune"},
+		{"nomad job stop -purge web", destructive, "ops.prune"},
+		{"vault operator seal", destructive, "ops.prune"},
+		{"docker rmi -f $(docker images -q)", destructive, "docker.rmi"},
+		{"kill -9 -1", destructive, "host.kill-all"},
+		{"shutdown -h now", destructive, "host.stop"},
+		{"reboot", destructive, "host.stop"},
+		{"iptables -F", destructive, "host.firewall-flush"},
+		{"userdel -r alice", destructive, "host.user-delete"},
+		{"passwd -d root", destructive, "host.user-delete"},
+		{"apt-get remove -y postgresql", destructive, "host.package-remove"},
+		{"sudo apt purge -y mysql-server", destructive, "host.package-remove"},
+		{"gh repo sync o/r --force", destructive, "git.force-push"},
+		{"hub push -f origin main", destructive, "git.force-push"},
+		{"terraform state mv aws_db_instance.main aws_db_instance.gone", destructive, "iac.state-mv"},
+		{"influx -execute 'DROP DATABASE prod'", destructive, "db.client-destructive"},
+		{"cypher-shell 'MATCH (n) DETACH DELETE n'", destructive, "db.client-destructive"},
+		{"zkCli.sh -server zk deleteall /kafka", destructive, "db.client-destructive"},
+		{"aws dynamodb update-table --table-name users --no-deletion-protection-enabled", destructive, "ops.protection-off"},
+		{"aws s3api put-bucket-versioning --bucket prod --versioning-configuration Status=Suspended", destructive, "ops.protection-off"},
+		{"gcloud sql instances patch prod --no-backup", destructive, "ops.protection-off"},
+		// Everyday forms.
+		{"apt-get install -y jq", write, ""},
+		{"kill 1234", write, ""},
+		{"brew uninstall jq", write, ""},
+		{"docker rmi myimage", write, ""},
+		{"mkdir empty", write, ""},
+		{"terraform apply -auto-approve -var-file=dev.tfvars", write, ""},
+	})
+}

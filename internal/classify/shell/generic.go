@@ -20,6 +20,10 @@ var destructiveVerbs = []string{
 func (w *walker) genericDestruction(c *call) bool {
 	found := false
 	n := 0
+	if pathsOnly[c.name] {
+		// mkdir empty, touch cleanup.log: names, not verbs.
+		return w.httpMethod(c)
+	}
 	for _, p := range c.pos {
 		if n >= 3 {
 			break
@@ -59,6 +63,10 @@ func (w *walker) genericDestruction(c *call) bool {
 	w.requestEffect(c, input{})
 	return w.httpMethod(c) || found || len(w.res.Reasons) > before
 }
+
+// pathsOnly are programs whose operands are only ever paths or names.
+var pathsOnly = map[string]bool{"mkdir": true, "touch": true, "mktemp": true, "mkfifo": true, "mknod": false, "chmod": true, "chown": true, "chgrp": true,
+	"cd": true, "pushd": true, "stat": true, "file": true, "realpath": true, "readlink": true, "basename": true, "dirname": true, "which": true, "type": true}
 
 func isWordish(s string) bool {
 	if s == "" || strings.ContainsAny(s, "/=@ ") {

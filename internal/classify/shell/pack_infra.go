@@ -217,7 +217,7 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 }}
 
 var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "rake", "artisan", "manage.py", "django-admin", "sequelize", "knex", "typeorm", "drizzle-kit", "alembic", "flask", "mix", "dotnet", "ef",
-	"flyway", "atlas", "goose", "dbmate", "migrate", "sqlx", "liquibase", "pg_dropcluster", "convex", "bin/rails"}, Rules: []Rule{
+	"flyway", "atlas", "goose", "dbmate", "migrate", "sqlx", "liquibase", "pg_dropcluster", "convex", "bin/rails", "sequelize-cli", "sqitch", "dbt"}, Rules: []Rule{
 	{ID: "app.migrate-undo-all", When: func(c *call) bool {
 		switch c.name {
 		case "flyway":
@@ -272,7 +272,10 @@ var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "
 		return (c.name == "manage.py" || c.name == "django-admin") && (c.sub("flush") || c.sub("reset_db") || c.sub("sqlflush"))
 	}, Class: destructive, Reason: "deletes all data from the database"},
 	{ID: "app.migrate-undo-all", When: func(c *call) bool {
-		return c.sub("db:migrate:undo:all") || c.sub("migrate:rollback") && c.has("--all") || c.sub("downgrade", "base") || c.sub("ecto.drop") || c.sub("ecto.reset") || c.sub("database", "drop")
+		return c.sub("db:migrate:undo:all") || c.sub("migrate:rollback") && c.has("--all") || c.sub("downgrade", "base") || c.sub("db", "downgrade") ||
+			c.sub("ecto.drop") || c.sub("ecto.reset") || c.sub("database", "drop") || c.name == "sqitch" && c.sub("revert") ||
+			c.name == "drizzle-kit" && c.sub("push") && c.has("--force") || c.name == "dbt" && c.has("--full-refresh") ||
+			c.name == "atlas" && c.sub("schema", "apply") && c.has("--auto-approve")
 	}, Class: destructive,
 		Reason: "rolls back every migration or drops the database"},
 }}

@@ -1,0 +1,112 @@
+package shell
+
+import (
+	"strings"
+)
+
+func init() { register(hostPack, opsPack) }
+
+// hostPack: the machine itself: stopping it, its users, its firewall,
+// every process, its system packages.
+var hostPack = &Pack{Name: "host", Commands: []string{"shutdown", "reboot", "poweroff", "halt", "kill", "pkill", "killall", "iptables", "ip6tables", "nft", "ufw",
+	"userdel", "deluser", "passwd", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab"}, Rules: []Rule{
+	{ID: "host.stop", When: func(c *call) bool {
+		switch c.name {
+		case "shutdown", "reboot", "poweroff", "halt":
+			return true
+		case "systemctl":
+			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec")
+		}
+		return false
+	}, Class: destructive, Reason: "stops or restarts the machine, and everything on it"},
+	{ID: "host.kill-all", When: func(c *call) bool {
+		for _, p := range c.pos {
+			if p.s == "-1" || p.s == "1" && c.name == "kill" {
+				return true
+			}
+		}
+		return c.name == "kill" && c.has("-1") || (c.name == "killall" || c.name == "pkill") && c.has("-u")
+	}, Class: destructive, Reason: "kills every process it may, databases included"},
+	{ID: "host.firewall-flush", When: func(c *call) bool {
+		return (c.name == "iptables" || c.name == "ip6tables") && c.has("-F", "--flush", "-X", "--delete-chain") || c.name == "nft" && c.sub("flush") ||
+			c.name == "ufw" && (c.sub("reset") || c.sub("disable"))
+	}, Class: destructive, Reason: "removes the firewall's rules"},
+	{ID: "host.user-delete", When: func(c *call) bool {
+		return c.name == "userdel" || c.name == "deluser" || c.name == "passwd" && c.has("-d", "--delete", "-l", "--lock") || c.name == "usermod" && c.has("-L", "--lock", "-e")
+	}, Class: destructive, Reason: "deletes a user, their home, or their password"},
+	{ID: "host.package-remove", When: func(c *call) bool {
+		switch c.name {
+		case "apt", "apt-get", "dnf", "yum", "snap":
+			return c.sub("remove") || c.sub("purge") || c.sub("autoremove") || c.sub("erase")
+		case "apk":
+			return c.sub("del")
+		case "pacman":
+			return c.has("-R", "--remove")
+		case "brew":
+			return (c.sub("uninstall") || c.sub("remove") || c.sub("rm")) && c.has("--zap", "--force")
+		}
+		return false
+	}, Class: destructive, Reason: "removes system packages (a database server's among them) from this machine"},
+	{ID: "host.crontab-remove", When: func(c *call) bool { return c.name == "crontab" && c.has("-r") }, Class: destructive, Reason: "deletes the user's crontab"},
+}}
+
+// opsPack: operations that take a service down or its protection away
+// without a delete word.
+var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "heroku", "argocd", "nomad", "vault", "gh", "hub", "sl", "sapling", "terraform", "tofu",
+	"pulumi", "docker", "podman", "influx", "cypher-shell", "zkCli.sh", "zkcli", "kafka-consumer-groups.sh", "kafka-consumer-groups", "consul"}, Rules: []Rule{
+	{ID: "ops.scale-to-zero", When: func(c *call) bool {
+		if v, ok := c.flagValue("--desired-count", "--desired-capacity", "--min-size", "--max-size"); ok && v == "0" {
+			return true
+		}
+		if c.name == "heroku" && (c.sub("ps:scale") || c.sub("ps:stop")) {
+			for _, p := range c.pos {
+				if strings.HasSuffix(p.s, "=0") {
+					return true
+				}
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "scales a service to zero: it stops serving"},
+	{ID: "ops.protection-off", When: func(c *call) bool {
+		for _, f := range c.flags {
+			lf := strings.ToLower(f)
+			if strings.HasPrefix(lf, "--no-deletion-protection") || lf == "--no-backup" || strings.HasPrefix(lf, "--no-point-in-time") {
+				return true
+			}
+		}
+		for _, a := range c.args {
+			if strings.Contains(a.s, "Status=Suspended") || strings.EqualFold(a.s, "--deletion-protection=false") {
+				return true
+			}
+		}
+		return c.name == "aws" && c.sub("organizations", "leave-organization")
+	}, Class: destructive, Reason: "turns off what keeps data from being lost (deletion protection, backups, versioning)"},
+	{ID: "ops.prune", When: func(c *call) bool {
+		return c.name == "argocd" && c.sub("app", "sync") && c.has("--prune") || c.name == "nomad" && c.sub("job", "stop") && c.has("-purge") ||
+			c.name == "vault" && c.sub("operator", "seal")
+	}, Class: destructive, Reason: "deletes what the sync no longer names, purges a job, or seals the vault"},
+	{ID: "git.force-push", When: func(c *call) bool {
+		return c.name == "gh" && c.sub("repo", "sync") && c.has("--force") || (c.name == "hub" || c.name == "sl" || c.name == "sapling") && c.sub("push") && c.has("-f", "--force")
+	}, Class: destructive, Reason: "force-updates a remote branch, dropping the commits only it held"},
+	{ID: "iac.state-mv", When: func(c *call) bool { return (c.name == "terraform" || c.name == "tofu") && c.sub("state", "mv") }, Class: destructive,
+		Reason: "moves a resource's address in state: the next apply destroys what the old address held"},
+	{ID: "docker.rmi", When: func(c *call) bool {
+		return (c.name == "docker" || c.name == "podman") && (c.sub("rmi") || c.sub("image", "rm")) && c.has("-f", "--force")
+	}, Class: destructive, Reason: "force-deletes images, those running containers use included"},
+	{ID: "db.client-destructive", When: func(c *call) bool {
+		text := strings.ToUpper(strings.Join(argStrings(c.args), " "))
+		switch c.name {
+		case "influx":
+			return strings.Contains(text, "DROP ") || strings.Contains(text, "DELETE ")
+		case "cypher-shell":
+			return strings.Contains(text, "DELETE") || strings.Contains(text, "DROP ")
+		case "zkCli.sh", "zkcli":
+			return strings.Contains(text, "DELETEALL") || strings.Contains(text, "RMR")
+		case "kafka-consumer-groups.sh", "kafka-consumer-groups":
+			return c.has("--reset-offsets", "--delete") && c.has("--execute", "--delete")
+		case "consul":
+			return c.sub("kv", "delete")
+		}
+		return false
+	}, Class: destructive, Reason: "deletes data through its client"},
+}}
