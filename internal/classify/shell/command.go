@@ -321,8 +321,9 @@ func (w *walker) program(c *call, in input) {
 		w.add("shell.dry-run", read, c.name+" only rehearses (--dry-run)")
 		return
 	}
-	if in.present && in.known && slices.Contains([]string{"nc", "ncat", "netcat", "socat", "telnet", "websocat", "openssl"}, c.name) {
-		w.requestEffect(c, in) // a request typed into a raw connection
+	if in.present && in.known && slices.Contains([]string{"nc", "ncat", "netcat", "socat", "telnet", "websocat", "openssl"}, c.name) ||
+		slices.Contains([]string{"curl", "wget", "http", "https", "xh", "xhs", "httpie", "gh"}, c.name) {
+		w.requestEffect(c, in) // with what it reads: a body on standard input, a request typed into a raw connection
 	}
 	matched, exclusive := w.applyPacks(c)
 	if !exclusive && !slices.Contains(readOnly, c.name) {

@@ -1262,3 +1262,30 @@ func TestHostAndOperationsWithoutADeleteWord(t *testing.T) {
 		{"terraform apply -auto-approve -var-file=dev.tfvars", write, ""},
 	})
 }
+
+func TestRequestBodiesFromInputAndAppliesFromElsewhere(t *testing.T) {
+	check(t, []want{
+		{"echo 'ALTER TABLE events DELETE WHERE 1' | curl 'http://ch:8123/' --data-binary @-", destructive, "keyword.sql-destructive"},
+		{`printf '%s\n' '{"delete":{"_index":"logs","_id":"1"}}' | curl -XPOST es:9200/_bulk --data-binary @-`, destructive, "http.delete-endpoint"},
+		{"echo 'MATCH (n) DETACH DELETE n' | curl -XPOST neo4j:7474/db/neo4j/tx/commit --data-binary @-", destructive, "http.query-delete"},
+		{`gh api graphql -f query='mutation{updateRef(input:{refId:"r",oid:"abc",force:true}){ref{name}}}'`, destructive, "http.graphql-destructive"},
+		{"wget -qO- 'http://ch:8123/?query=DROP%20TABLE%20events'", destructive, "keyword.sql-destructive"},
+		{"xh :8123 query=='DROP TABLE events'", destructive, "keyword.sql-destructive"},
+		{`curl -X POST https://api.digitalocean.com/v2/droplets/1/actions -d '{"type":"rebuild","image":"ubuntu"}'`, destructive, "http.delete-endpoint"},
+		{"curl 'http://solr:8983/solr/core/update?commit=true&stream.body=<delete><query>*:*</query></delete>'", destructive, "http.delete-endpoint"},
+		{`curl -XPOST https://neon.tech/api/v2/projects/p/branches/b/restore -d '{"source_branch_id":"x"}'`, destructive, "http.delete-endpoint"},
+		{"echo flush_all | nc prod 11211", destructive, "http.delete-endpoint"},
+		{"cd $(mktemp -d) && terraform init && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"terraform -chdir=/tmp/i apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"mkdir -p /tmp/e && cp backend.tf /tmp/e/ && cd /tmp/e && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{`python3 -c "import pathlib;[p.write_text('') for p in pathlib.Path('.').glob('*.tf')]" && terraform apply -auto-approve`, destructive, "iac.apply-after-removal"},
+		{`python3 -c "import os;os.rename('main.tf','x')"; terraform apply -auto-approve`, destructive, "iac.apply-after-removal"},
+		{"echo '' > docker-compose.yml && docker compose up -d --remove-orphans", destructive, "iac.apply-after-removal"},
+		{"pulumi config set count 0 && pulumi up -y", destructive, "iac.apply-after-removal"},
+		// Everyday forms.
+		{"terraform -chdir=infra apply", write, ""},
+		{"cd infra && terraform apply", write, ""},
+		{"http :8080/api/items q==shoes", read, ""},
+		{`curl -X POST https://api.example.com/v1/items -d '{"name":"x"}'`, write, ""},
+	})
+}

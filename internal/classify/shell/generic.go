@@ -59,9 +59,7 @@ func (w *walker) genericDestruction(c *call) bool {
 			found = true
 		}
 	}
-	before := len(w.res.Reasons)
-	w.requestEffect(c, input{})
-	return w.httpMethod(c) || found || len(w.res.Reasons) > before
+	return w.httpMethod(c) || found
 }
 
 // pathsOnly are programs whose operands are only ever paths or names.

@@ -51,6 +51,10 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 				r.readable, r.from = false, "standard input"
 				return
 			}
+			if text, ok := w.readWorkspace(f); ok {
+				v = text // the file's content, read now
+				break
+			}
 			r.readable, r.from = false, "the file "+f
 			return
 		}
@@ -105,6 +109,13 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 						continue
 					}
 					if a.s == "-T" || a.s == "--upload-file" {
+						if text, ok := w.readWorkspace(v.s); ok && !v.dyn {
+							addBody(text, false, true)
+							if r.method == "" {
+								r.method = "PUT"
+							}
+							continue
+						}
 						r.hasBody, r.readable, r.from = true, false, "the file "+v.s
 						if r.method == "" {
 							r.method = "PUT"
@@ -158,7 +169,7 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 			}
 		}
 		for _, p := range c.pos {
-			if !p.afterFlag || strings.Contains(p.s, ".") {
+			if !p.afterFlag || strings.Contains(p.s, ".") || strings.Contains(p.s, "://") {
 				target = p.s
 			}
 		}
@@ -189,12 +200,24 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 			target = scheme + target
 		}
 		obj := map[string]any{}
+		query := url.Values{}
+		defer func() {
+			if r.url != nil && len(query) > 0 {
+				q := r.url.Query()
+				for k, vs := range query {
+					q[k] = append(q[k], vs...)
+				}
+				r.url.RawQuery = q.Encode()
+			}
+		}()
 		for _, it := range pos[1:] {
 			s := it.s
 			switch {
 			case strings.Contains(s, ":=@") || strings.Contains(s, "=@") || strings.Contains(s, "@") && !strings.ContainsAny(s, "=:"):
 				r.hasBody, r.readable, r.from = true, false, "a file"
 			case strings.Contains(s, "=="):
+				k, v, _ := strings.Cut(s, "==")
+				query.Add(k, v) // a query parameter
 			case strings.Contains(s, ":="):
 				k, v, _ := strings.Cut(s, ":=")
 				var x any

@@ -47,6 +47,8 @@ func (w *walker) removedFiles(c *call) {
 		gone = c.pos[1:]
 	case c.name == "truncate" || c.name == "cp" && len(c.pos) == 2 && c.pos[0].s == "/dev/null":
 		gone = c.pos
+	case c.name == "pulumi" && c.sub("config") && (c.subAt(1) == "set" || c.subAt(1) == "rm" || c.subAt(1) == "set-all" || c.subAt(1) == "rm-all"):
+		w.rewrote("Pulumi.stack.yaml", false) // the stack's settings
 	}
 	for _, p := range gone {
 		w.removed(p.s, p.dyn)
@@ -81,7 +83,7 @@ func configFile(p string) bool {
 	}
 	base := strings.ToLower(path.Base(p))
 	for _, suf := range []string{".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl", ".tofu", "pulumi.yaml", "pulumi.yml",
-		"template.yaml", "template.yml", "template.json", "serverless.yml", "serverless.yaml", "cdk.json"} {
+		"template.yaml", "template.yml", "template.json", "serverless.yml", "serverless.yaml", "cdk.json", "compose.yml", "compose.yaml"} {
 		if strings.HasSuffix(base, suf) {
 			return true
 		}
@@ -130,6 +132,8 @@ func applies(c *call) (ok, code bool) {
 		return c.sub("deploy"), false
 	case "aws":
 		return c.sub("cloudformation", "deploy") || c.sub("cloudformation", "update-stack") || c.sub("cloudformation", "execute-change-set"), false
+	case "docker", "podman", "docker-compose":
+		return (c.sub("compose", "up") || c.sub("up")) && c.has("--remove-orphans"), false
 	}
 	return false, false
 }
@@ -148,6 +152,25 @@ func programFile(p string) bool {
 func (w *walker) applyAfterRemoval(c *call) {
 	ok, code := applies(c)
 	if !ok {
+		return
+	}
+	// Applied from elsewhere: a configuration this line cannot see (a
+	// fresh temp directory holding only the backend destroys everything
+	// in state).
+	dir := w.outside()
+	if v, ok := c.flagValue("-chdir"); ok && c.name != "pulumi" {
+		dir, _ = placeFrom(w.outside(), v, false)
+		if inWorkspace(dir) {
+			dir = ""
+		}
+	}
+	if v, ok := c.flagValue("--cwd", "-C", "--dir"); ok && (c.name == "pulumi" || c.name == "cdk") {
+		if d, _ := placeFrom(w.outside(), v, false); !inWorkspace(d) {
+			dir = d
+		}
+	}
+	if dir != "" {
+		w.add("iac.apply-after-removal", action.ClassDestructive, c.name+" applies a configuration from "+dir+", outside the workspace: what it holds, and so what it destroys, is not known here")
 		return
 	}
 	for _, p := range w.ws.gone {

@@ -198,6 +198,13 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.add("inline.delete", destructive, lang+" code deletes ("+strings.TrimSuffix(m, "(")+")")
 	}
 	found = w.codeLinks(text) || found
+	for _, m := range codeRename.FindAllStringSubmatch(text, -1) {
+		w.removed(m[1], false) // the source is gone from its name
+		found = true
+	}
+	if codeWritesSomewhere.MatchString(text) {
+		w.rewrote("$?", true) // a write to a name built at run time
+	}
 	found = w.codeRequests(lang, text) || found
 	family := lang
 	switch lang {
@@ -293,6 +300,14 @@ func (w *walker) awk(c *call, depth int) {
 		w.script(m[1]+m[2], depth+1)
 	}
 }
+
+// codeRename: a file moved away by code (os.rename, shutil.move,
+// File.rename, fs.renameSync), its source named literally.
+var codeRename = regexp.MustCompile(`\b(?:os\.rename|os\.replace|shutil\.move|File\.rename|FileUtils\.mv|fs\.renameSync|renameSync|rename)\s*\(\s*['"]([^'"]+)['"]`)
+
+// codeWritesSomewhere: code writing files whose names it computes
+// (pathlib's glob then write_text, open(f, 'w') of a variable).
+var codeWritesSomewhere = regexp.MustCompile(`\.write_(?:text|bytes)\s*\(|\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*['"][wa]|writeFileSync\s*\(\s*[A-Za-z_]|File\.write\s*\(\s*[A-Za-z_]`)
 
 // dynamicCode: what each language uses to call a function or run code
 // named only at run time (eval, getattr with a computed name, a member

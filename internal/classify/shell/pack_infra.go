@@ -332,7 +332,8 @@ func ghMutation(deletes bool) func(*call) bool {
 			if k != "query" || !strings.Contains(b, "mutation") {
 				continue
 			}
-			del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "archive") || strings.Contains(b, "transfer")
+			del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "archive") || strings.Contains(b, "transfer") ||
+				forcedMutation(b)
 			if del == deletes {
 				return true
 			}
@@ -351,7 +352,8 @@ func postsMutation(deletes bool) func(*call) bool {
 		if !strings.Contains(b, "mutation") {
 			return false
 		}
-		del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "wipe") || strings.Contains(b, "purge")
+		del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "wipe") || strings.Contains(b, "purge") ||
+			forcedMutation(b)
 		return del == deletes
 	}
 }
@@ -391,3 +393,9 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 }}
 
 var replicasZero = regexp.MustCompile(`"?replicas"?\s*:\s*0\b|replicas=0\b`)
+
+// forcedMutation: a mutation asked to force (updateRef(... force: true)),
+// which moves a branch over commits only it held.
+func forcedMutation(lowerBody string) bool {
+	return strings.Contains(strings.NewReplacer(" ", "", "\t", "", "\n", "", `\"`, "", `"`, "").Replace(lowerBody), "force:true")
+}

@@ -18,7 +18,7 @@ import (
 // doDelete, drop, dropTable) or a rebuild that wipes a disk
 // (servers/1/actions/rebuild), not one that only contains the letters
 // (dropbox, dropdown).
-var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|wipe|truncate|erase|nuke|rebuild|reimage|reinstall|factory)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
+var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|wipe|truncate|erase|nuke|rebuild|reimage|reinstall|factory|restore|_close)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
 
 // sqlShape: text shaped like a statement, not like a search for words
 // (?q=delete+old+files): a verb and what it needs after it.
@@ -36,7 +36,7 @@ var (
 )
 
 // sqlKeys name parameters and JSON members that carry a statement.
-var sqlKeys = map[string]bool{"query": true, "q": true, "sql": true, "statement": true, "stmt": true, "command": true, "commands": true}
+var sqlKeys = map[string]bool{"query": true, "q": true, "sql": true, "statement": true, "stmt": true, "command": true, "commands": true, "stream.body": true}
 
 // requestEffect judges what a request sends besides its method.
 func (w *walker) requestEffect(c *call, in input) {
@@ -66,7 +66,7 @@ func (w *walker) requestEffect(c *call, in input) {
 		w.add("http.delete", destructive, c.name+" sends an HTTP DELETE")
 		w.target(r.url.Host + r.url.Path)
 	}
-	if r.readable && !reads(r.method) && deletingBody.MatchString(r.body) {
+	if r.readable && (!reads(r.method) || r.method == "RAW") && deletingBody.MatchString(r.body) {
 		w.add("http.delete-endpoint", destructive, c.name+" sends a body that deletes ("+deletingBody.FindString(r.body)+")")
 	}
 	w.metadataRequest(c, r)
@@ -89,6 +89,9 @@ func (w *walker) requestEffect(c *call, in input) {
 		texts = append(texts, bodyStatements(r.body)...)
 	}
 	for _, t := range texts {
+		if deletingBody.MatchString(t) && t != r.body {
+			w.add("http.delete-endpoint", destructive, c.name+" sends a parameter that deletes ("+deletingBody.FindString(t)+")")
+		}
 		switch {
 		case sqlShape.MatchString(t):
 			w.statements("sql", c.name+" (SQL sent over HTTP)", arg{s: t})
@@ -208,5 +211,5 @@ var (
 	// deletingBody: bodies that delete whatever the endpoint (Elasticsearch
 	// bulk deletes and alias removals, a script setting ctx.op to delete,
 	// Solr's delete query).
-	deletingBody = regexp.MustCompile(`"remove_index"|\{\s*"delete"\s*:\s*\{|ctx\.op\s*=\s*\\?["']delete|<delete>`)
+	deletingBody = regexp.MustCompile(`"remove_index"|\{\s*"delete"\s*:\s*\{|ctx\.op\s*=\s*\\?["']delete|<delete>|"type"\s*:\s*"(?:rebuild|restore|power_off|shutdown|destroy)"|pending_deletion|(?m)^\s*(?:flush_all|FLUSHALL|FLUSHDB)\b`)
 )
