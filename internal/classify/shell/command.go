@@ -32,6 +32,22 @@ func (w *walker) assigned(a *syntax.Assign, depth int) {
 	if a.Name == nil || a.Naked {
 		return
 	}
+	if a.Array != nil {
+		// F=(~/.ssh/*): an array of credential files, read wherever it
+		// is expanded.
+		for _, e := range a.Array.Elems {
+			if e.Value == nil {
+				continue
+			}
+			v, _, _ := w.renderOnlyWord(e.Value, depth)
+			if p := secretListed([]string{v}); p != "" {
+				if w.secretVars == nil {
+					w.secretVars = map[string]string{}
+				}
+				w.secretVars[a.Name.Value] = p
+			}
+		}
+	}
 	if a.Value != nil {
 		v, dyn := w.word(a.Value, depth)
 		w.environment(a.Name.Value, v)
@@ -378,6 +394,12 @@ func (w *walker) secretArgs(c *call) {
 		}
 	}
 	for i, a := range args {
+		for _, v := range a.vars {
+			if p, ok := w.secretVars[v]; ok && !slices.Contains(metadataOnly, c.name) {
+				w.add("creds.read-secret-file", credential, c.name+" reads $"+v+", which holds "+p+", credentials")
+				w.target(p)
+			}
+		}
 		if i > 0 && credentialOption.MatchString(args[i-1].s) && !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name) {
 			// kubectl --kubeconfig F, gcloud --key-file=F: the tool
 			// signs in with its credential, it does not print it.

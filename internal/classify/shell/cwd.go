@@ -166,7 +166,7 @@ func (w *walker) place(p string, dyn bool) (string, bool) { return placeFrom(w.o
 // script the rules skip): their rules judge them where they land.
 func pathTools() []string {
 	var out []string
-	for _, p := range []*Pack{fsPack, writersPack, sedPack, inPlacePack, archivePack} {
+	for _, p := range []*Pack{fsPack, writersPack, sedPack, inPlacePack, archivePack, deletersPack} {
 		out = append(out, p.Commands...)
 	}
 	return out

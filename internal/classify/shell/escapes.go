@@ -387,7 +387,7 @@ var editorValueOpts = []string{"-c", "--cmd", "-S", "-s", "-u", "-U", "-i", "-T"
 
 // editorFileCmd: an editor command that writes, or opens for editing, the
 // file it names.
-var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?\s*(?:>>?\s*)?([~/$.][^\s|]*|[\w.-]+/[^\s|]*)`)
+var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?\s*(?:>>?\s*)?([~/$.][^\s|]*|[\w.-]+/[^\s|]*|[\w.-]*[\w-][\w.-]*)`)
 
 // editorDynamic: editor commands that build what they run.
 var editorDynamic = regexp.MustCompile(`(?:^|[|\s:])(?:exe|exec|execute|norm|normal|call|lua|py|py3|python|python3|perl|ruby|so|source|let)\b`)

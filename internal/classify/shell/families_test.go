@@ -1289,3 +1289,37 @@ func TestRequestBodiesFromInputAndAppliesFromElsewhere(t *testing.T) {
 		{`curl -X POST https://api.example.com/v1/items -d '{"name":"x"}'`, write, ""},
 	})
 }
+
+func TestWritesThroughLinksNamesInArraysAndPrintedConfigs(t *testing.T) {
+	check(t, []want{
+		{"ln -s /home/user/.gitconfig g; git config -f g core.pager 'sh -c evil'", destructive, "fs.overwrite-outside-workspace"},
+		{"ln -s /home/user/.bashrc b; sort -o b b", destructive, "fs.truncate-outside-workspace"},
+		{"ln /home/user/.bashrc b && uniq in.txt b", destructive, "fs.overwrite-outside-workspace"},
+		{`ln -s /home/user/.bashrc b; python3 -c "open('b','a').write('x')"`, destructive, "fs.append-outside-workspace"},
+		{`ln -s /home/user/.bashrc b; node -e "require('fs').appendFileSync('b','x')"`, destructive, "fs.append-outside-workspace"},
+		{"ln -s /home/user/.bashrc b; vim -es -c 'w! b' -c q x", destructive, "fs.edit-outside-workspace"},
+		{`while read f; do cat "$f"; done < <(find ~/.ssh -type f)`, credential, "creds.read-secret-file"},
+		{`mapfile -t F < <(ls ~/.ssh/*); cat "${F[@]}"`, credential, "creds.read-secret-file"},
+		{`readarray -t F <<< "$(find ~/.aws)"; cat ${F[@]}`, credential, "creds.read-secret-file"},
+		{`F=(~/.ssh/*); cat "${F[@]}"`, credential, "creds.read-secret-file"},
+		{"F=(/home/*/.ssh/id_*); cat ${F[0]}", credential, "creds.read-secret-file"},
+		{"kubectl config view --flatten", credential, "creds.config-print"},
+		{"docker compose config", credential, "creds.config-print"},
+		{"docker inspect db --format '{{.Config.Env}}'", credential, "creds.config-print"},
+		{"helm get values prod -a", credential, "creds.config-print"},
+		{"terraform console <<< 'var.db_password'", credential, "creds.config-print"},
+		{"aws lambda get-function-configuration --function-name prod", credential, "creds.config-print"},
+		{"git config --get-regexp 'http.*extraheader'", credential, "creds.config-print"},
+		{"echo https://github.com | docker-credential-osxkeychain get", credential, "creds.config-print"},
+		{"cat deploy_key", credential, "creds.read-secret-file"},
+		{"env -u X", credential, "creds.env-dump"},
+		// Everyday forms.
+		{`F=(src/*.py); cat "${F[@]}"`, read, ""},
+		{`F=(~/.ssh/*); ls "${F[@]}"`, read, ""},
+		{`while read f; do wc -l "$f"; done < <(find src -type f)`, read, ""},
+		{"docker inspect db --format '{{.State.Status}}'", read, ""},
+		{"git config --get user.name", read, ""},
+		{"env -u X python app.py", write, ""},
+		{`python3 -c "open('log.txt','a').write('x')"`, write, ""},
+	})
+}

@@ -175,6 +175,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.truncates(strings.Join(m[1:], ""), false, lang+" code writing a file")
 		}
 	}
+	for _, m := range codeAppends.FindAllStringSubmatch(text, -1) {
+		found = true
+		w.appends(strings.Join(m[1:], ""), false)
+	}
 	for _, m := range envRead.FindAllStringSubmatch(text, -1) {
 		if name := m[1] + m[2] + m[3] + m[4]; secretName(name) && printCall.MatchString(text) {
 			found = true
@@ -328,11 +332,14 @@ var awkDynamic = regexp.MustCompile(`\bsystem\s*\(\s*[^"\s]|ENVIRON`)
 
 // fileWrites are more calls that write or replace the file their
 // (destination) argument names, in Python, JavaScript, Ruby and Perl.
+// codeAppends: files code opens to append or to write in place.
+var codeAppends = regexp.MustCompile(`\bopen\s*\(\s*['"]([^'"]+)['"]\s*,\s*['"](?:a|ab|a\+|r\+|rb\+|r\+b)['"]|appendFileSync\s*\(\s*['"]([^'"]+)['"]|File\.open\(\s*['"]([^'"]+)['"]\s*,\s*['"](?:a|r\+)|file_put_contents\(\s*['"]([^'"]+)['"][^)]*FILE_APPEND`)
+
 var fileWrites = []*regexp.Regexp{
 	regexp.MustCompile(`Path\(\s*['"]([^'"]+)['"]\s*\)\s*\.\s*(?:write_text|write_bytes|unlink|rmdir|touch|open\(\s*['"][wa])`),
 	regexp.MustCompile(`shutil\.(?:move|copy|copy2|copyfile|copytree)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
 	regexp.MustCompile(`\bos\.(?:rename|replace)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
-	regexp.MustCompile(`(?:copyFileSync|copyFile|renameSync|cpSync|appendFileSync)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
+	regexp.MustCompile(`(?:copyFileSync|copyFile|renameSync|cpSync)\(\s*['"][^'"]*['"]\s*,\s*['"]([^'"]+)['"]`),
 	regexp.MustCompile(`(?:IO|File)\.(?:write|binwrite)\(\s*['"]([^'"]+)['"]|File\.open\(\s*['"]([^'"]+)['"]\s*,\s*['"][wa]`),
 	regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*\+?>{1,2}\s*([^'"|]+)['"]`),
 	regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\+?>{1,2}['"]\s*,\s*['"]([^'"]+)['"]`),

@@ -328,16 +328,20 @@ func (w *walker) linkedPacks(parsed *call) {
 			c.pos[i].s, c.pos[i].dyn = rootedIn(c.root, to, dyn)
 		}
 	}
-	if c.name == "dd" {
-		c.args = slices.Clone(parsed.args)
-		for i, a := range c.args {
-			if of, ok := strings.CutPrefix(a.s, "of="); ok && !a.dyn {
-				if to, dyn, ch := w.through(of, true); ch {
-					changed = true
-					to, dyn = rootedIn(c.root, to, dyn)
-					c.args[i] = arg{s: "of=" + to, dyn: dyn}
-				}
-			}
+	// Option values are paths too (sort -o FILE, dd of=FILE).
+	c.args = slices.Clone(parsed.args)
+	for i, a := range c.args {
+		if a.dyn || i == 0 || !strings.HasPrefix(c.args[i-1].s, "-") && !strings.HasPrefix(a.s, "of=") {
+			continue
+		}
+		prefix, v := "", a.s
+		if of, ok := strings.CutPrefix(a.s, "of="); ok {
+			prefix, v = "of=", of
+		}
+		if to, dyn, ch := w.through(v, true); ch {
+			changed = true
+			to, dyn = rootedIn(c.root, to, dyn)
+			c.args[i] = arg{s: prefix + to, dyn: dyn}
 		}
 	}
 	if changed {

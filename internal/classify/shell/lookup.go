@@ -129,6 +129,10 @@ func (w *walker) outputFiles(c *call, in input) {
 		opts = append(opts, "-O")
 	case "pg_dump", "pg_dumpall", "pg_basebackup":
 		opts = append(opts, "-f", "--file", "-D", "--pgdata")
+	case "git":
+		if c.sub("config") {
+			opts = append(opts, "-f", "--file") // the file git config writes
+		}
 	case "ssh-keygen":
 		// -f names the key it makes; over an existing one only once its
 		// question is answered, on standard input (<<< y, yes |).

@@ -378,7 +378,7 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 		}
 		return false
 	}, Class: credential, Reason: "prints environment variables that hold credentials"},
-	{ID: "creds.env-dump", When: func(c *call) bool { return c.name == "env" && len(c.pos) == 0 || c.name == "set" && len(c.args) == 0 }, Class: credential,
+	{ID: "creds.env-dump", When: func(c *call) bool { return c.name == "env" && envPrints(c) || c.name == "set" && len(c.args) == 0 }, Class: credential,
 		Reason: "prints every environment variable, tokens included"},
 	{ID: "creds.gh-token", When: func(c *call) bool {
 		return c.name == "gh" && (c.sub("auth", "token") || c.sub("auth", "status") && c.has("--show-token", "-t"))
@@ -398,4 +398,18 @@ var replicasZero = regexp.MustCompile(`"?replicas"?\s*:\s*0\b|replicas=0\b`)
 // which moves a branch over commits only it held.
 func forcedMutation(lowerBody string) bool {
 	return strings.Contains(strings.NewReplacer(" ", "", "\t", "", "\n", "", `\"`, "", `"`, "").Replace(lowerBody), "force:true")
+}
+
+// envPrints: env with no command to run prints the environment; the
+// values of -u NAME and -C DIR are not commands.
+func envPrints(c *call) bool {
+	for _, p := range c.pos {
+		if p.afterFlag && (p.flag == "-u" || p.flag == "--unset" || p.flag == "-C" || p.flag == "--chdir" || p.flag == "-S" || p.flag == "--split-string") {
+			continue
+		}
+		if !strings.Contains(p.s, "=") || p.dyn {
+			return false
+		}
+	}
+	return true
 }

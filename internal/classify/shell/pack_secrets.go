@@ -101,3 +101,45 @@ func secretResource(c *call) bool {
 	}
 	return false
 }
+
+func init() { register(configPrintersPack) }
+
+// configPrintersPack: tools that print the credentials in their own
+// configuration or in what they manage, with options or subcommands that
+// do not look like secret reads.
+var configPrintersPack = &Pack{Name: "config-printers",
+	Commands: []string{"kubectl", "oc", "docker", "podman", "helm", "terraform", "tofu", "aws", "git", "dotenv", "docker-credential-osxkeychain",
+		"docker-credential-pass", "docker-credential-secretservice", "docker-credential-desktop", "docker-credential-wincred", "docker-credential-ecr-login", "docker-credential-gcloud"},
+	Rules: []Rule{
+		{ID: "creds.config-print", When: func(c *call) bool {
+			switch c.name {
+			case "kubectl", "oc":
+				return c.sub("config", "view") && c.has("--raw", "--flatten")
+			case "docker", "podman":
+				if c.sub("compose", "config") || c.sub("inspect") || c.sub("container", "inspect") {
+					// compose config prints the resolved environment; inspect
+					// prints each container's, unless a format leaves it out.
+					f, ok := c.flagValue("--format", "-f")
+					return c.sub("compose", "config") || !ok || strings.Contains(f, "Env") || strings.Contains(f, "json .") || strings.Contains(f, "{{json .}}")
+				}
+			case "helm":
+				return c.sub("get", "values") || c.sub("get", "all") || c.sub("get", "manifest")
+			case "terraform", "tofu":
+				return c.sub("console")
+			case "aws":
+				return c.sub("lambda", "get-function-configuration") || c.sub("lambda", "get-function") || c.sub("ecs", "describe-task-definition")
+			case "git":
+				if v, ok := c.flagValue("--get-regexp", "--get", "--get-all"); ok {
+					lv := strings.ToLower(v)
+					// credential.helper names a program, not a secret.
+					return strings.Contains(lv, "extraheader") || strings.Contains(lv, "token") || strings.Contains(lv, "password") ||
+						strings.HasPrefix(lv, "http") && !strings.Contains(lv, "proxy")
+				}
+			case "dotenv":
+				return true
+			default: // docker-credential-*
+				return c.sub("get") || c.sub("list")
+			}
+			return false
+		}, Class: credential, Reason: "prints credentials held in a configuration or the environment it manages"},
+	}}

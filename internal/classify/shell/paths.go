@@ -84,6 +84,7 @@ var secretBases = []string{
 	".credentials.json", "auth.json", "oauth_creds.json", "application_default_credentials.json", "accesstokens.json",
 	"msal_token_cache.json", "credentials.tfrc.json", ".dev.vars", ".s3cfg", ".boto", "rclone.conf", ".dockercfg",
 	"shadow", "gshadow", "credentials.toml", ".secrets", "token.json", ".token", "id_ed25519_sk", "id_ecdsa_sk",
+	"deploy_key", "deploy_key.pem", "service-account.json", "service_account.json", "serviceaccount.json", "client_secret.json",
 }
 
 // secretFragments are paths (or path parts) that hold credentials.
@@ -101,7 +102,7 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	".kaggle/kaggle.json", ".config/stripe/", ".twilio-cli/", ".jfrog/", ".circleci/cli.yml", ".travis/config.yml",
 	".render/config", "/svn.simple/", "/etc/ssh/ssh_host_", "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/", "/k3s.yaml",
 	"gitlab-secrets.json", "/etc/mysql/debian.cnf", ".config/openai/", "/globalstorage/state.vscdb", ".config/configstore/",
-	".vault-token", ".config/gcloud/", ".local/share/containers/auth.json", "/containers/auth.json", ".config/pypoetry/auth",
+	".vault-token", ".config/gcloud/", ".huggingface/token", ".local/share/containers/auth.json", "/containers/auth.json", ".config/pypoetry/auth",
 	".config/rubygems/credentials", ".npm/_auth", ".yarnrc", ".bundle/config", ".config/composer/auth.json", ".composer/auth.json"}
 
 // secretTemplates look like .env files but hold no secrets by convention.

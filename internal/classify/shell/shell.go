@@ -97,7 +97,9 @@ type walker struct {
 	scope      *scope
 	ws         workspace
 	cwd        cwd
-	links      links                  // links this line makes (links.go)
+	links      links // links this line makes (links.go)
+	// secretVars are arrays given credential files (F=(~/.ssh/*)).
+	secretVars map[string]string
 	outputs    map[*syntax.Stmt]input // what each pipeline stage writes
 }
 

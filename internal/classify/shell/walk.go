@@ -214,7 +214,19 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 		case syntax.WordHdoc:
 			t, dyn := w.word(r.Word, depth)
 			in = input{present: true, known: !dyn, text: t, from: "a here-string"}
+			if dyn {
+				// <<< "$(find ~/.aws)": the names a listing prints.
+				if p := secretListed(strings.Fields(t)); p != "" {
+					in.paths = []string{p}
+				}
+			}
 		case syntax.RdrIn, syntax.RdrInOut:
+			if ps := procSubst(r.Word); ps != nil && r.Op == syntax.RdrIn && len(ps.Stmts) == 1 {
+				// < <(find ~/.ssh): what the process prints.
+				in = w.output(ps.Stmts[0], input{}, depth)
+				in.from = "a process substitution"
+				continue
+			}
 			t, dyn := w.word(r.Word, depth)
 			in = input{present: true, from: "the file " + t}
 			if rawConnection(t) {
@@ -612,4 +624,13 @@ func gitInternal(p string) bool {
 // rawConnection: bash's /dev/tcp and /dev/udp, network connections.
 func rawConnection(t string) bool {
 	return strings.HasPrefix(t, "/dev/tcp/") || strings.HasPrefix(t, "/dev/udp/")
+}
+
+// procSubst is the process substitution a word is made of, if it is one.
+func procSubst(wd *syntax.Word) *syntax.ProcSubst {
+	if wd == nil || len(wd.Parts) != 1 {
+		return nil
+	}
+	ps, _ := wd.Parts[0].(*syntax.ProcSubst)
+	return ps
 }
