@@ -50,6 +50,12 @@ func sql(text string) []action.Reason {
 			return reason("keyword.sql-destructive", action.ClassDestructive, w+" can remove data or schema")
 		}
 	}
+	for _, stmt := range strings.Split(text, ";") {
+		sw := words(stmt)
+		if len(sw) > 0 && sw[0] == "UPDATE" && !slices.Contains(sw, "WHERE") {
+			return reason("keyword.sql-update-all", action.ClassDestructive, "UPDATE without WHERE overwrites every row")
+		}
+	}
 	for _, w := range ws {
 		if slices.Contains(sqlWrite, w) {
 			return reason("keyword.sql-write", action.ClassWrite, w+" changes the database")

@@ -128,6 +128,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.removedFiles(c)
 	w.optionCommands(c, in, depth)
 	w.projectFiles(name, depth)
+	w.shellOverrides(c, depth)
 	w.outputFiles(c, in)
 	switch {
 	case isShell(name):

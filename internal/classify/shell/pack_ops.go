@@ -53,7 +53,10 @@ var hostPack = &Pack{Name: "host", Commands: []string{"shutdown", "reboot", "pow
 // opsPack: operations that take a service down or its protection away
 // without a delete word.
 var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "heroku", "argocd", "nomad", "vault", "gh", "hub", "sl", "sapling", "terraform", "tofu",
-	"pulumi", "docker", "podman", "influx", "cypher-shell", "zkCli.sh", "zkcli", "kafka-consumer-groups.sh", "kafka-consumer-groups", "consul"}, Rules: []Rule{
+	"pulumi", "docker", "podman", "influx", "cypher-shell", "zkCli.sh", "zkcli", "kafka-consumer-groups.sh", "kafka-consumer-groups", "consul", "dvc", "mlflow"}, Rules: []Rule{
+	{ID: "ops.gc", When: func(c *call) bool {
+		return c.name == "dvc" && c.sub("gc") && c.has("-f", "--force") || c.name == "mlflow" && c.sub("gc")
+	}, Class: destructive, Reason: "garbage-collects data or runs for good (dvc gc -f, mlflow gc)"},
 	{ID: "ops.scale-to-zero", When: func(c *call) bool {
 		if v, ok := c.flagValue("--desired-count", "--desired-capacity", "--min-size", "--max-size"); ok && v == "0" {
 			return true

@@ -41,10 +41,10 @@ var projectRunners = map[string]projectRunner{
 	"zsh":        {lang: "sh", names: []string{".zshenv", ".zshrc", ".zprofile", ".zlogin"}},
 	"bash":       {lang: "sh", names: []string{".profile", ".bash_profile", ".bashrc", ".bash_login"}},
 	"fish":       {exts: []string{".fish"}},
-	"pytest":     {lang: "python", exts: []string{".py"}, names: pyProject},
-	"py.test":    {lang: "python", exts: []string{".py"}, names: pyProject},
-	"tox":        {lang: "python", exts: []string{".py"}, names: pyProject},
-	"nox":        {lang: "python", exts: []string{".py"}, names: pyProject},
+	"pytest":     {lang: "python", exts: []string{".py", ".pth"}, names: pyProject},
+	"py.test":    {lang: "python", exts: []string{".py", ".pth"}, names: pyProject},
+	"tox":        {lang: "python", exts: []string{".py", ".pth"}, names: pyProject},
+	"nox":        {lang: "python", exts: []string{".py", ".pth"}, names: pyProject},
 	"pip":        {lang: "python", names: pyProject},
 	"pip3":       {lang: "python", names: pyProject},
 	"hatch":      {lang: "python", names: pyProject},
@@ -120,5 +120,42 @@ func (w *walker) projectFiles(name string, depth int) {
 		default:
 			w.add("shell.project-file", unknown, name+" runs "+base+", which this command line wrote, and what it does there is not read here")
 		}
+	}
+}
+
+// shellOverrides: the shell a tool runs its recipes or scripts with, set
+// on its command line (make SHELL=./x, npm --script-shell=./x, npm config
+// set script-shell ./x). A file this line wrote is read as the script it
+// is; any other program than a known shell is unknown.
+func (w *walker) shellOverrides(c *call, depth int) {
+	var vals []string
+	switch c.name {
+	case "make", "gmake":
+		for _, a := range c.args {
+			if v, ok := strings.CutPrefix(a.s, "SHELL="); ok {
+				vals = append(vals, v)
+			}
+		}
+	case "npm", "pnpm", "yarn":
+		if v, ok := c.flagValue("--script-shell"); ok {
+			vals = append(vals, v)
+		}
+		if c.sub("config", "set") && len(c.pos) > 3 && strings.TrimPrefix(c.pos[2].s, "--") == "script-shell" {
+			vals = append(vals, c.pos[3].s)
+		} else if c.sub("config", "set") && len(c.pos) > 2 {
+			if v, ok := strings.CutPrefix(c.pos[2].s, "script-shell="); ok {
+				vals = append(vals, v)
+			}
+		}
+	}
+	for _, v := range vals {
+		if isShell(baseName(v)) && strings.HasPrefix(v, "/") || isShell(v) {
+			continue
+		}
+		if text, st := w.readScript(v); st == fileKnown {
+			w.scriptSized(text, depth+1)
+			continue
+		}
+		w.add("shell.preload", unknown, c.name+" runs its scripts with "+v+", which is not a shell Chaperone reads")
 	}
 }
