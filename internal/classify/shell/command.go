@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -273,16 +274,45 @@ func (w *walker) secretSearch(c *call) {
 	if !recursive && !globs {
 		return // standard input, or files named one by one
 	}
+	home := false // searching a whole home: what it finds there is credentials
+	for _, p := range pos {
+		if s, dyn := w.place(p.s, p.dyn); !dyn && (holdsSecrets(s) || isSecretDir(s)) {
+			home = true
+		}
+	}
+	if home {
+		for _, v := range optionValues(c, "--include", "-g", "--glob", "--iglob") {
+			if n := strings.Trim(v.s, "*"); isSecretPath(v.s) || isSecretPath("~/.aws/"+n) || isSecretPath("~/.ssh/"+n) || globNamesSecretFile(v.s) {
+				w.add("creds.search-secret", credential, c.name+" searches "+v.s+" files under a home, which hold credentials")
+				return
+			}
+		}
+		if c.name == "rg" && c.has("-uu", "-uuu", "--hidden", "--no-ignore") && len(patterns) > 0 && patterns[0].s == "" {
+			w.add("creds.search-secret", credential, c.name+" prints every hidden file under a home, credentials included")
+			return
+		}
+	}
 	for _, a := range patterns {
 		if a.dyn && c.has("-f", "--file") {
 			w.add("creds.search-unknown", unknown, c.name+" searches files for patterns Chaperone cannot read")
 			return
 		}
-		if !a.dyn && secretPattern(a.s, ci) {
+		if !a.dyn && (secretPattern(a.s, ci) || home && secretPattern(a.s, true)) {
 			w.add("creds.search-secret", credential, c.name+" searches files for "+a.s+", which finds the credential's value")
 			return
 		}
 	}
+}
+
+// globNamesSecretFile: a file-name glob that picks credential files.
+func globNamesSecretFile(g string) bool {
+	base := path.Base(g)
+	for _, probe := range []string{strings.ReplaceAll(base, "*", ""), strings.ReplaceAll(base, "*", "x")} {
+		if probe != "" && isSecretPath(probe) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenShapes are the fixed prefixes of well-known credentials.
@@ -452,6 +482,9 @@ var credentialOption = regexp.MustCompile(`(?i)^--?(?:var-file|kubeconfig|key-?f
 // gitShowsContent: git subcommands that print file contents or patches.
 func gitShowsContent(c *call) bool {
 	switch {
+	case c.sub("hash-object") && c.has("-w", "--stdin-paths"), c.sub("add"), c.sub("stash"), c.sub("commit"):
+		// Stored in the repository, to be printed or pushed from there.
+		return true
 	case c.sub("show"), c.sub("cat-file"), c.sub("diff"), c.sub("blame"), c.sub("grep"), c.sub("archive"), c.sub("format-patch"),
 		c.sub("stash", "show") && c.has("-p", "--patch"), c.sub("difftool"), c.sub("annotate"):
 		return true

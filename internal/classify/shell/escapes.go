@@ -257,6 +257,14 @@ func escapeValues(c *call, opts []string) []arg {
 func (w *walker) sedExecutes(c *call) {
 	var scripts []arg
 	scripts = append(scripts, escapeValues(c, []string{"-e", "--expression"})...)
+	for _, f := range escapeValues(c, []string{"-f", "--file"}) {
+		// A script file: read it when it is there, else it may hold anything.
+		if text, ok := w.readWorkspace(f.s); ok && !f.dyn {
+			scripts = append(scripts, arg{s: text})
+		} else {
+			w.add("shell.program-code", unknown, "sed runs the script "+f.s+", which Chaperone cannot read (its w and e commands write and run)")
+		}
+	}
 	if len(scripts) == 0 && len(c.pos) > 0 && !c.has("-f", "--file") {
 		scripts = append(scripts, c.pos[0].arg)
 	}
@@ -387,7 +395,7 @@ var editorValueOpts = []string{"-c", "--cmd", "-S", "-s", "-u", "-U", "-i", "-T"
 
 // editorFileCmd: an editor command that writes, or opens for editing, the
 // file it names.
-var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?\s*(?:>>?\s*)?([~/$.][^\s|]*|[\w.-]+/[^\s|]*|[\w.-]*[\w-][\w.-]*)`)
+var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?(?:\s+|\s*>>?\s*)([~/$.][^\s|]*|[\w.-]+/[^\s|]*|[\w.-]*[\w-][\w.-]*)`)
 
 // editorDynamic: editor commands that build what they run.
 var editorDynamic = regexp.MustCompile(`(?:^|[|\s:])(?:exe|exec|execute|norm|normal|call|lua|py|py3|python|python3|perl|ruby|so|source|let)\b`)

@@ -246,6 +246,13 @@ func (w *walker) xargs(name string, args []arg, in input, depth int) {
 
 // find: -delete deletes what matches; -exec and friends run a command.
 func (w *walker) find(c *call, depth int) {
+	if c.has("-exec", "-execdir", "-ok", "-okdir") {
+		// The command is given the names found: credential files among them.
+		if p := secretListed(listed("find", c.args)); p != "" {
+			w.add("creds.read-secret-file", credential, "find runs a command on what it finds under "+p+", which holds credentials")
+			w.target(p)
+		}
+	}
 	var roots []string
 	for _, a := range c.args {
 		if strings.HasPrefix(a.s, "-") || a.s == "(" || a.s == "!" {

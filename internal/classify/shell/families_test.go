@@ -1340,3 +1340,29 @@ func TestShellsToolsRunTheirScriptsWith(t *testing.T) {
 		{"mysql -e 'UPDATE users SET email=NULL WHERE id=3'", write, ""},
 	})
 }
+
+func TestSearchesOfHomesAndCodeWritingThere(t *testing.T) {
+	check(t, []want{
+		{"vim -es -c 'saveas! ~/.ssh/authorized_keys' -c q mykey.pub", destructive, "fs.edit-outside-workspace"},
+		{"vim -es -c 'wq! /etc/cron.d/x' job", destructive, "fs.edit-outside-workspace"},
+		{"find /home -name credentials -path '*aws*' -exec cat {} +", credential, "creds.read-secret-file"},
+		{"grep -r aws_secret_access_key /home", credential, "creds.search-secret"},
+		{"rg -uu 'aws_secret' /home/user", credential, "creds.search-secret"},
+		{"rg --hidden -g credentials '' ~", credential, "creds.search-secret"},
+		{"grep -r --include=credentials . ~", credential, "creds.search-secret"},
+		{"git -C ~ add -A && git -C ~ commit -m x", credential, "creds.read-secret-file"},
+		{"busybox httpd -h ~ -p 8000", credential, "creds.read-secret-file"},
+		{`node -e "require('fs').writeFileSync(require('os').homedir()+'/.bashrc','')"`, destructive, "fs.truncate-outside-workspace"},
+		{`python3 -c "import os;open(os.path.expanduser('~/.bashrc'),'w').write('x')"`, destructive, "fs.truncate-outside-workspace"},
+		{`python3 -c "from pathlib import Path; (Path.home()/'.bashrc').write_text('')"`, destructive, "fs.truncate-outside-workspace"},
+		{"sed -f evil.sed notes.txt", unknown, "shell.program-code"},
+		{"git hash-object -w ~/.ssh/id_rsa", credential, "creds.read-secret-file"},
+		// Everyday forms.
+		{"vim -es -c 'wq' notes.txt", write, ""},
+		{"grep -rn aws_secret_access_key src", read, ""},
+		{"find . -name '*.py' -exec wc -l {} +", read, ""},
+		{"grep -r TODO ~/projects/app", read, ""},
+		{"git add src/app.py", write, ""},
+		{`node -e "console.log(require('os').homedir())"`, write, ""},
+	})
+}

@@ -36,12 +36,19 @@ var wholeTreeReaders = map[string][]string{
 // servers serve a directory over HTTP: its files, credentials included,
 // to whoever asks.
 var servers = map[string][]string{
-	"python": {"-d", "--directory"}, "python3": {"-d", "--directory"}, "php": {"-t"}, "busybox": {"-h"}, "serve": nil, "http-server": nil,
+	"python": {"-d", "--directory"}, "python3": {"-d", "--directory"}, "php": {"-t"}, "busybox": {"-h"}, "httpd": {"-h"}, "serve": nil, "http-server": nil,
 }
 
 // homeReads judges a command that reads a whole home, or serves one.
 func (w *walker) homeReads(c *call) {
 	if flags, ok := wholeTreeReaders[c.name]; ok && (flags == nil || c.has(flags...)) {
+		if c.name == "git" {
+			// git -C ~ add -A: the repository is the home.
+			if d, ok := c.flagValue("-C"); ok && holdsSecrets(d) && slices.Contains(argStrings(c.args), "add") {
+				w.add("creds.read-secret-file", credential, "git adds everything under "+d+", credentials included, to a repository")
+				return
+			}
+		}
 		if c.name == "git" && !(c.sub("add") || c.sub("archive")) || c.name == "tar" && !tarCreates(c) {
 			return
 		}

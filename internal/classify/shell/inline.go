@@ -209,6 +209,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 	if codeWritesSomewhere.MatchString(text) {
 		w.rewrote("$?", true) // a write to a name built at run time
 	}
+	if m := codeWritesHome.FindString(text); m != "" {
+		found = true
+		w.add("fs.truncate-outside-workspace", destructive, lang+" code writes a file in the home or system directories ("+m+")")
+	}
 	found = w.codeRequests(lang, text) || found
 	family := lang
 	switch lang {
@@ -312,6 +316,11 @@ var codeRename = regexp.MustCompile(`\b(?:os\.rename|os\.replace|shutil\.move|Fi
 // codeWritesSomewhere: code writing files whose names it computes
 // (pathlib's glob then write_text, open(f, 'w') of a variable).
 var codeWritesSomewhere = regexp.MustCompile(`\.write_(?:text|bytes)\s*\(|\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*['"][wa]|writeFileSync\s*\(\s*[A-Za-z_]|File\.write\s*\(\s*[A-Za-z_]`)
+
+// codeWritesHome: code writing, removing or appending to a path it builds
+// from the home directory or a system one (homedir()+'/.bashrc',
+// expanduser('~/.ssh/...'), Path.home() / ...).
+var codeWritesHome = regexp.MustCompile(`(?:writeFileSync|writeFile|appendFileSync|appendFile|rmSync|unlinkSync|open|write_text|write_bytes|unlink|remove|rmtree|File\.write|File\.open|IO\.write)\s*\(\s*(?:[\w.]+\()?\s*(?:require\(['"]os['"]\)\.homedir\(\)|os\.homedir\(\)|homedir\(\)|os\.path\.expanduser\(|expanduser\(|Path\.home\(\)|process\.env\.HOME|os\.environ\[['"]HOME['"]\]|ENV\[['"]HOME['"]\]|Dir\.home)|Path\.home\(\)\s*/[^)\n]*\)\s*\.\s*(?:write_text|write_bytes|unlink|rmdir|touch|open\(\s*['"][wa])`)
 
 // dynamicCode: what each language uses to call a function or run code
 // named only at run time (eval, getattr with a computed name, a member
