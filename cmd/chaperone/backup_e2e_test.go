@@ -159,8 +159,13 @@ func TestApprovedDestructionIsSnapshottedFirst(t *testing.T) {
 		!strings.Contains(r.stdout, "passed: 2 tables") {
 		t.Fatalf("backup verify: %+v", r)
 	}
-	if f, _ := doctorFindings(t, cfg); f["backup.drill app-prod"].Level != doctor.OK {
+	f, _ := doctorFindings(t, cfg)
+	if f["backup.drill app-prod"].Level != doctor.OK {
 		t.Fatalf("doctor after a passing drill: %+v", f["backup.drill app-prod"])
+	}
+	// The test server's login is its superuser: doctor says what that allows.
+	if p := f["upstream.privileges app-prod"]; p.Level != doctor.Warn || !strings.Contains(p.Message, "a superuser") || !strings.Contains(p.Fix, "CREATE ROLE") {
+		t.Fatalf("doctor on a superuser upstream: %+v", p)
 	}
 	// A drill into a database that is not empty fails, and says so.
 	if r := chaperone(t, "", "--config", cfg, "backup", "verify", snap, "--scratch", pg.DSN(db), "--identity", idFile); r.code != exitInput ||

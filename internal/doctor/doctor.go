@@ -82,6 +82,7 @@ func Run(ctx context.Context, in Inputs) []Finding {
 		out = append(out, localStoreChecks(ctx, in)...)
 	}
 	out = append(out, drillChecks(ctx, in)...)
+	out = append(out, privilegeChecks(ctx, in)...)
 
 	// Files: the state, the sealing key and the TLS key belong to Chaperone alone.
 	stateDir := cfg.StateDir()
@@ -226,4 +227,49 @@ func drillChecks(ctx context.Context, in Inputs) []Finding {
 		}
 	}
 	return out
+}
+
+// privilegeChecks: an upstream that logs in as a superuser can change the
+// server behind any statement Chaperone lets through (its catalogs, the
+// other databases on it, its files), so least privilege starts with the
+// login Chaperone holds.
+func privilegeChecks(ctx context.Context, in Inputs) []Finding {
+	var out []Finding
+	if in.DSN == nil {
+		return out
+	}
+	for _, up := range in.Config.Upstreams {
+		if up.Kind != config.KindPostgres {
+			continue
+		}
+		check := "upstream.privileges " + up.Name
+		role, super, err := loginRole(ctx, in.DSN, up)
+		switch {
+		case err != nil:
+			out = append(out, Finding{Warn, check, fmt.Sprintf("could not tell which role upstream %s logs in as (%v)", up.Name, err),
+				"check that the upstream is reachable: chaperone upstream list"})
+		case super:
+			out = append(out, Finding{Warn, check, fmt.Sprintf("upstream %s logs in as %s, a superuser: it can change the system catalogs, the other databases on the server and the server's files behind statements Chaperone lets through", up.Name, role),
+				fmt.Sprintf("give it a role that owns only its database (CREATE ROLE app LOGIN PASSWORD '...'; ALTER DATABASE ... OWNER TO app) and run chaperone upstream add %s --dsn postgres://app@...", up.Name)})
+		default:
+			out = append(out, Finding{OK, check, fmt.Sprintf("upstream %s logs in as %s, not a superuser", up.Name, role), ""})
+		}
+	}
+	return out
+}
+
+func loginRole(ctx context.Context, resolve func(config.Upstream) (string, error), up config.Upstream) (role string, super bool, err error) {
+	dsn, err := resolve(up)
+	if err != nil {
+		return "", false, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", false, fmt.Errorf("cannot connect")
+	}
+	defer conn.Close(context.Background())
+	err = conn.QueryRow(ctx, "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&role, &super)
+	return role, super, err
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/chaperone/chaperone/internal/action"
 )
@@ -189,6 +190,9 @@ func (w *walker) node(m any, depth int) bool {
 		// an operator or an aggregate step, where no call names it:
 		// each is judged here as called.
 		w.createdIn(s.GetDefnames())
+		if s.GetKind() == pg_query.ObjectType_OBJECT_AGGREGATE {
+			w.shadowsBuiltin(s.GetDefnames())
+		}
 		for _, d := range s.GetDefinition() {
 			if de := d.GetDefElem(); de != nil && definedFunction[de.GetDefname()] {
 				w.referencedFunction(functionName(de.GetArg()), depth)
@@ -200,6 +204,21 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	case *pg_query.CreateFunctionStmt:
 		w.createdIn(s.GetFuncname())
+		w.shadowsBuiltin(s.GetFuncname())
+	case *pg_query.ViewStmt:
+		w.catalogView(s.GetQuery())
+	case *pg_query.RuleStmt:
+		w.catalogView(&pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: s.GetRelation()}})
+		for _, a := range s.GetActions() {
+			w.catalogView(a)
+		}
+	case *pg_query.LockStmt:
+		for _, r := range s.GetRelations() {
+			if rv := r.GetRangeVar(); rv != nil && catalogRel(rv) && s.GetMode() != accessShareLock {
+				w.add("sql.cluster", action.ClassDestructive, "locking the system catalog %s blocks every session that needs it, in every database", rangeVarName(rv))
+			}
+		}
+
 	case *pg_query.AlterOwnerStmt:
 		if serverObject(s.GetObjectType()) {
 			w.add("sql.cluster", action.ClassDestructive, "ALTER %s ... OWNER TO changes an object that belongs to the whole server", objectName(s.GetObjectType()))
@@ -543,4 +562,43 @@ func selfJoin(cond *pg_query.Node, rel *pg_query.RangeVar, src *pg_query.Node) b
 		return false
 	}
 	return constString(lastNode(l.GetFields())) == constString(lastNode(r.GetFields()))
+}
+
+// catalogRel: a system catalog, named with its schema or without it
+// (pg_catalog is searched first unless placed later, which the gateway
+// does not let a session do).
+func catalogRel(r *pg_query.RangeVar) bool {
+	schema, name := r.GetSchemaname(), r.GetRelname()
+	return schema == "pg_catalog" || schema == "information_schema" || schema == "" && strings.HasPrefix(name, "pg_")
+}
+
+// catalogView judges a view (or a rule's actions) over system catalogs: a
+// simple view is updatable, and rows changed through it change the
+// catalog (DELETE FROM a view over pg_database drops a database of the
+// whole server).
+func (w *walker) catalogView(q *pg_query.Node) {
+	if q == nil {
+		return
+	}
+	walk(q.ProtoReflect(), func(m protoreflect.Message) bool {
+		if rv, ok := m.Interface().(*pg_query.RangeVar); ok && catalogRel(rv) {
+			w.target(rangeVarName(rv))
+			w.add("sql.cluster", action.ClassDestructive, "a view or rule over the system catalog %s lets rows of it be changed through the view", rangeVarName(rv))
+			return false
+		}
+		return true
+	})
+}
+
+// shadowsBuiltin: a function given a built-in's name (an overload of
+// lower(integer)) is what calls of that name may run, while they read as
+// the built-in.
+func (w *walker) shadowsBuiltin(names []*pg_query.Node) {
+	if len(names) == 0 {
+		return
+	}
+	name := strings.ToLower(constString(names[len(names)-1]))
+	if _, ok := catalogVolatility[name]; ok {
+		w.add("sql.shadow-builtin", action.ClassDestructive, "a function named %s, like a built-in, is what calls of %s may run", name, name)
+	}
 }
