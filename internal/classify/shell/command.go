@@ -468,7 +468,11 @@ func (w *walker) secretArgs(c *call) {
 		if isSecretPath(p) || isSecretDir(p) {
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
 			w.target(p)
-		} else if to, _, changed := w.through(p, true); changed && !a.dyn && (isSecretPath(to) || isSecretDir(to)) {
+		} else if pathLike(p) && !a.dyn {
+			to, _, changed := w.through(p, true)
+			if !changed || !isSecretPath(to) && !isSecretDir(to) {
+				continue
+			}
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", a link to "+to+", which holds credentials")
 			w.target(to)
 		}

@@ -33,6 +33,7 @@ const (
 type links struct {
 	made   map[string]string
 	lstats int
+	seen   map[string]diskEntry
 	// realRoot is the workspace's directory with its own links resolved,
 	// so that a path inside it read from disk is still inside.
 	realRoot string
@@ -86,19 +87,33 @@ func (w *walker) onDisk(l string) string {
 // diskLink is where the link at the logical place l leads, if it is one.
 func (w *walker) diskLink(l string) (string, bool) {
 	full := w.onDisk(l)
-	if full == "" || w.links.lstats >= maxLstats {
+	if full == "" {
+		return "", false
+	}
+	if r, ok := w.links.seen[full]; ok {
+		return r.target, r.link
+	}
+	if w.links.lstats >= maxLstats {
 		return "", false
 	}
 	w.links.lstats++
-	fi, err := os.Lstat(full)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		return "", false
+	r := diskEntry{}
+	if fi, err := os.Lstat(full); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		r.link = true
+		r.target, _ = os.Readlink(full) // a link that cannot be read leads anywhere ("")
 	}
-	t, err := os.Readlink(full)
-	if err != nil {
-		return "", true // a link that cannot be read leads anywhere
+	if w.links.seen == nil {
+		w.links.seen = map[string]diskEntry{}
 	}
-	return t, true
+	w.links.seen[full] = r
+	return r.target, r.link
+}
+
+// diskEntry is what the disk said of one path, asked once per
+// classification.
+type diskEntry struct {
+	target string
+	link   bool
 }
 
 // linkTarget is the logical place the link at l leads to, if it is one:
@@ -448,4 +463,11 @@ func (w *walker) codeLinks(text string) bool {
 		found = true
 	}
 	return found
+}
+
+// pathLike: an argument that may name a file (not an option, a URL, an
+// assignment or an empty word), worth asking the disk about.
+func pathLike(p string) bool {
+	return p != "" && !strings.HasPrefix(p, "-") && !strings.Contains(p, "://") && !strings.Contains(p, "=") &&
+		!strings.ContainsAny(p, " \t\n'\"{}()<>|;&")
 }
