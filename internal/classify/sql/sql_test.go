@@ -86,6 +86,13 @@ var cases = []struct {
 	{"merge into events e using events s on e.id = s.id when matched then delete", D, "sql.delete-all"},
 	{"merge into events e using incoming s on e.id = s.id when matched then delete", W, "sql.write"},
 	{"delete from audit_copy.ledger where id in (select id from audit_copy.ledger)", D, "sql.delete-all"},
+	// A condition and its negation, ORed: one holds for every row.
+	{"delete from orders where total is not null or total is null", D, "sql.delete-all"},
+	{"delete from orders where id = 1 or not (id = 1)", D, "sql.delete-all"},
+	{"update customers set email = null where id < 5 or id >= 5", D, "sql.update-all"},
+	{"delete from orders where id <> 3 or id = 3", D, "sql.delete-all"},
+	{"delete from orders where id = 3 or id = 4", W, "sql.write"},
+	{"delete from orders where status is null", W, "sql.write"},
 	{"delete from ledger where id in (select id from ledger where amount < 0)", W, "sql.write"},
 	// Functions an operator, aggregate or cast will run are judged as
 	// called; built-ins are not altered, owned or shadowed.

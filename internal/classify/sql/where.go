@@ -36,6 +36,16 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 					return true
 				}
 			}
+			// x IS NULL OR x IS NOT NULL, p OR NOT p, x = 1 OR x <> 1:
+			// one of them holds for every row.
+			args := b.GetArgs()
+			for i := range args {
+				for j := i + 1; j < len(args); j++ {
+					if complementary(args[i], args[j]) || complementary(args[j], args[i]) {
+						return true
+					}
+				}
+			}
 		case pg_query.BoolExprType_AND_EXPR:
 			for _, a := range b.GetArgs() {
 				if !w.alwaysTrue(a) {
@@ -194,4 +204,33 @@ func stripLocation(n *pg_query.Node) *pg_query.Node {
 		return true
 	})
 	return c
+}
+
+// complementary says whether b is the negation of a: NOT a, the opposite
+// NULL test of the same expression, or the opposite comparison (= and <>,
+// < and >=, > and <=) of the same operands.
+func complementary(a, b *pg_query.Node) bool {
+	if be := b.GetBoolExpr(); be != nil && be.GetBoolop() == pg_query.BoolExprType_NOT_EXPR && len(be.GetArgs()) == 1 {
+		return proto.Equal(stripLocation(a), stripLocation(be.GetArgs()[0]))
+	}
+	if na, nb := a.GetNullTest(), b.GetNullTest(); na != nil && nb != nil {
+		return na.GetNulltesttype() != nb.GetNulltesttype() && proto.Equal(stripLocation(na.GetArg()), stripLocation(nb.GetArg()))
+	}
+	ea, eb := a.GetAExpr(), b.GetAExpr()
+	if ea == nil || eb == nil || ea.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || eb.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP ||
+		len(ea.GetName()) != 1 || len(eb.GetName()) != 1 {
+		return false
+	}
+	opposite := map[string]string{"=": "<>", "<>": "=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+	oa, ob := constString(ea.GetName()[0]), constString(eb.GetName()[0])
+	if ob == "!=" {
+		ob = "<>"
+	}
+	if opposite[oa] != ob && !(oa == "!=" && ob == "=") {
+		return false
+	}
+	// Only for operands that are never NULL here would this be exact; a
+	// NULL makes both false, so it counts the rows with a value, which a
+	// destructive statement reaches all of anyway.
+	return proto.Equal(stripLocation(ea.GetLexpr()), stripLocation(eb.GetLexpr())) && proto.Equal(stripLocation(ea.GetRexpr()), stripLocation(eb.GetRexpr()))
 }
