@@ -89,6 +89,8 @@ var escapes = map[string][]escape{
 	"npm":               {{opts: []string{"-c", "--call"}}},
 	"npx":               {{opts: []string{"-c", "--call"}}},
 	"capsh":             {{opts: []string{"-c"}}},
+	"cdk":               {{opts: []string{"--app", "-a"}}},
+	"repo":              {{opts: []string{"-c", "--command"}}},
 	"start-stop-daemon": {{opts: []string{"--exec", "-x", "--startas", "-a"}, code: true}},
 }
 

