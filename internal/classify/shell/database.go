@@ -154,6 +154,19 @@ func (w *walker) database(c *call, in input, depth int) {
 		w.redis(pos)
 		return
 	}
+	if db.lang == "mongo" {
+		// mongosh DB script.js...: each script runs; read when it is there.
+		for _, p := range pos {
+			if !strings.HasSuffix(p.s, ".js") && !strings.HasSuffix(p.s, ".mongodb") || p.dyn {
+				continue
+			}
+			if text, ok := w.readWorkspace(p.s); ok {
+				w.statements(db.lang, c.name, arg{s: text})
+			} else {
+				w.add("db.run-file", unknown, c.name+" runs the script "+p.s+", which Chaperone cannot see")
+			}
+		}
+	}
 	if db.sqlArg > 0 && len(pos) >= db.sqlArg {
 		// sqlite3 DB 'SQL' 'SQL'...: every argument after the database runs.
 		for _, p := range pos[db.sqlArg-1:] {

@@ -1,8 +1,12 @@
 package shell
 
 import (
+	"regexp"
 	"strings"
 )
+
+// dataService: services that hold data, or that others reach it through.
+var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper`)
 
 func init() { register(hostPack, opsPack) }
 
@@ -47,6 +51,17 @@ var hostPack = &Pack{Name: "host", Commands: []string{"shutdown", "reboot", "pow
 		}
 		return false
 	}, Class: destructive, Reason: "removes system packages (a database server's among them) from this machine"},
+	{ID: "host.service-stop", When: func(c *call) bool {
+		if c.name != "systemctl" || !(c.sub("stop") || c.sub("disable") || c.sub("mask") || c.sub("kill")) {
+			return false
+		}
+		for _, p := range c.pos[1:] {
+			if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "stops a database or a service others depend on"},
 	{ID: "host.crontab-remove", When: func(c *call) bool { return c.name == "crontab" && c.has("-r") }, Class: destructive, Reason: "deletes the user's crontab"},
 }}
 
