@@ -39,6 +39,13 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 			// x IS NULL OR x IS NOT NULL, p OR NOT p, x = 1 OR x <> 1:
 			// one of them holds for every row.
 			args := b.GetArgs()
+			for _, a := range args {
+				if hasConst(a) {
+					// x <> 0 OR x = 1 is no pair, x <> 1 OR x = 1 is: the
+					// verdict depends on the literals, not on the shape.
+					w.res.Literals = true
+				}
+			}
 			for i := range args {
 				for j := i + 1; j < len(args); j++ {
 					if complementary(args[i], args[j]) || complementary(args[j], args[i]) {
