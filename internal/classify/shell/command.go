@@ -424,6 +424,9 @@ func (w *walker) secretArgs(c *call) {
 			}
 		}
 	}
+	// A tool's own sign-in option (kubectl --kubeconfig F, gcloud
+	// --key-file=F): it signs in with its credential, it does not print it.
+	signsIn := !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name)
 	for i, a := range args {
 		for _, v := range a.vars {
 			if p, ok := w.secretVars[v]; ok && !slices.Contains(metadataOnly, c.name) {
@@ -431,12 +434,7 @@ func (w *walker) secretArgs(c *call) {
 				w.target(p)
 			}
 		}
-		if i > 0 && credentialOption.MatchString(args[i-1].s) && !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name) {
-			// kubectl --kubeconfig F, gcloud --key-file=F: the tool
-			// signs in with its credential, it does not print it.
-			continue
-		}
-		if k, _, ok := strings.Cut(a.s, "="); ok && credentialOption.MatchString(k) && !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name) {
+		if k, _, glued := strings.Cut(a.s, "="); signsIn && (i > 0 && credentialOption.MatchString(args[i-1].s) || glued && credentialOption.MatchString(k)) {
 			continue
 		}
 		if v := credentialVarPath(a); v != "" && !slices.Contains([]string{"export", "echo", "printf", "test", "[", "[["}, c.name) {

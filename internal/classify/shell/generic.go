@@ -63,7 +63,7 @@ func (w *walker) genericDestruction(c *call) bool {
 }
 
 // pathsOnly are programs whose operands are only ever paths or names.
-var pathsOnly = map[string]bool{"mkdir": true, "touch": true, "mktemp": true, "mkfifo": true, "mknod": false, "chmod": true, "chown": true, "chgrp": true,
+var pathsOnly = map[string]bool{"mkdir": true, "touch": true, "mktemp": true, "mkfifo": true, "chmod": true, "chown": true, "chgrp": true,
 	"cd": true, "pushd": true, "stat": true, "file": true, "realpath": true, "readlink": true, "basename": true, "dirname": true, "which": true, "type": true}
 
 func isWordish(s string) bool {

@@ -108,30 +108,26 @@ func credentialVarPath(a arg) string {
 // metadataHosts are the cloud instance metadata services, and the paths
 // on them that hand out the machine's credentials.
 var (
-	metadataHosts = []string{"169.254.169.254", "metadata.google.internal", "metadata", "169.254.170.2", "[fd00:ec2::254]", "100.100.100.200", "169.254.169.253"}
+	metadataHosts = []string{"169.254.169.254", "metadata.google.internal", "metadata", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "169.254.169.253"}
 	metadataCreds = regexp.MustCompile(`(?i)security-credentials|token|identity|service-accounts|credentials|user-data|userdata|iam|/v2/|ram/`)
 )
 
 // metadataRequest judges a request to an instance metadata service.
 func (w *walker) metadataRequest(c *call, r request) {
-	host := strings.ToLower(r.url.Host)
-	if h, _, ok := strings.Cut(host, "$"); ok {
-		host = h // 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
-	}
-	if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
-		host = h
-	}
+	// 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: the host ends
+	// where the variable starts.
+	host, _, _ := strings.Cut(strings.ToLower(r.url.Hostname()), "$")
 	if !slices.Contains(metadataHosts, host) {
 		return
 	}
-	if strings.HasPrefix(host, "169.254.170.2") || metadataCreds.MatchString(r.url.Path+"?"+r.url.RawQuery) {
+	if host == "169.254.170.2" || metadataCreds.MatchString(r.url.Path+"?"+r.url.RawQuery) {
 		w.add("creds.instance-metadata", credential, c.name+" asks the cloud's instance metadata service for "+r.url.Path+", which hands out the machine's credentials")
 		w.target(r.url.Host + r.url.Path)
 	}
 }
 
-// envReaders print the environment through other doors: perl's %ENV,
-// ruby's ENV as a whole, awk's ENVIRON walked, ps with environments.
+// envWhole: code that reads the whole environment through other doors than
+// env: perl's %ENV, ruby's ENV as a whole, awk's ENVIRON walked.
 var envWhole = regexp.MustCompile(`%ENV\b|\$ENV\{\s*\$|\bENV\.(?:to_h|to_a|each|inspect|keys|values|map|select|filter|sort|to_s)\b|\b(?:p|pp|puts|print)\s*\(?\s*ENV\b|for\s*\(\s*\w+\s+in\s+ENVIRON\s*\)|ENVIRON\s*\[\s*[^"\]\s]`)
 
 func (w *walker) envReads(c *call) {

@@ -162,8 +162,6 @@ func (w *walker) unclean(p string) string {
 		return ""
 	case h == ".":
 		return p
-	case strings.HasPrefix(h, "/") || strings.HasPrefix(h, "~"):
-		return h + "/" + p
 	}
 	return h + "/" + p
 }
@@ -184,9 +182,6 @@ func (w *walker) throughLogical(l string, final bool) (to string, dyn, changed b
 			continue
 		}
 		next := path.Join(done, elem)
-		if done == "" {
-			next = elem
-		}
 		if len(rest) == 0 && !final || strings.ContainsAny(elem, "*?[") || elem == ".." {
 			done = w.fromRoot(joinLogical(w, done, elem))
 			continue
