@@ -179,22 +179,31 @@ func device(fi fs.FileInfo) uint64 {
 }
 
 func dataDirectory(ctx context.Context, resolve func(config.Upstream) (string, error), up config.Upstream) (string, error) {
+	var dir string
+	if err := queryUpstream(ctx, resolve, up, "SHOW data_directory", &dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// queryUpstream reads one row from an upstream, over its own credential,
+// within a bound.
+func queryUpstream(ctx context.Context, resolve func(config.Upstream) (string, error), up config.Upstream, query string, dest ...any) error {
 	dsn, err := resolve(up)
 	if err != nil {
-		return "", err
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return "", fmt.Errorf("cannot connect")
+		return fmt.Errorf("cannot connect")
 	}
 	defer conn.Close(context.Background())
-	var dir string
-	if err := conn.QueryRow(ctx, "SHOW data_directory").Scan(&dir); err != nil {
-		return "", fmt.Errorf("SHOW data_directory: %v", err)
+	if err := conn.QueryRow(ctx, query).Scan(dest...); err != nil {
+		return fmt.Errorf("%s: %v", query, err)
 	}
-	return dir, nil
+	return nil
 }
 
 // drillChecks: each postgres upstream needs a passing restore drill within
@@ -259,17 +268,6 @@ func privilegeChecks(ctx context.Context, in Inputs) []Finding {
 }
 
 func loginRole(ctx context.Context, resolve func(config.Upstream) (string, error), up config.Upstream) (role string, super bool, err error) {
-	dsn, err := resolve(up)
-	if err != nil {
-		return "", false, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return "", false, fmt.Errorf("cannot connect")
-	}
-	defer conn.Close(context.Background())
-	err = conn.QueryRow(ctx, "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&role, &super)
+	err = queryUpstream(ctx, resolve, up, "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user", &role, &super)
 	return role, super, err
 }
