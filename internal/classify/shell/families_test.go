@@ -973,6 +973,7 @@ func TestApplyAfterItsConfigurationIsRemoved(t *testing.T) {
 		{"rm \"$F\" && terraform apply", destructive, "iac.apply-after-removal"},
 		{"rm Pulumi.prod.yaml && pulumi up --yes", destructive, "iac.apply-after-removal"},
 		{"rm -rf stacks/ && cdk deploy --all", destructive, "iac.apply-after-removal"},
+		{"rm template.yaml && sam deploy --no-confirm-changeset", destructive, "iac.apply-after-removal"},
 		{"echo > main.tf; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
 		{"printf '' | tee main.tf; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
 		{"for f in *.tf; do echo > $f; done; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},

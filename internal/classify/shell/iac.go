@@ -88,7 +88,7 @@ func configFile(p string) bool {
 			return true
 		}
 	}
-	return strings.HasPrefix(base, "pulumi.") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))
+	return strings.HasPrefix(base, "pulumi") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))
 }
 
 // configOf says whether a removed path may hold an apply's configuration:
@@ -104,17 +104,9 @@ func configOf(p string) bool {
 	if strings.ContainsAny(p, "*?[") || strings.HasSuffix(p, "/") {
 		return true
 	}
-	base := strings.ToLower(path.Base(p))
-	for _, suf := range []string{".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl", ".tofu"} {
-		if strings.HasSuffix(base, suf) {
-			return true
-		}
-	}
-	if strings.HasPrefix(base, "pulumi") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")) {
-		return true
-	}
 	// A name without an extension is taken for the directory it may be.
-	return !strings.Contains(strings.TrimPrefix(base, "."), ".")
+	base := path.Base(p)
+	return configFile(p) || !strings.Contains(strings.TrimPrefix(base, "."), ".")
 }
 
 // applies says whether c carries out what its configuration says; code
