@@ -449,7 +449,7 @@ func (w *walker) providerRequest(c *call, in input) bool {
 		w.add("http.config-unknown", unknown, "curl reads its request (host, method, body) from a config file")
 		return true
 	}
-	r, ok := w.httpRequest(c, in)
+	r, ok := w.request(c, in)
 	if !ok || r.url == nil || isLocal(r.url.Hostname()) {
 		return false
 	}

@@ -40,10 +40,12 @@ var sqlKeys = map[string]bool{"query": true, "q": true, "sql": true, "statement"
 
 // requestEffect judges what a request sends besides its method.
 func (w *walker) requestEffect(c *call, in input) {
-	r, ok := w.httpRequest(c, in)
+	r, ok := w.request(c, in)
 	if !ok || r.url == nil {
 		return
 	}
+	u := *r.url // read below as the request line typed into a raw connection says
+	r.url = &u
 	r.method = strings.ToUpper(r.method)
 	if r.method == "RAW" && r.readable {
 		// A request typed into a raw connection: DELETE /logs HTTP/1.1.
@@ -213,3 +215,21 @@ var (
 	// Solr's delete query).
 	deletingBody = regexp.MustCompile(`"remove_index"|\{\s*"delete"\s*:\s*\{|ctx\.op\s*=\s*\\?["']delete|<delete>|"type"\s*:\s*"(?:rebuild|restore|power_off|shutdown|destroy)"|pending_deletion|(?m)^\s*(?:flush_all|FLUSHALL|FLUSHDB)\b`)
 )
+
+// parsedRequest is the request of one call, read once.
+type parsedRequest struct {
+	c  *call
+	r  request
+	ok bool
+}
+
+// request is c's HTTP request, parsed once per call: the provider check
+// and requestEffect both judge it, and a body in a file is read from disk
+// (and counted against the classification's budget) once.
+func (w *walker) request(c *call, in input) (request, bool) {
+	if w.req.c != c {
+		r, ok := w.httpRequest(c, in)
+		w.req = parsedRequest{c: c, r: r, ok: ok}
+	}
+	return w.req.r, w.req.ok
+}

@@ -100,6 +100,7 @@ type walker struct {
 	links      links // links this line makes (links.go)
 	// secretVars are arrays given credential files (F=(~/.ssh/*)).
 	secretVars map[string]string
+	req        parsedRequest          // the last call's HTTP request (requests.go)
 	outputs    map[*syntax.Stmt]input // what each pipeline stage writes
 }
 
