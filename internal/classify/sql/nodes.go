@@ -433,8 +433,7 @@ func (w *walker) catalogWrite(r *pg_query.RangeVar) {
 	if r == nil {
 		return
 	}
-	schema, name := r.GetSchemaname(), r.GetRelname()
-	if schema == "pg_catalog" || schema == "" && strings.HasPrefix(name, "pg_") || schema == "information_schema" {
+	if catalogRel(r) {
 		w.target(rangeVarName(r))
 		w.add("sql.cluster", action.ClassDestructive, "writing the system catalog %s changes the server behind PostgreSQL's own checks", rangeVarName(r))
 	}

@@ -228,7 +228,6 @@ func complementary(a, b *pg_query.Node) bool {
 		len(ea.GetName()) != 1 || len(eb.GetName()) != 1 {
 		return false
 	}
-	opposite := map[string]string{"=": "<>", "<>": "=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 	oa, ob := constString(ea.GetName()[0]), constString(eb.GetName()[0])
 	if ob == "!=" {
 		ob = "<>"
@@ -241,3 +240,6 @@ func complementary(a, b *pg_query.Node) bool {
 	// destructive statement reaches all of anyway.
 	return proto.Equal(stripLocation(ea.GetLexpr()), stripLocation(eb.GetLexpr())) && proto.Equal(stripLocation(ea.GetRexpr()), stripLocation(eb.GetRexpr()))
 }
+
+// opposite is each comparison's negation.
+var opposite = map[string]string{"=": "<>", "<>": "=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
