@@ -3,7 +3,7 @@ package hook
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/strictjson"
@@ -355,8 +355,8 @@ var kiro = Adapter{
 		if err != nil {
 			return Request{}, false, err
 		}
-		if m := kiroMCP.FindStringSubmatch(c.ToolName); m != nil {
-			return Request{Kind: action.KindTool, Op: OpMCP, Tool: c.ToolName, Server: m[1], MCPTool: m[2], Args: in, Cwd: c.Cwd}, true, nil
+		if server, tool, ok := kiroMCP(c.ToolName); ok {
+			return Request{Kind: action.KindTool, Op: OpMCP, Tool: c.ToolName, Server: server, MCPTool: tool, Args: in, Cwd: c.Cwd}, true, nil
 		}
 		if c.ToolName == "use_aws" || c.ToolName == "aws" {
 			op, _ := in["operation_name"].(string)
@@ -373,7 +373,20 @@ var kiro = Adapter{
 	Render: func(Outcome) []byte { return nil },
 }
 
-var kiroMCP = regexp.MustCompile(`^@([^/]+)/(.+)$`)
+// kiroMCP splits Kiro's "@server/tool" name of an MCP tool. It is not a
+// regular expression because this package runs in the hook binary, whose
+// start-up every tool call pays.
+func kiroMCP(name string) (server, tool string, ok bool) {
+	rest, ok := strings.CutPrefix(name, "@")
+	if !ok {
+		return "", "", false
+	}
+	server, tool, ok = strings.Cut(rest, "/")
+	if !ok || server == "" || tool == "" || strings.Contains(tool, "\n") {
+		return "", "", false
+	}
+	return server, tool, true
+}
 
 func pathsOf(ops []any) []any {
 	var out []any

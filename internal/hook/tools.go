@@ -3,7 +3,6 @@ package hook
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -131,7 +130,7 @@ func (t tools) request(c Call) (Request, bool, error) {
 		r.URL = firstString(c.Input, "url", "uri", "href")
 		if r.URL == "" {
 			// Gemini CLI's web_fetch takes URLs inside its prompt.
-			r.URL = urlPattern.FindString(strings.Join(StringsAt(c.Input, "prompt"), " "))
+			r.URL = firstURL(strings.Join(StringsAt(c.Input, "prompt"), " "))
 		}
 	case OpMCP, OpAgent:
 		r.Kind = action.KindTool
@@ -141,7 +140,29 @@ func (t tools) request(c Call) (Request, bool, error) {
 	return r, true, nil
 }
 
-var urlPattern = regexp.MustCompile(`https?://[^\s"'<>]+`)
+// firstURL returns the first http or https URL in s: the scheme and what
+// follows up to a space, a quote or an angle bracket.
+func firstURL(s string) string {
+	for i := 0; i < len(s); i++ {
+		rest := s[i:]
+		var after string
+		if a, ok := strings.CutPrefix(rest, "http://"); ok {
+			after = a
+		} else if a, ok := strings.CutPrefix(rest, "https://"); ok {
+			after = a
+		} else {
+			continue
+		}
+		n := strings.IndexAny(after, " \t\n\f\r\"'<>")
+		if n < 0 {
+			n = len(after)
+		}
+		if n > 0 {
+			return rest[:len(rest)-len(after)+n]
+		}
+	}
+	return ""
+}
 
 // PathKeys and ContentKeys are the argument names tools give a file's path
 // and its new content under; the MCP judge reads them too.
