@@ -87,6 +87,22 @@ func BenchmarkWriterPost(b *testing.B) {
 	w.Close()
 }
 
+// BenchmarkWriterAppendLone is the wait for one durable entry when nothing
+// else is being written: a hook's write decision.
+func BenchmarkWriterAppendLone(b *testing.B) {
+	st := openStore(b)
+	w := &Writer{Store: st}
+	defer w.Close()
+	data := DecisionData{Entry: "hook", Source: "claude-code", Kind: "shell", Class: "write", Rule: "builtin.write",
+		Decision: "allow", Text: "git status && npm test"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.Append(context.Background(), Event{Type: Decision, Actor: "agent:claude-code", Data: data}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // An append somebody waits for is bounded by its caller's deadline even
 // when the writer cannot write and the queue is full.
 func TestAppendWaitsNoLongerThanItsDeadline(t *testing.T) {
