@@ -109,7 +109,7 @@ func TestRailwayTargets(t *testing.T) {
 	}{
 		{Call{"volumeDelete", map[string]any{"volumeId": "vol_1"}}, "[volume vol_1]", false},
 		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "environmentId": "env_s", "input": map[string]any{}}}, "[environment env_s]", false},
-		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "input": map[string]any{"serviceId": "svc"}}}, "[volume vol_1]", false},
+		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "input": map[string]any{"serviceId": "svc"}}}, "[service svc volume vol_1]", false},
 		{Call{"volumeInstanceBackupDelete", map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
 		{Call{"serviceDelete", map[string]any{"id": "svc"}}, "[service svc]", false},
 		{Call{"serviceDelete", map[string]any{"id": "svc", "environmentId": "env_p"}}, "[environment env_p]", false},
@@ -120,7 +120,20 @@ func TestRailwayTargets(t *testing.T) {
 		{Call{"canvasViewMerge", map[string]any{"sourceEnvironmentId": "env_s", "targetEnvironmentId": "env_p"}}, "[environment env_s environment env_p]", false},
 		{Call{"customDomainDelete", map[string]any{"id": "dom"}}, "[]", true},
 		{Call{"workspaceDelete", map[string]any{"id": "ws"}}, "[]", true},
-		{Call{"projectCreate", map[string]any{"input": map[string]any{"workspaceId": "ws"}}}, "[]", false},
+		// Every id is placed, at any depth, or the mutation is held; so is
+		// one that names nothing to place.
+		{Call{"projectCreate", map[string]any{"input": map[string]any{"workspaceId": "ws"}}}, "[]", true},
+		{Call{"apiTokenCreate", map[string]any{"input": map[string]any{"name": "agent"}}}, "[]", true},
+		{Call{"sshPublicKeyCreate", map[string]any{"input": map[string]any{"name": "k", "publicKey": "ssh-ed25519 AAAA"}}}, "[]", true},
+		{Call{"usageLimitSet", map[string]any{"input": map[string]any{"customerId": "cus_1", "hardLimitDollars": "1"}}}, "[]", true},
+		{Call{"customDomainUpdate", map[string]any{"environmentId": "env_s", "id": "cd_p"}}, "[environment env_s]", true},
+		{Call{"pluginRestart", map[string]any{"id": "plg", "input": map[string]any{"environmentId": "env_s"}}}, "[environment env_s]", true},
+		{Call{"generateShellToken", map[string]any{"input": map[string]any{"environmentId": "env_s", "instanceId": "i_p"}}}, "[environment env_s]", true},
+		{Call{"deploymentInstanceExecutionCreate", map[string]any{"input": map[string]any{"serviceInstanceId": "si_p"}}}, "[]", true},
+		{Call{"templateDeploy", map[string]any{"input": map[string]any{"environmentId": "env_s", "services": []any{map[string]any{"id": "svc_p"}}}}}, "[environment env_s]", true},
+		{Call{"volumeInstanceBackupLock", map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
+		{Call{"serviceInstanceUpdate", map[string]any{"serviceId": "svc", "environmentId": "env_s", "input": map[string]any{"serviceIds": []any{"a"}}}}, "[environment env_s]", false},
+		{Call{"deploymentRedeploy", map[string]any{"id": "dep", "input": map[string]any{"deploymentIds": []any{"d2", "d3"}}}}, "[deployment d2 deployment d3 deployment dep]", false},
 	} {
 		got, why := RailwayTargets(c.call)
 		if s := fmt.Sprint(got); s != c.want || (why != "") != c.unresolvable {

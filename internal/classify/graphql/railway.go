@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -36,6 +37,8 @@ var destructiveWords = []struct{ word, id, says string }{
 	{"Unset", "railway.delete", "removes provider settings"},
 	{"Disable", "railway.protection-off", "turns a protection or service feature off"},
 	{"Transfer", "railway.transfer", "moves the project out of this account's control"},
+	{"Disconnect", "railway.detach", "disconnects what runs from its source or account"},
+	{"Stop", "railway.stop", "stops what runs, taking it offline"},
 }
 
 // replacers are mutations whose names hide that they replace data.
@@ -107,7 +110,91 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	if setsDeleted(a) {
 		out = append(out, destructive("railway.patch-delete", "%s with isDeleted: true deletes what the patch names", c.Field))
 	}
+	if mintsCredential(c.Field) {
+		out = append(out, action.Reason{ID: "railway.mint-credential", Class: action.ClassCredentialAccess,
+			Message: c.Field + " makes a credential (a token, secret or code) that acts outside Chaperone"})
+	}
+	patch := strings.HasPrefix(c.Field, "environmentPatch") || c.Field == "environmentStageChanges"
+	if k, ok := unsets(a, patch); ok {
+		out = append(out, destructive("railway.unset", "%s with %s: null removes what it names", c.Field, k))
+	}
+	if anyValue(a, func(_, k string, v any) bool { return k == "numReplicas" && isZero(v) }) {
+		out = append(out, destructive("railway.scale-zero", "%s with numReplicas: 0 takes the service offline", c.Field))
+	}
 	return out
+}
+
+// mintsCredential: a mutation that makes a token, a two-factor secret,
+// recovery codes or an invite code answers with a credential that works
+// without Chaperone; an agent holding one is past the gateway.
+func mintsCredential(field string) bool {
+	has := func(ws ...string) bool {
+		for _, w := range words(field) {
+			for _, x := range ws {
+				if strings.EqualFold(w, x) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return has("Secret") || has("Token", "Code") && has("Create", "Generate")
+}
+
+// unsets finds a null that removes something: an id (detaching what it
+// names), a variable, or, in an environment's patch, anything (a patch's
+// null deletes the key it sets).
+func unsets(args map[string]any, patch bool) (string, bool) {
+	var found string
+	anyValue(args, func(parent, k string, v any) bool {
+		if v != nil || !(patch || isIDName(k) || parent == "variables" || parent == "sharedVariables") {
+			return false
+		}
+		found = k
+		return true
+	})
+	return found, found != ""
+}
+
+// isZero: a number that is 0, sent as a number or as a string.
+func isZero(v any) bool {
+	if s, ok := v.(string); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return err == nil && f == 0
+	}
+	f, ok := number(v)
+	return ok && f == 0
+}
+
+// anyValue reports whether pred holds for a member anywhere in v: in
+// objects, lists, and JSON sent as a string (which the server may parse).
+// pred gets the name of the object holding the member, the member's name
+// and its value.
+func anyValue(v any, pred func(parent, key string, v any) bool) bool {
+	var walk func(parent string, v any) bool
+	walk = func(parent string, v any) bool {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if pred(parent, k, e) || walk(k, e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if walk(parent, e) {
+					return true
+				}
+			}
+		case string:
+			if t := strings.TrimSpace(x); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+				d, err := strictjson.Decode([]byte(t))
+				return err == nil && walk(parent, d)
+			}
+		}
+		return false
+	}
+	return walk("", v)
 }
 
 func nonEmptyList(v any) bool {
@@ -127,38 +214,10 @@ func member(v any, name string) any {
 }
 
 // setsDeleted reports whether isDeleted: true appears anywhere in the
-// arguments (patches, change sets, inputs).
+// arguments (patches, change sets, inputs). A JSON scalar is the server's
+// to read: anything but false or null may be truthy to it.
 func setsDeleted(args map[string]any) bool {
-	var walk func(any) bool
-	walk = func(v any) bool {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				// A JSON scalar is the server's to read: anything but false
-				// or null may be truthy to it.
-				if k == "isDeleted" && e != nil && !isFalse(e) {
-					return true
-				}
-				if walk(e) {
-					return true
-				}
-			}
-		case []any:
-			for _, e := range x {
-				if walk(e) {
-					return true
-				}
-			}
-		case string:
-			// A JSON scalar sent as a string may be parsed by the server.
-			if t := strings.TrimSpace(x); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-				v, err := strictjson.Decode([]byte(t))
-				return err == nil && walk(v)
-			}
-		}
-		return false
-	}
-	return walk(args)
+	return anyValue(args, func(_, k string, v any) bool { return k == "isDeleted" && v != nil && !isFalse(v) })
 }
 
 // JudgeQuery: the queries that answer with credentials - a service's

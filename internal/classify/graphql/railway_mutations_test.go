@@ -14,7 +14,7 @@ import (
 // adds is judged here before it ships; docs/http-gateway.md lists the same.
 var alwaysDestructive = strings.Fields(`
 apiTokenDelete botScopeBindingRemove bucketCredentialsReset clearPitrHaWorkflowProgress
-cloudAgentDelete customDomainDelete deploymentRemove deploymentRollback deploymentTriggerDelete
+cloudAgentDelete customDomainDelete deploymentRemove deploymentRollback deploymentStop deploymentTriggerDelete
 disablePitrForHaCluster disableServiceCdn egressGatewayAssociationsClear egressGatewayRollbackFromHA
 environmentDelete featureFlagRemove integrationDelete notificationRuleDelete observabilityDashboardReset
 passkeyDelete pluginDelete pluginReset pluginResetCredentials privateNetworkEndpointDelete
@@ -22,9 +22,9 @@ privateNetworksForEnvironmentDelete projectDelete projectFeatureFlagRemove proje
 projectMemberRemove projectScheduleDelete projectScheduleDeleteForce projectTokenDelete projectTransfer
 projectTransferConfirm projectTransferInitiate projectTransferToTeam providerAuthRemove
 railwayDomainDnsRecordDelete sandboxCheckpointDelete sandboxDestroy serviceDelete serviceDomainDelete
-serviceFeatureFlagRemove serviceRemoveUpstreamUrl sessionDelete signalDelete signalReplace signalRollback
+serviceDisconnect serviceFeatureFlagRemove serviceRemoveUpstreamUrl sessionDelete signalDelete signalReplace signalRollback
 signalRuleUnset sshPublicKeyDelete tcpProxyDelete templateDelete templateRevert trustedDomainDelete
-twoFactorInfoDelete updateServiceEdgeRules usageLimitRemove userDelete userFlagsRemove variableDelete
+twoFactorInfoDelete updateServiceEdgeRules usageLimitRemove userDelete userDiscordDisconnect userFlagsRemove variableDelete
 volumeDelete volumeInstanceBackupDelete volumeInstanceBackupRestore volumeInstancePITRRestore
 workspaceDelete workspacePolicyDeploySourceAllowlistRemove workspaceUserRemove
 `)
@@ -45,7 +45,24 @@ var sometimesDestructive = []struct {
 	{"workspaceTwoFactorEnforcementUpdate", map[string]any{"enabled": false}, map[string]any{"enabled": true}},
 	{"workspacePolicyItemUpdate", map[string]any{"input": map[string]any{"enabled": false}}, map[string]any{"input": map[string]any{"enabled": true}}},
 	{"setServiceUnderAttackMode", map[string]any{"input": map[string]any{"enabled": false}}, map[string]any{"input": map[string]any{"enabled": true}}},
+	// A null removes: in an environment's patch anything, elsewhere an id
+	// (detaching) or a variable.
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"variables": map[string]any{"DATABASE_URL": nil}}}}},
+		map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"variables": map[string]any{"X": "1"}}}}}},
+	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": `{"sharedVariables":{"X":null}}`}, map[string]any{"environmentId": "e", "input": `{"sharedVariables":{"X":"1"}}`}},
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": nil}}}}},
+		map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": "x"}}}}}},
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": nil}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": "s"}}},
+	{"variableCollectionUpsert", map[string]any{"input": map[string]any{"variables": map[string]any{"X": nil}}}, map[string]any{"input": map[string]any{"variables": map[string]any{"X": "1"}}}},
+	// Scaling to zero takes the service offline.
+	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": int64(0)}}, map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": int64(2)}}},
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"deploy":{"numReplicas":0}}}}`}, map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"deploy":{"numReplicas":1}}}}`}},
 }
+
+// mintsCredentials is every Railway mutation that answers with a
+// credential usable without Chaperone.
+var mintsCredentials = strings.Fields(`apiTokenCreate generateShellToken projectTokenCreate recoveryCodeGenerate
+twoFactorInfoSecret workspaceInviteCodeCreate`)
 
 func TestEveryRailwayMutationIsJudged(t *testing.T) {
 	s, err := Railway()
@@ -61,6 +78,9 @@ func TestEveryRailwayMutationIsJudged(t *testing.T) {
 		r.Reasons = RailwayProfile{}.Judge(Call{Field: f.Name, Args: map[string]any{"environmentId": "e", "kinds": []any{"DAILY"}}})
 		if r.Class() == action.ClassDestructive {
 			got = append(got, f.Name)
+		}
+		if mints := slices.ContainsFunc(r.Reasons, func(x action.Reason) bool { return x.Class == action.ClassCredentialAccess }); mints != slices.Contains(mintsCredentials, f.Name) {
+			t.Errorf("%s: makes a credential %v", f.Name, mints)
 		}
 	}
 	slices.Sort(got)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/chaperone/chaperone/internal/action"
 )
 
 // Target is a Railway resource a mutation touches, named by the id the
@@ -28,60 +26,83 @@ var idPrefixes = []struct{ prefix, kind string }{
 	{"volume", "volume"},
 }
 
-// RailwayTargets lists what c touches. An environmentId pins the change to
-// that environment; without one, a volume, service or project id touches
-// every environment it has instances in. unresolvable names an id the
-// profile cannot place in any environment ("" when there is none): the
-// gateway holds such a request for a human.
-func RailwayTargets(c Call) (targets []Target, unresolvable string) {
-	targets, unresolvable = railwayTargets(c)
-	if len(targets) == 0 && unresolvable == "" && (Result{Reasons: RailwayProfile{}.Judge(c)}).Class() == action.ClassDestructive {
-		// Destruction that names nothing an environment holds (a workspace,
-		// the user, a signal) reaches past any one environment.
-		return nil, fmt.Sprintf("%s, which names no project, environment, service or volume", c.Field)
-	}
-	return targets, unresolvable
+// idKinds are the id arguments Railway can be asked to place in
+// environments, by argument name; "Ids" lists are read as their singular.
+var idKinds = map[string]string{
+	"environmentId": "environment", "sourceEnvironmentId": "environment", "targetEnvironmentId": "environment",
+	"volumeInstanceId": "volumeInstance", "deploymentId": "deployment",
+	"serviceId": "service", "volumeId": "volume", "projectId": "project",
 }
 
-func railwayTargets(c Call) (targets []Target, unresolvable string) {
+// pinned are the kinds an environment argument confines: a service,
+// volume or project named beside environmentId is changed only in that
+// environment (its instance there).
+var pinned = map[string]bool{"service": true, "volume": true, "project": true}
+
+// within are ids of things inside another, which Railway finds through
+// that other: a backup named with its volume instance lies in it.
+var within = map[string]string{"volumeInstanceBackupId": "volumeInstanceId"}
+
+// RailwayTargets lists what c touches. A mutation must be placed: every id
+// it gives, at any depth, must be one Railway can place in environments,
+// and it must name at least one. An environmentId pins the change to that
+// environment; without one, a volume, service or project id touches every
+// environment it has instances in. unresolvable names what the profile
+// cannot place ("" when all is placed): an id of another kind (a domain, a
+// plugin, an instance, a workspace, a customer), or nothing at all, since a
+// mutation that names no environment acts on the account or workspace,
+// past any one environment. The gateway holds such a request for a human.
+func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	ids := map[string][]string{}
-	collectIDs(c.Args, ids, 0)
+	var unknown []string
+	collectIDs(c.Args, ids, &unknown, 0)
 	add := func(kind string, vs []string) {
 		for _, v := range vs {
 			targets = append(targets, Target{Kind: kind, ID: v})
 		}
 	}
-	envs := append(append(append([]string{}, ids["environmentId"]...), ids["sourceEnvironmentId"]...), ids["targetEnvironmentId"]...)
+	envs := []string{}
+	for _, k := range []string{"environmentId", "sourceEnvironmentId", "targetEnvironmentId"} {
+		envs = append(envs, ids[k]...)
+	}
 	add("environment", envs)
 	add("volumeInstance", ids["volumeInstanceId"])
+	add("deployment", ids["deploymentId"])
+	for _, k := range []string{"serviceId", "volumeId", "projectId"} {
+		if len(envs) == 0 || !pinned[idKinds[k]] {
+			add(idKinds[k], ids[k])
+		}
+	}
 	if allEnvironments(c.Args) {
 		// allEnvironments: true reaches every environment the service runs
 		// in, whatever environmentId says.
-		add("service", ids["serviceId"])
+		if len(envs) > 0 {
+			add("service", ids["serviceId"])
+		}
 		if len(ids["serviceId"]) == 0 {
 			return targets, fmt.Sprintf("%s with allEnvironments and no serviceId", c.Field)
 		}
 	}
-	if len(envs) > 0 {
-		return targets, ""
-	}
-	switch {
-	case len(ids["volumeId"]) > 0:
-		add("volume", ids["volumeId"])
-	case len(ids["serviceId"]) > 0:
-		add("service", ids["serviceId"])
-	case len(ids["id"]) > 0:
+	if bare := ids["id"]; len(bare) > 0 {
+		kind := ""
 		for _, p := range idPrefixes {
 			if strings.HasPrefix(c.Field, p.prefix) {
-				add(p.kind, ids["id"])
-				return targets, ""
+				kind = p.kind
+				break
 			}
 		}
-		if len(targets) == 0 {
-			return nil, fmt.Sprintf("the id %q given to %s", ids["id"][0], c.Field)
+		switch {
+		case kind == "":
+			return targets, fmt.Sprintf("the id %q given to %s", bare[0], c.Field)
+		case len(envs) == 0 || !pinned[kind]:
+			add(kind, bare)
 		}
-	case len(ids["projectId"]) > 0:
-		add("project", ids["projectId"])
+	}
+	if len(unknown) > 0 {
+		return targets, fmt.Sprintf("%s given to %s", unknown[0], c.Field)
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Sprintf("%s, which names no project, environment, service or volume (it acts on the account or workspace)", c.Field)
 	}
 	return targets, ""
 }
@@ -90,29 +111,70 @@ func allEnvironments(args map[string]any) bool {
 	return isTrue(args["allEnvironments"]) || isTrue(member(args["input"], "allEnvironments"))
 }
 
-// collectIDs gathers string values of the id-like arguments Railway uses,
-// at the top level and inside input objects.
-func collectIDs(v any, out map[string][]string, depth int) {
-	m, ok := v.(map[string]any)
-	if !ok || depth > 2 {
+// isIDName says whether an argument or input field name is an id's:
+// "id", "...Id", "...Ids", "...ID".
+func isIDName(k string) bool {
+	return k == "id" || k == "ids" || strings.HasSuffix(k, "Id") || strings.HasSuffix(k, "Ids") || strings.HasSuffix(k, "ID")
+}
+
+// collectIDs gathers the string values of id arguments at every depth of
+// the arguments, input objects and lists included: the top level's own
+// "id" under "id", the kinds Railway places under their names, and every
+// other id (an input's own id among them: it may name what changes) in
+// unknown, as "the workspaceId \"ws_1\"". A null id unsets, and names
+// nothing to place.
+func collectIDs(v any, out map[string][]string, unknown *[]string, depth int) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			collectIDs(e, out, unknown, depth+1)
+		}
 		return
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // deterministic messages
-	for _, k := range keys {
-		switch x := m[k].(type) {
-		case string:
-			switch k {
-			case "id", "environmentId", "sourceEnvironmentId", "targetEnvironmentId", "volumeId", "volumeInstanceId", "serviceId", "projectId":
-				if depth == 0 || k != "id" { // an input's own id is not the mutation's target
-					out[k] = append(out[k], x)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // deterministic messages
+		for _, k := range keys {
+			e := x[k]
+			if !isIDName(k) {
+				collectIDs(e, out, unknown, depth+1)
+				continue
+			}
+			for _, id := range idStrings(e) {
+				name := strings.TrimSuffix(k, "s")
+				switch {
+				case k == "id" && depth == 0:
+					out["id"] = append(out["id"], id)
+				case idKinds[name] != "":
+					out[name] = append(out[name], id)
+				case within[name] != "" && len(stringsAt(x, within[name])) > 0:
+				default:
+					*unknown = append(*unknown, fmt.Sprintf("the %s %q", k, id))
 				}
 			}
-		case map[string]any:
-			collectIDs(x, out, depth+1)
+			collectIDs(e, out, unknown, depth+1)
 		}
 	}
 }
+
+// idStrings are the ids an id argument gives: a string, or a list's
+// strings.
+func idStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func stringsAt(m map[string]any, k string) []string { return idStrings(m[k]) }

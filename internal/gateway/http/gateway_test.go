@@ -289,6 +289,20 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		{"an id Railway does not know", mut(`volumeInstanceBackupDelete(volumeInstanceId: "vi_nope", volumeInstanceBackupId: "b1") { workflowId }`), 403, "could not be checked", true, false},
 		{"an id no lookup can place", mut(`customDomainDelete(id: "dom_1")`), 403, "cannot tell which environment", true, false},
 		{"a write no lookup can place", mut(`tcpProxyDelete(id: "tp_1")`), 403, "held", true, false},
+		// What names no environment acts on the account or workspace.
+		{"an account's SSH key", mut(`sshPublicKeyCreate(input: {name: "k", publicKey: "ssh-ed25519 AAAA"}) { id }`), 403, "names no project, environment, service or volume", true, false},
+		{"a workspace invite", mut(`workspaceUserInvite(workspaceId: "ws_1", input: {code: "c", email: "a@example.com"})`), 403, "workspaceId", true, false},
+		{"a spending limit", mut(`usageLimitSet(input: {customerId: "cus_1", hardLimitDollars: 1, softLimitDollars: 1})`), 403, "customerId", true, false},
+		// Every id is placed, not only the environment beside it.
+		{"another kind of id beside staging", mut(`customDomainUpdate(environmentId: "env_stg_41a2", id: "cd_prod", targetPort: 1)`), 403, "cd_prod", true, false},
+		{"an instance id inside the input", mut(`deploymentInstanceExecutionCreate(input: {serviceInstanceId: "si_prod"})`), 403, "serviceInstanceId", true, false},
+		// Removal without a removing word.
+		{"a variable nulled in a patch", mut(`environmentPatchCommit(environmentId: "env_stg_41a2", patch: {services: {svc_preview: {variables: {DATABASE_URL: null}}}})`), 403, "held", true, false},
+		{"a volume detached", mut(`volumeInstanceUpdate(volumeId: "vol_3b8d0c", environmentId: "env_stg_41a2", input: {serviceId: null})`), 403, "held", true, false},
+		{"a disconnect", mut(`serviceDisconnect(id: "svc_preview") { id }`), 403, "held", true, false},
+		// A provider credential for the agent is past the gateway.
+		{"a minted token", mut(`projectTokenCreate(input: {name: "agent", projectId: "prj_7c1e", environmentId: "env_stg_41a2"})`), 403, "makes a credential", false, false},
+		{"an account token", mut(`apiTokenCreate(input: {name: "agent"})`), 403, "makes a credential", false, false},
 	} {
 		before := e.agentRequests()
 		status, out := e.send(t, e.stage, "POST", stg, c.body)
