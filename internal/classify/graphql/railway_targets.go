@@ -30,13 +30,17 @@ var idPrefixes = []struct{ prefix, kind string }{
 // environments, by argument name; "Ids" lists are read as their singular.
 var idKinds = map[string]string{
 	"environmentId": "environment", "sourceEnvironmentId": "environment", "targetEnvironmentId": "environment",
-	"volumeInstanceId": "volumeInstance", "deploymentId": "deployment",
-	"serviceId": "service", "volumeId": "volume", "projectId": "project",
+	"baseEnvironmentId": "environment",
+	"volumeInstanceId":  "volumeInstance", "deploymentId": "deployment",
+	"serviceId": "service", "rootServiceId": "service", "existingRootServiceId": "service", "replicaServiceId": "service",
+	"enabledServiceId": "service", "disabledServiceId": "service", "wipeServiceId": "service",
+	"volumeId": "volume", "projectId": "project",
 }
 
 // pinned are the kinds an environment argument confines: a service,
-// volume or project named beside environmentId is changed only in that
-// environment (its instance there).
+// volume or project named beside environmentId (or beside a volume
+// instance or deployment, which live in one environment) is changed only
+// in that environment (its instance there).
 var pinned = map[string]bool{"service": true, "volume": true, "project": true}
 
 // within are ids of things inside another, which Railway finds through
@@ -62,15 +66,22 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 		}
 	}
 	envs := []string{}
-	for _, k := range []string{"environmentId", "sourceEnvironmentId", "targetEnvironmentId"} {
+	for _, k := range []string{"environmentId", "sourceEnvironmentId", "targetEnvironmentId", "baseEnvironmentId"} {
 		envs = append(envs, ids[k]...)
 	}
 	add("environment", envs)
-	add("volumeInstance", ids["volumeInstanceId"])
-	add("deployment", ids["deploymentId"])
-	for _, k := range []string{"serviceId", "volumeId", "projectId"} {
-		if len(envs) == 0 || !pinned[idKinds[k]] {
-			add(idKinds[k], ids[k])
+	names := make([]string, 0, len(ids))
+	for k := range ids {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	// What lives in one environment (an environment, a volume instance, a
+	// deployment) anchors the services, volumes and project named beside it
+	// to that environment.
+	anchored := len(envs) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0
+	for _, k := range names {
+		if kind := idKinds[k]; kind != "" && kind != "environment" && (!anchored || !pinned[kind]) {
+			add(kind, ids[k])
 		}
 	}
 	if allEnvironments(c.Args) {
@@ -94,7 +105,7 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 		switch {
 		case kind == "":
 			return targets, fmt.Sprintf("the id %q given to %s", bare[0], c.Field)
-		case len(envs) == 0 || !pinned[kind]:
+		case !anchored || !pinned[kind]:
 			add(kind, bare)
 		}
 	}
