@@ -32,6 +32,10 @@ var Fly = Profile{Name: "fly", Rules: []Rule{
 	{Method: "GET", Path: "/apps/{app}/machines/{machine}/wait", Class: read},
 	{Method: "GET", Path: "/apps/{app}/machines/{machine}/events", Class: read},
 	{Method: "GET", Path: "/apps/{app}/machines/{machine}/lease", Class: read},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/stop", Class: destructive, ID: "fly.machine-stop",
+		Message: "stops machine {machine}: what it serves goes offline"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/suspend", Class: destructive, ID: "fly.machine-stop",
+		Message: "suspends machine {machine}: what it serves goes offline"},
 	{Method: "POST", Path: "/apps/{app}/machines/{machine}/exec", Class: write, ID: "fly.machine-exec",
 		Message: "runs a command in machine {machine}", Judge: judgeExec},
 

@@ -27,7 +27,11 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"GET", "/apps/web/machines", "", "", read, ""},
 		{"GET", "/apps/web/machines/abc/wait", "state=started", "", read, ""},
 		{"POST", "/apps/web/machines", "", `{"config":{}}`, write, "fly.machine-create"},
-		{"POST", "/apps/web/machines/abc/stop", "", "", write, "http.write"},
+		// Stopping takes what the machine serves offline, as Railway's
+		// deploymentStop and the shell guard's stop of a data service.
+		{"POST", "/apps/web/machines/abc/stop", "", "", destructive, "fly.machine-stop"},
+		{"POST", "/apps/web/machines/abc/suspend", "", `{}`, destructive, "fly.machine-stop"},
+		{"POST", "/apps/web/machines/abc/restart", "", "", write, "http.write"},
 		{"DELETE", "/apps/web/machines/abc", "force=true", "", destructive, "fly.machine-delete"},
 		{"DELETE", "/apps/web", "", "", destructive, "fly.app-delete"},
 		{"DELETE", "/apps/web/volumes/vol_1", "", "", destructive, "fly.volume-delete"},
