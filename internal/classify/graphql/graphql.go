@@ -59,6 +59,14 @@ type QueryJudge interface {
 	JudgeQuery(field string) []action.Reason
 }
 
+// FieldJudge is a Profile that also judges every field a document selects,
+// at any depth and in every operation: a field that answers with a
+// credential does so inside another field's answer (a project's
+// environments' config), or inside a mutation's, as much as at the top.
+type FieldJudge interface {
+	JudgeField(typ, field string, args map[string]any) []action.Reason
+}
+
 func unknown(id, format string, args ...any) Result {
 	return Result{Reasons: []action.Reason{{ID: id, Class: action.ClassUnknown, Message: fmt.Sprintf(format, args...)}}}
 }
@@ -96,6 +104,9 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 		r.Operation = string(op.Operation)
 	}
 	for _, op := range doc.Operations {
+		if fj, ok := p.(FieldJudge); ok {
+			r.Reasons = append(r.Reasons, judgeFields(schema, fj, op, req.Variables)...)
+		}
 		if op.Operation != ast.Mutation {
 			if qj, ok := p.(QueryJudge); ok {
 				for _, f := range Fields(op.SelectionSet) {
@@ -140,6 +151,39 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	}
 	return r
 }
+
+// judgeFields asks fj about every field op selects, at every depth. An
+// argument that cannot be read is judged as the server could take it: its
+// finding is that of any value.
+func judgeFields(schema *ast.Schema, fj FieldJudge, op *ast.OperationDefinition, raw map[string]any) []action.Reason {
+	vars, err := coerceVariables(schema, op, raw)
+	if err != nil {
+		vars = raw
+	}
+	var out []action.Reason
+	seen := map[string]bool{}
+	var walk func(set ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, f := range fields(set, seen) {
+			if f.ObjectDefinition != nil && !strings.HasPrefix(f.Name, "__") {
+				args, err := arguments(schema, f, vars)
+				if err != nil {
+					args = map[string]any{}
+					for _, a := range f.Arguments {
+						args[a.Name] = unreadable{}
+					}
+				}
+				out = append(out, fj.JudgeField(f.ObjectDefinition.Name, f.Name, args)...)
+			}
+			walk(f.SelectionSet)
+		}
+	}
+	walk(op.SelectionSet)
+	return out
+}
+
+// unreadable is an argument value that could not be read.
+type unreadable struct{}
 
 // pick chooses the operation that runs: the named one, or the only one.
 func pick(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {

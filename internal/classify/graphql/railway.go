@@ -118,10 +118,54 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	if k, ok := unsets(a, patch); ok {
 		out = append(out, destructive("railway.unset", "%s with %s: null removes what it names", c.Field, k))
 	}
-	if anyValue(a, func(_, k string, v any) bool { return k == "numReplicas" && isZero(v) }) {
-		out = append(out, destructive("railway.scale-zero", "%s with numReplicas: 0 takes the service offline", c.Field))
+	if anyValue(a, offline) {
+		out = append(out, destructive("railway.scale-zero", "%s takes the service offline (no replicas, regions, memory or CPU)", c.Field))
+	}
+	if anyValue(a, func(_, k string, v any) bool { return k == "backupSchedules" && (v == nil || isEmpty(v)) }) {
+		out = append(out, destructive("railway.backups-off", "%s with no backup schedules turns the volume's backups off", c.Field))
+	}
+	if c.Field == "volumeInstanceUpdate" && member(a["input"], "serviceId") != nil ||
+		patch && anyValue(a, func(_, k string, _ any) bool { return k == "volumeMounts" }) {
+		out = append(out, destructive("railway.volume-move", "%s moves a volume between services: the service using it loses its data", c.Field))
+	}
+	if anyValue(a, func(_, k string, v any) bool { return k == "privateNetworkDisabled" && v != nil && !isFalse(v) }) {
+		out = append(out, destructive("railway.protection-off", "%s cuts the private network between services", c.Field))
+	}
+	if c.Field == "environmentStageChanges" && isFalse(a["merge"]) {
+		out = append(out, destructive("railway.reset", "environmentStageChanges with merge: false discards the changes already staged"))
 	}
 	return out
+}
+
+// offline: a replica count, memory or CPU of zero, or a region map
+// emptied or with a region removed (null), leaves nothing running.
+func offline(_, k string, v any) bool {
+	switch k {
+	case "numReplicas", "memoryGB", "vCPUs":
+		return isZero(v)
+	case "multiRegionConfig":
+		if isEmpty(v) {
+			return true
+		}
+		m, _ := v.(map[string]any)
+		for _, r := range m {
+			if r == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isEmpty: an object or list with nothing in it.
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
 }
 
 // mintsCredential: a mutation that makes a token, a two-factor secret,
@@ -147,7 +191,10 @@ func mintsCredential(field string) bool {
 func unsets(args map[string]any, patch bool) (string, bool) {
 	var found string
 	anyValue(args, func(parent, k string, v any) bool {
-		if v != nil || !(patch || isIDName(k) || parent == "variables" || parent == "sharedVariables") {
+		// An empty id is read as none by servers that test for a
+		// falsy value.
+		emptyID := isIDName(k) && v != nil && strings.TrimSpace(fmt.Sprint(v)) == ""
+		if !emptyID && (v != nil || !(patch || isIDName(k) || parent == "variables" || parent == "sharedVariables")) {
 			return false
 		}
 		found = k
@@ -220,15 +267,37 @@ func setsDeleted(args map[string]any) bool {
 	return anyValue(args, func(_, k string, v any) bool { return k == "isDeleted" && v != nil && !isFalse(v) })
 }
 
-// JudgeQuery: the queries that answer with credentials - a service's
-// variables (database URLs, API keys), a bucket's S3 keys - let whoever
-// reads them act outside Chaperone; an invite code grants access to a
-// project, and is created when there is none.
+// credentialFields answer with credentials wherever they are selected: an
+// environment's or plugin's variables (database URLs, API keys), a
+// deployment's snapshot of them, a bucket's secret key, a two-factor
+// secret. Whoever reads them acts outside Chaperone.
+var credentialFields = map[string]bool{
+	"Query.variables": true, "Query.variablesForServiceDeployment": true, "Query.bucketS3Credentials": true,
+	"Environment.variables": true, "DeploymentSnapshot.variables": true, "Plugin.variables": true,
+	"BucketS3CompatibleCredentials.secretAccessKey": true, "TwoFactorInfoSecret.secret": true,
+}
+
+// JudgeField: a credential field, or any field asked to decrypt
+// (Environment.config and EnvironmentPatch.patch with decryptVariables,
+// which Railway's own CLI reads variables through), at any depth.
+func (RailwayProfile) JudgeField(typ, field string, args map[string]any) []action.Reason {
+	if credentialFields[typ+"."+field] {
+		return []action.Reason{{ID: "railway.read-credentials", Class: action.ClassCredentialAccess,
+			Message: typ + "." + field + " answers with credentials (variables, storage keys) that act outside Chaperone"}}
+	}
+	for k, v := range args {
+		if strings.HasPrefix(strings.ToLower(k), "decrypt") && v != nil && !isFalse(v) {
+			return []action.Reason{{ID: "railway.read-credentials", Class: action.ClassCredentialAccess,
+				Message: fmt.Sprintf("%s.%s with %s answers with decrypted variables that act outside Chaperone", typ, field, k)}}
+		}
+	}
+	return nil
+}
+
+// JudgeQuery: an invite code grants access to a project, and is created
+// when there is none.
 func (RailwayProfile) JudgeQuery(field string) []action.Reason {
 	switch field {
-	case "variables", "variablesForServiceDeployment", "bucketS3Credentials":
-		return []action.Reason{{ID: "railway.read-credentials", Class: action.ClassCredentialAccess,
-			Message: field + " answers with credentials (variables, storage keys) that act outside Chaperone"}}
 	case "projectInviteCode", "inviteCode":
 		return []action.Reason{{ID: "railway.invite", Class: action.ClassWrite,
 			Message: field + " creates an invite code that grants access to a project"}}

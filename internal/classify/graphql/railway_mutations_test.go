@@ -52,7 +52,25 @@ var sometimesDestructive = []struct {
 	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": `{"sharedVariables":{"X":null}}`}, map[string]any{"environmentId": "e", "input": `{"sharedVariables":{"X":"1"}}`}},
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": nil}}}}},
 		map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": "x"}}}}}},
-	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": nil}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": "s"}}},
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": nil}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/data"}}},
+	// Moving a volume to another service takes it from the one using it;
+	// an empty id is none.
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": "s2"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/data"}}},
+	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"rootDirectory": "", "sourceImageId": " "}}, map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"rootDirectory": ""}}},
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"volumeMounts": map[string]any{"v": map[string]any{"mountPath": "/d"}}}}}},
+		map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": "x"}}}}}},
+	// Regions removed, resources zeroed: nothing runs.
+	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"multiRegionConfig": map[string]any{}}},
+		map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"multiRegionConfig": map[string]any{"us-west2": map[string]any{"numReplicas": int64(1)}}}}},
+	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"multiRegionConfig": map[string]any{"us-west2": nil}}},
+		map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"multiRegionConfig": map[string]any{"us-west2": map[string]any{}}}}},
+	{"serviceInstanceLimitsUpdate", map[string]any{"input": map[string]any{"environmentId": "e", "serviceId": "s", "memoryGB": 0.0, "vCPUs": 0.0}},
+		map[string]any{"input": map[string]any{"environmentId": "e", "serviceId": "s", "memoryGB": 2.0, "vCPUs": 1.0}}},
+	// Backups and the private network turned off; staged changes discarded.
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"volumeSettings":{"v":{"backupSchedules":[]}}}}}`},
+		map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"volumeSettings":{"v":{"backupSchedules":["DAILY"]}}}}}`}},
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"privateNetworkDisabled": true}}, map[string]any{"environmentId": "e", "patch": map[string]any{"privateNetworkDisabled": false}}},
+	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": map[string]any{}, "merge": false}, map[string]any{"environmentId": "e", "input": map[string]any{}, "merge": true}},
 	{"variableCollectionUpsert", map[string]any{"input": map[string]any{"variables": map[string]any{"X": nil}}}, map[string]any{"input": map[string]any{"variables": map[string]any{"X": "1"}}}},
 	// Scaling to zero takes the service offline.
 	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": int64(0)}}, map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": int64(2)}}},
