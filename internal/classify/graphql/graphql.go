@@ -30,6 +30,8 @@ type Request struct {
 type Call struct {
 	Field string
 	Args  map[string]any
+	// Read marks a field that is read rather than a mutation.
+	Read bool
 }
 
 // Result is what the classifier found.
@@ -40,6 +42,9 @@ type Result struct {
 	Operation string
 	// Calls are the top-level fields of every mutation in the document.
 	Calls []Call
+	// Reads are the other fields given arguments, at any depth of any
+	// operation: what they name is read, and may be placed too.
+	Reads []Call
 }
 
 // Class is the most severe class found (read when none).
@@ -104,9 +109,8 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 		r.Operation = string(op.Operation)
 	}
 	for _, op := range doc.Operations {
-		if fj, ok := p.(FieldJudge); ok {
-			r.Reasons = append(r.Reasons, judgeFields(schema, fj, op, req.Variables)...)
-		}
+		reasons, reads := readFields(schema, p, op, req.Variables)
+		r.Reasons, r.Reads = append(r.Reasons, reasons...), append(r.Reads, reads...)
 		if op.Operation != ast.Mutation {
 			if qj, ok := p.(QueryJudge); ok {
 				for _, f := range Fields(op.SelectionSet) {
@@ -152,18 +156,22 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 	return r
 }
 
-// judgeFields asks fj about every field op selects, at every depth. An
-// argument that cannot be read is judged as the server could take it: its
-// finding is that of any value.
-func judgeFields(schema *ast.Schema, fj FieldJudge, op *ast.OperationDefinition, raw map[string]any) []action.Reason {
+// readFields walks every field op selects, at every depth: p judges each
+// (when it is a FieldJudge), and each field given arguments, other than a
+// mutation's own top-level fields, is a read. An argument that cannot be
+// read is judged as the server could take it: its finding is that of any
+// value.
+func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, raw map[string]any) ([]action.Reason, []Call) {
+	fj, judges := p.(FieldJudge)
 	vars, err := coerceVariables(schema, op, raw)
 	if err != nil {
 		vars = raw
 	}
 	var out []action.Reason
+	var reads []Call
 	seen := map[string]bool{}
-	var walk func(set ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
+	var walk func(set ast.SelectionSet, top bool)
+	walk = func(set ast.SelectionSet, top bool) {
 		for _, f := range fields(set, seen) {
 			if f.ObjectDefinition != nil && !strings.HasPrefix(f.Name, "__") {
 				args, err := arguments(schema, f, vars)
@@ -173,13 +181,18 @@ func judgeFields(schema *ast.Schema, fj FieldJudge, op *ast.OperationDefinition,
 						args[a.Name] = unreadable{}
 					}
 				}
-				out = append(out, fj.JudgeField(f.ObjectDefinition.Name, f.Name, args)...)
+				if judges {
+					out = append(out, fj.JudgeField(f.ObjectDefinition.Name, f.Name, args)...)
+				}
+				if len(args) > 0 && !(top && op.Operation == ast.Mutation) {
+					reads = append(reads, Call{Field: f.Name, Args: args, Read: true})
+				}
 			}
-			walk(f.SelectionSet)
+			walk(f.SelectionSet, false)
 		}
 	}
-	walk(op.SelectionSet)
-	return out
+	walk(op.SelectionSet, true)
+	return out, reads
 }
 
 // unreadable is an argument value that could not be read.

@@ -118,40 +118,62 @@ func TestRailwayTargets(t *testing.T) {
 		want         string
 		unresolvable bool
 	}{
-		{Call{"volumeDelete", map[string]any{"volumeId": "vol_1"}}, "[volume vol_1]", false},
-		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "environmentId": "env_s", "input": map[string]any{}}}, "[environment env_s]", false},
-		{Call{"volumeInstanceUpdate", map[string]any{"volumeId": "vol_1", "input": map[string]any{"serviceId": "svc"}}}, "[service svc volume vol_1]", false},
-		{Call{"volumeInstanceBackupDelete", map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
-		{Call{"serviceDelete", map[string]any{"id": "svc"}}, "[service svc]", false},
-		{Call{"serviceDelete", map[string]any{"id": "svc", "environmentId": "env_p"}}, "[environment env_p]", false},
-		{Call{"environmentDelete", map[string]any{"id": "env_p"}}, "[environment env_p]", false},
-		{Call{"projectDelete", map[string]any{"id": "prj"}}, "[project prj]", false},
-		{Call{"deploymentRestart", map[string]any{"id": "dep"}}, "[deployment dep]", false},
-		{Call{"variableCollectionUpsert", map[string]any{"input": map[string]any{"environmentId": "env_s", "projectId": "prj", "replace": true}}}, "[environment env_s]", false},
-		{Call{"canvasViewMerge", map[string]any{"sourceEnvironmentId": "env_s", "targetEnvironmentId": "env_p"}}, "[environment env_s environment env_p]", false},
-		{Call{"customDomainDelete", map[string]any{"id": "dom"}}, "[]", true},
-		{Call{"workspaceDelete", map[string]any{"id": "ws"}}, "[]", true},
+		{Call{Field: "volumeDelete", Args: map[string]any{"volumeId": "vol_1"}}, "[volume vol_1]", false},
+		{Call{Field: "volumeInstanceUpdate", Args: map[string]any{"volumeId": "vol_1", "environmentId": "env_s", "input": map[string]any{}}}, "[environment env_s]", false},
+		{Call{Field: "volumeInstanceUpdate", Args: map[string]any{"volumeId": "vol_1", "input": map[string]any{"serviceId": "svc"}}}, "[service svc volume vol_1]", false},
+		{Call{Field: "volumeInstanceBackupDelete", Args: map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
+		{Call{Field: "serviceDelete", Args: map[string]any{"id": "svc"}}, "[service svc]", false},
+		{Call{Field: "serviceDelete", Args: map[string]any{"id": "svc", "environmentId": "env_p"}}, "[environment env_p]", false},
+		{Call{Field: "environmentDelete", Args: map[string]any{"id": "env_p"}}, "[environment env_p]", false},
+		{Call{Field: "projectDelete", Args: map[string]any{"id": "prj"}}, "[project prj]", false},
+		{Call{Field: "deploymentRestart", Args: map[string]any{"id": "dep"}}, "[deployment dep]", false},
+		{Call{Field: "variableCollectionUpsert", Args: map[string]any{"input": map[string]any{"environmentId": "env_s", "projectId": "prj", "replace": true}}}, "[environment env_s]", false},
+		{Call{Field: "canvasViewMerge", Args: map[string]any{"sourceEnvironmentId": "env_s", "targetEnvironmentId": "env_p"}}, "[environment env_s environment env_p]", false},
+		{Call{Field: "customDomainDelete", Args: map[string]any{"id": "dom"}}, "[]", true},
+		{Call{Field: "workspaceDelete", Args: map[string]any{"id": "ws"}}, "[]", true},
 		// Every id is placed, at any depth, or the mutation is held; so is
 		// one that names nothing to place.
-		{Call{"projectCreate", map[string]any{"input": map[string]any{"workspaceId": "ws"}}}, "[]", true},
-		{Call{"apiTokenCreate", map[string]any{"input": map[string]any{"name": "agent"}}}, "[]", true},
-		{Call{"sshPublicKeyCreate", map[string]any{"input": map[string]any{"name": "k", "publicKey": "ssh-ed25519 AAAA"}}}, "[]", true},
-		{Call{"usageLimitSet", map[string]any{"input": map[string]any{"customerId": "cus_1", "hardLimitDollars": "1"}}}, "[]", true},
-		{Call{"customDomainUpdate", map[string]any{"environmentId": "env_s", "id": "cd_p"}}, "[environment env_s]", true},
-		{Call{"pluginRestart", map[string]any{"id": "plg", "input": map[string]any{"environmentId": "env_s"}}}, "[environment env_s]", true},
-		{Call{"generateShellToken", map[string]any{"input": map[string]any{"environmentId": "env_s", "instanceId": "i_p"}}}, "[environment env_s]", true},
-		{Call{"deploymentInstanceExecutionCreate", map[string]any{"input": map[string]any{"serviceInstanceId": "si_p"}}}, "[]", true},
-		{Call{"templateDeploy", map[string]any{"input": map[string]any{"environmentId": "env_s", "services": []any{map[string]any{"id": "svc_p"}}}}}, "[environment env_s]", true},
-		{Call{"volumeInstanceBackupRestore", map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1", "wipeServiceIds": []any{"svc"}}}, "[volumeInstance vi_1]", false},
-		{Call{"environmentCreate", map[string]any{"input": map[string]any{"projectId": "prj", "baseEnvironmentId": "env_p"}}}, "[environment env_p]", false},
-		{Call{"serviceCreate", map[string]any{"input": map[string]any{"projectId": "prj", "rootServiceId": "svc"}}}, "[project prj service svc]", false},
-		{Call{"volumeInstanceBackupLock", map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
-		{Call{"serviceInstanceUpdate", map[string]any{"serviceId": "svc", "environmentId": "env_s", "input": map[string]any{"serviceIds": []any{"a"}}}}, "[environment env_s]", false},
-		{Call{"deploymentRedeploy", map[string]any{"id": "dep", "input": map[string]any{"deploymentIds": []any{"d2", "d3"}}}}, "[deployment d2 deployment d3 deployment dep]", false},
+		{Call{Field: "projectCreate", Args: map[string]any{"input": map[string]any{"workspaceId": "ws"}}}, "[]", true},
+		{Call{Field: "apiTokenCreate", Args: map[string]any{"input": map[string]any{"name": "agent"}}}, "[]", true},
+		{Call{Field: "sshPublicKeyCreate", Args: map[string]any{"input": map[string]any{"name": "k", "publicKey": "ssh-ed25519 AAAA"}}}, "[]", true},
+		{Call{Field: "usageLimitSet", Args: map[string]any{"input": map[string]any{"customerId": "cus_1", "hardLimitDollars": "1"}}}, "[]", true},
+		{Call{Field: "customDomainUpdate", Args: map[string]any{"environmentId": "env_s", "id": "cd_p"}}, "[environment env_s]", true},
+		{Call{Field: "pluginRestart", Args: map[string]any{"id": "plg", "input": map[string]any{"environmentId": "env_s"}}}, "[environment env_s]", true},
+		{Call{Field: "generateShellToken", Args: map[string]any{"input": map[string]any{"environmentId": "env_s", "instanceId": "i_p"}}}, "[environment env_s]", true},
+		{Call{Field: "deploymentInstanceExecutionCreate", Args: map[string]any{"input": map[string]any{"serviceInstanceId": "si_p"}}}, "[]", true},
+		{Call{Field: "templateDeploy", Args: map[string]any{"input": map[string]any{"environmentId": "env_s", "services": []any{map[string]any{"id": "svc_p"}}}}}, "[environment env_s]", true},
+		{Call{Field: "volumeInstanceBackupRestore", Args: map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1", "wipeServiceIds": []any{"svc"}}}, "[volumeInstance vi_1]", false},
+		{Call{Field: "environmentCreate", Args: map[string]any{"input": map[string]any{"projectId": "prj", "baseEnvironmentId": "env_p"}}}, "[environment env_p]", false},
+		{Call{Field: "serviceCreate", Args: map[string]any{"input": map[string]any{"projectId": "prj", "rootServiceId": "svc"}}}, "[project prj service svc]", false},
+		{Call{Field: "volumeInstanceBackupLock", Args: map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
+		{Call{Field: "serviceInstanceUpdate", Args: map[string]any{"serviceId": "svc", "environmentId": "env_s", "input": map[string]any{"serviceIds": []any{"a"}}}}, "[environment env_s]", false},
+		{Call{Field: "deploymentRedeploy", Args: map[string]any{"id": "dep", "input": map[string]any{"deploymentIds": []any{"d2", "d3"}}}}, "[deployment d2 deployment d3 deployment dep]", false},
 	} {
 		got, why := RailwayTargets(c.call)
 		if s := fmt.Sprint(got); s != c.want || (why != "") != c.unresolvable {
 			t.Errorf("%s %v: targets %s, unresolvable %q; want %s, %v", c.call.Field, c.call.Args, s, why, c.want, c.unresolvable)
+		}
+	}
+}
+
+// A read is placed by what it names that lives in one environment.
+func TestRailwayReadTargets(t *testing.T) {
+	s, _ := Railway()
+	for q, want := range map[string]string{
+		`{ environment(id: "e") { name } }`:                                                           "[environment e]",
+		`{ deploymentLogs(deploymentId: "d") { message } }`:                                           "[deployment d]",
+		`{ project(id: "p") { environments { edges { node { id } } } } }`:                             "[]",
+		`{ project(id: "p") { id } environment(id: "e2") { deployments { edges { node { id } } } } }`: "[environment e2]",
+		`{ serviceInstance(serviceId: "s", environmentId: "e") { id } }`:                              "[environment e]",
+		`{ me { id } }`: "[]",
+	} {
+		r := Classify(s, RailwayProfile{}, Request{Query: q})
+		var got []Target
+		for _, c := range r.Reads {
+			got = append(got, RailwayReadTargets(c)...)
+		}
+		if fmt.Sprint(got) != want && !(want == "[]" && got == nil) {
+			t.Errorf("%s: %v, want %s (reads %v, reasons %v)", q, got, want, r.Reads, r.Reasons)
 		}
 	}
 }

@@ -117,8 +117,8 @@ func TestEveryRailwayMutationIsJudged(t *testing.T) {
 		if s.Mutation.Fields.ForName(c.field) == nil {
 			t.Errorf("%s is not in the schema", c.field)
 		}
-		bad := Result{Reasons: RailwayProfile{}.Judge(Call{c.field, c.bad})}
-		plain := Result{Reasons: RailwayProfile{}.Judge(Call{c.field, c.plain})}
+		bad := Result{Reasons: RailwayProfile{}.Judge(Call{Field: c.field, Args: c.bad})}
+		plain := Result{Reasons: RailwayProfile{}.Judge(Call{Field: c.field, Args: c.plain})}
 		if bad.Class() != action.ClassDestructive || plain.Class() == action.ClassDestructive {
 			t.Errorf("%s: %s with %v, %s with %v", c.field, bad.Class(), c.bad, plain.Class(), c.plain)
 		}

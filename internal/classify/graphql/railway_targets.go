@@ -118,6 +118,41 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	return targets, ""
 }
 
+// oneEnvironment are the kinds that live in exactly one environment.
+var oneEnvironment = map[string]bool{"environment": true, "volumeInstance": true, "deployment": true}
+
+// RailwayReadTargets lists what a read names that lives in one
+// environment: an environment, a deployment (its logs, its snapshot), a
+// volume instance, by argument (environmentId, deploymentId, ...) or as a
+// field's own id (environment(id), deployment(id)). A staging token reads
+// staging's: another environment's logs and settings are another
+// environment's. Reads of what spans environments (a project, a service)
+// are not placed, and nothing in a read is held for being unplaceable.
+func RailwayReadTargets(c Call) []Target {
+	ids := map[string][]string{}
+	var unknown []string
+	collectIDs(c.Args, ids, &unknown, 0)
+	var targets []Target
+	if kind := c.Field; oneEnvironment[kind] {
+		for _, id := range ids["id"] {
+			targets = append(targets, Target{Kind: kind, ID: id})
+		}
+	}
+	names := make([]string, 0, len(ids))
+	for k := range ids {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if kind := idKinds[k]; oneEnvironment[kind] {
+			for _, id := range ids[k] {
+				targets = append(targets, Target{Kind: kind, ID: id})
+			}
+		}
+	}
+	return targets
+}
+
 func allEnvironments(args map[string]any) bool {
 	return isTrue(args["allEnvironments"]) || isTrue(member(args["input"], "allEnvironments"))
 }

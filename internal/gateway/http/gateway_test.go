@@ -303,6 +303,11 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		// A provider credential for the agent is past the gateway.
 		{"a minted token", mut(`projectTokenCreate(input: {name: "agent", projectId: "prj_7c1e", environmentId: "env_stg_41a2"})`), 403, "makes a credential", false, false},
 		{"an account token", mut(`apiTokenCreate(input: {name: "agent"})`), 403, "makes a credential", false, false},
+		// Reads are placed too: production's environment and deployments
+		// are production's.
+		{"a read of production", `{"query":"{ environment(id: \"env_prd_9f30\") { name } }"}`, 403, "environment env_prd_9f30 is production", false, false},
+		{"a read of staging", `{"query":"{ environment(id: \"env_stg_41a2\") { name } }"}`, 200, "", false, true},
+		{"a read of the project", `{"query":"{ project(id: \"prj_7c1e\") { name } }"}`, 200, "", false, true},
 	} {
 		before := e.agentRequests()
 		status, out := e.send(t, e.stage, "POST", stg, c.body)

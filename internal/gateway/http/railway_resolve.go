@@ -161,7 +161,7 @@ func (g *Gateway) railwayQuery(ctx context.Context, up Upstream, endpoint string
 }
 
 // placeRailwayTargets asks Railway where every target of the request's
-// mutations lives and records the answers as the action's placements; the
+// mutations, and what its reads name in one environment, lives and records the answers as the action's placements; the
 // policy decides what a target elsewhere means (builtin.environment). A
 // target that cannot be placed becomes an unknown finding, which the
 // policy holds for a human.
@@ -174,6 +174,9 @@ func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest str
 	endpoint := u.String()
 	for _, c := range calls {
 		targets, why := graphql.RailwayTargets(c)
+		if c.Read {
+			targets, why = graphql.RailwayReadTargets(c), ""
+		}
 		if why != "" {
 			act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
 				Message: fmt.Sprintf("Chaperone cannot tell which environment %s belongs to", why)})

@@ -165,6 +165,9 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 				a.AddReason(x)
 			}
 			calls = append(calls, res.Calls...)
+			for _, rd := range res.Reads {
+				calls = append(calls, graphql.Call{Field: rd.Field, Args: rd.Args, Read: true})
+			}
 		}
 		return a, calls, nil
 	}
