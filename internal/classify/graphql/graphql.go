@@ -163,9 +163,11 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 // value.
 func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, raw map[string]any) ([]action.Reason, []Call) {
 	fj, judges := p.(FieldJudge)
-	vars, err := coerceVariables(schema, op, raw)
-	if err != nil {
-		vars = raw
+	vars := raw
+	if len(op.VariableDefinitions) > 0 {
+		if v, err := coerceVariables(schema, op, raw); err == nil {
+			vars = v
+		}
 	}
 	var out []action.Reason
 	var reads []Call
@@ -174,7 +176,11 @@ func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, raw 
 	walk = func(set ast.SelectionSet, top bool) {
 		for _, f := range fields(set, seen) {
 			if f.ObjectDefinition != nil && !strings.HasPrefix(f.Name, "__") {
-				args, err := arguments(schema, f, vars)
+				var args map[string]any
+				var err error
+				if len(f.Arguments) > 0 || f.Definition != nil && len(f.Definition.Arguments) > 0 {
+					args, err = arguments(schema, f, vars)
+				}
 				if err != nil {
 					args = map[string]any{}
 					for _, a := range f.Arguments {
