@@ -172,6 +172,33 @@ func (w *walker) node(m any, depth int) bool {
 		if s.GetIsFrom() {
 			w.catalogWrite(s.GetRelation())
 		}
+	case *pg_query.ReindexStmt:
+		// Rebuilding a catalog's index locks the catalog: a shared one
+		// (pg_database's, pg_authid's) stops every new connection to every
+		// database while the transaction stays open.
+		if k := s.GetKind(); k == pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM || k == pg_query.ReindexObjectType_REINDEX_OBJECT_DATABASE {
+			w.add("sql.cluster", action.ClassDestructive, "REINDEX of the system or a whole database locks the catalogs every session needs")
+		} else if r := s.GetRelation(); r != nil && catalogRel(r) {
+			w.add("sql.cluster", action.ClassDestructive, "REINDEX of %s locks a system catalog every session needs", rangeVarName(r))
+		}
+	case *pg_query.VacuumStmt:
+		// VACUUM FULL rewrites under an exclusive lock: of a catalog, or of
+		// everything (the catalogs included) when it names nothing.
+		if w.vacuumFull(s) {
+			rels := s.GetRels()
+			if len(rels) == 0 {
+				w.add("sql.cluster", action.ClassDestructive, "VACUUM FULL of a whole database locks its system catalogs")
+			}
+			for _, r := range rels {
+				if rv := r.GetVacuumRelation().GetRelation(); rv != nil && catalogRel(rv) {
+					w.add("sql.cluster", action.ClassDestructive, "VACUUM FULL of %s locks a system catalog every session needs", rangeVarName(rv))
+				}
+			}
+		}
+	case *pg_query.ClusterStmt:
+		if r := s.GetRelation(); r == nil || catalogRel(r) {
+			w.add("sql.cluster", action.ClassDestructive, "CLUSTER of a system catalog, or of every clustered table, locks what every session needs")
+		}
 	case *pg_query.RangeVar:
 		if credentialCatalog(s) {
 			w.add("sql.read-credentials", action.ClassCredentialAccess, "%s holds passwords or connection secrets", rangeVarName(s))
@@ -439,6 +466,17 @@ func (w *walker) catalogWrite(r *pg_query.RangeVar) {
 	}
 }
 
+// vacuumFull: VACUUM FULL, or VACUUM (FULL) in any spelling but a false
+// one.
+func (w *walker) vacuumFull(s *pg_query.VacuumStmt) bool {
+	for _, o := range s.GetOptions() {
+		if d := o.GetDefElem(); d != nil && strings.EqualFold(d.GetDefname(), "full") && !w.isFalse(d.GetArg()) {
+			return true
+		}
+	}
+	return false
+}
+
 // credentialCatalog: the catalogs and views that hold password hashes and
 // connection secrets.
 func credentialCatalog(r *pg_query.RangeVar) bool {
@@ -451,8 +489,13 @@ func credentialCatalog(r *pg_query.RangeVar) bool {
 }
 
 // credentialRelations are the catalogs and views that hold password
-// hashes and foreign servers' passwords.
-var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings"}
+// hashes and foreign servers' passwords, or show them: the planner's
+// statistics keep sample values of every column ANALYZE has read,
+// pg_authid.rolpassword's included, and the server's configuration files
+// hold connection strings with passwords.
+var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings",
+	"pg_statistic", "pg_stats", "pg_statistic_ext_data", "pg_stats_ext", "pg_stats_ext_exprs",
+	"pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings"}
 
 // serverObject: object types that belong to the server rather than to one
 // database.

@@ -3,6 +3,7 @@ package sql
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -66,7 +67,20 @@ func (w *walker) functionBody(s *pg_query.CreateFunctionStmt, depth int) {
 	case s.GetSqlBody() != nil:
 		// BEGIN ATOMIC bodies are parsed already and walked like any node.
 	case lang == "sql":
+		// A parameter named in the body is read as the parameter where no
+		// column of that name is in scope: not a column of the table.
+		outer := w.plVars
+		w.plVars = maps.Clone(outer)
+		if w.plVars == nil {
+			w.plVars = map[string]bool{}
+		}
+		for _, p := range s.GetParameters() {
+			if name := p.GetFunctionParameter().GetName(); name != "" {
+				w.plVars[strings.ToLower(name)] = true
+			}
+		}
 		w.text(body, depth+1)
+		w.plVars = outer
 	case lang == "plpgsql":
 		// The PL/pgSQL parser takes the whole CREATE FUNCTION, parameters
 		// included, so the statement's own text is parsed again.
@@ -93,7 +107,37 @@ func (w *walker) plpgsql(create, what string, depth int) {
 		w.add("sql.unparseable", action.ClassUnknown, "the %s cannot be read", what)
 		return
 	}
+	outer := w.plVars
+	w.plVars = maps.Clone(outer)
+	if w.plVars == nil {
+		w.plVars = map[string]bool{}
+	}
+	plVariables(tree, w.plVars)
 	w.plpgsqlNode(tree, what, depth)
+	w.plVars = outer
+}
+
+// plVariables gathers the names the body declares (its variables, rows,
+// records and parameters): in its statements such a name is the variable,
+// not a column, so DELETE FROM t WHERE v names no column of t.
+func plVariables(v any, out map[string]bool) {
+	switch v := v.(type) {
+	case []any:
+		for _, x := range v {
+			plVariables(x, out)
+		}
+	case map[string]any:
+		for k, x := range v {
+			if k == "PLpgSQL_var" || k == "PLpgSQL_row" || k == "PLpgSQL_rec" {
+				if m, ok := x.(map[string]any); ok {
+					if name, ok := m["refname"].(string); ok {
+						out[strings.ToLower(name)] = true
+					}
+				}
+			}
+			plVariables(x, out)
+		}
+	}
 }
 
 func (w *walker) plpgsqlNode(v any, what string, depth int) {

@@ -119,13 +119,16 @@ func (w *walker) setting(name string, v settingValue) {
 		w.add("sql.role-switch", action.ClassCredentialAccess, "changing the session's role (%s) acts with another role's privileges, not the ones this connection was given", name)
 	case "search_path":
 		if !v.reset && (!v.known || catalogNotFirst(v.vals)) {
-			w.add("sql.search-path", action.ClassUnknown, "a search_path that puts another schema before pg_catalog lets names of built-in functions call other functions, so what later statements do is unknown")
+			w.add("sql.search-path", action.ClassUnknown, "a search_path that puts another schema before pg_catalog, or names a system schema (information_schema, pg_toast), makes unqualified names reach other functions or the server's own tables, so what later statements do is unknown")
 		}
 	}
 }
 
 // catalogNotFirst reports whether a search_path names pg_catalog after
-// another schema (without naming it, PostgreSQL searches it first).
+// another schema (without naming it, PostgreSQL searches it first), or
+// names another system schema at all: with information_schema on the
+// path, DELETE FROM enabled_roles deletes roles through its view over
+// pg_authid, and the unqualified name reads as a user table.
 func catalogNotFirst(vals []string) bool {
 	var items []string
 	for _, v := range vals {
@@ -138,7 +141,7 @@ func catalogNotFirst(vals []string) bool {
 		} else {
 			it = strings.ToLower(it)
 		}
-		if it == "pg_catalog" && i > 0 {
+		if it == "pg_catalog" && i > 0 || it == "information_schema" || strings.HasPrefix(it, "pg_toast") {
 			return true
 		}
 	}
@@ -256,7 +259,8 @@ func (w *walker) settingConst(n *pg_query.Node) (string, bool) {
 
 // SearchPathShadowsCatalog reports whether a search_path value names
 // pg_catalog after another schema, so that unqualified names of built-in
-// functions can reach functions in that schema first.
+// functions can reach functions in that schema first, or names another
+// system schema, whose views and tables unqualified names then reach.
 func SearchPathShadowsCatalog(value string) bool { return catalogNotFirst([]string{value}) }
 
 // isSettingsView reports whether r is pg_settings, whose UPDATE rule calls

@@ -88,6 +88,9 @@ type walker struct {
 	// appears anywhere (Result.Contained).
 	plainDML bool
 	calls    bool
+	// plVars are the variable and parameter names of the PL/pgSQL or SQL
+	// function body being walked.
+	plVars map[string]bool
 }
 
 func (w *walker) add(id string, class action.Class, format string, args ...any) {

@@ -60,9 +60,99 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 				}
 			}
 			return true
+		case pg_query.BoolExprType_NOT_EXPR:
+			return len(b.GetArgs()) == 1 && w.alwaysFalse(b.GetArgs()[0])
 		}
 	case n.GetAExpr() != nil:
 		return w.comparisonAlwaysTrue(n.GetAExpr())
+	case n.GetNullTest() != nil:
+		// A test's answer is never NULL: (x IS NULL) IS NOT NULL holds.
+		t := n.GetNullTest()
+		return t.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL && neverNull(t.GetArg())
+	case n.GetCaseExpr() != nil:
+		// CASE ... THEN true ... ELSE true END: every branch holds.
+		c := n.GetCaseExpr()
+		if c.GetDefresult() == nil || !w.alwaysTrue(c.GetDefresult()) {
+			return false
+		}
+		for _, a := range c.GetArgs() {
+			if !w.alwaysTrue(a.GetCaseWhen().GetResult()) {
+				return false
+			}
+		}
+		return true
+	case n.GetSubLink() != nil:
+		// x IN (SELECT x), EXISTS (SELECT ... with no table of the
+		// statement's): what the subquery reads says nothing of the row.
+		return w.subLinkAlwaysTrue(n.GetSubLink())
+	}
+	return false
+}
+
+// alwaysFalse recognises conditions false for every row: FALSE, p AND NOT
+// p, NOT of what always holds, an OR of such.
+func (w *walker) alwaysFalse(n *pg_query.Node) bool {
+	switch {
+	case n.GetAConst() != nil:
+		w.res.Literals = true
+		b := n.GetAConst().GetBoolval()
+		return b != nil && !b.GetBoolval()
+	case n.GetBoolExpr() != nil:
+		b := n.GetBoolExpr()
+		args := b.GetArgs()
+		switch b.GetBoolop() {
+		case pg_query.BoolExprType_NOT_EXPR:
+			return len(args) == 1 && w.alwaysTrue(args[0])
+		case pg_query.BoolExprType_AND_EXPR:
+			for _, a := range args {
+				if hasConst(a) {
+					w.res.Literals = true // as for OR in alwaysTrue
+				}
+			}
+			for i, a := range args {
+				if w.alwaysFalse(a) {
+					return true
+				}
+				for _, c := range args[i+1:] {
+					if complementary(a, c) || complementary(c, a) {
+						return true
+					}
+				}
+			}
+		case pg_query.BoolExprType_OR_EXPR:
+			for _, a := range args {
+				if !w.alwaysFalse(a) {
+					return false
+				}
+			}
+			return len(args) > 0
+		}
+	case n.GetNullTest() != nil:
+		t := n.GetNullTest()
+		return t.GetNulltesttype() == pg_query.NullTestType_IS_NULL && neverNull(t.GetArg())
+	}
+	return false
+}
+
+// neverNull: a NULL test or boolean test answers true or false, never NULL.
+func neverNull(n *pg_query.Node) bool { return n.GetNullTest() != nil || n.GetBooleanTest() != nil }
+
+// subLinkAlwaysTrue: x IN (SELECT x) or x = ANY (SELECT x) with no FROM,
+// and EXISTS of a subquery that reads no table of the statement's (whether
+// it has rows does not depend on the row).
+func (w *walker) subLinkAlwaysTrue(sl *pg_query.SubLink) bool {
+	sel := sl.GetSubselect().GetSelectStmt()
+	if sel == nil {
+		return false
+	}
+	if hasConst(sl.GetTestexpr()) {
+		w.res.Literals = true
+	}
+	switch sl.GetSubLinkType() {
+	case pg_query.SubLinkType_ANY_SUBLINK:
+		t := sel.GetTargetList()
+		return len(sel.GetFromClause()) == 0 && sel.GetWhereClause() == nil && len(t) == 1 && sl.GetTestexpr() != nil &&
+			proto.Equal(stripLocation(sl.GetTestexpr()), stripLocation(t[0].GetResTarget().GetVal()))
 	}
 	return false
 }
@@ -89,19 +179,40 @@ func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
 	if a := rel.GetAlias().GetAliasname(); a != "" {
 		names = map[string]bool{strings.ToLower(a): true} // the alias hides the name
 	}
-	mentions := false
-	walk(cond.ProtoReflect(), func(m protoreflect.Message) bool {
-		c, ok := m.Interface().(*pg_query.ColumnRef)
-		if !ok {
-			return !mentions
+	return !w.mentions(cond.ProtoReflect(), names, false)
+}
+
+// mentions says whether m names a column of the table called by one of
+// names. A column named without a table is the table's, except inside a
+// subquery with a FROM of its own, where PostgreSQL looks in that FROM
+// first (WHERE (SELECT b FROM (SELECT true AS b) s) names no column of
+// the table), and except a PL/pgSQL variable or parameter, which is the
+// variable.
+func (w *walker) mentions(m protoreflect.Message, names map[string]bool, inner bool) bool {
+	found := false
+	walk(m, func(x protoreflect.Message) bool {
+		if found {
+			return false
 		}
-		fields := c.GetFields()
-		if len(fields) < 2 || names[strings.ToLower(fields[len(fields)-2].GetString_().GetSval())] {
-			mentions = true
+		switch n := x.Interface().(type) {
+		case *pg_query.SelectStmt:
+			if len(n.GetFromClause()) > 0 && x != m {
+				found = w.mentions(x, names, true)
+				return false
+			}
+		case *pg_query.ColumnRef:
+			fields := n.GetFields()
+			switch {
+			case len(fields) >= 2:
+				found = names[strings.ToLower(fields[len(fields)-2].GetString_().GetSval())]
+			case len(fields) == 1 && !inner:
+				found = !w.plVars[strings.ToLower(fields[0].GetString_().GetSval())]
+			}
+			return false
 		}
-		return false
+		return true
 	})
-	return !mentions
+	return found
 }
 
 func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
@@ -115,6 +226,20 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	}
 	if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT {
 		return same
+	}
+	// x BETWEEN x AND x, x IN (..., x, ...), x = ANY (ARRAY[..., x, ...]):
+	// every row where x is set. 1 IN (1, 2) has the shape of 1 IN (2, 3).
+	if hasConst(l) {
+		w.res.Literals = true
+	}
+	switch e.GetKind() {
+	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM:
+		b := r.GetList().GetItems()
+		return len(b) == 2 && equalExpr(l, b[0]) && equalExpr(l, b[1])
+	case pg_query.A_Expr_Kind_AEXPR_IN:
+		return constString(lastNode(e.GetName())) == "=" && containsExpr(r.GetList().GetItems(), l)
+	case pg_query.A_Expr_Kind_AEXPR_OP_ANY:
+		return constString(lastNode(e.GetName())) == "=" && containsExpr(r.GetAArrayExpr().GetElements(), l)
 	}
 	if e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
 		return false
@@ -198,6 +323,19 @@ func hasConst(n *pg_query.Node) bool {
 		return !found
 	})
 	return found
+}
+
+func equalExpr(a, b *pg_query.Node) bool {
+	return a != nil && b != nil && proto.Equal(stripLocation(a), stripLocation(b))
+}
+
+func containsExpr(list []*pg_query.Node, x *pg_query.Node) bool {
+	for _, e := range list {
+		if equalExpr(e, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // stripLocation copies an expression without the positions of its parts,

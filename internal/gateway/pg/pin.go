@@ -59,7 +59,7 @@ func upstreamParams(params map[string]string) (map[string]string, error) {
 			return nil
 		case "search_path":
 			if sql.SearchPathShadowsCatalog(value) {
-				return fmt.Errorf("Chaperone refuses search_path %q%s: a schema before pg_catalog lets built-in function names call other functions", value, from)
+				return fmt.Errorf("Chaperone refuses search_path %q%s: a schema before pg_catalog lets built-in function names call other functions, and a system schema (information_schema, pg_toast) lets unqualified names reach the server's own tables", value, from)
 			}
 		}
 		if canon, ok := passedParams[lname]; ok {

@@ -134,6 +134,8 @@ func TestStartupCannotChangeTheLexerState(t *testing.T) {
 		{"options": `-c application_name=a\ b -c client_encoding=UHC`},
 		{"options": "-c client_encoding=GB18030"},
 		{"search_path": "public, pg_catalog"},
+		{"search_path": "information_schema"},
+		{"options": "-c search_path=public,information_schema"},
 	} {
 		c, err := e.connectWith(e.prodToken, p, "")
 		if err == nil {
