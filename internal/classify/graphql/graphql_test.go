@@ -142,6 +142,7 @@ func TestRailwayTargets(t *testing.T) {
 		{Call{Field: "generateShellToken", Args: map[string]any{"input": map[string]any{"environmentId": "env_s", "instanceId": "i_p"}}}, "[environment env_s]", true},
 		{Call{Field: "deploymentInstanceExecutionCreate", Args: map[string]any{"input": map[string]any{"serviceInstanceId": "si_p"}}}, "[]", true},
 		{Call{Field: "templateDeploy", Args: map[string]any{"input": map[string]any{"environmentId": "env_s", "services": []any{map[string]any{"id": "svc_p"}}}}}, "[environment env_s]", true},
+		{Call{Field: "egressGatewayRollbackFromHA", Args: map[string]any{"volumeInstanceId": "vi_1", "input": map[string]any{"serviceId": "svc", "allEnvironments": true}}}, "[volumeInstance vi_1 service svc]", false},
 		{Call{Field: "volumeInstanceBackupRestore", Args: map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1", "wipeServiceIds": []any{"svc"}}}, "[volumeInstance vi_1]", false},
 		{Call{Field: "environmentCreate", Args: map[string]any{"input": map[string]any{"projectId": "prj", "baseEnvironmentId": "env_p"}}}, "[environment env_p]", false},
 		{Call{Field: "serviceCreate", Args: map[string]any{"input": map[string]any{"projectId": "prj", "rootServiceId": "svc"}}}, "[project prj service svc]", false},

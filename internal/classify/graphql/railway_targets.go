@@ -2,6 +2,8 @@ package graphql
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -70,16 +72,11 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 		envs = append(envs, ids[k]...)
 	}
 	add("environment", envs)
-	names := make([]string, 0, len(ids))
-	for k := range ids {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	// What lives in one environment (an environment, a volume instance, a
 	// deployment) anchors the services, volumes and project named beside it
 	// to that environment.
 	anchored := len(envs) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(ids)) {
 		if kind := idKinds[k]; kind != "" && kind != "environment" && (!anchored || !pinned[kind]) {
 			add(kind, ids[k])
 		}
@@ -87,7 +84,7 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	if allEnvironments(c.Args) {
 		// allEnvironments: true reaches every environment the service runs
 		// in, whatever environmentId says.
-		if len(envs) > 0 {
+		if anchored {
 			add("service", ids["serviceId"])
 		}
 		if len(ids["serviceId"]) == 0 {
@@ -138,12 +135,7 @@ func RailwayReadTargets(c Call) []Target {
 			targets = append(targets, Target{Kind: kind, ID: id})
 		}
 	}
-	names := make([]string, 0, len(ids))
-	for k := range ids {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(ids)) {
 		if kind := idKinds[k]; oneEnvironment[kind] {
 			for _, id := range ids[k] {
 				targets = append(targets, Target{Kind: kind, ID: id})
