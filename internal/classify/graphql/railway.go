@@ -275,6 +275,9 @@ var credentialFields = map[string]bool{
 	"Query.variables": true, "Query.variablesForServiceDeployment": true, "Query.bucketS3Credentials": true,
 	"Environment.variables": true, "DeploymentSnapshot.variables": true, "Plugin.variables": true,
 	"BucketS3CompatibleCredentials.secretAccessKey": true, "TwoFactorInfoSecret.secret": true,
+	// Whether these are whole tokens or masked ones, Railway's schema does
+	// not say: taken as whole.
+	"ApiToken.displayToken": true, "ProjectToken.displayToken": true,
 }
 
 // JudgeField: a credential field, or any field asked to decrypt

@@ -1,9 +1,12 @@
 package graphql
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/chaperone/chaperone/internal/action"
 )
@@ -121,6 +124,41 @@ func TestEveryRailwayMutationIsJudged(t *testing.T) {
 		plain := Result{Reasons: RailwayProfile{}.Judge(Call{Field: c.field, Args: c.plain})}
 		if bad.Class() != action.ClassDestructive || plain.Class() == action.ClassDestructive {
 			t.Errorf("%s: %s with %v, %s with %v", c.field, bad.Class(), c.bad, plain.Class(), c.plain)
+		}
+	}
+}
+
+// notCredentials are the schema's fields named like credentials that are
+// not: ids, public keys, public DNS verification values, counts, limits,
+// flags, and the context of the caller's own token.
+var notCredentials = strings.Fields(`AdoptionInfo.numVariables BucketS3CompatibleCredentials.accessKeyId
+CustomDomainStatus.verificationToken TrustedDomainVerificationData.token Passkey.credentialId
+Service.hasHiddenRegistryCredentialsFromTemplate Team.apiTokenRateLimit User.apiTokenRateLimit Workspace.apiTokenRateLimit
+Query.apiToken Query.apiTokens Query.projectToken Query.projectTokens`)
+
+// TestEveryRailwayCredentialFieldIsJudged walks every field of the schema
+// named like a credential: each is judged a credential wherever it is
+// selected, or listed as not one, so a field Railway adds is decided here
+// before it ships.
+func TestEveryRailwayCredentialFieldIsJudged(t *testing.T) {
+	s, err := Railway()
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile(`(?i)secret|password|token|credential|variables|privatekey|apikey|dsn|connectionstring`)
+	for name, def := range s.Types {
+		if def.Kind != ast.Object || strings.HasPrefix(name, "__") || def == s.Mutation {
+			continue
+		}
+		for _, f := range def.Fields {
+			key := name + "." + f.Name
+			if !named.MatchString(f.Name) {
+				continue
+			}
+			judged := len(RailwayProfile{}.JudgeField(name, f.Name, nil)) > 0
+			if judged == slices.Contains(notCredentials, key) {
+				t.Errorf("%s: judged a credential %v, listed as not one %v", key, judged, slices.Contains(notCredentials, key))
+			}
 		}
 	}
 }
