@@ -50,7 +50,7 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.DeleteStmt:
 		w.catalogWrite(s.GetRelation())
 		name := rangeVarName(s.GetRelation())
-		if where := s.GetWhereClause(); w.everyRow(where, s.GetRelation()) && !bookkeeping(name) {
+		if where := s.GetWhereClause(); (w.everyRow(where, s.GetRelation()) || selfJoined(s.GetUsingClause(), where, s.GetRelation())) && !bookkeeping(name) {
 			w.target(name)
 			w.add("sql.delete-all", action.ClassDestructive, "DELETE from %s %s removes every row", name, w.whereWords(where))
 		} else {
@@ -65,7 +65,7 @@ func (w *walker) node(m any, depth int) bool {
 		name := rangeVarName(s.GetRelation())
 		// A FROM without WHERE joins every row to the FROM's rows: each
 		// is overwritten once the FROM yields any.
-		if where := s.GetWhereClause(); w.everyRow(where, s.GetRelation()) && !bookkeeping(name) {
+		if where := s.GetWhereClause(); (w.everyRow(where, s.GetRelation()) || selfJoined(s.GetFromClause(), where, s.GetRelation())) && !bookkeeping(name) {
 			w.target(name)
 			w.add("sql.update-all", action.ClassDestructive, "UPDATE of %s %s overwrites every row", name, w.whereWords(where))
 		} else {
@@ -220,15 +220,47 @@ func (w *walker) node(m any, depth int) bool {
 		if s.GetKind() == pg_query.ObjectType_OBJECT_AGGREGATE {
 			w.shadowsBuiltin(s.GetDefnames())
 		}
-		for _, d := range s.GetDefinition() {
-			if de := d.GetDefElem(); de != nil && definedFunction[de.GetDefname()] {
-				w.referencedFunction(functionName(de.GetArg()), depth)
-			}
-		}
+		w.definedFunctions(s.GetDefinition(), depth)
 	case *pg_query.CreateCastStmt:
 		if f := s.GetFunc(); f != nil {
 			w.referencedFunction(f.GetObjname(), depth)
 		}
+	// Every other definition that names a function the server will call
+	// by itself, where no statement names it: an operator class's support
+	// function (called by CREATE INDEX and index scans under a plain
+	// SELECT), a type's input and output, a range's subtype_diff, an
+	// operator's estimators, a conversion, a language's handler, an
+	// access method's handler, a transform, a trigger or event trigger.
+	case *pg_query.CreateOpClassItem:
+		if s.GetItemtype() == opclassItemFunction {
+			w.referencedFunction(s.GetName().GetObjname(), depth)
+		}
+	case *pg_query.CreateRangeStmt:
+		w.definedFunctions(s.GetParams(), depth)
+	case *pg_query.AlterTypeStmt:
+		w.definedFunctions(s.GetOptions(), depth)
+	case *pg_query.AlterOperatorStmt:
+		w.definedFunctions(s.GetOptions(), depth)
+	case *pg_query.CreateConversionStmt:
+		w.referencedFunction(s.GetFuncName(), depth)
+	case *pg_query.CreatePLangStmt:
+		for _, f := range [][]*pg_query.Node{s.GetPlhandler(), s.GetPlinline(), s.GetPlvalidator()} {
+			if len(f) > 0 {
+				w.referencedFunction(f, depth)
+			}
+		}
+	case *pg_query.CreateAmStmt:
+		w.referencedFunction(s.GetHandlerName(), depth)
+	case *pg_query.CreateTransformStmt:
+		for _, f := range []*pg_query.ObjectWithArgs{s.GetFromsql(), s.GetTosql()} {
+			if f != nil {
+				w.referencedFunction(f.GetObjname(), depth)
+			}
+		}
+	case *pg_query.CreateTrigStmt:
+		w.referencedFunction(s.GetFuncname(), depth)
+	case *pg_query.CreateEventTrigStmt:
+		w.referencedFunction(s.GetFuncname(), depth)
 	case *pg_query.CreateFunctionStmt:
 		w.createdIn(s.GetFuncname())
 		w.shadowsBuiltin(s.GetFuncname())
@@ -509,10 +541,27 @@ func serverObject(t pg_query.ObjectType) bool {
 	return false
 }
 
-// definedFunction are the CREATE OPERATOR and CREATE AGGREGATE options
-// that name a function to run.
+// definedFunction are the options of CREATE OPERATOR, AGGREGATE, TYPE,
+// TEXT SEARCH PARSER and TEMPLATE, ALTER TYPE and OPERATOR and CREATE TYPE
+// ... AS RANGE that name a function to run.
 var definedFunction = map[string]bool{"function": true, "procedure": true, "sfunc": true, "finalfunc": true, "combinefunc": true,
-	"serialfunc": true, "deserialfunc": true, "msfunc": true, "minvfunc": true, "mfinalfunc": true, "restrict": true, "join": true}
+	"serialfunc": true, "deserialfunc": true, "msfunc": true, "minvfunc": true, "mfinalfunc": true, "restrict": true, "join": true,
+	"input": true, "output": true, "receive": true, "send": true, "typmod_in": true, "typmod_out": true, "analyze": true,
+	"subscript": true, "subtype_diff": true, "canonical": true,
+	"start": true, "gettoken": true, "end": true, "headline": true, "lextypes": true, "init": true, "lexize": true}
+
+// opclassItemFunction is CreateOpClassItem's itemtype for FUNCTION n.
+const opclassItemFunction = 2
+
+// definedFunctions judges the functions a definition's options name as
+// called.
+func (w *walker) definedFunctions(defs []*pg_query.Node, depth int) {
+	for _, d := range defs {
+		if de := d.GetDefElem(); de != nil && definedFunction[strings.ToLower(de.GetDefname())] && de.GetArg() != nil {
+			w.referencedFunction(functionName(de.GetArg()), depth)
+		}
+	}
+}
 
 // functionName is the qualified name a definition option gives.
 func functionName(n *pg_query.Node) []*pg_query.Node {

@@ -91,6 +91,8 @@ type walker struct {
 	// plVars are the variable and parameter names of the PL/pgSQL or SQL
 	// function body being walked.
 	plVars map[string]bool
+	// selfRel is the table whose WHERE everyRow is reading.
+	selfRel *pg_query.RangeVar
 }
 
 func (w *walker) add(id string, class action.Class, format string, args ...any) {

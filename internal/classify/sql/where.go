@@ -66,9 +66,23 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 	case n.GetAExpr() != nil:
 		return w.comparisonAlwaysTrue(n.GetAExpr())
 	case n.GetNullTest() != nil:
-		// A test's answer is never NULL: (x IS NULL) IS NOT NULL holds.
+		// A test's answer is never NULL: (x IS NULL) IS NOT NULL holds,
+		// and so does xmin IS NOT NULL.
 		t := n.GetNullTest()
-		return t.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL && neverNull(t.GetArg())
+		return t.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL && (neverNull(t.GetArg()) || systemColumn(t.GetArg()))
+	case n.GetBooleanTest() != nil:
+		// p IS TRUE and p IS NOT FALSE hold where p always does; x = x IS
+		// NOT FALSE holds even where x is NULL; p IS NOT TRUE and p IS
+		// FALSE where p never holds.
+		t := n.GetBooleanTest()
+		switch t.GetBooltesttype() {
+		case pg_query.BoolTestType_IS_TRUE:
+			return w.alwaysTrue(t.GetArg())
+		case pg_query.BoolTestType_IS_NOT_FALSE:
+			return w.alwaysTrue(t.GetArg())
+		case pg_query.BoolTestType_IS_NOT_TRUE, pg_query.BoolTestType_IS_FALSE:
+			return w.alwaysFalse(t.GetArg())
+		}
 	case n.GetCaseExpr() != nil:
 		// CASE ... THEN true ... ELSE true END: every branch holds.
 		c := n.GetCaseExpr()
@@ -129,7 +143,95 @@ func (w *walker) alwaysFalse(n *pg_query.Node) bool {
 		}
 	case n.GetNullTest() != nil:
 		t := n.GetNullTest()
-		return t.GetNulltesttype() == pg_query.NullTestType_IS_NULL && neverNull(t.GetArg())
+		return t.GetNulltesttype() == pg_query.NullTestType_IS_NULL && (neverNull(t.GetArg()) || systemColumn(t.GetArg()))
+	case n.GetAExpr() != nil:
+		// x < x, x > x, x <> x: false, or NULL, for every row.
+		e := n.GetAExpr()
+		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && equalExpr(unwrap(e.GetLexpr()), unwrap(e.GetRexpr())) {
+			if hasConst(e.GetLexpr()) {
+				w.res.Literals = true
+			}
+			switch constString(lastNode(e.GetName())) {
+			case "<", ">", "<>", "!=":
+				return true
+			}
+		}
+	case n.GetBooleanTest() != nil:
+		t := n.GetBooleanTest()
+		switch t.GetBooltesttype() {
+		case pg_query.BoolTestType_IS_FALSE:
+			return w.alwaysTrue(t.GetArg())
+		case pg_query.BoolTestType_IS_TRUE:
+			return w.alwaysFalse(t.GetArg())
+		}
+	}
+	return false
+}
+
+// selfJoined: DELETE ... USING or UPDATE ... FROM the same table, joined on
+// one column to itself (o2.id = t.id), reaches every row.
+func selfJoined(from []*pg_query.Node, where *pg_query.Node, rel *pg_query.RangeVar) bool {
+	for _, f := range from {
+		if r := f.GetRangeVar(); r != nil && sameTable(f, rel) && r.GetAlias().GetAliasname() != "" &&
+			sameColumnJoin(where, r.GetAlias().GetAliasname(), rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameColumnJoin: cond is alias.c = rel.c (either way round), for one
+// column c.
+func sameColumnJoin(cond *pg_query.Node, alias string, rel *pg_query.RangeVar) bool {
+	e := cond.GetAExpr()
+	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || constString(lastNode(e.GetName())) != "=" {
+		return false
+	}
+	qual := func(n *pg_query.Node) (string, string) {
+		f := n.GetColumnRef().GetFields()
+		switch len(f) {
+		case 1:
+			return "", strings.ToLower(constString(f[0]))
+		case 2:
+			return strings.ToLower(constString(f[0])), strings.ToLower(constString(f[1]))
+		}
+		return "?", ""
+	}
+	relName := strings.ToLower(rel.GetRelname())
+	if a := rel.GetAlias().GetAliasname(); a != "" {
+		relName = strings.ToLower(a)
+	}
+	lt, lc := qual(e.GetLexpr())
+	rt, rc := qual(e.GetRexpr())
+	alias = strings.ToLower(alias)
+	return lc != "" && lc == rc && (lt == alias && (rt == relName || rt == "") || rt == alias && (lt == relName || lt == ""))
+}
+
+// unwrap reads coalesce(x), greatest(x) and least(x) as x.
+func unwrap(n *pg_query.Node) *pg_query.Node {
+	for {
+		if c := n.GetCoalesceExpr(); c != nil && len(c.GetArgs()) == 1 {
+			n = c.GetArgs()[0]
+			continue
+		}
+		if m := n.GetMinMaxExpr(); m != nil && len(m.GetArgs()) == 1 {
+			n = m.GetArgs()[0]
+			continue
+		}
+		return n
+	}
+}
+
+// systemColumn: ctid, xmin, xmax, cmin, cmax and tableoid are set on every
+// row.
+func systemColumn(n *pg_query.Node) bool {
+	f := n.GetColumnRef().GetFields()
+	if len(f) == 0 {
+		return false
+	}
+	switch strings.ToLower(constString(f[len(f)-1])) {
+	case "ctid", "xmin", "xmax", "cmin", "cmax", "tableoid":
+		return true
 	}
 	return false
 }
@@ -149,7 +251,23 @@ func (w *walker) subLinkAlwaysTrue(sl *pg_query.SubLink) bool {
 		w.res.Literals = true
 	}
 	switch sl.GetSubLinkType() {
-	case pg_query.SubLinkType_ANY_SUBLINK:
+	case pg_query.SubLinkType_EXISTS_SUBLINK:
+		// EXISTS (SELECT FROM t o2 WHERE o2.id = t.id): every row of t
+		// finds itself. The statement's table is the caller's; here any
+		// self-correlation on one column of the one table read counts.
+		from := sel.GetFromClause()
+		if len(from) == 1 && from[0].GetRangeVar() != nil {
+			r := from[0].GetRangeVar()
+			if a := r.GetAlias().GetAliasname(); a != "" && w.selfRel != nil && sameTable(from[0], w.selfRel) &&
+				sameColumnJoin(sel.GetWhereClause(), a, w.selfRel) {
+				return true
+			}
+		}
+		return false
+	case pg_query.SubLinkType_ANY_SUBLINK, pg_query.SubLinkType_ALL_SUBLINK:
+		if op := sl.GetOperName(); len(op) > 0 && constString(lastNode(op)) != "=" {
+			return false
+		}
 		t := sel.GetTargetList()
 		return len(sel.GetFromClause()) == 0 && sel.GetWhereClause() == nil && len(t) == 1 && sl.GetTestexpr() != nil &&
 			proto.Equal(stripLocation(sl.GetTestexpr()), stripLocation(t[0].GetResTarget().GetVal()))
@@ -163,6 +281,8 @@ func (w *walker) subLinkAlwaysTrue(sl *pg_query.SubLink) bool {
 // u.flag for a table u joined in). A column named without a table counts as
 // rel's, wherever it appears, subqueries included.
 func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
+	w.selfRel = rel
+	defer func() { w.selfRel = nil }()
 	if cond == nil || w.alwaysTrue(cond) {
 		return true
 	}
@@ -220,7 +340,7 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	// An expression compared with itself: x IS NOT DISTINCT FROM x holds
 	// for every row, x = x (coalesce(id, 0) = coalesce(id, 0)) for every
 	// row where x is not null.
-	same := l != nil && r != nil && proto.Equal(stripLocation(l), stripLocation(r))
+	same := l != nil && r != nil && equalExpr(unwrap(l), unwrap(r))
 	if same && hasConst(l) {
 		w.res.Literals = true // 1 = 1 is the same shape as 1 = 2
 	}
@@ -245,7 +365,7 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 		return false
 	}
 	op := constString(lastNode(e.GetName()))
-	if same && (op == "=" || op == "<=" || op == ">=") {
+	if same && (op == "=" || op == "<=" || op == ">=" || op == "<@" || op == "@>") {
 		return true
 	}
 	if l.GetColumnRef() != nil && r.GetColumnRef() != nil {
