@@ -171,6 +171,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	case (name == "make" || name == "gmake") && w.makeRecipes(rest, in, depth):
 	case slices.Contains(httpClients, name) && w.providerRequest(c, in):
 	case w.localProgram(args[0].s):
+	case w.programArgument(name, rest, in, depth):
 	default:
 		w.program(c, in)
 	}
@@ -563,4 +564,37 @@ func envVarShaped(s string) bool {
 		return false
 	}
 	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+}
+
+// programArgument judges a program this guard does not know that is given
+// another program to run: a system binary's path (daemonize /bin/rm -rf
+// /etc, trickle -s /usr/bin/rm ...), or any program after a dynamic loader
+// or an emulator (ld-linux-x86-64.so.2 /bin/rm, qemu-x86_64 rm). The
+// words from that program on are judged as a command of their own.
+func (w *walker) programArgument(name string, rest []arg, in input, depth int) bool {
+	if len(packIndex[name]) > 0 || slices.Contains(readOnly, name) || slices.Contains(metadataOnly, name) || slices.Contains(printers, name) {
+		return false // a command the packs know, or one that only looks at a program
+	}
+	loader := strings.HasPrefix(name, "ld-linux") || strings.HasPrefix(name, "ld.so") || strings.HasPrefix(name, "ld-musl") || strings.HasPrefix(name, "qemu-")
+	for i, a := range rest {
+		if a.dyn || strings.HasPrefix(a.s, "-") {
+			continue
+		}
+		if loader || systemBinary(a.s) {
+			w.add("shell.run", write, "runs "+name)
+			w.command(rest[i:], in, depth)
+			return true
+		}
+	}
+	return false
+}
+
+// systemBinary: a path in the directories programs are installed to.
+func systemBinary(p string) bool {
+	for _, d := range []string{"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/usr/libexec/"} {
+		if strings.HasPrefix(p, d) && len(p) > len(d) && !strings.Contains(p[len(d):], "/") {
+			return true
+		}
+	}
+	return false
 }

@@ -1374,3 +1374,93 @@ func TestSearchesOfHomesAndCodeWritingThere(t *testing.T) {
 		{`node -e "console.log(require('os').homedir())"`, write, ""},
 	})
 }
+
+// Another descriptor's contents reach a command only through <&N or
+// /dev/fd/N, which are unknown; a program given a system binary's path, or
+// any program after a loader or an emulator, runs it.
+func TestDescriptorsAndLoaders(t *testing.T) {
+	check(t, []want{
+		{"exec 4<<<'rm -rf ~'; sh -s <&4", unknown, "shell.pipe-to-shell"},
+		{"exec 3<<<'cat ~/.ssh/id_rsa'; bash <&3", unknown, "shell.pipe-to-shell"},
+		{"cat /dev/fd/3 3<<<'rm -rf /etc' | sh", unknown, "shell.pipe-to-shell"},
+		{"bash 3< ~/.ssh/id_rsa", credential, "creds.read-secret-file"},
+		{"daemonize /bin/rm -rf /etc", destructive, "fs.rm-recursive"},
+		{"trickle -s -d 10 /usr/bin/rm -rf /etc", destructive, "fs.rm-recursive"},
+		{"qemu-x86_64 /bin/rm -rf /etc", destructive, "fs.rm-recursive"},
+		{"/lib64/ld-linux-x86-64.so.2 /bin/rm -rf /etc", destructive, "fs.rm-recursive"},
+		// and plain input stays as it was
+		{"sort <&0", read, ""},
+		{"sh <<<'ls'", read, ""},
+		{"mytool /usr/bin/python3 --version", write, ""},
+	})
+}
+
+// The machine's disks, network, accounts, services and files, taken away
+// without the words the other packs read.
+func TestMachineWithoutDeleteWords(t *testing.T) {
+	check(t, []want{
+		{"mkswap /dev/sda1", destructive, "machine.disk"},
+		{"cryptsetup luksFormat /dev/sdb", destructive, "machine.disk"},
+		{"nvme format /dev/nvme0n1", destructive, "machine.disk"},
+		{"hdparm --security-erase p /dev/sda", destructive, "machine.disk"},
+		{"badblocks -w /dev/sda", destructive, "machine.disk"},
+		{"pg_resetwal -f /var/lib/postgresql/data", destructive, "machine.disk"},
+		{"ip link set eth0 down", destructive, "machine.network-down"},
+		{"nmcli networking off", destructive, "machine.network-down"},
+		{"iptables -A INPUT -j DROP", destructive, "machine.network-down"},
+		{"firewall-cmd --panic-on", destructive, "machine.network-down"},
+		{"usermod -s /sbin/nologin root", destructive, "machine.lockout"},
+		{"chage -E 0 root", destructive, "machine.lockout"},
+		{"echo root:x | chpasswd", destructive, "machine.lockout"},
+		{"init 0", destructive, "machine.service-stop"},
+		{"service postgresql stop", destructive, "machine.service-stop"},
+		{"pg_ctl stop -m immediate", destructive, "machine.service-stop"},
+		{"mysqladmin shutdown", destructive, "machine.service-stop"},
+		{"fuser -k 5432/tcp", destructive, "machine.service-stop"},
+		{"pkill -f postgres", destructive, "machine.service-stop"},
+		{"echo | crontab -", destructive, "cron.replace"},
+		{"chmod 0 /etc/passwd", destructive, "machine.modes-outside"},
+		{"chmod 000 ~/.ssh", destructive, "machine.modes-outside"},
+		{"chown nobody /etc/shadow", destructive, "machine.modes-outside"},
+		{"journalctl --vacuum-time=1s", destructive, "machine.bulk-delete"},
+		{"dpkg -r libc6", destructive, "machine.bulk-delete"},
+		{"rpm -e --nodeps glibc", destructive, "machine.bulk-delete"},
+		{"git checkout -B main origin/main", destructive, "git.branch-force-move"},
+		{"git switch -C main HEAD~5", destructive, "git.branch-force-move"},
+		// and the everyday forms stay
+		{"chmod +x build.sh", write, ""},
+		{"chmod -R u+w src", write, ""},
+		{"ip link show", write, ""},
+		{"iptables -A INPUT -p tcp --dport 8080 -j DROP", write, ""},
+		{"service nginx status", write, ""},
+		{"pg_ctl status", write, ""},
+		{"journalctl -u nginx --since today", write, ""},
+		{"pkill -f 'node server.js'", write, ""},
+		{"git checkout -b feature", write, ""},
+	})
+}
+
+// Credentials reached by names the lists lacked, by extended globs, and
+// printed by programs that dump the whole environment or a cluster's
+// secrets.
+func TestMoreCredentialRoutes(t *testing.T) {
+	check(t, []want{
+		{"cat ~/.aws/cred+(e)ntials", credential, "creds.read-secret-file"},
+		{"cat ~/.aws/sso/cache/abc.json", credential, "creds.read-secret-file"},
+		{"cat ~/.kube/prod.yaml", credential, "creds.read-secret-file"},
+		{"cat /etc/krb5.keytab", credential, "creds.read-secret-file"},
+		{"cat /etc/wireguard/wg0.conf", credential, "creds.read-secret-file"},
+		{"cat /var/backups/shadow.bak", credential, "creds.read-secret-file"},
+		{"jq -n env", credential, "creds.env-dump"},
+		{"jq -n '$ENV'", credential, "creds.env-dump"},
+		{"make -p -f /dev/null", credential, "creds.env-dump"},
+		{"tmux show-environment -g", credential, "creds.env-dump"},
+		{"kubectl get --raw /api/v1/namespaces/default/secrets", credential, "creds.config-print"},
+		{"aws eks get-token --cluster-name x", credential, "creds.config-print"},
+		{"firebase functions:config:get", credential, "creds.config-print"},
+		// and the everyday forms stay
+		{"jq -r '.name' package.json", read, ""},
+		{"jq -n '$ENV.HOME'", read, ""},
+		{"ls ~/.kube", read, ""},
+	})
+}

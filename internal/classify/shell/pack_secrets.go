@@ -1,6 +1,9 @@
 package shell
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 func init() { register(secretStoresPack) }
 
@@ -108,13 +111,16 @@ func init() { register(configPrintersPack) }
 // configuration or in what they manage, with options or subcommands that
 // do not look like secret reads.
 var configPrintersPack = &Pack{Name: "config-printers",
-	Commands: []string{"kubectl", "oc", "docker", "podman", "helm", "terraform", "tofu", "aws", "git", "dotenv", "docker-credential-osxkeychain",
+	Commands: []string{"kubectl", "oc", "docker", "podman", "helm", "terraform", "tofu", "aws", "gcloud", "firebase", "git", "dotenv", "docker-credential-osxkeychain",
 		"docker-credential-pass", "docker-credential-secretservice", "docker-credential-desktop", "docker-credential-wincred", "docker-credential-ecr-login", "docker-credential-gcloud"},
 	Rules: []Rule{
 		{ID: "creds.config-print", When: func(c *call) bool {
 			switch c.name {
 			case "kubectl", "oc":
-				return c.sub("config", "view") && c.has("--raw", "--flatten")
+				if v, ok := c.flagValue("--raw"); ok && strings.Contains(strings.ToLower(v), "secret") {
+					return true // get --raw /api/v1/namespaces/x/secrets
+				}
+				return c.sub("config", "view") && c.has("--raw", "--flatten") || c.sub("create", "token")
 			case "docker", "podman":
 				if c.sub("compose", "config") || c.sub("inspect") || c.sub("container", "inspect") {
 					// compose config prints the resolved environment; inspect
@@ -127,7 +133,14 @@ var configPrintersPack = &Pack{Name: "config-printers",
 			case "terraform", "tofu":
 				return c.sub("console")
 			case "aws":
-				return c.sub("lambda", "get-function-configuration") || c.sub("lambda", "get-function") || c.sub("ecs", "describe-task-definition")
+				return c.sub("lambda", "get-function-configuration") || c.sub("lambda", "get-function") || c.sub("ecs", "describe-task-definition") ||
+					c.sub("eks", "get-token") || c.sub("ecr", "get-login-password") || c.sub("sts", "get-session-token") ||
+					c.sub("secretsmanager", "get-secret-value") || c.sub("ssm", "get-parameter") && c.has("--with-decryption") ||
+					c.sub("ssm", "get-parameters") && c.has("--with-decryption") || c.sub("configure", "export-credentials")
+			case "firebase":
+				return c.sub("functions:config:get") || c.sub("functions:secrets:access")
+			case "gcloud":
+				return c.sub("auth", "print-access-token") || c.sub("auth", "print-identity-token") || c.sub("secrets", "versions", "access")
 			case "git":
 				if v, ok := c.flagValue("--get-regexp", "--get", "--get-all"); ok {
 					lv := strings.ToLower(v)
@@ -143,3 +156,40 @@ var configPrintersPack = &Pack{Name: "config-printers",
 			return false
 		}, Class: credential, Reason: "prints credentials held in a configuration or the environment it manages"},
 	}}
+
+func init() { register(envDumpersPack) }
+
+// wholeEnv: jq's env or $ENV on its own, not one member of it ($ENV.HOME,
+// env.PATH).
+var wholeEnv = regexp.MustCompile(`(^|[^.\w$])\$?(env|ENV)\b($|[^.\w\[])`)
+
+// envDumpersPack: programs that print the whole environment, tokens
+// included, in ways of their own.
+var envDumpersPack = &Pack{Name: "env-dumpers", Commands: []string{"jq", "gojq", "yq", "make", "gmake", "Rscript", "toybox", "fish",
+	"tmux", "printenv", "compgen"}, Rules: []Rule{
+	{ID: "creds.env-dump", When: func(c *call) bool {
+		switch c.name {
+		case "jq", "gojq", "yq":
+			for _, p := range c.pos {
+				if p.dyn || wholeEnv.MatchString(p.s) {
+					return true
+				}
+			}
+		case "make", "gmake":
+			return c.has("-p", "--print-data-base")
+		case "Rscript":
+			v, _ := c.flagValue("-e")
+			return strings.Contains(v, "Sys.getenv()")
+		case "toybox":
+			return c.sub("env") || c.sub("printenv")
+		case "fish":
+			v, _ := c.flagValue("-c", "--command")
+			return strings.Contains(v, "set -x") || strings.TrimSpace(v) == "set" || strings.Contains(v, "env")
+		case "tmux":
+			return c.sub("show-environment") || c.sub("showenv")
+		case "compgen":
+			return c.has("-e", "-v")
+		}
+		return false
+	}, Class: credential, Reason: "prints every environment variable, tokens included"},
+}}

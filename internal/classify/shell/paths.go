@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -103,7 +104,16 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	".render/config", "/svn.simple/", "/etc/ssh/ssh_host_", "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/", "/k3s.yaml",
 	"gitlab-secrets.json", "/etc/mysql/debian.cnf", ".config/openai/", "/globalstorage/state.vscdb", ".config/configstore/",
 	".vault-token", ".config/gcloud/", ".huggingface/token", ".local/share/containers/auth.json", "/containers/auth.json", ".config/pypoetry/auth",
-	".config/rubygems/credentials", ".npm/_auth", ".yarnrc", ".bundle/config", ".config/composer/auth.json", ".composer/auth.json"}
+	".config/rubygems/credentials", ".npm/_auth", ".yarnrc", ".bundle/config", ".config/composer/auth.json", ".composer/auth.json",
+	// Cached cloud sessions, other kubeconfigs, cluster and runner tokens,
+	// Kerberos, VPN and network secrets, shadow backups.
+	".aws/sso/cache/", ".aws/cli/cache/", ".kube/", ".talos/config", "/rancher/k3s/server/token", "/rancher/k3s/server/node-token",
+	"/etc/gitlab-runner/config.toml", ".keytab", "/krb5cc_", "/etc/wireguard/", "/etc/ipsec.secrets", "/etc/networkmanager/system-connections/",
+	"/var/backups/shadow", "/var/backups/gshadow", "/etc/shadow-", "/etc/gshadow-"}
+
+// extglob is one of bash's extended glob groups: ?(…), *(…), +(…), @(…),
+// !(…).
+var extglob = regexp.MustCompile(`[?*+@!]\([^()]*\)`)
 
 // secretTemplates look like .env files but hold no secrets by convention.
 var secretTemplates = []string{".example", ".sample", ".template", ".dist", ".defaults", ".schema", ".tmpl", ".tpl"}
@@ -113,6 +123,9 @@ var secretTemplates = []string{".example", ".sample", ".template", ".dist", ".de
 // glob counts when it could match such a file.
 func isSecretPath(p string) bool {
 	p = strings.Trim(p, `"'`)
+	// Bash's extended globs (cred+(e)ntials, @(id_rsa|x)) match as much
+	// as a * there does, at least.
+	p = extglob.ReplaceAllString(p, "*")
 	if strings.ContainsAny(p, "*?[") {
 		return globMaySecret(p)
 	}
@@ -236,7 +249,8 @@ func SecretName(name string) bool { return secretName(name) }
 // secretDirs hold nothing but credentials: copying or archiving one
 // reads them all.
 var secretDirs = []string{".ssh", ".aws", ".gnupg", ".kube", ".docker", ".config/gh", ".railway", ".fly", ".config/gcloud", ".azure",
-	".password-store", "/run/secrets", "/var/run/secrets", ".config/railway", ".config/flyctl", ".claude", ".codex"}
+	".password-store", "/run/secrets", "/var/run/secrets", ".config/railway", ".config/flyctl", ".claude", ".codex", ".talos",
+	"/etc/wireguard", "/etc/networkmanager/system-connections", ".aws/sso/cache"}
 
 func isSecretDir(p string) bool {
 	lp := strings.TrimSuffix(strings.ToLower(strings.Trim(p, `"'`)), "/")

@@ -367,6 +367,11 @@ func (w *walker) crontab(args []arg, in input, depth int) {
 			file = p.s
 		}
 	}
+	if file != "" || in.present {
+		// What is installed replaces the whole table: echo | crontab -
+		// deletes every job, as crontab -r does.
+		w.add("cron.replace", destructive, "crontab installs a new table, replacing every job already scheduled")
+	}
 	if file == "" || file == "-" {
 		switch {
 		case in.present && in.known:

@@ -203,11 +203,44 @@ func (w *walker) decl(d *syntax.DeclClause, depth int) {
 	}
 }
 
+// otherFd: an input redirection of a descriptor other than standard
+// input.
+func otherFd(r *syntax.Redirect) bool {
+	if r.N == nil || r.N.Value == "0" {
+		return false
+	}
+	switch r.Op {
+	case syntax.Hdoc, syntax.DashHdoc, syntax.WordHdoc, syntax.RdrIn, syntax.DplIn:
+		return true
+	}
+	return false
+}
+
 // redirects checks output redirections and returns the command's input, which
 // a heredoc or here-string replaces.
 func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 	for _, r := range rs {
+		if otherFd(r) {
+			// 3<<<'rm -rf ~' or exec 4<script opens another descriptor:
+			// standard input is unchanged, and what the descriptor holds
+			// reaches a command only through <&3 or /dev/fd/3, which are
+			// unknown. The file's checks still apply.
+			if r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut {
+				t, _ := w.word(r.Word, depth)
+				if isSecretPath(t) {
+					w.add("creds.read-secret-file", credential, "opens "+t+", which holds credentials")
+					w.target(t)
+				}
+			}
+			continue
+		}
 		switch r.Op {
+		case syntax.DplIn:
+			// <&3: standard input is another descriptor, whose content is
+			// not followed.
+			if t, _ := w.word(r.Word, depth); t != "0" && t != "-" {
+				in = input{present: true, from: "file descriptor " + t}
+			}
 		case syntax.Hdoc, syntax.DashHdoc:
 			t, dyn := w.word(r.Hdoc, depth)
 			in = input{present: true, known: !dyn, text: t, from: "a heredoc"}
@@ -433,7 +466,7 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 			var b strings.Builder
 			for _, f := range files {
 				t, ok := w.readWorkspace(f)
-				if !ok {
+				if !ok || isFdPath(f) {
 					return input{present: true, from: "cat " + f}
 				}
 				b.WriteString(t)

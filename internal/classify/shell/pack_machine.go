@@ -1,0 +1,157 @@
+package shell
+
+import (
+	"regexp"
+	"strings"
+)
+
+func init() { register(machinePack) }
+
+// nologin: a login shell that refuses logins.
+var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
+
+// machinePack: what takes a machine's disks, network, accounts, services or
+// files away without the words the other packs read: tools that format,
+// encrypt or erase a disk, cut the network, lock accounts out, stop
+// databases, change modes and owners outside the
+// workspace, and bulk deleters of logs, temp files and packages.
+var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks",
+	"resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd", "iptables", "ip6tables",
+	"usermod", "chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
+	"pkill", "killall", "chmod", "chown", "chgrp", "setfacl", "chattr", "tmpwatch", "tmpreaper", "journalctl", "conda",
+	"dpkg", "rpm", "nix-collect-garbage", "pg_resetwal", "pg_resetxlog"}, Rules: []Rule{
+	{ID: "machine.disk", When: func(c *call) bool {
+		switch c.name {
+		case "mkswap", "mke2fs", "dcfldd", "pg_resetwal", "pg_resetxlog":
+			return true
+		case "cryptsetup":
+			return c.sub("luksFormat") || c.sub("erase") || c.sub("luksErase") || c.sub("reencrypt") || c.sub("luksKillSlot")
+		case "nvme":
+			return c.sub("format") || c.sub("sanitize") || c.sub("delete-ns")
+		case "hdparm":
+			for _, f := range c.flags {
+				if strings.HasPrefix(f, "--security-erase") || strings.HasPrefix(f, "--trim-sector") || f == "--make-bad-sector" || f == "--dco-restore" {
+					return true
+				}
+			}
+		case "badblocks":
+			return c.has("-w") || c.has("-n")
+		case "resize2fs", "xfs_repair":
+			return len(c.pos) > 1 || c.has("-L")
+		case "debugfs":
+			return c.has("-w")
+		case "ddrescue":
+			return c.has("-f", "--force")
+		}
+		return false
+	}, Class: destructive, Reason: "formats, encrypts, shrinks or erases a disk, or rewrites a database's write-ahead log"},
+	{ID: "machine.network-down", When: func(c *call) bool {
+		switch c.name {
+		case "ip":
+			return c.sub("link", "set") && hasWord(c, "down") || c.sub("link", "delete") || c.sub("link", "del") || c.sub("route", "flush") || c.sub("addr", "flush")
+		case "ifconfig":
+			return hasWord(c, "down")
+		case "ifdown":
+			return true
+		case "nmcli":
+			return c.sub("networking", "off") || c.sub("radio", "all", "off") || c.sub("connection", "down") || c.sub("con", "down") ||
+				c.sub("device", "disconnect") || c.sub("dev", "disconnect")
+		case "firewall-cmd":
+			return c.has("--panic-on")
+		case "iptables", "ip6tables":
+			if v, ok := c.flagValue("-P", "--policy"); ok && (v == "INPUT" || v == "OUTPUT") && (hasWord(c, "DROP") || hasWord(c, "REJECT")) {
+				return true
+			}
+			if v, ok := c.flagValue("-j", "--jump"); ok && (v == "DROP" || v == "REJECT") && (c.has("-A", "-I", "--append", "--insert")) {
+				_, src := c.flagValue("-s", "--source")
+				_, dport := c.flagValue("--dport")
+				_, proto := c.flagValue("-p", "--protocol")
+				return !src && !dport && !proto
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "cuts this machine off the network"},
+	{ID: "machine.lockout", When: func(c *call) bool {
+		switch c.name {
+		case "usermod", "chsh":
+			v, ok := c.flagValue("-s", "--shell")
+			return ok && nologin.MatchString(v)
+		case "chage":
+			v, ok := c.flagValue("-E", "--expiredate")
+			return ok && (v == "0" || v == "1970-01-01" || v == "1970-01-02")
+		case "chpasswd":
+			return true
+		}
+		return false
+	}, Class: destructive, Reason: "locks an account out: its shell, its expiry or its password"},
+	{ID: "machine.service-stop", When: func(c *call) bool {
+		switch c.name {
+		case "init", "telinit":
+			return len(c.pos) > 0 && (c.pos[0].s == "0" || c.pos[0].s == "6" || c.pos[0].s == "1" || c.pos[0].dyn)
+		case "service":
+			return len(c.pos) >= 2 && (c.pos[1].s == "stop" || c.pos[1].s == "restart") && (c.pos[0].dyn || dataService.MatchString(strings.ToLower(c.pos[0].s)))
+		case "pg_ctl":
+			return c.sub("stop") || c.sub("kill") || c.sub("restart")
+		case "pg_ctlcluster":
+			return hasWord(c, "stop") || hasWord(c, "restart")
+		case "mysqladmin":
+			return c.sub("shutdown")
+		case "killall5", "fuser":
+			return c.name == "killall5" || c.has("-k", "--kill")
+		case "pkill", "killall":
+			for _, p := range c.pos {
+				if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
+					return true
+				}
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "stops a database or a service others depend on, or the machine"},
+	{ID: "machine.modes-outside", When: func(c *call) bool {
+		switch c.name {
+		case "chmod", "chown", "chgrp", "setfacl", "chattr":
+			if len(c.pos) < 2 && c.name != "setfacl" {
+				return false
+			}
+			ops := c.pos[1:]
+			if c.name == "setfacl" {
+				ops = c.pos
+			}
+			for _, p := range ops {
+				if p.dyn || !isTemp(p.s) && !inWorkspace(p.s) {
+					return true
+				}
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "changes the modes, owners or attributes of files outside the workspace"},
+	{ID: "machine.bulk-delete", When: func(c *call) bool {
+		switch c.name {
+		case "tmpwatch", "tmpreaper", "nix-collect-garbage":
+			return c.name != "nix-collect-garbage" || c.has("-d", "--delete-old", "--delete-older-than")
+		case "journalctl":
+			for _, f := range c.flags {
+				if strings.HasPrefix(f, "--vacuum") {
+					return true
+				}
+			}
+		case "conda":
+			return (c.sub("env", "remove") || c.sub("remove") && c.has("--all")) || c.sub("clean") && c.has("--all", "-a")
+		case "dpkg":
+			return c.has("-r", "-P", "--remove", "--purge")
+		case "rpm":
+			return c.has("-e", "--erase")
+		}
+		return false
+	}, Class: destructive, Reason: "deletes logs, files, environments or packages in bulk"},
+}}
+
+// hasWord: a positional word equal to w.
+func hasWord(c *call, w string) bool {
+	for _, p := range c.pos {
+		if p.s == w {
+			return true
+		}
+	}
+	return false
+}
