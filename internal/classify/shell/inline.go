@@ -2,6 +2,7 @@ package shell
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +25,22 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 			w.add("inline.run-script", write, "deno runs a program")
 		}
 		return
+	}
+	// python -m zipfile -e ARCHIVE DIR and -m tarfile -e ARCHIVE [DIR]
+	// unpack like unzip and tar: outside the workspace, over what is there.
+	if lang == "python" {
+		if i := slices.IndexFunc(c.args, func(a arg) bool { return a.s == "zipfile" || a.s == "tarfile" }); i > 0 && c.args[i-1].s == "-m" {
+			rest := c.args[i+1:]
+			if j := slices.IndexFunc(rest, func(a arg) bool { return a.s == "-e" || a.s == "--extract" }); j >= 0 {
+				dest := arg{s: "."}
+				if j+2 < len(rest) {
+					dest = rest[j+2]
+				}
+				if c.lands(dest) {
+					w.add("fs.extract-outside-workspace", destructive, c.name+" -m "+c.args[i].s+" unpacks an archive over files outside the workspace")
+				}
+			}
+		}
 	}
 	// perl -i and ruby -i rewrite the files they are given, whatever the
 	// code does.
@@ -205,6 +222,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 	for _, m := range codeRename.FindAllStringSubmatch(text, -1) {
 		w.removed(m[1], false) // the source is gone from its name
 		found = true
+		if !isTemp(m[1]) && !inWorkspace(m[1]) {
+			w.add("inline.move-outside", destructive, lang+" code moves "+m[1]+" away from where it is, outside the workspace")
+			w.target(m[1])
+		}
 	}
 	if codeWritesSomewhere.MatchString(text) {
 		w.rewrote("$?", true) // a write to a name built at run time

@@ -266,6 +266,7 @@ func (w *walker) linksMade(c *call) {
 		return
 	}
 	if c.name != "ln" {
+		w.linksMoved(c)
 		return
 	}
 	ops, dir, hasDir, symbolic, noDir := lnOperands(c.args)
@@ -314,6 +315,57 @@ func (w *walker) linksMade(c *call) {
 			t = w.logical(t) // a hard link's, from where ln runs
 		}
 		w.links.made[l] = t
+	}
+}
+
+// linksMoved follows links that mv, git mv, cp -P/-d/-a and rsync -l/-a
+// carry to a new name as links: ln -s /etc a && mv a build makes build lead
+// to /etc, and rm -rf build/ is judged there.
+func (w *walker) linksMoved(c *call) {
+	var ops []positional
+	move := false
+	switch {
+	case c.name == "mv":
+		ops, move = c.pos, true
+	case c.name == "git" && len(c.pos) > 0 && c.pos[0].s == "mv":
+		ops, move = c.pos[1:], true
+	case c.name == "cp" && c.has("-P", "-d", "-a", "--no-dereference", "--archive"):
+		ops = c.pos
+	case c.name == "rsync" && c.has("-l", "-a", "--links", "--archive"):
+		ops = c.pos
+	default:
+		return
+	}
+	if len(ops) < 2 {
+		return
+	}
+	dst := ops[len(ops)-1]
+	if dst.dyn {
+		return
+	}
+	for _, src := range ops[:len(ops)-1] {
+		if src.dyn {
+			continue
+		}
+		from := w.logical(strings.TrimSuffix(src.s, "/"))
+		t, link, _ := w.linkTarget(from)
+		if from == "" || !link {
+			continue
+		}
+		to := w.logical(dst.s)
+		if len(ops) > 2 || w.isDir(dst.arg) {
+			to = w.logical(path.Join(dst.s, path.Base(src.s)))
+		}
+		if to == "" {
+			continue
+		}
+		if w.links.made == nil {
+			w.links.made = map[string]string{}
+		}
+		w.links.made[to] = t
+		if move {
+			delete(w.links.made, from)
+		}
 	}
 }
 

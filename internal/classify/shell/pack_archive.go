@@ -12,7 +12,8 @@ func init() { register(archivePack) }
 // files the task does not own. Where they land is the -C/-d/-o/-D
 // directory, else where the command runs (cwd.go).
 var archivePack = &Pack{Name: "archive",
-	Commands: []string{"tar", "gtar", "bsdtar", "unzip", "7z", "7za", "7zr", "7zz", "cpio", "pax", "patch"},
+	Commands: []string{"tar", "gtar", "bsdtar", "unzip", "7z", "7za", "7zr", "7zz", "cpio", "pax", "patch", "unrar", "cabextract",
+		"unar", "lha", "arj", "bsdcpio"},
 	Rules: []Rule{
 		{ID: "fs.extract-outside-workspace", When: extractsOutside, Class: destructive,
 			Reason: "unpacks an archive over files outside the workspace"},
@@ -56,6 +57,20 @@ func extractsOutside(c *call) bool {
 		if !c.has("-r") && !shortBundle(c, 'r') || c.has("-k") || shortBundle(c, 'k') {
 			return false
 		}
+	case "unrar", "lha", "arj":
+		// unrar x|e [-o+] ARCHIVE [FILES] [DEST/]: the last word ending in
+		// a slash is where members land.
+		if len(c.pos) == 0 || c.pos[0].s != "x" && c.pos[0].s != "e" || c.has("-o-") {
+			return false
+		}
+		if last := c.pos[len(c.pos)-1]; len(c.pos) > 2 && (strings.HasSuffix(last.s, "/") || last.dyn) {
+			dirs = append(dirs, last.arg)
+		}
+	case "cabextract", "unar":
+		if c.has("-l", "--list", "-t", "--test", "-p", "--pipe", "-s", "-no-recursion") && c.name == "cabextract" {
+			return false
+		}
+		dirs = optionValues(c, "-d", "--directory", "-o", "-output-directory")
 	default:
 		return false
 	}

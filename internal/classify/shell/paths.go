@@ -195,7 +195,7 @@ func globMaySecret(p string) bool {
 		if strings.ContainsAny(dir, "*?[") {
 			return globMaySecret(dir + "id_rsa")
 		}
-		return dir != "" && isSecretPath(dir+"x")
+		return dir != "" && (isSecretPath(dir+"x") || isSecretDir(dir))
 	}
 	for _, s := range secretSamples {
 		if ok, _ := path.Match(base, s); !ok || strings.HasPrefix(s, ".") && !strings.HasPrefix(base, ".") {

@@ -133,6 +133,21 @@ func (w *walker) scriptFile(p, how string, depth int) {
 // runFile classifies a program file by its language (or shebang); same
 // runs a shell script in the current shell (source).
 func (w *walker) runFile(p, how, lang string, depth int, same bool) {
+	if strings.ContainsAny(p, "*?[") {
+		// bash *.sh runs the first file the pattern matches (the others
+		// are its arguments); a loop over the pattern runs each. Every
+		// match is judged; a pattern that matches nothing in the
+		// workspace now may match what the line writes first: unknown.
+		matches, _ := filepath.Glob(w.resolve(p))
+		if len(matches) == 0 || len(matches) > 16 {
+			w.add("shell.script-unknown", unknown, how+" runs the files "+p+" matches, which are only known at run time")
+			return
+		}
+		for _, m := range matches {
+			w.runFile(m, how, lang, depth, same)
+		}
+		return
+	}
 	text, st := w.readScript(p)
 	switch st {
 	case fileMissing:
