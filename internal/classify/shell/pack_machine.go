@@ -16,14 +16,22 @@ var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
 // databases, change modes and owners outside the
 // workspace, and bulk deleters of logs, temp files and packages.
 var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks",
-	"resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd", "iptables", "ip6tables",
+	"resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue", "mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd", "iptables", "ip6tables",
 	"usermod", "chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
 	"pkill", "killall", "chmod", "chown", "chgrp", "setfacl", "chattr", "tmpwatch", "tmpreaper", "journalctl", "conda",
 	"dpkg", "rpm", "nix-collect-garbage", "pg_resetwal", "pg_resetxlog"}, Rules: []Rule{
 	{ID: "machine.disk", When: func(c *call) bool {
 		switch c.name {
-		case "mkswap", "mke2fs", "dcfldd", "pg_resetwal", "pg_resetxlog":
+		case "mkswap", "mke2fs", "dcfldd", "pg_resetwal", "pg_resetxlog", "mkdosfs", "mkntfs", "mkexfatfs":
 			return true
+		case "mdadm":
+			return c.has("--zero-superblock", "--fail", "--remove", "--stop", "-f", "-r", "-S")
+		case "xfs_io":
+			for _, v := range optionValues(c, "-c") {
+				if f := strings.Fields(v.s); v.dyn || len(f) > 0 && (f[0] == "truncate" || f[0] == "pwrite" || f[0] == "fpunch" || f[0] == "zero" || f[0] == "fcollapse") {
+					return true
+				}
+			}
 		case "cryptsetup":
 			return c.sub("luksFormat") || c.sub("erase") || c.sub("luksErase") || c.sub("reencrypt") || c.sub("luksKillSlot")
 		case "nvme":
@@ -139,6 +147,10 @@ var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", 
 			return (c.sub("env", "remove") || c.sub("remove") && c.has("--all")) || c.sub("clean") && c.has("--all", "-a")
 		case "dpkg":
 			return c.has("-r", "-P", "--remove", "--purge")
+		case "gem":
+			return c.sub("uninstall") && c.has("-a", "--all")
+		case "pipx":
+			return c.sub("uninstall-all") || c.sub("reinstall-all")
 		case "rpm":
 			return c.has("-e", "--erase")
 		}

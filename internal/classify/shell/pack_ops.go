@@ -6,7 +6,7 @@ import (
 )
 
 // dataService: services that hold data, or that others reach it through.
-var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper`)
+var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld`)
 
 func init() { register(hostPack, opsPack) }
 
@@ -19,7 +19,8 @@ var hostPack = &Pack{Name: "host", Commands: []string{"shutdown", "reboot", "pow
 		case "shutdown", "reboot", "poweroff", "halt":
 			return true
 		case "systemctl":
-			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec")
+			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec") || c.sub("isolate") || c.sub("rescue") ||
+				c.sub("emergency")
 		}
 		return false
 	}, Class: destructive, Reason: "stops or restarts the machine, and everything on it"},
@@ -69,6 +70,10 @@ var hostPack = &Pack{Name: "host", Commands: []string{"shutdown", "reboot", "pow
 // without a delete word.
 var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "heroku", "argocd", "nomad", "vault", "gh", "hub", "sl", "sapling", "terraform", "tofu",
 	"pulumi", "docker", "podman", "influx", "cypher-shell", "zkCli.sh", "zkcli", "kafka-consumer-groups.sh", "kafka-consumer-groups", "consul", "dvc", "mlflow"}, Rules: []Rule{
+	{ID: "ops.expose", When: func(c *call) bool {
+		v, ok := c.flagValue("--visibility")
+		return c.name == "gh" && c.sub("repo", "edit") && ok && strings.EqualFold(v, "public")
+	}, Class: destructive, Reason: "makes a private repository public: its code and history, secrets committed to it included"},
 	{ID: "ops.gc", When: func(c *call) bool {
 		return c.name == "dvc" && c.sub("gc") && c.has("-f", "--force") || c.name == "mlflow" && c.sub("gc")
 	}, Class: destructive, Reason: "garbage-collects data or runs for good (dvc gc -f, mlflow gc)"},

@@ -120,7 +120,7 @@ var configPrintersPack = &Pack{Name: "config-printers",
 				if v, ok := c.flagValue("--raw"); ok && strings.Contains(strings.ToLower(v), "secret") {
 					return true // get --raw /api/v1/namespaces/x/secrets
 				}
-				return c.sub("config", "view") && c.has("--raw", "--flatten") || c.sub("create", "token")
+				return c.sub("config", "view") && c.has("--raw", "--flatten") || c.sub("create", "token") || c.sub("set", "env") && c.has("--list")
 			case "docker", "podman":
 				if c.sub("compose", "config") || c.sub("inspect") || c.sub("container", "inspect") {
 					// compose config prints the resolved environment; inspect
@@ -176,7 +176,7 @@ var envDumpersPack = &Pack{Name: "env-dumpers", Commands: []string{"jq", "gojq",
 				}
 			}
 		case "make", "gmake":
-			return c.has("-p", "--print-data-base")
+			return c.has("-p", "--print-data-base") || shortBundle(c, 'p')
 		case "Rscript":
 			v, _ := c.flagValue("-e")
 			return strings.Contains(v, "Sys.getenv()")

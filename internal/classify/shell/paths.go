@@ -109,7 +109,8 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	// Kerberos, VPN and network secrets, shadow backups.
 	".aws/sso/cache/", ".aws/cli/cache/", ".kube/", ".talos/config", "/rancher/k3s/server/token", "/rancher/k3s/server/node-token",
 	"/etc/gitlab-runner/config.toml", ".keytab", "/krb5cc_", "/etc/wireguard/", "/etc/ipsec.secrets", "/etc/networkmanager/system-connections/",
-	"/var/backups/shadow", "/var/backups/gshadow", "/etc/shadow-", "/etc/gshadow-"}
+	"/var/backups/shadow", "/var/backups/gshadow", "/etc/shadow-", "/etc/gshadow-",
+	".dbt/profiles.yml", ".netlify/config.json", "pip/pip.conf", "/local.settings.json"}
 
 // extglob is one of bash's extended glob groups: ?(…), *(…), +(…), @(…),
 // !(…).
@@ -231,12 +232,22 @@ func globMaySecret(p string) bool {
 func secretName(name string) bool {
 	n := strings.ToUpper(name)
 	for _, frag := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY",
-		"ACCESS_KEY", "CREDENTIAL", "AUTH", "DATABASE_URL", "_DSN", "CONNECTION_STRING", "SESSION_KEY"} {
+		"ACCESS_KEY", "CREDENTIAL", "AUTH", "DATABASE_URL", "_DSN", "CONNECTION_STRING", "SESSION_KEY", "_PASS", "WEBHOOK",
+		"SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY", "LICENSE_KEY"} {
 		if strings.Contains(n, frag) {
 			return true
 		}
 	}
-	return false
+	// Connection strings carry passwords: MONGO_URI, REDIS_URL, AMQP_URL.
+	if strings.HasSuffix(n, "_URI") || strings.HasSuffix(n, "_URL") {
+		for _, db := range []string{"DB", "DATABASE", "MONGO", "REDIS", "POSTGRES", "PG", "MYSQL", "AMQP", "RABBIT", "KAFKA", "ELASTIC", "CLICKHOUSE"} {
+			if strings.Contains(n, db) {
+				return true
+			}
+		}
+	}
+	// STRIPE_SK, *_SK: a secret key's conventional suffix.
+	return strings.HasSuffix(n, "_SK") || strings.HasSuffix(n, "_PASS")
 }
 
 // IsSecretPath reports whether a path names a file that holds credentials.

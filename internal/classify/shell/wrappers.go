@@ -43,6 +43,8 @@ var wrappers = map[string]wrapper{
 	"proxychains":  {valueOpts: []string{"-f"}},
 	"proxychains4": {valueOpts: []string{"-f"}},
 	"su":           {valueOpts: []string{"-s", "--shell", "-g", "-G"}},
+	"trickle":      {valueOpts: strings.Fields("-d -u -w -t -l -n")},
+	"daemonize":    {valueOpts: strings.Fields("-a -c -e -o -p -l -u -E")},
 }
 
 // unwrap returns the command a wrapper runs. env with no command prints the
