@@ -51,6 +51,13 @@ func (w *walker) assigned(a *syntax.Assign, depth int) {
 		}
 	}
 	if a.Value != nil {
+		// x=$GITHUB_TOKEN: x holds the token from here on.
+		if w.holdsSecret(a.Value) {
+			if w.secretCopies == nil {
+				w.secretCopies = map[string]bool{}
+			}
+			w.secretCopies[a.Name.Value] = true
+		}
 		v, dyn := w.word(a.Value, depth)
 		w.environment(a.Name.Value, v)
 		if !dyn && strings.Contains(v, "[") && (strings.Contains(v, "$(") || strings.Contains(v, "`")) {
@@ -83,6 +90,10 @@ func (w *walker) command(args []arg, in input, depth int) {
 	rest := args[1:]
 	name, rest = coreutilsName(name, rest)
 	w.namesFed(name, in)
+	if in.secret && slices.Contains(inputPrinters, name) {
+		// cat <<< "$ANTHROPIC_API_KEY": what it prints is the secret.
+		w.add("creds.print-secret-var", credential, name+" prints a here-string that holds a credential")
+	}
 	if strings.HasPrefix(args[0].s, "BASH_FUNC_") {
 		w.add("shell.exported-function", unknown, "an exported function's definition replaces a command for the shells started after it")
 		return
@@ -397,7 +408,7 @@ func (w *walker) program(c *call, in input) {
 func (w *walker) printed(c *call) {
 	for _, a := range c.args {
 		for _, v := range a.vars {
-			if secretName(v) {
+			if secretName(v) || w.secretCopies[v] {
 				w.add("creds.print-secret-var", credential, c.name+" prints $"+v+", which holds a credential")
 			}
 		}
@@ -663,3 +674,20 @@ func (w *walker) runParts(c *call, depth int) {
 	}
 	w.runFile(filepath.Join(dir.s, "*"), "run-parts", "sh", depth, false)
 }
+
+// holdsSecret: a word that expands a variable named like a secret, or one
+// a secret was copied into.
+func (w *walker) holdsSecret(word *syntax.Word) bool {
+	found := false
+	syntax.Walk(word, func(n syntax.Node) bool {
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && (secretName(p.Param.Value) || w.secretCopies[p.Param.Value]) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// inputPrinters print (some of) what they read on standard input.
+var inputPrinters = []string{"cat", "tee", "head", "tail", "less", "more", "xxd", "od", "hexdump", "base64", "base32", "strings",
+	"rev", "tac", "nl", "cut", "sed", "awk", "gawk", "mawk", "grep", "sort", "uniq", "tr", "fold", "fmt", "column", "jq", "paste", "dd"}

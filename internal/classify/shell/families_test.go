@@ -1545,3 +1545,18 @@ func TestRoundsRemainingFamilies(t *testing.T) {
 		{"gh repo edit --description x", write, ""},
 	})
 }
+
+// A secret copied into another variable is still the secret, and one
+// passed on a here-string to a program that prints its input is printed.
+func TestSecretsCopiedAndPassed(t *testing.T) {
+	check(t, []want{
+		{`x=$GITHUB_TOKEN; echo "$x"`, credential, "creds.print-secret-var"},
+		{`x=$GITHUB_TOKEN; y=$x; printf '%s' "$y"`, credential, "creds.print-secret-var"},
+		{`cat <<< "$ANTHROPIC_API_KEY"`, credential, "creds.print-secret-var"},
+		{`base64 <<< "$AWS_SECRET_ACCESS_KEY"`, credential, "creds.print-secret-var"},
+		// and passing one where it is used, not printed, stays
+		{`x=$GITHUB_TOKEN; gh auth login --with-token <<< "$x"`, write, ""},
+		{`y=$HOME; echo "$y"`, read, ""},
+		{`grep foo <<< "$PATH"`, read, ""},
+	})
+}

@@ -100,8 +100,10 @@ type walker struct {
 	links      links // links this line makes (links.go)
 	// secretVars are arrays given credential files (F=(~/.ssh/*)).
 	secretVars map[string]string
-	req        parsedRequest          // the last call's HTTP request (requests.go)
-	outputs    map[*syntax.Stmt]input // what each pipeline stage writes
+	// secretCopies are variables given a secret's value (x=$GITHUB_TOKEN).
+	secretCopies map[string]bool
+	req          parsedRequest          // the last call's HTTP request (requests.go)
+	outputs      map[*syntax.Stmt]input // what each pipeline stage writes
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {

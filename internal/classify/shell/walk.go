@@ -18,6 +18,8 @@ type input struct {
 	// paths are the places a listing's names are at or under, when the
 	// text is not known (names.go).
 	paths []string
+	// secret: a here-string that passes a credential's variable.
+	secret bool
 }
 
 func (w *walker) stmts(ss []*syntax.Stmt, in input, depth int) {
@@ -246,7 +248,7 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 			in = input{present: true, known: !dyn, text: t, from: "a heredoc"}
 		case syntax.WordHdoc:
 			t, dyn := w.word(r.Word, depth)
-			in = input{present: true, known: !dyn, text: t, from: "a here-string"}
+			in = input{present: true, known: !dyn, text: t, from: "a here-string", secret: w.holdsSecret(r.Word)}
 			if dyn {
 				// <<< "$(find ~/.aws)": the names a listing prints.
 				if p := secretListed(strings.Fields(t)); p != "" {
