@@ -165,31 +165,25 @@ var wholeEnv = regexp.MustCompile(`(^|[^.\w$])\$?(env|ENV)\b($|[^.\w\[])`)
 
 // envDumpersPack: programs that print the whole environment, tokens
 // included, in ways of their own.
-var envDumpersPack = &Pack{Name: "env-dumpers", Commands: []string{"jq", "gojq", "yq", "make", "gmake", "Rscript", "toybox", "fish",
-	"tmux", "printenv", "compgen"}, Rules: []Rule{
-	{ID: "creds.env-dump", When: func(c *call) bool {
-		switch c.name {
-		case "jq", "gojq", "yq":
-			for _, p := range c.pos {
-				if p.dyn || wholeEnv.MatchString(p.s) {
-					return true
+var envDumpersPack = &Pack{Name: "env-dumpers", Commands: []string{"jq", "gojq", "yq", "make", "gmake", "toybox", "tmux", "compgen"},
+	Rules: []Rule{
+		{ID: "creds.env-dump", When: func(c *call) bool {
+			switch c.name {
+			case "jq", "gojq", "yq":
+				for _, p := range c.pos {
+					if p.dyn || wholeEnv.MatchString(p.s) {
+						return true
+					}
 				}
+			case "make", "gmake":
+				return c.has("-p", "--print-data-base") || shortBundle(c, 'p')
+			case "toybox":
+				return c.sub("env") || c.sub("printenv")
+			case "tmux":
+				return c.sub("show-environment") || c.sub("showenv")
+			case "compgen":
+				return c.has("-e", "-v")
 			}
-		case "make", "gmake":
-			return c.has("-p", "--print-data-base") || shortBundle(c, 'p')
-		case "Rscript":
-			v, _ := c.flagValue("-e")
-			return strings.Contains(v, "Sys.getenv()")
-		case "toybox":
-			return c.sub("env") || c.sub("printenv")
-		case "fish":
-			v, _ := c.flagValue("-c", "--command")
-			return strings.Contains(v, "set -x") || strings.TrimSpace(v) == "set" || strings.Contains(v, "env")
-		case "tmux":
-			return c.sub("show-environment") || c.sub("showenv")
-		case "compgen":
-			return c.has("-e", "-v")
-		}
-		return false
-	}, Class: credential, Reason: "prints every environment variable, tokens included"},
-}}
+			return false
+		}, Class: credential, Reason: "prints every environment variable, tokens included"},
+	}}
