@@ -21,23 +21,31 @@ func sedInPlace(c *call) bool {
 }
 
 // inPlacePack: other tools that rewrite the files they are given, or the
-// file an option names, and tree-wide permission changes.
-var inPlacePack = &Pack{Name: "in-place", Commands: []string{"sort", "chmod", "chown", "chgrp"}, Rules: []Rule{
+// file an option names, and permission changes.
+var inPlacePack = &Pack{Name: "in-place", Commands: []string{"sort", "chmod", "chown", "chgrp", "setfacl", "chattr"}, Rules: []Rule{
 	{ID: "fs.truncate-outside-workspace", When: func(c *call) bool {
 		v, ok := c.flagValue("-o", "--output")
 		return c.name == "sort" && ok && c.lands(arg{s: v})
 	}, Class: destructive, Reason: "sort -o overwrites a file outside the workspace"},
 	{ID: "fs.permissions-outside-workspace", When: func(c *call) bool {
-		if c.name != "chmod" && c.name != "chown" && c.name != "chgrp" || !c.has("-R", "--recursive") {
+		// chmod 0 /etc/passwd locks everyone out as surely as chmod -R.
+		// The first operand is the mode, owner or attribute, except for
+		// setfacl, whose ACL is an option's value.
+		first := 1
+		switch c.name {
+		case "setfacl":
+			first = 0
+		case "chmod", "chown", "chgrp", "chattr":
+		default:
 			return false
 		}
-		for _, p := range c.operands(1) {
+		for _, p := range c.operands(first) {
 			if p.dyn || !isTemp(p.s) && !inWorkspace(p.s) {
 				return true
 			}
 		}
 		return false
-	}, Class: destructive, Reason: "changes the ownership or permissions of a tree outside the workspace, which can lock everyone out of it"},
+	}, Class: destructive, Reason: "changes the ownership, permissions or attributes of files outside the workspace, which can lock everyone out of them"},
 }}
 
 // perlInPlace: -i, -i.bak, or i in a cluster before any e (-pi, -pie).

@@ -1,70 +1,10 @@
 package shell
 
 import (
-	"regexp"
 	"strings"
 )
 
-// dataService: services that hold data, or that others reach it through.
-var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld`)
-
-func init() { register(hostPack, opsPack) }
-
-// hostPack: the machine itself: stopping it, its users, its firewall,
-// every process, its system packages.
-var hostPack = &Pack{Name: "host", Commands: []string{"shutdown", "reboot", "poweroff", "halt", "kill", "pkill", "killall", "iptables", "ip6tables", "nft", "ufw",
-	"userdel", "deluser", "passwd", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab"}, Rules: []Rule{
-	{ID: "host.stop", When: func(c *call) bool {
-		switch c.name {
-		case "shutdown", "reboot", "poweroff", "halt":
-			return true
-		case "systemctl":
-			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec") || c.sub("isolate") || c.sub("rescue") ||
-				c.sub("emergency")
-		}
-		return false
-	}, Class: destructive, Reason: "stops or restarts the machine, and everything on it"},
-	{ID: "host.kill-all", When: func(c *call) bool {
-		for _, p := range c.pos {
-			if p.s == "-1" || p.s == "1" && c.name == "kill" {
-				return true
-			}
-		}
-		return c.name == "kill" && c.has("-1") || (c.name == "killall" || c.name == "pkill") && c.has("-u")
-	}, Class: destructive, Reason: "kills every process it may, databases included"},
-	{ID: "host.firewall-flush", When: func(c *call) bool {
-		return (c.name == "iptables" || c.name == "ip6tables") && c.has("-F", "--flush", "-X", "--delete-chain") || c.name == "nft" && c.sub("flush") ||
-			c.name == "ufw" && (c.sub("reset") || c.sub("disable"))
-	}, Class: destructive, Reason: "removes the firewall's rules"},
-	{ID: "host.user-delete", When: func(c *call) bool {
-		return c.name == "userdel" || c.name == "deluser" || c.name == "passwd" && c.has("-d", "--delete", "-l", "--lock") || c.name == "usermod" && c.has("-L", "--lock", "-e")
-	}, Class: destructive, Reason: "deletes a user, their home, or their password"},
-	{ID: "host.package-remove", When: func(c *call) bool {
-		switch c.name {
-		case "apt", "apt-get", "dnf", "yum", "snap":
-			return c.sub("remove") || c.sub("purge") || c.sub("autoremove") || c.sub("erase")
-		case "apk":
-			return c.sub("del")
-		case "pacman":
-			return c.has("-R", "--remove")
-		case "brew":
-			return (c.sub("uninstall") || c.sub("remove") || c.sub("rm")) && c.has("--zap", "--force")
-		}
-		return false
-	}, Class: destructive, Reason: "removes system packages (a database server's among them) from this machine"},
-	{ID: "host.service-stop", When: func(c *call) bool {
-		if c.name != "systemctl" || !(c.sub("stop") || c.sub("disable") || c.sub("mask") || c.sub("kill")) {
-			return false
-		}
-		for _, p := range c.pos[1:] {
-			if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
-				return true
-			}
-		}
-		return false
-	}, Class: destructive, Reason: "stops a database or a service others depend on"},
-	{ID: "host.crontab-remove", When: func(c *call) bool { return c.name == "crontab" && c.has("-r") }, Class: destructive, Reason: "deletes the user's crontab"},
-}}
+func init() { register(opsPack) }
 
 // opsPack: operations that take a service down or its protection away
 // without a delete word.

@@ -5,22 +5,79 @@ import (
 	"strings"
 )
 
-func init() { register(machinePack) }
+func init() { register(hostPack) }
+
+// dataService: services that hold data, or that others reach it through.
+var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld`)
 
 // nologin: a login shell that refuses logins.
 var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
 
-// machinePack: what takes a machine's disks, network, accounts, services or
-// files away without the words the other packs read: tools that format,
-// encrypt or erase a disk, cut the network, lock accounts out, stop
-// databases, change modes and owners outside the
-// workspace, and bulk deleters of logs, temp files and packages.
-var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks",
-	"resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue", "mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd", "iptables", "ip6tables",
-	"usermod", "chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
-	"pkill", "killall", "chmod", "chown", "chgrp", "setfacl", "chattr", "tmpwatch", "tmpreaper", "journalctl", "conda",
-	"dpkg", "rpm", "nix-collect-garbage", "pg_resetwal", "pg_resetxlog"}, Rules: []Rule{
-	{ID: "machine.disk", When: func(c *call) bool {
+// hostPack: the machine itself: stopping it or its services, its users and
+// their logins, its firewall and network, every process, its disks, its
+// system packages; also what takes these away without the words other packs
+// read (formatting, encrypting or erasing a disk, bulk deleters of logs,
+// temp files and packages).
+var hostPack = &Pack{Name: "host", Commands: []string{
+	"shutdown", "reboot", "poweroff", "halt", "kill", "pkill", "killall", "iptables", "ip6tables", "nft", "ufw", "userdel",
+	"deluser", "passwd", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab",
+	"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks", "resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue",
+	"mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd",
+	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
+	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
+	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog",
+}, Rules: []Rule{
+	{ID: "host.stop", When: func(c *call) bool {
+		switch c.name {
+		case "shutdown", "reboot", "poweroff", "halt":
+			return true
+		case "systemctl":
+			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec") || c.sub("isolate") || c.sub("rescue") ||
+				c.sub("emergency")
+		}
+		return false
+	}, Class: destructive, Reason: "stops or restarts the machine, and everything on it"},
+	{ID: "host.kill-all", When: func(c *call) bool {
+		for _, p := range c.pos {
+			if p.s == "-1" || p.s == "1" && c.name == "kill" {
+				return true
+			}
+		}
+		return c.name == "kill" && c.has("-1") || (c.name == "killall" || c.name == "pkill") && c.has("-u")
+	}, Class: destructive, Reason: "kills every process it may, databases included"},
+	{ID: "host.firewall-flush", When: func(c *call) bool {
+		return (c.name == "iptables" || c.name == "ip6tables") && c.has("-F", "--flush", "-X", "--delete-chain") || c.name == "nft" && c.sub("flush") ||
+			c.name == "ufw" && (c.sub("reset") || c.sub("disable"))
+	}, Class: destructive, Reason: "removes the firewall's rules"},
+	{ID: "host.user-delete", When: func(c *call) bool {
+		return c.name == "userdel" || c.name == "deluser" || c.name == "passwd" && c.has("-d", "--delete", "-l", "--lock") || c.name == "usermod" && c.has("-L", "--lock", "-e")
+	}, Class: destructive, Reason: "deletes a user, their home, or their password"},
+	{ID: "host.package-remove", When: func(c *call) bool {
+		switch c.name {
+		case "apt", "apt-get", "dnf", "yum", "snap":
+			return c.sub("remove") || c.sub("purge") || c.sub("autoremove") || c.sub("erase")
+		case "apk":
+			return c.sub("del")
+		case "pacman":
+			return c.has("-R", "--remove")
+		case "brew":
+			return (c.sub("uninstall") || c.sub("remove") || c.sub("rm")) && c.has("--zap", "--force")
+		}
+		return false
+	}, Class: destructive, Reason: "removes system packages (a database server's among them) from this machine"},
+	{ID: "host.service-stop", When: func(c *call) bool {
+		if c.name != "systemctl" || !(c.sub("stop") || c.sub("disable") || c.sub("mask") || c.sub("kill")) {
+			return false
+		}
+		for _, p := range c.pos[1:] {
+			if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "stops a database or a service others depend on"},
+	{ID: "host.crontab-remove", When: func(c *call) bool { return c.name == "crontab" && c.has("-r") }, Class: destructive, Reason: "deletes the user's crontab"},
+	{ID: "host.disk", When: func(c *call) bool {
 		switch c.name {
 		case "mkswap", "mke2fs", "dcfldd", "pg_resetwal", "pg_resetxlog", "mkdosfs", "mkntfs", "mkexfatfs":
 			return true
@@ -53,7 +110,7 @@ var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", 
 		}
 		return false
 	}, Class: destructive, Reason: "formats, encrypts, shrinks or erases a disk, or rewrites a database's write-ahead log"},
-	{ID: "machine.network-down", When: func(c *call) bool {
+	{ID: "host.network-down", When: func(c *call) bool {
 		switch c.name {
 		case "ip":
 			return c.sub("link", "set") && hasWord(c, "down") || c.sub("link", "delete") || c.sub("link", "del") || c.sub("route", "flush") || c.sub("addr", "flush")
@@ -79,7 +136,7 @@ var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", 
 		}
 		return false
 	}, Class: destructive, Reason: "cuts this machine off the network"},
-	{ID: "machine.lockout", When: func(c *call) bool {
+	{ID: "host.lockout", When: func(c *call) bool {
 		switch c.name {
 		case "usermod", "chsh":
 			v, ok := c.flagValue("-s", "--shell")
@@ -92,7 +149,7 @@ var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", 
 		}
 		return false
 	}, Class: destructive, Reason: "locks an account out: its shell, its expiry or its password"},
-	{ID: "machine.service-stop", When: func(c *call) bool {
+	{ID: "host.service-stop", When: func(c *call) bool {
 		switch c.name {
 		case "init", "telinit":
 			return len(c.pos) > 0 && (c.pos[0].s == "0" || c.pos[0].s == "6" || c.pos[0].s == "1" || c.pos[0].dyn)
@@ -115,25 +172,7 @@ var machinePack = &Pack{Name: "machine", Commands: []string{"mkswap", "mke2fs", 
 		}
 		return false
 	}, Class: destructive, Reason: "stops a database or a service others depend on, or the machine"},
-	{ID: "machine.modes-outside", When: func(c *call) bool {
-		switch c.name {
-		case "chmod", "chown", "chgrp", "setfacl", "chattr":
-			if len(c.pos) < 2 && c.name != "setfacl" {
-				return false
-			}
-			ops := c.pos[1:]
-			if c.name == "setfacl" {
-				ops = c.pos
-			}
-			for _, p := range ops {
-				if p.dyn || !isTemp(p.s) && !inWorkspace(p.s) {
-					return true
-				}
-			}
-		}
-		return false
-	}, Class: destructive, Reason: "changes the modes, owners or attributes of files outside the workspace"},
-	{ID: "machine.bulk-delete", When: func(c *call) bool {
+	{ID: "host.bulk-delete", When: func(c *call) bool {
 		switch c.name {
 		case "tmpwatch", "tmpreaper", "nix-collect-garbage":
 			return c.name != "nix-collect-garbage" || c.has("-d", "--delete-old", "--delete-older-than")
