@@ -76,9 +76,7 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 		// FALSE where p never holds.
 		t := n.GetBooleanTest()
 		switch t.GetBooltesttype() {
-		case pg_query.BoolTestType_IS_TRUE:
-			return w.alwaysTrue(t.GetArg())
-		case pg_query.BoolTestType_IS_NOT_FALSE:
+		case pg_query.BoolTestType_IS_TRUE, pg_query.BoolTestType_IS_NOT_FALSE:
 			return w.alwaysTrue(t.GetArg())
 		case pg_query.BoolTestType_IS_NOT_TRUE, pg_query.BoolTestType_IS_FALSE:
 			return w.alwaysFalse(t.GetArg())
@@ -253,17 +251,9 @@ func (w *walker) subLinkAlwaysTrue(sl *pg_query.SubLink) bool {
 	switch sl.GetSubLinkType() {
 	case pg_query.SubLinkType_EXISTS_SUBLINK:
 		// EXISTS (SELECT FROM t o2 WHERE o2.id = t.id): every row of t
-		// finds itself. The statement's table is the caller's; here any
-		// self-correlation on one column of the one table read counts.
+		// finds itself, as in DELETE ... USING t o2.
 		from := sel.GetFromClause()
-		if len(from) == 1 && from[0].GetRangeVar() != nil {
-			r := from[0].GetRangeVar()
-			if a := r.GetAlias().GetAliasname(); a != "" && w.selfRel != nil && sameTable(from[0], w.selfRel) &&
-				sameColumnJoin(sel.GetWhereClause(), a, w.selfRel) {
-				return true
-			}
-		}
-		return false
+		return len(from) == 1 && w.selfRel != nil && selfJoined(from, sel.GetWhereClause(), w.selfRel)
 	case pg_query.SubLinkType_ANY_SUBLINK, pg_query.SubLinkType_ALL_SUBLINK:
 		if op := sl.GetOperName(); len(op) > 0 && constString(lastNode(op)) != "=" {
 			return false
