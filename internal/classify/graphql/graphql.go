@@ -109,7 +109,18 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 		r.Operation = string(op.Operation)
 	}
 	for _, op := range doc.Operations {
-		reasons, reads := readFields(schema, p, op, req.Variables)
+		// The variables are read once per operation, for its reads and
+		// its mutation's arguments alike; a query that declares none has
+		// none to read.
+		vars, varsErr := req.Variables, error(nil)
+		if op.Operation == ast.Mutation || len(op.VariableDefinitions) > 0 {
+			if v, err := coerceVariables(schema, op, req.Variables); err == nil {
+				vars = v
+			} else {
+				varsErr = err
+			}
+		}
+		reasons, reads := readFields(schema, p, op, vars)
 		r.Reasons, r.Reads = append(r.Reasons, reasons...), append(r.Reads, reads...)
 		if op.Operation != ast.Mutation {
 			if qj, ok := p.(QueryJudge); ok {
@@ -122,11 +133,9 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 		r.Operation = string(ast.Mutation)
 		// What the server would refuse is unknown; its fields are still
 		// judged, by name and what can be read, so the class says the worst.
-		vars, err := coerceVariables(schema, op, req.Variables)
-		if err != nil {
+		if varsErr != nil {
 			r.Reasons = append(r.Reasons, action.Reason{ID: "graphql.variables", Class: action.ClassUnknown,
-				Message: "the variables are not what the operation declares: " + err.Error()})
-			vars = req.Variables
+				Message: "the variables are not what the operation declares: " + varsErr.Error()})
 		}
 		calls := len(r.Calls)
 		for _, f := range Fields(op.SelectionSet) {
@@ -161,14 +170,8 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 // mutation's own top-level fields, is a read. An argument that cannot be
 // read is judged as the server could take it: its finding is that of any
 // value.
-func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, raw map[string]any) ([]action.Reason, []Call) {
+func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, vars map[string]any) ([]action.Reason, []Call) {
 	fj, judges := p.(FieldJudge)
-	vars := raw
-	if len(op.VariableDefinitions) > 0 {
-		if v, err := coerceVariables(schema, op, raw); err == nil {
-			vars = v
-		}
-	}
 	var out []action.Reason
 	var reads []Call
 	seen := map[string]bool{}
