@@ -376,6 +376,13 @@ func (c *copyRows) row(line []byte) {
 		c.done = true
 		return
 	}
+	// COPY writes a backslash, and every white space but the space, as an
+	// escape: in a line without one, no field is null or escaped, and of
+	// the bytes record_out quotes for only " (), and the space can occur.
+	// Most lines are such, and are settled with a scan or two of the
+	// whole line rather than several of each field.
+	plain := bytes.IndexByte(line, '\\') < 0
+	quotes := !plain || bytes.IndexByte(line, '"') >= 0
 	rec := append(c.rec[:0], '(')
 	for first := true; ; first = false {
 		i := bytes.IndexByte(line, '\t')
@@ -386,9 +393,9 @@ func (c *copyRows) row(line []byte) {
 		if !first {
 			rec = append(rec, ',')
 		}
-		if string(f) != `\N` {
+		if plain || string(f) != `\N` {
 			v := f
-			if bytes.IndexByte(f, '\\') >= 0 {
+			if !plain && bytes.IndexByte(f, '\\') >= 0 {
 				v = unescape(c.field[:0], f)
 				c.field = v
 			}
@@ -397,7 +404,7 @@ func (c *copyRows) row(line []byte) {
 				// Most quoted values hold a space: vectorised scans
 				// settle them without a loop over every byte.
 				need = quoted
-				if bytes.IndexByte(v, '"') >= 0 || bytes.IndexByte(v, '\\') >= 0 {
+				if quotes && (bytes.IndexByte(v, '"') >= 0 || bytes.IndexByte(v, '\\') >= 0) {
 					need |= doubled
 				}
 			} else {
