@@ -22,7 +22,13 @@ const (
 	aheadDepth = 16
 )
 
-func newReadAhead(r io.Reader) *readAhead {
+// newReadAhead starts reading r. pipe is the capacity of the pipe r reads,
+// or 0 when r is not one; a pipe's reads are paced (pacer).
+func newReadAhead(r io.Reader, pipe int) *readAhead {
+	return newReadAheadPaced(r, newPacer(pipe))
+}
+
+func newReadAheadPaced(r io.Reader, pace *pacer) *readAhead {
 	a := &readAhead{ch: make(chan []byte, aheadDepth), stop: make(chan struct{})}
 	go func() {
 		defer close(a.ch)
@@ -43,6 +49,9 @@ func newReadAhead(r io.Reader) *readAhead {
 			if err != nil {
 				a.err = err
 				return
+			}
+			if pace.move(n); n < aheadBlock {
+				pace.wait() // the pipe is empty
 			}
 		}
 	}()

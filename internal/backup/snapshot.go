@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/klauspost/compress/zstd"
-	"golang.org/x/sys/unix"
 )
 
 // Manifest describes one snapshot. It is stored, locked, beside the dump,
@@ -185,10 +184,11 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
+	pipe := 0
 	if f, ok := dump.(*os.File); ok {
-		// pg_dump writes 4 KiB at a time: a larger pipe lets it run
-		// further ahead of its reader between wake-ups. Best effort.
-		unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+		// pg_dump writes 4 KiB at a time: the reads of its pipe are
+		// paced (pace.go).
+		pipe = growPipe(f)
 	}
 	if err := cmd.Start(); err != nil {
 		return Manifest{}, fmt.Errorf("pg_dump: %w", err)
@@ -207,7 +207,7 @@ func (s Snapshot) Run(ctx context.Context) (Manifest, error) {
 	var sums map[string]*tableSum
 	archived := &countingWriter{}
 	encoded := make(chan error, 1)
-	ahead := newReadAhead(dumped)
+	ahead := newReadAhead(dumped, pipe)
 	defer ahead.close()
 	go func() {
 		var err error
