@@ -1,12 +1,10 @@
 package hook
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 // Each agent's tools, as its own shipped code names them (docs/hooks.md
@@ -91,15 +89,23 @@ var (
 
 // toolCall is the common shape: a tool name and its input object.
 type toolCall struct {
-	Event     string          `json:"hook_event_name"`
-	Cwd       string          `json:"cwd"`
-	ToolName  string          `json:"tool_name"`
-	ToolInput json.RawMessage `json:"tool_input"`
+	Event, Cwd, ToolName string
+	ToolInput            any
+}
+
+var toolCallFields = []field{{"hook_event_name", aString, nil}, {"cwd", aString, nil}, {"tool_name", aString, nil}, {"tool_input", anyValue, nil}}
+
+func readToolCall(data []byte) (toolCall, error) {
+	m, err := object(data, toolCallFields...)
+	if err != nil {
+		return toolCall{}, err
+	}
+	return toolCall{Event: m.str("hook_event_name"), Cwd: m.str("cwd"), ToolName: m.str("tool_name"), ToolInput: m["tool_input"]}, nil
 }
 
 func parseTool(data []byte, t tools, interactive bool) (Request, bool, error) {
-	var c toolCall
-	if err := strictjson.Unmarshal(data, &c); err != nil {
+	c, err := readToolCall(data)
+	if err != nil {
 		return Request{}, false, err
 	}
 	if c.ToolName == "" {
@@ -203,17 +209,19 @@ var qwen = Adapter{
 // carries any tool as {tool_name, tool_input}.
 var cursor = Adapter{
 	Parse: func(data []byte) (Request, bool, error) {
-		var c struct {
-			Event     string          `json:"hook_event_name"`
-			Command   *string         `json:"command"`
-			Cwd       string          `json:"cwd"`
-			FilePath  string          `json:"file_path"`
-			ToolName  string          `json:"tool_name"`
-			ToolInput json.RawMessage `json:"tool_input"`
-			URL       string          `json:"url"`
-		}
-		if err := strictjson.Unmarshal(data, &c); err != nil {
+		m, err := object(data, field{"hook_event_name", aString, nil}, field{"command", aString, nil}, field{"cwd", aString, nil},
+			field{"file_path", aString, nil}, field{"tool_name", aString, nil}, field{"tool_input", anyValue, nil}, field{"url", aString, nil})
+		if err != nil {
 			return Request{}, false, err
+		}
+		c := struct {
+			Event, Cwd, FilePath, ToolName string
+			Command                        *string
+			ToolInput                      any
+		}{Event: m.str("hook_event_name"), Cwd: m.str("cwd"), FilePath: m.str("file_path"), ToolName: m.str("tool_name"), ToolInput: m["tool_input"]}
+		if m.has("command") {
+			cmd := m.str("command")
+			c.Command = &cmd
 		}
 		switch {
 		case c.Event == "beforeShellExecution" || c.Event == "" && c.Command != nil && c.ToolName == "":
@@ -262,14 +270,14 @@ var cursor = Adapter{
 // prompt, so an allowed action gets no answer.
 var copilot = Adapter{
 	Parse: func(data []byte) (Request, bool, error) {
-		var c struct {
-			Cwd      string          `json:"cwd"`
-			ToolName string          `json:"toolName"`
-			ToolArgs json.RawMessage `json:"toolArgs"`
-		}
-		if err := strictjson.Unmarshal(data, &c); err != nil {
+		m, err := object(data, field{"cwd", aString, nil}, field{"toolName", aString, nil}, field{"toolArgs", anyValue, nil})
+		if err != nil {
 			return Request{}, false, err
 		}
+		c := struct {
+			Cwd, ToolName string
+			ToolArgs      any
+		}{m.str("cwd"), m.str("toolName"), m["toolArgs"]}
 		if c.ToolName == "" {
 			return Request{}, false, fmt.Errorf("no toolName")
 		}
@@ -299,13 +307,14 @@ var copilot = Adapter{
 var windsurf = Adapter{
 	Blocks: true,
 	Parse: func(data []byte) (Request, bool, error) {
-		var c struct {
-			Action   string          `json:"agent_action_name"`
-			ToolInfo json.RawMessage `json:"tool_info"`
-		}
-		if err := strictjson.Unmarshal(data, &c); err != nil {
+		m, err := object(data, field{"agent_action_name", aString, nil}, field{"tool_info", anyValue, nil})
+		if err != nil {
 			return Request{}, false, err
 		}
+		c := struct {
+			Action   string
+			ToolInfo any
+		}{m.str("agent_action_name"), m["tool_info"]}
 		in, err := decodeInput(c.ToolInfo)
 		if err != nil {
 			return Request{}, false, err
@@ -344,8 +353,8 @@ var windsurf = Adapter{
 var kiro = Adapter{
 	Blocks: true,
 	Parse: func(data []byte) (Request, bool, error) {
-		var c toolCall
-		if err := strictjson.Unmarshal(data, &c); err != nil {
+		c, err := readToolCall(data)
+		if err != nil {
 			return Request{}, false, err
 		}
 		if c.ToolName == "" {
@@ -405,37 +414,34 @@ func pathsOf(ops []any) []any {
 // held action is cancelled with instructions.
 var cline = Adapter{
 	Parse: func(data []byte) (Request, bool, error) {
-		var c struct {
-			HookName   string   `json:"hookName"`
-			Roots      []string `json:"workspaceRoots"`
-			PreToolUse *struct {
-				ToolName   string          `json:"toolName"`
-				Parameters json.RawMessage `json:"parameters"`
-			} `json:"preToolUse"`
-		}
-		if err := strictjson.Unmarshal(data, &c); err != nil {
+		m, err := object(data, field{"hookName", aString, nil}, field{"workspaceRoots", aStringList, nil},
+			field{"preToolUse", anObject, []field{{"toolName", aString, nil}, {"parameters", anyValue, nil}}})
+		if err != nil {
 			return Request{}, false, err
 		}
-		if c.PreToolUse == nil || c.PreToolUse.ToolName == "" {
-			if c.HookName != "" && c.HookName != "PreToolUse" {
+		pre := m.obj("preToolUse")
+		toolName := pre.str("toolName")
+		if toolName == "" {
+			if h := m.str("hookName"); h != "" && h != "PreToolUse" {
 				return Request{}, false, nil
 			}
 			return Request{}, false, fmt.Errorf("no preToolUse.toolName")
 		}
-		in, err := decodeInput(c.PreToolUse.Parameters)
+		in, err := decodeInput(pre["parameters"])
 		if err != nil {
 			return Request{}, false, err
 		}
 		cwd := ""
-		if len(c.Roots) > 0 {
-			cwd = c.Roots[0]
+		if roots := m.list("workspaceRoots"); len(roots) > 0 {
+			cwd = roots[0]
 		}
-		if c.PreToolUse.ToolName == "use_mcp_tool" {
+		if toolName == "use_mcp_tool" {
 			server, _ := in["server_name"].(string)
 			tool, _ := in["tool_name"].(string)
 			args := map[string]any{}
 			if s, ok := in["arguments"].(string); ok {
-				if args, err = decodeInput(json.RawMessage(strconvQuote(s))); err != nil {
+				// A string holds the arguments as JSON; an empty one is none.
+				if args, err = decodeInput(s); err != nil {
 					return Request{}, false, err
 				}
 			} else if m, ok := in["arguments"].(map[string]any); ok {
@@ -443,7 +449,7 @@ var cline = Adapter{
 			}
 			return Request{Kind: action.KindTool, Op: OpMCP, Tool: "mcp__" + server + "__" + tool, Server: server, MCPTool: tool, Args: args, Cwd: cwd}, true, nil
 		}
-		return clineTools.request(Call{Tool: c.PreToolUse.ToolName, Input: in, Cwd: cwd})
+		return clineTools.request(Call{Tool: toolName, Input: in, Cwd: cwd})
 	},
 	Render: func(o Outcome) []byte {
 		if o.Decision.Verdict == action.Allow {
@@ -451,9 +457,4 @@ var cline = Adapter{
 		}
 		return marshal(map[string]any{"cancel": true, "errorMessage": message(o, false)})
 	},
-}
-
-func strconvQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }

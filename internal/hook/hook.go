@@ -8,13 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/chaperone/chaperone/internal/action"
-	"github.com/chaperone/chaperone/internal/classify/shell/argv"
-	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
 // Request is what an agent asked to do, in Chaperone's terms.
@@ -178,21 +177,6 @@ func marshal(v any) []byte {
 	return append(out, '\n')
 }
 
-// stringOrArgs reads a command given as a string or as an argv array (which
-// is quoted back into one shell line, so `["bash","-lc","rm -rf /"]` is seen
-// as the shell would run it).
-func stringOrArgs(raw json.RawMessage) (string, error) {
-	var s string
-	if err := strictjson.Unmarshal(raw, &s); err == nil {
-		return s, nil
-	}
-	var words []string
-	if err := strictjson.Unmarshal(raw, &words); err != nil {
-		return "", fmt.Errorf("command is neither a string nor a list of strings")
-	}
-	return argv.Quote(words), nil
-}
-
 // Deny renders a fail-closed denial for why, in a's format.
 func Deny(a Adapter, why string) Answer {
 	return a.answer(failure(why))
@@ -205,6 +189,17 @@ var InputDeadline = 5 * time.Second
 // MaxInput, a read error or a writer that never closes is an error, which
 // the hook answers with a denial.
 func ReadInput(r io.Reader) ([]byte, error) {
+	if f, ok := r.(*os.File); ok {
+		if data, ok, err := readFile(f); ok {
+			if err != nil {
+				return nil, err
+			}
+			if len(data) > MaxInput {
+				return nil, fmt.Errorf("hook input is over 1 MiB")
+			}
+			return data, nil
+		}
+	}
 	type result struct {
 		data []byte
 		err  error

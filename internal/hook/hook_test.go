@@ -106,6 +106,9 @@ func TestFailuresDeny(t *testing.T) {
 		// Input the agent and the hook could read two ways.
 		{"two commands", `{"tool_name":"Bash","tool_input":{"command":"ls","command":"rm -rf /"},"hook_event_name":"beforeShellExecution","command":"ls","command":"rm -rf /","toolName":"bash","toolArgs":{"command":"ls","command":"rm -rf /"}}`, fixed},
 		{"a command in another case", `{"tool_name":"Bash","tool_input":{"Command":"rm -rf /"},"hook_event_name":"beforeShellExecution","Command":"rm -rf /","toolName":"bash","toolArgs":{"Command":"rm -rf /"}}`, fixed},
+		{"a field in another case", `{"tool_nAme":"Bash","tool_input":{"command":"ls"},"hook_event_nAme":"beforeShellExecution","commAnd":"ls","toolNAme":"bash","toolArgs":{"command":"ls"},"agent_action_nAme":"pre_run_command","tool_info":{"command_line":"ls"},"hookName":"PreToolUse","pretooluse":{"toolName":"execute_command","parameters":{"command":"ls"}}}`, fixed},
+		{"a field folded to another", "{\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"ls\"},\"tool_input\u212a\":1,\"hoo\u212a_event_name\":\"beforeShellExecution\",\"command\":\"ls\",\"toolName\":\"bash\",\"toolArg\u017f\":{},\"preToolU\u017fe\":{\"toolName\":\"execute_command\",\"parameters\":{\"command\":\"ls\"}}}", fixed},
+		{"a field of another type", `{"tool_name":1,"tool_input":{"command":"ls"},"hook_event_name":2,"command":"ls","toolName":["bash"],"toolArgs":{"command":"ls"},"agent_action_name":true,"hookName":"PreToolUse","preToolUse":{"toolName":6,"parameters":{"command":"ls"}},"workspaceRoots":[1]}`, fixed},
 		{"too large", `{"tool_name":"Bash","tool_input":{"command":"` + strings.Repeat("a", MaxInput) + `"}}`, fixed},
 		{"panic", `{"tool_name":"Bash","tool_input":{"command":"ls"},"hook_event_name":"beforeShellExecution","command":"ls","toolName":"bash","toolArgs":"{\"command\":\"ls\"}"}`, panics},
 	}

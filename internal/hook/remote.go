@@ -2,7 +2,6 @@ package hook
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -39,9 +38,8 @@ var ErrNoServer = errors.New("chaperone serve is not answering on the hook socke
 // Ask forwards one hook invocation to `chaperone serve` over its unix socket
 // and returns what to do. Any error means no decision was made remotely.
 func Ask(socket, agent, env string, input []byte, timeout time.Duration) (Answer, error) {
-	h, _ := json.Marshal(Header{Agent: agent, Env: env})
-	req := make([]byte, 0, len(h)+1+len(input))
-	req = append(append(append(req, h...), '\n'), input...)
+	req := Header{Agent: agent, Env: env}.appendLine(make([]byte, 0, 64+len(env)+len(input)))
+	req = append(req, input...)
 	resp, err := roundTrip(socket, req, timeout)
 	if err != nil {
 		return Answer{}, fmt.Errorf("%w (%s): %v", ErrNoServer, socket, err)
@@ -54,6 +52,36 @@ func Ask(socket, agent, env string, input []byte, timeout time.Duration) (Answer
 		return Answer{}, fmt.Errorf("%w (%s): %q", ErrNoServer, socket, human.OneLine(human.FirstLine(string(resp)), 200))
 	}
 	return Answer{Stdout: out}, nil
+}
+
+// appendLine appends the header's JSON and a newline to b. It is built by
+// hand for the hook binary: encoding/json's first Marshal in a new process
+// cost 0.3 ms here, a tenth of the whole hook.
+func (h Header) appendLine(b []byte) []byte {
+	b = appendJSONString(append(b, `{"agent":`...), h.Agent)
+	if h.Env != "" {
+		b = appendJSONString(append(b, `,"env":`...), h.Env)
+	}
+	return append(b, '}', '\n')
+}
+
+// appendJSONString appends s as a JSON string. Bytes that are not UTF-8 go
+// as they are, and the server's reader takes each for U+FFFD, as it would
+// have had encoding/json written them.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // Reply is the bytes serve sends for an answer.

@@ -1,7 +1,6 @@
 package hook
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -46,21 +45,19 @@ type Call struct {
 }
 
 // decodeInput reads a tool's arguments: an object, or (Copilot, Cursor's
-// MCP events) a JSON string holding one. Both are read strictly.
-func decodeInput(raw json.RawMessage) (map[string]any, error) {
-	if len(raw) == 0 || string(raw) == "null" {
+// MCP events) a JSON string holding one, which is read strictly too.
+func decodeInput(v any) (map[string]any, error) {
+	if v == nil {
 		return map[string]any{}, nil
 	}
-	var s string
-	if strictjson.Unmarshal(raw, &s) == nil {
+	if s, ok := v.(string); ok {
 		if strings.TrimSpace(s) == "" {
 			return map[string]any{}, nil
 		}
-		raw = json.RawMessage(s)
-	}
-	v, err := strictjson.Decode(raw)
-	if err != nil {
-		return nil, fmt.Errorf("tool input: %v", err)
+		var err error
+		if v, err = strictjson.Decode([]byte(s)); err != nil {
+			return nil, fmt.Errorf("tool input: %v", err)
+		}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -245,13 +242,4 @@ func firstString(in map[string]any, keys ...string) string {
 		}
 	}
 	return ""
-}
-
-// commandLine reads a command given as a string or as an argv list.
-func commandLine(v any) (string, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return stringOrArgs(raw)
 }
