@@ -342,9 +342,11 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 	}
 	e := &env{w: w}
 	fs, err := expand.Fields(w.cfg(e), wd)
-	if err != nil || len(fs) > 4096 || e.dyn && len(fs) == 0 {
+	if err != nil || len(fs) > 4096 || e.dyn && (len(fs) == 0 || hasOperator(wd)) {
 		// A value only known at run time that expanded to nothing here
-		// (an array element, a slice) may be anything there.
+		// (an array element, a slice) may be anything there; so may an
+		// operator applied to one (${X:-../..}, ${X/a/b}), which here
+		// would have been applied to the stand-in "$X".
 		return []arg{{s: s, dyn: true, vars: vars}}
 	}
 	out := make([]arg, len(fs))
@@ -352,6 +354,19 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 		out[i] = arg{s: f, dyn: e.dyn, vars: vars}
 	}
 	return out
+}
+
+// hasOperator reports whether wd expands a parameter other than plainly
+// ($X, ${X}): with a default, a substitution, a slice, an indirection.
+func hasOperator(wd *syntax.Word) bool {
+	found := false
+	syntax.Walk(wd, func(n syntax.Node) bool {
+		if p, ok := n.(*syntax.ParamExp); ok && !plainParam(p) && !tempDefault(p) {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // renderOnlyWord renders without walking what the word runs.

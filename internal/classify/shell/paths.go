@@ -11,10 +11,25 @@ func isDevice(p string) bool {
 	return p == "/dev/null" || p == "/dev/stdout" || p == "/dev/stderr" || p == "/dev/tty" || strings.HasPrefix(p, "/dev/fd/")
 }
 
-var tempRoots = []string{"/tmp", "/var/tmp", "/private/tmp", "/dev/shm", "$TMPDIR", "$TMP", "$TEMP"}
+var tempRoots = []string{"/tmp", "/var/tmp", "/private/tmp", "/dev/shm"}
 
-// isTemp reports whether p is a temporary directory or inside one.
+// tempVars name the temporary directory where they are set. Where they are
+// not (most Linux systems leave TMPDIR unset), `$TMPDIR/x` is `/x`.
+var tempVars = []string{"$TMPDIR", "$TMP", "$TEMP"}
+
+// topLevelDirs are the names a directory at / has on the systems agents run
+// on: `$TMPDIR/etc` is /etc when TMPDIR is unset.
+var topLevelDirs = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt",
+	"proc", "root", "run", "sbin", "snap", "srv", "sys", "tmp", "usr", "var", "nix", "Applications", "Library", "System",
+	"Users", "Volumes", "cores", "private", "workspace", "workspaces", "app", "data", "code", "src", "w"}
+
+// isTemp reports whether p is a temporary directory or inside one. Other
+// than $TMPDIR/NAME (below), a path with an expansion in it is not: the
+// value is not known here, and `/tmp/$X` with X=../etc is /etc.
 func isTemp(p string) bool {
+	if strings.Contains(p, "$") {
+		return underTempVar(p)
+	}
 	clean := path.Clean(p)
 	for _, root := range tempRoots {
 		if clean == root || strings.HasPrefix(clean, root+"/") {
@@ -24,10 +39,30 @@ func isTemp(p string) bool {
 	return false
 }
 
+// underTempVar reports whether p is one plainly named thing in the temp
+// directory a variable names: $TMPDIR/build is (in the temp directory, or
+// /build where TMPDIR is unset); $TMPDIR itself, $TMPDIR/*, $TMPDIR/.. and
+// $TMPDIR/home are not, nor any path with another expansion in it.
+func underTempVar(p string) bool {
+	p = strings.ReplaceAll(p, "${", "$") // ${TMPDIR}/x, rendered plain
+	for _, v := range tempVars {
+		name, ok := strings.CutPrefix(p, v+"/")
+		if !ok {
+			continue
+		}
+		name = strings.TrimSuffix(name, "/")
+		return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/$*?[{}\\`'\" ") &&
+			!slices.Contains(topLevelDirs, name) && !strings.HasPrefix(name, "-")
+	}
+	return false
+}
+
 // inWorkspace reports whether p stays inside the working directory: relative,
-// not climbing out with .., and not expanded from a variable or ~.
+// not climbing out with .., and with no expansion anywhere in it: a value
+// not known here may climb out (`build/$X` with X=../.., or
+// `build/${X:-../..}`), and paths render every expansion with a $.
 func inWorkspace(p string) bool {
-	if p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") || strings.HasPrefix(p, "$") {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") || strings.Contains(p, "$") {
 		return false
 	}
 	clean := path.Clean(p)

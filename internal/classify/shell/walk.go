@@ -559,7 +559,15 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 			if p.Param != nil {
 				name = p.Param.Value
 			}
-			b.WriteString("$" + name)
+			if plainParam(p) || tempDefault(p) {
+				b.WriteString("$" + name)
+			} else {
+				// A default, a substitution, a slice or an indirection
+				// is not the variable's value: rendered as $NAME it
+				// would pass for it ($TMPDIR, $PWD) where it may be
+				// anything (${TMPDIR:-$HOME}, ${PWD:-/}).
+				b.WriteString("${" + name + "...}")
+			}
 			*vars = append(*vars, name)
 			w.walkPart(p, depth)
 		case *syntax.CmdSubst:
@@ -581,6 +589,26 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 		}
 	}
 	return dyn
+}
+
+// plainParam reports whether p is $name or ${name}: the variable's value
+// and nothing else.
+func plainParam(p *syntax.ParamExp) bool {
+	return p.Param != nil && p.Flags == nil && !p.Excl && !p.Length && !p.Width && !p.IsSet &&
+		p.Split == syntax.OptUnset && p.GlobSubst == syntax.OptUnset && p.RcExpand == syntax.OptUnset &&
+		p.NestedParam == nil && p.Index == nil && len(p.Modifiers) == 0 && p.Slice == nil &&
+		p.Repl == nil && p.Names == 0 && p.Exp == nil
+}
+
+// tempDefault reports whether p is ${TMPDIR:-/tmp} or the like: the
+// temporary directory a variable names, else a temporary directory.
+func tempDefault(p *syntax.ParamExp) bool {
+	if p.Exp == nil || p.Exp.Op != syntax.DefaultUnset && p.Exp.Op != syntax.DefaultUnsetOrNull || p.Exp.Word == nil {
+		return false
+	}
+	q := *p
+	q.Exp = nil
+	return plainParam(&q) && slices.Contains(tempVars, "$"+p.Param.Value) && slices.Contains(tempRoots, p.Exp.Word.Lit())
 }
 
 // walkPart walks what a word part runs, unless only rendering.
