@@ -57,7 +57,7 @@ var (
 	}
 	cursorTools = tools{
 		"Shell": OpShell, "Read": OpRead, "Write": OpWrite, "StrReplace": OpEdit, "Edit": OpEdit,
-		"MultiEdit": OpEdit, "TabWrite": OpEdit, "Delete": OpWrite, "Grep": OpSearch, "Glob": OpSearch,
+		"MultiEdit": OpEdit, "TabWrite": OpEdit, "Delete": OpDelete, "Grep": OpSearch, "Glob": OpSearch,
 		"LS": OpSearch, "WebFetch": OpFetch, "Task": OpAgent, "TodoWrite": opQuiet, "WebSearch": opQuiet,
 	}
 	clineTools = tools{
@@ -210,7 +210,8 @@ var qwen = Adapter{
 var cursor = Adapter{
 	Parse: func(data []byte) (Request, bool, error) {
 		m, err := object(data, field{"hook_event_name", aString, nil}, field{"command", aString, nil}, field{"cwd", aString, nil},
-			field{"file_path", aString, nil}, field{"tool_name", aString, nil}, field{"tool_input", anyValue, nil}, field{"url", aString, nil})
+			field{"file_path", aString, nil}, field{"tool_name", aString, nil}, field{"tool_input", anyValue, nil}, field{"url", aString, nil},
+			field{"workspace_roots", aStringList, nil})
 		if err != nil {
 			return Request{}, false, err
 		}
@@ -219,6 +220,9 @@ var cursor = Adapter{
 			Command                        *string
 			ToolInput                      any
 		}{Event: m.str("hook_event_name"), Cwd: m.str("cwd"), FilePath: m.str("file_path"), ToolName: m.str("tool_name"), ToolInput: m["tool_input"]}
+		if roots := m.list("workspace_roots"); c.Cwd == "" && len(roots) > 0 {
+			c.Cwd = roots[0] // events other than the shell's carry no cwd
+		}
 		if m.has("command") {
 			cmd := m.str("command")
 			c.Command = &cmd

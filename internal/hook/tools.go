@@ -18,6 +18,7 @@ const (
 	OpWrite  Op = "write"  // writes a whole file
 	OpEdit   Op = "edit"   // replaces text in a file
 	OpPatch  Op = "patch"  // Codex's apply_patch envelope
+	OpDelete Op = "delete" // deletes files
 	OpSearch Op = "search" // searches file names or contents
 	OpFetch  Op = "fetch"  // fetches a URL
 	OpMCP    Op = "mcp"    // an MCP server's tool
@@ -99,12 +100,14 @@ func (t tools) request(c Call) (Request, bool, error) {
 			return Request{}, false, fmt.Errorf("%s call without a path", c.Tool)
 		}
 		r.Kind, r.Text = action.KindFile, strings.Join(r.Paths, "\n")
-	case OpWrite, OpEdit:
+	case OpWrite, OpEdit, OpDelete:
 		r.Paths = StringsAt(c.Input, PathKeys...)
 		if len(r.Paths) == 0 {
 			return Request{}, false, fmt.Errorf("%s call without a path", c.Tool)
 		}
-		r.Content = strings.Join(StringsAt(c.Input, ContentKeys...), "\n")
+		if op != OpDelete {
+			r.Content = strings.Join(StringsAt(c.Input, ContentKeys...), "\n")
+		}
 		r.Kind = action.KindFileWrite
 	case OpPatch:
 		patch, ok := c.Input["command"].(string)

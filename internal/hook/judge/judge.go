@@ -49,7 +49,7 @@ func Classify(r hook.Request) action.Action {
 		return readAction(r)
 	case hook.OpSearch:
 		return searchAction(r)
-	case hook.OpWrite, hook.OpEdit, hook.OpPatch:
+	case hook.OpWrite, hook.OpEdit, hook.OpPatch, hook.OpDelete:
 		return writeAction(r)
 	case hook.OpFetch:
 		return fetchAction(r)
@@ -127,13 +127,20 @@ func globNamesSecret(g string) bool {
 // writeAction judges a write by where it goes and by what it puts there.
 func writeAction(r hook.Request) action.Action {
 	targets, content := r.Paths, r.Content
-	if r.Op == hook.OpPatch {
-		targets, content = patchTargets(r.Content)
+	var deleted []string
+	switch r.Op {
+	case hook.OpPatch:
+		targets, deleted, content = patchTargets(r.Content)
+	case hook.OpDelete:
+		deleted = r.Paths
 	}
 	text := strings.Join(targets, "\n") + "\n" + content
 	a := action.Action{Kind: action.KindFileWrite, Text: text, Class: action.ClassWrite, Targets: targets}
 	if len(targets) == 0 {
 		a.AddReason(action.Reason{ID: "file.no-target", Class: action.ClassUnknown, Message: "the write names no file Chaperone can read"})
+	}
+	for _, rs := range deleteReasons(r.Cwd, deleted) {
+		a.AddReason(rs)
 	}
 	for _, t := range targets {
 		p := abs(r.Cwd, t)
@@ -168,13 +175,52 @@ func writeAction(r hook.Request) action.Action {
 	return a
 }
 
+// deleteReasons judges deleting files as the shell guard judges rm of the
+// same paths where the agent works, so that a tool's deletion is held
+// where `rm` would be (a file outside the workspace, say).
+func deleteReasons(cwd string, paths []string) []action.Reason {
+	if len(paths) == 0 {
+		return nil
+	}
+	words := []string{"rm", "--"}
+	for _, p := range paths {
+		// Agents name files in the workspace by absolute path too.
+		if filepath.IsAbs(p) && filepath.IsAbs(cwd) {
+			if rel, err := filepath.Rel(cwd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				p = rel
+			}
+		}
+		words = append(words, p)
+	}
+	var out []action.Reason
+	for _, rs := range classify.ClassifyIn(action.KindShell, argv.Quote(words), cwd).Reasons {
+		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
 var patchHeader = regexp.MustCompile(`(?m)^\*\*\* (Add File|Update File|Delete File|Move to): (.+)$`)
 
 // patchTargets reads Codex's apply_patch envelope: the files it adds,
-// updates, deletes or moves to, and the lines it adds.
-func patchTargets(patch string) (targets []string, added string) {
+// updates, deletes or moves to, those it deletes (or moves away), and the
+// lines it adds.
+func patchTargets(patch string) (targets, deleted []string, added string) {
+	var updated string
 	for _, m := range patchHeader.FindAllStringSubmatch(patch, -1) {
-		targets = append(targets, strings.TrimSpace(m[2]))
+		t := strings.TrimSpace(m[2])
+		targets = append(targets, t)
+		switch m[1] {
+		case "Delete File":
+			deleted = append(deleted, t)
+		case "Update File":
+			updated = t
+		case "Move to":
+			if updated != "" {
+				deleted = append(deleted, updated) // the file moved away is gone from where it was
+			}
+		}
 	}
 	var b strings.Builder
 	for _, line := range strings.Split(patch, "\n") {
@@ -183,7 +229,7 @@ func patchTargets(patch string) (targets []string, added string) {
 			b.WriteByte('\n')
 		}
 	}
-	return targets, b.String()
+	return targets, deleted, b.String()
 }
 
 func ciFile(p string) bool {
