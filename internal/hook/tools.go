@@ -87,6 +87,9 @@ func (t tools) request(c Call) (Request, bool, error) {
 			cmd, ok = c.Input["code"] // a REPL tool runs code the same way
 		}
 		if !ok {
+			cmd, ok = c.Input["cmd"] // Codex's exec_command
+		}
+		if !ok {
 			return Request{}, false, fmt.Errorf("%s call without a command", c.Tool)
 		}
 		line, err := commandLine(cmd)
