@@ -150,7 +150,10 @@ func (w *walker) joinedScript(args []arg, depth int, id, msg string, same bool) 
 	w.script(strings.Join(parts, " "), depth+1)
 }
 
-var xargsValueOpts = strings.Fields("-I -L -l -n -P -d -E -e -s -a --max-args --max-procs --delimiter --replace --arg-file --max-lines --eof --max-chars --process-slot-var -j --jobs -S --sshlogin --results --joblog --colsep")
+// xargsValueOpts take the next word as their value. -i, -l and -e (and
+// --replace, --max-lines, --eof) do not: their value is optional and only
+// ever attached (-l1, --eof=x), so in `xargs -l rm -rf` rm is the command.
+var xargsValueOpts = strings.Fields("-I -L -n -P -d -E -s -a --max-args --max-procs --delimiter --arg-file --max-chars --process-slot-var -j --jobs -S --sshlogin --results --joblog --colsep")
 
 // xargs and parallel run a command with arguments that arrive at run time
 // (or, when what they read is known, with those arguments).
@@ -174,6 +177,8 @@ func (w *walker) xargs(name string, args []arg, in input, depth int) {
 			replace = a[2:]
 		case a == "-i" || a == "--replace":
 			replace = "{}"
+		case strings.HasPrefix(a, "-i") && len(a) > 2:
+			replace = a[2:]
 		case strings.HasPrefix(a, "--replace="):
 			replace = strings.TrimPrefix(a, "--replace=")
 		}
@@ -254,17 +259,20 @@ func (w *walker) find(c *call, depth int) {
 		}
 	}
 	var roots []string
+	placed := true // every root's place is known before run time
 	for _, a := range c.args {
 		if strings.HasPrefix(a.s, "-") || a.s == "(" || a.s == "!" {
 			break
 		}
-		roots = append(roots, a.s)
+		s, dyn := w.place(a.s, a.dyn)
+		placed = placed && !dyn
+		roots = append(roots, s)
 	}
 	for i, r := range roots {
 		// A workspace in a temp directory is not temp files to find.
 		roots[i], _ = rootedIn(w.ws.root, r, false)
 	}
-	disposable, local := len(roots) > 0, len(roots) > 0
+	disposable, local := len(roots) > 0 && placed, len(roots) > 0 && placed
 	for _, r := range roots {
 		disposable = disposable && isDisposable(r)
 		local = local && inWorkspace(r)

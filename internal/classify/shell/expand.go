@@ -361,7 +361,7 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 func hasOperator(wd *syntax.Word) bool {
 	found := false
 	syntax.Walk(wd, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && !plainParam(p) && !tempDefault(p) {
+		if p, ok := n.(*syntax.ParamExp); ok && !plainParam(p) {
 			found = true
 		}
 		return !found

@@ -203,7 +203,9 @@ func operandsOf(c *call) []positional {
 func allDisposable(c *call) bool {
 	ops := operandsOf(c)
 	for _, p := range ops {
-		if !isDisposable(p.s) {
+		// A path placed only at run time (after cd $X, cd .., cd -) is
+		// not the workspace's build directory it looks like.
+		if p.dyn || !isDisposable(p.s) {
 			return false
 		}
 	}

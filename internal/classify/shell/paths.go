@@ -13,46 +13,20 @@ func isDevice(p string) bool {
 
 var tempRoots = []string{"/tmp", "/var/tmp", "/private/tmp", "/dev/shm"}
 
-// tempVars name the temporary directory where they are set. Where they are
-// not (most Linux systems leave TMPDIR unset), `$TMPDIR/x` is `/x`.
-var tempVars = []string{"$TMPDIR", "$TMP", "$TEMP"}
-
-// topLevelDirs are the names a directory at / has on the systems agents run
-// on: `$TMPDIR/etc` is /etc when TMPDIR is unset.
-var topLevelDirs = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt",
-	"proc", "root", "run", "sbin", "snap", "srv", "sys", "tmp", "usr", "var", "nix", "Applications", "Library", "System",
-	"Users", "Volumes", "cores", "private", "workspace", "workspaces", "app", "data", "code", "src", "w"}
-
-// isTemp reports whether p is a temporary directory or inside one. Other
-// than $TMPDIR/NAME (below), a path with an expansion in it is not: the
-// value is not known here, and `/tmp/$X` with X=../etc is /etc.
+// isTemp reports whether p is a temporary directory or inside one. A path
+// with an expansion in it is not: the value is not known here, `/tmp/$X`
+// with X=../etc is /etc, and $TMPDIR is unset on most Linux systems
+// (`rm -rf $TMPDIR/work` is `rm -rf /work`) or may have been set to
+// anything by an earlier command.
 func isTemp(p string) bool {
 	if strings.Contains(p, "$") {
-		return underTempVar(p)
+		return false
 	}
 	clean := path.Clean(p)
 	for _, root := range tempRoots {
 		if clean == root || strings.HasPrefix(clean, root+"/") {
 			return true
 		}
-	}
-	return false
-}
-
-// underTempVar reports whether p is one plainly named thing in the temp
-// directory a variable names: $TMPDIR/build is (in the temp directory, or
-// /build where TMPDIR is unset); $TMPDIR itself, $TMPDIR/*, $TMPDIR/.. and
-// $TMPDIR/home are not, nor any path with another expansion in it.
-func underTempVar(p string) bool {
-	p = strings.ReplaceAll(p, "${", "$") // ${TMPDIR}/x, rendered plain
-	for _, v := range tempVars {
-		name, ok := strings.CutPrefix(p, v+"/")
-		if !ok {
-			continue
-		}
-		name = strings.TrimSuffix(name, "/")
-		return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/$*?[{}\\`'\" ") &&
-			!slices.Contains(topLevelDirs, name) && !strings.HasPrefix(name, "-")
 	}
 	return false
 }

@@ -76,7 +76,7 @@ func TestFilesystem(t *testing.T) {
 		// An expansion's value is not known here: TMPDIR may be unset
 		// (rm -rf /*), set to / by an earlier command, or a default may
 		// climb out of the workspace.
-		{"rm -rf /tmp/x ${TMPDIR:-/tmp}/y", write, ""},
+		{"rm -rf /tmp/x ${TMPDIR:-/tmp}/y", destructive, "fs.rm-recursive"},
 		{"rm -rf ${TMPDIR:-/tmp}/*", destructive, "fs.rm-recursive"},
 		{"rm -rf ${TMPDIR:-/}/y", destructive, "fs.rm-recursive"},
 		{"rm -rf ${TMPDIR:+/tmp}/y", destructive, "fs.rm-recursive"},
@@ -93,14 +93,31 @@ func TestFilesystem(t *testing.T) {
 		{"rm -rf build/$(echo ../..)", destructive, "fs.rm-recursive"},
 		{"d=build; rm -rf $d", write, ""},
 		{"d=build/; rm -rf ${d%/}", write, ""},
-		{"rm -rf $TMPDIR/build", write, ""},
-		{`rm -rf "${TMPDIR}/pip-cache"`, write, ""},
+		// Unset, $TMPDIR/work is /work; an earlier command may have set it.
+		{"rm -rf $TMPDIR/build", destructive, "fs.rm-recursive"},
+		{"rm -rf $TMPDIR/work", destructive, "fs.rm-recursive"},
+		{`: ${TMPDIR:=/home}; rm -rf $TMPDIR/user`, destructive, "fs.rm-recursive"},
 		{"rm -rf $TMPDIR/home", destructive, "fs.rm-recursive"},
 		{"rm -rf $TMPDIR/..", destructive, "fs.rm-recursive"},
 		{"rm -rf $TMPDIR", destructive, "fs.rm-recursive"},
 		{"rm -rf $TMPDIR/a/b", destructive, "fs.rm-recursive"},
 		{"export TMPDIR=/home; rm -rf $TMPDIR/u", destructive, "fs.rm-recursive"},
 		{"cd ${PWD:-/} && rm -rf *", destructive, "fs.rm-recursive"},
+		// A build directory somewhere only known at run time.
+		{"cd $X && rm -rf build", destructive, "fs.rm-recursive"},
+		{"cd - && rm -rf node_modules", destructive, "fs.rm-recursive"},
+		{"pushd $X; rm -rf dist", destructive, "fs.rm-recursive"},
+		{"cd $X && find build -delete", destructive, "fs.find-delete"},
+		{"cd src && rm -rf build", write, ""},
+		// xargs -l, -e, -i, --replace, --eof take no separate value.
+		{"echo $HOME | xargs -l rm -rf", destructive, "fs.rm-recursive"},
+		{"echo ~ | xargs --eof rm -rf", destructive, "fs.rm-recursive"},
+		{"echo / | xargs --replace rm -rf {}", destructive, "fs.rm-recursive"},
+		{"echo / | xargs -i rm -rf {}", destructive, "fs.rm-recursive"},
+		{"echo build | xargs -l1 rm -rf", write, ""},
+		// Inside double quotes \$ is $: the value runs rm where read as a number.
+		{`export X="a[\$(rm -rf ~)]"; echo $((X))`, destructive, "fs.rm-recursive"},
+		{`declare X="a[\$(rm -rf ~)]"`, destructive, "fs.rm-recursive"},
 		{"rm -rf node_modules/*", write, ""},
 		{"rm -rf src", destructive, "fs.rm-recursive"},
 		{"rm -rf *", destructive, "fs.rm-recursive"},

@@ -537,7 +537,7 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 		switch p := p.(type) {
 		case *syntax.Lit:
 			if quoted {
-				b.WriteString(p.Value)
+				b.WriteString(unescapeQuoted(p.Value))
 			} else {
 				b.WriteString(unescape(p.Value))
 			}
@@ -559,7 +559,7 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 			if p.Param != nil {
 				name = p.Param.Value
 			}
-			if plainParam(p) || tempDefault(p) {
+			if plainParam(p) {
 				b.WriteString("$" + name)
 			} else {
 				// A default, a substitution, a slice or an indirection
@@ -600,17 +600,6 @@ func plainParam(p *syntax.ParamExp) bool {
 		p.Repl == nil && p.Names == 0 && p.Exp == nil
 }
 
-// tempDefault reports whether p is ${TMPDIR:-/tmp} or the like: the
-// temporary directory a variable names, else a temporary directory.
-func tempDefault(p *syntax.ParamExp) bool {
-	if p.Exp == nil || p.Exp.Op != syntax.DefaultUnset && p.Exp.Op != syntax.DefaultUnsetOrNull || p.Exp.Word == nil {
-		return false
-	}
-	q := *p
-	q.Exp = nil
-	return plainParam(&q) && slices.Contains(tempVars, "$"+p.Param.Value) && slices.Contains(tempRoots, p.Exp.Word.Lit())
-}
-
 // walkPart walks what a word part runs, unless only rendering.
 func (w *walker) walkPart(p syntax.Node, depth int) {
 	if w.renderOnly == 0 {
@@ -639,6 +628,26 @@ func unescape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			if s[i] == '\n' {
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// unescapeQuoted removes the backslashes the shell removes inside double
+// quotes: before $, `, ", \ and a newline; "a[\$(rm -rf ~)]" holds
+// a[$(rm -rf ~)], which runs rm wherever bash reads it as a number.
+func unescapeQuoted(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\\n", s[i+1]) >= 0 {
 			i++
 			if s[i] == '\n' {
 				continue
