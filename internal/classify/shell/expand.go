@@ -234,6 +234,8 @@ func (e *env) Get(name string) expand.Variable {
 		return str(" \t\n")
 	}
 	switch {
+	case numericParams[name] && (s == nil || !s.walked[name]):
+		return str("$" + name) // digits: see paths' numeric check
 	case name == "PWD" && (s == nil || !s.walked[name]):
 		return str(".") // where the command runs: cwd.go places it
 	case name == "HOME" && (s == nil || !s.walked[name]):

@@ -19,7 +19,7 @@ var tempRoots = []string{"/tmp", "/var/tmp", "/private/tmp", "/dev/shm"}
 // (`rm -rf $TMPDIR/work` is `rm -rf /work`) or may have been set to
 // anything by an earlier command.
 func isTemp(p string) bool {
-	if strings.Contains(p, "$") {
+	if strings.Contains(withoutNumeric(p), "$") {
 		return false
 	}
 	clean := path.Clean(p)
@@ -31,12 +31,23 @@ func isTemp(p string) bool {
 	return false
 }
 
+// withoutNumeric is p with the expansions that are only ever digits ($$,
+// $!, $#, $?) taken out.
+func withoutNumeric(p string) string {
+	if !strings.Contains(p, "$") {
+		return p
+	}
+	return numericReplacer.Replace(p)
+}
+
+var numericReplacer = strings.NewReplacer("$$", "0", "$!", "0", "$#", "0", "$?", "0")
+
 // inWorkspace reports whether p stays inside the working directory: relative,
 // not climbing out with .., and with no expansion anywhere in it: a value
 // not known here may climb out (`build/$X` with X=../.., or
 // `build/${X:-../..}`), and paths render every expansion with a $.
 func inWorkspace(p string) bool {
-	if p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") || strings.Contains(p, "$") {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") || strings.Contains(withoutNumeric(p), "$") {
 		return false
 	}
 	clean := path.Clean(p)

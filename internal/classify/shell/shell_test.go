@@ -93,6 +93,9 @@ func TestFilesystem(t *testing.T) {
 		{"rm -rf build/$(echo ../..)", destructive, "fs.rm-recursive"},
 		{"d=build; rm -rf $d", write, ""},
 		{"d=build/; rm -rf ${d%/}", write, ""},
+		{"rm -rf /tmp/foo-$$ /tmp/bar.$!", write, ""},
+		{"rm -rf /tmp/$$/../..", destructive, "fs.rm-recursive"},
+		{"rm -rf /tmp/$UIDS", destructive, "fs.rm-recursive"},
 		// Unset, $TMPDIR/work is /work; an earlier command may have set it.
 		{"rm -rf $TMPDIR/build", destructive, "fs.rm-recursive"},
 		{"rm -rf $TMPDIR/work", destructive, "fs.rm-recursive"},

@@ -554,10 +554,12 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 				dyn = true
 			}
 		case *syntax.ParamExp:
-			dyn = true
 			name := ""
 			if p.Param != nil {
 				name = p.Param.Value
+			}
+			if !plainParam(p) || !numericParams[name] {
+				dyn = true
 			}
 			if plainParam(p) {
 				b.WriteString("$" + name)
@@ -590,6 +592,11 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 	}
 	return dyn
 }
+
+// numericParams expand to digits whatever has run before: in a path they
+// can neither climb out nor name another directory (/tmp/build-$$).
+// Named ones ($UID) are left out: "$UID" is also the start of "$UIDS".
+var numericParams = map[string]bool{"$": true, "!": true, "#": true, "?": true}
 
 // plainParam reports whether p is $name or ${name}: the variable's value
 // and nothing else.
