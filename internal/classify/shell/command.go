@@ -120,6 +120,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	w.execEnvArgs(name, rest, depth)
 	w.builtinSubscripts(name, rest, depth)
+	w.readValues(name, in, depth)
 	if w.runs(name, rest, in, depth) {
 		w.secretArgs(parseCall(name, rest))
 		return

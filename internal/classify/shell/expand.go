@@ -344,7 +344,7 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 	}
 	e := &env{w: w}
 	fs, err := expand.Fields(w.cfg(e), wd)
-	if err != nil || len(fs) > 4096 || e.dyn && (len(fs) == 0 || hasOperator(wd)) {
+	if err != nil || len(fs) > 4096 || e.dyn && len(fs) == 0 || e.dyn && hasOperator(wd) || w.operatorOnStandIn(wd) {
 		// A value only known at run time that expanded to nothing here
 		// (an array element, a slice) may be anything there; so may an
 		// operator applied to one (${X:-../..}, ${X/a/b}), which here
@@ -371,6 +371,21 @@ func hasOperator(wd *syntax.Word) bool {
 	return found
 }
 
+// operatorOnStandIn reports whether wd applies an operator to $PWD or
+// $HOME where only their stand-ins ("." and "~") are known: exact as a
+// whole, not once cut or replaced (${PWD%/*} is the workspace's parent).
+func (w *walker) operatorOnStandIn(wd *syntax.Word) bool {
+	found := false
+	syntax.Walk(wd, func(n syntax.Node) bool {
+		if p, ok := n.(*syntax.ParamExp); ok && !plainParam(p) && p.Param != nil &&
+			(p.Param.Value == "PWD" || p.Param.Value == "HOME") && (w.scope == nil || !w.scope.walked[p.Param.Value]) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
 // renderOnlyWord renders without walking what the word runs.
 func (w *walker) renderOnlyWord(wd *syntax.Word, depth int) (string, bool, []string) {
 	w.renderOnly++
@@ -386,7 +401,7 @@ func (w *walker) expandDoc(wd *syntax.Word) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return s, !e.dyn
+	return s, !e.dyn && !w.operatorOnStandIn(wd)
 }
 
 // promptExpansion: ${x@P} expands x's value as a prompt, which runs the

@@ -144,19 +144,29 @@ func shortBundle(c *call, letter byte) bool {
 func optionValues(c *call, names ...string) []arg {
 	var out []arg
 	for i, a := range c.args {
-		if a.dyn {
-			continue
-		}
 		for _, n := range names {
 			switch {
 			case strings.HasPrefix(a.s, n+"="):
-				out = append(out, arg{s: a.s[len(n)+1:]})
+				// --output=$X: a value known only at run time is still
+				// the option's value.
+				out = append(out, arg{s: a.s[len(n)+1:], dyn: a.dyn})
+			case a.dyn:
 			case a.s == n || strings.HasPrefix(n, "--") && abbreviates(a.s, n) && !strings.Contains(a.s, "="):
 				if i+1 < len(c.args) {
 					out = append(out, c.args[i+1])
 				}
-			case len(n) == 2 && n[1] != '-' && strings.HasPrefix(a.s, n) && len(a.s) > 2 && !strings.HasPrefix(a.s, "--"):
-				out = append(out, arg{s: a.s[2:]})
+			case len(n) == 2 && n[1] != '-' && strings.HasPrefix(a.s, "-") && !strings.HasPrefix(a.s, "--"):
+				// -Ofile, and the end of a cluster of flags: -qO file,
+				// -qO/etc/passwd.
+				at := strings.IndexByte(a.s[1:], n[1]) + 1
+				if at == 0 || at > 1 && !isLetters(a.s[1:at]) {
+					continue
+				}
+				if at+1 < len(a.s) {
+					out = append(out, arg{s: a.s[at+1:]})
+				} else if i+1 < len(c.args) {
+					out = append(out, c.args[i+1])
+				}
 			}
 		}
 	}

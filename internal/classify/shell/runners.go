@@ -492,6 +492,18 @@ func (w *walker) builtinSubscripts(name string, args []arg, depth int) {
 	}
 }
 
+// readValues judges what read, mapfile and readarray are given, when it is
+// known, as an assignment's value is judged: a value like a[$(cmd)] runs
+// cmd wherever bash reads it as a number ($((X)), [[ X -eq 0 ]]).
+func (w *walker) readValues(name string, in input, depth int) {
+	if name != "read" && name != "mapfile" && name != "readarray" || !in.present || !in.known {
+		return
+	}
+	if strings.Contains(in.text, "[") && (strings.Contains(in.text, "$(") || strings.Contains(in.text, "`")) {
+		w.document(in.text, depth)
+	}
+}
+
 // screen -X stuff TEXT types TEXT into a session's shell; -X exec runs a
 // command there.
 func (w *walker) screen(args []arg, depth int) bool {

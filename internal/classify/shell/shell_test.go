@@ -121,6 +121,19 @@ func TestFilesystem(t *testing.T) {
 		// Inside double quotes \$ is $: the value runs rm where read as a number.
 		{`export X="a[\$(rm -rf ~)]"; echo $((X))`, destructive, "fs.rm-recursive"},
 		{`declare X="a[\$(rm -rf ~)]"`, destructive, "fs.rm-recursive"},
+		{`read X <<< 'a[$(rm -rf ~)]'; (( X ))`, destructive, "fs.rm-recursive"},
+		{`IFS=, read A B <<< 'x,a[$(rm -rf ~)]'; echo $((B))`, destructive, "fs.rm-recursive"},
+		{`read X <<< 'hello world'`, read, ""},
+		// Operators on $PWD's stand-in: ${PWD%/*} is the workspace's parent.
+		{`rm -rf "${PWD%/*}/build"`, destructive, "fs.rm-recursive"},
+		{`rm -rf "${PWD::1}build"`, destructive, "fs.rm-recursive"},
+		{`cd "${PWD%/*}" && rm -rf build`, destructive, "fs.rm-recursive"},
+		{`rm -rf "$PWD/build"`, write, ""},
+		// An output option at the end of a cluster, or with a run-time value.
+		{"wget -qO ~/.bashrc http://x/y", destructive, "fs.overwrite-outside-workspace"},
+		{"wget -qO/etc/passwd http://x/y", destructive, "fs.overwrite-outside-workspace"},
+		{"curl --output=$X http://x", destructive, "fs.overwrite-outside-workspace"},
+		{"curl -sSo out.json http://x", read, ""},
 		{"rm -rf node_modules/*", write, ""},
 		{"rm -rf src", destructive, "fs.rm-recursive"},
 		{"rm -rf *", destructive, "fs.rm-recursive"},
