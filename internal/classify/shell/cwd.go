@@ -40,11 +40,21 @@ func (w *walker) chdir(dir arg) {
 	switch {
 	case dir.dyn || dir.s == "-" || strings.HasPrefix(dir.s, "$"):
 		w.cwd.here = ""
-	case strings.HasPrefix(dir.s, "/") || strings.HasPrefix(dir.s, "~"):
+	case strings.HasPrefix(dir.s, "~"):
+		if j, ok := joinPlace("~", strings.TrimPrefix(strings.TrimPrefix(dir.s, "~"), "/")); ok && (dir.s == "~" || strings.HasPrefix(dir.s, "~/")) {
+			w.cwd.here = w.fromRoot(j)
+		} else {
+			w.cwd.here = "" // ~/.., ~+, ~-, ~user: not followed
+		}
+	case strings.HasPrefix(dir.s, "/"):
 		w.cwd.here = w.fromRoot(dir.s)
 	case w.cwd.here == "":
 	case strings.HasPrefix(w.cwd.here, "/") || strings.HasPrefix(w.cwd.here, "~"):
-		w.cwd.here = path.Join(w.cwd.here, dir.s)
+		if j, ok := joinPlace(w.cwd.here, dir.s); ok {
+			w.cwd.here = j
+		} else {
+			w.cwd.here = ""
+		}
 	default:
 		w.cwd.here = path.Join(w.cwd.here, dir.s)
 		if w.cwd.here == ".." || strings.HasPrefix(w.cwd.here, "../") {
@@ -100,16 +110,19 @@ func (w *walker) cd(name string, args []arg) {
 	}
 	switch {
 	case name == "popd":
-		if n := len(w.cwd.stack); n > 0 && len(pos) == 0 {
+		if n := len(w.cwd.stack); n > 0 && len(pos) == 0 && len(args) == 0 {
 			w.cwd.here, w.cwd.stack = w.cwd.stack[n-1], w.cwd.stack[:n-1]
 		} else {
-			w.cwd.here = ""
+			w.cwd.here, w.cwd.stack = "", nil
 		}
 		w.cdScripts()
 		return
 	case name == "pushd":
-		if len(pos) == 0 || strings.HasPrefix(pos[0].s, "+") || strings.HasPrefix(pos[0].s, "-") {
-			w.cwd.here = "" // swaps or rotates the stack
+		if len(pos) == 0 || len(pos) < len(args) || strings.HasPrefix(pos[0].s, "+") || strings.HasPrefix(pos[0].s, "-") {
+			// Rotations, and -n (the stack changes, the directory not,
+			// and a later popd goes where it says): neither the
+			// directory nor the stack is followed from here on.
+			w.cwd.here, w.cwd.stack = "", nil
 			w.cdScripts()
 			return
 		}
@@ -157,7 +170,25 @@ func placeFrom(here, p string, dyn bool) (string, bool) {
 	if here == "$PWD" {
 		return p, true
 	}
-	return path.Join(here, p), false
+	j, ok := joinPlace(here, p)
+	if !ok {
+		return p, true
+	}
+	return j, false
+}
+
+// joinPlace joins a relative path to a place. A place under ~ (or ~user,
+// ~+) that the path climbs out of is known only at run time: path.Join
+// would make ~/../build plain build, the workspace's.
+func joinPlace(base, rel string) (string, bool) {
+	j := path.Join(base, rel)
+	if strings.HasPrefix(base, "~") {
+		head, _, _ := strings.Cut(base, "/")
+		if head != "~" || !(j == "~" || strings.HasPrefix(j, "~/")) {
+			return "", false // ~+, ~-, ~user: not followed; or climbed out of ~
+		}
+	}
+	return j, true
 }
 
 func (w *walker) place(p string, dyn bool) (string, bool) { return placeFrom(w.outside(), p, dyn) }

@@ -171,6 +171,10 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		}
 		if strings.HasPrefix(value, "!") {
 			w.script(value[1:], depth+1)
+		} else {
+			// Judged where it is defined too: saved with git config, a
+			// later `git x` names no command the guard can see.
+			w.script("git "+value, depth+1)
 		}
 	case k == "core.hookspath" || strings.HasPrefix(k, "include.") || strings.HasPrefix(k, "includeif.") || k == "core.worktree" && dyn:
 		w.add("git.config-loads", unknown, "git "+key+" makes git run hooks or read settings from "+value)

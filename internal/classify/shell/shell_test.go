@@ -112,6 +112,16 @@ func TestFilesystem(t *testing.T) {
 		{"pushd $X; rm -rf dist", destructive, "fs.rm-recursive"},
 		{"cd $X && find build -delete", destructive, "fs.find-delete"},
 		{"cd src && rm -rf build", write, ""},
+		// ~/.. is not the workspace; ~+ and ~- are not followed; pushd -n
+		// changes what a later popd does.
+		{"cd ~/.. && rm -rf build", destructive, "fs.rm-recursive"},
+		{"cd ~+/.. && rm -rf build", destructive, "fs.rm-recursive"},
+		{"cd ~ && cd .. && rm -rf build", destructive, "fs.rm-recursive"},
+		{"pushd /tmp; pushd -n ~; popd; rm -rf build", destructive, "fs.rm-recursive"},
+		{"pushd src; popd; rm -rf build", write, ""},
+		// A git alias saved for later is judged where it is defined.
+		{`git config --local alias.x "reset --hard"`, destructive, "git.reset-hard"},
+		{"git config alias.st status", read, ""},
 		// xargs -l, -e, -i, --replace, --eof take no separate value.
 		{"echo $HOME | xargs -l rm -rf", destructive, "fs.rm-recursive"},
 		{"echo ~ | xargs --eof rm -rf", destructive, "fs.rm-recursive"},
