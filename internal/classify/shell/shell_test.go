@@ -122,6 +122,9 @@ func TestFilesystem(t *testing.T) {
 		// A git alias saved for later is judged where it is defined.
 		{`git config --local alias.x "reset --hard"`, destructive, "git.reset-hard"},
 		{"git config alias.st status", read, ""},
+		{"rsync -a src/x /etc/passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"rsync -a src/ build/", write, ""},
+		{"rsync -avn src/x /etc/passwd", write, ""},
 		// xargs -l, -e, -i, --replace, --eof take no separate value.
 		{"echo $HOME | xargs -l rm -rf", destructive, "fs.rm-recursive"},
 		{"echo ~ | xargs --eof rm -rf", destructive, "fs.rm-recursive"},
