@@ -40,6 +40,10 @@ func (w *walker) chdir(dir arg) {
 	switch {
 	case dir.dyn || dir.s == "-" || strings.HasPrefix(dir.s, "$"):
 		w.cwd.here = ""
+	case w.scope != nil && w.scope.walked["CDPATH"] && !strings.HasPrefix(dir.s, "/") && !strings.HasPrefix(dir.s, "~") &&
+		dir.s != "." && dir.s != ".." && !strings.HasPrefix(dir.s, "./") && !strings.HasPrefix(dir.s, "../"):
+		// With CDPATH set here, cd etc may go to /etc.
+		w.cwd.here = ""
 	case strings.HasPrefix(dir.s, "~"):
 		if j, ok := joinPlace("~", strings.TrimPrefix(strings.TrimPrefix(dir.s, "~"), "/")); ok && (dir.s == "~" || strings.HasPrefix(dir.s, "~/")) {
 			w.cwd.here = w.fromRoot(j)

@@ -119,6 +119,8 @@ func TestFilesystem(t *testing.T) {
 		{"cd ~ && cd .. && rm -rf build", destructive, "fs.rm-recursive"},
 		{"pushd /tmp; pushd -n ~; popd; rm -rf build", destructive, "fs.rm-recursive"},
 		{"pushd src; popd; rm -rf build", write, ""},
+		{"export CDPATH=/; cd etc && rm -rf build", destructive, "fs.rm-recursive"},
+		{"CDPATH=/ cd etc && rm -rf build", destructive, "fs.rm-recursive"},
 		// A git alias saved for later is judged where it is defined.
 		{`git config --local alias.x "reset --hard"`, destructive, "git.reset-hard"},
 		{"git config alias.st status", read, ""},
