@@ -21,13 +21,12 @@ func readFile(f *os.File) (data []byte, ok bool, err error) {
 	deadline := time.Now().Add(InputDeadline)
 	buf := make([]byte, 0, 16<<10)
 	var readErr error
-	done := false
 	ctlErr := rc.Control(func(fd uintptr) {
 		if fd >= syscall.FD_SETSIZE {
 			return
 		}
 		ok = true
-		for !done {
+		for {
 			left := time.Until(deadline)
 			if left <= 0 {
 				readErr = fmt.Errorf("the agent sent no complete input within %s", InputDeadline)
@@ -53,7 +52,7 @@ func readFile(f *os.File) (data []byte, ok bool, err error) {
 				readErr = fmt.Errorf("reading the hook input: %v", err)
 				return
 			case n == 0:
-				done = true
+				return // the end of the input
 			default:
 				buf = buf[:len(buf)+n]
 				if len(buf) > MaxInput {

@@ -60,12 +60,8 @@ func (w *walker) assigned(a *syntax.Assign, depth int) {
 		}
 		v, dyn := w.word(a.Value, depth)
 		w.environment(a.Name.Value, v)
-		if !dyn && strings.Contains(v, "[") && (strings.Contains(v, "$(") || strings.Contains(v, "`")) {
-			// A value like a[$(cmd)] runs cmd wherever bash reads it as a
-			// number or a variable's name: [[ $x -eq 0 ]], ${y:x},
-			// declare -i, unset "$x", read "$x", ${!x}... Judged here,
-			// once, whichever use comes.
-			w.document(v, depth)
+		if !dyn {
+			w.numericValue(v, depth)
 		}
 	}
 	w.scope.walked[a.Name.Value] = true

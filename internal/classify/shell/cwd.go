@@ -45,7 +45,7 @@ func (w *walker) chdir(dir arg) {
 		// With CDPATH set here, cd etc may go to /etc.
 		w.cwd.here = ""
 	case strings.HasPrefix(dir.s, "~"):
-		if j, ok := joinPlace("~", strings.TrimPrefix(strings.TrimPrefix(dir.s, "~"), "/")); ok && (dir.s == "~" || strings.HasPrefix(dir.s, "~/")) {
+		if j, ok := joinPlace(dir.s, "."); ok {
 			w.cwd.here = w.fromRoot(j)
 		} else {
 			w.cwd.here = "" // ~/.., ~+, ~-, ~user: not followed

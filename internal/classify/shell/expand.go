@@ -358,12 +358,11 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 	return out
 }
 
-// hasOperator reports whether wd expands a parameter other than plainly
-// ($X, ${X}): with a default, a substitution, a slice, an indirection.
-func hasOperator(wd *syntax.Word) bool {
+// anyParam reports whether wd expands a parameter for which f holds.
+func anyParam(wd *syntax.Word, f func(*syntax.ParamExp) bool) bool {
 	found := false
 	syntax.Walk(wd, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && !plainParam(p) {
+		if p, ok := n.(*syntax.ParamExp); ok && f(p) {
 			found = true
 		}
 		return !found
@@ -371,19 +370,20 @@ func hasOperator(wd *syntax.Word) bool {
 	return found
 }
 
+// hasOperator reports whether wd expands a parameter other than plainly
+// ($X, ${X}): with a default, a substitution, a slice, an indirection.
+func hasOperator(wd *syntax.Word) bool {
+	return anyParam(wd, func(p *syntax.ParamExp) bool { return !plainParam(p) })
+}
+
 // operatorOnStandIn reports whether wd applies an operator to $PWD or
 // $HOME where only their stand-ins ("." and "~") are known: exact as a
 // whole, not once cut or replaced (${PWD%/*} is the workspace's parent).
 func (w *walker) operatorOnStandIn(wd *syntax.Word) bool {
-	found := false
-	syntax.Walk(wd, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && !plainParam(p) && p.Param != nil &&
-			(p.Param.Value == "PWD" || p.Param.Value == "HOME") && (w.scope == nil || !w.scope.walked[p.Param.Value]) {
-			found = true
-		}
-		return !found
+	return anyParam(wd, func(p *syntax.ParamExp) bool {
+		return !plainParam(p) && p.Param != nil && (p.Param.Value == "PWD" || p.Param.Value == "HOME") &&
+			(w.scope == nil || !w.scope.walked[p.Param.Value])
 	})
-	return found
 }
 
 // renderOnlyWord renders without walking what the word runs.
@@ -443,17 +443,11 @@ func (w *walker) document(text string, depth int) {
 // positionalParams reports whether a word expands $*, $@, $# or a numbered
 // parameter.
 func positionalParams(wd *syntax.Word) bool {
-	found := false
-	syntax.Walk(wd, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil {
-			switch v := p.Param.Value; {
-			case v == "*" || v == "@" || v == "#":
-				found = true
-			case v != "" && v[0] >= '0' && v[0] <= '9':
-				found = true
-			}
+	return anyParam(wd, func(p *syntax.ParamExp) bool {
+		if p.Param == nil {
+			return false
 		}
-		return !found
+		v := p.Param.Value
+		return v == "*" || v == "@" || v == "#" || v != "" && v[0] >= '0' && v[0] <= '9'
 	})
-	return found
 }

@@ -21,16 +21,6 @@ var downloadsPack = &Pack{Name: "downloads", Commands: []string{"scp", "docker",
 	}, Class: destructive, Reason: "writes a copied or rendered file over one outside the workspace"},
 }}
 
-// rsyncDryRun: rsync -n, --dry-run, or n in a cluster of flags (-avn).
-func rsyncDryRun(c *call) bool {
-	for _, a := range c.args {
-		if a.s == "--dry-run" || len(a.s) > 1 && a.s[0] == '-' && a.s[1] != '-' && isLetters(a.s[1:]) && strings.ContainsRune(a.s[1:], 'n') {
-			return true
-		}
-	}
-	return false
-}
-
 // downloadDests are the local files or directories a command writes.
 func downloadDests(c *call) []arg {
 	last := func() []arg {
@@ -47,7 +37,7 @@ func downloadDests(c *call) []arg {
 		// A local destination is written whether the source is remote or
 		// local (rsync -a src/x /etc/passwd), as by cp; a dry run writes
 		// nothing.
-		if c.name == "rsync" && rsyncDryRun(c) {
+		if c.name == "rsync" && c.has("-n", "--dry-run") { // -avn too
 			return nil
 		}
 		if d := last(); d != nil && !remote(d[0]) {

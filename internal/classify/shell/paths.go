@@ -40,7 +40,13 @@ func withoutNumeric(p string) string {
 	return numericReplacer.Replace(p)
 }
 
-var numericReplacer = strings.NewReplacer("$$", "0", "$!", "0", "$#", "0", "$?", "0")
+var numericReplacer = func() *strings.Replacer {
+	var pairs []string
+	for name := range numericParams {
+		pairs = append(pairs, "$"+name, "0")
+	}
+	return strings.NewReplacer(pairs...)
+}()
 
 // inWorkspace reports whether p stays inside the working directory: relative,
 // not climbing out with .., and with no expansion anywhere in it: a value

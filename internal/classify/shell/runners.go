@@ -493,14 +493,21 @@ func (w *walker) builtinSubscripts(name string, args []arg, depth int) {
 }
 
 // readValues judges what read, mapfile and readarray are given, when it is
-// known, as an assignment's value is judged: a value like a[$(cmd)] runs
-// cmd wherever bash reads it as a number ($((X)), [[ X -eq 0 ]]).
+// known, as an assignment's value is judged.
 func (w *walker) readValues(name string, in input, depth int) {
-	if name != "read" && name != "mapfile" && name != "readarray" || !in.present || !in.known {
-		return
+	if (name == "read" || name == "mapfile" || name == "readarray") && in.present && in.known {
+		w.numericValue(in.text, depth)
 	}
-	if strings.Contains(in.text, "[") && (strings.Contains(in.text, "$(") || strings.Contains(in.text, "`")) {
-		w.document(in.text, depth)
+}
+
+// numericValue judges a variable's known value for what it runs when read:
+// a value like a[$(cmd)] runs cmd wherever bash reads it as a number or a
+// variable's name ([[ $x -eq 0 ]], ${y:x}, declare -i, unset "$x", read
+// "$x", ${!x}...). Judged where the value is given, once, whichever use
+// comes.
+func (w *walker) numericValue(v string, depth int) {
+	if strings.Contains(v, "[") && (strings.Contains(v, "$(") || strings.Contains(v, "`")) {
+		w.document(v, depth)
 	}
 }
 

@@ -558,12 +558,11 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 			if p.Param != nil {
 				name = p.Param.Value
 			}
-			if !plainParam(p) || !numericParams[name] {
-				dyn = true
-			}
 			if plainParam(p) {
 				b.WriteString("$" + name)
+				dyn = dyn || !numericParams[name]
 			} else {
+				dyn = true
 				// A default, a substitution, a slice or an indirection
 				// is not the variable's value: rendered as $NAME it
 				// would pass for it ($TMPDIR, $PWD) where it may be
