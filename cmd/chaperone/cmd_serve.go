@@ -114,7 +114,10 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 			defer auditLog.Close()
 			g := &gate.Gate{Policy: eng, Approvals: approvals, Audit: auditLog, Store: st, Log: log,
 				Snapshots: cfg.Backup.SnapshotBeforeDestructive()}
-			gw, err := pgGateway(cfg, g, st, pgLn, log)
+			// One follower of the drills in the log, for held statements'
+			// impact, the console and the metrics.
+			drills := &backup.Drills{State: st}
+			gw, err := pgGateway(cfg, g, st, drills, pgLn, log)
 			if err != nil {
 				return err
 			}
@@ -122,7 +125,7 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 			if err != nil {
 				return err
 			}
-			handler, err := a.httpHandler(cfg, g, st, apiGateway, log)
+			handler, err := a.httpHandler(cfg, g, st, drills, apiGateway, log)
 			if err != nil {
 				return err
 			}
@@ -189,11 +192,11 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 
 // httpHandler serves /healthz and /metrics, and the approval console and
 // its API on every other path.
-func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, apiGateway http.Handler, log *slog.Logger) (http.Handler, error) {
+func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, drills *backup.Drills, apiGateway http.Handler, log *slog.Logger) (http.Handler, error) {
 	approvals := g.Approvals
 	console := &web.Console{Approvals: approvals, Tokens: token.NewManager(st), Store: st, Log: log, PublicURL: cfg.Approvals.URL,
 		LocalBackups: cfg.Backup.Store != "s3",
-		Drills:       func(ctx context.Context) (map[string]backup.DrillRecord, error) { return backup.LastDrills(ctx, st) }}
+		Drills:       drills.Last}
 	if bs, err := backupStore(cfg); err == nil {
 		console.BackupStore = bs.Describe()
 	}
@@ -227,7 +230,7 @@ func (a *app) httpHandler(cfg *config.Config, g *gate.Gate, st store.Store, apiG
 			pgUpstreams = append(pgUpstreams, u.Name)
 		}
 	}
-	reg.MustRegister(drillCollector{st: st, upstreams: pgUpstreams})
+	reg.MustRegister(drillCollector{drills: drills, upstreams: pgUpstreams})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mountHealth(mux, cfg, st)

@@ -68,7 +68,7 @@ func scheduleBackups(ctx context.Context, cfg *config.Config, st store.Store, lo
 // drillCollector exports each postgres upstream's last passing restore
 // drill on /metrics, read from the audit log at scrape time.
 type drillCollector struct {
-	st        store.Store
+	drills    *backup.Drills
 	upstreams []string
 }
 
@@ -82,7 +82,7 @@ var (
 func (c drillCollector) Describe(ch chan<- *prometheus.Desc) { ch <- drillTime; ch <- drillOK }
 
 func (c drillCollector) Collect(ch chan<- prometheus.Metric) {
-	drills, err := backup.LastDrills(context.Background(), c.st)
+	drills, err := c.drills.Last(context.Background())
 	if err != nil {
 		return
 	}

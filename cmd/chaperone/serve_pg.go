@@ -19,7 +19,7 @@ import (
 // pgGateway builds the PostgreSQL gateway from the checked config: upstream
 // DSNs resolved once (serve has already checked every ${VAR}), the TLS
 // certificate loaded or generated, plain connections only where allowed.
-func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
+func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, drills *backup.Drills, ln net.Listener, log *slog.Logger) (*pg.Gateway, error) {
 	ups := map[string]pg.Upstream{}
 	for _, u := range cfg.Upstreams {
 		if u.Kind != config.KindPostgres {
@@ -49,6 +49,6 @@ func pgGateway(cfg *config.Config, g *gate.Gate, st store.Store, ln net.Listener
 
 		MaxConnectionsPerToken: cfg.PG.MaxConnectionsPerToken,
 	}
-	gw.BackupStatus = backup.Status(st)
+	gw.BackupStatus = backup.Status(drills)
 	return gw, nil
 }

@@ -36,31 +36,8 @@ func Follow(ctx context.Context, st store.Store, every time.Duration, wake <-cha
 		case <-t.C:
 		case <-wake:
 		}
-		for {
-			// The head first: whatever is appended after it is read on
-			// the next pass.
-			var es []store.AuditEntry
-			head := after
-			err := st.View(ctx, func(tx store.Tx) error {
-				last, ok, err := tx.LastAudit()
-				if err != nil || !ok {
-					return err
-				}
-				head = last.Seq
-				es, err = tx.AuditEntriesOfType(after, head, typePrefix, page)
-				return err
-			})
-			if err != nil {
-				break
-			}
-			for _, e := range es {
-				fn(e)
-				after = e.Seq
-			}
-			if len(es) < page {
-				after = max(after, head)
-				break
-			}
-		}
+		// A state it cannot read is read again from the same place on
+		// the next tick.
+		after, _ = EachOfType(ctx, st, after, typePrefix, fn)
 	}
 }

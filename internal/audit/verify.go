@@ -60,6 +60,35 @@ func Each(ctx context.Context, st store.Store, after int64, fn func(store.AuditE
 	}
 }
 
+// EachOfType calls fn for every entry after seq after whose type starts
+// with typePrefix, in order, and returns the seq it read through: the
+// store filters, so a long log of other entries is not read back.
+func EachOfType(ctx context.Context, st store.Store, after int64, typePrefix string, fn func(store.AuditEntry)) (int64, error) {
+	for {
+		var es []store.AuditEntry
+		head := after
+		err := st.View(ctx, func(tx store.Tx) error {
+			last, ok, err := tx.LastAudit()
+			if err != nil || !ok {
+				return err
+			}
+			head = last.Seq
+			es, err = tx.AuditEntriesOfType(after, head, typePrefix, page)
+			return err
+		})
+		if err != nil {
+			return after, err
+		}
+		for _, e := range es {
+			fn(e)
+			after = e.Seq
+		}
+		if len(es) < page {
+			return max(after, head), nil
+		}
+	}
+}
+
 // Verify recomputes the chain and names the first entry that was edited,
 // deleted or reordered.
 //

@@ -3,6 +3,8 @@ package backup
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/chaperone/chaperone/internal/audit"
@@ -21,32 +23,59 @@ type DrillRecord struct {
 // log: the log is the record, so a drill cannot be claimed without leaving
 // one there.
 func LastDrills(ctx context.Context, st store.Store) (map[string]DrillRecord, error) {
-	out := map[string]DrillRecord{}
-	err := audit.Each(ctx, st, 0, func(e store.AuditEntry) error {
-		if e.Type != audit.BackupVerified {
-			return nil
+	return (&Drills{State: st}).Last(ctx)
+}
+
+// Drills follows the drills recorded in the audit log for a long-running
+// process: every held statement's impact and every console view and
+// metrics scrape asks, and the log grows by every statement audited, so
+// each call reads only the drills recorded since the one before.
+type Drills struct {
+	State store.Store
+
+	mu    sync.Mutex
+	after int64
+	last  map[string]DrillRecord
+}
+
+// Last is every upstream's drill record as the log tells it now.
+func (d *Drills) Last(ctx context.Context) (map[string]DrillRecord, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last == nil {
+		d.last = map[string]DrillRecord{}
+	}
+	var err error
+	d.after, err = audit.EachOfType(ctx, d.State, d.after, audit.BackupVerified, func(e store.AuditEntry) {
+		if e.Type == audit.BackupVerified {
+			d.note(e)
 		}
-		var d struct {
-			Upstream   string `json:"upstream"`
-			OK         bool   `json:"ok"`
-			Mismatches string `json:"mismatches"`
-		}
-		if json.Unmarshal(e.Data, &d) != nil || d.Upstream == "" {
-			return nil
-		}
-		r := out[d.Upstream]
-		if d.OK {
-			r.LastPassed, r.Failing = e.Time, ""
-		} else {
-			r.Failing = d.Mismatches
-			if r.Failing == "" {
-				r.Failing = "the drill failed"
-			}
-		}
-		out[d.Upstream] = r
-		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(d.last), nil
+}
+
+func (d *Drills) note(e store.AuditEntry) {
+	var v struct {
+		Upstream   string `json:"upstream"`
+		OK         bool   `json:"ok"`
+		Mismatches string `json:"mismatches"`
+	}
+	if json.Unmarshal(e.Data, &v) != nil || v.Upstream == "" {
+		return
+	}
+	r := d.last[v.Upstream]
+	if v.OK {
+		r.LastPassed, r.Failing = e.Time, ""
+	} else {
+		r.Failing = v.Mismatches
+		if r.Failing == "" {
+			r.Failing = "the drill failed"
+		}
+	}
+	d.last[v.Upstream] = r
 }
 
 // Describe says, for people, how recently an upstream's backups were proven.

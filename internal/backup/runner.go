@@ -94,9 +94,9 @@ func (r Runner) scheduled(ctx context.Context, t Target) {
 
 // Status says how recently an upstream's backups were proven by a restore
 // drill, for the console and held statements' impact.
-func Status(st store.Store) func(context.Context, string) string {
+func Status(drills *Drills) func(context.Context, string) string {
 	return func(ctx context.Context, upstream string) string {
-		drills, err := LastDrills(ctx, st)
+		drills, err := drills.Last(ctx)
 		if err != nil {
 			return "backup status unknown"
 		}
