@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,20 +29,54 @@ type Before struct {
 	Retain    time.Duration
 	// LockWait overrides DefaultLockWait.
 	LockWait time.Duration
+	// Parallel bounds the snapshots taken at once (DefaultParallel when 0);
+	// QueueWait bounds a snapshot's wait for its turn (DefaultQueueWait
+	// when 0). turns.go says why there are turns.
+	Parallel  int
+	QueueWait time.Duration
+
+	once    sync.Once
+	turns   chan struct{}
+	mu      sync.Mutex
+	forming map[string]*batch
 }
 
-func (b Before) lockWait() time.Duration {
+func (b *Before) lockWait() time.Duration {
 	if b.LockWait > 0 {
 		return b.LockWait
 	}
 	return DefaultLockWait
 }
 
-// Take snapshots what targets name in the database at dsn.
-func (b Before) Take(ctx context.Context, upstream, env, dsn string, targets []string, reason string) (Manifest, Store, error) {
+// Take snapshots what targets name in the database at dsn. It may share
+// one snapshot with other actions on the same database waiting at the same
+// time (turns.go).
+func (b *Before) Take(ctx context.Context, upstream, env, dsn string, targets []string, reason string) (Manifest, Store, error) {
 	if b.Recipient == "" {
 		return Manifest{}, nil, ErrNoRecipient
 	}
+	bt := b.join(upstream, env, dsn, targets, reason)
+	select {
+	case <-bt.done:
+	case <-ctx.Done():
+		b.leave(bt)
+		return Manifest{}, nil, ctx.Err()
+	}
+	if bt.err != nil && bt.size > 1 && !errors.Is(bt.err, errNoTurn) {
+		// One action's tables (a lock its own transaction holds, say)
+		// must not fail the others': each is tried again alone.
+		done, err := b.turn(ctx)
+		if err != nil {
+			return Manifest{}, nil, err
+		}
+		defer done()
+		return b.take(ctx, upstream, env, dsn, targets, reason)
+	}
+	return bt.m, bt.bs, bt.err
+}
+
+// take snapshots, in a turn the caller holds.
+func (b *Before) take(ctx context.Context, upstream, env, dsn string, targets []string, reason string) (Manifest, Store, error) {
 	bs, err := b.Open()
 	if err != nil {
 		return Manifest{}, nil, err
