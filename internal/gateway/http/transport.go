@@ -1,0 +1,365 @@
+package http
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chaperone/chaperone/internal/sockio"
+)
+
+// net/http's Transport gives every provider connection a reader and a
+// writer goroutine, and hands each request and its answer between them and
+// the caller over channels: under load those hand-offs and their wake-ups
+// cost more than the HTTP itself on a small machine. syncTransport writes
+// the request and reads the answer in the caller's goroutine, over a
+// connection it owns for the exchange, and keeps idle connections for the
+// next one. What it does not do itself (a proxy from the environment, a
+// scheme other than http and https) goes to the standard Transport.
+
+// idleTimeout is how long an idle provider connection is kept.
+const idleTimeout = 90 * time.Second
+
+type syncTransport struct {
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls      *tls.Config // a template; ServerName is set per host
+	fallback http.RoundTripper
+	maxIdle  int // per host
+
+	mu      sync.Mutex
+	idle    map[string][]*providerConn
+	sweeper *time.Timer
+}
+
+// providerConn is one HTTP/1.1 connection to a provider.
+type providerConn struct {
+	key  string
+	conn net.Conn
+	raw  syscall.RawConn // the socket under conn (and under its TLS)
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	used time.Time
+}
+
+// errStale is a kept connection the provider closed or wrote to while idle.
+var errStale = errors.New("idle connection closed by the provider")
+
+func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.User != nil {
+		return t.fallback.RoundTrip(req)
+	}
+	if p, err := http.ProxyFromEnvironment(req); err != nil || p != nil {
+		return t.fallback.RoundTrip(req)
+	}
+	ctx := req.Context()
+	compressed := false
+	if req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != http.MethodHead {
+		// As net/http's Transport does: ask for gzip, and inflate it.
+		req = req.Clone(ctx)
+		req.Header.Set("Accept-Encoding", "gzip")
+		compressed = true
+	}
+	key := req.URL.Scheme + "://" + canonicalAddr(req.URL.Scheme, req.URL.Host)
+	for fresh := false; ; fresh = true {
+		pc, reused, err := t.get(ctx, key, req.URL.Scheme, req.URL.Hostname(), fresh)
+		if err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+		resp, sent, err := t.exchange(ctx, pc, req)
+		if err != nil && reused && !sent && retryable(req) && ctx.Err() == nil {
+			// A kept connection the provider closed just as it was
+			// taken: nothing came back, and the request is one that
+			// may be sent twice. Once more, on a new connection.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if compressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+			resp.Header.Del("Content-Encoding")
+			resp.Header.Del("Content-Length")
+			resp.ContentLength = -1
+			resp.Uncompressed = true
+			resp.Body = &gunzipBody{body: resp.Body.(*exchangeBody)}
+		}
+		return resp, nil
+	}
+}
+
+// max1xx bounds the informational answers read before the final one.
+const max1xx = 5
+
+// exchange writes req on pc and reads the answer's head; sent is whether
+// any of the answer came back.
+func (t *syncTransport) exchange(ctx context.Context, pc *providerConn, req *http.Request) (resp *http.Response, sent bool, err error) {
+	// A deadline in the past unblocks whatever the exchange is doing when
+	// the caller gives up.
+	stop := context.AfterFunc(ctx, func() { pc.conn.SetDeadline(time.Unix(1, 0)) })
+	fail := func(err error) (*http.Response, bool, error) {
+		stop()
+		pc.conn.Close()
+		return nil, sent, ctxErr(ctx, err)
+	}
+	if err := req.Write(pc.bw); err != nil {
+		return fail(err)
+	}
+	if err := pc.bw.Flush(); err != nil {
+		return fail(err)
+	}
+	for n := 0; ; n++ {
+		if _, err := pc.br.Peek(1); err != nil {
+			return fail(err)
+		}
+		sent = true
+		resp, err = http.ReadResponse(pc.br, req)
+		if err != nil {
+			return fail(err)
+		}
+		// 1xx answers before the final one are skipped, as net/http
+		// does; 101 (a protocol switch) is never asked for here.
+		if resp.StatusCode >= 200 {
+			break
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols || n == max1xx {
+			return fail(fmt.Errorf("the provider answered %d, which Chaperone does not relay", resp.StatusCode))
+		}
+	}
+	resp.Body = &exchangeBody{rc: resp.Body, t: t, pc: pc, stop: stop, reuse: !resp.Close && !req.Close}
+	return resp, true, nil
+}
+
+// retryable says whether req may be sent twice: a method without effects
+// and no body.
+func retryable(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return req.Body == nil || req.Body == http.NoBody
+	}
+	return false
+}
+
+// get takes a kept connection to key that is still good, or dials one.
+func (t *syncTransport) get(ctx context.Context, key, scheme, host string, fresh bool) (pc *providerConn, reused bool, err error) {
+	for !fresh {
+		t.mu.Lock()
+		list := t.idle[key]
+		pc = nil
+		if n := len(list); n > 0 {
+			pc = list[n-1]
+			t.idle[key] = list[:n-1]
+		}
+		t.mu.Unlock()
+		if pc == nil {
+			break
+		}
+		if time.Since(pc.used) < idleTimeout && pc.alive() == nil {
+			return pc, true, nil
+		}
+		pc.conn.Close()
+	}
+	addr := strings.TrimPrefix(key, scheme+"://")
+	c, err := t.dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	var raw syscall.RawConn
+	if sc, ok := c.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
+	c = sockio.Wrap(c)
+	if scheme == "https" {
+		cfg := t.tls.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(c, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, false, err
+		}
+		c = tc
+	}
+	return &providerConn{key: key, conn: c, raw: raw, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}, false, nil
+}
+
+// alive reports a kept connection the provider has not closed or written
+// to: anything readable on an idle connection (its end, or bytes nobody
+// asked for) makes it unusable, and a request sent on it could be lost.
+func (pc *providerConn) alive() error {
+	if pc.br.Buffered() > 0 || pc.raw == nil || !idleSocketQuiet(pc.raw) {
+		return errStale
+	}
+	return nil
+}
+
+// put keeps pc for the next exchange with its provider.
+func (t *syncTransport) put(pc *providerConn) {
+	pc.used = time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.idle == nil {
+		t.idle = map[string][]*providerConn{}
+	}
+	if len(t.idle[pc.key]) >= t.maxIdle {
+		pc.conn.Close()
+		return
+	}
+	t.idle[pc.key] = append(t.idle[pc.key], pc)
+	if t.sweeper == nil {
+		t.sweeper = time.AfterFunc(idleTimeout, t.sweep)
+	}
+}
+
+// sweep closes the connections idle for longer than idleTimeout, and comes
+// back while any are kept.
+func (t *syncTransport) sweep() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for key, list := range t.idle {
+		// Kept in the order they were put back: the old ones first.
+		n := 0
+		for n < len(list) && time.Since(list[n].used) >= idleTimeout {
+			list[n].conn.Close()
+			n++
+		}
+		if t.idle[key] = list[n:]; len(t.idle[key]) == 0 {
+			delete(t.idle, key)
+		}
+	}
+	if len(t.idle) > 0 {
+		t.sweeper.Reset(idleTimeout)
+	} else {
+		t.sweeper = nil
+	}
+}
+
+// CloseIdleConnections closes the kept connections.
+func (t *syncTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	for _, list := range idle {
+		for _, pc := range list {
+			pc.conn.Close()
+		}
+	}
+	if c, ok := t.fallback.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// exchangeBody is an answer's body: read to its end and closed, it gives
+// its connection back for the next exchange; closed before its end, it
+// closes the connection (what is left of the answer would be read as the
+// next one's).
+type exchangeBody struct {
+	rc    io.ReadCloser
+	t     *syncTransport
+	pc    *providerConn
+	stop  func() bool
+	reuse bool
+	eof   bool
+	done  bool
+}
+
+func (b *exchangeBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, errors.New("read on a closed answer")
+	}
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *exchangeBody) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	// stop is false once the caller's context fired: the connection's
+	// deadline is then in the past, and it is not kept.
+	if b.stop() && b.reuse && (b.eof || b.rc == http.NoBody) {
+		if err := b.rc.Close(); err != nil {
+			b.pc.conn.Close()
+			return err
+		}
+		b.t.put(b.pc)
+		return nil
+	}
+	// Closed first, so that the body's Close does not read the rest of
+	// a long answer.
+	b.pc.conn.Close()
+	b.rc.Close()
+	return nil
+}
+
+// gunzipBody inflates a gzip answer asked for by the transport.
+type gunzipBody struct {
+	body *exchangeBody
+	zr   *gzip.Reader
+	err  error
+}
+
+func (g *gunzipBody) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.zr == nil {
+		zr, err := gzip.NewReader(g.body)
+		if err != nil {
+			g.err = err
+			return 0, err
+		}
+		g.zr = zr
+	}
+	n, err := g.zr.Read(p)
+	if err == io.EOF {
+		// The gzip stream ended: the body behind it must end too, so
+		// that its connection can be kept.
+		if _, rerr := g.body.Read(make([]byte, 1)); rerr != io.EOF {
+			g.body.reuse = false
+		}
+	}
+	if err != nil {
+		g.err = err
+	}
+	return n, err
+}
+
+func (g *gunzipBody) Close() error { return g.body.Close() }
+
+// canonicalAddr is host:port, with the scheme's port when none is given.
+func canonicalAddr(scheme, host string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	if scheme == "https" {
+		return net.JoinHostPort(strings.Trim(host, "[]"), "443")
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), "80")
+}
+
+// ctxErr is the caller's context's error when it ended the exchange.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
