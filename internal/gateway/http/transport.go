@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/chaperone/chaperone/internal/sockio"
 )
 
@@ -60,6 +62,18 @@ func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if p, err := http.ProxyFromEnvironment(req); err != nil || p != nil {
 		return t.fallback.RoundTrip(req)
+	}
+	// What http.Transport checks before it writes: a header that could
+	// end the head early never leaves.
+	for k, vs := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return nil, fmt.Errorf("invalid header field name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, fmt.Errorf("invalid header field value for %q", k)
+			}
+		}
 	}
 	ctx := req.Context()
 	compressed := false

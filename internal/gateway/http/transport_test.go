@@ -284,3 +284,25 @@ func TestTransportStopsWhenTheCallerGivesUp(t *testing.T) {
 		t.Fatalf("%d connections, want 3 (none kept after its caller gave up)", n)
 	}
 }
+
+// A header that could end the request's head early never leaves, as with
+// net/http's transport.
+func TestTransportRefusesHeadersThatSplitTheHead(t *testing.T) {
+	srv, conns, tr := providerServer(t, false, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	for _, h := range []http.Header{
+		{"X-A": {"v\r\nX-Injected: 1"}},
+		{"X-A": {"v\nGET /other HTTP/1.1"}},
+		{"X-A\r\nX-Injected": {"1"}},
+		{"X A": {"1"}},
+	} {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Header = h
+		if resp, err := tr.RoundTrip(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("%q was sent", h)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("%d connections made for refused requests", n)
+	}
+}
