@@ -121,8 +121,25 @@ var (
 
 // hopHeaders are never forwarded, and neither is anything that carries the
 // agent's own credentials.
+// Expect is dropped too: Chaperone holds the whole body already, and a
+// provider that refuses the expectation without reading the body could read
+// the agent's body as a request of its own.
 var hopHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization", "Connection", "Keep-Alive", "Te", "Trailer",
-	"Transfer-Encoding", "Upgrade", "Project-Access-Token", "X-Forwarded-For", "Forwarded"}
+	"Transfer-Encoding", "Upgrade", "Project-Access-Token", "X-Forwarded-For", "Forwarded", "Expect"}
+
+// credentialHeader says whether a header's name marks it as carrying a
+// credential (Team-Access-Token, X-Api-Key, X-Auth-Token, Session-Id...):
+// the provider must see Chaperone's credential and no other, or an agent
+// could act with a token of its own under Chaperone's verdict.
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"token", "auth", "secret", "credential", "password", "passwd", "api-key", "apikey", "api_key", "session", "cookie"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
 
 func fail(w http.ResponseWriter, status int, body map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -220,6 +237,10 @@ func (g *Gateway) limit(v, def int64) int64 {
 	return def
 }
 
+// knownEncodings are the content codings a provider's answer is named by
+// in an error.
+var knownEncodings = map[string]bool{"gzip": true, "x-gzip": true, "deflate": true, "br": true, "compress": true, "x-compress": true, "zstd": true}
+
 // upstreamURL is rest (a cleaned path) under the upstream's base URL.
 func upstreamURL(up Upstream, rest string) (*url.URL, error) {
 	base, err := url.Parse(up.URL)
@@ -246,7 +267,9 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 		return
 	}
 	for k, vs := range r.Header {
-		out.Header[k] = vs
+		if !credentialHeader(k) {
+			out.Header[k] = vs
+		}
 	}
 	for _, h := range hopHeaders {
 		out.Header.Del(h)
@@ -269,8 +292,14 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	// An upstream that echoes the credential back (an error quoting the
 	// request, a debug endpoint) must not hand it to the agent.
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		g.Log.Warn("upstream answered in an encoding Chaperone cannot search", "upstream", up.Name, "encoding", ce)
-		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " answered in an encoding Chaperone cannot inspect (" + ce + ")"})
+		// The value is the provider's: it is named only when it is an
+		// encoding's name, never echoed (it could carry the credential).
+		named := "an encoding it does not name"
+		if knownEncodings[strings.ToLower(strings.TrimSpace(ce))] {
+			named = strings.ToLower(strings.TrimSpace(ce))
+		}
+		g.Log.Warn("upstream answered in an encoding Chaperone cannot search", "upstream", up.Name, "encoding", named)
+		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " answered in an encoding Chaperone cannot inspect (" + named + ")"})
 		return
 	}
 	scrubHeader(resp.Header, up.Credential)

@@ -57,13 +57,19 @@ func jsonEscape(s string) string {
 	return b.String()
 }
 
-// scrubHeader replaces the credential in every header value.
+// scrubHeader replaces the credential in every header value, and drops a
+// header whose name spells it: a name is canonicalised (its letters' case
+// changed), so it is matched without regard to case.
 func scrubHeader(h http.Header, secret string) {
 	forms := secretForms(secret)
 	if len(forms) == 0 {
 		return
 	}
 	for k, vs := range h {
+		if nameSpells(k, forms) {
+			delete(h, k)
+			continue
+		}
 		for i, v := range vs {
 			for _, f := range forms {
 				v = strings.ReplaceAll(v, string(f), scrubbed)
@@ -72,6 +78,16 @@ func scrubHeader(h http.Header, secret string) {
 		}
 		h[k] = vs
 	}
+}
+
+func nameSpells(name string, forms [][]byte) bool {
+	lower := strings.ToLower(name)
+	for _, f := range forms {
+		if strings.Contains(lower, strings.ToLower(string(f))) {
+			return true
+		}
+	}
+	return false
 }
 
 // scrubber copies what is written to it on to w with every form of the

@@ -48,6 +48,16 @@ type echo struct{}
 
 func (echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cred := r.Header.Get("Authorization")
+	switch r.URL.Path {
+	case "/v1/name": // in a header's name, whose case the agent's client changes
+		w.Header().Set("X-"+strings.ToLower(strings.TrimPrefix(cred, "Bearer ")), "1")
+		w.Write([]byte("{}"))
+		return
+	case "/v1/encoding": // in an encoding Chaperone cannot read
+		w.Header().Set("Content-Encoding", "gzip, "+strings.TrimPrefix(cred, "Bearer "))
+		w.Write([]byte("{}"))
+		return
+	}
 	w.Header().Set("X-Seen-Authorization", cred)
 	w.Header().Set("Content-Type", "application/json")
 	body := []byte(`{"errors":[{"message":"bad request with ` + cred + `"}],"pad":"` + strings.Repeat("x", 70000) + cred + `"}`)
@@ -94,5 +104,67 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 			!bytes.Contains(body, []byte("bad request with Bearer [credential]")) || resp.Header.Get("X-Seen-Authorization") != "Bearer [credential]" {
 			t.Fatalf("Accept-Encoding %q: HTTP %d %v %.200s", enc, resp.StatusCode, resp.Header, body)
 		}
+	}
+	for path, status := range map[string]int{"/v1/name": 200, "/v1/encoding": 502} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var head strings.Builder
+		resp.Header.Write(&head)
+		if resp.StatusCode != status || strings.Contains(strings.ToLower(head.String()+string(body)), "echoed-secret") {
+			t.Fatalf("%s: HTTP %d\n%s\n%s", path, resp.StatusCode, head.String(), body)
+		}
+	}
+}
+
+// The provider sees Chaperone's credential and no other: headers named as
+// carrying a credential are not forwarded, nor is an expectation; other
+// headers are.
+func TestAgentCredentialsNeverReachTheProvider(t *testing.T) {
+	e := setup(t)
+	seen := make(chan http.Header, 1)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+		w.Write([]byte("{}"))
+	}))
+	defer api.Close()
+	before := e.gw.Upstream
+	e.gw.Upstream = func(n string) (Upstream, bool) {
+		if n == "plain-staging" {
+			return Upstream{Name: n, Env: "staging", URL: api.URL, Credential: "CHAPERONES-OWN"}, true
+		}
+		return before(n)
+	}
+	tok, _, err := token.NewManager(e.st).Create(ctx, token.Spec{Env: "staging", Upstreams: []string{"plain-staging"}, Scope: token.ScopeAll, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/u/plain-staging/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	dropped := []string{"Team-Access-Token", "X-Api-Key", "X-Auth-Token", "Api_Key", "X-Session-Id", "X-Secret", "Expect"}
+	for _, h := range dropped {
+		req.Header.Set(h, "AGENTS-OWN")
+	}
+	req.Header.Set("Expect", "100-continue")
+	req.Header.Set("Idempotency-Key", "k1")
+	req.Header.Set("X-Request-Id", "r1")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := <-seen
+	for _, h := range dropped {
+		if v := got.Get(h); v != "" {
+			t.Errorf("%s reached the provider: %q", h, v)
+		}
+	}
+	if got.Get("Authorization") != "Bearer CHAPERONES-OWN" || got.Get("Idempotency-Key") != "k1" || got.Get("X-Request-Id") != "r1" {
+		t.Fatalf("the provider saw %v", got)
 	}
 }

@@ -48,6 +48,7 @@ type providerConn struct {
 	key  string
 	conn net.Conn
 	raw  syscall.RawConn // the socket under conn (and under its TLS)
+	head *headLimit       // between br and conn: bounds an answer's head
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	used time.Time
@@ -113,8 +114,34 @@ func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// max1xx bounds the informational answers read before the final one.
-const max1xx = 5
+// max1xx bounds the informational answers read before the final one;
+// maxHead the bytes read for their heads and the final one's.
+const (
+	max1xx  = 5
+	maxHead = 1 << 20
+)
+
+// headLimit reads from r at most left bytes (any number while left is
+// negative); past them it reports the end of the stream.
+type headLimit struct {
+	r    io.Reader
+	left int64
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.left < 0 {
+		return h.r.Read(p)
+	}
+	if h.left == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.r.Read(p)
+	h.left -= int64(n)
+	return n, err
+}
 
 // exchange writes req on pc and reads the answer's head; sent is whether
 // any of the answer came back.
@@ -133,6 +160,12 @@ func (t *syncTransport) exchange(ctx context.Context, pc *providerConn, req *htt
 	if err := pc.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	// The heads of the answers (1xx included) may take maxHead bytes
+	// from the connection, as http.Transport's MaxResponseHeaderBytes
+	// bounds them: a provider that never ends its head must not take
+	// the gateway's memory.
+	pc.head.left = maxHead
+	defer func() { pc.head.left = -1 }()
 	for n := 0; ; n++ {
 		if _, err := pc.br.Peek(1); err != nil {
 			return fail(err)
@@ -140,6 +173,9 @@ func (t *syncTransport) exchange(ctx context.Context, pc *providerConn, req *htt
 		sent = true
 		resp, err = http.ReadResponse(pc.br, req)
 		if err != nil {
+			if pc.head.left == 0 {
+				err = fmt.Errorf("the provider's answer has a head over %d bytes", maxHead)
+			}
 			return fail(err)
 		}
 		// 1xx answers before the final one are skipped, as net/http
@@ -207,7 +243,8 @@ func (t *syncTransport) get(ctx context.Context, key, scheme, host string, fresh
 		}
 		c = tc
 	}
-	return &providerConn{key: key, conn: c, raw: raw, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}, false, nil
+	head := &headLimit{r: c, left: -1}
+	return &providerConn{key: key, conn: c, raw: raw, head: head, br: bufio.NewReaderSize(head, 4096), bw: bufio.NewWriterSize(c, 4096)}, false, nil
 }
 
 // alive reports a kept connection the provider has not closed or written

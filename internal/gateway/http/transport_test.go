@@ -306,3 +306,44 @@ func TestTransportRefusesHeadersThatSplitTheHead(t *testing.T) {
 		t.Fatalf("%d connections made for refused requests", n)
 	}
 }
+
+// A provider that never ends its answer's head gets an error once the head
+// passes a bound, not the gateway's memory.
+func TestTransportBoundsTheAnswersHead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var wrote atomic.Int64
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-A: " + strings.Repeat("a", 64<<10) + "\r\n"
+		for wrote.Load() < 256<<20 { // far more than any bound
+			n, err := io.WriteString(c, line)
+			wrote.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	tr := &syncTransport{dial: (&net.Dialer{}).DialContext, tls: &tls.Config{}, fallback: http.DefaultTransport, maxIdle: 4}
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
+	resp, err := tr.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("an endless head was taken for an answer")
+	}
+	if !strings.Contains(err.Error(), "head over") {
+		t.Fatalf("an endless head: %v", err)
+	}
+	if w := wrote.Load(); w >= 256<<20 {
+		t.Fatalf("the whole endless head was read (%d bytes)", w)
+	}
+}
