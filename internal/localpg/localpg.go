@@ -30,6 +30,9 @@ type Server struct {
 	owner    *user.User
 	bin      string
 	opts     string // server options, for Restart
+	// alive is held open while this process lives: its end tells the
+	// watcher (watch) to stop the server.
+	alive *os.File
 }
 
 // Start initialises and starts a server; Stop removes it.
@@ -70,7 +73,43 @@ func Start() (*Server, error) {
 		log, _ := os.ReadFile(filepath.Join(root, "log"))
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
+	if err := s.watch(root); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	return s, s.waitReady()
+}
+
+// pg_ctl starts the server as a daemon: it outlives a process that ends
+// without calling Stop (killed, or a Go fuzz worker its coordinator ends),
+// and such servers piled up. So a watcher, in a process group of its own,
+// waits for this process to end (the pipe's write end closes with it,
+// however it ends) and then stops the server and removes its files.
+func (s *Server) watch(root string) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	const script = `read _; "$0" -D "$1" -m immediate -w stop >/dev/null 2>&1; rm -rf "$2"`
+	args := []string{"-c", script, filepath.Join(s.bin, "pg_ctl"), s.Dir, root}
+	var cmd *exec.Cmd
+	if s.owner != nil {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", "sh"}, args...)...)
+	} else {
+		cmd = exec.Command("sh", args...)
+	}
+	cmd.Dir = os.TempDir()
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	closeInheritedOnExec()
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("starting the server's watcher: %w", err)
+	}
+	go cmd.Wait()
+	s.alive = w
+	return nil
 }
 
 // DSN connects to database db as the superuser.
@@ -85,6 +124,9 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 func (s *Server) Stop() {
 	s.run("pg_ctl", "-D", s.Dir, "-m", "immediate", "-w", "stop")
 	os.RemoveAll(filepath.Dir(s.Dir))
+	if s.alive != nil {
+		s.alive.Close() // the watcher finds nothing left to do
+	}
 }
 
 // Kill stops the server at once, as a crash would; Restart brings it back.
