@@ -48,7 +48,7 @@ type providerConn struct {
 	key  string
 	conn net.Conn
 	raw  syscall.RawConn // the socket under conn (and under its TLS)
-	head *headLimit       // between br and conn: bounds an answer's head
+	head *headLimit      // between br and conn: bounds an answer's head
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	used time.Time
