@@ -62,9 +62,11 @@ func (b *Before) Take(ctx context.Context, upstream, env, dsn string, targets []
 		b.leave(bt)
 		return Manifest{}, nil, ctx.Err()
 	}
-	if bt.err != nil && bt.size > 1 && !errors.Is(bt.err, errNoTurn) {
-		// One action's tables (a lock its own transaction holds, say)
-		// must not fail the others': each is tried again alone.
+	if bt.err != nil && len(bt.reasons) > 1 && !errors.Is(bt.err, errNoTurn) {
+		// The snapshot copied other actions' tables too (even of one that
+		// stopped waiting), and one action's tables (a lock its own
+		// transaction holds, say) must not fail the others': each is
+		// tried again alone.
 		done, err := b.turn(ctx)
 		if err != nil {
 			return Manifest{}, nil, err

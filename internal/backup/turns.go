@@ -34,10 +34,9 @@ type batch struct {
 	upstream, env string
 	dsn           string
 	targets       []string
-	whole         bool // some action's damage is not bounded by table
-	reasons       []string
-	waiting       int // members still waiting for the result
-	size          int // members when the snapshot started
+	whole         bool     // some action's damage is not bounded by table
+	reasons       []string // one per member that joined
+	waiting       int      // members still waiting for the result
 	ctx           context.Context
 	cancel        context.CancelFunc
 	done          chan struct{}
@@ -98,7 +97,6 @@ func (b *Before) run(bt *batch) {
 	if b.forming[bt.key] == bt {
 		delete(b.forming, bt.key)
 	}
-	bt.size = bt.waiting
 	targets := bt.targets
 	if bt.whole {
 		targets = nil
