@@ -222,6 +222,20 @@ func pgConn(t *testing.T, dsn string) *pgx.Conn {
 	return c
 }
 
+// lockTable holds table exclusively, in an open transaction, until the
+// test ends.
+func lockTable(t *testing.T, dsn, table string) {
+	t.Helper()
+	tx, err := pgConn(t, dsn).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, "ALTER TABLE "+table+" ADD COLUMN locked_by_test int"); err != nil { // ACCESS EXCLUSIVE until the end
+		t.Fatal(err)
+	}
+}
+
 // A snapshot before destruction never waits forever on a lock: when the
 // transaction it protects (or anyone) holds its table exclusively, it gives
 // up after its bound with an error that says why, and nothing is stored.
@@ -229,19 +243,7 @@ func TestSnapshotBeforeDestructionDoesNotWaitForeverOnALock(t *testing.T) {
 	pg := pgtest.Shared(t)
 	db := pg.CreateDB(t)
 	pg.Exec(t, db, `CREATE TABLE held (x int); INSERT INTO held VALUES (1)`)
-	locker, err := pgx.Connect(ctx, pg.DSN(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close(ctx)
-	tx, err := locker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "ALTER TABLE held ADD COLUMN y int"); err != nil { // ACCESS EXCLUSIVE until the end
-		t.Fatal(err)
-	}
+	lockTable(t, pg.DSN(db), "held")
 	id, _ := age.GenerateX25519Identity()
 	dir := t.TempDir()
 	b := Before{Open: func() (Store, error) { return &Local{Dir: dir}, nil }, Recipient: id.Recipient().String(),

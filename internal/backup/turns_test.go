@@ -134,15 +134,7 @@ func TestSnapshotsWaitingTogetherShareOne(t *testing.T) {
 // lock on one action's table fails that action, not the others.
 func TestASharedSnapshotThatFailsIsRetakenAlone(t *testing.T) {
 	f := newTurnsFixture(t)
-	locker := pgConn(t, f.dsn)
-	tx, err := locker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "ALTER TABLE c ADD COLUMN y int"); err != nil { // ACCESS EXCLUSIVE until the end
-		t.Fatal(err)
-	}
+	lockTable(t, f.dsn, "c")
 	release := f.holdTurn(t)
 	free, locked := f.take(ctx, "a"), f.take(ctx, "c")
 	release(2)

@@ -133,19 +133,9 @@ func TestAgentCredentialsNeverReachTheProvider(t *testing.T) {
 		w.Write([]byte("{}"))
 	}))
 	defer api.Close()
-	before := e.gw.Upstream
-	e.gw.Upstream = func(n string) (Upstream, bool) {
-		if n == "plain-staging" {
-			return Upstream{Name: n, Env: "staging", URL: api.URL, Credential: "CHAPERONES-OWN"}, true
-		}
-		return before(n)
-	}
-	tok, _, err := token.NewManager(e.st).Create(ctx, token.Spec{Env: "staging", Upstreams: []string{"plain-staging"}, Scope: token.ScopeAll, Actor: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("GET", e.srv.URL+"/u/plain-staging/v1/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
+	e.stagingUpstream(api)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/u/fly-staging/apps", nil)
+	req.Header.Set("Authorization", "Bearer "+e.stage)
 	dropped := []string{"Team-Access-Token", "X-Api-Key", "X-Auth-Token", "Api_Key", "X-Session-Id", "X-Secret", "Expect"}
 	for _, h := range dropped {
 		req.Header.Set(h, "AGENTS-OWN")
@@ -158,13 +148,16 @@ func TestAgentCredentialsNeverReachTheProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d: the request was not forwarded", resp.StatusCode)
+	}
 	got := <-seen
 	for _, h := range dropped {
 		if v := got.Get(h); v != "" {
 			t.Errorf("%s reached the provider: %q", h, v)
 		}
 	}
-	if got.Get("Authorization") != "Bearer CHAPERONES-OWN" || got.Get("Idempotency-Key") != "k1" || got.Get("X-Request-Id") != "r1" {
+	if got.Get("Authorization") != "Bearer FLY-SECRET" || got.Get("Idempotency-Key") != "k1" || got.Get("X-Request-Id") != "r1" {
 		t.Fatalf("the provider saw %v", got)
 	}
 }

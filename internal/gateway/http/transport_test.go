@@ -29,8 +29,7 @@ func providerServer(t *testing.T, tlsOn bool, h http.HandlerFunc) (*httptest.Ser
 			conns.Add(1)
 		}
 	}
-	tr := &syncTransport{dial: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, tls: &tls.Config{},
-		fallback: http.DefaultTransport, maxIdle: 4}
+	tr := testTransport(t)
 	if tlsOn {
 		srv.StartTLS()
 		pool := x509.NewCertPool()
@@ -39,8 +38,42 @@ func providerServer(t *testing.T, tlsOn bool, h http.HandlerFunc) (*httptest.Ser
 	} else {
 		srv.Start()
 	}
-	t.Cleanup(func() { tr.CloseIdleConnections(); srv.Close() })
+	t.Cleanup(srv.Close)
 	return srv, &conns, tr
+}
+
+func testTransport(t *testing.T) *syncTransport {
+	tr := &syncTransport{dial: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, tls: &tls.Config{},
+		fallback: http.DefaultTransport, maxIdle: 4}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// rawProvider is a provider on loopback that speaks through serve, byte by
+// byte, on each connection it accepts (closed when serve returns); it
+// counts the connections.
+func rawProvider(t *testing.T, serve func(net.Conn)) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/", &conns
 }
 
 func exchangeText(t *testing.T, tr http.RoundTripper, ctx context.Context, method, url, body string) (*http.Response, string) {
@@ -145,38 +178,20 @@ func TestTransportNeverReadsOneAnswerAsAnother(t *testing.T) {
 // Bytes a provider sends while nobody asked (a second answer planted after
 // the first) make its connection unusable.
 func TestTransportRefusesUnaskedBytes(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns atomic.Int64
-	go func() {
+	url, conns := rawProvider(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			conns.Add(1)
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal")
-					time.Sleep(20 * time.Millisecond)
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
-				}
-			}(c)
+			io.Copy(io.Discard, req.Body)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal")
+			time.Sleep(20 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
 		}
-	}()
-	tr := &syncTransport{dial: (&net.Dialer{}).DialContext, tls: &tls.Config{}, fallback: http.DefaultTransport, maxIdle: 4}
-	defer tr.CloseIdleConnections()
-	url := "http://" + ln.Addr().String() + "/"
+	})
+	tr := testTransport(t)
 	for i := range 3 {
 		if _, b := exchangeText(t, tr, ctx, "POST", url, "q"); b != "real" {
 			t.Fatalf("exchange %d got %q", i, b)
@@ -310,18 +325,8 @@ func TestTransportRefusesHeadersThatSplitTheHead(t *testing.T) {
 // A provider that never ends its answer's head gets an error once the head
 // passes a bound, not the gateway's memory.
 func TestTransportBoundsTheAnswersHead(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var wrote atomic.Int64
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	url, _ := rawProvider(t, func(c net.Conn) {
 		http.ReadRequest(bufio.NewReader(c))
 		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
 		line := "X-A: " + strings.Repeat("a", 64<<10) + "\r\n"
@@ -332,10 +337,9 @@ func TestTransportBoundsTheAnswersHead(t *testing.T) {
 				return
 			}
 		}
-	}()
-	tr := &syncTransport{dial: (&net.Dialer{}).DialContext, tls: &tls.Config{}, fallback: http.DefaultTransport, maxIdle: 4}
-	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
-	resp, err := tr.RoundTrip(req)
+	})
+	req, _ := http.NewRequest("GET", url, nil)
+	resp, err := testTransport(t).RoundTrip(req)
 	if err == nil {
 		resp.Body.Close()
 		t.Fatal("an endless head was taken for an answer")
