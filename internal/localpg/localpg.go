@@ -92,17 +92,9 @@ func (s *Server) watch(root string) error {
 	}
 	defer r.Close()
 	const script = `read _; "$0" -D "$1" -m immediate -w stop >/dev/null 2>&1; rm -rf "$2"`
-	args := []string{"-c", script, filepath.Join(s.bin, "pg_ctl"), s.Dir, root}
-	var cmd *exec.Cmd
-	if s.owner != nil {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", "sh"}, args...)...)
-	} else {
-		cmd = exec.Command("sh", args...)
-	}
-	cmd.Dir = os.TempDir()
+	cmd := s.command("sh", "-c", script, filepath.Join(s.bin, "pg_ctl"), s.Dir, root)
 	cmd.Stdin = r
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return fmt.Errorf("starting the server's watcher: %w", err)
@@ -193,8 +185,13 @@ func (s *Server) waitReady() error {
 }
 
 func (s *Server) run(prog string, args ...string) ([]byte, error) {
+	return s.command(filepath.Join(s.bin, prog), args...).CombinedOutput()
+}
+
+// command runs path as the server's owner, with none of the descriptors
+// this process inherited.
+func (s *Server) command(path string, args ...string) *exec.Cmd {
 	closeInheritedOnExec()
-	path := filepath.Join(s.bin, prog)
 	var cmd *exec.Cmd
 	if s.owner != nil {
 		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
@@ -202,7 +199,7 @@ func (s *Server) run(prog string, args ...string) ([]byte, error) {
 		cmd = exec.Command(path, args...)
 	}
 	cmd.Dir = os.TempDir()
-	return cmd.CombinedOutput()
+	return cmd
 }
 
 func (s *Server) chown(paths ...string) error {

@@ -54,9 +54,6 @@ type providerConn struct {
 	used time.Time
 }
 
-// errStale is a kept connection the provider closed or wrote to while idle.
-var errStale = errors.New("idle connection closed by the provider")
-
 func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.User != nil {
 		return t.fallback.RoundTrip(req)
@@ -84,9 +81,9 @@ func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Set("Accept-Encoding", "gzip")
 		compressed = true
 	}
-	key := req.URL.Scheme + "://" + canonicalAddr(req.URL.Scheme, req.URL.Host)
+	addr := canonicalAddr(req.URL.Scheme, req.URL.Host)
 	for fresh := false; ; fresh = true {
-		pc, reused, err := t.get(ctx, key, req.URL.Scheme, req.URL.Hostname(), fresh)
+		pc, reused, err := t.get(ctx, req.URL.Scheme, addr, req.URL.Hostname(), fresh)
 		if err != nil {
 			if req.Body != nil {
 				req.Body.Close()
@@ -201,8 +198,10 @@ func retryable(req *http.Request) bool {
 	return false
 }
 
-// get takes a kept connection to key that is still good, or dials one.
-func (t *syncTransport) get(ctx context.Context, key, scheme, host string, fresh bool) (pc *providerConn, reused bool, err error) {
+// get takes a kept connection to scheme://addr that is still good, or
+// dials one (only dials when fresh).
+func (t *syncTransport) get(ctx context.Context, scheme, addr, host string, fresh bool) (pc *providerConn, reused bool, err error) {
+	key := scheme + "://" + addr
 	for !fresh {
 		t.mu.Lock()
 		list := t.idle[key]
@@ -215,12 +214,11 @@ func (t *syncTransport) get(ctx context.Context, key, scheme, host string, fresh
 		if pc == nil {
 			break
 		}
-		if time.Since(pc.used) < idleTimeout && pc.alive() == nil {
+		if time.Since(pc.used) < idleTimeout && pc.alive() {
 			return pc, true, nil
 		}
 		pc.conn.Close()
 	}
-	addr := strings.TrimPrefix(key, scheme+"://")
 	c, err := t.dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, false, err
@@ -250,11 +248,8 @@ func (t *syncTransport) get(ctx context.Context, key, scheme, host string, fresh
 // alive reports a kept connection the provider has not closed or written
 // to: anything readable on an idle connection (its end, or bytes nobody
 // asked for) makes it unusable, and a request sent on it could be lost.
-func (pc *providerConn) alive() error {
-	if pc.br.Buffered() > 0 || pc.raw == nil || !idleSocketQuiet(pc.raw) {
-		return errStale
-	}
-	return nil
+func (pc *providerConn) alive() bool {
+	return pc.br.Buffered() == 0 && pc.raw != nil && idleSocketQuiet(pc.raw)
 }
 
 // put keeps pc for the next exchange with its provider.
