@@ -44,23 +44,29 @@ func (f turnsFixture) holdTurn(t *testing.T) func(n int) {
 		t.Fatal(err)
 	}
 	return func(n int) {
-		deadline := time.Now().Add(time.Minute)
-		for {
-			f.b.mu.Lock()
-			waiting := 0
-			for _, bt := range f.b.forming {
-				waiting += bt.waiting
-			}
-			f.b.mu.Unlock()
-			if waiting == n {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d snapshots joined the batch, want %d", waiting, n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		f.waitJoined(t, n)
 		done()
+	}
+}
+
+// waitJoined waits until n snapshots wait in the batches forming.
+func (f turnsFixture) waitJoined(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		f.b.mu.Lock()
+		waiting := 0
+		for _, bt := range f.b.forming {
+			waiting += bt.waiting
+		}
+		f.b.mu.Unlock()
+		if waiting == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d snapshots joined the batch, want %d", waiting, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -173,5 +179,25 @@ func TestTheWaitForASnapshotsTurnIsBounded(t *testing.T) {
 	// Once the turn is free, the next snapshot is taken.
 	if got := <-f.take(ctx, "a"); got.err != nil {
 		t.Fatal(got.err)
+	}
+}
+
+// A member that stops waiting before the shared snapshot starts still has
+// its tables in it: when the snapshot fails on one of them, the member
+// that stayed is retaken alone, not failed for the one that left.
+func TestASharedSnapshotFailingOnALeaversTableIsRetakenAlone(t *testing.T) {
+	f := newTurnsFixture(t)
+	lockTable(t, f.dsn, "c")
+	release := f.holdTurn(t)
+	gone, leave := context.WithCancel(ctx)
+	left, stays := f.take(gone, "c"), f.take(ctx, "a")
+	f.waitJoined(t, 2)
+	leave()
+	if got := <-left; !errors.Is(got.err, context.Canceled) {
+		t.Fatalf("the member that left: %+v %v", got.m, got.err)
+	}
+	release(1)
+	if got := <-stays; got.err != nil || len(got.m.Tables) != 1 || got.m.Tables[0].Name != "public.a" {
+		t.Fatalf("the member that stayed: %+v %v", got.m, got.err)
 	}
 }
