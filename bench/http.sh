@@ -8,13 +8,15 @@
 # DURATION seconds, targets interleaved so machine noise falls on both; the
 # median round is reported, with each proxy's CPU time per request.
 # Goal: Chaperone >= 0.8x nginx's requests/s.
+# With FLOOR=1 (the default) two proxies that do no work of their own run
+# too (bench/floor): Go's net/http with httputil.ReverseProxy, and fasthttp.
 #
 #   bash bench/http.sh                       # defaults: 32 connections, 3 x 10 s
 #   DURATION=30 ROUNDS=5 bash bench/http.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/api_world.sh
-DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CONNS=${CONNS:-32} THREADS=${THREADS:-2}
+DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CONNS=${CONNS:-32} THREADS=${THREADS:-2} FLOOR=${FLOOR:-1}
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -40,11 +42,28 @@ declare -A url=(
 	[chaperone]="http://127.0.0.1:$chap_port/u/bench/graphql/v2"
 )
 targets=(nginx chaperone)
+# FLOOR=1: bench/floor in front of the same API, doing no work of its own:
+# Go's net/http with httputil.ReverseProxy, and fasthttp.
+declare -A floor_pid=()
+if [ "$FLOOR" = 1 ]; then
+	go build -o "$tmp/floor" ./bench/floor
+	for m in http fasthttp; do
+		p=$(free_port)
+		"$tmp/floor" -mode "$m" -listen "127.0.0.1:$p" -upstream "127.0.0.1:$stub_port" &
+		floor_pid[$m]=$!
+		pids+=($!)
+		wait_port "$p"
+		url[floor-$m]="http://127.0.0.1:$p/u/bench/graphql/v2"
+		targets+=("floor-$m")
+	done
+fi
 declare -A rps cpu p99
 # CPU ticks of a proxy: nginx's master and workers, or serve.
 cpu_ticks() {
 	local p total=0
-	if [ "$1" = nginx ]; then
+	if [[ $1 == floor-* ]]; then
+		awk '{ print $14 + $15 }' "/proc/${floor_pid[${1#floor-}]}/stat"
+	elif [ "$1" = nginx ]; then
 		for p in $(cat "$tmp/nginx.pid") $(pgrep -P "$(cat "$tmp/nginx.pid")"); do
 			total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
 		done
@@ -85,3 +104,8 @@ n=$(median <<<"${rps[nginx]}") c=$(median <<<"${rps[chaperone]}")
 printf 'nginx     %8.0f req/s  cpu %6s us/req  p99 %s\n' "$n" "$(median <<<"${cpu[nginx]}")" "$(tr ' ' '\n' <<<"${p99[nginx]}" | grep . | paste -sd' ')"
 printf 'chaperone %8.0f req/s  cpu %6s us/req  p99 %s\n' "$c" "$(median <<<"${cpu[chaperone]}")" "$(tr ' ' '\n' <<<"${p99[chaperone]}" | grep . | paste -sd' ')"
 printf 'chaperone / nginx: %.2fx (goal >= 0.80x)\n' "$(awk -v a="$c" -v b="$n" 'BEGIN { print a / b }')"
+for f in "${targets[@]}"; do
+	[[ $f == floor-* ]] || continue
+	v=$(median <<<"${rps[$f]}")
+	printf '%-15s %8.0f req/s  cpu %6s us/req  %.2fx nginx: no work of its own\n' "$f" "$v" "$(median <<<"${cpu[$f]}")" "$(awk -v a="$v" -v b="$n" 'BEGIN { print a / b }')"
+done

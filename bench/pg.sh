@@ -8,6 +8,10 @@
 # targets interleaved so machine noise falls on all three alike; the median
 # round is reported.
 # Then the memory each proxy holds for IDLE idle clients.
+# With FLOOR=1 (the default) the simple mode also runs bench/floor, proxies
+# that forward the bytes unread: two goroutines per connection as
+# Chaperone's gateway does, and one epoll thread as PgBouncer does; what a
+# Go proxy costs here before it does any work.
 # Goals: Chaperone TPS >= pgbouncer's in every mode; RSS with 200 idle clients <= 64 MiB, <= 32 MiB of it anonymous.
 #
 #   bash bench/pg.sh                       # defaults: 8 clients, 3 x 10 s
@@ -15,7 +19,7 @@
 #   MODES=simple IDLE=0 bash bench/pg.sh     # one mode, no idle-memory run
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-8} IDLE=${IDLE:-200} SCALE=${SCALE:-10}
+DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-8} IDLE=${IDLE:-200} SCALE=${SCALE:-10} FLOOR=${FLOOR:-1}
 
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
 	echo "bench/pg: installing pgbouncer" >&2
@@ -36,8 +40,10 @@ anon_mib() { awk '/^RssAnon/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 serve_pid=
+declare -A floor_pid=()
 cleanup() {
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null
+	for p in "${floor_pid[@]}"; do kill "$p" 2>/dev/null; done
 	[ -f "$tmp/bouncer/pid" ] && kill "$(cat "$tmp/bouncer/pid")" 2>/dev/null
 	[ -d "$tmp/data" ] && as_pg "$PGBIN/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1
 	wait 2>/dev/null
@@ -104,8 +110,19 @@ declare -A url=(
 	[chaperone]="postgres://agent:$token@127.0.0.1:$chap_port/bench"
 )
 targets=(direct pgbouncer chaperone)
+floors=()
+if [ "$FLOOR" = 1 ]; then
+	go build -o "$tmp/floor" ./bench/floor
+	for m in goroutines epoll; do
+		p=$(free_port)
+		"$tmp/floor" -mode "$m" -listen "127.0.0.1:$p" -upstream "127.0.0.1:$pg_port" &
+		floor_pid[$m]=$!
+		url[floor-$m]="postgres://postgres@127.0.0.1:$p/bench"
+		floors+=("floor-$m")
+	done
+fi
 declare -A tps cpu
-proxy_pid() { case $1 in pgbouncer) cat "$tmp/bouncer/pid" ;; chaperone) echo "$serve_pid" ;; esac; }
+proxy_pid() { case $1 in pgbouncer) cat "$tmp/bouncer/pid" ;; chaperone) echo "$serve_pid" ;; floor-*) echo "${floor_pid[${1#floor-}]}" ;; esac; }
 cpu_ticks() { if [ -n "$1" ]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi; }
 # run TARGET MODE: one pgbench run; records its TPS and the proxy's CPU time
 # per transaction in microseconds.
@@ -133,12 +150,18 @@ echo "pgbench, $CLIENTS clients, $ROUNDS x ${DURATION}s per target and mode, sca
 echo "(cpu: the proxy process's CPU time per transaction)"
 for mode in ${MODES:-simple extended writes}; do
 	for round in $(seq "$ROUNDS"); do
-		for t in "${targets[@]}"; do run "$t" "$mode"; done
+		for t in "${targets[@]}" $([ "$mode" = simple ] && echo "${floors[@]}"); do run "$t" "$mode"; done
 	done
 	d=$(median <<<"${tps[direct.$mode]}") b=$(median <<<"${tps[pgbouncer.$mode]}") c=$(median <<<"${tps[chaperone.$mode]}")
 	printf '%-9s direct %7.0f tps | pgbouncer %7.0f tps (%.2fx direct, cpu %s us) | chaperone %7.0f tps (%.2fx direct, %.2fx pgbouncer, cpu %s us)\n' \
 		"$mode" "$d" "$b" "$(ratio "$b" "$d")" "$(median <<<"${cpu[pgbouncer.$mode]}")" \
 		"$c" "$(ratio "$c" "$d")" "$(ratio "$c" "$b")" "$(median <<<"${cpu[chaperone.$mode]}")"
+	if [ "$mode" = simple ]; then
+		for f in "${floors[@]}"; do
+			v=$(median <<<"${tps[$f.$mode]}")
+			printf '%-16s %-9s %7.0f tps (%.2fx pgbouncer, cpu %s us): forwards the bytes unread\n' "$f" "$mode" "$v" "$(ratio "$v" "$b")" "$(median <<<"${cpu[$f.$mode]}")"
+		done
+	fi
 done
 
 # Idle clients: each proxy holds IDLE established sessions that ran a query.

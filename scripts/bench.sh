@@ -29,6 +29,8 @@ pg_simple=$(field pg '^simple')
 pg_ext=$(field pg '^extended')
 pg_writes=$(field pg '^writes')
 pg_rss=$(field pg '^chaperone .*RSS')
+pg_fg=$(field pg '^floor-goroutines') pg_fe=$(field pg '^floor-epoll')
+http_fh=$(field http '^floor-http ') http_ff=$(field http '^floor-fasthttp')
 http_n=$(num '^nginx +[0-9]+' "$(field http '^nginx ')")
 http_c=$(num '^chaperone +[0-9]+' "$(field http '^chaperone ')")
 proxy_g=$(num '[0-9]+ req/s' "$(field proxy '^chaperone /u/')")
@@ -59,6 +61,8 @@ run_chp=$(num 'median +[0-9.]+' "$(field run '^chaperone run')")
 	echo "| PostgreSQL gateway, pgbench -N (writes; each transaction's COMMIT waits for its audit entries) | $(num 'chaperone +[0-9]+' "$pg_writes") tps | $(num 'pgbouncer +[0-9]+' "$pg_writes") tps (pgbouncer); $(num 'direct +[0-9]+' "$pg_writes") tps direct | $(num '[0-9.]+x pgbouncer' "$pg_writes")x | ≥ 1x pgbouncer | \`bash bench/pg.sh\` |"
 	echo "| PostgreSQL gateway RSS, 200 idle clients | $(num '[0-9.]+ MiB with' "$pg_rss") MiB ($(num '[0-9.]+ MiB of it anonymous' "$pg_rss") MiB anonymous) | $(num '[0-9.]+ MiB with' "$(field pg '^pgbouncer .*RSS')") MiB (pgbouncer) | | ≤ 64 MiB, ≤ 32 MiB anonymous | \`bash bench/pg.sh\` |"
 	echo "| cloud API gateway, small GraphQL POSTs (wrk) | ${http_c} req/s | ${http_n} req/s (nginx reverse proxy) | $(ratio "$http_c" "$http_n") | ≥ 0.8x nginx | \`bash bench/http.sh\` |"
+	echo "| for scale: a Go proxy forwarding the bytes unread, pgbench -S simple | $(num '[0-9]+ tps' "$pg_fg") tps with two goroutines per connection (as Chaperone); $(num '[0-9]+ tps' "$pg_fe") tps with one epoll thread (as pgbouncer) | pgbouncer | $(num '[0-9.]+x pgbouncer' "$pg_fg")x; $(num '[0-9.]+x pgbouncer' "$pg_fe")x | | \`bash bench/pg.sh\` |"
+	echo "| for scale: a Go reverse proxy doing no work of its own, same POSTs | $(num '[0-9]+ req/s' "$http_fh") req/s with net/http (as Chaperone); $(num '[0-9]+ req/s' "$http_ff") req/s with fasthttp | nginx | $(ratio "$(num '[0-9]+ req/s' "$http_fh")" "$http_n"); $(ratio "$(num '[0-9]+ req/s' "$http_ff")" "$http_n") | | \`bash bench/http.sh\` |"
 	echo "| forward proxy (MITM of a provider host), small GraphQL POSTs | ${proxy_p} req/s | ${proxy_n} req/s (nginx reverse proxy); ${proxy_g} req/s (the same through /u/, $(ratio "$proxy_p" "$proxy_g")) | $(ratio "$proxy_p" "$proxy_n") | ≥ 0.7x nginx | \`bash bench/proxy.sh\` |"
 	echo "| backup of a database | $(num 'backup run +[0-9.]+' "$bk") s | $(num 'pg_dump -Fc +[0-9.]+' "$bk") s (pg_dump -Fc) | $(num '[0-9.]+x pg_dump' "$bk")x | ≤ 1x pg_dump | \`bash bench/backup.sh\` |"
 	echo "| restore of that backup | $(num 'backup restore +[0-9.]+' "$rs") s | $(num 'pg_restore +[0-9.]+' "$rs") s (pg_restore) | $(num '[0-9.]+x pg_restore' "$rs")x | ≤ 1x pg_restore | \`bash bench/backup.sh\` |"
