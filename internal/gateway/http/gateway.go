@@ -50,36 +50,35 @@ type Gateway struct {
 	// are held for approval, up to HardLimit (default 32 MiB), refused
 	// beyond.
 	MaxBody, HardLimit int64
-	Client             *http.Client
 	Log                *slog.Logger
 	// Record audits real tokens used where they may not go.
 	Record func(ctx context.Context, ev audit.Event) error
 
-	envs envCache
-	once sync.Once
-	own  *http.Client
+	envs  envCache
+	once  sync.Once
+	own   http.RoundTripper
+	bases sync.Map // an upstream's base URL text -> *url.URL
 }
 
-func (g *Gateway) client() *http.Client {
-	if g.Client != nil {
-		return g.Client
-	}
-	g.once.Do(func() { g.own = newClient() })
+// transport is what every forwarded request goes through. It is called
+// directly, not through an http.Client: a client copies the request's
+// headers and sets up cancellation for redirects it would follow, and the
+// gateway follows none (a redirect goes back to the agent, so the
+// credential is sent only where the operator pointed the upstream).
+func (g *Gateway) transport() http.RoundTripper {
+	g.once.Do(func() { g.own = newTransport() })
 	return g.own
 }
 
-// newClient keeps connections to the providers open for many agents at
+// newTransport keeps connections to the providers open for many agents at
 // once (the default transport keeps two per host, and a busy gateway then
-// opens a connection per request), and never follows a redirect: the
-// redirect goes back to the agent, so the credential is sent only where
-// the operator pointed the upstream.
-func newClient() *http.Client {
+// opens a connection per request).
+func newTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
 	dial := (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.DialContext = sockio.Dialer(dial)
-	st := &syncTransport{dial: dial, tls: &tls.Config{}, fallback: t, maxIdle: 256}
-	return &http.Client{Transport: st, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &syncTransport{dial: dial, tls: &tls.Config{}, fallback: t, maxIdle: 256}
 }
 
 // setCredential puts the provider credential where the provider expects it.
@@ -241,19 +240,29 @@ func (g *Gateway) limit(v, def int64) int64 {
 // in an error.
 var knownEncodings = map[string]bool{"gzip": true, "x-gzip": true, "deflate": true, "br": true, "compress": true, "x-compress": true, "zstd": true}
 
-// upstreamURL is rest (a cleaned path) under the upstream's base URL.
-func upstreamURL(up Upstream, rest string) (*url.URL, error) {
-	base, err := url.Parse(up.URL)
-	if err != nil {
-		return nil, err
+// upstreamURL is rest (a cleaned path) under the upstream's base URL,
+// parsed once per base (JoinPath copies it). The base's path is made "/"
+// where it is empty, so that the joined path is absolute, as writing the
+// URL out would make it: the request line is taken from it.
+func (g *Gateway) upstreamURL(up Upstream, rest string) (*url.URL, error) {
+	base, ok := g.bases.Load(up.URL)
+	if !ok {
+		u, err := url.Parse(up.URL)
+		if err != nil {
+			return nil, err
+		}
+		if u.Path == "" && u.Opaque == "" {
+			u.Path, u.RawPath = "/", ""
+		}
+		base, _ = g.bases.LoadOrStore(up.URL, u)
 	}
-	return base.JoinPath(rest), nil
+	return base.(*url.URL).JoinPath(rest), nil
 }
 
 // forward sends the request on with the provider credential and streams
 // the answer back.
 func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, rest string, body []byte) {
-	target, err := upstreamURL(up, rest)
+	target, err := g.upstreamURL(up, rest)
 	if err != nil {
 		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
 		return
@@ -261,11 +270,13 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	target.RawQuery = r.URL.RawQuery
 	ctx, cancel := context.WithTimeout(r.Context(), upstreamTimeout)
 	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), bytes.NewReader(body))
+	// The URL is set whole rather than written out and parsed again.
+	out, err := http.NewRequestWithContext(ctx, r.Method, "", bytes.NewReader(body))
 	if err != nil {
 		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
 		return
 	}
+	out.URL, out.Host = target, target.Host
 	for k, vs := range r.Header {
 		if !credentialHeader(k) {
 			out.Header[k] = vs
@@ -278,7 +289,12 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	// answer can be searched for the credential before the agent gets it.
 	out.Header.Del("Accept-Encoding")
 	setCredential(out.Header, up)
-	resp, err := g.client().Do(out)
+	if u := target.User; u != nil && out.Header.Get("Authorization") == "" {
+		// As http.Client does for a base URL with user information.
+		pass, _ := u.Password()
+		out.SetBasicAuth(u.Username(), pass)
+	}
+	resp, err := g.transport().RoundTrip(out)
 	if err != nil {
 		if r.Context().Err() != nil { // the agent left; nothing to answer
 			g.Log.Debug("agent left before the upstream answered", "upstream", up.Name)

@@ -137,7 +137,7 @@ func (g *Gateway) railwayQuery(ctx context.Context, up Upstream, endpoint string
 	}
 	req.Header.Set("Content-Type", "application/json")
 	setCredential(req.Header, up)
-	resp, err := g.client().Do(req)
+	resp, err := g.transport().RoundTrip(req)
 	if err != nil {
 		return nil, fmt.Errorf("Railway did not answer: %s", scrub(err.Error(), up.Credential))
 	}
@@ -166,7 +166,7 @@ func (g *Gateway) railwayQuery(ctx context.Context, up Upstream, endpoint string
 // target that cannot be placed becomes an unknown finding, which the
 // policy holds for a human.
 func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest string, calls []graphql.Call, act *action.Action) {
-	u, err := upstreamURL(up, rest)
+	u, err := g.upstreamURL(up, rest)
 	if err != nil {
 		act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown, Message: "the upstream's URL does not parse"})
 		return

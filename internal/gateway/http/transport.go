@@ -76,10 +76,17 @@ func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	compressed := false
 	if req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != http.MethodHead {
-		// As net/http's Transport does: ask for gzip, and inflate it.
-		req = req.Clone(ctx)
-		req.Header.Set("Accept-Encoding", "gzip")
-		compressed = true
+		// As net/http's Transport does: ask for gzip, and inflate it. The
+		// caller's request is not changed: a copy with its own header map
+		// (the values, which nothing here changes, are shared).
+		r2 := new(http.Request)
+		*r2 = *req
+		r2.Header = make(http.Header, len(req.Header)+1)
+		for k, vs := range req.Header {
+			r2.Header[k] = vs
+		}
+		r2.Header["Accept-Encoding"] = acceptGzip
+		req, compressed = r2, true
 	}
 	addr := canonicalAddr(req.URL.Scheme, req.URL.Host)
 	for fresh := false; ; fresh = true {
@@ -142,6 +149,8 @@ func (h *headLimit) Read(p []byte) (int, error) {
 
 // exchange writes req on pc and reads the answer's head; sent is whether
 // any of the answer came back.
+var acceptGzip = []string{"gzip"}
+
 func (t *syncTransport) exchange(ctx context.Context, pc *providerConn, req *http.Request) (resp *http.Response, sent bool, err error) {
 	// A deadline in the past unblocks whatever the exchange is doing when
 	// the caller gives up.
