@@ -267,7 +267,22 @@ func (p *parser) number() (any, error) {
 
 func (p *parser) str() (string, error) {
 	p.pos++ // "
+	// Most strings are printable ASCII without escapes: taken whole, in
+	// one allocation, rather than byte by byte into a growing builder.
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if c == '"' {
+			p.pos++
+			return string(p.data[start : p.pos-1]), nil
+		}
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			break
+		}
+		p.pos++
+	}
 	var b strings.Builder
+	b.Write(p.data[start:p.pos])
 	for {
 		if p.pos >= len(p.data) {
 			return "", p.fail("an unterminated string")
