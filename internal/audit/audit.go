@@ -137,8 +137,10 @@ func Record(ctx context.Context, st store.Store, ev Event) error {
 // carried by PrevHash, so renumbering cannot hide a deletion or a move.
 func Hash(e store.AuditEntry) string {
 	// One buffer, hashed at once: writing each field through the hash
-	// interface copied every string twice.
-	b := make([]byte, 0, 160+len(e.Type)+len(e.Actor)+len(e.Data)+len(e.PrevHash))
+	// interface copied every string twice. Most entries fit the one on
+	// the stack.
+	var stack [1024]byte
+	b := stack[:0]
 	b = append(b, "chaperone-audit-v1"...)
 	at := len(b)
 	b = binary.BigEndian.AppendUint64(b, 0) // the time's length, once known
@@ -153,7 +155,9 @@ func Hash(e store.AuditEntry) string {
 	b = binary.BigEndian.AppendUint64(b, uint64(len(e.PrevHash)))
 	b = append(b, e.PrevHash...)
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 func parseHead(s string) (seq int64, hash string, err error) {
