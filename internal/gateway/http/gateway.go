@@ -254,29 +254,41 @@ func (g *Gateway) upstreamURL(up Upstream, rest string) (*url.URL, error) {
 		if u.Path == "" && u.Opaque == "" {
 			u.Path, u.RawPath = "/", ""
 		}
+		if strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]") {
+			u.Host = strings.TrimSuffix(u.Host, ":") // an empty port, as http.NewRequest drops it
+		}
 		base, _ = g.bases.LoadOrStore(up.URL, u)
 	}
 	return base.(*url.URL).JoinPath(rest), nil
 }
 
+// upstreamRequest is what forward sends: the method, rest (a cleaned path)
+// under the upstream's URL and the query, with body. The URL is set whole
+// rather than written out and parsed again.
+func (g *Gateway) upstreamRequest(ctx context.Context, method string, up Upstream, rest, rawQuery string, body []byte) (*http.Request, error) {
+	target, err := g.upstreamURL(up, rest)
+	if err != nil {
+		return nil, err
+	}
+	target.RawQuery = rawQuery
+	out, err := http.NewRequestWithContext(ctx, method, "", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out.URL, out.Host = target, target.Host
+	return out, nil
+}
+
 // forward sends the request on with the provider credential and streams
 // the answer back.
 func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, rest string, body []byte) {
-	target, err := g.upstreamURL(up, rest)
-	if err != nil {
-		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
-		return
-	}
-	target.RawQuery = r.URL.RawQuery
 	ctx, cancel := context.WithTimeout(r.Context(), upstreamTimeout)
 	defer cancel()
-	// The URL is set whole rather than written out and parsed again.
-	out, err := http.NewRequestWithContext(ctx, r.Method, "", bytes.NewReader(body))
+	out, err := g.upstreamRequest(ctx, r.Method, up, rest, r.URL.RawQuery, body)
 	if err != nil {
 		fail(w, http.StatusBadGateway, map[string]any{"error": "upstream " + up.Name + " is misconfigured in Chaperone"})
 		return
 	}
-	out.URL, out.Host = target, target.Host
 	for k, vs := range r.Header {
 		if !credentialHeader(k) {
 			out.Header[k] = vs
@@ -289,7 +301,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	// answer can be searched for the credential before the agent gets it.
 	out.Header.Del("Accept-Encoding")
 	setCredential(out.Header, up)
-	if u := target.User; u != nil && out.Header.Get("Authorization") == "" {
+	if u := out.URL.User; u != nil && out.Header.Get("Authorization") == "" {
 		// As http.Client does for a base URL with user information.
 		pass, _ := u.Password()
 		out.SetBasicAuth(u.Username(), pass)

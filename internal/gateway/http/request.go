@@ -235,6 +235,11 @@ func strictQuery(raw string) (url.Values, error) {
 	if strings.Contains(raw, ";") {
 		return nil, refuse("the query string has ';', which servers split on differently")
 	}
+	if strings.Contains(raw, "#") {
+		// Not a character a request line may hold: some servers end the
+		// URL there, others keep it.
+		return nil, refuse("the query string has '#', which servers read as the URL's end or as part of it")
+	}
 	folded := map[string]string{}
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
