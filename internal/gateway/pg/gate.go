@@ -73,8 +73,13 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		s.snapshotTablesAhead(ctx, act, text)
 	}
 	req := gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
-		Impact:  func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, nil) },
 		Settles: true, Key: canonicalKey(act.Text), Uncommitted: s.uncommitted(res)}
+	if approve {
+		// Only a statement that can be held shows an approver its impact;
+		// the closure and its copy of the action are made for it alone.
+		held := act
+		req.Impact = func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, held, nil) }
+	}
 	if act.Class == action.ClassDestructive {
 		// Only destruction is snapshotted; the offer costs a copy of act.
 		req.Snapshot = s.snapshot(act)
