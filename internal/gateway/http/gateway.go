@@ -240,26 +240,33 @@ func (g *Gateway) limit(v, def int64) int64 {
 // in an error.
 var knownEncodings = map[string]bool{"gzip": true, "x-gzip": true, "deflate": true, "br": true, "compress": true, "x-compress": true, "zstd": true}
 
-// upstreamURL is rest (a cleaned path) under the upstream's base URL,
-// parsed once per base (JoinPath copies it). The base's path is made "/"
-// where it is empty, so that the joined path is absolute, as writing the
-// URL out would make it: the request line is taken from it.
+// upstreamURL is rest under the upstream's base URL. rest is the decoded,
+// cleaned path the gateway judged; it is escaped whole before it is
+// joined, so that the provider, decoding the request line once, reads
+// exactly that path: "%2573top" was judged as the text "%73top" and must not
+// reach the provider as "%73top", which it would read as "stop". The base
+// is parsed once per text and keeps its own escaping.
 func (g *Gateway) upstreamURL(up Upstream, rest string) (*url.URL, error) {
-	base, ok := g.bases.Load(up.URL)
+	b, ok := g.bases.Load(up.URL)
 	if !ok {
 		u, err := url.Parse(up.URL)
 		if err != nil {
 			return nil, err
 		}
-		if u.Path == "" && u.Opaque == "" {
-			u.Path, u.RawPath = "/", ""
-		}
 		if strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]") {
 			u.Host = strings.TrimSuffix(u.Host, ":") // an empty port, as http.NewRequest drops it
 		}
-		base, _ = g.bases.LoadOrStore(up.URL, u)
+		b, _ = g.bases.LoadOrStore(up.URL, u)
 	}
-	return base.(*url.URL).JoinPath(rest), nil
+	base := b.(*url.URL)
+	escaped := strings.TrimSuffix(base.EscapedPath(), "/") + (&url.URL{Path: rest}).EscapedPath()
+	decoded, err := url.PathUnescape(escaped)
+	if err != nil {
+		return nil, err
+	}
+	u := *base
+	u.Path, u.RawPath = decoded, escaped
+	return &u, nil
 }
 
 // upstreamRequest is what forward sends: the method, rest (a cleaned path)

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
@@ -13,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // sendRaw is send with the request's every part chosen: headers (a nil
@@ -308,38 +311,44 @@ func TestDocumentsServersReadDifferentlyAreHeld(t *testing.T) {
 	})
 }
 
-// The forwarded request is built from the joined URL itself; its request
-// line and host must be the ones writing that URL out and reading it back
-// (as http.NewRequest does) gives, whatever the path and query hold.
-func FuzzForwardedURIIsTheWrittenOne(f *testing.F) {
-	for _, s := range []string{"graphql/v2", "", "/", "a/../b", "a%2Fb", "sp ace/ü", "x?y#z", "a//b/", "%zz", ";a=b", "@:"} {
+// What the provider reads from the forwarded request is what the gateway
+// judged: the base URL's path followed by the decoded, cleaned path, and the
+// agent's query byte for byte, at the base's host. The request is written as
+// the transport writes it and read back as a server reads it.
+func FuzzForwardedRequestIsTheJudgedOne(f *testing.F) {
+	for _, s := range []string{"graphql/v2", "", "/", "a/../b", "a%2Fb", "a%252Fb", "%2573top", "%252e%252e/admin", "b%/c", "sp ace/ü", "x?y#z", "a//b/", "%zz", ";a=b", "@:", "a\\..\\b"} {
 		f.Add("https://backboard.railway.app", s, "")
 		f.Add("http://127.0.0.1:8080/base/", s, "a=1&b=%20")
 		f.Add("https://api.example.com:/v1%2Fx", s, "q")
 	}
 	g := &Gateway{}
 	f.Fuzz(func(t *testing.T, base, raw, query string) {
-		rest := cleanPath(raw)
 		u, err := url.Parse(base)
-		if err != nil || u.Host == "" {
-			return
+		if err != nil || u.Host == "" || !httpguts.ValidHostHeader(u.Host) || u.Opaque != "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return // not a base URL an upstream could have
 		}
-		if _, err := strictQuery(query); err != nil {
-			return // refused before anything is forwarded
+		if _, err := strictQuery(query); err != nil || strings.IndexFunc(query, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return // refused, or not in a request line (the transport refuses to write it)
 		}
-		joined := u.JoinPath(rest)
-		joined.RawQuery = query
-		want, err := http.NewRequest("POST", joined.String(), nil)
+		rest := cleanPath(raw)
+		out, err := g.upstreamRequest(context.Background(), "POST", Upstream{URL: base}, rest, query, nil)
 		if err != nil {
-			return // the old way failed too
+			t.Fatalf("base %q rest %q: %v", base, rest, err)
 		}
-		got, err := g.upstreamRequest(context.Background(), "POST", Upstream{URL: base}, rest, query, nil)
+		var wire bytes.Buffer
+		if err := out.Write(&wire); err != nil {
+			t.Fatalf("base %q rest %q query %q: writing: %v", base, rest, query, err)
+		}
+		read, err := http.ReadRequest(bufio.NewReader(&wire))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("base %q rest %q query %q: the provider cannot read %q: %v", base, rest, query, wire.String(), err)
 		}
-		if got.URL.RequestURI() != want.URL.RequestURI() || got.Host != want.Host || got.URL.Host != want.URL.Host || got.URL.Scheme != want.URL.Scheme {
-			t.Fatalf("base %q rest %q query %q: forwards %s %q (Host %q), written out it is %s %q (Host %q)", base, rest, query,
-				got.URL.Scheme, got.URL.RequestURI(), got.Host, want.URL.Scheme, want.URL.RequestURI(), want.Host)
+		want := strings.TrimSuffix(u.Path, "/") + rest
+		if read.URL.Path != want || read.URL.RawQuery != query {
+			t.Fatalf("base %q rest %q query %q: the provider reads path %q query %q, judged %q %q", base, rest, query, read.URL.Path, read.URL.RawQuery, want, query)
+		}
+		if host := strings.TrimSuffix(u.Host, ":"); read.Host != host || out.URL.Host != host || out.URL.Scheme != u.Scheme {
+			t.Fatalf("base %q: sent to %s://%s with Host %q", base, out.URL.Scheme, out.URL.Host, read.Host)
 		}
 	})
 }
@@ -354,5 +363,32 @@ func TestAHashInTheQueryIsRefused(t *testing.T) {
 	}
 	if _, err := strictQuery("a=%23"); err != nil {
 		t.Errorf("an escaped '#': %v", err)
+	}
+}
+
+// A path escaped twice is judged once decoded and must reach the provider
+// so that it decodes to the same text: "%2573top" is the text "%73top",
+// never "stop" (which Fly runs), and "%252e%252e" never climbs out of the
+// base path.
+func TestTheProviderReadsTheJudgedPath(t *testing.T) {
+	e := setup(t)
+	for target, want := range map[string]string{
+		"/u/fly-staging/apps/a/machines/m1/%2573top":    "/v1/apps/a/machines/m1/%73top",
+		"/u/fly-staging/apps/a/%252e%252e/%252e%252e/x": "/v1/apps/a/%2e%2e/%2e%2e/x",
+		"/u/fly-staging/apps/a%25/b":                    "/v1/apps/a%/b",
+		"/u/fly-staging/apps/a%2Fb":                     "/v1/apps/a/b",
+	} {
+		before := e.prov.count()
+		status, body := e.sendRaw(t, e.stage, "GET", target, nil, nil)
+		if status != 200 || e.prov.count() != before+1 {
+			t.Errorf("%s: HTTP %d %v, %d requests reached the provider", target, status, body, e.prov.count()-before)
+			continue
+		}
+		e.prov.mu.Lock()
+		seen := e.prov.seen[len(e.prov.seen)-1]
+		e.prov.mu.Unlock()
+		if seen != "GET "+want+" " {
+			t.Errorf("%s: the provider read %q, the gateway judged %q", target, seen, "GET "+want)
+		}
 	}
 }
