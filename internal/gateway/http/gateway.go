@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/chaperone/chaperone/internal/audit"
 	"github.com/chaperone/chaperone/internal/gate"
+	"github.com/chaperone/chaperone/internal/memo"
 	"github.com/chaperone/chaperone/internal/sockio"
 	"github.com/chaperone/chaperone/internal/token"
 )
@@ -126,18 +128,55 @@ var (
 var hopHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization", "Connection", "Keep-Alive", "Te", "Trailer",
 	"Transfer-Encoding", "Upgrade", "Project-Access-Token", "X-Forwarded-For", "Forwarded", "Expect"}
 
-// credentialHeader says whether a header's name marks it as carrying a
-// credential (Team-Access-Token, X-Api-Key, X-Auth-Token, Session-Id...):
-// the provider must see Chaperone's credential and no other, or an agent
-// could act with a token of its own under Chaperone's verdict.
-func credentialHeader(name string) bool {
+// withheld says whether a header is kept from the provider by its name:
+//   - one that carries a credential (Team-Access-Token, X-Api-Key,
+//     Ocp-Apim-Subscription-Key, X-Signature...): the provider must see
+//     Chaperone's credential and no other, or an agent could act with a
+//     token of its own under Chaperone's verdict;
+//   - one that tells a server another path, host or method than the
+//     request line's (X-Original-URL, X-Rewrite-URL, X-Forwarded-Host,
+//     X-HTTP-Host-Override...): the provider must run the request that was
+//     judged.
+//
+// Names are matched by the words in them, remembered per name.
+func withheld(name string) bool {
+	if w, ok := withheldNames.Get(name); ok {
+		return w
+	}
 	n := strings.ToLower(name)
-	for _, w := range []string{"token", "auth", "secret", "credential", "password", "passwd", "api-key", "apikey", "api_key", "session", "cookie"} {
-		if strings.Contains(n, w) {
-			return true
+	w := false
+	for _, word := range withheldWords {
+		if strings.Contains(n, word) {
+			w = true
+			break
 		}
 	}
-	return false
+	if n == "idempotency-key" {
+		w = false // names a request, not who sends it
+	}
+	withheldNames.Put(name, w, 1)
+	return w
+}
+
+var withheldWords = []string{
+	"token", "auth", "secret", "credential", "pass", "key", "session", "cookie", "signature", "principal", "jwt", "bearer",
+	"forwarded", "original", "rewrite", "override", "real-ip", "x-host",
+}
+
+var withheldNames = memo.Map[bool]{MaxEntries: 4096, MaxBytes: 1 << 20}
+
+// connectionNamed are the headers the agent's Connection header names:
+// hop-by-hop, for Chaperone and not for the provider.
+func connectionNamed(h http.Header) []string {
+	var names []string
+	for _, v := range h["Connection"] {
+		for _, n := range strings.Split(v, ",") {
+			if n = textproto.TrimString(n); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 func fail(w http.ResponseWriter, status int, body map[string]any) {
@@ -297,9 +336,12 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 		return
 	}
 	for k, vs := range r.Header {
-		if !credentialHeader(k) {
+		if !withheld(k) {
 			out.Header[k] = vs
 		}
+	}
+	for _, h := range connectionNamed(r.Header) {
+		out.Header.Del(h)
 	}
 	for _, h := range hopHeaders {
 		out.Header.Del(h)

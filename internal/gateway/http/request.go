@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	pathpkg "path"
@@ -218,10 +219,70 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := params["_method"]; ok {
-		return nil, refuse("the _method parameter asks the provider to run another method than %s", r.Method)
+	for k := range params {
+		if overridesMethod(k) {
+			return nil, refuse("the %q parameter asks the provider to run another method than %s", k, r.Method)
+		}
+	}
+	if err := noMethodInForm(r.Header, body); err != nil {
+		return nil, err
 	}
 	return params, nil
+}
+
+// overridesMethod says whether a parameter's name is one frameworks read
+// as the request's real method: _method in any spelling they fold to it
+// (_METHOD, _method[], "_method " and "_method\x00", which PHP cuts at the
+// NUL), or one that names a method override. A parameter called exactly
+// "method" is an API's own.
+func overridesMethod(name string) bool {
+	l := lettersOf(name)
+	return (l == "method" && name != "method") || strings.Contains(l, "methodoverride") || strings.Contains(l, "httpmethod")
+}
+
+// noMethodInForm refuses a form body with a method override in it: Rails,
+// Laravel and Symfony read _method from the body of a POST as readily as
+// from its URL. A multipart body that does not parse is refused: the
+// provider could read it some other way.
+func noMethodInForm(h http.Header, body []byte) error {
+	ct := h.Get("Content-Type")
+	if ct == "" || len(body) == 0 {
+		return nil
+	}
+	media, ps, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil // judged where the type matters (mediaType)
+	}
+	switch media {
+	case "application/x-www-form-urlencoded":
+		// Every name as any server could read it: split on '&' and ';',
+		// taken raw and decoded.
+		for _, part := range strings.FieldsFunc(string(body), func(r rune) bool { return r == '&' || r == ';' }) {
+			k, _, _ := strings.Cut(part, "=")
+			dk, err := url.QueryUnescape(k)
+			if err != nil {
+				dk = k
+			}
+			if overridesMethod(k) || overridesMethod(dk) {
+				return refuse("the form field %q asks the provider to run another method", dk)
+			}
+		}
+	case "multipart/form-data":
+		mr := multipart.NewReader(bytes.NewReader(body), ps["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return refuse("the multipart body does not parse: %v", err)
+			}
+			if overridesMethod(p.FormName()) {
+				return refuse("the form field %q asks the provider to run another method", p.FormName())
+			}
+		}
+	}
+	return nil
 }
 
 // strictQuery parses a query string the one way every server does, or

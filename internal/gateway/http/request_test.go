@@ -208,6 +208,10 @@ func TestValuesAreResolvedAsTheProviderResolvesThem(t *testing.T) {
 		{"a lower-case post", "post", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
 		{"X-HTTP-Method-Override", "POST", stg, http.Header{"Content-Type": {"application/json"}, "X-Http-Method-Override": {"GET"}}, jsonBody(map[string]any{"query": read}), 400},
 		{"_method", "POST", stg + "?_method=GET", asJSON, jsonBody(map[string]any{"query": read}), 400},
+		{"_METHOD", "POST", stg + "?_METHOD=GET", asJSON, jsonBody(map[string]any{"query": read}), 400},
+		{"_method[]", "POST", stg + "?_method%5B%5D=GET", asJSON, jsonBody(map[string]any{"query": read}), 400},
+		{"_method and a NUL", "POST", stg + "?_method%00=GET", asJSON, jsonBody(map[string]any{"query": read}), 400},
+		{"x-http-method-override as a parameter", "POST", stg + "?x-http-method-override=GET", asJSON, jsonBody(map[string]any{"query": read}), 400},
 		{"gzip", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(gz(jsonBody(map[string]any{"query": incident}))), 403},
 		{"deflate", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"deflate"}}, string(deflate(jsonBody(map[string]any{"query": incident}))), 403},
 		{"gzip twice", "POST", stg, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip, gzip"}}, string(gz(string(gz(jsonBody(map[string]any{"query": incident}))))), 403},
@@ -389,6 +393,37 @@ func TestTheProviderReadsTheJudgedPath(t *testing.T) {
 		e.prov.mu.Unlock()
 		if seen != "GET "+want+" " {
 			t.Errorf("%s: the provider read %q, the gateway judged %q", target, seen, "GET "+want)
+		}
+	}
+}
+
+// A method override in a form body is refused on any upstream: frameworks
+// read _method from a POST's body as readily as from its URL.
+func TestAMethodOverrideInAFormIsRefused(t *testing.T) {
+	e := setup(t)
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	multi := http.Header{"Content-Type": {"multipart/form-data; boundary=b"}}
+	part := func(name string) []byte {
+		return []byte("--b\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\nDELETE\r\n--b--\r\n")
+	}
+	for _, c := range []struct {
+		name   string
+		header http.Header
+		body   []byte
+		want   int
+	}{
+		{"_method in a form", form, []byte("a=1&_method=DELETE"), 400},
+		{"_METHOD after a ';'", form, []byte("a=1;_METHOD=DELETE"), 400},
+		{"%5Fmethod", form, []byte("%5Fmethod=DELETE"), 400},
+		{"_method in a multipart form", multi, part("_method"), 400},
+		{"a multipart body that does not parse", multi, []byte("--b\r\nno end"), 400},
+		{"a form without one", form, []byte("name=web&method=card"), 200},
+		{"a multipart form without one", multi, part("file"), 200},
+	} {
+		before := e.prov.count()
+		status, body := e.sendRaw(t, e.stage, "POST", "/u/fly-staging/apps/a/things", c.header, c.body)
+		if status != c.want || (c.want != 200) != (e.prov.count() == before) {
+			t.Errorf("%s: HTTP %d (want %d) %v; reached the provider: %v", c.name, status, c.want, body, e.prov.count() != before)
 		}
 	}
 }

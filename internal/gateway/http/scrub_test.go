@@ -136,10 +136,16 @@ func TestAgentCredentialsNeverReachTheProvider(t *testing.T) {
 	e.stagingUpstream(api)
 	req, _ := http.NewRequest("GET", e.srv.URL+"/u/fly-staging/apps", nil)
 	req.Header.Set("Authorization", "Bearer "+e.stage)
-	dropped := []string{"Team-Access-Token", "X-Api-Key", "X-Auth-Token", "Api_Key", "X-Session-Id", "X-Secret", "Expect"}
+	dropped := []string{"Team-Access-Token", "X-Api-Key", "X-Auth-Token", "Api_Key", "X-Session-Id", "X-Secret", "Expect",
+		"Ocp-Apim-Subscription-Key", "X-Functions-Key", "Key", "X-Signature", "X-Ms-Client-Principal",
+		// and what tells a server another path or host than the request line's
+		"X-Original-Url", "X-Rewrite-Url", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Http-Host-Override", "X-Host", "X-Real-Ip",
+		// and what the agent's Connection header names
+		"X-Hop"}
 	for _, h := range dropped {
 		req.Header.Set(h, "AGENTS-OWN")
 	}
+	req.Header.Set("Connection", "keep-alive, X-Hop")
 	req.Header.Set("Expect", "100-continue")
 	req.Header.Set("Idempotency-Key", "k1")
 	req.Header.Set("X-Request-Id", "r1")
