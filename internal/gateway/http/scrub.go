@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,8 +14,11 @@ import (
 const scrubbed = "[credential]"
 
 // secretForms are the spellings of a credential an upstream could echo back:
-// as sent, URL-encoded (an echoed query or form) and JSON-escaped (an echoed
-// request body). A form equal to another is listed once.
+// as sent, URL-encoded (an echoed query or form), JSON-escaped (an echoed
+// request body), upper- and lower-cased, and base64-encoded (an echoed
+// request or header dumped as base64, in the standard and the URL
+// alphabet, at each of the three places the credential can start in a
+// group of three bytes). A form equal to another is listed once.
 func secretForms(secret string) [][]byte {
 	if secret == "" {
 		return nil
@@ -24,7 +28,9 @@ func secretForms(secret string) [][]byte {
 	}
 	var out [][]byte
 	seen := map[string]bool{}
-	for _, f := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jsonEscape(secret)} {
+	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jsonEscape(secret), strings.ToUpper(secret), strings.ToLower(secret)}
+	forms = append(forms, base64Cores(secret)...)
+	for _, f := range forms {
 		if f != "" && !seen[f] {
 			seen[f] = true
 			out = append(out, []byte(f))
@@ -38,6 +44,25 @@ func secretForms(secret string) [][]byte {
 // credentials and works them out for every request and answer. The forms
 // are only read once made.
 var formsOf sync.Map
+
+// base64Cores are the characters of secret's base64 that do not depend on
+// the bytes around it, for each alignment: after k unknown bytes, the first
+// ceil(8k/6) characters carry some of theirs, and a last group that is not
+// whole carries some of the bytes after. Cores shorter than 8 characters
+// are left out: they would match by chance.
+func base64Cores(secret string) []string {
+	var out []string
+	for k, skip := range []int{0, 2, 3} {
+		buf := append(make([]byte, k), secret...)
+		buf = buf[:len(buf)-len(buf)%3]
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			if s := enc.EncodeToString(buf); len(s)-skip >= 8 {
+				out = append(out, s[skip:])
+			}
+		}
+	}
+	return out
+}
 
 func jsonEscape(s string) string {
 	var b strings.Builder

@@ -3,6 +3,8 @@ package http
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,6 +54,13 @@ func (echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/name": // in a header's name, whose case the agent's client changes
 		w.Header().Set("X-"+strings.ToLower(strings.TrimPrefix(cred, "Bearer ")), "1")
 		w.Write([]byte("{}"))
+		return
+	case "/v1/base64": // a dump of the request, base64-encoded at each alignment, and upper-cased
+		for _, pre := range []string{"", "a", "ab"} {
+			fmt.Fprintf(w, "%s\n%s\n", base64.StdEncoding.EncodeToString([]byte(pre+"Authorization: "+cred+"\r\n")),
+				base64.URLEncoding.EncodeToString([]byte(pre+cred)))
+		}
+		fmt.Fprintf(w, "%s\n", strings.ToUpper(cred))
 		return
 	case "/v1/encoding": // in an encoding Chaperone cannot read
 		w.Header().Set("Content-Encoding", "gzip, "+strings.TrimPrefix(cred, "Bearer "))
@@ -103,6 +112,24 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 		if resp.StatusCode != 200 || bytes.Contains(body, []byte("ECHOED-SECRET")) || strings.Contains(resp.Header.Get("X-Seen-Authorization"), "ECHOED") ||
 			!bytes.Contains(body, []byte("bad request with Bearer [credential]")) || resp.Header.Get("X-Seen-Authorization") != "Bearer [credential]" {
 			t.Fatalf("Accept-Encoding %q: HTTP %d %v %.200s", enc, resp.StatusCode, resp.Header, body)
+		}
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging/v1/base64", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for i, line := range strings.Split(strings.TrimSpace(string(dump)), "\n") {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			if b, err := enc.DecodeString(line); err == nil && strings.Contains(string(b), "ECHOED-SECRET") {
+				t.Errorf("line %d of the answer decodes to the credential: %q", i+1, b)
+			}
+		}
+		if !strings.Contains(line, scrubbed) {
+			t.Errorf("line %d of the answer was not scrubbed: %q", i+1, line)
 		}
 	}
 	for path, status := range map[string]int{"/v1/name": 200, "/v1/encoding": 502} {
