@@ -38,3 +38,29 @@ upstreams:
 		t.Fatalf("bad names: %v", err)
 	}
 }
+
+// An HTTP upstream's base URL is refused, naming the field and the reason,
+// when a part of it would be dropped from every request or read two ways.
+func TestAnUpstreamsBaseURLIsChecked(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://api.machines.dev/v1":    "",
+		"http://127.0.0.1:8080/base/":    "",
+		"https://api.example/b?k=v":      "query string",
+		"https://api.example/b?":         "query string",
+		"https://api.example/b#frag":     "fragment",
+		"https://api.example:/v1":        "port is empty",
+		"https://user:pw@api.example/v1": "user information",
+		"ftp://api.example":              "https://",
+		"https:///v1":                    "no host",
+		"https://api.example/%zz":        "does not parse",
+		"api.example/v1":                 "https://",
+	} {
+		_, err := Parse("/etc/chp/chaperone.yaml", []byte("version: 1\nupstreams:\n  - {name: api, kind: http, env: staging, url: \""+raw+"\", credential: \"${API}\"}\n"))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", raw, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), "upstreams[0].url") || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want an error on upstreams[0].url saying %q", raw, err, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -203,6 +204,8 @@ func (c *Config) validateUpstreams() Errors {
 		case KindHTTP:
 			if u.URL == "" {
 				add(".url", "give the API's base URL", "http upstream %q has no url", u.Name)
+			} else if why := baseURLError(u.URL); why != "" {
+				add(".url", "give the API's base URL, e.g. https://api.machines.dev/v1", "http upstream %q: %s", u.Name, why)
 			}
 			if u.APICredential == "" {
 				add(".credential", "give credential: ${SOME_ENV_VAR}", "http upstream %q has no credential", u.Name)
@@ -283,4 +286,30 @@ func (c *Config) CheckSecrets(open Opener) error {
 		return errs
 	}
 	return nil
+}
+
+// baseURLError says what is wrong with an HTTP upstream's base URL, if
+// anything: every request is forwarded under it, so a part that would be
+// dropped or read two ways (a query, a fragment, an empty port) is refused,
+// and so is user information, which would sit in the file in the clear
+// beside the sealed credential.
+func baseURLError(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("the url does not parse: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "the url must start with https:// or http://"
+	case u.Host == "" || u.Opaque != "":
+		return "the url names no host"
+	case u.User != nil:
+		return "the url holds user information; give the credential as credential: ${SOME_ENV_VAR}"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "the url has a query string, which requests are not sent with"
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return "the url has a fragment"
+	case strings.HasSuffix(u.Host, ":"):
+		return "the url's port is empty"
+	}
+	return ""
 }

@@ -212,6 +212,11 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 	if len(body) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions || r.Method == http.MethodTrace) {
 		return nil, refuse("a %s with a body: providers differ on whether they read it", r.Method)
 	}
+	if strings.ContainsRune(r.URL.Path, '\\') {
+		// Some servers take it for '/', and resolve the dot segments
+		// around it, out of the base path.
+		return nil, refuse("the path has a '\\', which some servers read as '/'")
+	}
 	if r.Method != strings.ToUpper(r.Method) {
 		return nil, refuse("the method %q is not upper case: servers differ on whether they read it as %s", r.Method, strings.ToUpper(r.Method))
 	}

@@ -202,6 +202,7 @@ func TestValuesAreResolvedAsTheProviderResolvesThem(t *testing.T) {
 		{"?query= and ?Query=", "GET", stg + "?query=" + qe(read) + "&Query=" + qe(incident), noCType, "", 400},
 		{"a ';' separator", "GET", stg + "?query=" + qe(read) + ";query=" + qe(incident), noCType, "", 400},
 		{"a bad escape", "GET", stg + "?query=%zz", noCType, "", 400},
+		{"a backslash in the path", "POST", stg + "/..%5C..%5Cx", asJSON, jsonBody(map[string]any{"query": read}), 400},
 		{"a GET with a body", "GET", stg + "?query=" + qe(read), asJSON, jsonBody(map[string]any{"query": incident}), 400},
 		{"a GET with only a body", "GET", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
 		{"a PUT with a body", "PUT", stg, asJSON, jsonBody(map[string]any{"query": incident}), 400},
