@@ -1,11 +1,13 @@
 package rest
 
 import (
+	"fmt"
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/shell/argv"
 	"github.com/chaperone/chaperone/internal/classify/sql"
 	"github.com/chaperone/chaperone/internal/strictjson"
+	"slices"
 )
 
 const (
@@ -59,21 +61,50 @@ var Fly = Profile{Name: "fly", Rules: []Rule{
 var flyShell = shell.Classifier{SQL: sql.Reasons}
 
 // judgeExec reads the command an exec runs with the shell guard: an exec
-// of `rm -rf /data` is as destructive as typing it. A body it cannot read
-// is unknown.
+// of `rm -rf /data` is as destructive as typing it. What the guard cannot
+// see is unknown: a body it cannot read, a command named twice (cmd and
+// command: which one runs is the server's choice), input on stdin (fed to
+// `sh`, it is the program), and a member of the request it does not know.
 func judgeExec(r Request) []action.Reason {
+	unknown := func(msg string) []action.Reason {
+		return []action.Reason{{ID: "fly.exec-unreadable", Class: action.ClassUnknown, Message: msg}}
+	}
 	var body struct {
-		Cmd     string   `json:"cmd"`
-		Command []string `json:"command"`
+		Cmd       string   `json:"cmd"`
+		Command   []string `json:"command"`
+		Stdin     string   `json:"stdin"`
+		Container string   `json:"container"`
+		Timeout   any      `json:"timeout"`
 	}
 	if strictjson.Unmarshal(r.Body, &body) != nil || (body.Cmd == "" && len(body.Command) == 0) {
-		return []action.Reason{{ID: "fly.exec-unreadable", Class: action.ClassUnknown, Message: "the exec request names no command Chaperone can read"}}
+		return unknown("the exec request names no command Chaperone can read")
+	}
+	if m, ok := mustDecode(r.Body).(map[string]any); ok {
+		for k := range m {
+			if !slices.Contains(execMembers, k) {
+				return unknown(fmt.Sprintf("the exec request has a member %q Chaperone does not know", k))
+			}
+		}
+	}
+	if body.Cmd != "" && len(body.Command) > 0 {
+		return unknown("the exec request names its command twice (cmd and command)")
+	}
+	if body.Stdin != "" {
+		return unknown("the exec request feeds the command input on stdin, which Chaperone does not judge")
 	}
 	text := body.Cmd
 	if len(body.Command) > 0 {
 		text = argv.Quote(body.Command)
 	}
 	return flyShell.Classify(text).Reasons
+}
+
+// execMembers are the members of Fly's exec request (MachineExecRequest).
+var execMembers = []string{"cmd", "command", "stdin", "container", "timeout"}
+
+func mustDecode(b []byte) any {
+	v, _ := strictjson.Decode(b)
+	return v
 }
 
 // judgeVolumeUpdate: turning scheduled snapshots off removes the volume's

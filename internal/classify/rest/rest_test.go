@@ -50,6 +50,11 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh","-c","rm -rf /data"]}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc/exec", "", `{"cmd":"psql -c 'DROP TABLE users'"}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc/exec", "", `{}`, action.ClassUnknown, "fly.exec-unreadable"},
+		// what the shell guard cannot see is held, not passed
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh"],"stdin":"rm -rf /data\n"}`, action.ClassUnknown, "fly.exec-unreadable"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["ls"],"cmd":"rm -rf /data"}`, action.ClassUnknown, "fly.exec-unreadable"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["ls"],"env":{"X":"1"}}`, action.ClassUnknown, "fly.exec-unreadable"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["ls","/data"],"container":"app","timeout":30,"stdin":""}`, write, "fly.machine-exec"},
 		{"GET", "/apps/web/secrets", "", "", read, ""},
 		{"GET", "/apps/web/secrets", "show_secrets=true", "", action.ClassCredentialAccess, "fly.secrets-values"},
 		{"DELETE", "/apps/web/secrets/DATABASE_URL", "", "", destructive, "fly.secret-delete"},
