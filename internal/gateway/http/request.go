@@ -217,6 +217,15 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 		// around it, out of the base path.
 		return nil, refuse("the path has a '\\', which some servers read as '/'")
 	}
+	if strings.ContainsRune(r.URL.Path, ';') {
+		// Tomcat, Jetty and Spring cut a segment's ";params" before they
+		// resolve dot segments: /base/..;/admin is /admin to them.
+		return nil, refuse("the path has a ';', which some servers cut a segment at")
+	}
+	if !utf8.ValidString(r.URL.Path) {
+		// An overlong form such as %c1%b3 is 's' to a lenient decoder.
+		return nil, refuse("the path is not valid percent-encoded UTF-8")
+	}
 	if r.Method != strings.ToUpper(r.Method) {
 		return nil, refuse("the method %q is not upper case: servers differ on whether they read it as %s", r.Method, strings.ToUpper(r.Method))
 	}
