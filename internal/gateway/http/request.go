@@ -254,21 +254,27 @@ func overridesMethod(name string) bool {
 	return (l == "method" && name != "method") || strings.Contains(l, "methodoverride") || strings.Contains(l, "httpmethod")
 }
 
-// noMethodInForm refuses a form body with a method override in it: Rails,
+// noMethodInForm refuses a body with a method override in it: Rails,
 // Laravel and Symfony read _method from the body of a POST as readily as
-// from its URL. A multipart body that does not parse is refused: the
-// provider could read it some other way.
+// from its URL, Rack takes a POST with no media type for a form, and
+// Laravel reads a JSON body's members as parameters. So a body with no
+// type or a form type is read as a form, a JSON object's members are read
+// as parameters, and every multipart part's name is read. A type or a
+// multipart body that does not parse is refused: the provider could read
+// it some other way.
 func noMethodInForm(h http.Header, body []byte) error {
-	ct := h.Get("Content-Type")
-	if ct == "" || len(body) == 0 {
+	if len(body) == 0 {
 		return nil
 	}
-	media, ps, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return nil // judged where the type matters (mediaType)
+	media, ps := "", map[string]string(nil)
+	if ct := h.Values("Content-Type"); len(ct) > 0 {
+		var err error
+		if media, ps, err = mime.ParseMediaType(strings.Join(ct, ",")); err != nil {
+			return refuse("the Content-Type %q does not parse", strings.Join(ct, ","))
+		}
 	}
-	switch media {
-	case "application/x-www-form-urlencoded":
+	switch {
+	case media == "" || media == "application/x-www-form-urlencoded":
 		// Every name as any server could read it: split on '&' and ';',
 		// taken raw and decoded.
 		for _, part := range strings.FieldsFunc(string(body), func(r rune) bool { return r == '&' || r == ';' }) {
@@ -281,22 +287,52 @@ func noMethodInForm(h http.Header, body []byte) error {
 				return refuse("the form field %q asks the provider to run another method", dk)
 			}
 		}
-	case "multipart/form-data":
+	case strings.HasPrefix(media, "multipart/"):
 		mr := multipart.NewReader(bytes.NewReader(body), ps["boundary"])
 		for {
 			p, err := mr.NextPart()
 			if err == io.EOF {
-				return nil
+				break
 			}
 			if err != nil {
 				return refuse("the multipart body does not parse: %v", err)
 			}
-			if overridesMethod(p.FormName()) {
-				return refuse("the form field %q asks the provider to run another method", p.FormName())
+			_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+			if err != nil && p.Header.Get("Content-Disposition") != "" {
+				return refuse("a multipart part's Content-Disposition does not parse")
+			}
+			if overridesMethod(params["name"]) {
+				return refuse("the form field %q asks the provider to run another method", params["name"])
+			}
+		}
+	}
+	// Decoded only when a member could spell a method: the word in any
+	// case, or a \u escape that could hide it.
+	if looksJSON(body) && (bytes.Contains(body, []byte(`\u`)) || containsFold(body, "method")) {
+		if m, ok := mustDecodeJSON(body).(map[string]any); ok {
+			for k := range m {
+				if overridesMethod(k) {
+					return refuse("the body's member %q asks the provider to run another method", k)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// containsFold says whether b holds word (lower-case ASCII) in any case.
+func containsFold(b []byte, word string) bool {
+	for i := 0; i+len(word) <= len(b); i++ {
+		if b[i]|0x20 == word[0] && bytes.EqualFold(b[i:i+len(word)], []byte(word)) {
+			return true
+		}
+	}
+	return false
+}
+
+func mustDecodeJSON(b []byte) any {
+	v, _ := strictjson.Decode(b)
+	return v
 }
 
 // strictQuery parses a query string the one way every server does, or
