@@ -133,17 +133,19 @@ var hopHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization", "Con
 //     Ocp-Apim-Subscription-Key, X-Signature...): the provider must see
 //     Chaperone's credential and no other, or an agent could act with a
 //     token of its own under Chaperone's verdict;
-//   - one that tells a server another path, host or method than the
-//     request line's (X-Original-URL, X-Rewrite-URL, X-Forwarded-Host,
-//     X-HTTP-Host-Override...): the provider must run the request that was
-//     judged.
+//   - one that tells a server another path, host, method or client than
+//     the request line's (X-Original-URL, X-Rewrite-URL, X-Forwarded-Host,
+//     X-Request-Method, X-Remote-User, Fly-Force-Instance-Id...): the
+//     provider must run the request that was judged.
 //
-// Names are matched by the words in them, remembered per name.
+// Names are matched by the words in them, '_' read as '-', remembered per
+// name.
 func withheld(name string) bool {
 	if w, ok := withheldNames.Get(name); ok {
 		return w
 	}
-	n := strings.ToLower(name)
+	// Servers that map headers to CGI names read '_' as '-'.
+	n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
 	w := false
 	for _, word := range withheldWords {
 		if strings.Contains(n, word) {
@@ -159,8 +161,14 @@ func withheld(name string) bool {
 }
 
 var withheldWords = []string{
-	"token", "auth", "secret", "credential", "pass", "key", "session", "cookie", "signature", "principal", "jwt", "bearer",
-	"forwarded", "original", "rewrite", "override", "real-ip", "x-host",
+	// a credential, or who the caller is
+	"token", "auth", "secret", "credential", "creds", "pass", "pwd", "key", "session", "cookie", "signature", "principal",
+	"jwt", "bearer", "remote-user", "x-user", "client-cert", "ssl-client",
+	// another path, host, method or client than the request's
+	"forwarded", "original", "rewrite", "override", "method", "script-name", "x-path", "uri", "url", "destination",
+	"real-ip", "client-ip", "connecting-ip", "x-host",
+	// Fly's proxy routes by these
+	"fly-",
 }
 
 var withheldNames = memo.Map[bool]{MaxEntries: 4096, MaxBytes: 1 << 20}

@@ -201,9 +201,13 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 // with ';' separators, bad escapes or repeated parameters - and returns the
 // query parameters.
 func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
-	for _, h := range methodOverrides {
-		if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
-			return nil, refuse("the %s header asks the provider to run another method than %s", h, r.Method)
+	for k := range r.Header {
+		// '_' for '-', as servers that map headers to CGI names read it
+		n := strings.ReplaceAll(k, "_", "-")
+		for _, h := range methodOverrides {
+			if strings.EqualFold(n, h) {
+				return nil, refuse("the %s header asks the provider to run another method than %s", k, r.Method)
+			}
 		}
 	}
 	if encs := contentCodings(r.Header); len(encs) > 0 {
@@ -237,6 +241,9 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 		if overridesMethod(k) {
 			return nil, refuse("the %q parameter asks the provider to run another method than %s", k, r.Method)
 		}
+		if carriesCredential(k) {
+			return nil, refuse("the %q parameter carries a credential: the provider sees Chaperone's and no other", k)
+		}
 	}
 	if err := noMethodInForm(r.Header, body); err != nil {
 		return nil, err
@@ -252,6 +259,24 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 func overridesMethod(name string) bool {
 	l := lettersOf(name)
 	return (l == "method" && name != "method") || strings.Contains(l, "methodoverride") || strings.Contains(l, "httpmethod")
+}
+
+// carriesCredential says whether a query parameter's name marks a
+// credential (access_token, api_key, X-Amz-Signature, password...), read
+// by its letters as frameworks fold names. show_secrets is not one: it
+// names what is asked for.
+func carriesCredential(name string) bool {
+	l := lettersOf(name)
+	if l == "key" || l == "sig" || l == "auth" {
+		return true
+	}
+	for _, w := range []string{"token", "apikey", "accesskey", "secretkey", "privatekey", "password", "passwd", "pwd", "authorization",
+		"oauth", "authkey", "signature", "credential", "creds", "jwt", "bearer", "session"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // noMethodInForm refuses a body with a method override in it: Rails,

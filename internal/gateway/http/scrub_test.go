@@ -167,6 +167,7 @@ func TestAgentCredentialsNeverReachTheProvider(t *testing.T) {
 		"Ocp-Apim-Subscription-Key", "X-Functions-Key", "Key", "X-Signature", "X-Ms-Client-Principal",
 		// and what tells a server another path or host than the request line's
 		"X-Original-Url", "X-Rewrite-Url", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Http-Host-Override", "X-Host", "X-Real-Ip",
+		"X_Original_URL", "X_Real_IP", "X-Request-Method", "X-Remote-User", "X-Client-Cert", "True-Client-Ip", "Fly-Force-Instance-Id", "X-Pwd",
 		// and what the agent's Connection header names
 		"X-Hop"}
 	for _, h := range dropped {
