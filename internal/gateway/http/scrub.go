@@ -3,6 +3,9 @@ package http
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,21 +22,32 @@ const scrubbed = "[credential]"
 // request or header dumped as base64, in the standard and the URL
 // alphabet, at each of the three places the credential can start in a
 // group of three bytes). A form equal to another is listed once.
-func secretForms(secret string) [][]byte {
+func secretForms(secret string) [][]byte { return formsFor(secret).bytes }
+
+// credForms are a credential's forms as bytes (for bodies) and as text
+// (for header values), and lower-cased (for header names).
+type credForms struct {
+	bytes [][]byte
+	text  []string
+	lower []string
+}
+
+func formsFor(secret string) *credForms {
 	if secret == "" {
-		return nil
+		return &credForms{}
 	}
 	if f, ok := formsOf.Load(secret); ok {
-		return f.([][]byte)
+		return f.(*credForms)
 	}
-	var out [][]byte
+	out := &credForms{}
 	seen := map[string]bool{}
 	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jsonEscape(secret), strings.ToUpper(secret), strings.ToLower(secret)}
 	forms = append(forms, base64Cores(secret)...)
+	forms = append(forms, wholeEscapes(secret)...)
 	for _, f := range forms {
 		if f != "" && !seen[f] {
 			seen[f] = true
-			out = append(out, []byte(f))
+			out.bytes, out.text, out.lower = append(out.bytes, []byte(f)), append(out.text, f), append(out.lower, strings.ToLower(f))
 		}
 	}
 	formsOf.Store(secret, out)
@@ -44,6 +58,29 @@ func secretForms(secret string) [][]byte {
 // credentials and works them out for every request and answer. The forms
 // are only read once made.
 var formsOf sync.Map
+
+// wholeEscapes are the credential with every character escaped: as hex,
+// as %XX and as JSON's \uXXXX (each in either case), and as Go's
+// encoding/json writes it by default (<, > and & escaped).
+func wholeEscapes(secret string) []string {
+	var pct, uni, uniUpper strings.Builder
+	for i := 0; i < len(secret); i++ {
+		fmt.Fprintf(&pct, "%%%02X", secret[i])
+	}
+	for _, r := range secret {
+		fmt.Fprintf(&uni, "\\u%04x", r)
+		fmt.Fprintf(&uniUpper, "\\u%04X", r)
+	}
+	h := hex.EncodeToString([]byte(secret))
+	out := []string{h, strings.ToUpper(h), pct.String(), strings.ToLower(pct.String())}
+	if !strings.ContainsFunc(secret, func(r rune) bool { return r > 0xffff }) {
+		out = append(out, uni.String(), uniUpper.String())
+	}
+	if b, err := json.Marshal(secret); err == nil {
+		out = append(out, string(b[1:len(b)-1]))
+	}
+	return out
+}
 
 // base64Cores are the characters of secret's base64 that do not depend on
 // the bytes around it, for each alignment: after k unknown bytes, the first
@@ -86,18 +123,18 @@ func jsonEscape(s string) string {
 // header whose name spells it: a name is canonicalised (its letters' case
 // changed), so it is matched without regard to case.
 func scrubHeader(h http.Header, secret string) {
-	forms := secretForms(secret)
-	if len(forms) == 0 {
+	forms := formsFor(secret)
+	if len(forms.text) == 0 {
 		return
 	}
 	for k, vs := range h {
-		if nameSpells(k, forms) {
+		if nameSpells(k, forms.lower) {
 			delete(h, k)
 			continue
 		}
 		for i, v := range vs {
-			for _, f := range forms {
-				v = strings.ReplaceAll(v, string(f), scrubbed)
+			for _, f := range forms.text {
+				v = strings.ReplaceAll(v, f, scrubbed)
 			}
 			vs[i] = v
 		}
@@ -105,10 +142,10 @@ func scrubHeader(h http.Header, secret string) {
 	}
 }
 
-func nameSpells(name string, forms [][]byte) bool {
+func nameSpells(name string, lowerForms []string) bool {
 	lower := strings.ToLower(name)
-	for _, f := range forms {
-		if strings.Contains(lower, strings.ToLower(string(f))) {
+	for _, f := range lowerForms {
+		if strings.Contains(lower, f) {
 			return true
 		}
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -61,6 +64,13 @@ func (echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				base64.URLEncoding.EncodeToString([]byte(pre+cred)))
 		}
 		fmt.Fprintf(w, "%s\n", strings.ToUpper(cred))
+		secret := strings.TrimPrefix(cred, "Bearer ")
+		var pct, uni strings.Builder
+		for i := 0; i < len(secret); i++ {
+			fmt.Fprintf(&pct, "%%%02x", secret[i])
+			fmt.Fprintf(&uni, "\\u%04X", secret[i])
+		}
+		fmt.Fprintf(w, "%x\n%X\n%s\n%s\n", secret, secret, pct.String(), uni.String())
 		return
 	case "/v1/encoding": // in an encoding Chaperone cannot read
 		w.Header().Set("Content-Encoding", "gzip, "+strings.TrimPrefix(cred, "Bearer "))
@@ -127,6 +137,16 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 			if b, err := enc.DecodeString(line); err == nil && strings.Contains(string(b), "ECHOED-SECRET") {
 				t.Errorf("line %d of the answer decodes to the credential: %q", i+1, b)
 			}
+		}
+		if b, err := hex.DecodeString(line); err == nil && strings.Contains(string(b), "ECHOED-SECRET") {
+			t.Errorf("line %d of the answer is the credential in hex: %q", i+1, line)
+		}
+		if u, err := url.PathUnescape(line); err == nil && strings.Contains(u, "ECHOED-SECRET") {
+			t.Errorf("line %d of the answer is the credential percent-encoded: %q", i+1, line)
+		}
+		var js string
+		if json.Unmarshal([]byte(`"`+line+`"`), &js) == nil && strings.Contains(js, "ECHOED-SECRET") {
+			t.Errorf("line %d of the answer is the credential JSON-escaped: %q", i+1, line)
 		}
 		if !strings.Contains(line, scrubbed) {
 			t.Errorf("line %d of the answer was not scrubbed: %q", i+1, line)
