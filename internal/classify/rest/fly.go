@@ -2,12 +2,13 @@ package rest
 
 import (
 	"fmt"
+	"slices"
+
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/shell/argv"
 	"github.com/chaperone/chaperone/internal/classify/sql"
 	"github.com/chaperone/chaperone/internal/strictjson"
-	"slices"
 )
 
 const (
@@ -79,11 +80,11 @@ func judgeExec(r Request) []action.Reason {
 	if strictjson.Unmarshal(r.Body, &body) != nil || (body.Cmd == "" && len(body.Command) == 0) {
 		return unknown("the exec request names no command Chaperone can read")
 	}
-	if m, ok := mustDecode(r.Body).(map[string]any); ok {
-		for k := range m {
-			if !slices.Contains(execMembers, k) {
-				return unknown(fmt.Sprintf("the exec request has a member %q Chaperone does not know", k))
-			}
+	tree, _ := strictjson.Decode(r.Body) // Unmarshal took it: it decodes
+	members, _ := tree.(map[string]any)
+	for k := range members {
+		if !slices.Contains(execMembers, k) {
+			return unknown(fmt.Sprintf("the exec request has a member %q Chaperone does not know", k))
 		}
 	}
 	if body.Cmd != "" && len(body.Command) > 0 {
@@ -101,11 +102,6 @@ func judgeExec(r Request) []action.Reason {
 
 // execMembers are the members of Fly's exec request (MachineExecRequest).
 var execMembers = []string{"cmd", "command", "stdin", "container", "timeout"}
-
-func mustDecode(b []byte) any {
-	v, _ := strictjson.Decode(b)
-	return v
-}
 
 // judgeVolumeUpdate: turning scheduled snapshots off removes the volume's
 // backups from then on, which is how a later deletion becomes permanent.
