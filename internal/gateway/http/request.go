@@ -202,12 +202,9 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 // query parameters.
 func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 	for k := range r.Header {
-		// '_' for '-', as servers that map headers to CGI names read it
-		n := strings.ReplaceAll(k, "_", "-")
-		for _, h := range methodOverrides {
-			if strings.EqualFold(n, h) {
-				return nil, refuse("the %s header asks the provider to run another method than %s", k, r.Method)
-			}
+		n := cgiName(k)
+		if slices.ContainsFunc(methodOverrides, func(h string) bool { return strings.EqualFold(n, h) }) {
+			return nil, refuse("the %s header asks the provider to run another method than %s", k, r.Method)
 		}
 	}
 	if encs := contentCodings(r.Header); len(encs) > 0 {
