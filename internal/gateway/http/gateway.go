@@ -363,11 +363,6 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	// answer can be searched for the credential before the agent gets it.
 	out.Header.Del("Accept-Encoding")
 	setCredential(out.Header, up)
-	if u := out.URL.User; u != nil && out.Header.Get("Authorization") == "" {
-		// As http.Client does for a base URL with user information.
-		pass, _ := u.Password()
-		out.SetBasicAuth(u.Username(), pass)
-	}
 	resp, err := g.transport().RoundTrip(out)
 	if err != nil {
 		if r.Context().Err() != nil { // the agent left; nothing to answer
