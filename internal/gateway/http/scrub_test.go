@@ -107,11 +107,13 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, enc := range []string{"", "gzip"} {
-		req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging/v1/me", nil)
+	// get asks the echo upstream for path as the agent, with the
+	// Accept-Encoding given, if any.
+	get := func(path, encoding string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging"+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		if enc != "" {
-			req.Header.Set("Accept-Encoding", enc)
+		if encoding != "" {
+			req.Header.Set("Accept-Encoding", encoding)
 		}
 		resp, err := http.DefaultTransport.RoundTrip(req)
 		if err != nil {
@@ -119,19 +121,16 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		return resp, body
+	}
+	for _, enc := range []string{"", "gzip"} {
+		resp, body := get("/v1/me", enc)
 		if resp.StatusCode != 200 || bytes.Contains(body, []byte("ECHOED-SECRET")) || strings.Contains(resp.Header.Get("X-Seen-Authorization"), "ECHOED") ||
 			!bytes.Contains(body, []byte("bad request with Bearer [credential]")) || resp.Header.Get("X-Seen-Authorization") != "Bearer [credential]" {
 			t.Fatalf("Accept-Encoding %q: HTTP %d %v %.200s", enc, resp.StatusCode, resp.Header, body)
 		}
 	}
-	req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging/v1/base64", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, dump := get("/v1/base64", "")
 	for i, line := range strings.Split(strings.TrimSpace(string(dump)), "\n") {
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			if b, err := enc.DecodeString(line); err == nil && strings.Contains(string(b), "ECHOED-SECRET") {
@@ -153,14 +152,7 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 		}
 	}
 	for path, status := range map[string]int{"/v1/name": 200, "/v1/encoding": 502} {
-		req, _ := http.NewRequest("GET", e.srv.URL+"/u/echo-staging"+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := get(path, "")
 		var head strings.Builder
 		resp.Header.Write(&head)
 		if resp.StatusCode != status || strings.Contains(strings.ToLower(head.String()+string(body)), "echoed-secret") {
