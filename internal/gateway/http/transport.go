@@ -147,10 +147,12 @@ func (h *headLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// exchange writes req on pc and reads the answer's head; sent is whether
-// any of the answer came back.
+// acceptGzip is the Accept-Encoding the transport asks with; shared, never
+// changed.
 var acceptGzip = []string{"gzip"}
 
+// exchange writes req on pc and reads the answer's head; sent is whether
+// any of the answer came back.
 func (t *syncTransport) exchange(ctx context.Context, pc *providerConn, req *http.Request) (resp *http.Response, sent bool, err error) {
 	// A deadline in the past unblocks whatever the exchange is doing when
 	// the caller gives up.
