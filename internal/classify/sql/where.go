@@ -145,10 +145,12 @@ func (w *walker) alwaysFalse(n *pg_query.Node) bool {
 	case n.GetAExpr() != nil:
 		// x < x, x > x, x <> x: false, or NULL, for every row.
 		e := n.GetAExpr()
+		if hasConst(e.GetLexpr()) || hasConst(e.GetRexpr()) {
+			// 0 <> 1 is no pair of equals, 1 <> 1 is: the verdict is the
+			// literals', not the shape's.
+			w.res.Literals = true
+		}
 		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && equalExpr(unwrap(e.GetLexpr()), unwrap(e.GetRexpr())) {
-			if hasConst(e.GetLexpr()) {
-				w.res.Literals = true
-			}
 			switch constString(lastNode(e.GetName())) {
 			case "<", ">", "<>", "!=":
 				return true
