@@ -10,6 +10,9 @@
 # Goal: Chaperone >= 0.8x nginx's requests/s.
 # With FLOOR=1 (the default) two proxies that do no work of their own run
 # too (bench/floor): Go's net/http with httputil.ReverseProxy, and fasthttp.
+# FLOOR_MODES picks others of bench/floor's modes, e.g. to split net/http's
+# cost between its server and its client:
+#   FLOOR_MODES="http http-transport http-fastclient fasthttp" bash bench/http.sh
 #
 #   bash bench/http.sh                       # defaults: 32 connections, 3 x 10 s
 #   DURATION=30 ROUNDS=5 bash bench/http.sh
@@ -47,7 +50,7 @@ targets=(nginx chaperone)
 declare -A floor_pid=()
 if [ "$FLOOR" = 1 ]; then
 	go build -o "$tmp/floor" ./bench/floor
-	for m in http fasthttp; do
+	for m in ${FLOOR_MODES:-http fasthttp}; do
 		p=$(free_port)
 		"$tmp/floor" -mode "$m" -listen "127.0.0.1:$p" -upstream "127.0.0.1:$stub_port" &
 		floor_pid[$m]=$!

@@ -11,7 +11,11 @@
 //     the upstream, the request's Authorization header replaced;
 //   - fasthttp: the same with github.com/valyala/fasthttp's server and
 //     HostClient, which reuse their buffers and run no goroutine per
-//     connection beside the one serving it.
+//     connection beside the one serving it;
+//   - http-transport: net/http's server, each request read whole and sent
+//     with http.Transport's RoundTrip called directly (no ReverseProxy);
+//   - http-fastclient: the same server, sending with fasthttp's HostClient:
+//     with the two above, what net/http's server and its client each cost.
 //
 // bench/pg.sh and bench/http.sh run it when FLOOR=1.
 //
@@ -19,7 +23,9 @@
 package main
 
 import (
+	"bytes"
 	"flag"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -36,7 +42,7 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	upstream := flag.String("upstream", "", "address to forward to")
-	mode := flag.String("mode", "epoll", "goroutines, epoll, http or fasthttp")
+	mode := flag.String("mode", "epoll", "goroutines, epoll, http, fasthttp, http-transport or http-fastclient")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -51,6 +57,10 @@ func main() {
 		reverseProxy(ln, *upstream)
 	case "fasthttp":
 		fastProxy(ln, *upstream)
+	case "http-transport":
+		netServer(ln, *upstream, transportClient(*upstream))
+	case "http-fastclient":
+		netServer(ln, *upstream, fastClient(*upstream))
 	default:
 		log.Fatalf("unknown mode %q", *mode)
 	}
@@ -229,4 +239,66 @@ func fastProxy(ln net.Listener, upstream string) {
 			ctx.Error(err.Error(), fasthttp.StatusBadGateway)
 		}
 	}))
+}
+
+// roundTripper is what netServer forwards with: the method, path and body
+// in, the status, content type and body out.
+type roundTripper func(method, path string, body []byte, auth string) (int, string, []byte, error)
+
+// netServer is net/http's server, reading each request whole and writing
+// the answer whole, forwarding with rt.
+func netServer(ln net.Listener, upstream string, rt roundTripper) {
+	log.Fatal(http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		status, ctype, out, err := rt(r.Method, strings.TrimPrefix(r.URL.Path, "/u/bench"), body, "Bearer BENCH-CREDENTIAL")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(status)
+		w.Write(out)
+	})))
+}
+
+func transportClient(upstream string) roundTripper {
+	t := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second}
+	return func(method, path string, body []byte, auth string) (int, string, []byte, error) {
+		req, err := http.NewRequest(method, "http://"+upstream+path, bytes.NewReader(body))
+		if err != nil {
+			return 0, "", nil, err
+		}
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := t.RoundTrip(req)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), out, err
+	}
+}
+
+func fastClient(upstream string) roundTripper {
+	hc := &fasthttp.HostClient{Addr: upstream, MaxConns: 512}
+	return func(method, path string, body []byte, auth string) (int, string, []byte, error) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.Header.SetMethod(method)
+		req.SetRequestURI(path)
+		req.Header.SetHost(upstream)
+		req.Header.Set("Authorization", auth)
+		req.Header.SetContentType("application/json")
+		req.SetBody(body)
+		if err := hc.Do(req, resp); err != nil {
+			return 0, "", nil, err
+		}
+		return resp.StatusCode(), string(resp.Header.ContentType()), append([]byte(nil), resp.Body()...), nil
+	}
 }
