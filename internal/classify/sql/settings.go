@@ -189,6 +189,9 @@ func (w *walker) transactionOptions(opts []*pg_query.Node) {
 			continue
 		}
 		c := d.GetArg().GetAConst()
+		if c != nil {
+			w.res.Literals = true // the mode's value is a constant's
+		}
 		if c == nil || c.GetIval() == nil || c.GetIval().GetIval() == 0 {
 			w.add("sql.read-write", action.ClassWrite, "READ WRITE lifts a read-only session's restriction, so it is a write")
 		}

@@ -98,6 +98,8 @@ func TestResultsWithoutLiteralsHoldForTheirShape(t *testing.T) {
 	// And the statements whose findings rest on a literal never do.
 	for _, s := range []string{
 		"DELETE FROM bookings WHERE 1 = 1", "DELETE FROM bookings WHERE 1 = 2", "DELETE FROM bookings WHERE 't'::boolean",
+		"DELETE FROM bookings WHERE NOT (0 <> 1)", "DELETE FROM bookings WHERE (1 <> 2) IS FALSE",
+		"DELETE FROM bookings WHERE NOT (id + 1 <> id + 2)", "DELETE FROM bookings WHERE id + 1 IN (SELECT id + 2)",
 		"SELECT set_config('application_name', 'x', false)", "SELECT dblink_exec('c', 'SELECT 1')",
 		"DO 'BEGIN PERFORM 1; END'", "CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1'",
 		"COPY bookings TO '/tmp/x'", "EXPLAIN (ANALYZE 'off') DELETE FROM bookings", "SELECT 'unterminated",

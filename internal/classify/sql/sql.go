@@ -323,25 +323,29 @@ func (w *walker) isFalse(n *pg_query.Node) bool {
 	return false
 }
 
-// literal is constString for values a finding depends on: the grammar turns
-// string literals into both A_Const and String nodes, so reading either
-// marks the result as depending on literals.
+// literal is the value of a string literal a finding depends on: the
+// grammar turns string literals into both A_Const and String nodes, so
+// reading either marks the result as depending on literals. It is the only
+// reader of a literal's value, so that no finding can rest on one unmarked
+// (a shape shared with other values would carry it to them).
 func (w *walker) literal(n *pg_query.Node) string {
-	if n.GetString_() != nil || n.GetAConst() != nil {
+	if s := n.GetString_(); s != nil {
 		w.res.Literals = true
+		return s.GetSval()
 	}
-	return constString(n)
+	if c := n.GetAConst(); c != nil {
+		w.res.Literals = true
+		return c.GetSval().GetSval()
+	}
+	return ""
 }
 
-// constString is a node's value when it is a string or string constant. It
-// is for names (functions, operators, types, objects); values go through
+// constString is the text of a name (a function's, an operator's, a
+// type's, an object's). It does not read literals: values go through
 // walker.literal.
 func constString(n *pg_query.Node) string {
 	if s := n.GetString_(); s != nil {
 		return s.GetSval()
-	}
-	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
-		return c.GetSval().GetSval()
 	}
 	return ""
 }

@@ -48,7 +48,7 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 			}
 			for i := range args {
 				for j := i + 1; j < len(args); j++ {
-					if complementary(args[i], args[j]) || complementary(args[j], args[i]) {
+					if w.complementary(args[i], args[j]) || w.complementary(args[j], args[i]) {
 						return true
 					}
 				}
@@ -126,7 +126,7 @@ func (w *walker) alwaysFalse(n *pg_query.Node) bool {
 					return true
 				}
 				for _, c := range args[i+1:] {
-					if complementary(a, c) || complementary(c, a) {
+					if w.complementary(a, c) || w.complementary(c, a) {
 						return true
 					}
 				}
@@ -150,7 +150,7 @@ func (w *walker) alwaysFalse(n *pg_query.Node) bool {
 			// literals', not the shape's.
 			w.res.Literals = true
 		}
-		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && equalExpr(unwrap(e.GetLexpr()), unwrap(e.GetRexpr())) {
+		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && w.equal(unwrap(e.GetLexpr()), unwrap(e.GetRexpr())) {
 			switch constString(lastNode(e.GetName())) {
 			case "<", ">", "<>", "!=":
 				return true
@@ -262,7 +262,7 @@ func (w *walker) subLinkAlwaysTrue(sl *pg_query.SubLink) bool {
 		}
 		t := sel.GetTargetList()
 		return len(sel.GetFromClause()) == 0 && sel.GetWhereClause() == nil && len(t) == 1 && sl.GetTestexpr() != nil &&
-			proto.Equal(stripLocation(sl.GetTestexpr()), stripLocation(t[0].GetResTarget().GetVal()))
+			w.equal(sl.GetTestexpr(), t[0].GetResTarget().GetVal())
 	}
 	return false
 }
@@ -332,7 +332,7 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	// An expression compared with itself: x IS NOT DISTINCT FROM x holds
 	// for every row, x = x (coalesce(id, 0) = coalesce(id, 0)) for every
 	// row where x is not null.
-	same := l != nil && r != nil && equalExpr(unwrap(l), unwrap(r))
+	same := l != nil && r != nil && w.equal(unwrap(l), unwrap(r))
 	if same && hasConst(l) {
 		w.res.Literals = true // 1 = 1 is the same shape as 1 = 2
 	}
@@ -347,11 +347,11 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	switch e.GetKind() {
 	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM:
 		b := r.GetList().GetItems()
-		return len(b) == 2 && equalExpr(l, b[0]) && equalExpr(l, b[1])
+		return len(b) == 2 && w.equal(l, b[0]) && w.equal(l, b[1])
 	case pg_query.A_Expr_Kind_AEXPR_IN:
-		return constString(lastNode(e.GetName())) == "=" && containsExpr(r.GetList().GetItems(), l)
+		return constString(lastNode(e.GetName())) == "=" && w.contains(r.GetList().GetItems(), l)
 	case pg_query.A_Expr_Kind_AEXPR_OP_ANY:
-		return constString(lastNode(e.GetName())) == "=" && containsExpr(r.GetAArrayExpr().GetElements(), l)
+		return constString(lastNode(e.GetName())) == "=" && w.contains(r.GetAArrayExpr().GetElements(), l)
 	}
 	if e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
 		return false
@@ -437,13 +437,25 @@ func hasConst(n *pg_query.Node) bool {
 	return found
 }
 
-func equalExpr(a, b *pg_query.Node) bool {
-	return a != nil && b != nil && proto.Equal(stripLocation(a), stripLocation(b))
+// equal says whether a and b are the same expression. Where both hold a
+// literal, the answer may be the literals' (1 = 1, not 1 = 2; x + 1 and
+// x + 1, not x + 2), so the result is marked as resting on them; where
+// only one does, they differ whatever its value. Every comparison of
+// expressions goes through here, so none can carry one literal's verdict
+// to a shape shared with others.
+func (w *walker) equal(a, b *pg_query.Node) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	if hasConst(a) && hasConst(b) {
+		w.res.Literals = true
+	}
+	return proto.Equal(stripLocation(a), stripLocation(b))
 }
 
-func containsExpr(list []*pg_query.Node, x *pg_query.Node) bool {
+func (w *walker) contains(list []*pg_query.Node, x *pg_query.Node) bool {
 	for _, e := range list {
-		if equalExpr(e, x) {
+		if w.equal(e, x) {
 			return true
 		}
 	}
@@ -466,12 +478,12 @@ func stripLocation(n *pg_query.Node) *pg_query.Node {
 // complementary says whether b is the negation of a: NOT a, the opposite
 // NULL test of the same expression, or the opposite comparison (= and <>,
 // < and >=, > and <=) of the same operands.
-func complementary(a, b *pg_query.Node) bool {
+func (w *walker) complementary(a, b *pg_query.Node) bool {
 	if be := b.GetBoolExpr(); be != nil && be.GetBoolop() == pg_query.BoolExprType_NOT_EXPR && len(be.GetArgs()) == 1 {
-		return proto.Equal(stripLocation(a), stripLocation(be.GetArgs()[0]))
+		return w.equal(a, be.GetArgs()[0])
 	}
 	if na, nb := a.GetNullTest(), b.GetNullTest(); na != nil && nb != nil {
-		return na.GetNulltesttype() != nb.GetNulltesttype() && proto.Equal(stripLocation(na.GetArg()), stripLocation(nb.GetArg()))
+		return na.GetNulltesttype() != nb.GetNulltesttype() && w.equal(na.GetArg(), nb.GetArg())
 	}
 	ea, eb := a.GetAExpr(), b.GetAExpr()
 	if ea == nil || eb == nil || ea.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || eb.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP ||
@@ -488,7 +500,7 @@ func complementary(a, b *pg_query.Node) bool {
 	// Only for operands that are never NULL here would this be exact; a
 	// NULL makes both false, so it counts the rows with a value, which a
 	// destructive statement reaches all of anyway.
-	return proto.Equal(stripLocation(ea.GetLexpr()), stripLocation(eb.GetLexpr())) && proto.Equal(stripLocation(ea.GetRexpr()), stripLocation(eb.GetRexpr()))
+	return w.equal(ea.GetLexpr(), eb.GetLexpr()) && w.equal(ea.GetRexpr(), eb.GetRexpr())
 }
 
 // opposite is each comparison's negation.
