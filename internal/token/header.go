@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,34 @@ func FromHeader(h http.Header) string {
 		return strings.TrimSpace(v)
 	}
 	return strings.TrimSpace(h.Get("Project-Access-Token"))
+}
+
+// credentialHeaders are where provider clients send a credential.
+var credentialHeaders = []string{"Authorization", "Project-Access-Token", "Team-Access-Token", "X-Api-Key", "Proxy-Authorization"}
+
+// Stray finds a credential beside the token a request presents (secret,
+// from FromHeader): a value in a credential header that is not that token,
+// such as a provider's own token the agent found, or a second
+// Authorization header. Header names are read as servers read them: case
+// folded, '_' as '-'. Such a request is refused and recorded, not
+// forwarded with the stray value dropped.
+func Stray(h http.Header, secret string) (header, value string, found bool) {
+	for k, vs := range h {
+		name := strings.ReplaceAll(k, "_", "-")
+		if !slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) }) {
+			continue
+		}
+		for _, v := range vs {
+			v = strings.TrimSpace(v)
+			if b, ok := strings.CutPrefix(v, "Bearer "); ok {
+				v = strings.TrimSpace(b)
+			}
+			if v != "" && v != secret {
+				return k, v, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // Fingerprint names a credential in the audit log without revealing it.

@@ -214,6 +214,15 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 	// The token first: whether an upstream exists is not told to whoever
 	// has none.
 	secret := token.FromHeader(r.Header)
+	if header, v, found := token.Stray(r.Header, secret); found {
+		// A second credential beside the token (a provider's own, a
+		// second Authorization): refused and recorded, not dropped.
+		g.record(r.Context(), audit.Event{Type: audit.CredentialRefused, Actor: entry, Data: map[string]string{
+			"upstream": name, "header": header, "fingerprint": token.Fingerprint(v)}})
+		fail(w, http.StatusUnauthorized, map[string]any{"error": fmt.Sprintf(
+			"a credential other than the Chaperone token was sent in %s; send only the chp_ token", header)})
+		return
+	}
 	tok, err := g.Tokens.Verify(r.Context(), secret)
 	if err == nil {
 		err = token.Usable(tok, time.Now())

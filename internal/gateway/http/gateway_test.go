@@ -518,21 +518,30 @@ func TestNoTokenLearnsNothingAndAFoundCredentialIsRefused(t *testing.T) {
 		t.Errorf("unknown upstream with a token: %d %v", code, out)
 	}
 	before := e.agentRequests()
-	for _, hdr := range []string{"Authorization", "Project-Access-Token"} {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/u/railway-prod/graphql/v2", strings.NewReader(`{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`))
-		if hdr == "Authorization" {
-			req.Header.Set(hdr, "Bearer RAILWAY-SECRET")
-		} else {
-			req.Header.Set(hdr, "RAILWAY-SECRET")
+	// Alone, and beside the agent's own token: a second Authorization, or
+	// another credential header in any spelling a server reads as its own.
+	forms := []http.Header{
+		{"Authorization": {"Bearer RAILWAY-SECRET"}},
+		{"Project-Access-Token": {"RAILWAY-SECRET"}},
+		{"Authorization": {"Bearer " + e.prod, "Bearer RAILWAY-SECRET"}},
+		{"Authorization": {"Bearer " + e.prod}, "Project-Access-Token": {"RAILWAY-SECRET"}},
+		{"Authorization": {"Bearer " + e.prod}, "X_Api_Key": {"RAILWAY-SECRET"}},
+		{"Authorization": {"Bearer " + e.prod}, "team-access-token": {"RAILWAY-SECRET"}},
+	}
+	for _, h := range forms {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/u/railway-prod/graphql/v2", strings.NewReader(`{"query":"{ me { id } }"}`))
+		for k, vs := range h {
+			req.Header[k] = vs
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("the real credential in %s: HTTP %d", hdr, resp.StatusCode)
+		if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "RAILWAY-SECRET") {
+			t.Errorf("the real credential in %v: HTTP %d %s", h, resp.StatusCode, body)
 		}
 	}
 	if e.agentRequests() != before {
@@ -551,7 +560,12 @@ func TestNoTokenLearnsNothingAndAFoundCredentialIsRefused(t *testing.T) {
 		}
 		return nil
 	})
-	if len(refused) != 2 || !strings.Contains(refused[0], token.Fingerprint("RAILWAY-SECRET")) {
+	if len(refused) != len(forms) {
 		t.Fatalf("refusals audited: %v", refused)
+	}
+	for _, r := range refused {
+		if !strings.Contains(r, token.Fingerprint("RAILWAY-SECRET")) {
+			t.Errorf("a refusal without the credential's fingerprint: %s", r)
+		}
 	}
 }

@@ -81,31 +81,21 @@ func (p *Proxy) serveIntercepted(w http.ResponseWriter, r *http.Request) {
 	p.gateRequest(w, r, host)
 }
 
-// credentialHeaders are where provider clients send a credential. Each
-// one present must hold the very token the gateway checks: a second,
-// real credential beside a Chaperone token is refused, not dropped.
-var credentialHeaders = []string{"Authorization", "Project-Access-Token", "Team-Access-Token", "X-Api-Key", "Proxy-Authorization"}
-
 // gateRequest picks the upstream that the request's token covers among
 // those at host and hands the request to the gateway.
 func (p *Proxy) gateRequest(w http.ResponseWriter, r *http.Request, host string) {
 	names := p.hosts[host]
 	serve := p.cfg.Serve
+	// Each credential header present must hold the very token the gateway
+	// checks: a second, real credential beside a Chaperone token is
+	// refused, not dropped.
 	secret := token.FromHeader(r.Header)
-	for _, name := range credentialHeaders {
-		for _, v := range r.Header.Values(name) {
-			v = strings.TrimSpace(v)
-			if b, ok := strings.CutPrefix(v, "Bearer "); ok {
-				v = strings.TrimSpace(b)
-			}
-			if v != secret && v != "" {
-				p.record(r.Context(), audit.Event{Type: EventCredentialRefused, Actor: gate.EntryProxy, Data: map[string]string{
-					"upstream": strings.Join(names, ","), "host": host, "header": name, "fingerprint": token.Fingerprint(v)}})
-				fail(w, http.StatusUnauthorized, map[string]any{"error": fmt.Sprintf(
-					"a credential other than the Chaperone token was sent in %s; send only the chp_ token", name)})
-				return
-			}
-		}
+	if name, v, found := token.Stray(r.Header, secret); found {
+		p.record(r.Context(), audit.Event{Type: EventCredentialRefused, Actor: gate.EntryProxy, Data: map[string]string{
+			"upstream": strings.Join(names, ","), "host": host, "header": name, "fingerprint": token.Fingerprint(v)}})
+		fail(w, http.StatusUnauthorized, map[string]any{"error": fmt.Sprintf(
+			"a credential other than the Chaperone token was sent in %s; send only the chp_ token", name)})
+		return
 	}
 	tok, err := p.cfg.Tokens.Verify(r.Context(), secret)
 	if err == nil {

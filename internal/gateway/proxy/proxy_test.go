@@ -309,6 +309,8 @@ func TestProxyRefusesAProvidersOwnCredential(t *testing.T) {
 		{"Project-Access-Token": {railwaySecret}},
 		{"Authorization": {"Bearer " + e.staging}, "Project-Access-Token": {railwaySecret}},
 		{"Authorization": {"Basic " + railwaySecret}},
+		{"Authorization": {"Bearer " + e.staging}, "X_Api_Key": {railwaySecret}},
+		{"Authorization": {"Bearer " + e.staging, "Bearer " + railwaySecret}},
 	} {
 		code, body, _ := e.do(t, c, "POST", "https://backboard.railway.app/graphql/v2", h, incidentQ)
 		if code != 401 || strings.Contains(body, railwaySecret) {
@@ -319,7 +321,8 @@ func TestProxyRefusesAProvidersOwnCredential(t *testing.T) {
 		t.Fatalf("Railway saw %v", got)
 	}
 	refused := e.audited(t, EventCredentialRefused)
-	if len(refused) != 4 || !strings.Contains(refused[0], token.Fingerprint(railwaySecret)) || !strings.Contains(refused[2], token.Fingerprint(railwaySecret)) {
+	if len(refused) != 6 || !strings.Contains(refused[0], token.Fingerprint(railwaySecret)) || !strings.Contains(refused[2], token.Fingerprint(railwaySecret)) ||
+		!strings.Contains(refused[4], token.Fingerprint(railwaySecret)) || !strings.Contains(refused[5], token.Fingerprint(railwaySecret)) {
 		t.Fatalf("refusals audited: %v", refused)
 	}
 }
