@@ -161,6 +161,12 @@ func (w *walker) node(m any, depth int) bool {
 		w.doBlock(s, depth)
 		return false
 	case *pg_query.CopyStmt:
+		if !s.GetIsProgram() {
+			// COPY t TO '' and COPY t TO STDOUT parse alike (no file
+			// name): whether a file is named is the literal's, so no COPY
+			// result is shared with its shape's other values.
+			w.res.Literals = true
+		}
 		if s.GetIsProgram() {
 			w.add("sql.copy-program", action.ClassDestructive, "COPY ... PROGRAM runs a shell command on the database server")
 		} else if s.GetIsFrom() && s.GetFilename() != "" {
@@ -558,19 +564,24 @@ const opclassItemFunction = 2
 func (w *walker) definedFunctions(defs []*pg_query.Node, depth int) {
 	for _, d := range defs {
 		if de := d.GetDefElem(); de != nil && definedFunction[strings.ToLower(de.GetDefname())] && de.GetArg() != nil {
-			w.referencedFunction(functionName(de.GetArg()), depth)
+			w.referencedFunction(w.functionName(de.GetArg()), depth)
 		}
 	}
 }
 
-// functionName is the qualified name a definition option gives.
-func functionName(n *pg_query.Node) []*pg_query.Node {
+// functionName is the qualified name a definition option gives. A bare
+// String is a string literal (function = 'lo_unlink', which PostgreSQL
+// takes for the name) or a reserved word: the function judged is then the
+// literal's, and the result must not be shared with the shape's other
+// values.
+func (w *walker) functionName(n *pg_query.Node) []*pg_query.Node {
 	switch {
 	case n.GetTypeName() != nil:
 		return n.GetTypeName().GetNames()
 	case n.GetList() != nil:
 		return n.GetList().GetItems()
 	case n.GetString_() != nil:
+		w.res.Literals = true
 		return []*pg_query.Node{n}
 	}
 	return nil

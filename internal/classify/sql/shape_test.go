@@ -100,6 +100,10 @@ func TestResultsWithoutLiteralsHoldForTheirShape(t *testing.T) {
 		"DELETE FROM bookings WHERE 1 = 1", "DELETE FROM bookings WHERE 1 = 2", "DELETE FROM bookings WHERE 't'::boolean",
 		"DELETE FROM bookings WHERE NOT (0 <> 1)", "DELETE FROM bookings WHERE (1 <> 2) IS FALSE",
 		"DELETE FROM bookings WHERE NOT (id + 1 <> id + 2)", "DELETE FROM bookings WHERE id + 1 IN (SELECT id + 2)",
+		// '' parses as STDOUT and STDIN do; a function named by a string.
+		"COPY bookings TO ''", "COPY bookings FROM ''", "COPY (SELECT 1) TO ''", "COPY bookings (id) TO '' WITH (FORMAT csv)",
+		"CREATE OPERATOR #~# (leftarg = int4, rightarg = int8, function = 'int4eq')",
+		"CREATE AGGREGATE agg (int) (sfunc = 'int4pl', stype = int)",
 		"SELECT set_config('application_name', 'x', false)", "SELECT dblink_exec('c', 'SELECT 1')",
 		"DO 'BEGIN PERFORM 1; END'", "CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1'",
 		"COPY bookings TO '/tmp/x'", "EXPLAIN (ANALYZE 'off') DELETE FROM bookings", "SELECT 'unterminated",

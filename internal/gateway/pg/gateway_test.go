@@ -373,6 +373,27 @@ func TestCachedShapesNeverAllowADestructiveTwin(t *testing.T) {
 		_, err := c.Exec(ctx, twins[1], simple)
 		pgErr(t, err, CodeHeld)
 	}
+	// The first of these fails in the server, not in Chaperone: being
+	// judged is what fills the cache. COPY to '' parses as COPY to STDOUT
+	// does; a function named by a string literal is the literal's.
+	file := filepath.Join(t.TempDir(), "twin.csv")
+	for _, twins := range [][3]string{
+		{"COPY bookings TO ''", "COPY bookings TO '" + file + "'", CodeHeld},
+		{"COPY bookings FROM ''", "COPY bookings FROM '/etc/hostname'", CodeDenied},
+		{"CREATE OPERATOR #~# (leftarg = int4, rightarg = int8, function = 'int4eq')",
+			"CREATE OPERATOR #~# (leftarg = int4, rightarg = int8, function = 'pg_terminate_backend')", CodeHeld},
+		{"CREATE OPERATOR @~@ (rightarg = oid, function = 'int4eq')", "CREATE OPERATOR @~@ (rightarg = oid, function = 'lo_unlink')", CodeHeld},
+	} {
+		for range 2 {
+			_, err := c.Exec(ctx, twins[0], simple)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "CP") {
+				t.Fatalf("%s: Chaperone refused it: %v", twins[0], err)
+			}
+		}
+		_, err := c.Exec(ctx, twins[1], simple)
+		pgErr(t, err, twins[2])
+	}
 	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 100 {
 		t.Fatalf("rows %d", n)
 	}
