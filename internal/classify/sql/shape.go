@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,6 +25,65 @@ func Shape(text string) (shape string, ok bool) {
 		return "", false // with none, the text is its own shape
 	}
 	return shape, true
+}
+
+// maxProbed bounds the texts whose shape HoldsForShape probes: each probe
+// is a parse of the whole text again.
+const maxProbed = 1 << 20
+
+// HoldsForShape is a second guard behind Literals, for a result r of a
+// text of this shape that says it rests on no literal: the shape is
+// classified again with its literals all empty or zero, all the same true
+// value, and all different, and r holds only if each comes out with r's
+// findings and without Literals. A finding that read a literal unmarked
+// shows up here (COPY t TO '' reads as COPY t TO STDOUT; 'x' does not), and
+// the result is then kept to its own text, not shared with the shape's
+// other values.
+func HoldsForShape(shape string, r Result) bool {
+	if len(shape) > maxProbed {
+		return false
+	}
+	for _, p := range probes(shape) {
+		got := Classify(p)
+		if got.Literals || !sameFindings(r, got) {
+			return false
+		}
+	}
+	return true
+}
+
+// probes fills shape's literals three ways: empty or zero; all 't' and 1
+// (true to a boolean cast); each different from every other.
+func probes(shape string) []string {
+	out := make([]string, 0, 3)
+	for _, vals := range [][3]string{{"''", "0", "0.0"}, {"'t'", "1", "1.0"}} {
+		out = append(out, strings.NewReplacer("\x00s", vals[0], "\x00i", vals[1], "\x00f", vals[2]).Replace(shape))
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(shape); i++ {
+		if shape[i] != 0 || i+1 == len(shape) {
+			b.WriteByte(shape[i])
+			continue
+		}
+		n++
+		switch i++; shape[i] {
+		case 's':
+			fmt.Fprintf(&b, "'probe_%d'", n)
+		case 'i':
+			fmt.Fprintf(&b, "%d", 100+n)
+		case 'f':
+			fmt.Fprintf(&b, "%d.5", 100+n)
+		}
+	}
+	return append(out, b.String())
+}
+
+// sameFindings reports whether two results would lead to the same decision
+// and the same message.
+func sameFindings(a, b Result) bool {
+	return slices.Equal(a.Reasons, b.Reasons) && slices.Equal(a.Targets, b.Targets) &&
+		slices.Equal(a.Prepared, b.Prepared) && slices.Equal(a.Executed, b.Executed) && a.Contained == b.Contained
 }
 
 // scan is Shape's scan; it also says how many literals it replaced, so

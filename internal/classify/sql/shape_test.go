@@ -61,13 +61,6 @@ func fill(shape, s string, n uint32) string {
 	return r.Replace(shape)
 }
 
-// sameFindings reports whether two results would lead to the same decision
-// and the same message.
-func sameFindings(a, b Result) bool {
-	return slices.Equal(a.Reasons, b.Reasons) && slices.Equal(a.Targets, b.Targets) &&
-		slices.Equal(a.Prepared, b.Prepared) && slices.Equal(a.Executed, b.Executed)
-}
-
 // A result without Literals stands for every statement of its shape: change
 // each case's literals to values that matter elsewhere (the names, bodies
 // and truths that the classifier reads) and the findings must not move.
@@ -141,4 +134,41 @@ func FuzzShape(f *testing.F) {
 			t.Fatalf("%q is %v without literals, but %q is %v", text, r.Reasons, variant, got.Reasons)
 		}
 	})
+}
+
+// HoldsForShape keeps to its own text a result that rests on a literal
+// even when the walker failed to mark it (simulated here by clearing the
+// mark), and lets ordinary statements share their shape.
+func TestHoldsForShapeCatchesWhatTheMarkMissed(t *testing.T) {
+	for _, s := range []string{
+		"COPY bookings TO ''", "COPY bookings FROM ''",
+		"CREATE OPERATOR #~# (leftarg = int4, rightarg = int8, function = 'int4eq')",
+		"DELETE FROM bookings WHERE NOT (0 <> 1)", "DELETE FROM bookings WHERE 1 = 2",
+		"SELECT set_config('application_name', 'x', false)", "DO 'BEGIN PERFORM 1; END'",
+	} {
+		shape, ok := Shape(s)
+		if !ok {
+			t.Fatalf("%q has no shape", s)
+		}
+		r := Classify(s)
+		r.Literals = false
+		if HoldsForShape(shape, r) {
+			t.Errorf("%q: its result was taken to hold for its shape", s)
+		}
+	}
+	for _, s := range []string{
+		"SELECT abalance FROM pgbench_accounts WHERE aid = 7",
+		"UPDATE pgbench_accounts SET abalance = abalance + -5 WHERE aid = 7",
+		"INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 2, 3, 4, CURRENT_TIMESTAMP)",
+		"SELECT * FROM bookings WHERE note = 'n1' AND id > 2.5",
+	} {
+		shape, _ := Shape(s)
+		if r := Classify(s); r.Literals || !HoldsForShape(shape, r) {
+			t.Errorf("%q does not share its shape (literals %v)", s, r.Literals)
+		}
+	}
+	if got := probes("SELECT \x00s, \x00i, \x00f, \x00s"); !slices.Equal(got, []string{
+		"SELECT '', 0, 0.0, ''", "SELECT 't', 1, 1.0, 't'", "SELECT 'probe_1', 102, 103.5, 'probe_4'"}) {
+		t.Errorf("probes: %q", got)
+	}
 }

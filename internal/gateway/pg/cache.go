@@ -21,7 +21,9 @@ const (
 // part of a decision. Texts are looked up exactly, then by their shape
 // (literals replaced), which is shared only by results that did not depend
 // on a literal's value: SELECT ... WHERE id = 42 is judged once for every id,
-// DELETE ... WHERE 1 = 1 is judged every time.
+// DELETE ... WHERE 1 = 1 is judged every time. A result is shared by its
+// shape only when the classifier marked no literal in it and the shape,
+// filled with other values, is classified the same (sql.HoldsForShape).
 type classCache struct {
 	once sync.Once
 	m    memo.Map[sql.Result]
@@ -49,7 +51,10 @@ func (c *classCache) classify(text string) (action.Action, sql.Result) {
 		r = sql.Classify(text)
 		// The result's own size is about its text's: targets and
 		// findings name parts of it.
-		if shaped && !r.Literals {
+		// HoldsForShape checks the mark by classifying the shape with
+		// other values, once per shape: a finding that read a literal
+		// unmarked keeps the result to its own text.
+		if shaped && !r.Literals && sql.HoldsForShape(shape, r) {
 			m.Put(shape, r, len(shape)) // shapes hold NULs, which no statement text can
 		} else {
 			m.Put(text, r, len(text))
