@@ -36,9 +36,9 @@ const maxProbed = 1 << 20
 // classified again with its literals all empty or zero, all the same true
 // value, and all different, and r holds only if each comes out with r's
 // findings and without Literals. A finding that read a literal unmarked
-// shows up here (COPY t TO '' reads as COPY t TO STDOUT; 'x' does not), and
-// the result is then kept to its own text, not shared with the shape's
-// other values.
+// shows up here (COPY t TO an empty name parses as COPY t TO STDOUT does,
+// COPY t TO 'x' does not), and the result is then kept to its own text,
+// not shared with the shape's other values.
 func HoldsForShape(shape string, r Result) bool {
 	if len(shape) > maxProbed {
 		return false
