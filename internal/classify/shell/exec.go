@@ -306,19 +306,28 @@ func (w *walker) find(c *call, depth int) {
 			}
 		case "-exec", "-execdir", "-ok", "-okdir":
 			j := i + 1
-			var cmd []arg
 			for ; j < len(c.args) && c.args[j].s != ";" && c.args[j].s != "+"; j++ {
-				a := c.args[j]
-				if strings.Contains(a.s, "{}") {
-					// What find finds lies under its roots and matches its -name.
-					a = arg{s: strings.ReplaceAll(a.s, "{}", "$FOUND/"+found), dyn: true}
-					if local {
-						a = arg{s: strings.ReplaceAll(a.s, "$FOUND/", roots[0]+"/")}
-					}
-				}
-				cmd = append(cmd, a)
 			}
-			w.command(cmd, input{}, depth)
+			// What find finds lies under its roots and matches its -name;
+			// from the workspace's root, with no name that rules it out,
+			// that includes the files of .git.
+			under := []string{""}
+			if local && reachesGit(roots, name) {
+				under = append(under, ".git/")
+			}
+			for _, in := range under {
+				var cmd []arg
+				for _, a := range c.args[i+1 : j] {
+					if strings.Contains(a.s, "{}") {
+						a = arg{s: strings.ReplaceAll(a.s, "{}", "$FOUND/"+in+found), dyn: true}
+						if local {
+							a = arg{s: strings.ReplaceAll(a.s, "$FOUND/", roots[0]+"/")}
+						}
+					}
+					cmd = append(cmd, a)
+				}
+				w.command(cmd, input{}, depth)
+			}
 			i = j
 		case "-fprint", "-fprintf", "-fls":
 			if i+1 < len(c.args) {
@@ -326,6 +335,24 @@ func (w *walker) find(c *call, depth int) {
 			}
 		}
 	}
+}
+
+// reachesGit says whether find, from roots in the workspace, finds files
+// of the repository's .git: a root is the workspace itself, and the name
+// it looks for (none, or a pattern) can be one of .git's.
+func reachesGit(roots []string, name string) bool {
+	if !slices.ContainsFunc(roots, func(r string) bool { c := path.Clean(r); return c == "." || c == ".git" }) {
+		return false
+	}
+	if name == "" {
+		return true
+	}
+	for _, n := range []string{"HEAD", "config", "index", "packed-refs", "ORIG_HEAD", "index.lock"} {
+		if ok, _ := path.Match(path.Base(name), n); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) targets(ts []string) {

@@ -1560,3 +1560,31 @@ func TestSecretsCopiedAndPassed(t *testing.T) {
 		{`grep foo <<< "$PATH"`, read, ""},
 	})
 }
+
+// The repository's .git reached without its name written out: a glob the
+// shell expands to it, or find from the workspace's root handing what it
+// finds (.git's files among them) to a command.
+func TestGitReachedByGlobsAndFind(t *testing.T) {
+	check(t, []want{
+		{"find . -type f -exec rm {} +", destructive, "fs.rm-git-internals"},
+		{`find . -type f -exec rm -f {} \;`, destructive, "fs.rm-git-internals"},
+		{"find . -execdir rm {} +", destructive, "fs.rm-git-internals"},
+		{"find . -name '*' -exec rm {} +", destructive, "fs.rm-git-internals"},
+		{"find ./ -path '*' -ok rm {} ;", destructive, "fs.rm-git-internals"},
+		{"find . -type f -exec truncate -s0 {} +", destructive, "fs.truncate"},
+		{`find . -type f -exec cp /dev/null {} \;`, destructive, "fs.git-internals"},
+		{"rm -f ./.*/objects/*/*", destructive, "fs.rm-git-internals"},
+		{"cp /dev/null .*/HEAD", destructive, "fs.git-internals"},
+		{"rm -f .g*/HEAD", destructive, "fs.rm-git-internals"},
+		{"rm -f .gi[t]/HEAD", destructive, "fs.rm-git-internals"},
+		{"rm -f .?it/index", destructive, "fs.rm-git-internals"},
+		{"truncate -s0 .*/index", destructive, "fs.truncate"},
+		// a name that rules .git out, another root, and globs the shell
+		// does not expand to a dot-file stay workspace writes
+		{"find . -name '*.pyc' -exec rm {} +", write, ""},
+		{"find src -type f -exec rm {} +", write, ""},
+		{"rm -rf build/*", write, ""},
+		{"rm -f */HEAD", write, ""},
+		{"rm -f .env*", write, ""},
+	})
+}

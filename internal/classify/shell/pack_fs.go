@@ -296,7 +296,7 @@ func valueLetters(name string) string {
 // touchesGit reports whether a path is .git or inside it.
 func touchesGit(ps []positional) bool {
 	for _, p := range ps {
-		if s := strings.TrimPrefix(p.s, "./"); s == ".git" || strings.HasPrefix(s, ".git/") || strings.Contains(s, "/.git/") || strings.HasSuffix(s, "/.git") {
+		if s := strings.TrimPrefix(globbedGit(p.s), "./"); s == ".git" || strings.HasPrefix(s, ".git/") || strings.Contains(s, "/.git/") || strings.HasSuffix(s, "/.git") {
 			return true
 		}
 	}

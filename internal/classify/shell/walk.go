@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -694,9 +695,28 @@ func (w *walker) recordWrites(s *syntax.Stmt, in input, depth int) {
 // gitInternal: a file in .git that holds the repository's state (hooks
 // are judged by their content where they run).
 func gitInternal(p string) bool {
-	s := strings.TrimPrefix(p, "./")
+	s := strings.TrimPrefix(globbedGit(p), "./")
 	i := strings.Index("/"+s, "/.git/")
 	return i >= 0 && !strings.Contains(s[i:], ".git/hooks/")
+}
+
+// globbedGit reads a glob component the shell would expand to .git as
+// .git: .g*, .*, .gi[t] and .?it name it as surely as the text does. Only
+// patterns that start with a dot count, as the shell does not let * or ?
+// match a leading dot.
+func globbedGit(p string) string {
+	if !strings.ContainsAny(p, "*?[") {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	for i, c := range parts {
+		if strings.HasPrefix(c, ".") && strings.ContainsAny(c, "*?[") {
+			if ok, _ := path.Match(c, ".git"); ok {
+				parts[i] = ".git"
+			}
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // rawConnection: bash's /dev/tcp and /dev/udp, network connections.
