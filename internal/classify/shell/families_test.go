@@ -1588,3 +1588,28 @@ func TestGitReachedByGlobsAndFind(t *testing.T) {
 		{"rm -f .env*", write, ""},
 	})
 }
+
+// Every process reached by a number spelled otherwise or by a pattern
+// that matches every name.
+func TestKillingEveryProcessInOtherSpellings(t *testing.T) {
+	check(t, []want{
+		{"kill -9 -01", destructive, "host.kill-all"},
+		{"kill -9 -- -0001", destructive, "host.kill-all"},
+		{"kill -s KILL -01", destructive, "host.kill-all"},
+		{"pkill .", destructive, "host.kill-all"},
+		{"pkill ''", destructive, "host.kill-all"},
+		{"pkill -9 -f ''", destructive, "host.kill-all"},
+		{"pkill 'p.*'", destructive, "host.kill-all"},
+		{"killall -r .", destructive, "host.kill-all"},
+		{"killall --regexp '^.'", destructive, "host.kill-all"},
+		{"pkill -9 -v xyz", destructive, "host.kill-all"},
+		{"pkill -U 0", destructive, "host.kill-all"},
+		{"pkill -P 1", destructive, "host.kill-all"},
+		{"pkill '('", destructive, "host.kill-all"},
+		// one program by name stays as it was
+		{"pkill node", write, ""},
+		{"pkill -f 'npm run dev'", write, ""},
+		{"killall node", write, ""},
+		{"kill 12345", write, ""},
+	})
+}

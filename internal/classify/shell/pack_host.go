@@ -2,6 +2,7 @@ package shell
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -9,6 +10,40 @@ func init() { register(hostPack) }
 
 // dataService: services that hold data, or that others reach it through.
 var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld`)
+
+// everyProcess are names a pattern that reaches every process, a
+// database's or the system's, matches.
+var everyProcess = []string{"postgres", "mysqld", "redis-server", "mongod", "sshd", "systemd", "init", "dockerd", "kubelet", "containerd"}
+
+// killsByPattern: pkill, pgrep's killing twin, and killall -r take an
+// extended regular expression, matched against names or (-f) whole command
+// lines. One that matches a database's or the system's processes (., ”,
+// p.*), one inverted (-v), or a selection by user, parent, group, session
+// or terminal instead of a name reaches them; so does one Chaperone cannot
+// read.
+func killsByPattern(c *call) bool {
+	if c.name != "pkill" && !(c.name == "killall" && c.has("-r", "--regexp")) {
+		return false
+	}
+	if c.has("-v", "--inverse", "-U", "--uid", "-P", "--parent", "-g", "--pgroup", "-G", "--group", "-s", "--session", "-t", "--terminal", "--euid") {
+		return true
+	}
+	for _, p := range c.pos {
+		if p.afterFlag && (p.flag == "--signal" || p.flag == "-o" || p.flag == "--older" || p.flag == "-n" || p.flag == "--ns") {
+			continue
+		}
+		re, err := regexp.Compile(p.s)
+		if p.dyn || err != nil {
+			return true
+		}
+		for _, n := range everyProcess {
+			if re.MatchString(n) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // nologin: a login shell that refuses logins.
 var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
@@ -39,11 +74,17 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	}, Class: destructive, Reason: "stops or restarts the machine, and everything on it"},
 	{ID: "host.kill-all", When: func(c *call) bool {
 		for _, p := range c.pos {
-			if p.s == "-1" || p.s == "1" && c.name == "kill" {
+			// kill reads its operands as numbers: -01 and -0001 are -1.
+			if n, err := strconv.Atoi(p.s); err == nil && (n == -1 || n == 1 && c.name == "kill") {
 				return true
 			}
 		}
-		return c.name == "kill" && c.has("-1") || (c.name == "killall" || c.name == "pkill") && c.has("-u")
+		for _, f := range c.flags {
+			if n, err := strconv.Atoi(f); err == nil && n == -1 && c.name == "kill" {
+				return true
+			}
+		}
+		return (c.name == "killall" || c.name == "pkill") && c.has("-u") || killsByPattern(c)
 	}, Class: destructive, Reason: "kills every process it may, databases included"},
 	{ID: "host.firewall-flush", When: func(c *call) bool {
 		return (c.name == "iptables" || c.name == "ip6tables") && c.has("-F", "--flush", "-X", "--delete-chain") || c.name == "nft" && c.sub("flush") ||
