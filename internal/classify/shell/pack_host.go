@@ -17,10 +17,10 @@ var everyProcess = []string{"postgres", "mysqld", "redis-server", "mongod", "ssh
 
 // killsByPattern: pkill, pgrep's killing twin, and killall -r take an
 // extended regular expression, matched against names or (-f) whole command
-// lines. One that matches a database's or the system's processes (., ”,
-// p.*), one inverted (-v), or a selection by user, parent, group, session
-// or terminal instead of a name reaches them; so does one Chaperone cannot
-// read.
+// lines. One that matches a database's or the system's processes (a dot,
+// the empty pattern, p.*), one inverted (-v), or a selection by user,
+// parent, group, session or terminal instead of a name reaches them; so
+// does one Chaperone cannot read.
 func killsByPattern(c *call) bool {
 	if c.name != "pkill" && !(c.name == "killall" && c.has("-r", "--regexp")) {
 		return false
