@@ -1613,3 +1613,21 @@ func TestKillingEveryProcessInOtherSpellings(t *testing.T) {
 		{"kill 12345", write, ""},
 	})
 }
+
+// Zero spelled as the tools' number parsers read it.
+func TestZeroInOtherSpellings(t *testing.T) {
+	check(t, []want{
+		{"kubectl scale deploy/web --replicas=00", destructive, "k8s.scale-zero"},
+		{"kubectl scale deploy/web --replicas=+0", destructive, "k8s.scale-zero"},
+		{"kubectl scale deploy/web --replicas=-0", destructive, "k8s.scale-zero"},
+		{"kubectl scale deploy/web --replicas=0x0", destructive, "k8s.scale-zero"},
+		{"kubectl scale deploy/web --replicas 000", destructive, "k8s.scale-zero"},
+		{"aws ecs update-service --cluster c --service s --desired-count 00", destructive, "ops.scale-to-zero"},
+		{"aws autoscaling set-desired-capacity --auto-scaling-group-name g --desired-capacity 00", destructive, "cloud.scale-zero"},
+		{"aws rds modify-db-instance --db-instance-identifier db --backup-retention-period 00", destructive, "cloud.backups-off"},
+		{"fly scale count 00", destructive, "cloud.scale-zero"},
+		{"heroku ps:scale web=00", destructive, "ops.scale-to-zero"},
+		{"kubectl scale deploy/web --replicas=03", write, ""},
+		{"aws ecs update-service --cluster c --service s --desired-count 2", write, ""},
+	})
+}

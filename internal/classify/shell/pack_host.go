@@ -184,7 +184,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return ok && nologin.MatchString(v)
 		case "chage":
 			v, ok := c.flagValue("-E", "--expiredate")
-			return ok && (v == "0" || v == "1970-01-01" || v == "1970-01-02")
+			return ok && (isZero(v) || v == "1970-01-01" || v == "1970-01-02")
 		case "chpasswd":
 			return true
 		}

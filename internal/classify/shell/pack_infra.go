@@ -36,7 +36,7 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 	{ID: "k8s.drain", Sub: sub("drain"), Class: destructive, Reason: "kubectl drain evicts every pod from a node"},
 	{ID: "k8s.replace-force", Sub: sub("replace"), Any: []string{"--force"}, Class: destructive, Reason: "replace --force deletes and recreates resources"},
 	{ID: "k8s.apply-prune", Sub: sub("apply"), Any: []string{"--prune"}, Class: destructive, Reason: "apply --prune deletes resources missing from the manifests"},
-	{ID: "k8s.scale-zero", Sub: sub("scale"), When: func(c *call) bool { v, _ := c.flagValue("--replicas"); return v == "0" }, Class: destructive, Reason: "scaling to zero takes the workload down"},
+	{ID: "k8s.scale-zero", Sub: sub("scale"), When: func(c *call) bool { v, ok := c.flagValue("--replicas"); return ok && isZero(v) }, Class: destructive, Reason: "scaling to zero takes the workload down"},
 	{ID: "k8s.scale-zero", When: func(c *call) bool {
 		if !c.sub("patch") && !c.sub("set") {
 			return false
@@ -127,14 +127,14 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 	{ID: "cloud.scale-zero", When: func(c *call) bool {
 		if c.name == "aws" && c.sub("autoscaling") {
 			for _, o := range []string{"--desired-capacity", "--max-size"} {
-				if v, ok := c.flagValue(o); ok && v == "0" {
+				if v, ok := c.flagValue(o); ok && isZero(v) {
 					return true
 				}
 			}
 		}
 		if (c.name == "fly" || c.name == "flyctl") && c.sub("scale", "count") {
 			for _, p := range c.operands(2) {
-				if p.s == "0" || strings.HasSuffix(p.s, "=0") {
+				if isZero(p.s) || endsZero(p.s) {
 					return true
 				}
 			}
@@ -159,7 +159,7 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 		Reason: "removes a bucket"},
 	{ID: "cloud.backups-off", When: func(c *call) bool {
 		v, ok := c.flagValue("--backup-retention-period")
-		return c.name == "aws" && ok && strings.TrimSpace(v) == "0"
+		return c.name == "aws" && ok && isZero(v)
 	}, Class: destructive, Reason: "a backup retention of 0 turns automated backups off and deletes the existing ones"},
 	{ID: "cloud.s3-sync-delete", When: func(c *call) bool { return c.sub("s3", "sync") && c.has("--delete") }, Class: destructive,
 		Reason: "aws s3 sync --delete removes destination objects missing from the source"},

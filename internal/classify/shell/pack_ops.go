@@ -18,12 +18,12 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "her
 		return c.name == "dvc" && c.sub("gc") && c.has("-f", "--force") || c.name == "mlflow" && c.sub("gc")
 	}, Class: destructive, Reason: "garbage-collects data or runs for good (dvc gc -f, mlflow gc)"},
 	{ID: "ops.scale-to-zero", When: func(c *call) bool {
-		if v, ok := c.flagValue("--desired-count", "--desired-capacity", "--min-size", "--max-size"); ok && v == "0" {
+		if v, ok := c.flagValue("--desired-count", "--desired-capacity", "--min-size", "--max-size"); ok && isZero(v) {
 			return true
 		}
 		if c.name == "heroku" && (c.sub("ps:scale") || c.sub("ps:stop")) {
 			for _, p := range c.pos {
-				if strings.HasSuffix(p.s, "=0") {
+				if endsZero(p.s) {
 					return true
 				}
 			}
