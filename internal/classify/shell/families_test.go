@@ -1631,3 +1631,19 @@ func TestZeroInOtherSpellings(t *testing.T) {
 		{"aws ecs update-service --cluster c --service s --desired-count 2", write, ""},
 	})
 }
+
+// Unreachable commits deleted by a gc whose expiry was set for it, and
+// remote branches deleted or forced by send-pack's refspecs.
+func TestGitPruneByConfigAndSendPackRefspecs(t *testing.T) {
+	check(t, []want{
+		{"git -c gc.pruneExpire=now -c gc.reflogExpire=now -c gc.reflogExpireUnreachable=now gc", destructive, "git.gc-prune-now"},
+		{"git config gc.pruneExpire now && git gc", destructive, "git.gc-prune-now"},
+		{"git config --global gc.reflogExpireUnreachable 0 && git maintenance run --task=gc", destructive, "git.gc-prune-now"},
+		{"git -c gc.pruneExpire=now maintenance run --task=gc", destructive, "git.gc-prune-now"},
+		{"git send-pack ../remote.git :main", destructive, "git.push-force-refspec"},
+		{"git send-pack ../remote.git +HEAD~1:main", destructive, "git.push-force-refspec"},
+		{"git config gc.reflogExpire never", read, ""},
+		{"git gc", write, ""},
+		{"git send-pack ../remote.git main", write, ""},
+	})
+}

@@ -182,7 +182,14 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		// A mirror remote, or a push refspec with + or nothing before
 		// the colon, makes a plain git push force-update or delete.
 		w.add("git.push-force-config", destructive, "git "+key+"="+value+" makes git push force-update or delete the remote's branches")
-	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
+	case strings.HasPrefix(k, "gc.") && strings.HasSuffix(last, "expire") || strings.HasPrefix(k, "gc.") && last == "reflogexpireunreachable":
+		// gc.pruneExpire=now and the reflog expiries make the next git gc
+		// (or git maintenance, or an automatic gc) delete unreachable
+		// commits at once, the way back to lost work.
+		if !dyn && (strings.EqualFold(value, "never") || strings.EqualFold(value, "false")) {
+			return
+		}
+		w.add("git.gc-prune-now", destructive, "git "+key+"="+value+" makes git gc delete unreachable commits at once")
 		// git reads "% " in an ext:: command as a space and "%%" as %.
 		cmd := strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadOf", 2)[0]
 		cmd = strings.SplitN(cmd, ".insteadof", 2)[0]

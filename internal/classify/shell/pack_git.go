@@ -20,6 +20,8 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git send-pack --force overwrites the remote's history for everyone"},
 	{ID: "git.push-force-refspec", Sub: []string{"push"}, When: pushRewrites, Class: destructive,
 		Reason: "a +refspec force-pushes and a :branch refspec deletes the remote branch"},
+	{ID: "git.push-force-refspec", Sub: []string{"send-pack"}, When: pushRewrites, Class: destructive,
+		Reason: "a +refspec force-pushes and a :branch refspec deletes the remote branch"},
 	{ID: "git.push-delete", Sub: []string{"push"}, Any: []string{"--delete", "-d", "--prune"}, Class: destructive,
 		Reason: "git push --delete removes branches or tags on the remote"},
 	{ID: "git.branch-force-delete", Sub: []string{"branch"}, Any: []string{"-D"}, Class: destructive,
