@@ -1647,3 +1647,17 @@ func TestGitPruneByConfigAndSendPackRefspecs(t *testing.T) {
 		{"git send-pack ../remote.git main", write, ""},
 	})
 }
+
+// A make variable set on the command line is what the recipe runs.
+func TestMakeVariablesFromTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("build:\n\t$(CC) -o app main.c\n\nlint:\n\t$(LINT) src\n\nLINT = eslint\n"), 0o644)
+	checkIn(t, dir, []want{
+		{"make build CC='rm -rf ~;'", destructive, "fs.rm-recursive"},
+		{"make build CC:='rm -rf /srv'", destructive, "fs.rm-recursive"},
+		{"make lint LINT='rm -rf /srv'", destructive, "fs.rm-recursive"},
+		{"make build CC=clang", write, ""},
+		{"make build", write, ""},
+		{"make lint", write, ""},
+	})
+}

@@ -341,6 +341,7 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 	file := ""
 	var targets []string
 	dir := ""
+	overrides := map[string]string{} // VAR=value on the command line
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a.dyn {
@@ -364,7 +365,9 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 		case a.s == "-j" || a.s == "-l" || a.s == "-o" || a.s == "-W" || a.s == "-I":
 			i++
 		case strings.HasPrefix(a.s, "-"):
-		case isAssignment(a.s):
+		case isMakeAssignment(a.s):
+			name, value, _ := strings.Cut(a.s, "=")
+			overrides[strings.TrimRight(name, ":+?! ")] = value
 		default:
 			targets = append(targets, a.s)
 		}
@@ -410,6 +413,11 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 	}
 	w.add("shell.run", write, "make runs recipes")
 	mk := parseMakefile(text)
+	// A variable set on the command line overrides the makefile's and
+	// make's own (make build CC='rm -rf ~;' runs that as the compiler).
+	for name, value := range overrides {
+		mk.vars[name] = value
+	}
 	for _, v := range mk.vars {
 		// Assignments run their $(shell ...) as make reads the file.
 		for _, sh := range makeShellCalls(v) {
@@ -445,6 +453,15 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 		visit(t, 0)
 	}
 	return true
+}
+
+func hasVar(vars map[string]string, name string) bool { _, ok := vars[name]; return ok }
+
+// isMakeAssignment is a make variable set on its command line: VAR=value,
+// VAR:=value, VAR::=value, VAR+=value, VAR?=value.
+func isMakeAssignment(s string) bool {
+	name, _, ok := strings.Cut(s, "=")
+	return ok && isAssignment(strings.TrimRight(name, ":+?!")+"=")
 }
 
 // makeDefaults are make's own variables.
@@ -510,7 +527,7 @@ func (m *makefile) subst(s, target string, r *makeRule) string {
 					continue
 				}
 				name := s[i+2 : i+end]
-				if v, ok := makeDefaults[name]; ok && m.vars[name] == "" {
+				if v, ok := makeDefaults[name]; ok && !hasVar(m.vars, name) {
 					b.WriteString(v)
 				} else if sh, ok := strings.CutPrefix(name, "shell "); ok {
 					b.WriteString("$(" + sh + ")")
