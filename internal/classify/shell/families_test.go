@@ -1661,3 +1661,17 @@ func TestMakeVariablesFromTheCommandLine(t *testing.T) {
 		{"make lint", write, ""},
 	})
 }
+
+// Strings in inline code as the language reads them: triple quotes, and
+// literals side by side joined into one.
+func TestInlineStringsJoinedOrTripleQuoted(t *testing.T) {
+	check(t, []want{
+		{`python3 -c "import os; os.system('''rm -rf ~''')"`, destructive, "fs.rm-recursive"},
+		{`python3 -c 'import os; os.system("""rm -rf /srv""")'`, destructive, "fs.rm-recursive"},
+		{`python3 -c "import os; os.system('r' 'm -rf ~')"`, destructive, "fs.rm-recursive"},
+		{`python3 -c "import subprocess; subprocess.run(['r' 'm','-rf','/home'])"`, destructive, "fs.rm-recursive"},
+		{`ruby -e 'system("rm" " -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`python3 -c "import subprocess; subprocess.run(['ls', '-la'])"`, write, ""},
+		{`python3 -c "import os; os.system('''ls''')"`, read, ""},
+	})
+}

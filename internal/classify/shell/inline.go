@@ -485,6 +485,16 @@ func callArgs(s string) (lits []string, list, ok bool) {
 			i++
 			q = s[i]
 		}
+		if q != '`' && strings.HasPrefix(s[i:], strings.Repeat(string(q), 3)) {
+			// A triple-quoted string runs to the next three quotes.
+			end := strings.Index(s[i+3:], strings.Repeat(string(q), 3))
+			if end < 0 {
+				return "", false
+			}
+			l := s[i+3 : i+3+end]
+			i += 6 + end
+			return l, true
+		}
 		j := i + 1
 		var b strings.Builder
 		for ; j < len(s) && s[j] != q; j++ {
@@ -506,10 +516,14 @@ func callArgs(s string) (lits []string, list, ok bool) {
 	if i < len(s) && s[i] == '(' {
 		i++
 	}
+	adjacent := false // the last token was a string literal
 	for i < len(s) {
 		skip()
 		if i >= len(s) {
 			break
+		}
+		if c := s[i]; !(c == '"' || c == '\'' || c == '`' || (c == 'r' || c == 'b') && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\'')) {
+			adjacent = false
 		}
 		switch c := s[i]; {
 		case c == '[':
@@ -522,7 +536,15 @@ func callArgs(s string) (lits []string, list, ok bool) {
 			if !good {
 				return nil, false, false
 			}
-			lits = append(lits, l)
+			if adjacent {
+				// 'r' 'm -rf ~': literals side by side are one string
+				// (Python, Ruby, C).
+				lits[len(lits)-1] += l
+			} else {
+				lits = append(lits, l)
+			}
+			adjacent = true
+			continue
 		case strings.HasPrefix(s[i:], "qw"):
 			end := strings.IndexAny(s[i+3:], ")}/]")
 			if end < 0 {
