@@ -1671,7 +1671,7 @@ func TestInlineStringsJoinedOrTripleQuoted(t *testing.T) {
 		{`python3 -c "import os; os.system('r' 'm -rf ~')"`, destructive, "fs.rm-recursive"},
 		{`python3 -c "import subprocess; subprocess.run(['r' 'm','-rf','/home'])"`, destructive, "fs.rm-recursive"},
 		{`ruby -e 'system("rm" " -rf ~")'`, destructive, "fs.rm-recursive"},
-		{`python3 -c "import subprocess; subprocess.run(['ls', '-la'])"`, write, ""},
+		{`python3 -c "import subprocess; subprocess.run(['ls', '-la'])"`, read, ""},
 		{`python3 -c "import os; os.system('''ls''')"`, read, ""},
 	})
 }
