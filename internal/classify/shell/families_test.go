@@ -1675,3 +1675,17 @@ func TestInlineStringsJoinedOrTripleQuoted(t *testing.T) {
 		{`python3 -c "import os; os.system('''ls''')"`, read, ""},
 	})
 }
+
+// A bind mount makes a build directory show another: deleting it deletes
+// what it shows.
+func TestBindMountsAreReadLikeLinks(t *testing.T) {
+	check(t, []want{
+		{"mount --bind ~ build && rm -rf build", destructive, "fs.rm-recursive"},
+		{"mount -o bind ~ build; rm -rf build", destructive, "fs.rm-recursive"},
+		{"mount -B ~ dist && rm -rf dist", destructive, "fs.rm-recursive"},
+		{"mount --rbind / node_modules && rm -rf node_modules", destructive, "fs.rm-recursive"},
+		{"bindfs ~ build && rm -rf build", destructive, "fs.rm-recursive"},
+		{"unshare -rm sh -c 'mount --bind ~ build && rm -rf build'", destructive, "fs.rm-recursive"},
+		{"rm -rf build", write, ""},
+	})
+}

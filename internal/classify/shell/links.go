@@ -31,7 +31,10 @@ const (
 // (a relative target is read from the link's directory). An empty target
 // is one only known at run time.
 type links struct {
-	made   map[string]string
+	made map[string]string
+	// mounts are the places of bind mounts among made: unlike a symbolic
+	// link, rm -rf of the place itself goes into what it shows.
+	mounts map[string]bool
 	lstats int
 	seen   map[string]diskEntry
 	// realRoot is the workspace's directory with its own links resolved,
@@ -182,7 +185,7 @@ func (w *walker) throughLogical(l string, final bool) (to string, dyn, changed b
 			continue
 		}
 		next := path.Join(done, elem)
-		if len(rest) == 0 && !final || strings.ContainsAny(elem, "*?[") || elem == ".." {
+		if len(rest) == 0 && !final && !w.links.mounts[next] || strings.ContainsAny(elem, "*?[") || elem == ".." {
 			done = w.fromRoot(joinLogical(w, done, elem))
 			continue
 		}
@@ -265,6 +268,18 @@ func (w *walker) linksMade(c *call) {
 		w.linksMade(parseCall("ln", args))
 		return
 	}
+	if src, dst, ok := bindMount(c); ok {
+		// A bind mount makes DST show SRC: deleting DST's contents deletes
+		// SRC's, as through a symbolic link to it.
+		w.linksMade(parseCall("ln", []arg{{s: "-s"}, src, dst}))
+		if l := w.logical(dst.s); l != "" && !dst.dyn {
+			if w.links.mounts == nil {
+				w.links.mounts = map[string]bool{}
+			}
+			w.links.mounts[l] = true
+		}
+		return
+	}
 	if c.name != "ln" {
 		w.linksMoved(c)
 		return
@@ -316,6 +331,36 @@ func (w *walker) linksMade(c *call) {
 		}
 		w.links.made[l] = t
 	}
+}
+
+// bindMount reads mount --bind/--rbind/-B/-o bind SRC DST and bindfs SRC
+// DST: DST shows SRC's files.
+func bindMount(c *call) (src, dst arg, ok bool) {
+	switch c.name {
+	case "bindfs":
+	case "mount":
+		bind := c.has("--bind", "--rbind", "-B", "--make-rshared")
+		for _, v := range optionValues(c, "-o") {
+			for _, o := range strings.Split(v.s, ",") {
+				bind = bind || o == "bind" || o == "rbind" || v.dyn
+			}
+		}
+		if !bind {
+			return arg{}, arg{}, false
+		}
+	default:
+		return arg{}, arg{}, false
+	}
+	var ops []arg
+	for _, p := range c.pos {
+		if !(p.afterFlag && (p.flag == "-o" || p.flag == "--options" || p.flag == "-t" || p.flag == "--types")) {
+			ops = append(ops, p.arg)
+		}
+	}
+	if len(ops) < 2 {
+		return arg{}, arg{}, false
+	}
+	return ops[len(ops)-2], ops[len(ops)-1], true
 }
 
 // linksMoved follows links that mv, git mv, cp -P/-d/-a and rsync -l/-a
