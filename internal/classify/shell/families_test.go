@@ -1689,3 +1689,22 @@ func TestBindMountsAreReadLikeLinks(t *testing.T) {
 		{"rm -rf build", write, ""},
 	})
 }
+
+// The machine, every service or every mount stopped in forms the list
+// did not have.
+func TestMachineAndServicesStoppedInOtherForms(t *testing.T) {
+	check(t, []want{
+		{"systemctl stop '*'", destructive, "host.service-stop"},
+		{"systemctl stop --all", destructive, "host.service-stop"},
+		{"systemctl kill 'post*'", destructive, "host.service-stop"},
+		{"systemctl soft-reboot", destructive, "host.stop"},
+		{"systemctl suspend", destructive, "host.stop"},
+		{"systemctl hibernate", destructive, "host.stop"},
+		{"loginctl poweroff", destructive, "host.stop"},
+		{"umount -l /", destructive, "host.stop"},
+		{"umount -a", destructive, "host.stop"},
+		{"umount -f /var/lib/postgresql", destructive, "host.stop"},
+		{"systemctl status nginx", write, ""},
+		{"systemctl stop myapp", write, ""},
+	})
+}

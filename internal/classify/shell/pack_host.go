@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	"mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd",
 	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
 	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
-	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog",
+	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount",
 }, Rules: []Rule{
 	{ID: "host.stop", When: func(c *call) bool {
 		switch c.name {
@@ -68,7 +69,22 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return true
 		case "systemctl":
 			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec") || c.sub("isolate") || c.sub("rescue") ||
-				c.sub("emergency")
+				c.sub("emergency") || c.sub("soft-reboot") || c.sub("suspend") || c.sub("hibernate") || c.sub("hybrid-sleep") ||
+				c.sub("suspend-then-hibernate") || c.sub("default") || c.sub("exit")
+		case "loginctl":
+			return c.sub("poweroff") || c.sub("reboot") || c.sub("suspend") || c.sub("hibernate") || c.sub("terminate-seat") ||
+				c.sub("terminate-user") || c.sub("kill-user")
+		case "umount":
+			// Every mount, the root filesystem, or one pulled from under
+			// what uses it (lazily or by force): a database's disk among them.
+			if c.has("-a", "--all", "-A", "--all-targets", "-R", "--recursive", "-l", "--lazy", "-f", "--force") {
+				return true
+			}
+			for _, p := range c.pos {
+				if p.dyn || path.Clean(p.s) == "/" {
+					return true
+				}
+			}
 		}
 		return false
 	}, Class: destructive, Reason: "stops or restarts the machine, and everything on it"},
@@ -110,8 +126,12 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 		if c.name != "systemctl" || !(c.sub("stop") || c.sub("disable") || c.sub("mask") || c.sub("kill")) {
 			return false
 		}
+		if c.has("--all", "-a") {
+			return true
+		}
 		for _, p := range c.pos[1:] {
-			if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
+			// systemctl matches a glob against every unit: '*' stops them all.
+			if p.dyn || dataService.MatchString(strings.ToLower(p.s)) || strings.ContainsAny(p.s, "*?[") {
 				return true
 			}
 		}
