@@ -1708,3 +1708,15 @@ func TestMachineAndServicesStoppedInOtherForms(t *testing.T) {
 		{"systemctl stop myapp", write, ""},
 	})
 }
+
+// A downloader's directory option places the file it names there.
+func TestDownloadsIntoADirectoryOption(t *testing.T) {
+	check(t, []want{
+		{"curl -o .bashrc --output-dir ~ https://x.example/a", destructive, "fs.overwrite-outside-workspace"},
+		{"curl -O --output-dir /etc https://x.example/passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"wget -P ~ -N https://x.example/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"aria2c -d ~ -o .bashrc --allow-overwrite=true https://x.example/a", destructive, "fs.overwrite-outside-workspace"},
+		{"curl -O --output-dir downloads https://x.example/a.tgz", read, ""},
+		{"wget -P vendor https://x.example/a.tgz", read, ""},
+	})
+}

@@ -1,6 +1,9 @@
 package shell
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // How bash finds the program a name runs, and the settings programs take
 // from the environment, can be changed so that a harmless-looking command
@@ -150,6 +153,42 @@ func (w *walker) outputFiles(c *call, in input) {
 	for _, v := range optionValues(c, opts...) {
 		w.overwritesOutput(c, v)
 	}
+	// A directory option places the files named (or named by the URL)
+	// there: curl -o .bashrc --output-dir ~ writes ~/.bashrc.
+	var dirs, names []arg
+	switch c.name {
+	case "curl":
+		dirs, names = optionValues(c, "--output-dir"), optionValues(c, "-o", "--output")
+		if c.has("-O", "--remote-name", "--remote-name-all") {
+			names = append(names, urlNames(c)...)
+		}
+	case "wget":
+		if c.has("-N", "--timestamping") {
+			dirs, names = optionValues(c, "-P", "--directory-prefix"), urlNames(c)
+		}
+	case "aria2c":
+		dirs, names = optionValues(c, "-d", "--dir"), append(optionValues(c, "-o", "--out"), urlNames(c)...)
+	}
+	for _, d := range dirs {
+		for _, n := range names {
+			w.overwritesOutput(c, arg{s: path.Join(d.s, n.s), dyn: d.dyn || n.dyn})
+		}
+	}
+}
+
+// urlNames are the last parts of the URLs among c's operands: the names a
+// downloader saves them under.
+func urlNames(c *call) []arg {
+	var out []arg
+	for _, p := range c.pos {
+		if i := strings.Index(p.s, "://"); i > 0 {
+			u := strings.SplitN(strings.SplitN(p.s[i+3:], "?", 2)[0], "#", 2)[0]
+			if j := strings.LastIndexByte(u, '/'); j >= 0 && j+1 < len(u) {
+				out = append(out, arg{s: u[j+1:], dyn: p.dyn})
+			}
+		}
+	}
+	return out
 }
 
 func (w *walker) overwritesOutput(c *call, v arg) {
