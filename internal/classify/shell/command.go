@@ -196,6 +196,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.copies(c, in)
 	w.secretArgs(c)
 	w.secretSearch(c)
+	w.githubFileBodies(c, in)
 }
 
 // copies records what cp, mv, ln, install and tee put into files, so a

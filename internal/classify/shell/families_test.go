@@ -1720,3 +1720,22 @@ func TestDownloadsIntoADirectoryOption(t *testing.T) {
 		{"wget -P vendor https://x.example/a.tgz", read, ""},
 	})
 }
+
+// GitHub GraphQL bodies given as files are read as those on the command
+// line are, and a REST archive is held as gh repo archive is.
+func TestGitHubBodiesFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "m.graphql"), []byte(`mutation{deleteRepository(input:{repositoryId:"x"}){clientMutationId}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "m.json"), []byte(`{"query":"mutation{deleteRepository(input:{repositoryId:\"x\"}){clientMutationId}}"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "q.graphql"), []byte(`query { viewer { login } }`), 0o644)
+	checkIn(t, dir, []want{
+		{"gh api graphql -F query=@m.graphql", destructive, "http.graphql-destructive"},
+		{"gh api graphql --input m.json", destructive, "http.graphql-destructive"},
+		{"curl -d @m.json https://api.github.com/graphql", destructive, "http.graphql-destructive"},
+		{`echo 'mutation { deleteRepository(input:{}) { x } }' > n.graphql && gh api graphql -F query=@n.graphql`, destructive, "http.graphql-destructive"},
+		{"gh api graphql --input /srv/elsewhere.json", unknown, "http.graphql-unknown"},
+		{"gh api -X PATCH repos/o/r -F archived=true", destructive, "http.graphql-destructive"},
+		{`curl -X PATCH https://api.github.com/repos/o/r -d '{"archived": true}'`, destructive, "http.graphql-destructive"},
+		{"gh api graphql -F query=@q.graphql", write, ""},
+	})
+}

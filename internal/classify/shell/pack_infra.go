@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -339,6 +340,77 @@ func ghMutation(deletes bool) func(*call) bool {
 			}
 		}
 		return false
+	}
+}
+
+// githubFileBodies judges GraphQL bodies given as files, as ghMutation
+// and postsMutation judge those on the command line: gh api graphql -F
+// query=@file or --input file, curl -d @file to a GraphQL URL. A body that
+// cannot be read now (written by the same line, outside the workspace,
+// standard input) is unknown. So is a REST archive of a repository (PATCH
+// repos/o/r with archived true), which gh repo archive is held for.
+func (w *walker) githubFileBodies(c *call, in input) {
+	var files []string
+	switch c.name {
+	case "gh":
+		if !c.sub("api") {
+			return
+		}
+		for i, a := range c.args {
+			if i == 0 {
+				continue
+			}
+			switch prev := c.args[i-1].s; {
+			case prev == "-F" || prev == "--field":
+				k, v, _ := strings.Cut(a.s, "=")
+				if k == "archived" && strings.EqualFold(v, "true") {
+					w.add("http.graphql-destructive", destructive, "gh api archives a repository (archived=true)")
+				}
+				if k == "query" && strings.HasPrefix(v, "@") {
+					files = append(files, v[1:])
+				}
+			case prev == "--input":
+				files = append(files, a.s)
+			}
+		}
+	case "curl":
+		if !strings.Contains(strings.ToLower(fmt.Sprint(c.pos)), "graphql") {
+			if strings.Contains(fmt.Sprint(c.pos), "api.github.com/repos/") {
+				for _, v := range optionValues(c, "-d", "--data", "--data-raw", "--data-binary", "--json") {
+					if strings.Contains(strings.ReplaceAll(strings.ToLower(v.s), " ", ""), `"archived":true`) {
+						w.add("http.graphql-destructive", destructive, "curl archives a GitHub repository (archived: true)")
+					}
+				}
+			}
+			return
+		}
+		for _, v := range optionValues(c, "-d", "--data", "--data-binary", "--data-ascii", "--json") {
+			if f, ok := strings.CutPrefix(v.s, "@"); ok {
+				files = append(files, f)
+			}
+		}
+	}
+	for _, f := range files {
+		text, ok := "", false
+		if f == "-" {
+			text, ok = in.text, in.present && in.known
+		} else {
+			text, ok = w.readWorkspace(f)
+		}
+		if !ok {
+			w.add("http.graphql-unknown", unknown, c.name+" sends a GraphQL body from "+f+", which cannot be read now")
+			continue
+		}
+		b := strings.ToLower(text)
+		if !strings.Contains(b, "mutation") {
+			continue
+		}
+		if strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "archive") ||
+			strings.Contains(b, "transfer") || strings.Contains(b, "wipe") || strings.Contains(b, "purge") || forcedMutation(b) {
+			w.add("http.graphql-destructive", destructive, c.name+" sends a GraphQL mutation that deletes, archives or transfers (from "+f+")")
+		} else {
+			w.add("http.graphql-mutation", write, c.name+" sends a GraphQL mutation (from "+f+")")
+		}
 	}
 }
 
