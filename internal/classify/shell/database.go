@@ -38,22 +38,39 @@ var dbClients = map[string]*dbClient{
 	"trino":             {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	"presto":            {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	// SQL run by a subcommand of a larger CLI: see sqlSubcommands.
-	"bq query":          {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
-	"wrangler d1":       {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
-	"heroku pg:psql":    {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
-	"turso db shell":    {sqlArg: 2, lang: "sql"},
-	"clickhouse client": {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
-	"prisma db":         {inline: []string{"--sql"}, files: []string{"--file"}, lang: "sql"},
-	"typeorm query":     {sqlArg: 1, lang: "sql"},
-	"fly postgres":      {inline: []string{"-c", "--command"}, lang: "postgres"},
-	"flyctl postgres":   {inline: []string{"-c", "--command"}, lang: "postgres"},
-	"clickhouse local":  {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
+	"bq query":                                  {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
+	"wrangler d1":                               {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
+	"heroku pg:psql":                            {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
+	"turso db shell":                            {sqlArg: 2, lang: "sql"},
+	"clickhouse client":                         {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
+	"prisma db":                                 {inline: []string{"--sql"}, files: []string{"--file"}, lang: "sql"},
+	"typeorm query":                             {sqlArg: 1, lang: "sql"},
+	"fly postgres":                              {inline: []string{"-c", "--command"}, lang: "postgres"},
+	"flyctl postgres":                           {inline: []string{"-c", "--command"}, lang: "postgres"},
+	"clickhouse local":                          {inline: []string{"-q", "--query"}, files: []string{"--queries-file"}, lang: "sql"},
+	"aws rds-data execute-statement":            {inline: []string{"--sql"}, lang: "sql"},
+	"aws rds-data batch-execute-statement":      {inline: []string{"--sql"}, lang: "sql"},
+	"aws redshift-data execute-statement":       {inline: []string{"--sql"}, lang: "sql"},
+	"aws redshift-data batch-execute-statement": {inline: []string{"--sqls"}, lang: "sql"},
+	"aws athena start-query-execution":          {inline: []string{"--query-string"}, lang: "sql"},
+	"aws dynamodb execute-statement":            {inline: []string{"--statement"}, lang: "sql"},
+	"aws dynamodb batch-execute-statement":      {inline: []string{"--statements"}, lang: "sql"},
+	"aws dynamodb execute-transaction":          {inline: []string{"--transact-statements"}, lang: "sql"},
+	"gcloud spanner databases ddl update":       {inline: []string{"--ddl"}, files: []string{"--ddl-file"}, lang: "sql"},
+	"gcloud spanner databases execute-sql":      {inline: []string{"--sql"}, lang: "sql"},
+	"gcloud sql connect":                        {valueOpts: strings.Fields("--user --database --port"), lang: "sql"},
 }
 
 // sqlSubcommands: CLIs whose subcommand runs SQL, and the words that
 // name it; the rest of the line is read as that client's.
-var sqlSubcommands = map[string][]string{
-	"bq": {"query"}, "wrangler": {"d1", "execute"}, "heroku": {"pg:psql"}, "turso": {"db", "shell"}, "clickhouse": {"client"}, "prisma": {"db", "execute"}, "typeorm": {"query"}, "fly": {"postgres", "connect"}, "flyctl": {"postgres", "connect"},
+var sqlSubcommands = map[string][][]string{
+	"bq": {{"query"}}, "wrangler": {{"d1", "execute"}}, "heroku": {{"pg:psql"}}, "turso": {{"db", "shell"}}, "clickhouse": {{"client"}, {"local"}},
+	"prisma": {{"db", "execute"}}, "typeorm": {{"query"}}, "fly": {{"postgres", "connect"}}, "flyctl": {{"postgres", "connect"}},
+	// Cloud APIs that run the SQL (or PartiQL) they are given.
+	"aws": {{"rds-data", "execute-statement"}, {"rds-data", "batch-execute-statement"}, {"redshift-data", "execute-statement"},
+		{"redshift-data", "batch-execute-statement"}, {"athena", "start-query-execution"}, {"dynamodb", "execute-statement"},
+		{"dynamodb", "batch-execute-statement"}, {"dynamodb", "execute-transaction"}},
+	"gcloud": {{"spanner", "databases", "ddl", "update"}, {"spanner", "databases", "execute-sql"}, {"sql", "connect"}},
 }
 
 // sqlSubcommand judges c as the SQL client its subcommand is, if it is one.
@@ -68,8 +85,14 @@ func (w *walker) sqlSubcommand(c *call, in input, depth int) bool {
 // sqlSubcall returns the call of the SQL client c's subcommand is, if it
 // is one.
 func sqlSubcall(c *call) (*call, bool) {
-	words, ok := sqlSubcommands[c.name]
-	if !ok || !c.sub(words...) {
+	var words []string
+	for _, ws := range sqlSubcommands[c.name] {
+		if c.sub(ws...) {
+			words = ws
+			break
+		}
+	}
+	if words == nil {
 		return nil, false
 	}
 	// Everything after the subcommand words, with the options before

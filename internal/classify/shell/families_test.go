@@ -1739,3 +1739,17 @@ func TestGitHubBodiesFromFiles(t *testing.T) {
 		{"gh api graphql -F query=@q.graphql", write, ""},
 	})
 }
+
+// SQL and PartiQL run by cloud CLIs are judged as SQL.
+func TestSQLThroughCloudCLIs(t *testing.T) {
+	check(t, []want{
+		{`aws rds-data execute-statement --resource-arn a --secret-arn s --sql "DROP TABLE users"`, destructive, "keyword.sql-destructive"},
+		{`aws redshift-data execute-statement --cluster-identifier c --database d --sql "DROP TABLE users"`, destructive, "keyword.sql-destructive"},
+		{`aws athena start-query-execution --query-string "DROP TABLE users"`, destructive, "keyword.sql-destructive"},
+		{`aws dynamodb execute-statement --statement "DELETE FROM users"`, destructive, ""},
+		{`gcloud spanner databases ddl update db --instance=i --ddl='DROP TABLE users'`, destructive, "keyword.sql-destructive"},
+		{`gcloud spanner databases execute-sql db --instance=i --sql='DELETE FROM users WHERE true'`, destructive, ""},
+		{`gcloud sql connect db --user=postgres <<< 'DROP TABLE users'`, destructive, ""},
+		{`aws rds-data execute-statement --resource-arn a --secret-arn s --sql "SELECT 1"`, read, ""},
+	})
+}
