@@ -545,7 +545,12 @@ func firstS(args []arg) string {
 // nonExecution: asking about a command is not running it.
 func nonExecution(name string, rest []arg) bool {
 	switch name {
-	case "which", "whereis", "type", "hash", "man", "help", "info", "apropos", "whatis", "tldr":
+	case "man":
+		// man's pager and HTML browser options run a command.
+		return !slices.ContainsFunc(rest, func(a arg) bool {
+			return a.dyn || strings.HasPrefix(a.s, "-P") || strings.HasPrefix(a.s, "--pager") || strings.HasPrefix(a.s, "-H") || strings.HasPrefix(a.s, "--html")
+		})
+	case "which", "whereis", "type", "hash", "help", "info", "apropos", "whatis", "tldr":
 		return true
 	}
 	if len(rest) == 1 && !rest[0].dyn {

@@ -1753,3 +1753,20 @@ func TestSQLThroughCloudCLIs(t *testing.T) {
 		{`aws rds-data execute-statement --resource-arn a --secret-arn s --sql "SELECT 1"`, read, ""},
 	})
 }
+
+// Settings that make git or man run a command: a pager for one git
+// command, ext:: URLs, man's pager.
+func TestPagersAndURLRewritesRunCommands(t *testing.T) {
+	check(t, []want{
+		{"git -c pager.log='rm -rf ~' log", destructive, "fs.rm-recursive"},
+		{"git config pager.diff 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"git -c 'url.ext::rm% -rf% ~.insteadOf=https://x/' clone https://x/y", destructive, "fs.rm-recursive"},
+		{"man -P 'rm -rf ~' ls", destructive, "fs.rm-recursive"},
+		{"man --pager='rm -rf ~' ls", destructive, "fs.rm-recursive"},
+		{"RSYNC_CONNECT_PROG='rm -rf ~' rsync rsync://host/x .", destructive, "fs.rm-recursive"},
+		{"TAR_OPTIONS='--to-command=sh' tar -xf a.tar", unknown, ""},
+		{"git -c pager.log=false log", read, ""},
+		{"git -c gc.pruneExpire=never gc", write, ""},
+		{"man ls", read, ""},
+	})
+}

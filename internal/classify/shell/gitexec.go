@@ -13,6 +13,7 @@ var execEnv = map[string]string{
 	"GIT_EXTERNAL_DIFF": "cmd", "GIT_ASKPASS": "cmd", "SSH_ASKPASS": "cmd", "SUDO_ASKPASS": "cmd", "GIT_PROXY_COMMAND": "cmd",
 	"PAGER": "cmd", "EDITOR": "cmd", "VISUAL": "cmd", "MANPAGER": "cmd", "SYSTEMD_PAGER": "cmd", "LESSOPEN": "cmd",
 	"LESSCLOSE": "cmd", "BROWSER": "cmd", "PROMPT_COMMAND": "cmd", "RSYNC_RSH": "cmd", "CVS_RSH": "cmd", "FCEDIT": "cmd",
+	"RSYNC_CONNECT_PROG": "cmd", "SUDO_EDITOR": "cmd", "SYSTEMD_EDITOR": "cmd", "MANOPT": "unknown", "TAR_OPTIONS": "unknown",
 	"PS0": "prompt", "PS1": "prompt", "PS2": "prompt", "PS4": "prompt",
 	"BASH_ENV": "file", "ENV": "file",
 	"GIT_CONFIG_PARAMETERS": "config",
@@ -190,6 +191,16 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 			return
 		}
 		w.add("git.gc-prune-now", destructive, "git "+key+"="+value+" makes git gc delete unreachable commits at once")
+	case strings.HasPrefix(k, "pager.") && strings.Count(k, ".") == 1:
+		// pager.<command>: true, false, or the pager git runs for it.
+		if dyn {
+			w.add("git.dynamic-config", unknown, "git "+key+" runs a command only known at run time")
+			return
+		}
+		if b := strings.ToLower(value); b != "" && b != "true" && b != "false" && b != "yes" && b != "no" && b != "on" && b != "off" && b != "1" && b != "0" {
+			w.script(value, depth+1)
+		}
+	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
 		// git reads "% " in an ext:: command as a space and "%%" as %.
 		cmd := strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadOf", 2)[0]
 		cmd = strings.SplitN(cmd, ".insteadof", 2)[0]
