@@ -161,6 +161,13 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.find(c, depth)
 	case name == "watch":
 		w.watch(rest, depth)
+	case name == "pee" || name == "mispipe":
+		// Each operand is a command line run by a shell (moreutils).
+		for _, a := range rest {
+			if !strings.HasPrefix(a.s, "-") || a.dyn {
+				w.shellString(a, depth)
+			}
+		}
 	case name == "ssh":
 		w.ssh(rest, in, depth)
 	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python"):

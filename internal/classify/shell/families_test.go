@@ -1770,3 +1770,15 @@ func TestPagersAndURLRewritesRunCommands(t *testing.T) {
 		{"man ls", read, ""},
 	})
 }
+
+// Programs that run the commands they are given: moreutils' pee and
+// mispipe, a terminal's -e, mosh's remote command.
+func TestMoreProgramsThatRunCommands(t *testing.T) {
+	check(t, []want{
+		{"pee 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"mispipe 'rm -rf ~' cat", destructive, "fs.rm-recursive"},
+		{"xterm -e rm -rf ~", destructive, "fs.rm-recursive"},
+		{"mosh host -- rm -rf /", destructive, "fs.rm-recursive"},
+		{"echo x | pee cat 'wc -l'", read, ""},
+	})
+}

@@ -18,6 +18,8 @@ var wrappers = map[string]wrapper{
 	"env":          {valueOpts: strings.Fields("-u -C --unset --chdir"), assigns: true},
 	"nice":         {valueOpts: []string{"-n", "--adjustment"}},
 	"nohup":        {},
+	"xterm":        {valueOpts: strings.Fields("-T -title -n -geometry -g -fg -bg -fn -fa -fs -bd -bw -class -name -xrm -cr -ms")},
+	"mosh":         {valueOpts: strings.Fields("-p --port --ssh --server --predict --family"), skip: 1},
 	"timeout":      {valueOpts: strings.Fields("-s -k --signal --kill-after"), skip: 1},
 	"time":         {valueOpts: strings.Fields("-f -o --format --output")},
 	"command":      {},
