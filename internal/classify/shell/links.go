@@ -339,7 +339,7 @@ func bindMount(c *call) (src, dst arg, ok bool) {
 	switch c.name {
 	case "bindfs":
 	case "mount":
-		bind := c.has("--bind", "--rbind", "-B", "--make-rshared")
+		bind := c.has("--bind", "--rbind", "-B")
 		for _, v := range optionValues(c, "-o") {
 			for _, o := range strings.Split(v.s, ",") {
 				bind = bind || o == "bind" || o == "rbind" || v.dyn

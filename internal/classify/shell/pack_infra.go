@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -345,10 +344,11 @@ func ghMutation(deletes bool) func(*call) bool {
 
 // githubFileBodies judges GraphQL bodies given as files, as ghMutation
 // and postsMutation judge those on the command line: gh api graphql -F
-// query=@file or --input file, curl -d @file to a GraphQL URL. A body that
-// cannot be read now (written by the same line, outside the workspace,
-// standard input) is unknown. So is a REST archive of a repository (PATCH
-// repos/o/r with archived true), which gh repo archive is held for.
+// query=@file or --input file, curl -d @file to a GraphQL URL. The file is
+// read from the workspace (as the same line left it); one that cannot be
+// read now (outside the workspace, standard input not known) is unknown.
+// A REST archive of a repository (archived true) is destructive, as gh
+// repo archive is.
 func (w *walker) githubFileBodies(c *call, in input) {
 	var files []string
 	switch c.name {
@@ -374,8 +374,13 @@ func (w *walker) githubFileBodies(c *call, in input) {
 			}
 		}
 	case "curl":
-		if !strings.Contains(strings.ToLower(fmt.Sprint(c.pos)), "graphql") {
-			if strings.Contains(fmt.Sprint(c.pos), "api.github.com/repos/") {
+		operands := make([]string, len(c.pos))
+		for i, p := range c.pos {
+			operands[i] = p.s
+		}
+		urls := strings.Join(operands, " ")
+		if !strings.Contains(strings.ToLower(urls), "graphql") {
+			if strings.Contains(urls, "api.github.com/repos/") {
 				for _, v := range optionValues(c, "-d", "--data", "--data-raw", "--data-binary", "--json") {
 					if strings.Contains(strings.ReplaceAll(strings.ToLower(v.s), " ", ""), `"archived":true`) {
 						w.add("http.graphql-destructive", destructive, "curl archives a GitHub repository (archived: true)")
