@@ -1782,3 +1782,24 @@ func TestMoreProgramsThatRunCommands(t *testing.T) {
 		{"echo x | pee cat 'wc -l'", read, ""},
 	})
 }
+
+// Data removed or the machine stopped in ways the lists did not have:
+// redis keys expired at once or overwritten, services beyond the first
+// list, logind's power calls over D-Bus.
+func TestRedisExpiryServicesAndDBusPower(t *testing.T) {
+	check(t, []want{
+		{"redis-cli EXPIRE users 0", destructive, "redis.destructive"},
+		{"redis-cli PEXPIRE users -1", destructive, "redis.destructive"},
+		{"redis-cli EXPIREAT users 1", destructive, "redis.destructive"},
+		{"redis-cli RENAME a b", destructive, "redis.destructive"},
+		{"redis-cli COPY a b REPLACE", destructive, "redis.destructive"},
+		{"redis-cli ACL DELUSER app", destructive, "redis.destructive"},
+		{"systemctl stop k3s", destructive, "host.service-stop"},
+		{"systemctl stop neo4j", destructive, "host.service-stop"},
+		{"busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager PowerOff b false", destructive, "host.stop"},
+		{"dbus-send --system --print-reply --dest=org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.Reboot boolean:true", destructive, "host.stop"},
+		{"redis-cli EXPIRE session 3600", write, ""},
+		{"redis-cli GET a", read, ""},
+		{"systemctl stop myapp", write, ""},
+	})
+}

@@ -10,7 +10,7 @@ import (
 func init() { register(hostPack) }
 
 // dataService: services that hold data, or that others reach it through.
-var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld`)
+var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld|k3s|k0s|rke2|neo4j|influx|cockroach|nomad|mssql|sqlserver|pgbouncer|pgpool|patroni|apache2|httpd|caddy|traefik|envoy|couchdb|couchbase|scylla|timescale|questdb|nats|pulsar|qdrant|weaviate|milvus|meilisearch|typesense|solr|arangodb|dgraph|tidb|yugabyte|keycloak|rabbit`)
 
 // everyProcess are names a pattern that reaches every process, a
 // database's or the system's, matches.
@@ -46,6 +46,9 @@ func killsByPattern(c *call) bool {
 	return false
 }
 
+// powerCall: a D-Bus method that stops, restarts or suspends the machine.
+var powerCall = regexp.MustCompile(`(?:^|\.)(?:PowerOff|Reboot|Halt|KExec|Suspend|Hibernate|HybridSleep|SuspendThenHibernate|SoftReboot|PowerOffWithFlags|RebootWithFlags|HaltWithFlags)$`)
+
 // nologin: a login shell that refuses logins.
 var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
 
@@ -61,7 +64,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	"mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd",
 	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
 	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
-	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount",
+	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount", "busctl", "dbus-send", "gdbus", "qdbus",
 }, Rules: []Rule{
 	{ID: "host.stop", When: func(c *call) bool {
 		switch c.name {
@@ -71,6 +74,13 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return c.sub("poweroff") || c.sub("reboot") || c.sub("halt") || c.sub("kexec") || c.sub("isolate") || c.sub("rescue") ||
 				c.sub("emergency") || c.sub("soft-reboot") || c.sub("suspend") || c.sub("hibernate") || c.sub("hybrid-sleep") ||
 				c.sub("suspend-then-hibernate") || c.sub("default") || c.sub("exit")
+		case "busctl", "dbus-send", "gdbus", "qdbus":
+			// The power calls of logind and systemd over D-Bus.
+			for _, a := range c.args {
+				if powerCall.MatchString(a.s) {
+					return true
+				}
+			}
 		case "loginctl":
 			return c.sub("poweroff") || c.sub("reboot") || c.sub("suspend") || c.sub("hibernate") || c.sub("terminate-seat") ||
 				c.sub("terminate-user") || c.sub("kill-user")
