@@ -44,6 +44,9 @@ func parseCall(name string, args []arg) *call {
 	if name == "curl" {
 		args = curlArgs(args) // every rule reads curl's options as curl does
 	}
+	if name == "aws" {
+		args = awsArgs(args) // and the AWS CLI's, from JSON input too
+	}
 	c := &call{name: name, args: args}
 	prevFlag := false
 	for i, a := range args {

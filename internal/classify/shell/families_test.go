@@ -1803,3 +1803,23 @@ func TestRedisExpiryServicesAndDBusPower(t *testing.T) {
 		{"systemctl stop myapp", write, ""},
 	})
 }
+
+// The AWS CLI's parameters given as JSON (--cli-input-json, or a
+// structure's value) are read as the options they stand for.
+func TestAWSParametersGivenAsJSON(t *testing.T) {
+	check(t, []want{
+		{`aws rds modify-db-instance --cli-input-json '{"DBInstanceIdentifier":"db","BackupRetentionPeriod":0}'`, destructive, "cloud.backups-off"},
+		{`aws rds modify-db-instance --cli-input-json '{"DBInstanceIdentifier":"db","DeletionProtection":false}'`, destructive, "ops.protection-off"},
+		{`aws s3api put-bucket-versioning --cli-input-json '{"Bucket":"b","VersioningConfiguration":{"Status":"Suspended"}}'`, destructive, "ops.protection-off"},
+		{`aws ecs update-service --cli-input-json '{"cluster":"c","service":"s","desiredCount":0}'`, destructive, "ops.scale-to-zero"},
+		{`aws s3api put-bucket-versioning --bucket b --versioning-configuration '{"Status":"Suspended"}'`, destructive, "ops.protection-off"},
+		{"aws rds modify-db-instance --cli-input-json file://in.json", unknown, "cloud.input-unknown"},
+		{`aws ecs update-service --cli-input-json '{"cluster":"c","service":"s","desiredCount":2}'`, write, ""},
+		{`aws s3api put-bucket-versioning --bucket b --versioning-configuration '{"Status":"Enabled"}'`, write, ""},
+	})
+	for in, want := range map[string]string{"BackupRetentionPeriod": "backup-retention-period", "DBInstanceIdentifier": "db-instance-identifier", "desiredCount": "desired-count"} {
+		if got := kebab(in); got != want {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
