@@ -20,19 +20,25 @@ func FromHeader(h http.Header) string {
 	return strings.TrimSpace(h.Get("Project-Access-Token"))
 }
 
-// credentialHeaders are where provider clients send a credential.
-var credentialHeaders = []string{"Authorization", "Project-Access-Token", "Team-Access-Token", "X-Api-Key", "Proxy-Authorization"}
+// CGIName is a header's name as servers that map headers to CGI variables
+// read it: case folded, '_' as '-' (X_Api_Key is X-Api-Key).
+func CGIName(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+}
+
+// credentialHeaders are where provider clients send a credential, named as
+// CGIName gives them.
+var credentialHeaders = []string{"authorization", "project-access-token", "team-access-token", "x-api-key", "proxy-authorization"}
 
 // Stray finds a credential beside the token a request presents (secret,
 // from FromHeader): a value in a credential header that is not that token,
 // such as a provider's own token the agent found, or a second
-// Authorization header. Header names are read as servers read them: case
-// folded, '_' as '-'. Such a request is refused and recorded, not
-// forwarded with the stray value dropped.
+// Authorization header. Header names are read as servers read them
+// (CGIName). Such a request is refused and recorded, not forwarded with the
+// stray value dropped.
 func Stray(h http.Header, secret string) (header, value string, found bool) {
 	for k, vs := range h {
-		name := strings.ReplaceAll(k, "_", "-")
-		if !slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) }) {
+		if !slices.Contains(credentialHeaders, CGIName(k)) {
 			continue
 		}
 		for _, v := range vs {

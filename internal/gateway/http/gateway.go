@@ -144,7 +144,7 @@ func withheld(name string) bool {
 	if w, ok := withheldNames.Get(name); ok {
 		return w
 	}
-	n := cgiName(name)
+	n := token.CGIName(name)
 	w := false
 	for _, word := range withheldWords {
 		if strings.Contains(n, word) {
@@ -171,12 +171,6 @@ var withheldWords = []string{
 }
 
 var withheldNames = memo.Map[bool]{MaxEntries: 4096, MaxBytes: 1 << 20}
-
-// cgiName is a header's name as a server that maps headers to CGI names
-// (HTTP_X_ORIGINAL_URL) reads it: lower-cased, '_' the same as '-'.
-func cgiName(name string) string {
-	return strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-}
 
 // connectionNamed are the headers the agent's Connection header names:
 // hop-by-hop, for Chaperone and not for the provider.

@@ -22,6 +22,7 @@ import (
 	"github.com/chaperone/chaperone/internal/classify/rest"
 	"github.com/chaperone/chaperone/internal/memo"
 	"github.com/chaperone/chaperone/internal/strictjson"
+	"github.com/chaperone/chaperone/internal/token"
 )
 
 // A request is read once, one way, and exactly what was read is forwarded.
@@ -202,7 +203,7 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 // query parameters.
 func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 	for k := range r.Header {
-		n := cgiName(k)
+		n := token.CGIName(k)
 		if slices.ContainsFunc(methodOverrides, func(h string) bool { return strings.EqualFold(n, h) }) {
 			return nil, refuse("the %s header asks the provider to run another method than %s", k, r.Method)
 		}
