@@ -157,6 +157,17 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 	{ID: "cloud.s3-remove-bucket", Sub: sub("s3", "rb"), Class: destructive, Reason: "aws s3 rb deletes a bucket (with --force, its objects too)"},
 	{ID: "cloud.remove-bucket", When: func(c *call) bool { return (c.name == "gsutil" || c.name == "mc" || c.name == "s3cmd") && c.sub("rb") }, Class: destructive,
 		Reason: "removes a bucket"},
+	{ID: "cloud.input-unknown", When: func(c *call) bool {
+		if c.name != "aws" {
+			return false
+		}
+		for _, v := range optionValues(c, "--cli-input-json", "--cli-input-yaml") {
+			if v.dyn || !strings.HasPrefix(strings.TrimSpace(v.s), "{") {
+				return true
+			}
+		}
+		return false
+	}, Class: unknown, Reason: "the AWS CLI reads the request's parameters from input Chaperone cannot read now"},
 	{ID: "cloud.backups-off", When: func(c *call) bool {
 		v, ok := c.flagValue("--backup-retention-period")
 		return c.name == "aws" && ok && isZero(v)
@@ -307,6 +318,7 @@ var pkgPack = &Pack{Name: "packages", Exclusive: true, Commands: []string{"npm",
 	}}
 
 var httpPack = &Pack{Name: "http", Commands: []string{"curl", "wget", "http", "https", "xh", "httpie"}, Rules: []Rule{
+	{ID: "http.graphql-destructive", When: archivesRepository, Class: destructive, Reason: "archives a GitHub repository (archived true), as gh repo archive does"},
 	{ID: "http.graphql-mutation", When: postsMutation(false), Class: write, Reason: "posts a GraphQL mutation"},
 	{ID: "http.graphql-destructive", When: postsMutation(true), Class: destructive, Reason: "posts a GraphQL mutation that deletes"},
 	{ID: "http.read", When: func(c *call) bool {
@@ -332,9 +344,7 @@ func ghMutation(deletes bool) func(*call) bool {
 			if k != "query" || !strings.Contains(b, "mutation") {
 				continue
 			}
-			del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "archive") || strings.Contains(b, "transfer") ||
-				forcedMutation(b)
-			if del == deletes {
+			if deletingMutation(b) == deletes {
 				return true
 			}
 		}
@@ -347,8 +357,6 @@ func ghMutation(deletes bool) func(*call) bool {
 // query=@file or --input file, curl -d @file to a GraphQL URL. The file is
 // read from the workspace (as the same line left it); one that cannot be
 // read now (outside the workspace, standard input not known) is unknown.
-// A REST archive of a repository (archived true) is destructive, as gh
-// repo archive is.
 func (w *walker) githubFileBodies(c *call, in input) {
 	var files []string
 	switch c.name {
@@ -362,11 +370,7 @@ func (w *walker) githubFileBodies(c *call, in input) {
 			}
 			switch prev := c.args[i-1].s; {
 			case prev == "-F" || prev == "--field":
-				k, v, _ := strings.Cut(a.s, "=")
-				if k == "archived" && strings.EqualFold(v, "true") {
-					w.add("http.graphql-destructive", destructive, "gh api archives a repository (archived=true)")
-				}
-				if k == "query" && strings.HasPrefix(v, "@") {
+				if k, v, _ := strings.Cut(a.s, "="); k == "query" && strings.HasPrefix(v, "@") {
 					files = append(files, v[1:])
 				}
 			case prev == "--input":
@@ -374,19 +378,7 @@ func (w *walker) githubFileBodies(c *call, in input) {
 			}
 		}
 	case "curl":
-		operands := make([]string, len(c.pos))
-		for i, p := range c.pos {
-			operands[i] = p.s
-		}
-		urls := strings.Join(operands, " ")
-		if !strings.Contains(strings.ToLower(urls), "graphql") {
-			if strings.Contains(urls, "api.github.com/repos/") {
-				for _, v := range optionValues(c, "-d", "--data", "--data-raw", "--data-binary", "--json") {
-					if strings.Contains(strings.ReplaceAll(strings.ToLower(v.s), " ", ""), `"archived":true`) {
-						w.add("http.graphql-destructive", destructive, "curl archives a GitHub repository (archived: true)")
-					}
-				}
-			}
+		if !operandContains(c, "graphql") {
 			return
 		}
 		for _, v := range optionValues(c, "-d", "--data", "--data-binary", "--data-ascii", "--json") {
@@ -410,8 +402,7 @@ func (w *walker) githubFileBodies(c *call, in input) {
 		if !strings.Contains(b, "mutation") {
 			continue
 		}
-		if strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "archive") ||
-			strings.Contains(b, "transfer") || strings.Contains(b, "wipe") || strings.Contains(b, "purge") || forcedMutation(b) {
+		if deletingMutation(b) {
 			w.add("http.graphql-destructive", destructive, c.name+" sends a GraphQL mutation that deletes, archives or transfers (from "+f+")")
 		} else {
 			w.add("http.graphql-mutation", write, c.name+" sends a GraphQL mutation (from "+f+")")
@@ -429,13 +420,42 @@ func postsMutation(deletes bool) func(*call) bool {
 		if !strings.Contains(b, "mutation") {
 			return false
 		}
-		del := strings.Contains(b, "delete") || strings.Contains(b, "destroy") || strings.Contains(b, "remove") || strings.Contains(b, "wipe") || strings.Contains(b, "purge") ||
-			forcedMutation(b)
-		return del == deletes
+		return deletingMutation(b) == deletes
 	}
 }
 
+// archivesRepository: a REST write of a repository with archived true, as
+// gh repo archive does (gh api -F archived=true, curl -d '{"archived":
+// true}' to api.github.com/repos/...).
+func archivesRepository(c *call) bool {
+	switch c.name {
+	case "gh":
+		for i, a := range c.args {
+			if i > 0 && (c.args[i-1].s == "-F" || c.args[i-1].s == "--field") && strings.EqualFold(a.s, "archived=true") {
+				return true
+			}
+		}
+	case "curl":
+		if !operandContains(c, "api.github.com/repos/") {
+			return false
+		}
+		for _, v := range optionValues(c, "-d", "--data", "--data-raw", "--data-binary", "--json") {
+			if strings.Contains(strings.ReplaceAll(strings.ToLower(v.s), " ", ""), `"archived":true`) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// operandContains says whether an operand of c (a URL) contains s, case
+// folded.
+func operandContains(c *call, s string) bool {
+	return slices.ContainsFunc(c.pos, func(p positional) bool { return strings.Contains(strings.ToLower(p.s), s) })
+}
+
 var ghPack = &Pack{Name: "github", Commands: []string{"gh"}, Rules: []Rule{
+	{ID: "http.graphql-destructive", When: archivesRepository, Class: destructive, Reason: "archives a GitHub repository (archived true), as gh repo archive does"},
 	{ID: "http.graphql-destructive", When: ghMutation(true), Class: destructive, Reason: "sends GitHub a GraphQL mutation that deletes, archives or transfers"},
 	{ID: "http.graphql-mutation", When: ghMutation(false), Class: write, Reason: "sends GitHub a GraphQL mutation"},
 }}
@@ -470,6 +490,19 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 }}
 
 var replicasZero = regexp.MustCompile(`"?replicas"?\s*:\s*0\b|replicas=0\b`)
+
+// deletingMutation: a mutation (its text lower-cased) that deletes,
+// destroys, wipes, archives or transfers, or forces a ref. The command
+// line's bodies (gh api -f query=, curl -d) and those read from files are
+// judged by this one list.
+func deletingMutation(lowerBody string) bool {
+	for _, w := range []string{"delete", "destroy", "remove", "wipe", "purge", "archive", "transfer"} {
+		if strings.Contains(lowerBody, w) {
+			return true
+		}
+	}
+	return forcedMutation(lowerBody)
+}
 
 // forcedMutation: a mutation asked to force (updateRef(... force: true)),
 // which moves a branch over commits only it held.

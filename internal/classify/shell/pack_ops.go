@@ -30,17 +30,6 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "her
 		}
 		return false
 	}, Class: destructive, Reason: "scales a service to zero: it stops serving"},
-	{ID: "cloud.input-unknown", When: func(c *call) bool {
-		if c.name != "aws" {
-			return false
-		}
-		for _, v := range optionValues(c, "--cli-input-json", "--cli-input-yaml") {
-			if v.dyn || !strings.HasPrefix(strings.TrimSpace(v.s), "{") {
-				return true
-			}
-		}
-		return false
-	}, Class: unknown, Reason: "the AWS CLI reads the request's parameters from input Chaperone cannot read now"},
 	{ID: "ops.protection-off", When: func(c *call) bool {
 		for _, f := range c.flags {
 			lf := strings.ToLower(f)
