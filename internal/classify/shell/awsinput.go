@@ -3,6 +3,7 @@ package shell
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -15,7 +16,7 @@ import (
 // options sees them. Input it cannot read now (a file, a variable) is left
 // as it is, for cloud.input-unknown.
 func awsArgs(args []arg) []arg {
-	out := args
+	out := slices.Clip(args) // appends copy, never into the caller's array
 	for i, a := range args {
 		var text string
 		switch {
@@ -29,7 +30,7 @@ func awsArgs(args []arg) []arg {
 			// A structure written as JSON: add its shorthand beside it.
 			var m map[string]any
 			if json.Unmarshal([]byte(a.s), &m) == nil {
-				out = append(out[:len(out):len(out)], arg{s: args[i-1].s}, arg{s: shorthand(m)})
+				out = append(out, arg{s: args[i-1].s}, arg{s: shorthand(m)})
 			}
 			continue
 		default:
@@ -49,15 +50,15 @@ func awsArgs(args []arg) []arg {
 			switch v := m[k].(type) {
 			case bool:
 				if v {
-					out = append(out[:len(out):len(out)], arg{s: flag})
+					out = append(out, arg{s: flag})
 				} else {
-					out = append(out[:len(out):len(out)], arg{s: "--no-" + kebab(k)})
+					out = append(out, arg{s: "--no-" + kebab(k)})
 				}
 			case map[string]any:
-				out = append(out[:len(out):len(out)], arg{s: flag}, arg{s: shorthand(v)})
+				out = append(out, arg{s: flag}, arg{s: shorthand(v)})
 			case nil:
 			default:
-				out = append(out[:len(out):len(out)], arg{s: flag}, arg{s: scalar(v)})
+				out = append(out, arg{s: flag}, arg{s: scalar(v)})
 			}
 		}
 	}

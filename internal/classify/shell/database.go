@@ -289,40 +289,36 @@ func (w *walker) redis(args []arg) {
 		sub = strings.ToUpper(args[1].s)
 	}
 	// EXPIRE key 0 (or less, or a time past) deletes the key at once;
-	// RENAME, RENAMEX aside, and COPY ... REPLACE overwrite their target;
-	// ACL DELUSER removes an account.
+	// RENAME, COPY ... REPLACE and RESTORE ... REPLACE overwrite their
+	// target; ACL DELUSER removes an account.
 	expiresNow := false
+	// after: a's number, read now, is past t. A timeout not read here (a
+	// negative one reads as an option) is taken as now.
+	after := func(a arg, t int64) bool {
+		n, err := strconv.ParseInt(a.s, 10, 64)
+		return !a.dyn && err == nil && n > t
+	}
 	switch cmd {
-	case "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "GETEX":
-		// A timeout not read here (a negative one reads as an option) is
-		// taken as now.
-		expiresNow = len(args) < 3
-		if len(args) >= 3 {
-			a := args[2]
-			now := time.Now().Unix()
-			if cmd == "PEXPIREAT" {
-				now *= 1000
-			}
-			if n, err := strconv.ParseInt(a.s, 10, 64); a.dyn || err != nil || n <= 0 || (cmd == "EXPIREAT" || cmd == "PEXPIREAT") && n <= now {
+	case "EXPIRE", "PEXPIRE":
+		expiresNow = len(args) < 3 || !after(args[2], 0)
+	case "EXPIREAT", "PEXPIREAT":
+		now := time.Now().Unix()
+		if cmd == "PEXPIREAT" {
+			now *= 1000
+		}
+		expiresNow = len(args) < 3 || !after(args[2], now)
+	case "GETEX":
+		for i, a := range args[:len(args)-1] {
+			if u := strings.ToUpper(a.s); (u == "EX" || u == "PX" || u == "EXAT" || u == "PXAT") && !after(args[i+1], 0) {
 				expiresNow = true
 			}
 		}
-		if cmd == "GETEX" {
-			expiresNow = false
-			for i, a := range args {
-				if u := strings.ToUpper(a.s); (u == "EX" || u == "PX" || u == "EXAT" || u == "PXAT") && i+1 < len(args) {
-					if n, err := strconv.ParseInt(args[i+1].s, 10, 64); args[i+1].dyn || err != nil || n <= 0 {
-						expiresNow = true
-					}
-				}
-			}
-		}
 	}
-	copyReplace := cmd == "COPY" && slices.ContainsFunc(args, func(a arg) bool { return strings.EqualFold(a.s, "REPLACE") })
+	replace := slices.ContainsFunc(args, func(a arg) bool { return strings.EqualFold(a.s, "REPLACE") })
 	switch {
 	case args[0].dyn:
 		w.add("db.dynamic-statement", unknown, "redis-cli runs a command only known at run time")
-	case expiresNow || cmd == "RENAME" || copyReplace || cmd == "ACL" && sub == "DELUSER" || cmd == "RESTORE" && slices.ContainsFunc(args, func(a arg) bool { return strings.EqualFold(a.s, "REPLACE") }):
+	case expiresNow || cmd == "RENAME" || (cmd == "COPY" || cmd == "RESTORE") && replace || cmd == "ACL" && sub == "DELUSER":
 		w.add("redis.destructive", destructive, "redis "+strings.TrimSpace(cmd+" "+sub)+" deletes or overwrites a key, or removes an account")
 	case slices.Contains(redisDestructive, cmd), (cmd == "SCRIPT" || cmd == "FUNCTION") && sub == "FLUSH", cmd == "CLUSTER" && sub == "RESET", cmd == "CONFIG" && (sub == "SET" || sub == "RESETSTAT"),
 		// A script, a module or DEBUG can run anything, FLUSHALL included;

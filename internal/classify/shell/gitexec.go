@@ -197,7 +197,7 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 			w.add("git.dynamic-config", unknown, "git "+key+" runs a command only known at run time")
 			return
 		}
-		if b := strings.ToLower(value); b != "" && b != "true" && b != "false" && b != "yes" && b != "no" && b != "on" && b != "off" && b != "1" && b != "0" {
+		if value != "" && !isTrue(value) && !isFalse(value) {
 			w.script(value, depth+1)
 		}
 	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
@@ -346,6 +346,15 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 		}
 	}
 	return nil
+}
+
+// isTrue: git's spellings of true.
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "true", "yes", "on", "1":
+		return true
+	}
+	return false
 }
 
 func isFalse(v string) bool {

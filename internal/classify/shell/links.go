@@ -341,9 +341,7 @@ func bindMount(c *call) (src, dst arg, ok bool) {
 	case "mount":
 		bind := c.has("--bind", "--rbind", "-B")
 		for _, v := range optionValues(c, "-o") {
-			for _, o := range strings.Split(v.s, ",") {
-				bind = bind || o == "bind" || o == "rbind" || v.dyn
-			}
+			bind = bind || v.dyn || slices.ContainsFunc(strings.Split(v.s, ","), func(o string) bool { return o == "bind" || o == "rbind" })
 		}
 		if !bind {
 			return arg{}, arg{}, false

@@ -366,8 +366,8 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 			i++
 		case strings.HasPrefix(a.s, "-"):
 		case isMakeAssignment(a.s):
-			name, value, _ := strings.Cut(a.s, "=")
-			overrides[strings.TrimRight(name, ":+?! ")] = value
+			name, value := makeAssignment(a.s)
+			overrides[name] = value
 		default:
 			targets = append(targets, a.s)
 		}
@@ -455,13 +455,17 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 	return true
 }
 
-func hasVar(vars map[string]string, name string) bool { _, ok := vars[name]; return ok }
+// makeAssignment splits a make variable set on its command line
+// (VAR=value, VAR:=value, VAR::=value, VAR+=value, VAR?=value) into the
+// variable's name and its value.
+func makeAssignment(s string) (name, value string) {
+	name, value, _ = strings.Cut(s, "=")
+	return strings.TrimRight(name, ":+?!"), value
+}
 
-// isMakeAssignment is a make variable set on its command line: VAR=value,
-// VAR:=value, VAR::=value, VAR+=value, VAR?=value.
 func isMakeAssignment(s string) bool {
-	name, _, ok := strings.Cut(s, "=")
-	return ok && isAssignment(strings.TrimRight(name, ":+?!")+"=")
+	name, _ := makeAssignment(s)
+	return strings.Contains(s, "=") && isAssignment(name+"=")
 }
 
 // makeDefaults are make's own variables.
@@ -527,7 +531,8 @@ func (m *makefile) subst(s, target string, r *makeRule) string {
 					continue
 				}
 				name := s[i+2 : i+end]
-				if v, ok := makeDefaults[name]; ok && !hasVar(m.vars, name) {
+				_, set := m.vars[name]
+				if v, ok := makeDefaults[name]; ok && !set {
 					b.WriteString(v)
 				} else if sh, ok := strings.CutPrefix(name, "shell "); ok {
 					b.WriteString("$(" + sh + ")")
