@@ -161,19 +161,18 @@ func (w *walker) node(m any, depth int) bool {
 		w.doBlock(s, depth)
 		return false
 	case *pg_query.CopyStmt:
-		if !s.GetIsProgram() {
+		if s.GetIsProgram() {
+			w.add("sql.copy-program", action.ClassDestructive, "COPY ... PROGRAM runs a shell command on the database server")
+		} else {
 			// COPY t TO '' and COPY t TO STDOUT parse alike (no file
 			// name): whether a file is named is the literal's, so no COPY
 			// result is shared with its shape's other values.
 			w.res.Literals = true
-		}
-		if s.GetIsProgram() {
-			w.add("sql.copy-program", action.ClassDestructive, "COPY ... PROGRAM runs a shell command on the database server")
-		} else if s.GetIsFrom() && s.GetFilename() != "" {
-			// COPY FROM 'file' reads any file the server can: its
-			// configuration, its password files, other databases' data.
-			w.res.Literals = true // whether it names a file is the literal's
-			w.add("sql.read-server-file", action.ClassCredentialAccess, "COPY FROM a file reads any file the database server can")
+			if s.GetIsFrom() && s.GetFilename() != "" {
+				// COPY FROM 'file' reads any file the server can: its
+				// configuration, its password files, other databases' data.
+				w.add("sql.read-server-file", action.ClassCredentialAccess, "COPY FROM a file reads any file the database server can")
+			}
 		}
 		if s.GetIsFrom() {
 			w.catalogWrite(s.GetRelation())

@@ -332,10 +332,8 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	// An expression compared with itself: x IS NOT DISTINCT FROM x holds
 	// for every row, x = x (coalesce(id, 0) = coalesce(id, 0)) for every
 	// row where x is not null.
+	// 1 = 1 has the shape of 1 = 2: equal marks the result.
 	same := l != nil && r != nil && w.equal(unwrap(l), unwrap(r))
-	if same && hasConst(l) {
-		w.res.Literals = true // 1 = 1 is the same shape as 1 = 2
-	}
 	if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT {
 		return same
 	}
