@@ -112,17 +112,22 @@ func TestServeStartsChecksHealthAndStopsOnSignal(t *testing.T) {
 	}
 	resp.Body.Close()
 	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve exited with %v", err)
+	// The log is read to its end (serve closes stderr as it exits) before
+	// Wait, which closes the pipe: waiting first could drop its last lines,
+	// the shutdown among them.
+	drained := make(chan struct{})
+	go func() {
+		for range addr {
 		}
+		close(drained)
+	}()
+	select {
+	case <-drained:
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop on SIGTERM")
 	}
-	for range addr {
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve exited with %v", err)
 	}
 	if strings.Contains(logged.String(), password) {
 		t.Fatalf("a password reached the log:\n%s", logged.String())
