@@ -136,6 +136,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.gitRuns(rest, depth)
 	}
 	c := parseCall(name, rest)
+	w.equivalents(c, in, depth)
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)

@@ -275,8 +275,15 @@ var (
 	// mongoWholeCollection: an update or replace with an empty filter
 	// reaches every document; renameCollection(x, true) drops x first; an
 	// aggregation's $out or $merge replaces its target collection.
-	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate)\s*\(\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b`)
-	mongoDestructive     = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
+	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate)\s*\(\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b|\bconvertToCapped\b|["']?\bcapped["']?\s*:\s*true`)
+	// mongoExpiry: a TTL (expireAfterSeconds, on an index or by collMod)
+	// has the server delete documents as they pass it.
+	mongoExpiry = regexp.MustCompile(`\bexpireAfterSeconds\b`)
+	// mongoMapReduce: mapReduce writes its result over a collection
+	// unless it is returned inline.
+	mongoMapReduce   = regexp.MustCompile(`\bmapReduce\b`)
+	mongoInline      = regexp.MustCompile(`["']?\bout["']?\s*:\s*\{\s*["']?inline["']?\s*:`)
+	mongoDestructive = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
 	// A method called by a name computed at run time.
 	mongoComputedCall = regexp.MustCompile(`\]\s*\(`)
 	mongoWrite        = regexp.MustCompile(`\b(?:insert\w*|update\w*|replaceOne|bulkWrite|createCollection|createIndex|renameCollection|save)\s*\(`)
@@ -333,6 +340,14 @@ func (w *walker) redis(args []arg) {
 }
 
 func (w *walker) mongo(code string) {
+	if mongoExpiry.MatchString(code) {
+		w.add("mongo.destructive", destructive, "mongo: expireAfterSeconds has the server delete documents as they expire")
+		return
+	}
+	if mongoMapReduce.MatchString(code) && !mongoInline.MatchString(code) {
+		w.add("mongo.destructive", destructive, "mongo: mapReduce writes its result over a collection")
+		return
+	}
 	if m := mongoWholeCollection.FindString(code); m != "" {
 		w.add("mongo.destructive", destructive, "mongo: "+m+" reaches every document, or replaces a collection")
 	}

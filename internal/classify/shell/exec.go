@@ -246,6 +246,10 @@ func (w *walker) xargs(name string, args []arg, in input, depth int) {
 			inner = append(inner, arg{s: "$ARGS", dyn: true})
 		}
 	}
+	if in.pids != nil && baseName(inner[0].s) == "kill" {
+		// pgrep x | xargs kill is pkill x.
+		w.command(in.pids, input{}, depth+1)
+	}
 	w.command(inner, input{}, depth)
 }
 

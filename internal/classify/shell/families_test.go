@@ -1823,3 +1823,91 @@ func TestAWSParametersGivenAsJSON(t *testing.T) {
 		}
 	}
 }
+
+// Killing what a command lists is killing by name: kill $(pgrep x),
+// pgrep x | xargs kill and kill $(cat x.pid) are judged as pkill x.
+func TestKillingListedProcesses(t *testing.T) {
+	check(t, []want{
+		{"kill -9 $(pgrep postgres)", destructive, "host.kill-all"},
+		{"kill -9 `pgrep -f postgres`", destructive, "host.kill-all"},
+		{"kill $(pgrep -f . | head -1)", destructive, "host.kill-all"},
+		{"pgrep postgres | xargs kill -9", destructive, "host.kill-all"},
+		{"kill -9 $(pidof mysqld)", destructive, "host.service-stop"},
+		{"kill $(cat /var/run/postgresql/15-main.pid)", destructive, "host.service-stop"},
+		{"kill $(lsof -t -i:5432)", destructive, "host.service-stop"},
+		{"kill $(pgrep -f 'node server.js')", write, ""},
+		{"kill $(lsof -t -i:3000)", write, ""},
+		{"pgrep -l node", read, ""},
+	})
+}
+
+// Programs run by name through a process manager, a package runner or an
+// infrastructure tool's run-all, judged as the programs they run.
+func TestProgramsRunByName(t *testing.T) {
+	check(t, []want{
+		{"pm2 start 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"pm2 start bash -- -c 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"pm2 start --name x 'rm -rf /var/lib/postgresql'", destructive, "fs.rm-recursive"},
+		{"pm2 kill", destructive, "host.service-stop"},
+		{"bun run rm -rf ~", destructive, "fs.rm-recursive"},
+		{"yarn run rimraf ~", destructive, "fs.rm-recursive"},
+		{"terragrunt run-all apply -destroy", destructive, "iac.apply-destroy"},
+		{"terragrunt run --all -- apply -destroy", destructive, "iac.apply-destroy"},
+		{"pulumi dn --yes", destructive, "iac.destroy"},
+		{"pm2 start app.js --name api", write, ""},
+		{"terragrunt run-all plan", write, ""},
+	})
+}
+
+// Libraries that run commands or delete by name, in inline code: Python's
+// sh and plumbum, zx's and execa's $, fs-extra, del, AppleScript's do
+// shell script, and client calls named for what they destroy.
+func TestInlineLibrariesThatRunOrDelete(t *testing.T) {
+	check(t, []want{
+		{`python3 -c 'import sh; sh.rm("-rf", "/home")'`, destructive, "fs.rm-recursive"},
+		{`python3 -c 'from sh import rm; rm("-rf", "/home")'`, destructive, "fs.rm-recursive"},
+		{`python3 -c 'import sh; sh.Command("rm")("-rf", "/home")'`, destructive, "fs.rm-recursive"},
+		{`python3 -c 'from plumbum.cmd import rm; rm["-rf", "/home"]()'`, destructive, "fs.rm-recursive"},
+		{`python3 -c 'import pexpect; pexpect.run("rm -rf /home")'`, destructive, "fs.rm-recursive"},
+		{`node -e 'require("execa").execaSync("rm", ["-rf", "/home"])'`, destructive, "fs.rm-recursive"},
+		{"node --input-type=module -e 'import {$} from \"zx\"; await $`rm -rf /home`'", destructive, "fs.rm-recursive"},
+		{`node -e 'require("fs-extra").removeSync(require("os").homedir())'`, destructive, "inline.delete"},
+		{`node -e 'require("fs-extra").emptyDirSync("/var/lib/postgresql")'`, destructive, "inline.delete"},
+		{`node -e 'require("del").sync(["/home/**"], {force: true})'`, destructive, "inline.delete"},
+		{`Rscript -e 'file.remove(list.files("~", full.names=TRUE))'`, destructive, "inline.delete"},
+		{`osascript -e 'do shell script "rm -rf ~"'`, destructive, "fs.rm-recursive"},
+		{`python3 -c 'import boto3; boto3.client("s3").delete_bucket(Bucket="prod")'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'import redis; redis.Redis().flushall()'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'import pymongo; pymongo.MongoClient().drop_database("prod")'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'import sys; sys.stdout.flush()'`, write, ""},
+		{`python3 -c 'import sh; print(sh.git("status"))'`, read, ""},
+		{`python3 -c "import pandas as pd; print(pd.read_csv('x.csv').dropna().shape)"`, write, ""},
+		{"node -e 'console.log(`v${process.version}`)'", write, ""},
+	})
+}
+
+// Writes and deletions by the server or a tool's option rather than a
+// delete word: awk printing to a computed file, a TTL or mapReduce in
+// MongoDB, a Complete-mode deployment, expiry and scaling to zero, a
+// submodule checked out by force.
+func TestDeletionsByOption(t *testing.T) {
+	check(t, []want{
+		{`awk 'BEGIN{print "x" > ENVIRON["HOME"] "/.bashrc"}'`, unknown, "fs.truncate-dynamic"},
+		{`awk 'BEGIN{f="/etc/hosts"; print 1 > f}'`, destructive, "fs.truncate-outside-workspace"},
+		{`mongosh --eval 'db.users.createIndex({at: 1}, {expireAfterSeconds: 0})'`, destructive, "mongo.destructive"},
+		{`mongosh --eval 'db.users.mapReduce(function(){}, function(){}, {out: "users"})'`, destructive, "mongo.destructive"},
+		{`mongosh --eval 'db.runCommand({convertToCapped: "users", size: 1})'`, destructive, "mongo.destructive"},
+		{"az deployment group create -g rg --template-file t.json --mode Complete", destructive, "cloud.complete-mode"},
+		{"bq update --default_table_expiration 1 ds", destructive, "cloud.expire-data"},
+		{"aws logs put-retention-policy --log-group-name g --retention-in-days 1", destructive, "cloud.expire-data"},
+		{"gcloud container clusters resize c --num-nodes 0", destructive, "ops.scale-to-zero"},
+		{"az aks scale -g rg -n c --node-count 0", destructive, "ops.scale-to-zero"},
+		{"git submodule update --force", destructive, "git.submodule-update-force"},
+		{`awk '{print $1}' data.txt`, read, ""},
+		{`awk '{print ($1 > 5)}' data.txt`, read, ""},
+		{`mongosh --eval 'db.users.mapReduce(function(){}, function(){}, {out: {inline: 1}})'`, read, ""},
+		{"az deployment group create -g rg --template-file t.json --mode Incremental", write, ""},
+		{"gcloud container clusters resize c --num-nodes 3", write, ""},
+		{"git submodule update --init", read, ""},
+	})
+}

@@ -14,6 +14,15 @@ var codeFlags = map[string][]string{
 }
 
 func (w *walker) interpreter(c *call, in input, depth int) {
+	if c.name == "bun" && c.sub("run") {
+		if w.npmScript("bun", c.args, depth) {
+			return // a package script, or a program bun run finds by name
+		}
+		// bun run FILE is bun FILE.
+		if i := slices.IndexFunc(c.args, func(a arg) bool { return a.s == "run" }); i >= 0 {
+			c = parseCall("bun", append(slices.Clone(c.args[:i]), c.args[i+1:]...))
+		}
+	}
 	lang := c.name
 	if strings.HasPrefix(lang, "python") || strings.HasPrefix(lang, "pypy") {
 		lang = "python"
@@ -128,11 +137,19 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 
 var (
 	// Calls that run a shell command, per language family.
-	execCalls = regexp.MustCompile(`\b(?:os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|os\.spawn[lv]p?e?|os\.posix_spawnp?|pty\.spawn|execSync|exec|execFile|execFileSync|spawn|spawnSync|system|shell_exec|passthru|popen|proc_open|pcntl_exec|IO\.popen|Open3\.\w+|Kernel\.(?:system|exec|spawn)|os\.execute|io\.popen|commands\.getoutput)(?:\s*\(|\s+(?:["'` + "`" + `]|qw))`)
+	execCalls = regexp.MustCompile(`\b(?:pexpect\.run|execa(?:Sync|Command|CommandSync|Node)?|os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|os\.spawn[lv]p?e?|os\.posix_spawnp?|pty\.spawn|execSync|exec|execFile|execFileSync|spawn|spawnSync|system|shell_exec|passthru|popen|proc_open|pcntl_exec|IO\.popen|Open3\.\w+|Kernel\.(?:system|exec|spawn)|os\.execute|io\.popen|commands\.getoutput)(?:\s*\(|\s+(?:["'` + "`" + `]|qw))`)
+	// Calls named for what they destroy, whichever client library makes
+	// them: boto3's delete_bucket, redis's flushall, a driver's
+	// drop_database or dropCollection, terminate_instances, an HTTP
+	// client's DELETE. A bare delete( or drop( is too often a map's or a
+	// data frame's in memory to say.
+	destructiveMethod = regexp.MustCompile(`\b(?:delete|drop|destroy|terminate|purge|truncate|wipe|erase)(?:_[a-z]\w*|[A-Z]\w*)\s*\(|\b(?:purge|wipe)\s*\(|\bflush(?:all|db|_all|_db|All|Db)\s*\(|\b(?:requests|httpx|axios|ky|got|superagent|session|client)\.(?:delete|del)\s*\(`)
+	// harmlessDrops: calls of these names that change only memory.
+	harmlessDrops = regexp.MustCompile(`^(?:drop_duplicates|drop_while|dropWhile|dropLast|dropRight|delete_if|delete_at|delete_prefix|delete_suffix|deleteProperty|deleteCharAt|deleteLater)\s*\($`)
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
-	deleteCalls = regexp.MustCompile(`\bpromises\.(?:rm|rmdir|unlink)\b|\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+[\w"']|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA))`)
+	deleteCalls = regexp.MustCompile(`\bpromises\.(?:rm|rmdir|unlink)\b|\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+[\w"']|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA)|removeSync|emptyDir(?:Sync)?\s*\(|\bfse?\.remove\s*\(|\b(?:deleteSync|deleteAsync)\b|require\(\s*['"]del['"]\s*\)|from\s+['"]del['"]|\bfile\.remove\s*\(|\b(?:dir|file|link)_delete\s*\()`)
 	envDump     = regexp.MustCompile(`(?:print|console\.log|puts|p|pp|echo|print_r|var_dump|json\.dumps|JSON\.stringify)\s*\(?\s*(?:dict\()?\s*(?:os\.environ|process\.env|ENV|%ENV|\$_ENV|getenv\(\))\s*\)?\s*\)?\s*(?:$|[;)\n])`)
 	strLiteral  = regexp.MustCompile(`^\s*(?:f|r|b)?(?:'([^']*)'|"([^"]*)")`)
 	listLiteral = regexp.MustCompile(`^\s*\[([^\]]*)\]`)
@@ -182,6 +199,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.command(args, input{}, depth+1)
 		}
 	}
+	found = w.libraryCommands(lang, text, depth) || found
 	for _, m := range writeCalls.FindAllStringSubmatch(text, -1) {
 		found = true
 		w.truncates(m[1]+m[2], false, lang+" code writing a file")
@@ -217,6 +235,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 	if m := deleteCalls.FindString(text); m != "" {
 		found = true
 		w.add("inline.delete", destructive, lang+" code deletes ("+strings.TrimSuffix(m, "(")+")")
+	}
+	if m := destructiveMethod.FindString(text); m != "" && !harmlessDrops.MatchString(m) {
+		found = true
+		w.add("inline.destructive-call", destructive, lang+" code calls "+strings.TrimSpace(strings.TrimSuffix(m, "("))+", which deletes or stops what it names")
 	}
 	found = w.codeLinks(text) || found
 	for _, m := range codeRename.FindAllStringSubmatch(text, -1) {
@@ -265,6 +287,11 @@ func (w *walker) code(lang string, a arg, depth int) {
 var (
 	awkCalls  = regexp.MustCompile(`\bsystem\s*\(|\|\s*getline|print[f]?[^;}]*\|`)
 	awkOutput = regexp.MustCompile(`print[f]?[^;}|]*>>?\s*"([^"]*)"`)
+	// awkComputedOutput: a print's file named by an expression
+	// (ENVIRON["HOME"] "/.bashrc", a variable, a field).
+	awkComputedOutput = regexp.MustCompile(`print[f]?[^;}|>]*>>?\s*([^"\s;}][^;}\n]*)`)
+	awkAssign         = regexp.MustCompile(`(?:^|[;{\s])([A-Za-z_]\w*)\s*=\s*([^=;}\n][^;}\n]*)`)
+	awkTerm           = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"|ENVIRON\s*\[\s*"(\w+)"\s*\]|\$\w+|[A-Za-z_]\w*|\S`)
 )
 
 // awk programs can run commands with system(), pipes and getline. Which of
@@ -309,6 +336,13 @@ func (w *walker) awk(c *call, depth int) {
 	}
 	for _, m := range awkOutput.FindAllStringSubmatch(prog.s, -1) {
 		w.truncates(m[1], false, "awk print >")
+	}
+	for _, m := range awkComputedOutput.FindAllStringSubmatch(prog.s, -1) {
+		if head, _, _ := strings.Cut(m[0], ">"); strings.Count(head, "(") > strings.Count(head, ")") {
+			continue // print (a > b) compares
+		}
+		t, dyn := awkTarget(prog.s, m[1], 0)
+		w.truncates(t, dyn || prog.dyn, "awk print >")
 	}
 	if envWhole.MatchString(prog.s) {
 		w.add("creds.env-dump", credential, c.name+" walks ENVIRON: every environment variable, tokens included")
@@ -610,4 +644,124 @@ func codeCluster(lang, a string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Libraries whose calls run commands by name: Python's sh (sh.rm("-rf", p),
+// sh.Command("rm")(...)) and plumbum (plumbum.cmd.rm[...], local["rm"]),
+// the template-literal shells of zx, execa and Bun ($`rm -rf ~`), and
+// AppleScript's do shell script.
+var (
+	pyShCall      = regexp.MustCompile(`\bsh\.([a-z]\w*)\s*\(`)
+	pyShCommand   = regexp.MustCompile(`\bsh\.Command\(\s*(?:['"]([^'"]+)['"]\s*)?`)
+	plumbumCall   = regexp.MustCompile(`\bplumbum\.(?:cmd\.(\w+)|local\[\s*(?:['"]([^'"]+)['"]\s*\])?)`)
+	templateShell = regexp.MustCompile("\\$`([^`]*)`")
+	appleShell    = regexp.MustCompile(`do shell script\s+"((?:[^"\\]|\\.)*)"`)
+)
+
+// libraryCommands classifies the commands such libraries run, and reports
+// whether it found any. A command whose name or arguments are built at run
+// time is unknown.
+func (w *walker) libraryCommands(lang, text string, depth int) bool {
+	found := false
+	run := func(name, rest string) {
+		found = true
+		if name == "" {
+			w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time")
+			return
+		}
+		argv := []arg{{s: name}}
+		if lits, _, ok := callArgs(rest); ok {
+			for _, l := range lits {
+				argv = append(argv, arg{s: l})
+			}
+		} else {
+			argv = append(argv, arg{s: "$ARGS", dyn: true})
+		}
+		w.command(argv, input{}, depth+1)
+	}
+	switch lang {
+	case "python", "python3", "python2", "pypy", "pypy3":
+		for _, m := range pyShCall.FindAllStringSubmatchIndex(text, -1) {
+			// sh maps underscores to dashes: sh.google_chrome is google-chrome.
+			run(strings.ReplaceAll(text[m[2]:m[3]], "_", "-"), text[m[1]:])
+		}
+		for _, m := range pyShCommand.FindAllStringSubmatchIndex(text, -1) {
+			name, rest := "", text[m[1]:]
+			if m[2] >= 0 {
+				name = text[m[2]:m[3]]
+				rest = strings.TrimPrefix(strings.TrimSpace(rest), ")")
+			}
+			run(name, rest)
+		}
+		for _, m := range plumbumCall.FindAllStringSubmatchIndex(text, -1) {
+			name := ""
+			switch {
+			case m[2] >= 0:
+				name = text[m[2]:m[3]]
+			case m[4] >= 0:
+				name = text[m[4]:m[5]]
+			}
+			rest := text[m[1]:]
+			if strings.HasPrefix(rest, "[") {
+				// rm["-rf", p](): the arguments are the subscript.
+				if end := strings.IndexByte(rest, ']'); end > 0 {
+					rest = rest[:end+1]
+				}
+			}
+			run(name, rest)
+		}
+	case "node", "nodejs", "bun", "deno", "tsx", "ts-node":
+		for _, m := range templateShell.FindAllStringSubmatch(text, -1) {
+			found = true
+			if strings.Contains(m[1], "${") {
+				w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time")
+				continue
+			}
+			w.script(m[1], depth+1)
+		}
+	case "osascript":
+		for _, m := range appleShell.FindAllStringSubmatch(text, -1) {
+			found = true
+			w.script(strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[1]), depth+1)
+		}
+	}
+	return found
+}
+
+// awkTarget renders an awk expression naming a file as the shell would
+// write it: literals joined, ENVIRON["HOME"] as $HOME, a variable by the
+// value the program gives it; anything else (a field, a call) is only
+// known at run time.
+func awkTarget(prog, expr string, depth int) (string, bool) {
+	var b strings.Builder
+	dyn := false
+	for _, m := range awkTerm.FindAllStringSubmatch(strings.TrimSpace(expr), -1) {
+		switch t := m[0]; {
+		case strings.HasPrefix(t, `"`):
+			b.WriteString(strings.ReplaceAll(m[1], `\"`, `"`))
+		case m[2] != "":
+			b.WriteString("$" + m[2])
+			dyn = true
+		case t == "(" || t == ")":
+		case isLetters(t[:1]) || t[0] == '_':
+			v := ""
+			for _, a := range awkAssign.FindAllStringSubmatch(prog, -1) {
+				if a[1] == t {
+					v = a[2]
+				}
+			}
+			if v == "" || depth > 3 {
+				b.WriteString("$" + t)
+				dyn = true
+				continue
+			}
+			s, d := awkTarget(prog, v, depth+1)
+			b.WriteString(s)
+			dyn = dyn || d
+		default:
+			b.WriteString(t)
+			dyn = true
+		}
+	}
+	return b.String(), dyn
 }

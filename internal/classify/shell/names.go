@@ -90,6 +90,9 @@ func (w *walker) substituted(cs *syntax.CmdSubst) string {
 			if p := secretListed(o.paths); p != "" {
 				return p
 			}
+			if o.pids != nil {
+				return w.pidMarker(o.pids)
+			}
 		}
 	}
 	return "$(...)"

@@ -74,6 +74,8 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git worktree remove --force deletes a worktree with its uncommitted changes"},
 	{ID: "git.submodule-deinit-force", Sub: []string{"submodule", "deinit"}, Any: []string{"-f", "--force", "--all"}, Class: destructive,
 		Reason: "git submodule deinit -f removes submodules' working trees, changes included"},
+	{ID: "git.submodule-update-force", Sub: []string{"submodule", "update"}, Any: []string{"-f", "--force"}, Class: destructive,
+		Reason: "git submodule update --force checks submodules out again, discarding their uncommitted changes"},
 	{ID: "git.rm-force", Sub: []string{"rm"}, Any: []string{"-f", "--force"}, Class: destructive,
 		Reason: "git rm -f deletes files even with uncommitted changes"},
 	{ID: "git.read", When: func(c *call) bool {

@@ -67,7 +67,7 @@ var kubePack = &Pack{Name: "kubernetes", Commands: []string{"kubectl", "oc", "ku
 var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf", "serverless", "sls"}, Rules: []Rule{
 	{ID: "iac.destroy", Sub: sub("destroy"), Class: destructive, Reason: "destroys every resource the configuration manages"},
 	{ID: "iac.destroy", Sub: sub("run-all", "destroy"), Class: destructive, Reason: "destroys every resource in every module"},
-	{ID: "iac.destroy", When: func(c *call) bool { return c.name == "pulumi" && c.sub("down") }, Class: destructive, Reason: "pulumi down destroys every resource of the stack"},
+	{ID: "iac.destroy", When: func(c *call) bool { return c.name == "pulumi" && (c.sub("down") || c.sub("dn")) }, Class: destructive, Reason: "pulumi down destroys every resource of the stack"},
 	{ID: "iac.plan-destroy", When: func(c *call) bool {
 		return c.sub("plan") && c.has("-destroy", "--destroy") && c.has("-out", "--out")
 	}, Class: destructive, Reason: "writes a plan that destroys every resource, for an apply to carry out"},
@@ -93,7 +93,7 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 	}, Class: read, Reason: "reads infrastructure state"},
 }}
 
-var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc"}, Rules: []Rule{
+var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc", "bq"}, Rules: []Rule{
 	{ID: "cloud.overwrite-with-nothing", When: func(c *call) bool {
 		upload := c.name == "aws" && (c.sub("s3", "cp") || c.sub("s3api", "put-object")) || c.name == "gsutil" && c.sub("cp") ||
 			c.name == "gcloud" && c.sub("storage", "cp") || c.name == "mc" && c.sub("cp") || c.name == "s3cmd" && c.sub("put") ||
@@ -141,6 +141,34 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 		}
 		return false
 	}, Class: destructive, Reason: "scaling to zero terminates every instance"},
+	{ID: "cloud.complete-mode", When: func(c *call) bool {
+		// A deployment in Complete mode deletes every resource of its
+		// scope that the template does not name.
+		if c.name != "az" || !(c.sub("deployment") || c.sub("group", "deployment")) {
+			return false
+		}
+		v, ok := c.flagValue("--mode")
+		return ok && (v == "" || strings.EqualFold(v, "complete") || strings.ContainsAny(v, "$`"))
+	}, Class: destructive, Reason: "a Complete-mode deployment deletes every resource the template leaves out"},
+	{ID: "cloud.expire-data", When: func(c *call) bool {
+		switch c.name {
+		case "bq":
+			// Expiry set on a dataset, table or partitions deletes the
+			// data once it passes.
+			for _, f := range c.flags {
+				f = strings.TrimLeft(f, "-")
+				if strings.HasPrefix(f, "expiration") || strings.HasPrefix(f, "default_table_expiration") ||
+					strings.HasPrefix(f, "default_partition_expiration") || strings.HasPrefix(f, "time_partitioning_expiration") {
+					return true
+				}
+			}
+		case "aws":
+			return c.sub("logs", "put-retention-policy") || c.sub("dynamodb", "update-time-to-live") || c.sub("s3api", "put-bucket-lifecycle")
+		case "gcloud":
+			return c.sub("storage", "buckets", "update") && c.has("--lifecycle-file") || c.sub("logging", "buckets", "update") && c.has("--retention-days")
+		}
+		return false
+	}, Class: destructive, Reason: "sets data to expire, so that it is deleted once its time passes"},
 	{ID: "cloud.remote-command", When: func(c *call) bool {
 		return c.name == "aws" && c.sub("ssm", "send-command") || c.name == "aws" && c.sub("ssm", "start-session")
 	}, Class: unknown, Reason: "runs a command on instances, which Chaperone cannot read from here"},

@@ -8,7 +8,7 @@ func init() { register(opsPack) }
 
 // opsPack: operations that take a service down or its protection away
 // without a delete word.
-var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "heroku", "argocd", "nomad", "vault", "gh", "hub", "sl", "sapling", "terraform", "tofu",
+var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az", "heroku", "argocd", "nomad", "vault", "gh", "hub", "sl", "sapling", "terraform", "tofu",
 	"pulumi", "docker", "podman", "influx", "cypher-shell", "zkCli.sh", "zkcli", "kafka-consumer-groups.sh", "kafka-consumer-groups", "consul", "dvc", "mlflow"}, Rules: []Rule{
 	{ID: "ops.expose", When: func(c *call) bool {
 		v, ok := c.flagValue("--visibility")
@@ -20,6 +20,13 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "her
 	{ID: "ops.scale-to-zero", When: func(c *call) bool {
 		if v, ok := c.flagValue("--desired-count", "--desired-capacity", "--min-size", "--max-size"); ok && isZero(v) {
 			return true
+		}
+		// gcloud's node pools and instance groups, az's node pools, scale
+		// sets and container apps.
+		if c.name == "gcloud" || c.name == "az" {
+			if v, ok := c.flagValue("--num-nodes", "--size", "--max-nodes", "--node-count", "--max-count", "--new-capacity", "--max-replicas"); ok && isZero(v) {
+				return true
+			}
 		}
 		if c.name == "heroku" && (c.sub("ps:scale") || c.sub("ps:stop")) {
 			for _, p := range c.pos {

@@ -182,6 +182,8 @@ func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 	case "alias":
 		w.alias(args, depth)
 		return true
+	case "pm2":
+		return w.pm2(args, depth)
 	}
 	specs, ok := runners[name]
 	if !ok {
@@ -532,4 +534,51 @@ func (w *walker) screen(args []arg, depth int) bool {
 		return true
 	}
 	return false
+}
+
+// pm2Values: pm2 start's options that take a value.
+var pm2Values = strings.Fields("-n --name -i --instances -x --interpreter --interpreter-args --node-args --cwd -o --output -e --error -l --log " +
+	"-p --pid --max-memory-restart --cron --cron-restart --env --namespace --log-date-format --restart-delay --exp-backoff-restart-delay " +
+	"--max-restarts --min-uptime --kill-timeout --listen-timeout --wait-ready --watch-delay --ignore-watch --uid --gid --time")
+
+// pm2 start SCRIPT [-- ARGS]: pm2 runs SCRIPT, a program or, when it holds
+// a space, a command line, and keeps running it. pm2 kill stops every
+// process pm2 runs.
+func (w *walker) pm2(args []arg, depth int) bool {
+	c := parseCall("pm2", args)
+	switch {
+	case c.sub("kill") || c.sub("stop", "all") || c.sub("delete", "all") || c.sub("del", "all"):
+		w.add("host.service-stop", destructive, "pm2 "+c.subAt(0)+" stops every process pm2 runs")
+		return false
+	case !c.sub("start") && !c.sub("restart") && !c.sub("reload"):
+		return false
+	}
+	var script *arg
+	var after []arg
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a.s == "--" && !a.dyn:
+			after = args[i+1:]
+			i = len(args)
+		case slices.Contains(pm2Values, a.s):
+			i++
+		case strings.HasPrefix(a.s, "-") && !a.dyn:
+		case script == nil && a.s != "start" && a.s != "restart" && a.s != "reload":
+			script = &args[i]
+		}
+	}
+	if script == nil {
+		return false
+	}
+	if v, ok := c.flagValue("-x", "--interpreter"); ok && v != "none" {
+		w.command(append([]arg{{s: v}, *script}, after...), input{}, depth+1)
+		return true
+	}
+	if script.dyn || strings.ContainsAny(script.s, " \t;|&") {
+		w.shellString(*script, depth)
+		return true
+	}
+	w.command(append([]arg{*script}, after...), input{}, depth+1)
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -278,12 +279,14 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 		return false
 	}
 	sub := args[i].s
+	viaRun := false
 	switch {
 	case sub == "run" || sub == "run-script" || sub == "rum" || sub == "urn":
 		if i+1 >= len(args) {
 			return false
 		}
 		name, rest = args[i+1].s, tail(args, i+2)
+		viaRun = tool != "npm"
 	case sub == "test" || sub == "start" || sub == "stop" || sub == "restart" || sub == "t" || sub == "tst":
 		name, rest = map[string]string{"t": "test", "tst": "test"}[sub], tail(args, i+1)
 		if name == "" {
@@ -294,9 +297,18 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 	default:
 		return false
 	}
+	// yarn, pnpm and bun run a package's program, or (bun) any file or
+	// command, by the name no script has: bun run rm -rf ~ runs rm.
+	asProgram := func() bool {
+		if !viaRun || args[i+1].dyn || strings.Contains(name, "/") || path.Ext(name) != "" {
+			return false // a file: the interpreter reads it
+		}
+		w.command(append([]arg{args[i+1]}, rest...), input{}, depth+1)
+		return true
+	}
 	text, ok := w.readWorkspace("package.json")
 	if !ok {
-		return false
+		return asProgram()
 	}
 	var pkg struct {
 		Scripts map[string]string `json:"scripts"`
@@ -307,7 +319,7 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 	}
 	body, ok := pkg.Scripts[name]
 	if !ok {
-		return false
+		return asProgram()
 	}
 	w.add("shell.run", write, tool+" runs the package script "+name)
 	for _, n := range []string{"pre" + name, name, "post" + name} {

@@ -104,6 +104,9 @@ type walker struct {
 	secretCopies map[string]bool
 	req          parsedRequest          // the last call's HTTP request (requests.go)
 	outputs      map[*syntax.Stmt]input // what each pipeline stage writes
+	// pidLists are the processes substitutions list ($(pgrep x)), as
+	// the kill-by-name command that reaches the same ones (pids.go).
+	pidLists [][]arg
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {

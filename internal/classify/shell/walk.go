@@ -21,6 +21,9 @@ type input struct {
 	paths []string
 	// secret: a here-string that passes a credential's variable.
 	secret bool
+	// pids: the output lists processes; killing them is this kill-by-name
+	// command (pids.go).
+	pids []arg
 }
 
 func (w *walker) stmts(ss []*syntax.Stmt, in input, depth int) {
@@ -424,6 +427,9 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 	}
 	name := baseName(args[0].s)
 	rest := args[1:]
+	if pids := pidLister(name, rest); pids != nil {
+		return input{present: true, from: name, pids: pids}
+	}
 	for _, a := range rest {
 		if a.dyn {
 			return input{present: true, from: name}
@@ -434,9 +440,9 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		return input{present: true, from: name, paths: listed(name, rest)}
 	}
 	switch name {
-	case "grep", "egrep", "fgrep", "rg", "sort", "sed", "tr", "cut":
-		if in.present && len(in.paths) > 0 {
-			return input{present: true, from: in.from, paths: in.paths}
+	case "grep", "egrep", "fgrep", "rg", "sort", "sed", "tr", "cut", "awk", "gawk", "mawk", "xargs":
+		if in.present && (len(in.paths) > 0 || in.pids != nil) {
+			return input{present: true, from: in.from, paths: in.paths, pids: in.pids}
 		}
 	case "echo":
 		for len(rest) > 0 && len(rest[0].s) > 1 && strings.Trim(rest[0].s, "-neE") == "" && rest[0].s[0] == '-' {
