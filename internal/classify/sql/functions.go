@@ -2,6 +2,7 @@ package sql
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -337,8 +338,93 @@ func lastNode(ns []*pg_query.Node) *pg_query.Node {
 
 // credentialTable reads a table named by text or OID as credentialCatalog
 // does: pg_authid (1260), pg_user_mapping (1418) and the views on them.
+// The text is read as regclass's input reads it (qualifiedName): a name
+// it cannot split is taken to be one.
 func credentialTable(t string) bool {
-	t = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(t), `"`, ""))
-	t = strings.TrimPrefix(t, "pg_catalog.")
-	return slices.Contains(credentialRelations, t) || t == "1260" || t == "1418"
+	if oid, err := strconv.ParseUint(strings.TrimSpace(t), 10, 32); err == nil {
+		return oid == 1260 || oid == 1418
+	}
+	parts, ok := qualifiedName(t)
+	if !ok || len(parts) == 0 {
+		return true
+	}
+	rel := parts[len(parts)-1]
+	if len(parts) > 1 && parts[len(parts)-2] != "pg_catalog" {
+		return false
+	}
+	return slices.Contains(credentialRelations, rel)
+}
+
+// qualifiedName splits a dotted name given as text, as PostgreSQL's
+// stringToQualifiedNameList (SplitIdentifierString) does: blanks around
+// each part, double-quoted parts kept as written (a doubled quote stands
+// for one), unquoted ones folded to lower case, each cut to 63 bytes.
+func qualifiedName(s string) ([]string, bool) {
+	var parts []string
+	i := 0
+	blank := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v') {
+			i++
+		}
+	}
+	for {
+		blank()
+		var part string
+		if i < len(s) && s[i] == '"' {
+			var b strings.Builder
+			j := i + 1
+			for {
+				if j >= len(s) {
+					return nil, false
+				}
+				if s[j] == '"' {
+					if j+1 < len(s) && s[j+1] == '"' {
+						b.WriteByte('"')
+						j += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(s[j])
+				j++
+			}
+			part, i = b.String(), j+1
+		} else {
+			j := i
+			for j < len(s) && s[j] != '.' && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' && s[j] != '\f' && s[j] != '\v' {
+				j++
+			}
+			if j == i {
+				return nil, false
+			}
+			part, i = asciiLower(s[i:j]), j
+		}
+		if part == "" {
+			return nil, false
+		}
+		if len(part) > 63 {
+			part = part[:63]
+		}
+		parts = append(parts, part)
+		blank()
+		if i >= len(s) {
+			return parts, true
+		}
+		if s[i] != '.' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+// asciiLower folds A-Z only, as PostgreSQL folds unquoted identifiers in a
+// multibyte encoding.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

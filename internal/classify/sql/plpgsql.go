@@ -97,6 +97,13 @@ func (w *walker) plpgsql(create, what string, depth int) {
 		w.add("sql.too-deep", action.ClassUnknown, "SQL nested more than %d levels deep is not followed", maxDepth)
 		return
 	}
+	if strings.ContainsRune(create, '\\') {
+		// PL/pgSQL reads its body with the session's
+		// standard_conforming_strings, when it first runs: with it off, a
+		// backslash in a string can end a statement elsewhere. libpg_query
+		// reads PL/pgSQL one way only (lexer.go).
+		w.add("sql.escape-body", action.ClassUnknown, "the %s holds a backslash, and PostgreSQL could read it differently from how Chaperone does (with standard_conforming_strings off), so what it does is unknown", what)
+	}
 	out, err := pg_query.ParsePlPgSqlToJSON(create)
 	if err != nil {
 		w.add("sql.unparseable", action.ClassUnknown, "the %s does not parse as PL/pgSQL (%s), so what it does is unknown", what, human.FirstLine(err.Error()))

@@ -247,6 +247,12 @@ func (w *walker) settingConst(n *pg_query.Node) (string, bool) {
 		w.res.Literals = true
 		return n.GetString_().GetSval(), true
 	case n.GetTypeCast() != nil:
+		// Only a cast that leaves text as it is: char and bpchar drop
+		// trailing blanks, varchar(n) and char(n) cut to n characters,
+		// other types print their own form of the value.
+		if !textPreserving(n.GetTypeCast().GetTypeName()) {
+			return "", false
+		}
 		return w.settingConst(n.GetTypeCast().GetArg())
 	case n.GetAExpr() != nil:
 		e := n.GetAExpr()
@@ -298,4 +304,18 @@ func (w *walker) updateSettings(s *pg_query.UpdateStmt) {
 		v.known, v.vals = true, []string{val}
 	}
 	w.setting(name, v)
+}
+
+// textPreserving reports whether a cast to t gives back the text it is
+// given: text, or varchar without a length.
+func textPreserving(t *pg_query.TypeName) bool {
+	names := t.GetNames()
+	if len(names) == 0 || len(t.GetTypmods()) > 0 || len(t.GetArrayBounds()) > 0 || t.GetSetof() || t.GetPctType() {
+		return false
+	}
+	last := constString(names[len(names)-1])
+	if len(names) > 2 || len(names) == 2 && constString(names[0]) != "pg_catalog" {
+		return false
+	}
+	return last == "text" || last == "varchar"
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -123,17 +124,39 @@ func (w *walker) text(sql string, depth int) {
 		w.add("sql.too-deep", action.ClassUnknown, "SQL nested more than %d levels deep is not followed", maxDepth)
 		return
 	}
+	if !utf8.ValidString(sql) {
+		// The gateway holds sessions to UTF8, where PostgreSQL refuses
+		// such text; in a client-only encoding it could end a multibyte
+		// character with the byte of a backslash or a quote.
+		w.res.Literals = true
+		w.add(FindingLexer, action.ClassDestructive, "the text is not valid UTF-8: in another client_encoding PostgreSQL could read it differently from how Chaperone reads it")
+		return
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		w.res.Literals = true // the parser's message can quote the text
 		w.add("sql.unparseable", action.ClassUnknown, "PostgreSQL's parser rejects this SQL (%s), so what it does is unknown", human.FirstLine(err.Error()))
 		return
 	}
+	w.tree(sql, tree, depth, true)
+	if alt, ok := escapeReading(sql); ok {
+		// The same text as PostgreSQL reads it with
+		// standard_conforming_strings off (lexer.go): both are judged.
+		w.res.Literals = true
+		w.tree(sql, alt, depth, false)
+	}
+}
+
+// tree walks one reading of a text; first says it is the text's first, so
+// that the whole-text properties start from it.
+func (w *walker) tree(sql string, tree *pg_query.ParseResult, depth int, first bool) {
 	outer := w.stmt
 	defer func() { w.stmt = outer }()
 	if depth == 0 {
-		w.onlyAlters = len(tree.GetStmts()) > 0
-		w.plainDML = w.onlyAlters
+		if first {
+			w.onlyAlters = len(tree.GetStmts()) > 0
+			w.plainDML = w.onlyAlters
+		}
 		for _, raw := range tree.GetStmts() {
 			st := raw.GetStmt()
 			if st.GetAlterTableStmt() == nil {

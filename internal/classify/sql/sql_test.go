@@ -461,3 +461,39 @@ func TestOddFunctionShapesDoNotCrash(t *testing.T) {
 		}
 	}
 }
+
+// A text is judged as PostgreSQL reads it with standard_conforming_strings
+// on and with it off (a statement pipelined behind one that turns it off
+// meets the server in that state); a value is read through a cast only when
+// the cast leaves it as it is; a relation named in text is split as
+// regclass splits it; text that is not UTF-8 is refused.
+func TestTextReadAsTheServerMayReadIt(t *testing.T) {
+	for _, c := range []struct {
+		sql   string
+		class action.Class
+		id    string
+	}{
+		{`SELECT 'a\' AS x, $$'; DROP TABLE orders CASCADE; --$$`, D, "sql.drop"},
+		{`SELECT 'a\'' ; DELETE FROM orders; --'`, D, "sql.delete-all"},
+		{`SELECT 'C:\temp\' AS path`, R, ""},
+		{`SELECT E'a\'b'`, R, ""},
+		{"SELECT set_config('session_replication_role  '::bpchar, 'replica', false)", U, "sql.set-config"},
+		{"SELECT set_config('session_replication_roleXYZ'::varchar(24), 'replica', false)", U, "sql.set-config"},
+		{"SELECT set_config('role  '::char(10), 'app', false)", U, "sql.set-config"},
+		{"SELECT set_config('session_replication_role'::text, 'replica', false)", D, "sql.replication-role"},
+		{"SELECT set_config('session_replication_role', 'replica'::varchar, false)", D, "sql.replication-role"},
+		{"SELECT table_to_xml('pg_catalog . pg_authid', true, false, '')", C, "sql.read-credentials"},
+		{"SELECT table_to_xml(' PG_AUTHID ', true, false, '')", C, "sql.read-credentials"},
+		{`SELECT table_to_xml('"pg_catalog"."pg_authid"', true, false, '')`, C, "sql.read-credentials"},
+		{"SELECT table_to_xml('01260', true, false, '')", C, "sql.read-credentials"},
+		{`SELECT table_to_xml('"PG_AUTHID"', true, false, '')`, R, ""},
+		{"SELECT table_to_xml('public.pg_authid', true, false, '')", R, ""},
+		{"SELECT E'\x95\\'; DROP TABLE bookings; --'", D, FindingLexer},
+		{`DO $$ BEGIN RAISE NOTICE 'a\'' ; DELETE FROM orders; --'; END $$`, U, "sql.escape-body"},
+	} {
+		r := Classify(c.sql)
+		if r.Class() != c.class || c.id != "" && !slices.Contains(ids(r), c.id) {
+			t.Errorf("%q: %s %v, want %s with %q", c.sql, r.Class(), r.Reasons, c.class, c.id)
+		}
+	}
+}

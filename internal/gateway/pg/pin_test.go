@@ -298,10 +298,11 @@ func TestStatementsCannotChangeTheLexerState(t *testing.T) {
 		t.Errorf("set_config($1, $2): codes %v", codes)
 	}
 	smuggle("set_config($1, $2)")
-	// The SJIS bytes are not UTF-8: Chaperone cannot read them (held as
-	// unknown), and the server would refuse them whole (22021).
+	// The SJIS bytes are not UTF-8: Chaperone refuses them (in another
+	// encoding the server could read them otherwise), and the server would
+	// refuse them whole (22021).
 	codes, _ = s.send(&pgproto3.Query{String: smuggleSJIS})
-	if len(codes) != 1 || (codes[0] != CodeHeld && codes[0] != "22021") {
+	if len(codes) != 1 || (codes[0] != CodeDenied && codes[0] != "22021") {
 		t.Errorf("SJIS bytes in a UTF8 session: %v", codes)
 	}
 	c := e.connect(t, e.prodToken, "app-prod")
@@ -337,6 +338,77 @@ func TestAPinnedSettingReportedChangedEndsTheSession(t *testing.T) {
 	}
 	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
 		t.Fatalf("bookings has %d rows", n)
+	}
+}
+
+// A statement sent behind one that turns standard_conforming_strings off
+// reaches the server before the server reports the change, and the server
+// reads it with the setting off. So a text is judged by both readings: the
+// smuggle is held whichever state the session is in when it arrives. Here
+// the change comes from a function approved by a human, and the smuggle
+// follows it in the same write, in either protocol.
+func TestStatementsPipelinedBehindALexerChangeAreJudgedBothWays(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.prodDB, `CREATE FUNCTION public.innocent() RETURNS text LANGUAGE sql
+		AS $$ SELECT set_config('standard_conforming_strings', 'off', false) $$`)
+	approve := func() {
+		t.Helper()
+		c := e.connect(t, e.prodToken, "app-prod")
+		_, err := c.Exec(ctx, "SELECT innocent()", pgx.QueryExecModeSimpleProtocol)
+		pe := pgErr(t, err, CodeHeld)
+		id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+		if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pipeline := range [][]pgproto3.FrontendMessage{
+		{&pgproto3.Query{String: "SELECT innocent()"}, &pgproto3.Query{String: smuggleSCS}},
+		{&pgproto3.Query{String: "SELECT innocent()"}, &pgproto3.Parse{Query: smuggleSCS}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{}},
+	} {
+		approve()
+		s := e.raw(t, e.prodToken)
+		for _, m := range pipeline {
+			s.fe.Send(m)
+		}
+		if err := s.fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var codes []string
+		for {
+			m, err := s.fe.Receive()
+			if err != nil {
+				break
+			}
+			if x, ok := m.(*pgproto3.ErrorResponse); ok {
+				codes = append(codes, x.Code)
+			}
+			if _, ok := m.(*pgproto3.ReadyForQuery); ok && len(codes) > 0 && codes[len(codes)-1] == CodeHeld {
+				break
+			}
+		}
+		if !slices.Contains(codes, CodeHeld) && !slices.Contains(codes, "08P01") {
+			t.Errorf("codes %v", codes)
+		}
+		if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
+			t.Fatalf("bookings has %d rows after %T pipeline (codes %v)", n, pipeline[1], codes)
+		}
+	}
+	// Setting names that a cast changes on the way are not read as the
+	// name they spell: bpchar drops trailing blanks, varchar(n) cuts.
+	s := e.raw(t, e.prodToken)
+	for _, q := range []string{
+		"SELECT set_config('standard_conforming_strings  '::bpchar, 'off', false)",
+		"SELECT set_config('session_replication_role  '::bpchar, 'replica', false)",
+		"SELECT set_config('session_replication_roleXYZ'::varchar(24), 'replica', false)",
+		"SELECT set_config('role  '::char(10), 'app', false)",
+	} {
+		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+			t.Errorf("%q: codes %v", q, codes)
+		}
+	}
+	c := e.connect(t, e.prodToken, "app-prod")
+	if got := show(t, c, "session_replication_role", "standard_conforming_strings"); !slices.Equal(got, []string{"origin", "on"}) {
+		t.Fatalf("session settings: %v", got)
 	}
 }
 
