@@ -11,9 +11,11 @@ import (
 // what became of it: an error in its sync cycle, or its transaction rolling
 // back, releases the approval for a retry; its cycle ending outside a
 // transaction block, or its transaction committing, consumes it. A session
-// that ends first releases what it holds, since the server rolls back with
-// it. So a migration retried after a rollback needs no new approvals for the
-// statements already approved.
+// that ends with everything answered releases what its open transaction
+// held, since the server rolls back with it; one that ends with a statement
+// unanswered spends every approval it held (releaseSpends). So a migration
+// retried after a rollback needs no new approvals for the statements
+// already approved.
 
 // spend is an approval reserved for a statement that is running.
 type spend struct {
@@ -85,13 +87,19 @@ func (s *session) settle(done []settlement) {
 	}
 }
 
-// releaseSpends gives back every approval still reserved: the session is
-// over, and the server rolled back whatever was open.
+// releaseSpends settles every approval still reserved when the session is
+// over. The server rolled back a transaction left open, so an approval
+// whose statement ran in one is given back; but a statement (or a COMMIT)
+// forwarded and not yet answered may have committed before the connection
+// went (the client hanging up right after sending it, or the session ended
+// by a pinned setting's report), and its approval is spent: an approval is
+// given back only when its effect is known not to have happened.
 func (s *session) releaseSpends() {
 	s.mu.Lock()
+	unanswered := s.syncs > s.readies
 	var done []settlement
 	for _, sp := range s.spends {
-		done = append(done, settlement{sp.request, false})
+		done = append(done, settlement{sp.request, unanswered || !sp.inTx && !sp.failed})
 	}
 	s.spends = nil
 	s.mu.Unlock()

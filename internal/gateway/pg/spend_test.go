@@ -8,6 +8,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/chaperone/chaperone/internal/backup"
 )
@@ -103,6 +104,46 @@ func TestAnApprovalIsGivenBackWhenNothingWasCommitted(t *testing.T) {
 	waitState(t, e, id, "consumed")
 	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 90 {
 		t.Fatalf("rows %d", n)
+	}
+}
+
+// A client that sends the approved statement and hangs up at once does not
+// hear whether it ran; the server ran and committed it. The approval is
+// spent: given back, it would let the same statement run twice.
+func TestAnApprovalIsSpentWhenItsStatementMayHaveCommitted(t *testing.T) {
+	e := setup(t)
+	c := e.connect(t, e.prodToken, "app-prod")
+	_, err := c.Exec(ctx, "DELETE FROM bookings WHERE id > 90")
+	pe := pgErr(t, err, CodeHeld)
+	id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pgconn.Connect(ctx, e.dsn(e.prodToken, "app-prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj.Frontend.Send(&pgproto3.Query{String: "DELETE FROM bookings WHERE id > 90"})
+	if err := hj.Frontend.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	hj.Conn.Close()
+	for i := 0; i < 200 && e.pg.Count(t, e.prodDB, "bookings") != 90; i++ {
+		sleepBriefly()
+	}
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 90 {
+		t.Fatalf("rows %d: the statement did not run", n)
+	}
+	waitState(t, e, id, "consumed")
+	e.pg.Exec(t, e.prodDB, "INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
+	_, err = c.Exec(ctx, "DELETE FROM bookings WHERE id > 90")
+	pgErr(t, err, CodeHeld)
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
+		t.Fatalf("rows %d: the approval ran twice", n)
 	}
 }
 
