@@ -174,7 +174,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python"):
 		w.interpreter(c, in, depth)
 	case slices.Contains(awks, name):
-		w.awk(c, depth)
+		w.awk(c, in, depth)
 	case dbClients[name] != nil:
 		w.database(c, in, depth)
 	case sqlSubcommands[name] != nil && w.sqlSubcommand(c, in, depth):

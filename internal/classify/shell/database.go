@@ -439,6 +439,14 @@ func (w *walker) sqliteDot(t string) {
 		default:
 			w.truncates(strings.Trim(f[len(f)-1], `"'`), false, "sqlite "+name)
 		}
+	case name == ".import" && strings.HasPrefix(strings.Trim(arg, `"'`), "|"):
+		// .import "|cmd" table reads the output of a command it runs.
+		src := strings.Fields(arg)
+		w.script(strings.TrimPrefix(strings.Trim(strings.Join(src[:max(len(src)-1, 1)], " "), `"'`), "|"), 1)
+	case name == ".open" && (strings.Contains(arg, "--new") || strings.Contains(arg, "--deserialize")):
+		// .open --new FILE empties FILE first.
+		f := strings.Fields(arg)
+		w.truncates(strings.Trim(f[len(f)-1], `"'`), false, "sqlite .open --new")
 	case name == ".import" || name == ".clone" || name == ".open" || name == ".excel" || name == ".archive" || name == ".ar" || name == ".recover":
 		w.add("db.meta-write", write, "sqlite "+name+" writes a file")
 	case slices.Contains(sqliteRead, name):

@@ -23,20 +23,27 @@ type escape struct {
 }
 
 var escapes = map[string][]escape{
-	"tar":      {{opts: []string{"--to-command", "-I", "--use-compress-program", "--info-script", "-F", "--new-volume-script", "--rsh-command"}}, {opts: []string{"--checkpoint-action"}, prefix: "exec="}},
-	"zip":      {{opts: []string{"-TT", "--unzip-command"}}},
-	"rsync":    {{opts: []string{"-e", "--rsh", "--rsync-path"}}},
-	"scp":      {{opts: []string{"-S"}}},
-	"flock":    {{opts: []string{"-c", "--command"}}},
-	"gdb":      {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, bang: true}},
-	"lldb":     {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
-	"vim":      {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
-	"nvim":     {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
-	"vi":       {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"view":     {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"ex":       {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"gvim":     {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"make":     {{opts: []string{"--eval", "-E"}, code: true}},
+	"tar":   {{opts: []string{"--to-command", "-I", "--use-compress-program", "--info-script", "-F", "--new-volume-script", "--rsh-command"}}, {opts: []string{"--checkpoint-action"}, prefix: "exec="}},
+	"zip":   {{opts: []string{"-TT", "--unzip-command"}}},
+	"rsync": {{opts: []string{"-e", "--rsh", "--rsync-path"}}},
+	"scp":   {{opts: []string{"-S"}}},
+	"entr":  {{opts: []string{"-s"}}},
+	"flock": {{opts: []string{"-c", "--command"}}},
+	"gdb":   {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, bang: true}},
+	"lldb":  {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
+	"vim":   {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
+	"nvim":  {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
+	"vi":    {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"view":  {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"ex":    {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"gvim":  {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"make":  {{opts: []string{"--eval", "-E"}, code: true}},
+	// go run/test -exec and every build's -toolexec run the program they
+	// name (with the binary or the tool as arguments); go vet -vettool too.
+	"go":       {{opts: []string{"-exec", "--exec", "-toolexec", "--toolexec", "-vettool", "--vettool"}}},
+	"tmux":     {{opts: []string{"-c"}}},
+	"screen":   {{opts: []string{"-c"}, code: true}},
+	"sftp":     {{opts: []string{"-S", "-D"}}},
 	"gmake":    {{opts: []string{"--eval", "-E"}, code: true}},
 	"emacs":    {{opts: []string{"--eval", "-eval", "-l", "--load", "-f", "--funcall", "--script", "-x"}, code: true}},
 	"julia":    {{opts: []string{"-e", "--eval", "-E", "--print"}, code: true}},
@@ -119,20 +126,7 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 					w.script(cmd, depth+1)
 				}
 			case e.bang:
-				for _, line := range strings.Split(v.s, "|") {
-					line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
-					line = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "silent!"), "silent"))
-					if strings.Contains(line, "delete(") || strings.Contains(line, "call ") || strings.Contains(line, "writefile(") {
-						w.add("shell.program-code", unknown, c.name+" runs "+line+", which can delete or write any file")
-					}
-					if cmd, ok := strings.CutPrefix(line, "!"); ok {
-						w.script(cmd, depth+1)
-					} else if cmd, ok := strings.CutPrefix(line, "shell "); ok {
-						w.script(cmd, depth+1)
-					} else if strings.Contains(line, "system(") || strings.Contains(line, "py") || strings.Contains(line, "lua") || strings.Contains(line, "source") || strings.HasPrefix(line, "r ") || strings.HasPrefix(line, "so") {
-						w.add("shell.program-code", unknown, c.name+" runs "+line+", which can run any command")
-					}
-				}
+				w.exCommands(c.name, v.s, depth)
 			default:
 				w.script(v.s, depth+1)
 			}
@@ -397,7 +391,7 @@ var editorValueOpts = []string{"-c", "--cmd", "-S", "-s", "-u", "-U", "-i", "-T"
 
 // editorFileCmd: an editor command that writes, or opens for editing, the
 // file it names.
-var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?(?:\s+|\s*>>?\s*)([~/$.][^\s|]*|[\w.-]+/[^\s|]*|[\w.-]*[\w-][\w.-]*)`)
+var editorFileCmd = regexp.MustCompile(`(?:^|[|\s:])(?:\d*,?\$?\d*%?)?(?:w|write|sav|saveas|x|xit|exi|exit|wq|wqa|up|update|wn|wN|wp|redir|e|edit|ene|enew|args|arga|argadd|badd|new|vnew|sp|split|vs|vsplit|tabe|tabedit|fin|find)!?(?:\s+|\s*>>?\s*)(?:\+\+\S+\s+)*([~/$.][^\s|]*|[\w.-]+/[^\s|]*|[\w.-]*[\w-][\w.-]*)`)
 
 // editorDynamic: editor commands that build what they run.
 var editorDynamic = regexp.MustCompile(`(?:^|[|\s:])(?:exe|exec|execute|norm|normal|call|lua|py|py3|python|python3|perl|ruby|so|source|let)\b`)
@@ -460,10 +454,69 @@ func (w *walker) editorEdits(c *call, in input) {
 			w.add("shell.program-code", unknown, c.name+" reads its settings, which can run anything, from "+v.s)
 		}
 	}
+	if exMode(c) && in.present {
+		// ex mode reads its commands from standard input.
+		w.stdinProgram(c.name+" -e", in, 0, func(text string) {
+			for _, m := range editorFileCmd.FindAllStringSubmatch(text, -1) {
+				files = append(files, arg{s: m[1]})
+			}
+			w.exCommands(c.name, text, 0)
+		})
+	}
 	if !scripted || len(files) == 0 {
 		return
+	}
+	for _, f := range files {
+		if !f.dyn && isSecretPath(f.s) {
+			w.add("creds.read-secret-file", credential, c.name+" opens "+f.s+", which holds credentials, under commands that can print it")
+			w.target(f.s)
+		}
 	}
 	sed := parseCall("sed", append([]arg{{s: "-i"}, {s: "p"}}, files...))
 	w.applyPacks(sed)
 	w.placedPacks(sed)
+}
+
+// exBang: an ex command that runs a shell command: !cmd, a range filtered
+// through one (%!cmd, 1,$!cmd, '<,'>!cmd), :r !cmd and :w !cmd.
+var exBang = regexp.MustCompile(`^(?:(?:%|[.$\d,;+\-]+|'[a-z<>])*\s*!|(?:r|read)\s*!|(?:w|write)\s+!|(?:sh|shell|ter|terminal)\s+)(.*)$`)
+
+// exSecretVar: an environment variable read in an ex expression.
+var exSecretVar = regexp.MustCompile(`\$([A-Za-z_]\w*)|(?:expand|getenv)\(\s*['"]\$?(\w+)['"]`)
+
+// exCommands judges ex commands (vim -c, ex mode's standard input): those
+// that run a shell command run it; those that call functions that delete,
+// write or run are unknown; an expression that reads a credential's
+// variable, or the whole environment, reads credentials.
+func (w *walker) exCommands(name, text string, depth int) {
+	for _, raw := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' }) {
+		for _, line := range strings.Split(raw, "|") {
+			line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
+			line = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "silent!"), "silent"))
+			if strings.Contains(line, "delete(") || strings.Contains(line, "call ") || strings.Contains(line, "writefile(") {
+				w.add("shell.program-code", unknown, name+" runs "+line+", which can delete or write any file")
+			}
+			for _, m := range exSecretVar.FindAllStringSubmatch(line, -1) {
+				if v := m[1] + m[2]; secretName(v) {
+					w.add("creds.print-secret-var", credential, name+" reads $"+v+", which holds a credential")
+				}
+			}
+			if strings.Contains(line, "environ()") {
+				w.add("creds.env-dump", credential, name+" reads the whole environment, tokens included")
+			}
+			if m := exBang.FindStringSubmatch(line); m != nil {
+				w.script(m[1], depth+1)
+			} else if strings.Contains(line, "system(") || strings.Contains(line, "py") || strings.Contains(line, "lua") || strings.Contains(line, "source") || strings.HasPrefix(line, "r ") || strings.HasPrefix(line, "so") {
+				w.add("shell.program-code", unknown, name+" runs "+line+", which can run any command")
+			}
+		}
+	}
+}
+
+// exMode: vim in ex mode (-e, -E, -es, ex), which reads commands from
+// standard input.
+func exMode(c *call) bool {
+	return c.name == "ex" || c.has("-e", "-E", "-es", "-Es") || slices.ContainsFunc(c.args, func(a arg) bool {
+		return len(a.s) > 2 && a.s[0] == '-' && a.s[1] != '-' && isLetters(a.s[1:]) && strings.ContainsAny(a.s[1:], "eE")
+	})
 }

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -24,6 +25,10 @@ func (w *walker) shell(c *call, in input, depth int) {
 		switch {
 		case a.proc != nil:
 		case s == "--" || s == "-":
+			if stdin {
+				i = len(args) // bash -s -- ARGS: the script is still standard input
+				continue
+			}
 			if i+1 < len(args) && !cmd {
 				w.scriptArg(c.name, args[i+1], in, depth, false)
 				return
@@ -391,12 +396,7 @@ func (w *walker) ssh(args []arg, in input, depth int) {
 	i := 0
 	for i < len(args) && strings.HasPrefix(args[i].s, "-") {
 		a := args[i].s
-		if a == "-o" && i+1 < len(args) {
-			k, v, _ := strings.Cut(args[i+1].s, "=")
-			if strings.EqualFold(k, "ProxyCommand") || strings.EqualFold(k, "LocalCommand") || strings.EqualFold(k, "RemoteCommand") || strings.EqualFold(k, "KnownHostsCommand") {
-				w.shellString(arg{s: v, dyn: args[i+1].dyn}, depth)
-			}
-		}
+		w.sshOption(args, i, depth)
 		if takesValue(sshValueOpts, a) {
 			i++
 		}
@@ -410,7 +410,80 @@ func (w *walker) ssh(args []arg, in input, depth int) {
 		w.add("shell.ssh-session", write, "opens a shell on a remote host")
 		return
 	}
-	w.joined(args[i+1:], false, depth)
+	// The remote command runs in the remote user's home, not in the
+	// workspace: rm -f .bashrc there removes that home's.
+	w.remote(args[i+1:], depth)
+}
+
+// remote judges a command line run on another host, from its home.
+func (w *walker) remote(args []arg, depth int) {
+	if len(args) == 0 {
+		return
+	}
+	line := arg{s: "cd ~ &&"}
+	for _, a := range args {
+		line.s += " " + a.s
+		line.dyn = line.dyn || a.dyn
+	}
+	w.joinedScript([]arg{line}, depth, "shell.dynamic-script", "runs a command only known at run time", false)
+}
+
+// sshOption judges one of ssh's (or scp's, sftp's) options at args[i]:
+// -o Key=CMD for the keys whose value ssh runs, and -F FILE, a
+// configuration whose ProxyCommand, LocalCommand, KnownHostsCommand and
+// Match exec run commands.
+func (w *walker) sshOption(args []arg, i int, depth int) {
+	a := args[i].s
+	val := func() (arg, bool) {
+		if len(a) > 2 {
+			return arg{s: a[2:], dyn: args[i].dyn}, true
+		}
+		if i+1 < len(args) {
+			return args[i+1], true
+		}
+		return arg{}, false
+	}
+	switch {
+	case strings.HasPrefix(a, "-o"):
+		v, ok := val()
+		if !ok {
+			return
+		}
+		k, cmd, _ := strings.Cut(v.s, "=")
+		if !strings.Contains(v.s, "=") {
+			k, cmd, _ = strings.Cut(strings.TrimSpace(v.s), " ")
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "proxycommand", "localcommand", "remotecommand", "knownhostscommand", "permitlocalcommand":
+			if !strings.EqualFold(strings.TrimSpace(k), "permitlocalcommand") {
+				w.shellString(arg{s: cmd, dyn: v.dyn}, depth)
+			}
+		case "include":
+			w.sshConfig(arg{s: strings.TrimSpace(cmd), dyn: v.dyn}, depth)
+		}
+	case strings.HasPrefix(a, "-F"):
+		if v, ok := val(); ok {
+			w.sshConfig(v, depth)
+		}
+	}
+}
+
+// sshConfigCommand: the configuration keywords whose value ssh runs.
+var sshConfigCommand = regexp.MustCompile(`(?im)^\s*(?:ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)[\s=]+(.+)$|^\s*Match\s+.*\bexec\s+("[^"]*"|\S+)`)
+
+// sshConfig judges an ssh configuration file given on the command line.
+func (w *walker) sshConfig(f arg, depth int) {
+	if f.s == "/dev/null" || f.s == "none" {
+		return
+	}
+	text, st := w.readScript(f.s)
+	if f.dyn || st != fileKnown {
+		w.add("shell.script-unknown", unknown, "ssh reads a configuration Chaperone cannot read now ("+f.s+"), whose commands it runs")
+		return
+	}
+	for _, m := range sshConfigCommand.FindAllStringSubmatch(text, -1) {
+		w.script(strings.Trim(m[1]+m[2], `"`), depth+1)
+	}
 }
 
 // joined runs words as a shell would after joining them with spaces, or as a

@@ -103,8 +103,10 @@ func (s *scope) prescan(f syntax.Node, depth int) {
 			}
 		case *syntax.DeclClause:
 			for _, a := range n.Args {
-				if a.Naked && a.Value != nil && strings.HasPrefix(a.Value.Lit(), "-") && strings.ContainsAny(a.Value.Lit(), "niIa") {
-					s.poisoned = true // namerefs, integer and array attributes change what assignments mean
+				if a.Naked && a.Value != nil && (strings.HasPrefix(a.Value.Lit(), "-") || strings.HasPrefix(a.Value.Lit(), "+")) && strings.ContainsAny(a.Value.Lit(), "niIaAluc") {
+					// Namerefs, integer, array and case attributes change
+					// what assignments mean (declare -l d=RM holds rm).
+					s.poisoned = true
 				}
 			}
 		case *syntax.BinaryArithm:

@@ -1911,3 +1911,105 @@ func TestDeletionsByOption(t *testing.T) {
 		{"git submodule update --init", read, ""},
 	})
 }
+
+// An interpreter's options are read as it reads them: clusters ending in
+// the code option, options that take a value before it, --eval=CODE, a
+// program on standard input or in a process substitution (awk -f -, bash
+// -s --, ex mode's commands), and python -m pdb's commands.
+func TestInterpreterOptionsAsTheInterpreterReadsThem(t *testing.T) {
+	check(t, []want{
+		{`python3 -uc 'import os; os.system("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`python3 -OOc 'import shutil; shutil.rmtree("/home")'`, destructive, "inline.delete"},
+		{`python3 -X utf8 -c 'import os; os.system("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`python3 -W ignore -c 'import os; os.system("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`node --eval='require("child_process").execSync("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`node -pe 'require("child_process").execSync("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`node -p -e 'require("child_process").execSync("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`node -r fs -e 'require("child_process").execSync("rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{"bash -s -- x <<< 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{`awk -f - <<< 'BEGIN{system("rm -rf ~")}'`, destructive, "fs.rm-recursive"},
+		{`awk -f <(echo 'BEGIN{system("rm -rf ~")}')`, destructive, "fs.rm-recursive"},
+		{`awk --file=/dev/stdin <<< 'BEGIN{system("rm -rf ~")}'`, destructive, "fs.rm-recursive"},
+		{"vim -es <<< '!rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"vim -E -s <<< '!rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"vim -es -c '%!rm -rf ~' -c 'q!'", destructive, "fs.rm-recursive"},
+		{"vim -es -c 'w! ++enc=utf8 ~/.bashrc' -c q", destructive, ""},
+		{"vim -es -c 'e .env|%p' -c 'q!'", credential, "creds.read-secret-file"},
+		{"vim -es -c 'put =$GITHUB_TOKEN|%p' -c 'q!'", credential, "creds.print-secret-var"},
+		{`python3 -m pdb -c '!import os; os.system("rm -rf ~")' -c q x.py`, destructive, "fs.rm-recursive"},
+		{"awk -f missing.awk data.txt", unknown, "inline.dynamic-program"},
+		{"python3 -c 'print(1)'", write, ""},
+		{"node -pe '1+1'", write, ""},
+		{"python3 -m http.server 8000", write, ""},
+		{"vim -es -c '%s/a/b/g' -c wq README.md", write, ""},
+	})
+}
+
+// Inline code that runs or deletes without the calls the scanner knew:
+// a command function passed around, perl's indirect exec and command
+// modules, a handle truncated, every process signalled, the environment
+// or dotenv printed whole, home files written by other calls, a secret's
+// name built from pieces.
+func TestInlineCodeBeyondTheUsualCalls(t *testing.T) {
+	check(t, []want{
+		{`perl -e 'exec {"rm"} "rm","-rf",$ENV{HOME}'`, unknown, "inline.dynamic-exec"},
+		{`perl -e 'unlink <~/.bash*>'`, destructive, "inline.delete"},
+		{`perl -e 'use POSIX; POSIX::remove("$ENV{HOME}/.bashrc")'`, destructive, "inline.delete"},
+		{`perl -e 'open my $f,"+<","$ENV{HOME}/.bashrc"; truncate $f,0'`, unknown, "fs.truncate-dynamic"},
+		{`perl -e 'use IPC::Cmd qw(run); run(command => "rm -rf ~")'`, unknown, "inline.dynamic-exec"},
+		{`perl -e 'kill 9, -1'`, destructive, "host.kill-all"},
+		{`python3 -c 'import os; f=os.system; f("rm -rf ~")'`, unknown, "inline.dynamic-exec"},
+		{`python3 -c 'import os; list(map(os.system, ["rm -rf ~"]))'`, unknown, "inline.dynamic-exec"},
+		{`python3 -c 'import os; os.kill(-1, 9)'`, destructive, "host.kill-all"},
+		{`python3 -c 'import os; print(os.environ.copy())'`, credential, "creds.env-dump"},
+		{`python3 -c 'from dotenv import dotenv_values; print(dotenv_values())'`, credential, "creds.env-dump"},
+		{`node -e 'require("fs").openSync(require("os").homedir()+"/.bashrc","w")'`, destructive, "fs.truncate-outside-workspace"},
+		{`node -e 'require("fs").cpSync("/dev/null", process.env.HOME+"/.bashrc")'`, destructive, "fs.truncate-outside-workspace"},
+		{`node -e 'process.kill(-1, "SIGKILL")'`, destructive, "host.kill-all"},
+		{`node -e 'console.log(require("fs").readFileSync(".e"+"nv","utf8"))'`, credential, "creds.read-secret-file"},
+		{`php -r 'file_put_contents(getenv("HOME")."/.bashrc","");'`, destructive, "fs.truncate-outside-workspace"},
+		{`php -r 'print_r($_SERVER);'`, credential, "creds.env-dump"},
+		{`python3 -c 'import os; print(os.environ.get("HOME"))'`, write, ""},
+		{`node -e 'console.log(process.env.NODE_ENV)'`, write, ""},
+		{`perl -ne 'print if /foo/' file.txt`, write, ""},
+	})
+}
+
+// Shell features that change what a word holds or where output goes:
+// case attributes, >& with a file name.
+func TestCaseAttributesAndDuplicatedOutput(t *testing.T) {
+	check(t, []want{
+		{"declare -l d=RM; $d -rf ~", unknown, "shell.dynamic-command"},
+		{"typeset -l d; d=RM; $d -rf ~", unknown, "shell.dynamic-command"},
+		{"echo x >& ~/.bashrc", destructive, "fs.truncate-outside-workspace"},
+		{"echo x >&2", read, ""},
+		{"ls 2>&1", read, ""},
+	})
+}
+
+// Settings that make build tools and ssh run commands of their own, and
+// commands run on another host, which run from its home.
+func TestBuildAndSSHSettingsThatRunCommands(t *testing.T) {
+	check(t, []want{
+		{`make .SHELLFLAGS='-c "rm -rf ~"'`, unknown, "shell.dynamic-script"},
+		{"MAKEFLAGS='--eval=$(shell rm -rf ~)' make", unknown, ""},
+		{"MAKEFILES=/tmp/evil.mk make", unknown, "shell.preload"},
+		{"make -C ~ clean", unknown, "shell.script-unknown"},
+		{"CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER='rm -rf ~' cargo run", destructive, "fs.rm-recursive"},
+		{"go run -exec 'rm -rf /home' ./src", destructive, "fs.rm-recursive"},
+		{"go build -toolexec 'rm -rf /home' ./...", destructive, "fs.rm-recursive"},
+		{"GOFLAGS=-toolexec=/tmp/x go build ./...", unknown, "shell.preload"},
+		{"HOME=/tmp/h git x", unknown, "shell.preload"},
+		{`printf 'Host *\n ProxyCommand rm -rf ~\n' > /tmp/sc && ssh -F /tmp/sc x`, destructive, "fs.rm-recursive"},
+		{"scp -o ProxyCommand='rm -rf ~' a x:b", destructive, "fs.rm-recursive"},
+		{"ssh prod 'rm -f .bashrc'", destructive, "fs.rm-outside-workspace"},
+		{"tmux -c 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"entr -s 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{`sqlite3 x.db '.import "|rm -rf ~" t'`, destructive, "fs.rm-recursive"},
+		{"sqlite3 x.db '.open --new /etc/passwd'", destructive, ""},
+		{"make -j4 build", write, ""},
+		{"go test -race ./...", write, ""},
+		{"ssh prod uptime", read, ""},
+		{"scp a.txt host:/tmp/", write, ""},
+	})
+}

@@ -19,6 +19,12 @@ var execEnv = map[string]string{
 	"GIT_CONFIG_PARAMETERS": "config",
 	"GIT_CONFIG_GLOBAL":     "unknown", "GIT_CONFIG_SYSTEM": "unknown", "GIT_CONFIG": "unknown", "PERL5OPT": "unknown", "RUBYOPT": "unknown",
 	"PYTHONSTARTUP": "unknown", "JAVA_TOOL_OPTIONS": "unknown", "_JAVA_OPTIONS": "unknown",
+	"MAKEFLAGS": "makeflags", "MFLAGS": "makeflags", "MAKEFILES": "unknown",
+	"RUSTC_WRAPPER": "cmd", "RUSTC_WORKSPACE_WRAPPER": "cmd", "RUSTC": "cmd", "RUSTDOC": "cmd", "CARGO_BUILD_RUSTC": "cmd",
+	"CARGO_BUILD_RUSTC_WRAPPER": "cmd", "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER": "cmd", "CARGO_BUILD_RUSTDOC": "cmd",
+	"GOFLAGS": "goflags", "npm_config_script_shell": "cmd", "NPM_CONFIG_SCRIPT_SHELL": "cmd", "npm_config_shell": "cmd",
+	"npm_config_node_options": "node", "NPM_CONFIG_NODE_OPTIONS": "node", "KUBE_EDITOR": "cmd",
+	"HOME": "home", "XDG_CONFIG_HOME": "home",
 	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
 }
 
@@ -33,6 +39,9 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		return
 	}
 	kind := execEnv[name]
+	if strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER")) {
+		kind = "cmd"
+	}
 	if kind == "" || value == "" {
 		return
 	}
@@ -56,6 +65,21 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 			k, v, _ := strings.Cut(kv, "=")
 			w.gitConfig(k, v, false, depth)
 		}
+	case "makeflags":
+		if makeFlagsRun(value) {
+			w.add("shell.preload", unknown, name+" makes make read more than switches: "+value)
+		}
+	case "goflags":
+		if strings.Contains(value, "exec") || strings.Contains(value, "vettool") || strings.Contains(value, "overlay") {
+			w.add("shell.preload", unknown, name+" makes go run programs of its own: "+value)
+		}
+	case "home":
+		// Programs read their settings from the home (git's aliases and
+		// fsmonitor, npm's script-shell), which can run commands: one
+		// this line chooses is read as unknown.
+		if value != "~" && value != "$HOME" {
+			w.add("shell.preload", unknown, name+"="+value+" makes programs read their settings, which can run commands, from elsewhere")
+		}
 	case "node":
 		if strings.Contains(value, "--require") || strings.Contains(value, "-r ") || strings.Contains(value, "--import") || strings.Contains(value, "--loader") {
 			w.add("shell.preload", unknown, name+" loads code into every node process: "+value)
@@ -70,7 +94,8 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 
 // isExecVar says whether assigning name can make a program run something.
 func isExecVar(name string) bool {
-	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_CONFIG_VALUE_")
+	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
+		strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER"))
 }
 
 type gitEnvSetting struct {

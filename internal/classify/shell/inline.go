@@ -62,15 +62,42 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i]
 		found := false
+		if a.dyn && strings.HasPrefix(a.s, "-") && len(code) == 0 {
+			w.add("inline.dynamic", unknown, c.name+" is given options only known at run time: "+a.s)
+			return
+		}
+		if v, ok := strings.CutPrefix(a.s, "--"); ok && strings.Contains(v, "=") && len(code) == 0 {
+			// --eval=CODE; --require=x and the like take their value with them.
+			name, val, _ := strings.Cut(a.s, "=")
+			if slices.Contains(codeFlags[lang], name) {
+				code = append(code, arg{s: val, dyn: a.dyn})
+				if lang == "python" {
+					break
+				}
+			}
+			continue
+		}
+		if slices.Contains(valuedFlags[lang], a.s) && len(code) == 0 {
+			if a.s == "-m" && lang == "python" {
+				w.pythonModule(c, c.args[i+1:], in, depth)
+				return
+			}
+			i++ // -W ignore, -X utf8, -r module: not the program
+			continue
+		}
 		for _, f := range codeFlags[lang] {
 			if a.s == f && i+1 < len(c.args) {
+				if (f == "-p" || f == "--print") && strings.HasPrefix(c.args[i+1].s, "-") {
+					break // node -p -e CODE: -p prints what -e evaluates
+				}
 				code = append(code, c.args[i+1])
 				i++
 				found = true
 				break
 			}
-			// -c'code' / -e"code" glued to the flag
-			if len(f) == 2 && strings.HasPrefix(a.s, f) && len(a.s) > 2 && !strings.HasPrefix(a.s, "--") && (lang != "python" || a.s[1] == 'c') {
+			// -c'code' / -e"code" glued to the flag, where the
+			// interpreter takes it so (node and its kin do not).
+			if len(f) == 2 && strings.HasPrefix(a.s, f) && len(a.s) > 2 && !strings.HasPrefix(a.s, "--") && gluedCode[lang] && (lang != "python" || a.s[1] == 'c') {
 				code = append(code, arg{s: a.s[2:], dyn: a.dyn})
 				found = true
 				break
@@ -146,10 +173,28 @@ var (
 	destructiveMethod = regexp.MustCompile(`\b(?:delete|drop|destroy|terminate|purge|truncate|wipe|erase)(?:_[a-z]\w*|[A-Z]\w*)\s*\(|\b(?:purge|wipe)\s*\(|\bflush(?:all|db|_all|_db|All|Db)\s*\(|\b(?:requests|httpx|axios|ky|got|superagent|session|client)\.(?:delete|del)\s*\(`)
 	// harmlessDrops: calls of these names that change only memory.
 	harmlessDrops = regexp.MustCompile(`^(?:drop_duplicates|drop_while|dropWhile|dropLast|dropRight|delete_if|delete_at|delete_prefix|delete_suffix|deleteProperty|deleteCharAt|deleteLater)\s*\($`)
+	// execReference: a command-running function named without being called
+	// (f = os.system; map(os.system, ...)): what it is later called with
+	// cannot be read from here.
+	execReference = regexp.MustCompile(`\b(?:os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|child_process\.exec(?:Sync)?|execSync|shutil\.rmtree|os\.remove|os\.unlink)\b\s*(?:[,)\]};]|$)`)
+	// perlExec: perl's indirect-object exec and system (exec {"rm"} ...),
+	// the modules that run commands, and raw system calls.
+	perlExec = regexp.MustCompile(`\b(?:exec|system)\s*\{|\bIPC::(?:Open[23]|Cmd|Run\w*|System::Simple)\b|\bopen[23]\s*\(|\bsyscall\s*\(|Capture::Tiny|Proc::Background`)
+	// codeTruncates: a file emptied by a handle or a name computed at run
+	// time (perl's truncate $fh, 0; sysopen with O_TRUNC).
+	codeTruncates = regexp.MustCompile(`\btruncate\s*\(?\s*[$A-Za-z_]|\bsysopen\b[^;]*O_TRUNC`)
+	// killEveryone: code sending a signal to every process it may (pid -1).
+	killEveryone = regexp.MustCompile(`\bos\.kill(?:pg)?\s*\(\s*-1\b|\bprocess\.kill\s*\(\s*-1\b|\bkill\s*\(?\s*['"]?-?\w+['"]?\s*,\s*-1\b|\bProcess\.kill\s*\(\s*:?\w+\s*,\s*-1\b|posix_kill\s*\(\s*-1\b`)
+	// wholeEnvironment: the environment taken whole (a copy, its items, the
+	// dotenv file's values, PHP's server array).
+	wholeEnvironment = regexp.MustCompile(`\bos\.environ\s*(?:\.(?:copy|items|values|keys)\s*\(\s*\)|\)|,|$)|dict\(\s*os\.environ|\bdotenv_values\s*\(|\bdotenv\.(?:config|parse)\s*\(|\$_SERVER\b|\$_ENV\b|\bgetenv\(\s*\)|\bprocess\.env\s*(?:\)|,|$)`)
+	// literalJoin: string literals joined by + or . (".e" + "nv"), read as
+	// the one string they make.
+	literalJoin = regexp.MustCompile(`(['"])\s*[+.]\s*(['"])`)
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
-	deleteCalls = regexp.MustCompile(`\bpromises\.(?:rm|rmdir|unlink)\b|\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s+[\w"']|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA)|removeSync|emptyDir(?:Sync)?\s*\(|\bfse?\.remove\s*\(|\b(?:deleteSync|deleteAsync)\b|require\(\s*['"]del['"]\s*\)|from\s+['"]del['"]|\bfile\.remove\s*\(|\b(?:dir|file|link)_delete\s*\()`)
+	deleteCalls = regexp.MustCompile(`\bpromises\.(?:rm|rmdir|unlink)\b|\.all\(\)\.delete\(\)|\)\.rm\s*\(|\.rmSync\b|\bfs/promises\b[^;]*\brm\b|\b(?:shutil\.rmtree|os\.remove|os\.unlink|os\.rmdir|os\.removedirs|os\.truncate|\.unlink\(|\.rmdir\(|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm|FileUtils\.remove\w*|File\.delete|Dir\.rmdir|fs\.rm|rmSync|fs\.rmdir|rmdirSync|fs\.unlink|unlinkSync|fsPromises\.rm|rimraf|unlink\s*\(|rmdir\s*\(|Deno\.remove\w*|\bunlink\s*[<$@\w"'{]|POSIX::(?:remove|unlink|rmdir)|dropDatabase|delete_all|destroy_all|DROP\s+(?:TABLE|DATABASE|SCHEMA)|removeSync|emptyDir(?:Sync)?\s*\(|\bfse?\.remove\s*\(|\b(?:deleteSync|deleteAsync)\b|require\(\s*['"]del['"]\s*\)|from\s+['"]del['"]|\bfile\.remove\s*\(|\b(?:dir|file|link)_delete\s*\()`)
 	envDump     = regexp.MustCompile(`(?:print|console\.log|puts|p|pp|echo|print_r|var_dump|json\.dumps|JSON\.stringify)\s*\(?\s*(?:dict\()?\s*(?:os\.environ|process\.env|ENV|%ENV|\$_ENV|getenv\(\))\s*\)?\s*\)?\s*(?:$|[;)\n])`)
 	strLiteral  = regexp.MustCompile(`^\s*(?:f|r|b)?(?:'([^']*)'|"([^"]*)")`)
 	listLiteral = regexp.MustCompile(`^\s*\[([^\]]*)\]`)
@@ -200,6 +245,26 @@ func (w *walker) code(lang string, a arg, depth int) {
 		}
 	}
 	found = w.libraryCommands(lang, text, depth) || found
+	if m := execReference.FindString(text); m != "" {
+		found = true
+		w.add("inline.dynamic-exec", unknown, lang+" code passes "+strings.TrimRight(m, ",)]}; ")+" around, to be called with what Chaperone cannot read")
+	}
+	if (lang == "perl" || lang == "php") && perlExec.MatchString(text) {
+		found = true
+		w.add("inline.dynamic-exec", unknown, lang+" code runs a command through "+perlExec.FindString(text)+", which Chaperone does not read")
+	}
+	if m := codeTruncates.FindString(text); m != "" {
+		found = true
+		w.add("fs.truncate-dynamic", unknown, lang+" code empties a file whose name it computes ("+m+")")
+	}
+	if m := killEveryone.FindString(text); m != "" {
+		found = true
+		w.add("host.kill-all", destructive, lang+" code signals every process it may ("+m+"), databases included")
+	}
+	if wholeEnvironment.MatchString(text) && printCall.MatchString(text) {
+		found = true
+		w.add("creds.env-dump", credential, lang+" code prints the environment or the dotenv file whole, tokens included")
+	}
 	for _, m := range writeCalls.FindAllStringSubmatch(text, -1) {
 		found = true
 		w.truncates(m[1]+m[2], false, lang+" code writing a file")
@@ -272,7 +337,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("creds.env-dump", credential, lang+" code prints the whole environment, tokens included")
 	}
-	for _, m := range anyLiteral.FindAllStringSubmatch(text, -1) {
+	for _, m := range anyLiteral.FindAllStringSubmatch(literalJoin.ReplaceAllString(text, ""), -1) {
 		if p := m[1] + m[2]; isSecretPath(p) {
 			found = true
 			w.add("creds.read-secret-file", credential, lang+" code opens "+p+", which holds credentials")
@@ -297,9 +362,38 @@ var (
 // awk programs can run commands with system(), pipes and getline. Which of
 // the program's strings is the command is not worth guessing: each literal is
 // classified as a command, and a call with no literal at all is unknown.
-func (w *walker) awk(c *call, depth int) {
-	if c.has("-f", "--file") {
-		w.add("inline.run-script", write, c.name+" runs a program file")
+func (w *walker) awk(c *call, in input, depth int) {
+	// -f FILE (--file, -fFILE): the program is in the file, or on standard
+	// input, or in a process substitution; each is read as the program.
+	files := false
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		var f arg
+		switch {
+		case (a.s == "-f" || a.s == "--file") && i+1 < len(c.args):
+			f = c.args[i+1]
+			i++
+		case strings.HasPrefix(a.s, "--file="):
+			f = arg{s: strings.TrimPrefix(a.s, "--file="), dyn: a.dyn}
+		case strings.HasPrefix(a.s, "-f") && len(a.s) > 2 && !a.dyn:
+			f = arg{s: a.s[2:]}
+		default:
+			continue
+		}
+		files = true
+		run := func(text string) { w.awkProgram(c, arg{s: text}, depth) }
+		switch text, st := w.readScript(f.s); {
+		case f.proc != nil:
+			w.stdinProgram(c.name+" -f", w.procOutput(f.proc, depth), depth, run)
+		case f.s == "-" || f.s == "/dev/stdin" || f.s == "/dev/fd/0" || f.s == "/proc/self/fd/0":
+			w.stdinProgram(c.name+" -f", in, depth, run)
+		case f.dyn || isFdPath(f.s) || st != fileKnown:
+			w.add("inline.dynamic-program", unknown, c.name+" runs a program file Chaperone cannot read now: "+f.s)
+		default:
+			run(text)
+		}
+	}
+	if files {
 		return
 	}
 	var prog *arg
@@ -334,6 +428,13 @@ func (w *walker) awk(c *call, depth int) {
 	if prog == nil {
 		return
 	}
+	w.awkProgram(c, *prog, depth)
+}
+
+// awkProgram judges an awk program's text: the files it prints to, the
+// environment it walks, the commands it runs.
+func (w *walker) awkProgram(c *call, p arg, depth int) {
+	prog := &p
 	for _, m := range awkOutput.FindAllStringSubmatch(prog.s, -1) {
 		w.truncates(m[1], false, "awk print >")
 	}
@@ -370,12 +471,12 @@ var codeRename = regexp.MustCompile(`\b(?:os\.rename|os\.replace|shutil\.move|Fi
 
 // codeWritesSomewhere: code writing files whose names it computes
 // (pathlib's glob then write_text, open(f, 'w') of a variable).
-var codeWritesSomewhere = regexp.MustCompile(`\.write_(?:text|bytes)\s*\(|\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*['"][wa]|writeFileSync\s*\(\s*[A-Za-z_]|File\.write\s*\(\s*[A-Za-z_]`)
+var codeWritesSomewhere = regexp.MustCompile(`\.write_(?:text|bytes)\s*\(|\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*['"][wa]|writeFileSync\s*\(\s*[A-Za-z_]|File\.write\s*\(\s*[A-Za-z_]|\bopenSync\s*\([^,)]*,\s*['"][wa]|createWriteStream\s*\(|\b(?:copyFileSync|cpSync)\s*\(|\bsysopen\b[^;]*O_TRUNC|\btruncate\s*\(?\s*[$A-Za-z_]|file_put_contents\s*\(\s*[$A-Za-z_]`)
 
 // codeWritesHome: code writing, removing or appending to a path it builds
 // from the home directory or a system one (homedir()+'/.bashrc',
 // expanduser('~/.ssh/...'), Path.home() / ...).
-var codeWritesHome = regexp.MustCompile(`(?:writeFileSync|writeFile|appendFileSync|appendFile|rmSync|unlinkSync|open|write_text|write_bytes|unlink|remove|rmtree|File\.write|File\.open|IO\.write)\s*\(\s*(?:[\w.]+\()?\s*(?:require\(['"]os['"]\)\.homedir\(\)|os\.homedir\(\)|homedir\(\)|os\.path\.expanduser\(|expanduser\(|Path\.home\(\)|process\.env\.HOME|os\.environ\[['"]HOME['"]\]|ENV\[['"]HOME['"]\]|Dir\.home)|Path\.home\(\)\s*/[^)\n]*\)\s*\.\s*(?:write_text|write_bytes|unlink|rmdir|touch|open\(\s*['"][wa])`)
+var codeWritesHome = regexp.MustCompile(`(?:writeFileSync|writeFile|appendFileSync|appendFile|rmSync|unlinkSync|openSync|createWriteStream|copyFileSync|cpSync|file_put_contents|fopen|copy|open|write_text|write_bytes|unlink|remove|rmtree|File\.write|File\.open|IO\.write)\s*\(\s*(?:['"]/dev/null['"]\s*,\s*)?(?:[\w.]+\()?\s*(?:require\(['"]os['"]\)\.homedir\(\)|os\.homedir\(\)|homedir\(\)|os\.path\.expanduser\(|expanduser\(|Path\.home\(\)|process\.env\.HOME|process\.env\[['"]HOME['"]\]|os\.environ\[['"]HOME['"]\]|os\.getenv\(['"]HOME['"]\)|getenv\(['"]HOME['"]\)|\$_SERVER\[['"]HOME['"]\]|\$_ENV\[['"]HOME['"]\]|\$ENV\{['"]?HOME['"]?\}|ENV\[['"]HOME['"]\]|Dir\.home)|Path\.home\(\)\s*/[^)\n]*\)\s*\.\s*(?:write_text|write_bytes|unlink|rmdir|touch|open\(\s*['"][wa])`)
 
 // dynamicCode: what each language uses to call a function or run code
 // named only at run time (eval, getattr with a computed name, a member
@@ -623,9 +724,25 @@ func callArgs(s string) (lits []string, list, ok bool) {
 	return lits, list, true
 }
 
+// valuedFlags are interpreters' options whose value is the next word: not
+// the program, which is the first word after the options.
+var valuedFlags = map[string][]string{
+	"python": {"-W", "-X", "-m", "--check-hash-based-pycs"},
+	"node":   {"-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions", "--input-type", "--title", "--env-file", "--inspect-port", "--redirect-warnings", "--openssl-config", "--icu-data-dir", "--disable-warning", "--watch-path"},
+	"nodejs": {"-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions", "--input-type", "--title", "--env-file"},
+	"bun":    {"-r", "--preload", "--require", "--import", "--cwd", "--env-file", "--config", "-c", "--tsconfig-override"},
+	"ruby":   {"-I", "-r", "-C", "-E", "-F", "--encoding", "--external-encoding", "--internal-encoding"},
+	"perl":   {"-I", "-x"},
+	"php":    {"-c", "-d", "-z", "-f"},
+}
+
+// gluedCode: interpreters that take code glued to its option (-c'...').
+var gluedCode = map[string]bool{"python": true, "perl": true, "ruby": true, "php": true, "lua": true, "Rscript": false}
+
 // clusterSwitches are the switches without a value that may come before -e
 // in one cluster: perl -lne 'code', ruby -pe 'code', node -pe 'code'.
-var clusterSwitches = map[string]string{"perl": "alnpswWtTuU0", "ruby": "alnpswdvWU", "node": "p", "nodejs": "p", "bun": "p"}
+var clusterSwitches = map[string]string{"perl": "alnpswWtTuU0", "ruby": "alnpswdvWU", "node": "p", "nodejs": "p", "bun": "p",
+	"python": "bBdEhiIOPqsSuvVx"}
 
 // codeCluster reads a cluster like -lne or -pe'code': ok when it ends in
 // the code option, with the code glued after it, or "" when the next
@@ -637,7 +754,7 @@ func codeCluster(lang, a string) (string, bool) {
 	}
 	for i := 1; i < len(a); i++ {
 		switch {
-		case a[i] == 'e' || a[i] == 'E' && lang == "perl":
+		case a[i] == 'e' && lang != "python" || a[i] == 'E' && lang == "perl" || a[i] == 'c' && lang == "python":
 			return a[i+1:], i > 1
 		case !strings.ContainsRune(switches, rune(a[i])):
 			return "", false
@@ -764,4 +881,39 @@ func awkTarget(prog, expr string, depth int) (string, bool) {
 		}
 	}
 	return b.String(), dyn
+}
+
+// pythonModule judges python -m MODULE ARGS: the debugger runs the Python
+// its -c commands give (pdb -c '!import os; ...') and then the program it
+// is given; other modules are programs of their own.
+func (w *walker) pythonModule(c *call, rest []arg, in input, depth int) {
+	if len(rest) == 0 {
+		return
+	}
+	mod := rest[0]
+	switch {
+	case mod.dyn:
+		w.add("inline.dynamic-program", unknown, c.name+" -m runs a module only known at run time: "+mod.s)
+	case mod.s == "pdb":
+		args := rest[1:]
+		for i := 0; i < len(args); i++ {
+			switch a := args[i]; {
+			case (a.s == "-c" || a.s == "--command") && i+1 < len(args):
+				i++
+				cmd := args[i]
+				cmd.s = strings.TrimPrefix(strings.TrimSpace(cmd.s), "!")
+				w.code("python", cmd, depth)
+			case strings.HasPrefix(a.s, "-"):
+			default:
+				if _, st := w.readScript(a.s); st != fileMissing && !a.dyn {
+					w.runFile(a.s, c.name, "python", depth, false)
+				} else {
+					w.add("inline.run-script", write, c.name+" -m pdb runs the program file "+a.s)
+				}
+				return
+			}
+		}
+	default:
+		w.add("inline.run-module", write, c.name+" -m runs the module "+mod.s)
+	}
 }

@@ -62,6 +62,13 @@ func (w *walker) pidMarker(pids []arg) string {
 // apply) is terragrunt apply in every module.
 func (w *walker) equivalents(c *call, in input, depth int) {
 	switch c.name {
+	case "scp", "sftp":
+		// Their -o and -F are ssh's.
+		for i, a := range c.args {
+			if strings.HasPrefix(a.s, "-o") || strings.HasPrefix(a.s, "-F") {
+				w.sshOption(c.args, i, depth)
+			}
+		}
 	case "kill":
 		for _, a := range c.args {
 			n, ok := strings.CutPrefix(a.s, "$(pids")

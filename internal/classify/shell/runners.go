@@ -89,7 +89,7 @@ var (
 		"concurrently": {{shellArgs: true, valueOpts: strings.Fields("-n --names -c --prefix-colors -p --prefix -k --kill-others -s --success --max-processes")}},
 		"nodemon":      {{shellOpts: []string{"-x", "--exec"}}},
 		"watchexec":    {{dashdash: true, skip: 99, valueOpts: strings.Fields("-w --watch -e --exts -f --filter -i --ignore -d --debounce -s --signal")}},
-		"entr":         {{}},
+		"entr":         {{shellOpts: []string{"-s"}}},
 		"cross-env":    {{}},
 		"expect":       {{shellOpts: []string{"-c"}}},
 	}

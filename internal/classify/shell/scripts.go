@@ -384,6 +384,21 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 			targets = append(targets, a.s)
 		}
 	}
+	// The shell recipes run in: another program, or flags that carry a
+	// command of their own (.SHELLFLAGS='-c "rm -rf ~"'), runs that
+	// instead of (or before) every recipe.
+	if v, ok := overrides["SHELL"]; ok && !isShell(baseName(strings.TrimSpace(v))) {
+		w.add("shell.dynamic-script", unknown, "make runs every recipe through SHELL="+v)
+		return true
+	}
+	if v, ok := overrides[".SHELLFLAGS"]; ok && !safeShellFlags.MatchString(strings.TrimSpace(v)) {
+		w.add("shell.dynamic-script", unknown, "make runs every recipe with .SHELLFLAGS="+v)
+		return true
+	}
+	if v, ok := overrides["MAKEFLAGS"]; ok && makeFlagsRun(v) {
+		w.add("shell.dynamic-script", unknown, "make reads MAKEFLAGS="+v+", which adds makefiles or code of its own")
+		return true
+	}
 	var text string
 	switch {
 	case file == "-" || file == "/dev/stdin" || file == "/dev/fd/0" || file == "/proc/self/fd/0":
@@ -399,6 +414,8 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 	case isFdPath(file) || strings.HasPrefix(file, "<("):
 		w.add("shell.script-unknown", unknown, "make runs a makefile from "+file+", only known at run time")
 		return true
+	case file == "/dev/null":
+		return false // no rules: make runs nothing of its own
 	default:
 		names := []string{"GNUmakefile", "makefile", "Makefile"}
 		if file != "" {
@@ -420,6 +437,11 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 			}
 		}
 		if !found {
+			if dir != "" || file != "" {
+				// make -C ~ clean: a makefile Chaperone cannot read here.
+				w.add("shell.script-unknown", unknown, "make runs a makefile Chaperone cannot read ("+filepath.Join(dir, file)+")")
+				return true
+			}
 			return false
 		}
 	}
@@ -476,8 +498,10 @@ func makeAssignment(s string) (name, value string) {
 }
 
 func isMakeAssignment(s string) bool {
+	// make reads every argument with an = as an assignment; a variable's
+	// name may hold anything but blanks, : and # (.SHELLFLAGS, a.b).
 	name, _ := makeAssignment(s)
-	return strings.Contains(s, "=") && isAssignment(name+"=")
+	return strings.Contains(s, "=") && name != "" && !strings.ContainsAny(name, " \t#:")
 }
 
 // makeDefaults are make's own variables.
@@ -655,4 +679,22 @@ func makeShellCalls(s string) []string {
 		out = append(out, s[i+8:i+1+end])
 		s = s[i+1+end:]
 	}
+}
+
+// safeShellFlags: .SHELLFLAGS that only set options and end in -c.
+var safeShellFlags = regexp.MustCompile(`^(?:(?:-[a-zA-Z]+|-o\s+\w+|\+[a-zA-Z]+)\s+)*-[a-zA-Z]*c$`)
+
+// makeFlagsRun: MAKEFLAGS (or MFLAGS) that make read as more than
+// switches: --eval code, a makefile, a directory, an assignment.
+func makeFlagsRun(v string) bool {
+	for _, f := range strings.Fields(v) {
+		switch {
+		case strings.HasPrefix(f, "--eval"), strings.HasPrefix(f, "--file"), strings.HasPrefix(f, "--makefile"), strings.HasPrefix(f, "--directory"),
+			strings.HasPrefix(f, "--include-dir"), strings.Contains(f, "="):
+			return true
+		case strings.HasPrefix(f, "-") && !strings.HasPrefix(f, "--") && strings.ContainsAny(f, "fCEI"):
+			return true
+		}
+	}
+	return false
 }

@@ -281,6 +281,17 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 				w.add("creds.read-secret-file", credential, "reads "+t+" on standard input, which holds credentials")
 				w.target(t)
 			}
+		case syntax.DplOut:
+			// >&FILE, with a word that is not a descriptor, is &>FILE:
+			// both outputs overwrite the file.
+			t, dyn := w.word(r.Word, depth)
+			if isDigits(t) && !dyn || t == "-" {
+				continue
+			}
+			if r.N != nil && r.N.Value != "1" && !dyn {
+				continue // 2>&file is an error in bash, not a write
+			}
+			w.truncates(t, dyn, "redirection")
 		case syntax.RdrOut, syntax.RdrClob, syntax.RdrAll, syntax.RdrAllClob:
 			t, dyn := w.word(r.Word, depth)
 			if rawConnection(t) {
@@ -737,4 +748,13 @@ func procSubst(wd *syntax.Word) *syntax.ProcSubst {
 	}
 	ps, _ := wd.Parts[0].(*syntax.ProcSubst)
 	return ps
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
