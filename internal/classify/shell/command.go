@@ -551,6 +551,11 @@ func firstS(args []arg) string {
 }
 
 // nonExecution: asking about a command is not running it.
+// targetRunners run a target, task or script named by their argument,
+// whatever its name; and env and its kin print the environment.
+var targetRunners = []string{"make", "gmake", "just", "task", "rake", "invoke", "nox", "tox", "mage", "earthly", "gradle", "gradlew",
+	"mvn", "ant", "npm", "yarn", "pnpm", "bun", "composer", "env", "printenv", "set", "deno", "poe", "pdm", "hatch"}
+
 func nonExecution(name string, rest []arg) bool {
 	switch name {
 	case "man":
@@ -563,8 +568,12 @@ func nonExecution(name string, rest []arg) bool {
 	}
 	if len(rest) == 1 && !rest[0].dyn {
 		switch rest[0].s {
-		case "--version", "-v", "-V", "--help", "-h", "version", "help":
-			return name != "rm" || rest[0].s != "-v"
+		case "--version", "-V", "--help", "-h":
+			return true
+		case "-v", "version", "help":
+			// Elsewhere -v is verbose (env -v prints the environment) and
+			// help or version a target a task runner runs (make help).
+			return !slices.Contains(targetRunners, name) && name != "rm"
 		}
 	}
 	if name == "git" && len(rest) >= 1 && rest[0].s == "help" {

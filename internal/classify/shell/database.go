@@ -364,8 +364,9 @@ func (w *walker) mongo(code string) {
 }
 
 var (
-	psqlRead   = strings.Fields(`d dt dt+ d+ di ds dv dm df dn du dg dp dx dT dD dE dF dl dL dO dy db dC dc dd ddp des det deu dew drds l l+ list conninfo c connect q quit x timing pset set unset echo qecho warn encoding sf sv ? h help t a H f C T z prompt errverbose p r reset print cd setenv getenv if elif else endif restrict unrestrict`)
-	sqliteRead = strings.Fields(`.tables .table .schema .indexes .indices .headers .header .mode .dump .show .databases .timer .width .help .quit .exit .print .nullvalue .separator .explain .eqp .stats .dbinfo .fullschema .lint .expert .changes .echo .bail .prompt .parameter .scanstats .vfsinfo .vfslist .version .dbconfig .limit .progress .trace .crnl .binary .log .selftest .sha3sum .check .testcase .iotrace`)
+	psqlBackquote = regexp.MustCompile("`([^`]*)`")
+	psqlRead      = strings.Fields(`d dt dt+ d+ di ds dv dm df dn du dg dp dx dT dD dE dF dl dL dO dy db dC dc dd ddp des det deu dew drds l l+ list conninfo c connect q quit x timing pset set unset echo qecho warn encoding sf sv ? h help t a H f C T z prompt errverbose p r reset print cd setenv getenv if elif else endif restrict unrestrict`)
+	sqliteRead    = strings.Fields(`.tables .table .schema .indexes .indices .headers .header .mode .dump .show .databases .timer .width .help .quit .exit .print .nullvalue .separator .explain .eqp .stats .dbinfo .fullschema .lint .expert .changes .echo .bail .prompt .parameter .scanstats .vfsinfo .vfslist .version .dbconfig .limit .progress .trace .crnl .binary .log .selftest .sha3sum .check .testcase .iotrace`)
 )
 
 // metaCommands runs psql's backslash commands and sqlite's dot commands,
@@ -393,6 +394,30 @@ func (w *walker) metaCommands(client, text string) string {
 func (w *walker) psqlMeta(m string) {
 	name, arg, _ := strings.Cut(m, " ")
 	arg = strings.TrimSpace(arg)
+	// psql runs a backquoted word in a meta-command's arguments as a shell
+	// command and puts its output in its place (\echo `cmd`, \set x `cmd`).
+	for _, b := range psqlBackquote.FindAllStringSubmatch(arg, -1) {
+		w.script(b[1], 1)
+	}
+	fileArg := func(i int) (string, bool) {
+		f := strings.Fields(arg)
+		if i >= len(f) {
+			return "", false
+		}
+		return strings.Trim(f[i], `'"`), true
+	}
+	switch {
+	case (name == "o" || name == "out" || name == "g" || name == "gx" || name == "w" || name == "write") && arg != "" && !strings.HasPrefix(arg, "|") && !strings.HasPrefix(arg, "("):
+		// The file it names is overwritten with the output.
+		f, _ := fileArg(0)
+		w.truncates(f, strings.ContainsAny(f, "$`:"), "psql \\"+name)
+		return
+	case name == "lo_export":
+		if f, ok := fileArg(1); ok {
+			w.truncates(f, strings.ContainsAny(f, "$`:"), "psql \\lo_export")
+			return
+		}
+	}
 	switch {
 	case name == "!":
 		w.script(arg, 1)

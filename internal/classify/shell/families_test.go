@@ -2013,3 +2013,67 @@ func TestBuildAndSSHSettingsThatRunCommands(t *testing.T) {
 		{"scp a.txt host:/tmp/", write, ""},
 	})
 }
+
+// git discarding work or running hooks by other routes: a reversed patch
+// of its own diff, hooks copied from a template, a submodule's update
+// command, git config set, an archive unpacked into .git.
+func TestGitDiscardsAndHooksByOtherRoutes(t *testing.T) {
+	check(t, []want{
+		{"git diff | git apply -R", destructive, "git.checkout-discard"},
+		{"git stash show -p | git apply -R", destructive, "git.checkout-discard"},
+		{"git diff HEAD | patch -R -p1", destructive, "git.checkout-discard"},
+		{"git clone --template=/tmp/t . /tmp/c2", unknown, "git.config-loads"},
+		{"git -c init.templateDir=/tmp/t clone . /tmp/c3", unknown, "git.config-loads"},
+		{"git config set alias.z '!rm -rf ~' && git z", destructive, "fs.rm-recursive"},
+		{"git -c submodule.x.update='!rm -rf ~' submodule update", destructive, "fs.rm-recursive"},
+		{"tar -xf x.tar -C .git", destructive, "fs.extract-outside-workspace"},
+		{"git apply fix.patch", write, ""},
+		{"git diff | cat", read, ""},
+	})
+}
+
+// Clients and runners whose own commands run or write: psql's backquotes
+// and output files, gpg-agent's command; credentials printed by env's
+// options, npm run env and cloud CLIs; data and services taken away by
+// verbs the packs had not listed.
+func TestMoreRunnersCredentialsAndTakedowns(t *testing.T) {
+	check(t, []want{
+		{"psql -c '\\echo `rm -rf ~`'", destructive, "fs.rm-recursive"},
+		{"psql -c '\\o /etc/hosts'", destructive, "fs.truncate-outside-workspace"},
+		{"gpg-agent --daemon sh -c 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"env --", credential, "creds.env-dump"},
+		{"env -v", credential, "creds.env-dump"},
+		{"gh config get -h github.com oauth_token", credential, "creds.cli-secrets"},
+		{"rclone config show", credential, "creds.cli-secrets"},
+		{"aws sso get-role-credentials --role-name r --account-id 1 --access-token t", credential, "creds.cli-secrets"},
+		{"dotenv -f .env list", credential, "creds.cli-secrets"},
+		{"docker kill $(docker ps -q)", destructive, "container.stop-data"},
+		{"docker stop postgres", destructive, "container.stop-data"},
+		{"docker cp /dev/null db:/var/lib/postgresql/data/PG_VERSION", destructive, "container.overwrite"},
+		{"crictl rmp -a", destructive, "container.remove-all"},
+		{"virsh undefine vm --remove-all-storage", destructive, "vm.undefine"},
+		{"kubectl taint nodes --all k=v:NoExecute", destructive, "k8s.evict"},
+		{"terraform init -migrate-state -force-copy", destructive, "iac.state-overwrite"},
+		{"gcloud kms keys versions destroy 1 --key k --keyring r --location global", destructive, ""},
+		{"gcloud sql instances restore-backup db --restore-instance=db --backup-id=1", destructive, "cloud.overwrite"},
+		{"az vm reimage -g rg -n vm", destructive, ""},
+		{"aws s3api put-object --bucket b --key k", destructive, "cloud.overwrite"},
+		{"aws ec2 modify-instance-attribute --instance-id i-1 --no-disable-api-termination", destructive, "ops.protection-off"},
+		{"aws lambda put-function-concurrency --function-name f --reserved-concurrent-executions 0", destructive, "ops.scale-to-zero"},
+		{"fly secrets set DATABASE_URL=x", destructive, "cloud.secret-overwrite"},
+		{"aws ssm put-parameter --name p --value x --overwrite", destructive, "cloud.secret-overwrite"},
+		{"rclone copyto /dev/null remote:b/x", destructive, "cloud.overwrite-with-nothing"},
+		{"mc ilm rule add --expire-days 1 local/b", destructive, "cloud.expire-data"},
+		{"gsutil versioning set off gs://b", destructive, "ops.protection-off"},
+		{"borg recreate --exclude '*' ::", destructive, "backup.rewrite"},
+		{"mongoimport --db d --collection c --mode=delete --file x.json", destructive, "db.import-delete"},
+		{`gh api -X PATCH repos/o/r/git/refs/heads/main --input - <<< '{"sha":"x","force":true}'`, destructive, "git.push-force"},
+		{`gh api -X PATCH repos/o/r --input - <<< '{"archived":true}'`, destructive, "http.graphql-destructive"},
+		{"gh api -X POST repos/o/r/transfer -f new_owner=x", destructive, "http.graphql-destructive"},
+		{"gh api -X PATCH repos/o/r -F visibility=public", destructive, "ops.expose"},
+		{"docker stop web", write, ""},
+		{"gh api -X PATCH repos/o/r -f description=hi", write, ""},
+		{"aws s3api put-object --bucket b --key k --body f.txt", write, ""},
+		{"psql -c '\\dt'", read, ""},
+	})
+}

@@ -12,7 +12,7 @@ var destructiveVerbs = []string{
 	"delete", "del", "destroy", "remove", "rm", "rmdir", "purge", "terminate", "drop", "prune", "wipe",
 	"erase", "truncate", "flush", "flushall", "flushdb", "reset", "uninstall", "unregister", "deregister",
 	"forget", "revoke", "nuke", "clear", "unsubscribe", "archive", "disable", "rdelete", "compact", "deletefile",
-	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict", "deletion",
+	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict", "deletion", "undefine", "reimage",
 }
 
 // genericDestruction applies the verb and flag heuristics; it reports
@@ -24,8 +24,12 @@ func (w *walker) genericDestruction(c *call) bool {
 		// mkdir empty, touch cleanup.log: names, not verbs.
 		return w.httpMethod(c)
 	}
+	depth := 3
+	if c.name == "gcloud" || c.name == "az" {
+		depth = 5 // gcloud kms keys versions destroy
+	}
 	for _, p := range c.pos {
-		if n >= 3 {
+		if n >= depth {
 			break
 		}
 		if p.afterFlag && n == 0 || p.dyn {

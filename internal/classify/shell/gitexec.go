@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -202,6 +204,15 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 			// later `git x` names no command the guard can see.
 			w.script("git "+value, depth+1)
 		}
+	case strings.HasPrefix(k, "submodule.") && last == "update":
+		// submodule.<name>.update = !CMD runs CMD in place of a checkout.
+		if dyn {
+			w.add("git.dynamic-config", unknown, "git "+key+" runs a command only known at run time")
+		} else if cmd, ok := strings.CutPrefix(value, "!"); ok {
+			w.script(cmd, depth+1)
+		}
+	case k == "init.templatedir":
+		w.add("git.config-loads", unknown, "git "+key+" copies hooks from "+value+" into the repositories it makes, which git then runs")
 	case k == "core.hookspath" || strings.HasPrefix(k, "include.") || strings.HasPrefix(k, "includeif.") || k == "core.worktree" && dyn:
 		w.add("git.config-loads", unknown, "git "+key+" makes git run hooks or read settings from "+value)
 	case strings.HasPrefix(k, "remote.") && (last == "mirror" && (dyn || !isFalse(value)) || last == "push" && (dyn || strings.HasPrefix(value, "+") || strings.HasPrefix(value, ":"))):
@@ -306,6 +317,12 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 		}
 	}
 	c := parseCall("git", rest)
+	if (sub.s == "clone" || sub.s == "init") && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "--template" || strings.HasPrefix(a.s, "--template=") }) {
+		w.add("git.config-loads", unknown, "git "+sub.s+" --template copies hooks from a directory into the repository, which git then runs")
+	}
+	if (sub.s == "config" && c.has("-l", "--list", "--get-regexp", "--get-all", "--get") || sub.s == "remote" && (c.has("-v", "--verbose") || c.sub("get-url") || c.sub("show"))) && w.gitConfigHoldsCredentials() {
+		w.add("creds.git-url", credential, "git "+sub.s+" prints the repository's remote URLs, and one of them carries a password or token")
+	}
 	switch sub.s {
 	case "credential", "credential-store", "credential-cache", "credential-osxkeychain", "credential-libsecret", "credential-manager":
 		if c.sub("fill") || c.sub("get") {
@@ -322,6 +339,9 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 				continue
 			}
 			pos = append(pos, a)
+		}
+		if len(pos) >= 1 && (pos[0].s == "set" || pos[0].s == "--add") && !pos[0].dyn {
+			pos = pos[1:] // git config set KEY VALUE (git 2.46)
 		}
 		if len(pos) >= 2 {
 			w.gitConfig(pos[0].s, pos[1].s, pos[1].dyn || pos[0].dyn, depth)
@@ -388,4 +408,14 @@ func isFalse(v string) bool {
 		return true
 	}
 	return false
+}
+
+// urlCredential: a URL with a user and a password (https://x:TOKEN@host).
+var urlCredential = regexp.MustCompile(`://[^/\s@:]+:[^/\s@]+@`)
+
+// gitConfigHoldsCredentials says whether the workspace repository's own
+// configuration keeps a password or token in a remote URL.
+func (w *walker) gitConfigHoldsCredentials() bool {
+	text, ok := w.readWorkspace(".git/config")
+	return ok && urlCredential.MatchString(text)
 }

@@ -86,8 +86,13 @@ func extractsOutside(c *call) bool {
 }
 
 // lands reports whether a directory or file a tool writes, as written on
-// its command line, is outside the workspace from where the tool runs.
+// its command line, is outside the workspace from where the tool runs, or
+// in the repository's own .git (unpacked there, an archive replaces its
+// history and refs).
 func (c *call) lands(a arg) bool {
+	if !a.dyn && gitInternal(strings.TrimSuffix(a.s, "/")+"/") {
+		return true
+	}
 	s, dyn := placeFrom(c.here, a.s, a.dyn)
 	s, dyn = rootedIn(c.root, s, dyn)
 	return dyn || !isTemp(s) && !isDevice(s) && !inWorkspace(s)

@@ -392,6 +392,17 @@ func (w *walker) githubFileBodies(c *call, in input) {
 		if !c.sub("api") {
 			return
 		}
+		if !operandContains(c, "graphql") {
+			var fields []string
+			for i, a := range c.args {
+				if i > 0 && (c.args[i-1].s == "-F" || c.args[i-1].s == "--field" || c.args[i-1].s == "-f" || c.args[i-1].s == "--raw-field") {
+					fields = append(fields, strings.ToLower(a.s))
+				}
+			}
+			if len(fields) > 0 || operandContains(c, "/transfer") {
+				w.githubREST(c, strings.Join(fields, "\n"))
+			}
+		}
 		for i, a := range c.args {
 			if i == 0 {
 				continue
@@ -427,6 +438,10 @@ func (w *walker) githubFileBodies(c *call, in input) {
 			continue
 		}
 		b := strings.ToLower(text)
+		if c.name == "gh" && !operandContains(c, "graphql") {
+			w.githubREST(c, b)
+			continue
+		}
 		if !strings.Contains(b, "mutation") {
 			continue
 		}
@@ -449,6 +464,27 @@ func postsMutation(deletes bool) func(*call) bool {
 			return false
 		}
 		return deletingMutation(b) == deletes
+	}
+}
+
+// githubRESTBody: what a REST body (or -f/-F fields, as key=value) says
+// that takes a repository or its history away: archived, a force update
+// of a ref, made public.
+var githubRESTBody = regexp.MustCompile(`"?archived"?\s*[:=]\s*"?true|"?force"?\s*[:=]\s*"?true|"?visibility"?\s*[:=]\s*"?public|"?private"?\s*[:=]\s*"?false`)
+
+// githubREST judges a gh api REST call by its endpoint and its body b
+// (lower case): a transfer, a ref forced, a repository archived or made
+// public.
+func (w *walker) githubREST(c *call, b string) {
+	switch m := githubRESTBody.FindString(b); {
+	case operandContains(c, "/transfer"):
+		w.add("http.graphql-destructive", destructive, "gh api transfers a repository to another owner")
+	case strings.Contains(m, "visibility") || strings.Contains(m, "private"):
+		w.add("ops.expose", destructive, "gh api makes a repository public: its code and history, secrets committed to it included")
+	case strings.Contains(m, "force") && operandContains(c, "git/refs"):
+		w.add("git.push-force", destructive, "gh api force-updates a branch, dropping the commits only it held")
+	case strings.Contains(m, "archived"):
+		w.add("http.graphql-destructive", destructive, "gh api archives a repository, as gh repo archive does")
 	}
 }
 
@@ -488,7 +524,28 @@ var ghPack = &Pack{Name: "github", Commands: []string{"gh"}, Rules: []Rule{
 	{ID: "http.graphql-mutation", When: ghMutation(false), Class: write, Reason: "sends GitHub a GraphQL mutation"},
 }}
 
-var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass"}, Rules: []Rule{
+var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass",
+	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx"}, Rules: []Rule{
+	{ID: "creds.cli-secrets", When: func(c *call) bool {
+		switch c.name {
+		case "gh":
+			return c.sub("config", "get") && slices.ContainsFunc(c.pos, func(p positional) bool { return strings.Contains(strings.ToLower(p.s), "token") })
+		case "rclone":
+			return c.sub("config", "show") || c.sub("config", "dump")
+		case "aws":
+			return c.sub("sso", "get-role-credentials") || c.sub("configure", "export-credentials") || c.sub("sts", "get-session-token") ||
+				c.sub("ecr", "get-login-password") || c.sub("codeartifact", "get-authorization-token")
+		case "az":
+			return c.sub("webapp", "config", "appsettings", "list") || c.sub("functionapp", "config", "appsettings", "list") ||
+				c.sub("webapp", "config", "connection-string", "list") || c.sub("storage", "account", "keys", "list") ||
+				c.sub("account", "get-access-token") || c.sub("acr", "credential", "show") || c.sub("cosmosdb", "keys", "list")
+		case "pulumi":
+			return c.sub("env", "open") || c.sub("stack", "output") && c.has("--show-secrets") || c.sub("config") && c.has("--show-secrets")
+		case "dotenv", "dotenvx":
+			return slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "list" || p.s == "get" || p.s == "decrypt" })
+		}
+		return false
+	}, Class: credential, Reason: "prints tokens, keys or the settings that hold them"},
 	{ID: "creds.printenv", When: func(c *call) bool {
 		if c.name != "printenv" {
 			return false

@@ -61,6 +61,11 @@ func (w *walker) pidMarker(pids []arg) string {
 // kill $(pgrep x) is pkill x; terragrunt run-all apply (and run --all --
 // apply) is terragrunt apply in every module.
 func (w *walker) equivalents(c *call, in input, depth int) {
+	// A reversed patch of the working tree's own changes discards them:
+	// git diff | git apply -R is git checkout -- . by another name.
+	if (c.name == "git" && c.sub("apply") || c.name == "patch") && c.has("-R", "--reverse") && in.present && in.from == "git" {
+		w.add("git.checkout-discard", destructive, c.name+" -R of git's own diff discards uncommitted changes")
+	}
 	switch c.name {
 	case "scp", "sftp":
 		// Their -o and -F are ssh's.

@@ -90,8 +90,11 @@ var (
 		"nodemon":      {{shellOpts: []string{"-x", "--exec"}}},
 		"watchexec":    {{dashdash: true, skip: 99, valueOpts: strings.Fields("-w --watch -e --exts -f --filter -i --ignore -d --debounce -s --signal")}},
 		"entr":         {{shellOpts: []string{"-s"}}},
-		"cross-env":    {{}},
-		"expect":       {{shellOpts: []string{"-c"}}},
+		// gpg-agent --daemon CMD runs CMD under the agent.
+		"gpg-agent": {{boolOpts: strings.Fields("--daemon --server --supervised -v -q --verbose --quiet --batch --enable-ssh-support --no-detach -s -c --sh --csh"),
+			valueOpts: strings.Fields("--homedir --options --log-file --debug-level --default-cache-ttl --max-cache-ttl --pinentry-program")}},
+		"cross-env": {{}},
+		"expect":    {{shellOpts: []string{"-c"}}},
 	}
 )
 

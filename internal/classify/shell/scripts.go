@@ -318,6 +318,12 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 		return true
 	}
 	body, ok := pkg.Scripts[name]
+	if !ok && name == "env" && viaRunOrNpm(tool, sub) {
+		// npm run env, with no script of that name, prints the
+		// environment npm gives scripts: every variable, tokens included.
+		w.add("creds.env-dump", credential, tool+" run env prints the environment, tokens included")
+		return true
+	}
 	if !ok {
 		return asProgram()
 	}
@@ -697,4 +703,10 @@ func makeFlagsRun(v string) bool {
 		}
 	}
 	return false
+}
+
+// viaRunOrNpm: npm run, or yarn/pnpm run, whose built-in env script
+// prints the environment.
+func viaRunOrNpm(tool, sub string) bool {
+	return sub == "run" || sub == "run-script" || sub == "env" && tool == "yarn"
 }

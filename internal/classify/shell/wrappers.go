@@ -36,7 +36,7 @@ var wrappers = map[string]wrapper{
 	"flock":        {valueOpts: strings.Fields("-w -E --timeout --conflict-exit-code"), skip: 1},
 	"busybox":      {},
 	"retry":        {valueOpts: strings.Fields("-t -d --times --delay")},
-	"dotenv":       {valueOpts: []string{"-e", "-v"}},
+	"dotenv":       {valueOpts: []string{"-e", "-v", "-f", "-c"}},
 	"with-contenv": {},
 	"catchsegv":    {},
 	"strace":       {valueOpts: strings.Fields("-e -o -p -s -u")},
@@ -77,6 +77,9 @@ func unwrap(name string, args []arg) ([]arg, bool) {
 			if skipped < wr.skip {
 				i += wr.skip - skipped
 			}
+			if name == "env" && i >= len(args) {
+				return nil, false // env -- alone prints the environment
+			}
 			return tail(args, i), true
 		case strings.HasPrefix(a.s, "-") && len(a.s) > 1 && !a.dyn:
 			if name == "env" && (a.s == "-S" || a.s == "--split-string") && i+1 < len(args) {
@@ -93,6 +96,9 @@ func unwrap(name string, args []arg) ([]arg, bool) {
 			skipped++
 			i++
 		default:
+			if name == "dotenv" && (a.s == "list" || a.s == "get") {
+				return nil, false // python-dotenv's list and get print the file's values
+			}
 			return args[i:], true
 		}
 	}

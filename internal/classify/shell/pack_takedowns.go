@@ -1,0 +1,149 @@
+package shell
+
+import (
+	"strings"
+)
+
+func init() { register(takedownsPack) }
+
+// takedownsPack: data or a service taken away by verbs the other packs
+// do not list: containers holding data stopped or overwritten, runtimes'
+// bulk removals, nodes tainted to evict everything, state overwritten,
+// instances reimaged or restored over, secrets overwritten, objects
+// overwritten with nothing, backups rewritten, imports that delete.
+var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podman", "nerdctl", "crictl", "virsh", "kubectl", "oc",
+	"terraform", "tofu", "gcloud", "az", "aws", "fly", "flyctl", "heroku", "gh", "doppler", "railway", "rclone", "azcopy", "mc",
+	"s3cmd", "borg", "mongoimport", "gsutil"}, Rules: []Rule{
+	{ID: "container.stop-data", When: func(c *call) bool {
+		if !(c.name == "docker" || c.name == "podman" || c.name == "nerdctl") ||
+			!(c.sub("kill") || c.sub("stop") || c.sub("restart") || c.sub("pause") || c.sub("container", "kill") || c.sub("container", "stop")) {
+			return false
+		}
+		n := 1
+		if c.sub("container") {
+			n = 2
+		}
+		for _, p := range c.operands(n) {
+			// A container named for a data service, or every one
+			// (docker kill $(docker ps -q)).
+			if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
+				return true
+			}
+		}
+		return c.has("-a", "--all")
+	}, Class: destructive, Reason: "stops a container that holds data, or every container"},
+	{ID: "container.overwrite", When: func(c *call) bool {
+		if !(c.name == "docker" || c.name == "podman" || c.name == "nerdctl") || !(c.sub("cp") || c.sub("container", "cp")) {
+			return false
+		}
+		ops := c.operands(1)
+		return len(ops) >= 2 && (ops[len(ops)-2].s == "/dev/null" || ops[len(ops)-2].s == "-")
+	}, Class: destructive, Reason: "copies nothing over a file inside a container"},
+	{ID: "container.swarm-leave", When: func(c *call) bool {
+		return (c.name == "docker" || c.name == "podman") && c.sub("swarm", "leave") && c.has("-f", "--force")
+	}, Class: destructive, Reason: "a manager leaving the swarm by force can lose the swarm's state and its services"},
+	{ID: "container.remove-all", When: func(c *call) bool {
+		return c.name == "crictl" && (c.sub("rmp") || c.sub("rm") || c.sub("rmi") || c.sub("stopp") || c.sub("stop")) &&
+			c.has("-a", "--all", "--prune")
+	}, Class: destructive, Reason: "removes or stops every pod, container or image on the node"},
+	{ID: "vm.undefine", When: func(c *call) bool {
+		return c.name == "virsh" && (c.sub("undefine") || c.sub("destroy") || c.sub("vol-wipe") || c.sub("reset"))
+	}, Class: destructive, Reason: "removes a virtual machine (with --remove-all-storage its disks) or cuts its power"},
+	{ID: "k8s.evict", When: func(c *call) bool {
+		if c.name != "kubectl" && c.name != "oc" {
+			return false
+		}
+		if c.sub("taint") {
+			for _, p := range c.pos {
+				if strings.HasSuffix(p.s, ":NoExecute") {
+					return true
+				}
+			}
+		}
+		if c.sub("patch") && (c.sub("patch", "pv") || c.sub("patch", "persistentvolume")) {
+			for _, a := range c.args {
+				if strings.Contains(a.s, "persistentVolumeReclaimPolicy") && strings.Contains(a.s, "Delete") {
+					return true
+				}
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "a NoExecute taint evicts every pod from the nodes; a Delete reclaim policy deletes the volume's data with its claim"},
+	{ID: "iac.state-overwrite", When: func(c *call) bool {
+		return (c.name == "terraform" || c.name == "tofu") && c.sub("init") && c.has("-migrate-state", "--migrate-state") && c.has("-force-copy", "--force-copy")
+	}, Class: destructive, Reason: "init -migrate-state -force-copy overwrites the state in the new backend without asking"},
+	{ID: "cloud.overwrite", When: func(c *call) bool {
+		switch c.name {
+		case "gcloud":
+			return c.sub("sql", "instances", "restore-backup") || c.sub("sql", "backups", "restore") || c.sub("kms", "keys", "versions", "destroy") ||
+				c.sub("compute", "instances", "reset") || c.sub("spanner", "databases", "restore")
+		case "az":
+			return c.sub("vm", "reimage") || c.sub("vmss", "reimage") || c.sub("vmss", "reimage-all") || c.sub("keyvault", "key", "purge")
+		case "aws":
+			// An object put without a body is an empty one, over what
+			// the key held.
+			return c.sub("s3api", "put-object") && !c.has("--body")
+		}
+		return false
+	}, Class: destructive, Reason: "replaces a resource's data (a restore over an instance, a reimaged disk, a destroyed key, an object emptied)"},
+	{ID: "cloud.secret-overwrite", When: func(c *call) bool {
+		switch c.name {
+		case "fly", "flyctl":
+			return c.sub("secrets", "set") || c.sub("secrets", "import")
+		case "heroku":
+			return c.sub("config:set") || c.sub("config:add")
+		case "gh":
+			return c.sub("secret", "set") || c.sub("variable", "set")
+		case "az":
+			return c.sub("keyvault", "secret", "set") || c.sub("webapp", "config", "appsettings", "set")
+		case "aws":
+			return c.sub("ssm", "put-parameter") && c.has("--overwrite")
+		case "gcloud":
+			return c.sub("secrets", "versions", "add")
+		case "doppler":
+			return c.sub("secrets", "set") || c.sub("secrets", "upload")
+		case "railway":
+			return c.sub("variables", "set") || c.sub("variables", "--set") || c.has("--set")
+		}
+		return false
+	}, Class: destructive, Reason: "overwrites a secret or setting a running service reads, breaking whatever used the old value"},
+	{ID: "ops.protection-off", When: func(c *call) bool {
+		switch c.name {
+		case "aws":
+			return c.has("--no-disable-api-termination", "--no-disable-api-stop")
+		case "mc":
+			return c.sub("version", "suspend")
+		case "gcloud":
+			return c.has("--no-versioning")
+		case "gsutil":
+			return c.sub("versioning", "set", "off")
+		}
+		return false
+	}, Class: destructive, Reason: "turns off a protection against deletion (termination protection, object versioning)"},
+	{ID: "ops.scale-to-zero", When: func(c *call) bool {
+		v, ok := c.flagValue("--reserved-concurrent-executions")
+		return c.name == "aws" && ok && isZero(v)
+	}, Class: destructive, Reason: "a reserved concurrency of 0 stops the function from running at all"},
+	{ID: "cloud.expire-data", When: func(c *call) bool {
+		return c.name == "mc" && c.sub("ilm") && (c.has("--expire-days", "--expiry-days", "--expire-date", "--expiry-date", "--noncurrent-expire-days")) ||
+			c.name == "s3cmd" && (c.sub("setlifecycle") || c.sub("expire"))
+	}, Class: destructive, Reason: "sets objects to expire, so that they are deleted once their time passes"},
+	{ID: "cloud.overwrite-with-nothing", When: func(c *call) bool {
+		if !(c.name == "rclone" && (c.sub("copyto") || c.sub("copy") || c.sub("moveto") || c.sub("rcat")) || c.name == "azcopy" && (c.sub("copy") || c.sub("cp")) || c.name == "mc" && c.sub("cp")) {
+			return false
+		}
+		for _, p := range c.pos {
+			if p.s == "/dev/null" {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "copying /dev/null over a stored object empties it"},
+	{ID: "backup.rewrite", When: func(c *call) bool {
+		return c.name == "rclone" && c.sub("dedupe") || c.name == "borg" && (c.sub("recreate") || c.sub("compact"))
+	}, Class: destructive, Reason: "rewrites stored data or backups, deleting what they decide is redundant"},
+	{ID: "db.import-delete", When: func(c *call) bool {
+		v, _ := c.flagValue("--mode")
+		return c.name == "mongoimport" && (v == "delete" || c.has("--drop"))
+	}, Class: destructive, Reason: "mongoimport --mode=delete deletes the documents it is given; --drop drops the collection first"},
+}}
