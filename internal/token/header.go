@@ -37,6 +37,7 @@ var credentialHeaders = []string{"authorization", "project-access-token", "team-
 // (CGIName). Such a request is refused and recorded, not forwarded with the
 // stray value dropped.
 func Stray(h http.Header, secret string) (header, value string, found bool) {
+	seen := 0 // the token itself may be sent once: a second copy is a second header
 	for k, vs := range h {
 		if !slices.Contains(credentialHeaders, CGIName(k)) {
 			continue
@@ -48,6 +49,11 @@ func Stray(h http.Header, secret string) (header, value string, found bool) {
 			}
 			if v != "" && v != secret {
 				return k, v, true
+			}
+			if v == secret {
+				if seen++; seen > 1 {
+					return k, v, true
+				}
 			}
 		}
 	}

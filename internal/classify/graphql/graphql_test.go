@@ -145,6 +145,9 @@ func TestRailwayTargets(t *testing.T) {
 		{Call{Field: "egressGatewayRollbackFromHA", Args: map[string]any{"volumeInstanceId": "vi_1", "input": map[string]any{"serviceId": "svc", "allEnvironments": true}}}, "[volumeInstance vi_1 service svc]", false},
 		{Call{Field: "volumeInstanceBackupRestore", Args: map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1", "wipeServiceIds": []any{"svc"}}}, "[volumeInstance vi_1]", false},
 		{Call{Field: "environmentCreate", Args: map[string]any{"input": map[string]any{"projectId": "prj", "baseEnvironmentId": "env_p"}}}, "[environment env_p]", false},
+		// A base environment is a project's setting, not where the change
+		// is made: the whole project is.
+		{Call{Field: "projectUpdate", Args: map[string]any{"id": "prj", "input": map[string]any{"isPublic": true, "baseEnvironmentId": "env_s"}}}, "[environment env_s project prj]", false},
 		{Call{Field: "serviceCreate", Args: map[string]any{"input": map[string]any{"projectId": "prj", "rootServiceId": "svc"}}}, "[project prj service svc]", false},
 		{Call{Field: "volumeInstanceBackupLock", Args: map[string]any{"volumeInstanceBackupId": "b", "volumeInstanceId": "vi_1"}}, "[volumeInstance vi_1]", false},
 		{Call{Field: "serviceInstanceUpdate", Args: map[string]any{"serviceId": "svc", "environmentId": "env_s", "input": map[string]any{"serviceIds": []any{"a"}}}}, "[environment env_s]", false},

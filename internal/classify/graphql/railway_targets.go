@@ -74,8 +74,13 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	add("environment", envs)
 	// What lives in one environment (an environment, a volume instance, a
 	// deployment) anchors the services, volumes and project named beside it
-	// to that environment.
-	anchored := len(envs) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0
+	// to that environment. Only the environment a change is made in does,
+	// or, for an environment's own mutations (environmentCreate), the one
+	// it is made from; elsewhere a source, target or base environment is a
+	// setting (projectUpdate's baseEnvironmentId), and the project beside
+	// it is changed whole.
+	anchored := len(ids["environmentId"]) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0 ||
+		strings.HasPrefix(c.Field, "environment") && len(envs) > 0
 	for _, k := range slices.Sorted(maps.Keys(ids)) {
 		if kind := idKinds[k]; kind != "" && kind != "environment" && (!anchored || !pinned[kind]) {
 			add(kind, ids[k])

@@ -524,6 +524,7 @@ func TestNoTokenLearnsNothingAndAFoundCredentialIsRefused(t *testing.T) {
 		{"Authorization": {"Bearer RAILWAY-SECRET"}},
 		{"Project-Access-Token": {"RAILWAY-SECRET"}},
 		{"Authorization": {"Bearer " + e.prod, "Bearer RAILWAY-SECRET"}},
+		{"Authorization": {"Bearer " + e.prod, "Bearer " + e.prod}},
 		{"Authorization": {"Bearer " + e.prod}, "Project-Access-Token": {"RAILWAY-SECRET"}},
 		{"Authorization": {"Bearer " + e.prod}, "X_Api_Key": {"RAILWAY-SECRET"}},
 		{"Authorization": {"Bearer " + e.prod}, "team-access-token": {"RAILWAY-SECRET"}},
@@ -563,9 +564,16 @@ func TestNoTokenLearnsNothingAndAFoundCredentialIsRefused(t *testing.T) {
 	if len(refused) != len(forms) {
 		t.Fatalf("refusals audited: %v", refused)
 	}
+	twice := 0
 	for _, r := range refused {
-		if !strings.Contains(r, token.Fingerprint("RAILWAY-SECRET")) {
+		switch {
+		case strings.Contains(r, token.Fingerprint(e.prod)):
+			twice++ // the token itself, in a second Authorization
+		case !strings.Contains(r, token.Fingerprint("RAILWAY-SECRET")):
 			t.Errorf("a refusal without the credential's fingerprint: %s", r)
 		}
+	}
+	if twice != 1 {
+		t.Errorf("the token sent twice was refused %d times", twice)
 	}
 }

@@ -255,8 +255,22 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 // NUL), or one that names a method override. A parameter called exactly
 // "method" is an API's own.
 func overridesMethod(name string) bool {
-	l := lettersOf(name)
-	return (l == "method" && name != "method") || strings.Contains(l, "methodoverride") || strings.Contains(l, "httpmethod")
+	for _, l := range []string{lettersOf(name), lettersOf(frameworkName(name))} {
+		if (l == "method" && name != "method") || strings.Contains(l, "methodoverride") || strings.Contains(l, "httpmethod") {
+			return true
+		}
+	}
+	return false
+}
+
+// frameworkName is a parameter's name as PHP and query-string parsers may
+// read it: cut at a NUL (PHP ends names there: _method%00x is _method)
+// and at an opening bracket (query[a] is an array named query).
+func frameworkName(name string) string {
+	if i := strings.IndexAny(name, "\x00["); i >= 0 {
+		return name[:i]
+	}
+	return name
 }
 
 // carriesCredential says whether a query parameter's name marks a
@@ -409,7 +423,7 @@ func readGraphQL(r *http.Request, params url.Values, body []byte) ([]graphql.Req
 		for _, p := range graphqlParams {
 			// query[], query%20, Query: frameworks read each of them as
 			// query.
-			if strictjson.FoldKey(k) == strictjson.FoldKey(p) || lettersOf(k) == strings.ToLower(p) {
+			if strictjson.FoldKey(k) == strictjson.FoldKey(p) || lettersOf(k) == strings.ToLower(p) || lettersOf(frameworkName(k)) == strings.ToLower(p) {
 				if k != p {
 					return nil, refuse("the query parameter %q is not %q", k, p)
 				}

@@ -76,6 +76,25 @@ func (echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Encoding", "gzip, "+strings.TrimPrefix(cred, "Bearer "))
 		w.Write([]byte("{}"))
 		return
+	case "/v1/gzip-twice", "/v1/identity-then-gzip": // two codings on two header lines
+		first := "gzip"
+		if r.URL.Path == "/v1/identity-then-gzip" {
+			first = "identity"
+		}
+		w.Header()["Content-Encoding"] = []string{first, "gzip"}
+		var inner, outer bytes.Buffer
+		gz := gzip.NewWriter(&inner)
+		gz.Write([]byte("tok=" + cred))
+		gz.Close()
+		body := inner.Bytes()
+		if first == "gzip" {
+			gz = gzip.NewWriter(&outer)
+			gz.Write(body)
+			gz.Close()
+			body = outer.Bytes()
+		}
+		w.Write(body)
+		return
 	}
 	w.Header().Set("X-Seen-Authorization", cred)
 	w.Header().Set("Content-Type", "application/json")
@@ -151,8 +170,12 @@ func TestEchoedCredentialNeverReachesTheAgent(t *testing.T) {
 			t.Errorf("line %d of the answer was not scrubbed: %q", i+1, line)
 		}
 	}
-	for path, status := range map[string]int{"/v1/name": 200, "/v1/encoding": 502} {
+	for path, status := range map[string]int{"/v1/name": 200, "/v1/encoding": 502, "/v1/gzip-twice": 502, "/v1/identity-then-gzip": 502} {
 		resp, body := get(path, "")
+		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+			inner, _ := io.ReadAll(zr)
+			body = append(body, inner...) // what an agent would gunzip
+		}
 		var head strings.Builder
 		resp.Header.Write(&head)
 		if resp.StatusCode != status || strings.Contains(strings.ToLower(head.String()+string(body)), "echoed-secret") {

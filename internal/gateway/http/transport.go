@@ -107,7 +107,9 @@ func (t *syncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		if compressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		// Inflated only when gzip is the one coding: two header lines
+		// (gzip twice) would leave the inner layer unread and unmarked.
+		if ce := resp.Header.Values("Content-Encoding"); compressed && len(ce) == 1 && strings.EqualFold(strings.TrimSpace(ce[0]), "gzip") {
 			resp.Header.Del("Content-Encoding")
 			resp.Header.Del("Content-Length")
 			resp.ContentLength = -1
