@@ -216,3 +216,15 @@ func TestCachedDocumentsTakeTheirOwnVariables(t *testing.T) {
 		}
 	}
 }
+
+// Without the shell guard linked, a command a mutation sets is unknown,
+// never taken for a plain write.
+func TestRailwayCommandsUnreadWithoutTheShellGuardAreUnknown(t *testing.T) {
+	saved := JudgeCommand
+	JudgeCommand = nil
+	defer func() { JudgeCommand = saved }()
+	call := Call{Field: "serviceInstanceUpdate", Args: map[string]any{"environmentId": "e1", "serviceId": "s1", "input": map[string]any{"startCommand": "rm -rf /data"}}}
+	if got := action.Highest(RailwayProfile{}.Judge(call)); got != action.ClassUnknown {
+		t.Fatalf("%s", got)
+	}
+}

@@ -131,6 +131,7 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	if anyValue(a, func(_, k string, v any) bool { return k == "privateNetworkDisabled" && v != nil && !isFalse(v) }) {
 		out = append(out, destructive("railway.protection-off", "%s cuts the private network between services", c.Field))
 	}
+	out = append(out, judgeCommands(c.Field, a)...)
 	if c.Field == "environmentStageChanges" && isFalse(a["merge"]) {
 		out = append(out, destructive("railway.reset", "environmentStageChanges with merge: false discards the changes already staged"))
 	}
@@ -306,4 +307,56 @@ func (RailwayProfile) JudgeQuery(field string) []action.Reason {
 			Message: field + " creates an invite code that grants access to a project"}}
 	}
 	return nil
+}
+
+// JudgeCommand judges a shell command line a service will run. The shell
+// guard sets it (it imports this package, so this one cannot import it);
+// without it every such command is unknown.
+var JudgeCommand func(text string) []action.Reason
+
+// commandFields are the settings whose value Railway runs as a shell
+// command: a start command of rm -rf /data deletes the service's data as
+// surely as typing it.
+var commandFields = map[string]bool{"startCommand": true, "buildCommand": true, "preDeployCommand": true}
+
+// judgeCommands judges every command a mutation sets, at any depth.
+func judgeCommands(field string, args map[string]any) []action.Reason {
+	var cmds []string
+	anyValue(args, func(_, k string, v any) bool {
+		if !commandFields[k] {
+			return false
+		}
+		switch v := v.(type) {
+		case string:
+			cmds = append(cmds, v)
+		case []any:
+			for _, x := range v {
+				s, ok := x.(string)
+				if !ok {
+					s = fmt.Sprint(x)
+				}
+				cmds = append(cmds, s)
+			}
+		case nil:
+		default:
+			cmds = append(cmds, fmt.Sprint(v))
+		}
+		return false
+	})
+	var out []action.Reason
+	for _, cmd := range cmds {
+		if strings.TrimSpace(cmd) == "" {
+			continue
+		}
+		if JudgeCommand == nil {
+			out = append(out, action.Reason{ID: "railway.command", Class: action.ClassUnknown,
+				Message: field + " sets a command the service will run, which Chaperone cannot read here"})
+			continue
+		}
+		for _, r := range JudgeCommand(cmd) {
+			r.Message = field + " sets a command the service will run: " + r.Message
+			out = append(out, r)
+		}
+	}
+	return out
 }

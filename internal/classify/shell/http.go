@@ -546,3 +546,12 @@ func strictUnmarshal(body []byte, v any) error {
 	dec.UseNumber()
 	return dec.Decode(v)
 }
+
+// Railway runs a service's start, build and pre-deploy commands in the
+// service's own home: they are judged as commands run there.
+func init() {
+	graphql.JudgeCommand = func(text string) []action.Reason {
+		c := Classifier{}
+		return c.ClassifyIn("cd ~ && "+text, "").Reasons
+	}
+}
