@@ -2077,3 +2077,21 @@ func TestMoreRunnersCredentialsAndTakedowns(t *testing.T) {
 		{"psql -c '\\dt'", read, ""},
 	})
 }
+
+// A listing that shows dotfiles names the workspace's .env beside the
+// rest: a command given its output reads the credentials in it. A listing
+// whose tests leave .env out does not.
+func TestListingsThatNameCredentialFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{".env": "TOKEN=x\n", "README.md": "# x\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"cat $(ls -a | grep env)", credential, "creds.read-secret-file"},
+		{"cat $(find . -name '.env*')", credential, "creds.read-secret-file"},
+		{"cat $(find . -name '*.md')", read, ""},
+		{"cat $(ls)", read, ""},
+	})
+}

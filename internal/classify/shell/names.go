@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -96,4 +97,50 @@ func (w *walker) substituted(cs *syntax.CmdSubst) string {
 		}
 	}
 	return "$(...)"
+}
+
+// showsHidden says whether a listing names dotfiles (.env): find, and ls
+// and its kin with -a or -A.
+func showsHidden(name string, rest []arg) bool {
+	switch name {
+	case "find", "fd", "fdfind", "locate", "plocate", "mlocate", "du", "compgen":
+		return name != "fd" && name != "fdfind" || slices.ContainsFunc(rest, func(a arg) bool { return a.s == "-H" || a.s == "--hidden" })
+	}
+	return slices.ContainsFunc(rest, func(a arg) bool {
+		return a.s == "--all" || a.s == "--almost-all" || len(a.s) > 1 && a.s[0] == '-' && a.s[1] != '-' && strings.ContainsAny(a.s[1:], "aA")
+	})
+}
+
+// secretsIn lists the credential files directly in a workspace directory.
+func (w *walker) secretsIn(dir string) []string {
+	full := w.resolve(dir)
+	if full == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if p := path.Join(dir, e.Name()); !e.IsDir() && isSecretPath(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// nameTests are the patterns find's -name and -iname tests keep; a name
+// that matches none is not listed.
+func nameTests(name string, rest []arg) []string {
+	if name != "find" {
+		return nil
+	}
+	var out []string
+	for i, a := range rest {
+		if (a.s == "-name" || a.s == "-iname") && i+1 < len(rest) {
+			out = append(out, rest[i+1].s)
+		}
+	}
+	return out
 }

@@ -448,7 +448,20 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 	}
 	known := func(text string) input { return input{present: true, known: true, text: text, from: name} }
 	if slices.Contains(listers, name) {
-		return input{present: true, from: name, paths: listed(name, rest)}
+		paths := listed(name, rest)
+		if showsHidden(name, rest) {
+			// ls -a names .env beside the rest: a listing of a directory
+			// that holds credentials names them.
+			pats := nameTests(name, rest)
+			for _, root := range slices.Clone(paths) {
+				for _, s := range w.secretsIn(root) {
+					if len(pats) == 0 || slices.ContainsFunc(pats, func(p string) bool { ok, _ := path.Match(p, path.Base(s)); return ok }) {
+						paths = append(paths, s)
+					}
+				}
+			}
+		}
+		return input{present: true, from: name, paths: paths}
 	}
 	switch name {
 	case "grep", "egrep", "fgrep", "rg", "sort", "sed", "tr", "cut", "awk", "gawk", "mawk", "xargs":
