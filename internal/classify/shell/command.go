@@ -525,7 +525,8 @@ func gitShowsContent(c *call) bool {
 }
 
 var (
-	shells       = []string{"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "busybox-sh", "rbash", "tcsh", "csh", "yash", "posh", "oksh", "loksh", "osh", "ksh93", "pdksh", "elvish", "nu", "xonsh", "pwsh", "powershell"}
+	shells = []string{"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "busybox-sh", "rbash", "tcsh", "csh", "yash", "posh", "oksh", "loksh", "osh", "ksh93", "pdksh", "elvish", "nu", "xonsh", "pwsh", "powershell",
+		"ysh", "oil", "rc", "es", "ion", "murex", "ngs", "scsh", "hush", "brush"}
 	interpreters = []string{"python", "python3", "python2", "pypy", "pypy3", "node", "nodejs", "deno", "bun", "ruby", "perl", "php", "lua", "Rscript", "osascript", "tsx", "ts-node"}
 	awks         = []string{"awk", "gawk", "mawk", "nawk"}
 	printers     = []string{"echo", "printf"}

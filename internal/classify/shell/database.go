@@ -279,6 +279,8 @@ var (
 	// mongoExpiry: a TTL (expireAfterSeconds, on an index or by collMod)
 	// has the server delete documents as they pass it.
 	mongoExpiry = regexp.MustCompile(`\bexpireAfterSeconds\b`)
+	// mongoLoad: load() runs another file's code in the shell.
+	mongoLoad = regexp.MustCompile(`\bload\s*\(`)
 	// mongoMapReduce: mapReduce writes its result over a collection
 	// unless it is returned inline.
 	mongoMapReduce   = regexp.MustCompile(`\bmapReduce\b`)
@@ -340,6 +342,9 @@ func (w *walker) redis(args []arg) {
 }
 
 func (w *walker) mongo(code string) {
+	if mongoLoad.MatchString(code) {
+		w.add("mongo.dynamic", unknown, "mongo code loads and runs a script file Chaperone does not read here")
+	}
 	if mongoExpiry.MatchString(code) {
 		w.add("mongo.destructive", destructive, "mongo: expireAfterSeconds has the server delete documents as they expire")
 		return

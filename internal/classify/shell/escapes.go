@@ -28,6 +28,8 @@ var escapes = map[string][]escape{
 	"rsync": {{opts: []string{"-e", "--rsh", "--rsync-path"}}},
 	"scp":   {{opts: []string{"-S"}}},
 	"entr":  {{opts: []string{"-s"}}},
+	// groff -U (unsafe) runs the .sy and .pso requests of its input.
+	"groff": {{opts: []string{"-U"}, code: true}},
 	"flock": {{opts: []string{"-c", "--command"}}},
 	"gdb":   {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, bang: true}},
 	"lldb":  {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
@@ -41,7 +43,7 @@ var escapes = map[string][]escape{
 	// go run/test -exec and every build's -toolexec run the program they
 	// name (with the binary or the tool as arguments); go vet -vettool too.
 	"go":       {{opts: []string{"-exec", "--exec", "-toolexec", "--toolexec", "-vettool", "--vettool"}}},
-	"tmux":     {{opts: []string{"-c"}}},
+	"tmux":     {{opts: []string{"-c"}}, {opts: []string{"source-file", "source"}, code: true}},
 	"screen":   {{opts: []string{"-c"}, code: true}},
 	"sftp":     {{opts: []string{"-S", "-D"}}},
 	"gmake":    {{opts: []string{"--eval", "-E"}, code: true}},

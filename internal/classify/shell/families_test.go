@@ -2095,3 +2095,17 @@ func TestListingsThatNameCredentialFiles(t *testing.T) {
 		{"cat $(ls)", read, ""},
 	})
 }
+
+// More shells, and programs that run a script of their own language given
+// as a file: mongo's load(), tmux's source-file, groff's unsafe mode.
+func TestMoreShellsAndScriptLoaders(t *testing.T) {
+	check(t, []want{
+		{"ysh -c 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"rc -c 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{`mongosh --eval 'load("/tmp/x.js")'`, unknown, "mongo.dynamic"},
+		{"tmux source-file /dev/stdin <<<'run-shell \"rm -rf ~\"'", unknown, "shell.program-code"},
+		{"groff -U x.ms", unknown, "shell.program-code"},
+		{"tmux ls", write, ""},
+		{`mongosh --eval 'db.users.find()'`, read, ""},
+	})
+}
