@@ -2027,6 +2027,9 @@ func TestGitDiscardsAndHooksByOtherRoutes(t *testing.T) {
 		{"git config set alias.z '!rm -rf ~' && git z", destructive, "fs.rm-recursive"},
 		{"git -c submodule.x.update='!rm -rf ~' submodule update", destructive, "fs.rm-recursive"},
 		{"tar -xf x.tar -C .git", destructive, "fs.extract-outside-workspace"},
+		{"git apply --unsafe-paths --directory=/etc p.patch", destructive, "git.apply-outside"},
+		{"git apply --directory=../other p.patch", destructive, "git.apply-outside"},
+		{"git apply --directory=sub p.patch", write, ""},
 		{"git apply fix.patch", write, ""},
 		{"git diff | cat", read, ""},
 	})

@@ -76,6 +76,19 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git submodule deinit -f removes submodules' working trees, changes included"},
 	{ID: "git.submodule-update-force", Sub: []string{"submodule", "update"}, Any: []string{"-f", "--force"}, Class: destructive,
 		Reason: "git submodule update --force checks submodules out again, discarding their uncommitted changes"},
+	{ID: "git.apply-outside", Sub: []string{"apply"}, When: func(c *call) bool {
+		// --directory moves the patch's paths; --unsafe-paths lets them
+		// leave the working tree.
+		if c.has("--unsafe-paths") {
+			return true
+		}
+		for _, d := range optionValues(c, "--directory") {
+			if c.lands(d) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "git apply writes the patch's files outside the working tree"},
 	{ID: "git.rm-force", Sub: []string{"rm"}, Any: []string{"-f", "--force"}, Class: destructive,
 		Reason: "git rm -f deletes files even with uncommitted changes"},
 	{ID: "git.read", When: func(c *call) bool {
