@@ -56,6 +56,9 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 	if (lang == "perl" || lang == "ruby") && perlInPlace(c) && anyOutside(c) {
 		w.add("fs.edit-outside-workspace", destructive, c.name+" -i edits files outside the workspace in place")
 	}
+	if (lang == "perl" || lang == "ruby") && perlInPlace(c) && anyGitInternal(c) {
+		w.add("fs.git-internals", destructive, c.name+" -i edits a file of the repository's history or state in .git")
+	}
 	// perl, ruby, node and the rest run every -e they are given (python's
 	// -c ends its options: what follows is the program's arguments).
 	var code []arg

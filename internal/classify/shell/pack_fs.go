@@ -7,6 +7,8 @@ func init() { register(fsPack, writersPack, sedPack, inPlacePack) }
 var sedPack = &Pack{Name: "sed", Commands: []string{"sed", "gsed"}, Rules: []Rule{
 	{ID: "fs.edit-outside-workspace", When: func(c *call) bool { return sedInPlace(c) && anyOutside(c) }, Class: destructive,
 		Reason: "edits files outside the workspace in place: an empty or wrong script destroys them"},
+	{ID: "fs.git-internals", When: func(c *call) bool { return sedInPlace(c) && anyGitInternal(c) }, Class: destructive,
+		Reason: "edits a file of the repository's history or state in .git (HEAD, refs, the index) in place"},
 	{ID: "fs.edit-in-place", When: sedInPlace, Class: write, Reason: "edits files in place"},
 }}
 

@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,6 +143,9 @@ func writeAction(r hook.Request) action.Action {
 	for _, rs := range deleteReasons(r.Cwd, deleted) {
 		a.AddReason(rs)
 	}
+	for _, rs := range overwriteReasons(r.Cwd, r.Op, targets, deleted) {
+		a.AddReason(rs)
+	}
 	for _, t := range targets {
 		p := abs(r.Cwd, t)
 		// A link to a guarded file is the guarded file.
@@ -199,6 +203,74 @@ func deleteReasons(cwd string, paths []string) []action.Reason {
 		}
 	}
 	return out
+}
+
+// overwriteReasons judges writing files as the shell guard judges the
+// same write made in a shell where the agent works: a whole file written
+// as `: > path`, an edit as `sed -i` of it. A file outside the workspace
+// (~/.bashrc, /etc/hosts, ../other/x) or inside .git is held where the
+// shell's would be; in the workspace it is a write.
+func overwriteReasons(cwd string, op hook.Op, targets, deleted []string) []action.Reason {
+	var lines []string
+	for _, t := range targets {
+		if slices.Contains(deleted, t) {
+			continue // judged as rm already
+		}
+		if !filepath.IsAbs(cwd) {
+			// An agent that does not say where it works (Windsurf): no
+			// workspace to be outside of, so only the places no project
+			// lives in are held, and a repository's .git.
+			if outsideAnyProject(t) {
+				lines = append(lines, ": > "+argv.Quote([]string{t}))
+			}
+			continue
+		}
+		p := t
+		// Agents name files in the workspace by absolute path too.
+		if filepath.IsAbs(p) && filepath.IsAbs(cwd) {
+			if rel, err := filepath.Rel(cwd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				p = rel
+			}
+		}
+		if op == hook.OpWrite {
+			lines = append(lines, ": > "+argv.Quote([]string{p}))
+		} else {
+			lines = append(lines, argv.Quote([]string{"sed", "-i", "-e", "p", "--", p}))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	var out []action.Reason
+	for _, rs := range classify.ClassifyIn(action.KindShell, strings.Join(lines, "\n"), cwd).Reasons {
+		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// outsideAnyProject: a path in a home's dotfiles, the system's
+// directories, or a repository's .git.
+func outsideAnyProject(p string) bool {
+	p = filepath.ToSlash(filepath.Clean(p))
+	for _, d := range []string{"/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/var/", "/sys/", "/proc/", "/dev/"} {
+		if strings.HasPrefix(p, d) {
+			return true
+		}
+	}
+	if strings.Contains(p+"/", "/.git/") {
+		return true
+	}
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		// /root/.x, /home/u/.x, ~/.x: a home's own settings.
+		home := i >= 1 && (parts[i-1] == "root" && i == 2 || i == 3 && parts[1] == "home" || parts[i-1] == "~")
+		if home && strings.HasPrefix(part, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 var patchHeader = regexp.MustCompile(`(?m)^\*\*\* (Add File|Update File|Delete File|Move to): (.+)$`)
