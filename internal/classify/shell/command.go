@@ -137,6 +137,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	c := parseCall(name, rest)
 	w.equivalents(c, in, depth)
+	w.shellBuiltins(c, depth)
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)

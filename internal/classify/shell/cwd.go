@@ -321,6 +321,12 @@ func (w *walker) inDir(dir arg, f func()) {
 // wrapped walks the command a wrapper runs, in the directory it runs it in.
 func (w *walker) wrapped(name string, rest, inner []arg, in input, depth int) {
 	w.optionCommands(parseCall(name, rest), in, depth)
+	// The wrapper's own output file (strace -o, time -o).
+	if o := programOutputs[name]; len(o) > 0 && len(inner) <= len(rest) {
+		for _, v := range optionValues(parseCall(name, rest[:len(rest)-len(inner)]), o...) {
+			w.overwritesOutput(parseCall(name, rest), v)
+		}
+	}
 	if shellOf(name, rest) && len(inner) > 0 {
 		// sudo -s CMD, sudo -i CMD, flock LOCK -c CMD: a shell runs the
 		// words as a command line.

@@ -28,7 +28,7 @@ var dbClients = map[string]*dbClient{
 	"duckdb":            {inline: []string{"-c"}, sqlArg: 2, lang: "sql"},
 	"clickhouse-client": {inline: []string{"-q", "--query"}, lang: "sql"},
 	"cqlsh":             {inline: []string{"-e", "--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
-	"redis-cli":         {valueOpts: strings.Fields("-h -p -a -n -u -s -r -i --user --pass --askpass"), lang: "redis"},
+	"redis-cli":         {valueOpts: strings.Fields("-h -p -a -n -u -s -r -i --user --pass --askpass"), files: []string{"--eval"}, lang: "redis"},
 	"mongosh":           {inline: []string{"--eval"}, files: []string{"-f", "--file"}, lang: "mongo"},
 	"mongo":             {inline: []string{"--eval"}, lang: "mongo"},
 	"usql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "sql"},
@@ -285,7 +285,7 @@ var (
 	// unless it is returned inline.
 	mongoMapReduce   = regexp.MustCompile(`\bmapReduce\b`)
 	mongoInline      = regexp.MustCompile(`["']?\bout["']?\s*:\s*\{\s*["']?inline["']?\s*:`)
-	mongoDestructive = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
+	mongoDestructive = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:fsyncLock|dropDatabase|drop|dropIndex(?:es)?|dropSearchIndex|deleteMany|deleteOne|delete|remove|findOneAndDelete|findAndModify|dropUser|dropAllUsers|dropRole|dropAllRoles|shutdown|shutdownServer)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
 	// A method called by a name computed at run time.
 	mongoComputedCall = regexp.MustCompile(`\]\s*\(`)
 	mongoWrite        = regexp.MustCompile(`\b(?:insert\w*|update\w*|replaceOne|bulkWrite|createCollection|createIndex|renameCollection|save)\s*\(`)
@@ -307,9 +307,18 @@ func (w *walker) redis(args []arg) {
 		n, err := strconv.ParseInt(a.s, 10, 64)
 		return !a.dyn && err == nil && n > t
 	}
+	// A second (or a thousand milliseconds) is as good as now.
 	switch cmd {
-	case "EXPIRE", "PEXPIRE":
-		expiresNow = len(args) < 3 || !after(args[2], 0)
+	case "EXPIRE":
+		expiresNow = len(args) < 3 || !after(args[2], 1)
+	case "PEXPIRE":
+		expiresNow = len(args) < 3 || !after(args[2], 1000)
+	case "SET":
+		for i, a := range args[:len(args)-1] {
+			if u := strings.ToUpper(a.s); u == "EX" && !after(args[i+1], 1) || u == "PX" && !after(args[i+1], 1000) {
+				expiresNow = true
+			}
+		}
 	case "EXPIREAT", "PEXPIREAT":
 		now := time.Now().Unix()
 		if cmd == "PEXPIREAT" {
@@ -323,11 +332,14 @@ func (w *walker) redis(args []arg) {
 			}
 		}
 	}
+	// Commands that store their result over a destination key.
+	stores := strings.HasSuffix(cmd, "STORE") || cmd == "BITOP" || cmd == "SORT" && slices.ContainsFunc(args, func(a arg) bool { return strings.EqualFold(a.s, "STORE") }) ||
+		(cmd == "GEORADIUS" || cmd == "GEORADIUSBYMEMBER" || cmd == "GEOSEARCHSTORE") && slices.ContainsFunc(args, func(a arg) bool { return strings.HasPrefix(strings.ToUpper(a.s), "STORE") })
 	replace := slices.ContainsFunc(args, func(a arg) bool { return strings.EqualFold(a.s, "REPLACE") })
 	switch {
 	case args[0].dyn:
 		w.add("db.dynamic-statement", unknown, "redis-cli runs a command only known at run time")
-	case expiresNow || cmd == "RENAME" || (cmd == "COPY" || cmd == "RESTORE") && replace || cmd == "ACL" && sub == "DELUSER":
+	case expiresNow || stores || cmd == "RENAME" || (cmd == "COPY" || cmd == "RESTORE") && replace || cmd == "ACL" && sub == "DELUSER" || cmd == "CLIENT" && sub == "KILL":
 		w.add("redis.destructive", destructive, "redis "+strings.TrimSpace(cmd+" "+sub)+" deletes or overwrites a key, or removes an account")
 	case slices.Contains(redisDestructive, cmd), (cmd == "SCRIPT" || cmd == "FUNCTION") && sub == "FLUSH", cmd == "CLUSTER" && sub == "RESET", cmd == "CONFIG" && (sub == "SET" || sub == "RESETSTAT"),
 		// A script, a module or DEBUG can run anything, FLUSHALL included;

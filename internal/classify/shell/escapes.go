@@ -28,6 +28,8 @@ var escapes = map[string][]escape{
 	"rsync": {{opts: []string{"-e", "--rsh", "--rsync-path"}}},
 	"scp":   {{opts: []string{"-S"}}},
 	"entr":  {{opts: []string{"-s"}}},
+	// systemd-run -p ExecStartPre=CMD (and the other Exec properties) runs CMD.
+	"systemd-run": {{opts: []string{"-p", "--property"}, prefix: "ExecStart="}, {opts: []string{"-p", "--property"}, prefix: "ExecStartPre="}, {opts: []string{"-p", "--property"}, prefix: "ExecStartPost="}, {opts: []string{"-p", "--property"}, prefix: "ExecStop="}, {opts: []string{"-p", "--property"}, prefix: "ExecStopPost="}, {opts: []string{"-p", "--property"}, prefix: "ExecReload="}, {opts: []string{"-p", "--property"}, prefix: "ExecCondition="}},
 	// groff -U (unsafe) runs the .sy and .pso requests of its input.
 	"groff": {{opts: []string{"-U"}, code: true}},
 	"flock": {{opts: []string{"-c", "--command"}}},

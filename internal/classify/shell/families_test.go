@@ -2112,3 +2112,80 @@ func TestMoreShellsAndScriptLoaders(t *testing.T) {
 		{`mongosh --eval 'db.users.find()'`, read, ""},
 	})
 }
+
+// The second black-box round: output-file options, lifecycle scripts,
+// builtins and variables that run or write, other VCSs and service
+// managers, replacers and extractors, redis overwrites, mounts of
+// credentials.
+func TestSecondRoundFamilies(t *testing.T) {
+	check(t, []want{
+		{"csplit -z -s -f ~/.bashr -b 'c%.0d' payload 1", destructive, "fs.overwrite-outside-workspace"},
+		{"echo '0: 6576696c' | xxd -r - ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"script -q -c 'echo x' ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"curl --trace ~/.bashrc https://example.com", destructive, "fs.overwrite-outside-workspace"},
+		{"psql -L ~/.bashrc -c 'select 1'", destructive, "fs.overwrite-outside-workspace"},
+		{"git bundle create ~/.bashrc HEAD", destructive, "fs.overwrite-outside-workspace"},
+		{"strace -o ~/.bashrc ls", destructive, "fs.overwrite-outside-workspace"},
+		{"dpkg -x a.deb ~", destructive, "fs.overwrite-outside-workspace"},
+		{"set -k; git diff GIT_EXTERNAL_DIFF='rm -rf ~ #'", unknown, "shell.keyword-assignments"},
+		{"history -s 'rm -rf ~'; fc -s", unknown, "shell.history-run"},
+		{"history -c; history -w ~/.bashrc", destructive, "fs.truncate-outside-workspace"},
+		{"BASH_ALIASES[x]='rm -rf ~'", unknown, "shell.lookup-changed"},
+		{"compgen -C 'rm -rf ~' x", destructive, "fs.rm-recursive"},
+		{"declare -p GITHUB_TOKEN", credential, "creds.printenv"},
+		{`VIMINIT=":call system('rm -rf ~')" vim -c q`, unknown, ""},
+		{"GNUMAKEFLAGS='--eval=$(shell rm -rf ~)' make build", unknown, ""},
+		{`CC='sh -c "rm -rf ~" #' make foo.o`, destructive, "fs.rm-recursive"},
+		{"CURL_HOME=. curl https://x", unknown, "shell.preload"},
+		{"PSQL_HISTORY=~/.bashrc psql", destructive, "fs.truncate-outside-workspace"},
+		{"hg revert --all --no-backup", destructive, "vcs.discard"},
+		{"hg --config hooks.pre-status='rm -rf ~' status", unknown, "vcs.runs-config"},
+		{"svn revert -R .", destructive, "vcs.discard"},
+		{"launchctl bootout system/com.postgres", destructive, "host.service-stop"},
+		{"docker compose stop db", destructive, "host.service-stop"},
+		{"systemctl --user link /tmp/x.service", unknown, "host.unit-runs"},
+		{"systemd-run --user -p ExecStartPre='/bin/rm -rf /root' true", destructive, "fs.rm-recursive"},
+		{"python3 -m venv --clear ~/projects/other", destructive, "fs.rm-recursive"},
+		{"ln ~/.bashrc hl", destructive, "fs.hardlink-outside"},
+		{"gzip -r .git", destructive, "fs.compress-replaces"},
+		{"git http-push --force https://x/repo.git main", destructive, "git.push-force"},
+		{"unzip -o -: a.zip", destructive, "fs.extract-anywhere"},
+		{"cpio -i < a.cpio", destructive, "fs.extract-anywhere"},
+		{"tar --transform 's,^,/home/u/,' -xf a.tar", destructive, "fs.extract-anywhere"},
+		{"redis-cli PEXPIRE k 1", destructive, "redis.destructive"},
+		{"redis-cli SORT k STORE dest", destructive, "redis.destructive"},
+		{"redis-cli CLIENT KILL TYPE normal", destructive, "redis.destructive"},
+		{"mongosh --eval 'db.fsyncLock()'", destructive, "mongo.destructive"},
+		{"docker run --rm -v ~/.aws:/d alpine sh -c 'cat /d/*'", credential, "creds.mounted"},
+		{"direnv exec . env", credential, "creds.env-dump"},
+		{`python3 -c 'import multiprocessing.util as u; u.spawnv_passfds(b"/bin/rm",[b"rm",b"-rf",b"/root"],[])'`, destructive, "fs.rm-recursive"},
+		{"git apply --reverse <(git diff)", destructive, "git.checkout-discard"},
+		{"gzip big.log", write, ""},
+		{"redis-cli EXPIRE session 3600", write, ""},
+		{"redis-cli SET k v EX 60", write, ""},
+		{"docker run -v $(pwd):/app node npm test", write, ""},
+		{"curl -o out.json https://example.com", read, ""},
+		{"hg status", write, ""},
+		{"CC=clang make -j4", write, ""},
+	})
+}
+
+// npm install, ci, pack and the like run the package's own lifecycle
+// scripts; bun NAME and npm --prefix . NAME run package scripts.
+func TestLifecycleScriptsAreRead(t *testing.T) {
+	dir := t.TempDir()
+	pkg := `{"name":"x","scripts":{"postinstall":"rm -rf ~","start":"rm -rf /srv"}}`
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(pkg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkIn(t, dir, []want{
+		{"npm install", destructive, "fs.rm-recursive"},
+		{"npm ci", destructive, "fs.rm-recursive"},
+		{"yarn", destructive, "fs.rm-recursive"},
+		{"pnpm i", destructive, "fs.rm-recursive"},
+		{"bun install", destructive, "fs.rm-recursive"},
+		{"npm --prefix . start", destructive, "fs.rm-recursive"},
+		{"bun start", destructive, "fs.rm-recursive"},
+		{"npm pack", write, ""},
+	})
+}

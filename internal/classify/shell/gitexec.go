@@ -21,7 +21,16 @@ var execEnv = map[string]string{
 	"GIT_CONFIG_PARAMETERS": "config",
 	"GIT_CONFIG_GLOBAL":     "unknown", "GIT_CONFIG_SYSTEM": "unknown", "GIT_CONFIG": "unknown", "PERL5OPT": "unknown", "RUBYOPT": "unknown",
 	"PYTHONSTARTUP": "unknown", "JAVA_TOOL_OPTIONS": "unknown", "_JAVA_OPTIONS": "unknown",
-	"MAKEFLAGS": "makeflags", "MFLAGS": "makeflags", "MAKEFILES": "unknown",
+	"MAKEFLAGS": "makeflags", "MFLAGS": "makeflags", "GNUMAKEFLAGS": "makeflags", "MAKEFILES": "unknown",
+	// Compilers and linkers make's built-in rules and cgo run, as command lines.
+	"CC": "cmd", "CXX": "cmd", "CPP": "cmd", "LD": "cmd", "AR": "cmd", "FC": "cmd", "AS": "cmd",
+	"VIMINIT": "ex", "EXINIT": "ex",
+	// Settings files read from a place the line chooses.
+	"CURL_HOME": "unknown", "WGETRC": "unknown", "PSQLRC": "unknown", "MYSQL_HOME": "unknown", "NPM_CONFIG_USERCONFIG": "unknown",
+	"npm_config_userconfig": "unknown", "PIP_CONFIG_FILE": "unknown", "GCONV_PATH": "unknown", "INPUTRC": "unknown",
+	// History files, written over when the program ends.
+	"HISTFILE": "writes", "PSQL_HISTORY": "writes", "MYSQL_HISTFILE": "writes", "REDISCLI_HISTFILE": "writes",
+	"NODE_REPL_HISTORY": "writes", "LESSHISTFILE": "writes", "PYTHON_HISTORY": "writes", "SQLITE_HISTORY": "writes",
 	"RUSTC_WRAPPER": "cmd", "RUSTC_WORKSPACE_WRAPPER": "cmd", "RUSTC": "cmd", "RUSTDOC": "cmd", "CARGO_BUILD_RUSTC": "cmd",
 	"CARGO_BUILD_RUSTC_WRAPPER": "cmd", "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER": "cmd", "CARGO_BUILD_RUSTDOC": "cmd",
 	"GOFLAGS": "goflags", "npm_config_script_shell": "cmd", "NPM_CONFIG_SCRIPT_SHELL": "cmd", "npm_config_shell": "cmd",
@@ -67,6 +76,10 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 			k, v, _ := strings.Cut(kv, "=")
 			w.gitConfig(k, v, false, depth)
 		}
+	case "ex":
+		w.exCommands(name, value, depth)
+	case "writes":
+		w.truncates(value, false, name)
 	case "makeflags":
 		if makeFlagsRun(value) {
 			w.add("shell.preload", unknown, name+" makes make read more than switches: "+value)
@@ -322,6 +335,9 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 	}
 	if (sub.s == "config" && c.has("-l", "--list", "--get-regexp", "--get-all", "--get") || sub.s == "remote" && (c.has("-v", "--verbose") || c.sub("get-url") || c.sub("show"))) && w.gitConfigHoldsCredentials() {
 		w.add("creds.git-url", credential, "git "+sub.s+" prints the repository's remote URLs, and one of them carries a password or token")
+	}
+	if sub.s == "stash" && c.sub("show") && c.has("-u", "--include-untracked", "--only-untracked") && len(w.secretsIn(".")) > 0 {
+		w.add("creds.read-secret-file", credential, "git stash show -u prints untracked files, and the workspace holds "+w.secretsIn(".")[0])
 	}
 	switch sub.s {
 	case "credential", "credential-store", "credential-cache", "credential-osxkeychain", "credential-libsecret", "credential-manager":

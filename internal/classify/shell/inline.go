@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +15,19 @@ var codeFlags = map[string][]string{
 }
 
 func (w *walker) interpreter(c *call, in input, depth int) {
+	if c.name == "bun" && len(c.pos) > 0 && !c.sub("run") {
+		switch first := c.pos[0].s; {
+		case lifecyclePhases[first] != "":
+			if w.lifecycle("bun", lifecyclePhases[first], depth) {
+				return
+			}
+		case !bunBuiltins[first] && path.Ext(first) == "" && !strings.Contains(first, "/"):
+			// bun NAME runs the package script NAME, as bun run NAME does.
+			if w.npmScript("bun", append([]arg{{s: "run"}}, c.args...), depth) {
+				return
+			}
+		}
+	}
 	if c.name == "bun" && c.sub("run") {
 		if w.npmScript("bun", c.args, depth) {
 			return // a package script, or a program bun run finds by name
@@ -167,7 +181,7 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 
 var (
 	// Calls that run a shell command, per language family.
-	execCalls = regexp.MustCompile(`\b(?:pexpect\.run|execa(?:Sync|Command|CommandSync|Node)?|os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|os\.spawn[lv]p?e?|os\.posix_spawnp?|pty\.spawn|execSync|exec|execFile|execFileSync|spawn|spawnSync|system|shell_exec|passthru|popen|proc_open|pcntl_exec|IO\.popen|Open3\.\w+|Kernel\.(?:system|exec|spawn)|os\.execute|io\.popen|commands\.getoutput)(?:\s*\(|\s+(?:["'` + "`" + `]|qw))`)
+	execCalls = regexp.MustCompile(`\b(?:spawnv_passfds|pexpect\.run|execa(?:Sync|Command|CommandSync|Node)?|os\.system|os\.popen|subprocess\.(?:run|call|Popen|check_output|check_call|getoutput|getstatusoutput)|os\.exec[lv]p?e?|os\.spawn[lv]p?e?|os\.posix_spawnp?|pty\.spawn|execSync|exec|execFile|execFileSync|spawn|spawnSync|system|shell_exec|passthru|popen|proc_open|pcntl_exec|IO\.popen|Open3\.\w+|Kernel\.(?:system|exec|spawn)|os\.execute|io\.popen|commands\.getoutput)(?:\s*\(|\s+(?:["'` + "`" + `]|qw))`)
 	// Calls named for what they destroy, whichever client library makes
 	// them: boto3's delete_bucket, redis's flushall, a driver's
 	// drop_database or dropCollection, terminate_instances, an HTTP
@@ -183,6 +197,8 @@ var (
 	// perlExec: perl's indirect-object exec and system (exec {"rm"} ...),
 	// the modules that run commands, and raw system calls.
 	perlExec = regexp.MustCompile(`\b(?:exec|system)\s*\{|\bIPC::(?:Open[23]|Cmd|Run\w*|System::Simple)\b|\bopen[23]\s*\(|\bsyscall\s*\(|Capture::Tiny|Proc::Background`)
+	// nodeFork: child_process.fork of a module, named literally or not.
+	nodeFork = regexp.MustCompile(`\bfork\s*\(\s*(?:['"]([^'"]+)['"]|[^'"\s)])`)
 	// codeTruncates: a file emptied by a handle or a name computed at run
 	// time (perl's truncate $fh, 0; sysopen with O_TRUNC).
 	codeTruncates = regexp.MustCompile(`\btruncate\s*\(?\s*[$A-Za-z_]|\bsysopen\b[^;]*O_TRUNC`)
@@ -248,6 +264,15 @@ func (w *walker) code(lang string, a arg, depth int) {
 		}
 	}
 	found = w.libraryCommands(lang, text, depth) || found
+	for _, m := range nodeFork.FindAllStringSubmatch(text, -1) {
+		// child_process.fork(FILE) runs FILE in another node.
+		found = true
+		if m[1] == "" {
+			w.add("inline.dynamic-program", unknown, lang+" code forks a program only known at run time")
+		} else {
+			w.command([]arg{{s: "node"}, {s: m[1]}}, input{}, depth+1)
+		}
+	}
 	if m := execReference.FindString(text); m != "" {
 		found = true
 		w.add("inline.dynamic-exec", unknown, lang+" code passes "+strings.TrimRight(m, ",)]}; ")+" around, to be called with what Chaperone cannot read")
@@ -916,7 +941,21 @@ func (w *walker) pythonModule(c *call, rest []arg, in input, depth int) {
 				return
 			}
 		}
+	case mod.s == "venv" && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "--clear" }):
+		// venv --clear DIR empties DIR first.
+		for _, a := range rest[1:] {
+			if !strings.HasPrefix(a.s, "-") && c.lands(a) {
+				w.add("fs.rm-recursive", destructive, c.name+" -m venv --clear empties "+a.s+", outside the workspace")
+				w.target(a.s)
+			}
+		}
 	default:
 		w.add("inline.run-module", write, c.name+" -m runs the module "+mod.s)
 	}
 }
+
+// bunBuiltins are bun's own commands, which a package script of the same
+// name does not replace.
+var bunBuiltins = map[string]bool{"test": true, "x": true, "repl": true, "exec": true, "build": true, "init": true, "create": true,
+	"upgrade": true, "pm": true, "link": true, "unlink": true, "remove": true, "rm": true, "update": true, "outdated": true, "publish": true,
+	"patch": true, "audit": true, "info": true, "install": true, "i": true, "add": true, "a": true}

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -59,6 +60,8 @@ func (w *walker) environment(name, v string) {
 	switch {
 	case name == "BASH_CMDS" || strings.HasPrefix(name, "BASH_CMDS["):
 		w.add("shell.lookup-changed", unknown, "BASH_CMDS makes a command name run another program")
+	case name == "BASH_ALIASES" || strings.HasPrefix(name, "BASH_ALIASES["):
+		w.add("shell.lookup-changed", unknown, "BASH_ALIASES defines an alias, a command name that runs a command line")
 	case name == "PATH":
 		for _, dir := range strings.Split(v, ":") {
 			if toolDir(dir) {
@@ -114,6 +117,61 @@ func coreutilsName(name string, rest []arg) (string, []arg) {
 // replaces what was there.
 var outputOptions = []string{"-o", "--output", "--output-file", "--outfile", "-outfile", "--out", "-out", "--result-file", "--output-document", "--log-file"}
 
+// programOutputs: options of particular programs that name a file (or a
+// directory) they write: logs, traces, dumps, cookie jars, targets.
+var programOutputs = map[string][]string{
+	"curl":      {"--trace", "--trace-ascii", "-c", "--cookie-jar", "-D", "--dump-header", "--stderr", "--libcurl", "--etag-save", "--hsts", "--alt-svc"},
+	"psql":      {"-L", "--log-file"},
+	"mysql":     {"--tee"},
+	"redis-cli": {"--rdb"},
+	"mongodump": {"--archive", "--out"},
+	"strace":    {"-o"}, "ltrace": {"-o"}, "time": {"-o", "--output"}, "tcpdump": {"-w"},
+	"ssh": {"-E"}, "vim": {"-W", "-w"}, "nvim": {"-W", "-w"},
+	"tsc": {"--outFile", "--outDir"}, "pip": {"--target", "-t", "--prefix", "--root"}, "pip3": {"--target", "-t", "--prefix", "--root"},
+	"csplit": {"-f", "--prefix"}, "zstd": {"--output-dir-flat", "--output-dir-mirror"}, "unsquashfs": {"-d", "-dest"},
+}
+
+// positionalOutputs are the operands some programs write to: script's
+// log file, xxd -r's output, split's prefix, git bundle create's file.
+func positionalOutputs(c *call) []arg {
+	ops := func() []arg {
+		var out []arg
+		for _, p := range c.pos {
+			if !p.afterFlag {
+				out = append(out, p.arg)
+			}
+		}
+		return out
+	}
+	switch c.name {
+	case "script":
+		if o := ops(); len(o) > 0 {
+			return o[len(o)-1:]
+		}
+	case "xxd":
+		// xxd -r [IN|-] OUT patches OUT in place.
+		if o := ops(); c.has("-r", "-revert") && (len(o) >= 2 || len(o) == 1 && slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "-" })) {
+			return o[len(o)-1:]
+		}
+	case "split":
+		if o := ops(); len(o) >= 2 {
+			return o[1:2]
+		}
+	case "dpkg", "dpkg-deb":
+		// dpkg -x DEB DIR unpacks into DIR.
+		if c.has("-x", "--extract", "-X", "--vextract") && len(c.pos) >= 1 {
+			return []arg{c.pos[len(c.pos)-1].arg}
+		}
+	case "git":
+		if c.sub("bundle", "create") {
+			if o := c.operands(2); len(o) > 0 {
+				return []arg{o[0].arg}
+			}
+		}
+	}
+	return nil
+}
+
 // notOutput: programs whose -o or --output is no file to write.
 var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg": true, "ag": true, "ssh": true, "scp": true, "sftp": true,
 	"mount": true, "ps": true, "lsblk": true, "findmnt": true, "sort": true, "sed": true, "7z": true, "7za": true, "7zr": true, "7zz": true,
@@ -123,6 +181,12 @@ var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg"
 // (curl -o, wget -O, pg_dump -f, openssl -out, tar -cf, ssh-keygen -f...):
 // outside the workspace and temp, it is overwritten.
 func (w *walker) outputFiles(c *call, in input) {
+	for _, v := range optionValues(c, programOutputs[c.name]...) {
+		w.overwritesOutput(c, v)
+	}
+	for _, v := range positionalOutputs(c) {
+		w.overwritesOutput(c, v)
+	}
 	if notOutput[c.name] {
 		return
 	}

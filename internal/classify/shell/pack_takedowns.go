@@ -147,3 +147,100 @@ var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podma
 		return c.name == "mongoimport" && (v == "delete" || c.has("--drop"))
 	}, Class: destructive, Reason: "mongoimport --mode=delete deletes the documents it is given; --drop drops the collection first"},
 }}
+
+func init() { register(replacersPack) }
+
+// compressors replace the files they are given with compressed (or
+// decompressed) ones, unless told to keep them or write to standard output.
+var compressors = []string{"gzip", "gunzip", "bzip2", "bunzip2", "xz", "unxz", "lzma", "zstd", "unzstd", "lz4", "compress", "pigz", "pbzip2", "lzip", "brotli"}
+
+// replacersPack: tools that take files away by replacing them, linking
+// them in, or unpacking over them where their options send them.
+var replacersPack = &Pack{Name: "replacers", Commands: append([]string{"ln", "git", "unzip", "cpio", "bsdcpio", "pax", "tar", "gtar", "bsdtar"}, compressors...), Rules: []Rule{
+	{ID: "fs.compress-replaces", When: func(c *call) bool {
+		if !slicesContains(compressors, c.name) || c.has("-c", "--stdout", "--to-stdout", "-k", "--keep", "-l", "--list", "-t", "--test") {
+			return false
+		}
+		for _, p := range c.pos {
+			if p.dyn || gitInternal(strings.TrimSuffix(p.s, "/")+"/") || c.lands(p.arg) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "replaces files of the repository's .git, or outside the workspace, with compressed ones"},
+	{ID: "fs.hardlink-outside", When: func(c *call) bool {
+		if c.name != "ln" || c.has("-s", "--symbolic") || len(c.pos) < 2 {
+			return false
+		}
+		for _, p := range c.pos[:len(c.pos)-1] {
+			if c.lands(p.arg) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "a hard link to a file outside the workspace makes every later write in the workspace a write to it"},
+	{ID: "git.push-force", When: func(c *call) bool {
+		return c.name == "git" && (c.sub("http-push") && c.has("--force", "-f") || c.sub("annex", "drop") && c.has("--force") || c.sub("annex", "dropunused"))
+	}, Class: destructive, Reason: "overwrites the remote's history, or drops annexed content without checking other copies"},
+	{ID: "fs.extract-anywhere", When: func(c *call) bool {
+		switch c.name {
+		case "unzip":
+			return c.has("-:")
+		case "cpio", "bsdcpio":
+			// GNU cpio restores absolute names as they are.
+			return (c.has("-i", "--extract") || c.sub("-i")) && !c.has("--no-absolute-filenames")
+		case "pax":
+			return c.has("-r") && (c.has("-s") || !c.has("-k"))
+		case "tar", "gtar", "bsdtar":
+			extract := c.has("-x", "--extract", "--get") || shortBundle(c, 'x') || oldStyleTar(c, 'x')
+			return extract && (c.has("--transform", "--xform", "-s") || slicesAnyPrefix(c, "--transform=", "--xform="))
+		}
+		return false
+	}, Class: destructive, Reason: "unpacks entries wherever their names (or a rewrite of them) say, outside the workspace included"},
+}}
+
+func slicesContains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// slicesAnyPrefix: an argument starting with one of the prefixes.
+func slicesAnyPrefix(c *call, prefixes ...string) bool {
+	for _, a := range c.args {
+		for _, p := range prefixes {
+			if strings.HasPrefix(a.s, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// containerMounts judges what a container is given to see: a place that
+// holds credentials (-v ~/.aws:/d) mounted into it is read by whatever
+// the container runs.
+func (w *walker) containerMounts(c *call) {
+	if !(c.sub("run") || c.sub("create") || c.sub("container", "run") || c.sub("container", "create")) {
+		return
+	}
+	for _, v := range optionValues(c, "-v", "--volume", "--mount") {
+		src := v.s
+		if strings.Contains(src, "source=") || strings.Contains(src, "src=") {
+			for _, kv := range strings.Split(src, ",") {
+				if k, val, _ := strings.Cut(kv, "="); k == "source" || k == "src" {
+					src = val
+				}
+			}
+		} else {
+			src, _, _ = strings.Cut(src, ":")
+		}
+		if isSecretPath(src) || isSecretDir(src) || isSecretPath(src+"/x") {
+			w.add("creds.mounted", credential, c.name+" mounts "+src+", which holds credentials, into a container whose command can print them")
+			w.target(src)
+		}
+	}
+}

@@ -122,6 +122,10 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	".m2/settings", ".terraform.d/credentials", ".pulumi/credentials", ".config/heroku", ".config/netlify/", ".vercel/auth",
 	".config/supabase/", ".config/neonctl/", ".wrangler/config", ".oci/config", ".config/doctl/", ".config/rclone/",
 	".mc/config", ".config/git/credentials", "/run/secrets/", "/var/run/secrets/", "/etc/ssl/private/", ".config/vercel/auth",
+	// Agents' and tools' own keys and tokens.
+	".claude.json", ".cursor/mcp.json", ".codeium/", ".config/claude/", ".ansible/vault_pass", ".vault-token", ".vault_pass",
+	".sentryclirc", ".snowsql/config", ".config/twilio-cli/", ".config/helm/repositories.yaml", ".config/fish/fish_variables",
+	".dbshell", ".local/share/fish/fish_history", ".pgpass", ".my.cnf", ".netrc", ".git-credentials",
 	// More CLIs', browsers' and servers' credential stores.
 	".databrickscfg", ".ngrok2/", ".config/ngrok/", ".supabase/access-token", ".terraformrc", ".config/hcloud/",
 	"/logins.json", "/key4.db", "/login data", "/cookies", ".local/share/keyrings/", "/legacy_credentials/", ".kube/cache/oidc-login/",

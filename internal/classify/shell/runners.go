@@ -90,6 +90,7 @@ var (
 		"nodemon":      {{shellOpts: []string{"-x", "--exec"}}},
 		"watchexec":    {{dashdash: true, skip: 99, valueOpts: strings.Fields("-w --watch -e --exts -f --filter -i --ignore -d --debounce -s --signal")}},
 		"entr":         {{shellOpts: []string{"-s"}}},
+		"direnv":       {{sub: []string{"exec"}, skip: 1}},
 		// gpg-agent --daemon CMD runs CMD under the agent.
 		"gpg-agent": {{boolOpts: strings.Fields("--daemon --server --supervised -v -q --verbose --quiet --batch --enable-ssh-support --no-detach -s -c --sh --csh"),
 			valueOpts: strings.Fields("--homedir --options --log-file --debug-level --default-cache-ttl --max-cache-ttl --pinentry-program")}},
@@ -153,6 +154,15 @@ func init() {
 func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 	switch name {
 	case "script", "sg", "runuser":
+		if name == "script" {
+			// script [-c CMD] [FILE] writes the session's log to FILE.
+			c := parseCall(name, args)
+			for _, p := range c.pos {
+				if !p.afterFlag || p.flag != "-c" && p.flag != "--command" && p.flag != "-T" && p.flag != "-I" && p.flag != "-O" && p.flag != "-B" {
+					w.overwritesOutput(c, p.arg)
+				}
+			}
+		}
 		// script -c CMD, sg GROUP -c CMD, runuser -c CMD run CMD through a shell.
 		for i, a := range args {
 			if (a.s == "-c" || a.s == "--command" || len(a.s) > 2 && a.s[0] == '-' && a.s[1] != '-' && isLetters(a.s[1:]) && a.s[len(a.s)-1] == 'c') && i+1 < len(args) {
@@ -187,6 +197,9 @@ func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 		return true
 	case "pm2":
 		return w.pm2(args, depth)
+	case "docker", "podman", "nerdctl":
+		// Its mounts are judged whatever the container runs.
+		w.containerMounts(parseCall(name, args))
 	}
 	specs, ok := runners[name]
 	if !ok {

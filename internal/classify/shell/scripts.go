@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -273,13 +274,23 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 	var rest []arg
 	i := 0
 	for i < len(args) && strings.HasPrefix(args[i].s, "-") {
+		if slices.Contains(npmValueOpts, args[i].s) {
+			i++ // npm --prefix . start: the value is not the subcommand
+		}
 		i++
 	}
 	if i >= len(args) {
+		// Bare yarn installs.
+		if tool == "yarn" {
+			return w.lifecycle(tool, "install", depth)
+		}
 		return false
 	}
 	sub := args[i].s
 	viaRun := false
+	if phase, ok := lifecyclePhases[sub]; ok {
+		return w.lifecycle(tool, phase, depth)
+	}
 	switch {
 	case sub == "run" || sub == "run-script" || sub == "rum" || sub == "urn":
 		if i+1 >= len(args) {
@@ -709,4 +720,51 @@ func makeFlagsRun(v string) bool {
 // prints the environment.
 func viaRunOrNpm(tool, sub string) bool {
 	return sub == "run" || sub == "run-script" || sub == "env" && tool == "yarn"
+}
+
+// npmValueOpts are npm's (and yarn's, pnpm's) options that take the next
+// word as their value.
+var npmValueOpts = []string{"--prefix", "-C", "--dir", "-w", "--workspace", "--filter", "-F", "--cache", "--registry", "--userconfig", "--cwd", "--tag", "--loglevel"}
+
+// lifecyclePhases: the subcommands that run the package's own lifecycle
+// scripts, by the phase whose scripts they run.
+var lifecyclePhases = map[string]string{
+	"install": "install", "i": "install", "ci": "install", "add": "install", "rebuild": "install", "link": "install", "ln": "install",
+	"pack": "pack", "publish": "publish", "version": "version",
+}
+
+// lifecycleScripts are the package.json scripts each phase runs.
+var lifecycleScripts = map[string][]string{
+	"install": {"preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare"},
+	"pack":    {"prepack", "prepare", "postpack"},
+	"publish": {"prepublishOnly", "prepack", "prepare", "postpack", "prepublish", "publish", "postpublish"},
+	"version": {"preversion", "version", "postversion"},
+}
+
+// lifecycle classifies the package's own scripts that npm install, ci,
+// pack, publish or version runs; it reports whether the package.json
+// could be read (the dependencies' scripts are theirs: not read here).
+func (w *walker) lifecycle(tool, phase string, depth int) bool {
+	text, ok := w.readWorkspace("package.json")
+	if !ok {
+		return false
+	}
+	var pkg struct {
+		Scripts map[string]string `json:"scripts"`
+	}
+	if json.Unmarshal([]byte(text), &pkg) != nil {
+		w.add("pkg.unreadable", unknown, "package.json does not parse; its "+phase+" scripts cannot be read")
+		return true
+	}
+	ran := false
+	for _, n := range lifecycleScripts[phase] {
+		if s, ok := pkg.Scripts[n]; ok {
+			if !ran {
+				w.add("shell.run", write, tool+" "+phase+" runs the package's "+n+" script")
+				ran = true
+			}
+			w.script(s, depth+1)
+		}
+	}
+	return ran
 }

@@ -195,8 +195,16 @@ func isName(s string) bool {
 // decl handles export/declare/local/readonly/typeset: assignments may run
 // substitutions, and a bare `export` or `declare -p` prints the environment.
 func (w *walker) decl(d *syntax.DeclClause, depth int) {
-	named := false
+	named, prints := false, false
 	for _, a := range d.Args {
+		if a.Naked && a.Name == nil && a.Value != nil && strings.HasPrefix(a.Value.Lit(), "-") && strings.Contains(a.Value.Lit(), "p") {
+			prints = true
+		}
+	}
+	for _, a := range d.Args {
+		if prints && a.Name != nil && secretName(a.Name.Value) {
+			w.add("creds.printenv", action.ClassCredentialAccess, d.Variant.Value+" -p prints "+a.Name.Value+", which holds a credential")
+		}
 		if a.Name != nil {
 			named = true
 			w.assigned(a, depth)
