@@ -8,8 +8,10 @@ import (
 
 // An approval is spent only by a committed effect. When an approved
 // statement is forwarded its approval is reserved; the session then follows
-// what became of it: an error in its sync cycle, or its transaction rolling
-// back, releases the approval for a retry; its cycle ending outside a
+// what became of it: an error in its sync cycle outside a transaction
+// block, or its transaction rolling back, releases the approval for a retry
+// (an error inside a block does not: a savepoint can keep the statement's
+// effect through ROLLBACK TO, and the transaction's end decides); its cycle ending outside a
 // transaction block, or its transaction committing, consumes it. A session
 // that ends with everything answered releases what its open transaction
 // held, since the server rolls back with it; one that ends with a statement
@@ -58,8 +60,16 @@ func (s *session) spendsAt(tx byte, tag string) []settlement {
 		switch {
 		case !sp.inTx && sp.cycle > s.readies:
 			kept = append(kept, sp) // not run yet
-		case !sp.inTx && sp.failed:
+		case !sp.inTx && sp.failed && tx == 'I':
+			// The cycle failed outside a transaction block: the statement
+			// (or its implicit transaction) was rolled back.
 			out = append(out, settlement{sp.request, false})
+		case !sp.inTx && sp.failed:
+			// It failed inside a block, but a savepoint taken after the
+			// statement keeps its effect through ROLLBACK TO; the
+			// transaction's end decides.
+			sp.inTx = true
+			kept = append(kept, sp)
 		case tx == 'I' && sp.inTx:
 			// The transaction ended in this cycle: COMMIT of a failed
 			// transaction answers ROLLBACK too.

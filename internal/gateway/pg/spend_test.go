@@ -147,6 +147,49 @@ func TestAnApprovalIsSpentWhenItsStatementMayHaveCommitted(t *testing.T) {
 	}
 }
 
+// An error after the approved statement, inside its transaction, does not
+// give the approval back: a savepoint taken after the statement keeps its
+// effect through ROLLBACK TO, and the commit that follows commits it. It is
+// spent then, and the same statement is held again.
+func TestAnErrorAfterASavepointDoesNotGiveTheApprovalBack(t *testing.T) {
+	e := setup(t)
+	c := e.connect(t, e.prodToken, "app-prod")
+	const del = "DELETE FROM bookings WHERE id > 90"
+	_, err := c.Exec(ctx, del)
+	pe := pgErr(t, err, CodeHeld)
+	id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	s := e.raw(t, e.prodToken)
+	if codes, _ := s.send(&pgproto3.Query{String: "BEGIN"}); len(codes) != 0 {
+		t.Fatalf("BEGIN: %v", codes)
+	}
+	codes, _ := s.send(
+		&pgproto3.Parse{Query: del}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: "SAVEPOINT s"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: "SELECT 1/0"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Sync{})
+	if len(codes) != 1 || codes[0] != "22012" {
+		t.Fatalf("the cycle: %v", codes)
+	}
+	for _, q := range []string{"ROLLBACK TO SAVEPOINT s", "COMMIT"} {
+		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
+			t.Fatalf("%s: %v", q, codes)
+		}
+	}
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 90 {
+		t.Fatalf("rows %d: the delete was not committed", n)
+	}
+	waitState(t, e, id, "consumed")
+	e.pg.Exec(t, e.prodDB, "INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
+	_, err = c.Exec(ctx, del)
+	pgErr(t, err, CodeHeld)
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
+		t.Fatalf("rows %d: the approval ran twice", n)
+	}
+}
+
 func waitState(t *testing.T, e *env, id, want string) {
 	t.Helper()
 	for i := 0; i < 200; i++ {
