@@ -56,31 +56,39 @@ var serverFunctions = map[string]effect{
 	"pg_file_rename":                      {"sql.server-file", action.ClassDestructive, "pg_file_rename moves a file on the database server"},
 	"pg_file_sync":                        {"sql.server-file", action.ClassWrite, "pg_file_sync flushes a file on the database server"},
 	"pg_read_file":                        {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_file reads files on the database server, where credentials live"},
-	"pg_read_file_old":                    {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_file reads files on the database server, where credentials live"},
-	"pg_read_binary_file":                 {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_binary_file reads files on the database server, where credentials live"},
-	"lo_import":                           {"sql.read-server-file", action.ClassCredentialAccess, "lo_import reads a file on the database server into the database"},
-	"pg_stat_file":                        {"sql.read-server-file", action.ClassCredentialAccess, "pg_stat_file looks at files on the database server"},
-	"pg_ls_dir":                           {"sql.read-server-file", action.ClassCredentialAccess, "pg_ls_dir lists directories on the database server"},
-	"nextval":                             {"sql.sequence", action.ClassWrite, "nextval advances a sequence"},
-	"setval":                              {"sql.sequence", action.ClassWrite, "setval moves a sequence, and later inserts take its numbers"},
-	"set_config":                          {}, // judged by the setting it changes
-	"pg_notify":                           {"sql.notify", action.ClassWrite, "pg_notify sends a notification to other sessions"},
-	"pg_switch_wal":                       {"sql.server-admin", action.ClassDestructive, "pg_switch_wal forces a new WAL segment"},
-	"pg_create_restore_point":             {"sql.server-admin", action.ClassDestructive, "pg_create_restore_point writes a restore point to WAL"},
-	"pg_backup_start":                     {"sql.server-admin", action.ClassDestructive, "pg_backup_start changes the server's backup state"},
-	"pg_backup_stop":                      {"sql.server-admin", action.ClassDestructive, "pg_backup_stop changes the server's backup state"},
-	"pg_wal_replay_pause":                 {"sql.server-admin", action.ClassDestructive, "pauses recovery on a standby"},
-	"pg_wal_replay_resume":                {"sql.server-admin", action.ClassDestructive, "resumes recovery on a standby"},
-	"pg_rotate_logfile":                   {"sql.server-admin", action.ClassDestructive, "pg_rotate_logfile switches the server's log file"},
-	"pg_rotate_logfile_old":               {"sql.server-admin", action.ClassDestructive, "pg_rotate_logfile switches the server's log file"},
-	"pg_log_backend_memory_contexts":      {"sql.server-admin", action.ClassDestructive, "writes another session's memory use to the server log"},
-	"pg_import_system_collations":         {"sql.ddl", action.ClassWrite, "pg_import_system_collations creates collations"},
-	"pg_extension_config_dump":            {"sql.ddl", action.ClassWrite, "pg_extension_config_dump changes an extension's catalog entry"},
-	"brin_summarize_new_values":           {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
-	"brin_summarize_range":                {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
-	"brin_desummarize_range":              {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
-	"gin_clean_pending_list":              {"sql.ddl", action.ClassWrite, "changes a GIN index"},
-	"pg_logical_emit_message":             {"sql.write", action.ClassWrite, "pg_logical_emit_message writes a message to WAL"},
+	// The functions under pg_file_settings, pg_hba_file_rules and
+	// pg_ident_file_mappings read the server's configuration files, and the
+	// ones under pg_settings show every setting, primary_conninfo's
+	// replication password included.
+	"pg_show_all_file_settings":      {"sql.read-credentials", action.ClassCredentialAccess, "pg_show_all_file_settings reads the server's configuration files, connection strings with passwords included"},
+	"pg_hba_file_rules":              {"sql.read-credentials", action.ClassCredentialAccess, "pg_hba_file_rules reads the server's pg_hba.conf"},
+	"pg_ident_file_mappings":         {"sql.read-credentials", action.ClassCredentialAccess, "pg_ident_file_mappings reads the server's pg_ident.conf"},
+	"pg_show_all_settings":           {"sql.read-credentials", action.ClassCredentialAccess, "pg_show_all_settings shows every setting, primary_conninfo's password included"},
+	"pg_read_file_old":               {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_file reads files on the database server, where credentials live"},
+	"pg_read_binary_file":            {"sql.read-server-file", action.ClassCredentialAccess, "pg_read_binary_file reads files on the database server, where credentials live"},
+	"lo_import":                      {"sql.read-server-file", action.ClassCredentialAccess, "lo_import reads a file on the database server into the database"},
+	"pg_stat_file":                   {"sql.read-server-file", action.ClassCredentialAccess, "pg_stat_file looks at files on the database server"},
+	"pg_ls_dir":                      {"sql.read-server-file", action.ClassCredentialAccess, "pg_ls_dir lists directories on the database server"},
+	"nextval":                        {"sql.sequence", action.ClassWrite, "nextval advances a sequence"},
+	"setval":                         {"sql.sequence", action.ClassWrite, "setval moves a sequence, and later inserts take its numbers"},
+	"set_config":                     {}, // judged by the setting it changes
+	"pg_notify":                      {"sql.notify", action.ClassWrite, "pg_notify sends a notification to other sessions"},
+	"pg_switch_wal":                  {"sql.server-admin", action.ClassDestructive, "pg_switch_wal forces a new WAL segment"},
+	"pg_create_restore_point":        {"sql.server-admin", action.ClassDestructive, "pg_create_restore_point writes a restore point to WAL"},
+	"pg_backup_start":                {"sql.server-admin", action.ClassDestructive, "pg_backup_start changes the server's backup state"},
+	"pg_backup_stop":                 {"sql.server-admin", action.ClassDestructive, "pg_backup_stop changes the server's backup state"},
+	"pg_wal_replay_pause":            {"sql.server-admin", action.ClassDestructive, "pauses recovery on a standby"},
+	"pg_wal_replay_resume":           {"sql.server-admin", action.ClassDestructive, "resumes recovery on a standby"},
+	"pg_rotate_logfile":              {"sql.server-admin", action.ClassDestructive, "pg_rotate_logfile switches the server's log file"},
+	"pg_rotate_logfile_old":          {"sql.server-admin", action.ClassDestructive, "pg_rotate_logfile switches the server's log file"},
+	"pg_log_backend_memory_contexts": {"sql.server-admin", action.ClassDestructive, "writes another session's memory use to the server log"},
+	"pg_import_system_collations":    {"sql.ddl", action.ClassWrite, "pg_import_system_collations creates collations"},
+	"pg_extension_config_dump":       {"sql.ddl", action.ClassWrite, "pg_extension_config_dump changes an extension's catalog entry"},
+	"brin_summarize_new_values":      {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
+	"brin_summarize_range":           {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
+	"brin_desummarize_range":         {"sql.ddl", action.ClassWrite, "changes a BRIN index"},
+	"gin_clean_pending_list":         {"sql.ddl", action.ClassWrite, "changes a GIN index"},
+	"pg_logical_emit_message":        {"sql.write", action.ClassWrite, "pg_logical_emit_message writes a message to WAL"},
 }
 
 // prefixedEffect is a family of built-ins judged alike.
@@ -193,6 +201,12 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 		}
 	case "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema":
 		w.add("sql.read-credentials", action.ClassCredentialAccess, "%s reads every table it can, the password catalogs included", name)
+	case "current_setting":
+		if len(args) > 0 {
+			if n, ok := w.settingConst(args[0]); !ok || secretSettings[strings.ToLower(n)] {
+				w.add("sql.read-credentials", action.ClassCredentialAccess, "current_setting of %s can show a setting that holds a password (primary_conninfo)", n)
+			}
+		}
 	case "set_config":
 		if name, ok := w.settingsRow[f]; ok && len(args) > 1 {
 			w.setting(name, w.settingArg(args[1]))

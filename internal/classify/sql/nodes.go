@@ -79,6 +79,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.write", action.ClassWrite, "SELECT INTO creates a table")
 		}
 		w.pinSettingsRow(s)
+		w.settingsRead(s)
 	case *pg_query.RenameStmt:
 		name := rangeVarName(s.GetRelation())
 		if name == "" {
@@ -269,13 +270,36 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.CreateFunctionStmt:
 		w.createdIn(s.GetFuncname())
 		w.shadowsBuiltin(s.GetFuncname())
+		if s.GetReplace() {
+			// The function's callers, triggers among them, run the new body.
+			w.add("sql.replace-definition", action.ClassDestructive, "CREATE OR REPLACE FUNCTION %s replaces what its callers (triggers, defaults, views) run", joinNames(s.GetFuncname()))
+		}
 	case *pg_query.ViewStmt:
 		w.catalogView(s.GetQuery())
+		if s.GetReplace() {
+			w.add("sql.replace-definition", action.ClassDestructive, "CREATE OR REPLACE VIEW %s replaces what everyone reading it sees", rangeVarName(s.GetView()))
+		}
 	case *pg_query.RuleStmt:
 		w.catalogView(&pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: s.GetRelation()}})
 		for _, a := range s.GetActions() {
 			w.catalogView(a)
 		}
+		if s.GetInstead() || s.GetReplace() {
+			// DO INSTEAD NOTHING drops every such write without an error.
+			w.add("sql.rule-instead", action.ClassDestructive, "a rule on %s that runs INSTEAD of (or replaces a rule on) what is written there: writes can vanish or go elsewhere", rangeVarName(s.GetRelation()))
+		}
+	case *pg_query.AlterSeqStmt:
+		for _, o := range s.GetOptions() {
+			if n := o.GetDefElem().GetDefname(); n == "restart" || n == "start" || n == "maxvalue" || n == "increment" || n == "cycle" {
+				// Restarting a sequence hands out ids already in use.
+				w.add("sql.sequence-reset", action.ClassDestructive, "ALTER SEQUENCE %s %s makes it hand out values already used", rangeVarName(s.GetSequence()), strings.ToUpper(n))
+				break
+			}
+		}
+	case *pg_query.CreatePolicyStmt:
+		w.add("sql.row-security", action.ClassDestructive, "CREATE POLICY on %s decides which rows sessions see and change", rangeVarName(s.GetTable()))
+	case *pg_query.AlterPolicyStmt:
+		w.add("sql.row-security", action.ClassDestructive, "ALTER POLICY on %s changes which rows sessions see and change", rangeVarName(s.GetTable()))
 	case *pg_query.LockStmt:
 		for _, r := range s.GetRelations() {
 			if rv := r.GetRangeVar(); rv != nil && catalogRel(rv) && s.GetMode() != accessShareLock {
@@ -287,6 +311,7 @@ func (w *walker) node(m any, depth int) bool {
 		if serverObject(s.GetObjectType()) {
 			w.add("sql.cluster", action.ClassDestructive, "ALTER %s ... OWNER TO changes an object that belongs to the whole server", objectName(s.GetObjectType()))
 		}
+		w.add("sql.owner", action.ClassDestructive, "ALTER %s ... OWNER TO gives the object, and the right to drop it, to another role", objectName(s.GetObjectType()))
 		w.catalogObject(s.GetObject(), s.GetRelation())
 	case *pg_query.AlterFunctionStmt:
 		w.catalogObject(&pg_query.Node{Node: &pg_query.Node_ObjectWithArgs{ObjectWithArgs: s.GetFunc()}}, nil)
@@ -371,6 +396,21 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 			// session_replication_role = replica.
 			w.target(name)
 			w.add("sql.disable-trigger", action.ClassDestructive, "ALTER TABLE %s DISABLE TRIGGER/RULE turns off what guards or maintains its data (foreign keys included, for ALL)", name)
+		case pg_query.AlterTableType_AT_EnableReplicaTrig, pg_query.AlterTableType_AT_EnableAlwaysTrig,
+			pg_query.AlterTableType_AT_EnableReplicaRule, pg_query.AlterTableType_AT_EnableAlwaysRule:
+			// A REPLICA trigger fires only in replication sessions: in every
+			// other one it is off, as if disabled.
+			w.target(name)
+			w.add("sql.disable-trigger", action.ClassDestructive, "ALTER TABLE %s ENABLE REPLICA/ALWAYS changes when a trigger or rule fires (REPLICA: not in ordinary sessions)", name)
+		case pg_query.AlterTableType_AT_ChangeOwner:
+			w.target(name)
+			w.add("sql.owner", action.ClassDestructive, "ALTER TABLE %s OWNER TO gives the table, and the right to drop it, to another role", name)
+		case pg_query.AlterTableType_AT_SetUnLogged:
+			w.target(name)
+			w.add("sql.unlogged", action.ClassDestructive, "ALTER TABLE %s SET UNLOGGED keeps its rows out of the write-ahead log: a crash empties it and replicas lose it", name)
+		case pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_ForceRowSecurity:
+			w.target(name)
+			w.add("sql.row-security", action.ClassDestructive, "ALTER TABLE %s ENABLE/FORCE ROW LEVEL SECURITY hides every row no policy lets through", name)
 		}
 	}
 }
@@ -702,4 +742,58 @@ func (w *walker) shadowsBuiltin(names []*pg_query.Node) {
 	if _, ok := catalogVolatility[name]; ok {
 		w.add("sql.shadow-builtin", action.ClassDestructive, "a function named %s, like a built-in, is what calls of %s may run", name, name)
 	}
+}
+
+// settingsRead: a SELECT from pg_settings reads every row it can see,
+// primary_conninfo's replication password among them, unless its WHERE
+// names one setting that holds none.
+func (w *walker) settingsRead(s *pg_query.SelectStmt) {
+	reads := false
+	for _, f := range s.GetFromClause() {
+		if r := f.GetRangeVar(); r != nil && isSettingsView(r) {
+			reads = true
+		}
+	}
+	if !reads || !showsValues(s.GetTargetList()) {
+		return
+	}
+	if e := s.GetWhereClause().GetAExpr(); e != nil && e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && len(e.GetName()) == 1 && constString(e.GetName()[0]) == "=" && isColumn(e.GetLexpr(), "name") {
+		if n, ok := w.settingConst(e.GetRexpr()); ok && !secretSettings[strings.ToLower(n)] {
+			return
+		}
+	}
+	w.add("sql.read-credentials", action.ClassCredentialAccess, "pg_settings shows every setting it is not told to leave out, primary_conninfo's password included")
+}
+
+// showsValues: a target list that shows settings' values (setting,
+// reset_val, boot_val, the whole row, or anything but plain columns).
+func showsValues(targets []*pg_query.Node) bool {
+	shows := false
+	for _, t := range targets {
+		walk(t.ProtoReflect(), func(m protoreflect.Message) bool {
+			c, ok := m.Interface().(*pg_query.ColumnRef)
+			if !ok {
+				return true
+			}
+			fields := c.GetFields()
+			if len(fields) == 1 && constString(fields[0]) != "name" && constString(fields[0]) != "setting" && constString(fields[0]) != "reset_val" && constString(fields[0]) != "boot_val" && fields[0].GetAStar() == nil {
+				// A lone name that is no column of these: the row itself
+				// (s, pg_settings) or a column that shows no value.
+				switch constString(fields[0]) {
+				case "category", "short_desc", "extra_desc", "context", "vartype", "source", "min_val", "max_val", "enumvals", "sourcefile", "sourceline", "pending_restart", "unit":
+				default:
+					shows = true
+				}
+				return false
+			}
+			for _, f := range fields {
+				switch {
+				case f.GetAStar() != nil, constString(f) == "setting", constString(f) == "reset_val", constString(f) == "boot_val":
+					shows = true
+				}
+			}
+			return false
+		})
+	}
+	return shows
 }

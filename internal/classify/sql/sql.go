@@ -213,6 +213,7 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		// planning an EXECUTE evaluates its arguments, whatever they call:
 		// such an EXPLAIN is judged as the EXECUTE.
 		if !w.explainAnalyze(s.ExplainStmt) && !hasExecute(s.ExplainStmt.GetQuery()) {
+			w.plannedCalls(s.ExplainStmt.GetQuery())
 			return
 		}
 		w.statement(s.ExplainStmt.GetQuery(), depth)
@@ -233,7 +234,11 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 			w.res.Prepared = append(w.res.Prepared, s.PrepareStmt.GetName())
 		}
 		// Judged by the statement it prepares, below.
-	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_VariableSetStmt,
+	case *pg_query.Node_VariableShowStmt:
+		if n := strings.ToLower(s.VariableShowStmt.GetName()); n == "all" || secretSettings[n] {
+			w.add("sql.read-credentials", action.ClassCredentialAccess, "SHOW %s shows settings that hold a password or a command with credentials (primary_conninfo)", n)
+		}
+	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableSetStmt,
 		*pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt,
 		*pg_query.Node_UnlistenStmt, *pg_query.Node_ExecuteStmt:
@@ -391,4 +396,34 @@ func statementText(sql string, raw *pg_query.RawStmt) string {
 		end = start + n
 	}
 	return sql[start:end]
+}
+
+// secretSettings are the settings whose value can hold a password or a
+// command with credentials in it.
+var secretSettings = map[string]bool{"primary_conninfo": true, "restore_command": true, "archive_command": true,
+	"ssl_passphrase_command": true, "archive_cleanup_command": true, "recovery_end_command": true}
+
+// plannedCalls judges what planning a query runs: PostgreSQL evaluates an
+// immutable function with constant arguments while it plans, and a stable
+// one while it estimates, so a plain EXPLAIN of a call to a function that
+// is no built-in runs that function's body.
+func (w *walker) plannedCalls(q *pg_query.Node) {
+	walk(q.ProtoReflect(), func(m protoreflect.Message) bool {
+		f, ok := m.Interface().(*pg_query.FuncCall)
+		if !ok {
+			return true
+		}
+		names := f.GetFuncname()
+		name, schema := "", ""
+		if len(names) > 0 {
+			name = strings.ToLower(constString(names[len(names)-1]))
+		}
+		if len(names) > 1 {
+			schema = strings.ToLower(constString(names[len(names)-2]))
+		}
+		if _, in := catalogVolatility[name]; !in || schema != "" && schema != "pg_catalog" {
+			w.add("sql.function", action.ClassUnknown, "EXPLAIN plans a call of %s, and planning can run a function that is not a PostgreSQL built-in", name)
+		}
+		return true
+	})
 }

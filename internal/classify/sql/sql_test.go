@@ -174,7 +174,7 @@ var cases = []struct {
 	{"ALTER FUNCTION pg_catalog.lower(text) SECURITY DEFINER", D, "sql.cluster"},
 	{"ALTER SCHEMA pg_catalog OWNER TO x", D, "sql.cluster"},
 	{"GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) TO public", D, "sql.cluster"},
-	{"ALTER TABLE bookings OWNER TO app", W, "sql.ddl"},
+	{"ALTER TABLE bookings OWNER TO app", D, "sql.owner"},
 	{"select (xpath('//row/rolpassword/text()', table_to_xml('pg_authid', true, false, '')))[1]::text", C, "sql.read-credentials"},
 	{"select table_to_xml(1260, true, false, '')", C, "sql.read-credentials"},
 	{"select schema_to_xml('pg_catalog', true, false, '')", C, "sql.read-credentials"},
@@ -490,6 +490,47 @@ func TestTextReadAsTheServerMayReadIt(t *testing.T) {
 		{"SELECT table_to_xml('public.pg_authid', true, false, '')", R, ""},
 		{"SELECT E'\x95\\'; DROP TABLE bookings; --'", D, FindingLexer},
 		{`DO $$ BEGIN RAISE NOTICE 'a\'' ; DELETE FROM orders; --'; END $$`, U, "sql.escape-body"},
+	} {
+		r := Classify(c.sql)
+		if r.Class() != c.class || c.id != "" && !slices.Contains(ids(r), c.id) {
+			t.Errorf("%q: %s %v, want %s with %q", c.sql, r.Class(), r.Reasons, c.class, c.id)
+		}
+	}
+}
+
+// The second black-box round: settings and configuration files read by the
+// functions and commands around the denied views, planning that runs a
+// function, and changes that take data or its guards away without a DROP.
+func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
+	for _, c := range []struct {
+		sql   string
+		class action.Class
+		id    string
+	}{
+		{"SELECT name, setting FROM pg_show_all_file_settings()", C, "sql.read-credentials"},
+		{"SELECT * FROM pg_hba_file_rules()", C, "sql.read-credentials"},
+		{"SHOW primary_conninfo", C, "sql.read-credentials"},
+		{"SHOW ALL", C, "sql.read-credentials"},
+		{"SELECT current_setting('primary_conninfo')", C, "sql.read-credentials"},
+		{"SELECT * FROM pg_settings", C, "sql.read-credentials"},
+		{"SELECT setting FROM pg_settings WHERE name = 'primary_conninfo'", C, "sql.read-credentials"},
+		{"EXPLAIN SELECT lo_cleanup(4242)", U, "sql.function"},
+		{"ALTER TABLE users ENABLE REPLICA TRIGGER users_audit", D, "sql.disable-trigger"},
+		{"ALTER SEQUENCE myseq RESTART WITH 1", D, "sql.sequence-reset"},
+		{"CREATE RULE no_audit AS ON INSERT TO audit DO INSTEAD NOTHING", D, "sql.rule-instead"},
+		{"CREATE OR REPLACE VIEW big_orders AS SELECT * FROM orders WHERE false", D, "sql.replace-definition"},
+		{"CREATE OR REPLACE FUNCTION audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$", D, "sql.replace-definition"},
+		{"CREATE POLICY p ON orders USING (false)", D, "sql.row-security"},
+		{"ALTER TABLE orders FORCE ROW LEVEL SECURITY", D, "sql.row-security"},
+		{"ALTER TABLE orders SET UNLOGGED", D, "sql.unlogged"},
+		{"ALTER FUNCTION f() OWNER TO reporter", D, "sql.owner"},
+		{"SHOW work_mem", R, ""},
+		{"SELECT current_setting('work_mem')", R, ""},
+		{"SELECT name, setting FROM pg_settings WHERE name = 'work_mem'", R, ""},
+		{"SELECT name FROM pg_settings", R, ""},
+		{"EXPLAIN SELECT lower(name) FROM users", R, ""},
+		{"CREATE VIEW v AS SELECT 1", W, "sql.ddl"},
+		{"ALTER SEQUENCE myseq OWNED BY t.id", W, ""},
 	} {
 		r := Classify(c.sql)
 		if r.Class() != c.class || c.id != "" && !slices.Contains(ids(r), c.id) {
