@@ -2189,3 +2189,16 @@ func TestLifecycleScriptsAreRead(t *testing.T) {
 		{"npm pack", write, ""},
 	})
 }
+
+// env filtered through a grep that lets no credential's line through
+// prints no credential; one that can is still credential access.
+func TestEnvironmentFilteredByGrep(t *testing.T) {
+	check(t, []want{
+		{"env | grep PATH", read, ""},
+		{"printenv | grep -i home", read, ""},
+		{"env | grep TOKEN", credential, "creds.env-dump"},
+		{"env | grep -v PATH", credential, "creds.env-dump"},
+		{"env | grep .", credential, "creds.env-dump"},
+		{"env | grep -e PATH -e X", credential, "creds.env-dump"},
+	})
+}

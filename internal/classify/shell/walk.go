@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -58,7 +59,12 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	case *syntax.BinaryCmd:
 		if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
 			// Every stage of a pipeline runs in a subshell.
+			before := len(w.res.Reasons)
 			w.subshell(func() { w.stmt(c.X, in, depth) })
+			if w.keepsNoSecretLine(c.X, c.Y) {
+				// env | grep PATH prints PATH's line alone.
+				w.dropFindings(before, "creds.env-dump", "creds.printenv")
+			}
 			w.subshell(func() { w.stmt(c.Y, w.output(c.X, in, depth), depth) })
 			return
 		}
@@ -778,4 +784,84 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// secretLines are environment lines a filter must not let through.
+var secretLines = []string{"GITHUB_TOKEN=ghp_x", "AWS_SECRET_ACCESS_KEY=x", "ANTHROPIC_API_KEY=sk-x", "OPENAI_API_KEY=sk-x",
+	"DATABASE_URL=postgres://u:p@h/d", "RAILWAY_TOKEN=chp_x", "PGPASSWORD=x", "NPM_TOKEN=x", "FLY_API_TOKEN=x", "SECRET_KEY=x"}
+
+// keepsNoSecretLine says whether x is env (or printenv) with no operand
+// and y a grep of one literal pattern that lets no credential's line
+// through: env | grep PATH prints PATH's line alone.
+func (w *walker) keepsNoSecretLine(x, y *syntax.Stmt) bool {
+	first := func(s *syntax.Stmt) []arg {
+		ce, ok := s.Cmd.(*syntax.CallExpr)
+		if !ok || len(s.Redirs) > 0 {
+			return nil
+		}
+		var args []arg
+		for _, wd := range ce.Args {
+			l, ok := literal(wd)
+			if !ok {
+				return nil
+			}
+			args = append(args, arg{s: l})
+		}
+		return args
+	}
+	xs, ys := first(x), first(y)
+	if len(xs) != 1 || xs[0].s != "env" && xs[0].s != "printenv" || len(ys) < 2 {
+		return false
+	}
+	if g := ys[0].s; g != "grep" && g != "egrep" && g != "fgrep" {
+		return false
+	}
+	fold, fixed, pattern := false, ys[0].s == "fgrep", ""
+	for _, a := range ys[1:] {
+		switch {
+		case a.s == "-i" || a.s == "--ignore-case":
+			fold = true
+		case a.s == "-F" || a.s == "--fixed-strings":
+			fixed = true
+		case a.s == "-E" || a.s == "-w" || a.s == "-x" || a.s == "-q" || a.s == "-c" || a.s == "--color" || a.s == "-n":
+		case strings.HasPrefix(a.s, "-"):
+			return false // -v, -e, -f and the rest: not one plain pattern
+		case pattern != "":
+			return false // a file operand
+		default:
+			pattern = a.s
+		}
+	}
+	if pattern == "" {
+		return false
+	}
+	if fixed {
+		pattern = regexp.QuoteMeta(pattern)
+	}
+	if fold {
+		pattern = "(?i)" + pattern
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return false
+	}
+	for _, l := range secretLines {
+		if re.MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// dropFindings removes the findings with these ids added since index from.
+func (w *walker) dropFindings(from int, ids ...string) {
+	kept := w.res.Reasons[:from]
+	for _, r := range w.res.Reasons[from:] {
+		if slices.Contains(ids, r.ID) {
+			delete(w.seen, r.ID+"\x00"+r.Message)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	w.res.Reasons = kept
 }
