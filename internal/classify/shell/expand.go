@@ -360,12 +360,19 @@ func (w *walker) fields(wd *syntax.Word, depth int) []arg {
 	return out
 }
 
-// anyParam reports whether wd expands a parameter for which f holds.
+// anyParam reports whether wd expands a parameter for which f holds. A
+// command substitution's parameters are its commands' own, judged when it
+// is walked: not descending into it keeps nested substitutions linear.
 func anyParam(wd *syntax.Word, f func(*syntax.ParamExp) bool) bool {
 	found := false
 	syntax.Walk(wd, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && f(p) {
-			found = true
+		switch n := n.(type) {
+		case *syntax.CmdSubst, *syntax.ProcSubst:
+			return false
+		case *syntax.ParamExp:
+			if f(n) {
+				found = true
+			}
 		}
 		return !found
 	})
