@@ -363,6 +363,9 @@ func credentialTable(t string) bool {
 		return true
 	}
 	rel := parts[len(parts)-1]
+	if len(parts) > 1 && parts[len(parts)-2] == "information_schema" {
+		return slices.Contains(credentialViews, rel)
+	}
 	if len(parts) > 1 && parts[len(parts)-2] != "pg_catalog" {
 		return false
 	}

@@ -402,6 +402,13 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 			// other one it is off, as if disabled.
 			w.target(name)
 			w.add("sql.disable-trigger", action.ClassDestructive, "ALTER TABLE %s ENABLE REPLICA/ALWAYS changes when a trigger or rule fires (REPLICA: not in ordinary sessions)", name)
+		case pg_query.AlterTableType_AT_SetIdentity, pg_query.AlterTableType_AT_AddIdentity:
+			for _, o := range cmd.GetDef().GetList().GetItems() {
+				if o.GetDefElem().GetDefname() == "restart" {
+					w.target(name)
+					w.add("sql.sequence-reset", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s RESTART makes the identity hand out values already used", name, cmd.GetName())
+				}
+			}
 		case pg_query.AlterTableType_AT_ChangeOwner:
 			w.target(name)
 			w.add("sql.owner", action.ClassDestructive, "ALTER TABLE %s OWNER TO gives the table, and the right to drop it, to another role", name)
@@ -559,18 +566,23 @@ func (w *walker) vacuumFull(s *pg_query.VacuumStmt) bool {
 func credentialCatalog(r *pg_query.RangeVar) bool {
 	switch r.GetSchemaname() {
 	case "", "pg_catalog":
-	default:
-		return false
+		return slices.Contains(credentialRelations, r.GetRelname())
+	case "information_schema":
+		return slices.Contains(credentialViews, r.GetRelname())
 	}
-	return slices.Contains(credentialRelations, r.GetRelname())
+	return false
 }
+
+// credentialViews are information_schema's views of user mappings'
+// options, passwords included.
+var credentialViews = []string{"user_mapping_options", "_pg_user_mappings", "user_mappings", "foreign_server_options"}
 
 // credentialRelations are the catalogs and views that hold password
 // hashes and foreign servers' passwords, or show them: the planner's
 // statistics keep sample values of every column ANALYZE has read,
 // pg_authid.rolpassword's included, and the server's configuration files
 // hold connection strings with passwords.
-var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings",
+var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "pg_subscription",
 	"pg_statistic", "pg_stats", "pg_statistic_ext_data", "pg_stats_ext", "pg_stats_ext_exprs",
 	"pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings"}
 

@@ -1,6 +1,7 @@
 package pg
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,13 @@ import (
 // rawSession is a gateway session driven message by message, the way an
 // attacker with a socket would, not the way a driver does.
 type rawSession struct {
-	t  *testing.T
-	fe *pgproto3.Frontend
+	t    *testing.T
+	fe   *pgproto3.Frontend
+	conn io.Closer
 }
+
+// close hangs up, as a client going away does.
+func (s *rawSession) close() { s.conn.Close() }
 
 func (e *env) raw(t *testing.T, tok string) *rawSession {
 	t.Helper()
@@ -28,7 +33,7 @@ func (e *env) raw(t *testing.T, tok string) *rawSession {
 	}
 	t.Cleanup(func() { hj.Conn.Close() })
 	hj.Conn.SetDeadline(time.Now().Add(20 * time.Second))
-	return &rawSession{t, hj.Frontend}
+	return &rawSession{t, hj.Frontend, hj.Conn}
 }
 
 // send sends msgs and then Sync, and returns every message up to

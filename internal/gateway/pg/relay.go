@@ -517,6 +517,7 @@ func (s *session) fromUpstream() {
 			}
 			s.mu.Lock()
 			s.tag, _, _ = cstring(body)
+			s.commitSeen(s.tag)
 			s.mu.Unlock()
 			if writeRaw(s.cw, typ, body) != nil {
 				return

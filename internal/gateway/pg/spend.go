@@ -21,10 +21,25 @@ import (
 
 // spend is an approval reserved for a statement that is running.
 type spend struct {
-	request string
-	cycle   int  // the sync cycle the statement ran in
-	failed  bool // an error came back in that cycle
-	inTx    bool // its cycle ended inside a transaction block
+	request   string
+	cycle     int  // the sync cycle the statement ran in
+	failed    bool // an error came back in that cycle
+	inTx      bool // its cycle ended inside a transaction block
+	committed bool // a COMMIT (or PREPARE TRANSACTION) came back after it
+}
+
+// commitSeen marks every approval reserved so far as committed when the
+// server answers a COMMIT, whatever follows: COMMIT AND CHAIN leaves a new
+// transaction open, an error later in the same cycle or a client hanging
+// up before the cycle ends does not undo it. PREPARE TRANSACTION counts:
+// its COMMIT PREPARED is another session's. Called with s.mu held.
+func (s *session) commitSeen(tag string) {
+	if tag != "COMMIT" && tag != "PREPARE TRANSACTION" {
+		return // COMMIT of a failed transaction answers ROLLBACK
+	}
+	for i := range s.spends {
+		s.spends[i].committed = true
+	}
 }
 
 // settlement is a spend whose fate is known.
@@ -58,6 +73,8 @@ func (s *session) spendsAt(tx byte, tag string) []settlement {
 	kept := s.spends[:0]
 	for _, sp := range s.spends {
 		switch {
+		case sp.committed:
+			out = append(out, settlement{sp.request, true})
 		case !sp.inTx && sp.cycle > s.readies:
 			kept = append(kept, sp) // not run yet
 		case !sp.inTx && sp.failed && tx == 'I':
@@ -109,7 +126,7 @@ func (s *session) releaseSpends() {
 	unanswered := s.syncs > s.readies
 	var done []settlement
 	for _, sp := range s.spends {
-		done = append(done, settlement{sp.request, unanswered || !sp.inTx && !sp.failed})
+		done = append(done, settlement{sp.request, sp.committed || unanswered || !sp.inTx && !sp.failed})
 	}
 	s.spends = nil
 	s.mu.Unlock()

@@ -190,6 +190,58 @@ func TestAnErrorAfterASavepointDoesNotGiveTheApprovalBack(t *testing.T) {
 	}
 }
 
+// A COMMIT spends the approvals reserved before it, whatever comes after:
+// COMMIT AND CHAIN leaves a transaction open for a ROLLBACK, an error later
+// in the same cycle, or a hang-up before the cycle ends, none of which
+// undoes what was committed.
+func TestACommitSpendsTheApprovalWhateverFollows(t *testing.T) {
+	e := setup(t)
+	const del = "DELETE FROM bookings WHERE id > 90"
+	c := e.connect(t, e.prodToken, "app-prod")
+	for _, tail := range []string{"chain", "error", "hangup"} {
+		e.pg.Exec(t, e.prodDB, "DELETE FROM bookings WHERE id > 90; INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
+		_, err := c.Exec(ctx, del)
+		pe := pgErr(t, err, CodeHeld)
+		id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+		if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+			t.Fatal(err)
+		}
+		s := e.raw(t, e.prodToken)
+		s.send(&pgproto3.Query{String: "BEGIN"})
+		switch tail {
+		case "chain":
+			s.send(&pgproto3.Query{String: del})
+			s.send(&pgproto3.Query{String: "COMMIT AND CHAIN"})
+			s.send(&pgproto3.Query{String: "ROLLBACK"})
+		case "error":
+			s.send(&pgproto3.Parse{Query: del}, &pgproto3.Bind{}, &pgproto3.Execute{},
+				&pgproto3.Parse{Query: "COMMIT"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+				&pgproto3.Parse{Query: "SELECT 1/0"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+		case "hangup":
+			s.send(&pgproto3.Query{String: del})
+			s.fe.Send(&pgproto3.Parse{Query: "COMMIT"})
+			s.fe.Send(&pgproto3.Bind{})
+			s.fe.Send(&pgproto3.Execute{})
+			s.fe.Send(&pgproto3.Flush{})
+			s.fe.Flush()
+			for {
+				m, err := s.fe.Receive()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := m.(*pgproto3.CommandComplete); ok {
+					break
+				}
+			}
+			s.close()
+		}
+		if n := e.pg.Count(t, e.prodDB, "bookings"); n != 90 {
+			t.Fatalf("%s: rows %d, the delete was not committed", tail, n)
+		}
+		waitState(t, e, id, "consumed")
+	}
+}
+
 func waitState(t *testing.T, e *env, id, want string) {
 	t.Helper()
 	for i := 0; i < 200; i++ {
