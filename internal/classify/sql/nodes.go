@@ -582,7 +582,7 @@ var credentialViews = []string{"user_mapping_options", "_pg_user_mappings", "use
 // statistics keep sample values of every column ANALYZE has read,
 // pg_authid.rolpassword's included, and the server's configuration files
 // hold connection strings with passwords.
-var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "pg_subscription",
+var credentialRelations = []string{"pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings",
 	"pg_statistic", "pg_stats", "pg_statistic_ext_data", "pg_stats_ext", "pg_stats_ext_exprs",
 	"pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings"}
 

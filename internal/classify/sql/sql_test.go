@@ -524,7 +524,6 @@ func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
 		{"ALTER TABLE orders FORCE ROW LEVEL SECURITY", D, "sql.row-security"},
 		{"ALTER TABLE orders SET UNLOGGED", D, "sql.unlogged"},
 		{"ALTER FUNCTION f() OWNER TO reporter", D, "sql.owner"},
-		{"SELECT subconninfo FROM pg_subscription", C, "sql.read-credentials"},
 		{"SELECT * FROM information_schema.user_mapping_options", C, "sql.read-credentials"},
 		{"COPY (SELECT * FROM information_schema._pg_user_mappings) TO STDOUT", C, "sql.read-credentials"},
 		{"SELECT table_to_xml('information_schema.user_mapping_options', true, false, '')", C, "sql.read-credentials"},
