@@ -324,6 +324,14 @@ func (w *walker) wrapped(name string, rest, inner []arg, in input, depth int) {
 	// The wrapper's own output file (strace -o, time -o).
 	if o := programOutputs[name]; len(o) > 0 && len(inner) <= len(rest) {
 		for _, v := range optionValues(parseCall(name, rest[:len(rest)-len(inner)]), o...) {
+			if cmd, ok := strings.CutPrefix(v.s, "|"); ok || strings.HasPrefix(v.s, "!") {
+				// strace -o '|cmd' pipes its trace into cmd.
+				if !ok {
+					cmd = v.s[1:]
+				}
+				w.shellString(arg{s: cmd, dyn: v.dyn}, depth)
+				continue
+			}
 			w.overwritesOutput(parseCall(name, rest), v)
 		}
 	}

@@ -28,6 +28,13 @@ var escapes = map[string][]escape{
 	"rsync": {{opts: []string{"-e", "--rsh", "--rsync-path"}}},
 	"scp":   {{opts: []string{"-S"}}},
 	"entr":  {{opts: []string{"-s"}}},
+	// split --filter CMD and sort --compress-program run CMD on their data.
+	"split":  {{opts: []string{"--filter"}}},
+	"sort":   {{opts: []string{"--compress-program"}}},
+	"ncat":   {{opts: []string{"-c", "--sh-exec", "-e", "--exec"}}, {opts: []string{"--lua-exec"}, code: true}},
+	"nc":     {{opts: []string{"-c", "-e"}}},
+	"netcat": {{opts: []string{"-c", "-e"}}},
+	"ghci":   {{opts: []string{"-e"}, code: true}},
 	// systemd-run -p ExecStartPre=CMD (and the other Exec properties) runs CMD.
 	"systemd-run": {{opts: []string{"-p", "--property"}, prefix: "ExecStart="}, {opts: []string{"-p", "--property"}, prefix: "ExecStartPre="}, {opts: []string{"-p", "--property"}, prefix: "ExecStartPost="}, {opts: []string{"-p", "--property"}, prefix: "ExecStop="}, {opts: []string{"-p", "--property"}, prefix: "ExecStopPost="}, {opts: []string{"-p", "--property"}, prefix: "ExecReload="}, {opts: []string{"-p", "--property"}, prefix: "ExecCondition="}},
 	// groff -U (unsafe) runs the .sy and .pso requests of its input.

@@ -3,6 +3,7 @@ package shell
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -2200,5 +2201,50 @@ func TestEnvironmentFilteredByGrep(t *testing.T) {
 		{"env | grep -v PATH", credential, "creds.env-dump"},
 		{"env | grep .", credential, "creds.env-dump"},
 		{"env | grep -e PATH -e X", credential, "creds.env-dump"},
+	})
+}
+
+// The third black-box round: commands that run what their options name,
+// the instance metadata service's address written other ways, credential
+// files not listed before, runners' options that take a value.
+func TestThirdRoundFamilies(t *testing.T) {
+	check(t, []want{
+		{"split --filter='rm -rf ~' in.txt", destructive, "fs.rm-recursive"},
+		{"strace -o '|rm -rf ~' true", destructive, "fs.rm-recursive"},
+		{"sort --compress-program='rm -rf ~' -S 100k big.txt", destructive, "fs.rm-recursive"},
+		{"ncat -c 'rm -rf ~' host 1", destructive, "fs.rm-recursive"},
+		{"curl http://2852039166/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"curl http://0xa9fea9fe/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"wget http://0251.0376.0251.0376/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"curl http://169.254.169.254.nip.io/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"curl http://instance-data/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"cat backup-identity.txt", credential, "creds.read-secret-file"},
+		{"cat ~/.age/key.txt", credential, "creds.read-secret-file"},
+		{"uv run --env-file .env printenv TOKEN", credential, ""},
+		{"uv run --env-file .env pytest", write, ""},
+		{"curl http://10.0.0.1/x", read, ""},
+		{"sort -u a.txt", read, ""},
+	})
+}
+
+// With the hook's judge linked, a shell command that writes, moves, links
+// or removes an agent's hook settings is refused as the file tools' are.
+func TestShellWritesToProtectedFiles(t *testing.T) {
+	saved := Protected
+	Protected = func(p string) string {
+		if strings.HasSuffix(p, "/.claude/settings.json") {
+			return "an agent's hook settings"
+		}
+		return ""
+	}
+	defer func() { Protected = saved }()
+	check(t, []want{
+		{`echo '{"disableAllHooks":true}' > .claude/settings.json`, credential, "hook.settings-write"},
+		{"echo x | tee .claude/settings.json", credential, "hook.settings-write"},
+		{"cp /tmp/x .claude/settings.json", credential, "hook.settings-write"},
+		{"mv /tmp/x .claude/settings.json", credential, "hook.settings-write"},
+		{"rm .claude/settings.json", credential, "hook.settings-write"},
+		{`python3 -c 'open(".claude/settings.json","w").write("{}")'`, credential, "hook.settings-write"},
+		{"echo hi > notes.md", write, ""},
 	})
 }

@@ -145,7 +145,15 @@ func runnerTool(name string, args []arg) ([]arg, bool) {
 		}
 	case "bundle", "poetry", "uv", "pipenv", "pdm", "hatch", "rye", "conda", "mamba", "micromamba", "pixi":
 		if len(args) > 0 && (args[0].s == "exec" || args[0].s == "run") {
-			return skipFlags(args[1:]), true
+			// Options that take a value (uv run --env-file .env CMD).
+			rest := args[1:]
+			for len(rest) > 0 && strings.HasPrefix(rest[0].s, "-") && !rest[0].dyn {
+				if slices.Contains(runnerValueOpts, rest[0].s) && len(rest) > 1 {
+					rest = rest[1:]
+				}
+				rest = rest[1:]
+			}
+			return skipFlags(rest), true
 		}
 	case "npm":
 		if len(args) > 0 && (args[0].s == "exec" || args[0].s == "x") {
@@ -184,3 +192,8 @@ func methodOverride(c *call) string {
 	}
 	return method
 }
+
+// runnerValueOpts are package runners' options that take the next word as
+// their value, not as the command.
+var runnerValueOpts = strings.Fields("--env-file --with --with-requirements --python -p --directory --project --package --group --extra " +
+	"--index --index-url --extra-index-url --from -n --name --prefix -e --environment --manifest-path --gemfile --config -C --cwd")

@@ -1,9 +1,12 @@
 package shell
 
 import (
+	"fmt"
+	"net"
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -108,7 +111,8 @@ func credentialVarPath(a arg) string {
 // metadataHosts are the cloud instance metadata services, and the paths
 // on them that hand out the machine's credentials.
 var (
-	metadataHosts = []string{"169.254.169.254", "metadata.google.internal", "metadata", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "169.254.169.253"}
+	metadataHosts = []string{"169.254.169.254", "metadata.google.internal", "metadata", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "169.254.169.253",
+		"instance-data", "instance-data.ec2.internal", "metadata.azure.internal"}
 	metadataCreds = regexp.MustCompile(`(?i)security-credentials|token|identity|service-accounts|credentials|user-data|userdata|iam|/v2/|ram/`)
 )
 
@@ -117,6 +121,7 @@ func (w *walker) metadataRequest(c *call, r request) {
 	// 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: the host ends
 	// where the variable starts.
 	host, _, _ := strings.Cut(strings.ToLower(r.url.Hostname()), "$")
+	host = canonicalHost(host)
 	if !slices.Contains(metadataHosts, host) {
 		return
 	}
@@ -148,4 +153,77 @@ func (w *walker) envReads(c *call) {
 func tarCreates(c *call) bool {
 	return c.has("-c", "--create", "-r", "--append", "-u", "--update") || shortBundle(c, 'c') || oldStyleTar(c, 'c') ||
 		shortBundle(c, 'r') || shortBundle(c, 'u')
+}
+
+// canonicalHost reads a host as resolvers read it, so that an address
+// written another way is the address: IPv4 as inet_aton takes it (one to
+// four parts, each decimal, octal with a leading 0, or hex with 0x:
+// 2852039166, 0xa9fea9fe, 0251.0376.0251.0376), IPv4 in IPv6 (::ffff:...),
+// and names that wildcard DNS services answer with the address they spell
+// (169.254.169.254.nip.io, 169-254-169-254.sslip.io, a9fea9fe.nip.io).
+func canonicalHost(h string) string {
+	h = strings.TrimSuffix(strings.Trim(h, "[]"), ".")
+	for _, d := range []string{".nip.io", ".sslip.io", ".xip.io", ".traefik.me", ".localtest.me"} {
+		if name, ok := strings.CutSuffix(h, d); ok {
+			// The address is the name's last four parts (dots or dashes),
+			// or its last part in hex.
+			name = strings.ReplaceAll(name, "-", ".")
+			parts := strings.Split(name, ".")
+			if len(parts) > 4 {
+				name = strings.Join(parts[len(parts)-4:], ".")
+			} else if len(parts) > 1 && len(parts) < 4 {
+				name = parts[len(parts)-1]
+			}
+			if len(name) == 8 && !strings.Contains(name, ".") {
+				name = "0x" + name
+			}
+			h = name
+		}
+	}
+	if v4, ok := strings.CutPrefix(h, "::ffff:"); ok {
+		if ip := net.ParseIP(h); ip != nil && ip.To4() != nil {
+			return ip.To4().String()
+		}
+		h = v4
+	}
+	if ip, ok := atonIPv4(h); ok {
+		return ip
+	}
+	return h
+}
+
+// atonIPv4 parses s as inet_aton does.
+func atonIPv4(s string) (string, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) == 0 || len(parts) > 4 {
+		return "", false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		base := 10
+		switch {
+		case strings.HasPrefix(p, "0x") || strings.HasPrefix(p, "0X"):
+			base, p = 16, p[2:]
+		case len(p) > 1 && p[0] == '0':
+			base, p = 8, p[1:]
+		}
+		v, err := strconv.ParseUint(p, base, 32)
+		if p == "" || err != nil {
+			return "", false
+		}
+		vals[i] = v
+	}
+	var n uint64
+	last := len(vals) - 1
+	for i := 0; i < last; i++ {
+		if vals[i] > 255 {
+			return "", false
+		}
+		n |= vals[i] << (24 - 8*uint(i))
+	}
+	if vals[last] >= 1<<(32-8*uint(last)) {
+		return "", false
+	}
+	n |= vals[last]
+	return fmt.Sprintf("%d.%d.%d.%d", n>>24, n>>16&255, n>>8&255, n&255), true
 }

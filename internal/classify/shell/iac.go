@@ -57,6 +57,7 @@ func (w *walker) removedFiles(c *call) {
 
 // removed notes one path removed or emptied.
 func (w *walker) removed(p string, dyn bool) {
+	w.guarded(p, dyn)
 	if dyn {
 		p = "$?" // anything
 	}
@@ -67,6 +68,7 @@ func (w *walker) removed(p string, dyn bool) {
 
 // rewrote notes a file this line overwrites or edits in place.
 func (w *walker) rewrote(p string, dyn bool) {
+	w.guarded(p, dyn)
 	if dyn {
 		p = "$?"
 	}

@@ -111,7 +111,7 @@ var secretBases = []string{
 	".credentials.json", "auth.json", "oauth_creds.json", "application_default_credentials.json", "accesstokens.json",
 	"msal_token_cache.json", "credentials.tfrc.json", ".dev.vars", ".s3cfg", ".boto", "rclone.conf", ".dockercfg",
 	"shadow", "gshadow", "credentials.toml", ".secrets", "token.json", ".token", "id_ed25519_sk", "id_ecdsa_sk",
-	"deploy_key", "deploy_key.pem", "service-account.json", "service_account.json", "serviceaccount.json", "client_secret.json",
+	"deploy_key", "deploy_key.pem", "backup-identity.txt", "chaperone.yaml", "chaperone.yml", "local.settings.json", ".flaskenv", ".viminfo", "service-account.json", "service_account.json", "serviceaccount.json", "client_secret.json",
 }
 
 // secretFragments are paths (or path parts) that hold credentials.
@@ -125,7 +125,7 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	// Agents' and tools' own keys and tokens.
 	".claude.json", ".cursor/mcp.json", ".codeium/", ".config/claude/", ".ansible/vault_pass", ".vault-token", ".vault_pass",
 	".sentryclirc", ".snowsql/config", ".config/twilio-cli/", ".config/helm/repositories.yaml", ".config/fish/fish_variables",
-	".dbshell", ".local/share/fish/fish_history", ".pgpass", ".my.cnf", ".netrc", ".git-credentials",
+	".dbshell", ".local/share/fish/fish_history", ".age/", "/atuin/history.db", ".config/age/", ".pgpass", ".my.cnf", ".netrc", ".git-credentials",
 	// More CLIs', browsers' and servers' credential stores.
 	".databrickscfg", ".ngrok2/", ".config/ngrok/", ".supabase/access-token", ".terraformrc", ".config/hcloud/",
 	"/logins.json", "/key4.db", "/login data", "/cookies", ".local/share/keyrings/", "/legacy_credentials/", ".kube/cache/oidc-login/",

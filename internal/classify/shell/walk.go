@@ -365,6 +365,7 @@ func (w *walker) truncation(path string, dyn bool, how string) {
 }
 
 func (w *walker) appends(path string, dyn bool) {
+	w.guarded(path, dyn)
 	// Judged where it lands and through links, besides as written.
 	if p, d := w.place(path, dyn); p != path || d != dyn {
 		w.append(p, d)

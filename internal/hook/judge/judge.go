@@ -2,6 +2,7 @@ package judge
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -76,6 +77,12 @@ func readAction(r hook.Request) action.Action {
 		a.Targets = append(a.Targets, one.Targets...)
 		for _, rs := range one.Reasons {
 			a.AddReason(rs)
+		}
+		// A link is read where it leads: a.txt -> .env is .env.
+		if real, err := filepath.EvalSymlinks(abs(r.Cwd, p)); err == nil && real != abs(r.Cwd, p) {
+			for _, rs := range classify.Classify(action.KindFile, real).Reasons {
+				a.AddReason(rs)
+			}
 		}
 		if protected(abs(r.Cwd, p)) != "" && !isHookSettings(abs(r.Cwd, p)) {
 			a.AddReason(action.Reason{ID: "hook.read-chaperone-state", Class: action.ClassCredentialAccess,
@@ -357,12 +364,25 @@ func shebangShell(content string) bool {
 // read of that file.
 func fetchAction(r hook.Request) action.Action {
 	a := toolAction(r)
-	if p, ok := strings.CutPrefix(r.URL, "file://"); ok {
+	if len(r.URL) >= 7 && strings.EqualFold(r.URL[:7], "file://") {
+		// The path as the agent's fetcher reads it: escapes decoded.
+		p := r.URL[7:]
+		if d, err := url.PathUnescape(p); err == nil {
+			p = d
+		}
 		return readAction(hook.Request{Kind: action.KindFile, Paths: []string{p}, Cwd: r.Cwd})
 	}
 	a.Targets = []string{r.URL}
 	if r.URL == "" {
 		a.AddReason(action.Reason{ID: "hook.fetch-without-url", Class: action.ClassUnknown, Message: r.Tool + " names no URL"})
+		return a
+	}
+	// What curl would be judged for fetching it (the instance metadata
+	// service, however its address is written) counts for the tool too.
+	for _, rs := range classify.Classify(action.KindShell, argv.Quote([]string{"curl", "--", r.URL})).Reasons {
+		if rs.Class == action.ClassCredentialAccess {
+			a.AddReason(rs)
+		}
 	}
 	return a
 }
@@ -405,6 +425,8 @@ func abs(cwd, p string) string {
 // protected says why a path must not be written by an agent: it holds an
 // agent's hook settings (or the switch that turns hooks off), or it is
 // Chaperone's own config, state or socket.
+func init() { shell.Protected = protected }
+
 func protected(p string) string {
 	if isHookSettings(p) {
 		return "an agent's hook settings"
@@ -413,6 +435,18 @@ func protected(p string) string {
 	for _, d := range chaperoneDirs() {
 		if d != "" && (slash == d || strings.HasPrefix(slash, strings.TrimSuffix(d, "/")+"/")) {
 			return "Chaperone's own configuration or state"
+		}
+		if d != "" && filepath.IsAbs(slash) && slash != "/" && strings.HasPrefix(d, strings.TrimSuffix(slash, "/")+"/") {
+			return "a directory that holds Chaperone's own configuration or state"
+		}
+	}
+	// A directory moved or removed whole takes the settings in it along:
+	// one that holds them, on disk.
+	if filepath.IsAbs(slash) && slash != "/" {
+		for _, f := range []string{"/settings.json", "/settings.local.json", "/hooks.json", "/chaperone.yaml", "/.claude/settings.json", "/.chaperone/chaperone.yaml"} {
+			if c := strings.TrimSuffix(slash, "/") + f; (isHookSettings(c) || path.Base(c) == "chaperone.yaml") && fileExists(c) {
+				return "a directory that holds an agent's hook settings or Chaperone's configuration"
+			}
 		}
 	}
 	base := path.Base(slash)
@@ -537,4 +571,9 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
