@@ -138,6 +138,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	c := parseCall(name, rest)
 	w.equivalents(c, in, depth)
 	w.shellBuiltins(c, depth)
+	w.searchesSecrets(c)
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)
@@ -518,6 +519,12 @@ func gitShowsContent(c *call) bool {
 		return true
 	case c.sub("show"), c.sub("cat-file"), c.sub("diff"), c.sub("blame"), c.sub("grep"), c.sub("archive"), c.sub("format-patch"),
 		c.sub("stash", "show") && c.has("-p", "--patch"), c.sub("difftool"), c.sub("annotate"):
+		return true
+	case c.sub("merge-file"), c.sub("interpret-trailers"), c.sub("hash-object"), c.sub("tag") && c.has("-F", "--file"),
+		c.sub("notes") && c.has("-F", "--file"), c.sub("mailinfo"), c.sub("apply") && c.has("--stat", "--numstat", "--summary"):
+		// They print the file they are given (merge-file -p, the
+		// trailers), or store it where git prints it (a tag's or a
+		// note's message).
 		return true
 	case c.sub("log") || c.sub("whatchanged") || c.sub("reflog"):
 		return c.has("-p", "--patch", "-u", "-L", "--full-diff", "--word-diff") || c.has("--patch-with-stat", "--cc", "-G", "-S")

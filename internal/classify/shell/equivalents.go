@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -95,3 +97,78 @@ func (w *walker) shellBuiltins(c *call, depth int) {
 		}
 	}
 }
+
+// searchesSecrets: a recursive search that prints lines over a directory
+// holding credential files, with a pattern that matches their lines
+// (grep -r ” ., grep -r = ., rg -uu ”), prints the credentials.
+func (w *walker) searchesSecrets(c *call) {
+	var recursive, hidden bool
+	switch c.name {
+	case "grep", "egrep", "fgrep":
+		hidden = true
+		for _, f := range c.flags {
+			if f == "--recursive" || f == "--dereference-recursive" || !strings.HasPrefix(f, "--") && strings.ContainsAny(f[1:], "rR") {
+				recursive = true
+			}
+		}
+	case "rg", "ag", "ack":
+		recursive = true
+		hidden = slices.ContainsFunc(c.args, func(a arg) bool {
+			return a.s == "--hidden" || a.s == "-." || a.s == "--unrestricted" || a.s == "-a" || a.s == "--all-types" ||
+				len(a.s) > 2 && a.s[0] == '-' && a.s[1] != '-' && strings.Count(a.s, "u") >= 2
+		})
+	default:
+		return
+	}
+	if !recursive || !hidden || c.has("-l", "-L", "-c", "-q", "--files-with-matches", "--files-without-match", "--count", "--quiet") ||
+		slices.ContainsFunc(c.args, func(a arg) bool {
+			return strings.HasPrefix(a.s, "--exclude") || strings.HasPrefix(a.s, "--glob") || a.s == "-g"
+		}) {
+		return
+	}
+	var pattern *arg
+	var roots []string
+	explicit := c.has("-e", "--regexp", "-f", "--file")
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case (a.s == "-e" || a.s == "--regexp") && i+1 < len(c.args):
+			i++
+			pattern = &c.args[i]
+		case slices.Contains(searchValueOpts, a.s):
+			i++
+		case strings.HasPrefix(a.s, "-") && !a.dyn:
+		case pattern == nil && !explicit:
+			pattern = &c.args[i]
+		default:
+			roots = append(roots, a.s)
+		}
+	}
+	if pattern == nil || pattern.dyn {
+		return
+	}
+	if len(roots) == 0 {
+		roots = []string{"."}
+	}
+	re, err := regexp.Compile(pattern.s)
+	if c.has("-F", "--fixed-strings") || c.name == "fgrep" {
+		re, err = regexp.Compile(regexp.QuoteMeta(pattern.s))
+	}
+	if err != nil {
+		return
+	}
+	if !slices.ContainsFunc(secretLines, re.MatchString) {
+		return
+	}
+	for _, r := range roots {
+		if s := w.secretsIn(r); len(s) > 0 {
+			w.add("creds.read-secret-file", credential, c.name+" prints every line of "+r+" its pattern matches, "+s[0]+"'s credentials included")
+			w.target(s[0])
+			return
+		}
+	}
+}
+
+// searchValueOpts: grep's and rg's options that take the next word.
+var searchValueOpts = strings.Fields("-f --file -m --max-count -A -B -C --context --include --exclude --exclude-dir -d --directories -D --devices " +
+	"-t --type -T --type-not -g --glob --iglob --max-depth --ignore-file -j --threads -M --max-columns --color --colors --label")

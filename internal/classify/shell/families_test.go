@@ -2248,3 +2248,30 @@ func TestShellWritesToProtectedFiles(t *testing.T) {
 		{"echo hi > notes.md", write, ""},
 	})
 }
+
+// Credentials printed by git commands that show the file they are given,
+// by a recursive search whose pattern matches their lines, and a .env that
+// is there written over.
+func TestSecretsShownByGitSearchesAndOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{".env": "TOKEN=x\n", ".env.example": "TOKEN=\n", "README.md": "# x\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"git merge-file -p ~/.ssh/id_rsa /dev/null /dev/null", credential, "creds.read-secret-file"},
+		{"git interpret-trailers .env", credential, "creds.read-secret-file"},
+		{"git tag -F .env v9", credential, "creds.read-secret-file"},
+		{"grep -r '' .", credential, "creds.read-secret-file"},
+		{"grep -r = .", credential, "creds.read-secret-file"},
+		{"rg -uu ''", credential, "creds.read-secret-file"},
+		{"cp -f /dev/null .env", destructive, "fs.secret-overwrite"},
+		{"cp .env.example .env", destructive, "fs.secret-overwrite"},
+		{"mv x .env", destructive, "fs.secret-overwrite"},
+		{"grep -r foo .", read, ""},
+		{"grep -rl = .", read, ""},
+		{"cp .env.example .env.test", write, ""},
+		{"git status .env", read, ""},
+	})
+}

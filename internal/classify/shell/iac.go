@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -28,7 +29,7 @@ func (w *walker) removedFiles(c *call) {
 		c.sub("worktree") || c.sub("clean") || c.sub("revert") || c.sub("pull") || c.sub("merge") || c.sub("rebase") || c.sub("am") || c.sub("apply")):
 		// What the tree holds afterwards is another commit's, or none.
 		w.rewrote("$?", true)
-	case (c.name == "cp" || c.name == "install" || c.name == "rsync" || c.name == "ln" || c.name == "ditto") && len(c.pos) > 1:
+	case (c.name == "cp" || c.name == "install" || c.name == "rsync" || c.name == "ln" || c.name == "ditto" || c.name == "mv") && len(c.pos) > 1:
 		w.rewrote(c.pos[len(c.pos)-1].s, c.pos[len(c.pos)-1].dyn)
 	case c.name == "tee" && !c.has("-a", "--append"), c.name == "sponge",
 		(c.name == "sed" || c.name == "gsed") && sedInPlace(c), (c.name == "perl" || c.name == "ruby") && c.has("-i", "-pi", "-i.bak"),
@@ -69,6 +70,7 @@ func (w *walker) removed(p string, dyn bool) {
 // rewrote notes a file this line overwrites or edits in place.
 func (w *walker) rewrote(p string, dyn bool) {
 	w.guarded(p, dyn)
+	w.secretOverwritten(p, dyn)
 	if dyn {
 		p = "$?"
 	}
@@ -209,4 +211,21 @@ func (w *walker) emptied(s *syntax.Stmt) {
 			w.removed(t, t == "")
 		}
 	}
+}
+
+// secretOverwritten: a credential file that is there (.env), written over.
+// git does not keep it, so its values are gone for good.
+func (w *walker) secretOverwritten(p string, dyn bool) {
+	if dyn || !isSecretPath(p) {
+		return
+	}
+	full := w.resolve(p)
+	if full == "" {
+		return
+	}
+	if _, err := os.Stat(full); err != nil {
+		return // a new file: nothing is lost
+	}
+	w.add("fs.secret-overwrite", destructive, "overwrites "+p+", which is there and which git does not keep: its values are gone for good")
+	w.target(p)
 }

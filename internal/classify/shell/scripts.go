@@ -103,6 +103,9 @@ func (w *walker) readScript(p string) (string, readState) {
 // wrote records what a redirection or tee writes to a file.
 func (w *walker) wrote(p string, text string, known, appending bool) {
 	w.guarded(p, false)
+	if !appending {
+		w.secretOverwritten(p, false)
+	}
 	full := w.resolve(p)
 	if full == "" {
 		return
