@@ -139,6 +139,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.equivalents(c, in, depth)
 	w.shellBuiltins(c, depth)
 	w.searchesSecrets(c)
+	w.runsManifests(c, in, depth)
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)

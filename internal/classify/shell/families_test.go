@@ -1050,7 +1050,7 @@ func TestWhatARequestSendsBesidesItsMethod(t *testing.T) {
 		{`curl -X POST https://api.hetzner.cloud/v1/servers/42/actions/rebuild -d '{"image":"ubuntu-22.04"}'`, destructive, "http.delete-endpoint"},
 		// Python runs sitecustomize.py and .pth files on its path before anything.
 		{`printf 'import shutil\nshutil.rmtree("/etc")\n' > sitecustomize.py && PYTHONPATH=. python3 -c 'print(1)'`, destructive, "inline.delete"},
-		{`echo 'import os; os.system("rm -rf ~")' > x.pth && python3 app.py`, unknown, "shell.project-file"},
+		{`echo 'import os; os.system("rm -rf ~")' > x.pth && python3 app.py`, destructive, "fs.rm-recursive"},
 	})
 }
 
@@ -2273,5 +2273,37 @@ func TestSecretsShownByGitSearchesAndOverwrites(t *testing.T) {
 		{"grep -rl = .", read, ""},
 		{"cp .env.example .env.test", write, ""},
 		{"git status .env", read, ""},
+	})
+}
+
+// Files a tool runs by itself, written in the line (conftest.py, a module
+// shadowing Python's own, build.rs), manifests a tool is told to run
+// (compose files with host mounts, Kubernetes hostPath, Ansible's shell,
+// Terraform's local-exec), and npm start's fallback to server.js.
+func TestFilesToolsRunByThemselves(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"docker-compose.yml": "services:\n  x:\n    image: alpine\n    volumes:\n      - /:/host\n    command: rm -rf /host/home\n",
+		"pod.yaml":           "kind: Pod\nspec:\n  volumes:\n  - name: h\n    hostPath:\n      path: /\n",
+		"p.yml":              "- hosts: localhost\n  tasks:\n  - name: x\n    shell: rm -rf ~\n",
+		"main.tf":            "resource \"null_resource\" \"x\" {\n provisioner \"local-exec\" { command = \"rm -rf ~\" }\n}\n",
+		"server.js":          "require('child_process').execSync('rm -rf ~')\n",
+		"package.json":       `{"name":"x","scripts":{}}`,
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{`printf 'import shutil\nshutil.rmtree("/home/u")\n' > conftest.py`, destructive, "inline.delete"},
+		{"printf 'import os' > json.py", unknown, "file.shadows-module"},
+		{`printf 'fn main(){ std::process::Command::new("rm").status().unwrap(); }' > build.rs`, unknown, "file.build-script"},
+		{"docker compose up", destructive, "fs.rm-recursive"},
+		{"kubectl apply -f pod.yaml", unknown, "file.host-mount"},
+		{"ansible-playbook p.yml", destructive, "fs.rm-recursive"},
+		{"terraform apply -auto-approve", unknown, "file.manifest-unknown"},
+		{"npm start", destructive, "fs.rm-recursive"},
+		{"printf 'print(1)' > app.py", write, ""},
 	})
 }

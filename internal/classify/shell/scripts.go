@@ -120,6 +120,7 @@ func (w *walker) wrote(p string, text string, known, appending bool) {
 		}
 	}
 	w.ws.written[full] = file{text: text, known: known}
+	w.autoRunContent(p, text, known, 0)
 	if strings.Contains(filepath.ToSlash(full), "/.git/hooks/") || strings.Contains(filepath.ToSlash(full), "/.husky/") {
 		// A hook runs at the next commit, checkout or push.
 		if !known {
@@ -333,6 +334,13 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 		return true
 	}
 	body, ok := pkg.Scripts[name]
+	if !ok && name == "start" {
+		// npm start with no start script runs node server.js.
+		if _, st := w.readScript("server.js"); st != fileMissing {
+			w.command([]arg{{s: "node"}, {s: "server.js"}}, input{}, depth+1)
+			return true
+		}
+	}
 	if !ok && name == "env" && viaRunOrNpm(tool, sub) {
 		// npm run env, with no script of that name, prints the
 		// environment npm gives scripts: every variable, tokens included.

@@ -250,7 +250,9 @@ func overwriteReasons(cwd string, op hook.Op, targets, deleted []string) []actio
 	}
 	var out []action.Reason
 	for _, rs := range classify.ClassifyIn(action.KindShell, strings.Join(lines, "\n"), cwd).Reasons {
-		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite {
+		// The content is judged on its own (contentReasons): only the
+		// place counts here.
+		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite && rs.ID != "file.auto-run" {
 			out = append(out, rs)
 		}
 	}
@@ -335,6 +337,10 @@ func contentReasons(name, content string) []action.Reason {
 		reasons = classify.Classify(action.KindShell, content).Reasons
 	case ext == ".sql" || ext == ".psql":
 		reasons = classify.Classify(action.KindSQL, content).Reasons
+	case base == "GNUmakefile" || base == "makefile" || ext == ".mk":
+		reasons = classify.Classify(action.KindShell, content).Reasons
+	case shell.AutoRun(name) != "":
+		reasons = shell.AutoRunReasons(name, content)
 	default:
 		return nil
 	}

@@ -1,0 +1,116 @@
+package shell
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/chaperone/chaperone/internal/action"
+)
+
+// Files that tools run the commands of, or mount the host with: compose
+// files, Kubernetes manifests, Ansible playbooks, Taskfiles, pre-commit
+// configurations, Terraform's local-exec and external data. Whoever runs
+// the tool runs what the file says.
+
+// manifestCommand: a YAML key whose value a tool runs as a command line,
+// or a list item under one.
+var manifestCommand = regexp.MustCompile(`(?m)^\s*-?\s*(?:cmd|cmds|command|commands|run|shell|script|entry|args|before_script|after_script|raw|ansible\.builtin\.(?:shell|command|raw))\s*:\s*(.+)$|^\s*-\s+(.+)$`)
+
+// hostMount: the host's root, a home, the system's directories or the
+// container runtime's socket given to a container.
+var hostMount = regexp.MustCompile(`(?m)^\s*-\s*["']?(?:/|~|\$HOME|\$\{HOME\}|/home|/root|/etc|/var/run/docker\.sock)(?:/[^:"']*)?:|hostPath\s*:|privileged\s*:\s*true|hostPID\s*:\s*true|pid\s*:\s*["']?host`)
+
+// terraformRuns: a provisioner or data source that runs a local command.
+var terraformRuns = regexp.MustCompile(`"local-exec"|data\s+"external"|provisioner\s+"local-exec"|"remote-exec"`)
+
+// manifest judges a file a tool runs: its commands as commands, a host
+// mount as unknown.
+func (w *walker) manifest(tool, name, text string, depth int) {
+	if m := hostMount.FindString(text); m != "" {
+		w.add("file.host-mount", unknown, fmt.Sprintf("%s gives a container the host (%s in %s)", tool, strings.TrimSpace(m), name))
+	}
+	for _, m := range manifestCommand.FindAllStringSubmatch(text, -1) {
+		line := strings.Trim(strings.TrimSpace(m[1]+m[2]), `"'[]`)
+		if line == "" || strings.HasSuffix(line, ":") || strings.HasSuffix(line, "|") || strings.HasSuffix(line, ">") {
+			continue
+		}
+		w.script(line, depth+1)
+	}
+}
+
+// ManifestReasons judges a file a tool will run the commands of, as
+// written by an agent's file tool: the findings that are more than reads
+// or writes.
+func ManifestReasons(name, text string) []action.Reason {
+	c := Classifier{}
+	w := &walker{c: &c, seen: map[string]bool{}, ws: workspace{written: map[string]file{}}, cwd: cwd{here: "."}, scope: newScope()}
+	w.manifest(filepath.Base(name), name, text, 0)
+	return w.res.Reasons
+}
+
+// runsManifests reads the file a tool is about to run, when the call is one:
+// docker compose up, kubectl apply, podman play kube, ansible-playbook,
+// terraform apply.
+func (w *walker) runsManifests(c *call, in input, depth int) {
+	read := func(files []string) {
+		for _, f := range files {
+			if f == "-" {
+				if in.present && in.known {
+					w.manifest(c.name, "standard input", in.text, depth)
+				} else if in.present {
+					w.add("file.manifest-unknown", unknown, c.name+" runs what standard input holds, only known at run time")
+				}
+				continue
+			}
+			text, st := w.readScript(f)
+			switch st {
+			case fileKnown:
+				w.manifest(c.name, f, text, depth)
+			case fileUnknowable:
+				w.add("file.manifest-unknown", unknown, c.name+" runs "+f+", whose content is only known at run time")
+			}
+		}
+	}
+	files := func(opts ...string) []string {
+		var out []string
+		for _, v := range optionValues(c, opts...) {
+			out = append(out, v.s)
+		}
+		return out
+	}
+	switch {
+	case (c.name == "docker" || c.name == "podman") && c.sub("compose") || c.name == "docker-compose" || c.name == "podman-compose":
+		if !(c.sub("up") || c.sub("run") || c.sub("create") || c.sub("start") || c.sub("compose", "up") || c.sub("compose", "run") || c.sub("compose", "create") || c.sub("compose", "start")) {
+			return
+		}
+		fs := files("-f", "--file")
+		if len(fs) == 0 {
+			fs = []string{"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}
+		}
+		read(fs)
+	case (c.name == "kubectl" || c.name == "oc") && (c.sub("apply") || c.sub("create") || c.sub("replace")):
+		read(files("-f", "--filename"))
+	case c.name == "podman" && (c.sub("play", "kube") || c.sub("kube", "play")):
+		read([]string{c.pos[len(c.pos)-1].s})
+	case c.name == "ansible-playbook" && !c.has("--check", "-C", "--syntax-check", "--list-tasks", "--list-hosts"):
+		for _, p := range c.pos {
+			if !p.afterFlag {
+				read([]string{p.s})
+			}
+		}
+	case (c.name == "terraform" || c.name == "tofu") && (c.sub("apply") || c.sub("plan") || c.sub("refresh") || c.sub("destroy")):
+		full := w.resolve(".")
+		if full == "" {
+			return
+		}
+		matches, _ := filepath.Glob(filepath.Join(full, "*.tf"))
+		for _, m := range matches {
+			if text, st := w.readScript(m); st == fileKnown && terraformRuns.MatchString(text) {
+				w.add("file.manifest-unknown", unknown, c.name+" runs a local command the configuration names ("+terraformRuns.FindString(text)+" in "+filepath.Base(m)+")")
+				return
+			}
+		}
+	}
+}
