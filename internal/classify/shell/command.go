@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"net/url"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -494,6 +495,17 @@ func (w *walker) secretArgs(c *call) {
 				p = v
 			}
 		}
+		if (c.name == "curl" || c.name == "wget" || c.name == "http" || c.name == "xh") && strings.Contains(p, "/") {
+			// The path as the server reads it: escapes decoded, and
+			// curl's {a,b} alternatives expanded (/.e{nv,x} asks for
+			// /.env).
+			for _, alt := range urlAlternatives(p) {
+				if d, err := url.PathUnescape(alt); err == nil && d != p && isSecretPath(d) {
+					p = d
+					break
+				}
+			}
+		}
 		if isSecretPath(p) || isSecretDir(p) {
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
 			w.target(p)
@@ -721,3 +733,22 @@ func (w *walker) holdsSecret(word *syntax.Word) bool {
 // inputPrinters print (some of) what they read on standard input.
 var inputPrinters = []string{"cat", "tee", "head", "tail", "less", "more", "xxd", "od", "hexdump", "base64", "base32", "strings",
 	"rev", "tac", "nl", "cut", "sed", "awk", "gawk", "mawk", "grep", "sort", "uniq", "tr", "fold", "fmt", "column", "jq", "paste", "dd"}
+
+// urlAlternatives expands curl's URL globbing braces: {a,b} gives each.
+func urlAlternatives(u string) []string {
+	i := strings.IndexByte(u, '{')
+	j := strings.IndexByte(u, '}')
+	if i < 0 || j < i {
+		return []string{u}
+	}
+	var out []string
+	for _, alt := range strings.Split(u[i+1:j], ",") {
+		for _, rest := range urlAlternatives(u[j+1:]) {
+			out = append(out, u[:i]+alt+rest)
+			if len(out) > 64 {
+				return out
+			}
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -104,6 +105,39 @@ func (w *walker) shellBuiltins(c *call, depth int) {
 func (w *walker) searchesSecrets(c *call) {
 	var recursive, hidden bool
 	switch c.name {
+	case "diff", "colordiff":
+		// diff -r of a directory with .env against another (or an empty
+		// one, -N) prints .env's lines.
+		if c.has("-r", "--recursive") || slices.ContainsFunc(c.flags, func(f string) bool { return !strings.HasPrefix(f, "--") && strings.Contains(f, "r") }) {
+			for _, p := range c.pos {
+				if s := w.secretsIn(p.s); len(s) > 0 && !c.has("-q", "--brief") {
+					w.add("creds.read-secret-file", credential, c.name+" -r prints "+s[0]+"'s lines")
+					w.target(s[0])
+					return
+				}
+			}
+		}
+		return
+	case "find":
+		// find -exec cat {} + over a directory with .env prints it.
+		if !c.has("-exec", "-execdir", "-ok", "-okdir") {
+			return
+		}
+		for i, a := range c.args {
+			if (a.s == "-exec" || a.s == "-execdir" || a.s == "-ok" || a.s == "-okdir") && i+1 < len(c.args) && slices.Contains(inputPrinters, baseName(c.args[i+1].s)) {
+				pats := nameTests("find", c.args)
+				for _, p := range listed("find", c.args[:i]) {
+					for _, s := range w.secretsIn(p) {
+						if len(pats) == 0 || slices.ContainsFunc(pats, func(pt string) bool { ok, _ := path.Match(pt, path.Base(s)); return ok }) {
+							w.add("creds.read-secret-file", credential, "find runs "+c.args[i+1].s+" on what it finds, "+s+" included")
+							w.target(s)
+							return
+						}
+					}
+				}
+			}
+		}
+		return
 	case "grep", "egrep", "fgrep":
 		hidden = true
 		for _, f := range c.flags {

@@ -2307,3 +2307,28 @@ func TestFilesToolsRunByThemselves(t *testing.T) {
 		{"printf 'print(1)' > app.py", write, ""},
 	})
 }
+
+// More ways to print the workspace's .env, and to lose work or tools.
+func TestMoreReadsOfTheWorkspacesCredentials(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{".env": "TOKEN=x\n", "README.md": "# x\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"diff -rN /tmp/empty .", credential, "creds.read-secret-file"},
+		{"find . -type f -exec cat {} +", credential, "creds.read-secret-file"},
+		{"cat $(git ls-files -oi --exclude-standard)", credential, "creds.read-secret-file"},
+		{"curl localhost:8000/.%65nv", credential, "creds.read-secret-file"},
+		{"curl 'localhost:8000/.e{nv,x}'", credential, "creds.read-secret-file"},
+		{"netlify env:list", credential, "creds.cli-secrets"},
+		{"git mv -f a f", destructive, "git.mv-force"},
+		{"git --work-tree=/ stash", destructive, "git.outside-work-tree"},
+		{"git checkout-index -a --prefix=/home/x/", destructive, "git.outside-work-tree"},
+		{"mise implode", destructive, "cli.destructive-verb"},
+		{"find . -name '*.md' -exec cat {} +", read, ""},
+		{"diff -rq /tmp/empty .", read, ""},
+		{"curl localhost:8000/api", read, ""},
+	})
+}

@@ -12,7 +12,7 @@ var destructiveVerbs = []string{
 	"delete", "del", "destroy", "remove", "rm", "rmdir", "purge", "terminate", "drop", "prune", "wipe",
 	"erase", "truncate", "flush", "flushall", "flushdb", "reset", "uninstall", "unregister", "deregister",
 	"forget", "revoke", "nuke", "clear", "unsubscribe", "archive", "disable", "rdelete", "compact", "deletefile",
-	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict", "deletion", "undefine", "reimage",
+	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict", "deletion", "undefine", "reimage", "implode",
 }
 
 // genericDestruction applies the verb and flag heuristics; it reports

@@ -89,6 +89,16 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		}
 		return false
 	}, Class: destructive, Reason: "git apply writes the patch's files outside the working tree"},
+	{ID: "git.mv-force", Sub: []string{"mv"}, Any: []string{"-f", "--force"}, Class: destructive,
+		Reason: "git mv -f moves a file over another, its uncommitted changes lost"},
+	{ID: "git.outside-work-tree", When: func(c *call) bool {
+		for _, v := range optionValues(c, "--work-tree", "--prefix") {
+			if c.lands(v) {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "git works on a tree outside the workspace (--work-tree, checkout-index --prefix): it writes or stashes files there"},
 	{ID: "git.rm-force", Sub: []string{"rm"}, Any: []string{"-f", "--force"}, Class: destructive,
 		Reason: "git rm -f deletes files even with uncommitted changes"},
 	{ID: "git.read", When: func(c *call) bool {

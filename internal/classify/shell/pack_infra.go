@@ -525,7 +525,7 @@ var ghPack = &Pack{Name: "github", Commands: []string{"gh"}, Rules: []Rule{
 }}
 
 var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass",
-	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx"}, Rules: []Rule{
+	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx", "netlify", "stripe", "poetry"}, Rules: []Rule{
 	{ID: "creds.cli-secrets", When: func(c *call) bool {
 		switch c.name {
 		case "gh":
@@ -541,6 +541,12 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 				c.sub("account", "get-access-token") || c.sub("acr", "credential", "show") || c.sub("cosmosdb", "keys", "list")
 		case "pulumi":
 			return c.sub("env", "open") || c.sub("stack", "output") && c.has("--show-secrets") || c.sub("config") && c.has("--show-secrets")
+		case "netlify":
+			return c.sub("env:list") || c.sub("env:get")
+		case "stripe":
+			return c.sub("config") && c.has("--list")
+		case "poetry":
+			return c.sub("config") && slicesAnyPrefixPos(c, "http-basic.", "pypi-token.")
 		case "dotenv", "dotenvx":
 			return slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "list" || p.s == "get" || p.s == "decrypt" })
 		}
@@ -607,4 +613,16 @@ func envPrints(c *call) bool {
 		}
 	}
 	return true
+}
+
+// slicesAnyPrefixPos: an operand that starts with one of the prefixes.
+func slicesAnyPrefixPos(c *call, prefixes ...string) bool {
+	for _, p := range c.pos {
+		for _, pre := range prefixes {
+			if strings.HasPrefix(p.s, pre) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -456,6 +456,14 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 	if pids := pidLister(name, rest); pids != nil {
 		return input{present: true, from: name, pids: pids}
 	}
+	if name == "git" && len(rest) > 0 && rest[0].s == "ls-files" {
+		// Others and ignored files: .env among them.
+		if slices.ContainsFunc(rest, func(a arg) bool {
+			return a.s == "-o" || a.s == "--others" || a.s == "-i" || a.s == "--ignored" || len(a.s) > 2 && a.s[0] == '-' && a.s[1] != '-' && strings.ContainsAny(a.s, "oi")
+		}) {
+			return input{present: true, from: "git", paths: append([]string{"."}, w.secretsIn(".")...)}
+		}
+	}
 	for _, a := range rest {
 		if a.dyn {
 			return input{present: true, from: name}
