@@ -100,7 +100,7 @@ func (s *session) snapshotAhead(ctx context.Context) {
 func targetsOf(text string) []string {
 	var out []string
 	for _, pair := range sql.Resolutions(text) {
-		if _, to, ok := strings.Cut(pair, " = "); ok && !strings.HasPrefix(to, "(") {
+		if name, to, ok := strings.Cut(pair, " = "); ok && !strings.HasPrefix(to, "(") && !strings.HasPrefix(name, "function ") {
 			out = append(out, strings.ReplaceAll(to, `"`, ""))
 		}
 	}

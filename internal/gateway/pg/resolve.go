@@ -30,14 +30,24 @@ import (
 // approval's text (so a change is a new request) and into the targets the
 // impact estimate and the snapshot use.
 
-// relation is one relation name in a statement, as written.
-type relation struct{ schema, name string }
+// relation is one relation name in a statement, as written; or, with fn,
+// the name of a function called unqualified: which function runs depends
+// on the search_path (and on every overload it reaches) as much as which
+// table does.
+type relation struct {
+	schema, name string
+	fn           bool
+}
 
 func (r relation) String() string {
-	if r.schema == "" {
-		return quoteIdent(r.name)
+	s := quoteIdent(r.name)
+	if r.schema != "" {
+		s = quoteIdent(r.schema) + "." + s
 	}
-	return quoteIdent(r.schema) + "." + quoteIdent(r.name)
+	if r.fn {
+		return "function " + s
+	}
+	return s
 }
 
 // relations returns the relation names text uses, in order, once each.
@@ -63,7 +73,11 @@ func relationsIn(tree *pg_query.ParseResult, out []relation) []relation {
 	walk = func(m protoreflect.Message) {
 		switch x := m.Interface().(type) {
 		case *pg_query.RangeVar:
-			add(relation{x.GetSchemaname(), x.GetRelname()})
+			add(relation{schema: x.GetSchemaname(), name: x.GetRelname()})
+		case *pg_query.FuncCall:
+			if names := x.GetFuncname(); len(names) == 1 {
+				add(relation{name: names[0].GetString_().GetSval(), fn: true})
+			}
 		case *pg_query.DropStmt:
 			switch x.GetRemoveType() {
 			case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
@@ -75,9 +89,9 @@ func relationsIn(tree *pg_query.ParseResult, out []relation) []relation {
 					}
 					switch len(parts) {
 					case 1:
-						add(relation{"", parts[0]})
+						add(relation{name: parts[0]})
 					case 2:
-						add(relation{parts[0], parts[1]})
+						add(relation{schema: parts[0], name: parts[1]})
 					}
 				}
 			}
@@ -112,13 +126,19 @@ func (r *resolution) line() string {
 	if r == nil || len(r.rels) == 0 {
 		return ""
 	}
-	parts := make([]string, len(r.rels))
+	parts := make([]string, 0, len(r.rels))
 	for i, rel := range r.rels {
 		to := r.resolved[i]
-		if to == "" {
+		switch {
+		case to == "" && rel.fn:
+			continue // only PostgreSQL's own functions answer to the name
+		case to == "":
 			to = "(no such relation)"
 		}
-		parts[i] = rel.String() + " = " + to
+		parts = append(parts, rel.String()+" = "+to)
+	}
+	if len(parts) == 0 {
+		return ""
 	}
 	return "\n" + sql.ResolvedLine + strings.Join(parts, ", ")
 }
@@ -137,7 +157,7 @@ func (r *resolution) apply(act *action.Action) {
 	act.Text += r.line()
 	for i, t := range act.Targets {
 		for j, rel := range r.rels {
-			if r.resolved[j] == "" {
+			if r.resolved[j] == "" || rel.fn {
 				continue
 			}
 			plain := rel.name
@@ -154,19 +174,28 @@ func (r *resolution) apply(act *action.Action) {
 
 var errUnresolvable = errors.New("unresolvable here")
 
-// resolveSQL is the question asked of the session: for each name, the
-// first schema of the effective search path (pg_temp and pg_catalog where
-// PostgreSQL searches them) holding a relation of that name. Everything is
+// resolveSQL is the question asked of the session: for each relation name,
+// the first schema of the effective search path (pg_temp and pg_catalog
+// where PostgreSQL searches them) holding a relation of that name; for each
+// function name, every function of that name the path reaches outside
+// pg_catalog, with its arguments, since PostgreSQL picks among overloads
+// across schemas by argument types before schema order. Everything is
 // qualified with pg_catalog and its operators, so that nothing in the
 // session's search_path can answer in its place.
-const resolveSQL = `SELECT (SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname)
+const resolveSQL = `SELECT CASE WHEN t.k OPERATOR(pg_catalog.=) 'f' THEN
+ (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(f.proname)
+    OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) pg_catalog.replace(pg_catalog.pg_get_function_identity_arguments(f.oid), ', ', ',') OPERATOR(pg_catalog.||) ')', ' | ' ORDER BY p.ord, f.oid)
+ FROM pg_catalog.unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS p(nsp, ord)
+ JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) p.nsp AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog'
+ JOIN pg_catalog.pg_proc f ON f.pronamespace OPERATOR(pg_catalog.=) n.oid AND f.proname OPERATOR(pg_catalog.=) t.r::pg_catalog.name)
+ ELSE (SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname)
  FROM pg_catalog.unnest(CASE WHEN t.s OPERATOR(pg_catalog.=) '' THEN pg_catalog.current_schemas(true)
    WHEN t.s OPERATOR(pg_catalog.=) 'pg_temp' THEN ARRAY(SELECT x.nspname FROM pg_catalog.pg_namespace x WHERE x.oid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())
    ELSE ARRAY[t.s::pg_catalog.name] END) WITH ORDINALITY AS p(nsp, ord)
  JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) p.nsp
  JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid AND c.relname OPERATOR(pg_catalog.=) t.r::pg_catalog.name
- ORDER BY p.ord LIMIT 1)
-FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) WITH ORDINALITY AS t(s, r, i) ORDER BY t.i`
+ ORDER BY p.ord LIMIT 1) END
+FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS t(s, r, k, i) ORDER BY t.i`
 
 // probe is a question to the session in flight: its answers come after
 // everything the client sent before it, and are not relayed.
@@ -190,9 +219,12 @@ func (s *session) resolve(rels []relation) (*resolution, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	name := "chaperone_resolve_" + hex.EncodeToString(b[:])
-	schemas, names := make([]string, len(rels)), make([]string, len(rels))
+	schemas, names, kinds := make([]string, len(rels)), make([]string, len(rels)), make([]string, len(rels))
 	for i, r := range rels {
-		schemas[i], names[i] = r.schema, r.name
+		schemas[i], names[i], kinds[i] = r.schema, r.name, "r"
+		if r.fn {
+			kinds[i] = "f"
+		}
 	}
 	p := &probe{done: make(chan struct{})}
 	s.mu.Lock()
@@ -200,7 +232,7 @@ func (s *session) resolve(rels []relation) (*resolution, error) {
 	s.probe = p
 	s.mu.Unlock()
 	if err := send(s.uw, &pgproto3.Parse{Name: name, Query: resolveSQL},
-		&pgproto3.Bind{DestinationPortal: name, PreparedStatement: name, Parameters: [][]byte{textArray(schemas), textArray(names)}},
+		&pgproto3.Bind{DestinationPortal: name, PreparedStatement: name, Parameters: [][]byte{textArray(schemas), textArray(names), textArray(kinds)}},
 		&pgproto3.Execute{Portal: name}, &pgproto3.Close{ObjectType: 'P', Name: name}, &pgproto3.Close{ObjectType: 'S', Name: name},
 		&pgproto3.Sync{}); err != nil {
 		return nil, err

@@ -89,3 +89,64 @@ func TestApprovalBindsTheResolvedTables(t *testing.T) {
 		t.Fatal("data changed")
 	}
 }
+
+// An approval binds the functions its statement calls unqualified as the
+// session's path reaches them: another search_path, or a better-matching
+// overload created since, runs another function, so it is another request.
+func TestApprovalBindsTheResolvedFunctions(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.prodDB, `CREATE SCHEMA app; CREATE TABLE public.calls (who text);
+CREATE FUNCTION public.mark(numeric) RETURNS int LANGUAGE sql AS $$ INSERT INTO public.calls VALUES ('public numeric') RETURNING 1 $$;
+CREATE FUNCTION app.mark(numeric) RETURNS int LANGUAGE sql AS $$ INSERT INTO public.calls VALUES ('app numeric') RETURNING 1 $$`)
+	c := e.connect(t, e.prodToken, "app-prod")
+	simple := pgx.QueryExecModeSimpleProtocol
+	_, err := c.Exec(ctx, "SELECT mark(1)", simple)
+	id := requestOf(t, pgErr(t, err, CodeHeld).Message)
+	req, _, _ := e.approvals.Get(ctx, id)
+	if !strings.Contains(req.Text, "function mark = public.mark(numeric)") {
+		t.Fatalf("request text: %q", req.Text)
+	}
+	e.approvals.Approve(ctx, id, "alice", "")
+	direct, err := pgx.Connect(ctx, e.pg.DSN(e.prodDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(ctx)
+	calls := func() string {
+		var s string
+		if err := direct.QueryRow(ctx, "SELECT coalesce(string_agg(who, ',' ORDER BY who), '') FROM public.calls").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := c.Exec(ctx, "SET search_path = app, public", simple); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Exec(ctx, "SELECT mark(1)", simple)
+	if other := requestOf(t, pgErr(t, err, CodeHeld).Message); other == id {
+		t.Fatal("the approval ran app.mark")
+	}
+	if got := calls(); got != "" {
+		t.Fatalf("a function ran: %q", got)
+	}
+	c.Exec(ctx, "RESET search_path", simple)
+
+	// A better match in the same schema: mark(integer) wins over
+	// mark(numeric) for mark(1).
+	e.pg.Exec(t, e.prodDB, `CREATE FUNCTION public.mark(int) RETURNS int LANGUAGE sql AS $$ INSERT INTO public.calls VALUES ('public int') RETURNING 1 $$`)
+	_, err = c.Exec(ctx, "SELECT mark(1)", simple)
+	if other := requestOf(t, pgErr(t, err, CodeHeld).Message); other == id {
+		t.Fatal("the approval ran an overload created after it")
+	}
+	if got := calls(); got != "" {
+		t.Fatalf("a function ran: %q", got)
+	}
+	e.pg.Exec(t, e.prodDB, `DROP FUNCTION public.mark(int)`)
+	// As approved, it runs the function that was approved.
+	if _, err := c.Exec(ctx, "SELECT mark(1)", simple); err != nil {
+		t.Fatalf("approved: %v", err)
+	}
+	if got := calls(); got != "public numeric" {
+		t.Fatalf("ran %q", got)
+	}
+}
