@@ -255,6 +255,8 @@ func (w *walker) attributeCall(name string, arg *pg_query.Node, depth int) {
 	_, query := queryArgument[name]
 	prefixed := slices.ContainsFunc(prefixedEffects, func(p prefixedEffect) bool { return strings.HasPrefix(name, p.prefix) })
 	if !inCatalog && !server && !query && !prefixed && !dblinkCalls[name] {
+		// A column, or a function of the database: only its catalog says.
+		w.note(&w.res.Attributes, 'a', name)
 		return
 	}
 	f := &pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode(name)}}

@@ -205,7 +205,10 @@ func (w *walker) node(m any, depth int) bool {
 		if r := s.GetRelation(); r == nil || catalogRel(r) {
 			w.add("sql.cluster", action.ClassDestructive, "CLUSTER of a system catalog, or of every clustered table, locks what every session needs")
 		}
+	case *pg_query.A_Expr:
+		w.note(&w.res.Operators, 'o', constString(lastNode(s.GetName())))
 	case *pg_query.RangeVar:
+		w.note(&w.res.Relations, 'r', s.GetRelname())
 		if credentialCatalog(s) {
 			w.add("sql.read-credentials", action.ClassCredentialAccess, "%s holds passwords or connection secrets", rangeVarName(s))
 		}

@@ -45,6 +45,18 @@ type Result struct {
 	// may let such a write run inside an open transaction before its
 	// audit entry is durable, as long as the COMMIT waits for it.
 	Contained bool
+	// Attributes are the names used as a.b or (x).b that are no built-in
+	// function: PostgreSQL reads a.b as the call b(a) when a has no column
+	// b, so each is a user function's name as far as the text goes. The
+	// PostgreSQL gateway looks them up in the database's catalog.
+	Attributes []string
+	// Relations and Operators are the relation names (without schema) and
+	// operator names the text uses. Reading a view or a table with a row
+	// security policy runs what it was defined with, and an operator
+	// runs its function: the gateway looks up which of these run the
+	// database's own functions.
+	Relations []string
+	Operators []string
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -70,8 +82,9 @@ func Classify(text string) Result {
 func Reasons(text string) []action.Reason { return Classify(text).Reasons }
 
 type walker struct {
-	res  Result
-	seen map[string]bool
+	res   Result
+	seen  map[string]bool
+	named map[string]bool // Result's name lists, by kind and name
 	// stmt is the text of the top-level statement being walked.
 	stmt string
 	// touched counts the changes to each table.column (added, dropped,
@@ -94,6 +107,19 @@ type walker struct {
 	plVars map[string]bool
 	// selfRel is the table whose WHERE everyRow is reading.
 	selfRel *pg_query.RangeVar
+}
+
+// note appends name to list once (kind tells the lists apart in named).
+func (w *walker) note(list *[]string, kind byte, name string) {
+	key := string(kind) + name
+	if name == "" || w.named[key] {
+		return
+	}
+	if w.named == nil {
+		w.named = map[string]bool{}
+	}
+	w.named[key] = true
+	*list = append(*list, name)
 }
 
 func (w *walker) add(id string, class action.Class, format string, args ...any) {

@@ -381,6 +381,23 @@ func TestPreparedAndExecutedNames(t *testing.T) {
 	}
 }
 
+// Names used as attributes that no built-in answers to, relations and
+// operators are reported, for the gateway to look up: t.f is the call f(t)
+// when t has no column f, an operator and a view run functions.
+func TestAttributeNames(t *testing.T) {
+	r := Classify("SELECT t.id, (x).f, s.t.g, t.*, t.id, t.now FROM t, x, s.t WHERE t.h > 0")
+	if !slices.Equal(r.Attributes, []string{"id", "f", "t", "g", "h"}) {
+		t.Fatalf("attributes %q", r.Attributes)
+	}
+	if r := Classify("SELECT id FROM t"); len(r.Attributes) != 0 {
+		t.Fatalf("attributes %q", r.Attributes)
+	}
+	r = Classify("SELECT 1 FROM a JOIN s.b ON a.x = b.y WHERE a.z LIKE 'q' AND b.y = 2")
+	if !slices.Equal(r.Relations, []string{"a", "b"}) || !slices.Equal(r.Operators, []string{"=", "~~"}) {
+		t.Fatalf("relations %q operators %q", r.Relations, r.Operators)
+	}
+}
+
 // Plain EXPLAIN runs nothing, except the arguments of an EXECUTE, which
 // planning evaluates: such an EXPLAIN is judged as the EXECUTE.
 func TestExplainedExecuteArgumentsAreJudged(t *testing.T) {

@@ -70,6 +70,7 @@ type Gateway struct {
 	live        sessions
 	ahead       ahead
 	funcs       sync.Map // upstream + "\x00" + OID -> schema.name, for fast-path calls
+	code        userCode
 	wg          sync.WaitGroup
 }
 

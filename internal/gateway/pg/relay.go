@@ -337,6 +337,10 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 	if e := nameRefusal(name, res.Prepared); e != nil {
 		return s.forge(typ, name, e)
 	}
+	if mayCreateCode(act) {
+		s.g.code.changed(s.upstream.Name)
+	}
+	s.userCodeCalls(ctx, &act, res)
 	return s.gate(ctx, typ, body, name, text, oids, act, res)
 }
 
