@@ -207,6 +207,12 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	case *pg_query.A_Expr:
 		w.note(&w.res.Operators, 'o', constString(lastNode(s.GetName())))
+	case *pg_query.SortBy:
+		w.note(&w.res.Operators, 'o', constString(lastNode(s.GetUseOp())))
+	case *pg_query.CaseExpr:
+		if s.GetArg() != nil {
+			w.note(&w.res.Operators, 'o', "=") // CASE x WHEN v compares with =
+		}
 	case *pg_query.RangeVar:
 		w.note(&w.res.Relations, 'r', s.GetRelname())
 		if credentialCatalog(s) {

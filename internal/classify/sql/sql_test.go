@@ -392,8 +392,8 @@ func TestAttributeNames(t *testing.T) {
 	if r := Classify("SELECT id FROM t"); len(r.Attributes) != 0 {
 		t.Fatalf("attributes %q", r.Attributes)
 	}
-	r = Classify("SELECT 1 FROM a JOIN s.b ON a.x = b.y WHERE a.z LIKE 'q' AND b.y = 2")
-	if !slices.Equal(r.Relations, []string{"a", "b"}) || !slices.Equal(r.Operators, []string{"=", "~~"}) {
+	r = Classify("SELECT CASE a.k WHEN 1 THEN 0 END FROM a JOIN s.b ON a.x < b.y WHERE a.z LIKE 'q' AND b.y < 2 ORDER BY a.x USING ===")
+	if !slices.Equal(r.Relations, []string{"a", "b"}) || !slices.Equal(r.Operators, []string{"=", "<", "~~", "==="}) {
 		t.Fatalf("relations %q operators %q", r.Relations, r.Operators)
 	}
 }
