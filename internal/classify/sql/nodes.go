@@ -139,7 +139,12 @@ func (w *walker) node(m any, depth int) bool {
 		return w.explainAnalyze(s)
 	case *pg_query.FuncCall:
 		w.calls = true
+		if names := s.GetFuncname(); len(names) == 1 {
+			w.note(&w.res.Functions, 'f', constString(names[0]))
+		}
 		w.funcCall(s, depth)
+	case *pg_query.TypeCast:
+		w.note(&w.res.Types, 't', constString(lastNode(s.GetTypeName().GetNames())))
 	case *pg_query.A_Indirection:
 		// (expr).name is a field of expr, or, when expr has no such field,
 		// the call name(expr): PostgreSQL decides by the types.

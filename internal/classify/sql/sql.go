@@ -57,6 +57,15 @@ type Result struct {
 	// database's own functions.
 	Relations []string
 	Operators []string
+	// Functions are the function names called without a schema, and
+	// Types the type names cast to: a function of the database can
+	// overload a built-in's name, and a cast or a domain check runs one.
+	Functions []string
+	Types     []string
+	// Commands says a top-level statement is one an event trigger fires
+	// for: anything but reading and changing rows, transaction control,
+	// settings and cursors.
+	Commands bool
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -188,6 +197,9 @@ func (w *walker) tree(sql string, tree *pg_query.ParseResult, depth int, first b
 			if st.GetAlterTableStmt() == nil {
 				w.onlyAlters = false
 			}
+			if !quietCommand(st) {
+				w.res.Commands = true
+			}
 			if !plainDML(st) {
 				w.plainDML = false
 			}
@@ -289,6 +301,24 @@ func plainDML(n *pg_query.Node) bool {
 	case *pg_query.Node_SelectStmt:
 		return s.SelectStmt.GetIntoClause() == nil
 	case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt:
+		return true
+	}
+	return false
+}
+
+// quietCommand says whether n is a statement no event trigger fires for.
+func quietCommand(n *pg_query.Node) bool {
+	if plainDML(n) {
+		return true
+	}
+	switch s := n.GetNode().(type) {
+	case *pg_query.Node_ExplainStmt:
+		return plainDML(s.ExplainStmt.GetQuery())
+	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableSetStmt, *pg_query.Node_VariableShowStmt,
+		*pg_query.Node_ListenStmt, *pg_query.Node_NotifyStmt, *pg_query.Node_UnlistenStmt, *pg_query.Node_DiscardStmt,
+		*pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt, *pg_query.Node_DeclareCursorStmt,
+		*pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt, *pg_query.Node_DeallocateStmt,
+		*pg_query.Node_CopyStmt, *pg_query.Node_LockStmt, *pg_query.Node_MergeStmt:
 		return true
 	}
 	return false

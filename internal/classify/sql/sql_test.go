@@ -396,6 +396,16 @@ func TestAttributeNames(t *testing.T) {
 	if !slices.Equal(r.Relations, []string{"a", "b"}) || !slices.Equal(r.Operators, []string{"=", "<", "~~", "==="}) {
 		t.Fatalf("relations %q operators %q", r.Relations, r.Operators)
 	}
+	r = Classify("SELECT lower(s), public.f(1), 5::posint, CAST(x AS int) FROM t")
+	if !slices.Equal(r.Functions, []string{"lower"}) || !slices.Equal(r.Types, []string{"posint", "int4"}) || r.Commands {
+		t.Fatalf("functions %q types %q commands %v", r.Functions, r.Types, r.Commands)
+	}
+	for q, want := range map[string]bool{"BEGIN; SELECT 1; COMMIT": false, "SET x = 1; SHOW x": false, "CREATE TEMP TABLE t (a int)": true,
+		"SELECT 1 INTO TEMP t": true, "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1": true, "EXPLAIN SELECT 1": false} {
+		if r := Classify(q); r.Commands != want {
+			t.Errorf("%s: commands %v", q, r.Commands)
+		}
+	}
 }
 
 // Plain EXPLAIN runs nothing, except the arguments of an EXECUTE, which

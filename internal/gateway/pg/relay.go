@@ -37,6 +37,8 @@ type session struct {
 	tx      byte
 	// upstreamPID is the server process the session runs in.
 	upstreamPID uint32
+	// codeChanged: the last statement could have created code (usercode.go).
+	codeChanged bool
 
 	// Client side only: sync points forwarded (Sync and Query messages,
 	// each brings one ReadyForQuery).
@@ -337,9 +339,12 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 	if e := nameRefusal(name, res.Prepared); e != nil {
 		return s.forge(typ, name, e)
 	}
-	if mayCreateCode(act) {
+	// Lists read while such a statement runs may predate it: its change is
+	// counted again with the session's next statement.
+	if s.codeChanged || mayCreateCode(act) {
 		s.g.code.changed(s.upstream.Name)
 	}
+	s.codeChanged = mayCreateCode(act)
 	s.userCodeCalls(ctx, &act, res)
 	return s.gate(ctx, typ, body, name, text, oids, act, res)
 }

@@ -43,9 +43,10 @@ type codeLists struct {
 }
 
 type codeNames struct {
-	attributes, operators, relations map[string]bool
-	loaded                           time.Time
-	gen                              uint64 // changes when they were read
+	attributes, operators, functions, types, relations map[string]bool
+	events                                             bool // an event trigger is enabled
+	loaded                                             time.Time
+	gen                                                uint64 // changes when they were read
 }
 
 func (u *userCode) lists(upstream string) *codeLists {
@@ -74,7 +75,7 @@ func (l *codeLists) fresh() *codeNames {
 }
 
 // names returns the lists, reading them again when old.
-func (u *userCode) names(ctx context.Context, upstream, dsn string) (*codeNames, error) {
+func (u *userCode) names(ctx context.Context, upstream, dsn string, judge func(string) action.Class) (*codeNames, error) {
 	l := u.lists(upstream)
 	if n := l.fresh(); n != nil {
 		return n, nil
@@ -85,50 +86,99 @@ func (u *userCode) names(ctx context.Context, upstream, dsn string) (*codeNames,
 		return n, nil // read by another session meanwhile
 	}
 	n := &codeNames{gen: l.changes.Load(), loaded: time.Now()}
-	if err := loadUserCode(ctx, dsn, n); err != nil {
+	if err := loadUserCode(ctx, dsn, n, judge); err != nil {
 		return nil, err
 	}
 	l.cur.Store(n)
 	return n, nil
 }
 
-// userCodeSQL lists, in one row, the names. The database's own code is
-// its functions and operators outside pg_catalog and information_schema
-// that no extension installed (an extension is installed by a human, and
-// its functions called by name are judged by name). A function takes a
-// whole row when its first parameter is of a composite type, a domain or
-// a pseudo-type (record, anyelement) and it needs no other argument. A
-// relation runs such code when its view rule or a policy on it depends on
-// it, or its view reads such a relation.
-const userCodeSQL = `WITH RECURSIVE code(classid, oid) AS (
+// ownCode is the database's own code: its functions and operators outside
+// pg_catalog and information_schema that no extension installed (an
+// extension is installed by a human, and its functions called by name are
+// judged by name).
+const ownCode = `own(classid, oid) AS (
   SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_proc p
-    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+      WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e')
   UNION ALL
   SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid FROM pg_catalog.pg_operator o
-    JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
-), own(classid, oid) AS (
-  SELECT c.classid, c.oid FROM code c WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
-    WHERE e.classid = c.classid AND e.objid = c.oid AND e.deptype = 'e')
+    JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+      WHERE e.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND e.objid = o.oid AND e.deptype = 'e')
+), ownproc AS (SELECT oid FROM own WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass)`
+
+// viewsSQL lists the views that are no extension's, with their
+// definitions, for the classifier to judge what reading them runs.
+const viewsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')`
+
+// userCodeSQL lists, in one row, the names ($1: views whose definitions
+// the classifier judged to do more than read).
+//   - attributes: functions that take a whole row as their one argument
+//     (a composite type, a domain or a pseudo-type first, nothing else
+//     needed);
+//   - operators and functions: every name of the own code, since an own
+//     function or operator can overload a built-in's name;
+//   - types whose values run own code (typed): domains whose checks call
+//     it, types whose default operator class or whose range ordering
+//     calls it; and, for casts to them, both ends of a cast made by it;
+//   - relations that run own code when read: views and policies depending
+//     on it or on a typed type, the views in $1, tables with a column of a
+//     typed type or of the source type of an implicit or assignment cast
+//     made by it, and views reading any of those;
+//   - events: whether an event trigger is enabled.
+const userCodeSQL = `WITH RECURSIVE ` + ownCode + `,
+typed(oid) AS (
+  SELECT con.contypid FROM pg_catalog.pg_constraint con
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid = con.oid
+    JOIN own c ON c.classid = d.refclassid AND c.oid = d.refobjid
+    WHERE con.contypid OPERATOR(pg_catalog.<>) 0
+  UNION
+  SELECT opc.opcintype FROM pg_catalog.pg_opclass opc JOIN pg_catalog.pg_amproc ap ON ap.amprocfamily = opc.opcfamily
+    WHERE opc.opcdefault AND ap.amproc IN (SELECT oid FROM ownproc)
+  UNION
+  SELECT rg.rngtypid FROM pg_catalog.pg_range rg
+    WHERE rg.rngcanonical IN (SELECT oid FROM ownproc) OR rg.rngsubdiff IN (SELECT oid FROM ownproc)
+      OR EXISTS (SELECT FROM pg_catalog.pg_opclass opc JOIN pg_catalog.pg_amproc ap ON ap.amprocfamily = opc.opcfamily
+        WHERE opc.oid = rg.rngsubopc AND ap.amproc IN (SELECT oid FROM ownproc))
+), casted(oid) AS (
+  SELECT pg_catalog.unnest(ARRAY[ca.castsource, ca.casttarget]) FROM pg_catalog.pg_cast ca WHERE ca.castfunc IN (SELECT oid FROM ownproc)
+), implicit(oid) AS (
+  SELECT ca.castsource FROM pg_catalog.pg_cast ca WHERE ca.castfunc IN (SELECT oid FROM ownproc) AND ca.castcontext IN ('i', 'a')
 ), runs(relid) AS (
   SELECT r.ev_class FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
-    JOIN own c ON c.classid = d.refclassid AND c.oid = d.refobjid
+    WHERE (d.refclassid, d.refobjid) IN (SELECT classid, oid FROM own)
+       OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid IN (SELECT oid FROM typed))
   UNION
   SELECT pol.polrelid FROM pg_catalog.pg_policy pol
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid = pol.oid
-    JOIN own c ON c.classid = d.refclassid AND c.oid = d.refobjid
+    WHERE (d.refclassid, d.refobjid) IN (SELECT classid, oid FROM own)
+  UNION
+  SELECT a.attrelid FROM pg_catalog.pg_attribute a
+    WHERE (a.atttypid IN (SELECT oid FROM typed) OR a.atttypid IN (SELECT oid FROM implicit)) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT v FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS v
   UNION
   SELECT r.ev_class FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
     JOIN runs ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = runs.relid
 )
-SELECT ARRAY(SELECT DISTINCT p.proname::text FROM own JOIN pg_catalog.pg_proc p ON own.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = own.oid
+SELECT ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_proc p ON p.oid = ownproc.oid
     JOIN pg_catalog.pg_type a ON a.oid = p.proargtypes[0]
     WHERE p.pronargs >= 1 AND p.pronargs - p.pronargdefaults <= 1 AND a.typtype IN ('c', 'd', 'p')),
   ARRAY(SELECT DISTINCT o.oprname::text FROM own JOIN pg_catalog.pg_operator o ON own.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = own.oid),
-  ARRAY(SELECT DISTINCT c.relname::text FROM runs JOIN pg_catalog.pg_class c ON c.oid = runs.relid)`
+  ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_proc p ON p.oid = ownproc.oid),
+  ARRAY(SELECT DISTINCT t.typname::text FROM pg_catalog.pg_type t WHERE t.oid IN (SELECT oid FROM typed) OR t.oid IN (SELECT oid FROM casted)),
+  ARRAY(SELECT DISTINCT c.relname::text FROM runs JOIN pg_catalog.pg_class c ON c.oid = runs.relid),
+  EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled OPERATOR(pg_catalog.<>) 'D')`
 
-func loadUserCode(ctx context.Context, dsn string, n *codeNames) error {
+func loadUserCode(ctx context.Context, dsn string, n *codeNames, judge func(string) action.Class) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -136,11 +186,26 @@ func loadUserCode(ctx context.Context, dsn string, n *codeNames) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	var attrs, ops, rels []string
-	if err := conn.QueryRow(ctx, userCodeSQL).Scan(&attrs, &ops, &rels); err != nil {
+	rows, err := conn.Query(ctx, viewsSQL)
+	if err != nil {
 		return err
 	}
-	n.attributes, n.operators, n.relations = set(attrs), set(ops), set(rels)
+	var doing []uint32
+	var oid uint32
+	var def string
+	if _, err := pgx.ForEachRow(rows, []any{&oid, &def}, func() error {
+		if judge(def) != action.ClassRead {
+			doing = append(doing, oid)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var attrs, ops, fns, types, rels []string
+	if err := conn.QueryRow(ctx, userCodeSQL, doing).Scan(&attrs, &ops, &fns, &types, &rels, &n.events); err != nil {
+		return err
+	}
+	n.attributes, n.operators, n.functions, n.types, n.relations = set(attrs), set(ops), set(fns), set(types), set(rels)
 	return nil
 }
 
@@ -156,10 +221,12 @@ func set(names []string) map[string]bool {
 // runs a function of the database; when the lists cannot be read, every
 // name that could is taken to.
 func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql.Result) {
-	if len(res.Attributes) == 0 && len(res.Operators) == 0 && len(res.Relations) == 0 {
+	if len(res.Attributes) == 0 && len(res.Operators) == 0 && len(res.Relations) == 0 &&
+		len(res.Functions) == 0 && len(res.Types) == 0 && !res.Commands {
 		return
 	}
-	n, err := s.g.code.names(ctx, s.upstream.Name, s.upstream.DSN)
+	judge := func(def string) action.Class { a, _ := s.g.cache.classify(def); return a.Class }
+	n, err := s.g.code.names(ctx, s.upstream.Name, s.upstream.DSN, judge)
 	if err != nil {
 		n = nil
 	}
@@ -172,20 +239,27 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 		}
 	}
 	if n == nil {
-		// Only a name after a dot, and every operator, could be a
-		// function; any relation could be a view.
+		// Any of these could run the database's own code.
 		pick(res.Attributes, nil, "x.%s")
 		pick(res.Operators, nil, "%s")
+		pick(res.Functions, nil, "%s()")
+		pick(res.Types, nil, "::%s")
 		pick(res.Relations, nil, "%s")
-		if len(found) > 0 {
-			act.AddReason(action.Reason{ID: "sql.function", Class: action.ClassUnknown,
-				Message: "Chaperone could not read which names run the database's own functions (" + strings.Join(found, ", ") + "), so what this does is unknown"})
+		if res.Commands {
+			found = append(found, "a command event triggers fire for")
 		}
+		act.AddReason(action.Reason{ID: "sql.function", Class: action.ClassUnknown,
+			Message: "Chaperone could not read which names run the database's own functions (" + strings.Join(found, ", ") + "), so what this does is unknown"})
 		return
 	}
 	pick(res.Attributes, n.attributes, "x.%s calls the database's function %[1]s(x)")
 	pick(res.Operators, n.operators, "the operator %s may be the database's own")
-	pick(res.Relations, n.relations, "reading %s runs functions of the database (a view's or a row security policy's)")
+	pick(res.Functions, n.functions, "%s() may be the database's own function")
+	pick(res.Types, n.types, "a cast to %s runs the database's own functions (a cast's, a domain check's, an ordering's)")
+	pick(res.Relations, n.relations, "reading %s runs functions (a view's, a policy's, or its values' own)")
+	if res.Commands && n.events {
+		found = append(found, "an event trigger of the database runs on this command")
+	}
 	if len(found) > 0 {
 		act.AddReason(action.Reason{ID: "sql.function", Class: action.ClassUnknown,
 			Message: strings.Join(found, "; ") + ", so what this does is unknown"})

@@ -103,3 +103,53 @@ CREATE OPERATOR public.= (leftarg = public.t, rightarg = int, function = public.
 		t.Fatalf("rows: %d %v", n, err)
 	}
 }
+
+// Each way a read-looking statement reaches the database's own code
+// through its types, a built-in's name, an event trigger or a view's
+// definition, each in a database of its own so that one trap does not
+// hold the others' statements.
+func TestCodeReachedThroughTypesNamesEventsAndViews(t *testing.T) {
+	const boom = `CREATE TABLE public.victim (id int); INSERT INTO public.victim SELECT generate_series(1, 10);
+CREATE TABLE public.vtab (s varchar); INSERT INTO public.vtab VALUES ('a');
+CREATE FUNCTION public.boom() RETURNS bool LANGUAGE plpgsql AS $$ BEGIN DELETE FROM public.victim; RETURN true; END $$;`
+	for _, c := range []struct{ name, setup, stmt string }{
+		{"cast", `CREATE FUNCTION c(text) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM boom(); RETURN 1; END $$;
+CREATE CAST (text AS integer) WITH FUNCTION c(text)`, "SELECT s::text::int FROM vtab"},
+		{"implicit cast", `CREATE FUNCTION c(varchar) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM boom(); RETURN 1; END $$;
+CREATE CAST (varchar AS integer) WITH FUNCTION c(varchar) AS IMPLICIT`, "SELECT * FROM vtab WHERE s = 1"},
+		{"domain check", `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$;
+CREATE DOMAIN posint AS int CHECK (d(VALUE))`, "SELECT 5::posint"},
+		{"view of a domain", `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$;
+CREATE DOMAIN posint AS int CHECK (d(VALUE)); CREATE VIEW v AS SELECT 1::posint AS x`, "SELECT * FROM v"},
+		{"range ordering", `CREATE FUNCTION cmp(int, int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM boom(); RETURN btint4cmp($1, $2); END $$;
+CREATE OPERATOR CLASS my_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 cmp(int, int);
+CREATE TYPE myrange AS RANGE (subtype = int, subtype_opclass = my_ops); CREATE TABLE rtab (r myrange)`, "SELECT * FROM rtab WHERE r && '[1,2]'"},
+		{"overload of a built-in", `CREATE FUNCTION public.lower(varchar) RETURNS text LANGUAGE plpgsql AS $$ BEGIN PERFORM boom(); RETURN 'x'; END $$`, "SELECT lower(s) FROM vtab"},
+		{"aggregate of a built-in's name", `CREATE FUNCTION sf(varchar, varchar) RETURNS varchar LANGUAGE plpgsql AS $$ BEGIN PERFORM boom(); RETURN $2; END $$;
+CREATE AGGREGATE public.max(varchar) (sfunc = sf, stype = varchar)`, "SELECT max(s) FROM vtab"},
+		{"event trigger", `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM boom(); END $$;
+CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION evt()`, "CREATE TEMP TABLE tt (a int)"},
+		{"view running SQL", `CREATE VIEW v AS SELECT query_to_xml('SELECT boom()', true, false, '') AS x`, "SELECT * FROM v"},
+		{"view of a built-in that changes", `CREATE SEQUENCE s; SELECT setval('s', 100); CREATE VIEW v AS SELECT setval('s', 1) AS x; CREATE VIEW v2 AS SELECT * FROM v`, "TABLE v2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := setup(t)
+			e.pg.Exec(t, e.prodDB, boom+c.setup)
+			cl := e.connect(t, e.prodToken, "app-prod")
+			var n int
+			if err := cl.QueryRow(ctx, "SELECT count(*) FROM victim").Scan(&n); err != nil || n != 10 {
+				t.Fatalf("a plain read: %v %d", err, n)
+			}
+			_, err := cl.Exec(ctx, c.stmt, pgx.QueryExecModeSimpleProtocol)
+			pgErr(t, err, CodeHeld)
+			direct, err := pgx.Connect(ctx, e.pg.DSN(e.prodDB))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer direct.Close(ctx)
+			if err := direct.QueryRow(ctx, "SELECT count(*) FROM public.victim").Scan(&n); err != nil || n != 10 {
+				t.Fatalf("victim rows: %d %v", n, err)
+			}
+		})
+	}
+}
