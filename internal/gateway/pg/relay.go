@@ -341,10 +341,11 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 	}
 	// Lists read while such a statement runs may predate it: its change is
 	// counted again with the session's next statement.
-	if s.codeChanged || mayCreateCode(act) {
+	creates := mayCreateCode(act)
+	if s.codeChanged || creates {
 		s.g.code.changed(s.upstream.Name)
 	}
-	s.codeChanged = mayCreateCode(act)
+	s.codeChanged = creates
 	s.userCodeCalls(ctx, &act, res)
 	return s.gate(ctx, typ, body, name, text, oids, act, res)
 }

@@ -15,15 +15,14 @@ import (
 )
 
 // A statement can run the database's own functions without naming them:
-// PostgreSQL reads t.f (and (x).f) as the call f(t) when t has no column f;
-// an operator runs its function, and one defined for a table's row type is
-// picked over the built-ins; reading a view runs what the view calls, and
-// reading a table with a row security policy runs what the policy calls.
-// Which names are columns, operators of the database or such relations
-// only the catalog says, so the classifier reports the names the text uses
-// that way (sql.Result's Attributes, Operators and Relations) and the
-// gateway judges a statement that uses one as calling a function
-// Chaperone does not know.
+// as t.f (the call f(t) when t has no column f), as an operator, as an
+// overload of a built-in's name, through a cast, a domain check or a type's
+// ordering, by reading a view or a table with a row security policy, and
+// through an event trigger on a command. Which names do that only the
+// catalog says, so the classifier reports the names the text uses in
+// those places (sql.Result's Attributes, Operators, Functions, Types,
+// Relations and Commands), and the gateway judges a statement that uses one
+// the catalog lists as calling a function Chaperone does not know.
 
 // userCodeFresh bounds how old the lists may be when they are used; a
 // statement sent that could create a function makes them old at once.
@@ -75,7 +74,7 @@ func (l *codeLists) fresh() *codeNames {
 }
 
 // names returns the lists, reading them again when old.
-func (u *userCode) names(ctx context.Context, upstream, dsn string, judge func(string) action.Class) (*codeNames, error) {
+func (u *userCode) names(ctx context.Context, upstream, dsn string, cache *classCache) (*codeNames, error) {
 	l := u.lists(upstream)
 	if n := l.fresh(); n != nil {
 		return n, nil
@@ -86,7 +85,7 @@ func (u *userCode) names(ctx context.Context, upstream, dsn string, judge func(s
 		return n, nil // read by another session meanwhile
 	}
 	n := &codeNames{gen: l.changes.Load(), loaded: time.Now()}
-	if err := loadUserCode(ctx, dsn, n, judge); err != nil {
+	if err := loadUserCode(ctx, dsn, n, cache); err != nil {
 		return nil, err
 	}
 	l.cur.Store(n)
@@ -178,7 +177,8 @@ SELECT ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_pro
   ARRAY(SELECT DISTINCT c.relname::text FROM runs JOIN pg_catalog.pg_class c ON c.oid = runs.relid),
   EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled OPERATOR(pg_catalog.<>) 'D')`
 
-func loadUserCode(ctx context.Context, dsn string, n *codeNames, judge func(string) action.Class) error {
+// loadUserCode reads the lists into n; cache judges views' definitions.
+func loadUserCode(ctx context.Context, dsn string, n *codeNames, cache *classCache) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -194,7 +194,7 @@ func loadUserCode(ctx context.Context, dsn string, n *codeNames, judge func(stri
 	var oid uint32
 	var def string
 	if _, err := pgx.ForEachRow(rows, []any{&oid, &def}, func() error {
-		if judge(def) != action.ClassRead {
+		if act, _ := cache.classify(def); act.Class != action.ClassRead {
 			doing = append(doing, oid)
 		}
 		return nil
@@ -225,8 +225,7 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 		len(res.Functions) == 0 && len(res.Types) == 0 && !res.Commands {
 		return
 	}
-	judge := func(def string) action.Class { a, _ := s.g.cache.classify(def); return a.Class }
-	n, err := s.g.code.names(ctx, s.upstream.Name, s.upstream.DSN, judge)
+	n, err := s.g.code.names(ctx, s.upstream.Name, s.upstream.DSN, &s.g.cache)
 	if err != nil {
 		n = nil
 	}
