@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -158,7 +159,7 @@ var compressors = []string{"gzip", "gunzip", "bzip2", "bunzip2", "xz", "unxz", "
 // them in, or unpacking over them where their options send them.
 var replacersPack = &Pack{Name: "replacers", Commands: append([]string{"ln", "git", "unzip", "cpio", "bsdcpio", "pax", "tar", "gtar", "bsdtar"}, compressors...), Rules: []Rule{
 	{ID: "fs.compress-replaces", When: func(c *call) bool {
-		if !slicesContains(compressors, c.name) || c.has("-c", "--stdout", "--to-stdout", "-k", "--keep", "-l", "--list", "-t", "--test") {
+		if !slices.Contains(compressors, c.name) || c.has("-c", "--stdout", "--to-stdout", "-k", "--keep", "-l", "--list", "-t", "--test") {
 			return false
 		}
 		for _, p := range c.pos {
@@ -198,15 +199,6 @@ var replacersPack = &Pack{Name: "replacers", Commands: append([]string{"ln", "gi
 		return false
 	}, Class: destructive, Reason: "unpacks entries wherever their names (or a rewrite of them) say, outside the workspace included"},
 }}
-
-func slicesContains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // slicesAnyPrefix: an argument starting with one of the prefixes.
 func slicesAnyPrefix(c *call, prefixes ...string) bool {
