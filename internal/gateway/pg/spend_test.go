@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -113,12 +114,7 @@ func TestAnApprovalIsGivenBackWhenNothingWasCommitted(t *testing.T) {
 func TestAnApprovalIsSpentWhenItsStatementMayHaveCommitted(t *testing.T) {
 	e := setup(t)
 	c := e.connect(t, e.prodToken, "app-prod")
-	_, err := c.Exec(ctx, "DELETE FROM bookings WHERE id > 90")
-	pe := pgErr(t, err, CodeHeld)
-	id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
-	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
-		t.Fatal(err)
-	}
+	id := approvedAfterHeld(t, e, c, "DELETE FROM bookings WHERE id > 90")
 	pc, err := pgconn.Connect(ctx, e.dsn(e.prodToken, "app-prod"))
 	if err != nil {
 		t.Fatal(err)
@@ -139,12 +135,7 @@ func TestAnApprovalIsSpentWhenItsStatementMayHaveCommitted(t *testing.T) {
 		t.Fatalf("rows %d: the statement did not run", n)
 	}
 	waitState(t, e, id, "consumed")
-	e.pg.Exec(t, e.prodDB, "INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
-	_, err = c.Exec(ctx, "DELETE FROM bookings WHERE id > 90")
-	pgErr(t, err, CodeHeld)
-	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
-		t.Fatalf("rows %d: the approval ran twice", n)
-	}
+	heldAgain(t, e, c, "DELETE FROM bookings WHERE id > 90")
 }
 
 // An error after the approved statement, inside its transaction, does not
@@ -155,12 +146,7 @@ func TestAnErrorAfterASavepointDoesNotGiveTheApprovalBack(t *testing.T) {
 	e := setup(t)
 	c := e.connect(t, e.prodToken, "app-prod")
 	const del = "DELETE FROM bookings WHERE id > 90"
-	_, err := c.Exec(ctx, del)
-	pe := pgErr(t, err, CodeHeld)
-	id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
-	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
-		t.Fatal(err)
-	}
+	id := approvedAfterHeld(t, e, c, del)
 	s := e.raw(t, e.prodToken)
 	if codes, _ := s.send(&pgproto3.Query{String: "BEGIN"}); len(codes) != 0 {
 		t.Fatalf("BEGIN: %v", codes)
@@ -182,12 +168,7 @@ func TestAnErrorAfterASavepointDoesNotGiveTheApprovalBack(t *testing.T) {
 		t.Fatalf("rows %d: the delete was not committed", n)
 	}
 	waitState(t, e, id, "consumed")
-	e.pg.Exec(t, e.prodDB, "INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
-	_, err = c.Exec(ctx, del)
-	pgErr(t, err, CodeHeld)
-	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
-		t.Fatalf("rows %d: the approval ran twice", n)
-	}
+	heldAgain(t, e, c, del)
 }
 
 // A COMMIT spends the approvals reserved before it, whatever comes after:
@@ -200,12 +181,7 @@ func TestACommitSpendsTheApprovalWhateverFollows(t *testing.T) {
 	c := e.connect(t, e.prodToken, "app-prod")
 	for _, tail := range []string{"chain", "error", "hangup"} {
 		e.pg.Exec(t, e.prodDB, "DELETE FROM bookings WHERE id > 90; INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
-		_, err := c.Exec(ctx, del)
-		pe := pgErr(t, err, CodeHeld)
-		id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
-		if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
-			t.Fatal(err)
-		}
+		id := approvedAfterHeld(t, e, c, del)
 		s := e.raw(t, e.prodToken)
 		s.send(&pgproto3.Query{String: "BEGIN"})
 		switch tail {
@@ -239,6 +215,30 @@ func TestACommitSpendsTheApprovalWhateverFollows(t *testing.T) {
 			t.Fatalf("%s: rows %d, the delete was not committed", tail, n)
 		}
 		waitState(t, e, id, "consumed")
+	}
+}
+
+// approvedAfterHeld sends stmt, which must be held, approves the request
+// and returns its id.
+func approvedAfterHeld(t *testing.T, e *env, c *pgx.Conn, stmt string) string {
+	t.Helper()
+	_, err := c.Exec(ctx, stmt)
+	id := requestOf(t, pgErr(t, err, CodeHeld).Message)
+	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// heldAgain puts back the ten bookings the spent approval deleted and
+// checks that the same statement is held, with the rows still there.
+func heldAgain(t *testing.T, e *env, c *pgx.Conn, stmt string) {
+	t.Helper()
+	e.pg.Exec(t, e.prodDB, "INSERT INTO bookings (id) SELECT g FROM generate_series(91, 100) g")
+	_, err := c.Exec(ctx, stmt)
+	pgErr(t, err, CodeHeld)
+	if n := e.pg.Count(t, e.prodDB, "bookings"); n != 100 {
+		t.Fatalf("rows %d: the approval ran twice", n)
 	}
 }
 
