@@ -11,8 +11,9 @@ import (
 // what became of it: an error in its sync cycle outside a transaction
 // block, or its transaction rolling back, releases the approval for a retry
 // (an error inside a block does not: a savepoint can keep the statement's
-// effect through ROLLBACK TO, and the transaction's end decides); its cycle ending outside a
-// transaction block, or its transaction committing, consumes it. A session
+// effect through ROLLBACK TO, and the transaction's end decides); its cycle
+// ending outside a transaction block, or its transaction committing,
+// consumes it. A session
 // that ends with everything answered releases what its open transaction
 // held, since the server rolls back with it; one that ends with a statement
 // unanswered spends every approval it held (releaseSpends). So a migration

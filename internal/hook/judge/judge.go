@@ -195,17 +195,28 @@ func deleteReasons(cwd string, paths []string) []action.Reason {
 	}
 	words := []string{"rm", "--"}
 	for _, p := range paths {
-		// Agents name files in the workspace by absolute path too.
-		if filepath.IsAbs(p) && filepath.IsAbs(cwd) {
-			if rel, err := filepath.Rel(cwd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-				p = rel
-			}
-		}
-		words = append(words, p)
+		words = append(words, inWorkspace(cwd, p))
 	}
+	return shellHolds(cwd, argv.Quote(words))
+}
+
+// inWorkspace is p relative to cwd when it lies in it: agents name files in
+// the workspace by absolute path too.
+func inWorkspace(cwd, p string) string {
+	if filepath.IsAbs(p) && filepath.IsAbs(cwd) {
+		if rel, err := filepath.Rel(cwd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return rel
+		}
+	}
+	return p
+}
+
+// shellHolds is what the shell guard finds in text run in cwd beyond reads
+// and writes, less the findings named in except.
+func shellHolds(cwd, text string, except ...string) []action.Reason {
 	var out []action.Reason
-	for _, rs := range classify.ClassifyIn(action.KindShell, argv.Quote(words), cwd).Reasons {
-		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite {
+	for _, rs := range classify.ClassifyIn(action.KindShell, text, cwd).Reasons {
+		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite && !slices.Contains(except, rs.ID) {
 			out = append(out, rs)
 		}
 	}
@@ -232,13 +243,7 @@ func overwriteReasons(cwd string, op hook.Op, targets, deleted []string) []actio
 			}
 			continue
 		}
-		p := t
-		// Agents name files in the workspace by absolute path too.
-		if filepath.IsAbs(p) && filepath.IsAbs(cwd) {
-			if rel, err := filepath.Rel(cwd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-				p = rel
-			}
-		}
+		p := inWorkspace(cwd, t)
 		if op == hook.OpWrite {
 			lines = append(lines, ": > "+argv.Quote([]string{p}))
 		} else {
@@ -248,15 +253,9 @@ func overwriteReasons(cwd string, op hook.Op, targets, deleted []string) []actio
 	if len(lines) == 0 {
 		return nil
 	}
-	var out []action.Reason
-	for _, rs := range classify.ClassifyIn(action.KindShell, strings.Join(lines, "\n"), cwd).Reasons {
-		// The content is judged on its own (contentReasons): only the
-		// place counts here.
-		if rs.Class != action.ClassRead && rs.Class != action.ClassWrite && rs.ID != "file.auto-run" {
-			out = append(out, rs)
-		}
-	}
-	return out
+	// The content is judged on its own (contentReasons): only the place
+	// counts here.
+	return shellHolds(cwd, strings.Join(lines, "\n"), "file.auto-run")
 }
 
 // outsideAnyProject: a path in a home's dotfiles, the system's
@@ -428,11 +427,12 @@ func abs(cwd, p string) string {
 	return filepath.Clean(p)
 }
 
+// The shell guard refuses shell writes to what protected names, too.
+func init() { shell.Protected = protected }
+
 // protected says why a path must not be written by an agent: it holds an
 // agent's hook settings (or the switch that turns hooks off), or it is
 // Chaperone's own config, state or socket.
-func init() { shell.Protected = protected }
-
 func protected(p string) string {
 	if isHookSettings(p) {
 		return "an agent's hook settings"
@@ -553,7 +553,7 @@ func interactive(line string) string {
 		if prog == "ssh" && len(nonFlags(args)) == 1 {
 			return "an interactive ssh session"
 		}
-		if (prog == "docker" || prog == "kubectl") && (contains(args, "-it") || contains(args, "-ti") || contains(args, "-i")) {
+		if (prog == "docker" || prog == "kubectl") && (slices.Contains(args, "-it") || slices.Contains(args, "-ti") || slices.Contains(args, "-i")) {
 			return "an interactive " + prog + " session"
 		}
 	}
@@ -568,15 +568,6 @@ func nonFlags(args []string) []string {
 		}
 	}
 	return out
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func fileExists(p string) bool {
