@@ -379,7 +379,8 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, up Upstream, r
 	defer resp.Body.Close()
 	// An upstream that echoes the credential back (an error quoting the
 	// request, a debug endpoint) must not hand it to the agent.
-	if ce := strings.Join(resp.Header.Values("Content-Encoding"), ","); ce != "" && !onlyIdentity(ce) {
+	if len(contentCodings(resp.Header)) > 0 {
+		ce := strings.Join(resp.Header.Values("Content-Encoding"), ",")
 		// The value is the provider's: it is named only when it is an
 		// encoding's name, never echoed (it could carry the credential).
 		named := "an encoding it does not name"
@@ -429,15 +430,4 @@ func scrub(s, secret string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, secret, "[credential]")
-}
-
-// onlyIdentity says whether a Content-Encoding list (its header lines
-// joined) names no coding but identity.
-func onlyIdentity(ce string) bool {
-	for _, c := range strings.Split(ce, ",") {
-		if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-			return false
-		}
-	}
-	return true
 }
