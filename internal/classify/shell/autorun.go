@@ -62,10 +62,10 @@ var rustRuns = regexp.MustCompile(`Command::new|remove_dir_all|remove_file|proce
 // AutoRunReasons judges a file a tool runs by itself (AutoRun), as written
 // by an agent's file tool.
 func AutoRunReasons(name, content string) []action.Reason {
-	c := Classifier{}
-	w := &walker{c: &c, seen: map[string]bool{}, ws: workspace{written: map[string]file{}}, cwd: cwd{here: "."}, scope: newScope()}
-	w.autoRunContent(name, content, true, 0)
-	return w.res.Reasons
+	return (&Classifier{}).walk("", func(w *walker) {
+		w.scope = newScope() // no script around it to start one
+		w.autoRunContent(name, content, true, 0)
+	}).Reasons
 }
 
 // autoRunContent judges what a file a tool runs by itself will do.

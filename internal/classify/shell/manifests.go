@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-
-	"github.com/chaperone/chaperone/internal/action"
 )
 
 // Files that tools run the commands of, or mount the host with: compose
@@ -38,16 +36,6 @@ func (w *walker) manifest(tool, name, text string, depth int) {
 		}
 		w.script(line, depth+1)
 	}
-}
-
-// ManifestReasons judges a file a tool will run the commands of, as
-// written by an agent's file tool: the findings that are more than reads
-// or writes.
-func ManifestReasons(name, text string) []action.Reason {
-	c := Classifier{}
-	w := &walker{c: &c, seen: map[string]bool{}, ws: workspace{written: map[string]file{}}, cwd: cwd{here: "."}, scope: newScope()}
-	w.manifest(filepath.Base(name), name, text, 0)
-	return w.res.Reasons
 }
 
 // runsManifests reads the file a tool is about to run, when the call is one:

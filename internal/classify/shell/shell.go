@@ -70,7 +70,12 @@ func (c *Classifier) Classify(text string) Result {
 
 // ClassifyIn classifies a command line run in dir, where the scripts it
 // runs (bash x.sh, npm run, make) are read from.
-func (c *Classifier) ClassifyIn(text, dir string) (res Result) {
+func (c *Classifier) ClassifyIn(text, dir string) Result {
+	return c.walk(dir, func(w *walker) { w.script(text, 0) })
+}
+
+// walk runs judge over a walker fresh for one classification in dir.
+func (c *Classifier) walk(dir string, judge func(*walker)) (res Result) {
 	w := &walker{c: c, seen: map[string]bool{}, ws: workspace{dir: dir, written: map[string]file{}}, cwd: cwd{here: "."}}
 	if dir != "" {
 		w.ws.root = path.Clean(dir)
@@ -82,7 +87,7 @@ func (c *Classifier) ClassifyIn(text, dir string) (res Result) {
 			res = w.res
 		}
 	}()
-	w.script(text, 0)
+	judge(w)
 	return w.res
 }
 
