@@ -19,6 +19,18 @@ func requestOf(t *testing.T, msg string) string {
 	return msg[i:][:20]
 }
 
+// approvedAfterHeld sends stmt (with args, a query mode among them), which
+// must be held, approves the request and returns its id.
+func approvedAfterHeld(t *testing.T, e *env, c *pgx.Conn, stmt string, args ...any) string {
+	t.Helper()
+	_, err := c.Exec(ctx, stmt, args...)
+	id := requestOf(t, pgErr(t, err, CodeHeld).Message)
+	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // heldIn returns the request id of the first CP001 among msgs.
 func heldIn(t *testing.T, got []pgproto3.BackendMessage, codes []string) string {
 	t.Helper()

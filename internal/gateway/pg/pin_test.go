@@ -321,13 +321,7 @@ func TestAPinnedSettingReportedChangedEndsTheSession(t *testing.T) {
 	e := setup(t)
 	e.pg.Exec(t, e.prodDB, `CREATE FUNCTION public.innocent() RETURNS text LANGUAGE sql
 		AS $$ SELECT set_config('standard_conforming_strings', 'off', false) $$`)
-	c := e.connect(t, e.prodToken, "app-prod")
-	_, err := c.Exec(ctx, "SELECT innocent()", pgx.QueryExecModeSimpleProtocol)
-	pe := pgErr(t, err, CodeHeld)
-	id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
-	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
-		t.Fatal(err)
-	}
+	approvedAfterHeld(t, e, e.connect(t, e.prodToken, "app-prod"), "SELECT innocent()", pgx.QueryExecModeSimpleProtocol)
 	s := e.raw(t, e.prodToken)
 	codes, _ := s.send(&pgproto3.Query{String: "SELECT innocent()"})
 	if len(codes) != 1 || codes[0] != "08P01" {
@@ -353,13 +347,7 @@ func TestStatementsPipelinedBehindALexerChangeAreJudgedBothWays(t *testing.T) {
 		AS $$ SELECT set_config('standard_conforming_strings', 'off', false) $$`)
 	approve := func() {
 		t.Helper()
-		c := e.connect(t, e.prodToken, "app-prod")
-		_, err := c.Exec(ctx, "SELECT innocent()", pgx.QueryExecModeSimpleProtocol)
-		pe := pgErr(t, err, CodeHeld)
-		id := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
-		if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
-			t.Fatal(err)
-		}
+		approvedAfterHeld(t, e, e.connect(t, e.prodToken, "app-prod"), "SELECT innocent()", pgx.QueryExecModeSimpleProtocol)
 	}
 	for _, pipeline := range [][]pgproto3.FrontendMessage{
 		{&pgproto3.Query{String: "SELECT innocent()"}, &pgproto3.Query{String: smuggleSCS}},

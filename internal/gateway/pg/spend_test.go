@@ -218,18 +218,6 @@ func TestACommitSpendsTheApprovalWhateverFollows(t *testing.T) {
 	}
 }
 
-// approvedAfterHeld sends stmt, which must be held, approves the request
-// and returns its id.
-func approvedAfterHeld(t *testing.T, e *env, c *pgx.Conn, stmt string) string {
-	t.Helper()
-	_, err := c.Exec(ctx, stmt)
-	id := requestOf(t, pgErr(t, err, CodeHeld).Message)
-	if _, err := e.approvals.Approve(ctx, id, "alice", ""); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // heldAgain puts back the ten bookings the spent approval deleted and
 // checks that the same statement is held, with the rows still there.
 func heldAgain(t *testing.T, e *env, c *pgx.Conn, stmt string) {
