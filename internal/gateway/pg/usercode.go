@@ -92,27 +92,25 @@ func (u *userCode) names(ctx context.Context, upstream, dsn string, cache *class
 	return n, nil
 }
 
-// ownCode is the database's own code: its functions and operators outside
-// pg_catalog and information_schema that no extension installed (an
+// ownCode is the database's own code: its functions and operators created
+// after initdb (an OID from FirstNormalObjectId, 16384, on: whatever schema
+// they were put in, pg_catalog included) that no extension installed (an
 // extension is installed by a human, and its functions called by name are
 // judged by name).
 const ownCode = `own(classid, oid) AS (
   SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_proc p
-    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+    WHERE p.oid OPERATOR(pg_catalog.>=) 16384 AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
       WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e')
   UNION ALL
   SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid FROM pg_catalog.pg_operator o
-    JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+    WHERE o.oid OPERATOR(pg_catalog.>=) 16384 AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
       WHERE e.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND e.objid = o.oid AND e.deptype = 'e')
 ), ownproc AS (SELECT oid FROM own WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass)`
 
 // viewsSQL lists the views that are no extension's, with their
 // definitions, for the classifier to judge what reading them runs.
 const viewsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  WHERE c.relkind = 'v' AND c.oid OPERATOR(pg_catalog.>=) 16384
     AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
       WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')`
 
@@ -125,14 +123,18 @@ const viewsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog
 //     function or operator can overload a built-in's name;
 //   - types whose values run own code (typed): domains whose checks call
 //     it, types whose default operator class or whose range ordering
-//     calls it; and, for casts to them, both ends of a cast made by it;
+//     calls it, and what is built on those (domains over them, arrays of
+//     them, ranges over them, row types with a column of them); and, for
+//     casts to them, both ends of any cast created after initdb, whatever
+//     function it runs (lo_import is a built-in);
 //   - relations that run own code when read: views and policies depending
 //     on it or on a typed type, the views in $1, tables with a column of a
 //     typed type or of the source type of an implicit or assignment cast
-//     made by it, and views reading any of those;
+//     created after initdb, foreign tables (what they read runs elsewhere),
+//     and views reading any of those;
 //   - events: whether an event trigger is enabled.
 const userCodeSQL = `WITH RECURSIVE ` + ownCode + `,
-typed(oid) AS (
+typedbase(oid) AS (
   SELECT con.contypid FROM pg_catalog.pg_constraint con
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid = con.oid
     JOIN own c ON c.classid = d.refclassid AND c.oid = d.refobjid
@@ -145,10 +147,23 @@ typed(oid) AS (
     WHERE rg.rngcanonical IN (SELECT oid FROM ownproc) OR rg.rngsubdiff IN (SELECT oid FROM ownproc)
       OR EXISTS (SELECT FROM pg_catalog.pg_opclass opc JOIN pg_catalog.pg_amproc ap ON ap.amprocfamily = opc.opcfamily
         WHERE opc.oid = rg.rngsubopc AND ap.amproc IN (SELECT oid FROM ownproc))
+), built(child, parent) AS (
+  SELECT t.oid, t.typbasetype FROM pg_catalog.pg_type t WHERE t.typbasetype OPERATOR(pg_catalog.<>) 0
+  UNION ALL
+  SELECT t.oid, t.typelem FROM pg_catalog.pg_type t WHERE t.typelem OPERATOR(pg_catalog.<>) 0
+  UNION ALL
+  SELECT rg.rngtypid, rg.rngsubtype FROM pg_catalog.pg_range rg
+  UNION ALL
+  SELECT t.oid, a.atttypid FROM pg_catalog.pg_type t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.typrelid
+    WHERE t.typrelid OPERATOR(pg_catalog.<>) 0 AND a.attnum > 0 AND NOT a.attisdropped
+), typed(oid) AS (
+  SELECT oid FROM typedbase
+  UNION
+  SELECT b.child FROM built b JOIN typed x ON b.parent = x.oid
 ), casted(oid) AS (
-  SELECT pg_catalog.unnest(ARRAY[ca.castsource, ca.casttarget]) FROM pg_catalog.pg_cast ca WHERE ca.castfunc IN (SELECT oid FROM ownproc)
+  SELECT pg_catalog.unnest(ARRAY[ca.castsource, ca.casttarget]) FROM pg_catalog.pg_cast ca WHERE ca.oid OPERATOR(pg_catalog.>=) 16384
 ), implicit(oid) AS (
-  SELECT ca.castsource FROM pg_catalog.pg_cast ca WHERE ca.castfunc IN (SELECT oid FROM ownproc) AND ca.castcontext IN ('i', 'a')
+  SELECT ca.castsource FROM pg_catalog.pg_cast ca WHERE ca.oid OPERATOR(pg_catalog.>=) 16384 AND ca.castcontext IN ('i', 'a')
 ), runs(relid) AS (
   SELECT r.ev_class FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
@@ -163,6 +178,8 @@ typed(oid) AS (
     WHERE (a.atttypid IN (SELECT oid FROM typed) OR a.atttypid IN (SELECT oid FROM implicit)) AND a.attnum > 0 AND NOT a.attisdropped
   UNION
   SELECT v FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS v
+  UNION
+  SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relkind = 'f'
   UNION
   SELECT r.ev_class FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid

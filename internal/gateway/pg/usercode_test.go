@@ -130,6 +130,17 @@ CREATE AGGREGATE public.max(varchar) (sfunc = sf, stype = varchar)`, "SELECT max
 		{"event trigger", `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM boom(); END $$;
 CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION evt()`, "CREATE TEMP TABLE tt (a int)"},
 		{"view running SQL", `CREATE VIEW v AS SELECT query_to_xml('SELECT boom()', true, false, '') AS x`, "SELECT * FROM v"},
+		{"view of a function put in pg_catalog", `CREATE FUNCTION pg_catalog.vb() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM public.boom(); RETURN 1; END $$;
+CREATE VIEW v AS SELECT pg_catalog.vb() AS x`, "SELECT * FROM v"},
+		{"overload put in pg_catalog", `CREATE FUNCTION pg_catalog.lower(varchar) RETURNS text LANGUAGE plpgsql AS $$ BEGIN PERFORM public.boom(); RETURN 'x'; END $$`, "SELECT lower(s) FROM vtab"},
+		{"domain over a checked domain", `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$;
+CREATE DOMAIN posint AS int CHECK (d(VALUE)); CREATE DOMAIN d2 AS posint`, "SELECT 1::d2"},
+		{"array of a checked domain", `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$;
+CREATE DOMAIN posint AS int CHECK (d(VALUE)); CREATE DOMAIN d2 AS posint`, "SELECT '{1}'::d2[]"},
+		{"row type with a checked domain", `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$;
+CREATE DOMAIN posint AS int CHECK (d(VALUE)); CREATE TYPE comp AS (a posint)`, "SELECT '(1)'::comp"},
+		{"cast by a built-in", `CREATE CAST (text AS oid) WITH FUNCTION pg_catalog.lo_import(text)`, "SELECT '/etc/hostname'::text::oid"},
+		{"foreign table", `CREATE EXTENSION postgres_fdw; CREATE SERVER lb FOREIGN DATA WRAPPER postgres_fdw; CREATE FOREIGN TABLE ft (x int) SERVER lb`, "SELECT * FROM ft"},
 		{"view of a built-in that changes", `CREATE SEQUENCE s; SELECT setval('s', 100); CREATE VIEW v AS SELECT setval('s', 1) AS x; CREATE VIEW v2 AS SELECT * FROM v`, "TABLE v2"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
