@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/chaperone/chaperone/internal/classify/secretname"
 )
 
 func isDevice(p string) bool {
@@ -259,26 +261,7 @@ func globMaySecret(p string) bool {
 
 // secretName reports whether an environment variable's name says it holds a
 // credential.
-func secretName(name string) bool {
-	n := strings.ToUpper(name)
-	for _, frag := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY",
-		"ACCESS_KEY", "CREDENTIAL", "AUTH", "DATABASE_URL", "_DSN", "CONNECTION_STRING", "SESSION_KEY", "_PASS", "WEBHOOK",
-		"SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY", "LICENSE_KEY"} {
-		if strings.Contains(n, frag) {
-			return true
-		}
-	}
-	// Connection strings carry passwords: MONGO_URI, REDIS_URL, AMQP_URL.
-	if strings.HasSuffix(n, "_URI") || strings.HasSuffix(n, "_URL") {
-		for _, db := range []string{"DB", "DATABASE", "MONGO", "REDIS", "POSTGRES", "PG", "MYSQL", "AMQP", "RABBIT", "KAFKA", "ELASTIC", "CLICKHOUSE"} {
-			if strings.Contains(n, db) {
-				return true
-			}
-		}
-	}
-	// STRIPE_SK, *_SK: a secret key's conventional suffix.
-	return strings.HasSuffix(n, "_SK") || strings.HasSuffix(n, "_PASS")
-}
+func secretName(name string) bool { return secretname.Is(name) }
 
 // IsSecretPath reports whether a path names a file that holds credentials.
 func IsSecretPath(p string) bool { return isSecretPath(p) }

@@ -203,7 +203,7 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 		w.add("sql.read-credentials", action.ClassCredentialAccess, "%s reads every table it can, the password catalogs included", name)
 	case "current_setting":
 		if len(args) > 0 {
-			if n, ok := w.settingConst(args[0]); !ok || secretSettings[strings.ToLower(n)] {
+			if n, ok := w.settingConst(args[0]); !ok || secretSetting(n) {
 				w.add("sql.read-credentials", action.ClassCredentialAccess, "current_setting of %s can show a setting that holds a password (primary_conninfo)", n)
 			}
 		}
@@ -232,6 +232,9 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 	switch {
 	case !inCatalog:
 		w.add("sql.function", action.ClassUnknown, "%s is not a PostgreSQL built-in, so what it does is unknown", name)
+	case catalogMachinery[name]:
+		w.add("sql.function", action.ClassUnknown,
+			"%s is a type's input or support function: called by hand, it runs the checks and code of whatever type it is given", name)
 	case vol == 'v' && !known && !volatileReads[name]:
 		w.add("sql.function", action.ClassUnknown, "%s is volatile (it can change state) and Chaperone does not know what it does", name)
 	}

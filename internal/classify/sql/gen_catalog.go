@@ -72,6 +72,30 @@ func main() {
 		log.Fatal(rows.Err())
 	}
 	b.WriteString("}\n")
+	// A function that takes a cstring or an internal is a type's input or
+	// receive function, or a planner's, an index's or an aggregate's
+	// support function: machinery, never called by hand, and some of it
+	// (array_in, domain_in, range_in) runs the code of a type it is given.
+	rows, err = c.Query(ctx, `SELECT DISTINCT proname FROM pg_proc
+		WHERE pronamespace = 'pg_catalog'::regnamespace
+		  AND proargtypes::oid[] && ARRAY['cstring'::regtype, 'internal'::regtype]::oid[] ORDER BY proname`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	b.WriteString("\n// catalogMachinery are the pg_catalog functions that take a cstring or an\n")
+	b.WriteString("// internal: types' input and receive functions, and support functions.\n")
+	b.WriteString("var catalogMachinery = map[string]bool{\n")
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintf(&b, "\t%q: true,\n", strings.ToLower(name))
+	}
+	if rows.Err() != nil {
+		log.Fatal(rows.Err())
+	}
+	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatal(err)

@@ -143,8 +143,11 @@ func (w *walker) node(m any, depth int) bool {
 			w.note(&w.res.Functions, 'f', constString(names[0]))
 		}
 		w.funcCall(s, depth)
-	case *pg_query.TypeCast:
-		w.note(&w.res.Types, 't', constString(lastNode(s.GetTypeName().GetNames())))
+	case *pg_query.TypeName:
+		// Every place a type is named can make values of it, each running
+		// the type's checks and input: a cast, a PREPARE's parameters, a
+		// column definition list, a table's column.
+		w.note(&w.res.Types, 't', constString(lastNode(s.GetNames())))
 	case *pg_query.A_Indirection:
 		// (expr).name is a field of expr, or, when expr has no such field,
 		// the call name(expr): PostgreSQL decides by the types.
@@ -784,7 +787,7 @@ func (w *walker) settingsRead(s *pg_query.SelectStmt) {
 		return
 	}
 	if e := s.GetWhereClause().GetAExpr(); e != nil && e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && len(e.GetName()) == 1 && constString(e.GetName()[0]) == "=" && isColumn(e.GetLexpr(), "name") {
-		if n, ok := w.settingConst(e.GetRexpr()); ok && !secretSettings[strings.ToLower(n)] {
+		if n, ok := w.settingConst(e.GetRexpr()); ok && !secretSetting(n) {
 			return
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/secretname"
 	"github.com/chaperone/chaperone/internal/human"
 )
 
@@ -58,8 +59,9 @@ type Result struct {
 	Relations []string
 	Operators []string
 	// Functions are the function names called without a schema, and
-	// Types the type names cast to: a function of the database can
-	// overload a built-in's name, and a cast or a domain check runs one.
+	// Types the type names used (cast to, declared, defined with): a
+	// function of the database can overload a built-in's name, and a
+	// cast, a domain check or a type's input runs one.
 	Functions []string
 	Types     []string
 	// Commands says a top-level statement is one an event trigger fires
@@ -273,7 +275,7 @@ func (w *walker) statement(n *pg_query.Node, depth int) {
 		}
 		// Judged by the statement it prepares, below.
 	case *pg_query.Node_VariableShowStmt:
-		if n := strings.ToLower(s.VariableShowStmt.GetName()); n == "all" || secretSettings[n] {
+		if n := strings.ToLower(s.VariableShowStmt.GetName()); n == "all" || secretSetting(n) {
 			w.add("sql.read-credentials", action.ClassCredentialAccess, "SHOW %s shows settings that hold a password or a command with credentials (primary_conninfo)", n)
 		}
 	case *pg_query.Node_TransactionStmt, *pg_query.Node_VariableSetStmt,
@@ -458,6 +460,15 @@ func statementText(sql string, raw *pg_query.RawStmt) string {
 // command with credentials in it.
 var secretSettings = map[string]bool{"primary_conninfo": true, "restore_command": true, "archive_command": true,
 	"ssl_passphrase_command": true, "archive_cleanup_command": true, "recovery_end_command": true}
+
+// secretSetting says whether a setting's value can hold a credential: one
+// of secretSettings, or a custom setting (one with a dot: app.jwt_secret,
+// set by ALTER DATABASE or ALTER ROLE for an application to read) whose
+// name says so, as an environment variable's would.
+func secretSetting(name string) bool {
+	n := strings.ToLower(name)
+	return secretSettings[n] || strings.Contains(n, ".") && secretname.Is(strings.ReplaceAll(n, ".", "_"))
+}
 
 // plannedCalls judges what planning a query runs: PostgreSQL evaluates an
 // immutable function with constant arguments while it plans, and a stable

@@ -400,6 +400,18 @@ func TestAttributeNames(t *testing.T) {
 	if !slices.Equal(r.Functions, []string{"lower"}) || !slices.Equal(r.Types, []string{"posint", "int4"}) || r.Commands {
 		t.Fatalf("functions %q types %q commands %v", r.Functions, r.Types, r.Commands)
 	}
+	// A type named anywhere else makes values of it too.
+	for q, want := range map[string]string{
+		"PREPARE p(posint) AS SELECT $1":                                "posint",
+		`SELECT * FROM json_to_record('{"x":5}') AS t(x posint)`:        "posint",
+		`SELECT * FROM ROWS FROM (json_to_record('{}') AS (x myrange))`: "myrange",
+		"CREATE TEMP TABLE tt (x public.posint)":                        "posint",
+		"SELECT '{1}'::posint[]":                                        "posint",
+	} {
+		if r := Classify(q); !slices.Contains(r.Types, want) {
+			t.Errorf("%s: types %q", q, r.Types)
+		}
+	}
 	for q, want := range map[string]bool{"BEGIN; SELECT 1; COMMIT": false, "SET x = 1; SHOW x": false, "CREATE TEMP TABLE t (a int)": true,
 		"SELECT 1 INTO TEMP t": true, "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1": true, "EXPLAIN SELECT 1": false} {
 		if r := Classify(q); r.Commands != want {
@@ -555,6 +567,12 @@ func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
 		{"COPY (SELECT * FROM information_schema._pg_user_mappings) TO STDOUT", C, "sql.read-credentials"},
 		{"SELECT table_to_xml('information_schema.user_mapping_options', true, false, '')", C, "sql.read-credentials"},
 		{"ALTER TABLE invoices ALTER COLUMN id RESTART WITH 1", D, "sql.sequence-reset"},
+		{"SHOW app.jwt_secret", C, "sql.read-credentials"},
+		{"SELECT current_setting('myapp.api_key', true)", C, "sql.read-credentials"},
+		{"SELECT setting FROM pg_settings WHERE name = 'app.db_password'", C, "sql.read-credentials"},
+		{"SHOW app.tenant_id", R, ""},
+		{"SELECT domain_in('5', 'posint'::regtype, -1)", U, "sql.function"},
+		{"SELECT range_in('[1,5]', 'myrange'::regtype, -1)::text", U, "sql.function"},
 		{"SELECT * FROM information_schema.tables", R, ""},
 		{"SHOW work_mem", R, ""},
 		{"SELECT current_setting('work_mem')", R, ""},

@@ -346,7 +346,7 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 		s.g.code.changed(s.upstream.Name)
 	}
 	s.codeChanged = creates
-	s.userCodeCalls(ctx, &act, res)
+	s.userCodeCalls(ctx, &act, res, oids)
 	return s.gate(ctx, typ, body, name, text, oids, act, res)
 }
 

@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,8 @@ type codeLists struct {
 
 type codeNames struct {
 	attributes, operators, functions, types, relations map[string]bool
-	events                                             bool // an event trigger is enabled
+	typeOIDs                                           map[uint32]bool // the types' OIDs, for a Parse's parameters
+	events                                             bool            // an event trigger is enabled
 	loaded                                             time.Time
 	gen                                                uint64 // changes when they were read
 }
@@ -107,10 +109,12 @@ const ownCode = `own(classid, oid) AS (
       WHERE e.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND e.objid = o.oid AND e.deptype = 'e')
 ), ownproc AS (SELECT oid FROM own WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass)`
 
-// viewsSQL lists the views that are no extension's, with their
-// definitions, for the classifier to judge what reading them runs.
+// viewsSQL lists the views and materialized views that are no
+// extension's, with their definitions, for the classifier to judge what
+// reading them runs (a materialized view runs nothing when read, but shows
+// what its query read: a password catalog's rows, say).
 const viewsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c
-  WHERE c.relkind = 'v' AND c.oid OPERATOR(pg_catalog.>=) 16384
+  WHERE c.relkind IN ('v', 'm') AND c.oid OPERATOR(pg_catalog.>=) 16384
     AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
       WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')`
 
@@ -126,12 +130,16 @@ const viewsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog
 //     calls it, and what is built on those (domains over them, arrays of
 //     them, ranges over them, row types with a column of them); and, for
 //     casts to them, both ends of any cast created after initdb, whatever
-//     function it runs (lo_import is a built-in);
+//     function it runs (lo_import is a built-in); by name, and by OID for
+//     the parameter types a Parse declares;
 //   - relations that run own code when read: views and policies depending
-//     on it or on a typed type, the views in $1, tables with a column of a
-//     typed type or of the source type of an implicit or assignment cast
-//     created after initdb, foreign tables (what they read runs elsewhere),
-//     and views reading any of those;
+//     on it or on a typed type, the views (and materialized views) in $1,
+//     tables with a column of a typed type or of the source type of an
+//     implicit or assignment cast created after initdb, foreign tables
+//     (what they read runs elsewhere), tables whose index or partition key
+//     uses own code or an operator class of it (a scan or a pruning calls
+//     its comparisons), and the views and the inheritance or partition
+//     parents reading any of those;
 //   - events: whether an event trigger is enabled.
 const userCodeSQL = `WITH RECURSIVE ` + ownCode + `,
 typedbase(oid) AS (
@@ -164,6 +172,17 @@ typedbase(oid) AS (
   SELECT pg_catalog.unnest(ARRAY[ca.castsource, ca.casttarget]) FROM pg_catalog.pg_cast ca WHERE ca.oid OPERATOR(pg_catalog.>=) 16384
 ), implicit(oid) AS (
   SELECT ca.castsource FROM pg_catalog.pg_cast ca WHERE ca.oid OPERATOR(pg_catalog.>=) 16384 AND ca.castcontext IN ('i', 'a')
+), ownopc(oid) AS (
+  SELECT opc.oid FROM pg_catalog.pg_opclass opc WHERE opc.opcfamily IN (
+    SELECT ap.amprocfamily FROM pg_catalog.pg_amproc ap WHERE ap.amproc IN (SELECT oid FROM ownproc)
+    UNION
+    SELECT ao.amopfamily FROM pg_catalog.pg_amop ao JOIN own ON own.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND own.oid = ao.amopopr)
+), reads(reader, read) AS (
+  SELECT r.ev_class, d.refobjid FROM pg_catalog.pg_rewrite r
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+    WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+  UNION ALL
+  SELECT inh.inhparent, inh.inhrelid FROM pg_catalog.pg_inherits inh
 ), runs(relid) AS (
   SELECT r.ev_class FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
@@ -181,9 +200,13 @@ typedbase(oid) AS (
   UNION
   SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relkind = 'f'
   UNION
-  SELECT r.ev_class FROM pg_catalog.pg_rewrite r
-    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
-    JOIN runs ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = runs.relid
+  SELECT COALESCE(i.indrelid, d.objid) FROM pg_catalog.pg_depend d
+    LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = d.objid
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND ((d.refclassid, d.refobjid) IN (SELECT classid, oid FROM own)
+        OR d.refclassid = 'pg_catalog.pg_opclass'::pg_catalog.regclass AND d.refobjid IN (SELECT oid FROM ownopc))
+  UNION
+  SELECT e.reader FROM reads e JOIN runs ON e.read = runs.relid
 )
 SELECT ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_proc p ON p.oid = ownproc.oid
     JOIN pg_catalog.pg_type a ON a.oid = p.proargtypes[0]
@@ -192,6 +215,7 @@ SELECT ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_pro
   ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_proc p ON p.oid = ownproc.oid),
   ARRAY(SELECT DISTINCT t.typname::text FROM pg_catalog.pg_type t WHERE t.oid IN (SELECT oid FROM typed) OR t.oid IN (SELECT oid FROM casted)),
   ARRAY(SELECT DISTINCT c.relname::text FROM runs JOIN pg_catalog.pg_class c ON c.oid = runs.relid),
+  ARRAY(SELECT oid FROM typed UNION SELECT oid FROM casted),
   EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled OPERATOR(pg_catalog.<>) 'D')`
 
 // loadUserCode reads the lists into n; cache judges views' definitions.
@@ -219,15 +243,17 @@ func loadUserCode(ctx context.Context, dsn string, n *codeNames, cache *classCac
 		return err
 	}
 	var attrs, ops, fns, types, rels []string
-	if err := conn.QueryRow(ctx, userCodeSQL, doing).Scan(&attrs, &ops, &fns, &types, &rels, &n.events); err != nil {
+	var typeOIDs []uint32
+	if err := conn.QueryRow(ctx, userCodeSQL, doing).Scan(&attrs, &ops, &fns, &types, &rels, &typeOIDs, &n.events); err != nil {
 		return err
 	}
 	n.attributes, n.operators, n.functions, n.types, n.relations = set(attrs), set(ops), set(fns), set(types), set(rels)
+	n.typeOIDs = set(typeOIDs)
 	return nil
 }
 
-func set(names []string) map[string]bool {
-	m := make(map[string]bool, len(names))
+func set[T comparable](names []T) map[T]bool {
+	m := make(map[T]bool, len(names))
 	for _, x := range names {
 		m[x] = true
 	}
@@ -237,9 +263,11 @@ func set(names []string) map[string]bool {
 // userCodeCalls adds to act a finding when the statement uses a name that
 // runs a function of the database; when the lists cannot be read, every
 // name that could is taken to.
-func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql.Result) {
+// oids are the parameter types a Parse declares (0: inferred).
+func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql.Result, oids []uint32) {
+	declared := slices.ContainsFunc(oids, func(o uint32) bool { return o != 0 })
 	if len(res.Attributes) == 0 && len(res.Operators) == 0 && len(res.Relations) == 0 &&
-		len(res.Functions) == 0 && len(res.Types) == 0 && !res.Commands {
+		len(res.Functions) == 0 && len(res.Types) == 0 && !res.Commands && !declared {
 		return
 	}
 	n, err := s.g.code.names(ctx, s.upstream.Name, s.upstream.DSN, &s.g.cache)
@@ -261,6 +289,9 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 		pick(res.Functions, nil, "%s()")
 		pick(res.Types, nil, "::%s")
 		pick(res.Relations, nil, "%s")
+		if declared {
+			found = append(found, "declared parameter types")
+		}
 		if res.Commands {
 			found = append(found, "a command event triggers fire for")
 		}
@@ -273,6 +304,12 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 	pick(res.Functions, n.functions, "%s() may be the database's own function")
 	pick(res.Types, n.types, "a cast to %s runs the database's own functions (a cast's, a domain check's, an ordering's)")
 	pick(res.Relations, n.relations, "reading %s runs functions (a view's, a policy's, or its values' own)")
+	for _, o := range oids {
+		if n.typeOIDs[o] {
+			found = append(found, fmt.Sprintf("a parameter declared of type OID %d runs the database's own functions on its value", o))
+			break
+		}
+	}
 	if res.Commands && n.events {
 		found = append(found, "an event trigger of the database runs on this command")
 	}

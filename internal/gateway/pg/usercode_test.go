@@ -109,6 +109,13 @@ CREATE OPERATOR public.= (leftarg = public.t, rightarg = int, function = public.
 // definition, each in a database of its own so that one trap does not
 // hold the others' statements.
 func TestCodeReachedThroughTypesNamesEventsAndViews(t *testing.T) {
+	// Building an index or a partition calls the comparisons too: they go
+	// off only once armed, at the end of the setup.
+	const myOps = `CREATE TABLE armed (x int);
+CREATE FUNCTION cmp(int, int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN IF EXISTS (SELECT FROM public.armed) THEN PERFORM boom(); END IF; RETURN btint4cmp($1, $2); END $$;
+CREATE OPERATOR CLASS my_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 cmp(int, int);
+`
+	const posint = `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$; CREATE DOMAIN posint AS int CHECK (d(VALUE))`
 	const boom = `CREATE TABLE public.victim (id int); INSERT INTO public.victim SELECT generate_series(1, 10);
 CREATE TABLE public.vtab (s varchar); INSERT INTO public.vtab VALUES ('a');
 CREATE FUNCTION public.boom() RETURNS bool LANGUAGE plpgsql AS $$ BEGIN DELETE FROM public.victim; RETURN true; END $$;`
@@ -142,6 +149,31 @@ CREATE DOMAIN posint AS int CHECK (d(VALUE)); CREATE TYPE comp AS (a posint)`, "
 		{"cast by a built-in", `CREATE CAST (text AS oid) WITH FUNCTION pg_catalog.lo_import(text)`, "SELECT '/etc/hostname'::text::oid"},
 		{"foreign table", `CREATE EXTENSION postgres_fdw; CREATE SERVER lb FOREIGN DATA WRAPPER postgres_fdw; CREATE FOREIGN TABLE ft (x int) SERVER lb`, "SELECT * FROM ft"},
 		{"view of a built-in that changes", `CREATE SEQUENCE s; SELECT setval('s', 100); CREATE VIEW v AS SELECT setval('s', 1) AS x; CREATE VIEW v2 AS SELECT * FROM v`, "TABLE v2"},
+		// A sixth round: code reached through what a table is searched or
+		// split by, through its children, and types named out of casts.
+		{"index with an operator class of the database", myOps + `CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 20000);
+CREATE INDEX ON orders (id my_ops); ANALYZE orders; INSERT INTO armed VALUES (1)`, "SELECT * FROM orders WHERE id = 42"},
+		{"hash index with an operator class of the database", `CREATE TABLE armed (x int);
+CREATE FUNCTION h(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN IF EXISTS (SELECT FROM public.armed) THEN PERFORM boom(); END IF; RETURN hashint4($1); END $$;
+CREATE OPERATOR CLASS my_hash FOR TYPE int USING hash AS OPERATOR 1 =, FUNCTION 1 h(int);
+CREATE TABLE customers (id int); INSERT INTO customers SELECT generate_series(1, 20000);
+CREATE INDEX ON customers USING hash (id my_hash); ANALYZE customers; INSERT INTO armed VALUES (1)`, "SELECT * FROM customers WHERE id = 42"},
+		{"partition key with an operator class of the database", myOps + `CREATE TABLE events (id int) PARTITION BY RANGE (id my_ops);
+CREATE TABLE events_a PARTITION OF events FOR VALUES FROM (0) TO (1000); CREATE TABLE events_b PARTITION OF events FOR VALUES FROM (1000) TO (2000); INSERT INTO armed VALUES (1)`,
+			"SELECT count(*) FROM events WHERE id = 42"},
+		{"view of a table indexed by the database's code", myOps + `CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 20000);
+CREATE INDEX ON orders (id my_ops); ANALYZE orders; CREATE VIEW ov AS SELECT * FROM orders; INSERT INTO armed VALUES (1)`, "SELECT * FROM ov WHERE id = 42"},
+		{"foreign table inheriting from a plain one", `CREATE EXTENSION postgres_fdw; CREATE SERVER lb FOREIGN DATA WRAPPER postgres_fdw;
+CREATE TABLE audit_log (id int); CREATE FOREIGN TABLE audit_remote () INHERITS (audit_log) SERVER lb`, "SELECT count(*) FROM audit_log"},
+		{"foreign partition", `CREATE EXTENSION postgres_fdw; CREATE SERVER lb FOREIGN DATA WRAPPER postgres_fdw;
+CREATE TABLE metrics (id int) PARTITION BY LIST (id); CREATE TABLE metrics_local PARTITION OF metrics FOR VALUES IN (2);
+CREATE FOREIGN TABLE metrics_remote PARTITION OF metrics FOR VALUES IN (1) SERVER lb`, "SELECT count(*) FROM metrics"},
+		{"checked domain as a prepared parameter", posint, "PREPARE p(posint) AS SELECT $1; EXECUTE p('5')"},
+		{"checked domain in a column definition list", posint, `SELECT * FROM json_to_record('{"x":5}') AS t(x posint)`},
+		{"domain input given the domain", posint, "SELECT domain_in('5', 'posint'::regtype, -1) IS NULL"},
+		{"array input given the domain", posint, "SELECT array_in('{5}', 'posint'::regtype, -1)::text"},
+		{"range input given the range", myOps + `CREATE TYPE myrange AS RANGE (subtype = int, subtype_opclass = my_ops)`, "SELECT range_in('[1,5]', 'myrange'::regtype, -1)::text"},
+		{"materialized view of a password catalog", `CREATE MATERIALIZED VIEW role_audit AS SELECT rolname, rolpassword FROM pg_authid`, "SELECT * FROM role_audit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := setup(t)
@@ -162,5 +194,39 @@ CREATE DOMAIN posint AS int CHECK (d(VALUE)); CREATE TYPE comp AS (a posint)`, "
 				t.Fatalf("victim rows: %d %v", n, err)
 			}
 		})
+	}
+}
+
+// A Parse that declares a parameter of a checked type runs the check on the
+// value bound, whatever the text says.
+func TestDeclaredParameterTypesRunTheirChecks(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.prodDB, `CREATE TABLE public.victim (id int); INSERT INTO public.victim SELECT generate_series(1, 10);
+CREATE FUNCTION public.d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN DELETE FROM public.victim; RETURN true; END $$;
+CREATE DOMAIN public.posint AS int CHECK (public.d(VALUE))`)
+	direct, err := pgx.Connect(ctx, e.pg.DSN(e.prodDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(ctx)
+	var domain, array uint32
+	if err := direct.QueryRow(ctx, "SELECT 'public.posint'::regtype::oid, 'public._posint'::regtype::oid").Scan(&domain, &array); err != nil {
+		t.Fatal(err)
+	}
+	c := e.connect(t, e.prodToken, "app-prod")
+	r := c.PgConn().ExecParams(ctx, "SELECT $1::text", [][]byte{[]byte("5")}, []uint32{23}, nil, nil).Read()
+	if r.Err != nil || len(r.Rows) != 1 || string(r.Rows[0][0]) != "5" {
+		t.Fatalf("an int4 parameter: %v %q", r.Err, r.Rows)
+	}
+	for _, p := range []struct {
+		oid   uint32
+		value string
+	}{{domain, "5"}, {array, "{5}"}} {
+		r := c.PgConn().ExecParams(ctx, "SELECT $1::text", [][]byte{[]byte(p.value)}, []uint32{p.oid}, nil, nil).Read()
+		pgErr(t, r.Err, CodeHeld)
+		var n int
+		if err := direct.QueryRow(ctx, "SELECT count(*) FROM public.victim").Scan(&n); err != nil || n != 10 {
+			t.Fatalf("OID %d: victim rows %d %v", p.oid, n, err)
+		}
 	}
 }
