@@ -302,7 +302,7 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 	pick(res.Attributes, n.attributes, "x.%s calls the database's function %[1]s(x)")
 	pick(res.Operators, n.operators, "the operator %s may be the database's own")
 	pick(res.Functions, n.functions, "%s() may be the database's own function")
-	pick(res.Types, n.types, "a cast to %s runs the database's own functions (a cast's, a domain check's, an ordering's)")
+	pick(res.Types, n.types, "a value of type %s runs the database's own functions (a cast's, a domain check's, an ordering's)")
 	pick(res.Relations, n.relations, "reading %s runs functions (a view's, a policy's, or its values' own)")
 	for _, o := range oids {
 		if n.typeOIDs[o] {
