@@ -219,6 +219,20 @@ func (w *walker) copies(c *call, in input) {
 		for _, p := range c.pos {
 			w.wrote(p.s, in.text, in.present && in.known && !p.dyn, c.has("-a", "--append"))
 		}
+	case c.name == "dd":
+		// dd of=FILE writes what it reads: if=FILE, or standard input.
+		of := ddOutput(c)
+		if of == nil || of.dyn {
+			return
+		}
+		for _, a := range c.args {
+			if src, ok := strings.CutPrefix(a.s, "if="); ok {
+				text, st := w.readScript(src)
+				w.wrote(of.s, text, !a.dyn && st == fileKnown && !strings.ContainsRune(text, 0), false)
+				return
+			}
+		}
+		w.wrote(of.s, in.text, in.present && in.known, false)
 	case slices.Contains(copiers, c.name) && len(c.pos) >= 2:
 		dst := c.pos[len(c.pos)-1]
 		if dst.dyn {
@@ -408,9 +422,40 @@ func (w *walker) program(c *call, in input) {
 	if !exclusive && !slices.Contains(readOnly, c.name) {
 		matched = w.genericDestruction(c) || matched
 	}
+	if p, ok := outsidePath(c); ok && len(packIndex[c.name]) == 0 && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
+		// Formatters, converters, loggers, linkers and archivers rewrite
+		// the files they are handed (shfmt -w ~/.bashrc, dos2unix,
+		// screen -Logfile ~/.bashrc, strip ~/.local/bin/*): a program no
+		// rule describes may do so to any path outside the workspace.
+		w.add("shell.outside-workspace", unknown, c.name+" is handed "+p+", outside the workspace, and Chaperone does not know whether it changes it")
+		matched = true
+	}
 	if !matched && !slices.Contains(readOnly, c.name) {
 		w.add("shell.run", write, "runs "+c.name)
 	}
+}
+
+// outsidePath returns the first path a call is handed, as an operand or an
+// option's value, that is outside the workspace (not a temporary directory
+// or a device).
+func outsidePath(c *call) (string, bool) {
+	for _, a := range c.args {
+		s := a.s
+		if strings.HasPrefix(s, "-") {
+			_, v, ok := strings.Cut(s, "=")
+			if !ok {
+				continue
+			}
+			s = v
+		}
+		if a.dyn || !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "~") {
+			continue
+		}
+		if c.lands(arg{s: s}) {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // printed: echo and printf only print, but printing a token-bearing variable
@@ -631,11 +676,13 @@ func envVarShaped(s string) bool {
 
 // programArgument judges a program this guard does not know that is given
 // another program to run: a system binary's path (daemonize /bin/rm -rf
-// /etc, trickle -s /usr/bin/rm ...), or any program after a dynamic loader
-// or an emulator (ld-linux-x86-64.so.2 /bin/rm, qemu-x86_64 rm). The
-// words from that program on are judged as a command of their own.
+// /etc, trickle -s /usr/bin/rm ...), a shell, interpreter or wrapper with
+// words after it (setarch x86_64 bash -c '...'), or any program after a
+// dynamic loader or an emulator (ld-linux-x86-64.so.2 /bin/rm, qemu-x86_64
+// rm). The words from that program on are judged as a command of their own.
 func (w *walker) programArgument(name string, rest []arg, in input, depth int) bool {
-	if len(packIndex[name]) > 0 || slices.Contains(readOnly, name) || slices.Contains(metadataOnly, name) || slices.Contains(printers, name) {
+	if len(packIndex[name]) > 0 || slices.Contains(readOnly, name) || slices.Contains(metadataOnly, name) || slices.Contains(printers, name) ||
+		slices.Contains(httpClients, name) {
 		return false // a command the packs know, or one that only looks at a program
 	}
 	loader := strings.HasPrefix(name, "ld-linux") || strings.HasPrefix(name, "ld.so") || strings.HasPrefix(name, "ld-musl") || strings.HasPrefix(name, "qemu-")
@@ -643,13 +690,23 @@ func (w *walker) programArgument(name string, rest []arg, in input, depth int) b
 		if a.dyn || strings.HasPrefix(a.s, "-") {
 			continue
 		}
-		if loader || systemBinary(a.s) {
+		if loader || systemBinary(a.s) || i+1 < len(rest) && runsCode(a.s) {
 			w.add("shell.run", write, "runs "+name)
 			w.command(rest[i:], in, depth)
 			return true
 		}
 	}
 	return false
+}
+
+// runsCode: a program word that, handed more words, runs what they say: a
+// shell, an interpreter, a wrapper (setarch x86_64 bash -c ..., ssh-agent
+// sh -c ..., nix-shell --run ... all start one).
+func runsCode(word string) bool {
+	n := baseName(word)
+	_, wrapper := wrappers[n]
+	return isShell(n) || slices.Contains(interpreters, n) || strings.HasPrefix(n, "python") || slices.Contains(awks, n) ||
+		wrapper || n == "eval" || n == "xargs" || n == "find"
 }
 
 // systemBinary: a path in the directories programs are installed to.

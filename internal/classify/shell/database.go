@@ -441,7 +441,7 @@ func (w *walker) psqlMeta(m string) {
 	case name == "i" || name == "ir" || name == "include" || name == "include_relative" || name == "gexec":
 		w.add("db.run-file", unknown, "psql \\"+name+" runs statements Chaperone cannot see")
 	case (name == "o" || name == "out" || name == "g" || name == "gx" || name == "w" || name == "write") && strings.HasPrefix(arg, "|"):
-		w.script(strings.TrimPrefix(arg, "|"), 1)
+		w.pipedOutput("psql \\"+name, strings.TrimPrefix(arg, "|"))
 	case name == "o" || name == "out" || name == "w" || name == "write" || name == "copy" || name == "lo_import" || name == "lo_export" || name == "e" || name == "edit" || name == "ef" || name == "ev" || name == "g" || name == "gx":
 		if name == "copy" && strings.Contains(strings.ToLower(arg), "program") {
 			w.add("db.copy-program", unknown, "psql \\copy runs a program")
@@ -457,19 +457,33 @@ func (w *walker) psqlMeta(m string) {
 	}
 }
 
+// pipedOutput judges a client's output piped to a command: the command as
+// written, and, when it runs what it reads (a shell, an interpreter,
+// xargs), the query's output as commands Chaperone cannot see
+// (sqlite3 ".once |sh" "SELECT 'rm -rf ~'").
+func (w *walker) pipedOutput(what, cmd string) {
+	w.script(cmd, 1)
+	if f := strings.Fields(cmd); len(f) > 0 {
+		if n := baseName(strings.Trim(f[0], `"'`)); isShell(n) || slices.Contains(interpreters, n) || strings.HasPrefix(n, "python") ||
+			n == "xargs" || n == "parallel" || n == "source" || n == "eval" {
+			w.add("db.pipe-to-shell", unknown, what+" |"+cmd+" runs the query's output as commands")
+		}
+	}
+}
+
 func (w *walker) sqliteDot(t string) {
 	name, arg, _ := strings.Cut(t, " ")
 	arg = strings.TrimSpace(arg)
 	switch {
 	case name == ".shell" || name == ".system":
 		w.script(arg, 1)
-	case (name == ".output" || name == ".once") && strings.HasPrefix(arg, "|"):
-		w.script(strings.TrimPrefix(arg, "|"), 1)
+	case (name == ".output" || name == ".once") && strings.HasPrefix(strings.Trim(arg, `"'`), "|"):
+		w.pipedOutput("sqlite "+name, strings.TrimPrefix(strings.Trim(arg, `"'`), "|"))
 	case name == ".read" || name == ".load":
 		w.add("db.run-file", unknown, "sqlite "+name+" runs what Chaperone cannot see")
 	case name == ".restore":
 		w.add("db.meta-destructive", destructive, "sqlite .restore replaces the database's contents")
-	case name == ".output" || name == ".once" || name == ".backup" || name == ".save":
+	case name == ".output" || name == ".once" || name == ".backup" || name == ".save" || name == ".log" || name == ".trace":
 		// They overwrite the file they name (.backup's is its last word),
 		// judged as a redirection to it would be.
 		f := strings.Fields(arg)

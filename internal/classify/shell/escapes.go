@@ -18,6 +18,9 @@ type escape struct {
 	// bang: the value is the program's own language, in which a leading
 	// ! (or "shell ") runs the rest in a shell.
 	bang bool
+	// debugger: the value is one gdb command, judged against the ones
+	// that only drive the program being debugged (gdbCommand).
+	debugger bool
 	// code: the value is code that may do anything: unknown.
 	code bool
 }
@@ -40,7 +43,7 @@ var escapes = map[string][]escape{
 	// groff -U (unsafe) runs the .sy and .pso requests of its input.
 	"groff": {{opts: []string{"-U"}, code: true}},
 	"flock": {{opts: []string{"-c", "--command"}}},
-	"gdb":   {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, bang: true}},
+	"gdb":   {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, debugger: true}, {opts: []string{"-x", "--command", "-ix", "--init-command"}, code: true}},
 	"lldb":  {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
 	"vim":   {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
 	"nvim":  {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
@@ -136,6 +139,8 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 				if cmd, ok := strings.CutPrefix(v.s, e.prefix); ok {
 					w.script(cmd, depth+1)
 				}
+			case e.debugger:
+				w.gdbCommand(v.s, depth)
 			case e.bang:
 				w.exCommands(c.name, v.s, depth)
 			default:
@@ -521,6 +526,53 @@ func (w *walker) exCommands(name, text string, depth int) {
 				w.add("shell.program-code", unknown, name+" runs "+line+", which can run any command")
 			}
 		}
+	}
+}
+
+// gdbReads are the gdb commands that only drive and inspect the program
+// being debugged. The rest can run commands (shell, !, pipe, python,
+// guile), write files (set logging, dump, gcore) or show the environment.
+var gdbReads = map[string]bool{"run": true, "r": true, "start": true, "starti": true, "bt": true, "backtrace": true, "where": true,
+	"info": true, "i": true, "list": true, "l": true, "frame": true, "f": true, "up": true, "down": true, "thread": true,
+	"disassemble": true, "disas": true, "quit": true, "q": true, "continue": true, "c": true, "next": true, "n": true,
+	"step": true, "s": true, "stepi": true, "si": true, "nexti": true, "ni": true, "finish": true, "until": true, "advance": true,
+	"break": true, "b": true, "tbreak": true, "rbreak": true, "watch": true, "rwatch": true, "awatch": true, "delete": true,
+	"d": true, "clear": true, "enable": true, "disable": true, "condition": true, "ignore": true, "display": true,
+	"undisplay": true, "handle": true, "catch": true, "tcatch": true, "ptype": true, "whatis": true, "echo": true,
+	"print": true, "p": true, "output": true, "printf": true, "x": true, "kill": true, "set": true, "show": true}
+
+// gdbCommand judges one gdb command given on the command line.
+func (w *walker) gdbCommand(line string, depth int) {
+	line = strings.TrimSpace(line)
+	if rest, ok := strings.CutPrefix(line, "!"); ok {
+		line = "shell " + rest
+	}
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return
+	}
+	switch strings.ToLower(f[0]) {
+	case "shell":
+		w.script(strings.TrimSpace(strings.TrimPrefix(line, f[0])), depth+1)
+	case "pipe", "|":
+		if _, cmd, ok := strings.Cut(strings.TrimPrefix(line, f[0]), "|"); ok {
+			w.script(cmd, depth+1)
+		}
+	}
+	cmd := strings.ToLower(f[0])
+	second := ""
+	if len(f) > 1 {
+		second = strings.ToLower(f[1])
+	}
+	switch {
+	case cmd == "show" && strings.HasPrefix(second, "env") || cmd == "info" && strings.HasPrefix(second, "env"):
+		w.add("creds.env-dump", credential, "gdb "+line+" prints the environment, tokens included")
+	case !gdbReads[cmd] || cmd == "set" && strings.HasPrefix(second, "logging"):
+		w.add("shell.program-code", unknown, "gdb runs "+line+", which can run commands or write files")
+	case strings.Contains(line, "(") && cmd != "break" && cmd != "b" && cmd != "tbreak" && cmd != "info" && cmd != "list" && cmd != "l":
+		// print system("..."), call, set var x = f(): the debugged
+		// program's functions are called, libc's system() among them.
+		w.add("shell.program-code", unknown, "gdb "+line+" calls functions in the debugged program, which can run any command")
 	}
 }
 

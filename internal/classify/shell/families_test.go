@@ -2332,3 +2332,49 @@ func TestMoreReadsOfTheWorkspacesCredentials(t *testing.T) {
 		{"curl localhost:8000/api", read, ""},
 	})
 }
+
+// A seventh black-box round: programs no rule describes, handed a shell or
+// a path outside the workspace; tools whose own commands run a shell or
+// write files; code that changes the home; files written and run in one
+// line; git's other discards.
+func TestProgramsHandedAShellOrAPathOutside(t *testing.T) {
+	check(t, []want{
+		{"setarch x86_64 bash -c 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"ssh-agent sh -c 'rm -f ~/.bashrc'", destructive, "fs.rm-outside-workspace"},
+		{"linux64 bash -c 'git reset --hard HEAD~2 && git clean -fdx'", destructive, "git.reset-hard"},
+		{"faketime '2020-01-01' python3 -c 'import shutil; shutil.rmtree(\"/srv\")'", destructive, "inline.delete"},
+		{"dumb-init -- bash -c 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"shfmt -w ~/.bashrc", unknown, "shell.outside-workspace"},
+		{"dos2unix /etc/hosts", unknown, "shell.outside-workspace"},
+		{"prettier --write ~/", unknown, "shell.outside-workspace"},
+		{"strip ~/.local/bin/tool", unknown, "shell.outside-workspace"},
+		{`sqlite3 :memory: ".once |sh" "select 'env'"`, unknown, "db.pipe-to-shell"},
+		{`sqlite3 :memory: ".once '|rm -rf src'"`, destructive, "fs.rm-recursive"},
+		{`sqlite3 :memory: ".log ~/.bashrc"`, destructive, "fs.truncate-outside-workspace"},
+		{`psql -c 'select 1' -c '\o |sh'`, unknown, "db.pipe-to-shell"},
+		{"gdb -batch -ex 'pipe p 1 | rm -rf ~/.ssh'", destructive, "fs.rm-recursive"},
+		{"gdb -batch -ex 'show environment'", credential, "creds.env-dump"},
+		{"gdb -batch -ex 'set logging file ~/.bashrc' -ex 'set logging enabled on'", unknown, "shell.program-code"},
+		{`gdb -batch -ex 'p system("rm -rf ~")' ./a.out`, unknown, "shell.program-code"},
+		{"tmux pipe-pane -t x 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"perl -e 'system <STDIN>' <<< 'rm -rf ~'", unknown, "inline.dynamic-exec"},
+		{`python3 -c "import os;os.rename(os.path.expanduser('~/.ssh'),'/tmp/x')"`, unknown, "inline.home-change"},
+		{`node -e "require('fs').renameSync(process.env.HOME+'/.aws','/tmp/y')"`, unknown, "inline.home-change"},
+		{`python3 -c "import shutil,os;shutil.copyfile('/dev/null',os.path.expanduser('~/.bashrc'))"`, unknown, "inline.home-change"},
+		{"dd of=x.sh <<< 'rm -rf ~'; sh x.sh", destructive, "fs.rm-recursive"},
+		{"yes | git checkout -p", destructive, "git.checkout-discard"},
+		{"GIT_TRACE=/root/.bashrc git status", destructive, "fs.append-outside-workspace"},
+		{"git gc --prune=0", destructive, "git.gc-prune-now"},
+		{"yq -i '.a=1' /etc/x.yaml", destructive, "fs.edit-outside-workspace"},
+		// Everyday forms stay as they were.
+		{"mytool build --out dist", write, ""},
+		{"brew install bash", write, ""},
+		{"gdb -batch -ex run -ex bt ./a.out", write, ""},
+		{"gdb -batch -ex 'break main' -ex run -ex 'info locals' -ex 'p x' ./a.out", write, ""},
+		{"ffmpeg -i in.mp4 out.mp4", write, ""},
+		{"GIT_TRACE=1 git status", read, ""},
+		{"yq -i '.a=1' config.yaml", write, ""},
+		{`python3 -c "import os;print(os.path.expanduser('~'))"`, write, ""},
+		{"nc es 9200 < req.txt", write, ""},
+	})
+}

@@ -53,6 +53,14 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	if strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER")) {
 		kind = "cmd"
 	}
+	if strings.HasPrefix(name, "GIT_TRACE") {
+		// GIT_TRACE=1 traces to standard error; a path is a file git
+		// appends its trace to (GIT_TRACE=~/.bashrc).
+		if !dyn && !strings.HasPrefix(value, "/") && !strings.HasPrefix(value, "~") {
+			return
+		}
+		kind = "appends"
+	}
 	if kind == "" || value == "" {
 		return
 	}
@@ -80,6 +88,8 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		w.exCommands(name, value, depth)
 	case "writes":
 		w.truncates(value, false, name)
+	case "appends":
+		w.appends(value, false)
 	case "makeflags":
 		if makeFlagsRun(value) {
 			w.add("shell.preload", unknown, name+" makes make read more than switches: "+value)
@@ -109,7 +119,7 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 
 // isExecVar says whether assigning name can make a program run something.
 func isExecVar(name string) bool {
-	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
+	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
 		strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER"))
 }
 

@@ -285,6 +285,14 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("fs.truncate-dynamic", unknown, lang+" code empties a file whose name it computes ("+m+")")
 	}
+	if m := homeChange.FindString(text); m != "" && homeRef.MatchString(text) {
+		found = true
+		w.add("inline.home-change", unknown, lang+" code changes files with a path built from the home directory ("+strings.TrimSuffix(m, "(")+"), which may be its dotfiles or credentials")
+	}
+	if m := perlDynamicExec.FindString(text); m != "" && (lang == "perl" || lang == "ruby" || lang == "php") {
+		found = true
+		w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time ("+m+")")
+	}
 	if m := killEveryone.FindString(text); m != "" {
 		found = true
 		w.add("host.kill-all", destructive, lang+" code signals every process it may ("+m+"), databases included")
@@ -492,6 +500,18 @@ func (w *walker) awkProgram(c *call, p arg, depth int) {
 		w.script(m[1]+m[2], depth+1)
 	}
 }
+
+// homeRef and homeChange: code that builds a path from the home directory
+// and moves, copies over, links, truncates, changes the mode of or
+// deletes a file (os.rename(expanduser("~/.ssh"), ...), fs.renameSync(
+// process.env.HOME + "/.aws", ...), copyfile("/dev/null", ~/.bashrc)).
+var (
+	homeRef    = regexp.MustCompile(`expanduser\(|Path\.home\(\)|homedir\(\)|process\.env\.HOME\b|process\.env\[['"]HOME['"]\]|environ\[['"]HOME['"]\]|environ\.get\(['"]HOME['"]|getenv\(['"]HOME['"]\)|\$ENV\{['"]?HOME['"]?\}|ENV\[['"]HOME['"]\]|Dir\.home|['"]~/|['"]/root/|['"]/home/`)
+	homeChange = regexp.MustCompile(`\b(?:os\.rename|os\.renames|os\.replace|shutil\.move|shutil\.copy|shutil\.copy2|shutil\.copyfile|shutil\.copytree|shutil\.rmtree|shutil\.chown|os\.chmod|os\.chown|os\.lchown|os\.symlink|os\.link|os\.truncate|os\.remove|os\.removedirs|os\.rmdir|os\.unlink|os\.utime|renameSync|rename|copyFileSync|copyFile|cpSync|symlinkSync|linkSync|chmodSync|chownSync|truncateSync|rmSync|rmdirSync|unlinkSync|writeFileSync|writeFile|appendFileSync|write_text|write_bytes|unlink|rmdir|rmtree|chmod|symlink_to|hardlink_to|move|File\.rename|FileUtils\.\w+|File\.delete|File\.symlink)\s*\(`)
+	// perlDynamicExec: system, exec or spawn of a value, not a literal
+	// (system <STDIN>, exec $cmd, system @ARGV).
+	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+[$@<&]`)
+)
 
 // codeRename: a file moved away by code (os.rename, shutil.move,
 // File.rename, fs.renameSync), its source named literally.

@@ -4,7 +4,7 @@ import "strings"
 
 func init() { register(fsPack, writersPack, sedPack, inPlacePack) }
 
-var sedPack = &Pack{Name: "sed", Commands: []string{"sed", "gsed"}, Rules: []Rule{
+var sedPack = &Pack{Name: "sed", Commands: []string{"sed", "gsed", "yq"}, Rules: []Rule{
 	{ID: "fs.edit-outside-workspace", When: func(c *call) bool { return sedInPlace(c) && anyOutside(c) }, Class: destructive,
 		Reason: "edits files outside the workspace in place: an empty or wrong script destroys them"},
 	{ID: "fs.git-internals", When: func(c *call) bool { return sedInPlace(c) && anyGitInternal(c) }, Class: destructive,

@@ -44,8 +44,8 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 	{ID: "git.history-rewrite", Sub: []string{"filter-repo"}, Class: destructive, Reason: "git filter-repo rewrites history"},
 	{ID: "git.reflog-expire", Sub: []string{"reflog", "expire"}, Class: destructive, Reason: "expiring the reflog removes the way back to lost commits"},
 	{ID: "git.reflog-delete", Sub: []string{"reflog", "delete"}, Class: destructive, Reason: "deleting reflog entries removes the way back to lost commits"},
-	{ID: "git.gc-prune-now", Sub: []string{"gc"}, When: func(c *call) bool { v, _ := c.flagValue("--prune"); return v == "now" || v == "all" }, Class: destructive,
-		Reason: "git gc --prune=now deletes unreachable commits immediately"},
+	{ID: "git.gc-prune-now", Sub: []string{"gc"}, When: func(c *call) bool { v, ok := c.flagValue("--prune"); return ok && v != "never" && v != "" }, Class: destructive,
+		Reason: "git gc --prune=DATE deletes unreachable commits older than DATE (now, 0, 1.second.ago: at once), not after the two weeks the default keeps"},
 	{ID: "git.update-ref-delete", Sub: []string{"update-ref"}, Any: []string{"-d"}, Class: destructive, Reason: "git update-ref -d deletes a ref"},
 	{ID: "git.update-ref-move", When: func(c *call) bool {
 		return c.sub("update-ref") && !c.has("-d", "--stdin") && len(c.operands(1)) >= 2
@@ -129,8 +129,8 @@ func fetchRewrites(c *call) bool {
 // checkoutDiscards: `git checkout -- path`, `git checkout .`, `git checkout -f`;
 // switching or creating branches is safe.
 func checkoutDiscards(c *call) bool {
-	if c.has("-f", "--force") {
-		return true
+	if c.has("-f", "--force", "-p", "--patch") {
+		return true // --patch discards the hunks answered yes (yes | git checkout -p)
 	}
 	if c.has("-b", "-B", "--orphan") {
 		return false
