@@ -316,14 +316,31 @@ var JudgeCommand func(text string) []action.Reason
 
 // commandFields are the settings whose value Railway runs as a shell
 // command: a start command of rm -rf /data deletes the service's data as
-// surely as typing it.
-var commandFields = map[string]bool{"startCommand": true, "buildCommand": true, "preDeployCommand": true}
+// surely as typing it. So are a Nixpacks plan's commands (nixpacksPlan's
+// start.cmd, phases.*.cmds) and the build variables that set them.
+var commandFields = map[string]bool{"startCommand": true, "buildCommand": true, "preDeployCommand": true, "cmd": true, "cmds": true}
 
-// judgeCommands judges every command a mutation sets, at any depth.
+// commandField says whether a setting's or a variable's name is one whose
+// value is run: the fields above, and variables such as NIXPACKS_START_CMD
+// or RAILPACK_BUILD_CMD (any name ending in _CMD, _CMDS or _COMMAND).
+func commandField(k string) bool {
+	u := strings.ToUpper(k)
+	return commandFields[k] || strings.HasSuffix(u, "_CMD") || strings.HasSuffix(u, "_CMDS") || strings.HasSuffix(u, "_COMMAND")
+}
+
+// judgeCommands judges every command a mutation sets, at any depth: as a
+// setting, or as a variable set by name and value (variableUpsert).
 func judgeCommands(field string, args map[string]any) []action.Reason {
 	var cmds []string
 	anyValue(args, func(_, k string, v any) bool {
-		if !commandFields[k] {
+		if m, ok := v.(map[string]any); ok {
+			if name, ok := m["name"].(string); ok && commandField(name) {
+				if value, ok := m["value"]; ok {
+					k, v = name, value
+				}
+			}
+		}
+		if !commandField(k) {
 			return false
 		}
 		switch v := v.(type) {

@@ -19,7 +19,7 @@ const (
 
 // Fly is the Fly Machines API (https://api.machines.dev/v1): apps,
 // machines, volumes and secrets. Paths are relative to the base URL.
-var Fly = Profile{Name: "fly", Rules: []Rule{
+var Fly = Profile{Name: "fly", Listed: true, Always: judgeShowSecrets, Rules: []Rule{
 	{Method: "GET", Path: "/apps", Class: read},
 	{Method: "POST", Path: "/apps", Class: write, ID: "fly.app-create", Message: "creates an app"},
 	{Method: "GET", Path: "/apps/{app}", Class: read},
@@ -27,9 +27,9 @@ var Fly = Profile{Name: "fly", Rules: []Rule{
 		Message: "deletes app {app} with all its machines and volumes"},
 
 	{Method: "GET", Path: "/apps/{app}/machines", Class: read},
-	{Method: "POST", Path: "/apps/{app}/machines", Class: write, ID: "fly.machine-create", Message: "creates a machine in {app}"},
+	{Method: "POST", Path: "/apps/{app}/machines", Class: write, ID: "fly.machine-create", Message: "creates a machine in {app}", Judge: judgeMachineCreate},
 	{Method: "GET", Path: "/apps/{app}/machines/{machine}", Class: read},
-	{Method: "POST", Path: "/apps/{app}/machines/{machine}", Class: write, ID: "fly.machine-update", Message: "replaces machine {machine}'s configuration"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}", Class: write, ID: "fly.machine-update", Message: "replaces machine {machine}'s configuration", Judge: judgeMachineUpdate},
 	{Method: "DELETE", Path: "/apps/{app}/machines/{machine}", Class: destructive, ID: "fly.machine-delete",
 		Message: "destroys machine {machine} in {app}"},
 	{Method: "GET", Path: "/apps/{app}/machines/{machine}/wait", Class: read},
@@ -41,6 +41,18 @@ var Fly = Profile{Name: "fly", Rules: []Rule{
 		Message: "suspends machine {machine}: what it serves goes offline"},
 	{Method: "POST", Path: "/apps/{app}/machines/{machine}/exec", Class: write, ID: "fly.machine-exec",
 		Message: "runs a command in machine {machine}", Judge: judgeExec},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/signal", Class: destructive, ID: "fly.machine-stop",
+		Message: "signals machine {machine}'s process (SIGKILL stops it, and one set to auto_destroy is then destroyed)"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/cordon", Class: destructive, ID: "fly.machine-stop",
+		Message: "cordons machine {machine}: it gets no more traffic"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/uncordon", Class: write, ID: "fly.machine-uncordon", Message: "returns machine {machine} to service"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/start", Class: write, ID: "fly.machine-start", Message: "starts machine {machine}"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/restart", Class: write, ID: "fly.machine-restart", Message: "restarts machine {machine}"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/lease", Class: write, ID: "fly.machine-lease", Message: "takes a lease on machine {machine}"},
+	{Method: "DELETE", Path: "/apps/{app}/machines/{machine}/lease", Class: write, ID: "fly.machine-lease", Message: "releases the lease on machine {machine}"},
+	{Method: "POST", Path: "/apps/{app}/machines/{machine}/metadata/{key}", Class: write, ID: "fly.machine-metadata", Message: "sets machine {machine}'s metadata {key}"},
+	{Method: "GET", Path: "/apps/{app}/machines/{machine}/ps", Class: read},
+	{Method: "GET", Path: "/apps/{app}/machines/{machine}/metadata", Class: read},
 
 	{Method: "GET", Path: "/apps/{app}/volumes", Class: read},
 	{Method: "POST", Path: "/apps/{app}/volumes", Class: write, ID: "fly.volume-create", Message: "creates a volume in {app}"},
@@ -53,10 +65,52 @@ var Fly = Profile{Name: "fly", Rules: []Rule{
 	{Method: "GET", Path: "/apps/{app}/volumes/{volume}/snapshots", Class: read},
 	{Method: "POST", Path: "/apps/{app}/volumes/{volume}/snapshots", Class: write, ID: "fly.snapshot-create", Message: "snapshots volume {volume}"},
 
-	{Method: "GET", Path: "/apps/{app}/secrets", Class: read, Judge: judgeSecretsList},
+	{Method: "GET", Path: "/apps/{app}/secrets", Class: read},
+	{Method: "GET", Path: "/apps/{app}/secrets/{secret}", Class: read},
+	{Method: "POST", Path: "/apps/{app}/secrets", Class: write, ID: "fly.secrets-set", Message: "sets secrets of {app}", Judge: judgeSecretsSet},
+	{Method: "POST", Path: "/apps/{app}/secrets/{secret}", Class: write, ID: "fly.secrets-set", Message: "sets secret {secret} of {app}"},
 	{Method: "DELETE", Path: "/apps/{app}/secrets/{secret}", Class: destructive, ID: "fly.secret-delete",
 		Message: "deletes secret {secret} from {app}"},
+	// An app's secret keys sign and decrypt for it: decrypting hands over
+	// what they protect, and setting or generating one replaces the key
+	// what was encrypted needs.
+	{Method: "GET", Path: "/apps/{app}/secretkeys", Class: read},
+	{Method: "POST", Path: "/apps/{app}/secretkeys/{key}/decrypt", Class: action.ClassCredentialAccess, ID: "fly.secretkey-decrypt",
+		Message: "decrypts with {app}'s secret key {key}"},
+	{Method: "POST", Path: "/apps/{app}/secretkeys/{key}/generate", Class: destructive, ID: "fly.secretkey-replace",
+		Message: "generates a new {app} secret key {key} in place of the old one"},
+	{Method: "POST", Path: "/apps/{app}/secretkeys/{key}", Class: destructive, ID: "fly.secretkey-replace",
+		Message: "replaces {app}'s secret key {key}"},
+	{Method: "POST", Path: "/tokens/{kind}", Class: action.ClassCredentialAccess, ID: "fly.token-mint",
+		Message: "mints a {kind} token that acts outside Chaperone"},
 }}
+
+// judgeShowSecrets: asking for secrets' values, on the list or on one
+// secret, is credential access.
+func judgeShowSecrets(r Request) []action.Reason {
+	if v := r.Query.Get("show_secrets"); v != "" && v != "false" && v != "0" {
+		return []action.Reason{{ID: "fly.secrets-values", Class: action.ClassCredentialAccess,
+			Message: "asks for the values of secrets (show_secrets) at " + r.Path}}
+	}
+	return nil
+}
+
+// judgeSecretsSet: a secret set to null is deleted (Fly's own client
+// deletes secrets this way).
+func judgeSecretsSet(r Request) []action.Reason {
+	var body struct {
+		Values map[string]any `json:"values"`
+	}
+	if strictjson.Unmarshal(r.Body, &body) != nil {
+		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the secrets update's body is not JSON Chaperone can read exactly"}}
+	}
+	for k, v := range body.Values {
+		if v == nil {
+			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + k + " from " + r.Params["app"] + " (a null value)"}}
+		}
+	}
+	return nil
+}
 
 // flyShell reads the command of a machine exec, SQL included.
 var flyShell = shell.Classifier{SQL: sql.Reasons}
@@ -122,12 +176,101 @@ func judgeVolumeUpdate(r Request) []action.Reason {
 	return nil
 }
 
-// judgeSecretsList: listing names is a read; asking for the values is
-// credential access.
-func judgeSecretsList(r Request) []action.Reason {
-	if v := r.Query.Get("show_secrets"); v != "" && v != "false" && v != "0" {
-		return []action.Reason{{ID: "fly.secrets-values", Class: action.ClassCredentialAccess,
-			Message: "reads the values of " + r.Params["app"] + "'s secrets"}}
+
+
+// judgeMachineCreate reads the commands a new machine will run.
+func judgeMachineCreate(r Request) []action.Reason { return judgeMachineConfig(r, false) }
+
+// judgeMachineUpdate reads the commands a machine will run once its
+// configuration is replaced, and whether it is made to destroy itself.
+func judgeMachineUpdate(r Request) []action.Reason { return judgeMachineConfig(r, true) }
+
+// judgeMachineConfig: a machine runs its init's and its processes' and
+// containers' commands (entrypoint then cmd, or exec) when it starts, with
+// its volumes mounted: a command of rm -rf /data wipes the volume as surely
+// as an exec of it. Each is judged by the shell guard.
+func judgeMachineConfig(r Request, update bool) []action.Reason {
+	tree, err := strictjson.Decode(r.Body)
+	if err != nil {
+		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the machine request's body is not JSON Chaperone can read exactly"}}
 	}
-	return nil
+	var out []action.Reason
+	cmds, ok := machineCommands(tree)
+	if !ok {
+		out = append(out, action.Reason{ID: "fly.command-unreadable", Class: action.ClassUnknown,
+			Message: "the machine's configuration names a command Chaperone cannot read (not a list of strings)"})
+	}
+	for _, c := range cmds {
+		for _, reason := range flyShell.Classify(argv.Quote(c)).Reasons {
+			reason.Message = "the machine will run " + argv.Quote(c) + ": " + reason.Message
+			out = append(out, reason)
+		}
+	}
+	if cfg, _ := tree.(map[string]any)["config"].(map[string]any); update && cfg["auto_destroy"] == true {
+		out = append(out, action.Reason{ID: "fly.machine-auto-destroy", Class: destructive,
+			Message: "makes machine " + r.Params["machine"] + " destroy itself, with its root file system, the next time it exits"})
+	}
+	return out
+}
+
+// machineCommands collects, at any depth, the commands a configuration
+// names: exec, entrypoint followed by cmd, and command (a health check's);
+// ok is false when one is not a string or a list of strings.
+func machineCommands(v any) (cmds [][]string, ok bool) {
+	ok = true
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			var run []string
+			for _, k := range []string{"entrypoint", "cmd"} {
+				words, good := commandWords(x[k])
+				ok = ok && good
+				run = append(run, words...)
+			}
+			if len(run) > 0 {
+				cmds = append(cmds, run)
+			}
+			for _, k := range []string{"exec", "command"} {
+				words, good := commandWords(x[k])
+				ok = ok && good
+				if len(words) > 0 {
+					cmds = append(cmds, words)
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return cmds, ok
+}
+
+// commandWords reads a command given as a list of words, or as one string
+// (run by a shell).
+func commandWords(v any) ([]string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		return []string{"sh", "-c", x}, true
+	case []any:
+		words := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			words = append(words, s)
+		}
+		return words, true
+	case map[string]any:
+		return nil, true // a health check's exec: {command: [...]}, walked into
+	}
+	return nil, false
 }

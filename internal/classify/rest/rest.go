@@ -40,6 +40,14 @@ type Rule struct {
 type Profile struct {
 	Name  string
 	Rules []Rule
+	// Listed: the rules name every endpoint Chaperone lets change state
+	// without a look; a POST, PUT or PATCH to any other path is unknown
+	// (an endpoint Chaperone has not read may kill or destroy: Fly's
+	// machine signal), not a plain write.
+	Listed bool
+	// Always, when set, reads every request as well (a query parameter
+	// that asks for secrets' values, on any path).
+	Always func(Request) []action.Reason
 }
 
 // Profiles are the shipped REST profiles, by provider name.
@@ -59,6 +67,14 @@ var Generic = Profile{Name: "generic"}
 // Classify judges r: by the first rule whose method and template match,
 // else by its method.
 func (p Profile) Classify(r Request) []action.Reason {
+	out := p.classify(r)
+	if p.Always != nil {
+		out = append(out, p.Always(r)...)
+	}
+	return out
+}
+
+func (p Profile) classify(r Request) []action.Reason {
 	for _, rule := range p.Rules {
 		params, ok := match(rule.Path, r.Path)
 		if !ok || !strings.EqualFold(rule.Method, r.Method) {
@@ -77,6 +93,10 @@ func (p Profile) Classify(r Request) []action.Reason {
 			out = append(out, rule.Judge(r)...)
 		}
 		return out
+	}
+	if m := strings.ToUpper(r.Method); p.Listed && (m == "POST" || m == "PUT" || m == "PATCH") {
+		return []action.Reason{{ID: "http.unlisted", Class: action.ClassUnknown,
+			Message: fmt.Sprintf("%s %s is not an endpoint of %s's API that Chaperone knows, so what it changes is unknown", r.Method, r.Path, p.Name)}}
 	}
 	return ByMethod(r.Method, r.Path)
 }

@@ -31,7 +31,7 @@ func TestFlyMachinesAPI(t *testing.T) {
 		// deploymentStop and the shell guard's stop of a data service.
 		{"POST", "/apps/web/machines/abc/stop", "", "", destructive, "fly.machine-stop"},
 		{"POST", "/apps/web/machines/abc/suspend", "", `{}`, destructive, "fly.machine-stop"},
-		{"POST", "/apps/web/machines/abc/restart", "", "", write, "http.write"},
+		{"POST", "/apps/web/machines/abc/restart", "", "", write, "fly.machine-restart"},
 		{"DELETE", "/apps/web/machines/abc", "force=true", "", destructive, "fly.machine-delete"},
 		{"DELETE", "/apps/web", "", "", destructive, "fly.app-delete"},
 		{"DELETE", "/apps/web/volumes/vol_1", "", "", destructive, "fly.volume-delete"},
@@ -58,7 +58,30 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"GET", "/apps/web/secrets", "", "", read, ""},
 		{"GET", "/apps/web/secrets", "show_secrets=true", "", action.ClassCredentialAccess, "fly.secrets-values"},
 		{"DELETE", "/apps/web/secrets/DATABASE_URL", "", "", destructive, "fly.secret-delete"},
-		{"PATCH", "/apps/web/whatever", "", "", write, "http.write"},
+		// An endpoint the profile does not list may kill or destroy.
+		{"PATCH", "/apps/web/whatever", "", "", action.ClassUnknown, "http.unlisted"},
+		{"POST", "/apps/web/machines/abc/frobnicate", "", "", action.ClassUnknown, "http.unlisted"},
+		// A seventh black-box round: a machine's own commands, a kill, a
+		// null secret, a secret's value, keys and tokens.
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","init":{"cmd":["sh","-c","rm -rf /data/*"]}}}`, destructive, ""},
+		{"POST", "/apps/web/machines", "", `{"config":{"image":"x","init":{"exec":["rm","-rf","/data"]}}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","processes":[{"cmd":["rm","-rf","/data"]}]}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","containers":[{"name":"a","entrypoint":["sh","-c"],"cmd":["rm -rf /data"]}]}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","init":{"cmd":[1]}}}`, action.ClassUnknown, "fly.command-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","init":{"cmd":["node","server.js"]}}}`, write, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","auto_destroy":true}}`, destructive, "fly.machine-auto-destroy"},
+		{"POST", "/apps/web/machines", "", `{"config":{"image":"x","auto_destroy":true}}`, write, "fly.machine-create"},
+		{"POST", "/apps/web/machines/abc/signal", "", `{"signal":9}`, destructive, "fly.machine-stop"},
+		{"POST", "/apps/web/machines/abc/cordon", "", "", destructive, "fly.machine-stop"},
+		{"POST", "/apps/web/machines/abc/start", "", "", write, "fly.machine-start"},
+		{"POST", "/apps/web/secrets", "", `{"values":{"DATABASE_URL":null}}`, destructive, "fly.secret-delete"},
+		{"POST", "/apps/web/secrets", "", `{"values":{"FOO":"bar"}}`, write, "fly.secrets-set"},
+		{"GET", "/apps/web/secrets/DATABASE_URL", "show_secrets=true", "", action.ClassCredentialAccess, "fly.secrets-values"},
+		{"GET", "/apps/web/secrets/DATABASE_URL", "", "", read, ""},
+		{"POST", "/tokens/oidc", "", `{}`, action.ClassCredentialAccess, "fly.token-mint"},
+		{"POST", "/apps/web/secretkeys/k1/decrypt", "", `{}`, action.ClassCredentialAccess, "fly.secretkey-decrypt"},
+		{"POST", "/apps/web/secretkeys/k1/generate", "", `{}`, destructive, "fly.secretkey-replace"},
+		{"POST", "/apps/web/secretkeys/k1", "", `{}`, destructive, "fly.secretkey-replace"},
 		{"PURGE", "/apps/web", "", "", action.ClassUnknown, "http.method"},
 	} {
 		q, _ := url.ParseQuery(c.query)

@@ -147,7 +147,7 @@ func TestDeadlinesEndWithTheirRequest(t *testing.T) {
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	r := bufio.NewReader(c)
 	for i, tok := range []string{e.stage, e.stage, "chp_not-a-token", e.stage} {
-		fmt.Fprintf(c, "POST /u/fly-staging/v1/apps/a/machines/m/start HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}", tok)
+		fmt.Fprintf(c, "POST /u/fly-staging/apps/a/machines/m/start HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}", tok)
 		resp, err := http.ReadResponse(r, nil)
 		if err != nil {
 			t.Fatalf("request %d on the kept-alive connection: %v", i+1, err)

@@ -451,7 +451,7 @@ func TestAMethodOverrideInAFormIsRefused(t *testing.T) {
 		{"a multipart form without one", multi, part("file"), 200},
 	} {
 		before := e.prov.count()
-		status, body := e.sendRaw(t, e.stage, "POST", "/u/fly-staging/apps/a/things", c.header, c.body)
+		status, body := e.sendRaw(t, e.stage, "POST", "/u/fly-staging/apps/a/volumes", c.header, c.body)
 		if status != c.want || (c.want != 200) != (e.prov.count() == before) {
 			t.Errorf("%s: HTTP %d (want %d) %v; reached the provider: %v", c.name, status, c.want, body, e.prov.count() != before)
 		}
