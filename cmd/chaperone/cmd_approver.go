@@ -43,12 +43,14 @@ func (a *app) approverCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(tty.f, "\nsecret: %s\n%s\n\n", key.Secret(), key.URL())
+			var used int64
 			for tries := 1; ; tries++ {
 				code, err := tty.ask("", "code shown by the app: ")
 				if err != nil {
 					return err
 				}
-				if approval.CheckCode(key.Secret(), code, time.Now()) {
+				var ok bool
+				if used, ok = approval.CheckCode(key.Secret(), code, time.Now()); ok {
 					break
 				}
 				if tries == 3 {
@@ -57,7 +59,7 @@ func (a *app) approverCommand() *cobra.Command {
 				fmt.Fprintln(tty.f, "that code does not match; try the next one")
 			}
 			return a.withState(cmd.Context(), func(cfg *config.Config, st store.Store) error {
-				if err := a.approvalService(cfg, st).AddApprover(cmd.Context(), args[0], pw, key.Secret(), actor()); err != nil {
+				if err := a.approvalService(cfg, st).AddEnrolledApprover(cmd.Context(), args[0], pw, key.Secret(), used, actor()); err != nil {
 					return inputErr(err)
 				}
 				fmt.Fprintf(a.stdout, "approver %s added\n", args[0])

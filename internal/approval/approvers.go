@@ -38,6 +38,13 @@ var approverName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,62}$`)
 // AddApprover creates a human approver with a password (stored as argon2id)
 // and the TOTP secret they enrolled (stored sealed; see NewTOTP).
 func (s *Service) AddApprover(ctx context.Context, name, password, totpSecret, actor string) error {
+	return s.AddEnrolledApprover(ctx, name, password, totpSecret, 0, actor)
+}
+
+// AddEnrolledApprover is AddApprover for an approver who proved the secret
+// with the code of time step used (CheckCode): that code, and any earlier,
+// is spent.
+func (s *Service) AddEnrolledApprover(ctx context.Context, name, password, totpSecret string, used int64, actor string) error {
 	if !approverName.MatchString(name) {
 		return fmt.Errorf("bad approver name %q (want lowercase letters, digits, . _ -, starting with a letter)", name)
 	}
@@ -53,7 +60,7 @@ func (s *Service) AddApprover(ctx context.Context, name, password, totpSecret, a
 	}
 	hash := hashPassword(password)
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.InsertApprover(store.Approver{Name: name, Password: hash, CreatedAt: s.now(), TOTPSecret: sealed}); err != nil {
+		if err := tx.InsertApprover(store.Approver{Name: name, Password: hash, CreatedAt: s.now(), TOTPSecret: sealed, TOTPLastStep: used}); err != nil {
 			return err
 		}
 		_, err := audit.Append(tx, audit.Event{Type: audit.ApproverAdded, Actor: actor, Data: map[string]string{"approver": name}}, s.now())

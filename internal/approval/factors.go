@@ -43,10 +43,11 @@ func NewTOTP(name string) (*otp.Key, error) {
 		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 }
 
-// CheckCode reports whether code is valid for secret at now (enrollment).
-func CheckCode(secret, code string, now time.Time) bool {
-	_, ok := matchStep(secret, code, now, 0)
-	return ok
+// CheckCode reports whether code is valid for secret at now (enrollment),
+// and the time step it belongs to: AddApprover is given it, so that the
+// code typed to enroll does not approve anything afterwards.
+func CheckCode(secret, code string, now time.Time) (int64, bool) {
+	return matchStep(secret, code, now, 0)
 }
 
 // matchStep finds the time step within the skew whose code is code and which

@@ -28,7 +28,10 @@ func TestPasswordAndCodeBothNeededAndACodeWorksOnce(t *testing.T) {
 	if err != nil || !strings.HasPrefix(key.URL(), "otpauth://totp/Chaperone:alice?") {
 		t.Fatalf("%v %v", key, err)
 	}
-	if !CheckCode(key.Secret(), code(t, key.Secret(), *now), *now) || CheckCode(key.Secret(), "000000x", *now) {
+	if _, ok := CheckCode(key.Secret(), code(t, key.Secret(), *now), *now); !ok {
+		t.Fatal("enrollment code refused")
+	}
+	if _, ok := CheckCode(key.Secret(), "000000x", *now); ok {
 		t.Fatal("CheckCode")
 	}
 	if err := s.AddApprover(ctx, "alice", "correct horse battery", key.Secret(), "cli:root"); err != nil {
@@ -106,5 +109,30 @@ func TestWrongCodesAreCountedAuditedAndLock(t *testing.T) {
 	}
 	if r, err := audit.Verify(ctx, s.Store); err != nil || !r.OK() {
 		t.Fatalf("audit %+v %v", r, err)
+	}
+}
+
+// The code typed to enroll proves the app works; it does not approve
+// anything afterwards, within its 30 seconds or the skew around them.
+func TestTheEnrollmentCodeIsSpent(t *testing.T) {
+	s, now := service(t)
+	key, err := NewTOTP("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolled := code(t, key.Secret(), *now)
+	used, ok := CheckCode(key.Secret(), enrolled, *now)
+	if !ok {
+		t.Fatal("enrollment code refused")
+	}
+	if err := s.AddEnrolledApprover(ctx, "bob", "correct horse battery", key.Secret(), used, "cli:root"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Verify(ctx, "bob", "correct horse battery", enrolled); err == nil {
+		t.Fatal("the enrollment code approved")
+	}
+	*now = now.Add(30 * time.Second)
+	if err := s.Verify(ctx, "bob", "correct horse battery", code(t, key.Secret(), *now)); err != nil {
+		t.Fatalf("the next code: %v", err)
 	}
 }
