@@ -165,6 +165,7 @@ func judgeVolumeUpdate(r Request) []action.Reason {
 	// {"AUTO_BACKUP_ENABLED": false} is unreadable rather than unseen.
 	var body struct {
 		AutoBackup any `json:"auto_backup_enabled"`
+		Retention  any `json:"snapshot_retention"`
 	}
 	if strictjson.Unmarshal(r.Body, &body) != nil {
 		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the volume update's body is not JSON Chaperone can read exactly"}}
@@ -173,8 +174,19 @@ func judgeVolumeUpdate(r Request) []action.Reason {
 		return []action.Reason{{ID: "fly.backups-off", Class: destructive,
 			Message: "turns off scheduled snapshots of volume " + r.Params["volume"]}}
 	}
+	// Fewer days of snapshots than Fly keeps by default deletes the older
+	// ones: the backups a later mistake would be undone from.
+	if body.Retention != nil {
+		if n, ok := body.Retention.(float64); !ok || n < flyDefaultRetention {
+			return []action.Reason{{ID: "fly.backups-off", Class: destructive,
+				Message: fmt.Sprintf("keeps volume %s's snapshots for %v days, fewer than Fly's default %d: older ones are deleted", r.Params["volume"], body.Retention, flyDefaultRetention)}}
+		}
+	}
 	return nil
 }
+
+// flyDefaultRetention is the days of snapshots Fly keeps unless told.
+const flyDefaultRetention = 5
 
 
 
@@ -210,6 +222,7 @@ func judgeMachineConfig(r Request, update bool) []action.Reason {
 		out = append(out, action.Reason{ID: "fly.machine-auto-destroy", Class: destructive,
 			Message: "makes machine " + r.Params["machine"] + " destroy itself, with its root file system, the next time it exits"})
 	}
+
 	return out
 }
 
