@@ -188,8 +188,6 @@ func judgeVolumeUpdate(r Request) []action.Reason {
 // flyDefaultRetention is the days of snapshots Fly keeps unless told.
 const flyDefaultRetention = 5
 
-
-
 // judgeMachineCreate reads the commands a new machine will run.
 func judgeMachineCreate(r Request) []action.Reason { return judgeMachineConfig(r, false) }
 

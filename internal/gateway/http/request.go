@@ -23,6 +23,8 @@ import (
 	"github.com/chaperone/chaperone/internal/memo"
 	"github.com/chaperone/chaperone/internal/strictjson"
 	"github.com/chaperone/chaperone/internal/token"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // A request is read once, one way, and exactly what was read is forwarded.
@@ -711,6 +713,25 @@ func graphqlLike(path string, params url.Values, body []byte) bool {
 				return true
 			}
 		}
+		return false
+	}
+	// A form (query=mutation...), a multipart upload (its operations
+	// part), or a GraphQL document as the whole body (application/graphql).
+	if form, err := url.ParseQuery(string(body)); err == nil {
+		for k := range form {
+			if l := lettersOf(k); l == "query" || l == "operations" || l == "operationname" {
+				return true
+			}
+		}
+	}
+	lower := bytes.ToLower(body)
+	for _, part := range []string{`name="query"`, `name="operations"`, `name=query`, `name=operations`} {
+		if bytes.Contains(lower, []byte(part)) {
+			return true
+		}
+	}
+	if doc, err := parser.ParseQuery(&ast.Source{Input: string(body)}); err == nil && len(doc.Operations) > 0 {
+		return true
 	}
 	return false
 }

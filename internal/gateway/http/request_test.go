@@ -457,3 +457,26 @@ func TestAMethodOverrideInAFormIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// GraphQL sent to a REST upstream is seen in every body that carries it:
+// JSON, a form, a multipart upload's operations part, a bare document.
+func TestGraphQLInAnyBodyIsSeen(t *testing.T) {
+	const m = `mutation { deleteApp(appId: "a") { id } }`
+	for body, want := range map[string]bool{
+		`{"query":"mutation { deleteApp(appId: \"a\") { id } }"}`:                           true,
+		"query=" + url.QueryEscape(m):                                                       true,
+		"Query=" + url.QueryEscape(m):                                                       true,
+		"operations=" + url.QueryEscape(`{"query":"`+m+`"}`):                                true,
+		"--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--b--\r\n": true,
+		m:                                true,
+		"query Q { apps { id } }":        true,
+		`{"name":"web","method":"card"}`: false,
+		"name=web&method=card":           false,
+		"hello world":                    false,
+		"":                               false,
+	} {
+		if got := graphqlLike("/apps", nil, []byte(body)); got != want {
+			t.Errorf("%q: %v, want %v", body, got, want)
+		}
+	}
+}
