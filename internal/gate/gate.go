@@ -297,6 +297,16 @@ func (g *Gate) Settle(ctx context.Context, requestID, actor string, committed bo
 	}
 }
 
+// Granted says whether a human's grant lets a through without a request
+// of its own; false when the approvals cannot be read.
+func (g *Gate) Granted(ctx context.Context, a action.Action) bool {
+	if g.Approvals == nil {
+		return false
+	}
+	_, ok, err := g.Approvals.Covering(ctx, a)
+	return err == nil && ok
+}
+
 // elevated lets an action through on a human's grant: snapshotted first
 // when destructive, and on the record before it runs, naming the grant.
 func (g *Gate) elevated(ctx context.Context, r Request, o Outcome, grant store.Grant) Outcome {

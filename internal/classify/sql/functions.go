@@ -203,7 +203,9 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 		w.add("sql.read-credentials", action.ClassCredentialAccess, "%s reads every table it can, the password catalogs included", name)
 	case "current_setting":
 		if len(args) > 0 {
-			if n, ok := w.settingConst(args[0]); !ok || secretSetting(n) {
+			if n, ok := w.settingConst(args[0]); !ok {
+				w.add("sql.read-credentials", action.ClassCredentialAccess, "current_setting of a setting named only at run time (a parameter or an expression) can show one that holds a password (primary_conninfo); name the setting in the text")
+			} else if secretSetting(n) {
 				w.add("sql.read-credentials", action.ClassCredentialAccess, "current_setting of %s can show a setting that holds a password (primary_conninfo)", n)
 			}
 		}

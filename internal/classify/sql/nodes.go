@@ -26,6 +26,12 @@ func (w *walker) node(m any, depth int) bool {
 		for _, n := range names {
 			w.target(n)
 		}
+		if s.GetBehavior() != pg_query.DropBehavior_DROP_CASCADE && len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return !bookkeeping(n) }) {
+			// golang-migrate clears schema_migrations this way on every
+			// run, as others do with a DELETE: a tool's own bookkeeping.
+			w.add("sql.write", action.ClassWrite, "TRUNCATE %s clears a migration tool's own bookkeeping", strings.Join(names, ", "))
+			break
+		}
 		w.add("sql.truncate", action.ClassDestructive, "TRUNCATE %s removes every row%s", strings.Join(names, ", "), cascade(s.GetBehavior()))
 	case *pg_query.ExecuteStmt:
 		// Top-level, inside EXPLAIN ANALYZE or CREATE TABLE AS alike: the
@@ -543,6 +549,9 @@ var migrationTables = map[string]bool{
 	"alembic_version": true, "schema_migrations": true, "ar_internal_metadata": true, "_prisma_migrations": true,
 	"flyway_schema_history": true, "goose_db_version": true, "__efmigrationshistory": true,
 	"__diesel_schema_migrations": true, "atlas_schema_revisions": true, "gorp_migrations": true,
+	"pgmigrations": true, "kysely_migration": true, "kysely_migration_lock": true, "__drizzle_migrations": true,
+	"mikro_orm_migrations": true, "_yoyo_migration": true, "_yoyo_log": true, "_yoyo_version": true, "yoyo_lock": true,
+	"migratehistory": true,
 }
 
 // bookkeeping says whether name (schema-qualified or not) is a migration

@@ -190,6 +190,11 @@ var cases = []struct {
 	{"DELETE FROM public.alembic_version", W, "sql.write"},
 	{"DELETE FROM bookings_migrations", D, "sql.delete-all"},
 	{"UPDATE knex_migrations_lock_backup SET is_locked = 0", D, "sql.update-all"},
+	// golang-migrate clears its table with TRUNCATE on every run.
+	{`TRUNCATE "public"."schema_migrations"`, W, "sql.write"},
+	{"DELETE FROM kysely_migration_lock", W, "sql.write"},
+	{"TRUNCATE schema_migrations CASCADE", D, "sql.truncate"},
+	{"TRUNCATE schema_migrations, users", D, "sql.truncate"},
 	{"LOCK TABLE public.bookings IN ACCESS SHARE MODE", R, ""},
 	{"LOCK bookings", W, "sql.ddl"},
 	{"LOCK TABLE bookings IN SHARE ROW EXCLUSIVE MODE NOWAIT", W, "sql.ddl"},

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,11 +18,15 @@ import (
 // A snapshot taken while an approved statement runs can wait on a lock its
 // own transaction holds (an ALTER TABLE earlier in the same migration takes
 // the table exclusively), and would wait forever. So a token's approved
-// destructive statements are snapshotted ahead: when a session of that token
-// starts a transaction, before the transaction holds any lock, and the
-// statement's snapshot is then that one. The approvals waiting to run are
-// learnt from the store with the token check (lifetime.go), so that an
-// approval given anywhere is seen within a quarter second.
+// destructive statements are snapshotted ahead: in a transaction block of a
+// session of that token, before the first statement that could take such a
+// lock on what the approved statement touches (anything but a read or a
+// plain row change: a snapshot reads under a lock only an exclusive one
+// blocks), and the statement's snapshot is then that one. Not at BEGIN:
+// every transaction would copy what every approval waiting to run touches,
+// used or not. The approvals waiting to run are learnt from the store with
+// the token check (lifetime.go), so that an approval given anywhere is seen
+// within a quarter second.
 
 // aheadKey is a token's approvals on one upstream.
 func aheadKey(tokenID, upstream string) string { return tokenID + "\x00" + upstream }
@@ -69,13 +74,29 @@ func (g *Gateway) refreshAhead(ctx context.Context, maxAge time.Duration) {
 	g.ahead.at.Store(time.Now().UnixNano())
 }
 
-// snapshotAhead snapshots, at the start of a transaction, what the token's
-// approved destructive statements on this upstream touch. A snapshot that
-// fails here is not fatal: the statement's own snapshot is tried when it
-// runs, and refuses it if it cannot be taken.
-func (s *session) snapshotAhead(ctx context.Context) {
-	reqs := s.g.ahead.of(s.tok.ID, s.upstream.Name)
-	for _, req := range reqs {
+// snapshotAhead snapshots what the token's approved destructive statements
+// on this upstream touch, for those this transaction has not snapshotted
+// and that text (a statement that may lock exclusively) may lock: those
+// whose tables it names, or all when it names none it can be read for. A
+// snapshot that fails here is not fatal: the statement's own snapshot is
+// tried when it runs, and refuses it if it cannot be taken.
+func (s *session) snapshotAhead(ctx context.Context, text string, calls bool) {
+	names := map[string]bool{}
+	if rels, err := relations(text); err == nil && !calls {
+		for _, r := range rels {
+			names[tableKey(r.String())] = true
+		}
+	}
+	for _, req := range s.g.ahead.of(s.tok.ID, s.upstream.Name) {
+		if _, done := s.presnaps[req.ID]; done {
+			continue
+		}
+		targets := targetsOf(req.Text)
+		if len(names) > 0 && len(targets) > 0 && !slices.ContainsFunc(targets, func(t string) bool {
+			return slices.ContainsFunc(tableCandidates(t), func(c string) bool { return names[c] })
+		}) {
+			continue // another table's lock: the snapshot can read these
+		}
 		m, bs, err := s.g.Backups.Take(ctx, s.upstream.Name, s.upstream.Env, s.upstream.DSN, targetsOf(req.Text),
 			"before approved request "+req.ID+", at the start of its transaction")
 		if err != nil {

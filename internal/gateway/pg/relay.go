@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/store"
 )
@@ -64,6 +65,9 @@ type session struct {
 	// presnaps are snapshots taken at the start of the current
 	// transaction for approved statements it may run (ahead.go).
 	presnaps map[string]gate.Snapshot
+	// inBlock: the current transaction was opened by BEGIN (or START
+	// TRANSACTION) with nothing in flight.
+	inBlock bool
 	// tableSnaps are the tables snapshotted in the current transaction
 	// ahead of its schema changes, under a grant (ahead.go).
 	tableSnaps map[string]gate.Snapshot
@@ -347,6 +351,9 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 	}
 	s.codeChanged = creates
 	s.userCodeCalls(ctx, &act, res, oids)
+	if s.inBlock && act.Class != action.ClassRead && !res.Contained && len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 {
+		s.snapshotAhead(ctx, text, len(res.Functions) > 0 || len(res.Attributes) > 0)
+	}
 	return s.gate(ctx, typ, body, name, text, oids, act, res)
 }
 
@@ -569,10 +576,11 @@ func (s *session) swap(body []byte) *pgproto3.ErrorResponse {
 	return mine
 }
 
-// atTransactionStart takes the snapshots ahead when the session, idle with
-// nothing in flight, opens a transaction block: only there can a later
-// statement of the same transaction hold a lock its snapshot would need (a
-// single query's statements are all decided before any runs).
+// atTransactionStart notes when the session, idle with nothing in flight,
+// opens a transaction block: only there can an earlier statement of the
+// same transaction hold a lock an approved statement's snapshot would need
+// (a single query's statements are all decided before any runs), so only
+// there are snapshots taken ahead (ahead.go).
 func (s *session) atTransactionStart(ctx context.Context, text string) {
 	s.mu.Lock()
 	idle := s.tx == 'I' && s.cycleN == 0 && s.syncs == s.readies
@@ -581,9 +589,7 @@ func (s *session) atTransactionStart(ctx context.Context, text string) {
 		return
 	}
 	s.tableSnaps, s.presnaps = nil, nil
-	if beginsBlock(text) && len(s.g.ahead.of(s.tok.ID, s.upstream.Name)) > 0 {
-		s.snapshotAhead(ctx)
-	}
+	s.inBlock = beginsBlock(text)
 }
 
 // beginsBlock says whether a text starts with BEGIN or START TRANSACTION.

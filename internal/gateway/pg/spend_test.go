@@ -246,8 +246,9 @@ func sleepBriefly() { time.Sleep(25 * time.Millisecond) }
 
 // A migration that changes a table and then drops part of it, in one
 // transaction, completes after one approval, in bounded time: the snapshot
-// of what it drops is taken when the transaction starts, before it holds the
-// lock that a snapshot taken at the DROP would wait on forever.
+// of what it drops is taken before the transaction's first statement that
+// could lock that table, not at the DROP, where it would wait on that lock
+// forever.
 func TestAnApprovedDropAfterOtherDDLInItsTransactionCompletes(t *testing.T) {
 	e := setup(t)
 	id, err := age.GenerateX25519Identity()
@@ -311,6 +312,75 @@ func TestAnApprovedDropAfterOtherDDLInItsTransactionCompletes(t *testing.T) {
 	}
 }
 
+// An approval waiting to run costs the token's other transactions nothing:
+// its snapshot is taken ahead only before a statement that could lock what
+// it touches, not at every BEGIN.
+func TestAnApprovalWaitingToRunIsNotSnapshottedByEveryTransaction(t *testing.T) {
+	e := setup(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e.gw.Backups = &backup.Before{Open: func() (backup.Store, error) { return &backup.Local{Dir: dir}, nil }, Recipient: id.Recipient().String()}
+	e.pg.Exec(t, e.stageDB, "CREATE TABLE other (id int)")
+	c := e.connect(t, e.stageToken, "app-staging")
+	_, err = c.Exec(ctx, "DROP TABLE bookings")
+	pe := pgErr(t, err, CodeHeld)
+	req := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	if _, err := e.approvals.Approve(ctx, req, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200 && len(e.gw.ahead.of(e.stageTokenID(t), "app-staging")) == 0; i++ {
+		sleepBriefly()
+	}
+	snapshots := func() int {
+		ms, err := backup.Manifests(ctx, &backup.Local{Dir: dir}, "app-staging")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	for _, q := range [][]string{
+		{"SELECT 1"},
+		{"INSERT INTO other VALUES (1)", "UPDATE other SET id = 2 WHERE id = 1"},
+		{"ALTER TABLE other ADD COLUMN x int"},
+	} {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range q {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := snapshots(); n != 0 {
+			t.Fatalf("%q took %d snapshots for an approval it does not touch", q, n)
+		}
+	}
+	// A lock on the approved statement's table is taken after its snapshot.
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "ALTER TABLE bookings ADD COLUMN y int"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "DROP TABLE bookings"); err != nil {
+		t.Fatalf("the approved DROP after a lock on its table: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := snapshots(); n != 1 {
+		t.Fatalf("%d snapshots, want the one taken ahead of the ALTER", n)
+	}
+}
+
 func (e *env) stageTokenID(t *testing.T) string {
 	t.Helper()
 	k, err := e.tokens.Verify(ctx, e.stageToken)
@@ -338,4 +408,37 @@ func TestTheSameStatementSpelledAnotherWayUsesItsApproval(t *testing.T) {
 		t.Fatal("the TRUNCATE did not run")
 	}
 	waitState(t, e, req, "consumed")
+}
+
+// Under a grant, statements batched into one Sync cycle (executemany,
+// pgx's SendBatch, JDBC's executeBatch) run: only an approval binds what
+// their tables resolve to, which cannot be asked mid-pipeline.
+func TestAGrantLetsABatchThrough(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.prodDB, "CREATE TABLE items (id int)")
+	c := e.connect(t, e.prodToken, "app-prod")
+	_, err := c.Exec(ctx, "INSERT INTO items VALUES (0)")
+	pe := pgErr(t, err, CodeHeld)
+	req := pe.Message[strings.Index(pe.Message, "apr_"):][:20]
+	if _, _, err := e.approvals.ApproveFor(ctx, req, "alice", "migration", 10*time.Minute, false); err != nil {
+		t.Fatal(err)
+	}
+	b := &pgx.Batch{}
+	for i := 1; i <= 3; i++ {
+		b.Queue("INSERT INTO items VALUES ($1)", i)
+	}
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatalf("a batch under a write grant: %v", err)
+	}
+	if n := e.pg.Count(t, e.prodDB, "items"); n != 3 {
+		t.Fatalf("%d rows, want 3", n)
+	}
+	// Without a grant, a destructive batch is still refused.
+	b = &pgx.Batch{}
+	b.Queue("SELECT 1")
+	b.Queue("DELETE FROM items WHERE id > $1 OR true", 0)
+	err = c.SendBatch(ctx, b).Close()
+	if err == nil || e.pg.Count(t, e.prodDB, "items") != 3 {
+		t.Fatalf("a destructive batch without a grant: %v", err)
+	}
 }
