@@ -61,9 +61,9 @@ func newToolEnv(t *testing.T) *toolEnv {
 		}
 		e.tok[up] = strings.TrimSpace(r.stdout)
 	}
-	// A TOTP code is good once and within a step of now: two approvers
-	// give six approvals in a burst.
-	for _, name := range []string{"alice", "bob"} {
+	// A TOTP code is good once and within a step of now, and the one typed
+	// to enroll is spent: three approvers give six approvals in a burst.
+	for _, name := range approverNames {
 		e.secrets = append(e.secrets, enrollApprover(t, e.cfg, name, "correct horse battery"))
 		e.used = append(e.used, 0)
 	}
@@ -84,33 +84,26 @@ func (e *toolEnv) dsn(upstream string) string {
 
 var approvalID = regexp.MustCompile(`apr_[0-9a-f]{16}`)
 
+var approverNames = []string{"alice", "bob", "carol"}
+
 // approve approves request id at a terminal, as the next approver with a
 // fresh code; extra is --for D [--include-destructive].
 func (e *toolEnv) approve(id string, extra ...string) {
 	e.t.Helper()
 	who := -1
 	for i, n := range e.used {
-		if n < 3 && (who < 0 || n < e.used[who]) {
+		if n < 2 && (who < 0 || n < e.used[who]) {
 			who = i
 		}
 	}
 	if who < 0 {
-		e.t.Fatalf("more than %d approvals asked for in one burst (held so far: %q)", 3*len(e.used), e.held)
+		e.t.Fatalf("more than %d approvals asked for in one burst (held so far: %q)", 2*len(e.used), e.held)
 	}
-	if e.used[who] == 0 {
-		// The code for the step before now is accepted only while now's
-		// step lasts; the approval's process start and password check can
-		// carry the check into the next one. Start a fresh step if little
-		// of this one is left.
-		step := 30 * time.Second
-		if left := step - time.Duration(time.Now().UnixNano()%int64(step)); left < 10*time.Second {
-			time.Sleep(left + 100*time.Millisecond)
-		}
-	}
-	at := time.Now().Add(time.Duration(e.used[who]-1) * 30 * time.Second)
+	// Now's step, then the next: each later than the last one spent.
+	at := time.Now().Add(time.Duration(e.used[who]) * 30 * time.Second)
 	e.used[who]++
 	e.approvals++
-	name := []string{"alice", "bob"}[who]
+	name := approverNames[who]
 	args := append([]string{"--config", e.cfg, "approvals", "approve", id, "--as", name}, extra...)
 	if out, err := atTerminal(e.t, "correct horse battery\n"+totpCode(e.t, e.secrets[who], at)+"\n", args...); err != nil || !strings.Contains(out, "is approved") {
 		e.t.Fatalf("approve %s: %v\n%s", id, err, out)
