@@ -201,11 +201,16 @@ func (w *walker) command(args []arg, in input, depth int) {
 	case w.fleet(c, depth):
 	case name == "run-parts":
 		w.runParts(c, depth)
+	case name == "gio" && (c.sub("move") || c.sub("copy") || c.sub("rename") || c.sub("save")) && len(rest) > 0:
+		// gio move/copy are mv and cp; gio save writes its input to a file.
+		as := map[string]string{"move": "mv", "rename": "mv", "copy": "cp", "save": "tee"}[c.pos[0].s]
+		w.command(append([]arg{{s: as}}, rest[1:]...), in, depth)
 	case w.programArgument(name, rest, in, depth):
 	default:
 		w.program(c, in)
 	}
 	w.copies(c, in)
+	w.mayHaveWritten(c)
 	w.secretArgs(c)
 	w.secretSearch(c)
 	w.githubFileBodies(c, in)
@@ -422,7 +427,7 @@ func (w *walker) program(c *call, in input) {
 	if !exclusive && !slices.Contains(readOnly, c.name) {
 		matched = w.genericDestruction(c) || matched
 	}
-	if p, ok := outsidePath(c); ok && len(packIndex[c.name]) == 0 && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
+	if p, ok := outsidePath(c, w.outside()); ok && len(packIndex[c.name]) == 0 && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
 		// Formatters, converters, loggers, linkers and archivers rewrite
 		// the files they are handed (shfmt -w ~/.bashrc, dos2unix,
 		// screen -Logfile ~/.bashrc, strip ~/.local/bin/*): a program no
@@ -438,24 +443,49 @@ func (w *walker) program(c *call, in input) {
 // outsidePath returns the first path a call is handed, as an operand or an
 // option's value, that is outside the workspace (not a temporary directory
 // or a device).
-func outsidePath(c *call) (string, bool) {
+// here is where the call runs (walker.outside): a relative path from a
+// directory known to be outside the workspace is outside too.
+func outsidePath(c *call, here string) (string, bool) {
+	placed := *c
+	if here != "$PWD" {
+		placed.here = here
+	}
 	for _, a := range c.args {
-		s := a.s
-		if strings.HasPrefix(s, "-") {
-			_, v, ok := strings.Cut(s, "=")
-			if !ok {
-				continue
-			}
-			s = v
-		}
-		if a.dyn || !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "~") {
+		if a.dyn {
 			continue
 		}
-		if c.lands(arg{s: s}) {
-			return s, true
+		for _, s := range pathSpellings(a.s) {
+			outside := strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~") || s == ".." || strings.HasPrefix(s, "../") ||
+				placed.here != "" && !strings.HasPrefix(s, "-")
+			if outside && placed.lands(arg{s: s}) {
+				return s, true
+			}
 		}
 	}
 	return "", false
+}
+
+// pathSpellings are the paths a word may hand a program: itself, an
+// option's or a key's value (--out=P, of=P, --out:P), a file read by
+// reference (@P), a file URL. Not a short option's glued value: compilers'
+// -I/usr/include and -L/usr/lib read there.
+func pathSpellings(word string) []string {
+	out := []string{word}
+	if _, v, ok := strings.Cut(word, "="); ok {
+		out = append(out, v)
+	}
+	if strings.HasPrefix(word, "-") {
+		if _, v, ok := strings.Cut(word, ":"); ok {
+			out = append(out, v)
+		}
+	}
+	if v, ok := strings.CutPrefix(word, "@"); ok {
+		out = append(out, v)
+	}
+	if v, ok := strings.CutPrefix(word, "file://"); ok {
+		out = append(out, v)
+	}
+	return out
 }
 
 // printed: echo and printf only print, but printing a token-bearing variable
@@ -677,9 +707,11 @@ func envVarShaped(s string) bool {
 // programArgument judges a program this guard does not know that is given
 // another program to run: a system binary's path (daemonize /bin/rm -rf
 // /etc, trickle -s /usr/bin/rm ...), a shell, interpreter or wrapper with
-// words after it (setarch x86_64 bash -c '...'), or any program after a
-// dynamic loader or an emulator (ld-linux-x86-64.so.2 /bin/rm, qemu-x86_64
-// rm). The words from that program on are judged as a command of their own.
+// words after it or input fed to it (setarch x86_64 bash -c '...'), a
+// program the guard has rules for (setarch x86_64 git clean -fdx), or any
+// program after a dynamic loader or an emulator (ld-linux-x86-64.so.2
+// /bin/rm, qemu-x86_64 rm). The words from that program on are judged as a
+// command of their own.
 func (w *walker) programArgument(name string, rest []arg, in input, depth int) bool {
 	if len(packIndex[name]) > 0 || slices.Contains(readOnly, name) || slices.Contains(metadataOnly, name) || slices.Contains(printers, name) ||
 		slices.Contains(httpClients, name) {
@@ -690,7 +722,7 @@ func (w *walker) programArgument(name string, rest []arg, in input, depth int) b
 		if a.dyn || strings.HasPrefix(a.s, "-") {
 			continue
 		}
-		if loader || systemBinary(a.s) || i+1 < len(rest) && runsCode(a.s) {
+		if loader || systemBinary(a.s) || runsCode(a.s) && (i+1 < len(rest) || in.present) || hasRules(a.s) {
 			w.add("shell.run", write, "runs "+name)
 			w.command(rest[i:], in, depth)
 			return true
@@ -707,6 +739,15 @@ func runsCode(word string) bool {
 	_, wrapper := wrappers[n]
 	return isShell(n) || slices.Contains(interpreters, n) || strings.HasPrefix(n, "python") || slices.Contains(awks, n) ||
 		wrapper || n == "eval" || n == "xargs" || n == "find"
+}
+
+// hasRules: a program word the guard has rules for (git, dd, pkill,
+// docker...): an unknown program handed one may run it (setarch x86_64 git
+// clean -fdx, faketime ... dd of=~/.bashrc), so the words from there are
+// judged as that program's command.
+func hasRules(word string) bool {
+	n := baseName(word)
+	return len(packIndex[n]) > 0 || dbClients[n] != nil || n == "printenv" || n == "kill"
 }
 
 // systemBinary: a path in the directories programs are installed to.

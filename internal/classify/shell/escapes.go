@@ -43,26 +43,30 @@ var escapes = map[string][]escape{
 	// groff -U (unsafe) runs the .sy and .pso requests of its input.
 	"groff": {{opts: []string{"-U"}, code: true}},
 	"flock": {{opts: []string{"-c", "--command"}}},
-	"gdb":   {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}, debugger: true}, {opts: []string{"-x", "--command", "-ix", "--init-command"}, code: true}},
-	"lldb":  {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file"}, bang: true}},
-	"vim":   {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
-	"nvim":  {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
-	"vi":    {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"view":  {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"ex":    {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"gvim":  {{opts: []string{"-c", "--cmd"}, bang: true}},
-	"make":  {{opts: []string{"--eval", "-E"}, code: true}},
+	// gdb takes its long options with one dash as well as two.
+	"gdb": {{opts: []string{"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--iex", "-init-eval-command", "--init-eval-command"}, debugger: true},
+		{opts: []string{"-x", "--x", "-command", "--command", "-ix", "--ix", "-init-command", "--init-command"}, code: true}},
+	"lldb": {{opts: []string{"-o", "--one-line", "-O", "--one-line-before-file", "-k", "--one-line-on-crash", "-K", "--source-on-crash"}, bang: true},
+		{opts: []string{"-s", "--source", "-S", "--source-before-file"}, code: true}},
+	"vim":  {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
+	"nvim": {{opts: []string{"-c", "--cmd", "+"}, bang: true}, {opts: []string{"-S"}, code: true}},
+	"vi":   {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"view": {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"ex":   {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"gvim": {{opts: []string{"-c", "--cmd"}, bang: true}},
+	"make": {{opts: []string{"--eval", "-E"}, code: true}},
 	// go run/test -exec and every build's -toolexec run the program they
 	// name (with the binary or the tool as arguments); go vet -vettool too.
-	"go":       {{opts: []string{"-exec", "--exec", "-toolexec", "--toolexec", "-vettool", "--vettool"}}},
-	"tmux":     {{opts: []string{"-c"}}, {opts: []string{"source-file", "source"}, code: true}},
-	"screen":   {{opts: []string{"-c"}, code: true}},
-	"sftp":     {{opts: []string{"-S", "-D"}}},
-	"gmake":    {{opts: []string{"--eval", "-E"}, code: true}},
-	"emacs":    {{opts: []string{"--eval", "-eval", "-l", "--load", "-f", "--funcall", "--script", "-x"}, code: true}},
-	"julia":    {{opts: []string{"-e", "--eval", "-E", "--print"}, code: true}},
-	"dc":       {{opts: []string{"-e", "--expression", "-f", "--file"}, code: true}},
-	"less":     {{opts: []string{"+!"}, code: true}},
+	"go":     {{opts: []string{"-exec", "--exec", "-toolexec", "--toolexec", "-vettool", "--vettool"}}},
+	"tmux":   {{opts: []string{"-c"}}, {opts: []string{"source-file", "source"}, code: true}},
+	"screen": {{opts: []string{"-c"}, code: true}},
+	"sftp":   {{opts: []string{"-S", "-D"}}},
+	"gmake":  {{opts: []string{"--eval", "-E"}, code: true}},
+	"emacs":  {{opts: []string{"--eval", "-eval", "-l", "--load", "-f", "--funcall", "--script", "-x"}, code: true}},
+	"julia":  {{opts: []string{"-e", "--eval", "-E", "--print"}, code: true}},
+	"dc":     {{opts: []string{"-e", "--expression", "-f", "--file"}, code: true}},
+	// less reads key bindings and environment (LESSOPEN) from a lesskey file.
+	"less":     {{opts: []string{"+!", "-k", "--lesskey-file", "--lesskey-src", "--lesskey-content"}, code: true}},
 	"man":      {{opts: []string{"-P", "--pager", "-H", "--html"}}},
 	"git":      {{opts: []string{"--upload-pack", "--receive-pack", "--exec"}}},
 	"ssh":      {{opts: []string{"-oProxyCommand", "-oLocalCommand"}}},
@@ -207,11 +211,39 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 		// sg GROUP CMD runs CMD through a shell.
 		w.shellString(c.pos[1].arg, depth)
 	}
+	// go env -w and npm config set keep a setting for every later run, as
+	// the variable of the same name sets it for one.
+	if c.name == "go" && c.sub("env") && c.has("-w") {
+		for _, p := range c.pos[1:] {
+			if k, v, ok := strings.Cut(p.s, "="); ok {
+				w.execVarString(k, v, p.dyn, depth)
+			}
+		}
+	}
+	if (c.name == "npm" || c.name == "pnpm" || c.name == "yarn") && c.sub("config", "set") && len(c.pos) > 2 {
+		k, v, ok := strings.Cut(c.pos[2].s, "=")
+		if !ok && len(c.pos) > 3 {
+			v, ok = c.pos[3].s, true
+		}
+		if ok {
+			w.execVarString("npm_config_"+strings.ReplaceAll(strings.ToLower(k), "-", "_"), v, c.pos[2].dyn, depth)
+		}
+	}
 	if (c.name == "npm" || c.name == "pnpm") && c.sub("pkg", "set") {
 		w.wrote("package.json", "", false, false) // its scripts now say what this set
 	}
+	// A debugger runs the program it is given: gdb --args PROG ARGS,
+	// lldb [options] -- PROG ARGS.
+	if c.name == "gdb" || c.name == "lldb" {
+		for i, a := range c.args {
+			if (c.name == "gdb" && (a.s == "--args" || a.s == "-args") || c.name == "lldb" && a.s == "--") && !a.dyn && i+1 < len(c.args) {
+				w.command(c.args[i+1:], input{}, depth+1)
+				break
+			}
+		}
+	}
 	if c.name == "lldb" {
-		for _, v := range escapeValues(c, []string{"-o", "--one-line", "-O"}) {
+		for _, v := range escapeValues(c, []string{"-o", "--one-line", "-O", "-k", "--one-line-on-crash"}) {
 			if cmd, ok := strings.CutPrefix(strings.TrimSpace(v.s), "platform shell "); ok {
 				w.shellString(arg{s: cmd, dyn: v.dyn}, depth)
 			}

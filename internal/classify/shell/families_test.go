@@ -2378,3 +2378,62 @@ func TestProgramsHandedAShellOrAPathOutside(t *testing.T) {
 		{"nc es 9200 < req.txt", write, ""},
 	})
 }
+
+// An eighth round, against the seventh's mechanisms: an unknown program
+// handed any program the guard has rules for, or a shell fed input; paths
+// spelled as an option's or a key's value, climbed to, or relative to a
+// directory outside; debuggers' other spellings and their target program;
+// settings kept for later runs; inline code writing the home or dumping
+// the environment whole; files written by one command and run by a later
+// one in the same line.
+func TestUnknownProgramsAndWritesRunLater(t *testing.T) {
+	check(t, []want{
+		{"setarch x86_64 git clean -fdx", destructive, "git.clean-force"},
+		{"setarch x86_64 dd if=/dev/zero of=~/.bashrc count=0", destructive, "fs.dd"},
+		{"faketime now pkill -x postgres", destructive, ""},
+		{"linux64 printenv GITHUB_TOKEN", credential, "creds.printenv"},
+		{"setarch x86_64 docker volume rm data", destructive, "docker.volume-rm"},
+		{"setarch x86_64 bash <<< 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf ~' | setarch x86_64 bash", destructive, "fs.rm-recursive"},
+		{"shfmt -w ../../../root/.bashrc", unknown, "shell.outside-workspace"},
+		{"cd ~ && shfmt -w .bashrc", unknown, "shell.outside-workspace"},
+		{"mytool of=~/.bashrc", unknown, "shell.outside-workspace"},
+		{"mytool @~/.bashrc", unknown, "shell.outside-workspace"},
+		{"echo x | gio save ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"gio move ~/.bashrc ~/.bashrc.bak", destructive, ""},
+		{"gdb -batch -init-eval-command='shell rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"gdb -batch -command=x.gdb", unknown, "shell.program-code"},
+		{"gdb --args git clean -fdx", destructive, "git.clean-force"},
+		{"lldb -b -o run -- git clean -fdx", destructive, "git.clean-force"},
+		{"lldb -b -k 'platform shell rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"LESSKEYIN=x.lk less README.md", unknown, "shell.preload"},
+		{"less --lesskey-src=x.lk README.md", unknown, "shell.program-code"},
+		{`go env -w CC='sh -c "rm -rf ~"'`, destructive, "fs.rm-recursive"},
+		{"go env -w GOFLAGS=-toolexec=./x", unknown, "shell.preload"},
+		{"npm config set node-options='--require ./evil.js'", unknown, "shell.preload"},
+		{"git config core.fsmonitor ./evil.sh", unknown, "git.config-loads"},
+		{`python3 -c "import os; h=os.environ['HOME']; open(h+'/.bashrc','w').write('x')"`, unknown, "inline.home-change"},
+		{`perl -e 'open(my $f,">>",glob("~/.bashrc")); print $f "x\n"'`, unknown, "inline.home-change"},
+		{`perl -e 'rename glob("~/.ssh"), "x"'`, unknown, "inline.home-change"},
+		{`python3 -c "import os; print({**os.environ})"`, credential, "creds.env-dump"},
+		{`python3 -c "import os; e=os.environ; print(dict(e))"`, credential, "creds.env-dump"},
+		{`node -e "console.log({...process.env})"`, credential, "creds.env-dump"},
+		{`node -e "const {env}=process; console.log(env)"`, credential, "creds.env-dump"},
+		{"sort -o x.sh <<< 'rm -rf ~'; sh x.sh", unknown, "shell.script-unknown"},
+		{"uniq - x.sh <<< 'rm -rf ~'; sh x.sh", unknown, "shell.script-unknown"},
+		{"split -l1 - x.sh <<< 'rm -rf ~'; sh x.shaa", unknown, "shell.script-unknown"},
+		{"ex -sc 'a|git clean -fdx' -c 'w x.sh' -c q; sh x.sh", unknown, "shell.script-unknown"},
+		{"mytool gen x.sh; sh x.sh", unknown, "shell.script-unknown"},
+		// Everyday forms stay as they were.
+		{"brew install git", write, ""},
+		{"gcc -o app main.c -I/usr/local/include", write, ""},
+		{"cd src && mytool build", write, ""},
+		{"gdb -batch -ex run -ex bt ./a.out", write, ""},
+		{"less README.md", read, ""},
+		{"go env -w GOPRIVATE=example.com", read, ""},
+		{`python3 -c "import os; print(os.environ.get('PATH'))"`, write, ""},
+		{`python3 -c "import os; open(os.path.expanduser('~/.config/x.json')).read()"`, write, ""},
+		{"echo 'echo hi' > x.sh; sh x.sh", write, ""},
+		{"sort data.txt > sorted.txt && cat sorted.txt", write, ""},
+	})
+}

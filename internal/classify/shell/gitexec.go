@@ -25,6 +25,9 @@ var execEnv = map[string]string{
 	// Compilers and linkers make's built-in rules and cgo run, as command lines.
 	"CC": "cmd", "CXX": "cmd", "CPP": "cmd", "LD": "cmd", "AR": "cmd", "FC": "cmd", "AS": "cmd",
 	"VIMINIT": "ex", "EXINIT": "ex",
+	// less reads key bindings and environment (LESSOPEN among them) from
+	// a lesskey file.
+	"LESSKEYIN": "unknown", "LESSKEY": "unknown", "LESSKEYIN_SYSTEM": "unknown", "LESSKEY_SYSTEM": "unknown", "LESSKEY_CONTENT": "unknown",
 	// Settings files read from a place the line chooses.
 	"CURL_HOME": "unknown", "WGETRC": "unknown", "PSQLRC": "unknown", "MYSQL_HOME": "unknown", "NPM_CONFIG_USERCONFIG": "unknown",
 	"npm_config_userconfig": "unknown", "PIP_CONFIG_FILE": "unknown", "GCONV_PATH": "unknown", "INPUTRC": "unknown",
@@ -274,7 +277,16 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		if last == "fsmonitor" && (value == "true" || value == "false") || last == "helper" && !strings.HasPrefix(value, "!") && !strings.Contains(value, " ") && !strings.Contains(value, "/") {
 			return
 		}
-		w.script(strings.TrimPrefix(value, "!"), depth+1)
+		cmd := strings.TrimPrefix(value, "!")
+		if f := strings.Fields(cmd); len(f) > 0 && strings.Contains(f[0], "/") {
+			// Git runs the file later, with what it holds then: one that is
+			// not there yet, or is written in this line, is unknown.
+			if _, st := w.readScript(f[0]); st != fileKnown {
+				w.add("git.config-loads", unknown, "git "+key+" makes git run "+f[0]+", whose content Chaperone cannot read now")
+				return
+			}
+		}
+		w.script(cmd, depth+1)
 	}
 }
 

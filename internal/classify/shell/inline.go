@@ -285,7 +285,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("fs.truncate-dynamic", unknown, lang+" code empties a file whose name it computes ("+m+")")
 	}
-	if m := homeChange.FindString(text); m != "" && homeRef.MatchString(text) {
+	if m := homeChangeAny(text); m != "" && homeRef.MatchString(text) {
 		found = true
 		w.add("inline.home-change", unknown, lang+" code changes files with a path built from the home directory ("+strings.TrimSuffix(m, "(")+"), which may be its dotfiles or credentials")
 	}
@@ -297,7 +297,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("host.kill-all", destructive, lang+" code signals every process it may ("+m+"), databases included")
 	}
-	if wholeEnvironment.MatchString(text) && printCall.MatchString(text) {
+	if (wholeEnvironment.MatchString(text) || wholeEnvRef(text)) && printCall.MatchString(text) {
 		found = true
 		w.add("creds.env-dump", credential, lang+" code prints the environment or the dotenv file whole, tokens included")
 	}
@@ -353,7 +353,8 @@ func (w *walker) code(lang string, a arg, depth int) {
 	if codeWritesSomewhere.MatchString(text) {
 		w.rewrote("$?", true) // a write to a name built at run time
 	}
-	if m := codeWritesHome.FindString(text); m != "" {
+	if m := codeWritesHome.FindString(text); m != "" && (!bareOpen.MatchString(m) || homeOpenWrite.MatchString(text)) {
+		// open() of a home path is a write only in a writing mode.
 		found = true
 		w.add("fs.truncate-outside-workspace", destructive, lang+" code writes a file in the home or system directories ("+m+")")
 	}
@@ -508,6 +509,12 @@ func (w *walker) awkProgram(c *call, p arg, depth int) {
 var (
 	homeRef    = regexp.MustCompile(`expanduser\(|Path\.home\(\)|homedir\(\)|process\.env\.HOME\b|process\.env\[['"]HOME['"]\]|environ\[['"]HOME['"]\]|environ\.get\(['"]HOME['"]|getenv\(['"]HOME['"]\)|\$ENV\{['"]?HOME['"]?\}|ENV\[['"]HOME['"]\]|Dir\.home|['"]~/|['"]/root/|['"]/home/`)
 	homeChange = regexp.MustCompile(`\b(?:os\.rename|os\.renames|os\.replace|shutil\.move|shutil\.copy|shutil\.copy2|shutil\.copyfile|shutil\.copytree|shutil\.rmtree|shutil\.chown|os\.chmod|os\.chown|os\.lchown|os\.symlink|os\.link|os\.truncate|os\.remove|os\.removedirs|os\.rmdir|os\.unlink|os\.utime|renameSync|rename|copyFileSync|copyFile|cpSync|symlinkSync|linkSync|chmodSync|chownSync|truncateSync|rmSync|rmdirSync|unlinkSync|writeFileSync|writeFile|appendFileSync|write_text|write_bytes|unlink|rmdir|rmtree|chmod|symlink_to|hardlink_to|move|File\.rename|FileUtils\.\w+|File\.delete|File\.symlink)\s*\(`)
+	// homeOpenWrite and homeBareCall: a file opened to write (open(p, "w"),
+	// open(F, ">>", p)), and Perl's and Ruby's calls without parentheses
+	// (rename glob("~/.ssh"), "x").
+	homeOpenWrite = regexp.MustCompile(`\bf?open\s*\([^;]*?['"](?:[wax]\+?b?|\+?[<>]{1,2}[^'"]*)['"]`)
+	homeBareCall  = regexp.MustCompile(`\b(?:rename|unlink|rmdir|rmtree|remove_tree|truncate|chmod|chown|symlink|link|move|copy)\s+[\w$@"'(]`)
+	bareOpen      = regexp.MustCompile(`^f?open\s*\(`)
 	// perlDynamicExec: system, exec or spawn of a value, not a literal
 	// (system <STDIN>, exec $cmd, system @ARGV).
 	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+[$@<&]`)
@@ -979,3 +986,41 @@ func (w *walker) pythonModule(c *call, rest []arg, in input, depth int) {
 var bunBuiltins = map[string]bool{"test": true, "x": true, "repl": true, "exec": true, "build": true, "init": true, "create": true,
 	"upgrade": true, "pm": true, "link": true, "unlink": true, "remove": true, "rm": true, "update": true, "outdated": true, "publish": true,
 	"patch": true, "audit": true, "info": true, "install": true, "i": true, "add": true, "a": true}
+
+// homeChangeAny is the first call in text that changes a file, in any of
+// the forms homeChange, homeOpenWrite and homeBareCall know.
+func homeChangeAny(text string) string {
+	for _, re := range []*regexp.Regexp{homeChange, homeOpenWrite, homeBareCall} {
+		if m := re.FindString(text); m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+// envObject is a reference to the environment as a whole object: Python's
+// os.environ and os.environb, Node's process.env and Bun's and Deno's.
+var envObject = regexp.MustCompile(`\b(?:environb?|process\.env|Bun\.env|Deno\.env\.toObject\(\))\b|\{\s*env\s*\}\s*=\s*process\b`)
+
+// wholeEnvRef says whether text uses the environment object other than to
+// look one variable up (environ["X"], environ.get("X"), process.env.X): as
+// a whole, it is every token in it ({**os.environ}, {...process.env},
+// e = os.environ; dict(e)).
+func wholeEnvRef(text string) bool {
+	for _, loc := range envObject.FindAllStringIndex(text, -1) {
+		m := text[loc[0]:loc[1]]
+		if strings.Contains(m, "{") || strings.HasSuffix(m, "()") {
+			return true
+		}
+		rest := strings.TrimLeft(text[loc[1]:], " \t")
+		switch {
+		case strings.HasPrefix(rest, "["), strings.HasPrefix(rest, ".get("), strings.HasPrefix(rest, ".pop("),
+			strings.HasPrefix(rest, ".setdefault("), strings.HasPrefix(rest, ".__getitem__("):
+			continue
+		case strings.HasPrefix(rest, ".") && m == "process.env":
+			continue // process.env.NAME
+		}
+		return true
+	}
+	return false
+}

@@ -34,8 +34,11 @@ type workspace struct {
 	dir     string // "" when not known (after cd $X)
 	root    string // the directory the command line starts in
 	written map[string]file
-	read    int      // bytes read from disk so far
-	gone    []string // paths removed or emptied so far (iac.go)
+	// prefixes are file names a command of the line may have written
+	// files under (split x.sh makes x.shaa): content only known at run time.
+	prefixes []string
+	read     int      // bytes read from disk so far
+	gone     []string // paths removed or emptied so far (iac.go)
 	// rewritten are the files overwritten or edited in place so far.
 	rewritten []string
 }
@@ -80,6 +83,11 @@ func (w *walker) readScript(p string) (string, readState) {
 			return "", fileUnknowable
 		}
 		return f.text, fileKnown
+	}
+	for _, pre := range w.ws.prefixes {
+		if strings.HasPrefix(full, pre) {
+			return "", fileUnknowable
+		}
 	}
 	fh, err := os.Open(full)
 	if err != nil {
@@ -780,3 +788,72 @@ func (w *walker) lifecycle(tool, phase string, depth int) bool {
 	}
 	return ran
 }
+
+// mayHaveWritten marks the files a command may write without saying what
+// it writes, so that running one later in the same line is judged as
+// running what is only known at run time (sort -o x.sh <<< ...; sh x.sh):
+// a program no rule describes, handed paths; sort -o, uniq's output,
+// split's and csplit's prefixes, an editor's files.
+func (w *walker) mayHaveWritten(c *call) {
+	mark := func(p arg, prefix bool) {
+		if p.dyn {
+			return
+		}
+		full := w.resolve(p.s)
+		if full == "" {
+			return
+		}
+		if prefix {
+			w.ws.prefixes = append(w.ws.prefixes, full)
+			return
+		}
+		if _, ok := w.ws.written[full]; !ok {
+			w.ws.written[full] = file{}
+		}
+	}
+	switch c.name {
+	case "sort":
+		for _, v := range escapeValues(c, []string{"-o", "--output"}) {
+			mark(v, false)
+		}
+	case "uniq":
+		if ops := c.operands(0); len(ops) == 2 {
+			mark(ops[1].arg, false)
+		}
+	case "split", "csplit", "gsplit":
+		for _, v := range escapeValues(c, []string{"-f", "--prefix"}) {
+			mark(v, true)
+		}
+		if ops := c.operands(0); len(ops) >= 2 && c.name != "csplit" {
+			mark(ops[len(ops)-1].arg, true)
+		} else if c.name == "csplit" {
+			mark(arg{s: "xx"}, true)
+		} else {
+			mark(arg{s: "x"}, true)
+		}
+	case "ex", "vi", "vim", "nvim", "view", "vimdiff", "ed", "red":
+		for _, p := range c.pos {
+			mark(p.arg, false)
+		}
+		for _, v := range escapeValues(c, []string{"-c", "--cmd", "+"}) {
+			for _, m := range exWrites.FindAllStringSubmatch(v.s, -1) {
+				mark(arg{s: m[1], dyn: v.dyn}, false)
+			}
+		}
+	default:
+		if len(packIndex[c.name]) > 0 || slices.Contains(readOnly, c.name) || slices.Contains(metadataOnly, c.name) || slices.Contains(printers, c.name) {
+			return
+		}
+		for _, a := range c.args {
+			for _, s := range pathSpellings(a.s) {
+				if !strings.HasPrefix(s, "-") {
+					mark(arg{s: s, dyn: a.dyn}, false)
+				}
+			}
+		}
+	}
+}
+
+// exWrites are an editor command's writes to a file it names (w x.sh,
+// saveas x.sh, wq x.sh).
+var exWrites = regexp.MustCompile(`(?:^|[|:\s])(?:w|write|wq|x|xit|sav|saveas|up|update)!?\s+(?:>>\s*)?([^\s|]+)`)
