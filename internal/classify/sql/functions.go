@@ -191,12 +191,26 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 				w.add("sql.dynamic", action.ClassUnknown, "%s of a table only known at run time", name)
 			} else if credentialTable(t) {
 				w.add("sql.read-credentials", action.ClassCredentialAccess, "%s of %s reads passwords or connection secrets", name, t)
+			} else if parts, ok := qualifiedName(t); !ok || len(parts) == 0 {
+				w.add("sql.dynamic", action.ClassUnknown, "%s of %q, a name Chaperone cannot read", name, t)
+			} else if _, err := strconv.ParseUint(strings.TrimSpace(t), 10, 32); err == nil {
+				// An OID names a relation the gateway's lists know by name.
+				w.add("sql.dynamic", action.ClassUnknown, "%s of the relation with OID %s, which Chaperone cannot name", name, t)
+			} else if name != "cursor_to_xml" {
+				// Reading it runs what a view, a policy or a foreign
+				// table reads: the gateway looks the name up as a
+				// relation of the query.
+				w.note(&w.res.Relations, 'r', parts[len(parts)-1])
 			}
 		}
 	case "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema":
 		if len(args) > 0 {
-			if t, ok := w.settingConst(args[0]); !ok || strings.EqualFold(strings.Trim(t, `"`), "pg_catalog") {
+			if t, ok := w.settingConst(args[0]); !ok || strings.EqualFold(strings.Trim(t, `"`), "pg_catalog") || strings.EqualFold(strings.Trim(t, `"`), "information_schema") {
 				w.add("sql.read-credentials", action.ClassCredentialAccess, "%s of the system catalog reads passwords or connection secrets", name)
+			} else {
+				// Every relation of the schema is read: its views' and
+				// foreign tables' code runs, whatever they are called.
+				w.add("sql.dynamic", action.ClassUnknown, "%s of %s reads every table and view in it, and runs what they run", name, t)
 			}
 		}
 	case "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema":

@@ -13,6 +13,7 @@ import (
 // node judges one parse-tree message wherever it appears; it returns whether
 // to walk beneath it.
 func (w *walker) node(m any, depth int) bool {
+	w.compares(m)
 	switch s := m.(type) {
 	case *pg_query.DropStmt:
 		kind := objectName(s.GetRemoveType())
@@ -196,12 +197,20 @@ func (w *walker) node(m any, depth int) bool {
 		// Rebuilding a catalog's index locks the catalog: a shared one
 		// (pg_database's, pg_authid's) stops every new connection to every
 		// database while the transaction stays open.
+		if s.GetKind() == pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA {
+			w.res.AllRelations = true // every index of the schema is rebuilt
+		}
 		if k := s.GetKind(); k == pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM || k == pg_query.ReindexObjectType_REINDEX_OBJECT_DATABASE {
 			w.add("sql.cluster", action.ClassDestructive, "REINDEX of the system or a whole database locks the catalogs every session needs")
 		} else if r := s.GetRelation(); r != nil && catalogRel(r) {
 			w.add("sql.cluster", action.ClassDestructive, "REINDEX of %s locks a system catalog every session needs", rangeVarName(r))
 		}
 	case *pg_query.VacuumStmt:
+		if len(s.GetRels()) == 0 {
+			// VACUUM or ANALYZE of every table: the index expressions and
+			// statistics every one is built with are evaluated.
+			w.res.AllRelations = true
+		}
 		// VACUUM FULL rewrites under an exclusive lock: of a catalog, or of
 		// everything (the catalogs included) when it names nothing.
 		if w.vacuumFull(s) {
@@ -538,6 +547,34 @@ func clusterWords(m any) string {
 		return "a foreign-data change"
 	}
 	return "a subscription change"
+}
+
+// compares notes (Result.Compares) the places where PostgreSQL compares,
+// sorts, hashes or converts values by their types' own operator classes
+// and casts, without an operator or a type being written: ORDER BY, GROUP
+// BY, DISTINCT, set operations, windows, joins USING or NATURAL (an
+// implicit =), and any operator, function call or cast.
+func (w *walker) compares(m any) {
+	switch s := m.(type) {
+	case *pg_query.SortBy, *pg_query.WindowDef, *pg_query.A_Expr, *pg_query.TypeCast,
+		*pg_query.SubLink, *pg_query.CaseExpr, *pg_query.MinMaxExpr, *pg_query.RowCompareExpr, *pg_query.A_Indirection:
+		w.res.Compares = true
+	case *pg_query.FuncCall:
+		// An argument may be converted by an implicit cast; count(*) has
+		// none.
+		if len(s.GetArgs()) > 0 || len(s.GetAggOrder()) > 0 {
+			w.res.Compares = true
+		}
+	case *pg_query.JoinExpr:
+		if len(s.GetUsingClause()) > 0 || s.GetIsNatural() {
+			w.res.Compares = true
+			w.note(&w.res.Operators, 'o', "=")
+		}
+	case *pg_query.SelectStmt:
+		if len(s.GetDistinctClause()) > 0 || len(s.GetGroupClause()) > 0 || s.GetOp() != pg_query.SetOperation_SETOP_NONE {
+			w.res.Compares = true
+		}
+	}
 }
 
 // migrationTables are the tables migration tools keep their own state in:

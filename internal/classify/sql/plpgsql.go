@@ -161,10 +161,33 @@ func (w *walker) plpgsqlNode(v any, what string, depth int) {
 			case k == "PLpgSQL_expr":
 				w.expression(x, depth)
 				continue
+			case k == "PLpgSQL_type":
+				w.declaredType(x, depth)
 			}
 			w.plpgsqlNode(x, what, depth)
 		}
 	}
+}
+
+// declaredType reports the type a variable or cursor parameter is
+// declared with, as a type written in SQL is (a value assigned to it runs
+// a domain's check): t.c%TYPE and t%ROWTYPE name the relation t.
+func (w *walker) declaredType(v any, depth int) {
+	e, _ := v.(map[string]any)
+	name, _ := e["typname"].(string)
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return
+	}
+	if i := strings.IndexByte(name, '%'); i >= 0 {
+		parts := strings.Split(name[:i], ".")
+		if len(parts) > 1 && strings.EqualFold(name[i:], "%TYPE") {
+			parts = parts[:len(parts)-1] // the column
+		}
+		w.note(&w.res.Relations, 'r', strings.ToLower(strings.Trim(parts[len(parts)-1], `"`)))
+		return
+	}
+	w.text("SELECT NULL::"+name, depth+1)
 }
 
 func (w *walker) expression(v any, depth int) {

@@ -68,6 +68,14 @@ type Result struct {
 	// for: anything but reading and changing rows, transaction control,
 	// settings and cursors.
 	Commands bool
+	// Compares says the statement compares, sorts, groups or converts
+	// values somewhere (compares in nodes.go): where the database has
+	// changed how a built-in type does that, it runs the database's code.
+	Compares bool
+	// AllRelations says a statement works on every table it can, not the
+	// ones it names (ANALYZE, VACUUM with no table, REINDEX SCHEMA): what
+	// any of them runs, it runs.
+	AllRelations bool
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -467,7 +475,23 @@ var secretSettings = map[string]bool{"primary_conninfo": true, "restore_command"
 // name says so, as an environment variable's would.
 func secretSetting(name string) bool {
 	n := strings.ToLower(name)
-	return secretSettings[n] || strings.Contains(n, ".") && secretname.Is(strings.ReplaceAll(n, ".", "_"))
+	if secretSettings[n] {
+		return true
+	}
+	if !strings.Contains(n, ".") {
+		return false
+	}
+	if secretname.Is(strings.ReplaceAll(n, ".", "_")) {
+		return true
+	}
+	// What settings hold that environment variables seldom do: a
+	// connection string, a key's material, a hash's secret inputs.
+	for _, frag := range []string{"conninfo", "connection", "pwd", "pgpass", "privkey", "private", "bearer", "hmac", "pepper", "salt"} {
+		if strings.Contains(n, frag) {
+			return true
+		}
+	}
+	return false
 }
 
 // plannedCalls judges what planning a query runs: PostgreSQL evaluates an

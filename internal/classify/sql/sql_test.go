@@ -405,6 +405,25 @@ func TestAttributeNames(t *testing.T) {
 	if !slices.Equal(r.Functions, []string{"lower"}) || !slices.Equal(r.Types, []string{"posint", "int4"}) || r.Commands {
 		t.Fatalf("functions %q types %q commands %v", r.Functions, r.Types, r.Commands)
 	}
+	// table_to_xml reads the relation its text names; ANALYZE with no
+	// table, every table; PL/pgSQL declarations name types and relations.
+	if r := Classify("SELECT table_to_xml('s.evil_v', true, false, '')"); !slices.Contains(r.Relations, "evil_v") {
+		t.Errorf("table_to_xml: relations %q", r.Relations)
+	}
+	for q, all := range map[string]bool{"ANALYZE": true, "VACUUM (ANALYZE)": true, "REINDEX SCHEMA public": true, "ANALYZE t": false, "REINDEX INDEX i": false} {
+		if r := Classify(q); r.AllRelations != all {
+			t.Errorf("%s: all relations %v", q, r.AllRelations)
+		}
+	}
+	if r := Classify("DO $$ DECLARE v posint := 5; w t.c%TYPE; BEGIN END $$"); !slices.Contains(r.Types, "posint") || !slices.Contains(r.Relations, "t") {
+		t.Errorf("DO declarations: types %q relations %q", r.Types, r.Relations)
+	}
+	for q, want := range map[string]bool{"SELECT a FROM t": false, "SELECT a FROM t ORDER BY a": true, "SELECT DISTINCT a FROM t": true,
+		"SELECT a FROM t UNION ALL SELECT a FROM u": true, "SELECT * FROM t JOIN u USING (p)": true, "SELECT lower(a) FROM t": true} {
+		if r := Classify(q); r.Compares != want {
+			t.Errorf("%s: compares %v", q, r.Compares)
+		}
+	}
 	// A type named anywhere else makes values of it too.
 	for q, want := range map[string]string{
 		"PREPARE p(posint) AS SELECT $1":                                "posint",
@@ -576,6 +595,13 @@ func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
 		{"SELECT current_setting('myapp.api_key', true)", C, "sql.read-credentials"},
 		{"SELECT setting FROM pg_settings WHERE name = 'app.db_password'", C, "sql.read-credentials"},
 		{"SHOW app.tenant_id", R, ""},
+		{"SELECT current_setting('app.conninfo')", C, "sql.read-credentials"},
+		{"SHOW app.pwd", C, "sql.read-credentials"},
+		{"SELECT table_to_xml('evil_v', true, false, '')", R, ""},
+		{"SELECT table_to_xml('16943', true, false, '')", U, "sql.dynamic"},
+		{"SELECT schema_to_xml('s_evil', true, false, '')", U, "sql.dynamic"},
+		{"SELECT schema_to_xml('information_schema', true, false, '')", C, "sql.read-credentials"},
+		{"ANALYZE", W, "sql.ddl"},
 		{"SELECT domain_in('5', 'posint'::regtype, -1)", U, "sql.function"},
 		{"SELECT range_in('[1,5]', 'myrange'::regtype, -1)::text", U, "sql.function"},
 		{"SELECT * FROM information_schema.tables", R, ""},

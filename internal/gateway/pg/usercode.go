@@ -45,9 +45,13 @@ type codeLists struct {
 type codeNames struct {
 	attributes, operators, functions, types, relations map[string]bool
 	typeOIDs                                           map[uint32]bool // the types' OIDs, for a Parse's parameters
-	events                                             bool            // an event trigger is enabled
-	loaded                                             time.Time
-	gen                                                uint64 // changes when they were read
+	// builtins are the built-in types among them (a default operator
+	// class of the database's for box, an implicit cast from circle): a
+	// value of one can come from anywhere, so any comparison may run it.
+	builtins []string
+	events   bool // an event trigger is enabled
+	loaded   time.Time
+	gen      uint64 // changes when they were read
 }
 
 func (u *userCode) lists(upstream string) *codeLists {
@@ -138,8 +142,11 @@ const viewsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog
 //     implicit or assignment cast created after initdb, foreign tables
 //     (what they read runs elsewhere), tables whose index or partition key
 //     uses own code or an operator class of it (a scan or a pruning calls
-//     its comparisons), and the views and the inheritance or partition
-//     parents reading any of those;
+//     its comparisons) and such indexes themselves (REINDEX INDEX), tables
+//     with a statistics object over own code (ANALYZE runs it), and the
+//     views and the inheritance or partition parents reading any of those;
+//   - the built-in types among the typed ones or the sources of implicit
+//     casts created after initdb;
 //   - events: whether an event trigger is enabled.
 const userCodeSQL = `WITH RECURSIVE ` + ownCode + `,
 typedbase(oid) AS (
@@ -200,11 +207,15 @@ typedbase(oid) AS (
   UNION
   SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relkind = 'f'
   UNION
-  SELECT COALESCE(i.indrelid, d.objid) FROM pg_catalog.pg_depend d
+  SELECT pg_catalog.unnest(ARRAY[COALESCE(i.indrelid, d.objid), d.objid]) FROM pg_catalog.pg_depend d
     LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = d.objid
     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
       AND ((d.refclassid, d.refobjid) IN (SELECT classid, oid FROM own)
         OR d.refclassid = 'pg_catalog.pg_opclass'::pg_catalog.regclass AND d.refobjid IN (SELECT oid FROM ownopc))
+  UNION
+  SELECT s.stxrelid FROM pg_catalog.pg_statistic_ext s
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AND d.objid = s.oid
+    WHERE (d.refclassid, d.refobjid) IN (SELECT classid, oid FROM own)
   UNION
   SELECT e.reader FROM reads e JOIN runs ON e.read = runs.relid
 )
@@ -216,6 +227,8 @@ SELECT ARRAY(SELECT DISTINCT p.proname::text FROM ownproc JOIN pg_catalog.pg_pro
   ARRAY(SELECT DISTINCT t.typname::text FROM pg_catalog.pg_type t WHERE t.oid IN (SELECT oid FROM typed) OR t.oid IN (SELECT oid FROM casted)),
   ARRAY(SELECT DISTINCT c.relname::text FROM runs JOIN pg_catalog.pg_class c ON c.oid = runs.relid),
   ARRAY(SELECT oid FROM typed UNION SELECT oid FROM casted),
+  ARRAY(SELECT t.typname::text FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.<) 16384
+    AND (t.oid IN (SELECT oid FROM typed) OR t.oid IN (SELECT oid FROM implicit))),
   EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtenabled OPERATOR(pg_catalog.<>) 'D')`
 
 // loadUserCode reads the lists into n; cache judges views' definitions.
@@ -244,7 +257,7 @@ func loadUserCode(ctx context.Context, dsn string, n *codeNames, cache *classCac
 	}
 	var attrs, ops, fns, types, rels []string
 	var typeOIDs []uint32
-	if err := conn.QueryRow(ctx, userCodeSQL, doing).Scan(&attrs, &ops, &fns, &types, &rels, &typeOIDs, &n.events); err != nil {
+	if err := conn.QueryRow(ctx, userCodeSQL, doing).Scan(&attrs, &ops, &fns, &types, &rels, &typeOIDs, &n.builtins, &n.events); err != nil {
 		return err
 	}
 	n.attributes, n.operators, n.functions, n.types, n.relations = set(attrs), set(ops), set(fns), set(types), set(rels)
@@ -267,7 +280,7 @@ func set[T comparable](names []T) map[T]bool {
 func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql.Result, oids []uint32) {
 	declared := slices.ContainsFunc(oids, func(o uint32) bool { return o != 0 })
 	if len(res.Attributes) == 0 && len(res.Operators) == 0 && len(res.Relations) == 0 &&
-		len(res.Functions) == 0 && len(res.Types) == 0 && !res.Commands && !declared {
+		len(res.Functions) == 0 && len(res.Types) == 0 && !res.Commands && !res.AllRelations && !res.Compares && !declared {
 		return
 	}
 	n, err := s.g.code.names(ctx, s.upstream.Name, s.upstream.DSN, &s.g.cache)
@@ -292,6 +305,9 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 		if declared {
 			found = append(found, "declared parameter types")
 		}
+		if res.AllRelations {
+			found = append(found, "every table")
+		}
 		if res.Commands {
 			found = append(found, "a command event triggers fire for")
 		}
@@ -309,6 +325,12 @@ func (s *session) userCodeCalls(ctx context.Context, act *action.Action, res sql
 			found = append(found, fmt.Sprintf("a parameter declared of type OID %d runs the database's own functions on its value", o))
 			break
 		}
+	}
+	if res.Compares && len(n.builtins) > 0 {
+		found = append(found, fmt.Sprintf("the database changes how the built-in %s compares or converts (an operator class or an implicit cast of its own), and this statement compares or converts values", strings.Join(n.builtins, ", ")))
+	}
+	if res.AllRelations && len(n.relations) > 0 {
+		found = append(found, "it works on every table, and some run the database's own functions (an index's, a statistics object's, a view's)")
 	}
 	if res.Commands && n.events {
 		found = append(found, "an event trigger of the database runs on this command")

@@ -174,6 +174,15 @@ CREATE FOREIGN TABLE metrics_remote PARTITION OF metrics FOR VALUES IN (1) SERVE
 		{"array input given the domain", posint, "SELECT array_in('{5}', 'posint'::regtype, -1)::text"},
 		{"range input given the range", myOps + `CREATE TYPE myrange AS RANGE (subtype = int, subtype_opclass = my_ops)`, "SELECT range_in('[1,5]', 'myrange'::regtype, -1)::text"},
 		{"materialized view of a password catalog", `CREATE MATERIALIZED VIEW role_audit AS SELECT rolname, rolpassword FROM pg_authid`, "SELECT * FROM role_audit"},
+		// An eighth: relations named in a string, and a built-in type's
+		// ordering made the database's own.
+		{"table_to_xml of a view running code", `CREATE VIEW evil_v AS SELECT 1 AS x WHERE boom()`, "SELECT table_to_xml('evil_v', true, false, '')"},
+		{"schema_to_xml of a schema with one", `CREATE SCHEMA s; CREATE VIEW s.v AS SELECT 1 AS x WHERE public.boom()`, "SELECT schema_to_xml('s', true, false, '')"},
+		{"a default ordering of a built-in type", `CREATE TABLE armed (x int);
+CREATE FUNCTION bc(box, box) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN IF EXISTS (SELECT FROM public.armed) THEN PERFORM public.boom(); END IF;
+  RETURN CASE WHEN area($1) < area($2) THEN -1 WHEN area($1) > area($2) THEN 1 ELSE 0 END; END $$;
+CREATE OPERATOR CLASS box_ops DEFAULT FOR TYPE box USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 bc(box, box);
+INSERT INTO armed VALUES (1)`, "SELECT b FROM (VALUES (box(point(0,0),point(1,1))), (box(point(0,0),point(2,2)))) v(b) ORDER BY b"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := setup(t)
@@ -228,5 +237,36 @@ CREATE DOMAIN public.posint AS int CHECK (public.d(VALUE))`)
 		if err := direct.QueryRow(ctx, "SELECT count(*) FROM public.victim").Scan(&n); err != nil || n != 10 {
 			t.Fatalf("OID %d: victim rows %d %v", p.oid, n, err)
 		}
+	}
+}
+
+// In staging, where writes run, the database's code reached by a
+// maintenance command that does not name the table, and by a type a
+// PL/pgSQL block declares.
+func TestMaintenanceAndDeclaredTypesReachTheDatabasesCode(t *testing.T) {
+	const boom = `CREATE TABLE public.victim (id int); INSERT INTO public.victim SELECT generate_series(1, 10);
+CREATE TABLE public.armed (x int);
+CREATE FUNCTION public.boom() RETURNS bool LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT FROM public.armed) THEN DELETE FROM public.victim; END IF; RETURN true; END $$;`
+	for _, c := range []struct{ name, setup, stmt string }{
+		{"ANALYZE of every table", `CREATE FUNCTION f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM boom(); RETURN $1; END $$;
+CREATE TABLE st (a int); INSERT INTO st SELECT generate_series(1, 100); CREATE STATISTICS s ON (f(a)) FROM st`, "ANALYZE"},
+		{"ANALYZE of a table with such statistics", `CREATE FUNCTION f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM boom(); RETURN $1; END $$;
+CREATE TABLE st (a int); INSERT INTO st SELECT generate_series(1, 100); CREATE STATISTICS s ON (f(a)) FROM st`, "ANALYZE st"},
+		{"REINDEX of an index by its name", `CREATE FUNCTION cmp(int, int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM boom(); RETURN btint4cmp($1, $2); END $$;
+CREATE OPERATOR CLASS my_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 cmp(int, int);
+CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 100); CREATE INDEX orders_idx ON orders (id my_ops)`, "REINDEX INDEX orders_idx"},
+		{"a domain declared in a DO block", `CREATE FUNCTION d(int) RETURNS bool LANGUAGE plpgsql AS $$ BEGIN RETURN boom(); END $$; CREATE DOMAIN posint AS int CHECK (d(VALUE))`,
+			"DO $$ DECLARE v posint := 5; BEGIN END $$"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := setup(t)
+			e.pg.Exec(t, e.stageDB, boom+c.setup+"; INSERT INTO armed VALUES (1)")
+			cl := e.connect(t, e.stageToken, "app-staging")
+			_, err := cl.Exec(ctx, c.stmt, pgx.QueryExecModeSimpleProtocol)
+			pgErr(t, err, CodeHeld)
+			if n := e.pg.Count(t, e.stageDB, "victim"); n != 10 {
+				t.Fatalf("victim rows: %d", n)
+			}
+		})
 	}
 }
