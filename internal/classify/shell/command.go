@@ -457,12 +457,32 @@ func outsidePath(c *call, here string) (string, bool) {
 		for _, s := range pathSpellings(a.s) {
 			outside := strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~") || s == ".." || strings.HasPrefix(s, "../") ||
 				placed.here != "" && !strings.HasPrefix(s, "-")
-			if outside && placed.lands(arg{s: s}) {
+			if !outside || !placed.lands(arg{s: s}) {
+				continue
+			}
+			if where, _ := placeFrom(placed.here, s, false); sensitivePlace(where) {
 				return s, true
 			}
 		}
 	}
 	return "", false
+}
+
+// sensitivePlace: a path outside the workspace where a rewrite does harm
+// beyond the data there (a home's dotfiles and credentials, the system's
+// configuration and programs), or one only known at run time (a climb out
+// of the workspace). A tool handed /srv/data or /mnt/x reads or writes
+// data it was pointed at.
+func sensitivePlace(p string) bool {
+	if p == "/" || strings.HasPrefix(p, "~") || strings.HasPrefix(p, "..") || strings.HasPrefix(p, "$") {
+		return true
+	}
+	for _, d := range []string{"/root", "/home", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/var", "/opt", "/sys", "/proc", "/run"} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // pathSpellings are the paths a word may hand a program: itself, an

@@ -2426,6 +2426,7 @@ func TestUnknownProgramsAndWritesRunLater(t *testing.T) {
 		{"mytool gen x.sh; sh x.sh", unknown, "shell.script-unknown"},
 		// Everyday forms stay as they were.
 		{"brew install git", write, ""},
+		{"restic backup /srv/data", write, ""},
 		{"gcc -o app main.c -I/usr/local/include", write, ""},
 		{"cd src && mytool build", write, ""},
 		{"gdb -batch -ex run -ex bt ./a.out", write, ""},
