@@ -265,7 +265,7 @@ func (s *session) snapshot(act action.Action) func(context.Context, store.Approv
 	}
 	return func(ctx context.Context, req store.Approval) (gate.Snapshot, error) {
 		if snap, ok := s.presnaps[req.ID]; ok {
-			return snap, nil // taken when its transaction started
+			return snap, nil // taken ahead, before its transaction locked what it touches
 		}
 		if snap, ok := s.tableSnapshot(act.Targets); ok {
 			return snap, nil // taken before this transaction first locked them

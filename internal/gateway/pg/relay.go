@@ -62,8 +62,8 @@ type session struct {
 	// the cycle's last command tag while there are any (spend.go).
 	spends []spend
 	tag    string
-	// presnaps are snapshots taken at the start of the current
-	// transaction for approved statements it may run (ahead.go).
+	// presnaps are snapshots taken ahead in the current transaction for
+	// approved statements it may run (ahead.go).
 	presnaps map[string]gate.Snapshot
 	// inBlock: the current transaction was opened by BEGIN (or START
 	// TRANSACTION) with nothing in flight.
