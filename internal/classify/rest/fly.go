@@ -3,6 +3,7 @@ package rest
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
@@ -201,6 +202,9 @@ func judgeMachineUpdate(r Request) []action.Reason { return judgeMachineConfig(r
 // as an exec of it. Each is judged by the shell guard.
 func judgeMachineConfig(r Request, update bool) []action.Reason {
 	tree, err := strictjson.Decode(r.Body)
+	if err == nil {
+		tree, err = foldKeys(tree)
+	}
 	if err != nil {
 		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the machine request's body is not JSON Chaperone can read exactly"}}
 	}
@@ -284,4 +288,38 @@ func commandWords(v any) ([]string, bool) {
 		return nil, true // a health check's exec: {command: [...]}, walked into
 	}
 	return nil, false
+}
+
+// foldKeys lower-cases every object key, as Fly's server matches them
+// (encoding/json, case-insensitively), so that {"CMD": [...]} is read as
+// cmd; two keys of one object that fold alike are refused, since which one
+// the server takes is its choice.
+func foldKeys(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			lk := strings.ToLower(k)
+			if _, dup := out[lk]; dup {
+				return nil, fmt.Errorf("two members %q fold to the same name", k)
+			}
+			f, err := foldKeys(e)
+			if err != nil {
+				return nil, err
+			}
+			out[lk] = f
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			f, err := foldKeys(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = f
+		}
+		return out, nil
+	}
+	return v, nil
 }

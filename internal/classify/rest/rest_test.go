@@ -72,6 +72,10 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","auto_destroy":true}}`, destructive, "fly.machine-auto-destroy"},
 		{"POST", "/apps/web/machines", "", `{"config":{"image":"x","auto_destroy":true}}`, write, "fly.machine-create"},
 		{"POST", "/apps/web/machines/abc/signal", "", `{"signal":9}`, destructive, "fly.machine-stop"},
+		// Fly's server matches keys case-insensitively.
+		{"POST", "/apps/web/machines/abc", "", `{"Config":{"image":"x","Init":{"CMD":["rm","-rf","/data"]}}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","AUTO_DESTROY":true}}`, destructive, "fly.machine-auto-destroy"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"init":{"cmd":["ls"],"CMD":["rm","-rf","/data"]}}}`, action.ClassUnknown, "fly.body-unreadable"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[{"volume":"v","path":"/data"}]}}`, write, "fly.machine-update"},
 		{"PUT", "/apps/web/volumes/vol_1", "", `{"snapshot_retention":1}`, destructive, "fly.backups-off"},
 		{"PUT", "/apps/web/volumes/vol_1", "", `{"snapshot_retention":"1"}`, destructive, "fly.backups-off"},
