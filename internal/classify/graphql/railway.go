@@ -124,6 +124,9 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	if anyValue(a, func(_, k string, v any) bool { return k == "backupSchedules" && (v == nil || isEmpty(v)) }) {
 		out = append(out, destructive("railway.backups-off", "%s with no backup schedules turns the volume's backups off", c.Field))
 	}
+	if ids, ok := member(a["input"], "disabledServiceIds").([]any); c.Field == "sharedVariableConfigure" && (ok && len(ids) > 0 || !ok && member(a["input"], "disabledServiceIds") != nil) {
+		out = append(out, destructive("railway.unset", "%s takes a shared variable away from services, as deleting it from them would", c.Field))
+	}
 	if c.Field == "volumeInstanceUpdate" && member(a["input"], "serviceId") != nil ||
 		patch && anyValue(a, func(_, k string, _ any) bool { return k == "volumeMounts" }) {
 		out = append(out, destructive("railway.volume-move", "%s moves a volume between services: the service using it loses its data", c.Field))
@@ -328,16 +331,41 @@ func commandField(k string) bool {
 	return commandFields[k] || strings.HasSuffix(u, "_CMD") || strings.HasSuffix(u, "_CMDS") || strings.HasSuffix(u, "_COMMAND")
 }
 
+// buildFileField says whether a setting or a variable points the build at
+// a file of the repository that says what to run (railwayConfigFile,
+// dockerfilePath, NIXPACKS_CONFIG_FILE, RAILWAY_DOCKERFILE_PATH).
+func buildFileField(k string) bool {
+	switch k {
+	case "railwayConfigFile", "dockerfilePath", "nixpacksConfigPath", "NIXPACKS_CONFIG_FILE", "RAILWAY_DOCKERFILE_PATH", "RAILPACK_CONFIG_FILE":
+		return true
+	}
+	return false
+}
+
 // judgeCommands judges every command a mutation sets, at any depth: as a
 // setting, or as a variable set by name and value (variableUpsert).
 func judgeCommands(field string, args map[string]any) []action.Reason {
-	var cmds []string
+	var cmds, files []string
 	anyValue(args, func(_, k string, v any) bool {
 		if m, ok := v.(map[string]any); ok {
 			if name, ok := m["name"].(string); ok && commandField(name) {
 				if value, ok := m["value"]; ok {
 					k, v = name, value
 				}
+			}
+		}
+		if m, ok := v.(map[string]any); ok && commandField(k) {
+			if value, ok := m["value"]; ok {
+				v = value // a patch's variables: NAME: {value: "..."}
+			}
+		}
+		if buildFileField(k) || buildFileField(strings.ToUpper(k)) {
+			files = append(files, k)
+			return false
+		}
+		if m, ok := v.(map[string]any); ok {
+			if name, ok := m["name"].(string); ok && buildFileField(name) {
+				files = append(files, name)
 			}
 		}
 		if !commandField(k) {
@@ -361,6 +389,10 @@ func judgeCommands(field string, args map[string]any) []action.Reason {
 		return false
 	})
 	var out []action.Reason
+	for _, f := range files {
+		out = append(out, action.Reason{ID: "railway.command", Class: action.ClassUnknown,
+			Message: field + " sets " + f + ": the build then reads its commands from a file in the repository, which Chaperone cannot read here"})
+	}
 	for _, cmd := range cmds {
 		if strings.TrimSpace(cmd) == "" {
 			continue

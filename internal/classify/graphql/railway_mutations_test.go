@@ -59,6 +59,8 @@ var sometimesDestructive = []struct {
 	// Moving a volume to another service takes it from the one using it;
 	// an empty id is none.
 	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": "s2"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/data"}}},
+	{"sharedVariableConfigure", map[string]any{"input": map[string]any{"projectId": "p", "environmentId": "e", "name": "DATABASE_URL", "enabledServiceIds": []any{}, "disabledServiceIds": []any{"s"}}},
+		map[string]any{"input": map[string]any{"projectId": "p", "environmentId": "e", "name": "DATABASE_URL", "enabledServiceIds": []any{"s"}, "disabledServiceIds": []any{}}}},
 	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"rootDirectory": "", "sourceImageId": " "}}, map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"rootDirectory": ""}}},
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"volumeMounts": map[string]any{"v": map[string]any{"mountPath": "/d"}}}}}},
 		map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": "x"}}}}}},

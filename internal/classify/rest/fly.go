@@ -1,9 +1,13 @@
 package rest
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
@@ -69,7 +73,7 @@ var Fly = Profile{Name: "fly", Listed: true, Always: judgeShowSecrets, Rules: []
 	{Method: "GET", Path: "/apps/{app}/secrets", Class: read},
 	{Method: "GET", Path: "/apps/{app}/secrets/{secret}", Class: read},
 	{Method: "POST", Path: "/apps/{app}/secrets", Class: write, ID: "fly.secrets-set", Message: "sets secrets of {app}", Judge: judgeSecretsSet},
-	{Method: "POST", Path: "/apps/{app}/secrets/{secret}", Class: write, ID: "fly.secrets-set", Message: "sets secret {secret} of {app}"},
+	{Method: "POST", Path: "/apps/{app}/secrets/{secret}", Class: write, ID: "fly.secrets-set", Message: "sets secret {secret} of {app}", Judge: judgeSecretSet},
 	{Method: "DELETE", Path: "/apps/{app}/secrets/{secret}", Class: destructive, ID: "fly.secret-delete",
 		Message: "deletes secret {secret} from {app}"},
 	// An app's secret keys sign and decrypt for it: decrypting hands over
@@ -84,14 +88,30 @@ var Fly = Profile{Name: "fly", Listed: true, Always: judgeShowSecrets, Rules: []
 		Message: "replaces {app}'s secret key {key}"},
 	{Method: "POST", Path: "/tokens/{kind}", Class: action.ClassCredentialAccess, ID: "fly.token-mint",
 		Message: "mints a {kind} token that acts outside Chaperone"},
+	{Method: "GET", Path: "/tokens/{kind}", Class: action.ClassCredentialAccess, ID: "fly.token-mint",
+		Message: "reads a {kind} token that acts outside Chaperone"},
 }}
 
 // judgeShowSecrets: asking for secrets' values, on the list or on one
 // secret, is credential access.
 func judgeShowSecrets(r Request) []action.Reason {
-	if v := r.Query.Get("show_secrets"); v != "" && v != "false" && v != "0" {
+	if v := r.Query.Get("show_secrets"); r.Query.Has("show_secrets") && v != "false" && v != "0" {
 		return []action.Reason{{ID: "fly.secrets-values", Class: action.ClassCredentialAccess,
 			Message: "asks for the values of secrets (show_secrets) at " + r.Path}}
+	}
+	return nil
+}
+
+// judgeSecretSet: one secret set to null is deleted too.
+func judgeSecretSet(r Request) []action.Reason {
+	var body map[string]any
+	if strictjson.Unmarshal(r.Body, &body) != nil {
+		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the secret update's body is not JSON Chaperone can read exactly"}}
+	}
+	for k, v := range body {
+		if foldName(k) == "value" && v == nil {
+			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + r.Params["secret"] + " from " + r.Params["app"] + " (a null value)"}}
+		}
 	}
 	return nil
 }
@@ -220,6 +240,7 @@ func judgeMachineConfig(r Request, update bool) []action.Reason {
 			out = append(out, reason)
 		}
 	}
+	out = append(out, machineFiles(tree, cmds)...)
 	if cfg, _ := tree.(map[string]any)["config"].(map[string]any); update && cfg["auto_destroy"] == true {
 		out = append(out, action.Reason{ID: "fly.machine-auto-destroy", Class: destructive,
 			Message: "makes machine " + r.Params["machine"] + " destroy itself, with its root file system, the next time it exits"})
@@ -299,7 +320,7 @@ func foldKeys(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			lk := strings.ToLower(k)
+			lk := foldName(k)
 			if _, dup := out[lk]; dup {
 				return nil, fmt.Errorf("two members %q fold to the same name", k)
 			}
@@ -322,4 +343,92 @@ func foldKeys(v any) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// foldName is name with every letter replaced by the least of the letters
+// it folds with, lower-cased, as encoding/json compares keys: "ſ" (U+017F)
+// and "S" are "s", the Kelvin sign is "k".
+func foldName(name string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return unicode.ToLower(least)
+	}, name)
+}
+
+// machineFiles judges the files a configuration writes into the machine
+// (files[].raw_value) that it may run: one a command or an environment
+// variable names (init.cmd ["/run.sh"], BASH_ENV=/run.sh), or one made
+// executable. A script is judged as the shell guard judges it; one whose
+// content is not given (a secret's) or is not text is unknown.
+func machineFiles(tree any, cmds [][]string) []action.Reason {
+	named := map[string]bool{}
+	for _, c := range cmds {
+		for _, w := range c {
+			named[w] = true
+		}
+	}
+	type file struct {
+		text  string
+		known bool
+		exec  bool
+	}
+	files := map[string]file{}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k == "env" {
+					if env, ok := e.(map[string]any); ok {
+						for _, val := range env {
+							if s, ok := val.(string); ok {
+								named[s] = true
+							}
+						}
+					}
+				}
+				if list, ok := e.([]any); ok && k == "files" {
+					for _, item := range list {
+						m, _ := item.(map[string]any)
+						path, _ := m["guest_path"].(string)
+						f := file{}
+						if raw, ok := m["raw_value"].(string); ok {
+							if b, err := base64.StdEncoding.DecodeString(raw); err == nil && utf8.Valid(b) && !bytes.ContainsRune(b, 0) {
+								f.text, f.known = string(b), true
+							}
+						}
+						if mode, ok := m["mode"].(float64); ok && int(mode)&0o111 != 0 {
+							f.exec = true
+						}
+						files[path] = f
+					}
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(tree)
+	var out []action.Reason
+	for path, f := range files {
+		if !named[path] && !f.exec {
+			continue
+		}
+		if !f.known {
+			out = append(out, action.Reason{ID: "fly.command-unreadable", Class: action.ClassUnknown,
+				Message: "the machine may run " + path + ", a file the configuration writes with content Chaperone cannot read"})
+			continue
+		}
+		for _, reason := range flyShell.Classify(f.text).Reasons {
+			reason.Message = "the machine may run " + path + ", which the configuration writes: " + reason.Message
+			out = append(out, reason)
+		}
+	}
+	return out
 }

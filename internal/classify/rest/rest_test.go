@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/base64"
 	"net/url"
 	"testing"
 
@@ -72,6 +73,16 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","auto_destroy":true}}`, destructive, "fly.machine-auto-destroy"},
 		{"POST", "/apps/web/machines", "", `{"config":{"image":"x","auto_destroy":true}}`, write, "fly.machine-create"},
 		{"POST", "/apps/web/machines/abc/signal", "", `{"signal":9}`, destructive, "fly.machine-stop"},
+		// A script the configuration writes and runs; a file from a secret.
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","raw_value":"` + b64("#!/bin/sh\nrm -rf /data\n") + `","mode":493}],"init":{"cmd":["/run.sh"]}}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","raw_value":"` + b64("rm -rf /data") + `"}],"env":{"BASH_ENV":"/run.sh"}}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","secret_name":"S"}],"init":{"cmd":["/run.sh"]}}}`, action.ClassUnknown, "fly.command-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/app.json","raw_value":"` + b64(`{"a":1}`) + `"}],"init":{"cmd":["node","s.js"]}}}`, write, ""},
+		{"POST", "/apps/web/machines/abc/secrets", "", ``, action.ClassUnknown, "http.unlisted"},
+		{"POST", "/apps/web/secrets/DATABASE_URL", "", `{"value":null}`, destructive, "fly.secret-delete"},
+		{"GET", "/apps/web/secrets", "show_secrets", "", action.ClassCredentialAccess, "fly.secrets-values"},
+		{"GET", "/tokens/current", "", "", action.ClassCredentialAccess, "fly.token-mint"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","auto_deſtroy":true}}`, destructive, "fly.machine-auto-destroy"},
 		// Fly's server matches keys case-insensitively.
 		{"POST", "/apps/web/machines/abc", "", `{"Config":{"image":"x","Init":{"CMD":["rm","-rf","/data"]}}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","AUTO_DESTROY":true}}`, destructive, "fly.machine-auto-destroy"},
@@ -121,3 +132,5 @@ func TestTemplates(t *testing.T) {
 		}
 	}
 }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

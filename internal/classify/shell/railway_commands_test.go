@@ -48,6 +48,15 @@ func TestRailwayBuildVariablesAreJudgedAsCommands(t *testing.T) {
 			"build": map[string]any{"nixpacksPlan": map[string]any{"phases": map[string]any{"setup": map[string]any{"cmds": []any{"rm -rf /data"}}}}}}}}}}, action.ClassDestructive},
 		{graphql.Call{Field: "variableUpsert", Args: map[string]any{"input": map[string]any{"projectId": "p", "environmentId": "e", "serviceId": "s",
 			"name": "NIXPACKS_START_CMD", "value": "npm start"}}}, action.ClassWrite},
+		// A patch's variables are NAME: {value: ...}.
+		{graphql.Call{Field: "environmentPatchCommit", Args: map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{
+			"variables": map[string]any{"NIXPACKS_START_CMD": map[string]any{"value": "npm start"}}}}}}}, action.ClassWrite},
+		{graphql.Call{Field: "environmentPatchCommit", Args: map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{
+			"variables": map[string]any{"NIXPACKS_START_CMD": map[string]any{"value": "rm -rf /data"}}}}}}}, action.ClassDestructive},
+		// Settings that point the build at a file of the repository.
+		{graphql.Call{Field: "serviceInstanceUpdate", Args: map[string]any{"environmentId": "e", "serviceId": "s", "input": map[string]any{"railwayConfigFile": "evil/railway.json"}}}, action.ClassUnknown},
+		{graphql.Call{Field: "variableUpsert", Args: map[string]any{"input": map[string]any{"projectId": "p", "environmentId": "e", "serviceId": "s",
+			"name": "NIXPACKS_CONFIG_FILE", "value": "evil.toml"}}}, action.ClassUnknown},
 	} {
 		got := action.Highest(graphql.RailwayProfile{}.Judge(c.call))
 		if got != c.want && !(c.want == action.ClassWrite && got == action.ClassRead) {

@@ -210,6 +210,16 @@ func readRequestLine(r *http.Request, body []byte) (url.Values, error) {
 			return nil, refuse("the %s header asks the provider to run another method than %s", k, r.Method)
 		}
 	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// A body in UTF-16 or another charset is read by the provider's
+		// server (body-parser decodes it), not by Chaperone, which reads
+		// UTF-8.
+		if _, params, err := mime.ParseMediaType(ct); err == nil {
+			if cs := strings.ToLower(strings.TrimSpace(params["charset"])); cs != "" && cs != "utf-8" && cs != "utf8" && cs != "us-ascii" && cs != "ascii" {
+				return nil, refuse("the body's charset %q is not one Chaperone reads (UTF-8)", params["charset"])
+			}
+		}
+	}
 	if encs := contentCodings(r.Header); len(encs) > 0 {
 		return nil, refuse("the body's Content-Encoding %q is not one Chaperone decodes (gzip, deflate), or does not decode", strings.Join(encs, ", "))
 	}
@@ -704,8 +714,8 @@ func graphqlLike(path string, params url.Values, body []byte) bool {
 		if v, err := strictjson.Decode(body); err == nil {
 			if m, ok := v.(map[string]any); ok {
 				for k := range m {
-					if lettersOf(k) == "query" {
-						return true
+					if l := lettersOf(k); l == "query" || l == "extensions" || l == "operationname" {
+						return true // a persisted query names no document, only its hash
 					}
 				}
 			}

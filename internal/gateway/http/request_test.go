@@ -323,6 +323,7 @@ func TestDocumentsServersReadDifferentlyAreHeld(t *testing.T) {
 		// upper case, and GraphQL the REST rules cannot read.
 		{"OPTIONS with a body", "OPTIONS", "/u/fly-staging/apps/a/machines/m1", asJSON, `{"config":{}}`, 400},
 		{"a lower-case method", "get", "/u/fly-staging/apps/a/machines", noCType, "", 400},
+		{"a body in UTF-16", "POST", "/u/fly-staging/apps/a/volumes", http.Header{"Content-Type": {"application/json; charset=utf-16"}}, "\xff\xfe{\x00}\x00", 400},
 		{"GraphQL in a REST upstream's URL", "GET", "/u/fly-staging/graphql?query=" + url.QueryEscape(`mutation { deleteApp(appId: "a") { organization { id } } }`), noCType, "", 403},
 		{"GraphQL in a REST upstream's body", "POST", "/u/fly-staging/api", asJSON, `{"query":"mutation { deleteApp(appId: \"a\") { organization { id } } }"}`, 403},
 	})
@@ -468,8 +469,9 @@ func TestGraphQLInAnyBodyIsSeen(t *testing.T) {
 		"Query=" + url.QueryEscape(m):                                                       true,
 		"operations=" + url.QueryEscape(`{"query":"`+m+`"}`):                                true,
 		"--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--b--\r\n": true,
-		m:                                true,
-		"query Q { apps { id } }":        true,
+		m:                         true,
+		"query Q { apps { id } }": true,
+		`{"operationName":"DeleteApp","extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`: true,
 		`{"name":"web","method":"card"}`: false,
 		"name=web&method=card":           false,
 		"hello world":                    false,
