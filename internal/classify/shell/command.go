@@ -87,6 +87,15 @@ func (w *walker) command(args []arg, in input, depth int) {
 	rest := args[1:]
 	name, rest = coreutilsName(name, rest)
 	w.namesFed(name, in)
+	if name == "envsubst" && in.present && in.known {
+		// envsubst prints its input with the environment's values put in.
+		for _, m := range envRefs.FindAllStringSubmatch(in.text, -1) {
+			if v := m[1] + m[2]; secretName(v) {
+				w.add("creds.print-secret-var", credential, "envsubst prints $"+v+", which holds a credential")
+				break
+			}
+		}
+	}
 	if in.secret && slices.Contains(inputPrinters, name) {
 		// cat <<< "$ANTHROPIC_API_KEY": what it prints is the secret.
 		w.add("creds.print-secret-var", credential, name+" prints a here-string that holds a credential")
@@ -137,6 +146,10 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.gitRuns(rest, depth)
 	}
 	c := parseCall(name, rest)
+	if dir, ok := emptiedDir(c); ok {
+		// It empties the directory it is told, as rm -rf would.
+		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)
+	}
 	w.equivalents(c, in, depth)
 	w.shellBuiltins(c, depth)
 	w.searchesSecrets(c)
@@ -534,6 +547,14 @@ var outputOpts = []string{"-out", "-keyout", "-o", "--output", "--out", "-f"}
 
 // secretArgs flags any command that is handed a credential file to read.
 func (w *walker) secretArgs(c *call) {
+	if !slices.Contains(metadataOnly, c.name) && c.name != "git" {
+		for _, p := range c.pos {
+			if !p.dyn && (p.s == ".git/config" || strings.HasSuffix(p.s, "/.git/config")) && w.gitConfigHoldsCredentials() {
+				w.add("creds.git-url", credential, c.name+" reads .git/config, whose remote URLs carry a password or token")
+				return
+			}
+		}
+	}
 	if slices.Contains(metadataOnly, c.name) {
 		if c.name == "git" && gitShowsContent(c) {
 			// reading a committed secret is still reading it
@@ -759,6 +780,36 @@ func runsCode(word string) bool {
 	_, wrapper := wrappers[n]
 	return isShell(n) || slices.Contains(interpreters, n) || strings.HasPrefix(n, "python") || slices.Contains(awks, n) ||
 		wrapper || n == "eval" || n == "xargs" || n == "find"
+}
+
+// envRefs are the $NAME and ${NAME} references envsubst replaces.
+var envRefs = regexp.MustCompile(`\$(?:\{(\w+)\}|(\w+))`)
+
+// emptiedDir is the directory a tool deletes or empties when told one:
+// cargo clean's --target-dir, python -m venv --clear's, pytest's
+// --basetemp.
+func emptiedDir(c *call) (arg, bool) {
+	switch {
+	case c.name == "cargo" && c.sub("clean"):
+		if v, ok := c.flagValue("--target-dir", "--artifact-dir"); ok {
+			return arg{s: v}, true
+		}
+	case strings.HasPrefix(c.name, "python") && c.has("--clear") && len(c.pos) > 0:
+		for i, a := range c.args {
+			if a.s == "venv" && i > 0 && c.args[i-1].s == "-m" {
+				for _, p := range c.args[i+1:] {
+					if !strings.HasPrefix(p.s, "-") {
+						return p, true
+					}
+				}
+			}
+		}
+	case c.name == "pytest" || c.name == "py.test" || strings.HasPrefix(c.name, "python") && c.has("pytest"):
+		if v, ok := c.flagValue("--basetemp"); ok {
+			return arg{s: v}, true
+		}
+	}
+	return arg{}, false
 }
 
 // hasRules: a program word the guard has rules for (git, dd, pkill,

@@ -229,6 +229,36 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 			w.execVarString("npm_config_"+strings.ReplaceAll(strings.ToLower(k), "-", "_"), v, c.pos[2].dyn, depth)
 		}
 	}
+	// Modules an interpreter loads before (or beside) what it runs are run
+	// as it runs a script: node -r/--import/--loader/--test-reporter,
+	// python -m a module of the workspace.
+	if c.name == "node" || c.name == "nodejs" {
+		for _, v := range escapeValues(c, []string{"-r", "--require", "--import", "--loader", "--experimental-loader", "--test-reporter"}) {
+			if v.dyn || strings.HasPrefix(v.s, "./") || strings.HasPrefix(v.s, "../") || strings.HasPrefix(v.s, "/") || strings.HasPrefix(v.s, "~") ||
+				strings.HasSuffix(v.s, ".js") || strings.HasSuffix(v.s, ".mjs") || strings.HasSuffix(v.s, ".cjs") || strings.HasSuffix(v.s, ".ts") {
+				w.command([]arg{{s: c.name}, v}, input{}, depth+1)
+			}
+		}
+	}
+	if strings.HasPrefix(c.name, "python") {
+		for i, a := range c.args {
+			if a.s == "-m" && i+1 < len(c.args) && !c.args[i+1].dyn {
+				mod := strings.ReplaceAll(c.args[i+1].s, ".", "/")
+				for _, f := range []string{mod + ".py", mod + "/__main__.py"} {
+					if _, st := w.readScript(f); st != fileMissing {
+						w.command([]arg{{s: c.name}, {s: f}}, input{}, depth+1)
+						break
+					}
+				}
+				break
+			}
+		}
+	}
+	// aws configure set [profile.P.]credential_process CMD: the AWS CLI
+	// and SDKs run CMD for every later call with that profile.
+	if c.name == "aws" && c.sub("configure", "set") && len(c.pos) > 3 && strings.HasSuffix(strings.ToLower(c.pos[2].s), "credential_process") {
+		w.shellString(c.pos[3].arg, depth)
+	}
 	if (c.name == "npm" || c.name == "pnpm") && c.sub("pkg", "set") {
 		w.wrote("package.json", "", false, false) // its scripts now say what this set
 	}

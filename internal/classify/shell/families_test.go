@@ -2438,3 +2438,57 @@ func TestUnknownProgramsAndWritesRunLater(t *testing.T) {
 		{"sort data.txt > sorted.txt && cat sorted.txt", write, ""},
 	})
 }
+
+// A ninth round: runners that take a command after --, env's option
+// clusters, make's directory in every spelling, tools told which directory
+// to empty, settings that run a command later, what preloads and -m run,
+// and credentials in a remote's URL however they are asked for.
+func TestRunnersPreloadsAndDirectoriesToldToEmpty(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"evil.js":        "require('fs').rmSync(require('os').homedir() + '/.ssh', {recursive: true})\n",
+		"mod.py":         "import shutil, os\nshutil.rmtree(os.path.expanduser('~/.ssh'))\n",
+		"Makefile":       "all:\n\techo hi\n",
+		"tools/Makefile": "clean:\n\trm -rf ~/.ssh\n",
+		".git/config":    "[remote \"origin\"]\n\turl = https://oauth2:ghp_0123456789abcdef0123456789abcdef0123@github.com/o/r.git\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"npm explore lodash -- rm -rf ~", destructive, "fs.rm-recursive"},
+		{"npm explore lodash -- env", credential, "creds.env-dump"},
+		{`env -iS "rm -rf .git"`, destructive, "fs.rm-git-internals"},
+		{"make -Ctools clean", destructive, "fs.rm-recursive"},
+		{"make --directory=tools clean", destructive, "fs.rm-recursive"},
+		{"make -sCtools clean", destructive, "fs.rm-recursive"},
+		{"cargo clean --target-dir ~", destructive, "fs.rm-recursive"},
+		{"CARGO_TARGET_DIR=~ cargo clean", unknown, "shell.preload"},
+		{"GOMODCACHE=~ go clean -modcache", unknown, "shell.preload"},
+		{"python3 -m venv --clear src", destructive, "fs.rm-recursive"},
+		{"pytest --basetemp=src", destructive, "fs.rm-recursive"},
+		{`aws configure set profile.x.credential_process 'sh -c "rm -rf ~"'`, destructive, "fs.rm-recursive"},
+		{"npm config set editor='rm -rf .git'", destructive, "fs.rm-git-internals"},
+		{"node -r ./evil.js -e 1", destructive, ""},
+		{"node --import ./evil.js -e 1", destructive, ""},
+		{"python3 -m mod", destructive, ""},
+		{"git fast-export --all | git fast-import --force", destructive, "git.history-rewrite"},
+		{"git config remote.origin.url", credential, "creds.git-url"},
+		{"git ls-remote --get-url", credential, "creds.git-url"},
+		{"cat .git/config", credential, "creds.git-url"},
+		{"envsubst <<< '$AWS_SECRET_ACCESS_KEY'", credential, "creds.print-secret-var"},
+		// Everyday forms.
+		{"make", write, ""},
+		{"cargo clean", write, ""},
+		{"python3 -m venv .venv", write, ""},
+		{"python3 -m http.server", write, ""},
+		{"env -i PATH=/bin ls", read, ""},
+		{"git config user.name", read, ""},
+		{"echo 'host: ${HOST}' | envsubst", write, ""},
+		{"npm install lodash", write, ""},
+	})
+}

@@ -38,6 +38,7 @@ var execEnv = map[string]string{
 	"CARGO_BUILD_RUSTC_WRAPPER": "cmd", "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER": "cmd", "CARGO_BUILD_RUSTDOC": "cmd",
 	"GOFLAGS": "goflags", "npm_config_script_shell": "cmd", "NPM_CONFIG_SCRIPT_SHELL": "cmd", "npm_config_shell": "cmd",
 	"npm_config_node_options": "node", "NPM_CONFIG_NODE_OPTIONS": "node", "KUBE_EDITOR": "cmd",
+	"npm_config_editor": "cmd", "npm_config_git": "cmd", "npm_config_browser": "cmd", "npm_config_viewer": "cmd",
 	"HOME": "home", "XDG_CONFIG_HOME": "home",
 	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
 }
@@ -55,6 +56,16 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	kind := execEnv[name]
 	if strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER")) {
 		kind = "cmd"
+	}
+	if name == "CARGO_TARGET_DIR" || name == "GOMODCACHE" || name == "GOPATH" {
+		// The tool's own directory, which its clean deletes whole
+		// (cargo clean, go clean -modcache): outside the workspace, and
+		// not where the tool keeps it anyway, it may be anything.
+		if !dyn && (isTemp(value) || inWorkspace(value) || value == "~/go" || value == "$HOME/go" || value == "~/go/pkg/mod") {
+			return
+		}
+		w.add("shell.preload", unknown, name+"="+value+" puts the tool's own directory, which its clean deletes, outside the workspace")
+		return
 	}
 	if strings.HasPrefix(name, "GIT_TRACE") {
 		// GIT_TRACE=1 traces to standard error; a path is a file git
@@ -122,7 +133,8 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 
 // isExecVar says whether assigning name can make a program run something.
 func isExecVar(name string) bool {
-	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
+	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") ||
+		name == "CARGO_TARGET_DIR" || name == "GOMODCACHE" || name == "GOPATH" || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
 		strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER"))
 }
 
@@ -355,7 +367,11 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 	if (sub.s == "clone" || sub.s == "init") && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "--template" || strings.HasPrefix(a.s, "--template=") }) {
 		w.add("git.config-loads", unknown, "git "+sub.s+" --template copies hooks from a directory into the repository, which git then runs")
 	}
-	if (sub.s == "config" && c.has("-l", "--list", "--get-regexp", "--get-all", "--get") || sub.s == "remote" && (c.has("-v", "--verbose") || c.sub("get-url") || c.sub("show"))) && w.gitConfigHoldsCredentials() {
+	printsURL := sub.s == "config" && (c.has("-l", "--list", "--get-regexp", "--get-all", "--get", "--get-urlmatch") ||
+		slices.ContainsFunc(c.pos, func(p positional) bool { return strings.HasPrefix(strings.ToLower(p.s), "remote.") || strings.HasPrefix(strings.ToLower(p.s), "url.") })) ||
+		sub.s == "remote" && (c.has("-v", "--verbose") || c.sub("get-url") || c.sub("show")) ||
+		sub.s == "ls-remote" && c.has("--get-url") || sub.s == "var" && c.has("-l")
+	if printsURL && w.gitConfigHoldsCredentials() {
 		w.add("creds.git-url", credential, "git "+sub.s+" prints the repository's remote URLs, and one of them carries a password or token")
 	}
 	if sub.s == "stash" && c.sub("show") && c.has("-u", "--include-untracked", "--only-untracked") && len(w.secretsIn(".")) > 0 {

@@ -42,6 +42,7 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 	{ID: "git.stash-clear", Sub: []string{"stash", "clear"}, Class: destructive, Reason: "git stash clear deletes all stashed work"},
 	{ID: "git.history-rewrite", Sub: []string{"filter-branch"}, Class: destructive, Reason: "git filter-branch rewrites history"},
 	{ID: "git.history-rewrite", Sub: []string{"filter-repo"}, Class: destructive, Reason: "git filter-repo rewrites history"},
+	{ID: "git.history-rewrite", Sub: []string{"fast-import"}, Any: []string{"--force"}, Class: destructive, Reason: "git fast-import --force moves branches to whatever its input says, losing the commits they held"},
 	{ID: "git.reflog-expire", Sub: []string{"reflog", "expire"}, Class: destructive, Reason: "expiring the reflog removes the way back to lost commits"},
 	{ID: "git.reflog-delete", Sub: []string{"reflog", "delete"}, Class: destructive, Reason: "deleting reflog entries removes the way back to lost commits"},
 	{ID: "git.gc-prune-now", Sub: []string{"gc"}, When: func(c *call) bool { v, ok := c.flagValue("--prune"); return ok && v != "never" && v != "" }, Class: destructive,

@@ -406,8 +406,21 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 			file = a.s[2:]
 		case strings.HasPrefix(a.s, "--file=") || strings.HasPrefix(a.s, "--makefile="):
 			_, file, _ = strings.Cut(a.s, "=")
-		case a.s == "-C" || a.s == "--directory":
+		case a.s == "-C" || a.s == "--directory" || a.s == "--dir" || a.s == "--direc" || a.s == "--director":
 			if i+1 < len(args) {
+				dir = args[i+1].s
+				i++
+			}
+		case strings.HasPrefix(a.s, "-C") && len(a.s) > 2:
+			dir = a.s[2:] // -Ctools
+		case strings.HasPrefix(a.s, "--") && strings.Contains(a.s, "=") && abbreviates(a.s[:strings.IndexByte(a.s, '=')], "--directory"):
+			_, dir, _ = strings.Cut(a.s, "=") // --directory=tools, --dir=tools
+		case !strings.HasPrefix(a.s, "--") && len(a.s) > 2 && a.s[0] == '-' && strings.ContainsRune(a.s, 'C'):
+			// A cluster with C (-sCtools, -sC tools): what follows it is the
+			// directory, glued or the next word.
+			if j := strings.IndexByte(a.s, 'C'); j < len(a.s)-1 {
+				dir = a.s[j+1:]
+			} else if i+1 < len(args) {
 				dir = args[i+1].s
 				i++
 			}

@@ -82,9 +82,16 @@ func unwrap(name string, args []arg) ([]arg, bool) {
 			}
 			return tail(args, i), true
 		case strings.HasPrefix(a.s, "-") && len(a.s) > 1 && !a.dyn:
-			if name == "env" && (a.s == "-S" || a.s == "--split-string") && i+1 < len(args) {
-				// env -S "cmd args" splits one string into the command line.
+			if name == "env" && (a.s == "-S" || a.s == "--split-string" || envSplitCluster(a.s)) && i+1 < len(args) {
+				// env -S "cmd args" splits one string into the command line;
+				// so does a cluster ending in S (env -iS "...").
 				return []arg{{s: "sh"}, {s: "-c"}, args[i+1]}, true
+			}
+			if v, ok := strings.CutPrefix(a.s, "--split-string="); name == "env" && ok {
+				return []arg{{s: "sh"}, {s: "-c"}, {s: v, dyn: a.dyn}}, true
+			}
+			if j := strings.IndexByte(a.s, 'S'); name == "env" && !strings.HasPrefix(a.s, "--") && j > 0 && j < len(a.s)-1 && isLetters(a.s[1:j]) {
+				return []arg{{s: "sh"}, {s: "-c"}, {s: a.s[j+1:], dyn: a.dyn}}, true // -S"cmd", -iS"cmd"
 			}
 			if takesValue(wr.valueOpts, a.s) {
 				i++
@@ -135,4 +142,10 @@ func isAssignment(s string) bool {
 		}
 	}
 	return true
+}
+
+// envSplitCluster: a cluster of env's short options that ends in S
+// (-iS, -vS, -0S), whose value is the next word.
+func envSplitCluster(a string) bool {
+	return len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(a, "S") && isLetters(a[1:])
 }
