@@ -368,7 +368,9 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 		w.add("git.config-loads", unknown, "git "+sub.s+" --template copies hooks from a directory into the repository, which git then runs")
 	}
 	printsURL := sub.s == "config" && (c.has("-l", "--list", "--get-regexp", "--get-all", "--get", "--get-urlmatch") ||
-		slices.ContainsFunc(c.pos, func(p positional) bool { return strings.HasPrefix(strings.ToLower(p.s), "remote.") || strings.HasPrefix(strings.ToLower(p.s), "url.") })) ||
+		slices.ContainsFunc(c.pos, func(p positional) bool {
+			return strings.HasPrefix(strings.ToLower(p.s), "remote.") || strings.HasPrefix(strings.ToLower(p.s), "url.")
+		})) ||
 		sub.s == "remote" && (c.has("-v", "--verbose") || c.sub("get-url") || c.sub("show")) ||
 		sub.s == "ls-remote" && c.has("--get-url") || sub.s == "var" && c.has("-l")
 	if printsURL && w.gitConfigHoldsCredentials() {

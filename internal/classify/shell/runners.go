@@ -60,7 +60,7 @@ var (
 		"dotenvx":   {{sub: []string{"run"}, valueOpts: strings.Fields("-f --env-file -e --env")}},
 		"sops":      {{sub: []string{"exec-env"}, skip: 1, joined: true}, {sub: []string{"exec-file"}, skip: 1, joined: true}},
 		// npm explore PKG -- CMD runs CMD in the package's directory.
-		"npm": {{sub: []string{"explore"}, skip: 1, dashdash: true, joined: true}},
+		"npm":       {{sub: []string{"explore"}, skip: 1, dashdash: true, joined: true}},
 		"vagrant":   {{sub: []string{"ssh"}, shellOpts: []string{"-c", "--command"}}},
 		"gcloud":    {{sub: []string{"compute", "ssh"}, shellOpts: []string{"--command"}}, {sub: []string{"cloud-shell", "ssh"}, shellOpts: []string{"--command"}}},
 		"aws":       {{sub: []string{"ecs", "execute-command"}, shellOpts: []string{"--command"}}},
