@@ -2492,3 +2492,17 @@ func TestRunnersPreloadsAndDirectoriesToldToEmpty(t *testing.T) {
 		{"npm install lodash", write, ""},
 	})
 }
+
+// Writers that name their output as a module's or an option's argument.
+func TestOutputsNamedAsArguments(t *testing.T) {
+	check(t, []want{
+		{"python3 -m zipfile -c ~/.bashrc README.md", destructive, "fs.overwrite-outside-workspace"},
+		{"python3 -m json.tool package.json ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"node --test --test-reporter=tap --test-reporter-destination=/root/.bashrc", destructive, "fs.overwrite-outside-workspace"},
+		{"node --redirect-warnings=/root/.bashrc -e 1", destructive, "fs.overwrite-outside-workspace"},
+		{"fallocate -i -l 4096 ~/.bashrc", destructive, "fs.punch-hole"},
+		{"python3 -m zipfile -c out.zip src", write, ""},
+		{"python3 -m json.tool package.json", write, ""},
+		{"fallocate -l 1G big.img", write, ""},
+	})
+}

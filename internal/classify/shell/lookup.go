@@ -129,6 +129,7 @@ var programOutputs = map[string][]string{
 	"ssh": {"-E"}, "vim": {"-W", "-w"}, "nvim": {"-W", "-w"},
 	"tsc": {"--outFile", "--outDir"}, "pip": {"--target", "-t", "--prefix", "--root"}, "pip3": {"--target", "-t", "--prefix", "--root"},
 	"csplit": {"-f", "--prefix"}, "zstd": {"--output-dir-flat", "--output-dir-mirror"}, "unsquashfs": {"-d", "-dest"},
+	"node": {"--test-reporter-destination", "--redirect-warnings", "--diagnostic-dir", "--report-directory", "--cpu-prof-dir", "--heap-prof-dir"},
 }
 
 // positionalOutputs are the operands some programs write to: script's
@@ -142,6 +143,34 @@ func positionalOutputs(c *call) []arg {
 			}
 		}
 		return out
+	}
+	if strings.HasPrefix(c.name, "python") {
+		// python -m zipfile/tarfile -c OUT ..., python -m json.tool IN OUT.
+		for i, a := range c.args {
+			if a.s != "-m" || i+2 >= len(c.args) {
+				continue
+			}
+			rest := c.args[i+2:]
+			switch c.args[i+1].s {
+			case "zipfile", "tarfile":
+				for j, r := range rest {
+					if (r.s == "-c" || r.s == "--create") && j+1 < len(rest) {
+						return rest[j+1 : j+2]
+					}
+				}
+			case "json.tool":
+				var files []arg
+				for _, r := range rest {
+					if !strings.HasPrefix(r.s, "-") {
+						files = append(files, r)
+					}
+				}
+				if len(files) >= 2 {
+					return files[1:2]
+				}
+			}
+			break
+		}
 	}
 	switch c.name {
 	case "script":

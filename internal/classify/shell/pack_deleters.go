@@ -50,7 +50,7 @@ var deletersPack = &Pack{Name: "deleters",
 			return anyOutside(c)
 		}, Class: destructive, Reason: "replaces files outside the workspace with compressed copies"},
 		{ID: "fs.punch-hole", When: func(c *call) bool {
-			return c.name == "fallocate" && c.has("--punch-hole", "-p", "--collapse-range", "-c", "--zero-range", "-z", "--insert-range")
+			return c.name == "fallocate" && (c.has("--punch-hole", "-p", "--collapse-range", "-c", "--zero-range", "-z", "--insert-range", "-i") || shortBundle(c, 'p') || shortBundle(c, 'c') || shortBundle(c, 'z') || shortBundle(c, 'i'))
 		}, Class: destructive, Reason: "fallocate deallocates or shifts a file's data"},
 		{ID: "fs.overwrite-outside-workspace", When: func(c *call) bool {
 			// sponge FILE and uniq IN OUT write FILE/OUT.
