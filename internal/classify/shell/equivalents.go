@@ -15,14 +15,17 @@ import (
 func (w *walker) equivalents(c *call, in input, depth int) {
 	// A reversed patch of the working tree's own changes discards them:
 	// git diff | git apply -R is git checkout -- . by another name.
-	fromGit := in.present && in.from == "git"
+	// So is git diff -R | git apply: one of the two reverses, not both.
+	fromGit, reversed := in.present && (in.from == "git" || in.from == "git -R"), in.present && in.from == "git -R"
 	for _, p := range c.pos {
-		if p.proc != nil && w.procOutput(p.proc, depth).from == "git" {
-			fromGit = true // git apply -R <(git diff)
+		if p.proc != nil {
+			if f := w.procOutput(p.proc, depth).from; f == "git" || f == "git -R" {
+				fromGit, reversed = true, f == "git -R" // git apply -R <(git diff)
+			}
 		}
 	}
-	if (c.name == "git" && c.sub("apply") || c.name == "patch") && c.has("-R", "--reverse") && fromGit {
-		w.add("git.checkout-discard", destructive, c.name+" -R of git's own diff discards uncommitted changes")
+	if (c.name == "git" && c.sub("apply") || c.name == "patch") && fromGit && c.has("-R", "--reverse") != reversed && !c.has("--check", "--stat", "--numstat", "--summary") {
+		w.add("git.checkout-discard", destructive, c.name+" of git's own diff, reversed, discards uncommitted changes")
 	}
 	switch c.name {
 	case "scp", "sftp":

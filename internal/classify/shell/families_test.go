@@ -2506,3 +2506,27 @@ func TestOutputsNamedAsArguments(t *testing.T) {
 		{"fallocate -l 1G big.img", write, ""},
 	})
 }
+
+// A reversed diff applied forward, more frameworks' resets and more CLIs
+// that print a token.
+func TestReversedDiffsResetsAndTokenPrinters(t *testing.T) {
+	check(t, []want{
+		{"git diff -R | git apply", destructive, "git.checkout-discard"},
+		{"git diff -R | patch -p1", destructive, "git.checkout-discard"},
+		{"php artisan migrate:rollback --step=100", destructive, "app.migrate-undo-all"},
+		{"dotnet ef database drop --force", destructive, "app.migrate-undo-all"},
+		{"dotnet ef database update 0", destructive, "app.migrate-undo-all"},
+		{"mix ecto.rollback --all", destructive, "app.migrate-undo-all"},
+		{"hasura migrate apply --down all", destructive, "app.migrate-undo-all"},
+		{"npx mikro-orm schema:fresh --run", destructive, "app.migrate-undo-all"},
+		{"az acr login --name r --expose-token", credential, "creds.cli-secrets"},
+		{"firebase login:ci", credential, "creds.cli-secrets"},
+		{"glab config get token", credential, "creds.cli-secrets"},
+		{"bw list items", credential, "creds.cli-secrets"},
+		{"git diff -R | git apply -R", write, ""},
+		{"git diff main feature | git apply", write, ""},
+		{"php artisan migrate", write, ""},
+		{"dotnet ef database update", write, ""},
+		{"mix ecto.migrate", write, ""},
+	})
+}

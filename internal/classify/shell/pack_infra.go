@@ -256,7 +256,30 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 }}
 
 var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "rake", "artisan", "manage.py", "django-admin", "sequelize", "knex", "typeorm", "drizzle-kit", "alembic", "flask", "mix", "dotnet", "ef",
-	"flyway", "atlas", "goose", "dbmate", "migrate", "sqlx", "liquibase", "pg_dropcluster", "convex", "bin/rails", "sequelize-cli", "sqitch", "dbt"}, Rules: []Rule{
+	"flyway", "atlas", "goose", "dbmate", "migrate", "sqlx", "liquibase", "pg_dropcluster", "convex", "bin/rails", "sequelize-cli", "sqitch", "dbt",
+	"php", "hasura", "diesel", "mikro-orm"}, Rules: []Rule{
+	{ID: "app.migrate-undo-all", When: func(c *call) bool {
+		// More frameworks' ways to roll every migration back or drop the
+		// database: Laravel's through php artisan, EF Core's, Ecto's,
+		// Hasura's, Diesel's and MikroORM's.
+		if c.name == "php" && c.sub("artisan") && len(c.pos) > 1 {
+			switch c.pos[1].s {
+			case "migrate:rollback", "migrate:reset", "migrate:fresh", "migrate:refresh", "db:wipe":
+				return true
+			}
+		}
+		switch {
+		case c.name == "artisan" && c.sub("migrate:rollback"):
+		case c.name == "dotnet" && (c.sub("ef", "database", "drop") || c.sub("ef", "database", "update") && len(c.pos) > 3 && c.pos[3].s == "0"):
+		case c.name == "mix" && c.sub("ecto.rollback") && c.has("--all"):
+		case c.name == "hasura" && c.sub("migrate", "apply") && c.has("--down"):
+		case c.name == "diesel" && (c.sub("migration", "redo") && c.has("--all", "-a") || c.sub("migration", "revert") && c.has("--all", "-a") || c.sub("database", "reset") || c.sub("database", "drop")):
+		case c.name == "mikro-orm" && (c.sub("schema:fresh") || c.sub("schema:drop") || c.sub("migration:fresh") || c.sub("database:drop")):
+		default:
+			return false
+		}
+		return true
+	}, Class: destructive, Reason: "rolls back every migration or drops the database"},
 	{ID: "app.migrate-undo-all", When: func(c *call) bool {
 		switch c.name {
 		case "flyway":
@@ -525,7 +548,13 @@ var ghPack = &Pack{Name: "github", Commands: []string{"gh"}, Rules: []Rule{
 }}
 
 var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass",
-	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx", "netlify", "stripe", "poetry"}, Rules: []Rule{
+	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx", "netlify", "stripe", "poetry", "firebase", "glab"}, Rules: []Rule{
+	{ID: "creds.cli-secrets", When: func(c *call) bool {
+		return c.name == "az" && c.sub("acr", "login") && c.has("--expose-token", "-t") ||
+			c.name == "firebase" && c.sub("login:ci") ||
+			c.name == "glab" && c.sub("config", "get") && len(c.pos) > 2 && strings.Contains(strings.ToLower(c.pos[2].s), "token") ||
+			c.name == "bw" && (c.sub("list", "items") || c.sub("get", "password") || c.sub("get", "item") || c.sub("export"))
+	}, Class: credential, Reason: "prints a token, a password or a vault's items"},
 	{ID: "creds.cli-secrets", When: func(c *call) bool {
 		switch c.name {
 		case "gh":

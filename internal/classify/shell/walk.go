@@ -464,6 +464,10 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 			return input{present: true, from: "git", paths: append([]string{"."}, w.secretsIn(".")...)}
 		}
 	}
+	if name == "git" && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "-R" || a.s == "--reverse" }) {
+		// git diff -R: a patch that undoes the working tree's changes.
+		return input{present: true, from: "git -R"}
+	}
 	for _, a := range rest {
 		if a.dyn {
 			return input{present: true, from: name}
