@@ -199,7 +199,7 @@ func literal(w *syntax.Word) (string, bool) {
 				if !ok {
 					return "", false
 				}
-				b.WriteString(l.Value)
+				b.WriteString(unescapeQuoted(l.Value))
 			}
 		default:
 			return "", false

@@ -2530,3 +2530,15 @@ func TestReversedDiffsResetsAndTokenPrinters(t *testing.T) {
 		{"mix ecto.migrate", write, ""},
 	})
 }
+
+// A value assigned in double quotes is the text after the shell's quote
+// removal: "\$(rm -rf ~)" holds $(rm -rf ~), which ${v@P} runs.
+func TestDoubleQuotedValuesAreUnescaped(t *testing.T) {
+	check(t, []want{
+		{`v="\$(rm -rf ~)"; echo "${v@P}"`, destructive, "fs.rm-recursive"},
+		{"v=\"\\`rm -rf ~\\`\"; echo ${v@P}", destructive, "fs.rm-recursive"},
+		{`v="\$(rm -rf ~)"; bash -c "$v"`, destructive, "fs.rm-recursive"},
+		{`f="a\"b"; cat "$f"`, read, ""},
+		{`v="\$USER"; echo "${v@P}"`, read, ""},
+	})
+}
