@@ -220,7 +220,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.command(append([]arg{{s: as}}, rest[1:]...), in, depth)
 	case w.programArgument(name, rest, in, depth):
 	default:
-		w.program(c, in)
+		if !w.program(c, in) {
+			w.embeddedCommand(c, depth)
+		}
 	}
 	w.copies(c, in)
 	w.mayHaveWritten(c)
@@ -422,15 +424,16 @@ func regexpAssigns(p, word string) bool {
 	return strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, ":")
 }
 
-// program classifies an ordinary program by its rule packs.
-func (w *walker) program(c *call, in input) {
+// program classifies an ordinary program by its rule packs; it reports
+// whether any rule described the call.
+func (w *walker) program(c *call, in input) bool {
 	if slices.Contains(printers, c.name) {
 		w.printed(c)
-		return
+		return true
 	}
 	if dryRun(c) {
 		w.add("shell.dry-run", read, c.name+" only rehearses (--dry-run)")
-		return
+		return true
 	}
 	if in.present && in.known && slices.Contains([]string{"nc", "ncat", "netcat", "socat", "telnet", "websocat", "openssl"}, c.name) ||
 		slices.Contains([]string{"curl", "wget", "http", "https", "xh", "xhs", "httpie", "gh"}, c.name) {
@@ -451,6 +454,7 @@ func (w *walker) program(c *call, in input) {
 	if !matched && !slices.Contains(readOnly, c.name) {
 		w.add("shell.run", write, "runs "+c.name)
 	}
+	return matched || slices.Contains(readOnly, c.name)
 }
 
 // outsidePath returns the first path a call is handed, as an operand or an

@@ -22,8 +22,8 @@ type dbClient struct {
 
 var dbClients = map[string]*dbClient{
 	"psql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, valueOpts: strings.Fields("-h -p -U -d -v --set -o -L -P -T -F -R"), lang: "postgres"},
-	"mysql":             {inline: []string{"-e", "--execute"}, valueOpts: strings.Fields("-h -P -u -p -D -S --host --port --user --database --socket"), lang: "sql"},
-	"mariadb":           {inline: []string{"-e", "--execute"}, valueOpts: strings.Fields("-h -P -u -p -D -S --host --port --user --database --socket"), lang: "sql"},
+	"mysql":             {inline: []string{"-e", "--execute", "--init-command", "--init-command-add"}, valueOpts: strings.Fields("-h -P -u -p -D -S --host --port --user --database --socket"), lang: "sql"},
+	"mariadb":           {inline: []string{"-e", "--execute", "--init-command", "--init-command-add"}, valueOpts: strings.Fields("-h -P -u -p -D -S --host --port --user --database --socket"), lang: "sql"},
 	"sqlite3":           {sqlArg: 2, valueOpts: strings.Fields("-cmd -separator -newline -nullvalue"), lang: "sql"},
 	"duckdb":            {inline: []string{"-c"}, sqlArg: 2, lang: "sql"},
 	"clickhouse-client": {inline: []string{"-q", "--query"}, lang: "sql"},

@@ -152,6 +152,7 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 			}
 		}
 	}
+	w.commandOptions(c, depth)
 	if files, ok := interpretersOfTheirOwn[c.name]; ok && (in.present || files && len(c.pos) > 0) && !onlyNonExecution(c) {
 		w.add("shell.program-code", unknown, c.name+" runs a program in a language that can run any command")
 	}
@@ -303,6 +304,33 @@ func onlyNonExecution(c *call) bool {
 }
 
 // escapeValues is every value the options are given: -o V, -oV, --opt=V.
+// commandOptionNames are long options that, in every tool that has them
+// (mysql --pager, gh --editor, hg --ssh, aws --cli-pager-like wrappers),
+// name a command line the tool runs.
+var commandOptionNames = []string{"--pager", "--editor", "--browser", "--askpass", "--ssh-command", "--ssh-cmd", "--rsh"}
+
+// commandOptions judges what such an option runs, for any program.
+func (w *walker) commandOptions(c *call, depth int) {
+	for i, a := range c.args {
+		name, value, hasValue := strings.Cut(a.s, "=")
+		if !slices.Contains(commandOptionNames, name) || a.dyn && !hasValue {
+			continue
+		}
+		v := arg{s: value, dyn: a.dyn}
+		if !hasValue {
+			if i+1 >= len(c.args) || strings.HasPrefix(c.args[i+1].s, "-") {
+				continue // a switch here: mysql --pager alone uses $PAGER
+			}
+			v = c.args[i+1]
+		}
+		if v.dyn {
+			w.add("shell.dynamic-script", unknown, c.name+" "+name+" runs a command only known at run time")
+			continue
+		}
+		w.script(v.s, depth+1)
+	}
+}
+
 func escapeValues(c *call, opts []string) []arg {
 	var out []arg
 	for i, a := range c.args {

@@ -26,6 +26,10 @@ type scope struct {
 	lateEval bool // an eval whose text is only known during the walk
 	loops    int  // loops being walked
 	ifs      bool // IFS is assigned: splitting follows it
+	// data are variables that may hold text read from a file or another
+	// program's output (read, mapfile, x=$(<f)), which bash evaluates
+	// as an expression of its own in arithmetic.
+	data map[string]bool
 }
 
 func newScope() *scope {
@@ -84,6 +88,9 @@ func (s *scope) prescan(f syntax.Node, depth int) {
 			if n.Naked {
 				return true // export NAME keeps its value
 			}
+			if n.Value != nil && carriesData(n.Value) {
+				s.markData(n.Name.Value)
+			}
 			if n.Append || n.Index != nil || n.Array != nil {
 				s.assign(n.Name.Value, nil)
 			} else {
@@ -95,6 +102,11 @@ func (s *scope) prescan(f syntax.Node, depth int) {
 			}
 		case *syntax.ForClause:
 			if wi, ok := n.Loop.(*syntax.WordIter); ok {
+				for _, it := range wi.Items {
+					if carriesData(it) {
+						s.markData(wi.Name.Value)
+					}
+				}
 				if len(wi.Items) == 1 {
 					s.assign(wi.Name.Value, wi.Items[0])
 				} else {
@@ -158,6 +170,9 @@ func (s *scope) prescan(f syntax.Node, depth int) {
 				for _, a := range n.Args[1:] {
 					if l := a.Lit(); !strings.HasPrefix(l, "-") {
 						s.setBy(a)
+						if name == "read" || name == "mapfile" || name == "readarray" {
+							s.markData(l)
+						}
 					}
 				}
 			case name == "alias":

@@ -804,7 +804,7 @@ func TestWorkspaceInTempAndProjectTools(t *testing.T) {
 		{"perf stat rm -rf /etc", destructive, "fs.rm-recursive"},
 		{"socat - SYSTEM:'rm -rf /etc'", destructive, "fs.rm-recursive"},
 		{"pwsh -Command 'rm -r -fo /etc'", unknown, "shell.program-code"},
-		{"cmake -E rm -rf /etc", unknown, "shell.program-code"},
+		{"cmake -E rm -rf /etc", destructive, "fs.rm-recursive"},
 		{`R -e 'unlink("/etc", recursive=TRUE)'`, unknown, "shell.program-code"},
 		{"printf 'x:\\n\\trm -rf /etc\\n' > justfile && just x", unknown, "shell.project-file"},
 		{"printf 'import shutil\\nshutil.rmtree(\"/etc\")\\n' > conftest.py && pytest", destructive, "inline.delete"},
@@ -2540,5 +2540,79 @@ func TestDoubleQuotedValuesAreUnescaped(t *testing.T) {
 		{`v="\$(rm -rf ~)"; bash -c "$v"`, destructive, "fs.rm-recursive"},
 		{`f="a\"b"; cat "$f"`, read, ""},
 		{`v="\$USER"; echo "${v@P}"`, read, ""},
+	})
+}
+
+func TestLaunchersNoRuleDescribes(t *testing.T) {
+	check(t, []want{
+		{"ip netns exec blue rm -rf /", destructive, "fs.rm-recursive"},
+		{"ip vrf exec red rm -rf ~", destructive, "fs.rm-recursive"},
+		{"ip -n blue netns exec blue /bin/rm -rf /srv", destructive, "fs.rm-recursive"},
+		{"gh extension exec foo git push --force", destructive, ""},
+		{"somelauncher --quiet dropdb app", destructive, "db.dropdb"},
+		// a name among the words of a program that only takes names
+		{"brew install git", write, ""},
+		{"man rm", read, ""},
+	})
+}
+
+func TestGitSettingsThatRunPrograms(t *testing.T) {
+	check(t, []want{
+		{"git -c imap.tunnel='rm -rf ~' imap-send", destructive, "fs.rm-recursive"},
+		{"git config imap.tunnel 'rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=imap.tunnel GIT_CONFIG_VALUE_0='rm -rf ~' git imap-send", destructive, "fs.rm-recursive"},
+		{"git -c difftool.vimdiff.path=./nuke.sh difftool -y -t vimdiff", unknown, "git.config-loads"},
+		{"git -c mergetool.meld.path=/tmp/x mergetool -y", unknown, "git.config-loads"},
+		{"git config remote.origin.vcs evil", unknown, "git.config-loads"},
+		{"git config sendemail.smtpserver /tmp/x.sh", unknown, "git.config-loads"},
+		{"git config --global url.https://evil.example/.insteadOf https://github.com/", unknown, "git.config-redirect"},
+		{"git config submodule.lib.path lib", read, ""},
+	})
+}
+
+func TestVariablesAndOptionsNamingACommand(t *testing.T) {
+	check(t, []want{
+		{"PYTHONBREAKPOINT=os.system python3 -c 'breakpoint(\"rm -rf ~\")'", unknown, "shell.preload"},
+		{"PYTHONBREAKPOINT=0 python3 -c 'print(1)'", write, ""},
+		{"PERL5DB='BEGIN{system(1)}' perl -d -e 1", unknown, "shell.preload"},
+		{"PYTHONWARNINGS=ignore::evil.X python3 -c 1", unknown, "shell.preload"},
+		{"AWS_PAGER='rm -rf ~' aws s3 ls", destructive, "fs.rm-recursive"},
+		{"GH_PAGER='rm -rf ~' gh pr list", destructive, "fs.rm-recursive"},
+		{"export KUBECTL_EXTERNAL_DIFF='rm -rf ~'", destructive, "fs.rm-recursive"},
+		{"PSQL_PAGER='git reset --hard' psql -c 'select 1'", destructive, "git.reset-hard"},
+		{"GH_PAGER=cat gh pr list", write, ""},
+		{"mysql --pager='rm -rf ~' -e 'select 1'", destructive, "fs.rm-recursive"},
+		{"sometool --editor 'rm -rf ~' edit x", destructive, "fs.rm-recursive"},
+		{"mysql --pager -e 'select 1'", read, ""},
+		{"mysql --init-command='DROP DATABASE prod' -e 'select 1'", destructive, ""},
+		{"mariadb --init-command 'TRUNCATE users' -e 'select 1'", destructive, ""},
+	})
+}
+
+func TestPermissionsSpelledAsOptions(t *testing.T) {
+	check(t, []want{
+		{"chmod -R -rwx /", destructive, "fs.permissions-outside-workspace"},
+		{"chmod -w /etc/passwd", destructive, "fs.permissions-outside-workspace"},
+		{"chmod --reference=/dev/null -R ~", destructive, "fs.permissions-outside-workspace"},
+		{"chown --reference=/dev/null -R ~", destructive, "fs.permissions-outside-workspace"},
+		{"chattr -i /etc/passwd", destructive, "fs.permissions-outside-workspace"},
+		{"chmod -x ./script.sh", write, ""},
+		{"chmod -R u+w ./src", write, ""},
+	})
+}
+
+func TestArithmeticOverReadData(t *testing.T) {
+	check(t, []want{
+		{"read x < data.txt; (( x ))", unknown, "shell.arith-data"},
+		{"x=$(<data.txt); [[ $x -eq 0 ]]", unknown, "shell.arith-data"},
+		{"while read -r n; do echo $((n)); done < data.txt", unknown, "shell.arith-data"},
+		{"n=$(head -1 data.txt); echo ${s:n}", unknown, "shell.arith-data"},
+		{"for n in $(cat nums.txt); do echo $((n+1)); done", unknown, "shell.arith-data"},
+		{"mapfile -t a < f; echo $(( a ))", unknown, "shell.arith-data"},
+		// numbers by construction, and test, which does not evaluate
+		{"n=$(wc -l < f); (( n > 5 )) && echo big", read, ""},
+		{"for i in $(seq 1 5); do echo $((i*2)); done", read, ""},
+		{"x=$(find . | wc -l); echo $((x))", read, ""},
+		{`read x < data.txt; [ "$x" -eq 0 ]`, read, ""},
 	})
 }

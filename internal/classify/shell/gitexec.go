@@ -40,6 +40,10 @@ var execEnv = map[string]string{
 	"npm_config_node_options": "node", "NPM_CONFIG_NODE_OPTIONS": "node", "KUBE_EDITOR": "cmd",
 	"npm_config_editor": "cmd", "npm_config_git": "cmd", "npm_config_browser": "cmd", "npm_config_viewer": "cmd",
 	"HOME": "home", "XDG_CONFIG_HOME": "home",
+	// Code the interpreter runs on its own: breakpoint() calls the
+	// PYTHONBREAKPOINT callable (os.system, shutil.rmtree) with its
+	// arguments; perl -d loads PERL5DB as the debugger.
+	"PYTHONBREAKPOINT": "pybreak", "PERL5DB": "unknown", "PERLDB_OPTS": "unknown", "PYTHONWARNINGS": "pywarn",
 	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
 }
 
@@ -53,7 +57,7 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	if w.gitEnvConfig(name, value, dyn, depth) {
 		return
 	}
-	kind := execEnv[name]
+	kind := commandVarKind(name)
 	if strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER")) {
 		kind = "cmd"
 	}
@@ -119,6 +123,19 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		if value != "~" && value != "$HOME" {
 			w.add("shell.preload", unknown, name+"="+value+" makes programs read their settings, which can run commands, from elsewhere")
 		}
+	case "pybreak":
+		if value == "0" || value == "pdb.set_trace" || value == "ipdb.set_trace" || value == "pudb.set_trace" || value == "IPython.embed" {
+			return
+		}
+		w.add("shell.preload", unknown, name+"="+value+" makes breakpoint() call "+value+" with the program's arguments")
+	case "pywarn":
+		// A warning category of module.Class imports that module.
+		for _, f := range strings.Split(value, ",") {
+			if parts := strings.Split(f, ":"); len(parts) > 2 && strings.Contains(parts[2], ".") {
+				w.add("shell.preload", unknown, name+" makes python import "+parts[2]+" at start-up")
+				return
+			}
+		}
 	case "node":
 		if strings.Contains(value, "--require") || strings.Contains(value, "-r ") || strings.Contains(value, "--import") || strings.Contains(value, "--loader") {
 			w.add("shell.preload", unknown, name+" loads code into every node process: "+value)
@@ -133,9 +150,26 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 
 // isExecVar says whether assigning name can make a program run something.
 func isExecVar(name string) bool {
-	return execEnv[name] != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") ||
+	return commandVarKind(name) != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") ||
 		name == "CARGO_TARGET_DIR" || name == "GOMODCACHE" || name == "GOPATH" || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
 		strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER"))
+}
+
+// commandVarKind is what a variable's value is to the programs that read
+// it. Beyond the named ones, tools follow one convention: AWS_PAGER,
+// GH_EDITOR, KUBECTL_EXTERNAL_DIFF, HGEDITOR name a command line the tool
+// runs, so every variable named that way is one.
+func commandVarKind(name string) string {
+	if k := execEnv[name]; k != "" {
+		return k
+	}
+	upper := strings.ToUpper(name)
+	for _, suffix := range []string{"_PAGER", "PAGER", "_EDITOR", "EDITOR", "_BROWSER", "_ASKPASS", "_SSH_COMMAND", "_RSH", "_EXTERNAL_DIFF", "_DIFF_TOOL", "_DIFFTOOL", "_MERGETOOL", "_SHELL"} {
+		if strings.HasSuffix(upper, suffix) && upper != "SHELL" {
+			return "cmd"
+		}
+	}
+	return ""
 }
 
 type gitEnvSetting struct {
@@ -218,7 +252,10 @@ func (w *walker) execEnvArgs(name string, args []arg, depth int) {
 // value git runs as a command.
 var execConfigSuffixes = []string{"sshcommand", "pager", "editor", "askpass", "gitproxy", "external", "command", "cmd", "textconv",
 	"driver", "clean", "smudge", "process", "program", "helper", "fsmonitor", "uploadpack", "receivepack", "packobjectshook",
-	"difffilter", "tocmd", "cccmd", "httpd", "alternaterefscommand", "proc-receive", "hook", "defaultkeycommand", "sendmailcmd"}
+	"difffilter", "tocmd", "cccmd", "httpd", "alternaterefscommand", "proc-receive", "hook", "defaultkeycommand", "sendmailcmd",
+	// imap.tunnel; difftool, mergetool, browser and man tools' path,
+	// the program git runs in place of the tool's own; web.browser.
+	"tunnel", "path", "browser"}
 
 // gitConfig classifies one configuration setting: aliases that run a
 // shell, and keys whose value git runs.
@@ -274,6 +311,10 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		if value != "" && !isTrue(value) && !isFalse(value) {
 			w.script(value, depth+1)
 		}
+	case strings.HasPrefix(k, "url.") && !strings.Contains(k, "ext::") && (last == "insteadof" || last == "pushinsteadof"):
+		// Rewrites every matching remote URL: a push meant for one
+		// repository goes to another, with the credentials for the first.
+		w.add("git.config-redirect", unknown, "git "+key+" sends git's fetches and pushes for "+value+" somewhere else")
 	case strings.HasPrefix(k, "url.") && strings.Contains(k, "ext::"):
 		// git reads "% " in an ext:: command as a space and "%%" as %.
 		cmd := strings.SplitN(strings.SplitN(key, "ext::", 2)[1], ".insteadOf", 2)[0]
@@ -281,6 +322,15 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		w.script(strings.ReplaceAll(strings.ReplaceAll(cmd, "% ", " "), "%%", "%"), depth+1)
 	case strings.HasPrefix(k, "protocol.") && strings.HasSuffix(k, ".allow") && (strings.Contains(k, "ext") || k == "protocol.allow") && !strings.EqualFold(value, "never"):
 		w.add("git.config-loads", unknown, "git "+key+"="+value+" lets ext:: URLs run commands")
+	case strings.HasPrefix(k, "submodule.") && last == "path":
+		// Where a submodule sits, not a program.
+	case k == "sendemail.smtpserver" && (dyn || strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~")):
+		// An absolute path is a sendmail-like program git send-email runs.
+		w.add("git.config-loads", unknown, "git "+key+" makes git send-email run "+value)
+	case strings.HasPrefix(k, "remote.") && last == "vcs":
+		// remote.<name>.vcs makes git run git-remote-<value>, any program
+		// of that name on the PATH.
+		w.add("git.config-loads", unknown, "git "+key+"="+value+" makes git run the program git-remote-"+value)
 	case strings.Contains(k, ".") && containsStr(execConfigSuffixes, last):
 		if dyn {
 			w.add("git.dynamic-config", unknown, "git "+key+" runs a command only known at run time")
@@ -402,6 +452,7 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 		if len(pos) >= 2 {
 			w.gitConfig(pos[0].s, pos[1].s, pos[1].dyn || pos[0].dyn, depth)
 		}
+
 	case "rebase":
 		for j, a := range rest {
 			if (a.s == "-x" || a.s == "--exec") && j+1 < len(rest) {

@@ -38,6 +38,9 @@ var inPlacePack = &Pack{Name: "in-place", Commands: []string{"sort", "chmod", "c
 		case "setfacl":
 			first = 0
 		case "chmod", "chown", "chgrp", "chattr":
+			if ownModeGiven(c) {
+				first = 0
+			}
 		default:
 			return false
 		}
@@ -49,6 +52,22 @@ var inPlacePack = &Pack{Name: "in-place", Commands: []string{"sort", "chmod", "c
 		return false
 	}, Class: destructive, Reason: "changes the ownership, permissions or attributes of files outside the workspace, which can lock everyone out of them"},
 }}
+
+// ownModeGiven: the mode or owner is not the first operand when it is taken
+// from a file (--reference) or, for chmod and chattr, spelled as an option
+// (chmod -R -rwx /, chmod -w f, chattr -i f, chattr +i f is an operand).
+func ownModeGiven(c *call) bool {
+	for _, a := range c.args {
+		if a.s == "--reference" || strings.HasPrefix(a.s, "--reference=") {
+			return true
+		}
+		if (c.name == "chmod" || c.name == "chattr") && len(a.s) > 1 && a.s[0] == '-' && a.s[1] != '-' &&
+			strings.Trim(a.s[1:], "rwxXstugoa01234567,+=-AacDdeijPSsTtu") == "" && strings.Trim(a.s[1:], "Rcfv") != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // perlInPlace: -i, -i.bak, or i in a cluster before any e (-pi, -pie).
 func perlInPlace(c *call) bool {

@@ -127,6 +127,15 @@ func (w *walker) nested(n syntax.Node, depth int) {
 			if n.Index != nil {
 				w.arith(n.Index, depth)
 			}
+			if n.Slice != nil {
+				// ${s:n:m}: offset and length are arithmetic.
+				if n.Slice.Offset != nil {
+					w.arith(n.Slice.Offset, depth)
+				}
+				if n.Slice.Length != nil {
+					w.arith(n.Slice.Length, depth)
+				}
+			}
 			if n.Excl && n.Names == 0 && n.Index == nil && n.Param != nil {
 				// ${!v}: the variable v names, whichever that is,
 				// tokens included (for v in ${!AWS@}; do echo ${!v}).
@@ -168,16 +177,24 @@ func (w *walker) arithOperand(n syntax.Node, depth int) {
 	if !ok {
 		return
 	}
-	if l, ok := literal(wd); ok {
-		if isName(l) {
-			e := &env{w: w}
-			if v := e.Get(l); !e.dyn {
-				w.document(v.Str, depth)
-			}
+	l, ok := literal(wd)
+	if !ok {
+		// [[ $x -eq 0 ]], (( $x )): the value is expanded, then
+		// evaluated as an expression.
+		if l, ok = soleParam(wd); !ok {
 			return
 		}
-		w.document(l, depth)
 	}
+	if isName(l) {
+		e := &env{w: w}
+		if v := e.Get(l); !e.dyn {
+			w.document(v.Str, depth)
+		} else {
+			w.arithData(l)
+		}
+		return
+	}
+	w.document(l, depth)
 }
 
 // subscript: [[ -v 'a[$(cmd)]' ]] expands the subscript of the name.
