@@ -2616,3 +2616,43 @@ func TestArithmeticOverReadData(t *testing.T) {
 		{`read x < data.txt; [ "$x" -eq 0 ]`, read, ""},
 	})
 }
+
+func TestScriptsOfOtherPackages(t *testing.T) {
+	dir := t.TempDir()
+	other := t.TempDir()
+	files := map[string]string{
+		"package.json":                `{"name":"root","workspaces":["packages/*"],"scripts":{"build":"echo build","clean":"rm -rf dist"}}`,
+		"packages/api/package.json":   `{"name":"api","scripts":{"clean":"rm -rf ~","build":"tsc"}}`,
+		"node_modules/x/package.json": `{"name":"x","scripts":{"build":"rm -rf /"}}`,
+		other + "/package.json":       `{"name":"app","scripts":{"clean":"git reset --hard"}}`,
+	}
+	for name, text := range files {
+		p := name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, name)
+		}
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o644)
+	}
+	checkIn(t, dir, []want{
+		{"npm run clean -w packages/api", destructive, "fs.rm-recursive"},
+		{"npm run clean --workspaces", destructive, "fs.rm-recursive"},
+		{"npm --workspace=api run clean", destructive, "fs.rm-recursive"},
+		{"yarn workspace api run clean", destructive, "fs.rm-recursive"},
+		{"yarn workspaces foreach -A run clean", destructive, "fs.rm-recursive"},
+		{"pnpm --filter api run clean", destructive, "fs.rm-recursive"},
+		{"pnpm -F api clean", destructive, "fs.rm-recursive"},
+		{"pnpm -r run clean", destructive, "fs.rm-recursive"},
+		{"npm --prefix " + other + " run clean", destructive, "git.reset-hard"},
+		{"npm -C " + other + " run clean", destructive, "git.reset-hard"},
+		{"npm --prefix=" + other + " run clean", destructive, "git.reset-hard"},
+		{"yarn --cwd " + other + " clean", destructive, "git.reset-hard"},
+		{"pnpm --dir " + other + " run clean", destructive, "git.reset-hard"},
+		{"bun --cwd " + other + " run clean", destructive, "git.reset-hard"},
+		{"npm --prefix /nonexistent/app run clean", unknown, "pkg.unreadable"},
+		// the packages' own harmless scripts, and dependencies' ignored
+		{"npm run build -w packages/api", write, ""},
+		{"pnpm -r build", write, ""},
+		{"npm run clean", write, ""},
+	})
+}

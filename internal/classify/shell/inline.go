@@ -18,7 +18,7 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 	if c.name == "bun" && len(c.pos) > 0 && !c.sub("run") {
 		switch first := c.pos[0].s; {
 		case lifecyclePhases[first] != "":
-			if w.lifecycle("bun", lifecyclePhases[first], depth) {
+			if w.lifecycleIn("package.json", "bun", lifecyclePhases[first], depth) {
 				return
 			}
 		case !bunBuiltins[first] && path.Ext(first) == "" && !strings.Contains(first, "/"):

@@ -282,7 +282,7 @@ func looksLikeShell(text string) bool {
 
 // npmScript classifies `npm run X` / `yarn X` / `pnpm X` / `bun run X` by the
 // package.json script it runs, with its pre and post scripts.
-func (w *walker) npmScript(tool string, args []arg, depth int) bool {
+func (w *walker) npmScriptIn(pkgFile string, tool string, args []arg, depth int) bool {
 	var name string
 	var rest []arg
 	i := 0
@@ -295,14 +295,14 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 	if i >= len(args) {
 		// Bare yarn installs.
 		if tool == "yarn" {
-			return w.lifecycle(tool, "install", depth)
+			return w.lifecycleIn(pkgFile, tool, "install", depth)
 		}
 		return false
 	}
 	sub := args[i].s
 	viaRun := false
 	if phase, ok := lifecyclePhases[sub]; ok {
-		return w.lifecycle(tool, phase, depth)
+		return w.lifecycleIn(pkgFile, tool, phase, depth)
 	}
 	switch {
 	case sub == "run" || sub == "run-script" || sub == "rum" || sub == "urn":
@@ -330,15 +330,23 @@ func (w *walker) npmScript(tool string, args []arg, depth int) bool {
 		w.command(append([]arg{args[i+1]}, rest...), input{}, depth+1)
 		return true
 	}
-	text, ok := w.readWorkspace("package.json")
-	if !ok {
+	text, st := w.readScript(pkgFile)
+	if st == fileUnknowable {
+		w.add("pkg.unreadable", unknown, pkgFile+" is written by this command line; the script "+name+" cannot be read")
+		return true
+	}
+	if st != fileKnown {
+		if pkgFile != "package.json" {
+			w.add("pkg.unreadable", unknown, tool+" runs the script "+name+" of "+pkgFile+", which Chaperone cannot read")
+			return true
+		}
 		return asProgram()
 	}
 	var pkg struct {
 		Scripts map[string]string `json:"scripts"`
 	}
 	if json.Unmarshal([]byte(text), &pkg) != nil {
-		w.add("pkg.unreadable", unknown, "package.json does not parse; the script "+name+" cannot be read")
+		w.add("pkg.unreadable", unknown, pkgFile+" does not parse; the script "+name+" cannot be read")
 		return true
 	}
 	body, ok := pkg.Scripts[name]
@@ -777,8 +785,8 @@ var lifecycleScripts = map[string][]string{
 // lifecycle classifies the package's own scripts that npm install, ci,
 // pack, publish or version runs; it reports whether the package.json
 // could be read (the dependencies' scripts are theirs: not read here).
-func (w *walker) lifecycle(tool, phase string, depth int) bool {
-	text, ok := w.readWorkspace("package.json")
+func (w *walker) lifecycleIn(pkgFile, tool, phase string, depth int) bool {
+	text, ok := w.readWorkspace(pkgFile)
 	if !ok {
 		return false
 	}
