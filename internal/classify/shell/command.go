@@ -629,6 +629,9 @@ func (w *walker) secretArgs(c *call) {
 		if isSecretPath(p) || isSecretDir(p) {
 			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which holds credentials")
 			w.target(p)
+		} else if s := w.dotglobSecret(p, a.dyn); s != "" {
+			w.add("creds.read-secret-file", credential, c.name+" reads "+p+", which with dotglob matches "+s+", which holds credentials")
+			w.target(s)
 		} else if pathLike(p) && !a.dyn {
 			to, _, changed := w.through(p, true)
 			if !changed || !isSecretPath(to) && !isSecretDir(to) {

@@ -131,7 +131,7 @@ func (w *walker) searchesSecrets(c *call) {
 				pats := nameTests("find", c.args)
 				for _, p := range listed("find", c.args[:i]) {
 					for _, s := range w.secretsIn(p) {
-						if len(pats) == 0 || slices.ContainsFunc(pats, func(pt string) bool { ok, _ := path.Match(pt, path.Base(s)); return ok }) {
+						if len(pats) == 0 || slices.ContainsFunc(pats, func(pt string) bool { return globMatch(pt, path.Base(s)) }) {
 							w.add("creds.read-secret-file", credential, "find runs "+c.args[i+1].s+" on what it finds, "+s+" included")
 							w.target(s)
 							return

@@ -357,7 +357,7 @@ func reachesGit(roots []string, name string) bool {
 		return true
 	}
 	for _, n := range []string{"HEAD", "config", "index", "packed-refs", "ORIG_HEAD", "index.lock"} {
-		if ok, _ := path.Match(path.Base(name), n); ok {
+		if ok := globMatch(path.Base(name), n); ok {
 			return true
 		}
 	}

@@ -30,6 +30,9 @@ type scope struct {
 	// program's output (read, mapfile, x=$(<f)), which bash evaluates
 	// as an expression of its own in arithmetic.
 	data map[string]bool
+	// dotglob: a glob's * and ? match a leading dot too (shopt -s
+	// dotglob, or GLOBIGNORE set), so cat * reads .env.
+	dotglob bool
 }
 
 func newScope() *scope {
@@ -87,6 +90,9 @@ func (s *scope) prescan(f syntax.Node, depth int) {
 			}
 			if n.Naked {
 				return true // export NAME keeps its value
+			}
+			if n.Name.Value == "GLOBIGNORE" {
+				s.dotglob = true
 			}
 			if n.Value != nil && carriesData(n.Value) {
 				s.markData(n.Name.Value)
@@ -173,6 +179,12 @@ func (s *scope) prescan(f syntax.Node, depth int) {
 						if name == "read" || name == "mapfile" || name == "readarray" {
 							s.markData(l)
 						}
+					}
+				}
+			case name == "shopt":
+				for _, a := range n.Args[1:] {
+					if a.Lit() == "dotglob" {
+						s.dotglob = true
 					}
 				}
 			case name == "alias":

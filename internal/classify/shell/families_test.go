@@ -2656,3 +2656,67 @@ func TestScriptsOfOtherPackages(t *testing.T) {
 		{"npm run clean", write, ""},
 	})
 }
+
+func TestEnvironmentPrintedByEveryRoute(t *testing.T) {
+	check(t, []want{
+		{`node -p 'process["env"]'`, credential, "creds.env-dump"},
+		{`node -p '({...process.env})'`, credential, "creds.env-dump"},
+		{`node -p 'Object.assign({}, process.env)'`, credential, "creds.env-dump"},
+		{`node -e 'console.log(Reflect.get(process, "env"))'`, credential, "creds.env-dump"},
+		{`node -p 'process.env.GITHUB_TOKEN'`, credential, "creds.print-secret-var"},
+		{`node -p 'process.env["GITHUB_TOKEN"]'`, credential, "creds.print-secret-var"},
+		{`node -p 'process["env"]["RAILWAY_TOKEN"]'`, credential, "creds.print-secret-var"},
+		{`awk 'BEGIN{print ENVIRON["GITHUB_TOKEN"]}'`, credential, "creds.print-secret-var"},
+		{`jq -n '$ENV.GITHUB_TOKEN'`, credential, "creds.print-secret-var"},
+		{`jq -n 'env.RAILWAY_TOKEN'`, credential, "creds.print-secret-var"},
+		{`jq -n '$ENV["OPENAI_API_KEY"]'`, credential, "creds.print-secret-var"},
+		{`python3 -c 'import os; print(os.getenvb(b"GITHUB_TOKEN"))'`, credential, "creds.print-secret-var"},
+		// one harmless variable
+		{`node -p 'process.env.HOME'`, write, ""},
+		{`jq -n '$ENV.PATH'`, read, ""},
+		{`awk 'BEGIN{print ENVIRON["HOME"]}'`, read, ""},
+	})
+}
+
+func TestCredentialFilesByPatternAndPlace(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("OPENAI_API_KEY=sk-x\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("[remote \"origin\"]\n\turl = https://u:ghp_abcdefabcdefabcdefabcdefabcdefabcdef12@github.com/x/y.git\n"), 0o644)
+	checkIn(t, dir, []want{
+		{"cat .[!.]*", credential, "creds.read-secret-file"},
+		{"cat .[[:alpha:]]nv", credential, "creds.read-secret-file"},
+		{"cat .e[!x]v", credential, "creds.read-secret-file"},
+		{"cat .[^.]*", credential, "creds.read-secret-file"},
+		{"shopt -s dotglob; cat *", credential, "creds.read-secret-file"},
+		{"GLOBIGNORE=x; cat *", credential, "creds.read-secret-file"},
+		{"for f in .[!.]*; do cat $f; done", credential, "creds.read-secret-file"},
+		{"find . -name '.[!.]*' -exec cat {} +", credential, "creds.read-secret-file"},
+		{`cat "$(git rev-parse --git-dir)/config"`, credential, "creds.git-url"},
+		{"cat serviceAccountKey.json", credential, "creds.read-secret-file"},
+		{"cat kubeconfig.yaml", credential, "creds.read-secret-file"},
+		{"cat vault_pass.txt", credential, "creds.read-secret-file"},
+		{"cat ~/.snowflake/connections.toml", credential, "creds.read-secret-file"},
+		{"cat ~/.pg_service.conf", credential, "creds.read-secret-file"},
+		{`cat "$HOME/.config/Bitwarden CLI/data.json"`, credential, "creds.read-secret-file"},
+		// without dotglob * leaves dotfiles out
+		{"cat *", read, ""},
+		{"cat .[!.]*.example", read, ""},
+	})
+}
+
+func TestBashGlobs(t *testing.T) {
+	for _, c := range []struct {
+		pat, name string
+		want      bool
+	}{
+		{".[!.]*", ".env", true}, {".[!.]*", "..x", false}, {".[^.]*", ".env", true},
+		{".[[:alpha:]]nv", ".env", true}, {".[[:digit:]]nv", ".env", false}, {"[a-c]x", "bx", true},
+		{"*.json", "a/b.json", false}, {`\*`, "*", true}, {"[]]", "]", true}, {"[", "[", true}, {"a?c", "abc", true},
+	} {
+		if got := globMatch(c.pat, c.name); got != c.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pat, c.name, got, c.want)
+		}
+	}
+}

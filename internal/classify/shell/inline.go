@@ -173,10 +173,19 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 			joined.s += a.s
 			joined.dyn = joined.dyn || a.dyn
 		}
+		if c.has("-p", "--print") && codeFlagsInclude(lang, "--print") {
+			// node -p EXPR is node -e 'console.log(EXPR)': what the
+			// expression evaluates to is printed.
+			joined.s = "console.log(" + joined.s + ")"
+		}
 		w.code(lang, joined, depth)
 		return
 	}
 	w.stdinProgram(c.name, in, depth, func(text string) { w.code(lang, arg{s: text}, depth) })
+}
+
+func codeFlagsInclude(lang, flag string) bool {
+	return slices.Contains(codeFlags[lang], flag)
 }
 
 var (
@@ -485,6 +494,11 @@ func (w *walker) awkProgram(c *call, p arg, depth int) {
 	if envWhole.MatchString(prog.s) {
 		w.add("creds.env-dump", credential, c.name+" walks ENVIRON: every environment variable, tokens included")
 	}
+	for _, m := range envRead.FindAllStringSubmatch(prog.s, -1) {
+		if name := m[1] + m[2] + m[3] + m[4]; secretName(name) {
+			w.add("creds.print-secret-var", credential, c.name+" reads ENVIRON[\""+name+"\"], which holds a credential")
+		}
+	}
 	if !awkCalls.MatchString(prog.s) {
 		return
 	}
@@ -568,7 +582,7 @@ var fileWrites = []*regexp.Regexp{
 
 var (
 	writeCalls = regexp.MustCompile(`(?:writeFileSync|writeFile|write_text|write_bytes|File\.write|file_put_contents|truncateSync)\(\s*['"]([^'"]+)['"]|open\(\s*['"]([^'"]+)['"]\s*,\s*['"]w`)
-	envRead    = regexp.MustCompile(`(?:os\.environ(?:\.get)?[\[(]\s*|os\.getenv\(\s*|getenv\(\s*|ENV\[\s*|ENV\.fetch\(\s*)['"](\w+)['"]|process\.env\.(\w+)|process\.env\[\s*['"](\w+)['"]|\$ENV\{['"]?(\w+)`)
+	envRead    = regexp.MustCompile(`(?:os\.environb?(?:\.get)?[\[(]\s*b?|os\.getenvb?\(\s*b?|getenv\(\s*|ENV\[\s*|ENV\.fetch\(\s*|ENVIRON\[\s*)['"](\w+)['"]|(?:process|Bun)\.env\.(\w+)|(?:process\.env|process\s*\[\s*['"]env['"]\s*\])\[\s*['"` + "`" + `](\w+)['"` + "`" + `]|\$ENV\{['"]?(\w+)`)
 	printCall  = regexp.MustCompile(`\b(?:print|console\.(?:log|error|info)|puts|p|pp|echo|printf|say|write|dump|var_dump|print_r)\b`)
 	// star imports bring these names in unqualified.
 	starNames = map[string][]string{
@@ -1000,7 +1014,7 @@ func homeChangeAny(text string) string {
 
 // envObject is a reference to the environment as a whole object: Python's
 // os.environ and os.environb, Node's process.env and Bun's and Deno's.
-var envObject = regexp.MustCompile(`\b(?:environb?|process\.env|Bun\.env|Deno\.env\.toObject\(\))\b|\{\s*env\s*\}\s*=\s*process\b`)
+var envObject = regexp.MustCompile(`\b(?:environb?|process\.env|Bun\.env|Deno\.env\.toObject\(\))\b|\{\s*env\s*\}\s*=\s*process\b|\bprocess\s*\[\s*["'` + "`" + `]env["'` + "`" + `]\s*\]\s*|\bReflect\.get\(\s*process\s*,\s*["'` + "`" + `]env["'` + "`" + `]\s*\)`)
 
 // wholeEnvRef says whether text uses the environment object other than to
 // look one variable up (environ["X"], environ.get("X"), process.env.X): as
@@ -1019,6 +1033,8 @@ func wholeEnvRef(text string) bool {
 			continue
 		case strings.HasPrefix(rest, ".") && m == "process.env":
 			continue // process.env.NAME
+		case strings.HasPrefix(m, "process") && m != "process.env" && (strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "[")):
+			continue // process["env"].NAME: one variable, judged by envRead
 		}
 		return true
 	}

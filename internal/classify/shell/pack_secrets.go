@@ -186,4 +186,20 @@ var envDumpersPack = &Pack{Name: "env-dumpers", Commands: []string{"jq", "gojq",
 			}
 			return false
 		}, Class: credential, Reason: "prints every environment variable, tokens included"},
+		{ID: "creds.print-secret-var", When: func(c *call) bool {
+			if c.name != "jq" && c.name != "gojq" && c.name != "yq" {
+				return false
+			}
+			for _, p := range c.pos {
+				for _, m := range envMember.FindAllStringSubmatch(p.s, -1) {
+					if secretName(m[1] + m[2]) {
+						return true
+					}
+				}
+			}
+			return false
+		}, Class: credential, Reason: "prints an environment variable that holds a credential"},
 	}}
+
+// envMember: one variable of jq's environment ($ENV.X, env.X, $ENV["X"]).
+var envMember = regexp.MustCompile(`\$?(?:env|ENV)\s*(?:\.\s*"?(\w+)|\[\s*"(\w+)"\s*\])`)

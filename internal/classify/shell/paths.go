@@ -114,6 +114,8 @@ var secretBases = []string{
 	"msal_token_cache.json", "credentials.tfrc.json", ".dev.vars", ".s3cfg", ".boto", "rclone.conf", ".dockercfg",
 	"shadow", "gshadow", "credentials.toml", ".secrets", "token.json", ".token", "id_ed25519_sk", "id_ecdsa_sk",
 	"deploy_key", "deploy_key.pem", "backup-identity.txt", "chaperone.yaml", "chaperone.yml", "local.settings.json", ".flaskenv", ".viminfo", "service-account.json", "service_account.json", "serviceaccount.json", "client_secret.json",
+	"serviceaccountkey.json", "gcp-key.json", "gcp-credentials.json", "kubeconfig.yaml", "kubeconfig.yml", "vault_pass.txt",
+	"vault-pass.txt", ".vault_pass.txt", "vault_password", "vault_password.txt", ".pg_service.conf", "pg_service.conf",
 }
 
 // secretFragments are paths (or path parts) that hold credentials.
@@ -142,7 +144,8 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	".aws/sso/cache/", ".aws/cli/cache/", ".kube/", ".talos/config", "/rancher/k3s/server/token", "/rancher/k3s/server/node-token",
 	"/etc/gitlab-runner/config.toml", ".keytab", "/krb5cc_", "/etc/wireguard/", "/etc/ipsec.secrets", "/etc/networkmanager/system-connections/",
 	"/var/backups/shadow", "/var/backups/gshadow", "/etc/shadow-", "/etc/gshadow-",
-	".dbt/profiles.yml", ".netlify/config.json", "pip/pip.conf", "/local.settings.json"}
+	".dbt/profiles.yml", ".netlify/config.json", "pip/pip.conf", "/local.settings.json",
+	".snowflake/connections.toml", ".snowflake/config.toml", ".tsh/", ".lpass/", "/bitwarden cli/data.json", ".config/bw/"}
 
 // extglob is one of bash's extended glob groups: ?(…), *(…), +(…), @(…),
 // !(…).
@@ -231,7 +234,7 @@ func globMaySecret(p string) bool {
 		return dir != "" && (isSecretPath(dir+"x") || isSecretDir(dir))
 	}
 	for _, s := range secretSamples {
-		if ok, _ := path.Match(base, s); !ok || strings.HasPrefix(s, ".") && !strings.HasPrefix(base, ".") {
+		if ok := globMatch(base, s); !ok || strings.HasPrefix(s, ".") && !strings.HasPrefix(base, ".") {
 			continue
 		}
 		if strings.ContainsAny(dir, "*?[") {
@@ -240,13 +243,13 @@ func globMaySecret(p string) bool {
 			for _, d := range []string{".ssh/", ".aws/", ".kube/", ".docker/", ".config/gh/", ".railway/", ".fly/", ".config/gcloud/", ""} {
 				for _, home := range []string{"~/", "/home/user/", "/root/", "/users/user/", "/var/lib/postgresql/"} {
 					c := home + d
-					if ok, _ := path.Match(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(c, "/")); ok && isSecretPath(c+s) {
+					if ok := globMatch(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(c, "/")); ok && isSecretPath(c+s) {
 						return true
 					}
 				}
 			}
 			for _, d := range []string{"/proc/1/", "./"} {
-				if ok, _ := path.Match(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(d, "/")); ok && isSecretPath(d+s) {
+				if ok := globMatch(strings.TrimSuffix(dir, "/"), strings.TrimSuffix(d, "/")); ok && isSecretPath(d+s) {
 					return true
 				}
 			}

@@ -481,6 +481,13 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 			return input{present: true, from: "git", paths: append([]string{"."}, w.secretsIn(".")...)}
 		}
 	}
+	if name == "git" && len(rest) > 0 && rest[len(rest)-1].s != "" && slices.ContainsFunc(rest, func(a arg) bool {
+		return a.s == "--git-dir" || a.s == "--absolute-git-dir" || a.s == "--git-common-dir"
+	}) && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "rev-parse" }) {
+		// Where the repository keeps its files: .git, whose config holds
+		// remote URLs with their tokens.
+		return input{present: true, known: true, text: ".git\n", from: "git rev-parse"}
+	}
 	if name == "git" && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "-R" || a.s == "--reverse" }) {
 		// git diff -R: a patch that undoes the working tree's changes.
 		return input{present: true, from: "git -R"}
@@ -499,7 +506,7 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 			pats := nameTests(name, rest)
 			for _, root := range slices.Clone(paths) {
 				for _, s := range w.secretsIn(root) {
-					if len(pats) == 0 || slices.ContainsFunc(pats, func(p string) bool { ok, _ := path.Match(p, path.Base(s)); return ok }) {
+					if len(pats) == 0 || slices.ContainsFunc(pats, func(p string) bool { return globMatch(p, path.Base(s)) }) {
 						paths = append(paths, s)
 					}
 				}
@@ -785,7 +792,7 @@ func globbedGit(p string) string {
 	parts := strings.Split(p, "/")
 	for i, c := range parts {
 		if strings.HasPrefix(c, ".") && strings.ContainsAny(c, "*?[") {
-			if ok, _ := path.Match(c, ".git"); ok {
+			if ok := globMatch(c, ".git"); ok {
 				parts[i] = ".git"
 			}
 		}
