@@ -117,12 +117,26 @@ func sqlSubcall(c *call) (*call, bool) {
 
 func (w *walker) database(c *call, in input, depth int) {
 	db := dbClients[c.name]
+	w.applyPacks(c) // rules that hold for any client (--print-defaults)
 	if c.name == "sqlite3" {
 		// -cmd runs its text before anything else, and may be given
 		// several times; the statements after the database run too.
 		for i, a := range c.args {
 			if (a.s == "-cmd" || a.s == "--cmd") && i+1 < len(c.args) {
 				w.statements(db.lang, c.name, c.args[i+1])
+			}
+			if v, ok := strings.CutPrefix(a.s, "-A"); ok && !a.dyn {
+				// Archive mode: -Ax -C DIR extracts as .ar -x does.
+				var words []string
+				if v != "" {
+					words = append(words, "-"+v)
+				}
+				for _, b := range c.args[i+1:] {
+					words = append(words, b.s)
+				}
+				if opts := strings.Join(words, " "); archiveExtracts(opts) {
+					w.archiveExtract("sqlite3 -A", opts)
+				}
 			}
 		}
 	}
@@ -313,9 +327,13 @@ func (w *walker) redis(args []arg) {
 		expiresNow = len(args) < 3 || !after(args[2], 1)
 	case "PEXPIRE":
 		expiresNow = len(args) < 3 || !after(args[2], 1000)
-	case "SET":
+	case "SET", "GETEX":
+		// EX and PX count from now, EXAT and PXAT name a time.
+		now := time.Now().Unix()
 		for i, a := range args[:len(args)-1] {
-			if u := strings.ToUpper(a.s); u == "EX" && !after(args[i+1], 1) || u == "PX" && !after(args[i+1], 1000) {
+			switch u := strings.ToUpper(a.s); {
+			case u == "EX" && !after(args[i+1], 1), u == "PX" && !after(args[i+1], 1000),
+				u == "EXAT" && !after(args[i+1], now+1), u == "PXAT" && !after(args[i+1], (now+1)*1000):
 				expiresNow = true
 			}
 		}
@@ -325,13 +343,22 @@ func (w *walker) redis(args []arg) {
 			now *= 1000
 		}
 		expiresNow = len(args) < 3 || !after(args[2], now)
-	case "GETEX":
+	}
+	// A pop with a count removes that many members at once, as SREM or
+	// LTRIM would: SPOP s 100000000 empties the set.
+	popsMany := false
+	switch cmd {
+	case "SPOP", "LPOP", "RPOP", "ZPOPMIN", "ZPOPMAX":
+		popsMany = len(args) > 2 && (args[2].dyn || after(args[2], 1))
+	case "LMPOP", "ZMPOP", "BLMPOP", "BZMPOP":
 		for i, a := range args[:len(args)-1] {
-			if u := strings.ToUpper(a.s); (u == "EX" || u == "PX" || u == "EXAT" || u == "PXAT") && !after(args[i+1], 0) {
-				expiresNow = true
+			if strings.EqualFold(a.s, "COUNT") && (args[i+1].dyn || after(args[i+1], 1)) {
+				popsMany = true
 			}
 		}
 	}
+	// Taking a node or every client out of service: an outage, not a change.
+	outage := cmd == "CLIENT" && sub == "PAUSE" || cmd == "CLUSTER" && slices.Contains([]string{"FAILOVER", "FORGET", "DELSLOTS", "DELSLOTSRANGE", "FLUSHSLOTS", "SETSLOT", "REPLICATE"}, sub)
 	// Commands that store their result over a destination key.
 	stores := strings.HasSuffix(cmd, "STORE") || cmd == "BITOP" || cmd == "SORT" && slices.ContainsFunc(args, func(a arg) bool { return strings.EqualFold(a.s, "STORE") }) ||
 		(cmd == "GEORADIUS" || cmd == "GEORADIUSBYMEMBER" || cmd == "GEOSEARCHSTORE") && slices.ContainsFunc(args, func(a arg) bool { return strings.HasPrefix(strings.ToUpper(a.s), "STORE") })
@@ -339,6 +366,10 @@ func (w *walker) redis(args []arg) {
 	switch {
 	case args[0].dyn:
 		w.add("db.dynamic-statement", unknown, "redis-cli runs a command only known at run time")
+	case popsMany:
+		w.add("redis.destructive", destructive, "redis "+cmd+" with a count removes that many members at once")
+	case outage:
+		w.add("redis.destructive", destructive, "redis "+strings.TrimSpace(cmd+" "+sub)+" takes a node or every client out of service")
 	case expiresNow || stores || cmd == "RENAME" || (cmd == "COPY" || cmd == "RESTORE") && replace || cmd == "ACL" && sub == "DELUSER" || cmd == "CLIENT" && sub == "KILL":
 		w.add("redis.destructive", destructive, "redis "+strings.TrimSpace(cmd+" "+sub)+" deletes or overwrites a key, or removes an account")
 	case slices.Contains(redisDestructive, cmd), (cmd == "SCRIPT" || cmd == "FUNCTION") && sub == "FLUSH", cmd == "CLUSTER" && sub == "RESET", cmd == "CONFIG" && (sub == "SET" || sub == "RESETSTAT"),
@@ -447,6 +478,13 @@ func (w *walker) psqlMeta(m string) {
 			w.add("db.copy-program", unknown, "psql \\copy runs a program")
 			return
 		}
+		if name == "copy" {
+			// \copy ... TO 'file' writes the client's file, over what is there.
+			if f, ok := copyTarget(arg); ok {
+				w.truncates(f, strings.ContainsAny(f, "$`:"), "psql \\copy")
+				return
+			}
+		}
 		w.add("db.meta-write", write, "psql \\"+name+" writes a file or runs the query buffer")
 	case name == "lo_unlink":
 		w.add("db.meta-destructive", destructive, "psql \\lo_unlink deletes a large object")
@@ -469,6 +507,66 @@ func (w *walker) pipedOutput(what, cmd string) {
 			w.add("db.pipe-to-shell", unknown, what+" |"+cmd+" runs the query's output as commands")
 		}
 	}
+}
+
+// copyTarget: the file \copy writes, when it copies TO one (not STDOUT).
+func copyTarget(arg string) (string, bool) {
+	rest := arg
+	if strings.HasPrefix(strings.TrimSpace(rest), "(") {
+		// \copy (query) to ...: skip the query, which may say "to" too.
+		depth := 0
+		for i, r := range rest {
+			if r == '(' {
+				depth++
+			} else if r == ')' {
+				if depth--; depth == 0 {
+					rest = rest[i+1:]
+					break
+				}
+			}
+		}
+	}
+	m := copyTo.FindStringSubmatch(rest)
+	if m == nil {
+		return "", false
+	}
+	f := m[1] + m[2] + m[3]
+	if u := strings.ToLower(f); m[3] != "" && (u == "stdout" || u == "pstdout") {
+		return "", false
+	}
+	return f, true
+}
+
+var copyTo = regexp.MustCompile(`(?i)\bto\s+(?:'([^']*)'|"([^"]*)"|(\S+))`)
+
+// archiveExtracts: sqlite's archive mode told to extract (-x, --extract,
+// or a cluster with x: -xv).
+func archiveExtracts(arg string) bool {
+	for _, f := range strings.Fields(arg) {
+		if f == "--extract" || len(f) > 1 && f[0] == '-' && f[1] != '-' && strings.Contains(f, "x") {
+			return true
+		}
+	}
+	return false
+}
+
+// archiveExtract judges an extraction by where it puts the files (-C DIR,
+// --directory DIR), as tar -x -C is.
+func (w *walker) archiveExtract(what, arg string) {
+	f := strings.Fields(arg)
+	dir := "."
+	for i, a := range f {
+		if (a == "-C" || a == "--directory") && i+1 < len(f) {
+			dir = strings.Trim(f[i+1], `"'`)
+		} else if v, ok := strings.CutPrefix(a, "--directory="); ok {
+			dir = strings.Trim(v, `"'`)
+		}
+	}
+	if !isTemp(dir) && !inWorkspace(dir) {
+		w.add("fs.extract-outside-workspace", destructive, what+" extracts files over "+dir+", outside the workspace")
+		return
+	}
+	w.add("db.meta-write", write, what+" extracts files into the workspace")
 }
 
 func (w *walker) sqliteDot(t string) {
@@ -503,6 +601,8 @@ func (w *walker) sqliteDot(t string) {
 		// .open --new FILE empties FILE first.
 		f := strings.Fields(arg)
 		w.truncates(strings.Trim(f[len(f)-1], `"'`), false, "sqlite .open --new")
+	case (name == ".archive" || name == ".ar") && archiveExtracts(arg):
+		w.archiveExtract("sqlite "+name, arg)
 	case name == ".import" || name == ".clone" || name == ".open" || name == ".excel" || name == ".archive" || name == ".ar" || name == ".recover":
 		w.add("db.meta-write", write, "sqlite "+name+" writes a file")
 	case slices.Contains(sqliteRead, name):

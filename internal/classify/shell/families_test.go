@@ -744,7 +744,7 @@ func TestCodeBuiltAtRunTime(t *testing.T) {
 		{"xargs -a list.txt rm", destructive, "fs.rm-outside-workspace"},
 		{`perl -e 'open F, ">/etc/hosts"'`, destructive, "fs.truncate-outside-workspace"},
 		{`perl -e 'truncate "/etc/hosts", 0'`, destructive, "fs.truncate-outside-workspace"},
-		{`perl -e 'open(F, "|rm -rf /etc")'`, unknown, "inline.dynamic-code"},
+		{`perl -e 'open(F, "|rm -rf /etc")'`, destructive, "fs.rm-recursive"},
 		{`python3 -c "import pathlib; pathlib.Path('/etc/hosts').write_text('')"`, destructive, "fs.truncate-outside-workspace"},
 		{`python3 -c 'import shutil; shutil.move("x", "/etc/hosts")'`, destructive, "fs.truncate-outside-workspace"},
 		{`node -e 'require("fs").copyFileSync("x","/etc/hosts")'`, destructive, "fs.truncate-outside-workspace"},
@@ -2719,4 +2719,34 @@ func TestBashGlobs(t *testing.T) {
 			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pat, c.name, got, c.want)
 		}
 	}
+}
+
+func TestClientsWritingFilesAndOtherRoutes(t *testing.T) {
+	check(t, []want{
+		{`perl -e 'open(F, "rm -rf ~ |")'`, destructive, "fs.rm-recursive"},
+		{`perl -e 'open F, "git reset --hard|"'`, destructive, "git.reset-hard"},
+		{`ruby -e 'open("|rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`ruby -e 'IO.read("|rm -rf ~")'`, destructive, "fs.rm-recursive"},
+		{`perl -e 'open(F, "x.txt")'`, write, ""},
+		{`python3 -c "import os; vars(os)['system']('rm -rf ~')"`, unknown, "inline.dynamic-code"},
+		{"ZIPOPT='-r -m' zip x.zip /srv/data", unknown, "shell.preload"},
+		{"GIT_INDEX_FILE=/etc/passwd git read-tree HEAD", destructive, "fs.truncate-outside-workspace"},
+		{"GIT_WORK_TREE=/ git status", unknown, "shell.preload"},
+		{"my_print_defaults client", credential, "creds.option-file"},
+		{"mysql --print-defaults", credential, "creds.option-file"},
+		{`psql -c "\copy users to '/root/.bashrc'"`, destructive, "fs.truncate-outside-workspace"},
+		{`psql -c "\copy (select 1 as to_x) to '/etc/passwd' csv"`, destructive, "fs.truncate-outside-workspace"},
+		{`psql -c "\copy users to stdout"`, write, "db.meta-write"},
+		{`sqlite3 ar.db ".ar -x -C /srv"`, destructive, "fs.extract-outside-workspace"},
+		{"sqlite3 ar.db -Ax -C /srv", destructive, "fs.extract-outside-workspace"},
+		{`sqlite3 ar.db ".ar -t"`, write, ""},
+		{"redis-cli GETEX k PX 1", destructive, "redis.destructive"},
+		{"redis-cli SET k v PXAT 1", destructive, "redis.destructive"},
+		{"redis-cli SPOP s 100000000", destructive, "redis.destructive"},
+		{"redis-cli LMPOP 1 l LEFT COUNT 1000", destructive, "redis.destructive"},
+		{"redis-cli CLIENT PAUSE 100000", destructive, "redis.destructive"},
+		{"redis-cli CLUSTER FAILOVER TAKEOVER", destructive, "redis.destructive"},
+		{"redis-cli SET k v EX 3600", write, ""},
+		{"redis-cli LPOP queue", write, ""},
+	})
 }

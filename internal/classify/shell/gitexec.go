@@ -44,6 +44,12 @@ var execEnv = map[string]string{
 	// PYTHONBREAKPOINT callable (os.system, shutil.rmtree) with its
 	// arguments; perl -d loads PERL5DB as the debugger.
 	"PYTHONBREAKPOINT": "pybreak", "PERL5DB": "unknown", "PERLDB_OPTS": "unknown", "PYTHONWARNINGS": "pywarn",
+	// Options a program takes from its environment, before its own
+	// (ZIPOPT='-r -m' zip moves the files it archives).
+	"ZIPOPT": "opts", "UNZIP": "opts", "UNZIPOPT": "opts", "GZIP": "opts", "BZIP2": "opts", "BZIP": "opts",
+	"XZ_OPT": "opts", "XZ_DEFAULTS": "opts", "GREP_OPTIONS": "opts", "PARALLEL": "opts", "RSYNC_OPTIONS": "opts",
+	// git writes its index where this says, over whatever is there.
+	"GIT_INDEX_FILE": "writes", "GIT_WORK_TREE": "worktree",
 	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
 }
 
@@ -122,6 +128,12 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		// this line chooses is read as unknown.
 		if value != "~" && value != "$HOME" {
 			w.add("shell.preload", unknown, name+"="+value+" makes programs read their settings, which can run commands, from elsewhere")
+		}
+	case "opts":
+		w.add("shell.preload", unknown, name+"="+value+" adds options the program reads before its own, which Chaperone does not judge")
+	case "worktree":
+		if !inWorkspace(value) && !isTemp(value) {
+			w.add("shell.preload", unknown, name+"="+value+" makes git check files out and reset them under "+value+", outside the workspace")
 		}
 	case "pybreak":
 		if value == "0" || value == "pdb.set_trace" || value == "ipdb.set_trace" || value == "pudb.set_trace" || value == "IPython.embed" {

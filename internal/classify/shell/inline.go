@@ -298,6 +298,21 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("inline.home-change", unknown, lang+" code changes files with a path built from the home directory ("+strings.TrimSuffix(m, "(")+"), which may be its dotfiles or credentials")
 	}
+	if lang == "perl" || lang == "ruby" {
+		// open(F, "cmd |"), open(F, "| cmd"), ruby's open("|cmd") and
+		// IO.read("|cmd"): a pipe open runs its command through a shell.
+		for _, m := range pipeOpen.FindAllStringSubmatch(text, -1) {
+			cmd := strings.TrimSpace(m[2])
+			if strings.HasPrefix(cmd, "|") || strings.HasSuffix(cmd, "|") {
+				found = true
+				if strings.Trim(cmd, "|- ") == "" {
+					w.add("inline.dynamic-exec", unknown, lang+" code opens a pipe to a command given apart ("+m[0]+")")
+					continue
+				}
+				w.script(strings.Trim(cmd, "| "), depth+1)
+			}
+		}
+	}
 	if m := perlDynamicExec.FindString(text); m != "" && (lang == "perl" || lang == "ruby" || lang == "php") {
 		found = true
 		w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time ("+m+")")
@@ -531,6 +546,9 @@ var (
 	bareOpen      = regexp.MustCompile(`^f?open\s*\(`)
 	// perlDynamicExec: system, exec or spawn of a value, not a literal
 	// (system <STDIN>, exec $cmd, system @ARGV).
+	// pipeOpen: perl's two-argument open and ruby's Kernel#open and IO
+	// readers, whose name argument may be a command with a pipe.
+	pipeOpen        = regexp.MustCompile(`\b(?:open|IO\.(?:read|readlines|foreach|write|popen|binread))\s*\(?\s*(?:(?:my\s+)?[$\w]+\s*,\s*)?(["'])((?:[^"'\\]|\\.)*)["']`)
 	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+[$@<&]`)
 )
 
@@ -552,7 +570,7 @@ var codeWritesHome = regexp.MustCompile(`(?:writeFileSync|writeFile|appendFileSy
 // looked up by a string built in the code, decoded payloads): what such
 // code does cannot be read from its text.
 var dynamicCode = map[string]*regexp.Regexp{
-	"python": regexp.MustCompile(`\\x[0-9a-fA-F]{2}|\\[0-7]{3}|\\u[0-9a-fA-F]{4}|=\s*getattr\b|__dict__|create_subprocess_(?:shell|exec)|\bopen\(\s*[A-Za-z_]\w*\s*,\s*['"][wax]|\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
+	"python": regexp.MustCompile(`\\x[0-9a-fA-F]{2}|\\[0-7]{3}|\\u[0-9a-fA-F]{4}|=\s*getattr\b|__dict__|\bvars\s*\(|create_subprocess_(?:shell|exec)|\bopen\(\s*[A-Za-z_]\w*\s*,\s*['"][wax]|\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
 	"node":   regexp.MustCompile(`\bDeno\.(?:Command|run)\b|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
 	"perl":   regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*(?:\||-\|)|\beval\s*(?:[$"'(]|pack|unpack|decode|q)|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
 	"ruby":   regexp.MustCompile(`\b(?:send|public_send|__send__|instance_eval|class_eval|module_eval|instance_exec|eval|constantize|const_get|method)\s*[\(:]|\bBase64\.|\.unpack1?\b|\b(?:system|exec|spawn)\s*\(?\s*[a-z_@$]\w*\s*(?:$|[);\n])`),

@@ -203,3 +203,14 @@ var envDumpersPack = &Pack{Name: "env-dumpers", Commands: []string{"jq", "gojq",
 
 // envMember: one variable of jq's environment ($ENV.X, env.X, $ENV["X"]).
 var envMember = regexp.MustCompile(`\$?(?:env|ENV)\s*(?:\.\s*"?(\w+)|\[\s*"(\w+)"\s*\])`)
+
+// optionFilePrintersPack: MySQL's clients print the options they read from
+// their option files, the client password among them.
+var optionFilePrintersPack = &Pack{Name: "option-file-printers", Commands: []string{"my_print_defaults", "mysql", "mariadb", "mysqldump", "mariadb-dump", "mysqladmin", "mysqlshow"},
+	Rules: []Rule{
+		{ID: "creds.option-file", When: func(c *call) bool {
+			return c.name == "my_print_defaults" || c.has("--print-defaults")
+		}, Class: credential, Reason: "prints the options in the MySQL option files, the client password among them"},
+	}}
+
+func init() { register(optionFilePrintersPack) }
