@@ -56,6 +56,22 @@ func TestPsqlStatementsUseTheSQLClassifier(t *testing.T) {
 
 // A request to a provider's REST API from the shell is judged by the same
 // profile the gateway uses.
+// Other dialects' clients keep the keyword reading, and PostgreSQL's parser
+// adds what reaches every row where it reads the text.
+func TestOtherDialectsGainEveryRowFromTheParser(t *testing.T) {
+	for cmd, want := range map[string]action.Class{
+		`sqlite3 app.db "UPDATE users SET x=1 WHERE 1"`:        action.ClassDestructive,
+		`mysql -e "UPDATE users SET x=1 WHERE 2>1"`:            action.ClassDestructive,
+		`mariadb -e "UPDATE users SET x=1 WHERE true OR id=1"`: action.ClassDestructive,
+		`sqlite3 app.db "UPDATE users SET x=1 WHERE id = 3"`:   action.ClassWrite,
+		`sqlite3 app.db "SELECT datetime('now')"`:              action.ClassRead,
+	} {
+		if got := Classify(action.KindShell, cmd).Class; got != want {
+			t.Errorf("%s: %s, want %s", cmd, got, want)
+		}
+	}
+}
+
 func TestShellRequestsToProvidersUseTheGatewaysProfile(t *testing.T) {
 	for cmd, want := range map[string]struct {
 		class action.Class

@@ -268,6 +268,18 @@ func (w *walker) statements(lang, client string, a arg) {
 			sql = w.c.SQL
 		}
 		rs := sql(a.s)
+		if lang == "sql" && w.c.SQL != nil {
+			// Other dialects share what makes a statement reach every row
+			// (UPDATE ... WHERE 1, WHERE id IS NOT NULL): where PostgreSQL's
+			// parser reads the text, its destructive findings count too. Its
+			// other findings do not: a function it does not know may be
+			// the dialect's own.
+			for _, r := range w.c.SQL(a.s) {
+				if r.Class == destructive {
+					rs = append(rs, r)
+				}
+			}
+		}
 		if len(rs) == 0 {
 			w.add("db.read", read, client+" runs a read-only statement")
 		}
