@@ -55,6 +55,9 @@ func sql(text string) []action.Reason {
 		if len(sw) > 0 && sw[0] == "UPDATE" && !slices.Contains(sw, "WHERE") {
 			return reason("keyword.sql-update-all", action.ClassDestructive, "UPDATE without WHERE overwrites every row")
 		}
+		if t := replacedFromItself(sw); t != "" {
+			return reason("keyword.sql-update-all", action.ClassDestructive, "REPLACE INTO "+t+" from its own rows overwrites every row")
+		}
 	}
 	for _, w := range ws {
 		if slices.Contains(sqlWrite, w) {
@@ -65,6 +68,23 @@ func sql(text string) []action.Reason {
 		return nil
 	}
 	return unknownReason(action.KindSQL)
+}
+
+// replacedFromItself: INSERT OR REPLACE INTO t ... SELECT ... FROM t (and
+// MySQL's REPLACE INTO) rewrites each of t's rows with what the SELECT
+// makes of it; it returns t, or "".
+func replacedFromItself(sw []string) string {
+	into := slices.Index(sw, "INTO")
+	if into < 1 || into+1 >= len(sw) || !(sw[0] == "REPLACE" || sw[0] == "INSERT" && slices.Contains(sw[:into], "REPLACE")) {
+		return ""
+	}
+	t := sw[into+1]
+	for i, w := range sw[into+2:] {
+		if w == "FROM" && into+3+i < len(sw) && sw[into+3+i] == t {
+			return t
+		}
+	}
+	return ""
 }
 
 func graphql(text string) []action.Reason {

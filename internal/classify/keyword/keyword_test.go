@@ -43,3 +43,20 @@ func TestKeywordClassifierIsConservative(t *testing.T) {
 		}
 	}
 }
+
+func TestReplaceFromItself(t *testing.T) {
+	for text, want := range map[string]action.Class{
+		"insert or replace into users select id, null from users": action.ClassDestructive,
+		"REPLACE INTO t(id) SELECT id FROM t":                     action.ClassDestructive,
+		"INSERT OR REPLACE INTO t VALUES (1, 'a')":                action.ClassWrite,
+		"INSERT OR REPLACE INTO t SELECT * FROM staging":          action.ClassWrite,
+	} {
+		got := action.ClassRead
+		for _, r := range Classify(action.KindSQL, text) {
+			got = r.Class
+		}
+		if got != want {
+			t.Errorf("%q: %s, want %s", text, got, want)
+		}
+	}
+}

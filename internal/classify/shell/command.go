@@ -209,6 +209,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.database(parseCall("psql", nil), in, depth)
 	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && w.npmScript(name, rest, depth):
 	case (name == "make" || name == "gmake") && w.makeRecipes(rest, in, depth):
+		w.applyPacks(c) // make -p prints the environment whatever its recipes do
 	case slices.Contains(httpClients, name) && w.providerRequest(c, in):
 	case w.localProgram(args[0].s):
 	case w.fleet(c, depth):
@@ -615,6 +616,13 @@ func (w *walker) secretArgs(c *call) {
 				p = v
 			}
 		}
+		if rest, ok := cutPrefixFold(p, "file://"); ok {
+			// curl file:///proc/self/environ reads the file the URL names.
+			rest = strings.TrimPrefix(rest, "localhost")
+			if d, err := url.PathUnescape(rest); err == nil {
+				p = d
+			}
+		}
 		if (c.name == "curl" || c.name == "wget" || c.name == "http" || c.name == "xh") && strings.Contains(p, "/") {
 			// The path as the server reads it: escapes decoded, and
 			// curl's {a,b} alternatives expanded (/.e{nv,x} asks for
@@ -927,4 +935,11 @@ func urlAlternatives(u string) []string {
 		}
 	}
 	return out
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }

@@ -512,11 +512,19 @@ func (w *walker) psqlMeta(m string) {
 // xargs), the query's output as commands Chaperone cannot see
 // (sqlite3 ".once |sh" "SELECT 'rm -rf ~'").
 func (w *walker) pipedOutput(what, cmd string) {
-	w.script(cmd, 1)
+	w.fedCommand(what+" |", cmd, 1)
+}
+
+// fedCommand judges a command another program runs and feeds data to (a
+// pager, split --filter, tar --to-command, awk's print | "cmd", a query's
+// output): the command as written, and, when it runs what it reads (a
+// shell, an interpreter, xargs), the data as commands Chaperone cannot see.
+func (w *walker) fedCommand(what, cmd string, depth int) {
+	w.script(cmd, depth)
 	if f := strings.Fields(cmd); len(f) > 0 {
 		if n := baseName(strings.Trim(f[0], `"'`)); isShell(n) || slices.Contains(interpreters, n) || strings.HasPrefix(n, "python") ||
-			n == "xargs" || n == "parallel" || n == "source" || n == "eval" {
-			w.add("db.pipe-to-shell", unknown, what+" |"+cmd+" runs the query's output as commands")
+			n == "xargs" || n == "parallel" || n == "source" || n == "eval" || slices.Contains(awks, n) {
+			w.add("db.pipe-to-shell", unknown, what+" "+cmd+" runs what it is fed as commands")
 		}
 	}
 }

@@ -26,6 +26,18 @@ func (w *walker) equivalents(c *call, in input, depth int) {
 	}
 	if (c.name == "git" && c.sub("apply") || c.name == "patch") && fromGit && c.has("-R", "--reverse") != reversed && !c.has("--check", "--stat", "--numstat", "--summary") {
 		w.add("git.checkout-discard", destructive, c.name+" of git's own diff, reversed, discards uncommitted changes")
+	} else if (c.name == "git" && c.sub("apply") || c.name == "patch") && c.has("-R", "--reverse") && !c.has("--check", "--stat", "--numstat", "--summary", "--dry-run") {
+		// A patch file this line writes, or one not there to read, may be
+		// git's own diff saved first (git diff > p; git apply -R p).
+		for i, p := range c.pos {
+			if c.name == "git" && i == 0 {
+				continue // "apply"
+			}
+			if _, st := w.readScript(p.s); p.dyn || st != fileKnown {
+				w.add("git.reverse-unknown-patch", unknown, c.name+" -R reverses a patch Chaperone cannot read now, which may be the working tree's own changes")
+				break
+			}
+		}
 	}
 	switch c.name {
 	case "scp", "sftp":

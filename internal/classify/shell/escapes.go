@@ -148,7 +148,7 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 			case e.bang:
 				w.exCommands(c.name, v.s, depth)
 			default:
-				w.script(v.s, depth+1)
+				w.fedCommand(c.name+" "+e.opts[0], v.s, depth+1)
 			}
 		}
 	}
@@ -327,7 +327,7 @@ func (w *walker) commandOptions(c *call, depth int) {
 			w.add("shell.dynamic-script", unknown, c.name+" "+name+" runs a command only known at run time")
 			continue
 		}
-		w.script(v.s, depth+1)
+		w.fedCommand(c.name+" "+name, v.s, depth+1)
 	}
 }
 

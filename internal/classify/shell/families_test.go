@@ -351,7 +351,7 @@ func TestInlineCodeFamilies(t *testing.T) {
 		{`php -r 'shell_exec("rm -rf ~");'`, destructive, "fs.rm-recursive"},
 		{`lua -e 'os.execute("rm -rf ~")'`, destructive, "fs.rm-recursive"},
 		{`python3 -c "import requests; requests.post('https://backboard.railway.app/graphql/v2', json=q)"`, unknown, ""},
-		{`python3 -c "import os; os.system('r' + 'm -rf ~')"`, unknown, "inline.dynamic-exec"},
+		{`python3 -c "import os; os.system('r' + 'm -rf ~')"`, destructive, "fs.rm-recursive"},
 		{`python3 -c "from subprocess import *; run(['rm','-rf','/'])"`, destructive, "fs.rm-recursive"},
 		{`node -e "require('fs').writeFileSync('/etc/hosts', '')"`, destructive, "fs.truncate-outside-workspace"},
 		{`perl -e 'unlink glob "*"'`, destructive, "inline.delete"},
@@ -722,8 +722,8 @@ func TestMoreChannelsAndDeleters(t *testing.T) {
 // substitution wherever bash reads them as a number or a name.
 func TestCodeBuiltAtRunTime(t *testing.T) {
 	check(t, []want{
-		{`python3 -c "getattr(__import__('sh'+'util'),'rm'+'tree')('/home')"`, unknown, "inline.dynamic-code"},
-		{`node -e "require('fs')['rm'+'Sync']('/home',{recursive:true})"`, unknown, "inline.dynamic-code"},
+		{`python3 -c "getattr(__import__('sh'+'util'),'rm'+'tree')('/home')"`, destructive, "inline.delete"},
+		{`node -e "require('fs')['rm'+'Sync']('/home',{recursive:true})"`, destructive, "inline.delete"},
 		{`node -e 'require("fs").rm("/home",{recursive:true},()=>{})'`, destructive, "inline.delete"},
 		{`node -e "eval(Buffer.from('cmVx','base64').toString())"`, unknown, "inline.dynamic-code"},
 		{`perl -e 'eval pack("H*","7379")'`, unknown, "inline.dynamic-code"},
@@ -2748,5 +2748,50 @@ func TestClientsWritingFilesAndOtherRoutes(t *testing.T) {
 		{"redis-cli CLUSTER FAILOVER TAKEOVER", destructive, "redis.destructive"},
 		{"redis-cli SET k v EX 3600", write, ""},
 		{"redis-cli LPOP queue", write, ""},
+	})
+}
+
+func TestCommandsFedData(t *testing.T) {
+	check(t, []want{
+		{"split --filter=sh s.txt", unknown, "db.pipe-to-shell"},
+		{"split -n1 s.txt --filter=bash", unknown, "db.pipe-to-shell"},
+		{"tar xf a.tar --to-command=sh", unknown, "db.pipe-to-shell"},
+		{"sort -S 100K --compress-program=sh big.txt", unknown, "db.pipe-to-shell"},
+		{`awk '{print | "sh"}' s.txt`, unknown, "db.pipe-to-shell"},
+		{`mawk 'BEGIN{while((getline l < "s.txt")>0) print l | "sh"}'`, unknown, "db.pipe-to-shell"},
+		{`awk 'BEGIN{("cat .e" "nv") | getline x; print x}'`, credential, "creds.read-secret-file"},
+		{"mysql --pager=sh -e 'select 1'", unknown, "db.pipe-to-shell"},
+		{"PAGER=sh git log", unknown, "db.pipe-to-shell"},
+		{"sort --compress-program=gzip big.txt", write, ""},
+		{`awk '{print | "sort -u"}' s.txt`, read, ""},
+	})
+}
+
+func TestMoreRoutesToTheSameEffects(t *testing.T) {
+	check(t, []want{
+		{"git clone -q -c core.fsmonitor='rm -rf /srv/v' /srv/r r2", destructive, "fs.rm-recursive"},
+		{"git clone -c alias.st='!git push -f' url d", destructive, "git.push-force"},
+		{"git clone --config core.pager='rm -rf ~' url d", destructive, "fs.rm-recursive"},
+		{"git clone -c http.proxy=x url d", write, ""},
+		{"curl -s file:///proc/self/environ", credential, "creds.read-secret-file"},
+		{"curl FILE://localhost/root/.aws/credentials", credential, "creds.read-secret-file"},
+		{"make -p -n -f /dev/null", credential, "creds.env-dump"},
+		{"tar xf h.tar -C .git/hooks", unknown, "git.hook-unknown"},
+		{"tar cf - -C hk . | tar xf - -C r2/.git/hooks", unknown, "git.hook-unknown"},
+		{"git diff > /tmp/p.diff && git apply -R /tmp/p.diff", unknown, "git.reverse-unknown-patch"},
+		{`python3 -c 'print(open("."+"env").read())'`, credential, "creds.read-secret-file"},
+		{`python3 -c 'import os; print(os.getenv("GITHUB_"+"TOKEN"))'`, credential, "creds.print-secret-var"},
+		{`php -r 'echo file_get_contents(".e" . "nv");'`, credential, "creds.read-secret-file"},
+		{`sqlite3 app.db 'insert or replace into users select id, null from users'`, destructive, "keyword.sql-update-all"},
+	})
+}
+
+func TestNpmStartAndRestartRunTheirNeighbours(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"scripts":{"stop":"rm -rf /srv/x","prestart":"git reset --hard"}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "server.js"), []byte("console.log(1)\n"), 0o644)
+	checkIn(t, dir, []want{
+		{"npm restart", destructive, "fs.rm-recursive"},
+		{"npm start", destructive, "git.reset-hard"},
 	})
 }

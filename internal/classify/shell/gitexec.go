@@ -94,7 +94,9 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	}
 	switch kind {
 	case "cmd":
-		w.script(value, depth+1)
+		// What the program hands the command (a pager's text, an
+		// editor's file) is run when the command is a shell.
+		w.fedCommand(name+"=", value, depth+1)
 	case "prompt":
 		w.document(value, depth)
 	case "file":
@@ -440,6 +442,29 @@ func (w *walker) gitRuns(args []arg, depth int) []arg {
 	}
 	if sub.s == "stash" && c.sub("show") && c.has("-u", "--include-untracked", "--only-untracked") && len(w.secretsIn(".")) > 0 {
 		w.add("creds.read-secret-file", credential, "git stash show -u prints untracked files, and the workspace holds "+w.secretsIn(".")[0])
+	}
+	if sub.s == "clone" || sub.s == "submodule" {
+		// clone -c KEY=VALUE writes the setting into the new repository's
+		// config, where every later git command there reads it.
+		for j, a := range rest {
+			v, ok := "", false
+			switch {
+			case (a.s == "-c" || a.s == "--config") && j+1 < len(rest):
+				v, ok = rest[j+1].s, true
+				if rest[j+1].dyn {
+					w.add("git.dynamic-config", unknown, "git "+sub.s+" is given a setting only known at run time")
+					continue
+				}
+			case strings.HasPrefix(a.s, "--config="):
+				v, ok = strings.TrimPrefix(a.s, "--config="), !a.dyn
+			case strings.HasPrefix(a.s, "-c") && len(a.s) > 2 && !a.dyn:
+				v, ok = a.s[2:], true
+			}
+			if ok {
+				k, val, _ := strings.Cut(v, "=")
+				w.gitConfig(k, val, false, depth)
+			}
+		}
 	}
 	switch sub.s {
 	case "credential", "credential-store", "credential-cache", "credential-osxkeychain", "credential-libsecret", "credential-manager":

@@ -184,6 +184,22 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 	w.stdinProgram(c.name, in, depth, func(text string) { w.code(lang, arg{s: text}, depth) })
 }
 
+// joinLiterals writes string literals joined by + or . as one literal
+// (".e" + "nv" is ".env", "GITHUB_" + "TOKEN" names the token), quoted
+// as the first of them was.
+func joinLiterals(text string) string {
+	return literalJoin.ReplaceAllStringFunc(text, func(m string) string {
+		var b strings.Builder
+		q := m[0]
+		for _, lit := range quotedLiteral.FindAllString(m, -1) {
+			b.WriteString(lit[1 : len(lit)-1])
+		}
+		return string(q) + b.String() + string(q)
+	})
+}
+
+var quotedLiteral = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'`)
+
 func codeFlagsInclude(lang, flag string) bool {
 	return slices.Contains(codeFlags[lang], flag)
 }
@@ -218,7 +234,7 @@ var (
 	wholeEnvironment = regexp.MustCompile(`\bos\.environ\s*(?:\.(?:copy|items|values|keys)\s*\(\s*\)|\)|,|$)|dict\(\s*os\.environ|\bdotenv_values\s*\(|\bdotenv\.(?:config|parse)\s*\(|\$_SERVER\b|\$_ENV\b|\bgetenv\(\s*\)|\bprocess\.env\s*(?:\)|,|$)`)
 	// literalJoin: string literals joined by + or . (".e" + "nv"), read as
 	// the one string they make.
-	literalJoin = regexp.MustCompile(`(['"])\s*[+.]\s*(['"])`)
+	literalJoin = regexp.MustCompile(`(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')(?:\s*[+.]\s*(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))+`)
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
@@ -237,7 +253,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.add("inline.dynamic", unknown, lang+" runs code only known at run time")
 		return
 	}
-	text := canonicalImports(lang, a.s)
+	text := joinLiterals(canonicalImports(lang, a.s))
 	found := false
 	for _, loc := range execCalls.FindAllStringIndex(text, -1) {
 		found = true
@@ -398,7 +414,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		found = true
 		w.add("creds.env-dump", credential, lang+" code prints the whole environment, tokens included")
 	}
-	for _, m := range anyLiteral.FindAllStringSubmatch(literalJoin.ReplaceAllString(text, ""), -1) {
+	for _, m := range anyLiteral.FindAllStringSubmatch(text, -1) {
 		if p := m[1] + m[2]; isSecretPath(p) {
 			found = true
 			w.add("creds.read-secret-file", credential, lang+" code opens "+p+", which holds credentials")
@@ -521,7 +537,12 @@ func (w *walker) awkProgram(c *call, p arg, depth int) {
 		w.add("inline.dynamic-exec", unknown, c.name+" runs a command built at run time ("+m+")")
 		return
 	}
-	lits := anyLiteral.FindAllStringSubmatch(prog.s, -1)
+	// awk joins juxtaposed strings: "cat .e" "nv" is one command.
+	text := awkJuxtaposed.ReplaceAllString(prog.s, "")
+	for _, m := range awkPrintPipe.FindAllStringSubmatch(text, -1) {
+		w.fedCommand(c.name+" print |", m[1], depth+1) // what awk prints is its input
+	}
+	lits := anyLiteral.FindAllStringSubmatch(text, -1)
 	if prog.dyn || len(lits) == 0 {
 		w.add("inline.dynamic-exec", unknown, c.name+" runs a command built at run time")
 		return
@@ -530,6 +551,11 @@ func (w *walker) awkProgram(c *call, p arg, depth int) {
 		w.script(m[1]+m[2], depth+1)
 	}
 }
+
+var (
+	awkJuxtaposed = regexp.MustCompile(`"\s+"`)
+	awkPrintPipe  = regexp.MustCompile(`\bprint[f]?\b[^;}]*\|\s*"((?:[^"\\]|\\.)*)"`)
+)
 
 // homeRef and homeChange: code that builds a path from the home directory
 // and moves, copies over, links, truncates, changes the mode of or

@@ -20,6 +20,8 @@ var archivePack = &Pack{Name: "archive",
 		{ID: "fs.extract-absolute-names", When: func(c *call) bool {
 			return tarExtracts(c) && (c.has("-P", "--absolute-names") || oldStyleTar(c, 'P') || shortBundle(c, 'P'))
 		}, Class: destructive, Reason: "tar -P unpacks members with absolute names wherever they point, outside the workspace included"},
+		{ID: "git.hook-unknown", When: extractsIntoHooks, Class: unknown,
+			Reason: "unpacks an archive into .git/hooks: git runs what lands there, which Chaperone cannot read now"},
 		{ID: "fs.edit-outside-workspace", When: patchesOutside, Class: destructive,
 			Reason: "patch edits (and may delete) files outside the workspace"},
 	}}
@@ -79,6 +81,33 @@ func extractsOutside(c *call) bool {
 	}
 	for _, d := range dirs {
 		if c.lands(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// extractsIntoHooks: an extraction whose directory is a repository's
+// hooks directory (git runs its files), or where the command runs from
+// there.
+func extractsIntoHooks(c *call) bool {
+	var dirs []arg
+	switch c.name {
+	case "tar", "gtar", "bsdtar":
+		if !tarExtracts(c) || c.has("-O", "--to-stdout") || oldStyleTar(c, 'O') {
+			return false
+		}
+		dirs = optionValues(c, "-C", "--directory", "--cd")
+	case "unzip":
+		dirs = optionValues(c, "-d")
+	case "cpio":
+		dirs = optionValues(c, "-D", "--directory")
+	default:
+		return false
+	}
+	dirs = append(dirs, arg{s: c.here})
+	for _, d := range dirs {
+		if s := strings.TrimSuffix(d.s, "/") + "/"; !d.dyn && strings.Contains("/"+strings.TrimPrefix(s, "./"), "/.git/hooks/") {
 			return true
 		}
 	}

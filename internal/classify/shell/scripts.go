@@ -350,12 +350,21 @@ func (w *walker) npmScriptIn(pkgFile string, tool string, args []arg, depth int)
 		return true
 	}
 	body, ok := pkg.Scripts[name]
-	if !ok && name == "start" {
-		// npm start with no start script runs node server.js.
-		if _, st := w.readScript("server.js"); st != fileMissing {
-			w.command([]arg{{s: "node"}, {s: "server.js"}}, input{}, depth+1)
-			return true
+	order := []string{"pre" + name, name, "post" + name}
+	if !ok && name == "restart" && !viaRun {
+		// npm restart with no restart script stops and starts, with
+		// every pre and post script of the three.
+		order = []string{"prerestart", "prestop", "stop", "poststop", "prestart", "start", "poststart", "postrestart"}
+		ok = true
+	}
+	if !ok && name == "start" && !viaRun {
+		// npm start with no start script runs node server.js, between
+		// its prestart and poststart scripts.
+		if _, st := w.readScript(path.Join(path.Dir(pkgFile), "server.js")); st != fileMissing {
+			w.command([]arg{{s: "node"}, {s: path.Join(path.Dir(pkgFile), "server.js")}}, input{}, depth+1)
+			ok = true
 		}
+		ok = ok || pkg.Scripts["prestart"] != "" || pkg.Scripts["poststart"] != ""
 	}
 	if !ok && name == "env" && viaRunOrNpm(tool, sub) {
 		// npm run env, with no script of that name, prints the
@@ -367,7 +376,7 @@ func (w *walker) npmScriptIn(pkgFile string, tool string, args []arg, depth int)
 		return asProgram()
 	}
 	w.add("shell.run", write, tool+" runs the package script "+name)
-	for _, n := range []string{"pre" + name, name, "post" + name} {
+	for _, n := range order {
 		s, ok := pkg.Scripts[n]
 		if !ok {
 			continue
