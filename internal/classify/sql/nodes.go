@@ -339,6 +339,26 @@ func (w *walker) node(m any, depth int) bool {
 			}
 		}
 
+	case *pg_query.ReassignOwnedStmt:
+		w.add("sql.owner", action.ClassDestructive, "REASSIGN OWNED gives every object of a role, and the right to drop them, to another role")
+	case *pg_query.AlterEnumStmt:
+		if s.GetOldVal() != "" {
+			// Every stored value reads as the new label.
+			w.add("sql.rename", action.ClassDestructive, "ALTER TYPE ... RENAME VALUE %s changes what every row holding it reads", s.GetOldVal())
+		}
+	case *pg_query.AlterDomainStmt:
+		if t := s.GetSubtype(); t == "X" || t == "N" {
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER DOMAIN ... DROP CONSTRAINT / DROP NOT NULL removes a guarantee the data relies on")
+		}
+	case *pg_query.RefreshMatViewStmt:
+		if s.GetSkipData() {
+			w.target(rangeVarName(s.GetRelation()))
+			w.add("sql.truncate", action.ClassDestructive, "REFRESH MATERIALIZED VIEW %s WITH NO DATA empties it", rangeVarName(s.GetRelation()))
+		}
+	case *pg_query.AlterPublicationStmt:
+		if a := s.GetAction(); a == pg_query.AlterPublicationAction_AP_DropObjects || a == pg_query.AlterPublicationAction_AP_SetObjects {
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER PUBLICATION %s DROP/SET stops replicating tables to its subscribers", s.GetPubname())
+		}
 	case *pg_query.AlterOwnerStmt:
 		if serverObject(s.GetObjectType()) {
 			w.add("sql.cluster", action.ClassDestructive, "ALTER %s ... OWNER TO changes an object that belongs to the whole server", objectName(s.GetObjectType()))
@@ -435,12 +455,21 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 			w.target(name)
 			w.add("sql.disable-trigger", action.ClassDestructive, "ALTER TABLE %s ENABLE REPLICA/ALWAYS changes when a trigger or rule fires (REPLICA: not in ordinary sessions)", name)
 		case pg_query.AlterTableType_AT_SetIdentity, pg_query.AlterTableType_AT_AddIdentity:
+			// As ALTER SEQUENCE: each of these can make the identity hand
+			// out values already used.
 			for _, o := range cmd.GetDef().GetList().GetItems() {
-				if o.GetDefElem().GetDefname() == "restart" {
+				if n := o.GetDefElem().GetDefname(); n == "restart" || n == "start" || n == "maxvalue" || n == "increment" || n == "cycle" {
 					w.target(name)
-					w.add("sql.sequence-reset", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s RESTART makes the identity hand out values already used", name, cmd.GetName())
+					w.add("sql.sequence-reset", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s SET %s makes the identity hand out values already used", name, cmd.GetName(), strings.ToUpper(n))
+					break
 				}
 			}
+		case pg_query.AlterTableType_AT_DropIdentity:
+			w.target(name + "." + cmd.GetName())
+			w.add("sql.drop", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY drops the column's sequence", name, cmd.GetName())
+		case pg_query.AlterTableType_AT_DropInherit:
+			w.target(name)
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s NO INHERIT takes its rows out of the parent table", name)
 		case pg_query.AlterTableType_AT_ChangeOwner:
 			w.target(name)
 			w.add("sql.owner", action.ClassDestructive, "ALTER TABLE %s OWNER TO gives the table, and the right to drop it, to another role", name)

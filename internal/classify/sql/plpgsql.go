@@ -200,9 +200,16 @@ func (w *walker) expression(v any, depth int) {
 	case parseExpression:
 		w.text("SELECT "+query, depth+1)
 	default: // assignments: "target := expression"
-		if _, rhs, ok := strings.Cut(query, ":="); ok {
-			query = rhs
-		} else if _, rhs, ok := strings.Cut(query, "="); ok {
+		target, rhs, ok := strings.Cut(query, ":=")
+		if !ok {
+			target, rhs, ok = strings.Cut(query, "=")
+		}
+		if ok {
+			// The target's subscripts are expressions PostgreSQL evaluates
+			// (a[lo_unlink(1)] := 1): judged as a read of the target is.
+			// A target cut where no target ends does not parse, and is
+			// unknown.
+			w.text("SELECT "+target, depth+1)
 			query = rhs
 		}
 		w.text("SELECT "+query, depth+1)

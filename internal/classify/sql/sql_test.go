@@ -619,3 +619,69 @@ func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
 		}
 	}
 }
+
+// The target of a PL/pgSQL assignment is evaluated too: its subscripts run.
+func TestAssignmentTargetsAreJudged(t *testing.T) {
+	for q, want := range map[string]string{
+		`DO $$DECLARE a int[]; BEGIN a[lo_unlink(4242)] := 1; END$$`:                                                "sql.lo-unlink",
+		`DO $$DECLARE a int[]; BEGIN a[1:lo_unlink(4242)] := '{1}'; END$$`:                                          "sql.lo-unlink",
+		`DO $$DECLARE a int[]; BEGIN a[1][lo_unlink(4242)] := 1; END$$`:                                             "sql.lo-unlink",
+		`DO $$DECLARE a int[]; BEGIN a[lo_unlink(1)] = 1; END$$`:                                                    "sql.lo-unlink",
+		`DO $$DECLARE a int[]; BEGIN a[length(set_config('log_statement','none',false))] := 1; END$$`:               "sql.superuser-setting",
+		`CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$DECLARE a int[]; BEGIN a[lo_unlink(1)] := 1; END$$`: "sql.lo-unlink",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
+		}
+	}
+	if r := Classify(`DO $$DECLARE a int[]; BEGIN a[1] := 2; END$$`); r.Class() == action.ClassDestructive {
+		t.Errorf("a plain assignment: %s %v", r.Class(), r.Reasons)
+	}
+}
+
+func TestEveryRowThroughTheTablesOwnSet(t *testing.T) {
+	for q, want := range map[string]string{
+		"DELETE FROM t WHERE (id, v) IN (TABLE t)":                                  "sql.delete-all",
+		"UPDATE u SET v = 'x' WHERE id = ANY(ARRAY(SELECT id FROM u))":              "sql.update-all",
+		"DELETE FROM t WHERE id IN (WITH c AS (SELECT id FROM t) SELECT id FROM c)": "sql.delete-all",
+		"DELETE FROM t WHERE id = ANY((SELECT array_agg(id) FROM t)::int[])":        "sql.delete-all",
+		"DELETE FROM t a USING t b WHERE a.id = b.id AND b.v = a.v":                 "sql.delete-all",
+		"DELETE FROM t WHERE (id, v) IN (SELECT id, v FROM t)":                      "sql.delete-all",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
+		}
+	}
+	for _, q := range []string{
+		"DELETE FROM t WHERE id IN (SELECT id FROM t WHERE v = 1)", "DELETE FROM t WHERE id = ANY(ARRAY(SELECT id FROM u))",
+		"DELETE FROM t WHERE (id, v) IN (SELECT v, id FROM t)", "DELETE FROM t a USING t b WHERE a.id = b.id AND b.v = 1",
+		"DELETE FROM t WHERE id IN (WITH c AS (SELECT id FROM t WHERE v = 2) SELECT id FROM c)",
+	} {
+		if r := Classify(q); r.Class() == action.ClassDestructive {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+}
+
+func TestDestructionSpelledAsOtherDDL(t *testing.T) {
+	for q, want := range map[string]string{
+		"ALTER TABLE ident ALTER COLUMN id DROP IDENTITY":            "sql.drop",
+		"ALTER TABLE ident ALTER COLUMN id SET INCREMENT BY -1":      "sql.sequence-reset",
+		"ALTER TABLE ident ALTER COLUMN id SET MAXVALUE 7 SET CYCLE": "sql.sequence-reset",
+		"ALTER TYPE mood RENAME VALUE 'happy' TO 'sad'":              "sql.rename",
+		"REFRESH MATERIALIZED VIEW mv WITH NO DATA":                  "sql.truncate",
+		"REASSIGN OWNED BY app_owner TO app_reader":                  "sql.owner",
+		"ALTER DOMAIN d DROP CONSTRAINT c":                           "sql.alter-drop",
+		"ALTER TABLE c NO INHERIT p":                                 "sql.alter-drop",
+		"ALTER PUBLICATION p DROP TABLE t":                           "sql.alter-drop",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
+		}
+	}
+	for _, q := range []string{"ALTER TYPE mood ADD VALUE 'x'", "REFRESH MATERIALIZED VIEW mv", "ALTER PUBLICATION p ADD TABLE t"} {
+		if r := Classify(q); r.Class() == action.ClassDestructive {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+}

@@ -183,6 +183,15 @@ func selfJoined(from []*pg_query.Node, where *pg_query.Node, rel *pg_query.Range
 // sameColumnJoin: cond is alias.c = rel.c (either way round), for one
 // column c.
 func sameColumnJoin(cond *pg_query.Node, alias string, rel *pg_query.RangeVar) bool {
+	if b := cond.GetBoolExpr(); b != nil && b.GetBoolop() == pg_query.BoolExprType_AND_EXPR {
+		// a.id = b.id AND a.v = b.v: each row still finds itself.
+		for _, a := range b.GetArgs() {
+			if !sameColumnJoin(a, alias, rel) {
+				return false
+			}
+		}
+		return len(b.GetArgs()) > 0
+	}
 	e := cond.GetAExpr()
 	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || constString(lastNode(e.GetName())) != "=" {
 		return false
@@ -278,14 +287,10 @@ func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
 	if cond == nil || w.alwaysTrue(cond) {
 		return true
 	}
-	// col IN (SELECT col FROM the same table): every row whose col is set.
-	if sl := cond.GetSubLink(); sl != nil && sl.GetSubLinkType() == pg_query.SubLinkType_ANY_SUBLINK && wholeTable(sl.GetSubselect(), rel) {
-		if t, c := sl.GetTestexpr().GetColumnRef(), sl.GetSubselect().GetSelectStmt().GetTargetList(); t != nil && len(c) == 1 {
-			if col := c[0].GetResTarget().GetVal().GetColumnRef(); col != nil && len(t.GetFields()) > 0 && len(col.GetFields()) > 0 &&
-				constString(lastNode(t.GetFields())) == constString(lastNode(col.GetFields())) {
-				return true
-			}
-		}
+	// col IN (SELECT col FROM the same table), and its other spellings:
+	// every row whose col is set.
+	if selfMembership(cond, rel) {
+		return true
 	}
 	names := map[string]bool{strings.ToLower(rel.GetRelname()): true}
 	if a := rel.GetAlias().GetAliasname(); a != "" {
