@@ -23,7 +23,13 @@ func (s *rawSession) close() { s.conn.Close() }
 
 func (e *env) raw(t *testing.T, tok string) *rawSession {
 	t.Helper()
-	pc, err := pgconn.Connect(ctx, e.dsn(tok, "app-prod"))
+	return e.rawTo(t, tok, "app-prod")
+}
+
+// rawTo is raw on the upstream named.
+func (e *env) rawTo(t *testing.T, tok, upstream string) *rawSession {
+	t.Helper()
+	pc, err := pgconn.Connect(ctx, e.dsn(tok, upstream))
 	if err != nil {
 		t.Fatal(err)
 	}
