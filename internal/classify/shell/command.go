@@ -154,6 +154,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.shellBuiltins(c, depth)
 	w.searchesSecrets(c)
 	w.runsManifests(c, in, depth)
+	w.buildSteps(c, depth)
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)

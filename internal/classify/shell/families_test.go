@@ -800,7 +800,7 @@ func TestWorkspaceInTempAndProjectTools(t *testing.T) {
 		{"conda run rm -rf /etc", destructive, "fs.rm-recursive"},
 		{"nix-shell --run 'rm -rf /etc'", destructive, "fs.rm-recursive"},
 		{"fd . /etc -x rm -rf", destructive, "fs.rm-recursive"},
-		{"rg --pre rm . ~", destructive, "fs.rm-outside-workspace"},
+		{"rg --pre rm . ~", credential, "fs.rm-outside-workspace"},
 		{"perf stat rm -rf /etc", destructive, "fs.rm-recursive"},
 		{"socat - SYSTEM:'rm -rf /etc'", destructive, "fs.rm-recursive"},
 		{"pwsh -Command 'rm -r -fo /etc'", unknown, "shell.program-code"},
@@ -2793,5 +2793,74 @@ func TestNpmStartAndRestartRunTheirNeighbours(t *testing.T) {
 	checkIn(t, dir, []want{
 		{"npm restart", destructive, "fs.rm-recursive"},
 		{"npm start", destructive, "git.reset-hard"},
+	})
+}
+
+func TestProjectCodeRunByName(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"foo.py":          "import shutil\nshutil.rmtree('/srv/victim')\n",
+		"json.py":         "import shutil\nshutil.rmtree('/srv/victim')\n",
+		"pkg/__main__.py": "import shutil\nshutil.rmtree('/srv/victim')\n",
+		"lib/setup.py":    "import shutil\nshutil.rmtree('/srv/victim')\n",
+		"gen/main.go":     "package main\n//go:generate rm -rf /srv/victim\nfunc main() {}\n",
+		"gen/sub/x.go":    "package sub\n//go:generate git reset --hard\n",
+		"mk1/Makefile":    "$(shell rm -rf /srv/victim)\nall:\n\techo hi\n",
+		"mk2/Makefile":    "all:\n\t@echo $(shell rm -rf /srv/victim)\n",
+		"mk3/Makefile":    "include inc.mk\nall:\n\techo hi\n",
+		"mk3/inc.mk":      "X := $(shell rm -rf /srv/victim)\n",
+		"mk4/Makefile":    "X != git reset --hard\nall:\n\techo $(X)\n",
+		"mk5/Makefile":    "include missing.mk\nall:\n\techo hi\n",
+		"ok/Makefile":     "-include missing.mk\nall:\n\techo $(shell date)\n",
+		"ok/plain.py":     "print(1)\n",
+		"ok/gen.go":       "package ok\n//go:generate stringer -type=T\n",
+		"ok/lib/setup.py": "from setuptools import setup\nsetup(name='x')\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o644)
+	}
+	checkIn(t, dir, []want{
+		{"python3 -c 'import foo'", destructive, "inline.delete"},
+		{"python3 -c 'import json; print(json.dumps(1))'", destructive, "inline.delete"},
+		{"python3 -m json.tool /dev/null", destructive, "inline.delete"},
+		{"python3 -m runpy foo", destructive, "inline.delete"},
+		{"python3 pkg", destructive, "inline.delete"},
+		{"python3 -m cProfile foo.py", destructive, "inline.delete"},
+		{"python3 -m trace --count foo.py", destructive, "inline.delete"},
+		{"python3 -m doctest foo.py", destructive, "inline.delete"},
+		{"python3 -m timeit -s 'import foo' 1", destructive, "inline.delete"},
+		{`python3 -c 'import runpy; runpy.run_path("foo.py")'`, destructive, "inline.delete"},
+		{"pip install ./lib", destructive, "inline.delete"},
+		{"python3 -m pip install -e ./lib", destructive, "inline.delete"},
+		{"go generate ./gen/...", destructive, "git.reset-hard"},
+		{"make -C mk1", destructive, "fs.rm-recursive"},
+		{"make -C mk2", destructive, "fs.rm-recursive"},
+		{"make -C mk3", destructive, "fs.rm-recursive"},
+		{"make -C mk4", destructive, "git.reset-hard"},
+		{"make -C mk5", unknown, "shell.script-unknown"},
+		// harmless ones stay as they were
+		{"make -C ok", write, ""},
+		{"python3 -c 'import os, sys; print(1)'", write, ""},
+		{"pip install ./ok/lib", write, ""},
+		{"go generate ./ok", write, ""},
+	})
+}
+
+func TestSplitAndWholeHomeReaders(t *testing.T) {
+	check(t, []want{
+		{"split -a1 --additional-suffix=sswd -l1 n /srv/victim/p", destructive, "fs.overwrite-outside-workspace"},
+		{"split -n1 /dev/null /srv/victim/passwd", destructive, "fs.overwrite-outside-workspace"},
+		{"split -l 100 big.txt part_", write, ""},
+		{"grep -r aws_ ~", credential, "creds.read-secret-file"},
+		{"rg aws ~", credential, "creds.read-secret-file"},
+		{"diff -rN ~ /tmp/empty", credential, "creds.read-secret-file"},
+		{"tar cf - -C ~ . | tar xOf -", credential, "creds.read-secret-file"},
+		{"find ~ -type f -print0 | xargs -0 cat", credential, "creds.read-secret-file"},
+		{"git -C ~ grep --no-index -h aws", credential, "creds.read-secret-file"},
+		{"grep -rl aws_ ~", read, ""},
+		{"grep -rn TODO .", read, ""},
+		{"find ~ -name '*.log'", read, ""},
 	})
 }

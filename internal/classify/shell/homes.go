@@ -42,8 +42,58 @@ var servers = map[string][]string{
 	"python": {"-d", "--directory"}, "python3": {"-d", "--directory"}, "php": {"-t"}, "busybox": {"-h"}, "httpd": {"-h"}, "serve": nil, "http-server": nil,
 }
 
+// recursiveSearch: a search or comparison that reads every file under its
+// operands (grep -r, rg, diff -r, git grep --no-index).
+func recursiveSearch(c *call) bool {
+	switch c.name {
+	case "rg", "ag", "ack", "ugrep", "ripgrep":
+		return !c.has("-l", "-c", "--files-with-matches", "--count", "--files", "-q", "--quiet")
+	case "grep", "egrep", "fgrep", "diff", "zgrep":
+		if c.name != "diff" && (c.has("-l", "-L", "-c", "-q", "--files-with-matches", "--files-without-match", "--count", "--quiet", "--silent") ||
+			shortBundle(c, 'l') || shortBundle(c, 'L') || shortBundle(c, 'c') || shortBundle(c, 'q')) {
+			return false // names or counts, not lines
+		}
+		if c.name == "diff" && c.has("-q", "--brief") {
+			return false
+		}
+		for _, f := range c.flags {
+			if f == "--recursive" || f == "--dereference-recursive" || !strings.HasPrefix(f, "--") && strings.ContainsAny(f, "rR") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // homeReads judges a command that reads a whole home, or serves one.
 func (w *walker) homeReads(c *call) {
+	if recursiveSearch(c) {
+		for _, p := range c.pos {
+			if s, dyn := w.place(p.s, p.dyn); !dyn && holdsSecrets(s) {
+				w.add("creds.read-secret-file", credential, c.name+" reads every file under "+s+", credentials (~/.ssh, ~/.aws...) included")
+				w.target(s)
+				return
+			}
+		}
+	}
+	if c.name == "git" && c.sub("grep") && c.has("--no-index", "--untracked") {
+		if d, ok := c.flagValue("-C"); ok && holdsSecrets(d) {
+			w.add("creds.read-secret-file", credential, "git grep reads every file under "+d+", credentials included")
+			return
+		}
+	}
+	if c.name == "tar" && tarCreates(c) {
+		// tar -C ~ -c .: what it reads is relative to -C.
+		for _, d := range optionValues(c, "-C", "--directory") {
+			if s, dyn := w.place(d.s, d.dyn); !dyn && holdsSecrets(s) && slices.ContainsFunc(c.pos, func(p positional) bool {
+				return !p.afterFlag && !p.dyn && !strings.HasPrefix(p.s, "/") && !strings.HasPrefix(p.s, "~")
+			}) {
+				w.add("creds.read-secret-file", credential, "tar reads everything under "+s+", credentials (~/.ssh, ~/.aws...) included")
+				w.target(s)
+				return
+			}
+		}
+	}
 	if flags, ok := wholeTreeReaders[c.name]; ok && (flags == nil || c.has(flags...)) {
 		if c.name == "git" {
 			// git -C ~ add -A: the repository is the home.

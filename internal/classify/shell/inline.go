@@ -160,6 +160,11 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 				w.runFile(a.s, c.name, lang, depth, false)
 				return
 			}
+			if m := path.Join(a.s, "__main__.py"); lang == "python" && w.fileThere(m) {
+				// python DIR runs DIR/__main__.py.
+				w.runFile(m, c.name, lang, depth, false)
+				return
+			}
 			w.add("inline.run-script", write, c.name+" runs the program file "+a.s)
 			return
 		}
@@ -255,6 +260,9 @@ func (w *walker) code(lang string, a arg, depth int) {
 	}
 	text := joinLiterals(canonicalImports(lang, a.s))
 	found := false
+	if lang == "python" && depth < maxDepth {
+		w.pythonCodeImports(text, depth+1)
+	}
 	for _, loc := range execCalls.FindAllStringIndex(text, -1) {
 		found = true
 		rest := text[loc[1]:]
@@ -1034,6 +1042,11 @@ func (w *walker) pythonModule(c *call, rest []arg, in input, depth int) {
 				w.target(a.s)
 			}
 		}
+	case (mod.s == "pip" || mod.s == "pip3") && !w.fileThere("pip.py") && !w.fileThere("pip/__init__.py"):
+		w.command(append([]arg{{s: "pip"}}, rest[1:]...), in, depth) // python -m pip is pip
+	case w.runPythonModule(c.name+" -m "+mod.s+",", mod.s, true, depth):
+		// A module of the workspace, or one shadowing the installed one.
+	case w.pythonRunnerModule(c.name, mod.s, rest[1:], depth):
 	default:
 		w.add("inline.run-module", write, c.name+" -m runs the module "+mod.s)
 	}

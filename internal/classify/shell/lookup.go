@@ -183,7 +183,9 @@ func positionalOutputs(c *call) []arg {
 			return o[len(o)-1:]
 		}
 	case "split":
-		if o := ops(); len(o) >= 2 {
+		// split [OPTION]... [INPUT [PREFIX]]: its files are PREFIX and a
+		// suffix, each written over whatever has that name.
+		if o := splitOperands(c.args); len(o) >= 2 {
 			return o[1:2]
 		}
 	case "dpkg", "dpkg-deb":
@@ -199,6 +201,28 @@ func positionalOutputs(c *call) []arg {
 		}
 	}
 	return nil
+}
+
+// splitOperands reads split's operands as split does: the value of -a,
+// -b, -C, -l, -n and -t is the next word unless glued (-n1), and long
+// options take theirs after = or as the next word.
+func splitOperands(args []arg) []arg {
+	var out []arg
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a.s == "--" && !a.dyn:
+			return append(out, args[i+1:]...)
+		case a.s == "-" || !strings.HasPrefix(a.s, "-") || a.dyn:
+			out = append(out, a)
+		case slices.Contains([]string{"-a", "-b", "-C", "-l", "-n", "-t"}, a.s):
+			i++
+		case strings.HasPrefix(a.s, "--") && !strings.Contains(a.s, "=") &&
+			slices.Contains([]string{"--suffix-length", "--bytes", "--line-bytes", "--lines", "--number", "--separator", "--additional-suffix", "--filter"}, a.s):
+			i++
+		}
+	}
+	return out
 }
 
 // notOutput: programs whose -o or --output is no file to write.

@@ -512,8 +512,20 @@ func (w *walker) makeRecipes(args []arg, in input, depth int) bool {
 			return false
 		}
 	}
+	text, ok := w.withIncludes(text, dir, 0)
+	if !ok {
+		return true
+	}
 	w.add("shell.run", write, "make runs recipes")
 	mk := parseMakefile(text)
+	// $(shell ...) runs wherever make expands it, and VAR != CMD as the
+	// line is read: judged wherever they stand, recipes included.
+	for _, sh := range makeShellCalls(text) {
+		w.script(mk.subst(sh, "", &makeRule{}), depth+1)
+	}
+	for _, m := range makeBangAssign.FindAllStringSubmatch(text, -1) {
+		w.script(mk.subst(m[1], "", &makeRule{}), depth+1)
+	}
 	// A variable set on the command line overrides the makefile's and
 	// make's own (make build CC='rm -rf ~;' runs that as the compiler).
 	for name, value := range overrides {
@@ -735,17 +747,70 @@ func closing(s string, open byte) int {
 func makeShellCalls(s string) []string {
 	var out []string
 	for {
-		i := strings.Index(s, "$(shell ")
-		if i < 0 {
+		loc := makeShellCall.FindStringIndex(s)
+		if loc == nil {
 			return out
 		}
-		end := closing(s[i+1:], '(')
+		i, open := loc[0], s[loc[0]+1]
+		end := closing(s[i+1:], open)
 		if end < 0 {
-			return append(out, s[i+8:])
+			return append(out, s[loc[1]:])
 		}
-		out = append(out, s[i+8:i+1+end])
+		out = append(out, s[loc[1]:i+1+end])
 		s = s[i+1+end:]
 	}
+}
+
+// makeShellCall: $(shell CMD) or ${shell CMD}, with any space after shell.
+var makeShellCall = regexp.MustCompile(`\$[({]shell[ \t\n]`)
+
+// makeBangAssign: VAR != CMD runs CMD as make reads the line.
+var makeBangAssign = regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+|override[ \t]+)*[A-Za-z_][A-Za-z0-9_.-]*[ \t]*!=[ \t]*(.*)$`)
+
+// makeInclude: include, -include and sinclude lines, and the files they name.
+var makeInclude = regexp.MustCompile(`(?m)^[ \t]*(-?include|sinclude)[ \t]+(.+)$`)
+
+// withIncludes returns a makefile's text with the files it includes put
+// in, as make reads them, judging what cannot be read: it reports false
+// when it has said the makefile is unknown.
+func (w *walker) withIncludes(text, dir string, n int) (string, bool) {
+	if n > 8 {
+		w.add("shell.script-unknown", unknown, "make includes makefiles more than 8 deep")
+		return "", false
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range makeInclude.FindAllStringSubmatchIndex(text, -1) {
+		b.WriteString(text[last:m[0]])
+		last = m[1]
+		optional := text[m[2]:m[3]] != "include"
+		for _, f := range strings.Fields(text[m[4]:m[5]]) {
+			if strings.ContainsAny(f, "$*?[") {
+				w.add("shell.script-unknown", unknown, "make includes "+f+", which names its makefiles only when make runs")
+				return "", false
+			}
+			p := f
+			if dir != "" && !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			t, st := w.readScript(p)
+			switch {
+			case st == fileKnown:
+				inner, ok := w.withIncludes(t, dir, n+1)
+				if !ok {
+					return "", false
+				}
+				b.WriteString(inner + "\n")
+			case st == fileUnknowable || !optional:
+				// A makefile make must include and cannot find, it first
+				// tries to make, by rules Chaperone has not judged.
+				w.add("shell.script-unknown", unknown, "make includes "+f+", whose content Chaperone cannot read now")
+				return "", false
+			}
+		}
+	}
+	b.WriteString(text[last:])
+	return b.String(), true
 }
 
 // safeShellFlags: .SHELLFLAGS that only set options and end in -c.

@@ -500,6 +500,14 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 	known := func(text string) input { return input{present: true, known: true, text: text, from: name} }
 	if slices.Contains(listers, name) {
 		paths := listed(name, rest)
+		if name == "find" || name == "fd" || name == "fdfind" {
+			// Every name under a home, its credential files among them.
+			for _, p := range slices.Clone(paths) {
+				if s, dyn := w.place(p, false); !dyn && holdsSecrets(s) {
+					paths = append(paths, path.Join(s, ".ssh", "id_rsa"))
+				}
+			}
+		}
 		if showsHidden(name, rest) {
 			// ls -a names .env beside the rest: a listing of a directory
 			// that holds credentials names them.
