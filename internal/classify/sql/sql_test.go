@@ -647,6 +647,7 @@ func TestEveryRowThroughTheTablesOwnSet(t *testing.T) {
 		"DELETE FROM t WHERE id = ANY((SELECT array_agg(id) FROM t)::int[])":        "sql.delete-all",
 		"DELETE FROM t a USING t b WHERE a.id = b.id AND b.v = a.v":                 "sql.delete-all",
 		"DELETE FROM t WHERE (id, v) IN (SELECT id, v FROM t)":                      "sql.delete-all",
+		"DELETE FROM t WHERE nullif(id, id) IS NULL":                                "sql.delete-all",
 	} {
 		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
 			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)

@@ -67,8 +67,12 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 		return w.comparisonAlwaysTrue(n.GetAExpr())
 	case n.GetNullTest() != nil:
 		// A test's answer is never NULL: (x IS NULL) IS NOT NULL holds,
-		// and so does xmin IS NOT NULL.
+		// and so does xmin IS NOT NULL; nullif(x, x) is NULL for every
+		// row.
 		t := n.GetNullTest()
+		if e := t.GetArg().GetAExpr(); e != nil && e.GetKind() == pg_query.A_Expr_Kind_AEXPR_NULLIF && t.GetNulltesttype() == pg_query.NullTestType_IS_NULL {
+			return w.equal(unwrap(e.GetLexpr()), unwrap(e.GetRexpr()))
+		}
 		return t.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL && (neverNull(t.GetArg()) || systemColumn(t.GetArg()))
 	case n.GetBooleanTest() != nil:
 		// p IS TRUE and p IS NOT FALSE hold where p always does; x = x IS
