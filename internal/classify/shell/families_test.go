@@ -2782,6 +2782,7 @@ func TestMoreRoutesToTheSameEffects(t *testing.T) {
 		{`python3 -c 'print(open("."+"env").read())'`, credential, "creds.read-secret-file"},
 		{`python3 -c 'import os; print(os.getenv("GITHUB_"+"TOKEN"))'`, credential, "creds.print-secret-var"},
 		{`php -r 'echo file_get_contents(".e" . "nv");'`, credential, "creds.read-secret-file"},
+		{`node -e 'console.log(require("fs").readFileSync("."+"env","utf8"))'`, credential, "creds.read-secret-file"},
 		{`sqlite3 app.db 'insert or replace into users select id, null from users'`, destructive, "keyword.sql-update-all"},
 	})
 }

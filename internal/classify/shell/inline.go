@@ -191,19 +191,56 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 
 // joinLiterals writes string literals joined by + or . as one literal
 // (".e" + "nv" is ".env", "GITHUB_" + "TOKEN" names the token), quoted
-// as the first of them was.
+// as the first of them was. Literals are found by scanning from the
+// start, so a closing quote is never taken for an opening one.
 func joinLiterals(text string) string {
-	return literalJoin.ReplaceAllStringFunc(text, func(m string) string {
-		var b strings.Builder
-		q := m[0]
-		for _, lit := range quotedLiteral.FindAllString(m, -1) {
-			b.WriteString(lit[1 : len(lit)-1])
+	type span struct{ start, end int } // end is past the closing quote
+	var lits []span
+	for i := 0; i < len(text); i++ {
+		q := text[i]
+		if q != '"' && q != '\'' {
+			continue
 		}
-		return string(q) + b.String() + string(q)
-	})
+		j := i + 1
+		for j < len(text) && text[j] != q && text[j] != '\n' {
+			if text[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(text) || text[j] != q {
+			return text // an unclosed literal: leave the text as it is
+		}
+		lits = append(lits, span{i, j + 1})
+		i = j
+	}
+	var b strings.Builder
+	last := 0
+	for k := 0; k < len(lits); {
+		n := k
+		for n+1 < len(lits) {
+			if op := strings.Trim(text[lits[n].end:lits[n+1].start], " \t"); op != "+" && op != "." {
+				break
+			}
+			n++
+		}
+		if n == k {
+			k++
+			continue
+		}
+		b.WriteString(text[last:lits[k].start])
+		q := text[lits[k].start]
+		b.WriteByte(q)
+		for m := k; m <= n; m++ {
+			b.WriteString(text[lits[m].start+1 : lits[m].end-1])
+		}
+		b.WriteByte(q)
+		last = lits[n].end
+		k = n + 1
+	}
+	b.WriteString(text[last:])
+	return b.String()
 }
-
-var quotedLiteral = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'`)
 
 func codeFlagsInclude(lang, flag string) bool {
 	return slices.Contains(codeFlags[lang], flag)
@@ -237,9 +274,6 @@ var (
 	// wholeEnvironment: the environment taken whole (a copy, its items, the
 	// dotenv file's values, PHP's server array).
 	wholeEnvironment = regexp.MustCompile(`\bos\.environ\s*(?:\.(?:copy|items|values|keys)\s*\(\s*\)|\)|,|$)|dict\(\s*os\.environ|\bdotenv_values\s*\(|\bdotenv\.(?:config|parse)\s*\(|\$_SERVER\b|\$_ENV\b|\bgetenv\(\s*\)|\bprocess\.env\s*(?:\)|,|$)`)
-	// literalJoin: string literals joined by + or . (".e" + "nv"), read as
-	// the one string they make.
-	literalJoin = regexp.MustCompile(`(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')(?:\s*[+.]\s*(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))+`)
 	// Backquotes (ruby, perl, php) and %x() / qx() run a shell command.
 	backquotes = regexp.MustCompile("`([^`]*)`|%x\\(([^)]*)\\)|qx[({/]([^)}/]*)[)}/]")
 	// Calls that delete or truncate directly.
