@@ -32,6 +32,10 @@ type Call struct {
 	Args  map[string]any
 	// Read marks a field that is read rather than a mutation.
 	Read bool
+	// Spans marks a read of what lives in one environment reached through
+	// what spans them (project { environments { config } }): which
+	// environments it reads is not known before the answer.
+	Spans bool
 }
 
 // Result is what the classifier found.
@@ -70,6 +74,14 @@ type QueryJudge interface {
 // environments' config), or inside a mutation's, as much as at the top.
 type FieldJudge interface {
 	JudgeField(typ, field string, args map[string]any) []action.Reason
+}
+
+// Placer is a Profile whose objects live in environments: Scoped says a
+// type lives in one, and Places whether a field given arguments names
+// the one it reads (environment(id), deployment(id)).
+type Placer interface {
+	Scoped(typ string) bool
+	Places(c Call) bool
 }
 
 func unknown(id, format string, args ...any) Result {
@@ -172,12 +184,15 @@ func Classify(schema *ast.Schema, p Profile, req Request) Result {
 // value.
 func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, vars map[string]any) ([]action.Reason, []Call) {
 	fj, judges := p.(FieldJudge)
+	pl, places := p.(Placer)
 	var out []action.Reason
 	var reads []Call
 	seen := map[string]bool{}
-	var walk func(set ast.SelectionSet, top bool)
-	walk = func(set ast.SelectionSet, top bool) {
+	// placed: an ancestor named the one environment this subtree reads.
+	var walk func(set ast.SelectionSet, top, placed bool)
+	walk = func(set ast.SelectionSet, top, placed bool) {
 		for _, f := range fields(set, seen) {
+			here := placed
 			if f.ObjectDefinition != nil && !strings.HasPrefix(f.Name, "__") {
 				var args map[string]any
 				var err error
@@ -194,14 +209,34 @@ func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, vars
 					out = append(out, fj.JudgeField(f.ObjectDefinition.Name, f.Name, args)...)
 				}
 				if len(args) > 0 && !(top && op.Operation == ast.Mutation) {
-					reads = append(reads, Call{Field: f.Name, Args: args, Read: true})
+					c := Call{Field: f.Name, Args: args, Read: true}
+					reads = append(reads, c)
+					here = here || places && pl.Places(c)
+				}
+				if places && !here && f.Definition != nil && pl.Scoped(f.Definition.Type.Name()) && beyondIdentity(f.SelectionSet, seen) {
+					reads = append(reads, Call{Field: f.ObjectDefinition.Name + "." + f.Name, Read: true, Spans: true})
+					here = true // reported once, for the whole subtree
 				}
 			}
-			walk(f.SelectionSet, false)
+			walk(f.SelectionSet, false, here)
 		}
 	}
-	walk(op.SelectionSet, true)
+	walk(op.SelectionSet, true, false)
 	return out, reads
+}
+
+// identityFields say which object a node is, not what it holds.
+var identityFields = map[string]bool{"id": true, "name": true, "__typename": true, "environmentId": true, "serviceId": true,
+	"projectId": true, "volumeId": true, "serviceName": true}
+
+// beyondIdentity: a selection asks for more than which objects there are.
+func beyondIdentity(set ast.SelectionSet, seen map[string]bool) bool {
+	for _, f := range fields(set, map[string]bool{}) {
+		if !identityFields[f.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // unreadable is an argument value that could not be read.

@@ -221,3 +221,14 @@ func idStrings(v any) []string {
 }
 
 func stringsAt(m map[string]any, k string) []string { return idStrings(m[k]) }
+
+// scopedTypes live in exactly one environment: what they hold is that
+// environment's.
+var scopedTypes = map[string]bool{"Environment": true, "Deployment": true, "ServiceInstance": true, "VolumeInstance": true}
+
+// Scoped: see Placer.
+func (RailwayProfile) Scoped(typ string) bool { return scopedTypes[typ] }
+
+// Places: a read that names its one environment, which the gateway then
+// checks (see RailwayReadTargets).
+func (RailwayProfile) Places(c Call) bool { return len(RailwayReadTargets(c)) > 0 }

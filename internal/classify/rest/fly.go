@@ -108,10 +108,19 @@ func judgeSecretSet(r Request) []action.Reason {
 	if strictjson.Unmarshal(r.Body, &body) != nil {
 		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the secret update's body is not JSON Chaperone can read exactly"}}
 	}
+	// A value left out decodes as the null that deletes, on a server that
+	// reads the member as a pointer: judged as null.
+	hasValue := false
 	for k, v := range body {
-		if foldName(k) == "value" && v == nil {
-			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + r.Params["secret"] + " from " + r.Params["app"] + " (a null value)"}}
+		if foldName(k) == "value" {
+			hasValue = true
+			if v == nil {
+				return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + r.Params["secret"] + " from " + r.Params["app"] + " (a null value)"}}
+			}
 		}
+	}
+	if !hasValue {
+		return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "may delete secret " + r.Params["secret"] + " from " + r.Params["app"] + " (no value given, which the API may read as null)"}}
 	}
 	return nil
 }
@@ -172,7 +181,7 @@ func judgeExec(r Request) []action.Reason {
 	if len(body.Command) > 0 {
 		text = argv.Quote(body.Command)
 	}
-	return flyShell.Classify(text).Reasons
+	return flyShell.ClassifyRemote(text).Reasons
 }
 
 // execMembers are the members of Fly's exec request (MachineExecRequest).
@@ -235,7 +244,7 @@ func judgeMachineConfig(r Request, update bool) []action.Reason {
 			Message: "the machine's configuration names a command Chaperone cannot read (not a list of strings)"})
 	}
 	for _, c := range cmds {
-		for _, reason := range flyShell.Classify(argv.Quote(c)).Reasons {
+		for _, reason := range flyShell.ClassifyService(argv.Quote(c)).Reasons {
 			reason.Message = "the machine will run " + argv.Quote(c) + ": " + reason.Message
 			out = append(out, reason)
 		}
@@ -425,7 +434,7 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 				Message: "the machine may run " + path + ", a file the configuration writes with content Chaperone cannot read"})
 			continue
 		}
-		for _, reason := range flyShell.Classify(f.text).Reasons {
+		for _, reason := range flyShell.ClassifyService(f.text).Reasons {
 			reason.Message = "the machine may run " + path + ", which the configuration writes: " + reason.Message
 			out = append(out, reason)
 		}

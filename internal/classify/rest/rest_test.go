@@ -51,6 +51,16 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh","-c","rm -rf /data"]}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc/exec", "", `{"cmd":"psql -c 'DROP TABLE users'"}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc/exec", "", `{}`, action.ClassUnknown, "fly.exec-unreadable"},
+		// An exec runs on the machine: no path there is the agent's
+		// workspace, and a file it runs may be anything left there.
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["rm","-f","storage/production.sqlite3"]}`, destructive, "fs.rm-outside-workspace"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["truncate","-s0","storage/production.sqlite3"]}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh","/tmp/s.sh"]}`, action.ClassUnknown, "shell.script-unknown"},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["python3","/tmp/s.py"]}`, action.ClassUnknown, ""},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["python3","-c","import os;getattr(os,'sys'+'tem')('rm -rf /data')"]}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["python3","-c","import os;os.open('/data/db.sqlite',os.O_WRONLY|os.O_TRUNC)"]}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["python3","-c","import json; print(json.dumps(1))"]}`, write, ""},
+		{"POST", "/apps/web/secrets/A", "", `{}`, destructive, "fly.secret-delete"},
 		// what the shell guard cannot see is held, not passed
 		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["sh"],"stdin":"rm -rf /data\n"}`, action.ClassUnknown, "fly.exec-unreadable"},
 		{"POST", "/apps/web/machines/abc/exec", "", `{"command":["ls"],"cmd":"rm -rf /data"}`, action.ClassUnknown, "fly.exec-unreadable"},

@@ -551,7 +551,6 @@ func strictUnmarshal(body []byte, v any) error {
 // service's own home: they are judged as commands run there.
 func init() {
 	graphql.JudgeCommand = func(text string) []action.Reason {
-		c := Classifier{}
-		return c.ClassifyIn("cd ~ && "+text, "").Reasons
+		return Classifier{}.ClassifyService(text).Reasons
 	}
 }

@@ -268,7 +268,7 @@ var (
 	nodeFork = regexp.MustCompile(`\bfork\s*\(\s*(?:['"]([^'"]+)['"]|[^'"\s)])`)
 	// codeTruncates: a file emptied by a handle or a name computed at run
 	// time (perl's truncate $fh, 0; sysopen with O_TRUNC).
-	codeTruncates = regexp.MustCompile(`\btruncate\s*\(?\s*[$A-Za-z_]|\bsysopen\b[^;]*O_TRUNC`)
+	codeTruncates = regexp.MustCompile(`\btruncate\s*\(?\s*[$A-Za-z_]|\bsysopen\b[^;]*O_TRUNC|\b(?:os\.open|openSync)\s*\(\s*[A-Za-z_][\w.]*\s*,[^)]*(?:O_TRUNC|['"]w)`)
 	// killEveryone: code sending a signal to every process it may (pid -1).
 	killEveryone = regexp.MustCompile(`\bos\.kill(?:pg)?\s*\(\s*-1\b|\bprocess\.kill\s*\(\s*-1\b|\bkill\s*\(?\s*['"]?-?\w+['"]?\s*,\s*-1\b|\bProcess\.kill\s*\(\s*:?\w+\s*,\s*-1\b|posix_kill\s*\(\s*-1\b`)
 	// wholeEnvironment: the environment taken whole (a copy, its items, the
@@ -292,7 +292,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.add("inline.dynamic", unknown, lang+" runs code only known at run time")
 		return
 	}
-	text := joinLiterals(canonicalImports(lang, a.s))
+	text := canonicalImports(lang, joinLiterals(a.s))
 	found := false
 	if lang == "python" && depth < maxDepth {
 		w.pythonCodeImports(text, depth+1)
@@ -664,6 +664,8 @@ var fileWrites = []*regexp.Regexp{
 	regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*\+?>{1,2}\s*([^'"|]+)['"]`),
 	regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\+?>{1,2}['"]\s*,\s*['"]([^'"]+)['"]`),
 	regexp.MustCompile(`\btruncate\s*\(?\s*['"]([^'"]+)['"]`),
+	// os.open / fs.openSync with a truncating or creating flag.
+	regexp.MustCompile(`\b(?:os\.open|openSync|fs\.open|sysopen)\s*\(\s*(?:[\w$]+\s*,\s*)?['"]([^'"]+)['"]\s*,[^)]*(?:O_TRUNC|O_CREAT|['"]w\+?['"])`),
 }
 
 var (

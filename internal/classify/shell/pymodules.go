@@ -13,6 +13,9 @@ import (
 // first place python looks for -c code and -m modules, ahead of the
 // standard library, so a local json.py is what import json runs.
 func (w *walker) pythonLocal(mod string, main bool) []string {
+	if w.c.Remote {
+		return nil // which modules are the project's there is not known here
+	}
 	parts := strings.Split(mod, ".")
 	var out []string
 	dir := ""
@@ -94,7 +97,7 @@ func (w *walker) pythonCodeImports(text string, depth int) {
 func (w *walker) pythonRunnerModule(name, mod string, args []arg, depth int) bool {
 	valued := map[string][]string{
 		"cProfile": {"-o", "-s", "--outfile", "--sort"}, "profile": {"-o", "-s", "--outfile", "--sort"},
-		"trace": {"-f", "--file", "-C", "--coverdir", "--ignore-module", "--ignore-dir"},
+		"trace":   {"-f", "--file", "-C", "--coverdir", "--ignore-module", "--ignore-dir"},
 		"doctest": {"-o", "--option"}, "timeit": {"-n", "--number", "-r", "--repeat", "-u", "--unit"},
 		"unittest": {"-k", "-p", "--pattern", "-s", "--start-directory", "-t", "--top-level-directory"},
 	}

@@ -44,7 +44,19 @@ type workspace struct {
 }
 
 // resolve joins p to the working directory; "" when it cannot be known.
+// remoteRoot prefixes the paths of a remote machine (Classifier.Remote).
+const remoteRoot = "/\x00remote"
+
 func (w *walker) resolve(p string) string {
+	if w.c.Remote {
+		// On another machine: a name that stands for the file there,
+		// under which what this line writes is kept, and which nothing
+		// on this machine answers to.
+		if p == "" || strings.HasPrefix(p, "$") {
+			return ""
+		}
+		return path.Join(remoteRoot, strings.TrimPrefix(p, "~"))
+	}
 	if strings.HasPrefix(p, "~") || strings.HasPrefix(p, "$") || p == "" {
 		return ""
 	}
@@ -88,6 +100,12 @@ func (w *walker) readScript(p string) (string, readState) {
 		if strings.HasPrefix(full, pre) {
 			return "", fileUnknowable
 		}
+	}
+	if w.c.Remote && w.c.ServiceFiles {
+		return "", fileMissing // the service's own: the line alone is judged
+	}
+	if w.c.Remote {
+		return "", fileUnknowable // there, not here
 	}
 	fh, err := os.Open(full)
 	if err != nil {

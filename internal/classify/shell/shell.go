@@ -53,6 +53,31 @@ type Classifier struct {
 	// method, path under the API's base, query, body) exactly as the
 	// gateway does; nil holds such requests as unknown.
 	REST RESTClassifier
+	// Remote says the commands run on another machine (a Fly machine's
+	// exec, a Railway start command): no file there can be read here, so
+	// a script, a package.json or a link they name is unknown, and no
+	// path there is the agent's workspace.
+	Remote bool
+	// ServiceFiles, with Remote, says the files the commands name are the
+	// service's own program, deployed from its repository (a start
+	// command's server.js): judged by the command line alone, as a file
+	// not there is, rather than unknown.
+	ServiceFiles bool
+}
+
+// ClassifyRemote classifies a command line run on another machine, in
+// its home directory, where a file it runs may be anything an earlier
+// command left there (a machine's exec): see Remote.
+func (c Classifier) ClassifyRemote(text string) Result {
+	c.Remote, c.ServiceFiles, c.Dir = true, false, ""
+	return c.ClassifyIn("cd ~ && "+text, "")
+}
+
+// ClassifyService classifies a command a service runs as its own program
+// (a start, build or init command), on its machine: see ServiceFiles.
+func (c Classifier) ClassifyService(text string) Result {
+	c.Remote, c.ServiceFiles, c.Dir = true, true, ""
+	return c.ClassifyIn("cd ~ && "+text, "")
 }
 
 // RESTClassifier judges a request to a provider's REST API.

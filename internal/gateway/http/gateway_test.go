@@ -308,6 +308,13 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		{"a read of production", `{"query":"{ environment(id: \"env_prd_9f30\") { name } }"}`, 403, "environment env_prd_9f30 is production", false, false},
 		{"a read of staging", `{"query":"{ environment(id: \"env_stg_41a2\") { name } }"}`, 200, "", false, true},
 		{"a read of the project", `{"query":"{ project(id: \"prj_7c1e\") { name } }"}`, 200, "", false, true},
+		// What lives in one environment, reached through what spans them,
+		// is every environment's: only which ones there are may be read.
+		{"environments' data through the project", `{"query":"{ project(id: \"prj_7c1e\") { environments { edges { node { name config } } } } }"}`, 403, "every environment it reaches", false, false},
+		{"deployments through a service", `{"query":"{ service(id: \"svc_api_1\") { deployments { edges { node { id status meta } } } } }"}`, 403, "every environment it reaches", false, false},
+		{"deployments through a fragment", `{"query":"query { me { projects { edges { node { ...P } } } } } fragment P on Project { environments { edges { node { deployments { edges { node { id } } } } } } }"}`, 403, "every environment it reaches", false, false},
+		{"the project's environments by name", `{"query":"{ project(id: \"prj_7c1e\") { environments { edges { node { id name } } } } }"}`, 200, "", false, true},
+		{"a staging environment's deployments", `{"query":"{ environment(id: \"env_stg_41a2\") { deployments { edges { node { id status } } } } }"}`, 200, "", false, true},
 	} {
 		before := e.agentRequests()
 		status, out := e.send(t, e.stage, "POST", stg, c.body)

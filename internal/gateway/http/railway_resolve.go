@@ -173,6 +173,14 @@ func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest str
 	}
 	endpoint := u.String()
 	for _, c := range calls {
+		if c.Spans {
+			// Which environments' objects it reads is known only from
+			// the answer: none is the token's for certain.
+			act.Targets = append(act.Targets, "read "+c.Field)
+			act.Placements = append(act.Placements, action.Placement{Target: "what " + c.Field + " reads", Env: "every environment it reaches",
+				How: "comes from"})
+			continue
+		}
 		targets, why := graphql.RailwayTargets(c)
 		if c.Read {
 			targets, why = graphql.RailwayReadTargets(c), ""

@@ -171,7 +171,7 @@ func (g *Gateway) classify(up Upstream, r *http.Request, path string, body []byt
 			}
 			calls = append(calls, res.Calls...)
 			for _, rd := range res.Reads {
-				calls = append(calls, graphql.Call{Field: rd.Field, Args: rd.Args, Read: true})
+				calls = append(calls, graphql.Call{Field: rd.Field, Args: rd.Args, Read: true, Spans: rd.Spans})
 			}
 		}
 		return a, calls, nil
