@@ -132,6 +132,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		return
 	}
 	if inner, ok := unwrap(name, rest); ok {
+		w.traced(name, rest, inner)
 		w.wrapped(name, rest, inner, in, depth)
 		return
 	}
@@ -139,7 +140,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.wrapped(name, rest, inner, in, depth)
 		return
 	}
-	if nonExecution(name, rest) {
+	if nonExecution(name, rest) && !w.workspaceProgram(args[0]) {
 		return
 	}
 	if name == "git" {
@@ -155,6 +156,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.searchesSecrets(c)
 	w.runsManifests(c, in, depth)
 	w.buildSteps(c, depth)
+	w.frameworkModules(c, depth)
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)
@@ -189,7 +191,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		}
 	case name == "ssh":
 		w.ssh(rest, in, depth)
-	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python"):
+	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python") || name == "ipython" || name == "ipython3":
 		w.interpreter(c, in, depth)
 	case slices.Contains(awks, name):
 		w.awk(c, in, depth)
@@ -602,6 +604,9 @@ func (w *walker) secretArgs(c *call) {
 		if i > 0 && c.name != "cat" && slices.Contains(outputOpts, args[i-1].s) && (c.name == "openssl" || args[i-1].s != "-f") {
 			continue
 		}
+		if i > 0 && (slices.Contains(filterOptions, args[i-1].s) || globSearcher(c.name) && (args[i-1].s == "-g" || args[i-1].s == "--glob")) {
+			continue // a pattern of names left out or kept
+		}
 		p := strings.TrimPrefix(a.s, "@")
 		if _, v, ok := strings.Cut(p, "=@"); ok { // curl -F file=@.env
 			p = v
@@ -609,7 +614,10 @@ func (w *walker) secretArgs(c *call) {
 			if isSecretPath(v) {
 				p = v
 			}
-		} else if _, v, ok := strings.Cut(p, "="); ok && strings.HasPrefix(p, "--") && isSecretPath(v) { // --env-file=.env
+		} else if name, v, ok := strings.Cut(p, "="); ok && strings.HasPrefix(p, "--") && isSecretPath(v) { // --env-file=.env
+			if slices.Contains(filterOptions, name) {
+				continue // --exclude=.env names what is left out
+			}
 			p = v
 		}
 		if c.name == "git" {
@@ -943,4 +951,46 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return s, false
+}
+
+// workspaceProgram: a program named by its path that is a file Chaperone
+// can find (./x.sh): a script need not honour --version or --help.
+func (w *walker) workspaceProgram(a arg) bool {
+	if a.dyn || !strings.Contains(a.s, "/") {
+		return false
+	}
+	_, st := w.readScript(a.s)
+	return st != fileMissing
+}
+
+// traced: strace prints the data a program reads and, with -v, the
+// environment of each program it starts; ltrace prints what getenv
+// returns. Tracing a program that reads a credential file prints it.
+func (w *walker) traced(name string, opts, inner []arg) {
+	if name != "strace" && name != "ltrace" {
+		return
+	}
+	c := parseCall(name, opts[:len(opts)-len(inner)])
+	switch {
+	case name == "strace" && (c.has("-v", "--verbose", "--no-abbrev") || shortBundle(c, 'v')):
+		w.add("creds.env-dump", credential, "strace -v prints the environment of every program it starts, tokens included")
+	case name == "ltrace":
+		filters := optionValues(c, "-e")
+		if len(filters) == 0 || slices.ContainsFunc(filters, func(a arg) bool { return a.dyn || strings.Contains(a.s, "getenv") }) {
+			w.add("creds.env-dump", credential, "ltrace prints what getenv returns, tokens included")
+		}
+	}
+	for _, a := range inner {
+		if !a.dyn && (isSecretPath(a.s) || isSecretDir(a.s)) {
+			w.add("creds.read-secret-file", credential, name+" prints what "+a.s+" holds as the program reads it")
+			w.target(a.s)
+		}
+	}
+}
+
+// filterOptions take a pattern of names to leave out or keep, not a file.
+var filterOptions = []string{"--exclude", "--exclude-dir", "--include", "--include-dir", "--glob", "--iglob", "--ignore", "--ignore-dir", "--skip", "--filter"}
+
+func globSearcher(name string) bool {
+	return name == "rg" || name == "fd" || name == "fdfind" || name == "ag"
 }

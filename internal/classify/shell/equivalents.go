@@ -160,6 +160,13 @@ func (w *walker) searchesSecrets(c *call) {
 				recursive = true
 			}
 		}
+	case "git":
+		// git grep --no-index or --untracked reads files git does not
+		// track, .env among them.
+		if !c.sub("grep") || !c.has("--no-index", "--untracked") {
+			return
+		}
+		recursive, hidden = true, true
 	case "rg", "ag", "ack":
 		recursive = true
 		hidden = slices.ContainsFunc(c.args, func(a arg) bool {
@@ -169,12 +176,11 @@ func (w *walker) searchesSecrets(c *call) {
 	default:
 		return
 	}
-	if !recursive || !hidden || c.has("-l", "-L", "-c", "-q", "--files-with-matches", "--files-without-match", "--count", "--quiet") ||
-		slices.ContainsFunc(c.args, func(a arg) bool {
-			return strings.HasPrefix(a.s, "--exclude") || strings.HasPrefix(a.s, "--glob") || a.s == "-g"
-		}) {
+	if !recursive || !hidden || c.has("-l", "-L", "-c", "-q", "--files-with-matches", "--files-without-match", "--count", "--quiet") {
 		return
 	}
+	// Excludes and globs keep the files they name out; any other stays in.
+	filters := searchFilters(c)
 	var pattern *arg
 	var roots []string
 	explicit := c.has("-e", "--regexp", "-f", "--file")
@@ -187,6 +193,7 @@ func (w *walker) searchesSecrets(c *call) {
 		case slices.Contains(searchValueOpts, a.s):
 			i++
 		case strings.HasPrefix(a.s, "-") && !a.dyn:
+		case c.name == "git" && a.s == "grep" && i == slices.IndexFunc(c.args, func(x arg) bool { return x.s == "grep" }):
 		case pattern == nil && !explicit:
 			pattern = &c.args[i]
 		default:
@@ -210,12 +217,70 @@ func (w *walker) searchesSecrets(c *call) {
 		return
 	}
 	for _, r := range roots {
-		if s := w.secretsIn(r); len(s) > 0 {
-			w.add("creds.read-secret-file", credential, c.name+" prints every line of "+r+" its pattern matches, "+s[0]+"'s credentials included")
-			w.target(s[0])
-			return
+		for _, s := range w.secretsUnder(r) {
+			if filters.keeps(s) {
+				w.add("creds.read-secret-file", credential, c.name+" prints every line of "+r+" its pattern matches, "+s+"'s credentials included")
+				w.target(s)
+				return
+			}
 		}
 	}
+}
+
+// searchFilter is what a search's excludes and globs keep.
+type searchFilter struct {
+	exclude, excludeDir, include []string // globs on base names
+}
+
+func searchFilters(c *call) searchFilter {
+	var f searchFilter
+	for i, a := range c.args {
+		name, value, glued := strings.Cut(a.s, "=")
+		if !glued && i+1 < len(c.args) {
+			value = c.args[i+1].s
+		}
+		switch name {
+		case "--exclude":
+			f.exclude = append(f.exclude, value)
+		case "--exclude-dir":
+			f.excludeDir = append(f.excludeDir, value)
+		case "--include":
+			f.include = append(f.include, value)
+		case "-g", "--glob", "--iglob":
+			if v, ok := strings.CutPrefix(value, "!"); ok {
+				f.exclude = append(f.exclude, v)
+			} else {
+				f.include = append(f.include, value)
+			}
+		}
+	}
+	return f
+}
+
+// keeps says whether the search reads file p.
+func (f searchFilter) keeps(p string) bool {
+	base := path.Base(p)
+	for _, g := range f.exclude {
+		if globMatch(g, base) || globMatch(g, p) {
+			return false
+		}
+	}
+	for d := path.Dir(p); d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		for _, g := range f.excludeDir {
+			if globMatch(g, path.Base(d)) {
+				return false
+			}
+		}
+	}
+	if len(f.include) == 0 {
+		return true
+	}
+	for _, g := range f.include {
+		if globMatch(g, base) || globMatch(g, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // searchValueOpts: grep's and rg's options that take the next word.

@@ -23,6 +23,9 @@ type escape struct {
 	debugger bool
 	// code: the value is code that may do anything: unknown.
 	code bool
+	// argv: the value is a program and its arguments joined by commas
+	// (gcc -wrapper prog,arg).
+	argv bool
 }
 
 var escapes = map[string][]escape{
@@ -117,7 +120,13 @@ var escapes = map[string][]escape{
 	"cdk":               {{opts: []string{"--app", "-a"}}},
 	"repo":              {{opts: []string{"-c", "--command"}}},
 	"start-stop-daemon": {{opts: []string{"--exec", "-x", "--startas", "-a"}, code: true}},
+	// A compiler driver runs its passes under -wrapper, takes them from
+	// -B's directory and loads -fplugin's code.
+	"gcc": compilerEscapes, "g++": compilerEscapes, "cc": compilerEscapes, "c++": compilerEscapes,
+	"clang": compilerEscapes, "clang++": compilerEscapes,
 }
+
+var compilerEscapes = []escape{{opts: []string{"-wrapper"}, argv: true}, {opts: []string{"-fplugin", "-B", "--gcc-toolchain", "-fpass-plugin"}, code: true}}
 
 // interpretersOfTheirOwn read a program in a language this guard does not
 // read, any of which can run commands: from standard input, and for those
@@ -147,6 +156,8 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 				w.gdbCommand(v.s, depth)
 			case e.bang:
 				w.exCommands(c.name, v.s, depth)
+			case e.argv:
+				w.fedCommand(c.name+" "+e.opts[0], strings.ReplaceAll(v.s, ",", " "), depth+1)
 			default:
 				w.fedCommand(c.name+" "+e.opts[0], v.s, depth+1)
 			}

@@ -2865,3 +2865,61 @@ func TestSplitAndWholeHomeReaders(t *testing.T) {
 		{"find ~ -name '*.log'", read, ""},
 	})
 }
+
+func TestCodeLoadedByNameAndTracers(t *testing.T) {
+	dir := t.TempDir()
+	del := "import shutil\nshutil.rmtree('/srv/victim')\n"
+	files := map[string]string{
+		"y.py": del, "sitecustomize.py": del, "x.sh": "rm -rf /srv/victim\n",
+		"y.js": "require('fs').rmSync('/srv/victim', {recursive: true})\n", "Y.pm": "package Y; system('rm -rf /srv/victim'); 1;\n",
+		"Makefile": "all:\n\t$(CC) --version\n", ".env": "OPENAI_API_KEY=sk-x\n", "home/.aws/credentials": "[default]\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o755)
+	}
+	checkIn(t, dir, []want{
+		{`python3 -c '__import__("y")'`, destructive, "inline.delete"},
+		{`PYTHONPATH=. python3 -c 'print(1)'`, destructive, "inline.delete"},
+		{`node -e 'require("./y")'`, destructive, ""},
+		{`node -e 'import("./y.js")'`, destructive, ""},
+		{`perl -I. -MY -e1`, destructive, "fs.rm-recursive"},
+		{`PERL5LIB=. perl -MY -e 1`, destructive, "fs.rm-recursive"},
+		{`perl -e 'do "./Y.pm"'`, destructive, "fs.rm-recursive"},
+		{`ipython y.py`, destructive, "inline.delete"},
+		{`flask --app y routes`, destructive, "inline.delete"},
+		{`FLASK_APP=y flask routes`, destructive, "inline.delete"},
+		{`django-admin check --settings=y --pythonpath=.`, destructive, "inline.delete"},
+		{`uvicorn y:app`, destructive, "inline.delete"},
+		{"./x.sh --version", destructive, "fs.rm-recursive"},
+		{"make CC=./x.sh", destructive, "fs.rm-recursive"},
+		{"gcc -wrapper ./x.sh x.c", destructive, "fs.rm-recursive"},
+		{"gcc -fplugin=./p.so x.c", unknown, "shell.program-code"},
+		{"env -S rm -rf /srv/victim", destructive, "fs.rm-recursive"},
+		{"strace -s999 -e read wc -l .env", credential, "creds.read-secret-file"},
+		{"strace -v -e execve true", credential, "creds.env-dump"},
+		{"ltrace -e getenv true", credential, "creds.env-dump"},
+		{"git grep --no-index -h .", credential, "creds.read-secret-file"},
+		{"git diff --no-index /tmp/empty .", credential, "creds.read-secret-file"},
+		{"tar cf - . | tar xOf -", credential, "creds.read-secret-file"},
+		{"zip -qr - . | funzip", credential, "creds.read-secret-file"},
+		{"grep -r '' --exclude-dir=.git .", credential, "creds.read-secret-file"},
+		{"grep -r . home", credential, "creds.read-secret-file"},
+		{"xxd -r p.hex /srv/victim/x.bin", destructive, "fs.overwrite-outside-workspace"},
+		{"tar cf /srv/victim/important.txt y.py", destructive, "fs.overwrite-outside-workspace"},
+		{"tar rf /srv/victim/a y.py", destructive, "fs.overwrite-outside-workspace"},
+		// and what stays as it was
+		{"python3 -c 'print(1)'", write, ""},
+		{`node -e 'require("fs")'`, write, ""},
+		{"perl -MData::Dumper -e1", write, ""},
+		{"strace -c ls", read, ""},
+		{"grep -r . --exclude=.env .", read, ""},
+		{"rg -g '!.env' --hidden x .", read, ""},
+		{"grep -rn TODO .", read, ""},
+		{"git grep -h TODO", read, ""},
+		{"tar cf out.tar .", write, ""},
+		{"gcc -O2 -o app main.c", write, ""},
+		{"ls --version", read, ""},
+	})
+}

@@ -43,7 +43,7 @@ var execEnv = map[string]string{
 	// Code the interpreter runs on its own: breakpoint() calls the
 	// PYTHONBREAKPOINT callable (os.system, shutil.rmtree) with its
 	// arguments; perl -d loads PERL5DB as the debugger.
-	"PYTHONBREAKPOINT": "pybreak", "PERL5DB": "unknown", "PERLDB_OPTS": "unknown", "PYTHONWARNINGS": "pywarn",
+	"PYTHONBREAKPOINT": "pybreak", "PYTHONPATH": "pypath", "PERL5DB": "unknown", "PERLDB_OPTS": "unknown", "PYTHONWARNINGS": "pywarn",
 	// Options a program takes from its environment, before its own
 	// (ZIPOPT='-r -m' zip moves the files it archives).
 	"ZIPOPT": "opts", "UNZIP": "opts", "UNZIPOPT": "opts", "GZIP": "opts", "BZIP2": "opts", "BZIP": "opts",
@@ -137,6 +137,8 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		if !inWorkspace(value) && !isTemp(value) {
 			w.add("shell.preload", unknown, name+"="+value+" makes git check files out and reset them under "+value+", outside the workspace")
 		}
+	case "pypath":
+		w.pythonPath(value, depth+1)
 	case "pybreak":
 		if value == "0" || value == "pdb.set_trace" || value == "ipdb.set_trace" || value == "pudb.set_trace" || value == "IPython.embed" {
 			return

@@ -69,7 +69,7 @@ func recursiveSearch(c *call) bool {
 func (w *walker) homeReads(c *call) {
 	if recursiveSearch(c) {
 		for _, p := range c.pos {
-			if s, dyn := w.place(p.s, p.dyn); !dyn && holdsSecrets(s) {
+			if s, dyn := w.place(p.s, p.dyn); !dyn && w.homeLike(s) {
 				w.add("creds.read-secret-file", credential, c.name+" reads every file under "+s+", credentials (~/.ssh, ~/.aws...) included")
 				w.target(s)
 				return
@@ -80,6 +80,40 @@ func (w *walker) homeReads(c *call) {
 		if d, ok := c.flagValue("-C"); ok && holdsSecrets(d) {
 			w.add("creds.read-secret-file", credential, "git grep reads every file under "+d+", credentials included")
 			return
+		}
+	}
+	if c.name == "git" && c.sub("diff") && c.has("--no-index") {
+		// git diff --no-index A B prints every line of both trees.
+		for _, p := range c.pos[1:] {
+			if s, dyn := w.place(p.s, p.dyn); !dyn && len(w.secretsUnder(s)) > 0 {
+				w.add("creds.read-secret-file", credential, "git diff --no-index prints every file under "+s+", "+w.secretsUnder(s)[0]+" included")
+				w.target(s)
+				return
+			}
+		}
+	}
+	if c.name == "tar" && tarCreates(c) && tarToStdout(c) || c.name == "zip" && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "-" }) {
+		// An archive written to standard output carries the files' bytes
+		// there: tar cf - . | tar xO prints .env.
+		base := "."
+		if d := optionValues(c, "-C", "--directory"); len(d) > 0 {
+			base = d[len(d)-1].s
+		}
+		for _, p := range c.pos {
+			if p.afterFlag && (p.flag == "-C" || p.flag == "--directory" || p.flag == "-f" || p.flag == "--file") || p.s == "-" || p.dyn {
+				continue
+			}
+			dir := p.s
+			if !strings.HasPrefix(dir, "/") && !strings.HasPrefix(dir, "~") {
+				dir = path.Join(base, dir)
+			}
+			if s, dyn := w.place(dir, false); !dyn {
+				if found := w.secretsUnder(s); len(found) > 0 {
+					w.add("creds.read-secret-file", credential, c.name+" writes the files under "+s+", "+found[0]+" included, to standard output")
+					w.target(found[0])
+					return
+				}
+			}
 		}
 	}
 	if c.name == "tar" && tarCreates(c) {
@@ -202,7 +236,7 @@ func (w *walker) envReads(c *call) {
 // tarCreates: tar making or adding to an archive, reading its operands.
 func tarCreates(c *call) bool {
 	return c.has("-c", "--create", "-r", "--append", "-u", "--update") || shortBundle(c, 'c') || oldStyleTar(c, 'c') ||
-		shortBundle(c, 'r') || shortBundle(c, 'u')
+		shortBundle(c, 'r') || shortBundle(c, 'u') || oldStyleTar(c, 'r') || oldStyleTar(c, 'u')
 }
 
 // canonicalHost reads a host as resolvers read it, so that an address
@@ -276,4 +310,33 @@ func atonIPv4(s string) (string, bool) {
 	}
 	n |= vals[last]
 	return fmt.Sprintf("%d.%d.%d.%d", n>>24, n>>16&255, n>>8&255, n&255), true
+}
+
+// homeLike: a home, or a directory that holds what a home does (.ssh,
+// .aws, ...): reading its whole tree reads credentials.
+func (w *walker) homeLike(dir string) bool {
+	if holdsSecrets(dir) {
+		return true
+	}
+	for _, s := range w.secretsUnder(dir) {
+		if isSecretDir(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// tarToStdout: tar writes its archive to standard output (-f -, or no -f
+// at all, where TAPE is not set).
+func tarToStdout(c *call) bool {
+	if v, ok := bundleValue(c, 'f'); ok {
+		return v == "-"
+	}
+	if v, ok := oldStyleValue(c, 'f'); ok {
+		return v.s == "-"
+	}
+	if f := optionValues(c, "-f", "--file"); len(f) > 0 {
+		return f[len(f)-1].s == "-"
+	}
+	return !oldStyleTar(c, 'f')
 }

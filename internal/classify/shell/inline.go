@@ -38,8 +38,11 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 		}
 	}
 	lang := c.name
-	if strings.HasPrefix(lang, "python") || strings.HasPrefix(lang, "pypy") {
+	if strings.HasPrefix(lang, "python") || strings.HasPrefix(lang, "pypy") || lang == "ipython" || lang == "ipython3" {
 		lang = "python"
+	}
+	if lang == "perl" {
+		w.perlLocalModules(c, strings.Join(argStrings(c.args), "\n"), depth+1)
 	}
 	if lang == "deno" {
 		if c.sub("eval") && len(c.pos) > 1 {
@@ -292,10 +295,14 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.add("inline.dynamic", unknown, lang+" runs code only known at run time")
 		return
 	}
-	text := canonicalImports(lang, joinLiterals(a.s))
+	raw := joinLiterals(a.s)
+	text := canonicalImports(lang, raw)
 	found := false
 	if lang == "python" && depth < maxDepth {
-		w.pythonCodeImports(text, depth+1)
+		w.pythonCodeImports(raw, depth+1)
+	}
+	if (lang == "node" || lang == "nodejs" || lang == "bun" || lang == "deno") && depth < maxDepth {
+		w.nodeLocalFiles(raw, depth+1)
 	}
 	for _, loc := range execCalls.FindAllStringIndex(text, -1) {
 		found = true

@@ -179,8 +179,8 @@ func positionalOutputs(c *call) []arg {
 		}
 	case "xxd":
 		// xxd -r [IN|-] OUT patches OUT in place.
-		if o := ops(); c.has("-r", "-revert") && (len(o) >= 2 || len(o) == 1 && slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "-" })) {
-			return o[len(o)-1:]
+		if o := xxdOperands(c.args); c.has("-r", "-revert") && len(o) >= 2 {
+			return o[1:2]
 		}
 	case "split":
 		// split [OPTION]... [INPUT [PREFIX]]: its files are PREFIX and a
@@ -225,6 +225,46 @@ func splitOperands(args []arg) []arg {
 	return out
 }
 
+// xxdOperands reads xxd's operands as xxd does: -c, -g, -l, -o, -s and
+// -n (and their long spellings) take the next word; "-" alone is an
+// operand (standard input or output).
+func xxdOperands(args []arg) []arg {
+	var out []arg
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a.s == "-" || !strings.HasPrefix(a.s, "-") || a.dyn:
+			out = append(out, a)
+		case slices.Contains([]string{"-c", "-cols", "-g", "-groupsize", "-l", "-len", "-o", "-offset", "-s", "-seek", "-n", "-name"}, a.s):
+			i++
+		}
+	}
+	return out
+}
+
+// oldStyleValue: the value a letter of tar's dashless first word takes
+// (tar cbf 20 x.tar: b takes 20, f x.tar), in the order of the letters.
+func oldStyleValue(c *call, letter byte) (arg, bool) {
+	if !oldStyleTar(c, letter) {
+		return arg{}, false
+	}
+	n := 0
+	for i := 0; i < len(c.args[0].s); i++ {
+		l := c.args[0].s[i]
+		if !strings.ContainsRune("bCfFgHKLNTVX", rune(l)) {
+			continue
+		}
+		n++
+		if l == letter {
+			if n < len(c.args) {
+				return c.args[n], true
+			}
+			return arg{}, false
+		}
+	}
+	return arg{}, false
+}
+
 // notOutput: programs whose -o or --output is no file to write.
 var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg": true, "ag": true, "ssh": true, "scp": true, "sftp": true,
 	"mount": true, "ps": true, "lsblk": true, "findmnt": true, "sort": true, "sed": true, "7z": true, "7za": true, "7zr": true, "7zz": true,
@@ -260,10 +300,13 @@ func (w *walker) outputFiles(c *call, in input) {
 			opts = append(opts, "-f")
 		}
 	case "tar", "gtar", "bsdtar":
-		if c.has("-c", "--create", "-r", "--append", "-u", "--update") || shortBundle(c, 'c') || oldStyleTar(c, 'c') {
+		if tarCreates(c) {
 			opts = append(opts, "-f", "--file")
 			if v, ok := bundleValue(c, 'f'); ok {
 				w.overwritesOutput(c, arg{s: v})
+			}
+			if v, ok := oldStyleValue(c, 'f'); ok {
+				w.overwritesOutput(c, v) // tar cf ARCHIVE FILES...
 			}
 		}
 	}

@@ -130,6 +130,43 @@ func (w *walker) secretsIn(dir string) []string {
 	return out
 }
 
+// filesIn lists the files of dir whose names end in ext.
+func (w *walker) filesIn(dir, ext string) []string {
+	full := w.resolve(dir)
+	if full == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ext) {
+			out = append(out, path.Join(dir, e.Name()))
+		}
+	}
+	return out
+}
+
+// secretsUnder lists the credential files in dir and the credential
+// directories under it: what a reader of the whole tree reads.
+func (w *walker) secretsUnder(dir string) []string {
+	out := w.secretsIn(dir)
+	for _, d := range secretDirs {
+		if strings.HasPrefix(d, "/") {
+			continue // a place of the machine's, not of a directory
+		}
+		p := path.Join(dir, d)
+		if full := w.resolve(p); full != "" {
+			if fi, err := os.Stat(full); err == nil && fi.IsDir() {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // nameTests are the patterns find's -name and -iname tests keep; a name
 // that matches none is not listed.
 func nameTests(name string, rest []arg) []string {

@@ -2,6 +2,8 @@ package shell
 
 import (
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // wrapper describes a command that runs another: which of its options take a
@@ -84,8 +86,9 @@ func unwrap(name string, args []arg) ([]arg, bool) {
 		case strings.HasPrefix(a.s, "-") && len(a.s) > 1 && !a.dyn:
 			if name == "env" && (a.s == "-S" || a.s == "--split-string" || envSplitCluster(a.s)) && i+1 < len(args) {
 				// env -S "cmd args" splits one string into the command line;
-				// so does a cluster ending in S (env -iS "...").
-				return []arg{{s: "sh"}, {s: "-c"}, args[i+1]}, true
+				// so does a cluster ending in S (env -iS "..."). The words
+				// after it are the command's further arguments.
+				return []arg{{s: "sh"}, {s: "-c"}, joinedCommand(args[i+1], args[i+2:])}, true
 			}
 			if v, ok := strings.CutPrefix(a.s, "--split-string="); name == "env" && ok {
 				return []arg{{s: "sh"}, {s: "-c"}, {s: v, dyn: a.dyn}}, true
@@ -148,4 +151,19 @@ func isAssignment(s string) bool {
 // (-iS, -vS, -0S), whose value is the next word.
 func envSplitCluster(a string) bool {
 	return len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(a, "S") && isLetters(a[1:])
+}
+
+// joinedCommand is a command line made of a string the shell will split
+// and words that follow it as they are.
+func joinedCommand(head arg, rest []arg) arg {
+	out := head
+	for _, r := range rest {
+		q, err := syntax.Quote(r.s, syntax.LangBash)
+		if err != nil {
+			q = r.s
+		}
+		out.s += " " + q
+		out.dyn = out.dyn || r.dyn
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"google.golang.org/protobuf/proto"
 	"slices"
 	"strings"
 
@@ -43,7 +44,7 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.InsertStmt:
 		w.catalogWrite(s.GetRelation())
 		if oc := s.GetOnConflictClause(); oc != nil && oc.GetAction() == pg_query.OnConflictAction_ONCONFLICT_UPDATE &&
-			wholeTable(s.GetSelectStmt(), s.GetRelation()) && w.everyRow(oc.GetWhereClause(), s.GetRelation()) {
+			w.allOwnRows(s.GetSelectStmt(), s.GetRelation()) && w.everyRow(oc.GetWhereClause(), s.GetRelation()) {
 			// INSERT INTO t SELECT * FROM t ON CONFLICT DO UPDATE: every
 			// row conflicts with itself and is overwritten.
 			name := rangeVarName(s.GetRelation())
@@ -790,6 +791,20 @@ func wholeTable(n *pg_query.Node, rel *pg_query.RangeVar) bool {
 	sel := n.GetSelectStmt()
 	return sel != nil && len(sel.GetFromClause()) == 1 && sameTable(sel.GetFromClause()[0], rel) && sel.GetWhereClause() == nil &&
 		sel.GetLimitCount() == nil && sel.GetHavingClause() == nil && len(sel.GetGroupClause()) == 0 && len(sel.GetDistinctClause()) == 0
+}
+
+// allOwnRows: a query that reads every row of rel, with no WHERE or one
+// that holds for every row (SELECT ... FROM t WHERE true).
+func (w *walker) allOwnRows(n *pg_query.Node, rel *pg_query.RangeVar) bool {
+	sel := n.GetSelectStmt()
+	if sel == nil || sel.GetWhereClause() == nil {
+		return wholeTable(n, rel)
+	}
+	c := proto.Clone(sel).(*pg_query.SelectStmt)
+	c.WhereClause = nil
+	from := c.GetFromClause()
+	return wholeTable(&pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c}}, rel) && len(from) == 1 &&
+		w.everyRow(sel.GetWhereClause(), from[0].GetRangeVar())
 }
 
 // selfJoin reports whether a MERGE joins rel with itself on one column:
