@@ -160,6 +160,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.placedPacks(c)
 	w.linksMade(c)
 	w.homeReads(c)
+	w.extractsThroughLinks(c)
 	w.envReads(c)
 	w.applyAfterRemoval(c)
 	w.removedFiles(c)

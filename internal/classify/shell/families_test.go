@@ -2923,3 +2923,20 @@ func TestCodeLoadedByNameAndTracers(t *testing.T) {
 		{"ls --version", read, ""},
 	})
 }
+
+func TestUnpackingThroughLinks(t *testing.T) {
+	dir := t.TempDir()
+	os.Symlink("/etc", filepath.Join(dir, "sys"))
+	os.Symlink("/etc/hostname", filepath.Join(dir, "name"))
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	checkIn(t, dir, []want{
+		{"ln -s /srv/victim vl && tar xf evil.tar", destructive, "fs.extract-outside-workspace"},
+		{"ln -s ~/projects vl; unzip -o evil.zip", destructive, "fs.extract-outside-workspace"},
+		{"tar xf evil.tar", unknown, "fs.extract-through-link"},
+		{"unzip -o evil.zip", unknown, "fs.extract-through-link"},
+		// links inside the workspace, and listing, change nothing outside
+		{"tar xf a.tar -C sub", write, ""},
+		{"cd sub && ln -s ../sub2 x && tar xf a.tar", write, ""},
+		{"tar tf a.tar", write, ""},
+	})
+}
