@@ -359,6 +359,9 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.AlterPublicationStmt:
 		if a := s.GetAction(); a == pg_query.AlterPublicationAction_AP_DropObjects || a == pg_query.AlterPublicationAction_AP_SetObjects {
 			w.add("sql.alter-drop", action.ClassDestructive, "ALTER PUBLICATION %s DROP/SET stops replicating tables to its subscribers", s.GetPubname())
+		} else if len(s.GetOptions()) > 0 {
+			// SET (publish = '') publishes nothing from then on.
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER PUBLICATION %s SET (...) changes what its subscribers receive, or stops it", s.GetPubname())
 		}
 	case *pg_query.AlterOwnerStmt:
 		if serverObject(s.GetObjectType()) {
@@ -474,6 +477,13 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 		case pg_query.AlterTableType_AT_ChangeOwner:
 			w.target(name)
 			w.add("sql.owner", action.ClassDestructive, "ALTER TABLE %s OWNER TO gives the table, and the right to drop it, to another role", name)
+		case pg_query.AlterTableType_AT_ReplicaIdentity:
+			// NOTHING: a published table then refuses every UPDATE and
+			// DELETE, and subscribers stop receiving them.
+			if cmd.GetDef().GetReplicaIdentityStmt().GetIdentityType() == "n" {
+				w.target(name)
+				w.add("sql.replica-identity", action.ClassDestructive, "ALTER TABLE %s REPLICA IDENTITY NOTHING makes updates and deletes of a published table fail", name)
+			}
 		case pg_query.AlterTableType_AT_SetUnLogged:
 			w.target(name)
 			w.add("sql.unlogged", action.ClassDestructive, "ALTER TABLE %s SET UNLOGGED keeps its rows out of the write-ahead log: a crash empties it and replicas lose it", name)

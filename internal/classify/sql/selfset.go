@@ -3,6 +3,8 @@ package sql
 import (
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
@@ -70,8 +72,18 @@ func wholeTargets(n *pg_query.Node, rel *pg_query.RangeVar) ([]*pg_query.Node, b
 		}
 		return out
 	}
-	if wholeTable(n, rel) {
+	if wholeTable(n, rel) || len(sel.GetDistinctClause()) > 0 && wholeWithout(sel, rel, func(c *pg_query.SelectStmt) { c.DistinctClause = nil }) ||
+		sel.GetWhereClause() != nil && constTrue(sel.GetWhereClause()) && wholeWithout(sel, rel, func(c *pg_query.SelectStmt) { c.WhereClause = nil }) {
 		return targets(sel), true
+	}
+	if sel.GetOp() == pg_query.SetOperation_SETOP_UNION {
+		// A union holds every row of either side: membership in it is at
+		// least membership in the whole table.
+		for _, side := range []*pg_query.SelectStmt{sel.GetLarg(), sel.GetRarg()} {
+			if t, ok := wholeTargets(&pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: side}}, rel); ok {
+				return t, true
+			}
+		}
 	}
 	// WITH c AS (SELECT ... FROM t) SELECT ... FROM c
 	from := sel.GetFromClause()
@@ -153,4 +165,12 @@ func sameColumns(test, targets []*pg_query.Node) bool {
 func isStar(n *pg_query.Node) bool {
 	f := n.GetColumnRef().GetFields()
 	return len(f) > 0 && f[len(f)-1].GetAStar() != nil
+}
+
+// wholeWithout: sel reads the whole of rel once strip has taken away what
+// does not narrow it (DISTINCT, a WHERE that holds for every row).
+func wholeWithout(sel *pg_query.SelectStmt, rel *pg_query.RangeVar, strip func(*pg_query.SelectStmt)) bool {
+	c := proto.Clone(sel).(*pg_query.SelectStmt)
+	strip(c)
+	return wholeTable(&pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c}}, rel)
 }

@@ -91,6 +91,7 @@ const maxDepth = 4
 func Classify(text string) Result {
 	var w walker
 	w.text(text, 0)
+	w.everyLargeObject()
 	w.judgeable(w.onlyAlters)
 	w.res.Contained = w.plainDML && !w.calls
 	return w.res
@@ -517,4 +518,21 @@ func (w *walker) plannedCalls(q *pg_query.Node) {
 		}
 		return true
 	})
+}
+
+// everyLargeObject: a large-object write applied to the rows of the
+// large-object catalog (SELECT lo_put(oid, ...) FROM
+// pg_largeobject_metadata) overwrites every large object there is, as an
+// UPDATE without WHERE overwrites every row.
+func (w *walker) everyLargeObject() {
+	enumerates := slices.ContainsFunc(w.res.Relations, func(r string) bool { return r == "pg_largeobject_metadata" || r == "pg_largeobject" })
+	if !enumerates {
+		return
+	}
+	for _, r := range w.res.Reasons {
+		if r.ID == "sql.large-object" {
+			w.add("sql.update-all", action.ClassDestructive, "a large-object write over the rows of the large-object catalog overwrites every large object")
+			return
+		}
+	}
 }

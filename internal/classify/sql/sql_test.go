@@ -686,3 +686,42 @@ func TestDestructionSpelledAsOtherDDL(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryRowThroughABranchOrAWrapper(t *testing.T) {
+	for q, want := range map[string]string{
+		"DELETE FROM t WHERE id = 5 OR NULL IS NULL":                                                    "sql.delete-all",
+		"DELETE FROM t WHERE id = 5 OR (SELECT true)":                                                   "sql.delete-all",
+		"DELETE FROM t WHERE id = 5 OR EXISTS (SELECT FROM t)":                                          "sql.delete-all",
+		"DELETE FROM t WHERE id = 5 OR $1":                                                              "sql.delete-all",
+		"DELETE FROM t WHERE id = 5 OR now() > '2000-01-01'":                                            "sql.delete-all",
+		"DELETE FROM t WHERE CASE id WHEN 5 THEN true ELSE 't' END":                                     "sql.delete-all",
+		"UPDATE t SET v = 'x' WHERE id = 5 OR NULL IS NULL":                                             "sql.update-all",
+		"MERGE INTO t USING (SELECT 1 AS k) s ON t.id = 5 OR true IS NOT NULL WHEN MATCHED THEN DELETE": "sql.delete-all",
+		"DELETE FROM t WHERE tableoid = 't'::regclass":                                                  "sql.delete-all",
+		"DELETE FROM t WHERE id IN (SELECT id FROM t t2 WHERE true)":                                    "sql.delete-all",
+		"DELETE FROM t WHERE id IN (SELECT id FROM t UNION SELECT 0)":                                   "sql.delete-all",
+		"DELETE FROM t WHERE id IN (SELECT DISTINCT id FROM t)":                                         "sql.delete-all",
+		"DELETE FROM t USING (SELECT id FROM t) s WHERE s.id = t.id":                                    "sql.delete-all",
+		"UPDATE t SET v = 'x' FROM (SELECT id FROM t) s WHERE s.id = t.id":                              "sql.update-all",
+		"DELETE FROM t USING t t2 WHERE t2.id = t.id AND 1 = 1":                                         "sql.delete-all",
+		"DELETE FROM t WHERE (SELECT id) = id":                                                          "sql.delete-all",
+		"DELETE FROM t WHERE id = greatest(id, id)":                                                     "sql.delete-all",
+		"DELETE FROM t WHERE id = ALL(ARRAY[id, id])":                                                   "sql.delete-all",
+		"SELECT lo_put(oid, 0, '\\x00') FROM pg_largeobject_metadata":                                   "sql.update-all",
+		"ALTER PUBLICATION pub SET (publish = '')":                                                      "sql.alter-drop",
+		"ALTER TABLE t REPLICA IDENTITY NOTHING":                                                        "sql.replica-identity",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
+		}
+	}
+	for _, q := range []string{
+		"DELETE FROM t WHERE id = 5 OR id = 6", "DELETE FROM t WHERE id = 5 OR false", "DELETE FROM t WHERE CASE WHEN id = 5 THEN true ELSE false END",
+		"DELETE FROM t WHERE id = 5 AND (v = 'a' OR true)", "DELETE FROM t WHERE id = $1", "DELETE FROM t WHERE id = greatest(id, 5)",
+		"DELETE FROM t USING (SELECT id FROM t WHERE v = 1) s WHERE s.id = t.id", "SELECT lo_put(4242, 0, 'x')", "ALTER TABLE t REPLICA IDENTITY FULL",
+	} {
+		if r := Classify(q); r.Class() == action.ClassDestructive {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func (w *walker) alwaysTrue(n *pg_query.Node) bool {
 		// row.
 		t := n.GetNullTest()
 		if e := t.GetArg().GetAExpr(); e != nil && e.GetKind() == pg_query.A_Expr_Kind_AEXPR_NULLIF && t.GetNulltesttype() == pg_query.NullTestType_IS_NULL {
-			return w.equal(unwrap(e.GetLexpr()), unwrap(e.GetRexpr()))
+			return w.equal(w.same(e.GetLexpr()), w.same(e.GetRexpr()))
 		}
 		return t.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL && (neverNull(t.GetArg()) || systemColumn(t.GetArg()))
 	case n.GetBooleanTest() != nil:
@@ -154,7 +154,7 @@ func (w *walker) alwaysFalse(n *pg_query.Node) bool {
 			// literals', not the shape's.
 			w.res.Literals = true
 		}
-		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && w.equal(unwrap(e.GetLexpr()), unwrap(e.GetRexpr())) {
+		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP && w.equal(w.same(e.GetLexpr()), w.same(e.GetRexpr())) {
 			switch constString(lastNode(e.GetName())) {
 			case "<", ">", "<>", "!=":
 				return true
@@ -180,8 +180,34 @@ func selfJoined(from []*pg_query.Node, where *pg_query.Node, rel *pg_query.Range
 			sameColumnJoin(where, r.GetAlias().GetAliasname(), rel) {
 			return true
 		}
+		// USING (SELECT id FROM t) s WHERE s.id = t.id: the same rows.
+		if sub := f.GetRangeSubselect(); sub != nil && sub.GetAlias().GetAliasname() != "" {
+			if _, ok := wholeTargets(sub.GetSubquery(), rel); ok && sameColumnJoin(where, sub.GetAlias().GetAliasname(), rel) {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// constTrue: a conjunct that holds whatever the row, as far as a plain
+// reading says (TRUE, 1 = 1, 'a' = 'a').
+func constTrue(n *pg_query.Node) bool {
+	if b := n.GetAConst().GetBoolval(); b != nil {
+		return b.GetBoolval()
+	}
+	e := n.GetAExpr()
+	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || constString(lastNode(e.GetName())) != "=" {
+		return false
+	}
+	l, r := e.GetLexpr().GetAConst(), e.GetRexpr().GetAConst()
+	return l != nil && r != nil && proto.Equal(withoutLocation(l), withoutLocation(r))
+}
+
+func withoutLocation(c *pg_query.A_Const) *pg_query.A_Const {
+	c = proto.Clone(c).(*pg_query.A_Const)
+	c.Location = 0
+	return c
 }
 
 // sameColumnJoin: cond is alias.c = rel.c (either way round), for one
@@ -189,12 +215,17 @@ func selfJoined(from []*pg_query.Node, where *pg_query.Node, rel *pg_query.Range
 func sameColumnJoin(cond *pg_query.Node, alias string, rel *pg_query.RangeVar) bool {
 	if b := cond.GetBoolExpr(); b != nil && b.GetBoolop() == pg_query.BoolExprType_AND_EXPR {
 		// a.id = b.id AND a.v = b.v: each row still finds itself.
+		joined := false
 		for _, a := range b.GetArgs() {
-			if !sameColumnJoin(a, alias, rel) {
+			switch {
+			case sameColumnJoin(a, alias, rel):
+				joined = true
+			case constTrue(a):
+			default:
 				return false
 			}
 		}
-		return len(b.GetArgs()) > 0
+		return joined
 	}
 	e := cond.GetAExpr()
 	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || constString(lastNode(e.GetName())) != "=" {
@@ -218,6 +249,38 @@ func sameColumnJoin(cond *pg_query.Node, alias string, rel *pg_query.RangeVar) b
 	rt, rc := qual(e.GetRexpr())
 	alias = strings.ToLower(alias)
 	return lc != "" && lc == rc && (lt == alias && (rt == relName || rt == "") || rt == alias && (lt == relName || lt == ""))
+}
+
+// same reads an expression as the one it always equals: coalesce(x),
+// greatest(x, x), least(x, x) as x, and (SELECT x) with no FROM as x.
+func (w *walker) same(n *pg_query.Node) *pg_query.Node {
+	for i := 0; i < 8; i++ {
+		n = unwrap(n)
+		var args []*pg_query.Node
+		if c := n.GetCoalesceExpr(); c != nil {
+			args = c.GetArgs()
+		} else if m := n.GetMinMaxExpr(); m != nil {
+			args = m.GetArgs()
+		}
+		if len(args) > 1 {
+			all := true
+			for _, a := range args[1:] {
+				all = all && w.equal(unwrap(args[0]), unwrap(a))
+			}
+			if all {
+				n = args[0]
+				continue
+			}
+		}
+		if sl := n.GetSubLink(); sl != nil && sl.GetSubLinkType() == pg_query.SubLinkType_EXPR_SUBLINK {
+			if sel := sl.GetSubselect().GetSelectStmt(); sel != nil && len(sel.GetFromClause()) == 0 && sel.GetWhereClause() == nil && len(sel.GetTargetList()) == 1 {
+				n = sel.GetTargetList()[0].GetResTarget().GetVal()
+				continue
+			}
+		}
+		return n
+	}
+	return n
 }
 
 // unwrap reads coalesce(x), greatest(x) and least(x) as x.
@@ -300,7 +363,80 @@ func (w *walker) everyRow(cond *pg_query.Node, rel *pg_query.RangeVar) bool {
 	if a := rel.GetAlias().GetAliasname(); a != "" {
 		names = map[string]bool{strings.ToLower(a): true} // the alias hides the name
 	}
-	return !w.mentions(cond.ProtoReflect(), names, false)
+	return w.rowIndependent(cond, names) || w.someBranchRowIndependent(cond, rel, names)
+}
+
+// rowIndependent: a condition that names none of the table's columns (or
+// only tableoid, the same for every row of a table) comes out the same for
+// every row.
+func (w *walker) rowIndependent(cond *pg_query.Node, names map[string]bool) bool {
+	if !w.mentions(cond.ProtoReflect(), names, false) {
+		return true
+	}
+	return onlyTableoid(cond)
+}
+
+// someBranchRowIndependent: an OR with a branch that is the same for every
+// row (id = 5 OR NULL IS NULL, id = 5 OR $1), a CASE whose ELSE is, or an
+// OR with a branch that reaches every row by itself, keeps every row
+// whenever that branch holds. A branch that is always false keeps none.
+func (w *walker) someBranchRowIndependent(cond *pg_query.Node, rel *pg_query.RangeVar, names map[string]bool) bool {
+	if b := cond.GetBoolExpr(); b != nil && b.GetBoolop() == pg_query.BoolExprType_OR_EXPR {
+		for _, a := range b.GetArgs() {
+			if w.alwaysFalse(a) {
+				continue
+			}
+			if w.rowIndependent(a, names) || selfMembership(a, rel) || w.someBranchRowIndependent(a, rel, names) {
+				return true
+			}
+		}
+	}
+	if c := cond.GetCaseExpr(); c != nil {
+		if d := c.GetDefresult(); d == nil || !w.alwaysFalse(d) && w.rowIndependent(d, names) && !isFalseConst(d) {
+			return d != nil
+		}
+	}
+	return false
+}
+
+// isFalseConst: false, 'f' or 0 written as a constant or cast from one.
+func isFalseConst(n *pg_query.Node) bool {
+	for n.GetTypeCast() != nil {
+		n = n.GetTypeCast().GetArg()
+	}
+	c := n.GetAConst()
+	if c == nil {
+		return false
+	}
+	if b := c.GetBoolval(); b != nil {
+		return !b.GetBoolval()
+	}
+	if c.GetIsnull() {
+		return true // NULL keeps no row
+	}
+	switch strings.ToLower(c.GetSval().GetSval()) {
+	case "f", "false", "n", "no", "off", "0":
+		return true
+	}
+	return c.GetIval() != nil && c.GetIval().GetIval() == 0 && c.GetSval() == nil
+}
+
+// onlyTableoid: every column the condition names is tableoid, which is
+// the same for every row of one table.
+func onlyTableoid(n *pg_query.Node) bool {
+	found, other := false, false
+	walk(n.ProtoReflect(), func(x protoreflect.Message) bool {
+		if cr, ok := x.Interface().(*pg_query.ColumnRef); ok {
+			f := cr.GetFields()
+			if len(f) > 0 && strings.EqualFold(constString(f[len(f)-1]), "tableoid") {
+				found = true
+			} else {
+				other = true
+			}
+		}
+		return true
+	})
+	return found && !other
 }
 
 // mentions says whether m names a column of the table called by one of
@@ -342,7 +478,7 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	// for every row, x = x (coalesce(id, 0) = coalesce(id, 0)) for every
 	// row where x is not null.
 	// 1 = 1 has the shape of 1 = 2: equal marks the result.
-	same := l != nil && r != nil && w.equal(unwrap(l), unwrap(r))
+	same := l != nil && r != nil && w.equal(w.same(l), w.same(r))
 	if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT {
 		return same
 	}
@@ -359,6 +495,18 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 		return constString(lastNode(e.GetName())) == "=" && w.contains(r.GetList().GetItems(), l)
 	case pg_query.A_Expr_Kind_AEXPR_OP_ANY:
 		return constString(lastNode(e.GetName())) == "=" && w.contains(r.GetAArrayExpr().GetElements(), l)
+	case pg_query.A_Expr_Kind_AEXPR_OP_ALL:
+		// x = ALL(ARRAY[x, x]): every element is x.
+		els := r.GetAArrayExpr().GetElements()
+		if constString(lastNode(e.GetName())) != "=" || len(els) == 0 {
+			return false
+		}
+		for _, el := range els {
+			if !w.equal(w.same(l), w.same(el)) {
+				return false
+			}
+		}
+		return true
 	}
 	if e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
 		return false

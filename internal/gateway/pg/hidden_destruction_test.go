@@ -26,7 +26,8 @@ func schemaFacts(t *testing.T, e *env, db string) string {
 		(SELECT string_agg(relname || '=' || relispopulated, ',') FROM pg_class WHERE relkind = 'm'),
 		(SELECT string_agg(attrelid::regclass || '.' || attname || '=' || attidentity::text, ',') FROM pg_attribute WHERE attidentity <> ''),
 		(SELECT string_agg(sequencename || ':' || increment_by || ':' || max_value || ':' || cycle, ',') FROM pg_sequences),
-		(SELECT md5(string_agg(id || ':' || coalesce(note, ''), ',' ORDER BY id)) FROM bookings))`).Scan(&s)
+		(SELECT md5(string_agg(id || ':' || coalesce(note, ''), ',' ORDER BY id)) FROM bookings),
+		(SELECT relreplident::text FROM pg_class WHERE relname = 'bookings'))`).Scan(&s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +60,12 @@ func TestHiddenDestructionIsHeldInStaging(t *testing.T) {
 		"ALTER TABLE ident ALTER COLUMN id SET INCREMENT BY -1",
 		"ALTER TYPE mood RENAME VALUE 'happy' TO 'sad_now'",
 		"REFRESH MATERIALIZED VIEW mv WITH NO DATA",
+		"DELETE FROM bookings WHERE id = 5 OR NULL IS NULL",
+		"UPDATE bookings SET note = 'x' WHERE id = 5 OR (SELECT true)",
+		"DELETE FROM bookings USING (SELECT id FROM bookings) s WHERE s.id = bookings.id",
+		"DELETE FROM bookings WHERE (SELECT id) = id",
+		"SELECT lo_put(oid, 0, '\\x00') FROM pg_largeobject_metadata",
+		"ALTER TABLE bookings REPLICA IDENTITY NOTHING",
 	} {
 		refusedBoth(t, s, q)
 	}
