@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"encoding/json"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -137,13 +138,31 @@ func (w *walker) command(args []arg, in input, depth int) {
 		return
 	}
 	if inner, ok := runnerTool(name, rest); ok && len(inner) > 0 {
+		if p := inner[0]; !p.dyn && (p.s == "." || p.s == ".." || strings.HasPrefix(p.s, "./") || strings.HasPrefix(p.s, "../") ||
+			strings.HasPrefix(p.s, "/") || strings.HasPrefix(p.s, "file:")) && name != "uvx" && name != "pipx" && name != "perf" {
+			// npx . runs the bin a local package.json names, code Chaperone
+			// does not read here.
+			w.add("shell.script-unknown", unknown, name+" runs the program of the local package "+p.s+", which Chaperone does not read")
+			return
+		}
+		if f := w.localBin(inner[0]); f != "" {
+			// npm exec p, where p is the local package's own bin.
+			w.runFile(f, name+" "+inner[0].s+" runs", "node", depth+1, false)
+			return
+		}
 		w.wrapped(name, rest, inner, in, depth)
 		return
+	}
+	if (name == "java" || name == "javaw") && slices.ContainsFunc(rest, func(a arg) bool { return !a.dyn && strings.HasSuffix(a.s, ".java") }) {
+		// java X.java compiles and runs the source: a language this guard
+		// does not read.
+		w.add("shell.program-code", unknown, name+" runs a Java source file, in a language Chaperone does not read")
 	}
 	if nonExecution(name, rest) && !w.workspaceProgram(args[0]) {
 		return
 	}
 	if name == "git" {
+		w.repoConfigCommands(rest, depth)
 		w.gitRuns(rest, depth)
 	}
 	c := parseCall(name, rest)
@@ -563,6 +582,9 @@ func (w *walker) secretArgs(c *call) {
 				return
 			}
 		}
+	}
+	if w.namesFromFile(c) {
+		return
 	}
 	if slices.Contains(metadataOnly, c.name) {
 		if c.name == "git" && gitShowsContent(c) {
@@ -994,4 +1016,57 @@ var filterOptions = []string{"--exclude", "--exclude-dir", "--include", "--inclu
 
 func globSearcher(name string) bool {
 	return name == "rg" || name == "fd" || name == "fdfind" || name == "ag"
+}
+
+// namesFileOptions read a file as a list of names, pathspecs or a message,
+// and print its lines back in their errors and output: wc --files0-from=.env
+// prints the file whole.
+var namesFileOptions = []string{"--files0-from", "-files0-from", "--pathspec-from-file", "--exclude-from", "--from-file", "--file-list"}
+
+// namesFromFile judges a credential file given to such an option, and git
+// fmt-merge-msg -F; it reports whether it found one.
+func (w *walker) namesFromFile(c *call) bool {
+	opts := namesFileOptions
+	if c.name == "git" && (c.sub("fmt-merge-msg") || c.sub("commit") || c.sub("tag") || c.sub("notes")) {
+		opts = append(slices.Clone(opts), "-F", "--file")
+	}
+	for _, v := range optionValues(c, opts...) {
+		if !v.dyn && (isSecretPath(v.s) || v.s == "/proc/self/environ" || strings.HasSuffix(v.s, "/environ")) {
+			w.add("creds.read-secret-file", credential, c.name+" reads "+v.s+" as a list of names, and prints them back")
+			w.target(v.s)
+			return true
+		}
+	}
+	return false
+}
+
+// localBin is the file the workspace's package.json names as the bin p,
+// or "".
+func (w *walker) localBin(p arg) string {
+	if p.dyn || strings.ContainsAny(p.s, "/@") {
+		return ""
+	}
+	text, ok := w.readWorkspace("package.json")
+	if !ok {
+		return ""
+	}
+	var pkg struct {
+		Name string          `json:"name"`
+		Bin  json.RawMessage `json:"bin"`
+	}
+	if json.Unmarshal([]byte(text), &pkg) != nil || len(pkg.Bin) == 0 {
+		return ""
+	}
+	var one string
+	if json.Unmarshal(pkg.Bin, &one) == nil {
+		if p.s == pkg.Name || p.s == path.Base(pkg.Name) {
+			return one
+		}
+		return ""
+	}
+	var many map[string]string
+	if json.Unmarshal(pkg.Bin, &many) == nil {
+		return many[p.s]
+	}
+	return ""
 }

@@ -613,6 +613,10 @@ func (w *walker) sqliteDot(t string) {
 		default:
 			w.truncates(strings.Trim(f[len(f)-1], `"'`), false, "sqlite "+name)
 		}
+	case name == ".import" && len(strings.Fields(arg)) > 0 && isSecretPath(strings.Trim(strings.Fields(arg)[0], `"'`)):
+		// Its lines become rows and its first line the columns' names,
+		// which .schema and any SELECT print.
+		w.add("creds.read-secret-file", credential, "sqlite .import reads "+strings.Fields(arg)[0]+", which holds credentials, into a table")
 	case name == ".import" && strings.HasPrefix(strings.Trim(arg, `"'`), "|"):
 		// .import "|cmd" table reads the output of a command it runs.
 		src := strings.Fields(arg)

@@ -133,7 +133,7 @@ var compilerEscapes = []escape{{opts: []string{"-wrapper"}, argv: true}, {opts: 
 // marked, from a file operand too.
 var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expect": true, "dc": true, "julia": false, "m4": true, "ftp": false, "sftp": false,
 	"R": false, "groovy": false, "raku": false, "erl": false, "bb": false, "gnuplot": false, "sqlplus": false,
-	"ed": true, "red": true, "ex": false, "gdb": false, "lldb": false, "guile": false, "sbcl": false, "jshell": false, "octave": false}
+	"ed": true, "red": true, "ex": false, "gdb": false, "lldb": false, "guile": false, "sbcl": false, "jshell": true, "octave": false}
 
 // optionCommands judges the commands a program's options run.
 func (w *walker) optionCommands(c *call, in input, depth int) {

@@ -62,6 +62,21 @@ func (w *walker) extractsThroughLinks(c *call) {
 			w.add("fs.extract-through-link", unknown, c.name+" unpacks into "+d.s+", where "+p+" links outside the workspace: a member under it would land there")
 			return
 		}
+		if w.scope != nil && w.scope.loops > 0 {
+			// In a loop it runs again, after its own earlier rounds.
+			w.add("fs.extract-through-link", unknown, c.name+" unpacks into "+d.s+" in a loop: an archive of an earlier round may have put a link leading anywhere")
+			return
+		}
+		for e := range w.extracted {
+			if under(e, l) || under(l, e) {
+				w.add("fs.extract-through-link", unknown, c.name+" unpacks into "+d.s+", where an archive this line unpacks first may have put a link leading anywhere")
+				return
+			}
+		}
+		if w.extracted == nil {
+			w.extracted = map[string]bool{}
+		}
+		w.extracted[l] = true
 	}
 }
 

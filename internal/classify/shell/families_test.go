@@ -784,7 +784,7 @@ func TestWorkspaceInTempAndProjectTools(t *testing.T) {
 		{"echo > .git/HEAD", destructive, "fs.git-internals"},
 		{": > .git/index", destructive, "fs.git-internals"},
 		{"cp /dev/null .git/config", destructive, "fs.git-internals"},
-		{"printf '[alias]\\n\\tst = !rm -rf /etc\\n' >> .git/config && git st", unknown, "git.config-loads"},
+		{"printf '[alias]\\n\\tst = !rm -rf /etc\\n' >> .git/config && git st", destructive, "fs.rm-recursive"},
 		{"echo x > .git/hooks/pre-commit", write, ""},
 		{"psql -Atc 'DROP TABLE users'", destructive, ""},
 		{"psql -c'DROP TABLE users'", destructive, ""},
@@ -873,7 +873,7 @@ func TestWorkspaceInTempAndProjectTools(t *testing.T) {
 		{`python3 -c 'import os; f=getattr; f(os, "system")("rm -rf /etc")'`, unknown, "inline.dynamic-code"},
 		{`python3 -c 'import asyncio; asyncio.run(asyncio.create_subprocess_shell("rm -rf /etc"))'`, unknown, "inline.dynamic-code"},
 		{`node -e 'require("fs").promises.rm("/etc",{recursive:true})'`, destructive, "inline.delete"},
-		{"tee -a .git/config <<< $'[core]\\n\\tfsmonitor = rm -rf /etc' && git status", unknown, "git.config-loads"},
+		{"tee -a .git/config <<< $'[core]\\n\\tfsmonitor = rm -rf /etc' && git status", destructive, "fs.rm-recursive"},
 		{`sqlite3 db.sqlite "select writefile('/etc/hosts', '')"`, unknown, "db.file-io"},
 		{`sqlite3 db.sqlite "select edit('', 'rm -rf /etc')"`, unknown, "db.file-io"},
 		{`duckdb -c "COPY (SELECT 1) TO '/etc/hosts'"`, unknown, "db.file-io"},
@@ -2938,5 +2938,60 @@ func TestUnpackingThroughLinks(t *testing.T) {
 		{"tar xf a.tar -C sub", write, ""},
 		{"cd sub && ln -s ../sub2 x && tar xf a.tar", write, ""},
 		{"tar tf a.tar", write, ""},
+	})
+}
+
+func TestPersistedGitSettingsOutputsAndNamesFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "r2", ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, "r2", ".git", "config"), []byte("[core]\n\tfsmonitor = sh x.sh\n[alias]\n\tst = !sh x.sh\n[filter \"lfs\"]\n\tclean = git-lfs clean -- %f\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "r2", "x.sh"), []byte("rm -rf /srv/victim\n"), 0o644)
+	repo := filepath.Join(dir, "r3")
+	os.MkdirAll(filepath.Join(repo, ".git"), 0o755)
+	os.WriteFile(filepath.Join(repo, ".git", "config"), []byte("[core]\n\tfsmonitor = sh run.sh\n\tpager = less -R\n"), 0o644)
+	os.WriteFile(filepath.Join(repo, "run.sh"), []byte("git reset --hard\n"), 0o644)
+	checkIn(t, repo, []want{
+		{"git status", destructive, "git.reset-hard"},
+		{"git log", destructive, "git.reset-hard"},
+	})
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("OPENAI_API_KEY=sk-x\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"np","bin":{"p":"x.js"}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "x.js"), []byte("require('fs').rmSync('/srv/victim', {recursive: true})\n"), 0o644)
+	checkIn(t, dir, []want{
+		// a setting that runs a file git runs later, whatever it holds then
+		{`git config core.fsmonitor "sh x.sh" && echo "rm -rf /srv/v" > x.sh && git status`, unknown, "git.config-loads"},
+		{`git config --local alias.st "!sh nope.sh"`, unknown, "git.config-loads"},
+		{`git config diff.external "sh y.sh"`, unknown, "git.config-loads"},
+		// what the repository's config already makes git run
+		{"git -C r2 status", unknown, "git.config-loads"},
+		{"git -C r2 st", unknown, "git.config-loads"},
+		{"git fetch -p . 'refs/nonexistent/*:refs/*'", destructive, "git.fetch-prune-local"},
+		{"git fetch --prune-tags -p . 'refs/x/*:refs/tags/*'", destructive, "git.fetch-prune-local"},
+		{"git fetch -p origin", read, ""},
+		{"jar cf /srv/victim/v.txt a.txt", destructive, "fs.overwrite-outside-workspace"},
+		{"gcc -MD -MF /srv/victim/v.txt -c a.c", destructive, "fs.overwrite-outside-workspace"},
+		{"gcc -Wl,-Map=/srv/victim/v.txt a.c -o x", destructive, "fs.overwrite-outside-workspace"},
+		{"cpp a.c /srv/victim/v.txt", destructive, "fs.overwrite-outside-workspace"},
+		{"java -Xlog:gc:file=/srv/victim/v.txt -version", destructive, "fs.overwrite-outside-workspace"},
+		{"java -XX:ArchiveClassesAtExit=/srv/victim/v.txt -version", destructive, "fs.overwrite-outside-workspace"},
+		{"node --trace-event-file-pattern=/srv/victim/v.txt --trace-events-enabled -e 1", destructive, "fs.overwrite-outside-workspace"},
+		{"javac -d /srv/victim X.java", destructive, "fs.overwrite-outside-workspace"},
+		{"unzip -o s1.zip && unzip -o s2.zip", unknown, "fs.extract-through-link"},
+		{"for z in s1 s2; do unzip -o $z.zip; done", unknown, "fs.extract-through-link"},
+		{"java X.java", unknown, "shell.program-code"},
+		{"jshell x.jsh", unknown, "shell.program-code"},
+		{"npx --yes .", unknown, "shell.script-unknown"},
+		{"npm exec --yes -- p", destructive, ""},
+		{"wc --files0-from=.env", credential, "creds.read-secret-file"},
+		{"du --files0-from=/proc/self/environ", credential, "creds.read-secret-file"},
+		{"git rm --pathspec-from-file=.env", credential, "creds.read-secret-file"},
+		{"git fmt-merge-msg -F .env", credential, "creds.read-secret-file"},
+		{`sqlite3 :memory: ".import .env t" ".schema"`, credential, "creds.read-secret-file"},
+		// and what stays as it was
+		{"gcc -o app main.c", write, ""},
+		{"java -jar app.jar", write, ""},
+		{"npx prettier --check .", write, ""},
+		{"unzip -o s1.zip", write, ""},
 	})
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -289,6 +290,12 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 			return
 		}
 		if strings.HasPrefix(value, "!") {
+			if f := scriptOperand(value[1:]); f != "" {
+				if _, st := w.readScript(f); st != fileKnown {
+					w.add("git.config-loads", unknown, "git alias "+name+" runs "+f+", whose content Chaperone cannot read now")
+					return
+				}
+			}
 			w.script(value[1:], depth+1)
 		} else {
 			// Judged where it is defined too: saved with git config, a
@@ -356,6 +363,13 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 			return
 		}
 		cmd := strings.TrimPrefix(value, "!")
+		if f := scriptOperand(cmd); f != "" {
+			// sh x.sh: the file git runs later holds whatever it holds then.
+			if _, st := w.readScript(f); st != fileKnown {
+				w.add("git.config-loads", unknown, "git "+key+" makes git run "+f+", whose content Chaperone cannot read now")
+				return
+			}
+		}
 		if f := strings.Fields(cmd); len(f) > 0 && strings.Contains(f[0], "/") {
 			// Git runs the file later, with what it holds then: one that is
 			// not there yet, or is written in this line, is unknown.
@@ -564,4 +578,88 @@ var urlCredential = regexp.MustCompile(`://[^/\s@:]+:[^/\s@]+@`)
 func (w *walker) gitConfigHoldsCredentials() bool {
 	text, ok := w.readWorkspace(".git/config")
 	return ok && urlCredential.MatchString(text)
+}
+
+// scriptOperand: the file a command line runs as a script (sh x.sh,
+// python3 tool.py, bash -e ./x), or "".
+func scriptOperand(cmd string) string {
+	f := strings.Fields(cmd)
+	if len(f) < 2 {
+		return ""
+	}
+	n := baseName(strings.Trim(f[0], `"'`))
+	if !isShell(n) && !slices.Contains(interpreters, n) && !strings.HasPrefix(n, "python") {
+		return ""
+	}
+	for _, a := range f[1:] {
+		switch {
+		case a == "-c" || a == "-e" || a == "-m" || a == "-E" || a == "-r":
+			return "" // code or a module on the line itself
+		case strings.HasPrefix(a, "-"):
+		default:
+			return strings.Trim(a, `"'`)
+		}
+	}
+	return ""
+}
+
+// repoConfigCommands judges the commands the repository's own config
+// makes git run (core.fsmonitor, diff.external, a filter's clean, a
+// pager), which a git command run here starts without naming them: a
+// config an earlier command wrote is read when git is run. Its aliases
+// are known for this line, as ones set with -c are.
+func (w *walker) repoConfigCommands(args []arg, depth int) {
+	if w.inRepoConfig {
+		return // a command the config runs that runs git: judged once
+	}
+	w.inRepoConfig = true
+	defer func() { w.inRepoConfig = false }()
+	dir := "."
+	for i := 0; i+1 < len(args) && strings.HasPrefix(args[i].s, "-"); i++ {
+		if args[i].s == "-C" {
+			if args[i+1].dyn {
+				return
+			}
+			dir = path.Join(dir, args[i+1].s)
+			i++
+		}
+	}
+	text, ok := w.readWorkspace(path.Join(dir, ".git/config"))
+	if !ok {
+		return
+	}
+	section, sub := "", ""
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			head := strings.Trim(line, "[] ")
+			section, sub, _ = strings.Cut(head, " ")
+			sub = strings.Trim(sub, `"`)
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"`)
+		key := section + "." + k
+		if sub != "" {
+			key = section + "." + sub + "." + k
+		}
+		lk := strings.ToLower(key)
+		last := lk[strings.LastIndex(lk, ".")+1:]
+		switch {
+		case strings.HasPrefix(lk, "alias."):
+			if w.scope != nil {
+				if _, set := w.scope.gitAliases()[key[len("alias."):]]; !set {
+					w.scope.gitAliases()[key[len("alias."):]] = v
+				}
+			}
+		case containsStr(execConfigSuffixes, last) && !strings.HasPrefix(lk, "include") && lk != "core.hookspath":
+			w.gitConfig(key, v, false, depth)
+		}
+	}
 }

@@ -129,7 +129,66 @@ var programOutputs = map[string][]string{
 	"ssh": {"-E"}, "vim": {"-W", "-w"}, "nvim": {"-W", "-w"},
 	"tsc": {"--outFile", "--outDir"}, "pip": {"--target", "-t", "--prefix", "--root"}, "pip3": {"--target", "-t", "--prefix", "--root"},
 	"csplit": {"-f", "--prefix"}, "zstd": {"--output-dir-flat", "--output-dir-mirror"}, "unsquashfs": {"-d", "-dest"},
-	"node": {"--test-reporter-destination", "--redirect-warnings", "--diagnostic-dir", "--report-directory", "--cpu-prof-dir", "--heap-prof-dir"},
+	"jar": {"-f", "--file"}, "javac": {"-d", "-h", "-s"},
+	"gcc": compilerOutputOpts, "g++": compilerOutputOpts, "cc": compilerOutputOpts, "c++": compilerOutputOpts, "clang": compilerOutputOpts, "clang++": compilerOutputOpts,
+	"node": {"--trace-event-file-pattern", "--logfile", "--test-reporter-destination", "--redirect-warnings", "--diagnostic-dir", "--report-directory", "--cpu-prof-dir", "--heap-prof-dir"},
+}
+
+var compilerOutputOpts = []string{"-MF", "-aux-info", "-dumpbase", "-save-temps"}
+
+// embeddedOutputs: files a program writes that an option names inside its
+// value: java's -Xlog:gc:file=F, -Xloggc:F, -XX:LogFile=F and its kin; a
+// compiler's -Wl,-Map=F, -Wl,-Map,F, -Wp,-MD,F.
+func embeddedOutputs(c *call) []arg {
+	var out []arg
+	for i, a := range c.args {
+		s := a.s
+		switch c.name {
+		case "java", "javaw":
+			if strings.HasPrefix(s, "-Xlog:") {
+				if i := strings.Index(s, "file="); i >= 0 {
+					f, _, _ := strings.Cut(s[i+len("file="):], ":")
+					out = append(out, arg{s: strings.Trim(f, `"`), dyn: a.dyn})
+				}
+			}
+			for _, p := range []string{"-Xloggc:", "-XX:LogFile=", "-XX:ArchiveClassesAtExit=", "-XX:SharedArchiveFile=", "-XX:HeapDumpPath=", "-XX:ErrorFile=", "-XX:StartFlightRecording:filename=", "-XX:FlightRecorderOptions:repository="} {
+				if v, ok := strings.CutPrefix(s, p); ok {
+					out = append(out, arg{s: v, dyn: a.dyn})
+				}
+			}
+		case "jar":
+			// jar cf FILE ... (or cmf MANIFEST FILE): the letters f, m and
+			// e take the words after them in order.
+			if i == 0 && !a.dyn && !strings.HasPrefix(s, "-") && isLetters(s) && strings.ContainsAny(s, "cu") {
+				n := 0
+				for _, l := range s {
+					if strings.ContainsRune("fme", l) {
+						n++
+						if l == 'f' && n < len(c.args) {
+							out = append(out, c.args[n])
+						}
+					}
+				}
+			}
+		case "gcc", "g++", "cc", "c++", "clang", "clang++":
+			for _, p := range []string{"-Wl,", "-Wp,", "-Xlinker"} {
+				v, ok := strings.CutPrefix(s, p)
+				if !ok {
+					continue
+				}
+				parts := strings.Split(v, ",")
+				for i, part := range parts {
+					switch {
+					case strings.HasPrefix(part, "-Map="):
+						out = append(out, arg{s: part[len("-Map="):], dyn: a.dyn})
+					case (part == "-Map" || part == "-MF" || part == "-MD" || part == "-o") && i+1 < len(parts):
+						out = append(out, arg{s: parts[i+1], dyn: a.dyn})
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // positionalOutputs are the operands some programs write to: script's
@@ -180,6 +239,11 @@ func positionalOutputs(c *call) []arg {
 	case "xxd":
 		// xxd -r [IN|-] OUT patches OUT in place.
 		if o := xxdOperands(c.args); c.has("-r", "-revert") && len(o) >= 2 {
+			return o[1:2]
+		}
+	case "cpp":
+		// cpp IN OUT writes OUT.
+		if o := ops(); len(o) >= 2 {
 			return o[1:2]
 		}
 	case "split":
@@ -275,6 +339,9 @@ var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg"
 // outside the workspace and temp, it is overwritten.
 func (w *walker) outputFiles(c *call, in input) {
 	for _, v := range optionValues(c, programOutputs[c.name]...) {
+		w.overwritesOutput(c, v)
+	}
+	for _, v := range embeddedOutputs(c) {
 		w.overwritesOutput(c, v)
 	}
 	for _, v := range positionalOutputs(c) {

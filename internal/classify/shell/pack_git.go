@@ -30,6 +30,12 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git branch --delete --force deletes unmerged work"},
 	// Without -f, git clean still deletes wherever clean.requireForce is
 	// off, which a repository's or user's configuration may say.
+	// fetch --prune deletes every local ref its refspec's destination
+	// covers that the source lacks: a refspec onto refs/heads, refs/tags
+	// or refs/* from a place with none deletes the branches, the tags
+	// and the stash, reflogs included.
+	{ID: "git.fetch-prune-local", Sub: []string{"fetch"}, When: fetchPrunesLocal, Class: destructive,
+		Reason: "git fetch --prune with a refspec onto local refs deletes every local branch, tag or stash the source does not have"},
 	{ID: "git.clean-force", Sub: []string{"clean"}, Not: []string{"-n", "--dry-run"}, Class: destructive,
 		Reason: "git clean removes untracked files for good"},
 	{ID: "git.checkout-discard", Sub: []string{"checkout"}, When: checkoutDiscards, Class: destructive,
@@ -150,4 +156,26 @@ func hasExtension(p string) bool {
 	base := p[strings.LastIndex(p, "/")+1:]
 	i := strings.LastIndex(base, ".")
 	return i >= 0 && i < len(base)-1 && isLetters(base[i+1:])
+}
+
+// fetchPrunesLocal: git fetch with --prune (or --prune-tags) and a
+// refspec whose destination is among the local branches, tags or refs.
+func fetchPrunesLocal(c *call) bool {
+	if !c.has("-p", "--prune", "-P", "--prune-tags") && !shortBundle(c, 'p') && !shortBundle(c, 'P') {
+		return false
+	}
+	for _, p := range c.pos {
+		if p.dyn {
+			return true // a refspec only known at run time
+		}
+		_, dst, ok := strings.Cut(strings.TrimPrefix(p.s, "+"), ":")
+		if !ok {
+			continue
+		}
+		if dst == "refs/*" || strings.HasPrefix(dst, "refs/heads") || strings.HasPrefix(dst, "refs/tags") || strings.HasPrefix(dst, "refs/stash") ||
+			dst == "refs" || strings.HasPrefix(dst, "refs/*") {
+			return true
+		}
+	}
+	return false
 }
