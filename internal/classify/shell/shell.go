@@ -118,14 +118,14 @@ func (c *Classifier) walk(dir string, judge func(*walker)) (res Result) {
 
 // walker accumulates findings over one classification.
 type walker struct {
-	c    *Classifier
+	c *Classifier
 	// extracted are the places this line unpacks archives into, whose
 	// members (links among them) are only known when it runs.
 	extracted map[string]bool
 	// inRepoConfig is set while the repository's config is judged.
 	inRepoConfig bool
-	res  Result
-	seen map[string]bool // reason id + detail, to report each finding once
+	res          Result
+	seen         map[string]bool // reason id + detail, to report each finding once
 	// renderOnly > 0 while re-rendering words already walked.
 	renderOnly int
 	visits     int // statements walked: linear in the input, never more
