@@ -386,6 +386,15 @@ func (w *walker) someBranchRowIndependent(cond *pg_query.Node, rel *pg_query.Ran
 			if w.alwaysFalse(a) {
 				continue
 			}
+			if constOnly(a) {
+				// 1 = 2 keeps no row, 1 = 1 every row: the literals decide,
+				// and what cannot be told false is taken as true.
+				w.res.Literals = true
+				if w.constFalse(a) {
+					continue
+				}
+				return true
+			}
 			if w.rowIndependent(a, names) || selfMembership(a, rel) || w.someBranchRowIndependent(a, rel, names) {
 				return true
 			}
@@ -660,3 +669,72 @@ func (w *walker) complementary(a, b *pg_query.Node) bool {
 
 // opposite is each comparison's negation.
 var opposite = map[string]string{"=": "<>", "<>": "=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+// constOnly: an expression made of constants alone, whose value a plain
+// reading can tell (no column, parameter, function, subquery or session
+// value).
+func constOnly(n *pg_query.Node) bool {
+	only := true
+	walk(n.ProtoReflect(), func(x protoreflect.Message) bool {
+		switch x.Interface().(type) {
+		case *pg_query.ColumnRef, *pg_query.ParamRef, *pg_query.FuncCall, *pg_query.SubLink, *pg_query.SQLValueFunction, *pg_query.CaseExpr, *pg_query.RowExpr:
+			only = false
+		}
+		return only
+	})
+	return only
+}
+
+// constFalse: a condition of constants alone that a plain reading proves
+// false (1 = 2, NULL IS NOT NULL, 'a' IS NULL, false).
+func (w *walker) constFalse(n *pg_query.Node) bool {
+	if isFalseConst(n) {
+		return true
+	}
+	if t := n.GetNullTest(); t != nil {
+		arg := t.GetArg()
+		for arg.GetTypeCast() != nil {
+			arg = arg.GetTypeCast().GetArg()
+		}
+		if c := arg.GetAConst(); c != nil {
+			isNull := c.GetIsnull()
+			return t.GetNulltesttype() == pg_query.NullTestType_IS_NULL && !isNull || t.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL && isNull
+		}
+		return false
+	}
+	if b := n.GetBoolExpr(); b != nil {
+		switch b.GetBoolop() {
+		case pg_query.BoolExprType_AND_EXPR:
+			for _, a := range b.GetArgs() {
+				if w.constFalse(a) {
+					return true
+				}
+			}
+		case pg_query.BoolExprType_OR_EXPR:
+			for _, a := range b.GetArgs() {
+				if !w.constFalse(a) {
+					return false
+				}
+			}
+			return true
+		case pg_query.BoolExprType_NOT_EXPR:
+			return len(b.GetArgs()) == 1 && w.alwaysTrue(b.GetArgs()[0])
+		}
+		return false
+	}
+	e := n.GetAExpr()
+	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP {
+		return false
+	}
+	if _, ok := w.constValue(e.GetLexpr()); !ok {
+		return false
+	}
+	if _, ok := w.constValue(e.GetRexpr()); !ok {
+		return false
+	}
+	switch constString(lastNode(e.GetName())) {
+	case "=", "<>", "!=", "<", ">", "<=", ">=":
+		return !w.comparisonAlwaysTrue(e) // both known: not true is false
+	}
+	return false
+}
