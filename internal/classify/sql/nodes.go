@@ -478,11 +478,12 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 			w.target(name)
 			w.add("sql.owner", action.ClassDestructive, "ALTER TABLE %s OWNER TO gives the table, and the right to drop it, to another role", name)
 		case pg_query.AlterTableType_AT_ReplicaIdentity:
-			// NOTHING: a published table then refuses every UPDATE and
-			// DELETE, and subscribers stop receiving them.
-			if cmd.GetDef().GetReplicaIdentityStmt().GetIdentityType() == "n" {
+			// NOTHING, or DEFAULT on a table without a primary key: a
+			// published table then refuses every UPDATE and DELETE, and
+			// subscribers stop receiving them.
+			if t := cmd.GetDef().GetReplicaIdentityStmt().GetIdentityType(); t == "n" || t == "d" {
 				w.target(name)
-				w.add("sql.replica-identity", action.ClassDestructive, "ALTER TABLE %s REPLICA IDENTITY NOTHING makes updates and deletes of a published table fail", name)
+				w.add("sql.replica-identity", action.ClassDestructive, "ALTER TABLE %s REPLICA IDENTITY NOTHING or DEFAULT can make updates and deletes of a published table fail", name)
 			}
 		case pg_query.AlterTableType_AT_SetUnLogged:
 			w.target(name)
@@ -877,11 +878,24 @@ func (w *walker) shadowsBuiltin(names []*pg_query.Node) {
 // primary_conninfo's replication password among them, unless its WHERE
 // names one setting that holds none.
 func (w *walker) settingsRead(s *pg_query.SelectStmt) {
-	reads := false
+	reads, joined := false, false
 	for _, f := range s.GetFromClause() {
 		if r := f.GetRangeVar(); r != nil && isSettingsView(r) {
 			reads = true
+			continue
 		}
+		// pg_settings inside a JOIN: one WHERE on a name pins one side
+		// of it only, if any.
+		walk(f.ProtoReflect(), func(m protoreflect.Message) bool {
+			if r, ok := m.Interface().(*pg_query.RangeVar); ok && isSettingsView(r) {
+				reads, joined = true, true
+			}
+			return true
+		})
+	}
+	if joined && showsValues(s.GetTargetList()) {
+		w.add("sql.read-credentials", action.ClassCredentialAccess, "pg_settings joined with another relation shows settings no WHERE pins, primary_conninfo's password included")
+		return
 	}
 	if !reads || !showsValues(s.GetTargetList()) {
 		return

@@ -726,3 +726,30 @@ func TestEveryRowThroughABranchOrAWrapper(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryRowByConstantsParametersAndSubqueriesWithoutTables(t *testing.T) {
+	for q, want := range map[string]string{
+		"ALTER TABLE t REPLICA IDENTITY DEFAULT":                    "sql.replica-identity",
+		"DELETE FROM t WHERE NOT (1 = 2 AND id = 1)":                "sql.delete-all",
+		"UPDATE t SET v = 'x' WHERE (id = 1 AND 1 = 2) IS NOT TRUE": "sql.update-all",
+		"DELETE FROM t WHERE EXISTS (SELECT id)":                    "sql.delete-all",
+		"DELETE FROM t WHERE EXISTS (VALUES (id))":                  "sql.delete-all",
+		"DELETE FROM t WHERE id = coalesce($1, id)":                 "sql.delete-all",
+		"UPDATE t SET v = 'x' WHERE id = coalesce($1::int, id)":     "sql.update-all",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
+		}
+	}
+	for _, q := range []string{"DELETE FROM t WHERE id = coalesce($1, 5)", "DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.id = t.id)"} {
+		if r := Classify(q); r.Class() == action.ClassDestructive {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
+	}
+	if r := Classify("SELECT x.name, x.setting FROM pg_settings x JOIN pg_settings y ON y.name = 'work_mem'"); r.Class() != action.ClassCredentialAccess {
+		t.Errorf("join: %s %v", r.Class(), r.Reasons)
+	}
+	if r := Classify("SELECT name, setting FROM pg_settings WHERE name = 'work_mem'"); r.Class() != action.ClassRead {
+		t.Errorf("one setting: %s %v", r.Class(), r.Reasons)
+	}
+}

@@ -146,6 +146,8 @@ func (w *walker) alwaysFalse(n *pg_query.Node) bool {
 	case n.GetNullTest() != nil:
 		t := n.GetNullTest()
 		return t.GetNulltesttype() == pg_query.NullTestType_IS_NULL && (neverNull(t.GetArg()) || systemColumn(t.GetArg()))
+	case n.GetAExpr() != nil && constOnly(n) && w.constFalse(n):
+		return true // 1 = 2
 	case n.GetAExpr() != nil:
 		// x < x, x > x, x <> x: false, or NULL, for every row.
 		e := n.GetAExpr()
@@ -328,6 +330,11 @@ func (w *walker) subLinkAlwaysTrue(sl *pg_query.SubLink) bool {
 	}
 	switch sl.GetSubLinkType() {
 	case pg_query.SubLinkType_EXISTS_SUBLINK:
+		// EXISTS (SELECT id), EXISTS (VALUES (id)): one row, always.
+		if len(sel.GetFromClause()) == 0 && sel.GetWhereClause() == nil && sel.GetHavingClause() == nil && sel.GetLimitCount() == nil &&
+			(len(sel.GetTargetList()) > 0 || len(sel.GetValuesLists()) > 0) {
+			return true
+		}
 		// EXISTS (SELECT FROM t o2 WHERE o2.id = t.id): every row of t
 		// finds itself, as in DELETE ... USING t o2.
 		from := sel.GetFromClause()
@@ -522,6 +529,11 @@ func (w *walker) comparisonAlwaysTrue(e *pg_query.A_Expr) bool {
 	}
 	op := constString(lastNode(e.GetName()))
 	if same && (op == "=" || op == "<=" || op == ">=" || op == "<@" || op == "@>") {
+		return true
+	}
+	// id = coalesce($1, id): with $1 NULL (the optional filter left
+	// out) it is id = id.
+	if op == "=" && (w.fallsBackTo(r, l) || w.fallsBackTo(l, r)) {
 		return true
 	}
 	if l.GetColumnRef() != nil && r.GetColumnRef() != nil {
@@ -737,4 +749,29 @@ func (w *walker) constFalse(n *pg_query.Node) bool {
 		return !w.comparisonAlwaysTrue(e) // both known: not true is false
 	}
 	return false
+}
+
+// fallsBackTo: n is coalesce(..., x) whose earlier arguments are
+// parameters or constants, which the value bound may make NULL, so that
+// it is x.
+func (w *walker) fallsBackTo(n, x *pg_query.Node) bool {
+	c := unwrapCasts(n).GetCoalesceExpr()
+	if c == nil || len(c.GetArgs()) < 2 {
+		return false
+	}
+	args := c.GetArgs()
+	for _, a := range args[:len(args)-1] {
+		a = unwrapCasts(a)
+		if a.GetParamRef() == nil && a.GetAConst() == nil {
+			return false
+		}
+	}
+	return w.equal(w.same(unwrapCasts(args[len(args)-1])), w.same(x))
+}
+
+func unwrapCasts(n *pg_query.Node) *pg_query.Node {
+	for n.GetTypeCast() != nil {
+		n = n.GetTypeCast().GetArg()
+	}
+	return n
 }
