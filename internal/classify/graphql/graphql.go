@@ -80,7 +80,7 @@ type FieldJudge interface {
 // type lives in one, and Places whether a field given arguments names
 // the one it reads (environment(id), deployment(id)).
 type Placer interface {
-	Scoped(typ string) bool
+	Scoped(schema *ast.Schema, typ string) bool
 	Places(c Call) bool
 }
 
@@ -213,7 +213,7 @@ func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, vars
 					reads = append(reads, c)
 					here = here || places && pl.Places(c)
 				}
-				if places && !here && f.Definition != nil && pl.Scoped(f.Definition.Type.Name()) && beyondIdentity(f.SelectionSet, seen) {
+				if places && !here && f.Definition != nil && pl.Scoped(schema, f.Definition.Type.Name()) && beyondIdentity(f.SelectionSet, seen) {
 					reads = append(reads, Call{Field: f.ObjectDefinition.Name + "." + f.Name, Read: true, Spans: true})
 					here = true // reported once, for the whole subtree
 				}

@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"fmt"
+	"github.com/vektah/gqlparser/v2/ast"
 	"maps"
 	"slices"
 	"sort"
@@ -139,6 +140,12 @@ func RailwayReadTargets(c Call) []Target {
 		for _, id := range ids["id"] {
 			targets = append(targets, Target{Kind: kind, ID: id})
 		}
+	} else if strings.HasPrefix(c.Field, "deployment") {
+		// deploymentEvents(id), deploymentLogs(id): the id is the
+		// deployment's.
+		for _, id := range ids["id"] {
+			targets = append(targets, Target{Kind: "deployment", ID: id})
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(ids)) {
 		if kind := idKinds[k]; oneEnvironment[kind] {
@@ -226,8 +233,19 @@ func stringsAt(m map[string]any, k string) []string { return idStrings(m[k]) }
 // environment's.
 var scopedTypes = map[string]bool{"Environment": true, "Deployment": true, "ServiceInstance": true, "VolumeInstance": true}
 
-// Scoped: see Placer.
-func (RailwayProfile) Scoped(typ string) bool { return scopedTypes[typ] }
+// Scoped: see Placer. Beyond the four, any type that records the
+// environment it belongs to (an environmentId field: an event, a trigger,
+// a container, a token) is that environment's.
+func (RailwayProfile) Scoped(schema *ast.Schema, typ string) bool {
+	if scopedTypes[typ] {
+		return true
+	}
+	if schema == nil {
+		return false
+	}
+	d := schema.Types[typ]
+	return d != nil && d.Fields.ForName("environmentId") != nil
+}
 
 // Places: a read that names its one environment, which the gateway then
 // checks (see RailwayReadTargets).

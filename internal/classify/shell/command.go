@@ -158,6 +158,14 @@ func (w *walker) command(args []arg, in input, depth int) {
 		// does not read.
 		w.add("shell.program-code", unknown, name+" runs a Java source file, in a language Chaperone does not read")
 	}
+	if w.c.Remote && (name == "pkill" || name == "killall" || name == "kill" || name == "skill" || name == "umount") && len(rest) > 0 {
+		// On a service's machine its processes are the service: stopping
+		// them, or its volume, is an outage.
+		w.add("host.kill-service", destructive, name+" on the service's machine stops what it serves")
+	}
+	if name == "deno" && slices.ContainsFunc(rest, func(a arg) bool { return strings.HasPrefix(a.s, "http://") || strings.HasPrefix(a.s, "https://") }) {
+		w.add("shell.script-unknown", unknown, "deno runs code fetched from a URL, which Chaperone cannot read")
+	}
 	if nonExecution(name, rest) && !w.workspaceProgram(args[0]) {
 		return
 	}

@@ -245,6 +245,20 @@ func joinLiterals(text string) string {
 	return b.String()
 }
 
+// networkCall: code that sends data to another machine.
+var networkCall = regexp.MustCompile(`\burlopen\b|\burllib\b|\brequests\.\w+\(|\bhttpx\.|\bhttp\.client\b|\bsocket\.|\bcreate_connection\b|\bfetch\s*\(|\baxios\b|\bhttps?\.request\b|\bnet\.connect\b|\bNet::HTTP\b|\bLWP::|\bIO::Socket|\bcurl_exec\b|\bfsockopen\b|\bXMLHttpRequest\b`)
+
+// secretEnvRead: code that reads one variable whose name says it holds a
+// credential.
+func secretEnvRead(text string) bool {
+	for _, m := range envRead.FindAllStringSubmatch(text, -1) {
+		if secretName(m[1] + m[2] + m[3] + m[4]) {
+			return true
+		}
+	}
+	return false
+}
+
 func codeFlagsInclude(lang, flag string) bool {
 	return slices.Contains(codeFlags[lang], flag)
 }
@@ -273,7 +287,7 @@ var (
 	// time (perl's truncate $fh, 0; sysopen with O_TRUNC).
 	codeTruncates = regexp.MustCompile(`\btruncate\s*\(?\s*[$A-Za-z_]|\bsysopen\b[^;]*O_TRUNC|\b(?:os\.open|openSync)\s*\(\s*[A-Za-z_][\w.]*\s*,[^)]*(?:O_TRUNC|['"]w)`)
 	// killEveryone: code sending a signal to every process it may (pid -1).
-	killEveryone = regexp.MustCompile(`\bos\.kill(?:pg)?\s*\(\s*-1\b|\bprocess\.kill\s*\(\s*-1\b|\bkill\s*\(?\s*['"]?-?\w+['"]?\s*,\s*-1\b|\bProcess\.kill\s*\(\s*:?\w+\s*,\s*-1\b|posix_kill\s*\(\s*-1\b`)
+	killEveryone = regexp.MustCompile(`\bos\.kill(?:pg)?\s*\(\s*-?1\s*,|\bprocess\.kill\s*\(\s*-?1\s*[,)]|\bkill\s*\(?\s*['"]?-?\w+['"]?\s*,\s*-1\b|\bProcess\.kill\s*\(\s*:?\w+\s*,\s*-1\b|posix_kill\s*\(\s*-1\b`)
 	// wholeEnvironment: the environment taken whole (a copy, its items, the
 	// dotenv file's values, PHP's server array).
 	wholeEnvironment = regexp.MustCompile(`\bos\.environ\s*(?:\.(?:copy|items|values|keys)\s*\(\s*\)|\)|,|$)|dict\(\s*os\.environ|\bdotenv_values\s*\(|\bdotenv\.(?:config|parse)\s*\(|\$_SERVER\b|\$_ENV\b|\bgetenv\(\s*\)|\bprocess\.env\s*(?:\)|,|$)`)
@@ -385,6 +399,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 	if m := killEveryone.FindString(text); m != "" {
 		found = true
 		w.add("host.kill-all", destructive, lang+" code signals every process it may ("+m+"), databases included")
+	}
+	if (wholeEnvironment.MatchString(text) || wholeEnvRef(text) || secretEnvRead(text)) && networkCall.MatchString(text) {
+		found = true
+		w.add("creds.env-dump", credential, lang+" code sends the environment, or a credential from it, over the network")
 	}
 	if (wholeEnvironment.MatchString(text) || wholeEnvRef(text)) && printCall.MatchString(text) {
 		found = true
@@ -646,8 +664,8 @@ var codeWritesHome = regexp.MustCompile(`(?:writeFileSync|writeFile|appendFileSy
 // code does cannot be read from its text.
 var dynamicCode = map[string]*regexp.Regexp{
 	"python": regexp.MustCompile(`\\x[0-9a-fA-F]{2}|\\[0-7]{3}|\\u[0-9a-fA-F]{4}|=\s*getattr\b|__dict__|\bvars\s*\(|create_subprocess_(?:shell|exec)|\bopen\(\s*[A-Za-z_]\w*\s*,\s*['"][wax]|\beval\s*\(|\bcompile\s*\(|\bgetattr\s*\([^)]*\+|\bgetattr\s*\(\s*[\w.]+\s*,\s*[^'"\s]|__import__\s*\(\s*[^'"\s]|__import__\s*\([^)]*\+|\bimportlib\b|\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)|__builtins__|\bb64decode\b|\bcodecs\.decode|\bmarshal\.loads|\bpickle\.loads|\bctypes\b`),
-	"node":   regexp.MustCompile(`\bDeno\.(?:Command|run)\b|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
-	"perl":   regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*(?:\||-\|)|\beval\s*(?:[$"'(]|pack|unpack|decode|q)|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
+	"node":   regexp.MustCompile(`\beval\b|\bimport\s*\(\s*['"` + "`" + `]https?:|\bDeno\.(?:Command|run)\b|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(|\bvm\.\w+|\brequire\s*\(\s*[^'"\x60\s]|\brequire\s*\([^)]*\+|\]\s*\(|\bimport\s*\(\s*[^'"\x60\s]|\bBuffer\.from\b|\batob\s*\(|\bprocess\.binding\b|\bReflect\.apply\b`),
+	"perl":   regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[\w$]+\s*,\s*['"]\s*(?:\||-\|)|\beval\s*(?:[$"'(]|pack|unpack|decode|q|[a-z_]\w*\s*\()|\b(?:system|exec)\s*\(?\s*[$@]|\bpack\s*\(|\bMIME::Base64\b|&\$\w+|->\$`),
 	"ruby":   regexp.MustCompile(`\b(?:send|public_send|__send__|instance_eval|class_eval|module_eval|instance_exec|eval|constantize|const_get|method)\s*[\(:]|\bBase64\.|\.unpack1?\b|\b(?:system|exec|spawn)\s*\(?\s*[a-z_@$]\w*\s*(?:$|[);\n])`),
 	"php":    regexp.MustCompile(`\b(?:popen|proc_open|pcntl_exec)\s*\(|\$\w+\s*\(|\bcall_user_func|\beval\s*\(|\bbase64_decode\b|\bcreate_function\b|\barray_map\s*\(|\barray_walk\s*\(|\bassert\s*\(|\bpreg_replace\s*\(|\bReflectionFunction\b|\bforward_static_call|\b(?:system|exec|passthru|shell_exec|popen|proc_open)\s*\(\s*\$`),
 	"lua":    regexp.MustCompile(`\bload(?:string)?\s*\(|\bdofile\b|\brequire\s*\(\s*[^'"\s]|\bos\.execute\s*\(\s*[^'"\s]`),

@@ -313,6 +313,8 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		{"environments' data through the project", `{"query":"{ project(id: \"prj_7c1e\") { environments { edges { node { name config } } } } }"}`, 403, "every environment it reaches", false, false},
 		{"deployments through a service", `{"query":"{ service(id: \"svc_api_1\") { deployments { edges { node { id status meta } } } } }"}`, 403, "every environment it reaches", false, false},
 		{"deployments through a fragment", `{"query":"query { me { projects { edges { node { ...P } } } } } fragment P on Project { environments { edges { node { deployments { edges { node { id } } } } } } }"}`, 403, "every environment it reaches", false, false},
+		{"events of every environment", `{"query":"{ events(projectId: \"prj_7c1e\") { edges { node { id environmentId action payload } } } }"}`, 403, "every environment it reaches", false, false},
+		{"a deployment's events, placed by its id", `{"query":"{ deploymentEvents(id: \"dep_unknown\") { edges { node { id } } } }"}`, 403, "could not be checked", true, false},
 		{"the project's environments by name", `{"query":"{ project(id: \"prj_7c1e\") { environments { edges { node { id name } } } } }"}`, 200, "", false, true},
 		{"a staging environment's deployments", `{"query":"{ environment(id: \"env_stg_41a2\") { deployments { edges { node { id status } } } } }"}`, 200, "", false, true},
 	} {
