@@ -1045,6 +1045,25 @@ func (w *walker) namesFromFile(c *call) bool {
 			return true
 		}
 	}
+	// A list of names the program reads and then opens (xargs -a, tar
+	// -T, rsync --files-from): a credential file among them is read.
+	listOpts := append(slices.Clone(namesFileOptions), "-a", "--arg-file", "-T", "--files-from")
+	for _, v := range optionValues(c, listOpts...) {
+		if v.dyn {
+			continue
+		}
+		text, ok := w.readWorkspace(v.s)
+		if !ok {
+			continue
+		}
+		for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == 0 }) {
+			if p := strings.TrimSpace(line); isSecretPath(p) || isSecretDir(p) {
+				w.add("creds.read-secret-file", credential, c.name+" is given the names in "+v.s+", "+p+" among them, which holds credentials")
+				w.target(p)
+				return true
+			}
+		}
+	}
 	return false
 }
 

@@ -3011,3 +3011,30 @@ func TestCredentialsSentAwayAndCodeFetched(t *testing.T) {
 		{`python3 -c "import os; print(os.environ.get('HOME'))"`, write, ""},
 	})
 }
+
+func TestNamesListsNamerefsAndConfiguredOutputs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("OPENAI_API_KEY=sk-x\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"scripts":{"test":"node -e 1"}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "t2.sh"), []byte("rm -rf /srv/victim\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".npmrc"), []byte("script-shell=./t2.sh\n"), 0o644)
+	checkIn(t, dir, []want{
+		{"echo ~/.aws/credentials > l2 && xargs cat < l2", credential, "creds.read-secret-file"},
+		{"echo ~/.aws/credentials > l2 && xargs -a l2 cat", credential, "creds.read-secret-file"},
+		{"echo .env > l2; tar -cf - -T l2 | tar -xO", credential, "creds.read-secret-file"},
+		{"declare -n r=GITHUB_TOKEN; echo $r", credential, ""},
+		{"f(){ local -n r=GITHUB_TOKEN; echo $r; }; f", credential, ""},
+		{"wget -q -e output_document=/srv/victim/v.txt http://x/", destructive, "fs.overwrite-outside-workspace"},
+		{"wget -q --config=w.rc http://x/", unknown, "shell.preload"},
+		{"git config remote.x.fetch '+refs/heads/*:refs/heads/*'", destructive, "git.fetch-prune-local"},
+		{"ssh-keygen -p -f ~/.ssh/id_ed25519 -N x", destructive, ""},
+		{"tar -xf x.tar --one-top-level=/srv/victim", destructive, "fs.extract-outside-workspace"},
+		{"zip -q -d /srv/victim/v.zip v.txt", destructive, "fs.overwrite-outside-workspace"},
+		{"openssl req -new -newkey rsa:2048 -nodes -keyout /srv/victim/v.txt -subj /CN=x -out /dev/null", destructive, "fs.overwrite-outside-workspace"},
+		{"npm test", destructive, "fs.rm-recursive"},
+		// and what stays as it was
+		{"declare -n r=HOME; echo $r", read, ""},
+		{"zip -r out.zip src", write, ""},
+		{"ssh-keygen -t ed25519 -f ./k -N ''", write, ""},
+	})
+}

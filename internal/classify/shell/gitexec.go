@@ -317,6 +317,11 @@ func (w *walker) gitConfig(key, value string, dyn bool, depth int) {
 		// A mirror remote, or a push refspec with + or nothing before
 		// the colon, makes a plain git push force-update or delete.
 		w.add("git.push-force-config", destructive, "git "+key+"="+value+" makes git push force-update or delete the remote's branches")
+	case strings.HasPrefix(k, "remote.") && last == "fetch" && (dyn || fetchesOntoLocal(value)):
+		// A fetch refspec onto local branches or tags: every later fetch
+		// overwrites them, and with --prune (or fetch.prune) deletes the
+		// ones the remote lacks.
+		w.add("git.fetch-prune-local", destructive, "git "+key+"="+value+" makes git fetch overwrite, or with --prune delete, local branches or tags")
 	case strings.HasPrefix(k, "gc.") && strings.HasSuffix(last, "expire") || strings.HasPrefix(k, "gc.") && last == "reflogexpireunreachable":
 		// gc.pruneExpire=now and the reflog expiries make the next git gc
 		// (or git maintenance, or an automatic gc) delete unreachable
@@ -662,4 +667,11 @@ func (w *walker) repoConfigCommands(args []arg, depth int) {
 			w.gitConfig(key, v, false, depth)
 		}
 	}
+}
+
+// fetchesOntoLocal: a refspec whose destination is among the local
+// branches, tags or refs.
+func fetchesOntoLocal(spec string) bool {
+	_, dst, ok := strings.Cut(strings.TrimPrefix(spec, "+"), ":")
+	return ok && (dst == "refs/*" || strings.HasPrefix(dst, "refs/heads") || strings.HasPrefix(dst, "refs/tags") || strings.HasPrefix(dst, "refs/stash"))
 }

@@ -129,7 +129,7 @@ var programOutputs = map[string][]string{
 	"ssh": {"-E"}, "vim": {"-W", "-w"}, "nvim": {"-W", "-w"},
 	"tsc": {"--outFile", "--outDir"}, "pip": {"--target", "-t", "--prefix", "--root"}, "pip3": {"--target", "-t", "--prefix", "--root"},
 	"csplit": {"-f", "--prefix"}, "zstd": {"--output-dir-flat", "--output-dir-mirror"}, "unsquashfs": {"-d", "-dest"},
-	"jar": {"-f", "--file"}, "javac": {"-d", "-h", "-s"},
+	"jar": {"-f", "--file"}, "javac": {"-d", "-h", "-s"}, "openssl": {"-keyout", "-out"},
 	"gcc": compilerOutputOpts, "g++": compilerOutputOpts, "cc": compilerOutputOpts, "c++": compilerOutputOpts, "clang": compilerOutputOpts, "clang++": compilerOutputOpts,
 	"node": {"--trace-event-file-pattern", "--logfile", "--test-reporter-destination", "--redirect-warnings", "--diagnostic-dir", "--report-directory", "--cpu-prof-dir", "--heap-prof-dir"},
 }
@@ -329,6 +329,41 @@ func oldStyleValue(c *call, letter byte) (arg, bool) {
 	return arg{}, false
 }
 
+// wgetCommands: -e output_document=F (a .wgetrc command) writes F as -O
+// does; a --config file can say the same, unread here.
+func (w *walker) wgetCommands(c *call) {
+	for _, v := range optionValues(c, "-e", "--execute") {
+		k, f, ok := strings.Cut(v.s, "=")
+		k = strings.ReplaceAll(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(k)), "_", ""), "-", "")
+		if ok && (k == "outputdocument" || k == "logfile" || k == "dirprefix") {
+			w.overwritesOutput(c, arg{s: strings.TrimSpace(f), dyn: v.dyn})
+		}
+	}
+	if cf := optionValues(c, "--config"); len(cf) > 0 {
+		w.add("shell.preload", unknown, "wget reads its settings, which can name the files it writes, from "+cf[0].s)
+	}
+}
+
+// zipArchive: zip's first operand, the archive it writes, as zip reads
+// its options (-b, -n, -t, -tt, -P, -Z, -s, -O take the next word).
+func zipArchive(args []arg) (arg, bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a.dyn:
+			return a, true
+		case slices.Contains([]string{"-b", "-n", "-t", "-tt", "-P", "-Z", "-s", "-sp", "-O", "--out"}, a.s):
+			i++
+		case a.s == "-" || !strings.HasPrefix(a.s, "-"):
+			if a.s == "-" {
+				return arg{}, false // to standard output
+			}
+			return a, true
+		}
+	}
+	return arg{}, false
+}
+
 // notOutput: programs whose -o or --output is no file to write.
 var notOutput = map[string]bool{"grep": true, "egrep": true, "fgrep": true, "rg": true, "ag": true, "ssh": true, "scp": true, "sftp": true,
 	"mount": true, "ps": true, "lsblk": true, "findmnt": true, "sort": true, "sed": true, "7z": true, "7za": true, "7zr": true, "7zz": true,
@@ -354,6 +389,7 @@ func (w *walker) outputFiles(c *call, in input) {
 	switch c.name {
 	case "wget":
 		opts = append(opts, "-O")
+		w.wgetCommands(c)
 	case "pg_dump", "pg_dumpall", "pg_basebackup":
 		opts = append(opts, "-f", "--file", "-D", "--pgdata")
 	case "git":
@@ -365,6 +401,16 @@ func (w *walker) outputFiles(c *call, in input) {
 		// question is answered, on standard input (<<< y, yes |).
 		if in.present && !c.has("-l", "-y", "-F", "-e", "-B", "-L", "-Q", "-D", "-i") {
 			opts = append(opts, "-f")
+		}
+		// -p (a new passphrase) and -c (a new comment) rewrite the key in
+		// place: with a passphrase nobody keeps, the key is lost.
+		if c.has("-p", "-c") {
+			opts = append(opts, "-f")
+		}
+	case "zip":
+		// zip writes (and with -d, -FS, -m, -u updates) its archive.
+		if a, ok := zipArchive(c.args); ok {
+			w.overwritesOutput(c, a)
 		}
 	case "tar", "gtar", "bsdtar":
 		if tarCreates(c) {

@@ -35,7 +35,7 @@ func extractsOutside(c *call) bool {
 		if !tarExtracts(c) || c.has("-O", "--to-stdout", "--to-command", "-k", "--keep-old-files", "--skip-old-files") || oldStyleTar(c, 'O') || oldStyleTar(c, 'k') {
 			return false
 		}
-		dirs = optionValues(c, "-C", "--directory", "--cd")
+		dirs = optionValues(c, "-C", "--directory", "--cd", "--one-top-level")
 	case "unzip":
 		if c.has("-l", "-t", "-v", "-Z", "-p", "-c", "-n") || shortBundle(c, 'l') || shortBundle(c, 't') || shortBundle(c, 'p') || shortBundle(c, 'n') {
 			return false // lists, tests or prints; or never overwrites

@@ -28,6 +28,7 @@ const (
 // npmScript judges the scripts a package manager's command line runs, in
 // every package it may run them in.
 func (w *walker) npmScript(tool string, args []arg, depth int) bool {
+	w.npmrcSettings(depth)
 	files, rest, ok := w.scriptPackages(tool, args)
 	if !ok {
 		return true
@@ -140,4 +141,35 @@ func packageFiles(root string) ([]string, bool) {
 		return nil
 	})
 	return out, complete
+}
+
+// npmrcSettings judges what the workspace's .npmrc makes every script
+// run: script-shell (the program each script runs in) and node-options
+// (code every node process loads), as the same settings on the command
+// line are judged.
+func (w *walker) npmrcSettings(depth int) {
+	text, ok := w.readWorkspace(".npmrc")
+	if !ok {
+		return
+	}
+	for _, line := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.Trim(strings.TrimSpace(v), `"'`)
+		switch k {
+		case "script-shell", "shell":
+			if isShell(baseName(v)) && (strings.HasPrefix(v, "/") || !strings.Contains(v, "/")) {
+				continue
+			}
+			if text, st := w.readScript(v); st == fileKnown {
+				w.scriptSized(text, depth+1)
+			} else {
+				w.add("shell.preload", unknown, ".npmrc runs every script through "+v+", which Chaperone cannot read")
+			}
+		case "node-options":
+			w.execVarString("NODE_OPTIONS", v, false, depth)
+		}
+	}
 }

@@ -224,7 +224,22 @@ func (w *walker) decl(d *syntax.DeclClause, depth int) {
 			prints = true
 		}
 	}
+	nameref := false
 	for _, a := range d.Args {
+		if a.Naked && a.Name == nil && a.Value != nil && strings.HasPrefix(a.Value.Lit(), "-") && strings.Contains(a.Value.Lit(), "n") {
+			nameref = true
+		}
+	}
+	for _, a := range d.Args {
+		if nameref && a.Name != nil && a.Value != nil {
+			// declare -n r=GITHUB_TOKEN: r is the token's variable.
+			if target, ok := literal(a.Value); ok && secretName(target) {
+				if w.secretCopies == nil {
+					w.secretCopies = map[string]bool{}
+				}
+				w.secretCopies[a.Name.Value] = true
+			}
+		}
 		if prints && a.Name != nil && secretName(a.Name.Value) {
 			w.add("creds.printenv", action.ClassCredentialAccess, d.Variant.Value+" -p prints "+a.Name.Value+", which holds a credential")
 		}
@@ -311,6 +326,13 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 			if isSecretPath(t) {
 				w.add("creds.read-secret-file", credential, "reads "+t+" on standard input, which holds credentials")
 				w.target(t)
+			} else if !dyn && r.Op == syntax.RdrIn {
+				// A list of names read from a file this line wrote, or one
+				// of the workspace's (xargs cat < list): what it holds is
+				// what the command is fed.
+				if text, ok := w.readWorkspace(t); ok && !strings.ContainsRune(text, 0) {
+					in = input{present: true, known: true, text: text, from: "the file " + t}
+				}
 			}
 		case syntax.DplOut:
 			// >&FILE, with a word that is not a descriptor, is &>FILE:

@@ -88,6 +88,17 @@ func (w *walker) node(m any, depth int) bool {
 		}
 		w.pinSettingsRow(s)
 		w.settingsRead(s)
+		if len(s.GetLockingClause()) > 0 {
+			// SELECT ... FOR UPDATE/SHARE of a catalog locks its rows, as
+			// LOCK would: every session's DDL waits on them.
+			walk(s.ProtoReflect(), func(m protoreflect.Message) bool {
+				if r, ok := m.Interface().(*pg_query.RangeVar); ok && catalogRel(r) {
+					w.add("sql.cluster", action.ClassDestructive, "SELECT ... FOR UPDATE/SHARE of the system catalog %s blocks every session that changes it", rangeVarName(r))
+					return false
+				}
+				return true
+			})
+		}
 	case *pg_query.RenameStmt:
 		name := rangeVarName(s.GetRelation())
 		if name == "" {
@@ -258,6 +269,9 @@ func (w *walker) node(m any, depth int) bool {
 		w.createdIn(s.GetDefnames())
 		if s.GetKind() == pg_query.ObjectType_OBJECT_AGGREGATE {
 			w.shadowsBuiltin(s.GetDefnames())
+			if s.GetReplace() {
+				w.add("sql.replace-definition", action.ClassDestructive, "CREATE OR REPLACE AGGREGATE %s replaces what every query using it computes", joinNames(s.GetDefnames()))
+			}
 		}
 		w.definedFunctions(s.GetDefinition(), depth)
 	case *pg_query.CreateCastStmt:
@@ -356,12 +370,16 @@ func (w *walker) node(m any, depth int) bool {
 			w.target(rangeVarName(s.GetRelation()))
 			w.add("sql.truncate", action.ClassDestructive, "REFRESH MATERIALIZED VIEW %s WITH NO DATA empties it", rangeVarName(s.GetRelation()))
 		}
+	case *pg_query.CreatePublicationStmt:
+		// A table in a publication without a replica identity refuses
+		// UPDATE and DELETE from then on, for every session.
+		w.add("sql.replica-identity", action.ClassDestructive, "CREATE PUBLICATION %s makes UPDATE and DELETE fail on its tables that have no replica identity", s.GetPubname())
 	case *pg_query.AlterPublicationStmt:
 		if a := s.GetAction(); a == pg_query.AlterPublicationAction_AP_DropObjects || a == pg_query.AlterPublicationAction_AP_SetObjects {
 			w.add("sql.alter-drop", action.ClassDestructive, "ALTER PUBLICATION %s DROP/SET stops replicating tables to its subscribers", s.GetPubname())
-		} else if len(s.GetOptions()) > 0 {
+		} else if len(s.GetOptions()) > 0 || s.GetAction() == pg_query.AlterPublicationAction_AP_AddObjects {
 			// SET (publish = '') publishes nothing from then on.
-			w.add("sql.alter-drop", action.ClassDestructive, "ALTER PUBLICATION %s SET (...) changes what its subscribers receive, or stops it", s.GetPubname())
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER PUBLICATION %s changes what its subscribers receive, or makes UPDATE and DELETE fail on a table it adds without a replica identity", s.GetPubname())
 		}
 	case *pg_query.AlterOwnerStmt:
 		if serverObject(s.GetObjectType()) {
@@ -488,6 +506,14 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 		case pg_query.AlterTableType_AT_SetUnLogged:
 			w.target(name)
 			w.add("sql.unlogged", action.ClassDestructive, "ALTER TABLE %s SET UNLOGGED keeps its rows out of the write-ahead log: a crash empties it and replicas lose it", name)
+		case pg_query.AlterTableType_AT_DisableRowSecurity, pg_query.AlterTableType_AT_NoForceRowSecurity:
+			w.target(name)
+			w.add("sql.row-security", action.ClassDestructive, "ALTER TABLE %s DISABLE/NO FORCE ROW LEVEL SECURITY shows every row to sessions the policies kept them from", name)
+		case pg_query.AlterTableType_AT_AddOf:
+			// A typed table goes when its type goes (a pg_temp type at the
+			// session's end, with CASCADE).
+			w.target(name)
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s OF makes the table depend on a type: dropping the type drops the table", name)
 		case pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_ForceRowSecurity:
 			w.target(name)
 			w.add("sql.row-security", action.ClassDestructive, "ALTER TABLE %s ENABLE/FORCE ROW LEVEL SECURITY hides every row no policy lets through", name)

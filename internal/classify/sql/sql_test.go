@@ -680,7 +680,7 @@ func TestDestructionSpelledAsOtherDDL(t *testing.T) {
 			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
 		}
 	}
-	for _, q := range []string{"ALTER TYPE mood ADD VALUE 'x'", "REFRESH MATERIALIZED VIEW mv", "ALTER PUBLICATION p ADD TABLE t"} {
+	for _, q := range []string{"ALTER TYPE mood ADD VALUE 'x'", "REFRESH MATERIALIZED VIEW mv"} {
 		if r := Classify(q); r.Class() == action.ClassDestructive {
 			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
 		}
@@ -751,5 +751,26 @@ func TestEveryRowByConstantsParametersAndSubqueriesWithoutTables(t *testing.T) {
 	}
 	if r := Classify("SELECT name, setting FROM pg_settings WHERE name = 'work_mem'"); r.Class() != action.ClassRead {
 		t.Errorf("one setting: %s %v", r.Class(), r.Reasons)
+	}
+}
+
+func TestLocksExposureAndDependenciesByOtherNames(t *testing.T) {
+	for q, want := range map[string]string{
+		"ALTER TABLE t OF pg_temp.ct":                     "sql.alter-drop",
+		"SELECT 1 FROM pg_class FOR UPDATE OFFSET 100000": "sql.cluster",
+		"ALTER TABLE docs DISABLE ROW LEVEL SECURITY":     "sql.row-security",
+		"ALTER TABLE docs NO FORCE ROW LEVEL SECURITY":    "sql.row-security",
+		"CREATE PUBLICATION p FOR ALL TABLES":             "sql.replica-identity",
+		"ALTER PUBLICATION p ADD TABLE t":                 "sql.alter-drop",
+		"CREATE OR REPLACE AGGREGATE public.total(int) (sfunc = int4smaller, stype = int, initcond = '0')": "sql.replace-definition",
+	} {
+		if r := Classify(q); r.Class() != action.ClassDestructive || !slices.Contains(ids(r), want) {
+			t.Errorf("%s: %s %v, want %s", q, r.Class(), r.Reasons, want)
+		}
+	}
+	for _, q := range []string{"SELECT 1 FROM t FOR UPDATE", "CREATE AGGREGATE public.total2(int) (sfunc = int4pl, stype = int, initcond = '0')"} {
+		if r := Classify(q); r.Class() == action.ClassDestructive {
+			t.Errorf("%s: %s %v", q, r.Class(), r.Reasons)
+		}
 	}
 }
