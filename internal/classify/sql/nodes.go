@@ -337,6 +337,13 @@ func (w *walker) node(m any, depth int) bool {
 		}
 	case *pg_query.AlterSeqStmt:
 		for _, o := range s.GetOptions() {
+			if o.GetDefElem().GetDefname() == "owned_by" {
+				// Dropping the new owner drops the sequence, and the
+				// defaults that use it lose it.
+				w.add("sql.alter-drop", action.ClassDestructive, "ALTER SEQUENCE %s OWNED BY ties the sequence's life to another table's column", rangeVarName(s.GetSequence()))
+			}
+		}
+		for _, o := range s.GetOptions() {
 			if n := o.GetDefElem().GetDefname(); n == "restart" || n == "start" || n == "maxvalue" || n == "increment" || n == "cycle" {
 				// Restarting a sequence hands out ids already in use.
 				w.add("sql.sequence-reset", action.ClassDestructive, "ALTER SEQUENCE %s %s makes it hand out values already used", rangeVarName(s.GetSequence()), strings.ToUpper(n))
@@ -389,6 +396,15 @@ func (w *walker) node(m any, depth int) bool {
 		w.catalogObject(s.GetObject(), s.GetRelation())
 	case *pg_query.AlterFunctionStmt:
 		w.catalogObject(&pg_query.Node{Node: &pg_query.Node_ObjectWithArgs{ObjectWithArgs: s.GetFunc()}}, nil)
+		for _, a := range s.GetActions() {
+			d := a.GetDefElem()
+			if d.GetDefname() == "security" || d.GetDefname() == "set" && strings.EqualFold(d.GetArg().GetVariableSetStmt().GetName(), "search_path") {
+				// Callers of an existing function reach other tables
+				// (search_path) or run it with its owner's rights.
+				w.add("sql.replace-definition", action.ClassDestructive, "ALTER FUNCTION %s changes what its callers run: its search_path or whose rights it runs with", joinNames(s.GetFunc().GetObjname()))
+				break
+			}
+		}
 	case *pg_query.CommentStmt:
 		if serverObject(s.GetObjtype()) {
 			w.add("sql.cluster", action.ClassDestructive, "COMMENT ON %s changes an object that belongs to the whole server", objectName(s.GetObjtype()))
@@ -509,6 +525,12 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 		case pg_query.AlterTableType_AT_DisableRowSecurity, pg_query.AlterTableType_AT_NoForceRowSecurity:
 			w.target(name)
 			w.add("sql.row-security", action.ClassDestructive, "ALTER TABLE %s DISABLE/NO FORCE ROW LEVEL SECURITY shows every row to sessions the policies kept them from", name)
+		case pg_query.AlterTableType_AT_AttachPartition, pg_query.AlterTableType_AT_AddInherit:
+			// The table becomes part of another: dropping that one (a
+			// parent built on a pg_temp type goes at the session's end)
+			// drops it too.
+			w.target(name)
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s ATTACH PARTITION / INHERIT ties an existing table's life to another table", name)
 		case pg_query.AlterTableType_AT_AddOf:
 			// A typed table goes when its type goes (a pg_temp type at the
 			// session's end, with CASCADE).
