@@ -3038,3 +3038,16 @@ func TestNamesListsNamerefsAndConfiguredOutputs(t *testing.T) {
 		{"ssh-keygen -t ed25519 -f ./k -N ''", write, ""},
 	})
 }
+
+func TestGitPlumbingWritersAndDriverSQL(t *testing.T) {
+	check(t, []want{
+		{"git fast-export --all --export-marks=/srv/victim/keep.txt", destructive, "fs.overwrite-outside-workspace"},
+		{"git merge-file /srv/victim/keep.txt /srv/victim/keep.txt /dev/null", destructive, "fs.overwrite-outside-workspace"},
+		{"tmux save-buffer /srv/victim/keep.txt", destructive, "fs.overwrite-outside-workspace"},
+		{"wget -r -nH -P /srv/victim http://127.0.0.1:1/keep.txt", destructive, "fs.overwrite-outside-workspace"},
+		{"printf 'reset refs/heads/f\\n' | git fast-import --quiet", unknown, "git.fast-import"},
+		{`python3 -c "import sqlite3; sqlite3.connect('data.db').execute('drop table t')"`, destructive, ""},
+		{`python3 -c "import sqlite3; sqlite3.connect('data.db').execute('select * from t')"`, write, ""},
+		{"git merge-file -p a b c", write, ""},
+	})
+}

@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/keyword"
 	"path"
 	"regexp"
 	"slices"
@@ -245,6 +247,9 @@ func joinLiterals(text string) string {
 	return b.String()
 }
 
+// codeSQL: a database driver's execute of literal SQL.
+var codeSQL = regexp.MustCompile(`\.(?:execute|executescript|executemany|exec|run|query|prepare)\(\s*(['"])((?:[^'"\\]|\\.)*)['"]`)
+
 // networkCall: code that sends data to another machine.
 var networkCall = regexp.MustCompile(`\burlopen\b|\burllib\b|\brequests\.\w+\(|\bhttpx\.|\bhttp\.client\b|\bsocket\.|\bcreate_connection\b|\bfetch\s*\(|\baxios\b|\bhttps?\.request\b|\bnet\.connect\b|\bNet::HTTP\b|\bLWP::|\bIO::Socket|\bcurl_exec\b|\bfsockopen\b|\bXMLHttpRequest\b`)
 
@@ -399,6 +404,16 @@ func (w *walker) code(lang string, a arg, depth int) {
 	if m := killEveryone.FindString(text); m != "" {
 		found = true
 		w.add("host.kill-all", destructive, lang+" code signals every process it may ("+m+"), databases included")
+	}
+	for _, m := range codeSQL.FindAllStringSubmatch(text, -1) {
+		// sqlite3.connect(...).execute('DROP TABLE t'): the SQL a
+		// driver runs is judged as a client's would be.
+		for _, r := range keyword.Classify(action.KindSQL, m[2]) {
+			if r.Class == destructive || r.Class == unknown {
+				found = true
+				w.add(r.ID, r.Class, lang+" code runs SQL: "+r.Message)
+			}
+		}
 	}
 	if (wholeEnvironment.MatchString(text) || wholeEnvRef(text) || secretEnvRead(text)) && networkCall.MatchString(text) {
 		found = true

@@ -257,7 +257,18 @@ func positionalOutputs(c *call) []arg {
 		if c.has("-x", "--extract", "-X", "--vextract") && len(c.pos) >= 1 {
 			return []arg{c.pos[len(c.pos)-1].arg}
 		}
+	case "tmux":
+		// tmux save-buffer FILE writes the buffer over FILE.
+		if (c.sub("save-buffer") || c.sub("saveb")) && len(c.pos) > 1 {
+			return []arg{c.pos[len(c.pos)-1].arg}
+		}
 	case "git":
+		// git merge-file CURRENT BASE OTHER writes the merge over CURRENT.
+		if c.sub("merge-file") && !c.has("-p", "--stdout") {
+			if o := c.operands(1); len(o) > 0 {
+				return []arg{o[0].arg}
+			}
+		}
 		if c.sub("bundle", "create") {
 			if o := c.operands(2); len(o) > 0 {
 				return []arg{o[0].arg}
@@ -393,6 +404,9 @@ func (w *walker) outputFiles(c *call, in input) {
 	case "pg_dump", "pg_dumpall", "pg_basebackup":
 		opts = append(opts, "-f", "--file", "-D", "--pgdata")
 	case "git":
+		if c.sub("fast-export") || c.sub("fast-import") {
+			opts = append(opts, "--export-marks") // a marks file, written over
+		}
 		if c.sub("config") {
 			opts = append(opts, "-f", "--file") // the file git config writes
 		}
@@ -436,7 +450,7 @@ func (w *walker) outputFiles(c *call, in input) {
 			names = append(names, urlNames(c)...)
 		}
 	case "wget":
-		if c.has("-N", "--timestamping") {
+		if c.has("-N", "--timestamping", "-r", "--recursive", "-p", "--page-requisites", "-m", "--mirror") {
 			dirs, names = optionValues(c, "-P", "--directory-prefix"), urlNames(c)
 		}
 	case "aria2c":

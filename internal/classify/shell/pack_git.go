@@ -36,6 +36,10 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 	// and the stash, reflogs included.
 	{ID: "git.fetch-prune-local", Sub: []string{"fetch"}, When: fetchPrunesLocal, Class: destructive,
 		Reason: "git fetch --prune with a refspec onto local refs deletes every local branch, tag or stash the source does not have"},
+	// A fast-import stream can reset or delete any ref (reset ... from
+	// 0000...), --force or not.
+	{ID: "git.fast-import", Sub: []string{"fast-import"}, Class: unknown,
+		Reason: "git fast-import applies a stream that can rewrite or delete branches and tags, which Chaperone does not read"},
 	{ID: "git.clean-force", Sub: []string{"clean"}, Not: []string{"-n", "--dry-run"}, Class: destructive,
 		Reason: "git clean removes untracked files for good"},
 	{ID: "git.checkout-discard", Sub: []string{"checkout"}, When: checkoutDiscards, Class: destructive,
