@@ -90,7 +90,7 @@ func (w *walker) pythonPath(value string, depth int) {
 				w.runFile(p, "python starts with "+p+", which", "python", depth, false)
 			}
 		}
-		for _, s := range w.filesIn(d, ".pth") {
+		for _, s := range w.filesIn(d, func(p string) bool { return strings.HasSuffix(p, ".pth") }) {
 			w.add("shell.preload", unknown, "PYTHONPATH puts "+s+" on python's path, whose import lines run at start-up")
 		}
 	}

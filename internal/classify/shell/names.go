@@ -113,25 +113,11 @@ func showsHidden(name string, rest []arg) bool {
 
 // secretsIn lists the credential files directly in a workspace directory.
 func (w *walker) secretsIn(dir string) []string {
-	full := w.resolve(dir)
-	if full == "" {
-		return nil
-	}
-	entries, err := os.ReadDir(full)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		if p := path.Join(dir, e.Name()); !e.IsDir() && isSecretPath(p) {
-			out = append(out, p)
-		}
-	}
-	return out
+	return w.filesIn(dir, isSecretPath)
 }
 
-// filesIn lists the files of dir whose names end in ext.
-func (w *walker) filesIn(dir, ext string) []string {
+// filesIn lists the files directly in dir whose path keep accepts.
+func (w *walker) filesIn(dir string, keep func(string) bool) []string {
 	full := w.resolve(dir)
 	if full == "" {
 		return nil
@@ -142,8 +128,8 @@ func (w *walker) filesIn(dir, ext string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ext) {
-			out = append(out, path.Join(dir, e.Name()))
+		if p := path.Join(dir, e.Name()); !e.IsDir() && keep(p) {
+			out = append(out, p)
 		}
 	}
 	return out

@@ -3,7 +3,6 @@ package pg
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -13,24 +12,19 @@ import (
 // and a digest of the rows of bookings.
 func schemaFacts(t *testing.T, e *env, db string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, e.pg.DSN(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	var s string
-	err = c.QueryRow(ctx, `SELECT concat_ws(' | ',
+	onDB(t, e, db, func(ctx context.Context, c *pgx.Conn) {
+		err := c.QueryRow(ctx, `SELECT concat_ws(' | ',
 		(SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum),
 		(SELECT string_agg(relname || '=' || relispopulated, ',') FROM pg_class WHERE relkind = 'm'),
 		(SELECT string_agg(attrelid::regclass || '.' || attname || '=' || attidentity::text, ',') FROM pg_attribute WHERE attidentity <> ''),
 		(SELECT string_agg(sequencename || ':' || increment_by || ':' || max_value || ':' || cycle, ',') FROM pg_sequences),
 		(SELECT md5(string_agg(id || ':' || coalesce(note, ''), ',' ORDER BY id)) FROM bookings),
 		(SELECT relreplident::text FROM pg_class WHERE relname = 'bookings'))`).Scan(&s)
-	if err != nil {
-		t.Fatal(err)
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 	return s
 }
 

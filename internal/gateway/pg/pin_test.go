@@ -26,6 +26,14 @@ import (
 // ALTER SYSTEM's file. Tests assert on it, not only on verdicts.
 func dbState(t testing.TB, e *env, db string) string {
 	t.Helper()
+	var s string
+	onDB(t, e, db, func(ctx context.Context, c *pgx.Conn) { s = dbStateOn(t, ctx, c) })
+	return s
+}
+
+// onDB runs f on a direct connection to db, with a bound on the wait.
+func onDB(t testing.TB, e *env, db string, f func(context.Context, *pgx.Conn)) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, e.pg.DSN(db))
@@ -33,7 +41,7 @@ func dbState(t testing.TB, e *env, db string) string {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	return dbStateOn(t, ctx, c)
+	f(ctx, c)
 }
 
 func dbStateOn(t testing.TB, ctx context.Context, c *pgx.Conn) string {
