@@ -56,6 +56,7 @@ func (w *walker) node(m any, depth int) bool {
 		w.catalogWrite(s.GetRelation())
 		w.merge(s)
 	case *pg_query.DeleteStmt:
+		w.rowWrite(s.GetWhereClause(), depth)
 		w.catalogWrite(s.GetRelation())
 		name := rangeVarName(s.GetRelation())
 		if where := s.GetWhereClause(); (w.everyRow(where, s.GetRelation()) || selfJoined(s.GetUsingClause(), where, s.GetRelation())) && !bookkeeping(name) {
@@ -65,6 +66,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
 	case *pg_query.UpdateStmt:
+		w.rowWrite(s.GetWhereClause(), depth)
 		if isSettingsView(s.GetRelation()) {
 			w.updateSettings(s)
 		} else {
@@ -987,4 +989,15 @@ func showsValues(targets []*pg_query.Node) bool {
 		})
 	}
 	return shows
+}
+
+// rowWrite notes an UPDATE or DELETE with a filter (Result.RowWrites).
+func (w *walker) rowWrite(where *pg_query.Node, depth int) {
+	switch {
+	case where == nil || where.GetCurrentOfExpr() != nil:
+	case depth == 0:
+		w.res.RowWrites = true
+	case w.defining == 0:
+		w.res.HiddenRowWrites = true
+	}
 }

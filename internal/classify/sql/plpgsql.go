@@ -47,6 +47,8 @@ func (w *walker) doBlock(s *pg_query.DoStmt, depth int) {
 // from its later calls.
 func (w *walker) functionBody(s *pg_query.CreateFunctionStmt, depth int) {
 	w.res.Literals = true // the body is a string literal
+	w.defining++
+	defer func() { w.defining-- }()
 	lang, body := "sql", ""
 	for _, o := range s.GetOptions() {
 		d := o.GetDefElem()

@@ -72,6 +72,13 @@ type Result struct {
 	// values somewhere (compares in nodes.go): where the database has
 	// changed how a built-in type does that, it runs the database's code.
 	Compares bool
+	// RowWrites says an UPDATE or DELETE with a filter is among the
+	// statements sent (or in their CTEs, COPY, EXPLAIN or PREPARE): whether
+	// it reaches every row is a question for the data (EveryRowProbe).
+	// HiddenRowWrites says one runs where no question can be asked
+	// before each run: in a DO block, or in SQL a function runs from a
+	// string.
+	RowWrites, HiddenRowWrites bool
 	// AllRelations says a statement works on every table it can, not the
 	// ones it names (ANALYZE, VACUUM with no table, REINDEX SCHEMA): what
 	// any of them runs, it runs.
@@ -125,6 +132,9 @@ type walker struct {
 	// plVars are the variable and parameter names of the PL/pgSQL or SQL
 	// function body being walked.
 	plVars map[string]bool
+	// defining counts the function bodies being walked: SQL that is
+	// defined, not run.
+	defining int
 	// selfRel is the table whose WHERE everyRow is reading.
 	selfRel *pg_query.RangeVar
 }

@@ -93,6 +93,10 @@ type guarded struct {
 	// resolved when it was prepared, when that could be asked.
 	stmts []string
 	res   *resolution
+	// check, when set, is the question each run of a write the policy
+	// allowed is asked before it runs (everyrow.go); act is then that
+	// allowed write.
+	check *rowCheck
 }
 
 // definition is a Parse or PREPARE forwarded and not yet confirmed.

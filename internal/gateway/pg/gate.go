@@ -48,6 +48,29 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		}
 	}
 	preview := s.g.Gate.Preview(&act)
+	var check *rowCheck
+	if checksRows(act, preview.Verdict) && (res.RowWrites || res.HiddenRowWrites) {
+		c, err := rowCheckOf(text)
+		if res.HiddenRowWrites {
+			c, err = nil, errHidden
+		}
+		switch {
+		case err != nil:
+			act = reaching(act, nil, err)
+		case c == nil:
+		case typ == 'Q' && s.cycleN > 0:
+			act = reaching(act, nil, errMidCycle)
+		case typ == 'Q':
+			if every, err := s.askEveryRow(c, nil, nil); err != nil || every {
+				act = reaching(act, c.tables, err)
+			}
+		default:
+			check = c // asked at each Bind, with its values
+		}
+		if check == nil && act.Class != action.ClassWrite {
+			preview = s.g.Gate.Preview(&act)
+		}
+	}
 	approve := preview.Verdict == action.Approve
 	if approve && deferrable(typ, text, res) {
 		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts}
@@ -107,9 +130,20 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		s.schemaChanged(text)
 	}
 	if typ == 'P' {
-		s.define(name, nil, false)
+		var g *guarded
+		if check != nil {
+			g = &guarded{text: act.Text, act: act, oids: oids, stmts: stmts, check: check}
+		}
+		s.define(name, g, false)
 		if name == "" {
 			s.unnamedContained = res.Contained
+		}
+		if g != nil && s.cycleN == 0 {
+			// Kept back, so that the Bind after it is still at the
+			// cycle's start (everyrow.go).
+			s.kept = append(s.kept[:0], body...)
+			s.keptName = nameKey(name)
+			return nil
 		}
 	}
 	if typ == 'Q' {
@@ -175,10 +209,27 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 		return s.forge('P', refusedBind, ambiguity(b.stmt))
 	}
 	if g == nil {
+		if err := s.sendKept(); err != nil {
+			return err
+		}
 		return writeRaw(s.uw, 'B', body)
 	}
 	act := g.act
 	act.Reasons, act.Targets = slices.Clone(act.Reasons), slices.Clone(act.Targets)
+	if g.check != nil {
+		every, err := s.bindReachesEveryRow(g, b)
+		if err == nil && !every {
+			if err := s.sendKept(); err != nil {
+				return err
+			}
+			s.binds(b.portal, b.stmt, true) // reaches the server as it is
+			return writeRaw(s.uw, 'B', body)
+		}
+		act = reaching(act, g.check.tables, err)
+	}
+	if err := s.sendKept(); err != nil {
+		return err
+	}
 	act.Text = boundText(g, b)
 	if _, err := s.bindResolution(ctx, &act, g.stmts, g.res); err != nil && !s.g.Gate.Granted(ctx, act) {
 		return s.forge('P', refusedBind, unresolved(err))

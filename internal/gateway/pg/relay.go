@@ -88,6 +88,12 @@ type session struct {
 	unnamedContained bool
 	portalContained  bool
 
+	// kept is a Parse of a write whose reach is asked at its Bind, kept
+	// back at the start of a cycle until the next message; keptName is the
+	// statement it defines (everyrow.go).
+	kept     []byte
+	keptName string
+
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
 	watch map[string]string
@@ -209,6 +215,9 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		if err != nil {
 			return
 		}
+		if typ != 'B' && s.sendKept() != nil {
+			return
+		}
 		switch typ {
 		case 'Q', 'P':
 			body, err := readBody(s.cr, n, maxTextBody)
@@ -225,6 +234,9 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			}
 		case 'B':
 			portal, stmt, named := s.bindNames(n)
+			if (!named || nameKey(stmt) != s.keptName) && s.sendKept() != nil {
+				return
+			}
 			guarded := s.mayGuard(stmt, named)
 			// A guarded statement's Bind may be refused and never reach
 			// the server: its portal never counts as contained.
@@ -413,6 +425,9 @@ func (s *session) mayGuard(stmt string, named bool) bool {
 // forge replaces a refused message with one the upstream will reject at the
 // same point, and remembers the error to show instead.
 func (s *session) forge(typ byte, name string, e *pgproto3.ErrorResponse) error {
+	if err := s.sendKept(); err != nil {
+		return err
+	}
 	var b [8]byte
 	rand.Read(b[:])
 	nonce := "chaperone_refused_" + hex.EncodeToString(b[:])

@@ -1,0 +1,258 @@
+package sql
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Whether a filter holds for every row is a question about the data as much
+// as the text: `WHERE id > 0`, `WHERE length(name) >= 0` and endless other
+// spellings reach every row of a table without any reading of the text
+// saying so. EveryRowProbe turns the text's UPDATEs and DELETEs into one
+// question the session can answer before they run: for each, is there no
+// row of its table the filter leaves out, and does the table hold more than
+// one row? The question evaluates only the statement's own filter (and its
+// USING or FROM), stopping at the first row the filter leaves out, so a
+// bounded write costs a lookup, not a scan.
+
+// ErrNoProbe says a text holds an UPDATE or DELETE whose reach cannot be
+// asked before it runs: a statement before it in the same text may change
+// what it reaches (a write, a SET, a ROLLBACK TO), or its filter reads a
+// data-modifying CTE.
+var ErrNoProbe = errors.New("the rows it reaches cannot be checked before it runs")
+
+// EveryRowProbe returns a query answering one boolean: true when some UPDATE
+// or DELETE of text would reach every row of a table holding more than one
+// row, and the tables they write, as written. It returns "" when text has
+// no filtered UPDATE or DELETE to ask about (one without a filter is judged
+// from the text alone), and ErrNoProbe when it has one that cannot be asked
+// about.
+func EveryRowProbe(text string) (probe string, tables []string, err error) {
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		return "", nil, err
+	}
+	var probes []*pg_query.Node
+	earlier := false // a statement before this one may have changed the data or the names
+	for _, raw := range tree.GetStmts() {
+		st := raw.GetStmt()
+		writes, err := filteredWrites(st, &tables)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(writes) > 0 && earlier {
+			return "", nil, ErrNoProbe
+		}
+		probes = append(probes, writes...)
+		if !opensBlock(st) {
+			earlier = true
+		}
+	}
+	if len(probes) == 0 {
+		return "", nil, nil
+	}
+	var expr *pg_query.Node
+	if len(probes) == 1 {
+		expr = probes[0]
+	} else {
+		expr = pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, probes, -1)
+	}
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(expr, -1)}}
+	out, err := pg_query.Deparse(&pg_query.ParseResult{Version: tree.GetVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %v", ErrNoProbe, err)
+	}
+	return out, tables, nil
+}
+
+// opensBlock says whether st only opens a transaction block: nothing a
+// later statement's filter reads is changed by it.
+func opensBlock(st *pg_query.Node) bool {
+	t := st.GetTransactionStmt()
+	return t != nil && (t.GetKind() == pg_query.TransactionStmtKind_TRANS_STMT_BEGIN || t.GetKind() == pg_query.TransactionStmtKind_TRANS_STMT_START)
+}
+
+// filteredWrites returns one scalar subquery per filtered UPDATE or DELETE in
+// st, top-level or in a CTE, each answering whether it reaches every row.
+func filteredWrites(st *pg_query.Node, tables *[]string) ([]*pg_query.Node, error) {
+	var out []*pg_query.Node
+	var walk func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error
+	walk = func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error {
+		var wc *pg_query.WithClause
+		var rel *pg_query.RangeVar
+		var where *pg_query.Node
+		var from []*pg_query.Node
+		switch {
+		case n.GetDeleteStmt() != nil:
+			d := n.GetDeleteStmt()
+			wc, rel, where, from = d.GetWithClause(), d.GetRelation(), d.GetWhereClause(), d.GetUsingClause()
+		case n.GetUpdateStmt() != nil:
+			u := n.GetUpdateStmt()
+			wc, rel, where, from = u.GetWithClause(), u.GetRelation(), u.GetWhereClause(), u.GetFromClause()
+		case n.GetSelectStmt() != nil:
+			wc = n.GetSelectStmt().GetWithClause()
+		case n.GetInsertStmt() != nil:
+			wc = n.GetInsertStmt().GetWithClause()
+		case n.GetMergeStmt() != nil:
+			wc = n.GetMergeStmt().GetWithClause()
+		case n.GetExplainStmt() != nil:
+			return walk(n.GetExplainStmt().GetQuery(), with, recursive, modifying)
+		case n.GetCopyStmt() != nil:
+			return walk(n.GetCopyStmt().GetQuery(), with, recursive, modifying)
+		case n.GetPrepareStmt() != nil:
+			// Its values come with each EXECUTE, as expressions: nothing
+			// can be asked with them.
+			if w, err := filteredWrites(n.GetPrepareStmt().GetQuery(), tables); err != nil || len(w) > 0 {
+				return ErrNoProbe
+			}
+			return nil
+		}
+		if wc != nil {
+			modifying = copyNames(modifying)
+			with = append([]*pg_query.Node(nil), with...)
+			recursive = recursive || wc.GetRecursive()
+			for _, c := range wc.GetCtes() {
+				cte := c.GetCommonTableExpr()
+				if cte.GetCtequery().GetSelectStmt() == nil {
+					modifying[cte.GetCtename()] = true
+				} else {
+					with = append(with, c)
+				}
+			}
+			for _, c := range wc.GetCtes() {
+				if err := walk(c.GetCommonTableExpr().GetCtequery(), with, recursive, modifying); err != nil {
+					return err
+				}
+			}
+		}
+		if rel == nil || where == nil || where.GetCurrentOfExpr() != nil || bookkeeping(rangeVarName(rel)) {
+			return nil
+		}
+		if readsAny(modifying, where, from) {
+			return ErrNoProbe
+		}
+		out = append(out, everyRowQuery(rel, where, from, with, recursive))
+		if name := rangeVarName(rel); !slices.Contains(*tables, name) {
+			*tables = append(*tables, name)
+		}
+		return nil
+	}
+	if err := walk(st, nil, false, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func copyNames(m map[string]bool) map[string]bool {
+	c := make(map[string]bool, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// readsAny says whether a relation named in nodes is one of names (written
+// without a schema, as a CTE is).
+func readsAny(names map[string]bool, where *pg_query.Node, from []*pg_query.Node) bool {
+	if len(names) == 0 {
+		return false
+	}
+	found := false
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if rv, ok := m.Interface().(*pg_query.RangeVar); ok && rv.GetSchemaname() == "" && names[rv.GetRelname()] {
+			found = true
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return !found
+		})
+	}
+	walk(where.ProtoReflect())
+	for _, f := range from {
+		walk(f.ProtoReflect())
+	}
+	return found
+}
+
+// everyRowQuery is
+//
+//	(WITH … SELECT NOT EXISTS (SELECT 1 FROM rel WHERE <rel's row left out>)
+//	    AND EXISTS (SELECT 1 FROM rel OFFSET 1))
+//
+// where a row is left out when the filter is not true for it, or, with a
+// USING or FROM list, when no combination of that list's rows makes it
+// true. Only syntax is added around the statement's own nodes: no operator
+// or function is looked up that the statement does not already use.
+func everyRowQuery(rel *pg_query.RangeVar, where *pg_query.Node, from, with []*pg_query.Node, recursive bool) *pg_query.Node {
+	target := func() *pg_query.Node {
+		return &pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: proto.Clone(rel).(*pg_query.RangeVar)}}
+	}
+	one := func() []*pg_query.Node {
+		return []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(pg_query.MakeAConstIntNode(1, -1), -1)}
+	}
+	cond := proto.Clone(where).(*pg_query.Node)
+	var leftOut *pg_query.Node
+	if len(from) == 0 {
+		// NOT COALESCE(cond, false): the filter stays one argument, so no
+		// precedence of the deparsed text can regroup it.
+		leftOut = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{{Node: &pg_query.Node_CoalesceExpr{
+			CoalesceExpr: &pg_query.CoalesceExpr{Args: []*pg_query.Node{cond, falseNode()}, Location: -1}}}}, -1)
+	} else {
+		var list []*pg_query.Node
+		for _, f := range from {
+			list = append(list, proto.Clone(f).(*pg_query.Node))
+		}
+		matched := selectNode(&pg_query.SelectStmt{TargetList: one(), FromClause: list, WhereClause: cond})
+		leftOut = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{exists(matched)}, -1)
+	}
+	none := pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{
+		exists(selectNode(&pg_query.SelectStmt{TargetList: one(), FromClause: []*pg_query.Node{target()}, WhereClause: leftOut})),
+	}, -1)
+	several := exists(selectNode(&pg_query.SelectStmt{TargetList: one(), FromClause: []*pg_query.Node{target()},
+		LimitOffset: pg_query.MakeAConstIntNode(1, -1), LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT}))
+	q := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(
+		pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{none, several}, -1), -1)}}
+	if len(with) > 0 {
+		ctes := make([]*pg_query.Node, len(with))
+		for i, c := range with {
+			ctes[i] = proto.Clone(c).(*pg_query.Node)
+		}
+		q.WithClause = &pg_query.WithClause{Ctes: ctes, Recursive: recursive, Location: -1}
+	}
+	return &pg_query.Node{Node: &pg_query.Node_SubLink{SubLink: &pg_query.SubLink{
+		SubLinkType: pg_query.SubLinkType_EXPR_SUBLINK, Subselect: selectNode(q), Location: -1}}}
+}
+
+func selectNode(s *pg_query.SelectStmt) *pg_query.Node {
+	if s.LimitOption == pg_query.LimitOption_LIMIT_OPTION_UNDEFINED {
+		s.LimitOption = pg_query.LimitOption_LIMIT_OPTION_DEFAULT
+	}
+	if s.Op == pg_query.SetOperation_SET_OPERATION_UNDEFINED {
+		s.Op = pg_query.SetOperation_SETOP_NONE
+	}
+	return &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: s}}
+}
+
+func exists(sub *pg_query.Node) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_SubLink{SubLink: &pg_query.SubLink{
+		SubLinkType: pg_query.SubLinkType_EXISTS_SUBLINK, Subselect: sub, Location: -1}}}
+}
+
+func falseNode() *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{
+		Val: &pg_query.A_Const_Boolval{Boolval: &pg_query.Boolean{Boolval: false}}, Location: -1}}}
+}

@@ -1,0 +1,72 @@
+package sql
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestEveryRowProbe(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"DELETE FROM t WHERE id > 0", "SELECT (SELECT NOT EXISTS (SELECT 1 FROM t WHERE NOT COALESCE(id > 0, false)) AND EXISTS (SELECT 1 FROM t OFFSET 1))"},
+		// The filter stays one argument whatever its operators' precedence.
+		{"DELETE FROM t WHERE a = 1 OR b = 2 AND NOT c", "NOT COALESCE(a = 1 OR (b = 2 AND NOT c), false)"},
+		// USING and FROM: a row is left out when no combination matches it.
+		{"UPDATE s.t AS x SET a = 1 FROM u WHERE x.id = u.id", "FROM s.t x WHERE NOT EXISTS (SELECT 1 FROM u WHERE x.id = u.id)"},
+		{"DELETE FROM ONLY t USING u WHERE t.a = u.a", "EXISTS (SELECT 1 FROM ONLY t OFFSET 1)"},
+		{"WITH c AS (SELECT 1 AS id) DELETE FROM t WHERE id IN (SELECT id FROM c)", "(WITH c AS (SELECT 1 AS id) SELECT NOT EXISTS"},
+		{"WITH d AS (DELETE FROM t WHERE id > 0 RETURNING *) SELECT * FROM d", "FROM t WHERE NOT COALESCE(id > 0, false)"},
+		{"COPY (UPDATE t SET a = 1 WHERE b RETURNING a) TO STDOUT", "NOT COALESCE(b, false)"},
+		{"BEGIN; DELETE FROM t WHERE id = $1; COMMIT", "COALESCE(id = $1, false)"},
+		{"DELETE FROM a WHERE x; DELETE FROM b WHERE y", ""}, // the second follows a write
+		// Nothing to ask: no filter (judged from the text), a cursor's row,
+		// a tool's bookkeeping, no UPDATE or DELETE.
+		{"DELETE FROM t", "-"},
+		{"UPDATE t SET a = 1 WHERE CURRENT OF c", "-"},
+		{"DELETE FROM schema_migrations WHERE version = '1'", "-"},
+		{"INSERT INTO t VALUES (1)", "-"},
+	} {
+		got, _, err := EveryRowProbe(c.text)
+		switch {
+		case c.want == "-":
+			if got != "" || err != nil {
+				t.Errorf("%q: %q %v, want nothing to ask", c.text, got, err)
+			}
+		case c.want == "":
+			if !errors.Is(err, ErrNoProbe) {
+				t.Errorf("%q: %q %v, want ErrNoProbe", c.text, got, err)
+			}
+		case err != nil || !strings.Contains(got, c.want):
+			t.Errorf("%q: %q %v, want it to hold %q", c.text, got, err, c.want)
+		}
+	}
+	for _, text := range []string{
+		"UPDATE a SET x = 1 WHERE id = 1; DELETE FROM t WHERE x = 1",
+		"SET search_path = other; DELETE FROM t WHERE id > 0",
+		"ROLLBACK TO SAVEPOINT s; DELETE FROM t WHERE id > 0",
+		"WITH a AS (UPDATE x SET y = 1 RETURNING id) DELETE FROM t WHERE id IN (SELECT id FROM a)",
+		"PREPARE p AS DELETE FROM t WHERE id > $1",
+	} {
+		if _, _, err := EveryRowProbe(text); !errors.Is(err, ErrNoProbe) {
+			t.Errorf("%q: %v, want ErrNoProbe", text, err)
+		}
+	}
+}
+
+func TestRowWritesAreNotedWhereTheyRun(t *testing.T) {
+	for _, c := range []struct {
+		text          string
+		shown, hidden bool
+	}{
+		{"DELETE FROM t WHERE id > 0", true, false},
+		{"DELETE FROM t", false, false},
+		{"DO $$BEGIN DELETE FROM t WHERE id > 0; END$$", false, true},
+		{"SELECT query_to_xml('UPDATE t SET a = 1 WHERE b RETURNING a', true, false, '')", false, true},
+		{"CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'DELETE FROM t WHERE id > 0'", false, false},
+	} {
+		r := Classify(c.text)
+		if r.RowWrites != c.shown || r.HiddenRowWrites != c.hidden {
+			t.Errorf("%q: RowWrites %v HiddenRowWrites %v, want %v %v", c.text, r.RowWrites, r.HiddenRowWrites, c.shown, c.hidden)
+		}
+	}
+}

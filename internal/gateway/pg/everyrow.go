@@ -1,0 +1,212 @@
+package pg
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/sql"
+)
+
+// Where writes run without approval, an UPDATE or DELETE whose filter
+// reaches every row of its table is destruction all the same, however its
+// filter is spelt (`WHERE id > 0`, `WHERE length(name) >= 0`). Reading the
+// text cannot settle that; the data can. So before such a write runs, the
+// session itself is asked (sql.EveryRowProbe) whether the filter leaves any
+// row of the table out, at the write's place in the stream and with the
+// values it binds: the same search_path, temporary tables and uncommitted
+// rows the write will meet. A write that reaches every row of a table
+// holding more than one row is judged as sql.delete-all or sql.update-all;
+// one that cannot be asked about is unknown. Both then wait for a human as
+// the policy says.
+//
+// The question can be asked only between the client's cycles: inside one, a
+// question would end the client's implicit transaction. A Parse of such a
+// write at the start of a cycle is kept back until the next message, so
+// that a Bind right after it (as most drivers send them) is still asked
+// about at the cycle's start; a Bind of one later in a cycle (a pipelined
+// batch) cannot be asked about, and is unknown.
+
+// rowCheck is the question for one statement text.
+type rowCheck struct {
+	probe  string
+	tables []string
+}
+
+// rowCheckOf returns the question for text, nil when there is none to ask,
+// or the error that makes it unaskable.
+func rowCheckOf(text string) (*rowCheck, error) {
+	probe, tables, err := sql.EveryRowProbe(text)
+	if err != nil || probe == "" {
+		return nil, err
+	}
+	return &rowCheck{probe: probe, tables: tables}, nil
+}
+
+// checksRows says whether an action the policy let through is a write
+// whose reach must be asked about.
+func checksRows(act action.Action, verdict action.Verdict) bool {
+	return verdict == action.Allow && act.Class == action.ClassWrite
+}
+
+// reaching marks act as reaching every row of the tables named, or (with
+// err) as a write whose reach could not be asked about.
+func reaching(act action.Action, tables []string, err error) action.Action {
+	act.Reasons = slices.Clone(act.Reasons)
+	if err != nil {
+		act.Reasons = append(act.Reasons, action.Reason{ID: "sql.reach-unknown", Class: action.ClassUnknown,
+			Message: "Chaperone could not ask the database whether this write reaches every row of its table: " + err.Error()})
+	} else {
+		act.Reasons = append(act.Reasons, action.Reason{ID: "sql.every-row", Class: action.ClassDestructive,
+			Message: fmt.Sprintf("the database says this write reaches every row of %s", strings.Join(tables, ", "))})
+		act.Targets = slices.Clone(act.Targets)
+		for _, t := range tables {
+			if !slices.Contains(act.Targets, t) {
+				act.Targets = append(act.Targets, t)
+			}
+		}
+	}
+	act.Class = action.Highest(act.Reasons)
+	return act
+}
+
+var errHidden = errors.New("it runs inside a DO block or from SQL in a string, where nothing can be asked before each run")
+
+var errMidCycle = errors.New("it was sent inside a pipeline of statements, where nothing can be asked before it runs; send it with its own Sync")
+
+// askEveryRow asks the session c's question, with the parameters a Bind
+// gives when b is not nil.
+func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool, error) {
+	var b8 [8]byte
+	rand.Read(b8[:])
+	name := "chaperone_rows_" + hex.EncodeToString(b8[:])
+	parse := &pgproto3.Parse{Name: name, Query: c.probe}
+	bind := &pgproto3.Bind{DestinationPortal: name, PreparedStatement: name}
+	if b != nil {
+		used := paramsUsed(c.probe)
+		for i := range b.values {
+			oid := uint32(0)
+			if i < len(oids) {
+				oid = oids[i]
+			}
+			if oid == 0 && !used[i+1] {
+				// Unused by the question, so nothing infers its type:
+				// one that takes any value in its format.
+				oid = 25 // text
+				if formatOf(b.formats, i) == 1 {
+					oid = 17 // bytea
+				}
+			}
+			parse.ParameterOIDs = append(parse.ParameterOIDs, oid)
+		}
+		bind.ParameterFormatCodes, bind.Parameters = b.formats, b.values
+	}
+	rows, err := s.ask(parse, bind)
+	if err != nil {
+		return false, err
+	}
+	if len(rows) != 1 {
+		return false, fmt.Errorf("%d answers", len(rows))
+	}
+	return string(rows[0]) == "t", nil
+}
+
+func formatOf(formats []int16, i int) int16 {
+	switch {
+	case len(formats) == 0:
+		return 0
+	case len(formats) == 1:
+		return formats[0]
+	case i < len(formats):
+		return formats[i]
+	}
+	return 0
+}
+
+// paramsUsed returns the parameter numbers text refers to.
+func paramsUsed(text string) map[int]bool {
+	used := map[int]bool{}
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		return used
+	}
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if p, ok := m.Interface().(*pg_query.ParamRef); ok {
+			used[int(p.GetNumber())] = true
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return true
+		})
+	}
+	walk(tree.ProtoReflect())
+	return used
+}
+
+// ask runs one statement in the session at this point of its stream and
+// returns its one-column rows, without relaying anything to the client.
+func (s *session) ask(parse *pgproto3.Parse, bind *pgproto3.Bind) ([][]byte, error) {
+	p := &probe{done: make(chan struct{})}
+	s.mu.Lock()
+	p.after = s.syncs
+	s.probe = p
+	s.mu.Unlock()
+	if err := send(s.uw, parse, bind, &pgproto3.Execute{Portal: bind.DestinationPortal},
+		&pgproto3.Close{ObjectType: 'P', Name: bind.DestinationPortal}, &pgproto3.Close{ObjectType: 'S', Name: parse.Name},
+		&pgproto3.Sync{}); err != nil {
+		return nil, err
+	}
+	if err := s.uw.Flush(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-p.done:
+	case <-time.After(cmp.Or(s.g.resolveWait, 30*time.Second)):
+		s.end(fatal("08006", "Chaperone ended the session: the upstream did not answer a question about a statement"))
+		return nil, errUnresolvable
+	}
+	if p.err != "" {
+		return nil, errors.New(p.err)
+	}
+	return p.rows, nil
+}
+
+// bindReachesEveryRow asks g's question with the values b binds, if it can
+// still be asked: at the cycle's start, or right after the kept Parse of
+// the statement b names.
+func (s *session) bindReachesEveryRow(g *guarded, b bindMessage) (bool, error) {
+	atStart := s.cycleN == 0 || s.kept != nil && s.cycleN == 1 && nameKey(b.stmt) == s.keptName
+	if !atStart {
+		return false, errMidCycle
+	}
+	return s.askEveryRow(g.check, g.oids, &b)
+}
+
+// sendKept forwards the Parse kept back at the cycle's start, if any.
+func (s *session) sendKept() error {
+	if s.kept == nil {
+		return nil
+	}
+	body := s.kept
+	s.kept = nil
+	return writeRaw(s.uw, 'P', body)
+}

@@ -1,0 +1,143 @@
+package pg
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// In staging, where writes run unapproved, a filter no reading of the text
+// can see through still reaches every row: the database is asked before the
+// write runs, by both protocols and with the values bound, and the write is
+// held. Bounded writes run as before, by every route.
+func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, "CREATE TABLE one (id int, v text); INSERT INTO one VALUES (1, 'a')")
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, q := range []string{
+		"DELETE FROM bookings WHERE id > 0",
+		"DELETE FROM bookings WHERE id IS NOT NULL",
+		"UPDATE bookings SET note = 'x' WHERE length(note) >= 0",
+		"UPDATE bookings SET note = 'x' WHERE id * 0 = 0",
+		"DELETE FROM bookings WHERE note LIKE 'n%'",
+		"DELETE FROM bookings b USING (VALUES (1)) v(x) WHERE b.id >= v.x",
+		"UPDATE bookings SET note = 'x' FROM generate_series(1, 100) g WHERE bookings.id = g",
+		"WITH gone AS (DELETE FROM bookings WHERE id < 1000 RETURNING id) SELECT count(*) FROM gone",
+		"COPY (DELETE FROM bookings WHERE id > 0 RETURNING id) TO STDOUT",
+		"EXPLAIN ANALYZE DELETE FROM bookings WHERE id > 0",
+		// Row by row, where nothing can be asked before each run.
+		"DO $$DECLARE r record; BEGIN FOR r IN SELECT id FROM bookings LOOP DELETE FROM bookings WHERE id = r.id; END LOOP; END$$",
+		"SELECT query_to_xml('DELETE FROM bookings WHERE id > 0 RETURNING id', true, false, '')",
+		// What comes before it in the same text may change what it
+		// reaches: not asked, so not run unapproved.
+	} {
+		refusedBoth(t, s, q)
+	}
+	for _, q := range []string{
+		"BEGIN; DELETE FROM bookings WHERE id <> -1; COMMIT",
+		"UPDATE bookings SET note = 'z' WHERE id = 1; DELETE FROM bookings WHERE note = 'z' OR id > 1",
+	} {
+		refused(t, s, q)
+	}
+	// A PREPARE runs nothing; each EXECUTE of it waits for approval.
+	if codes, _ := s.send(&pgproto3.Query{String: "PREPARE wipe AS DELETE FROM bookings WHERE id > $1"}); len(codes) != 0 {
+		t.Fatalf("PREPARE: %v", codes)
+	}
+	refused(t, s, "EXECUTE wipe(0)")
+	refused(t, s, "EXECUTE wipe(99)")
+	// The values bound decide: a Bind right after its Parse, and a Bind of
+	// a statement prepared in an earlier cycle, as pgx sends them.
+	p := &pgproto3.Parse{Query: "DELETE FROM bookings WHERE id > $1"}
+	codes, _ := s.send(p, &pgproto3.Bind{Parameters: [][]byte{[]byte("0")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("Parse and Bind with 0: codes %v", codes)
+	}
+	codes, _ = s.send(&pgproto3.Parse{Name: "upd", Query: "UPDATE bookings SET note = $2 WHERE id >= $1"}, &pgproto3.Sync{})
+	if len(codes) != 0 {
+		t.Fatalf("Parse alone: codes %v", codes)
+	}
+	codes, _ = s.send(&pgproto3.Bind{PreparedStatement: "upd", Parameters: [][]byte{[]byte("1"), []byte("x")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("named Bind with 1: codes %v", codes)
+	}
+	// A second Bind inside the same pipeline cannot be asked about.
+	codes, _ = s.send(&pgproto3.Bind{PreparedStatement: "upd", Parameters: [][]byte{[]byte("1000"), []byte("x")}}, &pgproto3.Execute{},
+		&pgproto3.Bind{PreparedStatement: "upd", Parameters: [][]byte{[]byte("1"), []byte("x")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("second Bind of a pipeline: codes %v", codes)
+	}
+	// Inside a transaction, what the transaction changed counts.
+	s.send(&pgproto3.Query{String: "BEGIN"})
+	if codes, _ := s.send(&pgproto3.Query{String: "UPDATE bookings SET note = 'z' WHERE id = 1"}); len(codes) != 0 {
+		t.Fatalf("bounded update in a block: %v", codes)
+	}
+	refused(t, s, "DELETE FROM bookings WHERE note = 'z' OR id > 1")
+	s.send(&pgproto3.Query{String: "ROLLBACK"})
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a write that reaches every row ran unapproved")
+	}
+
+	// Bounded writes run: by text, by values, inside a block, and a
+	// table's only row.
+	for _, q := range []string{
+		"DELETE FROM bookings WHERE id = 100",
+		"UPDATE bookings SET note = 'y' WHERE id > 90",
+		"DELETE FROM bookings WHERE id IN (SELECT id FROM bookings WHERE id > 95)",
+		"DELETE FROM one WHERE id = 1",
+		"BEGIN; UPDATE bookings SET note = 'w' WHERE id = 2; COMMIT",
+	} {
+		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
+			t.Errorf("%q: codes %v", q, codes)
+		}
+	}
+	codes, _ = s.send(&pgproto3.Parse{Query: "DELETE FROM bookings WHERE id > $1"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("80")}},
+		&pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) != 0 {
+		t.Errorf("bounded delete by value: codes %v", codes)
+	}
+	codes, _ = s.send(&pgproto3.Bind{PreparedStatement: "upd", Parameters: [][]byte{[]byte("75"), []byte("v")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) != 0 {
+		t.Errorf("bounded named update: codes %v", codes)
+	}
+	onDB(t, e, e.stageDB, func(ctx context.Context, c *pgx.Conn) {
+		var n, v int
+		if err := c.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE note = 'v') FROM bookings").Scan(&n, &v); err != nil {
+			t.Fatal(err)
+		}
+		if n != 80 || v != 6 {
+			t.Errorf("after the bounded writes: %d rows, %d updated by value; want 80 and 6", n, v)
+		}
+	})
+
+	// Drivers: pgx binds in a cycle of its own, with binary values.
+	func() {
+		c, err := pgx.Connect(ctx, e.dsn(e.stageToken, "app-staging"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DELETE FROM bookings WHERE id > $1", 0); err == nil || !strings.Contains(err.Error(), "approv") {
+			t.Errorf("pgx every-row delete: %v", err)
+		}
+		tag, err := c.Exec(ctx, "UPDATE bookings SET note = $1 WHERE id = $2", "pgx", 3)
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Errorf("pgx bounded update: %v %v", tag, err)
+		}
+	}()
+	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 80 {
+		t.Errorf("bookings has %d rows after pgx, want 80", n)
+	}
+}
+
+// refused sends q by the simple protocol alone and wants Chaperone's refusal.
+func refused(t *testing.T, s *rawSession, q string) {
+	t.Helper()
+	codes, _ := s.send(&pgproto3.Query{String: q})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("%q: codes %v", q, codes)
+	}
+}
