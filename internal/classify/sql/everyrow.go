@@ -26,27 +26,48 @@ import (
 // data-modifying CTE.
 var ErrNoProbe = errors.New("the rows it reaches cannot be checked before it runs")
 
-// EveryRowProbe returns a query answering one boolean: true when some UPDATE
-// or DELETE of text would reach every row of a table holding more than one
-// row, and the tables they write, as written. It returns "" when text has
-// no filtered UPDATE or DELETE to ask about (one without a filter is judged
-// from the text alone), and ErrNoProbe when it has one that cannot be asked
-// about.
-func EveryRowProbe(text string) (probe string, tables []string, err error) {
+// RowProbe is the question about a text's filtered UPDATEs and DELETEs.
+type RowProbe struct {
+	// Query answers one boolean: true when some UPDATE or DELETE of the
+	// text would reach every row of a table holding more than one row.
+	Query string
+	// Tables are the tables they write, as written.
+	Tables []string
+	// Pins, when set, hold one entry for each of them: a column its filter
+	// requires to equal one value (`id = 5 AND …`, `id = $1`). Where
+	// each is the only column of a unique index on its table, no write
+	// reaches more than one row, and Query need not be asked.
+	Pins []Pin
+}
+
+// Pin is a column of a table that a write's filter requires to equal one
+// value.
+type Pin struct {
+	Schema, Table, Column string
+	Only                  bool // the write names the table with ONLY
+}
+
+// EveryRowProbe returns the question about text's filtered UPDATEs and
+// DELETEs. Its Query is "" when text has none to ask about (one without a
+// filter is judged from the text alone); the error is ErrNoProbe when it
+// has one that cannot be asked about.
+func EveryRowProbe(text string) (RowProbe, error) {
+	var rp RowProbe
 	tree, err := pg_query.Parse(text)
 	if err != nil {
-		return "", nil, err
+		return rp, err
 	}
 	var probes []*pg_query.Node
+	pinned := true
 	earlier := false // a statement before this one may have changed the data or the names
 	for _, raw := range tree.GetStmts() {
 		st := raw.GetStmt()
-		writes, err := filteredWrites(st, &tables)
+		writes, err := filteredWrites(st, &rp, &pinned)
 		if err != nil {
-			return "", nil, err
+			return RowProbe{}, err
 		}
 		if len(writes) > 0 && earlier {
-			return "", nil, ErrNoProbe
+			return RowProbe{}, ErrNoProbe
 		}
 		probes = append(probes, writes...)
 		if !opensBlock(st) {
@@ -54,7 +75,10 @@ func EveryRowProbe(text string) (probe string, tables []string, err error) {
 		}
 	}
 	if len(probes) == 0 {
-		return "", nil, nil
+		return RowProbe{}, nil
+	}
+	if !pinned {
+		rp.Pins = nil
 	}
 	var expr *pg_query.Node
 	if len(probes) == 1 {
@@ -65,9 +89,10 @@ func EveryRowProbe(text string) (probe string, tables []string, err error) {
 	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(expr, -1)}}
 	out, err := pg_query.Deparse(&pg_query.ParseResult{Version: tree.GetVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %v", ErrNoProbe, err)
+		return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
 	}
-	return out, tables, nil
+	rp.Query = out
+	return rp, nil
 }
 
 // opensBlock says whether st only opens a transaction block: nothing a
@@ -79,7 +104,7 @@ func opensBlock(st *pg_query.Node) bool {
 
 // filteredWrites returns one scalar subquery per filtered UPDATE or DELETE in
 // st, top-level or in a CTE, each answering whether it reaches every row.
-func filteredWrites(st *pg_query.Node, tables *[]string) ([]*pg_query.Node, error) {
+func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.Node, error) {
 	var out []*pg_query.Node
 	var walk func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error
 	walk = func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error {
@@ -107,7 +132,7 @@ func filteredWrites(st *pg_query.Node, tables *[]string) ([]*pg_query.Node, erro
 		case n.GetPrepareStmt() != nil:
 			// Its values come with each EXECUTE, as expressions: nothing
 			// can be asked with them.
-			if w, err := filteredWrites(n.GetPrepareStmt().GetQuery(), tables); err != nil || len(w) > 0 {
+			if w, err := filteredWrites(n.GetPrepareStmt().GetQuery(), rp, pinned); err != nil || len(w) > 0 {
 				return ErrNoProbe
 			}
 			return nil
@@ -137,8 +162,13 @@ func filteredWrites(st *pg_query.Node, tables *[]string) ([]*pg_query.Node, erro
 			return ErrNoProbe
 		}
 		out = append(out, everyRowQuery(rel, where, from, with, recursive))
-		if name := rangeVarName(rel); !slices.Contains(*tables, name) {
-			*tables = append(*tables, name)
+		if name := rangeVarName(rel); !slices.Contains(rp.Tables, name) {
+			rp.Tables = append(rp.Tables, name)
+		}
+		if col := pinnedColumn(rel, where); col != "" {
+			rp.Pins = append(rp.Pins, Pin{Schema: rel.GetSchemaname(), Table: rel.GetRelname(), Column: col, Only: !rel.GetInh()})
+		} else {
+			*pinned = false
 		}
 		return nil
 	}
@@ -255,4 +285,65 @@ func exists(sub *pg_query.Node) *pg_query.Node {
 func falseNode() *pg_query.Node {
 	return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{
 		Val: &pg_query.A_Const_Boolval{Boolval: &pg_query.Boolean{Boolval: false}}, Location: -1}}}
+}
+
+// pinnedColumn returns a column of rel that where requires, in a conjunct
+// at its top, to equal a parameter or an integer or string constant, or "".
+func pinnedColumn(rel *pg_query.RangeVar, where *pg_query.Node) string {
+	if b := where.GetBoolExpr(); b != nil {
+		if b.GetBoolop() != pg_query.BoolExprType_AND_EXPR {
+			return ""
+		}
+		for _, a := range b.GetArgs() {
+			if c := pinnedColumn(rel, a); c != "" {
+				return c
+			}
+		}
+		return ""
+	}
+	e := where.GetAExpr()
+	if e == nil || e.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || len(e.GetName()) != 1 || e.GetName()[0].GetString_().GetSval() != "=" {
+		return ""
+	}
+	for _, side := range [][2]*pg_query.Node{{e.GetLexpr(), e.GetRexpr()}, {e.GetRexpr(), e.GetLexpr()}} {
+		if col := ownColumn(rel, side[0]); col != "" && oneValue(side[1]) {
+			return col
+		}
+	}
+	return ""
+}
+
+// ownColumn is the column n names if it is one of rel's, plainly or
+// qualified by rel's name or alias.
+func ownColumn(rel *pg_query.RangeVar, n *pg_query.Node) string {
+	ref := n.GetColumnRef()
+	if ref == nil {
+		return ""
+	}
+	var parts []string
+	for _, f := range ref.GetFields() {
+		s := f.GetString_()
+		if s == nil {
+			return ""
+		}
+		parts = append(parts, s.GetSval())
+	}
+	switch {
+	case len(parts) == 1:
+		return parts[0]
+	case len(parts) == 2 && (parts[0] == rel.GetAlias().GetAliasname() || rel.GetAlias() == nil && parts[0] == rel.GetRelname()):
+		return parts[1]
+	}
+	return ""
+}
+
+// oneValue says n is a parameter or an integer or string constant: one
+// value, compared without a conversion that could make two of the
+// column's values equal to it.
+func oneValue(n *pg_query.Node) bool {
+	if n.GetParamRef() != nil {
+		return true
+	}
+	c := n.GetAConst()
+	return c != nil && !c.GetIsnull() && (c.GetIval() != nil || c.GetSval() != nil)
 }

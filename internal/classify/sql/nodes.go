@@ -56,7 +56,7 @@ func (w *walker) node(m any, depth int) bool {
 		w.catalogWrite(s.GetRelation())
 		w.merge(s)
 	case *pg_query.DeleteStmt:
-		w.rowWrite(s.GetWhereClause(), depth)
+		w.rowWrite(s.GetRelation(), s.GetWhereClause(), depth)
 		w.catalogWrite(s.GetRelation())
 		name := rangeVarName(s.GetRelation())
 		if where := s.GetWhereClause(); (w.everyRow(where, s.GetRelation()) || selfJoined(s.GetUsingClause(), where, s.GetRelation())) && !bookkeeping(name) {
@@ -66,7 +66,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
 	case *pg_query.UpdateStmt:
-		w.rowWrite(s.GetWhereClause(), depth)
+		w.rowWrite(s.GetRelation(), s.GetWhereClause(), depth)
 		if isSettingsView(s.GetRelation()) {
 			w.updateSettings(s)
 		} else {
@@ -991,12 +991,21 @@ func showsValues(targets []*pg_query.Node) bool {
 	return shows
 }
 
-// rowWrite notes an UPDATE or DELETE with a filter (Result.RowWrites).
-func (w *walker) rowWrite(where *pg_query.Node, depth int) {
+// rowWrite notes an UPDATE or DELETE with a filter (Result.RowWrites) and
+// the column its filter pins (Result.Pins).
+func (w *walker) rowWrite(rel *pg_query.RangeVar, where *pg_query.Node, depth int) {
 	switch {
 	case where == nil || where.GetCurrentOfExpr() != nil:
 	case depth == 0:
 		w.res.RowWrites = true
+		if col := pinnedColumn(rel, where); col != "" {
+			p := Pin{Schema: rel.GetSchemaname(), Table: rel.GetRelname(), Column: col, Only: !rel.GetInh()}
+			if !slices.Contains(w.res.Pins, p) {
+				w.res.Pins = append(w.res.Pins, p)
+			}
+		} else {
+			w.unpinned = true
+		}
 	case w.defining == 0:
 		w.res.HiddenRowWrites = true
 	}

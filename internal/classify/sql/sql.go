@@ -79,6 +79,11 @@ type Result struct {
 	// before each run: in a DO block, or in SQL a function runs from a
 	// string.
 	RowWrites, HiddenRowWrites bool
+	// Pins is set when the text is one statement whose filtered UPDATEs
+	// and DELETEs each require a column of their table to equal one value
+	// (RowProbe.Pins): where those columns are unique keys, each reaches
+	// at most one row.
+	Pins []Pin
 	// AllRelations says a statement works on every table it can, not the
 	// ones it names (ANALYZE, VACUUM with no table, REINDEX SCHEMA): what
 	// any of them runs, it runs.
@@ -101,6 +106,9 @@ func Classify(text string) Result {
 	w.everyLargeObject()
 	w.judgeable(w.onlyAlters)
 	w.res.Contained = w.plainDML && !w.calls
+	if w.unpinned || w.statements != 1 {
+		w.res.Pins = nil
+	}
 	return w.res
 }
 
@@ -135,6 +143,10 @@ type walker struct {
 	// defining counts the function bodies being walked: SQL that is
 	// defined, not run.
 	defining int
+	// statements counts the top-level statements; unpinned says a
+	// filtered write's filter pins no column (Result.Pins).
+	statements int
+	unpinned   bool
 	// selfRel is the table whose WHERE everyRow is reading.
 	selfRel *pg_query.RangeVar
 }
@@ -193,6 +205,9 @@ func (w *walker) text(sql string, depth int) {
 		w.res.Literals = true // the parser's message can quote the text
 		w.add("sql.unparseable", action.ClassUnknown, "PostgreSQL's parser rejects this SQL (%s), so what it does is unknown", human.FirstLine(err.Error()))
 		return
+	}
+	if depth == 0 {
+		w.statements += len(tree.GetStmts())
 	}
 	w.tree(sql, tree, depth, true)
 	if alt, ok := escapeReading(sql); ok {

@@ -41,16 +41,17 @@ import (
 type rowCheck struct {
 	probe  string
 	tables []string
+	pins   []sql.Pin
 }
 
 // rowCheckOf returns the question for text, nil when there is none to ask,
 // or the error that makes it unaskable.
 func rowCheckOf(text string) (*rowCheck, error) {
-	probe, tables, err := sql.EveryRowProbe(text)
-	if err != nil || probe == "" {
+	rp, err := sql.EveryRowProbe(text)
+	if err != nil || rp.Query == "" {
 		return nil, err
 	}
-	return &rowCheck{probe: probe, tables: tables}, nil
+	return &rowCheck{probe: rp.Query, tables: rp.Tables, pins: rp.Pins}, nil
 }
 
 // checksRows says whether an action the policy let through is a write
@@ -87,6 +88,9 @@ var errMidCycle = errors.New("it was sent inside a pipeline of statements, where
 // askEveryRow asks the session c's question, with the parameters a Bind
 // gives when b is not nil.
 func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool, error) {
+	if s.pinsUnique(c.pins) {
+		return false, nil // at most one row each
+	}
 	var b8 [8]byte
 	rand.Read(b8[:])
 	name := "chaperone_rows_" + hex.EncodeToString(b8[:])

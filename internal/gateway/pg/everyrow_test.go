@@ -15,7 +15,8 @@ import (
 // held. Bounded writes run as before, by every route.
 func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 	e := setup(t)
-	e.pg.Exec(t, e.stageDB, "CREATE TABLE one (id int, v text); INSERT INTO one VALUES (1, 'a')")
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE one (id int, v text); INSERT INTO one VALUES (1, 'a');
+		CREATE TABLE dup (k int, v text); INSERT INTO dup VALUES (1, 'a'), (1, 'b')`)
 	before := dbState(t, e, e.stageDB)
 	s := e.rawTo(t, e.stageToken, "app-staging")
 	for _, q := range []string{
@@ -77,6 +78,30 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 	}
 	refused(t, s, "DELETE FROM bookings WHERE note = 'z' OR id > 1")
 	s.send(&pgproto3.Query{String: "ROLLBACK"})
+	// A filter pinning one value is asked about unless the column is a
+	// unique key where the name resolves, and what was learnt of keys is
+	// forgotten when a transaction that made one rolls back.
+	refused(t, s, "DELETE FROM dup WHERE k = 1")
+	s.send(&pgproto3.Query{String: "BEGIN"})
+	if codes, _ := s.send(&pgproto3.Query{String: "DELETE FROM dup WHERE k = 1 AND v = 'a'"}); len(codes) != 0 {
+		t.Fatalf("a bounded delete in a block: %v", codes)
+	}
+	s.send(&pgproto3.Query{String: "CREATE UNIQUE INDEX ON dup (v)"})
+	if codes, _ := s.send(&pgproto3.Query{String: "UPDATE dup SET k = 2 WHERE v = 'b'"}); len(codes) != 0 {
+		t.Fatalf("an update by a unique key: %v", codes)
+	}
+	s.send(&pgproto3.Query{String: "ROLLBACK"})
+	for _, q := range []string{"UPDATE dup SET v = 'c' WHERE k = 1 AND v = 'a'", "UPDATE dup SET v = 'c' WHERE v = 'b'"} {
+		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
+			t.Fatalf("%q: %v", q, codes)
+		}
+	}
+	refused(t, s, "DELETE FROM dup WHERE v = 'c'")
+	refused(t, s, "UPDATE dup SET k = 9 WHERE v IS NOT NULL")
+	if n := e.pg.Count(t, e.stageDB, "dup"); n != 2 {
+		t.Fatalf("dup has %d rows, want 2", n)
+	}
+	e.pg.Exec(t, e.stageDB, "UPDATE dup SET v = 'a' WHERE ctid = (SELECT min(ctid) FROM dup); UPDATE dup SET v = 'b' WHERE v = 'c'")
 	if after := dbState(t, e, e.stageDB); after != before {
 		t.Fatal("a write that reaches every row ran unapproved")
 	}

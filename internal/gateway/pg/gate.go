@@ -49,7 +49,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	preview := s.g.Gate.Preview(&act)
 	var check *rowCheck
-	if checksRows(act, preview.Verdict) && (res.RowWrites || res.HiddenRowWrites) {
+	if checksRows(act, preview.Verdict) && (res.RowWrites || res.HiddenRowWrites) && !s.oneRowEach(res) {
 		c, err := rowCheckOf(text)
 		if res.HiddenRowWrites {
 			c, err = nil, errHidden

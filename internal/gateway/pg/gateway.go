@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -71,7 +72,11 @@ type Gateway struct {
 	ahead       ahead
 	funcs       sync.Map // upstream + "\x00" + OID -> schema.name, for fast-path calls
 	code        userCode
-	wg          sync.WaitGroup
+	// keyEpoch counts statements that could change which table a name
+	// resolves to, or its unique indexes: sessions forget what they
+	// learnt of unique keys when it moves (uniquekeys.go).
+	keyEpoch atomic.Uint64
+	wg       sync.WaitGroup
 }
 
 // Serve accepts connections until ln is closed, then waits for sessions to

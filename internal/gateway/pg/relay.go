@@ -94,6 +94,9 @@ type session struct {
 	kept     []byte
 	keptName string
 
+	// keys is what the session learnt of unique keys (uniquekeys.go).
+	keys uniqueKeys
+
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
 	watch map[string]string
@@ -337,6 +340,9 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
 	act, res := s.g.cache.classify(text)
+	if !keepsKeys(text, res.Contained) {
+		s.g.keyEpoch.Add(1)
+	}
 	switch {
 	case typ == 'Q':
 		// A simple Query drops the unnamed statement and portal.
