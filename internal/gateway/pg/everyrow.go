@@ -2,8 +2,6 @@ package pg
 
 import (
 	"cmp"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -91,9 +89,7 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool,
 	if s.pinsUnique(c.pins) {
 		return false, nil // at most one row each
 	}
-	var b8 [8]byte
-	rand.Read(b8[:])
-	name := "chaperone_rows_" + hex.EncodeToString(b8[:])
+	name := nonce("chaperone_rows_")
 	parse := &pgproto3.Parse{Name: name, Query: c.probe}
 	bind := &pgproto3.Bind{DestinationPortal: name, PreparedStatement: name}
 	if b != nil {
@@ -115,7 +111,7 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool,
 		}
 		bind.ParameterFormatCodes, bind.Parameters = b.formats, b.values
 	}
-	rows, err := s.ask(parse, bind)
+	rows, err := s.ask("whether a write reaches every row", parse, bind)
 	if err != nil {
 		return false, err
 	}
@@ -168,7 +164,9 @@ func paramsUsed(text string) map[int]bool {
 
 // ask runs one statement in the session at this point of its stream and
 // returns its one-column rows, without relaying anything to the client.
-func (s *session) ask(parse *pgproto3.Parse, bind *pgproto3.Bind) ([][]byte, error) {
+// what says what is asked, for the error that ends a session whose
+// upstream does not answer.
+func (s *session) ask(what string, parse *pgproto3.Parse, bind *pgproto3.Bind) ([][]byte, error) {
 	p := &probe{done: make(chan struct{})}
 	s.mu.Lock()
 	p.after = s.syncs
@@ -185,7 +183,7 @@ func (s *session) ask(parse *pgproto3.Parse, bind *pgproto3.Bind) ([][]byte, err
 	select {
 	case <-p.done:
 	case <-time.After(cmp.Or(s.g.resolveWait, 30*time.Second)):
-		s.end(fatal("08006", "Chaperone ended the session: the upstream did not answer a question about a statement"))
+		s.end(fatal("08006", "Chaperone ended the session: the upstream did not answer "+what))
 		return nil, errUnresolvable
 	}
 	if p.err != "" {

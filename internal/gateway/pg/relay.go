@@ -3,8 +3,6 @@ package pg
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -434,12 +432,10 @@ func (s *session) forge(typ byte, name string, e *pgproto3.ErrorResponse) error 
 	if err := s.sendKept(); err != nil {
 		return err
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	nonce := "chaperone_refused_" + hex.EncodeToString(b[:])
-	stmt := `"` + nonce + `"` // a lone identifier: a syntax error, at parse time
+	id := nonce("chaperone_refused_")
+	stmt := `"` + id + `"` // a lone identifier: a syntax error, at parse time
 	var body []byte
-	m := marker{nonce: nonce, err: e}
+	m := marker{nonce: id, err: e}
 	if typ == 'Q' {
 		body = append([]byte(stmt), 0)
 		s.syncs++

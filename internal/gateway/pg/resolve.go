@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -216,9 +214,7 @@ func (s *session) resolve(rels []relation) (*resolution, error) {
 	if s.cycleN > 0 {
 		return nil, errUnresolvable
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	name := "chaperone_resolve_" + hex.EncodeToString(b[:])
+	name := nonce("chaperone_resolve_")
 	schemas, names, kinds := make([]string, len(rels)), make([]string, len(rels)), make([]string, len(rels))
 	for i, r := range rels {
 		schemas[i], names[i], kinds[i] = r.schema, r.name, "r"
@@ -226,31 +222,16 @@ func (s *session) resolve(rels []relation) (*resolution, error) {
 			kinds[i] = "f"
 		}
 	}
-	p := &probe{done: make(chan struct{})}
-	s.mu.Lock()
-	p.after = s.syncs
-	s.probe = p
-	s.mu.Unlock()
-	if err := send(s.uw, &pgproto3.Parse{Name: name, Query: resolveSQL},
-		&pgproto3.Bind{DestinationPortal: name, PreparedStatement: name, Parameters: [][]byte{textArray(schemas), textArray(names), textArray(kinds)}},
-		&pgproto3.Execute{Portal: name}, &pgproto3.Close{ObjectType: 'P', Name: name}, &pgproto3.Close{ObjectType: 'S', Name: name},
-		&pgproto3.Sync{}); err != nil {
-		return nil, err
+	rows, err := s.ask("where a statement's tables are", &pgproto3.Parse{Name: name, Query: resolveSQL},
+		&pgproto3.Bind{DestinationPortal: name, PreparedStatement: name, Parameters: [][]byte{textArray(schemas), textArray(names), textArray(kinds)}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnresolvable, err)
 	}
-	if err := s.uw.Flush(); err != nil {
-		return nil, err
-	}
-	select {
-	case <-p.done:
-	case <-time.After(cmp.Or(s.g.resolveWait, 30*time.Second)):
-		s.end(fatal("08006", "Chaperone ended the session: the upstream did not answer where a statement's tables are"))
-		return nil, errUnresolvable
-	}
-	if p.err != "" || len(p.rows) != len(rels) {
-		return nil, fmt.Errorf("%w: %s", errUnresolvable, p.err)
+	if len(rows) != len(rels) {
+		return nil, fmt.Errorf("%w: %d answers for %d names", errUnresolvable, len(rows), len(rels))
 	}
 	res := &resolution{rels: rels, cycle: s.syncs}
-	for _, row := range p.rows {
+	for _, row := range rows {
 		res.resolved = append(res.resolved, string(row))
 	}
 	return res, nil
@@ -334,4 +315,12 @@ func (s *session) bindResolution(_ context.Context, act *action.Action, stmts []
 	}
 	r.apply(act)
 	return r, nil
+}
+
+// nonce is prefix followed by 16 random hex digits: a name no client
+// chooses by chance for a statement, portal or refusal marker.
+func nonce(prefix string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }

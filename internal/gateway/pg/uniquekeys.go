@@ -1,8 +1,6 @@
 package pg
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -81,10 +79,8 @@ func (s *session) pinsUnique(pins []sql.Pin) bool {
 		}
 	}
 	epoch := s.keys.epoch
-	var b8 [8]byte
-	rand.Read(b8[:])
-	name := "chaperone_keys_" + hex.EncodeToString(b8[:])
-	rows, err := s.ask(&pgproto3.Parse{Name: name, Query: uniqueSQL},
+	name := nonce("chaperone_keys_")
+	rows, err := s.ask("which columns are unique keys", &pgproto3.Parse{Name: name, Query: uniqueSQL},
 		&pgproto3.Bind{DestinationPortal: name, PreparedStatement: name,
 			Parameters: [][]byte{textArray(rels), textArray(cols), []byte("{" + strings.Join(only, ",") + "}")}})
 	if err != nil || len(rows) != len(ask) || s.g.keyEpoch.Load() != epoch {
