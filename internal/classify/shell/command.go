@@ -203,10 +203,12 @@ func (w *walker) command(args []arg, in input, depth int) {
 	case name == "source" || name == ".":
 		w.source(rest, in, depth)
 	case name == "cd" || name == "pushd" || name == "popd":
+		w.secretArgsGiven(c, "")
 		w.cd(name, rest)
 	case name == "xargs" || name == "parallel":
 		w.xargs(name, rest, in, depth)
 	case name == "find":
+		w.secretArgsGiven(c, "")
 		w.find(c, depth)
 	case name == "watch":
 		w.watch(rest, depth)
@@ -463,6 +465,9 @@ func (w *walker) program(c *call, in input) bool {
 		w.printed(c)
 		return true
 	}
+	if echoers[c.name] {
+		w.secretArgsGiven(c, "")
+	}
 	if dryRun(c) {
 		w.add("shell.dry-run", read, c.name+" only rehearses (--dry-run)")
 		return true
@@ -564,6 +569,45 @@ func (w *walker) printed(c *call) {
 		for _, v := range a.vars {
 			if secretName(v) || w.secretCopies[v] {
 				w.add("creds.print-secret-var", credential, c.name+" prints $"+v+", which holds a credential")
+			}
+		}
+	}
+}
+
+// echoers are utilities that show their arguments: in what they print
+// (basename, realpath, seq, jq --arg) or in the error for one they cannot use
+// ("cat: ghp_…: No such file or directory", "ping: ghp_…: Name or service not
+// known"). A credential's value handed to one reaches the agent's context as
+// surely as echo's. Programs that consume a credential (curl -H, git, psql,
+// docker login, cloud CLIs, a project's own scripts) are not among them.
+var echoers = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`basename dirname realpath readlink cat tac rev ls stat file touch mkdir rmdir rm
+		cp mv ln chmod chown chgrp head tail wc sort uniq cut paste join comm fold fmt nl od xxd hexdump strings
+		column numfmt factor seq yes expr date id groups getent finger who whoami pinky users
+		cd pushd popd type hash command which whereis alias unalias kill
+		grep egrep fgrep rg ag ack find locate du df sum cksum md5sum sha1sum sha256sum sha512sum b2sum
+		host dig nslookup ping ping6 traceroute tracepath whois
+		jq gojq yq sed awk gawk mawk nawk tr tee iconv base64 base32 basenc
+		printenv env`) {
+		echoers[n] = true
+	}
+}
+
+// secretArgsGiven flags each argument of c that expands a variable holding a
+// credential; what says what is given it ("" for the command itself).
+func (w *walker) secretArgsGiven(c *call, what string) {
+	if what == "" {
+		what = c.name
+	} else {
+		what = c.name + "'s " + what
+	}
+	for _, a := range c.args {
+		for _, v := range a.vars {
+			if secretName(v) || w.secretCopies[v] {
+				w.add("creds.print-secret-var", credential, what+" is given $"+v+", which holds a credential, and can print it (in its output or an error)")
+				return
 			}
 		}
 	}

@@ -3051,3 +3051,30 @@ func TestGitPlumbingWritersAndDriverSQL(t *testing.T) {
 		{"git merge-file -p a b c", write, ""},
 	})
 }
+
+// A credential's value handed to a utility that shows its arguments, in its
+// output or in the error for one it cannot use, reaches the agent as echo's
+// would; handed to a program that consumes it, it does not.
+func TestSecretsHandedToUtilitiesThatShowThem(t *testing.T) {
+	check(t, []want{
+		{`basename "$GITHUB_TOKEN"`, credential, "creds.print-secret-var"},
+		{`realpath -m "$NPM_TOKEN"`, credential, "creds.print-secret-var"},
+		{`cat "$AWS_SECRET_ACCESS_KEY"`, credential, "creds.print-secret-var"},
+		{`ls -la "x/$DB_PASSWORD"`, credential, "creds.print-secret-var"},
+		{`seq "$STRIPE_SECRET_KEY"`, credential, "creds.print-secret-var"},
+		{`ping -c1 "$SLACK_TOKEN"`, credential, "creds.print-secret-var"},
+		{`cd "$GITHUB_TOKEN"`, credential, "creds.print-secret-var"},
+		{`find . -name "$GITHUB_TOKEN"`, credential, "creds.print-secret-var"},
+		{`jq -n --arg t "$NPM_TOKEN" '$t'`, credential, "creds.print-secret-var"},
+		{`awk 'BEGIN { print ARGV[1] }' "$NPM_TOKEN"`, credential, "creds.print-secret-var"},
+		{`python3 -c 'import sys; print(sys.argv[1])' "$OPENAI_API_KEY"`, credential, "creds.print-secret-var"},
+		{`node -e 'console.log(process.argv[1])' "$OPENAI_API_KEY"`, credential, "creds.print-secret-var"},
+		{`T=$GITHUB_TOKEN; dirname "$T"`, credential, "creds.print-secret-var"},
+		// consumed, not shown
+		{`curl -fsS -H "Authorization: Bearer $GITHUB_TOKEN" https://api.github.com/user`, read, ""},
+		{`python3 deploy.py --token "$DEPLOY_TOKEN"`, write, ""},
+		{`[ -n "$OPENAI_API_KEY" ] && echo set`, read, ""},
+		{`test -n "$OPENAI_API_KEY"`, read, ""},
+		{`cat "$HOME/notes.txt"`, read, ""},
+	})
+}

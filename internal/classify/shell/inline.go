@@ -175,6 +175,9 @@ func (w *walker) interpreter(c *call, in input, depth int) {
 		}
 	}
 	if len(code) > 0 {
+		// Inline code reaches its arguments (sys.argv, process.argv,
+		// ARGV): a credential handed to it is as good as printed.
+		w.secretArgsGiven(c, "inline code")
 		joined := arg{}
 		for i, a := range code {
 			if i > 0 {
@@ -522,6 +525,7 @@ var (
 // the program's strings is the command is not worth guessing: each literal is
 // classified as a command, and a call with no literal at all is unknown.
 func (w *walker) awk(c *call, in input, depth int) {
+	w.secretArgsGiven(c, "") // ARGV, and the error for a file it cannot open
 	// -f FILE (--file, -fFILE): the program is in the file, or on standard
 	// input, or in a process substitution; each is read as the program.
 	files := false
