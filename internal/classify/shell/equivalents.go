@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // equivalents classifies what a call amounts to besides itself: kill
@@ -37,6 +39,11 @@ func (w *walker) equivalents(c *call, in input, depth int) {
 				w.add("git.reverse-unknown-patch", unknown, c.name+" -R reverses a patch Chaperone cannot read now, which may be the working tree's own changes")
 				break
 			}
+		}
+	}
+	if c.name == "tar" && tarExtracts(c) && in.present && in.from == "git archive" {
+		if d, ok := c.flagValue("-C", "--directory"); !ok || path.Clean(d) == "." {
+			w.add("git.checkout-discard", destructive, "tar unpacks git's committed files over the working tree, discarding uncommitted changes")
 		}
 	}
 	switch c.name {
@@ -286,3 +293,39 @@ func (f searchFilter) keeps(p string) bool {
 // searchValueOpts: grep's and rg's options that take the next word.
 var searchValueOpts = strings.Fields("-f --file -m --max-count -A -B -C --context --include --exclude --exclude-dir -d --directories -D --devices " +
 	"-t --type -T --type-not -g --glob --iglob --max-depth --ignore-file -j --threads -M --max-columns --color --colors --label")
+
+// committedOver: git show REV:PATH > PATH (or cat-file -p, or git
+// restore's other spellings) writes the committed version over the file,
+// discarding its uncommitted changes as git checkout REV -- PATH does.
+func (w *walker) committedOver(s *syntax.Stmt, depth int) {
+	call, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) < 3 {
+		return
+	}
+	var words []string
+	for _, a := range call.Args {
+		t, dyn := w.word(a, depth)
+		if dyn {
+			return
+		}
+		words = append(words, t)
+	}
+	if words[0] != "git" || !slices.Contains(words, "show") && !slices.Contains(words, "cat-file") {
+		return
+	}
+	for _, r := range s.Redirs {
+		if r.Op != syntax.RdrOut && r.Op != syntax.ClbOut && r.Op != syntax.RdrAll || r.N != nil && r.N.Value != "1" {
+			continue
+		}
+		to, dyn := w.word(r.Word, depth)
+		if dyn {
+			continue
+		}
+		for _, x := range words[1:] {
+			if _, p, ok := strings.Cut(x, ":"); ok && p != "" && path.Clean(strings.TrimPrefix(p, "./")) == path.Clean(to) {
+				w.add("git.checkout-discard", destructive, "git writes the committed "+p+" over the file, discarding its uncommitted changes")
+				return
+			}
+		}
+	}
+}

@@ -3078,3 +3078,36 @@ func TestSecretsHandedToUtilitiesThatShowThem(t *testing.T) {
 		{`cat "$HOME/notes.txt"`, read, ""},
 	})
 }
+
+// git add --force stages what .gitignore keeps out: the secrets first of all.
+func TestForcedAddOfATreeHoldingSecrets(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("TOKEN=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	checkIn(t, dir, []want{
+		{"git add -Af && git diff --cached", credential, "creds.read-secret-file"},
+		{"git add --all --force .", credential, "creds.read-secret-file"},
+		{"git add -f :/", credential, "creds.read-secret-file"},
+		{"git add --force src", write, ""},
+		{"git add -A", write, ""},
+	})
+}
+
+// Committed versions written over the working tree discard its uncommitted
+// changes, as git checkout does; written elsewhere, they do not.
+func TestCommittedVersionsWrittenOverTheWorkingTree(t *testing.T) {
+	check(t, []want{
+		{"git show HEAD:f > f", destructive, "git.checkout-discard"},
+		{"git show HEAD~2:src/a.go > ./src/a.go", destructive, "git.checkout-discard"},
+		{"git cat-file -p main:README.md > README.md", destructive, "git.checkout-discard"},
+		{"git archive HEAD | tar -x", destructive, "git.checkout-discard"},
+		{"git archive --format=tar HEAD | tar xf - -C .", destructive, "git.checkout-discard"},
+		{"git show HEAD:f > /tmp/f.orig", read, ""},
+		{"git archive HEAD | tar -x -C /tmp/export", write, ""},
+		{"git archive -o release.tar HEAD", write, ""},
+	})
+}

@@ -3,6 +3,7 @@ package shell
 import (
 	"fmt"
 	"net"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -128,6 +129,7 @@ func (w *walker) homeReads(c *call) {
 			}
 		}
 	}
+	w.forcedAdd(c)
 	if flags, ok := wholeTreeReaders[c.name]; ok && (flags == nil || c.has(flags...)) {
 		if c.name == "git" {
 			// git -C ~ add -A: the repository is the home.
@@ -339,4 +341,43 @@ func tarToStdout(c *call) bool {
 		return f[len(f)-1].s == "-"
 	}
 	return !oldStyleTar(c, 'f')
+}
+
+// forcedAdd: git add --force stages what .gitignore keeps out, and the
+// files kept out are, first of all, the secrets (.env, master.key). Staged,
+// they are printed by git diff --cached and pushed with the next commit.
+// A directory (or the whole tree, with -A and no path) holding one is a
+// credential read, as git add -f .env is.
+func (w *walker) forcedAdd(c *call) {
+	if c.name != "git" || !c.sub("add") || !c.has("-f", "--force") {
+		return
+	}
+	var dirs []string
+	for _, p := range c.pos {
+		if p.s == "add" && !p.afterFlag {
+			continue
+		}
+		if p.dyn {
+			return // judged by the other rules as a dynamic path
+		}
+		dirs = append(dirs, strings.TrimPrefix(p.s, ":/"))
+	}
+	if len(dirs) == 0 && c.has("-A", "--all") {
+		dirs = []string{"."}
+	}
+	for _, d := range dirs {
+		if d == "" || d == "*" {
+			d = "."
+		}
+		if full := w.resolve(d); full == "" {
+			continue
+		} else if fi, err := os.Stat(full); err != nil || !fi.IsDir() {
+			continue
+		}
+		if s := w.secretsUnder(d); len(s) > 0 {
+			w.add("creds.read-secret-file", credential, "git add --force stages "+s[0]+", which .gitignore keeps out and which holds credentials")
+			w.target(s[0])
+			return
+		}
+	}
 }

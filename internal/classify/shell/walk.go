@@ -45,6 +45,7 @@ func (w *walker) stmt(s *syntax.Stmt, in input, depth int) {
 func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	w.visits++
 	in = w.redirects(s.Redirs, in, depth)
+	w.committedOver(s, depth)
 	defer w.recordWrites(s, in, depth)
 	w.emptied(s)
 	if _, call := s.Cmd.(*syntax.CallExpr); !call && s.Cmd != nil {
@@ -509,6 +510,11 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		// Where the repository keeps its files: .git, whose config holds
 		// remote URLs with their tokens.
 		return input{present: true, known: true, text: ".git\n", from: "git rev-parse"}
+	}
+	if name == "git" && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "archive" }) {
+		// The committed files, as tar or zip: unpacked over the working
+		// tree, they replace its uncommitted changes (equivalents.go).
+		return input{present: true, from: "git archive"}
 	}
 	if name == "git" && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "-R" || a.s == "--reverse" }) {
 		// git diff -R: a patch that undoes the working tree's changes.
