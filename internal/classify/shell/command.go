@@ -658,7 +658,14 @@ func (w *walker) secretArgs(c *call) {
 	// A tool's own sign-in option (kubectl --kubeconfig F, gcloud
 	// --key-file=F): it signs in with its credential, it does not print it.
 	signsIn := !slices.Contains(copiers, c.name) && !slices.Contains(readOnly, c.name)
+	var text map[int]bool
+	if len(args) == len(c.args) {
+		text = programText(c)
+	}
 	for i, a := range args {
+		if text[i] && len(a.vars) == 0 {
+			continue // sed's script, awk's program, tr's sets: no file
+		}
 		for _, v := range a.vars {
 			if p, ok := w.secretVars[v]; ok && !slices.Contains(metadataOnly, c.name) {
 				w.add("creds.read-secret-file", credential, c.name+" reads $"+v+", which holds "+p+", credentials")
@@ -1140,4 +1147,70 @@ func (w *walker) localBin(p arg) string {
 		return many[p.s]
 	}
 	return ""
+}
+
+// programText returns the indexes of c's arguments that are program text or
+// patterns rather than files: sed's script (the first operand, or each -e),
+// awk's program, perl's and ruby's -e code, tr's sets, expr's operands, jq's
+// filter. `sed 's/.*: //'` reads no file named like a glob of secrets.
+func programText(c *call) map[int]bool {
+	out := map[int]bool{}
+	first := func(valued ...string) {
+		for i := 0; i < len(c.args); i++ {
+			a := c.args[i].s
+			if slices.Contains(valued, a) {
+				i++
+				continue
+			}
+			if a == "--" {
+				if i+1 < len(c.args) {
+					out[i+1] = true
+				}
+				return
+			}
+			if !strings.HasPrefix(a, "-") || a == "-" {
+				out[i] = true
+				return
+			}
+		}
+	}
+	switch c.name {
+	case "sed", "gsed":
+		given := false
+		for i, a := range c.args {
+			if (a.s == "-e" || a.s == "--expression") && i+1 < len(c.args) {
+				out[i+1], given = true, true
+			} else if strings.HasPrefix(a.s, "--expression=") || strings.HasPrefix(a.s, "-e") && len(a.s) > 2 {
+				out[i], given = true, true
+			} else if a.s == "-f" || a.s == "--file" || strings.HasPrefix(a.s, "--file=") {
+				given = true
+			}
+		}
+		if !given {
+			first("-l", "--line-length")
+		}
+	case "awk", "gawk", "mawk", "nawk", "busybox-awk":
+		if !c.has("-f", "--file") {
+			first("-v", "-F", "--assign", "--field-separator")
+		}
+	case "perl", "ruby":
+		for i, a := range c.args {
+			if strings.HasPrefix(a.s, "-") && !strings.HasPrefix(a.s, "--") && strings.HasSuffix(a.s, "e") || strings.HasSuffix(a.s, "E") && strings.HasPrefix(a.s, "-") {
+				if isLetters(a.s[1:]) && i+1 < len(c.args) {
+					out[i+1] = true
+				}
+			}
+		}
+	case "tr", "expr":
+		for i, a := range c.args {
+			if !strings.HasPrefix(a.s, "-") || c.name == "expr" {
+				out[i] = true
+			}
+		}
+	case "jq", "gojq", "yq":
+		if !c.has("-f", "--from-file") {
+			first("--arg", "--argjson", "--indent", "--tab")
+		}
+	}
+	return out
 }

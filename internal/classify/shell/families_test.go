@@ -3111,3 +3111,33 @@ func TestCommittedVersionsWrittenOverTheWorkingTree(t *testing.T) {
 		{"git archive -o release.tar HEAD", write, ""},
 	})
 }
+
+// Program text and patterns are not files: sed's script, awk's program,
+// perl's -e, tr's sets and expr's operands can look like a glob of secrets
+// (`.*`) without naming one; the files after them are still read.
+func TestProgramTextIsNotAFile(t *testing.T) {
+	check(t, []want{
+		{`nginx -v 2>&1 | sed 's/.*: //'`, read, ""},
+		{`sed -e 's/.*: //' notes.txt`, read, ""},
+		{`awk '/.*: /' notes.txt`, read, ""},
+		{`perl -pe 's/.*: //' notes.txt`, write, ""},
+		{`tr -d '.*' < notes.txt`, read, ""},
+		{`expr "$X" : '.*'`, read, ""},
+		{`sed 's/a/b/' .env`, credential, "creds.read-secret-file"},
+		{`awk '{print}' ~/.aws/credentials`, credential, "creds.read-secret-file"},
+		{`perl -ne print .env`, credential, "creds.read-secret-file"},
+	})
+}
+
+// go's options are long ones with one dash: -count=1 and -timeout name no
+// output file; make's text functions are evaluated where their text is known.
+func TestSingleDashOptionsAndMakeFunctions(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("BIN := bin/app\nbuild:\n\tgo build -o $(BIN) ./cmd/app\n\tgo build -o $(dir $(BIN))hook ./cmd/hook\ntest:\n\tgo test -count=1 -timeout 30m ./...\n"), 0o644)
+	checkIn(t, dir, []want{
+		{"make build", write, ""},
+		{"make test", write, ""},
+		{"go test -count=1 -timeout 30m -coverprofile=c.out ./...", write, ""},
+		{"go build -o /etc/cron.daily/x .", destructive, "fs.overwrite-outside-workspace"},
+	})
+}

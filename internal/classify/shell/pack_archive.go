@@ -193,8 +193,8 @@ func optionValues(c *call, names ...string) []arg {
 				// -Ofile, and the end of a cluster of flags: -qO file,
 				// -qO/etc/passwd.
 				at := strings.IndexByte(a.s[1:], n[1]) + 1
-				if at == 0 || at > 1 && !isLetters(a.s[1:at]) {
-					continue
+				if at == 0 || at > 1 && (!isLetters(a.s[1:at]) || longSingleDash[c.name] || strings.Contains(a.s[at:], "=")) {
+					continue // -count=1, -timeout: one option, not a cluster
 				}
 				if at+1 < len(a.s) {
 					out = append(out, arg{s: a.s[at+1:]})
@@ -206,3 +206,9 @@ func optionValues(c *call, names ...string) []arg {
 	}
 	return out
 }
+
+// longSingleDash programs spell long options with one dash and never
+// cluster short ones: go's -timeout is not -t -i -m -e -o ut.
+var longSingleDash = map[string]bool{"go": true, "gofmt": true, "java": true, "javac": true, "find": true, "ffmpeg": true,
+	"ffprobe": true, "terraform": true, "tofu": true, "gcc": true, "g++": true, "cc": true, "c++": true, "clang": true,
+	"clang++": true, "ld": true, "openssl": true, "qemu-system-x86_64": true, "qemu-img": true, "xcodebuild": true}

@@ -673,6 +673,8 @@ func (m *makefile) subst(s, target string, r *makeRule) string {
 					b.WriteString(v)
 				} else if isName(name) {
 					b.WriteString("${" + name + "}")
+				} else if v, ok := makeTextFunction(m.subst(name, target, r)); ok {
+					b.WriteString(v)
 				} else {
 					b.WriteString("${__make_function}") // only known when make runs
 				}
@@ -970,3 +972,45 @@ func (w *walker) mayHaveWritten(c *call) {
 // exWrites are an editor command's writes to a file it names (w x.sh,
 // saveas x.sh, wq x.sh).
 var exWrites = regexp.MustCompile(`(?:^|[|:\s])(?:w|write|wq|x|xit|sav|saveas|up|update)!?\s+(?:>>\s*)?([^\s|]+)`)
+
+// makeTextFunction evaluates a call of one of make's functions that only
+// rework the text they are given ($(dir bin/x) is bin/), when that text is
+// known; ok is false for any other call.
+func makeTextFunction(call string) (string, bool) {
+	fn, args, ok := strings.Cut(call, " ")
+	if !ok || strings.ContainsAny(args, "$`") {
+		return "", false
+	}
+	words := strings.Fields(args)
+	each := func(f func(string) string) (string, bool) {
+		out := make([]string, len(words))
+		for i, w := range words {
+			out[i] = f(w)
+		}
+		return strings.Join(out, " "), true
+	}
+	switch fn {
+	case "dir":
+		return each(func(w string) string {
+			if i := strings.LastIndexByte(w, '/'); i >= 0 {
+				return w[:i+1]
+			}
+			return "./"
+		})
+	case "notdir":
+		return each(func(w string) string { return w[strings.LastIndexByte(w, '/')+1:] })
+	case "strip":
+		return strings.Join(words, " "), true
+	case "firstword":
+		if len(words) == 0 {
+			return "", true
+		}
+		return words[0], true
+	case "lastword":
+		if len(words) == 0 {
+			return "", true
+		}
+		return words[len(words)-1], true
+	}
+	return "", false
+}
