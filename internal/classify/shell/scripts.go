@@ -37,8 +37,12 @@ type workspace struct {
 	// prefixes are file names a command of the line may have written
 	// files under (split x.sh makes x.shaa): content only known at run time.
 	prefixes []string
-	read     int      // bytes read from disk so far
-	gone     []string // paths removed or emptied so far (iac.go)
+	read     int // bytes read from disk so far
+	// disk remembers what was read from disk, by full path: a git
+	// command reads .git/config for the programs it runs and again for
+	// the credentials in its URLs, a script may be run twice.
+	disk map[string]file
+	gone []string // paths removed or emptied so far (iac.go)
 	// rewritten are the files overwritten or edited in place so far.
 	rewritten []string
 }
@@ -107,6 +111,25 @@ func (w *walker) readScript(p string) (string, readState) {
 	if w.c.Remote {
 		return "", fileUnknowable // there, not here
 	}
+	if f, ok := w.ws.disk[full]; ok {
+		if !f.known {
+			return "", fileMissing
+		}
+		return f.text, fileKnown
+	}
+	text, st := w.readDisk(full)
+	if st != fileUnknowable {
+		if w.ws.disk == nil {
+			w.ws.disk = map[string]file{}
+		}
+		w.ws.disk[full] = file{text: text, known: st == fileKnown}
+	}
+	return text, st
+}
+
+// readDisk reads a regular file within the bounds on what one
+// classification reads.
+func (w *walker) readDisk(full string) (string, readState) {
 	fh, err := os.Open(full)
 	if err != nil {
 		return "", fileMissing
