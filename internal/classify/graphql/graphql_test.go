@@ -169,6 +169,7 @@ func TestRailwayReadTargets(t *testing.T) {
 		`{ project(id: "p") { environments { edges { node { id } } } } }`:                             "[]",
 		`{ project(id: "p") { id } environment(id: "e2") { deployments { edges { node { id } } } } }`: "[environment e2]",
 		`{ serviceInstance(serviceId: "s", environmentId: "e") { id } }`:                              "[environment e]",
+		`{ environmentPatch(id: "p1") { patch } }`:                                                    "[environmentPatch p1]",
 		`{ me { id } }`: "[]",
 	} {
 		r := Classify(s, RailwayProfile{}, Request{Query: q})

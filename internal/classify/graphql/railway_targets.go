@@ -13,7 +13,7 @@ import (
 // request gives. The gateway resolves each to the environments it really
 // lives in, with Railway's own answers rather than the agent's word.
 type Target struct {
-	Kind string // environment | volume | volumeInstance | service | project | deployment
+	Kind string // environment | volume | volumeInstance | service | project | deployment | environmentPatch
 	ID   string
 }
 
@@ -122,7 +122,7 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 }
 
 // oneEnvironment are the kinds that live in exactly one environment.
-var oneEnvironment = map[string]bool{"environment": true, "volumeInstance": true, "deployment": true}
+var oneEnvironment = map[string]bool{"environment": true, "volumeInstance": true, "deployment": true, "environmentPatch": true}
 
 // RailwayReadTargets lists what a read names that lives in one
 // environment: an environment, a deployment (its logs, its snapshot), a

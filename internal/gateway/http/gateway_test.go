@@ -315,6 +315,7 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		{"deployments through a fragment", `{"query":"query { me { projects { edges { node { ...P } } } } } fragment P on Project { environments { edges { node { deployments { edges { node { id } } } } } } }"}`, 403, "every environment it reaches", false, false},
 		{"events of every environment", `{"query":"{ events(projectId: \"prj_7c1e\") { edges { node { id environmentId action payload } } } }"}`, 403, "every environment it reaches", false, false},
 		{"a deployment's events, placed by its id", `{"query":"{ deploymentEvents(id: \"dep_unknown\") { edges { node { id } } } }"}`, 403, "could not be checked", true, false},
+		{"an environment's patch, placed by its id", `{"query":"{ environmentPatch(id: \"patch_unknown\") { patch } }"}`, 403, "could not be checked", true, false},
 		{"the project's environments by name", `{"query":"{ project(id: \"prj_7c1e\") { environments { edges { node { id name } } } } }"}`, 200, "", false, true},
 		{"a staging environment's deployments", `{"query":"{ environment(id: \"env_stg_41a2\") { deployments { edges { node { id status } } } } }"}`, 200, "", false, true},
 	} {

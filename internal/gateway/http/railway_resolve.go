@@ -67,6 +67,8 @@ var railwayLookups = map[string]struct {
 		func(d any, _ string) []string { return strs(dig(d, "volumeInstance", "environment", "name")) }, "is in"},
 	"deployment": {`query chaperoneResolve($id: String!) { deployment(id: $id) { environment { name } } }`,
 		func(d any, _ string) []string { return strs(dig(d, "deployment", "environment", "name")) }, "runs in"},
+	"environmentPatch": {`query chaperoneResolve($id: String!) { environmentPatch(id: $id) { environment { name } } }`,
+		func(d any, _ string) []string { return strs(dig(d, "environmentPatch", "environment", "name")) }, "changes"},
 	"project": {`query chaperoneResolve($id: String!) { project(id: $id) { environments { edges { node { name } } } } }`,
 		func(d any, _ string) []string {
 			if dig(d, "project") == nil {
