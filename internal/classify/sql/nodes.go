@@ -336,6 +336,13 @@ func (w *walker) node(m any, depth int) bool {
 		if s.GetInstead() || s.GetReplace() {
 			// DO INSTEAD NOTHING drops every such write without an error.
 			w.add("sql.rule-instead", action.ClassDestructive, "a rule on %s that runs INSTEAD of (or replaces a rule on) what is written there: writes can vanish or go elsewhere", rangeVarName(s.GetRelation()))
+		} else if slices.ContainsFunc(s.GetActions(), func(a *pg_query.Node) bool {
+			return a.GetInsertStmt() != nil || a.GetUpdateStmt() != nil || a.GetDeleteStmt() != nil || a.GetNotifyStmt() == nil && a.GetSelectStmt() == nil
+		}) {
+			// DO ALSO: its writes run with every later write to the table,
+			// judged then as that write alone (an UPDATE of one row of
+			// the table can delete every row of another).
+			w.add("sql.rule-instead", action.ClassDestructive, "a rule on %s that runs its own write with every %s there, where that write is not judged", rangeVarName(s.GetRelation()), strings.ToLower(strings.TrimPrefix(s.GetEvent().String(), "CMD_")))
 		}
 	case *pg_query.AlterSeqStmt:
 		for _, o := range s.GetOptions() {

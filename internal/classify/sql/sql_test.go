@@ -584,6 +584,11 @@ func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
 		{"ALTER TABLE users ENABLE REPLICA TRIGGER users_audit", D, "sql.disable-trigger"},
 		{"ALTER SEQUENCE myseq RESTART WITH 1", D, "sql.sequence-reset"},
 		{"CREATE RULE no_audit AS ON INSERT TO audit DO INSTEAD NOTHING", D, "sql.rule-instead"},
+		// DO ALSO writes run with every later write to the table, which
+		// is then judged alone.
+		{"CREATE RULE r AS ON UPDATE TO a DO ALSO DELETE FROM b WHERE b.id > 0", D, "sql.rule-instead"},
+		{"CREATE RULE r AS ON INSERT TO a DO ALSO (UPDATE b SET x = 1 WHERE b.id = NEW.id; INSERT INTO c VALUES (1))", D, "sql.rule-instead"},
+		{"CREATE RULE r AS ON INSERT TO a DO ALSO NOTIFY a_changed", W, ""},
 		{"CREATE OR REPLACE VIEW big_orders AS SELECT * FROM orders WHERE false", D, "sql.replace-definition"},
 		{"CREATE OR REPLACE FUNCTION audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$", D, "sql.replace-definition"},
 		{"CREATE POLICY p ON orders USING (false)", D, "sql.row-security"},
