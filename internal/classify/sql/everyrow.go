@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
@@ -158,7 +159,7 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 		if rel == nil || where == nil || where.GetCurrentOfExpr() != nil || bookkeeping(rangeVarName(rel)) {
 			return nil
 		}
-		if readsAny(modifying, where, from) {
+		if readsAny(modifying, where, from) || callsVolatile(where, from) {
 			return ErrNoProbe
 		}
 		out = append(out, everyRowQuery(rel, where, from, with, recursive))
@@ -346,4 +347,63 @@ func oneValue(n *pg_query.Node) bool {
 	}
 	c := n.GetAConst()
 	return c != nil && !c.GetIsnull() && (c.GetIval() != nil || c.GetSval() != nil)
+}
+
+// callsVolatile says whether the filter (or USING/FROM) can answer the
+// question differently from the write it is about: it calls a function
+// PostgreSQL marks volatile (current_query(), random(), clock_timestamp(),
+// pg_sleep() to widen a race) or one not in its catalog, or it observes the
+// statement or transaction in progress, which differ between the two
+// (txid_current_if_assigned(), pg_stat_activity's query, pg_locks).
+// Other stable functions (now(), current_setting(), to_char()) answer the
+// same within the session.
+func callsVolatile(where *pg_query.Node, from []*pg_query.Node) bool {
+	found := false
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		switch x := m.Interface().(type) {
+		case *pg_query.FuncCall:
+			names := x.GetFuncname()
+			name := ""
+			if len(names) > 0 {
+				name = strings.ToLower(names[len(names)-1].GetString_().GetSval())
+			}
+			if v, ok := catalogVolatility[name]; !ok || v == 'v' || observesStatement(name) {
+				found = true
+			}
+		case *pg_query.RangeVar:
+			found = found || observesStatement(strings.ToLower(x.GetRelname()))
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return !found
+		})
+	}
+	walk(where.ProtoReflect())
+	for _, f := range from {
+		walk(f.ProtoReflect())
+	}
+	return found
+}
+
+// observesStatement names the functions and views that see the statement
+// or transaction in progress: its xid, its snapshot, its locks, its text,
+// its start time.
+func observesStatement(name string) bool {
+	for _, p := range []string{"txid_", "pg_current_xact", "pg_current_snapshot", "pg_snapshot", "pg_visible_in_snapshot", "pg_stat",
+		"pg_locks", "pg_lock_status", "pg_blocking_pids", "pg_safe_snapshot", "pg_trigger_depth", "pg_prepared_xacts",
+		"pg_backend_memory", "pg_get_backend_memory", "statement_timestamp", "pg_xact", "pg_last_committed_xact"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

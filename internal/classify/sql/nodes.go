@@ -479,6 +479,14 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 		case pg_query.AlterTableType_AT_DropConstraint:
 			w.target(name)
 			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s DROP CONSTRAINT %s removes a guarantee the data relies on", name, cmd.GetName())
+		case pg_query.AlterTableType_AT_AddConstraint:
+			if c := cmd.GetDef().GetConstraint(); c.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN && (cascades(c.GetFkDelAction()) || cascades(c.GetFkUpdAction())) {
+				// The existing rows of name now go (or lose their
+				// reference) with a write to one row of the other
+				// table, which is judged as that write alone.
+				w.target(name)
+				w.add("sql.cascade", action.ClassDestructive, "a foreign key from %s to %s that cascades (or sets null or default): a delete or update of one row of %s then changes every row of %s that refers to it", name, rangeVarName(c.GetPktable()), rangeVarName(c.GetPktable()), name)
+			}
 		case pg_query.AlterTableType_AT_AlterColumnType:
 			w.target(name + "." + cmd.GetName())
 			if depth > 0 || w.stmt == "" {
@@ -1017,3 +1025,7 @@ func (w *walker) rowWrite(rel *pg_query.RangeVar, where *pg_query.Node, depth in
 		w.res.HiddenRowWrites = true
 	}
 }
+
+// cascades says a foreign key action changes the referring rows: CASCADE,
+// SET NULL or SET DEFAULT.
+func cascades(action string) bool { return action == "c" || action == "n" || action == "d" }

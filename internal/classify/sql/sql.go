@@ -79,8 +79,8 @@ type Result struct {
 	// before each run: in a DO block, or in SQL a function runs from a
 	// string.
 	RowWrites, HiddenRowWrites bool
-	// Pins is set when the text is one statement whose filtered UPDATEs
-	// and DELETEs each require a column of their table to equal one value
+	// Pins is set when the text is one statement (or only plain reads and
+	// writes) whose filtered UPDATEs and DELETEs each require a column of their table to equal one value
 	// (RowProbe.Pins): where those columns are unique keys, each reaches
 	// at most one row.
 	Pins []Pin
@@ -106,7 +106,9 @@ func Classify(text string) Result {
 	w.everyLargeObject()
 	w.judgeable(w.onlyAlters)
 	w.res.Contained = w.plainDML && !w.calls
-	if w.unpinned || w.statements != 1 {
+	if w.unpinned || w.statements != 1 && !w.res.Contained {
+		// Several plain reads and writes cannot change what a later one's
+		// names resolve to, or the table's keys; anything else can.
 		w.res.Pins = nil
 	}
 	return w.res

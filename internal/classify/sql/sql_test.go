@@ -589,6 +589,13 @@ func TestSettingsPlanningAndQuietTakedowns(t *testing.T) {
 		{"CREATE RULE r AS ON UPDATE TO a DO ALSO DELETE FROM b WHERE b.id > 0", D, "sql.rule-instead"},
 		{"CREATE RULE r AS ON INSERT TO a DO ALSO (UPDATE b SET x = 1 WHERE b.id = NEW.id; INSERT INTO c VALUES (1))", D, "sql.rule-instead"},
 		{"CREATE RULE r AS ON INSERT TO a DO ALSO NOTIFY a_changed", W, ""},
+		// A cascading foreign key added to an existing table: one row's
+		// delete or update elsewhere then reaches every row referring to it.
+		{"ALTER TABLE kc ADD CONSTRAINT kc_fk FOREIGN KEY (pid) REFERENCES kp (id) ON DELETE CASCADE", D, "sql.cascade"},
+		{"ALTER TABLE kc ADD FOREIGN KEY (pid) REFERENCES kp (id) ON DELETE SET NULL", D, "sql.cascade"},
+		{"ALTER TABLE kc ADD FOREIGN KEY (pid) REFERENCES kp (id) ON UPDATE CASCADE", D, "sql.cascade"},
+		{"ALTER TABLE kc ADD FOREIGN KEY (pid) REFERENCES kp (id)", W, ""},
+		{"CREATE TABLE kc2 (pid int REFERENCES kp (id) ON DELETE CASCADE)", W, ""},
 		{"CREATE OR REPLACE VIEW big_orders AS SELECT * FROM orders WHERE false", D, "sql.replace-definition"},
 		{"CREATE OR REPLACE FUNCTION audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$", D, "sql.replace-definition"},
 		{"CREATE POLICY p ON orders USING (false)", D, "sql.row-security"},

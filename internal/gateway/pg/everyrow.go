@@ -197,10 +197,134 @@ func (s *session) ask(what string, parse *pgproto3.Parse, bind *pgproto3.Bind) (
 // the statement b names.
 func (s *session) bindReachesEveryRow(g *guarded, b bindMessage) (bool, error) {
 	atStart := s.cycleN == 0 || s.kept != nil && s.cycleN == 1 && nameKey(b.stmt) == s.keptName
-	if !atStart {
+	if !atStart && !s.askableMidCycle() {
 		return false, errMidCycle
 	}
 	return s.askEveryRow(g.check, g.oids, &b)
+}
+
+// askableMidCycle says whether a question may be asked in the middle of the
+// client's cycle: nothing of the cycle has run or holds a portal (only
+// Parse, Describe, Close and Flush were sent), the upstream has answered
+// all of it without error, and every earlier cycle is over. Ending the
+// cycle's implicit transaction with the question's Sync then changes
+// nothing the client can see; postgres.js sends Parse, Describe and Flush,
+// and binds only once they are answered.
+func (s *session) askableMidCycle() bool {
+	if s.kept != nil || s.cycleRan {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.probe == nil && s.readies == s.syncs && s.owedCycle == s.syncs && s.owed == 0 && !s.cycleErr
+}
+
+// owe counts n answers owed for messages forwarded in the current cycle.
+func (s *session) owe(n int) {
+	s.mu.Lock()
+	if s.owedCycle != s.syncs {
+		s.owedCycle, s.owed, s.cycleErr = s.syncs, 0, false
+	}
+	s.owed += n
+	s.mu.Unlock()
+}
+
+// answersOwed counts the answers a Describe (two for a statement: its
+// parameters and its rows) or a Close of n bytes about to be read is owed;
+// a Flush leaves every checked portal to be asked about again.
+func (s *session) answersOwed(typ byte, n int) {
+	switch typ {
+	case 'D':
+		if head, err := s.cr.Peek(min(n, 1)); err == nil && len(head) == 1 && head[0] == 'S' {
+			s.owe(2)
+		} else {
+			s.owe(1)
+		}
+	case 'C':
+		if head, err := s.cr.Peek(min(n, 1)); err == nil && len(head) == 1 && head[0] == 'P' {
+			name, _, _ := cstring(s.peekBody(n))
+			delete(s.portals, name)
+		}
+		s.owe(1)
+	case 'H':
+		s.portalsStale()
+	}
+}
+
+// peekBody peeks at up to 1 KiB of the body of n bytes about to be read,
+// past its first byte.
+func (s *session) peekBody(n int) []byte {
+	head, err := s.cr.Peek(min(n, 1024))
+	if err != nil || len(head) < 1 {
+		return nil
+	}
+	return head[1:]
+}
+
+// newCycle starts the client's next cycle after a Sync, Query or
+// FunctionCall: nothing is owed in it, and a portal bound before it is
+// asked about again when it runs.
+func (s *session) newCycle(typ byte) {
+	s.cycleRan = false
+	s.mu.Lock()
+	s.owedCycle, s.owed, s.cycleErr = s.syncs, 0, false
+	s.mu.Unlock()
+	if typ == 'Q' {
+		delete(s.portals, "") // a Query drops the unnamed portal
+	}
+	s.portalsStale()
+}
+
+// checkedPortal is a portal bound from a write whose reach was asked about
+// at its Bind, with the values bound.
+type checkedPortal struct {
+	g     *guarded
+	b     bindMessage
+	fresh bool // nothing could have changed the rows since it was asked
+	ran   bool // executed once: its rows are written, later runs only fetch
+}
+
+// checkedBind remembers a portal whose Bind was asked about and let run.
+func (s *session) checkedBind(g *guarded, b bindMessage) {
+	if s.portals == nil {
+		s.portals = map[string]*checkedPortal{}
+	}
+	s.portals[b.portal] = &checkedPortal{g: g, b: b, fresh: true}
+}
+
+func (s *session) portalsStale() {
+	for _, p := range s.portals {
+		p.fresh = false
+	}
+}
+
+// staleExecute decides an Execute of a checked portal: run as asked when
+// nothing came between its Bind and it; asked again with its values at
+// the start of a cycle (a portal bound in an earlier cycle of a
+// transaction); refused when it comes after a Flush in the same cycle,
+// since another session may have changed the rows meanwhile and nothing
+// can be asked there.
+func (s *session) staleExecute(name string) *pgproto3.ErrorResponse {
+	p := s.portals[name]
+	if p == nil || p.ran || p.fresh {
+		if p != nil {
+			p.ran = true
+		}
+		return nil
+	}
+	if s.cycleN == 0 {
+		every, err := s.askEveryRow(p.g.check, p.g.oids, &p.b)
+		if err == nil && !every {
+			p.ran = true
+			return nil
+		}
+		if err == nil {
+			return pgError(CodeDenied, fmt.Sprintf("Chaperone refused to run portal %q: the database says the write it holds now reaches every row of %s", name, strings.Join(p.g.check.tables, ", ")),
+				"", "bind the statement again to have it decided with its values")
+		}
+	}
+	return pgError(CodeDenied, fmt.Sprintf("Chaperone refused to run portal %q: its write was asked about at its Bind, and a Flush or Sync since let the rows change where nothing can be asked again", name),
+		"", "send Bind and Execute together, before a Flush or Sync")
 }
 
 // sendKept forwards the Parse kept back at the cycle's start, if any.
@@ -210,5 +334,6 @@ func (s *session) sendKept() error {
 	}
 	body := s.kept
 	s.kept = nil
+	s.owe(1)
 	return writeRaw(s.uw, 'P', body)
 }

@@ -114,6 +114,9 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		"DELETE FROM bookings WHERE id IN (SELECT id FROM bookings WHERE id > 95)",
 		"DELETE FROM one WHERE id = 1",
 		"BEGIN; UPDATE bookings SET note = 'w' WHERE id = 2; COMMIT",
+		// By a unique key: at most one row, however it is run.
+		"PREPARE upd1 AS UPDATE bookings SET note = $1 WHERE id = $2",
+		"EXECUTE upd1('p', 4)",
 	} {
 		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
 			t.Errorf("%q: codes %v", q, codes)
@@ -164,5 +167,114 @@ func refused(t *testing.T, s *rawSession, q string) {
 	codes, _ := s.send(&pgproto3.Query{String: q})
 	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
 		t.Errorf("%q: codes %v", q, codes)
+	}
+}
+
+// receive reads n messages, for exchanges a Flush answers without a
+// ReadyForQuery.
+func (s *rawSession) receive(n int) []pgproto3.BackendMessage {
+	s.t.Helper()
+	var got []pgproto3.BackendMessage
+	for len(got) < n {
+		m, err := s.fe.Receive()
+		if err != nil {
+			s.t.Fatalf("receive: %v (after %v)", err, got)
+		}
+		got = append(got, m)
+	}
+	return got
+}
+
+func (s *rawSession) flush(msgs ...pgproto3.FrontendMessage) {
+	s.t.Helper()
+	for _, m := range msgs {
+		s.fe.Send(m)
+	}
+	s.fe.Send(&pgproto3.Flush{})
+	if err := s.fe.Flush(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// A portal runs the rows its Bind was asked about: bound, then left until
+// the rows change (after a Flush, or in a later cycle of a transaction),
+// it is asked about again or refused. Drivers that describe first and bind
+// once answered (postgres.js: Parse, Describe, Flush; then Bind, Execute,
+// Sync) are asked about in the middle of the cycle. A filter that can
+// answer the question and the write apart is not asked.
+func TestWhatAPortalRunsIsWhatWasAskedAbout(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 5) g; UPDATE t SET v = 'keep' WHERE id = 1")
+	count := func() int { return e.pg.Count(t, e.stageDB, "t") }
+	s := e.rawTo(t, e.stageToken, "app-staging")
+
+	// A later cycle of the same transaction.
+	s.send(&pgproto3.Query{String: "BEGIN"})
+	if codes, _ := s.send(&pgproto3.Parse{Name: "s1", Query: "DELETE FROM t WHERE v LIKE 'v%'"}, &pgproto3.Bind{DestinationPortal: "p1", PreparedStatement: "s1"}, &pgproto3.Sync{}); len(codes) != 0 {
+		t.Fatalf("bind: %v", codes)
+	}
+	s.send(&pgproto3.Query{String: "UPDATE t SET v = 'v1' WHERE id = 1"})
+	refusedExec(t, s, "p1")
+	s.send(&pgproto3.Query{String: "ROLLBACK"})
+	if n := count(); n != 5 {
+		t.Fatalf("a portal bound before the rows changed ran: %d rows", n)
+	}
+
+	// After a Flush, while another session changes the rows.
+	s.flush(&pgproto3.Parse{Query: "DELETE FROM t WHERE v LIKE 'v%'"}, &pgproto3.Bind{})
+	s.receive(2) // ParseComplete, BindComplete
+	other := e.rawTo(t, e.stageToken, "app-staging")
+	if codes, _ := other.send(&pgproto3.Query{String: "UPDATE t SET v = 'v1' WHERE id = 1"}); len(codes) != 0 {
+		t.Fatalf("other session: %v", codes)
+	}
+	refusedExec(t, s, "")
+	if n := count(); n != 5 {
+		t.Fatalf("a portal run after a Flush deleted: %d rows left", n)
+	}
+	other.send(&pgproto3.Query{String: "UPDATE t SET v = 'keep' WHERE id = 1"})
+
+	// postgres.js: Parse, Describe, Flush; then Bind, Execute, Sync.
+	postgresJS := func(q string, args ...string) []string {
+		s.flush(&pgproto3.Parse{Query: q}, &pgproto3.Describe{ObjectType: 'S'})
+		s.receive(3) // ParseComplete, ParameterDescription, NoData
+		var vals [][]byte
+		for _, a := range args {
+			vals = append(vals, []byte(a))
+		}
+		codes, _ := s.send(&pgproto3.Bind{Parameters: vals}, &pgproto3.Execute{}, &pgproto3.Sync{})
+		return codes
+	}
+	if codes := postgresJS("UPDATE t SET v = $1 WHERE id = $2", "x", "3"); len(codes) != 0 {
+		t.Errorf("postgres.js bounded update: %v", codes)
+	}
+	if codes := postgresJS("DELETE FROM t WHERE id > $1", "0"); len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("postgres.js every-row delete: %v", codes)
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("%d rows left", n)
+	}
+
+	// Filters that answer the question and the write apart.
+	for _, q := range []string{
+		"DELETE FROM t WHERE v <> 'keep' OR (id = 1 AND current_query() LIKE 'DELETE%')",
+		"DELETE FROM t WHERE v <> 'keep' OR (id = 1 AND txid_current_if_assigned() IS NOT NULL)",
+		"DELETE FROM t WHERE v <> 'keep' OR EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND mode = 'RowExclusiveLock')",
+	} {
+		refused(t, s, q)
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("%d rows left", n)
+	}
+	// Several bounded writes by key in one text run.
+	if codes, _ := s.send(&pgproto3.Query{String: "UPDATE t SET v = 'a' WHERE id = 3; UPDATE t SET v = 'b' WHERE id = 4"}); len(codes) != 0 {
+		t.Errorf("two bounded updates: %v", codes)
+	}
+}
+
+func refusedExec(t *testing.T, s *rawSession, portal string) {
+	t.Helper()
+	codes, _ := s.send(&pgproto3.Execute{Portal: portal}, &pgproto3.Sync{})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("Execute of %q: codes %v", portal, codes)
 	}
 }

@@ -162,6 +162,9 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 }
 
 func (s *session) forward(typ byte, body []byte) error {
+	if typ == 'P' {
+		s.owe(1)
+	}
 	if err := writeRaw(s.uw, typ, body); err != nil {
 		return err
 	}
@@ -223,6 +226,7 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 				return err
 			}
 			s.binds(b.portal, b.stmt, true) // reaches the server as it is
+			s.checkedBind(g, b)
 			return writeRaw(s.uw, 'B', body)
 		}
 		act = reaching(act, g.check.tables, err)

@@ -94,6 +94,18 @@ type session struct {
 
 	// keys is what the session learnt of unique keys (uniquekeys.go).
 	keys uniqueKeys
+	// owed counts the answers still owed for the Parse, Describe and
+	// Close messages forwarded in cycle owedCycle; cycleRan says a Bind
+	// or Execute was forwarded in it, cycleErr that the upstream failed in
+	// it. Between them they say whether a question may be asked in the
+	// middle of the cycle (everyrow.go). owed and cycleErr are under mu.
+	owed      int
+	owedCycle int
+	cycleRan  bool
+	cycleErr  bool
+	// portals are the portals bound from writes whose reach was asked
+	// about at their Bind (everyrow.go).
+	portals map[string]*checkedPortal
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -244,6 +256,8 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			s.binds(portal, stmt, named && !guarded)
 			if !guarded {
 				// No guarded statement is named: nothing to decide.
+				s.cycleRan = true
+				delete(s.portals, portal)
 				if copyRaw(s.uw, s.cr, typ, n) != nil {
 					return
 				}
@@ -258,6 +272,7 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			} else if err == nil {
 				err = s.bind(ctx, body)
 			}
+			s.cycleRan = true
 			if err != nil {
 				return
 			}
@@ -288,12 +303,21 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			s.uw.Flush()
 			return
 		case 'E':
-			if s.executes(s.peekName(n)) != nil || copyRaw(s.uw, s.cr, typ, n) != nil {
+			name := s.peekName(n)
+			s.cycleRan = true
+			if e := s.staleExecute(name); e != nil {
+				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil || s.forge('P', refusedBind, e) != nil {
+					return
+				}
+				break
+			}
+			if s.executes(name) != nil || copyRaw(s.uw, s.cr, typ, n) != nil {
 				return
 			}
 		case 'C', 'D', 'H', 'd', 'c', 'f':
 			// Close, Describe, Flush and COPY data carry no statement
 			// text; COPY data streams through unbuffered.
+			s.answersOwed(typ, n)
 			if copyRaw(s.uw, s.cr, typ, n) != nil {
 				return
 			}
@@ -303,6 +327,7 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		switch typ {
 		case 'S', 'Q', 'F':
 			s.cycleN, s.cycleExec = 0, false
+			s.newCycle(typ)
 		case 'E':
 			s.cycleN, s.cycleExec = s.cycleN+1, true
 		default:
@@ -480,12 +505,23 @@ func (s *session) fromUpstream() {
 			return
 		}
 		switch typ {
+		case '1', '3', 't', 'T', 'n':
+			s.mu.Lock()
+			if s.readies == s.owedCycle && s.owed > 0 {
+				s.owed--
+			}
+			s.mu.Unlock()
+		}
+		switch typ {
 		case 'E':
 			body, err := readBody(s.ur, n, 1<<20)
 			if err != nil {
 				return
 			}
 			s.mu.Lock()
+			if s.readies == s.owedCycle {
+				s.cycleErr = true
+			}
 			s.cycleFailed()
 			s.spendsFailed()
 			s.mu.Unlock()

@@ -112,10 +112,10 @@ func keepsKeys(text string, contained bool) bool {
 }
 
 // oneRowEach says whether each of a statement's filtered writes is known,
-// without asking about its rows, to reach at most one: it is one statement
-// (nothing before it in the text changes names or keys), no PREPARE (whose
-// runs come later), and its pins are unique keys. Asked only between
-// cycles.
+// without asking about its rows, to reach at most one: nothing before it in
+// the text changes names or keys (sql.Result.Pins), and its pins are unique
+// keys. A PREPARE's later runs reach the tables it resolved then, and its
+// keys can only be dropped with approval. Asked only between cycles.
 func (s *session) oneRowEach(res sql.Result) bool {
-	return !res.HiddenRowWrites && len(res.Pins) > 0 && len(res.Prepared) == 0 && s.cycleN == 0 && s.pinsUnique(res.Pins)
+	return !res.HiddenRowWrites && len(res.Pins) > 0 && s.cycleN == 0 && s.pinsUnique(res.Pins)
 }
