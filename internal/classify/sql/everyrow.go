@@ -123,9 +123,23 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 		case n.GetSelectStmt() != nil:
 			wc = n.GetSelectStmt().GetWithClause()
 		case n.GetInsertStmt() != nil:
-			wc = n.GetInsertStmt().GetWithClause()
+			ins := n.GetInsertStmt()
+			wc = ins.GetWithClause()
+			if oc := ins.GetOnConflictClause(); oc != nil && oc.GetAction() == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
+				// Every row of the table conflicting with an inserted one
+				// is overwritten: asked as a join with what is inserted.
+				var ok bool
+				rel = ins.GetRelation()
+				if where, from, ok = upsertReach(ins); !ok {
+					return ErrNoProbe
+				}
+			}
 		case n.GetMergeStmt() != nil:
-			wc = n.GetMergeStmt().GetWithClause()
+			m := n.GetMergeStmt()
+			wc = m.GetWithClause()
+			if cond := mergeReach(m); cond != nil {
+				rel, where, from = m.GetRelation(), cond, []*pg_query.Node{m.GetSourceRelation()}
+			}
 		case n.GetExplainStmt() != nil:
 			return walk(n.GetExplainStmt().GetQuery(), with, recursive, modifying)
 		case n.GetCopyStmt() != nil:
@@ -159,7 +173,11 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 		if rel == nil || where == nil || where.GetCurrentOfExpr() != nil || bookkeeping(rangeVarName(rel)) {
 			return nil
 		}
-		if readsAny(modifying, where, from) || callsVolatile(where, from) {
+		vfrom := from
+		if n.GetInsertStmt() != nil {
+			vfrom = nil // what decides the conflicts was read by upsertReach
+		}
+		if readsAny(modifying, where, from) || callsVolatile(where, vfrom) {
 			return ErrNoProbe
 		}
 		out = append(out, everyRowQuery(rel, where, from, with, recursive))
@@ -406,4 +424,224 @@ func observesStatement(name string) bool {
 		}
 	}
 	return false
+}
+
+// mergeReach is the condition under which MERGE deletes or updates a row of
+// its table, as a filter over its source: the join, and any of the
+// conditions of its WHEN MATCHED clauses that delete or update (one
+// without a condition: the join alone). nil when no such clause is there.
+func mergeReach(m *pg_query.MergeStmt) *pg_query.Node {
+	var conds []*pg_query.Node
+	always := false
+	for _, c := range m.GetMergeWhenClauses() {
+		w := c.GetMergeWhenClause()
+		if w.GetMatchKind() != pg_query.MergeMatchKind_MERGE_WHEN_MATCHED ||
+			w.GetCommandType() != pg_query.CmdType_CMD_DELETE && w.GetCommandType() != pg_query.CmdType_CMD_UPDATE {
+			continue
+		}
+		if w.GetCondition() == nil {
+			always = true
+		} else {
+			conds = append(conds, w.GetCondition())
+		}
+	}
+	switch {
+	case !always && len(conds) == 0:
+		return nil
+	case always:
+		return m.GetJoinCondition()
+	case len(conds) == 1:
+		return pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{m.GetJoinCondition(), conds[0]}, -1)
+	}
+	return pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{m.GetJoinCondition(),
+		pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, conds, -1)}, -1)
+}
+
+// excludedAlias names what an upsert inserts, in the question: EXCLUDED
+// itself is only a name inside ON CONFLICT.
+const excludedAlias = "chaperone_excluded"
+
+// upsertReach is INSERT … ON CONFLICT (k…) DO UPDATE [WHERE …] as a filter
+// over what it inserts: a row of the table is overwritten when an inserted
+// row has its key (and the DO UPDATE's WHERE holds). ok is false where that
+// cannot be written: no column list, a conflict named by constraint or
+// with a predicate, a key by expression, a DO UPDATE WHERE naming a column
+// without its table.
+func upsertReach(ins *pg_query.InsertStmt) (where *pg_query.Node, from []*pg_query.Node, ok bool) {
+	oc := ins.GetOnConflictClause()
+	inf := oc.GetInfer()
+	if inf == nil || inf.GetConname() != "" || inf.GetWhereClause() != nil || len(inf.GetIndexElems()) == 0 || ins.GetSelectStmt() == nil {
+		return nil, nil, false
+	}
+	var cols []*pg_query.Node
+	var names []string
+	for _, c := range ins.GetCols() {
+		r := c.GetResTarget()
+		if r == nil || len(r.GetIndirection()) > 0 {
+			return nil, nil, false
+		}
+		names = append(names, r.GetName())
+		cols = append(cols, pg_query.MakeStrNode(r.GetName()))
+	}
+	rel := ins.GetRelation()
+	self := rel.GetRelname()
+	if a := rel.GetAlias(); a != nil {
+		self = a.GetAliasname()
+	}
+	var keys []int
+	var conj []*pg_query.Node
+	for _, e := range inf.GetIndexElems() {
+		ie := e.GetIndexElem()
+		k := slices.Index(names, ie.GetName())
+		if ie == nil || ie.GetExpr() != nil || k < 0 {
+			return nil, nil, false
+		}
+		keys = append(keys, k)
+		conj = append(conj, pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP,
+			[]*pg_query.Node{pg_query.MakeStrNode("pg_catalog"), pg_query.MakeStrNode("=")},
+			pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode(self), pg_query.MakeStrNode(ie.GetName())}, -1),
+			pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode(excludedAlias), pg_query.MakeStrNode(ie.GetName())}, -1), -1))
+	}
+	if w := oc.GetWhereClause(); w != nil {
+		w = proto.Clone(w).(*pg_query.Node)
+		if !renameExcluded(w) {
+			return nil, nil, false
+		}
+		conj = append(conj, w)
+	}
+	src := ins.GetSelectStmt().GetSelectStmt()
+	if src == nil || src.GetOp() != pg_query.SetOperation_SETOP_NONE && src.GetOp() != pg_query.SetOperation_SET_OPERATION_UNDEFINED {
+		return nil, nil, false
+	}
+	// Only what decides which rows conflict is read for volatility: the
+	// key values and the rows there are, not the other values inserted.
+	var decides []*pg_query.Node
+	if lists := src.GetValuesLists(); len(lists) > 0 {
+		for _, l := range lists {
+			items := l.GetList().GetItems()
+			for _, k := range keys {
+				if k < len(items) {
+					decides = append(decides, items[k])
+				}
+			}
+		}
+	} else {
+		targets := src.GetTargetList()
+		for _, k := range keys {
+			if k >= len(targets) || targets[k].GetResTarget().GetVal().GetColumnRef().GetFields() != nil &&
+				targets[k].GetResTarget().GetVal().GetColumnRef().GetFields()[len(targets[k].GetResTarget().GetVal().GetColumnRef().GetFields())-1].GetAStar() != nil {
+				return nil, nil, false
+			}
+			decides = append(decides, targets[k])
+		}
+		decides = append(decides, src.GetFromClause()...)
+		if src.GetWhereClause() != nil {
+			decides = append(decides, src.GetWhereClause())
+		}
+		if src.GetHavingClause() != nil {
+			decides = append(decides, src.GetHavingClause())
+		}
+	}
+	for _, d := range decides {
+		if callsVolatile(d, nil) {
+			return nil, nil, false
+		}
+	}
+	if lists := src.GetValuesLists(); len(lists) > 0 {
+		// VALUES: each row's values written into the filter in place of
+		// the inserted row's columns, so that a parameter's type is
+		// inferred from the column it is compared with, as the INSERT
+		// infers it from the column it fills.
+		var rows []*pg_query.Node
+		for _, l := range lists {
+			items := l.GetList().GetItems()
+			if len(items) != len(names) {
+				return nil, nil, false
+			}
+			row := make([]*pg_query.Node, len(conj))
+			for i, c := range conj {
+				row[i] = proto.Clone(c).(*pg_query.Node)
+				inline(row[i], names, items)
+			}
+			rows = append(rows, and(row))
+		}
+		if len(rows) == 1 {
+			return rows[0], nil, true
+		}
+		return pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, rows, -1), nil, true
+	}
+	where = and(conj)
+	sub := &pg_query.Node{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
+		Subquery: proto.Clone(ins.GetSelectStmt()).(*pg_query.Node),
+		Alias:    &pg_query.Alias{Aliasname: excludedAlias, Colnames: cols}}}}
+	return where, []*pg_query.Node{sub}, true
+}
+
+// renameExcluded rewrites EXCLUDED.x as the question's name for what is
+// inserted; false when a column is named without its table (inside the
+// question it would be read as the inserted row's).
+func renameExcluded(n *pg_query.Node) bool {
+	ok := true
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if ref, isRef := m.Interface().(*pg_query.ColumnRef); isRef {
+			f := ref.GetFields()
+			switch {
+			case len(f) < 2:
+				ok = false
+			case strings.EqualFold(f[0].GetString_().GetSval(), "excluded"):
+				f[0] = pg_query.MakeStrNode(excludedAlias)
+			}
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return ok
+		})
+	}
+	walk(n.ProtoReflect())
+	return ok
+}
+
+func and(conj []*pg_query.Node) *pg_query.Node {
+	if len(conj) == 1 {
+		return conj[0]
+	}
+	return pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, conj, -1)
+}
+
+// inline replaces each column of what is inserted (excludedAlias.c) in n
+// with the value the row gives it.
+func inline(n *pg_query.Node, names []string, items []*pg_query.Node) {
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if nd, ok := m.Interface().(*pg_query.Node); ok {
+			if f := nd.GetColumnRef().GetFields(); len(f) == 2 && f[0].GetString_().GetSval() == excludedAlias {
+				if i := slices.Index(names, f[1].GetString_().GetSval()); i >= 0 {
+					nd.Node = proto.Clone(items[i]).(*pg_query.Node).Node
+					return
+				}
+			}
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return true
+		})
+	}
+	walk(n.ProtoReflect())
 }

@@ -42,6 +42,9 @@ func (w *walker) node(m any, depth int) bool {
 			w.res.Executed = append(w.res.Executed, s.GetName())
 		}
 	case *pg_query.InsertStmt:
+		if oc := s.GetOnConflictClause(); oc != nil && oc.GetAction() == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
+			w.rowWrite(s.GetRelation(), nil, depth, true) // asked about as a join with what it inserts
+		}
 		w.catalogWrite(s.GetRelation())
 		if oc := s.GetOnConflictClause(); oc != nil && oc.GetAction() == pg_query.OnConflictAction_ONCONFLICT_UPDATE &&
 			w.allOwnRows(s.GetSelectStmt(), s.GetRelation()) && w.everyRow(oc.GetWhereClause(), s.GetRelation()) {
@@ -53,10 +56,11 @@ func (w *walker) node(m any, depth int) bool {
 		}
 		w.add("sql.write", action.ClassWrite, "changes rows")
 	case *pg_query.MergeStmt:
+		w.rowWrite(s.GetRelation(), nil, depth, true) // asked about as a join with its source
 		w.catalogWrite(s.GetRelation())
 		w.merge(s)
 	case *pg_query.DeleteStmt:
-		w.rowWrite(s.GetRelation(), s.GetWhereClause(), depth)
+		w.rowWrite(s.GetRelation(), s.GetWhereClause(), depth, false)
 		w.catalogWrite(s.GetRelation())
 		name := rangeVarName(s.GetRelation())
 		if where := s.GetWhereClause(); (w.everyRow(where, s.GetRelation()) || selfJoined(s.GetUsingClause(), where, s.GetRelation())) && !bookkeeping(name) {
@@ -66,7 +70,7 @@ func (w *walker) node(m any, depth int) bool {
 			w.add("sql.write", action.ClassWrite, "changes rows")
 		}
 	case *pg_query.UpdateStmt:
-		w.rowWrite(s.GetRelation(), s.GetWhereClause(), depth)
+		w.rowWrite(s.GetRelation(), s.GetWhereClause(), depth, false)
 		if isSettingsView(s.GetRelation()) {
 			w.updateSettings(s)
 		} else {
@@ -1006,10 +1010,16 @@ func showsValues(targets []*pg_query.Node) bool {
 	return shows
 }
 
-// rowWrite notes an UPDATE or DELETE with a filter (Result.RowWrites) and
-// the column its filter pins (Result.Pins).
-func (w *walker) rowWrite(rel *pg_query.RangeVar, where *pg_query.Node, depth int) {
+// rowWrite notes an UPDATE or DELETE with a filter, or (joined) a MERGE or
+// an upsert, whose reach is asked about (Result.RowWrites), and the column
+// a filter pins (Result.Pins).
+func (w *walker) rowWrite(rel *pg_query.RangeVar, where *pg_query.Node, depth int, joined bool) {
 	switch {
+	case joined && depth == 0:
+		w.res.RowWrites, w.unpinned = true, true
+	case joined && w.defining == 0:
+		w.res.HiddenRowWrites = true
+	case joined:
 	case where == nil || where.GetCurrentOfExpr() != nil:
 	case depth == 0:
 		w.res.RowWrites = true

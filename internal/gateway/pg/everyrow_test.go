@@ -30,6 +30,11 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		"WITH gone AS (DELETE FROM bookings WHERE id < 1000 RETURNING id) SELECT count(*) FROM gone",
 		"COPY (DELETE FROM bookings WHERE id > 0 RETURNING id) TO STDOUT",
 		"EXPLAIN ANALYZE DELETE FROM bookings WHERE id > 0",
+		// MERGE and upserts, joined with what they read.
+		"MERGE INTO bookings b USING (SELECT generate_series(1, 100) AS id) s ON b.id = s.id WHEN MATCHED THEN DELETE",
+		"MERGE INTO bookings b USING (SELECT generate_series(1, 100) AS id) s ON b.id = s.id WHEN MATCHED AND b.id > 0 THEN UPDATE SET note = 'x' WHEN NOT MATCHED THEN INSERT VALUES (s.id, 'n')",
+		"INSERT INTO bookings (id, note) SELECT g, 'x' FROM generate_series(1, 100) g ON CONFLICT (id) DO UPDATE SET note = EXCLUDED.note",
+		"INSERT INTO bookings SELECT g, 'x' FROM generate_series(1, 100) g ON CONFLICT (id) DO UPDATE SET note = 'x'",
 		// Row by row, where nothing can be asked before each run.
 		"DO $$DECLARE r record; BEGIN FOR r IN SELECT id FROM bookings LOOP DELETE FROM bookings WHERE id = r.id; END LOOP; END$$",
 		"SELECT query_to_xml('DELETE FROM bookings WHERE id > 0 RETURNING id', true, false, '')",
@@ -114,6 +119,8 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		"DELETE FROM bookings WHERE id IN (SELECT id FROM bookings WHERE id > 95)",
 		"DELETE FROM one WHERE id = 1",
 		"BEGIN; UPDATE bookings SET note = 'w' WHERE id = 2; COMMIT",
+		"MERGE INTO bookings b USING (VALUES (7)) s(id) ON b.id = s.id WHEN MATCHED THEN UPDATE SET note = 'm'",
+		"INSERT INTO bookings (id, note) VALUES (8, 'u'), (9, 'u') ON CONFLICT (id) DO UPDATE SET note = EXCLUDED.note WHERE bookings.note <> EXCLUDED.note",
 		// By a unique key: at most one row, however it is run.
 		"PREPARE upd1 AS UPDATE bookings SET note = $1 WHERE id = $2",
 		"EXECUTE upd1('p', 4)",
@@ -130,6 +137,13 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 	codes, _ = s.send(&pgproto3.Bind{PreparedStatement: "upd", Parameters: [][]byte{[]byte("75"), []byte("v")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	if len(codes) != 0 {
 		t.Errorf("bounded named update: codes %v", codes)
+	}
+	// An upsert with untyped parameters, as node-postgres sends it: their
+	// types are inferred from the key they are compared with.
+	codes, _ = s.send(&pgproto3.Parse{Query: "INSERT INTO bookings (id, note) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET note = EXCLUDED.note"},
+		&pgproto3.Bind{Parameters: [][]byte{[]byte("5"), []byte("up")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) != 0 {
+		t.Errorf("bounded upsert by value: codes %v", codes)
 	}
 	onDB(t, e, e.stageDB, func(ctx context.Context, c *pgx.Conn) {
 		var n, v int
@@ -154,6 +168,10 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		tag, err := c.Exec(ctx, "UPDATE bookings SET note = $1 WHERE id = $2", "pgx", 3)
 		if err != nil || tag.RowsAffected() != 1 {
 			t.Errorf("pgx bounded update: %v %v", tag, err)
+		}
+		tag, err = c.Exec(ctx, "INSERT INTO bookings (id, note) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET note = EXCLUDED.note", 10, "up")
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Errorf("pgx bounded upsert: %v %v", tag, err)
 		}
 	}()
 	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 80 {
