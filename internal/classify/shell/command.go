@@ -179,6 +179,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)
 	}
 	w.equivalents(c, in, depth)
+	w.secretUses(c)
 	w.shellBuiltins(c, depth)
 	w.searchesSecrets(c)
 	w.runsManifests(c, in, depth)

@@ -224,6 +224,16 @@ func (w *walker) searchesSecrets(c *call) {
 		return
 	}
 	for _, r := range roots {
+		if to, dyn, changed := w.through(r, true); changed {
+			// A link made in the line (ln -s /root r && grep -r . r/):
+			// where it leads is searched.
+			if dyn || holdsSecrets(to) {
+				w.add("creds.read-secret-file", credential, c.name+" searches "+r+", a link to "+to+", where credentials are kept")
+				w.target(to)
+				return
+			}
+			r = to
+		}
 		for _, s := range w.secretsUnder(r) {
 			if filters.keeps(s) {
 				w.add("creds.read-secret-file", credential, c.name+" prints every line of "+r+" its pattern matches, "+s+"'s credentials included")

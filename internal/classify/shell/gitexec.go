@@ -78,9 +78,13 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		w.add("shell.preload", unknown, name+"="+value+" puts the tool's own directory, which its clean deletes, outside the workspace")
 		return
 	}
-	if strings.HasPrefix(name, "GIT_TRACE") {
-		// GIT_TRACE=1 traces to standard error; a path is a file git
-		// appends its trace to (GIT_TRACE=~/.bashrc).
+	if strings.HasPrefix(name, "GIT_TRACE") || name == "GIT_CURL_VERBOSE" {
+		// GIT_TRACE=1 traces to standard error, remote URLs and their
+		// tokens included; a path is a file git appends its trace to
+		// (GIT_TRACE=~/.bashrc).
+		if value != "" && value != "0" && value != "false" && w.gitConfigHoldsCredentials() {
+			w.add("creds.git-url", credential, name+" makes git print its trace, and the token in a remote URL of .git/config with it")
+		}
 		if !dyn && !strings.HasPrefix(value, "/") && !strings.HasPrefix(value, "~") {
 			return
 		}
@@ -167,7 +171,7 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 
 // isExecVar says whether assigning name can make a program run something.
 func isExecVar(name string) bool {
-	return commandVarKind(name) != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") ||
+	return commandVarKind(name) != "" || strings.HasPrefix(name, "GIT_CONFIG_KEY_") || strings.HasPrefix(name, "GIT_TRACE") || name == "GIT_CURL_VERBOSE" ||
 		name == "CARGO_TARGET_DIR" || name == "GOMODCACHE" || name == "GOPATH" || strings.HasPrefix(name, "GIT_CONFIG_VALUE_") ||
 		strings.HasPrefix(name, "CARGO_TARGET_") && (strings.HasSuffix(name, "_RUNNER") || strings.HasSuffix(name, "_LINKER"))
 }

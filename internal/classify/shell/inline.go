@@ -319,6 +319,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 	}
 	raw := joinLiterals(a.s)
 	text := canonicalImports(lang, raw)
+	if lang == "node" || lang == "nodejs" || lang == "bun" || lang == "deno" {
+		// obj["key"] is obj.key: globalThis["process"]["env"] is process.env.
+		text = literalMember.ReplaceAllString(text, ".$1")
+	}
 	found := false
 	if lang == "python" && depth < maxDepth {
 		w.pythonCodeImports(raw, depth+1)
@@ -441,7 +445,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.appends(strings.Join(m[1:], ""), false)
 	}
 	for _, m := range envRead.FindAllStringSubmatch(text, -1) {
-		if name := m[1] + m[2] + m[3] + m[4]; secretName(name) && printCall.MatchString(text) {
+		if name := m[1] + m[2] + m[3] + m[4]; (secretName(name) || w.secretCopies[name]) && printCall.MatchString(text) {
 			found = true
 			w.add("creds.print-secret-var", credential, lang+" code prints $"+name+", which holds a credential")
 		}
@@ -506,9 +510,56 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.target(p)
 		}
 	}
+	if m := computedFileAccess(lang, text); m != "" {
+		found = true
+		w.add("inline.dynamic-path", unknown, lang+" code opens, writes, moves or changes a file whose name it computes ("+m+"), which may be a credential or a file outside the workspace")
+	}
 	if !found {
 		w.add("inline.run", write, lang+" runs inline code")
 	}
+}
+
+var (
+	// fileCall: a call of a file API whose first argument is not a string
+	// literal (joinLiterals has already joined "a" + "b").
+	fileCall = regexp.MustCompile(`\b(?:open|io\.open|os\.open|codecs\.open|readFileSync|readFile|writeFileSync|writeFile|appendFileSync|appendFile|createReadStream|createWriteStream|copyFileSync|copyFile|cpSync|renameSync|chmodSync|chownSync|openSync|truncateSync|symlinkSync|linkSync|read_text|read_bytes|write_text|write_bytes|File\.(?:read|write|open|binread|binwrite|readlines|foreach|rename|chmod|symlink)|IO\.(?:read|readlines|binread|write)|shutil\.(?:copy\w*|move)|os\.(?:rename|replace|chmod|chown|truncate|symlink|link)|file_get_contents|file_put_contents|fopen)\s*\(\s*([^'"\s)])`)
+	// perlOpen: Perl's open of a computed name (open F, EXPR; open(my $f,
+	// "<", EXPR)).
+	perlOpen = regexp.MustCompile(`\bopen\s*\(?\s*(?:my\s+)?[$\w]+\s*,\s*(?:['"][<>+|]*['"]\s*,\s*)?([^'"\s])`)
+	// awkGetline: getline from a computed file (getline l < ("." "env")).
+	awkGetline = regexp.MustCompile(`getline\b[^<;}]*<\s*([^"\s])`)
+	// pathBuilders build a path from parts: whatever they are given, the
+	// file APIs then open it.
+	pathBuilders    = regexp.MustCompile(`\bos\.path\.join\s*\(|\bos\.sep\b|\bPath\s*\.\s*home\s*\(|\bPath\s*\(\s*[^'")\s]|\bpathlib\b[^;\n]*/|\bpath\.(?:join|resolve)\s*\(|\bos\.homedir\s*\(|\bchr\s*\(|String\.fromCharCode|\bjoin\s*\(\s*['"]/['"]|\bFile\.join\s*\(|\bDir\.home\b|\bexpanduser\s*\(`)
+	literalMember   = regexp.MustCompile(`\[\s*["'](\w+)["']\s*\]`)
+	expandedLiteral = regexp.MustCompile(`(?:os\.path\.)?expanduser\s*\(\s*('[^']*'|"[^"]*")\s*\)`)
+	fileAPI         = regexp.MustCompile(`\b(?:open|readFileSync|readFile|writeFileSync|writeFile|appendFileSync|createReadStream|createWriteStream|copyFileSync|renameSync|chmodSync|read_text|read_bytes|write_text|write_bytes|File\.\w+|IO\.\w+|shutil\.\w+|os\.(?:rename|replace|chmod|chown|truncate|symlink)|fopen|file_get_contents|file_put_contents|getline)\b`)
+)
+
+// computedFileAccess returns the call through which code opens, writes,
+// moves or changes a file whose name it computes, or "". A literal name is
+// judged as written (isSecretPath, the write rules); a computed one
+// (chr(46) + "env", os.path.join(os.sep, "root", ".aws", "credentials"),
+// Path.home() / ".ssh") cannot be, and is unknown.
+func computedFileAccess(lang, text string) string {
+	// expanduser('~/x') names its file as plainly as '~/x' does.
+	text = expandedLiteral.ReplaceAllString(text, "$1")
+	calls := fileCall
+	switch lang {
+	case "perl":
+		calls = perlOpen // its first argument is the handle
+	case "awk", "gawk", "mawk", "nawk":
+		calls = awkGetline
+	}
+	if m := calls.FindString(text); m != "" {
+		return strings.TrimSpace(m)
+	}
+	if fileAPI.MatchString(text) {
+		if m := pathBuilders.FindString(text); m != "" {
+			return strings.TrimSpace(m)
+		}
+	}
+	return ""
 }
 
 var (
@@ -597,6 +648,9 @@ func (w *walker) awk(c *call, in input, depth int) {
 // awkProgram judges an awk program's text: the files it prints to, the
 // environment it walks, the commands it runs.
 func (w *walker) awkProgram(c *call, p arg, depth int) {
+	if m := computedFileAccess("awk", joinLiterals(p.s)); m != "" && !p.dyn {
+		w.add("inline.dynamic-path", unknown, c.name+" reads a file whose name it computes ("+m+"), which may be a credential")
+	}
 	prog := &p
 	for _, m := range awkOutput.FindAllStringSubmatch(prog.s, -1) {
 		w.truncates(m[1], false, "awk print >")

@@ -170,7 +170,9 @@ func (w *walker) wrote(p string, text string, known, appending bool) {
 	}
 	w.ws.written[full] = file{text: text, known: known}
 	w.autoRunContent(p, text, known, 0)
-	if strings.Contains(filepath.ToSlash(full), "/.git/hooks/") || strings.Contains(filepath.ToSlash(full), "/.husky/") {
+	if slash := filepath.ToSlash(full); strings.Contains(slash, "/.git/hooks/") || strings.Contains(slash, "/.husky/") ||
+		strings.HasSuffix(slash, "/.git/hooks") || strings.HasSuffix(slash, "/.husky") {
+		// (the directory itself: cp hk/pre-commit .git/hooks/)
 		// A hook runs at the next commit, checkout or push.
 		if !known {
 			w.add("git.hook-unknown", unknown, "writes the git hook "+p+" with content only known at run time")

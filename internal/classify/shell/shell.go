@@ -113,6 +113,9 @@ func (c *Classifier) walk(dir string, judge func(*walker)) (res Result) {
 		}
 	}()
 	judge(w)
+	if w.xtrace && (w.secretSeen || len(w.secretCopies) > 0) {
+		w.add("creds.print-secret-var", action.ClassCredentialAccess, "the shell's trace (set -x, bash -x) prints each command with its expansions, a credential's among them")
+	}
 	return w.res
 }
 
@@ -137,8 +140,12 @@ type walker struct {
 	secretVars map[string]string
 	// secretCopies are variables given a secret's value (x=$GITHUB_TOKEN).
 	secretCopies map[string]bool
-	req          parsedRequest          // the last call's HTTP request (requests.go)
-	outputs      map[*syntax.Stmt]input // what each pipeline stage writes
+	// xtrace: the line turns on the shell's trace (set -x, bash -x), which
+	// prints each command with its expansions; secretSeen: a credential's
+	// variable is expanded somewhere in it (secretuse.go).
+	xtrace, secretSeen bool
+	req                parsedRequest          // the last call's HTTP request (requests.go)
+	outputs            map[*syntax.Stmt]input // what each pipeline stage writes
 	// pidLists are the processes substitutions list ($(pgrep x)), as
 	// the kill-by-name command that reaches the same ones (pids.go).
 	pidLists [][]arg

@@ -53,6 +53,7 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 			w.namesFed("a loop or block", in) // while read f; do cat "$f"; done
 		}
 	}
+	w.secretClause(s.Cmd)
 	switch c := s.Cmd.(type) {
 	case nil:
 	case *syntax.CallExpr:
@@ -861,7 +862,11 @@ func isDigits(s string) bool {
 
 // secretLines are environment lines a filter must not let through.
 var secretLines = []string{"GITHUB_TOKEN=ghp_x", "AWS_SECRET_ACCESS_KEY=x", "ANTHROPIC_API_KEY=sk-x", "OPENAI_API_KEY=sk-x",
-	"DATABASE_URL=postgres://u:p@h/d", "RAILWAY_TOKEN=chp_x", "PGPASSWORD=x", "NPM_TOKEN=x", "FLY_API_TOKEN=x", "SECRET_KEY=x"}
+	"DATABASE_URL=postgres://u:p@h/d", "RAILWAY_TOKEN=chp_x", "PGPASSWORD=x", "NPM_TOKEN=x", "FLY_API_TOKEN=x", "SECRET_KEY=x",
+	// and as credential files write them (~/.aws/credentials, gh's
+	// hosts.yml, docker's config.json, .netrc, .npmrc, a private key)
+	"aws_secret_access_key = x", "aws_access_key_id = x", "    oauth_token: gho_x", `"auth": "x"`,
+	"machine h login u password p", "//registry.npmjs.org/:_authToken=x", "-----BEGIN OPENSSH PRIVATE KEY-----", "password = x"}
 
 // keepsNoSecretLine says whether x is env (or printenv) with no operand
 // and y a grep of one literal pattern that lets no credential's line
