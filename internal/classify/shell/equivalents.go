@@ -309,7 +309,7 @@ var searchValueOpts = strings.Fields("-f --file -m --max-count -A -B -C --contex
 // discarding its uncommitted changes as git checkout REV -- PATH does.
 func (w *walker) committedOver(s *syntax.Stmt, depth int) {
 	call, ok := s.Cmd.(*syntax.CallExpr)
-	if !ok || len(call.Args) < 3 {
+	if !ok || len(call.Args) < 3 || len(s.Redirs) == 0 || call.Args[0].Lit() != "git" {
 		return
 	}
 	var words []string

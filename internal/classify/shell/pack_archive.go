@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -177,10 +178,14 @@ func shortBundle(c *call, letter byte) bool {
 // optionValues is every value an option is given: -C DIR, -CDIR, --directory=DIR.
 func optionValues(c *call, names ...string) []arg {
 	var out []arg
+	dashed := !slices.ContainsFunc(names, func(n string) bool { return !strings.HasPrefix(n, "-") })
 	for i, a := range c.args {
+		if dashed && !a.dyn && !strings.HasPrefix(a.s, "-") {
+			continue // every form below then starts with a dash
+		}
 		for _, n := range names {
 			switch {
-			case strings.HasPrefix(a.s, n+"="):
+			case len(a.s) > len(n) && a.s[len(n)] == '=' && strings.HasPrefix(a.s, n):
 				// --output=$X: a value known only at run time is still
 				// the option's value.
 				out = append(out, arg{s: a.s[len(n)+1:], dyn: a.dyn})
