@@ -129,6 +129,12 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 				// Every row of the table conflicting with an inserted one
 				// is overwritten: asked as a join with what is inserted.
 				var ok bool
+				if single(ins) {
+					// One row proposed conflicts with at most one row (the
+					// conflict target is one unique index): never every row
+					// of a table holding more than one.
+					break
+				}
 				rel = ins.GetRelation()
 				if where, from, ok = upsertReach(ins); !ok {
 					return ErrNoProbe
@@ -180,10 +186,14 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 		if readsAny(modifying, where, from) || callsVolatile(where, vfrom) {
 			return ErrNoProbe
 		}
-		out = append(out, everyRowQuery(rel, where, from, with, recursive))
-		if name := rangeVarName(rel); !slices.Contains(rp.Tables, name) {
-			rp.Tables = append(rp.Tables, name)
+		name := rangeVarName(rel)
+		if slices.Contains(rp.Tables, name) {
+			// Two writes of one table in one statement (a CTE chain) can
+			// reach every row between them, which neither question sees.
+			return ErrNoProbe
 		}
+		out = append(out, everyRowQuery(rel, where, from, with, recursive))
+		rp.Tables = append(rp.Tables, name)
 		if col := pinnedColumn(rel, where); col != "" {
 			rp.Pins = append(rp.Pins, Pin{Schema: rel.GetSchemaname(), Table: rel.GetRelname(), Column: col, Only: !rel.GetInh()})
 		} else {
@@ -644,4 +654,10 @@ func inline(n *pg_query.Node, names []string, items []*pg_query.Node) {
 		})
 	}
 	walk(n.ProtoReflect())
+}
+
+// single says an INSERT proposes one row: VALUES with one row.
+func single(ins *pg_query.InsertStmt) bool {
+	src := ins.GetSelectStmt().GetSelectStmt()
+	return src != nil && len(src.GetValuesLists()) == 1 && len(src.GetFromClause()) == 0
 }

@@ -23,10 +23,15 @@ func TestEveryRowProbe(t *testing.T) {
 		// MERGE and upserts, as joins with what they read or insert.
 		{"MERGE INTO t USING s ON t.id = s.id WHEN MATCHED AND t.id > 0 THEN DELETE", "FROM t WHERE NOT EXISTS (SELECT 1 FROM s WHERE t.id = s.id AND t.id > 0)"},
 		{"INSERT INTO t (id, v) SELECT g, 'x' FROM generate_series(1, 5) g ON CONFLICT (id) DO UPDATE SET v = excluded.v", "chaperone_excluded(id, v) WHERE t.id OPERATOR(pg_catalog.=) chaperone_excluded.id"},
-		{"INSERT INTO t AS x (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v WHERE x.v < EXCLUDED.v", "NOT COALESCE(x.id OPERATOR(pg_catalog.=) $1 AND x.v < $2, false)"},
+		{"INSERT INTO t AS x (id, v) VALUES ($1, $2), ($3, $4) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v WHERE x.v < EXCLUDED.v", "NOT COALESCE((x.id OPERATOR(pg_catalog.=) $1 AND x.v < $2) OR (x.id OPERATOR(pg_catalog.=) $3 AND x.v < $4), false)"},
 		{"INSERT INTO t SELECT g, 'x' FROM generate_series(1, 5) g ON CONFLICT (id) DO UPDATE SET v = 'x'", ""}, // no column list
 		{"INSERT INTO t (id, v) SELECT CASE WHEN current_query() LIKE 'I%' THEN g END, 'x' FROM generate_series(1, 5) g ON CONFLICT (id) DO UPDATE SET v = 'x'", ""},
 		{"INSERT INTO t (id, v) VALUES (1, 'a') ON CONFLICT DO NOTHING", "-"},
+		// One proposed row overwrites at most one: nothing to ask.
+		{"INSERT INTO t VALUES (7, -1) ON CONFLICT (id) DO UPDATE SET v = -1", "-"},
+		// Two writes of one table in one statement can cover it between them.
+		{"WITH a AS (DELETE FROM t WHERE id <= 2 RETURNING *) DELETE FROM t WHERE id > 2", ""},
+		{"WITH a AS (UPDATE t SET v = -1 WHERE id < 3 RETURNING 1) UPDATE t SET v = -1 WHERE id >= 3", ""},
 		// Nothing to ask: no filter (judged from the text), a cursor's row,
 		// a tool's bookkeeping, no UPDATE or DELETE.
 		{"DELETE FROM t", "-"},

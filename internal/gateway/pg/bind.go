@@ -112,7 +112,12 @@ func (s *session) define(name string, g *guarded, query bool) {
 	name = nameKey(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if g != nil {
+	if g != nil && g.check == nil {
+		// An approval guard is at least as strict as what it replaces:
+		// set at once. A write whose rows are asked about (check) may be
+		// less strict than the definition it replaces, and the server
+		// keeps that one if this Parse is skipped after an error: it is
+		// set only once confirmed.
 		if s.guards == nil {
 			s.guards = map[string]*guarded{}
 		}
@@ -123,13 +128,20 @@ func (s *session) define(name string, g *guarded, query bool) {
 
 // confirm applies a definition the server has accepted. Called with s.mu held.
 func (s *session) confirm(d definition) {
-	if d.g != nil {
+	if d.g != nil && d.g.check == nil {
 		return // set when it was sent
 	}
 	for _, later := range s.pend {
-		if later.name == d.name && later.g != nil {
-			return // a guarded definition sent after it stands
+		if later.name == d.name && later.g != nil && later.g.check == nil {
+			return // an approval guard sent after it stands
 		}
+	}
+	if d.g != nil {
+		if s.guards == nil {
+			s.guards = map[string]*guarded{}
+		}
+		s.guards[d.name] = d.g
+		return
 	}
 	delete(s.guards, d.name)
 }

@@ -296,3 +296,41 @@ func refusedExec(t *testing.T, s *rawSession, portal string) {
 		t.Errorf("Execute of %q: codes %v", portal, codes)
 	}
 }
+
+// A Parse the server skips (after an error in its pipeline) leaves the old
+// statement under its name: the old statement's question still decides its
+// runs, not the one Chaperone saw sent.
+func TestASkippedParseLeavesTheOldQuestion(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, "CREATE TABLE nk (id int, v text); INSERT INTO nk SELECT g, 'v' FROM generate_series(0, 5) g")
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, name := range []string{"s", ""} {
+		if codes, _ := s.send(&pgproto3.Parse{Name: name, Query: "DELETE FROM nk WHERE id >= 0"}, &pgproto3.Sync{}); len(codes) != 0 {
+			t.Fatalf("parse: %v", codes)
+		}
+		codes, _ := s.send(&pgproto3.Parse{Name: "x", Query: "SELECT 1/0"}, &pgproto3.Bind{PreparedStatement: "x"}, &pgproto3.Execute{},
+			&pgproto3.Close{ObjectType: 'S', Name: name}, &pgproto3.Parse{Name: name, Query: "DELETE FROM nk WHERE id = 1"}, &pgproto3.Sync{})
+		if len(codes) == 0 {
+			t.Fatal("the pipeline did not fail")
+		}
+		s.send(&pgproto3.Close{ObjectType: 'S', Name: "x"}, &pgproto3.Sync{})
+		codes, _ = s.send(&pgproto3.Bind{DestinationPortal: "p", PreparedStatement: name}, &pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
+		if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+			t.Errorf("statement %q: the old statement ran under the new one's question: codes %v", name, codes)
+		}
+		if n := e.pg.Count(t, e.stageDB, "nk"); n != 6 {
+			t.Fatalf("statement %q: %d rows left", name, n)
+		}
+		s.send(&pgproto3.Close{ObjectType: 'S', Name: name}, &pgproto3.Sync{})
+	}
+	// A CTE chain that covers the table between two writes, and a
+	// one-row upsert, which cannot.
+	refused(t, s, "WITH a AS (DELETE FROM nk WHERE id <= 2 RETURNING *) DELETE FROM nk WHERE id > 2")
+	e.pg.Exec(t, e.stageDB, "CREATE TABLE uk (id int PRIMARY KEY, v int); INSERT INTO uk SELECT g, 0 FROM generate_series(1, 5) g")
+	if codes, _ := s.send(&pgproto3.Query{String: "INSERT INTO uk VALUES (3, -1) ON CONFLICT (id) DO UPDATE SET v = -1"}); len(codes) != 0 {
+		t.Errorf("one-row upsert: %v", codes)
+	}
+	if n := e.pg.Count(t, e.stageDB, "nk"); n != 6 {
+		t.Fatalf("%d rows left", n)
+	}
+}
