@@ -34,11 +34,10 @@ type RowProbe struct {
 	Query string
 	// Tables are the tables they write, as written.
 	Tables []string
-	// Pins, when set, hold one entry for each of them: a column its filter
-	// requires to equal one value (`id = 5 AND …`, `id = $1`). Where
-	// each is the only column of a unique index on its table, no write
-	// reaches more than one row, and Query need not be asked.
-	Pins []Pin
+	// Params are the numbers of the parameters Query refers to ($n): a
+	// parameter of the statement it does not use gets its type from
+	// nothing in it.
+	Params map[int]bool
 }
 
 // Pin is a column of a table that a write's filter requires to equal one
@@ -59,11 +58,10 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		return rp, err
 	}
 	var probes []*pg_query.Node
-	pinned := true
 	earlier := false // a statement before this one may have changed the data or the names
 	for _, raw := range tree.GetStmts() {
 		st := raw.GetStmt()
-		writes, err := filteredWrites(st, &rp, &pinned)
+		writes, err := filteredWrites(st, &rp)
 		if err != nil {
 			return RowProbe{}, err
 		}
@@ -78,9 +76,6 @@ func EveryRowProbe(text string) (RowProbe, error) {
 	if len(probes) == 0 {
 		return RowProbe{}, nil
 	}
-	if !pinned {
-		rp.Pins = nil
-	}
 	var expr *pg_query.Node
 	if len(probes) == 1 {
 		expr = probes[0]
@@ -88,6 +83,13 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		expr = pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, probes, -1)
 	}
 	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(expr, -1)}}
+	rp.Params = map[int]bool{}
+	walk(expr.ProtoReflect(), func(m protoreflect.Message) bool {
+		if p, ok := m.Interface().(*pg_query.ParamRef); ok {
+			rp.Params[int(p.GetNumber())] = true
+		}
+		return true
+	})
 	out, err := pg_query.Deparse(&pg_query.ParseResult{Version: tree.GetVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
 	if err != nil {
 		return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
@@ -105,10 +107,10 @@ func opensBlock(st *pg_query.Node) bool {
 
 // filteredWrites returns one scalar subquery per filtered UPDATE or DELETE in
 // st, top-level or in a CTE, each answering whether it reaches every row.
-func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.Node, error) {
+func filteredWrites(st *pg_query.Node, rp *RowProbe) ([]*pg_query.Node, error) {
 	var out []*pg_query.Node
-	var walk func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error
-	walk = func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error {
+	var writes func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error
+	writes = func(n *pg_query.Node, with []*pg_query.Node, recursive bool, modifying map[string]bool) error {
 		var wc *pg_query.WithClause
 		var rel *pg_query.RangeVar
 		var where *pg_query.Node
@@ -147,13 +149,13 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 				rel, where, from = m.GetRelation(), cond, []*pg_query.Node{m.GetSourceRelation()}
 			}
 		case n.GetExplainStmt() != nil:
-			return walk(n.GetExplainStmt().GetQuery(), with, recursive, modifying)
+			return writes(n.GetExplainStmt().GetQuery(), with, recursive, modifying)
 		case n.GetCopyStmt() != nil:
-			return walk(n.GetCopyStmt().GetQuery(), with, recursive, modifying)
+			return writes(n.GetCopyStmt().GetQuery(), with, recursive, modifying)
 		case n.GetPrepareStmt() != nil:
 			// Its values come with each EXECUTE, as expressions: nothing
 			// can be asked with them.
-			if w, err := filteredWrites(n.GetPrepareStmt().GetQuery(), rp, pinned); err != nil || len(w) > 0 {
+			if w, err := filteredWrites(n.GetPrepareStmt().GetQuery(), rp); err != nil || len(w) > 0 {
 				return ErrNoProbe
 			}
 			return nil
@@ -171,7 +173,7 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 				}
 			}
 			for _, c := range wc.GetCtes() {
-				if err := walk(c.GetCommonTableExpr().GetCtequery(), with, recursive, modifying); err != nil {
+				if err := writes(c.GetCommonTableExpr().GetCtequery(), with, recursive, modifying); err != nil {
 					return err
 				}
 			}
@@ -194,14 +196,9 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe, pinned *bool) ([]*pg_query.
 		}
 		out = append(out, everyRowQuery(rel, where, from, with, recursive))
 		rp.Tables = append(rp.Tables, name)
-		if col := pinnedColumn(rel, where); col != "" {
-			rp.Pins = append(rp.Pins, Pin{Schema: rel.GetSchemaname(), Table: rel.GetRelname(), Column: col, Only: !rel.GetInh()})
-		} else {
-			*pinned = false
-		}
 		return nil
 	}
-	if err := walk(st, nil, false, map[string]bool{}); err != nil {
+	if err := writes(st, nil, false, map[string]bool{}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -222,28 +219,12 @@ func readsAny(names map[string]bool, where *pg_query.Node, from []*pg_query.Node
 		return false
 	}
 	found := false
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
+	walkAll(func(m protoreflect.Message) bool {
 		if rv, ok := m.Interface().(*pg_query.RangeVar); ok && rv.GetSchemaname() == "" && names[rv.GetRelname()] {
 			found = true
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return !found
-		})
-	}
-	walk(where.ProtoReflect())
-	for _, f := range from {
-		walk(f.ProtoReflect())
-	}
+		return !found
+	}, where, from...)
 	return found
 }
 
@@ -387,8 +368,7 @@ func oneValue(n *pg_query.Node) bool {
 // same within the session.
 func callsVolatile(where *pg_query.Node, from []*pg_query.Node) bool {
 	found := false
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
+	walkAll(func(m protoreflect.Message) bool {
 		switch x := m.Interface().(type) {
 		case *pg_query.FuncCall:
 			names := x.GetFuncname()
@@ -402,23 +382,8 @@ func callsVolatile(where *pg_query.Node, from []*pg_query.Node) bool {
 		case *pg_query.RangeVar:
 			found = found || observesStatement(strings.ToLower(x.GetRelname()))
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return !found
-		})
-	}
-	walk(where.ProtoReflect())
-	for _, f := range from {
-		walk(f.ProtoReflect())
-	}
+		return !found
+	}, where, from...)
 	return found
 }
 
@@ -592,8 +557,7 @@ func upsertReach(ins *pg_query.InsertStmt) (where *pg_query.Node, from []*pg_que
 // question it would be read as the inserted row's).
 func renameExcluded(n *pg_query.Node) bool {
 	ok := true
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
+	walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
 		if ref, isRef := m.Interface().(*pg_query.ColumnRef); isRef {
 			f := ref.GetFields()
 			switch {
@@ -603,20 +567,8 @@ func renameExcluded(n *pg_query.Node) bool {
 				f[0] = pg_query.MakeStrNode(excludedAlias)
 			}
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return ok
-		})
-	}
-	walk(n.ProtoReflect())
+		return ok
+	})
 	return ok
 }
 
@@ -630,30 +582,25 @@ func and(conj []*pg_query.Node) *pg_query.Node {
 // inline replaces each column of what is inserted (excludedAlias.c) in n
 // with the value the row gives it.
 func inline(n *pg_query.Node, names []string, items []*pg_query.Node) {
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
+	walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
 		if nd, ok := m.Interface().(*pg_query.Node); ok {
 			if f := nd.GetColumnRef().GetFields(); len(f) == 2 && f[0].GetString_().GetSval() == excludedAlias {
 				if i := slices.Index(names, f[1].GetString_().GetSval()); i >= 0 {
 					nd.Node = proto.Clone(items[i]).(*pg_query.Node).Node
-					return
+					return false // the value put in its place is the row's own
 				}
 			}
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return true
-		})
+		return true
+	})
+}
+
+// walkAll walks each of nodes as walk does.
+func walkAll(visit func(protoreflect.Message) bool, first *pg_query.Node, rest ...*pg_query.Node) {
+	walk(first.ProtoReflect(), visit)
+	for _, n := range rest {
+		walk(n.ProtoReflect(), visit)
 	}
-	walk(n.ProtoReflect())
 }
 
 // single says an INSERT proposes one row: VALUES with one row.

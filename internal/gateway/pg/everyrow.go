@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/sql"
@@ -38,18 +36,21 @@ import (
 // rowCheck is the question for one statement text.
 type rowCheck struct {
 	probe  string
+	params map[int]bool // the parameters probe uses
 	tables []string
 	pins   []sql.Pin
 }
 
 // rowCheckOf returns the question for text, nil when there is none to ask,
-// or the error that makes it unaskable.
-func rowCheckOf(text string) (*rowCheck, error) {
+// or the error that makes it unaskable; pins are the classifier's
+// (sql.Result.Pins), for a run to skip the question when they are unique
+// keys by then.
+func rowCheckOf(text string, pins []sql.Pin) (*rowCheck, error) {
 	rp, err := sql.EveryRowProbe(text)
 	if err != nil || rp.Query == "" {
 		return nil, err
 	}
-	return &rowCheck{probe: rp.Query, tables: rp.Tables, pins: rp.Pins}, nil
+	return &rowCheck{probe: rp.Query, params: rp.Params, tables: rp.Tables, pins: pins}, nil
 }
 
 // checksRows says whether an action the policy let through is a write
@@ -93,13 +94,12 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool,
 	parse := &pgproto3.Parse{Name: name, Query: c.probe}
 	bind := &pgproto3.Bind{DestinationPortal: name, PreparedStatement: name}
 	if b != nil {
-		used := paramsUsed(c.probe)
 		for i := range b.values {
 			oid := uint32(0)
 			if i < len(oids) {
 				oid = oids[i]
 			}
-			if oid == 0 && !used[i+1] {
+			if oid == 0 && !c.params[i+1] {
 				// Unused by the question, so nothing infers its type:
 				// one that takes any value in its format.
 				oid = 25 // text
@@ -131,35 +131,6 @@ func formatOf(formats []int16, i int) int16 {
 		return formats[i]
 	}
 	return 0
-}
-
-// paramsUsed returns the parameter numbers text refers to.
-func paramsUsed(text string) map[int]bool {
-	used := map[int]bool{}
-	tree, err := pg_query.Parse(text)
-	if err != nil {
-		return used
-	}
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if p, ok := m.Interface().(*pg_query.ParamRef); ok {
-			used[int(p.GetNumber())] = true
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return true
-		})
-	}
-	walk(tree.ProtoReflect())
-	return used
 }
 
 // ask runs one statement in the session at this point of its stream and
@@ -231,34 +202,29 @@ func (s *session) owe(n int) {
 
 // answersOwed counts the answers a Describe (two for a statement: its
 // parameters and its rows) or a Close of n bytes about to be read is owed;
-// a Flush leaves every checked portal to be asked about again.
+// a Close of a portal forgets its check, and a Flush leaves every checked
+// portal to be asked about again.
 func (s *session) answersOwed(typ byte, n int) {
+	head, err := s.cr.Peek(min(n, 1024))
+	kind := byte(0)
+	if err == nil && len(head) > 0 {
+		kind = head[0]
+	}
 	switch typ {
 	case 'D':
-		if head, err := s.cr.Peek(min(n, 1)); err == nil && len(head) == 1 && head[0] == 'S' {
+		if kind == 'S' {
 			s.owe(2)
 		} else {
 			s.owe(1)
 		}
 	case 'C':
-		if head, err := s.cr.Peek(min(n, 1)); err == nil && len(head) == 1 && head[0] == 'P' {
-			name, _, _ := cstring(s.peekBody(n))
+		if name, _, ok := cstring(head[min(len(head), 1):]); kind == 'P' && ok {
 			delete(s.portals, name)
 		}
 		s.owe(1)
 	case 'H':
 		s.portalsStale()
 	}
-}
-
-// peekBody peeks at up to 1 KiB of the body of n bytes about to be read,
-// past its first byte.
-func (s *session) peekBody(n int) []byte {
-	head, err := s.cr.Peek(min(n, 1024))
-	if err != nil || len(head) < 1 {
-		return nil
-	}
-	return head[1:]
 }
 
 // newCycle starts the client's next cycle after a Sync, Query or

@@ -50,7 +50,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	preview := s.g.Gate.Preview(&act)
 	var check *rowCheck
 	if checksRows(act, preview.Verdict) && (res.RowWrites || res.HiddenRowWrites) && !s.oneRowEach(res) {
-		c, err := rowCheckOf(text)
+		c, err := rowCheckOf(text, res.Pins)
 		if res.HiddenRowWrites {
 			c, err = nil, errHidden
 		}
