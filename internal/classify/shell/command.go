@@ -568,7 +568,7 @@ func pathSpellings(word string) []string {
 func (w *walker) printed(c *call) {
 	for _, a := range c.args {
 		for _, v := range a.vars {
-			if secretName(v) || w.secretCopies[v] {
+			if w.secretVar(v) {
 				w.add("creds.print-secret-var", credential, c.name+" prints $"+v+", which holds a credential")
 			}
 		}
@@ -605,11 +605,9 @@ func (w *walker) secretArgsGiven(c *call, what string) {
 		what = c.name + "'s " + what
 	}
 	for _, a := range c.args {
-		for _, v := range a.vars {
-			if secretName(v) || w.secretCopies[v] {
-				w.add("creds.print-secret-var", credential, what+" is given $"+v+", which holds a credential, and can print it (in its output or an error)")
-				return
-			}
+		if v, ok := w.argHoldsSecret(a); ok {
+			w.add("creds.print-secret-var", credential, what+" is given $"+v+", which holds a credential, and can print it (in its output or an error)")
+			return
 		}
 	}
 }
@@ -995,13 +993,16 @@ func (w *walker) runParts(c *call, depth int) {
 
 // holdsSecret: a word that expands a variable named like a secret, or one
 // a secret was copied into.
-func (w *walker) holdsSecret(word *syntax.Word) bool {
-	found := false
+func (w *walker) holdsSecret(word *syntax.Word) bool { return w.secretIn(word) != "" }
+
+// secretIn names the credential's variable word expands, or "".
+func (w *walker) secretIn(word *syntax.Word) string {
+	found := ""
 	syntax.Walk(word, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && (secretName(p.Param.Value) || w.secretCopies[p.Param.Value]) {
-			found = true
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && w.secretVar(p.Param.Value) {
+			found = p.Param.Value
 		}
-		return !found
+		return found == ""
 	})
 	return found
 }

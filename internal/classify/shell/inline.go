@@ -445,7 +445,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.appends(strings.Join(m[1:], ""), false)
 	}
 	for _, m := range envRead.FindAllStringSubmatch(text, -1) {
-		if name := m[1] + m[2] + m[3] + m[4]; (secretName(name) || w.secretCopies[name]) && printCall.MatchString(text) {
+		if name := m[1] + m[2] + m[3] + m[4]; w.secretVar(name) && printCall.MatchString(text) {
 			found = true
 			w.add("creds.print-secret-var", credential, lang+" code prints $"+name+", which holds a credential")
 		}

@@ -91,14 +91,8 @@ func (w *walker) comparesSecret(args []arg) (string, bool) {
 // value.
 func (w *walker) secretClause(n syntax.Node) {
 	word := func(wd *syntax.Word) (string, bool) {
-		found := ""
-		syntax.Walk(wd, func(n syntax.Node) bool {
-			if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && w.secretVar(p.Param.Value) {
-				found = p.Param.Value
-			}
-			return found == ""
-		})
-		return found, found != ""
+		v := w.secretIn(wd)
+		return v, v != ""
 	}
 	switch x := n.(type) {
 	case *syntax.TestClause:
