@@ -19,7 +19,7 @@
 #   MODES=simple IDLE=0 bash bench/pg.sh     # one mode, no idle-memory run
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-8} IDLE=${IDLE:-200} SCALE=${SCALE:-10} FLOOR=${FLOOR:-1}
+DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-8} IDLE=${IDLE:-200} SCALE=${SCALE:-10} FLOOR=${FLOOR:-1} SETTLE=${SETTLE:-12}
 
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
 	echo "bench/pg: installing pgbouncer" >&2
@@ -165,14 +165,18 @@ for mode in ${MODES:-simple extended writes}; do
 done
 
 # Idle clients: each proxy holds IDLE established sessions that ran a query.
+# Each figure is taken SETTLE seconds after the load before it stopped, so
+# that it is the memory an idle proxy holds: Chaperone gives a burst's freed
+# heap back after 5–10 s of quiet (internal/idlemem).
 idle() {
 	local pid=$1 name=$2 dsn=$3 before after
+	sleep "$SETTLE"
 	before=$(rss_mib "$pid")
 	coproc IDLER { PGPASSWORD=$pass "$tmp/pgidle" -n "$IDLE" "$dsn"; }
 	local ready
 	read -r ready <&"${IDLER[0]}" || true
 	[ "$ready" = ready ] || { echo "pgidle against $name failed" >&2; exit 1; }
-	sleep 1
+	sleep "$SETTLE"
 	after=$(rss_mib "$pid") anon=$(anon_mib "$pid")
 	exec {IDLER[1]}>&-
 	wait "$IDLER_PID" 2>/dev/null || true

@@ -23,6 +23,7 @@ import (
 	"github.com/chaperone/chaperone/internal/gate"
 	"github.com/chaperone/chaperone/internal/hook/judge"
 	"github.com/chaperone/chaperone/internal/hook/server"
+	"github.com/chaperone/chaperone/internal/idlemem"
 	"github.com/chaperone/chaperone/internal/notify"
 	"github.com/chaperone/chaperone/internal/sockio"
 	"github.com/chaperone/chaperone/internal/store"
@@ -149,6 +150,7 @@ the hosts in proxy.allow_hosts, and refuses every other.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			notifier.Start(ctx)
+			go idlemem.Watch(ctx, 5*time.Second)
 			stopBackups, err := scheduleBackups(ctx, cfg, st, log)
 			if err != nil {
 				return err
