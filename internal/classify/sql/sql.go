@@ -383,6 +383,10 @@ func (w *walker) nested(n *pg_query.Node, depth int) {
 	})
 }
 
+// Walk visits m and, while visit says so, every message beneath it: the
+// package's one walk of a parse tree, for its callers' own questions too.
+func Walk(m protoreflect.Message, visit func(protoreflect.Message) bool) { walk(m, visit) }
+
 // walk visits m and, while visit says so, every message beneath it.
 func walk(m protoreflect.Message, visit func(protoreflect.Message) bool) {
 	if !m.IsValid() || !visit(m) {

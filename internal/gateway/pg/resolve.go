@@ -67,8 +67,7 @@ func relationsIn(tree *pg_query.ParseResult, out []relation) []relation {
 			out = append(out, r)
 		}
 	}
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
+	sql.Walk(tree.ProtoReflect(), func(m protoreflect.Message) bool {
 		switch x := m.Interface().(type) {
 		case *pg_query.RangeVar:
 			add(relation{schema: x.GetSchemaname(), name: x.GetRelname()})
@@ -94,20 +93,8 @@ func relationsIn(tree *pg_query.ParseResult, out []relation) []relation {
 				}
 			}
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return true
-		})
-	}
-	walk(tree.ProtoReflect())
+		return true
+	})
 	return out
 }
 
