@@ -2,6 +2,7 @@ package shell
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -3088,12 +3089,103 @@ func TestForcedAddOfATreeHoldingSecrets(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "src"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(".env\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	checkIn(t, dir, []want{
 		{"git add -Af && git diff --cached", credential, "creds.read-secret-file"},
 		{"git add --all --force .", credential, "creds.read-secret-file"},
 		{"git add -f :/", credential, "creds.read-secret-file"},
 		{"git add --force src", write, ""},
 		{"git add -A", write, ""},
+	})
+}
+
+// Git's whole-tree commands reach secrets no argument names: git add -A
+// stages a .env that .gitignore does not keep out, and git diff --cached,
+// git show or git log -p print one the index holds.
+func TestWholeTreeGitReachesSecrets(t *testing.T) {
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	put := func(name, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Before the repository exists, git init && git add -A makes it.
+	put(".env", "DATABASE_URL=postgres://u:pw@db/prod\n")
+	put("a.txt", "a\n")
+	put("src/main.go", "package main\n")
+	checkIn(t, dir, []want{{"git init && git add -A && git diff --cached", credential, "creds.read-secret-file"}})
+
+	git("init", "-q")
+	git("add", "a.txt", "src")
+	git("commit", "-qm", "init")
+	checkIn(t, dir, []want{
+		{"git add -A && git diff --cached", credential, "creds.read-secret-file"},
+		{"git add . && git commit -m wip && git show", credential, "creds.read-secret-file"},
+		{"git add :/", credential, "creds.read-secret-file"},
+		{"git stash -u && git stash show -p", credential, "creds.read-secret-file"},
+		{"git stash push --include-untracked", credential, "creds.read-secret-file"},
+		{"git add src", write, ""},
+		{"git add a.txt", write, ""},
+		{"git add -u", write, ""},
+		{"git diff --cached", read, ""},
+		{"git log -p", read, ""},
+	})
+
+	// Kept out by .gitignore, at the root or by a pattern, it is not staged;
+	// git stash --all takes ignored files too.
+	for _, ignore := range []string{".env\n", "/.env\n", ".env*\n", "*.log\n.env\n"} {
+		put(".gitignore", ignore)
+		checkIn(t, dir, []want{
+			{"git add -A && git diff --cached", write, ""},
+			{"git add .", write, ""},
+		})
+	}
+	put(".gitignore", ".env\n!.env\n")
+	checkIn(t, dir, []want{{"git add -A", credential, "creds.read-secret-file"}})
+	put(".gitignore", ".env\n")
+	checkIn(t, dir, []want{{"git stash --all", credential, "creds.read-secret-file"}})
+	if err := os.Remove(filepath.Join(dir, ".gitignore")); err != nil {
+		t.Fatal(err)
+	}
+	// An ignore file of the directory, and .git/info/exclude.
+	put("src/.env", "TOKEN=x\n")
+	put("src/.gitignore", ".env\n")
+	checkIn(t, dir, []want{{"git add src", write, ""}})
+	put(".git/info/exclude", ".env\n")
+	checkIn(t, dir, []want{{"git add -A", write, ""}})
+
+	// Once in the index, every whole-tree printer prints it; one limited
+	// to other paths does not.
+	git("add", "-f", ".env")
+	checkIn(t, dir, []want{
+		{"git diff --cached", credential, "creds.read-secret-file"},
+		{"git diff HEAD", credential, "creds.read-secret-file"},
+		{"git log -p", credential, "creds.read-secret-file"},
+		{"git log --patch --all", credential, "creds.read-secret-file"},
+		{"git show", credential, "creds.read-secret-file"},
+		{"git format-patch --stdout -1", credential, "creds.read-secret-file"},
+		{"git grep --cached DATABASE", credential, "creds.read-secret-file"},
+		{"git archive HEAD", credential, "creds.read-secret-file"},
+		{"git -C " + dir + " diff --staged", credential, "creds.read-secret-file"},
+		{"git diff --cached -- .", credential, "creds.read-secret-file"},
+		{"git diff --cached a.txt", read, ""},
+		{"git diff --cached -- src", read, ""},
+		{"git show HEAD:a.txt", read, ""},
+		{"git log --oneline", read, ""},
+		{"git status", read, ""},
 	})
 }
 

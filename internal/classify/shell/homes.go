@@ -130,6 +130,7 @@ func (w *walker) homeReads(c *call) {
 		}
 	}
 	w.forcedAdd(c)
+	w.gitWholeTree(c)
 	if flags, ok := wholeTreeReaders[c.name]; ok && (flags == nil || c.has(flags...)) {
 		if c.name == "git" {
 			// git -C ~ add -A: the repository is the home.
