@@ -188,6 +188,9 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe) ([]*pg_query.Node, error) {
 		if readsAny(modifying, where, from) || callsVolatile(where, vfrom) {
 			return ErrNoProbe
 		}
+		if shadowed(rel, with) {
+			return ErrNoProbe
+		}
 		name := rangeVarName(rel)
 		if slices.Contains(rp.Tables, name) {
 			// Two writes of one table in one statement (a CTE chain) can
@@ -202,6 +205,22 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe) ([]*pg_query.Node, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// shadowed says whether the probe's reading of rel would find a CTE instead
+// of the table: a write's target is always a table, but the probe reads it
+// in a SELECT under the statement's CTEs, where an unqualified name is
+// looked up among them first.
+func shadowed(rel *pg_query.RangeVar, with []*pg_query.Node) bool {
+	if rel.GetSchemaname() != "" {
+		return false
+	}
+	for _, c := range with {
+		if c.GetCommonTableExpr().GetCtename() == rel.GetRelname() {
+			return true
+		}
+	}
+	return false
 }
 
 func copyNames(m map[string]bool) map[string]bool {

@@ -30,6 +30,12 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		"WITH gone AS (DELETE FROM bookings WHERE id < 1000 RETURNING id) SELECT count(*) FROM gone",
 		"COPY (DELETE FROM bookings WHERE id > 0 RETURNING id) TO STDOUT",
 		"EXPLAIN ANALYZE DELETE FROM bookings WHERE id > 0",
+		// A CTE named like the table: the write's target is the table, a
+		// SELECT of that name under the same WITH is the CTE.
+		"WITH bookings AS (SELECT 0 AS id) DELETE FROM bookings WHERE id > 0",
+		"WITH RECURSIVE bookings(id) AS (SELECT 0) UPDATE bookings SET note = 'x' WHERE id >= 0",
+		"WITH gone AS (DELETE FROM bookings WHERE id > 0 RETURNING 1), bookings AS (SELECT 1 AS id) SELECT count(*) FROM gone",
+		"WITH bookings AS (SELECT 1 AS id) MERGE INTO bookings b USING (SELECT generate_series(1, 100) AS id) s ON b.id = s.id WHEN MATCHED THEN DELETE",
 		// MERGE and upserts, joined with what they read.
 		"MERGE INTO bookings b USING (SELECT generate_series(1, 100) AS id) s ON b.id = s.id WHEN MATCHED THEN DELETE",
 		"MERGE INTO bookings b USING (SELECT generate_series(1, 100) AS id) s ON b.id = s.id WHEN MATCHED AND b.id > 0 THEN UPDATE SET note = 'x' WHEN NOT MATCHED THEN INSERT VALUES (s.id, 'n')",
