@@ -335,7 +335,13 @@ func (w *walker) wrapped(name string, rest, inner []arg, in input, depth int) {
 			w.overwritesOutput(parseCall(name, rest), v)
 		}
 	}
-	if shellOf(name, rest) && len(inner) > 0 {
+	if len(inner) == 0 {
+		if in.present {
+			w.commandlessShell(name, rest, in, depth)
+		}
+		return
+	}
+	if shellOf(name, rest) {
 		// sudo -s CMD, sudo -i CMD, flock LOCK -c CMD: a shell runs the
 		// words as a command line.
 		w.joinedScript(inner, depth, "shell.dynamic-script", name+" runs a command only known at run time", false)

@@ -148,6 +148,7 @@ var moreWrappers = map[string]wrapper{
 	"doppler-run":      {},
 	"setpriv":          {valueOpts: strings.Fields("--reuid --regid --groups --inh-caps --bounding-set --securebits --selinux-label --apparmor-profile")},
 	"sg":               {skip: 1},
+	"newgrp":           {skip: 1},
 }
 
 func init() {
@@ -186,7 +187,8 @@ func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 			}
 		}
 		if name == "script" {
-			w.add("shell.interactive", write, "script records an interactive shell")
+			// The shell it records reads what script is fed.
+			w.stdinProgram("the shell script records", in, depth, func(text string) { w.script(text, depth+1) })
 			return true
 		}
 		return false

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -61,14 +62,10 @@ func unwrap(name string, args []arg) ([]arg, bool) {
 	if name == "command" && len(args) > 0 && (args[0].s == "-v" || args[0].s == "-V") {
 		return nil, false
 	}
-	if name == "su" {
-		// su [user] -c CMD runs CMD through a shell.
-		for i, a := range args {
-			if (a.s == "-c" || a.s == "--command") && i+1 < len(args) {
-				return []arg{{s: "sh"}, {s: "-c"}, args[i+1]}, true
-			}
-		}
-		return []arg{}, true
+	if name == "su" || name == "runuser" && !slices.ContainsFunc(args, func(a arg) bool {
+		return a.s == "-u" || a.s == "--user" || strings.HasPrefix(a.s, "--user=")
+	}) {
+		return suCommand(args), true
 	}
 	i, skipped := 0, 0
 	for i < len(args) {
@@ -166,4 +163,63 @@ func joinedCommand(head arg, rest []arg) arg {
 		out.dyn = out.dyn || r.dyn
 	}
 	return out
+}
+
+// suCommand is what su [options] [-] [user [argument...]] runs: the user's
+// shell (or -s SHELL) with -c CMD, or with the arguments after the user.
+// It is empty when the shell is started with neither.
+func suCommand(args []arg) []arg {
+	sh := arg{s: "sh"}
+	var pos []arg
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		v, long := strings.CutPrefix(a.s, "--shell=")
+		switch {
+		case a.dyn || a.s == "-" || !strings.HasPrefix(a.s, "-"):
+			pos = append(pos, a)
+		case long:
+			sh = arg{s: v, dyn: a.dyn}
+		case (a.s == "-s" || a.s == "--shell") && i+1 < len(args):
+			sh = args[i+1]
+			i++
+		case a.s == "--command" || !strings.HasPrefix(a.s, "--") && isLetters(a.s[1:]) && strings.HasSuffix(a.s, "c"):
+			// -c CMD, and a cluster ending in it (-lc CMD).
+			if i+1 < len(args) {
+				return []arg{sh, {s: "-c"}, args[i+1]}
+			}
+		case strings.HasPrefix(a.s, "--command="):
+			return []arg{sh, {s: "-c"}, {s: a.s[len("--command="):], dyn: a.dyn}}
+		case slices.Contains([]string{"-g", "-G", "--group", "--supp-group", "-w", "--whitelist-environment"}, a.s):
+			i++
+		}
+	}
+	if len(pos) > 0 && pos[0].s == "-" && !pos[0].dyn {
+		pos = pos[1:]
+	}
+	if len(pos) > 1 {
+		return append([]arg{sh}, pos[1:]...)
+	}
+	return []arg{}
+}
+
+// commandlessShell classifies a wrapper given no command but fed standard
+// input: sudo -s, sudo -i, su, runuser, doas -s, run0, chroot DIR,
+// nsenter, unshare, sg, newgrp, pkexec and fakeroot then start a shell (the
+// user's, or su's -s SHELL), and that shell runs what it is fed, as bash
+// alone would. Wrappers that given no command start nothing are read the
+// same way: an input that is a harmless script stays harmless.
+func (w *walker) commandlessShell(name string, args []arg, in input, depth int) {
+	if name == "su" || name == "runuser" {
+		for i, a := range args {
+			if (a.s == "-s" || a.s == "--shell") && i+1 < len(args) {
+				w.command([]arg{args[i+1]}, in, depth+1)
+				return
+			}
+			if v, ok := strings.CutPrefix(a.s, "--shell="); ok {
+				w.command([]arg{{s: v, dyn: a.dyn}}, in, depth+1)
+				return
+			}
+		}
+	}
+	w.stdinProgram(name, in, depth, func(text string) { w.script(text, depth+1) })
 }
