@@ -84,6 +84,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.add("shell.dynamic-command", unknown, "the command name "+args[0].s+" is only known at run time")
 		return
 	}
+	saved := w.fed
+	w.fed = in
+	defer func() { w.fed = saved }()
 	name := baseName(args[0].s)
 	rest := args[1:]
 	name, rest = coreutilsName(name, rest)

@@ -119,7 +119,11 @@ func (w *walker) procOutput(p *syntax.ProcSubst, depth int) input {
 func (w *walker) stdinProgram(name string, in input, depth int, run func(string)) {
 	switch {
 	case in.present && in.known:
+		// The program is what it reads: nothing is left for its commands.
+		saved := w.fed
+		w.fed = input{}
 		run(in.text)
+		w.fed = saved
 	case in.present:
 		w.add("shell.pipe-to-shell", unknown, "output of "+in.from+" is run by "+name+": what it runs is only known at run time")
 	default:

@@ -3325,7 +3325,17 @@ func TestShellsStartedByWrappersReadTheirInput(t *testing.T) {
 		{"su -lc 'rm -rf /srv'", destructive, "fs.rm-recursive"},
 		{"su --command='rm -rf /srv'", destructive, "fs.rm-recursive"},
 		{"su root -s /bin/bash -c 'git reset --hard'", destructive, "git.reset-hard"},
+		// A script run elsewhere hands its input to its commands.
+		{"echo 'rm -rf /srv' | ssh host bash", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf /srv' | ssh -t host sudo -i", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf /srv' | sh -c 'cd /tmp && bash'", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf /srv' | eval bash", destructive, "fs.rm-recursive"},
+		{"echo 'DROP TABLE users' | bash -c 'psql -h db'", destructive, ""},
+		{"echo 'rm -rf /srv' | heroku run bash -a app", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf /srv' | gcloud compute ssh vm", destructive, "fs.rm-recursive"},
+		{"echo 'rm -rf /srv' | railway shell", destructive, "fs.rm-recursive"},
 		// and what they are fed may be harmless
+		{"echo ls | ssh host bash", read, ""},
 		{"echo ls | sudo -s", read, ""},
 		{"su - app -c 'git status'", read, ""},
 	})

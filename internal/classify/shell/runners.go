@@ -21,6 +21,7 @@ type runner struct {
 	joined    bool     // the remaining arguments are joined into one shell command line
 	stdin     bool     // without a command, it runs what standard input holds
 	entry     string   // option that replaces the command's first word (--entrypoint)
+	anywhere  bool     // its own options are taken from anywhere before "--" (heroku run bash -a app)
 }
 
 var (
@@ -50,8 +51,8 @@ var (
 		"podman":    nil, // docker's command line
 		"nerdctl":   nil,
 		"fly":       {{sub: []string{"ssh", "console"}, shellOpts: []string{"-C", "--command"}, valueOpts: strings.Fields("-a --app -s --select -u --user -r --region --machine --process-group --pty -A --address")}, {sub: []string{"console"}, shellOpts: []string{"-C", "--command"}}, {sub: []string{"machine", "exec"}, skip: 1, joined: true, valueOpts: strings.Fields("-a --app --timeout")}, {sub: []string{"machines", "exec"}, skip: 1, joined: true, valueOpts: strings.Fields("-a --app --timeout")}},
-		"heroku":    {{sub: []string{"run"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), boolOpts: strings.Fields("-x --exit-code --no-tty --no-notify"), joined: true}, {sub: []string{"run:detached"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), joined: true}, {sub: []string{"ps:exec"}, shellOpts: []string{"--command"}}},
-		"railway":   {{sub: []string{"run"}, valueOpts: strings.Fields("-s --service -e --environment -p --project")}, {sub: []string{"ssh"}, valueOpts: strings.Fields("-s --service -e --environment -p --project -d --deployment-instance"), joined: true}},
+		"heroku":    {{sub: []string{"run"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), boolOpts: strings.Fields("-x --exit-code --no-tty --no-notify"), joined: true, anywhere: true}, {sub: []string{"run:detached"}, valueOpts: strings.Fields("-a --app -r --remote -s --size -e --env --type"), joined: true, anywhere: true}, {sub: []string{"ps:exec"}, shellOpts: []string{"--command"}}},
+		"railway":   {{sub: []string{"run"}, valueOpts: strings.Fields("-s --service -e --environment -p --project")}, {sub: []string{"ssh"}, valueOpts: strings.Fields("-s --service -e --environment -p --project -d --deployment-instance"), joined: true}, {sub: []string{"shell"}, valueOpts: strings.Fields("-s --service")}},
 		"doppler":   {{sub: []string{"run"}, valueOpts: strings.Fields("-p --project -c --config --token --name-transformer --mount --mount-format --fallback --scope"), shellOpts: []string{"--command"}, boolOpts: strings.Fields("--preserve-env --forward-signals --no-fallback")}},
 		"op":        {{sub: []string{"run"}, valueOpts: strings.Fields("--env-file --account"), boolOpts: strings.Fields("--no-masking")}},
 		"infisical": {{sub: []string{"run"}, valueOpts: strings.Fields("--env --path --projectId --token"), shellOpts: []string{"--command"}}},
@@ -62,7 +63,7 @@ var (
 		// npm explore PKG -- CMD runs CMD in the package's directory.
 		"npm":       {{sub: []string{"explore"}, skip: 1, dashdash: true, joined: true}},
 		"vagrant":   {{sub: []string{"ssh"}, shellOpts: []string{"-c", "--command"}}},
-		"gcloud":    {{sub: []string{"compute", "ssh"}, shellOpts: []string{"--command"}}, {sub: []string{"cloud-shell", "ssh"}, shellOpts: []string{"--command"}}},
+		"gcloud":    {{sub: []string{"compute", "ssh"}, shellOpts: []string{"--command"}, skip: 1}, {sub: []string{"cloud-shell", "ssh"}, shellOpts: []string{"--command"}}},
 		"aws":       {{sub: []string{"ecs", "execute-command"}, shellOpts: []string{"--command"}}},
 		"az":        {{sub: []string{"vm", "run-command", "invoke"}, shellOpts: []string{"--scripts"}}, {sub: []string{"ssh", "vm"}, dashdash: true, skip: 99}},
 		"lxc":       {{sub: []string{"exec"}, skip: 1, dashdash: true}},
@@ -241,6 +242,9 @@ func (w *walker) runSpec(name string, r runner, args []arg, in input, depth int)
 		i++
 	}
 	rest := args[i:]
+	if r.anywhere {
+		rest = ownOptionsOut(rest, r)
+	}
 	for k, a := range rest {
 		for _, o := range r.shellOpts {
 			if a.s == o && k+1 < len(rest) {
@@ -269,6 +273,32 @@ func (w *walker) runSpec(name string, r runner, args []arg, in input, depth int)
 		}
 		w.runArgv(name, r, cand, in, depth)
 	}
+}
+
+// ownOptionsOut moves a runner's known options (and their values) that
+// follow its command to the front, where the command's parsing skips them.
+func ownOptionsOut(args []arg, r runner) []arg {
+	var own, other []arg
+	for k := 0; k < len(args); k++ {
+		a := args[k]
+		if a.s == "--" && !a.dyn {
+			other = append(other, args[k:]...)
+			break
+		}
+		name, _, _ := strings.Cut(a.s, "=")
+		switch {
+		case a.dyn:
+			other = append(other, a)
+		case takesValue(r.valueOpts, a.s) && k+1 < len(args):
+			own = append(own, a, args[k+1])
+			k++
+		case takesValue(r.valueOpts, name) || takesValue(r.boolOpts, a.s):
+			own = append(own, a)
+		default:
+			other = append(other, a)
+		}
+	}
+	return append(own, other...)
 }
 
 func (w *walker) runArgv(name string, r runner, argv []arg, in input, depth int) {

@@ -149,6 +149,10 @@ type walker struct {
 	// pidLists are the processes substitutions list ($(pgrep x)), as
 	// the kill-by-name command that reaches the same ones (pids.go).
 	pidLists [][]arg
+	// fed is the standard input of the command being classified: a
+	// script it runs (sh -c, ssh HOST CMD, eval) hands it to its own
+	// commands, so `echo CMD | ssh host bash` runs CMD.
+	fed input
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {
@@ -215,5 +219,5 @@ func (w *walker) run(text string, depth int, same bool) {
 		defer func() { w.scope = saved }()
 	}
 	w.scope.prescan(f, depth)
-	w.stmts(f.Stmts, input{}, depth)
+	w.stmts(f.Stmts, w.fed, depth)
 }
