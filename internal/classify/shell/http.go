@@ -27,6 +27,7 @@ type request struct {
 	hasBody  bool
 	readable bool   // the body is known now
 	from     string // where an unreadable body comes from
+	asQuery  bool   // the data goes in the query string (curl -G)
 }
 
 var curlData = []string{"-d", "--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-F", "--form", "--form-string", "-T", "--upload-file", "--expand-data", "--expand-json", "--expand-url", "--expand-data-binary", "--expand-data-raw", "--expand-data-urlencode", "--expand-data-ascii", "--variable", "--url-query", "--expand-url-query"}
@@ -142,15 +143,17 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 				}
 			}
 		}
+		r.asQuery = r.hasBody && c.has("-G", "--get")
 		if r.method == "" {
 			r.method = "GET"
-			if r.hasBody && !c.has("-G", "--get") {
+			if r.hasBody && !r.asQuery {
 				r.method = "POST"
 			}
 		}
 		if m := methodOverride(c); m != "" {
 			r.method = strings.ToUpper(m)
 		}
+		rawScheme(&r, target, in)
 	case "wget":
 		r.method = "GET"
 		for i, a := range c.args {
@@ -177,7 +180,12 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 			r.method = m
 		}
 	case "http", "https", "xh", "httpie", "xhs":
-		pos := c.pos
+		var pos []positional
+		for _, p := range c.pos {
+			if !p.afterFlag || !takesValue(httpieValueOpts, p.flag) {
+				pos = append(pos, p) // not an option's value (--raw BODY, -a USER:PW)
+			}
+		}
 		if c.name == "httpie" && len(pos) > 0 && (pos[0].s == "http" || pos[0].s == "https") {
 			pos = pos[1:]
 		}
@@ -355,6 +363,20 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 	}
 	r.url = u
 	r.method = strings.ToUpper(strings.Trim(r.method, `"'`))
+	if r.asQuery && r.readable {
+		// curl -G: the data is the query string's, and no body is sent.
+		extra, err := url.ParseQuery(r.body)
+		if err != nil {
+			r.readable, r.from = false, "data that does not read as a query string"
+			return r, true
+		}
+		q := u.Query()
+		for k, vs := range extra {
+			q[k] = append(q[k], vs...)
+		}
+		u.RawQuery = q.Encode()
+		r.body, r.hasBody = "", false
+	}
 	return r, true
 }
 
@@ -381,6 +403,9 @@ func curlLong(s string) string {
 	}
 	return found
 }
+
+// httpieValueOpts are HTTPie's and xh's options that take the next word.
+var httpieValueOpts = strings.Fields("-a --auth -A --auth-type --bearer --session --session-read-only -o --output --raw --verify --cert --cert-key --cert-key-pass --proxy --timeout --pretty -s --style -p --print -P --history-print --format-options --max-redirects --max-headers --ssl --ciphers --boundary --default-scheme --response-charset --response-mime --resolve --interface")
 
 // curlShortValue are curl's one-letter options that take a value.
 const curlShortValue = "AbcCdDeEFHKmoPQrtTuUwxXyYz"
@@ -494,25 +519,28 @@ func (w *walker) providerRequest(c *call, in input) bool {
 // railwayReasons: Railway's API is GraphQL; each request in the body (or
 // the query string of a GET) is judged against Railway's schema.
 func railwayReasons(r request) []action.Reason {
+	if r.method != "GET" && r.method != "HEAD" && r.method != "POST" {
+		return []action.Reason{{ID: "http.method", Class: unknown, Message: "Railway's API takes GraphQL over POST, not " + r.method}}
+	}
+	// A request may be read from the query string or from the body,
+	// whatever the method says (curl -X GET -d sends a body with a GET):
+	// both are judged.
 	var reqs []graphql.Request
-	switch {
-	case r.method == "GET" || r.method == "HEAD":
-		q := r.url.Query()
-		if q.Get("query") == "" {
-			return nil
-		}
+	if q := r.url.Query(); q.Has("query") {
 		req := graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
 		if v := q.Get("variables"); v != "" && strictjson.Unmarshal([]byte(v), &req.Variables) != nil {
 			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the variables are not JSON read one way by every reader"}}
 		}
 		reqs = append(reqs, req)
-	case r.method == "POST":
+	}
+	if body := bytes.TrimSpace([]byte(r.body)); len(body) > 0 || r.method == "POST" {
 		// The strict reading: a body that two JSON readers could read
 		// differently is not judged by either.
-		body := bytes.TrimSpace([]byte(r.body))
 		var err error
 		if len(body) > 0 && body[0] == '[' {
-			err = strictUnmarshal(body, &reqs)
+			var batch []graphql.Request
+			err = strictUnmarshal(body, &batch)
+			reqs = append(reqs, batch...)
 		} else {
 			var one graphql.Request
 			err = strictUnmarshal(body, &one)
@@ -521,8 +549,6 @@ func railwayReasons(r request) []action.Reason {
 		if err != nil {
 			return []action.Reason{{ID: "graphql.invalid", Class: unknown, Message: "the body is not a GraphQL request in JSON read one way by every reader"}}
 		}
-	default:
-		return []action.Reason{{ID: "http.method", Class: unknown, Message: "Railway's API takes GraphQL over POST, not " + r.method}}
 	}
 	schema, err := graphql.Railway()
 	if err != nil {
@@ -553,4 +579,46 @@ func init() {
 	graphql.JudgeCommand = func(text string) []action.Reason {
 		return Classifier{}.ClassifyService(text).Reasons
 	}
+}
+
+// rawScheme reads a curl URL whose protocol sends bytes of the caller's
+// choosing to any port: gopher://HOST:PORT/_BYTES sends BYTES, dict://
+// sends its path's words as a command line, telnet:// sends standard input.
+// Each is a raw connection, judged by what it sends (FLUSHALL to a Redis
+// port, a DELETE request line to an HTTP one).
+func rawScheme(r *request, target string, in input) {
+	scheme, rest, ok := strings.Cut(target, "://")
+	if !ok {
+		return
+	}
+	path := ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		path = rest[i+1:]
+	}
+	switch strings.ToLower(scheme) {
+	case "gopher", "gophers":
+		if len(path) > 0 {
+			path = path[1:] // the item type
+		}
+		body, err := url.PathUnescape(path)
+		if err != nil {
+			r.readable, r.from = false, "a gopher path that does not decode"
+		}
+		r.body = body
+	case "dict":
+		body, err := url.PathUnescape(path)
+		if err != nil {
+			r.readable, r.from = false, "a dict path that does not decode"
+		}
+		r.body = strings.ReplaceAll(body, ":", " ")
+	case "telnet":
+		if in.present && in.known {
+			r.body = in.text
+		} else {
+			r.readable, r.from = false, "standard input"
+		}
+	default:
+		return
+	}
+	r.method, r.hasBody = "RAW", true
 }

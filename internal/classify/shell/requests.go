@@ -40,6 +40,18 @@ var sqlKeys = map[string]bool{"query": true, "q": true, "sql": true, "statement"
 
 // requestEffect judges what a request sends besides its method.
 func (w *walker) requestEffect(c *call, in input) {
+	if c.name == "curl" {
+		for _, q := range optionValues(c, "-Q", "--quote") {
+			// Commands curl sends to an FTP or SFTP server around the
+			// transfer: rm, rmdir, DELE, RMD remove the server's files.
+			switch {
+			case q.dyn:
+				w.add("net.remote-command", unknown, "curl sends the server a command only known at run time: "+q.s)
+			case quoteDeletes.MatchString(q.s):
+				w.add("net.remote-delete", destructive, "curl "+q.s+" removes files on the server")
+			}
+		}
+	}
 	r, ok := w.request(c, in)
 	if !ok || r.url == nil {
 		return
@@ -233,3 +245,7 @@ func (w *walker) request(c *call, in input) (request, bool) {
 	}
 	return w.req.r, w.req.ok
 }
+
+// quoteDeletes: a curl --quote command that removes (its optional prefix
+// says when it is sent, or that its failure is ignored).
+var quoteDeletes = regexp.MustCompile(`(?i)^[-+*]*\s*(rm|rmdir|dele|rmd|xrmd)(\s|$)`)

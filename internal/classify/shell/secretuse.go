@@ -175,7 +175,13 @@ func (w *walker) requestSecrets(c *call) {
 		}
 		header := prev == "-H" || prev == "--header" || strings.HasPrefix(a.s, "--header=")
 		if header && credentialHeader(a.s) || prev == "-u" || prev == "--user" || prev == "--oauth2-bearer" || strings.HasPrefix(a.s, "--user=") {
-			continue // where an API takes its credential
+			// Where an API takes its credential, if the host is the one
+			// the credential is for.
+			if host, ok := w.foreignHost(c, v); ok {
+				w.add("creds.sent-elsewhere", unknown, c.name+" sends $"+v+", a credential for another service, to "+host)
+				return
+			}
+			continue
 		}
 		if strings.Contains(a.s, "://") {
 			if u, err := url.Parse(a.s); err == nil && u.RawQuery == "" && u.Fragment == "" && !strings.Contains(u.Path, "$") {
@@ -195,4 +201,42 @@ func credentialHeader(h string) bool {
 		return true
 	}
 	return false
+}
+
+// credentialHomes are the hosts (and their subdomains) that the
+// credentials named with a prefix are for, where that is one service's.
+var credentialHomes = map[string][]string{
+	"RAILWAY_": {"railway.app", "railway.com"}, "FLY_": {"fly.io", "machines.dev"},
+	"ANTHROPIC_": {"anthropic.com"}, "OPENAI_": {"openai.com"}, "STRIPE_": {"stripe.com"},
+	"CLOUDFLARE_": {"cloudflare.com"}, "CF_API_": {"cloudflare.com"}, "DIGITALOCEAN_": {"digitalocean.com"},
+	"HEROKU_": {"heroku.com"}, "VERCEL_": {"vercel.com"}, "NETLIFY_": {"netlify.com"},
+	"SLACK_": {"slack.com"}, "NPM_": {"npmjs.org", "npmjs.com"}, "HF_": {"huggingface.co"},
+}
+
+// foreignHost says whether a request carries credential v to a host that
+// is neither v's service nor this machine (where the gateways listen).
+func (w *walker) foreignHost(c *call, v string) (string, bool) {
+	var homes []string
+	for prefix, hs := range credentialHomes {
+		if strings.HasPrefix(strings.ToUpper(v), prefix) {
+			homes = hs
+		}
+	}
+	if homes == nil {
+		return "", false
+	}
+	r, ok := w.request(c, input{})
+	if !ok || r.url == nil {
+		return "", false
+	}
+	host := strings.ToLower(r.url.Hostname())
+	if host == "" || isLocal(host) || strings.Contains(host, "$") {
+		return "", false
+	}
+	for _, h := range homes {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return "", false
+		}
+	}
+	return host, true
 }
