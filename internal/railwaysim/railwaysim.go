@@ -299,6 +299,7 @@ func Incident() Project {
 		Volumes: []Volume{{ID: "vol_3b8d0c", Name: "pgdata", Instances: []VolumeInstance{
 			{ID: "vi_stg_5d21", EnvironmentID: "env_stg_41a2"}, {ID: "vi_prd_77e0", EnvironmentID: "env_prd_9f30"}}}},
 		Services: []Service{{ID: "svc_api_1", Name: "api", EnvIDs: []string{"env_stg_41a2", "env_prd_9f30"}},
-			{ID: "svc_preview", Name: "preview", EnvIDs: []string{"env_stg_41a2"}}},
+			{ID: "svc_preview", Name: "preview", EnvIDs: []string{"env_stg_41a2"}},
+			{ID: "svc_worker", Name: "worker", EnvIDs: []string{"env_prd_9f30"}}},
 	}
 }

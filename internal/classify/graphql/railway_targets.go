@@ -121,8 +121,46 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	return targets, ""
 }
 
+// RailwayPinned lists the services, volumes and project that c names
+// beside the environment it acts in, which RailwayTargets leaves out as
+// changed only there. Railway finds some of them by their own id alone,
+// so each must have an instance in that environment: a production
+// volume's id beside a staging environment's is no staging change.
+func RailwayPinned(c Call) []Target {
+	ids := map[string][]string{}
+	var unknown []string
+	collectIDs(c.Args, ids, &unknown, 0)
+	envs := len(ids["sourceEnvironmentId"]) + len(ids["targetEnvironmentId"]) + len(ids["baseEnvironmentId"]) + len(ids["environmentId"])
+	anchored := len(ids["environmentId"]) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0 ||
+		strings.HasPrefix(c.Field, "environment") && envs > 0
+	if !anchored {
+		return nil
+	}
+	var out []Target
+	for _, k := range slices.Sorted(maps.Keys(ids)) {
+		if kind := idKinds[k]; pinned[kind] {
+			for _, v := range ids[k] {
+				out = append(out, Target{Kind: kind, ID: v})
+			}
+		}
+	}
+	for _, p := range idPrefixes {
+		if strings.HasPrefix(c.Field, p.prefix) && pinned[p.kind] {
+			for _, v := range ids["id"] {
+				out = append(out, Target{Kind: p.kind, ID: v})
+			}
+			break
+		}
+	}
+	return out
+}
+
 // oneEnvironment are the kinds that live in exactly one environment.
 var oneEnvironment = map[string]bool{"environment": true, "volumeInstance": true, "deployment": true, "environmentPatch": true}
+
+// OneEnvironment says whether a target of this kind lives in exactly one
+// environment.
+func OneEnvironment(kind string) bool { return oneEnvironment[kind] }
 
 // RailwayReadTargets lists what a read names that lives in one
 // environment: an environment, a deployment (its logs, its snapshot), a

@@ -296,6 +296,11 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		// Every id is placed, not only the environment beside it.
 		{"another kind of id beside staging", mut(`customDomainUpdate(environmentId: "env_stg_41a2", id: "cd_prod", targetPort: 1)`), 403, "cd_prod", true, false},
 		{"an instance id inside the input", mut(`deploymentInstanceExecutionCreate(input: {serviceInstanceId: "si_prod"})`), 403, "serviceInstanceId", true, false},
+		// A production object beside the staging environment is no
+		// staging change, whatever the environment argument says.
+		{"a production-only service beside staging", mut(`serviceInstanceUpdate(serviceId: "svc_worker", environmentId: "env_stg_41a2", input: {startCommand: "true"})`), 403, "svc_worker", true, false},
+		{"a production-only service duplicated into staging", mut(`serviceDuplicate(serviceId: "svc_worker", environmentId: "env_stg_41a2") { id }`), 403, "no instance in", true, false},
+		{"a staging service beside staging", mut(`serviceInstanceUpdate(serviceId: "svc_preview", environmentId: "env_stg_41a2", input: {startCommand: "true"})`), 200, "", false, true},
 		// Removal without a removing word.
 		{"a variable nulled in a patch", mut(`environmentPatchCommit(environmentId: "env_stg_41a2", patch: {services: {svc_preview: {variables: {DATABASE_URL: null}}}})`), 403, "held", true, false},
 		{"a volume detached", mut(`volumeInstanceUpdate(volumeId: "vol_3b8d0c", environmentId: "env_stg_41a2", input: {serviceId: null})`), 403, "held", true, false},
@@ -327,7 +332,7 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 			t.Errorf("%s: %d %s (held %v, sent %v)", c.name, status, b, held, e.agentRequests() > before)
 		}
 	}
-	if !e.railway.HasVolume("vol_3b8d0c") || len(e.railway.Mutations()) != 1 {
+	if !e.railway.HasVolume("vol_3b8d0c") || len(e.railway.Mutations()) != 2 {
 		t.Fatalf("Railway saw mutations %v", e.railway.Mutations())
 	}
 	// Lookups are cached: the incident again costs none.

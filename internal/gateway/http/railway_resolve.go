@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -191,6 +192,7 @@ func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest str
 			act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
 				Message: fmt.Sprintf("Chaperone cannot tell which environment %s belongs to", why)})
 		}
+		anchors := map[string]bool{}
 		for _, t := range targets {
 			act.Targets = append(act.Targets, t.String())
 			envs, err := g.resolveRailway(ctx, up, endpoint, t)
@@ -201,7 +203,34 @@ func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest str
 			}
 			for _, e := range envs {
 				act.Placements = append(act.Placements, action.Placement{Target: t.Kind + " " + t.ID, Env: e, How: railwayLookups[t.Kind].says})
+				if graphql.OneEnvironment(t.Kind) {
+					anchors[e] = true
+				}
 			}
+		}
+		if !c.Read {
+			g.checkPinned(ctx, up, endpoint, c, anchors, act)
+		}
+	}
+}
+
+// checkPinned holds a mutation whose service, volume or project, named
+// beside the environment it acts in, has no instance there: which
+// environment's object Railway then changes is not the one the request
+// says.
+func (g *Gateway) checkPinned(ctx context.Context, up Upstream, endpoint string, c graphql.Call, anchors map[string]bool, act *action.Action) {
+	for _, t := range graphql.RailwayPinned(c) {
+		act.Targets = append(act.Targets, t.String())
+		envs, err := g.resolveRailway(ctx, up, endpoint, t)
+		if err != nil {
+			act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
+				Message: fmt.Sprintf("%s: the environment of %s could not be checked: %v", c.Field, t, err)})
+			continue
+		}
+		if !slices.ContainsFunc(envs, func(e string) bool { return anchors[e] }) {
+			act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
+				Message: fmt.Sprintf("%s names %s, which %s %s, beside an environment it has no instance in",
+					c.Field, t, railwayLookups[t.Kind].says, strings.Join(envs, ", "))})
 		}
 	}
 }
