@@ -193,6 +193,13 @@ func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, vars
 	walk = func(set ast.SelectionSet, top, placed bool) {
 		for _, f := range fields(set, seen) {
 			here := placed
+			if here && places && f.Definition != nil && (spansFrom(schema, pl, f.Definition.Type.Name()) ||
+				f.Definition.Type.Name() == "Environment" && f.Name != "environment") {
+				// From an environment's object to one that spans them
+				// (a deployment's service, a volume instance's volume):
+				// what lies below is no longer that environment's.
+				here = false
+			}
 			if f.ObjectDefinition != nil && !strings.HasPrefix(f.Name, "__") {
 				var args map[string]any
 				var err error
@@ -223,6 +230,18 @@ func readFields(schema *ast.Schema, p Profile, op *ast.OperationDefinition, vars
 	}
 	walk(op.SelectionSet, true, false)
 	return out, reads
+}
+
+// spansFrom says whether typ is an object that may live in several
+// environments: one with an identity (an id) that the profile does not
+// scope to one. A connection or an edge has no id and passes a
+// placement through to its nodes. (An environment reached by another
+// name than "environment", such as sourceEnvironment, is another
+// environment: the walk above leaves the placement there too.)
+func spansFrom(schema *ast.Schema, pl Placer, typ string) bool {
+	d := schema.Types[typ]
+	return d != nil && (d.Kind == ast.Object || d.Kind == ast.Interface || d.Kind == ast.Union) &&
+		(d.Kind != ast.Object || d.Fields.ForName("id") != nil) && !pl.Scoped(schema, typ)
 }
 
 // identityFields say which object a node is, not what it holds.

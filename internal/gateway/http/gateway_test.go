@@ -323,6 +323,12 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		{"an environment's patch, placed by its id", `{"query":"{ environmentPatch(id: \"patch_unknown\") { patch } }"}`, 403, "could not be checked", true, false},
 		{"the project's environments by name", `{"query":"{ project(id: \"prj_7c1e\") { environments { edges { node { id name } } } } }"}`, 200, "", false, true},
 		{"a staging environment's deployments", `{"query":"{ environment(id: \"env_stg_41a2\") { deployments { edges { node { id status } } } } }"}`, 200, "", false, true},
+		// From an environment's object to one that spans them, and down
+		// again into another environment's.
+		{"every environment's config through a staging environment", `{"query":"{ volumeInstance(id: \"vi_stg_5d21\") { service { project { environments { edges { node { name config } } } } } } }"}`, 403, "every environment it reaches", false, false},
+		{"the environment a staging one was made from", `{"query":"{ environment(id: \"env_stg_41a2\") { sourceEnvironment { config } } }"}`, 403, "every environment it reaches", false, false},
+		{"every instance through a staging volume instance", `{"query":"{ volumeInstance(id: \"vi_stg_5d21\") { volume { volumeInstances { edges { node { mountPath } } } } } }"}`, 403, "every environment it reaches", false, false},
+		{"a staging volume instance's volume's name", `{"query":"{ volumeInstance(id: \"vi_stg_5d21\") { mountPath volume { id name } } }"}`, 200, "", false, true},
 	} {
 		before := e.agentRequests()
 		status, out := e.send(t, e.stage, "POST", stg, c.body)
