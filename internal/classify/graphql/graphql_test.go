@@ -95,6 +95,13 @@ func TestRailwayRequests(t *testing.T) {
 		{"skipped, still judged", Request{Query: `mutation { volumeDelete(volumeId: "v") @skip(if: true) me: projectScheduleDeleteCancel(id: "p") }`}, D, "railway.delete"},
 		{"a block string and comments", Request{Query: "mutation {\n# volumeDelete(volumeId: \"x\")\n variableUpsert(input: {projectId: \"p\", environmentId: \"e\", name: \"A\", value: \"\"\"\nmutation { volumeDelete(volumeId: \\\"v\\\") }\n\"\"\"}) }"}, W, "graphql.write"},
 		{"missing variable", Request{Query: `mutation($v: String!) { volumeDelete(volumeId: $v) }`}, D, "graphql.variables"},
+		// Emptying a variable deletes its value; committing what a
+		// request does not show commits anything.
+		{"a variable set to nothing", Request{Query: `mutation { variableUpsert(input: {projectId: "p", environmentId: "e", name: "DATABASE_URL", value: ""}) }`}, D, "railway.unset"},
+		{"a variable set to blanks in a collection", Request{Query: `mutation { variableCollectionUpsert(input: {projectId: "p", environmentId: "e", variables: {A: " "}}) }`}, D, "railway.unset"},
+		{"a variable emptied in a patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {variables: {A: {value: ""}}}}}) }`}, D, "railway.unset"},
+		{"a commit without its patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e") }`}, U, "railway.patch-staged"},
+		{"a patch that sets a value", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {variables: {A: {value: "1"}}}}}) }`}, W, "graphql.write"},
 	} {
 		r := Classify(s, RailwayProfile{}, c.req)
 		if r.Class() != c.want || (c.id != "" && !slices.Contains(ids(r), c.id)) || (c.id == "" && len(r.Reasons) > 0) {

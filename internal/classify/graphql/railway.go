@@ -88,10 +88,10 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 		out = append(out, destructive("railway.backup-restore-wipe", "volumeInstanceBackupRestore with wipeServiceIds wipes those services' data"))
 	case c.Field == "variableCollectionUpsert" && isTrue(member(a["input"], "replace")):
 		out = append(out, destructive("railway.variables-replace", "variableCollectionUpsert with replace: true deletes every variable not in the request"))
-	case c.Field == "environmentPatchCommitStaged":
+	case c.Field == "environmentPatchCommitStaged", c.Field == "environmentPatchCommit" && a["patch"] == nil:
 		// Commits whatever was staged before, which this request does not show.
 		out = append(out, action.Reason{ID: "railway.patch-staged", Class: action.ClassUnknown,
-			Message: "environmentPatchCommitStaged commits staged changes this request does not show"})
+			Message: c.Field + " commits staged changes this request does not show"})
 	case c.Field == "environmentApplyChangeSet":
 		out = append(out, action.Reason{ID: "railway.change-set", Class: action.ClassUnknown,
 			Message: "environmentApplyChangeSet applies a change set whose format Chaperone does not read"})
@@ -117,6 +117,14 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	patch := strings.HasPrefix(c.Field, "environmentPatch") || c.Field == "environmentStageChanges"
 	if k, ok := unsets(a, patch); ok {
 		out = append(out, destructive("railway.unset", "%s with %s: null removes what it names", c.Field, k))
+	}
+	if anyValue(a, func(parent, k string, v any) bool {
+		str, ok := v.(string)
+		return ok && strings.TrimSpace(str) == "" &&
+			(parent == "variables" || parent == "sharedVariables" || k == "value" && (c.Field == "variableUpsert" || patch))
+	}) {
+		// Deleting a variable by another name: its value is gone.
+		out = append(out, destructive("railway.unset", "%s sets a variable to an empty value, as deleting it would", c.Field))
 	}
 	if anyValue(a, offline) {
 		out = append(out, destructive("railway.scale-zero", "%s takes the service offline (no replicas, regions, memory or CPU)", c.Field))
