@@ -363,6 +363,14 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 	}
 	r.url = u
 	r.method = strings.ToUpper(strings.Trim(r.method, `"'`))
+	if c.name == "curl" {
+		if t, ok := c.flagValue("--request-target"); ok {
+			// The request line names this target, not the URL's path.
+			if tu, err := url.Parse(t); err == nil && !strings.HasPrefix(t, "*") {
+				u.Path, u.RawPath, u.RawQuery = tu.Path, tu.RawPath, tu.RawQuery
+			}
+		}
+	}
 	if r.asQuery && r.readable {
 		// curl -G: the data is the query string's, and no body is sent.
 		extra, err := url.ParseQuery(r.body)
@@ -450,7 +458,7 @@ func curlArgs(args []arg) []arg {
 	return out
 }
 
-var curlValueOpts = strings.Fields("-H --header -o --output -u --user -A --user-agent -e --referer -b --cookie -c --cookie-jar -w --write-out -m --max-time --connect-timeout -x --proxy -E --cert --key --cacert --resolve --retry -r --range -z --time-cond --limit-rate -Y -y --oauth2-bearer --interface --dns-servers -C --continue-at")
+var curlValueOpts = strings.Fields("-H --header -o --output -u --user -A --user-agent -e --referer -b --cookie -c --cookie-jar -w --write-out -m --max-time --connect-timeout -x --proxy -E --cert --key --cacert --resolve --retry -r --range -z --time-cond --limit-rate -Y -y --oauth2-bearer --interface --dns-servers -C --continue-at --unix-socket --abstract-unix-socket --connect-to --proxy-user -U --noproxy --proto --proto-redir --pinnedpubkey --capath --crlfile --cert-type --key-type --ciphers --max-filesize --retry-delay --retry-max-time --expect100-timeout --keepalive-time --local-port --mail-from --mail-rcpt --mail-auth --ftp-port -P --socks4 --socks4a --socks5 --socks5-hostname --preproxy --aws-sigv4 --hsts --alt-svc --etag-save --etag-compare --output-dir --stderr --dump-header -D --trace --trace-ascii --tls-max --request-target --proxy-header --proxy-cacert --proxy-cert --proxy-key -Q --quote")
 
 func isHTTPMethod(s string) bool {
 	switch strings.ToUpper(s) {

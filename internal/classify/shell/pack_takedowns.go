@@ -14,7 +14,7 @@ func init() { register(takedownsPack) }
 // overwritten with nothing, backups rewritten, imports that delete.
 var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podman", "nerdctl", "crictl", "virsh", "kubectl", "oc",
 	"terraform", "tofu", "gcloud", "az", "aws", "fly", "flyctl", "heroku", "gh", "doppler", "railway", "rclone", "azcopy", "mc",
-	"s3cmd", "borg", "mongoimport", "gsutil"}, Rules: []Rule{
+	"s3cmd", "borg", "mongoimport", "gsutil", "scp", "rsync", "lxc", "incus", "multipass"}, Rules: []Rule{
 	{ID: "container.stop-data", When: func(c *call) bool {
 		if !(c.name == "docker" || c.name == "podman" || c.name == "nerdctl") ||
 			!(c.sub("kill") || c.sub("stop") || c.sub("restart") || c.sub("pause") || c.sub("container", "kill") || c.sub("container", "stop")) {
@@ -40,6 +40,38 @@ var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podma
 		ops := c.operands(1)
 		return len(ops) >= 2 && (ops[len(ops)-2].s == "/dev/null" || ops[len(ops)-2].s == "-")
 	}, Class: destructive, Reason: "copies nothing over a file inside a container"},
+	{ID: "remote.overwrite", When: func(c *call) bool {
+		// scp, rsync, kubectl cp and the like: nothing copied over a file
+		// on another machine empties it, as cp /dev/null FILE does here.
+		skip, remote := 0, false
+		switch {
+		case c.name == "scp" || c.name == "rsync":
+		case (c.name == "kubectl" || c.name == "oc") && c.sub("cp"):
+			skip = 1
+		case c.name == "gcloud" && c.sub("compute", "scp"):
+			skip = 2
+		case (c.name == "lxc" || c.name == "incus") && c.sub("file", "push"):
+			skip, remote = 2, true // INSTANCE/PATH
+		case c.name == "multipass" && c.sub("transfer"):
+			skip = 1
+		default:
+			return false
+		}
+		ops := c.operands(skip)
+		if len(ops) < 2 {
+			return false
+		}
+		dest := ops[len(ops)-1]
+		if !remote && !strings.Contains(dest.s, ":") && !dest.dyn {
+			return false
+		}
+		for _, src := range ops[:len(ops)-1] {
+			if src.s == "/dev/null" || src.s == "/dev/zero" {
+				return true
+			}
+		}
+		return false
+	}, Class: destructive, Reason: "copies nothing over a file on another machine"},
 	{ID: "container.swarm-leave", When: func(c *call) bool {
 		return (c.name == "docker" || c.name == "podman") && c.sub("swarm", "leave") && c.has("-f", "--force")
 	}, Class: destructive, Reason: "a manager leaving the swarm by force can lose the swarm's state and its services"},

@@ -18,7 +18,7 @@ import (
 // doDelete, drop, dropTable) or a rebuild that wipes a disk
 // (servers/1/actions/rebuild), not one that only contains the letters
 // (dropbox, dropdown).
-var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|wipe|truncate|erase|nuke|rebuild|reimage|reinstall|factory|restore|_close)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
+var deletingSegment = regexp.MustCompile(`(?i:delete|destroy|remove|purge|prune|wipe|truncate|erase|nuke|rebuild|reimage|reinstall|factory|restore|_close)|(?i:(?:^|[^a-z])drop(?:[^a-z]|$))|drop[A-Z]`)
 
 // sqlShape: text shaped like a statement, not like a search for words
 // (?q=delete+old+files): a verb and what it needs after it.
