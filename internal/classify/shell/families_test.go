@@ -318,6 +318,13 @@ func TestScriptsFromTheWorkspace(t *testing.T) {
 		{"echo 'rm -rf ~' > new.sh && bash new.sh", destructive, "fs.rm-recursive"},
 		{"cat > gen.sh <<'EOF'\ngit push --force\nEOF\nchmod +x gen.sh && ./gen.sh", destructive, "git.push-force"},
 		{"curl -s x > got.sh; bash got.sh", unknown, "shell.script-unknown"},
+		// Edited in place earlier in the line: what runs is the edit's.
+		{"sed -i 's/go build/rm -rf ~/' ok.sh && bash ok.sh", unknown, "shell.script-unknown"},
+		{"sed -i -e 's/go build/rm -rf ~/' Makefile && make", unknown, ""},
+		{"gawk -i inplace '{print}' ok.sh && ./ok.sh", unknown, "shell.script-unknown"},
+		{"perl -pi -e 's/jest/rm -rf ~/' package.json && npm test", unknown, ""},
+		{"patch -p1 < fix.diff && bash ok.sh", unknown, "shell.script-unknown"},
+		{"sed -i 's/a/b/' README.md && bash ok.sh", write, ""},
 	} {
 		r := c.Classify(w.cmd)
 		if r.Class() != w.class {

@@ -971,6 +971,25 @@ func (w *walker) mayHaveWritten(c *call) {
 		} else {
 			mark(arg{s: "x"}, true)
 		}
+	case "sed", "gsed", "perl", "ruby", "awk", "gawk":
+		// Edited in place: what a script or recipe among them holds
+		// afterwards is the edit's, not the disk's now.
+		inPlace := (c.name == "sed" || c.name == "gsed") && sedInPlace(c) ||
+			(c.name == "perl" || c.name == "ruby") && slices.ContainsFunc(c.flags, func(f string) bool {
+				return !strings.HasPrefix(f, "--") && strings.Contains(f, "i")
+			}) || (c.name == "awk" || c.name == "gawk") && slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "inplace" })
+		if !inPlace {
+			return
+		}
+		for _, p := range c.pos {
+			mark(p.arg, false)
+		}
+	case "patch":
+		// It changes the files its diff names, under the directory.
+		mark(arg{s: "."}, true)
+		for _, v := range escapeValues(c, []string{"-d", "--directory"}) {
+			mark(v, true)
+		}
 	case "ex", "vi", "vim", "nvim", "view", "vimdiff", "ed", "red":
 		for _, p := range c.pos {
 			mark(p.arg, false)
