@@ -27,6 +27,7 @@ func TestRailwayRequests(t *testing.T) {
 		W = action.ClassWrite
 		U = action.ClassUnknown
 		D = action.ClassDestructive
+		C = action.ClassCredentialAccess
 	)
 	for _, c := range []struct {
 		name string
@@ -38,7 +39,9 @@ func TestRailwayRequests(t *testing.T) {
 		{"a mutation of nothing but __typename", Request{Query: `mutation { __typename }`}, W, "graphql.mutation"},
 		{"variables hold credentials", Request{Query: `query { variables(projectId: "p", environmentId: "e") }`}, action.ClassCredentialAccess, "railway.read-credentials"},
 		{"bucket keys", Request{Query: `query { bucketS3Credentials(projectId: "p", environmentId: "e", bucketId: "b") { accessKeyId } }`}, action.ClassCredentialAccess, "railway.read-credentials"},
-		{"an invite code", Request{Query: `query { projectInviteCode(projectId: "p", role: ADMIN) { code } }`}, W, "railway.invite"},
+		{"an invite code", Request{Query: `query { projectInviteCode(projectId: "p", role: ADMIN) { code } }`}, C, "railway.invite"},
+		{"an invite code by its id only", Request{Query: `query { projectInviteCode(projectId: "p", role: MEMBER) { id } }`}, C, "railway.invite"},
+		{"an integration's settings", Request{Query: `query { integrations(projectId: "p") { edges { node { name config } } } }`}, C, "railway.read-credentials"},
 		// Credentials are credentials at any depth, in any operation.
 		{"decrypted config", Request{Query: `{ environment(id: "e") { config(decryptVariables: true) } }`}, action.ClassCredentialAccess, "railway.read-credentials"},
 		{"config kept sealed", Request{Query: `{ environment(id: "e") { config(decryptVariables: false) } }`}, R, ""},

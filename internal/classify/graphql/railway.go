@@ -290,6 +290,9 @@ var credentialFields = map[string]bool{
 	// Whether these are whole tokens or masked ones, Railway's schema does
 	// not say: taken as whole.
 	"ApiToken.displayToken": true, "ProjectToken.displayToken": true,
+	// An integration's settings hold the third party's keys; an invite
+	// code lets whoever redeems it into the project, every environment.
+	"Integration.config": true, "InviteCode.code": true,
 }
 
 // JudgeField: a credential field, or any field asked to decrypt
@@ -309,13 +312,14 @@ func (RailwayProfile) JudgeField(typ, field string, args map[string]any) []actio
 	return nil
 }
 
-// JudgeQuery: an invite code grants access to a project, and is created
-// when there is none.
+// JudgeQuery: an invite code grants access to a project (every
+// environment of it, outside Chaperone), and is created when there is
+// none: a credential made, whatever is selected of it.
 func (RailwayProfile) JudgeQuery(field string) []action.Reason {
 	switch field {
 	case "projectInviteCode", "inviteCode":
-		return []action.Reason{{ID: "railway.invite", Class: action.ClassWrite,
-			Message: field + " creates an invite code that grants access to a project"}}
+		return []action.Reason{{ID: "railway.invite", Class: action.ClassCredentialAccess,
+			Message: field + " makes an invite code that lets whoever redeems it into the project, every environment included, outside Chaperone"}}
 	}
 	return nil
 }
