@@ -3,8 +3,11 @@ package rest
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	pathpkg "path"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -409,7 +412,7 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 								f.text, f.known = string(b), true
 							}
 						}
-						if mode, ok := m["mode"].(float64); ok && int(mode)&0o111 != 0 {
+						if mode, ok := fileMode(m["mode"]); ok && mode&0o111 != 0 {
 							f.exec = true
 						}
 						files[path] = f
@@ -426,7 +429,7 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 	walk(tree)
 	var out []action.Reason
 	for path, f := range files {
-		if !named[path] && !f.exec {
+		if !named[path] && !f.exec && !runsUnnamed(path, f.text) {
 			continue
 		}
 		if !f.known {
@@ -440,4 +443,46 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 		}
 	}
 	return out
+}
+
+// fileMode reads a file's mode as JSON gives it: a number (read with its
+// digits kept, or as a float) or a string of digits.
+func fileMode(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int64(x), true
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	case string:
+		n, err := strconv.ParseInt(x, 0, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// runsUnnamed says whether a file is run though nothing in the
+// configuration names it: a script by its first line or its name, or a
+// file where the system or an image runs what it finds (an entrypoint, a
+// login shell's profile, init and cron directories, rc files).
+func runsUnnamed(path, text string) bool {
+	if strings.HasPrefix(text, "#!") {
+		return true
+	}
+	base := strings.ToLower(pathpkg.Base(path))
+	for _, suf := range []string{".sh", ".bash", ".zsh", ".ksh", "rc", ".profile", "profile"} {
+		if strings.HasSuffix(base, suf) {
+			return true
+		}
+	}
+	if strings.Contains(base, "entrypoint") || strings.HasPrefix(base, "start") || strings.HasPrefix(base, "run") {
+		return true
+	}
+	for _, dir := range []string{"/etc/profile.d/", "/etc/init.d/", "/etc/rc", "/etc/cron", "/etc/periodic/", "/etc/systemd/", "/etc/supervisor",
+		"/docker-entrypoint.d/", "/etc/s6-overlay/", "/etc/services.d/", "/etc/cont-init.d/", "/usr/local/bin/", "/usr/bin/", "/bin/", "/sbin/"} {
+		if strings.HasPrefix(path, dir) {
+			return true
+		}
+	}
+	return false
 }

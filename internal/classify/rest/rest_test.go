@@ -93,6 +93,11 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","raw_value":"` + b64("rm -rf /data") + `"}],"env":{"BASH_ENV":"/run.sh"}}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","secret_name":"S"}],"init":{"cmd":["/run.sh"]}}}`, action.ClassUnknown, "fly.command-unreadable"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/app.json","raw_value":"` + b64(`{"a":1}`) + `"}],"init":{"cmd":["node","s.js"]}}}`, write, ""},
+		// Files the image or the system runs though nothing names them.
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/docker-entrypoint.sh","raw_value":"` + b64("#!/bin/sh\nrm -rf /data\n") + `","mode":493}]}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/profile.d/z.sh","raw_value":"` + b64("rm -rf /data") + `"}]}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/app/tool","raw_value":"` + b64("rm -rf /data") + `","mode":"0755"}]}}`, destructive, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/opt/x","raw_value":"` + b64("#!/usr/bin/env bash\ndropdb app\n") + `"}]}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc/secrets", "", ``, action.ClassUnknown, "http.unlisted"},
 		{"POST", "/apps/web/secrets/DATABASE_URL", "", `{"value":null}`, destructive, "fly.secret-delete"},
 		{"GET", "/apps/web/secrets", "show_secrets", "", action.ClassCredentialAccess, "fly.secrets-values"},
