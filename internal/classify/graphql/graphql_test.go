@@ -103,6 +103,9 @@ func TestRailwayRequests(t *testing.T) {
 		{"a variable set to nothing", Request{Query: `mutation { variableUpsert(input: {projectId: "p", environmentId: "e", name: "DATABASE_URL", value: ""}) }`}, D, "railway.unset"},
 		{"a variable set to blanks in a collection", Request{Query: `mutation { variableCollectionUpsert(input: {projectId: "p", environmentId: "e", variables: {A: " "}}) }`}, D, "railway.unset"},
 		{"a variable emptied in a patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {variables: {A: {value: ""}}}}}) }`}, D, "railway.unset"},
+		{"limits zeroed in a patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {deploy: {limitOverride: {containers: {cpu: 0, memoryBytes: 0}}}}}}) }`}, D, "railway.scale-zero"},
+		{"limits too small to start", Request{Query: `mutation { serviceInstanceLimitsUpdate(input: {serviceId: "s", environmentId: "e", vCPUs: 0.001, memoryGB: 0.001}) }`}, D, "railway.scale-zero"},
+		{"ordinary limits", Request{Query: `mutation { serviceInstanceLimitsUpdate(input: {serviceId: "s", environmentId: "e", vCPUs: 0.5, memoryGB: 0.5}) }`}, W, "graphql.write"},
 		{"a commit without its patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e") }`}, U, "railway.patch-staged"},
 		{"a patch that sets a value", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {variables: {A: {value: "1"}}}}}) }`}, W, "graphql.write"},
 	} {

@@ -149,12 +149,21 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	return out
 }
 
-// offline: a replica count, memory or CPU of zero, or a region map
-// emptied or with a region removed (null), leaves nothing running.
+// offline: a replica count, memory or CPU of zero (or too little for
+// anything to start: under a twentieth of a vCPU, under 32 MiB), or a
+// region map emptied or with a region removed (null), leaves nothing
+// running. A patch's limits (deploy.limitOverride.containers) say the
+// same with cpu and memoryBytes.
 func offline(_, k string, v any) bool {
 	switch k {
-	case "numReplicas", "memoryGB", "vCPUs":
+	case "numReplicas":
 		return isZero(v)
+	case "vCPUs", "cpu":
+		return below(v, 0.05)
+	case "memoryGB":
+		return below(v, 1.0/32)
+	case "memoryBytes":
+		return below(v, 32<<20)
 	case "multiRegionConfig":
 		if isEmpty(v) {
 			return true
@@ -167,6 +176,16 @@ func offline(_, k string, v any) bool {
 		}
 	}
 	return false
+}
+
+// below: a number under limit, sent as a number or as a string.
+func below(v any, limit float64) bool {
+	if s, ok := v.(string); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return err == nil && f < limit
+	}
+	f, ok := number(v)
+	return ok && f < limit
 }
 
 // isEmpty: an object or list with nothing in it.

@@ -152,6 +152,19 @@ func RailwayPinned(c Call) []Target {
 			break
 		}
 	}
+	if strings.HasPrefix(c.Field, "environmentPatch") || c.Field == "environmentStageChanges" {
+		// An environment's patch names its services and volumes by the
+		// keys of its maps: {services: {svc_…: {…}}, volumes: {vol_…: {…}}}.
+		for _, arg := range []string{"patch", "input"} {
+			for kind, member := range map[string]string{"service": "services", "volume": "volumes"} {
+				m, _ := c.Args[arg].(map[string]any)
+				keys, _ := m[member].(map[string]any)
+				for _, k := range slices.Sorted(maps.Keys(keys)) {
+					out = append(out, Target{Kind: kind, ID: k})
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -300,6 +300,8 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 		// staging change, whatever the environment argument says.
 		{"a production-only service beside staging", mut(`serviceInstanceUpdate(serviceId: "svc_worker", environmentId: "env_stg_41a2", input: {startCommand: "true"})`), 403, "svc_worker", true, false},
 		{"a production-only service duplicated into staging", mut(`serviceDuplicate(serviceId: "svc_worker", environmentId: "env_stg_41a2") { id }`), 403, "no instance in", true, false},
+		{"a production-only service in a staging patch", mut(`environmentPatchCommit(environmentId: "env_stg_41a2", patch: {services: {svc_worker: {deploy: {startCommand: "true"}}}})`), 403, "svc_worker", true, false},
+		{"a staging service in a staging patch", mut(`environmentPatchCommit(environmentId: "env_stg_41a2", patch: {services: {svc_preview: {deploy: {startCommand: "true"}}}})`), 200, "", false, true},
 		{"a staging service beside staging", mut(`serviceInstanceUpdate(serviceId: "svc_preview", environmentId: "env_stg_41a2", input: {startCommand: "true"})`), 200, "", false, true},
 		// Removal without a removing word.
 		{"a variable nulled in a patch", mut(`environmentPatchCommit(environmentId: "env_stg_41a2", patch: {services: {svc_preview: {variables: {DATABASE_URL: null}}}})`), 403, "held", true, false},
@@ -338,7 +340,7 @@ func TestRailwayTargetsAreCheckedAgainstTheTokensEnvironment(t *testing.T) {
 			t.Errorf("%s: %d %s (held %v, sent %v)", c.name, status, b, held, e.agentRequests() > before)
 		}
 	}
-	if !e.railway.HasVolume("vol_3b8d0c") || len(e.railway.Mutations()) != 2 {
+	if !e.railway.HasVolume("vol_3b8d0c") || len(e.railway.Mutations()) != 3 {
 		t.Fatalf("Railway saw mutations %v", e.railway.Mutations())
 	}
 	// Lookups are cached: the incident again costs none.
