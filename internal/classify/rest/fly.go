@@ -253,6 +253,12 @@ func judgeMachineConfig(r Request, update bool) []action.Reason {
 		}
 	}
 	out = append(out, machineFiles(tree, cmds)...)
+	if cfg, _ := tree.(map[string]any)["config"].(map[string]any); update {
+		if m, ok := cfg["mounts"].([]any); ok && len(m) == 0 {
+			out = append(out, action.Reason{ID: "fly.volume-detach", Class: destructive,
+				Message: "replaces machine " + r.Params["machine"] + "'s configuration with no volume mounted: what it ran on its volume starts empty"})
+		}
+	}
 	if cfg, _ := tree.(map[string]any)["config"].(map[string]any); update && cfg["auto_destroy"] == true {
 		out = append(out, action.Reason{ID: "fly.machine-auto-destroy", Class: destructive,
 			Message: "makes machine " + r.Params["machine"] + " destroy itself, with its root file system, the next time it exits"})

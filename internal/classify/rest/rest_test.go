@@ -93,6 +93,8 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","raw_value":"` + b64("rm -rf /data") + `"}],"env":{"BASH_ENV":"/run.sh"}}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","secret_name":"S"}],"init":{"cmd":["/run.sh"]}}}`, action.ClassUnknown, "fly.command-unreadable"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/app.json","raw_value":"` + b64(`{"a":1}`) + `"}],"init":{"cmd":["node","s.js"]}}}`, write, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[]}}`, destructive, "fly.volume-detach"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[{"volume":"vol_1","path":"/data"}]}}`, write, ""},
 		// Files the image or the system runs though nothing names them.
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/docker-entrypoint.sh","raw_value":"` + b64("#!/bin/sh\nrm -rf /data\n") + `","mode":493}]}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/profile.d/z.sh","raw_value":"` + b64("rm -rf /data") + `"}]}}`, destructive, ""},
