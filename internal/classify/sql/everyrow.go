@@ -412,7 +412,10 @@ func callsVolatile(where *pg_query.Node, from []*pg_query.Node) bool {
 func observesStatement(name string) bool {
 	for _, p := range []string{"txid_", "pg_current_xact", "pg_current_snapshot", "pg_snapshot", "pg_visible_in_snapshot", "pg_stat",
 		"pg_locks", "pg_lock_status", "pg_blocking_pids", "pg_safe_snapshot", "pg_trigger_depth", "pg_prepared_xacts",
-		"pg_backend_memory", "pg_get_backend_memory", "statement_timestamp", "pg_xact", "pg_last_committed_xact"} {
+		"pg_backend_memory", "pg_get_backend_memory", "statement_timestamp", "pg_xact", "pg_last_committed_xact",
+		// The question is a prepared statement and a portal of the
+		// session's own: these list it while it runs, not after.
+		"pg_prepared_statement", "pg_cursor"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}

@@ -162,6 +162,14 @@ func (w *walker) node(m any, depth int) bool {
 		w.add("sql.load", action.ClassUnknown, "LOAD runs a shared library's code inside the server")
 	case *pg_query.ExplainStmt:
 		return w.explainAnalyze(s)
+	case *pg_query.MergeSupportFunc, *pg_query.JsonScalarExpr, *pg_query.JsonSerializeExpr, *pg_query.JsonParseExpr,
+		*pg_query.JsonFuncExpr, *pg_query.JsonArrayConstructor, *pg_query.JsonObjectConstructor,
+		*pg_query.JsonArrayQueryConstructor, *pg_query.JsonArrayAgg, *pg_query.JsonObjectAgg, *pg_query.JsonTable:
+		// Syntax to this parser (PostgreSQL 17), but a call of a function
+		// with that name (merge_action(), json_scalar(x)) to an older
+		// server, which runs whatever function a schema holds under it.
+		w.calls = true
+		w.add("sql.function", action.ClassUnknown, "%s is PostgreSQL 17 syntax; a server before 17 reads it as a call of a function of that name, which may be anyone's", newerSyntax(s))
 	case *pg_query.FuncCall:
 		w.calls = true
 		if names := s.GetFuncname(); len(names) == 1 {
@@ -1039,3 +1047,22 @@ func (w *walker) rowWrite(rel *pg_query.RangeVar, where *pg_query.Node, depth in
 // cascades says a foreign key action changes the referring rows: CASCADE,
 // SET NULL or SET DEFAULT.
 func cascades(action string) bool { return action == "c" || action == "n" || action == "d" }
+
+// newerSyntax names a construct newer servers parse as syntax.
+func newerSyntax(n any) string {
+	switch n.(type) {
+	case *pg_query.MergeSupportFunc:
+		return "merge_action()"
+	case *pg_query.JsonScalarExpr:
+		return "json_scalar()"
+	case *pg_query.JsonSerializeExpr:
+		return "json_serialize()"
+	case *pg_query.JsonParseExpr:
+		return "json()"
+	case *pg_query.JsonFuncExpr:
+		return "json_value(), json_query() or json_exists()"
+	case *pg_query.JsonTable:
+		return "json_table()"
+	}
+	return "json_array(), json_object() or their aggregates"
+}

@@ -125,6 +125,13 @@ var sessionCases = []struct {
 	{"SELECT pg_stat_reset()", "destructive", "sql.server-admin"},
 	{"SELECT pg_catalog.pg_nextoid('pg_class', 'oid', 'pg_class_oid_index')", "unknown", "sql.function"},
 	{"SELECT my_function()", "unknown", "sql.function"},
+	// PostgreSQL 17 syntax, a call of anyone's function to an older server.
+	{"SELECT merge_action()", "unknown", "sql.function"},
+	{"SELECT json_scalar(0)", "unknown", "sql.function"},
+	{"SELECT json_serialize(0)", "unknown", "sql.function"},
+	{"SELECT json('{}')", "unknown", "sql.function"},
+	{"SELECT json_value('{}', '$.a')", "unknown", "sql.function"},
+	{"SELECT json_arrayagg(x) FROM (VALUES (1)) v(x)", "unknown", "sql.function"},
 	{"SELECT public.lower('x')", "unknown", "sql.function"},
 	{`SELECT "Lower"('x')`, "unknown", "sql.function"},
 	{`SELECT "NEXTVAL"('s')`, "unknown", "sql.function"},

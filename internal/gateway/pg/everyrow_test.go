@@ -30,6 +30,11 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		"WITH gone AS (DELETE FROM bookings WHERE id < 1000 RETURNING id) SELECT count(*) FROM gone",
 		"COPY (DELETE FROM bookings WHERE id > 0 RETURNING id) TO STDOUT",
 		"EXPLAIN ANALYZE DELETE FROM bookings WHERE id > 0",
+		// A filter that sees the question's own prepared statement or
+		// portal answers the question and the write apart.
+		"DELETE FROM bookings WHERE id > 0 AND NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name LIKE 'chap%')",
+		"UPDATE bookings SET note = 'x' WHERE id > 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cursors)",
+		"DELETE FROM bookings WHERE (SELECT count(*) FROM pg_prepared_statement()) = 0",
 		// A CTE named like the table: the write's target is the table, a
 		// SELECT of that name under the same WITH is the CTE.
 		"WITH bookings AS (SELECT 0 AS id) DELETE FROM bookings WHERE id > 0",
