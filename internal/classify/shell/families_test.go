@@ -3399,3 +3399,20 @@ func TestMoreClientsAndRemoteOverwrites(t *testing.T) {
 		{"scp host:/etc/hosts ./hosts", write, ""},
 	})
 }
+
+// A credential named as a default value, or kept by a pattern written in
+// grep's basic syntax.
+func TestCredentialsThroughDefaultsAndBasicPatterns(t *testing.T) {
+	check(t, []want{
+		{"cat ${X:-~/.aws/credentials}", credential, ""},
+		{`cat "${U:-.env}"`, credential, ""},
+		{"base64 ${NOPE:=~/.ssh/id_rsa}", credential, ""},
+		{"echo ${X:-$AWS_SECRET_ACCESS_KEY}", credential, ""},
+		{"env | grep -i 'path\\|token'", credential, ""},
+		{"printenv | grep 'K\\|PATH'", credential, ""},
+		// and the same forms that keep nothing secret
+		{"cat ${CONFIG:-config.yaml}", read, ""},
+		{"env | grep 'PATH\\|HOME'", read, ""},
+		{"rm -rf ${BUILD:-/srv/data}", destructive, ""},
+	})
+}

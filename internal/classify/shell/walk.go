@@ -680,6 +680,15 @@ func (w *walker) parts(b *strings.Builder, ps []syntax.WordPart, depth int, quot
 			if plainParam(p) {
 				b.WriteString("$" + name)
 				dyn = dyn || !numericParams[name]
+			} else if defaultOnly(p) {
+				// ${X:-WORD} with X unset is WORD, as written: ~ and all.
+				// Whether X is set is only known at run time, so the word
+				// stays dynamic; rendered as WORD, what it names (a
+				// credential file, a secret's variable) is seen.
+				dyn = true
+				var inner strings.Builder
+				w.parts(&inner, p.Exp.Word.Parts, depth, quoted, vars)
+				b.WriteString(inner.String())
 			} else {
 				dyn = true
 				// A default, a substitution, a slice or an indirection
@@ -723,6 +732,22 @@ func plainParam(p *syntax.ParamExp) bool {
 		p.Split == syntax.OptUnset && p.GlobSubst == syntax.OptUnset && p.RcExpand == syntax.OptUnset &&
 		p.NestedParam == nil && p.Index == nil && len(p.Modifiers) == 0 && p.Slice == nil &&
 		p.Repl == nil && p.Names == 0 && p.Exp == nil
+}
+
+// defaultOnly: ${X-WORD}, ${X:-WORD}, ${X=WORD} or ${X:=WORD} of a
+// variable nothing in the line sets, and nothing else.
+func defaultOnly(p *syntax.ParamExp) bool {
+	if p.Param == nil || p.Exp == nil || p.Exp.Word == nil {
+		return false
+	}
+	switch p.Exp.Op {
+	case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AssignUnset, syntax.AssignUnsetOrNull:
+	default:
+		return false
+	}
+	q := *p
+	q.Exp = nil
+	return plainParam(&q)
 }
 
 // walkPart walks what a word part runs, unless only rendering.
@@ -894,14 +919,16 @@ func (w *walker) keepsNoSecretLine(x, y *syntax.Stmt) bool {
 	if g := ys[0].s; g != "grep" && g != "egrep" && g != "fgrep" {
 		return false
 	}
-	fold, fixed, pattern := false, ys[0].s == "fgrep", ""
+	fold, fixed, extended, pattern := false, ys[0].s == "fgrep", ys[0].s == "egrep", ""
 	for _, a := range ys[1:] {
 		switch {
 		case a.s == "-i" || a.s == "--ignore-case":
 			fold = true
 		case a.s == "-F" || a.s == "--fixed-strings":
 			fixed = true
-		case a.s == "-E" || a.s == "-w" || a.s == "-x" || a.s == "-q" || a.s == "-c" || a.s == "--color" || a.s == "-n":
+		case a.s == "-E" || a.s == "--extended-regexp":
+			extended = true
+		case a.s == "-w" || a.s == "-x" || a.s == "-q" || a.s == "-c" || a.s == "--color" || a.s == "-n":
 		case strings.HasPrefix(a.s, "-"):
 			return false // -v, -e, -f and the rest: not one plain pattern
 		case pattern != "":
@@ -913,8 +940,11 @@ func (w *walker) keepsNoSecretLine(x, y *syntax.Stmt) bool {
 	if pattern == "" {
 		return false
 	}
-	if fixed {
+	switch {
+	case fixed:
 		pattern = regexp.QuoteMeta(pattern)
+	case !extended:
+		pattern = basicRegexp(pattern)
 	}
 	if fold {
 		pattern = "(?i)" + pattern
@@ -929,6 +959,31 @@ func (w *walker) keepsNoSecretLine(x, y *syntax.Stmt) bool {
 		}
 	}
 	return true
+}
+
+// basicRegexp rewrites a POSIX basic regular expression, as grep reads
+// one without -E, into the extended syntax Go reads: GNU grep's \| \( \)
+// \{ \} \+ \? are operators there, and | ( ) { } + ? plain characters.
+func basicRegexp(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p) && strings.IndexByte("|(){}+?", p[i+1]) >= 0:
+			b.WriteByte(p[i+1])
+			i++
+		case c == '\\' && i+1 < len(p):
+			b.WriteByte(c)
+			b.WriteByte(p[i+1])
+			i++
+		case strings.IndexByte("|(){}+?", c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // dropFindings removes the findings with these ids added since index from.
