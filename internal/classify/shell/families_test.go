@@ -3370,6 +3370,12 @@ func TestRequestsByProtocolAndPlace(t *testing.T) {
 		// the target a request names besides its URL
 		{"curl --unix-socket /var/run/docker.sock -X POST http://localhost/volumes/prune", destructive, "http.delete-endpoint"},
 		{"curl --request-target /v1.43/containers/prune -X POST http://localhost/x", destructive, "http.delete-endpoint"},
+		// the Docker Engine API, on its socket or its TCP port
+		{`curl --unix-socket /var/run/docker.sock -d '{"Image":"alpine","Cmd":["rm","-rf","/h"],"HostConfig":{"Binds":["/:/h"]}}' -H 'Content-Type: application/json' http://localhost/containers/create`, unknown, "container.api"},
+		{"curl --unix-socket /var/run/docker.sock -X POST http://localhost/containers/db/kill", unknown, "container.api"},
+		{"curl -X POST http://127.0.0.1:2375/volumes/prune", destructive, "http.delete-endpoint"},
+		{"curl --unix-socket /run/docker.sock http://localhost/v1.43/containers/web/json", credential, "creds.docker-inspect"},
+		{"curl -s http://127.0.0.1:2375/containers/web/json", credential, "creds.docker-inspect"},
 		// and the same tools' ordinary use
 		{"curl --unix-socket /var/run/docker.sock http://localhost/containers/json", read, ""},
 		{"curl dict://dict.org/d:hello", read, ""},

@@ -3,6 +3,7 @@ package shell
 import (
 	"encoding/json"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -56,6 +57,7 @@ func (w *walker) requestEffect(c *call, in input) {
 	if !ok || r.url == nil {
 		return
 	}
+	w.dockerAPI(c, r)
 	u := *r.url // read below as the request line typed into a raw connection says
 	r.url = &u
 	r.method = strings.ToUpper(r.method)
@@ -249,3 +251,24 @@ func (w *walker) request(c *call, in input) (request, bool) {
 // quoteDeletes: a curl --quote command that removes (its optional prefix
 // says when it is sent, or that its failure is ignored).
 var quoteDeletes = regexp.MustCompile(`(?i)^[-+*]*\s*(rm|rmdir|dele|rmd|xrmd)(\s|$)`)
+
+// dockerAPI judges a request to the Docker Engine API (its socket, or the
+// TCP ports 2375 and 2376): what the docker CLI would do with it. A
+// container's configuration holds its environment's secrets; any other
+// change runs or alters containers as root on the host, with whatever
+// host paths they bind, which the request's JSON only begins to say.
+func (w *walker) dockerAPI(c *call, r request) {
+	sock, _ := c.flagValue("--unix-socket")
+	port := r.url.Port()
+	if !strings.Contains(sock, "docker.sock") && !strings.Contains(sock, "podman.sock") && port != "2375" && port != "2376" {
+		return
+	}
+	p := path.Clean("/" + r.url.Path)
+	switch {
+	case reads(r.method) && (strings.HasSuffix(p, "/json") && strings.Contains(p, "/containers/") && !strings.HasSuffix(p, "/containers/json") ||
+		strings.Contains(p, "/secrets") || strings.Contains(p, "/configs/")):
+		w.add("creds.docker-inspect", credential, c.name+" reads a container's configuration (its environment's secrets) from the Docker API")
+	case !reads(r.method):
+		w.add("container.api", unknown, c.name+" sends "+r.method+" "+p+" to the Docker API, which runs and changes containers as root on the host")
+	}
+}
