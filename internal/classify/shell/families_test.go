@@ -3422,3 +3422,24 @@ func TestCredentialsThroughDefaultsAndBasicPatterns(t *testing.T) {
 		{"rm -rf ${BUILD:-/srv/data}", destructive, ""},
 	})
 }
+
+// CLI verbs and framework commands that answer with credentials.
+func TestCredentialsFromCloudAndFrameworkCommands(t *testing.T) {
+	check(t, []want{
+		{"aws ecr get-authorization-token", credential, ""},
+		{"aws glue get-connection --name c", credential, ""},
+		{"aws lightsail download-default-key-pair", credential, ""},
+		{"aws redshift get-cluster-credentials --db-user u --cluster-identifier c", credential, ""},
+		{"aws iam create-service-specific-credential --user-name u --service-name codecommit.amazonaws.com", credential, ""},
+		{"doctl databases connection db", credential, ""},
+		{"doctl registry docker-config", credential, ""},
+		{"bin/rails credentials:show", credential, ""},
+		{"dotnet user-secrets list", credential, ""},
+		{"bin/console secrets:reveal DB_PASSWORD", credential, ""},
+		{"symfony console secrets:list --reveal", credential, ""},
+		// and their neighbours that do not
+		{"aws glue get-connection --name c --hide-password", read, ""},
+		{"doctl databases list", read, ""},
+		{"dotnet build", write, ""},
+	})
+}

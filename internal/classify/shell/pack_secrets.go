@@ -23,9 +23,15 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 					s0 == "kms" && s1 == "decrypt" || s0 == "sts" && (s1 == "assume-role" || s1 == "get-federation-token" || s1 == "assume-role-with-web-identity") ||
 					s0 == "ecr" && s1 == "get-login-password" || s0 == "iam" && s1 == "create-access-key" ||
 					s0 == "codeartifact" && s1 == "get-authorization-token" || s0 == "rds" && s1 == "generate-db-auth-token" ||
-					s0 == "lightsail" && strings.Contains(s1, "password")
+					s0 == "lightsail" && (strings.Contains(s1, "password") || s1 == "download-default-key-pair") ||
+					s0 == "ecr" && s1 == "get-authorization-token" || s0 == "acm" && s1 == "export-certificate" ||
+					s0 == "redshift" && s1 == "get-cluster-credentials" || s0 == "redshift" && s1 == "get-cluster-credentials-with-iam" ||
+					s0 == "redshift-serverless" && s1 == "get-credentials" || s0 == "cognito-identity" && s1 == "get-credentials-for-identity" ||
+					s0 == "iam" && (s1 == "create-service-specific-credential" || s1 == "reset-service-specific-credential" || s1 == "create-login-profile" || s1 == "update-login-profile") ||
+					s0 == "glue" && (s1 == "get-connection" || s1 == "get-connections") && !c.has("--hide-password")
 			case "doctl":
-				return c.sub("auth", "token")
+				return c.sub("auth", "token") || c.sub("databases", "connection") || c.sub("databases", "user", "get") ||
+					c.sub("databases", "user", "reset") || c.sub("registry", "docker-config") || c.sub("registry", "login") && c.has("--expiry-seconds")
 			case "glab", "gh":
 				return c.sub("auth", "status") && c.has("-t", "--show-token") || c.sub("auth", "token")
 			case "dotenvx":
@@ -112,10 +118,23 @@ func init() { register(configPrintersPack) }
 // do not look like secret reads.
 var configPrintersPack = &Pack{Name: "config-printers",
 	Commands: []string{"kubectl", "oc", "docker", "podman", "helm", "terraform", "tofu", "aws", "gcloud", "firebase", "git", "dotenv", "docker-credential-osxkeychain",
-		"docker-credential-pass", "docker-credential-secretservice", "docker-credential-desktop", "docker-credential-wincred", "docker-credential-ecr-login", "docker-credential-gcloud"},
+		"docker-credential-pass", "docker-credential-secretservice", "docker-credential-desktop", "docker-credential-wincred", "docker-credential-ecr-login", "docker-credential-gcloud",
+		"rails", "dotnet", "console", "symfony"},
 	Rules: []Rule{
 		{ID: "creds.config-print", When: func(c *call) bool {
 			switch c.name {
+			case "rails": // and bin/rails: the decrypted credentials file
+				return c.sub("credentials:show") || c.sub("credentials:edit") || c.sub("encrypted:show")
+			case "dotnet":
+				return c.sub("user-secrets", "list")
+			case "console", "symfony": // Symfony's bin/console, symfony console
+				for _, w := range []string{"secrets:reveal", "debug:dotenv"} {
+					if c.sub(w) || c.sub("console", w) {
+						return true
+					}
+				}
+				return (c.sub("secrets:list") || c.sub("console", "secrets:list")) && c.has("--reveal") ||
+					(c.sub("debug:container") || c.sub("console", "debug:container")) && c.has("--env-vars", "--env-var")
 			case "kubectl", "oc":
 				if v, ok := c.flagValue("--raw"); ok && strings.Contains(strings.ToLower(v), "secret") {
 					return true // get --raw /api/v1/namespaces/x/secrets
