@@ -80,8 +80,7 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	// it is made from; elsewhere a source, target or base environment is a
 	// setting (projectUpdate's baseEnvironmentId), and the project beside
 	// it is changed whole.
-	anchored := len(ids["environmentId"]) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0 ||
-		strings.HasPrefix(c.Field, "environment") && len(envs) > 0
+	anchored := anchoredIn(c, ids)
 	for _, k := range slices.Sorted(maps.Keys(ids)) {
 		if kind := idKinds[k]; kind != "" && kind != "environment" && (!anchored || !pinned[kind]) {
 			add(kind, ids[k])
@@ -121,6 +120,18 @@ func RailwayTargets(c Call) (targets []Target, unresolvable string) {
 	return targets, ""
 }
 
+// anchoredIn says whether c acts in one environment that confines the
+// services, volumes and project named beside it (see RailwayTargets): an
+// environmentId, a volume instance or a deployment, or, in an
+// environment's own mutations, any environment it names.
+func anchoredIn(c Call, ids map[string][]string) bool {
+	if len(ids["environmentId"]) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0 {
+		return true
+	}
+	return strings.HasPrefix(c.Field, "environment") &&
+		len(ids["sourceEnvironmentId"])+len(ids["targetEnvironmentId"])+len(ids["baseEnvironmentId"]) > 0
+}
+
 // RailwayPinned lists the services, volumes and project that c names
 // beside the environment it acts in, which RailwayTargets leaves out as
 // changed only there. Railway finds some of them by their own id alone,
@@ -130,10 +141,7 @@ func RailwayPinned(c Call) []Target {
 	ids := map[string][]string{}
 	var unknown []string
 	collectIDs(c.Args, ids, &unknown, 0)
-	envs := len(ids["sourceEnvironmentId"]) + len(ids["targetEnvironmentId"]) + len(ids["baseEnvironmentId"]) + len(ids["environmentId"])
-	anchored := len(ids["environmentId"]) > 0 || len(ids["volumeInstanceId"]) > 0 || len(ids["deploymentId"]) > 0 ||
-		strings.HasPrefix(c.Field, "environment") && envs > 0
-	if !anchored {
+	if !anchoredIn(c, ids) {
 		return nil
 	}
 	var out []Target

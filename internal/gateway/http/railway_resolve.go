@@ -194,11 +194,8 @@ func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest str
 		}
 		anchors := map[string]bool{}
 		for _, t := range targets {
-			act.Targets = append(act.Targets, t.String())
-			envs, err := g.resolveRailway(ctx, up, endpoint, t)
-			if err != nil {
-				act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
-					Message: fmt.Sprintf("%s: the environment of %s could not be checked: %v", c.Field, t, err)})
+			envs, ok := g.placeTarget(ctx, up, endpoint, c, t, act)
+			if !ok {
 				continue
 			}
 			for _, e := range envs {
@@ -220,19 +217,27 @@ func (g *Gateway) placeRailwayTargets(ctx context.Context, up Upstream, rest str
 // says.
 func (g *Gateway) checkPinned(ctx context.Context, up Upstream, endpoint string, c graphql.Call, anchors map[string]bool, act *action.Action) {
 	for _, t := range graphql.RailwayPinned(c) {
-		act.Targets = append(act.Targets, t.String())
-		envs, err := g.resolveRailway(ctx, up, endpoint, t)
-		if err != nil {
-			act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
-				Message: fmt.Sprintf("%s: the environment of %s could not be checked: %v", c.Field, t, err)})
-			continue
-		}
-		if !slices.ContainsFunc(envs, func(e string) bool { return anchors[e] }) {
+		envs, ok := g.placeTarget(ctx, up, endpoint, c, t, act)
+		if ok && !slices.ContainsFunc(envs, func(e string) bool { return anchors[e] }) {
 			act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
 				Message: fmt.Sprintf("%s names %s, which %s %s, beside an environment it has no instance in",
 					c.Field, t, railwayLookups[t.Kind].says, strings.Join(envs, ", "))})
 		}
 	}
+}
+
+// placeTarget records t among the action's targets and asks Railway
+// which environments it lives in; when that cannot be answered, the action
+// gets an unknown finding and ok is false.
+func (g *Gateway) placeTarget(ctx context.Context, up Upstream, endpoint string, c graphql.Call, t graphql.Target, act *action.Action) ([]string, bool) {
+	act.Targets = append(act.Targets, t.String())
+	envs, err := g.resolveRailway(ctx, up, endpoint, t)
+	if err != nil {
+		act.AddReason(action.Reason{ID: "railway.unresolved", Class: action.ClassUnknown,
+			Message: fmt.Sprintf("%s: the environment of %s could not be checked: %v", c.Field, t, err)})
+		return nil, false
+	}
+	return envs, true
 }
 
 // envNames maps the instances' environmentIds to names through the
