@@ -31,9 +31,7 @@ func (w *walker) removedFiles(c *call) {
 		w.rewrote("$?", true)
 	case (c.name == "cp" || c.name == "install" || c.name == "rsync" || c.name == "ln" || c.name == "ditto" || c.name == "mv") && len(c.pos) > 1:
 		w.rewrote(c.pos[len(c.pos)-1].s, c.pos[len(c.pos)-1].dyn)
-	case c.name == "tee" && !c.has("-a", "--append"), c.name == "sponge",
-		(c.name == "sed" || c.name == "gsed") && sedInPlace(c), (c.name == "perl" || c.name == "ruby") && c.has("-i", "-pi", "-i.bak"),
-		slices.Contains(awks, c.name) && c.has("-i"), slices.Contains(editors, c.name):
+	case c.name == "tee" && !c.has("-a", "--append"), c.name == "sponge", editsInPlace(c), slices.Contains(editors, c.name):
 		for _, p := range c.pos {
 			w.rewrote(p.s, p.dyn)
 		}

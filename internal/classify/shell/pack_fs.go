@@ -1,6 +1,9 @@
 package shell
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 func init() { register(fsPack, writersPack, sedPack, inPlacePack) }
 
@@ -20,6 +23,21 @@ func sedInPlace(c *call) bool {
 		}
 	}
 	return c.has("--in-place")
+}
+
+// editsInPlace says whether c rewrites the files it is given: sed -i,
+// perl or ruby with -i in any short flag (-pi, -i.bak, -i~), an awk with
+// -i (gawk -i inplace) or the inplace library named.
+func editsInPlace(c *call) bool {
+	switch {
+	case c.name == "sed" || c.name == "gsed":
+		return sedInPlace(c)
+	case c.name == "perl" || c.name == "ruby":
+		return slices.ContainsFunc(c.flags, func(f string) bool { return !strings.HasPrefix(f, "--") && strings.Contains(f, "i") })
+	case slices.Contains(awks, c.name):
+		return c.has("-i") || slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "inplace" || a.s == "--include=inplace" })
+	}
+	return false
 }
 
 // inPlacePack: other tools that rewrite the files they are given, or the

@@ -971,14 +971,10 @@ func (w *walker) mayHaveWritten(c *call) {
 		} else {
 			mark(arg{s: "x"}, true)
 		}
-	case "sed", "gsed", "perl", "ruby", "awk", "gawk":
+	case "sed", "gsed", "perl", "ruby", "awk", "gawk", "mawk", "nawk":
 		// Edited in place: what a script or recipe among them holds
 		// afterwards is the edit's, not the disk's now.
-		inPlace := (c.name == "sed" || c.name == "gsed") && sedInPlace(c) ||
-			(c.name == "perl" || c.name == "ruby") && slices.ContainsFunc(c.flags, func(f string) bool {
-				return !strings.HasPrefix(f, "--") && strings.Contains(f, "i")
-			}) || (c.name == "awk" || c.name == "gawk") && slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "inplace" })
-		if !inPlace {
+		if !editsInPlace(c) {
 			return
 		}
 		for _, p := range c.pos {

@@ -169,18 +169,18 @@ func joinedCommand(head arg, rest []arg) arg {
 // shell (or -s SHELL) with -c CMD, or with the arguments after the user.
 // It is empty when the shell is started with neither.
 func suCommand(args []arg) []arg {
-	sh := arg{s: "sh"}
+	sh, ok := suShell(args)
+	if !ok {
+		sh = arg{s: "sh"}
+	}
 	var pos []arg
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		v, long := strings.CutPrefix(a.s, "--shell=")
 		switch {
 		case a.dyn || a.s == "-" || !strings.HasPrefix(a.s, "-"):
 			pos = append(pos, a)
-		case long:
-			sh = arg{s: v, dyn: a.dyn}
+		case strings.HasPrefix(a.s, "--shell="):
 		case (a.s == "-s" || a.s == "--shell") && i+1 < len(args):
-			sh = args[i+1]
 			i++
 		case a.s == "--command" || !strings.HasPrefix(a.s, "--") && isLetters(a.s[1:]) && strings.HasSuffix(a.s, "c"):
 			// -c CMD, and a cluster ending in it (-lc CMD).
@@ -202,6 +202,21 @@ func suCommand(args []arg) []arg {
 	return []arg{}
 }
 
+// suShell is the shell su's (or runuser's) -s SHELL names, the last one
+// given, as su reads its options.
+func suShell(args []arg) (arg, bool) {
+	var sh arg
+	found := false
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a.s, "--shell="); ok {
+			sh, found = arg{s: v, dyn: a.dyn}, true
+		} else if (a.s == "-s" || a.s == "--shell") && i+1 < len(args) {
+			sh, found = args[i+1], true
+		}
+	}
+	return sh, found
+}
+
 // commandlessShell classifies a wrapper given no command but fed standard
 // input: sudo -s, sudo -i, su, runuser, doas -s, run0, chroot DIR,
 // nsenter, unshare, sg, newgrp, pkexec and fakeroot then start a shell (the
@@ -209,17 +224,9 @@ func suCommand(args []arg) []arg {
 // alone would. Wrappers that given no command start nothing are read the
 // same way: an input that is a harmless script stays harmless.
 func (w *walker) commandlessShell(name string, args []arg, in input, depth int) {
-	if name == "su" || name == "runuser" {
-		for i, a := range args {
-			if (a.s == "-s" || a.s == "--shell") && i+1 < len(args) {
-				w.command([]arg{args[i+1]}, in, depth+1)
-				return
-			}
-			if v, ok := strings.CutPrefix(a.s, "--shell="); ok {
-				w.command([]arg{{s: v, dyn: a.dyn}}, in, depth+1)
-				return
-			}
-		}
+	if sh, ok := suShell(args); ok && (name == "su" || name == "runuser") {
+		w.command([]arg{sh}, in, depth+1)
+		return
 	}
 	w.stdinProgram(name, in, depth, func(text string) { w.script(text, depth+1) })
 }
