@@ -38,9 +38,9 @@ func words(text string) []string {
 }
 
 var (
-	sqlDestructive = []string{"DROP", "TRUNCATE", "DELETE", "ALTER", "REVOKE"}
+	sqlDestructive = []string{"DROP", "TRUNCATE", "DELETE", "ALTER", "REVOKE", "DETACH", "REMOVE"}
 	sqlWrite       = []string{"INSERT", "UPDATE", "CREATE", "COPY", "MERGE", "GRANT", "CALL", "DO", "EXECUTE", "SET", "LOCK", "VACUUM", "REINDEX", "CLUSTER", "COMMENT", "REFRESH", "IMPORT", "LOAD", "PREPARE"}
-	sqlRead        = []string{"SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "BEGIN", "COMMIT", "ROLLBACK"}
+	sqlRead        = []string{"MATCH", "SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "BEGIN", "COMMIT", "ROLLBACK"}
 )
 
 func sql(text string) []action.Reason {
@@ -55,6 +55,9 @@ func sql(text string) []action.Reason {
 		if len(sw) > 0 && sw[0] == "UPDATE" && !slices.Contains(sw, "WHERE") {
 			return reason("keyword.sql-update-all", action.ClassDestructive, "UPDATE without WHERE overwrites every row")
 		}
+		if o := replacedWhole(sw); o != "" {
+			return reason("keyword.sql-replace", action.ClassDestructive, o+" replaces what is there, rows included")
+		}
 		if t := replacedFromItself(sw); t != "" {
 			return reason("keyword.sql-update-all", action.ClassDestructive, "REPLACE INTO "+t+" from its own rows overwrites every row")
 		}
@@ -68,6 +71,25 @@ func sql(text string) []action.Reason {
 		return nil
 	}
 	return unknownReason(action.KindSQL)
+}
+
+// replacedWhole: CREATE OR REPLACE TABLE/SCHEMA/DATABASE (BigQuery,
+// Snowflake, Databricks, DuckDB) drops the one of that name, and INSERT
+// OVERWRITE (Hive, Spark, Snowflake) empties the table first.
+func replacedWhole(sw []string) string {
+	if len(sw) > 1 && sw[0] == "INSERT" && sw[1] == "OVERWRITE" {
+		return "INSERT OVERWRITE"
+	}
+	if len(sw) < 4 || sw[0] != "CREATE" || sw[1] != "OR" || sw[2] != "REPLACE" {
+		return ""
+	}
+	for _, w := range sw[3:min(len(sw), 7)] {
+		switch w {
+		case "TABLE", "SCHEMA", "DATABASE", "STAGE", "DATASET":
+			return "CREATE OR REPLACE " + w
+		}
+	}
+	return ""
 }
 
 // replacedFromItself: INSERT OR REPLACE INTO t ... SELECT ... FROM t (and

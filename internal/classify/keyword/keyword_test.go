@@ -50,6 +50,15 @@ func TestReplaceFromItself(t *testing.T) {
 		"REPLACE INTO t(id) SELECT id FROM t":                     action.ClassDestructive,
 		"INSERT OR REPLACE INTO t VALUES (1, 'a')":                action.ClassWrite,
 		"INSERT OR REPLACE INTO t SELECT * FROM staging":          action.ClassWrite,
+		// Statements that replace a table whole.
+		"CREATE OR REPLACE TABLE ds.t AS SELECT 1":     action.ClassDestructive,
+		"create or replace transient table t (id int)": action.ClassDestructive,
+		"CREATE OR REPLACE SCHEMA s":                   action.ClassDestructive,
+		"INSERT OVERWRITE TABLE t SELECT * FROM s":     action.ClassDestructive,
+		"CREATE OR REPLACE VIEW v AS SELECT 1":         action.ClassWrite,
+		"MATCH (n) DETACH DELETE n":                    action.ClassDestructive,
+		"MATCH (n:User) REMOVE n.email":                action.ClassDestructive,
+		"MATCH (n) RETURN count(n)":                    action.ClassRead,
 	} {
 		got := action.ClassRead
 		for _, r := range Classify(action.KindSQL, text) {

@@ -130,7 +130,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	w.execEnvArgs(name, rest, depth)
 	w.builtinSubscripts(name, rest, depth)
-	w.readValues(name, in, depth)
+	w.readValues(name, rest, in, depth)
 	if w.runs(name, rest, in, depth) {
 		w.secretArgs(parseCall(name, rest))
 		return
@@ -232,16 +232,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	case dbClients[name] != nil:
 		w.database(c, in, depth)
 	case sqlSubcommands[name] != nil && w.sqlSubcommand(c, in, depth):
-	case (name == "rails" || name == "rails-runner") && (c.sub("runner") || c.sub("r")) && len(c.pos) > 1:
-		w.code("ruby", c.pos[1].arg, depth)
-	case name == "rails" && (c.sub("console") || c.sub("c")) && in.present:
-		w.stdinProgram("rails console", in, depth, func(text string) { w.code("ruby", arg{s: text}, depth) })
-	case (name == "manage.py" || name == "django-admin") && c.sub("shell") && c.has("-c", "--command"):
-		for _, v := range escapeValues(c, []string{"-c", "--command"}) {
-			w.code("python", v, depth)
-		}
-	case (name == "manage.py" || name == "django-admin") && c.sub("dbshell"):
-		w.database(parseCall("psql", nil), in, depth)
+	case w.consoleCode(c, in, depth):
 	case name == "railway" && c.sub("connect"):
 		w.database(parseCall("psql", nil), in, depth)
 	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && w.npmScript(name, rest, depth):

@@ -42,6 +42,14 @@ var dbClients = map[string]*dbClient{
 	"mysqlsh":           {inline: []string{"-e", "--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	"trino":             {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	"presto":            {inline: []string{"--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
+	"spark-sql":         {inline: []string{"-e"}, files: []string{"-f", "-i"}, lang: "sql"},
+	"hive":              {inline: []string{"-e"}, files: []string{"-f", "-i"}, lang: "sql"},
+	"beeline":           {inline: []string{"-e"}, files: []string{"-f", "-i"}, valueOpts: strings.Fields("-u -n -p -d"), lang: "sql"},
+	"impala-shell":      {inline: []string{"-q", "--query"}, files: []string{"-f", "--query_file"}, lang: "sql"},
+	"vsql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "sql"},
+	"ysqlsh":            {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
+	"cypher-shell":      {sqlArg: 1, files: []string{"-f", "--file"}, valueOpts: strings.Fields("-a -u -p -d --address --username --password --database --format"), lang: "sql"},
+	"influx":            {inline: []string{"-execute"}, lang: "sql"},
 	// SQL run by a subcommand of a larger CLI: see sqlSubcommands.
 	"bq query":                             {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
 	"wrangler d1":                          {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
@@ -85,6 +93,9 @@ func (w *walker) sqlSubcommand(c *call, in input, depth int) bool {
 	sc, ok := sqlSubcall(c)
 	if ok {
 		w.database(sc, in, depth)
+		if c.name == "bq" && (c.has("--replace", "--noappend_table") || hasWordContaining(c, "WRITE_TRUNCATE")) {
+			w.add("cloud.overwrite", destructive, "bq query --replace writes the result over the destination table's rows")
+		}
 	}
 	return ok
 }

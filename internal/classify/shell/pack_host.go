@@ -10,7 +10,7 @@ import (
 func init() { register(hostPack) }
 
 // dataService: services that hold data, or that others reach it through.
-var dataService = regexp.MustCompile(`postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld|k3s|k0s|rke2|neo4j|influx|cockroach|nomad|mssql|sqlserver|pgbouncer|pgpool|patroni|apache2|httpd|caddy|traefik|envoy|couchdb|couchbase|scylla|timescale|questdb|nats|pulsar|qdrant|weaviate|milvus|meilisearch|typesense|solr|arangodb|dgraph|tidb|yugabyte|keycloak|rabbit`)
+var dataService = regexp.MustCompile(`gunicorn|uwsgi|puma|unicorn|php-fpm|php\d[\d.]*-fpm|supervisor|passenger|tomcat|jetty|wildfly|jboss|postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld|k3s|k0s|rke2|neo4j|influx|cockroach|nomad|mssql|sqlserver|pgbouncer|pgpool|patroni|apache2|httpd|caddy|traefik|envoy|couchdb|couchbase|scylla|timescale|questdb|nats|pulsar|qdrant|weaviate|milvus|meilisearch|typesense|solr|arangodb|dgraph|tidb|yugabyte|keycloak|rabbit`)
 
 // everyProcess are names a pattern that reaches every process, a
 // database's or the system's, matches.
@@ -65,6 +65,8 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
 	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
 	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount", "busctl", "dbus-send", "gdbus", "qdbus",
+	"kexec", "mount", "nginx", "openresty", "apachectl", "apache2ctl", "httpd", "caddy", "supervisorctl", "uwsgi", "haproxy",
+	"rc-service", "sv", "s6-svc", "initctl", "invoke-rc.d",
 }, Rules: []Rule{
 	{ID: "host.stop", When: func(c *call) bool {
 		switch c.name {
@@ -81,6 +83,9 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 					return true
 				}
 			}
+		case "kexec":
+			// kexec -e boots the kernel kexec -l loaded, at once.
+			return c.has("-e", "--exec", "-f", "--force")
 		case "loginctl":
 			return c.sub("poweroff") || c.sub("reboot") || c.sub("suspend") || c.sub("hibernate") || c.sub("terminate-seat") ||
 				c.sub("terminate-user") || c.sub("kill-user")
@@ -240,9 +245,47 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 					return true
 				}
 			}
+		case "nginx", "openresty":
+			v, ok := c.flagValue("-s")
+			return ok && (v == "stop" || v == "quit")
+		case "apachectl", "apache2ctl", "httpd":
+			v, _ := c.flagValue("-k")
+			return c.sub("stop") || c.sub("graceful-stop") || v == "stop" || v == "graceful-stop"
+		case "caddy":
+			return c.sub("stop")
+		case "supervisorctl":
+			return c.sub("stop") || c.sub("shutdown") || c.sub("remove") || c.sub("signal")
+		case "uwsgi":
+			return c.has("--stop", "--halt", "--kill", "--signal")
+		case "haproxy":
+			return c.has("-st", "-sf") && len(c.pos) == 0
+		case "rc-service", "invoke-rc.d":
+			return hasWord(c, "stop") || hasWord(c, "restart") || hasWord(c, "zap")
+		case "sv", "s6-svc", "initctl":
+			return hasWord(c, "stop") || hasWord(c, "down") || hasWord(c, "kill") || hasWord(c, "force-stop") || c.has("-d", "-k")
 		}
 		return false
 	}, Class: destructive, Reason: "stops a database or a service others depend on, or the machine"},
+	{ID: "host.mount-over", When: func(c *call) bool {
+		if c.name != "mount" {
+			return false
+		}
+		var ops []positional
+		for _, p := range c.pos {
+			if !(p.afterFlag && (p.flag == "-o" || p.flag == "--options" || p.flag == "-t" || p.flag == "--types" || p.flag == "-L" || p.flag == "-U")) {
+				ops = append(ops, p)
+			}
+		}
+		if len(ops) == 0 {
+			return false // lists the mounts
+		}
+		t := ops[len(ops)-1]
+		if c.has("--target") {
+			v, _ := c.flagValue("--target")
+			t = positional{arg: arg{s: v}}
+		}
+		return t.dyn || !inWorkspace(t.s) && !isTemp(t.s) && !strings.HasPrefix(path.Clean(t.s), "/mnt/")
+	}, Class: destructive, Reason: "mounts over a directory outside the workspace: what is there is hidden from every program that uses it, and what they write next lands elsewhere"},
 	{ID: "host.bulk-delete", When: func(c *call) bool {
 		switch c.name {
 		case "tmpwatch", "tmpreaper", "nix-collect-garbage":
@@ -273,6 +316,19 @@ func hasWord(c *call, w string) bool {
 	for _, p := range c.pos {
 		if p.s == w {
 			return true
+		}
+	}
+	return false
+}
+
+// hasWordContaining: some argument holds one of the texts (a structure's
+// field, a statement's keyword).
+func hasWordContaining(c *call, texts ...string) bool {
+	for _, a := range c.args {
+		for _, t := range texts {
+			if strings.Contains(a.s, t) {
+				return true
+			}
 		}
 	}
 	return false

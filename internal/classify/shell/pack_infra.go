@@ -172,6 +172,53 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 	{ID: "cloud.remote-command", When: func(c *call) bool {
 		return c.name == "aws" && c.sub("ssm", "send-command") || c.name == "aws" && c.sub("ssm", "start-session")
 	}, Class: unknown, Reason: "runs a command on instances, which Chaperone cannot read from here"},
+	{ID: "cloud.boot-script", When: func(c *call) bool {
+		switch c.name {
+		case "gcloud":
+			if !(c.sub("compute", "instances", "add-metadata") || c.sub("compute", "instances", "set-metadata") || c.sub("compute", "project-info", "add-metadata") ||
+				c.sub("compute", "project-info", "set-metadata") || c.sub("compute", "instance-templates", "create")) {
+				return false
+			}
+			for _, v := range optionValues(c, "--metadata", "--metadata-from-file") {
+				if v.dyn || strings.Contains(v.s, "startup-script") || strings.Contains(v.s, "shutdown-script") || strings.Contains(v.s, "user-data") {
+					return true
+				}
+			}
+		case "aws":
+			return c.sub("ec2", "modify-instance-attribute") && (c.has("--user-data") || hasWord(c, "userData")) ||
+				c.sub("ec2", "create-launch-template-version") || c.sub("autoscaling", "create-launch-configuration") && c.has("--user-data")
+		case "az":
+			return (c.sub("vm", "update") || c.sub("vmss", "update")) && hasWordContaining(c, "customData", "userData", "user-data", "custom-data") ||
+				(c.sub("vm", "user", "update") || c.sub("vm", "user", "reset-ssh"))
+		}
+		return false
+	}, Class: unknown, Reason: "gives machines a script they run at boot or a new way in, which Chaperone cannot read from here"},
+	{ID: "cloud.lockout", When: func(c *call) bool {
+		switch c.name {
+		case "gcloud":
+			return c.sub("sql", "users", "set-password") || c.sub("iam", "service-accounts", "disable") || c.sub("iam", "service-accounts", "keys", "disable") ||
+				c.sub("sql", "instances", "patch") && c.has("--authorized-networks", "--clear-authorized-networks", "--no-assign-ip", "--require-ssl", "--ssl-mode")
+		case "aws":
+			return (c.sub("rds", "modify-db-instance") || c.sub("rds", "modify-db-cluster") || c.sub("docdb", "modify-db-cluster") ||
+				c.sub("neptune", "modify-db-cluster") || c.sub("redshift", "modify-cluster") || c.sub("lightsail", "update-relational-database")) &&
+				c.has("--master-user-password", "--manage-master-user-password", "--rotate-master-user-password") ||
+				c.sub("cognito-idp", "admin-set-user-password") || c.sub("cognito-idp", "admin-reset-user-password") || c.sub("cognito-idp", "admin-disable-user") ||
+				c.sub("iam", "update-access-key") && hasWord(c, "Inactive") || c.sub("iam", "delete-login-profile") ||
+				c.sub("elasticache", "modify-user") && c.has("--passwords", "--authentication-mode") ||
+				c.sub("ec2", "revoke-security-group-ingress") || c.sub("rds", "modify-db-instance") && c.has("--no-publicly-accessible")
+		case "az":
+			return (c.sub("postgres", "flexible-server", "update") || c.sub("postgres", "server", "update") || c.sub("mysql", "flexible-server", "update") ||
+				c.sub("mysql", "server", "update") || c.sub("sql", "server", "update")) && c.has("--admin-password", "-p") ||
+				c.sub("redis", "regenerate-keys") || c.sub("storage", "account", "keys", "renew") || c.sub("cosmosdb", "keys", "regenerate") ||
+				c.sub("ad", "user", "update") && c.has("--password", "--account-enabled") || c.sub("ad", "sp", "credential", "reset") ||
+				c.sub("ad", "app", "credential", "reset")
+		case "doctl":
+			return c.sub("databases", "user", "reset")
+		case "heroku":
+			return c.sub("pg:credentials:rotate")
+		}
+		return false
+	}, Class: destructive, Reason: "changes or revokes a credential or access that running applications and people sign in with, locking them out"},
 	{ID: "cloud.expire-objects", When: func(c *call) bool {
 		if !(c.name == "aws" && c.sub("s3api", "put-bucket-lifecycle-configuration")) && !(c.name == "gsutil" && c.sub("lifecycle", "set")) {
 			return false

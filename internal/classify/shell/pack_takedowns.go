@@ -14,7 +14,7 @@ func init() { register(takedownsPack) }
 // overwritten with nothing, backups rewritten, imports that delete.
 var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podman", "nerdctl", "crictl", "virsh", "kubectl", "oc",
 	"terraform", "tofu", "gcloud", "az", "aws", "fly", "flyctl", "heroku", "gh", "doppler", "railway", "rclone", "azcopy", "mc",
-	"s3cmd", "borg", "mongoimport", "gsutil", "scp", "rsync", "lxc", "incus", "multipass"}, Rules: []Rule{
+	"s3cmd", "borg", "mongoimport", "gsutil", "scp", "rsync", "lxc", "incus", "multipass", "bq"}, Rules: []Rule{
 	{ID: "container.stop-data", When: func(c *call) bool {
 		if !(c.name == "docker" || c.name == "podman" || c.name == "nerdctl") ||
 			!(c.sub("kill") || c.sub("stop") || c.sub("restart") || c.sub("pause") || c.sub("container", "kill") || c.sub("container", "stop")) {
@@ -108,7 +108,8 @@ var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podma
 	{ID: "cloud.overwrite", When: func(c *call) bool {
 		switch c.name {
 		case "gcloud":
-			return c.sub("sql", "instances", "restore-backup") || c.sub("sql", "backups", "restore") || c.sub("kms", "keys", "versions", "destroy") ||
+			return c.sub("sql", "import") || c.sub("firestore", "import") || c.sub("datastore", "import") || c.sub("spanner", "databases", "execute-sql") && hasWordContaining(c, "DELETE", "delete", "DROP", "drop") ||
+				c.sub("sql", "instances", "restore-backup") || c.sub("sql", "backups", "restore") || c.sub("kms", "keys", "versions", "destroy") ||
 				c.sub("compute", "instances", "reset") || c.sub("spanner", "databases", "restore")
 		case "az":
 			return c.sub("vm", "reimage") || c.sub("vmss", "reimage") || c.sub("vmss", "reimage-all") || c.sub("keyvault", "key", "purge")
@@ -116,6 +117,11 @@ var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podma
 			// An object put without a body is an empty one, over what
 			// the key held.
 			return c.sub("s3api", "put-object") && !c.has("--body")
+		case "bq":
+			// Copies, loads and query results written over a table.
+			return (c.sub("cp") || c.sub("load") || c.sub("query") || c.sub("extract")) &&
+				(c.has("-f", "--force", "--replace", "--replace_data", "--noappend_table") || hasWord(c, "WRITE_TRUNCATE")) ||
+				c.sub("query") && hasWordContaining(c, "CREATE OR REPLACE", "create or replace")
 		}
 		return false
 	}, Class: destructive, Reason: "replaces a resource's data (a restore over an instance, a reimaged disk, a destroyed key, an object emptied)"},

@@ -145,7 +145,20 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	"/etc/gitlab-runner/config.toml", ".keytab", "/krb5cc_", "/etc/wireguard/", "/etc/ipsec.secrets", "/etc/networkmanager/system-connections/",
 	"/var/backups/shadow", "/var/backups/gshadow", "/etc/shadow-", "/etc/gshadow-",
 	".dbt/profiles.yml", ".netlify/config.json", "pip/pip.conf", "/local.settings.json",
-	".snowflake/connections.toml", ".snowflake/config.toml", ".tsh/", ".lpass/", "/bitwarden cli/data.json", ".config/bw/"}
+	".snowflake/connections.toml", ".snowflake/config.toml", ".tsh/", ".lpass/", "/bitwarden cli/data.json", ".config/bw/",
+	// Other clouds' and tunnels' command-line sign-ins, mail and database
+	// client passwords, cluster components' kubeconfigs.
+	".aliyun/", ".cloudflared/", ".config/scw/", ".scw/", ".linode-cli", ".config/linode-cli", ".vultr-cli.yaml", ".ibmcloud/",
+	".bluemix/", ".config/exoscale/", ".tccli/", ".tencentcloud/", ".huaweicloud/", ".volcengine/", ".ovh.conf", "clouds.yaml",
+	"clouds-public.yaml", "secure.yaml", ".config/openstack/", ".upcloud", ".config/upcloud/", ".config/turso/", ".config/planetscale/",
+	".config/argocd/", ".argocd/", ".config/fastly/", ".fastly/", ".serverlessrc", ".config/configstore/firebase-tools.json",
+	"firebase-adminsdk", ".local/share/com.vercel.cli/", ".local/share/supabase/", ".expo/state.json", ".config/cachix/",
+	".passwd-s3fs", "/etc/passwd-s3fs", ".authinfo", ".msmtprc", ".fetchmailrc", ".cassandra/cqlshrc", ".influxdbv2/",
+	".config/influxdb2/", ".clickhouse-client/", ".sbt/.credentials", ".lein/credentials", ".m2/settings-security.xml",
+	"/etc/kubernetes/kubelet.conf", "/etc/kubernetes/controller-manager.conf", "/etc/kubernetes/scheduler.conf",
+	"/etc/kubernetes/super-admin.conf", "/var/lib/kubelet/pki/", "/pgbouncer/userlist.txt", "/etc/pgbouncer/", ".wrangler/",
+	".config/.wrangler/", ".config/tailscale/", "/var/lib/tailscale/", ".config/sentry/", ".config/hetzner/", ".terraform.d/",
+	".config/ngrok/", ".config/render/", ".railway/", ".config/heroku/", ".local/share/heroku/", ".netrc.gpg"}
 
 // extglob is one of bash's extended glob groups: ?(…), *(…), +(…), @(…),
 // !(…).

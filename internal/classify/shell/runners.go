@@ -554,10 +554,101 @@ func (w *walker) builtinSubscripts(name string, args []arg, depth int) {
 }
 
 // readValues judges what read, mapfile and readarray are given, when it is
-// known, as an assignment's value is judged.
-func (w *walker) readValues(name string, in input, depth int) {
-	if (name == "read" || name == "mapfile" || name == "readarray") && in.present && in.known {
+// known, as an assignment's value is judged, and notes the variables they
+// (and printf -v) fill with a credential file's place or a credential.
+func (w *walker) readValues(name string, rest []arg, in input, depth int) {
+	if name == "printf" {
+		w.printfVar(rest)
+		return
+	}
+	if (name != "read" && name != "mapfile" && name != "readarray") || !in.present {
+		return
+	}
+	place := secretListed(in.paths)
+	if in.known {
 		w.numericValue(in.text, depth)
+		place = secretListed(strings.Fields(in.text))
+	}
+	for _, v := range readNames(name, rest) {
+		w.holds(v, place, in.secret)
+	}
+}
+
+// readNames lists the variables read or mapfile sets: its operands, read's
+// -a array, or the default (REPLY, MAPFILE).
+func readNames(name string, rest []arg) []string {
+	valued, def := "dinNptu", "REPLY" // read's options that take a value
+	if name != "read" {
+		valued, def = "dnOsuCc", "MAPFILE"
+	}
+	var names []string
+	for i := 0; i < len(rest); i++ {
+		a := rest[i].s
+		if len(a) < 2 || a[0] != '-' {
+			names = append(names, a)
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			if !strings.ContainsRune(valued, rune(a[j])) && !(name == "read" && a[j] == 'a') {
+				continue
+			}
+			v := a[j+1:]
+			if v == "" && i+1 < len(rest) {
+				i++
+				v = rest[i].s
+			}
+			if a[j] == 'a' {
+				names = append(names, v)
+			}
+			break
+		}
+	}
+	if len(names) == 0 {
+		names = []string{def}
+	}
+	return names
+}
+
+// printfVar: printf -v p %s ~/.aws/credentials puts the place in p.
+func (w *walker) printfVar(rest []arg) {
+	for i, a := range rest {
+		v := ""
+		switch {
+		case a.s == "-v" && i+1 < len(rest):
+			v = rest[i+1].s
+			rest = rest[i+2:]
+		case strings.HasPrefix(a.s, "-v") && len(a.s) > 2:
+			v = a.s[2:]
+			rest = rest[i+1:]
+		default:
+			continue
+		}
+		var fields []string
+		secret := false
+		for _, r := range rest {
+			fields = append(fields, strings.Fields(r.s)...)
+			secret = secret || slices.ContainsFunc(r.vars, w.secretVar)
+		}
+		w.holds(v, secretListed(fields), secret)
+		return
+	}
+}
+
+// holds notes that variable v holds a credential file's place (when place
+// is not "") or a credential itself.
+func (w *walker) holds(v, place string, secret bool) {
+	v, _, _ = strings.Cut(v, "[")
+	if place != "" {
+		if w.secretVars == nil {
+			w.secretVars = map[string]string{}
+		}
+		w.secretVars[v] = place
+	}
+	if secret {
+		if w.secretCopies == nil {
+			w.secretCopies = map[string]bool{}
+		}
+		w.secretCopies[v] = true
 	}
 }
 
