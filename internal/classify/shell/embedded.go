@@ -12,7 +12,8 @@ import (
 // words after it, is judged as the command it would be: a program that
 // only takes names loses nothing, and one that runs them is caught.
 func (w *walker) embeddedCommand(c *call, depth int) {
-	if depth >= maxDepth {
+	if depth >= maxDepth || c.name == "git" && c.sub("rm") {
+		// git rm's operands are paths, and what it deletes its own rules judge.
 		return
 	}
 	for i, a := range c.args {

@@ -431,6 +431,9 @@ func TestGitPlumbingThatDiscards(t *testing.T) {
 		{"git worktree remove --force ../wt", destructive, "git.worktree-remove-force"},
 		{"git submodule deinit -f --all", destructive, "git.submodule-deinit-force"},
 		{"git rm -rf .", destructive, "git.rm-force"},
+		// git rm without -f deletes only what HEAD holds; --cached only unstages.
+		{"git rm -r --cached .", write, ""},
+		{"git rm -r src", write, ""},
 		// what stays harmless
 		{"git fetch origin main:refs/remotes/origin/main", read, ""},
 		{"git fetch --all", read, ""},
