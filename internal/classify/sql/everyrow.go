@@ -38,6 +38,10 @@ type RowProbe struct {
 	// parameter of the statement it does not use gets its type from
 	// nothing in it.
 	Params map[int]bool
+	// Clock: a filter reads the transaction's clock (now(),
+	// CURRENT_TIMESTAMP, 'now'::timestamptz), which answers the same for
+	// the question and the write only when both run in one transaction.
+	Clock bool
 }
 
 // Pin is a column of a table that a write's filter requires to equal one
@@ -88,6 +92,7 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		if p, ok := m.Interface().(*pg_query.ParamRef); ok {
 			rp.Params[int(p.GetNumber())] = true
 		}
+		rp.Clock = rp.Clock || readsClock(m.Interface())
 		return true
 	})
 	out, err := pg_query.Deparse(&pg_query.ParseResult{Version: tree.GetVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
@@ -404,6 +409,55 @@ func callsVolatile(where *pg_query.Node, from []*pg_query.Node) bool {
 		return !found
 	}, where, from...)
 	return found
+}
+
+// readsClock says whether one node reads the transaction's start time:
+// the functions and SQL keywords that give it, the date and time input
+// words ('now', 'today', 'tomorrow', 'yesterday') as a literal, and a cast
+// to a date or time type of anything but a literal, whose text may be one
+// of those words at run time.
+func readsClock(n any) bool {
+	switch x := n.(type) {
+	case *pg_query.SQLValueFunction:
+		return x.GetOp() >= pg_query.SQLValueFunctionOp_SVFOP_CURRENT_DATE && x.GetOp() <= pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N
+	case *pg_query.FuncCall:
+		names := x.GetFuncname()
+		if len(names) == 0 {
+			return false
+		}
+		name := strings.ToLower(names[len(names)-1].GetString_().GetSval())
+		return slices.Contains(clockFunctions, name) || strings.HasSuffix(name, "_in") && slices.Contains(dateTypes, strings.TrimSuffix(name, "_in"))
+	case *pg_query.A_Const:
+		return clockWord(x.GetSval().GetSval())
+	case *pg_query.TypeCast:
+		names := x.GetTypeName().GetNames()
+		if len(names) == 0 || x.GetArg().GetAConst() != nil {
+			return false
+		}
+		return slices.Contains(dateTypes, strings.ToLower(names[len(names)-1].GetString_().GetSval()))
+	}
+	return false
+}
+
+// clockFunctions give the transaction's start time, or read a text as a
+// date or time (date('today')); age(x) counts from today.
+var clockFunctions = []string{"now", "transaction_timestamp", "localtime", "localtimestamp", "current_date", "current_time",
+	"current_timestamp", "age", "date", "time", "timetz", "timestamp", "timestamptz"}
+
+var dateTypes = []string{"date", "time", "timetz", "timestamp", "timestamptz", "abstime", "reltime", "tinterval", "smalldatetime"}
+
+// ClockWord says whether text holds one of the words PostgreSQL's date and
+// time input reads as the transaction's time.
+func ClockWord(text string) bool { return clockWord(text) }
+
+func clockWord(text string) bool {
+	t := strings.ToLower(text)
+	for _, w := range []string{"now", "today", "tomorrow", "yesterday"} {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // observesStatement names the functions and views that see the statement

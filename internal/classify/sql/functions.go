@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/chaperone/chaperone/internal/action"
 )
@@ -26,8 +27,8 @@ var serverFunctions = map[string]effect{
 	"lo_create":                {"sql.large-object", action.ClassWrite, "lo_create creates a large object"},
 	"lo_creat":                 {"sql.large-object", action.ClassWrite, "lo_creat creates a large object"},
 	"lo_from_bytea":            {"sql.large-object", action.ClassWrite, "lo_from_bytea creates a large object"},
-	"lo_put":                   {"sql.large-object", action.ClassWrite, "lo_put overwrites part of a large object"},
-	"lowrite":                  {"sql.large-object", action.ClassWrite, "lowrite overwrites part of a large object"},
+	"lo_put":                   {"sql.lo-overwrite", action.ClassDestructive, "lo_put overwrites a large object's data, up to all of it"},
+	"lowrite":                  {"sql.lo-overwrite", action.ClassDestructive, "lowrite overwrites a large object's data, up to all of it"},
 	"pg_terminate_backend":     {"sql.terminate-backend", action.ClassDestructive, "pg_terminate_backend kills another session and rolls back its work"},
 	"pg_cancel_backend":        {"sql.cancel-backend", action.ClassDestructive, "pg_cancel_backend cancels another session's query, in any database on the server"},
 	"pg_drop_replication_slot": {"sql.drop", action.ClassDestructive, "pg_drop_replication_slot deletes a replication slot that a replica or backup may need"},
@@ -215,6 +216,14 @@ func (w *walker) funcCall(f *pg_query.FuncCall, depth int) {
 		}
 	case "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema":
 		w.add("sql.read-credentials", action.ClassCredentialAccess, "%s reads every table it can, the password catalogs included", name)
+	case "setval":
+		// Setting a sequence below its last value makes it hand out
+		// numbers already used (an upsert by id then overwrites rows),
+		// as ALTER SEQUENCE RESTART does. Only the catch-up after a load,
+		// a value computed by max() over the table, is plainly forward.
+		if len(args) > 1 && !readsMax(args[1]) {
+			w.add("sql.sequence-reset", action.ClassDestructive, "setval to a value Chaperone cannot compare with the sequence's last one can make it hand out values already used")
+		}
 	case "current_setting":
 		if len(args) > 0 {
 			if n, ok := w.settingConst(args[0]); !ok {
@@ -465,4 +474,19 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// readsMax says whether n computes a value with max() (setval(s,
+// (SELECT max(id) FROM t)), coalesce(max(id), 1) + 1).
+func readsMax(n *pg_query.Node) bool {
+	found := false
+	walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
+		if f, ok := m.Interface().(*pg_query.FuncCall); ok {
+			if names := f.GetFuncname(); len(names) > 0 && constString(lastNode(names)) == "max" {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }

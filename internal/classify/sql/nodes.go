@@ -105,6 +105,15 @@ func (w *walker) node(m any, depth int) bool {
 				return true
 			})
 		}
+	case *pg_query.CreateSchemaStmt:
+		name := s.GetSchemaname()
+		if name == "" {
+			name = s.GetAuthrole().GetRolename() // CREATE SCHEMA AUTHORIZATION r is schema r
+		}
+		if name == "" {
+			name = "$user" // AUTHORIZATION CURRENT_USER and its kin
+		}
+		w.res.Schemas = append(w.res.Schemas, name)
 	case *pg_query.RenameStmt:
 		name := rangeVarName(s.GetRelation())
 		if name == "" {
@@ -531,6 +540,11 @@ func (w *walker) alterTable(s *pg_query.AlterTableStmt, depth int) {
 					break
 				}
 			}
+		case pg_query.AlterTableType_AT_DropExpression:
+			// The column keeps its values but forgets how they are made:
+			// PostgreSQL cannot make a column generated again.
+			w.target(name + "." + cmd.GetName())
+			w.add("sql.alter-drop", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION discards the column's generation expression for good", name, cmd.GetName())
 		case pg_query.AlterTableType_AT_DropIdentity:
 			w.target(name + "." + cmd.GetName())
 			w.add("sql.drop", action.ClassDestructive, "ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY drops the column's sequence", name, cmd.GetName())

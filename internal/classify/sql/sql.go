@@ -88,6 +88,10 @@ type Result struct {
 	// ones it names (ANALYZE, VACUUM with no table, REINDEX SCHEMA): what
 	// any of them runs, it runs.
 	AllRelations bool
+	// Schemas are the schemas the text creates. One named like a role
+	// comes first in the default search_path ("$user", public) of that
+	// role's sessions: its tables hide public's of the same names.
+	Schemas []string
 }
 
 // Class is the most severe class among the findings (read when none).
@@ -561,7 +565,7 @@ func (w *walker) everyLargeObject() {
 		return
 	}
 	for _, r := range w.res.Reasons {
-		if r.ID == "sql.large-object" {
+		if r.ID == "sql.large-object" || r.ID == "sql.lo-overwrite" {
 			w.add("sql.update-all", action.ClassDestructive, "a large-object write over the rows of the large-object catalog overwrites every large object")
 			return
 		}

@@ -39,6 +39,7 @@ type rowCheck struct {
 	params map[int]bool // the parameters probe uses
 	tables []string
 	pins   []sql.Pin
+	clock  bool // the filter reads the transaction's clock
 }
 
 // rowCheckOf returns the question for text, nil when there is none to ask,
@@ -50,7 +51,7 @@ func rowCheckOf(text string, pins []sql.Pin) (*rowCheck, error) {
 	if err != nil || rp.Query == "" {
 		return nil, err
 	}
-	return &rowCheck{probe: rp.Query, params: rp.Params, tables: rp.Tables, pins: pins}, nil
+	return &rowCheck{probe: rp.Query, params: rp.Params, tables: rp.Tables, pins: pins, clock: rp.Clock}, nil
 }
 
 // checksRows says whether an action the policy let through is a write
@@ -82,6 +83,19 @@ func reaching(act action.Action, tables []string, err error) action.Action {
 
 var errHidden = errors.New("it runs inside a DO block or from SQL in a string, where nothing can be asked before each run")
 
+var errClock = errors.New("its filter reads the time, and outside a transaction block the question and the write each run in their own transaction, at their own time; send it inside BEGIN ... COMMIT")
+
+// clockValues: a value bound in text that the date and time input may read
+// as the transaction's time ('now', 'today').
+func clockValues(b *bindMessage) bool {
+	for i, v := range b.values {
+		if formatOf(b.formats, i) == 0 && sql.ClockWord(string(v)) {
+			return true
+		}
+	}
+	return false
+}
+
 var errMidCycle = errors.New("it was sent inside a pipeline of statements, where nothing can be asked before it runs; send it with its own Sync")
 
 // askEveryRow asks the session c's question, with the parameters a Bind
@@ -89,6 +103,9 @@ var errMidCycle = errors.New("it was sent inside a pipeline of statements, where
 func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool, error) {
 	if s.pinsUnique(c.pins) {
 		return false, nil // at most one row each
+	}
+	if s.tx != 'T' && (c.clock || b != nil && clockValues(b)) {
+		return false, errClock
 	}
 	name := nonce("chaperone_rows_")
 	parse := &pgproto3.Parse{Name: name, Query: c.probe}

@@ -345,3 +345,48 @@ func TestASkippedParseLeavesTheOldQuestion(t *testing.T) {
 		t.Fatalf("%d rows left", n)
 	}
 }
+
+// A filter that reads the clock answers the question and the write alike
+// only inside one transaction: outside a block each runs in its own, at
+// its own time, and a filter that leaves a row out until a moment just
+// past the question reaches every row when the write runs. Such a write is
+// held outside a block and asked about inside one.
+func TestFiltersThatReadTheClockAreAskedInsideABlock(t *testing.T) {
+	e := setup(t)
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, q := range []string{
+		"DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND now() > '2999-01-01')",
+		"DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND CURRENT_TIMESTAMP > '2999-01-01')",
+		"UPDATE bookings SET note = 'x' WHERE id <> 1 OR (id > 0 AND LOCALTIMESTAMP > '2999-01-01')",
+		"DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND 'now'::timestamptz > '2999-01-01')",
+		"DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND ('n' || 'ow')::timestamptz > '2999-01-01')",
+		"DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND date('tomorrow') > '2999-01-01')",
+		"DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND current_date > '2999-01-01')",
+		"DELETE FROM bookings b USING (SELECT transaction_timestamp() AS t) c WHERE b.id <> 1 OR (b.id > 0 AND c.t > '2999-01-01')",
+	} {
+		refusedBoth(t, s, q)
+	}
+	// A value bound as text that the date input reads as the time.
+	codes, _ := s.send(&pgproto3.Parse{Query: "DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND $1::timestamptz > '2999-01-01')"},
+		&pgproto3.Bind{Parameters: [][]byte{[]byte("now")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("bound 'now': codes %v", codes)
+	}
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a write whose filter reads the clock ran unapproved outside a block")
+	}
+	// Inside a block the question runs in the write's transaction: asked,
+	// and a bounded one runs.
+	s.send(&pgproto3.Query{String: "BEGIN"})
+	refused(t, s, "DELETE FROM bookings WHERE id <> 1 OR (id > 0 AND now() > '2000-01-01')")
+	s.send(&pgproto3.Query{String: "ROLLBACK"})
+	s.send(&pgproto3.Query{String: "BEGIN"})
+	if codes, _ := s.send(&pgproto3.Query{String: "DELETE FROM bookings WHERE id > 90 AND now() > '2000-01-01'"}); len(codes) != 0 {
+		t.Fatalf("bounded clock filter in a block: %v", codes)
+	}
+	s.send(&pgproto3.Query{String: "COMMIT"})
+	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 90 {
+		t.Errorf("bookings has %d rows, want 90", n)
+	}
+}

@@ -71,6 +71,11 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			preview = s.g.Gate.Preview(&act)
 		}
 	}
+	if len(res.Schemas) > 0 && preview.Verdict == action.Allow {
+		if act = s.shadowing(act, res); act.Class != action.ClassWrite {
+			preview = s.g.Gate.Preview(&act)
+		}
+	}
 	approve := preview.Verdict == action.Approve
 	if approve && deferrable(typ, text, res) {
 		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts}
