@@ -249,6 +249,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.command(append([]arg{{s: as}}, rest[1:]...), in, depth)
 	case w.programArgument(name, rest, in, depth):
 	default:
+		w.handedStatements(c, in)
 		if !w.program(c, in) {
 			w.embeddedCommand(c, depth)
 		}
@@ -865,6 +866,9 @@ func (w *walker) programArgument(name string, rest []arg, in input, depth int) b
 		if loader || systemBinary(a.s) || runsCode(a.s) && (i+1 < len(rest) || in.present) || hasRules(a.s) {
 			w.add("shell.run", write, "runs "+name)
 			w.command(rest[i:], in, depth)
+			// It may be the program's own subcommand as well (s5cmd rm
+			// s3://b/*, nats stream rm s): judged as one too.
+			w.genericDestruction(parseCall(name, rest))
 			return true
 		}
 	}

@@ -13,6 +13,7 @@ var destructiveVerbs = []string{
 	"erase", "truncate", "flush", "flushall", "flushdb", "reset", "uninstall", "unregister", "deregister",
 	"forget", "revoke", "nuke", "clear", "unsubscribe", "archive", "disable", "rdelete", "compact", "deletefile",
 	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict", "deletion", "undefine", "reimage", "implode",
+	"deleteall", "rmr", "rb", "expunge", "trim", "shred", "overwrite", "rewrite",
 }
 
 // genericDestruction applies the verb and flag heuristics; it reports
