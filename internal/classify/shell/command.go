@@ -475,6 +475,7 @@ func (w *walker) program(c *call, in input) bool {
 	matched, exclusive := w.applyPacks(c)
 	if !exclusive && !slices.Contains(readOnly, c.name) {
 		matched = w.genericDestruction(c) || matched
+		matched = w.genericCredential(c) || matched
 	}
 	if p, ok := outsidePath(c, w.outside()); ok && len(packIndex[c.name]) == 0 && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
 		// Formatters, converters, loggers, linkers and archivers rewrite

@@ -595,7 +595,7 @@ var ghPack = &Pack{Name: "github", Commands: []string{"gh"}, Rules: []Rule{
 }}
 
 var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env", "set", "gh", "vault", "op", "security", "git-credential", "docker-credential-desktop", "pass", "gopass", "aws-vault", "doppler", "bw", "lpass",
-	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx", "netlify", "stripe", "poetry", "firebase", "glab"}, Rules: []Rule{
+	"rclone", "aws", "az", "pulumi", "dotenv", "dotenvx", "netlify", "stripe", "poetry", "firebase", "glab", "influx"}, Rules: []Rule{
 	{ID: "creds.cli-secrets", When: func(c *call) bool {
 		return c.name == "az" && c.sub("acr", "login") && c.has("--expose-token", "-t") ||
 			c.name == "firebase" && c.sub("login:ci") ||
@@ -623,6 +623,8 @@ var credsPack = &Pack{Name: "credentials", Commands: []string{"printenv", "env",
 			return c.sub("config") && c.has("--list")
 		case "poetry":
 			return c.sub("config") && slicesAnyPrefixPos(c, "http-basic.", "pypi-token.")
+		case "influx":
+			return c.sub("auth", "create") || c.sub("auth", "list") || c.sub("auth", "ls") || c.sub("config", "ls") || c.sub("config", "list")
 		case "dotenv", "dotenvx":
 			return slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "list" || p.s == "get" || p.s == "decrypt" })
 		}

@@ -211,18 +211,45 @@ var credentialHomes = map[string][]string{
 	"CLOUDFLARE_": {"cloudflare.com"}, "CF_API_": {"cloudflare.com"}, "DIGITALOCEAN_": {"digitalocean.com"},
 	"HEROKU_": {"heroku.com"}, "VERCEL_": {"vercel.com"}, "NETLIFY_": {"netlify.com"},
 	"SLACK_": {"slack.com"}, "NPM_": {"npmjs.org", "npmjs.com"}, "HF_": {"huggingface.co"},
+	"GITHUB_": {"github.com", "githubusercontent.com", "ghcr.io"}, "GH_": {"github.com", "githubusercontent.com", "ghcr.io"},
+	"GITLAB_": {"gitlab.com"}, "CI_JOB_TOKEN": {"gitlab.com"}, "AWS_": {"amazonaws.com", "aws.amazon.com"},
+	"GOOGLE_": {"googleapis.com", "google.com"}, "GCP_": {"googleapis.com"}, "GCLOUD_": {"googleapis.com"},
+	"AZURE_": {"azure.com", "microsoft.com", "windows.net", "microsoftonline.com", "azure.net"}, "ARM_": {"azure.com", "microsoftonline.com"},
+	"SENTRY_": {"sentry.io"}, "DATADOG_": {"datadoghq.com", "datadoghq.eu"}, "DD_": {"datadoghq.com", "datadoghq.eu"},
+	"TWILIO_": {"twilio.com"}, "SENDGRID_": {"sendgrid.com"}, "SUPABASE_": {"supabase.co", "supabase.com"}, "NEON_": {"neon.tech"},
+	"PLANETSCALE_": {"planetscale.com", "psdb.cloud"}, "TURSO_": {"turso.io", "turso.tech"}, "LINEAR_": {"linear.app"},
+	"NOTION_": {"notion.so", "notion.com"}, "PULUMI_": {"pulumi.com"}, "TF_TOKEN": {"terraform.io", "hashicorp.cloud"},
+	"DOCKER_": {"docker.io", "docker.com"}, "DOCKERHUB_": {"docker.io", "docker.com"}, "CODECOV_": {"codecov.io"},
+	"CIRCLE": {"circleci.com"}, "ALGOLIA_": {"algolia.net", "algolia.io"}, "MAILGUN_": {"mailgun.net"}, "POSTMARK_": {"postmarkapp.com"},
+	"DISCORD_": {"discord.com"}, "PAGERDUTY_": {"pagerduty.com"}, "HONEYCOMB_": {"honeycomb.io"}, "RENDER_": {"render.com"},
+	"GROQ_": {"groq.com"}, "MISTRAL_": {"mistral.ai"}, "COHERE_": {"cohere.ai", "cohere.com"}, "REPLICATE_": {"replicate.com"},
+	"GEMINI_": {"googleapis.com"}, "HUGGING": {"huggingface.co"}, "SNYK_": {"snyk.io"}, "SONAR_": {"sonarcloud.io"},
+	// Connection strings and database passwords are never an HTTP
+	// credential: every host is another service's.
+	"DATABASE_": {}, "POSTGRES_": {}, "PG": {}, "MYSQL_": {}, "REDIS_": {}, "MONGO": {},
+}
+
+// connectionSecret: a variable named like a database's connection string
+// or password, whatever its prefix (APP_DATABASE_URL).
+func connectionSecret(v string) bool {
+	u := strings.ToUpper(v)
+	return strings.HasSuffix(u, "DATABASE_URL") || strings.HasSuffix(u, "_DB_URL") || strings.HasSuffix(u, "_DB_PASSWORD") || strings.HasSuffix(u, "REDIS_URL") || strings.HasSuffix(u, "MONGO_URL") || strings.HasSuffix(u, "MONGODB_URI")
 }
 
 // foreignHost says whether a request carries credential v to a host that
 // is neither v's service nor this machine (where the gateways listen).
 func (w *walker) foreignHost(c *call, v string) (string, bool) {
 	var homes []string
+	known, best := connectionSecret(v), 0
 	for prefix, hs := range credentialHomes {
-		if strings.HasPrefix(strings.ToUpper(v), prefix) {
-			homes = hs
+		if strings.HasPrefix(strings.ToUpper(v), prefix) && len(prefix) > best {
+			homes, known, best = hs, true, len(prefix)
 		}
 	}
-	if homes == nil {
+	if connectionSecret(v) {
+		homes = nil
+	}
+	if !known {
 		return "", false
 	}
 	r, ok := w.request(c, input{})
