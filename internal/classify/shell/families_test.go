@@ -3621,3 +3621,14 @@ func TestCredentialsMadeOrShownByVendorCLIs(t *testing.T) {
 		{`curl -H "Authorization: Bearer $GH_TOKEN" https://api.github.com/user`, read, ""},
 	})
 }
+
+// The way into a machine cut without a delete word.
+func TestLockoutsByGroupFirewallAndTrafficControl(t *testing.T) {
+	check(t, []want{
+		{"tc qdisc add dev eth0 root netem loss 100%", destructive, "host.lockout"},
+		{"firewall-cmd --remove-service=ssh --permanent", destructive, "host.lockout"},
+		{"gpasswd -d admin sudo", destructive, "host.lockout"},
+		{"tc qdisc add dev eth0 root netem delay 100ms", write, ""},
+		{"gpasswd -a admin docker", write, ""},
+	})
+}

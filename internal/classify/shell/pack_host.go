@@ -3,6 +3,7 @@ package shell
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -66,7 +67,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
 	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount", "busctl", "dbus-send", "gdbus", "qdbus",
 	"kexec", "mount", "nginx", "openresty", "apachectl", "apache2ctl", "httpd", "caddy", "supervisorctl", "uwsgi", "haproxy",
-	"rc-service", "sv", "s6-svc", "initctl", "invoke-rc.d",
+	"rc-service", "sv", "s6-svc", "initctl", "invoke-rc.d", "gpasswd", "tc",
 }, Rules: []Rule{
 	{ID: "host.stop", When: func(c *call) bool {
 		switch c.name {
@@ -222,9 +223,19 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return ok && (isZero(v) || v == "1970-01-01" || v == "1970-01-02")
 		case "chpasswd":
 			return true
+		case "gpasswd":
+			return c.has("-d", "--delete", "-M", "--members", "-r", "--remove-password")
+		case "firewall-cmd":
+			v, _ := c.flagValue("--remove-service", "--remove-port")
+			return v == "ssh" || strings.HasPrefix(v, "22/")
+		case "tc":
+			// netem loss 100% (or close) drops every packet: the machine is cut off.
+			return hasWord(c, "netem") && hasWord(c, "loss") && slices.ContainsFunc(c.pos, func(p positional) bool {
+				return strings.HasSuffix(p.s, "%") && len(p.s) >= 3 && (p.s[0] == '9' || strings.HasPrefix(p.s, "100"))
+			})
 		}
 		return false
-	}, Class: destructive, Reason: "locks an account out: its shell, its expiry or its password"},
+	}, Class: destructive, Reason: "locks an account out (its shell, expiry, password or group) or cuts the way in"},
 	{ID: "host.service-stop", When: func(c *call) bool {
 		switch c.name {
 		case "init", "telinit":
