@@ -55,7 +55,7 @@ func (w *walker) consoleCode(c *call, in input, depth int) bool {
 	switch {
 	case given:
 	case stdin:
-		w.stdinProgram(c.name+" "+c.pos[0].s, in, depth, func(text string) { w.appCode(lang, arg{s: text}, depth) })
+		w.stdinProgram(c.name, in, depth, func(text string) { w.appCode(lang, arg{s: text}, depth) })
 	default:
 		w.add("inline.run-script", write, c.name+" runs the application's code")
 	}

@@ -3481,6 +3481,8 @@ func TestApplicationConsoles(t *testing.T) {
 		{`echo 'TRUNCATE users;' | php artisan db`, destructive, ""},
 		{`mix run -e 'Repo.delete_all(User)'`, destructive, "inline.delete"},
 		{`echo 'Repo.delete_all(User)' | iex -S mix`, destructive, "inline.delete"},
+		{`echo 'Repo.delete_all(User)' | iex`, destructive, "inline.delete"},
+		{"iex", write, "shell.interactive"},
 		{`bin/rails runner -e production 'User.delete_all'`, destructive, "inline.delete"},
 		{`rails runner 'ActiveRecord::Base.connection.execute("DROP TABLE users")'`, destructive, ""},
 		{`php artisan tinker --execute='DB::statement("UPDATE users SET email = null");'`, destructive, ""},
