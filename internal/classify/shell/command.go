@@ -45,20 +45,14 @@ func (w *walker) assigned(a *syntax.Assign, depth int) {
 			}
 			v, _, _ := w.renderOnlyWord(e.Value, depth)
 			if p := secretListed([]string{v}); p != "" {
-				if w.secretVars == nil {
-					w.secretVars = map[string]string{}
-				}
-				w.secretVars[a.Name.Value] = p
+				w.holds(a.Name.Value, p, false)
 			}
 		}
 	}
 	if a.Value != nil {
 		// x=$GITHUB_TOKEN: x holds the token from here on.
 		if w.holdsSecret(a.Value) {
-			if w.secretCopies == nil {
-				w.secretCopies = map[string]bool{}
-			}
-			w.secretCopies[a.Name.Value] = true
+			w.holds(a.Name.Value, "", true)
 		}
 		v, dyn := w.word(a.Value, depth)
 		w.environment(a.Name.Value, v)

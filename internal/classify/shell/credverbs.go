@@ -45,7 +45,7 @@ func credentialVerb(c *call) (string, bool) {
 			continue
 		}
 		words = append(words, p.s)
-		ps := strings.FieldsFunc(strings.ToLower(p.s), func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' })
+		ps := subParts(p.s)
 		parts = append(parts, ps...)
 		if len(ps) == 1 && (slices.Contains(revealVerbs, ps[0]) || ps[0] == "list") {
 			break // what follows the verb is its operands: gh repo create tokens-app

@@ -40,7 +40,7 @@ func (w *walker) genericDestruction(c *call) bool {
 		if !isWordish(p.s) || strings.Contains(p.s, "::") { // repo::archive names a thing
 			continue
 		}
-		for _, part := range strings.FieldsFunc(strings.ToLower(p.s), func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' }) {
+		for _, part := range subParts(p.s) {
 			if slices.Contains(destructiveVerbs, part) {
 				w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" deletes or destroys")
 				w.target(c.name + " " + p.s)
@@ -65,6 +65,12 @@ func (w *walker) genericDestruction(c *call) bool {
 		}
 	}
 	return w.httpMethod(c) || found
+}
+
+// subParts splits a subcommand into its words (delete-secret,
+// apps:destroy, mysql_creds.view), lower-cased.
+func subParts(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' })
 }
 
 // pathsOnly are programs whose operands are only ever paths or names.

@@ -349,16 +349,23 @@ func bindMount(c *call) (src, dst arg, ok bool) {
 	default:
 		return arg{}, arg{}, false
 	}
-	var ops []arg
-	for _, p := range c.pos {
-		if !(p.afterFlag && (p.flag == "-o" || p.flag == "--options" || p.flag == "-t" || p.flag == "--types")) {
-			ops = append(ops, p.arg)
-		}
-	}
+	ops := mountOperands(c)
 	if len(ops) < 2 {
 		return arg{}, arg{}, false
 	}
-	return ops[len(ops)-2], ops[len(ops)-1], true
+	return ops[len(ops)-2].arg, ops[len(ops)-1].arg, true
+}
+
+// mountOperands are mount's (and bindfs's) operands, without its options'
+// values (-o OPTS, -t TYPE, -L LABEL, -U UUID).
+func mountOperands(c *call) []positional {
+	var ops []positional
+	for _, p := range c.pos {
+		if !(p.afterFlag && (p.flag == "-o" || p.flag == "--options" || p.flag == "-t" || p.flag == "--types" || p.flag == "-L" || p.flag == "-U")) {
+			ops = append(ops, p)
+		}
+	}
+	return ops
 }
 
 // linksMoved follows links that mv, git mv, cp -P/-d/-a and rsync -l/-a

@@ -281,12 +281,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 		if c.name != "mount" {
 			return false
 		}
-		var ops []positional
-		for _, p := range c.pos {
-			if !(p.afterFlag && (p.flag == "-o" || p.flag == "--options" || p.flag == "-t" || p.flag == "--types" || p.flag == "-L" || p.flag == "-U")) {
-				ops = append(ops, p)
-			}
-		}
+		ops := mountOperands(c)
 		if len(ops) == 0 {
 			return false // lists the mounts
 		}

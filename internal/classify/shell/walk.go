@@ -236,10 +236,7 @@ func (w *walker) decl(d *syntax.DeclClause, depth int) {
 		if nameref && a.Name != nil && a.Value != nil {
 			// declare -n r=GITHUB_TOKEN: r is the token's variable.
 			if target, ok := literal(a.Value); ok && secretName(target) {
-				if w.secretCopies == nil {
-					w.secretCopies = map[string]bool{}
-				}
-				w.secretCopies[a.Name.Value] = true
+				w.holds(a.Name.Value, "", true)
 			}
 		}
 		if prints && a.Name != nil && secretName(a.Name.Value) {

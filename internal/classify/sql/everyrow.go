@@ -428,7 +428,7 @@ func readsClock(n any) bool {
 		name := strings.ToLower(names[len(names)-1].GetString_().GetSval())
 		return slices.Contains(clockFunctions, name) || strings.HasSuffix(name, "_in") && slices.Contains(dateTypes, strings.TrimSuffix(name, "_in"))
 	case *pg_query.A_Const:
-		return clockWord(x.GetSval().GetSval())
+		return ClockWord(x.GetSval().GetSval())
 	case *pg_query.TypeCast:
 		names := x.GetTypeName().GetNames()
 		if len(names) == 0 || x.GetArg().GetAConst() != nil {
@@ -448,9 +448,7 @@ var dateTypes = []string{"date", "time", "timetz", "timestamp", "timestamptz", "
 
 // ClockWord says whether text holds one of the words PostgreSQL's date and
 // time input reads as the transaction's time.
-func ClockWord(text string) bool { return clockWord(text) }
-
-func clockWord(text string) bool {
+func ClockWord(text string) bool {
 	t := strings.ToLower(text)
 	for _, w := range []string{"now", "today", "tomorrow", "yesterday"} {
 		if strings.Contains(t, w) {
