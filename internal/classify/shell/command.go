@@ -249,6 +249,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		}
 	}
 	w.copies(c, in)
+	w.remoteOverwrite(c, in)
 	w.mayHaveWritten(c)
 	w.secretArgs(c)
 	w.secretSearch(c)
@@ -277,6 +278,21 @@ func (w *walker) copies(c *call, in input) {
 			}
 		}
 		w.wrote(of.s, in.text, in.present && in.known, false)
+	case c.name == "touch" && !c.has("-c", "--no-create", "-r", "--reference", "-d", "--date", "-t"):
+		// A file touch creates is empty.
+		for _, p := range c.pos {
+			if _, st := w.readScript(p.s); !p.dyn && st == fileMissing {
+				w.wrote(p.s, "", true, false)
+			}
+		}
+	case c.name == "truncate" && len(c.pos) > 0:
+		if v, ok := c.flagValue("-s", "--size"); ok && isZero(v) {
+			for _, p := range c.pos {
+				if !p.dyn && p.flag != "-s" && p.flag != "--size" {
+					w.wrote(p.s, "", true, false)
+				}
+			}
+		}
 	case slices.Contains(copiers, c.name) && len(c.pos) >= 2:
 		dst := c.pos[len(c.pos)-1]
 		if dst.dyn {

@@ -94,25 +94,6 @@ var iacPack = &Pack{Name: "iac", Commands: []string{"terraform", "tofu", "terrag
 }}
 
 var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil", "az", "railway", "fly", "flyctl", "heroku", "vercel", "supabase", "neonctl", "neon", "render", "doctl", "netlify", "wrangler", "s3cmd", "rclone", "mc", "bq"}, Rules: []Rule{
-	{ID: "cloud.overwrite-with-nothing", When: func(c *call) bool {
-		upload := c.name == "aws" && (c.sub("s3", "cp") || c.sub("s3api", "put-object")) || c.name == "gsutil" && c.sub("cp") ||
-			c.name == "gcloud" && c.sub("storage", "cp") || c.name == "mc" && c.sub("cp") || c.name == "s3cmd" && c.sub("put") ||
-			c.name == "az" && c.sub("storage", "blob", "upload")
-		if !upload {
-			return false
-		}
-		for _, p := range c.pos {
-			if p.s == "/dev/null" {
-				return true
-			}
-		}
-		for _, v := range optionValues(c, "--body", "-f", "--file") {
-			if v.s == "/dev/null" {
-				return true
-			}
-		}
-		return false
-	}, Class: destructive, Reason: "copying /dev/null over a stored object empties it"},
 	{ID: "cloud.delete", When: func(c *call) bool {
 		// Short and other names for delete: doctl's d and rm, helm un.
 		if c.name == "doctl" {

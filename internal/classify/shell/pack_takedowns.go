@@ -167,17 +167,6 @@ var takedownsPack = &Pack{Name: "takedowns", Commands: []string{"docker", "podma
 		return c.name == "mc" && c.sub("ilm") && (c.has("--expire-days", "--expiry-days", "--expire-date", "--expiry-date", "--noncurrent-expire-days")) ||
 			c.name == "s3cmd" && (c.sub("setlifecycle") || c.sub("expire"))
 	}, Class: destructive, Reason: "sets objects to expire, so that they are deleted once their time passes"},
-	{ID: "cloud.overwrite-with-nothing", When: func(c *call) bool {
-		if !(c.name == "rclone" && (c.sub("copyto") || c.sub("copy") || c.sub("moveto") || c.sub("rcat")) || c.name == "azcopy" && (c.sub("copy") || c.sub("cp")) || c.name == "mc" && c.sub("cp")) {
-			return false
-		}
-		for _, p := range c.pos {
-			if p.s == "/dev/null" {
-				return true
-			}
-		}
-		return false
-	}, Class: destructive, Reason: "copying /dev/null over a stored object empties it"},
 	{ID: "backup.rewrite", When: func(c *call) bool {
 		return c.name == "rclone" && c.sub("dedupe") || c.name == "borg" && (c.sub("recreate") || c.sub("compact"))
 	}, Class: destructive, Reason: "rewrites stored data or backups, deleting what they decide is redundant"},

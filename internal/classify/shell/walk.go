@@ -325,6 +325,8 @@ func (w *walker) redirects(rs []*syntax.Redirect, in input, depth int) input {
 			if isSecretPath(t) {
 				w.add("creds.read-secret-file", credential, "reads "+t+" on standard input, which holds credentials")
 				w.target(t)
+			} else if !dyn && r.Op == syntax.RdrIn && t == "/dev/null" {
+				in = input{present: true, known: true, from: "/dev/null"}
 			} else if !dyn && r.Op == syntax.RdrIn {
 				// A list of names read from a file this line wrote, or one
 				// of the workspace's (xargs cat < list): what it holds is
@@ -465,9 +467,16 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 	if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
 		return w.output(b.Y, w.output(b.X, in, depth), depth)
 	}
+	if s.Cmd == nil && !slices.ContainsFunc(s.Redirs, func(r *syntax.Redirect) bool { return r.Op == syntax.RdrIn }) {
+		// > f writes nothing; $(<f) prints f.
+		return input{present: true, known: true, from: "a bare redirection"}
+	}
 	c, ok := s.Cmd.(*syntax.CallExpr)
 	if !ok || len(c.Args) == 0 {
 		return input{present: true, from: "a pipeline"}
+	}
+	if lit := c.Args[0].Lit(); len(c.Args) == 1 && (lit == ":" || lit == "true" || lit == "false") {
+		return input{present: true, known: true, from: lit}
 	}
 	for _, r := range s.Redirs {
 		switch r.Op {
@@ -583,6 +592,9 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		if name == "cat" && len(files) > 0 {
 			var b strings.Builder
 			for _, f := range files {
+				if f == "/dev/null" {
+					continue
+				}
 				t, ok := w.readWorkspace(f)
 				if !ok || isFdPath(f) {
 					return input{present: true, from: "cat " + f}
