@@ -3634,3 +3634,39 @@ func TestLockoutsByGroupFirewallAndTrafficControl(t *testing.T) {
 		{"gpasswd -a admin docker", write, ""},
 	})
 }
+
+func TestVerbsGivenAsOptions(t *testing.T) {
+	check(t, []want{
+		{"hdfs dfs -rm -r -skipTrash /data/events", destructive, "cli.destructive-verb"},
+		{"hadoop fs -rmr /user/etl", destructive, "cli.destructive-verb"},
+		{"hdfs dfs -expunge", destructive, "cli.destructive-verb"},
+		{"hdfs dfs -deleteSnapshot /data s1", destructive, "cli.destructive-verb"},
+		{"hdfs dfs -truncate 0 /data/x", destructive, "cli.destructive-verb"},
+		{"hdfs namenode -format", destructive, "cli.destructive-verb"},
+		{"sometool -purge cache", destructive, "cli.destructive-verb"},
+		{"hdfs dfs -ls /data", write, ""},
+		{"convert in.png -trim out.png", write, ""},
+	})
+}
+
+func TestRetentionCutsDeleteOlderData(t *testing.T) {
+	check(t, []want{
+		{"kafka-configs --bootstrap-server k:9092 --alter --entity-type topics --entity-name orders --add-config retention.ms=1", destructive, "data.retention-cut"},
+		{"kafka-topics.sh --alter --topic orders --config retention.ms=1000", destructive, "data.retention-cut"},
+		{"rpk topic alter-config orders --set retention.ms=1", destructive, "data.retention-cut"},
+		{"nats stream edit ORDERS --max-age 1s", destructive, "data.retention-cut"},
+		{"nats kv edit CFG --ttl=5m", destructive, "data.retention-cut"},
+		{"influx bucket update --id x --retention 1h", destructive, "data.retention-cut"},
+		{"aws sqs set-queue-attributes --queue-url u --attributes MessageRetentionPeriod=60", destructive, "data.retention-cut"},
+		{"aws kinesis decrease-stream-retention-period --stream-name s --retention-period-hours 24", destructive, "data.retention-cut"},
+		{"gcloud pubsub subscriptions update s --message-retention-duration=10m", destructive, "data.retention-cut"},
+		{"aws rds modify-db-instance --db-instance-identifier prod --backup-retention-period 1", destructive, ""},
+		{"somectl config set --expiry=$X", destructive, "data.retention-cut"},
+		// Kept for a week or more, for good, or set on something new.
+		{"kafka-configs --alter --entity-name o --add-config retention.ms=604800000", write, ""},
+		{"kafka-configs --alter --entity-name o --add-config retention.ms=-1", write, ""},
+		{"nats stream edit ORDERS --max-age 1y", write, ""},
+		{"nats stream add ORDERS --max-age 1s", write, ""},
+		{"kafka-topics --create --topic t --config retention.ms=1000", write, ""},
+	})
+}

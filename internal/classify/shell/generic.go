@@ -48,6 +48,11 @@ func (w *walker) genericDestruction(c *call) bool {
 			}
 		}
 	}
+	if v := optionVerb(c); v != "" {
+		w.add("cli.destructive-verb", destructive, c.name+" "+v+" deletes or destroys")
+		w.target(c.name + " " + v)
+		found = true
+	}
 	if strings.Contains(c.name, "-") {
 		for _, part := range strings.Split(strings.ToLower(c.name), "-") {
 			if slices.Contains(destructiveVerbs, part) {
@@ -65,6 +70,48 @@ func (w *walker) genericDestruction(c *call) bool {
 		}
 	}
 	return w.httpMethod(c) || found
+}
+
+// optionVerbs name a deletion when a CLI takes its verb as a single-dash
+// option (hdfs dfs -rm, hadoop fs -expunge, hdfs namenode -format).
+var optionVerbs = []string{"rm", "rmr", "rmdir", "delete", "del", "deleteall", "remove", "erase", "expunge", "truncate", "purge",
+	"drop", "destroy", "wipe", "format", "nuke"}
+
+// optionVerb returns the option standing as the verb: the first word, or
+// the one after a first subcommand word (dfs, fs), when it is a
+// single-dash word that deletes (-rm, -deleteSnapshot). Further along it
+// is an ordinary option (convert in.png -trim out.png).
+func optionVerb(c *call) string {
+	args := c.args
+	if len(args) > 1 && !args[0].dyn && isWordish(args[0].s) && !strings.HasPrefix(args[0].s, "-") {
+		args = args[1:]
+	}
+	if len(args) == 0 || args[0].dyn {
+		return ""
+	}
+	word, _, _ := strings.Cut(args[0].s, "=")
+	if !strings.HasPrefix(word, "-") || strings.HasPrefix(word, "--") || len(word) < 3 {
+		return ""
+	}
+	for _, part := range camelParts(word[1:]) {
+		if slices.Contains(optionVerbs, part) {
+			return word
+		}
+	}
+	return ""
+}
+
+// camelParts splits deleteSnapshot into delete and snapshot, lower-cased.
+func camelParts(s string) []string {
+	var parts []string
+	start := 0
+	for i := 1; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' && s[i-1] >= 'a' && s[i-1] <= 'z' {
+			parts = append(parts, strings.ToLower(s[start:i]))
+			start = i
+		}
+	}
+	return append(parts, strings.ToLower(s[start:]))
 }
 
 // subParts splits a subcommand into its words (delete-secret,
