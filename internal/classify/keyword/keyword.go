@@ -4,6 +4,7 @@
 package keyword
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -43,8 +44,22 @@ var (
 	sqlRead        = []string{"MATCH", "SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "BEGIN", "COMMIT", "ROLLBACK"}
 )
 
+// passwordCatalogs: where other engines keep their accounts' password
+// hashes (MySQL, MariaDB, SQL Server, Oracle, CockroachDB, ClickHouse), and
+// statements that print one.
+var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql\s*\.\s*(?:user|global_priv)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bshow\s+create\s+user\b`)
+
+// lockouts: statements that change how an account logs in.
+var lockouts = regexp.MustCompile(`(?i)\bSET\s+PASSWORD\b|\bRENAME\s+USER\b`)
+
 func sql(text string) []action.Reason {
 	ws := words(text)
+	if m := passwordCatalogs.FindString(text); m != "" {
+		return reason("keyword.sql-read-credentials", action.ClassCredentialAccess, strings.TrimSpace(m)+" holds the accounts' password hashes")
+	}
+	if m := lockouts.FindString(text); m != "" {
+		return reason("keyword.sql-lockout", action.ClassDestructive, strings.ToUpper(m)+" changes how an account logs in: whatever used the old password is locked out")
+	}
 	for _, w := range ws {
 		if slices.Contains(sqlDestructive, w) {
 			return reason("keyword.sql-destructive", action.ClassDestructive, w+" can remove data or schema")

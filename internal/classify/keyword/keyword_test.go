@@ -69,3 +69,26 @@ func TestReplaceFromItself(t *testing.T) {
 		}
 	}
 }
+
+func TestAccountsInOtherEngines(t *testing.T) {
+	for text, want := range map[string]action.Class{
+		"SELECT user, authentication_string FROM mysql.user":    action.ClassCredentialAccess,
+		"select * from mysql . user":                            action.ClassCredentialAccess,
+		"SELECT priv FROM mysql.global_priv":                    action.ClassCredentialAccess,
+		"SELECT name, password_hash FROM sys.sql_logins":        action.ClassCredentialAccess,
+		"SELECT username, password FROM dba_users":              action.ClassCredentialAccess,
+		"SELECT name, spare4 FROM sys.user$":                    action.ClassCredentialAccess,
+		"SELECT username, \"hashedPassword\" FROM system.users": action.ClassCredentialAccess,
+		"SHOW CREATE USER app":                                  action.ClassCredentialAccess,
+		"SET PASSWORD FOR 'app'@'%' = 'x'":                      action.ClassDestructive,
+		"set password = 'x'":                                    action.ClassDestructive,
+		"RENAME USER app TO app_old":                            action.ClassDestructive,
+		"SELECT user FROM app.users":                            action.ClassRead,
+		"SET NAMES utf8mb4":                                     action.ClassWrite,
+		"SELECT password_reset_at FROM accounts WHERE id = 1":   action.ClassRead,
+	} {
+		if got := class(action.KindSQL, text); got != want {
+			t.Errorf("%q: got %s, want %s", text, got, want)
+		}
+	}
+}

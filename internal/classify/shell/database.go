@@ -197,7 +197,9 @@ func (w *walker) database(c *call, in input, depth int) {
 	var pos []arg
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i]
-		if strings.HasPrefix(a.s, "-") && !a.dyn {
+		// redis-cli ACL SETUSER app -@all: after the command, every word is
+		// the command's.
+		if strings.HasPrefix(a.s, "-") && !a.dyn && !(db.lang == "redis" && len(pos) > 0) {
 			if takesValue(db.valueOpts, a.s) {
 				i++
 			}
@@ -247,7 +249,7 @@ func (w *walker) database(c *call, in input, depth int) {
 	case in.present:
 		w.add("db.dynamic-input", unknown, "statements piped into "+c.name+" from "+in.from+" are only known at run time")
 	default:
-		w.add("db.session", write, "opens a "+c.name+" session")
+		w.add("db.session", write, "opens an interactive session of "+c.name)
 	}
 }
 
@@ -317,10 +319,17 @@ var (
 	// mongoWholeCollection: an update or replace with an empty filter
 	// reaches every document; renameCollection(x, true) drops x first; an
 	// aggregation's $out or $merge replaces its target collection.
-	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate)\s*\(\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b|\bconvertToCapped\b|["']?\bcapped["']?\s*:\s*true`)
+	// The legacy update({}, ...) replaces the first document whole, or
+	// with multi every one.
+	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate|update)\s*\(\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b|\bconvertToCapped\b|["']?\bcapped["']?\s*:\s*true`)
 	// mongoExpiry: a TTL (expireAfterSeconds, on an index or by collMod)
 	// has the server delete documents as they pass it.
 	mongoExpiry = regexp.MustCompile(`\bexpireAfterSeconds\b`)
+	// mongoCredentials: the accounts' password hashes and the cluster's
+	// signing keys.
+	mongoCredentials = regexp.MustCompile(`\bsystem\s*\.\s*(?:users|keys)\b|["'` + "`" + `]system\.(?:users|keys)["'` + "`" + `]|\bshowCredentials["']?\s*:\s*true`)
+	// mongoLockout: an account's password or rights changed.
+	mongoLockout = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:changeUserPassword|updateUser|revokeRolesFromUser|revokePrivilegesFromRole|revokeRolesFromRole)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
 	// mongoLoad: load() runs another file's code in the shell.
 	mongoLoad = regexp.MustCompile(`\bload\s*\(`)
 	// mongoMapReduce: mapReduce writes its result over a collection
@@ -394,6 +403,10 @@ func (w *walker) redis(args []arg) {
 	switch {
 	case args[0].dyn:
 		w.add("db.dynamic-statement", unknown, "redis-cli runs a command only known at run time")
+	case cmd == "ACL" && (sub == "LIST" || sub == "GETUSER") || cmd == "CONFIG" && sub == "GET" && (len(args) < 3 || redisSecretSetting(args[2:])):
+		w.add("redis.read-credentials", credential, "redis "+cmd+" "+sub+" prints passwords or their hashes")
+	case cmd == "ACL" && (sub == "LOAD" || sub == "SETUSER" && (len(args) < 3 || redisLocksOut(args[2:]))):
+		w.add("redis.lockout", destructive, "redis ACL "+sub+" changes an account's password, rights or state: whatever logs in with it is locked out")
 	case popsMany:
 		w.add("redis.destructive", destructive, "redis "+cmd+" with a count removes that many members at once")
 	case outage:
@@ -405,16 +418,47 @@ func (w *walker) redis(args []arg) {
 		// a replica drops its data set for its primary's.
 		slices.Contains(redisRunsAnything, cmd), cmd == "FUNCTION" && (sub == "LOAD" || sub == "RESTORE"), cmd == "FCALL" || cmd == "FCALL_RO":
 		w.add("redis.destructive", destructive, "redis "+strings.TrimSpace(cmd+" "+sub)+" removes data")
-	case slices.Contains(redisRead, cmd) || cmd == "CONFIG" && sub == "GET":
+	case slices.Contains(redisRead, cmd) || cmd == "CONFIG" && sub == "GET" || cmd == "ACL" && slices.Contains([]string{"WHOAMI", "CAT", "USERS", "GENPASS", "LOG", "DRYRUN", "HELP"}, sub):
 		w.add("db.read", read, "redis "+cmd+" reads")
 	default:
 		w.add("redis.write", write, "redis "+cmd+" changes data")
 	}
 }
 
+// redisSecretSetting: CONFIG GET of a password setting, or of a pattern
+// that may match one (*, masterauth, requirepass).
+func redisSecretSetting(pats []arg) bool {
+	return slices.ContainsFunc(pats, func(a arg) bool {
+		p := strings.ToLower(a.s)
+		return a.dyn || strings.ContainsAny(p, "*?[") || strings.Contains(p, "pass") || strings.Contains(p, "auth") || strings.Contains(p, "tls-key") || strings.Contains(p, "user")
+	})
+}
+
+// redisLocksOut: ACL SETUSER given the default user (every client that
+// does not log in), or a rule that turns an account off, resets it,
+// removes a password (<pw, !hash) or takes rights away (-@all). Adding a
+// password (>pw) or rights leaves the old ways in.
+func redisLocksOut(rest []arg) bool {
+	if rest[0].dyn || strings.EqualFold(rest[0].s, "default") {
+		return true
+	}
+	return slices.ContainsFunc(rest[1:], func(a arg) bool {
+		r := strings.ToLower(a.s)
+		return a.dyn || slices.Contains([]string{"off", "reset", "resetpass", "nopass", "nocommands", "resetkeys", "resetchannels"}, r) ||
+			r != "" && strings.ContainsRune("<!-", rune(r[0]))
+	})
+}
+
 func (w *walker) mongo(code string) {
 	if mongoLoad.MatchString(code) {
 		w.add("mongo.dynamic", unknown, "mongo code loads and runs a script file Chaperone does not read here")
+	}
+	if m := mongoCredentials.FindString(code); m != "" {
+		w.add("mongo.read-credentials", credential, "mongo: "+m+" holds the accounts' password hashes or the cluster's keys")
+	}
+	if m := mongoLockout.FindString(code); m != "" {
+		w.add("mongo.lockout", destructive, "mongo: "+strings.TrimRight(m, "(: ")+" changes an account's password or rights: whatever logs in with it is locked out")
+		return
 	}
 	if mongoExpiry.MatchString(code) {
 		w.add("mongo.destructive", destructive, "mongo: expireAfterSeconds has the server delete documents as they expire")

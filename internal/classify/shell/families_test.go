@@ -3670,3 +3670,33 @@ func TestRetentionCutsDeleteOlderData(t *testing.T) {
 		{"kafka-topics --create --topic t --config retention.ms=1000", write, ""},
 	})
 }
+
+func TestDatabaseAccountsReadAndLockedOut(t *testing.T) {
+	check(t, []want{
+		{"redis-cli CONFIG GET requirepass", credential, "redis.read-credentials"},
+		{"redis-cli CONFIG GET '*'", credential, "redis.read-credentials"},
+		{"redis-cli ACL LIST", credential, "redis.read-credentials"},
+		{"echo 'ACL GETUSER app' | redis-cli", credential, "redis.read-credentials"},
+		{"redis-cli ACL SETUSER default off", destructive, "redis.lockout"},
+		{"redis-cli ACL SETUSER app resetpass '>new'", destructive, "redis.lockout"},
+		{"redis-cli ACL SETUSER app '<old'", destructive, "redis.lockout"},
+		{"redis-cli ACL SETUSER app -@all", destructive, "redis.lockout"},
+		{"redis-cli ACL LOAD", destructive, "redis.lockout"},
+		{"redis-cli ACL SETUSER reporter on '>pw' '~reports:*' +get", write, ""},
+		{"redis-cli CONFIG GET maxmemory", read, ""},
+		{"redis-cli ACL WHOAMI", read, ""},
+		{"mongosh --eval 'db.system.users.find()'", credential, "mongo.read-credentials"},
+		{`mongosh admin --eval 'db.getCollection("system.users").find()'`, credential, "mongo.read-credentials"},
+		{"mongosh --eval 'db.getUsers({showCredentials: true})'", credential, "mongo.read-credentials"},
+		{`mongosh --eval 'db.changeUserPassword("app", "x")'`, destructive, "mongo.lockout"},
+		{`mongosh --eval 'db.runCommand({updateUser: "app", pwd: "x"})'`, destructive, "mongo.lockout"},
+		{`mongosh --eval 'db.revokeRolesFromUser("app", ["readWrite"])'`, destructive, "mongo.lockout"},
+		{"mongosh --eval 'db.users.update({}, {$set: {x: 1}}, {multi: true})'", destructive, "mongo.destructive"},
+		{"mongosh --eval 'db.users.update({_id: 1}, {$set: {x: 1}})'", write, ""},
+		{"mongosh --eval 'db.getUsers()'", read, ""},
+		{"mysql -e \"SET PASSWORD FOR 'app'@'%' = 'x'\"", destructive, "keyword.sql-lockout"},
+		{"mysql -e 'SELECT user, authentication_string FROM mysql.user'", credential, "keyword.sql-read-credentials"},
+		{"mysqladmin -u root password newpw", destructive, "db.lockout"},
+		{"mysqladmin -u root -p status", write, ""},
+	})
+}

@@ -375,6 +375,9 @@ var dbToolsPack = &Pack{Name: "database-tools", Commands: []string{"dropdb", "dr
 	{ID: "db.restore-clean", When: func(c *call) bool { return (c.name == "pg_restore" || c.name == "pg_dump") && c.has("--clean", "-c") }, Class: destructive,
 		Reason: "--clean drops objects before recreating them"},
 	{ID: "db.mysqladmin-drop", When: func(c *call) bool { return c.name == "mysqladmin" && c.sub("drop") }, Class: destructive, Reason: "drops a database"},
+	{ID: "db.lockout", When: func(c *call) bool {
+		return c.name == "mysqladmin" && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "password" || p.s == "old-password" })
+	}, Class: destructive, Reason: "changes an account's password: whatever logs in with the old one is locked out"},
 	{ID: "db.mongorestore-drop", When: func(c *call) bool { return c.name == "mongorestore" && c.has("--drop") }, Class: destructive, Reason: "drops collections before restoring"},
 	{ID: "db.dump", When: func(c *call) bool { return c.name == "pg_dump" || c.name == "pg_dumpall" }, Class: read, Reason: "reads a database"},
 }}
