@@ -12,7 +12,7 @@ func TestCommandsThatRunCommands(t *testing.T) {
 	check(t, []want{
 		{"docker exec -it web rm -rf /data", destructive, "fs.rm-recursive"},
 		{"docker container exec db dropdb app", destructive, "db.dropdb"},
-		{"docker run --rm -v /:/host alpine rm -rf /host", destructive, "fs.rm-recursive"},
+		{"docker run --rm -v /:/host alpine rm -rf /host", credential, "fs.rm-recursive"},
 		{"docker run --entrypoint rm alpine -rf /data", destructive, "fs.rm-outside-workspace"},
 		{"podman exec -i db psql -c 'DROP TABLE users'", destructive, ""},
 		{"docker compose exec db psql -c 'DROP TABLE users'", destructive, ""},
@@ -3698,5 +3698,30 @@ func TestDatabaseAccountsReadAndLockedOut(t *testing.T) {
 		{"mysql -e 'SELECT user, authentication_string FROM mysql.user'", credential, "keyword.sql-read-credentials"},
 		{"mysqladmin -u root password newpw", destructive, "db.lockout"},
 		{"mysqladmin -u root -p status", write, ""},
+	})
+}
+
+func TestStateStoresAndHostsHandOverSecrets(t *testing.T) {
+	check(t, []want{
+		{"etcdctl get /registry/secrets --prefix", credential, "creds.cloud-secret-read"},
+		{"etcdctl get '' --prefix --keys-only=false", credential, "creds.cloud-secret-read"},
+		{"consul acl bootstrap", credential, "creds.cloud-secret-read"},
+		{"consul acl token read -id abc", credential, "creds.cloud-secret-read"},
+		{"consul keyring -list", credential, "creds.cloud-secret-read"},
+		{"nomad var get nomad/jobs/app", credential, "creds.cloud-secret-read"},
+		{"nomad acl bootstrap", credential, "creds.cloud-secret-read"},
+		{"aws-vault export prod", credential, "creds.cloud-secret-read"},
+		{"mc alias list", credential, "creds.cloud-secret-read"},
+		{"mc alias export s3", credential, "creds.cloud-secret-read"},
+		{"composer config -g github-oauth.github.com", credential, "creds.cloud-secret-read"},
+		{"docker run --rm -v /:/h alpine cat /h/etc/shadow", credential, "creds.mounted"},
+		{"docker run -v /etc:/e alpine ls /e", credential, "creds.mounted"},
+		{"docker run -v $HOME:/h alpine ls /h", credential, "creds.mounted"},
+		{"podman run --mount type=bind,source=/,target=/host alpine true", credential, "creds.mounted"},
+		{"etcdctl get /app/config/feature", write, ""},
+		{"consul members", write, ""},
+		{"mc ls s3/b", read, ""},
+		{"composer config -g github-oauth.github.com tok", read, ""},
+		{"docker run -v ./data:/data postgres", write, ""},
 	})
 }

@@ -12,7 +12,8 @@ func init() { register(secretStoresPack) }
 var secretStoresPack = &Pack{Name: "secret-stores",
 	Commands: []string{"aws", "gcloud", "az", "heroku", "railway", "fly", "flyctl", "terraform", "tofu", "terragrunt", "pulumi",
 		"kubectl", "oc", "vault", "doppler", "sops", "ansible-vault", "gpg", "age", "secret-tool", "keyctl", "supabase", "netlify",
-		"vercel", "infisical", "chamber", "bws", "akeyless", "conjur", "kubeseal", "gopass", "op", "doctl", "glab", "gh", "dotenvx"},
+		"vercel", "infisical", "chamber", "bws", "akeyless", "conjur", "kubeseal", "gopass", "op", "doctl", "glab", "gh", "dotenvx",
+		"etcdctl", "consul", "nomad", "aws-vault", "mc", "composer"},
 	Rules: []Rule{
 		{ID: "creds.cloud-secret-read", When: func(c *call) bool {
 			s0, s1 := c.subAt(0), c.subAt(1)
@@ -88,12 +89,59 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 				return s0 == "secret" && (s1 == "get" || s1 == "list")
 			case "akeyless":
 				return s0 == "get-secret-value"
+			case "etcdctl":
+				// Kubernetes keeps its Secrets in etcd; a prefix of "" or
+				// / is everything.
+				if s0 == "get" || s0 == "watch" {
+					for _, p := range c.operands(1) {
+						k := strings.ToLower(p.s)
+						if p.dyn || strings.Contains(k, "secret") || strings.Trim(k, "/") == "" || k == "/registry" || strings.Contains(k, "token") || strings.Contains(k, "password") {
+							return true
+						}
+					}
+				}
+				return false
+			case "consul":
+				// bootstrap prints the management token; token read|list
+				// print SecretIDs; keyring -list the gossip keys.
+				return c.sub("acl", "bootstrap") || c.sub("acl", "token", "read") || c.sub("acl", "token", "list") || c.sub("acl", "token", "create") ||
+					c.sub("keyring") && c.has("-list")
+			case "nomad":
+				// Variables are Nomad's secrets.
+				return c.sub("var", "get") || c.sub("var", "list") && c.has("-out") || c.sub("acl", "bootstrap") || c.sub("acl", "token", "info") ||
+					c.sub("acl", "token", "self") || c.sub("acl", "token", "list") || c.sub("acl", "token", "create")
+			case "aws-vault":
+				return s0 == "export" || s0 == "exec" && c.has("--json") || s0 == "login" && c.has("--stdout", "-s")
+			case "mc":
+				// An alias holds its access and secret keys.
+				return c.sub("alias", "list") || c.sub("alias", "ls") || c.sub("alias", "export") || c.sub("config", "host", "list") ||
+					c.sub("admin", "user", "svcacct", "info") || c.sub("admin", "config", "get") || c.sub("admin", "config", "export")
+			case "composer":
+				// config with a key and no value prints it.
+				if s0 == "config" {
+					ops := c.operands(1)
+					if len(ops) == 1 && ops[0].s != "" && authKey(ops[0].s) {
+						return true
+					}
+					return c.has("--list", "-l") && c.has("--global", "-g") || c.has("--auth", "-a") && len(ops) <= 1
+				}
+				return false
 			case "gopass", "op":
 				return s0 == "show" || s0 == "cat" || c.name == "op" && (s0 == "inject" || c.sub("item", "get") && c.has("--reveal"))
 			}
 			return false
 		}, Class: credential, Reason: "prints secret values"},
 	}}
+
+// authKey: composer's authentication settings.
+func authKey(k string) bool {
+	for _, p := range []string{"github-oauth", "gitlab-oauth", "gitlab-token", "http-basic", "bearer", "bitbucket-oauth"} {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // secretResource: kubectl get secret x, get secrets, get secret/x,
 // get secrets.v1, get -n ns secret.

@@ -239,6 +239,19 @@ func slicesAnyPrefix(c *call, prefixes ...string) bool {
 	return false
 }
 
+// holdsHostSecrets: a directory above the host's credentials (/, /etc,
+// /root, /home, a home, kubelet's and Docker's state): mounted whole,
+// every key under it is readable.
+func holdsHostSecrets(src string) bool {
+	p := strings.TrimRight(src, "/")
+	switch p {
+	case "", "/etc", "/root", "/home", "/var", "/var/lib", "/run", "/var/run", "/var/lib/kubelet", "/etc/kubernetes", "/var/lib/docker", "/srv", "/opt", "/usr/local/etc",
+		"~", "$HOME", "${HOME}":
+		return src != ""
+	}
+	return strings.HasPrefix(p, "/home/") && strings.Count(p, "/") == 2 || strings.HasPrefix(p, "/Users/") && strings.Count(p, "/") == 2
+}
+
 // containerMounts judges what a container is given to see: a place that
 // holds credentials (-v ~/.aws:/d) mounted into it is read by whatever
 // the container runs.
@@ -257,7 +270,7 @@ func (w *walker) containerMounts(c *call) {
 		} else {
 			src, _, _ = strings.Cut(src, ":")
 		}
-		if isSecretPath(src) || isSecretDir(src) || isSecretPath(src+"/x") {
+		if isSecretPath(src) || isSecretDir(src) || isSecretPath(src+"/x") || holdsHostSecrets(src) {
 			w.add("creds.mounted", credential, c.name+" mounts "+src+", which holds credentials, into a container whose command can print them")
 			w.target(src)
 		}
