@@ -488,7 +488,7 @@ func (w *walker) program(c *call, in input) bool {
 		matched = w.genericDestruction(c) || matched
 		matched = w.genericCredential(c) || matched
 	}
-	if p, ok := outsidePath(c, w.outside()); ok && len(packIndex[c.name]) == 0 && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
+	if p, ok := outsidePath(c, w.outside()); ok && !described[c.name] && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
 		// Formatters, converters, loggers, linkers and archivers rewrite
 		// the files they are handed (shfmt -w ~/.bashrc, dos2unix,
 		// screen -Logfile ~/.bashrc, strip ~/.local/bin/*): a program no

@@ -3725,3 +3725,30 @@ func TestStateStoresAndHostsHandOverSecrets(t *testing.T) {
 		{"docker run -v ./data:/data postgres", write, ""},
 	})
 }
+
+func TestSnapshotsPutBackAndBackupsLockedOut(t *testing.T) {
+	check(t, []want{
+		{"consul snapshot restore backup.snap", destructive, "state.restore"},
+		{"vault operator raft snapshot restore -force b.snap", destructive, "state.restore"},
+		{"nomad operator snapshot restore b.snap", destructive, "state.restore"},
+		{"etcdutl snapshot restore s.db --data-dir ./x", destructive, "state.restore"},
+		{"pgbackrest --stanza=main restore --delta", destructive, "state.restore"},
+		{"wal-g backup-fetch ./data LATEST", destructive, "state.restore"},
+		{"velero restore create --from-backup b --existing-resource-policy update", destructive, "state.restore"},
+		{"xtrabackup --copy-back --target-dir=./b", destructive, "state.restore"},
+		{"lvconvert --merge vg/snap", destructive, "state.restore"},
+		{"virsh snapshot-revert vm s1", destructive, "state.restore"},
+		{"restic key passwd", destructive, "backup.lockout"},
+		{"borg key change-passphrase", destructive, "backup.lockout"},
+		{"kopia repository change-password", destructive, "backup.lockout"},
+		{"kopia maintenance run --full --safety=none", destructive, "backup.unsafe-prune"},
+		{"docker compose up -d --renew-anon-volumes", destructive, "docker.volume-renew"},
+		{"docker-compose up -dV", destructive, "docker.volume-renew"},
+		{"consul snapshot save b.snap", write, ""},
+		{"velero restore create --from-backup b", write, ""},
+		{"kopia maintenance run --full", write, ""},
+		{"docker compose up -d", write, ""},
+		// Partly described: a path outside the workspace is still unknown.
+		{"wal-g backup-push /var/lib/postgresql/data", unknown, "shell.outside-workspace"},
+	})
+}

@@ -26,7 +26,7 @@ var proseOption = regexp.MustCompile(`^--?(?:m|t|b|summary|title|message|msg|des
 // handedStatements judges the statements c is handed, when no rule
 // describes c.
 func (w *walker) handedStatements(c *call, in input) {
-	if len(packIndex[c.name]) > 0 || dbClients[c.name] != nil || slices.Contains(printers, c.name) || slices.Contains(readOnly, c.name) ||
+	if described[c.name] || dbClients[c.name] != nil || slices.Contains(printers, c.name) || slices.Contains(readOnly, c.name) ||
 		echoers[c.name] || slices.Contains(metadataOnly, c.name) {
 		return
 	}

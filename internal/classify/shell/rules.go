@@ -40,14 +40,24 @@ type Pack struct {
 	// Exclusive packs fully describe their commands: the generic
 	// destructive-verb check does not apply to them.
 	Exclusive bool
+	// Partial packs name a few uses of their commands and describe none
+	// otherwise: what the guard does with programs it does not know (paths
+	// outside the workspace, statements handed over) still applies.
+	Partial bool
 }
 
 var packIndex = map[string][]*Pack{}
+
+// described: programs some pack describes, not only partly.
+var described = map[string]bool{}
 
 func register(ps ...*Pack) {
 	for _, p := range ps {
 		for _, c := range p.Commands {
 			packIndex[c] = append(packIndex[c], p)
+			if !p.Partial {
+				described[c] = true
+			}
 		}
 	}
 }

@@ -996,7 +996,7 @@ func (w *walker) mayHaveWritten(c *call) {
 			}
 		}
 	default:
-		if len(packIndex[c.name]) > 0 || slices.Contains(readOnly, c.name) || slices.Contains(metadataOnly, c.name) || slices.Contains(printers, c.name) {
+		if described[c.name] || slices.Contains(readOnly, c.name) || slices.Contains(metadataOnly, c.name) || slices.Contains(printers, c.name) {
 			return
 		}
 		for _, a := range c.args {
