@@ -251,6 +251,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.copies(c, in)
 	w.remoteOverwrite(c, in)
 	w.retentionEdit(c)
+	w.cloudAccess(c)
 	w.mayHaveWritten(c)
 	w.secretArgs(c)
 	w.secretSearch(c)
