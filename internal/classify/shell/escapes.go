@@ -131,7 +131,7 @@ var compilerEscapes = []escape{{opts: []string{"-wrapper"}, argv: true}, {opts: 
 // interpretersOfTheirOwn read a program in a language this guard does not
 // read, any of which can run commands: from standard input, and for those
 // marked, from a file operand too.
-var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expect": true, "dc": true, "julia": false, "m4": true, "ftp": false, "sftp": false,
+var interpretersOfTheirOwn = map[string]bool{"tclsh": true, "wish": true, "expect": true, "dc": true, "julia": false, "m4": true,
 	"R": false, "groovy": false, "raku": false, "erl": false, "bb": false, "gnuplot": false, "sqlplus": false,
 	"ed": true, "red": true, "ex": false, "gdb": false, "lldb": false, "guile": false, "sbcl": false, "jshell": true, "octave": false}
 
