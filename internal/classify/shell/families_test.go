@@ -3752,3 +3752,12 @@ func TestSnapshotsPutBackAndBackupsLockedOut(t *testing.T) {
 		{"wal-g backup-push /var/lib/postgresql/data", unknown, "shell.outside-workspace"},
 	})
 }
+
+func TestApplyAfterAppendingToItsConfiguration(t *testing.T) {
+	check(t, []want{
+		{"printf 'removed {\\n from = aws_db_instance.main\\n}\\n' >> main.tf && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"echo 'removed { from = aws_db_instance.main }' | tee -a main.tf && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"cat extra.hcl >> terragrunt.hcl; terragrunt apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"echo x >> notes.txt && terraform apply -auto-approve", write, ""},
+	})
+}

@@ -31,7 +31,11 @@ func (w *walker) removedFiles(c *call) {
 		w.rewrote("$?", true)
 	case (c.name == "cp" || c.name == "install" || c.name == "rsync" || c.name == "ln" || c.name == "ditto" || c.name == "mv") && len(c.pos) > 1:
 		w.rewrote(c.pos[len(c.pos)-1].s, c.pos[len(c.pos)-1].dyn)
-	case c.name == "tee" && !c.has("-a", "--append"), c.name == "sponge", editsInPlace(c), slices.Contains(editors, c.name):
+	case c.name == "tee" && c.has("-a", "--append"):
+		for _, p := range c.pos {
+			w.edited(p.s, p.dyn)
+		}
+	case c.name == "tee", c.name == "sponge", editsInPlace(c), slices.Contains(editors, c.name):
 		for _, p := range c.pos {
 			w.rewrote(p.s, p.dyn)
 		}
@@ -69,6 +73,13 @@ func (w *walker) removed(p string, dyn bool) {
 func (w *walker) rewrote(p string, dyn bool) {
 	w.guarded(p, dyn)
 	w.secretOverwritten(p, dyn)
+	w.edited(p, dyn)
+}
+
+// edited notes a file whose content this line changes, by rewriting it or
+// by adding to it: a removed {} block appended to main.tf destroys as
+// surely as a file rewritten.
+func (w *walker) edited(p string, dyn bool) {
 	if dyn {
 		p = "$?"
 	}

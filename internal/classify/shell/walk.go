@@ -420,6 +420,7 @@ func (w *walker) appends(path string, dyn bool) {
 }
 
 func (w *walker) append(path string, dyn bool) {
+	w.edited(path, dyn)
 	if !dyn && gitInternal(path) {
 		// .git/config: aliases and settings whose values git runs.
 		w.add("git.config-loads", action.ClassUnknown, "appending to "+path+" changes what git does, or runs")
