@@ -3640,6 +3640,8 @@ func TestVerbsGivenAsOptions(t *testing.T) {
 		{"hdfs dfs -rm -r -skipTrash /data/events", destructive, "cli.destructive-verb"},
 		{"hadoop fs -rmr /user/etl", destructive, "cli.destructive-verb"},
 		{"hdfs dfs -expunge", destructive, "cli.destructive-verb"},
+		{"hdfs dfs -Dfs.trash.interval=0 -rm -r /x", destructive, "cli.destructive-verb"},
+		{"hadoop fs -fs hdfs://nn:8020 -D a=b -rmr /x", destructive, "cli.destructive-verb"},
 		{"hdfs dfs -deleteSnapshot /data s1", destructive, "cli.destructive-verb"},
 		{"hdfs dfs -truncate 0 /data/x", destructive, "cli.destructive-verb"},
 		{"hdfs namenode -format", destructive, "cli.destructive-verb"},

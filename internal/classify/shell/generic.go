@@ -86,6 +86,19 @@ func optionVerb(c *call) string {
 	if len(args) > 1 && !args[0].dyn && isWordish(args[0].s) && !strings.HasPrefix(args[0].s, "-") {
 		args = args[1:]
 	}
+	// Hadoop's generic options come before the verb: -Dk=v, -D k=v,
+	// -fs uri, -conf file.
+	for len(args) > 0 && !args[0].dyn {
+		if strings.HasPrefix(args[0].s, "-D") && len(args[0].s) > 2 {
+			args = args[1:]
+			continue
+		}
+		if slices.Contains([]string{"-D", "-fs", "-conf", "-jt", "-files", "-libjars", "-archives", "-loglevel"}, args[0].s) && len(args) > 1 {
+			args = args[2:]
+			continue
+		}
+		break
+	}
 	if len(args) == 0 || args[0].dyn {
 		return ""
 	}
