@@ -47,7 +47,7 @@ var (
 // passwordCatalogs: where other engines keep their accounts' password
 // hashes (MySQL, MariaDB, SQL Server, Oracle, CockroachDB, ClickHouse), and
 // statements that print one.
-var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql\s*\.\s*(?:user|global_priv)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bshow\s+create\s+user\b`)
+var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bshow\s+create\s+user\b`)
 
 // lockouts: statements that change how an account logs in.
 var lockouts = regexp.MustCompile(`(?i)\bSET\s+PASSWORD\b|\bRENAME\s+USER\b`)

@@ -29,6 +29,8 @@ var dbClients = map[string]*dbClient{
 	"clickhouse-client": {inline: []string{"-q", "--query"}, lang: "sql"},
 	"cqlsh":             {inline: []string{"-e", "--execute"}, files: []string{"-f", "--file"}, lang: "sql"},
 	"redis-cli":         {valueOpts: strings.Fields("-h -p -a -n -u -s -r -i --user --pass --askpass"), files: []string{"--eval"}, lang: "redis"},
+	"valkey-cli":        {valueOpts: strings.Fields("-h -p -a -n -u -s -r -i --user --pass --askpass"), files: []string{"--eval"}, lang: "redis"},
+	"keydb-cli":         {valueOpts: strings.Fields("-h -p -a -n -u -s -r -i --user --pass --askpass"), files: []string{"--eval"}, lang: "redis"},
 	"mongosh":           {inline: []string{"--eval"}, files: []string{"-f", "--file"}, lang: "mongo"},
 	"mongo":             {inline: []string{"--eval"}, lang: "mongo"},
 	"usql":              {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "sql"},
@@ -327,9 +329,9 @@ var (
 	mongoExpiry = regexp.MustCompile(`\bexpireAfterSeconds\b`)
 	// mongoCredentials: the accounts' password hashes and the cluster's
 	// signing keys.
-	mongoCredentials = regexp.MustCompile(`\bsystem\s*\.\s*(?:users|keys)\b|["'` + "`" + `]system\.(?:users|keys)["'` + "`" + `]|\bshowCredentials["']?\s*:\s*true`)
+	mongoCredentials = regexp.MustCompile(`\bsystem\s*\.\s*(?:users|keys)\b|["'` + "`" + `]system\.(?:users|keys)["'` + "`" + `]|\bshowCredentials["']?\s*:\s*(?:true|1|["']true["'])`)
 	// mongoLockout: an account's password or rights changed.
-	mongoLockout = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:changeUserPassword|updateUser|revokeRolesFromUser|revokePrivilegesFromRole|revokeRolesFromRole)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
+	mongoLockout = regexp.MustCompile(`(?:\b|["'` + "`" + `])(?:changeUserPassword|updateUser|updateRole|revokeRolesFromUser|revokePrivilegesFromRole|revokeRolesFromRole|dropAllUsersFromDatabase|dropAllRolesFromDatabase)(?:\s*\(|["'` + "`" + `]\s*\]\s*\(|["'` + "`" + `]?\s*:)`)
 	// mongoLoad: load() runs another file's code in the shell.
 	mongoLoad = regexp.MustCompile(`\bload\s*\(`)
 	// mongoMapReduce: mapReduce writes its result over a collection

@@ -104,6 +104,18 @@ func publicGrant(c *call, text, joined string) bool {
 		if p, ok := c.flagValue("--port"); ok && (p == "80" || p == "443" || p == "80-80" || p == "443-443") {
 			return false
 		}
+		if a, ok := c.flagValue("--allow", "--rules"); ok && webPortsOnly(a) {
+			return false // gcloud compute firewall-rules create web --allow tcp:80,tcp:443
+		}
+	}
+	return true
+}
+
+func webPortsOnly(rules string) bool {
+	for _, r := range strings.Split(rules, ",") {
+		if r != "tcp:80" && r != "tcp:443" {
+			return false
+		}
 	}
 	return true
 }

@@ -3763,3 +3763,26 @@ func TestApplyAfterAppendingToItsConfiguration(t *testing.T) {
 		{"echo x >> notes.txt && terraform apply -auto-approve", write, ""},
 	})
 }
+
+func TestSecondRoundSpellings(t *testing.T) {
+	check(t, []want{
+		{"hdfs --loglevel DEBUG dfs -rm -r /data", destructive, "cli.destructive-verb"},
+		{"hadoop --config ./conf fs -rm -r /data", destructive, "cli.destructive-verb"},
+		{"aws s3 cp //dev/null s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"aws s3 cp /dev/./null s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"aws s3 cp /dev/nul? s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"cp /dev/null z.json && aws s3 cp z.json s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"docker run -v /tmp/..:/h alpine ls", credential, "creds.mounted"},
+		{"docker run -v /.:/h alpine ls", credential, "creds.mounted"},
+		{"valkey-cli ACL SETUSER default off", destructive, "redis.lockout"},
+		{"keydb-cli CONFIG GET requirepass", credential, "redis.read-credentials"},
+		{"mongosh --eval 'db.adminCommand({usersInfo: 1, showCredentials: 1})'", credential, "mongo.read-credentials"},
+		{"mongosh --eval 'db.adminCommand({dropAllUsersFromDatabase: 1})'", destructive, "mongo.lockout"},
+		{"mysql -e 'SELECT * FROM `mysql`.`user`'", credential, "keyword.sql-read-credentials"},
+		{"docker compose create -V", destructive, "docker.volume-renew"},
+		{"kopia repo change-password", destructive, "backup.lockout"},
+		{"smbclient //s/x --command='del x'", destructive, "ftp.remote-delete"},
+		{"gcloud compute firewall-rules create db --allow tcp:5432 --source-ranges 0.0.0.0/0", destructive, "ops.expose"},
+		{"gcloud compute firewall-rules create web --allow tcp:80,tcp:443 --source-ranges 0.0.0.0/0", write, ""},
+	})
+}

@@ -20,7 +20,7 @@ func (w *walker) transferScript(c *call, in input, depth int) {
 		return
 	}
 	var scripts []string
-	for _, v := range optionValues(c, "-c", "-e") {
+	for _, v := range optionValues(c, "-c", "-e", "--command") {
 		if c.name == "lftp" || c.name == "smbclient" && v.s != "" {
 			if v.dyn {
 				w.add("shell.dynamic-script", unknown, c.name+" runs commands only known at run time: "+v.s)

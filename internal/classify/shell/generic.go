@@ -83,6 +83,14 @@ var optionVerbs = []string{"rm", "rmr", "rmdir", "delete", "del", "deleteall", "
 // is an ordinary option (convert in.png -trim out.png).
 func optionVerb(c *call) string {
 	args := c.args
+	// hdfs --loglevel DEBUG dfs -rm, hadoop --config dir fs -rm
+	for len(args) > 1 && !args[0].dyn && (strings.HasPrefix(args[0].s, "--loglevel") || strings.HasPrefix(args[0].s, "--config")) {
+		if strings.Contains(args[0].s, "=") {
+			args = args[1:]
+		} else {
+			args = args[2:]
+		}
+	}
 	if len(args) > 1 && !args[0].dyn && isWordish(args[0].s) && !strings.HasPrefix(args[0].s, "-") {
 		args = args[1:]
 	}

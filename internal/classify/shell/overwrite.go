@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"slices"
 	"strings"
 )
@@ -177,8 +178,19 @@ func (w *walker) nothingIn(s arg, in input) (string, bool) {
 	if s.dyn {
 		return "", false
 	}
+	p := s.s
+	if strings.HasPrefix(p, "/") {
+		p = path.Clean(p) // //dev/null, /dev/./null, /dev/../dev/null
+	}
+	if strings.ContainsAny(p, "*?[") {
+		for _, d := range junkDevices {
+			if globMatch(p, d) {
+				p = d
+			}
+		}
+	}
 	switch {
-	case slices.Contains(stdinPaths, s.s):
+	case slices.Contains(stdinPaths, p):
 		if !in.present {
 			return "standard input, which nothing feeds", true
 		}
@@ -186,8 +198,8 @@ func (w *walker) nothingIn(s arg, in input) (string, bool) {
 			return "empty standard input (from " + in.from + ")", true
 		}
 		return "", false
-	case slices.Contains(junkDevices, s.s):
-		return s.s, true
+	case slices.Contains(junkDevices, p):
+		return p, true
 	}
 	if text, st := w.readScript(s.s); st == fileKnown && strings.TrimSpace(text) == "" {
 		return "the empty file " + s.s, true

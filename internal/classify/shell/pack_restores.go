@@ -6,7 +6,7 @@ func init() { register(restoresPack) }
 // written since, and locking a backup repository or pruning it unsafely
 // loses the backups themselves. No delete word says so.
 var restoresPack = &Pack{Name: "restores", Commands: []string{"consul", "nomad", "vault", "etcdctl", "etcdutl", "pgbackrest", "wal-g", "barman", "velero",
-	"xtrabackup", "mariabackup", "gitlab-backup", "lvconvert", "virsh", "VBoxManage", "vboxmanage", "restic", "borg", "kopia", "docker", "podman", "docker-compose", "podman-compose"}, Partial: true, Rules: []Rule{
+	"xtrabackup", "mariabackup", "gitlab-backup", "lvconvert", "virsh", "VBoxManage", "vboxmanage", "restic", "borg", "borg2", "kopia", "docker", "podman", "docker-compose", "podman-compose"}, Partial: true, Rules: []Rule{
 	{ID: "state.restore", When: func(c *call) bool {
 		switch c.name {
 		case "consul":
@@ -43,10 +43,10 @@ var restoresPack = &Pack{Name: "restores", Commands: []string{"consul", "nomad",
 		switch c.name {
 		case "restic":
 			return c.sub("key", "passwd") || c.sub("key", "password") || c.sub("key", "remove")
-		case "borg":
+		case "borg", "borg2":
 			return c.sub("key", "change-passphrase") || c.sub("change-passphrase")
 		case "kopia":
-			return c.sub("repository", "change-password")
+			return c.sub("repository", "change-password") || c.sub("repo", "change-password")
 		}
 		return false
 	}, Class: destructive, Reason: "changes or removes the key a backup repository opens with: whoever holds the old one can no longer restore"},
@@ -56,6 +56,7 @@ var restoresPack = &Pack{Name: "restores", Commands: []string{"consul", "nomad",
 	}, Class: destructive, Reason: "maintenance with --safety=none deletes unreferenced data at once, what running snapshots still write included"},
 	{ID: "docker.volume-renew", When: func(c *call) bool {
 		compose := c.name == "docker-compose" || c.name == "podman-compose" || c.sub("compose")
-		return compose && (c.sub("up") || c.sub("compose", "up")) && c.has("--renew-anon-volumes", "-V")
+		up := c.sub("up") || c.sub("compose", "up") || c.sub("create") || c.sub("compose", "create") || c.sub("run") || c.sub("compose", "run")
+		return compose && up && c.has("--renew-anon-volumes", "-V")
 	}, Class: destructive, Reason: "recreates anonymous volumes instead of keeping them: the data in them is discarded"},
 }}

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -111,7 +112,7 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 				return c.sub("var", "get") || c.sub("var", "list") && c.has("-out") || c.sub("acl", "bootstrap") || c.sub("acl", "token", "info") ||
 					c.sub("acl", "token", "self") || c.sub("acl", "token", "list") || c.sub("acl", "token", "create")
 			case "aws-vault":
-				return s0 == "export" || s0 == "exec" && c.has("--json") || s0 == "login" && c.has("--stdout", "-s")
+				return s0 == "export" || s0 == "exec" && (c.has("--json") || slices.Contains(c.flags, "-j")) || s0 == "login" && c.has("--stdout", "-s")
 			case "mc":
 				// An alias holds its access and secret keys.
 				return c.sub("alias", "list") || c.sub("alias", "ls") || c.sub("alias", "export") || c.sub("config", "host", "list") ||

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"slices"
 	"strings"
 )
@@ -243,9 +244,13 @@ func slicesAnyPrefix(c *call, prefixes ...string) bool {
 // /root, /home, a home, kubelet's and Docker's state): mounted whole,
 // every key under it is readable.
 func holdsHostSecrets(src string) bool {
-	p := strings.TrimRight(src, "/")
+	p := src
+	if strings.HasPrefix(p, "/") {
+		p = path.Clean(p) // /., /tmp/..
+	}
+	p = strings.TrimRight(p, "/")
 	switch p {
-	case "", "/etc", "/root", "/home", "/var", "/var/lib", "/run", "/var/run", "/var/lib/kubelet", "/etc/kubernetes", "/var/lib/docker", "/srv", "/opt", "/usr/local/etc",
+	case "", "/etc", "/root", "/home", "/Users", "/proc", "/var", "/var/lib", "/run", "/var/run", "/var/lib/kubelet", "/etc/kubernetes", "/var/lib/docker", "/srv", "/opt", "/usr/local/etc",
 		"~", "$HOME", "${HOME}":
 		return src != ""
 	}
