@@ -1911,7 +1911,7 @@ func TestDeletionsByOption(t *testing.T) {
 		{`mongosh --eval 'db.runCommand({convertToCapped: "users", size: 1})'`, destructive, "mongo.destructive"},
 		{"az deployment group create -g rg --template-file t.json --mode Complete", destructive, "cloud.complete-mode"},
 		{"bq update --default_table_expiration 1 ds", destructive, "cloud.expire-data"},
-		{"aws logs put-retention-policy --log-group-name g --retention-in-days 1", destructive, "cloud.expire-data"},
+		{"aws logs put-retention-policy --log-group-name g --retention-in-days 1", destructive, "data.retention-cut"},
 		{"gcloud container clusters resize c --num-nodes 0", destructive, "ops.scale-to-zero"},
 		{"az aks scale -g rg -n c --node-count 0", destructive, "ops.scale-to-zero"},
 		{"git submodule update --force", destructive, "git.submodule-update-force"},
@@ -3785,4 +3785,34 @@ func TestSecondRoundSpellings(t *testing.T) {
 		{"gcloud compute firewall-rules create db --allow tcp:5432 --source-ranges 0.0.0.0/0", destructive, "ops.expose"},
 		{"gcloud compute firewall-rules create web --allow tcp:80,tcp:443 --source-ranges 0.0.0.0/0", write, ""},
 	})
+}
+
+func TestRetentionReadForItsValue(t *testing.T) {
+	check(t, []want{
+		{"gcloud logging buckets update _Default --location=global --retention-days=1", destructive, "data.retention-cut"},
+		{"rpk cluster config set log_retention_ms 1000", destructive, "data.retention-cut"},
+		{"aws logs put-retention-policy --log-group-name g --retention-in-days 14", read, ""},
+		{"gcloud logging buckets update _Default --location=global --retention-days=30", write, ""},
+		{"rpk cluster config set log_retention_ms 2592000000", write, ""},
+	})
+}
+
+func TestRemovedBlocksAlreadyInTheConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	put := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "rm.tf"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("removed {\n  from = aws_db_instance.prod\n}\n")
+	checkIn(t, dir, []want{
+		{"terraform apply -auto-approve", destructive, "iac.removed-block"},
+		{"tofu -chdir=. apply -auto-approve", destructive, "iac.removed-block"},
+		{"terraform plan", read, ""},
+	})
+	put("removed {\n  from = aws_db_instance.prod\n  lifecycle {\n    destroy = false\n  }\n}\n")
+	checkIn(t, dir, []want{{"terraform apply -auto-approve", write, ""}})
+	put("removed {\n  from = a.x\n  lifecycle {\n    destroy = false\n  }\n}\n\nremoved {\n  from = aws_db_instance.prod\n}\n")
+	checkIn(t, dir, []want{{"terraform apply -auto-approve", destructive, "iac.removed-block"}})
 }

@@ -3,6 +3,7 @@ package shell
 import (
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -159,6 +160,15 @@ func (w *walker) applyAfterRemoval(c *call) {
 	if !ok {
 		return
 	}
+	if c.name == "terraform" || c.name == "tofu" || c.name == "terragrunt" {
+		dir := "."
+		if v, ok := c.flagValue("-chdir"); ok {
+			dir = v
+		}
+		if f := w.removedBlock(dir); f != "" {
+			w.add("iac.removed-block", destructive, c.name+" applies "+f+", whose removed block destroys what it names")
+		}
+	}
 	// Applied from elsewhere: a configuration this line cannot see (a
 	// fresh temp directory holding only the backend destroys everything
 	// in state).
@@ -201,6 +211,59 @@ func (w *walker) applyAfterRemoval(c *call) {
 		}
 	}
 }
+
+// removedBlock: a configuration file in dir with a removed {} block that
+// does not keep the object (lifecycle { destroy = false }). Written in an
+// earlier call, it destroys at this apply as surely as one written now.
+func (w *walker) removedBlock(dir string) string {
+	full := w.resolve(dir)
+	if full == "" {
+		return ""
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return ""
+	}
+	if len(entries) > 500 {
+		entries = entries[:500]
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".tf") && !strings.HasSuffix(name, ".tf.json") {
+			continue
+		}
+		p := path.Join(dir, name)
+		text, st := w.readScript(p)
+		if st == fileKnown && destroysByRemoval(text) {
+			return p
+		}
+	}
+	return ""
+}
+
+// destroysByRemoval: some removed block that does not say destroy = false.
+func destroysByRemoval(text string) bool {
+	starts := removedBlockRe.FindAllStringIndex(text, -1)
+	for i, m := range starts {
+		end := len(text)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		block := text[m[0]:end]
+		if j := strings.Index(block, "\n}"); j >= 0 {
+			block = block[:j] // the block's own closing brace
+		}
+		if !keptRe.MatchString(block) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	removedBlockRe = regexp.MustCompile(`(?m)^\s*removed\s*\{|"removed"\s*:`)
+	keptRe         = regexp.MustCompile(`destroy\s*=\s*false|"destroy"\s*:\s*false`)
+)
 
 // emptied notes the files a statement empties by redirecting nothing into
 // them: > f, : > f, true > f.

@@ -144,9 +144,10 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 				}
 			}
 		case "aws":
-			return c.sub("logs", "put-retention-policy") || c.sub("dynamodb", "update-time-to-live") || c.sub("s3api", "put-bucket-lifecycle")
+			// logs put-retention-policy is read for its value (retention.go).
+			return c.sub("dynamodb", "update-time-to-live") || c.sub("s3api", "put-bucket-lifecycle")
 		case "gcloud":
-			return c.sub("storage", "buckets", "update") && c.has("--lifecycle-file") || c.sub("logging", "buckets", "update") && c.has("--retention-days")
+			return c.sub("storage", "buckets", "update") && c.has("--lifecycle-file")
 		}
 		return false
 	}, Class: destructive, Reason: "sets data to expire, so that it is deleted once its time passes"},

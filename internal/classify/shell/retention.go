@@ -115,6 +115,10 @@ func retentionCut(c *call) string {
 			}
 			a.s = val // --add-config=retention.ms=1
 		}
+		if i+1 < len(c.args) && strings.ContainsAny(a.s, "_.") && !strings.Contains(a.s, "=") && !strings.HasPrefix(c.args[i+1].s, "-") &&
+			cut(a.s, c.args[i+1].s) {
+			return a.s + " " + c.args[i+1].s // rpk cluster config set log_retention_ms 1000
+		}
 		for _, kv := range strings.Split(a.s, ",") {
 			if k, v, ok := strings.Cut(kv, "="); ok && cut(k, v) {
 				return kv
