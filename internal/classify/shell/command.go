@@ -252,6 +252,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.remoteOverwrite(c, in)
 	w.retentionEdit(c)
 	w.cloudAccess(c)
+	w.secretEndpoint(c)
 	w.transferScript(c, in, depth)
 	w.mayHaveWritten(c)
 	w.secretArgs(c)

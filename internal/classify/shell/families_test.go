@@ -3816,3 +3816,16 @@ func TestRemovedBlocksAlreadyInTheConfiguration(t *testing.T) {
 	put("removed {\n  from = a.x\n  lifecycle {\n    destroy = false\n  }\n}\n\nremoved {\n  from = aws_db_instance.prod\n}\n")
 	checkIn(t, dir, []want{{"terraform apply -auto-approve", destructive, "iac.removed-block"}})
 }
+
+func TestSecretAPIsOverHTTP(t *testing.T) {
+	check(t, []want{
+		{"curl http://localhost:8200/v1/secret/data/app", credential, "creds.secret-endpoint"},
+		{"curl -H \"X-Consul-Token: $T\" http://localhost:8500/v1/acl/tokens", credential, "creds.secret-endpoint"},
+		{"wget -qO- http://localhost:4646/v1/var/nomad/jobs/web", credential, "creds.secret-endpoint"},
+		{"nomad operator api /v1/acl/tokens", credential, "creds.secret-endpoint"},
+		{"curl -k https://kube:6443/api/v1/namespaces/prod/secrets", credential, "creds.secret-endpoint"},
+		{"curl -s -X POST localhost:2379/v3/kv/range -d '{}'", credential, "creds.secret-endpoint"},
+		{"curl http://localhost:8500/v1/health/service/web", read, ""},
+		{"curl https://example.com/docs/v1/secret/intro", read, ""},
+	})
+}

@@ -1,0 +1,31 @@
+package shell
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The state stores' HTTP APIs hand out what their CLIs do: a request to
+// Consul's or Nomad's ACL tokens or Nomad's variables, Vault's secret
+// engines or token lookups, Kubernetes' Secrets or etcd's key range is a
+// credential read whichever client sends it.
+// The path is read from its start, right after the host: /docs/v1/secret
+// is a page.
+var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:token|tokens|bootstrap)\b|/v1/var/|/v1/vars\b|/v1/(?:secret|kv|kv-v2|secrets|cubbyhole)/|/v1/auth/token/(?:lookup|create)|/v1/sys/(?:raw|wrapping/unwrap)|/api/v1/(?:namespaces/[^/\s]+/)?secrets\b|/v3/kv/range\b|/v2/keys/registry/secrets)`)
+
+func (w *walker) secretEndpoint(c *call) {
+	if !slices.Contains(httpClients, c.name) && !(c.name == "nomad" && c.sub("operator", "api")) && !(c.name == "consul" && c.sub("debug")) {
+		return
+	}
+	for _, a := range c.args {
+		if strings.HasPrefix(a.s, "-") {
+			continue
+		}
+		if secretAPI.MatchString(a.s) {
+			w.add("creds.secret-endpoint", credential, c.name+" asks "+a.s+", an API that hands out tokens or secrets")
+			w.target(a.s)
+			return
+		}
+	}
+}
