@@ -41,13 +41,13 @@ func words(text string) []string {
 var (
 	sqlDestructive = []string{"DROP", "TRUNCATE", "DELETE", "ALTER", "REVOKE", "DETACH", "REMOVE"}
 	sqlWrite       = []string{"INSERT", "UPDATE", "CREATE", "COPY", "MERGE", "GRANT", "CALL", "DO", "EXECUTE", "SET", "LOCK", "VACUUM", "REINDEX", "CLUSTER", "COMMENT", "REFRESH", "IMPORT", "LOAD", "PREPARE"}
-	sqlRead        = []string{"MATCH", "SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "BEGIN", "COMMIT", "ROLLBACK"}
+	sqlRead        = []string{"MATCH", "SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "BEGIN", "COMMIT", "ROLLBACK", "USE"}
 )
 
 // passwordCatalogs: where other engines keep their accounts' password
 // hashes (MySQL, MariaDB, SQL Server, Oracle, CockroachDB, ClickHouse), and
 // statements that print one.
-var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bshow\s+create\s+user\b`)
+var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bshow\s+create\s+user\b|\buse\s+` + "`?" + `mysql\b` + "`?" + `\s*;[\s\S]*\b(?:from|join|table|into|describe|desc)\s+` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b`)
 
 // lockouts: statements that change how an account logs in.
 var lockouts = regexp.MustCompile(`(?i)\bSET\s+PASSWORD\b|\bRENAME\s+USER\b`)

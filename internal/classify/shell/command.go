@@ -125,6 +125,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.execEnvArgs(name, rest, depth)
 	w.builtinSubscripts(name, rest, depth)
 	w.readValues(name, rest, in, depth)
+	w.hostAccess(name, rest)
 	if w.runs(name, rest, in, depth) {
 		w.secretArgs(parseCall(name, rest))
 		return

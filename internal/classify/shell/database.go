@@ -136,6 +136,11 @@ func sqlSubcall(c *call) (*call, bool) {
 func (w *walker) database(c *call, in input, depth int) {
 	db := dbClients[c.name]
 	w.applyPacks(c) // rules that hold for any client (--print-defaults)
+	if slices.Contains(db.valueOpts, "--database") {
+		saved := w.useDB
+		w.useDB = startDatabase(c)
+		defer func() { w.useDB = saved }()
+	}
 	if c.name == "sqlite3" {
 		// -cmd runs its text before anything else, and may be given
 		// several times; the statements after the database run too.
@@ -264,6 +269,20 @@ func hasPrefixAny(s string, opts []string, sep string) bool {
 	return false
 }
 
+// startDatabase: the database a MySQL-like client starts in, by option or
+// as its first operand.
+func startDatabase(c *call) string {
+	if v, ok := c.flagValue("-D", "--database"); ok {
+		return v
+	}
+	for _, p := range c.pos {
+		if !p.afterFlag && !p.dyn {
+			return p.s
+		}
+	}
+	return ""
+}
+
 // statements classifies statement text a client will run.
 func (w *walker) statements(lang, client string, a arg) {
 	if a.dyn {
@@ -287,7 +306,12 @@ func (w *walker) statements(lang, client string, a arg) {
 		if lang == "postgres" && w.c.SQL != nil {
 			sql = w.c.SQL
 		}
-		rs := sql(a.s)
+		text := a.s
+		if lang == "sql" && strings.EqualFold(w.useDB, "mysql") {
+			// Its tables named bare are the accounts' (SELECT * FROM user).
+			text = "USE mysql;\n" + text
+		}
+		rs := sql(text)
 		if lang == "sql" && w.c.SQL != nil {
 			// Other dialects share what makes a statement reach every row
 			// (UPDATE ... WHERE 1, WHERE id IS NOT NULL): where PostgreSQL's

@@ -18,7 +18,7 @@ var manifestCommand = regexp.MustCompile(`(?m)^\s*-?\s*(?:cmd|cmds|command|comma
 
 // hostMount: the host's root, a home, the system's directories or the
 // container runtime's socket given to a container.
-var hostMount = regexp.MustCompile(`(?m)^\s*-\s*["']?(?:/|~|\$HOME|\$\{HOME\}|/home|/root|/etc|/var/run/docker\.sock)(?:/[^:"']*)?:|hostPath\s*:|privileged\s*:\s*true|hostPID\s*:\s*true|pid\s*:\s*["']?host`)
+var hostMount = regexp.MustCompile(`(?m)^\s*-\s*["']?(?:/|~|\$HOME|\$\{HOME\}|/home|/root|/etc|/var/run/docker\.sock)(?:/[^:"']*)?:|hostPath["']?\s*:|privileged["']?\s*:\s*["']?true|hostPID["']?\s*:\s*["']?true|pid["']?\s*:\s*["']?host|(?:docker|containerd|podman|crio)\.sock|source["']?\s*:\s*["']?/["']?\s*$|cap_add\s*:[^\n]*(?:SYS_ADMIN|ALL)|-\s*["']?(?:CAP_)?SYS_ADMIN`)
 
 // terraformRuns: a provisioner or data source that runs a local command.
 var terraformRuns = regexp.MustCompile(`"local-exec"|data\s+"external"|provisioner\s+"local-exec"|"remote-exec"`)

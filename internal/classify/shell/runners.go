@@ -214,6 +214,7 @@ func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 	case "docker", "podman", "nerdctl":
 		// Its mounts are judged whatever the container runs.
 		w.containerMounts(parseCall(name, args))
+		w.containerHost(name, args)
 	}
 	specs, ok := runners[name]
 	if !ok {

@@ -153,6 +153,9 @@ type walker struct {
 	// script it runs (sh -c, ssh HOST CMD, eval) hands it to its own
 	// commands, so `echo CMD | ssh host bash` runs CMD.
 	fed input
+	// useDB is the database a MySQL-like client was started in (-D
+	// mysql): its statements name that database's tables bare.
+	useDB string
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {

@@ -1,0 +1,93 @@
+package shell
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A container or namespace given the host's powers is held whatever it
+// then runs; ordinary containers are not.
+func TestHostPowersGivenToContainers(t *testing.T) {
+	check(t, []want{
+		{"docker run --privileged alpine sh", destructive, "host.escape"},
+		{"docker --context prod run --privileged=true alpine sh", destructive, "host.escape"},
+		{"podman run --pid=host alpine ps", destructive, "host.escape"},
+		{"docker run --pid host alpine ps", destructive, "host.escape"},
+		{"docker run --cap-add=SYS_ADMIN alpine mount /dev/sda1 /m", destructive, "host.escape"},
+		{"docker run --cap-add cap_sys_module,NET_ADMIN alpine", destructive, "host.escape"},
+		{"docker run --device /dev/nvme0n1 alpine dd of=/dev/nvme0n1", destructive, "host.escape"},
+		{"docker run -v /var/run/docker.sock:/var/run/docker.sock docker:cli docker ps", destructive, "host.escape"},
+		{"nerdctl run --mount type=bind,src=/run/containerd/containerd.sock,dst=/s alpine", destructive, "host.escape"},
+		{"docker exec --privileged web sh", destructive, "host.escape"},
+		{"docker volume create --opt type=none --opt o=bind --opt device=/ root", destructive, "host.escape"},
+		{"docker volume create -o o=bind -o device=/var/run/docker.sock s", destructive, "host.escape"},
+		{"ctr run --privileged docker.io/library/alpine:latest x sh", destructive, "host.escape"},
+		{"nsenter -t 1 -m -u -n -i sh", destructive, "host.escape"},
+		{"nsenter --mount=/proc/1/ns/mnt ls", destructive, "host.escape"},
+		{"kubectl debug node/worker-1 -it --image=busybox", destructive, "host.escape"},
+		{"kubectl debug web-0 -it --profile=sysadmin --image=busybox", destructive, "host.escape"},
+		{`kubectl run x --image=alpine --overrides='{"spec":{"hostPID":true}}'`, destructive, "host.escape"},
+		{`kubectl run x --image=alpine --overrides='{"spec":{"volumes":[{"name":"h","hostPath":{"path":"/"}}]}}'`, destructive, "host.escape"},
+		{"oc debug node/n1", destructive, "host.escape"},
+		{"lxc config set c1 security.privileged true", destructive, "host.escape"},
+		{"incus config device add c1 h disk source=/ path=/host", destructive, "host.escape"},
+		// The container's own command's words are not the runtime's options.
+		{"docker run --rm alpine sh -c 'echo --privileged'", read, ""},
+		{"docker run --privileged=false alpine true", read, ""},
+		{"docker run --rm -v \"$PWD\":/src -w /src golang:1.26 go vet ./...", write, ""},
+		{"docker volume create data", write, ""},
+		{"kubectl debug -it web-0 --image=busybox --target=app", write, ""},
+		{"unshare -r id", read, ""},
+	})
+}
+
+func TestHostMountsInJSONManifests(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pod.json", `{"kind":"Pod","spec":{"volumes":[{"name":"h","hostPath":{"path":"/"}}]}}`)
+	write("priv.json", `{"kind":"Pod","spec":{"containers":[{"name":"a","securityContext":{"privileged": true}}]}}`)
+	write("long.yaml", "services:\n  a:\n    image: x\n    volumes:\n      - type: bind\n        source: /\n        target: /host\n")
+	write("caps.yaml", "services:\n  a:\n    image: x\n    cap_add: [SYS_ADMIN]\n")
+	write("ok.yaml", "services:\n  a:\n    image: x\n    volumes:\n      - ./src:/src\n")
+	checkIn(t, dir, []want{
+		{"kubectl apply -f pod.json", unknown, "file.host-mount"},
+		{"kubectl apply -f priv.json", unknown, "file.host-mount"},
+		{"docker compose -f long.yaml up -d", unknown, "file.host-mount"},
+		{"docker compose -f caps.yaml up -d", unknown, "file.host-mount"},
+	})
+}
+
+// Whole-cluster dumps carry the accounts' password hashes.
+func TestDumpsThatCarryPasswordHashes(t *testing.T) {
+	check(t, []want{
+		{"pg_dumpall > all.sql", credential, "creds.dump-hashes"},
+		{"pg_dumpall --roles-only", credential, "creds.dump-hashes"},
+		{"pg_dumpall -g -h db", credential, "creds.dump-hashes"},
+		{"mysqldump --all-databases > all.sql", credential, "creds.dump-hashes"},
+		{"mysqldump -u root mysql > m.sql", credential, "creds.dump-hashes"},
+		{"mysqldump mysql user", credential, "creds.dump-hashes"},
+		{"mysqldump -B app mysql", credential, "creds.dump-hashes"},
+		{"mariadb-dump --system=users", credential, "creds.dump-hashes"},
+		{"mysqlpump --users", credential, "creds.dump-hashes"},
+		{"mongodump", credential, "creds.dump-hashes"},
+		{"mongodump --db admin", credential, "creds.dump-hashes"},
+		{"mongodump --nsInclude '*.users'", credential, "creds.dump-hashes"},
+		{"mysql -D mysql -e 'SELECT * FROM user'", credential, "keyword.sql-read-credentials"},
+		{"mysql -u root mysql -e 'TABLE global_priv'", credential, "keyword.sql-read-credentials"},
+		{"mysql -e 'USE mysql; SELECT host, authentication_string FROM user'", credential, "keyword.sql-read-credentials"},
+		{"pg_dumpall --no-role-passwords", read, ""},
+		{"pg_dumpall --data-only", read, ""},
+		{"mysqldump app users", write, ""},
+		{"mysqldump -B app shop", write, ""},
+		{"mongodump --db app", write, ""},
+		{"mongodump --nsInclude 'app.*'", write, ""},
+		{"mysql -D app -e 'SELECT * FROM user'", read, ""},
+		{"mysql -D mysql -e 'SELECT * FROM time_zone'", read, ""},
+	})
+}
