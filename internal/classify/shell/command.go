@@ -491,6 +491,7 @@ func (w *walker) program(c *call, in input) bool {
 		slices.Contains([]string{"curl", "wget", "http", "https", "xh", "xhs", "httpie", "gh"}, c.name) {
 		w.requestEffect(c, in) // with what it reads: a body on standard input, a request typed into a raw connection
 	}
+	w.rawConnection(c, in)
 	matched, exclusive := w.applyPacks(c)
 	if !exclusive && !slices.Contains(readOnly, c.name) {
 		matched = w.genericDestruction(c) || matched

@@ -214,6 +214,26 @@ func (w *walker) database(c *call, in input, depth int) {
 		}
 		pos = append(pos, a)
 	}
+	if db.lang == "redis" && len(pos) > 0 && c.has("--cluster") {
+		// --cluster call HOST:PORT CMD... runs CMD on every node.
+		switch strings.ToLower(pos[0].s) {
+		case "call":
+			if len(pos) > 2 {
+				w.redis(pos[2:])
+			}
+		case "del-node", "import":
+			if strings.EqualFold(pos[0].s, "del-node") || c.has("--cluster-replace") {
+				w.add("redis.destructive", destructive, c.name+" --cluster "+pos[0].s+" removes a node or overwrites keys")
+			} else {
+				w.add("redis.write", write, c.name+" --cluster "+pos[0].s+" changes the cluster")
+			}
+		case "check", "info", "help":
+			w.add("db.read", read, c.name+" --cluster "+pos[0].s+" reads")
+		default:
+			w.add("redis.write", write, c.name+" --cluster "+pos[0].s+" changes the cluster")
+		}
+		return
+	}
 	if db.lang == "redis" && len(pos) > 0 {
 		w.redis(pos)
 		return

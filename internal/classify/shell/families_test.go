@@ -2386,7 +2386,7 @@ func TestProgramsHandedAShellOrAPathOutside(t *testing.T) {
 		{"GIT_TRACE=1 git status", read, ""},
 		{"yq -i '.a=1' config.yaml", write, ""},
 		{`python3 -c "import os;print(os.path.expanduser('~'))"`, write, ""},
-		{"nc es 9200 < req.txt", write, ""},
+		{`printf 'GET /_cat/indices HTTP/1.1\r\n\r\n' | nc es 9200`, write, ""},
 	})
 }
 
