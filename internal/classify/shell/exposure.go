@@ -12,11 +12,11 @@ import (
 // the whole of another, locks its users out. So the values a cloud CLI is
 // given, and the policy files it is pointed at (file://), are read.
 
-var cloudCLIs = []string{"aws", "gcloud", "gsutil", "az", "oci", "doctl", "linode-cli", "ibmcloud", "aliyun", "scw", "hcloud"}
+var cloudCLIs = []string{"aws", "gcloud", "gsutil", "az", "oci", "doctl", "linode-cli", "ibmcloud", "aliyun", "scw", "hcloud", "mc", "s3cmd", "b2", "rclone"}
 
 var everyone = regexp.MustCompile(`(?i)\ball(?:Authenticated)?Users\b|acs\.amazonaws\.com/groups/global/|\bGroup=all\b|"Group"\s*:\s*"all"|\bpublic-read(?:-write)?\b|\bauthenticated-read\b|"Principal"\s*:\s*(?:"\*"|\{\s*"AWS"\s*:\s*"\*"\s*\})|\bPrincipal=\*|\b0\.0\.0\.0/0\b|(?:^|[\s"'=])::/0\b|\b(?:BlockPublicAcls|IgnorePublicAcls|BlockPublicPolicy|RestrictPublicBuckets)"?\s*[=:]\s*"?false`)
 
-var denies = regexp.MustCompile(`(?i)"Effect"\s*:\s*"Deny"|\bEffect=Deny\b`)
+var denies = regexp.MustCompile(`(?i)"Effect"\s*:\s*"Deny"|\bEffect=Deny\b|\bdeniedPrincipals\b|\bdenypolicies\b|policy/AWSDenyAll\b|\bDenyAll\b`)
 
 // policyText is everything c is given, with the policy files it names.
 func (w *walker) policyText(c *call) string {
@@ -59,7 +59,9 @@ func (w *walker) cloudAccess(c *call) {
 	case c.name == "aws" && (c.sub("kms", "put-key-policy") || c.sub("iam", "update-assume-role-policy")),
 		strings.Contains(joined, "set-iam-policy") || c.name == "gsutil" && c.sub("iam", "set"):
 		w.add("cloud.lockout", destructive, c.name+" replaces a whole access policy: whoever it leaves out loses access (a key policy without its administrators cannot be undone)")
-	case denies.MatchString(text) && strings.Contains(joined, "polic"):
+	case c.name == "aws" && c.sub("organizations", "attach-policy"):
+		w.add("cloud.lockout", destructive, c.name+" attaches an organization policy: what it denies, every account under the target loses, its administrators included")
+	case denies.MatchString(text) && (strings.Contains(joined, "polic") || strings.Contains(joined, "permissions-boundary")):
 		w.add("cloud.lockout", destructive, c.name+" sets a policy that denies: whoever it covers is locked out, possibly the account's administrators")
 	case publicGrant(c, text, joined):
 		w.add("ops.expose", destructive, c.name+" opens a resource to everyone: "+exposureWhat(c, text))
@@ -80,6 +82,28 @@ func publicGrant(c *call, text, joined string) bool {
 		return true
 	}
 	if v, ok := c.flagValue("--allow-blob-public-access"); ok && strings.EqualFold(v, "true") {
+		return true
+	}
+	if c.name == "mc" && (c.sub("anonymous", "set") || c.sub("policy", "set")) {
+		switch strings.ToLower(c.subAt(2)) {
+		case "public", "download", "upload":
+			return true // anonymous reads, writes or both
+		}
+	}
+	if (c.name == "s3cmd" && (c.sub("put") || c.sub("sync")) || c.name == "rclone" && (c.sub("copy") || c.sub("sync") || c.sub("move") || c.sub("copyto"))) &&
+		len(c.operands(1)) > 0 && !strings.Contains(c.operands(1)[0].s, ":") {
+		return false // the workspace's own files published, as aws s3 cp ./site below
+	}
+	if c.name == "s3cmd" && c.has("--acl-public") || c.name == "b2" && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "allPublic" }) {
+		return true // s3cmd, b2 update-bucket b allPublic
+	}
+	if v, ok := c.flagValue("--public-access-type"); ok && strings.HasPrefix(strings.ToLower(v), "objectread") {
+		return true // oci os bucket
+	}
+	if v, ok := c.flagValue("--s3-acl", "--gcs-object-acl", "--gcs-bucket-acl"); ok && (strings.HasPrefix(v, "public-read") || v == "publicRead") {
+		return true // rclone
+	}
+	if nsgFromEveryone(c) {
 		return true
 	}
 	if v, ok := c.flagValue("--end-ip-address"); ok && v == "255.255.255.255" {
@@ -109,6 +133,32 @@ func publicGrant(c *call, text, joined string) bool {
 		}
 	}
 	return true
+}
+
+// nsgFromEveryone: an Azure security rule that lets any source in on a
+// port other than the web's.
+func nsgFromEveryone(c *call) bool {
+	if c.name != "az" || !(c.sub("network", "nsg", "rule", "create") || c.sub("network", "nsg", "rule", "update")) {
+		return false
+	}
+	if v, ok := c.flagValue("--access"); ok && strings.EqualFold(v, "Deny") {
+		return false
+	}
+	if v, ok := c.flagValue("--direction"); ok && strings.EqualFold(v, "Outbound") {
+		return false
+	}
+	from := false
+	for _, v := range optionValues(c, "--source-address-prefixes", "--source-address-prefix") {
+		switch strings.ToLower(strings.Trim(v.s, `"'`)) {
+		case "*", "internet", "any", "0.0.0.0/0", "::/0":
+			from = true
+		}
+	}
+	if !from {
+		return false
+	}
+	ports := optionValues(c, "--destination-port-ranges", "--destination-port-range")
+	return len(ports) == 0 || slices.ContainsFunc(ports, func(v arg) bool { return v.s != "80" && v.s != "443" })
 }
 
 func webPortsOnly(rules string) bool {

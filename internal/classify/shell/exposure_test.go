@@ -46,3 +46,30 @@ func TestAccessOpenedToEveryoneOrDenied(t *testing.T) {
 		{"aws s3 sync ./site s3://b --acl public-read", write, ""},
 	})
 }
+
+// Other tools' spellings of "everyone" and of a denying policy.
+func TestOtherPublicAndDenyingForms(t *testing.T) {
+	check(t, []want{
+		{"mc anonymous set public myminio/bucket", destructive, "ops.expose"},
+		{"mc anonymous set download myminio/bucket", destructive, "ops.expose"},
+		{"mc policy set public myminio/b", destructive, "ops.expose"},
+		{"s3cmd setacl --acl-public --recursive s3://b", destructive, "ops.expose"},
+		{"s3cmd sync --acl-public s3://a s3://b", destructive, "ops.expose"},
+		{"oci os bucket update --name b --public-access-type ObjectRead", destructive, "ops.expose"},
+		{"b2 update-bucket b allPublic", destructive, "ops.expose"},
+		{"rclone copy s3:private s3:b --s3-acl public-read", destructive, "ops.expose"},
+		{`az network nsg rule create -g rg --nsg-name n -n r --priority 100 --source-address-prefixes "*" --destination-port-ranges 22`, destructive, "ops.expose"},
+		{"az network nsg rule create -g rg --nsg-name n -n r --priority 100 --source-address-prefixes Internet --destination-port-ranges 5432", destructive, "ops.expose"},
+		{"aws iam attach-role-policy --role-name app --policy-arn arn:aws:iam::aws:policy/AWSDenyAll", destructive, "cloud.lockout"},
+		{"aws iam put-role-permissions-boundary --role-name app --permissions-boundary arn:aws:iam::aws:policy/AWSDenyAll", destructive, "cloud.lockout"},
+		{"aws organizations attach-policy --policy-id p-123 --target-id r-abc", destructive, "cloud.lockout"},
+		{"gcloud iam policies create deny-all --attachment-point=x --kind=denypolicies --policy-file=p.json", destructive, "cloud.lockout"},
+		{"mc anonymous set none myminio/bucket", write, ""},
+		{"s3cmd put --acl-public site/index.html s3://b/index.html", write, ""},
+		{"rclone copy ./site s3:b --s3-acl public-read", write, ""},
+		{"oci os bucket update --name b --public-access-type NoPublicAccess", write, ""},
+		{"aws iam attach-role-policy --role-name app --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess", write, ""},
+		{"az network nsg rule create -g rg --nsg-name n -n r --priority 100 --source-address-prefixes Internet --destination-port-ranges 443", write, ""},
+		{"az network nsg rule create -g rg --nsg-name n -n r --priority 100 --source-address-prefixes 10.0.0.0/8 --destination-port-ranges 22", write, ""},
+	})
+}
