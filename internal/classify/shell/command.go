@@ -243,6 +243,8 @@ func (w *walker) command(args []arg, in input, depth int) {
 		as := map[string]string{"move": "mv", "rename": "mv", "copy": "cp", "save": "tee"}[c.pos[0].s]
 		w.command(append([]arg{{s: as}}, rest[1:]...), in, depth)
 	case w.programArgument(name, rest, in, depth):
+		// A program only partly described still has its described uses.
+		w.applyPacks(c)
 	default:
 		w.handedStatements(c, in)
 		if !w.program(c, in) {
@@ -875,7 +877,7 @@ func envVarShaped(s string) bool {
 // /bin/rm, qemu-x86_64 rm). The words from that program on are judged as a
 // command of their own.
 func (w *walker) programArgument(name string, rest []arg, in input, depth int) bool {
-	if len(packIndex[name]) > 0 || slices.Contains(readOnly, name) || slices.Contains(metadataOnly, name) || slices.Contains(printers, name) ||
+	if described[name] || slices.Contains(readOnly, name) || slices.Contains(metadataOnly, name) || slices.Contains(printers, name) ||
 		slices.Contains(httpClients, name) {
 		return false // a command the packs know, or one that only looks at a program
 	}

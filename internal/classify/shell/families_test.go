@@ -3829,3 +3829,27 @@ func TestSecretAPIsOverHTTP(t *testing.T) {
 		{"curl https://example.com/docs/v1/secret/intro", read, ""},
 	})
 }
+
+// Other snapshots put back over live state, and other keys changed.
+func TestOtherRevertsAndKeyChanges(t *testing.T) {
+	check(t, []want{
+		{"vmrun revertToSnapshot vm.vmx snap1", destructive, "state.restore"},
+		{"qemu-img snapshot -a snap1 disk.qcow2", destructive, "state.restore"},
+		{"prlctl snapshot-switch vm --id abc", destructive, "state.restore"},
+		{"lxc restore c1 snap0", destructive, "state.restore"},
+		{"incus snapshot restore c1 snap0", destructive, "state.restore"},
+		{"multipass restore vm.snap", destructive, "state.restore"},
+		{"restic restore latest --target /srv/app", destructive, "state.restore"},
+		{"kopia snapshot restore k1 /srv/data", destructive, "state.restore"},
+		{"vault operator rekey -init -key-shares=1 -key-threshold=1", destructive, "backup.lockout"},
+		{"cryptsetup luksRemoveKey /dev/sda2", destructive, "host.disk"},
+		{"cryptsetup luksChangeKey /dev/sda2", destructive, "host.disk"},
+		// A program only partly described still runs what it is handed.
+		{"vmrun -T ws runProgramInGuest vm.vmx /bin/rm -rf /data", destructive, "fs.rm-recursive"},
+		{"qemu-img snapshot -l disk.qcow2", write, ""},
+		{"restic restore latest --target ./restore", write, ""},
+		{"kopia snapshot restore k1 ./out", write, ""},
+		{"vault operator rekey -status", write, ""},
+		{"lxc snapshot c1 s0", write, ""},
+	})
+}

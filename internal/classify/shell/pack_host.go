@@ -167,7 +167,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 				}
 			}
 		case "cryptsetup":
-			return c.sub("luksFormat") || c.sub("erase") || c.sub("luksErase") || c.sub("reencrypt") || c.sub("luksKillSlot")
+			return c.sub("luksFormat") || c.sub("erase") || c.sub("luksErase") || c.sub("reencrypt") || c.sub("luksKillSlot") || c.sub("luksRemoveKey") || c.sub("luksChangeKey") || c.sub("token", "remove")
 		case "nvme":
 			return c.sub("format") || c.sub("sanitize") || c.sub("delete-ns")
 		case "hdparm":

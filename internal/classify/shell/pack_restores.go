@@ -1,12 +1,14 @@
 package shell
 
+import "slices"
+
 func init() { register(restoresPack) }
 
 // restoresPack: putting a snapshot back over live state loses everything
 // written since, and locking a backup repository or pruning it unsafely
 // loses the backups themselves. No delete word says so.
 var restoresPack = &Pack{Name: "restores", Commands: []string{"consul", "nomad", "vault", "etcdctl", "etcdutl", "pgbackrest", "wal-g", "barman", "velero",
-	"xtrabackup", "mariabackup", "gitlab-backup", "lvconvert", "virsh", "VBoxManage", "vboxmanage", "restic", "borg", "borg2", "kopia", "docker", "podman", "docker-compose", "podman-compose"}, Partial: true, Rules: []Rule{
+	"xtrabackup", "mariabackup", "gitlab-backup", "lvconvert", "virsh", "VBoxManage", "vboxmanage", "restic", "borg", "borg2", "kopia", "docker", "podman", "docker-compose", "podman-compose", "vmrun", "qemu-img", "prlctl", "lxc", "incus", "multipass"}, Partial: true, Rules: []Rule{
 	{ID: "state.restore", When: func(c *call) bool {
 		switch c.name {
 		case "consul":
@@ -36,6 +38,23 @@ var restoresPack = &Pack{Name: "restores", Commands: []string{"consul", "nomad",
 			return c.sub("snapshot-revert")
 		case "VBoxManage", "vboxmanage":
 			return c.sub("snapshot") && (c.subAt(2) == "restore" || c.subAt(2) == "restorecurrent")
+		case "vmrun":
+			return c.sub("revertToSnapshot")
+		case "qemu-img":
+			return c.sub("snapshot") && c.has("-a")
+		case "prlctl":
+			return c.sub("snapshot-switch")
+		case "lxc", "incus":
+			return c.sub("restore") || c.sub("snapshot", "restore")
+		case "multipass":
+			return c.sub("restore")
+		case "restic":
+			// Restored over a place outside the workspace: what is there now
+			// is replaced by the snapshot's files.
+			return c.sub("restore") && slices.ContainsFunc(optionValues(c, "--target", "-t"), c.lands)
+		case "kopia":
+			ops := c.operands(2)
+			return (c.sub("snapshot", "restore") || c.sub("restore")) && len(ops) > 1 && c.lands(ops[len(ops)-1].arg)
 		}
 		return false
 	}, Class: destructive, Reason: "puts a snapshot back over the live state: everything written since it was taken is lost"},
@@ -47,9 +66,12 @@ var restoresPack = &Pack{Name: "restores", Commands: []string{"consul", "nomad",
 			return c.sub("key", "change-passphrase") || c.sub("change-passphrase")
 		case "kopia":
 			return c.sub("repository", "change-password") || c.sub("repo", "change-password")
+		case "vault":
+			// New unseal keys: whoever holds the old shares cannot unseal.
+			return c.sub("operator", "rekey") && !c.has("-status", "-cancel")
 		}
 		return false
-	}, Class: destructive, Reason: "changes or removes the key a backup repository opens with: whoever holds the old one can no longer restore"},
+	}, Class: destructive, Reason: "changes or removes the key a backup repository or a vault opens with: whoever holds the old one can no longer restore or unseal"},
 	{ID: "backup.unsafe-prune", When: func(c *call) bool {
 		v, _ := c.flagValue("--safety")
 		return c.name == "kopia" && c.sub("maintenance") && v == "none"
