@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -51,6 +52,10 @@ func (w *walker) httpRequest(c *call, in input) (request, bool) {
 				}
 				r.readable, r.from = false, "standard input"
 				return
+			}
+			if slices.Contains(junkDevices, path.Clean(f)) {
+				v = "" // no data
+				break
 			}
 			if text, ok := w.readWorkspace(f); ok {
 				v = text // the file's content, read now

@@ -50,3 +50,30 @@ func TestNothingUploadedOverStoredData(t *testing.T) {
 		{"touch data.db; aws s3 cp data.db s3://b/app.db", write, ""},
 	})
 }
+
+// Producers known to print nothing, mktemp's new empty file, and an empty
+// PUT to an object store.
+func TestEmptyContentFromGeneratorsAndRequests(t *testing.T) {
+	check(t, []want{
+		{"head -c0 /etc/hosts | aws s3 cp - s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"yes | head -n0 | aws s3 cp - s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"cat big.sql | tail --lines=0 | gsutil cp - gs://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"jq -n empty | aws s3 cp - s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"sleep 1 | rclone rcat r:b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"grep nomatch /dev/null | aws s3 cp - s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"printf '' | sort | aws s3 cp - s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"aws s3 cp $(mktemp) s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"F=$(mktemp /tmp/x.XXXX); aws s3 cp $F s3://b/k", destructive, "cloud.overwrite-with-nothing"},
+		{"curl -X PUT -d '' https://bucket.s3.amazonaws.com/k", destructive, "cloud.overwrite-with-nothing"},
+		{"curl -X PUT --data-binary @/dev/null https://b.s3.us-east-1.amazonaws.com/k", destructive, "cloud.overwrite-with-nothing"},
+		{"http PUT https://storage.googleapis.com/b/k < /dev/null", destructive, "cloud.overwrite-with-nothing"},
+		{"curl -X PUT -H 'x-ms-blob-type: BlockBlob' https://acct.blob.core.windows.net/c/b", destructive, "cloud.overwrite-with-nothing"},
+		{"pg_dump db | aws s3 cp - s3://b/k", write, ""},
+		{"F=$(mktemp); pg_dump db > $F; aws s3 cp $F s3://b/k", write, ""},
+		{"head -n 5 f | aws s3 cp - s3://b/k", write, ""},
+		{"tail -n +0 f | aws s3 cp - s3://b/k", write, ""},
+		{"curl -X PUT --data-binary @build.tar https://b.s3.amazonaws.com/k", write, ""},
+		{"curl -X PUT -d '{}' https://api.example.com/x", write, ""},
+		{"curl -X POST -d @/dev/null https://api.example.com/x", write, ""},
+	})
+}

@@ -86,6 +86,11 @@ func (w *walker) requestEffect(c *call, in input) {
 		w.add("http.delete-endpoint", destructive, c.name+" sends a body that deletes ("+deletingBody.FindString(r.body)+")")
 	}
 	w.metadataRequest(c, r)
+	if r.method == "PUT" && objectStore(r.url.Hostname()) && (!r.hasBody || r.readable && strings.TrimSpace(r.body) == "") {
+		// An object stored with no bytes: the one it replaces is emptied.
+		w.add("cloud.overwrite-with-nothing", destructive, c.name+" PUTs an empty body to "+r.url.Host+r.url.Path+": the object it replaces is emptied")
+		w.target(r.url.Host + r.url.Path)
+	}
 	if !reads(r.method) {
 		for _, seg := range strings.Split(r.url.Path, "/") {
 			if seg != "" && deletingSegment.MatchString(seg) {
@@ -271,4 +276,19 @@ func (w *walker) dockerAPI(c *call, r request) {
 	case !reads(r.method):
 		w.add("container.api", unknown, c.name+" sends "+r.method+" "+p+" to the Docker API, which runs and changes containers as root on the host")
 	}
+}
+
+// objectStore: hosts that store a PUT's body as an object.
+func objectStore(host string) bool {
+	h := strings.ToLower(host)
+	if strings.HasSuffix(h, ".amazonaws.com") {
+		return strings.HasPrefix(h, "s3.") || strings.HasPrefix(h, "s3-") || strings.Contains(h, ".s3.") || strings.Contains(h, ".s3-")
+	}
+	for _, suf := range []string{"storage.googleapis.com", ".blob.core.windows.net", ".file.core.windows.net", ".dfs.core.windows.net", ".r2.cloudflarestorage.com",
+		".digitaloceanspaces.com", ".backblazeb2.com", ".linodeobjects.com", ".wasabisys.com", ".appdomain.cloud", ".oraclecloud.com", ".aliyuncs.com", ".your-objectstorage.com", ".scw.cloud"} {
+		if h == strings.TrimPrefix(suf, ".") || strings.HasSuffix(h, suf) {
+			return true
+		}
+	}
+	return false
 }

@@ -986,6 +986,18 @@ func (w *walker) mayHaveWritten(c *call) {
 		for _, v := range escapeValues(c, []string{"-d", "--directory"}) {
 			mark(v, true)
 		}
+	case "mktemp":
+		// It creates its template's file, empty (or a directory).
+		if c.has("-d", "--directory", "-u", "--dry-run") {
+			return
+		}
+		for _, p := range c.pos {
+			if full := w.resolve(p.s); !p.dyn && !p.afterFlag && full != "" {
+				if _, ok := w.ws.written[full]; !ok {
+					w.ws.written[full] = file{known: true}
+				}
+			}
+		}
 	case "ex", "vi", "vim", "nvim", "view", "vimdiff", "ed", "red":
 		for _, p := range c.pos {
 			mark(p.arg, false)

@@ -563,6 +563,9 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		if in.present && (len(in.paths) > 0 || in.pids != nil) {
 			return input{present: true, from: in.from, paths: in.paths, pids: in.pids}
 		}
+		if filtersNothing(name, rest, in) {
+			return known("") // a filter of nothing prints nothing
+		}
 	case "echo":
 		for len(rest) > 0 && len(rest[0].s) > 1 && strings.Trim(rest[0].s, "-neE") == "" && rest[0].s[0] == '-' {
 			rest = rest[1:]
@@ -584,6 +587,9 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		}
 		return input{present: true, from: "printf"}
 	case "cat", "tee", "head", "tail", "stdbuf", "uniq":
+		if (name == "head" || name == "tail") && zeroCount(rest) {
+			return known("") // head -c0, tail -n 0: nothing, whatever it reads
+		}
 		var files []string
 		for _, a := range rest {
 			if !strings.HasPrefix(a.s, "-") {
@@ -612,8 +618,9 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 		return input{present: true, from: name}
 	case "mktemp":
 		// mktemp prints a new name in the temp directory (or under -p DIR,
-		// or where its template says).
+		// or where its template says), and creates it empty.
 		dir := "/tmp"
+		name := ""
 		for i, a := range rest {
 			switch {
 			case (a.s == "-p" || a.s == "--tmpdir") && i+1 < len(rest):
@@ -621,10 +628,27 @@ func (w *walker) outputOf(s *syntax.Stmt, in input, depth int) input {
 			case strings.HasPrefix(a.s, "--tmpdir="):
 				dir = strings.TrimPrefix(a.s, "--tmpdir=")
 			case !strings.HasPrefix(a.s, "-") && strings.Contains(a.s, "/") && (i == 0 || rest[i-1].s != "-p"):
-				return known(a.s + "\n")
+				name = a.s
 			}
 		}
-		return known(dir + "/tmp.mktemp\n")
+		if name == "" {
+			name = dir + "/tmp.mktemp"
+		}
+		if !slices.ContainsFunc(rest, func(a arg) bool { return a.s == "-d" || a.s == "--directory" || a.s == "-u" || a.s == "--dry-run" }) {
+			if full := w.resolve(name); full != "" {
+				if _, ok := w.ws.written[full]; !ok {
+					w.ws.written[full] = file{known: true}
+				}
+			}
+		}
+		return known(name + "\n")
+	case "jq", "gojq", "jaq":
+		// The filter empty prints nothing.
+		if slices.ContainsFunc(rest, func(a arg) bool { return strings.TrimSpace(a.s) == "empty" }) {
+			return known("")
+		}
+	case "sleep", "wait":
+		return known("")
 	case "base64", "openssl", "xxd", "basenc", "rev":
 		if !in.present || !in.known {
 			return input{present: true, from: name}
@@ -1007,4 +1031,53 @@ func (w *walker) dropFindings(from int, ids ...string) {
 		kept = append(kept, r)
 	}
 	w.res.Reasons = kept
+}
+
+// zeroCount: head or tail told to print nothing (-c0, -n 0, --bytes=0,
+// -0).
+func zeroCount(rest []arg) bool {
+	for i, a := range rest {
+		v, ok := "", false
+		switch {
+		case a.s == "-c" || a.s == "-n" || a.s == "--bytes" || a.s == "--lines":
+			if i+1 < len(rest) {
+				v, ok = rest[i+1].s, true
+			}
+		case strings.HasPrefix(a.s, "--bytes=") || strings.HasPrefix(a.s, "--lines="):
+			_, v, ok = strings.Cut(a.s, "=")
+		case len(a.s) > 2 && (strings.HasPrefix(a.s, "-c") || strings.HasPrefix(a.s, "-n")):
+			v, ok = a.s[2:], true
+		case len(a.s) > 1 && a.s[0] == '-' && strings.Trim(a.s[1:], "0") == "":
+			v, ok = "0", true
+		}
+		if ok && strings.Trim(strings.TrimPrefix(v, "+"), "0") == "" && v != "" && !strings.HasPrefix(v, "+") {
+			return true
+		}
+	}
+	return false
+}
+
+// filtersNothing: grep, sort, cut, tr or uniq whose only input is empty
+// (standard input known empty, or every file /dev/null). sed and awk can
+// print of their own (BEGIN, i\), so they are not counted.
+func filtersNothing(name string, rest []arg, in input) bool {
+	switch name {
+	case "grep", "egrep", "fgrep", "rg", "sort", "cut", "tr":
+	default:
+		return false
+	}
+	var files []string
+	for i, a := range rest {
+		if strings.HasPrefix(a.s, "-") || i == 0 && (name == "grep" || name == "egrep" || name == "fgrep" || name == "rg") {
+			continue // the pattern
+		}
+		if name == "tr" || name == "cut" {
+			continue // sets and lists, not files (cut's files are rare)
+		}
+		files = append(files, a.s)
+	}
+	if len(files) > 0 {
+		return !slices.ContainsFunc(files, func(f string) bool { return f != "/dev/null" })
+	}
+	return in.present && in.known && in.text == ""
 }
