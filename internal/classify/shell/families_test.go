@@ -3853,3 +3853,39 @@ func TestOtherRevertsAndKeyChanges(t *testing.T) {
 		{"lxc snapshot c1 s0", write, ""},
 	})
 }
+
+// Limits by count or size, retentions cleared or written in a file, and
+// backup policies that keep nothing.
+func TestOtherRetentionAndLimits(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"cut.properties":  "retention.ms=1000\n",
+		"long.properties": "retention.ms=2592000000\n",
+		"attrs.json":      `{"MessageRetentionPeriod":"60"}`,
+		"plan.json":       `{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v","Lifecycle":{"DeleteAfterDays":1}}]}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"nats stream edit ORDERS --max-msgs 1", destructive, "data.retention-cut"},
+		{"nats stream edit ORDERS --max-bytes 1KB", destructive, "data.retention-cut"},
+		{"nats stream edit ORDERS --max-msgs-per-subject 1", destructive, "data.retention-cut"},
+		{"kafka-configs --alter --entity-type topics --entity-name t --add-config retention.bytes=1", destructive, "data.retention-cut"},
+		{"pulsar-admin namespaces set-retention tenant/ns --size 0 --time 0", destructive, "data.retention-cut"},
+		{"gcloud storage buckets update gs://b --clear-soft-delete", destructive, "data.retention-cut"},
+		{"gcloud storage buckets update gs://b --soft-delete-duration=0", destructive, "data.retention-cut"},
+		{"kopia policy set --global --keep-latest 0 --keep-hourly 0 --keep-daily 0", destructive, "data.retention-cut"},
+		{"kafka-configs --alter --entity-type topics --entity-name t --add-config-file cut.properties", destructive, "data.retention-cut"},
+		{"aws sqs set-queue-attributes --queue-url q --attributes file://attrs.json", destructive, "data.retention-cut"},
+		{"aws backup update-backup-plan --backup-plan-id x --backup-plan file://plan.json", destructive, "data.retention-cut"},
+		{"nats stream edit ORDERS --max-msgs 1000000", write, ""},
+		{"nats stream edit ORDERS --max-bytes 10GB", write, ""},
+		{"nats stream edit ORDERS --max-msgs=-1", write, ""},
+		{"nats stream add ORDERS --max-msgs 1", write, ""},
+		{"pulsar-admin topics set-retention t --size 10G --time 30d", write, ""},
+		{"kopia policy set /data --keep-latest 10", write, ""},
+		{"kafka-configs --alter --entity-type topics --entity-name t --add-config-file long.properties", write, ""},
+	})
+}

@@ -18,7 +18,19 @@ import (
 // (nats stream add --max-age, vault token create -ttl) is not a change,
 // nor is a retention of a week or more.
 
-var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]`)
+var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after`)
+
+// limitKey: a limit on how much a store keeps, by count or size (nats
+// --max-msgs, --max-bytes, kafka retention.bytes, pulsar --size): lowered
+// to almost nothing, the rest is deleted.
+var limitKey = regexp.MustCompile(`(?i)max[-_.]?(?:msgs|messages|bytes|size|count|entries|events|records)|retention[-_.]?(?:bytes|size)|^size$`)
+
+// keepKey: how many snapshots a backup policy keeps (kopia --keep-latest).
+var keepKey = regexp.MustCompile(`(?i)^keep[-_](?:latest|last|hourly|daily|weekly|monthly|annual|yearly)$`)
+
+// fileValue: a key and its value in a settings file (key=value, JSON,
+// YAML).
+var fileValue = regexp.MustCompile(`["']?([A-Za-z][\w.\-]*)["']?\s*[:=]\s*["']?([\w.\-]+)`)
 
 // alterWords: the subcommand (or option) changes something that exists.
 var alterWords = []string{"alter", "update", "edit", "set", "put", "config", "configure", "modify", "change", "patch", "decrease", "tune"}
@@ -67,7 +79,7 @@ func keptFor(key, val string) (time.Duration, bool) {
 }
 
 // retentionCut reports the setting a change of retention sets, or "".
-func retentionCut(c *call) string {
+func retentionCut(c *call, files []string) string {
 	altered := c.name == "journalctl"
 	for i, p := range c.pos {
 		if i < 4 && !p.dyn && slices.ContainsFunc(subParts(p.s), func(s string) bool { return slices.Contains(alterWords, s) }) {
@@ -86,13 +98,32 @@ func retentionCut(c *call) string {
 	if !altered || created {
 		return ""
 	}
+	// Under a subcommand that names a retention (pulsar-admin
+	// set-retention --time 0 --size 0), its time and size are one.
+	retentionSub := slices.ContainsFunc(c.pos[:min(len(c.pos), 4)], func(p positional) bool { return !p.dyn && retentionKey.MatchString(p.s) })
 	cut := func(key, val string) bool {
 		val = strings.ToLower(strings.Trim(val, `"' `))
-		if !retentionKey.MatchString(key) || slices.Contains(keptForever, val) {
+		if slices.Contains(keptForever, val) {
+			return false
+		}
+		if limitKey.MatchString(key) || retentionSub && (key == "size" || key == "s") {
+			n, ok := sizeValue(val)
+			return !ok || n >= 0 && n < 1000 || strings.Contains(strings.ToLower(key), "byte") && n >= 0 && n < 1<<20
+		}
+		if retentionSub && (key == "time" || key == "t") {
+			key = "retention"
+		}
+		if !retentionKey.MatchString(key) {
 			return false
 		}
 		d, ok := keptFor(key, val)
 		return !ok || d < week
+	}
+	if name, ok := clearedRetention(c); ok {
+		return name
+	}
+	if c.name == "kopia" && c.sub("policy", "set") && keepsNothing(c) {
+		return "keep 0"
 	}
 	for i, a := range c.args {
 		if a.dyn {
@@ -125,11 +156,100 @@ func retentionCut(c *call) string {
 			}
 		}
 	}
+	for _, text := range files {
+		// --add-config-file f, --attributes file://a.json: the same
+		// settings, written in a file.
+		for _, m := range fileValue.FindAllStringSubmatch(text, -1) {
+			if cut(m[1], m[2]) {
+				return m[1] + "=" + m[2]
+			}
+		}
+	}
 	return ""
 }
 
+// clearedRetention: an option that removes a retention (--clear-soft-delete,
+// --no-retention, --remove-retention).
+func clearedRetention(c *call) (string, bool) {
+	for _, f := range c.flags {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		for _, pre := range []string{"clear-", "no-", "remove-", "disable-", "delete-"} {
+			if rest, ok := strings.CutPrefix(strings.ToLower(name), pre); ok && retentionKey.MatchString(rest) {
+				return f, true
+			}
+		}
+	}
+	return "", false
+}
+
+// keepsNothing: a backup policy whose every keep count given is 0.
+func keepsNothing(c *call) bool {
+	given := false
+	for i, a := range c.args {
+		name, val, eq := strings.Cut(strings.TrimLeft(a.s, "-"), "=")
+		if !strings.HasPrefix(a.s, "--") || !keepKey.MatchString(name) {
+			continue
+		}
+		if !eq && i+1 < len(c.args) {
+			val = c.args[i+1].s
+		}
+		given = true
+		if n, err := strconv.Atoi(val); err != nil || n != 0 {
+			return false
+		}
+	}
+	return given
+}
+
+// sizeValue reads a count or a size (1, 10K, 1MB, 2GiB) as a number.
+func sizeValue(v string) (float64, bool) {
+	v = strings.ToLower(v)
+	mult := 1.0
+	for _, u := range []struct {
+		suffix string
+		m      float64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40}, {"b", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = n, u.m
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	return n * mult, err == nil
+}
+
 func (w *walker) retentionEdit(c *call) {
-	if s := retentionCut(c); s != "" {
+	if s := retentionCut(c, w.settingsFiles(c)); s != "" {
 		w.add("data.retention-cut", destructive, c.name+" changes how long data is kept ("+s+"): what is older than the new limit is deleted")
 	}
+}
+
+// settingsFiles: the files a command reads its settings from (file://,
+// @file, --add-config-file), read now.
+func (w *walker) settingsFiles(c *call) []string {
+	var out []string
+	for _, a := range c.args {
+		name, val, eq := strings.Cut(a.s, "=")
+		if !eq {
+			val = a.s
+		}
+		for _, pre := range []string{"file://", "@"} {
+			if p, ok := strings.CutPrefix(val, pre); ok && !a.dyn {
+				if t, ok := w.readWorkspace(p); ok {
+					out = append(out, t)
+				}
+			}
+		}
+		if strings.HasSuffix(name, "config-file") && eq && !a.dyn {
+			if t, ok := w.readWorkspace(val); ok {
+				out = append(out, t)
+			}
+		}
+	}
+	for _, v := range optionValues(c, "--add-config-file", "--config-file") {
+		if t, ok := w.readWorkspace(v.s); ok && !v.dyn {
+			out = append(out, t)
+		}
+	}
+	return out
 }
