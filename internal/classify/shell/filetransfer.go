@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -13,7 +14,14 @@ import (
 
 var transferShells = []string{"sftp", "ftp", "tnftp", "lftp", "smbclient", "ncftp"}
 
-var remoteDeletes = []string{"rm", "rmdir", "del", "deltree", "delete", "mdelete", "mdel", "mrm", "rmr", "glob"}
+var remoteDeletes = []string{"rm", "rmdir", "del", "deltree", "delete", "mdelete", "mdel", "mrm", "rmr", "rd", "unlink", "posix_unlink", "posix_rmdir", "dele", "rmd", "xrmd"}
+
+// transferPrefixes run the command after them (lftp's glob, local, eval,
+// command, queue, repeat; a raw FTP command by quote or site).
+var transferPrefixes = []string{"glob", "local", "eval", "command", "queue", "repeat", "quote", "site", "raw", "literal"}
+
+// transferSeparators: what ends one of these shells' commands.
+var transferSeparators = regexp.MustCompile(`\n|;|&&|\|\||&|[()]`)
 
 func (w *walker) transferScript(c *call, in input, depth int) {
 	if !slices.Contains(transferShells, c.name) {
@@ -52,8 +60,11 @@ func (w *walker) transferScript(c *call, in input, depth int) {
 			scripts = append(scripts, in.text)
 		}
 	}
+	if c.name == "smbclient" && slices.ContainsFunc(c.flags, func(f string) bool { return strings.HasPrefix(f, "-T") && strings.Contains(f, "x") }) {
+		w.add("ftp.remote-delete", destructive, c.name+" -Tx extracts a tar over the share, replacing what is there")
+	}
 	for _, s := range scripts {
-		for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ';' }) {
+		for _, line := range transferSeparators.Split(s, -1) {
 			w.transferCommand(c.name, strings.TrimSpace(line), depth)
 		}
 	}
@@ -68,19 +79,41 @@ func (w *walker) transferCommand(shell, line string, depth int) {
 	if len(f) == 0 {
 		return
 	}
-	verb := strings.ToLower(f[0])
-	if (verb == "glob" || verb == "local") && len(f) > 1 {
-		// glob rm *, and lftp's local rm, which deletes on this side.
-		verb = strings.ToLower(f[1])
+	// Prefixes that run what follows them: glob rm *, local rm (on this
+	// side), eval rm, quote DELE f.
+	for len(f) > 1 && slices.Contains(transferPrefixes, strings.ToLower(f[0])) {
+		f = f[1:]
+		for len(f) > 1 && (strings.HasPrefix(f[0], "-") || strings.Trim(f[0], "0123456789.smhd") == "") {
+			f = f[1:] // repeat -d 5 rm f, repeat 10s rm f
+		}
 	}
+	verb := strings.ToLower(f[0])
 	if verb == "source" || verb == "shell" {
 		w.add("shell.program-code", unknown, shell+" runs commands Chaperone does not read here: "+firstLine(line))
 		return
 	}
-	mirrorDeletes := verb == "mirror" && slices.ContainsFunc(f[1:], func(s string) bool {
-		return s == "--delete" || s == "-e" || strings.HasPrefix(s, "--delete") || len(s) > 1 && s[0] == '-' && s[1] != '-' && strings.Contains(s, "e")
-	})
-	if slices.Contains(remoteDeletes, verb) && verb != "glob" || mirrorDeletes {
+	if verb == "alias" && len(f) > 2 {
+		// An alias for a delete deletes when used.
+		w.transferCommand(shell, strings.Join(f[2:], " "), depth)
+		return
+	}
+	opts := f[1:]
+	flag := func(short byte, long ...string) bool {
+		return slices.ContainsFunc(opts, func(s string) bool {
+			for _, l := range long {
+				if strings.EqualFold(s, l) || strings.HasPrefix(strings.ToLower(s), strings.ToLower(l)+"=") {
+					return true
+				}
+			}
+			return len(s) > 1 && s[0] == '-' && s[1] != '-' && strings.IndexByte(s, short) > 0
+		})
+	}
+	deletesSource := (verb == "get" || verb == "mget" || verb == "put" || verb == "mput" || verb == "pget") && flag('E', "--delete-source", "--Remove-source-files") ||
+		verb == "mirror" && slices.ContainsFunc(opts, func(s string) bool {
+			l := strings.ToLower(s)
+			return strings.HasPrefix(l, "--remove-source") || strings.HasPrefix(l, "--delete") || s == "-e" || len(s) > 1 && s[0] == '-' && s[1] != '-' && strings.Contains(s, "e")
+		})
+	if slices.Contains(remoteDeletes, verb) || deletesSource {
 		w.add("ftp.remote-delete", destructive, shell+" deletes files on the other machine: "+firstLine(line))
 	}
 }

@@ -33,3 +33,25 @@ func TestFileTransferScriptsAreRead(t *testing.T) {
 		{"smbclient //h/share -c 'ls'", write, ""},
 	})
 }
+
+// Other spellings of a delete in these shells: chained, aliased, evaluated,
+// sent raw, or a transfer that deletes its source.
+func TestTransferShellSpellings(t *testing.T) {
+	check(t, []want{
+		{"lftp -c 'open h && rm -r /data'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h || rm f'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; alias x rm; x f'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; eval rm f'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; quote DELE f'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; site RMD d'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; repeat -d 5 rm f'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; get -E f'", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; mirror --Remove-source-files /d ./d'", destructive, "ftp.remote-delete"},
+		{"smbclient //s/x -c 'rd dir'", destructive, "ftp.remote-delete"},
+		{"smbclient //s/x -c 'posix_unlink f'", destructive, "ftp.remote-delete"},
+		{"smbclient //s/x -Tx backup.tar", destructive, "ftp.remote-delete"},
+		{"lftp -c 'open h; get f; ls; mirror /d ./d'", write, ""},
+		{"smbclient //s/x -Tc backup.tar", write, ""},
+		{"lftp -c 'open h; cls -la'", write, ""},
+	})
+}
