@@ -3889,3 +3889,27 @@ func TestOtherRetentionAndLimits(t *testing.T) {
 		{"kafka-configs --alter --entity-type topics --entity-name t --add-config-file long.properties", write, ""},
 	})
 }
+
+// Configurations that give a resource no instances, and writers whose
+// content the line does not follow, before an apply.
+func TestZeroInstancesAndUnfollowedWritersBeforeApply(t *testing.T) {
+	dir := t.TempDir()
+	put := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("resource \"aws_db_instance\" \"prod\" {\n  count = 0\n}\n")
+	checkIn(t, dir, []want{{"terraform apply -auto-approve", destructive, "iac.removed-block"}})
+	put("resource \"aws_s3_bucket\" \"b\" {\n  for_each = toset([])\n}\n")
+	checkIn(t, dir, []want{{"tofu apply -auto-approve", destructive, "iac.removed-block"}})
+	put("resource \"aws_db_instance\" \"prod\" {\n  count = var.enabled ? 1 : 0\n}\n")
+	checkIn(t, dir, []want{
+		{"terraform apply -auto-approve", write, ""},
+		{"curl -o main.tf https://example.com/x && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"wget -O db.tf https://example.com/x; terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"patch -p1 < fix.diff && terraform apply -auto-approve", destructive, "iac.apply-after-removal"},
+		{"curl -o data.json https://example.com/x && terraform apply -auto-approve", write, ""},
+	})
+}

@@ -165,8 +165,10 @@ func (w *walker) applyAfterRemoval(c *call) {
 		if v, ok := c.flagValue("-chdir"); ok {
 			dir = v
 		}
-		if f := w.removedBlock(dir); f != "" {
+		if f, zero := w.removedBlock(dir); f != "" && !zero {
 			w.add("iac.removed-block", destructive, c.name+" applies "+f+", whose removed block destroys what it names")
+		} else if f != "" {
+			w.add("iac.removed-block", destructive, c.name+" applies "+f+", where a resource's count is 0 or its for_each empty: every instance of it is destroyed")
 		}
 	}
 	// Applied from elsewhere: a configuration this line cannot see (a
@@ -215,14 +217,14 @@ func (w *walker) applyAfterRemoval(c *call) {
 // removedBlock: a configuration file in dir with a removed {} block that
 // does not keep the object (lifecycle { destroy = false }). Written in an
 // earlier call, it destroys at this apply as surely as one written now.
-func (w *walker) removedBlock(dir string) string {
+func (w *walker) removedBlock(dir string) (string, bool) {
 	full := w.resolve(dir)
 	if full == "" {
-		return ""
+		return "", false
 	}
 	entries, err := os.ReadDir(full)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	if len(entries) > 500 {
 		entries = entries[:500]
@@ -235,11 +237,18 @@ func (w *walker) removedBlock(dir string) string {
 		p := path.Join(dir, name)
 		text, st := w.readScript(p)
 		if st == fileKnown && destroysByRemoval(text) {
-			return p
+			return p, false
+		}
+		if st == fileKnown && zeroInstances.MatchString(text) {
+			return p, true
 		}
 	}
-	return ""
+	return "", false
 }
+
+// zeroInstances: a resource block given no instances (count = 0, an empty
+// for_each), which an apply destroys wherever they exist.
+var zeroInstances = regexp.MustCompile(`(?m)^\s*"?(?:count"?\s*[=:]\s*0|for_each"?\s*[=:]\s*(?:\{\s*\}|\[\s*\]|toset\(\s*\[\s*\]\s*\)|toset\(\s*\)))\s*,?\s*$`)
 
 // destroysByRemoval: some removed block that does not say destroy = false.
 func destroysByRemoval(text string) bool {

@@ -482,6 +482,9 @@ func (w *walker) overwritesOutput(c *call, v arg) {
 	if !v.dyn && !isDevice(v.s) && v.s != "-" && v.s != "" {
 		w.wrote(v.s, "", false, false) // what the program writes is not followed
 	}
+	if v.s != "-" && v.s != "" && !isDevice(v.s) {
+		w.edited(v.s, v.dyn) // curl -o main.tf: an apply after it applies what was fetched
+	}
 	at := *c
 	at.here, at.root = w.outside(), w.ws.root
 	if to, dyn, changed := w.through(v.s, true); changed && !v.dyn {

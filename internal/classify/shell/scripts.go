@@ -936,6 +936,11 @@ func (w *walker) lifecycleIn(pkgFile, tool, phase string, depth int) bool {
 // split's and csplit's prefixes, an editor's files.
 func (w *walker) mayHaveWritten(c *call) {
 	mark := func(p arg, prefix bool) {
+		if prefix {
+			w.edited("$?", true) // patch, split: which files is known at run time
+		} else {
+			w.edited(p.s, p.dyn)
+		}
 		if p.dyn {
 			return
 		}
