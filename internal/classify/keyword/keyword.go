@@ -52,10 +52,17 @@ var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`
 // lockouts: statements that change how an account logs in.
 var lockouts = regexp.MustCompile(`(?i)\bSET\s+PASSWORD\b|\bRENAME\s+USER\b`)
 
+// logRetention: the server's own logs, which point-in-time recovery and
+// replicas read, cut short or purged (MySQL's binary logs).
+var logRetention = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY|@@global\.|@@persist\.)\s*\w*(?:expire|retention|purge)\w*|\bPURGE\s+(?:BINARY|MASTER)\s+LOGS\b|\bRESET\s+(?:MASTER|BINARY\s+LOGS)\b`)
+
 func sql(text string) []action.Reason {
 	ws := words(text)
 	if m := passwordCatalogs.FindString(text); m != "" {
 		return reason("keyword.sql-read-credentials", action.ClassCredentialAccess, strings.TrimSpace(m)+" holds the accounts' password hashes")
+	}
+	if m := logRetention.FindString(text); m != "" {
+		return reason("keyword.sql-log-retention", action.ClassDestructive, strings.TrimSpace(m)+" deletes or shortens the server's binary logs, which recovery to a point in time and replicas need")
 	}
 	if m := lockouts.FindString(text); m != "" {
 		return reason("keyword.sql-lockout", action.ClassDestructive, strings.ToUpper(m)+" changes how an account logs in: whatever used the old password is locked out")

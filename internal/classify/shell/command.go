@@ -254,6 +254,8 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.copies(c, in)
 	w.remoteOverwrite(c, in)
 	w.retentionEdit(c)
+	w.settingsOff(c)
+	w.kubeSettings(c)
 	w.cloudAccess(c)
 	w.secretEndpoint(c)
 	w.transferScript(c, in, depth)

@@ -45,13 +45,21 @@ func credentialVerb(c *call) (string, bool) {
 			continue
 		}
 		words = append(words, p.s)
-		ps := subParts(p.s)
+		var ps []string
+		for _, piece := range subParts(p.s) {
+			ps = append(ps, piece)
+		}
+		if camel := camelWords(p.s); len(camel) > len(ps) {
+			ps = camel // GetSecretValue, CreateAccessKey
+		}
 		parts = append(parts, ps...)
 		if len(ps) == 1 && (slices.Contains(revealVerbs, ps[0]) || ps[0] == "list") {
 			break // what follows the verb is its operands: gh repo create tokens-app
 		}
 	}
-	if len(parts) == 0 || slices.ContainsFunc(parts, func(p string) bool { return slices.Contains(notCredentials, p) }) {
+	secretRead := slices.ContainsFunc(parts, func(p string) bool { return p == "secret" || p == "secrets" }) &&
+		slices.ContainsFunc(parts, func(p string) bool { return p == "get" || p == "value" || p == "reveal" || p == "access" })
+	if len(parts) == 0 || slices.ContainsFunc(parts, func(p string) bool { return slices.Contains(notCredentials, p) && !(p == "kms" && secretRead) }) {
 		return "", false
 	}
 	whole := strings.Join(words, " ")

@@ -371,6 +371,7 @@ var (
 	// mongoExpiry: a TTL (expireAfterSeconds, on an index or by collMod)
 	// has the server delete documents as they pass it.
 	mongoExpiry = regexp.MustCompile(`\bexpireAfterSeconds\b`)
+	mongoOplog  = regexp.MustCompile(`\breplSetResizeOplog\b|\boplogMinRetentionHours\b`)
 	// mongoCredentials: the accounts' password hashes and the cluster's
 	// signing keys.
 	mongoCredentials = regexp.MustCompile(`\bsystem\s*\.\s*(?:users|keys)\b|["'` + "`" + `]system\.(?:users|keys)["'` + "`" + `]|\bshowCredentials["']?\s*:\s*(?:true|1|["']true["'])`)
@@ -504,6 +505,10 @@ func (w *walker) mongo(code string) {
 	}
 	if m := mongoLockout.FindString(code); m != "" {
 		w.add("mongo.lockout", destructive, "mongo: "+strings.TrimRight(m, "(: ")+" changes an account's password or rights: whatever logs in with it is locked out")
+		return
+	}
+	if m := mongoOplog.FindString(code); m != "" {
+		w.add("mongo.destructive", destructive, "mongo: "+m+" shortens the oplog, which replicas and recovery to a point in time read")
 		return
 	}
 	if mongoExpiry.MatchString(code) {

@@ -16,6 +16,9 @@ var cloudCLIs = []string{"aws", "gcloud", "gsutil", "az", "oci", "doctl", "linod
 
 var everyone = regexp.MustCompile(`(?i)\ball(?:Authenticated)?Users\b|acs\.amazonaws\.com/groups/global/|\bGroup=all\b|"Group"\s*:\s*"all"|\bpublic-read(?:-write)?\b|\bauthenticated-read\b|"Principal"\s*:\s*(?:"\*"|\{\s*"AWS"\s*:\s*"\*"\s*\})|\bPrincipal=\*|\b0\.0\.0\.0/0\b|(?:^|[\s"'=])::/0\b|\b(?:BlockPublicAcls|IgnorePublicAcls|BlockPublicPolicy|RestrictPublicBuckets)"?\s*[=:]\s*"?false`)
 
+// dnsDelete: a change batch that deletes a record (JSON or shorthand).
+var dnsDelete = regexp.MustCompile(`(?i)"Action"\s*:\s*"DELETE"|\bAction=DELETE\b`)
+
 var denies = regexp.MustCompile(`(?i)"Effect"\s*:\s*"Deny"|\bEffect=Deny\b|\bdeniedPrincipals\b|\bdenypolicies\b|policy/AWSDenyAll\b|\bDenyAll\b`)
 
 // policyText is everything c is given, with the policy files it names.
@@ -59,6 +62,8 @@ func (w *walker) cloudAccess(c *call) {
 	case c.name == "aws" && (c.sub("kms", "put-key-policy") || c.sub("iam", "update-assume-role-policy")),
 		strings.Contains(joined, "set-iam-policy") || c.name == "gsutil" && c.sub("iam", "set"):
 		w.add("cloud.lockout", destructive, c.name+" replaces a whole access policy: whoever it leaves out loses access (a key policy without its administrators cannot be undone)")
+	case c.name == "aws" && c.sub("route53", "change-resource-record-sets") && dnsDelete.MatchString(text):
+		w.add("cloud.dns-delete", destructive, c.name+" deletes DNS records: whatever they named stops resolving")
 	case c.name == "aws" && c.sub("organizations", "attach-policy"):
 		w.add("cloud.lockout", destructive, c.name+" attaches an organization policy: what it denies, every account under the target loses, its administrators included")
 	case denies.MatchString(text) && (strings.Contains(joined, "polic") || strings.Contains(joined, "permissions-boundary")):
@@ -105,6 +110,15 @@ func publicGrant(c *call, text, joined string) bool {
 	}
 	if nsgFromEveryone(c) {
 		return true
+	}
+	if c.name == "aws" && c.has("--publicly-accessible") && !c.has("--no-publicly-accessible") {
+		return true // an RDS instance given a public address
+	}
+	if v, ok := c.flagValue("--public-network-access"); ok && strings.EqualFold(v, "Enabled") {
+		return true
+	}
+	if v, ok := c.flagValue("--default-action"); ok && c.name == "az" && strings.EqualFold(v, "Allow") {
+		return true // a storage account's or vault's firewall lets every network in
 	}
 	if v, ok := c.flagValue("--end-ip-address"); ok && v == "255.255.255.255" {
 		return true

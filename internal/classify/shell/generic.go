@@ -26,8 +26,8 @@ func (w *walker) genericDestruction(c *call) bool {
 		return w.httpMethod(c)
 	}
 	depth := 3
-	if c.name == "gcloud" || c.name == "az" {
-		depth = 5 // gcloud kms keys versions destroy
+	if deepCLIs[c.name] {
+		depth = 5 // gcloud kms keys versions destroy, doctl compute domain records delete
 	}
 	for _, p := range c.pos {
 		if n >= depth {
@@ -40,8 +40,8 @@ func (w *walker) genericDestruction(c *call) bool {
 		if !isWordish(p.s) || strings.Contains(p.s, "::") { // repo::archive names a thing
 			continue
 		}
-		for _, part := range subParts(p.s) {
-			if slices.Contains(destructiveVerbs, part) {
+		for _, part := range verbParts(p.s) {
+			if slices.Contains(destructiveVerbs, part) || slices.Contains(subcommandVerbs, part) {
 				w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" deletes or destroys")
 				w.target(c.name + " " + p.s)
 				found = true
@@ -133,6 +133,37 @@ func camelParts(s string) []string {
 		}
 	}
 	return append(parts, strings.ToLower(s[start:]))
+}
+
+// deepCLIs nest their verbs under several nouns.
+var deepCLIs = map[string]bool{"gcloud": true, "az": true, "doctl": true, "linode-cli": true, "oci": true, "ibmcloud": true, "aliyun": true,
+	"tccli": true, "hcloud": true, "scw": true, "exo": true, "vultr-cli": true, "upcloud": true, "civo": true, "ksc": true, "hwcloud": true, "koocli": true}
+
+// subcommandVerbs delete or wipe as a subcommand, but are ordinary words
+// in a program's own name (electron-rebuild).
+var subcommandVerbs = []string{"rebuild", "reinstall", "isolate", "clearsnapshot", "compaction", "removenode", "assassinate", "decommission", "disablebackup", "resetdisk", "replacesystemdisk"}
+
+// verbParts splits a subcommand into its words, the API's CamelCase
+// actions too (DeleteInstance, TerminateInstances, ScheduleKeyDeletion).
+func verbParts(s string) []string {
+	var out []string
+	for _, piece := range strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' }) {
+		out = append(out, strings.ToLower(piece))
+		if parts := camelParts(piece); len(parts) > 1 {
+			out = append(out, parts...)
+		}
+	}
+	return out
+}
+
+// camelWords splits a subcommand into its words by separators and by
+// case (Get-SecretValue: get, secret, value), lower-cased.
+func camelWords(s string) []string {
+	var out []string
+	for _, piece := range strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == ':' || r == '.' }) {
+		out = append(out, camelParts(piece)...)
+	}
+	return out
 }
 
 // subParts splits a subcommand into its words (delete-secret,

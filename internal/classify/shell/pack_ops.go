@@ -14,6 +14,12 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az"
 		v, ok := c.flagValue("--visibility")
 		return c.name == "gh" && c.sub("repo", "edit") && ok && strings.EqualFold(v, "public")
 	}, Class: destructive, Reason: "makes a private repository public: its code and history, secrets committed to it included"},
+	{ID: "creds.cli-credential", When: func(c *call) bool {
+		return c.name == "argocd" && c.sub("admin", "export")
+	}, Class: credential, Reason: "exports Argo CD's state with its secrets (repository and cluster credentials, the admin password's hash) in clear"},
+	{ID: "ops.seek", When: func(c *call) bool {
+		return c.name == "gcloud" && c.sub("pubsub", "subscriptions", "seek")
+	}, Class: destructive, Reason: "moves a subscription to a time or snapshot: every message before it is acknowledged and dropped, or delivered again"},
 	{ID: "ops.gc", When: func(c *call) bool {
 		return c.name == "dvc" && c.sub("gc") && c.has("-f", "--force") || c.name == "mlflow" && c.sub("gc")
 	}, Class: destructive, Reason: "garbage-collects data or runs for good (dvc gc -f, mlflow gc)"},
@@ -53,6 +59,7 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az"
 	}, Class: destructive, Reason: "turns off what keeps data from being lost (deletion protection, backups, versioning)"},
 	{ID: "ops.prune", When: func(c *call) bool {
 		return c.name == "argocd" && c.sub("app", "sync") && c.has("--prune") || c.name == "nomad" && c.sub("job", "stop") && c.has("-purge") ||
+			c.name == "argocd" && (c.sub("app", "set") || c.sub("app", "create") || c.sub("app", "patch")) && (c.has("--auto-prune") || strings.Contains(strings.Join(argStrings(c.args), " "), `"prune":true`)) ||
 			c.name == "vault" && c.sub("operator", "seal")
 	}, Class: destructive, Reason: "deletes what the sync no longer names, purges a job, or seals the vault"},
 	{ID: "git.force-push", When: func(c *call) bool {

@@ -23,7 +23,11 @@ var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[
 // limitKey: a limit on how much a store keeps, by count or size (nats
 // --max-msgs, --max-bytes, kafka retention.bytes, pulsar --size): lowered
 // to almost nothing, the rest is deleted.
-var limitKey = regexp.MustCompile(`(?i)max[-_.]?(?:msgs|messages|bytes|size|count|entries|events|records)|retention[-_.]?(?:bytes|size)|^size$`)
+var limitKey = regexp.MustCompile(`(?i)max[-_.]?(?:msgs|messages|bytes|entries|events|records)|retention[-_.]?(?:bytes|size)`)
+
+// backupCountKey: how many backups are kept (gcloud sql
+// --retained-backups-count).
+var backupCountKey = regexp.MustCompile(`(?i)retained[-_]?backups?[-_]?count|backup[-_]?retention[-_]?count|retained[-_]?transaction[-_]?log[-_]?days`)
 
 // keepKey: how many snapshots a backup policy keeps (kopia --keep-latest).
 var keepKey = regexp.MustCompile(`(?i)^keep[-_](?:latest|last|hourly|daily|weekly|monthly|annual|yearly)$`)
@@ -105,6 +109,10 @@ func retentionCut(c *call, files []string) string {
 		val = strings.ToLower(strings.Trim(val, `"' `))
 		if slices.Contains(keptForever, val) {
 			return false
+		}
+		if backupCountKey.MatchString(key) {
+			n, err := strconv.Atoi(val)
+			return err != nil || n < 7 // fewer than a week of dailies
 		}
 		if limitKey.MatchString(key) || retentionSub && (key == "size" || key == "s") {
 			n, ok := sizeValue(val)

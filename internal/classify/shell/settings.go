@@ -1,0 +1,126 @@
+package shell
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Settings that take protection away or a service down are named alike
+// across every cloud's CLI, in kebab-case options, API parameters
+// (--DeletionProtection false) and key=value structures
+// (PointInTimeRecoveryEnabled=false, desiredSize=0). They are read by
+// their names and values, whatever the program, as the retention check
+// reads retentions.
+
+// protectionKey names a protection against losing data.
+var protectionKey = regexp.MustCompile(`(?i)(?:deletion|delete|termination|purge|accidental[-_]?deletion)[-_]?protection|protect(?:ion)?[-_]?from[-_]?(?:deletion|termination|scale[-_]?in)|versioning|soft[-_]?delete|point[-_]?in[-_]?time|continuous[-_]?backups?|backups?[-_]?enabled|enable[-_]?(?:backups?|versioning|soft[-_]?delete|delete[-_]?retention|purge[-_]?protection)|object[-_]?lock|binary[-_]?log(?:ging)?|automated[-_]?backups?`)
+
+// scaleKey names how many instances run.
+var scaleKey = regexp.MustCompile(`(?i)^(?:desired|max(?:imum)?)[-_]?(?:size|count|capacity|nodes|replicas|instances|instance[-_]?count|node[-_]?count)$|^(?:nodes|num[-_]?nodes|node[-_]?count|instance[-_]?count|replicas|replica[-_]?count|replicaCount)$`)
+
+var offValues = []string{"false", "disable", "disabled", "off", "no", "none", "suspended", "suspend", "0"}
+
+// settingPairs returns every option and key=value pair of a call with its
+// value: --x=v, --x v, --no-x (as x=false), and k=v inside a value.
+func settingPairs(c *call) [][2]string {
+	var out [][2]string
+	for i, a := range c.args {
+		if a.dyn {
+			continue
+		}
+		if strings.HasPrefix(a.s, "-") {
+			name, val, eq := strings.Cut(strings.TrimLeft(a.s, "-"), "=")
+			if rest, ok := strings.CutPrefix(strings.ToLower(name), "no-"); ok && !eq {
+				out = append(out, [2]string{rest, "false"})
+				continue
+			}
+			if !eq {
+				if i+1 < len(c.args) && !strings.HasPrefix(c.args[i+1].s, "-") {
+					val = c.args[i+1].s
+				} else {
+					val = "true"
+				}
+			}
+			out = append(out, [2]string{name, val})
+			if !eq {
+				continue
+			}
+			a.s = val
+		}
+		for _, kv := range strings.FieldsFunc(a.s, func(r rune) bool { return r == ',' || r == ' ' || r == '{' || r == '}' }) {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				out = append(out, [2]string{strings.Trim(k, `"'`), strings.Trim(v, `"'`)})
+			} else if k, v, ok := strings.Cut(kv, ":"); ok && strings.Trim(k, `"'`) != "" && !strings.Contains(v, "/") {
+				out = append(out, [2]string{strings.Trim(k, `"'`), strings.Trim(v, `"'`)})
+			}
+		}
+	}
+	return out
+}
+
+// settingsOff judges protections turned off and services scaled to zero.
+func (w *walker) settingsOff(c *call) {
+	if pathsOnly[c.name] || slices.Contains(readOnly, c.name) || slices.Contains(printers, c.name) || readsOnly(c) {
+		return
+	}
+	for _, kv := range settingPairs(c) {
+		k, v := kv[0], strings.ToLower(kv[1])
+		switch {
+		case protectionKey.MatchString(k) && slices.Contains(offValues, v):
+			w.add("ops.protection-off", destructive, c.name+" turns off "+k+": what kept data from being lost (deletion protection, versions, backups) is gone")
+			return
+		case scaleKey.MatchString(k) && isZero(v):
+			w.add("ops.scale-to-zero", destructive, c.name+" sets "+k+" to 0: the service stops serving")
+			return
+		}
+	}
+	if (c.name == "kubectl" || c.name == "oc") && c.sub("autoscale") {
+		if v, ok := c.flagValue("--max"); ok && isZero(v) {
+			w.add("ops.scale-to-zero", destructive, c.name+" autoscale --max=0 scales the workload to nothing")
+		}
+	}
+}
+
+// kubeServiceExposure: a Kubernetes service opened outside the cluster
+// (a load balancer or node port), or a port forward on every interface.
+var kubeOpenType = regexp.MustCompile(`(?i)"?type"?\s*:\s*"?(?:LoadBalancer|NodePort)\b|loadBalancerSourceRanges"?\s*:\s*\[[^\]]*0\.0\.0\.0/0`)
+
+// finalizersDropped: a patch that removes an object's finalizers, which
+// let a pending delete of a volume or namespace finish.
+var finalizersDropped = regexp.MustCompile(`(?i)"?finalizers"?\s*:\s*(?:null|\[\s*\])|"op"\s*:\s*"remove"[^}]*"path"\s*:\s*"/metadata/finalizers|"path"\s*:\s*"/metadata/finalizers[^}]*"op"\s*:\s*"remove"|"?finalizers"?\s*:\s*\[\s*\]`)
+
+func (w *walker) kubeSettings(c *call) {
+	if c.name != "kubectl" && c.name != "oc" && c.name != "kubecolor" {
+		return
+	}
+	text := strings.Join(argStrings(c.args), " ")
+	switch {
+	case c.sub("expose") || c.sub("create", "service"):
+		t, _ := c.flagValue("--type")
+		if strings.EqualFold(t, "LoadBalancer") || strings.EqualFold(t, "NodePort") ||
+			c.sub("create", "service", "loadbalancer") || c.sub("create", "service", "nodeport") {
+			w.add("ops.expose", destructive, c.name+" opens a service outside the cluster (a load balancer or node port)")
+		}
+	case c.sub("patch") || c.sub("apply") || c.sub("set"):
+		if kubeOpenType.MatchString(text) {
+			w.add("ops.expose", destructive, c.name+" makes a service a load balancer or node port, reachable outside the cluster")
+		}
+		if finalizersDropped.MatchString(text) {
+			w.add("k8s.finalizers", destructive, c.name+" removes finalizers: a pending delete of the object (a volume, a namespace) completes, with its data")
+		}
+	case c.sub("port-forward"):
+		for _, v := range optionValues(c, "--address") {
+			for _, a := range strings.Split(v.s, ",") {
+				if a != "localhost" && !strings.HasPrefix(a, "127.") && a != "::1" {
+					w.add("ops.expose", destructive, c.name+" port-forward listens on "+a+": the service is reachable from other machines")
+					return
+				}
+			}
+		}
+	case c.sub("annotate") || c.sub("label"):
+		if strings.Contains(text, "helm.sh/resource-policy-") {
+			w.add("k8s.finalizers", destructive, c.name+" removes helm's keep policy: the next uninstall deletes the resource, a volume claim included")
+		}
+	}
+}
