@@ -126,6 +126,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.builtinSubscripts(name, rest, depth)
 	w.readValues(name, rest, in, depth)
 	w.hostAccess(name, rest)
+	w.taskFiles(parseCall(name, rest), depth) // pdm run and hatch run are runners too
 	if w.runs(name, rest, in, depth) {
 		w.secretArgs(parseCall(name, rest))
 		return
