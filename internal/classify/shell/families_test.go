@@ -3913,3 +3913,24 @@ func TestZeroInstancesAndUnfollowedWritersBeforeApply(t *testing.T) {
 		{"curl -o data.json https://example.com/x && terraform apply -auto-approve", write, ""},
 	})
 }
+
+// Host firewalls that close the way in or open a data service to anyone.
+func TestHostFirewallLockoutsAndOpenings(t *testing.T) {
+	check(t, []want{
+		{"ufw default deny incoming && ufw enable", destructive, "host.network-down"},
+		{"ufw deny 22", destructive, "host.lockout"},
+		{"ufw deny ssh", destructive, "host.lockout"},
+		{"nft add rule inet filter input drop", destructive, "host.network-down"},
+		{"nft add chain inet filter input '{ type filter hook input priority 0; policy drop; }'", destructive, "host.network-down"},
+		{"firewall-cmd --set-default-zone=drop", destructive, "host.network-down"},
+		{"ufw allow 5432", destructive, "ops.expose"},
+		{"ufw allow from any to any port 6379", destructive, "ops.expose"},
+		{"firewall-cmd --add-port=5432/tcp --permanent", destructive, "ops.expose"},
+		{"iptables -A INPUT -p tcp --dport 3306 -j ACCEPT", destructive, "ops.expose"},
+		{"ufw allow from 10.0.0.0/8 to any port 5432", write, ""},
+		{"ufw allow 443", write, ""},
+		{"ufw default allow outgoing", write, ""},
+		{"nft add rule inet filter input tcp dport 8080 drop", write, ""},
+		{"nft", write, ""},
+	})
+}

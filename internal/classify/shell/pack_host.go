@@ -199,7 +199,23 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return c.sub("networking", "off") || c.sub("radio", "all", "off") || c.sub("connection", "down") || c.sub("con", "down") ||
 				c.sub("device", "disconnect") || c.sub("dev", "disconnect")
 		case "firewall-cmd":
-			return c.has("--panic-on")
+			v, _ := c.flagValue("--set-default-zone", "--set-target")
+			return c.has("--panic-on") || v == "drop" || v == "block" || v == "DROP" || v == "REJECT"
+		case "ufw":
+			// ufw default deny incoming: every port closed, ssh included,
+			// once ufw is enabled; deny outgoing cuts the rest.
+			return c.sub("default") && (hasWord(c, "deny") || hasWord(c, "reject"))
+		case "nft":
+			// A rule or chain policy that drops everything it sees.
+			words := argStrings(c.args)
+			if len(words) == 0 {
+				return false
+			}
+			last := strings.ToLower(words[len(words)-1])
+			if (c.sub("add", "rule") || c.sub("insert", "rule")) && (last == "drop" || last == "reject") && len(c.pos) <= 6 {
+				return true
+			}
+			return (c.sub("add", "chain") || c.sub("create", "chain")) && strings.Contains(strings.ToLower(strings.Join(words, " ")), "policy drop")
 		case "iptables", "ip6tables":
 			if v, ok := c.flagValue("-P", "--policy"); ok && (v == "INPUT" || v == "OUTPUT") && (hasWord(c, "DROP") || hasWord(c, "REJECT")) {
 				return true
@@ -213,6 +229,38 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 		}
 		return false
 	}, Class: destructive, Reason: "cuts this machine off the network"},
+	{ID: "ops.expose", When: func(c *call) bool {
+		// A data service's port opened to every source on this machine's
+		// firewall.
+		switch c.name {
+		case "ufw":
+			if !c.sub("allow") {
+				return false
+			}
+			from := -1
+			for i, p := range c.pos {
+				if p.s == "from" && i+1 < len(c.pos) {
+					from = i + 1
+				}
+			}
+			if from >= 0 && c.pos[from].s != "any" && c.pos[from].s != "0.0.0.0/0" {
+				return false
+			}
+			return slices.ContainsFunc(c.pos, func(p positional) bool { return dataPort(p.s) })
+		case "firewall-cmd":
+			for _, v := range optionValues(c, "--add-port") {
+				if dataPort(v.s) {
+					return true
+				}
+			}
+		case "iptables", "ip6tables":
+			v, _ := c.flagValue("-j", "--jump")
+			_, src := c.flagValue("-s", "--source")
+			p, _ := c.flagValue("--dport", "--dports")
+			return v == "ACCEPT" && !src && c.has("-A", "-I", "--append", "--insert") && dataPort(p)
+		}
+		return false
+	}, Class: destructive, Reason: "opens a data service's port to every network: the database or cache is reachable from anywhere"},
 	{ID: "host.lockout", When: func(c *call) bool {
 		switch c.name {
 		case "usermod", "chsh":
@@ -228,6 +276,11 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 		case "firewall-cmd":
 			v, _ := c.flagValue("--remove-service", "--remove-port")
 			return v == "ssh" || strings.HasPrefix(v, "22/")
+		case "ufw":
+			// ufw deny 22, ufw deny ssh, ufw reject in on eth0 to any port 22.
+			return (c.sub("deny") || c.sub("reject") || c.sub("insert")) && slices.ContainsFunc(c.pos, func(p positional) bool {
+				return p.s == "22" || p.s == "ssh" || strings.HasPrefix(p.s, "22/") || p.s == "OpenSSH"
+			})
 		case "tc":
 			// netem loss 100% (or close) drops every packet: the machine is cut off.
 			return hasWord(c, "netem") && hasWord(c, "loss") && slices.ContainsFunc(c.pos, func(p positional) bool {
@@ -336,6 +389,16 @@ func hasWordContaining(c *call, texts ...string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// dataPort: a port data services listen on (5432, 3306/tcp, 6379...).
+func dataPort(s string) bool {
+	p, _, _ := strings.Cut(s, "/")
+	switch p {
+	case "5432", "3306", "6379", "27017", "9200", "9300", "5984", "11211", "2379", "8086", "9042", "1433", "1521", "26257", "8529", "7474", "7687", "28015", "9000", "5433", "6432", "2181", "9092":
+		return true
 	}
 	return false
 }
