@@ -254,6 +254,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	w.copies(c, in)
 	w.remoteOverwrite(c, in)
+	w.patchContent(c, in)
 	w.retentionEdit(c)
 	w.settingsOff(c)
 	w.kubeSettings(c)

@@ -3934,3 +3934,28 @@ func TestHostFirewallLockoutsAndOpenings(t *testing.T) {
 		{"nft", write, ""},
 	})
 }
+
+// A patch is read for the files it names, placed as patch places them.
+func TestPatchesNameTheirOwnFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"evil.patch": "--- /etc/hosts\n+++ /etc/hosts\n@@ -1 +1 @@\n-a\n+b\n",
+		"del.patch":  "--- a/../../../var/lib/app/prod.db\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n",
+		"ok.patch":   "--- a/src/x.c\n+++ b/src/x.c\n@@ -1 +1 @@\n-a\n+b\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"patch -p0 < evil.patch", destructive, "fs.edit-outside-workspace"},
+		{"patch -p1 < del.patch", destructive, "fs.edit-outside-workspace"},
+		{"patch -p1 -i del.patch", destructive, "fs.edit-outside-workspace"},
+		{"cat evil.patch | patch -p0", destructive, "fs.edit-outside-workspace"},
+		{"patch -R -p0 /etc/hosts ok.patch", destructive, "fs.edit-outside-workspace"},
+		{"git apply --unsafe-paths --directory=/srv del.patch", destructive, "fs.edit-outside-workspace"},
+		{"patch -p1 < ok.patch", write, ""},
+		{"patch -N src/x.c ok.patch", write, ""},
+		{"git apply ok.patch", write, ""},
+	})
+}

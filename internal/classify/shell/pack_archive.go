@@ -132,7 +132,7 @@ func (c *call) lands(a arg) bool {
 // patch read from standard input with neither names its files itself,
 // relative to where it runs.
 func patchesOutside(c *call) bool {
-	if c.name != "patch" || c.has("--dry-run", "-C", "--check") {
+	if c.name != "patch" && c.name != "gpatch" || c.has("--dry-run", "-C", "--check") {
 		return false
 	}
 	if dirs := optionValues(c, "-d", "--directory"); len(dirs) > 0 {
@@ -143,12 +143,33 @@ func patchesOutside(c *call) bool {
 		}
 		return false
 	}
-	for _, p := range c.pos {
-		if !p.afterFlag || len(c.pos) == 1 {
-			return c.lands(p.arg)
-		}
+	if ops := patchOperands(c); len(ops) > 0 {
+		return c.lands(ops[0]) // patch ORIGFILE [PATCHFILE]
 	}
 	return c.lands(arg{s: "."})
+}
+
+// patchValueOpts are patch's options that take a value.
+var patchValueOpts = strings.Fields("-d -i -o -r -D -F -z -B -V -Y -g -p --directory --input --output --reject-file --ifdef --fuzz --suffix --prefix --basename-prefix --version-control --get --strip --quoting-style --read-only --backup-if-mismatch")
+
+// patchOperands: patch's ORIGFILE and PATCHFILE, its options (and their
+// values) left out.
+func patchOperands(c *call) []arg {
+	var out []arg
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case a.s == "--":
+			return append(out, c.args[i+1:]...)
+		case strings.HasPrefix(a.s, "-") && len(a.s) > 1:
+			if slices.Contains(patchValueOpts, a.s) {
+				i++ // -p 1, -i file
+			}
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // tarExtracts: -x, --extract, --get, x in a bundle (-xzf), or the old
