@@ -3959,3 +3959,19 @@ func TestPatchesNameTheirOwnFiles(t *testing.T) {
 		{"git apply ok.patch", write, ""},
 	})
 }
+
+// Cloud SDKs in inline code: command objects, resource objects' bare
+// deletes, and the credentials they resolve.
+func TestCloudSDKsInInlineCode(t *testing.T) {
+	check(t, []want{
+		{`node -e 'const {RDSClient,DeleteDBInstanceCommand}=require("@aws-sdk/client-rds");new RDSClient().send(new DeleteDBInstanceCommand({DBInstanceIdentifier:"prod"}))'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'from google.cloud import storage; storage.Client().bucket("prod").delete(force=True)'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'import boto3; boto3.resource("dynamodb").Table("orders").delete()'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'import boto3; boto3.resource("ec2").Instance("i-1").terminate()'`, destructive, "inline.destructive-call"},
+		{`python3 -c 'import boto3; print(boto3.Session().get_credentials().secret_key)'`, credential, "creds.sdk-credentials"},
+		{`python3 -c 'import google.auth; c,p=google.auth.default(); print(c.token)'`, credential, "creds.sdk-credentials"},
+		{`python3 -c 'import boto3; print(boto3.client("s3").list_buckets())'`, write, ""},
+		{`node -e 'const {S3Client, ListBucketsCommand} = require("@aws-sdk/client-s3"); new S3Client().send(new ListBucketsCommand({}))'`, write, ""},
+		{`python3 -c 'd = {}; d.clear(); print(d)'`, write, ""},
+	})
+}

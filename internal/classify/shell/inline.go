@@ -280,6 +280,15 @@ var (
 	// client's DELETE. A bare delete( or drop( is too often a map's or a
 	// data frame's in memory to say.
 	destructiveMethod = regexp.MustCompile(`\b(?:delete|drop|destroy|terminate|purge|truncate|wipe|erase)(?:_[a-z]\w*|[A-Z]\w*)\s*\(|\b(?:purge|wipe)\s*\(|\bflush(?:all|db|_all|_db|All|Db)\s*\(|\b(?:requests|httpx|axios|ky|got|superagent|session|client)\.(?:delete|del)\s*\(`)
+	// sdkDeleteCommand: an SDK's command object that deletes (AWS SDK
+	// for JavaScript v3's DeleteBucketCommand, TerminateInstancesCommand).
+	sdkDeleteCommand = regexp.MustCompile(`\b(?:Delete|Drop|Destroy|Terminate|Purge|Truncate|Wipe|Remove|Reset|Stop|Disable|Detach|Deregister|Revoke|Schedule\w*Deletion)\w*Command\b`)
+	// cloudSDK: code that imports a cloud provider's SDK, whose resource
+	// objects delete with a bare .delete() or .terminate().
+	cloudSDK          = regexp.MustCompile(`\bboto3\b|\bgoogle\.cloud\b|@google-cloud/|\bazure\.(?:mgmt|storage|cosmos)|@azure/|\baws-sdk\b|\bkubernetes\b|\bdigitalocean\b|\bhcloud\b|\blinode_api4\b|\bpulumi\b`)
+	sdkResourceDelete = regexp.MustCompile(`\.(?:delete|terminate|destroy|drop|purge|begin_delete|beginDelete|beginDeleteAndWait|deleteIfExists|delete_if_exists|stop|shutdown)\s*\(`)
+	// sdkCredentials: the credentials an SDK resolved, read by code.
+	sdkCredentials = regexp.MustCompile(`\bget_credentials\s*\(|\bget_frozen_credentials\b|\bgoogle\.auth\.default\s*\(|\bfromNodeProviderChain\b|\bdefaultProvider\s*\(\s*\)\s*\(|\bfromIni\s*\(|\bfromEnv\s*\(\s*\)\s*\(|\.get_token\s*\(|\bgetAccessToken\s*\(|\.secret_key\b|\bsecretAccessKey\b|\bcredentials\.token\b`)
 	// harmlessDrops: calls of these names that change only memory.
 	harmlessDrops = regexp.MustCompile(`^(?:drop_duplicates|drop_while|dropWhile|dropLast|dropRight|delete_if|delete_at|delete_prefix|delete_suffix|deleteProperty|deleteCharAt|deleteLater)\s*\($`)
 	// execReference: a command-running function named without being called
@@ -461,6 +470,20 @@ func (w *walker) code(lang string, a arg, depth int) {
 			found = true
 			w.script(m[1]+m[2]+m[3], depth+1)
 		}
+	}
+	if m := sdkDeleteCommand.FindString(text); m != "" {
+		found = true
+		w.add("inline.destructive-call", destructive, lang+" code sends "+m+", which deletes or stops what it names")
+	}
+	if cloudSDK.MatchString(text) {
+		if m := sdkResourceDelete.FindString(text); m != "" {
+			found = true
+			w.add("inline.destructive-call", destructive, lang+" code calls "+strings.TrimSpace(strings.TrimSuffix(m, "("))+" on a cloud SDK's resource, which deletes or stops it")
+		}
+	}
+	if m := sdkCredentials.FindString(text); m != "" {
+		found = true
+		w.add("creds.sdk-credentials", credential, lang+" code reads the cloud credentials the SDK resolves ("+strings.TrimSuffix(m, "(")+")")
 	}
 	if m := deleteCalls.FindString(text); m != "" {
 		found = true
