@@ -132,6 +132,10 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	".dbshell", ".local/share/fish/fish_history", ".age/", "/atuin/history.db", ".config/age/", ".pgpass", ".my.cnf", ".netrc", ".git-credentials",
 	// More CLIs', browsers' and servers' credential stores.
 	".databrickscfg", ".ngrok2/", ".config/ngrok/", ".supabase/access-token", ".terraformrc", ".config/hcloud/",
+	// Where orchestrators mount secrets into containers, and hosts keep them.
+	"/etc/secrets/", "/mnt/secrets-store/", "/vault/secrets/", "/var/secrets/", "/etc/vault/token", "kubernetes.io~secret/",
+	"/var/lib/docker/containers/", "/etc/rancher/rke2/rke2.yaml", "/etc/rancher/k3s/k3s.yaml", "/etc/grafana/grafana.ini",
+	"/var/lib/cloud/instance/user-data", "/var/lib/cloud/instances/", ".config/tea/config.yml", "/etc/gitlab-runner/config.toml",
 	"/logins.json", "/key4.db", "/login data", "/cookies", ".local/share/keyrings/", "/legacy_credentials/", ".kube/cache/oidc-login/",
 	".gradle/gradle.properties", ".ivy2/.credentials", ".nuget/nuget/nuget.config", ".config/sops/age/", "/huggingface/token",
 	".kaggle/kaggle.json", ".config/stripe/", ".twilio-cli/", ".jfrog/", ".circleci/cli.yml", ".travis/config.yml",
@@ -208,6 +212,9 @@ func isSecretPath(p string) bool {
 		return true
 	case strings.HasSuffix(base, "_history") && strings.HasPrefix(base, "."):
 		return true
+	}
+	if strings.HasPrefix(lp, "/secrets/") {
+		return true // a secrets volume mounted at the root
 	}
 	for _, frag := range secretFragments {
 		if strings.Contains(lp, frag) && !strings.HasSuffix(lp, ".pub") && !strings.HasSuffix(lp, "known_hosts") && !strings.HasSuffix(lp, ".ssh/config") && !strings.HasSuffix(lp, "/") && !strings.HasSuffix(lp, "authorized_keys") {
@@ -290,7 +297,8 @@ func SecretName(name string) bool { return secretName(name) }
 // reads them all.
 var secretDirs = []string{".ssh", ".aws", ".gnupg", ".kube", ".docker", ".config/gh", ".railway", ".fly", ".config/gcloud", ".azure",
 	".password-store", "/run/secrets", "/var/run/secrets", ".config/railway", ".config/flyctl", ".claude", ".codex", ".talos",
-	"/etc/wireguard", "/etc/networkmanager/system-connections", ".aws/sso/cache"}
+	"/etc/wireguard", "/etc/networkmanager/system-connections", ".aws/sso/cache", "/etc/secrets", "/mnt/secrets-store", "/vault/secrets",
+	"/var/secrets", "/secrets"}
 
 func isSecretDir(p string) bool {
 	lp := strings.TrimSuffix(strings.ToLower(strings.Trim(p, `"'`)), "/")

@@ -1,0 +1,138 @@
+package shell
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+func init() { register(storesPack) }
+
+// storesPack: secret stores, platforms and configuration managers beyond
+// the big clouds, each with its own words for printing a secret, putting
+// an old state back, or opening something to everyone.
+var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
+	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	Partial: true, Rules: []Rule{
+		{ID: "creds.secret-store-read", When: func(c *call) bool {
+			switch c.name {
+			case "glab":
+				return c.sub("variable", "get") || c.sub("variable", "export") || c.sub("variable", "list") || c.sub("api") && slices.ContainsFunc(c.pos, func(p positional) bool {
+					return strings.Contains(p.s, "/variables")
+				})
+			case "cf":
+				return c.sub("env") || c.sub("service-key") || c.sub("curl") && slices.ContainsFunc(c.pos, func(p positional) bool { return strings.HasSuffix(p.s, "/env") })
+			case "conjur":
+				return c.sub("variable", "get") || c.sub("variable", "value") || c.sub("variable", "values")
+			case "azd":
+				return c.sub("env", "get-values") || c.sub("env", "get-value")
+			case "git-crypt":
+				return c.sub("export-key")
+			case "transcrypt":
+				return c.has("-d", "--display")
+			case "blackbox_cat", "blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view":
+				return true
+			case "berglas":
+				return c.sub("access")
+			case "aws":
+				return c.sub("lightsail", "get-instance-access-details") || c.sub("lightsail", "download-default-key-pair") ||
+					c.sub("elasticbeanstalk", "describe-configuration-settings") || c.sub("apprunner", "describe-service") ||
+					c.sub("codebuild", "batch-get-projects") || c.sub("amplify", "get-app") || c.sub("amplify", "get-branch")
+			case "gcloud":
+				return (c.sub("run", "services", "describe") || c.sub("functions", "describe") || c.sub("run", "jobs", "describe"))
+			case "airflow":
+				return c.sub("connections", "get") || c.sub("connections", "export") || c.sub("variables", "get") || c.sub("variables", "export")
+			case "dokku":
+				s := c.subAt(0)
+				return s == "config" || s == "config:show" || s == "config:get" || s == "config:export" || strings.HasSuffix(s, ":info") && c.has("--dsn") ||
+					strings.HasSuffix(s, ":credentials")
+			case "firebase":
+				return c.sub("auth:export")
+			case "salt", "salt-call", "salt-ssh":
+				f := saltFunction(c)
+				return f == "pillar.items" || f == "pillar.get" || f == "pillar.raw" || f == "pillar.item" || f == "pillar.data" ||
+					f == "config.get" || f == "shadow.info" || f == "environ.items" || f == "environ.get"
+			}
+			return false
+		}, Class: credential, Reason: "prints secrets a store or platform keeps (variables, keys, connection strings, decrypted files)"},
+		{ID: "salt.destructive", When: func(c *call) bool {
+			if c.name != "salt" && c.name != "salt-call" && c.name != "salt-ssh" {
+				return false
+			}
+			_, fn, ok := strings.Cut(saltFunction(c), ".")
+			return ok && slices.ContainsFunc(strings.Split(strings.ToLower(fn), "_"), func(p string) bool {
+				return slices.Contains(destructiveVerbs, p) || slices.Contains(saltStops, p)
+			})
+		}, Class: destructive, Reason: "runs a Salt function that removes, overwrites or stops what it names on every minion it targets"},
+		{ID: "ops.expose", When: func(c *call) bool {
+			switch c.name {
+			case "glab":
+				v, _ := c.flagValue("--visibility")
+				return c.sub("repo", "edit") && strings.EqualFold(v, "public")
+			case "npm":
+				return c.sub("access", "public") || c.sub("access", "set") && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "status=public" })
+			case "wrangler":
+				return c.sub("r2", "bucket", "dev-url", "enable")
+			}
+			return false
+		}, Class: destructive, Reason: "makes private code, a package or a bucket public"},
+		{ID: "state.restore", When: func(c *call) bool {
+			switch c.name {
+			case "aws":
+				return c.sub("rds", "backtrack-db-cluster") || c.sub("ec2", "create-replace-root-volume-task")
+			case "wrangler":
+				return c.sub("d1", "time-travel", "restore")
+			}
+			return false
+		}, Class: destructive, Reason: "puts an earlier state back over the live one: everything written since is lost"},
+		{ID: "backup.delete", When: func(c *call) bool {
+			return c.name == "tarsnap" && (c.has("-d", "--nuke", "--fsck-prune"))
+		}, Class: destructive, Reason: "deletes archives from the backup service"},
+		{ID: "ops.seek", When: func(c *call) bool {
+			return c.name == "rpk" && c.sub("group", "seek")
+		}, Class: destructive, Reason: "moves a consumer group's offsets: messages are skipped or delivered again"},
+		{ID: "cloud.lockout", When: func(c *call) bool {
+			switch c.name {
+			case "aws":
+				return c.sub("iam", "deactivate-mfa-device") || c.sub("iam", "delete-virtual-mfa-device")
+			case "kafka-acls", "kafka-acls.sh":
+				return c.has("--deny-principal")
+			case "rabbitmqctl":
+				return c.sub("change_password") || c.sub("clear_password") || c.sub("delete_user")
+			case "cargo":
+				return c.sub("owner") && c.has("--remove", "-r")
+			}
+			return false
+		}, Class: destructive, Reason: "takes access away from people or services (a password, an owner, an MFA device, a deny rule)"},
+		{ID: "data.retention-cut", When: func(c *call) bool {
+			switch c.name {
+			case "kafka-configs", "kafka-configs.sh":
+				return c.has("--alter") && slices.ContainsFunc(c.args, func(a arg) bool {
+					return strings.Contains(a.s, "cleanup.policy=compact") && !strings.Contains(a.s, "delete")
+				})
+			case "wrangler":
+				v, ok := c.flagValue("--expire-days")
+				return c.sub("r2", "bucket", "lifecycle", "add") && ok && v != "" && len(v) <= 1
+			}
+			return false
+		}, Class: destructive, Reason: "has stored data deleted: compaction keeps only each key's last value, a lifecycle rule expires objects within days"},
+	}}
+
+var saltStops = []string{"stop", "reboot", "halt", "shutdown", "poweroff", "kill", "write", "absent", "disable"}
+
+// saltFunctionName: a module.function word (file.remove, pillar.items).
+var saltFunctionName = regexp.MustCompile(`^[a-z_][\w]*\.[a-z_]\w*$`)
+
+// saltFunction: the module.function salt is told to run.
+func saltFunction(c *call) string {
+	for i, p := range c.pos {
+		if c.name == "salt" && i == 0 {
+			continue // the target
+		}
+		if saltFunctionName.MatchString(p.s) {
+			return p.s
+		}
+	}
+	return ""
+}

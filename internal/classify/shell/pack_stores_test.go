@@ -1,0 +1,72 @@
+package shell
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Secret stores and platforms beyond the big clouds, Salt's functions,
+// and the places orchestrators mount secrets.
+func TestOtherStoresPlatformsAndMounts(t *testing.T) {
+	check(t, []want{
+		{"glab variable get DB_PASS", credential, "creds.secret-store-read"},
+		{"glab api projects/1/variables/DB_PASS", credential, "creds.secret-store-read"},
+		{"cf env myapp", credential, "creds.secret-store-read"},
+		{"conjur variable get -i prod/db/password", credential, "creds.secret-store-read"},
+		{"azd env get-values", credential, "creds.secret-store-read"},
+		{"git-crypt export-key /tmp/k", credential, "creds.secret-store-read"},
+		{"blackbox_cat secrets.gpg", credential, "creds.secret-store-read"},
+		{"berglas access sm://p/db", credential, "creds.secret-store-read"},
+		{"aws lightsail get-instance-access-details --instance-name x", credential, "creds.secret-store-read"},
+		{"gcloud run services describe api --format=yaml", credential, "creds.secret-store-read"},
+		{"airflow connections export conns.json", credential, "creds.secret-store-read"},
+		{"dokku config:show app", credential, "creds.secret-store-read"},
+		{"firebase auth:export users.json", credential, "creds.secret-store-read"},
+		{"salt '*' pillar.items", credential, "creds.secret-store-read"},
+		{"salt '*' file.remove /srv", destructive, "salt.destructive"},
+		{"salt-call postgres.db_remove prod", destructive, "salt.destructive"},
+		{"salt -G 'os:Ubuntu' service.stop postgresql", destructive, "salt.destructive"},
+		{"glab repo edit --visibility public", destructive, "ops.expose"},
+		{"npm access public pkg", destructive, "ops.expose"},
+		{"aws rds backtrack-db-cluster --db-cluster-identifier prod --backtrack-to 2020-01-01T00:00:00Z", destructive, "state.restore"},
+		{"wrangler d1 time-travel restore db --timestamp 2020-01-01", destructive, "state.restore"},
+		{"tarsnap -d -f archive", destructive, "backup.delete"},
+		{"rpk group seek g --to end", destructive, "ops.seek"},
+		{"aws iam deactivate-mfa-device --user-name admin --serial-number s", destructive, "cloud.lockout"},
+		{"rabbitmqctl change_password admin x", destructive, "cloud.lockout"},
+		{"cat /etc/secrets/db", credential, "creds.read-secret-file"},
+		{"cat /mnt/secrets-store/db-password", credential, "creds.read-secret-file"},
+		{"cat /vault/secrets/database", credential, "creds.read-secret-file"},
+		{"cat /secrets/db", credential, "creds.read-secret-file"},
+		{"cat /var/lib/docker/containers/*/config.v2.json", credential, "creds.read-secret-file"},
+		{"kubectl exec api -- cat /etc/secrets/db", credential, "creds.read-secret-file"},
+		{"salt '*' test.ping", write, ""},
+		{"salt '*' pkg.install vim", write, ""},
+		{"glab mr list", write, ""},
+		{"gcloud run services list", read, ""},
+		{"tarsnap -c -f a .", write, ""},
+		{"cat src/secrets/handler.go", read, ""},
+	})
+}
+
+// A recursive search over a tree that holds a credential file, for a
+// secret's name in any case, prints the credential's value.
+func TestSecretNamesSearchedWhereCredentialFilesAre(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("DB_PASSWORD=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	checkIn(t, dir, []want{
+		{"grep -r password .", credential, ""},
+		{"grep -ri secret .", credential, ""},
+		{"rg -i --hidden password", credential, ""},
+		{"grep -rn password src/", read, ""},
+		{"rg -i password", read, ""},
+		{"grep -r TODO .", read, ""},
+		{"grep -r password --exclude=.env .", read, ""},
+	})
+}
