@@ -3975,3 +3975,23 @@ func TestCloudSDKsInInlineCode(t *testing.T) {
 		{`python3 -c 'd = {}; d.clear(); print(d)'`, write, ""},
 	})
 }
+
+// Requests read for the settings their bodies and paths carry, and
+// platforms' environment variables asked over HTTP.
+func TestRequestBodiesReadForSettings(t *testing.T) {
+	check(t, []want{
+		{`curl -X POST "https://api.hetzner.cloud/v1/servers/1/actions/disable_backup"`, destructive, "ops.protection-off"},
+		{`curl -X POST https://api.hetzner.cloud/v1/servers/1/actions/change_protection -d '{"delete":false}'`, destructive, "ops.protection-off"},
+		{`curl -X POST https://api.digitalocean.com/v2/droplets/1/actions -d '{"type":"disable_backups"}'`, destructive, "ops.protection-off"},
+		{`curl -X PATCH https://api.supabase.com/v1/projects/ref/config/database/pitr -d '{"enabled":false}'`, destructive, "ops.protection-off"},
+		{`curl -X PUT localhost:9200/_cluster/settings -d '{"persistent":{"action.destructive_requires_name":false}}'`, destructive, "ops.protection-off"},
+		{`curl -X PATCH https://api.github.com/repos/o/r -d '{"private":false}'`, destructive, "ops.expose"},
+		{`curl -X PUT https://gitlab.com/api/v4/projects/1 -d visibility=public`, destructive, "ops.expose"},
+		{`curl "https://api.vercel.com/v9/projects/p/env?decrypt=true"`, credential, "creds.secret-endpoint"},
+		{`curl https://api.render.com/v1/services/s/env-vars`, credential, "creds.secret-endpoint"},
+		{`curl -H "PRIVATE-TOKEN: x" https://gitlab.com/api/v4/projects/1/variables`, credential, "creds.secret-endpoint"},
+		{`curl -X PATCH https://api.github.com/repos/o/r -d '{"description":"x"}'`, write, ""},
+		{`curl -X POST https://api.example.com/items -d '{"enabled":false}'`, write, ""},
+		{`curl -X POST https://api.digitalocean.com/v2/droplets/1/actions -d '{"type":"enable_backups"}'`, write, ""},
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -90,6 +92,9 @@ func (w *walker) requestEffect(c *call, in input) {
 		// An object stored with no bytes: the one it replaces is emptied.
 		w.add("cloud.overwrite-with-nothing", destructive, c.name+" PUTs an empty body to "+r.url.Host+r.url.Path+": the object it replaces is emptied")
 		w.target(r.url.Host + r.url.Path)
+	}
+	if !reads(r.method) && r.method != "RAW" && r.readable {
+		w.bodySettings(c, r)
 	}
 	if !reads(r.method) {
 		for _, seg := range strings.Split(r.url.Path, "/") {
@@ -291,4 +296,71 @@ func objectStore(host string) bool {
 		}
 	}
 	return false
+}
+
+// protectedPath: an endpoint about a protection (point-in-time recovery,
+// backups, versioning), whose "enabled": false turns it off.
+var protectedPath = regexp.MustCompile(`(?i)pitr|backup|versioning|protection|soft[-_]?delete|retention|object[-_]?lock`)
+
+// disablingPath: an action endpoint that turns a protection off.
+var disablingPath = regexp.MustCompile(`(?i)disable[-_]?(?:backups?|protection|pitr|versioning)|/_disable\b`)
+
+// bodySettings reads a request's settings (a JSON or form body, and the
+// path) as the command line's are read: a protection turned off, a
+// repository or bucket made public.
+func (w *walker) bodySettings(c *call, r request) {
+	var pairs [][2]string
+	var doc any
+	if json.Unmarshal([]byte(r.body), &doc) == nil {
+		flattenJSON("", doc, &pairs)
+	} else if q, err := url.ParseQuery(r.body); err == nil {
+		for k, vs := range q {
+			for _, v := range vs {
+				pairs = append(pairs, [2]string{k, v})
+			}
+		}
+	}
+	at := r.url.Path
+	if m := disablingPath.FindString(at); m != "" {
+		w.add("ops.protection-off", destructive, c.name+" calls "+at+", which turns a protection against data loss, or an account, off")
+		return
+	}
+	for _, kv := range pairs {
+		k, v := kv[0], strings.ToLower(kv[1])
+		off := slices.Contains(offValues, v)
+		switch {
+		case off && (protectionKey.MatchString(k) || k == "destructive_requires_name" || k == "action.destructive_requires_name"),
+			off && (k == "enabled" || k == "delete" || k == "rebuild") && protectedPath.MatchString(at),
+			k == "type" && disablingPath.MatchString("/"+v):
+			w.add("ops.protection-off", destructive, c.name+" sends "+k+"="+v+" to "+at+": a protection against data loss is turned off")
+			return
+		case k == "private" && off, k == "visibility" && v == "public", (k == "public" || k == "publicly_accessible") && v == "true":
+			w.add("ops.expose", destructive, c.name+" sends "+k+"="+v+" to "+at+": what it names becomes public")
+			return
+		}
+	}
+}
+
+// flattenJSON lists a JSON document's scalar members with their last key
+// (dotted keys kept whole: "index.lifecycle.name").
+func flattenJSON(key string, v any, out *[][2]string) {
+	if len(*out) > 512 {
+		return
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			flattenJSON(k, e, out)
+		}
+	case []any:
+		for _, e := range t {
+			flattenJSON(key, e, out)
+		}
+	case string:
+		*out = append(*out, [2]string{key, t})
+	case bool:
+		*out = append(*out, [2]string{key, strconv.FormatBool(t)})
+	case float64:
+		*out = append(*out, [2]string{key, strconv.FormatFloat(t, 'f', -1, 64)})
+	}
 }

@@ -11,8 +11,9 @@ import (
 // engines or token lookups, Kubernetes' Secrets or etcd's key range is a
 // credential read whichever client sends it.
 // The path is read from its start, right after the host: /docs/v1/secret
-// is a page.
-var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:token|tokens|bootstrap)\b|/v1/var/|/v1/vars\b|/v1/(?:secret|kv|kv-v2|secrets|cubbyhole)/|/v1/auth/token/(?:lookup|create)|/v1/sys/(?:raw|wrapping/unwrap)|/api/v1/(?:namespaces/[^/\s]+/)?secrets\b|/v3/kv/range\b|/v2/keys/registry/secrets)`)
+// is a page. Platforms' environment variables (Vercel, Netlify, Render,
+// GitLab CI, Heroku) hold the applications' secrets.
+var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:token|tokens|bootstrap)\b|/v1/var/|/v1/vars\b|/v1/(?:secret|kv|kv-v2|secrets|cubbyhole)/|/v1/auth/token/(?:lookup|create)|/v1/sys/(?:raw|wrapping/unwrap)|/api/v1/(?:namespaces/[^/\s]+/)?secrets\b|/v3/kv/range\b|/v2/keys/registry/secrets|/v\d+/projects/[^/\s]+/env\b|/api/v1/accounts/[^/\s]+/env\b|/v1/services/[^/\s]+/env-vars\b|/api/v4/(?:projects|groups)/[^/\s]+/variables\b|/apps/[^/\s]+/config-vars\b|[?&]decrypt=true)`)
 
 func (w *walker) secretEndpoint(c *call) {
 	if !slices.Contains(httpClients, c.name) && !(c.name == "nomad" && c.sub("operator", "api")) && !(c.name == "consul" && c.sub("debug")) {
