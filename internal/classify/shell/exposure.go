@@ -64,6 +64,8 @@ func (w *walker) cloudAccess(c *call) {
 		w.add("cloud.lockout", destructive, c.name+" replaces a whole access policy: whoever it leaves out loses access (a key policy without its administrators cannot be undone)")
 	case c.name == "aws" && c.sub("route53", "change-resource-record-sets") && dnsDelete.MatchString(text):
 		w.add("cloud.dns-delete", destructive, c.name+" deletes DNS records: whatever they named stops resolving")
+	case c.name == "aws" && c.sub("dynamodb", "batch-write-item") && strings.Contains(text, "DeleteRequest"):
+		w.add("cloud.delete", destructive, c.name+" deletes items in a batch (DeleteRequest)")
 	case c.name == "aws" && c.sub("organizations", "attach-policy"):
 		w.add("cloud.lockout", destructive, c.name+" attaches an organization policy: what it denies, every account under the target loses, its administrators included")
 	case denies.MatchString(text) && (strings.Contains(joined, "polic") || strings.Contains(joined, "permissions-boundary")):

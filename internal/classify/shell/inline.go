@@ -280,6 +280,9 @@ var (
 	// client's DELETE. A bare delete( or drop( is too often a map's or a
 	// data frame's in memory to say.
 	destructiveMethod = regexp.MustCompile(`\b(?:delete|drop|destroy|terminate|purge|truncate|wipe|erase)(?:_[a-z]\w*|[A-Z]\w*)\s*\(|\b(?:purge|wipe)\s*\(|\bflush(?:all|db|_all|_db|All|Db)\s*\(|\b(?:requests|httpx|axios|ky|got|superagent|session|client)\.(?:delete|del)\s*\(`)
+	// queueClear: background-job queues emptied (Sidekiq's sets and
+	// queues, RQ's empty(), Celery's purge).
+	queueClear = regexp.MustCompile(`\b(?:Sidekiq::\w+|RetrySet|DeadSet|ScheduledSet)\b[^;\n]*[.:](?:clear|kill_all|delete_all)\b|\bQueue\([^;\n]*\)\.empty\(\)|\.empty_queue\b|\bcontrol\.purge\(\)`)
 	// sdkDeleteCommand: an SDK's command object that deletes (AWS SDK
 	// for JavaScript v3's DeleteBucketCommand, TerminateInstancesCommand).
 	sdkDeleteCommand = regexp.MustCompile(`\b(?:Delete|Drop|Destroy|Terminate|Purge|Truncate|Wipe|Remove|Reset|Stop|Disable|Detach|Deregister|Revoke|Schedule\w*Deletion)\w*Command\b`)
@@ -470,6 +473,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 			found = true
 			w.script(m[1]+m[2]+m[3], depth+1)
 		}
+	}
+	if m := queueClear.FindString(text); m != "" {
+		found = true
+		w.add("inline.destructive-call", destructive, lang+" code empties a job queue ("+m+"): the jobs in it are gone")
 	}
 	if m := sdkDeleteCommand.FindString(text); m != "" {
 		found = true

@@ -86,6 +86,7 @@ func (w *walker) runsManifests(c *call, in input, depth int) {
 		for _, p := range c.pos {
 			if !p.afterFlag {
 				read([]string{p.s})
+				w.playbookRoles(p.s, depth)
 			}
 		}
 	case (c.name == "terraform" || c.name == "tofu") && (c.sub("apply") || c.sub("plan") || c.sub("refresh") || c.sub("destroy")):
@@ -98,6 +99,41 @@ func (w *walker) runsManifests(c *call, in input, depth int) {
 			if text, st := w.readScript(m); st == fileKnown && terraformRuns.MatchString(text) {
 				w.add("file.manifest-unknown", unknown, c.name+" runs a local command the configuration names ("+terraformRuns.FindString(text)+" in "+filepath.Base(m)+")")
 				return
+			}
+		}
+	}
+}
+
+// roleNames: the roles a playbook names (roles: [- x, - role: x],
+// include_role/import_role name: x).
+var roleNames = regexp.MustCompile(`(?m)(?:^\s*-\s*(?:role:\s*)?|\brole:\s*|_role:\s*\n\s*name:\s*)["']?([A-Za-z0-9_.-]+)["']?\s*$`)
+
+// playbookRoles reads the tasks and handlers of the roles a playbook
+// names, where Ansible finds them beside it (roles/NAME/): a playbook's
+// own tasks may be nothing but a list of roles.
+func (w *walker) playbookRoles(playbook string, depth int) {
+	text, st := w.readScript(playbook)
+	if st != fileKnown || !strings.Contains(text, "role") {
+		return
+	}
+	dir := filepath.Dir(playbook)
+	seen := map[string]bool{}
+	for _, m := range roleNames.FindAllStringSubmatch(text, -1) {
+		name := m[1]
+		if seen[name] || len(seen) > 32 {
+			continue
+		}
+		seen[name] = true
+		for _, sub := range []string{"tasks", "handlers"} {
+			full := w.resolve(filepath.Join(dir, "roles", name, sub))
+			if full == "" {
+				continue
+			}
+			files, _ := filepath.Glob(filepath.Join(full, "*.y*ml"))
+			for _, f := range files {
+				if t, st := w.readScript(f); st == fileKnown {
+					w.manifest("ansible-playbook", filepath.Join("roles", name, sub, filepath.Base(f)), t, depth)
+				}
 			}
 		}
 	}

@@ -17,6 +17,9 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az"
 	{ID: "creds.cli-credential", When: func(c *call) bool {
 		return c.name == "argocd" && c.sub("admin", "export")
 	}, Class: credential, Reason: "exports Argo CD's state with its secrets (repository and cluster credentials, the admin password's hash) in clear"},
+	{ID: "cloud.detach-force", When: func(c *call) bool {
+		return c.name == "aws" && c.sub("ec2", "detach-volume") && c.has("--force")
+	}, Class: destructive, Reason: "forces a volume off its instance while it may be written: its filesystem can be left corrupt"},
 	{ID: "ops.seek", When: func(c *call) bool {
 		return c.name == "gcloud" && c.sub("pubsub", "subscriptions", "seek")
 	}, Class: destructive, Reason: "moves a subscription to a time or snapshot: every message before it is acknowledged and dropped, or delivered again"},

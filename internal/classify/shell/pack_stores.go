@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -86,9 +86,16 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 			}
 			return false
 		}, Class: destructive, Reason: "puts an earlier state back over the live one: everything written since is lost"},
+		{ID: "db.clean", When: func(c *call) bool {
+			return c.name == "airflow" && (c.sub("db", "clean") || c.sub("db", "reset") || c.sub("db", "drop-archived"))
+		}, Class: destructive, Reason: "deletes Airflow's metadata (runs, logs, history) or resets its database"},
 		{ID: "backup.delete", When: func(c *call) bool {
 			return c.name == "tarsnap" && (c.has("-d", "--nuke", "--fsck-prune"))
 		}, Class: destructive, Reason: "deletes archives from the backup service"},
+		{ID: "cloud.dns-delete", When: func(c *call) bool {
+			return c.name == "cli53" && (c.sub("rrdelete") || c.sub("rrpurge") || c.sub("delete") || c.sub("import") && c.has("--replace")) ||
+				c.name == "octodns-sync" && c.has("--doit")
+		}, Class: destructive, Reason: "deletes DNS records, or replaces a zone's records with a file's: whatever they named stops resolving"},
 		{ID: "ops.seek", When: func(c *call) bool {
 			return c.name == "rpk" && c.sub("group", "seek")
 		}, Class: destructive, Reason: "moves a consumer group's offsets: messages are skipped or delivered again"},

@@ -70,3 +70,44 @@ func TestSecretNamesSearchedWhereCredentialFilesAre(t *testing.T) {
 		{"grep -r password --exclude=.env .", read, ""},
 	})
 }
+
+// More of the same round: roles a playbook names, retention given inline,
+// DNS tools, forced detaches, job queues emptied, deletion policies.
+func TestPlaybookRolesAndOtherForms(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"site.yml":                     "- hosts: all\n  roles:\n    - web\n    - role: cleanup\n",
+		"web.yml":                      "- hosts: all\n  roles:\n    - web\n",
+		"roles/cleanup/tasks/main.yml": "- name: drop\n  shell: dropdb prod\n",
+		"roles/web/tasks/main.yml":     "- name: ok\n  shell: echo hi\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"ansible-playbook -i prod site.yml", destructive, "db.dropdb"},
+		{"ansible-playbook -i prod web.yml", write, ""},
+	})
+	check(t, []want{
+		{"kopia policy set --global --keep-latest 1 --keep-daily 0", destructive, "data.retention-cut"},
+		{"aws rds modify-db-cluster --db-cluster-identifier prod --backtrack-window 0", destructive, "data.retention-cut"},
+		{`b2 bucket update --lifecycle-rule '{"daysFromUploadingToHiding":1,"fileNamePrefix":""}' b`, destructive, "data.retention-cut"},
+		{`aws backup update-backup-plan --backup-plan-id p --backup-plan '{"Rules":[{"RuleName":"r","Lifecycle":{"DeleteAfterDays":1}}]}'`, destructive, "data.retention-cut"},
+		{"airflow db clean --clean-before-timestamp 2030-01-01 -y", destructive, "db.clean"},
+		{"cli53 rrdelete example.com api A", destructive, "cloud.dns-delete"},
+		{"octodns-sync --config-file c.yaml --doit", destructive, "cloud.dns-delete"},
+		{"aws ec2 detach-volume --volume-id vol-1 --force", destructive, "cloud.detach-force"},
+		{"bundle exec rails runner 'Sidekiq::Queue.all.each(&:clear)'", destructive, "inline.destructive-call"},
+		{`python3 -c "from rq import Queue; from redis import Redis; Queue(connection=Redis()).empty()"`, destructive, "inline.destructive-call"},
+		{`kubectl patch composite x --type merge -p '{"spec":{"deletionPolicy":"Delete"}}'`, destructive, "k8s.finalizers"},
+		{`aws dynamodb batch-write-item --request-items '{"t":[{"DeleteRequest":{"Key":{"id":{"S":"1"}}}}]}'`, destructive, "cloud.delete"},
+		{"kopia policy set --global --keep-latest 10 --keep-daily 7", write, ""},
+		{`b2 update-bucket --lifecycle-rules '[{"daysFromHidingToDeleting":30,"fileNamePrefix":""}]' b allPrivate`, write, ""},
+		{"airflow dags list", write, ""},
+		{"bundle exec rails runner 'puts Sidekiq::Queue.new.size'", write, ""},
+	})
+}

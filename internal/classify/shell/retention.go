@@ -18,7 +18,7 @@ import (
 // (nats stream add --max-age, vault token create -ttl) is not a change,
 // nor is a retention of a week or more.
 
-var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after`)
+var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after|days[-_]?from[-_]?(?:hiding|uploading)|backtrack[-_]?window`)
 
 // limitKey: a limit on how much a store keeps, by count or size (nats
 // --max-msgs, --max-bytes, kafka retention.bytes, pulsar --size): lowered
@@ -190,9 +190,10 @@ func clearedRetention(c *call) (string, bool) {
 	return "", false
 }
 
-// keepsNothing: a backup policy whose every keep count given is 0.
+// keepsNothing: a backup policy whose keep counts given add up to one
+// snapshot or none.
 func keepsNothing(c *call) bool {
-	given := false
+	given, kept := false, 0
 	for i, a := range c.args {
 		name, val, eq := strings.Cut(strings.TrimLeft(a.s, "-"), "=")
 		if !strings.HasPrefix(a.s, "--") || !keepKey.MatchString(name) {
@@ -202,11 +203,13 @@ func keepsNothing(c *call) bool {
 			val = c.args[i+1].s
 		}
 		given = true
-		if n, err := strconv.Atoi(val); err != nil || n != 0 {
+		n, err := strconv.Atoi(val)
+		if err != nil {
 			return false
 		}
+		kept += n
 	}
-	return given
+	return given && kept <= 1 // the latest snapshot alone, or none
 }
 
 // sizeValue reads a count or a size (1, 10K, 1MB, 2GiB) as a number.
@@ -252,6 +255,11 @@ func (w *walker) settingsFiles(c *call) []string {
 			if t, ok := w.readWorkspace(val); ok {
 				out = append(out, t)
 			}
+		}
+	}
+	for _, a := range c.args {
+		if t := strings.TrimSpace(a.s); !a.dyn && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
+			out = append(out, t) // settings given inline as JSON
 		}
 	}
 	for _, v := range optionValues(c, "--add-config-file", "--config-file") {

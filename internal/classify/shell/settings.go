@@ -90,6 +90,10 @@ var kubeOpenType = regexp.MustCompile(`(?i)"?type"?\s*:\s*"?(?:LoadBalancer|Node
 // let a pending delete of a volume or namespace finish.
 var finalizersDropped = regexp.MustCompile(`(?i)"?finalizers"?\s*:\s*(?:null|\[\s*\])|"op"\s*:\s*"remove"[^}]*"path"\s*:\s*"/metadata/finalizers|"path"\s*:\s*"/metadata/finalizers[^}]*"op"\s*:\s*"remove"|"?finalizers"?\s*:\s*\[\s*\]`)
 
+// deletionPolicy: Crossplane's deletionPolicy or a volume's reclaim
+// policy set to Delete.
+var deletionPolicy = regexp.MustCompile(`(?i)"?(?:deletionPolicy|persistentVolumeReclaimPolicy)"?\s*:\s*"?Delete\b`)
+
 func (w *walker) kubeSettings(c *call) {
 	if c.name != "kubectl" && c.name != "oc" && c.name != "kubecolor" {
 		return
@@ -105,6 +109,9 @@ func (w *walker) kubeSettings(c *call) {
 	case c.sub("patch") || c.sub("apply") || c.sub("set"):
 		if kubeOpenType.MatchString(text) {
 			w.add("ops.expose", destructive, c.name+" makes a service a load balancer or node port, reachable outside the cluster")
+		}
+		if deletionPolicy.MatchString(text) {
+			w.add("k8s.finalizers", destructive, c.name+" sets a deletion or reclaim policy of Delete: deleting the object then deletes the cloud resource or volume behind it")
 		}
 		if finalizersDropped.MatchString(text) {
 			w.add("k8s.finalizers", destructive, c.name+" removes finalizers: a pending delete of the object (a volume, a namespace) completes, with its data")
