@@ -202,3 +202,51 @@ func hostDevice(s string) bool {
 	}
 	return false
 }
+
+// imageTools: images whose entrypoint is a tool the guard has rules for:
+// `docker run bitnami/kubectl delete ns prod` runs `kubectl delete ns prod`.
+var imageTools = map[string]string{"kubectl": "kubectl", "helm": "helm", "terraform": "terraform", "tofu": "tofu", "opentofu": "tofu",
+	"pulumi": "pulumi", "rclone": "rclone", "restic": "restic", "aws-cli": "aws", "awscli": "aws", "cloud-sdk": "gcloud",
+	"google-cloud-cli": "gcloud", "azure-cli": "az", "mc": "mc", "flyctl": "flyctl", "doctl": "doctl", "vault": "vault", "consul": "consul",
+	"kopia": "kopia", "velero": "velero", "argocd": "argocd", "gh": "gh", "git": "git", "s3cmd": "s3cmd", "azcopy": "azcopy",
+	"terragrunt": "terragrunt", "eksctl": "eksctl", "etcdctl": "etcdctl", "nomad": "nomad", "k9s": "kubectl", "wrangler": "wrangler",
+	"supabase": "supabase", "heroku": "heroku", "railway": "railway", "borg": "borg", "borgmatic": "borg", "redis-cli": "redis-cli"}
+
+// imageEntrypoint judges what a container runs when its image's
+// entrypoint is a tool and the line gives only its arguments.
+func (w *walker) imageEntrypoint(name string, args []arg, depth int) {
+	opts := containerOptions(args)
+	if opts == nil || slices.ContainsFunc(opts, func(a arg) bool { return a.s == "--entrypoint" || strings.HasPrefix(a.s, "--entrypoint=") }) {
+		return
+	}
+	// The image follows the options (and the subcommand words before them).
+	at := -1
+	for i := range args {
+		if len(opts) > 0 && &args[i] == &opts[len(opts)-1] {
+			at = i + 1
+		}
+	}
+	if at < 0 {
+		for i, a := range args {
+			if a.s == "run" || a.s == "create" {
+				at = i + 1
+				break
+			}
+		}
+	}
+	if at < 0 || at >= len(args) || args[at].dyn {
+		return
+	}
+	image := args[at].s
+	if i := strings.LastIndexByte(image, '/'); i >= 0 {
+		image = image[i+1:]
+	}
+	image, _, _ = strings.Cut(image, "@")
+	image, _, _ = strings.Cut(image, ":")
+	tool, ok := imageTools[strings.ToLower(image)]
+	rest := args[at+1:]
+	if !ok || len(rest) == 0 || baseName(rest[0].s) == tool {
+		return
+	}
+	w.command(append([]arg{{s: tool}}, rest...), input{}, depth+1)
+}

@@ -91,3 +91,43 @@ func TestDumpsThatCarryPasswordHashes(t *testing.T) {
 		{"mysql -D mysql -e 'SELECT * FROM time_zone'", read, ""},
 	})
 }
+
+// An image whose entrypoint is a tool runs that tool with the line's words.
+func TestImagesWhoseEntrypointIsATool(t *testing.T) {
+	check(t, []want{
+		{"docker run --rm bitnami/kubectl delete ns prod", destructive, "k8s.delete"},
+		{"docker run --rm -v $PWD:/w hashicorp/terraform:1.9 destroy -auto-approve", destructive, "iac.destroy"},
+		{"podman run --rm rclone/rclone purge remote:bucket", destructive, "cloud.rclone-sync"},
+		{"docker run --rm amazon/aws-cli s3 rb s3://prod --force", destructive, "cloud.s3-remove-bucket"},
+		{"docker run --rm bitnami/kubectl get pods", write, ""},
+	})
+}
+
+// Commands given as argument vectors in manifests, CI workflows run by
+// hand, compose services run one at a time, manifests applied by
+// directory.
+func TestCommandsInManifestsAndWorkflows(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"k8s/job.yaml":                  "kind: Job\nspec:\n  template:\n    spec:\n      containers:\n      - name: w\n        image: postgres\n        command: [\"psql\",\"-h\",\"prod\",\"-c\",\"DROP DATABASE app\"]\n",
+		"compose.prod.yaml":             "services:\n  wipe:\n    image: postgres\n    command: [\"psql\",\"-h\",\"prod\",\"-c\",\"DROP DATABASE app\"]\n",
+		".github/workflows/destroy.yml": "on: workflow_dispatch\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - run: terraform destroy -auto-approve\n",
+		".gitlab-ci.yml":                "wipe:\n  script:\n    - dropdb prod\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"kubectl apply -f k8s/job.yaml", destructive, ""},
+		{"kubectl apply -f k8s", destructive, ""},
+		{"docker compose -f compose.prod.yaml run wipe", destructive, ""},
+		{"gh workflow run destroy.yml", destructive, "iac.destroy"},
+		{"act -j d", destructive, "iac.destroy"},
+		{"glab ci run", destructive, "db.dropdb"},
+		{"gh workflow list", write, ""},
+	})
+}

@@ -2,9 +2,12 @@ package shell
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Files that tools run the commands of, or mount the host with: compose
@@ -30,6 +33,19 @@ func (w *walker) manifest(tool, name, text string, depth int) {
 		w.add("file.host-mount", unknown, fmt.Sprintf("%s gives a container the host (%s in %s)", tool, strings.TrimSpace(m), name))
 	}
 	for _, m := range manifestCommand.FindAllStringSubmatch(text, -1) {
+		if v := strings.TrimSpace(m[1] + m[2]); strings.HasPrefix(v, "[") {
+			// command: ["psql", "-c", "DROP DATABASE app"]: an argument
+			// vector, run without a shell.
+			var argv []string
+			if yaml.Unmarshal([]byte(v), &argv) == nil && len(argv) > 0 {
+				args := make([]arg, len(argv))
+				for i, a := range argv {
+					args[i] = arg{s: a}
+				}
+				w.command(args, input{}, depth+1)
+				continue
+			}
+		}
 		line := strings.Trim(strings.TrimSpace(m[1]+m[2]), `"'[]`)
 		if line == "" || strings.HasSuffix(line, ":") || strings.HasSuffix(line, "|") || strings.HasSuffix(line, ">") {
 			continue
@@ -78,8 +94,44 @@ func (w *walker) runsManifests(c *call, in input, depth int) {
 			fs = []string{"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}
 		}
 		read(fs)
+	case c.name == "gh" && c.sub("workflow", "run") || c.name == "act" || c.name == "glab" && (c.sub("ci", "run") || c.sub("pipeline", "run")) ||
+		c.name == "gitlab-ci-local":
+		// A CI run runs the workflow file's steps (run:, script:).
+		var fs []string
+		switch {
+		case c.name == "glab" || c.name == "gitlab-ci-local":
+			fs = []string{".gitlab-ci.yml"}
+		case c.name == "act" && len(files("-W", "--workflows")) > 0:
+			fs = files("-W", "--workflows")
+		default:
+			name := ""
+			if c.name == "gh" {
+				name = c.subAt(2)
+			}
+			if strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml") {
+				fs = []string{filepath.Join(".github", "workflows", filepath.Base(name))}
+			} else if full := w.resolve(filepath.Join(".github", "workflows")); full != "" {
+				all, _ := filepath.Glob(filepath.Join(full, "*.y*ml"))
+				fs = append(fs, all...)
+			}
+		}
+		read(fs)
 	case (c.name == "kubectl" || c.name == "oc") && (c.sub("apply") || c.sub("create") || c.sub("replace")):
-		read(files("-f", "--filename"))
+		var fs []string
+		for _, f := range files("-f", "--filename") {
+			// -f DIR applies every manifest in it.
+			if full := w.resolve(f); full != "" {
+				if st, err := os.Stat(full); err == nil && st.IsDir() {
+					for _, pat := range []string{"*.yaml", "*.yml", "*.json"} {
+						m, _ := filepath.Glob(filepath.Join(full, pat))
+						fs = append(fs, m...)
+					}
+					continue
+				}
+			}
+			fs = append(fs, f)
+		}
+		read(fs)
 	case c.name == "podman" && (c.sub("play", "kube") || c.sub("kube", "play")):
 		read([]string{c.pos[len(c.pos)-1].s})
 	case c.name == "ansible-playbook" && !c.has("--check", "-C", "--syntax-check", "--list-tasks", "--list-hosts"):

@@ -215,6 +215,7 @@ func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 		// Its mounts are judged whatever the container runs.
 		w.containerMounts(parseCall(name, args))
 		w.containerHost(name, args)
+		w.imageEntrypoint(name, args, depth)
 	}
 	specs, ok := runners[name]
 	if !ok {
