@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -56,6 +56,50 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 			}
 			return false
 		}, Class: credential, Reason: "prints secrets a store or platform keeps (variables, keys, connection strings, decrypted files)"},
+		{ID: "creds.secret-store-read", When: func(c *call) bool {
+			// vault write to a path that mints or exports a secret prints it.
+			p := vaultPath(c)
+			return c.name == "vault" && (c.sub("write") || c.sub("read")) && vaultMints.MatchString(p)
+		}, Class: credential, Reason: "has Vault mint or export a secret (a token, a secret ID, a private key) and print it"},
+		{ID: "cloud.lockout", When: func(c *call) bool {
+			p := vaultPath(c)
+			return c.name == "vault" && c.sub("write") && (strings.Contains(p, "/rotate-root") || strings.HasPrefix(p, "auth/userpass/users/") && slices.ContainsFunc(c.args, func(a arg) bool { return strings.HasPrefix(a.s, "password=") }))
+		}, Class: destructive, Reason: "changes a password or root credential others sign in with: they are locked out"},
+		{ID: "ops.expose", When: func(c *call) bool {
+			switch c.name {
+			case "ngrok":
+				// A raw TCP tunnel, or one to a data service's port, from the
+				// internet.
+				return c.sub("tcp") || (c.sub("http") || c.sub("tls")) && slices.ContainsFunc(c.pos, func(p positional) bool { return dataPort(lastPort(p.s)) })
+			case "cloudflared":
+				u, _ := c.flagValue("--url")
+				return strings.HasPrefix(u, "tcp://") || strings.HasPrefix(u, "ssh://") || dataPort(lastPort(u))
+			case "bore":
+				return c.sub("local")
+			case "tailscale":
+				return c.sub("funnel") && !c.has("--bg=false") && !slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "off" || p.s == "status" || p.s == "reset" })
+			}
+			return false
+		}, Class: destructive, Reason: "opens a tunnel from the internet to a port on this machine"},
+		{ID: "backup.stop", When: func(c *call) bool {
+			switch c.name {
+			case "systemctl":
+				return (c.sub("stop") || c.sub("mask") || c.sub("disable") || c.sub("kill")) && slices.ContainsFunc(c.pos[1:], func(p positional) bool { return backupUnit.MatchString(p.s) })
+			case "launchctl":
+				return (c.sub("unload") || c.sub("bootout") || c.sub("disable") || c.sub("remove")) && slices.ContainsFunc(c.pos[1:], func(p positional) bool { return backupUnit.MatchString(p.s) })
+			case "velero":
+				return c.sub("schedule", "pause")
+			case "pgbackrest":
+				return c.sub("stop") || c.sub("expire") && (c.has("--set") || slices.ContainsFunc(c.flags, func(f string) bool { return strings.Contains(f, "retention") }))
+			case "pg_archivecleanup":
+				return true
+			case "heroku":
+				return c.sub("pg:backups:unschedule") || c.sub("pg:backups:cancel")
+			case "patronictl":
+				return c.sub("reinit") || c.sub("remove")
+			}
+			return false
+		}, Class: destructive, Reason: "stops or deletes backups or the write-ahead log they are restored from"},
 		{ID: "salt.destructive", When: func(c *call) bool {
 			if c.name != "salt" && c.name != "salt-call" && c.name != "salt-ssh" {
 				return false
@@ -142,4 +186,29 @@ func saltFunction(c *call) string {
 		}
 	}
 	return ""
+}
+
+// vaultMints: paths where a write (or read) creates and returns a secret.
+var vaultMints = regexp.MustCompile(`^(?:auth/token/create|auth/[^/]+/role/[^/]+/secret-id|pki[^/]*/(?:root/generate/exported|intermediate/generate/exported|issue/)|transit/export/|[^/]+/creds/|aws/sts/|gcp/(?:token|key)/|ssh/creds/)`)
+
+// vaultPath: the path vault read|write is given.
+func vaultPath(c *call) string {
+	for _, p := range c.pos[min(1, len(c.pos)):] {
+		if (!p.afterFlag || strings.Contains(p.s, "/")) && !strings.Contains(p.s, "=") {
+			return strings.TrimPrefix(p.s, "/")
+		}
+	}
+	return ""
+}
+
+// backupUnit: a service, timer or job named for backups.
+var backupUnit = regexp.MustCompile(`(?i)backup|snapshot|pgbackrest|wal-g|barman|restic|borg|kopia|velero|dump|archiv`)
+
+// lastPort: the port at the end of a host:port, a URL or a bare number.
+func lastPort(s string) string {
+	s = strings.TrimSuffix(s, "/")
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }

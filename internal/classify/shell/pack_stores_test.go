@@ -111,3 +111,32 @@ func TestPlaybookRolesAndOtherForms(t *testing.T) {
 		{"bundle exec rails runner 'puts Sidekiq::Queue.new.size'", write, ""},
 	})
 }
+
+// Vault's minting paths, tunnels from the internet, backups stopped.
+func TestVaultMintsTunnelsAndBackupsStopped(t *testing.T) {
+	check(t, []want{
+		{"vault write auth/token/create policies=admin", credential, "creds.secret-store-read"},
+		{"vault write -f auth/approle/role/x/secret-id", credential, "creds.secret-store-read"},
+		{"vault write pki/root/generate/exported common_name=x", credential, "creds.secret-store-read"},
+		{"vault write database/rotate-root/db", destructive, "cloud.lockout"},
+		{"vault write auth/userpass/users/admin password=x", destructive, "cloud.lockout"},
+		{"vault write sys/mounts/secret/tune max_versions=1", destructive, "data.retention-cut"},
+		{"vault kv metadata put -delete-version-after=1s secret/app", destructive, "data.retention-cut"},
+		{"ngrok tcp 5432", destructive, "ops.expose"},
+		{"cloudflared tunnel --url tcp://localhost:5432", destructive, "ops.expose"},
+		{"tailscale funnel 8080", destructive, "ops.expose"},
+		{"systemctl mask backup.timer", destructive, "backup.stop"},
+		{"velero schedule pause daily", destructive, "backup.stop"},
+		{`kubectl patch cronjob db-backup -p '{"spec":{"suspend":true}}'`, destructive, "backup.stop"},
+		{"pgbackrest --stanza=main expire --repo1-retention-full=1", destructive, "backup.stop"},
+		{"pg_archivecleanup /var/lib/pgsql/wal 000000010000000000000010", destructive, "backup.stop"},
+		{"heroku pg:backups:unschedule DATABASE_URL", destructive, "backup.stop"},
+		{"vault write secret/app foo=bar", write, ""},
+		{"vault kv metadata put -max-versions=10 secret/app", write, ""},
+		{"ngrok http 3000", write, ""},
+		{"cloudflared tunnel --url http://localhost:8080", write, ""},
+		{"tailscale funnel status", write, ""},
+		{"pgbackrest --stanza=main backup", write, ""},
+		{"systemctl status backup.timer", write, ""},
+	})
+}

@@ -18,7 +18,7 @@ import (
 // (nats stream add --max-age, vault token create -ttl) is not a change,
 // nor is a retention of a week or more.
 
-var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after|days[-_]?from[-_]?(?:hiding|uploading)|backtrack[-_]?window`)
+var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after|days[-_]?from[-_]?(?:hiding|uploading)|backtrack[-_]?window|delete[-_]version[-_]after`)
 
 // limitKey: a limit on how much a store keeps, by count or size (nats
 // --max-msgs, --max-bytes, kafka retention.bytes, pulsar --size): lowered
@@ -27,7 +27,7 @@ var limitKey = regexp.MustCompile(`(?i)max[-_.]?(?:msgs|messages|bytes|entries|e
 
 // backupCountKey: how many backups are kept (gcloud sql
 // --retained-backups-count).
-var backupCountKey = regexp.MustCompile(`(?i)retained[-_]?backups?[-_]?count|backup[-_]?retention[-_]?count|retained[-_]?transaction[-_]?log[-_]?days`)
+var backupCountKey = regexp.MustCompile(`(?i)retained[-_]?backups?[-_]?count|backup[-_]?retention[-_]?count|retained[-_]?transaction[-_]?log[-_]?days|^max[-_]?versions$`)
 
 // keepKey: how many snapshots a backup policy keeps (kopia --keep-latest).
 var keepKey = regexp.MustCompile(`(?i)^keep[-_](?:latest|last|hourly|daily|weekly|monthly|annual|yearly)$`)
@@ -37,7 +37,7 @@ var keepKey = regexp.MustCompile(`(?i)^keep[-_](?:latest|last|hourly|daily|weekl
 var fileValue = regexp.MustCompile(`["']?([A-Za-z][\w.\-]*)["']?\s*[:=]\s*["']?([\w.\-]+)`)
 
 // alterWords: the subcommand (or option) changes something that exists.
-var alterWords = []string{"alter", "update", "edit", "set", "put", "config", "configure", "modify", "change", "patch", "decrease", "tune"}
+var alterWords = []string{"alter", "update", "edit", "set", "put", "config", "configure", "modify", "change", "patch", "decrease", "tune", "write"}
 
 // keptForever: settings that keep data for good.
 var keptForever = []string{"-1", "infinite", "unlimited", "never", "forever", "inf"}

@@ -110,6 +110,9 @@ func (w *walker) kubeSettings(c *call) {
 		if kubeOpenType.MatchString(text) {
 			w.add("ops.expose", destructive, c.name+" makes a service a load balancer or node port, reachable outside the cluster")
 		}
+		if strings.Contains(strings.ReplaceAll(text, " ", ""), `"suspend":true`) && backupUnit.MatchString(text) {
+			w.add("backup.stop", destructive, c.name+" suspends a backup job: no backups are taken until someone notices")
+		}
 		if deletionPolicy.MatchString(text) {
 			w.add("k8s.finalizers", destructive, c.name+" sets a deletion or reclaim policy of Delete: deleting the object then deletes the cloud resource or volume behind it")
 		}
