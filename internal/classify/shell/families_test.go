@@ -3995,3 +3995,15 @@ func TestRequestBodiesReadForSettings(t *testing.T) {
 		{`curl -X POST https://api.digitalocean.com/v2/droplets/1/actions -d '{"type":"enable_backups"}'`, write, ""},
 	})
 }
+
+// Commands handed to a remote machine or container by a cloud CLI's
+// option are judged as run.
+func TestRemoteCommandOptions(t *testing.T) {
+	check(t, []want{
+		{`az container exec -g rg -n c --exec-command "rm -rf /data"`, destructive, "fs.rm-recursive"},
+		{`az vm run-command create -g rg --vm-name v -n r --script "dropdb prod"`, destructive, "db.dropdb"},
+		{`az aks command invoke -g rg -n aks --command "kubectl delete ns prod"`, destructive, "k8s.delete"},
+		{`render jobs create --service-id s --start-command "dropdb prod"`, destructive, "db.dropdb"},
+		{`az aks command invoke -g rg -n aks --command "kubectl get pods"`, read, ""},
+	})
+}
