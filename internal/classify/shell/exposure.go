@@ -12,7 +12,7 @@ import (
 // the whole of another, locks its users out. So the values a cloud CLI is
 // given, and the policy files it is pointed at (file://), are read.
 
-var cloudCLIs = []string{"aws", "gcloud", "gsutil", "az", "oci", "doctl", "linode-cli", "ibmcloud", "aliyun", "scw", "hcloud", "mc", "s3cmd", "b2", "rclone"}
+var cloudCLIs = []string{"aws", "gcloud", "gsutil", "az", "oci", "doctl", "linode-cli", "ibmcloud", "aliyun", "scw", "hcloud", "mc", "s3cmd", "b2", "rclone", "supabase", "neonctl", "neon", "pscale", "turso", "upstash", "flyctl", "fly", "railway", "vercel", "netlify", "render"}
 
 var everyone = regexp.MustCompile(`(?i)\ball(?:Authenticated)?Users\b|acs\.amazonaws\.com/groups/global/|\bGroup=all\b|"Group"\s*:\s*"all"|\bpublic-read(?:-write)?\b|\bauthenticated-read\b|"Principal"\s*:\s*(?:"\*"|\{\s*"AWS"\s*:\s*"\*"\s*\})|\bPrincipal=\*|\b0\.0\.0\.0/0\b|(?:^|[\s"'=])::/0\b|\b(?:BlockPublicAcls|IgnorePublicAcls|BlockPublicPolicy|RestrictPublicBuckets)"?\s*[=:]\s*"?false`)
 
@@ -52,7 +52,36 @@ func readsOnly(c *call) bool {
 	return false
 }
 
+// openRules: security rules that let anyone read or write (Firestore,
+// Storage: allow ... if true; the Realtime Database: ".read": true).
+var openRules = regexp.MustCompile(`allow\s+[^;{}]*\b(?:read|write|get|list|create|update|delete)\b[^;{}]*:\s*if\s+true\s*;|allow\s+(?:read|write)[^;:{}]*;|"\.(?:read|write)"\s*:\s*(?:true|"true")`)
+
+// rulesFile: a rules file firebase.json names.
+var rulesFile = regexp.MustCompile(`"rules"\s*:\s*"([^"]+)"`)
+
+// firebaseRules judges the security rules a firebase deploy publishes.
+func (w *walker) firebaseRules(c *call) {
+	if c.name != "firebase" || !c.sub("deploy") {
+		return
+	}
+	conf, ok := w.readWorkspace("firebase.json")
+	if !ok {
+		return
+	}
+	var files []string
+	for _, m := range rulesFile.FindAllStringSubmatch(conf, -1) {
+		files = append(files, m[1])
+	}
+	for _, f := range files {
+		if t, ok := w.readWorkspace(f); ok && openRules.MatchString(t) {
+			w.add("ops.expose", destructive, "firebase deploy publishes "+f+", whose rules let anyone read or write: "+strings.TrimSpace(openRules.FindString(t)))
+			return
+		}
+	}
+}
+
 func (w *walker) cloudAccess(c *call) {
+	w.firebaseRules(c)
 	if !slices.Contains(cloudCLIs, c.name) || readsOnly(c) {
 		return
 	}

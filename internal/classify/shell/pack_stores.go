@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -29,6 +29,10 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 				return c.sub("env", "get-values") || c.sub("env", "get-value")
 			case "git-crypt":
 				return c.sub("export-key")
+			case "convex":
+				return c.sub("env", "get") || c.sub("env", "list")
+			case "upstash":
+				return c.sub("redis", "get") || c.sub("kafka", "get") || c.sub("vector", "get")
 			case "transcrypt":
 				return c.has("-d", "--display")
 			case "blackbox_cat", "blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view":
@@ -123,6 +127,14 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 		}, Class: destructive, Reason: "makes private code, a package or a bucket public"},
 		{ID: "state.restore", When: func(c *call) bool {
 			switch c.name {
+			case "supabase":
+				return c.sub("backups", "restore") || c.sub("db", "restore")
+			case "neonctl", "neon":
+				return c.sub("branches", "restore") || c.sub("branch", "restore")
+			case "pscale":
+				return c.sub("database", "restore-dump") || c.sub("backup", "restore")
+			case "firebase":
+				return c.sub("database:set") || c.sub("database:remove") || c.sub("firestore:delete") && (c.has("--all-collections") || c.has("-r", "--recursive"))
 			case "aws":
 				return c.sub("rds", "backtrack-db-cluster") || c.sub("ec2", "create-replace-root-volume-task")
 			case "wrangler":
@@ -149,6 +161,8 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 				return c.sub("iam", "deactivate-mfa-device") || c.sub("iam", "delete-virtual-mfa-device")
 			case "kafka-acls", "kafka-acls.sh":
 				return c.has("--deny-principal")
+			case "turso":
+				return c.sub("db", "tokens", "invalidate") || c.sub("org", "members", "rm")
 			case "rabbitmqctl":
 				return c.sub("change_password") || c.sub("clear_password") || c.sub("delete_user")
 			case "cargo":

@@ -140,3 +140,37 @@ func TestVaultMintsTunnelsAndBackupsStopped(t *testing.T) {
 		{"systemctl status backup.timer", write, ""},
 	})
 }
+
+// Backend-as-a-service CLIs: restores, exposure, secrets, lockouts, and
+// security rules that let anyone in.
+func TestBackendServiceCLIs(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"firebase.json":   `{"firestore":{"rules":"firestore.rules"}}`,
+		"firestore.rules": "service cloud.firestore {\n  match /databases/{database}/documents {\n    match /{document=**} { allow read, write: if true; }\n  }\n}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"firebase deploy --only firestore:rules", destructive, "ops.expose"},
+		{"firebase database:set / empty.json -f", destructive, "state.restore"},
+		{"supabase backups restore --timestamp 1", destructive, "state.restore"},
+		{"neonctl branches restore main ^self@2024-01-01", destructive, "state.restore"},
+		{"pscale database restore-dump db main --dir d", destructive, "state.restore"},
+		{"supabase network-restrictions update --db-allow-cidr 0.0.0.0/0", destructive, "ops.expose"},
+		{"neonctl ip-allow add 0.0.0.0/0", destructive, "ops.expose"},
+		{"npx convex env get SECRET", credential, "creds.secret-store-read"},
+		{"turso db tokens invalidate db", destructive, "cloud.lockout"},
+		{"neonctl branches list", read, ""},
+	})
+	safe := t.TempDir()
+	if err := os.WriteFile(filepath.Join(safe, "firebase.json"), []byte(`{"firestore":{"rules":"firestore.rules"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(safe, "firestore.rules"), []byte("match /{d=**} { allow read: if request.auth != null; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkIn(t, safe, []want{{"firebase deploy --only firestore:rules", write, ""}})
+}
