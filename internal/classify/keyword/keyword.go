@@ -52,6 +52,9 @@ var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`
 // lockouts: statements that change how an account logs in.
 var lockouts = regexp.MustCompile(`(?i)\bSET\s+PASSWORD\b|\bRENAME\s+USER\b`)
 
+// outages: a server told to refuse writes or connections.
+var outages = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY|@@global\.|@@persist\.)\s*(?:(?:super_read_only|read_only|offline_mode)\s*(?:=|\bTO\b)?\s*(?:ON|1|TRUE)\b|max_connections\s*=\s*[01]\b)|\bFLUSH\s+TABLES\s+WITH\s+READ\s+LOCK\b`)
+
 // logRetention: the server's own logs, which point-in-time recovery and
 // replicas read, cut short or purged (MySQL's binary logs).
 var logRetention = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY|@@global\.|@@persist\.)\s*\w*(?:expire|retention|purge)\w*|\bPURGE\s+(?:BINARY|MASTER)\s+LOGS\b|\bRESET\s+(?:MASTER|BINARY\s+LOGS)\b`)
@@ -63,6 +66,9 @@ func sql(text string) []action.Reason {
 	}
 	if m := logRetention.FindString(text); m != "" {
 		return reason("keyword.sql-log-retention", action.ClassDestructive, strings.TrimSpace(m)+" deletes or shortens the server's binary logs, which recovery to a point in time and replicas need")
+	}
+	if m := outages.FindString(text); m != "" {
+		return reason("keyword.sql-outage", action.ClassDestructive, strings.TrimSpace(m)+" makes the server refuse writes or connections: an outage for every application using it")
 	}
 	if m := lockouts.FindString(text); m != "" {
 		return reason("keyword.sql-lockout", action.ClassDestructive, strings.ToUpper(m)+" changes how an account logs in: whatever used the old password is locked out")

@@ -116,6 +116,16 @@ func (w *walker) runsManifests(c *call, in input, depth int) {
 			}
 		}
 		read(fs)
+	case c.name == "puppet" && c.sub("apply") && !c.has("--noop"):
+		for _, v := range optionValues(c, "-e", "--execute") {
+			w.puppetCode("puppet apply -e", v.s, v.dyn, depth)
+		}
+		for _, p := range c.operands(1) {
+			if strings.HasSuffix(p.s, ".pp") {
+				text, st := w.readScript(p.s)
+				w.puppetCode(p.s, text, st != fileKnown, depth)
+			}
+		}
 	case (c.name == "kubectl" || c.name == "oc") && (c.sub("apply") || c.sub("create") || c.sub("replace")):
 		var fs []string
 		for _, f := range files("-f", "--filename") {
@@ -188,5 +198,28 @@ func (w *walker) playbookRoles(playbook string, depth int) {
 				}
 			}
 		}
+	}
+}
+
+// puppetAbsent: resources Puppet removes (ensure => absent or purged,
+// purge => true on a directory or a resource type); puppetExec: commands
+// an exec resource runs.
+var (
+	puppetAbsent = regexp.MustCompile(`\bensure\s*=>\s*['"]?(?:absent|purged)\b|\bpurge\s*=>\s*true\b`)
+	puppetExec   = regexp.MustCompile(`\b(?:command|unless|onlyif)\s*=>\s*(['"])((?:[^'"\\]|\\.)*)['"]`)
+)
+
+// puppetCode judges a Puppet manifest: what it removes, and what its exec
+// resources run.
+func (w *walker) puppetCode(name, text string, unknowable bool, depth int) {
+	if unknowable {
+		w.add("file.manifest-unknown", unknown, "puppet applies "+name+", whose content is only known at run time")
+		return
+	}
+	if m := puppetAbsent.FindString(text); m != "" {
+		w.add("config.absent", destructive, "puppet removes what "+name+" declares absent ("+m+")")
+	}
+	for _, m := range puppetExec.FindAllStringSubmatch(text, -1) {
+		w.script(m[2], depth+1)
 	}
 }

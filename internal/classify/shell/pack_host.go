@@ -60,7 +60,7 @@ var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
 // temp files and packages).
 var hostPack = &Pack{Name: "host", Commands: []string{
 	"shutdown", "reboot", "poweroff", "halt", "kill", "pkill", "killall", "iptables", "ip6tables", "nft", "ufw", "userdel",
-	"deluser", "passwd", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab",
+	"deluser", "passwd", "pam-auth-update", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab",
 	"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks", "resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue",
 	"mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd",
 	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
@@ -271,6 +271,12 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return ok && (isZero(v) || v == "1970-01-01" || v == "1970-01-02")
 		case "chpasswd":
 			return true
+		case "passwd":
+			// A new password for an account (root's, or another's): whoever
+			// signs in with the old one is locked out.
+			return !c.has("-S", "--status", "-a", "--all", "-d", "--delete", "-l", "--lock")
+		case "pam-auth-update":
+			return c.has("--disable", "--remove")
 		case "gpasswd":
 			return c.has("-d", "--delete", "-M", "--members", "-r", "--remove-password")
 		case "firewall-cmd":

@@ -174,3 +174,19 @@ func TestBackendServiceCLIs(t *testing.T) {
 	}
 	checkIn(t, safe, []want{{"firebase deploy --only firestore:rules", write, ""}})
 }
+
+// Puppet manifests, MySQL told to refuse writes, passwords changed.
+func TestPuppetOutagesAndPasswords(t *testing.T) {
+	check(t, []want{
+		{`puppet apply -e 'file { "/srv": ensure => absent, force => true }'`, destructive, "config.absent"},
+		{`puppet apply -e 'exec { "x": command => "dropdb prod" }'`, destructive, "db.dropdb"},
+		{`mysql -e "SET GLOBAL read_only=ON"`, destructive, "keyword.sql-outage"},
+		{`mysql -e "SET GLOBAL offline_mode=ON"`, destructive, "keyword.sql-outage"},
+		{"pam-auth-update --disable unix", destructive, "host.lockout"},
+		{"sudo passwd root", destructive, "host.lockout"},
+		{`puppet apply -e 'package { "vim": ensure => installed }'`, write, ""},
+		{"puppet apply --noop site.pp", write, ""},
+		{`mysql -e "SET GLOBAL read_only=OFF"`, write, ""},
+		{"passwd -S root", write, ""},
+	})
+}
