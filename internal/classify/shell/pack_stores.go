@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -29,6 +29,15 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 				return c.sub("env", "get-values") || c.sub("env", "get-value")
 			case "git-crypt":
 				return c.sub("export-key")
+			case "gitleaks":
+				// -v prints each finding with the secret itself.
+				return c.has("-v", "--verbose") && !c.has("--redact")
+			case "trufflehog":
+				return !c.sub("--help") && len(c.pos) > 0
+			case "detect-secrets":
+				return c.sub("audit") && c.has("--display-results", "--report")
+			case "ggshield":
+				return c.has("--show-secrets")
 			case "convex":
 				return c.sub("env", "get") || c.sub("env", "list")
 			case "upstash":

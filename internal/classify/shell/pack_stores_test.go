@@ -190,3 +190,13 @@ func TestPuppetOutagesAndPasswords(t *testing.T) {
 		{"passwd -S root", write, ""},
 	})
 }
+
+// Secret scanners print what they find unless told to redact it.
+func TestSecretScannersThatPrintSecrets(t *testing.T) {
+	check(t, []want{
+		{"gitleaks detect -v", credential, "creds.secret-store-read"},
+		{"trufflehog filesystem .", credential, "creds.secret-store-read"},
+		{"gitleaks detect", write, ""},
+		{"gitleaks detect -v --redact", write, ""},
+	})
+}
