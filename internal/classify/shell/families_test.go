@@ -4007,3 +4007,12 @@ func TestRemoteCommandOptions(t *testing.T) {
 		{`az aks command invoke -g rg -n aks --command "kubectl get pods"`, read, ""},
 	})
 }
+
+// A minimum of zero is how autoscaling is written; only a maximum or a
+// desired count of zero stops the service.
+func TestMinimumOfZeroIsNotAStop(t *testing.T) {
+	check(t, []want{
+		{"aws autoscaling update-auto-scaling-group --auto-scaling-group-name g --min-size 0 --max-size 4", write, ""},
+		{"aws autoscaling update-auto-scaling-group --auto-scaling-group-name g --min-size 0 --max-size 0", destructive, "ops.scale-to-zero"},
+	})
+}

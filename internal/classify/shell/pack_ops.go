@@ -27,8 +27,12 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az"
 		return c.name == "dvc" && c.sub("gc") && c.has("-f", "--force") || c.name == "mlflow" && c.sub("gc")
 	}, Class: destructive, Reason: "garbage-collects data or runs for good (dvc gc -f, mlflow gc)"},
 	{ID: "ops.scale-to-zero", When: func(c *call) bool {
-		if v, ok := c.flagValue("--desired-count", "--desired-capacity", "--min-size", "--max-size"); ok && isZero(v) {
-			return true
+		// Each is read on its own: --min-size 0 --max-size 4 is autoscaling,
+		// not a stop.
+		for _, o := range []string{"--desired-count", "--desired-capacity", "--max-size"} {
+			if v, ok := c.flagValue(o); ok && isZero(v) {
+				return true
+			}
 		}
 		// gcloud's node pools and instance groups, az's node pools, scale
 		// sets and container apps.
