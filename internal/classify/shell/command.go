@@ -127,6 +127,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.readValues(name, rest, in, depth)
 	w.hostAccess(name, rest)
 	w.taskFiles(parseCall(name, rest), depth) // pdm run and hatch run are runners too
+	w.compiledRun(parseCall(name, rest), depth)
 	if (name == "docker" || name == "podman" || name == "docker-compose" || name == "podman-compose") && slices.ContainsFunc(rest, func(a arg) bool { return a.s == "run" }) {
 		// compose run SERVICE runs the service's command from the file;
 		// the runner below judges only what the line adds.

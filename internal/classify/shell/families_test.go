@@ -4016,3 +4016,31 @@ func TestMinimumOfZeroIsNotAStop(t *testing.T) {
 		{"aws autoscaling update-auto-scaling-group --auto-scaling-group-name g --min-size 0 --max-size 0", destructive, "ops.scale-to-zero"},
 	})
 }
+
+// Compiled code the workspace holds, run by go run, go generate and cargo.
+func TestCompiledCodeRunByItsToolchain(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"cmd/x/main.go": "package main\nimport (\"os\";\"os/exec\")\nfunc main(){ os.RemoveAll(\"/srv/data\"); exec.Command(\"dropdb\",\"prod\").Run() }\n",
+		"main.go":       "package main\nfunc main(){}\n",
+		"main_test.go":  "package main\nimport (\"testing\";\"database/sql\")\nfunc TestX(t *testing.T){ var db *sql.DB; db.Exec(\"DROP TABLE users\") }\n",
+		"gen.go":        "package main\n//go:generate rm -rf /etc/x\n",
+		"src/main.rs":   "use std::process::Command;\nfn main(){ Command::new(\"dropdb\").arg(\"prod\").status().unwrap(); }\n",
+		"build.rs":      "fn main(){ std::fs::remove_dir_all(\"/srv\").unwrap(); }\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"go run ./cmd/x", destructive, "db.dropdb"},
+		{"go generate ./...", destructive, "fs.rm-recursive"},
+		{"cargo run", destructive, "db.dropdb"},
+		{"cargo build", destructive, "fs.rm-recursive"},
+		{"go run .", write, ""},
+		{"go test ./...", write, ""},
+	})
+}
