@@ -2,6 +2,7 @@ package shell
 
 import (
 	"encoding/json"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -27,11 +28,15 @@ type task struct {
 // taskFile is a runner's file, read: its tasks, the one run when none is
 // named, and whether every task runs (tox, a Procfile).
 type taskFile struct {
-	name  string
-	tasks map[string]task
-	first string
-	all   bool
+	name     string
+	tasks    map[string]task
+	first    string
+	all      bool
+	includes string // a directive that brings tasks from elsewhere, when there is one
 }
+
+// includeDirective: a task file taking tasks from another file or place.
+var includeDirective = regexp.MustCompile(`(?m)^\s*(?:import\s|mod\s|includes\s*:|include\s*=|\[tool\.poe\]\s*\n\s*include|"extends"\s*:|file\s*=)`)
 
 // taskRun reports which tool is a task runner, the file it reads, and the
 // tasks asked for. ok is false for anything else.
@@ -67,7 +72,22 @@ func taskRun(c *call) (files []string, names []string, ok bool) {
 		if n := ops(0); len(n) > 0 && !slices.Contains(composerCommands, n[0]) {
 			return []string{"composer.json"}, n[:1], true // composer fmt: a script by its name
 		}
+	case "pixi":
+		if c.sub("run") || c.sub("r") {
+			return []string{"pixi.toml", "pyproject.toml"}, ops(1)[:min(1, len(ops(1)))], true
+		}
+	case "rye":
+		if c.sub("run") {
+			return []string{"pyproject.toml"}, ops(1)[:min(1, len(ops(1)))], true
+		}
+	case "devbox":
+		if c.sub("run") {
+			return []string{"devbox.json"}, ops(1)[:min(1, len(ops(1)))], true
+		}
 	case "mise":
+		if n := ops(0); len(n) > 0 && !slices.Contains(miseCommands, n[0]) {
+			return []string{"mise.toml", ".mise.toml", "mise/config.toml", ".config/mise.toml"}, n[:1], true // mise TASK
+		}
 		if c.sub("run") || c.sub("r") || c.sub("tasks", "run") {
 			n := 1
 			if c.sub("tasks", "run") {
@@ -100,7 +120,7 @@ func taskRun(c *call) (files []string, names []string, ok bool) {
 		}
 	case "cargo-make", "makers":
 		return file([]string{"Makefile.toml"}, "--makefile"), ops(0), true
-	case "foreman", "honcho", "overmind", "hivemind":
+	case "foreman", "honcho", "overmind", "hivemind", "goreman":
 		if c.sub("start") || c.sub("s") || c.name == "hivemind" {
 			return file([]string{"Procfile"}, "-f", "--procfile"), nil, true
 		}
@@ -119,6 +139,9 @@ func taskRun(c *call) (files []string, names []string, ok bool) {
 // rakeShell: rake's sh "cmd" (and sh 'cmd', sh("cmd")).
 var rakeShell = regexp.MustCompile(`\bsh\s*\(?\s*(["'])((?:[^"'\\]|\\.)*)["']`)
 
+// miseCommands are mise's own, not tasks.
+var miseCommands = strings.Fields("activate alias backends bin-paths cache completion config deactivate doctor en env exec x fmt generate implode install i install-into latest link ls list ls-remote outdated plugins prune registry reshim run r search self-update set settings shell sh sync tasks test-tool tool trust uninstall unset unuse upgrade up use u version watch w where which help")
+
 // composerCommands are composer's own, not scripts.
 var composerCommands = strings.Fields("about archive audit browse bump check-platform-reqs clear-cache config create-project depends diagnose dump-autoload dumpautoload exec fund global help init install i licenses list outdated prohibits reinstall remove require run-script run search self-update selfupdate show info status suggests update u upgrade validate why why-not")
 
@@ -127,6 +150,10 @@ func (w *walker) taskFiles(c *call, depth int) {
 	files, names, ok := taskRun(c)
 	if !ok || depth > maxDepth {
 		return
+	}
+	if c.has("-l", "--list", "--summary", "--show", "-s", "--dry-run", "-n", "--help", "-h", "--version", "-V", "--evaluate", "--dump",
+		"--list-all", "-a", "--json", "--init", "--fmt", "--edit", "--variables", "--status", "--completion") && (c.name == "just" || c.name == "task" || c.name == "go-task") {
+		return // it lists, shows or rehearses its tasks
 	}
 	for _, f := range files {
 		text, st := w.readScript(f)
@@ -149,6 +176,12 @@ func (w *walker) taskFiles(c *call, depth int) {
 			return
 		}
 		tf, err := parseTaskFile(c.name, path.Base(f), text)
+		if tf != nil {
+			if m := includeDirective.FindString(text); m != "" {
+				tf.includes = strings.TrimSpace(m)
+			}
+			w.fileTasks(c.name, tf)
+		}
 		if err != nil {
 			w.add("shell.task-unknown", unknown, c.name+" runs tasks from "+f+", which Chaperone cannot read: "+err.Error())
 			return
@@ -158,6 +191,14 @@ func (w *walker) taskFiles(c *call, depth int) {
 		}
 		w.runTasks(c.name, tf, names, depth)
 		return
+	}
+	if c.name == "mise" {
+		// No configuration file: its file tasks alone.
+		tf := &taskFile{name: "mise tasks", tasks: map[string]task{}}
+		w.fileTasks(c.name, tf)
+		if len(tf.tasks) > 0 {
+			w.runTasks(c.name, tf, names, depth)
+		}
 	}
 }
 
@@ -171,10 +212,26 @@ func (w *walker) runTasks(tool string, tf *taskFile, names []string, depth int) 
 		}
 		slices.Sort(queue)
 	} else {
+		found := false
 		for _, n := range names {
-			if _, ok := tf.tasks[n]; ok {
+			for _, cand := range []string{"pre_" + n, n, "post_" + n} { // pdm's and npm's hooks
+				if _, ok := tf.tasks[cand]; ok {
+					queue = append(queue, cand)
+					found = found || cand == n
+				}
+			}
+		}
+		if len(names) > 0 && !found {
+			// The runner finds it where this reading does not (an alias, an
+			// included file, a namespace, a file task): every task the file
+			// holds is judged, and an include it does not follow is unknown.
+			if tf.includes != "" {
+				w.add("shell.task-unknown", unknown, tool+" may take "+names[0]+" from "+tf.includes+", which Chaperone does not follow")
+			}
+			for n := range tf.tasks {
 				queue = append(queue, n)
 			}
+			slices.Sort(queue)
 		}
 		if len(queue) == 0 && len(names) == 0 && tf.first != "" {
 			queue = append(queue, tf.first)
@@ -231,8 +288,22 @@ func parseTaskFile(tool, base, text string) (*taskFile, error) {
 		return parseDenoTasks(base, text)
 	case "composer":
 		return parseComposer(base, text)
-	case "foreman", "honcho", "overmind", "hivemind":
+	case "foreman", "honcho", "overmind", "hivemind", "goreman":
 		return parseProcfile(base, text), nil
+	case "devbox":
+		var doc struct {
+			Shell struct {
+				Scripts map[string]any `json:"scripts"`
+			} `json:"shell"`
+		}
+		if err := json.Unmarshal([]byte(stripJSONComments(text)), &doc); err != nil {
+			return nil, err
+		}
+		tf := &taskFile{name: base, tasks: map[string]task{}}
+		for n, v := range doc.Shell.Scripts {
+			tf.tasks[n] = task{cmds: anyStrings(v)}
+		}
+		return tf, nil
 	case "tox":
 		return parseTox(base, text), nil
 	}
@@ -244,7 +315,17 @@ func parseTaskFile(tool, base, text string) (*taskFile, error) {
 	case "mise":
 		return tomlTasks(base, dig(doc, "tasks"), "run", "depends"), nil
 	case "poe":
+		if base == "poe_tasks.toml" {
+			return tomlTasks(base, dig(doc, "tasks"), "cmd", "deps"), nil
+		}
 		return tomlTasks(base, dig(doc, "tool", "poe", "tasks"), "cmd", "deps"), nil
+	case "pixi":
+		if base == "pyproject.toml" {
+			return tomlTasks(base, dig(doc, "tool", "pixi", "tasks"), "cmd", "depends-on"), nil
+		}
+		return tomlTasks(base, dig(doc, "tasks"), "cmd", "depends-on"), nil
+	case "rye":
+		return tomlTasks(base, dig(doc, "tool", "rye", "scripts"), "cmd", "chain"), nil
 	case "pdm":
 		return tomlTasks(base, dig(doc, "tool", "pdm", "scripts"), "cmd", "composite"), nil
 	case "hatch":
@@ -258,6 +339,7 @@ func parseTaskFile(tool, base, text string) (*taskFile, error) {
 				for n, t := range tomlTasks(base, em["scripts"], "cmd", "").tasks {
 					prev := tf.tasks[n]
 					prev.cmds = append(prev.cmds, t.cmds...)
+					prev.deps = append(prev.deps, t.deps...)
 					tf.tasks[n] = prev
 				}
 			}
@@ -319,12 +401,37 @@ func anyStrings(v any) []string {
 func tomlTasks(base string, v any, cmdKey, depKey string) *taskFile {
 	tf := &taskFile{name: base, tasks: map[string]task{}}
 	m, _ := v.(map[string]any)
+	aliases := map[string]string{}
+	defer func() {
+		for a, n := range aliases {
+			if _, ok := tf.tasks[a]; !ok {
+				tf.tasks[a] = task{deps: []string{n}}
+			}
+		}
+	}()
 	for n, t := range m {
 		var tk task
 		switch tv := t.(type) {
 		case string, []any:
-			tk.cmds = anyStrings(tv)
+			for _, e := range anyStrings(tv) {
+				if _, isTask := m[e]; isTask && e != n {
+					tk.deps = append(tk.deps, e) // poe's and hatch's lists name other tasks
+				} else {
+					tk.cmds = append(tk.cmds, e)
+				}
+			}
 		case map[string]any:
+			for _, k := range []string{"ref"} {
+				for _, d := range anyStrings(tv[k]) {
+					tk.deps = append(tk.deps, strings.Fields(d + " x")[0])
+				}
+			}
+			for _, a := range anyStrings(tv["alias"]) {
+				aliases[a] = n
+			}
+			for _, f := range anyStrings(tv["file"]) {
+				tk.cmds = append(tk.cmds, "sh "+f) // mise: a script file is the task
+			}
 			for _, k := range []string{cmdKey, "cmd", "shell", "run", "script", "command"} {
 				tk.cmds = append(tk.cmds, anyStrings(tv[k])...)
 			}
@@ -432,6 +539,13 @@ func parseTaskfile(base, text string) (*taskFile, error) {
 		case string, []any:
 			tk.cmds = anyStrings(tv)
 		case map[string]any:
+			for _, a := range anyStrings(tv["aliases"]) {
+				defer func(a, n string) {
+					if _, ok := tf.tasks[a]; !ok {
+						tf.tasks[a] = task{deps: []string{n}}
+					}
+				}(a, n)
+			}
 			items, _ := tv["cmds"].([]any)
 			if s, ok := tv["cmd"].(string); ok {
 				tk.cmds = append(tk.cmds, s)
@@ -597,4 +711,31 @@ func parseTox(base, text string) *taskFile {
 		}
 	}
 	return tf
+}
+
+// fileTasks adds mise's file tasks (mise-tasks/NAME, .mise/tasks/NAME) and
+// its tasks' file = "script": scripts run as the task.
+func (w *walker) fileTasks(tool string, tf *taskFile) {
+	if tool != "mise" {
+		return
+	}
+	for _, dir := range []string{"mise-tasks", ".mise/tasks", ".mise-tasks", ".config/mise/tasks", "mise/tasks"} {
+		full := w.resolve(dir)
+		if full == "" {
+			continue
+		}
+		entries, err := os.ReadDir(full)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.IsDir() || len(tf.tasks) > 256 {
+				continue
+			}
+			if text, st := w.readScript(path.Join(dir, e.Name())); st == fileKnown {
+				name := strings.TrimSuffix(e.Name(), path.Ext(e.Name()))
+				tf.tasks[name] = task{cmds: []string{text}}
+			}
+		}
+	}
 }

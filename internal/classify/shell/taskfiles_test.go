@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/chaperone/chaperone/internal/action"
 )
 
 // A task runner runs what its file says for the task asked (and its
@@ -64,4 +66,53 @@ func TestTaskFileThatDoesNotParseIsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkIn(t, dir, []want{{"task build", unknown, "shell.task-unknown"}})
+}
+
+// The runners' own ways to name a task: aliases, lists of other tasks,
+// references, hooks, file tasks, shorthands; a task the reading cannot
+// find has every task of the file judged, and an include it does not
+// follow is unknown.
+func TestTaskRunnersOwnReferences(t *testing.T) {
+	put := func(dir, name, body string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wipe := "aws s3 rm s3://prod-backups --recursive"
+	cases := []struct {
+		files map[string]string
+		cmd   string
+		class action.Class
+	}{
+		{map[string]string{"Taskfile.yml": "version: '3'\ntasks:\n  deploy:\n    aliases: [d]\n    cmds:\n      - " + wipe + "\n"}, "task d", destructive},
+		{map[string]string{"Taskfile.yml": "version: '3'\nincludes:\n  ops: ./ops.yml\ntasks:\n  build:\n    cmds: [echo hi]\n"}, "task ops:deploy", unknown},
+		{map[string]string{"justfile": "import 'ops.just'\n\nbuild:\n\techo hi\n"}, "just deploy", unknown},
+		{map[string]string{"mise.toml": "[tasks.deploy]\nalias = \"d\"\nrun = \"" + wipe + "\"\n"}, "mise run d", destructive},
+		{map[string]string{"mise.toml": "[tasks.deploy]\ndepends = [\"clean\"]\nrun = \"echo\"\n[tasks.clean]\nrun = \"" + wipe + "\"\n"}, "mise deploy", destructive},
+		{map[string]string{".mise/tasks/deploy": "#!/usr/bin/env bash\n" + wipe + "\n"}, "mise run deploy", destructive},
+		{map[string]string{"pyproject.toml": "[tool.poe.tasks]\nclean = \"" + wipe + "\"\ndeploy = [\"clean\"]\n"}, "poe deploy", destructive},
+		{map[string]string{"pyproject.toml": "[tool.poe.tasks.clean]\ncmd = \"" + wipe + "\"\n[tool.poe.tasks.deploy]\nref = \"clean\"\n"}, "poe deploy", destructive},
+		{map[string]string{"pyproject.toml": "[tool.pdm.scripts]\npre_build = \"" + wipe + "\"\nbuild = \"echo hi\"\n"}, "pdm run build", destructive},
+		{map[string]string{"pyproject.toml": "[tool.hatch.envs.default.scripts]\nclean = \"" + wipe + "\"\ndeploy = [\"clean\", \"echo hi\"]\n"}, "hatch run deploy", destructive},
+		{map[string]string{"pixi.toml": "[tasks]\ndeploy = \"" + wipe + "\"\n"}, "pixi run deploy", destructive},
+		{map[string]string{"pyproject.toml": "[tool.rye.scripts]\ndeploy = \"" + wipe + "\"\n"}, "rye run deploy", destructive},
+		{map[string]string{"devbox.json": `{"shell": {"scripts": {"deploy": "` + wipe + `"}}}`}, "devbox run deploy", destructive},
+		{map[string]string{"composer.json": `{"scripts": {"deploy": "` + wipe + `"}, "scripts-aliases": {"deploy": ["d"]}}`}, "composer d", destructive},
+		{map[string]string{"justfile": "deploy:\n\t" + wipe + "\n"}, "just --list", read},
+	}
+	for _, tc := range cases {
+		dir := t.TempDir()
+		for n, b := range tc.files {
+			put(dir, n, b)
+		}
+		w := []want{{tc.cmd, tc.class, ""}}
+		if tc.class == read {
+			w[0].class = write // just --list runs nothing but is itself a program run
+		}
+		checkIn(t, dir, w)
+	}
 }
