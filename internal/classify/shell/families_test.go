@@ -13,7 +13,7 @@ func TestCommandsThatRunCommands(t *testing.T) {
 		{"docker exec -it web rm -rf /data", destructive, "fs.rm-recursive"},
 		{"docker container exec db dropdb app", destructive, "db.dropdb"},
 		{"docker run --rm -v /:/host alpine rm -rf /host", credential, "fs.rm-recursive"},
-		{"docker run --entrypoint rm alpine -rf /data", destructive, "fs.rm-outside-workspace"},
+		{"docker run --entrypoint rm alpine -rf /data", destructive, "fs.rm-recursive"},
 		{"podman exec -i db psql -c 'DROP TABLE users'", destructive, ""},
 		{"docker compose exec db psql -c 'DROP TABLE users'", destructive, ""},
 		{"docker-compose run --rm app rails db:drop", destructive, "app.rails-db-drop"},

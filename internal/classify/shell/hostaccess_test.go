@@ -131,3 +131,13 @@ func TestCommandsInManifestsAndWorkflows(t *testing.T) {
 		{"gh workflow list", write, ""},
 	})
 }
+
+// Every word after the image is the entrypoint's when one is given.
+func TestEntrypointTakesTheWordsAfterTheImage(t *testing.T) {
+	check(t, []want{
+		{`docker run --rm --entrypoint sh alpine -c "rm -rf /host/etc"`, destructive, "fs.rm-recursive"},
+		{`docker run --rm --entrypoint=/bin/sh alpine -c "aws s3 rm s3://prod-backups --recursive"`, destructive, ""},
+		{`podman run --rm --entrypoint sh alpine -ec "rm -rf /host/etc"`, destructive, "fs.rm-recursive"},
+		{`docker run --rm --entrypoint sh alpine -c "echo hi"`, read, ""},
+	})
+}

@@ -339,6 +339,11 @@ func commandCandidates(args []arg, r runner, i, skipped int, entry []arg) [][]ar
 			if skipped < r.skip {
 				skipped++
 				i++
+				if skipped == r.skip && len(entry) > 0 {
+					// --entrypoint sh IMAGE -c "...": every word after the
+					// image is the entrypoint's, dashes included.
+					return [][]arg{append(append([]arg{}, entry...), args[i:]...)}
+				}
 				continue
 			}
 			return [][]arg{append(append([]arg{}, entry...), args[i:]...)}
