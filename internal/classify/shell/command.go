@@ -179,6 +179,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.gitRuns(rest, depth)
 	}
 	c := parseCall(name, rest)
+	// Before anything reads the line's words as another program's
+	// (kubectl patch … reads as patch, which marks files as rewritten).
+	w.kubeSettings(c)
 	if dir, ok := emptiedDir(c); ok {
 		// It empties the directory it is told, as rm -rf would.
 		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)
@@ -263,7 +266,6 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.patchContent(c, in)
 	w.retentionEdit(c)
 	w.settingsOff(c)
-	w.kubeSettings(c)
 	w.cloudAccess(c)
 	w.secretEndpoint(c)
 	w.transferScript(c, in, depth)

@@ -4044,3 +4044,31 @@ func TestCompiledCodeRunByItsToolchain(t *testing.T) {
 		{"go test ./...", write, ""},
 	})
 }
+
+// Nested request bodies, short keys, Vault's fork and HTTP API, and patch
+// files read as inline patches are.
+func TestSecondRoundVariants(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"suspend.yaml": "spec:\n  suspend: true\n",
+		"scale.yaml":   "spec:\n  replicas: 0\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIn(t, dir, []want{
+		{"kubectl patch cronjob db-backup --patch-file suspend.yaml", destructive, "backup.stop"},
+		{"kubectl patch deploy web --patch-file scale.yaml", destructive, "ops.scale-to-zero"},
+		{`kubectl patch deploy web --type json -p '[{"op":"replace","path":"/spec/replicas","value":0}]'`, destructive, "ops.scale-to-zero"},
+		{`curl -X PATCH https://api.example.com/v1/db/prod -d '{"backups":{"enabled":false}}'`, destructive, "ops.protection-off"},
+		{`curl -X PATCH https://api.example.com/v1/db/prod -d '{"point_in_time_recovery":{"enabled":false}}'`, destructive, "ops.protection-off"},
+		{`curl -X PATCH https://api.example.com/v1/db/prod -d 'backups=disabled'`, destructive, "ops.protection-off"},
+		{`curl -X PATCH https://api.bitbucket.org/2.0/repositories/w/r -d '{"is_private": false}'`, destructive, "ops.expose"},
+		{"bao read aws/creds/prod", credential, "creds.secret-store-read"},
+		{`curl -H "X-Vault-Token: x" https://vault:8200/v1/aws/creds/prod`, credential, "creds.secret-endpoint"},
+		{"vault write transit/decrypt/k ciphertext=vault:v1:x", credential, "creds.secret-store-read"},
+		{`curl -X POST https://api.example.com/items -d '{"feature":{"enabled":false}}'`, write, ""},
+		{`kubectl patch deploy web -p '{"spec":{"replicas":3}}'`, write, ""},
+	})
+}

@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "bao", "openbao", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -72,11 +72,12 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			// vault write to a path that mints or exports a secret prints it.
 			p := vaultPath(c)
-			return c.name == "vault" && (c.sub("write") || c.sub("read")) && vaultMints.MatchString(p)
+			return isVault(c.name) && (c.sub("write") || c.sub("read")) && (vaultMints.MatchString(p) || strings.HasPrefix(p, "transit/decrypt/")) ||
+				isVault(c.name) && c.sub("operator", "generate-root")
 		}, Class: credential, Reason: "has Vault mint or export a secret (a token, a secret ID, a private key) and print it"},
 		{ID: "cloud.lockout", When: func(c *call) bool {
 			p := vaultPath(c)
-			return c.name == "vault" && c.sub("write") && (strings.Contains(p, "/rotate-root") || strings.HasPrefix(p, "auth/userpass/users/") && slices.ContainsFunc(c.args, func(a arg) bool { return strings.HasPrefix(a.s, "password=") }))
+			return isVault(c.name) && c.sub("write") && (strings.Contains(p, "/rotate-root") || strings.HasPrefix(p, "auth/userpass/users/") && slices.ContainsFunc(c.args, func(a arg) bool { return strings.HasPrefix(a.s, "password=") }))
 		}, Class: destructive, Reason: "changes a password or root credential others sign in with: they are locked out"},
 		{ID: "ops.expose", When: func(c *call) bool {
 			switch c.name {
@@ -235,3 +236,6 @@ func lastPort(s string) string {
 	}
 	return s
 }
+
+// isVault: Vault's CLI, or OpenBao's, which takes the same commands.
+func isVault(name string) bool { return name == "vault" || name == "bao" || name == "openbao" }

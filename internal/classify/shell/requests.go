@@ -328,13 +328,27 @@ func (w *walker) bodySettings(c *call, r request) {
 	for _, kv := range pairs {
 		k, v := kv[0], strings.ToLower(kv[1])
 		off := slices.Contains(offValues, v)
+		if i := strings.LastIndexByte(k, '.'); i > 0 && off && (k[i+1:] == "enabled" || k[i+1:] == "enable" || k[i+1:] == "status") &&
+			(protectedPath.MatchString(k[:i]) || protectionKey.MatchString(k[:i])) {
+			w.add("ops.protection-off", destructive, c.name+" sends "+k+"="+v+" to "+at+": a protection against data loss is turned off")
+			return
+		}
+		if off && protectedPath.MatchString(k) && !strings.Contains(k, ".") {
+			w.add("ops.protection-off", destructive, c.name+" sends "+k+"="+v+" to "+at+": a protection against data loss is turned off")
+			return
+		}
+		if strings.HasSuffix(k, "destructive_requires_name") {
+			k = "destructive_requires_name"
+		} else if i := strings.LastIndexByte(k, '.'); i >= 0 {
+			k = k[i+1:] // the member's own name for the rules below
+		}
 		switch {
 		case off && (protectionKey.MatchString(k) || k == "destructive_requires_name" || k == "action.destructive_requires_name"),
 			off && (k == "enabled" || k == "delete" || k == "rebuild") && protectedPath.MatchString(at),
 			k == "type" && disablingPath.MatchString("/"+v):
 			w.add("ops.protection-off", destructive, c.name+" sends "+k+"="+v+" to "+at+": a protection against data loss is turned off")
 			return
-		case k == "private" && off, k == "visibility" && v == "public", (k == "public" || k == "publicly_accessible") && v == "true":
+		case (k == "private" || k == "is_private") && off, k == "visibility" && v == "public", (k == "public" || k == "publicly_accessible") && v == "true":
 			w.add("ops.expose", destructive, c.name+" sends "+k+"="+v+" to "+at+": what it names becomes public")
 			return
 		}
@@ -350,6 +364,12 @@ func flattenJSON(key string, v any, out *[][2]string) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
+			if _, nested := e.(map[string]any); !nested && key != "" {
+				// {"backups": {"enabled": false}}: the parent names what the
+				// member turns on or off.
+				flattenJSON(key+"."+k, e, out)
+				continue
+			}
 			flattenJSON(k, e, out)
 		}
 	case []any:

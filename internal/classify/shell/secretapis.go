@@ -13,7 +13,7 @@ import (
 // The path is read from its start, right after the host: /docs/v1/secret
 // is a page. Platforms' environment variables (Vercel, Netlify, Render,
 // GitLab CI, Heroku) hold the applications' secrets.
-var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:token|tokens|bootstrap)\b|/v1/var/|/v1/vars\b|/v1/(?:secret|kv|kv-v2|secrets|cubbyhole)/|/v1/auth/token/(?:lookup|create)|/v1/sys/(?:raw|wrapping/unwrap)|/api/v1/(?:namespaces/[^/\s]+/)?secrets\b|/v3/kv/range\b|/v2/keys/registry/secrets|/v\d+/projects/[^/\s]+/env\b|/api/v1/accounts/[^/\s]+/env\b|/v1/services/[^/\s]+/env-vars\b|/api/v4/(?:projects|groups)/[^/\s]+/variables\b|/apps/[^/\s]+/config-vars\b|[?&]decrypt=true)`)
+var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:token|tokens|bootstrap)\b|/v1/var/|/v1/vars\b|/v1/(?:secret|kv|kv-v2|secrets|cubbyhole)/|/v1/auth/token/(?:lookup|create)|/v1/sys/(?:raw|wrapping/unwrap)|/api/v1/(?:namespaces/[^/\s]+/)?secrets\b|/v3/kv/range\b|/v2/keys/registry/secrets|/v\d+/projects/[^/\s]+/env\b|/api/v1/accounts/[^/\s]+/env\b|/v1/services/[^/\s]+/env-vars\b|/api/v4/(?:projects|groups)/[^/\s]+/variables\b|/apps/[^/\s]+/config-vars\b|[?&]decrypt=true|/v1/[^/\s]+/(?:creds|sts)/|/v1/transit/(?:export|decrypt)/|/v1/pki[^/\s]*/(?:issue|root/generate/exported)\b)`)
 
 func (w *walker) secretEndpoint(c *call) {
 	if !slices.Contains(httpClients, c.name) && !(c.name == "nomad" && c.sub("operator", "api")) && !(c.name == "consul" && c.sub("debug")) {

@@ -90,6 +90,12 @@ var kubeOpenType = regexp.MustCompile(`(?i)"?type"?\s*:\s*"?(?:LoadBalancer|Node
 // let a pending delete of a volume or namespace finish.
 var finalizersDropped = regexp.MustCompile(`(?i)"?finalizers"?\s*:\s*(?:null|\[\s*\])|"op"\s*:\s*"remove"[^}]*"path"\s*:\s*"/metadata/finalizers|"path"\s*:\s*"/metadata/finalizers[^}]*"op"\s*:\s*"remove"|"?finalizers"?\s*:\s*\[\s*\]`)
 
+// suspendTrue: a CronJob suspended, in JSON or YAML.
+var suspendTrue = regexp.MustCompile(`(?i)"?suspend"?\s*:\s*"?(?:true|yes|on)\b|"path"\s*:\s*"/spec/suspend"[^}]*"value"\s*:\s*true`)
+
+// jsonPatchZero: replicas set to 0 by a JSON patch or a YAML/JSON merge.
+var jsonPatchZero = regexp.MustCompile(`"path"\s*:\s*"/spec/replicas"[^}]*"value"\s*:\s*0\b|"value"\s*:\s*0\s*,[^}]*"path"\s*:\s*"/spec/replicas"|\breplicas"?\s*:\s*0\b`)
+
 // deletionPolicy: Crossplane's deletionPolicy or a volume's reclaim
 // policy set to Delete.
 var deletionPolicy = regexp.MustCompile(`(?i)"?(?:deletionPolicy|persistentVolumeReclaimPolicy)"?\s*:\s*"?Delete\b`)
@@ -99,6 +105,15 @@ func (w *walker) kubeSettings(c *call) {
 		return
 	}
 	text := strings.Join(argStrings(c.args), " ")
+	for _, f := range optionValues(c, "--patch-file") {
+		// The patch from a file is read as the inline one is.
+		if t, ok := w.readWorkspace(f.s); ok && !f.dyn {
+			text += "\n" + t
+		}
+	}
+	if c.sub("patch") && jsonPatchZero.MatchString(text) {
+		w.add("ops.scale-to-zero", destructive, c.name+" patches replicas to 0: the workload stops serving")
+	}
 	switch {
 	case c.sub("expose") || c.sub("create", "service"):
 		t, _ := c.flagValue("--type")
@@ -110,7 +125,7 @@ func (w *walker) kubeSettings(c *call) {
 		if kubeOpenType.MatchString(text) {
 			w.add("ops.expose", destructive, c.name+" makes a service a load balancer or node port, reachable outside the cluster")
 		}
-		if strings.Contains(strings.ReplaceAll(text, " ", ""), `"suspend":true`) && backupUnit.MatchString(text) {
+		if suspendTrue.MatchString(text) && backupUnit.MatchString(text) {
 			w.add("backup.stop", destructive, c.name+" suspends a backup job: no backups are taken until someone notices")
 		}
 		if deletionPolicy.MatchString(text) {
