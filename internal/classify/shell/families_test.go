@@ -4072,3 +4072,29 @@ func TestSecondRoundVariants(t *testing.T) {
 		{`kubectl patch deploy web -p '{"spec":{"replicas":3}}'`, write, ""},
 	})
 }
+
+// Synonyms and inverted names of protections, backup jobs stopped by any
+// scheduler, and secret paths however they are spelled.
+func TestProtectionSynonymsAndSchedulers(t *testing.T) {
+	check(t, []want{
+		{"gcloud spanner databases update db --instance i --no-enable-drop-protection", destructive, "ops.protection-off"},
+		{"gcloud firestore databases update --database=x --no-enable-pitr", destructive, "ops.protection-off"},
+		{"gcloud alloydb clusters update c --region r --disable-automated-backup", destructive, "ops.protection-off"},
+		{"aws efs put-backup-policy --file-system-id fs --backup-policy Status=DISABLED", destructive, "ops.protection-off"},
+		{"aws ec2 modify-instance-attribute --instance-id i-1 --disable-api-termination Value=false", destructive, "ops.protection-off"},
+		{"aws dlm update-lifecycle-policy --policy-id p --state DISABLED", destructive, "ops.protection-off"},
+		{"fly volumes update vol_123 --scheduled-snapshots=false", destructive, "ops.protection-off"},
+		{"scw rdb instance update 1111 backup-schedule-disabled=true", destructive, "ops.protection-off"},
+		{"aliyun ecs ModifyAutoSnapshotPolicyEx --autoSnapshotPolicyId p --RetentionDays 1", destructive, "data.retention-cut"},
+		{"gcloud scheduler jobs pause nightly-backup", destructive, "backup.stop"},
+		{"pm2 stop backup", destructive, "backup.stop"},
+		{"nomad job stop backup", destructive, "backup.stop"},
+		{"systemctl stop cron", destructive, "backup.stop"},
+		{"cat /etc//secrets/db", credential, "creds.read-secret-file"},
+		{"cat /vault/./secrets/config", credential, "creds.read-secret-file"},
+		{"glab var get DB_PASSWORD", credential, "creds.secret-store-read"},
+		{"aws ec2 modify-instance-attribute --instance-id i-1 --disable-api-termination", write, ""},
+		{"aws efs put-backup-policy --file-system-id fs --backup-policy Status=ENABLED", write, ""},
+		{"pm2 stop web", write, ""},
+	})
+}

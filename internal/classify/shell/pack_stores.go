@@ -18,7 +18,7 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
 			case "glab":
-				return c.sub("variable", "get") || c.sub("variable", "export") || c.sub("variable", "list") || c.sub("api") && slices.ContainsFunc(c.pos, func(p positional) bool {
+				return c.sub("var", "get") || c.sub("var", "export") || c.sub("var", "list") || c.sub("variable", "get") || c.sub("variable", "export") || c.sub("variable", "list") || c.sub("api") && slices.ContainsFunc(c.pos, func(p positional) bool {
 					return strings.Contains(p.s, "/variables")
 				})
 			case "cf":
@@ -55,7 +55,7 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 			case "gcloud":
 				return (c.sub("run", "services", "describe") || c.sub("functions", "describe") || c.sub("run", "jobs", "describe"))
 			case "airflow":
-				return c.sub("connections", "get") || c.sub("connections", "export") || c.sub("variables", "get") || c.sub("variables", "export")
+				return c.sub("connections", "get") || c.sub("connections", "export") || c.sub("connections", "list") || c.sub("variables", "get") || c.sub("variables", "export")
 			case "dokku":
 				s := c.subAt(0)
 				return s == "config" || s == "config:show" || s == "config:get" || s == "config:export" || strings.HasSuffix(s, ":info") && c.has("--dsn") ||
@@ -226,7 +226,7 @@ func vaultPath(c *call) string {
 }
 
 // backupUnit: a service, timer or job named for backups.
-var backupUnit = regexp.MustCompile(`(?i)backup|snapshot|pgbackrest|wal-g|barman|restic|borg|kopia|velero|dump|archiv`)
+var backupUnit = regexp.MustCompile(`(?i)backup|snapshot|snapper|timeshift|duplicity|bacula|pgbackrest|wal-g|barman|restic|borg|kopia|velero|dump|archiv|^cron(?:d|ie)?(?:\.service)?$|^anacron`)
 
 // lastPort: the port at the end of a host:port, a URL or a bare number.
 func lastPort(s string) string {

@@ -133,7 +133,7 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	// More CLIs', browsers' and servers' credential stores.
 	".databrickscfg", ".ngrok2/", ".config/ngrok/", ".supabase/access-token", ".terraformrc", ".config/hcloud/",
 	// Where orchestrators mount secrets into containers, and hosts keep them.
-	"/etc/secrets/", "/mnt/secrets-store/", "/vault/secrets/", "/var/secrets/", "/etc/vault/token", "kubernetes.io~secret/",
+	"/etc/secrets/", "/etc/secret-volume/", "/mnt/secrets-store/", "/home/runner/.credentials", "/etc/vault.d/", "/vault/secrets/", "/var/secrets/", "/etc/vault/token", "kubernetes.io~secret/",
 	"/var/lib/docker/containers/", "/etc/rancher/rke2/rke2.yaml", "/etc/rancher/k3s/k3s.yaml", "/etc/grafana/grafana.ini",
 	"/var/lib/cloud/instance/user-data", "/var/lib/cloud/instances/", ".config/tea/config.yml", "/etc/gitlab-runner/config.toml",
 	"/logins.json", "/key4.db", "/login data", "/cookies", ".local/share/keyrings/", "/legacy_credentials/", ".kube/cache/oidc-login/",
@@ -176,6 +176,9 @@ var secretTemplates = []string{".example", ".sample", ".template", ".dist", ".de
 // glob counts when it could match such a file.
 func isSecretPath(p string) bool {
 	p = strings.Trim(p, `"'`)
+	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~/") {
+		p = path.Clean(p) // /etc//secrets, /vault/./secrets
+	}
 	// Bash's extended globs (cred+(e)ntials, @(id_rsa|x)) match as much
 	// as a * there does, at least.
 	p = extglob.ReplaceAllString(p, "*")

@@ -18,7 +18,7 @@ import (
 // (nats stream add --max-age, vault token create -ttl) is not a change,
 // nor is a retention of a week or more.
 
-var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after|days[-_]?from[-_]?(?:hiding|uploading)|backtrack[-_]?window|delete[-_]version[-_]after`)
+var retentionKey = regexp.MustCompile(`(?i)retention|expir|(?:^|[^a-z])ttl(?:$|[^a-z])|time[-_]?to[-_]?live|max[-_.]?age|vacuum[-_]|soft[-_]?delete|delete[-_]?after|days[-_]?from[-_]?(?:hiding|uploading)|backtrack[-_]?window|delete[-_]version[-_]after|keep[-_]?days`)
 
 // limitKey: a limit on how much a store keeps, by count or size (nats
 // --max-msgs, --max-bytes, kafka retention.bytes, pulsar --size): lowered
@@ -86,7 +86,7 @@ func keptFor(key, val string) (time.Duration, bool) {
 func retentionCut(c *call, files []string) string {
 	altered := c.name == "journalctl"
 	for i, p := range c.pos {
-		if i < 4 && !p.dyn && slices.ContainsFunc(subParts(p.s), func(s string) bool { return slices.Contains(alterWords, s) }) {
+		if i < 4 && !p.dyn && slices.ContainsFunc(verbParts(p.s), func(s string) bool { return slices.Contains(alterWords, s) }) {
 			altered = true
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // reads retentions.
 
 // protectionKey names a protection against losing data.
-var protectionKey = regexp.MustCompile(`(?i)(?:deletion|delete|termination|purge|accidental[-_]?deletion)[-_]?protection|protect(?:ion)?[-_]?from[-_]?(?:deletion|termination|scale[-_]?in)|versioning|soft[-_]?delete|point[-_]?in[-_]?time|continuous[-_]?backups?|backups?[-_]?enabled|enable[-_]?(?:backups?|versioning|soft[-_]?delete|delete[-_]?retention|purge[-_]?protection)|object[-_]?lock|binary[-_]?log(?:ging)?|automated[-_]?backups?`)
+var protectionKey = regexp.MustCompile(`(?i)(?:deletion|delete|termination|purge|drop|accidental[-_]?deletion)[-_]?protection|^pitr$|enable[-_]?pitr|automated[-_]?backup|scheduled[-_]?snapshots?|auto[-_]?snapshots?|auto[-_]?backups?|protect(?:ion)?[-_]?from[-_]?(?:deletion|termination|scale[-_]?in)|versioning|soft[-_]?delete|point[-_]?in[-_]?time|continuous[-_]?backups?|backups?[-_]?enabled|enable[-_]?(?:backups?|versioning|soft[-_]?delete|delete[-_]?retention|purge[-_]?protection)|object[-_]?lock|binary[-_]?log(?:ging)?|automated[-_]?backups?`)
 
 // scaleKey names how many instances run.
 var scaleKey = regexp.MustCompile(`(?i)^(?:desired|max(?:imum)?)[-_]?(?:size|count|capacity|nodes|replicas|instances|instance[-_]?count|node[-_]?count)$|^(?:nodes|num[-_]?nodes|node[-_]?count|instance[-_]?count|replicas|replica[-_]?count|replicaCount)$`)
@@ -66,7 +66,19 @@ func (w *walker) settingsOff(c *call) {
 	}
 	for _, kv := range settingPairs(c) {
 		k, v := kv[0], strings.ToLower(kv[1])
+		lk := strings.ToLower(k)
 		switch {
+		case (strings.HasSuffix(lk, "disabled") || strings.HasPrefix(lk, "disable")) && (v == "true" || v == "1" || v == "yes") && backupUnit.MatchString(lk),
+			strings.Contains(lk, "apitermination") || strings.Contains(lk, "api-termination") || strings.Contains(lk, "api_termination"):
+			if strings.Contains(lk, "termination") && !slices.Contains(offValues, v) && !strings.HasSuffix(v, "=false") {
+				continue // --disable-api-termination (true) keeps the protection
+			}
+			w.add("ops.protection-off", destructive, c.name+" sets "+k+"="+v+": a protection against data loss is turned off")
+			return
+		case lk == "state" && (v == "disabled" || v == "disable") && c.name == "aws" && c.sub("dlm"),
+			backupUnit.MatchString(lk) && (strings.Contains(v, "status=disabled") || v == "disabled" || v == "suspended" || strings.Contains(v, "status=suspended")):
+			w.add("ops.protection-off", destructive, c.name+" sets "+k+" to "+v+": backups or snapshots stop")
+			return
 		case protectionKey.MatchString(k) && slices.Contains(offValues, v):
 			w.add("ops.protection-off", destructive, c.name+" turns off "+k+": what kept data from being lost (deletion protection, versions, backups) is gone")
 			return
@@ -74,6 +86,11 @@ func (w *walker) settingsOff(c *call) {
 			w.add("ops.scale-to-zero", destructive, c.name+" sets "+k+" to 0: the service stops serving")
 			return
 		}
+	}
+	// A backup job, timer or schedule stopped, paused or disabled by any
+	// scheduler (systemctl, pm2, nomad, supervisorctl, gcloud scheduler).
+	if stopsBackups(c) {
+		w.add("backup.stop", destructive, c.name+" stops or pauses a backup job: no backups are taken until someone notices")
 	}
 	if (c.name == "kubectl" || c.name == "oc") && c.sub("autoscale") {
 		if v, ok := c.flagValue("--max"); ok && isZero(v) {
@@ -148,4 +165,29 @@ func (w *walker) kubeSettings(c *call) {
 			w.add("k8s.finalizers", destructive, c.name+" removes helm's keep policy: the next uninstall deletes the resource, a volume claim included")
 		}
 	}
+}
+
+// stopVerbs stop a job or keep it from running.
+var stopVerbs = []string{"stop", "pause", "disable", "suspend", "mask", "unload", "bootout", "kill", "delete-schedule", "unschedule"}
+
+func stopsBackups(c *call) bool {
+	verb := -1
+	for i, p := range c.pos {
+		if i > 4 || p.dyn {
+			break
+		}
+		if slices.Contains(stopVerbs, strings.ToLower(p.s)) {
+			verb = i
+			break
+		}
+	}
+	if verb < 0 {
+		return false
+	}
+	for _, p := range c.pos[verb+1:] {
+		if !p.dyn && backupUnit.MatchString(p.s) {
+			return true
+		}
+	}
+	return false
 }
