@@ -4098,3 +4098,17 @@ func TestProtectionSynonymsAndSchedulers(t *testing.T) {
 		{"pm2 stop web", write, ""},
 	})
 }
+
+// More firewall spellings: SSH dropped by port, every port allowed, the
+// legacy tools and pf.
+func TestMoreFirewallSpellings(t *testing.T) {
+	check(t, []want{
+		{"iptables -A INPUT -p tcp --dport 22 -j DROP", destructive, "host.lockout"},
+		{"nft add rule inet filter input tcp dport 22 drop", destructive, "host.lockout"},
+		{"ufw default allow incoming", destructive, "ops.expose"},
+		{"iptables-legacy -F", destructive, ""},
+		{"pfctl -d", destructive, ""},
+		{"ufw default allow outgoing", write, ""},
+		{"iptables -A INPUT -p tcp --dport 8080 -j DROP", write, ""},
+	})
+}

@@ -59,7 +59,7 @@ var nologin = regexp.MustCompile(`(^|/)(nologin|false)$`)
 // read (formatting, encrypting or erasing a disk, bulk deleters of logs,
 // temp files and packages).
 var hostPack = &Pack{Name: "host", Commands: []string{
-	"shutdown", "reboot", "poweroff", "halt", "kill", "pkill", "killall", "iptables", "ip6tables", "nft", "ufw", "userdel",
+	"shutdown", "reboot", "poweroff", "halt", "kill", "pkill", "killall", "iptables", "ip6tables", "iptables-legacy", "iptables-nft", "pfctl", "nft", "ufw", "userdel",
 	"deluser", "passwd", "pam-auth-update", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab",
 	"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks", "resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue",
 	"mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd",
@@ -120,7 +120,8 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	}, Class: destructive, Reason: "kills every process it may, databases included"},
 	{ID: "host.firewall-flush", When: func(c *call) bool {
 		return (c.name == "iptables" || c.name == "ip6tables") && c.has("-F", "--flush", "-X", "--delete-chain") || c.name == "nft" && c.sub("flush") ||
-			c.name == "ufw" && (c.sub("reset") || c.sub("disable"))
+			c.name == "ufw" && (c.sub("reset") || c.sub("disable")) || (c.name == "iptables-legacy" || c.name == "iptables-nft") && c.has("-F", "--flush") ||
+			c.name == "pfctl" && (c.has("-d") || c.has("-F"))
 	}, Class: destructive, Reason: "removes the firewall's rules"},
 	{ID: "host.user-delete", When: func(c *call) bool {
 		return c.name == "userdel" || c.name == "deluser" || c.name == "passwd" && c.has("-d", "--delete", "-l", "--lock") || c.name == "usermod" && c.has("-L", "--lock", "-e")
@@ -234,6 +235,9 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 		// firewall.
 		switch c.name {
 		case "ufw":
+			if c.sub("default", "allow") && !hasWord(c, "outgoing") && !hasWord(c, "routed") {
+				return true // every port open to every source
+			}
 			if !c.sub("allow") {
 				return false
 			}
@@ -282,6 +286,13 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 		case "firewall-cmd":
 			v, _ := c.flagValue("--remove-service", "--remove-port")
 			return v == "ssh" || strings.HasPrefix(v, "22/")
+		case "iptables", "ip6tables", "iptables-legacy", "iptables-nft", "ip6tables-legacy", "ip6tables-nft":
+			v, _ := c.flagValue("-j", "--jump")
+			p, _ := c.flagValue("--dport", "--dports")
+			return (v == "DROP" || v == "REJECT") && (p == "22" || p == "ssh") && c.has("-A", "-I", "--append", "--insert")
+		case "nft":
+			words := strings.ToLower(strings.Join(argStrings(c.args), " "))
+			return (c.sub("add", "rule") || c.sub("insert", "rule")) && nftSSHDrop.MatchString(words)
 		case "ufw":
 			// ufw deny 22, ufw deny ssh, ufw reject in on eth0 to any port 22.
 			return (c.sub("deny") || c.sub("reject") || c.sub("insert")) && slices.ContainsFunc(c.pos, func(p positional) bool {
@@ -408,3 +419,6 @@ func dataPort(s string) bool {
 	}
 	return false
 }
+
+// nftSSHDrop: an nft rule that drops SSH.
+var nftSSHDrop = regexp.MustCompile(`dport\s+(?:22|ssh)\b[^;]*\b(?:drop|reject)\b`)
