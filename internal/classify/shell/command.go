@@ -978,9 +978,19 @@ func (w *walker) fleet(c *call, depth int) bool {
 	switch c.name {
 	case "salt", "salt-ssh", "salt-call":
 		for i, p := range c.pos {
-			if p.s == "cmd.run" || p.s == "cmd.shell" || p.s == "cmd.script" || p.s == "cmd.exec_code" {
+			// Every cmd.* function runs its argument (cmd.run_all, run_bg,
+			// retcode, exec_code LANG CODE), given bare or as cmd=.
+			if strings.HasPrefix(p.s, "cmd.") && !p.dyn {
 				for _, q := range c.pos[i+1:] {
+					if v, ok := strings.CutPrefix(q.s, "cmd="); ok {
+						q.s = v
+					} else if strings.Contains(q.s, "=") && !strings.Contains(q.s, " ") {
+						continue // another keyword argument (cwd=, runas=)
+					}
 					words = append(words, q.arg)
+				}
+				if p.s == "cmd.exec_code" && len(words) > 0 {
+					words = words[1:] // the language
 				}
 				break
 			}

@@ -118,7 +118,11 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 			if c.name != "salt" && c.name != "salt-call" && c.name != "salt-ssh" {
 				return false
 			}
-			_, fn, ok := strings.Cut(saltFunction(c), ".")
+			full := saltFunction(c)
+			if full == "iptables.set_policy" || full == "iptables.flush" || full == "nftables.flush" {
+				return true
+			}
+			_, fn, ok := strings.Cut(full, ".")
 			return ok && slices.ContainsFunc(strings.Split(strings.ToLower(fn), "_"), func(p string) bool {
 				return slices.Contains(destructiveVerbs, p) || slices.Contains(saltStops, p)
 			})
@@ -194,7 +198,7 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 		}, Class: destructive, Reason: "has stored data deleted: compaction keeps only each key's last value, a lifecycle rule expires objects within days"},
 	}}
 
-var saltStops = []string{"stop", "reboot", "halt", "shutdown", "poweroff", "kill", "write", "absent", "disable"}
+var saltStops = []string{"stop", "reboot", "halt", "shutdown", "poweroff", "kill", "write", "absent", "disable", "lvremove", "vgremove", "pvremove", "password", "umount", "dropdb"}
 
 // saltFunctionName: a module.function word (file.remove, pillar.items).
 var saltFunctionName = regexp.MustCompile(`^[a-z_][\w]*\.[a-z_]\w*$`)

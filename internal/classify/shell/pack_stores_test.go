@@ -200,3 +200,17 @@ func TestSecretScannersThatPrintSecrets(t *testing.T) {
 		{"gitleaks detect -v --redact", write, ""},
 	})
 }
+
+// Salt's cmd.* functions run their argument; more functions that remove,
+// lock out or unmount.
+func TestSaltFunctionsThatRunOrRemove(t *testing.T) {
+	check(t, []want{
+		{"salt '*' cmd.run_all 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"salt '*' cmd.exec_code bash 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"salt '*' cmd.run cmd='rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"salt '*' lvm.lvremove lv vg", destructive, "salt.destructive"},
+		{"salt '*' shadow.set_password root x", destructive, "salt.destructive"},
+		{"salt '*' cmd.run 'uptime'", write, ""},
+		{"salt '*' grains.items", write, ""},
+	})
+}
