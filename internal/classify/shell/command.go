@@ -229,6 +229,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 			}
 		}
 	case name == "ssh":
+		w.applyPacks(c) // its own options (-R to a public relay)
 		w.ssh(rest, in, depth)
 	case slices.Contains(interpreters, name) || strings.HasPrefix(name, "python") || name == "ipython" || name == "ipython3":
 		w.interpreter(c, in, depth)

@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "bao", "openbao", "ngrok", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "bao", "openbao", "ngrok", "ssh", "autossh", "lt", "zrok", "devtunnel", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -90,8 +90,25 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 				return strings.HasPrefix(u, "tcp://") || strings.HasPrefix(u, "ssh://") || dataPort(lastPort(u))
 			case "bore":
 				return c.sub("local")
+			case "ssh", "autossh":
+				// A remote forward bound on every interface, or to a public
+				// relay (serveo, localhost.run, pinggy).
+				for _, v := range optionValues(c, "-R") {
+					if strings.HasPrefix(v.s, "0.0.0.0:") || strings.HasPrefix(v.s, "*:") || strings.HasPrefix(v.s, "[::]:") {
+						return true
+					}
+				}
+				return len(optionValues(c, "-R")) > 0 && slices.ContainsFunc(c.pos, func(p positional) bool {
+					return strings.Contains(p.s, "serveo.net") || strings.Contains(p.s, "localhost.run") || strings.Contains(p.s, "pinggy.io") || strings.Contains(p.s, "localtunnel.me")
+				})
+			case "lt":
+				return c.has("--port", "-p")
+			case "zrok":
+				return c.sub("share", "public")
+			case "devtunnel":
+				return c.has("--allow-anonymous", "-a")
 			case "tailscale":
-				return c.sub("funnel") && !c.has("--bg=false") && !slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "off" || p.s == "status" || p.s == "reset" })
+				return c.sub("funnel") && !slices.Contains(c.flags, "--bg=false") && !slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "off" || p.s == "status" || p.s == "reset" })
 			}
 			return false
 		}, Class: destructive, Reason: "opens a tunnel from the internet to a port on this machine"},

@@ -214,3 +214,17 @@ func TestSaltFunctionsThatRunOrRemove(t *testing.T) {
 		{"salt '*' grains.items", write, ""},
 	})
 }
+
+// Tunnels by SSH to public relays or every interface, and other tunnel
+// tools.
+func TestMoreTunnels(t *testing.T) {
+	check(t, []want{
+		{"tailscale funnel --bg 5432", destructive, "ops.expose"},
+		{"ssh -R 0:localhost:5432 serveo.net", destructive, "ops.expose"},
+		{"ssh -fNR 0.0.0.0:5432:localhost:5432 user@vps", destructive, "ops.expose"},
+		{"lt --port 5432", destructive, "ops.expose"},
+		{"zrok share public localhost:5432", destructive, "ops.expose"},
+		{"devtunnel host -p 8080 --allow-anonymous", destructive, "ops.expose"},
+		{"ssh -R 9000:localhost:9000 user@vps", write, ""},
+	})
+}
