@@ -41,6 +41,9 @@ func (w *walker) policyText(c *call) string {
 
 // readsOnly: a describe, get, list or show subcommand.
 func readsOnly(c *call) bool {
+	if plansOnly(c) {
+		return true
+	}
 	for i := 0; i < 4; i++ {
 		s := strings.ToLower(c.subAt(i))
 		for _, r := range []string{"describe", "get", "list", "show", "ls", "lookup", "test", "validate", "simulate"} {
@@ -48,6 +51,34 @@ func readsOnly(c *call) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// plansOnly: an infrastructure tool that shows what it would change and
+// changes nothing (terraform plan, pulumi preview, cdk diff), so that the
+// values it is given are a question, not a setting. A plan saved to be
+// applied is not one.
+func plansOnly(c *call) bool {
+	first := strings.ToLower(c.subAt(0))
+	switch c.name {
+	case "terraform", "tofu", "opentofu", "terragrunt":
+		if first == "plan" {
+			// A saved plan is applied later without its values: it is
+			// judged as the apply it becomes.
+			for _, a := range c.args {
+				if a.dyn || a.s == "-out" || a.s == "--out" || strings.HasPrefix(a.s, "-out=") || strings.HasPrefix(a.s, "--out=") {
+					return false
+				}
+			}
+			return true
+		}
+		return slices.Contains([]string{"validate", "fmt", "show", "output", "graph", "providers", "version"}, first)
+	case "pulumi":
+		return (first == "preview" || first == "pre") && !c.has("--save-plan") && !slices.ContainsFunc(c.args, func(a arg) bool { return a.dyn || strings.HasPrefix(a.s, "--save-plan=") }) ||
+			first == "config" && strings.ToLower(c.subAt(1)) == "get"
+	case "cdk", "cdktf":
+		return first == "diff" || first == "synth" || first == "synthesize" || first == "list" || first == "ls"
 	}
 	return false
 }

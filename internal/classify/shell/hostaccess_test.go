@@ -129,6 +129,11 @@ func TestCommandsInManifestsAndWorkflows(t *testing.T) {
 		{"act -j d", destructive, "iac.destroy"},
 		{"glab ci run", destructive, "db.dropdb"},
 		{"gh workflow list", write, ""},
+		// act lists or rehearses the workflows without running a step.
+		{"act -l", write, ""},
+		{"act --list", write, ""},
+		{"act -n -j d", write, ""},
+		{"act --dryrun", read, "shell.dry-run"},
 	})
 }
 

@@ -94,6 +94,9 @@ func (w *walker) runsManifests(c *call, in input, depth int) {
 			fs = []string{"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}
 		}
 		read(fs)
+	case c.name == "act" && c.has("-l", "--list", "-n", "--dryrun", "--dry-run", "-h", "--help", "--version", "--graph", "-g", "--list-options", "--bug-report"):
+		// act lists its workflows or rehearses them without running a step.
+		return
 	case c.name == "gh" && c.sub("workflow", "run") || c.name == "act" || c.name == "glab" && (c.sub("ci", "run") || c.sub("pipeline", "run")) ||
 		c.name == "gitlab-ci-local":
 		// A CI run runs the workflow file's steps (run:, script:).

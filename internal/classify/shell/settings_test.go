@@ -58,3 +58,21 @@ func TestSettingsAndActionsReadByName(t *testing.T) {
 		{`mysql -e "SET GLOBAL max_connections=500"`, write, ""},
 	})
 }
+
+// A plan shows what an apply would change and changes nothing: the values
+// it is given are a question. A plan saved for a later apply is judged as
+// that apply.
+func TestPlansAreQuestionsUnlessSaved(t *testing.T) {
+	check(t, []want{
+		{"terraform plan -var deletion_protection=false", read, ""},
+		{"terraform -chdir=infra plan -var enable_backups=false", read, ""},
+		{"tofu plan -var 'versioning=disabled'", read, ""},
+		{"pulumi preview --config db:deletionProtection=false", read, ""},
+		{"terraform plan -var deletion_protection=false -out tfplan", destructive, "ops.protection-off"},
+		{"terraform plan -var deletion_protection=false -out=tfplan", destructive, "ops.protection-off"},
+		{"pulumi preview --config db:deletionProtection=false --save-plan p.json", destructive, "ops.protection-off"},
+		{"terraform apply -var deletion_protection=false", destructive, "ops.protection-off"},
+		{"pulumi up --config db:deletionProtection=false", destructive, "ops.protection-off"},
+		{"terraform plan -destroy -out p && terraform apply p", destructive, ""},
+	})
+}
