@@ -86,7 +86,6 @@ func EveryRowProbe(text string) (RowProbe, error) {
 	} else {
 		expr = pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, probes, -1)
 	}
-	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(expr, -1)}}
 	rp.Params = map[int]bool{}
 	walk(expr.ProtoReflect(), func(m protoreflect.Message) bool {
 		if p, ok := m.Interface().(*pg_query.ParamRef); ok {
@@ -95,6 +94,32 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		rp.Clock = rp.Clock || readsClock(m.Interface())
 		return true
 	})
+	reads := readsOf(expr)
+	if reads.session {
+		changes, funcs, ops := changesState(tree)
+		if changes != "" {
+			return RowProbe{}, fmt.Errorf("%w: its filter reads the session's settings or role, which %s may change while it runs", ErrNoProbe, changes)
+		}
+		// A user's function or operator anywhere in the statement,
+		// behind a builtin's name, may change them too.
+		for _, f := range funcs {
+			addName(&reads.funcs, f)
+		}
+		for _, o := range ops {
+			addName(&reads.ops, o)
+		}
+	}
+	guard, err := reads.unsteady()
+	if err != nil {
+		return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
+	}
+	// CASE WHEN <what it reads may move> THEN NULL ELSE <the question> END:
+	// no answer is taken as unknown.
+	expr = &pg_query.Node{Node: &pg_query.Node_CaseExpr{CaseExpr: &pg_query.CaseExpr{
+		Args: []*pg_query.Node{{Node: &pg_query.Node_CaseWhen{CaseWhen: &pg_query.CaseWhen{Expr: guard,
+			Result: &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}, Location: -1}}}},
+		Defresult: expr, Location: -1}}}
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(expr, -1)}}
 	out, err := pg_query.Deparse(&pg_query.ParseResult{Version: tree.GetVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
 	if err != nil {
 		return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)

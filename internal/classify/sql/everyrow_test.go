@@ -9,7 +9,12 @@ import (
 func TestEveryRowProbe(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"DELETE FROM sessions WHERE expires_at < now() - interval '1 day'", "COALESCE(expires_at < (now() - '1 day'::interval), false)"},
-		{"DELETE FROM t WHERE id > 0", "SELECT (SELECT NOT EXISTS (SELECT 1 FROM t WHERE NOT COALESCE(id > 0, false)) AND EXISTS (SELECT 1 FROM t OFFSET 1))"},
+		{"DELETE FROM t WHERE id > 0", "ELSE (SELECT NOT EXISTS (SELECT 1 FROM t WHERE NOT COALESCE(id > 0, false)) AND EXISTS (SELECT 1 FROM t OFFSET 1)) END"},
+		// What the filter reads is checked to hold still first.
+		{"DELETE FROM s.t WHERE id > 0", "SELECT CASE WHEN EXISTS (WITH RECURSIVE chaperone_rel(oid) AS (SELECT c FROM pg_catalog.unnest(ARRAY[pg_catalog.to_regclass('\"s\".\"t\"')]"},
+		{"DELETE FROM t WHERE v = 'a'", "WHERE o.oprname IN ('=')"},
+		{"UPDATE t SET v = nextval('q')::text WHERE lower(v) = 'a'", "WHERE p.proname IN ('lower')"},
+		{"UPDATE t SET v = 'x' WHERE owner = current_user", "FROM pg_catalog.pg_trigger t WHERE"},
 		// The filter stays one argument whatever its operators' precedence.
 		{"DELETE FROM t WHERE a = 1 OR b = 2 AND NOT c", "NOT COALESCE(a = 1 OR (b = 2 AND NOT c), false)"},
 		// USING and FROM: a row is left out when no combination matches it.
@@ -67,6 +72,10 @@ func TestEveryRowProbe(t *testing.T) {
 		"UPDATE t SET v = 'x' FROM generate_series(1, 5) g WHERE t.id = g AND random() < 2",
 		"DELETE FROM t WHERE id <> 1 OR (SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()) LIKE 'DELETE%'",
 		"DELETE FROM t WHERE id <> 1 OR EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND mode = 'RowExclusiveLock')",
+		// The statement changes the settings its filter reads.
+		"UPDATE t SET v = set_config('a.b', 'x', false) WHERE id = 1 OR current_setting('a.b', true) = 'x'",
+		"DELETE FROM t WHERE id = 1 OR owner = current_user RETURNING my_fn()",
+		"UPDATE t SET v = 'x' WHERE id = 1 OR name = 'x'::regclass::text RETURNING pg_catalog.set_config('search_path', 'o', false)",
 	} {
 		if _, err := EveryRowProbe(text); !errors.Is(err, ErrNoProbe) {
 			t.Errorf("%q: %v, want ErrNoProbe", text, err)

@@ -135,8 +135,13 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool,
 	if len(rows) != 1 {
 		return false, fmt.Errorf("%d answers", len(rows))
 	}
+	if rows[0] == nil {
+		return false, errUnsteady
+	}
 	return string(rows[0]) == "t", nil
 }
+
+var errUnsteady = errors.New("its filter reads something that can change while the write runs (a sequence, a foreign table, a view over either or over a volatile function, a user's function or operator named like a builtin, or settings a trigger may change)")
 
 func formatOf(formats []int16, i int) int16 {
 	switch {
