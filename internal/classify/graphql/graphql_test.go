@@ -76,7 +76,8 @@ func TestRailwayRequests(t *testing.T) {
 		{"patch deletes", Request{Query: `mutation($p: EnvironmentConfig) { environmentPatchCommit(environmentId: "e", patch: $p) }`,
 			Variables: map[string]any{"p": map[string]any{"services": map[string]any{"s1": map[string]any{"isDeleted": true}}}}}, D, "railway.patch-delete"},
 		{"volume in every environment", Request{Query: `mutation { volumeInstanceUpdate(volumeId: "v", input: {mountPath: "/x"}) }`}, D, "railway.volume-all-environments"},
-		{"volume in one environment", Request{Query: `mutation { volumeInstanceUpdate(volumeId: "v", environmentId: "e", input: {mountPath: "/x"}) }`}, W, "graphql.write"},
+		{"volume in one environment", Request{Query: `mutation { volumeInstanceUpdate(volumeId: "v", environmentId: "e", input: {}) }`}, W, "graphql.write"},
+		{"volume mounted elsewhere", Request{Query: `mutation { volumeInstanceUpdate(volumeId: "v", environmentId: "e", input: {mountPath: "/x"}) }`}, D, "railway.volume-move"},
 		{"backups emptied", Request{Query: `mutation { volumeInstanceBackupScheduleUpdate(volumeInstanceId: "v", kinds: []) }`}, D, "railway.backups-off"},
 		{"cancel a scheduled delete", Request{Query: `mutation { projectScheduleDeleteCancel(id: "p") }`}, W, "graphql.write"},
 		{"persisted query", Request{Extensions: map[string]any{"persistedQuery": map[string]any{"sha256Hash": "abc"}}}, U, "graphql.persisted"},
@@ -107,6 +108,7 @@ func TestRailwayRequests(t *testing.T) {
 		{"limits too small to start", Request{Query: `mutation { serviceInstanceLimitsUpdate(input: {serviceId: "s", environmentId: "e", vCPUs: 0.001, memoryGB: 0.001}) }`}, D, "railway.scale-zero"},
 		{"ordinary limits", Request{Query: `mutation { serviceInstanceLimitsUpdate(input: {serviceId: "s", environmentId: "e", vCPUs: 0.5, memoryGB: 0.5}) }`}, W, "graphql.write"},
 		{"a commit without its patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e") }`}, U, "railway.patch-staged"},
+		{"a commit with an empty patch", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {}) }`}, U, "railway.patch-staged"},
 		{"a patch that sets a value", Request{Query: `mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {variables: {A: {value: "1"}}}}}) }`}, W, "graphql.write"},
 	} {
 		r := Classify(s, RailwayProfile{}, c.req)

@@ -88,7 +88,7 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 		out = append(out, destructive("railway.backup-restore-wipe", "volumeInstanceBackupRestore with wipeServiceIds wipes those services' data"))
 	case c.Field == "variableCollectionUpsert" && isTrue(member(a["input"], "replace")):
 		out = append(out, destructive("railway.variables-replace", "variableCollectionUpsert with replace: true deletes every variable not in the request"))
-	case c.Field == "environmentPatchCommitStaged", c.Field == "environmentPatchCommit" && a["patch"] == nil:
+	case c.Field == "environmentPatchCommitStaged", c.Field == "environmentPatchCommit" && (a["patch"] == nil || isEmpty(a["patch"])):
 		// Commits whatever was staged before, which this request does not show.
 		out = append(out, action.Reason{ID: "railway.patch-staged", Class: action.ClassUnknown,
 			Message: c.Field + " commits staged changes this request does not show"})
@@ -135,6 +135,9 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 	if ids, ok := member(a["input"], "disabledServiceIds").([]any); c.Field == "sharedVariableConfigure" && (ok && len(ids) > 0 || !ok && member(a["input"], "disabledServiceIds") != nil) {
 		out = append(out, destructive("railway.unset", "%s takes a shared variable away from services, as deleting it from them would", c.Field))
 	}
+	if c.Field == "volumeInstanceUpdate" && member(a["input"], "mountPath") != nil {
+		out = append(out, destructive("railway.volume-move", "volumeInstanceUpdate mounts the volume at another path: what the service keeps there is no longer where it looks"))
+	}
 	if c.Field == "volumeInstanceUpdate" && member(a["input"], "serviceId") != nil ||
 		patch && anyValue(a, func(_, k string, _ any) bool { return k == "volumeMounts" }) {
 		out = append(out, destructive("railway.volume-move", "%s moves a volume between services: the service using it loses its data", c.Field))
@@ -157,7 +160,9 @@ func (RailwayProfile) Judge(c Call) []action.Reason {
 func offline(_, k string, v any) bool {
 	switch k {
 	case "numReplicas":
-		return isZero(v)
+		// Fewer than one, or a value that is not a count the server
+		// may read as none.
+		return v != nil && below(v, 1) || v != nil && !isNumeric(v)
 	case "vCPUs", "cpu":
 		return below(v, 0.05)
 	case "memoryGB":
@@ -176,6 +181,16 @@ func offline(_, k string, v any) bool {
 		}
 	}
 	return false
+}
+
+// isNumeric: a number, sent as a number or as a string.
+func isNumeric(v any) bool {
+	if s, ok := v.(string); ok {
+		_, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return err == nil
+	}
+	_, ok := number(v)
+	return ok
 }
 
 // below: a number under limit, sent as a number or as a string.

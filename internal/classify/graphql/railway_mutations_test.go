@@ -43,7 +43,12 @@ var sometimesDestructive = []struct {
 	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": map[string]any{"volumes": map[string]any{"v": map[string]any{"isDeleted": "yes"}}}}, map[string]any{"environmentId": "e", "input": map[string]any{}}},
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"isDeleted":true}}}`}, map[string]any{"environmentId": "e", "patch": `{"services":{"s":{}}}`}},
 	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "input": map[string]any{}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
-	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"state": "DELETED"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/x"}}},
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"state": "DELETED"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
+	// Mounted elsewhere, the service's data is not where it looks.
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/x"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
+	// Fewer than one replica, or a count the server may read as none.
+	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": int64(-1)}}, map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": int64(1)}}},
+	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": false}}, map[string]any{"serviceId": "s", "input": map[string]any{"numReplicas": "3"}}},
 	{"volumeInstanceBackupScheduleUpdate", map[string]any{"kinds": []any{}}, map[string]any{"kinds": []any{"DAILY"}}},
 	{"workspaceTwoFactorEnforcementUpdate", map[string]any{"enabled": false}, map[string]any{"enabled": true}},
 	{"workspacePolicyItemUpdate", map[string]any{"input": map[string]any{"enabled": false}}, map[string]any{"input": map[string]any{"enabled": true}}},
@@ -55,10 +60,10 @@ var sometimesDestructive = []struct {
 	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": `{"sharedVariables":{"X":null}}`}, map[string]any{"environmentId": "e", "input": `{"sharedVariables":{"X":"1"}}`}},
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": nil}}}}},
 		map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"deploy": map[string]any{"startCommand": "x"}}}}}},
-	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": nil}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/data"}}},
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": nil}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
 	// Moving a volume to another service takes it from the one using it;
 	// an empty id is none.
-	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": "s2"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"mountPath": "/data"}}},
+	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"serviceId": "s2"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
 	{"sharedVariableConfigure", map[string]any{"input": map[string]any{"projectId": "p", "environmentId": "e", "name": "DATABASE_URL", "enabledServiceIds": []any{}, "disabledServiceIds": []any{"s"}}},
 		map[string]any{"input": map[string]any{"projectId": "p", "environmentId": "e", "name": "DATABASE_URL", "enabledServiceIds": []any{"s"}, "disabledServiceIds": []any{}}}},
 	{"serviceInstanceUpdate", map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"rootDirectory": "", "sourceImageId": " "}}, map[string]any{"serviceId": "s", "environmentId": "e", "input": map[string]any{"rootDirectory": ""}}},

@@ -97,10 +97,19 @@ var Fly = Profile{Name: "fly", Listed: true, Always: judgeShowSecrets, Rules: []
 
 // judgeShowSecrets: asking for secrets' values, on the list or on one
 // secret, is credential access.
+// Any spelling a server might map to it counts (SHOW_SECRETS, show-secrets,
+// showSecrets): a framework's binder may fold case and separators.
 func judgeShowSecrets(r Request) []action.Reason {
-	if v := r.Query.Get("show_secrets"); r.Query.Has("show_secrets") && v != "false" && v != "0" {
-		return []action.Reason{{ID: "fly.secrets-values", Class: action.ClassCredentialAccess,
-			Message: "asks for the values of secrets (show_secrets) at " + r.Path}}
+	for k, vs := range r.Query {
+		if strings.NewReplacer("_", "", "-", "", ".", "").Replace(strings.ToLower(k)) != "showsecrets" {
+			continue
+		}
+		for _, v := range vs {
+			if v != "false" && v != "0" {
+				return []action.Reason{{ID: "fly.secrets-values", Class: action.ClassCredentialAccess,
+					Message: "asks for the values of secrets (" + k + ") at " + r.Path}}
+			}
+		}
 	}
 	return nil
 }
@@ -115,10 +124,10 @@ func judgeSecretSet(r Request) []action.Reason {
 	// reads the member as a pointer: judged as null.
 	hasValue := false
 	for k, v := range body {
-		if foldName(k) == "value" {
+		if FoldName(k) == "value" {
 			hasValue = true
-			if v == nil {
-				return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + r.Params["secret"] + " from " + r.Params["app"] + " (a null value)"}}
+			if v == nil || blank(v) {
+				return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + r.Params["secret"] + " from " + r.Params["app"] + " (a null or empty value)"}}
 			}
 		}
 	}
@@ -138,11 +147,18 @@ func judgeSecretsSet(r Request) []action.Reason {
 		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the secrets update's body is not JSON Chaperone can read exactly"}}
 	}
 	for k, v := range body.Values {
-		if v == nil {
-			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + k + " from " + r.Params["app"] + " (a null value)"}}
+		if v == nil || blank(v) {
+			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + k + " from " + r.Params["app"] + " (a null or empty value)"}}
 		}
 	}
 	return nil
+}
+
+// blank: a value set to nothing but spaces takes the secret's value away
+// as deleting it would.
+func blank(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) == ""
 }
 
 // flyShell reads the command of a machine exec, SQL included.
@@ -338,7 +354,7 @@ func foldKeys(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			lk := foldName(k)
+			lk := FoldName(k)
 			if _, dup := out[lk]; dup {
 				return nil, fmt.Errorf("two members %q fold to the same name", k)
 			}
@@ -363,10 +379,10 @@ func foldKeys(v any) (any, error) {
 	return v, nil
 }
 
-// foldName is name with every letter replaced by the least of the letters
+// FoldName is name with every letter replaced by the least of the letters
 // it folds with, lower-cased, as encoding/json compares keys: "ſ" (U+017F)
 // and "S" are "s", the Kelvin sign is "k".
-func foldName(name string) string {
+func FoldName(name string) string {
 	return strings.Map(func(r rune) rune {
 		least := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
@@ -394,6 +410,7 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 		exec  bool
 	}
 	files := map[string]file{}
+	var mounts []string
 	var walk func(any)
 	walk = func(v any) {
 		switch x := v.(type) {
@@ -403,8 +420,21 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 					if env, ok := e.(map[string]any); ok {
 						for _, val := range env {
 							if s, ok := val.(string); ok {
+								// NODE_OPTIONS="--require /x.js",
+								// LD_PRELOAD=/a.so:/b.so: every path
+								// a value holds.
 								named[s] = true
+								for _, w := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ':' || r == '=' || r == ',' }) {
+									named[w] = true
+								}
 							}
+						}
+					}
+				}
+				if list, ok := e.([]any); ok && k == "mounts" {
+					for _, item := range list {
+						if p, ok := item.(map[string]any)["path"].(string); ok && p != "" {
+							mounts = append(mounts, pathpkg.Clean("/"+p))
 						}
 					}
 				}
@@ -435,7 +465,19 @@ func machineFiles(tree any, cmds [][]string) []action.Reason {
 	walk(tree)
 	var out []action.Reason
 	for path, f := range files {
-		if !named[path] && !f.exec && !runsUnnamed(path, f.text) {
+		clean := pathpkg.Clean("/" + path)
+		for _, m := range mounts {
+			if clean == m || strings.HasPrefix(clean, strings.TrimSuffix(m, "/")+"/") {
+				out = append(out, action.Reason{ID: "fly.volume-overwrite", Class: destructive,
+					Message: "the machine writes " + path + " at boot, on the volume mounted at " + m + ": what the volume held there is replaced"})
+			}
+		}
+		if !named[path] && !f.exec && !runsUnnamed(path, f.text) && !runsCode(clean) {
+			continue
+		}
+		if lang := codeLanguage(clean, f.text); lang != "" {
+			out = append(out, action.Reason{ID: "fly.command-unreadable", Class: action.ClassUnknown,
+				Message: "the machine may run " + path + ", " + lang + " the configuration writes, which Chaperone does not judge"})
 			continue
 		}
 		if !f.known {
@@ -484,11 +526,65 @@ func runsUnnamed(path, text string) bool {
 	if strings.Contains(base, "entrypoint") || strings.HasPrefix(base, "start") || strings.HasPrefix(base, "run") {
 		return true
 	}
-	for _, dir := range []string{"/etc/profile.d/", "/etc/init.d/", "/etc/rc", "/etc/cron", "/etc/periodic/", "/etc/systemd/", "/etc/supervisor",
+	for _, dir := range []string{"/etc/profile.d/", "/etc/init.d/", "/etc/rc", "/etc/cron", "/var/spool/cron/", "/etc/anacrontab", "/etc/periodic/", "/etc/systemd/", "/etc/supervisor",
 		"/docker-entrypoint.d/", "/etc/s6-overlay/", "/etc/services.d/", "/etc/cont-init.d/", "/usr/local/bin/", "/usr/bin/", "/bin/", "/sbin/"} {
 		if strings.HasPrefix(path, dir) {
 			return true
 		}
 	}
 	return false
+}
+
+// runsCode says whether a file lies where the dynamic linker or a
+// language's runtime loads it without being asked: ld.so.preload, a
+// shared library, a module.
+func runsCode(path string) bool {
+	return path == "/etc/ld.so.preload" || strings.HasPrefix(path, "/etc/ld.so.conf") || codeExt(path) != ""
+}
+
+// codeExts are the extensions of programs in languages other than the
+// shell's, and of what the linker loads.
+var codeExts = map[string]string{".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".ts": "TypeScript",
+	".py": "Python", ".pyc": "Python", ".pth": "Python", ".rb": "Ruby", ".php": "PHP", ".pl": "Perl", ".pm": "Perl", ".lua": "Lua",
+	".jar": "Java", ".class": "Java", ".so": "a shared library", ".ex": "Elixir", ".exs": "Elixir", ".erl": "Erlang", ".beam": "Erlang"}
+
+func codeExt(path string) string {
+	base := pathpkg.Base(path)
+	if i := strings.Index(base, ".so."); i > 0 {
+		return "a shared library"
+	}
+	return codeExts[strings.ToLower(pathpkg.Ext(base))]
+}
+
+// codeLanguage names the language of a file that runs when it is not the
+// shell's: by its extension, by its first line (#!/usr/bin/env node), or
+// the linker's list of libraries to load into every program.
+func codeLanguage(path, text string) string {
+	if path == "/etc/ld.so.preload" || strings.HasPrefix(path, "/etc/ld.so.conf") {
+		return "a list of libraries loaded into every program"
+	}
+	if line, _, _ := strings.Cut(text, "\n"); strings.HasPrefix(line, "#!") {
+		words := strings.Fields(strings.TrimPrefix(line, "#!"))
+		if len(words) > 0 && pathpkg.Base(words[0]) == "env" {
+			words = words[1:]
+			for len(words) > 0 && strings.HasPrefix(words[0], "-") {
+				words = words[1:]
+			}
+		}
+		if len(words) > 0 {
+			switch interp := pathpkg.Base(words[0]); interp {
+			case "sh", "bash", "dash", "ash", "zsh", "ksh", "busybox":
+				return ""
+			default:
+				return "a " + interp + " program"
+			}
+		}
+	}
+	if lang := codeExt(path); lang != "" {
+		if strings.HasPrefix(lang, "a ") {
+			return lang
+		}
+		return "a " + lang + " program"
+	}
+	return ""
 }

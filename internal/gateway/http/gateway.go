@@ -274,6 +274,9 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 	if up.Provider == "railway" && len(calls) > 0 {
 		g.placeRailwayTargets(r.Context(), up, rest, calls, &act)
 	}
+	if up.Provider == "fly" {
+		g.checkFlyMounts(r.Context(), up, rest, r.Method, body, &act)
+	}
 	o := g.Gate.Decide(r.Context(), gate.Request{Entry: entry, Source: entry + ":" + up.Name, Action: act,
 		NoSnapshot: noSnapshot(up)})
 	if o.Verdict != gate.Forward {

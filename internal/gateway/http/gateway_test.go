@@ -44,6 +44,19 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.auth = append(p.auth, r.Header.Get("Authorization"))
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if id, ok := strings.CutPrefix(r.URL.Path, "/v1/apps/a/machines/"); ok && r.Method == "GET" && !strings.Contains(id, "/") {
+		// Fly's machines: m1 keeps its data on a volume; m2 has none.
+		switch id {
+		case "m1":
+			w.Write([]byte(`{"id":"m1","config":{"image":"app","mounts":[{"volume":"vol_1","path":"/data","name":"data"}]}}`))
+		case "m2":
+			w.Write([]byte(`{"id":"m2","config":{"image":"app"}}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":"machine not found"}`))
+		}
+		return
+	}
 	w.Write([]byte(`{"data":{"ok":true}}`))
 }
 
