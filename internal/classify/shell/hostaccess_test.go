@@ -113,6 +113,13 @@ func TestCommandsInManifestsAndWorkflows(t *testing.T) {
 		"compose.prod.yaml":             "services:\n  wipe:\n    image: postgres\n    command: [\"psql\",\"-h\",\"prod\",\"-c\",\"DROP DATABASE app\"]\n",
 		".github/workflows/destroy.yml": "on: workflow_dispatch\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - run: terraform destroy -auto-approve\n",
 		".gitlab-ci.yml":                "wipe:\n  script:\n    - dropdb prod\n",
+		// Commands spelt over several lines, and workflows in JSON.
+		"wf/block.yml":  "on: workflow_dispatch\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n          echo start\n          rm -rf /var/lib/postgresql\n",
+		"wf/folded.yml": "jobs:\n  a:\n    steps:\n      - name: wipe\n        run: >-\n          psql -h prod\n          -c 'DROP DATABASE app'\n",
+		"wf/quoted.yml": "jobs:\n  a:\n    steps:\n      - run: \"echo a &&\n          dropdb prod\"\n",
+		"wf/ci.json":    `{"on":"workflow_dispatch","jobs":{"a":{"runs-on":"x","steps":[{"run":"terraform destroy -auto-approve"}]}}}`,
+		"wf/safe.yml":   "jobs:\n  a:\n    steps:\n      - run: |\n          go test ./...\n          go vet ./...\n",
+		"k8s2/job.json": `{"kind":"Job","spec":{"template":{"spec":{"containers":[{"name":"w","image":"postgres","command":["dropdb","-h","prod","app"]}]}}}}`,
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -134,6 +141,12 @@ func TestCommandsInManifestsAndWorkflows(t *testing.T) {
 		{"act --list", write, ""},
 		{"act -n -j d", write, ""},
 		{"act --dryrun", read, "shell.dry-run"},
+		{"act -W wf/block.yml", destructive, "fs.rm-recursive"},
+		{"act -W wf/folded.yml", destructive, ""},
+		{"act -W wf/quoted.yml", destructive, "db.dropdb"},
+		{"act -W wf/ci.json", destructive, "iac.destroy"},
+		{"act -W wf/safe.yml", write, ""},
+		{"kubectl apply -f k8s2/job.json", destructive, "db.dropdb"},
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -52,6 +53,95 @@ func (w *walker) manifest(tool, name, text string, depth int) {
 		}
 		w.script(line, depth+1)
 	}
+	// The lines above miss what YAML spells over several lines (run: |,
+	// folded > scalars, quoted strings broken across lines) and JSON
+	// manifests: the file is also read as the tool reads it, as YAML
+	// documents, and each command value is judged whole.
+	scripts, argvs := manifestValues(text)
+	for _, sc := range scripts {
+		w.script(sc, depth+1)
+	}
+	for _, argv := range argvs {
+		args := make([]arg, len(argv))
+		for i, a := range argv {
+			args[i] = arg{s: a}
+		}
+		w.command(args, input{}, depth+1)
+	}
+}
+
+// scriptKeys hold a command line, or a list of them, that a tool runs
+// with a shell; argvKeys hold one command as a list of words.
+var (
+	scriptKeys = []string{"run", "script", "shell", "cmds", "commands", "before_script", "after_script", "raw", "entry",
+		"ansible.builtin.shell", "ansible.builtin.command", "ansible.builtin.raw"}
+	argvKeys = []string{"command", "cmd", "entrypoint"}
+)
+
+// manifestValues reads text as YAML documents (JSON included) and returns
+// the command lines and argument vectors held by the keys tools run;
+// nothing when it does not parse (the line reading above still applies).
+func manifestValues(text string) (scripts []string, argvs [][]string) {
+	if len(text) > 1<<20 {
+		return nil, nil
+	}
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 64 {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				key := strings.ToLower(k)
+				switch {
+				case slices.Contains(scriptKeys, key):
+					switch y := e.(type) {
+					case string:
+						scripts = append(scripts, y)
+					case []any:
+						for _, it := range y {
+							if s, ok := it.(string); ok {
+								scripts = append(scripts, s)
+							}
+						}
+					}
+				case slices.Contains(argvKeys, key):
+					switch y := e.(type) {
+					case string:
+						scripts = append(scripts, y)
+					case []any:
+						var words []string
+						for _, it := range y {
+							switch s := it.(type) {
+							case string:
+								words = append(words, s)
+							case int, float64, bool:
+								words = append(words, fmt.Sprint(s))
+							}
+						}
+						if len(words) > 0 {
+							argvs = append(argvs, words)
+						}
+					}
+				}
+				walk(e, depth+1)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, depth+1)
+			}
+		}
+	}
+	for i := 0; i < 64; i++ {
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		walk(doc, 0)
+	}
+	return scripts, argvs
 }
 
 // runsManifests reads the file a tool is about to run, when the call is one:
