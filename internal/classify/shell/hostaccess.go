@@ -210,7 +210,8 @@ var imageTools = map[string]string{"kubectl": "kubectl", "helm": "helm", "terraf
 	"google-cloud-cli": "gcloud", "azure-cli": "az", "mc": "mc", "flyctl": "flyctl", "doctl": "doctl", "vault": "vault", "consul": "consul",
 	"kopia": "kopia", "velero": "velero", "argocd": "argocd", "gh": "gh", "git": "git", "s3cmd": "s3cmd", "azcopy": "azcopy",
 	"terragrunt": "terragrunt", "eksctl": "eksctl", "etcdctl": "etcdctl", "nomad": "nomad", "k9s": "kubectl", "wrangler": "wrangler",
-	"supabase": "supabase", "heroku": "heroku", "railway": "railway", "borg": "borg", "borgmatic": "borg", "redis-cli": "redis-cli"}
+	"supabase": "supabase", "heroku": "heroku", "railway": "railway", "borg": "borg", "borgmatic": "borg", "redis-cli": "redis-cli",
+	"helmfile": "helmfile", "kustomize": "kustomize", "crane": "crane", "skopeo": "skopeo", "gsutil": "gsutil", "psql": "psql", "mongosh": "mongosh"}
 
 // imageEntrypoint judges what a container runs when its image's
 // entrypoint is a tool and the line gives only its arguments.
@@ -237,16 +238,59 @@ func (w *walker) imageEntrypoint(name string, args []arg, depth int) {
 	if at < 0 || at >= len(args) || args[at].dyn {
 		return
 	}
-	image := args[at].s
-	if i := strings.LastIndexByte(image, '/'); i >= 0 {
-		image = image[i+1:]
-	}
-	image, _, _ = strings.Cut(image, "@")
-	image, _, _ = strings.Cut(image, ":")
-	tool, ok := imageTools[strings.ToLower(image)]
+	tool, ok := imageTool(args[at].s)
 	rest := args[at+1:]
 	if !ok || len(rest) == 0 || baseName(rest[0].s) == tool {
 		return
 	}
 	w.command(append([]arg{{s: tool}}, rest...), input{}, depth+1)
+}
+
+// imageTool names the tool an image's entrypoint is: by its name without
+// registry, tag or digest, or by a word of it (lachlanevenson/k8s-kubectl,
+// alpine/terraform-cli, helmfile/helmfile).
+func imageTool(ref string) (string, bool) {
+	image := ref
+	if i := strings.LastIndexByte(image, '/'); i >= 0 {
+		image = image[i+1:]
+	}
+	image, _, _ = strings.Cut(image, "@")
+	image, _, _ = strings.Cut(image, ":")
+	image = strings.ToLower(image)
+	if tool, ok := imageTools[image]; ok {
+		return tool, true
+	}
+	for _, word := range strings.FieldsFunc(image, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+		if tool, ok := imageTools[word]; ok {
+			return tool, true
+		}
+	}
+	return "", false
+}
+
+// kubeRunImage judges kubectl run's arguments after "--" as the image's
+// entrypoint gets them, when that entrypoint is a tool and --command does
+// not replace it: `kubectl run x --image=bitnami/kubectl -- delete ns
+// prod` runs `kubectl delete ns prod` in the cluster.
+func (w *walker) kubeRunImage(name string, args []arg, depth int) {
+	c := parseCall(name, args)
+	if !c.sub("run") || c.has("--command") {
+		return
+	}
+	image := ""
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a.s, "--image="); ok {
+			image = v
+		} else if a.s == "--image" && i+1 < len(args) {
+			image = args[i+1].s
+		}
+		if a.s == "--" {
+			tool, ok := imageTool(image)
+			rest := args[i+1:]
+			if ok && len(rest) > 0 && baseName(rest[0].s) != tool {
+				w.command(append([]arg{{s: tool}}, rest...), input{}, depth+1)
+			}
+			return
+		}
+	}
 }

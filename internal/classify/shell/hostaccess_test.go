@@ -100,6 +100,14 @@ func TestImagesWhoseEntrypointIsATool(t *testing.T) {
 		{"podman run --rm rclone/rclone purge remote:bucket", destructive, "cloud.rclone-sync"},
 		{"docker run --rm amazon/aws-cli s3 rb s3://prod --force", destructive, "cloud.s3-remove-bucket"},
 		{"docker run --rm bitnami/kubectl get pods", write, ""},
+		// An image named by a word of its name, and kubectl run's
+		// arguments given to the image's entrypoint.
+		{"docker run --rm lachlanevenson/k8s-kubectl delete ns prod", destructive, "k8s.delete"},
+		{"docker run --rm ghcr.io/helmfile/helmfile:v0.160 destroy", destructive, ""},
+		{"kubectl run x --rm -it --image=bitnami/kubectl:1.29 --restart=Never -- delete ns prod", destructive, "k8s.delete"},
+		{"oc run x --image bitnami/kubectl -- delete ns prod", destructive, "k8s.delete"},
+		{"kubectl run x --image=bitnami/kubectl -- get pods", write, ""},
+		{"kubectl run x --image=bitnami/kubectl --command -- kubectl version", read, ""},
 	})
 }
 

@@ -221,6 +221,8 @@ func (w *walker) runs(name string, args []arg, in input, depth int) bool {
 		w.containerMounts(parseCall(name, args))
 		w.containerHost(name, args)
 		w.imageEntrypoint(name, args, depth)
+	case "kubectl", "oc", "kubecolor":
+		w.kubeRunImage(name, args, depth)
 	}
 	specs, ok := runners[name]
 	if !ok {
