@@ -274,6 +274,10 @@ func imageTool(ref string) (string, bool) {
 // prod` runs `kubectl delete ns prod` in the cluster.
 func (w *walker) kubeRunImage(name string, args []arg, depth int) {
 	c := parseCall(name, args)
+	if c.sub("run") || c.sub("debug") {
+		// Whatever it runs, it starts a pod (or a container in one).
+		w.add("k8s.run", write, name+" "+c.subAt(0)+" starts a container in the cluster")
+	}
 	if !c.sub("run") || c.has("--command") {
 		return
 	}

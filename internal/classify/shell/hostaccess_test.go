@@ -107,7 +107,8 @@ func TestImagesWhoseEntrypointIsATool(t *testing.T) {
 		{"kubectl run x --rm -it --image=bitnami/kubectl:1.29 --restart=Never -- delete ns prod", destructive, "k8s.delete"},
 		{"oc run x --image bitnami/kubectl -- delete ns prod", destructive, "k8s.delete"},
 		{"kubectl run x --image=bitnami/kubectl -- get pods", write, ""},
-		{"kubectl run x --image=bitnami/kubectl --command -- kubectl version", read, ""},
+		{"kubectl run x --image=bitnami/kubectl --command -- kubectl version", write, "k8s.run"},
+		{"kubectl run x --image=nginx -- sleep 1", write, "k8s.run"},
 	})
 }
 
