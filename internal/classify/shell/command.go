@@ -246,6 +246,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.applyPacks(c) // make -p prints the environment whatever its recipes do
 	case slices.Contains(httpClients, name) && w.providerRequest(c, in):
 	case w.localProgram(args[0].s):
+	case w.confMgmt(c, depth):
 	case w.fleet(c, depth):
 	case name == "run-parts":
 		w.runParts(c, depth)
