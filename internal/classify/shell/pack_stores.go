@@ -13,7 +13,7 @@ func init() { register(storesPack) }
 // an old state back, or opening something to everyone.
 var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur", "azd", "git-crypt", "transcrypt", "blackbox_cat",
 	"blackbox_decrypt_all_files", "blackbox_decrypt_file", "blackbox_view", "berglas", "aws", "gcloud", "airflow", "dokku", "firebase",
-	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "bao", "openbao", "ngrok", "ssh", "autossh", "lt", "zrok", "devtunnel", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
+	"salt", "salt-call", "salt-ssh", "npm", "cargo", "tarsnap", "wrangler", "rpk", "cli53", "octodns-sync", "bconsole", "puppet", "vault", "bao", "openbao", "ngrok", "socat", "ssh", "autossh", "lt", "zrok", "devtunnel", "cloudflared", "bore", "tailscale", "velero", "pgbackrest", "pg_archivecleanup", "patronictl", "systemctl", "launchctl", "heroku", "firebase", "supabase", "neonctl", "neon", "pscale", "convex", "upstash", "turso", "gitleaks", "trufflehog", "detect-secrets", "ggshield", "kafka-acls", "kafka-acls.sh", "rabbitmqctl", "kafka-configs", "kafka-configs.sh"},
 	Partial: true, Rules: []Rule{
 		{ID: "creds.secret-store-read", When: func(c *call) bool {
 			switch c.name {
@@ -84,10 +84,16 @@ var storesPack = &Pack{Name: "stores", Commands: []string{"glab", "cf", "conjur"
 			case "ngrok":
 				// A raw TCP tunnel, or one to a data service's port, from the
 				// internet.
-				return c.sub("tcp") || (c.sub("http") || c.sub("tls")) && slices.ContainsFunc(c.pos, func(p positional) bool { return dataPort(lastPort(p.s)) })
+				// A file:// or unix:// target serves the file system or a
+				// socket (the container runtime's) to the internet.
+				return c.sub("tcp") || (c.sub("http") || c.sub("tls")) && slices.ContainsFunc(c.pos, func(p positional) bool {
+					return dataPort(lastPort(p.s)) || localTarget(p.s)
+				})
 			case "cloudflared":
 				u, _ := c.flagValue("--url")
-				return strings.HasPrefix(u, "tcp://") || strings.HasPrefix(u, "ssh://") || dataPort(lastPort(u))
+				return strings.HasPrefix(u, "tcp://") || strings.HasPrefix(u, "ssh://") || dataPort(lastPort(u)) || localTarget(u)
+			case "socat":
+				return socatExposes(c)
 			case "bore":
 				return c.sub("local")
 			case "ssh", "autossh":
@@ -260,3 +266,43 @@ func lastPort(s string) string {
 
 // isVault: Vault's CLI, or OpenBao's, which takes the same commands.
 func isVault(name string) bool { return name == "vault" || name == "bao" || name == "openbao" }
+
+// localTarget: a tunnel target that is the file system or a local socket.
+func localTarget(s string) bool {
+	s = strings.ToLower(s)
+	return strings.HasPrefix(s, "file:") || strings.HasPrefix(s, "unix:")
+}
+
+// socatExposes: socat listening on every interface (no bind= to a
+// loopback address) and passing what it accepts to a shell, a local
+// socket or a data service's port.
+func socatExposes(c *call) bool {
+	var listen, other []string
+	for _, p := range c.pos {
+		addr := strings.ToUpper(p.s)
+		if strings.Contains(addr, "-LISTEN:") || strings.HasPrefix(addr, "TCP-L:") || strings.HasPrefix(addr, "TCP4-L:") || strings.HasPrefix(addr, "TCP6-L:") {
+			listen = append(listen, p.s)
+		} else {
+			other = append(other, p.s)
+		}
+	}
+	for _, l := range listen {
+		if b := strings.Index(strings.ToLower(l), "bind="); b >= 0 {
+			host := strings.ToLower(l[b+5:])
+			if strings.HasPrefix(host, "127.") || strings.HasPrefix(host, "localhost") || strings.HasPrefix(host, "[::1]") || strings.HasPrefix(host, "::1") {
+				continue
+			}
+		}
+		for _, o := range other {
+			u := strings.ToUpper(o)
+			if strings.HasPrefix(u, "EXEC:") || strings.HasPrefix(u, "SYSTEM:") || strings.HasPrefix(u, "UNIX") || strings.HasPrefix(u, "OPEN:") ||
+				strings.HasPrefix(u, "GOPEN:") || strings.HasPrefix(u, "FILE:") || dataPort(lastPort(strings.Split(o, ",")[0])) {
+				return true
+			}
+		}
+		if dataPort(lastPort(strings.Split(l, ",")[0])) {
+			return true
+		}
+	}
+	return false
+}

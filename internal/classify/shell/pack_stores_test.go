@@ -123,6 +123,17 @@ func TestVaultMintsTunnelsAndBackupsStopped(t *testing.T) {
 		{"vault write sys/mounts/secret/tune max_versions=1", destructive, "data.retention-cut"},
 		{"vault kv metadata put -delete-version-after=1s secret/app", destructive, "data.retention-cut"},
 		{"ngrok tcp 5432", destructive, "ops.expose"},
+		// The file system or a local socket served to the internet, and
+		// socat listening on every interface for a shell, a socket or a
+		// database.
+		{"ngrok http file:///", destructive, "ops.expose"},
+		{"ngrok http unix:///var/run/docker.sock", destructive, "ops.expose"},
+		{"cloudflared tunnel --url file:///etc", destructive, "ops.expose"},
+		{"socat TCP-LISTEN:2375,fork UNIX-CONNECT:/var/run/docker.sock", destructive, "ops.expose"},
+		{"socat TCP4-LISTEN:4444,reuseaddr,fork EXEC:/bin/bash", destructive, "ops.expose"},
+		{"socat TCP-LISTEN:15432,fork TCP:db:5432", destructive, "ops.expose"},
+		{"socat TCP-LISTEN:2375,bind=127.0.0.1,fork UNIX-CONNECT:/var/run/docker.sock", write, ""},
+		{"socat TCP-LISTEN:8080,fork TCP:localhost:3000", write, ""},
 		{"cloudflared tunnel --url tcp://localhost:5432", destructive, "ops.expose"},
 		{"tailscale funnel 8080", destructive, "ops.expose"},
 		{"systemctl mask backup.timer", destructive, "backup.stop"},
