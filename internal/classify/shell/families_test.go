@@ -4094,6 +4094,15 @@ func TestSecondRoundVariants(t *testing.T) {
 		{"vault write transit/decrypt/k ciphertext=vault:v1:x", credential, "creds.secret-store-read"},
 		{`curl -X POST https://api.example.com/items -d '{"feature":{"enabled":false}}'`, write, ""},
 		{`kubectl patch deploy web -p '{"spec":{"replicas":3}}'`, write, ""},
+		// A backup job given a day that never comes, and KEDA told to
+		// scale to nothing.
+		{`kubectl patch cronjob db-backup -p '{"spec":{"schedule":"0 0 31 2 *"}}'`, destructive, "backup.stop"},
+		{`kubectl patch cronjob pg-backup --type=json -p '[{"op":"replace","path":"/spec/schedule","value":"0 0 31 4,6,9,11 *"}]'`, destructive, "backup.stop"},
+		{`kubectl patch cronjob db-backup -p '{"spec":{"schedule":"0 0 29 2 *"}}'`, write, ""},
+		{`kubectl patch cronjob db-backup -p '{"spec":{"schedule":"0 0 31 2 1"}}'`, write, ""},
+		{`kubectl patch scaledobject api --type merge -p '{"spec":{"maxReplicaCount":0}}'`, destructive, "ops.scale-to-zero"},
+		{"kubectl annotate scaledobject api autoscaling.keda.sh/paused-replicas=0", destructive, "ops.scale-to-zero"},
+		{"kubectl annotate scaledobject api autoscaling.keda.sh/paused-replicas=2", write, ""},
 	})
 }
 

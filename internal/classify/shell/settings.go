@@ -3,6 +3,7 @@ package shell
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -17,7 +18,7 @@ import (
 var protectionKey = regexp.MustCompile(`(?i)(?:deletion|delete|termination|purge|drop|accidental[-_]?deletion)[-_]?protection|^pitr$|enable[-_]?pitr|automated[-_]?backup|scheduled[-_]?snapshots?|auto[-_]?snapshots?|auto[-_]?backups?|protect(?:ion)?[-_]?from[-_]?(?:deletion|termination|scale[-_]?in)|versioning|soft[-_]?delete|point[-_]?in[-_]?time|continuous[-_]?backups?|backups?[-_]?enabled|enable[-_]?(?:backups?|versioning|soft[-_]?delete|delete[-_]?retention|purge[-_]?protection)|object[-_]?lock|binary[-_]?log(?:ging)?|automated[-_]?backups?`)
 
 // scaleKey names how many instances run.
-var scaleKey = regexp.MustCompile(`(?i)^(?:desired|max(?:imum)?)[-_]?(?:size|count|capacity|nodes|replicas|instances|instance[-_]?count|node[-_]?count)$|^(?:nodes|num[-_]?nodes|node[-_]?count|instance[-_]?count|replicas|replica[-_]?count|replicaCount)$`)
+var scaleKey = regexp.MustCompile(`(?i)^(?:desired|max(?:imum)?)[-_]?(?:size|count|capacity|nodes|replicas|replica[-_]?count|instances|instance[-_]?count|node[-_]?count)$|^(?:nodes|num[-_]?nodes|node[-_]?count|instance[-_]?count|replicas|replica[-_]?count|replicaCount)$`)
 
 var offValues = []string{"false", "disable", "disabled", "off", "no", "none", "suspended", "suspend", "0"}
 
@@ -82,7 +83,7 @@ func (w *walker) settingsOff(c *call) {
 		case protectionKey.MatchString(k) && slices.Contains(offValues, v):
 			w.add("ops.protection-off", destructive, c.name+" turns off "+k+": what kept data from being lost (deletion protection, versions, backups) is gone")
 			return
-		case scaleKey.MatchString(k) && isZero(v):
+		case (scaleKey.MatchString(k) || strings.HasSuffix(lk, "paused-replicas")) && isZero(v):
 			w.add("ops.scale-to-zero", destructive, c.name+" sets "+k+" to 0: the service stops serving")
 			return
 		}
@@ -109,6 +110,34 @@ var finalizersDropped = regexp.MustCompile(`(?i)"?finalizers"?\s*:\s*(?:null|\[\
 
 // suspendTrue: a CronJob suspended, in JSON or YAML.
 var suspendTrue = regexp.MustCompile(`(?i)"?suspend"?\s*:\s*"?(?:true|yes|on)\b|"path"\s*:\s*"/spec/suspend"[^}]*"value"\s*:\s*true`)
+
+// cronSchedule: a CronJob's schedule in a merge patch or a JSON patch.
+var cronSchedule = regexp.MustCompile(`(?i)"?schedule"?\s*:\s*"([^"]*)"|"path"\s*:\s*"/spec/schedule"[^}]*"value"\s*:\s*"([^"]*)"`)
+
+// neverFires says whether a five-field cron schedule names only days
+// that do not exist (the 30th or 31st of February, the 31st of a month of
+// thirty days) with no weekday to fire on instead.
+func neverFires(spec string) bool {
+	f := strings.Fields(spec)
+	if len(f) != 5 || f[4] != "*" && f[4] != "?" {
+		return false
+	}
+	days, months := strings.Split(f[2], ","), strings.Split(f[3], ",")
+	short := map[string]int{"2": 29, "02": 29, "feb": 29, "4": 30, "04": 30, "apr": 30, "6": 30, "06": 30, "jun": 30, "9": 30, "09": 30, "sep": 30, "11": 30, "nov": 30}
+	for _, m := range months {
+		last, ok := short[strings.ToLower(m)]
+		if !ok {
+			return false
+		}
+		for _, d := range days {
+			n, err := strconv.Atoi(d)
+			if err != nil || n <= last {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // jsonPatchZero: replicas set to 0 by a JSON patch or a YAML/JSON merge.
 var jsonPatchZero = regexp.MustCompile(`"path"\s*:\s*"/spec/replicas"[^}]*"value"\s*:\s*0\b|"value"\s*:\s*0\s*,[^}]*"path"\s*:\s*"/spec/replicas"|\breplicas"?\s*:\s*0\b`)
@@ -144,6 +173,12 @@ func (w *walker) kubeSettings(c *call) {
 		}
 		if suspendTrue.MatchString(text) && backupUnit.MatchString(text) {
 			w.add("backup.stop", destructive, c.name+" suspends a backup job: no backups are taken until someone notices")
+		}
+		for _, m := range cronSchedule.FindAllStringSubmatch(text, -1) {
+			if neverFires(m[1]+m[2]) && backupUnit.MatchString(text) {
+				w.add("backup.stop", destructive, c.name+" gives a backup job the schedule "+m[1]+m[2]+", which never comes: no backups are taken")
+				break
+			}
 		}
 		if deletionPolicy.MatchString(text) {
 			w.add("k8s.finalizers", destructive, c.name+" sets a deletion or reclaim policy of Delete: deleting the object then deletes the cloud resource or volume behind it")
