@@ -4076,6 +4076,7 @@ func TestSecondRoundVariants(t *testing.T) {
 	for name, body := range map[string]string{
 		"suspend.yaml": "spec:\n  suspend: true\n",
 		"scale.yaml":   "spec:\n  replicas: 0\n",
+		"outputs.tf":   "output \"db\" {\n  value     = aws_db_instance.x.password\n  sensitive = true\n}\noutput \"url\" {\n  value = aws_lb.x.dns_name\n}\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -4103,6 +4104,23 @@ func TestSecondRoundVariants(t *testing.T) {
 		{`kubectl patch scaledobject api --type merge -p '{"spec":{"maxReplicaCount":0}}'`, destructive, "ops.scale-to-zero"},
 		{"kubectl annotate scaledobject api autoscaling.keda.sh/paused-replicas=0", destructive, "ops.scale-to-zero"},
 		{"kubectl annotate scaledobject api autoscaling.keda.sh/paused-replicas=2", write, ""},
+		// Secrets named by a directory pattern, bulk reads of a KV store,
+		// a sensitive output by name, Teleport's tokens and keys.
+		{"cat /etc/secret*/db", credential, "creds.read-secret-file"},
+		{"cat /var/run/s*/kubernetes.io/serviceaccount/token", credential, "creds.read-secret-file"},
+		{"cat /*/secrets/db", credential, "creds.read-secret-file"},
+		{"cat /etc/*/nginx.conf", read, ""},
+		{"consul kv get -recurse", credential, "creds.cloud-secret-read"},
+		{"consul kv export app/", credential, "creds.cloud-secret-read"},
+		{"consul kv get app/feature_flag", write, ""},
+		{"terraform output db_password", credential, "creds.cloud-secret-read"},
+		{"terraform output vpc_id", read, ""},
+		{"terraform output db", credential, "creds.cloud-secret-read"},
+		{"terraform output url", read, ""},
+		{"tctl tokens ls", credential, ""},
+		{"tctl auth sign --user=admin --out=id", credential, ""},
+		{"tctl auth export --keys --type=host", credential, ""},
+		{"tctl get nodes", write, ""},
 	})
 }
 

@@ -244,6 +244,19 @@ func (w *walker) runsManifests(c *call, in input, depth int) {
 				w.playbookRoles(p.s, depth)
 			}
 		}
+	case (c.name == "terraform" || c.name == "tofu") && c.sub("output") && c.subAt(1) != "":
+		full := w.resolve(".")
+		if full == "" {
+			return
+		}
+		decl := regexp.MustCompile(`(?s)output\s+"` + regexp.QuoteMeta(c.subAt(1)) + `"\s*\{[^}]*\bsensitive\s*=\s*true`)
+		matches, _ := filepath.Glob(filepath.Join(full, "*.tf"))
+		for _, m := range matches {
+			if text, st := w.readScript(m); st == fileKnown && decl.MatchString(text) {
+				w.add("creds.cloud-secret-read", credential, c.name+" output "+c.subAt(1)+" prints a sensitive output in full ("+filepath.Base(m)+" marks it sensitive)")
+				return
+			}
+		}
 	case (c.name == "terraform" || c.name == "tofu") && (c.sub("apply") || c.sub("plan") || c.sub("refresh") || c.sub("destroy")):
 		full := w.resolve(".")
 		if full == "" {

@@ -14,7 +14,7 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 	Commands: []string{"aws", "gcloud", "az", "heroku", "railway", "fly", "flyctl", "terraform", "tofu", "terragrunt", "pulumi",
 		"kubectl", "oc", "vault", "doppler", "sops", "ansible-vault", "gpg", "age", "secret-tool", "keyctl", "supabase", "netlify",
 		"vercel", "infisical", "chamber", "bws", "akeyless", "conjur", "kubeseal", "gopass", "op", "doctl", "glab", "gh", "dotenvx",
-		"etcdctl", "consul", "nomad", "aws-vault", "mc", "composer"},
+		"etcdctl", "consul", "nomad", "aws-vault", "mc", "composer", "tctl"},
 	Rules: []Rule{
 		{ID: "creds.cloud-secret-read", When: func(c *call) bool {
 			s0, s1 := c.subAt(0), c.subAt(1)
@@ -53,7 +53,11 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 			case "fly", "flyctl":
 				return c.sub("auth", "token") || c.sub("tokens", "create") || c.sub("postgres", "connect") && false
 			case "terraform", "tofu", "terragrunt":
-				return s0 == "output" && c.has("-raw", "-json", "--raw", "--json") || c.sub("state", "pull") || c.sub("state", "show") || s0 == "show" && c.has("-json")
+				// A named output is printed in full even when it is
+				// sensitive: judged by its name here, and by its
+				// declaration where the configuration is at hand.
+				return s0 == "output" && (c.has("-raw", "-json", "--raw", "--json") || s1 != "" && secretName(s1)) ||
+					c.sub("state", "pull") || c.sub("state", "show") || s0 == "show" && c.has("-json")
 			case "pulumi":
 				return c.has("--show-secrets") || c.sub("config", "get") || c.sub("stack", "export")
 			case "kubectl", "oc":
@@ -102,11 +106,18 @@ var secretStoresPack = &Pack{Name: "secret-stores",
 					}
 				}
 				return false
+			case "tctl":
+				// Teleport's join tokens are the secret a listing shows;
+				// auth sign mints an identity, export --keys the CA's keys.
+				return c.sub("tokens", "ls") || c.sub("tokens", "list") || c.sub("auth", "sign") || c.sub("auth", "export") && c.has("--keys") ||
+					c.sub("get", "tokens") || c.sub("get", "token") || strings.HasPrefix(c.subAt(1), "token/")
 			case "consul":
 				// bootstrap prints the management token; token read|list
 				// print SecretIDs; keyring -list the gossip keys.
+				// kv get -recurse and kv export print every value under a
+				// prefix, secrets among them, as etcdctl get --prefix does.
 				return c.sub("acl", "bootstrap") || c.sub("acl", "token", "read") || c.sub("acl", "token", "list") || c.sub("acl", "token", "create") ||
-					c.sub("keyring") && c.has("-list")
+					c.sub("keyring") && c.has("-list") || c.sub("kv", "export") || c.sub("kv", "get") && (c.has("-recurse", "--recurse") || secretName(c.subAt(2)))
 			case "nomad":
 				// Variables are Nomad's secrets.
 				return c.sub("var", "get") || c.sub("var", "list") && c.has("-out") || c.sub("acl", "bootstrap") || c.sub("acl", "token", "info") ||

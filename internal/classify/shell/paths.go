@@ -249,6 +249,25 @@ func globMaySecret(p string) bool {
 			return true
 		}
 	}
+	if strings.ContainsAny(dir, "*?[") && strings.HasPrefix(dir, "/") {
+		// A directory pattern that can pick a directory of secrets
+		// (/etc/secret*/db, /run/secre?s/x, /*/secrets/x).
+		for _, d := range secretFragments {
+			if !strings.HasPrefix(d, "/") || !strings.HasSuffix(d, "/") {
+				continue
+			}
+			// The pattern's directory, or any leading part of it, may
+			// be that directory (/var/run/s*/kubernetes.io/…).
+			parts := strings.Split(strings.Trim(dir, "/"), "/")
+			// A bare * in the place of the secrets directory's own name
+			// (/etc/*/nginx.conf) picks any directory: not counted.
+			for k := 1; k <= len(parts); k++ {
+				if strings.Trim(parts[k-1], "*?[]!") != "" && globMatch("/"+strings.Join(parts[:k], "/"), strings.TrimSuffix(d, "/")) {
+					return true
+				}
+			}
+		}
+	}
 	if strings.Trim(base, "*?[]!") == "" {
 		// * picks every file of the directory: it matters where.
 		if strings.ContainsAny(dir, "*?[") {
