@@ -97,3 +97,25 @@ func kebab(s string) string {
 	}
 	return b.String()
 }
+
+// awsFileValues puts in place of a file:// value the text of the file
+// where the workspace has it, as the AWS CLI reads it: a setting given by
+// file (--versioning-configuration file://v.json) is judged as typed.
+func (w *walker) awsFileValues(args []arg) []arg {
+	var out []arg
+	for _, a := range args {
+		prefix, v := "", a.s
+		if strings.HasPrefix(v, "--") {
+			if k, val, ok := strings.Cut(v, "="); ok {
+				prefix, v = k+"=", val
+			}
+		}
+		if p, ok := strings.CutPrefix(v, "file://"); ok && !a.dyn {
+			if text, known := w.readWorkspace(p); known && len(text) < 1<<16 {
+				a.s = prefix + strings.TrimSpace(text)
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}

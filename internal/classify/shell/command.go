@@ -178,6 +178,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.repoConfigCommands(rest, depth)
 		w.gitRuns(rest, depth)
 	}
+	if name == "aws" {
+		rest = w.awsFileValues(rest)
+	}
 	c := parseCall(name, rest)
 	// Before anything reads the line's words as another program's
 	// (kubectl patch … reads as patch, which marks files as rewritten).

@@ -4076,6 +4076,8 @@ func TestSecondRoundVariants(t *testing.T) {
 	for name, body := range map[string]string{
 		"suspend.yaml": "spec:\n  suspend: true\n",
 		"scale.yaml":   "spec:\n  replicas: 0\n",
+		"v.json":       `{"Status":"Suspended"}`,
+		"pitr.json":    `{"PointInTimeRecoveryEnabled":false}`,
 		"outputs.tf":   "output \"db\" {\n  value     = aws_db_instance.x.password\n  sensitive = true\n}\noutput \"url\" {\n  value = aws_lb.x.dns_name\n}\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -4116,6 +4118,20 @@ func TestSecondRoundVariants(t *testing.T) {
 		{"terraform output db_password", credential, "creds.cloud-secret-read"},
 		{"terraform output vpc_id", read, ""},
 		{"terraform output db", credential, "creds.cloud-secret-read"},
+		// Settings given by file://, servers started with a short
+		// retention, and providers' own spellings of backups off.
+		{"aws s3api put-bucket-versioning --bucket prod --versioning-configuration file://v.json", destructive, "ops.protection-off"},
+		{"aws dynamodb update-continuous-backups --table-name t --point-in-time-recovery-specification file://pitr.json", destructive, "ops.protection-off"},
+		{"influx bucket update -i x -r 1h", destructive, "data.retention-cut"},
+		{"influx bucket update -i x -r 30d", write, ""},
+		{"prometheus --storage.tsdb.retention.time=1h", destructive, "data.retention-cut"},
+		{"prometheus --storage.tsdb.retention.time=30d", write, ""},
+		{"victoria-metrics -retentionPeriod=1d", destructive, "data.retention-cut"},
+		{"victoria-metrics -retentionPeriod=12", write, ""},
+		{"linode-cli linodes backups-cancel 123", destructive, "backup.stop"},
+		{"linode-cli linodes backups-enable 123", write, ""},
+		{"ossutil bucket-versioning --method put oss://prod suspended", destructive, "ops.protection-off"},
+		{"tccli cdb OfflineIsolatedInstances --InstanceIds x", destructive, ""},
 		{"terraform output url", read, ""},
 		{"tctl tokens ls", credential, ""},
 		{"tctl auth sign --user=admin --out=id", credential, ""},

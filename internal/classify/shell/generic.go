@@ -40,12 +40,33 @@ func (w *walker) genericDestruction(c *call) bool {
 		if !isWordish(p.s) || strings.Contains(p.s, "::") { // repo::archive names a thing
 			continue
 		}
-		for _, part := range verbParts(p.s) {
+		parts := verbParts(p.s)
+		for _, part := range parts {
 			if slices.Contains(destructiveVerbs, part) || slices.Contains(subcommandVerbs, part) {
 				w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" deletes or destroys")
 				w.target(c.name + " " + p.s)
 				found = true
 			}
+		}
+		has := func(words ...string) bool { return slices.ContainsFunc(parts, func(s string) bool { return slices.Contains(words, s) }) }
+		switch {
+		case has("backup", "backups", "snapshot", "snapshots") && has("cancel", "stop", "pause", "suspend", "off", "unschedule"):
+			// linode-cli linodes backups-cancel, doctl … backups-cancel:
+			// the backup service ends, and with it the backups taken.
+			w.add("backup.stop", destructive, c.name+" "+p.s+" stops backups (and may delete those taken)")
+			found = true
+		case has("versioning") && slices.ContainsFunc(c.args, func(a arg) bool {
+			v := strings.ToLower(a.s)
+			return v == "suspended" || v == "suspend" || v == "disabled" || v == "off"
+		}):
+			// ossutil bucket-versioning --method put oss://b suspended
+			w.add("ops.protection-off", destructive, c.name+" "+p.s+" suspends versioning: overwritten and deleted objects are no longer kept")
+			found = true
+		case has("offline") && has("isolated"):
+			// Tencent Cloud's OfflineIsolated*: an isolated (recycled)
+			// resource destroyed for good.
+			w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" destroys isolated resources for good")
+			found = true
 		}
 	}
 	if v := optionVerb(c); v != "" {

@@ -83,8 +83,13 @@ func keptFor(key, val string) (time.Duration, bool) {
 }
 
 // retentionCut reports the setting a change of retention sets, or "".
+// retentionServers apply the retention they are started with.
+var retentionServers = []string{"prometheus", "loki", "thanos", "victoria-metrics", "victoria-logs", "vmstorage", "tempo", "mimir", "cortex", "influxd", "jaeger-all-in-one", "jaeger-query"}
+
 func retentionCut(c *call, files []string) string {
-	altered := c.name == "journalctl"
+	// A server given its retention at start deletes what is older then:
+	// its flags are the setting.
+	altered := c.name == "journalctl" || slices.Contains(retentionServers, c.name)
 	for i, p := range c.pos {
 		if i < 4 && !p.dyn && slices.ContainsFunc(verbParts(p.s), func(s string) bool { return slices.Contains(alterWords, s) }) {
 			altered = true
@@ -124,6 +129,9 @@ func retentionCut(c *call, files []string) string {
 		if !retentionKey.MatchString(key) {
 			return false
 		}
+		if n, err := strconv.Atoi(val); err == nil && (strings.Contains(c.name, "victoria") || c.name == "vmstorage") {
+			return n < 1 // VictoriaMetrics counts a bare number in months
+		}
 		d, ok := keptFor(key, val)
 		return !ok || d < week
 	}
@@ -146,7 +154,11 @@ func retentionCut(c *call, files []string) string {
 			if !eq && i+1 < len(c.args) {
 				val = c.args[i+1].s
 			}
-			if cut(strings.TrimLeft(name, "-"), val) {
+			key := strings.TrimLeft(name, "-")
+			if c.name == "influx" && key == "r" {
+				key = "retention" // influx bucket update -r 1h
+			}
+			if cut(key, val) {
 				return a.s
 			}
 			if !eq {
