@@ -4175,6 +4175,12 @@ func TestMoreFirewallSpellings(t *testing.T) {
 		{"ufw default allow incoming", destructive, "ops.expose"},
 		{"iptables-legacy -F", destructive, ""},
 		{"pfctl -d", destructive, ""},
+		{"netsh advfirewall set allprofiles state off", destructive, "host.firewall-flush"},
+		{"netsh firewall set opmode disable", destructive, "host.firewall-flush"},
+		{"/usr/libexec/ApplicationFirewall/socketfilterfw --setglobalstate off", destructive, "host.firewall-flush"},
+		{"iptables -P INPUT ACCEPT", destructive, "host.firewall-flush"},
+		{"netsh advfirewall set allprofiles state on", write, ""},
+		{"iptables -P FORWARD ACCEPT", write, ""},
 		{"ufw default allow outgoing", write, ""},
 		{"iptables -A INPUT -p tcp --dport 8080 -j DROP", write, ""},
 	})

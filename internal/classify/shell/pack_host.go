@@ -67,7 +67,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
 	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount", "busctl", "dbus-send", "gdbus", "qdbus",
 	"kexec", "mount", "nginx", "openresty", "apachectl", "apache2ctl", "httpd", "caddy", "supervisorctl", "uwsgi", "haproxy",
-	"rc-service", "sv", "s6-svc", "initctl", "invoke-rc.d", "gpasswd", "tc",
+	"rc-service", "sv", "s6-svc", "initctl", "invoke-rc.d", "gpasswd", "tc", "netsh", "socketfilterfw",
 }, Rules: []Rule{
 	{ID: "host.stop", When: func(c *call) bool {
 		switch c.name {
@@ -121,8 +121,15 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	{ID: "host.firewall-flush", When: func(c *call) bool {
 		return (c.name == "iptables" || c.name == "ip6tables") && c.has("-F", "--flush", "-X", "--delete-chain") || c.name == "nft" && c.sub("flush") ||
 			c.name == "ufw" && (c.sub("reset") || c.sub("disable")) || (c.name == "iptables-legacy" || c.name == "iptables-nft") && c.has("-F", "--flush") ||
-			c.name == "pfctl" && (c.has("-d") || c.has("-F"))
-	}, Class: destructive, Reason: "removes the firewall's rules"},
+			c.name == "pfctl" && (c.has("-d") || c.has("-F")) ||
+			// Windows' and macOS's firewalls turned off; a default policy
+			// of ACCEPT lets in what no rule names.
+			c.name == "netsh" && (c.sub("advfirewall", "set") && slices.ContainsFunc(c.pos, func(p positional) bool { return strings.EqualFold(p.s, "off") }) ||
+				c.sub("advfirewall", "reset") || c.sub("firewall", "set", "opmode") && slices.ContainsFunc(c.pos, func(p positional) bool { return strings.EqualFold(p.s, "disable") || strings.EqualFold(p.s, "mode=disable") })) ||
+			c.name == "socketfilterfw" && slices.ContainsFunc(optionValues(c, "--setglobalstate"), func(v arg) bool { return strings.EqualFold(v.s, "off") }) ||
+			(c.name == "iptables" || c.name == "ip6tables") && slices.ContainsFunc(optionValues(c, "-P", "--policy"), func(v arg) bool { return strings.EqualFold(v.s, "INPUT") }) &&
+				slices.ContainsFunc(c.pos, func(p positional) bool { return strings.EqualFold(p.s, "ACCEPT") })
+	}, Class: destructive, Reason: "removes the firewall's rules or turns it off"},
 	{ID: "host.user-delete", When: func(c *call) bool {
 		return c.name == "userdel" || c.name == "deluser" || c.name == "passwd" && c.has("-d", "--delete", "-l", "--lock") || c.name == "usermod" && c.has("-L", "--lock", "-e")
 	}, Class: destructive, Reason: "deletes a user, their home, or their password"},
