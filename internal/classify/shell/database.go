@@ -52,6 +52,10 @@ var dbClients = map[string]*dbClient{
 	"ysqlsh":            {inline: []string{"-c", "--command"}, files: []string{"-f", "--file"}, lang: "postgres"},
 	"cypher-shell":      {sqlArg: 1, files: []string{"-f", "--file"}, valueOpts: strings.Fields("-a -u -p -d --address --username --password --database --format"), lang: "sql"},
 	"influx":            {inline: []string{"-execute"}, lang: "sql"},
+	"sqlplus":           {valueOpts: strings.Fields("-M -MARKUP -R -F -L"), lang: "sql"},
+	"asadm":             {inline: []string{"-e", "--execute"}, valueOpts: strings.Fields("-h -p -U -P --host --port --user --password"), lang: "sql"},
+	"arangosh":          {inline: []string{"--javascript.execute-string"}, files: []string{"--javascript.execute"}, lang: "arango"},
+	"fdbcli":            {inline: []string{"--exec"}, valueOpts: strings.Fields("-C --cluster-file --timeout"), lang: "fdb"},
 	// SQL run by a subcommand of a larger CLI: see sqlSubcommands.
 	"bq query":                             {sqlArg: 1, valueOpts: strings.Fields("--parameter --destination_table --project_id --dataset_id --location"), lang: "sql"},
 	"wrangler d1":                          {inline: []string{"--command"}, files: []string{"--file"}, lang: "sql"},
@@ -214,6 +218,11 @@ func (w *walker) database(c *call, in input, depth int) {
 		}
 		pos = append(pos, a)
 	}
+	if c.name == "sqlplus" && slices.ContainsFunc(pos, func(p arg) bool { return strings.HasPrefix(p.s, "@") }) {
+		// sqlplus user@db @script runs the script's statements.
+		w.add("db.run-file", unknown, c.name+" runs statements from a file Chaperone cannot see")
+		return
+	}
 	if db.lang == "redis" && len(pos) > 0 && c.has("--cluster") {
 		// --cluster call HOST:PORT CMD... runs CMD on every node.
 		switch strings.ToLower(pos[0].s) {
@@ -321,6 +330,28 @@ func (w *walker) statements(lang, client string, a arg) {
 	switch lang {
 	case "mongo":
 		w.mongo(a.s)
+	case "arango":
+		// arangosh runs JavaScript: a drop, truncate or remove (or AQL's
+		// REMOVE) deletes; anything else is code Chaperone does not read.
+		if arangoDestructive.MatchString(a.s) {
+			w.add("db.client-destructive", destructive, client+" drops, truncates or removes data")
+		} else {
+			w.add("shell.program-code", unknown, client+" runs JavaScript, which Chaperone does not read")
+		}
+	case "fdb":
+		// fdbcli's commands, separated by ';': clear and clearrange
+		// delete keys (clearrange "" \xff is every key), kill and
+		// suspend stop processes.
+		for _, cmd := range strings.Split(a.s, ";") {
+			f := strings.Fields(strings.ToLower(cmd))
+			if len(f) > 0 && slices.Contains([]string{"clear", "clearrange", "kill", "suspend", "exclude", "coordinators", "configure", "tenant", "snapshot"}, f[0]) {
+				if f[0] == "clear" || f[0] == "clearrange" || f[0] == "kill" || f[0] == "suspend" || f[0] == "exclude" || f[0] == "tenant" && len(f) > 1 && f[1] == "delete" {
+					w.add("db.client-destructive", destructive, client+" "+strings.TrimSpace(cmd)+" deletes keys or stops the cluster's processes")
+				} else {
+					w.add("db.write", write, client+" "+strings.TrimSpace(cmd)+" changes the cluster")
+				}
+			}
+		}
 	default:
 		sql := func(text string) []action.Reason { return keyword.Classify(action.KindSQL, text) }
 		if lang == "postgres" && w.c.SQL != nil {
@@ -352,6 +383,9 @@ func (w *walker) statements(lang, client string, a arg) {
 		}
 	}
 }
+
+// arangoDestructive: arangosh's calls that delete, and AQL's REMOVE.
+var arangoDestructive = regexp.MustCompile(`(?i)\._?(?:drop|dropdatabase|truncate|remove|removebyexample|removebykeys|dropindex|dropview|dropgraph)\s*\(|\bREMOVE\b[^;]*\bIN\b|\["_?(?:drop|truncate|remove)`)
 
 var (
 	redisDestructive  = []string{"FLUSHALL", "FLUSHDB", "DEL", "UNLINK", "SHUTDOWN", "SWAPDB", "GETDEL", "HDEL", "SREM", "ZREM", "LTRIM", "XTRIM", "XDEL", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZREMRANGEBYLEX"}
