@@ -42,6 +42,9 @@ type RowProbe struct {
 	// CURRENT_TIMESTAMP, 'now'::timestamptz), which answers the same for
 	// the question and the write only when both run in one transaction.
 	Clock bool
+
+	upserts []upsertTarget
+	version int32 // of the parse, for deparsing parts of it
 }
 
 // Pin is a column of a table that a write's filter requires to equal one
@@ -61,6 +64,7 @@ func EveryRowProbe(text string) (RowProbe, error) {
 	if err != nil {
 		return rp, err
 	}
+	rp.version = tree.GetVersion()
 	var probes []*pg_query.Node
 	earlier := false // a statement before this one may have changed the data or the names
 	for _, raw := range tree.GetStmts() {
@@ -95,6 +99,7 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		return true
 	})
 	reads := readsOf(expr)
+	reads.upserts = rp.upserts
 	if reads.session {
 		changes, funcs, ops := changesState(tree)
 		if changes != "" {
@@ -171,6 +176,11 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe) ([]*pg_query.Node, error) {
 				if where, from, ok = upsertReach(ins); !ok {
 					return ErrNoProbe
 				}
+				u, ok := upsertKeys(ins, rp.version)
+				if !ok {
+					return ErrNoProbe
+				}
+				rp.upserts = append(rp.upserts, u)
 			}
 		case n.GetMergeStmt() != nil:
 			m := n.GetMergeStmt()

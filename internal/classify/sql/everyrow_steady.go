@@ -24,6 +24,7 @@ import (
 
 // filterReads is what a question's filters read, by name.
 type filterReads struct {
+	upserts []upsertTarget
 	rels    []*pg_query.RangeVar
 	funcs   []string
 	ops     []string
@@ -101,11 +102,13 @@ func addName(list *[]string, name string) {
 
 // The catalogs' own OIDs, fixed in every PostgreSQL.
 const (
-	pgProc     = 1255
-	pgClass    = 1259
-	pgOperator = 2617
-	pgRewrite  = 2618
-	firstUser  = 16384 // FirstNormalObjectId: the first OID not made by initdb
+	pgProc       = 1255
+	pgClass      = 1259
+	pgOperator   = 2617
+	pgRewrite    = 2618
+	pgConstraint = 2606
+	pgAttrdef    = 2604
+	firstUser    = 16384 // FirstNormalObjectId: the first OID not made by initdb
 )
 
 // unsteady is the condition, in SQL, that what r reads may move while the
@@ -140,13 +143,28 @@ func (r filterReads) unsteady() (*pg_query.Node, error) {
 			SELECT 1 FROM chaperone_rel r CROSS JOIN LATERAL (
 				SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = r.oid AND c.relkind IN ('S', 'f')
 				UNION ALL SELECT 'v' FROM pg_catalog.pg_rewrite w
-					JOIN pg_catalog.pg_depend d ON d.classid = %[2]d AND d.objid = w.oid AND d.refclassid IN (%[4]d, %[5]d)
-					LEFT JOIN pg_catalog.pg_operator o ON d.refclassid = %[5]d AND o.oid = d.refobjid
-					JOIN pg_catalog.pg_proc p ON p.oid = CASE WHEN d.refclassid = %[4]d THEN d.refobjid ELSE o.oprcode::pg_catalog.oid END
-					WHERE w.ev_class = r.oid AND (p.provolatile = 'v' OR %[6]s)) y)`,
-			strings.Join(regs, ", "), pgRewrite, pgClass, pgProc, pgOperator, user(pgProc, "p")))
+					CROSS JOIN LATERAL pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, %[7]s, 'g') m
+					JOIN pg_catalog.pg_proc p ON p.oid = m[1]::pg_catalog.oid
+					WHERE w.ev_class = r.oid AND (p.provolatile <> 'i' AND p.proname NOT IN (%[8]s) OR %[6]s)) y)`,
+			strings.Join(regs, ", "), pgRewrite, pgClass, pgProc, pgOperator, user(pgProc, "p"), quoteLiteral(funcIDs), literals(clockFunctions)))
 		if r.session {
+			// Row by row, a trigger, a CHECK constraint (of the table or
+			// of a domain its columns have), a default or a generated
+			// column may call set_config() or a user's function.
 			conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid::pg_catalog.oid = ANY (ARRAY[%s]::pg_catalog.oid[]) AND NOT t.tgisinternal)", strings.Join(regs, ", ")))
+			conds = append(conds, fmt.Sprintf(`EXISTS (SELECT 1 FROM (
+					SELECT c.conbin FROM pg_catalog.pg_constraint c WHERE c.conrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])
+						OR c.contypid IN (SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[]))
+					UNION ALL SELECT ad.adbin FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])
+					UNION ALL SELECT i.indexprs FROM pg_catalog.pg_index i WHERE i.indrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])
+					UNION ALL SELECT i.indpred FROM pg_catalog.pg_index i WHERE i.indrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])) e(tree)
+				CROSS JOIN LATERAL pg_catalog.regexp_matches(e.tree::pg_catalog.text, %[2]s, 'g') m
+				JOIN pg_catalog.pg_proc p ON p.oid = m[1]::pg_catalog.oid
+				WHERE p.proname = 'set_config' OR %[3]s)`,
+				strings.Join(regs, ", "), quoteLiteral(funcIDs), user(pgProc, "p")))
+		}
+		for _, u := range r.upserts {
+			conds = append(conds, u.unsteady())
 		}
 	}
 	if len(r.funcs) > 0 {
@@ -184,4 +202,116 @@ func literals(names []string) string {
 		q[i] = quoteLiteral(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// funcIDs finds the functions a stored expression calls, in its node
+// tree's text: the catalog records no dependency on a builtin function,
+// so pg_depend cannot say that a view calls random() or a CHECK
+// set_config().
+const funcIDs = `:(?:funcid|opfuncid|aggfnoid|winfnoid) (\d+)`
+
+// upsertTarget is an upsert's table and the columns that decide its
+// conflicts, for the question to check that the database compares them as
+// the question does.
+type upsertTarget struct {
+	rel  *pg_query.RangeVar
+	cols []string
+	// params are the parameters given as a key column's values, by
+	// column; src is the query of an INSERT … SELECT, as text.
+	params map[string][]int
+	src    string
+	names  []string // the INSERT's column list
+}
+
+func (u upsertTarget) colList() string {
+	q := make([]string, len(u.names))
+	for i, n := range u.names {
+		q[i] = quoteIdent(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// upsertKeys reads an upsert's key columns and what gives them values;
+// ok is false where a value may be converted on its way into the column
+// in a way the question's comparison would not see (a fraction into an
+// integer).
+func upsertKeys(ins *pg_query.InsertStmt, version int32) (upsertTarget, bool) {
+	u := upsertTarget{rel: ins.GetRelation(), params: map[string][]int{}}
+	var names []string
+	for _, c := range ins.GetCols() {
+		names = append(names, c.GetResTarget().GetName())
+	}
+	u.names = names
+	keys := map[int]string{}
+	for _, e := range ins.GetOnConflictClause().GetInfer().GetIndexElems() {
+		name := e.GetIndexElem().GetName()
+		u.cols = append(u.cols, name)
+		keys[slices.Index(names, name)] = name
+	}
+	src := ins.GetSelectStmt().GetSelectStmt()
+	if lists := src.GetValuesLists(); len(lists) > 0 {
+		for _, l := range lists {
+			for i, item := range l.GetList().GetItems() {
+				col, key := keys[i]
+				if !key {
+					continue
+				}
+				switch {
+				case item.GetParamRef() != nil:
+					u.params[col] = append(u.params[col], int(item.GetParamRef().GetNumber()))
+				case item.GetAConst() != nil && (item.GetAConst().GetIval() != nil || item.GetAConst().GetSval() != nil):
+					// An integer, or text the column's own input reads
+					// as the comparison does.
+				default:
+					return u, false
+				}
+			}
+		}
+		return u, true
+	}
+	text, err := pg_query.Deparse(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: ins.GetSelectStmt()}}})
+	if err != nil {
+		return u, false
+	}
+	u.src = text
+	return u, true
+}
+
+// unsteady: the conflicts the database finds may not be the question's
+// when a BEFORE INSERT trigger or an INSERT rule rewrites the rows
+// proposed, when an index compares with a non-deterministic collation
+// ('K1' conflicts with 'k1'), or when a key column's type modifier
+// rounds or cuts what is inserted (1.4 into an integer is 1, '001   '
+// into varchar(3) is '001').
+func (u upsertTarget) unsteady() string {
+	name := quoteIdent(u.rel.GetRelname())
+	if u.rel.GetSchemaname() != "" {
+		name = quoteIdent(u.rel.GetSchemaname()) + "." + name
+	}
+	reg := "pg_catalog.to_regclass(" + quoteLiteral(name) + ")::pg_catalog.oid"
+	return fmt.Sprintf(`(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = %[1]s AND NOT t.tgisinternal AND (t.tgtype & 2) <> 0 AND (t.tgtype & 4) <> 0)
+		OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = %[1]s AND w.ev_type = '3')
+		OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_collation c ON c.oid = ANY (i.indcollation::pg_catalog.oid[]) WHERE i.indrelid = %[1]s AND NOT c.collisdeterministic)
+		OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = %[1]s AND a.attname IN (%[2]s) AND a.atttypmod <> -1)%[3]s)`,
+		reg, literals(u.cols), u.typeChecks(reg))
+}
+
+// typeChecks: a key given a value of another type than its column's is
+// converted on its way in, and may then conflict where the question's
+// comparison finds no match.
+func (u upsertTarget) typeChecks(reg string) string {
+	colType := func(col string) string {
+		return fmt.Sprintf("(SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s AND a.attname = %s)", reg, quoteLiteral(col))
+	}
+	var b strings.Builder
+	for _, col := range u.cols {
+		for _, n := range u.params[col] {
+			fmt.Fprintf(&b, "\n\t\tOR pg_catalog.pg_typeof($%d)::pg_catalog.oid <> %s", n, colType(col))
+		}
+		if u.src != "" {
+			fmt.Fprintf(&b, "\n\t\tOR (SELECT pg_catalog.pg_typeof(x.%s)::pg_catalog.oid FROM (%s) x(%s) LIMIT 1) <> %s",
+				quoteIdent(col), u.src, u.colList(), colType(col))
+		}
+	}
+	return b.String()
 }
