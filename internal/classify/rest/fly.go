@@ -1,16 +1,10 @@
 package rest
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	pathpkg "path"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/chaperone/chaperone/internal/action"
 	"github.com/chaperone/chaperone/internal/classify/shell"
@@ -134,6 +128,11 @@ func judgeSecretSet(r Request) []action.Reason {
 	if !hasValue {
 		return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "may delete secret " + r.Params["secret"] + " from " + r.Params["app"] + " (no value given, which the API may read as null)"}}
 	}
+	for k, v := range body {
+		if FoldName(k) == "value" {
+			return judgeEnv(map[string]any{r.Params["secret"]: v}, "the secrets of "+r.Params["app"])
+		}
+	}
 	return nil
 }
 
@@ -151,13 +150,16 @@ func judgeSecretsSet(r Request) []action.Reason {
 			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + k + " from " + r.Params["app"] + " (a null or empty value)"}}
 		}
 	}
-	return nil
+	// Fly's machines get their app's secrets as environment variables.
+	return judgeEnv(body.Values, "the secrets of "+r.Params["app"])
 }
 
 // blank: a value set to nothing but spaces takes the secret's value away
 // as deleting it would.
 func blank(v any) bool {
 	s, ok := v.(string)
+	// A NUL ends the value where it is put in an environment.
+	s, _, _ = strings.Cut(s, "\x00")
 	return ok && strings.TrimSpace(s) == ""
 }
 
@@ -268,14 +270,16 @@ func judgeMachineConfig(r Request, update bool) []action.Reason {
 			out = append(out, reason)
 		}
 	}
-	out = append(out, machineFiles(tree, cmds)...)
-	if cfg, _ := tree.(map[string]any)["config"].(map[string]any); update {
+	out = append(out, machineFiles(tree, cmds, !update)...)
+	out = append(out, machineEnv(tree)...)
+	cfg := mapOf(mapOf(tree)["config"])
+	if update {
 		if m, ok := cfg["mounts"].([]any); ok && len(m) == 0 {
 			out = append(out, action.Reason{ID: "fly.volume-detach", Class: destructive,
 				Message: "replaces machine " + r.Params["machine"] + "'s configuration with no volume mounted: what it ran on its volume starts empty"})
 		}
 	}
-	if cfg, _ := tree.(map[string]any)["config"].(map[string]any); update && cfg["auto_destroy"] == true {
+	if update && (cfg["auto_destroy"] == true || cfg["auto_destroy"] == "true") {
 		out = append(out, action.Reason{ID: "fly.machine-auto-destroy", Class: destructive,
 			Message: "makes machine " + r.Params["machine"] + " destroy itself, with its root file system, the next time it exits"})
 	}
@@ -362,6 +366,11 @@ func foldKeys(v any) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if m, ok := e.(map[string]any); ok && (lk == "env" || lk == "metadata") {
+				// A map's own keys (variable names) are data, kept as
+				// written: NODE_OPTIONS is not node_options.
+				f = m
+			}
 			out[lk] = f
 		}
 		return out, nil
@@ -390,201 +399,4 @@ func FoldName(name string) string {
 		}
 		return unicode.ToLower(least)
 	}, name)
-}
-
-// machineFiles judges the files a configuration writes into the machine
-// (files[].raw_value) that it may run: one a command or an environment
-// variable names (init.cmd ["/run.sh"], BASH_ENV=/run.sh), or one made
-// executable. A script is judged as the shell guard judges it; one whose
-// content is not given (a secret's) or is not text is unknown.
-func machineFiles(tree any, cmds [][]string) []action.Reason {
-	named := map[string]bool{}
-	for _, c := range cmds {
-		for _, w := range c {
-			named[w] = true
-		}
-	}
-	type file struct {
-		text  string
-		known bool
-		exec  bool
-	}
-	files := map[string]file{}
-	var mounts []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if k == "env" {
-					if env, ok := e.(map[string]any); ok {
-						for _, val := range env {
-							if s, ok := val.(string); ok {
-								// NODE_OPTIONS="--require /x.js",
-								// LD_PRELOAD=/a.so:/b.so: every path
-								// a value holds.
-								named[s] = true
-								for _, w := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ':' || r == '=' || r == ',' }) {
-									named[w] = true
-								}
-							}
-						}
-					}
-				}
-				if list, ok := e.([]any); ok && k == "mounts" {
-					for _, item := range list {
-						if p, ok := item.(map[string]any)["path"].(string); ok && p != "" {
-							mounts = append(mounts, pathpkg.Clean("/"+p))
-						}
-					}
-				}
-				if list, ok := e.([]any); ok && k == "files" {
-					for _, item := range list {
-						m, _ := item.(map[string]any)
-						path, _ := m["guest_path"].(string)
-						f := file{}
-						if raw, ok := m["raw_value"].(string); ok {
-							if b, err := base64.StdEncoding.DecodeString(raw); err == nil && utf8.Valid(b) && !bytes.ContainsRune(b, 0) {
-								f.text, f.known = string(b), true
-							}
-						}
-						if mode, ok := fileMode(m["mode"]); ok && mode&0o111 != 0 {
-							f.exec = true
-						}
-						files[path] = f
-					}
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(tree)
-	var out []action.Reason
-	for path, f := range files {
-		clean := pathpkg.Clean("/" + path)
-		for _, m := range mounts {
-			if clean == m || strings.HasPrefix(clean, strings.TrimSuffix(m, "/")+"/") {
-				out = append(out, action.Reason{ID: "fly.volume-overwrite", Class: destructive,
-					Message: "the machine writes " + path + " at boot, on the volume mounted at " + m + ": what the volume held there is replaced"})
-			}
-		}
-		if !named[path] && !f.exec && !runsUnnamed(path, f.text) && !runsCode(clean) {
-			continue
-		}
-		if lang := codeLanguage(clean, f.text); lang != "" {
-			out = append(out, action.Reason{ID: "fly.command-unreadable", Class: action.ClassUnknown,
-				Message: "the machine may run " + path + ", " + lang + " the configuration writes, which Chaperone does not judge"})
-			continue
-		}
-		if !f.known {
-			out = append(out, action.Reason{ID: "fly.command-unreadable", Class: action.ClassUnknown,
-				Message: "the machine may run " + path + ", a file the configuration writes with content Chaperone cannot read"})
-			continue
-		}
-		for _, reason := range flyShell.ClassifyService(f.text).Reasons {
-			reason.Message = "the machine may run " + path + ", which the configuration writes: " + reason.Message
-			out = append(out, reason)
-		}
-	}
-	return out
-}
-
-// fileMode reads a file's mode as JSON gives it: a number (read with its
-// digits kept, or as a float) or a string of digits.
-func fileMode(v any) (int64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return int64(x), true
-	case json.Number:
-		n, err := x.Int64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseInt(x, 0, 64)
-		return n, err == nil
-	}
-	return 0, false
-}
-
-// runsUnnamed says whether a file is run though nothing in the
-// configuration names it: a script by its first line or its name, or a
-// file where the system or an image runs what it finds (an entrypoint, a
-// login shell's profile, init and cron directories, rc files).
-func runsUnnamed(path, text string) bool {
-	if strings.HasPrefix(text, "#!") {
-		return true
-	}
-	base := strings.ToLower(pathpkg.Base(path))
-	for _, suf := range []string{".sh", ".bash", ".zsh", ".ksh", "rc", ".profile", "profile"} {
-		if strings.HasSuffix(base, suf) {
-			return true
-		}
-	}
-	if strings.Contains(base, "entrypoint") || strings.HasPrefix(base, "start") || strings.HasPrefix(base, "run") {
-		return true
-	}
-	for _, dir := range []string{"/etc/profile.d/", "/etc/init.d/", "/etc/rc", "/etc/cron", "/var/spool/cron/", "/etc/anacrontab", "/etc/periodic/", "/etc/systemd/", "/etc/supervisor",
-		"/docker-entrypoint.d/", "/etc/s6-overlay/", "/etc/services.d/", "/etc/cont-init.d/", "/usr/local/bin/", "/usr/bin/", "/bin/", "/sbin/"} {
-		if strings.HasPrefix(path, dir) {
-			return true
-		}
-	}
-	return false
-}
-
-// runsCode says whether a file lies where the dynamic linker or a
-// language's runtime loads it without being asked: ld.so.preload, a
-// shared library, a module.
-func runsCode(path string) bool {
-	return path == "/etc/ld.so.preload" || strings.HasPrefix(path, "/etc/ld.so.conf") || codeExt(path) != ""
-}
-
-// codeExts are the extensions of programs in languages other than the
-// shell's, and of what the linker loads.
-var codeExts = map[string]string{".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".ts": "TypeScript",
-	".py": "Python", ".pyc": "Python", ".pth": "Python", ".rb": "Ruby", ".php": "PHP", ".pl": "Perl", ".pm": "Perl", ".lua": "Lua",
-	".jar": "Java", ".class": "Java", ".so": "a shared library", ".ex": "Elixir", ".exs": "Elixir", ".erl": "Erlang", ".beam": "Erlang"}
-
-func codeExt(path string) string {
-	base := pathpkg.Base(path)
-	if i := strings.Index(base, ".so."); i > 0 {
-		return "a shared library"
-	}
-	return codeExts[strings.ToLower(pathpkg.Ext(base))]
-}
-
-// codeLanguage names the language of a file that runs when it is not the
-// shell's: by its extension, by its first line (#!/usr/bin/env node), or
-// the linker's list of libraries to load into every program.
-func codeLanguage(path, text string) string {
-	if path == "/etc/ld.so.preload" || strings.HasPrefix(path, "/etc/ld.so.conf") {
-		return "a list of libraries loaded into every program"
-	}
-	if line, _, _ := strings.Cut(text, "\n"); strings.HasPrefix(line, "#!") {
-		words := strings.Fields(strings.TrimPrefix(line, "#!"))
-		if len(words) > 0 && pathpkg.Base(words[0]) == "env" {
-			words = words[1:]
-			for len(words) > 0 && strings.HasPrefix(words[0], "-") {
-				words = words[1:]
-			}
-		}
-		if len(words) > 0 {
-			switch interp := pathpkg.Base(words[0]); interp {
-			case "sh", "bash", "dash", "ash", "zsh", "ksh", "busybox":
-				return ""
-			default:
-				return "a " + interp + " program"
-			}
-		}
-	}
-	if lang := codeExt(path); lang != "" {
-		if strings.HasPrefix(lang, "a ") {
-			return lang
-		}
-		return "a " + lang + " program"
-	}
-	return ""
 }

@@ -516,7 +516,16 @@ func (w *walker) program(c *call, in input) bool {
 		matched = w.genericDestruction(c) || matched
 		matched = w.genericCredential(c) || matched
 	}
-	if p, ok := outsidePath(c, w.outside()); ok && !described[c.name] && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
+	oc, here := c, w.outside()
+	if w.c.ServiceFiles {
+		// A service's own program is started in its home on its
+		// machine: its relative words (gunicorn app:app, myapp start)
+		// name its own application, not places outside a workspace.
+		// Absolute paths still count.
+		cp := *c
+		cp.here, oc, here = "", &cp, "$PWD"
+	}
+	if p, ok := outsidePath(oc, here); ok && !described[c.name] && !slices.Contains(readOnly, c.name) && !slices.Contains(metadataOnly, c.name) {
 		// Formatters, converters, loggers, linkers and archivers rewrite
 		// the files they are handed (shfmt -w ~/.bashrc, dos2unix,
 		// screen -Logfile ~/.bashrc, strip ~/.local/bin/*): a program no

@@ -105,6 +105,14 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 	case "prompt":
 		w.document(value, depth)
 	case "file":
+		if strings.ContainsAny(value, "$`") && !dyn {
+			// bash expands BASH_ENV and ENV (parameters, commands,
+			// arithmetic) before it reads the file they name: what
+			// the expansion runs runs.
+			w.script(`: "`+strings.ReplaceAll(value, `"`, `\"`)+`"`, depth+1)
+			w.add("shell.preload", unknown, name+" names a script only known when the shell expands it: "+value)
+			return
+		}
 		if isFdPath(value) || value == "/dev/stdin" || value == "-" {
 			w.add("shell.preload", unknown, name+" runs a script read from "+value)
 			return
@@ -679,3 +687,8 @@ func fetchesOntoLocal(spec string) bool {
 	_, dst, ok := strings.Cut(strings.TrimPrefix(spec, "+"), ":")
 	return ok && (dst == "refs/*" || strings.HasPrefix(dst, "refs/heads") || strings.HasPrefix(dst, "refs/tags") || strings.HasPrefix(dst, "refs/stash"))
 }
+
+// ExecVar reports whether a program reads an environment variable of this
+// name as a command, a script, a library or options that load code
+// (PAGER, BASH_ENV, LD_PRELOAD, NODE_OPTIONS).
+func ExecVar(name string) bool { return isExecVar(name) }

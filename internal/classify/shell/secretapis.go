@@ -16,6 +16,15 @@ import (
 var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:token|tokens|bootstrap)\b|/v1/var/|/v1/vars\b|/v1/(?:secret|kv|kv-v2|secrets|cubbyhole)/|/v1/auth/token/(?:lookup|create)|/v1/sys/(?:raw|wrapping/unwrap)|/api/v1/(?:namespaces/[^/\s]+/)?secrets\b|/v3/kv/range\b|/v2/keys/registry/secrets|/v\d+/projects/[^/\s]+/env\b|/api/v1/accounts/[^/\s]+/env\b|/v1/services/[^/\s]+/env-vars\b|/api/v4/(?:projects|groups)/[^/\s]+/variables\b|/apps/[^/\s]+/config-vars\b|[?&]decrypt=true|/v1/[^/\s]+/(?:creds|sts)/|/v1/transit/(?:export|decrypt)/|/v1/pki[^/\s]*/(?:issue|root/generate/exported)\b)`)
 
 func (w *walker) secretEndpoint(c *call) {
+	for _, a := range c.args {
+		// Inside a Fly machine, its own Machines API (the /.fly/api
+		// socket, _api.internal) answers with the machine's token:
+		// tokens, secrets, stops, deletes, around any gateway.
+		if strings.Contains(a.s, "/.fly/api") || strings.Contains(a.s, "_api.internal") {
+			w.add("creds.secret-endpoint", credential, c.name+" talks to Fly's Machines API from inside the machine, with the machine's own token")
+			return
+		}
+	}
 	if !slices.Contains(httpClients, c.name) && !(c.name == "nomad" && c.sub("operator", "api")) && !(c.name == "consul" && c.sub("debug")) {
 		return
 	}

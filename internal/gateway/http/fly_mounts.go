@@ -29,11 +29,12 @@ type flyMount struct{ volume, path string }
 // unknown finding when the current configuration cannot be read.
 func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method string, body []byte, act *action.Action) {
 	seg := strings.Split(strings.Trim(rest, "/"), "/")
-	if method != http.MethodPost || len(seg) != 4 || seg[0] != "apps" || seg[2] != "machines" {
+	// Matched as the rules match paths, whatever their case.
+	if method != http.MethodPost || len(seg) != 4 || !strings.EqualFold(seg[0], "apps") || !strings.EqualFold(seg[2], "machines") {
 		return
 	}
 	app, machine := seg[1], seg[3]
-	current, err := g.flyMachineMounts(ctx, up, rest)
+	current, services, err := g.flyMachineMounts(ctx, up, rest)
 	if err != nil {
 		act.AddReason(action.Reason{ID: "fly.unresolved", Class: action.ClassUnknown,
 			Message: fmt.Sprintf("the volumes machine %s of %s mounts now could not be read: %v", machine, app, err)})
@@ -45,10 +46,20 @@ func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method 
 			Message: "the machine update's mounts are not a list Chaperone can read"})
 		return
 	}
+	if services > 0 && !requestsServices(body) {
+		act.AddReason(action.Reason{ID: "fly.machine-stop", Class: action.ClassDestructive,
+			Message: fmt.Sprintf("replaces machine %s's configuration without the %d services it has: what it serves goes offline", machine, services)})
+	}
 	for _, m := range current {
+		// Kept: mounted at the same path, and nothing else is.
 		kept := false
 		for _, n := range next {
-			kept = kept || n == m
+			if n.path == m.path {
+				kept = n == m
+				if !kept {
+					break
+				}
+			}
 		}
 		if !kept {
 			act.AddReason(action.Reason{ID: "fly.volume-detach", Class: action.ClassDestructive,
@@ -57,26 +68,27 @@ func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method 
 	}
 }
 
-// flyMachineMounts reads the mounts of the machine at rest.
-func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string) ([]flyMount, error) {
+// flyMachineMounts reads the mounts of the machine at rest, and how many
+// services it has.
+func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string) ([]flyMount, int, error) {
 	u, err := g.upstreamURL(up, rest)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	setCredential(req.Header, up)
 	resp, err := g.transport().RoundTrip(req)
 	if err != nil {
-		return nil, fmt.Errorf("Fly did not answer: %s", scrub(err.Error(), up.Credential))
+		return nil, 0, fmt.Errorf("Fly did not answer: %s", scrub(err.Error(), up.Credential))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("Fly answered HTTP %d", resp.StatusCode)
+		return nil, 0, fmt.Errorf("Fly answered HTTP %d", resp.StatusCode)
 	}
 	var machine struct {
 		Config *struct {
@@ -84,16 +96,39 @@ func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string
 				Volume string `json:"volume"`
 				Path   string `json:"path"`
 			} `json:"mounts"`
+			Services []any `json:"services"`
 		} `json:"config"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 8<<20)).Decode(&machine); err != nil || machine.Config == nil {
-		return nil, fmt.Errorf("Fly's answer is not a machine with a configuration")
+		return nil, 0, fmt.Errorf("Fly's answer is not a machine with a configuration")
 	}
 	var out []flyMount
 	for _, m := range machine.Config.Mounts {
 		out = append(out, flyMount{m.Volume, mountPath(m.Path)})
 	}
-	return out, nil
+	return out, len(machine.Config.Services), nil
+}
+
+// requestsServices says whether an update's config keeps some service.
+func requestsServices(body []byte) bool {
+	tree, err := strictjson.Decode(body)
+	if err != nil {
+		return false
+	}
+	list, _ := member(member(tree, "config"), "services").([]any)
+	return len(list) > 0
+}
+
+// member is an object's member, with its key matched as Fly's server
+// matches keys (case-insensitively).
+func member(v any, name string) any {
+	m, _ := v.(map[string]any)
+	for k, e := range m {
+		if rest.FoldName(k) == name {
+			return e
+		}
+	}
+	return nil
 }
 
 // requestedMounts reads config.mounts of an update, with keys matched as
@@ -105,24 +140,26 @@ func requestedMounts(body []byte) ([]flyMount, bool) {
 	if err != nil {
 		return nil, false
 	}
-	member := func(v any, name string) any {
-		m, _ := v.(map[string]any)
-		for k, e := range m {
-			if rest.FoldName(k) == name {
-				return e
+	cfg := member(tree, "config")
+	var out []flyMount
+	// A container mounting a volume of the config's own list (a
+	// temporary directory among them) at a path covers what is there.
+	for _, c := range listOf(member(cfg, "containers")) {
+		for _, m := range listOf(member(c, "mounts")) {
+			if p, ok := member(m, "path").(string); ok {
+				name, _ := member(m, "name").(string)
+				out = append(out, flyMount{"container volume " + name, mountPath(p)})
 			}
 		}
-		return nil
 	}
-	list := member(member(tree, "config"), "mounts")
+	list := member(cfg, "mounts")
 	if list == nil {
-		return nil, true
+		return out, true
 	}
 	items, ok := list.([]any)
 	if !ok {
 		return nil, false
 	}
-	var out []flyMount
 	for _, it := range items {
 		if _, ok := it.(map[string]any); !ok {
 			return nil, false
@@ -142,4 +179,9 @@ func mountPath(p string) string {
 		return ""
 	}
 	return pathpkg.Clean("/" + p)
+}
+
+func listOf(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

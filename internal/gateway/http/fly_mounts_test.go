@@ -25,6 +25,9 @@ func TestFlyUpdateThatDropsAVolumeIsHeld(t *testing.T) {
 		`{"config":{"image":"app","mounts":[{"volume":"vol_1","path":"/elsewhere"}]}}`,
 		`{"config":{"image":"app","mounts":[{"volume":"vol_2","path":"/data"}]}}`,
 		`{"CONFIG":{"image":"app","MOUNTS":[{"VOLUME":"vol_2","PATH":"/data"}]}}`,
+		// The volume kept, but something else mounted over its path.
+		`{"config":{"image":"app","mounts":[{"volume":"vol_1","path":"/data"},{"volume":"vol_2","path":"/data"}]}}`,
+		`{"config":{"image":"app","mounts":[{"volume":"vol_1","path":"/data"}],"volumes":[{"name":"scratch","temp_dir":{"size_mb":10}}],"containers":[{"name":"app","image":"app","mounts":[{"name":"scratch","path":"/data"}]}]}}`,
 	} {
 		before := e.prov.count()
 		status, out := e.send(t, e.stage, "POST", m1, body)
@@ -48,6 +51,31 @@ func TestFlyUpdateThatDropsAVolumeIsHeld(t *testing.T) {
 	before := e.prov.count()
 	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m9", `{"config":{"image":"app"}}`); status != 403 || e.sentSince(before, "POST") {
 		t.Errorf("a machine Fly cannot show: %d %v", status, out)
+	}
+	// The path in another case is the same endpoint, and asked about.
+	for _, path := range []string{"/u/fly-staging/Apps/a/machines/m1", "/u/fly-staging/apps/a/MACHINES/m1"} {
+		before := e.prov.count()
+		if status, out := e.send(t, e.stage, "POST", path, `{"config":{"image":"app2"}}`); status != 403 || e.sentSince(before, "POST") {
+			t.Errorf("%s: %d %v", path, status, out)
+		}
+	}
+	// Services dropped take what the machine serves offline.
+	before = e.prov.count()
+	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3", `{"config":{"image":"app2","services":[]}}`); status != 403 || e.sentSince(before, "POST") {
+		t.Errorf("services dropped: %d %v", status, out)
+	}
+	before = e.prov.count()
+	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3", `{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp"}]}}`); status != 200 || !e.sentSince(before, "POST") {
+		t.Errorf("services kept: %d %v", status, out)
+	}
+	// A body that is not an object is answered, not dropped.
+	for _, body := range []string{`[]`, `1`, `null`, `"x"`} {
+		for _, path := range []string{"/u/fly-staging/apps/a/machines", "/u/fly-staging/apps/a/machines/m1"} {
+			before := e.prov.count()
+			if status, out := e.send(t, e.stage, "POST", path, body); status < 400 && e.sentSince(before, "POST") && path != "/u/fly-staging/apps/a/machines" {
+				t.Errorf("%s %s: %d %v", path, body, status, out)
+			}
+		}
 	}
 }
 

@@ -51,6 +51,8 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`{"id":"m1","config":{"image":"app","mounts":[{"volume":"vol_1","path":"/data","name":"data"}]}}`))
 		case "m2":
 			w.Write([]byte(`{"id":"m2","config":{"image":"app"}}`))
+		case "m3":
+			w.Write([]byte(`{"id":"m3","config":{"image":"app","services":[{"internal_port":8080,"protocol":"tcp"}]}}`))
 		default:
 			w.WriteHeader(http.StatusNotFound)
 			w.Write([]byte(`{"error":"machine not found"}`))

@@ -1,0 +1,72 @@
+package rest
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/shell/argv"
+)
+
+// An environment variable may be a program's code: BASH_ENV is expanded
+// and sourced by every bash script, PROMPT_COMMAND and PAGER run as
+// commands, NODE_OPTIONS and LD_PRELOAD load code into every process. A
+// machine's environment, and secrets (which Fly hands its machines as
+// environment variables), are judged by the shell guard as if exported.
+
+// judgeEnv judges each variable of env as `export NAME=VALUE`; where
+// says where it is set, for the message.
+func judgeEnv(env map[string]any, where string) []action.Reason {
+	var out []action.Reason
+	for name, v := range env {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(name, "BASH_FUNC_") {
+			// bash defines a function from it, in place of a command
+			// every script may call.
+			out = append(out, action.Reason{ID: "shell.exported-function", Class: action.ClassUnknown,
+				Message: where + " sets " + name + ": bash reads it as a function that replaces a command in every script"})
+			continue
+		}
+		if !envName.MatchString(name) {
+			continue // no shell can set or read it by name
+		}
+		text := "export " + name + "=" + argv.Quote([]string{s})
+		for _, r := range flyShell.ClassifyService(text).Reasons {
+			if r.Class.Severity() <= action.ClassWrite.Severity() {
+				continue
+			}
+			r.Message = where + " sets " + name + ": " + r.Message
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// machineEnv judges every environment a configuration sets (the
+// machine's, a process's, a container's).
+func machineEnv(tree any) []action.Reason {
+	var out []action.Reason
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k == "env" {
+					out = append(out, judgeEnv(mapOf(e), "the machine's environment")...)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(tree)
+	return out
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
