@@ -48,7 +48,9 @@ func (w *walker) genericDestruction(c *call) bool {
 				found = true
 			}
 		}
-		has := func(words ...string) bool { return slices.ContainsFunc(parts, func(s string) bool { return slices.Contains(words, s) }) }
+		has := func(words ...string) bool {
+			return slices.ContainsFunc(parts, func(s string) bool { return slices.Contains(words, s) })
+		}
 		switch {
 		case has("backup", "backups", "snapshot", "snapshots") && has("cancel", "stop", "pause", "suspend", "off", "unschedule"):
 			// linode-cli linodes backups-cancel, doctl … backups-cancel:

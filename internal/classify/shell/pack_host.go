@@ -125,7 +125,9 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			// Windows' and macOS's firewalls turned off; a default policy
 			// of ACCEPT lets in what no rule names.
 			c.name == "netsh" && (c.sub("advfirewall", "set") && slices.ContainsFunc(c.pos, func(p positional) bool { return strings.EqualFold(p.s, "off") }) ||
-				c.sub("advfirewall", "reset") || c.sub("firewall", "set", "opmode") && slices.ContainsFunc(c.pos, func(p positional) bool { return strings.EqualFold(p.s, "disable") || strings.EqualFold(p.s, "mode=disable") })) ||
+				c.sub("advfirewall", "reset") || c.sub("firewall", "set", "opmode") && slices.ContainsFunc(c.pos, func(p positional) bool {
+				return strings.EqualFold(p.s, "disable") || strings.EqualFold(p.s, "mode=disable")
+			})) ||
 			c.name == "socketfilterfw" && slices.ContainsFunc(optionValues(c, "--setglobalstate"), func(v arg) bool { return strings.EqualFold(v.s, "off") }) ||
 			(c.name == "iptables" || c.name == "ip6tables") && slices.ContainsFunc(optionValues(c, "-P", "--policy"), func(v arg) bool { return strings.EqualFold(v.s, "INPUT") }) &&
 				slices.ContainsFunc(c.pos, func(p positional) bool { return strings.EqualFold(p.s, "ACCEPT") })
