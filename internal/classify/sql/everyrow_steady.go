@@ -127,13 +127,13 @@ func (r filterReads) unsteady() (*pg_query.Node, error) {
 		addName(&regs, "pg_catalog.to_regclass("+quoteLiteral(name)+")")
 	}
 	user := func(class int, alias string) string {
-		return fmt.Sprintf("%[2]s.oid >= %[3]d AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.classid = %[1]d AND x.objid = %[2]s.oid AND x.deptype = 'e')", class, alias, firstUser)
+		return fmt.Sprintf(q("%[2]s.oid >= %[3]d AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.classid = %[1]d AND x.objid = %[2]s.oid AND x.deptype = 'e')"), class, alias, firstUser)
 	}
 	var conds []string
 	if len(regs) > 0 {
 		// Each step reads the catalogs by their indexes, from the
 		// relations reached so far: a plain table costs a few lookups.
-		conds = append(conds, fmt.Sprintf(`EXISTS (WITH RECURSIVE chaperone_rel(oid) AS (
+		conds = append(conds, fmt.Sprintf(q(`EXISTS (WITH RECURSIVE chaperone_rel(oid) AS (
 			SELECT c FROM pg_catalog.unnest(ARRAY[%[1]s]::pg_catalog.oid[]) c WHERE c IS NOT NULL
 			UNION SELECT x.child FROM chaperone_rel r CROSS JOIN LATERAL (
 				SELECT d.refobjid FROM pg_catalog.pg_rewrite w
@@ -141,26 +141,26 @@ func (r filterReads) unsteady() (*pg_query.Node, error) {
 					WHERE w.ev_class = r.oid
 				UNION ALL SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = r.oid) x(child))
 			SELECT 1 FROM chaperone_rel r CROSS JOIN LATERAL (
-				SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = r.oid AND c.relkind IN ('S', 'f')
+				SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = r.oid AND (c.relkind = 'S' OR c.relkind = 'f')
 				UNION ALL SELECT 'v' FROM pg_catalog.pg_rewrite w
 					CROSS JOIN LATERAL pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, %[7]s, 'g') m
 					JOIN pg_catalog.pg_proc p ON p.oid = m[1]::pg_catalog.oid
-					WHERE w.ev_class = r.oid AND (p.provolatile <> 'i' AND p.proname NOT IN (%[8]s) OR %[6]s)) y)`,
+					WHERE w.ev_class = r.oid AND (p.provolatile <> 'i' AND p.proname <> ALL (ARRAY[%[8]s]::pg_catalog.name[]) OR %[6]s)) y)`),
 			strings.Join(regs, ", "), pgRewrite, pgClass, pgProc, pgOperator, user(pgProc, "p"), quoteLiteral(funcIDs), literals(clockFunctions)))
 		if r.session {
 			// Row by row, a trigger, a CHECK constraint (of the table or
 			// of a domain its columns have), a default or a generated
 			// column may call set_config() or a user's function.
-			conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid::pg_catalog.oid = ANY (ARRAY[%s]::pg_catalog.oid[]) AND NOT t.tgisinternal)", strings.Join(regs, ", ")))
-			conds = append(conds, fmt.Sprintf(`EXISTS (SELECT 1 FROM (
+			conds = append(conds, fmt.Sprintf(q("EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid::pg_catalog.oid = ANY (ARRAY[%s]::pg_catalog.oid[]) AND NOT t.tgisinternal)"), strings.Join(regs, ", ")))
+			conds = append(conds, fmt.Sprintf(q(`EXISTS (SELECT 1 FROM (
 					SELECT c.conbin FROM pg_catalog.pg_constraint c WHERE c.conrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])
-						OR c.contypid IN (SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[]))
+						OR c.contypid = ANY (ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])))
 					UNION ALL SELECT ad.adbin FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])
 					UNION ALL SELECT i.indexprs FROM pg_catalog.pg_index i WHERE i.indrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])
 					UNION ALL SELECT i.indpred FROM pg_catalog.pg_index i WHERE i.indrelid = ANY (ARRAY[%[1]s]::pg_catalog.oid[])) e(tree)
 				CROSS JOIN LATERAL pg_catalog.regexp_matches(e.tree::pg_catalog.text, %[2]s, 'g') m
 				JOIN pg_catalog.pg_proc p ON p.oid = m[1]::pg_catalog.oid
-				WHERE p.proname = 'set_config' OR %[3]s)`,
+				WHERE p.proname = 'set_config' OR %[3]s)`),
 				strings.Join(regs, ", "), quoteLiteral(funcIDs), user(pgProc, "p")))
 		}
 		for _, u := range r.upserts {
@@ -168,12 +168,12 @@ func (r filterReads) unsteady() (*pg_query.Node, error) {
 		}
 	}
 	if len(r.funcs) > 0 {
-		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.proname IN (%s) AND %s)", literals(r.funcs), user(pgProc, "p")))
+		conds = append(conds, fmt.Sprintf(q("EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.proname = ANY (ARRAY[%s]::pg_catalog.name[]) AND %s)"), literals(r.funcs), user(pgProc, "p")))
 	}
 	if len(r.ops) > 0 {
 		// An operator made by a user is one past initdb's OIDs, and so is
 		// the function it calls.
-		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprname IN (%s) AND %s)",
+		conds = append(conds, fmt.Sprintf(q("EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprname = ANY (ARRAY[%s]::pg_catalog.name[]) AND %s)"),
 			literals(r.ops), user(pgOperator, "o")))
 	}
 	if len(conds) == 0 {
@@ -289,10 +289,10 @@ func (u upsertTarget) unsteady() string {
 		name = quoteIdent(u.rel.GetSchemaname()) + "." + name
 	}
 	reg := "pg_catalog.to_regclass(" + quoteLiteral(name) + ")::pg_catalog.oid"
-	return fmt.Sprintf(`(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = %[1]s AND NOT t.tgisinternal AND (t.tgtype & 2) <> 0 AND (t.tgtype & 4) <> 0)
+	return fmt.Sprintf(q(`(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = %[1]s AND NOT t.tgisinternal AND (t.tgtype & 2) <> 0 AND (t.tgtype & 4) <> 0)
 		OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = %[1]s AND w.ev_type = '3')
 		OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_collation c ON c.oid = ANY (i.indcollation::pg_catalog.oid[]) WHERE i.indrelid = %[1]s AND NOT c.collisdeterministic)
-		OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = %[1]s AND a.attname IN (%[2]s) AND a.atttypmod <> -1)%[3]s)`,
+		OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = %[1]s AND a.attname = ANY (ARRAY[%[2]s]::pg_catalog.name[]) AND a.atttypmod <> -1)%[3]s)`),
 		reg, literals(u.cols), u.typeChecks(reg))
 }
 
@@ -301,17 +301,25 @@ func (u upsertTarget) unsteady() string {
 // comparison finds no match.
 func (u upsertTarget) typeChecks(reg string) string {
 	colType := func(col string) string {
-		return fmt.Sprintf("(SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s AND a.attname = %s)", reg, quoteLiteral(col))
+		return fmt.Sprintf(q("(SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s AND a.attname = %s)"), reg, quoteLiteral(col))
 	}
 	var b strings.Builder
 	for _, col := range u.cols {
 		for _, n := range u.params[col] {
-			fmt.Fprintf(&b, "\n\t\tOR pg_catalog.pg_typeof($%d)::pg_catalog.oid <> %s", n, colType(col))
+			fmt.Fprintf(&b, q("\n\t\tOR pg_catalog.pg_typeof($%d)::pg_catalog.oid <> %s"), n, colType(col))
 		}
 		if u.src != "" {
-			fmt.Fprintf(&b, "\n\t\tOR (SELECT pg_catalog.pg_typeof(x.%s)::pg_catalog.oid FROM (%s) x(%s) LIMIT 1) <> %s",
+			fmt.Fprintf(&b, q("\n\t\tOR (SELECT pg_catalog.pg_typeof(x.%s)::pg_catalog.oid FROM (%s) x(%s) LIMIT 1) <> %s"),
 				quoteIdent(col), u.src, u.colList(), colType(col))
 		}
 	}
 	return b.String()
+}
+
+// q qualifies a question's operators with pg_catalog: the question runs
+// on the client's search_path, where an operator of the same name and
+// types a user made could otherwise answer in its place.
+func q(tmpl string) string {
+	return strings.NewReplacer(" = ", " OPERATOR(pg_catalog.=) ", " <> ", " OPERATOR(pg_catalog.<>) ",
+		" >= ", " OPERATOR(pg_catalog.>=) ", " & ", " OPERATOR(pg_catalog.&) ").Replace(tmpl)
 }

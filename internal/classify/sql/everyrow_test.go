@@ -12,8 +12,8 @@ func TestEveryRowProbe(t *testing.T) {
 		{"DELETE FROM t WHERE id > 0", "ELSE (SELECT NOT EXISTS (SELECT 1 FROM t WHERE NOT COALESCE(id > 0, false)) AND EXISTS (SELECT 1 FROM t OFFSET 1)) END"},
 		// What the filter reads is checked to hold still first.
 		{"DELETE FROM s.t WHERE id > 0", "SELECT CASE WHEN EXISTS (WITH RECURSIVE chaperone_rel(oid) AS (SELECT c FROM pg_catalog.unnest(ARRAY[pg_catalog.to_regclass('\"s\".\"t\"')]"},
-		{"DELETE FROM t WHERE v = 'a'", "WHERE o.oprname IN ('=')"},
-		{"UPDATE t SET v = nextval('q')::text WHERE lower(v) = 'a'", "WHERE p.proname IN ('lower')"},
+		{"DELETE FROM t WHERE v = 'a'", "o.oprname OPERATOR(pg_catalog.=) ANY(ARRAY['=']::pg_catalog.name[])"},
+		{"UPDATE t SET v = nextval('q')::text WHERE lower(v) = 'a'", "p.proname OPERATOR(pg_catalog.=) ANY(ARRAY['lower']::pg_catalog.name[])"},
 		{"UPDATE t SET v = 'x' WHERE owner = current_user", "FROM pg_catalog.pg_trigger t WHERE"},
 		// The filter stays one argument whatever its operators' precedence.
 		{"DELETE FROM t WHERE a = 1 OR b = 2 AND NOT c", "NOT COALESCE(a = 1 OR (b = 2 AND NOT c), false)"},

@@ -136,3 +136,60 @@ func TestEveryRowQuestionSeesWhatRunsRowByRow(t *testing.T) {
 		}
 	}
 }
+
+// A statement prepared by Parse and run by SQL EXECUTE, and a portal bound
+// from a write and run by SQL FETCH after the rows changed, are judged
+// before they run, as a Bind and an Execute are.
+func TestProtocolStatementsRunBySQL(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE pd (id int, v text, flag bool default false); INSERT INTO pd (id) SELECT generate_series(1, 30)`)
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	if codes, _ := s.send(&pgproto3.Parse{Name: "s1", Query: "DELETE FROM pd WHERE id > $1"}, &pgproto3.Sync{}); len(codes) != 0 {
+		t.Fatalf("parse: %v", codes)
+	}
+	refused(t, s, "EXECUTE s1(0)")
+	refused(t, s, "EXPLAIN ANALYZE EXECUTE s1(0)")
+	s.send(&pgproto3.Query{String: "BEGIN"})
+	if codes, _ := s.send(&pgproto3.Parse{Name: "ps", Query: "UPDATE pd SET v = 'portal' WHERE flag OR id > 1 RETURNING id"},
+		&pgproto3.Bind{DestinationPortal: "p1", PreparedStatement: "ps"}, &pgproto3.Sync{}); len(codes) != 0 {
+		t.Fatalf("bind: %v", codes)
+	}
+	if codes, _ := s.send(&pgproto3.Query{String: "UPDATE pd SET flag = true WHERE id = 1"}); len(codes) != 0 {
+		t.Fatalf("bounded update: %v", codes)
+	}
+	refused(t, s, "FETCH ALL FROM p1")
+	refused(t, s, "MOVE ALL IN p1")
+	s.send(&pgproto3.Query{String: "ROLLBACK"})
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a write run by SQL reached every row unapproved")
+	}
+	// Bounded, both run.
+	if codes, _ := s.send(&pgproto3.Parse{Name: "s2", Query: "DELETE FROM pd WHERE id > $1"}, &pgproto3.Bind{PreparedStatement: "s2", Parameters: [][]byte{[]byte("28")}},
+		&pgproto3.Execute{}, &pgproto3.Sync{}); len(codes) != 0 {
+		t.Errorf("bounded delete by Bind: %v", codes)
+	}
+	if n := e.pg.Count(t, e.stageDB, "pd"); n != 28 {
+		t.Errorf("pd has %d rows, want 28", n)
+	}
+}
+
+// The question's own reading of the catalog cannot be answered by
+// operators a user put first on the search path.
+func TestEveryRowQuestionIgnoresTheSearchPathsOperators(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE sp (id int, v text); INSERT INTO sp (id) SELECT generate_series(1, 20); CREATE SEQUENCE sq;
+		CREATE FUNCTION public.never(oid, oid) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT false';
+		CREATE FUNCTION public.never_c("char", "char") RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT false';
+		CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = public.never);
+		CREATE OPERATOR public.= (LEFTARG = "char", RIGHTARG = "char", FUNCTION = public.never_c)`)
+	// Set for the database, as its owner may: the gateway's session
+	// starts with it.
+	e.pg.Exec(t, e.stageDB, "ALTER DATABASE "+e.stageDB+" SET search_path = public, pg_catalog")
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	refusedBoth(t, s, "UPDATE sp SET v = nextval('sq')::text || nextval('sq')::text WHERE id < 2 OR (SELECT last_value FROM sq WHERE sp.id IS NOT NULL) > 1")
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a write reached every row unapproved")
+	}
+}

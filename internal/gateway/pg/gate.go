@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -45,6 +46,19 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 			act = withPrepared(act, x, g)
 			stmts = append(stmts, g.stmts...)
 			preparedRes = g.res
+			if g.check != nil {
+				// Prepared by Parse and run by SQL EXECUTE: its
+				// values come as expressions, not a Bind's bytes.
+				act = reaching(act, nil, errExecuted)
+			}
+		}
+	}
+	if typ == 'Q' && len(s.portals) > 0 {
+		// FETCH or MOVE of a portal bound from a write runs the write.
+		for _, p := range fetchedPortals(text) {
+			if e := s.staleExecute(p); e != nil {
+				return s.forge(typ, name, e)
+			}
 		}
 	}
 	preview := s.g.Gate.Preview(&act)
@@ -418,4 +432,22 @@ func columnKey(tableDotColumn string) string {
 // out only when an approval is looked for.
 func canonicalKey(text string) func() string {
 	return func() string { return sql.Canonical(text) }
+}
+
+var errExecuted = errors.New("it was prepared by a Parse and is run by SQL EXECUTE, whose values are expressions Chaperone cannot ask with; bind it instead")
+
+// fetchedPortals names the portals a query's FETCH and MOVE statements
+// read from.
+func fetchedPortals(text string) []string {
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, st := range tree.GetStmts() {
+		if f := st.GetStmt().GetFetchStmt(); f != nil {
+			out = append(out, f.GetPortalname())
+		}
+	}
+	return out
 }
