@@ -1,7 +1,9 @@
 package rest
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
@@ -18,8 +20,9 @@ import (
 // says where it is set, for the message.
 func judgeEnv(env map[string]any, where string) []action.Reason {
 	var out []action.Reason
-	for name, v := range env {
-		s, ok := v.(string)
+	var words []string
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		s, ok := env[name].(string)
 		if !ok {
 			continue
 		}
@@ -33,14 +36,19 @@ func judgeEnv(env map[string]any, where string) []action.Reason {
 		if !envName.MatchString(name) {
 			continue // no shell can set or read it by name
 		}
-		text := "export " + name + "=" + argv.Quote([]string{s})
-		for _, r := range flyShell.ClassifyService(text).Reasons {
-			if r.Class.Severity() <= action.ClassWrite.Severity() {
-				continue
-			}
-			r.Message = where + " sets " + name + ": " + r.Message
-			out = append(out, r)
+		words = append(words, name+"="+argv.Quote([]string{s}))
+	}
+	if len(words) == 0 {
+		return out
+	}
+	// One export of them all: some take effect together
+	// (GIT_CONFIG_COUNT with GIT_CONFIG_KEY_0 and GIT_CONFIG_VALUE_0).
+	for _, r := range flyShell.ClassifyService("export " + strings.Join(words, " ")).Reasons {
+		if r.Class.Severity() <= action.ClassWrite.Severity() {
+			continue
 		}
+		r.Message = where + ": " + r.Message
+		out = append(out, r)
 	}
 	return out
 }

@@ -85,6 +85,9 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 						if p, ok := mapOf(item)["guest_path"].(string); ok {
 							statics = append(statics, pathpkg.Clean("/"+p))
 						}
+						if d, ok := mapOf(item)["index_document"].(string); ok && strings.Contains(d, "..") {
+							statics = append(statics, "/") // it climbs out of what it serves
+						}
 					}
 				}
 				walk(e)
@@ -113,7 +116,7 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 				add("ops.expose", destructive, "the machine serves "+st+" publicly: the volume mounted at "+m+" is readable by anyone")
 			}
 		}
-		if st == "/" || under(st, "/etc") || under(st, "/root") || under(st, "/proc") || under(st, "/run") {
+		if slices.ContainsFunc(private, func(d string) bool { return under(st, d) || d == "/" && st == "/" }) || st == "/" {
 			add("ops.expose", destructive, "the machine serves "+st+" publicly")
 		}
 	}
@@ -128,11 +131,14 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 			continue
 		}
 		if !named[f.path] && !f.exec && !runsUnnamed(f.path, f.text) {
-			if msg := commandsIn(f); msg != "" {
+			switch msg := commandsIn(f); {
+			case msg != "":
 				add("fly.command-unreadable", action.ClassUnknown, "the machine writes "+f.path+", "+msg)
-			}
-			for _, r := range packageScripts(f) {
-				out = append(out, r)
+			case pathpkg.Base(f.path) == "package.json":
+				out = append(out, packageScripts(f)...)
+			case !inert(f):
+				add("fly.command-unreadable", action.ClassUnknown, "the machine writes "+f.path+", a kind of file Chaperone does not know to be only read as data "+
+					"(a template, a module, a tool's own configuration may run code)")
 			}
 			continue
 		}
@@ -196,6 +202,17 @@ func namedByCommands(cmds [][]string) map[string]bool {
 		}
 		named[pathpkg.Clean("/"+c[0])] = true
 		prog := pathpkg.Base(c[0])
+		for i, w := range c {
+			// sh -c 'source /app/config; exec app': every path the
+			// shell's script names may be run or sourced by it.
+			if i > 0 && strings.HasPrefix(w, "-") && strings.Contains(w, "c") && !strings.HasPrefix(w, "--") && i+1 < len(c) && slices.Contains(interpreters, prog) {
+				for _, word := range strings.FieldsFunc(c[i+1], func(r rune) bool { return strings.ContainsRune(" \t\n;&|()<>`$'\"", r) }) {
+					if strings.HasPrefix(word, "/") || strings.HasPrefix(word, "./") {
+						named[pathpkg.Clean("/"+word)] = true
+					}
+				}
+			}
+		}
 		if slices.Contains(interpreters, prog) || strings.HasPrefix(prog, "python") {
 			for _, w := range c[1:] {
 				if !strings.HasPrefix(w, "-") {
@@ -367,10 +384,10 @@ func systemFile(path string) string {
 // MySQL's init_connect and init_file, PHP's auto_prepend_file, git's
 // fsmonitor and sshCommand, logrotate's postrotate, systemd's Exec*,
 // LiteFS's and supervisord's exec and command, Make's recipes).
-var commandKeys = regexp.MustCompile(`(?im)^\s*(?:archive_command|restore_command|archive_cleanup_command|recovery_end_command|` +
-	`(?:shared|session|local)_preload_libraries|init_connect|init[-_]file|auto_(?:prepend|append)_file|fsmonitor|sshcommand|hookspath|` +
-	`askpass|pager|editor|(?:pre|post)rotate|firstaction|lastaction|exec\w*|cmd|command|program|script|entrypoint|` +
-	`-\s*cmd)\s*[:=]|^[\w.-]+\s*:\s*[^=\n]*\n\t`)
+var commandKeys = regexp.MustCompile(`(?im)^\s*"?(?:archive_command|restore_command|archive_cleanup_command|recovery_end_command|ssl_passphrase_command|` +
+	`(?:shared|session|local)_preload_libraries|init_connect|init[-_]file|init[-_]command|auto_(?:prepend|append)_file|sendmail_path|fsmonitor|sshcommand|hookspath|` +
+	`askpass|pager|editor|(?:pre|post)rotate|firstaction|lastaction|exec[\w-]*|cmds?|commands?|program|scripts?|entrypoint|hook[\w-]*|` +
+	`(?:pre|post)-invoke[\w-]*|-\s*cmd)"?\s*[:=]|^[\w.-]+\s*:\s*[^=\n]*\n\t|\w*_by_lua\w*|perl_(?:set|modules|require)|\blua_\w+_file|load_module`)
 
 // commandsIn says why a file a program reads may make it run something,
 // or "".
@@ -413,3 +430,41 @@ func packageScripts(f machineFile) []action.Reason {
 	}
 	return out
 }
+
+// inertExts are formats programs read as data: pages, styles, documents,
+// settings in formats that hold no code (their command keys are judged
+// above), certificates, images and fonts. A page's script counts when it
+// lies where a web server serves it (runsCode).
+var inertExts = []string{".html", ".htm", ".css", ".txt", ".md", ".json", ".yml", ".yaml", ".toml", ".conf", ".ini", ".cnf", ".cfg",
+	".xml", ".csv", ".tsv", ".crt", ".pem", ".cer", ".pub", ".key", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff",
+	".woff2", ".ttf", ".otf", ".map", ".properties", ".js", ".mjs"}
+
+// codeJSON are JSON files whose members are commands a tool runs.
+var codeJSON = []string{"composer.json", "nodemon.json", "deno.json", "deno.jsonc", "turbo.json", "nx.json", "project.json", "lerna.json", ".babelrc", "tsconfig.json"}
+
+// inert says whether a file is read only as data: by its format, and not
+// a JSON file a tool reads commands from, not the content of a secret in
+// a format that could hold code.
+func inert(f machineFile) bool {
+	base := strings.ToLower(pathpkg.Base(f.path))
+	ext := pathpkg.Ext(base)
+	if !slices.Contains(inertExts, ext) || slices.Contains(codeJSON, base) || strings.HasPrefix(base, "ecosystem.config") {
+		return false
+	}
+	if ext == ".js" || ext == ".mjs" {
+		return !runsCode(f.path) // only where a web server serves it
+	}
+	if f.secret {
+		// A secret's content is not seen: only a certificate or a key.
+		return slices.Contains([]string{".pem", ".crt", ".cer", ".key", ".pub"}, ext)
+	}
+	if f.binary {
+		return slices.Contains([]string{".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".otf"}, ext)
+	}
+	return true
+}
+
+// private are the machine's directories that hold its system, its users'
+// homes, its runtime state, its devices and Fly's own socket: none is
+// served to the public.
+var private = []string{"/etc", "/root", "/home", "/proc", "/sys", "/dev", "/run", "/var/run", "/var/lib", "/tmp", "/boot", "/.fly", "/var/spool", "/var/log"}

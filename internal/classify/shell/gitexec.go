@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,8 +21,12 @@ var execEnv = map[string]string{
 	"PS0": "prompt", "PS1": "prompt", "PS2": "prompt", "PS4": "prompt",
 	"BASH_ENV": "file", "ENV": "file",
 	"GIT_CONFIG_PARAMETERS": "config",
-	"GIT_CONFIG_GLOBAL":     "unknown", "GIT_CONFIG_SYSTEM": "unknown", "GIT_CONFIG": "unknown", "PERL5OPT": "unknown", "RUBYOPT": "unknown",
-	"PYTHONSTARTUP": "unknown", "JAVA_TOOL_OPTIONS": "unknown", "_JAVA_OPTIONS": "unknown",
+	"GIT_CONFIG_GLOBAL":     "unknown", "GIT_CONFIG_SYSTEM": "unknown", "GIT_CONFIG": "unknown", "PERL5OPT": "perlopt", "RUBYOPT": "rubyopt",
+	"PYTHONSTARTUP": "unknown", "JAVA_TOOL_OPTIONS": "jvm", "_JAVA_OPTIONS": "jvm", "JDK_JAVA_OPTIONS": "jvm", "JAVA_OPTS": "jvm",
+	"CATALINA_OPTS": "jvm", "MAVEN_OPTS": "jvm", "GRADLE_OPTS": "jvm", "SBT_OPTS": "jvm", "KAFKA_OPTS": "jvm", "ES_JAVA_OPTS": "jvm",
+	// The BEAM reads its flags from these at every start: -eval, -s and
+	// -run call functions.
+	"ERL_AFLAGS": "erl", "ERL_FLAGS": "erl", "ERL_ZFLAGS": "erl", "ELIXIR_ERL_OPTIONS": "erl",
 	"MAKEFLAGS": "makeflags", "MFLAGS": "makeflags", "GNUMAKEFLAGS": "makeflags", "MAKEFILES": "unknown",
 	// Compilers and linkers make's built-in rules and cgo run, as command lines.
 	"CC": "cmd", "CXX": "cmd", "CPP": "cmd", "LD": "cmd", "AR": "cmd", "FC": "cmd", "AS": "cmd",
@@ -51,7 +56,7 @@ var execEnv = map[string]string{
 	"XZ_OPT": "opts", "XZ_DEFAULTS": "opts", "GREP_OPTIONS": "opts", "PARALLEL": "opts", "RSYNC_OPTIONS": "opts",
 	// git writes its index where this says, over whatever is there.
 	"GIT_INDEX_FILE": "writes", "GIT_WORK_TREE": "worktree",
-	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "unknown", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
+	"GIT_EXEC_PATH": "unknown", "LD_PRELOAD": "preload", "LD_AUDIT": "unknown", "DYLD_INSERT_LIBRARIES": "unknown", "NODE_OPTIONS": "node", "GIT_TEMPLATE_DIR": "unknown",
 }
 
 func (w *walker) execVar(name string, v *syntax.Word, depth int) {
@@ -162,6 +167,33 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		for _, f := range strings.Split(value, ",") {
 			if parts := strings.Split(f, ":"); len(parts) > 2 && strings.Contains(parts[2], ".") {
 				w.add("shell.preload", unknown, name+" makes python import "+parts[2]+" at start-up")
+				return
+			}
+		}
+	case "jvm":
+		// Memory and GC settings are settings; a hook run on an error or
+		// out of memory, an agent, or an argument file loads or runs code.
+		if jvmRuns.MatchString(value) {
+			w.add("shell.preload", unknown, name+" makes every JVM load or run code: "+value)
+		}
+	case "erl":
+		if erlRuns.MatchString(value) {
+			w.add("shell.preload", unknown, name+" makes every BEAM start call code: "+value)
+		}
+	case "rubyopt":
+		if rubyRuns.MatchString(value) {
+			w.add("shell.preload", unknown, name+" makes ruby load code before every program: "+value)
+		}
+	case "perlopt":
+		if perlRuns.MatchString(value) {
+			w.add("shell.preload", unknown, name+" makes perl load code before every program: "+value)
+		}
+	case "preload":
+		// A library of the system's own (jemalloc in /usr/lib) is a
+		// setting; any other is code loaded into every process.
+		for _, lib := range strings.FieldsFunc(value, func(r rune) bool { return r == ':' || r == ' ' }) {
+			if !systemLibrary(lib) {
+				w.add("shell.preload", unknown, name+" loads "+lib+" into every process")
 				return
 			}
 		}
@@ -692,3 +724,25 @@ func fetchesOntoLocal(spec string) bool {
 // name as a command, a script, a library or options that load code
 // (PAGER, BASH_ENV, LD_PRELOAD, NODE_OPTIONS).
 func ExecVar(name string) bool { return isExecVar(name) }
+
+var (
+	jvmRuns  = regexp.MustCompile(`(?i)-XX:On|-XX:\+?(?:Flight|StartFlight)|-javaagent|-agentpath|-agentlib|-Xrun|(?:^|\s)@|-Djava\.(?:security\.manager|system\.class\.loader)|-XX:(?:Compile|Abort)|-Xbootclasspath|-cp|-classpath|--class-path|-Djdk\.attach`)
+	erlRuns  = regexp.MustCompile(`(?:^|\s)-(?:eval|s|run|pa|pz|boot|config|args_file|mode\s+embedded|setcookie|remsh|detached|extra)\b`)
+	rubyRuns = regexp.MustCompile(`(?:^|\s)-(?:r|I|e|x|S|C)|--require|--(?:disable|enable)-gems\b`)
+	perlRuns = regexp.MustCompile(`(?:^|\s)-(?:M|m|d|I|e|E|x|V)`)
+)
+
+// systemLibrary: a shared library in the system's own library
+// directories, named by path.
+func systemLibrary(p string) bool {
+	c := filepath.Clean(p)
+	if c != p && c+"/" != p || strings.Contains(p, "..") {
+		return false
+	}
+	for _, d := range []string{"/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/", "/usr/local/lib/"} {
+		if strings.HasPrefix(c, d) {
+			return true
+		}
+	}
+	return false
+}

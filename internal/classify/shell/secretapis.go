@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,9 +19,10 @@ var secretAPI = regexp.MustCompile(`(?i)^(?:[a-z+]+://)?[^/\s]*(?:/v1/acl/(?:tok
 func (w *walker) secretEndpoint(c *call) {
 	for _, a := range c.args {
 		// Inside a Fly machine, its own Machines API (the /.fly/api
-		// socket, _api.internal) answers with the machine's token:
-		// tokens, secrets, stops, deletes, around any gateway.
-		if strings.Contains(a.s, "/.fly/api") || strings.Contains(a.s, "_api.internal") {
+		// socket, _api.internal, [fdaa::3]:4280) answers with the
+		// machine's token: tokens, secrets, stops, deletes, around any
+		// gateway.
+		if flyAPI(a.s) {
 			w.add("creds.secret-endpoint", credential, c.name+" talks to Fly's Machines API from inside the machine, with the machine's own token")
 			return
 		}
@@ -38,4 +40,25 @@ func (w *walker) secretEndpoint(c *call) {
 			return
 		}
 	}
+}
+
+// flyAPI says whether a word names Fly's Machines API as a machine reaches
+// it: the socket however its path is spelt or matched, the internal name
+// in any case, or its address.
+func flyAPI(word string) bool {
+	l := strings.ToLower(word)
+	if strings.Contains(l, "_api.internal") || strings.Contains(l, "fdaa::3]") || strings.Contains(l, "fdaa:0:0::3") ||
+		strings.Contains(l, "fdaa:0:0:0:0:0:0:3") {
+		return true
+	}
+	for _, f := range strings.FieldsFunc(word, func(r rune) bool { return r == '=' || r == ' ' || r == ',' || r == '\'' || r == '"' }) {
+		if !strings.Contains(f, "/") {
+			continue
+		}
+		p := path.Clean("/" + f)
+		if p == "/.fly/api" || strings.ContainsAny(f, "*?[") && globMatch(p, "/.fly/api") {
+			return true
+		}
+	}
+	return false
 }

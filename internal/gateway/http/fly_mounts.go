@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	pathpkg "path"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +29,7 @@ type flyMount struct{ volume, path string }
 // checkFlyMounts adds fly.volume-detach to act when the update in body
 // leaves out a volume machine's current configuration mounts, and an
 // unknown finding when the current configuration cannot be read.
-func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method string, body []byte, act *action.Action) {
+func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method string, query url.Values, body []byte, act *action.Action) {
 	seg := strings.Split(strings.Trim(rest, "/"), "/")
 	// Matched as the rules match paths, whatever their case.
 	if method != http.MethodPost || len(seg) != 4 || !strings.EqualFold(seg[0], "apps") || !strings.EqualFold(seg[2], "machines") {
@@ -46,12 +48,13 @@ func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method 
 			Message: "the machine update's mounts are not a list Chaperone can read"})
 		return
 	}
-	if services > 0 && !requestsServices(body) {
+	if gone := servicesGone(services, body, query); gone != "" {
 		act.AddReason(action.Reason{ID: "fly.machine-stop", Class: action.ClassDestructive,
-			Message: fmt.Sprintf("replaces machine %s's configuration without the %d services it has: what it serves goes offline", machine, services)})
+			Message: fmt.Sprintf("replaces machine %s's configuration %s: what it serves goes offline", machine, gone)})
 	}
 	for _, m := range current {
-		// Kept: mounted at the same path, and nothing else is.
+		// Kept: mounted at the same path, and nothing else is there or
+		// below it (a mount under /data hides what the volume has there).
 		kept := false
 		for _, n := range next {
 			if n.path == m.path {
@@ -59,6 +62,11 @@ func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method 
 				if !kept {
 					break
 				}
+			}
+		}
+		for _, n := range next {
+			if n != m && strings.HasPrefix(n.path, strings.TrimSuffix(m.path, "/")+"/") {
+				kept = false
 			}
 		}
 		if !kept {
@@ -70,25 +78,25 @@ func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method 
 
 // flyMachineMounts reads the mounts of the machine at rest, and how many
 // services it has.
-func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string) ([]flyMount, int, error) {
+func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string) ([]flyMount, []any, error) {
 	u, err := g.upstreamURL(up, rest)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	setCredential(req.Header, up)
 	resp, err := g.transport().RoundTrip(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("Fly did not answer: %s", scrub(err.Error(), up.Credential))
+		return nil, nil, fmt.Errorf("Fly did not answer: %s", scrub(err.Error(), up.Credential))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("Fly answered HTTP %d", resp.StatusCode)
+		return nil, nil, fmt.Errorf("Fly answered HTTP %d", resp.StatusCode)
 	}
 	var machine struct {
 		Config *struct {
@@ -100,23 +108,53 @@ func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string
 		} `json:"config"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 8<<20)).Decode(&machine); err != nil || machine.Config == nil {
-		return nil, 0, fmt.Errorf("Fly's answer is not a machine with a configuration")
+		return nil, nil, fmt.Errorf("Fly's answer is not a machine with a configuration")
 	}
 	var out []flyMount
 	for _, m := range machine.Config.Mounts {
 		out = append(out, flyMount{m.Volume, mountPath(m.Path)})
 	}
-	return out, len(machine.Config.Services), nil
+	return out, machine.Config.Services, nil
 }
 
-// requestsServices says whether an update's config keeps some service.
-func requestsServices(body []byte) bool {
+// servicesGone says how an update takes away what the machine serves:
+// it skips registering its services, or a service it has (a protocol and
+// internal port) is missing or lost a public port. "" when none.
+func servicesGone(current []any, body []byte, query url.Values) string {
 	tree, err := strictjson.Decode(body)
 	if err != nil {
-		return false
+		return "in a body Chaperone cannot read"
 	}
-	list, _ := member(member(tree, "config"), "services").([]any)
-	return len(list) > 0
+	for k, v := range query {
+		if rest.FoldName(k) == "skip_service_registration" && slices.ContainsFunc(v, func(s string) bool { return s != "false" && s != "0" }) {
+			return "without registering its services"
+		}
+	}
+	if skip := member(tree, "skip_service_registration"); skip != nil && skip != false {
+		return "without registering its services"
+	}
+	next := listOf(member(member(tree, "config"), "services"))
+	for _, c := range current {
+		proto, port := member(c, "protocol"), member(c, "internal_port")
+		var match any
+		for _, n := range next {
+			if fmt.Sprint(member(n, "protocol")) == fmt.Sprint(proto) && fmt.Sprint(member(n, "internal_port")) == fmt.Sprint(port) {
+				match = n
+			}
+		}
+		if match == nil {
+			return fmt.Sprintf("without its %v service on port %v", proto, port)
+		}
+		for _, p := range listOf(member(c, "ports")) {
+			kept := slices.ContainsFunc(listOf(member(match, "ports")), func(q any) bool {
+				return fmt.Sprint(member(q, "port")) == fmt.Sprint(member(p, "port"))
+			})
+			if !kept {
+				return fmt.Sprintf("without public port %v of its %v service", member(p, "port"), proto)
+			}
+		}
+	}
+	return ""
 }
 
 // member is an object's member, with its key matched as Fly's server

@@ -64,9 +64,30 @@ func TestFlyUpdateThatDropsAVolumeIsHeld(t *testing.T) {
 	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3", `{"config":{"image":"app2","services":[]}}`); status != 403 || e.sentSince(before, "POST") {
 		t.Errorf("services dropped: %d %v", status, out)
 	}
+	for _, body := range []string{
+		`{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp","ports":[]}]}}`,
+		`{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp"}]}}`,
+		`{"config":{"image":"app2","services":[{"internal_port":9090,"protocol":"tcp","ports":[{"port":443}]}]}}`,
+		`{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"udp","ports":[{"port":443}]}]}}`,
+		`{"skip_service_registration":true,"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp","ports":[{"port":443}]}]}}`,
+	} {
+		before = e.prov.count()
+		if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3", body); status != 403 || e.sentSince(before, "POST") {
+			t.Errorf("%s: %d %v", body, status, out)
+		}
+	}
 	before = e.prov.count()
-	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3", `{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp"}]}}`); status != 200 || !e.sentSince(before, "POST") {
+	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3?skip_service_registration=true", `{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp","ports":[{"port":443}]}]}}`); status != 403 || e.sentSince(before, "POST") {
+		t.Errorf("skip_service_registration in the query: %d %v", status, out)
+	}
+	before = e.prov.count()
+	if status, out := e.send(t, e.stage, "POST", "/u/fly-staging/apps/a/machines/m3", `{"config":{"image":"app2","services":[{"internal_port":8080,"protocol":"tcp","ports":[{"port":443,"handlers":["tls","http"]},{"port":80}]}]}}`); status != 200 || !e.sentSince(before, "POST") {
 		t.Errorf("services kept: %d %v", status, out)
+	}
+	// A volume mounted under the volume's path hides what is there.
+	before = e.prov.count()
+	if status, out := e.send(t, e.stage, "POST", m1, `{"config":{"image":"app","mounts":[{"volume":"vol_1","path":"/data"},{"volume":"vol_9","path":"/data/sub"}]}}`); status != 403 || e.sentSince(before, "POST") {
+		t.Errorf("nested mount: %d %v", status, out)
 	}
 	// A body that is not an object is answered, not dropped.
 	for _, body := range []string{`[]`, `1`, `null`, `"x"`} {

@@ -275,7 +275,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, entry, name, res
 		g.placeRailwayTargets(r.Context(), up, rest, calls, &act)
 	}
 	if up.Provider == "fly" {
-		g.checkFlyMounts(r.Context(), up, rest, r.Method, body, &act)
+		g.checkFlyMounts(r.Context(), up, rest, r.Method, r.URL.Query(), body, &act)
 	}
 	o := g.Gate.Decide(r.Context(), gate.Request{Entry: entry, Source: entry + ":" + up.Name, Action: act,
 		NoSnapshot: noSnapshot(up)})

@@ -52,7 +52,7 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "m2":
 			w.Write([]byte(`{"id":"m2","config":{"image":"app"}}`))
 		case "m3":
-			w.Write([]byte(`{"id":"m3","config":{"image":"app","services":[{"internal_port":8080,"protocol":"tcp"}]}}`))
+			w.Write([]byte(`{"id":"m3","config":{"image":"app","services":[{"internal_port":8080,"protocol":"tcp","ports":[{"port":443,"handlers":["tls","http"]}]}]}}`))
 		default:
 			w.WriteHeader(http.StatusNotFound)
 			w.Write([]byte(`{"error":"machine not found"}`))
