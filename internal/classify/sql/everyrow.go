@@ -43,8 +43,9 @@ type RowProbe struct {
 	// the question and the write only when both run in one transaction.
 	Clock bool
 
-	upserts []upsertTarget
-	version int32 // of the parse, for deparsing parts of it
+	upserts  []upsertTarget
+	cascades []cascadeWrite
+	version  int32 // of the parse, for deparsing parts of it
 }
 
 // Pin is a column of a table that a write's filter requires to equal one
@@ -100,6 +101,13 @@ func EveryRowProbe(text string) (RowProbe, error) {
 	})
 	reads := readsOf(expr)
 	reads.upserts = rp.upserts
+	for _, cw := range rp.cascades {
+		c, err := cw.unsteady(rp.version)
+		if err != nil {
+			return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
+		}
+		reads.cascades = append(reads.cascades, c)
+	}
 	if reads.session {
 		changes, funcs, ops := changesState(tree)
 		if changes != "" {
@@ -238,6 +246,24 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe) ([]*pg_query.Node, error) {
 			return ErrNoProbe
 		}
 		out = append(out, everyRowQuery(rel, where, from, with, recursive))
+		cw := cascadeWrite{rel: rel, where: where, from: from, with: with, recursive: recursive}
+		switch {
+		case n.GetDeleteStmt() != nil:
+			cw.deletes = true
+		case n.GetUpdateStmt() != nil:
+			cw.sets = targetNames(n.GetUpdateStmt().GetTargetList())
+		case n.GetInsertStmt() != nil:
+			cw.sets = targetNames(n.GetInsertStmt().GetOnConflictClause().GetTargetList())
+		case n.GetMergeStmt() != nil:
+			for _, c := range n.GetMergeStmt().GetMergeWhenClauses() {
+				w := c.GetMergeWhenClause()
+				if w.GetCommandType() == pg_query.CmdType_CMD_DELETE {
+					cw.deletes = true
+				}
+				cw.sets = append(cw.sets, targetNames(w.GetTargetList())...)
+			}
+		}
+		rp.cascades = append(rp.cascades, cw)
 		rp.Tables = append(rp.Tables, name)
 		return nil
 	}

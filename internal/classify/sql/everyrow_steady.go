@@ -24,7 +24,8 @@ import (
 
 // filterReads is what a question's filters read, by name.
 type filterReads struct {
-	upserts []upsertTarget
+	upserts  []upsertTarget
+	cascades []string // conditions, in SQL, that a cascade may reach every row of another table
 	rels    []*pg_query.RangeVar
 	funcs   []string
 	ops     []string
@@ -166,6 +167,7 @@ func (r filterReads) unsteady() (*pg_query.Node, error) {
 		for _, u := range r.upserts {
 			conds = append(conds, u.unsteady())
 		}
+		conds = append(conds, r.cascades...)
 	}
 	if len(r.funcs) > 0 {
 		conds = append(conds, fmt.Sprintf(q("EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.proname = ANY (ARRAY[%s]::pg_catalog.name[]) AND %s)"), literals(r.funcs), user(pgProc, "p")))
@@ -321,5 +323,5 @@ func (u upsertTarget) typeChecks(reg string) string {
 // types a user made could otherwise answer in its place.
 func q(tmpl string) string {
 	return strings.NewReplacer(" = ", " OPERATOR(pg_catalog.=) ", " <> ", " OPERATOR(pg_catalog.<>) ",
-		" >= ", " OPERATOR(pg_catalog.>=) ", " & ", " OPERATOR(pg_catalog.&) ").Replace(tmpl)
+		" >= ", " OPERATOR(pg_catalog.>=) ", " & ", " OPERATOR(pg_catalog.&) ", " > ", " OPERATOR(pg_catalog.>) ").Replace(tmpl)
 }

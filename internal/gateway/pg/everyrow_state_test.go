@@ -193,3 +193,45 @@ func TestEveryRowQuestionIgnoresTheSearchPathsOperators(t *testing.T) {
 		t.Fatal("a write reached every row unapproved")
 	}
 }
+
+// A bounded write reaches every row of another table where a foreign key
+// cascades from its own: asked too, and held when it would.
+func TestEveryRowQuestionFollowsCascades(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE anchor (id int primary key); INSERT INTO anchor VALUES (1), (2);
+		CREATE TABLE big (id int primary key, aid int NOT NULL DEFAULT 1 REFERENCES anchor ON DELETE CASCADE ON UPDATE CASCADE); INSERT INTO big (id) SELECT generate_series(1, 30);
+		CREATE TABLE nul (id int primary key, aid int DEFAULT 1 REFERENCES anchor ON DELETE SET NULL); INSERT INTO nul (id) SELECT generate_series(1, 30);
+		CREATE TABLE selfref (id int primary key, up int REFERENCES selfref ON DELETE CASCADE); INSERT INTO selfref SELECT g, NULLIF(g - 1, 0) FROM generate_series(1, 30) g;
+		CREATE TABLE users (id int primary key); INSERT INTO users SELECT generate_series(1, 5);
+		CREATE TABLE sessions (id int primary key, uid int REFERENCES users ON DELETE CASCADE); INSERT INTO sessions SELECT g, g % 5 + 1 FROM generate_series(1, 30) g`)
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, q := range []string{
+		"DELETE FROM anchor WHERE id = 1",
+		"DELETE FROM anchor WHERE id < 2",
+		"UPDATE anchor SET id = 100 WHERE id = 1",
+		"DELETE FROM selfref WHERE id = 1",
+	} {
+		refusedBoth(t, s, q)
+	}
+	codes, _ := s.send(&pgproto3.Parse{Query: "DELETE FROM anchor WHERE id = $1"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("1")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+		t.Errorf("bound delete of the anchor: codes %v", codes)
+	}
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a cascade reached every row of a table unapproved")
+	}
+	// A user's sessions are some of the sessions: the delete runs.
+	for _, q := range []string{"DELETE FROM users WHERE id = 1", "DELETE FROM anchor WHERE id = 2"} {
+		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
+			t.Errorf("%q: codes %v", q, codes)
+		}
+	}
+	codes, _ = s.send(&pgproto3.Parse{Query: "DELETE FROM users WHERE id = $1"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("2")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	if len(codes) != 0 {
+		t.Errorf("bound delete of a user: codes %v", codes)
+	}
+	if n := e.pg.Count(t, e.stageDB, "sessions"); n != 18 {
+		t.Errorf("sessions has %d rows, want 18", n)
+	}
+}

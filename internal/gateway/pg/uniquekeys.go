@@ -29,7 +29,9 @@ type uniqueKeys struct {
 // that holds every row a write of the name reaches: an ordinary table (or
 // one named with ONLY) without children, or a partitioned one, whose
 // unique index covers its partitions. The index must be valid, checked at
-// once (not deferrable), without a predicate or expressions. Everything is
+// once (not deferrable), without a predicate or expressions, and no
+// foreign key may cascade from the table (one row's delete can reach
+// every row of another: cascade.go's question asks). Everything is
 // qualified with pg_catalog, so nothing on the session's search_path can
 // answer in its place.
 const uniqueSQL = `SELECT COALESCE((SELECT true FROM pg_catalog.pg_class c
@@ -40,7 +42,10 @@ const uniqueSQL = `SELECT COALESCE((SELECT true FROM pg_catalog.pg_class c
    ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
    WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid AND i.indisunique AND i.indimmediate AND i.indisvalid
    AND i.indnatts OPERATOR(pg_catalog.=) 1 AND i.indpred IS NULL AND i.indexprs IS NULL
-   AND a.attname OPERATOR(pg_catalog.=) n.col::pg_catalog.name)), false)
+   AND a.attname OPERATOR(pg_catalog.=) n.col::pg_catalog.name)
+ AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+   AND k.confrelid OPERATOR(pg_catalog.=) c.oid AND (k.confdeltype OPERATOR(pg_catalog.<>) 'a' AND k.confdeltype OPERATOR(pg_catalog.<>) 'r'
+   OR k.confupdtype OPERATOR(pg_catalog.<>) 'a' AND k.confupdtype OPERATOR(pg_catalog.<>) 'r'))), false)
 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.bool[]))
  WITH ORDINALITY AS n(rel, col, solo, i) ORDER BY n.i`
 
