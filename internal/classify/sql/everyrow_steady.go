@@ -26,10 +26,10 @@ import (
 type filterReads struct {
 	upserts  []upsertTarget
 	cascades []string // conditions, in SQL, that a cascade may reach every row of another table
-	rels    []*pg_query.RangeVar
-	funcs   []string
-	ops     []string
-	session bool // a function, value or cast that reads the session's settings or role
+	rels     []*pg_query.RangeVar
+	funcs    []string
+	ops      []string
+	session  bool // a function, value or cast that reads the session's settings or role
 }
 
 // readsOf collects what expr reads.
