@@ -145,6 +145,13 @@ func judgeSecretsSet(r Request) []action.Reason {
 	if strictjson.Unmarshal(r.Body, &body) != nil {
 		return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown, Message: "the secrets update's body is not JSON Chaperone can read exactly"}}
 	}
+	tree, _ := strictjson.Decode(r.Body)
+	for k := range mapOf(tree) {
+		if FoldName(k) != "values" {
+			return []action.Reason{{ID: "fly.body-unreadable", Class: action.ClassUnknown,
+				Message: fmt.Sprintf("the secrets update has a member %q Chaperone does not know (a server may read it as a secret)", k)}}
+		}
+	}
 	for k, v := range body.Values {
 		if v == nil || blank(v) {
 			return []action.Reason{{ID: "fly.secret-delete", Class: destructive, Message: "deletes secret " + k + " from " + r.Params["app"] + " (a null or empty value)"}}

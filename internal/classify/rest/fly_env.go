@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chaperone/chaperone/internal/action"
+	"github.com/chaperone/chaperone/internal/classify/shell"
 	"github.com/chaperone/chaperone/internal/classify/shell/argv"
 )
 
@@ -35,6 +36,10 @@ func judgeEnv(env map[string]any, where string) []action.Reason {
 		}
 		if !envName.MatchString(name) {
 			continue // no shell can set or read it by name
+		}
+		if ddlAuto(name, s) {
+			out = append(out, action.Reason{ID: "sql.drop", Class: action.ClassDestructive,
+				Message: where + " sets " + name + "=" + s + ": the ORM drops and recreates the database's tables when the app starts"})
 		}
 		words = append(words, name+"="+argv.Quote([]string{s}))
 	}
@@ -65,6 +70,17 @@ func machineEnv(tree any) []action.Reason {
 				if k == "env" {
 					out = append(out, judgeEnv(mapOf(e), "the machine's environment")...)
 				}
+				if k == "secrets" || k == "env_from" {
+					// A secret's value, which the request does not show,
+					// handed to the machine as a variable of that name.
+					for _, item := range listOf(e) {
+						name, _ := mapOf(item)["env_var"].(string)
+						if shell.ExecVar(name) || strings.HasPrefix(name, "BASH_FUNC_") || !envName.MatchString(name) && name != "" {
+							out = append(out, action.Reason{ID: "fly.command-unreadable", Class: action.ClassUnknown,
+								Message: "the machine gets a secret's value, which Chaperone does not see, as " + name + ", which programs read as code"})
+						}
+					}
+				}
 				walk(e)
 			}
 		case []any:
@@ -78,3 +94,14 @@ func machineEnv(tree any) []action.Reason {
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// ddlAuto: Hibernate told, by a variable or a -D option inside one, to
+// create the schema over what is there (create, create-drop).
+func ddlAuto(name, value string) bool {
+	n := strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
+	v := strings.ToLower(value)
+	if strings.Contains(n, "DDL_AUTO") {
+		return strings.HasPrefix(strings.TrimSpace(v), "create")
+	}
+	return strings.Contains(v, "ddl-auto=create") || strings.Contains(v, "ddl_auto=create") || strings.Contains(v, "hbm2ddl.auto=create")
+}

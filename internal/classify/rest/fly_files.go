@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	pathpkg "path"
 	"regexp"
 	"slices"
@@ -47,6 +48,7 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 	var files []machineFile
 	var mounts []string // paths where an existing volume is mounted
 	var statics []string
+	buckets := false
 	var walk func(any)
 	walk = func(v any) {
 		switch x := v.(type) {
@@ -85,8 +87,16 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 						if p, ok := mapOf(item)["guest_path"].(string); ok {
 							statics = append(statics, pathpkg.Clean("/"+p))
 						}
-						if d, ok := mapOf(item)["index_document"].(string); ok && strings.Contains(d, "..") {
-							statics = append(statics, "/") // it climbs out of what it serves
+						if d, ok := mapOf(item)["index_document"].(string); ok {
+							if u, err := url.PathUnescape(d); err != nil || strings.Contains(u, "..") || strings.Contains(d, "..") || strings.Contains(u, "\\") {
+								statics = append(statics, "/") // it climbs out of what it serves
+							}
+						}
+						if u, ok := mapOf(item)["url_prefix"].(string); ok && strings.Contains(u, "..") {
+							statics = append(statics, "/")
+						}
+						if _, ok := mapOf(item)["tigris_bucket"]; ok {
+							buckets = true
 						}
 					}
 				}
@@ -116,9 +126,17 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 				add("ops.expose", destructive, "the machine serves "+st+" publicly: the volume mounted at "+m+" is readable by anyone")
 			}
 		}
-		if slices.ContainsFunc(private, func(d string) bool { return under(st, d) || d == "/" && st == "/" }) || st == "/" {
-			add("ops.expose", destructive, "the machine serves "+st+" publicly")
+		// Only a directory served as pages and assets is published as
+		// a plain write; anything else (/app, /rails/config, /opt, a
+		// backup directory) may hold the app's source and secrets.
+		dirs := strings.Split(strings.ToLower(st), "/")
+		if !slices.ContainsFunc(dirs, func(d string) bool { return slices.Contains(servedDirs, d) }) || under(st, "/etc") || under(st, "/proc") ||
+			under(st, "/sys") || under(st, "/dev") || under(st, "/.fly") || under(st, "/root") || under(st, "/run") {
+			add("ops.expose", destructive, "the machine serves "+st+" publicly, a directory that is not a site's pages and assets")
 		}
+	}
+	if buckets {
+		add("ops.expose", action.ClassUnknown, "the machine serves a storage bucket publicly (statics tigris_bucket): what it holds is not seen here")
 	}
 	for _, f := range files {
 		for _, m := range mounts {
@@ -132,13 +150,15 @@ func machineFiles(tree any, cmds [][]string, create bool) []action.Reason {
 		}
 		if !named[f.path] && !f.exec && !runsUnnamed(f.path, f.text) {
 			switch msg := commandsIn(f); {
+			case f.binary && inert(f):
+				// an image or a font where pages are served
 			case msg != "":
 				add("fly.command-unreadable", action.ClassUnknown, "the machine writes "+f.path+", "+msg)
 			case pathpkg.Base(f.path) == "package.json":
 				out = append(out, packageScripts(f)...)
 			case !inert(f):
-				add("fly.command-unreadable", action.ClassUnknown, "the machine writes "+f.path+", a kind of file Chaperone does not know to be only read as data "+
-					"(a template, a module, a tool's own configuration may run code)")
+				add("fly.command-unreadable", action.ClassUnknown, "the machine writes "+f.path+", which a program on it reads as it likes "+
+					"(a configuration, template or module can make it run code): only pages and assets in a served directory, and certificates, are plain writes")
 			}
 			continue
 		}
@@ -431,40 +451,38 @@ func packageScripts(f machineFile) []action.Reason {
 	return out
 }
 
-// inertExts are formats programs read as data: pages, styles, documents,
-// settings in formats that hold no code (their command keys are judged
-// above), certificates, images and fonts. A page's script counts when it
-// lies where a web server serves it (runsCode).
-var inertExts = []string{".html", ".htm", ".css", ".txt", ".md", ".json", ".yml", ".yaml", ".toml", ".conf", ".ini", ".cnf", ".cfg",
-	".xml", ".csv", ".tsv", ".crt", ".pem", ".cer", ".pub", ".key", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff",
-	".woff2", ".ttf", ".otf", ".map", ".properties", ".js", ".mjs"}
+// A configuration file is read by whatever program the image runs, and
+// almost any format can make one run code (an ERB database.yml, uWSGI's
+// attach-daemon, an Apache piped log, a php.ini's auto_append_file, a
+// package.json's main, a JVM options file): reading keys cannot close
+// that. So a file is a plain write only where it is served as a page or
+// asset, or is a certificate; anything else is for a human to look at.
 
-// codeJSON are JSON files whose members are commands a tool runs.
-var codeJSON = []string{"composer.json", "nodemon.json", "deno.json", "deno.jsonc", "turbo.json", "nx.json", "project.json", "lerna.json", ".babelrc", "tsconfig.json"}
+// servedDirs are directory names web servers and frameworks serve files
+// from as they are.
+var servedDirs = []string{"public", "static", "assets", "dist", "www", "html", "htdocs", "media", "_next", "images", "img", "css", "fonts"}
 
-// inert says whether a file is read only as data: by its format, and not
-// a JSON file a tool reads commands from, not the content of a secret in
-// a format that could hold code.
+// pageExts are what such directories hold.
+var pageExts = []string{".html", ".htm", ".css", ".js", ".mjs", ".map", ".svg", ".txt", ".json", ".xml", ".webmanifest",
+	".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".avif", ".woff", ".woff2", ".ttf", ".otf"}
+
+// inert says whether a file is only read as data: a page or asset in a
+// served directory, or a certificate or public key.
 func inert(f machineFile) bool {
 	base := strings.ToLower(pathpkg.Base(f.path))
 	ext := pathpkg.Ext(base)
-	if !slices.Contains(inertExts, ext) || slices.Contains(codeJSON, base) || strings.HasPrefix(base, "ecosystem.config") {
+	if slices.Contains([]string{".pem", ".crt", ".cer", ".pub"}, ext) && !f.binary {
+		return true
+	}
+	if f.secret || !slices.Contains(pageExts, ext) {
 		return false
 	}
-	if ext == ".js" || ext == ".mjs" {
-		return !runsCode(f.path) // only where a web server serves it
-	}
-	if f.secret {
-		// A secret's content is not seen: only a certificate or a key.
-		return slices.Contains([]string{".pem", ".crt", ".cer", ".key", ".pub"}, ext)
+	dirs := strings.Split(strings.ToLower(pathpkg.Dir(f.path)), "/")
+	if !slices.ContainsFunc(dirs, func(d string) bool { return slices.Contains(servedDirs, d) }) {
+		return false
 	}
 	if f.binary {
-		return slices.Contains([]string{".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".otf"}, ext)
+		return !slices.Contains([]string{".html", ".htm", ".css", ".js", ".mjs", ".map", ".svg", ".txt", ".json", ".xml", ".webmanifest"}, ext)
 	}
 	return true
 }
-
-// private are the machine's directories that hold its system, its users'
-// homes, its runtime state, its devices and Fly's own socket: none is
-// served to the public.
-var private = []string{"/etc", "/root", "/home", "/proc", "/sys", "/dev", "/run", "/var/run", "/var/lib", "/tmp", "/boot", "/.fly", "/var/spool", "/var/log"}

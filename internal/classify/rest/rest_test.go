@@ -92,7 +92,7 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","raw_value":"` + b64("#!/bin/sh\nrm -rf /data\n") + `","mode":493}],"init":{"cmd":["/run.sh"]}}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","raw_value":"` + b64("rm -rf /data") + `"}],"env":{"BASH_ENV":"/run.sh"}}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/run.sh","secret_name":"S"}],"init":{"cmd":["/run.sh"]}}}`, action.ClassUnknown, "fly.command-unreadable"},
-		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/app.json","raw_value":"` + b64(`{"a":1}`) + `"}],"init":{"cmd":["node","s.js"]}}}`, write, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/etc/app.json","raw_value":"` + b64(`{"a":1}`) + `"}],"init":{"cmd":["node","s.js"]}}}`, action.ClassUnknown, "fly.command-unreadable"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[]}}`, destructive, "fly.volume-detach"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[{"volume":"vol_1","path":"/data"}]}}`, write, ""},
 		// Files the image or the system runs though nothing names them.
@@ -110,7 +110,7 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"NODE_OPTIONS":"--require /opt/x"},"files":[{"guest_path":"/opt/x","raw_value":"` + b64("rm -rf /data") + `"}]}}`, destructive, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"LD_PRELOAD":"/lib/a.so:/opt/evil"},"files":[{"guest_path":"/opt/evil","raw_value":"` + b64("\x7fELF\x00") + `"}]}}`, action.ClassUnknown, ""},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/var/spool/cron/crontabs/root","raw_value":"` + b64("rm -rf /data") + `"}]}}`, destructive, ""},
-		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[{"volume":"vol_1","path":"/data"}],"files":[{"guest_path":"/database.yml","raw_value":"` + b64("a: 1") + `"},{"guest_path":"/etc/nginx/nginx.conf","raw_value":"` + b64("events {}") + `"}]}}`, write, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","mounts":[{"volume":"vol_1","path":"/data"}],"files":[{"guest_path":"/database.yml","raw_value":"` + b64("a: 1") + `"},{"guest_path":"/etc/nginx/nginx.conf","raw_value":"` + b64("events {}") + `"}]}}`, action.ClassUnknown, "fly.command-unreadable"},
 		// Variables that carry code, in the machine's environment or its
 		// app's secrets.
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"BASH_ENV":"$(rm -rf /data)"}}}`, destructive, ""},
@@ -155,10 +155,26 @@ func TestFlyMachinesAPI(t *testing.T) {
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","statics":[{"guest_path":"/dev","url_prefix":"/d"}]}}`, destructive, "ops.expose"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","statics":[{"guest_path":"/srv/www","url_prefix":"/","index_document":"../../data/db.sqlite"}]}}`, destructive, "ops.expose"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","statics":[{"guest_path":"/app/public","url_prefix":"/static"}]}}`, write, ""},
+		// Third round: a secret's value mapped to a code variable, a flat
+		// secrets body, node loaders, JVM option files, Hibernate told to
+		// recreate the schema, configs whose formats carry code, statics
+		// outside served directories.
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","secrets":[{"env_var":"BASH_ENV","name":"MYENV"}]}}`, action.ClassUnknown, "fly.command-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","secrets":[{"env_var":"DATABASE_URL","name":"DB"}]}}`, write, ""},
+		{"POST", "/apps/web/secrets", "", `{"BASH_ENV":"$(rm -rf /data)"}`, action.ClassUnknown, "fly.body-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"NODE_OPTIONS":"--experimental-loader data:text/javascript,x"}}}`, action.ClassUnknown, "shell.preload"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"NODE_OPTIONS":"-r/app/x.txt"}}}`, action.ClassUnknown, "shell.preload"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"NODE_OPTIONS":"--max-old-space-size 4096 --enable-source-maps"}}}`, write, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"JAVA_TOOL_OPTIONS":"-XX:VMOptionsFile=/app/x.txt"}}}`, action.ClassUnknown, "shell.preload"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","env":{"SPRING_JPA_HIBERNATE_DDL_AUTO":"create-drop"}}}`, destructive, "sql.drop"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/rails/config/database.yml","raw_value":"` + b64("production:\n  database: <%= \x60rm -rf /data\x60 %>\n") + `"}]}}`, action.ClassUnknown, "fly.command-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/app/uwsgi.ini","raw_value":"` + b64("[uwsgi]\nattach-daemon = rm -rf /data\n") + `"}]}}`, action.ClassUnknown, "fly.command-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","statics":[{"guest_path":"/app","url_prefix":"/"}]}}`, destructive, "ops.expose"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","statics":[{"guest_path":"/app/public","url_prefix":"/","index_document":"%2e%2e/%2e%2e/etc/passwd"}]}}`, destructive, "ops.expose"},
 		// Ordinary configurations stay writes.
-		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","init":{"cmd":["nginx","-c","/etc/nginx/nginx.conf"]},"files":[{"guest_path":"/etc/nginx/nginx.conf","raw_value":"` + b64("events {}") + `"}]}}`, write, ""},
-		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/app/static/start.html","raw_value":"` + b64("hello") + `"},{"guest_path":"/app/public/app.js","raw_value":"` + b64("alert(1)") + `"},{"guest_path":"/app/config/runtime.json","raw_value":"` + b64("{}") + `"}]}}`, write, ""},
-		{"POST", "/apps/web/machines", "", `{"config":{"image":"x","mounts":[{"name":"data","path":"/data","size_gb":1}],"files":[{"guest_path":"/data/seed/config.yml","raw_value":"` + b64("key: value") + `"}]}}`, write, ""},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","init":{"cmd":["nginx","-c","/etc/nginx/nginx.conf"]},"files":[{"guest_path":"/etc/nginx/nginx.conf","raw_value":"` + b64("events {}") + `"}]}}`, action.ClassUnknown, "fly.command-unreadable"},
+		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","files":[{"guest_path":"/app/static/start.html","raw_value":"` + b64("hello") + `"},{"guest_path":"/app/public/app.js","raw_value":"` + b64("alert(1)") + `"},{"guest_path":"/etc/ssl/certs/ca.pem","raw_value":"` + b64("-----BEGIN CERTIFICATE-----") + `"},{"guest_path":"/app/public/favicon.ico","raw_value":"` + b64("\x00\x00\x01\x00") + `"}]}}`, write, ""},
+		{"POST", "/apps/web/machines", "", `{"config":{"image":"x","mounts":[{"name":"data","path":"/data","size_gb":1}],"files":[{"guest_path":"/data/seed/config.yml","raw_value":"` + b64("key: value") + `"}]}}`, action.ClassUnknown, "fly.command-unreadable"},
 		{"POST", "/apps/web/machines/abc", "", `{"config":{"image":"x","init":{"cmd":["gunicorn","app:app"]}}}`, write, ""},
 		// Secrets' values asked for in any spelling; a secret set empty.
 		{"GET", "/apps/web/secrets", "SHOW_SECRETS=true", "", action.ClassCredentialAccess, "fly.secrets-values"},

@@ -198,8 +198,11 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 			}
 		}
 	case "node":
-		if strings.Contains(value, "--require") || strings.Contains(value, "-r ") || strings.Contains(value, "--import") || strings.Contains(value, "--loader") {
-			w.add("shell.preload", unknown, name+" loads code into every node process: "+value)
+		// Limits, warnings and TLS settings are settings; any other
+		// option (--require, -r/x, --import, --experimental-loader,
+		// --inspect, --env-file) may load code or open the process.
+		if opt := unsafeNodeOption(value); opt != "" {
+			w.add("shell.preload", unknown, name+" gives every node process "+opt+", which may load code: "+value)
 		}
 	default:
 		if value == "/dev/null" {
@@ -726,7 +729,7 @@ func fetchesOntoLocal(spec string) bool {
 func ExecVar(name string) bool { return isExecVar(name) }
 
 var (
-	jvmRuns  = regexp.MustCompile(`(?i)-XX:On|-XX:\+?(?:Flight|StartFlight)|-javaagent|-agentpath|-agentlib|-Xrun|(?:^|\s)@|-Djava\.(?:security\.manager|system\.class\.loader)|-XX:(?:Compile|Abort)|-Xbootclasspath|-cp|-classpath|--class-path|-Djdk\.attach`)
+	jvmRuns  = regexp.MustCompile(`(?i)-XX:On|-XX:VMOptionsFile|-XX:Flags|-XX:\+?(?:Flight|StartFlight)|-javaagent|-agentpath|-agentlib|-Xrun|(?:^|\s)@|-Djava\.(?:security\.manager|system\.class\.loader)|-XX:(?:Compile|Abort)|-Xbootclasspath|-cp|-classpath|--class-path|-Djdk\.attach`)
 	erlRuns  = regexp.MustCompile(`(?:^|\s)-(?:eval|s|run|pa|pz|boot|config|args_file|mode\s+embedded|setcookie|remsh|detached|extra)\b`)
 	rubyRuns = regexp.MustCompile(`(?:^|\s)-(?:r|I|e|x|S|C)|--require|--(?:disable|enable)-gems\b`)
 	perlRuns = regexp.MustCompile(`(?:^|\s)-(?:M|m|d|I|e|E|x|V)`)
@@ -745,4 +748,28 @@ func systemLibrary(p string) bool {
 		}
 	}
 	return false
+}
+
+// nodeSettings are the NODE_OPTIONS that only tune the process.
+var nodeSettings = []string{"--max-old-space-size", "--max-semi-space-size", "--stack-size", "--stack-trace-limit", "--enable-source-maps",
+	"--dns-result-order", "--unhandled-rejections", "--trace-warnings", "--trace-deprecation", "--trace-uncaught", "--no-warnings",
+	"--no-deprecation", "--throw-deprecation", "--pending-deprecation", "--max-http-header-size", "--openssl-legacy-provider",
+	"--use-openssl-ca", "--use-bundled-ca", "--tls-min-v1.2", "--tls-min-v1.3", "--tls-max-v1.2", "--tls-max-v1.3", "--force-fips",
+	"--abort-on-uncaught-exception", "--expose-gc", "--title", "--heapsnapshot-near-heap-limit", "--report-on-fatalerror",
+	"--report-uncaught-exception", "--disable-proto", "--experimental-global-webcrypto", "--experimental-fetch", "--no-experimental-fetch",
+	"--preserve-symlinks", "--frozen-intrinsics", "--zero-fill-buffers", "--v8-pool-size", "--jitless", "--icu-data-dir", "--redirect-warnings"}
+
+// unsafeNodeOption returns the first option of a NODE_OPTIONS value that
+// is not a setting, or "".
+func unsafeNodeOption(value string) string {
+	for _, f := range strings.Fields(value) {
+		if !strings.HasPrefix(f, "-") {
+			continue // a value of the option before it
+		}
+		name, _, _ := strings.Cut(f, "=")
+		if !slices.Contains(nodeSettings, name) && !strings.HasPrefix(name, "--max-") {
+			return f
+		}
+	}
+	return ""
 }

@@ -126,7 +126,7 @@ func servicesGone(current []any, body []byte, query url.Values) string {
 		return "in a body Chaperone cannot read"
 	}
 	for k, v := range query {
-		if rest.FoldName(k) == "skip_service_registration" && slices.ContainsFunc(v, func(s string) bool { return s != "false" && s != "0" }) {
+		if strings.NewReplacer("_", "", "-", "").Replace(rest.FoldName(k)) == "skipserviceregistration" && slices.ContainsFunc(v, func(s string) bool { return s != "false" && s != "0" }) {
 			return "without registering its services"
 		}
 	}
