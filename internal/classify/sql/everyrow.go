@@ -102,11 +102,17 @@ func EveryRowProbe(text string) (RowProbe, error) {
 	reads := readsOf(expr)
 	reads.upserts = rp.upserts
 	for _, cw := range rp.cascades {
-		c, err := cw.unsteady(rp.version)
+		// true, false, or NULL (unknown), beside the write's own question.
+		c, err := cw.question(rp.version)
 		if err != nil {
 			return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
 		}
-		reads.cascades = append(reads.cascades, c)
+		ct, err := pg_query.Parse("SELECT " + c)
+		if err != nil {
+			return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
+		}
+		expr = pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, []*pg_query.Node{expr,
+			ct.GetStmts()[0].GetStmt().GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal()}, -1)
 	}
 	if reads.session {
 		changes, funcs, ops := changesState(tree)
@@ -174,7 +180,7 @@ func filteredWrites(st *pg_query.Node, rp *RowProbe) ([]*pg_query.Node, error) {
 				// Every row of the table conflicting with an inserted one
 				// is overwritten: asked as a join with what is inserted.
 				var ok bool
-				if single(ins) {
+				if single(ins) && !setsKey(ins) {
 					// One row proposed conflicts with at most one row (the
 					// conflict target is one unique index): never every row
 					// of a table holding more than one.
@@ -742,4 +748,17 @@ func walkAll(visit func(protoreflect.Message) bool, first *pg_query.Node, rest .
 func single(ins *pg_query.InsertStmt) bool {
 	src := ins.GetSelectStmt().GetSelectStmt()
 	return src != nil && len(src.GetValuesLists()) == 1 && len(src.GetFromClause()) == 0
+}
+
+// setsKey says whether an upsert's DO UPDATE sets a column of its conflict
+// target: a key a foreign key may cascade from.
+func setsKey(ins *pg_query.InsertStmt) bool {
+	oc := ins.GetOnConflictClause()
+	sets := targetNames(oc.GetTargetList())
+	for _, e := range oc.GetInfer().GetIndexElems() {
+		if slices.Contains(sets, e.GetIndexElem().GetName()) {
+			return true
+		}
+	}
+	return oc.GetInfer() == nil || oc.GetInfer().GetConname() != ""
 }

@@ -45,8 +45,8 @@ func targetNames(list []*pg_query.Node) []string {
 	return out
 }
 
-// reached is the rows the write reaches, as a JSON array of objects, at
-// most cascadeLimit+1 of them.
+// reached selects the rows the write reaches, by table and ctid (exact,
+// whatever their types, aliases or settings), at most cascadeLimit+1.
 func (cw cascadeWrite) reached(version int32) (string, error) {
 	alias := cw.rel.GetRelname()
 	if a := cw.rel.GetAlias(); a != nil {
@@ -56,30 +56,32 @@ func (cw cascadeWrite) reached(version int32) (string, error) {
 	for _, f := range cw.from {
 		from = append(from, proto.Clone(f).(*pg_query.Node))
 	}
-	row := &pg_query.Node{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Name: "r",
-		Val: pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode(alias)}, -1), Location: -1}}}
-	inner := &pg_query.SelectStmt{TargetList: []*pg_query.Node{row}, FromClause: from, WhereClause: proto.Clone(cw.where).(*pg_query.Node),
-		LimitCount: pg_query.MakeAConstIntNode(cascadeLimit+1, -1), LimitOption: pg_query.LimitOption_LIMIT_OPTION_COUNT}
+	col := func(name, as string) *pg_query.Node {
+		return &pg_query.Node{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Name: as,
+			Val: pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode(alias), pg_query.MakeStrNode(name)}, -1), Location: -1}}}
+	}
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{col("tableoid", "o"), col("ctid", "t")}, FromClause: from,
+		WhereClause: proto.Clone(cw.where).(*pg_query.Node),
+		LimitCount:  pg_query.MakeAConstIntNode(cascadeLimit+1, -1), LimitOption: pg_query.LimitOption_LIMIT_OPTION_COUNT}
 	if len(cw.with) > 0 {
 		ctes := make([]*pg_query.Node, len(cw.with))
 		for i, c := range cw.with {
 			ctes[i] = proto.Clone(c).(*pg_query.Node)
 		}
-		inner.WithClause = &pg_query.WithClause{Ctes: ctes, Recursive: cw.recursive, Location: -1}
+		sel.WithClause = &pg_query.WithClause{Ctes: ctes, Recursive: cw.recursive, Location: -1}
 	}
-	agg := pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("pg_catalog"), pg_query.MakeStrNode("jsonb_agg")},
-		[]*pg_query.Node{pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("pg_catalog"), pg_query.MakeStrNode("to_jsonb")},
-			[]*pg_query.Node{pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode("chaperone_reached"), pg_query.MakeStrNode("r")}, -1)}, -1)}, -1)
-	outer := selectNode(&pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(agg, -1)},
-		FromClause: []*pg_query.Node{{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
-			Subquery: selectNode(inner), Alias: &pg_query.Alias{Aliasname: "chaperone_reached"}}}}}})
-	return pg_query.Deparse(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: outer}}})
+	return pg_query.Deparse(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: selectNode(sel)}}})
 }
 
-// unsteady is the condition, in SQL, that a cascade from the write may
-// reach every row of a table holding more than one, or cannot be asked
-// about.
-func (cw cascadeWrite) unsteady(version int32) (string, error) {
+// question is, in SQL, true when a cascade from the write reaches every
+// row of a table holding more than one, NULL when that cannot be told,
+// false otherwise. The foreign keys counted are those that reference the
+// written table or a table under it (a partition, an inheritance child)
+// and fire on the write; for each child table, the rows any of them
+// touches are counted (ONLY the child unless it is partitioned) with the
+// child's own columns and pg_catalog's equality. A child that cascades on
+// (a chain, or the table itself) is unknown once the write touches it.
+func (cw cascadeWrite) question(version int32) (string, error) {
 	if !cw.deletes && len(cw.sets) == 0 {
 		return "false", nil
 	}
@@ -98,22 +100,34 @@ func (cw cascadeWrite) unsteady(version int32) (string, error) {
 		fires = "k.confdeltype = ANY (" + acts + ")"
 	}
 	if len(cw.sets) > 0 {
-		fires += fmt.Sprintf(" OR k.confupdtype = ANY (%s) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s AND a.attnum = ANY (k.confkey) AND a.attname = ANY (ARRAY[%s]::pg_catalog.name[]))",
-			acts, reg, literals(cw.sets))
+		fires += fmt.Sprintf(" OR k.confupdtype = ANY (%s) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey) AND a.attname = ANY (ARRAY[%s]::pg_catalog.name[]))",
+			acts, literals(cw.sets))
 	}
-	return fmt.Sprintf(q(`EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL (SELECT (%[2]s) AS reached_rows) j
-		WHERE k.contype = 'f' AND k.confrelid = %[1]s AND (%[3]s) AND (
-			pg_catalog.array_length(k.conkey, 1) <> 1
-			OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k2 WHERE k2.contype = 'f' AND k2.confrelid = k.conrelid
-				AND (k2.confdeltype = ANY (%[4]s) OR k2.confupdtype = ANY (%[4]s)))
-			OR pg_catalog.jsonb_array_length(COALESCE(j.reached_rows, '[]')) > %[5]d
-			OR pg_catalog.length(pg_catalog.query_to_xml(pg_catalog.format('SELECT 1 FROM %%s OFFSET 1 LIMIT 1', k.conrelid::pg_catalog.regclass), false, true, '')::pg_catalog.text) > 0
-				AND pg_catalog.length(pg_catalog.query_to_xml(pg_catalog.format(
-					'SELECT 1 FROM %%s c WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(%%L::pg_catalog.jsonb) p WHERE c.%%I OPERATOR(pg_catalog.=) (p.value OPERATOR(pg_catalog.->>) %%L)::%%s) LIMIT 1',
-					k.conrelid::pg_catalog.regclass, COALESCE(j.reached_rows, '[]'),
-					(SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = k.conkey[1]),
-					(SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.confrelid AND a.attnum = k.confkey[1]),
-					(SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = k.conkey[1])),
-					false, true, '')::pg_catalog.text) = 0))`),
-		reg, reached, q(fires), acts, cascadeLimit), nil
+	keys := fmt.Sprintf(q(`WITH RECURSIVE under(oid) AS (SELECT %[1]s UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN under ON i.inhparent = under.oid)
+		SELECT k.* FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.confrelid IN (SELECT oid FROM under) AND (%[2]s)`), reg, q(fires))
+	return fmt.Sprintf(q(`(SELECT CASE
+		WHEN NOT EXISTS (%[1]s) THEN false
+		ELSE (SELECT CASE
+			WHEN pg_catalog.cardinality(r.o) > %[3]d THEN NULL
+			ELSE (SELECT CASE WHEN pg_catalog.bool_or(x.chain AND x.touched > 0) THEN NULL
+				ELSE COALESCE(pg_catalog.bool_or(x.touched > 0 AND x.touched = x.total AND x.total > 1), false) END
+				FROM (SELECT g.chain,
+					(pg_catalog.xpath('/row/t/text()', g.x))[1]::pg_catalog.text::pg_catalog.int8 AS touched,
+					(pg_catalog.xpath('/row/n/text()', g.x))[1]::pg_catalog.text::pg_catalog.int8 AS total
+				FROM (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k2 WHERE k2.contype = 'f' AND k2.confrelid = ch.child
+						AND (k2.confdeltype = ANY (%[4]s) OR k2.confupdtype = ANY (%[4]s))) AS chain,
+					pg_catalog.query_to_xml(pg_catalog.format('SELECT pg_catalog.count(*) FILTER (WHERE %%s) AS t, pg_catalog.count(*) AS n FROM %%s%%s c',
+						ch.cond, CASE WHEN (SELECT cl.relkind FROM pg_catalog.pg_class cl WHERE cl.oid = ch.child) = 'p' THEN '' ELSE 'ONLY ' END,
+						ch.child::pg_catalog.regclass), false, true, '') AS x
+					FROM (SELECT k.conrelid AS child, pg_catalog.string_agg(pg_catalog.format(
+							'EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest(%%L::pg_catalog.oid[]), pg_catalog.unnest(%%L::pg_catalog.tid[])) u(o, t) JOIN %%s p ON p.tableoid = u.o AND p.ctid = u.t WHERE %%s)',
+							r.o::pg_catalog.text, r.t::pg_catalog.text, k.confrelid::pg_catalog.regclass,
+							(SELECT pg_catalog.string_agg(pg_catalog.format('p.%%I = c.%%I', pa.attname, ca.attname), ' AND ')
+								FROM ROWS FROM (pg_catalog.unnest(k.confkey), pg_catalog.unnest(k.conkey)) AS z(pk, fk)
+								JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = z.pk
+								JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = z.fk)), ' OR ') AS cond
+						FROM (%[1]s) k GROUP BY k.conrelid) ch) g) x)
+			END
+			FROM (SELECT pg_catalog.array_agg(y.o) AS o, pg_catalog.array_agg(y.t) AS t FROM (%[2]s) y) r)
+		END)`), keys, reached, cascadeLimit, acts), nil
 }

@@ -25,7 +25,6 @@ import (
 // filterReads is what a question's filters read, by name.
 type filterReads struct {
 	upserts  []upsertTarget
-	cascades []string // conditions, in SQL, that a cascade may reach every row of another table
 	rels     []*pg_query.RangeVar
 	funcs    []string
 	ops      []string
@@ -167,7 +166,6 @@ func (r filterReads) unsteady() (*pg_query.Node, error) {
 		for _, u := range r.upserts {
 			conds = append(conds, u.unsteady())
 		}
-		conds = append(conds, r.cascades...)
 	}
 	if len(r.funcs) > 0 {
 		conds = append(conds, fmt.Sprintf(q("EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.proname = ANY (ARRAY[%s]::pg_catalog.name[]) AND %s)"), literals(r.funcs), user(pgProc, "p")))

@@ -235,3 +235,64 @@ func TestEveryRowQuestionFollowsCascades(t *testing.T) {
 		t.Errorf("sessions has %d rows, want 18", n)
 	}
 }
+
+// The rows a cascade reaches are found by table and ctid, so no alias,
+// setting or type conversion changes what the question counts; keys into
+// partitions and inheritance children count, several keys of one child
+// are counted together, and chains are unknown only when reached.
+func TestCascadeQuestionCountsTheRowsThemselves(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `
+		CREATE TABLE p1 (id int primary key, v int, status text); INSERT INTO p1 SELECT g, g, 's' FROM generate_series(1, 30) g;
+		CREATE TABLE c1 (id int primary key, pid int REFERENCES p1 ON DELETE CASCADE ON UPDATE CASCADE); INSERT INTO c1 SELECT g, 1 FROM generate_series(1, 25) g;
+		CREATE TABLE pf (k float8 primary key); INSERT INTO pf SELECT g + 0.25 FROM generate_series(1, 30) g;
+		CREATE TABLE cf (id int primary key, pk float8 REFERENCES pf ON DELETE CASCADE); INSERT INTO cf SELECT g, 1.25 FROM generate_series(1, 25) g;
+		CREATE TABLE pc (code char(4) primary key); INSERT INTO pc SELECT 'c' || g FROM generate_series(1, 30) g;
+		CREATE TABLE cc (id int primary key, pc text REFERENCES pc ON DELETE CASCADE); INSERT INTO cc SELECT g, 'c1' FROM generate_series(1, 25) g;
+		CREATE TABLE two (id int primary key, a int REFERENCES p1 ON DELETE CASCADE, b int REFERENCES p1 ON DELETE CASCADE);
+		INSERT INTO two SELECT g, CASE WHEN g <= 12 THEN 2 ELSE 3 END, CASE WHEN g <= 12 THEN 3 ELSE 2 END FROM generate_series(1, 25) g;
+		CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id); CREATE TABLE pp1 PARTITION OF pp FOR VALUES FROM (1) TO (100); INSERT INTO pp SELECT g, g FROM generate_series(1, 30) g;
+		ALTER TABLE pp1 ADD PRIMARY KEY (id);
+		CREATE TABLE cpp (id int primary key, pid int REFERENCES pp1 ON DELETE CASCADE); INSERT INTO cpp SELECT g, 1 FROM generate_series(1, 25) g;
+		CREATE TABLE chain_u (id int primary key); INSERT INTO chain_u SELECT generate_series(1, 5);
+		CREATE TABLE chain_o (id int primary key, uid int REFERENCES chain_u ON DELETE CASCADE); INSERT INTO chain_o SELECT g, g % 4 + 1 FROM generate_series(1, 20) g;
+		CREATE TABLE chain_i (id int primary key, oid int REFERENCES chain_o ON DELETE CASCADE); INSERT INTO chain_i SELECT g, g FROM generate_series(1, 20) g;
+		CREATE TABLE mc_p (a int, b int, primary key (a, b)); INSERT INTO mc_p SELECT g, g FROM generate_series(1, 10) g;
+		CREATE TABLE mc_c (id int primary key, a int, b int, FOREIGN KEY (a, b) REFERENCES mc_p ON DELETE CASCADE); INSERT INTO mc_c SELECT g, 1, 1 FROM generate_series(1, 3) g;
+		INSERT INTO mc_c SELECT g, 2, 2 FROM generate_series(4, 6) g`)
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, q := range []string{
+		"DELETE FROM p1 AS v WHERE v.id = 1",
+		"DELETE FROM p1 AS status WHERE status.id = 1 AND status.v = 1",
+		"UPDATE p1 AS v SET id = 100 WHERE v.id = 1",
+		"INSERT INTO p1 VALUES (1, 0, 's') ON CONFLICT (id) DO UPDATE SET id = 100",
+		"DELETE FROM pf WHERE k = 1.25",
+		"DELETE FROM pc WHERE code = 'c1'",
+		"DELETE FROM p1 WHERE id IN (2, 3) AND v < 4",
+		"DELETE FROM pp WHERE id = 1 AND v = 1",
+		"DELETE FROM chain_u WHERE id = 2",
+	} {
+		refusedBoth(t, s, q)
+	}
+	s.send(&pgproto3.Query{String: "SET extra_float_digits = -14"})
+	refused(t, s, "DELETE FROM pf WHERE k = 1.25")
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a cascade reached every row of a table unapproved")
+	}
+	// Reached partly, or not at all where a chain goes on; a key of two
+	// columns counted whole.
+	for _, q := range []string{
+		"DELETE FROM chain_u WHERE id = 5",
+		"DELETE FROM mc_p WHERE a = 1 AND b = 1",
+		"DELETE FROM pf WHERE k = 2.25",
+		"DELETE FROM p1 WHERE id = 30",
+	} {
+		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
+			t.Errorf("%q: codes %v", q, codes)
+		}
+	}
+	if n := e.pg.Count(t, e.stageDB, "mc_c"); n != 3 {
+		t.Errorf("mc_c has %d rows, want 3", n)
+	}
+}

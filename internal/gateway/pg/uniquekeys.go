@@ -44,7 +44,7 @@ const uniqueSQL = `SELECT COALESCE((SELECT true FROM pg_catalog.pg_class c
    AND i.indnatts OPERATOR(pg_catalog.=) 1 AND i.indpred IS NULL AND i.indexprs IS NULL
    AND a.attname OPERATOR(pg_catalog.=) n.col::pg_catalog.name)
  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype OPERATOR(pg_catalog.=) 'f'
-   AND k.confrelid OPERATOR(pg_catalog.=) c.oid AND (k.confdeltype OPERATOR(pg_catalog.<>) 'a' AND k.confdeltype OPERATOR(pg_catalog.<>) 'r'
+   AND (k.confrelid OPERATOR(pg_catalog.=) c.oid OR k.confrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid) t)) AND (k.confdeltype OPERATOR(pg_catalog.<>) 'a' AND k.confdeltype OPERATOR(pg_catalog.<>) 'r'
    OR k.confupdtype OPERATOR(pg_catalog.<>) 'a' AND k.confupdtype OPERATOR(pg_catalog.<>) 'r'))), false)
 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.bool[]))
  WITH ORDINALITY AS n(rel, col, solo, i) ORDER BY n.i`
