@@ -24,11 +24,11 @@ import (
 
 // filterReads is what a question's filters read, by name.
 type filterReads struct {
-	upserts  []upsertTarget
-	rels     []*pg_query.RangeVar
-	funcs    []string
-	ops      []string
-	session  bool // a function, value or cast that reads the session's settings or role
+	upserts []upsertTarget
+	rels    []*pg_query.RangeVar
+	funcs   []string
+	ops     []string
+	session bool // a function, value or cast that reads the session's settings or role
 }
 
 // readsOf collects what expr reads.
