@@ -296,3 +296,21 @@ func TestCascadeQuestionCountsTheRowsThemselves(t *testing.T) {
 		t.Errorf("mc_c has %d rows, want 3", n)
 	}
 }
+
+// A write that cannot be asked about is refused with the reason, by the
+// extended protocol too: the client can act on it.
+func TestUnaskableWriteSaysWhy(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE ck (id int, at timestamptz default now()); INSERT INTO ck (id) SELECT generate_series(1, 5)`)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	_, got := s.send(&pgproto3.Parse{Query: "DELETE FROM ck WHERE at < now() - interval '1 day' AND id < 3"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	found := false
+	for _, m := range got {
+		if er, ok := m.(*pgproto3.ErrorResponse); ok && strings.Contains(er.Message, "sql.reach-unknown") && strings.Contains(er.Message, "time") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no refusal naming the reason: %v", got)
+	}
+}

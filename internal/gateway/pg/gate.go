@@ -112,7 +112,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		// that cannot be asked here (mid-pipeline: executemany, a batch)
 		// still runs under it.
 		if r, err = s.bindResolution(ctx, &act, stmts, preparedRes); err != nil && !s.g.Gate.Granted(ctx, act) {
-			return s.forge(typ, name, unresolved(err))
+			return s.forge(typ, name, unresolved(err, act))
 		}
 	}
 	if act.Class != action.ClassDestructive && changesSchema(act) {
@@ -255,7 +255,7 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 	}
 	act.Text = boundText(g, b)
 	if _, err := s.bindResolution(ctx, &act, g.stmts, g.res); err != nil && !s.g.Gate.Granted(ctx, act) {
-		return s.forge('P', refusedBind, unresolved(err))
+		return s.forge('P', refusedBind, unresolved(err, act))
 	}
 	o := s.g.Gate.Decide(ctx, gate.Request{Entry: gate.EntryPG, Source: "pg:" + s.upstream.Name, Action: act,
 		Impact:   func(ctx context.Context) string { return s.g.impact(ctx, s.upstream, act, &explainArgs{g, b}) },
@@ -292,12 +292,20 @@ func withPrepared(act action.Action, name string, g *guarded) action.Action {
 	return act
 }
 
-func unresolved(err error) *pgproto3.ErrorResponse {
+func unresolved(err error, act action.Action) *pgproto3.ErrorResponse {
 	if err.Error() == "changed" {
 		return pgError(CodeDenied, "Chaperone refused this run: the tables its statement names resolve to other tables now than when it was prepared",
 			"", "prepare the statement again")
 	}
-	return pgError(CodeDenied, "Chaperone refused this statement: it needs approval, and where the tables it names resolve cannot be asked of the session at this point (after unsynced messages in a pipeline, or in a failed transaction)",
+	// Say why it needs approval: the reason is what the client can act
+	// on (a filter reading the time, sent outside a transaction block).
+	var why []string
+	for _, r := range act.Reasons {
+		if r.Class == act.Class {
+			why = append(why, r.ID+": "+r.Message)
+		}
+	}
+	return pgError(CodeDenied, "Chaperone refused this statement: it needs approval ("+strings.Join(why, "; ")+"), and where the tables it names resolve cannot be asked of the session at this point (after unsynced messages in a pipeline, or in a failed transaction)",
 		err.Error(), "send it at the start of a Sync cycle, outside a failed transaction")
 }
 
