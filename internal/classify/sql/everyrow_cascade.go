@@ -79,7 +79,8 @@ func (cw cascadeWrite) reached(version int32) (string, error) {
 // written table or a table under it (a partition, an inheritance child)
 // and fire on the write; for each child table, the rows any of them
 // touches are counted (ONLY the child unless it is partitioned) with the
-// child's own columns and pg_catalog's equality. A child that cascades on
+// key's own equality operator (conpfeqop), the child's value cast to its
+// type, as the foreign key's actions compare them. A child that cascades on
 // (a chain, or the table itself) is unknown once the write touches it.
 func (cw cascadeWrite) question(version int32) (string, error) {
 	if !cw.deletes && len(cw.sets) == 0 {
@@ -122,10 +123,15 @@ func (cw cascadeWrite) question(version int32) (string, error) {
 					FROM (SELECT k.conrelid AS child, pg_catalog.string_agg(pg_catalog.format(
 							'EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest(%%L::pg_catalog.oid[]), pg_catalog.unnest(%%L::pg_catalog.tid[])) u(o, t) JOIN %%s p ON p.tableoid = u.o AND p.ctid = u.t WHERE %%s)',
 							r.o::pg_catalog.text, r.t::pg_catalog.text, k.confrelid::pg_catalog.regclass,
-							(SELECT pg_catalog.string_agg(pg_catalog.format('p.%%I = c.%%I', pa.attname, ca.attname), ' AND ')
-								FROM ROWS FROM (pg_catalog.unnest(k.confkey), pg_catalog.unnest(k.conkey)) AS z(pk, fk)
+							(SELECT pg_catalog.string_agg(pg_catalog.format('p.%%I OPERATOR(%%I.%%s) c.%%I::%%I.%%I', pa.attname, n.nspname, o.oprname, ca.attname,
+									tn.nspname, ty.typname), ' AND ')
+								FROM ROWS FROM (pg_catalog.unnest(k.confkey), pg_catalog.unnest(k.conkey), pg_catalog.unnest(k.conpfeqop)) AS z(pk, fk, op)
 								JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = z.pk
-								JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = z.fk)), ' OR ') AS cond
+								JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = z.fk
+								JOIN pg_catalog.pg_operator o ON o.oid = z.op
+								JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+								JOIN pg_catalog.pg_type ty ON ty.oid = o.oprright
+								JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace)), ' OR ') AS cond
 						FROM (%[1]s) k GROUP BY k.conrelid) ch) g) x)
 			END
 			FROM (SELECT pg_catalog.array_agg(y.o) AS o, pg_catalog.array_agg(y.t) AS t FROM (%[2]s) y) r)

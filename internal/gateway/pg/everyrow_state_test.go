@@ -314,3 +314,19 @@ func TestUnaskableWriteSaysWhy(t *testing.T) {
 		t.Errorf("no refusal naming the reason: %v", got)
 	}
 }
+
+// The cascade is counted with the key's own equality: a char(n) key
+// ignores trailing blanks that a text comparison would see.
+func TestCascadeQuestionUsesTheKeysEquality(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE bp (id char(4) primary key); INSERT INTO bp SELECT 'k' || g FROM generate_series(1, 25) g; INSERT INTO bp VALUES ('ab');
+		CREATE TABLE bc (id int primary key, pid text REFERENCES bp ON UPDATE CASCADE ON DELETE CASCADE);
+		INSERT INTO bc SELECT g, CASE WHEN g % 2 = 0 THEN 'ab' ELSE 'ab ' END FROM generate_series(1, 25) g`)
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	refusedBoth(t, s, "DELETE FROM bp WHERE id = 'ab'")
+	refusedBoth(t, s, "UPDATE bp SET id = 'zz' WHERE id = 'ab'")
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a cascade reached every row unapproved")
+	}
+}
