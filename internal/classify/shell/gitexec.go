@@ -170,23 +170,12 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 				return
 			}
 		}
-	case "jvm":
-		// Memory and GC settings are settings; a hook run on an error or
-		// out of memory, an agent, or an argument file loads or runs code.
-		if jvmRuns.MatchString(value) {
-			w.add("shell.preload", unknown, name+" makes every JVM load or run code: "+value)
-		}
-	case "erl":
-		if erlRuns.MatchString(value) {
-			w.add("shell.preload", unknown, name+" makes every BEAM start call code: "+value)
-		}
-	case "rubyopt":
-		if rubyRuns.MatchString(value) {
-			w.add("shell.preload", unknown, name+" makes ruby load code before every program: "+value)
-		}
-	case "perlopt":
-		if perlRuns.MatchString(value) {
-			w.add("shell.preload", unknown, name+" makes perl load code before every program: "+value)
+	case "jvm", "erl", "rubyopt", "perlopt":
+		// Memory, GC and warning settings are settings; the options that
+		// load or run code (a JVM hook run on an error, an agent, an
+		// argument file; -eval; -r; -M) are not.
+		if o := codeOptions[kind]; o.runs.MatchString(value) {
+			w.add("shell.preload", unknown, name+" makes "+o.what+": "+value)
 		}
 	case "preload":
 		// A library of the system's own (jemalloc in /usr/lib) is a
@@ -728,12 +717,17 @@ func fetchesOntoLocal(spec string) bool {
 // (PAGER, BASH_ENV, LD_PRELOAD, NODE_OPTIONS).
 func ExecVar(name string) bool { return isExecVar(name) }
 
-var (
-	jvmRuns  = regexp.MustCompile(`(?i)-XX:On|-XX:VMOptionsFile|-XX:Flags|-XX:\+?(?:Flight|StartFlight)|-javaagent|-agentpath|-agentlib|-Xrun|(?:^|\s)@|-Djava\.(?:security\.manager|system\.class\.loader)|-XX:(?:Compile|Abort)|-Xbootclasspath|-cp|-classpath|--class-path|-Djdk\.attach`)
-	erlRuns  = regexp.MustCompile(`(?:^|\s)-(?:eval|s|run|pa|pz|boot|config|args_file|mode\s+embedded|setcookie|remsh|detached|extra)\b`)
-	rubyRuns = regexp.MustCompile(`(?:^|\s)-(?:r|I|e|x|S|C)|--require|--(?:disable|enable)-gems\b`)
-	perlRuns = regexp.MustCompile(`(?:^|\s)-(?:M|m|d|I|e|E|x|V)`)
-)
+// codeOptions are, for each kind of option variable, the options that
+// load or run code and what they make the runtime do.
+var codeOptions = map[string]struct {
+	runs *regexp.Regexp
+	what string
+}{
+	"jvm":     {regexp.MustCompile(`(?i)-XX:On|-XX:VMOptionsFile|-XX:Flags|-XX:\+?(?:Flight|StartFlight)|-javaagent|-agentpath|-agentlib|-Xrun|(?:^|\s)@|-Djava\.(?:security\.manager|system\.class\.loader)|-XX:(?:Compile|Abort)|-Xbootclasspath|-cp|-classpath|--class-path|-Djdk\.attach`), "every JVM load or run code"},
+	"erl":     {regexp.MustCompile(`(?:^|\s)-(?:eval|s|run|pa|pz|boot|config|args_file|mode\s+embedded|setcookie|remsh|detached|extra)\b`), "every BEAM start call code"},
+	"rubyopt": {regexp.MustCompile(`(?:^|\s)-(?:r|I|e|x|S|C)|--require|--(?:disable|enable)-gems\b`), "ruby load code before every program"},
+	"perlopt": {regexp.MustCompile(`(?:^|\s)-(?:M|m|d|I|e|E|x|V)`), "perl load code before every program"},
+}
 
 // systemLibrary: a shared library in the system's own library
 // directories, named by path.

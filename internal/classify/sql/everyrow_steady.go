@@ -237,10 +237,7 @@ func (u upsertTarget) colList() string {
 // integer).
 func upsertKeys(ins *pg_query.InsertStmt, version int32) (upsertTarget, bool) {
 	u := upsertTarget{rel: ins.GetRelation(), params: map[string][]int{}}
-	var names []string
-	for _, c := range ins.GetCols() {
-		names = append(names, c.GetResTarget().GetName())
-	}
+	names := targetNames(ins.GetCols())
 	u.names = names
 	keys := map[int]string{}
 	for _, e := range ins.GetOnConflictClause().GetInfer().GetIndexElems() {

@@ -42,13 +42,14 @@ func (g *Gateway) checkFlyMounts(ctx context.Context, up Upstream, rest, method 
 			Message: fmt.Sprintf("the volumes machine %s of %s mounts now could not be read: %v", machine, app, err)})
 		return
 	}
-	next, ok := requestedMounts(body)
-	if !ok {
+	tree, err := strictjson.Decode(body)
+	next, ok := requestedMounts(tree)
+	if err != nil || !ok {
 		act.AddReason(action.Reason{ID: "fly.body-unreadable", Class: action.ClassUnknown,
 			Message: "the machine update's mounts are not a list Chaperone can read"})
 		return
 	}
-	if gone := servicesGone(services, body, query); gone != "" {
+	if gone := servicesGone(services, tree, query); gone != "" {
 		act.AddReason(action.Reason{ID: "fly.machine-stop", Class: action.ClassDestructive,
 			Message: fmt.Sprintf("replaces machine %s's configuration %s: what it serves goes offline", machine, gone)})
 	}
@@ -120,11 +121,7 @@ func (g *Gateway) flyMachineMounts(ctx context.Context, up Upstream, rest string
 // servicesGone says how an update takes away what the machine serves:
 // it skips registering its services, or a service it has (a protocol and
 // internal port) is missing or lost a public port. "" when none.
-func servicesGone(current []any, body []byte, query url.Values) string {
-	tree, err := strictjson.Decode(body)
-	if err != nil {
-		return "in a body Chaperone cannot read"
-	}
+func servicesGone(current []any, tree any, query url.Values) string {
 	for k, v := range query {
 		if strings.NewReplacer("_", "", "-", "").Replace(rest.FoldName(k)) == "skipserviceregistration" && slices.ContainsFunc(v, func(s string) bool { return s != "false" && s != "0" }) {
 			return "without registering its services"
@@ -169,15 +166,11 @@ func member(v any, name string) any {
 	return nil
 }
 
-// requestedMounts reads config.mounts of an update, with keys matched as
+// requestedMounts reads config.mounts of an update's decoded body, with keys matched as
 // Fly's server matches them (case-insensitively); none when the config or
 // its mounts are left out or null. ok is false when they are not a list of
 // objects whose volume and path are strings.
-func requestedMounts(body []byte) ([]flyMount, bool) {
-	tree, err := strictjson.Decode(body)
-	if err != nil {
-		return nil, false
-	}
+func requestedMounts(tree any) ([]flyMount, bool) {
 	cfg := member(tree, "config")
 	var out []flyMount
 	// A container mounting a volume of the config's own list (a
