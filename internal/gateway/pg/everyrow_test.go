@@ -136,9 +136,7 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 		"PREPARE upd1 AS UPDATE bookings SET note = $1 WHERE id = $2",
 		"EXECUTE upd1('p', 4)",
 	} {
-		if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
-			t.Errorf("%q: codes %v", q, codes)
-		}
+		ran(t, s, q)
 	}
 	codes, _ = s.send(&pgproto3.Parse{Query: "DELETE FROM bookings WHERE id > $1"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("80")}},
 		&pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
@@ -187,6 +185,14 @@ func TestEveryRowWritesAreHeldWhateverTheFilter(t *testing.T) {
 	}()
 	if n := e.pg.Count(t, e.stageDB, "bookings"); n != 80 {
 		t.Errorf("bookings has %d rows after pgx, want 80", n)
+	}
+}
+
+// ran sends q by the simple protocol and wants it run without an error.
+func ran(t *testing.T, s *rawSession, q string) {
+	t.Helper()
+	if codes, _ := s.send(&pgproto3.Query{String: q}); len(codes) != 0 {
+		t.Errorf("%q: codes %v", q, codes)
 	}
 }
 
