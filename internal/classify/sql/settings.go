@@ -200,6 +200,7 @@ func (w *walker) transactionOptions(opts []*pg_query.Node) {
 
 // transaction judges transaction control.
 func (w *walker) transaction(s *pg_query.TransactionStmt) {
+	w.res.Transaction = true
 	switch s.GetKind() {
 	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
 		w.transactionOptions(s.GetOptions())

@@ -92,6 +92,9 @@ type Result struct {
 	// comes first in the default search_path ("$user", public) of that
 	// role's sessions: its tables hide public's of the same names.
 	Schemas []string
+	// Transaction says a statement controls the transaction (BEGIN,
+	// COMMIT, ROLLBACK, SAVEPOINT, PREPARE TRANSACTION and the like).
+	Transaction bool
 }
 
 // Class is the most severe class among the findings (read when none).

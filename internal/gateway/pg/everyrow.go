@@ -83,7 +83,7 @@ func reaching(act action.Action, tables []string, err error) action.Action {
 
 var errHidden = errors.New("it runs inside a DO block or from SQL in a string, where nothing can be asked before each run")
 
-var errClock = errors.New("its filter reads the time, and outside a transaction block the question and the write each run in their own transaction, at their own time; send it inside BEGIN ... COMMIT")
+var errClock = errors.New("its filter reads the time, and it came while an earlier statement was still running, so the question could not open the transaction the write runs in: the two would read the time at their own moments; send it after the earlier statement's answer, or inside BEGIN ... COMMIT")
 
 // clockValues: a value bound in text that the date and time input may read
 // as the transaction's time ('now', 'today').
@@ -99,12 +99,14 @@ func clockValues(b *bindMessage) bool {
 var errMidCycle = errors.New("it was sent inside a pipeline of statements, where nothing can be asked before it runs; send it with its own Sync")
 
 // askEveryRow asks the session c's question, with the parameters a Bind
-// gives when b is not nil.
-func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool, error) {
+// gives when b is not nil. open says the question may open the transaction
+// the client's cycle then runs in (wrap.go).
+func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage, open bool) (bool, error) {
 	if s.pinsUnique(c.pins) {
 		return false, nil // at most one row each
 	}
-	if s.tx != 'T' && (c.clock || b != nil && clockValues(b)) {
+	wrap := open && s.wrappable()
+	if s.tx != 'T' && !wrap && (c.clock || b != nil && clockValues(b)) {
 		return false, errClock
 	}
 	name := nonce("chaperone_rows_")
@@ -128,7 +130,12 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage) (bool,
 		}
 		bind.ParameterFormatCodes, bind.Parameters = b.formats, b.values
 	}
-	rows, err := s.ask("whether a write reaches every row", parse, bind)
+	var lead []pgproto3.FrontendMessage
+	if wrap {
+		lead = wrapMessages()
+	}
+	rows, err := s.ask("whether a write reaches every row", parse, bind, lead...)
+	s.wrapOpen = s.wrapOpen || wrap
 	if err != nil {
 		return false, err
 	}
@@ -159,12 +166,19 @@ func formatOf(formats []int16, i int) int16 {
 // returns its one-column rows, without relaying anything to the client.
 // what says what is asked, for the error that ends a session whose
 // upstream does not answer.
-func (s *session) ask(what string, parse *pgproto3.Parse, bind *pgproto3.Bind) ([][]byte, error) {
+// lead are messages sent before it in the same cycle, whose answers are
+// not rows.
+func (s *session) ask(what string, parse *pgproto3.Parse, bind *pgproto3.Bind, lead ...pgproto3.FrontendMessage) ([][]byte, error) {
 	p := &probe{done: make(chan struct{})}
 	s.mu.Lock()
 	p.after = s.syncs
 	s.probe = p
 	s.mu.Unlock()
+	for _, m := range lead {
+		if err := send(s.uw, m); err != nil {
+			return nil, err
+		}
+	}
 	if err := send(s.uw, parse, bind, &pgproto3.Execute{Portal: bind.DestinationPortal},
 		&pgproto3.Close{ObjectType: 'P', Name: bind.DestinationPortal}, &pgproto3.Close{ObjectType: 'S', Name: parse.Name},
 		&pgproto3.Sync{}); err != nil {
@@ -193,7 +207,7 @@ func (s *session) bindReachesEveryRow(g *guarded, b bindMessage) (bool, error) {
 	if !atStart && !s.askableMidCycle() {
 		return false, errMidCycle
 	}
-	return s.askEveryRow(g.check, g.oids, &b)
+	return s.askEveryRow(g.check, g.oids, &b, true)
 }
 
 // askableMidCycle says whether a question may be asked in the middle of the
@@ -301,7 +315,7 @@ func (s *session) staleExecute(name string) *pgproto3.ErrorResponse {
 		return nil
 	}
 	if s.cycleN == 0 {
-		every, err := s.askEveryRow(p.g.check, p.g.oids, &p.b)
+		every, err := s.askEveryRow(p.g.check, p.g.oids, &p.b, false)
 		if err == nil && !every {
 			p.ran = true
 			return nil

@@ -75,7 +75,7 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		case typ == 'Q' && s.cycleN > 0:
 			act = reaching(act, nil, errMidCycle)
 		case typ == 'Q':
-			if every, err := s.askEveryRow(c, nil, nil); err != nil || every {
+			if every, err := s.askEveryRow(c, nil, nil, !res.Transaction); err != nil || every {
 				act = reaching(act, c.tables, err)
 			}
 		default:

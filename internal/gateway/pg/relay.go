@@ -3,6 +3,7 @@ package pg
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -106,6 +107,19 @@ type session struct {
 	// portals are the portals bound from writes whose reach was asked
 	// about at their Bind (everyrow.go).
 	portals map[string]*checkedPortal
+
+	// wrapOpen says the question of a write in the client's current cycle
+	// opened the transaction the cycle runs in; wraps are the numbers of
+	// the client's ReadyForQuery messages each followed by Chaperone's
+	// COMMIT of such a transaction, wrapN how many, and wrapTail that the
+	// first one's ReadyForQuery was held back and its COMMIT is being
+	// answered (wrap.go). wraps and wrapTail are under mu. txNames are the
+	// prepared statements that control the transaction.
+	wrapOpen bool
+	wraps    []int
+	wrapTail bool
+	wrapN    atomic.Int32
+	txNames  map[string]bool
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -250,6 +264,12 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			if (!named || nameKey(stmt) != s.keptName) && s.sendKept() != nil {
 				return
 			}
+			if s.wrapOpen && (!named || s.txNames[stmt]) {
+				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil || s.forge('P', refusedBind, wrapRefusal()) != nil {
+					return
+				}
+				break
+			}
 			guarded := s.mayGuard(stmt, named)
 			// A guarded statement's Bind may be refused and never reach
 			// the server: its portal never counts as contained.
@@ -326,6 +346,9 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		}
 		switch typ {
 		case 'S', 'Q', 'F':
+			if s.closeWrap() != nil {
+				return
+			}
 			s.cycleN, s.cycleExec = 0, false
 			s.newCycle(typ)
 		case 'E':
@@ -363,6 +386,19 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 		return s.forge(typ, name, pgError(CodeDenied, "Chaperone refused a malformed message (a NUL inside the statement text)", "", ""))
 	}
 	act, res := s.g.cache.classify(text)
+	if typ == 'P' && name != "" {
+		if res.Transaction {
+			if s.txNames == nil {
+				s.txNames = map[string]bool{}
+			}
+			s.txNames[name] = true
+		} else {
+			delete(s.txNames, name)
+		}
+	}
+	if s.wrapOpen && res.Transaction {
+		return s.forge(typ, name, wrapRefusal())
+	}
 	if !keepsKeys(text, res.Contained) {
 		s.g.keyEpoch.Add(1)
 	}
@@ -504,6 +540,12 @@ func (s *session) fromUpstream() {
 			}
 			return
 		}
+		if s.wrapN.Load() > 0 && (typ == 'Z' || typ == 'C' || typ == 'N') {
+			if s.wrapped(typ, n) != nil {
+				return
+			}
+			continue
+		}
 		switch typ {
 		case '1', '3', 't', 'T', 'n':
 			s.mu.Lock()
@@ -552,26 +594,7 @@ func (s *session) fromUpstream() {
 			}
 		case 'Z':
 			body, err := readBody(s.ur, n, 16)
-			if err != nil || len(body) != 1 {
-				return
-			}
-			s.mu.Lock()
-			s.cycleDone()
-			settled := s.spendsAt(body[0], s.tag)
-			if body[0] == 'I' && s.ddlCycle > 0 && s.readies+1 >= s.ddlCycle {
-				s.ddlCycle, s.txCols, s.txOther = 0, nil, false
-			}
-			s.tag = ""
-			s.readies++
-			s.tx = body[0]
-			for len(s.markers) > 0 && s.markers[0].until <= s.readies {
-				s.markers = s.markers[1:] // skipped by the server after an earlier error
-			}
-			s.mu.Unlock()
-			// Before the client hears the cycle is over, so that its retry
-			// finds the approval already given back.
-			s.settle(settled)
-			if writeRaw(s.cw, typ, body) != nil {
+			if err != nil || s.readyForQuery(body) != nil {
 				return
 			}
 		case 'C':
@@ -582,14 +605,7 @@ func (s *session) fromUpstream() {
 				break
 			}
 			body, err := readBody(s.ur, n, 1<<16)
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.tag, _, _ = cstring(body)
-			s.commitSeen(s.tag)
-			s.mu.Unlock()
-			if writeRaw(s.cw, typ, body) != nil {
+			if err != nil || s.completed(body) != nil {
 				return
 			}
 		case '1':
@@ -610,6 +626,69 @@ func (s *session) fromUpstream() {
 			}
 		}
 	}
+}
+
+// readyForQuery relays a ReadyForQuery: the client's cycle is over.
+func (s *session) readyForQuery(body []byte) error {
+	if len(body) != 1 {
+		return errBadReady
+	}
+	s.mu.Lock()
+	s.cycleDone()
+	settled := s.spendsAt(body[0], s.tag)
+	if body[0] == 'I' && s.ddlCycle > 0 && s.readies+1 >= s.ddlCycle {
+		s.ddlCycle, s.txCols, s.txOther = 0, nil, false
+	}
+	s.tag = ""
+	s.readies++
+	s.tx = body[0]
+	for len(s.markers) > 0 && s.markers[0].until <= s.readies {
+		s.markers = s.markers[1:] // skipped by the server after an earlier error
+	}
+	s.mu.Unlock()
+	// Before the client hears the cycle is over, so that its retry
+	// finds the approval already given back.
+	s.settle(settled)
+	return writeRaw(s.cw, 'Z', body)
+}
+
+var errBadReady = errors.New("malformed ReadyForQuery")
+
+// completed relays a CommandComplete while approvals are being spent: its
+// tag says whether their transaction committed.
+func (s *session) completed(body []byte) error {
+	s.mu.Lock()
+	s.tag, _, _ = cstring(body)
+	s.commitSeen(s.tag)
+	s.mu.Unlock()
+	return writeRaw(s.cw, 'C', body)
+}
+
+// wrapped relays, holds back or drops a message of type typ and n bytes
+// while the answers of a wrapped cycle may be coming (wrap.go).
+func (s *session) wrapped(typ byte, n int) error {
+	body, err := readBody(s.ur, n, 1<<20)
+	if err != nil {
+		return err
+	}
+	skip, last := s.wrapAnswer(typ, body)
+	switch {
+	case skip:
+		return nil
+	case typ == 'Z':
+		if last {
+			s.wrapN.Add(-1)
+		}
+		err = s.readyForQuery(body)
+	case typ == 'C' && s.tracksTags():
+		err = s.completed(body)
+	default:
+		err = writeRaw(s.cw, typ, body)
+	}
+	if err == nil && s.ur.Buffered() == 0 {
+		err = s.cw.Flush()
+	}
+	return err
 }
 
 // swap returns Chaperone's error when body is the syntax error of the next
