@@ -307,11 +307,16 @@ func member(v any, name string) any {
 }
 
 // setsDeleted reports whether isDeleted: true appears anywhere in the
-// arguments (patches, change sets, inputs). A JSON scalar is the server's
-// to read: anything but false or null may be truthy to it.
+// arguments (patches, change sets, inputs), its name in any case (a patch
+// stored as JSON may be read by a decoder that ignores case). A JSON scalar
+// is the server's to read: anything but false or null may be truthy to it.
 func setsDeleted(args map[string]any) bool {
-	return anyValue(args, func(_, k string, v any) bool { return k == "isDeleted" && v != nil && !isFalse(v) })
+	return anyValue(args, func(_, k string, v any) bool {
+		return strictjson.FoldKey(k) == deletedKey && v != nil && !isFalse(v)
+	})
 }
+
+var deletedKey = strictjson.FoldKey("isDeleted")
 
 // credentialFields answer with credentials wherever they are selected: an
 // environment's or plugin's variables (database URLs, API keys), a

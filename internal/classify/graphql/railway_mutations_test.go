@@ -42,6 +42,9 @@ var sometimesDestructive = []struct {
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": map[string]any{"services": map[string]any{"s": map[string]any{"isDeleted": true}}}}, map[string]any{"environmentId": "e"}},
 	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": map[string]any{"volumes": map[string]any{"v": map[string]any{"isDeleted": "yes"}}}}, map[string]any{"environmentId": "e", "input": map[string]any{}}},
 	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"isDeleted":true}}}`}, map[string]any{"environmentId": "e", "patch": `{"services":{"s":{}}}`}},
+	// The name in another case, or with a letter that folds to s.
+	{"environmentPatchCommit", map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"ISDELETED":true}}}`}, map[string]any{"environmentId": "e", "patch": `{"services":{"s":{"isDeletedAt":true}}}`}},
+	{"environmentStageChanges", map[string]any{"environmentId": "e", "input": map[string]any{"volumes": map[string]any{"v": map[string]any{"i\u017fDeleted": true}}}}, map[string]any{"environmentId": "e", "input": map[string]any{}}},
 	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "input": map[string]any{}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
 	{"volumeInstanceUpdate", map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{"state": "DELETED"}}, map[string]any{"volumeId": "v", "environmentId": "e", "input": map[string]any{}}},
 	// Mounted elsewhere, the service's data is not where it looks.

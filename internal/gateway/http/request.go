@@ -432,15 +432,13 @@ var graphqlParams = []string{"query", "operationName", "variables", "extensions"
 func readGraphQL(r *http.Request, params url.Values, body []byte) ([]graphql.Request, error) {
 	inURL := false
 	for k := range params {
-		for _, p := range graphqlParams {
-			// query[], query%20, Query: frameworks read each of them as
-			// query.
-			if strictjson.FoldKey(k) == strictjson.FoldKey(p) || lettersOf(k) == strings.ToLower(p) || lettersOf(frameworkName(k)) == strings.ToLower(p) {
-				if k != p {
-					return nil, refuse("the query parameter %q is not %q", k, p)
-				}
-				inURL = true
+		// query[], query%20, Query: frameworks read each of them as
+		// query.
+		if p := memberLike(k); p != "" {
+			if k != p {
+				return nil, refuse("the query parameter %q is not %q", k, p)
 			}
+			inURL = true
 		}
 	}
 	if inURL && len(body) > 0 {
@@ -556,13 +554,18 @@ var documentMembers = []string{"id", "docid", "documentid", "queryid", "doc", "d
 
 // requestFrom reads one GraphQL request object by its exact member names;
 // other members are ignored, as servers do, but one that names a stored
-// document (a server may run it instead of the query judged here), or
-// holds a control character (a server comparing C strings may read it as
-// another member), is refused.
+// document (a server may run it instead of the query judged here), holds a
+// control character (a server comparing C strings may read it as another
+// member), or is a member's name in another case or spelling (a decoder
+// matching names without case, as Go's does, reads `OperationName` or
+// `variableſ` as the member), is refused.
 func requestFrom(m map[string]any) (graphql.Request, error) {
 	var req graphql.Request
 	for k, v := range m {
 		if !slices.Contains(graphqlParams, k) {
+			if p := memberLike(k); p != "" {
+				return req, refuse("the member %q is not %q: servers differ on whether it is", k, p)
+			}
 			if slices.Contains(documentMembers, lettersOf(k)) {
 				return req, refuse("the member %q names a stored document: a server may run it instead of the query", k)
 			}
@@ -591,6 +594,16 @@ func requestFrom(m map[string]any) (graphql.Request, error) {
 		}
 	}
 	return req, nil
+}
+
+// memberLike returns the GraphQL member k spells another way, or "".
+func memberLike(k string) string {
+	for _, p := range graphqlParams {
+		if strictjson.FoldKey(k) == strictjson.FoldKey(p) || lettersOf(k) == strings.ToLower(p) || lettersOf(frameworkName(k)) == strings.ToLower(p) {
+			return p
+		}
+	}
+	return ""
 }
 
 func jsonKind(v any) string {

@@ -114,7 +114,7 @@ func TestAmbiguousJSONIsRefused(t *testing.T) {
 	upsert := `"query":"mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }"`
 	e.run(t, []form{
 		{"query and QUERY", "POST", stg, asJSON, `{"query":"` + read + `","QUERY":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
-		{"QUERY alone", "POST", stg, asJSON, `{"QUERY":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 403},
+		{"QUERY alone", "POST", stg, asJSON, `{"QUERY":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
 		{"query twice", "POST", stg, asJSON, `{"query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }","query":"` + read + `"}`, 400},
 		{"an escaped duplicate", "POST", stg, asJSON, `{"query":"` + read + `","\u0071uery":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
 		{"variables and Variables", "POST", stg, asJSON, `{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":{"v":"vol_x"},"Variables":{"v":"vol_3b8d0c"}}`, 400},
@@ -316,6 +316,12 @@ func TestDocumentsServersReadDifferentlyAreHeld(t *testing.T) {
 		{"the query's own hash", "POST", stg, asJSON, `{"query":"` + read + `","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}}`, 200},
 		{"a stored document's id", "POST", stg, asJSON, `{"query":"` + read + `","doc_id":"1234"}`, 400},
 		{"documentId", "POST", stg, asJSON, `{"query":"` + read + `","documentId":"1234"}`, 400},
+		// A decoder that matches member names without case (Go's) reads
+		// these as the members they spell.
+		{"OperationName", "POST", stg, asJSON, `{"query":"query A { me { id } } mutation B { volumeDelete(volumeId: \"vol_3b8d0c\") }","operationName":"A","OperationName":"B"}`, 400},
+		{"Query", "POST", stg, asJSON, `{"query":"` + read + `","Query":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }"}`, 400},
+		{"variables spelt with a long s", "POST", stg, asJSON, `{"query":"` + read + `","variableſ":{}}`, 400},
+		{"Extensions", "POST", stg, asJSON, `{"query":"` + read + `","Extensions":{}}`, 400},
 		{"a member named with NUL", "POST", stg, asJSON, `{"query\u0000":"mutation { volumeDelete(volumeId: \"vol_3b8d0c\") }","query":"` + read + `"}`, 400},
 		{"query[] in the URL", "GET", stg + "?query[]=" + url.QueryEscape(incident), noCType, "", 400},
 		{"query%20 in the URL", "GET", stg + "?query%20=" + url.QueryEscape(incident) + "&query=" + url.QueryEscape(read), noCType, "", 400},
