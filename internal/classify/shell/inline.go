@@ -329,7 +329,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 		w.add("inline.dynamic", unknown, lang+" runs code only known at run time")
 		return
 	}
-	raw := joinLiterals(a.s)
+	raw := joinLiterals(quoteLike(lang, a.s))
 	text := canonicalImports(lang, raw)
 	if lang == "node" || lang == "nodejs" || lang == "bun" || lang == "deno" {
 		// obj["key"] is obj.key: globalThis["process"]["env"] is process.env.
@@ -416,7 +416,7 @@ func (w *walker) code(lang string, a arg, depth int) {
 			}
 		}
 	}
-	if m := perlDynamicExec.FindString(text); m != "" && (lang == "perl" || lang == "ruby" || lang == "php") {
+	if m := dynamicExecOf(text); m != "" && (lang == "perl" || lang == "ruby" || lang == "php") {
 		found = true
 		w.add("inline.dynamic-exec", unknown, lang+" code runs a command built at run time ("+m+")")
 	}
@@ -745,8 +745,21 @@ var (
 	// pipeOpen: perl's two-argument open and ruby's Kernel#open and IO
 	// readers, whose name argument may be a command with a pipe.
 	pipeOpen        = regexp.MustCompile(`\b(?:open|IO\.(?:read|readlines|foreach|write|popen|binread))\s*\(?\s*(?:(?:my\s+)?[$\w]+\s*,\s*)?(["'])((?:[^"'\\]|\\.)*)["']`)
-	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+[$@<&]`)
+	// A call without parentheses of what a function returns counts too
+	// (system chr(114).chr(109), exec join " ", @a).
+	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+(?:[$@<&]|([A-Za-z_][\w:]*)(?:\s*[(.]|\s+[$@"']))`)
 )
+
+// dynamicExecOf returns the call in text that runs a command made at run
+// time without parentheses, or ""; qw(...) is a literal list.
+func dynamicExecOf(text string) string {
+	for _, m := range perlDynamicExec.FindAllStringSubmatch(text, -1) {
+		if m[1] != "qw" {
+			return m[0]
+		}
+	}
+	return ""
+}
 
 // codeRename: a file moved away by code (os.rename, shutil.move,
 // File.rename, fs.renameSync), its source named literally.
