@@ -340,6 +340,7 @@ func (w *walker) node(m any, depth int) bool {
 	case *pg_query.CreateFunctionStmt:
 		w.createdIn(s.GetFuncname())
 		w.shadowsBuiltin(s.GetFuncname())
+		w.rowFunction(s)
 		if s.GetReplace() {
 			// The function's callers, triggers among them, run the new body.
 			w.add("sql.replace-definition", action.ClassDestructive, "CREATE OR REPLACE FUNCTION %s replaces what its callers (triggers, defaults, views) run", joinNames(s.GetFuncname()))

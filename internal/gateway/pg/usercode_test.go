@@ -270,3 +270,22 @@ CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 100);
 		})
 	}
 }
+
+// A function of a row, created through the gateway, is held where it is
+// created: the catalog the gateway reads to find t.f calls is not yet
+// current for a statement later in the same text, or in another session
+// a moment later, or for one that resolves its names after waiting on a
+// lock, and that statement would run it unseen.
+func TestRowFunctionsAreJudgedWhereTheyAreCreated(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE victim_a (id int PRIMARY KEY, v text);
+		INSERT INTO victim_a SELECT g, 'v' FROM generate_series(1, 20) g;
+		CREATE TABLE hook_a (id int); INSERT INTO hook_a VALUES (1)`)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	refused(t, s, "CREATE FUNCTION wipe_a(hook_a) RETURNS int LANGUAGE sql AS 'DELETE FROM victim_a WHERE id > 0 RETURNING 1'; SELECT h.wipe_a FROM hook_a h")
+	refused(t, s, "CREATE FUNCTION wipe_b(r record) RETURNS int LANGUAGE sql AS 'DELETE FROM victim_a WHERE id > 0 RETURNING 1'")
+	if n := e.pg.Count(t, e.stageDB, "victim_a"); n != 20 {
+		t.Fatalf("victim_a has %d rows, want 20", n)
+	}
+	ran(t, s, "CREATE FUNCTION add_one(int) RETURNS int LANGUAGE sql AS 'SELECT $1 + 1'")
+}
