@@ -114,6 +114,11 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		expr = pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, []*pg_query.Node{expr,
 			ct.GetStmts()[0].GetStmt().GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal()}, -1)
 	}
+	for _, cw := range rp.cascades {
+		if cw.rel.GetInh() {
+			expr = pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, []*pg_query.Node{expr, cw.members()}, -1)
+		}
+	}
 	if reads.session {
 		changes, funcs, ops := changesState(tree)
 		if changes != "" {
@@ -335,21 +340,7 @@ func everyRowQuery(rel *pg_query.RangeVar, where *pg_query.Node, from, with []*p
 	one := func() []*pg_query.Node {
 		return []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(pg_query.MakeAConstIntNode(1, -1), -1)}
 	}
-	cond := proto.Clone(where).(*pg_query.Node)
-	var leftOut *pg_query.Node
-	if len(from) == 0 {
-		// NOT COALESCE(cond, false): the filter stays one argument, so no
-		// precedence of the deparsed text can regroup it.
-		leftOut = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{{Node: &pg_query.Node_CoalesceExpr{
-			CoalesceExpr: &pg_query.CoalesceExpr{Args: []*pg_query.Node{cond, falseNode()}, Location: -1}}}}, -1)
-	} else {
-		var list []*pg_query.Node
-		for _, f := range from {
-			list = append(list, proto.Clone(f).(*pg_query.Node))
-		}
-		matched := selectNode(&pg_query.SelectStmt{TargetList: one(), FromClause: list, WhereClause: cond})
-		leftOut = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{exists(matched)}, -1)
-	}
+	leftOut := leftOutOf(where, from)
 	none := pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{
 		exists(selectNode(&pg_query.SelectStmt{TargetList: one(), FromClause: []*pg_query.Node{target()}, WhereClause: leftOut})),
 	}, -1)
@@ -366,6 +357,26 @@ func everyRowQuery(rel *pg_query.RangeVar, where *pg_query.Node, from, with []*p
 	}
 	return &pg_query.Node{Node: &pg_query.Node_SubLink{SubLink: &pg_query.SubLink{
 		SubLinkType: pg_query.SubLinkType_EXPR_SUBLINK, Subselect: selectNode(q), Location: -1}}}
+}
+
+// leftOutOf is the condition under which a row of the written table is
+// left out: the filter is not true for it, or, with a USING or FROM list,
+// no combination of that list's rows makes it true.
+func leftOutOf(where *pg_query.Node, from []*pg_query.Node) *pg_query.Node {
+	one := []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(pg_query.MakeAConstIntNode(1, -1), -1)}
+	cond := proto.Clone(where).(*pg_query.Node)
+	if len(from) == 0 {
+		// NOT COALESCE(cond, false): the filter stays one argument, so no
+		// precedence of the deparsed text can regroup it.
+		return pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{{Node: &pg_query.Node_CoalesceExpr{
+			CoalesceExpr: &pg_query.CoalesceExpr{Args: []*pg_query.Node{cond, falseNode()}, Location: -1}}}}, -1)
+	}
+	var list []*pg_query.Node
+	for _, f := range from {
+		list = append(list, proto.Clone(f).(*pg_query.Node))
+	}
+	matched := selectNode(&pg_query.SelectStmt{TargetList: one, FromClause: list, WhereClause: cond})
+	return pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{exists(matched)}, -1)
 }
 
 func selectNode(s *pg_query.SelectStmt) *pg_query.Node {

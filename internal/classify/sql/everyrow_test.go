@@ -9,7 +9,10 @@ import (
 func TestEveryRowProbe(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"DELETE FROM sessions WHERE expires_at < now() - interval '1 day'", "COALESCE(expires_at < (now() - '1 day'::interval), false)"},
-		{"DELETE FROM t WHERE id > 0", "ELSE (SELECT NOT EXISTS (SELECT 1 FROM t WHERE NOT COALESCE(id > 0, false)) AND EXISTS (SELECT 1 FROM t OFFSET 1)) OR (SELECT CASE WHEN NOT EXISTS"},
+		{"DELETE FROM t WHERE id > 0", "ELSE ((SELECT NOT EXISTS (SELECT 1 FROM t WHERE NOT COALESCE(id > 0, false)) AND EXISTS (SELECT 1 FROM t OFFSET 1)) OR (SELECT CASE WHEN NOT EXISTS"},
+		// Each table under the written one is asked about too, by its
+		// tableoid, unless the write names it with ONLY.
+		{"DELETE FROM s.t p WHERE p.id > 0", "WHERE NOT EXISTS (SELECT 1 FROM s.t p WHERE p.tableoid OPERATOR(pg_catalog.=) chaperone_m.oid AND NOT COALESCE(p.id > 0, false))"},
 		// What the filter reads is checked to hold still first.
 		{"DELETE FROM s.t WHERE id > 0", "SELECT CASE WHEN EXISTS (WITH RECURSIVE chaperone_rel(oid) AS (SELECT c FROM pg_catalog.unnest(ARRAY[pg_catalog.to_regclass('\"s\".\"t\"')]"},
 		{"DELETE FROM t WHERE v = 'a'", "o.oprname OPERATOR(pg_catalog.=) ANY(ARRAY['=']::pg_catalog.name[])"},

@@ -328,3 +328,48 @@ func TestCascadeQuestionUsesTheKeysEquality(t *testing.T) {
 		t.Fatal("a cascade reached every row unapproved")
 	}
 }
+
+// A write to an inheritance parent or a partitioned table reaches every
+// table under it: one row its filter leaves out elsewhere in the tree does
+// not keep it from emptying a child or a partition. Each table of the tree
+// is asked about.
+func TestEveryRowQuestionAsksEachTableOfATree(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE parent_b (id int, v text); INSERT INTO parent_b VALUES (0, 'keep'), (1000, 'p');
+		CREATE TABLE child_b () INHERITS (parent_b); INSERT INTO child_b SELECT g, 'c' FROM generate_series(1, 20) g;
+		CREATE TABLE events_b (id int, region text, v text) PARTITION BY LIST (region);
+		CREATE TABLE events_b_eu PARTITION OF events_b FOR VALUES IN ('eu');
+		CREATE TABLE events_b_us PARTITION OF events_b FOR VALUES IN ('us');
+		INSERT INTO events_b SELECT g, CASE WHEN g <= 20 THEN 'eu' ELSE 'us' END, 'v' FROM generate_series(1, 40) g`)
+	before := dbState(t, e, e.stageDB)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, q := range []string{
+		"DELETE FROM parent_b WHERE id > 0",
+		"DELETE FROM parent_b p WHERE p.id <> 0",
+		"UPDATE events_b SET v = 'overwritten' WHERE id <= 20 OR id = 40",
+		"DELETE FROM events_b WHERE id <= 20 OR id = 40",
+		"DELETE FROM public.events_b e USING (SELECT 20 AS n) x WHERE e.id <= x.n OR e.id = 40",
+	} {
+		refusedBoth(t, s, q)
+	}
+	if after := dbState(t, e, e.stageDB); after != before {
+		t.Fatal("a write emptied a table of a tree unapproved")
+	}
+	onDB(t, e, e.stageDB, func(ctx context.Context, c *pgx.Conn) {
+		var n int
+		if err := c.QueryRow(ctx, "SELECT (SELECT count(*) FROM child_b) + (SELECT count(*) FROM events_b_eu WHERE v = 'v')").Scan(&n); err != nil || n != 40 {
+			t.Fatalf("%d rows kept (%v), want 40", n, err)
+		}
+	})
+	// Bounded in every table, or naming the parent alone: they run.
+	for _, q := range []string{
+		"DELETE FROM parent_b WHERE id > 15",
+		"DELETE FROM ONLY parent_b WHERE id = 1000",
+		"UPDATE events_b SET v = 'w' WHERE id IN (1, 2, 39)",
+	} {
+		ran(t, s, q)
+	}
+	if n := e.pg.Count(t, e.stageDB, "child_b"); n != 15 {
+		t.Errorf("child_b has %d rows, want 15", n)
+	}
+}
