@@ -744,7 +744,7 @@ var (
 	// (system <STDIN>, exec $cmd, system @ARGV).
 	// pipeOpen: perl's two-argument open and ruby's Kernel#open and IO
 	// readers, whose name argument may be a command with a pipe.
-	pipeOpen        = regexp.MustCompile(`\b(?:open|IO\.(?:read|readlines|foreach|write|popen|binread))\s*\(?\s*(?:(?:my\s+)?[$\w]+\s*,\s*)?(["'])((?:[^"'\\]|\\.)*)["']`)
+	pipeOpen = regexp.MustCompile(`\b(?:open|IO\.(?:read|readlines|foreach|write|popen|binread))\s*\(?\s*(?:(?:my\s+)?[$\w]+\s*,\s*)?(["'])((?:[^"'\\]|\\.)*)["']`)
 	// A call without parentheses of what a function returns counts too
 	// (system chr(114).chr(109), exec join " ", @a).
 	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+(?:[$@<&]|([A-Za-z_][\w:]*)(?:\s*[(.]|\s+[$@"']))`)

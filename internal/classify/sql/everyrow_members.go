@@ -61,9 +61,9 @@ func everyMember(rel *pg_query.RangeVar, target func() *pg_query.Node, leftOut *
 	}
 	inMember := func() *pg_query.Node {
 		return &pg_query.Node{Node: &pg_query.Node_AExpr{AExpr: &pg_query.A_Expr{Kind: pg_query.A_Expr_Kind_AEXPR_OP,
-			Name:  []*pg_query.Node{pg_query.MakeStrNode("pg_catalog"), pg_query.MakeStrNode("=")},
-			Lexpr: pg_query.MakeColumnRefNode(append(append([]*pg_query.Node(nil), ref...), pg_query.MakeStrNode("tableoid")), -1),
-			Rexpr: pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode("chaperone_m"), pg_query.MakeStrNode("oid")}, -1),
+			Name:     []*pg_query.Node{pg_query.MakeStrNode("pg_catalog"), pg_query.MakeStrNode("=")},
+			Lexpr:    pg_query.MakeColumnRefNode(append(append([]*pg_query.Node(nil), ref...), pg_query.MakeStrNode("tableoid")), -1),
+			Rexpr:    pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode("chaperone_m"), pg_query.MakeStrNode("oid")}, -1),
 			Location: -1}}}
 	}
 	one := []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(pg_query.MakeAConstIntNode(1, -1), -1)}
