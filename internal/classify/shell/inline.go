@@ -740,13 +740,13 @@ var (
 	homeOpenWrite = regexp.MustCompile(`\bf?open\s*\([^;]*?['"](?:[wax]\+?b?|\+?[<>]{1,2}[^'"]*)['"]`)
 	homeBareCall  = regexp.MustCompile(`\b(?:rename|unlink|rmdir|rmtree|remove_tree|truncate|chmod|chown|symlink|link|move|copy)\s+[\w$@"'(]`)
 	bareOpen      = regexp.MustCompile(`^f?open\s*\(`)
-	// perlDynamicExec: system, exec or spawn of a value, not a literal
-	// (system <STDIN>, exec $cmd, system @ARGV).
 	// pipeOpen: perl's two-argument open and ruby's Kernel#open and IO
 	// readers, whose name argument may be a command with a pipe.
 	pipeOpen = regexp.MustCompile(`\b(?:open|IO\.(?:read|readlines|foreach|write|popen|binread))\s*\(?\s*(?:(?:my\s+)?[$\w]+\s*,\s*)?(["'])((?:[^"'\\]|\\.)*)["']`)
-	// A call without parentheses of what a function returns counts too
-	// (system chr(114).chr(109), exec join " ", @a).
+	// perlDynamicExec: system, exec or spawn of a value, not a literal
+	// (system <STDIN>, exec $cmd, system @ARGV), or of what a function
+	// returns, called without parentheses (system chr(114).chr(109), exec
+	// join " ", @a).
 	perlDynamicExec = regexp.MustCompile(`\b(?:system|exec|spawn)\s+(?:[$@<&]|([A-Za-z_][\w:]*)(?:\s*[(.]|\s+[$@"']))`)
 )
 
