@@ -273,11 +273,20 @@ func (w *walker) find(c *call, depth int) {
 	}
 	var roots []string
 	placed := true // every root's place is known before run time
+	follows := c.has("-L", "-H", "-follow")
 	for _, a := range c.args {
 		if strings.HasPrefix(a.s, "-") || a.s == "(" || a.s == "!" {
 			break
 		}
 		s, dyn := w.place(a.s, a.dyn)
+		if !a.dyn {
+			// A root that is a link (node_modules -> /data) is searched
+			// where it leads when written with a trailing slash or
+			// followed (-L, -H).
+			if to, d, ch := w.through(a.s, follows); ch {
+				s, dyn = to, d
+			}
+		}
 		placed = placed && !dyn
 		roots = append(roots, s)
 	}
@@ -292,6 +301,12 @@ func (w *walker) find(c *call, depth int) {
 	}
 	name := ""
 	for i, a := range c.args {
+		if !plainTests(c.args) {
+			// Negated, alternative or pruned tests (! -path X, -path X
+			// -prune -o -delete) act on what does not match: the name
+			// says nothing of what is found.
+			break
+		}
 		if (a.s == "-name" || a.s == "-iname" || a.s == "-path" || a.s == "-ipath" || a.s == "-wholename") && i+1 < len(c.args) {
 			if name != "" {
 				name = "*" // several names: no one pattern stands for them
@@ -348,6 +363,19 @@ func (w *walker) find(c *call, depth int) {
 			}
 		}
 	}
+}
+
+// plainTests says whether find's expression only joins its tests with
+// AND: no negation, alternative, grouping or list (-prune alone changes
+// only where find descends).
+func plainTests(args []arg) bool {
+	return !slices.ContainsFunc(args, func(a arg) bool {
+		switch a.s {
+		case "!", "-not", "-o", "-or", "(", ")", ",":
+			return true
+		}
+		return a.dyn
+	})
 }
 
 // reachesGit says whether find, from roots in the workspace, finds files

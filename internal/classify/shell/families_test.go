@@ -983,6 +983,28 @@ func TestPathsLeadWhereTheirLinksGo(t *testing.T) {
 		{"rm -rf src/self/node_modules", write, ""},
 		{"echo x > src/self/a.txt", write, ""},
 		{"rm -rf " + ws + "/build/x", destructive, "fs.rm-recursive"},
+		// find searches a linked root where it leads when told to follow
+		// it, or with a trailing slash; rm of link/. goes through it.
+		{"find build/ -delete", destructive, "fs.find-delete"},
+		{"find -L build -name '*.db' -delete", destructive, "fs.find-delete"},
+		{"find build -delete", write, ""},
+		{"rm -rf build/.", destructive, "fs.rm-recursive"},
+	})
+}
+
+// A name test that is negated, pruned in another branch, or one of
+// several alternatives says nothing of what find acts on.
+func TestFindNamesOnlyNarrowPlainExpressions(t *testing.T) {
+	check(t, []want{
+		{"find . -path ./node_modules -prune -o -delete", destructive, "fs.find-delete"},
+		{"find . ! -path ./node_modules -delete", destructive, "fs.find-delete"},
+		{"find . -not -name node_modules -delete", destructive, "fs.find-delete"},
+		{"find . -name node_modules -prune -o -delete", destructive, "fs.find-delete"},
+		{"find . -path ./node_modules -o -delete", destructive, "fs.find-delete"},
+		{"find . \\( -name dist -o -name src \\) -exec rm -rf {} +", destructive, "fs.rm-recursive"},
+		{"find . -path ./node_modules -prune -o -exec rm -rf {} +", destructive, "fs.rm-recursive"},
+		{"find . -name node_modules -type d -prune -exec rm -rf {} +", write, ""},
+		{"find . -name '*.pyc' -delete", write, ""},
 	})
 }
 

@@ -151,7 +151,7 @@ func (w *walker) through(p string, final bool) (to string, dyn, changed bool) {
 			l = raw
 		}
 	}
-	return w.throughLogical(l, final || strings.HasSuffix(p, "/"))
+	return w.throughLogical(l, final || strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/."))
 }
 
 // unclean is p's place like logical, with its .. elements kept for
