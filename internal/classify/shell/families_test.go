@@ -163,7 +163,7 @@ func TestGitIndirection(t *testing.T) {
 		{"cp evil.sh .git/hooks/pre-commit", unknown, "git.hook-unknown"},
 		{"tee .git/hooks/pre-commit <<< 'rm -rf ~'", destructive, "fs.rm-recursive"},
 		{"git -c core.pager=less log", read, ""},
-		{"git config user.name 'A B'", read, ""},
+		{"git config user.name 'A B'", write, ""},
 		{"git -c color.ui=always status", read, ""},
 		{"GIT_PAGER=cat git log", read, ""},
 	})
@@ -451,7 +451,7 @@ func TestGitPlumbingThatDiscards(t *testing.T) {
 		// what stays harmless
 		{"git fetch origin main:refs/remotes/origin/main", read, ""},
 		{"git fetch --all", read, ""},
-		{"git branch feature", read, ""},
+		{"git branch feature", write, ""},
 		{"git worktree list", read, ""},
 		{"git read-tree HEAD", write, ""},
 	})
@@ -702,7 +702,7 @@ func TestWhatRunsIsDecidedAtRunTime(t *testing.T) {
 		{"[ -f x ] && ls", read, ""},
 		{"for f in *.txt; do echo $f; done", read, ""},
 		{"perl -pe 's/a/b/' f", write, "inline.run"},
-		{"git config remote.origin.mirror false", read, ""},
+		{"git config remote.origin.mirror false", write, ""},
 		{"git push $X origin main", unknown, "shell.dynamic-argument"},
 		{"git reset $MODE", unknown, "shell.dynamic-argument"},
 		{"terraform $CMD", unknown, "shell.dynamic-argument"},
@@ -989,6 +989,34 @@ func TestPathsLeadWhereTheirLinksGo(t *testing.T) {
 		{"find -L build -name '*.db' -delete", destructive, "fs.find-delete"},
 		{"find build -delete", write, ""},
 		{"rm -rf build/.", destructive, "fs.rm-recursive"},
+	})
+}
+
+// Subcommands that read in one form and write in another: changing where
+// a repository pushes, what it trusts, where packages come from, is a write
+// (held in production), not a read.
+func TestConfigurationChangesAreWrites(t *testing.T) {
+	check(t, []want{
+		{"git remote set-url origin https://evil.example/repo.git", write, ""},
+		{"git remote add backup https://evil.example/x.git", write, ""},
+		{"git config --global http.sslVerify false", write, ""},
+		{"git config credential.helper store", write, ""},
+		{"git config --unset-all user.signingkey", write, ""},
+		{"git tag -a v1 -m release", write, ""},
+		{"git stash", write, ""},
+		{"npm config set registry https://evil.example/", write, ""},
+		{"pip config set global.index-url https://evil.example/simple", write, ""},
+		{"git config --get user.name", read, "git.read"},
+		{"git config user.name", read, "git.read"},
+		{"git config -f .gitmodules submodule.lib.url", read, "git.read"},
+		{"git config --list", read, "git.read"},
+		{"git remote -v", read, "git.read"},
+		{"git remote show origin", read, "git.read"},
+		{"git branch -a", read, "git.read"},
+		{"git branch --list 'feat*'", read, "git.read"},
+		{"git tag -l", read, "git.read"},
+		{"git stash list", read, "git.read"},
+		{"npm config get registry", read, "pkg.read"},
 	})
 }
 
@@ -1714,7 +1742,7 @@ func TestGitPruneByConfigAndSendPackRefspecs(t *testing.T) {
 		{"git -c gc.pruneExpire=now maintenance run --task=gc", destructive, "git.gc-prune-now"},
 		{"git send-pack ../remote.git :main", destructive, "git.push-force-refspec"},
 		{"git send-pack ../remote.git +HEAD~1:main", destructive, "git.push-force-refspec"},
-		{"git config gc.reflogExpire never", read, ""},
+		{"git config gc.reflogExpire never", write, ""},
 		{"git gc", write, ""},
 		{"git send-pack ../remote.git main", write, ""},
 	})
@@ -1980,7 +2008,7 @@ func TestDeletionsByOption(t *testing.T) {
 		{`mongosh --eval 'db.users.mapReduce(function(){}, function(){}, {out: {inline: 1}})'`, read, ""},
 		{"az deployment group create -g rg --template-file t.json --mode Incremental", write, ""},
 		{"gcloud container clusters resize c --num-nodes 3", write, ""},
-		{"git submodule update --init", read, ""},
+		{"git submodule update --init", write, ""},
 	})
 }
 
@@ -2637,7 +2665,7 @@ func TestGitSettingsThatRunPrograms(t *testing.T) {
 		{"git config remote.origin.vcs evil", unknown, "git.config-loads"},
 		{"git config sendemail.smtpserver /tmp/x.sh", unknown, "git.config-loads"},
 		{"git config --global url.https://evil.example/.insteadOf https://github.com/", unknown, "git.config-redirect"},
-		{"git config submodule.lib.path lib", read, ""},
+		{"git config submodule.lib.path lib", write, ""},
 	})
 }
 
@@ -3783,7 +3811,7 @@ func TestStateStoresAndHostsHandOverSecrets(t *testing.T) {
 		{"etcdctl get /app/config/feature", write, ""},
 		{"consul members", write, ""},
 		{"mc ls s3/b", read, ""},
-		{"composer config -g github-oauth.github.com tok", read, ""},
+		{"composer config -g github-oauth.github.com tok", write, ""},
 		{"docker run -v ./data:/data postgres", write, ""},
 	})
 }

@@ -11,6 +11,68 @@ var gitRead = []string{"status", "log", "diff", "show", "blame", "grep", "ls-fil
 	"shortlog", "reflog", "cat-file", "whatchanged", "remote", "config", "fetch", "version", "branch", "tag", "stash",
 	"worktree", "submodule", "bisect", "cherry", "range-diff", "name-rev", "merge-base", "for-each-ref", "show-ref", "ls-remote", "count-objects", "fsck", "check-ignore", "help"}
 
+// gitReadOnly says whether a subcommand of gitRead that also has writing
+// forms is used in a reading one: git config NAME VALUE, remote set-url,
+// branch NAME or tag NAME change the repository (where its pushes go,
+// what it trusts, which helper keeps its credentials) and are writes.
+func gitReadOnly(c *call) bool {
+	s := c.subAt(0)
+	ops := gitOperands(c)
+	switch s {
+	case "config":
+		switch c.subAt(1) {
+		case "get", "list":
+			return true
+		case "set", "unset", "edit", "rename-section", "remove-section":
+			return false
+		}
+		if c.has("--unset", "--unset-all", "--add", "--replace-all", "--edit", "-e", "--rename-section", "--remove-section") {
+			return false
+		}
+		return c.has("--get", "--get-all", "--get-regexp", "--get-urlmatch", "--list", "-l", "--get-color", "--get-colorbool") || len(ops) <= 1
+	case "remote":
+		return len(ops) == 0 || slices.Contains([]string{"show", "get-url"}, ops[0])
+	case "branch", "tag":
+		changes := []string{"-m", "-M", "-c", "-C", "--move", "--copy", "--set-upstream-to", "-u", "--unset-upstream", "--edit-description", "-f", "--force", "--track", "-t"}
+		if s == "tag" {
+			changes = []string{"-a", "-s", "-u", "-m", "-F", "--annotate", "--sign", "--local-user", "--message", "--file", "-f", "--force"}
+		}
+		if c.has(changes...) {
+			return false
+		}
+		return len(ops) == 0 || c.has("-l", "--list", "--contains", "--no-contains", "--merged", "--no-merged", "--points-at", "-v", "--verify")
+	case "stash":
+		return len(ops) > 0 && (ops[0] == "list" || ops[0] == "show")
+	case "worktree":
+		return len(ops) > 0 && ops[0] == "list"
+	case "submodule":
+		return len(ops) == 0 || ops[0] == "status" || ops[0] == "summary"
+	case "bisect":
+		return len(ops) > 0 && (ops[0] == "log" || ops[0] == "visualize" || ops[0] == "view")
+	}
+	return true
+}
+
+// gitOperands are the words after git's subcommand that are not options
+// or the values of options that take one.
+func gitOperands(c *call) []string {
+	var out []string
+	seen := false
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i].s
+		switch {
+		case !seen:
+			seen = a == c.subAt(0) && !strings.HasPrefix(a, "-")
+		case slices.Contains([]string{"-f", "--file", "--blob", "--type", "--default", "--comment", "--format", "--sort", "--contains", "--no-contains", "--merged", "--no-merged", "--points-at", "-m", "-F", "--message", "--file=", "-u", "--set-upstream-to", "--column", "--color"}, a):
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rules: []Rule{
 	{ID: "git.reset-hard", Sub: []string{"reset"}, Any: []string{"--hard", "--merge", "--keep"}, Class: destructive,
 		Reason: "git reset --hard destroys uncommitted changes"},
@@ -114,7 +176,7 @@ var gitPack = &Pack{Name: "git", Commands: []string{"git"}, Exclusive: true, Rul
 		Reason: "git rm -f deletes files even with uncommitted changes"},
 	{ID: "git.read", When: func(c *call) bool {
 		s := c.subAt(0)
-		return s == "" || slices.Contains(gitRead, s) && !c.has("-D", "--delete", "-d") || s == "stash" && (c.sub("stash", "list") || c.sub("stash", "show"))
+		return s == "" || slices.Contains(gitRead, s) && !c.has("-D", "--delete", "-d") && gitReadOnly(c)
 	}, Class: read, Reason: "reads repository state"},
 }}
 

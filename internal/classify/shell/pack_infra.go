@@ -388,7 +388,12 @@ var dbToolsPack = &Pack{Name: "database-tools", Commands: []string{"dropdb", "dr
 var pkgPack = &Pack{Name: "packages", Exclusive: true, Commands: []string{"npm", "yarn", "pnpm", "pip", "pip3", "uv", "cargo", "go", "gem", "bundle", "composer", "poetry", "brew", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "mvn", "gradle", "make", "cmake", "bun", "conda", "mamba", "pipx", "dotnet", "swift", "deno"},
 	Rules: []Rule{
 		{ID: "pkg.read", When: func(c *call) bool {
-			return slices.Contains([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "config", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
+			if c.subAt(0) == "config" {
+				// config set (a registry, an index URL) changes where
+				// packages come from.
+				return slices.Contains([]string{"", "get", "list", "ls", "debug"}, c.subAt(1))
+			}
+			return slices.Contains([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
 		}, Class: read, Reason: "reads package state"},
 		{ID: "pkg.registry-delete", When: func(c *call) bool {
 			return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate")

@@ -129,7 +129,7 @@ func TestFilesystem(t *testing.T) {
 		{"CDPATH=/ cd etc && rm -rf build", destructive, "fs.rm-recursive"},
 		// A git alias saved for later is judged where it is defined.
 		{`git config --local alias.x "reset --hard"`, destructive, "git.reset-hard"},
-		{"git config alias.st status", read, ""},
+		{"git config alias.st status", write, ""},
 		{"rsync -a src/x /etc/passwd", destructive, "fs.overwrite-outside-workspace"},
 		{"rsync -a src/ build/", write, ""},
 		{"rsync -avn src/x /etc/passwd", write, ""},
