@@ -1020,6 +1020,22 @@ func TestConfigurationChangesAreWrites(t *testing.T) {
 	})
 }
 
+// An editor variable set to a program that edits without a human changes
+// whatever is edited as that program says.
+func TestScriptedEditorsAreUnknown(t *testing.T) {
+	check(t, []want{
+		{`EDITOR="sed -i /backup/d" crontab -e`, unknown, "shell.scripted-edit"},
+		{`export VISUAL='sed -i d'; crontab -e`, unknown, "shell.scripted-edit"},
+		{`env EDITOR='sed -i d' crontab -u postgres -e`, unknown, "shell.scripted-edit"},
+		{`KUBE_EDITOR="sed -i '/volumes:/,+5d'" kubectl edit sts postgres`, unknown, "shell.scripted-edit"},
+		{`EDITOR='sed -i d' sudo -e /etc/fstab`, unknown, "shell.scripted-edit"},
+		{`GIT_SEQUENCE_EDITOR="sed -i 's/^pick/drop/'" git rebase -i --root`, unknown, "shell.scripted-edit"},
+		{`SYSTEMD_EDITOR=tee systemctl edit postgresql`, unknown, "shell.scripted-edit"},
+		{`GIT_EDITOR=true git rebase --continue`, write, ""},
+		{`GIT_EDITOR='code --wait' git commit`, write, ""},
+	})
+}
+
 // A name test that is negated, pruned in another branch, or one of
 // several alternatives says nothing of what find acts on.
 func TestFindNamesOnlyNarrowPlainExpressions(t *testing.T) {

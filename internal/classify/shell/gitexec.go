@@ -107,6 +107,7 @@ func (w *walker) execVarString(name, value string, dyn bool, depth int) {
 		// What the program hands the command (a pager's text, an
 		// editor's file) is run when the command is a shell.
 		w.fedCommand(name+"=", value, depth+1)
+		w.scriptedEditor(name, value)
 	case "prompt":
 		w.document(value, depth)
 	case "file":
@@ -767,3 +768,27 @@ func unsafeNodeOption(value string) string {
 	}
 	return ""
 }
+
+// scriptedEditor: an editor variable set to a program that edits without
+// a human (EDITOR='sed -i /backup/d' crontab -e, KUBE_EDITOR=... kubectl
+// edit, visudo, vipw, git rebase -i) changes whatever is edited as that
+// program says, which the edited object's own rules never see.
+func (w *walker) scriptedEditor(name, value string) {
+	if !strings.Contains(name, "EDITOR") && name != "VISUAL" && name != "FCEDIT" {
+		return
+	}
+	words := strings.Fields(value)
+	if len(words) == 0 {
+		return
+	}
+	prog := baseName(strings.Trim(words[0], `"'`))
+	if slices.Contains(interactiveEditors, prog) {
+		return
+	}
+	w.add("shell.scripted-edit", unknown, name+" makes "+prog+" the editor: what is edited (a crontab, a live resource, sudoers, a rebase) is changed as "+prog+" says, without a human")
+}
+
+// interactiveEditors wait for a human; true, : and cat change nothing.
+var interactiveEditors = []string{"vi", "vim", "nvim", "gvim", "view", "nano", "pico", "emacs", "emacsclient", "code", "code-insiders",
+	"codium", "subl", "micro", "hx", "helix", "kak", "joe", "jed", "mcedit", "gedit", "kate", "mate", "atom", "zed", "idea", "nvr",
+	"mvim", "vis", "ne", "true", ":", "cat"}
