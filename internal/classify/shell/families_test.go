@@ -1020,6 +1020,21 @@ func TestConfigurationChangesAreWrites(t *testing.T) {
 	})
 }
 
+// Verbs that end or replace what they name, in CLIs no pack describes.
+func TestVerbsThatTakeThingsDown(t *testing.T) {
+	check(t, []want{
+		{"acmectl obliterate prod-db --force", destructive, "cli.destructive-verb"},
+		{"acmectl deprovision db", destructive, "cli.destructive-verb"},
+		{"heroku ps:kill web.1", destructive, "cli.destructive-verb"},
+		{"az vm deallocate -g rg -n vm", destructive, "cli.destructive-verb"},
+		{"gcloud sql instances failover db", destructive, "cli.destructive-verb"},
+		{"doctl compute droplet-action power-off 1", destructive, "cli.destructive-verb"},
+		{"acmectl recreate db", destructive, "cli.destructive-verb"},
+		{"tmux kill-session -t dev", write, ""},
+		{"dotnet restore", write, ""},
+	})
+}
+
 // An editor variable set to a program that edits without a human changes
 // whatever is edited as that program says.
 func TestScriptedEditorsAreUnknown(t *testing.T) {

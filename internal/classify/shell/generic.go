@@ -14,7 +14,13 @@ var destructiveVerbs = []string{
 	"forget", "revoke", "nuke", "clear", "unsubscribe", "archive", "disable", "rdelete", "compact", "deletefile",
 	"unset", "detach-policy", "empty", "cleanup", "teardown", "decommission", "evict", "deletion", "undefine", "reimage", "implode",
 	"deleteall", "rmr", "rb", "expunge", "trim", "shred", "overwrite", "rewrite",
+	// Verbs that end or replace what they name without deleting it by
+	// that word: the data or the service is gone all the same.
+	"obliterate", "deprovision", "zap", "scrub", "dispose", "retire", "deallocate", "reinit", "recreate", "unpublish",
+	"expire", "abandon", "seal", "poweroff", "shutdown", "halt", "kill", "suspend", "deactivate", "failover",
 }
+
+var terminalMultiplexers = []string{"tmux", "screen", "zellij", "byobu"}
 
 // genericDestruction applies the verb and flag heuristics; it reports
 // whether it found anything.
@@ -42,6 +48,9 @@ func (w *walker) genericDestruction(c *call) bool {
 		}
 		parts := verbParts(p.s)
 		for _, part := range parts {
+			if part == "kill" && slices.Contains(terminalMultiplexers, c.name) {
+				continue // tmux kill-session ends a terminal, not a service
+			}
 			if slices.Contains(destructiveVerbs, part) || slices.Contains(subcommandVerbs, part) {
 				w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" deletes or destroys")
 				w.target(c.name + " " + p.s)
@@ -63,6 +72,10 @@ func (w *walker) genericDestruction(c *call) bool {
 		}):
 			// ossutil bucket-versioning --method put oss://b suspended
 			w.add("ops.protection-off", destructive, c.name+" "+p.s+" suspends versioning: overwritten and deleted objects are no longer kept")
+			found = true
+		case has("power") && has("off"):
+			// doctl compute droplet-action power-off, az vm power-off.
+			w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" powers off what it names")
 			found = true
 		case has("offline") && has("isolated"):
 			// Tencent Cloud's OfflineIsolated*: an isolated (recycled)
