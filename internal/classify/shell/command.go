@@ -201,6 +201,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.homeReads(c)
 	w.extractsThroughLinks(c)
 	w.envReads(c)
+	w.metadataArgs(c)
 	w.applyAfterRemoval(c)
 	w.removedFiles(c)
 	w.optionCommands(c, in, depth)

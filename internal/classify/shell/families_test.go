@@ -2357,6 +2357,30 @@ func TestThirdRoundFamilies(t *testing.T) {
 	})
 }
 
+// The metadata service hands out credentials to any client, on any path
+// (the root lists the roles), at any spelling of its address: every
+// program given it, and code that names it, asks for credentials. Text
+// that only mentions it does not.
+func TestMetadataServiceByAnyClient(t *testing.T) {
+	check(t, []want{
+		{"curl http://169.254.169.254/latest/meta-data/", credential, "creds.instance-metadata"},
+		{"curl http://0xa9.0xfe.0xa9.0xfe/latest/meta-data/", credential, "creds.instance-metadata"},
+		{"curl --resolve x:80:169.254.169.254 http://x/latest/meta-data/iam/info", credential, "creds.instance-metadata"},
+		{"curl --connect-to ::[fd00:ec2::254]: http://x/latest/meta-data/", credential, "creds.instance-metadata"},
+		{"curl -x http://169.254.169.254:80 http://example/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"curl http://169.254.169.$((200+54))/latest/meta-data/", credential, "creds.instance-metadata"},
+		{`python3 -c "import requests;print(requests.get('http://169.254.169.254/latest/meta-data/iam/security-credentials/').text)"`, credential, "creds.instance-metadata"},
+		{`node -e "fetch('http://169.254.169.254/latest/meta-data/').then(r=>r.text()).then(console.log)"`, credential, "creds.instance-metadata"},
+		{"aria2c http://169.254.169.254/latest/meta-data/iam/security-credentials/", credential, "creds.instance-metadata"},
+		{"openssl s_client -connect 169.254.169.254:80", credential, "creds.instance-metadata"},
+		{"ec2-metadata --all", credential, "creds.instance-metadata"},
+		{"curl http://169.254.169.254/latest/meta-data/instance-id", read, ""},
+		{"echo http://169.254.169.254/latest/meta-data/", read, ""},
+		{"grep -rn 169.254.169.254 .", read, ""},
+		{"cat metadata", read, ""},
+	})
+}
+
 // With the hook's judge linked, a shell command that writes, moves, links
 // or removes an agent's hook settings is refused as the file tools' are.
 func TestShellWritesToProtectedFiles(t *testing.T) {

@@ -462,6 +462,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.add("creds.print-secret-var", credential, lang+" code prints $"+name+", which holds a credential")
 		}
 	}
+	if m := metadataInCode(text); m != "" {
+		found = true
+		w.add("creds.instance-metadata", credential, lang+" code asks the instance metadata service ("+m+"), which hands out the machine's credentials")
+	}
 	for host := range providerHosts {
 		if strings.Contains(text, host) {
 			found = true
