@@ -202,6 +202,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.extractsThroughLinks(c)
 	w.envReads(c)
 	w.metadataArgs(c)
+	if slices.Contains(loadGenerators, c.name) {
+		w.add("host.exhaust", unknown, c.name+" loads the host's processors, memory or disks until what else runs there may slow down or be killed")
+	}
 	w.applyAfterRemoval(c)
 	w.removedFiles(c)
 	w.optionCommands(c, in, depth)

@@ -2357,6 +2357,25 @@ func TestThirdRoundFamilies(t *testing.T) {
 	})
 }
 
+// What multiplies without bound takes the host down with its databases.
+func TestHostExhaustion(t *testing.T) {
+	check(t, []want{
+		{":(){ :|:& };:", destructive, "host.exhaust"},
+		{"bomb(){ bomb|bomb& };bomb", destructive, "host.exhaust"},
+		{"while true; do sleep 1000 & done", destructive, "host.exhaust"},
+		{"while :; do bash & done", destructive, "host.exhaust"},
+		{"perl -e 'fork while fork'", destructive, "host.exhaust"},
+		{`python3 -c "import os; [os.fork() for _ in iter(int, 1)]"`, destructive, "host.exhaust"},
+		{"fallocate -l 500G /var/lib/postgresql/fill", destructive, "fs.fallocate"},
+		{"stress-ng --cpu 0 --vm 4 --vm-bytes 95% -t 0", unknown, "host.exhaust"},
+		{"retry() { sleep 1; retry; }", unknown, "shell.recursive-function"},
+		{"f() { echo hi; }; f", write, ""},
+		{"while true; do npm run dev & wait; done", write, ""},
+		{"while true; do date; sleep 5; done", read, ""},
+		{"fallocate -l 10M test.img", write, "fs.fallocate-workspace"},
+	})
+}
+
 // The metadata service hands out credentials to any client, on any path
 // (the root lists the roles), at any spelling of its address: every
 // program given it, and code that names it, asks for credentials. Text

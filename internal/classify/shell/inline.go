@@ -462,6 +462,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.add("creds.print-secret-var", credential, lang+" code prints $"+name+", which holds a credential")
 		}
 	}
+	if m := codeForks.FindString(text); m != "" {
+		found = true
+		w.add("host.exhaust", destructive, lang+" code forks in a loop ("+m+"): processes without bound take the host down")
+	}
 	if m := metadataInCode(text); m != "" {
 		found = true
 		w.add("creds.instance-metadata", credential, lang+" code asks the instance metadata service ("+m+"), which hands out the machine's credentials")

@@ -98,7 +98,7 @@ func perlInPlace(c *call) bool {
 }
 
 var fsPack = &Pack{Name: "filesystem", Exclusive: true,
-	Commands: []string{"rm", "rmdir", "shred", "truncate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "blkdiscard"},
+	Commands: []string{"rm", "rmdir", "shred", "truncate", "fallocate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "blkdiscard"},
 	Rules: []Rule{
 		{ID: "fs.rm-recursive", When: func(c *call) bool { return c.name == "rm" && c.has("-r", "-R", "--recursive") && !allDisposable(c) }, Class: destructive,
 			Reason: "rm -r deletes a directory tree outside the workspace's build and temp directories"},
@@ -116,6 +116,9 @@ var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 		{ID: "fs.shred", When: func(c *call) bool { return c.name == "shred" || c.name == "srm" }, Class: destructive, Reason: "shred destroys file contents beyond recovery"},
 		{ID: "fs.truncate", When: func(c *call) bool { return c.name == "truncate" && (anyOutside(c) || anyGitInternal(c)) }, Class: destructive, Reason: "truncate cuts files outside the workspace short"},
 		{ID: "fs.truncate-workspace", When: func(c *call) bool { return c.name == "truncate" && !allDisposable(c) }, Class: write, Reason: "truncate cuts workspace files short"},
+		{ID: "fs.fallocate", When: func(c *call) bool { return c.name == "fallocate" && (anyOutside(c) || anyGitInternal(c)) }, Class: destructive,
+			Reason: "fallocate fills, punches or collapses a file outside the workspace: a disk filled takes down what writes there"},
+		{ID: "fs.fallocate-workspace", When: func(c *call) bool { return c.name == "fallocate" }, Class: write, Reason: "fallocate writes a workspace file"},
 		{ID: "fs.dd", When: func(c *call) bool { return c.name == "dd" && ddWritesDevice(c) }, Class: destructive, Reason: "dd overwrites a device or a file outside the workspace"},
 		{ID: "fs.dd-workspace", When: func(c *call) bool { return c.name == "dd" && ddOutput(c) != nil }, Class: write, Reason: "dd writes a workspace file"},
 		{ID: "fs.format", When: func(c *call) bool {
@@ -220,6 +223,17 @@ func operandsOf(c *call) []positional {
 			default:
 				out = append(out, p)
 			}
+		}
+		return out
+	}
+	if c.name == "fallocate" {
+		// -l LENGTH and -o OFFSET take the next word.
+		var out []positional
+		for _, p := range c.pos {
+			if f := p.flag; f == "-l" || f == "-o" || f == "--length" || f == "--offset" {
+				continue
+			}
+			out = append(out, p)
 		}
 		return out
 	}

@@ -77,6 +77,7 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	case *syntax.Block:
 		w.stmts(c.Stmts, in, depth)
 	case *syntax.FuncDecl:
+		w.recursion(c)
 		w.stmt(c.Body, input{}, depth)
 	case *syntax.TimeClause:
 		if c.Stmt != nil {
@@ -88,6 +89,7 @@ func (w *walker) stmtHere(s *syntax.Stmt, in input, depth int) {
 	case *syntax.DeclClause:
 		w.decl(c, depth)
 	case *syntax.WhileClause:
+		w.endlessSpawning(c)
 		w.scope.loops++
 		w.nested(c, depth)
 		w.scope.loops--
