@@ -185,6 +185,10 @@ func (w *walker) command(args []arg, in input, depth int) {
 	// Before anything reads the line's words as another program's
 	// (kubectl patch … reads as patch, which marks files as rewritten).
 	w.kubeSettings(c)
+	if !c.sub("run") && !c.sub("debug") {
+		w.kubePatches(c, depth) // run and debug: kubeRunImage
+	}
+	w.helmValues(c)
 	if dir, ok := emptiedDir(c); ok {
 		// It empties the directory it is told, as rm -rf would.
 		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)

@@ -2357,6 +2357,27 @@ func TestThirdRoundFamilies(t *testing.T) {
 	})
 }
 
+// A patch to a live workload is read as the API server reads it: storage
+// removed or emptied, and the commands its containers will run.
+func TestWorkloadPatches(t *testing.T) {
+	check(t, []want{
+		{`kubectl patch sts postgres --type=json -p '[{"op":"remove","path":"/spec/template/spec/volumes/0"}]'`, destructive, "k8s.volume-detach"},
+		{`kubectl patch sts postgres --type=json -p '[{"op":"remove","path":"/spec/volumeClaimTemplates"}]'`, destructive, "k8s.volume-detach"},
+		{`kubectl patch deploy api --type=json -p '[{"op":"replace","path":"/spec/template/spec/volumes","value":[]}]'`, destructive, "k8s.volume-detach"},
+		{`kubectl patch deploy api -p '{"spec":{"template":{"spec":{"volumes":null}}}}'`, destructive, "k8s.volume-detach"},
+		{`kubectl patch sts postgres --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/volumeMounts"}]'`, destructive, "k8s.volume-detach"},
+		{`kubectl patch sts postgres -p '{"spec":{"template":{"spec":{"containers":[{"name":"pg","command":["sh","-c","rm -rf /var/lib/postgresql/data"]}]}}}}'`, destructive, "fs.rm-recursive"},
+		{`kubectl patch deploy api -p '{"spec":{"template":{"spec":{"containers":[{"name":"api","command":["sh","-c"],"args":["rm -rf /data"]}]}}}}'`, destructive, "fs.rm-recursive"},
+		{`kubectl run x --image=alpine --overrides='{"spec":{"containers":[{"name":"x","image":"alpine","command":["rm","-rf","/d"]}]}}'`, destructive, "fs.rm-recursive"},
+		{`kubectl patch storageclass gp2 -p '{"reclaimPolicy":"Delete"}'`, destructive, "k8s.finalizers"},
+		{"helm upgrade pg bitnami/postgresql --reuse-values --set persistence.enabled=false", destructive, "k8s.volume-detach"},
+		{"helm upgrade --install pg bitnami/postgresql --set primary.persistence.enabled=false", destructive, "k8s.volume-detach"},
+		{`kubectl patch deploy api -p '{"spec":{"replicas":3}}'`, write, ""},
+		{`kubectl patch deploy api -p '{"spec":{"template":{"spec":{"containers":[{"name":"api","image":"api:v2"}]}}}}'`, write, ""},
+		{"helm upgrade pg bitnami/postgresql --set image.tag=15.4", write, ""},
+	})
+}
+
 // What multiplies without bound takes the host down with its databases.
 func TestHostExhaustion(t *testing.T) {
 	check(t, []want{

@@ -277,6 +277,7 @@ func (w *walker) kubeRunImage(name string, args []arg, depth int) {
 	if c.sub("run") || c.sub("debug") {
 		// Whatever it runs, it starts a pod (or a container in one).
 		w.add("k8s.run", write, name+" "+c.subAt(0)+" starts a container in the cluster")
+		w.kubePatches(c, depth) // --overrides
 	}
 	if !c.sub("run") || c.has("--command") {
 		return

@@ -93,6 +93,16 @@ func manifestValues(text string) (scripts []string, argvs [][]string) {
 		}
 		switch x := v.(type) {
 		case map[string]any:
+			if cmd, ok := x["command"].([]any); ok {
+				// A container's command and args are one argument vector
+				// (command: [sh, -c], args: ["rm -rf /data"]).
+				if args, ok := x["args"].([]any); ok {
+					argvs = append(argvs, words(append(append([]any(nil), cmd...), args...)))
+				}
+			} else if args, ok := x["args"].([]any); ok && len(args) > 0 {
+				// Args alone replace the image's command.
+				argvs = append(argvs, words(args))
+			}
 			for k, e := range x {
 				key := strings.ToLower(k)
 				switch {
@@ -112,17 +122,8 @@ func manifestValues(text string) (scripts []string, argvs [][]string) {
 					case string:
 						scripts = append(scripts, y)
 					case []any:
-						var words []string
-						for _, it := range y {
-							switch s := it.(type) {
-							case string:
-								words = append(words, s)
-							case int, float64, bool:
-								words = append(words, fmt.Sprint(s))
-							}
-						}
-						if len(words) > 0 {
-							argvs = append(argvs, words)
+						if ws := words(y); len(ws) > 0 {
+							argvs = append(argvs, ws)
 						}
 					}
 				}
@@ -142,6 +143,20 @@ func manifestValues(text string) (scripts []string, argvs [][]string) {
 		walk(doc, 0)
 	}
 	return scripts, argvs
+}
+
+// words are a YAML list's scalars as words.
+func words(list []any) []string {
+	var out []string
+	for _, it := range list {
+		switch s := it.(type) {
+		case string:
+			out = append(out, s)
+		case int, float64, bool:
+			out = append(out, fmt.Sprint(s))
+		}
+	}
+	return out
 }
 
 // runsManifests reads the file a tool is about to run, when the call is one:
