@@ -189,6 +189,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.kubePatches(c, depth) // run and debug: kubeRunImage
 	}
 	w.helmValues(c)
+	w.backupChanges(c)
 	if dir, ok := emptiedDir(c); ok {
 		// It empties the directory it is told, as rm -rf would.
 		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)

@@ -2357,6 +2357,21 @@ func TestThirdRoundFamilies(t *testing.T) {
 	})
 }
 
+// Backups undone without deleting one.
+func TestBackupsUndoneBySettings(t *testing.T) {
+	check(t, []want{
+		{"gcloud sql instances patch prod-db --no-enable-bin-log", destructive, "ops.protection-off"},
+		{"kubectl label pvc data velero.io/exclude-from-backup=true", destructive, "backup.stop"},
+		{"kubectl annotate pod db-0 backup.velero.io/backup-volumes-excludes=data", destructive, "backup.stop"},
+		{"restic -r s3:x unlock --remove-all", destructive, "backup.stop"},
+		{"aws backup update-backup-plan --backup-plan-id p --backup-plan file://empty.json", unknown, "backup.policy"},
+		{"az backup policy set --policy @weak.json -g rg -v v", unknown, "backup.policy"},
+		{"aws s3api put-bucket-replication --bucket b --replication-configuration file://r.json", unknown, "backup.policy"},
+		{"kubectl label pod x app=web", write, ""},
+		{"restic -r s3:x unlock", write, ""},
+	})
+}
+
 // A patch to a live workload is read as the API server reads it: storage
 // removed or emptied, and the commands its containers will run.
 func TestWorkloadPatches(t *testing.T) {

@@ -53,7 +53,8 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az"
 	{ID: "ops.protection-off", When: func(c *call) bool {
 		for _, f := range c.flags {
 			lf := strings.ToLower(f)
-			if strings.HasPrefix(lf, "--no-deletion-protection") || lf == "--no-backup" || strings.HasPrefix(lf, "--no-point-in-time") {
+			if strings.HasPrefix(lf, "--no-deletion-protection") || lf == "--no-backup" || strings.HasPrefix(lf, "--no-point-in-time") ||
+				strings.HasPrefix(lf, "--no-enable-bin-log") || strings.HasPrefix(lf, "--no-enable-point-in-time") {
 				return true
 			}
 		}
