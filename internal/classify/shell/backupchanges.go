@@ -29,6 +29,9 @@ func (w *walker) backupChanges(c *call) {
 		w.add("backup.policy", unknown, "az backup policy set replaces a backup policy with one Chaperone does not read")
 	case c.name == "aws" && c.sub("s3api", "put-bucket-replication"):
 		w.add("backup.policy", unknown, "aws s3api put-bucket-replication replaces where the bucket's objects are copied: an off-site copy may stop")
+	case c.name == "aws" && c.sub("ec2", "modify-instance-attribute") && strings.Contains(strings.ToLower(strings.Join(argStrings(c.args), " ")), "shutdown-behavior") &&
+		strings.Contains(strings.ToLower(strings.Join(argStrings(c.args), " ")), "terminate"):
+		w.add("cloud.shutdown-terminates", destructive, "aws ec2 modify-instance-attribute makes a shutdown from inside the instance terminate it, with its instance-store and delete-on-termination volumes")
 	case c.name == "restic" && c.sub("unlock") && c.has("--remove-all"):
 		w.add("backup.stop", destructive, "restic unlock --remove-all removes the locks of backups and prunes still running, which then corrupt or fail")
 	}

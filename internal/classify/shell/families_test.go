@@ -2357,6 +2357,30 @@ func TestThirdRoundFamilies(t *testing.T) {
 	})
 }
 
+// Credentials printed by routes other than the usual readers, and
+// destruction carried in a request body or a less common verb.
+func TestFifthRoundReaders(t *testing.T) {
+	check(t, []want{
+		{"launchctl getenv AWS_SECRET_ACCESS_KEY", credential, "creds.config-print"},
+		{"systemctl show postgresql -p Environment", credential, "creds.config-print"},
+		{"systemctl show nginx", credential, "creds.config-print"},
+		{"docker-compose -f docker-compose.prod.yml config", credential, "creds.config-print"},
+		{"podman-compose config", credential, "creds.config-print"},
+		{"security dump-keychain -d", credential, "creds.config-print"},
+		{"aws ec2 describe-instance-attribute --instance-id i-1 --attribute userData", credential, "creds.config-print"},
+		{"cat ~/.rediscli_auth", credential, "creds.read-secret-file"},
+		{`curl -X POST http://consul:8500/v1/txn -d '[{"KV":{"Verb":"delete-tree","Key":"config"}}]'`, destructive, "http.delete-endpoint"},
+		{`curl -X POST https://api.heroku.com/apps/prod/dynos -d '{"command":"rm -rf /app"}'`, destructive, "fs.rm-recursive"},
+		{"sea-orm-cli migrate fresh", destructive, "app.migrate-undo-all"},
+		{"supabase stop --no-backup", destructive, "cloud.db-reset"},
+		{"aws ec2 modify-instance-attribute --instance-id i-1 --instance-initiated-shutdown-behavior terminate", destructive, "cloud.shutdown-terminates"},
+		{"systemctl show nginx -p ActiveState", write, ""},
+		{"docker-compose up -d", write, ""},
+		{"supabase stop", write, ""},
+		{`curl -X POST https://api.heroku.com/apps/prod/dynos -d '{"command":"rake db:migrate"}'`, write, ""},
+	})
+}
+
 // Backups undone without deleting one.
 func TestBackupsUndoneBySettings(t *testing.T) {
 	check(t, []want{
@@ -3572,7 +3596,7 @@ func TestRequestsByProtocolAndPlace(t *testing.T) {
 		{"curl --unix-socket /var/run/docker.sock -X POST http://localhost/volumes/prune", destructive, "http.delete-endpoint"},
 		{"curl --request-target /v1.43/containers/prune -X POST http://localhost/x", destructive, "http.delete-endpoint"},
 		// the Docker Engine API, on its socket or its TCP port
-		{`curl --unix-socket /var/run/docker.sock -d '{"Image":"alpine","Cmd":["rm","-rf","/h"],"HostConfig":{"Binds":["/:/h"]}}' -H 'Content-Type: application/json' http://localhost/containers/create`, unknown, "container.api"},
+		{`curl --unix-socket /var/run/docker.sock -d '{"Image":"alpine","Cmd":["rm","-rf","/h"],"HostConfig":{"Binds":["/:/h"]}}' -H 'Content-Type: application/json' http://localhost/containers/create`, destructive, "fs.rm-recursive"}, // the host bound at /h, emptied
 		{"curl --unix-socket /var/run/docker.sock -X POST http://localhost/containers/db/kill", unknown, "container.api"},
 		{"curl -X POST http://127.0.0.1:2375/volumes/prune", destructive, "http.delete-endpoint"},
 		{"curl --unix-socket /run/docker.sock http://localhost/v1.43/containers/web/json", credential, "creds.docker-inspect"},

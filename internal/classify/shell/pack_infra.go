@@ -262,7 +262,8 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 		return (c.name == "fly" || c.name == "flyctl") && (c.sub("destroy") || c.sub("apps", "destroy") || c.sub("volumes", "destroy") || c.sub("machine", "destroy") || c.sub("postgres", "destroy"))
 	}, Class: destructive, Reason: "destroys a Fly app, machine or volume"},
 	{ID: "cloud.db-reset", When: func(c *call) bool {
-		return c.name == "supabase" && c.sub("db", "reset") || c.name == "heroku" && c.sub("pg:reset")
+		// supabase stop --no-backup drops the local stack's data volumes.
+		return c.name == "supabase" && (c.sub("db", "reset") || c.sub("stop") && c.has("--no-backup")) || c.name == "heroku" && c.sub("pg:reset")
 	}, Class: destructive,
 		Reason: "resets a database, deleting all its data"},
 	{ID: "cloud.token", When: func(c *call) bool {
@@ -286,7 +287,7 @@ var cloudPack = &Pack{Name: "cloud", Commands: []string{"aws", "gcloud", "gsutil
 
 var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "rake", "artisan", "manage.py", "django-admin", "sequelize", "knex", "typeorm", "drizzle-kit", "alembic", "flask", "mix", "dotnet", "ef",
 	"flyway", "atlas", "goose", "dbmate", "migrate", "sqlx", "liquibase", "pg_dropcluster", "convex", "bin/rails", "sequelize-cli", "sqitch", "dbt",
-	"php", "hasura", "diesel", "mikro-orm"}, Rules: []Rule{
+	"php", "hasura", "diesel", "mikro-orm", "sea-orm-cli"}, Rules: []Rule{
 	{ID: "app.migrate-undo-all", When: func(c *call) bool {
 		// More frameworks' ways to roll every migration back or drop the
 		// database: Laravel's through php artisan, EF Core's, Ecto's,
@@ -304,6 +305,7 @@ var appsPack = &Pack{Name: "frameworks", Commands: []string{"prisma", "rails", "
 		case c.name == "hasura" && c.sub("migrate", "apply") && c.has("--down"):
 		case c.name == "diesel" && (c.sub("migration", "redo") && c.has("--all", "-a") || c.sub("migration", "revert") && c.has("--all", "-a") || c.sub("database", "reset") || c.sub("database", "drop")):
 		case c.name == "mikro-orm" && (c.sub("schema:fresh") || c.sub("schema:drop") || c.sub("migration:fresh") || c.sub("database:drop")):
+		case c.name == "sea-orm-cli" && (c.sub("migrate", "fresh") || c.sub("migrate", "reset") || c.sub("migrate", "refresh") || c.sub("migrate", "down") && !c.has("-n", "--num")):
 		default:
 			return false
 		}

@@ -177,7 +177,7 @@ func init() { register(configPrintersPack) }
 // configuration or in what they manage, with options or subcommands that
 // do not look like secret reads.
 var configPrintersPack = &Pack{Name: "config-printers",
-	Commands: []string{"kubectl", "oc", "docker", "podman", "helm", "terraform", "tofu", "aws", "gcloud", "firebase", "git", "dotenv", "docker-credential-osxkeychain",
+	Commands: []string{"kubectl", "oc", "docker", "podman", "docker-compose", "podman-compose", "launchctl", "systemctl", "security", "helm", "terraform", "tofu", "aws", "gcloud", "firebase", "git", "dotenv", "docker-credential-osxkeychain",
 		"docker-credential-pass", "docker-credential-secretservice", "docker-credential-desktop", "docker-credential-wincred", "docker-credential-ecr-login", "docker-credential-gcloud",
 		"rails", "dotnet", "console", "symfony"},
 	Rules: []Rule{
@@ -207,12 +207,25 @@ var configPrintersPack = &Pack{Name: "config-printers",
 					f, ok := c.flagValue("--format", "-f")
 					return c.sub("compose", "config") || !ok || strings.Contains(f, "Env") || strings.Contains(f, "json .") || strings.Contains(f, "{{json .}}")
 				}
+			case "docker-compose", "podman-compose":
+				// The standalone compose prints the resolved environment too.
+				return c.sub("config") || c.sub("convert")
+			case "launchctl":
+				return c.sub("getenv") || c.sub("export")
+			case "systemctl":
+				// A unit's Environment= holds its credentials.
+				return c.sub("show") && (!c.has("--property", "-p") || strings.Contains(strings.ToLower(strings.Join(argStrings(c.args), " ")), "environment")) ||
+					c.sub("show-environment")
+			case "security":
+				// Keychains dumped with their secrets (-d), or a password printed.
+				return c.sub("dump-keychain") && c.has("-d") || (c.sub("find-generic-password") || c.sub("find-internet-password")) && c.has("-w", "-g")
 			case "helm":
 				return c.sub("get", "values") || c.sub("get", "all") || c.sub("get", "manifest")
 			case "terraform", "tofu":
 				return c.sub("console")
 			case "aws":
 				return c.sub("lambda", "get-function-configuration") || c.sub("lambda", "get-function") || c.sub("ecs", "describe-task-definition") ||
+					c.sub("ec2", "describe-instance-attribute") && strings.Contains(strings.ToLower(strings.Join(argStrings(c.args), " ")), "userdata") ||
 					c.sub("eks", "get-token") || c.sub("ecr", "get-login-password") || c.sub("sts", "get-session-token") ||
 					c.sub("secretsmanager", "get-secret-value") || c.sub("ssm", "get-parameter") && c.has("--with-decryption") ||
 					c.sub("ssm", "get-parameters") && c.has("--with-decryption") || c.sub("configure", "export-credentials")

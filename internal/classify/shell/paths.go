@@ -116,6 +116,8 @@ var secretBases = []string{
 	"deploy_key", "deploy_key.pem", "backup-identity.txt", "chaperone.yaml", "chaperone.yml", "local.settings.json", ".flaskenv", ".viminfo", "service-account.json", "service_account.json", "serviceaccount.json", "client_secret.json",
 	"serviceaccountkey.json", "gcp-key.json", "gcp-credentials.json", "kubeconfig.yaml", "kubeconfig.yml", "vault_pass.txt",
 	"vault-pass.txt", ".vault_pass.txt", "vault_password", "vault_password.txt", ".pg_service.conf", "pg_service.conf",
+	// Database clients' saved logins.
+	".rediscli_auth", ".cqlshrc", ".mongoshrc.js", ".mongorc.js", ".clickhouse-client/config.xml", ".influxdbv2/configs",
 }
 
 // secretFragments are paths (or path parts) that hold credentials.

@@ -95,6 +95,7 @@ func (w *walker) requestEffect(c *call, in input) {
 	}
 	if !reads(r.method) && r.method != "RAW" && r.readable {
 		w.bodySettings(c, r)
+		w.bodyCommands(r)
 	}
 	if !reads(r.method) {
 		for _, seg := range strings.Split(r.url.Path, "/") {
@@ -237,7 +238,7 @@ var (
 	// deletingBody: bodies that delete whatever the endpoint (Elasticsearch
 	// bulk deletes and alias removals, a script setting ctx.op to delete,
 	// Solr's delete query).
-	deletingBody = regexp.MustCompile(`"remove_index"|\{\s*"delete"\s*:\s*\{|ctx\.op\s*=\s*\\?["']delete|<delete>|"type"\s*:\s*"(?:rebuild|restore|power_off|shutdown|destroy)"|pending_deletion|(?m)^\s*(?:flush_all|FLUSHALL|FLUSHDB)\b`)
+	deletingBody = regexp.MustCompile(`"remove_index"|"Verb"\s*:\s*"delete(?:-tree|-cas)?"|\{\s*"delete"\s*:\s*\{|ctx\.op\s*=\s*\\?["']delete|<delete>|"type"\s*:\s*"(?:rebuild|restore|power_off|shutdown|destroy)"|pending_deletion|(?m)^\s*(?:flush_all|FLUSHALL|FLUSHDB)\b`)
 )
 
 // parsedRequest is the request of one call, read once.
@@ -308,6 +309,30 @@ var disablingPath = regexp.MustCompile(`(?i)disable[-_]?(?:backups?|protection|p
 // bodySettings reads a request's settings (a JSON or form body, and the
 // path) as the command line's are read: a protection turned off, a
 // repository or bucket made public.
+// bodyCommands: a body whose members a service runs as a command (a
+// one-off dyno's command, a job's script) is judged as that command.
+func (w *walker) bodyCommands(r request) {
+	if !looksLikeJSON(r.body) {
+		return
+	}
+	scripts, argvs := manifestValues(r.body)
+	for _, sc := range scripts {
+		w.script(sc, 1)
+	}
+	for _, argv := range argvs {
+		args := make([]arg, len(argv))
+		for i, a := range argv {
+			args[i] = arg{s: a}
+		}
+		w.command(args, input{}, 1)
+	}
+}
+
+func looksLikeJSON(s string) bool {
+	t := strings.TrimSpace(s)
+	return strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")
+}
+
 func (w *walker) bodySettings(c *call, r request) {
 	var pairs [][2]string
 	var doc any
