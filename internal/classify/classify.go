@@ -15,7 +15,7 @@ import (
 	"github.com/chaperone/chaperone/internal/strictjson"
 )
 
-var shellClassifier = shell.Classifier{SQL: sql.Reasons, REST: restReasons}
+var shellClassifier = shell.Classifier{SQL: sql.Unasked, REST: restReasons}
 
 // restReasons judges a provider REST request from the shell exactly as the
 // gateway's profile for that provider does.

@@ -44,6 +44,13 @@ func TestPsqlStatementsUseTheSQLClassifier(t *testing.T) {
 		`psql -c "DO \$\$ BEGIN EXECUTE 'x'; END \$\$"`:              action.ClassUnknown,
 		// Other dialects keep the conservative keyword check.
 		`mysql -e "DELETE FROM bookings WHERE id = 7"`: action.ClassDestructive,
+		// A filter that pins no column to one value may reach every row,
+		// and from the shell nothing can ask the data: unknown, unless
+		// the line carries a Chaperone token (the gateway asks).
+		`psql -c "DELETE FROM users WHERE id > 0"`:                                       action.ClassUnknown,
+		`psql -c "UPDATE accounts SET balance = 0 WHERE balance >= 0"`:                   action.ClassUnknown,
+		`sqlite3 app.db "UPDATE users SET x = 1 WHERE length(name) >= 0"`:                action.ClassUnknown,
+		`PGPASSWORD=chp_x psql -h 127.0.0.1 -c "DELETE FROM t WHERE created_at < now()"`: action.ClassWrite,
 	} {
 		if got := Classify(action.KindShell, cmd); got.Class != want {
 			t.Errorf("%s: %s %v, want %s", cmd, got.Class, got.Reasons, want)

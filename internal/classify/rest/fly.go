@@ -171,7 +171,7 @@ func blank(v any) bool {
 }
 
 // flyShell reads the command of a machine exec, SQL included.
-var flyShell = shell.Classifier{SQL: sql.Reasons}
+var flyShell = shell.Classifier{SQL: sql.Unasked}
 
 // judgeExec reads the command an exec runs with the shell guard: an exec
 // of `rm -rf /data` is as destructive as typing it. What the guard cannot

@@ -356,6 +356,11 @@ func (w *walker) statements(lang, client string, a arg) {
 		sql := func(text string) []action.Reason { return keyword.Classify(action.KindSQL, text) }
 		if lang == "postgres" && w.c.SQL != nil {
 			sql = w.c.SQL
+			if w.viaGateway {
+				sql = func(text string) []action.Reason {
+					return slices.DeleteFunc(w.c.SQL(text), func(r action.Reason) bool { return r.ID == "sql.reach-unknown" })
+				}
+			}
 		}
 		text := a.s
 		if lang == "sql" && strings.EqualFold(w.useDB, "mysql") {
@@ -370,7 +375,7 @@ func (w *walker) statements(lang, client string, a arg) {
 			// other findings do not: a function it does not know may be
 			// the dialect's own.
 			for _, r := range w.c.SQL(a.s) {
-				if r.Class == destructive {
+				if r.Class == destructive || r.ID == "sql.reach-unknown" {
 					rs = append(rs, r)
 				}
 			}

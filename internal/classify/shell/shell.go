@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -96,7 +97,10 @@ func (c *Classifier) Classify(text string) Result {
 // ClassifyIn classifies a command line run in dir, where the scripts it
 // runs (bash x.sh, npm run, make) are read from.
 func (c *Classifier) ClassifyIn(text, dir string) Result {
-	return c.walk(dir, func(w *walker) { w.script(text, 0) })
+	return c.walk(dir, func(w *walker) {
+		w.viaGateway = strings.Contains(text, "chp_")
+		w.script(text, 0)
+	})
 }
 
 // walk runs judge over a walker fresh for one classification in dir.
@@ -156,6 +160,10 @@ type walker struct {
 	// useDB is the database a MySQL-like client was started in (-D
 	// mysql): its statements name that database's tables bare.
 	useDB string
+	// viaGateway: the line carries a Chaperone token (PGPASSWORD=chp_…, a
+	// DSN with one), so its database clients reach Chaperone's gateway,
+	// which asks the data what a filtered write reaches.
+	viaGateway bool
 }
 
 func (w *walker) add(id string, class action.Class, msg string) {

@@ -125,6 +125,20 @@ func Classify(text string) Result {
 // guard's psql -c and heredoc SQL).
 func Reasons(text string) []action.Reason { return Classify(text).Reasons }
 
+// Unasked is Reasons for a statement whose reach nobody can ask the
+// database about before it runs: one a shell command sends (psql -c),
+// where the gateway's every-row question is not asked. A filtered UPDATE
+// or DELETE whose filter does not pin a column to one value may reach
+// every row however it is spelt (WHERE id > 0), so it is unknown.
+func Unasked(text string) []action.Reason {
+	r := Classify(text)
+	if (r.RowWrites || r.HiddenRowWrites) && len(r.Pins) == 0 {
+		return append(slices.Clone(r.Reasons), action.Reason{ID: "sql.reach-unknown", Class: action.ClassUnknown,
+			Message: "whether this write's filter leaves any row out is a question for the data, which a command outside Chaperone's PostgreSQL gateway cannot ask; send it through the gateway, which asks"})
+	}
+	return r.Reasons
+}
+
 type walker struct {
 	res   Result
 	seen  map[string]bool
