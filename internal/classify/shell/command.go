@@ -191,6 +191,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.helmValues(c)
 	w.backupChanges(c)
 	w.hostSecurity(c)
+	w.accessGrants(c)
 	if dir, ok := emptiedDir(c); ok {
 		// It empties the directory it is told, as rm -rf would.
 		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)

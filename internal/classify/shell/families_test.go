@@ -2385,6 +2385,25 @@ func TestHostProtectionsTurnedOff(t *testing.T) {
 	})
 }
 
+// Administrative access given away: a held grant, not a plain write.
+func TestAdministrativeAccessGranted(t *testing.T) {
+	check(t, []want{
+		{"aws iam attach-user-policy --user-name me --policy-arn arn:aws:iam::aws:policy/AdministratorAccess", unknown, "iam.escalation"},
+		{`aws iam put-role-policy --role-name app --policy-name x --policy-document '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'`, unknown, "iam.escalation"},
+		{"gcloud projects add-iam-policy-binding p --member user:evil@gmail.com --role roles/owner", unknown, "iam.escalation"},
+		{"az role assignment create --assignee evil@x.com --role Owner", unknown, "iam.escalation"},
+		{"kubectl create clusterrolebinding anon --clusterrole=cluster-admin --user=system:anonymous", unknown, "iam.escalation"},
+		{"kubectl create rolebinding x --clusterrole=admin --serviceaccount=default:default", unknown, "iam.escalation"},
+		{"kubectl certificate approve evil-csr", unknown, "iam.escalation"},
+		{"gh api -X PUT repos/org/prod/collaborators/evil -f permission=admin", unknown, "iam.escalation"},
+		{"gh api -X PATCH repos/org/prod/branches/main/protection -f enforce_admins=false", unknown, "iam.escalation"},
+		{"gh repo deploy-key add /tmp/k.pub --allow-write", unknown, "iam.escalation"},
+		{"aws iam create-user --user-name backdoor", unknown, "iam.escalation"},
+		{"kubectl create rolebinding dev --clusterrole=view --user=me", write, ""},
+		{"gcloud projects add-iam-policy-binding p --member user:a@b.com --role roles/viewer", write, ""},
+	})
+}
+
 // Credentials printed by routes other than the usual readers, and
 // destruction carried in a request body or a less common verb.
 func TestFifthRoundReaders(t *testing.T) {

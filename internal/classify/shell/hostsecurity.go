@@ -126,3 +126,29 @@ func (w *walker) remoteShell(c *call) {
 // socketShell: code that joins a shell to a socket (os.dup2 of a
 // socket, perl's open(STDIN, ">&S"), awk's /inet/tcp).
 var socketShell = regexp.MustCompile(`(?s)socket.*(?:dup2|>&\s*[A-Z$])|/inet/(?:tcp|udp)/|\bpty\.spawn\b.*socket|socket.*\bpty\.spawn\b|TCPSocket.*(?:exec|spawn|system)|fsockopen.*(?:exec|shell_exec|system|proc_open)`)
+
+// adminGrant: a role, policy or permission that gives everything.
+var adminGrant = regexp.MustCompile(`(?i)AdministratorAccess|IAMFullAccess|PowerUserAccess|"Action"\s*:\s*(?:"\*"|\[\s*"\*"\s*\])|"Action"\s*:\s*"iam:\*"|roles/(?:owner|editor|resourcemanager\.organizationAdmin|iam\.securityAdmin)\b|--role[= ]["']?(?:Owner|Contributor|User Access Administrator)\b|\bcluster-admin\b|--clusterrole[= ]["']?admin\b|permission=(?:admin|maintain)\b|access_level=(?:50|40)\b|\brole=(?:admin|owner)\b|enforce_admins=false|required_pull_request_reviews=null|system:(?:anonymous|unauthenticated)\b|--member[= ]["']?allUsers\b|allAuthenticatedUsers`)
+
+// accessGrants judges a command that gives an account, a key or the
+// public administrative access, or takes a protection of the code away.
+func (w *walker) accessGrants(c *call) {
+	switch c.name {
+	case "aws", "gcloud", "az", "kubectl", "oc", "gh", "glab", "doctl", "oci", "gsutil":
+	default:
+		return
+	}
+	text := strings.Join(argStrings(c.args), " ")
+	switch {
+	case adminGrant.MatchString(text):
+		w.add("iam.escalation", unknown, c.name+" grants administrative access ("+adminGrant.FindString(text)+"): whoever holds it can do anything, destruction included")
+	case (c.name == "kubectl" || c.name == "oc") && c.sub("certificate", "approve"):
+		w.add("iam.escalation", unknown, c.name+" certificate approve signs a client certificate: whoever holds its key acts as the identity it names")
+	case c.name == "gh" && (c.sub("ssh-key", "add") || c.sub("repo", "deploy-key", "add") && c.has("--allow-write")):
+		w.add("iam.escalation", unknown, "gh adds a key that can push: whoever holds it writes to the repositories")
+	case c.name == "aws" && (c.sub("iam", "create-user") || c.sub("iam", "add-user-to-group") || c.sub("iam", "create-login-profile")):
+		w.add("iam.escalation", unknown, "aws iam "+c.subAt(1)+" gives a new identity access to the account")
+	case c.name == "aws" && c.sub("s3api", "put-bucket-policy"):
+		w.add("iam.escalation", unknown, "aws s3api put-bucket-policy replaces who may read and write the bucket, with a policy Chaperone does not read")
+	}
+}
