@@ -144,8 +144,8 @@ func (w *walker) accessGrants(c *call) {
 		w.add("iam.escalation", unknown, c.name+" grants administrative access ("+adminGrant.FindString(text)+"): whoever holds it can do anything, destruction included")
 	case (c.name == "kubectl" || c.name == "oc") && c.sub("certificate", "approve"):
 		w.add("iam.escalation", unknown, c.name+" certificate approve signs a client certificate: whoever holds its key acts as the identity it names")
-	case c.name == "gh" && (c.sub("ssh-key", "add") || c.sub("repo", "deploy-key", "add") && c.has("--allow-write")):
-		w.add("iam.escalation", unknown, "gh adds a key that can push: whoever holds it writes to the repositories")
+	case c.name == "gh" && c.sub("repo", "deploy-key", "add") && c.has("--allow-write"):
+		w.add("iam.escalation", unknown, "gh adds a deploy key that can push: whoever holds it writes to the repository")
 	case c.name == "aws" && (c.sub("iam", "create-user") || c.sub("iam", "add-user-to-group") || c.sub("iam", "create-login-profile")):
 		w.add("iam.escalation", unknown, "aws iam "+c.subAt(1)+" gives a new identity access to the account")
 	case c.name == "aws" && c.sub("s3api", "put-bucket-policy"):
