@@ -2385,6 +2385,14 @@ func TestHostProtectionsTurnedOff(t *testing.T) {
 	})
 }
 
+// Test and tooling output is build output.
+func TestTestOutputIsDisposable(t *testing.T) {
+	check(t, []want{
+		{"rm -rf .nyc_output", write, ""},
+		{"rm -rf storybook-static test-results playwright-report", write, ""},
+	})
+}
+
 // Administrative access given away: a held grant, not a plain write.
 func TestAdministrativeAccessGranted(t *testing.T) {
 	check(t, []want{

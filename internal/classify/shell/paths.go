@@ -69,6 +69,9 @@ var buildDirs = []string{
 	"tmp", ".tmp", "temp", "obj", ".gradle", ".terraform", "htmlcov", ".tox", ".nox", "bin-debug",
 	".venv", "venv", "vendor", ".eggs", ".angular", ".expo", ".docusaurus", ".vite", ".output", ".vercel", ".serverless",
 	".dart_tool", ".build", "DerivedData", "Pods", "bower_components", "jspm_packages", ".pnpm-store", ".yarn-cache",
+	// Test and tooling output.
+	".nyc_output", "storybook-static", "test-results", "playwright-report", "blob-report", ".eslintcache", ".stylelintcache",
+	".jest-cache", ".hypothesis", ".benchmarks", "junit-reports",
 }
 
 // disposableNames are file patterns that only ever hold build output.
