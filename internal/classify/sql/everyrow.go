@@ -42,6 +42,9 @@ type RowProbe struct {
 	// CURRENT_TIMESTAMP, 'now'::timestamptz), which answers the same for
 	// the question and the write only when both run in one transaction.
 	Clock bool
+	// After answers, in the write's own transaction once it has run,
+	// whether it left no row of a table it wrote untouched (everyrow_after.go).
+	After string
 
 	upserts  []upsertTarget
 	cascades []cascadeWrite
@@ -149,6 +152,7 @@ func EveryRowProbe(text string) (RowProbe, error) {
 		return RowProbe{}, fmt.Errorf("%w: %v", ErrNoProbe, err)
 	}
 	rp.Query = out
+	rp.After = afterQuery(rp.cascades)
 	return rp, nil
 }
 

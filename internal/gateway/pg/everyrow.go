@@ -36,6 +36,7 @@ import (
 // rowCheck is the question for one statement text.
 type rowCheck struct {
 	probe  string
+	after  string       // asked after the write in the transaction the question opened
 	params map[int]bool // the parameters probe uses
 	tables []string
 	pins   []sql.Pin
@@ -51,7 +52,7 @@ func rowCheckOf(text string, pins []sql.Pin) (*rowCheck, error) {
 	if err != nil || rp.Query == "" {
 		return nil, err
 	}
-	return &rowCheck{probe: rp.Query, params: rp.Params, tables: rp.Tables, pins: pins, clock: rp.Clock}, nil
+	return &rowCheck{probe: rp.Query, after: rp.After, params: rp.Params, tables: rp.Tables, pins: pins, clock: rp.Clock}, nil
 }
 
 // checksRows says whether an action the policy let through is a write
@@ -135,7 +136,9 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage, open b
 		lead = wrapMessages()
 	}
 	rows, err := s.ask("whether a write reaches every row", parse, bind, lead...)
-	s.wrapOpen = s.wrapOpen || wrap
+	if wrap {
+		s.wrapOpen, s.wrapCheck = true, c.after
+	}
 	if err != nil {
 		return false, err
 	}

@@ -109,17 +109,16 @@ type session struct {
 	portals map[string]*checkedPortal
 
 	// wrapOpen says the question of a write in the client's current cycle
-	// opened the transaction the cycle runs in; wraps are the numbers of
-	// the client's ReadyForQuery messages each followed by Chaperone's
-	// COMMIT of such a transaction, wrapN how many, and wrapTail that the
-	// first one's ReadyForQuery was held back and its COMMIT is being
-	// answered (wrap.go). wraps and wrapTail are under mu. txNames are the
-	// prepared statements that control the transaction.
-	wrapOpen bool
-	wraps    []int
-	wrapTail bool
-	wrapN    atomic.Int32
-	txNames  map[string]bool
+	// opened the transaction the cycle runs in; wraps are the ends of such
+	// transactions still to be answered, wrapN how many (wrap.go). wraps is
+	// under mu. txNames are the prepared statements that control the
+	// transaction.
+	wrapOpen  bool
+	wrapCheck string // the question to ask after the write, before COMMIT
+	wraps     []*wrapEnd
+	wrapN     atomic.Int32
+	wrapAfter atomic.Bool // the after-question's answers are coming
+	txNames   map[string]bool
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
@@ -346,7 +345,7 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 		}
 		switch typ {
 		case 'S', 'Q', 'F':
-			if s.closeWrap() != nil {
+			if s.closeWrap(ctx) != nil {
 				return
 			}
 			s.cycleN, s.cycleExec = 0, false
@@ -540,7 +539,7 @@ func (s *session) fromUpstream() {
 			}
 			return
 		}
-		if s.wrapN.Load() > 0 && (typ == 'Z' || typ == 'C' || typ == 'N') {
+		if s.wrapN.Load() > 0 && (typ == 'Z' || typ == 'C' || typ == 'N' || typ == 'E') || s.wrapAfter.Load() && typ != 'S' && typ != 'A' {
 			if s.wrapped(typ, n) != nil {
 				return
 			}
@@ -557,22 +556,7 @@ func (s *session) fromUpstream() {
 		switch typ {
 		case 'E':
 			body, err := readBody(s.ur, n, 1<<20)
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			if s.readies == s.owedCycle {
-				s.cycleErr = true
-			}
-			s.cycleFailed()
-			s.spendsFailed()
-			s.mu.Unlock()
-			if mine := s.swap(body); mine != nil {
-				err = send(s.cw, mine)
-			} else {
-				err = writeRaw(s.cw, typ, body)
-			}
-			if err != nil {
+			if err != nil || s.relayError(body) != nil {
 				return
 			}
 		case 'S':
@@ -628,6 +612,22 @@ func (s *session) fromUpstream() {
 	}
 }
 
+// relayError relays the upstream's error: the cycle failed, and a forged
+// statement's syntax error becomes Chaperone's refusal.
+func (s *session) relayError(body []byte) error {
+	s.mu.Lock()
+	if s.readies == s.owedCycle {
+		s.cycleErr = true
+	}
+	s.cycleFailed()
+	s.spendsFailed()
+	s.mu.Unlock()
+	if mine := s.swap(body); mine != nil {
+		return send(s.cw, mine)
+	}
+	return writeRaw(s.cw, 'E', body)
+}
+
 // readyForQuery relays a ReadyForQuery: the client's cycle is over.
 func (s *session) readyForQuery(body []byte) error {
 	if len(body) != 1 {
@@ -671,17 +671,24 @@ func (s *session) wrapped(typ byte, n int) error {
 	if err != nil {
 		return err
 	}
-	skip, last := s.wrapAnswer(typ, body)
+	skip, last, refused := s.wrapAnswer(typ, body)
 	switch {
 	case skip:
 		return nil
 	case typ == 'Z':
 		if last {
 			s.wrapN.Add(-1)
+			if refused != nil {
+				if err := send(s.cw, refused); err != nil {
+					return err
+				}
+			}
 		}
 		err = s.readyForQuery(body)
 	case typ == 'C' && s.tracksTags():
 		err = s.completed(body)
+	case typ == 'E':
+		err = s.relayError(body)
 	default:
 		err = writeRaw(s.cw, typ, body)
 	}

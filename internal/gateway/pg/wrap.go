@@ -1,7 +1,15 @@
 package pg
 
 import (
+	"cmp"
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/chaperone/chaperone/internal/audit"
 )
 
 // Outside a transaction block, the every-row question and the write would
@@ -52,52 +60,162 @@ func wrapMessages() []pgproto3.FrontendMessage {
 	}
 }
 
-// closeWrap commits the transaction a question opened, once the client's
+// wrapEnd is the end of a transaction a question opened: after the
+// client's ReadyForQuery (held back, at number at), the answers of the
+// after-question when there is one, then of Chaperone's COMMIT or ROLLBACK.
+type wrapEnd struct {
+	at      int
+	phase   int   // 0: the client's cycle; 1: the after-question; 2: COMMIT or ROLLBACK
+	rows    int64 // the most rows a command of the cycle reported, -1 unknown
+	after   chan afterAnswer
+	answer  afterAnswer
+	refused *pgproto3.ErrorResponse
+}
+
+type afterAnswer struct {
+	value string // "t", "f", or "" when no row came
+	err   string
+}
+
+// closeWrap ends the transaction a question opened, once the client's
 // cycle has been forwarded up to its sync point (a Sync, a Query or a
-// FunctionCall). COMMIT of a failed transaction rolls it back.
-func (s *session) closeWrap() error {
+// FunctionCall): it asks the after-question, and commits, or rolls back
+// a write that left no row of its table untouched. COMMIT of a failed
+// transaction rolls it back.
+func (s *session) closeWrap(ctx context.Context) error {
 	if !s.wrapOpen {
 		return nil
 	}
-	s.wrapOpen = false
+	check := s.wrapCheck
+	s.wrapOpen, s.wrapCheck = false, ""
+	end := &wrapEnd{at: s.syncs, rows: -1}
+	if check != "" {
+		end.after = make(chan afterAnswer, 1)
+	}
 	s.mu.Lock()
-	s.wraps = append(s.wraps, s.syncs)
+	s.wraps = append(s.wraps, end)
 	s.mu.Unlock()
 	s.wrapN.Add(1)
-	return writeRaw(s.uw, 'Q', []byte("COMMIT\x00"))
+	if check == "" {
+		return writeRaw(s.uw, 'Q', []byte("COMMIT\x00"))
+	}
+	if err := writeRaw(s.uw, 'Q', append([]byte(check), 0)); err != nil {
+		return err
+	}
+	if err := s.uw.Flush(); err != nil {
+		return err
+	}
+	var a afterAnswer
+	select {
+	case a = <-end.after:
+	case <-time.After(cmp.Or(s.g.resolveWait, 30*time.Second)):
+		s.end(fatal("08006", "Chaperone ended the session: the upstream did not answer whether a write reached every row"))
+		return errUnresolvable
+	}
+	s.mu.Lock()
+	rows := end.rows
+	s.mu.Unlock()
+	var refused *pgproto3.ErrorResponse
+	switch {
+	case strings.HasPrefix(a.err, "25P02"):
+		// The cycle failed: nothing of it commits.
+	case a.err != "":
+		refused = pgError(CodeDenied, "Chaperone rolled back this write: it could not ask, after the write, whether it left any row of its table untouched: "+a.err, "", "")
+	case a.value == "t" && rows != 0 && rows != 1:
+		refused = pgError(CodeDenied, "Chaperone rolled back this write [sql.every-row]: it reached every row of its table, though the question before it found rows left out (another session changed them in between)",
+			"", "send it again: it is then asked about, and held for approval, as it reaches")
+	}
+	if refused == nil {
+		return writeRaw(s.uw, 'Q', []byte("COMMIT\x00"))
+	}
+	s.mu.Lock()
+	end.refused = refused
+	s.mu.Unlock()
+	if s.g.Record != nil {
+		if err := s.g.Record(ctx, audit.Event{Type: audit.PGRefusedStatement, Actor: "token:" + s.tok.ID,
+			Data: map[string]string{"upstream": s.upstream.Name, "env": s.upstream.Env, "finding": "sql.every-row-after", "reason": refused.Message}}); err != nil {
+			s.g.Log.Warn("recording a rolled-back write", "err", err)
+		}
+	}
+	return writeRaw(s.uw, 'Q', []byte("ROLLBACK\x00"))
 }
 
 // wrapAnswer decides, in fromUpstream, what becomes of a message of type
-// typ while wrapped cycles are pending: the client's ReadyForQuery of a
-// wrapped cycle is held back (it reports Chaperone's open transaction),
-// and of the COMMIT that follows, its command tag and the notice that no
-// transaction was open are dropped; its error, reports and notifications
-// go to the client, and its ReadyForQuery ends the client's cycle. skip
-// says the message is not relayed; last that it is that ReadyForQuery.
-func (s *session) wrapAnswer(typ byte, body []byte) (skip, last bool) {
+// typ while transactions a question opened are ending: the commands'
+// row counts are noted; the client's ReadyForQuery (it reports the open
+// transaction) is held back; the after-question's answers go to closeWrap;
+// of the COMMIT or ROLLBACK, the command tag and the notice that no
+// transaction was open are dropped, its error goes to the client, and its
+// ReadyForQuery ends the client's cycle, after the refusal when there is
+// one. skip says the message is not relayed; last that it is that
+// ReadyForQuery.
+func (s *session) wrapAnswer(typ byte, body []byte) (skip, last bool, refused *pgproto3.ErrorResponse) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.wraps) == 0 || s.wraps[0] != s.readies+1 {
-		return false, false
+	if len(s.wraps) == 0 || s.wraps[0].at != s.readies+1 {
+		return false, false, nil
 	}
-	if !s.wrapTail {
-		if typ == 'Z' {
-			s.wrapTail = true
-			return true, false
+	end := s.wraps[0]
+	switch end.phase {
+	case 0:
+		switch typ {
+		case 'C':
+			end.rows = max(end.rows, tagRows(body))
+		case 'Z':
+			end.phase = 2
+			if end.after != nil {
+				end.phase = 1
+				s.wrapAfter.Store(true)
+			}
+			return true, false, nil
 		}
-		return false, false
+		return false, false, nil
+	case 1:
+		switch typ {
+		case 'D':
+			var d pgproto3.DataRow
+			if d.Decode(body) == nil && len(d.Values) == 1 {
+				end.answer.value = string(d.Values[0])
+			}
+		case 'E':
+			var e pgproto3.ErrorResponse
+			e.Decode(body)
+			end.answer.err = e.Code + " " + e.Message
+		case 'S', 'A':
+			return false, false, nil // reports and notifications are the session's
+		case 'Z':
+			end.phase = 2
+			s.wrapAfter.Store(false)
+			end.after <- end.answer
+		}
+		return true, false, nil
 	}
 	switch typ {
 	case 'C':
-		return true, false
+		return true, false, nil
 	case 'N':
 		var n pgproto3.NoticeResponse
-		return n.Decode(body) == nil && n.Code == "25P01", false
+		return n.Decode(body) == nil && n.Code == "25P01", false, nil
 	case 'Z':
-		s.wraps, s.wrapTail = s.wraps[1:], false
-		return false, true
+		s.wraps = s.wraps[1:]
+		return false, true, end.refused
 	}
-	return false, false
+	return false, false, nil
+}
+
+// tagRows is the row count a command tag ends with (UPDATE 20, INSERT 0 3),
+// or -1.
+func tagRows(body []byte) int64 {
+	tag, _, _ := cstring(body)
+	i := strings.LastIndexByte(tag, ' ')
+	if i < 0 {
+		return -1
+	}
+	n, err := strconv.ParseInt(tag[i+1:], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // wrapRefusal refuses transaction control in a cycle that runs in a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -34,6 +35,88 @@ func (s *rawSession) status(msgs ...pgproto3.FrontendMessage) (codes []string, r
 		case *pgproto3.ReadyForQuery:
 			return codes, rows, x.TxStatus
 		}
+	}
+}
+
+// At READ COMMITTED another session's commit between the question and the
+// write is seen by the write alone: the question found rows left out, and
+// the write, held back by a lock until that commit, then reached every
+// row. The question's transaction asks again after the write, before it
+// commits, and rolls back a write that left no row untouched.
+func TestAWriteThatReachedEveryRowAfterTheQuestionIsRolledBack(t *testing.T) {
+	e := setup(t)
+	for _, form := range []string{"simple", "extended"} {
+		e.pg.Exec(t, e.stageDB, `DROP TABLE IF EXISTS rc; CREATE TABLE rc (id int, flag bool, v text);
+			INSERT INTO rc SELECT g, g <= 10, 'v' FROM generate_series(1, 20) g`)
+		s := e.rawTo(t, e.stageToken, "app-staging")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		other, err := pgx.Connect(ctx, e.pg.DSN(e.stageDB))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The other session flags the rest and holds a lock the write
+		// must wait for, but the question need not.
+		if _, err := other.Exec(ctx, "BEGIN; UPDATE rc SET flag = true WHERE id > 10; LOCK TABLE rc IN SHARE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			codes []string
+			tx    byte
+		}
+		done := make(chan result, 1)
+		q := "UPDATE rc SET v = 'gone' WHERE flag"
+		go func() {
+			var r result
+			if form == "simple" {
+				r.codes, _, r.tx = s.status(&pgproto3.Query{String: q})
+			} else {
+				r.codes, _, r.tx = s.status(&pgproto3.Parse{Query: q}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			}
+			done <- r
+		}()
+		waitForLockWait(t, e, "UPDATE rc SET v = 'gone'")
+		if _, err := other.Exec(ctx, "COMMIT"); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if len(r.codes) != 1 || r.codes[0] != CodeDenied || r.tx != 'I' {
+			t.Fatalf("%s: codes %v, status %c", form, r.codes, r.tx)
+		}
+		var gone int
+		if err := other.QueryRow(ctx, "SELECT count(*) FROM rc WHERE v = 'gone'").Scan(&gone); err != nil {
+			t.Fatal(err)
+		}
+		if gone != 0 {
+			t.Fatalf("%s: %d rows written, want none: the write reached every row", form, gone)
+		}
+		// Sent again, it is asked about as it now reaches: held.
+		if codes, _, tx := s.status(&pgproto3.Query{String: q}); len(codes) != 1 || !strings.HasPrefix(codes[0], "CP") || tx != 'I' {
+			t.Fatalf("%s again: codes %v, status %c", form, codes, tx)
+		}
+		other.Close(ctx)
+		cancel()
+	}
+}
+
+// waitForLockWait waits until a backend running a query that starts with
+// prefix waits for a lock.
+func waitForLockWait(t *testing.T, e *env, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		onDB(t, e, e.stageDB, func(ctx context.Context, c *pgx.Conn) {
+			if err := c.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 || '%'", prefix).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no backend waits for a lock running %q", prefix)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
