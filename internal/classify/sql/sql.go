@@ -113,12 +113,25 @@ func Classify(text string) Result {
 	w.everyLargeObject()
 	w.judgeable(w.onlyAlters)
 	w.res.Contained = w.plainDML && !w.calls
-	if w.unpinned || w.statements != 1 && !w.res.Contained {
+	if w.unpinned || w.statements != 1 && !(w.pinnable && !w.calls) {
 		// Several plain reads and writes cannot change what a later one's
 		// names resolve to, or the table's keys; anything else can.
 		w.res.Pins = nil
 	}
 	return w.res
+}
+
+// blockBoundary: BEGIN, START TRANSACTION, COMMIT or END.
+func blockBoundary(st *pg_query.Node) bool {
+	t := st.GetTransactionStmt()
+	if t == nil {
+		return false
+	}
+	switch t.GetKind() {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START, pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
+		return true
+	}
+	return false
 }
 
 // Reasons is Classify for callers that need only the findings (the shell
@@ -151,9 +164,12 @@ type walker struct {
 	// level. judgeable reads them.
 	// settingsRow holds the set_config calls whose setting a WHERE on
 	// pg_settings names (pinSettingsRow).
-	settingsRow      map[*pg_query.FuncCall]string
-	touched          map[string]int
-	onlyAlters       bool
+	settingsRow map[*pg_query.FuncCall]string
+	touched     map[string]int
+	onlyAlters  bool
+	// pinnable: every top-level statement is plain DML or opens or ends
+	// a transaction block, so none changes a later one's keys or names.
+	pinnable         bool
 	nestedTypeChange bool
 	// plainDML is whether every top-level statement is a SELECT (without
 	// INTO), INSERT, UPDATE or DELETE; calls whether a function call
@@ -250,6 +266,7 @@ func (w *walker) tree(sql string, tree *pg_query.ParseResult, depth int, first b
 		if first {
 			w.onlyAlters = len(tree.GetStmts()) > 0
 			w.plainDML = w.onlyAlters
+			w.pinnable = w.onlyAlters
 		}
 		for _, raw := range tree.GetStmts() {
 			st := raw.GetStmt()
@@ -261,6 +278,9 @@ func (w *walker) tree(sql string, tree *pg_query.ParseResult, depth int, first b
 			}
 			if !plainDML(st) {
 				w.plainDML = false
+				if !blockBoundary(st) {
+					w.pinnable = false
+				}
 			}
 		}
 	}

@@ -110,6 +110,9 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage, open b
 	if s.tx != 'T' && !wrap && (c.clock || b != nil && clockValues(b)) {
 		return false, errClock
 	}
+	// In the client's own block, with nothing in flight, the write is
+	// asked about again after it runs (wrap.go).
+	inBlock := open && !wrap && s.idleInBlock()
 	name := nonce("chaperone_rows_")
 	parse := &pgproto3.Parse{Name: name, Query: c.probe}
 	bind := &pgproto3.Bind{DestinationPortal: name, PreparedStatement: name}
@@ -136,8 +139,11 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage, open b
 		lead = wrapMessages()
 	}
 	rows, err := s.ask("whether a write reaches every row", parse, bind, lead...)
-	if wrap {
+	switch {
+	case wrap:
 		s.wrapOpen, s.wrapCheck = true, c.after
+	case inBlock && c.after != "":
+		s.blockCheck = c.after
 	}
 	if err != nil {
 		return false, err

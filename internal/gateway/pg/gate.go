@@ -74,8 +74,12 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		case c == nil:
 		case typ == 'Q' && s.cycleN > 0:
 			act = reaching(act, nil, errMidCycle)
+		case typ == 'Q' && res.Transaction && !s.pinsUnique(c.pins):
+			// BEGIN; DELETE …; COMMIT: the text commits before anything
+			// can ask what the write reached.
+			act = reaching(act, nil, errWithControl)
 		case typ == 'Q':
-			if every, err := s.askEveryRow(c, nil, nil, !res.Transaction); err != nil || every {
+			if every, err := s.askEveryRow(c, nil, nil, true); err != nil || every {
 				act = reaching(act, c.tables, err)
 			}
 		default:

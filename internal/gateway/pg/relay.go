@@ -113,8 +113,9 @@ type session struct {
 	// transactions still to be answered, wrapN how many (wrap.go). wraps is
 	// under mu. txNames are the prepared statements that control the
 	// transaction.
-	wrapOpen  bool
-	wrapCheck string // the question to ask after the write, before COMMIT
+	wrapOpen   bool
+	wrapCheck  string // the question to ask after the write, before COMMIT
+	blockCheck string // the same, for a write in the client's own block
 	wraps     []*wrapEnd
 	wrapN     atomic.Int32
 	wrapAfter atomic.Bool // the after-question's answers are coming
@@ -263,7 +264,7 @@ func (s *session) fromClient(ctx context.Context) (last *pgproto3.ErrorResponse)
 			if (!named || nameKey(stmt) != s.keptName) && s.sendKept() != nil {
 				return
 			}
-			if s.wrapOpen && (!named || s.txNames[stmt]) {
+			if s.checksAfter() && (!named || s.txNames[stmt]) {
 				if _, err := io.CopyN(io.Discard, s.cr, int64(n)); err != nil || s.forge('P', refusedBind, wrapRefusal()) != nil {
 					return
 				}
@@ -395,7 +396,7 @@ func (s *session) statement(ctx context.Context, typ byte, body []byte) error {
 			delete(s.txNames, name)
 		}
 	}
-	if s.wrapOpen && res.Transaction {
+	if s.checksAfter() && res.Transaction {
 		return s.forge(typ, name, wrapRefusal())
 	}
 	if !keepsKeys(text, res.Contained) {
@@ -539,7 +540,7 @@ func (s *session) fromUpstream() {
 			}
 			return
 		}
-		if s.wrapN.Load() > 0 && (typ == 'Z' || typ == 'C' || typ == 'N' || typ == 'E') || s.wrapAfter.Load() && typ != 'S' && typ != 'A' {
+		if s.wrapN.Load() > 0 && (typ == 'Z' || typ == 'C' || typ == 'N' || typ == 'E' || typ == 'I') || s.wrapAfter.Load() && typ != 'S' && typ != 'A' {
 			if s.wrapped(typ, n) != nil {
 				return
 			}

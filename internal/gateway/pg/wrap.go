@@ -3,6 +3,7 @@ package pg
 import (
 	"cmp"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,7 @@ func wrapMessages() []pgproto3.FrontendMessage {
 // after-question when there is one, then of Chaperone's COMMIT or ROLLBACK.
 type wrapEnd struct {
 	at      int
+	block   bool  // the client's own block: no COMMIT, an empty query or a failing one
 	phase   int   // 0: the client's cycle; 1: the after-question; 2: COMMIT or ROLLBACK
 	rows    int64 // the most rows a command of the cycle reported, -1 unknown
 	after   chan afterAnswer
@@ -77,17 +79,39 @@ type afterAnswer struct {
 	err   string
 }
 
-// closeWrap ends the transaction a question opened, once the client's
-// cycle has been forwarded up to its sync point (a Sync, a Query or a
-// FunctionCall): it asks the after-question, and commits, or rolls back
-// a write that left no row of its table untouched. COMMIT of a failed
-// transaction rolls it back.
+// checksAfter says the client's current cycle holds a write asked about
+// again after it runs: transaction control in the cycle would commit it
+// first.
+func (s *session) checksAfter() bool { return s.wrapOpen || s.blockCheck != "" }
+
+// idleInBlock says the session is inside the client's own transaction
+// block with nothing in flight, so its status is current.
+func (s *session) idleInBlock() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tx == 'T' && s.readies == s.syncs && s.probe == nil
+}
+
+// errWithControl: a questioned write in a text that also controls the
+// transaction commits before anything can be asked after it.
+var errWithControl = errors.New("it is sent in one text with BEGIN, COMMIT or ROLLBACK, which commits it before Chaperone can check what it reached; send the transaction control as statements of their own")
+
+// closeWrap ends the client's cycle once it has been forwarded up to its
+// sync point (a Sync, a Query or a FunctionCall), where a write in it was
+// asked about: it asks the after-question, and in the transaction a
+// question opened commits, or rolls back a write that left no row of its
+// table untouched (COMMIT of a failed transaction rolls it back); in the
+// client's own block it lets the block go on, or fails it with the
+// refusal, so that nothing of it commits.
 func (s *session) closeWrap(ctx context.Context) error {
-	if !s.wrapOpen {
+	if !s.checksAfter() {
 		return nil
 	}
+	if !s.wrapOpen {
+		return s.closeBlockCheck(ctx)
+	}
 	check := s.wrapCheck
-	s.wrapOpen, s.wrapCheck = false, ""
+	s.wrapOpen, s.wrapCheck, s.blockCheck = false, "", ""
 	end := &wrapEnd{at: s.syncs, rows: -1}
 	if check != "" {
 		end.after = make(chan afterAnswer, 1)
@@ -99,18 +123,54 @@ func (s *session) closeWrap(ctx context.Context) error {
 	if check == "" {
 		return writeRaw(s.uw, 'Q', []byte("COMMIT\x00"))
 	}
-	if err := writeRaw(s.uw, 'Q', append([]byte(check), 0)); err != nil {
+	refused, err := s.askAfter(ctx, end, check)
+	if err != nil {
 		return err
 	}
-	if err := s.uw.Flush(); err != nil {
+	if refused == nil {
+		return writeRaw(s.uw, 'Q', []byte("COMMIT\x00"))
+	}
+	return writeRaw(s.uw, 'Q', []byte("ROLLBACK\x00"))
+}
+
+// closeBlockCheck ends a cycle of the client's own block that holds a
+// questioned write: after the after-question, an empty query lets the
+// block go on, or a statement that fails (its error replaced by the
+// refusal) aborts it, so that the client's COMMIT commits nothing of it.
+func (s *session) closeBlockCheck(ctx context.Context) error {
+	check := s.blockCheck
+	s.blockCheck = ""
+	end := &wrapEnd{at: s.syncs, rows: -1, block: true, after: make(chan afterAnswer, 1)}
+	s.mu.Lock()
+	s.wraps = append(s.wraps, end)
+	s.mu.Unlock()
+	s.wrapN.Add(1)
+	refused, err := s.askAfter(ctx, end, check)
+	if err != nil {
 		return err
+	}
+	if refused == nil {
+		return writeRaw(s.uw, 'Q', []byte{0})
+	}
+	return writeRaw(s.uw, 'Q', []byte(`"`+nonce("chaperone_refused_")+`"`+"\x00"))
+}
+
+// askAfter sends the after-question for end and decides from its answer:
+// the refusal of a write that left no row of its table untouched, over
+// more than one row, or nil.
+func (s *session) askAfter(ctx context.Context, end *wrapEnd, check string) (*pgproto3.ErrorResponse, error) {
+	if err := writeRaw(s.uw, 'Q', append([]byte(check), 0)); err != nil {
+		return nil, err
+	}
+	if err := s.uw.Flush(); err != nil {
+		return nil, err
 	}
 	var a afterAnswer
 	select {
 	case a = <-end.after:
 	case <-time.After(cmp.Or(s.g.resolveWait, 30*time.Second)):
 		s.end(fatal("08006", "Chaperone ended the session: the upstream did not answer whether a write reached every row"))
-		return errUnresolvable
+		return nil, errUnresolvable
 	}
 	s.mu.Lock()
 	rows := end.rows
@@ -120,13 +180,13 @@ func (s *session) closeWrap(ctx context.Context) error {
 	case strings.HasPrefix(a.err, "25P02"):
 		// The cycle failed: nothing of it commits.
 	case a.err != "":
-		refused = pgError(CodeDenied, "Chaperone rolled back this write: it could not ask, after the write, whether it left any row of its table untouched: "+a.err, "", "")
+		refused = pgError(CodeDenied, "Chaperone refused this write: it could not ask, after the write, whether it left any row of its table untouched: "+a.err, "", "")
 	case a.value == "t" && rows != 0 && rows != 1:
-		refused = pgError(CodeDenied, "Chaperone rolled back this write [sql.every-row]: it reached every row of its table, though the question before it found rows left out (another session changed them in between)",
+		refused = pgError(CodeDenied, "Chaperone refused this write [sql.every-row]: it reached every row of its table that this transaction had not already changed, though the question before it found rows left out (another session changed them in between); nothing of it is committed",
 			"", "send it again: it is then asked about, and held for approval, as it reaches")
 	}
 	if refused == nil {
-		return writeRaw(s.uw, 'Q', []byte("COMMIT\x00"))
+		return nil, nil
 	}
 	s.mu.Lock()
 	end.refused = refused
@@ -134,10 +194,10 @@ func (s *session) closeWrap(ctx context.Context) error {
 	if s.g.Record != nil {
 		if err := s.g.Record(ctx, audit.Event{Type: audit.PGRefusedStatement, Actor: "token:" + s.tok.ID,
 			Data: map[string]string{"upstream": s.upstream.Name, "env": s.upstream.Env, "finding": "sql.every-row-after", "reason": refused.Message}}); err != nil {
-			s.g.Log.Warn("recording a rolled-back write", "err", err)
+			s.g.Log.Warn("recording a refused write", "err", err)
 		}
 	}
-	return writeRaw(s.uw, 'Q', []byte("ROLLBACK\x00"))
+	return refused, nil
 }
 
 // wrapAnswer decides, in fromUpstream, what becomes of a message of type
@@ -191,8 +251,12 @@ func (s *session) wrapAnswer(typ byte, body []byte) (skip, last bool, refused *p
 		return true, false, nil
 	}
 	switch typ {
-	case 'C':
+	case 'C', 'I':
 		return true, false, nil
+	case 'E':
+		// The failing statement's error, in a refused block, is the
+		// refusal's place.
+		return end.block && end.refused != nil, false, nil
 	case 'N':
 		var n pgproto3.NoticeResponse
 		return n.Decode(body) == nil && n.Code == "25P01", false, nil

@@ -45,10 +45,16 @@ func (s *rawSession) status(msgs ...pgproto3.FrontendMessage) (codes []string, r
 // commits, and rolls back a write that left no row untouched.
 func TestAWriteThatReachedEveryRowAfterTheQuestionIsRolledBack(t *testing.T) {
 	e := setup(t)
-	for _, form := range []string{"simple", "extended"} {
+	for _, form := range []string{"simple", "extended", "block"} {
 		e.pg.Exec(t, e.stageDB, `DROP TABLE IF EXISTS rc; CREATE TABLE rc (id int, flag bool, v text);
 			INSERT INTO rc SELECT g, g <= 10, 'v' FROM generate_series(1, 20) g`)
 		s := e.rawTo(t, e.stageToken, "app-staging")
+		if form == "block" {
+			// The client's own block, at READ COMMITTED.
+			if codes, _, tx := s.status(&pgproto3.Query{String: "BEGIN"}); len(codes) != 0 || tx != 'T' {
+				t.Fatalf("BEGIN: %v %c", codes, tx)
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		other, err := pgx.Connect(ctx, e.pg.DSN(e.stageDB))
 		if err != nil {
@@ -79,7 +85,14 @@ func TestAWriteThatReachedEveryRowAfterTheQuestionIsRolledBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := <-done
-		if len(r.codes) != 1 || r.codes[0] != CodeDenied || r.tx != 'I' {
+		want := byte('I')
+		if form == "block" {
+			want = 'E' // the client's block fails, and its COMMIT commits nothing
+			if codes, _, tx := s.status(&pgproto3.Query{String: "COMMIT"}); len(codes) != 0 || tx != 'I' {
+				t.Fatalf("COMMIT: %v %c", codes, tx)
+			}
+		}
+		if len(r.codes) != 1 || r.codes[0] != CodeDenied || r.tx != want {
 			t.Fatalf("%s: codes %v, status %c", form, r.codes, r.tx)
 		}
 		var gone int
@@ -96,6 +109,38 @@ func TestAWriteThatReachedEveryRowAfterTheQuestionIsRolledBack(t *testing.T) {
 		other.Close(ctx)
 		cancel()
 	}
+}
+
+// A questioned write sent in one text with transaction control commits
+// before anything can check what it reached: held, with the reason.
+func TestQuestionedWritesWithTransactionControlInOneText(t *testing.T) {
+	e := setup(t)
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE tc (id int, v text); INSERT INTO tc SELECT g, 'v' FROM generate_series(1, 20) g`)
+	s := e.rawTo(t, e.stageToken, "app-staging")
+	for _, q := range []string{"DELETE FROM tc WHERE v <> 'keep'; COMMIT", "BEGIN; UPDATE tc SET v = 'x' WHERE id > 2; COMMIT"} {
+		codes, _ := s.send(&pgproto3.Query{String: q})
+		if len(codes) == 0 || !strings.HasPrefix(codes[0], "CP") {
+			t.Errorf("%q: codes %v", q, codes)
+		}
+	}
+	if n := e.pg.Count(t, e.stageDB, "tc"); n != 20 {
+		t.Fatalf("tc has %d rows", n)
+	}
+	// Pinned to one value of a key, or sent apart, they run.
+	e.pg.Exec(t, e.stageDB, `CREATE TABLE tk (id int PRIMARY KEY, v text); INSERT INTO tk SELECT g, 'v' FROM generate_series(1, 20) g`)
+	ran(t, s, "BEGIN; DELETE FROM tk WHERE id = 3; COMMIT")
+	for _, q := range []string{"BEGIN", "UPDATE tc SET v = 'x' WHERE id > 10", "COMMIT"} {
+		ran(t, s, q)
+	}
+	if n := e.pg.Count(t, e.stageDB, "tk"); n != 19 {
+		t.Fatalf("tk has %d rows, want 19", n)
+	}
+	onDB(t, e, e.stageDB, func(ctx context.Context, c *pgx.Conn) {
+		var n int
+		if err := c.QueryRow(ctx, "SELECT count(*) FROM tc WHERE v = 'x'").Scan(&n); err != nil || n != 10 {
+			t.Fatalf("%d rows of tc updated (%v), want 10", n, err)
+		}
+	})
 }
 
 // waitForLockWait waits until a backend running a query that starts with
