@@ -116,10 +116,10 @@ type session struct {
 	wrapOpen   bool
 	wrapCheck  string // the question to ask after the write, before COMMIT
 	blockCheck string // the same, for a write in the client's own block
-	wraps     []*wrapEnd
-	wrapN     atomic.Int32
-	wrapAfter atomic.Bool // the after-question's answers are coming
-	txNames   map[string]bool
+	wraps      []*wrapEnd
+	wrapN      atomic.Int32
+	wrapAfter  atomic.Bool // the after-question's answers are coming
+	txNames    map[string]bool
 
 	// watch holds the upstream's reported values that must not change
 	// during the session (pin.go).
