@@ -47,7 +47,7 @@ var (
 // passwordCatalogs: where other engines keep their accounts' password
 // hashes (MySQL, MariaDB, SQL Server, Oracle, CockroachDB, ClickHouse), and
 // statements that print one.
-var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bshow\s+create\s+user\b|\buse\s+` + "`?" + `mysql\b` + "`?" + `\s*;[\s\S]*\b(?:from|join|table|into|describe|desc)\s+` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b`)
+var passwordCatalogs = regexp.MustCompile(`(?i)\bmysql` + "`?" + `\s*\.\s*` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b|\bauthentication_string\b|\bsql_logins\b|\bpassword_hash\b|\bsyslogins\b|\blogin_token\b|\bdba_users\b|\buser\$|\bsystem\s*\.\s*users\b|\bhashedpassword\b|\bpg_authid\b|\bpg_shadow\b|\bsystem_auth\s*\.\s*roles\b|\bshow\s+create\s+user\b|\buse\s+` + "`?" + `mysql\b` + "`?" + `\s*;[\s\S]*\b(?:from|join|table|into|describe|desc)\s+` + "`?" + `(?:user|global_priv|slave_master_info|servers)\b`)
 
 // lockouts: statements that change how an account logs in.
 var lockouts = regexp.MustCompile(`(?i)\bSET\s+PASSWORD\b|\bRENAME\s+USER\b`)
@@ -63,15 +63,31 @@ var logRetention = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONL
 // server's machine, or reach another host from it (MySQL's LOAD_FILE,
 // LOAD DATA INFILE, INTO OUTFILE and DUMPFILE; ClickHouse's file(), url()
 // and INSERT INTO FUNCTION; a log written over a data file).
-var serverFiles = regexp.MustCompile(`(?i)\bLOAD_FILE\s*\(|\bLOAD\s+DATA\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?INFILE\b|\bINTO\s+(?:OUTFILE|DUMPFILE)\b|\b(?:file|url|s3|hdfs|remote|remoteSecure|mysql|postgresql)\s*\(\s*'|\bINSERT\s+INTO\s+FUNCTION\b|\bSET\s+(?:GLOBAL|PERSIST|@@global\.)\s*\w*(?:log_file|_dir|plugin_dir|secure_file_priv)\w*`)
+var serverFiles = regexp.MustCompile(`(?i)\bLOAD_FILE\s*\(|\bLOAD\s+(?:DATA|XML)\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(?:LOCAL\s+)?INFILE\b|\bINTO\s+(?:OUTFILE|DUMPFILE)\b|\b(?:file|url|s3|hdfs|remote|remoteSecure|mysql|postgresql|executable|redis|jdbc|odbc|mongodb|sqlite|azureBlobStorage|gcs|deltaLake|iceberg|hudi)(?:Cluster)?\s*\(\s*'|\bINSERT\s+INTO\s+FUNCTION\b|\bOPEN(?:ROWSET|DATASOURCE|QUERY)\s*\(|\bxp_cmdshell\b|\bsys_(?:exec|eval)\s*\(|\bSET\s+(?:GLOBAL|PERSIST|@@global\.)\s*\w*(?:log_file|_dir|plugin_dir|secure_file_priv)\w*`)
+
+// sqlComments: comments the server skips between words (/**/ splits
+// nothing for it) and MySQL's executable comments, whose text it runs.
+var sqlComments = regexp.MustCompile(`/\*!\d*|/\*[^!][\s\S]*?\*/|/\*\*/|\*/|--[^\n]*`)
+
+// namedForDestruction: a call of a function whose name says it destroys
+// (drop_all_tables(), delete_user(id)): the database's own code, which
+// the statement around it does not show.
+var namedForDestruction = regexp.MustCompile(`(?i)\b[a-z_]*(?:drop|delete|truncate|wipe|purge|destroy|remove|erase)[a-z_]*\s*\(`)
 
 // shutdowns stop the server, wherever in the text they stand.
 var shutdowns = regexp.MustCompile(`(?i)(?:^|;)\s*SHUTDOWN\b`)
 
 func sql(text string) []action.Reason {
 	ws := words(text)
-	if m := serverFiles.FindString(text); m != "" {
+	// Read as the server reads it: comments are gone, executable ones
+	// are code. A string holding a comment's marks is read the same,
+	// which only ever adds findings.
+	bare := sqlComments.ReplaceAllString(text, " ")
+	if m := serverFiles.FindString(bare); m != "" {
 		return reason("keyword.sql-server-files", action.ClassUnknown, strings.TrimSpace(m)+" reads or writes files on the database server's machine, or reaches another host from it")
+	}
+	if m := namedForDestruction.FindString(bare); m != "" {
+		return reason("keyword.sql-function", action.ClassUnknown, "calls "+strings.TrimRight(m, "( ")+", a function of the database's own named for what it destroys")
 	}
 	if shutdowns.MatchString(text) {
 		return reason("keyword.sql-outage", action.ClassDestructive, "SHUTDOWN stops the server: an outage for every application using it")
@@ -104,6 +120,9 @@ func sql(text string) []action.Reason {
 		if t := replacedFromItself(sw); t != "" {
 			return reason("keyword.sql-update-all", action.ClassDestructive, "REPLACE INTO "+t+" from its own rows overwrites every row")
 		}
+	}
+	if len(ws) > 0 && ws[0] == "SELECT" && slices.Contains(ws, "INTO") {
+		return reason("keyword.sql-write", action.ClassWrite, "SELECT … INTO writes what it selects into a table")
 	}
 	for _, w := range ws {
 		if slices.Contains(sqlWrite, w) {

@@ -192,6 +192,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.backupChanges(c)
 	w.hostSecurity(c)
 	w.accessGrants(c)
+	w.quietWrites(c)
 	if dir, ok := emptiedDir(c); ok {
 		// It empties the directory it is told, as rm -rf would.
 		w.command([]arg{{s: "rm"}, {s: "-rf"}, dir}, input{}, depth)

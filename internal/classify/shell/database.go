@@ -406,7 +406,7 @@ var (
 	// aggregation's $out or $merge replaces its target collection.
 	// The legacy update({}, ...) replaces the first document whole, or
 	// with multi every one.
-	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate|update)\s*\(\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b|\bconvertToCapped\b|["']?\bcapped["']?\s*:\s*true`)
+	mongoWholeCollection = regexp.MustCompile(`\b(?:updateMany|replaceOne|updateOne|findOneAndReplace|findOneAndUpdate|update)\s*\(\s*\{\s*\}|\b(?:filter|q)["']?\s*:\s*\{\s*\}|\brenameCollection\s*\([^)]*,\s*true|\$out\b|\$merge\b|\bconvertToCapped\b|["']?\bcapped["']?\s*:\s*true`)
 	// mongoExpiry: a TTL (expireAfterSeconds, on an index or by collMod)
 	// has the server delete documents as they pass it.
 	mongoExpiry = regexp.MustCompile(`\bexpireAfterSeconds\b`)
@@ -536,6 +536,17 @@ func redisLocksOut(rest []arg) bool {
 }
 
 func (w *walker) mongo(code string) {
+	// The shell is JavaScript with Node's modules (mongosh) or its own
+	// process helpers (runProgram, run): read as node code too.
+	if m := mongoProcess.FindString(code); m != "" {
+		w.add("inline.dynamic-exec", unknown, "mongo code runs a program ("+m+")")
+	}
+	if strings.Contains(code, "require(") || strings.Contains(code, "process.") {
+		w.code("node", arg{s: code}, 1)
+	}
+	if m := mongoAdmin.FindString(code); m != "" {
+		w.add("mongo.admin", unknown, "mongo: "+strings.TrimRight(m, "(: ")+" changes the server, its users, its replica set or its shards, in ways Chaperone does not read")
+	}
 	if mongoLoad.MatchString(code) {
 		w.add("mongo.dynamic", unknown, "mongo code loads and runs a script file Chaperone does not read here")
 	}
@@ -574,6 +585,10 @@ func (w *walker) mongo(code string) {
 }
 
 var (
+	// mongoProcess: the legacy shell's and mongosh's ways to run a program.
+	mongoProcess = regexp.MustCompile(`\b(?:runProgram|runMongoProgram|run|_runMongoProgram|startMongoProgram)\s*\(`)
+	// mongoAdmin: commands and helpers that administer rather than read.
+	mongoAdmin    = regexp.MustCompile(`\b(?:adminCommand|runCommand|createUser|updateUser|grantRolesToUser|grantPrivilegesToRole|createRole|updateRole|hideIndex|reconfig|stepDown|removeShard|addShard|fsyncLock|killOp|setParameter|shutdownServer|setFeatureCompatibilityVersion|collMod|enableSharding|shardCollection|moveChunk)\s*\(`)
 	psqlBackquote = regexp.MustCompile("`([^`]*)`")
 	psqlRead      = strings.Fields(`d dt dt+ d+ di ds dv dm df dn du dg dp dx dT dD dE dF dl dL dO dy db dC dc dd ddp des det deu dew drds l l+ list conninfo c connect q quit x timing pset set unset echo qecho warn encoding sf sv ? h help t a H f C T z prompt errverbose p r reset print cd setenv getenv if elif else endif restrict unrestrict`)
 	sqliteRead    = strings.Fields(`.tables .table .schema .indexes .indices .headers .header .mode .dump .show .databases .timer .width .help .quit .exit .print .nullvalue .separator .explain .eqp .stats .dbinfo .fullschema .lint .expert .changes .echo .bail .prompt .parameter .scanstats .vfsinfo .vfslist .version .dbconfig .limit .progress .trace .crnl .binary .log .selftest .sha3sum .check .testcase .iotrace`)

