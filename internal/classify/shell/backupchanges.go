@@ -3,6 +3,7 @@ package shell
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Backups are undone without deleting one: a volume labelled out of the
@@ -32,7 +33,56 @@ func (w *walker) backupChanges(c *call) {
 	case c.name == "aws" && c.sub("ec2", "modify-instance-attribute") && strings.Contains(strings.ToLower(strings.Join(argStrings(c.args), " ")), "shutdown-behavior") &&
 		strings.Contains(strings.ToLower(strings.Join(argStrings(c.args), " ")), "terminate"):
 		w.add("cloud.shutdown-terminates", destructive, "aws ec2 modify-instance-attribute makes a shutdown from inside the instance terminate it, with its instance-store and delete-on-termination volumes")
+	case c.name == "rdiff-backup" && (c.has("--remove-older-than") || c.sub("remove", "increments")),
+		c.name == "borgmatic" && (c.has("--prune", "-p") || c.sub("prune") || c.sub("compact")),
+		c.name == "barman" && (c.sub("delete") || c.sub("keep") && c.has("--release")):
+		w.add("backup.delete", destructive, c.name+" deletes backups, or lets them be deleted")
+	case c.name == "kopia" && c.sub("policy", "set") && (optionIs(c, "--snapshot-time", "none") || slices.ContainsFunc(optionValues(c, "--add-ignore"), func(a arg) bool { return a.s == "*" || a.s == "/" })),
+		c.name == "velero" && c.sub("backup-location", "set") && optionIs(c, "--access-mode", "ReadOnly"),
+		c.name == "velero" && (c.sub("schedule", "create") || c.sub("backup", "create")) && shortTTL(c):
+		w.add("backup.stop", destructive, c.name+" stops backups being taken or kept")
 	case c.name == "restic" && c.sub("unlock") && c.has("--remove-all"):
 		w.add("backup.stop", destructive, "restic unlock --remove-all removes the locks of backups and prunes still running, which then corrupt or fail")
+	}
+}
+
+// shortTTL: a backup kept less than a day.
+func shortTTL(c *call) bool {
+	v, ok := c.flagValue("--ttl")
+	if !ok {
+		return false
+	}
+	d, err := time.ParseDuration(v)
+	return err == nil && d < 24*time.Hour
+}
+
+// storageChanges judges volume managers' and clustered stores' commands
+// that destroy or cut off what they hold.
+func (w *walker) storageChanges(c *call) {
+	destroys := func(what string) { w.add("storage.destroy", destructive, c.name+" "+what) }
+	switch {
+	case c.name == "zfs" && (c.sub("recv") || c.sub("receive")) && c.has("-F"):
+		destroys("receive -F rolls the dataset back and destroys snapshots and data newer than the stream")
+	case c.name == "zfs" && c.sub("rollback") && c.has("-r", "-R"):
+		destroys("rollback -r destroys every snapshot newer than the one rolled back to")
+	case c.name == "rbd" && c.sub("resize") && c.has("--allow-shrink"):
+		destroys("resize --allow-shrink cuts the image short, and the data past its new end")
+	case c.name == "drbdadm" && (c.sub("invalidate") || c.sub("invalidate-remote") || c.sub("down") || c.sub("disconnect") || c.sub("wipe-md")):
+		destroys(c.subAt(0) + " discards a replica's data or takes the resource down")
+	case (c.name == "vgreduce" && c.has("--removemissing")) || c.name == "lvreduce" || c.name == "pvmove" && c.has("--abort"):
+		destroys("removes or shrinks what logical volumes stand on")
+	case c.name == "gluster" && c.sub("volume") && (c.sub("volume", "stop") || c.sub("volume", "delete") || c.sub("volume", "remove-brick")):
+		destroys("takes a Gluster volume down or removes its bricks")
+	case c.name == "ceph" && (c.sub("osd", "pool", "set") && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "size" || p.s == "min_size" }) ||
+		c.sub("config", "set") && strings.Contains(strings.Join(argStrings(c.args), " "), "allow_pool_delete")):
+		w.add("storage.protection-off", unknown, "ceph "+strings.Join(argStrings(c.args), " ")+" changes how many copies a pool keeps, or whether pools may be deleted")
+	case c.name == "ceph" && c.sub("auth", "get") || c.name == "ceph" && c.sub("auth", "export") || c.name == "ceph" && c.sub("auth", "print-key"):
+		w.add("creds.cloud-secret-read", credential, "ceph auth prints a client's key")
+	case c.name == "btrfs" && c.sub("check") && c.has("--repair", "--init-csum-tree", "--init-extent-tree"):
+		destroys("check --repair rewrites the filesystem's trees, and may lose what it cannot repair")
+	case (c.name == "zkCli.sh" || c.name == "zkcli" || c.name == "zookeeper-shell") && slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "deleteall" || a.s == "rmr" || a.s == "delete" }):
+		destroys("deletes znodes, and what the services using them keep there")
+	case c.name == "redis-server" && len(optionValues(c, "--dir", "--dbfilename")) > 0:
+		w.add("fs.truncate-dynamic", unknown, "redis-server writes its database where --dir and --dbfilename say, over whatever is there")
 	}
 }

@@ -190,6 +190,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	}
 	w.helmValues(c)
 	w.backupChanges(c)
+	w.storageChanges(c)
 	w.hostSecurity(c)
 	w.accessGrants(c)
 	w.quietWrites(c)

@@ -2422,6 +2422,38 @@ func TestSecondRoundOfTheStop(t *testing.T) {
 	})
 }
 
+// Services, machines, backups and storage taken down by the names their
+// own tools use.
+func TestTakedownsByTheirOwnTools(t *testing.T) {
+	check(t, []want{
+		{"killall -9 java", destructive, "host.service-stop"},
+		{"pkill -9 beam.smp", destructive, "host.service-stop"},
+		{"skill -KILL -u postgres", destructive, "host.service-stop"},
+		{"consul leave", destructive, "cli.destructive-verb"},
+		{"nomad node drain -enable -yes node1", destructive, "cli.destructive-verb"},
+		{"gcloud compute instances stop prod-1", destructive, "cli.destructive-verb"},
+		{"lxc stop prod --force", destructive, "cli.destructive-verb"},
+		{"rabbitmqctl stop_app", destructive, "cli.destructive-verb"},
+		{"kafka-server-stop.sh", destructive, "cli.destructive-verb"},
+		{"curl -X POST http://es1:9200/_nodes/_local/_shutdown", destructive, "http.delete-endpoint"},
+		{"rdiff-backup --remove-older-than 1s /backup", destructive, "backup.delete"},
+		{"borgmatic --prune", destructive, "backup.delete"},
+		{"kopia policy set /srv --snapshot-time=none", destructive, "backup.stop"},
+		{`velero schedule create daily --schedule "@every 24h" --ttl 1s`, destructive, "backup.stop"},
+		{`kubectl -n velero patch schedule daily -p '{"spec":{"paused":true}}'`, destructive, "backup.stop"},
+		{"echo ';' | sfdisk /dev/sdb", destructive, "fs.format"},
+		{"zfs recv -F tank/data < empty.zfs", destructive, "storage.destroy"},
+		{"rbd resize --size 1 rbd/vol1 --allow-shrink", destructive, "storage.destroy"},
+		{"gluster volume stop gv0 force", destructive, "storage.destroy"},
+		{"ceph auth get client.admin", credential, "creds.cloud-secret-read"},
+		{"pkill -f vite", write, ""},
+		{"docker compose stop", write, ""},
+		{"zfs list", write, ""},
+		{"sfdisk -l /dev/sda", write, ""},
+		{"velero backup create b --ttl 720h", write, ""},
+	})
+}
+
 // Test and tooling output is build output.
 func TestTestOutputIsDisposable(t *testing.T) {
 	check(t, []want{

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -18,9 +19,25 @@ var destructiveVerbs = []string{
 	// that word: the data or the service is gone all the same.
 	"obliterate", "deprovision", "zap", "scrub", "dispose", "retire", "deallocate", "reinit", "recreate", "unpublish",
 	"expire", "abandon", "seal", "poweroff", "shutdown", "halt", "kill", "suspend", "deactivate", "failover",
+	// A node or an agent leaving its cluster, or a daemon told to end.
+	"leave", "drain", "quit", "stopdaemon", "stopp", "detach", "evacuate", "cordon", "stop_app",
 }
 
+// machineCLIs stop what they name as they say: a cloud's instances, a
+// container or VM manager's machines.
+var machineCLIs = []string{"gcloud", "az", "aws", "doctl", "linode-cli", "hcloud", "scw", "oci", "ibmcloud", "aliyun",
+	"lxc", "incus", "virsh", "multipass", "vagrant", "crictl", "ctr", "nerdctl", "fly", "flyctl", "heroku", "railway", "render",
+	"rabbitmqctl", "nomad", "cockroach", "consul", "etcdctl", "nodetool"}
+
+// machineStops: stop, restart, reset or maintenance of what a machine CLI
+// names takes it down.
+var machineStops = []string{"stop", "restart", "reset", "reboot", "stop_app", "maintenance:on"}
+
 var terminalMultiplexers = []string{"tmux", "screen", "zellij", "byobu"}
+
+// serverStopScript: a server's own stop script (kafka-server-stop.sh,
+// catalina.sh stop's shutdown.sh, zookeeper-server-stop.sh).
+var serverStopScript = regexp.MustCompile(`(?i)(?:^|[-_])(?:stop|shutdown)(?:[-_]\w+)?(?:\.sh)?$`)
 
 // genericDestruction applies the verb and flag heuristics; it reports
 // whether it found anything.
@@ -30,6 +47,10 @@ func (w *walker) genericDestruction(c *call) bool {
 	if pathsOnly[c.name] {
 		// mkdir empty, touch cleanup.log: names, not verbs.
 		return w.httpMethod(c)
+	}
+	if serverStopScript.MatchString(baseName(c.name)) && c.name != "shutdown" {
+		w.add("cli.destructive-verb", destructive, c.name+" stops the server it belongs to")
+		found = true
 	}
 	depth := 3
 	if deepCLIs[c.name] {
@@ -47,6 +68,11 @@ func (w *walker) genericDestruction(c *call) bool {
 			continue
 		}
 		parts := verbParts(p.s)
+		if slices.Contains(machineCLIs, c.name) && slices.Contains(machineStops, strings.ToLower(p.s)) {
+			w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" takes down what it names")
+			w.target(c.name + " " + p.s)
+			found = true
+		}
 		for _, part := range parts {
 			if part == "kill" && slices.Contains(terminalMultiplexers, c.name) {
 				continue // tmux kill-session ends a terminal, not a service

@@ -98,7 +98,7 @@ func perlInPlace(c *call) bool {
 }
 
 var fsPack = &Pack{Name: "filesystem", Exclusive: true,
-	Commands: []string{"rm", "rmdir", "shred", "truncate", "fallocate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "blkdiscard"},
+	Commands: []string{"rm", "rmdir", "shred", "truncate", "fallocate", "dd", "wipefs", "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.btrfs", "rsync", "srm", "unlink", "fdisk", "parted", "sgdisk", "sfdisk", "cfdisk", "gdisk", "blkdiscard"},
 	Rules: []Rule{
 		{ID: "fs.rm-recursive", When: func(c *call) bool { return c.name == "rm" && c.has("-r", "-R", "--recursive") && !allDisposable(c) }, Class: destructive,
 			Reason: "rm -r deletes a directory tree outside the workspace's build and temp directories"},
@@ -122,7 +122,8 @@ var fsPack = &Pack{Name: "filesystem", Exclusive: true,
 		{ID: "fs.dd", When: func(c *call) bool { return c.name == "dd" && ddWritesDevice(c) }, Class: destructive, Reason: "dd overwrites a device or a file outside the workspace"},
 		{ID: "fs.dd-workspace", When: func(c *call) bool { return c.name == "dd" && ddOutput(c) != nil }, Class: write, Reason: "dd writes a workspace file"},
 		{ID: "fs.format", When: func(c *call) bool {
-			return strings.HasPrefix(c.name, "mkfs") || c.name == "wipefs" || c.name == "fdisk" || c.name == "parted" || c.name == "sgdisk" || c.name == "blkdiscard"
+			return strings.HasPrefix(c.name, "mkfs") || c.name == "wipefs" || c.name == "fdisk" || c.name == "parted" || c.name == "sgdisk" || c.name == "blkdiscard" ||
+				(c.name == "sfdisk" || c.name == "cfdisk" || c.name == "gdisk") && !c.has("-l", "--list", "-d", "--dump", "-s", "--show-size", "-V", "--verify")
 		}, Class: destructive, Reason: "formats or wipes a disk"},
 		{ID: "fs.rsync-delete", When: func(c *call) bool {
 			if c.name != "rsync" {

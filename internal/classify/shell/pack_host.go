@@ -11,7 +11,7 @@ import (
 func init() { register(hostPack) }
 
 // dataService: services that hold data, or that others reach it through.
-var dataService = regexp.MustCompile(`gunicorn|uwsgi|puma|unicorn|php-fpm|php\d[\d.]*-fpm|supervisor|passenger|tomcat|jetty|wildfly|jboss|postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld|k3s|k0s|rke2|neo4j|influx|cockroach|nomad|mssql|sqlserver|pgbouncer|pgpool|patroni|apache2|httpd|caddy|traefik|envoy|couchdb|couchbase|scylla|timescale|questdb|nats|pulsar|qdrant|weaviate|milvus|meilisearch|typesense|solr|arangodb|dgraph|tidb|yugabyte|keycloak|rabbit`)
+var dataService = regexp.MustCompile(`gunicorn|uwsgi|puma|unicorn|php-fpm|php\d[\d.]*-fpm|supervisor|passenger|tomcat|jetty|wildfly|jboss|postgres|mysql|mariadb|mongo|redis|valkey|elasticsearch|opensearch|clickhouse|cassandra|etcd|kafka|rabbitmq|memcached|minio|docker|containerd|kubelet|nginx|haproxy|consul|vault|zookeeper|sshd?\b|ssh\.service|networking|network-manager|networkmanager|systemd-networkd|firewalld|k3s|k0s|rke2|neo4j|influx|cockroach|nomad|mssql|sqlserver|pgbouncer|pgpool|patroni|apache2|httpd|caddy|traefik|envoy|couchdb|couchbase|scylla|timescale|questdb|nats|pulsar|qdrant|weaviate|milvus|meilisearch|typesense|solr|arangodb|dgraph|tidb|yugabyte|keycloak|rabbit|\bjava\b|beam(?:\.smp)?\b|\berl\b|prometheus|grafana|alertmanager|loki|tempo|mimir|victoria|thanos|kube-apiserver|kube-proxy|kube-scheduler|kube-controller|dockerd|podman|crio|etcd|ceph|osd|glusterd|drbd|riak|hbase|hadoop|namenode|datanode|yarn-resourcemanager|spark|flink|airflow|temporal|celery|sidekiq|resque|foreman`)
 
 // everyProcess are names a pattern that reaches every process, a
 // database's or the system's, matches.
@@ -63,7 +63,7 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 	"deluser", "passwd", "pam-auth-update", "usermod", "apt", "apt-get", "dnf", "yum", "apk", "pacman", "brew", "snap", "systemctl", "crontab",
 	"mkswap", "mke2fs", "cryptsetup", "nvme", "hdparm", "badblocks", "resize2fs", "debugfs", "xfs_repair", "dcfldd", "ddrescue",
 	"mkdosfs", "mkntfs", "mkexfatfs", "mdadm", "xfs_io", "gem", "pipx", "ip", "ifconfig", "ifdown", "nmcli", "firewall-cmd",
-	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser",
+	"chage", "chpasswd", "chsh", "init", "telinit", "service", "pg_ctl", "pg_ctlcluster", "mysqladmin", "killall5", "fuser", "skill", "snice",
 	"tmpwatch", "tmpreaper", "journalctl", "conda", "dpkg", "rpm",
 	"nix-collect-garbage", "pg_resetwal", "pg_resetxlog", "loginctl", "umount", "busctl", "dbus-send", "gdbus", "qdbus",
 	"kexec", "mount", "nginx", "openresty", "apachectl", "apache2ctl", "httpd", "caddy", "supervisorctl", "uwsgi", "haproxy",
@@ -329,7 +329,10 @@ var hostPack = &Pack{Name: "host", Commands: []string{
 			return c.sub("shutdown")
 		case "killall5", "fuser":
 			return c.name == "killall5" || c.has("-k", "--kill")
-		case "pkill", "killall":
+		case "pkill", "killall", "skill", "snice":
+			if c.name == "skill" && c.has("-u", "-t") {
+				return true // every process of a user or terminal
+			}
 			for _, p := range c.pos {
 				if p.dyn || dataService.MatchString(strings.ToLower(p.s)) {
 					return true

@@ -109,7 +109,7 @@ var kubeOpenType = regexp.MustCompile(`(?i)"?type"?\s*:\s*"?(?:LoadBalancer|Node
 var finalizersDropped = regexp.MustCompile(`(?i)"?finalizers"?\s*:\s*(?:null|\[\s*\])|"op"\s*:\s*"remove"[^}]*"path"\s*:\s*"/metadata/finalizers|"path"\s*:\s*"/metadata/finalizers[^}]*"op"\s*:\s*"remove"|"?finalizers"?\s*:\s*\[\s*\]`)
 
 // suspendTrue: a CronJob suspended, in JSON or YAML.
-var suspendTrue = regexp.MustCompile(`(?i)"?suspend"?\s*:\s*"?(?:true|yes|on)\b|"path"\s*:\s*"/spec/suspend"[^}]*"value"\s*:\s*true`)
+var suspendTrue = regexp.MustCompile(`(?i)"?(?:suspend|paused)"?\s*:\s*"?(?:true|yes|on)\b|"path"\s*:\s*"/spec/(?:suspend|paused)"[^}]*"value"\s*:\s*true`)
 
 // cronSchedule: a CronJob's schedule in a merge patch or a JSON patch.
 var cronSchedule = regexp.MustCompile(`(?i)"?schedule"?\s*:\s*"([^"]*)"|"path"\s*:\s*"/spec/schedule"[^}]*"value"\s*:\s*"([^"]*)"`)
