@@ -63,7 +63,7 @@ var logRetention = regexp.MustCompile(`(?i)\bSET\s+(?:GLOBAL|PERSIST|PERSIST_ONL
 // server's machine, or reach another host from it (MySQL's LOAD_FILE,
 // LOAD DATA INFILE, INTO OUTFILE and DUMPFILE; ClickHouse's file(), url()
 // and INSERT INTO FUNCTION; a log written over a data file).
-var serverFiles = regexp.MustCompile(`(?i)\bLOAD_FILE\s*\(|\bLOAD\s+(?:DATA|XML)\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(?:LOCAL\s+)?INFILE\b|\bINTO\s+(?:OUTFILE|DUMPFILE)\b|\b(?:file|url|s3|hdfs|remote|remoteSecure|mysql|postgresql|executable|redis|jdbc|odbc|mongodb|sqlite|azureBlobStorage|gcs|deltaLake|iceberg|hudi)(?:Cluster)?\s*\(\s*'|\bINSERT\s+INTO\s+FUNCTION\b|\bOPEN(?:ROWSET|DATASOURCE|QUERY)\s*\(|\bxp_cmdshell\b|\bsys_(?:exec|eval)\s*\(|\bSET\s+(?:GLOBAL|PERSIST|@@global\.)\s*\w*(?:log_file|_dir|plugin_dir|secure_file_priv)\w*`)
+var serverFiles = regexp.MustCompile(`(?i)\bLOAD_FILE\s*\(|\bLOAD\s+(?:DATA|XML)\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(?:LOCAL\s+)?INFILE\b|\bINTO\s+(?:OUTFILE|DUMPFILE)\b|\b(?:file|url|s3|hdfs|remote|remoteSecure|mysql|postgresql|executable|redis|jdbc|odbc|mongodb|sqlite|azureBlobStorage|gcs|deltaLake|iceberg|hudi)(?:Cluster)?\s*\(\s*'|\bINSERT\s+INTO\s+FUNCTION\b|\bOPEN(?:ROWSET|DATASOURCE|QUERY)\s*\(|\bxp_cmdshell\b|\bLOAD\s+CSV\b|\bapoc\.(?:load|export|import|cypher\.run\w*|systemdb)\.|\bsys_(?:exec|eval)\s*\(|\bSET\s+(?:GLOBAL|PERSIST|@@global\.)\s*\w*(?:log_file|_dir|plugin_dir|secure_file_priv)\w*`)
 
 // sqlComments: comments the server skips between words (/**/ splits
 // nothing for it) and MySQL's executable comments, whose text it runs.
@@ -73,6 +73,9 @@ var sqlComments = regexp.MustCompile(`/\*!\d*|/\*[^!][\s\S]*?\*/|/\*\*/|\*/|--[^
 // (drop_all_tables(), delete_user(id)): the database's own code, which
 // the statement around it does not show.
 var namedForDestruction = regexp.MustCompile(`(?i)\b[a-z_]*(?:drop|delete|truncate|wipe|purge|destroy|remove|erase)[a-z_]*\s*\(`)
+
+// wideGrants: every privilege, or an administrator's role, given.
+var wideGrants = regexp.MustCompile(`(?i)\bGRANT\s+ALL\b|\bGRANT\s+(?:ROLE\s+)?(?:admin|administrator|root|superuser|dba|sysadmin|db_owner)\b|\bWITH\s+ALL\s+PRIVILEGES\b|\bSUPERUSER\b`)
 
 // shutdowns stop the server, wherever in the text they stand.
 var shutdowns = regexp.MustCompile(`(?i)(?:^|;)\s*SHUTDOWN\b`)
@@ -85,6 +88,9 @@ func sql(text string) []action.Reason {
 	bare := sqlComments.ReplaceAllString(text, " ")
 	if m := serverFiles.FindString(bare); m != "" {
 		return reason("keyword.sql-server-files", action.ClassUnknown, strings.TrimSpace(m)+" reads or writes files on the database server's machine, or reaches another host from it")
+	}
+	if m := wideGrants.FindString(bare); m != "" {
+		return reason("keyword.sql-grant", action.ClassUnknown, strings.TrimSpace(m)+" gives an account every privilege, or an administrator's role")
 	}
 	if m := namedForDestruction.FindString(bare); m != "" {
 		return reason("keyword.sql-function", action.ClassUnknown, "calls "+strings.TrimRight(m, "( ")+", a function of the database's own named for what it destroys")

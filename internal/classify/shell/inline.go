@@ -279,7 +279,7 @@ var (
 	// drop_database or dropCollection, terminate_instances, an HTTP
 	// client's DELETE. A bare delete( or drop( is too often a map's or a
 	// data frame's in memory to say.
-	destructiveMethod = regexp.MustCompile(`\b(?:delete|drop|destroy|terminate|purge|truncate|wipe|erase)(?:_[a-z]\w*|[A-Z]\w*)\s*\(|\b(?:purge|wipe)\s*\(|\bflush(?:all|db|_all|_db|All|Db)\s*\(|\b(?:requests|httpx|axios|ky|got|superagent|session|client)\.(?:delete|del)\s*\(`)
+	destructiveMethod = regexp.MustCompile(`\b(?:delete|drop|destroy|terminate|purge|truncate|wipe|erase)(?:_[a-z]\w*|[A-Z]\w*)\s*\(|\b(?:purge|wipe)\s*\(|\bflush(?:all|db|_all|_db|All|Db)\s*\(|(?:\.|->)flush(?:all|db)\b|\b(?:requests|httpx|axios|ky|got|superagent|session|client)\.(?:delete|del)\s*\(`)
 	// queueClear: background-job queues emptied (Sidekiq's sets and
 	// queues, RQ's empty(), Celery's purge).
 	queueClear = regexp.MustCompile(`\b(?:Sidekiq::\w+|RetrySet|DeadSet|ScheduledSet)\b[^;\n]*[.:](?:clear|kill_all|delete_all)\b|\bQueue\([^;\n]*\)\.empty\(\)|\.empty_queue\b|\bcontrol\.purge\(\)`)

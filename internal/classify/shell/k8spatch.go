@@ -24,6 +24,8 @@ func (w *walker) patchTexts(c *call) []string {
 	for _, f := range optionValues(c, "--patch-file") {
 		if t, ok := w.readWorkspace(f.s); ok && !f.dyn {
 			out = append(out, t)
+		} else {
+			w.add("k8s.patch-unread", unknown, c.name+" applies a patch from "+f.s+", which Chaperone cannot read here")
 		}
 	}
 	return out
@@ -89,6 +91,9 @@ func (w *walker) kubePatches(c *call, depth int) {
 		return
 	}
 	for _, t := range w.patchTexts(c) {
+		if m := hostMount.FindString(t); m != "" {
+			w.add("file.host-mount", unknown, c.name+" gives a workload the host ("+strings.TrimSpace(m)+")")
+		}
 		if dropsVolumes(t) {
 			w.add("k8s.volume-detach", destructive, c.name+" removes, empties or replaces a workload's volumes or claims: its pods start without their data")
 		}
@@ -114,10 +119,43 @@ func (w *walker) helmValues(c *call) {
 	if c.name != "helm" || !(c.sub("upgrade") || c.sub("install")) {
 		return
 	}
-	for _, v := range optionValues(c, "--set", "--set-string", "--set-literal") {
-		if helmPersistenceOff.MatchString(strings.ReplaceAll(v.s, " ", "")) {
+	for _, v := range optionValues(c, "--set", "--set-string", "--set-literal", "--set-json") {
+		flat := strings.ReplaceAll(strings.ReplaceAll(v.s, " ", ""), `"`, "")
+		if helmPersistenceOff.MatchString(flat) || strings.Contains(flat, "persistence={enabled:false") {
 			w.add("k8s.volume-detach", destructive, "helm "+c.subAt(0)+" sets "+v.s+": the release's pods start without their volume, and its data")
 			return
 		}
 	}
+	for _, f := range optionValues(c, "-f", "--values") {
+		if t, ok := w.readWorkspace(f.s); ok && !f.dyn && persistenceOffInValues(t) {
+			w.add("k8s.volume-detach", destructive, "helm "+c.subAt(0)+" -f "+f.s+" turns persistence off: the release's pods start without their volume, and its data")
+			return
+		}
+	}
+}
+
+// persistenceOffInValues: a values file that sets some persistence.enabled
+// to false.
+func persistenceOffInValues(text string) bool {
+	var doc any
+	if yaml.Unmarshal([]byte(text), &doc) != nil {
+		return false
+	}
+	found := false
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		m, ok := v.(map[string]any)
+		if !ok || depth > 32 || found {
+			return
+		}
+		if p, ok := m["persistence"].(map[string]any); ok && p["enabled"] == false {
+			found = true
+			return
+		}
+		for _, e := range m {
+			walk(e, depth+1)
+		}
+	}
+	walk(doc, 0)
+	return found
 }

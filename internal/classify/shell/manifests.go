@@ -100,8 +100,13 @@ func manifestValues(text string) (scripts []string, argvs [][]string) {
 					argvs = append(argvs, words(append(append([]any(nil), cmd...), args...)))
 				}
 			} else if args, ok := x["args"].([]any); ok && len(args) > 0 {
-				// Args alone replace the image's command.
-				argvs = append(argvs, words(args))
+				// Args alone replace the image's command; ["-c", SCRIPT]
+				// is handed to the image's shell.
+				if ws := words(args); len(ws) > 1 && ws[0] == "-c" {
+					argvs = append(argvs, append([]string{"sh"}, ws...))
+				} else {
+					argvs = append(argvs, ws)
+				}
 			}
 			for k, e := range x {
 				key := strings.ToLower(k)

@@ -398,7 +398,8 @@ var pkgPack = &Pack{Name: "packages", Exclusive: true, Commands: []string{"npm",
 			return slices.Contains([]string{"list", "ls", "show", "info", "view", "search", "outdated", "audit", "why", "version", "env", "doctor", "help", "tree", "check", "vet", "fmt"}, c.subAt(0))
 		}, Class: read, Reason: "reads package state"},
 		{ID: "pkg.registry-delete", When: func(c *call) bool {
-			return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate")
+			return c.sub("unpublish") || c.sub("yank") || c.sub("owner", "rm") || c.sub("deprecate") || c.sub("nuget", "delete") ||
+				c.name == "gem" && c.sub("owner") && c.has("--remove", "-r")
 		}, Class: destructive,
 			Reason: "removes a published package for everyone who depends on it"},
 		{ID: "pkg.token", When: func(c *call) bool {

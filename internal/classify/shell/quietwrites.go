@@ -72,7 +72,6 @@ func (w *walker) quietWrites(c *call) {
 // clockDigits: date's MMDDhhmm[[CC]YY][.ss] operand, which sets the clock.
 var clockDigits = regexp.MustCompile(`^\d{8}(?:\d{2}|\d{4})?(?:\.\d{2})?$`)
 
-
 // goSupplyChain: the Go settings that say where modules come from and
 // whether their checksums are checked.
 var goSupplyChain = regexp.MustCompile(`^(?:GOPROXY|GONOSUMDB|GONOSUMCHECK|GOSUMDB|GOINSECURE|GOFLAGS|GOTOOLCHAIN|GONOPROXY)(?:=|$)`)

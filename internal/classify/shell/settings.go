@@ -144,7 +144,7 @@ var jsonPatchZero = regexp.MustCompile(`"path"\s*:\s*"/spec/replicas"[^}]*"value
 
 // deletionPolicy: Crossplane's deletionPolicy or a volume's reclaim
 // policy set to Delete.
-var deletionPolicy = regexp.MustCompile(`(?i)"?(?:deletionPolicy|persistentVolumeReclaimPolicy|reclaimPolicy)"?\s*:\s*"?Delete\b`)
+var deletionPolicy = regexp.MustCompile(`(?i)"?(?:deletionPolicy|persistentVolumeReclaimPolicy|reclaimPolicy|whenDeleted|whenScaled)"?\s*:\s*"?Delete\b`)
 
 func (w *walker) kubeSettings(c *call) {
 	if c.name != "kubectl" && c.name != "oc" && c.name != "kubecolor" {
