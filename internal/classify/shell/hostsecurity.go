@@ -121,13 +121,7 @@ func optionIs(c *call, name, value string) bool {
 
 // stopsUnits: systemctl stop|disable|mask|kill, service X stop, and the like.
 func stopsUnits(c *call) bool {
-	for _, p := range c.pos {
-		switch strings.ToLower(p.s) {
-		case "stop", "disable", "mask", "kill", "unload", "bootout", "down", "remove", "off":
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.pos, func(p positional) bool { return slices.Contains(stopVerbs, strings.ToLower(p.s)) })
 }
 
 // remoteShell: socat joining a program to a network peer hands that

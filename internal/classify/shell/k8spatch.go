@@ -37,52 +37,64 @@ var volumePath = regexp.MustCompile(`/(?:volumes|volumeMounts|volumeClaimTemplat
 // volumeKeys hold a workload's storage.
 var volumeKeys = []string{"volumes", "volumeMounts", "volumeClaimTemplates", "persistentVolumeClaim"}
 
-// dropsVolumes says whether a patch removes, empties or replaces storage.
+// dropsVolumes says whether a patch removes, empties or replaces storage:
+// a JSON patch operation on it, a strategic merge directive, or a storage
+// key set to null or to an empty list.
 func dropsVolumes(text string) bool {
+	return anyMap(text, func(x map[string]any) bool {
+		if op, ok := x["op"].(string); ok {
+			p, _ := x["path"].(string)
+			from, _ := x["from"].(string)
+			if (op == "remove" || op == "replace" || op == "move") && volumePath.MatchString(p) || op == "move" && volumePath.MatchString(from) {
+				return true
+			}
+		}
+		if d := x["$patch"]; d == "delete" || d == "replace" {
+			return true
+		}
+		for _, vk := range volumeKeys {
+			if e, ok := x[vk]; ok {
+				if list, isList := e.([]any); e == nil || isList && len(list) == 0 {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+// anyMap says whether a mapping anywhere in the YAML (or JSON) document
+// text, at most 64 levels down, satisfies match.
+func anyMap(text string, match func(map[string]any) bool) bool {
 	var doc any
 	if yaml.Unmarshal([]byte(text), &doc) != nil {
 		return false
 	}
-	found := false
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		if found || depth > 64 {
-			return
+	var walk func(v any, depth int) bool
+	walk = func(v any, depth int) bool {
+		if depth > 64 {
+			return false
 		}
 		switch x := v.(type) {
 		case []any:
 			for _, e := range x {
-				walk(e, depth+1)
+				if walk(e, depth+1) {
+					return true
+				}
 			}
 		case map[string]any:
-			if op, ok := x["op"].(string); ok {
-				// A JSON patch operation.
-				p, _ := x["path"].(string)
-				from, _ := x["from"].(string)
-				if (op == "remove" || op == "replace" || op == "move") && volumePath.MatchString(p) || op == "move" && volumePath.MatchString(from) {
-					found = true
-					return
-				}
+			if match(x) {
+				return true
 			}
-			for k, e := range x {
-				if k == "$patch" && (e == "delete" || e == "replace") {
-					found = true // a strategic merge directive
-					return
+			for _, e := range x {
+				if walk(e, depth+1) {
+					return true
 				}
-				for _, vk := range volumeKeys {
-					if k == vk {
-						if list, ok := e.([]any); e == nil || ok && len(list) == 0 {
-							found = true
-							return
-						}
-					}
-				}
-				walk(e, depth+1)
 			}
 		}
+		return false
 	}
-	walk(doc, 0)
-	return found
+	return walk(doc, 0)
 }
 
 // kubePatches judges what a kubectl call's patches do.
@@ -97,17 +109,7 @@ func (w *walker) kubePatches(c *call, depth int) {
 		if dropsVolumes(t) {
 			w.add("k8s.volume-detach", destructive, c.name+" removes, empties or replaces a workload's volumes or claims: its pods start without their data")
 		}
-		scripts, argvs := manifestValues(t)
-		for _, sc := range scripts {
-			w.script(sc, depth+1)
-		}
-		for _, argv := range argvs {
-			args := make([]arg, len(argv))
-			for i, a := range argv {
-				args[i] = arg{s: a}
-			}
-			w.command(args, input{}, depth+1)
-		}
+		w.manifestCommands(t, depth)
 	}
 }
 
@@ -137,25 +139,8 @@ func (w *walker) helmValues(c *call) {
 // persistenceOffInValues: a values file that sets some persistence.enabled
 // to false.
 func persistenceOffInValues(text string) bool {
-	var doc any
-	if yaml.Unmarshal([]byte(text), &doc) != nil {
-		return false
-	}
-	found := false
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		m, ok := v.(map[string]any)
-		if !ok || depth > 32 || found {
-			return
-		}
-		if p, ok := m["persistence"].(map[string]any); ok && p["enabled"] == false {
-			found = true
-			return
-		}
-		for _, e := range m {
-			walk(e, depth+1)
-		}
-	}
-	walk(doc, 0)
-	return found
+	return anyMap(text, func(m map[string]any) bool {
+		p, ok := m["persistence"].(map[string]any)
+		return ok && p["enabled"] == false
+	})
 }

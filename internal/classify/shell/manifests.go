@@ -57,6 +57,12 @@ func (w *walker) manifest(tool, name, text string, depth int) {
 	// folded > scalars, quoted strings broken across lines) and JSON
 	// manifests: the file is also read as the tool reads it, as YAML
 	// documents, and each command value is judged whole.
+	w.manifestCommands(text, depth)
+}
+
+// manifestCommands judges the command values of YAML or JSON text
+// (manifestValues): command lines as scripts, argument vectors as commands.
+func (w *walker) manifestCommands(text string, depth int) {
 	scripts, argvs := manifestValues(text)
 	for _, sc := range scripts {
 		w.script(sc, depth+1)

@@ -316,17 +316,7 @@ func (w *walker) bodyCommands(r request) {
 	if !looksLikeJSON(r.body) {
 		return
 	}
-	scripts, argvs := manifestValues(r.body)
-	for _, sc := range scripts {
-		w.script(sc, 1)
-	}
-	for _, argv := range argvs {
-		args := make([]arg, len(argv))
-		for i, a := range argv {
-			args[i] = arg{s: a}
-		}
-		w.command(args, input{}, 1)
-	}
+	w.manifestCommands(r.body, 0)
 }
 
 func looksLikeJSON(s string) bool {

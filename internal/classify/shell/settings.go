@@ -203,7 +203,7 @@ func (w *walker) kubeSettings(c *call) {
 }
 
 // stopVerbs stop a job or keep it from running.
-var stopVerbs = []string{"stop", "pause", "disable", "suspend", "mask", "unload", "bootout", "kill", "delete-schedule", "unschedule"}
+var stopVerbs = []string{"stop", "pause", "disable", "suspend", "mask", "unload", "bootout", "kill", "delete-schedule", "unschedule", "down", "remove", "off"}
 
 func stopsBackups(c *call) bool {
 	verb := -1
