@@ -46,6 +46,16 @@ func (e *env) rawTo(t *testing.T, tok, upstream string) *rawSession {
 // ReadyForQuery, with the error codes seen.
 func (s *rawSession) send(msgs ...pgproto3.FrontendMessage) (codes []string, got []pgproto3.BackendMessage) {
 	s.t.Helper()
+	codes, _ = s.exchange(func(m pgproto3.BackendMessage) { got = append(got, m) }, msgs...)
+	return codes, got
+}
+
+// exchange sends msgs and hands each message before the ReadyForQuery that
+// ends the exchange to each (a FATAL error ends it too, unhanded); it
+// returns the error codes seen and the ReadyForQuery's transaction status
+// (0 after a FATAL error).
+func (s *rawSession) exchange(each func(pgproto3.BackendMessage), msgs ...pgproto3.FrontendMessage) (codes []string, tx byte) {
+	s.t.Helper()
 	for _, m := range msgs {
 		s.fe.Send(m)
 	}
@@ -61,12 +71,12 @@ func (s *rawSession) send(msgs ...pgproto3.FrontendMessage) (codes []string, got
 		case *pgproto3.ErrorResponse:
 			codes = append(codes, x.Code)
 			if x.Severity == "FATAL" {
-				return codes, got
+				return codes, 0
 			}
 		case *pgproto3.ReadyForQuery:
-			return codes, got
+			return codes, x.TxStatus
 		}
-		got = append(got, m)
+		each(m)
 	}
 }
 

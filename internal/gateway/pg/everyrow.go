@@ -139,11 +139,9 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage, open b
 		lead = wrapMessages()
 	}
 	rows, err := s.ask("whether a write reaches every row", parse, bind, lead...)
-	switch {
-	case wrap:
-		s.wrapOpen, s.wrapCheck = true, c.after
-	case inBlock && c.after != "":
-		s.blockCheck = c.after
+	if wrap || inBlock {
+		s.wrapOpen = s.wrapOpen || wrap
+		s.afterCheck = c.after
 	}
 	if err != nil {
 		return false, err

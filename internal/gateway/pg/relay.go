@@ -113,9 +113,11 @@ type session struct {
 	// transactions still to be answered, wrapN how many (wrap.go). wraps is
 	// under mu. txNames are the prepared statements that control the
 	// transaction.
-	wrapOpen   bool
-	wrapCheck  string // the question to ask after the write, before COMMIT
-	blockCheck string // the same, for a write in the client's own block
+	wrapOpen bool
+	// afterCheck is the question to ask once the cycle's write has run:
+	// before Chaperone's COMMIT when wrapOpen, in the client's own block
+	// otherwise.
+	afterCheck string
 	wraps      []*wrapEnd
 	wrapN      atomic.Int32
 	wrapAfter  atomic.Bool // the after-question's answers are coming

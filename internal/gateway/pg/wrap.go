@@ -82,7 +82,7 @@ type afterAnswer struct {
 // checksAfter says the client's current cycle holds a write asked about
 // again after it runs: transaction control in the cycle would commit it
 // first.
-func (s *session) checksAfter() bool { return s.wrapOpen || s.blockCheck != "" }
+func (s *session) checksAfter() bool { return s.wrapOpen || s.afterCheck != "" }
 
 // idleInBlock says the session is inside the client's own transaction
 // block with nothing in flight, so its status is current.
@@ -110,8 +110,8 @@ func (s *session) closeWrap(ctx context.Context) error {
 	if !s.wrapOpen {
 		return s.closeBlockCheck(ctx)
 	}
-	check := s.wrapCheck
-	s.wrapOpen, s.wrapCheck, s.blockCheck = false, "", ""
+	check := s.afterCheck
+	s.wrapOpen, s.afterCheck = false, ""
 	end := &wrapEnd{at: s.syncs, rows: -1}
 	if check != "" {
 		end.after = make(chan afterAnswer, 1)
@@ -138,8 +138,8 @@ func (s *session) closeWrap(ctx context.Context) error {
 // block go on, or a statement that fails (its error replaced by the
 // refusal) aborts it, so that the client's COMMIT commits nothing of it.
 func (s *session) closeBlockCheck(ctx context.Context) error {
-	check := s.blockCheck
-	s.blockCheck = ""
+	check := s.afterCheck
+	s.afterCheck = ""
 	end := &wrapEnd{at: s.syncs, rows: -1, block: true, after: make(chan afterAnswer, 1)}
 	s.mu.Lock()
 	s.wraps = append(s.wraps, end)

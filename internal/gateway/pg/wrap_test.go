@@ -14,28 +14,15 @@ import (
 // and the transaction status of the ReadyForQuery that ends the exchange.
 func (s *rawSession) status(msgs ...pgproto3.FrontendMessage) (codes []string, rows []string, tx byte) {
 	s.t.Helper()
-	for _, m := range msgs {
-		s.fe.Send(m)
-	}
-	if err := s.fe.Flush(); err != nil {
-		s.t.Fatal(err)
-	}
-	for {
-		m, err := s.fe.Receive()
-		if err != nil {
-			s.t.Fatalf("receive: %v (after %v)", err, codes)
-		}
+	codes, tx = s.exchange(func(m pgproto3.BackendMessage) {
 		switch x := m.(type) {
-		case *pgproto3.ErrorResponse:
-			codes = append(codes, x.Code)
 		case *pgproto3.DataRow:
-			rows = append(rows, string(x.Values[0]))
+			rows = append(rows, string(x.Values[0])) // copied: the next Receive reuses it
 		case *pgproto3.NoticeResponse:
 			s.t.Errorf("unexpected notice %s %s", x.Code, x.Message)
-		case *pgproto3.ReadyForQuery:
-			return codes, rows, x.TxStatus
 		}
-	}
+	}, msgs...)
+	return codes, rows, tx
 }
 
 // At READ COMMITTED another session's commit between the question and the
