@@ -75,7 +75,7 @@ var sqlComments = regexp.MustCompile(`/\*!\d*|/\*[^!][\s\S]*?\*/|/\*\*/|\*/|--[^
 var namedForDestruction = regexp.MustCompile(`(?i)\b[a-z_]*(?:drop|delete|truncate|wipe|purge|destroy|remove|erase)[a-z_]*\s*\(`)
 
 // wideGrants: every privilege, or an administrator's role, given.
-var wideGrants = regexp.MustCompile(`(?i)\bGRANT\s+ALL\b|\bGRANT\s+(?:ROLE\s+)?(?:admin|administrator|root|superuser|dba|sysadmin|db_owner)\b|\bWITH\s+ALL\s+PRIVILEGES\b|\bSUPERUSER\b`)
+var wideGrants = regexp.MustCompile(`(?i)\bGRANT\s+ALL\b|\bGRANT\s+(?:ROLE\s+)?(?:admin|administrator|root|superuser|dba|sysadmin|db_owner)\b|\bWITH\s+ALL\s+PRIVILEGES\b|\bSUPERUSER\b|\bCONTROL\s+SERVER\b|\baddRoleToUser\s*\(\s*'admin'|\bdbms\.security\.(?:addRoleToUser|createUser|changeUserPassword)\b`)
 
 // shutdowns stop the server, wherever in the text they stand.
 var shutdowns = regexp.MustCompile(`(?i)(?:^|;)\s*SHUTDOWN\b`)

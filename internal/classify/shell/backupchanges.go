@@ -61,15 +61,22 @@ func shortTTL(c *call) bool {
 func (w *walker) storageChanges(c *call) {
 	destroys := func(what string) { w.add("storage.destroy", destructive, c.name+" "+what) }
 	switch {
+	case c.name == "zpool" && (c.sub("export") || c.sub("offline") || c.sub("detach") || c.sub("split")):
+		destroys(c.subAt(0) + " takes a pool, or one of its disks, away from what uses it")
+	case c.name == "ceph" && c.sub("osd", "set") && slices.ContainsFunc(c.pos, func(p positional) bool {
+		return p.s == "pause" || p.s == "pauserd" || p.s == "pausewr" || p.s == "full"
+	}):
+		destroys("osd set " + c.pos[len(c.pos)-1].s + " stops the cluster's reads or writes")
 	case c.name == "zfs" && (c.sub("recv") || c.sub("receive")) && c.has("-F"):
 		destroys("receive -F rolls the dataset back and destroys snapshots and data newer than the stream")
 	case c.name == "zfs" && c.sub("rollback") && c.has("-r", "-R"):
 		destroys("rollback -r destroys every snapshot newer than the one rolled back to")
 	case c.name == "rbd" && c.sub("resize") && c.has("--allow-shrink"):
 		destroys("resize --allow-shrink cuts the image short, and the data past its new end")
-	case c.name == "drbdadm" && (c.sub("invalidate") || c.sub("invalidate-remote") || c.sub("down") || c.sub("disconnect") || c.sub("wipe-md")):
+	case c.name == "drbdadm" && (c.sub("invalidate") || c.sub("invalidate-remote") || c.sub("down") || c.sub("disconnect") || c.sub("wipe-md") || c.sub("create-md") && c.has("--force")):
 		destroys(c.subAt(0) + " discards a replica's data or takes the resource down")
-	case (c.name == "vgreduce" && c.has("--removemissing")) || c.name == "lvreduce" || c.name == "pvmove" && c.has("--abort"):
+	case (c.name == "vgreduce" && c.has("--removemissing")) || c.name == "lvreduce" || c.name == "pvmove" && c.has("--abort") ||
+		(c.name == "vgchange" || c.name == "lvchange") && slices.ContainsFunc(optionValues(c, "-a", "--activate"), func(a arg) bool { return strings.HasPrefix(a.s, "n") }):
 		destroys("removes or shrinks what logical volumes stand on")
 	case c.name == "gluster" && c.sub("volume") && (c.sub("volume", "stop") || c.sub("volume", "delete") || c.sub("volume", "remove-brick")):
 		destroys("takes a Gluster volume down or removes its bricks")

@@ -211,7 +211,7 @@ func (w *walker) command(args []arg, in input, depth int) {
 	w.extractsThroughLinks(c)
 	w.envReads(c)
 	w.metadataArgs(c)
-	if slices.Contains(loadGenerators, c.name) {
+	if slices.Contains(loadGenerators, c.name) || unboundedParallel(c) {
 		w.add("host.exhaust", unknown, c.name+" loads the host's processors, memory or disks until what else runs there may slow down or be killed")
 	}
 	w.applyAfterRemoval(c)

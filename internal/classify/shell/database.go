@@ -541,7 +541,7 @@ func (w *walker) mongo(code string) {
 	if m := mongoProcess.FindString(code); m != "" {
 		w.add("inline.dynamic-exec", unknown, "mongo code runs a program ("+m+")")
 	}
-	if strings.Contains(code, "require(") || strings.Contains(code, "process.") {
+	if strings.Contains(code, "require(") || strings.Contains(code, "process.") || strings.Contains(code, "fs.") {
 		w.code("node", arg{s: code}, 1)
 	}
 	if m := mongoAdmin.FindString(code); m != "" {
@@ -586,7 +586,7 @@ func (w *walker) mongo(code string) {
 
 var (
 	// mongoProcess: the legacy shell's and mongosh's ways to run a program.
-	mongoProcess = regexp.MustCompile(`\b(?:runProgram|runMongoProgram|run|_runMongoProgram|startMongoProgram)\s*\(`)
+	mongoProcess = regexp.MustCompile(`\b(?:_?run\w*Program\w*|_?startMongoProgram\w*|run|removeFile|resetDbpath|copyDbpath)\s*\(`)
 	// mongoAdmin: commands and helpers that administer rather than read.
 	mongoAdmin    = regexp.MustCompile(`\b(?:adminCommand|runCommand|createUser|updateUser|grantRolesToUser|grantPrivilegesToRole|createRole|updateRole|hideIndex|reconfig|stepDown|removeShard|addShard|fsyncLock|killOp|setParameter|shutdownServer|setFeatureCompatibilityVersion|collMod|enableSharding|shardCollection|moveChunk)\s*\(`)
 	psqlBackquote = regexp.MustCompile("`([^`]*)`")

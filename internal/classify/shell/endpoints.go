@@ -10,16 +10,19 @@ import (
 // memory or environment, and the endpoint a managed identity's tokens
 // come from.
 var (
-	getDeletes   = regexp.MustCompile(`(?i)[?&]action=(?:delete\w*|unload|purge\w*|remove\w*|forceleader|restore)\b|/manager/(?:text|html)/(?:undeploy|stop|expire)\b|/_?(?:drop|delete|truncate|purge)(?:/|\?|$)|/_?shutdown\b|/-/quit\b|/agent/leave\b|/operator/raft/remove-peer\b`)
-	getRunsCode  = regexp.MustCompile(`(?i)/manager/(?:text|html)/deploy\b|/jolokia/(?:exec|write)/|/actuator/(?:restart|loggers|env)\b|/script(?:Text)?\?|/console/|:10250/(?:run|exec|attach)/`)
+	getDeletes   = regexp.MustCompile(`(?i)[?&](?:action|command|cmd|op)=(?:delete\w*|stop|unload|purge\w*|remove\w*|forceleader|restore)\b|/manager/(?:text|html)/(?:undeploy|stop|expire)\b|/_?(?:drop|delete|truncate|purge)(?:/|\?|$)|/_?shutdown\b|/-/quit\b|/agent/leave\b|/operator/raft/remove-peer\b`)
+	getRunsCode  = regexp.MustCompile(`(?i)/manager/(?:text|html)/deploy\b|/jolokia/.*?(?:exec|write)/|[?&]invoke=|/actuator/(?:restart|loggers|env)\b|/script(?:Text)?\?|/console/|:10250/(?:run|exec|attach)/`)
 	getSecrets   = regexp.MustCompile(`(?i)/actuator/(?:heapdump|threaddump|env|configprops)\b|/debug/pprof/heap\b|/jmx\b`)
+	pathParams   = regexp.MustCompile(`;[^/]*`)
 	identityVars = regexp.MustCompile(`\$\{?(?:IDENTITY_ENDPOINT|MSI_ENDPOINT|IDENTITY_HEADER|MSI_SECRET|ACTIONS_ID_TOKEN_REQUEST_URL|ACTIONS_ID_TOKEN_REQUEST_TOKEN)\b`)
 )
 
 // getEffects judges a request whose effect is in its URL, whatever its
 // method.
 func (w *walker) getEffects(c *call, r request) {
-	target := r.url.Host + r.url.Path + "?" + r.url.RawQuery
+	// Path parameters (actuator;/heapdump) are dropped by the servers that
+	// route on the rest.
+	target := r.url.Host + pathParams.ReplaceAllString(r.url.Path, "") + "?" + r.url.RawQuery
 	switch {
 	case getDeletes.MatchString(target):
 		w.add("http.delete-endpoint", destructive, c.name+" calls "+r.url.Path+", which deletes or stops what its query names")

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"regexp"
+	"slices"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -70,6 +71,18 @@ func (w *walker) endlessSpawning(c *syntax.WhileClause) {
 // codeForks: code that forks in a loop (perl's fork while fork, a Python
 // comprehension over an endless iterator).
 var codeForks = regexp.MustCompile(`\bfork\b[^;\n]*\b(?:while|until|for|iter|loop)\b|\b(?:while|until|for|loop)\b[^;\n]*\bfork\b|\bfork\s+while\b`)
+
+// unboundedParallel: xargs -P 0 and parallel -j 0 start as many processes
+// as their input has lines, all at once.
+func unboundedParallel(c *call) bool {
+	switch c.name {
+	case "xargs":
+		return slices.ContainsFunc(optionValues(c, "-P", "--max-procs"), func(a arg) bool { return a.s == "0" })
+	case "parallel":
+		return slices.ContainsFunc(optionValues(c, "-j", "--jobs", "-P", "--max-procs"), func(a arg) bool { return a.s == "0" })
+	}
+	return false
+}
 
 // loadGenerators load a host until what else runs there may be killed.
 var loadGenerators = []string{"stress", "stress-ng", "memtester", "fio"}

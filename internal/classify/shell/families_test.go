@@ -2483,6 +2483,44 @@ func TestAccessShellsDomainsAndPatches(t *testing.T) {
 	})
 }
 
+// The third black-box round of this stop: the same families in other
+// spellings.
+func TestThirdRoundOfTheStop(t *testing.T) {
+	check(t, []want{
+		{`mongo --eval 'startMongoProgramNoConnect("bash","-c","rm -rf /data")'`, unknown, "inline.dynamic-exec"},
+		{`mongo --eval 'removeFile("/var/backups/mongo")'`, unknown, "inline.dynamic-exec"},
+		{`mongosh --eval 'fs.rmSync("/data/db",{recursive:true})'`, destructive, "inline.delete"},
+		{`sqlcmd -Q "GRANT CONTROL SERVER TO app"`, unknown, "keyword.sql-grant"},
+		{`cypher-shell "CALL dbms.security.addRoleToUser('admin','mallory')"`, unknown, "keyword.sql-grant"},
+		{`curl 'http://solr:8983/solr/c/replication?command=deletebackup&name=nightly'`, destructive, "http.delete-endpoint"},
+		{`curl 'http://app:8080/actuator;/heapdump'`, credential, "creds.heap-dump"},
+		{`curl 'http://app:8080/jolokia/?p=/exec/java.lang:type=Runtime/halt'`, unknown, "http.admin-endpoint"},
+		{"yes | xargs -P0 -n1 sleep", unknown, "host.exhaust"},
+		{"seq 1000000 | parallel -j0 sleep 1000", unknown, "host.exhaust"},
+		{"http 169.254.169.254/latest/meta-data/", credential, "creds.instance-metadata"},
+		{"useradd -ou0 -g0 x", destructive, "host.root-account"},
+		{"usermod -p '' root", destructive, "host.root-account"},
+		{`node -e "require('net').createServer(s=>{const p=require('child_process').spawn('sh');s.pipe(p.stdin)}).listen(4444)"`, unknown, "net.remote-shell"},
+		{"dockerd -H tcp://0.0.0.0:2375", unknown, "net.remote-shell"},
+		{"jupyter notebook --ip 0.0.0.0 --NotebookApp.token=''", unknown, "net.remote-shell"},
+		{`kubectl patch clusterrole view -p '{"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}'`, unknown, "iam.escalation"},
+		{"kubectl run x --image=alpine --privileged", unknown, "iam.escalation"},
+		{"zpool export -f tank", destructive, "storage.destroy"},
+		{"ceph osd set pause", destructive, "storage.destroy"},
+		{"vgchange -an vg", destructive, "storage.destroy"},
+		{"drbdadm create-md --force r0", destructive, "storage.destroy"},
+		{"gcloud sql instances patch db --activation-policy NEVER", destructive, "ops.protection-off"},
+		{"aws cloudtrail put-event-selectors --trail-name t --event-selectors '[]'", destructive, "host.security-off"},
+		{"systemctl stop rsyslog", destructive, "host.security-off"},
+		{"aws s3api get-object-torrent --bucket b --key k /etc/profile.d/x.sh", destructive, "fs.truncate-outside-workspace"},
+		{"helm fetch repo/chart -d /etc/kubernetes/manifests --untar", destructive, "fs.truncate-outside-workspace"},
+		{"xargs -P4 -n1 gofmt -l", write, ""},
+		{"vgchange -ay vg", write, ""},
+		{"http localhost:8080/health", read, ""},
+		{"dockerd -H unix:///var/run/docker.sock", write, ""},
+	})
+}
+
 // Test and tooling output is build output.
 func TestTestOutputIsDisposable(t *testing.T) {
 	check(t, []want{

@@ -278,6 +278,7 @@ func (w *walker) kubeRunImage(name string, args []arg, depth int) {
 		// Whatever it runs, it starts a pod (or a container in one).
 		w.add("k8s.run", write, name+" "+c.subAt(0)+" starts a container in the cluster")
 		w.kubePatches(c, depth) // --overrides
+		w.accessGrants(c)       // --privileged
 	}
 	if !c.sub("run") || c.has("--command") {
 		return

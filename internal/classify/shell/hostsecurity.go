@@ -12,7 +12,7 @@ import (
 // adding a root account or loading kernel code are not writes like others.
 
 // securityUnit names the services that watch or protect a host.
-var securityUnit = regexp.MustCompile(`(?i)audit|falco|wazuh|ossec|osquery|falcon|crowdstrike|datadog|fail2ban|apparmor|selinux|clamav|clamd|sysdig|tetragon|sentinel|carbonblack|cbagent|elastic-agent|auditbeat|filebeat|splunk|aide|tripwire|suricata|snort|crowdsec|rkhunter|qualys|tanium|cylance|sophos|defender|mdatp|newrelic-infra|amazon-ssm-agent|google-guest-agent`)
+var securityUnit = regexp.MustCompile(`(?i)audit|falco|wazuh|ossec|osquery|falcon|crowdstrike|datadog|fail2ban|apparmor|selinux|clamav|clamd|sysdig|tetragon|sentinel|carbonblack|cbagent|elastic-agent|auditbeat|filebeat|splunk|aide|tripwire|suricata|snort|crowdsec|rkhunter|qualys|tanium|cylance|sophos|defender|mdatp|newrelic-infra|amazon-ssm-agent|google-guest-agent|rsyslog|syslog-ng|journald|fluent-?bit|fluentd|promtail|vector`)
 
 // hostSecurity judges a command that turns off, bypasses or takes over
 // what protects the host or the cloud account.
@@ -57,14 +57,18 @@ func (w *walker) hostSecurity(c *call) {
 		switch {
 		case c.sub("guardduty", "update-detector") && c.has("--no-enable"),
 			c.sub("cloudtrail", "update-trail") && (c.has("--no-include-global-service-events") || c.has("--no-is-multi-region-trail") || c.has("--no-enable-log-file-validation")),
-			c.sub("cloudtrail", "put-event-selectors") && strings.Contains(args, `"none"`),
+			c.sub("cloudtrail", "put-event-selectors") && (strings.Contains(args, `"none"`) || slices.ContainsFunc(c.args, func(a arg) bool { return strings.TrimSpace(a.s) == "[]" })),
 			c.sub("s3api", "put-bucket-logging") && !strings.Contains(args, "loggingenabled"),
 			c.sub("securityhub", "disable-security-hub"), c.sub("config", "stop-configuration-recorder"):
 			off(c.subAt(0) + " " + c.subAt(1) + " turns off or narrows the account's record of what is done in it")
 		}
 	case "useradd", "adduser", "usermod":
-		if v, ok := c.flagValue("-u", "--uid"); ok && strings.TrimLeft(v, "0") == "" && v != "" {
+		if slices.ContainsFunc(optionValues(c, "-u", "--uid"), func(a arg) bool { return a.s != "" && strings.TrimLeft(a.s, "0") == "" }) {
 			w.add("host.root-account", destructive, c.name+" makes an account with user id 0: a second root")
+			return
+		}
+		if c.name == "usermod" && slices.ContainsFunc(optionValues(c, "-p", "--password"), func(a arg) bool { return a.s == "" }) {
+			w.add("host.root-account", destructive, "usermod -p '' leaves the account without a password")
 			return
 		}
 		for _, g := range privilegedGroups {
@@ -95,6 +99,16 @@ func (w *walker) hostSecurity(c *call) {
 			return strings.HasPrefix(l, "sh-c:") || strings.HasPrefix(l, "exec:") || strings.HasPrefix(l, "cmd:")
 		}) {
 			w.add("net.remote-shell", unknown, "websocat joins a program to a network peer: whoever is at the other end runs it")
+		}
+	case "dockerd":
+		if slices.ContainsFunc(optionValues(c, "-H", "--host"), func(a arg) bool {
+			return strings.HasPrefix(a.s, "tcp://") && !strings.HasPrefix(a.s, "tcp://127.") && !strings.HasPrefix(a.s, "tcp://localhost")
+		}) {
+			w.add("net.remote-shell", unknown, "dockerd listens on the network: whoever reaches it runs containers as root here")
+		}
+	case "jupyter", "jupyter-notebook", "jupyter-lab":
+		if text := strings.Join(argStrings(c.args), " "); strings.Contains(text, "0.0.0.0") && (strings.Contains(text, "token=''") || strings.Contains(text, `token=""`) || strings.HasSuffix(text, "token=")) {
+			w.add("net.remote-shell", unknown, c.name+" serves notebooks on every interface without a token: whoever reaches it runs code here")
 		}
 	case "gotty", "ttyd", "tmate", "upterm", "sshx":
 		w.add("net.remote-shell", unknown, c.name+" serves a terminal over the network: whoever reaches it runs commands here")
@@ -142,10 +156,10 @@ func (w *walker) remoteShell(c *call) {
 
 // socketShell: code that joins a shell to a socket (os.dup2 of a
 // socket, perl's open(STDIN, ">&S"), awk's /inet/tcp).
-var socketShell = regexp.MustCompile(`(?s)socket.*(?:dup2|>&\s*[A-Z$])|\bnet\b["')\]]*\.connect.*(?:child_process|spawn\(|exec\()|(?:child_process|spawn\()[\s\S]*\bnet\b["')\]]*\.connect|/inet/(?:tcp|udp)/|\bpty\.spawn\b.*socket|socket.*\bpty\.spawn\b|TCPSocket.*(?:exec|spawn|system)|fsockopen.*(?:exec|shell_exec|system|proc_open)`)
+var socketShell = regexp.MustCompile(`(?s)socket.*(?:dup2|>&\s*[A-Z$])|\bnet\b["')\]]*\.(?:connect|createServer|createConnection).*(?:child_process|spawn\(|exec\()|(?:child_process|spawn\()[\s\S]*\bnet\b["')\]]*\.(?:connect|createServer|createConnection)|/inet/(?:tcp|udp)/|\bpty\.spawn\b.*socket|socket.*\bpty\.spawn\b|TCPSocket.*(?:exec|spawn|system)|fsockopen.*(?:exec|shell_exec|system|proc_open)`)
 
 // adminGrant: a role, policy or permission that gives everything.
-var adminGrant = regexp.MustCompile(`(?i)AdministratorAccess|IAMFullAccess|PowerUserAccess|"Action"\s*:\s*(?:"\*"|\[\s*"\*"\s*\])|"Action"\s*:\s*"iam:\*"|roles/(?:owner|editor|resourcemanager\.organizationAdmin|iam\.securityAdmin)\b|--role[= ]["']?(?:Owner|Contributor|User Access Administrator)\b|\bcluster-admin\b|--clusterrole[= ]["']?admin\b|permission=(?:admin|maintain)\b|access_level=(?:50|40)\b|\brole=(?:admin|owner)\b|enforce_admins=false|required_pull_request_reviews=null|system:(?:anonymous|unauthenticated)\b|--member[= ]["']?allUsers\b|allAuthenticatedUsers|serviceAccount(?:TokenCreator|User|KeyAdmin)\b|ssh-keys=|sshKeys=|enable-oslogin=FALSE|--allow-principal[= ]User:\*|read_only=false|visibility=public|--permissions[= ]\S*manage`)
+var adminGrant = regexp.MustCompile(`(?i)AdministratorAccess|IAMFullAccess|PowerUserAccess|"Action"\s*:\s*(?:"\*"|\[\s*"\*"\s*\])|"Action"\s*:\s*"iam:\*"|roles/(?:owner|editor|resourcemanager\.organizationAdmin|iam\.securityAdmin)\b|--role[= ]["']?(?:Owner|Contributor|User Access Administrator)\b|\bcluster-admin\b|"verbs"\s*:\s*\[\s*"\*"|--privileged\b|--clusterrole[= ]["']?admin\b|permission=(?:admin|maintain)\b|access_level=(?:50|40)\b|\brole=(?:admin|owner)\b|enforce_admins=false|required_pull_request_reviews=null|system:(?:anonymous|unauthenticated)\b|--member[= ]["']?allUsers\b|allAuthenticatedUsers|serviceAccount(?:TokenCreator|User|KeyAdmin)\b|ssh-keys=|sshKeys=|enable-oslogin=FALSE|--allow-principal[= ]User:\*|read_only=false|visibility=public|--permissions[= ]\S*manage`)
 
 // accessGrants judges a command that gives an account, a key or the
 // public administrative access, or takes a protection of the code away.

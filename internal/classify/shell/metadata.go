@@ -35,6 +35,12 @@ func metadataAddress(s string) bool {
 			return true
 		}
 	}
+	if host, rest, ok := strings.Cut(s, "/"); ok && host != "" && !strings.Contains(host, "://") {
+		// httpie's and xh's URLs without a scheme: 169.254.169.254/latest/…
+		if strings.ContainsAny(host, ".") && metadataHostname(strings.Split(host, ":")[0]) {
+			return !harmlessMetadata("/" + rest)
+		}
+	}
 	// Outside a URL, a name of one label (metadata, instance-data) is as
 	// likely a file or a word: only addresses and dotted names count.
 	for _, part := range append(strings.Split(s, ":"), strings.Trim(s, "[]")) {

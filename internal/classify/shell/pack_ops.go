@@ -63,6 +63,9 @@ var opsPack = &Pack{Name: "operations", Commands: []string{"aws", "gcloud", "az"
 				return true
 			}
 		}
+		if v, ok := c.flagValue("--activation-policy"); ok && strings.EqualFold(v, "NEVER") {
+			return true // a Cloud SQL instance that never runs
+		}
 		return c.name == "aws" && c.sub("organizations", "leave-organization")
 	}, Class: destructive, Reason: "turns off what keeps data from being lost (deletion protection, backups, versioning)"},
 	{ID: "ops.prune", When: func(c *call) bool {

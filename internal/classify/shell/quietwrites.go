@@ -21,7 +21,7 @@ func (w *walker) quietWrites(c *call) {
 	}
 	switch c.name {
 	case "aws":
-		if c.sub("s3api", "get-object") && len(c.pos) > 2 {
+		if (c.sub("s3api", "get-object") || c.sub("s3api", "get-object-torrent")) && len(c.pos) > 2 {
 			outputs(c.pos[len(c.pos)-1].arg, "aws s3api get-object writing its output file")
 		}
 	case "wget":
@@ -31,7 +31,11 @@ func (w *walker) quietWrites(c *call) {
 			}
 		}
 	case "helm":
-		for _, d := range optionValues(c, "--output-dir") {
+		dirs := optionValues(c, "--output-dir")
+		if c.sub("fetch") || c.sub("pull") {
+			dirs = append(dirs, optionValues(c, "-d", "--destination", "--untardir")...)
+		}
+		for _, d := range dirs {
 			outputs(arg{s: path.Join(d.s, "rendered"), dyn: d.dyn}, "helm writing into "+d.s)
 		}
 	case "kubectl", "oc":
