@@ -23,6 +23,19 @@ func Is(name string) bool {
 			}
 		}
 	}
-	// STRIPE_SK, *_SK: a secret key's conventional suffix.
-	return strings.HasSuffix(n, "_SK") || strings.HasSuffix(n, "_PASS")
+	// Other services' URLs carry their keys: CLOUDINARY_URL, CELERY_BROKER_URL.
+	if strings.HasSuffix(n, "_URL") || strings.HasSuffix(n, "_URI") {
+		for _, svc := range []string{"BROKER", "CLOUDINARY", "SMTP", "MAIL", "LDAP", "NATS", "MEMCACHE", "MQ"} {
+			if strings.Contains(n, svc) {
+				return true
+			}
+		}
+	}
+	// A key by any other name (SUPABASE_SERVICE_ROLE_KEY, APP_KEY,
+	// AZURE_STORAGE_KEY), unless it says it is public.
+	if (strings.HasSuffix(n, "_KEY") || strings.HasSuffix(n, "_KEYS")) && !strings.Contains(n, "PUBLIC") && !strings.Contains(n, "PUBLISHABLE") && !strings.Contains(n, "_PUB_") {
+		return true
+	}
+	// STRIPE_SK, *_SK: a secret key's conventional suffix; MYSQL_PWD.
+	return strings.HasSuffix(n, "_SK") || strings.HasSuffix(n, "_PASS") || strings.HasSuffix(n, "_PWD")
 }

@@ -253,6 +253,9 @@ func (w *walker) command(args []arg, in input, depth int) {
 		w.awk(c, in, depth)
 	case dbClients[name] != nil:
 		w.database(c, in, depth)
+		if slices.Contains(machineCLIs, name) {
+			w.genericDestruction(c) // cockroach node decommission, cockroach quit: the cluster's own verbs
+		}
 	case sqlSubcommands[name] != nil && w.sqlSubcommand(c, in, depth):
 	case w.consoleCode(c, in, depth):
 	case name == "railway" && c.sub("connect"):

@@ -336,8 +336,13 @@ func (w *walker) wrapped(name string, rest, inner []arg, in input, depth int) {
 		}
 	}
 	if len(inner) == 0 {
-		if in.present {
+		switch {
+		case in.present:
 			w.commandlessShell(name, rest, in, depth)
+		case startsShell(name, rest) && !w.guessing:
+			// sudo -i, su -, nsenter -t 1 -a: a shell as another user or
+			// in another namespace, reading commands no one shows.
+			w.add("shell.interactive", unknown, name+" starts a shell as another user or elsewhere, whose commands Chaperone cannot see")
 		}
 		return
 	}
@@ -366,20 +371,44 @@ func (w *walker) subshell(f func()) {
 // shellOf reports whether a wrapper hands its command to a shell: sudo's
 // -s and -i, flock's -c (its command is then the words after it).
 func shellOf(name string, args []arg) bool {
-	for _, a := range args {
+	var opts []string
+	if wr, ok := wrappers[name]; ok {
+		opts = wr.valueOpts
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a.dyn || !strings.HasPrefix(a.s, "-") {
 			if name == "flock" {
 				continue // the lock file
 			}
 			return false
 		}
+		letters, next := a.s, takesValue(opts, a.s)
+		if !strings.HasPrefix(a.s, "--") {
+			letters, next = shortFlags(a.s, opts)
+		}
+		if next {
+			i++ // sudo -u postgres -i, sudo -iu root
+		}
 		switch {
-		case name == "sudo" && (a.s == "-s" || a.s == "-i" || a.s == "--shell" || a.s == "--login" ||
-			!strings.HasPrefix(a.s, "--") && strings.ContainsAny(a.s[1:], "si") && isLetters(a.s[1:])):
+		case name == "sudo" && (a.s == "--shell" || a.s == "--login" || strings.HasPrefix(a.s, "--login=") ||
+			!strings.HasPrefix(a.s, "--") && strings.ContainsAny(letters, "si")):
 			return true
 		case name == "flock" && (a.s == "-c" || a.s == "--command"):
 			return true
 		}
 	}
 	return false
+}
+
+// shortFlags splits a cluster of short options (-iu, -uroot) at the first
+// that takes a value: the letters before it and it, and whether its value
+// is the next word.
+func shortFlags(cluster string, valueOpts []string) (string, bool) {
+	for j := 1; j < len(cluster); j++ {
+		if takesValue(valueOpts, "-"+cluster[j:j+1]) {
+			return cluster[1 : j+1], j == len(cluster)-1
+		}
+	}
+	return cluster[1:], false
 }

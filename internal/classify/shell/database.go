@@ -327,6 +327,17 @@ func (w *walker) statements(lang, client string, a arg) {
 	if m := sqlFileIO.FindString(a.s); m != "" && lang != "mongo" && lang != "redis" {
 		w.add("db.file-io", unknown, client+": "+strings.TrimSpace(m)+" reads, writes or runs files on this machine")
 	}
+	if slices.Contains(localEngines, client) {
+		// An engine in this process reads any file a string names
+		// (read_text('.env'), FROM '.env', file('.env')): each string is
+		// a path it may read.
+		for _, m := range sqlStrings.FindAllStringSubmatch(a.s, -1) {
+			if p := strings.ReplaceAll(m[1], "''", "'"); isSecretPath(p) {
+				w.add("creds.read-secret-file", credential, client+" reads "+p+", which holds credentials, in its own process")
+				break
+			}
+		}
+	}
 	switch lang {
 	case "mongo":
 		w.mongo(a.s)
@@ -400,7 +411,10 @@ var (
 	// a database command (runCommand({drop: ...}), adminCommand({dropDatabase: 1})).
 	// sqlFileIO: SQLite's and DuckDB's functions that touch files or run
 	// programs, and COPY ... TO a file.
-	sqlFileIO = regexp.MustCompile(`(?i)\b(?:writefile|readfile|edit|load_extension|fts5_tokenizer)\s*\(|\bCOPY\b[^;]*\bTO\s+'|\bEXPORT\s+DATABASE\b|\bATTACH\b`)
+	// localEngines run SQL in their own process, with this machine's files.
+	localEngines = []string{"duckdb", "sqlite3", "litecli", "clickhouse local", "clickhouse-local", "datafusion-cli"}
+	sqlStrings   = regexp.MustCompile(`'((?:[^']|'')*)'`)
+	sqlFileIO    = regexp.MustCompile(`(?i)\b(?:writefile|readfile|edit|load_extension|fts5_tokenizer)\s*\(|\bCOPY\b[^;]*\bTO\s+'|\bEXPORT\s+DATABASE\b|\bATTACH\b`)
 	// mongoWholeCollection: an update or replace with an empty filter
 	// reaches every document; renameCollection(x, true) drops x first; an
 	// aggregation's $out or $merge replaces its target collection.

@@ -20,7 +20,10 @@ func (w *walker) embeddedCommand(c *call, depth int) {
 		if a.dyn || !knownProgram(path.Base(a.s)) {
 			continue
 		}
+		saved := w.guessing
+		w.guessing = true
 		w.command(c.args[i:], input{}, depth+1)
+		w.guessing = saved
 		return
 	}
 }

@@ -40,6 +40,10 @@ func (w *walker) hostSecurity(c *call) {
 		if c.has("--skip-grant-tables") {
 			off("starts the server without checking passwords or privileges")
 		}
+	case "chmod", "install", "mkdir", "rsync":
+		if m, ok := setuidMode(c); ok {
+			w.add("host.privilege", destructive, c.name+" "+m+" makes a program run as its owner for whoever starts it: a way to root")
+		}
 	case "setcap":
 		w.add("host.privilege", unknown, "setcap gives a program capabilities of root")
 	case "auditctl":
@@ -209,3 +213,36 @@ func (w *walker) accessGrants(c *call) {
 		w.add("iam.escalation", unknown, "aws s3api put-bucket-policy replaces who may read and write the bucket, with a policy Chaperone does not read")
 	}
 }
+
+// setuidMode returns the mode of a chmod, install -m or rsync --chmod that
+// sets the set-user-ID bit: an octal mode with 4 in its fourth digit from
+// the right (4755, 6711, 04755), or a symbolic one giving u or a the s.
+func setuidMode(c *call) (string, bool) {
+	var modes []arg
+	switch c.name {
+	case "chmod":
+		if len(c.pos) > 0 {
+			modes = append(modes, c.pos[0].arg)
+		}
+	case "rsync":
+		modes = optionValues(c, "--chmod")
+	default:
+		modes = optionValues(c, "-m", "--mode")
+	}
+	for _, m := range modes {
+		if m.dyn {
+			continue
+		}
+		for _, part := range strings.Split(m.s, ",") {
+			if setuidOctal.MatchString(part) || setuidSymbolic.MatchString(part) {
+				return m.s, true
+			}
+		}
+	}
+	return "", false
+}
+
+var (
+	setuidOctal    = regexp.MustCompile(`^0*[4-7][0-7]{3}$`)
+	setuidSymbolic = regexp.MustCompile(`^(?:[DF])?[ugoa]*[ua][ugoa]*[+=][rwxXst]*s|^[+=][rwxXt]*s`)
+)

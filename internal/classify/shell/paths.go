@@ -121,7 +121,16 @@ var secretBases = []string{
 	"vault-pass.txt", ".vault_pass.txt", "vault_password", "vault_password.txt", ".pg_service.conf", "pg_service.conf",
 	// Database clients' saved logins.
 	".rediscli_auth", ".cqlshrc", ".mongoshrc.js", ".mongorc.js", ".clickhouse-client/config.xml", ".influxdbv2/configs",
+	// Servers' first passwords, cluster cookies and system secret files.
+	"initialadminpassword", "initial_root_password", ".erlang.cookie", "ldap.secret", "sasl_passwd", "chap-secrets", "pap-secrets",
+	"opasswd", "msmtprc", "wpa_supplicant.conf", "sssd.conf", ".ansible_vault_pass", ".consul-token", ".nomad-token", ".civo.json",
+	"ovf-env.xml", ".openai", "credentials.xml", "master.key.enc", "secrets.env", "userlist.txt",
 }
+
+var (
+	procRoot       = regexp.MustCompile(`^/proc/[^/]+/(root|cwd)(?:/|$)`)
+	backupSuffixes = []string{".bak", ".backup", ".old", ".orig", ".save", ".swp", "~", "-", ".1", ".prev"}
+)
 
 // secretFragments are paths (or path parts) that hold credentials.
 var secretFragments = []string{".kube/config", ".railway/config", ".aws/config", ".aws/credentials", ".docker/config.json",
@@ -167,7 +176,9 @@ var secretFragments = []string{".kube/config", ".railway/config", ".aws/config",
 	"/etc/kubernetes/kubelet.conf", "/etc/kubernetes/controller-manager.conf", "/etc/kubernetes/scheduler.conf",
 	"/etc/kubernetes/super-admin.conf", "/var/lib/kubelet/pki/", "/pgbouncer/userlist.txt", "/etc/pgbouncer/", ".wrangler/",
 	".config/.wrangler/", ".config/tailscale/", "/var/lib/tailscale/", ".config/sentry/", ".config/hetzner/", ".terraform.d/",
-	".config/ngrok/", ".config/render/", ".railway/", ".config/heroku/", ".local/share/heroku/", ".netrc.gpg"}
+	".config/ngrok/", ".config/render/", ".railway/", ".config/heroku/", ".local/share/heroku/", ".netrc.gpg",
+	".config/b2/", ".config/anthropic/", "/opt/vault/data/", ".teleport/", "/jenkins/secrets/", "/etc/letsencrypt/live/",
+	"/etc/letsencrypt/archive/", "/etc/letsencrypt/keys/", "/etc/openvpn/", "/etc/ppp/"}
 
 // extglob is one of bash's extended glob groups: ?(…), *(…), +(…), @(…),
 // !(…).
@@ -183,6 +194,21 @@ func isSecretPath(p string) bool {
 	p = strings.Trim(p, `"'`)
 	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~/") {
 		p = path.Clean(p) // /etc//secrets, /vault/./secrets
+	}
+	// /proc/1/root/etc/shadow is /etc/shadow; /proc/self/cwd/.env is .env.
+	if m := procRoot.FindStringSubmatch(p); m != nil {
+		if m[1] == "root" {
+			p = "/" + p[len(m[0]):]
+		} else {
+			p = p[len(m[0]):]
+		}
+	}
+	// A copy kept beside the original holds what it holds (shadow.bak,
+	// .env~, id_rsa.old).
+	for _, suf := range backupSuffixes {
+		if t := strings.TrimSuffix(p, suf); t != p && t != "" && !strings.HasSuffix(t, "/") && isSecretPath(t) {
+			return true
+		}
 	}
 	// Bash's extended globs (cred+(e)ntials, @(id_rsa|x)) match as much
 	// as a * there does, at least.
@@ -215,7 +241,10 @@ func isSecretPath(p string) bool {
 	case strings.HasSuffix(base, ".pem"), strings.HasSuffix(base, ".key"), strings.HasSuffix(base, ".p12"),
 		strings.HasSuffix(base, ".pfx"), strings.HasSuffix(base, ".keystore"), strings.HasSuffix(base, ".jks"),
 		strings.HasSuffix(base, ".kdbx"), strings.HasSuffix(base, ".ppk"), strings.HasSuffix(base, ".tfvars") && !strings.Contains(base, "example"):
-		return !strings.HasSuffix(base, ".pub.pem") && !strings.HasSuffix(base, ".crt.pem") && !strings.HasSuffix(base, "cert.pem") && !strings.HasSuffix(base, "chain.pem")
+		if !strings.HasSuffix(base, ".pub.pem") && !strings.HasSuffix(base, ".crt.pem") && !strings.HasSuffix(base, "cert.pem") && !strings.HasSuffix(base, "chain.pem") {
+			return true
+		}
+		// A certificate, unless it lives where keys do (~/.cloudflared/cert.pem).
 	case strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") && strings.Contains(lp, ".ssh"):
 		return true
 	case strings.HasSuffix(base, "_history") && strings.HasPrefix(base, "."):
@@ -232,8 +261,19 @@ func isSecretPath(p string) bool {
 	return false
 }
 
+// secretFiles are whole paths of credentials a glob is tried against.
+var secretFiles = []string{"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/shadow.bak", "/etc/security/opasswd",
+	"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ecdsa_key",
+	"/etc/letsencrypt/live/example.com/privkey.pem", "/etc/ssl/private/server.key", "/etc/kubernetes/admin.conf",
+	"/etc/kubernetes/pki/ca.key", "/etc/rancher/k3s/k3s.yaml", "/etc/ipsec.secrets", "/etc/wireguard/wg0.conf",
+	"/etc/ldap.secret", "/etc/postfix/sasl_passwd", "/etc/ppp/chap-secrets", "/etc/gitlab/initial_root_password",
+	"/var/lib/jenkins/secrets/initialadminpassword", "/var/lib/rabbitmq/.erlang.cookie", "/run/secrets/db",
+	"/var/run/secrets/kubernetes.io/serviceaccount/token", "/proc/1/environ", "/root/.ssh/id_rsa", "/root/.aws/credentials",
+	"/home/user/.ssh/id_rsa", "/home/user/.aws/credentials", "/var/backups/shadow.bak"}
+
 // secretSamples are concrete names a glob is tried against.
 var secretSamples = []string{".env", ".env.local", ".env.production", "prod.env", "id_rsa", "id_ed25519", "id_ecdsa",
+	"keystore.p12", "cert.pfx", "keystore.jks", "privkey.pem", "shadow",
 	"credentials", "config", "config.json", "hosts.yml", "server.key", "key.pem", "token", "auth.json", ".credentials.json",
 	".netrc", ".npmrc", ".pgpass", ".pypirc", ".bash_history", ".zsh_history", "secrets.json", "secrets.yml", "master.key",
 	"terraform.tfstate", "application_default_credentials.json", "config.yml", "environ", "kubeconfig", ".git-credentials"}
@@ -246,6 +286,13 @@ var globSample = strings.NewReplacer("*", "x", "?", "x", "[", "", "]", "")
 // it could match a credential file.
 func globMaySecret(p string) bool {
 	lp := strings.ToLower(p)
+	for _, c := range secretFiles {
+		// The whole pattern against where credentials are known to be:
+		// /etc/sh*, /e*/shadow, /etc/ssh/ssh_host_*_key.
+		if globMatch(lp, c) {
+			return true
+		}
+	}
 	dir, base := path.Split(lp)
 	if !strings.ContainsAny(base, "*?[") {
 		// A known name in any directory the pattern picks

@@ -93,6 +93,9 @@ func (w *walker) settingsOff(c *call) {
 	if stopsBackups(c) {
 		w.add("backup.stop", destructive, c.name+" stops or pauses a backup job: no backups are taken until someone notices")
 	}
+	if scalesToZero(c) {
+		w.add("ops.scale-to-zero", destructive, c.name+" scales a service to 0: it stops serving")
+	}
 	if (c.name == "kubectl" || c.name == "oc") && c.sub("autoscale") {
 		if v, ok := c.flagValue("--max"); ok && isZero(v) {
 			w.add("ops.scale-to-zero", destructive, c.name+" autoscale --max=0 scales the workload to nothing")
@@ -221,6 +224,43 @@ func stopsBackups(c *call) bool {
 	}
 	for _, p := range c.pos[verb+1:] {
 		if !p.dyn && backupUnit.MatchString(p.s) {
+			return true
+		}
+	}
+	return false
+}
+
+// scalesToZero: a scale subcommand of any orchestrator (docker service
+// scale web=0, docker-compose scale, nomad job scale api 0) or a --scale
+// option (docker compose up --scale web=0) given a count of 0.
+func scalesToZero(c *call) bool {
+	zero := func(v string) bool {
+		_, n, named := strings.Cut(v, "=")
+		if !named {
+			n = v
+		}
+		return isZero(n)
+	}
+	for i, a := range c.args {
+		if a.dyn {
+			continue
+		}
+		if v, ok := strings.CutPrefix(a.s, "--scale="); ok && zero(v) {
+			return true
+		}
+		if a.s == "--scale" && i+1 < len(c.args) && zero(c.args[i+1].s) {
+			return true
+		}
+	}
+	scale := -1
+	for i, p := range c.pos {
+		if scale < 0 {
+			if i < 3 && !p.afterFlag && strings.EqualFold(p.s, "scale") {
+				scale = i
+			}
+			continue
+		}
+		if !p.dyn && zero(p.s) {
 			return true
 		}
 	}

@@ -125,6 +125,9 @@ func (c *Classifier) walk(dir string, judge func(*walker)) (res Result) {
 
 // walker accumulates findings over one classification.
 type walker struct {
+	// guessing: the command walked is a word of another's arguments that
+	// may be a command (embeddedCommand), not one known to run.
+	guessing bool
 	c *Classifier
 	// extracted are the places this line unpacks archives into, whose
 	// members (links among them) are only known when it runs.

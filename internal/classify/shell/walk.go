@@ -924,6 +924,13 @@ func isDigits(s string) bool {
 // secretLines are environment lines a filter must not let through.
 var secretLines = []string{"GITHUB_TOKEN=ghp_x", "AWS_SECRET_ACCESS_KEY=x", "ANTHROPIC_API_KEY=sk-x", "OPENAI_API_KEY=sk-x",
 	"DATABASE_URL=postgres://u:p@h/d", "RAILWAY_TOKEN=chp_x", "PGPASSWORD=x", "NPM_TOKEN=x", "FLY_API_TOKEN=x", "SECRET_KEY=x",
+	// and the names projects give them (a grep of any part finds its line)
+	"NODE_AUTH_TOKEN=x", "MYSQL_PWD=x", "DB_PASSWORD=x", "DB_URL=mysql://u:p@h/d", "REDIS_URL=redis://:p@h", "MONGODB_URI=mongodb://u:p@h",
+	"SUPABASE_SERVICE_ROLE_KEY=x", "STRIPE_SECRET_KEY=sk_live_x", "SLACK_BOT_TOKEN=xoxb-x", "GH_TOKEN=x", "GITLAB_TOKEN=x",
+	"AZURE_CLIENT_SECRET=x", "AZURE_STORAGE_KEY=x", "JWT_SECRET=x", "SESSION_SECRET=x", "APP_KEY=base64:x", "DJANGO_SECRET_KEY=x",
+	"CELERY_BROKER_URL=amqp://u:p@h", "CLOUDINARY_URL=cloudinary://k:s@c", "TWILIO_AUTH_TOKEN=x", "SENDGRID_API_KEY=SG.x",
+	"DOCKER_PASSWORD=x", "VAULT_TOKEN=hvs.x", "CONSUL_HTTP_TOKEN=x", "SENTRY_DSN=https://k@sentry.io/1", "ALGOLIA_ADMIN_KEY=x",
+	"HF_TOKEN=hf_x", "CI_JOB_TOKEN=x", "ACTIONS_RUNTIME_TOKEN=x", "KUBE_TOKEN=x", "POSTGRES_PASSWORD=x", "MYSQL_ROOT_PASSWORD=x",
 	// and as credential files write them (~/.aws/credentials, gh's
 	// hosts.yml, docker's config.json, .netrc, .npmrc, a private key)
 	"aws_secret_access_key = x", "aws_access_key_id = x", "    oauth_token: gho_x", `"auth": "x"`,

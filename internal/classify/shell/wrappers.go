@@ -95,6 +95,8 @@ func unwrap(name string, args []arg) ([]arg, bool) {
 			}
 			if takesValue(wr.valueOpts, a.s) {
 				i++
+			} else if _, next := shortFlags(a.s, wr.valueOpts); next && !strings.HasPrefix(a.s, "--") {
+				i++ // sudo -iu root CMD: root is -u's
 			}
 			i++
 		case wr.assigns && isAssignment(a.s):
@@ -229,4 +231,17 @@ func (w *walker) commandlessShell(name string, args []arg, in input, depth int) 
 		return
 	}
 	w.stdinProgram(name, in, depth, func(text string) { w.script(text, depth+1) })
+}
+
+// startsShell reports whether a wrapper given no command starts a shell:
+// su, runuser, sudo -s/-i, doas -s, run0, pkexec, chroot, nsenter,
+// unshare, sg, newgrp and fakeroot do.
+func startsShell(name string, args []arg) bool {
+	switch name {
+	case "su", "runuser", "run0", "pkexec", "chroot", "nsenter", "unshare", "sg", "newgrp", "fakeroot":
+		return true
+	case "doas":
+		return slices.ContainsFunc(args, func(a arg) bool { return a.s == "-s" })
+	}
+	return shellOf(name, args)
 }
