@@ -128,7 +128,7 @@ type walker struct {
 	// guessing: the command walked is a word of another's arguments that
 	// may be a command (embeddedCommand), not one known to run.
 	guessing bool
-	c *Classifier
+	c        *Classifier
 	// extracted are the places this line unpacks archives into, whose
 	// members (links among them) are only known when it runs.
 	extracted map[string]bool
