@@ -93,10 +93,12 @@ type guarded struct {
 	// resolved when it was prepared, when that could be asked.
 	stmts []string
 	res   *resolution
-	// check, when set, is the question each run of a write the policy
-	// allowed is asked before it runs (everyrow.go); act is then that
-	// allowed write.
-	check *rowCheck
+	// check, when set, is the question each run of a write is asked
+	// before it runs (everyrow.go); act is then that write. approve: the
+	// write needs approval whatever it reaches, and check only says
+	// whether it reaches every row.
+	check   *rowCheck
+	approve bool
 }
 
 // definition is a Parse or PREPARE forwarded and not yet confirmed.

@@ -55,10 +55,13 @@ func rowCheckOf(text string, pins []sql.Pin) (*rowCheck, error) {
 	return &rowCheck{probe: rp.Query, after: rp.After, params: rp.Params, tables: rp.Tables, pins: pins, clock: rp.Clock}, nil
 }
 
-// checksRows says whether an action the policy let through is a write
-// whose reach must be asked about.
+// checksRows says whether an action is a write whose reach must be asked
+// about: one the policy lets through, and one that needs approval, since
+// neither an approval nor a grant of writes covers reaching every row (the
+// rows a filter reaches can change after a human saw them: a temporary
+// table refilled, a setting raised).
 func checksRows(act action.Action, verdict action.Verdict) bool {
-	return verdict == action.Allow && act.Class == action.ClassWrite
+	return (verdict == action.Allow || verdict == action.Approve) && act.Class == action.ClassWrite
 }
 
 // reaching marks act as reaching every row of the tables named, or (with
@@ -152,7 +155,13 @@ func (s *session) askEveryRow(c *rowCheck, oids []uint32, b *bindMessage, open b
 	if rows[0] == nil {
 		return false, errUnsteady
 	}
-	return string(rows[0]) == "t", nil
+	every := string(rows[0]) == "t"
+	if every && (wrap || inBlock) {
+		// Now destruction, it runs only as approved destruction, which
+		// covers reaching every row: nothing is to be asked after it.
+		s.afterCheck = ""
+	}
+	return every, nil
 }
 
 var errUnsteady = errors.New("its filter reads something that can change while the write runs (a sequence, a foreign table, a view over either or over a volatile function, a user's function or operator named like a builtin, or settings a trigger may change)")
@@ -214,7 +223,7 @@ func (s *session) bindReachesEveryRow(g *guarded, b bindMessage) (bool, error) {
 	if !atStart && !s.askableMidCycle() {
 		return false, errMidCycle
 	}
-	return s.askEveryRow(g.check, g.oids, &b, true)
+	return s.askEveryRow(g.check, g.oids, &b, !g.approve)
 }
 
 // askableMidCycle says whether a question may be asked in the middle of the

@@ -74,12 +74,15 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 		case c == nil:
 		case typ == 'Q' && s.cycleN > 0:
 			act = reaching(act, nil, errMidCycle)
-		case typ == 'Q' && res.Transaction && !s.pinsUnique(c.pins):
+		case typ == 'Q' && res.Transaction && preview.Verdict == action.Allow && !s.pinsUnique(c.pins):
 			// BEGIN; DELETE …; COMMIT: the text commits before anything
 			// can ask what the write reached.
 			act = reaching(act, nil, errWithControl)
 		case typ == 'Q':
-			if every, err := s.askEveryRow(c, nil, nil, true); err != nil || every {
+			// A write the policy lets through is asked again after it runs
+			// (wrap.go); one that needs approval is asked before, as the
+			// approver's view of it is.
+			if every, err := s.askEveryRow(c, nil, nil, preview.Verdict == action.Allow); err != nil || every {
 				act = reaching(act, c.tables, err)
 			}
 		default:
@@ -96,12 +99,19 @@ func (s *session) gate(ctx context.Context, typ byte, body []byte, name, text st
 	}
 	approve := preview.Verdict == action.Approve
 	if approve && deferrable(typ, text, res) {
-		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts}
+		g := &guarded{text: act.Text, act: act, oids: oids, stmts: stmts, check: check, approve: true}
 		if rels, err := relations(stmts...); err == nil && len(rels) > 0 && s.cycleN == 0 {
 			g.res, _ = s.resolve(rels)
 		}
 		if typ == 'P' {
 			s.define(name, g, false)
+			if check != nil && s.cycleN == 0 {
+				// Kept back, so that its Bind can still ask the question
+				// at the cycle's start.
+				s.kept = append(s.kept[:0], body...)
+				s.keptName = nameKey(name)
+				return nil
+			}
 		}
 		for _, p := range res.Prepared {
 			s.define(p, g, typ == 'Q')
@@ -244,7 +254,7 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 	act.Reasons, act.Targets = slices.Clone(act.Reasons), slices.Clone(act.Targets)
 	if g.check != nil {
 		every, err := s.bindReachesEveryRow(g, b)
-		if err == nil && !every {
+		if err == nil && !every && !g.approve {
 			if err := s.sendKept(); err != nil {
 				return err
 			}
@@ -252,7 +262,9 @@ func (s *session) bind(ctx context.Context, body []byte) error {
 			s.checkedBind(g, b)
 			return writeRaw(s.uw, 'B', body)
 		}
-		act = reaching(act, g.check.tables, err)
+		if err != nil || every {
+			act = reaching(act, g.check.tables, err)
+		}
 	}
 	if err := s.sendKept(); err != nil {
 		return err

@@ -29,7 +29,12 @@ type uniqueKeys struct {
 // that holds every row a write of the name reaches: an ordinary table (or
 // one named with ONLY) without children, or a partitioned one, whose
 // unique index covers its partitions. The index must be valid, checked at
-// once (not deferrable), without a predicate or expressions, and no
+// once (not deferrable), without a predicate or expressions, compare with
+// its type's default operator class, and neither it nor the column may
+// use a nondeterministic collation: a key unique under "C" is not unique
+// under the column's case- or punctuation-blind collation that = uses
+// (and equality under any two deterministic collations is the same:
+// byte for byte). No
 // foreign key may cascade from the table (one row's delete can reach
 // every row of another: cascade.go's question asks). Everything is
 // qualified with pg_catalog, so nothing on the session's search_path can
@@ -42,7 +47,10 @@ const uniqueSQL = `SELECT COALESCE((SELECT true FROM pg_catalog.pg_class c
    ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
    WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid AND i.indisunique AND i.indimmediate AND i.indisvalid
    AND i.indnatts OPERATOR(pg_catalog.=) 1 AND i.indpred IS NULL AND i.indexprs IS NULL
-   AND a.attname OPERATOR(pg_catalog.=) n.col::pg_catalog.name)
+   AND a.attname OPERATOR(pg_catalog.=) n.col::pg_catalog.name
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc WHERE oc.oid OPERATOR(pg_catalog.=) i.indclass[0] AND oc.opcdefault)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_collation co WHERE NOT co.collisdeterministic
+     AND (co.oid OPERATOR(pg_catalog.=) i.indcollation[0] OR co.oid OPERATOR(pg_catalog.=) a.attcollation)))
  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype OPERATOR(pg_catalog.=) 'f'
    AND (k.confrelid OPERATOR(pg_catalog.=) c.oid OR k.confrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid) t)) AND (k.confdeltype OPERATOR(pg_catalog.<>) 'a' AND k.confdeltype OPERATOR(pg_catalog.<>) 'r'
    OR k.confupdtype OPERATOR(pg_catalog.<>) 'a' AND k.confupdtype OPERATOR(pg_catalog.<>) 'r'))), false)
