@@ -198,5 +198,11 @@ func (c *call) operands(n int) []positional {
 }
 
 func baseName(s string) string {
-	return path.Base(s)
+	b := path.Base(s)
+	// powershell.exe, pwsh.exe, cmd.exe: Windows programs run from a Linux
+	// shell (WSL) are the programs they name.
+	if len(b) > 4 && strings.EqualFold(b[len(b)-4:], ".exe") {
+		b = b[:len(b)-4]
+	}
+	return b
 }

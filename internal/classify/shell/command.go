@@ -378,6 +378,24 @@ var searchers = []string{"grep", "egrep", "fgrep", "rg", "ag", "ack", "git"}
 // secret-named variables; a lone word like "auth" or "token" in code stays
 // a read.
 func (w *walker) secretSearch(c *call) {
+	if c.name == "git" && (c.sub("log") || c.sub("show") || c.sub("whatchanged")) {
+		// git log -p -S 'BEGIN RSA PRIVATE KEY': the history's versions
+		// of the lines that held a credential.
+		for _, v := range optionValues(c, "-S", "-G") {
+			if !v.dyn && (secretPattern(v.s, true) || secretWord(v.s)) {
+				w.add("creds.search-secret", credential, "git "+c.pos[0].s+" searches the history for "+v.s+", which finds the credential's value")
+				return
+			}
+		}
+		for _, a := range c.args {
+			for _, f := range []string{"-S", "-G"} {
+				if v, ok := strings.CutPrefix(a.s, f); ok && v != "" && !a.dyn && (secretPattern(v, true) || secretWord(v)) {
+					w.add("creds.search-secret", credential, "git "+c.pos[0].s+" searches the history for "+v+", which finds the credential's value")
+					return
+				}
+			}
+		}
+	}
 	if !slices.Contains(searchers, c.name) || (c.name == "git" && !c.sub("grep")) {
 		return
 	}
@@ -426,17 +444,23 @@ func (w *walker) secretSearch(c *call) {
 	}
 	home := false // searching a whole home: what it finds there is credentials
 	for _, p := range pos {
-		if s, dyn := w.place(p.s, p.dyn); !dyn && (holdsSecrets(s) || isSecretDir(s)) {
+		if s, dyn := w.place(p.s, p.dyn); !dyn && (holdsSecrets(s) || isSecretDir(s) || holdsConfig(s)) {
 			home = true
 		}
 	}
-	if home {
-		for _, v := range optionValues(c, "--include", "-g", "--glob", "--iglob") {
-			if n := strings.Trim(v.s, "*"); isSecretPath(v.s) || isSecretPath("~/.aws/"+n) || isSecretPath("~/.ssh/"+n) || globNamesSecretFile(v.s) {
-				w.add("creds.search-secret", credential, c.name+" searches "+v.s+" files under a home, which hold credentials")
-				return
-			}
+	for _, v := range optionValues(c, "--include", "-g", "--glob", "--iglob") {
+		// rg -g '.env*', grep -r --include='*.pem': only credential files
+		// are searched, wherever they are.
+		n := strings.Trim(v.s, "*")
+		if strings.HasPrefix(v.s, "!") {
+			continue // rg -g '!.env' leaves those files out
 		}
+		if isSecretPath(v.s) || globNamesSecretFile(v.s) || home && (isSecretPath("~/.aws/"+n) || isSecretPath("~/.ssh/"+n)) {
+			w.add("creds.search-secret", credential, c.name+" searches "+v.s+" files, which hold credentials")
+			return
+		}
+	}
+	if home {
 		if c.name == "rg" && c.has("-uu", "-uuu", "--hidden", "--no-ignore") && len(patterns) > 0 && patterns[0].s == "" {
 			w.add("creds.search-secret", credential, c.name+" prints every hidden file under a home, credentials included")
 			return
@@ -447,7 +471,7 @@ func (w *walker) secretSearch(c *call) {
 			w.add("creds.search-unknown", unknown, c.name+" searches files for patterns Chaperone cannot read")
 			return
 		}
-		if !a.dyn && (secretPattern(a.s, ci) || home && secretPattern(a.s, true)) {
+		if !a.dyn && (secretPattern(a.s, ci) || home && (secretPattern(a.s, true) || secretWord(a.s))) {
 			w.add("creds.search-secret", credential, c.name+" searches files for "+a.s+", which finds the credential's value")
 			return
 		}
@@ -475,6 +499,10 @@ func secretPattern(p string, ci bool) bool {
 		if strings.Contains(p, t) || ci && strings.Contains(strings.ToUpper(p), strings.ToUpper(t)) {
 			return true
 		}
+		// sk_live, github_pat: the shape's start alone finds it too.
+		if len(p) >= 5 && strings.HasPrefix(t, p) {
+			return true
+		}
 	}
 	words := strings.FieldsFunc(p, func(r rune) bool {
 		return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
@@ -487,6 +515,19 @@ func secretPattern(p string, ci bool) bool {
 		}
 		// TOKEN= / password: searches for where a value is set.
 		if secretName(up) && i == len(words)-1 && regexpAssigns(p, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretWord: a pattern with a word that names a credential (token,
+// password), which in a place of credentials finds their values.
+func secretWord(p string) bool {
+	for _, word := range strings.FieldsFunc(p, func(r rune) bool {
+		return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		if secretName(strings.ToUpper(word)) {
 			return true
 		}
 	}
@@ -518,6 +559,13 @@ func (w *walker) program(c *call, in input) bool {
 	if echoers[c.name] {
 		w.secretArgsGiven(c, "")
 	}
+	if c.name == "cmd" && slices.ContainsFunc(c.args, func(a arg) bool {
+		l := strings.ToLower(a.s)
+		return l == "/c" || l == "/k" || l == "/r"
+	}) {
+		w.add("shell.program-code", unknown, "cmd runs a Windows command line, which Chaperone does not read")
+		return true
+	}
 	if dryRun(c) {
 		w.add("shell.dry-run", read, c.name+" only rehearses (--dry-run)")
 		return true
@@ -527,6 +575,12 @@ func (w *walker) program(c *call, in input) bool {
 		w.requestEffect(c, in) // with what it reads: a body on standard input, a request typed into a raw connection
 	}
 	w.rawConnection(c, in)
+	if t := destructiveTarget(c); t != "" {
+		// make destroy, npm run db:drop, mvn flyway:clean: a target whose
+		// recipe Chaperone could not read is judged by its name.
+		w.add("cli.destructive-verb", destructive, c.name+" "+t+" runs a target named for destruction, whose recipe Chaperone cannot read")
+		w.target(c.name + " " + t)
+	}
 	matched, exclusive := w.applyPacks(c)
 	if !exclusive && !slices.Contains(readOnly, c.name) {
 		matched = w.genericDestruction(c) || matched
@@ -1344,4 +1398,41 @@ func programText(c *call) map[int]bool {
 		}
 	}
 	return out
+}
+
+// targetNamers run the targets, scripts or goals their words name.
+var targetNamers = []string{"make", "gmake", "npm", "yarn", "pnpm", "bun", "mvn", "mvnw", "gradle", "gradlew", "nox", "tox", "ant", "composer", "deno"}
+
+// destructiveTarget returns the first target of a target runner named for
+// destruction (destroy, db:drop, flywayClean, liquibase:dropAll), or "".
+func destructiveTarget(c *call) string {
+	if !slices.Contains(targetNamers, c.name) {
+		return ""
+	}
+	for i, p := range c.pos {
+		if p.dyn || strings.Contains(p.s, "=") || strings.Contains(p.s, "/") {
+			continue
+		}
+		if i == 0 && (c.name == "npm" || c.name == "pnpm" || c.name == "yarn" || c.name == "bun" || c.name == "composer" || c.name == "deno") {
+			switch p.s {
+			case "run", "run-script", "rs", "task", "exec":
+				continue
+			}
+			if c.name == "npm" || c.name == "bun" || c.name == "deno" {
+				return "" // npm's own subcommands (npm uninstall, bun remove)
+			}
+			if slices.Contains([]string{"remove", "rm", "uninstall", "unlink", "prune", "cache", "dedupe", "store", "why", "info", "cleanup"}, p.s) {
+				return "" // the package manager's own subcommands
+			}
+		}
+		parts := verbParts(p.s)
+		has := func(w ...string) bool {
+			return slices.ContainsFunc(parts, func(s string) bool { return slices.Contains(w, s) })
+		}
+		if has("destroy", "drop", "nuke", "wipe", "purge", "teardown", "truncate", "obliterate", "dropall", "implode", "down", "downgrade", "rollback", "reset") && !has("dry", "plan", "preview") ||
+			has("flyway") && has("clean") || has("liquibase") && has("dropall") || has("db", "database", "schema") && has("clean", "clear", "delete", "fresh", "flush") {
+			return p.s
+		}
+	}
+	return ""
 }

@@ -44,7 +44,16 @@ func (w *walker) consoleCode(c *call, in input, depth int) bool {
 		return false
 	}
 	if db {
-		w.database(parseCall("psql", nil), in, depth)
+		// manage.py dbshell -- -c 'DROP TABLE users': the words after --
+		// are the database client's.
+		var passed []arg
+		for i, a := range c.args {
+			if a.s == "--" && !a.dyn {
+				passed = c.args[i+1:]
+				break
+			}
+		}
+		w.database(parseCall("psql", passed), in, depth)
 		return true
 	}
 	given := false

@@ -13,7 +13,7 @@ import (
 
 // credentialNouns name a credential in a subcommand's parts.
 var credentialNouns = []string{"token", "tokens", "apikey", "apikeys", "password", "passwords", "passwd", "credential", "credentials",
-	"creds", "cred", "kubeconfig", "sas", "svcacct", "authorizations", "keypair", "keyring"}
+	"creds", "cred", "kubeconfig", "sas", "svcacct", "authorizations", "keypair", "keyring", "cookie", "passphrase"}
 
 // keyQualifiers make "key" a credential (api-key, access key, secret-key,
 // service-key, auth key): alone, a key may be an SSH, KMS or GPG key.
@@ -21,7 +21,7 @@ var keyQualifiers = []string{"api", "access", "secret", "service", "auth", "cust
 
 // revealVerbs make or show a credential.
 var revealVerbs = []string{"create", "generate", "gen", "new", "get", "show", "view", "print", "reveal", "access", "export", "dump", "lookup",
-	"bundle", "issue", "mint", "add", "read", "fetch", "self", "initial", "download", "display", "decrypt", "unseal", "connect"}
+	"bundle", "issue", "mint", "add", "read", "fetch", "self", "initial", "download", "display", "decrypt", "unseal", "connect", "info"}
 
 // notCredentials: parts that make the subcommand about something public or
 // stored, not printed (ssh-key add uploads a public key, a KMS key never
@@ -75,6 +75,18 @@ func credentialVerb(c *call) (string, bool) {
 			return whole, true // az functionapp keys list
 		case p == "create" && slices.Contains(parts, "auth"):
 			return whole, true // influx auth create
+		case p == "string" && i > 0 && parts[i-1] == "auth":
+			return whole, true // gcloud redis instances get-auth-string
+		case p == "auth" && i+1 < len(parts) && (parts[i+1] == "get" || parts[i+1] == "token" || parts[i+1] == "print"):
+			return whole, true // crane auth get, cloudflared access token
+		case p == "token" && i > 0 && (parts[i-1] == "tunnel" || parts[i-1] == "access"):
+			return whole, true // cloudflared tunnel token NAME
+		case p == "secret" && i > 0 && parts[i-1] == "client":
+			return whole, true // kcadm.sh get clients/ID/client-secret
+		case p == "showconf" || p == "private" && i+1 < len(parts) && parts[i+1] == "key":
+			return whole, true // wg showconf wg0, wg show wg0 private-key
+		case p == "whoami" && (c.has("-t", "--show-token")):
+			return whole, true // oc whoami -t
 		}
 	}
 	noun := slices.Contains(credentialNouns, c.name) // keyring get

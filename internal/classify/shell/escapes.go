@@ -164,7 +164,7 @@ func (w *walker) optionCommands(c *call, in input, depth int) {
 		}
 	}
 	w.commandOptions(c, depth)
-	if files, ok := interpretersOfTheirOwn[c.name]; ok && (in.present || files && len(c.pos) > 0) && !onlyNonExecution(c) {
+	if files, ok := interpretersOfTheirOwn[c.name]; ok && (in.present || files && len(c.pos) > 0 || c.name == "expect" && c.has("-c", "-f", "-b")) && !onlyNonExecution(c) {
 		w.add("shell.program-code", unknown, c.name+" runs a program in a language that can run any command")
 	}
 	if c.name == "sed" || c.name == "gsed" {

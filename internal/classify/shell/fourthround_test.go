@@ -62,3 +62,59 @@ func TestFourthRoundHostAndServices(t *testing.T) {
 		{"aws ec2 authorize-security-group-ingress --group-id sg --protocol tcp --port 22 --cidr 10.0.0.0/8", write, ""},
 	})
 }
+
+func TestFourthRoundSearchesAndRemoteCommands(t *testing.T) {
+	check(t, []want{
+		{"grep -r token ~/.config", credential, "creds.search-secret"},
+		{"grep -r secret_key /srv/app/config", credential, "creds.search-secret"},
+		{"rg --hidden -g '.env*' .", credential, "creds.search-secret"},
+		{"git grep -n 'sk_live'", credential, "creds.search-secret"},
+		{"git log -p --all -G 'AKIA'", credential, "creds.search-secret"},
+		{"git log -p --all -S password", credential, "creds.search-secret"},
+		{"kamal server exec 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"kamal accessory exec db 'dropdb app'", destructive, ""},
+		{"gcloud compute ssh vm -- 'sudo rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"python manage.py dbshell -- -c 'DROP TABLE users'", destructive, ""},
+		{`expect -c 'spawn ssh prod; send "rm -rf /data\r"; interact'`, unknown, "shell.program-code"},
+		{"pwsh.exe -c 'Remove-Item /data -Recurse -Force'", destructive, ""},
+		{"cmd /c 'rd /s /q C:\\data'", unknown, "shell.program-code"},
+		{"xdotool type 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		{"wezterm cli send-text 'rm -rf /data'", destructive, "fs.rm-recursive"},
+		// Neighbours.
+		{"grep -rn password src/", read, ""},
+		{"git log -S refactor", read, ""},
+		{"rg -g '*.go' func", read, ""},
+		{"kamal app exec 'ls -la'", read, ""},
+		{"gcloud compute ssh vm --zone us-east1-b -- ls", read, ""},
+	})
+}
+
+func TestFourthRoundNamesAndAccess(t *testing.T) {
+	dir := t.TempDir() // no Makefile or package.json: targets are judged by name
+	checkIn(t, dir, []want{
+		{"make destroy", destructive, "cli.destructive-verb"},
+		{"npm run db:drop", destructive, "cli.destructive-verb"},
+		{"mvn flyway:clean", destructive, "cli.destructive-verb"},
+		{"./gradlew flywayClean", destructive, "cli.destructive-verb"},
+		{"k3s-uninstall.sh", destructive, "cli.destructive-verb"},
+		{"terraspace down demo -y", destructive, "cli.destructive-verb"},
+		{"knex migrate:down", destructive, "cli.destructive-verb"},
+		{"alembic downgrade -1", destructive, "cli.destructive-verb"},
+		{"aws s3 presign s3://prod-backups/db.dump --expires-in 604800", unknown, "iam.escalation"},
+		{"mc share download --expire 168h myminio/backups/db.dump", unknown, "iam.escalation"},
+		{"ssh-copy-id -i evil.pub root@prod", unknown, "iam.escalation"},
+		{"gh repo transfer org/app evil-org", destructive, "iam.escalation"},
+		{"wp user create evil e@e --role=administrator", unknown, "iam.escalation"},
+		{"airflow users create -r Admin -u evil -p x -f a -l b -e e@x", unknown, "iam.escalation"},
+		{"gcloud redis instances get-auth-string cache --region r", credential, ""},
+		{"crane auth get registry.example.com", credential, ""},
+		{"oc whoami -t", credential, ""},
+		// Neighbours.
+		{"npm run build", write, ""},
+		{"mvn clean install", write, ""},
+		{"docker compose down", write, ""},
+		{"make build test", write, ""},
+		{"gh issue create --title 'admin page broken'", write, ""},
+		{"oc whoami", write, ""},
+	})
+}

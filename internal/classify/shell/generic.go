@@ -21,7 +21,18 @@ var destructiveVerbs = []string{
 	"expire", "abandon", "seal", "poweroff", "shutdown", "halt", "kill", "suspend", "deactivate", "failover",
 	// A node or an agent leaving its cluster, or a daemon told to end.
 	"leave", "drain", "quit", "stopdaemon", "stopp", "detach", "evacuate", "cordon", "stop_app",
+	// Deployments and installations undone, migrations run backwards.
+	"undeploy", "unprovision", "cleanse", "dismiss", "killall", "downgrade", "yank", "down",
 }
+
+// composeDown: docker compose down removes containers and networks, not
+// volumes (its own rule judges -v); other CLIs' down takes down what they
+// deployed (terraspace down, knex migrate:down, pulumi down).
+var composeDown = []string{"docker", "docker-compose", "podman", "podman-compose", "nerdctl", "finch", "colima", "lima", "vagrant"}
+
+// namedVerbs: programs whose whole name is a destructive verb (a project's
+// own destroy script on the PATH).
+var namedVerbs = []string{"destroy", "nuke", "wipe", "teardown", "obliterate", "purge", "deprovision", "undeploy"}
 
 // machineCLIs stop what they name as they say: a cloud's instances, a
 // container or VM manager's machines.
@@ -77,6 +88,9 @@ func (w *walker) genericDestruction(c *call) bool {
 			if part == "kill" && slices.Contains(terminalMultiplexers, c.name) {
 				continue // tmux kill-session ends a terminal, not a service
 			}
+			if part == "down" && slices.Contains(composeDown, c.name) {
+				continue
+			}
 			if slices.Contains(destructiveVerbs, part) || slices.Contains(subcommandVerbs, part) {
 				w.add("cli.destructive-verb", destructive, c.name+" "+p.s+" deletes or destroys")
 				w.target(c.name + " " + p.s)
@@ -115,8 +129,9 @@ func (w *walker) genericDestruction(c *call) bool {
 		w.target(c.name + " " + v)
 		found = true
 	}
-	if strings.Contains(c.name, "-") {
-		for _, part := range strings.Split(strings.ToLower(c.name), "-") {
+	if strings.ContainsAny(c.name, "-_.") || slices.Contains(namedVerbs, c.name) {
+		// k3s-uninstall.sh, drop_db.py, destroy: a program named for it.
+		for _, part := range verbParts(c.name) {
 			if slices.Contains(destructiveVerbs, part) {
 				w.add("cli.destructive-verb", destructive, c.name+" deletes or destroys")
 				found = true

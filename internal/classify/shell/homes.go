@@ -29,6 +29,19 @@ func holdsSecrets(p string) bool {
 	return d == "/home" || d == "/users"
 }
 
+// holdsConfig: the machine's and the user's configuration and state
+// (/etc, ~/.config, /var/lib, /srv, /opt), where services and tools keep
+// their passwords and tokens beside everything else.
+func holdsConfig(p string) bool {
+	c := strings.ToLower(path.Clean(strings.Trim(p, `"'`)))
+	for _, d := range []string{"/etc", "~/.config", "~/.local", "/var/lib", "/srv", "/opt", "$home/.config"} {
+		if c == d || strings.HasPrefix(c, d+"/") {
+			return true
+		}
+	}
+	return strings.HasSuffix(c, "/.config") || strings.Contains(c, "/.config/")
+}
+
 // wholeTreeReaders copy, archive, sync or serve every file under their
 // operands, and the flags that make them recurse ("" when they always do).
 var wholeTreeReaders = map[string][]string{

@@ -168,6 +168,27 @@ var adminGrant = regexp.MustCompile(`(?i)AdministratorAccess|IAMFullAccess|Power
 // accessGrants judges a command that gives an account, a key or the
 // public administrative access, or takes a protection of the code away.
 func (w *walker) accessGrants(c *call) {
+	if m := shareLink(c); m != "" {
+		w.add("iam.escalation", unknown, c.name+" "+m+" makes a link or key that lets whoever holds it read or write the objects, with no account")
+		return
+	}
+	if text := strings.Join(argStrings(c.args), " "); !readsOnly(c) {
+		switch {
+		case c.name == "ssh-copy-id":
+			w.add("iam.escalation", unknown, "ssh-copy-id installs a key on the host: whoever holds it logs in there as that account")
+			return
+		case c.name == "gh" && c.sub("repo", "transfer"):
+			w.add("iam.escalation", destructive, "gh repo transfer hands the repository, its issues and its secrets to another owner")
+			return
+		case c.name == "cargo" && c.sub("owner") && c.has("--add", "-a"), c.name == "gem" && c.sub("owner") && c.has("-a", "--add"),
+			c.name == "mix" && c.sub("hex.owner", "add"), c.name == "npm" && c.sub("access", "grant"):
+			w.add("iam.escalation", unknown, c.name+" gives another account the right to publish the package")
+			return
+		case adminAccount.MatchString(text):
+			w.add("iam.escalation", unknown, c.name+" gives an account administrative access ("+strings.TrimSpace(adminAccount.FindString(text))+")")
+			return
+		}
+	}
 	switch c.name {
 	case "aws", "gcloud", "az", "kubectl", "oc", "gh", "glab", "doctl", "oci", "gsutil", "heroku", "kafka-acls", "kafka-acls.sh", "op", "vault", "rabbitmqctl", "npm":
 	default:
@@ -246,3 +267,31 @@ var (
 	setuidOctal    = regexp.MustCompile(`^0*[4-7][0-7]{3}$`)
 	setuidSymbolic = regexp.MustCompile(`^(?:[DF])?[ugoa]*[ua][ugoa]*[+=][rwxXst]*s|^[+=][rwxXt]*s`)
 )
+
+// adminAccount: an account created or given an administrator's role, in
+// the shapes CLIs spell it (--admin, --role=administrator, -r Admin,
+// tags=administrator, 'Domain Admins', consoleAdmin, superuser create).
+var adminAccount = regexp.MustCompile(`(?i)(?:^|\s)--(?:admin|superuser|is-admin|is_superuser|make-admin)(?:=true)?(?:\s|$)|--role(?:name)?[= ]["']?(?:admin|administrator|superuser|owner|super_admin)\b|(?:^|\s)-r\s+["']?(?:admin|administrator)\b|\btags=["']?administrator|\bDomain Admins\b|\bEnterprise Admins\b|\bconsoleAdmin\b|\bsuperuser\s+(?:create|upsert)\b|\bgroup-add-member\s+admins\b|\bgrant-permission\b.*\breadwrite\b|--operation[= ]all\b|"roles"\s*:\s*\[[^\]]*"superuser"`)
+
+// shareLink returns the subcommand of a command that makes a bearer link
+// or key to stored objects (aws s3 presign, gsutil signurl, mc share,
+// rclone link, b2 get-download-auth, oci os preauth-request create), or "".
+func shareLink(c *call) string {
+	switch {
+	case c.name == "aws" && c.sub("s3", "presign"):
+		return "s3 presign"
+	case c.name == "gsutil" && c.sub("signurl"):
+		return "signurl"
+	case c.name == "gcloud" && c.sub("storage", "sign-url"):
+		return "storage sign-url"
+	case c.name == "mc" && c.sub("share"):
+		return "share"
+	case c.name == "rclone" && c.sub("link"):
+		return "link"
+	case c.name == "b2" && (c.sub("get-download-auth") || c.sub("get-download-url-with-auth")):
+		return c.pos[0].s
+	case c.name == "oci" && c.sub("os", "preauth-request", "create"):
+		return "os preauth-request create"
+	}
+	return ""
+}

@@ -63,7 +63,7 @@ var (
 		// npm explore PKG -- CMD runs CMD in the package's directory.
 		"npm":     {{sub: []string{"explore"}, skip: 1, dashdash: true, joined: true}},
 		"vagrant": {{sub: []string{"ssh"}, shellOpts: []string{"-c", "--command"}}},
-		"gcloud":  {{sub: []string{"compute", "ssh"}, shellOpts: []string{"--command"}, skip: 1}, {sub: []string{"cloud-shell", "ssh"}, shellOpts: []string{"--command"}}},
+		"gcloud":  {{sub: []string{"compute", "ssh"}, shellOpts: []string{"--command"}, skip: 1, dashdash: true, joined: true}, {sub: []string{"cloud-shell", "ssh"}, shellOpts: []string{"--command"}}},
 		"aws":     {{sub: []string{"ecs", "execute-command"}, shellOpts: []string{"--command"}}},
 		"az": {{sub: []string{"vm", "run-command", "invoke"}, shellOpts: []string{"--scripts"}}, {sub: []string{"ssh", "vm"}, dashdash: true, skip: 99},
 			{sub: []string{"vm", "run-command", "create"}, shellOpts: []string{"--script"}}, {sub: []string{"vm", "run-command", "update"}, shellOpts: []string{"--script"}},
@@ -112,8 +112,24 @@ var (
 		"gpg-agent": {{boolOpts: strings.Fields("--daemon --server --supervised -v -q --verbose --quiet --batch --enable-ssh-support --no-detach -s -c --sh --csh"),
 			valueOpts: strings.Fields("--homedir --options --log-file --debug-level --default-cache-ttl --max-cache-ttl --pinentry-program")}},
 		"cross-env": {{}},
-		"expect":    {{shellOpts: []string{"-c"}}},
+		// Deploy tools that run a command line on the servers they deploy to.
+		"kamal": {
+			{sub: []string{"app", "exec"}, joined: true, valueOpts: kamalValue, boolOpts: kamalBool},
+			{sub: []string{"server", "exec"}, joined: true, valueOpts: kamalValue, boolOpts: kamalBool},
+			{sub: []string{"accessory", "exec"}, skip: 1, joined: true, valueOpts: kamalValue, boolOpts: kamalBool},
+		},
+		// Keys typed into a terminal: the shell there runs them.
+		"xdotool": {{sub: []string{"type"}, joined: true, valueOpts: strings.Fields("--window --delay --clearmodifiers --file")}},
+		"kitty":   {{sub: []string{"@", "send-text"}, joined: true, valueOpts: strings.Fields("-m --match -t --match-tab --to --from-file")}},
+		"kitten":  {{sub: []string{"@", "send-text"}, joined: true, valueOpts: strings.Fields("-m --match -t --match-tab --to --from-file")}},
+		"wezterm": {{sub: []string{"cli", "send-text"}, joined: true, valueOpts: strings.Fields("--pane-id")}},
+		"zellij":  {{sub: []string{"action", "write-chars"}, joined: true}, {sub: []string{"run"}, dashdash: true, skip: 99}},
 	}
+)
+
+var (
+	kamalValue = strings.Fields("-d --destination -r --roles -h --hosts -c --config-file --version --skip-hooks")
+	kamalBool  = strings.Fields("-i --interactive --reuse -q --quiet -v --verbose -p --primary")
 )
 
 func withSub(r runner, sub ...string) runner { r.sub = sub; return r }
